@@ -1,0 +1,38 @@
+"""Serve the flows as scheduled deployments (used by ``saring serve``)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from prefect import serve
+from prefect.schedules import Cron
+
+from flows.digest import digest_flow
+from flows.ingest import ingest_flow
+from saring.config import Config
+
+
+def build_deployments(config: Config, sources: str, db: str, out: str) -> list:
+    """Hourly ingest (plus one deployment per distinct per-source schedule) and a daily digest."""
+    tz = config.schedule.timezone
+    groups: dict[str, list[str]] = defaultdict(list)
+    for s in config.enabled_sources:
+        groups[s.schedule or config.schedule.ingest].append(s.id)
+    deployments = []
+    for cron, ids in sorted(groups.items()):
+        default = cron == config.schedule.ingest
+        deployments.append(ingest_flow.to_deployment(
+            name="ingest" if default else "ingest-" + "-".join(ids)[:60],
+            schedule=Cron(cron, timezone=tz),
+            parameters={"sources": sources, "db": db, "only": ids},
+        ))
+    # The morning digest covers the whole previous day.
+    deployments.append(digest_flow.to_deployment(
+        name="daily-digest", schedule=Cron(config.schedule.digest, timezone=tz),
+        parameters={"sources": sources, "db": db, "out": out, "days_back": 1},
+    ))
+    return deployments
+
+
+def serve_all(config: Config, sources: str, db: str, out: str) -> None:
+    serve(*build_deployments(config, sources, db, out))

@@ -1,0 +1,216 @@
+"""Load and validate ``sources.yaml`` once into a frozen :class:`Config`.
+
+Defaults live in code; the file overrides only what it sets. Every later stage
+receives the validated object and never reads the file again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote_plus
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from saring.errors import SourceConfigError
+
+LOGGER = logging.getLogger(__name__)
+
+DEFAULT_USER_AGENT = "saring/0.1 (+https://github.com/saring-id/saring; election-misinformation monitor)"
+GOOGLE_NEWS_SEARCH = "https://news.google.com/rss/search?q={q}&hl=id&gl=ID&ceid=ID:id"
+
+_FROZEN = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceOptions(BaseModel):
+    """Per-source switches; all optional."""
+
+    model_config = _FROZEN
+
+    allow_private: bool = False
+    """Allow article links that resolve to loopback/private addresses (tests and the demo only)."""
+    fetch_articles: bool = True
+    """Download each new item's page; when False the feed's summary is the text."""
+    max_items: int = Field(default=50, ge=1, le=1000)
+    query: str | None = None
+    """Search terms for ``google_news`` sources."""
+
+
+class Source(BaseModel):
+    """One feed that saring reads."""
+
+    model_config = _FROZEN
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{1,63}$")
+    name: str = Field(min_length=1)
+    url: str = ""
+    kind: Literal["rss", "atom", "google_news"] = "rss"
+    region: str = "Nasional"
+    enabled: bool = True
+    schedule: str | None = None
+    options: SourceOptions = SourceOptions()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _google_news_url(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("kind") == "google_news" and not data.get("url"):
+            query = (data.get("options") or {}).get("query")
+            if not query:
+                raise ValueError("a google_news source needs options.query (the search words)")
+            data = {**data, "url": GOOGLE_NEWS_SEARCH.format(q=quote_plus(query))}
+            # Google News links are JS redirects: the summary is what we can read.
+            data["options"] = {"fetch_articles": False, **data["options"]}
+        return data
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value or ""):
+            raise ValueError("must be an http:// or https:// address")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None and len(value.split()) != 5:
+            raise ValueError("must be a cron expression with 5 fields, e.g. '0 * * * *'")
+        return value
+
+
+class FetchSettings(BaseModel):
+    model_config = _FROZEN
+
+    timeout: float = Field(default=20.0, gt=0, description="seconds per connect/read")
+    total_timeout: float = Field(default=60.0, gt=0, description="seconds for one whole download")
+    max_bytes: int = Field(default=5_000_000, ge=1024)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    per_host: int = Field(default=2, ge=1, le=16)
+    workers: int = Field(default=8, ge=1, le=64)
+    retries: int = Field(default=2, ge=0, le=10)
+    user_agent: str = DEFAULT_USER_AGENT
+
+
+class DigestSettings(BaseModel):
+    model_config = _FROZEN
+
+    election_threshold: float = Field(default=0.5, ge=0, le=1)
+    high: float = Field(default=0.7, ge=0, le=1, description="hoax score for 'tinggi'")
+    medium: float = Field(default=0.4, ge=0, le=1, description="hoax score for 'sedang'")
+    max_items: int = Field(default=30, ge=1)
+    excerpt_chars: int = Field(default=220, ge=40)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DigestSettings:
+        if self.medium > self.high:
+            raise ValueError("digest.medium must not be above digest.high")
+        return self
+
+
+class ScheduleSettings(BaseModel):
+    model_config = _FROZEN
+
+    ingest: str = "0 * * * *"
+    digest: str = "0 6 * * *"
+    timezone: str = "Asia/Jakarta"
+
+
+class Config(BaseModel):
+    """Everything saring needs to run, validated once."""
+
+    model_config = _FROZEN
+
+    sources: tuple[Source, ...]
+    fetch: FetchSettings = FetchSettings()
+    digest: DigestSettings = DigestSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_ids(cls, value: tuple[Source, ...]) -> tuple[Source, ...]:
+        seen: set[str] = set()
+        for source in value:
+            if source.id in seen:
+                raise ValueError(f"source id '{source.id}' is used twice; ids must be unique")
+            seen.add(source.id)
+        return value
+
+    @property
+    def enabled_sources(self) -> tuple[Source, ...]:
+        return tuple(s for s in self.sources if s.enabled)
+
+    def source(self, source_id: str) -> Source:
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        raise KeyError(source_id)
+
+
+def default_sources_path() -> Path:
+    """``SARING_SOURCES`` if set, else ``sources.yaml`` in the working directory."""
+    return Path(os.environ.get("SARING_SOURCES", "sources.yaml"))
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read and validate a sources file.
+
+    Raises:
+        SourceConfigError: the file is missing, is not YAML, or breaks a rule. The
+            message names the file, the source and the field.
+    """
+    path = Path(path) if path else default_sources_path()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourceConfigError(f"{path}: file not found. Pass --sources FILE or create it.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceConfigError(f"{path}: cannot be read ({exc}).") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" near line {where.line + 1}" if where else ""
+        raise SourceConfigError(f"{path}: is not valid YAML{line}.") from None
+    return parse_config(raw, origin=str(path))
+
+
+def parse_config(raw: Any, origin: str = "sources.yaml") -> Config:
+    """Validate an already-loaded mapping (see :func:`load_config`)."""
+    if not isinstance(raw, dict) or "sources" not in raw:
+        raise SourceConfigError(f"{origin}: must be a mapping with a 'sources:' list.")
+    sources = raw.get("sources")
+    if not isinstance(sources, list) or not sources:
+        raise SourceConfigError(f"{origin}: 'sources:' must be a non-empty list.")
+    settings = raw.get("settings") or {}
+    if not isinstance(settings, dict):
+        raise SourceConfigError(f"{origin}: 'settings:' must be a mapping.")
+    unknown = set(raw) - {"sources", "settings"}
+    if unknown:
+        raise SourceConfigError(f"{origin}: unknown top-level key(s): {', '.join(sorted(unknown))}.")
+    try:
+        return Config(sources=sources, **settings)
+    except ValidationError as exc:
+        raise SourceConfigError(_explain(exc, raw, origin)) from None
+    except TypeError as exc:  # settings with a key Config does not take
+        raise SourceConfigError(f"{origin}: settings: {exc}.") from None
+
+
+def _explain(exc: ValidationError, raw: dict, origin: str) -> str:
+    """Turn pydantic's first error into one sentence naming the source and field."""
+    err = exc.errors()[0]
+    loc = list(err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    if loc and loc[0] == "sources" and len(loc) > 1 and isinstance(loc[1], int):
+        index = loc[1]
+        entry = raw["sources"][index] if index < len(raw["sources"]) else {}
+        sid = entry.get("id") if isinstance(entry, dict) else None
+        who = f"source '{sid}'" if sid else f"source #{index + 1}"
+        field = ".".join(str(p) for p in loc[2:] if not str(p).startswith("function-")) or "entry"
+        if "Extra inputs" in msg:
+            return f"{origin}: {who}: unknown field '{field}'."
+        return f"{origin}: {who}, field '{field}': {msg}."
+    field = ".".join(str(p) for p in loc)
+    if "Extra inputs" in msg:
+        return f"{origin}: settings: unknown field '{field}'."
+    return f"{origin}: '{field}': {msg}."

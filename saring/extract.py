@@ -1,0 +1,101 @@
+"""Extract an article's main text and metadata from its HTML with trafilatura."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import trafilatura
+from charset_normalizer import from_bytes
+
+LOGGER = logging.getLogger(__name__)
+
+MIN_TEXT_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """The readable part of a page. ``text`` is None when extraction failed."""
+
+    text: str | None
+    title: str | None = None
+    published_at: datetime | None = None
+    author: str | None = None
+    language: str | None = None
+    error: str | None = None
+
+
+def decode_html(data: bytes, declared: str | None = None) -> str:
+    """Bytes to text: UTF-8 or the declared charset if it decodes cleanly, else a detected one.
+
+    UTF-8 goes first because pages often declare Latin-1 while sending UTF-8, and strict
+    UTF-8 decoding almost never succeeds on text that is really something else.
+    """
+    for encoding in ("utf-8", declared):
+        if encoding:
+            try:
+                return data.decode(encoding)
+            except (LookupError, UnicodeDecodeError):
+                continue
+    best = from_bytes(data[:200_000]).best()
+    if best is not None and best.encoding:
+        return data.decode(best.encoding, errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def extract_article(html: str | bytes, url: str | None = None, charset: str | None = None) -> Extracted:
+    """Run trafilatura on one page; never raises.
+
+    A page whose main text is shorter than ``MIN_TEXT_CHARS`` counts as failed, so
+    the caller keeps the feed summary instead of a cookie banner.
+    """
+    if isinstance(html, bytes):
+        html = decode_html(html, charset)
+    if not html.strip():
+        return Extracted(text=None, error="the page is empty")
+    try:
+        raw = trafilatura.extract(
+            html,
+            url=url,
+            output_format="json",
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            favor_precision=True,
+        )
+    except Exception as exc:  # trafilatura/lxml raise many kinds on hostile markup
+        LOGGER.warning("extraction crashed on %s: %s", url, exc)
+        return Extracted(text=None, error=f"extraction failed ({exc.__class__.__name__})")
+    if not raw:
+        return Extracted(text=None, error="no article text found on the page")
+    doc = json.loads(raw)
+    text = (doc.get("text") or "").strip()
+    meta = dict(
+        title=doc.get("title") or None,
+        published_at=_date(doc.get("date")),
+        author=doc.get("author") or None,
+        language=doc.get("language") or _html_lang(html),
+    )
+    if len(text) < MIN_TEXT_CHARS:
+        return Extracted(text=None, error=f"article text too short ({len(text)} characters)", **meta)
+    return Extracted(text=text, **meta)
+
+
+def _html_lang(html: str) -> str | None:
+    tree = trafilatura.load_html(html)
+    if tree is None:
+        return None
+    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+    return lang.split("-")[0].lower() if lang else None

@@ -1,0 +1,225 @@
+"""Ingest: one source at a time, feed -> new items -> pages -> articles, then scores.
+
+Every failure is caught per source (or per item) and recorded; the run carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from saring.config import Config, Source
+from saring.errors import FeedError, FetchError, SaringError
+from saring.extract import extract_article
+from saring.feeds import FeedItem, parse_feed
+from saring.fetch import Fetcher, Response
+from saring.store import Store, utcnow
+from saring.urls import url_key
+
+LOGGER = logging.getLogger(__name__)
+
+FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """What happened to one source in one run (a row of ``run_sources``)."""
+
+    source_id: str
+    status: str  # ok | not_modified | failed
+    http_status: int | None = None
+    items_in_feed: int = 0
+    new_items: int = 0
+    extracted: int = 0
+    failed: int = 0
+    skipped: int = 0
+    error: str | None = None
+    warning: str | None = None
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    results: list[SourceResult]
+    scored: int
+    scoring_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when at least one source worked."""
+        return any(r.status != "failed" for r in self.results)
+
+    @property
+    def status(self) -> str:
+        failed = sum(r.status == "failed" for r in self.results)
+        if not failed:
+            return "ok"
+        return "failed" if failed == len(self.results) else "partial"
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+def _article_row(item: FeedItem, source: Source, page: Response | FetchError | None) -> dict:
+    """Build an ``articles`` row: the page's main text, or the feed summary with the reason."""
+    row = dict(item_id=url_key(item.url), final_url=None, http_status=None, text=None,
+               text_source="summary", title=item.title, published_at=item.published_at,
+               author=item.author, language=None, extraction_error=None, fetched_at=utcnow())
+    if page is None:
+        row.update(text=item.summary or None, extraction_error=None if not source.options.fetch_articles
+                   else "page not fetched")
+        return row
+    if isinstance(page, FetchError):
+        row.update(text=item.summary or None, extraction_error=str(page))
+        return row
+    extracted = extract_article(page.content, url=page.url,
+                                charset=_charset(page.headers.get("content-type")))
+    row.update(final_url=page.url, http_status=page.status, language=extracted.language)
+    if extracted.text:
+        row.update(text=extracted.text, text_source="page",
+                   title=extracted.title or item.title,
+                   published_at=item.published_at or extracted.published_at,
+                   author=extracted.author or item.author)
+    else:
+        row.update(text=item.summary or None, extraction_error=extracted.error)
+    return row
+
+
+def _charset(content_type: str | None) -> str | None:
+    if content_type and "charset=" in content_type.lower():
+        return content_type.lower().split("charset=")[-1].split(";")[0].strip().strip("\"'")
+    return None
+
+
+def ingest_source(source: Source, store: Store, fetcher: Fetcher) -> SourceResult:
+    """Fetch one feed and store its new items and articles. Never raises for bad input."""
+    started = time.monotonic()
+    result = SourceResult(source_id=source.id, status="ok")
+    etag, last_modified = store.feed_state(source.id)
+    try:
+        # The feed address comes from the operator's own config, so it may be local;
+        # links found *inside* the feed obey options.allow_private.
+        response = fetcher.get(source.url, allow_private=True, etag=etag,
+                               last_modified=last_modified, accept=FEED_ACCEPT)
+    except FetchError as exc:
+        store.record_feed_fetch(source.id, "failed", str(exc))
+        return replace(result, status="failed", error=str(exc), duration_s=time.monotonic() - started)
+    if response.not_modified:
+        store.record_feed_fetch(source.id, "not_modified", None)
+        return replace(result, status="not_modified", http_status=304,
+                       duration_s=time.monotonic() - started)
+    try:
+        feed = parse_feed(response.content, response.url, response.headers.get("content-type"),
+                          max_items=source.options.max_items)
+    except FeedError as exc:
+        # Forget validators so the next run re-downloads instead of trusting a 304.
+        store.record_feed_fetch(source.id, "failed", str(exc), keep_validators=False)
+        return replace(result, status="failed", http_status=response.status, error=str(exc),
+                       duration_s=time.monotonic() - started)
+
+    now = utcnow()
+    by_id = {url_key(it.url): it for it in feed.items}
+    done = store.known_item_ids(list(by_id))
+    fresh = {k: v for k, v in by_id.items() if k not in done}
+    store.add_items([
+        dict(item_id=k, url=it.url, link=it.link, source_id=source.id, title=it.title,
+             summary=it.summary, published_at=it.published_at, author=it.author, guid=it.guid,
+             first_seen_at=now, state="seen")
+        for k, it in fresh.items()
+    ])
+    pages: dict[str, Response | FetchError] = {}
+    if source.options.fetch_articles and fresh:
+        pages = fetcher.get_many([it.link for it in fresh.values()],
+                                 allow_private=source.options.allow_private)
+    rows = [_article_row(it, source, pages.get(it.link)) for it in fresh.values()]
+    store.save_articles(rows)
+    extracted = sum(r["text_source"] == "page" for r in rows)
+    failed = sum(1 for r in rows if r["extraction_error"])
+    store.record_feed_fetch(source.id, "ok", None, etag=response.etag,
+                            last_modified=response.last_modified)
+    LOGGER.info("%s: %d in feed, %d new, %d extracted, %d without page text",
+                source.id, len(feed.items), len(fresh), extracted, failed)
+    return replace(result, http_status=response.status, items_in_feed=len(feed.items),
+                   new_items=len(fresh), extracted=extracted, failed=failed,
+                   skipped=feed.skipped, warning=feed.warning,
+                   duration_s=round(time.monotonic() - started, 3))
+
+
+def score_pending(store: Store, scorer=None, batch_size: int = 500) -> int:
+    """Score every stored article that has no score from the current model. Returns how many."""
+    from saring.score import load_scorer  # scikit-learn import is slow; only when needed
+
+    scorer = scorer or load_scorer()
+    frame = store.unscored(scorer.model_version)
+    total = 0
+    for start in range(0, len(frame), batch_size):
+        chunk = frame.iloc[start:start + batch_size]
+        texts = [f"{t or ''}\n{x or ''}" for t, x in zip(chunk["title"], chunk["text"], strict=True)]
+        now = utcnow()
+        rows = [
+            dict(item_id=item_id, model_version=scorer.model_version,
+                 election_score=float(s.election_score), hoax_score=float(s.hoax_score),
+                 election_terms=list(s.election_terms), hoax_terms=list(s.hoax_terms), scored_at=now)
+            for item_id, s in zip(chunk["item_id"], scorer.score(texts), strict=True)
+        ]
+        store.save_scores(rows)
+        total += len(rows)
+    return total
+
+
+def run_ingest(
+    config: Config,
+    store: Store,
+    scorer=None,
+    only: Sequence[str] | None = None,
+    ingest_one: Callable[[Source, Store, Fetcher], SourceResult] | None = None,
+) -> RunSummary:
+    """Ingest the enabled sources (or just ``only``), score new articles, publish the snapshot.
+
+    Args:
+        ingest_one: how to ingest one source; the Prefect flow passes a task wrapping
+            :func:`safe_ingest_source` so each source shows up as a task run.
+    """
+    ingest_one = ingest_one or safe_ingest_source
+    run_id = new_run_id()
+    store.sync_sources(config.sources)
+    store.start_run(run_id, "ingest")
+    sources = [s for s in config.enabled_sources if only is None or s.id in only]
+    with Fetcher(config.fetch) as fetcher:
+        results = [ingest_one(source, store, fetcher) for source in sources]
+    return finish_ingest(store, run_id, results, scorer)
+
+
+def safe_ingest_source(source: Source, store: Store, fetcher: Fetcher) -> SourceResult:
+    """:func:`ingest_source`, turning any unexpected error into a failed result."""
+    try:
+        return ingest_source(source, store, fetcher)
+    except SaringError as exc:
+        return SourceResult(source_id=source.id, status="failed", error=str(exc))
+    except Exception as exc:  # one source's surprise must not stop the others
+        LOGGER.exception("unexpected error in source %s", source.id)
+        return SourceResult(source_id=source.id, status="failed",
+                            error=f"unexpected error: {exc.__class__.__name__}: {exc}")
+
+
+def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer=None) -> RunSummary:
+    """Score what is new, close the run record and publish the snapshot."""
+    scoring_error = None
+    try:
+        scored = score_pending(store, scorer)
+    except SaringError as exc:  # articles stay stored; the next run scores them
+        LOGGER.error("scoring failed: %s", exc)
+        scored, scoring_error = 0, str(exc)
+    summary = RunSummary(run_id=run_id, results=results, scored=scored, scoring_error=scoring_error)
+    message = f"{sum(r.new_items for r in results)} new items, {scored} scored"
+    if scoring_error:
+        message += f"; scoring failed: {scoring_error}"
+    store.finish_run(run_id, summary.status, results, message=message)
+    store.publish_snapshot()
+    return summary

@@ -1,0 +1,46 @@
+"""Shared fixtures: real local HTTP servers, real DuckDB files, one Prefect harness."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from saring.config import parse_config
+from saring.demo import SiteServer, demo_sources, sample_dir
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect server for the whole session (starting one takes 10-20 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture()
+def sample_site(tmp_path):
+    """The bundled sample news sites, copied so a test may change them, served on 127.0.0.1."""
+    root = tmp_path / "site"
+    shutil.copytree(sample_dir(), root)
+    with SiteServer(root) as server:
+        server.root_dir = root
+        yield server
+
+
+@pytest.fixture()
+def sample_config(sample_site):
+    """A validated Config pointing at the served sample sites."""
+    raw = demo_sources(sample_site.base_url, sample_site.root_dir)
+    raw["settings"] = {"fetch": {"retries": 0, "timeout": 5}}
+    return parse_config(raw)
+
+
+@pytest.fixture()
+def db_path(tmp_path):
+    return tmp_path / "saring.duckdb"

@@ -1,0 +1,58 @@
+"""The command line, through typer's runner: help, clear errors, exit codes."""
+
+import pytest
+from typer.testing import CliRunner
+
+from saring.cli import app
+
+runner = CliRunner()
+COMMANDS = ["ingest", "digest", "demo", "serve", "query", "score"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example: saring " + command in result.output
+
+
+def test_bad_sources_file_exits_2_with_one_sentence(tmp_path):
+    bad = tmp_path / "sources.yaml"
+    bad.write_text("sources:\n  - id: x1\n    name: X\n    url: notaurl\n", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", "--sources", str(bad), "--db", str(tmp_path / "db.duckdb")])
+    assert result.exit_code == 2
+    assert "source 'x1', field 'url'" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "db.duckdb").exists()  # nothing ran
+
+
+def test_every_source_failed_exits_1(tmp_path, httpserver):
+    httpserver.expect_request("/feed").respond_with_data("no", status=404)
+    cfg = tmp_path / "sources.yaml"
+    cfg.write_text(f"sources:\n  - id: only\n    name: Only\n    url: {httpserver.url_for('/feed')}\n",
+                   encoding="utf-8")
+    result = runner.invoke(app, ["ingest", "--sources", str(cfg), "--db", str(tmp_path / "db.duckdb")])
+    assert result.exit_code == 1
+    assert "every source failed" in result.output
+
+
+def test_ingest_digest_query(sample_site, tmp_path):
+    from saring.demo import write_demo_sources
+
+    cfg = write_demo_sources(tmp_path / "sources.yaml", sample_site.base_url)
+    db = str(tmp_path / "db.duckdb")
+    result = runner.invoke(app, ["ingest", "--sources", str(cfg), "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "malangpost" in result.output
+    result = runner.invoke(app, ["digest", "--sources", str(cfg), "--db", db, "--out", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    assert "election-related" in result.output
+    result = runner.invoke(app, ["query", "SELECT count(*) AS n FROM items", "--db", db, "--csv"])
+    assert result.exit_code == 0 and result.output.splitlines()[0] == "n"
+    result = runner.invoke(app, ["query", "SELECT nope FROM items", "--db", db])
+    assert result.exit_code == 2 and "the query failed" in result.output
+
+
+def test_bad_date(tmp_path):
+    result = runner.invoke(app, ["digest", "--date", "kemarin", "--db", str(tmp_path / "x.duckdb")])
+    assert result.exit_code == 2 and "not a date" in result.output

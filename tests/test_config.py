@@ -1,0 +1,63 @@
+from pathlib import Path
+
+import pytest
+
+from saring.config import load_config, parse_config
+from saring.errors import SourceConfigError
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_repo_sources_yaml_is_valid():
+    config = load_config(REPO / "sources.yaml")
+    ids = {s.id for s in config.sources}
+    assert {"malangpost", "jatimpos"} <= ids
+    assert len([s for s in config.sources if s.kind != "google_news"]) >= 10
+    gn = [s for s in config.sources if s.kind == "google_news"]
+    assert gn and all(s.url.startswith("https://news.google.com/rss/search?q=") for s in gn)
+    assert all(not s.options.fetch_articles for s in gn)
+    assert config.schedule.timezone == "Asia/Jakarta"
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "sources.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("sources:\n  - id: malangpost\n    name: Malang Post\n    url: ftp://x\n",
+         "source 'malangpost', field 'url': must be an http:// or https:// address"),
+        ("sources:\n  - id: a1\n    name: A\n    url: https://a.id/feed\n    kind: tiktok\n",
+         "source 'a1', field 'kind'"),
+        ("sources:\n  - id: a1\n    name: A\n    url: https://a.id/feed\n"
+         "  - id: a1\n    name: B\n    url: https://b.id/feed\n",
+         "source id 'a1' is used twice"),
+        ("sources:\n  - name: A\n    url: https://a.id/feed\n", "source #1, field 'id': Field required"),
+        ("sources:\n  - id: a1\n    name: A\n    url: https://a.id/feed\n    colour: red\n",
+         "source 'a1': unknown field 'colour'"),
+        ("sources:\n  - id: gn\n    name: G\n    kind: google_news\n", "needs options.query"),
+        ("sources: [\n", "is not valid YAML near line"),
+        ("hello: world\n", "must be a mapping with a 'sources:' list"),
+        ("settings:\n  fetch:\n    timeout: -1\nsources:\n  - id: a1\n    name: A\n    url: https://a.id/f\n",
+         "'fetch.timeout'"),
+    ],
+)
+def test_bad_sources_file_gives_one_clear_message(tmp_path, text, expected):
+    with pytest.raises(SourceConfigError) as info:
+        load_config(_write(tmp_path, text))
+    assert expected in str(info.value)
+    assert "Traceback" not in str(info.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(SourceConfigError, match="file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_config_is_frozen():
+    config = parse_config({"sources": [{"id": "a1", "name": "A", "url": "https://a.id/f"}]})
+    with pytest.raises(Exception):
+        config.sources[0].url = "https://evil.example"  # type: ignore[misc]

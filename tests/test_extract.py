@@ -1,0 +1,49 @@
+"""Extraction on real pages (see fixtures/pages/SOURCE.md) with their stated expectations."""
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from saring.extract import decode_html, extract_article
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+TRAF = json.loads((PAGES / "trafilatura" / "evaldata-subset.json").read_text(encoding="utf-8"))
+SH = json.loads((PAGES / "scrapinghub" / "ground-truth.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("url", sorted(TRAF), ids=lambda u: TRAF[u]["file"][:30])
+def test_trafilatura_eval_pages(url):
+    case = TRAF[url]
+    html = (PAGES / "trafilatura" / "html" / case["file"]).read_bytes()
+    result = extract_article(html, url=url)
+    assert result.text, result.error
+    for snippet in case["with"]:
+        assert snippet in result.text
+    for snippet in case["without"]:
+        assert snippet not in result.text
+
+
+@pytest.mark.parametrize("page_id", sorted(SH), ids=lambda i: i[:10])
+def test_scrapinghub_pages_recall(page_id):
+    html = gzip.decompress((PAGES / "scrapinghub" / "html" / f"{page_id}.html.gz").read_bytes())
+    result = extract_article(html, url=SH[page_id]["url"])
+    expected = set(SH[page_id]["articleBody"].split())
+    got = set((result.text or "").split())
+    recall = len(expected & got) / len(expected)
+    assert recall > 0.7, f"recall {recall:.2f}"
+
+
+def test_failure_keeps_a_reason():
+    result = extract_article(b"<html><body><nav>Beranda</nav></body></html>")
+    assert result.text is None and "no article text" in result.error or "too short" in result.error
+    assert extract_article(b"").error == "the page is empty"
+
+
+def test_wrong_charset_label_is_survived():
+    text = "Pemilihan umum di Kota Batu berjalan lancar, kata ketua KPU — “damai”."
+    cp1252 = f"<html><body><p>{text}</p></body></html>".encode("cp1252")
+    assert "“damai”" in decode_html(cp1252, declared="utf-8")
+    utf8 = f"<html><body><p>{text}</p></body></html>".encode()
+    assert "“damai”" in decode_html(utf8, declared="iso-8859-1")

@@ -1,0 +1,59 @@
+"""feedparser's own corpus (BSD-2, see fixtures/feeds/SOURCE.md): nothing escapes parse_feed."""
+
+from pathlib import Path
+
+import pytest
+
+from saring.errors import FeedError
+from saring.feeds import parse_feed, strip_html
+
+FEEDS = Path(__file__).parent / "fixtures" / "feeds"
+ALL = sorted(FEEDS.rglob("*.xml"))
+
+
+def test_corpus_is_present():
+    assert len(ALL) >= 39
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: str(p.relative_to(FEEDS)))
+def test_every_corpus_file_parses_or_fails_cleanly(path):
+    try:
+        feed = parse_feed(path.read_bytes(), "http://127.0.0.1/feed.xml")
+    except FeedError as exc:
+        assert "feed" in str(exc)  # a sentence, not a traceback
+        return
+    for item in feed.items:
+        assert item.url.startswith(("http://", "https://"))
+        assert item.title
+
+
+RSS = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Uji</title>
+<item><title>Satu</title><link>https://a.example/1?utm_source=wa</link>
+<pubDate>Wed, 25 Nov 2026 01:00:00 +0700</pubDate><description>&lt;p&gt;Ringkasan &amp;amp; isi&lt;/p&gt;</description></item>
+<item><title>Tanpa tautan</title></item>
+<item><title>Satu lagi</title><link>https://a.example/1</link></item>
+</channel></rss>"""
+
+
+def test_items_are_canonical_deduplicated_and_dated():
+    feed = parse_feed(RSS, "http://127.0.0.1/feed.xml")
+    assert [i.url for i in feed.items] == ["https://a.example/1"]
+    assert feed.skipped == 1
+    item = feed.items[0]
+    assert item.published_at.isoformat() == "2026-11-24T18:00:00+00:00"
+    assert item.summary == "Ringkasan & isi"
+
+
+def test_html_page_is_not_a_feed():
+    with pytest.raises(FeedError, match="web page, not an RSS/Atom feed"):
+        parse_feed(b"<!doctype html><html><body><p>Halo</p></body></html>", "http://x/feed")
+
+
+def test_empty_body():
+    with pytest.raises(FeedError, match="empty"):
+        parse_feed(b"   ", "http://x/feed")
+
+
+def test_strip_html():
+    assert strip_html("<b>KPU</b>&nbsp;Kota&#32;Batu") == "KPU Kota Batu"

@@ -1,0 +1,112 @@
+"""Fetch behaviour only shows on a real socket: these run against pytest-httpserver."""
+
+import gzip
+import time
+
+import pytest
+from werkzeug import Response as WResponse
+
+from saring.config import FetchSettings
+from saring.errors import FetchError, TooLargeError, UnsafeURLError
+from saring.fetch import Fetcher
+
+FAST = FetchSettings(timeout=1, total_timeout=3, retries=1, max_bytes=200_000, max_redirects=3)
+
+
+@pytest.fixture()
+def fetcher():
+    with Fetcher(FAST) as f:
+        yield f
+
+
+def test_conditional_get_gets_304(httpserver, fetcher):
+    def handler(request):
+        if request.headers.get("If-None-Match") == '"v1"':
+            return WResponse(status=304, headers={"ETag": '"v1"'})
+        return WResponse(b"<rss/>", headers={"ETag": '"v1"', "Last-Modified": "Wed, 25 Nov 2026 01:00:00 GMT"})
+
+    httpserver.expect_request("/feed").respond_with_handler(handler)
+    first = fetcher.get(httpserver.url_for("/feed"), allow_private=True)
+    assert first.status == 200 and first.etag == '"v1"' and first.last_modified
+    second = fetcher.get(httpserver.url_for("/feed"), allow_private=True, etag=first.etag)
+    assert second.not_modified and second.content == b""
+
+
+def test_user_agent_is_sent(httpserver, fetcher):
+    httpserver.expect_request("/ua").respond_with_handler(
+        lambda r: WResponse(r.headers.get("User-Agent", "")))
+    assert fetcher.get(httpserver.url_for("/ua"), allow_private=True).content.startswith(b"saring/")
+
+
+def test_404_is_a_clear_error(httpserver, fetcher):
+    httpserver.expect_request("/missing").respond_with_data("not here", status=404)
+    with pytest.raises(FetchError, match="HTTP 404"):
+        fetcher.get(httpserver.url_for("/missing"), allow_private=True)
+
+
+def test_5xx_is_retried_then_reported(httpserver, fetcher):
+    httpserver.expect_request("/flaky").respond_with_data("busy", status=503)
+    with pytest.raises(FetchError, match="HTTP 503"):
+        fetcher.get(httpserver.url_for("/flaky"), allow_private=True)
+    assert len([r for r, _ in httpserver.log if r.path == "/flaky"]) == 2  # 1 try + 1 retry
+
+
+def test_429_retry_after_is_honoured(httpserver, fetcher):
+    calls = []
+
+    def handler(request):
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            return WResponse("slow down", status=429, headers={"Retry-After": "1"})
+        return WResponse("ok")
+
+    httpserver.expect_request("/limited").respond_with_handler(handler)
+    assert fetcher.get(httpserver.url_for("/limited"), allow_private=True).content == b"ok"
+    assert len(calls) == 2 and calls[1] - calls[0] >= 0.9
+
+
+def test_size_cap_by_header_and_by_stream(httpserver, fetcher):
+    httpserver.expect_request("/big").respond_with_data(b"x" * 300_000)
+    with pytest.raises(TooLargeError, match="200,000-byte limit"):
+        fetcher.get(httpserver.url_for("/big"), allow_private=True)
+
+
+def test_gzip_bomb_is_counted_unpacked(httpserver, fetcher):
+    bomb = gzip.compress(b"\0" * 5_000_000)
+    httpserver.expect_request("/bomb").respond_with_data(
+        bomb, headers={"Content-Encoding": "gzip"})
+    assert len(bomb) < FAST.max_bytes
+    with pytest.raises(TooLargeError):
+        fetcher.get(httpserver.url_for("/bomb"), allow_private=True)
+
+
+def test_redirect_loop_is_bounded(httpserver, fetcher):
+    httpserver.expect_request("/a").respond_with_data("", status=302, headers={"Location": "/b"})
+    httpserver.expect_request("/b").respond_with_data("", status=302, headers={"Location": "/a"})
+    with pytest.raises(FetchError, match="more than 3 redirects"):
+        fetcher.get(httpserver.url_for("/a"), allow_private=True)
+
+
+def test_redirect_to_private_address_is_refused(httpserver, fetcher):
+    httpserver.expect_request("/go").respond_with_data(
+        "", status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
+    # The first hop is allowed (a local test server); the target is checked again.
+    with pytest.raises(UnsafeURLError):
+        fetcher.get(httpserver.url_for("/go"), allow_private=False)
+
+
+def test_stall_times_out(httpserver, fetcher):
+    httpserver.expect_request("/stall").respond_with_handler(lambda r: (time.sleep(2.5), WResponse("late"))[1])
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="no answer within 1 s"):
+        fetcher.get(httpserver.url_for("/stall"), allow_private=True)
+    assert time.monotonic() - started < 10
+
+
+def test_get_many_returns_errors_in_place(httpserver, fetcher):
+    httpserver.expect_request("/ok").respond_with_data("fine")
+    httpserver.expect_request("/nope").respond_with_data("gone", status=410)
+    results = fetcher.get_many([httpserver.url_for("/ok"), httpserver.url_for("/nope")],
+                               allow_private=True)
+    assert results[httpserver.url_for("/ok")].content == b"fine"
+    assert isinstance(results[httpserver.url_for("/nope")], FetchError)

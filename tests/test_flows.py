@@ -1,0 +1,39 @@
+"""One end-to-end run per flow on a real (temporary) Prefect server, plus the schedules."""
+
+import duckdb
+
+from flows.digest import digest_flow
+from flows.ingest import ingest_flow
+from flows.serve import build_deployments
+from saring.config import load_config
+from saring.demo import write_demo_sources
+
+
+def test_ingest_and_digest_flows(prefect_harness, sample_site, tmp_path):
+    sources = write_demo_sources(tmp_path / "sources.yaml", sample_site.base_url)
+    db = tmp_path / "saring.duckdb"
+    first = ingest_flow(sources=str(sources), db=str(db))
+    assert first["status"] == "ok" and first["new_items"] > 0 and first["scored"] == first["new_items"]
+    second = ingest_flow(sources=str(sources), db=str(db))
+    assert second["new_items"] == 0
+    paths = digest_flow(sources=str(sources), db=str(db), out=str(tmp_path / "out"))
+    assert [p.rsplit(".", 1)[1] for p in paths] == ["txt", "html"]
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM runs WHERE status = 'ok'").fetchone()[0] == 2
+    assert con.execute("SELECT count(*) FROM digests").fetchone()[0] == 1
+
+
+def test_deployments_follow_the_schedule_settings(tmp_path):
+    config = load_config("sources.yaml")
+    deployments = build_deployments(config, "sources.yaml", "data/saring.duckdb", "data/digests")
+    by_name = {d.name: d for d in deployments}
+    assert set(by_name) >= {"ingest", "daily-digest"}
+    ingest = by_name["ingest"].schedules[0].schedule
+    assert ingest.cron == "0 * * * *" and ingest.timezone == "Asia/Jakarta"
+    digest = by_name["daily-digest"]
+    assert digest.schedules[0].schedule.cron == "0 6 * * *"
+    assert digest.parameters["days_back"] == 1
+    # A source with its own schedule gets its own deployment and leaves the hourly one.
+    own = [d for d in deployments if d.name.startswith("ingest-")]
+    assert own and own[0].schedules[0].schedule.cron == "30 */3 * * *"
+    assert "gn-hoaks-pemilu-jatim" not in by_name["ingest"].parameters["only"]
