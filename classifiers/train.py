@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import sys
 import time
 import zipfile
@@ -57,6 +58,7 @@ from saring.score import (  # noqa: E402
     ELECTION_LEXICON,
     LEXICON_RATE,
     lexicon_hits,
+    combine_election,
     lexicon_probability,
     load_scorer,
 )
@@ -71,8 +73,7 @@ SIB_CSV = CLASSIFIERS_DIR / "data" / "sib200_ind_topic" / "sib200_ind_train_dev.
 SEED_ARTICLES_DIR = REPO_ROOT / "sample" / "seed_articles"
 
 HYPERPARAMS: dict[str, Any] = {
-    "normalize": "saring.textnorm.normalize_texts (NFKC, lower-case, URL->urltoken, "
-    "digits->numtoken)",
+    "normalize": "saring.textnorm.normalize_texts (NFKC, lower-case, URL->urltoken, digits->numtoken)",
     "word_tfidf": {
         "analyzer": "word",
         "ngram_range": [1, 2],
@@ -112,8 +113,7 @@ DATA_SOURCES: dict[str, dict[str, str]] = {
         "news detection using naive bayes classifier in Indonesian language', ICTS 2017, "
         "pp. 73-78, doi:10.1109/ICTS.2017.8265649.",
         "licence": "CC BY 4.0",
-        "copy_used": "github.com/svmihar/indo-hoax-dataset @ "
-        "308ff68e4e51e536c2221fe51eb271e5ac1c443a",
+        "copy_used": "github.com/svmihar/indo-hoax-dataset @ 308ff68e4e51e536c2221fe51eb271e5ac1c443a",
         "details": "classifiers/data/pratiwi2017_hoax/SOURCE.md",
     },
     "election": {
@@ -268,34 +268,75 @@ def data_entry(path: Path, frame: pd.DataFrame, source: dict[str, str]) -> dict[
 # --------------------------------------------------------------------------- outputs
 
 
-def dump_model(model: Pipeline, name: str, created: dt.date) -> tuple[str, str]:
+def dump_model(model: Pipeline, name: str, created: dt.date, texts: list[str]) -> tuple[str, str]:
     """Write ``<name>.skops`` (deflate-compressed); return (sha256, version string).
 
     The vectorisers' ``stop_words_`` (every n-gram dropped by min_df/max_df, only kept for
     introspection) is removed first: it is most of the file size and unused at predict time.
+    The written file is checked to predict exactly like ``model`` on ``texts``.
     """
     for _, vec in model.named_steps["features"].transformer_list:
         vec.stop_words_ = None
+        # id() of the stop-word list, cached by sklearn only to skip a re-check; it is a
+        # memory address, so it would make the file differ on every run.
+        if hasattr(vec, "_stop_words_id"):
+            del vec._stop_words_id
     path = CLASSIFIERS_DIR / f"{name}.skops"
     sio.dump(model, path, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
     _make_zip_reproducible(path)
+    _check_roundtrip(model, path, texts)
     digest = sha256_file(path)
     version = f"{name}-{created:%Y.%m.%d}-{digest[:8]}"
     return digest, version
 
 
+_SKOPS_ID_RE = re.compile(r'("__id__": )(\d+)|("file": ")(\d+)(\.npy")')
+
+
 def _make_zip_reproducible(path: Path) -> None:
-    """Rewrite a .skops zip with fixed timestamps and sorted entries (same bytes every run)."""
+    """Rewrite a .skops zip so that the same model gives the same bytes on every run.
+
+    skops names array files and tags shared objects with ``id(obj)`` (memory addresses) and
+    stamps zip entries with the current time. Ids are renumbered in order of first
+    appearance (consistently for ``__id__`` and ``<id>.npy``, so shared references stay
+    shared), entries are sorted and timestamps fixed. The caller verifies the result loads
+    and predicts identically.
+    """
     with zipfile.ZipFile(path) as zin:
-        entries = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
+        entries = {info.filename: zin.read(info.filename) for info in zin.infolist()}
+    mapping: dict[str, str] = {}
+
+    def renumber(m: re.Match[str]) -> str:
+        old = m.group(2) or m.group(4)
+        new = mapping.setdefault(old, str(len(mapping) + 1))
+        if m.group(1):
+            return m.group(1) + new
+        return m.group(3) + new + m.group(5)
+
+    schema = _SKOPS_ID_RE.sub(renumber, entries.pop("schema.json").decode("utf-8"))
+    out: dict[str, bytes] = {"schema.json": schema.encode("utf-8")}
+    for filename, payload in entries.items():
+        stem, dot, ext = filename.partition(".")
+        if ext != "npy" or stem not in mapping:
+            raise RuntimeError(f"unexpected entry {filename} in {path}")
+        out[f"{mapping[stem]}.npy"] = payload
     tmp = path.with_suffix(".skops.tmp")
     with zipfile.ZipFile(tmp, "w") as zout:
-        for filename, payload in sorted(entries):
+        for filename in sorted(out):
             info = zipfile.ZipInfo(filename, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            zout.writestr(info, payload, compresslevel=6)
+            zout.writestr(info, out[filename], compresslevel=6)
     tmp.replace(path)
+
+
+def _check_roundtrip(model: Pipeline, path: Path, texts: list[str]) -> None:
+    """Reload a written model file and check it predicts exactly like the in-memory model."""
+    loaded = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    expected = model.predict_proba(texts)
+    got = loaded.predict_proba(texts)
+    if not np.array_equal(expected, got):
+        raise RuntimeError(f"{path} does not reproduce the trained model's predictions")
 
 
 def write_json(path: Path, obj: dict[str, Any]) -> None:
@@ -357,6 +398,7 @@ def train_hoax(created: dt.date) -> dict[str, Any]:
     cross["per_topic_roc_auc_mean"] = round(float(np.mean(aucs)), 4)
     cross["per_topic_roc_auc_min"] = round(float(np.min(aucs)), 4)
     cross["per_topic_roc_auc_max"] = round(float(np.max(aucs)), 4)
+    cross["oof_probability_p10_p50_p90"] = [round(float(q), 3) for q in np.quantile(oof_x, [0.1, 0.5, 0.9])]
     logger.info("hoax cross-topic done in %.1fs: %s", time.perf_counter() - t0, cross)
 
     # Within-topic: stratified 5-fold (topics shared between train and test -> optimistic).
@@ -367,7 +409,7 @@ def train_hoax(created: dt.date) -> dict[str, Any]:
     logger.info("hoax within-topic done in %.1fs: %s", time.perf_counter() - t0, within)
 
     model = build_pipeline().fit(texts, y)
-    digest, version = dump_model(model, "hoax", created)
+    digest, version = dump_model(model, "hoax", created, texts)
     card = {
         "name": "hoax",
         "version": version,
@@ -428,13 +470,13 @@ def train_election(created: dt.date) -> dict[str, Any]:
     oof, _ = out_of_fold(texts, y, skf.split(texts, y))
     cv = binary_metrics(y, oof)
     lex_oof = np.array([lexicon_probability(lexicon_hits(t)) for t in normalize_texts(texts)])
-    combined = 1 - (1 - oof) * (1 - lex_oof)
+    combined = np.array([combine_election(m, lx) for m, lx in zip(oof, lex_oof, strict=True)])
     cv_combined = binary_metrics(y, combined)
     cv_combined["lexicon_hit_rows"] = int((lex_oof > 0).sum())
     logger.info("election CV done in %.1fs: %s", time.perf_counter() - t0, cv)
 
     model = build_pipeline().fit(texts, y)
-    digest, version = dump_model(model, "election", created)
+    digest, version = dump_model(model, "election", created, texts)
     card = {
         "name": "election",
         "version": version,
@@ -442,7 +484,7 @@ def train_election(created: dt.date) -> dict[str, Any]:
         "task": "Election relevance of an Indonesian text. The model predicts the SIB-200 "
         "'politics' topic (a weak proxy); the served election_score combines its probability "
         "with a transparent election lexicon: p_lex = 1 - exp(-0.5 * weighted distinct-term "
-        "hits), election_score = 1 - (1 - p_model) * (1 - p_lex).",
+        "hits), w = 1 with any lexicon term else 0.5, election_score = 1 - (1 - w * p_model) * (1 - p_lex).",
         "model_file": "classifiers/election.skops",
         "sha256": digest,
         "training_data": [data_entry(SIB_CSV, df, DATA_SOURCES["election"])],
@@ -455,7 +497,7 @@ def train_election(created: dt.date) -> dict[str, Any]:
             "terms": ELECTION_LEXICON,
             "rate": LEXICON_RATE,
             "formula": "p_lex = 1 - exp(-rate * sum of weights of distinct terms found); "
-            "election_score = 1 - (1 - p_model) * (1 - p_lex)",
+            "w = 1 if any lexicon term else 0.5; election_score = 1 - (1 - w * p_model) * (1 - p_lex)",
             "matching": "whole words on normalised (lower-cased) text; each term counted once; "
             "overlapping terms (e.g. 'kampanye' and 'kampanye hitam') both count",
             "source_of_truth": "saring/score.py ELECTION_LEXICON (copied here at training time)",
@@ -477,8 +519,9 @@ def train_election(created: dt.date) -> dict[str, Any]:
             "SIB-200 sentences are single sentences translated from English WikiNews/"
             "WikiVoyage/WikiJunior; 'politics' covers government, war, protests, elections "
             "worldwide. Only a handful are about elections.",
-            "Applied to full Indonesian news articles, the model alone under-detects local "
-            "election news; the lexicon carries most of the election signal.",
+            "The model was calibrated on single sentences; on full articles it is overconfident "
+            "and gives high probabilities to any government/protest/regulation story (see the "
+            "sanity check). The lexicon is what makes the score election-specific.",
             "Lexicon terms like 'pemilih', 'kampanye' or 'partai politik' also occur outside "
             "elections (e.g. an anti-hoax 'kampanye'); one ordinary term alone gives p_lex=0.39.",
         ],
@@ -530,6 +573,13 @@ def sanity_check(el_card: dict[str, Any]) -> dict[str, Any]:
             "share_with_any_lexicon_hit": round(
                 float(np.mean([len(lexicon_hits(t)) > 0 for t in normalize_texts(pr_texts)])), 4
             ),
+            "count_ge_0_5_by_topic": {
+                str(t): int(((el >= 0.5) & (pratiwi["topic_id"].to_numpy() == t)).sum())
+                for t in sorted(pratiwi["topic_id"].unique())
+            },
+            "count_with_strong_lexicon_term": int(
+                sum(any(ELECTION_LEXICON[h] >= 2 for h in lexicon_hits(t)) for t in normalize_texts(pr_texts))
+            ),
             "election_score_median": round(float(np.median(el)), 3),
             "election_score_p90": round(float(np.quantile(el, 0.9)), 3),
             "highest_5": high,
@@ -550,18 +600,18 @@ def write_markdown(hx: dict[str, Any], el: dict[str, Any]) -> None:
     hx_data = hx["training_data"][0]
     caveats_h = "\n".join(f"- {c}" for c in hx["caveats"])
     (CLASSIFIERS_DIR / "hoax.md").write_text(
-        f"""# Model card: hoax (`{hx['version']}`)
+        f"""# Model card: hoax (`{hx["version"]}`)
 
-**Task.** {hx['task']}
+**Task.** {hx["task"]}
 
-**Data.** {hx_data['name']} — {hx_data['rows']} rows in `{hx_data['file']}`
-(sha256 `{hx_data['sha256'][:16]}…`), {hx['dedup']['rows_removed']} near-duplicates removed
-before any split -> {hx['rows_used']} articles (label counts {hx['label_counts_used']}), 9 claims
-(topics). Licence {hx_data['licence']}. {hx_data['citation']}
+**Data.** {hx_data["name"]} — {hx_data["rows"]} rows in `{hx_data["file"]}`
+(sha256 `{hx_data["sha256"][:16]}…`), {hx["dedup"]["rows_removed"]} near-duplicates removed
+before any split -> {hx["rows_used"]} articles (label counts {hx["label_counts_used"]}), 9 claims
+(topics). Licence {hx_data["licence"]}. {hx_data["citation"]}
 
-**Pipeline.** {hx['pipeline']}. No hyper-parameter tuning. Trained with scikit-learn
-{hx['sklearn_version']}, skops {hx['skops_version']}. File `hoax.skops`, sha256
-`{hx['sha256']}`.
+**Pipeline.** {hx["pipeline"]}. No hyper-parameter tuning. Trained with scikit-learn
+{hx["sklearn_version"]}, skops {hx["skops_version"]}. File `hoax.skops`, sha256
+`{hx["sha256"]}`.
 
 ## Metrics (pooled out-of-fold predictions, threshold 0.5)
 
@@ -569,12 +619,20 @@ before any split -> {hx['rows_used']} articles (label counts {hx['label_counts_u
 situation saring is in with every new rumour. The within-topic row mixes articles about
 the same claim into training and test and is optimistic.
 
-{METRIC_HEADER}
-{metric_row('Cross-topic (leave-one-topic-out, 9 folds)', cross)}
-{metric_row('Within-topic (stratified 5-fold)', within)}
+Plainly: on claims it has not seen, this model is only slightly better than chance
+(ROC-AUC {fmt(cross["roc_auc"])}; Brier {fmt(cross["brier"])} vs
+{fmt(cross["brier_prior_baseline"])} for always answering the base rate) and at 0.5 it
+flags few hoax articles (recall {fmt(cross["recall"])}).
+Out-of-fold scores on unseen claims mostly sit near the base rate (10th/50th/90th
+percentile {", ".join(f"{q:.2f}" for q in cross["oof_probability_p10_p50_p90"])}). It is a weak first
+version; do not show `hoax_score` to forum members as a judgement.
 
-Per-topic ROC-AUC in the cross-topic run: mean {fmt(cross['per_topic_roc_auc_mean'])},
-min {fmt(cross['per_topic_roc_auc_min'])}, max {fmt(cross['per_topic_roc_auc_max'])}.
+{METRIC_HEADER}
+{metric_row("Cross-topic (leave-one-topic-out, 9 folds)", cross)}
+{metric_row("Within-topic (stratified 5-fold)", within)}
+
+Per-topic ROC-AUC in the cross-topic run: mean {fmt(cross["per_topic_roc_auc_mean"])},
+min {fmt(cross["per_topic_roc_auc_min"])}, max {fmt(cross["per_topic_roc_auc_max"])}.
 
 | Held-out topic | Claim | n | Hoax | ROC-AUC | F1@0.5 | Brier |
 |---|---|---|---|---|---|---|
@@ -606,24 +664,33 @@ wrapper); character n-gram contributions are credited to the words that contain 
         for s in sc["seed_articles"]
     )
     pr = sc["pratiwi_articles"]
+    highest = ", ".join(
+        f"row {h['row_id']} ({h['election_score']:.2f}: {', '.join(h['election_terms'][:3])})"
+        for h in pr["highest_5"]
+    )
+    kw = {t: m["topic_keyword"] for t, m in hx["metrics"]["cross_topic_per_topic"].items()}
+    by_topic = ", ".join(
+        f"topic {t} ({kw.get(t, '?')}) {n}" for t, n in pr["count_ge_0_5_by_topic"].items() if n
+    )
     (CLASSIFIERS_DIR / "election.md").write_text(
-        f"""# Model card: election (`{el['version']}`)
+        f"""# Model card: election (`{el["version"]}`)
 
-**Task.** {el['task']}
+**Task.** {el["task"]}
 
-**Data.** {el_data['name']} — {el_data['rows']} sentences in `{el_data['file']}`
-(sha256 `{el_data['sha256'][:16]}…`), label 1 = politics ({el['label_counts_used']}).
-Licence {el_data['licence']}. {el_data['citation']}
+**Data.** {el_data["name"]} — {el_data["rows"]} sentences in `{el_data["file"]}`
+(sha256 `{el_data["sha256"][:16]}…`), label 1 = politics ({el["label_counts_used"]}).
+Licence {el_data["licence"]}. {el_data["citation"]}
 
-**Pipeline.** {el['pipeline']}. No hyper-parameter tuning. Trained with scikit-learn
-{el['sklearn_version']}, skops {el['skops_version']}. File `election.skops`, sha256
-`{el['sha256']}`.
+**Pipeline.** {el["pipeline"]}. No hyper-parameter tuning. Trained with scikit-learn
+{el["sklearn_version"]}, skops {el["skops_version"]}. File `election.skops`, sha256
+`{el["sha256"]}`.
 
 ## Served score
 
 ```
-p_lex          = 1 - exp(-{el['election_lexicon']['rate']} * sum of weights of distinct lexicon terms found)
-election_score = 1 - (1 - p_model) * (1 - p_lex)
+p_lex          = 1 - exp(-{el["election_lexicon"]["rate"]} * sum of weights of distinct lexicon terms found)
+w              = 1 if the text holds any lexicon term, else 0.5 (politics alone is weak evidence)
+election_score = 1 - (1 - w * p_model) * (1 - p_lex)
 ```
 
 Lexicon (whole-word match on lower-cased text, each term counted once):
@@ -636,27 +703,35 @@ One weight-2 term alone gives p_lex = 0.63, one weight-1 term 0.39, two weight-2
 ## Metrics on the proxy task (SIB-200 politics vs rest, stratified 5-fold, pooled out-of-fold)
 
 {METRIC_HEADER}
-{metric_row('Model probability', em['model_stratified_5fold'])}
-{metric_row('Combined score (model + lexicon)', em['combined_score_stratified_5fold'])}
+{metric_row("Model probability", em["model_stratified_5fold"])}
+{metric_row("Combined score (model + lexicon)", em["combined_score_stratified_5fold"])}
 
 These measure the proxy (politics sentences), not election-news detection. The lexicon
-matched {em['combined_score_stratified_5fold']['lexicon_hit_rows']} of {el_data['rows']} SIB-200 sentences.
+matched {em["combined_score_stratified_5fold"]["lexicon_hit_rows"]} of {el_data["rows"]} SIB-200 sentences.
 
 ## Sanity check (not a benchmark)
 
 Two real Indonesian election articles (`sample/seed_articles/`) against the
-{pr['n']} Pratiwi hoax-dataset articles, none of which is about elections. Too few
+{pr["n"]} Pratiwi hoax-dataset articles, none of which is about elections. Too few
 examples to estimate accuracy; it only checks the score behaves sensibly.
 
 | Seed article | p_model | election_score | election_terms |
 |---|---|---|---|
 {seed_rows}
 
-Pratiwi articles: {pr['count_election_score_ge_0_5']} of {pr['n']}
-({100 * pr['share_election_score_ge_0_5']:.1f}%) score >= 0.5 (model alone:
-{100 * pr['share_model_probability_ge_0_5']:.1f}%; {100 * pr['share_with_any_lexicon_hit']:.1f}% contain
-at least one lexicon term); median {pr['election_score_median']:.3f}, 90th percentile
-{pr['election_score_p90']:.3f}. Highest: {', '.join(f"row {h['row_id']} ({h['election_score']:.2f}: {', '.join(h['election_terms'][:3])})" for h in pr['highest_5'])}.
+Pratiwi articles: {pr["count_election_score_ge_0_5"]} of {pr["n"]}
+({100 * pr["share_election_score_ge_0_5"]:.1f}%) score >= 0.5 (model alone:
+{100 * pr["share_model_probability_ge_0_5"]:.1f}%; {100 * pr["share_with_any_lexicon_hit"]:.1f}% contain
+at least one lexicon term); median {pr["election_score_median"]:.3f}, 90th percentile
+{pr["election_score_p90"]:.3f}. Highest: {highest}.
+
+Articles scoring >= 0.5 by Pratiwi topic: {by_topic}. Almost all of this comes from the
+model, not the lexicon: the SIB-200 "politics" proxy fires on government, protest and
+regulation wording (e.g. the "Facebook will be shut down in Indonesia" and "Reog burned in
+the Philippines" claims). {pr["count_with_strong_lexicon_term"]} Pratiwi article(s) mention a
+strong election term in passing (e.g. `pilpres`), so "none is about elections" is only
+approximately true. Read a high election_score as "political/governmental, possibly election"
+unless `election_terms` starts with lexicon terms.
 
 ## Caveats
 
@@ -665,6 +740,7 @@ at least one lexicon term); median {pr['election_score_median']:.3f}, 90th perce
         encoding="utf-8",
     )
 
+    seed_list = ", ".join(f"{s['election_score']:.2f}" for s in sc["seed_articles"])
     (CLASSIFIERS_DIR / "README.md").write_text(
         f"""# classifiers/
 
@@ -677,27 +753,29 @@ cards (`*.json`, `*.md`) and the model files (`*.skops`) are all written by `tra
 make train                     # = .venv/bin/python classifiers/train.py
 ```
 
-Deterministic (fixed seeds); takes well under a minute on 2 cores. Retraining changes
-the `.skops` files, so their sha256 and the version strings in the cards change too;
+Deterministic (fixed seeds, single-threaded); about one minute on 2 cores. With the same
+data and library versions the `.skops` files are byte-identical between runs (train.py
+renumbers skops' memory-address ids and fixes zip timestamps), so their sha256 is stable;
+the version string `<name>-<training date>-<sha256[:8]>` changes with the date or the model.
 `saring.score.load_scorer()` refuses a model file whose sha256 does not match its card.
 Models are loaded with skops, accepting only scikit-learn / NumPy / SciPy / builtins /
 `saring.` types. Set `SARING_MODELS=/path/to/dir` to load models from elsewhere.
 
 | Model | Version | Card |
 |---|---|---|
-| hoax | `{hx['version']}` | [hoax.md](hoax.md), [hoax.json](hoax.json) |
-| election | `{el['version']}` | [election.md](election.md), [election.json](election.json) |
+| hoax | `{hx["version"]}` | [hoax.md](hoax.md), [hoax.json](hoax.json) |
+| election | `{el["version"]}` | [election.md](election.md), [election.json](election.json) |
 
 ## Data sources and licences
 
-- **Hoax model** — {DATA_SOURCES['hoax']['citation']} Licence: **{DATA_SOURCES['hoax']['licence']}**.
-  Copy taken from {DATA_SOURCES['hoax']['copy_used']}. File
-  `{hx_data['file']}` (9 of the 12 claims; the 3 political claims are held out and not in
-  this repository). Details: `{DATA_SOURCES['hoax']['details']}`.
-- **Election model** — {DATA_SOURCES['election']['citation']} Licence:
-  **{DATA_SOURCES['election']['licence']}**. Copy taken from
-  {DATA_SOURCES['election']['copy_used']}. File `{el_data['file']}` (train+dev; the test split
-  is held out). Details: `{DATA_SOURCES['election']['details']}`. Redistributed derivatives of
+- **Hoax model** — {DATA_SOURCES["hoax"]["citation"]} Licence: **{DATA_SOURCES["hoax"]["licence"]}**.
+  Copy taken from {DATA_SOURCES["hoax"]["copy_used"]}. File
+  `{hx_data["file"]}` (9 of the 12 claims; the 3 political claims are held out and not in
+  this repository). Details: `{DATA_SOURCES["hoax"]["details"]}`.
+- **Election model** — {DATA_SOURCES["election"]["citation"]} Licence:
+  **{DATA_SOURCES["election"]["licence"]}**. Copy taken from
+  {DATA_SOURCES["election"]["copy_used"]}. File `{el_data["file"]}` (train+dev; the test split
+  is held out). Details: `{DATA_SOURCES["election"]["details"]}`. Redistributed derivatives of
   the data itself must stay CC BY-SA 4.0.
 
 ## Metrics (honest version)
@@ -705,14 +783,16 @@ Models are loaded with skops, accepting only scikit-learn / NumPy / SciPy / buil
 Hoax (pooled out-of-fold; **the cross-topic row is the number to trust**):
 
 {METRIC_HEADER}
-{metric_row('hoax, cross-topic (leave-one-topic-out)', cross)}
-{metric_row('hoax, within-topic (stratified 5-fold, optimistic)', within)}
-{metric_row('election model, SIB-200 politics proxy (stratified 5-fold)', em['model_stratified_5fold'])}
-{metric_row('election combined score, SIB-200 proxy (stratified 5-fold)', em['combined_score_stratified_5fold'])}
+{metric_row("hoax, cross-topic (leave-one-topic-out)", cross)}
+{metric_row("hoax, within-topic (stratified 5-fold, optimistic)", within)}
+{metric_row("election model, SIB-200 politics proxy (5-fold)", em["model_stratified_5fold"])}
+{metric_row("election combined, SIB-200 proxy (5-fold)", em["combined_score_stratified_5fold"])}
 
-Election sanity check (not a benchmark): seed election articles score
-{', '.join(f"{s['election_score']:.2f}" for s in sc['seed_articles'])}; {100 * pr['share_election_score_ge_0_5']:.1f}% of the
-{pr['n']} non-election Pratiwi articles score >= 0.5.
+The hoax model is barely better than chance on unseen claims (see [hoax.md](hoax.md)).
+
+Election sanity check (not a benchmark): seed election articles score {seed_list};
+{100 * pr["share_election_score_ge_0_5"]:.1f}% of the {pr["n"]} Pratiwi (non-election) articles
+score >= 0.5, mostly government/protest stories (see [election.md](election.md)).
 
 Neither model has been evaluated on real Indonesian election misinformation: no such
 labelled data is in this repository. Treat both scores as triage signals for people.

@@ -9,8 +9,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from saring.config import load_config
-from saring.ingest import safe_ingest_source
 from saring.ingest import run_ingest as _run_ingest
+from saring.ingest import safe_ingest_source
 from saring.store import Store
 
 # One task run per source makes failures visible per source in the Prefect UI.

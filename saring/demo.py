@@ -57,9 +57,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path is None:
             self.send_error(404)
             return
-        host = self.headers.get("Host") or "%s:%d" % self.server.server_address[:2]
+        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
         body = path.read_bytes().replace(TOKEN, f"http://{host}".encode())
-        etag = '"%s"' % hashlib.sha1(body).hexdigest()[:16]
+        etag = f'"{hashlib.sha1(body).hexdigest()[:16]}"'
         if self.headers.get("If-None-Match") == etag:
             self.send_response(304)
             self.send_header("ETag", etag)

@@ -13,7 +13,11 @@ trained on SIB-200 "politics" sentences, a weak proxy, so it is combined with a 
 Indonesian election lexicon::
 
     p_lex          = 1 - exp(-0.5 * weighted_distinct_term_hits)
-    election_score = 1 - (1 - p_model) * (1 - p_lex)
+    w              = 1 if the text has any lexicon term, else 0.5
+    election_score = 1 - (1 - w * p_model) * (1 - p_lex)
+
+The model learned "politics", not "elections": a text without a single election term is
+capped below 0.5 however political it reads (see :func:`combine_election`).
 
 The **hoax score** is the calibrated probability of the hoax model.
 
@@ -210,6 +214,17 @@ def lexicon_probability(hits: Sequence[str]) -> float:
     return 1.0 - math.exp(-LEXICON_RATE * weighted)
 
 
+MODEL_WEIGHT_WITHOUT_LEXICON = 0.5
+"""How much the politics model counts when a text holds no election term (a design rule,
+not fitted: politics without any election vocabulary is at most weak evidence)."""
+
+
+def combine_election(p_model: float, p_lex: float) -> float:
+    """Combine the politics-model probability and the lexicon evidence into the election score."""
+    weight = 1.0 if p_lex > 0 else MODEL_WEIGHT_WITHOUT_LEXICON
+    return 1.0 - (1.0 - weight * p_model) * (1.0 - p_lex)
+
+
 def _readable(term: str) -> bool:
     """Return True if a word or phrase is worth showing to a reader."""
     words = term.split()
@@ -384,7 +399,7 @@ class Scorer:
         for i, norm in enumerate(normalized):
             hits = lexicon_hits(norm)
             p_lex = lexicon_probability(hits)
-            election = 1.0 - (1.0 - float(p_model[i])) * (1.0 - p_lex)
+            election = combine_election(float(p_model[i]), p_lex)
             el_terms = list(hits[:MAX_TERMS])
             if len(el_terms) < MAX_TERMS:
                 for t in self._election.positive_terms(x_el, i, norm, MAX_TERMS + len(el_terms)):
@@ -452,8 +467,7 @@ def _load_one(model_dir: Path, name: str) -> tuple[_ExplainedModel, dict[str, An
         pipeline = sio.loads(data, trusted=list(untrusted))
     except Exception as exc:
         raise ModelLoadError(
-            f"Model file {model_path} could not be loaded ({type(exc).__name__}): "
-            f"run `make train`."
+            f"Model file {model_path} could not be loaded ({type(exc).__name__}): run `make train`."
         ) from exc
 
     trained_with = card.get("sklearn_version")

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from saring.config import load_config, parse_config
 from saring.errors import SourceConfigError
@@ -59,5 +60,5 @@ def test_missing_file(tmp_path):
 
 def test_config_is_frozen():
     config = parse_config({"sources": [{"id": "a1", "name": "A", "url": "https://a.id/f"}]})
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         config.sources[0].url = "https://evil.example"  # type: ignore[misc]
