@@ -1,47 +1,126 @@
-"""Source health: which sources failed or went silent, for the digest and the CLI."""
+"""Source health: which sources fail, which went silent, for the digest and the CLI.
+
+A source is *silent* when it has given nothing new for much longer than it usually does:
+more than ``SILENCE_FACTOR`` times its median gap between batches of new items (and at
+least ``MIN_SILENCE``), judged only once it has a few batches of history.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
+
+SILENCE_FACTOR = 3.0
+MIN_SILENCE = timedelta(hours=24)
+MIN_BATCHES = 3
+HISTORY_DAYS = 30
 
 
 @dataclass(frozen=True)
 class SourceHealth:
+    """One line of the digest's health section."""
+
     source_id: str
     name: str
     status: str  # gagal | sepi | ok
     detail: str
 
 
-def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[SourceHealth]:
-    """Failed sources (with the last reason) and enabled sources that gave nothing that day."""
+@dataclass(frozen=True)
+class SourceStatus:
+    """Everything known about one source's health (``saring sources status``)."""
+
+    source_id: str
+    name: str
+    enabled: bool
+    last_status: str | None
+    last_success_at: datetime | None
+    consecutive_failures: int
+    last_error: str | None
+    items_today: int
+    items_7d: int
+    last_new_item_at: datetime | None
+    usual_gap: timedelta | None
+    silent: bool
+
+
+def _usual_gap(batches: list[datetime]) -> timedelta | None:
+    """Median gap between consecutive batches of new items, or None without enough history."""
+    if len(batches) < MIN_BATCHES:
+        return None
+    gaps = sorted(b - a for a, b in zip(batches, batches[1:], strict=False))
+    return gaps[len(gaps) // 2]
+
+
+def source_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> list[SourceStatus]:
+    """Health of every configured source as of ``now`` (default: the current time)."""
+    now = now or datetime.now(UTC)
+    since = now - timedelta(days=HISTORY_DAYS)
+    batches: dict[str, list[datetime]] = {}
+    for source_id, seen in con.execute(
+        """SELECT DISTINCT source_id, first_seen_at FROM items
+           WHERE first_seen_at >= ? AND first_seen_at <= ? ORDER BY 1, 2""",
+        [since, now],
+    ).fetchall():
+        batches.setdefault(source_id, []).append(seen)
+    day_start = now.astimezone(_wib()).replace(hour=0, minute=0, second=0, microsecond=0)
     rows = con.execute(
-        """WITH last_run AS (
-               SELECT rs.source_id, rs.status, rs.error, r.started_at,
-                      row_number() OVER (PARTITION BY rs.source_id ORDER BY r.started_at DESC) AS n
-               FROM run_sources rs JOIN runs r USING (run_id)
-               WHERE r.started_at < ?),
-           seen AS (SELECT source_id, count(*) AS n FROM items
-                    WHERE first_seen_at >= ? AND first_seen_at < ? GROUP BY source_id)
-           SELECT s.source_id, s.name, l.status, l.error, coalesce(seen.n, 0)
-           FROM sources s
-           LEFT JOIN last_run l ON l.source_id = s.source_id AND l.n = 1
-           LEFT JOIN seen ON seen.source_id = s.source_id
-           WHERE s.enabled
-           ORDER BY s.source_id""",
-        [end, start, end],
+        """SELECT s.source_id, s.name, s.enabled, s.last_status, s.last_success_at,
+                  coalesce(s.consecutive_failures, 0), s.last_error,
+                  count(i.item_id) FILTER (WHERE i.first_seen_at >= ?),
+                  count(i.item_id) FILTER (WHERE i.first_seen_at >= ?),
+                  max(i.first_seen_at)
+           FROM sources s LEFT JOIN items i ON i.source_id = s.source_id AND i.first_seen_at <= ?
+           GROUP BY ALL ORDER BY s.source_id""",
+        [day_start, now - timedelta(days=7), now],
     ).fetchall()
+    result = []
+    for r in rows:
+        gap = _usual_gap(batches.get(r[0], []))
+        last_new = r[9]
+        silent = bool(gap and last_new and now - last_new > max(SILENCE_FACTOR * gap, MIN_SILENCE))
+        result.append(SourceStatus(*r[:10], usual_gap=gap, silent=silent))
+    return result
+
+
+def _wib():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Asia/Jakarta")
+
+
+def _hours(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.0f} jam" if hours < 48 else f"{hours / 24:.0f} hari"
+
+
+def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[SourceHealth]:
+    """Per enabled source for the day [start, end): failed (why, how often), silent, or fine."""
+    seen = dict(con.execute(
+        "SELECT source_id, count(*) FROM items WHERE first_seen_at >= ? AND first_seen_at < ? GROUP BY 1",
+        [start, end],
+    ).fetchall())
+    now = min(end, datetime.now(UTC))
     health = []
-    for source_id, name, status, error, n in rows:
-        if status == "failed":
-            health.append(SourceHealth(source_id, name, "gagal", error or "alasan tidak tercatat"))
-        elif status is None:
-            health.append(SourceHealth(source_id, name, "sepi", "belum pernah dibaca"))
+    for s in source_status(con, now):
+        if not s.enabled:
+            continue
+        n = seen.get(s.source_id, 0)
+        if s.last_status == "failed":
+            times = f" ({s.consecutive_failures}× berturut-turut)" if s.consecutive_failures > 1 else ""
+            health.append(SourceHealth(s.source_id, s.name, "gagal",
+                                       f"{s.last_error or 'alasan tidak tercatat'}{times}"))
+        elif s.last_status is None:
+            health.append(SourceHealth(s.source_id, s.name, "sepi", "belum pernah dibaca"))
+        elif s.silent and s.last_new_item_at and s.usual_gap:
+            health.append(SourceHealth(
+                s.source_id, s.name, "sepi",
+                f"tidak ada berita baru selama {_hours(now - s.last_new_item_at)} "
+                f"(biasanya tiap {_hours(s.usual_gap)})"))
         elif n == 0:
-            health.append(SourceHealth(source_id, name, "sepi", "tidak ada berita baru hari ini"))
+            health.append(SourceHealth(s.source_id, s.name, "sepi", "tidak ada berita baru hari ini"))
         else:
-            health.append(SourceHealth(source_id, name, "ok", f"{n} berita baru"))
+            health.append(SourceHealth(s.source_id, s.name, "ok", f"{n} berita baru"))
     return health

@@ -216,6 +216,9 @@ def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer
     except SaringError as exc:  # articles stay stored; the next run scores them
         LOGGER.error("scoring failed: %s", exc)
         scored, scoring_error = 0, str(exc)
+    except Exception as exc:  # a broken model install must not lose the run's record
+        LOGGER.exception("scoring crashed")
+        scored, scoring_error = 0, f"unexpected error: {exc.__class__.__name__}: {exc}"
     summary = RunSummary(run_id=run_id, results=results, scored=scored, scoring_error=scoring_error)
     message = f"{sum(r.new_items for r in results)} new items, {scored} scored"
     if scoring_error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -20,64 +21,9 @@ import pandas as pd
 
 from saring.config import Source
 from saring.errors import StoreError
+from saring.schema import SCHEMA_VERSION, migrate
 
 LOGGER = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 1
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS schema_version (
-    version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ
-);
-CREATE TABLE IF NOT EXISTS sources (
-    source_id VARCHAR PRIMARY KEY, name VARCHAR, url VARCHAR, kind VARCHAR, region VARCHAR,
-    enabled BOOLEAN, etag VARCHAR, last_modified VARCHAR, last_fetched_at TIMESTAMPTZ,
-    last_status VARCHAR, last_error VARCHAR, updated_at TIMESTAMPTZ
-);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id VARCHAR PRIMARY KEY, flow VARCHAR, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ,
-    status VARCHAR, sources_ok INTEGER, sources_failed INTEGER, new_items INTEGER, message VARCHAR
-);
-CREATE TABLE IF NOT EXISTS run_sources (
-    run_id VARCHAR, source_id VARCHAR, status VARCHAR, http_status INTEGER,
-    items_in_feed INTEGER, new_items INTEGER, extracted INTEGER, failed INTEGER,
-    skipped INTEGER, error VARCHAR, warning VARCHAR, duration_s DOUBLE,
-    PRIMARY KEY (run_id, source_id)
-);
-CREATE TABLE IF NOT EXISTS items (
-    item_id VARCHAR PRIMARY KEY, url VARCHAR, link VARCHAR, source_id VARCHAR, title VARCHAR,
-    summary VARCHAR, published_at TIMESTAMPTZ, author VARCHAR, guid VARCHAR,
-    first_seen_at TIMESTAMPTZ, state VARCHAR
-);
-CREATE TABLE IF NOT EXISTS articles (
-    item_id VARCHAR PRIMARY KEY, final_url VARCHAR, http_status INTEGER, text VARCHAR,
-    text_source VARCHAR, title VARCHAR, published_at TIMESTAMPTZ, author VARCHAR,
-    language VARCHAR, extraction_error VARCHAR, fetched_at TIMESTAMPTZ
-);
-CREATE TABLE IF NOT EXISTS scores (
-    item_id VARCHAR, model_version VARCHAR, election_score DOUBLE, hoax_score DOUBLE,
-    election_terms VARCHAR[], hoax_terms VARCHAR[], scored_at TIMESTAMPTZ,
-    PRIMARY KEY (item_id, model_version)
-);
-CREATE TABLE IF NOT EXISTS digests (
-    digest_date DATE PRIMARY KEY, generated_at TIMESTAMPTZ, items INTEGER,
-    election_items INTEGER, high_risk INTEGER, files VARCHAR[]
-);
-CREATE OR REPLACE VIEW latest_scores AS
-    SELECT * FROM scores
-    QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY scored_at DESC, model_version DESC) = 1;
-CREATE OR REPLACE VIEW item_overview AS
-    SELECT i.item_id, i.source_id, s.name AS source_name, s.region, i.url,
-           coalesce(a.title, i.title) AS title, coalesce(a.published_at, i.published_at) AS published_at,
-           i.first_seen_at, i.state, a.text_source, a.extraction_error, a.language,
-           coalesce(a.text, i.summary) AS text,
-           sc.election_score, sc.hoax_score, sc.election_terms, sc.hoax_terms, sc.model_version
-    FROM items i
-    LEFT JOIN sources s USING (source_id)
-    LEFT JOIN articles a USING (item_id)
-    LEFT JOIN latest_scores sc USING (item_id);
-"""
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -96,15 +42,39 @@ def snapshot_path(db_path: str | Path) -> Path:
 class Store:
     """A writable connection to the saring database. Use as a context manager."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, lock_wait: float | None = None) -> None:
+        """Open (creating or migrating) the database.
+
+        Args:
+            lock_wait: seconds to wait while another saring process holds the file (the
+                hourly ingest and the morning digest may start together). Default:
+                ``$SARING_LOCK_WAIT`` or 300.
+
+        Raises:
+            StoreError: the file cannot be opened or written, with the reason.
+        """
         self.path = Path(path) if path else default_db_path()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.con = duckdb.connect(str(self.path))
-        except (OSError, duckdb.Error) as exc:
-            raise StoreError(f"cannot open the database {self.path}: {exc}") from None
+        if lock_wait is None:
+            lock_wait = float(os.environ.get("SARING_LOCK_WAIT", "300"))
+        self.con = self._open(lock_wait)
         self.con.execute("SET TimeZone = 'UTC'")
-        self._migrate()
+        migrated = self._migrate()
+        if migrated or not snapshot_path(self.path).exists():
+            self.publish_snapshot()  # readers must never need the writer's file
+
+    def _open(self, lock_wait: float) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + lock_wait
+        delay = 0.2
+        while True:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                return duckdb.connect(str(self.path))
+            except (OSError, duckdb.Error) as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() + delay > deadline:
+                    raise StoreError(_explain_open_error(self.path, exc)) from None
+                LOGGER.info("%s is busy; waiting %.1f s", self.path, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
 
     def __enter__(self) -> Store:
         return self
@@ -115,11 +85,11 @@ class Store:
     def close(self) -> None:
         self.con.close()
 
-    def _migrate(self) -> None:
-        self.con.execute(SCHEMA)
-        self.con.execute(
-            "INSERT INTO schema_version VALUES (?, ?) ON CONFLICT DO NOTHING", [SCHEMA_VERSION, utcnow()]
-        )
+    def _migrate(self) -> bool:
+        try:
+            return migrate(self.con, self.path)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot prepare the database {self.path}: {exc}") from None
 
     # -- writes -----------------------------------------------------------------
 
@@ -163,14 +133,22 @@ class Store:
         self, source_id: str, status: str, error: str | None,
         etag: str | None = None, last_modified: str | None = None, keep_validators: bool = True,
     ) -> None:
-        """Store a feed fetch's outcome; validators are kept when the answer had none."""
+        """Store a feed fetch's outcome and the source's health counters.
+
+        Validators (ETag/Last-Modified) are kept when the answer had none, and dropped
+        when ``keep_validators`` is False (a feed that parsed badly must be re-downloaded).
+        """
+        ok = status != "failed"
+        now = utcnow()
         self.con.execute(
             """UPDATE sources SET last_fetched_at = ?, last_status = ?, last_error = ?,
                    etag = CASE WHEN ? THEN coalesce(?, etag) ELSE ? END,
-                   last_modified = CASE WHEN ? THEN coalesce(?, last_modified) ELSE ? END
+                   last_modified = CASE WHEN ? THEN coalesce(?, last_modified) ELSE ? END,
+                   last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END,
+                   consecutive_failures = CASE WHEN ? THEN 0 ELSE coalesce(consecutive_failures, 0) + 1 END
                WHERE source_id = ?""",
-            [utcnow(), status, error, keep_validators, etag, etag,
-             keep_validators, last_modified, last_modified, source_id],
+            [now, status, error, keep_validators, etag, etag,
+             keep_validators, last_modified, last_modified, ok, now, ok, source_id],
         )
 
     def known_item_ids(self, item_ids: Sequence[str]) -> set[str]:
@@ -230,6 +208,10 @@ class Store:
             raise
 
     def start_run(self, run_id: str, flow: str) -> None:
+        # One writer at a time: a run still marked 'running' was killed before it finished.
+        self.con.execute(
+            "UPDATE runs SET status = 'interrupted' WHERE status = 'running' AND flow = ?", [flow]
+        )
         self._upsert("runs", [dict(run_id=run_id, flow=flow, started_at=utcnow(), status="running")],
                      ["run_id"], update=True)
 
@@ -264,6 +246,18 @@ class Store:
         return target
 
 
+def _explain_open_error(path: Path, exc: Exception) -> str:
+    text = str(exc)
+    if "lock" in text.lower():
+        return (f"the database {path} is in use by another saring process (a flow is running?); "
+                "analysts should use `saring query` or saring.connect(), which read the snapshot")
+    if "permission denied" in text.lower() or "read-only" in text.lower():
+        return f"cannot write the database {path}: permission denied or read-only disk; nothing was changed"
+    if "no space" in text.lower():
+        return f"cannot write the database {path}: the disk is full; nothing was changed"
+    return f"cannot open the database {path}: {text}"
+
+
 def connect_snapshot(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     """Open the newest snapshot read-only (falls back to the database when no run published one).
 
@@ -283,5 +277,10 @@ def connect_snapshot(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnec
                     ) from exc
                 continue
             con.execute("SET TimeZone = 'Asia/Jakarta'")
+            version = con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+            if version != SCHEMA_VERSION:
+                con.close()
+                raise StoreError(f"{path} was written by another saring version (schema v{version}, "
+                                 f"this one uses v{SCHEMA_VERSION}); it is refreshed by the next run")
             return con
     raise StoreError(f"no database at {db_path}: run `saring ingest` first")

@@ -20,7 +20,7 @@ def _rows(db_path):
 
 
 def _volatile(table):
-    return {"sources": "updated_at, last_fetched_at, last_status", "items": "first_seen_at",
+    return {"sources": "updated_at, last_fetched_at, last_status, last_success_at", "items": "first_seen_at",
             "articles": "fetched_at", "scores": "scored_at"}[table]
 
 

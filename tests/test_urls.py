@@ -18,6 +18,8 @@ def test_canonical_url_keeps_real_query():
 @pytest.mark.parametrize("url", [
     "http://127.0.0.1/x", "http://localhost/x", "http://10.1.2.3/", "http://192.168.0.1/",
     "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://0.0.0.0/",
+    "http://172.16.5.4/", "http://100.64.0.1/", "http://224.0.0.1/", "http://240.0.0.1/",
+    "http://[fc00::1]/", "http://[fe80::1]/", "http://[::ffff:127.0.0.1]/", "http://2130706433/",
 ])
 def test_private_addresses_refused_by_default(url):
     with pytest.raises(UnsafeURLError, match="private or local"):

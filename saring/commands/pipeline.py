@@ -62,11 +62,30 @@ def serve(
     sources: Path = typer.Option(Path("sources.yaml"), "--sources"),
     db: Path = typer.Option(Path("data/saring.duckdb"), "--db"),
     out_dir: Path = typer.Option(Path("data/digests"), "--out"),
+    archive: Path = typer.Option(None, "--archive",
+                                 help="serve only this digest archive folder over HTTP (no schedules)"),
+    port: int = typer.Option(8000, "--port", help="with --archive: the port"),
+    host: str = typer.Option("127.0.0.1", "--host", help="with --archive: the address to listen on"),
 ) -> None:
     """Run the flows on their schedules (ingest hourly, digest at 06:00 WIB by default).
 
+    With --archive DIR, serve only the digest archive for browsers instead (Ctrl-C stops).
     Example: saring serve --sources sources.yaml
+    Example: saring serve --archive data/digests --port 8000
     """
+    if archive is not None:
+        from saring.archive import ArchiveServer
+
+        try:
+            server = ArchiveServer(archive, host, port)
+        except (OSError, FileNotFoundError) as exc:
+            fail(str(exc))
+        out.print(f"Digest archive {server.root} at {server.url} (Ctrl-C stops)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        return
     from saring.config import load_config
 
     try:
@@ -105,3 +124,49 @@ def query(
     else:
         out.print(frame.to_string(index=False, max_colwidth=60))
 
+
+
+sources_app = typer.Typer(help="Check the sources file and see each source's health.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.command("check")
+def sources_check(sources: Path = SOURCES_OPT) -> None:
+    """Validate the sources file without fetching anything.
+
+    Example: saring sources check --sources sources.yaml
+    """
+    from saring.config import load_config
+
+    try:
+        config = load_config(sources)
+    except SaringError as exc:
+        fail(str(exc))
+    enabled = len(config.enabled_sources)
+    out.print(f"OK: {len(config.sources)} sources ({enabled} enabled).")
+
+
+@sources_app.command("status")
+def sources_status(db: Path = DB_OPT) -> None:
+    """Per-source health: last success, consecutive failures, last error, items, silence.
+
+    Example: saring sources status --db data/saring.duckdb
+    """
+    from saring.health import source_status
+    from saring.store import connect_snapshot
+
+    try:
+        con = connect_snapshot(db)
+    except SaringError as exc:
+        fail(str(exc))
+    table = Table(title="Source health")
+    for col in ("source", "last status", "last success (WIB)", "fails in a row", "today", "7 days",
+                "silent?", "last error"):
+        table.add_column(col, overflow="fold")
+    for s in source_status(con):
+        last_ok = s.last_success_at.strftime("%Y-%m-%d %H:%M") if s.last_success_at else "-"
+        style = "red" if s.last_status == "failed" else ("yellow" if s.silent else None)
+        table.add_row(s.source_id + ("" if s.enabled else " (off)"), s.last_status or "never read",
+                      last_ok, str(s.consecutive_failures), str(s.items_today), str(s.items_7d),
+                      "yes" if s.silent else "", s.last_error or "", style=style)
+    out.print(table)

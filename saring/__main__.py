@@ -1,0 +1,5 @@
+"""``python -m saring``: the same as the ``saring`` command."""
+
+from saring.cli import main
+
+main()

@@ -1,0 +1,76 @@
+"""Database files from other versions and unwritable places: clear messages, data intact."""
+
+import os
+
+import duckdb
+import pytest
+
+from saring.errors import StoreError
+from saring.schema import MIGRATIONS, SCHEMA_VERSION
+from saring.store import Store, connect_snapshot, snapshot_path
+
+
+def _v1_database(path):
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)")
+    con.execute(MIGRATIONS[0][1])
+    con.execute("INSERT INTO schema_version VALUES (1, now())")
+    con.execute("INSERT INTO sources (source_id, name, url, last_status, last_fetched_at) "
+                "VALUES ('malangpost', 'Malang Post', 'https://malangpost.id/feed/', 'ok', now())")
+    con.execute("INSERT INTO items (item_id, url, source_id, title, state) "
+                "VALUES ('abc', 'https://malangpost.id/a', 'malangpost', 'KPU Kota Batu', 'scored')")
+    con.close()
+
+
+def test_older_schema_is_migrated_with_a_backup_and_data_kept(tmp_path):
+    db = tmp_path / "saring.duckdb"
+    _v1_database(db)
+    with Store(db) as store:
+        assert store.con.execute("SELECT max(version) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
+        row = store.con.execute(
+            "SELECT consecutive_failures, last_success_at IS NOT NULL FROM sources").fetchone()
+        assert row == (0, True)
+        assert store.con.execute("SELECT title FROM items").fetchone()[0] == "KPU Kota Batu"
+    assert (tmp_path / f"saring.duckdb.pre-v{SCHEMA_VERSION}.bak").exists()
+    con = connect_snapshot(db)  # the snapshot follows the migration
+    assert con.execute("SELECT count(*) FROM items").fetchone()[0] == 1
+
+
+def test_newer_schema_is_refused_untouched(tmp_path):
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    con = duckdb.connect(str(db))
+    con.execute("INSERT INTO schema_version VALUES (99, now())")
+    con.close()
+    before = db.read_bytes()
+    with pytest.raises(StoreError, match="newer than this saring understands"):
+        Store(db)
+    assert db.read_bytes() == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_read_only_folder_gives_a_clear_message(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(StoreError, match="permission denied or read-only"):
+            Store(folder / "saring.duckdb")
+    finally:
+        folder.chmod(0o700)
+
+
+def test_read_only_file_is_refused_by_the_writer(tmp_path):
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    # chattr-free way to make writing impossible even for root: a directory in the file's place.
+    bad = tmp_path / "dir.duckdb"
+    bad.mkdir()
+    with pytest.raises(StoreError, match="cannot open the database"):
+        Store(bad)
+
+
+def test_reader_gets_a_clear_message_without_any_database(tmp_path):
+    with pytest.raises(StoreError, match="run `saring ingest` first"):
+        connect_snapshot(tmp_path / "none.duckdb")
+    assert not snapshot_path(tmp_path / "none.duckdb").exists()
