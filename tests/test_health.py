@@ -1,0 +1,58 @@
+"""Source health on a real database: failures in a row, silence beyond the usual interval."""
+
+from datetime import UTC, datetime, timedelta
+
+from typer.testing import CliRunner
+
+from saring.cli import app
+from saring.config import parse_config
+from saring.health import source_health, source_status
+from saring.store import Store
+
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+
+def _items(store, source_id, times):
+    store.add_items([
+        dict(item_id=f"{source_id}{n}", url=f"https://{source_id}.example/{n}", link=None,
+             source_id=source_id, title="t", summary="s", published_at=None, author=None, guid=None,
+             first_seen_at=t, state="stored")
+        for n, t in enumerate(times)
+    ])
+
+
+def test_failures_in_a_row_and_silence(tmp_path):
+    config = parse_config({"sources": [
+        {"id": "rajin", "name": "Rajin", "url": "https://rajin.example/feed"},
+        {"id": "diam", "name": "Diam", "url": "https://diam.example/feed"},
+        {"id": "rusak", "name": "Rusak", "url": "https://rusak.example/feed"},
+    ]})
+    with Store(tmp_path / "db.duckdb") as store:
+        store.sync_sources(config.sources)
+        # 'rajin' and 'diam' both published every 2 hours for two days; 'diam' stopped 30 h ago.
+        _items(store, "rajin", [NOW - timedelta(hours=2 * k) for k in range(24)])
+        _items(store, "diam", [NOW - timedelta(hours=30 + 2 * k) for k in range(24)])
+        for sid in ("rajin", "diam"):
+            store.record_feed_fetch(sid, "ok", None)
+        for _ in range(3):
+            store.record_feed_fetch("rusak", "failed", "https://rusak.example/feed: server answered HTTP 500")
+        status = {s.source_id: s for s in source_status(store.con, NOW)}
+        assert status["rusak"].consecutive_failures == 3 and status["rusak"].last_success_at is None
+        assert status["rajin"].usual_gap == timedelta(hours=2) and not status["rajin"].silent
+        assert status["diam"].silent and status["diam"].items_today == 0
+        start = NOW - timedelta(hours=10)
+        health = {h.source_id: h for h in source_health(store.con, start, NOW)}
+        assert health["rusak"].status == "gagal" and "3× berturut-turut" in health["rusak"].detail
+        assert health["diam"].status == "sepi" and "biasanya tiap 2 jam" in health["diam"].detail
+        assert health["rajin"].status == "ok"
+        store.record_feed_fetch("rusak", "ok", None)  # recovery resets the counter
+        assert {s.source_id: s for s in source_status(store.con, NOW)}["rusak"].consecutive_failures == 0
+
+
+def test_sources_cli(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["sources", "check", "--sources", "sources.yaml"])
+    assert result.exit_code == 0 and "OK:" in result.output
+    Store(tmp_path / "db.duckdb").close()
+    result = runner.invoke(app, ["sources", "status", "--db", str(tmp_path / "db.duckdb")])
+    assert result.exit_code == 0 and "Source health" in result.output
