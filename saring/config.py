@@ -89,7 +89,8 @@ class FetchSettings(BaseModel):
     max_bytes: int = Field(default=5_000_000, ge=1024)
     max_redirects: int = Field(default=5, ge=0, le=20)
     per_host: int = Field(default=2, ge=1, le=16)
-    workers: int = Field(default=8, ge=1, le=64)
+    workers: int = Field(default=8, ge=1, le=64, description="concurrent page downloads")
+    source_workers: int = Field(default=4, ge=1, le=64, description="sources read side by side")
     retries: int = Field(default=2, ge=0, le=10)
     user_agent: str = DEFAULT_USER_AGENT
 
@@ -102,12 +103,47 @@ class DigestSettings(BaseModel):
     medium: float = Field(default=0.4, ge=0, le=1, description="hoax score for 'sedang'")
     max_items: int = Field(default=30, ge=1)
     excerpt_chars: int = Field(default=220, ge=40)
+    group_by: Literal["region", "outlet"] = "region"
+    """How the election news that is not high-risk is grouped."""
+    rereport_change: float = Field(default=0.2, ge=0, le=1)
+    """An item already in an earlier digest comes back only when its hoax score moved more than this."""
+    message_chars: int = Field(default=4000, ge=500, le=65536)
+    """Longest WhatsApp/chat message; longer digests are split between items."""
 
     @model_validator(mode="after")
     def _ordered(self) -> DigestSettings:
         if self.medium > self.high:
             raise ValueError("digest.medium must not be above digest.high")
         return self
+
+
+class DeliveryChannel(BaseModel):
+    """One place the digest goes; its apprise URL is read from an environment variable."""
+
+    model_config = _FROZEN
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")
+    url_env: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="environment variable with the apprise URL")
+    format: Literal["whatsapp", "markdown", "email", "email_text"] = "whatsapp"
+    enabled: bool = True
+
+
+class DeliverySettings(BaseModel):
+    model_config = _FROZEN
+
+    channels: tuple[DeliveryChannel, ...] = ()
+    attempts: int = Field(default=3, ge=1, le=10, description="tries per message before a channel fails")
+    backoff: float = Field(default=2.0, ge=0, le=300, description="first wait in seconds, doubled each retry")
+    max_wait: float = Field(default=60.0, ge=0, le=3600)
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_names(cls, value: tuple[DeliveryChannel, ...]) -> tuple[DeliveryChannel, ...]:
+        names = [c.name for c in value]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"channel name '{name}' is used twice; names must be unique")
+        return value
 
 
 class ScheduleSettings(BaseModel):
@@ -127,6 +163,7 @@ class Config(BaseModel):
     fetch: FetchSettings = FetchSettings()
     digest: DigestSettings = DigestSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    delivery: DeliverySettings = DeliverySettings()
 
     @field_validator("sources")
     @classmethod

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -99,3 +104,40 @@ def _html_lang(html: str) -> str | None:
         return None
     lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
     return lang.split("-")[0].lower() if lang else None
+
+
+def _extract_args(args: tuple[bytes, str | None, str | None]) -> Extracted:
+    return extract_article(*args)
+
+
+class Extractor:
+    """Extract many pages: in this process for a few, in a process pool for many.
+
+    trafilatura is CPU-bound and holds the GIL, so threads do not help; a pool of one
+    process per core does. The pool starts on the first large batch and is shared by
+    every source of a run. Use as a context manager.
+    """
+
+    def __init__(self, workers: int | None = None, pool_threshold: int = 16) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.pool_threshold = pool_threshold
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> Extractor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def extract_many(self, pages: Sequence[tuple[bytes, str | None, str | None]]) -> list[Extracted]:
+        """``pages`` are (html bytes, url, declared charset); results keep their order."""
+        if self.workers < 2 or len(pages) < self.pool_threshold:
+            return [extract_article(*page) for page in pages]
+        with self._lock:
+            if self._pool is None:
+                # spawn, not fork: the ingest process runs threads.
+                context = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        return list(self._pool.map(_extract_args, pages, chunksize=4))

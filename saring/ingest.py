@@ -5,16 +5,18 @@ Every failure is caught per source (or per item) and recorded; the run carries o
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from saring.config import Config, Source
 from saring.errors import FeedError, FetchError, SaringError
-from saring.extract import extract_article
+from saring.extract import Extracted, Extractor
 from saring.feeds import FeedItem, parse_feed
 from saring.fetch import Fetcher, Response
 from saring.store import Store, utcnow
@@ -66,7 +68,8 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
-def _article_row(item: FeedItem, source: Source, page: Response | FetchError | None) -> dict:
+def _article_row(item: FeedItem, source: Source, page: Response | FetchError | None,
+                 extracted: Extracted | None) -> dict:
     """Build an ``articles`` row: the page's main text, or the feed summary with the reason."""
     row = dict(item_id=url_key(item.url), final_url=None, http_status=None, text=None,
                text_source="summary", title=item.title, published_at=item.published_at,
@@ -75,11 +78,9 @@ def _article_row(item: FeedItem, source: Source, page: Response | FetchError | N
         row.update(text=item.summary or None, extraction_error=None if not source.options.fetch_articles
                    else "page not fetched")
         return row
-    if isinstance(page, FetchError):
+    if isinstance(page, FetchError) or extracted is None:
         row.update(text=item.summary or None, extraction_error=str(page))
         return row
-    extracted = extract_article(page.content, url=page.url,
-                                charset=_charset(page.headers.get("content-type")))
     row.update(final_url=page.url, http_status=page.status, language=extracted.language)
     if extracted.text:
         row.update(text=extracted.text, text_source="page",
@@ -97,8 +98,13 @@ def _charset(content_type: str | None) -> str | None:
     return None
 
 
-def ingest_source(source: Source, store: Store, fetcher: Fetcher) -> SourceResult:
-    """Fetch one feed and store its new items and articles. Never raises for bad input."""
+def ingest_source(source: Source, store: Store, fetcher: Fetcher,
+                  extractor: Extractor | None = None) -> SourceResult:
+    """Fetch one feed and store its new items and articles. Never raises for bad input.
+
+    Safe to run for several sources at once in threads: the network and extraction work
+    runs in parallel, the database calls take the store's lock.
+    """
     started = time.monotonic()
     result = SourceResult(source_id=source.id, status="ok")
     etag, last_modified = store.feed_state(source.id)
@@ -137,7 +143,12 @@ def ingest_source(source: Source, store: Store, fetcher: Fetcher) -> SourceResul
     if source.options.fetch_articles and fresh:
         pages = fetcher.get_many([it.link for it in fresh.values()],
                                  allow_private=source.options.allow_private)
-    rows = [_article_row(it, source, pages.get(it.link)) for it in fresh.values()]
+    ok_pages = [(it.link, p) for it in fresh.values()
+                if isinstance(p := pages.get(it.link), Response)]
+    extractor = extractor or Extractor(workers=1)
+    texts = dict(zip([link for link, _ in ok_pages], extractor.extract_many(
+        [(p.content, p.url, _charset(p.headers.get("content-type"))) for _, p in ok_pages]), strict=True))
+    rows = [_article_row(it, source, pages.get(it.link), texts.get(it.link)) for it in fresh.values()]
     store.save_articles(rows)
     extracted = sum(r["text_source"] == "page" for r in rows)
     failed = sum(1 for r in rows if r["extraction_error"])
@@ -178,7 +189,7 @@ def run_ingest(
     store: Store,
     scorer=None,
     only: Sequence[str] | None = None,
-    ingest_one: Callable[[Source, Store, Fetcher], SourceResult] | None = None,
+    ingest_one: Callable[..., SourceResult] | None = None,
 ) -> RunSummary:
     """Ingest the enabled sources (or just ``only``), score new articles, publish the snapshot.
 
@@ -191,15 +202,23 @@ def run_ingest(
     store.sync_sources(config.sources)
     store.start_run(run_id, "ingest")
     sources = [s for s in config.enabled_sources if only is None or s.id in only]
-    with Fetcher(config.fetch) as fetcher:
-        results = [ingest_one(source, store, fetcher) for source in sources]
+    with Fetcher(config.fetch) as fetcher, Extractor() as extractor:
+        def one(source: Source) -> SourceResult:
+            return ingest_one(source, store, fetcher, extractor)
+
+        # Sources run side by side so one slow site does not hold up the rest; each
+        # thread gets a copy of the caller's context (Prefect's flow-run context).
+        with ThreadPoolExecutor(max_workers=config.fetch.source_workers) as pool:
+            futures = [pool.submit(contextvars.copy_context().run, one, s) for s in sources]
+            results = [f.result() for f in futures]
     return finish_ingest(store, run_id, results, scorer)
 
 
-def safe_ingest_source(source: Source, store: Store, fetcher: Fetcher) -> SourceResult:
+def safe_ingest_source(source: Source, store: Store, fetcher: Fetcher,
+                       extractor: Extractor | None = None) -> SourceResult:
     """:func:`ingest_source`, turning any unexpected error into a failed result."""
     try:
-        return ingest_source(source, store, fetcher)
+        return ingest_source(source, store, fetcher, extractor)
     except SaringError as exc:
         return SourceResult(source_id=source.id, status="failed", error=str(exc))
     except Exception as exc:  # one source's surprise must not stop the others

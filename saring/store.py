@@ -6,9 +6,11 @@ One process writes (the flows). After each run the writer publishes a read-only 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
@@ -24,6 +26,17 @@ from saring.errors import StoreError
 from saring.schema import SCHEMA_VERSION, migrate
 
 LOGGER = logging.getLogger(__name__)
+
+def _locked(method):
+    """Serialise a Store method: ingest threads share one DuckDB connection."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -54,6 +67,9 @@ class Store:
             StoreError: the file cannot be opened or written, with the reason.
         """
         self.path = Path(path) if path else default_db_path()
+        self.lock = threading.RLock()
+        self._owner = threading.current_thread()
+        self._local = threading.local()
         if lock_wait is None:
             lock_wait = float(os.environ.get("SARING_LOCK_WAIT", "300"))
         self.con = self._open(lock_wait)
@@ -75,6 +91,17 @@ class Store:
                 LOGGER.info("%s is busy; waiting %.1f s", self.path, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 10.0)
+
+    @property
+    def cur(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor: a DuckDB connection object must not be shared across threads."""
+        if threading.current_thread() is self._owner:
+            return self.con
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self.con.cursor()
+            cursor.execute("SET TimeZone = 'UTC'")
+        return cursor
 
     def __enter__(self) -> Store:
         return self
@@ -103,15 +130,16 @@ class Store:
         if update:
             sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in keys)
             action = f"UPDATE SET {sets}" if sets else "NOTHING"
-        self.con.register("_rows", frame)
+        self.cur.register("_rows", frame)
         try:
-            self.con.execute(
+            self.cur.execute(
                 f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _rows "
                 f"ON CONFLICT ({', '.join(keys)}) DO {action}"
             )
         finally:
-            self.con.unregister("_rows")
+            self.cur.unregister("_rows")
 
+    @_locked
     def sync_sources(self, sources: Iterable[Source]) -> None:
         """Record the configured sources (keeping their conditional-GET state)."""
         now = utcnow()
@@ -122,13 +150,15 @@ class Store:
         ]
         self._upsert("sources", rows, ["source_id"], update=True)
 
+    @_locked
     def feed_state(self, source_id: str) -> tuple[str | None, str | None]:
         """The ETag and Last-Modified stored for a feed (for conditional GET)."""
-        row = self.con.execute(
+        row = self.cur.execute(
             "SELECT etag, last_modified FROM sources WHERE source_id = ?", [source_id]
         ).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
+    @_locked
     def record_feed_fetch(
         self, source_id: str, status: str, error: str | None,
         etag: str | None = None, last_modified: str | None = None, keep_validators: bool = True,
@@ -140,7 +170,7 @@ class Store:
         """
         ok = status != "failed"
         now = utcnow()
-        self.con.execute(
+        self.cur.execute(
             """UPDATE sources SET last_fetched_at = ?, last_status = ?, last_error = ?,
                    etag = CASE WHEN ? THEN coalesce(?, etag) ELSE ? END,
                    last_modified = CASE WHEN ? THEN coalesce(?, last_modified) ELSE ? END,
@@ -151,39 +181,43 @@ class Store:
              keep_validators, last_modified, last_modified, ok, now, ok, source_id],
         )
 
+    @_locked
     def known_item_ids(self, item_ids: Sequence[str]) -> set[str]:
         """Which of these items already have their article stored (never fetch those again)."""
         if not item_ids:
             return set()
-        rows = self.con.execute(
+        rows = self.cur.execute(
             "SELECT item_id FROM items WHERE item_id IN (SELECT unnest(?)) AND state <> 'seen'",
             [list(item_ids)],
         ).fetchall()
         return {r[0] for r in rows}
 
+    @_locked
     def add_items(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert newly seen items; an item already stored keeps its first sighting."""
         self._upsert("items", rows, ["item_id"], update=False)
 
+    @_locked
     def save_articles(self, rows: Sequence[dict[str, Any]]) -> None:
         """Store extracted articles and move their items to state 'stored', atomically."""
         if not rows:
             return
-        self.con.begin()
+        self.cur.begin()
         try:
             self._upsert("articles", rows, ["item_id"], update=True)
-            self.con.execute(
+            self.cur.execute(
                 "UPDATE items SET state = 'stored' WHERE state = 'seen' AND item_id IN (SELECT unnest(?))",
                 [[r["item_id"] for r in rows]],
             )
-            self.con.commit()
+            self.cur.commit()
         except Exception:
-            self.con.rollback()
+            self.cur.rollback()
             raise
 
+    @_locked
     def unscored(self, model_version: str) -> pd.DataFrame:
         """Stored articles without a score from this model version."""
-        return self.con.execute(
+        return self.cur.execute(
             """SELECT i.item_id, coalesce(a.title, i.title) AS title, coalesce(a.text, i.summary) AS text
                FROM items i JOIN articles a USING (item_id)
                WHERE NOT EXISTS (SELECT 1 FROM scores s
@@ -192,54 +226,60 @@ class Store:
             [model_version],
         ).df()
 
+    @_locked
     def save_scores(self, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
             return
-        self.con.begin()
+        self.cur.begin()
         try:
             self._upsert("scores", rows, ["item_id", "model_version"], update=True)
-            self.con.execute(
+            self.cur.execute(
                 "UPDATE items SET state = 'scored' WHERE item_id IN (SELECT unnest(?))",
                 [[r["item_id"] for r in rows]],
             )
-            self.con.commit()
+            self.cur.commit()
         except Exception:
-            self.con.rollback()
+            self.cur.rollback()
             raise
 
+    @_locked
     def start_run(self, run_id: str, flow: str) -> None:
         # One writer at a time: a run still marked 'running' was killed before it finished.
-        self.con.execute(
+        self.cur.execute(
             "UPDATE runs SET status = 'interrupted' WHERE status = 'running' AND flow = ?", [flow]
         )
         self._upsert("runs", [dict(run_id=run_id, flow=flow, started_at=utcnow(), status="running")],
                      ["run_id"], update=True)
 
+    @_locked
     def finish_run(self, run_id: str, status: str, results: Sequence[Any], message: str = "") -> None:
         rows = [{"run_id": run_id, **asdict(r)} for r in results]
         self._upsert("run_sources", rows, ["run_id", "source_id"], update=True)
         ok = sum(1 for r in results if r.status != "failed")
-        self.con.execute(
+        self.cur.execute(
             """UPDATE runs SET finished_at = ?, status = ?, sources_ok = ?, sources_failed = ?,
                    new_items = ?, message = ? WHERE run_id = ?""",
             [utcnow(), status, ok, len(results) - ok, sum(r.new_items for r in results), message, run_id],
         )
 
+    @_locked
     def record_digest(self, day: Any, items: int, election: int, high: int, files: list[str]) -> None:
         self._upsert("digests", [dict(digest_date=day, generated_at=utcnow(), items=items,
                                       election_items=election, high_risk=high, files=files)],
                      ["digest_date"], update=True)
 
+    @_locked
     def counts(self) -> dict[str, int]:
         """Row counts per table (used by the CLI summary and the tests)."""
         tables = ["sources", "items", "articles", "scores", "runs", "run_sources", "digests"]
-        return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+        return {t: self.cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 
+    @_locked
     def publish_snapshot(self) -> Path:
         """Write a consistent read-only copy for analysts, replacing the old one atomically."""
         target = snapshot_path(self.path)
         tmp = target.with_name(target.name + ".tmp")
-        self.con.execute("CHECKPOINT")
+        self.cur.execute("CHECKPOINT")
         tmp.unlink(missing_ok=True)
         shutil.copyfile(self.path, tmp)
         os.replace(tmp, target)  # readers holding the old file keep reading it

@@ -15,6 +15,18 @@ FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 SEED = Path(__file__).resolve().parent.parent / "sample" / "seed_articles"
 
 
+@pytest.fixture()
+def httpserver():
+    """A threaded server: sources are read side by side, and one of them stalls."""
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
 @pytest.fixture(scope="module")
 def scorer():
     from saring.score import load_scorer
