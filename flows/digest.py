@@ -1,4 +1,4 @@
-"""Prefect flow: build and write the daily digest (thin over :mod:`saring.digest`)."""
+"""Prefect flow: build, archive and (optionally) deliver the daily digest (thin over the library)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,29 @@ from saring.digest import make_digest, today_wib
 
 @flow(name="saring-digest")
 def digest_flow(sources: str = "sources.yaml", db: str | None = None, out: str = "data/digests",
-                day: str | None = None, days_back: int = 0) -> list[str]:
-    """Write the digest for ``day`` (default: today in Asia/Jakarta minus ``days_back``)."""
+                day: str | None = None, days_back: int = 0, send: bool = False,
+                force: bool = False) -> list[str]:
+    """Write the digest for ``day`` (default: today in Asia/Jakarta minus ``days_back``).
+
+    With ``send``, deliver it to every channel in ``settings.delivery`` (each at most once per
+    day unless ``force``). The run fails only when every channel failed.
+    Returns the WhatsApp text and the HTML page (the other formats sit next to them).
+    """
+    logger = get_run_logger()
     config = load_config(sources)
     target = date.fromisoformat(day) if day else today_wib() - timedelta(days=days_back)
     digest, paths = make_digest(db, target, config.digest, out)
-    get_run_logger().info("digest %s: %d items, %d election-related, %d high risk -> %s",
-                          target, digest.items_seen, len(digest.election_items), digest.high_risk,
-                          ", ".join(map(str, paths)))
-    return [str(p) for p in paths]
+    logger.info("digest %s: %d items, %d election-related, %d high risk -> %s",
+                target, digest.items_seen, digest.election_count, digest.high_risk,
+                ", ".join(map(str, paths)))
+    if send:
+        from saring.deliver import deliver, load_env_file
+
+        load_env_file()
+        report = deliver(db, digest, config.delivery, config.digest.message_chars, force=force)
+        for line in report.lines():
+            (logger.warning if "FAILED" in line else logger.info)("delivery %s", line)
+        if report.all_failed:
+            raise RuntimeError("digest delivery failed on every channel: "
+                               + "; ".join(f"{r.channel}: {r.error}" for r in report.failed))
+    return [str(p) for p in paths[:2]]

@@ -1,11 +1,18 @@
-"""Build the daily digest from the database and render it (WhatsApp text, HTML page).
+"""Build the daily digest from the database and render it in every format.
 
-The digest for date D holds the items saring first saw on D (Asia/Jakarta calendar day).
+The digest for date D holds the items saring first saw on D (Asia/Jakarta calendar day), plus
+items reported in an earlier digest whose hoax score has since moved by more than
+``settings.rereport_change``. An item already reported is otherwise never repeated.
+
+Every format (WhatsApp text, HTML page, e-mail text/HTML, Markdown) is a Jinja2 template over
+the same :class:`Digest`.
 """
 
 from __future__ import annotations
 
+import html as _html
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -24,6 +31,25 @@ HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
          "September", "Oktober", "November", "Desember")
 
+#: Formats and their templates; all render the same Digest.
+FORMATS = {
+    "whatsapp": "digest_whatsapp.txt.j2",
+    "html": "digest.html.j2",
+    "markdown": "digest.md.j2",
+    "email_text": "email.txt.j2",
+    "email": "email.html.j2",
+}
+#: The templates put this between blocks (header, each item, each section) where a chat
+#: message may be split; it never reaches a reader.
+BREAK = "\x1e"
+
+DIGEST_SCHEMA = """
+CREATE TABLE IF NOT EXISTS digest_items (
+    digest_date DATE, item_id VARCHAR, hoax_score DOUBLE, risk VARCHAR, recorded_at TIMESTAMPTZ,
+    PRIMARY KEY (digest_date, item_id)
+);
+"""
+
 
 @dataclass(frozen=True)
 class DigestItem:
@@ -40,6 +66,14 @@ class DigestItem:
     election_terms: list[str]
     hoax_terms: list[str]
     text_source: str | None
+    seen_at: datetime | None = None
+    previous_score: float | None = None  # hoax score when it was last reported, if it was
+    previous_date: date | None = None
+
+    @property
+    def when(self) -> datetime | None:
+        """Publication time, else when saring first saw it."""
+        return self.published_at or self.seen_at
 
 
 @dataclass(frozen=True)
@@ -52,10 +86,33 @@ class Digest:
     omitted: int
     health: list[SourceHealth] = field(default_factory=list)
     model_versions: list[str] = field(default_factory=list)
+    election_total: int | None = None  # election items first seen that day (shown or not)
+    already_reported: int = 0  # election items left out because an earlier digest had them
+    group_by: str = "region"
+
+    @property
+    def election_count(self) -> int:
+        if self.election_total is not None:
+            return self.election_total
+        return len(self.election_items) + self.omitted
 
     @property
     def high_risk(self) -> int:
         return sum(i.risk == "tinggi" for i in self.election_items)
+
+    @property
+    def high_items(self) -> list[DigestItem]:
+        return [i for i in self.election_items if i.risk == "tinggi"]
+
+    @property
+    def other_groups(self) -> list[tuple[str, list[DigestItem]]]:
+        """The election items that are not high-risk, grouped by region or outlet (A-Z)."""
+        groups: dict[str, list[DigestItem]] = {}
+        for item in self.election_items:
+            if item.risk != "tinggi":
+                key = item.region if self.group_by == "region" else item.source_name
+                groups.setdefault(key or "Lainnya", []).append(item)
+        return sorted(groups.items(), key=lambda kv: kv[0].casefold())
 
     @property
     def by_risk(self) -> dict[str, list[DigestItem]]:
@@ -63,6 +120,20 @@ class Digest:
         for item in self.election_items:
             groups[item.risk].append(item)
         return groups
+
+    @property
+    def problems(self) -> list[SourceHealth]:
+        return [h for h in self.health if h.status != "ok"]
+
+    @property
+    def outlets(self) -> list[str]:
+        """The outlets whose text is quoted (credited in the footer)."""
+        return sorted({i.source_name for i in self.election_items}, key=str.casefold)
+
+    @property
+    def subject(self) -> str:
+        return (f"Ringkasan Saring {tanggal(self.day)}: {self.election_count} berita pemilu, "
+                f"{self.high_risk} berisiko hoaks tinggi")
 
 
 def today_wib() -> date:
@@ -96,40 +167,97 @@ def _window(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchone()[0])
+
+
 def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSettings) -> Digest:
     """Collect the day's items, ranked by hoax risk, and the sources' health."""
     start, end = _window(day)
+    if _has_table(con, "digest_items"):
+        reported = """SELECT item_id, arg_max(hoax_score, digest_date) AS score,
+                             max(digest_date) AS last_date
+                      FROM digest_items WHERE digest_date < ? GROUP BY item_id"""
+    else:  # a read-only snapshot from before the first digest
+        reported = ("SELECT NULL::VARCHAR AS item_id, NULL::DOUBLE AS score, NULL::DATE AS last_date "
+                    "WHERE ? IS NULL")
     rows = con.execute(
-        """SELECT item_id, title, coalesce(source_name, source_id), coalesce(region, ''), url,
-                  published_at, text, election_score, hoax_score, election_terms, hoax_terms,
-                  text_source, model_version
-           FROM item_overview
-           WHERE first_seen_at >= ? AND first_seen_at < ?
-           ORDER BY hoax_score DESC NULLS LAST, election_score DESC, item_id""",
-        [start, end],
+        f"""WITH reported AS ({reported})
+           SELECT o.item_id, o.title, coalesce(o.source_name, o.source_id), coalesce(o.region, ''), o.url,
+                  o.published_at, o.text, o.election_score, o.hoax_score, o.election_terms, o.hoax_terms,
+                  o.text_source, o.model_version, o.first_seen_at, r.score, r.last_date,
+                  o.first_seen_at >= ? AND o.first_seen_at < ? AS in_window
+           FROM item_overview o LEFT JOIN reported r USING (item_id)
+           WHERE (o.first_seen_at >= ? AND o.first_seen_at < ?)
+              OR (r.item_id IS NOT NULL AND o.first_seen_at < ? AND abs(o.hoax_score - r.score) > ?)
+           ORDER BY o.hoax_score DESC NULLS LAST, o.election_score DESC, o.item_id""",
+        [day, start, end, start, end, end, settings.rereport_change],
     ).fetchall()
     election: list[DigestItem] = []
-    unscored = 0
+    seen = unscored = total = repeated = 0
     versions: set[str] = set()
     for r in rows:
+        in_window = r[16]
+        seen += in_window
         if r[8] is None:
             unscored += 1
             continue
         versions.add(r[12])
         if r[7] < settings.election_threshold:
             continue
+        total += in_window
+        previous = r[14]
+        if previous is not None and abs(r[8] - previous) <= settings.rereport_change:
+            repeated += 1
+            continue
         election.append(DigestItem(
             item_id=r[0], title=r[1] or "(tanpa judul)", source_name=r[2], region=r[3], url=r[4],
             published_at=r[5], excerpt=excerpt(r[6], settings.excerpt_chars),
             election_score=r[7], hoax_score=r[8], risk=risk_label(r[8], settings),
             election_terms=list(r[9] or [])[:5], hoax_terms=list(r[10] or [])[:5], text_source=r[11],
+            seen_at=r[13], previous_score=previous, previous_date=r[15],
         ))
     shown = election[: settings.max_items]
     return Digest(
-        day=day, generated_at=datetime.now(WIB), items_seen=len(rows), unscored=unscored,
+        day=day, generated_at=datetime.now(WIB), items_seen=seen, unscored=unscored,
         election_items=shown, omitted=len(election) - len(shown),
         health=source_health(con, start, end), model_versions=sorted(versions),
+        election_total=total, already_reported=repeated, group_by=settings.group_by,
     )
+
+
+def record_reported(con: duckdb.DuckDBPyConnection, digest: Digest) -> None:
+    """Remember which items (and scores) this digest reported, replacing an earlier run's record."""
+    con.execute(DIGEST_SCHEMA)
+    con.execute("DELETE FROM digest_items WHERE digest_date = ?", [digest.day])
+    if digest.election_items:
+        con.executemany(
+            "INSERT INTO digest_items VALUES (?, ?, ?, ?, now())",
+            [[digest.day, i.item_id, i.hoax_score, i.risk] for i in digest.election_items],
+        )
+
+
+# -- rendering ---------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~!])")
+
+
+def md_escape(value: object) -> str:
+    """Text safe inside Markdown: no markup, no raw HTML (titles come from the web)."""
+    return _MD_SPECIAL.sub(r"\\\1", _html.escape(str(value), quote=False))
+
+
+def safe_url(value: str | None) -> str:
+    """Only http(s) links are shown as links; anything else (javascript:, data:) becomes '#'."""
+    value = (value or "").strip()
+    return value if re.match(r"^https?://", value, re.I) else "#"
+
+
+def wa_clean(value: object) -> str:
+    """Text for WhatsApp: one line, and no stray markup characters that would bold/italicise."""
+    return re.sub(r"[*_~`]+", " ", " ".join(str(value).split())).strip()
 
 
 def _environment() -> Environment:
@@ -142,27 +270,93 @@ def _environment() -> Environment:
     )
     env.filters["tanggal"] = tanggal
     env.filters["pct"] = lambda x: f"{round(100 * x)}%"
+    env.filters["md"] = md_escape
+    env.filters["url"] = safe_url
+    env.filters["wa"] = wa_clean
+    env.globals["BREAK"] = BREAK
+    env.globals["RISK_TEXT"] = {"tinggi": "tinggi", "sedang": "sedang", "rendah": "rendah"}
     return env
 
 
-def render(digest: Digest, fmt: str) -> str:
-    """Render as ``whatsapp`` (WhatsApp markup text) or ``html`` (standalone page)."""
-    template = {"whatsapp": "digest_whatsapp.txt.j2", "html": "digest.html.j2"}[fmt]
+def _render_raw(digest: Digest, fmt: str) -> str:
+    try:
+        template = FORMATS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown digest format {fmt!r}; one of {', '.join(FORMATS)}") from None
     return _environment().get_template(template).render(d=digest)
 
 
-def write_digest(digest: Digest, out_dir: str | Path) -> list[Path]:
-    """Write ``digest-YYYY-MM-DD.txt`` and ``.html`` into ``out_dir``; returns the paths."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fmt, suffix in (("whatsapp", "txt"), ("html", "html")):
-        path = out / f"digest-{digest.day.isoformat()}.{suffix}"
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(render(digest, fmt), encoding="utf-8")
-        tmp.replace(path)
-        paths.append(path)
-    return paths
+def _tidy(text: str) -> str:
+    text = text.replace(BREAK, "")
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def render(digest: Digest, fmt: str) -> str:
+    """Render the whole digest in ``fmt`` (a key of :data:`FORMATS`) as one document."""
+    return _tidy(_render_raw(digest, fmt))
+
+
+def chat_length(text: str) -> int:
+    """Length as chat apps count it (UTF-16 code units: an emoji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_messages(digest: Digest, fmt: str = "whatsapp", limit: int = 4000) -> list[str]:
+    """The digest as chat messages of at most ``limit`` characters, split only between items.
+
+    A continuation message starts with the digest's name and "bagian i/n". A single block longer
+    than the limit (never with sane settings) is cut at a line boundary as a last resort.
+    """
+    blocks = [b for b in _render_raw(digest, fmt).split(BREAK) if b.strip()]
+    bold = "*" if fmt == "whatsapp" else "**"
+    reserve = 120  # room for the "bagian i/n" header and footer lines
+    budget = max(limit - reserve, 200)
+    parts: list[str] = []
+    current = ""
+    for block in blocks:
+        block = re.sub(r"\n{3,}", "\n\n", block)
+        while chat_length(block.strip()) > budget:  # last resort: cut an oversized block
+            lines = block.strip().split("\n")
+            head = ""
+            while lines and chat_length(head + lines[0] + "\n") <= budget:
+                head += lines.pop(0) + "\n"
+            if not head:  # one enormous line
+                head, lines = block.strip()[: budget // 2] + "…\n", []
+            if current.strip():
+                parts.append(current)
+            parts.append(head)
+            current = ""
+            block = "\n".join(lines)
+        if current and chat_length(current + block) > budget:
+            parts.append(current)
+            current = block.lstrip("\n")
+        else:
+            current += block
+    if current.strip():
+        parts.append(current)
+    n = len(parts)
+    if n == 1:
+        return [_tidy(parts[0])]
+    out = []
+    for i, part in enumerate(parts, 1):
+        text = _tidy(part)
+        if i > 1:
+            text = f"{bold}Ringkasan Saring · {tanggal(digest.day)}{bold} (bagian {i}/{n})\n\n" + text
+        if i < n:
+            text += f"\n_(bersambung ke bagian {i + 1}/{n})_\n"
+        out.append(text)
+    return out
+
+
+def write_digest(digest: Digest, out_dir: str | Path, message_chars: int = 4000) -> list[Path]:
+    """Write every format into the dated archive ``out_dir`` and rebuild its index.
+
+    Returns the WhatsApp text and HTML page first (the two files most people want), then the
+    Markdown and e-mail files. See :mod:`saring.archive` for the layout.
+    """
+    from saring.archive import write_archive
+
+    return write_archive(digest, out_dir, message_chars)
 
 
 def make_digest(
@@ -173,8 +367,9 @@ def make_digest(
 
     with Store(db_path) as store:
         digest = build_digest(store.con, day, settings)
-        paths = write_digest(digest, out_dir)
-        store.record_digest(day, digest.items_seen, len(digest.election_items) + digest.omitted,
+        paths = write_digest(digest, out_dir, settings.message_chars)
+        record_reported(store.con, digest)
+        store.record_digest(day, digest.items_seen, digest.election_count,
                             digest.high_risk, [str(p) for p in paths])
         store.publish_snapshot()
     return digest, paths

@@ -5,7 +5,17 @@ from datetime import date, timedelta
 import pytest
 
 from saring.config import DigestSettings, parse_config
-from saring.digest import build_digest, excerpt, make_digest, render, risk_label, tanggal, today_wib
+from saring.digest import (
+    DIGEST_SCHEMA,
+    build_digest,
+    excerpt,
+    make_digest,
+    record_reported,
+    render,
+    risk_label,
+    tanggal,
+    today_wib,
+)
 from saring.ingest import run_ingest
 from saring.store import Store
 
@@ -40,7 +50,8 @@ def test_digest_content_and_ranking(ingested):
 
 def test_whatsapp_and_html_render(ingested, tmp_path):
     d, paths = make_digest(ingested, today_wib(), DigestSettings(), tmp_path / "out")
-    text, html = (p.read_text(encoding="utf-8") for p in paths)
+    text, html = (p.read_text(encoding="utf-8") for p in paths[:2])
+    assert [p.suffix for p in paths] == [".txt", ".html", ".md", ".txt", ".html"]
     assert text.startswith("*RINGKASAN HARIAN SARING*")
     assert "KESEHATAN SUMBER" in text and "Sumber Mati" in text
     assert "Saring sebelum Sharing" in text
@@ -70,3 +81,30 @@ def test_helpers():
     s = DigestSettings(high=0.7, medium=0.4)
     assert [risk_label(x, s) for x in (0.9, 0.5, 0.1)] == ["tinggi", "sedang", "rendah"]
     assert excerpt("satu dua tiga empat", 10) == "satu dua…"
+
+
+def test_reported_items_not_repeated_unless_score_moved(ingested, tmp_path):
+    settings = DigestSettings(rereport_change=0.2)
+    today = today_wib()
+    with Store(ingested) as store:
+        first = build_digest(store.con, today, settings)
+        assert first.election_items and first.already_reported == 0
+        target = first.election_items[0]
+        # Pretend yesterday's digest already reported it with the same score: left out today.
+        store.con.execute(DIGEST_SCHEMA)
+        store.con.execute("INSERT INTO digest_items VALUES (?, ?, ?, 'x', now())",
+                          [today - timedelta(days=1), target.item_id, target.hoax_score])
+        again = build_digest(store.con, today, settings)
+        assert target.item_id not in [i.item_id for i in again.election_items]
+        assert again.already_reported == 1 and again.election_count == first.election_count
+        # Its score moved by more than rereport_change since: it is back, with the old score shown.
+        store.con.execute("UPDATE digest_items SET hoax_score = ? WHERE item_id = ?",
+                          [abs(target.hoax_score - 0.5), target.item_id])
+        back = build_digest(store.con, today, settings)
+        moved = [i for i in back.election_items if i.item_id == target.item_id]
+        assert moved and moved[0].previous_score is not None
+        assert "skor berubah dari" in render(back, "whatsapp")
+        # A later day shows it again only when the score moved (an earlier digest recorded it).
+        record_reported(store.con, back)
+        tomorrow = build_digest(store.con, today + timedelta(days=1), settings)
+        assert tomorrow.items_seen == 0 and not tomorrow.election_items

@@ -1,0 +1,271 @@
+"""Delivery with real parts: an aiosmtpd SMTP server, a local HTTP webhook, a refused port."""
+
+from __future__ import annotations
+
+import email
+import json
+from datetime import UTC, date, datetime
+from email import policy
+
+import duckdb
+import httpx
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from saring.archive import ArchiveServer, whatsapp_file_text, write_archive
+from saring.cli import app
+from saring.config import DeliveryChannel, DeliverySettings, parse_config
+from saring.deliver import deliver, free_port
+from saring.digest import Digest, DigestItem, chat_length, render, split_messages, today_wib
+from saring.store import Store
+
+aiosmtpd = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd (dev extra) is not installed")
+DAY = date(2026, 11, 25)
+
+
+def item(n: int, risk: str = "tinggi", **kw) -> DigestItem:
+    base = dict(
+        item_id=f"i{n}",
+        title=f"Judul berita nomor {n} tentang KPU",
+        source_name=f"Media {n % 3}",
+        region=f"Kota {n % 4}",
+        url=f"https://media.example/berita/{n}",
+        published_at=datetime(2026, 11, 25, 1, n % 60, tzinfo=UTC),
+        excerpt="Cuplikan dua baris tentang pemilu, KPU dan Bawaslu. " * 4,
+        election_score=0.9,
+        hoax_score={"tinggi": 0.9, "sedang": 0.5, "rendah": 0.1}[risk],
+        risk=risk,
+        election_terms=["kpu", "pemilu"],
+        hoax_terms=["viral", "beredar"],
+        text_source="trafilatura",
+    )
+    return DigestItem(**{**base, **kw})
+
+
+def digest_of(items: list[DigestItem], day: date = DAY) -> Digest:
+    return Digest(
+        day=day,
+        generated_at=datetime(2026, 11, 25, 23, tzinfo=UTC),
+        items_seen=len(items) * 2,
+        unscored=0,
+        election_items=items,
+        omitted=0,
+        model_versions=["m1"],
+    )
+
+
+@pytest.fixture()
+def smtp():
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            received.append(envelope)
+            return "250 OK"
+
+    port = free_port()
+    controller = aiosmtpd.Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    controller.received = received
+    controller.url = (
+        f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure&from=saring@test.invalid"
+        "&to=kpu@test.invalid,bawaslu@test.invalid"
+    )
+    yield controller
+    controller.stop()
+
+
+def test_whatsapp_split_at_item_boundaries():
+    items = [item(n, "tinggi" if n < 25 else "sedang") for n in range(80)]
+    d = digest_of(items)
+    messages = split_messages(d, "whatsapp", 1500)
+    assert len(messages) > 5
+    assert all(chat_length(m) <= 1500 for m in messages)
+    joined = "".join(messages)
+    for it in items:  # every item exactly once, its title and its link in the same message
+        assert joined.count(it.url + "\n") == 1
+        holder = [m for m in messages if it.url + "\n" in m]
+        assert len(holder) == 1 and it.title in holder[0]
+    assert messages[0].startswith("*RINGKASAN HARIAN SARING*")
+    assert f"(bagian 2/{len(messages)})" in messages[1]
+    assert "bersambung" in messages[0] and "bersambung" not in messages[-1]
+    assert "Saring sebelum Sharing" in messages[-1]
+    assert "\x1e" not in joined
+    assert "pesan 2 dari" in whatsapp_file_text(messages)
+    assert len(split_messages(digest_of(items[:2]), "whatsapp", 4000)) == 1
+
+
+def test_formats_escape_web_text():
+    evil = item(
+        1, title="<img src=x onerror=alert(1)> *KPU* [klik](javascript:alert(1))", url="javascript:alert(1)"
+    )
+    d = digest_of([evil])
+    page = render(d, "html")
+    assert "<img" not in page and "&lt;img" in page and 'href="#"' in page
+    assert "javascript:" not in render(d, "email").split("<body")[1].split("href=")[1][:20]
+    md = render(d, "markdown")
+    assert "<img" not in md and "](#)" in md and r"\*KPU\*" in md
+    assert "*KPU*" not in render(d, "whatsapp")  # stray markup removed from titles
+    text = render(d, "email_text")
+    assert "RINGKASAN HARIAN SARING" in text and "tinggi (90%)" in text
+
+
+def test_archive_index_and_server(tmp_path):
+    write_archive(digest_of([item(1)], date(2026, 11, 24)), tmp_path)
+    paths = write_archive(digest_of([item(2, "sedang")], DAY), tmp_path)
+    assert [p.name for p in paths] == [
+        "digest-2026-11-25.txt",
+        "digest-2026-11-25.html",
+        "digest-2026-11-25.md",
+        "digest-2026-11-25.email.txt",
+        "digest-2026-11-25.email.html",
+    ]
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert index.index("25 November 2026") < index.index("24 November 2026")
+    assert 'href="digest-2026-11-24.html"' in index
+    with ArchiveServer(tmp_path, port=0) as server:
+        assert server.url.startswith("http://127.0.0.1:")
+        r = httpx.get(server.url)
+        assert r.status_code == 200 and "Arsip Ringkasan" in r.text
+        t = httpx.get(server.url + "digest-2026-11-25.txt")
+        assert t.headers["content-type"] == "text/plain; charset=utf-8" and "RINGKASAN" in t.text
+        assert httpx.get(server.url + "../../etc/passwd").status_code == 404
+
+
+def test_retry_with_backoff_then_success(tmp_path, httpserver):
+    httpserver.expect_oneshot_request("/wa", method="POST").respond_with_data("busy", status=503)
+    httpserver.expect_request("/wa", method="POST").respond_with_json({"ok": True})
+    settings = DeliverySettings(
+        channels=(DeliveryChannel(name="wa", url_env="WA"),), attempts=3, backoff=0.01
+    )
+    report = deliver(
+        tmp_path / "db.duckdb",
+        digest_of([item(1)]),
+        settings,
+        env={"WA": "json://" + httpserver.url_for("/wa").split("://")[1]},
+    )
+    assert [(r.status, r.attempts) for r in report.results] == [("sent", 2)]
+    missing = deliver(
+        tmp_path / "db.duckdb",
+        digest_of([item(1)]),
+        DeliverySettings(channels=(DeliveryChannel(name="tg", url_env="NOPE"),)),
+        env={},
+    )
+    assert missing.all_failed and "NOPE is not set" in missing.results[0].error
+
+
+def _sources(tmp_path, sample_config) -> str:
+    raw = {
+        "sources": [s.model_dump() for s in sample_config.sources],
+        "settings": {
+            "delivery": {
+                "attempts": 2,
+                "backoff": 0,
+                "channels": [
+                    {"name": "email-forum", "url_env": "T_SMTP", "format": "email"},
+                    {"name": "wa-gateway", "url_env": "T_HOOK", "format": "whatsapp"},
+                    {"name": "mati", "url_env": "T_DEAD", "format": "markdown"},
+                ],
+            }
+        },
+    }
+    parse_config(raw)
+    path = tmp_path / "sources.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
+def test_digest_send_cli(sample_config, tmp_path, httpserver, smtp, monkeypatch):
+    from saring.ingest import run_ingest
+    from saring.score import load_scorer
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        run_ingest(sample_config, store, scorer=load_scorer())
+    httpserver.expect_request("/wa", method="POST").respond_with_json({"ok": True})
+    monkeypatch.setenv("T_SMTP", smtp.url)
+    monkeypatch.setenv("T_HOOK", "json://" + httpserver.url_for("/wa").split("://")[1])
+    monkeypatch.setenv("T_DEAD", f"json://127.0.0.1:{free_port()}/refused")  # nothing listens there
+    monkeypatch.chdir(tmp_path)  # no .env here
+    sources = _sources(tmp_path, sample_config)
+    day = today_wib().isoformat()
+    args = [
+        "digest",
+        "--sources",
+        sources,
+        "--db",
+        str(db),
+        "--out",
+        str(tmp_path / "arsip"),
+        "--date",
+        day,
+        "--send",
+    ]
+    runner = CliRunner()
+
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "email-forum: sent" in first.output and "wa-gateway: sent" in first.output
+    assert "mati: FAILED after 2 attempt(s)" in first.output
+    # The e-mail: subject, both recipients, the digest in the body.
+    assert sorted(r for e in smtp.received for r in e.rcpt_tos) == [
+        "bawaslu@test.invalid",
+        "kpu@test.invalid",
+    ]
+    msg = email.message_from_bytes(smtp.received[0].content, policy=policy.default)
+    assert msg["subject"].startswith("Ringkasan Saring ") and "berita pemilu" in msg["subject"]
+    assert msg["from"] == "saring@test.invalid"
+    html = msg.get_body(("html",)).get_content()
+    assert "Ringkasan Harian Saring" in html and "Bakohumas" in html
+    assert "Bakohumas" in msg.get_body(("plain",)).get_content()
+    # The webhook got the WhatsApp text as JSON.
+    hooks = [json.loads(req.get_data()) for req, _ in httpserver.log]
+    assert hooks and hooks[0]["message"].startswith("*RINGKASAN HARIAN SARING*")
+    assert "Bakohumas" in "".join(h["message"] for h in hooks)
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("SELECT channel, status, attempts, error FROM deliveries ORDER BY channel").fetchall()
+    con.close()
+    assert [(r[0], r[1]) for r in rows] == [
+        ("email-forum", "sent"),
+        ("mati", "failed"),
+        ("wa-gateway", "sent"),
+    ]
+    assert rows[1][2] == 2 and "Connection error" in rows[1][3]
+
+    # Again: nothing new goes out (only the failed channel is tried again).
+    mails, hook_calls = len(smtp.received), len(httpserver.log)
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0 and second.output.count("already delivered") == 2
+    assert (len(smtp.received), len(httpserver.log)) == (mails, hook_calls)
+
+    # --force sends again; only the dead channel -> every channel failed -> exit 1.
+    forced = runner.invoke(app, [*args, "--force", "--channel", "wa-gateway"])
+    assert forced.exit_code == 0 and len(httpserver.log) > hook_calls
+    dead = runner.invoke(app, [*args, "--channel", "mati"])
+    assert dead.exit_code == 1 and "1 of 1 channel(s) failed: mati" in dead.output
+    assert (tmp_path / "arsip" / "index.html").exists()
+
+
+def test_daily_flow_sends(prefect_harness, sample_site, tmp_path, httpserver):
+    from flows.digest import digest_flow
+    from saring.demo import write_demo_sources
+
+    sources = write_demo_sources(tmp_path / "sources.yaml", sample_site.base_url)
+    raw = yaml.safe_load(sources.read_text(encoding="utf-8"))
+    raw["settings"] = {"delivery": {"channels": [{"name": "hook", "url_env": "T_FLOW_HOOK"}]}}
+    sources.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    httpserver.expect_request("/wa", method="POST").respond_with_json({"ok": True})
+    import os
+
+    os.environ["T_FLOW_HOOK"] = "json://" + httpserver.url_for("/wa").split("://")[1]
+    try:
+        paths = digest_flow(
+            sources=str(sources), db=str(tmp_path / "db.duckdb"), out=str(tmp_path / "out"), send=True
+        )
+        digest_flow(
+            sources=str(sources), db=str(tmp_path / "db.duckdb"), out=str(tmp_path / "out"), send=True
+        )
+    finally:
+        del os.environ["T_FLOW_HOOK"]
+    assert paths[0].endswith(".txt") and len(httpserver.log) == 1
