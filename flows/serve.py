@@ -29,7 +29,8 @@ def build_deployments(config: Config, sources: str, db: str, out: str) -> list:
     # The morning digest covers the whole previous day.
     deployments.append(digest_flow.to_deployment(
         name="daily-digest", schedule=Cron(config.schedule.digest, timezone=tz),
-        parameters={"sources": sources, "db": db, "out": out, "days_back": 1},
+        parameters={"sources": sources, "db": db, "out": out, "days_back": 1,
+                    "send": bool(config.delivery.channels)},
     ))
     return deployments
 
