@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint train sample clean
+.PHONY: demo test install lint train sample bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ lint: $(STAMP)
 
 train: $(STAMP)
 	$(BIN)/python classifiers/train.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_ingest.py --write
+	@for f in benchmarks/bench_*.py; do [ "$$f" = benchmarks/bench_ingest.py ] || $(BIN)/python $$f; done
 
 sample: $(STAMP)
 	$(BIN)/python sample/build_sample.py

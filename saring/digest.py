@@ -183,17 +183,29 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
     else:  # a read-only snapshot from before the first digest
         reported = ("SELECT NULL::VARCHAR AS item_id, NULL::DOUBLE AS score, NULL::DATE AS last_date "
                     "WHERE ? IS NULL")
+    # The same columns as the item_overview view, but scores and articles are read only for
+    # the wanted items: through the view, a day's digest scanned every stored article.
     rows = con.execute(
-        f"""WITH reported AS ({reported})
-           SELECT o.item_id, o.title, coalesce(o.source_name, o.source_id), coalesce(o.region, ''), o.url,
-                  o.published_at, o.text, o.election_score, o.hoax_score, o.election_terms, o.hoax_terms,
-                  o.text_source, o.model_version, o.first_seen_at, r.score, r.last_date,
-                  o.first_seen_at >= ? AND o.first_seen_at < ? AS in_window
-           FROM item_overview o LEFT JOIN reported r USING (item_id)
-           WHERE (o.first_seen_at >= ? AND o.first_seen_at < ?)
-              OR (r.item_id IS NOT NULL AND o.first_seen_at < ? AND abs(o.hoax_score - r.score) > ?)
-           ORDER BY o.hoax_score DESC NULLS LAST, o.election_score DESC, o.item_id""",
-        [day, start, end, start, end, end, settings.rereport_change],
+        f"""WITH reported AS ({reported}),
+           wanted AS (SELECT item_id FROM items WHERE first_seen_at >= ? AND first_seen_at < ?
+                      UNION
+                      SELECT r.item_id FROM reported r JOIN items i USING (item_id)
+                      WHERE i.first_seen_at < ?),
+           sc AS (SELECT * FROM scores WHERE item_id IN (SELECT item_id FROM wanted)
+                  QUALIFY row_number() OVER (PARTITION BY item_id
+                                             ORDER BY scored_at DESC, model_version DESC) = 1),
+           a AS (SELECT * FROM articles WHERE item_id IN (SELECT item_id FROM wanted))
+           SELECT i.item_id, coalesce(a.title, i.title), coalesce(s.name, i.source_id),
+                  coalesce(s.region, ''), i.url, coalesce(a.published_at, i.published_at),
+                  coalesce(a.text, i.summary), sc.election_score, sc.hoax_score, sc.election_terms,
+                  sc.hoax_terms, a.text_source, sc.model_version, i.first_seen_at, r.score, r.last_date,
+                  i.first_seen_at >= ? AND i.first_seen_at < ? AS in_window
+           FROM items i JOIN wanted USING (item_id)
+           LEFT JOIN sources s USING (source_id) LEFT JOIN a USING (item_id)
+           LEFT JOIN sc USING (item_id) LEFT JOIN reported r USING (item_id)
+           WHERE (i.first_seen_at >= ? AND i.first_seen_at < ?) OR abs(sc.hoax_score - r.score) > ?
+           ORDER BY sc.hoax_score DESC NULLS LAST, sc.election_score DESC, i.item_id""",
+        [day, start, end, start, start, end, start, end, settings.rereport_change],
     ).fetchall()
     election: list[DigestItem] = []
     seen = unscored = total = repeated = 0

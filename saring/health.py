@@ -46,25 +46,23 @@ class SourceStatus:
     silent: bool
 
 
-def _usual_gap(batches: list[datetime]) -> timedelta | None:
-    """Median gap between consecutive batches of new items, or None without enough history."""
-    if len(batches) < MIN_BATCHES:
-        return None
-    gaps = sorted(b - a for a, b in zip(batches, batches[1:], strict=False))
-    return gaps[len(gaps) // 2]
-
-
 def source_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> list[SourceStatus]:
     """Health of every configured source as of ``now`` (default: the current time)."""
     now = now or datetime.now(UTC)
     since = now - timedelta(days=HISTORY_DAYS)
-    batches: dict[str, list[datetime]] = {}
-    for source_id, seen in con.execute(
-        """SELECT DISTINCT source_id, first_seen_at FROM items
-           WHERE first_seen_at >= ? AND first_seen_at <= ? ORDER BY 1, 2""",
-        [since, now],
-    ).fetchall():
-        batches.setdefault(source_id, []).append(seen)
+    gaps = {
+        source_id: (timedelta(seconds=gap), n)
+        for source_id, gap, n in con.execute(
+            """WITH batches AS (SELECT DISTINCT source_id, first_seen_at FROM items
+                                WHERE first_seen_at >= ? AND first_seen_at <= ?),
+                    gaps AS (SELECT source_id, epoch(first_seen_at) - lag(epoch(first_seen_at))
+                                 OVER (PARTITION BY source_id ORDER BY first_seen_at) AS gap
+                             FROM batches)
+               SELECT source_id, quantile_disc(gap, 0.5), count(*) + 1 FROM gaps
+               WHERE gap IS NOT NULL GROUP BY source_id""",
+            [since, now],
+        ).fetchall()
+    }
     day_start = now.astimezone(_wib()).replace(hour=0, minute=0, second=0, microsecond=0)
     rows = con.execute(
         """SELECT s.source_id, s.name, s.enabled, s.last_status, s.last_success_at,
@@ -78,7 +76,8 @@ def source_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -
     ).fetchall()
     result = []
     for r in rows:
-        gap = _usual_gap(batches.get(r[0], []))
+        gap, batches = gaps.get(r[0], (None, 0))
+        gap = gap if batches >= MIN_BATCHES else None
         last_new = r[9]
         silent = bool(gap and last_new and now - last_new > max(SILENCE_FACTOR * gap, MIN_SILENCE))
         result.append(SourceStatus(*r[:10], usual_gap=gap, silent=silent))

@@ -1,0 +1,119 @@
+"""Local multi-host news sites for the benchmarks: real sample pages, optional latency.
+
+Each "host" is its own HTTP server on a different loopback address (127.0.0.1, 127.0.0.2, ...),
+so per-host politeness limits apply exactly as with real outlets. Pages are the bundled
+sample's real article pages, reused under many URLs.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+SITE = Path(__file__).resolve().parent.parent / "sample" / "site"
+
+
+def sample_pages() -> list[bytes]:
+    pages = sorted(p for p in SITE.glob("*/**/index.html") if p.parent.parent != SITE)
+    return [p.read_bytes() for p in pages if b"<article" in p.read_bytes()]
+
+
+class Sites:
+    """``hosts`` servers, each with ``/feed.xml?n=N`` (N items) and ``/a/<k>/`` pages."""
+
+    def __init__(self, hosts: int, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.pages = sample_pages()
+        self.requests: dict[str, list[str]] = defaultdict(list)
+        self.active: dict[str, int] = defaultdict(int)
+        self.max_active: dict[str, int] = defaultdict(int)
+        self.lock = threading.Lock()
+        self.servers = [ThreadingHTTPServer((f"127.0.0.{k + 1}", 0), self._handler()) for k in range(hosts)]
+        for server in self.servers:
+            server.daemon_threads = True
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    @property
+    def bases(self) -> list[str]:
+        return [f"http://{s.server_address[0]}:{s.server_address[1]}" for s in self.servers]
+
+    def page_requests(self) -> int:
+        return sum(1 for paths in self.requests.values() for p in paths if p.startswith("/a/"))
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+
+    def _handler(self):
+        sites = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                host = self.headers["Host"]
+                parts = urlsplit(self.path)
+                with sites.lock:
+                    sites.requests[host].append(parts.path)
+                    sites.active[host] += 1
+                    sites.max_active[host] = max(sites.max_active[host], sites.active[host])
+                try:
+                    if sites.delay:
+                        time.sleep(sites.delay)
+                    if parts.path == "/feed.xml":
+                        n = int(parse_qs(parts.query).get("n", ["50"])[0])
+                        body, ctype = sites._feed(host, n), "application/rss+xml"
+                    elif parts.path.startswith("/a/"):
+                        k = int(parts.path.split("/")[2])
+                        body, ctype = sites.pages[k % len(sites.pages)], "text/html; charset=utf-8"
+                        body = body.replace(b"{{SITE}}", f"http://{host}".encode())
+                    else:
+                        self.send_error(404)
+                        return
+                    etag = f'"{len(body)}-{host}"'
+                    if self.headers.get("If-None-Match") == etag:
+                        self.send_response(304)
+                        self.end_headers()
+                        return
+                    self.send_response(200)
+                    self.send_header("Content-Type", ctype)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                    self.wfile.write(body)
+                finally:
+                    with sites.lock:
+                        sites.active[host] -= 1
+
+        return Handler
+
+    def _feed(self, host: str, n: int) -> bytes:
+        offset = sum(map(ord, host)) * 1000  # distinct URLs per host
+        items = []
+        for k in range(n):
+            title = _title(self.pages[(offset + k) % len(self.pages)])
+            items.append(f"<item><title>{title}</title><link>http://{host}/a/{offset + k}/</link>"
+                         f"<pubDate>Wed, 25 Nov 2026 0{k % 10}:00:00 +0700</pubDate>"
+                         f"<description>ringkasan {k}</description></item>")
+        return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>{host}</title>"
+                + "".join(items) + "</channel></rss>").encode()
+
+
+def _title(page: bytes) -> str:
+    m = re.search(rb"<title>(.*?)</title>", page, re.S)
+    return (m.group(1).decode("utf-8", "replace") if m else "judul").replace("&", "&amp;").replace("<", "")
+
+
+def sources(sites: Sites, per_host: int) -> dict:
+    return {"sources": [
+        {"id": f"host{k}", "name": f"Host {k}", "url": f"{base}/feed.xml?n={per_host}",
+         "options": {"allow_private": True, "max_items": per_host}}
+        for k, base in enumerate(sites.bases)
+    ]}

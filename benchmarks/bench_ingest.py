@@ -1,0 +1,266 @@
+"""How saring's cost grows: ratios measured in one run on locally served real pages.
+
+Run: ``make bench`` (or ``.venv/bin/python benchmarks/bench_ingest.py [--quick]``).
+Prints each ratio with its target and whether it is met, then a growth table; with
+``--write`` also rewrites benchmarks/RESULTS.md. Never run by the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _sites import Sites, sources  # noqa: E402
+
+from saring.config import FetchSettings, parse_config  # noqa: E402
+from saring.extract import Extractor  # noqa: E402
+from saring.fetch import Fetcher  # noqa: E402
+from saring.ingest import run_ingest  # noqa: E402
+from saring.score import load_scorer  # noqa: E402
+from saring.store import Store  # noqa: E402
+
+ROWS: list[tuple[str, str, str, bool | None]] = []
+
+
+def report(name: str, value: str, target: str, met: bool | None) -> None:
+    ROWS.append((name, value, target, met))
+    flag = {True: "MET", False: "NOT MET", None: "-"}[met]
+    print(f"{name:<58} {value:>18}   target {target:<12} {flag}", flush=True)
+
+
+def _settings(**kw) -> dict:
+    return {"fetch": {"retries": 0, "timeout": 10, **kw}}
+
+
+def ingest_overhead(scorer, pages_per_host: int, hosts: int) -> None:
+    sites = Sites(hosts)
+    try:
+        raw = sources(sites, pages_per_host) | {"settings": _settings(source_workers=hosts)}
+        config = parse_config(raw)
+        with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "b.duckdb") as store:
+            t0 = time.perf_counter()
+            run_ingest(config, store, scorer=scorer)
+            full = time.perf_counter() - t0
+        urls = [u for base in sites.bases for u in _links(base, pages_per_host, sites)]
+        fetch = FetchSettings(**raw["settings"]["fetch"])
+        t0 = time.perf_counter()
+        with Fetcher(fetch.model_copy(update={"workers": fetch.per_host * hosts})) as f, Extractor() as ex:
+            pages = f.get_many(urls, allow_private=True)
+            ex.extract_many([(p.content, p.url, "utf-8") for p in pages.values()])
+        base = time.perf_counter() - t0
+    finally:
+        sites.close()
+    n = hosts * pages_per_host
+    report(f"ingest overhead: full ingest / (fetch+trafilatura), {n} pages", f"{full / base:.2f}",
+           "<= 1.25", full / base <= 1.25)
+    print(f"    full ingest {full:.2f} s, fetch + extract alone {base:.2f} s")
+
+
+def _links(base: str, n: int, sites: Sites) -> list[str]:
+    import feedparser
+
+    return [e.link for e in feedparser.parse(sites._feed(base.split("//")[1], n)).entries]
+
+
+def latency_hiding(scorer, total: int, hosts: int, delay: float) -> None:
+    sites = Sites(hosts, delay=delay)
+    try:
+        per = total // hosts
+        config = parse_config(sources(sites, per) | {"settings": _settings(source_workers=hosts)})
+        with Fetcher(config.fetch) as f:  # serial reference: a sample of one-at-a-time fetches
+            sample = _links(sites.bases[0], 10, sites)
+            t0 = time.perf_counter()
+            for u in sample:
+                f.get(u, allow_private=True)
+            serial = (time.perf_counter() - t0) / len(sample) * total
+        sites.requests.clear()
+        with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "b.duckdb") as store:
+            t0 = time.perf_counter()
+            run_ingest(config, store, scorer=scorer)
+            elapsed = time.perf_counter() - t0
+        worst = max(sites.max_active.values())
+    finally:
+        sites.close()
+    report(f"latency hiding: {total} pages at +{delay * 1000:.0f} ms / serial time", f"{elapsed / serial:.3f}",
+           "<= 0.1", elapsed / serial <= 0.1)
+    report("  max concurrent requests on one host (limit per_host=2)", str(worst), "<= 2", worst <= 2)
+
+
+def incremental(scorer, pages_per_host: int, hosts: int) -> None:
+    sites = Sites(hosts)
+    try:
+        config = parse_config(sources(sites, pages_per_host) | {"settings": _settings(source_workers=hosts)})
+        with tempfile.TemporaryDirectory() as tmp:
+            with Store(Path(tmp) / "b.duckdb") as store:
+                t0 = time.perf_counter()
+                run_ingest(config, store, scorer=scorer)
+                first = time.perf_counter() - t0
+            before = sites.page_requests()
+            with Store(Path(tmp) / "b.duckdb") as store:
+                t0 = time.perf_counter()
+                run_ingest(config, store, scorer=scorer)
+                second = time.perf_counter() - t0
+            refetched = sites.page_requests() - before
+    finally:
+        sites.close()
+    report("incremental: second run on unchanged feeds / first run", f"{second / first:.3f}", "<= 0.05",
+           second / first <= 0.05)
+    report("  article refetches in the second run", str(refetched), "0", refetched == 0)
+
+
+def scoring_throughput(scorer) -> None:
+    from _sites import sample_pages
+
+    from saring.extract import extract_article
+
+    texts = [t for t in (extract_article(p).text for p in sample_pages()) if t]
+    batch = (texts * (2000 // len(texts) + 1))[:2000]
+    scorer.score(batch[:50])
+    t0 = time.perf_counter()
+    scorer.score(batch)
+    rate = len(batch) / (time.perf_counter() - t0)
+    report("scoring throughput (articles/s, real article texts)", f"{rate:,.0f}", ">= 2,000", rate >= 2000)
+
+
+FILL = """
+INSERT INTO sources (source_id, name, url, kind, region, enabled)
+    SELECT 'src' || i, 'Outlet ' || i, 'https://outlet' || i || '.example/feed', 'rss', 'Jawa Timur', true
+    FROM range(50) t(i) ON CONFLICT DO NOTHING;
+INSERT INTO items SELECT 'syn' || i, 'https://outlet' || (i % 50) || '.example/a/' || i, NULL,
+    'src' || (i % 50), 'Judul berita ' || i, NULL, NULL, NULL, NULL,
+    TIMESTAMPTZ '2026-11-25 00:00:00+07' - INTERVAL (i * 31) SECOND, 'scored' FROM range($n) t(i);
+INSERT INTO articles SELECT item_id, url, 200, $text || ' ' || item_id, 'page', title, NULL, NULL, 'id',
+    NULL, first_seen_at FROM items WHERE item_id LIKE 'syn%';
+INSERT INTO scores SELECT item_id, '$version', random(), random(), ['pemilu', 'kpu'], ['hoaks'],
+    first_seen_at FROM items WHERE item_id LIKE 'syn%';
+"""
+
+
+def _version() -> str:
+    global _VERSION
+    if _VERSION is None:
+        _VERSION = load_scorer().model_version
+    return _VERSION
+
+
+_VERSION: str | None = None
+
+
+def fill(db: Path, n: int) -> None:
+    from _sites import sample_pages
+
+    from saring.extract import extract_article
+
+    text = (extract_article(sample_pages()[0]).text or "")[:1500].replace("'", "''")
+    with Store(db) as store:
+        # Scored by the current model version, so an ingest run does not re-score the filler.
+        sql = FILL.replace("$n", str(n)).replace("$text", f"'{text}'").replace("$version", _version())
+        store.con.execute(sql)
+        store.con.execute("CHECKPOINT")
+
+
+def digest_query(rows: int) -> None:
+    from datetime import date
+
+    from saring.config import DigestSettings
+    from saring.digest import build_digest
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "big.duckdb"
+        fill(db, rows)
+        with Store(db) as store:
+            build_digest(store.con, date(2026, 11, 20), DigestSettings())  # warm
+            t0 = time.perf_counter()
+            d = build_digest(store.con, date(2026, 11, 24), DigestSettings())
+            took = time.perf_counter() - t0
+    report(f"digest query over {rows:,} stored articles (s; {d.items_seen} items that day)", f"{took:.3f}",
+           "<= 1 s", took <= 1.0)
+
+
+CHILD = """
+import json, resource, sys, time
+sys.path.insert(0, {bench!r})
+from _sites import Sites, sources
+from saring.config import parse_config
+from saring.ingest import run_ingest
+from saring.store import Store
+sites = Sites(2)
+config = parse_config(sources(sites, {pages}) | {{"settings": {{"fetch": {{"retries": 0}}, }}}})
+t0 = time.perf_counter()
+with Store({db!r}) as store:
+    summary = run_ingest(config, store)
+took = time.perf_counter() - t0
+sites.close()
+print(json.dumps({{"seconds": took, "new": sum(r.new_items for r in summary.results),
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def measured_run(stored: int, pages: int) -> dict:
+    """A fresh process: an ingest of ``pages`` new pages into a database holding ``stored`` articles."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "g.duckdb"
+        if stored:
+            fill(db, stored)
+        code = CHILD.format(bench=str(Path(__file__).resolve().parent), pages=pages, db=str(db))
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def growth(sizes: list[int]) -> list[tuple[int, dict]]:
+    table = [(n, measured_run(n, 30)) for n in sizes]
+    print("\n    stored articles | ingest of 60 new pages (s) | peak memory (MB)")
+    for n, r in table:
+        print(f"    {n:>15,} | {r['seconds']:>26.2f} | {r['rss_mb']:>16.0f}")
+    return table
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (a minute instead of several)")
+    parser.add_argument("--write", action="store_true", help="rewrite benchmarks/RESULTS.md")
+    args = parser.parse_args()
+    print(f"machine: {machine()}\n")
+    scorer = load_scorer()
+    q = args.quick
+    ingest_overhead(scorer, pages_per_host=25 if q else 50, hosts=6)
+    latency_hiding(scorer, total=200 if q else 500, hosts=10, delay=0.2)
+    incremental(scorer, pages_per_host=20 if q else 50, hosts=6)
+    scoring_throughput(scorer)
+    digest_query(100_000 if q else 1_000_000)
+    mem = measured_run(10_000, 30)
+    report("peak memory of an ingest run over 10,000 stored articles (MB)", f"{mem['rss_mb']:.0f}",
+           "<= 1024", mem["rss_mb"] <= 1024)
+    table = growth([1_000, 10_000] if q else [1_000, 10_000, 100_000])
+    if args.write:
+        write_results(table)
+
+
+def write_results(table: list[tuple[int, dict]]) -> None:
+    lines = ["# Benchmark results", "", f"Measured by `make bench` on {time.strftime('%Y-%m-%d')}.", "",
+             f"Machine: {machine()}.", "", "| measurement | value | target | met |", "|---|---|---|---|"]
+    for name, value, target, met in ROWS:
+        lines.append(f"| {name.strip()} | {value} | {target} | {'yes' if met else 'no' if met is False else '-'} |")
+    lines += ["", "Growth (a fresh process ingesting 60 new pages into a database of N stored articles):", "",
+              "| stored articles | ingest time (s) | peak memory (MB) |", "|---|---|---|"]
+    lines += [f"| {n:,} | {r['seconds']:.2f} | {r['rss_mb']:.0f} |" for n, r in table]
+    (Path(__file__).parent / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
