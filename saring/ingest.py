@@ -98,12 +98,22 @@ def _charset(content_type: str | None) -> str | None:
     return None
 
 
-def ingest_source(source: Source, store: Store, fetcher: Fetcher,
-                  extractor: Extractor | None = None) -> SourceResult:
-    """Fetch one feed and store its new items and articles. Never raises for bad input.
+@dataclass(frozen=True)
+class FeedPlan:
+    """A feed read and its new items recorded (state 'seen'); their pages are still to fetch."""
 
-    Safe to run for several sources at once in threads: the network and extraction work
-    runs in parallel, the database calls take the store's lock.
+    source: Source
+    result: SourceResult
+    items: list[FeedItem]
+    response: Response
+    started: float
+
+
+def read_feed(source: Source, store: Store, fetcher: Fetcher) -> FeedPlan | SourceResult:
+    """Download and parse one feed and record its new items.
+
+    Returns a finished :class:`SourceResult` when there is nothing more to do (failure,
+    304), else a :class:`FeedPlan` for :func:`build_articles` and :func:`store_articles`.
     """
     started = time.monotonic()
     result = SourceResult(source_id=source.id, status="ok")
@@ -128,38 +138,74 @@ def ingest_source(source: Source, store: Store, fetcher: Fetcher,
         store.record_feed_fetch(source.id, "failed", str(exc), keep_validators=False)
         return replace(result, status="failed", http_status=response.status, error=str(exc),
                        duration_s=time.monotonic() - started)
-
     now = utcnow()
     by_id = {url_key(it.url): it for it in feed.items}
     done = store.known_item_ids(list(by_id))
-    fresh = {k: v for k, v in by_id.items() if k not in done}
+    fresh = [it for k, it in by_id.items() if k not in done]
     store.add_items([
-        dict(item_id=k, url=it.url, link=it.link, source_id=source.id, title=it.title,
+        dict(item_id=url_key(it.url), url=it.url, link=it.link, source_id=source.id, title=it.title,
              summary=it.summary, published_at=it.published_at, author=it.author, guid=it.guid,
              first_seen_at=now, state="seen")
-        for k, it in fresh.items()
+        for it in fresh
     ])
+    result = replace(result, http_status=response.status, items_in_feed=len(feed.items),
+                     skipped=feed.skipped, warning=feed.warning)
+    return FeedPlan(source, result, fresh, response, started)
+
+
+def build_articles(source: Source, items: Sequence[FeedItem], fetcher: Fetcher,
+                   extractor: Extractor | None = None) -> list[dict]:
+    """Fetch and extract the pages of ``items``: network and CPU only, no database.
+
+    This is the part that fans out (threads here, Dask workers in the scale-out flow).
+    """
     pages: dict[str, Response | FetchError] = {}
-    if source.options.fetch_articles and fresh:
-        pages = fetcher.get_many([it.link for it in fresh.values()],
-                                 allow_private=source.options.allow_private)
-    ok_pages = [(it.link, p) for it in fresh.values()
-                if isinstance(p := pages.get(it.link), Response)]
+    if source.options.fetch_articles and items:
+        pages = fetcher.get_many([it.link for it in items], allow_private=source.options.allow_private)
+    ok_pages = [(it.link, p) for it in items if isinstance(p := pages.get(it.link), Response)]
     extractor = extractor or Extractor(workers=1)
     texts = dict(zip([link for link, _ in ok_pages], extractor.extract_many(
         [(p.content, p.url, _charset(p.headers.get("content-type"))) for _, p in ok_pages]), strict=True))
-    rows = [_article_row(it, source, pages.get(it.link), texts.get(it.link)) for it in fresh.values()]
+    return [_article_row(it, source, pages.get(it.link), texts.get(it.link)) for it in items]
+
+
+def store_articles(plan: FeedPlan, rows: list[dict], store: Store) -> SourceResult:
+    """Write a feed's articles (one transaction) and close its result."""
     store.save_articles(rows)
     extracted = sum(r["text_source"] == "page" for r in rows)
     failed = sum(1 for r in rows if r["extraction_error"])
-    store.record_feed_fetch(source.id, "ok", None, etag=response.etag,
-                            last_modified=response.last_modified)
+    store.record_feed_fetch(plan.source.id, "ok", None, etag=plan.response.etag,
+                            last_modified=plan.response.last_modified)
     LOGGER.info("%s: %d in feed, %d new, %d extracted, %d without page text",
-                source.id, len(feed.items), len(fresh), extracted, failed)
-    return replace(result, http_status=response.status, items_in_feed=len(feed.items),
-                   new_items=len(fresh), extracted=extracted, failed=failed,
-                   skipped=feed.skipped, warning=feed.warning,
-                   duration_s=round(time.monotonic() - started, 3))
+                plan.source.id, plan.result.items_in_feed, len(rows), extracted, failed)
+    return replace(plan.result, new_items=len(rows), extracted=extracted, failed=failed,
+                   duration_s=round(time.monotonic() - plan.started, 3))
+
+
+def ingest_source(source: Source, store: Store, fetcher: Fetcher,
+                  extractor: Extractor | None = None) -> SourceResult:
+    """Fetch one feed and store its new items and articles. Never raises for bad input.
+
+    Safe to run for several sources at once in threads: the network and extraction work
+    runs in parallel, the database calls take the store's lock.
+    """
+    plan = read_feed(source, store, fetcher)
+    if isinstance(plan, SourceResult):
+        return plan
+    return store_articles(plan, build_articles(source, plan.items, fetcher, extractor), store)
+
+
+def score_rows(item_ids: Sequence[str], titles: Sequence[str | None], texts: Sequence[str | None],
+               scorer) -> list[dict]:
+    """``scores`` rows for these articles (title and text scored together)."""
+    now = utcnow()
+    joined = [f"{t or ''}\n{x or ''}" for t, x in zip(titles, texts, strict=True)]
+    return [
+        dict(item_id=item_id, model_version=scorer.model_version,
+             election_score=float(s.election_score), hoax_score=float(s.hoax_score),
+             election_terms=list(s.election_terms), hoax_terms=list(s.hoax_terms), scored_at=now)
+        for item_id, s in zip(item_ids, scorer.score(joined), strict=True)
+    ]
 
 
 def score_pending(store: Store, scorer=None, batch_size: int = 500) -> int:
@@ -168,20 +214,10 @@ def score_pending(store: Store, scorer=None, batch_size: int = 500) -> int:
 
     scorer = scorer or load_scorer()
     frame = store.unscored(scorer.model_version)
-    total = 0
     for start in range(0, len(frame), batch_size):
         chunk = frame.iloc[start:start + batch_size]
-        texts = [f"{t or ''}\n{x or ''}" for t, x in zip(chunk["title"], chunk["text"], strict=True)]
-        now = utcnow()
-        rows = [
-            dict(item_id=item_id, model_version=scorer.model_version,
-                 election_score=float(s.election_score), hoax_score=float(s.hoax_score),
-                 election_terms=list(s.election_terms), hoax_terms=list(s.hoax_terms), scored_at=now)
-            for item_id, s in zip(chunk["item_id"], scorer.score(texts), strict=True)
-        ]
-        store.save_scores(rows)
-        total += len(rows)
-    return total
+        store.save_scores(score_rows(chunk["item_id"], chunk["title"], chunk["text"], scorer))
+    return len(frame)
 
 
 def run_ingest(

@@ -37,3 +37,20 @@ def test_deployments_follow_the_schedule_settings(tmp_path):
     own = [d for d in deployments if d.name.startswith("ingest-")]
     assert own and own[0].schedules[0].schedule.cron == "30 */3 * * *"
     assert "gn-hoaks-pemilu-jatim" not in by_name["ingest"].parameters["only"]
+
+
+def test_prefect_yaml_entrypoints_are_flows_with_those_parameters():
+    import importlib
+    import inspect
+    from pathlib import Path
+
+    import yaml
+    from prefect import Flow
+
+    spec = yaml.safe_load(Path("prefect.yaml").read_text(encoding="utf-8"))
+    for deployment in spec["deployments"]:
+        module, name = deployment["entrypoint"].removesuffix(".py").replace("/", ".").split(":")
+        flow_obj = getattr(importlib.import_module(module.replace(".py", "")), name)
+        assert isinstance(flow_obj, Flow), deployment["name"]
+        accepted = set(inspect.signature(flow_obj.fn).parameters)
+        assert set(deployment["parameters"]) <= accepted, deployment["name"]
