@@ -8,7 +8,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -131,13 +131,23 @@ class Extractor:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
 
-    def extract_many(self, pages: Sequence[tuple[bytes, str | None, str | None]]) -> list[Extracted]:
-        """``pages`` are (html bytes, url, declared charset); results keep their order."""
-        if self.workers < 2 or len(pages) < self.pool_threshold:
-            return [extract_article(*page) for page in pages]
+    def _ensure_pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
                 # spawn, not fork: the ingest process runs threads.
                 context = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
-        return list(self._pool.map(_extract_args, pages, chunksize=4))
+            return self._pool
+
+    def wants_pool(self, n_pages: int) -> bool:
+        return self.workers >= 2 and n_pages >= self.pool_threshold
+
+    def submit(self, page: tuple[bytes, str | None, str | None]) -> Future[Extracted]:
+        """Start extracting one page in the pool (pages arrive one by one from the fetcher)."""
+        return self._ensure_pool().submit(_extract_args, page)
+
+    def extract_many(self, pages: Sequence[tuple[bytes, str | None, str | None]]) -> list[Extracted]:
+        """``pages`` are (html bytes, url, declared charset); results keep their order."""
+        if not self.wants_pool(len(pages)):
+            return [extract_article(*page) for page in pages]
+        return list(self._ensure_pool().map(_extract_args, pages, chunksize=4))

@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -206,15 +206,27 @@ class Fetcher:
             raise FetchError(f"{url}: invalid address ({exc})") from None
 
     def get_many(
-        self, urls: Iterable[str], *, allow_private: bool = False
+        self,
+        urls: Iterable[str],
+        *,
+        allow_private: bool = False,
+        on_result: Callable[[str, Response | FetchError], None] | None = None,
     ) -> dict[str, Response | FetchError]:
-        """Download several URLs concurrently; each result is a Response or the error."""
+        """Download several URLs concurrently; each result is a Response or the error.
+
+        ``on_result`` is called (from a worker thread) as each download finishes, so the
+        caller can start on a page while the others are still arriving.
+        """
 
         def one(u: str) -> tuple[str, Response | FetchError]:
             try:
-                return u, self.get(u, allow_private=allow_private, accept="text/html,*/*;q=0.8")
+                result: Response | FetchError = self.get(
+                    u, allow_private=allow_private, accept="text/html,*/*;q=0.8")
             except FetchError as exc:
-                return u, exc
+                result = exc
+            if on_result is not None:
+                on_result(u, result)
+            return u, result
 
         unique = list(dict.fromkeys(urls))
         if not unique:

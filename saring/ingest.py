@@ -10,7 +10,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -159,14 +159,29 @@ def build_articles(source: Source, items: Sequence[FeedItem], fetcher: Fetcher,
 
     This is the part that fans out (threads here, Dask workers in the scale-out flow).
     """
-    pages: dict[str, Response | FetchError] = {}
-    if source.options.fetch_articles and items:
-        pages = fetcher.get_many([it.link for it in items], allow_private=source.options.allow_private)
-    ok_pages = [(it.link, p) for it in items if isinstance(p := pages.get(it.link), Response)]
     extractor = extractor or Extractor(workers=1)
-    texts = dict(zip([link for link, _ in ok_pages], extractor.extract_many(
-        [(p.content, p.url, _charset(p.headers.get("content-type"))) for _, p in ok_pages]), strict=True))
+    if not (source.options.fetch_articles and items):
+        return [_article_row(it, source, None, None) for it in items]
+    started: dict[str, Future[Extracted]] = {}
+
+    def extract_on_arrival(link: str, page: Response | FetchError) -> None:
+        if isinstance(page, Response):  # overlap extraction with the downloads still running
+            started[link] = extractor.submit(_page_args(page))
+
+    streaming = extractor.wants_pool(len(items))
+    pages = fetcher.get_many([it.link for it in items], allow_private=source.options.allow_private,
+                             on_result=extract_on_arrival if streaming else None)
+    if streaming:
+        texts = {link: future.result() for link, future in started.items()}
+    else:
+        ok = [(link, p) for link, p in pages.items() if isinstance(p, Response)]
+        texts = dict(zip([link for link, _ in ok],
+                         extractor.extract_many([_page_args(p) for _, p in ok]), strict=True))
     return [_article_row(it, source, pages.get(it.link), texts.get(it.link)) for it in items]
+
+
+def _page_args(page: Response) -> tuple[bytes, str | None, str | None]:
+    return page.content, page.url, _charset(page.headers.get("content-type"))
 
 
 def store_articles(plan: FeedPlan, rows: list[dict], store: Store) -> SourceResult:
