@@ -47,10 +47,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from saring.errors import SaringError
-from saring.textnorm import NUM_TOKEN, URL_TOKEN, normalize_text
+from saring.textnorm import NUM_TOKEN, URL_TOKEN, normalize_texts
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
     from sklearn.pipeline import Pipeline
 
 __all__ = [
@@ -130,6 +129,18 @@ _LEXICON_PATTERNS: dict[str, re.Pattern[str]] = {
     for term in ELECTION_LEXICON
 }
 
+_LEXICON_ANY = re.compile(
+    r"(?<!\w)(?:"
+    + "|".join(r"\s+".join(map(re.escape, t.split()))
+               for t in sorted(ELECTION_LEXICON, key=len, reverse=True))
+    + r")(?!\w)"
+)
+_LEXICON_FIRST_WORDS: tuple[str, ...] = tuple(sorted({t.split()[0] for t in ELECTION_LEXICON}))
+_LEXICON_NESTED: dict[str, tuple[str, ...]] = {
+    term: tuple(sub for sub in ELECTION_LEXICON if sub != term and _LEXICON_PATTERNS[sub].search(term))
+    for term in ELECTION_LEXICON
+}
+
 # Display-only filter for explanations: function words are never shown as "terms".
 _STOPWORDS = frozenset(
     """
@@ -143,9 +154,6 @@ _STOPWORDS = frozenset(
     """.split()
 )
 _PLACEHOLDERS = (URL_TOKEN, NUM_TOKEN)
-_WORD_RE = re.compile(r"\w+(?:[-'’]\w+)*")
-_STRIP_CHARS = "\"'“”‘’.,:;!?()[]{}<>-–—/\\*_#@"
-_TOKEN_CACHE_MAX = 200_000
 
 
 @dataclass(frozen=True)
@@ -172,7 +180,10 @@ class ModelLoadError(SaringError):
 
 
 def default_model_dir() -> Path:
-    """Return the directory that holds the model files.
+    """Return the directory that holds the *shipped* model files (or ``$SARING_MODELS``).
+
+    :func:`load_scorer` without arguments loads the *current promoted* version instead
+    (see :mod:`saring.registry`), which is this directory until a retrained version is promoted.
 
     Returns:
         ``$SARING_MODELS`` if that environment variable is set, else ``<repo>/classifiers``.
@@ -186,18 +197,27 @@ def default_model_dir() -> Path:
 def lexicon_hits(normalized_text: str) -> list[str]:
     """Find the distinct election-lexicon terms present in a text.
 
+    One regex pass finds the longest term at each place; lexicon terms nested inside a
+    longer match (``kampanye`` in ``kampanye hitam``) are counted too, as before.
+
     Args:
         normalized_text: Text already passed through :func:`saring.textnorm.normalize_text`.
 
     Returns:
         Distinct matching terms, strongest weight first, then in order of first appearance.
     """
-    found: list[tuple[float, int, str]] = []
-    for term, pattern in _LEXICON_PATTERNS.items():
-        m = pattern.search(normalized_text)
-        if m is not None:
-            found.append((-ELECTION_LEXICON[term], m.start(), term))
-    found.sort()
+    first: dict[str, int] = {}
+    if not any(w in normalized_text for w in _LEXICON_FIRST_WORDS):  # cheap C-level test first
+        return []
+    for m in _LEXICON_ANY.finditer(normalized_text):
+        matched = re.sub(r"\s+", " ", m.group(0))
+        if matched not in first:
+            first[matched] = m.start()
+        for sub in _LEXICON_NESTED.get(matched, ()):
+            pos = m.start() + matched.find(sub)
+            if sub not in first or pos < first[sub]:
+                first[sub] = pos
+    found = sorted((-ELECTION_LEXICON[t], pos, t) for t, pos in first.items())
     return [term for _, _, term in found]
 
 
@@ -237,8 +257,26 @@ def _readable(term: str) -> bool:
     return not all(w in _STOPWORDS for w in words)
 
 
+def _linear_weights(estimator: Any) -> Any:
+    """Per-feature weights of a fitted linear text classifier (positive = pushes class 1 up)."""
+    import numpy as np
+
+    if hasattr(estimator, "coef_"):
+        return np.asarray(estimator.coef_).reshape(-1)
+    if hasattr(estimator, "feature_log_prob_"):  # (Complement)NB: log-probability ratio
+        flp = np.asarray(estimator.feature_log_prob_)
+        return flp[1] - flp[0]
+    raise AttributeError(f"{type(estimator).__name__} has no per-feature weights")
+
+
 class _ExplainedModel:
-    """A loaded pipeline plus what is needed to explain its scores."""
+    """A loaded pipeline plus what is needed to score and explain a batch fast.
+
+    Expected structure: ``normalize -> features (FeatureUnion with a "word" TF-IDF and
+    optionally a "char" TF-IDF) -> clf (CalibratedClassifierCV around a linear model)``.
+    Explanations use the word features only: contribution = TF-IDF value x weight of the
+    (single) inner linear model; sigmoid calibration is monotonic.
+    """
 
     def __init__(self, name: str, pipeline: Pipeline) -> None:
         import numpy as np
@@ -250,103 +288,168 @@ class _ExplainedModel:
             self.features = pipeline.named_steps["features"]
             self.clf = pipeline.named_steps["clf"]
             transformers = dict(self.features.transformer_list)
-            word_vec = transformers["word"]
-            char_vec = transformers["char"]
-            coefs = [cc.estimator.coef_[0] for cc in self.clf.calibrated_classifiers_]
+            self.word_vec = transformers["word"]
+            self.has_char = "char" in transformers
+            weights = [_linear_weights(cc.estimator) for cc in self.clf.calibrated_classifiers_]
+            self.word_names = np.asarray(self.word_vec.get_feature_names_out(), dtype=object)
         except (AttributeError, KeyError, TypeError, IndexError) as exc:
             raise ModelLoadError(
                 f"The {name} model file does not have the structure saring expects "
-                f"(normalize -> features[word, char] -> calibrated classifier). "
+                f"(normalize -> features[word(, char)] -> calibrated linear classifier). "
                 f"Run `make train` to rebuild it."
             ) from exc
-        # With ensemble=False there is exactly one inner estimator; averaging keeps this
-        # correct for ensemble=True models too (all inner models share the same features).
-        self.coef: np.ndarray = np.mean(np.vstack(coefs), axis=0)
-        self.word_names: list[str] = [str(t) for t in word_vec.get_feature_names_out()]
+        self.coef = np.mean(np.vstack(weights), axis=0)
         self.n_word = len(self.word_names)
-        self.char_vocab: dict[str, int] = char_vec.vocabulary_
-        self.char_analyzer = char_vec.build_analyzer()
-        self._token_cache: dict[str, tuple[str, tuple[int, ...]]] = {}
-        if self.n_word + len(self.char_vocab) != self.coef.shape[0]:
+        n_total = sum(len(v.vocabulary_) for _, v in self.features.transformer_list)
+        if n_total != self.coef.shape[0]:
             raise ModelLoadError(
                 f"The {name} model file is inconsistent (feature count mismatch). "
                 f"Run `make train` to rebuild it."
             )
+        readable = np.array([_readable(str(t)) for t in self.word_names], dtype=bool)
+        # Weight used for explanations: only readable word features that push class 1 up.
+        self.explain_coef = np.where(readable & (self.coef[: self.n_word] > 0), self.coef[: self.n_word], 0.0)
+        self.word_only = not self.has_char and self.word_vec.analyzer == "word"
 
-    def _token_grams(self, token: str) -> tuple[str, tuple[int, ...]]:
-        """Readable word for a whitespace token and the char-vocabulary ids of its n-grams.
+    def transform_normalized(self, normalized: list[str]) -> Any:
+        """Vectorise already-normalised texts (sparse CSR)."""
+        return self.features.transform(normalized).tocsr()
 
-        Results are memoised per model (tokens repeat across articles); the cache is
-        cleared when it grows past ``_TOKEN_CACHE_MAX`` entries.
-        """
-        cached = self._token_cache.get(token)
-        if cached is not None:
-            return cached
-        m = _WORD_RE.search(token)
-        if m is None:
-            result: tuple[str, tuple[int, ...]] = ("", ())
-        else:
-            word = token.strip(_STRIP_CHARS) or m.group(0)
-            ids = {self.char_vocab.get(g) for g in self.char_analyzer(token)}
-            ids.discard(None)
-            result = (word, tuple(sorted(ids)))  # type: ignore[arg-type]
-        if len(self._token_cache) >= _TOKEN_CACHE_MAX:
-            self._token_cache.clear()
-        self._token_cache[token] = result
-        return result
+    def word_part(self, x: Any) -> Any:
+        """The word-feature columns of a feature matrix."""
+        return x if self.word_only else x[:, : self.n_word]
 
-    def transform(self, raw_texts: list[str]) -> Any:
-        """Normalise and vectorise raw texts (sparse CSR matrix)."""
-        return self.features.transform(self.normalize.transform(raw_texts)).tocsr()
-
-    def proba(self, x: Any) -> np.ndarray:
+    def proba(self, x: Any) -> Any:
         """Calibrated positive-class probability for each row of ``x``."""
         return self.clf.predict_proba(x)[:, 1]
 
-    def positive_terms(self, x: Any, row: int, normalized_text: str, k: int) -> list[str]:
-        """Readable words/phrases with the largest positive contribution in one text.
+    def top_terms(self, x_word: Any, k: int) -> list[list[str]]:
+        """Top-``k`` readable words/phrases per row, largest positive contribution first.
 
-        Args:
-            x: Feature matrix from :meth:`transform`.
-            row: Row index of the text in ``x``.
-            normalized_text: The same text after :func:`normalize_text`.
-            k: Maximum number of terms.
-
-        Returns:
-            Up to ``k`` terms, largest contribution first, all with contribution > 0.
+        Vectorised: contributions for the whole batch are one sparse element-wise product;
+        only each row's top ``k`` feature ids are mapped back to words.
         """
-        start, end = x.indptr[row], x.indptr[row + 1]
-        idx = x.indices[start:end]
-        contrib = x.data[start:end] * self.coef[idx]
-        scores: dict[str, float] = {}
-        char_contrib: dict[int, float] = {}
-        for j, c in zip(idx.tolist(), contrib.tolist(), strict=True):
-            if c == 0.0:
+        import numpy as np
+
+        x_word = x_word.tocsr()
+        contrib = x_word.data * self.explain_coef[x_word.indices]
+        out: list[list[str]] = []
+        indptr, indices = x_word.indptr, x_word.indices
+        for row in range(x_word.shape[0]):
+            start, end = indptr[row], indptr[row + 1]
+            c = contrib[start:end]
+            pos = np.flatnonzero(c > 0)
+            if pos.size == 0:
+                out.append([])
                 continue
-            if j < self.n_word:
-                term = self.word_names[j]
-                scores[term] = scores.get(term, 0.0) + c
-            else:
-                char_contrib[j - self.n_word] = c
-        if char_contrib:
-            # Which whitespace tokens contain each char n-gram (char_wb works per token).
-            owners: dict[int, list[str]] = {}
-            for token in set(normalized_text.split()):
-                word, gram_ids = self._token_grams(token)
-                if not word:
-                    continue
-                for j in gram_ids:
-                    if j in char_contrib:
-                        owners.setdefault(j, []).append(word)
-            for j, words in owners.items():
-                share = char_contrib[j] / len(words)
-                for w in words:
-                    scores[w] = scores.get(w, 0.0) + share
-        ranked = sorted(
-            ((s, t) for t, s in scores.items() if s > 0.0 and _readable(t)),
-            key=lambda st: (-st[0], st[1]),
+            if pos.size > k:
+                pos = pos[np.argpartition(-c[pos], k - 1)[:k]]
+            # largest first; ties broken alphabetically for determinism
+            feats = indices[start:end][pos]
+            vals = c[pos]
+            order = sorted(range(len(pos)), key=lambda i: (-vals[i], self.word_names[feats[i]]))
+            out.append([str(self.word_names[feats[i]]) for i in order])
+        return out
+
+
+class _SharedWordCounts:
+    """Counts n-grams once for several word-only TF-IDF models (one pass over the text).
+
+    Equivalent to each model's ``TfidfVectorizer.transform``: counts over the union
+    vocabulary, then per model the column selection, sublinear tf, idf and l2 norm.
+    """
+
+    def __init__(self, models: Sequence[_ExplainedModel]) -> None:
+        import numpy as np
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        first = models[0].word_vec
+        vocab: dict[str, int] = {}
+        for m in models:
+            for term in m.word_names:
+                vocab.setdefault(str(term), len(vocab))
+        self.counter = CountVectorizer(
+            analyzer="word", ngram_range=first.ngram_range, lowercase=False,
+            token_pattern=first.token_pattern, tokenizer=first.tokenizer,
+            preprocessor=first.preprocessor, stop_words=first.stop_words,
+            vocabulary=vocab, dtype=np.float64,
         )
-        return [t for _, t in ranked[:k]]
+        self.cols = [np.array([vocab[str(t)] for t in m.word_names], dtype=np.int64) for m in models]
+        self.models = list(models)
+        self.vocab = vocab
+        # Fast path (same result as sklearn's analyzer): default token pattern, no custom
+        # tokenizer/preprocessor/stop words, unigrams (+ bigrams).
+        self._fast = (first.tokenizer is None and first.preprocessor is None and first.stop_words is None
+                      and first.strip_accents is None and not first.binary
+                      and tuple(first.ngram_range) in ((1, 1), (1, 2)))
+        self._token_re = re.compile(first.token_pattern)
+        self._bigrams = tuple(first.ngram_range) == (1, 2)
+
+    @staticmethod
+    def compatible(models: Sequence[_ExplainedModel]) -> bool:
+        if not all(m.word_only for m in models):
+            return False
+        keys = {
+            (m.word_vec.ngram_range, m.word_vec.token_pattern, m.word_vec.lowercase,
+             m.word_vec.tokenizer, m.word_vec.preprocessor, m.word_vec.stop_words, m.word_vec.binary,
+             m.word_vec.norm, m.word_vec.use_idf)
+            for m in models
+        }
+        return len(keys) == 1
+
+    def _counts(self, normalized: list[str]) -> Any:
+        """Document x union-vocabulary count matrix (CSR)."""
+        import numpy as np
+        import scipy.sparse as sp
+
+        if not self._fast:
+            return self.counter.transform(normalized)
+        from collections import Counter
+        from itertools import repeat
+
+        get = self.vocab.get
+        findall = self._token_re.findall
+        indptr = [0]
+        all_ids: list[Any] = []
+        all_counts: list[Any] = []
+        for doc in normalized:
+            toks = findall(doc)
+            cnt = Counter(toks)
+            if self._bigrams and len(toks) > 1:
+                cnt.update(map(" ".join, zip(toks, toks[1:], strict=False)))
+            ids = np.fromiter(map(get, cnt.keys(), repeat(-1)), dtype=np.int64, count=len(cnt))
+            vals = np.fromiter(cnt.values(), dtype=np.float64, count=len(cnt))
+            keep = ids >= 0
+            all_ids.append(ids[keep])
+            all_counts.append(vals[keep])
+            indptr.append(indptr[-1] + int(keep.sum()))
+        indices = np.concatenate(all_ids) if all_ids else np.zeros(0, dtype=np.int64)
+        data = np.concatenate(all_counts) if all_counts else np.zeros(0)
+        x = sp.csr_matrix((data, indices, np.asarray(indptr, dtype=np.int64)),
+                          shape=(len(normalized), len(self.vocab)))
+        x.sort_indices()
+        return x
+
+    def transform(self, normalized: list[str]) -> list[Any]:
+        from sklearn.preprocessing import normalize as l2
+
+        counts = self._counts(normalized).tocsc()
+        result = []
+        for m, cols in zip(self.models, self.cols, strict=True):
+            x = counts[:, cols].tocsr()
+            x.sort_indices()
+            vec = m.word_vec
+            if vec.sublinear_tf:
+                import numpy as np
+
+                np.log(x.data, x.data)
+                x.data += 1.0
+            if vec.use_idf:
+                x.data *= vec.idf_[x.indices]
+            if vec.norm:
+                x = l2(x, norm=vec.norm, copy=False)
+            result.append(x)
+        return result
 
 
 class Scorer:
@@ -355,6 +458,7 @@ class Scorer:
     Attributes:
         election_version: Version string of the election model (from its model card).
         hoax_version: Version string of the hoax model (from its model card).
+        source: Where the models were loaded from (directory).
     """
 
     election_version: str
@@ -366,23 +470,51 @@ class Scorer:
         hoax: _ExplainedModel,
         election_version: str,
         hoax_version: str,
+        source: Path | None = None,
     ) -> None:
         """Create a scorer from loaded models; use :func:`load_scorer` instead."""
         self._election = election
         self._hoax = hoax
         self.election_version = election_version
         self.hoax_version = hoax_version
+        self.source = source
+        self._shared = _SharedWordCounts([election, hoax]) if _SharedWordCounts.compatible(
+            [election, hoax]) else None
 
     @property
     def model_version(self) -> str:
         """Combined version string, ``"<election_version>+<hoax_version>"``."""
         return f"{self.election_version}+{self.hoax_version}"
 
-    def score(self, texts: Sequence[str | None]) -> list[Score]:
+    def _features(self, normalized: list[str]) -> tuple[Any, Any]:
+        if self._shared is not None:
+            x_el, x_hx = self._shared.transform(normalized)
+            return x_el, x_hx
+        return self._election.transform_normalized(normalized), self._hoax.transform_normalized(normalized)
+
+    def probabilities(self, texts: Sequence[str | None]) -> tuple[Any, Any]:
+        """Election score and hoax score arrays for a batch (no explanations)."""
+        import numpy as np
+
+        normalized = normalize_texts(["" if t is None else str(t) for t in texts])
+        if not normalized:
+            return np.zeros(0), np.zeros(0)
+        x_el, x_hx = self._features(normalized)
+        p_model = self._election.proba(x_el)
+        p_hoax = np.clip(self._hoax.proba(x_hx), 0.0, 1.0)
+        election = np.array(
+            [combine_election(float(p), lexicon_probability(lexicon_hits(n)))
+             for p, n in zip(p_model, normalized, strict=True)]
+        )
+        return np.clip(election, 0.0, 1.0), p_hoax
+
+    def score(self, texts: Sequence[str | None], workers: int = 1) -> list[Score]:
         """Score a batch of texts.
 
         Args:
             texts: Article texts; ``None`` or empty strings are scored as empty text.
+            workers: Processes to use for large batches (>= 1,000 texts; POSIX fork only).
+                ``saring score`` uses 2 (this machine has 2 cores); the ingest flow uses 1.
 
         Returns:
             One :class:`Score` per input text, in the same order.
@@ -390,33 +522,71 @@ class Scorer:
         raw = ["" if t is None else str(t) for t in texts]
         if not raw:
             return []
-        normalized = [normalize_text(t) for t in raw]
-        x_el = self._election.transform(raw)
-        x_hx = self._hoax.transform(raw)
+        if workers > 1 and len(raw) >= PARALLEL_MIN and _can_fork():
+            return self._score_parallel(raw, workers)
+        return self._score_serial(raw)
+
+    def _score_parallel(self, raw: list[str], workers: int) -> list[Score]:
+        """Score chunks in forked children (they inherit the loaded models) and here."""
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        global _FORK_STATE
+        n = len(raw)
+        bounds = [(n * i // workers, n * (i + 1) // workers) for i in range(workers)]
+        _FORK_STATE = (self, raw)
+        try:
+            with ProcessPoolExecutor(max_workers=workers - 1, mp_context=mp.get_context("fork")) as ex:
+                futures = [ex.submit(_score_chunk, b) for b in bounds[1:]]
+                first = self._score_serial(raw[bounds[0][0]:bounds[0][1]])
+                rest = [f.result() for f in futures]
+        finally:
+            _FORK_STATE = None
+        return first + [s for chunk in rest for s in chunk]
+
+    def _score_serial(self, raw: list[str]) -> list[Score]:
+        normalized = normalize_texts(raw)
+        x_el, x_hx = self._features(normalized)
         p_model = self._election.proba(x_el)
         p_hoax = self._hoax.proba(x_hx)
+        el_model_terms = self._election.top_terms(self._election.word_part(x_el), 2 * MAX_TERMS)
+        hx_terms = self._hoax.top_terms(self._hoax.word_part(x_hx), MAX_TERMS)
         results: list[Score] = []
         for i, norm in enumerate(normalized):
-            hits = lexicon_hits(norm)
-            p_lex = lexicon_probability(hits)
-            election = combine_election(float(p_model[i]), p_lex)
+            hits = lexicon_hits(norm) if norm else []
+            election = combine_election(float(p_model[i]), lexicon_probability(hits))
             el_terms = list(hits[:MAX_TERMS])
-            if len(el_terms) < MAX_TERMS:
-                for t in self._election.positive_terms(x_el, i, norm, MAX_TERMS + len(el_terms)):
-                    if t not in el_terms:
-                        el_terms.append(t)
-                    if len(el_terms) == MAX_TERMS:
-                        break
-            hx_terms = self._hoax.positive_terms(x_hx, i, norm, MAX_TERMS)
+            for t in el_model_terms[i]:
+                if len(el_terms) >= MAX_TERMS:
+                    break
+                if t not in el_terms:
+                    el_terms.append(t)
             results.append(
                 Score(
                     election_score=min(1.0, max(0.0, election)),
                     hoax_score=min(1.0, max(0.0, float(p_hoax[i]))),
                     election_terms=tuple(el_terms),
-                    hoax_terms=tuple(hx_terms),
+                    hoax_terms=tuple(hx_terms[i]),
                 )
             )
         return results
+
+
+PARALLEL_MIN = 1000
+_FORK_STATE: tuple[Scorer, list[str]] | None = None
+
+
+def _can_fork() -> bool:
+    import multiprocessing as mp
+
+    return "fork" in mp.get_all_start_methods()
+
+
+def _score_chunk(bounds: tuple[int, int]) -> list[Score]:
+    """Runs in a forked child: score a slice of the parent's batch."""
+    assert _FORK_STATE is not None
+    scorer, raw = _FORK_STATE
+    return scorer._score_serial(raw[bounds[0]:bounds[1]])
 
 
 def _sha256(data: bytes) -> str:
@@ -434,7 +604,7 @@ def _load_one(model_dir: Path, name: str) -> tuple[_ExplainedModel, dict[str, An
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
         expected_sha = str(card["sha256"])
-        version = str(card["version"])
+        str(card["version"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelLoadError(
             f"Model card {card_path} is unreadable or incomplete: run `make train`."
@@ -443,8 +613,7 @@ def _load_one(model_dir: Path, name: str) -> tuple[_ExplainedModel, dict[str, An
         data = model_path.read_bytes()
     except OSError as exc:
         raise ModelLoadError(f"Model file {model_path} cannot be read: {exc}.") from exc
-    actual_sha = _sha256(data)
-    if actual_sha != expected_sha:
+    if _sha256(data) != expected_sha:
         raise ModelLoadError(
             f"Model file {model_path} does not match its model card {card_path.name} "
             f"(the file was changed or is damaged). Run `make train` to rebuild the models."
@@ -489,7 +658,7 @@ def _load_one(model_dir: Path, name: str) -> tuple[_ExplainedModel, dict[str, An
                 stacklevel=3,
             )
     model = _ExplainedModel(name, pipeline)
-    logger.info("Loaded %s model %s from %s", name, version, model_path)
+    logger.info("Loaded %s model %s from %s", name, card["version"], model_path)
     return model, card
 
 
@@ -497,8 +666,10 @@ def load_scorer(model_dir: Path | None = None) -> Scorer:
     """Load both models and return a ready :class:`Scorer`.
 
     Args:
-        model_dir: Directory with ``election.skops``/``.json`` and ``hoax.skops``/``.json``;
-            defaults to :func:`default_model_dir`.
+        model_dir: Directory with ``election.skops``/``.json`` and ``hoax.skops``/``.json``.
+            Default: ``$SARING_MODELS`` if set, else the *current promoted* version of the
+            model registry (:func:`saring.registry.current_model_dir`), which is the shipped
+            ``classifiers/`` until a retrained version is promoted.
 
     Returns:
         A scorer exposing ``election_version``, ``hoax_version`` and ``model_version``.
@@ -507,7 +678,14 @@ def load_scorer(model_dir: Path | None = None) -> Scorer:
         ModelLoadError: A file is missing, does not match its model card, contains
             untrusted types or cannot be read.
     """
-    directory = Path(model_dir) if model_dir is not None else default_model_dir()
+    if model_dir is not None:
+        directory = Path(model_dir)
+    elif os.environ.get("SARING_MODELS"):
+        directory = default_model_dir()
+    else:
+        from saring.registry import current_model_dir
+
+        directory = current_model_dir()
     election, el_card = _load_one(directory, "election")
     hoax, hx_card = _load_one(directory, "hoax")
     return Scorer(
@@ -515,4 +693,5 @@ def load_scorer(model_dir: Path | None = None) -> Scorer:
         hoax=hoax,
         election_version=str(el_card["version"]),
         hoax_version=str(hx_card["version"]),
+        source=directory,
     )

@@ -316,8 +316,8 @@ def connect_snapshot(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnec
                         f"{db_path} is being written and has no snapshot yet; try again after the run"
                     ) from exc
                 continue
-            con.execute("SET TimeZone = 'Asia/Jakarta'")
-            version = con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+            con.execute("SET TimeZone = 'Asia/Jakarta'").fetchall()
+            version = con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
             if version != SCHEMA_VERSION:
                 con.close()
                 raise StoreError(f"{path} was written by another saring version (schema v{version}, "

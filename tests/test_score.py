@@ -179,3 +179,49 @@ def test_import_is_light() -> None:
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_fast_word_counts_equal_sklearn(scorer: Scorer) -> None:
+    """The shared one-pass n-gram counting gives exactly each model's TfidfVectorizer output."""
+    import numpy as np
+
+    from saring.textnorm import normalize_texts
+
+    df = pd.read_csv(PRATIWI)
+    norm = normalize_texts(df["berita"].tolist()[:80] + ["", "x", "KPU KPU pemilu, www.kpu.go.id 2024"])
+    assert scorer._shared is not None
+    x_el, x_hx = scorer._shared.transform(norm)
+    for model, x in ((scorer._election, x_el), (scorer._hoax, x_hx)):
+        ref = model.transform_normalized(norm)
+        assert abs(ref - x).max() < 1e-12
+        assert np.allclose(model.proba(ref), model.proba(x))
+
+
+def test_nested_lexicon_terms_counted() -> None:
+    assert lexicon_hits(normalize_text("Awas kampanye hitam!")) == ["kampanye", "kampanye hitam"]
+    assert lexicon_hits(normalize_text("Cek daftar pemilih")) == ["daftar pemilih", "pemilih"]
+    assert lexicon_hits(normalize_text("tanpa kata kunci")) == []
+
+
+def test_probabilities_match_score(scorer: Scorer, texts: dict[str, str]) -> None:
+    el, hx = scorer.probabilities([texts["seed"], texts["pratiwi"], ""])
+    full = scorer.score([texts["seed"], texts["pratiwi"], ""])
+    assert list(el) == [s.election_score for s in full]
+    assert list(hx) == [s.hoax_score for s in full]
+
+
+def test_default_load_uses_current_registry_version(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("SARING_MODELS", raising=False)
+    monkeypatch.setenv("SARING_MODEL_HOME", str(tmp_path))
+    assert load_scorer().source == MODELS  # nothing promoted: the shipped models
+    v = tmp_path / "v1"
+    v.mkdir()
+    _copy_models(v)
+    (v / "bundle.json").write_text("{}", encoding="utf-8")
+    from saring import registry
+
+    registry.promote("v1")
+    assert load_scorer().source == v
+    shutil.rmtree(v)
+    with pytest.raises(ModelLoadError, match="rollback"):
+        load_scorer()

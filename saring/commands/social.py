@@ -1,0 +1,103 @@
+"""Tipline, fact-check and story commands: tipline import/purge, factcheck match, stories assign."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from saring.cli import DB_OPT, app, fail, out
+from saring.errors import SaringError
+
+tipline_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                          help="The forum's WhatsApp tipline: import chat exports, purge old text.")
+factcheck_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                            help="Match stored items against stored fact-checks.")
+stories_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                          help="Group the same story across outlets.")
+app.add_typer(tipline_app, name="tipline")
+app.add_typer(factcheck_app, name="factcheck")
+app.add_typer(stories_app, name="stories")
+
+
+def _store(db: Path | None):
+    from saring.store import Store
+
+    return Store(db)
+
+
+@tipline_app.command("import")
+def tipline_import(
+    chat_file: Path = typer.Argument(..., help="WhatsApp 'Export chat' text file (without media)"),
+    db: Path = DB_OPT,
+    chat: str = typer.Option(None, "--chat", help="label for this chat (default: from the file name)"),
+    tz: str = typer.Option("Asia/Jakarta", "--tz", help="time zone of the phone that exported the chat"),
+) -> None:
+    """Import a WhatsApp chat export; names and numbers are pseudonymised, never stored.
+
+    Example: saring tipline import "WhatsApp Chat dengan Bakohumas.txt" --db data/saring.duckdb
+    """
+    from saring.tipline import import_chat, load_secret
+
+    try:
+        with _store(db) as store:
+            secret = load_secret(store.path)
+            result = import_chat(store.con, chat_file, secret, chat=chat, tz=tz)
+            store.publish_snapshot()
+    except SaringError as exc:
+        fail(str(exc))
+    out.print(f"Tipline: {result.kept} messages kept ({result.new} new), {result.skipped} skipped, "
+              f"{len(result.urls)} links.", highlight=False)
+    for url in result.urls:
+        out.print(f"  {url}", highlight=False, markup=False)
+
+
+@tipline_app.command("purge")
+def tipline_purge(
+    older_than_days: float = typer.Option(30, "--older-than-days", min=0,
+                                          help="delete raw text imported more than this many days ago"),
+    db: Path = DB_OPT,
+) -> None:
+    """Delete old raw tipline text (keeps hashes, links and counts)."""
+    from saring.tipline import purge
+
+    try:
+        with _store(db) as store:
+            n = purge(store.con, older_than_days)
+            store.publish_snapshot()
+    except SaringError as exc:
+        fail(str(exc))
+    out.print(f"Tipline: raw text of {n} messages deleted.")
+
+
+@factcheck_app.command("match")
+def factcheck_match(db: Path = DB_OPT) -> None:
+    """Match every stored item against the stored fact-checks (TF-IDF cosine)."""
+    from saring.factcheck import match_items
+
+    try:
+        with _store(db) as store:
+            n = match_items(store.con)
+            store.publish_snapshot()
+    except SaringError as exc:
+        fail(str(exc))
+    out.print(f"Fact-checks: {n} matches stored.")
+
+
+@stories_app.command("assign")
+def stories_assign(
+    db: Path = DB_OPT,
+    days: float = typer.Option(30, "--days", help="regroup items first seen in the last N days"),
+    window_days: float = typer.Option(3, "--window-days", help="link items at most N days apart"),
+) -> None:
+    """Group near-duplicate items across outlets into stories."""
+    from saring.stories import assign_stories, create_views
+
+    try:
+        with _store(db) as store:
+            n = assign_stories(store.con, days=days, window_days=window_days)
+            create_views(store.con)
+            store.publish_snapshot()
+    except SaringError as exc:
+        fail(str(exc))
+    out.print(f"Stories: {n} items assigned.")

@@ -1,0 +1,208 @@
+"""The forum's desk commands: check, card, web (and web adduser)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import typer
+
+from saring.cli import DB_OPT, app, err, fail, out
+from saring.errors import SaringError
+
+web_app = typer.Typer(
+    add_completion=False,
+    rich_markup_mode=None,
+    invoke_without_command=True,
+    help="The forum's web desk (digest, labels, checks, cards). Default: serve it.",
+)
+app.add_typer(web_app, name="web")
+
+
+def _pct(v: float) -> str:
+    return f"{v:.0%}"
+
+
+@app.command()
+def check(
+    text: str = typer.Argument(..., help="the forwarded text, or an http(s) link to an article"),
+    db: Path = DB_OPT,
+    no_save: bool = typer.Option(False, "--no-save", help="do not store the check"),
+    as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+    by: str = typer.Option(None, "--by", help="who checked (stored with the check)"),
+) -> None:
+    """Check one text or link now: scores with reasons, near-identical items, fact-checks.
+
+    Example: saring check "Beredar kabar KPU memindahkan TPS ..."
+    Example: saring check https://example.co.id/berita/123
+    """
+    from saring.card import card_for_check, card_text
+    from saring.check import run_check
+
+    try:
+        result = run_check(text, db, by=by or os.environ.get("USER"), save=not no_save)
+    except SaringError as exc:
+        fail(str(exc))
+    if as_json:
+        out.print_json(json.dumps(asdict(result), default=str, ensure_ascii=False))
+        return
+    if result.previous:
+        p = result.previous[0]
+        from zoneinfo import ZoneInfo
+
+        when = p.checked_at.astimezone(ZoneInfo("Asia/Jakarta"))
+        out.print(
+            f"[bold]Sudah pernah dicek pada {when:%Y-%m-%d %H:%M} WIB[/] "
+            f"({len(result.previous)}x sebelumnya).",
+            highlight=False,
+        )
+    if result.title:
+        out.print(f"[bold]{result.title}[/]", highlight=False)
+    out.print(
+        f"Risiko hoaks: {_pct(result.hoax_score)}  (kata penanda: {', '.join(result.hoax_terms) or '-'})",
+        highlight=False,
+    )
+    out.print(
+        f"Terkait pemilu: {_pct(result.election_score)}  ({', '.join(result.election_terms) or '-'})",
+        highlight=False,
+    )
+    if result.factchecks:
+        out.print("Cek fakta terdekat:")
+        for f in result.factchecks:
+            out.print(f"  {f.verdict}: {f.title} {f.url} (kemiripan {_pct(f.similarity)})", highlight=False)
+    else:
+        out.print("Cek fakta: belum ada klarifikasi resmi yang cocok.")
+    if result.similar:
+        out.print("Berita serupa yang sudah terlihat:")
+        for s in result.similar:
+            seen = s.first_seen_at.strftime("%Y-%m-%d %H:%M") if hasattr(s.first_seen_at, "strftime") else "-"
+            out.print(
+                f"  {s.source_name}, pertama terlihat {seen}: {s.title} ({_pct(s.similarity)})",
+                highlight=False,
+            )
+    if result.note:
+        err.print(f"Catatan: {result.note}", highlight=False)
+    out.print(
+        f"[dim]id {result.check_id} · model {result.model_version} · {result.seconds:.1f} s"
+        f"{' · tersimpan' if result.saved else ''}[/]",
+        highlight=False,
+    )
+    typer.echo("\n" + card_text(card_for_check(result)))
+
+
+@app.command()
+def card(
+    ref: str = typer.Argument(..., help="an item id or a check id"),
+    db: Path = DB_OPT,
+    png: Path = typer.Option(None, "--png", help="also write the card as a PNG here"),
+) -> None:
+    """Print the WhatsApp clarification reply for an item or a check (and optionally its PNG).
+
+    Example: saring card 3f2a9c1d0b7e --png klarifikasi.png
+    """
+    import duckdb
+
+    from saring.card import card_for_check_id, card_for_item, card_png, card_text
+    from saring.store import connect_snapshot, default_db_path
+
+    try:
+        con = connect_snapshot(db)
+        found = card_for_item(con, ref)
+        con.close()
+        if found is None:  # checks are written after the last snapshot: read the file itself
+            try:
+                con = duckdb.connect(str(db or default_db_path()), read_only=True)
+            except duckdb.Error:
+                con = connect_snapshot(db)
+            found = card_for_check_id(con, ref)
+            con.close()
+    except SaringError as exc:
+        fail(str(exc))
+    if found is None:
+        fail(f"no item or check with id {ref!r}")
+    typer.echo(card_text(found))
+    if png:
+        png.write_bytes(card_png(found))
+        err.print(f"PNG -> {png}", highlight=False)
+
+
+@web_app.callback()
+def web(
+    ctx: typer.Context,
+    db: Path = DB_OPT,
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (default: this machine only)"),
+    port: int = typer.Option(8000, "--port"),
+    sources: Path = typer.Option(None, "--sources", help="sources file for the digest settings"),
+) -> None:
+    """Serve the forum's desk on http://127.0.0.1:8000 (log in with a `saring web adduser` account).
+
+    Example: saring web --db data/demo/saring.duckdb
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    import uvicorn
+
+    from saring.web.app import create_app
+    from saring.web.auth import user_count
+
+    settings = None
+    if sources or Path("sources.yaml").exists():
+        from saring.config import load_config
+
+        try:
+            settings = load_config(sources or Path("sources.yaml")).digest
+        except SaringError as exc:
+            fail(str(exc))
+    application = create_app(db, settings)
+    desk = application.state.desk
+    try:
+        with desk.fresh() as con:
+            users = user_count(con)
+    except SaringError as exc:
+        fail(str(exc))
+    if not users and not os.environ.get("SARING_WEB_SECRET"):
+        fail(
+            "nobody can log in yet: create an account with `saring web adduser NAME` "
+            "or set SARING_WEB_SECRET to a shared forum password"
+        )
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(
+            f"[bold red]WARNING:[/] listening on {host}: anyone who can reach this machine on port "
+            f"{port} sees the login page. Put it behind HTTPS (a reverse proxy) before sharing it.",
+            highlight=False,
+        )
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    out.print(f"saring web: open http://{shown}:{port}/ (Ctrl-C stops)", highlight=False)
+    uvicorn.run(
+        application, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False
+    )
+
+
+@web_app.command("adduser")
+def adduser(
+    name: str = typer.Argument(..., help="the user's name, shown on their labels"),
+    db: Path = DB_OPT,
+    password_env: str = typer.Option(
+        None, "--password-env", help="read the password from this environment variable (scripts)"
+    ),
+) -> None:
+    """Create a web account, or set a new password for an existing one (asks for the password).
+
+    Example: saring web adduser rina
+    """
+    from saring.web.auth import add_user
+
+    if password_env:
+        password = os.environ.get(password_env, "")
+    else:
+        password = getpass.getpass(f"Password for {name}: ")
+        if getpass.getpass("Again: ") != password:
+            fail("the two passwords differ; nothing was changed")
+    try:
+        add_user(db, name, password)
+    except SaringError as exc:
+        fail(str(exc))
+    out.print(f"User {name} can now log in to `saring web`.", highlight=False)

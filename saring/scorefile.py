@@ -1,0 +1,100 @@
+"""The public scoring contract: a CSV/parquet (or stdin/stdout) in, the same rows out with
+``election_score``, ``hoax_score`` and ``hoax_reasons`` added.
+
+Stable: other columns are kept as they are (as text for CSV) in the same order; rows whose
+text is empty get empty scores; scores are calibrated probabilities in [0, 1] (6 decimals);
+``hoax_reasons`` are the terms that pushed the hoax score up, separated by ``"; "``.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from saring.errors import SaringError
+
+ADDED_COLUMNS = ("election_score", "hoax_score", "hoax_reasons")
+BATCH = 10_000
+WORKERS = 2
+
+
+class ScoreFileError(SaringError):
+    """The input file cannot be read, or lacks the text column."""
+
+
+def _is_parquet(name: str) -> bool:
+    return name.lower().endswith((".parquet", ".pq"))
+
+
+def read_table(path: str) -> pd.DataFrame:
+    """Read CSV (UTF-8, every column as text) or parquet; ``-`` = CSV on stdin."""
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read()
+            return _read_csv_bytes(data, "stdin")
+        p = Path(path)
+        if not p.is_file():
+            raise ScoreFileError(f"cannot read {path}: no such file")
+        if _is_parquet(path):
+            return pd.read_parquet(p)
+        return _read_csv_bytes(p.read_bytes(), path)
+    except ScoreFileError:
+        raise
+    except (OSError, ValueError, ImportError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ScoreFileError(f"cannot read {path}: {first}") from None
+
+
+def _read_csv_bytes(data: bytes, name: str) -> pd.DataFrame:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScoreFileError(
+            f"{name} is not UTF-8 (byte {exc.start}); save it as UTF-8 and try again") from None
+    if not text.strip():
+        raise ScoreFileError(f"{name} is empty")
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise ScoreFileError(f"{name} is not a readable CSV: {str(exc).strip().splitlines()[0]}") from None
+
+
+def write_table(frame: pd.DataFrame, path: str) -> None:
+    if path == "-":
+        frame.to_csv(sys.stdout, index=False)
+        sys.stdout.flush()
+        return
+    if _is_parquet(path):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False, encoding="utf-8")
+
+
+def score_frame(scorer: Any, frame: pd.DataFrame, text_column: str, workers: int = WORKERS) -> pd.DataFrame:
+    """Return ``frame`` with the three contract columns appended (existing ones replaced)."""
+    if text_column not in frame.columns:
+        raise ScoreFileError(
+            f"no column {text_column!r} in the input (columns: {', '.join(map(str, frame.columns))})")
+    out = frame.drop(columns=[c for c in ADDED_COLUMNS if c in frame.columns and c != text_column])
+    raw = frame[text_column].tolist()
+    texts = ["" if (t is None or (isinstance(t, float) and t != t)) else str(t) for t in raw]
+    has_text = [bool(t.strip()) for t in texts]
+    idx = [i for i, h in enumerate(has_text) if h]
+    el: list[Any] = [None] * len(texts)
+    hx: list[Any] = [None] * len(texts)
+    reasons: list[Any] = [None] * len(texts)
+    for start in range(0, len(idx), BATCH):
+        chunk = idx[start:start + BATCH]
+        for i, s in zip(chunk, scorer.score([texts[i] for i in chunk], workers=workers), strict=True):
+            el[i] = round(s.election_score, 6)
+            hx[i] = round(s.hoax_score, 6)
+            reasons[i] = "; ".join(s.hoax_terms)
+    out = out.copy()
+    out["election_score"] = pd.array(el, dtype="Float64")
+    out["hoax_score"] = pd.array(hx, dtype="Float64")
+    out["hoax_reasons"] = pd.array(reasons, dtype="string")
+    return out

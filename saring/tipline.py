@@ -1,0 +1,352 @@
+"""The forum's WhatsApp tipline: import chat exports, pseudonymised, and purge old raw text.
+
+``import_chat`` reads a WhatsApp "Export chat" text file (Android ``12/10/23, 14.05 - Nama: pesan``
+or iOS ``[12/10/23 14.05.33] Nama: pesan``; Indonesian and English locales; 24 h with ``.`` or
+``:``, or AM/PM), keeps the messages worth checking (with a link, forwarded, or long), and stores
+them in ``tipline_messages``. Sender names and phone numbers never reach the database: senders
+become an HMAC-SHA256 under a local secret, phone numbers in the text are replaced, and known
+sender names in the text are replaced by their pseudonym.
+
+Why not whatstk / chat-miner: both fit the parsing job but pull plotting stacks (matplotlib,
+plotly/seaborn or polars/wordcloud) into a server tool, and whatstk drops system lines by guessing
+one header format per file; the parser here is small, handles mixed Android/iOS lines, and is
+tested on both formats (tests/test_tipline.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from saring.errors import SaringError
+
+TIPLINE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tipline_messages (
+    message_id VARCHAR PRIMARY KEY, chat VARCHAR, sender_hash VARCHAR, sent_at TIMESTAMPTZ,
+    text VARCHAR, urls VARCHAR[], forwarded BOOLEAN, reason VARCHAR,
+    imported_at TIMESTAMPTZ, purged_at TIMESTAMPTZ
+);
+"""
+
+SECRET_ENV = "SARING_TIPLINE_SECRET"
+LONG_MESSAGE = 200
+"""A message at least this long (characters, links excluded) is kept as a possible rumour."""
+
+_DATE = r"(?P<date>\d{1,4}[./-]\d{1,2}[./-]\d{1,4})"
+_TIME = r"(?P<time>\d{1,2}[.:]\d{2}(?:[.:]\d{2})?)(?:\s?(?P<ampm>[AaPp]\.?\s?[Mm]\.?))?"
+_ANDROID = re.compile(rf"^{_DATE},?\s{_TIME}\s[-–]\s(?P<rest>.*)$")
+_IOS = re.compile(rf"^\u200e?\[{_DATE},?\s{_TIME}\]\s(?P<rest>.*)$")
+_URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+")
+_PHONE = re.compile(
+    r"(?<![\w/])(?:"
+    r"\+?\(?\d{1,3}\)?[\s\u00a0.-]?\(?\d{2,4}\)?(?:[\s\u00a0.-]?\d{2,5}){2,4}"  # +62 812-0000-0001
+    r"|(?:\+?62|0)8\d{7,12}"  # 081200000001, 6281200000001
+    r")(?!\w)"
+)
+_WA_LINK = re.compile(r"(?i)^(?:https?://)?(?:wa\.me|api\.whatsapp\.com|chat\.whatsapp\.com)/")
+_WA_ANYWHERE = re.compile(r"(?i)(?:https?://)?(?:wa\.me|api\.whatsapp\.com)/\S*")
+_PHONE_IN_URL = re.compile(r"(?:\+|%2B)?(?:62|0)8\d{7,12}(?!\d)")
+PHONE_MASK = "[nomor disamarkan]"
+
+_MEDIA = re.compile(
+    r"^\u200e?(<Media tidak disertakan>|<Media omitted>|<media omitted>|"
+    r"(gambar|video|audio|stiker|dokumen|GIF|image|sticker|document|Kartu kontak|Contact card)"
+    r" (tidak disertakan|dihilangkan|omitted)|.*\(file (terlampir|attached)\))\s*$", re.I)
+_DELETED = re.compile(
+    r"^\u200e?(Pesan ini telah dihapus|Anda menghapus pesan ini|This message was deleted|"
+    r"You deleted this message|Pesan ini dihapus)\.?\s*(<Pesan ini diedit>)?$", re.I)
+_EDITED = re.compile(r"\s*<(Pesan ini diedit|This message was edited)>\s*$", re.I)
+_SYSTEM = re.compile(
+    r"(end-to-end|ujung ke ujung|terenkripsi|encrypted|bergabung|joined|keluar$|\bleft$|"
+    r"menambahkan|\badded\b|mengeluarkan|\bremoved\b|membuat grup|created group|mengubah|changed|"
+    r"tautan undangan|invite link|sekarang admin|now an admin|nomor telepon|phone number|"
+    r"pesan sementara|disappearing messages|keamanan|security code|Missed (voice|video) call|"
+    r"Panggilan (suara|video) tak terjawab)", re.I)
+_FORWARDED = re.compile(
+    r"(diteruskan|forwarded|pesan berantai|sebarkan|share ke|bagikan ke|viralkan|copas|copy paste|"
+    r"dari grup sebelah|info a1|broadcast)", re.I)
+
+
+class TiplineError(SaringError):
+    """A chat export cannot be read."""
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    sent_at: datetime | None
+    sender: str | None  # None for a system line
+    text: str
+    kind: str = "text"  # text | media | deleted | system
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    kept: int
+    skipped: int
+    urls: list[str] = field(default_factory=list)
+    new: int = 0
+
+
+# --------------------------------------------------------------------------------- parsing
+
+
+def _lines(text: str) -> Iterator[str]:
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    for line in text.split("\n"):
+        yield line.replace("\u202f", " ").replace("\u00a0", " ")
+
+
+def _headers(text: str) -> list[tuple[re.Match[str], int]]:
+    found = []
+    for number, line in enumerate(_lines(text)):
+        m = _IOS.match(line) or _ANDROID.match(line)
+        if m:
+            found.append((m, number))
+    return found
+
+
+def _date_order(matches: Sequence[re.Match[str]]) -> str:
+    """"dmy", "mdy" or "ymd": from values that can only be a day; AM/PM without them means US."""
+    firsts, seconds, ampm = [], [], False
+    for m in matches:
+        parts = re.split(r"[./-]", m.group("date"))
+        if len(parts[0]) == 4:
+            return "ymd"
+        firsts.append(int(parts[0]))
+        seconds.append(int(parts[1]))
+        ampm = ampm or bool(m.group("ampm"))
+    if any(v > 12 for v in firsts):
+        return "dmy"
+    if any(v > 12 for v in seconds):
+        return "mdy"
+    return "mdy" if ampm else "dmy"
+
+
+def _when(m: re.Match[str], order: str, tz: ZoneInfo) -> datetime | None:
+    parts = [int(p) for p in re.split(r"[./-]", m.group("date"))]
+    if order == "ymd":
+        year, month, day = parts
+    elif order == "mdy":
+        month, day, year = parts
+    else:
+        day, month, year = parts
+    if year < 100:
+        year += 2000
+    clock = [int(p) for p in re.split(r"[.:]", m.group("time"))]
+    hour, minute, second = clock[0], clock[1], clock[2] if len(clock) > 2 else 0
+    ampm = (m.group("ampm") or "").lower().replace(".", "").replace(" ", "")
+    if ampm == "pm" and hour < 12:
+        hour += 12
+    elif ampm == "am" and hour == 12:
+        hour = 0
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=tz).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def parse_chat(text: str, tz: str = "Asia/Jakarta", date_order: str | None = None) -> list[ChatMessage]:
+    """Messages of a WhatsApp chat export, in file order.
+
+    Lines that do not start a message continue the previous one (multi-line messages). The
+    date order (day/month) is guessed from the whole file unless ``date_order`` ("dmy", "mdy",
+    "ymd") is given; times are read in ``tz`` (the exporting phone's zone) and returned in UTC.
+
+    Raises:
+        TiplineError: no line looks like a WhatsApp message.
+    """
+    lines = list(_lines(text))
+    heads = _headers(text)
+    if not heads:
+        raise TiplineError("this file does not look like a WhatsApp chat export (no line starts with "
+                           "a date and time such as '12/10/23, 14.05 - ' or '[12/10/23 14.05.33] ')")
+    order = date_order or _date_order([m for m, _ in heads])
+    zone = ZoneInfo(tz)
+    messages: list[ChatMessage] = []
+    starts = [n for _, n in heads] + [len(lines)]
+    for (m, start), end in zip(heads, starts[1:], strict=True):
+        body = "\n".join([m.group("rest")] + lines[start + 1:end]).strip()
+        when = _when(m, order, zone)
+        sender, sep, message = body.partition(": ")
+        if not sep or "\n" in sender or len(sender) > 60 or _SYSTEM.search(sender):
+            messages.append(ChatMessage(when, None, body.lstrip("\u200e"), "system"))
+            continue
+        sender = sender.strip().lstrip("\u200e~ ").strip()
+        marked = message.startswith("\u200e")  # iOS marks system notices and media this way
+        message = _EDITED.sub("", message.lstrip("\u200e")).strip()
+        kind = "text"
+        if _MEDIA.match(message):
+            kind = "media"
+        elif _DELETED.match(message):
+            kind = "deleted"
+        elif marked and _SYSTEM.search(message) and len(message) < 200:
+            kind = "system"
+        messages.append(ChatMessage(when, sender, message, kind))
+    return messages
+
+
+# ----------------------------------------------------------------------- pseudonymisation
+
+
+def load_secret(db_path: str | Path | None = None) -> bytes:
+    """The HMAC key: ``$SARING_TIPLINE_SECRET``, else ``<db>.tipline-secret`` next to the database,
+    created once with a random key and permissions 0600.
+
+    Raises:
+        TiplineError: the environment secret is shorter than 16 characters, or the file is
+            readable by others.
+    """
+    env = os.environ.get(SECRET_ENV)
+    if env is not None:
+        if len(env) < 16:
+            raise TiplineError(f"{SECRET_ENV} is too short: use at least 16 random characters")
+        return env.encode()
+    db = Path(db_path) if db_path else Path(os.environ.get("SARING_DB", "data/saring.duckdb"))
+    path = db.with_name(db.name + ".tipline-secret")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            raise TiplineError(f"{path} is readable by other users; run: chmod 600 {path}") from None
+        key = path.read_text().strip()
+        if len(key) < 16:
+            raise TiplineError(f"{path} holds no usable secret; delete it only if no tipline data "
+                               f"was imported with it (pseudonyms would change)") from None
+        return key.encode()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+    return path.read_text().strip().encode()
+
+
+def pseudonym(value: str, secret: bytes) -> str:
+    """Keyed hash of a sender name or number (normalised: a number by its digits)."""
+    digits = re.sub(r"\D", "", value)
+    key = digits if _PHONE.fullmatch(value.strip()) and len(digits) >= 8 else value.strip().casefold()
+    if key.startswith("0") and digits == key:
+        key = "62" + key[1:]  # 0812... and +62 812... are the same person
+    return hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def find_urls(text: str) -> list[str]:
+    """http(s) links in a message (``www.`` gets ``https://``), WhatsApp links to numbers excluded."""
+    urls: list[str] = []
+    for raw in _URL.findall(text or ""):
+        url = raw.rstrip(".,;:!?)]}'\"")
+        if _WA_LINK.match(url) or _PHONE_IN_URL.search(url):
+            continue  # a link that carries a phone number is never stored
+        if not url.lower().startswith("http"):
+            url = "https://" + url
+        if url not in urls:
+            urls.append(url)
+    return urls
+
+
+def scrub(text: str, names: Sequence[str] = (), secret: bytes | None = None) -> str:
+    """Text without phone numbers (also inside wa.me links) and with known names pseudonymised."""
+    kept: list[str] = []
+
+    def hold(m: re.Match[str]) -> str:
+        if _WA_LINK.match(m.group(0)) or _PHONE_IN_URL.search(m.group(0)):
+            return PHONE_MASK
+        kept.append(m.group(0))
+        return f"\x00{len(kept) - 1}\x00"
+
+    out = _WA_ANYWHERE.sub(PHONE_MASK, text)
+    out = _URL.sub(hold, out)
+    out = _PHONE.sub(PHONE_MASK, out)
+    for name in sorted({n for n in names if len(n) >= 3 and not _PHONE.fullmatch(n)}, key=len, reverse=True):
+        tag = f"[anggota {pseudonym(name, secret)[:8]}]" if secret else "[anggota]"
+        out = re.sub(rf"@?(?<!\w){re.escape(name)}(?!\w)", tag, out, flags=re.I)
+    return re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], out)
+
+
+def keep_reason(message: ChatMessage, urls: Sequence[str]) -> str | None:
+    """Why a message is worth checking ("link", "forwarded", "long"), or None to skip it."""
+    if message.kind != "text" or message.sender is None:
+        return None
+    if urls:
+        return "link"
+    if _FORWARDED.search(message.text):
+        return "forwarded"
+    if len(_URL.sub("", message.text)) >= LONG_MESSAGE:
+        return "long"
+    return None
+
+
+# --------------------------------------------------------------------------------- storage
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(TIPLINE_SCHEMA)
+
+
+def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes, chat: str | None = None,
+                tz: str = "Asia/Jakarta", date_order: str | None = None) -> ImportResult:
+    """Import one WhatsApp export into ``tipline_messages``; importing it again adds nothing.
+
+    Returns kept/skipped counts and the URLs of the kept messages (for the fetch/extract
+    pipeline). ``chat`` labels the chat (default: the file name without WhatsApp's prefix, with
+    phone numbers removed).
+
+    Raises:
+        TiplineError: the file cannot be read or is not a WhatsApp export.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TiplineError(f"cannot read {path}: {exc.strerror or exc}") from None
+    text = raw.decode("utf-8-sig", errors="replace")
+    messages = parse_chat(text, tz=tz, date_order=date_order)
+    label = chat or re.sub(r"^(WhatsApp Chat (with|dengan) |Chat WhatsApp dengan |WhatsApp Chat - )", "", path.stem)
+    label = _PHONE.sub(PHONE_MASK, label)
+    names = sorted({m.sender for m in messages if m.sender})
+    ensure_schema(con)
+    now = datetime.now(UTC)
+    rows, urls_all, skipped = [], [], 0
+    for message in messages:
+        urls = find_urls(message.text)
+        reason = keep_reason(message, urls)
+        if reason is None:
+            skipped += 1
+            continue
+        sender = pseudonym(message.sender or "", secret)
+        clean = scrub(message.text, names, secret)
+        stamp = message.sent_at.isoformat() if message.sent_at else ""
+        message_id = hashlib.sha256(f"{sender}\x1f{stamp}\x1f{clean}".encode()).hexdigest()[:32]
+        forwarded = bool(_FORWARDED.search(message.text))
+        rows.append((message_id, label, sender, message.sent_at, clean, urls, forwarded, reason, now, None))
+        urls_all.extend(u for u in urls if u not in urls_all)
+    before = con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0]
+    if rows:
+        con.executemany("INSERT INTO tipline_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT (message_id) DO NOTHING", rows)
+    after = con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0]
+    return ImportResult(kept=len(rows), skipped=skipped, urls=urls_all, new=after - before)
+
+
+def purge(con: duckdb.DuckDBPyConnection, older_than_days: float, now: datetime | None = None) -> int:
+    """Delete the raw text of messages imported more than ``older_than_days`` ago.
+
+    Keeps the row (message id, sender hash, time, URLs, reason) so counts and links survive.
+    Returns the number of messages purged.
+    """
+    ensure_schema(con)
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=older_than_days)
+    stamp = now or datetime.now(UTC)
+    n = con.execute("SELECT count(*) FROM tipline_messages WHERE text IS NOT NULL AND imported_at < ?",
+                    [cutoff]).fetchone()[0]
+    con.execute("UPDATE tipline_messages SET text = NULL, purged_at = ? "
+                "WHERE text IS NOT NULL AND imported_at < ?", [stamp, cutoff])
+    return int(n)

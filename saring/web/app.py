@@ -1,0 +1,581 @@
+"""The forum's desk: digest, review queue with one-tap labels, check box, clarification cards,
+source health and model status — FastAPI + Jinja2, no JavaScript build step.
+
+Database access (the scheduled flows hold DuckDB's single write lock while they run):
+
+* digest, items, source health: the analysts' snapshot (:func:`saring.store.connect_snapshot`);
+* the app's own small tables (users, labels, checks): the database file read-only when it is
+  free, else the snapshot;
+* writes (labels, checks): one short ``Store(db, lock_wait=...)`` connection each, closed at
+  once. A busy writer gives a friendly "coba lagi" page (HTTP 503), never a 500.
+
+Sessions are signed cookies (itsdangerous); every POST form carries a CSRF token bound to the
+session.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import duckdb
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from saring.errors import SaringError, StoreError
+
+LOGGER = logging.getLogger(__name__)
+TEMPLATES = Path(__file__).parent / "templates"
+COOKIE = "saring_session"
+SESSION_MAX_AGE = 12 * 3600
+WRITE_WAIT = float(os.environ.get("SARING_WEB_LOCK_WAIT", "3"))
+LOGIN_FAILURES = 5  # failed logins per client ...
+LOGIN_WINDOW = 300.0  # ... within this many seconds, then HTTP 429
+LABELS = {  # (task, value) -> what the button says
+    ("hoax", "1"): "hoaks",
+    ("hoax", "0"): "bukan hoaks",
+    ("hoax", "unsure"): "tidak yakin",
+    ("election", "1"): "pemilu",
+    ("election", "0"): "bukan pemilu",
+}
+UNSURE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS label_unsure (
+    item_id VARCHAR, task VARCHAR, labeled_by VARCHAR, labeled_at TIMESTAMPTZ
+);
+"""
+
+
+class Busy(Exception):
+    """The database writer is busy (a flow is running)."""
+
+
+class LoginRequired(Exception):
+    pass
+
+
+class CsrfError(Exception):
+    pass
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[
+            0
+        ]
+    )
+
+
+def add_label(con: duckdb.DuckDBPyConnection, item_id: str, task: str, value: int, by: str) -> None:
+    """Store one label in the labelling loop's ``labels`` table (saring.labels defines it).
+
+    Uses ``saring.labels.add_label`` when that module offers one; otherwise inserts one row
+    into the same table after ``saring.labels.ensure_schema``.
+    """
+    from saring import labels
+
+    if hasattr(labels, "add_label"):
+        labels.add_label(con, item_id, task, value, by)
+        return
+    labels.ensure_schema(con)
+    con.execute(
+        """INSERT INTO labels (item_id, task, value, labeled_by, labeled_at, batch_id, source_file)
+           VALUES (?, ?, ?, ?, now(), 'web', 'saring web')""",
+        [item_id, task, value, by],
+    )
+
+
+class Desk:
+    """Shared state: the database path, the signer, the process-wide DB lock."""
+
+    def __init__(self, db: str | Path | None, settings: Any = None, secret_key: str | None = None) -> None:
+        from saring.config import DigestSettings
+        from saring.store import default_db_path
+
+        self.db = Path(db) if db else default_db_path()
+        self.settings = settings or DigestSettings()
+        key = secret_key or os.environ.get("SARING_WEB_SESSION_KEY") or secrets.token_urlsafe(32)
+        self.signer = URLSafeTimedSerializer(key, salt="saring-web-session")
+        self.lock = threading.RLock()
+        self.failures: dict[str, deque[float]] = defaultdict(deque)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        from saring.store import connect_snapshot
+
+        with self.lock:
+            con = connect_snapshot(self.db)
+            try:
+                yield con
+            finally:
+                con.close()
+
+    @contextmanager
+    def fresh(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The database itself, read-only, when no flow holds it; else the snapshot."""
+        with self.lock:
+            try:
+                con = duckdb.connect(str(self.db), read_only=True)
+                con.execute("SET TimeZone = 'Asia/Jakarta'")
+            except duckdb.Error:
+                with self.snapshot() as con:
+                    yield con
+                return
+            try:
+                yield con
+            finally:
+                con.close()
+
+    @contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        from saring.store import Store
+
+        with self.lock:
+            try:
+                store = Store(self.db, lock_wait=WRITE_WAIT)
+            except StoreError as exc:
+                raise Busy(str(exc)) from None
+            try:
+                yield store.con
+            finally:
+                store.close()
+
+
+def create_app(
+    db: str | Path | None = None, settings: Any = None, secret_key: str | None = None, scorer: Any = None
+) -> FastAPI:
+    desk = Desk(db, settings, secret_key)
+    app = FastAPI(title="saring", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.desk = desk
+    app.state.scorer = scorer
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v:.0%}"
+    templates.env.filters["wib"] = _wib
+    templates.env.filters["wa_link"] = lambda text: "https://wa.me/?text=" + quote(text)
+
+    # ------------------------------------------------------------------ session helpers
+
+    def session(request: Request) -> dict[str, Any]:
+        raw = request.cookies.get(COOKIE)
+        if raw:
+            try:
+                return desk.signer.loads(raw, max_age=SESSION_MAX_AGE)
+            except BadSignature:
+                pass
+        return {}
+
+    def user(request: Request) -> str:
+        name = session(request).get("user")
+        if not name:
+            raise LoginRequired
+        return name
+
+    async def form(request: Request) -> dict[str, str]:
+        data = await request.form()
+        sent = str(data.get("csrf", ""))
+        expected = session(request).get("csrf", "")
+        if not expected or not secrets.compare_digest(sent, expected):
+            raise CsrfError
+        return {k: str(v) for k, v in data.items()}
+
+    def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+        sess = session(request)
+        new = not sess.get("csrf")
+        if new:  # first visit: an anonymous session holding a CSRF token (for the login form)
+            sess = {"csrf": secrets.token_urlsafe(24)}
+        response = templates.TemplateResponse(
+            request, name, {"user": sess.get("user"), "csrf": sess["csrf"], **ctx}, status_code=status
+        )
+        if new:
+            _set_cookie(request, response, desk.signer.dumps(sess))
+        return response
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "script-src 'none'; form-action 'self'; frame-ancestors 'none'"
+        )
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired):
+        return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
+
+    @app.exception_handler(CsrfError)
+    async def _csrf(request: Request, exc: CsrfError):
+        return page(
+            request,
+            "message.html",
+            status=403,
+            title="Formulir kedaluwarsa",
+            message="Formulir ini sudah kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.",
+        )
+
+    @app.exception_handler(Busy)
+    async def _busy(request: Request, exc: Busy):
+        return page(
+            request,
+            "message.html",
+            status=503,
+            title="Sedang sibuk",
+            message="Database sedang dipakai proses terjadwal (pengambilan berita). "
+            "Tidak ada yang hilang — tunggu sebentar lalu coba lagi.",
+            retry=True,
+        )
+
+    @app.exception_handler(SaringError)
+    async def _saring(request: Request, exc: SaringError):
+        return page(
+            request, "message.html", status=503, title="Belum bisa dibuka", message=str(exc), retry=True
+        )
+
+    # ------------------------------------------------------------------ auth
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request, next: str = "/"):
+        return page(request, "login.html", next=_safe_next(next), error=None)
+
+    @app.post("/login")
+    async def login(request: Request):
+        data = await form(request)
+        client = request.client.host if request.client else "?"
+        recent = desk.failures[client]
+        while recent and recent[0] < time.monotonic() - LOGIN_WINDOW:
+            recent.popleft()
+        if len(recent) >= LOGIN_FAILURES:
+            return page(
+                request,
+                "login.html",
+                status=429,
+                next=_safe_next(data.get("next", "/")),
+                error="Terlalu banyak percobaan. Tunggu 5 menit.",
+            )
+        from saring.web.auth import authenticate
+
+        with desk.fresh() as con:
+            name = authenticate(con, data.get("name", ""), data.get("password", ""))
+        if not name:
+            recent.append(time.monotonic())
+            return page(
+                request,
+                "login.html",
+                status=401,
+                next=_safe_next(data.get("next", "/")),
+                error="Nama atau kata sandi salah.",
+            )
+        response = RedirectResponse(_safe_next(data.get("next", "/")), status_code=303)
+        _set_cookie(request, response, desk.signer.dumps({"user": name, "csrf": secrets.token_urlsafe(24)}))
+        return response
+
+    @app.post("/logout")
+    async def logout(request: Request):
+        await form(request)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    # ------------------------------------------------------------------ pages
+
+    @app.get("/", response_class=HTMLResponse)
+    def digest_page(request: Request, day: str | None = None):
+        user(request)
+        from saring.digest import build_digest, tanggal, today_wib
+
+        try:
+            the_day = date.fromisoformat(day) if day else today_wib()
+        except ValueError:
+            the_day = today_wib()
+        with desk.snapshot() as con:
+            digest = build_digest(con, the_day, desk.settings)
+        return page(
+            request,
+            "digest.html",
+            digest=digest,
+            tanggal=tanggal(the_day),
+            prev=(the_day.toordinal() - 1),
+            day=the_day,
+            date=date,
+        )
+
+    @app.get("/review", response_class=HTMLResponse)
+    def review(request: Request, done: str | None = None):
+        name = user(request)
+        items = _queue(desk, name)
+        return page(request, "review.html", items=items, labels=LABELS, done=done)
+
+    @app.post("/label")
+    async def label(request: Request):
+        name = user(request)
+        data = await form(request)
+        item_id, task, value = data.get("item_id", ""), data.get("task", ""), data.get("value", "")
+        if (task, value) not in LABELS:
+            return page(
+                request,
+                "message.html",
+                status=400,
+                title="Label tidak dikenal",
+                message="Pilih salah satu tombol label.",
+            )
+        with desk.writer() as con:
+            if not con.execute("SELECT count(*) FROM items WHERE item_id = ?", [item_id]).fetchone()[0]:
+                return page(
+                    request,
+                    "message.html",
+                    status=404,
+                    title="Berita tidak ditemukan",
+                    message="Berita ini tidak ada di database.",
+                )
+            if value == "unsure":
+                con.execute(UNSURE_SCHEMA)
+                con.execute("INSERT INTO label_unsure VALUES (?, ?, ?, now())", [item_id, task, name])
+            else:
+                add_label(con, item_id, task, int(value), name)
+        return RedirectResponse(f"/review?done={quote(LABELS[(task, value)])}#antrian", status_code=303)
+
+    @app.get("/check", response_class=HTMLResponse)
+    def check_form(request: Request):
+        user(request)
+        return page(request, "check.html", result=None, error=None, query="")
+
+    @app.post("/check", response_class=HTMLResponse)
+    async def check(request: Request):
+        name = user(request)
+        data = await form(request)
+        from starlette.concurrency import run_in_threadpool
+
+        from saring.card import card_for_check, card_text
+        from saring.check import CheckError
+
+        query = data.get("q", "").strip()
+        try:
+            result = await run_in_threadpool(_run_check, desk, query, app.state, name)
+        except CheckError as exc:
+            return page(request, "check.html", status=422, result=None, error=str(exc), query=query)
+        card = card_for_check(result)
+        return page(
+            request,
+            "check.html",
+            result=result,
+            card=card,
+            card_text=card_text(card),
+            error=None,
+            query=query,
+        )
+
+    @app.get("/card/{kind}/{ref}.png")
+    def card_png(request: Request, kind: str, ref: str):
+        user(request)
+        from saring.card import card_png as render
+
+        card = _card(desk, kind, ref)
+        if card is None:
+            return PlainTextResponse("tidak ditemukan", status_code=404)
+        return Response(
+            render(card),
+            media_type="image/png",
+            headers={"Content-Disposition": f'inline; filename="klarifikasi-{ref}.png"'},
+        )
+
+    @app.get("/card/{kind}/{ref}", response_class=HTMLResponse)
+    def card_page(request: Request, kind: str, ref: str):
+        user(request)
+        from saring.card import card_text
+
+        card = _card(desk, kind, ref)
+        if card is None:
+            return page(
+                request,
+                "message.html",
+                status=404,
+                title="Tidak ditemukan",
+                message="Berita atau pengecekan ini tidak ada (atau belum tersimpan).",
+            )
+        return page(request, "card.html", card=card, card_text=card_text(card))
+
+    @app.get("/health", response_class=HTMLResponse)
+    def health(request: Request):
+        user(request)
+        from saring.health import source_status
+
+        with desk.snapshot() as con:
+            statuses = source_status(con)
+        return page(request, "health.html", statuses=statuses)
+
+    @app.get("/models", response_class=HTMLResponse)
+    def models(request: Request):
+        user(request)
+        return page(request, "models.html", **_model_status())
+
+    return app
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _wib(value: Any) -> str:
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    from saring.digest import tanggal
+
+    return tanggal(value) if isinstance(value, datetime) and value.tzinfo else str(value)
+
+
+def _safe_next(value: str) -> str:
+    return value if value.startswith("/") and not value.startswith("//") and "\\" not in value else "/"
+
+
+def _set_cookie(request: Request, response: Response, value: str) -> None:
+    response.set_cookie(
+        COOKIE,
+        value,
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+def _run_check(desk: Desk, query: str, state: Any, name: str):
+    from saring.check import analyse, get_scorer, save_check
+
+    if state.scorer is None:
+        state.scorer = get_scorer()
+    result = analyse(query, desk.db, state.scorer)  # snapshot reads only: no lock needed
+    result.checked_by = name
+    with desk.lock:  # the write must not meet this process's own read-only connection
+        return save_check(desk.db, result, WRITE_WAIT)
+
+
+def _card(desk: Desk, kind: str, ref: str):
+    from saring.card import card_for_check, card_for_item
+    from saring.check import closest_factchecks, load_check
+
+    if kind == "item":
+        with desk.snapshot() as con:
+            return card_for_item(con, ref)
+    if kind == "check":
+        with desk.fresh() as con:
+            result = load_check(con, ref)
+        if result is None:
+            return None
+        if not result.factchecks:  # fact-checks published since the check was made
+            with desk.snapshot() as con:
+                result.factchecks = closest_factchecks(con, f"{result.title or ''} {result.text}")
+        return card_for_check(result)
+    return None
+
+
+def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Flagged election items, riskiest first, that still need a label from the forum."""
+    threshold = desk.settings.election_threshold
+    with desk.snapshot() as con:
+        rows = con.execute(
+            """SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
+                      url, left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 220), election_score,
+                      hoax_score, hoax_terms, election_terms
+               FROM item_overview WHERE hoax_score IS NOT NULL AND election_score >= ?
+               ORDER BY hoax_score DESC, item_id LIMIT 300""",
+            [threshold],
+        ).fetchall()
+    done: dict[str, dict[str, int]] = defaultdict(dict)
+    unsure: set[tuple[str, str]] = set()
+    with desk.fresh() as con:
+        if _has_table(con, "labels"):
+            for item_id, task, value in con.execute(
+                """SELECT item_id, task, value FROM labels
+                       QUALIFY row_number() OVER (PARTITION BY item_id, task
+                                                  ORDER BY labeled_at DESC, seq DESC) = 1
+                    """
+            ).fetchall():
+                done[item_id][task] = value
+        if _has_table(con, "label_unsure"):
+            unsure = {
+                (i, t)
+                for i, t in con.execute(
+                    "SELECT item_id, task FROM label_unsure WHERE labeled_by = ?", [name]
+                ).fetchall()
+            }
+    out = []
+    for r in rows:
+        state = done.get(r[0], {})
+        open_tasks = [t for t in ("hoax", "election") if t not in state and (r[0], t) not in unsure]
+        if not open_tasks:
+            continue
+        out.append(
+            dict(
+                item_id=r[0],
+                title=r[1] or "(tanpa judul)",
+                source=r[2],
+                when=r[3],
+                url=r[4],
+                excerpt=r[5],
+                election_score=r[6],
+                hoax_score=r[7],
+                hoax_terms=list(r[8] or []),
+                election_terms=list(r[9] or []),
+                open_tasks=open_tasks,
+                state=state,
+            )
+        )
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _model_status() -> dict[str, Any]:
+    from saring import registry
+    from saring.score import default_model_dir
+
+    try:
+        directory = default_model_dir() if os.environ.get("SARING_MODELS") else registry.current_model_dir()
+        version = "SARING_MODELS" if os.environ.get("SARING_MODELS") else registry.current_version()
+    except SaringError as exc:
+        return dict(models=[], version=None, error=str(exc), last_change=None)
+    models = []
+    for name in ("election", "hoax"):
+        path = directory / f"{name}.json"
+        try:
+            card = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            models.append(dict(name=name, version="(tidak terbaca)", created=None, metrics=[]))
+            continue
+        metrics = [
+            dict(name=k, **{m: v.get(m) for m in ("n", "precision", "recall", "f1", "roc_auc")})
+            for k, v in (card.get("heldout_metrics") or {}).items()
+            if isinstance(v, dict) and "n" in v
+        ]
+        models.append(
+            dict(
+                name=name,
+                version=card.get("version"),
+                created=card.get("created"),
+                metrics=metrics,
+                rows=card.get("training_rows"),
+            )
+        )
+    history = registry.history()
+    last = history[-1] if history else None
+    return dict(models=models, version=version, error=None, last_change=last)

@@ -1,0 +1,160 @@
+"""Source kinds: URL building, parsing of each kind's sample, and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from saring.errors import FeedError
+from saring.feeds import FeedItem
+from saring.kinds import SocialItem, parse_source, source_url
+
+SOCIAL = Path(__file__).parent / "fixtures" / "social"
+
+
+def _read(name: str) -> bytes:
+    return (SOCIAL / name).read_bytes()
+
+
+@pytest.mark.parametrize(("kind", "options", "url"), [
+    ("google_news", {"query": "pemilu kota batu"},
+     "https://news.google.com/rss/search?q=pemilu+kota+batu&hl=id&gl=ID&ceid=ID:id"),
+    ("mastodon", {"instance": "https://mastodon.social/", "hashtag": "#pemilu"},
+     "https://mastodon.social/tags/pemilu.rss"),
+    ("mastodon", {"instance": "mastodon.social", "account": "@kpu_ri"}, "https://mastodon.social/@kpu_ri.rss"),
+    ("mastodon", {"instance": "mastodon.social", "account": "bawaslu@social.example.id"},
+     "https://social.example.id/@bawaslu.rss"),
+    ("reddit", {"subreddit": "r/indonesia"}, "https://www.reddit.com/r/indonesia/new/.rss"),
+    ("reddit", {"subreddit": "indonesia", "search": "kpu kota batu"},
+     "https://www.reddit.com/r/indonesia/search.rss?q=kpu+kota+batu&sort=new&restrict_sr=on"),
+    ("reddit", {"search": "hoaks pemilu"}, "https://www.reddit.com/search.rss?q=hoaks+pemilu&sort=new"),
+    ("youtube", {"channel_id": "UCAAAAAAAAAAAAAAAAAAAAAA"},
+     "https://www.youtube.com/feeds/videos.xml?channel_id=UCAAAAAAAAAAAAAAAAAAAAAA"),
+    ("telegram", {"channel": "https://t.me/s/infopemilu_contoh"}, "https://t.me/s/infopemilu_contoh"),
+    ("telegram", {"channel": "@infopemilu_contoh"}, "https://t.me/s/infopemilu_contoh"),
+    ("webpage", {"url": "https://kpu.example.id/berita/", "link_pattern": r"/berita/\d{4}/"},
+     "https://kpu.example.id/berita/"),
+])
+def test_source_url(kind, options, url):
+    assert source_url(kind, options) == url
+
+
+@pytest.mark.parametrize(("kind", "options", "words"), [
+    ("google_news", {}, "options.query"),
+    ("mastodon", {"hashtag": "pemilu"}, "options.instance"),
+    ("mastodon", {"instance": "mastodon.social"}, "options.hashtag or options.account"),
+    ("reddit", {}, "options.subreddit or options.search"),
+    ("youtube", {}, "options.channel_id"),
+    ("youtube", {"channel_id": "kpu"}, "options.channel_id must look like"),
+    ("telegram", {}, "options.channel"),
+    ("telegram", {"channel": "a b"}, "options.channel must be a public channel name"),
+    ("webpage", {"url": "https://x.example/"}, "options.link_pattern"),
+    ("webpage", {"url": "https://x.example/", "link_pattern": "(["}, "not a valid regular expression"),
+    ("myspace", {}, "unknown source kind 'myspace'"),
+])
+def test_source_url_errors_name_the_option(kind, options, words):
+    with pytest.raises(ValueError, match=words.replace("(", r"\(").replace("[", r"\[")):
+        source_url(kind, options)
+
+
+def test_mastodon_items_have_title_text_channel_and_outbound_links():
+    feed = parse_source("mastodon", _read("mastodon_tag_pemilu.rss"), "https://mastodon.example.id/tags/pemilu.rss",
+                        "application/rss+xml", {"instance": "mastodon.example.id", "hashtag": "pemilu"}, 50)
+    first, second = feed.items
+    assert isinstance(first, SocialItem) and isinstance(first, FeedItem)
+    assert first.kind == "mastodon" and first.channel == "@pemantau_batu@mastodon.example.id"
+    assert first.title.startswith("Beredar pesan berantai bahwa TPS di Kota Batu")
+    assert first.links == ("https://kpu-batukota.example.id/berita/klarifikasi-lokasi-tps",)
+    assert "Forum Bakohumas Kota Batu" in second.summary  # the post, not the image caption
+    assert second.channel == "@rina_jurnalis@social.example.org" and second.links == ()
+
+
+def test_reddit_items():
+    feed = parse_source("reddit", _read("reddit_indonesia.atom"), "https://www.reddit.com/r/indonesia/new/.rss",
+                        "application/atom+xml", {"subreddit": "indonesia"}, 50)
+    self_post, link_post = feed.items
+    assert self_post.channel == "r/indonesia" and self_post.kind == "reddit"
+    assert self_post.title.startswith("Surat suara sudah dicoblos")
+    assert "submitted by" not in self_post.summary and "orang dalam KPU" in self_post.summary
+    assert self_post.links == ("https://bit.example/suara-batu",)
+    assert link_post.links == ("https://www.antaranews.example/berita/kpu-buka-pendaftaran-kpps",)
+    assert link_post.summary == link_post.title
+
+
+def test_youtube_items():
+    feed = parse_source("youtube", _read("youtube_channel.xml"),
+                        "https://www.youtube.com/feeds/videos.xml?channel_id=UCAAAAAAAAAAAAAAAAAAAAAA",
+                        "application/atom+xml", {"channel_id": "UCAAAAAAAAAAAAAAAAAAAAAA"}, 1)
+    (video,) = feed.items  # max_items respected
+    assert video.url == "https://www.youtube.com/watch?v=AbCdEfGhIj0"
+    assert video.channel == "KPU Kota Contoh" and video.kind == "youtube"
+    assert "hoaks" in video.summary and video.published_at.isoformat() == "2023-10-11T03:00:07+00:00"
+
+
+def test_google_news_items_name_the_outlet():
+    feed = parse_source("google_news", _read("google_news_pemilu_kota_batu.rss"),
+                        "https://news.google.com/rss/search?q=pemilu+kota+batu", "application/rss+xml",
+                        {"query": "pemilu kota batu"}, 50)
+    assert [(i.title, i.channel) for i in feed.items] == [
+        ("KPU Kota Batu Gelar Rapat Koordinasi Forum Bakohumas", "Malang Post"),
+        ("Bawaslu Kota Batu Ingatkan Netralitas ASN Jelang Pemilu 2024", "Jatim Pos"),
+    ]
+
+
+def test_telegram_preview_messages():
+    feed = parse_source("telegram", _read("telegram_preview.html"), "https://t.me/s/infopemilu_contoh",
+                        "text/html", {"channel": "infopemilu_contoh"}, 50)
+    assert feed.title == "Info Pemilu Contoh"
+    assert feed.skipped == 1  # the photo without a caption
+    newest, older = feed.items
+    assert newest.link == "https://t.me/infopemilu_contoh/1203"
+    assert "Klarifikasi: Surat Suara Belum Dicetak" in newest.summary
+    assert newest.links == ("https://kpu-batukota.example.id/berita/klarifikasi-surat-suara",)
+    assert older.url == "https://t.me/infopemilu_contoh/1201" and older.channel == "infopemilu_contoh"
+    assert older.author == "Grup Lain"  # forwarded from
+    assert older.published_at.isoformat() == "2023-10-12T07:05:33+00:00"
+    assert older.title.startswith("⚠️ VIRAL: surat suara Pemilu 2024")
+    assert "\n" in older.summary and older.links == ("https://bit.example/suara-batu",)
+
+
+def test_webpage_listing_links():
+    opts = {"url": "https://kpu-kota.example.id/berita/", "link_pattern": r"/berita/\d{4}/\d{2}/"}
+    feed = parse_source("webpage", _read("webpage_listing.html"), opts["url"], "text/html", opts, 50)
+    assert [(i.url, i.title) for i in feed.items] == [
+        ("https://kpu-kota.example.id/berita/2023/10/12/rapat-koordinasi-bakohumas",
+         "KPU Kota Contoh Gelar Rapat Koordinasi Forum Bakohumas"),
+        ("https://kpu-kota.example.id/berita/2023/10/11/pendaftaran-kpps-dibuka",
+         "Pendaftaran KPPS Pemilu 2024 Dibuka"),
+        ("https://kpu-kota.example.id/berita/berita/2023/10/10/klarifikasi-hoaks-surat-suara",
+         "Klarifikasi Hoaks Surat Suara Tercoblos"),
+    ]
+    assert {i.channel for i in feed.items} == {"kpu-kota.example.id"}
+
+
+@pytest.mark.parametrize(("kind", "data", "options", "reason"), [
+    ("telegram", b"<html><body><div class='tgme_page'>Channel</div></body></html>", {"channel": "abcde"},
+     "shows no public messages"),
+    ("telegram", b"<html><body><p>hello</p></body></html>", {"channel": "abcde"}, "not a Telegram channel preview"),
+    ("telegram", b"", {"channel": "abcde"}, "empty"),
+    ("webpage", b"<html><body><a href='/about'>About</a></body></html>",
+     {"url": "https://x.example/", "link_pattern": "/berita/"}, "none of the 1 links"),
+    ("mastodon", b"<html><body>Not found</body></html>", {}, "web page, not an RSS/Atom feed"),
+])
+def test_nothing_usable_is_a_feed_error(kind, data, options, reason):
+    with pytest.raises(FeedError, match=reason):
+        parse_source(kind, data, "https://x.example/", "text/html", options, 50)
+
+
+def test_fetch_and_parse_over_http(httpserver):
+    """The bytes a real HTTP download returns parse the same (content type from the server)."""
+    httpserver.expect_request("/s/infopemilu_contoh").respond_with_data(
+        _read("telegram_preview.html"), content_type="text/html; charset=utf-8")
+    httpserver.expect_request("/tags/pemilu.rss").respond_with_data(
+        _read("mastodon_tag_pemilu.rss"), content_type="application/rss+xml; charset=utf-8")
+    for kind, path, opts in [("telegram", "/s/infopemilu_contoh", {"channel": "infopemilu_contoh"}),
+                             ("mastodon", "/tags/pemilu.rss", {})]:
+        response = httpx.get(httpserver.url_for(path))
+        feed = parse_source(kind, response.content, str(response.url), response.headers["content-type"], opts, 50)
+        assert len(feed.items) == 2 and feed.warning is None

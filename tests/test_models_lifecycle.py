@@ -1,0 +1,310 @@
+"""Scoring contract, evaluate, labels, retrain gate, registry, rescore — through the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from saring.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+PRATIWI = REPO / "classifiers" / "data" / "pratiwi2017_hoax" / "pratiwi2017_hoax_train.csv"
+SEEDS = sorted((REPO / "sample" / "seed_articles").glob("*.txt"))
+runner = CliRunner()
+
+
+def flat(result) -> str:
+    """CLI output with Rich's line wrapping undone."""
+    return " ".join(result.output.split())
+
+
+@pytest.fixture(autouse=True)
+def model_home(tmp_path, monkeypatch):
+    """Every test gets its own empty model registry (never the repo's classifiers/versions)."""
+    monkeypatch.delenv("SARING_MODELS", raising=False)
+    monkeypatch.setenv("SARING_MODEL_HOME", str(tmp_path / "models"))
+    return tmp_path / "models"
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> Path:
+    """A small real DuckDB: 40 Pratiwi articles + the 2 seed election articles, scored."""
+    from saring.ingest import score_pending
+    from saring.store import Store
+
+    db = tmp_path_factory.mktemp("db") / "saring.duckdb"
+    df = pd.read_csv(PRATIWI).head(40)
+    texts = df["berita"].tolist() + [p.read_text(encoding="utf-8") for p in SEEDS]
+    now = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+    items, arts = [], []
+    for i, text in enumerate(texts):
+        iid = f"item{i:03d}"
+        day = now - timedelta(days=i % 2)
+        items.append(dict(item_id=iid, url=f"https://news.example/{i}", link=f"https://news.example/{i}",
+                          source_id="src" + str(i % 3), title=text.split("\n")[0][:80], summary=None,
+                          published_at=day, author=None, guid=iid, first_seen_at=day, state="seen"))
+        arts.append(dict(item_id=iid, final_url=f"https://news.example/{i}", http_status=200, text=text,
+                         text_source="page", title=text.split("\n")[0][:80], published_at=day, author=None,
+                         language="id", extraction_error=None, fetched_at=day))
+    with Store(db) as store:
+        store.add_items(items)
+        store.save_articles(arts)
+        score_pending(store)
+    return db
+
+
+def _copy_db(src: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "copy.duckdb"
+    dst.write_bytes(src.read_bytes())
+    return dst
+
+
+# --------------------------------------------------------------------------- score contract
+
+
+def test_score_csv_contract(tmp_path):
+    src = tmp_path / "in.csv"
+    seed = SEEDS[0].read_text(encoding="utf-8")
+    pd.DataFrame({"id": ["a", "b", "c"], "text": [seed, "", "Sebarkan!! Facebook akan ditutup"],
+                  "note": ["x", "007", ""]}).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    r = runner.invoke(app, ["score", str(src), "--text-column", "text", "--output", str(out)])
+    assert r.exit_code == 0, r.output
+    res = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(res.columns) == ["id", "text", "note", "election_score", "hoax_score", "hoax_reasons"]
+    assert res["note"].tolist() == ["x", "007", ""]  # other columns untouched (no 007 -> 7)
+    assert (res.loc[1, ["election_score", "hoax_score", "hoax_reasons"]] == "").all()
+    for i in (0, 2):
+        assert 0.0 <= float(res.loc[i, "election_score"]) <= 1.0
+        assert 0.0 <= float(res.loc[i, "hoax_score"]) <= 1.0
+    assert float(res.loc[0, "election_score"]) > 0.5
+    assert all(t.strip() for t in res.loc[2, "hoax_reasons"].split("; "))
+
+
+def test_score_parquet_roundtrip(tmp_path):
+    src = tmp_path / "in.parquet"
+    pd.DataFrame({"body": ["KPU menetapkan DPT pemilu", None], "n": [1, 2]}).to_parquet(src)
+    out = tmp_path / "out.parquet"
+    r = runner.invoke(app, ["score", str(src), "--text-column", "body", "--output", str(out)])
+    assert r.exit_code == 0, r.output
+    res = pd.read_parquet(out)
+    assert res["n"].tolist() == [1, 2]
+    assert res["election_score"].iloc[0] > 0.5 and pd.isna(res["election_score"].iloc[1])
+
+
+def test_score_stdin_stdout():
+    proc = subprocess.run([str(Path(sys.executable).parent / "saring"), "score", "-", "--output", "-"],
+                          input=b"text,k\nPemilu damai di TPS,1\n", capture_output=True,
+                          cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()
+    lines = proc.stdout.decode().splitlines()
+    assert lines[0] == "text,k,election_score,hoax_score,hoax_reasons"
+    assert lines[1].startswith("Pemilu damai di TPS,1,")
+
+
+@pytest.mark.parametrize("content,needle", [
+    (None, "no such file"),
+    (b"id,body\n1,x\n", "no column 'text'"),
+    ("id,text\n1,kab\xe9\n".encode("latin-1"), "not UTF-8"),
+])
+def test_score_errors_exit_2(tmp_path, content, needle):
+    src = tmp_path / "in.csv"
+    if content is not None:
+        src.write_bytes(content)
+    r = runner.invoke(app, ["score", str(src), "--output", str(tmp_path / "o.csv")])
+    assert r.exit_code == 2
+    assert needle in flat(r) and "Traceback" not in flat(r)
+
+
+def test_parallel_scoring_matches_serial():
+    from saring.score import load_scorer
+
+    s = load_scorer()
+    texts = pd.read_csv(PRATIWI)["berita"].tolist()[:300] * 4
+    assert s.score(texts, workers=2) == s.score(texts)
+
+
+# --------------------------------------------------------------------------- evaluate
+
+
+def test_evaluate_prints_all_metrics():
+    heldout = str(REPO / "classifiers/data/heldout/hoax_cross_topic.csv")
+    r = runner.invoke(app, ["evaluate", heldout, "--task", "hoax"])
+    assert r.exit_code == 0, r.output
+    for word in ("precision", "recall", "F1", "ROC-AUC", "Brier", "confusion matrix", "threshold 0.50"):
+        assert word in flat(r)
+    r = runner.invoke(app, ["evaluate", str(REPO / "classifiers/data/heldout/election_sib200.csv"),
+                            "--task", "election", "--threshold", "0.3", "--json"])
+    m = json.loads(r.output)  # soft-wrapped JSON stays valid
+    assert m["threshold"] == 0.3 and m["n"] == 160 and 0 <= m["roc_auc"] <= 1
+    card = json.loads((REPO / "classifiers/election.json").read_text(encoding="utf-8"))
+    assert m["roc_auc"] == pytest.approx(card["heldout_metrics"]["election_sib200"]["roc_auc"], abs=1e-4)
+
+
+def test_evaluate_bad_inputs(tmp_path):
+    f = tmp_path / "l.csv"
+    f.write_text("text,label\nabc,maybe\n", encoding="utf-8")
+    r = runner.invoke(app, ["evaluate", str(f), "--task", "hoax"])
+    assert r.exit_code == 2 and "0/1" in flat(r)
+    r = runner.invoke(app, ["evaluate", str(f), "--task", "spam"])
+    assert r.exit_code == 2 and "--task" in flat(r)
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def test_label_export_order_and_columns(demo_db, tmp_path):
+    db = _copy_db(demo_db, tmp_path)
+    out = tmp_path / "to_label.csv"
+    r = runner.invoke(app, ["label", "export", "--db", str(db), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    f = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(f.columns)[:3] == ["id", "url", "title"] and {"excerpt", "hoax", "election"} <= set(f.columns)
+    assert len(f) == 42 and (f["hoax"] == "").all()
+    dist = [min(abs(float(h) - 0.5), abs(float(e) - 0.5))
+            for h, e in zip(f["hoax_score"], f["election_score"], strict=True)]
+    near = [d <= 0.15 for d in dist]
+    assert near == sorted(near, reverse=True)  # near-threshold items first
+    r = runner.invoke(app, ["label", "export", "--db", str(db), "--date", "2026-11-24", "-o", str(out)])
+    assert len(pd.read_csv(out)) == 21
+    r = runner.invoke(app, ["label", "export", "--db", str(db), "--since", "kemarin", "-o", str(out)])
+    assert r.exit_code == 2 and "not a date" in flat(r)
+
+
+def test_label_import_validates_rows_and_keeps_history(demo_db, tmp_path):
+    import duckdb
+
+    db = _copy_db(demo_db, tmp_path)
+    f = tmp_path / "labeled.csv"
+    f.write_text("id,hoax,election\nitem000,1,0\nnope,1,\nitem001,mungkin,1\nitem000,0,0\nitem002,,\n"
+                 "item003,ya,tidak\n", encoding="utf-8")
+    r = runner.invoke(app, ["label", "import", str(f), "--by", "Bawaslu", "--db", str(db)])
+    assert r.exit_code == 1
+    assert "line 3: unknown id 'nope'" in flat(r)
+    assert "line 4: bad value hoax='mungkin'" in flat(r)
+    assert "line 5: duplicate id 'item000'" in flat(r)
+    assert "2 rows stored (4 labels" in flat(r) and "1 rows had no label" in flat(r)
+    f2 = tmp_path / "again.csv"
+    f2.write_text("id,hoax\nitem000,0\n", encoding="utf-8")
+    r = runner.invoke(app, ["label", "import", str(f2), "--by", "KPU", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    con = duckdb.connect(str(db))
+    where = "WHERE item_id='item000' AND task='hoax'"
+    assert con.execute(f"SELECT count(*) FROM labels {where}").fetchone()[0] == 2
+    cur = con.execute(f"SELECT value, labeled_by FROM current_labels {where}").fetchone()
+    assert cur == (0, "KPU")
+    con.close()
+
+
+@pytest.mark.parametrize("content,needle", [
+    (b"item,hoax\nitem000,1\n", "must have an 'id' column"),
+    (b"id,comment\nitem000,x\n", "at least one of 'hoax', 'election'"),
+    ("id,hoax\nitem000,1\ncaf\xe9,0\n".encode("latin-1"), "not UTF-8"),
+    (None, "cannot read"),
+])
+def test_label_import_bad_files_store_nothing(demo_db, tmp_path, content, needle):
+    import duckdb
+
+    db = _copy_db(demo_db, tmp_path)
+    f = tmp_path / "bad.csv"
+    if content is not None:
+        f.write_bytes(content)
+    r = runner.invoke(app, ["label", "import", str(f), "--by", "x", "--db", str(db)])
+    assert r.exit_code == 2 and needle in flat(r) and "Traceback" not in flat(r)
+    con = duckdb.connect(str(db))
+    n = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name='labels'").fetchone()[0]
+    assert n == 0 or con.execute("SELECT count(*) FROM labels").fetchone()[0] == 0
+    con.close()
+
+
+# --------------------------------------------------------------------------- gate, registry, rescore
+
+
+def _import_some_labels(db: Path, tmp_path: Path) -> None:
+    df = pd.read_csv(PRATIWI).head(40)
+    rows = [f"item{i:03d},{int(df['label'].iloc[i])},0" for i in range(40)] + ["item040,0,1", "item041,0,1"]
+    f = tmp_path / "l.csv"
+    f.write_text("id,hoax,election\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    r = runner.invoke(app, ["label", "import", str(f), "--by", "tester", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+
+
+def test_gate_refuses_then_promotes_rescore_and_rollback(demo_db, tmp_path, model_home):
+    import duckdb
+
+    from saring import registry
+    from saring.score import load_scorer
+
+    db = _copy_db(demo_db, tmp_path)
+    _import_some_labels(db, tmp_path)
+    shipped = load_scorer().model_version
+
+    # Refuse path: a negative tolerance demands a clear improvement the tiny model cannot give.
+    r = runner.invoke(app, ["train", "--db", str(db), "--max-base-rows", "80", "--tolerance", "-0.5"])
+    assert r.exit_code == 0, r.output
+    assert "Not promoted; current model stays shipped" in flat(r) and "worse" in flat(r)
+    assert registry.current_version() == "shipped" and load_scorer().model_version == shipped
+
+    # Promote path: a generous tolerance lets the candidate through.
+    r = runner.invoke(app, ["train", "--db", str(db), "--max-base-rows", "80", "--tolerance", "1.0"])
+    assert r.exit_code == 0, r.output
+    assert "Promoted v" in flat(r)
+    new = registry.current_version()
+    bundle = json.loads((model_home / new / "bundle.json").read_text(encoding="utf-8"))
+    assert bundle["gate"]["passed"] and bundle["forum_labels"] == {"hoax": 42, "election": 42}
+    assert bundle["trained_rows"]["hoax"] > 80  # base subsample + non-held-out forum labels
+    # forum-labelled copies of held-out base articles are never trained on (no leak)
+    assert bundle["forum_labels_not_trained_duplicate_of_heldout"]["hoax"] >= 1
+    scorer = load_scorer()
+    assert scorer.model_version != shipped and scorer.source == model_home / new
+
+    r = runner.invoke(app, ["model", "list"])
+    assert r.exit_code == 0 and new in flat(r) and "shipped" in flat(r)
+    r = runner.invoke(app, ["rescore", "--db", str(db)])
+    assert r.exit_code == 0 and "42 articles scored" in flat(r)
+    con = duckdb.connect(str(db))
+    versions = dict(con.execute("SELECT model_version, count(*) FROM scores GROUP BY 1").fetchall())
+    assert versions == {shipped: 42, scorer.model_version: 42}
+    latest = con.execute("SELECT DISTINCT model_version FROM latest_scores").fetchall()
+    assert latest == [(scorer.model_version,)]
+    con.close()
+
+    r = runner.invoke(app, ["model", "rollback"])
+    assert r.exit_code == 0 and "shipped" in flat(r)
+    assert load_scorer().model_version == shipped
+    r = runner.invoke(app, ["model", "rollback"])
+    assert r.exit_code == 2 and "nothing to roll back" in flat(r)
+    r = runner.invoke(app, ["model", "promote", new])
+    assert r.exit_code == 0 and load_scorer().model_version == scorer.model_version
+    r = runner.invoke(app, ["model", "promote", "v-does-not-exist"])
+    assert r.exit_code == 2 and "unknown model version" in flat(r)
+    history = [json.loads(x) for x in (model_home / "history.jsonl").read_text().splitlines()]
+    assert [h["action"] for h in history] == ["promote", "rollback", "promote"]
+
+
+def test_heldout_labels_are_never_trained_on():
+    from saring.training import is_heldout_label
+
+    ids = [f"item{i:03d}" for i in range(1000)]
+    share = sum(map(is_heldout_label, ids)) / len(ids)
+    assert 0.15 < share < 0.25
+    assert [is_heldout_label(i) for i in ids[:50]] == [is_heldout_label(i) for i in ids[:50]]
+
+
+def test_fixed_split_has_no_claim_in_both():
+    from saring.training import HOAX_HELDOUT_TOPICS, base_splits
+
+    sp = base_splits()
+    assert set(sp.hoax_cross["topic_id"]) == set(HOAX_HELDOUT_TOPICS)
+    assert not set(sp.hoax_train["topic_id"]) & set(HOAX_HELDOUT_TOPICS)
+    assert not set(sp.hoax_train["row_id"]) & set(sp.hoax_within["row_id"])
+    assert not set(sp.election_train["index_id"]) & set(sp.election_heldout["index_id"])
+    held = pd.read_csv(REPO / "classifiers/data/heldout/hoax_cross_topic.csv")
+    assert sorted(held["row_id"]) == sorted(sp.hoax_cross["row_id"])

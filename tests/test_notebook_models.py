@@ -1,0 +1,40 @@
+"""notebooks/models.ipynb runs top to bottom against a small DuckDB built here (no network)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_models_notebook_runs(tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from saring.ingest import score_pending
+    from saring.store import Store
+
+    db = tmp_path / "saring.duckdb"
+    texts = [p.read_text(encoding="utf-8") for p in sorted((REPO / "sample/seed_articles").glob("*.txt"))]
+    texts += ["Beredar pesan berantai: Facebook akan ditutup, sebarkan!", "Harga cabai naik di pasar."]
+    now = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+    with Store(db) as store:
+        store.add_items([dict(item_id=f"i{i}", url=f"https://x.example/{i}", source_id=f"s{i % 2}",
+                              title=f"t{i}", first_seen_at=now - timedelta(days=i % 2), state="seen")
+                         for i in range(len(texts))])
+        store.save_articles([dict(item_id=f"i{i}", text=t, text_source="page") for i, t in enumerate(texts)])
+        score_pending(store)
+        store.publish_snapshot()
+    monkeypatch.setenv("SARING_DB", str(db))
+    monkeypatch.delenv("SARING_MODELS", raising=False)
+    monkeypatch.setenv("SARING_MODEL_HOME", str(tmp_path / "models"))
+    nb = nbformat.read(REPO / "notebooks" / "models.ipynb", as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                                     resources={"metadata": {"path": str(REPO)}})
+    client.execute()
+    outputs = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+                      for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "4 scored items from 2 sources" in outputs
+    assert "hoax_cross_topic" in outputs

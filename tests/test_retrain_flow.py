@@ -1,0 +1,35 @@
+"""flows/retrain.py through a real Prefect harness: promote, then re-score with the new version."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_retrain_flow_promotes_and_rescores(prefect_harness, tmp_path, monkeypatch):
+    import duckdb
+
+    from flows.retrain import retrain_flow
+    from saring.ingest import score_pending
+    from saring.store import Store
+
+    monkeypatch.delenv("SARING_MODELS", raising=False)
+    monkeypatch.setenv("SARING_MODEL_HOME", str(tmp_path / "models"))
+    db = tmp_path / "saring.duckdb"
+    texts = [p.read_text(encoding="utf-8") for p in sorted((REPO / "sample/seed_articles").glob("*.txt"))]
+    now = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+    with Store(db) as store:
+        store.add_items([dict(item_id=f"i{i}", url=f"https://x.example/{i}", source_id="s", title="t",
+                              first_seen_at=now, state="seen") for i in range(len(texts))])
+        store.save_articles([dict(item_id=f"i{i}", text=t, text_source="page") for i, t in enumerate(texts)])
+        score_pending(store)
+
+    refused = retrain_flow(db=str(db), tolerance=-0.5, max_base_rows=60)
+    assert not refused["promoted"] and refused["current_version"] == "shipped" and refused["rescored"] == 0
+    result = retrain_flow(db=str(db), tolerance=1.0, max_base_rows=60)
+    assert result["promoted"] and result["rescored"] == len(texts)
+    con = duckdb.connect(str(db))
+    assert con.execute("SELECT count(DISTINCT model_version) FROM scores").fetchone()[0] == 2
+    con.close()

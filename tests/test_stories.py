@@ -1,0 +1,78 @@
+"""Stories: grouping near-duplicates across outlets within a time window, on real texts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from saring.factcheck import pratiwi_pairs
+from saring.store import Store
+from saring.stories import (
+    STORY_THRESHOLD,
+    assign_stories,
+    create_views,
+    group_stories,
+    measure_story_threshold,
+)
+
+T0 = datetime(2023, 10, 12, 1, 0, tzinfo=UTC)
+
+
+def test_threshold_matches_the_one_measured_on_real_pairs():
+    texts, groups = pratiwi_pairs()
+    report = measure_story_threshold(texts, groups)
+    assert report["threshold"] == pytest.approx(STORY_THRESHOLD)
+    assert report["precision"] >= 0.95 and report["recall"] >= 0.8
+
+
+def test_real_same_claim_articles_group_and_other_claims_do_not():
+    texts, groups = pratiwi_pairs()
+    picked = [i for g in sorted(set(groups))[:3] for i in [j for j, x in enumerate(groups) if x == g][:6]]
+    rows = [(f"item{i:03d}", texts[i], T0 + timedelta(hours=n), f"outlet{n % 4}") for n, i in enumerate(picked)]
+    mapping = group_stories(rows)
+    by_claim: dict[int, set[str]] = {}
+    for (item_id, *_), i in zip(rows, picked, strict=True):
+        by_claim.setdefault(groups[i], set()).add(mapping[item_id])
+    stories_of = list(by_claim.values())
+    for a in range(len(stories_of)):  # no story mixes two claims
+        for b in range(a + 1, len(stories_of)):
+            assert not stories_of[a] & stories_of[b]
+    assert len(set(mapping.values())) < len(rows)  # something was grouped
+    # Deterministic: the story id is its earliest item's id, whatever the input order.
+    assert group_stories(list(reversed(rows))) == mapping
+    for item_id, story in mapping.items():
+        assert story <= item_id  # earliest = smallest here since times grow with the id
+
+
+def test_window_keeps_distant_days_apart():
+    text = "KPU Kota Batu membantah kabar surat suara pemilu sudah dicoblos sebelum hari pemungutan suara"
+    rows = [("b", text, T0 + timedelta(days=1), "x"), ("a", text, T0, "y"), ("c", text, T0 + timedelta(days=10), "z")]
+    assert group_stories(rows, window_days=3) == {"a": "a", "b": "a", "c": "c"}
+    assert group_stories([]) == {}
+    assert group_stories([("x", "", T0, "s"), ("y", None, T0, "s")]) == {"x": "x", "y": "y"}
+
+
+def test_assign_stories_is_idempotent_and_views_work(db_path):
+    texts, groups = pratiwi_pairs()
+    same = [i for i, g in enumerate(groups) if g == groups[0]][:3]
+    other = [i for i, g in enumerate(groups) if g != groups[0]][:1]
+    now = datetime.now(UTC)
+    with Store(db_path, lock_wait=0) as store:
+        store.add_items([dict(item_id=f"i{n}", url=f"https://o{n}.example/{i}", link=f"https://o{n}.example/{i}",
+                              source_id=f"outlet{n}", title=texts[i][:60], summary=texts[i], published_at=None,
+                              author=None, guid=None, first_seen_at=now - timedelta(hours=10 - n), state="seen")
+                         for n, i in enumerate(same + other)])
+        con = store.con
+        assert assign_stories(con) == 4
+        first = con.execute("SELECT * FROM stories ORDER BY item_id").fetchall()
+        assert assign_stories(con) == 4
+        assert con.execute("SELECT * FROM stories ORDER BY item_id").fetchall() == first
+        create_views(con)
+        summary = con.execute("SELECT story_id, n_items, n_outlets, earliest_source FROM story_overview "
+                              "ORDER BY n_items DESC").fetchall()
+        assert summary[0] == ("i0", 3, 3, "outlet0")
+        assert summary[1][1] == 1
+        assert con.execute("SELECT count(*) FROM factcheck_match_overview").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM tipline_overview").fetchone()[0] == 0
+        assert con.execute("SELECT sum(items) FROM story_daily").fetchone()[0] == 4

@@ -1,0 +1,145 @@
+"""Tipline: WhatsApp exports (Android/iOS, ID/EN), pseudonymisation, idempotent import, purge."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from saring.tipline import (
+    TiplineError,
+    find_urls,
+    import_chat,
+    load_secret,
+    parse_chat,
+    pseudonym,
+    purge,
+    scrub,
+)
+
+SOCIAL = Path(__file__).parent / "fixtures" / "social"
+ANDROID_ID = SOCIAL / "WhatsApp Chat dengan Bakohumas Kota Batu.txt"
+IOS_EN = SOCIAL / "WhatsApp Chat - Bakohumas Demo (iOS, English).txt"
+IOS_ID = SOCIAL / "WhatsApp Chat - Bakohumas (iOS, Indonesia).txt"
+SECRET = b"test-secret-0123456789abcdef"
+# Any Indonesian mobile number, with or without separators or country code.
+PHONE_DIGITS = re.compile(r"(?:\+?62|0)\s?8\d{2}[\s.-]?\d{4}[\s.-]?\d{3,4}")
+
+
+def test_android_indonesian_export():
+    messages = parse_chat(ANDROID_ID.read_text(encoding="utf-8"))
+    kinds = [m.kind for m in messages]
+    assert kinds.count("system") == 4 and kinds.count("media") == 1 and kinds.count("deleted") == 1
+    forwarded = messages[4]
+    assert forwarded.sender == "+62 812-0000-0002"
+    assert forwarded.sent_at == datetime(2023, 10, 12, 1, 17, tzinfo=UTC)  # 08.17 WIB
+    assert forwarded.text.count("\n") == 2 and forwarded.text.endswith("Sebarkan ke semua grup!")
+
+
+def test_ios_english_export_with_am_pm_and_multiline():
+    messages = parse_chat(IOS_EN.read_text(encoding="utf-8"))
+    assert [m.kind for m in messages] == ["system", "system", "text", "media", "text", "text", "deleted"]
+    link = messages[4]
+    assert link.sent_at == datetime(2023, 10, 12, 6, 5, 33, tzinfo=UTC)  # 1:05:33 PM WIB, month first
+    assert link.text == "Source: https://bit.example/tps-pindah\nask +62 812-0000-0008 for details"
+
+
+def test_ios_indonesian_export_with_dots():
+    messages = parse_chat(IOS_ID.read_text(encoding="utf-8"))
+    assert [m.kind for m in messages] == ["text", "media", "text"]
+    assert messages[2].sent_at == datetime(2023, 10, 13, 14, 15, tzinfo=UTC)
+
+
+def test_not_a_chat_export():
+    with pytest.raises(TiplineError, match="does not look like a WhatsApp chat export"):
+        parse_chat("hello\nworld\n")
+
+
+def test_urls_and_scrubbing():
+    text = "Cek wa.me/6281200000007 dan www.kpu.example/p, https://x.example/a?b=1. Hubungi 0812 0000 0009"
+    assert find_urls(text) == ["https://www.kpu.example/p", "https://x.example/a?b=1"]
+    clean = scrub(text + " — kata Budi Santoso", ["Budi Santoso"], SECRET)
+    assert not PHONE_DIGITS.search(clean) and "6281200000007" not in clean and "Budi" not in clean
+    assert "https://x.example/a?b=1" in clean and "tgl 12/10/2023" in scrub("tgl 12/10/2023", [])
+    assert pseudonym("+62 812-0000-0001", SECRET) == pseudonym("081200000001", SECRET)
+    assert pseudonym("Budi Santoso", SECRET) != pseudonym("Budi Santoso", b"another-secret-value")
+
+
+def _all_text(con: duckdb.DuckDBPyConnection) -> str:
+    parts = []
+    for (table,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall():
+        for row in con.execute(f'SELECT * FROM "{table}"').fetchall():
+            parts.extend(str(v) for v in row)
+    return "\n".join(parts)
+
+
+def test_import_keeps_rumours_pseudonymises_and_is_idempotent(tmp_path):
+    con = duckdb.connect(str(tmp_path / "saring.duckdb"))
+    result = import_chat(con, ANDROID_ID, SECRET)
+    assert (result.kept, result.skipped) == (4, 8)
+    assert result.urls == ["https://malangpost.example/2023/10/12/kpu-kota-batu-bantah-surat-suara-tercoblos/",
+                           "https://www.kpu-batukota.example.id/pengumuman"]
+    reasons = sorted(r for (r,) in con.execute("SELECT reason FROM tipline_messages").fetchall())
+    assert reasons == ["forwarded", "link", "link", "long"]
+    assert con.execute("SELECT DISTINCT chat FROM tipline_messages").fetchall() == [("Bakohumas Kota Batu",)]
+    again = import_chat(con, ANDROID_ID, SECRET)
+    assert again.kept == 4 and again.new == 0
+    assert con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0] == 4
+    for path in (IOS_EN, IOS_ID):
+        import_chat(con, path, SECRET)
+    everything = _all_text(con)
+    assert not PHONE_DIGITS.search(everything), "a phone number reached the database"
+    assert not re.search(r"8120000\d{3}|0000-000\d", everything)
+    for name in ("Budi", "Santoso", "Sri Wahyuni", "Rina", "Andi Pratama"):
+        assert name not in everything
+    assert "[nomor disamarkan]" in everything
+
+
+def test_purge_deletes_raw_text_and_keeps_the_rest(tmp_path):
+    con = duckdb.connect(str(tmp_path / "saring.duckdb"))
+    import_chat(con, ANDROID_ID, SECRET)
+    assert purge(con, 30) == 0
+    later = datetime.now(UTC) + timedelta(days=31)
+    assert purge(con, 30, now=later) == 4
+    rows = con.execute("SELECT text, sender_hash, urls, purged_at FROM tipline_messages").fetchall()
+    assert all(text is None and sender and purged for text, sender, _, purged in rows)
+    assert sum(len(urls) for *_, urls, _ in rows) == 2
+    import_chat(con, ANDROID_ID, SECRET)  # re-importing does not bring the text back
+    assert con.execute("SELECT count(*) FROM tipline_messages WHERE text IS NOT NULL").fetchone()[0] == 0
+
+
+def test_secret_file_is_created_once_with_0600(tmp_path, monkeypatch):
+    monkeypatch.delenv("SARING_TIPLINE_SECRET", raising=False)
+    db = tmp_path / "saring.duckdb"
+    first = load_secret(db)
+    secret_file = tmp_path / "saring.duckdb.tipline-secret"
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    assert load_secret(db) == first and len(first) >= 32
+    os.chmod(secret_file, 0o644)
+    with pytest.raises(TiplineError, match="readable by other users"):
+        load_secret(db)
+    monkeypatch.setenv("SARING_TIPLINE_SECRET", "short")
+    with pytest.raises(TiplineError, match="too short"):
+        load_secret(db)
+    monkeypatch.setenv("SARING_TIPLINE_SECRET", "x" * 20)
+    assert load_secret(db) == b"x" * 20
+
+
+def test_cli_import(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from saring.cli import app
+
+    monkeypatch.delenv("SARING_TIPLINE_SECRET", raising=False)
+    db = tmp_path / "saring.duckdb"
+    result = CliRunner().invoke(app, ["tipline", "import", str(IOS_EN), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "2 messages kept" in result.output and "https://bit.example/tps-pindah" in result.output
+    result = CliRunner().invoke(app, ["tipline", "purge", "--older-than-days", "0", "--db", str(db)])
+    assert result.exit_code == 0 and "raw text of 2 messages deleted" in result.output
+    assert (tmp_path / "saring.duckdb.tipline-secret").exists()

@@ -1,0 +1,193 @@
+"""The web desk through FastAPI's TestClient: login, CSRF, labels with their author, checks, cards,
+busy writer."""
+
+import re
+import subprocess
+import sys
+
+import duckdb
+import pytest
+from fastapi.testclient import TestClient
+
+from saring.ingest import run_ingest
+from saring.store import Store
+from saring.web.app import create_app
+from saring.web.auth import add_user, hash_password, verify_password
+
+PASSWORD = "kata-sandi-rahasia"
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    from saring.score import load_scorer
+
+    return load_scorer()
+
+
+@pytest.fixture()
+def desk_db(sample_site, sample_config, db_path, scorer):
+    with Store(db_path) as store:
+        run_ingest(sample_config, store, scorer=scorer)
+    add_user(db_path, "rina", PASSWORD)  # also republishes the snapshot
+    return db_path
+
+
+@pytest.fixture()
+def client(desk_db, scorer):
+    return TestClient(create_app(desk_db, scorer=scorer, secret_key="test-key"))
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def login(client, name="rina", password=PASSWORD):
+    token = csrf(client.get("/login").text)
+    return client.post(
+        "/login",
+        data={"csrf": token, "name": name, "password": password, "next": "/review"},
+        follow_redirects=False,
+    )
+
+
+def test_passwords_are_salted_scrypt_hashes():
+    stored = hash_password(PASSWORD)
+    assert stored.startswith("scrypt$") and PASSWORD not in stored and stored != hash_password(PASSWORD)
+    assert verify_password(PASSWORD, stored) and not verify_password("salah", stored)
+
+
+def test_pages_need_a_login_and_wrong_passwords_fail(client):
+    for path in ("/", "/review", "/check", "/health", "/models", "/card/item/x"):
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login"), path
+    assert login(client, password="bukan-ini").status_code == 401
+    assert login(client, name="tidak-ada").status_code == 401
+    r = login(client)
+    assert r.status_code == 303 and r.headers["location"] == "/review"
+    assert "httponly" in r.headers["set-cookie"].lower() and "samesite=lax" in r.headers["set-cookie"].lower()
+    assert client.get("/").status_code == 200
+
+
+def test_login_without_csrf_token_is_rejected(client):
+    client.get("/login")
+    r = client.post("/login", data={"name": "rina", "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 403 and "kedaluwarsa" in r.text
+
+
+def test_open_redirect_is_refused(client):
+    token = csrf(client.get("/login").text)
+    r = client.post(
+        "/login",
+        data={"csrf": token, "name": "rina", "password": PASSWORD, "next": "//evil.example/"},
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == "/"
+
+
+def test_label_is_recorded_with_its_author_and_needs_csrf(client, desk_db):
+    login(client)
+    page = client.get("/review").text
+    item_id = re.search(r'name="item_id" value="([^"]+)"', page).group(1)
+    forged = client.post(
+        "/label", data={"item_id": item_id, "task": "hoax", "value": "1"}, follow_redirects=False
+    )
+    assert forged.status_code == 403
+    r = client.post(
+        "/label",
+        data={"csrf": csrf(page), "item_id": item_id, "task": "hoax", "value": "0"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    r = client.post(
+        "/label",
+        data={"csrf": csrf(page), "item_id": item_id, "task": "election", "value": "1"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    other = re.findall(r'name="item_id" value="([^"]+)"', page)[-1]
+    r = client.post(
+        "/label",
+        data={"csrf": csrf(page), "item_id": other, "task": "hoax", "value": "unsure"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    con = duckdb.connect(str(desk_db), read_only=True)
+    assert sorted(con.execute("SELECT item_id, task, value, labeled_by FROM labels").fetchall()) == [
+        (item_id, "election", 1, "rina"),
+        (item_id, "hoax", 0, "rina"),
+    ]
+    assert con.execute("SELECT item_id, labeled_by FROM label_unsure").fetchall() == [(other, "rina")]
+    con.close()
+    queue = client.get("/review").text
+    assert f'id="q-{item_id}"' not in queue  # labelled for both tasks: out of the queue
+    assert 'data-label="hoax-1"' in queue
+    from saring.labels import current_labels
+
+    con = duckdb.connect(str(desk_db))
+    assert current_labels(con, "hoax")["item_id"].tolist() == [item_id]  # the labelling loop sees it
+    con.close()
+
+
+def test_shared_forum_secret_logs_in_under_a_marked_name(client, monkeypatch):
+    monkeypatch.setenv("SARING_WEB_SECRET", "rahasia-forum-bakohumas")
+    assert login(client, name="budi", password="salah-lagi").status_code == 401
+    assert login(client, name="budi", password="rahasia-forum-bakohumas").status_code == 303
+    assert "budi (forum)" in client.get("/").text
+
+
+def test_check_card_and_status_pages(client, desk_db):
+    login(client)
+    con = duckdb.connect(str(desk_db), read_only=True)
+    text, source = con.execute(
+        "SELECT text, source_name FROM item_overview WHERE election_score > 0.5 "
+        "AND length(text) > 400 ORDER BY item_id LIMIT 1"
+    ).fetchone()
+    con.close()
+    page = client.get("/check").text
+    forwarded = " ".join(text.split()[:60])
+    r = client.post("/check", data={"csrf": csrf(page), "q": forwarded})
+    assert r.status_code == 200 and "Risiko hoaks" in r.text, r.text[-3000:]
+    assert source in r.text, r.text[-6000:-2000]
+    assert "belum ada klarifikasi resmi" in r.text.lower() and "Saring sebelum Sharing" in r.text
+    png_path = re.search(r'src="(/card/check/[0-9a-f]+\.png)"', r.text).group(1)
+    png = client.get(png_path)
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    again = client.post("/check", data={"csrf": csrf(page), "q": forwarded})
+    assert "Sudah pernah dicek pada" in again.text and "oleh rina" in again.text
+    digest = client.get("/").text
+    item_id = re.search(r'href="/card/item/([^"]+)"', digest).group(1)
+    card = client.get(f"/card/item/{item_id}")
+    assert card.status_code == 200 and "https://www.bawaslu.go.id" in card.text and "wa.me" in card.text
+    assert client.get(f"/card/item/{item_id}.png").content[:4] == b"\x89PNG"
+    assert client.get("/card/item/tidak-ada").status_code == 404
+    health = client.get("/health")
+    assert health.status_code == 200 and "Terakhir berhasil" in health.text
+    models = client.get("/models")
+    assert models.status_code == 200 and "hoax-" in models.text and "ROC-AUC" in models.text
+
+
+def test_busy_writer_gives_a_friendly_retry_page(client, desk_db, monkeypatch):
+    login(client)
+    page = client.get("/review").text
+    item_id = re.search(r'name="item_id" value="([^"]+)"', page).group(1)
+    monkeypatch.setattr("saring.web.app.WRITE_WAIT", 0.3)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+            "print('held', flush=True); time.sleep(60)",
+            str(desk_db),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        r = client.post("/label", data={"csrf": csrf(page), "item_id": item_id, "task": "hoax", "value": "1"})
+        assert r.status_code == 503 and "coba lagi" in r.text.lower()
+        assert client.get("/").status_code == 200  # reading goes on from the snapshot
+        assert client.get("/review").status_code == 200
+    finally:
+        holder.kill()
+        holder.wait()
