@@ -1071,3 +1071,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    # The fact-check feed, social feed and chat export of the demo (see build_extras.py).
+    import build_extras
+
+    build_extras.main()

@@ -38,7 +38,6 @@ CREATE TABLE IF NOT EXISTS checks (
 """
 
 SIMILAR_THRESHOLD = 0.5  # max(TF-IDF cosine, shingle containment) from which an item is "near-identical"
-FACTCHECK_THRESHOLD = 0.25  # cosine from which a fact-check is shown as "closest"
 REPEAT_THRESHOLD = 0.8  # shingle Jaccard from which an earlier check is the same rumour
 CORPUS_DAYS = 120  # how far back near-identical items are searched
 CORPUS_LIMIT = 20000
@@ -204,22 +203,27 @@ def similar_items(
     ]
 
 
-def closest_factchecks(
-    con: duckdb.DuckDBPyConnection, text: str, k: int = 3, threshold: float = FACTCHECK_THRESHOLD
-) -> list[FactCheck]:
-    """Closest published fact-checks, if a ``factchecks`` table (title, url, verdict, text) exists."""
-    if not _has_table(con, "factchecks"):
+def closest_factchecks(con: duckdb.DuckDBPyConnection, text: str, k: int = 3) -> list[FactCheck]:
+    """Closest published fact-checks, by the registry's own matcher and threshold."""
+    from saring.factcheck import FactCheckIndex
+
+    if not _has_table(con, "factchecks"):  # a snapshot from before the registry existed
         return []
-    cols = _columns(con, "factchecks")
-    if not {"title", "url", "verdict"} <= cols:
-        return []
-    body = "coalesce(text, '')" if "text" in cols else "''"
     rows = con.execute(
-        f"SELECT coalesce(title, ''), url, coalesce(verdict, ''), coalesce(title, '') || ' ' || {body} "
-        "FROM factchecks"
-    ).fetchall()
-    top = _cosine_top(text, [r[3] for r in rows], k, threshold)
-    return [FactCheck(rows[i][0], rows[i][1], rows[i][2], round(s, 3)) for i, s in top]
+        "SELECT factcheck_id, coalesce(title, ''), url, coalesce(verdict, ''), coalesce(text, '') "
+        "FROM factchecks ORDER BY factcheck_id").fetchall()
+    if not rows:
+        return []
+    by_id = {r[0]: r for r in rows}
+    # Recent items give the word weights a realistic background: fitted on a handful of
+    # fact-checks alone, every shared everyday word would look significant.
+    background = [r[0] for r in con.execute(
+        "SELECT coalesce(a.title, i.title, '') || ' ' || coalesce(a.text, i.summary, '') "
+        "FROM items i LEFT JOIN articles a USING (item_id) ORDER BY i.first_seen_at DESC LIMIT 1000"
+    ).fetchall()]
+    index = FactCheckIndex().fit([(r[0], r[1], r[4]) for r in rows], extra_texts=[text, *background])
+    found = index.match([text], top_k=k)[0]
+    return [FactCheck(by_id[i][1], by_id[i][2], by_id[i][3], round(sim, 3)) for i, sim in found]
 
 
 def previous_checks(con: duckdb.DuckDBPyConnection, text: str, limit: int = 2000) -> list[PreviousCheck]:

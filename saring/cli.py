@@ -6,6 +6,7 @@ Commands live in :mod:`saring.commands` (one module per area) and register on ``
 from __future__ import annotations
 
 import logging
+import os
 
 import typer
 from rich.console import Console
@@ -32,6 +33,8 @@ def setup_logging(verbose: bool) -> None:
 
 def main() -> None:
     """Entry point of the ``saring`` console script."""
+    # saring runs where the internet may be closed: Prefect's server must not phone home.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     _register()
     app()
 

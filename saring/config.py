@@ -11,7 +11,6 @@ import os
 import re
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote_plus
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -21,13 +20,12 @@ from saring.errors import SourceConfigError
 LOGGER = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = "saring/0.1 (+https://github.com/saring-id/saring; election-misinformation monitor)"
-GOOGLE_NEWS_SEARCH = "https://news.google.com/rss/search?q={q}&hl=id&gl=ID&ceid=ID:id"
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
 
 class SourceOptions(BaseModel):
-    """Per-source switches; all optional."""
+    """Per-source switches; all optional. Which ones a kind needs: see ``saring.kinds.source_url``."""
 
     model_config = _FROZEN
 
@@ -38,17 +36,34 @@ class SourceOptions(BaseModel):
     max_items: int = Field(default=50, ge=1, le=1000)
     query: str | None = None
     """Search terms for ``google_news`` sources."""
+    hl: str | None = None
+    gl: str | None = None
+    instance: str | None = None
+    hashtag: str | None = None
+    account: str | None = None
+    subreddit: str | None = None
+    search: str | None = None
+    channel_id: str | None = None
+    playlist_id: str | None = None
+    channel: str | None = None
+    link_pattern: str | None = None
+    """Regular expression an article link must match (``webpage`` sources)."""
+
+
+SourceKind = Literal["rss", "atom", "google_news", "mastodon", "reddit", "youtube", "telegram",
+                     "webpage", "factcheck"]
 
 
 class Source(BaseModel):
-    """One feed that saring reads."""
+    """One feed (or page, or channel) that saring reads."""
 
     model_config = _FROZEN
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{1,63}$")
     name: str = Field(min_length=1)
     url: str = ""
-    kind: Literal["rss", "atom", "google_news"] = "rss"
+    kind: SourceKind = "rss"
+    """``factcheck``: an RSS/Atom feed of a fact-checker; its entries go to the fact-check registry."""
     region: str = "Nasional"
     enabled: bool = True
     schedule: str | None = None
@@ -56,14 +71,18 @@ class Source(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _google_news_url(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("kind") == "google_news" and not data.get("url"):
-            query = (data.get("options") or {}).get("query")
-            if not query:
-                raise ValueError("a google_news source needs options.query (the search words)")
-            data = {**data, "url": GOOGLE_NEWS_SEARCH.format(q=quote_plus(query))}
-            # Google News links are JS redirects: the summary is what we can read.
-            data["options"] = {"fetch_articles": False, **data["options"]}
+    def _address(cls, data: Any) -> Any:
+        """Build the address from the options for kinds that have one (Google News, Mastodon...)."""
+        if not isinstance(data, dict) or data.get("kind") in (None, "rss", "atom", "factcheck"):
+            return data
+        from saring.kinds import POST_KINDS, source_url
+
+        options = dict(data.get("options") or {})
+        if not data.get("url") or data["kind"] == "webpage":
+            data = {**data, "url": source_url(data["kind"], {**options, "url": data.get("url")})}
+        if data["kind"] in POST_KINDS:
+            # Posts are the text; their links (redirects, JS pages) are not articles to extract.
+            data["options"] = {"fetch_articles": False, **options}
         return data
 
     @field_validator("url")
@@ -79,6 +98,10 @@ class Source(BaseModel):
         if value is not None and len(value.split()) != 5:
             raise ValueError("must be a cron expression with 5 fields, e.g. '0 * * * *'")
         return value
+
+    @property
+    def is_factcheck(self) -> bool:
+        return self.kind == "factcheck"
 
 
 class FetchSettings(BaseModel):
@@ -123,7 +146,8 @@ class DeliveryChannel(BaseModel):
     model_config = _FROZEN
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")
-    url_env: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="environment variable with the apprise URL")
+    url_env: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$",
+                         description="environment variable with the apprise URL")
     format: Literal["whatsapp", "markdown", "email", "email_text"] = "whatsapp"
     enabled: bool = True
 
@@ -154,6 +178,18 @@ class ScheduleSettings(BaseModel):
     timezone: str = "Asia/Jakarta"
 
 
+class TiplineSettings(BaseModel):
+    model_config = _FROZEN
+
+    retention_days: int = Field(default=30, ge=1, description="raw chat text is deleted after this")
+
+
+class StorySettings(BaseModel):
+    model_config = _FROZEN
+
+    window_days: float = Field(default=3, gt=0, description="items further apart are never one story")
+
+
 class Config(BaseModel):
     """Everything saring needs to run, validated once."""
 
@@ -163,6 +199,8 @@ class Config(BaseModel):
     fetch: FetchSettings = FetchSettings()
     digest: DigestSettings = DigestSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    tipline: TiplineSettings = TiplineSettings()
+    stories: StorySettings = StorySettings()
     delivery: DeliverySettings = DeliverySettings()
 
     @field_validator("sources")

@@ -111,7 +111,7 @@ def demo_sources(base_url: str, site: Path | None = None) -> dict:
         "sources": [
             {
                 "id": o["id"], "name": o["name"], "url": base_url + "/" + o["feed_path"].lstrip("/"),
-                "kind": "atom" if "atom" in o.get("flavour", "").lower() else "rss",
+                "kind": o.get("kind") or ("atom" if "atom" in o.get("flavour", "").lower() else "rss"),
                 "region": o.get("region", "Nasional"),
                 "options": {"allow_private": True},  # the demo's pages live on 127.0.0.1
             }
@@ -126,3 +126,13 @@ def write_demo_sources(path: Path, base_url: str) -> Path:
     path.write_text(header + yaml.safe_dump(demo_sources(base_url), allow_unicode=True, sort_keys=False),
                     encoding="utf-8")
     return path
+
+
+def demo_chat(base_url: str, target: Path) -> Path | None:
+    """The sample WhatsApp export with its links pointing at the served sample sites."""
+    chat = sample_dir().parent / "tipline" / "demo-chat.txt"
+    if not chat.exists():
+        return None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(chat.read_text(encoding="utf-8").replace(TOKEN.decode(), base_url), encoding="utf-8")
+    return target

@@ -69,6 +69,10 @@ class DigestItem:
     seen_at: datetime | None = None
     previous_score: float | None = None  # hoax score when it was last reported, if it was
     previous_date: date | None = None
+    factchecks: list[dict] = field(default_factory=list)  # matched fact-checks: verdict, title, url
+    story_outlets: int = 1  # how many outlets carry the same story
+    story_first: str | None = None  # the outlet that had it first
+    kind: str | None = None
 
     @property
     def when(self) -> datetime | None:
@@ -89,6 +93,7 @@ class Digest:
     election_total: int | None = None  # election items first seen that day (shown or not)
     already_reported: int = 0  # election items left out because an earlier digest had them
     group_by: str = "region"
+    tipline: list[DigestItem] = field(default_factory=list)  # "beredar di grup"
 
     @property
     def election_count(self) -> int:
@@ -194,20 +199,33 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
            sc AS (SELECT * FROM scores WHERE item_id IN (SELECT item_id FROM wanted)
                   QUALIFY row_number() OVER (PARTITION BY item_id
                                              ORDER BY scored_at DESC, model_version DESC) = 1),
-           a AS (SELECT * FROM articles WHERE item_id IN (SELECT item_id FROM wanted))
+           a AS (SELECT * FROM articles WHERE item_id IN (SELECT item_id FROM wanted)),
+           st AS (SELECT item_id, story_id FROM stories WHERE item_id IN (SELECT item_id FROM wanted)),
+           story AS (SELECT x.story_id, count(DISTINCT i2.source_id) AS outlets,
+                            arg_min(coalesce(s2.name, i2.source_id), (i2.first_seen_at, i2.item_id)) AS first
+                     FROM stories x JOIN items i2 USING (item_id) LEFT JOIN sources s2 USING (source_id)
+                     WHERE x.story_id IN (SELECT story_id FROM st) GROUP BY x.story_id),
+           fc AS (SELECT m.item_id, list({{'verdict': f.verdict, 'title': f.title, 'url': f.url}}
+                                        ORDER BY m.similarity DESC) AS checks
+                  FROM factcheck_matches m JOIN factchecks f USING (factcheck_id)
+                  WHERE m.item_id IN (SELECT item_id FROM wanted) GROUP BY m.item_id)
            SELECT i.item_id, coalesce(a.title, i.title), coalesce(s.name, i.source_id),
                   coalesce(s.region, ''), i.url, coalesce(a.published_at, i.published_at),
                   coalesce(a.text, i.summary), sc.election_score, sc.hoax_score, sc.election_terms,
                   sc.hoax_terms, a.text_source, sc.model_version, i.first_seen_at, r.score, r.last_date,
-                  i.first_seen_at >= ? AND i.first_seen_at < ? AS in_window
+                  i.first_seen_at >= ? AND i.first_seen_at < ? AS in_window,
+                  st.story_id, coalesce(story.outlets, 1), story.first, fc.checks, i.kind
            FROM items i JOIN wanted USING (item_id)
            LEFT JOIN sources s USING (source_id) LEFT JOIN a USING (item_id)
            LEFT JOIN sc USING (item_id) LEFT JOIN reported r USING (item_id)
+           LEFT JOIN st USING (item_id) LEFT JOIN story USING (story_id) LEFT JOIN fc USING (item_id)
            WHERE (i.first_seen_at >= ? AND i.first_seen_at < ?) OR abs(sc.hoax_score - r.score) > ?
            ORDER BY sc.hoax_score DESC NULLS LAST, sc.election_score DESC, i.item_id""",
         [day, start, end, start, start, end, start, end, settings.rereport_change],
     ).fetchall()
     election: list[DigestItem] = []
+    tipline: list[DigestItem] = []
+    stories_shown: set[str] = set()
     seen = unscored = total = repeated = 0
     versions: set[str] = set()
     for r in rows:
@@ -217,26 +235,38 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
             unscored += 1
             continue
         versions.add(r[12])
-        if r[7] < settings.election_threshold:
-            continue
-        total += in_window
-        previous = r[14]
-        if previous is not None and abs(r[8] - previous) <= settings.rereport_change:
-            repeated += 1
-            continue
-        election.append(DigestItem(
+        item = DigestItem(
             item_id=r[0], title=r[1] or "(tanpa judul)", source_name=r[2], region=r[3], url=r[4],
             published_at=r[5], excerpt=excerpt(r[6], settings.excerpt_chars),
             election_score=r[7], hoax_score=r[8], risk=risk_label(r[8], settings),
             election_terms=list(r[9] or [])[:5], hoax_terms=list(r[10] or [])[:5], text_source=r[11],
-            seen_at=r[13], previous_score=previous, previous_date=r[15],
-        ))
+            seen_at=r[13], previous_score=r[14], previous_date=r[15],
+            factchecks=[dict(c) for c in (r[20] or [])][:3], story_outlets=r[18], story_first=r[19],
+            kind=r[21],
+        )
+        if item.kind == "tipline":  # what members forwarded is shown whatever its topic
+            # A shared link whose page could not be read adds nothing to the message that held it.
+            if in_window and item.text_source != "summary":
+                tipline.append(item)
+            continue
+        if r[7] < settings.election_threshold:
+            continue
+        total += in_window
+        if item.previous_score is not None and abs(r[8] - item.previous_score) <= settings.rereport_change:
+            repeated += 1
+            continue
+        if r[17] is not None:  # one entry per story: its highest-risk item stands for the rest
+            if r[17] in stories_shown:
+                continue
+            stories_shown.add(r[17])
+        election.append(item)
     shown = election[: settings.max_items]
     return Digest(
         day=day, generated_at=datetime.now(WIB), items_seen=seen, unscored=unscored,
         election_items=shown, omitted=len(election) - len(shown),
         health=source_health(con, start, end), model_versions=sorted(versions),
         election_total=total, already_reported=repeated, group_by=settings.group_by,
+        tipline=tipline[: settings.max_items],
     )
 
 

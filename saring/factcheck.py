@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from saring.schema import FACTCHECK_SCHEMA
+
 # Chosen on real pairs with measure_threshold(texts, groups, min_recall=0.8) on the Pratiwi et al.
 # (2017) hoax dataset (classifiers/data/pratiwi2017_hoax/pratiwi2017_hoax_train.csv: 450 real
 # Indonesian articles, 9 viral claims x 50 articles, grouped by topic_id). Two articles about the
@@ -44,16 +46,6 @@ _WORD = "|".join(sorted({*VERDICTS, *_ALIASES}, key=len, reverse=True))
 _BRACKETED = re.compile(rf"[\[(【]\s*({_WORD})\s*[\])】]", re.I)
 _LEADING = re.compile(rf"^\s*(?:cek\s+fakta\s*[:\-–|]\s*)?({_WORD})\s*[:!\-–|]", re.I)
 
-FACTCHECK_SCHEMA = """
-CREATE TABLE IF NOT EXISTS factchecks (
-    factcheck_id VARCHAR PRIMARY KEY, source_id VARCHAR, url VARCHAR, title VARCHAR,
-    verdict VARCHAR, text VARCHAR, published_at TIMESTAMPTZ, first_seen_at TIMESTAMPTZ
-);
-CREATE TABLE IF NOT EXISTS factcheck_matches (
-    item_id VARCHAR, factcheck_id VARCHAR, similarity DOUBLE, matched_at TIMESTAMPTZ,
-    PRIMARY KEY (item_id, factcheck_id)
-);
-"""
 
 # A short Indonesian stop list: words that make every two texts look alike.
 STOPWORDS = frozenset("""

@@ -35,6 +35,7 @@ class SourceStatus:
     source_id: str
     name: str
     enabled: bool
+    kind: str | None
     last_status: str | None
     last_success_at: datetime | None
     consecutive_failures: int
@@ -65,7 +66,7 @@ def source_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -
     }
     day_start = now.astimezone(_wib()).replace(hour=0, minute=0, second=0, microsecond=0)
     rows = con.execute(
-        """SELECT s.source_id, s.name, s.enabled, s.last_status, s.last_success_at,
+        """SELECT s.source_id, s.name, s.enabled, s.kind, s.last_status, s.last_success_at,
                   coalesce(s.consecutive_failures, 0), s.last_error,
                   count(i.item_id) FILTER (WHERE i.first_seen_at >= ?),
                   count(i.item_id) FILTER (WHERE i.first_seen_at >= ?),
@@ -78,9 +79,9 @@ def source_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -
     for r in rows:
         gap, batches = gaps.get(r[0], (None, 0))
         gap = gap if batches >= MIN_BATCHES else None
-        last_new = r[9]
+        last_new = r[10]
         silent = bool(gap and last_new and now - last_new > max(SILENCE_FACTOR * gap, MIN_SILENCE))
-        result.append(SourceStatus(*r[:10], usual_gap=gap, silent=silent))
+        result.append(SourceStatus(*r[:11], usual_gap=gap, silent=silent))
     return result
 
 
@@ -118,7 +119,7 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
                 s.source_id, s.name, "sepi",
                 f"tidak ada berita baru selama {_hours(now - s.last_new_item_at)} "
                 f"(biasanya tiap {_hours(s.usual_gap)})"))
-        elif n == 0:
+        elif n == 0 and s.kind != "factcheck":  # fact-checks are stored apart from items
             health.append(SourceHealth(s.source_id, s.name, "sepi", "tidak ada berita baru hari ini"))
         else:
             health.append(SourceHealth(s.source_id, s.name, "ok", f"{n} berita baru"))

@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from saring.config import Config, Source
 from saring.errors import FeedError, FetchError, SaringError
 from saring.extract import Extracted, Extractor
-from saring.feeds import FeedItem, parse_feed
+from saring.feeds import FeedItem
 from saring.fetch import Fetcher, Response
+from saring.kinds import parse_source
 from saring.store import Store, utcnow
 from saring.urls import url_key
 
@@ -131,13 +132,16 @@ def read_feed(source: Source, store: Store, fetcher: Fetcher) -> FeedPlan | Sour
         return replace(result, status="not_modified", http_status=304,
                        duration_s=time.monotonic() - started)
     try:
-        feed = parse_feed(response.content, response.url, response.headers.get("content-type"),
-                          max_items=source.options.max_items)
+        feed = parse_source("rss" if source.is_factcheck else source.kind, response.content,
+                            response.url, response.headers.get("content-type"),
+                            source.options.model_dump(), source.options.max_items)
     except FeedError as exc:
         # Forget validators so the next run re-downloads instead of trusting a 304.
         store.record_feed_fetch(source.id, "failed", str(exc), keep_validators=False)
         return replace(result, status="failed", http_status=response.status, error=str(exc),
                        duration_s=time.monotonic() - started)
+    if source.is_factcheck:
+        return _store_factchecks(source, feed, response, store, result, started)
     now = utcnow()
     by_id = {url_key(it.url): it for it in feed.items}
     done = store.known_item_ids(list(by_id))
@@ -145,12 +149,27 @@ def read_feed(source: Source, store: Store, fetcher: Fetcher) -> FeedPlan | Sour
     store.add_items([
         dict(item_id=url_key(it.url), url=it.url, link=it.link, source_id=source.id, title=it.title,
              summary=it.summary, published_at=it.published_at, author=it.author, guid=it.guid,
-             first_seen_at=now, state="seen")
+             first_seen_at=now, state="seen", kind=source.kind,
+             channel=getattr(it, "channel", None) or source.name)
         for it in fresh
     ])
     result = replace(result, http_status=response.status, items_in_feed=len(feed.items),
                      skipped=feed.skipped, warning=feed.warning)
     return FeedPlan(source, result, fresh, response, started)
+
+
+def _store_factchecks(source: Source, feed, response: Response, store: Store,
+                      result: SourceResult, started: float) -> SourceResult:
+    """A fact-checker's feed: its entries go to the fact-check registry, not to the digest."""
+    new = store.save_factchecks([
+        dict(factcheck_id=url_key(it.url), source_id=source.id, url=it.url, title=it.title,
+             text=it.summary, published_at=it.published_at)
+        for it in feed.items
+    ])
+    store.record_feed_fetch(source.id, "ok", None, etag=response.etag, last_modified=response.last_modified)
+    return replace(result, http_status=response.status, items_in_feed=len(feed.items), new_items=new,
+                   skipped=feed.skipped, warning=feed.warning,
+                   duration_s=round(time.monotonic() - started, 3))
 
 
 def build_articles(source: Source, items: Sequence[FeedItem], fetcher: Fetcher,
@@ -262,7 +281,7 @@ def run_ingest(
         with ThreadPoolExecutor(max_workers=config.fetch.source_workers) as pool:
             futures = [pool.submit(contextvars.copy_context().run, one, s) for s in sources]
             results = [f.result() for f in futures]
-    return finish_ingest(store, run_id, results, scorer)
+    return finish_ingest(store, run_id, results, scorer, config.stories.window_days)
 
 
 def safe_ingest_source(source: Source, store: Store, fetcher: Fetcher,
@@ -278,8 +297,10 @@ def safe_ingest_source(source: Source, store: Store, fetcher: Fetcher,
                             error=f"unexpected error: {exc.__class__.__name__}: {exc}")
 
 
-def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer=None) -> RunSummary:
-    """Score what is new, close the run record and publish the snapshot."""
+def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer=None,
+                  stories_window: float = 3.0) -> RunSummary:
+    """Score what is new, match it to fact-checks, group stories, close the run, publish the snapshot."""
+    started_at = store.run_started_at(run_id)
     scoring_error = None
     try:
         scored = score_pending(store, scorer)
@@ -293,6 +314,8 @@ def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer
     message = f"{sum(r.new_items for r in results)} new items, {scored} scored"
     if scoring_error:
         message += f"; scoring failed: {scoring_error}"
+    for step, error in store.link_items(since=started_at, stories_window=stories_window).items():
+        message += f"; {step} failed: {error}"
     store.finish_run(run_id, summary.status, results, message=message)
     store.publish_snapshot()
     return summary

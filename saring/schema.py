@@ -62,7 +62,41 @@ UPDATE sources SET consecutive_failures = 0 WHERE consecutive_failures IS NULL;
 UPDATE sources SET last_success_at = last_fetched_at WHERE last_status IN ('ok', 'not_modified');
 """
 
-MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2)]
+# v3: social kinds (item kind/channel), the fact-check registry, stories, the tipline.
+FACTCHECK_SCHEMA = """
+CREATE TABLE IF NOT EXISTS factchecks (
+    factcheck_id VARCHAR PRIMARY KEY, source_id VARCHAR, url VARCHAR, title VARCHAR,
+    verdict VARCHAR, text VARCHAR, published_at TIMESTAMPTZ, first_seen_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS factcheck_matches (
+    item_id VARCHAR, factcheck_id VARCHAR, similarity DOUBLE, matched_at TIMESTAMPTZ,
+    PRIMARY KEY (item_id, factcheck_id)
+);
+"""
+
+STORY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS stories (
+    item_id VARCHAR PRIMARY KEY, story_id VARCHAR, assigned_at TIMESTAMPTZ
+);
+"""
+
+TIPLINE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tipline_messages (
+    message_id VARCHAR PRIMARY KEY, chat VARCHAR, sender_hash VARCHAR, sent_at TIMESTAMPTZ,
+    text VARCHAR, urls VARCHAR[], forwarded BOOLEAN, reason VARCHAR,
+    imported_at TIMESTAMPTZ, purged_at TIMESTAMPTZ
+);
+"""
+
+V3 = f"""
+ALTER TABLE items ADD COLUMN IF NOT EXISTS kind VARCHAR;
+ALTER TABLE items ADD COLUMN IF NOT EXISTS channel VARCHAR;
+{FACTCHECK_SCHEMA}
+{STORY_SCHEMA}
+{TIPLINE_SCHEMA}
+"""
+
+MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 # Views are recreated on every open, so changing one needs no migration.
@@ -83,6 +117,41 @@ CREATE OR REPLACE VIEW item_overview AS
 CREATE OR REPLACE VIEW source_daily AS
     SELECT source_id, CAST(timezone('Asia/Jakarta', first_seen_at) AS DATE) AS day, count(*) AS items
     FROM items GROUP BY ALL;
+"""
+
+
+# Analysts' views. They need the core tables (items, sources, item_overview) and the tables of
+# saring.factcheck / saring.tipline; create_views() creates any missing table first.
+STORY_VIEWS = """
+CREATE OR REPLACE VIEW story_overview AS
+    WITH m AS (
+        SELECT st.story_id, i.item_id, i.source_id, i.first_seen_at, coalesce(a.title, i.title) AS title,
+               i.url
+        FROM stories st JOIN items i USING (item_id) LEFT JOIN articles a USING (item_id)
+    )
+    SELECT story_id, count(*) AS n_items, count(DISTINCT source_id) AS n_outlets,
+           min(first_seen_at) AS first_seen, max(first_seen_at) AS last_seen,
+           arg_min(source_id, (first_seen_at, item_id)) AS earliest_source,
+           arg_min(title, (first_seen_at, item_id)) AS title,
+           arg_min(url, (first_seen_at, item_id)) AS earliest_url,
+           list(DISTINCT source_id ORDER BY source_id) AS outlets
+    FROM m GROUP BY story_id;
+CREATE OR REPLACE VIEW factcheck_match_overview AS
+    SELECT m.item_id, o.title AS item_title, o.source_id, o.url AS item_url, o.first_seen_at,
+           m.factcheck_id, f.title AS factcheck_title, f.verdict, f.url AS factcheck_url,
+           f.source_id AS factcheck_source, f.published_at AS factcheck_published_at,
+           m.similarity, m.matched_at
+    FROM factcheck_matches m
+    JOIN factchecks f USING (factcheck_id)
+    LEFT JOIN item_overview o USING (item_id);
+CREATE OR REPLACE VIEW tipline_overview AS
+    SELECT message_id, chat, sender_hash, sent_at, text, urls, len(urls) AS n_urls, forwarded,
+           reason, imported_at, purged_at
+    FROM tipline_messages;
+CREATE OR REPLACE VIEW story_daily AS
+    SELECT st.story_id, CAST(timezone('Asia/Jakarta', i.first_seen_at) AS DATE) AS day,
+           count(*) AS items, count(DISTINCT i.source_id) AS outlets
+    FROM stories st JOIN items i USING (item_id) GROUP BY ALL;
 """
 
 
@@ -121,5 +190,5 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> bool:
         except Exception:
             con.rollback()
             raise
-    con.execute(VIEWS)
+    con.execute(VIEWS + STORY_VIEWS)
     return bool(pending)

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -241,6 +241,51 @@ class Store:
         except Exception:
             self.cur.rollback()
             raise
+
+    @_locked
+    def save_factchecks(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Upsert fact-checks; returns how many were not stored before."""
+        from saring.factcheck import upsert_factchecks
+
+        ids = [r["factcheck_id"] for r in rows]
+        known = {r[0] for r in self.cur.execute(
+            "SELECT factcheck_id FROM factchecks WHERE factcheck_id IN (SELECT unnest(?))", [ids]).fetchall()}
+        upsert_factchecks(self.cur, rows)
+        return len(set(ids) - known)
+
+    @_locked
+    def link_items(self, since: datetime, stories_window: float) -> dict[str, str]:
+        """Match items seen since ``since`` to fact-checks and regroup recent stories.
+
+        New fact-checks are matched against the last 30 days of items. Returns the steps
+        that failed, with their reason (the run's articles and scores stay stored).
+        """
+        from saring.factcheck import match_items
+        from saring.stories import assign_stories
+
+        errors: dict[str, str] = {}
+        new_checks = self.cur.execute(
+            "SELECT count(*) FROM factchecks WHERE first_seen_at >= ?", [since]).fetchall()[0][0]
+        horizon = since - timedelta(days=30) if new_checks else since
+        ids = [r[0] for r in self.cur.execute(
+            "SELECT item_id FROM items WHERE first_seen_at >= ?", [horizon]).fetchall()]
+        try:
+            match_items(self.cur, ids)
+        except Exception as exc:  # matching is an extra: never lose the run for it
+            LOGGER.exception("fact-check matching failed")
+            errors["fact-check matching"] = f"{exc.__class__.__name__}: {exc}"
+        try:
+            # Regroup a little more than one window so stories crossing the run boundary join up.
+            assign_stories(self.cur, days=2 * stories_window + 1, window_days=stories_window)
+        except Exception as exc:
+            LOGGER.exception("story grouping failed")
+            errors["story grouping"] = f"{exc.__class__.__name__}: {exc}"
+        return errors
+
+    @_locked
+    def run_started_at(self, run_id: str) -> datetime:
+        row = self.cur.execute("SELECT started_at FROM runs WHERE run_id = ?", [run_id]).fetchall()
+        return row[0][0] if row else utcnow()
 
     @_locked
     def start_run(self, run_id: str, flow: str) -> None:

@@ -16,8 +16,10 @@ from typing import Any
 
 import duckdb
 import numpy as np
+from scipy import sparse
 
-from saring.factcheck import FACTCHECK_SCHEMA, make_vectorizer
+from saring.factcheck import make_vectorizer
+from saring.schema import FACTCHECK_SCHEMA, STORY_SCHEMA, STORY_VIEWS, TIPLINE_SCHEMA
 
 # Chosen on real pairs with measure_story_threshold() on the Pratiwi et al. (2017) articles
 # (450 real articles, 9 viral claims x 50; same claim = same story), *after* union-find
@@ -31,45 +33,7 @@ from saring.factcheck import FACTCHECK_SCHEMA, make_vectorizer
 # stories, so treat precision 1.00 as an upper bound.
 STORY_THRESHOLD = 0.22
 
-STORY_SCHEMA = """
-CREATE TABLE IF NOT EXISTS stories (
-    item_id VARCHAR PRIMARY KEY, story_id VARCHAR, assigned_at TIMESTAMPTZ
-);
-"""
 
-# Analysts' views. They need the core tables (items, sources, item_overview) and the tables of
-# saring.factcheck / saring.tipline; create_views() creates any missing table first.
-VIEWS = """
-CREATE OR REPLACE VIEW story_overview AS
-    WITH m AS (
-        SELECT st.story_id, i.item_id, i.source_id, i.first_seen_at, coalesce(a.title, i.title) AS title,
-               i.url
-        FROM stories st JOIN items i USING (item_id) LEFT JOIN articles a USING (item_id)
-    )
-    SELECT story_id, count(*) AS n_items, count(DISTINCT source_id) AS n_outlets,
-           min(first_seen_at) AS first_seen, max(first_seen_at) AS last_seen,
-           arg_min(source_id, (first_seen_at, item_id)) AS earliest_source,
-           arg_min(title, (first_seen_at, item_id)) AS title,
-           arg_min(url, (first_seen_at, item_id)) AS earliest_url,
-           list(DISTINCT source_id ORDER BY source_id) AS outlets
-    FROM m GROUP BY story_id;
-CREATE OR REPLACE VIEW factcheck_match_overview AS
-    SELECT m.item_id, o.title AS item_title, o.source_id, o.url AS item_url, o.first_seen_at,
-           m.factcheck_id, f.title AS factcheck_title, f.verdict, f.url AS factcheck_url,
-           f.source_id AS factcheck_source, f.published_at AS factcheck_published_at,
-           m.similarity, m.matched_at
-    FROM factcheck_matches m
-    JOIN factchecks f USING (factcheck_id)
-    LEFT JOIN item_overview o USING (item_id);
-CREATE OR REPLACE VIEW tipline_overview AS
-    SELECT message_id, chat, sender_hash, sent_at, text, urls, len(urls) AS n_urls, forwarded,
-           reason, imported_at, purged_at
-    FROM tipline_messages;
-CREATE OR REPLACE VIEW story_daily AS
-    SELECT st.story_id, CAST(timezone('Asia/Jakarta', i.first_seen_at) AS DATE) AS day,
-           count(*) AS items, count(DISTINCT i.source_id) AS outlets
-    FROM stories st JOIN items i USING (item_id) GROUP BY ALL;
-"""
 
 
 class _UnionFind:
@@ -96,12 +60,20 @@ def _as_utc(value: Any) -> datetime:
     return datetime.fromisoformat(str(value)).astimezone(UTC)
 
 
-def cluster(sims: np.ndarray, times: Sequence[datetime] | None, threshold: float,
+def cluster(sims: Any, times: Sequence[datetime] | None, threshold: float,
             window: timedelta | None) -> list[int]:
-    """Union-find over pairs at or above ``threshold`` (and within ``window``); a root per row."""
+    """Union-find over pairs at or above ``threshold`` (and within ``window``); a root per row.
+
+    ``sims`` may be a dense array or a SciPy sparse matrix (kept sparse: a month of items
+    would not fit in memory as a dense n x n array).
+    """
     n = sims.shape[0]
     uf = _UnionFind(n)
-    rows, cols = np.nonzero(np.triu(sims >= threshold, k=1))
+    if sparse.issparse(sims):
+        upper = sparse.triu(sims >= threshold, k=1).tocoo()
+        rows, cols = upper.row, upper.col
+    else:
+        rows, cols = np.nonzero(np.triu(sims >= threshold, k=1))
     for a, b in zip(rows.tolist(), cols.tolist(), strict=True):
         if window is not None and times is not None and abs(times[a] - times[b]) > window:
             continue
@@ -128,7 +100,7 @@ def group_stories(rows: Sequence[tuple[str, str | None, Any, str | None]], windo
         matrix = vec.fit_transform(texts)
     except ValueError:  # every text empty or stop words only
         return {i: i for i in ids}
-    sims = (matrix @ matrix.T).toarray()
+    sims = (matrix @ matrix.T).tocsr()
     roots = cluster(sims, times, threshold, timedelta(days=window_days))
     # Rows are sorted by time, and a root is the smallest index of its set: the earliest item.
     return {ids[i]: ids[root] for i, root in enumerate(roots)}
@@ -164,12 +136,11 @@ def assign_stories(con: duckdb.DuckDBPyConnection, days: float = 30, window_days
 
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
     """Create the stories/fact-check/tipline tables if missing, then the analysts' views."""
-    from saring.tipline import TIPLINE_SCHEMA
 
     con.execute(STORY_SCHEMA)
     con.execute(FACTCHECK_SCHEMA)
     con.execute(TIPLINE_SCHEMA)
-    con.execute(VIEWS)
+    con.execute(STORY_VIEWS)
 
 
 def measure_story_threshold(texts: Sequence[str], groups: Sequence[Any], n_folds: int = 3,

@@ -29,14 +29,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from saring.errors import SaringError
-
-TIPLINE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tipline_messages (
-    message_id VARCHAR PRIMARY KEY, chat VARCHAR, sender_hash VARCHAR, sent_at TIMESTAMPTZ,
-    text VARCHAR, urls VARCHAR[], forwarded BOOLEAN, reason VARCHAR,
-    imported_at TIMESTAMPTZ, purged_at TIMESTAMPTZ
-);
-"""
+from saring.schema import TIPLINE_SCHEMA
 
 SECRET_ENV = "SARING_TIPLINE_SECRET"
 LONG_MESSAGE = 200

@@ -57,11 +57,12 @@ def test_check_text_finds_the_seen_item_and_recognises_a_repeat(ingested, scorer
 def test_factchecks_are_matched_when_the_table_exists(ingested, scorer):
     # A real fact-check article from the sample (Kompas: the Facebook-block rumour "dipastikan ... hoaks").
     _, title, text, url, _ = _item(ingested, "title ILIKE '%hoaks%'")
+    from saring.factcheck import upsert_factchecks
+    from saring.urls import url_key
+
     with Store(ingested) as store:
-        store.con.execute(
-            "CREATE TABLE factchecks (title VARCHAR, url VARCHAR, verdict VARCHAR, text VARCHAR)"
-        )
-        store.con.execute("INSERT INTO factchecks VALUES (?, ?, 'Hoaks', ?)", [title, url, text])
+        upsert_factchecks(store.con, [dict(factcheck_id=url_key(url), source_id="kompas", url=url,
+                                           title=title, verdict="Hoaks", text=text)])
         store.publish_snapshot()
     result = analyse(" ".join(text.split()[:50]), ingested, scorer)
     assert result.best_factcheck is not None

@@ -80,7 +80,7 @@ def demo(
 
     Example: saring demo --dir data/demo
     """
-    from saring.demo import SiteServer, sample_dir, write_demo_sources
+    from saring.demo import SiteServer, demo_chat, sample_dir, write_demo_sources
 
     site = sample_dir()
     if not (site / "manifest.json").exists():
@@ -93,8 +93,12 @@ def demo(
         out.print(f"Sample sites served at {server.base_url}")
         sources = write_demo_sources(workdir / "sources.demo.yaml", server.base_url)
         result = ingest_flow(sources=str(sources), db=str(db))
+        chat = demo_chat(server.base_url, workdir / "tipline" / "demo-chat.txt")
+        tipline = _demo_tipline(db, chat) if chat else None
         paths = digest_flow(sources=str(sources), db=str(db), out=str(workdir / "digests"))
     out.print(f"\nIngest: {result['new_items']} new items, {result['scored']} scored ({result['status']}).")
+    if tipline:
+        out.print(f"Tipline: {tipline} (sample chat export, names and numbers pseudonymised)")
     out.print(f"DuckDB database: {db.resolve()}")
     stem = Path(paths[0]).name.removesuffix(".txt")
     for p in sorted(Path(paths[0]).parent.glob(stem + ".*")):
@@ -109,6 +113,20 @@ def demo(
     out.print("Query it: saring query \"SELECT source_id, count(*) FROM items GROUP BY 1\" "
               f"--db {db}")
 
+
+
+def _demo_tipline(db: Path, chat: Path) -> str:
+    """Import the sample chat export the way `saring tipline import` does (links on 127.0.0.1 allowed)."""
+    from saring.forwarded import feed_tipline
+    from saring.store import Store, utcnow
+    from saring.tipline import import_chat, load_secret
+
+    with Store(db) as store:
+        started = utcnow()
+        result = import_chat(store.con, chat, load_secret(store.path), chat="Bakohumas Kota Batu (contoh)")
+        fed = feed_tipline(store, since=started, allow_private=True)
+        store.publish_snapshot()
+    return f"{result.kept} messages kept, {len(result.urls)} links, {fed} new items"
 
 
 def _demo_smtp(db: Path, sources: Path) -> None:

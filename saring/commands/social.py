@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from saring.cli import DB_OPT, app, fail, out
+from saring.cli import DB_OPT, SOURCES_OPT, app, fail, out
 from saring.errors import SaringError
 
 tipline_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -18,6 +18,28 @@ stories_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_marku
 app.add_typer(tipline_app, name="tipline")
 app.add_typer(factcheck_app, name="factcheck")
 app.add_typer(stories_app, name="stories")
+
+
+def _has_config(sources: Path | None) -> bool:
+    from saring.config import default_sources_path
+
+    return (sources or default_sources_path()).exists()
+
+
+def _config(sources: Path | None):
+    from saring.config import load_config
+
+    try:
+        return load_config(sources)
+    except SaringError as exc:
+        fail(str(exc))
+
+
+def _fetch_settings(sources: Path | None):
+    """The fetch settings of the sources file when there is one (timeouts, size caps...)."""
+    from saring.config import FetchSettings
+
+    return _config(sources).fetch if _has_config(sources) else FetchSettings()
 
 
 def _store(db: Path | None):
@@ -32,38 +54,49 @@ def tipline_import(
     db: Path = DB_OPT,
     chat: str = typer.Option(None, "--chat", help="label for this chat (default: from the file name)"),
     tz: str = typer.Option("Asia/Jakarta", "--tz", help="time zone of the phone that exported the chat"),
+    sources: Path = SOURCES_OPT,
 ) -> None:
     """Import a WhatsApp chat export; names and numbers are pseudonymised, never stored.
 
     Example: saring tipline import "WhatsApp Chat dengan Bakohumas.txt" --db data/saring.duckdb
     """
+    from saring.forwarded import feed_tipline
+    from saring.store import utcnow
     from saring.tipline import import_chat, load_secret
 
     try:
         with _store(db) as store:
+            started = utcnow()
             secret = load_secret(store.path)
             result = import_chat(store.con, chat_file, secret, chat=chat, tz=tz)
+            fed = feed_tipline(store, since=started, fetch=_fetch_settings(sources))
             store.publish_snapshot()
     except SaringError as exc:
         fail(str(exc))
     out.print(f"Tipline: {result.kept} messages kept ({result.new} new), {result.skipped} skipped, "
-              f"{len(result.urls)} links.", highlight=False)
+              f"{len(result.urls)} links; {fed} new items fetched and scored.", highlight=False)
     for url in result.urls:
         out.print(f"  {url}", highlight=False, markup=False)
 
 
 @tipline_app.command("purge")
 def tipline_purge(
-    older_than_days: float = typer.Option(30, "--older-than-days", min=0,
-                                          help="delete raw text imported more than this many days ago"),
+    older_than_days: float = typer.Option(None, "--older-than-days", min=0,
+                                          help="default: settings.tipline.retention_days (30)"),
     db: Path = DB_OPT,
+    sources: Path = SOURCES_OPT,
 ) -> None:
-    """Delete old raw tipline text (keeps hashes, links and counts)."""
-    from saring.tipline import purge
+    """Delete old raw tipline text (keeps hashes, links and counts).
 
+    Example: saring tipline purge --older-than-days 30
+    """
+    from saring.forwarded import purge_tipline
+
+    if older_than_days is None:
+        older_than_days = _config(sources).tipline.retention_days if _has_config(sources) else 30
     try:
         with _store(db) as store:
-            n = purge(store.con, older_than_days)
+            n = purge_tipline(store, older_than_days)
             store.publish_snapshot()
     except SaringError as exc:
         fail(str(exc))

@@ -1,0 +1,100 @@
+"""What the forum forwards: tipline messages and their links go through the normal pipeline.
+
+Each kept chat message becomes an item of the ``tipline`` source (its text, already
+pseudonymised, is the article), each link in it becomes an item whose page is fetched and
+extracted like any other; then everything is scored, matched to fact-checks and shown in
+the digest as "beredar di grup".
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from saring.config import FetchSettings, Source
+from saring.feeds import FeedItem
+from saring.fetch import Fetcher
+from saring.ingest import build_articles, score_pending
+from saring.store import Store, utcnow
+from saring.urls import canonical_url, url_key
+
+LOGGER = logging.getLogger(__name__)
+
+# Not a feed to read (enabled=False keeps it out of ingest runs and the health section).
+TIPLINE = Source(id="tipline", name="Grup WhatsApp (tipline)", url="https://tipline.saring.invalid/",
+                 region="Grup", enabled=False, options={"allow_private": False})
+
+
+def message_url(message_id: str) -> str:
+    """A stable, never-fetched address for a chat message (items are keyed by URL)."""
+    return f"https://tipline.saring.invalid/{message_id}"
+
+
+def feed_tipline(store: Store, since: datetime, fetch: FetchSettings | None = None, scorer=None,
+                 allow_private: bool = False) -> int:
+    """Turn the messages imported since ``since`` into items; fetch their links; score. Returns new items.
+
+    Links from a chat are untrusted: private addresses are refused unless ``allow_private``
+    (the offline demo, whose sites live on 127.0.0.1).
+    """
+    messages = store.con.execute(
+        """SELECT message_id, text, urls, sent_at FROM tipline_messages
+           WHERE imported_at >= ? AND text IS NOT NULL ORDER BY sent_at, message_id""", [since]).fetchall()
+    store.sync_sources([TIPLINE])
+    now = utcnow()
+    message_rows, links = [], {}
+    for message_id, text, urls, sent_at in messages:
+        message_rows.append(dict(
+            item_id=url_key(message_url(message_id)), url=message_url(message_id), link=None,
+            source_id=TIPLINE.id, title=_title(text), summary=text, published_at=sent_at, author=None,
+            guid=message_id, first_seen_at=now, state="seen", kind="tipline", channel="grup"))
+        for url in urls or []:
+            canon = canonical_url(url)
+            links.setdefault(canon, FeedItem(url=canon, link=url, title=url, summary=text[:500],
+                                             published_at=sent_at, author=None, guid=None))
+    known = store.known_item_ids([r["item_id"] for r in message_rows] + [url_key(u) for u in links])
+    message_rows = [r for r in message_rows if r["item_id"] not in known]
+    fresh = [it for u, it in links.items() if url_key(u) not in known]
+    store.add_items(message_rows + [
+        dict(item_id=url_key(it.url), url=it.url, link=it.link, source_id=TIPLINE.id, title=it.title,
+             summary=it.summary, published_at=it.published_at, author=None, guid=None,
+             first_seen_at=now, state="seen", kind="tipline", channel="tautan dari grup")
+        for it in fresh
+    ])
+    store.save_articles([
+        dict(item_id=r["item_id"], final_url=None, http_status=None, text=r["summary"],
+             text_source="tipline", title=r["title"], published_at=r["published_at"], author=None,
+             language="id", extraction_error=None, fetched_at=now)
+        for r in message_rows
+    ])
+    if fresh:
+        with Fetcher(fetch or FetchSettings()) as fetcher:
+            source = TIPLINE.model_copy(update={"options": TIPLINE.options.model_copy(
+                update={"allow_private": allow_private})})
+            store.save_articles(build_articles(source, fresh, fetcher))
+    score_pending(store, scorer)
+    store.link_items(since=now, stories_window=3.0)
+    return len(message_rows) + len(fresh)
+
+
+def purge_tipline(store: Store, older_than_days: float, now: datetime | None = None) -> int:
+    """Retention: drop the raw text of chat messages (and their item copies) older than N days."""
+    from saring.tipline import purge
+
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=older_than_days)
+    purged = purge(store.con, older_than_days, now=now)
+    old_items = "SELECT item_id FROM items WHERE kind = 'tipline' AND first_seen_at < ?"
+    # Message text lives on as the message item's article and as the summary of its links' items.
+    store.con.execute(f"UPDATE articles SET text = NULL WHERE text_source IN ('tipline', 'summary') "
+                      f"AND item_id IN ({old_items})", [cutoff])
+    store.con.execute("UPDATE articles SET title = '(pesan dihapus: masa simpan habis)' "
+                      f"WHERE text_source = 'tipline' AND item_id IN ({old_items})", [cutoff])
+    store.con.execute("UPDATE items SET summary = NULL, title = CASE WHEN link IS NULL "
+                      "THEN '(pesan dihapus: masa simpan habis)' ELSE title END "
+                      "WHERE kind = 'tipline' AND first_seen_at < ?", [cutoff])
+    return purged
+
+
+def _title(text: str | None) -> str:
+    line = " ".join((text or "").split())
+    return line[:117].rstrip() + "…" if len(line) > 120 else line or "(pesan tanpa teks)"
