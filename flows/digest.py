@@ -10,6 +10,15 @@ from saring.config import load_config
 from saring.digest import make_digest, today_wib
 
 
+def purge_old_tipline_text(db: str | None, days: int) -> int:
+    """The daily retention pass over forwarded chat text (settings.tipline.retention_days)."""
+    from saring.forwarded import purge_tipline
+    from saring.store import Store
+
+    with Store(db) as store:
+        return purge_tipline(store, days)
+
+
 @flow(name="saring-digest")
 def digest_flow(sources: str = "sources.yaml", db: str | None = None, out: str = "data/digests",
                 day: str | None = None, days_back: int = 0, send: bool = False,
@@ -27,6 +36,9 @@ def digest_flow(sources: str = "sources.yaml", db: str | None = None, out: str =
     logger.info("digest %s: %d items, %d election-related, %d high risk -> %s",
                 target, digest.items_seen, digest.election_count, digest.high_risk,
                 ", ".join(map(str, paths)))
+    purged = purge_old_tipline_text(db, config.tipline.retention_days)
+    if purged:
+        logger.info("tipline retention: raw text of %d messages deleted", purged)
     if send:
         from saring.deliver import deliver, load_env_file
 

@@ -2,4 +2,5 @@
 
 from saring.cli import main
 
-main()
+if __name__ == "__main__":  # not again in extraction workers, which import this module
+    main()

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from saring.config import Config, Source
 from saring.errors import FeedError, FetchError, SaringError
-from saring.extract import Extracted, Extractor
+from saring.extract import Extracted, Extractor, extract_article
 from saring.feeds import FeedItem
 from saring.fetch import Fetcher, Response
 from saring.kinds import parse_source
@@ -191,12 +191,21 @@ def build_articles(source: Source, items: Sequence[FeedItem], fetcher: Fetcher,
     pages = fetcher.get_many([it.link for it in items], allow_private=source.options.allow_private,
                              on_result=extract_on_arrival if streaming else None)
     if streaming:
-        texts = {link: future.result() for link, future in started.items()}
+        texts = {link: _finish(future, pages[link]) for link, future in started.items()}
     else:
         ok = [(link, p) for link, p in pages.items() if isinstance(p, Response)]
         texts = dict(zip([link for link, _ in ok],
                          extractor.extract_many([_page_args(p) for _, p in ok]), strict=True))
     return [_article_row(it, source, pages.get(it.link), texts.get(it.link)) for it in items]
+
+
+def _finish(future: Future[Extracted], page: Response | FetchError) -> Extracted:
+    """The pool's result, or the same extraction here if the pool broke (a worker was killed)."""
+    try:
+        return future.result()
+    except Exception as exc:  # BrokenProcessPool and friends: the page itself is not at fault
+        LOGGER.warning("extraction pool failed (%s); extracting %s in-process", exc, getattr(page, "url", ""))
+        return extract_article(*_page_args(page))
 
 
 def _page_args(page: Response) -> tuple[bytes, str | None, str | None]:

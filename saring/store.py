@@ -140,6 +140,22 @@ class Store:
             self.cur.unregister("_rows")
 
     @_locked
+    def _save_and_advance(self, table: str, rows: Sequence[dict[str, Any]], keys: Sequence[str],
+                          state: str, only_if: str = "true") -> None:
+        """Upsert rows and move their items to ``state`` in one transaction (a crash leaves neither)."""
+        if not rows:
+            return
+        self.cur.begin()
+        try:
+            self._upsert(table, rows, keys, update=True)
+            self.cur.execute(f"UPDATE items SET state = ? WHERE {only_if} AND item_id IN (SELECT unnest(?))",
+                             [state, [r["item_id"] for r in rows]])
+            self.cur.commit()
+        except Exception:
+            self.cur.rollback()
+            raise
+
+    @_locked
     def sync_sources(self, sources: Iterable[Source]) -> None:
         """Record the configured sources (keeping their conditional-GET state)."""
         now = utcnow()
@@ -200,19 +216,7 @@ class Store:
     @_locked
     def save_articles(self, rows: Sequence[dict[str, Any]]) -> None:
         """Store extracted articles and move their items to state 'stored', atomically."""
-        if not rows:
-            return
-        self.cur.begin()
-        try:
-            self._upsert("articles", rows, ["item_id"], update=True)
-            self.cur.execute(
-                "UPDATE items SET state = 'stored' WHERE state = 'seen' AND item_id IN (SELECT unnest(?))",
-                [[r["item_id"] for r in rows]],
-            )
-            self.cur.commit()
-        except Exception:
-            self.cur.rollback()
-            raise
+        self._save_and_advance("articles", rows, ["item_id"], "stored", "state = 'seen'")
 
     @_locked
     def unscored(self, model_version: str) -> pd.DataFrame:
@@ -228,19 +232,7 @@ class Store:
 
     @_locked
     def save_scores(self, rows: Sequence[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        self.cur.begin()
-        try:
-            self._upsert("scores", rows, ["item_id", "model_version"], update=True)
-            self.cur.execute(
-                "UPDATE items SET state = 'scored' WHERE item_id IN (SELECT unnest(?))",
-                [[r["item_id"] for r in rows]],
-            )
-            self.cur.commit()
-        except Exception:
-            self.cur.rollback()
-            raise
+        self._save_and_advance("scores", rows, ["item_id", "model_version"], "scored")
 
     @_locked
     def save_factchecks(self, rows: Sequence[dict[str, Any]]) -> int:
@@ -261,7 +253,7 @@ class Store:
         that failed, with their reason (the run's articles and scores stay stored).
         """
         from saring.factcheck import match_items
-        from saring.stories import assign_stories
+        from saring.stories import add_to_stories
 
         errors: dict[str, str] = {}
         new_checks = self.cur.execute(
@@ -269,14 +261,15 @@ class Store:
         horizon = since - timedelta(days=30) if new_checks else since
         ids = [r[0] for r in self.cur.execute(
             "SELECT item_id FROM items WHERE first_seen_at >= ?", [horizon]).fetchall()]
+        if not ids:  # nothing new since the last run: matches and stories stand as they are
+            return errors
         try:
             match_items(self.cur, ids)
         except Exception as exc:  # matching is an extra: never lose the run for it
             LOGGER.exception("fact-check matching failed")
             errors["fact-check matching"] = f"{exc.__class__.__name__}: {exc}"
         try:
-            # Regroup a little more than one window so stories crossing the run boundary join up.
-            assign_stories(self.cur, days=2 * stories_window + 1, window_days=stories_window)
+            add_to_stories(self.cur, window_days=stories_window)
         except Exception as exc:
             LOGGER.exception("story grouping failed")
             errors["story grouping"] = f"{exc.__class__.__name__}: {exc}"

@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import pandas as pd
 from scipy import sparse
 
 from saring.factcheck import make_vectorizer
@@ -100,10 +101,45 @@ def group_stories(rows: Sequence[tuple[str, str | None, Any, str | None]], windo
         matrix = vec.fit_transform(texts)
     except ValueError:  # every text empty or stop words only
         return {i: i for i in ids}
-    sims = (matrix @ matrix.T).tocsr()
-    roots = cluster(sims, times, threshold, timedelta(days=window_days))
+    uf = _UnionFind(len(rows))
+    for a, b in similar_pairs(matrix, times, threshold, timedelta(days=window_days)):
+        uf.union(a, b)
     # Rows are sorted by time, and a root is the smallest index of its set: the earliest item.
-    return {ids[i]: ids[root] for i, root in enumerate(roots)}
+    return {ids[i]: ids[uf.find(i)] for i in range(len(rows))}
+
+
+def similar_pairs(matrix: Any, times: Sequence[datetime], threshold: float, window: timedelta,
+                  query: np.ndarray | None = None, block: int = 256,
+                  per_row: int = 25) -> list[tuple[int, int]]:
+    """Pairs of rows at or above ``threshold`` and within ``window`` of each other.
+
+    Without ``query``: every pair (i, j), i < j, of rows sorted by time. With ``query`` (row
+    indices, any order): pairs (q, j) of those rows with any other row. Computed a block of
+    rows at a time, keeping at most ``per_row`` best partners per row: a burst of
+    near-identical items (syndicated copies) would otherwise need n x n pairs of memory; a
+    few partners each keep them one story.
+    """
+    stamps = np.array([t.timestamp() for t in times])
+    span = window.total_seconds()
+    ordered = query is None
+    query = np.arange(len(stamps)) if query is None else np.asarray(query)
+    pairs: list[tuple[int, int]] = []
+    for start in range(0, len(query), block):
+        chosen = query[start:start + block]
+        if ordered:  # time-sorted rows: only later rows inside the window can pair
+            lo, hi = int(chosen[0]), int(np.searchsorted(stamps, stamps[chosen[-1]] + span, side="right"))
+        else:
+            lo, hi = 0, len(stamps)
+        sims = (matrix[chosen] @ matrix[lo:hi].T).tocoo()
+        rows, cols, vals = chosen[sims.row], sims.col + lo, sims.data
+        keep = (cols > rows) if ordered else (cols != rows)
+        keep &= (vals >= threshold) & (np.abs(stamps[cols] - stamps[rows]) <= span)
+        rows, cols, vals = rows[keep], cols[keep], vals[keep]
+        order = np.lexsort((-vals, rows))
+        rows, cols = rows[order], cols[order]
+        rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+        pairs.extend(zip(rows[rank < per_row].tolist(), cols[rank < per_row].tolist(), strict=True))
+    return pairs
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -125,13 +161,84 @@ def assign_stories(con: duckdb.DuckDBPyConnection, days: float = 30, window_days
     mapping = group_stories(rows, window_days=window_days, threshold=threshold)
     if not mapping:
         return 0
-    stamp = datetime.now(UTC)
-    con.executemany(
-        "INSERT INTO stories VALUES (?, ?, ?) ON CONFLICT (item_id) DO UPDATE SET "
-        "story_id = excluded.story_id, assigned_at = CASE WHEN stories.story_id = excluded.story_id "
-        "THEN stories.assigned_at ELSE excluded.assigned_at END",
-        [(item, story, stamp) for item, story in mapping.items()])
+    _upsert_stories(con, mapping)
     return len(mapping)
+
+
+def add_to_stories(con: duckdb.DuckDBPyConnection, window_days: float = 3,
+                   threshold: float = STORY_THRESHOLD, horizon_days: float = 30) -> int:
+    """Give every item of the last ``horizon_days`` that has no story yet one, without
+    regrouping the others (so a run killed before this step is caught up by the next).
+
+    Each new item is compared with the items inside its time window only (new x window,
+    not window x window as :func:`assign_stories`), so an hourly run stays cheap as the
+    database grows. A new item that joins an existing story takes its id; one that bridges
+    two stories merges them under the older story's id. Returns the number of new items.
+    """
+    ensure_schema(con)
+    window = timedelta(days=window_days)
+    new = con.execute(
+        """SELECT i.item_id, coalesce(a.title, i.title, '') || '\n' || coalesce(a.text, i.summary, ''),
+                  i.first_seen_at FROM items i LEFT JOIN articles a USING (item_id)
+           WHERE i.first_seen_at >= ? AND i.item_id NOT IN (SELECT item_id FROM stories)
+           ORDER BY i.first_seen_at, i.item_id""",
+        [datetime.now(UTC) - timedelta(days=horizon_days)]).fetchall()
+    if not new:
+        return 0
+    earliest = min(_as_utc(r[2]) for r in new)
+    latest = max(_as_utc(r[2]) for r in new)
+    context = con.execute(
+        """SELECT i.item_id, coalesce(a.title, i.title, '') || '\n' || coalesce(a.text, i.summary, ''),
+                  i.first_seen_at, s.story_id
+           FROM items i JOIN stories s USING (item_id) LEFT JOIN articles a USING (item_id)
+           WHERE i.first_seen_at >= ? AND i.first_seen_at <= ? ORDER BY i.first_seen_at, i.item_id""",
+        [earliest - window, latest + window]).fetchall()
+    rows = ([(r[0], r[1], _as_utc(r[2]), r[3]) for r in context]
+            + [(r[0], r[1], _as_utc(r[2]), None) for r in new])
+    try:
+        matrix = make_vectorizer().fit_transform([r[1] or "" for r in rows])
+    except ValueError:  # every text empty or stop words only
+        matrix = None
+    uf = _UnionFind(len(rows))
+    first_of_story: dict[str, int] = {}
+    for i, row in enumerate(rows):  # keep existing stories together
+        if row[3] is not None:
+            uf.union(first_of_story.setdefault(row[3], i), i)
+    if matrix is not None:
+        query = np.arange(len(context), len(rows))
+        for a, b in similar_pairs(matrix, [r[2] for r in rows], threshold, window, query=query):
+            uf.union(a, b)
+    members: dict[int, list[int]] = {}
+    for i in range(len(rows)):
+        members.setdefault(uf.find(i), []).append(i)
+    assign: dict[str, str] = {}
+    for group in members.values():
+        old_ids = [rows[i][3] for i in group if rows[i][3] is not None]
+        # Rows are in time order: the first existing story is the oldest one.
+        story = old_ids[0] if old_ids else rows[group[0]][0]
+        for i in group:
+            if rows[i][3] != story:
+                assign[rows[i][0]] = story
+        for other in set(old_ids) - {story}:  # a bridge: fold the younger story into the older
+            merged = con.execute("SELECT item_id FROM stories WHERE story_id = ?", [other]).fetchall()
+            assign.update({item_id: story for (item_id,) in merged})
+    _upsert_stories(con, assign)
+    return len(new)
+
+
+def _upsert_stories(con: duckdb.DuckDBPyConnection, mapping: dict[str, str]) -> None:
+    if not mapping:
+        return
+    frame = pd.DataFrame({"item_id": list(mapping), "story_id": list(mapping.values()),
+                          "assigned_at": datetime.now(UTC)})
+    con.register("_stories", frame)  # one set-based upsert: executemany is row by row
+    try:
+        con.execute(
+            "INSERT INTO stories SELECT * FROM _stories ON CONFLICT (item_id) DO UPDATE SET "
+            "story_id = excluded.story_id, assigned_at = CASE WHEN stories.story_id = excluded.story_id "
+            "THEN stories.assigned_at ELSE excluded.assigned_at END")
+    finally:
+        con.unregister("_stories")
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> None:

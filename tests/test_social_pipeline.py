@@ -2,6 +2,7 @@
 ingest and the digest, on the served sample sites (real DuckDB files, real HTTP)."""
 
 import re
+
 import pytest
 from typer.testing import CliRunner
 

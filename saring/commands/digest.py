@@ -112,6 +112,8 @@ def demo(
         out.print("E-mail delivery demo: run again with SARING_DEMO_SMTP=1")
     out.print("Query it: saring query \"SELECT source_id, count(*) FROM items GROUP BY 1\" "
               f"--db {db}")
+    out.print(f"Forum desk: .venv/bin/saring web adduser NAMA --db {db}  then  "
+              f".venv/bin/saring web --db {db}")
 
 
 

@@ -1,0 +1,41 @@
+"""The analysts' notebooks run top to bottom on a database built from the served sample."""
+
+from pathlib import Path
+
+import pytest
+
+from saring.config import parse_config
+from saring.demo import demo_chat, demo_sources
+from saring.ingest import run_ingest
+from saring.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("name", ["explore.ipynb", "stories.ipynb"])
+def test_notebook_runs(name, sample_site, tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    db = tmp_path / "saring.duckdb"
+    raw = demo_sources(sample_site.base_url, sample_site.root_dir)
+    with Store(db) as store:
+        run_ingest(parse_config(raw), store)
+        if name == "stories.ipynb":
+            from saring.forwarded import feed_tipline
+            from saring.store import utcnow
+            from saring.tipline import import_chat
+
+            started = utcnow()
+            chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
+            import_chat(store.con, chat, b"uji-rahasia-lokal-0123456789")
+            feed_tipline(store, since=started, allow_private=True)
+        store.publish_snapshot()
+    monkeypatch.setenv("SARING_DB", str(db))
+    nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(REPO)}}).execute()
+    outputs = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+                      for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    if name == "stories.ipynb":
+        assert "stories carried by more than one outlet" in outputs and "item/fact-check matches" in outputs
+        assert "tipline messages" in outputs
