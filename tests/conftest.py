@@ -47,3 +47,24 @@ def sample_config(sample_site):
 @pytest.fixture()
 def db_path(tmp_path):
     return tmp_path / "saring.duckdb"
+
+
+@pytest.fixture(scope="session")
+def scorer():
+    """The shipped models, loaded once (loading takes seconds)."""
+    from saring.score import load_scorer
+
+    return load_scorer()
+
+
+@pytest.fixture()
+def ingested(sample_site, sample_config, db_path, scorer):
+    """A real database: the sample sites ingested and scored, with its snapshot published."""
+    from saring.ingest import run_ingest
+    from saring.store import Store
+
+    with Store(db_path) as store:
+        summary = run_ingest(sample_config, store, scorer=scorer)
+        store.publish_snapshot()
+    assert summary.status == "ok" and summary.scored > 0, [r.error for r in summary.results]
+    return db_path

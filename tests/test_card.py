@@ -3,28 +3,11 @@
 import io
 
 import duckdb
-import pytest
 from PIL import Image
 
 from saring.card import NO_CLARIFICATION, SLOGAN, card_for_check, card_for_item, card_png, card_text
 from saring.check import FactCheck, run_check
-from saring.ingest import run_ingest
-from saring.store import Store, connect_snapshot
-
-
-@pytest.fixture(scope="module")
-def scorer():
-    from saring.score import load_scorer
-
-    return load_scorer()
-
-
-@pytest.fixture()
-def ingested(sample_site, sample_config, db_path, scorer):
-    with Store(db_path) as store:
-        run_ingest(sample_config, store, scorer=scorer)
-        store.publish_snapshot()
-    return db_path
+from saring.store import connect_snapshot
 
 
 def test_item_card_without_fact_check(ingested):

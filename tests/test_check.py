@@ -4,24 +4,7 @@ import duckdb
 import pytest
 
 from saring.check import CheckError, analyse, run_check
-from saring.ingest import run_ingest
 from saring.store import Store
-
-
-@pytest.fixture(scope="module")
-def scorer():
-    from saring.score import load_scorer
-
-    return load_scorer()
-
-
-@pytest.fixture()
-def ingested(sample_site, sample_config, db_path, scorer):
-    with Store(db_path) as store:
-        summary = run_ingest(sample_config, store, scorer=scorer)
-        store.publish_snapshot()
-    assert summary.scored > 0
-    return db_path
 
 
 def _item(db_path, where="election_score >= 0.5"):

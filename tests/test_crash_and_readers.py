@@ -9,30 +9,15 @@ import time
 
 import duckdb
 import pytest
+from _db import table_rows as _rows
 
 from saring.demo import write_demo_sources
-
-KEYS = {
-    "items": "item_id, url, link, source_id, title, summary, published_at, author, guid, state",
-    "articles": "item_id, final_url, http_status, text, text_source, title, published_at, author, "
-                "language, extraction_error",
-    "scores": "item_id, model_version, election_score, hoax_score, election_terms, hoax_terms",
-}
 
 
 def _ingest(sources, db):
     env = {**os.environ, "SARING_LOCK_WAIT": "60"}
     return subprocess.Popen([sys.executable, "-m", "saring", "ingest", "--sources", str(sources),
                              "--db", str(db)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-
-
-def _rows(db):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {t: sorted(con.execute(f"SELECT {cols} FROM {t}").fetchall(), key=str)
-                for t, cols in KEYS.items()}
-    finally:
-        con.close()
 
 
 def _wait_for(condition, timeout=60.0):
@@ -59,7 +44,7 @@ def test_sigkill_at_several_points_then_rerun_equals_one_clean_run(sample_site, 
         proc = _ingest(sources, crash_db)
         target = max(1, int(n_requests * fraction))
         try:
-            _wait_for(lambda t=target: len(sample_site.requests) >= t or proc.poll() is not None)
+            _wait_for(lambda t=target, p=proc: len(sample_site.requests) >= t or p.poll() is not None)
             time.sleep(extra_delay)
         finally:
             proc.send_signal(signal.SIGKILL)

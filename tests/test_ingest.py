@@ -1,7 +1,6 @@
 """The library pipeline end to end, without Prefect, against the served sample sites."""
 
 import duckdb
-import pytest
 
 from saring.config import parse_config
 from saring.ingest import run_ingest
@@ -22,13 +21,6 @@ def _rows(db_path):
 def _volatile(table):
     return {"sources": "updated_at, last_fetched_at, last_status, last_success_at", "items": "first_seen_at",
             "articles": "fetched_at", "scores": "scored_at"}[table]
-
-
-@pytest.fixture(scope="module")
-def scorer():
-    from saring.score import load_scorer
-
-    return load_scorer()
 
 
 def test_ingest_twice_adds_nothing_and_refetches_nothing(sample_site, sample_config, db_path, scorer):

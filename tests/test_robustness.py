@@ -27,13 +27,6 @@ def httpserver():
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def scorer():
-    from saring.score import load_scorer
-
-    return load_scorer()
-
-
 def _source(sid, url, **options):
     return {"id": sid, "name": sid, "url": url, "options": {"fetch_articles": False, **options}}
 

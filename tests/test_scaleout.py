@@ -1,27 +1,12 @@
 """The scale-out path on a real local Dask cluster (2 worker processes) gives the same rows."""
 
-import duckdb
 import pytest
 
 from saring.demo import write_demo_sources
 
 pytest.importorskip("prefect_dask")
 
-KEYS = {
-    "items": "item_id, url, link, source_id, title, summary, published_at, author, guid, state",
-    "articles": "item_id, final_url, http_status, text, text_source, title, published_at, author, "
-                "language, extraction_error",
-    "scores": "item_id, model_version, election_score, hoax_score, election_terms, hoax_terms",
-}
-
-
-def _rows(db):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {t: sorted(con.execute(f"SELECT {cols} FROM {t}").fetchall(), key=str)
-                for t, cols in KEYS.items()}
-    finally:
-        con.close()
+from _db import table_rows as _rows
 
 
 def test_dask_run_equals_single_process_run(prefect_harness, sample_site, tmp_path):

@@ -17,26 +17,8 @@ from saring.store import Store
 PHONE = re.compile(r"812[\s-]?0000[\s-]?000\d")  # the (fake) numbers in the sample chats
 
 
-@pytest.fixture(scope="module")
-def scorer():
-    from saring.score import load_scorer
-
-    return load_scorer()
-
-
-@pytest.fixture()
-def ingested(sample_site, db_path, scorer):
-    raw = demo_sources(sample_site.base_url, sample_site.root_dir)
-    raw["settings"] = {"fetch": {"retries": 0}}
-    config = parse_config(raw)
-    assert {"factcheck", "mastodon"} <= {s.kind for s in config.sources}
-    with Store(db_path) as store:
-        summary = run_ingest(config, store, scorer=scorer)
-    assert summary.status == "ok", [r.error for r in summary.results]
-    return db_path
-
-
-def test_factchecks_matches_stories_and_kinds(ingested):
+def test_factchecks_matches_stories_and_kinds(ingested, sample_config):
+    assert {"factcheck", "mastodon"} <= {s.kind for s in sample_config.sources}
     with Store(ingested) as store:
         con = store.con
         verdicts = con.execute("SELECT DISTINCT verdict FROM factchecks").fetchall()

@@ -9,27 +9,16 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
-from saring.ingest import run_ingest
-from saring.store import Store
 from saring.web.app import create_app
 from saring.web.auth import add_user, hash_password, verify_password
 
 PASSWORD = "kata-sandi-rahasia"
 
 
-@pytest.fixture(scope="module")
-def scorer():
-    from saring.score import load_scorer
-
-    return load_scorer()
-
-
 @pytest.fixture()
-def desk_db(sample_site, sample_config, db_path, scorer):
-    with Store(db_path) as store:
-        run_ingest(sample_config, store, scorer=scorer)
-    add_user(db_path, "rina", PASSWORD)  # also republishes the snapshot
-    return db_path
+def desk_db(ingested):
+    add_user(ingested, "rina", PASSWORD)  # also republishes the snapshot
+    return ingested
 
 
 @pytest.fixture()

@@ -12,17 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from _browser import ARGS, CHROMIUM
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "kata-sandi-rahasia"
 
 sync_api = pytest.importorskip(
