@@ -6,6 +6,7 @@ One process writes (the flows). After each run the writer publishes a read-only 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -33,9 +34,24 @@ def _locked(method):
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         with self.lock:
-            return method(self, *args, **kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except (duckdb.Error, OSError) as exc:
+                # Disk full, read-only, or a connection DuckDB closed after such an error: the
+                # transaction was rolled back, so what was stored before is intact.
+                if isinstance(exc, duckdb.Error) and not _is_storage_error(exc):
+                    raise
+                raise StoreError(_explain_open_error(self.path, exc)) from None
 
     return wrapper
+
+
+def _is_storage_error(exc: duckdb.Error) -> bool:
+    if isinstance(exc, duckdb.IOException | duckdb.FatalException):
+        return True
+    text = str(exc).lower()
+    return any(word in text for word in ("no space", "could not write", "permission denied",
+                                         "read-only", "invalidated"))
 
 
 def utcnow() -> datetime:
@@ -152,7 +168,8 @@ class Store:
                              [state, [r["item_id"] for r in rows]])
             self.cur.commit()
         except Exception:
-            self.cur.rollback()
+            with contextlib.suppress(duckdb.TransactionException):  # a failed commit ends it too
+                self.cur.rollback()
             raise
 
     @_locked
@@ -331,8 +348,12 @@ def _explain_open_error(path: Path, exc: Exception) -> str:
                 "analysts should use `saring query` or saring.connect(), which read the snapshot")
     if "permission denied" in text.lower() or "read-only" in text.lower():
         return f"cannot write the database {path}: permission denied or read-only disk; nothing was changed"
-    if "no space" in text.lower():
-        return f"cannot write the database {path}: the disk is full; nothing was changed"
+    if "no space" in text.lower() or "disk full" in text.lower():
+        return (f"cannot write the database {path}: the disk is full; what was stored before is intact, "
+                "this batch was not saved")
+    if "invalidated" in text.lower():
+        return (f"the database {path} stopped accepting writes after an earlier error in this run "
+                "(disk full or read-only?); what was stored before is intact")
     return f"cannot open the database {path}: {text}"
 
 

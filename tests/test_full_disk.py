@@ -1,0 +1,51 @@
+"""A full disk mid-run: one clear message, and what was stored before stays readable.
+
+Needs a small tmpfs (root with mount rights, as in CI); skipped with the reason otherwise.
+"""
+
+import shutil
+import subprocess
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from saring.cli import app
+from saring.demo import write_demo_sources
+from saring.store import Store
+
+
+@pytest.fixture()
+def small_disk(tmp_path):
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.strip() or 'not root'})")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_full_disk_gives_one_message_and_keeps_earlier_rows(small_disk, sample_site, tmp_path):
+    db = small_disk / "saring.duckdb"
+    with Store(db) as store:  # an empty database and its snapshot fit
+        store.con.execute("CREATE TABLE keep_me AS SELECT 42 AS answer")
+        store.con.execute("CHECKPOINT")
+    sources = write_demo_sources(tmp_path / "sources.yaml", sample_site.base_url)
+    filler = small_disk / "filler"
+    free = shutil.disk_usage(small_disk).free
+    filler.write_bytes(b"\0" * max(free - 64 * 1024, 0))  # leave 64 KB: not enough for the run
+    result = CliRunner().invoke(app, ["ingest", "--sources", str(sources), "--db", str(db)])
+    assert result.exit_code != 0
+    assert "disk is full" in result.output or "stopped accepting writes" in result.output, result.output
+    assert "Traceback" not in result.output
+    filler.unlink()
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(db, copy)
+    wal = db.with_name(db.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+    con = duckdb.connect(str(copy))
+    assert con.execute("SELECT answer FROM keep_me").fetchone()[0] == 42
+    con.close()
