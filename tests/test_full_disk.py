@@ -49,3 +49,17 @@ def test_full_disk_gives_one_message_and_keeps_earlier_rows(small_disk, sample_s
     con = duckdb.connect(str(copy))
     assert con.execute("SELECT answer FROM keep_me").fetchone()[0] == 42
     con.close()
+
+
+def test_read_only_disk_gives_one_message_and_keeps_the_file(small_disk, sample_site, tmp_path):
+    db = small_disk / "saring.duckdb"
+    with Store(db) as store:
+        store.con.execute("CREATE TABLE keep_me AS SELECT 42 AS answer")
+    before = db.read_bytes()
+    if subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], capture_output=True).returncode:
+        pytest.skip("cannot remount the tmpfs read-only here")
+    sources = write_demo_sources(tmp_path / "sources.yaml", sample_site.base_url)
+    result = CliRunner().invoke(app, ["ingest", "--sources", str(sources), "--db", str(db)])
+    assert result.exit_code == 2
+    assert "read-only" in result.output and "Traceback" not in result.output, result.output
+    assert db.read_bytes() == before
