@@ -104,6 +104,8 @@ def demo(
     for p in sorted(Path(paths[0]).parent.glob(stem + ".*")):
         if p.suffix != ".json":
             out.print(f"Digest: {p.resolve()}")
+    out.print("(The digest's links point at the demo's own sample sites on 127.0.0.1, "
+              "which stop when the demo ends.)")
     out.print(f"Archive index: {(workdir / 'digests' / 'index.html').resolve()} "
               f"(browse: saring serve --archive {workdir / 'digests'})")
     if os.environ.get("SARING_DEMO_SMTP", "") not in ("", "0"):
