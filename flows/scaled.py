@@ -12,6 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import dask
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 from prefect_dask import DaskTaskRunner
@@ -27,7 +28,7 @@ process_part_task = task(process_part, name="fetch-extract-score", cache_policy=
 
 
 def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str | None = None,
-            chunk_size: int = 25) -> dict:
+            chunk_size: int = 25, part_timeout: float = 900) -> dict:
     logger = get_run_logger()
     config = load_config(sources)
     run_id = new_run_id()
@@ -48,7 +49,7 @@ def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str
         }
         results = [
             plan if isinstance(plan, SourceResult)
-            else load_parts(plan, [f.result() for f in futures[plan.source.id]], store)
+            else load_parts(plan, [f.result(timeout=part_timeout) for f in futures[plan.source.id]], store)
             for plan in plans
         ]
         summary = finish_ingest(store, run_id, results)
@@ -60,6 +61,9 @@ def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str
 
 def scaled_ingest_flow(scheduler: str | None = None, n_workers: int = 2):
     """The ingest flow bound to a Dask cluster: an existing ``scheduler`` address, or a local one."""
+    # Dask's sampling profiler can deadlock a worker against the garbage collector (seen here:
+    # Worker.trigger_profile -> sys._current_frames -> gc); the pipeline does not need it.
+    dask.config.set({"distributed.worker.profile.enabled": False})
     runner = (DaskTaskRunner(address=scheduler) if scheduler else
               DaskTaskRunner(cluster_kwargs={"n_workers": n_workers, "threads_per_worker": 2,
                                              "processes": True, "dashboard_address": None}))

@@ -17,7 +17,8 @@ def test_dask_run_equals_single_process_run(prefect_harness, sample_site, tmp_pa
     single, scaled = tmp_path / "single.duckdb", tmp_path / "scaled.duckdb"
     ingest_flow(sources=str(sources), db=str(single))
     result = scaled_ingest_flow(n_workers=2)(sources=str(sources), db=str(scaled),
-                                             parts_dir=str(tmp_path / "parts"), chunk_size=5)
+                                             parts_dir=str(tmp_path / "parts"), chunk_size=5,
+                                             part_timeout=240)
     assert result["status"] == "ok" and result["new_items"] > 0
     assert result["scored"] == 0  # the workers scored everything already
     assert _rows(scaled) == _rows(single)
