@@ -309,7 +309,7 @@ def safe_ingest_source(source: Source, store: Store, fetcher: Fetcher,
 def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer=None,
                   stories_window: float = 3.0) -> RunSummary:
     """Score what is new, match it to fact-checks, group stories, close the run, publish the snapshot."""
-    started_at = store.run_started_at(run_id)
+    started_at = store.link_since(run_id)
     scoring_error = None
     try:
         scored = score_pending(store, scorer)

@@ -293,9 +293,13 @@ class Store:
         return errors
 
     @_locked
-    def run_started_at(self, run_id: str) -> datetime:
-        row = self.cur.execute("SELECT started_at FROM runs WHERE run_id = ?", [run_id]).fetchall()
-        return row[0][0] if row else utcnow()
+    def link_since(self, run_id: str) -> datetime:
+        """Where a run's linking (fact-check matching) starts: the start of the last run that
+        finished, so items of a run killed before that step are matched by the next one."""
+        row = self.cur.execute(
+            """SELECT max(started_at) FROM runs
+               WHERE flow = 'ingest' AND finished_at IS NOT NULL AND run_id <> ?""", [run_id]).fetchall()
+        return row[0][0] or datetime(1970, 1, 1, tzinfo=UTC)
 
     @_locked
     def start_run(self, run_id: str, flow: str) -> None:

@@ -111,3 +111,14 @@ def test_misconfigured_social_source_names_the_option():
         parse_config({"sources": [{"id": "yt", "name": "Y", "kind": "youtube", "options": {"channel_id": "x"}}]})
     cfg = parse_config({"sources": [{"id": "tg", "name": "T", "kind": "telegram", "options": {"channel": "@kpu_ri"}}]})
     assert cfg.sources[0].url == "https://t.me/s/kpu_ri" and not cfg.sources[0].options.fetch_articles
+
+
+def test_matching_catches_up_after_a_run_killed_before_it(ingested, sample_config, scorer):
+    with Store(ingested) as store:
+        before = store.con.execute("SELECT count(*) FROM factcheck_matches").fetchone()[0]
+        assert before > 0
+        # As if the run had been killed after storing its items, before matching them.
+        store.con.execute("DELETE FROM factcheck_matches")
+        store.con.execute("UPDATE runs SET finished_at = NULL, status = 'interrupted'")
+        run_ingest(sample_config, store, scorer=scorer)  # feeds unchanged: nothing new
+        assert store.con.execute("SELECT count(*) FROM factcheck_matches").fetchone()[0] == before
