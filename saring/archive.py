@@ -16,13 +16,13 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 from datetime import date, datetime
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 from saring.digest import WIB, Digest, _environment, render, split_messages, tanggal
+from saring.serving import BackgroundServer
 
 LOGGER = logging.getLogger(__name__)
 
@@ -111,32 +111,15 @@ class _Handler(SimpleHTTPRequestHandler):
         LOGGER.info("archive: " + fmt, *args)
 
 
-class ArchiveServer:
-    """Serve an archive folder (read-only, static files) on ``host:port`` in a background thread."""
+class ArchiveServer(BackgroundServer):
+    """Serve an archive folder (read-only, static files) on ``host:port``."""
 
     def __init__(self, root: str | Path, host: str = "127.0.0.1", port: int = 8000) -> None:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise FileNotFoundError(f"no digest archive at {self.root}; run `saring digest --out {root}`")
-        self.httpd = ThreadingHTTPServer((host, port), partial(_Handler, directory=str(self.root)))
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__(partial(_Handler, directory=str(self.root)), host, port)
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/"
-
-    def __enter__(self) -> ArchiveServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def serve_forever(self) -> None:
-        try:
-            self.httpd.serve_forever()
-        finally:
-            self.httpd.server_close()
+        return self.base_url + "/"

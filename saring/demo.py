@@ -11,13 +11,14 @@ import json
 import logging
 import mimetypes
 import os
-import threading
 from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import yaml
+
+from saring.serving import BackgroundServer
 
 LOGGER = logging.getLogger(__name__)
 
@@ -74,32 +75,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class SiteServer:
+class SiteServer(BackgroundServer):
     """A static HTTP server on 127.0.0.1 with ETag support, in a background thread."""
 
     def __init__(self, root: str | Path, port: int = 0) -> None:
         self.root = Path(root).resolve()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), partial(_Handler, root=self.root))
-        self.httpd.daemon_threads = True
+        super().__init__(partial(_Handler, root=self.root), "127.0.0.1", port)
         self.httpd.requests = []  # type: ignore[attr-defined]  # paths asked for, in order
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
 
     @property
     def requests(self) -> list[str]:
         return self.httpd.requests  # type: ignore[attr-defined]
-
-    def __enter__(self) -> SiteServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def demo_sources(base_url: str, site: Path | None = None) -> dict:
