@@ -144,3 +144,87 @@ def test_label_export_neutralises_formulas_and_import_undoes_it(ingested, tmp_pa
     con = duckdb.connect(str(ingested), read_only=True)
     assert con.execute("SELECT count(DISTINCT item_id) FROM labels").fetchone()[0] == len(ids)
     con.close()
+
+
+# --------------------------------------------------------------------------- the console
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from saring.cli import app
+
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "400"})
+
+
+def _no_traceback(result) -> None:
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output and "MarkupError" not in result.output
+
+
+def test_check_of_a_link_with_markup_characters_gives_one_clear_message(tmp_path):
+    result = _cli("check", "http://127.0.0.1:9/berita/x[/]", "--db", str(tmp_path / "x.duckdb"), "--no-save")
+    _no_traceback(result)
+    assert "x[/]" in result.output
+
+
+def test_query_shows_markup_as_text_and_no_terminal_escapes(tmp_path):
+    from saring.store import Store
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        store.con.execute(
+            "INSERT INTO items (item_id, url, source_id, title) VALUES "
+            "('a1', 'https://x.example/1', 'src', 'Hoaks [/] KPU [bold]besar[/bold] \x1b[2J\x1b]0;judul\x07')"
+        )
+        store.publish_snapshot()
+    result = _cli("query", "SELECT title FROM items", "--db", str(db))
+    _no_traceback(result)
+    assert result.exit_code == 0
+    assert "Hoaks [/] KPU [bold]besar[/bold]" in result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    # Piped CSV keeps the data as stored (it is data, not a screen).
+    result = _cli("query", "SELECT title FROM items", "--db", str(db), "--csv")
+    assert result.exit_code == 0 and "[/]" in result.output
+
+
+@pytest.mark.parametrize("sql", ["", "   ", "/* nothing */", ";"])
+def test_query_without_a_query_is_a_clear_error(tmp_path, sql):
+    from saring.store import Store
+
+    with Store(tmp_path / "saring.duckdb") as store:
+        store.publish_snapshot()
+    result = _cli("query", sql, "--db", str(tmp_path / "saring.duckdb"))
+    _no_traceback(result)
+    assert result.exit_code == 2 and "Error:" in result.output
+
+
+def test_sources_status_after_a_redirect_with_markup_in_its_location(tmp_path):
+    from http.server import BaseHTTPRequestHandler
+
+    from saring.serving import BackgroundServer
+
+    class Redirect(BaseHTTPRequestHandler):  # sends the Location header exactly as written
+        def do_GET(self):  # noqa: N802 (http.server API)
+            self.send_response(302)
+            self.send_header("Location", "ftp://arsip.example/pindah[/]/[bold]x")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    with BackgroundServer(Redirect) as server:
+        cfg = tmp_path / "sources.yaml"
+        cfg.write_text(
+            "sources:\n  - id: pindah\n    name: Pindah\n"
+            f"    url: {server.base_url}/feed\n    options: {{allow_private: true}}\n",
+            encoding="utf-8",
+        )
+        db = str(tmp_path / "saring.duckdb")
+        result = _cli("ingest", "--sources", str(cfg), "--db", db)
+    _no_traceback(result)
+    assert result.exit_code == 1
+    assert "ftp://arsip.example/pindah[/]/[bold]x" in result.output
+    result = _cli("sources", "status", "--db", db)
+    _no_traceback(result)
+    assert result.exit_code == 0 and "ftp://arsip.example/pindah[/]/[bold]x" in result.output
