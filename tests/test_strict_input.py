@@ -1,0 +1,77 @@
+"""Loose input that used to pass or crash: each is now one clear sentence and a non-zero exit."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from saring.cli import app
+
+GOOD = "sources:\n  - id: s1\n    name: Satu\n    url: https://satu.example/feed/\n"
+
+
+def check(tmp_path, text: str):
+    path = tmp_path / "sources.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["sources", "check", "--sources", str(path)], env={"COLUMNS": "400"})
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_a_good_file_passes(tmp_path):
+    assert check(tmp_path, GOOD).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("'http://[::1'", "IPv6"),
+        ("http://satu.example:port/feed", "port"),
+        ("http://satu.example:70000/feed", "port"),
+        ("http://satu.example:0/feed", "port"),
+        ("'http://satu.example/ berita'", "spaces"),
+        ("http://-satu-.example/feed", "host name"),
+        ("http://satu..example/feed", "host name"),
+        ("'http:///feed'", "host name"),
+    ],
+)
+def test_broken_addresses_fail_the_check(tmp_path, url, says):
+    result = check(tmp_path, GOOD.replace("https://satu.example/feed/", url))
+    assert result.exit_code == 2
+    assert "source 's1', field 'url'" in result.output and says in result.output
+
+
+@pytest.mark.parametrize("cron", ["a b c d e", "61 * * * *", "0 25 * * *", "* * * * 8"])
+def test_bad_cron_schedules_fail_the_check(tmp_path, cron):
+    result = check(tmp_path, GOOD + f"    schedule: '{cron}'\n")
+    assert result.exit_code == 2 and "source 's1', field 'schedule'" in result.output
+    result = check(tmp_path, GOOD + f"settings:\n  schedule:\n    digest: '{cron}'\n")
+    assert result.exit_code == 2 and "schedule.digest" in result.output and "cron" in result.output
+
+
+def test_unknown_time_zone_fails_the_check(tmp_path):
+    result = check(tmp_path, GOOD + "settings:\n  schedule:\n    timezone: Mars/Olympus\n")
+    assert result.exit_code == 2 and "'Mars/Olympus' is not a time zone" in result.output
+    assert check(tmp_path, GOOD + "settings:\n  schedule:\n    timezone: Asia/Makassar\n").exit_code == 0
+
+
+def test_duplicate_keys_are_an_error_naming_the_key(tmp_path):
+    result = check(tmp_path, GOOD + "    url: https://lain.example/feed/\n")
+    assert result.exit_code == 2 and "'url' appears twice" in result.output and "line 5" in result.output
+    result = check(tmp_path, GOOD + "settings:\n  digest: {high: 0.8}\n  digest: {high: 0.9}\n")
+    assert result.exit_code == 2 and "'digest' appears twice" in result.output
+
+
+@pytest.mark.parametrize("nested", ["[" * 20_000 + "]" * 20_000, "{a: " * 20_000 + "1" + "}" * 20_000])
+def test_deeply_nested_yaml_is_refused_cleanly(tmp_path, nested):
+    result = check(tmp_path, GOOD + f"settings:\n  digest: {nested}\n")
+    assert result.exit_code == 2 and "nested far too deeply" in result.output
+
+
+def test_mastodon_options_that_are_not_a_mapping_are_reported_under_the_source(tmp_path):
+    text = "sources:\n  - id: m1\n    name: Mastodon\n    kind: mastodon\n    options: [1, 2]\n"
+    result = check(tmp_path, text)
+    assert result.exit_code == 2
+    assert "source 'm1'" in result.output and "options must be a mapping" in result.output
+    assert "settings" not in result.output
