@@ -5,6 +5,7 @@ Commands live in :mod:`saring.commands` (one module per area) and register on ``
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 
@@ -37,7 +38,11 @@ def fail(message: str, code: int = 2) -> None:
 
 def warn_if_public(host: str, port: int, what: str) -> None:
     """Say loudly that a server listens beyond this machine (``--host 0.0.0.0``)."""
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    try:
+        local = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        local = False
+    if not local:
         err.print(Text.assemble(
             ("WARNING:", "bold red"),
             f" listening on {shown(host)}: anyone who can reach this machine on port {port} {what}. "

@@ -75,3 +75,51 @@ def test_mastodon_options_that_are_not_a_mapping_are_reported_under_the_source(t
     assert result.exit_code == 2
     assert "source 'm1'" in result.output and "options must be a mapping" in result.output
     assert "settings" not in result.output
+
+
+# --------------------------------------------------------------------------- the archive server
+
+
+def test_archive_server_serves_only_the_archives_own_files(tmp_path):
+    import socket
+
+    import httpx
+
+    from saring.archive import ArchiveServer
+
+    archive = tmp_path / "arsip"
+    archive.mkdir()
+    (archive / "index.html").write_text("<p>Arsip</p>", encoding="utf-8")
+    (archive / "digest-2026-11-25.txt").write_text("RINGKASAN", encoding="utf-8")
+    secret = tmp_path / "rahasia.txt"
+    secret.write_text("kata sandi", encoding="utf-8")
+    (archive / "bocor.txt").symlink_to(secret)
+    (archive / "luar").symlink_to(tmp_path)
+    (archive / "sub").mkdir()
+    (archive / "sub" / "x.txt").write_text("x", encoding="utf-8")
+    (archive / ".env").write_text("SARING_EMAIL_URL=mailtos://rahasia", encoding="utf-8")
+    with ArchiveServer(archive, port=0) as server:
+        assert httpx.get(server.url).text == "<p>Arsip</p>"
+        assert httpx.get(server.url + "digest-2026-11-25.txt").text == "RINGKASAN"
+        for path in ("bocor.txt", "luar/", "luar/rahasia.txt", "sub/", "sub/x.txt", "sub", ".env",
+                     "%2e%2e/rahasia.txt", "..%2frahasia.txt", "%ff", "%00", "x%00.txt"):
+            r = httpx.get(server.url + path)
+            assert r.status_code == 404, path
+            assert "kata sandi" not in r.text and "x.txt" not in r.text
+        # A raw request with a NUL byte: an answer, not a dropped connection.
+        host, port = server.httpd.server_address[:2]
+        with socket.create_connection((host, port), timeout=10) as sock:
+            sock.sendall(b"GET /%00 HTTP/1.0\r\n\r\n")
+            assert sock.recv(100).startswith(b"HTTP/1.0 404")
+
+
+def test_serving_the_archive_on_every_address_warns(tmp_path):
+    (tmp_path / "arsip").mkdir()
+    # 192.0.2.1 (TEST-NET-1) is not this machine's: nothing is opened, but the warning comes first.
+    result = CliRunner().invoke(
+        app, ["serve", "--archive", str(tmp_path / "arsip"), "--host", "192.0.2.1", "--port", "8765"],
+        env={"COLUMNS": "400"},
+    )
+    assert "WARNING: listening on 192.0.2.1" in result.output
+    assert result.exit_code == 2 and "cannot listen on 192.0.2.1:8765" in result.output
+    assert "Traceback" not in result.output

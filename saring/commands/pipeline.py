@@ -78,11 +78,13 @@ def serve(
     if archive is not None:
         from saring.archive import ArchiveServer
 
+        warn_if_public(host, port, "can read every digest in the archive")
         try:
             server = ArchiveServer(archive, host, port)
-        except (OSError, FileNotFoundError) as exc:
+        except FileNotFoundError as exc:
             fail(str(exc))
-        warn_if_public(host, port, "can read every digest in the archive")
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
         out.print(f"Digest archive {shown(server.root)} at {server.url} (Ctrl-C stops)", highlight=False)
         try:
             server.serve_forever()
