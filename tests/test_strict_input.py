@@ -123,3 +123,39 @@ def test_serving_the_archive_on_every_address_warns(tmp_path):
     assert "WARNING: listening on 192.0.2.1" in result.output
     assert result.exit_code == 2 and "cannot listen on 192.0.2.1:8765" in result.output
     assert "Traceback" not in result.output
+
+
+# --------------------------------------------------------------------------- huge texts
+
+
+def _long_texts():
+    from saring.limits import MAX_TEXT_CHARS
+
+    sentence = "KPU Kota Batu membuka pendaftaran petugas KPPS untuk pemilihan kepala daerah. "
+    head = (sentence * (MAX_TEXT_CHARS // len(sentence) + 1))[:MAX_TEXT_CHARS]
+    tail = "Beredar pesan berantai viral: awas hoaks, sebarkan segera sebelum dihapus! " * 20_000
+    return head, head + tail
+
+
+def test_saring_score_caps_one_enormous_line(tmp_path, scorer, monkeypatch):
+    import pandas as pd
+
+    head, huge = _long_texts()
+    assert len(huge) > 1_000_000
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"id": ["pendek", "raksasa"], "text": [head, huge]}).to_csv(src, index=False)
+    monkeypatch.setattr("saring.commands.models._scorer", lambda: scorer)
+    result = CliRunner().invoke(app, ["score", str(src), "--output", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(tmp_path / "out.csv", dtype={"text": str})
+    assert out["text"][1] == huge  # the row is written back whole ...
+    assert out["hoax_score"][0] == out["hoax_score"][1]  # ... but only its first 100,000 chars count
+    assert out["election_score"][0] == out["election_score"][1]
+
+
+def test_ingest_scores_at_most_the_capped_text(scorer):
+    from saring.ingest import score_rows
+
+    head, huge = _long_texts()
+    short, long = score_rows(["a", "b"], [None, None], [head, huge], scorer)
+    assert (short["hoax_score"], short["election_score"]) == (long["hoax_score"], long["election_score"])
