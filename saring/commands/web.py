@@ -140,13 +140,24 @@ def web(
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (default: this machine only)"),
     port: int = typer.Option(8000, "--port"),
     sources: Path = typer.Option(None, "--sources", help="sources file for the digest settings"),
+    proxy_headers: bool = typer.Option(
+        False, "--proxy-headers",
+        help="behind a reverse proxy: trust its X-Forwarded-Proto/-For headers (HTTPS cookies, "
+             "client addresses for login limits)"),
+    forwarded_allow_ips: str = typer.Option(
+        None, "--forwarded-allow-ips",
+        help="with --proxy-headers: comma-separated addresses of the proxies to trust "
+             "(default 127.0.0.1)"),
 ) -> None:
     """Serve the forum's desk on http://127.0.0.1:8000 (log in with a `saring web adduser` account).
 
     Example: saring web --db data/demo/saring.duckdb
+    Example: saring web --proxy-headers --forwarded-allow-ips 127.0.0.1   (behind nginx/Caddy)
     """
     if ctx.invoked_subcommand is not None:
         return
+    if forwarded_allow_ips and not proxy_headers:
+        fail("--forwarded-allow-ips only matters with --proxy-headers; add --proxy-headers")
     import uvicorn
 
     from saring.web.app import create_app
@@ -176,7 +187,8 @@ def web(
     local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     out.print(f"saring web: open http://{local}:{port}/ (Ctrl-C stops)", highlight=False)
     uvicorn.run(
-        application, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False
+        application, host=host, port=port, log_level="warning", server_header=False,
+        proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips or "127.0.0.1",
     )
 
 
@@ -190,6 +202,7 @@ def adduser(
 ) -> None:
     """Create a web account, or set a new password for an existing one (asks for the password).
 
+    A new password logs the account out everywhere.
     Example: saring web adduser rina
     """
     from saring.web.auth import add_user
@@ -205,3 +218,21 @@ def adduser(
     except SaringError as exc:
         fail(str(exc))
     out.print(f"User {name} can now log in to `saring web`.", highlight=False)
+
+
+@web_app.command("deluser")
+def deluser(
+    name: str = typer.Argument(..., help="the account to delete"),
+    db: Path = DB_OPT,
+) -> None:
+    """Delete a web account; its open sessions end at once (its labels are kept).
+
+    Example: saring web deluser rina
+    """
+    from saring.web.auth import delete_user
+
+    try:
+        delete_user(db, name)
+    except SaringError as exc:
+        fail(str(exc))
+    out.print(f"User {shown(name)} is deleted and logged out everywhere.", highlight=False)
