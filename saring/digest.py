@@ -301,8 +301,11 @@ def safe_url(value: str | None) -> str:
 
 
 def wa_url(value: str | None) -> str:
-    """A link for WhatsApp: :func:`safe_url` with WhatsApp's markup characters encoded too."""
-    return safe_url(value).replace("*", "%2A").replace("_", "%5F").replace("~", "%7E")
+    """A link for WhatsApp: :func:`safe_url` with ``*`` and ``~`` encoded too (bold, strike).
+
+    ``_`` stays: it is common in real links (``@rina_jurnalis``), and with spaces encoded a
+    link is one word, which WhatsApp does not format."""
+    return safe_url(value).replace("*", "%2A").replace("~", "%7E")
 
 
 def wa_clean(value: object) -> str:
