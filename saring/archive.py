@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import stat
 from datetime import date, datetime
 from functools import partial
+from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from saring.digest import WIB, Digest, _environment, render, split_messages, tanggal
 from saring.serving import BackgroundServer
@@ -98,9 +102,53 @@ def write_index(out_dir: str | Path) -> Path:
 
 
 class _Handler(SimpleHTTPRequestHandler):
+    """Serves only the regular files directly inside the archive folder.
+
+    The archive is flat, so anything else is a 404: sub-folders (no listings), symbolic links
+    (they could point anywhere on the machine), hidden files, and names that are not file names
+    at all (a NUL byte made the standard handler raise and drop the connection).
+    """
+
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map,
                       ".html": "text/html; charset=utf-8", ".txt": "text/plain; charset=utf-8",
                       ".md": "text/markdown; charset=utf-8", ".json": "application/json"}
+
+    def _file_name(self) -> str | None:
+        name = unquote(urlsplit(self.path).path, errors="strict").lstrip("/") or "index.html"
+        if "/" in name or "\\" in name or "\x00" in name or name.startswith("."):
+            return None
+        return name
+
+    def send_head(self):  # noqa: ANN201 (http.server API: a file object or None)
+        try:
+            name = self._file_name()
+        except UnicodeDecodeError:
+            name = None
+        if name is None:
+            self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+            return None
+        path = os.path.join(self.directory, name)
+        try:  # O_NOFOLLOW: a symbolic link is refused by the kernel, not by a check that can race
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except (OSError, ValueError):
+            self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+            return None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):  # a folder
+            os.close(fd)
+            self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+            return None
+        f = os.fdopen(fd, "rb")
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Length", str(st.st_size))
+        self.send_header("Last-Modified", self.date_time_string(int(st.st_mtime)))
+        self.end_headers()
+        return f
+
+    def list_directory(self, path):  # noqa: ANN001, ANN201 (never: folders are not listed)
+        self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+        return None
 
     def end_headers(self) -> None:
         self.send_header("X-Content-Type-Options", "nosniff")

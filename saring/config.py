@@ -6,13 +6,18 @@ receives the validated object and never reads the file again.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from saring.errors import SourceConfigError
@@ -22,6 +27,60 @@ LOGGER = logging.getLogger(__name__)
 DEFAULT_USER_AGENT = "saring/0.1 (+https://github.com/saring-id/saring; election-misinformation monitor)"
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
+
+
+def check_http_url(value: str) -> str:
+    """``value`` when it is a complete http(s) address; else ValueError saying what is wrong.
+
+    Checked here, once, so that a typo stops ``saring sources check`` instead of failing at
+    fetch time: scheme, host name (or IP address), port number, no spaces.
+    """
+    value = value or ""
+    if not re.match(r"^https?://", value, re.I):
+        raise ValueError("must be an http:// or https:// address")
+    if re.search(r"\s", value):
+        raise ValueError("must not contain spaces (write a space in a link as %20)")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+    except ValueError:
+        raise ValueError("is not a valid address (check the [ ] around an IPv6 address)") from None
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("has a port that is not a number from 1 to 65535") from None
+    if port == 0:
+        raise ValueError("has a port that is not a number from 1 to 65535")
+    if parts.netloc.rsplit("@", 1)[-1].endswith(":"):
+        raise ValueError("has a ':' but no port number after it")
+    if not host:
+        raise ValueError("has no host name (e.g. https://www.example.co.id/feed/)")
+    if "[" in parts.netloc:
+        try:
+            ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError:
+            raise ValueError(f"has an invalid IPv6 address {host!r}") from None
+        return value
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"has an invalid host name {host!r}") from None
+    labels = ascii_host.rstrip(".").split(".")
+    if not all(_HOST_LABEL.match(label) for label in labels):
+        raise ValueError(f"has an invalid host name {host!r}")
+    return value
+
+
+def check_cron(value: str) -> str:
+    """``value`` when it is a 5-field cron expression (checked with cronsim), else ValueError."""
+    if len(value.split()) != 5:
+        raise ValueError("must be a cron expression with 5 fields, e.g. '0 * * * *'")
+    try:
+        CronSim(value, datetime(2026, 1, 1))
+    except CronSimError as exc:
+        raise ValueError(f"is not a valid cron expression ({exc}); e.g. '0 * * * *' is every hour") from None
+    return value
 
 
 class SourceOptions(BaseModel):
@@ -77,7 +136,10 @@ class Source(BaseModel):
             return data
         from saring.kinds import POST_KINDS, source_url
 
-        options = dict(data.get("options") or {})
+        options = data.get("options") or {}
+        if not isinstance(options, dict):  # reported here, under the source, not as a crash
+            raise ValueError("options must be a mapping (name: value lines), e.g. options: {hashtag: pemilu}")
+        options = dict(options)
         if not data.get("url") or data["kind"] == "webpage":
             data = {**data, "url": source_url(data["kind"], {**options, "url": data.get("url")})}
         if data["kind"] in POST_KINDS:
@@ -88,16 +150,12 @@ class Source(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value or ""):
-            raise ValueError("must be an http:// or https:// address")
-        return value
+        return check_http_url(value)
 
     @field_validator("schedule")
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
-        if value is not None and len(value.split()) != 5:
-            raise ValueError("must be a cron expression with 5 fields, e.g. '0 * * * *'")
-        return value
+        return None if value is None else check_cron(value)
 
     @property
     def is_factcheck(self) -> bool:
@@ -177,6 +235,20 @@ class ScheduleSettings(BaseModel):
     digest: str = "0 6 * * *"
     timezone: str = "Asia/Jakarta"
 
+    @field_validator("ingest", "digest")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        return check_cron(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(f"{value!r} is not a time zone name like 'Asia/Jakarta'") from None
+        return value
+
 
 class TiplineSettings(BaseModel):
     model_config = _FROZEN
@@ -224,6 +296,58 @@ class Config(BaseModel):
         raise KeyError(source_id)
 
 
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    def __init__(self, key: object, mark: yaml.Mark) -> None:
+        super().__init__(None, None, f"duplicate key {key!r}", mark)
+        self.key = key
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, but a key written twice in one mapping is an error, not 'last wins'."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key: PyYAML reports it itself
+                continue
+            if duplicate:
+                raise _DuplicateKey(key, key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file safely: no duplicate keys, no unbounded nesting.
+
+    Raises:
+        SourceConfigError: the file is missing, unreadable or not valid YAML.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SourceConfigError(f"{path}: file not found. Pass --sources FILE or create it.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceConfigError(f"{path}: cannot be read ({exc}).") from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+    except _DuplicateKey as exc:
+        raise SourceConfigError(
+            f"{path}: the key '{exc.key}' appears twice in the same block near line "
+            f"{exc.problem_mark.line + 1}; keep only one."
+        ) from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" near line {where.line + 1}" if where else ""
+        raise SourceConfigError(f"{path}: is not valid YAML{line}.") from None
+    except RecursionError:
+        raise SourceConfigError(f"{path}: is nested far too deeply to be a sources file.") from None
+
+
 def default_sources_path() -> Path:
     """``SARING_SOURCES`` if set, else ``sources.yaml`` in the working directory."""
     return Path(os.environ.get("SARING_SOURCES", "sources.yaml"))
@@ -237,17 +361,7 @@ def load_config(path: str | Path | None = None) -> Config:
             message names the file, the source and the field.
     """
     path = Path(path) if path else default_sources_path()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SourceConfigError(f"{path}: file not found. Pass --sources FILE or create it.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceConfigError(f"{path}: cannot be read ({exc}).") from None
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" near line {where.line + 1}" if where else ""
-        raise SourceConfigError(f"{path}: is not valid YAML{line}.") from None
-    return parse_config(raw, origin=str(path))
+    return parse_config(read_yaml(path), origin=str(path))
 
 
 def parse_config(raw: Any, origin: str = "sources.yaml") -> Config:
@@ -263,12 +377,14 @@ def parse_config(raw: Any, origin: str = "sources.yaml") -> Config:
     unknown = set(raw) - {"sources", "settings"}
     if unknown:
         raise SourceConfigError(f"{origin}: unknown top-level key(s): {', '.join(sorted(unknown))}.")
+    if not all(isinstance(k, str) for k in settings):
+        raise SourceConfigError(f"{origin}: settings: every key must be a name like 'digest'.")
     try:
         return Config(sources=sources, **settings)
     except ValidationError as exc:
         raise SourceConfigError(_explain(exc, raw, origin)) from None
-    except TypeError as exc:  # settings with a key Config does not take
-        raise SourceConfigError(f"{origin}: settings: {exc}.") from None
+    except RecursionError:
+        raise SourceConfigError(f"{origin}: is nested far too deeply to be a sources file.") from None
 
 
 def _explain(exc: ValidationError, raw: dict, origin: str) -> str:
@@ -281,7 +397,9 @@ def _explain(exc: ValidationError, raw: dict, origin: str) -> str:
         entry = raw["sources"][index] if index < len(raw["sources"]) else {}
         sid = entry.get("id") if isinstance(entry, dict) else None
         who = f"source '{sid}'" if sid else f"source #{index + 1}"
-        field = ".".join(str(p) for p in loc[2:] if not str(p).startswith("function-")) or "entry"
+        field = ".".join(str(p) for p in loc[2:] if not str(p).startswith("function-"))
+        if not field:  # the entry as a whole (e.g. a kind's options)
+            return f"{origin}: {who}: {msg}."
         if "Extra inputs" in msg:
             return f"{origin}: {who}: unknown field '{field}'."
         return f"{origin}: {who}, field '{field}': {msg}."

@@ -20,9 +20,11 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from saring.config import DigestSettings
 from saring.health import SourceHealth, source_health
+from saring.safetext import safe_link, strip_controls
 
 LOGGER = logging.getLogger(__name__)
 
@@ -287,19 +289,36 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~!])")
 
 
 def md_escape(value: object) -> str:
-    """Text safe inside Markdown: no markup, no raw HTML (titles come from the web)."""
-    return _MD_SPECIAL.sub(r"\\\1", _html.escape(str(value), quote=False))
+    """Text safe inside Markdown: one line, no markup, no raw HTML (titles come from the web)."""
+    return _MD_SPECIAL.sub(r"\\\1", _html.escape(" ".join(str(value).split()), quote=False))
 
 
 def safe_url(value: str | None) -> str:
-    """Only http(s) links are shown as links; anything else (javascript:, data:) becomes '#'."""
-    value = (value or "").strip()
-    return value if re.match(r"^https?://", value, re.I) else "#"
+    """Only http(s) links are shown as links, percent-encoded so that nothing a feed appends to
+    a link (a space and text, a ``)`` ending a Markdown link, a quote) can leave it; anything
+    else (javascript:, data:, a broken address) becomes '#'."""
+    return safe_link(value) or "#"
+
+
+def wa_url(value: str | None) -> str:
+    """A link for WhatsApp: :func:`safe_url` with ``*`` and ``~`` encoded too (bold, strike).
+
+    ``_`` stays: it is common in real links (``@rina_jurnalis``), and with spaces encoded a
+    link is one word, which WhatsApp does not format."""
+    return safe_url(value).replace("*", "%2A").replace("~", "%7E")
 
 
 def wa_clean(value: object) -> str:
     """Text for WhatsApp: one line, and no stray markup characters that would bold/italicise."""
     return re.sub(r"[*_~`]+", " ", " ".join(str(value).split())).strip()
+
+
+def _finalize(value: object) -> object:
+    """Every value a template prints loses control and bidi characters (Trojan-Source text)."""
+    if value == BREAK or not isinstance(value, str):
+        return value
+    cleaned = strip_controls(value)
+    return Markup(cleaned) if isinstance(value, Markup) else cleaned
 
 
 def _environment() -> Environment:
@@ -309,12 +328,14 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
     env.filters["tanggal"] = tanggal
     env.filters["pct"] = lambda x: f"{round(100 * x)}%"
     env.filters["md"] = md_escape
     env.filters["url"] = safe_url
     env.filters["wa"] = wa_clean
+    env.filters["wa_url"] = wa_url
     env.globals["BREAK"] = BREAK
     env.globals["RISK_TEXT"] = {"tinggi": "tinggi", "sedang": "sedang", "rendah": "rendah"}
     return env

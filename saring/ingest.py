@@ -20,6 +20,7 @@ from saring.extract import Extracted, Extractor, extract_article
 from saring.feeds import FeedItem
 from saring.fetch import Fetcher, Response
 from saring.kinds import parse_source
+from saring.limits import cap_text
 from saring.store import Store, utcnow
 from saring.urls import url_key
 
@@ -240,9 +241,10 @@ def ingest_source(source: Source, store: Store, fetcher: Fetcher,
 
 def score_rows(item_ids: Sequence[str], titles: Sequence[str | None], texts: Sequence[str | None],
                scorer) -> list[dict]:
-    """``scores`` rows for these articles (title and text scored together)."""
+    """``scores`` rows for these articles (title and text scored together, at most
+    :data:`saring.limits.MAX_TEXT_CHARS` characters: one huge text must not stall a run)."""
     now = utcnow()
-    joined = [f"{t or ''}\n{x or ''}" for t, x in zip(titles, texts, strict=True)]
+    joined = [cap_text(f"{t or ''}\n{x or ''}") for t, x in zip(titles, texts, strict=True)]
     return [
         dict(item_id=item_id, model_version=scorer.model_version,
              election_score=float(s.election_score), hoax_score=float(s.hoax_score),

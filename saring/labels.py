@@ -23,6 +23,8 @@ from saring.errors import SaringError
 TASKS = ("hoax", "election")
 EXPORT_COLUMNS = ["id", "url", "title", "source", "published_at", "excerpt",
                   "election_score", "hoax_score", "hoax", "election"]
+# OWASP "CSV injection": a spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TRUE_VALUES = {"1", "ya", "y", "yes", "true", "benar"}
 FALSE_VALUES = {"0", "tidak", "t", "no", "n", "false", "bukan"}
 
@@ -90,6 +92,30 @@ def export_candidates(con: Any, day: date | None = None, since: date | None = No
     return frame[EXPORT_COLUMNS].reset_index(drop=True)
 
 
+def neutralise_cell(value: Any) -> Any:
+    """A text cell a spreadsheet shows as text: a leading ``'`` before a formula character."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def restore_cell(value: str) -> str:
+    """Undo :func:`neutralise_cell` (a spreadsheet may also have dropped the quote itself)."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
+def write_label_file(frame: pd.DataFrame, path: Path | str) -> None:
+    """Write an export for people to open in a spreadsheet (text from feeds cannot run there).
+
+    Every cell is quoted, and a text starting with ``= + - @``, a tab or a carriage return gets a
+    leading ``'`` (OWASP's advice); :func:`read_label_file` takes it off again.
+    """
+    safe = frame.astype(object).map(neutralise_cell)
+    safe.to_csv(path, index=False, encoding="utf-8", quoting=csv.QUOTE_ALL)
+
+
 # --------------------------------------------------------------------------- import
 
 
@@ -141,7 +167,8 @@ def read_label_file(path: Path | str) -> list[dict[str, str]]:
         )
     rows = []
     for raw in reader:
-        rows.append({(k or "").strip(): (v if isinstance(v, str) else "") for k, v in raw.items()})
+        rows.append({(k or "").strip(): (restore_cell(v) if isinstance(v, str) else "")
+                     for k, v in raw.items()})
     return rows
 
 

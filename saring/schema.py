@@ -96,7 +96,19 @@ ALTER TABLE items ADD COLUMN IF NOT EXISTS channel VARCHAR;
 {TIPLINE_SCHEMA}
 """
 
-MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3)]
+# v4: the web desk's accounts and revocable sessions. A session cookie carries its account's
+# generation; logging out, a new password or deleting the account raises the generation, and
+# every cookie carrying an older one stops working at its next request.
+V4_WEB_ACCOUNTS = """
+CREATE TABLE IF NOT EXISTS web_users (
+    name VARCHAR PRIMARY KEY, password_hash VARCHAR NOT NULL, created_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS web_session_generations (
+    user_name VARCHAR PRIMARY KEY, generation INTEGER NOT NULL, changed_at TIMESTAMPTZ
+);
+"""
+
+MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 # Views are recreated on every open, so changing one needs no migration.

@@ -4,6 +4,8 @@
 Stable: other columns are kept as they are (as text for CSV) in the same order; rows whose
 text is empty get empty scores; scores are calibrated probabilities in [0, 1] (6 decimals);
 ``hoax_reasons`` are the terms that pushed the hoax score up, separated by ``"; "``.
+A text longer than :data:`saring.limits.MAX_TEXT_CHARS` (100,000) characters is scored on its
+first 100,000 characters; the row itself is written back unchanged.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from saring.errors import SaringError
+from saring.limits import cap_text
 
 ADDED_COLUMNS = ("election_score", "hoax_score", "hoax_reasons")
 BATCH = 10_000
@@ -81,7 +84,7 @@ def score_frame(scorer: Any, frame: pd.DataFrame, text_column: str, workers: int
             f"no column {text_column!r} in the input (columns: {', '.join(map(str, frame.columns))})")
     out = frame.drop(columns=[c for c in ADDED_COLUMNS if c in frame.columns and c != text_column])
     raw = frame[text_column].tolist()
-    texts = ["" if (t is None or (isinstance(t, float) and t != t)) else str(t) for t in raw]
+    texts = [cap_text("" if (t is None or (isinstance(t, float) and t != t)) else str(t)) for t in raw]
     has_text = [bool(t.strip()) for t in texts]
     idx = [i for i, h in enumerate(has_text) if h]
     el: list[Any] = [None] * len(texts)

@@ -105,14 +105,14 @@ def label_export(
 
     Example: saring label export --since 2026-11-20 -o to_label.csv
     """
-    from saring.labels import export_candidates
+    from saring.labels import export_candidates, write_label_file
     from saring.store import Store
 
     d, s = _day(day, "--date"), _day(since, "--since")
     try:
         with Store(db) as store:
             frame = export_candidates(store.con, day=d, since=s, limit=limit)
-        frame.to_csv(output, index=False, encoding="utf-8")
+        write_label_file(frame, output)
     except (SaringError, OSError) as exc:
         fail(str(exc))
     out.print(f"{len(frame)} items to label -> {output} (fill the 'hoax' and 'election' columns with 1 or 0)")

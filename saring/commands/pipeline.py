@@ -7,8 +7,9 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from saring.cli import DB_OPT, SOURCES_OPT, app, err, fail, out, setup_logging
+from saring.cli import DB_OPT, SOURCES_OPT, app, err, fail, out, setup_logging, shown, warn_if_public
 from saring.errors import SaringError
 
 
@@ -20,7 +21,7 @@ def _summary_table(summary) -> Table:
         why = r.error or r.warning or ""
         style = "red" if r.status == "failed" else None
         table.add_row(r.source_id, r.status, str(r.new_items), str(r.extracted), str(r.failed),
-                      why, style=style)
+                      shown(why), style=style)
     return table
 
 
@@ -49,7 +50,8 @@ def ingest(
     out.print(_summary_table(summary))
     out.print(f"{summary.scored} articles scored.")
     if summary.scoring_error:
-        err.print(f"[bold red]Scoring failed:[/] {summary.scoring_error}", highlight=False)
+        err.print(Text.assemble(("Scoring failed:", "bold red"), " ", shown(summary.scoring_error)),
+                  highlight=False)
     if not summary.results:
         fail("no enabled source matched", 2)
     if not summary.ok:
@@ -76,11 +78,14 @@ def serve(
     if archive is not None:
         from saring.archive import ArchiveServer
 
+        warn_if_public(host, port, "can read every digest in the archive")
         try:
             server = ArchiveServer(archive, host, port)
-        except (OSError, FileNotFoundError) as exc:
+        except FileNotFoundError as exc:
             fail(str(exc))
-        out.print(f"Digest archive {server.root} at {server.url} (Ctrl-C stops)")
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        out.print(f"Digest archive {shown(server.root)} at {server.url} (Ctrl-C stops)", highlight=False)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -112,17 +117,27 @@ def query(
 
     from saring.store import connect_snapshot
 
+    if not sql.strip():
+        fail('give a SQL query, e.g. saring query "SELECT count(*) FROM items"')
     try:
         con = connect_snapshot(db)
-        frame = con.execute(sql).df()
+        result = con.execute(sql)
+        if result is None or result.description is None:  # only a comment or ";": no table
+            fail("the query returned no table (is it only a comment?)")
+        frame = result.df()
     except SaringError as exc:
         fail(str(exc))
     except duckdb.Error as exc:
         fail(f"the query failed: {exc}")
+    if csv and not sys.stdout.isatty():  # a file or a pipe gets the data exactly as stored
+        frame.to_csv(sys.stdout, index=False)
+        return
+    # Titles and texts come from feeds: no terminal escape sequence may reach the screen.
+    frame = frame.rename(columns=shown).map(lambda v: shown(v) if isinstance(v, str) else v)
     if csv:
         frame.to_csv(sys.stdout, index=False)
     else:
-        out.print(frame.to_string(index=False, max_colwidth=60))
+        out.print(frame.to_string(index=False, max_colwidth=60), highlight=False)
 
 
 
@@ -166,7 +181,7 @@ def sources_status(db: Path = DB_OPT) -> None:
     for s in source_status(con):
         last_ok = s.last_success_at.strftime("%Y-%m-%d %H:%M") if s.last_success_at else "-"
         style = "red" if s.last_status == "failed" else ("yellow" if s.silent else None)
-        table.add_row(s.source_id + ("" if s.enabled else " (off)"), s.last_status or "never read",
+        table.add_row(s.source_id + ("" if s.enabled else " (off)"), shown(s.last_status or "never read"),
                       last_ok, str(s.consecutive_failures), str(s.items_today), str(s.items_7d),
-                      "yes" if s.silent else "", s.last_error or "", style=style)
+                      "yes" if s.silent else "", shown(s.last_error or ""), style=style)
     out.print(table)

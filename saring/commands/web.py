@@ -9,8 +9,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
-from saring.cli import DB_OPT, app, err, fail, out
+from saring.cli import DB_OPT, app, err, fail, out, shown, warn_if_public
 from saring.errors import SaringError
 
 web_app = typer.Typer(
@@ -55,24 +56,26 @@ def check(
 
         when = p.checked_at.astimezone(ZoneInfo("Asia/Jakarta"))
         out.print(
-            f"[bold]Sudah pernah dicek pada {when:%Y-%m-%d %H:%M} WIB[/] "
-            f"({len(result.previous)}x sebelumnya).",
+            Text.assemble((f"Sudah pernah dicek pada {when:%Y-%m-%d %H:%M} WIB", "bold"),
+                          f" ({len(result.previous)}x sebelumnya)."),
             highlight=False,
         )
     if result.title:
-        out.print(f"[bold]{result.title}[/]", highlight=False)
+        out.print(shown(result.title), style="bold", highlight=False)
     out.print(
-        f"Risiko hoaks: {_pct(result.hoax_score)}  (kata penanda: {', '.join(result.hoax_terms) or '-'})",
+        f"Risiko hoaks: {_pct(result.hoax_score)}  "
+        f"(kata penanda: {shown(', '.join(result.hoax_terms)) or '-'})",
         highlight=False,
     )
     out.print(
-        f"Terkait pemilu: {_pct(result.election_score)}  ({', '.join(result.election_terms) or '-'})",
+        f"Terkait pemilu: {_pct(result.election_score)}  ({shown(', '.join(result.election_terms)) or '-'})",
         highlight=False,
     )
     if result.factchecks:
         out.print("Cek fakta terdekat:")
         for f in result.factchecks:
-            out.print(f"  {f.verdict}: {f.title} {f.url} (kemiripan {_pct(f.similarity)})", highlight=False)
+            out.print(f"  {shown(f.verdict)}: {shown(f.title)} {shown(f.url)} "
+                      f"(kemiripan {_pct(f.similarity)})", highlight=False)
     else:
         out.print("Cek fakta: belum ada klarifikasi resmi yang cocok.")
     if result.similar:
@@ -80,17 +83,18 @@ def check(
         for s in result.similar:
             seen = s.first_seen_at.strftime("%Y-%m-%d %H:%M") if hasattr(s.first_seen_at, "strftime") else "-"
             out.print(
-                f"  {s.source_name}, pertama terlihat {seen}: {s.title} ({_pct(s.similarity)})",
+                f"  {shown(s.source_name)}, pertama terlihat {seen}: {shown(s.title)} ({_pct(s.similarity)})",
                 highlight=False,
             )
     if result.note:
-        err.print(f"Catatan: {result.note}", highlight=False)
+        err.print(f"Catatan: {shown(result.note)}", highlight=False)
     out.print(
-        f"[dim]id {result.check_id} · model {result.model_version} · {result.seconds:.1f} s"
-        f"{' · tersimpan' if result.saved else ''}[/]",
+        f"id {result.check_id} · model {result.model_version} · {result.seconds:.1f} s"
+        f"{' · tersimpan' if result.saved else ''}",
+        style="dim",
         highlight=False,
     )
-    typer.echo("\n" + card_text(card_for_check(result)))
+    typer.echo("\n" + shown(card_text(card_for_check(result))))
 
 
 @app.command()
@@ -123,10 +127,10 @@ def card(
         fail(str(exc))
     if found is None:
         fail(f"no item or check with id {ref!r}")
-    typer.echo(card_text(found))
+    typer.echo(shown(card_text(found)))
     if png:
         png.write_bytes(card_png(found))
-        err.print(f"PNG -> {png}", highlight=False)
+        err.print(f"PNG -> {shown(png)}", highlight=False)
 
 
 @web_app.callback()
@@ -136,13 +140,24 @@ def web(
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (default: this machine only)"),
     port: int = typer.Option(8000, "--port"),
     sources: Path = typer.Option(None, "--sources", help="sources file for the digest settings"),
+    proxy_headers: bool = typer.Option(
+        False, "--proxy-headers",
+        help="behind a reverse proxy: trust its X-Forwarded-Proto/-For headers (HTTPS cookies, "
+             "client addresses for login limits)"),
+    forwarded_allow_ips: str = typer.Option(
+        None, "--forwarded-allow-ips",
+        help="with --proxy-headers: comma-separated addresses of the proxies to trust "
+             "(default 127.0.0.1)"),
 ) -> None:
     """Serve the forum's desk on http://127.0.0.1:8000 (log in with a `saring web adduser` account).
 
     Example: saring web --db data/demo/saring.duckdb
+    Example: saring web --proxy-headers --forwarded-allow-ips 127.0.0.1   (behind nginx/Caddy)
     """
     if ctx.invoked_subcommand is not None:
         return
+    if forwarded_allow_ips and not proxy_headers:
+        fail("--forwarded-allow-ips only matters with --proxy-headers; add --proxy-headers")
     import uvicorn
 
     from saring.web.app import create_app
@@ -168,16 +183,12 @@ def web(
             "nobody can log in yet: create an account with `saring web adduser NAME` "
             "or set SARING_WEB_SECRET to a shared forum password"
         )
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        err.print(
-            f"[bold red]WARNING:[/] listening on {host}: anyone who can reach this machine on port "
-            f"{port} sees the login page. Put it behind HTTPS (a reverse proxy) before sharing it.",
-            highlight=False,
-        )
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    out.print(f"saring web: open http://{shown}:{port}/ (Ctrl-C stops)", highlight=False)
+    warn_if_public(host, port, "sees the login page")
+    local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    out.print(f"saring web: open http://{local}:{port}/ (Ctrl-C stops)", highlight=False)
     uvicorn.run(
-        application, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False
+        application, host=host, port=port, log_level="warning", server_header=False,
+        proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips or "127.0.0.1",
     )
 
 
@@ -191,6 +202,7 @@ def adduser(
 ) -> None:
     """Create a web account, or set a new password for an existing one (asks for the password).
 
+    A new password logs the account out everywhere.
     Example: saring web adduser rina
     """
     from saring.web.auth import add_user
@@ -206,3 +218,21 @@ def adduser(
     except SaringError as exc:
         fail(str(exc))
     out.print(f"User {name} can now log in to `saring web`.", highlight=False)
+
+
+@web_app.command("deluser")
+def deluser(
+    name: str = typer.Argument(..., help="the account to delete"),
+    db: Path = DB_OPT,
+) -> None:
+    """Delete a web account; its open sessions end at once (its labels are kept).
+
+    Example: saring web deluser rina
+    """
+    from saring.web.auth import delete_user
+
+    try:
+        delete_user(db, name)
+    except SaringError as exc:
+        fail(str(exc))
+    out.print(f"User {shown(name)} is deleted and logged out everywhere.", highlight=False)

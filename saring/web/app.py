@@ -9,19 +9,24 @@ Database access (the scheduled flows hold DuckDB's single write lock while they 
 * writes (labels, checks): one short ``Store(db, lock_wait=...)`` connection each, closed at
   once. A busy writer gives a friendly "coba lagi" page (HTTP 503), never a 500.
 
-Sessions are signed cookies (itsdangerous); every POST form carries a CSRF token bound to the
-session.
+Sessions are signed cookies (itsdangerous) that can be revoked: each carries its account's
+session generation (:mod:`saring.web.auth`), checked on every request, so logging out, a new
+password or a deleted account ends the old cookies at once. Every POST form carries a CSRF token
+bound to the session. Logins are limited per account and per address (:mod:`saring.web.throttle`);
+password hashing (scrypt) runs in a worker thread, never on the event loop.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import math
 import os
 import secrets
 import threading
-import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -34,16 +39,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.concurrency import run_in_threadpool
 
 from saring.errors import SaringError, StoreError
+from saring.web.throttle import LoginThrottle
 
 LOGGER = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
 COOKIE = "saring_session"
 SESSION_MAX_AGE = 12 * 3600
 WRITE_WAIT = float(os.environ.get("SARING_WEB_LOCK_WAIT", "3"))
-LOGIN_FAILURES = 5  # failed logins per client ...
-LOGIN_WINDOW = 300.0  # ... within this many seconds, then HTTP 429
 LABELS = {  # (task, value) -> what the button says
     ("hoax", "1"): "hoaks",
     ("hoax", "0"): "bukan hoaks",
@@ -107,9 +112,84 @@ class Desk:
         self.db = Path(db) if db else default_db_path()
         self.settings = settings or DigestSettings()
         key = secret_key or os.environ.get("SARING_WEB_SESSION_KEY") or secrets.token_urlsafe(32)
+        self._key = key.encode()
         self.signer = URLSafeTimedSerializer(key, salt="saring-web-session")
         self.lock = threading.RLock()
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
+        self.throttle = LoginThrottle()
+        # Session generations this process raised itself (logout). The database has them too,
+        # except while a flow holds it: then they wait in ``pending`` and are written later.
+        self.generations: dict[str, int] = {}
+        self.pending: set[str] = set()
+
+    # ------------------------------------------------------------------ sessions
+
+    def forum_mark(self) -> str | None:
+        """A keyed fingerprint of the shared secret: changing SARING_WEB_SECRET ends its sessions."""
+        shared = os.environ.get("SARING_WEB_SECRET", "")
+        if not shared:
+            return None
+        return hmac.new(self._key, shared.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def current_generation(self, name: str) -> int:
+        from saring.web.auth import session_generation
+
+        with self.fresh() as con:
+            stored = session_generation(con, name)
+        with self.lock:
+            return max(stored, self.generations.get(name, 0))
+
+    def new_session(self, name: str) -> dict[str, Any]:
+        from saring.web.auth import FORUM_SUFFIX
+
+        sess: dict[str, Any] = {"user": name, "gen": self.current_generation(name),
+                                "csrf": secrets.token_urlsafe(24)}
+        if name.endswith(FORUM_SUFFIX):
+            sess["forum"] = self.forum_mark()
+        return sess
+
+    def session_user(self, sess: dict[str, Any]) -> str | None:
+        """The user of a session that is still valid: account (or shared secret) and generation."""
+        from saring.web.auth import FORUM_SUFFIX, session_generation, user_exists
+
+        name, generation = sess.get("user"), sess.get("gen")
+        if not isinstance(name, str) or not isinstance(generation, int):
+            return None  # includes cookies from before sessions could be revoked
+        self.flush_pending()
+        if name.endswith(FORUM_SUFFIX):
+            mark = self.forum_mark()
+            if not mark or not hmac.compare_digest(str(sess.get("forum", "")), mark):
+                return None
+        with self.fresh() as con:
+            if not name.endswith(FORUM_SUFFIX) and not user_exists(con, name):
+                return None
+            stored = session_generation(con, name)
+        with self.lock:
+            current = max(stored, self.generations.get(name, 0))
+        return name if generation == current else None
+
+    def revoke(self, name: str) -> None:
+        """End every session of ``name`` (logout): at once in this process, and in the database."""
+        target = self.current_generation(name) + 1
+        with self.lock:
+            self.generations[name] = max(self.generations.get(name, 0), target)
+            self.pending.add(name)
+        self.flush_pending(WRITE_WAIT)
+
+    def flush_pending(self, wait: float = 0.0) -> None:
+        """Write revocations made while a flow held the database (quick try; later if still busy)."""
+        from saring.web.auth import raise_generation
+
+        if not self.pending:
+            return
+        with self.lock:
+            try:
+                with self.writer(wait) as con:
+                    for name in sorted(self.pending):
+                        raise_generation(con, name, self.generations[name])
+            except Busy:
+                LOGGER.info("session revocation kept in memory until the database is free")
+                return
+            self.pending.clear()
 
     @contextmanager
     def snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -139,12 +219,12 @@ class Desk:
                 con.close()
 
     @contextmanager
-    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def writer(self, wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         from saring.store import Store
 
         with self.lock:
             try:
-                store = Store(self.db, lock_wait=WRITE_WAIT)
+                store = Store(self.db, lock_wait=WRITE_WAIT if wait is None else wait)
             except StoreError as exc:
                 raise Busy(str(exc)) from None
             try:
@@ -177,9 +257,11 @@ def create_app(
         return {}
 
     def user(request: Request) -> str:
-        name = session(request).get("user")
+        """The logged-in user, checked against the database on every request."""
+        name = desk.session_user(session(request))
         if not name:
             raise LoginRequired
+        request.state.user = name
         return name
 
     async def form(request: Request) -> dict[str, str]:
@@ -195,8 +277,9 @@ def create_app(
         new = not sess.get("csrf")
         if new:  # first visit: an anonymous session holding a CSRF token (for the login form)
             sess = {"csrf": secrets.token_urlsafe(24)}
+        shown_user = getattr(request.state, "user", None)  # set only once the session was checked
         response = templates.TemplateResponse(
-            request, name, {"user": sess.get("user"), "csrf": sess["csrf"], **ctx}, status_code=status
+            request, name, {"user": shown_user, "csrf": sess["csrf"], **ctx}, status_code=status
         )
         if new:
             _set_cookie(request, response, desk.signer.dumps(sess))
@@ -257,23 +340,19 @@ def create_app(
     async def login(request: Request):
         data = await form(request)
         client = request.client.host if request.client else "?"
-        recent = desk.failures[client]
-        while recent and recent[0] < time.monotonic() - LOGIN_WINDOW:
-            recent.popleft()
-        if len(recent) >= LOGIN_FAILURES:
+        given = data.get("name", "")
+        wait = desk.throttle.attempt(given, client)
+        if wait > 0:
+            minutes = max(1, math.ceil(wait / 60))
             return page(
                 request,
                 "login.html",
                 status=429,
                 next=_safe_next(data.get("next", "/")),
-                error="Terlalu banyak percobaan. Tunggu 5 menit.",
+                error=f"Terlalu banyak percobaan yang gagal. Coba lagi dalam {minutes} menit.",
             )
-        from saring.web.auth import authenticate
-
-        with desk.fresh() as con:
-            name = authenticate(con, data.get("name", ""), data.get("password", ""))
+        name = await run_in_threadpool(_check_login, desk, given, data.get("password", ""))
         if not name:
-            recent.append(time.monotonic())
             return page(
                 request,
                 "login.html",
@@ -281,13 +360,18 @@ def create_app(
                 next=_safe_next(data.get("next", "/")),
                 error="Nama atau kata sandi salah.",
             )
+        desk.throttle.succeeded(given, client)
+        sess = await run_in_threadpool(desk.new_session, name)
         response = RedirectResponse(_safe_next(data.get("next", "/")), status_code=303)
-        _set_cookie(request, response, desk.signer.dumps({"user": name, "csrf": secrets.token_urlsafe(24)}))
+        _set_cookie(request, response, desk.signer.dumps(sess))
         return response
 
     @app.post("/logout")
     async def logout(request: Request):
         await form(request)
+        sess = session(request)
+        if await run_in_threadpool(desk.session_user, sess):
+            await run_in_threadpool(desk.revoke, sess["user"])  # every cookie of this account ends
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(COOKIE)
         return response
@@ -359,8 +443,6 @@ def create_app(
     async def check(request: Request):
         name = user(request)
         data = await form(request)
-        from starlette.concurrency import run_in_threadpool
-
         from saring.card import card_for_check, card_text
         from saring.check import CheckError
 
@@ -456,6 +538,15 @@ def _set_cookie(request: Request, response: Response, value: str) -> None:
         samesite="lax",
         secure=request.url.scheme == "https",
     )
+
+
+def _check_login(desk: Desk, name: str, password: str) -> str | None:
+    """Runs in a worker thread: a quick read under the lock, then scrypt outside it."""
+    from saring.web.auth import check_login, password_hash
+
+    with desk.fresh() as con:
+        stored = password_hash(con, name)
+    return check_login(name, password, stored)
 
 
 def _run_check(desk: Desk, query: str, state: Any, name: str):

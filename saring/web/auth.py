@@ -2,6 +2,11 @@
 
 Users live in the ``web_users`` table of the saring database. Passwords are hashed with
 ``hashlib.scrypt`` (n=2**14, r=8, p=1, 16-byte random salt) and compared in constant time.
+
+Sessions are revocable: each account (and each name used with the shared secret) has a
+*generation* in ``web_session_generations`` (schema v4). A session cookie records the generation
+it was issued under; logging out, setting a new password and deleting the account raise it, so
+every older cookie of that account stops working at its next request.
 """
 
 from __future__ import annotations
@@ -19,13 +24,9 @@ import duckdb
 
 from saring.errors import SaringError
 
-USERS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS web_users (
-    name VARCHAR PRIMARY KEY, password_hash VARCHAR NOT NULL, created_at TIMESTAMPTZ
-);
-"""
 N, R, P = 2**14, 8, 1
 MIN_PASSWORD = 8
+FORUM_SUFFIX = " (forum)"  # a session opened with the shared secret; never a valid account name
 NAME_RE = re.compile(r"^[\w.@-]{2,40}$")
 
 
@@ -57,34 +58,85 @@ def verify_password(password: str, stored: str) -> bool:
 _DUMMY = hash_password(secrets.token_hex(8))
 
 
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    sql = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
+    return bool(con.execute(sql, [name]).fetchone()[0])
+
+
 def _has_users(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'web_users'"
-        ).fetchone()[0]
+    return _has_table(con, "web_users")
+
+
+def session_generation(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """The account's current session generation (0 when it never changed)."""
+    if not _has_table(con, "web_session_generations"):  # a file from before schema v4, read-only
+        return 0
+    row = con.execute(
+        "SELECT generation FROM web_session_generations WHERE user_name = ?", [name]
+    ).fetchone()
+    return row[0] if row else 0
+
+
+def raise_generation(con: duckdb.DuckDBPyConnection, name: str, to: int) -> None:
+    """Set the account's session generation to at least ``to`` (it never goes down)."""
+    con.execute(
+        """INSERT INTO web_session_generations VALUES (?, ?, now())
+           ON CONFLICT (user_name) DO UPDATE
+           SET generation = greatest(web_session_generations.generation, excluded.generation),
+               changed_at = excluded.changed_at""",
+        [name, to],
     )
 
 
-def authenticate(con: duckdb.DuckDBPyConnection, name: str, password: str) -> str | None:
-    """The user's name when the password is right (or the shared forum secret is given), else None."""
+def bump_generation(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """End every session of the account (one generation up); returns the new generation."""
+    new = session_generation(con, name) + 1
+    raise_generation(con, name, new)
+    return new
+
+
+def user_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return _has_users(con) and con.execute(
+        "SELECT count(*) FROM web_users WHERE name = ?", [name]
+    ).fetchone()[0] > 0
+
+
+def password_hash(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """The stored hash of a user's password, None when there is no such user (a quick read)."""
+    name = (name or "").strip()
+    if not NAME_RE.match(name) or not _has_users(con):
+        return None
+    row = con.execute("SELECT password_hash FROM web_users WHERE name = ?", [name]).fetchone()
+    return row[0] if row else None
+
+
+def check_login(name: str, password: str, stored: str | None) -> str | None:
+    """The session name when the password is right (``stored`` from :func:`password_hash`), or
+    the shared forum secret is given for a name without an account; else None.
+
+    Slow on purpose (scrypt, about the same time whatever the outcome): call it off the event loop.
+    """
     name = (name or "").strip()
     if not NAME_RE.match(name) or not password:
         verify_password(password or "x", _DUMMY)  # same cost either way
         return None
-    row = None
-    if _has_users(con):
-        row = con.execute("SELECT password_hash FROM web_users WHERE name = ?", [name]).fetchone()
-    if row is not None:
-        return name if verify_password(password, row[0]) else None
+    if stored is not None:
+        return name if verify_password(password, stored) else None
     verify_password(password, _DUMMY)
     shared = os.environ.get("SARING_WEB_SECRET", "")
     if shared and hmac.compare_digest(password.encode(), shared.encode()):
-        return f"{name} (forum)"  # labels show that this person used the shared secret
+        return f"{name}{FORUM_SUFFIX}"  # labels show that this person used the shared secret
     return None
 
 
+def authenticate(con: duckdb.DuckDBPyConnection, name: str, password: str) -> str | None:
+    """The user's name when the password is right (or the shared forum secret is given), else None."""
+    return check_login(name, password, password_hash(con, name))
+
+
 def add_user(db: str | Path | None, name: str, password: str, lock_wait: float = 10.0) -> None:
-    """Create or replace a user (then republish the snapshot so the web app sees it at once)."""
+    """Create a user, or set a new password and end the user's sessions everywhere (then
+    republish the snapshot so the web app sees it at once)."""
     from saring.store import Store
 
     if not NAME_RE.match(name or ""):
@@ -92,12 +144,32 @@ def add_user(db: str | Path | None, name: str, password: str, lock_wait: float =
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
     with Store(db, lock_wait=lock_wait) as store:
-        store.con.execute(USERS_SCHEMA)
+        store.con.begin()
         store.con.execute(
             "INSERT INTO web_users VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE "
             "SET password_hash = excluded.password_hash",
             [name, hash_password(password), datetime.now(UTC)],
         )
+        bump_generation(store.con, name)
+        store.con.commit()
+        store.publish_snapshot()
+
+
+def delete_user(db: str | Path | None, name: str, lock_wait: float = 10.0) -> None:
+    """Delete a user and end the user's sessions everywhere (labels they gave are kept).
+
+    Raises:
+        AccountError: there is no such user.
+    """
+    from saring.store import Store
+
+    with Store(db, lock_wait=lock_wait) as store:
+        if not user_exists(store.con, name):
+            raise AccountError(f"there is no web account named {name!r}")
+        store.con.begin()
+        store.con.execute("DELETE FROM web_users WHERE name = ?", [name])
+        bump_generation(store.con, name)
+        store.con.commit()
         store.publish_snapshot()
 
 

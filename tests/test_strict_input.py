@@ -1,0 +1,161 @@
+"""Loose input that used to pass or crash: each is now one clear sentence and a non-zero exit."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from saring.cli import app
+
+GOOD = "sources:\n  - id: s1\n    name: Satu\n    url: https://satu.example/feed/\n"
+
+
+def check(tmp_path, text: str):
+    path = tmp_path / "sources.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["sources", "check", "--sources", str(path)], env={"COLUMNS": "400"})
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_a_good_file_passes(tmp_path):
+    assert check(tmp_path, GOOD).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("'http://[::1'", "IPv6"),
+        ("http://satu.example:port/feed", "port"),
+        ("http://satu.example:70000/feed", "port"),
+        ("http://satu.example:0/feed", "port"),
+        ("'http://satu.example/ berita'", "spaces"),
+        ("http://-satu-.example/feed", "host name"),
+        ("http://satu..example/feed", "host name"),
+        ("'http:///feed'", "host name"),
+    ],
+)
+def test_broken_addresses_fail_the_check(tmp_path, url, says):
+    result = check(tmp_path, GOOD.replace("https://satu.example/feed/", url))
+    assert result.exit_code == 2
+    assert "source 's1', field 'url'" in result.output and says in result.output
+
+
+@pytest.mark.parametrize("cron", ["a b c d e", "61 * * * *", "0 25 * * *", "* * * * 8"])
+def test_bad_cron_schedules_fail_the_check(tmp_path, cron):
+    result = check(tmp_path, GOOD + f"    schedule: '{cron}'\n")
+    assert result.exit_code == 2 and "source 's1', field 'schedule'" in result.output
+    result = check(tmp_path, GOOD + f"settings:\n  schedule:\n    digest: '{cron}'\n")
+    assert result.exit_code == 2 and "schedule.digest" in result.output and "cron" in result.output
+
+
+def test_unknown_time_zone_fails_the_check(tmp_path):
+    result = check(tmp_path, GOOD + "settings:\n  schedule:\n    timezone: Mars/Olympus\n")
+    assert result.exit_code == 2 and "'Mars/Olympus' is not a time zone" in result.output
+    assert check(tmp_path, GOOD + "settings:\n  schedule:\n    timezone: Asia/Makassar\n").exit_code == 0
+
+
+def test_duplicate_keys_are_an_error_naming_the_key(tmp_path):
+    result = check(tmp_path, GOOD + "    url: https://lain.example/feed/\n")
+    assert result.exit_code == 2 and "'url' appears twice" in result.output and "line 5" in result.output
+    result = check(tmp_path, GOOD + "settings:\n  digest: {high: 0.8}\n  digest: {high: 0.9}\n")
+    assert result.exit_code == 2 and "'digest' appears twice" in result.output
+
+
+@pytest.mark.parametrize("nested", ["[" * 20_000 + "]" * 20_000, "{a: " * 20_000 + "1" + "}" * 20_000])
+def test_deeply_nested_yaml_is_refused_cleanly(tmp_path, nested):
+    result = check(tmp_path, GOOD + f"settings:\n  digest: {nested}\n")
+    assert result.exit_code == 2 and "nested far too deeply" in result.output
+
+
+def test_mastodon_options_that_are_not_a_mapping_are_reported_under_the_source(tmp_path):
+    text = "sources:\n  - id: m1\n    name: Mastodon\n    kind: mastodon\n    options: [1, 2]\n"
+    result = check(tmp_path, text)
+    assert result.exit_code == 2
+    assert "source 'm1'" in result.output and "options must be a mapping" in result.output
+    assert "settings" not in result.output
+
+
+# --------------------------------------------------------------------------- the archive server
+
+
+def test_archive_server_serves_only_the_archives_own_files(tmp_path):
+    import socket
+
+    import httpx
+
+    from saring.archive import ArchiveServer
+
+    archive = tmp_path / "arsip"
+    archive.mkdir()
+    (archive / "index.html").write_text("<p>Arsip</p>", encoding="utf-8")
+    (archive / "digest-2026-11-25.txt").write_text("RINGKASAN", encoding="utf-8")
+    secret = tmp_path / "rahasia.txt"
+    secret.write_text("kata sandi", encoding="utf-8")
+    (archive / "bocor.txt").symlink_to(secret)
+    (archive / "luar").symlink_to(tmp_path)
+    (archive / "sub").mkdir()
+    (archive / "sub" / "x.txt").write_text("x", encoding="utf-8")
+    (archive / ".env").write_text("SARING_EMAIL_URL=mailtos://rahasia", encoding="utf-8")
+    with ArchiveServer(archive, port=0) as server:
+        assert httpx.get(server.url).text == "<p>Arsip</p>"
+        assert httpx.get(server.url + "digest-2026-11-25.txt").text == "RINGKASAN"
+        for path in ("bocor.txt", "luar/", "luar/rahasia.txt", "sub/", "sub/x.txt", "sub", ".env",
+                     "%2e%2e/rahasia.txt", "..%2frahasia.txt", "%ff", "%00", "x%00.txt"):
+            r = httpx.get(server.url + path)
+            assert r.status_code == 404, path
+            assert "kata sandi" not in r.text and "x.txt" not in r.text
+        # A raw request with a NUL byte: an answer, not a dropped connection.
+        host, port = server.httpd.server_address[:2]
+        with socket.create_connection((host, port), timeout=10) as sock:
+            sock.sendall(b"GET /%00 HTTP/1.0\r\n\r\n")
+            assert sock.recv(100).startswith(b"HTTP/1.0 404")
+
+
+def test_serving_the_archive_on_every_address_warns(tmp_path):
+    (tmp_path / "arsip").mkdir()
+    # 192.0.2.1 (TEST-NET-1) is not this machine's: nothing is opened, but the warning comes first.
+    result = CliRunner().invoke(
+        app, ["serve", "--archive", str(tmp_path / "arsip"), "--host", "192.0.2.1", "--port", "8765"],
+        env={"COLUMNS": "400"},
+    )
+    assert "WARNING: listening on 192.0.2.1" in result.output
+    assert result.exit_code == 2 and "cannot listen on 192.0.2.1:8765" in result.output
+    assert "Traceback" not in result.output
+
+
+# --------------------------------------------------------------------------- huge texts
+
+
+def _long_texts():
+    from saring.limits import MAX_TEXT_CHARS
+
+    sentence = "KPU Kota Batu membuka pendaftaran petugas KPPS untuk pemilihan kepala daerah. "
+    head = (sentence * (MAX_TEXT_CHARS // len(sentence) + 1))[:MAX_TEXT_CHARS]
+    tail = "Beredar pesan berantai viral: awas hoaks, sebarkan segera sebelum dihapus! " * 20_000
+    return head, head + tail
+
+
+def test_saring_score_caps_one_enormous_line(tmp_path, scorer, monkeypatch):
+    import pandas as pd
+
+    head, huge = _long_texts()
+    assert len(huge) > 1_000_000
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"id": ["pendek", "raksasa"], "text": [head, huge]}).to_csv(src, index=False)
+    monkeypatch.setattr("saring.commands.models._scorer", lambda: scorer)
+    result = CliRunner().invoke(app, ["score", str(src), "--output", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(tmp_path / "out.csv", dtype={"text": str})
+    assert out["text"][1] == huge  # the row is written back whole ...
+    assert out["hoax_score"][0] == out["hoax_score"][1]  # ... but only its first 100,000 chars count
+    assert out["election_score"][0] == out["election_score"][1]
+
+
+def test_ingest_scores_at_most_the_capped_text(scorer):
+    from saring.ingest import score_rows
+
+    head, huge = _long_texts()
+    short, long = score_rows(["a", "b"], [None, None], [head, huge], scorer)
+    assert (short["hoax_score"], short["election_score"]) == (long["hoax_score"], long["election_score"])

@@ -1,0 +1,230 @@
+"""Untrusted text stays text: digest formats, e-mail from Markdown, WhatsApp links, bidi controls,
+the labels CSV, and the CLI's console (Rich markup, ANSI escapes)."""
+
+from __future__ import annotations
+
+import csv
+import email
+import io
+from email import policy
+
+import lxml.html
+import pytest
+from test_deliver import digest_of, item, smtp  # noqa: F401  (smtp is a fixture)
+
+from saring.archive import write_archive
+from saring.config import DeliveryChannel, DeliverySettings
+from saring.deliver import deliver
+from saring.digest import render, split_messages
+from saring.safetext import BIDI_CONTROLS, safe_link, strip_controls
+
+PHISH = 'https://media.example/a) <script>alert(1)</script> [resmi](https://phish.example/login "KPU")'
+SPACED = "https://media.example/berita/2 *PENGUMUMAN RESMI KPU: TPS DIPINDAH*"
+
+
+def hostile_digest():
+    first = item(
+        1,
+        title="Judul <img src=x onerror=alert(1)>",
+        url=PHISH,
+        excerpt="cuplikan <script>alert(2)</script>",
+        story_outlets=2,
+        story_first="<img src=y onerror=alert(3)>",
+        factchecks=[
+            {
+                "verdict": "<b>*RESMI*</b>",
+                "title": "cek <img src=z onerror=alert(4)>",
+                "url": "https://cek.example/x) <img src=q onerror=alert(5)>",
+            }
+        ],
+    )
+    second = item(
+        2, "sedang", url=SPACED, title="KPU \u202eumumkan\u202c hasil", region="Kota\u2066 Batu\u2069"
+    )
+    return digest_of([first, second])
+
+
+def test_markdown_channel_mail_holds_no_live_html(tmp_path, smtp):  # noqa: F811
+    """A `format: markdown` channel: apprise turns the Markdown into the e-mail's HTML."""
+    channel = DeliveryChannel(name="md-mail", url_env="T_MD", format="markdown")
+    report = deliver(
+        tmp_path / "saring.duckdb",
+        hostile_digest(),
+        DeliverySettings(channels=(channel,), attempts=1, backoff=0),
+        env={"T_MD": smtp.url},
+    )
+    assert [r.status for r in report.results] == ["sent"], report.lines()
+    msg = email.message_from_bytes(smtp.received[0].content, policy=policy.default)
+    html = msg.get_body(("html",)).get_content()
+    tree = lxml.html.fromstring(html)
+    assert not tree.xpath("//script | //img | //iframe | //object")
+    assert not [a for el in tree.iter() for a in el.attrib if a.lower().startswith("on")]
+    hrefs = {a.get("href") for a in tree.xpath("//a")}
+    assert all(h.startswith(("https://media.example/", "https://cek.example/")) for h in hrefs), hrefs
+    assert not any(" " in h or "phish.example/login" == h.split("://")[-1] for h in hrefs)
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "whatsapp", "email_text", "html", "email"])
+def test_links_cannot_carry_text_out_of_themselves(fmt):
+    text = render(hostile_digest(), fmt)
+    assert "RESMI KPU: TPS" not in text  # the words appended to a link stay inside it, encoded
+    assert "https://media.example/berita/2%20" in text
+    assert "https://cek.example/x%29%20%3Cimg%20src=q%20onerror=alert%285%29%3E" in text
+
+
+def test_whatsapp_text_neutralises_markup_in_untrusted_fields():
+    text = "".join(split_messages(hostile_digest(), "whatsapp", 4000))
+    assert "*RESMI*" not in text  # a fact-check verdict cannot bold text
+    assert "https://media.example/berita/2%20%2APENGUMUMAN%20RESMI%20KPU:%20TPS%20DIPINDAH%2A" in text
+    for line in text.splitlines():
+        if "media.example" in line:
+            assert len(line.split()) == 1, line  # the link is one token: nothing follows it
+
+
+def test_bidi_controls_never_reach_the_archive(tmp_path):
+    paths = write_archive(hostile_digest(), tmp_path)
+    assert len(paths) == 5
+    for path in paths:
+        content = path.read_text(encoding="utf-8")
+        assert not set(BIDI_CONTROLS) & set(content), path.name
+        assert "umumkan" in content
+
+
+def test_safe_text_helpers():
+    assert strip_controls("a\x1b[31mb\u202ec\td\ne\x9b") == "a[31mbc\td\ne"
+    assert safe_link("javascript:alert(1)") is None and safe_link("http://[::1") is None
+    assert safe_link("https://x.id/a b(c)'d\"<e>") == "https://x.id/a%20b%28c%29%27d%22%3Ce%3E"
+    assert safe_link("https://x.id/sudah%20aman?q=a&b=1#f") == "https://x.id/sudah%20aman?q=a&b=1#f"
+    assert safe_link("http://[::1]:8080/x") == "http://[::1]:8080/x"
+    assert safe_link("https://bücher.example/ä") == "https://xn--bcher-kva.example/%C3%A4"
+
+
+# --------------------------------------------------------------------------- labels CSV
+
+
+def test_label_export_neutralises_formulas_and_import_undoes_it(ingested, tmp_path):
+    import duckdb
+    from typer.testing import CliRunner
+
+    from saring.cli import app
+    from saring.labels import read_label_file
+    from saring.store import Store
+
+    formulas = ['=HYPERLINK("https://phish.example","klik")', "+62 812", "-1+1", "@SUM(A1)", "\tx", "\rx"]
+    with Store(ingested) as store:
+        ids = [r[0] for r in store.con.execute(
+            "SELECT item_id FROM latest_scores ORDER BY item_id LIMIT ?", [len(formulas)]).fetchall()]
+        for item_id, text in zip(ids, formulas, strict=True):
+            store.con.execute("UPDATE items SET title = ? WHERE item_id = ?", [text, item_id])
+            store.con.execute("UPDATE articles SET title = ? WHERE item_id = ?", [text, item_id])
+        store.publish_snapshot()
+    out = tmp_path / "to_label.csv"
+    runner = CliRunner()
+    r = runner.invoke(app, ["label", "export", "--db", str(ingested), "-o", str(out), "--limit", "500"])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8-sig"), newline="")))
+    titles = {row["id"]: row["title"] for row in rows}
+    for item_id, text in zip(ids, formulas, strict=True):
+        assert titles[item_id] == "'" + text  # a spreadsheet shows it as text, never runs it
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+    # Import: the quote comes off again, and a label on a neutralised row is stored.
+    back = {row["id"]: row for row in read_label_file(out)}
+    for item_id, text in zip(ids, formulas, strict=True):
+        assert back[item_id]["title"] == text
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for row in rows:
+            if row["id"] in ids:
+                writer.writerow({**row, "hoax": "1", "election": "0"})
+    r = runner.invoke(app, ["label", "import", str(out), "--db", str(ingested), "--by", "Bawaslu"])
+    assert r.exit_code == 0, r.output
+    con = duckdb.connect(str(ingested), read_only=True)
+    assert con.execute("SELECT count(DISTINCT item_id) FROM labels").fetchone()[0] == len(ids)
+    con.close()
+
+
+# --------------------------------------------------------------------------- the console
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from saring.cli import app
+
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "400"})
+
+
+def _no_traceback(result) -> None:
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output and "MarkupError" not in result.output
+
+
+def test_check_of_a_link_with_markup_characters_gives_one_clear_message(tmp_path):
+    result = _cli("check", "http://127.0.0.1:9/berita/x[/]", "--db", str(tmp_path / "x.duckdb"), "--no-save")
+    _no_traceback(result)
+    assert "x[/]" in result.output
+
+
+def test_query_shows_markup_as_text_and_no_terminal_escapes(tmp_path):
+    from saring.store import Store
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        store.con.execute(
+            "INSERT INTO items (item_id, url, source_id, title) VALUES "
+            "('a1', 'https://x.example/1', 'src', 'Hoaks [/] KPU [bold]besar[/bold] \x1b[2J\x1b]0;judul\x07')"
+        )
+        store.publish_snapshot()
+    result = _cli("query", "SELECT title FROM items", "--db", str(db))
+    _no_traceback(result)
+    assert result.exit_code == 0
+    assert "Hoaks [/] KPU [bold]besar[/bold]" in result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    # Piped CSV keeps the data as stored (it is data, not a screen).
+    result = _cli("query", "SELECT title FROM items", "--db", str(db), "--csv")
+    assert result.exit_code == 0 and "[/]" in result.output
+
+
+@pytest.mark.parametrize("sql", ["", "   ", "/* nothing */", ";"])
+def test_query_without_a_query_is_a_clear_error(tmp_path, sql):
+    from saring.store import Store
+
+    with Store(tmp_path / "saring.duckdb") as store:
+        store.publish_snapshot()
+    result = _cli("query", sql, "--db", str(tmp_path / "saring.duckdb"))
+    _no_traceback(result)
+    assert result.exit_code == 2 and "Error:" in result.output
+
+
+def test_sources_status_after_a_redirect_with_markup_in_its_location(tmp_path):
+    from http.server import BaseHTTPRequestHandler
+
+    from saring.serving import BackgroundServer
+
+    class Redirect(BaseHTTPRequestHandler):  # sends the Location header exactly as written
+        def do_GET(self):  # noqa: N802 (http.server API)
+            self.send_response(302)
+            self.send_header("Location", "ftp://arsip.example/pindah[/]/[bold]x")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    with BackgroundServer(Redirect) as server:
+        cfg = tmp_path / "sources.yaml"
+        cfg.write_text(
+            "sources:\n  - id: pindah\n    name: Pindah\n"
+            f"    url: {server.base_url}/feed\n    options: {{allow_private: true}}\n",
+            encoding="utf-8",
+        )
+        db = str(tmp_path / "saring.duckdb")
+        result = _cli("ingest", "--sources", str(cfg), "--db", db)
+    _no_traceback(result)
+    assert result.exit_code == 1
+    assert "ftp://arsip.example/pindah[/]/[bold]x" in result.output
+    result = _cli("sources", "status", "--db", db)
+    _no_traceback(result)
+    assert result.exit_code == 0 and "ftp://arsip.example/pindah[/]/[bold]x" in result.output

@@ -1,0 +1,310 @@
+"""The desk's accounts: revocable sessions, login limits per account and per address, scrypt off
+the event loop, and HTTPS cookies behind a reverse proxy (a real uvicorn process)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import duckdb
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from saring.cli import app as cli
+from saring.deliver import free_port
+from saring.web.app import create_app
+from saring.web.auth import add_user
+from saring.web.throttle import LoginThrottle
+
+PASSWORD = "kata-sandi-rahasia"
+
+
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory, scorer):
+    """The sample sites ingested once for this module, with two accounts (copied per test)."""
+    from saring.config import parse_config
+    from saring.demo import SiteServer, demo_sources, sample_dir
+    from saring.ingest import run_ingest
+    from saring.store import Store
+
+    db = tmp_path_factory.mktemp("desk") / "saring.duckdb"
+    with SiteServer(sample_dir()) as server:
+        raw = demo_sources(server.base_url)
+        raw["settings"] = {"fetch": {"retries": 0, "timeout": 5}}
+        with Store(db) as store:
+            assert run_ingest(parse_config(raw), store, scorer=scorer).scored > 0
+    add_user(db, "rina", PASSWORD)  # also publishes the snapshot
+    add_user(db, "budi", PASSWORD + "-budi")
+    return db
+
+
+@pytest.fixture()
+def desk_db(template_db, tmp_path):
+    for path in template_db.parent.glob("saring*.duckdb"):
+        shutil.copyfile(path, tmp_path / path.name)
+    return tmp_path / template_db.name
+
+
+@pytest.fixture()
+def desk(desk_db, scorer):
+    return create_app(desk_db, scorer=scorer, secret_key="test-key")
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def login(client, name="rina", password=PASSWORD):
+    token = csrf(client.get("/login").text)
+    return client.post("/login", data={"csrf": token, "name": name, "password": password, "next": "/review"},
+                       follow_redirects=False)
+
+
+def logged_in(desk, name="rina", password=PASSWORD, address="testclient"):
+    client = TestClient(desk, client=(address, 50000))
+    assert login(client, name, password).status_code == 303
+    assert client.get("/review", follow_redirects=False).status_code == 200
+    return client
+
+
+def replay(desk, cookies) -> TestClient:
+    """A new browser holding an old copy of the cookie (what a thief or a shared phone has)."""
+    client = TestClient(desk)
+    client.cookies.update(cookies)
+    return client
+
+
+def is_out(client) -> bool:
+    r = client.get("/review", follow_redirects=False)
+    return r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+# --------------------------------------------------------------------------- revocable sessions
+
+
+def test_logout_ends_every_copy_of_the_session_and_labels_need_a_live_one(desk, desk_db):
+    phone = logged_in(desk)
+    laptop = logged_in(desk)
+    page = phone.get("/review").text
+    stolen = dict(phone.cookies)
+    item_id = re.search(r'name="item_id" value="([^"]+)"', page).group(1)
+    r = phone.post("/logout", data={"csrf": csrf(page)}, follow_redirects=False)
+    assert r.status_code == 303
+    thief = replay(desk, stolen)
+    assert is_out(thief) and is_out(laptop)  # logout ends the account's sessions everywhere
+    r = thief.post("/label", data={"csrf": csrf(page), "item_id": item_id, "task": "hoax", "value": "1"},
+                   follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    con = duckdb.connect(str(desk_db), read_only=True)
+    assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'labels'"
+                       ).fetchone()[0] == 0 or con.execute("SELECT count(*) FROM labels").fetchone()[0] == 0
+    con.close()
+    assert not is_out(logged_in(desk))  # logging in again works
+
+
+def test_a_new_password_ends_the_old_sessions(desk, desk_db):
+    client = logged_in(desk)
+    add_user(desk_db, "rina", "kata-sandi-baru-sekali")
+    assert is_out(client)
+    assert login(TestClient(desk)).status_code == 401
+    assert not is_out(logged_in(desk, password="kata-sandi-baru-sekali"))
+
+
+def test_deleting_the_user_ends_the_sessions(desk, desk_db):
+    client = logged_in(desk)
+    result = CliRunner().invoke(cli, ["web", "deluser", "rina", "--db", str(desk_db)])
+    assert result.exit_code == 0, result.output
+    assert is_out(client)
+    assert login(TestClient(desk)).status_code == 401
+    again = CliRunner().invoke(cli, ["web", "deluser", "rina", "--db", str(desk_db)])
+    assert again.exit_code == 2 and "no web account named 'rina'" in again.output
+
+
+def test_logout_while_a_flow_holds_the_database(desk, desk_db, monkeypatch):
+    monkeypatch.setattr("saring.web.app.WRITE_WAIT", 0.3)
+    client = logged_in(desk)
+    page = client.get("/review").text
+    stolen = dict(client.cookies)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print('held', flush=True); time.sleep(60)", str(desk_db)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert client.post("/logout", data={"csrf": csrf(page)}, follow_redirects=False).status_code == 303
+        assert is_out(replay(desk, stolen))  # refused at once, from memory
+    finally:
+        holder.kill()
+        holder.wait()
+    assert is_out(replay(desk, stolen))  # the next request writes the revocation down ...
+    restarted = create_app(desk_db, secret_key="test-key")  # ... so a restarted app refuses it too
+    assert is_out(replay(restarted, stolen))
+
+
+def test_shared_secret_sessions_end_on_logout_and_when_the_secret_changes(desk, monkeypatch):
+    monkeypatch.setenv("SARING_WEB_SECRET", "rahasia-forum-bakohumas")
+    client = logged_in(desk, "sari", "rahasia-forum-bakohumas")
+    assert "sari (forum)" in client.get("/").text
+    monkeypatch.setenv("SARING_WEB_SECRET", "rahasia-baru-bakohumas")
+    assert is_out(client)
+    client = logged_in(desk, "sari", "rahasia-baru-bakohumas")
+    stolen = dict(client.cookies)
+    client.post("/logout", data={"csrf": csrf(client.get("/review").text)})
+    assert is_out(replay(desk, stolen))
+
+
+def test_a_cookie_from_before_revocable_sessions_is_refused(desk):
+    old = desk.state.desk.signer.dumps({"user": "rina", "csrf": "x"})  # no generation in it
+    client = TestClient(desk)
+    client.cookies.set("saring_session", old)
+    assert is_out(client)
+
+
+# --------------------------------------------------------------------------- login limits
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_guesses_spread_over_ten_addresses_lock_the_account_not_everyone(desk):
+    clock = Clock()
+    desk.state.desk.throttle.clock = clock
+    for n in range(5):
+        client = TestClient(desk, client=(f"127.0.0.{n + 2}", 40000))
+        assert login(client, password=f"tebakan-{n}").status_code == 401
+    for n in range(5, 10):  # the account waits now, even for the right password
+        client = TestClient(desk, client=(f"127.0.0.{n + 2}", 40000))
+        r = login(client)
+        assert r.status_code == 429 and "1 menit" in r.text
+    assert login(TestClient(desk, client=("127.0.0.2", 40000)), "budi", PASSWORD + "-budi").status_code == 303
+    clock.now += 61
+    assert login(TestClient(desk, client=("127.0.0.20", 40000)), "rina", "salah-lagi").status_code == 401
+    r = login(TestClient(desk, client=("127.0.0.21", 40000)))
+    assert r.status_code == 429 and "2 menit" in r.text  # the wait doubled
+    clock.now += 121
+    assert login(TestClient(desk, client=("127.0.0.22", 40000))).status_code == 303
+    # A success starts the account afresh.
+    assert login(TestClient(desk, client=("127.0.0.23", 40000)), password="salah").status_code == 401
+
+
+def test_one_address_is_limited_across_accounts(desk):
+    clock = Clock()
+    desk.state.desk.throttle.clock = clock
+    noisy = TestClient(desk, client=("10.9.8.7", 40000))
+    for n in range(20):
+        assert login(noisy, name=f"tamu{n}", password="tebak-tebakan").status_code == 401
+    assert login(noisy).status_code == 429  # this address waits, whatever the account
+    assert login(TestClient(desk, client=("10.9.8.6", 40000))).status_code == 303  # others do not
+    clock.now += 15 * 60 + 1
+    assert login(noisy).status_code == 303
+
+
+def test_throttle_backoff_doubles_up_to_an_hour_and_a_quiet_spell_forgives():
+    clock = Clock()
+    throttle = LoginThrottle(clock)
+    waits = []
+    for n in range(13):
+        name = "rina" if n % 2 else " RINA"  # names compare case-insensitively
+        wait = throttle.attempt(name, f"10.0.0.{n}")
+        if wait:
+            clock.now += wait
+            assert throttle.attempt(name, f"10.0.0.{n}") == 0
+        waits.append(wait)
+    assert waits == [0] * 5 + [60, 120, 240, 480, 960, 1920, 3600, 3600]
+    clock.now += 3600 + 15 * 60 + 1  # the last wait, then a quiet quarter of an hour
+    assert [throttle.attempt("rina", "x") for _ in range(5)] == [0] * 5
+
+
+# --------------------------------------------------------------------------- scrypt off the loop
+
+
+def test_password_hashing_never_runs_on_the_event_loop(desk, monkeypatch):
+    import saring.web.auth as auth
+
+    real, where = auth.verify_password, []
+
+    def spy(password, stored):
+        try:
+            asyncio.get_running_loop()
+            where.append("event loop")
+        except RuntimeError:
+            where.append("worker thread")
+        return real(password, stored)
+
+    monkeypatch.setattr(auth, "verify_password", spy)
+    client = TestClient(desk)
+    assert login(client, password="salah-sekali").status_code == 401
+    assert login(client, name="tidak-ada", password="salah-sekali").status_code == 401
+    assert login(client).status_code == 303
+    assert where and set(where) == {"worker thread"}
+
+
+# --------------------------------------------------------------------------- behind a proxy
+
+
+def _serve(db, *flags: str):
+    port = free_port()
+    env = {**os.environ, "SARING_WEB_SECRET": "rahasia-forum-bakohumas"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "saring", "web", "--db", str(db), "--port", str(port), *flags],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read())
+        try:
+            httpx.get(base + "/login", timeout=2)
+            return proc, base
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("saring web did not start")
+
+
+def _login_cookie(base: str, headers: dict, local_address: str = "127.0.0.1") -> str:
+    with httpx.Client(transport=httpx.HTTPTransport(local_address=local_address)) as http:
+        first = http.get(base + "/login", headers=headers)
+        cookie = first.headers["set-cookie"].split(";")[0]
+        r = http.post(base + "/login", headers={**headers, "Cookie": cookie}, follow_redirects=False,
+                      data={"csrf": csrf(first.text), "name": "sari", "password": "rahasia-forum-bakohumas"})
+    assert r.status_code == 303, r.text
+    return r.headers["set-cookie"]
+
+
+def test_cookie_is_secure_behind_an_https_proxy(tmp_path):
+    from saring.store import Store
+
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    proc, base = _serve(db, "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1")
+    try:
+        assert "secure" in _login_cookie(base, https).lower()
+        # The same headers from an address that is not the trusted proxy are ignored.
+        assert "secure" not in _login_cookie(base, https, local_address="127.0.0.2").lower()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    proc, base = _serve(db)  # without --proxy-headers nothing forwarded is believed
+    try:
+        assert "secure" not in _login_cookie(base, https).lower()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    result = CliRunner().invoke(cli, ["web", "--db", str(db), "--forwarded-allow-ips", "10.0.0.1"])
+    assert result.exit_code == 2 and "--proxy-headers" in result.output
