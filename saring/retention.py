@@ -63,7 +63,7 @@ def purge_messages(con: duckdb.DuckDBPyConnection, older_than_days: float,
     stamp = now or datetime.now(UTC)
     cutoff = stamp - timedelta(days=older_than_days)
     n = con.execute("SELECT count(*) FROM tipline_messages WHERE text IS NOT NULL AND imported_at < ?",
-                    [cutoff]).fetchone()[0]
+                    [cutoff]).fetchall()[0][0]
     con.execute("UPDATE tipline_messages SET text = NULL, purged_at = ? "
                 "WHERE text IS NOT NULL AND imported_at < ?", [stamp, cutoff])
     return int(n)
@@ -105,7 +105,7 @@ def copy_into_fresh_file(con: duckdb.DuckDBPyConnection, target: Path) -> None:
     target.unlink(missing_ok=True)
     target.with_name(target.name + ".wal").unlink(missing_ok=True)
     con.execute("CHECKPOINT")
-    alias = con.execute("SELECT current_database()").fetchone()[0]
+    alias = con.execute("SELECT current_database()").fetchall()[0][0]
     with private_files():
         con.execute(f"ATTACH {_quote(str(target))} AS saring_rewrite")
         try:

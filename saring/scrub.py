@@ -178,34 +178,38 @@ def _phone_length(candidate: str) -> int:
 
     The candidate may run on into what follows ("0812-0000-0001 17-04-2024", "… 50 orang"):
     after a hyphen or dot has separated its groups, a plain space ends the number; otherwise the
-    longest run of whole digit groups that is a valid number wins, and a trailing group of one
-    or two digits is left out when the number is valid without it.
+    longest run of whole digit groups that is a valid number wins, and a last group of one or
+    two digits after a space is left out when the number is valid without it.
     """
     international = candidate.lstrip("( \t").startswith("+")
-    groups: list[tuple[int, str]] = []  # (end offset, digits so far) after each digit group
+    groups: list[tuple[int, str, bool]] = []  # (end offset, digits so far, after a space) per group
     digits = ""
-    punctuated = False
+    punctuated = spaced = False
     for m in _PHONE_DIGITS.finditer(candidate):
         token = m.group(0)
         if len(token) == 1 and (token.isdigit() or token in "oO"):
             digits += "0" if token in "oO" else token
             if groups and groups[-1][0] == m.start():
-                groups[-1] = (m.end(), digits)  # the same group goes on
+                groups[-1] = (m.end(), digits, groups[-1][2])  # the same group goes on
             else:
-                groups.append((m.end(), digits))
+                groups.append((m.end(), digits, spaced))
+            spaced = False
         elif token.strip(" \t") == "":
             if punctuated:
                 break  # "0812-0000-0001 187 orang": the space ends the number
-        elif "-" in token or "." in token:
-            punctuated = True
-    valid = [i for i, (_, got) in enumerate(groups) if _valid_phone(got, international)]
+            spaced = True
+        else:
+            punctuated = punctuated or "-" in token or "." in token
+            spaced = False
+    valid = [i for i, (_, got, _) in enumerate(groups) if _valid_phone(got, international)]
     best = valid[-1] if valid else None
     if best is None:
         return 0
-    # A short last group ("… 0001 50 orang") belongs to what follows when the number stands without it.
+    # A short group after a space ("0812 0000 0001 50 orang") belongs to what follows when the
+    # number stands without it.
     while best > 0:
         this = len(groups[best][1]) - len(groups[best - 1][1])
-        if this <= 2 and _valid_phone(groups[best - 1][1], international):
+        if this <= 2 and groups[best][2] and _valid_phone(groups[best - 1][1], international):
             best -= 1
         else:
             break

@@ -371,11 +371,11 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
         forwarded = bool(_FORWARDED.search(message.text))
         rows.append((message_id, label, sender, message.sent_at, clean, urls, forwarded, reason, now, None))
         urls_all.extend(u for u in urls if u not in urls_all)
-    before = con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0]
+    before = con.execute("SELECT count(*) FROM tipline_messages").fetchall()[0][0]
     if rows:
         con.executemany("INSERT INTO tipline_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                         "ON CONFLICT (message_id) DO NOTHING", rows)
-    after = con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0]
+    after = con.execute("SELECT count(*) FROM tipline_messages").fetchall()[0][0]
     return ImportResult(kept=len(rows), skipped=skipped, urls=urls_all, new=after - before, scrubber=scrubber)
 
 
