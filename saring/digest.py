@@ -238,7 +238,8 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
         versions.add(r[12])
         title, url, text = r[1], r[4], r[6]
         if r[21] == "tipline":  # forwarded by members: scrubbed again on the way out
-            title, text = GENERIC.text(title), GENERIC.text(text)
+            # (a bounded prefix: the excerpt shows far less, and a fetched page can be long)
+            title, text = GENERIC.text(title), GENERIC.text((text or "")[: settings.excerpt_chars * 4])
             url = GENERIC.url(url)[0] or "#"
         item = DigestItem(
             item_id=r[0], title=title or "(tanpa judul)", source_name=r[2], region=r[3], url=url,

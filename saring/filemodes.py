@@ -10,10 +10,13 @@ that are meant to be shared (the digests and the archive index) get 0644 explici
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+
+LOGGER = logging.getLogger(__name__)
 
 PRIVATE = 0o600
 SHARED = 0o644
@@ -56,10 +59,18 @@ def private_files() -> Iterator[None]:
 
 
 def make_private(*paths: str | Path) -> None:
-    """chmod 0600 the files that exist (a database written before this rule, a fresh copy)."""
+    """chmod 0600 the files that exist (a database written before this rule, a fresh copy).
+
+    A file this user may not chmod (another owner, a read-only disk) is left as it is, with a
+    warning: opening it will then fail or succeed with its own clear message.
+    """
     for path in paths:
-        with contextlib.suppress(FileNotFoundError):
+        try:
             os.chmod(path, PRIVATE)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            LOGGER.warning("cannot make %s private (chmod 600): %s", path, exc.strerror or exc)
 
 
 def make_shared(path: str | Path) -> None:
