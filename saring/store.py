@@ -92,7 +92,8 @@ class Store:
         self._lock_wait = lock_wait
         # The database, its WAL, snapshot and backups hold forwarded chat text: owner-only files
         # (umask 077 while this Store is open; DuckDB creates the WAL again after each checkpoint).
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):  # folders keep the usual mode; _open explains failures
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         enter_private()
         self._private = True
         try:
