@@ -26,6 +26,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from saring.digest import WIB, Digest, _environment, render, split_messages, tanggal
+from saring.filemodes import make_shared, shared_dir
 from saring.serving import BackgroundServer
 
 LOGGER = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ _NAME = re.compile(r"^digest-(\d{4}-\d{2}-\d{2})\.json$")
 def _write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
+    make_shared(tmp)  # digests are meant to be shared, even while the writer runs with umask 077
     tmp.replace(path)
 
 
@@ -57,8 +59,7 @@ def whatsapp_file_text(messages: list[str]) -> str:
 
 def write_archive(digest: Digest, out_dir: str | Path, message_chars: int = 4000) -> list[Path]:
     """Write the digest in every format for its date and rebuild ``index.html``; returns the files."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = shared_dir(out_dir)
     stem = f"digest-{digest.day.isoformat()}"
     paths = []
     for fmt, suffix in FILES:

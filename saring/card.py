@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from saring.check import CheckResult, FactCheck, closest_factchecks, load_check
+from saring.scrub import GENERIC
 
 WIB = ZoneInfo("Asia/Jakarta")
 SLOGAN = "Saring sebelum Sharing"
@@ -85,11 +86,14 @@ def _tanggal(value: date | datetime | str | None) -> str:
 def card_for_item(con: duckdb.DuckDBPyConnection, item_id: str) -> Card | None:
     row = con.execute(
         """SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
-                  hoax_score, url, coalesce(text, '') FROM item_overview WHERE item_id = ?""",
+                  hoax_score, url, coalesce(text, ''), source_id FROM item_overview WHERE item_id = ?""",
         [item_id],
     ).fetchone()
     if row is None:
         return None
+    if row[7] == "tipline":  # forwarded by members: no personal data on a card
+        row = (row[0], GENERIC.text(row[1]), row[2], row[3], row[4], GENERIC.url(row[5])[0],
+               GENERIC.text(row[6]))
     facts = closest_factchecks(con, f"{row[1] or ''} {row[6]}")
     return Card(
         "item",

@@ -25,6 +25,7 @@ from markupsafe import Markup
 from saring.config import DigestSettings
 from saring.health import SourceHealth, source_health
 from saring.safetext import safe_link, strip_controls
+from saring.scrub import GENERIC
 
 LOGGER = logging.getLogger(__name__)
 
@@ -237,9 +238,14 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
             unscored += 1
             continue
         versions.add(r[12])
+        title, url, text = r[1], r[4], r[6]
+        if r[21] == "tipline":  # forwarded by members: scrubbed again on the way out
+            # (a bounded prefix: the excerpt shows far less, and a fetched page can be long)
+            title, text = GENERIC.text(title), GENERIC.text((text or "")[: settings.excerpt_chars * 4])
+            url = GENERIC.url(url)[0] or "#"
         item = DigestItem(
-            item_id=r[0], title=r[1] or "(tanpa judul)", source_name=r[2], region=r[3], url=r[4],
-            published_at=r[5], excerpt=excerpt(r[6], settings.excerpt_chars),
+            item_id=r[0], title=title or "(tanpa judul)", source_name=r[2], region=r[3], url=url,
+            published_at=r[5], excerpt=excerpt(text, settings.excerpt_chars),
             election_score=r[7], hoax_score=r[8], risk=risk_label(r[8], settings),
             election_terms=list(r[9] or [])[:5], hoax_terms=list(r[10] or [])[:5], text_source=r[11],
             seen_at=r[13], previous_score=r[14], previous_date=r[15],

@@ -4,17 +4,22 @@ Each kept chat message becomes an item of the ``tipline`` source (its text, alre
 pseudonymised, is the article), each link in it becomes an item whose page is fetched and
 extracted like any other; then everything is scored, matched to fact-checks and shown in
 the digest as "beredar di grup".
+
+Everything stored for the tipline source goes through the scrubber (:mod:`saring.scrub`) once
+more: the message text, the links (a contact link is never stored or fetched), and the fetched
+pages' text, title, author, final address and error.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from saring.config import FetchSettings, Source
 from saring.feeds import FeedItem
 from saring.fetch import Fetcher
 from saring.ingest import build_articles, score_pending
+from saring.scrub import GENERIC, Scrubber
 from saring.store import Store, utcnow
 from saring.urls import canonical_url, url_key
 
@@ -31,12 +36,14 @@ def message_url(message_id: str) -> str:
 
 
 def feed_tipline(store: Store, since: datetime, fetch: FetchSettings | None = None, scorer=None,
-                 allow_private: bool = False) -> int:
+                 allow_private: bool = False, scrubber: Scrubber | None = None) -> int:
     """Turn the messages imported since ``since`` into items; fetch their links; score. Returns new items.
 
     Links from a chat are untrusted: private addresses are refused unless ``allow_private``
-    (the offline demo, whose sites live on 127.0.0.1).
+    (the offline demo, whose sites live on 127.0.0.1). ``scrubber`` is the import's (it knows
+    the member names); without it numbers, e-mail addresses and contact links are still removed.
     """
+    scrubber = scrubber or GENERIC
     messages = store.con.execute(
         """SELECT message_id, text, urls, sent_at FROM tipline_messages
            WHERE imported_at >= ? AND text IS NOT NULL ORDER BY sent_at, message_id""", [since]).fetchall()
@@ -44,11 +51,15 @@ def feed_tipline(store: Store, since: datetime, fetch: FetchSettings | None = No
     now = utcnow()
     message_rows, links = [], {}
     for message_id, text, urls, sent_at in messages:
+        text = scrubber.text(text) or ""
         message_rows.append(dict(
             item_id=url_key(message_url(message_id)), url=message_url(message_id), link=None,
             source_id=TIPLINE.id, title=_title(text), summary=text, published_at=sent_at, author=None,
             guid=message_id, first_seen_at=now, state="seen", kind="tipline", channel="grup"))
         for url in urls or []:
+            url = scrubber.link(url)
+            if url is None:  # a contact link, or one that only pointed at personal data
+                continue
             canon = canonical_url(url)
             links.setdefault(canon, FeedItem(url=canon, link=url, title=url, summary=text[:500],
                                              published_at=sent_at, author=None, guid=None))
@@ -71,28 +82,30 @@ def feed_tipline(store: Store, since: datetime, fetch: FetchSettings | None = No
         with Fetcher(fetch or FetchSettings()) as fetcher:
             source = TIPLINE.model_copy(update={"options": TIPLINE.options.model_copy(
                 update={"allow_private": allow_private})})
-            store.save_articles(build_articles(source, fresh, fetcher))
+            pages = build_articles(source, fresh, fetcher)
+            store.save_articles([_scrub_article(row, scrubber) for row in pages])
     score_pending(store, scorer)
     store.link_items(since=now, stories_window=3.0)
     return len(message_rows) + len(fresh)
 
 
 def purge_tipline(store: Store, older_than_days: float, now: datetime | None = None) -> int:
-    """Retention: drop the raw text of chat messages (and their item copies) older than N days."""
-    from saring.tipline import purge
+    """Retention: drop the raw text of chat messages (and their item copies) older than N days,
+    from the rows and from the database, backup and snapshot files (see :mod:`saring.retention`)."""
+    from saring.retention import purge_tipline as purge
 
-    cutoff = (now or datetime.now(UTC)) - timedelta(days=older_than_days)
-    purged = purge(store.con, older_than_days, now=now)
-    old_items = "SELECT item_id FROM items WHERE kind = 'tipline' AND first_seen_at < ?"
-    # Message text lives on as the message item's article and as the summary of its links' items.
-    store.con.execute(f"UPDATE articles SET text = NULL WHERE text_source IN ('tipline', 'summary') "
-                      f"AND item_id IN ({old_items})", [cutoff])
-    store.con.execute("UPDATE articles SET title = '(pesan dihapus: masa simpan habis)' "
-                      f"WHERE text_source = 'tipline' AND item_id IN ({old_items})", [cutoff])
-    store.con.execute("UPDATE items SET summary = NULL, title = CASE WHEN link IS NULL "
-                      "THEN '(pesan dihapus: masa simpan habis)' ELSE title END "
-                      "WHERE kind = 'tipline' AND first_seen_at < ?", [cutoff])
-    return purged
+    return purge(store, older_than_days, now=now).messages
+
+
+def _scrub_article(row: dict, scrubber: Scrubber) -> dict:
+    """A fetched page of a shared link, as stored: no personal data in any text field."""
+    row = dict(row)
+    for key in ("text", "title", "author", "extraction_error"):
+        if isinstance(row.get(key), str):
+            row[key] = scrubber.text(row[key])
+    if isinstance(row.get("final_url"), str):
+        row["final_url"] = scrubber.url(row["final_url"])[0]
+    return row
 
 
 def _title(text: str | None) -> str:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from saring.config import Source
 from saring.errors import StoreError
+from saring.filemodes import enter_private, exit_private, make_private
 from saring.schema import SCHEMA_VERSION, migrate
 
 LOGGER = logging.getLogger(__name__)
@@ -88,11 +89,25 @@ class Store:
         self._local = threading.local()
         if lock_wait is None:
             lock_wait = float(os.environ.get("SARING_LOCK_WAIT", "300"))
-        self.con = self._open(lock_wait)
-        self.con.execute("SET TimeZone = 'UTC'")
-        migrated = self._migrate()
-        if migrated or not snapshot_path(self.path).exists():
-            self.publish_snapshot()  # readers must never need the writer's file
+        self._lock_wait = lock_wait
+        # The database, its WAL, snapshot and backups hold forwarded chat text: owner-only files
+        # (umask 077 while this Store is open; DuckDB creates the WAL again after each checkpoint).
+        with contextlib.suppress(OSError):  # folders keep the usual mode; _open explains failures
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        enter_private()
+        self._private = True
+        try:
+            make_private(self.path, self.path.with_name(self.path.name + ".wal"), snapshot_path(self.path))
+            self.con = self._open(lock_wait)
+            self.con.execute("SET TimeZone = 'UTC'")
+            migrated = self._migrate()
+            if migrated or not snapshot_path(self.path).exists():
+                self.publish_snapshot()  # readers must never need the writer's file
+        except BaseException:
+            if getattr(self, "con", None) is not None:
+                self.con.close()
+            self._release_private()
+            raise
 
     def _open(self, lock_wait: float) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + lock_wait
@@ -127,6 +142,28 @@ class Store:
 
     def close(self) -> None:
         self.con.close()
+        self._release_private()
+
+    def _release_private(self) -> None:
+        if self._private:
+            self._private = False
+            exit_private()
+
+    @_locked
+    def replace_file(self, fresh: Path) -> None:
+        """Swap in ``fresh``, a rewritten copy of this database made through this connection
+        (see :mod:`saring.retention`), and reopen it.
+
+        Between closing and reopening another saring process may take the file for a moment;
+        the reopen then waits like any open (``lock_wait``).
+        """
+        self.con.close()
+        os.replace(fresh, self.path)
+        # A WAL left by the old file (a failed close) must never be replayed onto the new one.
+        self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
+        self._local = threading.local()
+        self.con = self._open(self._lock_wait)
+        self.con.execute("SET TimeZone = 'UTC'")
 
     def _migrate(self) -> bool:
         try:

@@ -3,9 +3,12 @@
 ``import_chat`` reads a WhatsApp "Export chat" text file (Android ``12/10/23, 14.05 - Nama: pesan``
 or iOS ``[12/10/23 14.05.33] Nama: pesan``; Indonesian and English locales; 24 h with ``.`` or
 ``:``, or AM/PM), keeps the messages worth checking (with a link, forwarded, or long), and stores
-them in ``tipline_messages``. Sender names and phone numbers never reach the database: senders
-become an HMAC-SHA256 under a local secret, phone numbers in the text are replaced, and known
-sender names in the text are replaced by their pseudonym.
+them in ``tipline_messages``. Personal data never reaches the database: senders become an
+HMAC-SHA256 under a local secret, and every text and link goes through
+:class:`saring.scrub.Scrubber` with the chat's member names: senders, people named in system lines
+("X menambahkan Y", "X keluar", "X created group", "X added Y", "X left") and, for a one-to-one
+chat, the other person named by the export's file name ("WhatsApp Chat - Rina Wulandari.txt").
+The names themselves are never stored.
 
 Why not whatstk / chat-miner: both fit the parsing job but pull plotting stacks (matplotlib,
 plotly/seaborn or polars/wordcloud) into a server tool, and whatstk drops system lines by guessing
@@ -16,13 +19,12 @@ tested on both formats (tests/test_tipline.py).
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import re
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,6 +32,10 @@ import duckdb
 
 from saring.errors import SaringError
 from saring.schema import TIPLINE_SCHEMA
+from saring.scrub import GENERIC, MASK_PHONE, Scrubber, name_key, pseudonym
+
+__all__ = ["ChatMessage", "ImportResult", "TiplineError", "chat_name_from_file", "find_urls", "import_chat",
+           "load_secret", "member_names", "parse_chat", "pseudonym", "purge", "scrub"]
 
 SECRET_ENV = "SARING_TIPLINE_SECRET"
 LONG_MESSAGE = 200
@@ -40,16 +46,7 @@ _TIME = r"(?P<time>\d{1,2}[.:]\d{2}(?:[.:]\d{2})?)(?:\s?(?P<ampm>[AaPp]\.?\s?[Mm
 _ANDROID = re.compile(rf"^{_DATE},?\s{_TIME}\s[-–]\s(?P<rest>.*)$")
 _IOS = re.compile(rf"^\u200e?\[{_DATE},?\s{_TIME}\]\s(?P<rest>.*)$")
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+")
-_PHONE = re.compile(
-    r"(?<![\w/])(?:"
-    r"\+?\(?\d{1,3}\)?[\s\u00a0.-]?\(?\d{2,4}\)?(?:[\s\u00a0.-]?\d{2,5}){2,4}"  # +62 812-0000-0001
-    r"|(?:\+?62|0)8\d{7,12}"  # 081200000001, 6281200000001
-    r")(?!\w)"
-)
-_WA_LINK = re.compile(r"(?i)^(?:https?://)?(?:wa\.me|api\.whatsapp\.com|chat\.whatsapp\.com)/")
-_WA_ANYWHERE = re.compile(r"(?i)(?:https?://)?(?:wa\.me|api\.whatsapp\.com)/\S*")
-_PHONE_IN_URL = re.compile(r"(?:\+|%2B)?(?:62|0)8\d{7,12}(?!\d)")
-PHONE_MASK = "[nomor disamarkan]"
+PHONE_MASK = MASK_PHONE
 
 _MEDIA = re.compile(
     r"^\u200e?(<Media tidak disertakan>|<Media omitted>|<media omitted>|"
@@ -88,6 +85,7 @@ class ImportResult:
     skipped: int
     urls: list[str] = field(default_factory=list)
     new: int = 0
+    scrubber: Scrubber | None = field(default=None, repr=False, compare=False)  # names: memory only
 
 
 # --------------------------------------------------------------------------------- parsing
@@ -217,51 +215,90 @@ def load_secret(db_path: str | Path | None = None) -> bytes:
             raise TiplineError(f"{path} holds no usable secret; delete it only if no tipline data "
                                f"was imported with it (pseudonyms would change)") from None
         return key.encode()
+    os.fchmod(fd, 0o600)  # exactly 0600 whatever the umask
     with os.fdopen(fd, "w") as handle:
         handle.write(secrets.token_hex(32) + "\n")
     return path.read_text().strip().encode()
 
 
-def pseudonym(value: str, secret: bytes) -> str:
-    """Keyed hash of a sender name or number (normalised: a number by its digits)."""
-    digits = re.sub(r"\D", "", value)
-    key = digits if _PHONE.fullmatch(value.strip()) and len(digits) >= 8 else value.strip().casefold()
-    if key.startswith("0") and digits == key:
-        key = "62" + key[1:]  # 0812... and +62 812... are the same person
-    return hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()[:24]
+# System lines that name people: the actor comes first; for "added"/"removed" the objects follow.
+_PEOPLE_LINE = re.compile(
+    r"^(?P<actor>.{1,80}?)\s+(?:"
+    r"(?:menambahkan|mengeluarkan|added|removed)\s+(?P<objects>.+?)\.?"
+    r"|(?:membuat grup|created group|created this group|keluar|left|bergabung|joined|mengubah|changed|"
+    r"menyematkan|pinned|menghapus|deleted|mengaktifkan|menonaktifkan|turned on|turned off|"
+    r"sekarang admin|is now an admin|is no longer an admin)(?!\w).*"
+    r")$", re.I | re.S)
+_SECURITY_LINE = re.compile(r"(?:Kode keamanan Anda dengan|Your security code with)\s+(?P<actor>.{1,80}?)\s+"
+                            r"(?:berubah|telah berubah|changed)", re.I)
+_LIST_SPLIT = re.compile(r"\s*,\s*|\s+(?:dan|and|&)\s+", re.I)
+_EXPORTER = {"anda", "you", "kamu"}  # the phone that exported the chat
+_GROUP_LINE = re.compile(r"(membuat grup|created group|menambahkan|\badded\b|mengeluarkan|\bremoved\b|"
+                         r"bergabung|\bjoined\b|keluar$|\bleft$|subjek|subject|\bgrup\b|\bgroup\b)", re.I)
+_FILE_CHAT = re.compile(r"^(?:WhatsApp Chat(?: with| dengan| -)|Chat WhatsApp(?: dengan| with| -)|"
+                        r"Percakapan WhatsApp dengan)\s*(?P<name>.+?)(?:\s*\(\d+\))?$", re.I)
+
+
+def chat_name_from_file(path: str | Path) -> str | None:
+    """The chat's name in an export's file name ("WhatsApp Chat - Rina Wulandari.txt",
+    "WhatsApp Chat with …", "Chat WhatsApp dengan …"), or None."""
+    m = _FILE_CHAT.match(Path(path).stem.strip())
+    return m.group("name").strip() if m else None
+
+
+def _people_in_system_line(text: str) -> list[str]:
+    line = text.lstrip("\u200e~ ").strip()
+    found: list[str] = []
+    m = _SECURITY_LINE.search(line)
+    if m:
+        found.append(m.group("actor"))
+    m = _PEOPLE_LINE.match(line)
+    if m:
+        found.append(re.sub(r"\s+(?:telah|has)$", "", m.group("actor"), flags=re.I))
+        if m.group("objects"):
+            found.extend(_LIST_SPLIT.split(m.group("objects")))
+    return [p.strip().lstrip("\u200e~@ ").strip().strip('"') for p in found
+            if p and name_key(p) not in _EXPORTER and len(p.split()) <= 8]
+
+
+def is_group_chat(messages: Sequence[ChatMessage]) -> bool:
+    """A group: a system line about members or the group, or three or more people writing."""
+    if any(m.kind == "system" and _GROUP_LINE.search(m.text) for m in messages):
+        return True
+    return len({name_key(m.sender) for m in messages if m.sender and m.kind != "system"}) >= 3
+
+
+def member_names(messages: Sequence[ChatMessage], chat: str | None = None) -> tuple[list[str], bool]:
+    """Every person named by the chat's structure, and whether the chat is a group.
+
+    Senders, the people in system lines, and for a one-to-one chat its ``chat`` name (from the
+    file name: the other person). In a group, a "sender" that only ever appears on system lines
+    is the group itself (iOS writes the group's name there), not a member.
+    """
+    group = is_group_chat(messages)
+    writers = {m.sender for m in messages if m.sender and m.kind != "system"}
+    writer_keys = {name_key(s) for s in writers}
+    names = set(writers)
+    for message in messages:
+        if message.kind != "system":
+            continue
+        names.update(_people_in_system_line(message.text))
+        if message.sender and (not group or name_key(message.sender) in writer_keys):
+            names.add(message.sender)
+    if chat and not group:
+        names.add(chat)
+    return sorted(n for n in names if n and name_key(n) not in _EXPORTER), group
 
 
 def find_urls(text: str) -> list[str]:
-    """http(s) links in a message (``www.`` gets ``https://``), WhatsApp links to numbers excluded."""
-    urls: list[str] = []
-    for raw in _URL.findall(text or ""):
-        url = raw.rstrip(".,;:!?)]}'\"")
-        if _WA_LINK.match(url) or _PHONE_IN_URL.search(url):
-            continue  # a link that carries a phone number is never stored
-        if not url.lower().startswith("http"):
-            url = "https://" + url
-        if url not in urls:
-            urls.append(url)
-    return urls
+    """Links in a message that may be stored and fetched (``www.`` gets ``https://``), with
+    personal data removed; contact links (wa.me, t.me/+62…) are never among them."""
+    return GENERIC.links(text)
 
 
 def scrub(text: str, names: Sequence[str] = (), secret: bytes | None = None) -> str:
-    """Text without phone numbers (also inside wa.me links) and with known names pseudonymised."""
-    kept: list[str] = []
-
-    def hold(m: re.Match[str]) -> str:
-        if _WA_LINK.match(m.group(0)) or _PHONE_IN_URL.search(m.group(0)):
-            return PHONE_MASK
-        kept.append(m.group(0))
-        return f"\x00{len(kept) - 1}\x00"
-
-    out = _WA_ANYWHERE.sub(PHONE_MASK, text)
-    out = _URL.sub(hold, out)
-    out = _PHONE.sub(PHONE_MASK, out)
-    for name in sorted({n for n in names if len(n) >= 3 and not _PHONE.fullmatch(n)}, key=len, reverse=True):
-        tag = f"[anggota {pseudonym(name, secret)[:8]}]" if secret else "[anggota]"
-        out = re.sub(rf"@?(?<!\w){re.escape(name)}(?!\w)", tag, out, flags=re.I)
-    return re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], out)
+    """Text without personal data (see :mod:`saring.scrub`); ``names`` are member names."""
+    return Scrubber(names, secret).text(text) or ""
 
 
 def keep_reason(message: ChatMessage, urls: Sequence[str]) -> str | None:
@@ -284,13 +321,23 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(TIPLINE_SCHEMA)
 
 
+def _label(path: Path, chat: str | None, names_scrubber: Scrubber, group: bool,
+           from_file: str | None) -> str:
+    if chat:
+        return names_scrubber.text(chat) or chat
+    if from_file and not group:
+        return names_scrubber.text(from_file) or from_file  # a person: becomes their pseudonym
+    return names_scrubber.text(from_file or path.stem) or path.stem
+
+
 def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes, chat: str | None = None,
                 tz: str = "Asia/Jakarta", date_order: str | None = None) -> ImportResult:
     """Import one WhatsApp export into ``tipline_messages``; importing it again adds nothing.
 
-    Returns kept/skipped counts and the URLs of the kept messages (for the fetch/extract
-    pipeline). ``chat`` labels the chat (default: the file name without WhatsApp's prefix, with
-    phone numbers removed).
+    Returns kept/skipped counts, the URLs of the kept messages (scrubbed, for the fetch/extract
+    pipeline) and the import's scrubber (member names in memory only). ``chat`` labels the chat
+    (default: a group's name from the file name; a one-to-one chat's label is the other
+    person's pseudonym).
 
     Raises:
         TiplineError: the file cannot be read or is not a WhatsApp export.
@@ -302,44 +349,44 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
         raise TiplineError(f"cannot read {path}: {exc.strerror or exc}") from None
     text = raw.decode("utf-8-sig", errors="replace")
     messages = parse_chat(text, tz=tz, date_order=date_order)
-    label = chat or re.sub(r"^(WhatsApp Chat (with|dengan) |Chat WhatsApp dengan |WhatsApp Chat - )", "", path.stem)
-    label = _PHONE.sub(PHONE_MASK, label)
-    names = sorted({m.sender for m in messages if m.sender})
+    from_file = chat_name_from_file(path)
+    names, group = member_names(messages, from_file)
+    # A group's own name ("Bakohumas Kota Batu") is no member: its words stay readable alone.
+    common = [from_file] if group and from_file else []
+    scrubber = Scrubber(names, secret, common=common)
+    label = _label(path, chat, scrubber, group, from_file)
     ensure_schema(con)
     now = datetime.now(UTC)
     rows, urls_all, skipped = [], [], 0
     for message in messages:
-        urls = find_urls(message.text)
+        urls = scrubber.links(message.text)
         reason = keep_reason(message, urls)
         if reason is None:
             skipped += 1
             continue
         sender = pseudonym(message.sender or "", secret)
-        clean = scrub(message.text, names, secret)
+        clean = scrubber.text(message.text)
         stamp = message.sent_at.isoformat() if message.sent_at else ""
         message_id = hashlib.sha256(f"{sender}\x1f{stamp}\x1f{clean}".encode()).hexdigest()[:32]
         forwarded = bool(_FORWARDED.search(message.text))
         rows.append((message_id, label, sender, message.sent_at, clean, urls, forwarded, reason, now, None))
         urls_all.extend(u for u in urls if u not in urls_all)
-    before = con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0]
+    before = con.execute("SELECT count(*) FROM tipline_messages").fetchall()[0][0]
     if rows:
         con.executemany("INSERT INTO tipline_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                         "ON CONFLICT (message_id) DO NOTHING", rows)
-    after = con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0]
-    return ImportResult(kept=len(rows), skipped=skipped, urls=urls_all, new=after - before)
+    after = con.execute("SELECT count(*) FROM tipline_messages").fetchall()[0][0]
+    return ImportResult(kept=len(rows), skipped=skipped, urls=urls_all, new=after - before, scrubber=scrubber)
 
 
 def purge(con: duckdb.DuckDBPyConnection, older_than_days: float, now: datetime | None = None) -> int:
     """Delete the raw text of messages imported more than ``older_than_days`` ago.
 
     Keeps the row (message id, sender hash, time, URLs, reason) so counts and links survive.
-    Returns the number of messages purged.
+    Returns the number of messages purged. Only the rows: the old text stays in the file's
+    free blocks until :func:`saring.retention.purge_tipline` rewrites the file.
     """
-    ensure_schema(con)
-    cutoff = (now or datetime.now(UTC)) - timedelta(days=older_than_days)
-    stamp = now or datetime.now(UTC)
-    n = con.execute("SELECT count(*) FROM tipline_messages WHERE text IS NOT NULL AND imported_at < ?",
-                    [cutoff]).fetchone()[0]
-    con.execute("UPDATE tipline_messages SET text = NULL, purged_at = ? "
-                "WHERE text IS NOT NULL AND imported_at < ?", [stamp, cutoff])
-    return int(n)
+    from saring.retention import purge_messages
+
+    return purge_messages(con, older_than_days, now)
+

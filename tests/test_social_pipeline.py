@@ -93,6 +93,7 @@ def test_tipline_import_pseudonymises_fetches_and_shows_in_digest(ingested, samp
         from datetime import UTC, datetime, timedelta
 
         purge_tipline(store, 0, now=datetime.now(UTC) + timedelta(seconds=1))
+        con = store.con  # the purge rewrote the file and reopened it
         left = con.execute("SELECT count(*) FROM articles a JOIN items i USING (item_id) "
                            "WHERE i.kind = 'tipline' AND a.text_source IN ('tipline', 'summary') "
                            "AND a.text IS NOT NULL").fetchone()[0]

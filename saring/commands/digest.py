@@ -128,7 +128,7 @@ def _demo_tipline(db: Path, chat: Path) -> str:
     with Store(db) as store:
         started = utcnow()
         result = import_chat(store.con, chat, load_secret(store.path), chat="Bakohumas Kota Batu (contoh)")
-        fed = feed_tipline(store, since=started, allow_private=True)
+        fed = feed_tipline(store, since=started, allow_private=True, scrubber=result.scrubber)
         store.publish_snapshot()
     return f"{result.kept} messages kept, {len(result.urls)} links, {fed} new items"
 

@@ -69,7 +69,7 @@ def tipline_import(
             started = utcnow()
             secret = load_secret(store.path)
             result = import_chat(store.con, chat_file, secret, chat=chat, tz=tz)
-            fed = feed_tipline(store, since=started, fetch=_fetch_settings(sources))
+            fed = feed_tipline(store, since=started, fetch=_fetch_settings(sources), scrubber=result.scrubber)
             store.publish_snapshot()
     except SaringError as exc:
         fail(str(exc))
@@ -85,22 +85,28 @@ def tipline_purge(
                                           help="default: settings.tipline.retention_days (30)"),
     db: Path = DB_OPT,
     sources: Path = SOURCES_OPT,
+    rewrite: bool = typer.Option(False, "--rewrite",
+                                 help="rewrite the files even if nothing is old enough now (e.g. text "
+                                      "purged by an older saring)"),
 ) -> None:
-    """Delete old raw tipline text (keeps hashes, links and counts).
+    """Delete old raw tipline text: from the rows, then from the bytes of the database, its
+    backups and the analysts' snapshot (rewritten). Keeps hashes, links and counts.
 
     Example: saring tipline purge --older-than-days 30
     """
-    from saring.forwarded import purge_tipline
+    from saring.retention import purge_tipline
 
     if older_than_days is None:
         older_than_days = _config(sources).tipline.retention_days if _has_config(sources) else 30
     try:
         with _store(db) as store:
-            n = purge_tipline(store, older_than_days)
-            store.publish_snapshot()
+            result = purge_tipline(store, older_than_days, rewrite=rewrite)
     except SaringError as exc:
         fail(str(exc))
-    out.print(f"Tipline: raw text of {n} messages deleted.")
+    out.print(f"Tipline: raw text of {result.messages} messages deleted.")
+    if result.rewritten:
+        out.print("Rewritten without it: " + ", ".join(str(p) for p in result.rewritten),
+                  highlight=False, markup=False)
 
 
 @factcheck_app.command("match")

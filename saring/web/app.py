@@ -43,6 +43,7 @@ from starlette.concurrency import run_in_threadpool
 
 from saring.errors import SaringError, StoreError
 from saring.web.throttle import LoginThrottle
+from saring.scrub import GENERIC
 
 LOGGER = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
@@ -585,8 +586,8 @@ def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
     with desk.snapshot() as con:
         rows = con.execute(
             """SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
-                      url, left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 220), election_score,
-                      hoax_score, hoax_terms, election_terms
+                      url, left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 880), election_score,
+                      hoax_score, hoax_terms, election_terms, source_id
                FROM item_overview WHERE hoax_score IS NOT NULL AND election_score >= ?
                ORDER BY hoax_score DESC, item_id LIMIT 300""",
             [threshold],
@@ -615,6 +616,11 @@ def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
         open_tasks = [t for t in ("hoax", "election") if t not in state and (r[0], t) not in unsure]
         if not open_tasks:
             continue
+        if r[10] == "tipline":  # forwarded by members: scrubbed again on the way out (before the cut,
+            # so that no number is cut in half and left readable)
+            r = (r[0], GENERIC.text(r[1]), r[2], r[3], GENERIC.url(r[4])[0] or "#", GENERIC.text(r[5]),
+                 *r[6:])
+        r = (*r[:5], r[5][:220], *r[6:])
         out.append(
             dict(
                 item_id=r[0],

@@ -1,0 +1,93 @@
+"""File permissions: what holds personal data is private (0600), digests are shared (0644).
+
+DuckDB creates the database file, its WAL (again after every checkpoint), attached copies and
+spill files itself, with the process umask, so no chmod after the fact can cover the WAL. While
+a :class:`saring.store.Store` is open the process therefore runs with umask 077 (counted, so
+nested or threaded Stores restore the previous umask only when the last one closes), and files
+that are meant to be shared (the digests and the archive index) get 0644 explicitly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+LOGGER = logging.getLogger(__name__)
+
+PRIVATE = 0o600
+SHARED = 0o644
+SHARED_DIR = 0o755
+
+_lock = threading.Lock()
+_depth = 0
+_saved: int | None = None
+
+
+def enter_private() -> None:
+    """Start creating files 0600 (umask 077) until the matching :func:`exit_private`."""
+    global _depth, _saved
+    with _lock:
+        if _depth == 0:
+            _saved = os.umask(0o077)
+            os.umask(_saved | 0o077)
+        _depth += 1
+
+
+def exit_private() -> None:
+    global _depth, _saved
+    with _lock:
+        if _depth == 0:
+            return
+        _depth -= 1
+        if _depth == 0 and _saved is not None:
+            os.umask(_saved)
+            _saved = None
+
+
+@contextlib.contextmanager
+def private_files() -> Iterator[None]:
+    """Files created inside the block are readable by their owner only."""
+    enter_private()
+    try:
+        yield
+    finally:
+        exit_private()
+
+
+def make_private(*paths: str | Path) -> None:
+    """chmod 0600 the files that exist (a database written before this rule, a fresh copy).
+
+    A file this user may not chmod (another owner, a read-only disk) is left as it is, with a
+    warning: opening it will then fail or succeed with its own clear message.
+    """
+    for path in paths:
+        try:
+            os.chmod(path, PRIVATE)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            LOGGER.warning("cannot make %s private (chmod 600): %s", path, exc.strerror or exc)
+
+
+def make_shared(path: str | Path) -> None:
+    """chmod 0644: a digest is meant to be read by others (and served by the archive)."""
+    os.chmod(path, SHARED)
+
+
+def shared_dir(path: str | Path) -> Path:
+    """Create ``path`` (and missing parents) readable by others, whatever the umask."""
+    path = Path(path)
+    missing = []
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir()
+        os.chmod(directory, SHARED_DIR)
+    return path
