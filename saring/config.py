@@ -190,6 +190,50 @@ class StorySettings(BaseModel):
     window_days: float = Field(default=3, gt=0, description="items further apart are never one story")
 
 
+class ForumSettings(BaseModel):
+    """Where the forum is: its news comes first in the digest and the desk (see saring.places)."""
+
+    model_config = _FROZEN
+
+    area: str | None = None
+    """The forum's own kabupaten or kota, e.g. "Kota Batu" or "Kabupaten Malang"."""
+    province: str | None = None
+    """Its province, e.g. "Jawa Timur"; when only ``area`` is set, the area's province."""
+
+    @field_validator("area")
+    @classmethod
+    def _known_area(cls, value: str | None) -> str | None:
+        return None if value is None else _gazetteer_name(value, ("kabupaten", "kota"))
+
+    @field_validator("province")
+    @classmethod
+    def _known_province(cls, value: str | None) -> str | None:
+        return None if value is None else _gazetteer_name(value, ("provinsi",))
+
+    @model_validator(mode="after")
+    def _area_in_province(self) -> ForumSettings:
+        if self.area and self.province:
+            from saring.places import gazetteer
+
+            g = gazetteer()
+            area = g.resolve(self.area, ("kabupaten", "kota"))
+            home = g.areas[area.province_code].name
+            if home != self.province:
+                raise ValueError(f"forum.area {self.area} is in {home}, not in {self.province}; "
+                                 f"set forum.province to '{home}' or leave it out")
+        return self
+
+
+def _gazetteer_name(value: str, levels: tuple[str, ...]) -> str:
+    """The official name of an area as the config may spell it ("Kab. Malang", "Jatim")."""
+    from saring.places import gazetteer
+
+    try:
+        return gazetteer().resolve(value, levels).name
+    except LookupError as exc:
+        raise ValueError(str(exc)) from None
+
+
 class Config(BaseModel):
     """Everything saring needs to run, validated once."""
 
@@ -202,6 +246,7 @@ class Config(BaseModel):
     tipline: TiplineSettings = TiplineSettings()
     stories: StorySettings = StorySettings()
     delivery: DeliverySettings = DeliverySettings()
+    forum: ForumSettings = ForumSettings()
 
     @field_validator("sources")
     @classmethod
