@@ -136,12 +136,12 @@ def places_throughput() -> None:
     from _sites import sample_pages
 
     from saring.extract import extract_article
-    from saring.places import find_places, gazetteer
+    from saring.places import find_places, finder
 
     pages = [extract_article(p) for p in sample_pages()]
     texts = [(e.title, e.text) for e in pages if e.text]
     batch = (texts * (2000 // len(texts) + 1))[:2000]
-    assert gazetteer().pattern  # compiled once per process (about half a second), not per item
+    assert finder().pattern  # compiled once per process (about half a second), not per item
     t0 = time.perf_counter()
     for title, text in batch:
         find_places(title, text)

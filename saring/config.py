@@ -213,7 +213,7 @@ class ForumSettings(BaseModel):
     @model_validator(mode="after")
     def _area_in_province(self) -> ForumSettings:
         if self.area and self.province:
-            from saring.places import gazetteer
+            from saring.gazetteer import gazetteer
 
             g = gazetteer()
             area = g.resolve(self.area, ("kabupaten", "kota"))
@@ -226,7 +226,7 @@ class ForumSettings(BaseModel):
 
 def _gazetteer_name(value: str, levels: tuple[str, ...]) -> str:
     """The official name of an area as the config may spell it ("Kab. Malang", "Jatim")."""
-    from saring.places import gazetteer
+    from saring.gazetteer import gazetteer
 
     try:
         return gazetteer().resolve(value, levels).name

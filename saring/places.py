@@ -27,18 +27,15 @@ rules change, so stored items are scanned again.
 
 from __future__ import annotations
 
-import csv
-import difflib
 import functools
-import gzip
-import io
 import logging
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from importlib import resources
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from saring.gazetteer import SEPARATOR, Area, Entry, Gazetteer, gazetteer, normalise
 
 if TYPE_CHECKING:
     import duckdb
@@ -72,53 +69,6 @@ COMMON_WORDS = frozenset({
     "gunung mas",  # also a tea estate near Bogor
 })
 
-#: Common short forms and spellings, by official name.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "Daerah Khusus Ibukota Jakarta": ("Jakarta", "DKI Jakarta", "DKI", "Daerah Khusus Jakarta"),
-    "Daerah Istimewa Yogyakarta": ("Yogyakarta", "DI Yogyakarta", "DIY", "Jogja", "Yogya", "Jogjakarta"),
-    "Jawa Timur": ("Jatim",),
-    "Jawa Tengah": ("Jateng",),
-    "Jawa Barat": ("Jabar",),
-    "Sumatera Utara": ("Sumut", "Sumatra Utara"),
-    "Sumatera Barat": ("Sumbar", "Sumatra Barat"),
-    "Sumatera Selatan": ("Sumsel", "Sumatra Selatan"),
-    "Kepulauan Bangka Belitung": ("Babel", "Bangka Belitung"),
-    "Kepulauan Riau": ("Kepri",),
-    "Kalimantan Barat": ("Kalbar",),
-    "Kalimantan Tengah": ("Kalteng",),
-    "Kalimantan Selatan": ("Kalsel",),
-    "Kalimantan Timur": ("Kaltim",),
-    "Kalimantan Utara": ("Kaltara",),
-    "Sulawesi Utara": ("Sulut",),
-    "Sulawesi Tengah": ("Sulteng",),
-    "Sulawesi Selatan": ("Sulsel",),
-    "Sulawesi Tenggara": ("Sultra",),
-    "Sulawesi Barat": ("Sulbar",),
-    "Maluku Utara": ("Malut",),
-    "Nusa Tenggara Barat": ("NTB",),
-    "Nusa Tenggara Timur": ("NTT",),
-    "Kota Surakarta": ("Solo",),
-    "Kota Tangerang Selatan": ("Tangsel",),
-    "Kota Administrasi Jakarta Selatan": ("Jaksel",),
-    "Kota Administrasi Jakarta Pusat": ("Jakpus",),
-    "Kota Administrasi Jakarta Timur": ("Jaktim",),
-    "Kota Administrasi Jakarta Barat": ("Jakbar",),
-    "Kota Administrasi Jakarta Utara": ("Jakut",),
-    "Kota Palangkaraya": ("Palangka Raya",),
-    "Kabupaten Gunungkidul": ("Gunung Kidul",),
-    "Kota Pematangsiantar": ("Pematang Siantar", "Siantar"),
-    "Kota Padangsidimpuan": ("Padang Sidempuan", "Padangsidempuan", "Padang Sidimpuan"),
-    "Kota Tanjungbalai": ("Tanjung Balai",),
-    "Kota Banjarbaru": ("Banjar Baru",),
-    "Kota Bukittinggi": ("Bukit Tinggi",),
-    "Kota Sawahlunto": ("Sawah Lunto",),
-    "Kabupaten Labuhanbatu": ("Labuhan Batu",),
-    "Kabupaten Batanghari": ("Batang Hari",),
-    "Kabupaten Kep. Siau Tagulandang Biaro": ("Sitaro", "Kepulauan Siau Tagulandang Biaro"),
-    "Kabupaten Pangkajene dan Kepulauan": ("Pangkep",),
-    "Kota Tidore Kepulauan": ("Tidore",),
-}
-
 # Words before a name that say which kind of area it is. "Wali Kota Batu" ends in "Kota Batu".
 _PREFIXES = {
     "kota": "kota", "kotamadya": "kota", "pemkot": "kota", "walikota": "kota", "walkot": "kota",
@@ -126,46 +76,8 @@ _PREFIXES = {
     "wabup": "kabupaten",
     "kecamatan": "kecamatan", "kec": "kecamatan", "camat": "kecamatan",
 }
-_OFFICIAL_PREFIX = re.compile(r"^(?:Kabupaten Administrasi|Kota Administrasi|Kabupaten|Kota)\s+")
-_SEPARATOR = re.compile(r"[\s\-]+")
 _LOWER_OK = {"dan"}  # words of official names written in lower case ("Pangkajene dan Kepulauan")
 _WORD = re.compile(r"\w+")
-_SHORT_PROVINCES = {"31": "DKI Jakarta", "34": "DI Yogyakarta"}
-
-
-@dataclass(frozen=True)
-class Area:
-    """One row of the gazetteer."""
-
-    code: str
-    name: str
-    level: str  # provinsi | kabupaten | kota | kecamatan
-    parent: str
-
-    @property
-    def province_code(self) -> str:
-        return self.code[:2]
-
-    @property
-    def core(self) -> str:
-        """The name without "Kabupaten"/"Kota": what a bare mention looks like."""
-        return _OFFICIAL_PREFIX.sub("", self.name)
-
-    @property
-    def config_name(self) -> str:
-        """How a configuration error suggests writing it: "Kabupaten Malang", "Kota Batu"."""
-        return self.name if self.level == "kabupaten" else self.short
-
-    @property
-    def short(self) -> str:
-        """The name as the digest shows it: "Kab. Malang", "Kota Batu", "Jawa Timur"."""
-        if self.level == "kabupaten":
-            return "Kab. " + self.core
-        if self.code in _SHORT_PROVINCES:
-            return _SHORT_PROVINCES[self.code]
-        if self.name.startswith("Kota Administrasi "):
-            return "Kota " + self.core
-        return self.name
 
 
 @dataclass(frozen=True)
@@ -181,16 +93,6 @@ class Place:
     position: int  # character offset of that occurrence
 
 
-@dataclass
-class _Entry:
-    """Everything one (normalised) name can mean."""
-
-    provinces: list[str] = field(default_factory=list)
-    areas: list[str] = field(default_factory=list)  # kabupaten/kota codes
-    districts: list[str] = field(default_factory=list)  # kecamatan codes
-    alias: bool = False
-
-
 @dataclass(frozen=True)
 class _Mention:
     start: int
@@ -200,13 +102,9 @@ class _Mention:
     prefix: str | None  # kota | kabupaten | kecamatan
 
 
-def _key(name: str) -> str:
-    return _SEPARATOR.sub(" ", name.strip().lower())
-
-
 def _capitalised(text: str) -> bool:
     return all(w[0].isupper() or w.lower() in _LOWER_OK or not w[0].isalpha()
-               for w in _SEPARATOR.split(text.strip()) if w)
+               for w in SEPARATOR.split(text.strip()) if w)
 
 
 def _lower(text: str) -> str:
@@ -244,39 +142,12 @@ def _trie_regex(keys: Iterable[str]) -> str:
     return build(trie)
 
 
-class Gazetteer:
-    """The areas and the name index; :func:`gazetteer` returns the shared instance."""
+class Finder:
+    """The gazetteer's names compiled into one regular expression, and the rules above."""
 
-    def __init__(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
-        self.areas: dict[str, Area] = {}
-        for code, name, level, parent in rows:
-            self.areas[code] = Area(code, name, level, parent)
-        self.index: dict[str, _Entry] = {}
-        for area in self.areas.values():
-            if area.level == "provinsi":
-                self._add(area.name, "provinces", area.code)
-            elif area.level in ("kabupaten", "kota"):
-                self._add(area.core, "areas", area.code)
-            elif not area.name.lower().startswith("kota "):  # "Kota X" is read as the city X
-                self._add(area.name, "districts", area.code)
-        by_name = {a.name: a for a in self.areas.values()}
-        for official, aliases in ALIASES.items():
-            area = by_name[official]  # a KeyError here means ALIASES names an area the data lacks
-            bucket = "provinces" if area.level == "provinsi" else "areas"
-            for alias in aliases:
-                self._add(alias, bucket, area.code, alias=True)
-
-    def _add(self, name: str, bucket: str, code: str, alias: bool = False) -> None:
-        key = _key(name)
-        variants = {key}
-        if " " in key:  # "Bau Bau" is also written "Baubau", "Tanjung Pinang" "Tanjungpinang"
-            variants.add(key.replace(" ", ""))
-        for k in variants:
-            entry = self.index.setdefault(k, _Entry())
-            codes = getattr(entry, bucket)
-            if code not in codes:
-                codes.append(code)
-            entry.alias = entry.alias or alias
+    def __init__(self, g: Gazetteer) -> None:
+        self.areas: dict[str, Area] = g.areas
+        self.index: dict[str, Entry] = g.index
 
     @functools.cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -284,8 +155,6 @@ class Gazetteer:
         # Matched against the lower-cased text: three times faster than re.IGNORECASE.
         return re.compile(rf"\b(?:(?P<pre>{prefixes})(?:\s+administrasi)?(?:\.\s*|\s+))?"
                           rf"(?P<name>{_trie_regex(self.index)})\b")
-
-    # -- finding places ------------------------------------------------------------------
 
     def find(self, text: str, relaxed: bool = False) -> list[Place]:
         """The provinces and kabupaten/kota ``text`` mentions, in order of first mention.
@@ -303,7 +172,7 @@ class Gazetteer:
         for m in self.pattern.finditer(_lower(text)):
             name = text[m.start("name"):m.end("name")]  # as written: capitals matter below
             pre = m.group("pre")
-            key = _key(name)
+            key = normalise(name)
             if key not in self.index:  # "Bau  Bau" -> "bau bau"; "Bau-bau" -> "bau bau"
                 key = key.replace(" ", "")
             entry = self.index.get(key)
@@ -320,7 +189,7 @@ class Gazetteer:
                 self._keep(found, candidates[0][:2], mention, "region")
         return sorted(found.values(), key=lambda p: p.position)
 
-    def _classify(self, mention: _Mention, entry: _Entry, name: str, found: dict[str, Place],
+    def _classify(self, mention: _Mention, entry: Entry, name: str, found: dict[str, Place],
                   pending: list, districts: list) -> None:
         prefix = mention.prefix
         if prefix in ("kota", "kabupaten") and entry.areas:
@@ -373,86 +242,21 @@ class Gazetteer:
         found[code] = Place(code=code, name=area.short, level=area.level, province_code=area.province_code,
                             matched=mention.text, rule=rule, position=mention.start)
 
-    # -- names in the configuration --------------------------------------------------------
-
-    def resolve(self, name: str, levels: tuple[str, ...]) -> Area:
-        """The area called ``name`` ("Kota Batu", "Kab. Malang", "Jatim", "35.79").
-
-        Raises:
-            LookupError: unknown or ambiguous, with a sentence that suggests the right spelling.
-        """
-        text = " ".join(str(name).split())
-        spellings = self._spellings()
-        codes = spellings.get(_key(text)) or spellings.get(_key(text).replace(" ", "")) or []
-        wanted = [c for c in codes if self.areas[c].level in levels]
-        if len(wanted) == 1:
-            return self.areas[wanted[0]]
-        if len(wanted) > 1:
-            options = " or ".join(f"'{self.areas[c].config_name}'" for c in wanted)
-            raise LookupError(f"'{text}' is more than one area; write {options}")
-        kind = "province" if levels == ("provinsi",) else "kabupaten or kota"
-        if codes:  # a real area of the other kind
-            other = self.areas[codes[0]]
-            raise LookupError(f"'{text}' is a {'province' if other.level == 'provinsi' else other.level}, "
-                              f"not a {kind}")
-        by_spelling = {form: code for form, code in self._display_spellings().items()
-                       if self.areas[code].level in levels}
-        close = difflib.get_close_matches(text, list(by_spelling), n=1, cutoff=0.75)
-        hint = (f"did you mean '{self.areas[by_spelling[close[0]]].config_name}'?" if close else
-                "write it as in the Kemendagri list, e.g. "
-                + ("'Jawa Timur'" if kind == "province" else "'Kota Batu' or 'Kabupaten Malang'"))
-        raise LookupError(f"unknown {kind} '{text}' ({hint})")
-
-    def _display_spellings(self) -> dict[str, str]:
-        """Every way the configuration may write a province or kabupaten/kota -> its code."""
-        forms: dict[str, str] = {}
-        for a in self.areas.values():
-            if a.level == "kecamatan":
-                continue
-            forms[a.name] = forms[a.short] = forms[a.config_name] = a.code
-            if a.level in ("kabupaten", "kota"):
-                forms[f"{'Kab' if a.level == 'kabupaten' else 'Kota'} {a.core}"] = a.code
-                forms[a.code] = a.code
-        by_name = {a.name: a.code for a in self.areas.values()}
-        for official, aliases in ALIASES.items():
-            for alias in aliases:
-                forms[alias] = by_name[official]
-        return forms
-
-    def _spellings(self) -> dict[str, list[str]]:
-        """:meth:`_display_spellings` by normalised key, plus bare core names (which may be shared)."""
-        out: dict[str, list[str]] = {}
-        for form, code in self._display_spellings().items():
-            out.setdefault(_key(form), []).append(code)
-        for a in self.areas.values():
-            if a.level in ("kabupaten", "kota"):
-                out.setdefault(_key(a.core), []).append(a.code)
-        for key in out:
-            out[key] = sorted(set(out[key]))
-        return out
-
-
-def _rows() -> list[tuple[str, str, str, str]]:
-    data = resources.files("saring").joinpath("data/wilayah/gazetteer.csv.gz").read_bytes()
-    reader = csv.reader(io.StringIO(gzip.decompress(data).decode("utf-8")))
-    next(reader)
-    return [(r[0], r[1], r[2], r[3]) for r in reader]
-
 
 @functools.cache
-def gazetteer() -> Gazetteer:
-    """The shipped gazetteer (loaded once per process)."""
-    return Gazetteer(_rows())
+def finder() -> Finder:
+    """The shared :class:`Finder` (its expression is compiled on first use, about half a second)."""
+    return Finder(gazetteer())
 
 
 def find_places(title: str | None, text: str | None = None) -> list[Place]:
     """The places an item's title and text mention (see the module docstring for the rules)."""
-    return gazetteer().find(f"{title or ''}\n{text or ''}")
+    return finder().find(f"{title or ''}\n{text or ''}")
 
 
 def region_places(region: str | None) -> list[Place]:
     """The places a source's ``region`` label names ("Kota Batu", "Malang Raya" -> Jawa Timur)."""
-    return gazetteer().find(region or "", relaxed=True)
+    return finder().find(region or "", relaxed=True)
 
 
 # -- the database ------------------------------------------------------------------------------
@@ -482,7 +286,8 @@ def locate_pending(con: duckdb.DuckDBPyConnection, limit: int = 20_000, batch_si
             """SELECT i.item_id, coalesce(a.title, i.title), coalesce(a.text, i.summary)
                FROM items i JOIN articles a USING (item_id) WHERE i.item_id IN (SELECT unnest(?))""",
             [chunk]).fetchall()
-        rows = [row for item_id, title, text in texts for row in place_rows(item_id, find_places(title, text))]
+        rows = [row for item_id, title, text in texts
+                for row in place_rows(item_id, find_places(title, text))]
         _save(con, chunk, rows)
     if ids:
         LOGGER.info("places: %d items scanned", len(ids))

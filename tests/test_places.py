@@ -9,7 +9,8 @@ import pytest
 from saring.config import DigestSettings, ForumSettings, load_config, parse_config
 from saring.digest import build_digest, render, today_wib
 from saring.errors import SourceConfigError
-from saring.places import WINDOW_WORDS, ForumScope, find_places, gazetteer, region_places
+from saring.gazetteer import gazetteer
+from saring.places import WINDOW_WORDS, ForumScope, find_places, region_places
 from saring.store import Store
 
 KOTA_BATU, KAB_MALANG, KOTA_MALANG, BATU_BARA = "35.79", "35.07", "35.73", "12.19"
@@ -130,7 +131,8 @@ SRC = "sources:\n  - id: a1\n    name: A\n    url: https://a.id/feed\n"
 
 @pytest.mark.parametrize("forum, expected", [
     ("area: Kota Batuu", "'forum.area': unknown kabupaten or kota 'Kota Batuu' (did you mean 'Kota Batu'?)"),
-    ("area: Malang", "'forum.area': 'Malang' is more than one area; write 'Kabupaten Malang' or 'Kota Malang'"),
+    ("area: Malang",
+     "'forum.area': 'Malang' is more than one area; write 'Kabupaten Malang' or 'Kota Malang'"),
     ("area: Jawa Timur", "'forum.area': 'Jawa Timur' is a province, not a kabupaten or kota"),
     ("province: Jawa Timr", "'forum.province': unknown province 'Jawa Timr' (did you mean 'Jawa Timur'?)"),
     ("area: Kota Batu\n    province: Jawa Barat",
@@ -191,8 +193,8 @@ def test_item_places_filled_idempotent_and_in_overview(ingested, sample_config, 
         run_ingest(sample_config, store, scorer=scorer)
         assert _places(con) == first
         # item_overview: names in the order they are mentioned, with their codes.
-        row = con.execute("SELECT places, place_codes FROM item_overview WHERE item_id = ?", [batu]).fetchone()
-        assert row == (["Kota Batu"], [KOTA_BATU])
+        row = con.execute("SELECT places, place_codes FROM item_overview WHERE item_id = ?", [batu])
+        assert row.fetchone() == (["Kota Batu"], [KOTA_BATU])
         assert con.execute("SELECT count(*) FROM item_overview WHERE places = []").fetchone()[0] > 0
         # Items stored before places existed (or after a lost run) are filled by the next run...
         con.execute("DELETE FROM item_places")
@@ -204,7 +206,8 @@ def test_item_places_filled_idempotent_and_in_overview(ingested, sample_config, 
         con.execute("UPDATE item_places SET name = 'lama'")
         run_ingest(sample_config, store, scorer=scorer)
         assert _places(con) == first
-        assert con.execute("SELECT DISTINCT places_version FROM item_place_scans").fetchall() == [("test-next",)]
+        versions = con.execute("SELECT DISTINCT places_version FROM item_place_scans").fetchall()
+        assert versions == [("test-next",)]
 
 
 def test_digest_and_desk_put_the_forum_area_first(ingested, tmp_path):
@@ -220,12 +223,14 @@ def test_digest_and_desk_put_the_forum_area_first(ingested, tmp_path):
     assert not plain.sections  # no forum: one list ranked by hoax risk, as before
     assert [s.key for s in d.sections][0] == "area" and d.sections[0].title == "Kota Batu"
     assert d.sections[0].items[0].title.startswith("KPU Kota Batu")
-    assert [s.title for s in d.sections[1:]] == ["Jawa Timur di luar Kota Batu", "Luar Jawa Timur dan nasional"]
+    assert [s.title for s in d.sections[1:]] == ["Jawa Timur di luar Kota Batu",
+                                                 "Luar Jawa Timur dan nasional"]
     for s in d.sections:  # each section ranked by hoax risk
         assert [i.hoax_score for i in s.items] == sorted((i.hoax_score for i in s.items), reverse=True)
     assert d.election_items == [i for s in d.sections for i in s.items]
     text, html = render(d, "whatsapp"), render(d, "html")
-    assert text.index("*📍 KOTA BATU*") < text.index("KPU Kota Batu") < text.index("JAWA TIMUR DI LUAR KOTA BATU")
+    assert (text.index("*📍 KOTA BATU*") < text.index("KPU Kota Batu")
+            < text.index("JAWA TIMUR DI LUAR KOTA BATU"))
     assert html.index("📍 Kota Batu</h2>") < html.index("Jawa Timur di luar Kota Batu</h2>")
     for fmt in ("markdown", "email", "email_text"):
         assert "kota batu" in render(d, fmt).split("KPU Kota Batu")[0].lower(), fmt  # its heading first
@@ -235,7 +240,8 @@ def test_digest_and_desk_put_the_forum_area_first(ingested, tmp_path):
     token = client.get("/login").text.split('name="csrf" value="')[1].split('"')[0]
     client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia", "next": "/"})
     page = client.get("/").text
-    assert page.index('class="section-area"') < page.index("KPU Kota Batu") < page.index('class="section-province"')
+    assert (page.index('class="section-area"') < page.index("KPU Kota Batu")
+            < page.index('class="section-province"'))
 
 
 def test_an_item_without_places_falls_back_to_its_source_region(ingested):
