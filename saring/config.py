@@ -127,7 +127,7 @@ class DigestSettings(BaseModel):
     max_items: int = Field(default=30, ge=1)
     excerpt_chars: int = Field(default=220, ge=40)
     group_by: Literal["region", "outlet"] = "region"
-    """How the election news that is not high-risk is grouped."""
+    """How the election news that is not high-risk is grouped (without ``forum``: with it, by place)."""
     rereport_change: float = Field(default=0.2, ge=0, le=1)
     """An item already in an earlier digest comes back only when its hoax score moved more than this."""
     message_chars: int = Field(default=4000, ge=500, le=65536)

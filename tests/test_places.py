@@ -210,7 +210,7 @@ def test_item_places_filled_idempotent_and_in_overview(ingested, sample_config, 
         assert versions == [("test-next",)]
 
 
-def test_digest_and_desk_put_the_forum_area_first(ingested, tmp_path):
+def test_digest_and_desk_put_the_forum_area_first(ingested):
     from fastapi.testclient import TestClient
 
     from saring.web.app import create_app
@@ -243,13 +243,10 @@ def test_digest_and_desk_put_the_forum_area_first(ingested, tmp_path):
     assert (page.index('class="section-area"') < page.index("KPU Kota Batu")
             < page.index('class="section-province"'))
 
-
-def test_an_item_without_places_falls_back_to_its_source_region(ingested):
-    forum = ForumSettings(area="Kota Batu", province="Jawa Timur")
+    # An item that names no place goes where its source's region says.
+    other = next(i for s in d.sections if s.key == "other" for i in s.items)
     with Store(ingested) as store:
         con = store.con
-        d = build_digest(con, today_wib(), DigestSettings(), forum)
-        other = next(i for s in d.sections if s.key == "other" for i in s.items)
         source = con.execute("SELECT source_id FROM items WHERE item_id = ?", [other.item_id]).fetchone()[0]
         con.execute("DELETE FROM item_places WHERE item_id = ?", [other.item_id])
         con.execute("UPDATE sources SET region = 'Kota Batu' WHERE source_id = ?", [source])
