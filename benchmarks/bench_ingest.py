@@ -25,6 +25,7 @@ from saring.config import FetchSettings, parse_config  # noqa: E402
 from saring.extract import Extractor  # noqa: E402
 from saring.fetch import Fetcher  # noqa: E402
 from saring.ingest import run_ingest  # noqa: E402
+from saring.places import PLACES_VERSION  # noqa: E402
 from saring.score import load_scorer  # noqa: E402
 from saring.store import Store  # noqa: E402
 
@@ -131,6 +132,24 @@ def scoring_throughput(scorer) -> None:
     report("scoring throughput (articles/s, real article texts)", f"{rate:,.0f}", ">= 2,000", rate >= 2000)
 
 
+def places_throughput() -> None:
+    from _sites import sample_pages
+
+    from saring.extract import extract_article
+    from saring.places import find_places, finder
+
+    pages = [extract_article(p) for p in sample_pages()]
+    texts = [(e.title, e.text) for e in pages if e.text]
+    batch = (texts * (2000 // len(texts) + 1))[:2000]
+    assert finder().pattern  # compiled once per process (about half a second), not per item
+    t0 = time.perf_counter()
+    for title, text in batch:
+        find_places(title, text)
+    rate = len(batch) / (time.perf_counter() - t0)
+    report("place finding throughput (articles/s, real article texts)", f"{rate:,.0f}", ">= 2,000",
+           rate >= 2000)
+
+
 FILL = """
 INSERT INTO sources (source_id, name, url, kind, region, enabled)
     SELECT 'src' || i, 'Outlet ' || i, 'https://outlet' || i || '.example/feed', 'rss', 'Jawa Timur', true
@@ -144,6 +163,7 @@ INSERT INTO articles SELECT item_id, url, 200, $text || ' ' || item_id, 'page', 
 INSERT INTO scores SELECT item_id, '$version', random(), random(), ['pemilu', 'kpu'], ['hoaks'],
     first_seen_at FROM items WHERE item_id LIKE 'syn%';
 INSERT INTO stories SELECT item_id, item_id, first_seen_at FROM items WHERE item_id LIKE 'syn%';
+INSERT INTO item_place_scans SELECT item_id, '$places', first_seen_at FROM items WHERE item_id LIKE 'syn%';
 """
 
 
@@ -165,7 +185,9 @@ def fill(db: Path, n: int) -> None:
     text = (extract_article(sample_pages()[0]).text or "")[:1500].replace("'", "''")
     with Store(db) as store:
         # Scored by the current model version, so an ingest run does not re-score the filler.
-        sql = FILL.replace("$n", str(n)).replace("$text", f"'{text}'").replace("$version", _version())
+        # Places already found too, for the same reason.
+        sql = (FILL.replace("$n", str(n)).replace("$text", f"'{text}'").replace("$version", _version())
+               .replace("$places", PLACES_VERSION))
         store.con.execute(sql)
         store.con.execute("CHECKPOINT")
 
@@ -245,6 +267,7 @@ def main() -> None:
     latency_hiding(scorer, total=200 if q else 500, hosts=10, delay=0.2)
     incremental(scorer, pages_per_host=20 if q else 50, hosts=6)
     scoring_throughput(scorer)
+    places_throughput()
     digest_query(100_000 if q else 1_000_000)
     mem = measured_run(10_000, 30)
     report("peak memory of an ingest run over 10,000 stored articles (MB)", f"{mem['rss_mb']:.0f}",

@@ -32,7 +32,7 @@ def digest_flow(sources: str = "sources.yaml", db: str | None = None, out: str =
     logger = get_run_logger()
     config = load_config(sources)
     target = date.fromisoformat(day) if day else today_wib() - timedelta(days=days_back)
-    digest, paths = make_digest(db, target, config.digest, out)
+    digest, paths = make_digest(db, target, config.digest, out, config.forum)
     logger.info("digest %s: %d items, %d election-related, %d high risk -> %s",
                 target, digest.items_seen, digest.election_count, digest.high_risk,
                 ", ".join(map(str, paths)))

@@ -185,7 +185,7 @@ class DigestSettings(BaseModel):
     max_items: int = Field(default=30, ge=1)
     excerpt_chars: int = Field(default=220, ge=40)
     group_by: Literal["region", "outlet"] = "region"
-    """How the election news that is not high-risk is grouped."""
+    """How the election news that is not high-risk is grouped (without ``forum``: with it, by place)."""
     rereport_change: float = Field(default=0.2, ge=0, le=1)
     """An item already in an earlier digest comes back only when its hoax score moved more than this."""
     message_chars: int = Field(default=4000, ge=500, le=65536)
@@ -262,6 +262,50 @@ class StorySettings(BaseModel):
     window_days: float = Field(default=3, gt=0, description="items further apart are never one story")
 
 
+class ForumSettings(BaseModel):
+    """Where the forum is: its news comes first in the digest and the desk (see saring.places)."""
+
+    model_config = _FROZEN
+
+    area: str | None = None
+    """The forum's own kabupaten or kota, e.g. "Kota Batu" or "Kabupaten Malang"."""
+    province: str | None = None
+    """Its province, e.g. "Jawa Timur"; when only ``area`` is set, the area's province."""
+
+    @field_validator("area")
+    @classmethod
+    def _known_area(cls, value: str | None) -> str | None:
+        return None if value is None else _gazetteer_name(value, ("kabupaten", "kota"))
+
+    @field_validator("province")
+    @classmethod
+    def _known_province(cls, value: str | None) -> str | None:
+        return None if value is None else _gazetteer_name(value, ("provinsi",))
+
+    @model_validator(mode="after")
+    def _area_in_province(self) -> ForumSettings:
+        if self.area and self.province:
+            from saring.gazetteer import gazetteer
+
+            g = gazetteer()
+            area = g.resolve(self.area, ("kabupaten", "kota"))
+            home = g.areas[area.province_code].name
+            if home != self.province:
+                raise ValueError(f"forum.area {self.area} is in {home}, not in {self.province}; "
+                                 f"set forum.province to '{home}' or leave it out")
+        return self
+
+
+def _gazetteer_name(value: str, levels: tuple[str, ...]) -> str:
+    """The official name of an area as the config may spell it ("Kab. Malang", "Jatim")."""
+    from saring.gazetteer import gazetteer
+
+    try:
+        return gazetteer().resolve(value, levels).name
+    except LookupError as exc:
+        raise ValueError(str(exc)) from None
+
+
 class Config(BaseModel):
     """Everything saring needs to run, validated once."""
 
@@ -274,6 +318,7 @@ class Config(BaseModel):
     tipline: TiplineSettings = TiplineSettings()
     stories: StorySettings = StorySettings()
     delivery: DeliverySettings = DeliverySettings()
+    forum: ForumSettings = ForumSettings()
 
     @field_validator("sources")
     @classmethod

@@ -102,7 +102,10 @@ def demo_sources(base_url: str, site: Path | None = None) -> dict:
                 "options": {"allow_private": True},  # the demo's pages live on 127.0.0.1
             }
             for o in outlets
-        ]
+        ],
+        # The sample's local articles are about Kota Batu's and Kota Madiun's KPU: a Kota Batu
+        # forum sees its own first.
+        "settings": {"forum": {"area": "Kota Batu", "province": "Jawa Timur"}},
     }
 
 

@@ -22,10 +22,11 @@ import duckdb
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from saring.config import DigestSettings
+from saring.config import DigestSettings, ForumSettings
 from saring.health import SourceHealth, source_health
 from saring.safetext import safe_link, strip_controls
 from saring.scrub import GENERIC
+from saring.places import SCOPES, ForumScope, region_places
 
 LOGGER = logging.getLogger(__name__)
 
@@ -76,11 +77,23 @@ class DigestItem:
     story_outlets: int = 1  # how many outlets carry the same story
     story_first: str | None = None  # the outlet that had it first
     kind: str | None = None
+    places: list[str] = field(default_factory=list)  # provinces and kabupaten/kota it mentions
+    scope: str | None = None  # area | province | other, when the forum's area is configured
 
     @property
     def when(self) -> datetime | None:
         """Publication time, else when saring first saw it."""
         return self.published_at or self.seen_at
+
+
+@dataclass(frozen=True)
+class Section:
+    """A group of election items by where they happen (see :attr:`Digest.sections`)."""
+
+    key: str  # area | province | other
+    title: str
+    emoji: str
+    items: list[DigestItem]
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,29 @@ class Digest:
     already_reported: int = 0  # election items left out because an earlier digest had them
     group_by: str = "region"
     tipline: list[DigestItem] = field(default_factory=list)  # "beredar di grup"
+    forum_area: str | None = None  # "Kota Batu": election news is then shown in sections by place
+    forum_province: str | None = None
+
+    @property
+    def sections(self) -> list[Section]:
+        """With a forum area/province: the forum's own area, the rest of its province, the rest
+        (only the sections that have items), each ranked by hoax risk. Else empty."""
+        if not (self.forum_area or self.forum_province):
+            return []
+        titles = {
+            "area": ("📍", self.forum_area or ""),
+            "province": ("🗺", f"{self.forum_province} di luar {self.forum_area}" if self.forum_area
+                         else self.forum_province or ""),
+            "other": ("🌐", f"Luar {self.forum_province} dan nasional" if self.forum_province
+                      else "Daerah lain dan nasional"),
+        }
+        out = []
+        for key in SCOPES:
+            items = [i for i in self.election_items if (i.scope or "other") == key]
+            if items:
+                emoji, title = titles[key]
+                out.append(Section(key, title, emoji, items))
+        return out
 
     @property
     def election_count(self) -> int:
@@ -181,9 +217,17 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     ).fetchone()[0])
 
 
-def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSettings) -> Digest:
-    """Collect the day's items, ranked by hoax risk, and the sources' health."""
+def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSettings,
+                 forum: ForumSettings | None = None) -> Digest:
+    """Collect the day's items, ranked by hoax risk, and the sources' health.
+
+    With ``forum`` (``settings.forum``), election items are ordered by place first: the forum's
+    own area, the rest of its province, the rest (see :attr:`Digest.sections`); an item that
+    names no place is placed by its source's ``region``. ``settings.max_items`` keeps the
+    first ones in that order.
+    """
     start, end = _window(day)
+    scope = ForumScope.of(forum.area, forum.province) if forum else None
     if _has_table(con, "digest_items"):
         reported = """SELECT item_id, arg_max(hoax_score, digest_date) AS score,
                              max(digest_date) AS last_date
@@ -191,6 +235,12 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
     else:  # a read-only snapshot from before the first digest
         reported = ("SELECT NULL::VARCHAR AS item_id, NULL::DOUBLE AS score, NULL::DATE AS last_date "
                     "WHERE ? IS NULL")
+    if _has_table(con, "item_places"):
+        places = """SELECT item_id, list(name ORDER BY first_pos, code) AS names,
+                           list(code ORDER BY first_pos, code) AS codes
+                    FROM item_places WHERE item_id IN (SELECT item_id FROM wanted) GROUP BY item_id"""
+    else:  # a snapshot written by a saring from before places
+        places = "SELECT NULL::VARCHAR AS item_id, []::VARCHAR[] AS names, []::VARCHAR[] AS codes WHERE false"
     # The same columns as the item_overview view, but scores and articles are read only for
     # the wanted items: through the view, a day's digest scanned every stored article.
     rows = con.execute(
@@ -211,26 +261,31 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
            fc AS (SELECT m.item_id, list({{'verdict': f.verdict, 'title': f.title, 'url': f.url}}
                                         ORDER BY m.similarity DESC) AS checks
                   FROM factcheck_matches m JOIN factchecks f USING (factcheck_id)
-                  WHERE m.item_id IN (SELECT item_id FROM wanted) GROUP BY m.item_id)
+                  WHERE m.item_id IN (SELECT item_id FROM wanted) GROUP BY m.item_id),
+           pl AS ({places})
            SELECT i.item_id, coalesce(a.title, i.title), coalesce(s.name, i.source_id),
                   coalesce(s.region, ''), i.url, coalesce(a.published_at, i.published_at),
                   coalesce(a.text, i.summary), sc.election_score, sc.hoax_score, sc.election_terms,
                   sc.hoax_terms, a.text_source, sc.model_version, i.first_seen_at, r.score, r.last_date,
                   i.first_seen_at >= ? AND i.first_seen_at < ? AS in_window,
-                  st.story_id, coalesce(story.outlets, 1), story.first, fc.checks, i.kind
+                  st.story_id, coalesce(story.outlets, 1), story.first, fc.checks, i.kind,
+                  pl.names, pl.codes
            FROM items i JOIN wanted USING (item_id)
            LEFT JOIN sources s USING (source_id) LEFT JOIN a USING (item_id)
            LEFT JOIN sc USING (item_id) LEFT JOIN reported r USING (item_id)
            LEFT JOIN st USING (item_id) LEFT JOIN story USING (story_id) LEFT JOIN fc USING (item_id)
+           LEFT JOIN pl USING (item_id)
            WHERE (i.first_seen_at >= ? AND i.first_seen_at < ?) OR abs(sc.hoax_score - r.score) > ?
            ORDER BY sc.hoax_score DESC NULLS LAST, sc.election_score DESC, i.item_id""",
         [day, start, end, start, start, end, start, end, settings.rereport_change],
     ).fetchall()
     election: list[DigestItem] = []
+    candidates: list[tuple[DigestItem, str | None]] = []  # with their story
     tipline: list[DigestItem] = []
     stories_shown: set[str] = set()
     seen = unscored = total = repeated = 0
     versions: set[str] = set()
+    regions: dict[str, list[str]] = {}
     for r in rows:
         in_window = r[16]
         seen += in_window
@@ -250,7 +305,8 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
             election_terms=list(r[9] or [])[:5], hoax_terms=list(r[10] or [])[:5], text_source=r[11],
             seen_at=r[13], previous_score=r[14], previous_date=r[15],
             factchecks=[dict(c) for c in (r[20] or [])][:3], story_outlets=r[18], story_first=r[19],
-            kind=r[21],
+            kind=r[21], places=list(r[22] or []),
+            scope=_scope(scope, r[23], r[3], regions) if scope else None,
         )
         if item.kind == "tipline":  # what members forwarded is shown whatever its topic
             # A shared link whose page could not be read adds nothing to the message that held it.
@@ -263,10 +319,16 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
         if item.previous_score is not None and abs(r[8] - item.previous_score) <= settings.rereport_change:
             repeated += 1
             continue
-        if r[17] is not None:  # one entry per story: its highest-risk item stands for the rest
-            if r[17] in stories_shown:
+        candidates.append((item, r[17]))
+    if scope:  # the forum's own news first; sort() is stable, so hoax risk still ranks within
+        candidates.sort(key=lambda c: SCOPES.index(c[0].scope or "other"))
+    for item, story in candidates:
+        # One entry per story: its first item stands for the rest — the highest-risk one, or
+        # with a forum area, the one nearest the forum (then highest risk).
+        if story is not None:
+            if story in stories_shown:
                 continue
-            stories_shown.add(r[17])
+            stories_shown.add(story)
         election.append(item)
     shown = election[: settings.max_items]
     return Digest(
@@ -275,7 +337,19 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
         health=source_health(con, start, end), model_versions=sorted(versions),
         election_total=total, already_reported=repeated, group_by=settings.group_by,
         tipline=tipline[: settings.max_items],
+        forum_area=scope.area.short if scope and scope.area else None,
+        forum_province=scope.province.short if scope and scope.province else None,
     )
+
+
+def _scope(scope: ForumScope, codes: list[str] | None, region: str, cache: dict[str, list[str]]) -> str:
+    """Where an item belongs for the forum: by the places it names, else by its source's region."""
+    found = scope.scope(codes or [])
+    if found is None:
+        if region not in cache:
+            cache[region] = [p.code for p in region_places(region)]
+        found = scope.scope(cache[region])
+    return found or "other"
 
 
 def record_reported(con: duckdb.DuckDBPyConnection, digest: Digest) -> None:
@@ -429,13 +503,14 @@ def write_digest(digest: Digest, out_dir: str | Path, message_chars: int = 4000)
 
 
 def make_digest(
-    db_path: str | Path | None, day: date, settings: DigestSettings, out_dir: str | Path
+    db_path: str | Path | None, day: date, settings: DigestSettings, out_dir: str | Path,
+    forum: ForumSettings | None = None,
 ) -> tuple[Digest, list[Path]]:
     """Build, write and record the digest for ``day``; refreshes the analysts' snapshot."""
     from saring.store import Store
 
     with Store(db_path) as store:
-        digest = build_digest(store.con, day, settings)
+        digest = build_digest(store.con, day, settings, forum)
         paths = write_digest(digest, out_dir, settings.message_chars)
         record_reported(store.con, digest)
         store.record_digest(day, digest.items_seen, digest.election_count,

@@ -108,7 +108,20 @@ CREATE TABLE IF NOT EXISTS web_session_generations (
 );
 """
 
-MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS)]
+# v5: the places each item mentions (saring.places); items stored before are scanned by the next
+# ingest runs (item_place_scans records which items were scanned with which rules).
+V5_PLACES = """
+CREATE TABLE IF NOT EXISTS item_places (
+    item_id VARCHAR, code VARCHAR, name VARCHAR, level VARCHAR, province_code VARCHAR,
+    matched VARCHAR, rule VARCHAR, first_pos INTEGER,
+    PRIMARY KEY (item_id, code)
+);
+CREATE TABLE IF NOT EXISTS item_place_scans (
+    item_id VARCHAR PRIMARY KEY, places_version VARCHAR, scanned_at TIMESTAMPTZ
+);
+"""
+
+MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS), (5, V5_PLACES)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 # Views are recreated on every open, so changing one needs no migration.
@@ -121,11 +134,15 @@ CREATE OR REPLACE VIEW item_overview AS
            coalesce(a.title, i.title) AS title, coalesce(a.published_at, i.published_at) AS published_at,
            i.first_seen_at, i.state, a.text_source, a.extraction_error, a.language,
            coalesce(a.text, i.summary) AS text,
-           sc.election_score, sc.hoax_score, sc.election_terms, sc.hoax_terms, sc.model_version
+           sc.election_score, sc.hoax_score, sc.election_terms, sc.hoax_terms, sc.model_version,
+           coalesce(pl.places, []) AS places, coalesce(pl.place_codes, []) AS place_codes
     FROM items i
     LEFT JOIN sources s USING (source_id)
     LEFT JOIN articles a USING (item_id)
-    LEFT JOIN latest_scores sc USING (item_id);
+    LEFT JOIN latest_scores sc USING (item_id)
+    LEFT JOIN (SELECT item_id, list(name ORDER BY first_pos, code) AS places,
+                      list(code ORDER BY first_pos, code) AS place_codes
+               FROM item_places GROUP BY item_id) pl USING (item_id);
 CREATE OR REPLACE VIEW source_daily AS
     SELECT source_id, CAST(timezone('Asia/Jakarta', first_seen_at) AS DATE) AS day, count(*) AS items
     FROM items GROUP BY ALL;

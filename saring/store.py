@@ -301,15 +301,24 @@ class Store:
 
     @_locked
     def link_items(self, since: datetime, stories_window: float) -> dict[str, str]:
-        """Match items seen since ``since`` to fact-checks and regroup recent stories.
+        """Find the places of new items, match items seen since ``since`` to fact-checks and
+        regroup recent stories.
 
-        New fact-checks are matched against the last 30 days of items. Returns the steps
-        that failed, with their reason (the run's articles and scores stay stored).
+        Places are found for every stored item not scanned yet (so also for items of a killed
+        run, and for items stored before places existed). New fact-checks are matched against
+        the last 30 days of items. Returns the steps that failed, with their reason (the run's
+        articles and scores stay stored).
         """
         from saring.factcheck import match_items
+        from saring.places import locate_pending
         from saring.stories import add_to_stories
 
         errors: dict[str, str] = {}
+        try:
+            locate_pending(self.cur)
+        except Exception as exc:  # places order the digest; a failure must not lose the run
+            LOGGER.exception("place finding failed")
+            errors["place finding"] = f"{exc.__class__.__name__}: {exc}"
         new_checks = self.cur.execute(
             "SELECT count(*) FROM factchecks WHERE first_seen_at >= ?", [since]).fetchall()[0][0]
         horizon = since - timedelta(days=30) if new_checks else since

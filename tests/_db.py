@@ -8,6 +8,7 @@ KEYS = {
     "articles": "item_id, final_url, http_status, text, text_source, title, published_at, author, "
                 "language, extraction_error",
     "scores": "item_id, model_version, election_score, hoax_score, election_terms, hoax_terms",
+    "item_places": "item_id, code, name, level, province_code, matched, rule, first_pos",
 }
 
 

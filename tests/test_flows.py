@@ -21,6 +21,11 @@ def test_ingest_and_digest_flows(prefect_harness, sample_site, tmp_path):
     assert second["new_items"] == 0
     paths = digest_flow(sources=str(sources), db=str(db), out=str(tmp_path / "out"))
     assert [p.rsplit(".", 1)[1] for p in paths] == ["txt", "html"]
+    # The demo's forum is Kota Batu (settings.forum): its election news is the first section.
+    text = open(paths[0], encoding="utf-8").read()
+    sections = [line for line in text.splitlines() if line.startswith(("*📍", "*🗺", "*🌐", "*🔴", "*🗂"))]
+    assert sections[0] == "*📍 KOTA BATU*", sections
+    assert text.split("*📍 KOTA BATU*")[1].split("\n*1. ")[1].startswith("KPU Kota Batu")
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM runs WHERE status = 'ok'").fetchone()[0] == 2
     assert con.execute("SELECT count(*) FROM digests").fetchone()[0] == 1

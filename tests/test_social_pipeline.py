@@ -89,6 +89,10 @@ def test_tipline_import_pseudonymises_fetches_and_shows_in_digest(ingested, samp
         assert "Budi Santoso" not in str(con.execute("SELECT * FROM tipline_messages").fetchall())
         digest = build_digest(con, today_wib(), store_settings())
         assert digest.tipline and "BEREDAR DI GRUP" in render(digest, "whatsapp")
+        # Forwarded messages get their places too ("Surat suara ... di Kota Batu").
+        local = con.execute("SELECT count(*) FROM item_places p JOIN items i USING (item_id) "
+                            "WHERE i.kind = 'tipline' AND i.channel = 'grup' AND p.code = '35.79'").fetchone()[0]
+        assert local >= 2
         # Retention: the raw text goes, the counts stay.
         from datetime import UTC, datetime, timedelta
 

@@ -38,7 +38,7 @@ def digest(
     try:
         config = load_config(sources) if (sources or Path("sources.yaml").exists()) else None
         settings = config.digest if config else Config.model_fields["digest"].default
-        result, paths = make_digest(db, target, settings, out_dir)
+        result, paths = make_digest(db, target, settings, out_dir, config.forum if config else None)
     except SaringError as exc:
         fail(str(exc))
     out.print(f"Digest {target}: {result.items_seen} items, {result.election_count} election-related, "
@@ -161,7 +161,7 @@ def _demo_smtp(db: Path, sources: Path) -> None:
                "&to=forum-bakohumas@demo.invalid")
         config = load_config(sources)
         with Store(db) as store:
-            digest = build_digest(store.con, today_wib(), config.digest)
+            digest = build_digest(store.con, today_wib(), config.digest, config.forum)
         channel = DeliveryChannel(name="demo-email", url_env="SARING_DEMO_SMTP_URL", format="email")
         settings = DeliverySettings(channels=(channel,), attempts=2, backoff=0)
         report = deliver(db, digest, settings, force=True, env={"SARING_DEMO_SMTP_URL": url})

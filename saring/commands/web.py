@@ -163,15 +163,16 @@ def web(
     from saring.web.app import create_app
     from saring.web.auth import user_count
 
-    settings = None
+    settings = forum = None
     if sources or Path("sources.yaml").exists():
         from saring.config import load_config
 
         try:
-            settings = load_config(sources or Path("sources.yaml")).digest
+            config = load_config(sources or Path("sources.yaml"))
         except SaringError as exc:
             fail(str(exc))
-    application = create_app(db, settings)
+        settings, forum = config.digest, config.forum
+    application = create_app(db, settings, forum=forum)
     desk = application.state.desk
     try:
         with desk.fresh() as con:

@@ -106,12 +106,14 @@ def add_label(con: duckdb.DuckDBPyConnection, item_id: str, task: str, value: in
 class Desk:
     """Shared state: the database path, the signer, the process-wide DB lock."""
 
-    def __init__(self, db: str | Path | None, settings: Any = None, secret_key: str | None = None) -> None:
+    def __init__(self, db: str | Path | None, settings: Any = None, secret_key: str | None = None,
+                 forum: Any = None) -> None:
         from saring.config import DigestSettings
         from saring.store import default_db_path
 
         self.db = Path(db) if db else default_db_path()
         self.settings = settings or DigestSettings()
+        self.forum = forum  # settings.forum: the digest page shows the forum's own area first
         key = secret_key or os.environ.get("SARING_WEB_SESSION_KEY") or secrets.token_urlsafe(32)
         self._key = key.encode()
         self.signer = URLSafeTimedSerializer(key, salt="saring-web-session")
@@ -235,9 +237,10 @@ class Desk:
 
 
 def create_app(
-    db: str | Path | None = None, settings: Any = None, secret_key: str | None = None, scorer: Any = None
+    db: str | Path | None = None, settings: Any = None, secret_key: str | None = None, scorer: Any = None,
+    forum: Any = None,
 ) -> FastAPI:
-    desk = Desk(db, settings, secret_key)
+    desk = Desk(db, settings, secret_key, forum)
     app = FastAPI(title="saring", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.desk = desk
     app.state.scorer = scorer
@@ -389,7 +392,7 @@ def create_app(
         except ValueError:
             the_day = today_wib()
         with desk.snapshot() as con:
-            digest = build_digest(con, the_day, desk.settings)
+            digest = build_digest(con, the_day, desk.settings, desk.forum)
         return page(
             request,
             "digest.html",
