@@ -172,6 +172,26 @@ def test_feed_redirecting_to_a_private_address_is_refused(httpserver, db_path, m
     assert rows == [] and [r.path for r, _ in httpserver.log] == ["/moved"]
 
 
+def test_a_malformed_link_costs_only_its_item(httpserver, db_path, scorer):
+    links = ["http://127.0.0.1/baik", "http://[::1]:18082/x", "http://[2606:4700:4700::1111]/berita",
+             "http://127.0.0.1:notaport/x", "http://127.0.0.1:99999/x"]
+    _news_site(httpserver, links)
+    # fetch_articles off: the public IPv6 address must not be contacted from a test.
+    config = parse_config({"sources": [{"id": "aneh", "name": "Aneh", "url": httpserver.url_for("/feed"),
+                                        "options": {**LOCAL, "fetch_articles": False}}]})
+    with Store(db_path) as store:
+        first = run_ingest(config, store, scorer=scorer)
+        again = run_ingest(config, store, scorer=scorer)
+        urls = [r[0] for r in store.con.execute("SELECT url FROM items ORDER BY url").fetchall()]
+        warning = store.con.execute("SELECT warning FROM run_sources WHERE run_id = ?",
+                                    [first.run_id]).fetchone()[0]
+    result = first.results[0]
+    assert result.status == "ok" and result.new_items == 3 and result.skipped == 2
+    assert urls == ["http://127.0.0.1/baik", "http://[2606:4700:4700::1111]/berita", "http://[::1]:18082/x"]
+    assert "2 entries with a malformed link were skipped" in warning and "notaport" in warning
+    assert again.results[0].status == "ok" and again.results[0].new_items == 0
+
+
 def test_snapshot_is_readable_while_writer_is_open(sample_site, sample_config, db_path, scorer):
     with Store(db_path) as store:
         run_ingest(sample_config, store, scorer=scorer)
