@@ -105,7 +105,7 @@ class Store:
                     raise StoreError(_explain_open_error(self.path, exc)) from None
                 LOGGER.info("%s is busy; waiting %.1f s", self.path, delay)
                 time.sleep(delay)
-                delay = min(delay * 2, 10.0)
+                delay = min(delay * 2, 2.0)  # start soon after the other writer finishes
 
     @property
     def cur(self) -> duckdb.DuckDBPyConnection:

@@ -32,6 +32,8 @@ def _split(url: str) -> tuple[SplitResult, int | None]:
     """urlsplit plus the port, or a sentence saying why the link cannot be read."""
     try:
         parts = urlsplit(url.strip())
+        if ":" in (parts.hostname or ""):  # older Pythons let any text through inside [ ]
+            ipaddress.ip_address(parts.hostname.split("%")[0])
         return parts, parts.port
     except ValueError as exc:
         why = ("its port is not a number from 0 to 65535" if "port" in str(exc).lower()
