@@ -89,7 +89,8 @@ class SourceOptions(BaseModel):
     model_config = _FROZEN
 
     allow_private: bool = False
-    """Allow article links that resolve to loopback/private addresses (tests and the demo only)."""
+    """Allow the feed address and its article links to resolve to loopback/private addresses
+    (tests and the demo only)."""
     fetch_articles: bool = True
     """Download each new item's page; when False the feed's summary is the text."""
     max_items: int = Field(default=50, ge=1, le=1000)

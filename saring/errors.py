@@ -27,3 +27,7 @@ class FeedError(SaringError):
 
 class StoreError(SaringError):
     """The DuckDB file cannot be opened or written."""
+
+
+class MalformedURLError(FetchError):
+    """A link cannot be read at all (a port that is not a number, a broken IPv6 address...)."""

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import feedparser
 
-from saring.errors import FeedError
+from saring.errors import FeedError, MalformedURLError
 from saring.urls import canonical_url
 
 LOGGER = logging.getLogger(__name__)
@@ -105,12 +105,17 @@ def parse_feed(data: bytes, url: str, content_type: str | None = None, max_items
     items: list[FeedItem] = []
     seen: set[str] = set()
     skipped = 0
+    malformed: list[str] = []
     for entry in entries:
         link = _link(entry)
         if not link:
             skipped += 1
             continue
-        canon = canonical_url(link)
+        try:
+            canon = canonical_url(link)
+        except MalformedURLError as exc:  # costs this entry only; the reason goes in the warning
+            malformed.append(str(exc))
+            continue
         if canon in seen:
             continue
         seen.add(canon)
@@ -136,4 +141,14 @@ def parse_feed(data: bytes, url: str, content_type: str | None = None, max_items
     if skipped:
         LOGGER.info("%s: skipped %d entries without a link", url, skipped)
         warning = warning or f"{skipped} entries without a link were skipped"
-    return ParsedFeed(title=strip_html(parsed.feed.get("title")), items=items, skipped=skipped, warning=warning)
+    if malformed:
+        LOGGER.warning("%s: skipped %d entries with a malformed link: %s", url, len(malformed), malformed)
+        warning = "; ".join(filter(None, [warning, malformed_warning(malformed)]))
+    return ParsedFeed(title=strip_html(parsed.feed.get("title")), items=items,
+                      skipped=skipped + len(malformed), warning=warning)
+
+
+def malformed_warning(reasons: list[str]) -> str:
+    """One sentence for a source's warning: how many entries had an unreadable link, and why."""
+    more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
+    return f"{len(reasons)} entries with a malformed link were skipped: {reasons[0]}{more}"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 from tenacity import (
     RetryCallState,
@@ -25,8 +26,8 @@ from tenacity import (
 )
 
 from saring.config import FetchSettings
-from saring.errors import FetchError, TooLargeError
-from saring.urls import check_url
+from saring.errors import FetchError, TooLargeError, UnsafeURLError
+from saring.urls import Resolver, check_url, public_addresses
 
 LOGGER = logging.getLogger(__name__)
 
@@ -85,21 +86,76 @@ def _wait(state: RetryCallState) -> float:
     return wait_exponential(multiplier=0.5, max=8)(state)
 
 
+class _PublicOnlyBackend(httpcore.NetworkBackend):
+    """Opens TCP connections only to addresses that passed the safety check.
+
+    The host is resolved once, every answer is checked, and the socket goes to one of
+    those same addresses: a DNS server that answers a public address to the check and a
+    private one to the connection (rebinding) gets nowhere. It runs for every new
+    connection, so every redirect hop and retry is covered; TLS still verifies the name.
+    """
+
+    def __init__(self, resolver: Resolver | None) -> None:
+        self._resolver = resolver
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None, socket_options=None) -> httpcore.NetworkStream:
+        failure: Exception | None = None
+        for address in public_addresses(host, port, self._resolver):
+            try:
+                return self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc  # try the next checked address, as the system's resolver order says
+        assert failure is not None
+        raise failure
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options=None) -> httpcore.NetworkStream:
+        raise UnsafeURLError("refused: local sockets are never fetched")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _PublicOnlyTransport(httpx.HTTPTransport):
+    """httpx's own transport, connecting through :class:`_PublicOnlyBackend`."""
+
+    def __init__(self, resolver: Resolver | None, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits)
+        # httpx has no parameter for httpcore's network backend: swap in a pool built the same
+        # way (tests/test_fetch.py's rebinding test fails if a new httpx stops using it).
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_PublicOnlyBackend(resolver),
+        )
+
+
 class Fetcher:
     """A shared HTTP client with per-host politeness.
 
     Use as a context manager; safe to call from several threads.
     """
 
-    def __init__(self, settings: FetchSettings | None = None) -> None:
+    def __init__(self, settings: FetchSettings | None = None, resolver: Resolver | None = None) -> None:
+        """Args:
+            resolver: how host names are resolved for the safety check and the connection
+                (default: the system's resolver); tests inject a hostile one.
+        """
         self.settings = settings or FetchSettings()
+        self._resolver = resolver
         s = self.settings
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(s.timeout),
-            follow_redirects=False,
-            headers={"User-Agent": s.user_agent, "Accept-Language": "id,en;q=0.5"},
-            limits=httpx.Limits(max_connections=s.workers * 2, max_keepalive_connections=s.workers),
-        )
+        limits = httpx.Limits(max_connections=s.workers * 2, max_keepalive_connections=s.workers)
+        options = dict(timeout=httpx.Timeout(s.timeout), follow_redirects=False,
+                       headers={"User-Agent": s.user_agent, "Accept-Language": "id,en;q=0.5"})
+        # Two pools, so a connection opened for a source that may reach private addresses is
+        # never reused for one that may not. Both connect directly: a proxy from the
+        # environment would resolve names itself, out of reach of the check.
+        self._client = httpx.Client(transport=_PublicOnlyTransport(resolver, limits), **options)
+        self._private_client = httpx.Client(transport=httpx.HTTPTransport(limits=limits), **options)
         self._hosts: dict[str, threading.BoundedSemaphore] = defaultdict(
             lambda: threading.BoundedSemaphore(s.per_host)
         )
@@ -113,6 +169,7 @@ class Fetcher:
 
     def close(self) -> None:
         self._client.close()
+        self._private_client.close()
 
     def _host_slot(self, url: str) -> threading.BoundedSemaphore:
         with self._hosts_lock:
@@ -153,9 +210,10 @@ class Fetcher:
         started = time.monotonic()
         current = url
         for _hop in range(self.settings.max_redirects + 1):
-            check_url(current, allow_private=allow_private)
+            check_url(current, allow_private=allow_private, resolver=self._resolver)
+            client = self._private_client if allow_private else self._client
             with self._host_slot(current):
-                status, resp_headers, content = self._download(current, headers, started)
+                status, resp_headers, content = self._download(client, current, headers, started)
             if status in REDIRECT_CODES and "location" in resp_headers:
                 current = urljoin(current, resp_headers["location"])
                 continue
@@ -171,11 +229,11 @@ class Fetcher:
         raise FetchError(f"{url}: more than {self.settings.max_redirects} redirects")
 
     def _download(
-        self, url: str, headers: dict[str, str], started: float
+        self, client: httpx.Client, url: str, headers: dict[str, str], started: float
     ) -> tuple[int, dict[str, str], bytes]:
         s = self.settings
         try:
-            with self._client.stream("GET", url, headers=headers) as resp:
+            with client.stream("GET", url, headers=headers) as resp:
                 resp_headers = {k.lower(): v for k, v in resp.headers.items()}
                 if resp.status_code in REDIRECT_CODES or resp.status_code == 304:
                     return resp.status_code, resp_headers, b""
@@ -204,6 +262,8 @@ class Fetcher:
             raise TransientFetchError(f"{url}: connection failed ({exc.__class__.__name__}: {exc})") from None
         except httpx.InvalidURL as exc:
             raise FetchError(f"{url}: invalid address ({exc})") from None
+        except UnsafeURLError as exc:  # the address checked at connect time was not public
+            raise UnsafeURLError(f"refused {url!r}: {exc}") from None
 
     def get_many(
         self,

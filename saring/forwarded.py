@@ -16,6 +16,7 @@ import logging
 from datetime import datetime
 
 from saring.config import FetchSettings, Source
+from saring.errors import MalformedURLError
 from saring.feeds import FeedItem
 from saring.fetch import Fetcher
 from saring.ingest import build_articles, score_pending
@@ -44,12 +45,16 @@ def feed_tipline(store: Store, since: datetime, fetch: FetchSettings | None = No
     the member names); without it numbers, e-mail addresses and contact links are still removed.
     """
     scrubber = scrubber or GENERIC
+    # Also every message that never became an item (an earlier import stopped half-way):
+    # importing the file again must not leave it out.
     messages = store.con.execute(
-        """SELECT message_id, text, urls, sent_at FROM tipline_messages
-           WHERE imported_at >= ? AND text IS NOT NULL ORDER BY sent_at, message_id""", [since]).fetchall()
+        """SELECT message_id, text, urls, sent_at FROM tipline_messages m
+           WHERE text IS NOT NULL AND (imported_at >= ? OR NOT EXISTS (
+               SELECT 1 FROM items i WHERE i.source_id = ? AND i.guid = m.message_id))
+           ORDER BY sent_at, message_id""", [since, TIPLINE.id]).fetchall()
     store.sync_sources([TIPLINE])
     now = utcnow()
-    message_rows, links = [], {}
+    message_rows, links, bad_links = [], {}, {}
     for message_id, text, urls, sent_at in messages:
         text = scrubber.text(text) or ""
         message_rows.append(dict(
@@ -60,7 +65,11 @@ def feed_tipline(store: Store, since: datetime, fetch: FetchSettings | None = No
             url = scrubber.link(url)
             if url is None:  # a contact link, or one that only pointed at personal data
                 continue
-            canon = canonical_url(url)
+            try:
+                canon = canonical_url(url)
+            except MalformedURLError as exc:  # costs this link only; noted on the message's item
+                bad_links.setdefault(message_rows[-1]["item_id"], []).append(str(exc))
+                continue
             links.setdefault(canon, FeedItem(url=canon, link=url, title=url, summary=text[:500],
                                              published_at=sent_at, author=None, guid=None))
     known = store.known_item_ids([r["item_id"] for r in message_rows] + [url_key(u) for u in links])
@@ -75,7 +84,8 @@ def feed_tipline(store: Store, since: datetime, fetch: FetchSettings | None = No
     store.save_articles([
         dict(item_id=r["item_id"], final_url=None, http_status=None, text=r["summary"],
              text_source="tipline", title=r["title"], published_at=r["published_at"], author=None,
-             language="id", extraction_error=None, fetched_at=now)
+             language="id", extraction_error="; ".join(bad_links.get(r["item_id"], [])) or None,
+             fetched_at=now)
         for r in message_rows
     ])
     if fresh:

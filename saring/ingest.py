@@ -121,9 +121,9 @@ def read_feed(source: Source, store: Store, fetcher: Fetcher) -> FeedPlan | Sour
     result = SourceResult(source_id=source.id, status="ok")
     etag, last_modified = store.feed_state(source.id)
     try:
-        # The feed address comes from the operator's own config, so it may be local;
-        # links found *inside* the feed obey options.allow_private.
-        response = fetcher.get(source.url, allow_private=True, etag=etag,
+        # The feed address, and wherever it redirects, obeys options.allow_private like
+        # every link inside it: a feed URL may be mistyped or taken over.
+        response = fetcher.get(source.url, allow_private=source.options.allow_private, etag=etag,
                                last_modified=last_modified, accept=FEED_ACCEPT)
     except FetchError as exc:
         store.record_feed_fetch(source.id, "failed", str(exc))

@@ -21,8 +21,8 @@ from urllib.parse import quote, quote_plus, urljoin, urlsplit
 import feedparser
 import lxml.html
 
-from saring.errors import FeedError
-from saring.feeds import FeedItem, ParsedFeed, parse_feed, strip_html
+from saring.errors import FeedError, MalformedURLError
+from saring.feeds import FeedItem, ParsedFeed, malformed_warning, parse_feed, strip_html
 from saring.urls import canonical_url
 
 LOGGER = logging.getLogger(__name__)
@@ -337,12 +337,17 @@ def parse_webpage(data: bytes, url: str, options: dict, max_items: int = 50) -> 
     page_title = titles[0].text_content().strip() if titles else ""
     host = urlsplit(url).netloc
     found: dict[str, SocialItem] = {}
+    malformed: list[str] = []
     anchors = doc.xpath("//a[@href]")
     for a in anchors:
         href = (a.get("href") or "").strip()
         if not href.lower().startswith(("http://", "https://")) or not pattern.search(href):
             continue
-        canon = canonical_url(href)
+        try:
+            canon = canonical_url(href)
+        except MalformedURLError as exc:  # costs this link only
+            malformed.append(str(exc))
+            continue
         text = re.sub(r"\s+", " ", a.text_content()).strip() or (a.get("title") or "").strip()
         if canon in found:
             if len(text) > len(found[canon].title) and found[canon].title == "(tanpa judul)":
@@ -357,4 +362,5 @@ def parse_webpage(data: bytes, url: str, options: dict, max_items: int = 50) -> 
         raise FeedError(f"{url}: none of the {len(anchors)} links on the page matches link_pattern "
                         f"{pattern.pattern!r}")
     # A link repeated as image + headline keeps the headline (the longer anchor text).
-    return ParsedFeed(title=page_title, items=list(found.values()))
+    return ParsedFeed(title=page_title, items=list(found.values()), skipped=len(malformed),
+                      warning=malformed_warning(malformed) if malformed else None)

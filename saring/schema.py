@@ -7,7 +7,9 @@ step, after a backup copy; a file from a newer saring is refused rather than dam
 from __future__ import annotations
 
 import logging
-import shutil
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -184,6 +186,41 @@ CREATE OR REPLACE VIEW story_daily AS
 """
 
 
+# Run in a child process: its open and close of the file cannot touch this process's lock.
+_COPY = """
+import shutil, sys
+try:
+    shutil.copyfile(sys.argv[1], sys.argv[2])
+except OSError as exc:
+    sys.exit(exc.strerror or str(exc))
+"""
+
+
+def copy_database(con: duckdb.DuckDBPyConnection, path: Path, target: Path) -> None:
+    """Copy the database file ``path`` (open for writing on ``con``) to ``target``, atomically.
+
+    The bytes are copied by a child process, never by this one: DuckDB's lock on the file
+    is a POSIX record lock, and a process loses it as soon as it closes *any* descriptor
+    of that file (a plain ``shutil.copyfile`` here would let a second writer in). The copy
+    is consistent: the checkpoint leaves everything in the file, and the caller holds the
+    lock, so nothing writes until the copy is done. ``target`` is only ever replaced by a
+    finished file. (Copying through the connection instead, ``ATTACH`` + ``COPY FROM
+    DATABASE``, took 17-24 s and 1 GB of memory for 100,000 articles, against 0.2-0.4 s.)
+
+    Raises:
+        OSError: the copy could not be written (e.g. disk full); ``target`` is untouched.
+    """
+    con.execute("CHECKPOINT")
+    tmp = target.with_name(target.name + ".tmp")
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", _COPY, str(path), str(tmp)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode:
+        tmp.unlink(missing_ok=True)
+        reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "the copy failed"
+        raise OSError(f"cannot copy {path} to {target}: {reason}")
+    os.replace(tmp, target)  # readers holding the old file keep reading it
+
+
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)"
@@ -206,8 +243,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> bool:
     pending = [(v, sql) for v, sql in MIGRATIONS if v > version]
     if pending and version > 0 and path is not None and path.exists():
         backup = path.with_name(f"{path.name}.pre-v{SCHEMA_VERSION}.bak")
-        con.execute("CHECKPOINT")
-        shutil.copyfile(path, backup)
+        copy_database(con, path, backup)
         LOGGER.warning("migrating %s from schema v%d to v%d (backup: %s)",
                        path, version, SCHEMA_VERSION, backup)
     for number, sql in pending:

@@ -10,7 +10,6 @@ import contextlib
 import functools
 import logging
 import os
-import shutil
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -25,7 +24,7 @@ import pandas as pd
 from saring.config import Source
 from saring.errors import StoreError
 from saring.filemodes import enter_private, exit_private, make_private
-from saring.schema import SCHEMA_VERSION, migrate
+from saring.schema import SCHEMA_VERSION, copy_database, migrate
 
 LOGGER = logging.getLogger(__name__)
 
@@ -121,7 +120,7 @@ class Store:
                     raise StoreError(_explain_open_error(self.path, exc)) from None
                 LOGGER.info("%s is busy; waiting %.1f s", self.path, delay)
                 time.sleep(delay)
-                delay = min(delay * 2, 10.0)
+                delay = min(delay * 2, 2.0)  # start soon after the other writer finishes
 
     @property
     def cur(self) -> duckdb.DuckDBPyConnection:
@@ -170,6 +169,8 @@ class Store:
             return migrate(self.con, self.path)
         except duckdb.Error as exc:
             raise StoreError(f"cannot prepare the database {self.path}: {exc}") from None
+        except OSError as exc:  # the backup before a migration could not be written
+            raise StoreError(_explain_open_error(self.path, exc)) from None
 
     # -- writes -----------------------------------------------------------------
 
@@ -381,13 +382,13 @@ class Store:
 
     @_locked
     def publish_snapshot(self) -> Path:
-        """Write a consistent read-only copy for analysts, replacing the old one atomically."""
+        """Write a consistent read-only copy for analysts, replacing the old one atomically.
+
+        The bytes are copied by a child process (see :func:`saring.schema.copy_database`):
+        opening the file in this one would drop this process's lock on it.
+        """
         target = snapshot_path(self.path)
-        tmp = target.with_name(target.name + ".tmp")
-        self.cur.execute("CHECKPOINT")
-        tmp.unlink(missing_ok=True)
-        shutil.copyfile(self.path, tmp)
-        os.replace(tmp, target)  # readers holding the old file keep reading it
+        copy_database(self.cur, self.path, target)
         return target
 
 

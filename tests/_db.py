@@ -19,3 +19,18 @@ def table_rows(db) -> dict[str, list[tuple]]:
         return {t: sorted(con.execute(f"SELECT {cols} FROM {t}").fetchall(), key=str) for t, cols in KEYS.items()}
     finally:
         con.close()
+
+
+def v1_database(path) -> None:
+    """A database as saring's first schema version left it, with one source and one item."""
+    from saring.schema import MIGRATIONS
+
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)")
+    con.execute(MIGRATIONS[0][1])
+    con.execute("INSERT INTO schema_version VALUES (1, now())")
+    con.execute("INSERT INTO sources (source_id, name, url, last_status, last_fetched_at) "
+                "VALUES ('malangpost', 'Malang Post', 'https://malangpost.id/feed/', 'ok', now())")
+    con.execute("INSERT INTO items (item_id, url, source_id, title, state) "
+                "VALUES ('abc', 'https://malangpost.id/a', 'malangpost', 'KPU Kota Batu', 'scored')")
+    con.close()

@@ -56,7 +56,7 @@ def test_a_link_is_fetched_and_extracted_and_private_addresses_are_refused(inges
     _, title, _, url, _ = _item(ingested)
     with pytest.raises(CheckError, match="tautan tidak bisa dibuka"):
         analyse(url, ingested, scorer)  # the sample site is on 127.0.0.1: refused
-    monkeypatch.setattr("saring.urls._is_public", lambda address: True)  # pretend it is public
+    monkeypatch.setattr("saring.urls.is_public", lambda address: True)  # pretend it is public
     result = analyse(url, ingested, scorer)
     assert result.url == url and result.title and len(result.text) > 200
     assert result.similar and result.similar[0].similarity > 0.9

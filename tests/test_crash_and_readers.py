@@ -5,13 +5,18 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from http.server import BaseHTTPRequestHandler
 
 import duckdb
 import pytest
+import yaml
 from _db import table_rows as _rows
+from _db import v1_database
 
 from saring.demo import write_demo_sources
+from saring.serving import BackgroundServer
 
 
 def _ingest(sources, db):
@@ -125,3 +130,155 @@ def test_writer_waits_for_another_writer(tmp_path):
         assert store.counts()["items"] == 0
     assert time.monotonic() - started > 0.5
     holder.wait(timeout=10)
+
+
+# -- the writer's lock holds for the whole run ------------------------------------------------
+# DuckDB's lock is a POSIX record lock: the process loses it when it closes *any* descriptor of
+# the file. These tests open the file from a second process while the writer still works.
+
+PROBE = textwrap.dedent("""
+    import sys, duckdb
+    try:
+        duckdb.connect(sys.argv[1]).close()
+        print("opened")
+    except duckdb.Error as exc:
+        print("refused:", exc)
+""")
+
+
+def _second_writer_gets_in(db) -> bool:
+    out = subprocess.run([sys.executable, "-c", PROBE, str(db)], capture_output=True, text=True, timeout=60)
+    assert out.stdout.startswith(("opened", "refused:")), out.stderr
+    return out.stdout.startswith("opened")
+
+
+def test_writer_keeps_its_lock_after_publishing_the_snapshot(tmp_path):
+    from saring.store import Store, snapshot_path
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:  # a fresh file: opening it publishes the first snapshot
+        assert snapshot_path(db).exists()
+        assert not _second_writer_gets_in(db)
+        store.publish_snapshot()
+        assert not _second_writer_gets_in(db)
+    assert _second_writer_gets_in(db)  # closed: free again
+
+
+def test_writer_keeps_its_lock_through_a_migration_with_backup(tmp_path):
+    from saring.schema import SCHEMA_VERSION
+    from saring.store import Store
+
+    db = tmp_path / "saring.duckdb"
+    v1_database(db)
+    with Store(db):
+        assert (tmp_path / f"saring.duckdb.pre-v{SCHEMA_VERSION}.bak").exists()
+        assert not _second_writer_gets_in(db)
+
+
+class _GatedNews:
+    """A news site whose article pages wait until the test opens the gate: a run in progress."""
+
+    def __init__(self, pages: int) -> None:
+        self.gate = threading.Event()
+        self.requests: list[str] = []
+        self.pages = pages
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802
+                site.requests.append(self.path)
+                base = "http://{}:{}".format(*self.server.server_address[:2])
+                if self.path == "/feed.xml":
+                    items = "".join(f"<item><title>Berita {n}</title><link>{base}/berita/{n}</link>"
+                                    f"<description>Ringkasan berita {n}</description></item>"
+                                    for n in range(site.pages))
+                    body = f"<rss version='2.0'><channel><title>L</title>{items}</channel></rss>".encode()
+                    ctype = "application/rss+xml"
+                else:
+                    site.gate.wait(120)
+                    body = (f"<html><head><title>{self.path}</title></head><body><article><p>"
+                            + "KPU Kota Batu membuka pendaftaran petugas pemilu. " * 20
+                            + "</p></article></body></html>").encode()
+                    ctype = "text/html; charset=utf-8"
+                self.send_response(200)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = BackgroundServer(Handler)
+
+    def sources(self, path):
+        path.write_text(yaml.safe_dump({"sources": [{
+            "id": "lambat", "name": "Lambat", "url": self.server.base_url + "/feed.xml",
+            "options": {"allow_private": True}}], "settings": {"fetch": {"retries": 0}}}), encoding="utf-8")
+        return path
+
+
+class _Lines:
+    """A process's output, read line by line in a thread (so the test can wait for a line)."""
+
+    def __init__(self, proc):
+        self.lines: list[str] = []
+        self.thread = threading.Thread(target=lambda: self.lines.extend(
+            line.decode(errors="replace") for line in proc.stdout), daemon=True)
+        self.thread.start()
+
+    def __str__(self):
+        self.thread.join(timeout=5)
+        return "".join(self.lines)
+
+
+def _two_ingests_one_after_the_other(db, tmp_path):
+    """Start an ingest, hold it mid-run, start a second one: it must wait, then both succeed."""
+    news = _GatedNews(pages=3)
+    with news.server:
+        sources = news.sources(tmp_path / "sources.yaml")
+        first = _ingest(sources, db)
+        first_out = _Lines(first)
+        second = second_out = None
+        try:
+            _wait_for(lambda: any(r.startswith("/berita/") for r in news.requests)
+                      or first.poll() is not None)
+            assert first.poll() is None, str(first_out)
+            assert not _second_writer_gets_in(db)  # mid-run, after its first snapshot (and backup)
+            second = subprocess.Popen([sys.executable, "-m", "saring", "ingest", "-v", "--sources",
+                                       str(sources), "--db", str(db)],
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      env={**os.environ, "SARING_LOCK_WAIT": "120"})
+            second_out = _Lines(second)
+            _wait_for(lambda: "is busy; waiting" in "".join(second_out.lines) or second.poll() is not None)
+            assert second.poll() is None, str(second_out)  # waiting for the first, not failing
+        finally:
+            news.gate.set()
+        assert first.wait(timeout=180) == 0, str(first_out)
+        assert second.wait(timeout=180) == 0, str(second_out)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        items = con.execute(
+            "SELECT url, count(*) FROM items WHERE source_id = 'lambat' GROUP BY url").fetchall()
+        articles = con.execute("SELECT count(*) FROM articles a JOIN items i USING (item_id) "
+                               "WHERE i.source_id = 'lambat'").fetchone()[0]
+        runs = con.execute("SELECT status FROM runs WHERE flow = 'ingest'").fetchall()
+    finally:
+        con.close()
+    assert len(items) == 3 and all(n == 1 for _, n in items)  # every item stored once
+    assert articles == 3
+    assert runs == [("ok",), ("ok",)]
+    assert sum(r.startswith("/berita/") for r in news.requests) == 3  # no page fetched twice
+
+
+def test_second_ingest_on_a_fresh_database_waits_for_the_first(tmp_path):
+    _two_ingests_one_after_the_other(tmp_path / "saring.duckdb", tmp_path)
+
+
+def test_second_ingest_waits_while_the_first_migrates_the_database(tmp_path):
+    from saring.schema import SCHEMA_VERSION
+
+    db = tmp_path / "saring.duckdb"
+    v1_database(db)
+    _two_ingests_one_after_the_other(db, tmp_path)
+    assert (tmp_path / f"saring.duckdb.pre-v{SCHEMA_VERSION}.bak").exists()

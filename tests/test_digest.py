@@ -26,7 +26,8 @@ def ingested(sample_site, sample_config, db_path, httpserver):
 
     httpserver.expect_request("/feed").respond_with_data("down", status=500)
     raw = {"sources": [s.model_dump() for s in sample_config.sources]
-           + [{"id": "mati", "name": "Sumber Mati", "url": httpserver.url_for("/feed")}],
+           + [{"id": "mati", "name": "Sumber Mati", "url": httpserver.url_for("/feed"),
+               "options": {"allow_private": True}}],
            "settings": {"fetch": {"retries": 0}}}
     with Store(db_path) as store:
         run_ingest(parse_config(raw), store, scorer=load_scorer())

@@ -57,3 +57,22 @@ def test_empty_body():
 
 def test_strip_html():
     assert strip_html("<b>KPU</b>&nbsp;Kota&#32;Batu") == "KPU Kota Batu"
+
+
+ODD_LINKS = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Uji</title>
+<item><title>Baik</title><link>https://a.example/baik</link></item>
+<item><title>IPv6 lokal</title><link>http://[::1]:18082/x</link></item>
+<item><title>IPv6 publik</title><link>http://[2606:4700:4700::1111]/berita</link></item>
+<item><title>Port huruf</title><link>http://a.example:notaport/x</link></item>
+<item><title>Port besar</title><link>http://a.example:99999/x</link></item>
+</channel></rss>"""
+
+
+def test_a_malformed_link_costs_only_its_entry_with_the_reason():
+    feed = parse_feed(ODD_LINKS, "http://127.0.0.1/feed.xml")
+    assert [i.url for i in feed.items] == [
+        "https://a.example/baik", "http://[::1]:18082/x", "http://[2606:4700:4700::1111]/berita"]
+    assert feed.skipped == 2
+    assert "2 entries with a malformed link were skipped" in feed.warning
+    assert "port is not a number" in feed.warning and "notaport" in feed.warning

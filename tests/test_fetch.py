@@ -4,6 +4,7 @@ import gzip
 import time
 
 import pytest
+from _net import STAND_IN, FakeDNS, pretend_public
 from werkzeug import Response as WResponse
 
 from saring.config import FetchSettings
@@ -87,12 +88,61 @@ def test_redirect_loop_is_bounded(httpserver, fetcher):
         fetcher.get(httpserver.url_for("/a"), allow_private=True)
 
 
-def test_redirect_to_private_address_is_refused(httpserver, fetcher):
+def test_redirect_to_private_address_is_refused(httpserver, monkeypatch):
+    pretend_public(monkeypatch)  # the test server plays a public site
     httpserver.expect_request("/go").respond_with_data(
         "", status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
-    # The first hop is allowed (a local test server); the target is checked again.
-    with pytest.raises(UnsafeURLError):
-        fetcher.get(httpserver.url_for("/go"), allow_private=False)
+    with Fetcher(FAST, resolver=FakeDNS({})) as fetcher, pytest.raises(UnsafeURLError, match="169.254"):
+        fetcher.get(f"http://{STAND_IN}:{httpserver.port}/go")
+    assert [r.path for r, _ in httpserver.log] == ["/go"]  # the first hop was fetched, the second refused
+
+
+def test_dns_rebinding_is_refused(httpserver):
+    """The check hears a public address, the connection would hear 127.0.0.1: connect only to
+    the address that was checked."""
+    httpserver.expect_request("/internal").respond_with_data("<title>Admin panel</title>")
+    dns = FakeDNS({"localhost": [["93.184.216.34"], ["127.0.0.1"]]})
+    with Fetcher(FAST, resolver=dns) as fetcher, pytest.raises(UnsafeURLError, match="private or local"):
+        fetcher.get(f"http://localhost:{httpserver.port}/internal")
+    assert httpserver.log == []  # nothing reached the internal server
+    assert dns.asked == ["localhost", "localhost"]  # no third answer was ever asked for
+
+
+def test_dns_rebinding_is_refused_on_a_redirect_hop(httpserver, monkeypatch):
+    pretend_public(monkeypatch)
+    httpserver.expect_request("/go").respond_with_data(
+        "", status=302, headers={"Location": f"http://localhost:{httpserver.port}/secret"})
+    httpserver.expect_request("/secret").respond_with_data("<title>Admin panel</title>")
+    dns = FakeDNS({"localhost": [[STAND_IN], ["10.20.30.40"]]})
+    with Fetcher(FAST, resolver=dns) as fetcher, pytest.raises(UnsafeURLError, match="10.20.30.40"):
+        fetcher.get(f"http://{STAND_IN}:{httpserver.port}/go")
+    assert [r.path for r, _ in httpserver.log] == ["/go"]
+
+
+def test_checked_address_is_the_one_connected_to(httpserver, monkeypatch):
+    """A name resolved to the (stand-in) public address is fetched, Host header intact."""
+    pretend_public(monkeypatch)
+    httpserver.expect_request("/page").respond_with_handler(lambda r: WResponse(r.headers["Host"]))
+    dns = FakeDNS({"news.example": [[STAND_IN]]})
+    with Fetcher(FAST, resolver=dns) as fetcher:
+        page = fetcher.get(f"http://news.example:{httpserver.port}/page")
+    assert page.content == f"news.example:{httpserver.port}".encode()
+
+
+def test_allow_private_fetches_local_addresses(httpserver):
+    httpserver.expect_request("/local").respond_with_data("fine")
+    with Fetcher(FAST, resolver=FakeDNS({"localhost": [["127.0.0.1"]]})) as fetcher:
+        assert fetcher.get(f"http://localhost:{httpserver.port}/local", allow_private=True).content == b"fine"
+        with pytest.raises(UnsafeURLError):
+            fetcher.get(f"http://localhost:{httpserver.port}/local")
+
+
+def test_malformed_links_are_a_fetch_error_not_a_crash(fetcher):
+    for url in ("http://example.org:notaport/x", "http://example.org:99999/x", "http://[::1/x"):
+        with pytest.raises(FetchError, match="cannot be read"):
+            fetcher.get(url)
+    results = fetcher.get_many(["http://example.org:notaport/x"])
+    assert isinstance(results["http://example.org:notaport/x"], FetchError)
 
 
 def test_stall_times_out(httpserver, fetcher):

@@ -1,12 +1,14 @@
 """The library pipeline end to end, without Prefect, against the served sample sites."""
 
 import duckdb
+from _net import STAND_IN, FakeDNS, pretend_public
 
 from saring.config import parse_config
 from saring.ingest import run_ingest
 from saring.store import Store, connect_snapshot
 
 TABLES = ("sources", "items", "articles", "scores")
+LOCAL = {"allow_private": True}  # a test server on 127.0.0.1
 
 
 def _rows(db_path):
@@ -67,10 +69,10 @@ def test_broken_sources_do_not_stop_the_others(sample_site, sample_config, db_pa
     raw = {
         "sources": [
             good,
-            {"id": "gone", "name": "Gone", "url": httpserver.url_for("/gone")},
-            {"id": "html", "name": "HTML", "url": httpserver.url_for("/page")},
-            {"id": "broken", "name": "Broken", "url": httpserver.url_for("/broken")},
-            {"id": "dead", "name": "Dead", "url": "http://127.0.0.1:9/feed"},
+            {"id": "gone", "name": "Gone", "url": httpserver.url_for("/gone"), "options": LOCAL},
+            {"id": "html", "name": "HTML", "url": httpserver.url_for("/page"), "options": LOCAL},
+            {"id": "broken", "name": "Broken", "url": httpserver.url_for("/broken"), "options": LOCAL},
+            {"id": "dead", "name": "Dead", "url": "http://127.0.0.1:9/feed", "options": LOCAL},
         ],
         "settings": {"fetch": {"retries": 0, "timeout": 2}},
     }
@@ -107,19 +109,87 @@ def test_missing_page_keeps_feed_summary_with_reason(sample_site, sample_config,
     assert row[2] == row[3]
 
 
-def test_private_article_links_refused_without_opt_in(sample_site, db_path, scorer):
+def test_feed_on_a_private_address_is_refused_without_opt_in(sample_site, db_path, scorer):
     from saring.demo import demo_sources
 
     raw = demo_sources(sample_site.base_url, sample_site.root_dir)
     raw["sources"] = raw["sources"][:1]
     raw["sources"][0]["options"] = {"allow_private": False}
-    config = parse_config(raw)
     with Store(db_path) as store:
-        summary = run_ingest(config, store, scorer=scorer)
-        errors = store.con.execute("SELECT DISTINCT extraction_error FROM articles").fetchall()
-    assert summary.results[0].status == "ok"  # the operator's own feed address is trusted
-    assert summary.results[0].extracted == 0
-    assert all("private or local address" in e[0] for e in errors)
+        summary = run_ingest(parse_config(raw), store, scorer=scorer)
+        last_error = store.con.execute("SELECT last_error FROM sources").fetchone()[0]
+    assert summary.results[0].status == "failed"
+    assert "private or local address" in summary.results[0].error and "allow_private" in last_error
+    assert sample_site.requests == []  # not even the feed was asked for
+
+
+def _news_site(httpserver, links):
+    items = "".join(f"<item><title>Berita {n}</title><link>{link}</link><description>Ringkasan {n}"
+                    f"</description></item>" for n, link in enumerate(links))
+    httpserver.expect_request("/feed").respond_with_data(
+        f"<rss version='2.0'><channel><title>Uji</title>{items}</channel></rss>",
+        content_type="application/rss+xml")
+
+
+def _ingest_one(source_raw, db_path, dns):
+    from saring.fetch import Fetcher
+    from saring.ingest import ingest_source
+
+    config = parse_config({"sources": [source_raw], "settings": {"fetch": {"retries": 0, "timeout": 5}}})
+    with Store(db_path) as store, Fetcher(config.fetch, resolver=dns) as fetcher:
+        result = ingest_source(config.sources[0], store, fetcher)
+        rows = store.con.execute("SELECT i.url, a.extraction_error FROM items i "
+                                 "JOIN articles a USING (item_id) ORDER BY i.url").fetchall()
+    return result, rows
+
+
+def test_private_article_links_refused_without_opt_in(httpserver, db_path, monkeypatch):
+    pretend_public(monkeypatch)  # the test server plays a public news site
+    port = httpserver.port
+    _news_site(httpserver, [f"http://news.example:{port}/a", f"http://intranet.example:{port}/b"])
+    httpserver.expect_request("/a").respond_with_data("<html><body><p>Isi berita.</p></body></html>",
+                                                      content_type="text/html")
+    dns = FakeDNS({"news.example": [[STAND_IN]], "intranet.example": [["192.168.1.10"]]})
+    result, rows = _ingest_one({"id": "berita", "name": "Berita", "url": f"http://news.example:{port}/feed"},
+                               db_path, dns)
+    assert result.status == "ok" and result.new_items == 2
+    errors = dict(rows)
+    assert "private or local address (192.168.1.10)" in errors[f"http://intranet.example:{port}/b"]
+    assert "private" not in (errors[f"http://news.example:{port}/a"] or "")
+    assert [r.path for r, _ in httpserver.log] == ["/feed", "/a"]
+
+
+def test_feed_redirecting_to_a_private_address_is_refused(httpserver, db_path, monkeypatch):
+    pretend_public(monkeypatch)
+    port = httpserver.port
+    httpserver.expect_request("/moved").respond_with_data(
+        "", status=301, headers={"Location": f"http://intranet.example:{port}/feed"})
+    _news_site(httpserver, [f"http://news.example:{port}/a"])
+    dns = FakeDNS({"news.example": [[STAND_IN]], "intranet.example": [["10.0.0.8"]]})
+    result, rows = _ingest_one({"id": "berita", "name": "Berita", "url": f"http://news.example:{port}/moved"},
+                               db_path, dns)
+    assert result.status == "failed" and "private or local address (10.0.0.8)" in result.error
+    assert rows == [] and [r.path for r, _ in httpserver.log] == ["/moved"]
+
+
+def test_a_malformed_link_costs_only_its_item(httpserver, db_path, scorer):
+    links = ["http://127.0.0.1/baik", "http://[::1]:18082/x", "http://[2606:4700:4700::1111]/berita",
+             "http://127.0.0.1:notaport/x", "http://127.0.0.1:99999/x"]
+    _news_site(httpserver, links)
+    # fetch_articles off: the public IPv6 address must not be contacted from a test.
+    config = parse_config({"sources": [{"id": "aneh", "name": "Aneh", "url": httpserver.url_for("/feed"),
+                                        "options": {**LOCAL, "fetch_articles": False}}]})
+    with Store(db_path) as store:
+        first = run_ingest(config, store, scorer=scorer)
+        again = run_ingest(config, store, scorer=scorer)
+        urls = [r[0] for r in store.con.execute("SELECT url FROM items ORDER BY url").fetchall()]
+        warning = store.con.execute("SELECT warning FROM run_sources WHERE run_id = ?",
+                                    [first.run_id]).fetchone()[0]
+    result = first.results[0]
+    assert result.status == "ok" and result.new_items == 3 and result.skipped == 2
+    assert urls == ["http://127.0.0.1/baik", "http://[2606:4700:4700::1111]/berita", "http://[::1]:18082/x"]
+    assert "2 entries with a malformed link were skipped" in warning and "notaport" in warning
+    assert again.results[0].status == "ok" and again.results[0].new_items == 0
 
 
 def test_snapshot_is_readable_while_writer_is_open(sample_site, sample_config, db_path, scorer):

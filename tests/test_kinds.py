@@ -158,3 +158,11 @@ def test_fetch_and_parse_over_http(httpserver):
         response = httpx.get(httpserver.url_for(path))
         feed = parse_source(kind, response.content, str(response.url), response.headers["content-type"], opts, 50)
         assert len(feed.items) == 2 and feed.warning is None
+
+
+def test_webpage_link_with_a_malformed_port_costs_only_that_link():
+    page = (b"<html><body><a href='https://kota.example/berita/1'>Satu</a>"
+            b"<a href='https://kota.example:notaport/berita/2'>Dua</a></body></html>")
+    feed = parse_source("webpage", page, "https://kota.example/", options={"link_pattern": "/berita/"})
+    assert [i.url for i in feed.items] == ["https://kota.example/berita/1"]
+    assert feed.skipped == 1 and "port is not a number" in feed.warning

@@ -4,34 +4,26 @@ import os
 
 import duckdb
 import pytest
+from _db import v1_database
 
 from saring.errors import StoreError
-from saring.schema import MIGRATIONS, SCHEMA_VERSION
+from saring.schema import SCHEMA_VERSION
 from saring.store import Store, connect_snapshot, snapshot_path
-
-
-def _v1_database(path):
-    con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)")
-    con.execute(MIGRATIONS[0][1])
-    con.execute("INSERT INTO schema_version VALUES (1, now())")
-    con.execute("INSERT INTO sources (source_id, name, url, last_status, last_fetched_at) "
-                "VALUES ('malangpost', 'Malang Post', 'https://malangpost.id/feed/', 'ok', now())")
-    con.execute("INSERT INTO items (item_id, url, source_id, title, state) "
-                "VALUES ('abc', 'https://malangpost.id/a', 'malangpost', 'KPU Kota Batu', 'scored')")
-    con.close()
 
 
 def test_older_schema_is_migrated_with_a_backup_and_data_kept(tmp_path):
     db = tmp_path / "saring.duckdb"
-    _v1_database(db)
+    v1_database(db)
     with Store(db) as store:
         assert store.con.execute("SELECT max(version) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
         row = store.con.execute(
             "SELECT consecutive_failures, last_success_at IS NOT NULL FROM sources").fetchone()
         assert row == (0, True)
         assert store.con.execute("SELECT title FROM items").fetchone()[0] == "KPU Kota Batu"
-    assert (tmp_path / f"saring.duckdb.pre-v{SCHEMA_VERSION}.bak").exists()
+    backup = duckdb.connect(str(tmp_path / f"saring.duckdb.pre-v{SCHEMA_VERSION}.bak"), read_only=True)
+    assert backup.execute("SELECT max(version) FROM schema_version").fetchone()[0] == 1  # as it was
+    assert backup.execute("SELECT title FROM items").fetchall() == [("KPU Kota Batu",)]
+    backup.close()
     con = connect_snapshot(db)  # the snapshot follows the migration
     assert con.execute("SELECT count(*) FROM items").fetchone()[0] == 1
 

@@ -1,7 +1,7 @@
 import pytest
 
-from saring.errors import UnsafeURLError
-from saring.urls import canonical_url, check_url, url_key
+from saring.errors import MalformedURLError, UnsafeURLError
+from saring.urls import canonical_url, check_url, is_public, url_key
 
 
 def test_canonical_url_strips_tracking_and_fragments():
@@ -36,3 +36,40 @@ def test_private_addresses_refused_by_default(url):
 def test_odd_urls_refused(url, why):
     with pytest.raises(UnsafeURLError, match=why):
         check_url(url, allow_private=True)
+
+
+@pytest.mark.parametrize("url", [
+    "http://[64:ff9b::7f00:1]/", "http://[64:ff9b::a00:1]/",        # NAT64 of 127.0.0.1, 10.0.0.1
+    "http://[64:ff9b:1::a9fe:a9fe]/",                                 # local-use NAT64 (RFC 8215)
+    "http://[2002:7f00:1::]/", "http://[2002:a9fe:a9fe::1]/",         # 6to4 of 127.0.0.1, 169.254.169.254
+    "http://[::7f00:1]/", "http://[::c0a8:1]/",                       # IPv4-compatible 127.0.0.1, 192.168.0.1
+    "http://[::ffff:0:a00:1]/", "http://[::ffff:a9fe:a9fe]/",         # IPv4-translated, IPv4-mapped
+])
+def test_ipv6_addresses_embedding_private_ipv4_are_refused(url):
+    with pytest.raises(UnsafeURLError, match="private or local"):
+        check_url(url, resolver=lambda host, port: [host])
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8", "8.8.8.8",
+                                     "2606:4700:4700::1111"])
+def test_public_addresses_stay_public(address):
+    assert is_public(address)
+
+
+def test_ipv6_hosts_keep_their_brackets():
+    assert canonical_url("http://[::1]:18082/x") == "http://[::1]:18082/x"
+    assert canonical_url("HTTPS://[2606:4700:4700::1111]:443/a?utm_source=x") == "https://[2606:4700:4700::1111]/a"
+    assert url_key("http://[::1]:18082/x") == url_key("http://[::1]:18082/x#frag")
+    assert canonical_url(canonical_url("http://[2606:4700::1111]/x")) == "http://[2606:4700::1111]/x"
+
+
+@pytest.mark.parametrize("url, why", [
+    ("http://example.org:notaport/x", "port"),
+    ("http://example.org:99999/x", "port"),
+    ("http://[::1/x", "host"),
+    ("http://[not-an-address]/x", "host"),
+])
+def test_malformed_links_raise_one_clear_error(url, why):
+    for function in (canonical_url, url_key, check_url):
+        with pytest.raises(MalformedURLError, match=f"cannot be read: its {why}"):
+            function(url)
