@@ -337,8 +337,22 @@ def analyse(
             result.previous = previous_checks(con, text)
         finally:
             con.close()
+        _apply_evidence(result, f"{title or ''}\n{text}")
     result.seconds = time.monotonic() - started
     return result
+
+
+def _apply_evidence(result: CheckResult, text: str) -> None:
+    """Raise the risk to the fact-check floor (saring.evidence) and put that reason first."""
+    from saring.config import DigestSettings
+    from saring.evidence import best_evidence, served
+
+    bands = DigestSettings()
+    ev = best_evidence([(f.url, f.title, f.url, f.verdict, f.similarity) for f in result.factchecks],
+                       text, bands.high, bands.medium)
+    if ev is not None:
+        result.hoax_score = served(result.hoax_score, ev)
+        result.hoax_terms = [ev.reason, *result.hoax_terms]
 
 
 def _join(a: str | None, b: str) -> str:

@@ -24,9 +24,9 @@ from markupsafe import Markup
 
 from saring.config import DigestSettings, ForumSettings
 from saring.health import SourceHealth, source_health
+from saring.places import SCOPES, ForumScope, region_places
 from saring.safetext import safe_link, strip_controls
 from saring.scrub import GENERIC
-from saring.places import SCOPES, ForumScope, region_places
 
 LOGGER = logging.getLogger(__name__)
 
@@ -241,6 +241,14 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
                     FROM item_places WHERE item_id IN (SELECT item_id FROM wanted) GROUP BY item_id"""
     else:  # a snapshot written by a saring from before places
         places = "SELECT NULL::VARCHAR AS item_id, []::VARCHAR[] AS names, []::VARCHAR[] AS codes WHERE false"
+    if _has_table(con, "hoax_evidence"):  # the served score: text score raised by fact-check evidence
+        served = """SELECT l.item_id, l.model_version, l.election_score, l.election_terms,
+                           greatest(l.hoax_score, coalesce(ev.floor, 0)) AS hoax_score,
+                           CASE WHEN ev.floor IS NULL THEN l.hoax_terms
+                                ELSE list_prepend(ev.reason, l.hoax_terms) END AS hoax_terms
+                    FROM latest l LEFT JOIN hoax_evidence ev USING (item_id)"""
+    else:  # a snapshot written by a saring from before fact-check evidence
+        served = "SELECT * FROM latest"
     # The same columns as the item_overview view, but scores and articles are read only for
     # the wanted items: through the view, a day's digest scanned every stored article.
     rows = con.execute(
@@ -249,9 +257,10 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
                       UNION
                       SELECT r.item_id FROM reported r JOIN items i USING (item_id)
                       WHERE i.first_seen_at < ?),
-           sc AS (SELECT * FROM scores WHERE item_id IN (SELECT item_id FROM wanted)
-                  QUALIFY row_number() OVER (PARTITION BY item_id
-                                             ORDER BY scored_at DESC, model_version DESC) = 1),
+           latest AS (SELECT * FROM scores WHERE item_id IN (SELECT item_id FROM wanted)
+                      QUALIFY row_number() OVER (PARTITION BY item_id
+                                                 ORDER BY scored_at DESC, model_version DESC) = 1),
+           sc AS ({served}),
            a AS (SELECT * FROM articles WHERE item_id IN (SELECT item_id FROM wanted)),
            st AS (SELECT item_id, story_id FROM stories WHERE item_id IN (SELECT item_id FROM wanted)),
            story AS (SELECT x.story_id, count(DISTINCT i2.source_id) AS outlets,

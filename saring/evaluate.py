@@ -14,7 +14,7 @@ from saring.scorefile import ScoreFileError, read_table
 def evaluate_frame(scorer: Any, texts: list[str], labels: list[int], task: str,
                    threshold: float = 0.5) -> dict[str, Any]:
     """Score texts and compute metrics for one task (``hoax`` or ``election``)."""
-    from saring.training import binary_metrics
+    from saring.metrics import binary_metrics
 
     election, hoax = scorer.probabilities(texts)
     p = hoax if task == "hoax" else election
@@ -69,6 +69,7 @@ def format_metrics(m: dict[str, Any]) -> str:
         f"recall     {f(m['recall'])}",
         f"F1         {f(m['f1'])}",
         f"ROC-AUC    {f(m['roc_auc'])}",
+        f"PR-AUC     {f(m.get('pr_auc'))}",
         f"Brier      {f(m['brier'])}  (always answering the base rate: {f(m['brier_prior_baseline'])})",
         "confusion matrix (rows = true, columns = predicted)",
         "            pred 0  pred 1",

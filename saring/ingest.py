@@ -292,7 +292,7 @@ def run_ingest(
         with ThreadPoolExecutor(max_workers=config.fetch.source_workers) as pool:
             futures = [pool.submit(contextvars.copy_context().run, one, s) for s in sources]
             results = [f.result() for f in futures]
-    return finish_ingest(store, run_id, results, scorer, config.stories.window_days)
+    return finish_ingest(store, run_id, results, scorer, config.stories.window_days, config.digest)
 
 
 def safe_ingest_source(source: Source, store: Store, fetcher: Fetcher,
@@ -309,7 +309,7 @@ def safe_ingest_source(source: Source, store: Store, fetcher: Fetcher,
 
 
 def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer=None,
-                  stories_window: float = 3.0) -> RunSummary:
+                  stories_window: float = 3.0, risk=None) -> RunSummary:
     """Score what is new, match it to fact-checks, group stories, close the run, publish the snapshot."""
     started_at = store.link_since(run_id)
     scoring_error = None
@@ -325,7 +325,8 @@ def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer
     message = f"{sum(r.new_items for r in results)} new items, {scored} scored"
     if scoring_error:
         message += f"; scoring failed: {scoring_error}"
-    for step, error in store.link_items(since=started_at, stories_window=stories_window).items():
+    links = store.link_items(since=started_at, stories_window=stories_window, risk=risk)
+    for step, error in links.items():
         message += f"; {step} failed: {error}"
     store.finish_run(run_id, summary.status, results, message=message)
     store.publish_snapshot()

@@ -80,6 +80,12 @@ def purge_items(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> None:
                 f"AND item_id IN ({old_items})", [cutoff])
     con.execute(f"UPDATE articles SET title = '{PURGED_TITLE}' "
                 f"WHERE text_source = 'tipline' AND item_id IN ({old_items})", [cutoff])
+    # Score reasons quote the text they were found in ("sumber tidak jelas: 'katanya …'"):
+    # keep the kind of reason, drop the quote.
+    if "scores" in tables:
+        con.execute("UPDATE scores SET hoax_terms = "
+                    "list_transform(hoax_terms, lambda r: split_part(r, ':', 1)) "
+                    f"WHERE item_id IN ({old_items})", [cutoff])
     con.execute(f"UPDATE items SET summary = NULL, title = CASE WHEN link IS NULL "
                 f"THEN '{PURGED_TITLE}' ELSE title END "
                 "WHERE kind = 'tipline' AND first_seen_at < ?", [cutoff])

@@ -123,7 +123,17 @@ CREATE TABLE IF NOT EXISTS item_place_scans (
 );
 """
 
-MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS), (5, V5_PLACES)]
+# v6: fact-check evidence on top of the text hoax score (saring.evidence): the best false-verdict
+# match of an item and the risk floor it gives.
+V6_HOAX_EVIDENCE = """
+CREATE TABLE IF NOT EXISTS hoax_evidence (
+    item_id VARCHAR PRIMARY KEY, factcheck_id VARCHAR, similarity DOUBLE, verdict VARCHAR,
+    floor DOUBLE, reason VARCHAR, updated_at TIMESTAMPTZ
+);
+"""
+
+MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS), (5, V5_PLACES),
+                                     (6, V6_HOAX_EVIDENCE)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 # Views are recreated on every open, so changing one needs no migration.
@@ -131,17 +141,26 @@ VIEWS = """
 CREATE OR REPLACE VIEW latest_scores AS
     SELECT * FROM scores
     QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY scored_at DESC, model_version DESC) = 1;
+CREATE OR REPLACE VIEW served_scores AS
+    SELECT sc.item_id, sc.model_version, sc.election_score,
+           greatest(sc.hoax_score, coalesce(ev.floor, 0)) AS hoax_score, sc.hoax_score AS text_hoax_score,
+           sc.election_terms,
+           CASE WHEN ev.floor IS NULL THEN sc.hoax_terms ELSE list_prepend(ev.reason, sc.hoax_terms) END
+               AS hoax_terms,
+           ev.factcheck_id AS evidence_factcheck_id, ev.floor AS evidence_floor, sc.scored_at
+    FROM latest_scores sc LEFT JOIN hoax_evidence ev USING (item_id);
 CREATE OR REPLACE VIEW item_overview AS
     SELECT i.item_id, i.source_id, s.name AS source_name, s.region, i.url,
            coalesce(a.title, i.title) AS title, coalesce(a.published_at, i.published_at) AS published_at,
            i.first_seen_at, i.state, a.text_source, a.extraction_error, a.language,
            coalesce(a.text, i.summary) AS text,
            sc.election_score, sc.hoax_score, sc.election_terms, sc.hoax_terms, sc.model_version,
-           coalesce(pl.places, []) AS places, coalesce(pl.place_codes, []) AS place_codes
+           coalesce(pl.places, []) AS places, coalesce(pl.place_codes, []) AS place_codes,
+           sc.text_hoax_score, sc.evidence_factcheck_id
     FROM items i
     LEFT JOIN sources s USING (source_id)
     LEFT JOIN articles a USING (item_id)
-    LEFT JOIN latest_scores sc USING (item_id)
+    LEFT JOIN served_scores sc USING (item_id)
     LEFT JOIN (SELECT item_id, list(name ORDER BY first_pos, code) AS places,
                       list(code ORDER BY first_pos, code) AS place_codes
                FROM item_places GROUP BY item_id) pl USING (item_id);

@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from saring.config import Source
+from saring.config import DigestSettings, Source
 from saring.errors import StoreError
 from saring.filemodes import enter_private, exit_private, make_private
 from saring.schema import SCHEMA_VERSION, copy_database, migrate
@@ -301,15 +301,17 @@ class Store:
         return len(set(ids) - known)
 
     @_locked
-    def link_items(self, since: datetime, stories_window: float) -> dict[str, str]:
+    def link_items(self, since: datetime, stories_window: float, risk: Any = None) -> dict[str, str]:
         """Find the places of new items, match items seen since ``since`` to fact-checks and
         regroup recent stories.
 
         Places are found for every stored item not scanned yet (so also for items of a killed
         run, and for items stored before places existed). New fact-checks are matched against
-        the last 30 days of items. Returns the steps that failed, with their reason (the run's
-        articles and scores stay stored).
+        the last 30 days of items, and their fact-check evidence (a risk floor between the
+        ``risk`` bands' medium and high, see :mod:`saring.evidence`) is recomputed. Returns the
+        steps that failed, with their reason (the run's articles and scores stay stored).
         """
+        from saring.evidence import record_evidence
         from saring.factcheck import match_items
         from saring.places import locate_pending
         from saring.stories import add_to_stories
@@ -329,6 +331,8 @@ class Store:
             return errors
         try:
             match_items(self.cur, ids)
+            bands = risk or DigestSettings()
+            record_evidence(self.cur, ids, bands.high, bands.medium)
         except Exception as exc:  # matching is an extra: never lose the run for it
             LOGGER.exception("fact-check matching failed")
             errors["fact-check matching"] = f"{exc.__class__.__name__}: {exc}"

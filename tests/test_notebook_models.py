@@ -37,4 +37,4 @@ def test_models_notebook_runs(tmp_path, monkeypatch):
     outputs = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
                       for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "4 scored items from 2 sources" in outputs
-    assert "hoax_cross_topic" in outputs
+    assert "grouped_cv" in outputs and "time_split" in outputs

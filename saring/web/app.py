@@ -42,8 +42,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.concurrency import run_in_threadpool
 
 from saring.errors import SaringError, StoreError
-from saring.web.throttle import LoginThrottle
 from saring.scrub import GENERIC
+from saring.web.throttle import LoginThrottle
 
 LOGGER = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
@@ -664,8 +664,7 @@ def _model_status() -> dict[str, Any]:
             continue
         metrics = [
             dict(name=k, **{m: v.get(m) for m in ("n", "precision", "recall", "f1", "roc_auc")})
-            for k, v in (card.get("heldout_metrics") or {}).items()
-            if isinstance(v, dict) and "n" in v
+            for k, v in _flat_metrics(card.get("metrics") or card.get("heldout_metrics") or {})
         ]
         models.append(
             dict(
@@ -679,3 +678,17 @@ def _model_status() -> dict[str, Any]:
     history = registry.history()
     last = history[-1] if history else None
     return dict(models=models, version=version, error=None, last_change=last)
+
+
+def _flat_metrics(metrics: dict) -> list[tuple[str, dict]]:
+    """Model-card metrics as (name, metrics) rows: "grouped_cv full", "time_split", ..."""
+    rows = []
+    for key, value in metrics.items():
+        if not isinstance(value, dict):
+            continue
+        if "n" in value:
+            rows.append((key.replace("_", " "), value))
+        else:
+            rows += [(f"{key} {k}".replace("_", " "), v) for k, v in value.items()
+                     if isinstance(v, dict) and "n" in v]
+    return rows
