@@ -264,3 +264,22 @@ def test_default_load_uses_current_registry_version(monkeypatch: pytest.MonkeyPa
     shutil.rmtree(v)
     with pytest.raises(ModelLoadError, match="rollback"):
         load_scorer()
+
+
+def test_fast_tfidf_equals_sklearn(scorer: Scorer, texts: dict[str, str]) -> None:
+    """The scorer's counting (no per-n-gram KeyError) gives exactly each vectorizer's output."""
+    from saring.score import _FastTfidf
+
+    sample = [texts["seed"], texts["pratiwi"], "", "x", "KPU KPU pemilu, www.kpu.go.id 2024 🙏", CHAIN]
+    checked = 0
+    for model in (scorer._election, scorer._hoax):
+        lead = model.before.transform(sample) if model.before is not None else sample
+        for _, part in model.parts:
+            if isinstance(part, _FastTfidf):
+                assert abs(part.transform(lead) - part.vec.transform(lead)).max() < 1e-12
+                checked += 1
+    assert checked == 3  # hoax words and characters, election words
+    import numpy as np
+
+    sklearn_path = _load_one(MODELS, "hoax")[0].predict_proba(sample)[:, 1]  # the pipeline as saved
+    assert np.allclose(sklearn_path, scorer.probabilities(sample)[1])
