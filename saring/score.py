@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import os
 import warnings
 from collections.abc import Sequence
@@ -291,9 +290,19 @@ def _step(union: Any, part: str, step: str) -> Any:
     return None
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-9), 1 - 1e-9)
-    return math.log(p / (1 - p))
+def at_operating_point(p: Any, operating_point: float | None) -> Any:
+    """Election probabilities moved (a logit shift) so that ``operating_point`` becomes 0.5.
+
+    Without an operating point (cards from before it existed) they are only clipped to [0, 1].
+    """
+    import numpy as np
+
+    p = np.asarray(p, dtype=np.float64)
+    if not operating_point:
+        return np.clip(p, 0.0, 1.0)
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    shift = np.log(operating_point / (1 - operating_point))
+    return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) - shift)))
 
 
 class Scorer:
@@ -313,8 +322,7 @@ class Scorer:
         self.election_version = election_version
         self.hoax_version = hoax_version
         self.source = source
-        op = election.card.get("operating_point") if isinstance(election, _Model) else None
-        self._election_shift = _logit(op) if op else 0.0
+        self._operating_point = election.card.get("operating_point") if isinstance(election, _Model) else None
 
     @property
     def model_version(self) -> str:
@@ -322,12 +330,7 @@ class Scorer:
         return f"{self.election_version}+{self.hoax_version}"
 
     def _election_scores(self, p: Any) -> Any:
-        import numpy as np
-
-        if not self._election_shift:
-            return np.clip(p, 0.0, 1.0)
-        p = np.clip(p, 1e-9, 1 - 1e-9)
-        return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) - self._election_shift)))
+        return at_operating_point(p, self._operating_point)
 
     def probabilities(self, texts: Sequence[str | None]) -> tuple[Any, Any]:
         """Election score and hoax score arrays for a batch (no explanations)."""

@@ -23,6 +23,7 @@ from saring.metrics import (
     calibration_table,
     within_group_auc,
 )
+from saring.score import at_operating_point
 from saring.textfeatures import lead_words
 from saring.training import SEED, fit_model
 
@@ -35,12 +36,8 @@ def cut(texts: list[str], words: int = CUT_WORDS) -> list[str]:
 
 
 def _predict(pipeline: Any, texts: list[str], operating_point: float | None = None) -> np.ndarray:
-    p = pipeline.predict_proba(texts)[:, 1]
-    if operating_point:
-        p = np.clip(p, 1e-9, 1 - 1e-9)
-        shift = np.log(operating_point / (1 - operating_point))
-        p = 1 / (1 + np.exp(-(np.log(p / (1 - p)) - shift)))
-    return p
+    """The pipeline's probabilities as the scorer serves them (moved to the operating point)."""
+    return at_operating_point(pipeline.predict_proba(texts)[:, 1], operating_point)
 
 
 def grouped_oof(
