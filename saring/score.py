@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from saring.errors import SaringError
 from saring.limits import cap_text
+from saring.textnorm import folded_chunks, normalize_chunk, normalize_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from sklearn.pipeline import Pipeline
@@ -189,12 +190,24 @@ class _Model:
 
     def features(self, texts: list[str]) -> Any:
         """The feature union's output (same as the pipeline's, see :class:`_FastTfidf`)."""
+        return self.features_with_hits(texts)[0]
+
+    def features_with_hits(self, texts: list[str]) -> tuple[Any, list[list[str]] | None]:
+        """The features and, when the model counts election terms, each text's terms (one pass)."""
         import scipy.sparse as sp
 
         if self.before is not None:
             texts = self.before.transform(texts)
-        blocks = [part.transform(texts) for _, part in self.parts]
-        return sp.hstack([b if sp.issparse(b) else sp.csr_matrix(b) for b in blocks], format="csr")
+        blocks, hits = [], None
+        for _, part in self.parts:
+            counter = getattr(part, "named_steps", {}).get("count")
+            if hits is None and hasattr(counter, "transform_with_hits"):
+                counts, hits = counter.transform_with_hits(texts)
+                blocks.append(part[1:].transform(counts))
+            else:
+                blocks.append(part.transform(texts))
+        x = sp.hstack([b if sp.issparse(b) else sp.csr_matrix(b) for b in blocks], format="csr")
+        return x, hits
 
     def proba(self, x: Any) -> Any:
         return self.clf.predict_proba(x)[:, 1]
@@ -229,51 +242,109 @@ class _Model:
 
 
 class _FastTfidf:
-    """``TfidfVectorizer.transform`` without sklearn's per-n-gram KeyError.
+    """``TfidfVectorizer.transform`` computed word by word, with a cache per word.
 
-    sklearn looks every n-gram up and catches the KeyError of the many (most bigrams, most
-    character n-grams) that are not in a pruned vocabulary; counting with the vectorizer's own
-    analyzer first and looking up each distinct n-gram once gives the same matrix faster
-    (``tests/test_score.py`` checks they are equal).
+    Word tokens and ``char_wb`` n-grams never cross whitespace, so a document's n-grams are the
+    concatenation of its words' n-grams (plus, for word bigrams, the pairs of neighbouring
+    tokens). Each distinct word is analysed once, by the vectorizer's own code, and its
+    vocabulary indices are kept; sklearn instead re-analyses every word of every text and
+    catches a KeyError for each n-gram missing from a pruned vocabulary.
+    ``tests/test_score.py`` checks that both give the same matrix.
     """
+
+    CACHE_MAX = 200_000
+    """Distinct words kept (about 50 MB at most); the cache is emptied when full."""
 
     def __init__(self, vec: Any) -> None:
         self.vec = vec
-        self.analyze = vec.build_analyzer()
+        self.preprocess = vec.build_preprocessor()
+        self.vocabulary = vec.vocabulary_
+        self.bigrams = vec.analyzer == "word" and vec.ngram_range == (1, 2)
+        if vec.analyzer == "char_wb":
+            self.analyze_word = vec._char_wb_ngrams
+        else:
+            self.analyze_word = vec.build_tokenizer()
+        self._cache: dict[str, tuple[Any, tuple[int, ...]]] = {}
+        # With the models' own normaliser, words are read from the raw folded chunks and each
+        # distinct chunk is normalised, tokenised and looked up once.
+        self.by_chunk = vec.analyzer == "word" and vec.preprocessor is normalize_text
 
     @classmethod
     def wrap(cls, transformer: Any) -> Any:
         """A fast stand-in for a plain TF-IDF vectorizer; anything else unchanged."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        ok = type(transformer) is TfidfVectorizer and not transformer.binary and transformer.norm == "l2"
+        ok = (
+            type(transformer) is TfidfVectorizer
+            and not transformer.binary
+            and transformer.norm == "l2"
+            and transformer.input == "content"
+            and callable(transformer.preprocessor)
+            and (
+                transformer.analyzer == "char_wb"
+                or (
+                    transformer.analyzer == "word"
+                    and transformer.tokenizer is None
+                    and transformer.stop_words is None
+                    and transformer.ngram_range in ((1, 1), (1, 2))
+                )
+            )
+        )
         return cls(transformer) if ok else transformer
 
-    def transform(self, texts: list[str]) -> Any:
-        from collections import Counter
+    def _word(self, word: str) -> tuple[Any, tuple[int, ...]]:
+        """(tokens, vocabulary indices of its n-grams) of one whitespace-free word."""
+        hit = self._cache.get(word)
+        if hit is None:
+            if self.by_chunk:
+                grams = [g for w in normalize_chunk(word).split() for g in self.analyze_word(w)]
+            else:
+                grams = self.analyze_word(word)
+            get = self.vocabulary.get
+            hit = (
+                tuple(grams) if self.bigrams else None,
+                tuple(j for g in grams if (j := get(g)) is not None),
+            )
+            if len(self._cache) >= self.CACHE_MAX:
+                self._cache.clear()
+            self._cache[word] = hit
+        return hit
 
+    def _indices(self, doc: str) -> list[int]:
+        out: list[int] = []
+        words = folded_chunks(doc) if self.by_chunk else self.preprocess(doc).split()
+        cached = self._cache.get
+        if not self.bigrams:
+            for w in words:
+                out += (cached(w) or self._word(w))[1]
+            return out
+        tokens: list[str] = []
+        for w in words:
+            toks, ids = cached(w) or self._word(w)
+            tokens += toks
+            out += ids
+        get = self.vocabulary.get
+        out += [j for a, b in zip(tokens, tokens[1:]) if (j := get(f"{a} {b}")) is not None]
+        return out
+
+    def transform(self, texts: list[str]) -> Any:
         import numpy as np
         import scipy.sparse as sp
         from sklearn.preprocessing import normalize
 
-        get = self.vec.vocabulary_.get
-        indptr, indices, data = [0], [], []
+        indptr, indices = [0], []
         for doc in texts:
-            for gram, n in Counter(self.analyze(doc)).items():
-                j = get(gram)
-                if j is not None:
-                    indices.append(j)
-                    data.append(n)
+            indices += self._indices(doc)
             indptr.append(len(indices))
         x = sp.csr_matrix(
             (
-                np.asarray(data, dtype=np.float64),
+                np.ones(len(indices), dtype=np.float64),
                 np.asarray(indices, dtype=np.int64),
                 np.asarray(indptr, dtype=np.int64),
             ),
-            shape=(len(texts), len(self.vec.vocabulary_)),
+            shape=(len(texts), len(self.vocabulary)),
         )
-        x.sort_indices()
+        x.sum_duplicates()  # counts, indices sorted
         if self.vec.sublinear_tf:
             np.log(x.data, x.data)
             x.data += 1.0
@@ -385,7 +456,7 @@ class Scorer:
             return self._election.score(raw, self._hoax)
         from saring.textfeatures import lead_words
 
-        x_el = self._election.features(raw)
+        x_el, term_hits = self._election.features_with_hits(raw)
         x_hx = self._hoax.features(raw)
         election = self._election_scores(self._election.proba(x_el))
         hoax = self._hoax.proba(x_hx)
@@ -395,7 +466,7 @@ class Scorer:
         leads = lead_words(raw, self._hoax.card.get("config", {}).get("lead_words", 100))
         results = []
         for i, text in enumerate(raw):
-            terms = self._election.counter.hits(leads[i])[:MAX_TERMS] if text else []
+            terms = term_hits[i][:MAX_TERMS] if term_hits is not None else []
             if not terms:  # no election vocabulary: the model's strongest words say why
                 terms = [w for w, v in el_words[i] if v >= MIN_ELECTION_WORD][:3]
             results.append(

@@ -45,13 +45,41 @@ def normalize_text(text: str | None) -> str:
     Returns:
         The normalised text.
     """
+    # No URL or number can span whitespace, so each whitespace-separated chunk is normalised on
+    # its own, once per distinct chunk: the same result as substituting over the whole text.
+    cache = _CHUNKS
+    out = []
+    for chunk in folded_chunks(text):
+        norm = cache.get(chunk)
+        if norm is None:
+            norm = normalize_chunk(chunk)
+            if len(cache) >= _CHUNKS_MAX:
+                cache.clear()
+            cache[chunk] = norm
+        out.append(norm)
+    return " ".join(out)
+
+
+_CHUNKS: dict[str, str] = {}
+_CHUNKS_MAX = 200_000
+
+
+def folded_chunks(text: str | None) -> list[str]:
+    """The whitespace-separated chunks of a text after NFKC and lower-casing.
+
+    ``normalize_text(t).split()`` equals the chunks' :func:`normalize_chunk` outputs, split.
+    """
     if not text:
-        return ""
-    s = unicodedata.normalize("NFKC", str(text)).lower()
-    if any(h in s for h in _URL_HINTS):
-        s = _URL_RE.sub(f" {URL_TOKEN} ", s)
-    s = _NUM_RE.sub(f" {NUM_TOKEN} ", s)
-    return _WS_RE.sub(" ", s).strip()
+        return []
+    return unicodedata.normalize("NFKC", str(text)).lower().split()
+
+
+def normalize_chunk(chunk: str) -> str:
+    """URLs and digit runs of one folded, whitespace-free chunk replaced, whitespace collapsed."""
+    if any(h in chunk for h in _URL_HINTS):
+        chunk = _URL_RE.sub(f" {URL_TOKEN} ", chunk)
+    # split/join == _WS_RE.sub(" ", s).strip(): both use str.isspace's whitespace
+    return " ".join(_NUM_RE.sub(f" {NUM_TOKEN} ", chunk).split())
 
 
 def normalize_texts(texts: Iterable[str | None]) -> list[str]:

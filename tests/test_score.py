@@ -26,6 +26,17 @@ CHAIN = (
     "INFO PENTING!!! Surat suara Pemilu 2024 di Kota Batu katanya sudah dicoblos sebelum hari H.\n"
     "Hubungi 0812-0000-0009 kalau mau bukti. Sebarkan ke semua grup!"
 )
+# Texts where a per-word shortcut could differ from whole-text processing: URLs and numbers next
+# to punctuation, NFKC turning one character into several (with a space), odd whitespace.
+TRICKY = [
+    "Lihat https://kpu.go.id/x?a=1,2 dan www.bit.ly/abc.\u00a0Nomor 1.234,5-6/7:8 ok",
+    "pemilu2024 (pemilu) PEMILU,kpu.go.id surat\tsuara\n\nsurat   suara bakal-calon",
+    "\u00a8\u2474 \ufb01le \u2028 \u3000 \x1c x\x1dy ² ½ Ⅻ café e\u0301 ΣΑΣ ά",
+    "money politics money politic money politician pemilihan umum pemilih pemilihan kepala daerah",
+    "partai pengusung partai politik uu pemilu undang-undang pemilu as AS amerika serikat",
+    "",
+    " ",
+]
 # Words that say nothing about a claim: never a reason.
 GENERIC = {"instansi", "pemerintah", "kabupaten", "kota", "provinsi", "batu", "malang", "jakarta", "kpu"}
 
@@ -270,7 +281,15 @@ def test_fast_tfidf_equals_sklearn(scorer: Scorer, texts: dict[str, str]) -> Non
     """The scorer's counting (no per-n-gram KeyError) gives exactly each vectorizer's output."""
     from saring.score import _FastTfidf
 
-    sample = [texts["seed"], texts["pratiwi"], "", "x", "KPU KPU pemilu, www.kpu.go.id 2024 🙏", CHAIN]
+    sample = [
+        texts["seed"],
+        texts["pratiwi"],
+        "",
+        "x",
+        "KPU KPU pemilu, www.kpu.go.id 2024 🙏",
+        CHAIN,
+        *TRICKY,
+    ]
     checked = 0
     for model in (scorer._election, scorer._hoax):
         lead = model.before.transform(sample) if model.before is not None else sample
@@ -283,3 +302,94 @@ def test_fast_tfidf_equals_sklearn(scorer: Scorer, texts: dict[str, str]) -> Non
 
     sklearn_path = _load_one(MODELS, "hoax")[0].predict_proba(sample)[:, 1]  # the pipeline as saved
     assert np.allclose(sklearn_path, scorer.probabilities(sample)[1])
+
+
+def _normalize_reference(text: str | None) -> str:
+    """normalize_text as first written: substitutions over the whole text (the trained behaviour)."""
+    import re
+    import unicodedata
+
+    from saring import textnorm
+
+    if not text:
+        return ""
+    s = unicodedata.normalize("NFKC", str(text)).lower()
+    if any(h in s for h in textnorm._URL_HINTS):
+        s = textnorm._URL_RE.sub(" urltoken ", s)
+    s = textnorm._NUM_RE.sub(" numtoken ", s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def _random_texts(n: int, seed: int) -> list[str]:
+    import random
+
+    rnd = random.Random(seed)
+    parts = [
+        "http://",
+        "www.",
+        ".com",
+        ".co.id",
+        ".id",
+        ".ly",
+        "1",
+        "23",
+        ".",
+        ",",
+        ":",
+        "/",
+        "-",
+        " ",
+        "\n",
+        "\u00a0",
+        "a",
+        "kpu",
+        "pemilu",
+        "surat",
+        "suara",
+        "\u00a8",
+        "\u2474",
+        "_",
+        "é",
+        "x.y",
+        "!",
+    ]
+    return ["".join(rnd.choice(parts) for _ in range(rnd.randint(0, 30))) for _ in range(n)]
+
+
+def test_normalize_text_equals_whole_text_substitution(texts: dict[str, str]) -> None:
+    """The chunk-by-chunk normaliser gives exactly what the models were trained with."""
+    from saring.textnorm import normalize_text
+
+    sample = [texts["seed"], texts["pratiwi"], CHAIN, *TRICKY, *_random_texts(3000, 7)]
+    assert [normalize_text(t) for t in sample] == [_normalize_reference(t) for t in sample]
+
+
+def test_election_term_trie_equals_flat_alternation(texts: dict[str, str]) -> None:
+    """One factored regex counts exactly what a flat, kind-ordered alternation counts."""
+    import re
+
+    from saring import textfeatures as tf
+
+    terms = tf._frozen_terms(None)
+
+    def phrase(words: str) -> str:
+        return r"\s+".join(map(re.escape, words.split()))
+
+    groups = []
+    for i, (_, words) in enumerate(terms):
+        body = "|".join(sorted(map(phrase, words), key=len, reverse=True))
+        groups.append(f"(?P<k{i}>{body})")
+    flat = re.compile(r"(?<!\w)(?:" + "|".join(groups) + r")(?!\w)")
+
+    def reference(text: str) -> tuple[list[float], list[str]]:
+        counts, shown = [0.0] * len(terms), []
+        for m in flat.finditer(tf._fold(text).lower()):
+            i = int(m.lastgroup[1:])  # type: ignore[index]
+            counts[i] += 1
+            if terms[i][0] in tf._SHOWN_KINDS:
+                shown.append(" ".join(m.group(0).split()))
+        return counts, list(dict.fromkeys(shown))
+
+    sample = [texts["seed"], texts["pratiwi"], CHAIN, *TRICKY, *_random_texts(3000, 8)]
+    sample += [" ".join(w for _, ws in terms for w in ws)]
+    assert [tf._election_matches(t, terms) for t in sample] == [reference(t) for t in sample]
