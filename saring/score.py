@@ -324,7 +324,7 @@ class _FastTfidf:
             tokens += toks
             out += ids
         get = self.vocabulary.get
-        out += [j for a, b in zip(tokens, tokens[1:]) if (j := get(f"{a} {b}")) is not None]
+        out += [j for a, b in zip(tokens, tokens[1:], strict=False) if (j := get(f"{a} {b}")) is not None]
         return out
 
     def transform(self, texts: list[str]) -> Any:
@@ -465,7 +465,7 @@ class Scorer:
         cue_contrib, cue_raw, cue_names = self._hoax.dense_contributions(x_hx)
         leads = lead_words(raw, self._hoax.card.get("config", {}).get("lead_words", 100))
         results = []
-        for i, text in enumerate(raw):
+        for i in range(len(raw)):
             terms = term_hits[i][:MAX_TERMS] if term_hits is not None else []
             if not terms:  # no election vocabulary: the model's strongest words say why
                 terms = [w for w, v in el_words[i] if v >= MIN_ELECTION_WORD][:3]
