@@ -7,7 +7,8 @@ Layout (root = ``$SARING_MODEL_HOME`` or ``classifiers/versions/``)::
 
 The *current* version is the top of the promotion stack replayed from ``history.jsonl``
 (promote pushes, rollback pops). With no history it is ``shipped``: the models in
-``classifiers/`` that come with the code. ``saring.score.load_scorer()`` loads the current one.
+``classifiers/`` that come with the code. ``saring.score.load_scorer()`` loads the current one
+(this module does not import the scorer: data flows from the registry to it, never back).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def current_model_dir() -> Path:
     version = current_version()
     path = version_dir(version)
     if not (path / "hoax.skops").exists():
-        from saring.score import ModelLoadError
+        from saring.modelload import ModelLoadError
 
         raise ModelLoadError(
             f"The current model version {version!r} is missing from {path}; "
@@ -119,9 +120,10 @@ def promote(version: str, reason: str = "manual") -> str:
     previous = current_version()
     if previous == version:
         raise RegistryError(f"{version} is already the current model version")
-    from saring.score import load_scorer
+    from saring.modelload import load_model_file
 
-    load_scorer(path)  # refuse to promote a version that does not load (hash, types, structure)
+    for name in ("election", "hoax"):  # refuse a version whose files do not load (hash, types)
+        load_model_file(path, name)
     _append({"action": "promote", "version": version, "previous": previous, "reason": reason})
     return previous
 
@@ -131,7 +133,8 @@ def rollback(reason: str = "manual") -> str:
     stack = _stack()
     if len(stack) < 2:
         raise RegistryError(
-            "nothing to roll back: the current model is the shipped one and was never replaced")
+            "nothing to roll back: the current model is the shipped one and was never replaced"
+        )
     _append({"action": "rollback", "version": stack[-2], "previous": stack[-1], "reason": reason})
     return stack[-2]
 

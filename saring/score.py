@@ -24,124 +24,27 @@ imported by :func:`load_scorer`.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from saring.errors import SaringError
+from saring.explain import MAX_TERMS, Score, hoax_reasons, not_generic_words, readable
 from saring.limits import cap_text
-from saring.textnorm import folded_chunks, normalize_chunk, normalize_text
+from saring.modelload import ModelLoadError, default_model_dir, load_model_file
+from saring.vectorize import CachedTfidf
 
 if TYPE_CHECKING:  # pragma: no cover
     from sklearn.pipeline import Pipeline
 
+# ModelLoadError, Score and default_model_dir stay importable from here (the analysts' API).
 __all__ = ["ModelLoadError", "Score", "Scorer", "default_model_dir", "load_scorer"]
 
 logger = logging.getLogger(__name__)
 
-TRUSTED_TYPE_PREFIXES: tuple[str, ...] = ("sklearn.", "numpy.", "scipy.", "builtins.", "saring.")
-"""A type stored in a model file is accepted only if its dotted name starts with one of these."""
-
-MAX_TERMS = 5
-MIN_REASON = 0.05
-"""A cue or word is shown as a reason only if it adds at least this much to the logit."""
 MIN_ELECTION_WORD = 0.2
 """A model word is shown as an election term (when no election term is found) from this contribution."""
-SHOWN_FROM: dict[str, float] = {"shouting_share": 0.3, "exclamations": 2}
-"""A cue is shown once its raw value reaches this (counts: once it fired at all)."""
-
-# Indonesian labels of the cue kinds that can raise the risk (kinds that lower it are never shown).
-CUE_REASONS: dict[str, str] = {
-    "spread": "ajakan menyebarkan",
-    "alarm": "nada mendesak atau menakut-nakuti",
-    "hearsay": "sumber tidak jelas",
-    "hidden": "mengaku ada yang ditutup-tutupi",
-    "shouting_share": "huruf kapital berlebihan",
-    "shouting_words": "huruf kapital berlebihan",
-    "punct_runs": "tanda seru/tanya berlebihan",
-    "exclamations": "tanda seru berlebihan",
-    "links_non_news": "tautan ke situs yang bukan media berita",
-    "phone_numbers": "meminta menghubungi nomor pribadi",
-}
-
-# Words that explain nothing about a claim: function words, places, institutions, titles.
-_STOPWORDS = frozenset(
-    """
-    ada adalah agar akan aku anda antara apa apabila atas atau bagi bahkan bahwa baik banyak
-    bagaimana belum bila bisa buat dalam dan dapat dari demikian di dia dengan harus hal hanya
-    ia ini itu jadi jika juga justru ke kami kamu kan karena kata kita kini lagi lain lalu
-    lebih maka mana masih mau melalui memang mereka meski namun nya oleh pada para pula pun
-    saat saja sampai sangat satu saya sebagai sebelum sedang sehingga sejak sekarang selain
-    seperti serta setelah sudah supaya tak tanpa tapi telah tentang tersebut terus tetapi
-    tidak untuk yaitu yakni yang yg dgn utk dan the and for this that with are was from
-    instansi pemerintah pemerintahan kabupaten kota provinsi kecamatan kelurahan desa daerah
-    wilayah negara dinas badan kementerian kantor lembaga presiden menteri gubernur bupati
-    walikota wali polisi polri tni warga masyarakat rakyat indonesia nasional jakarta pusat
-    selatan utara timur barat tengah pak bapak ibu bu tahun bulan hari minggu senin selasa rabu
-    kamis jumat sabtu orang urltoken numtoken mohon tolong kalau semua selamat pagi siang sore
-    malam forum informasi komisi berita kabar media
-    """.split()
-)
-
-
-@dataclass(frozen=True)
-class Score:
-    """Scores and explanations for one text.
-
-    Attributes:
-        election_score: Election relevance in [0, 1]; 0.5 is the operating point.
-        hoax_score: Calibrated hoax risk in [0, 1].
-        election_terms: Up to 5 election terms found in the text, then model words.
-        hoax_terms: Up to 5 reasons (Indonesian) that pushed the hoax score up.
-    """
-
-    election_score: float
-    hoax_score: float
-    election_terms: tuple[str, ...]
-    hoax_terms: tuple[str, ...]
-
-
-class ModelLoadError(SaringError):
-    """A classifier file is missing, altered, unsafe or unreadable."""
-
-
-def default_model_dir() -> Path:
-    """The directory that holds the *shipped* model files (or ``$SARING_MODELS``)."""
-    env = os.environ.get("SARING_MODELS")
-    if env:
-        return Path(env).expanduser()
-    return Path(__file__).resolve().parent.parent / "classifiers"
-
-
-def _not_generic_words() -> frozenset[str]:
-    """Single-word place names of the gazetteer (never shown as a reason)."""
-    try:
-        from saring.gazetteer import gazetteer
-
-        return frozenset(k for k in gazetteer().index if " " not in k)
-    except Exception:  # the gazetteer is optional for scoring
-        return frozenset()
-
-
-def _readable(term: str, places: frozenset[str]) -> bool:
-    from saring.textfeatures import LOWERS_RISK
-
-    words = term.split()
-    if LOWERS_RISK.search(term):  # "klarifikasi" is never a reason for risk
-        return False
-    if not words or any(not w.isalpha() for w in words):
-        return False
-    if any(w in places for w in words):
-        return False
-    if len(words) == 1:
-        return len(term) >= 3 and term not in _STOPWORDS
-    return not all(w in _STOPWORDS for w in words)
 
 
 class _Model:
@@ -156,7 +59,7 @@ class _Model:
             self.before = pipeline[:-2] if len(pipeline) > 2 else None  # e.g. the lead-words cut
             self.clf = pipeline.steps[-1][1]
             union = pipeline.named_steps["features"]
-            self.parts = [(name, _FastTfidf.wrap(t)) for name, t in union.transformer_list]
+            self.parts = [(name, CachedTfidf.wrap(t)) for name, t in union.transformer_list]
             names = np.asarray(union.get_feature_names_out(), dtype=object)
             weights = [np.asarray(cc.estimator.coef_).reshape(-1) for cc in self.clf.calibrated_classifiers_]
         except (AttributeError, KeyError, TypeError, IndexError, ValueError) as exc:
@@ -172,10 +75,8 @@ class _Model:
             )
         kind = np.array([str(n).split("__", 1)[0] for n in names])
         self.terms = np.array([str(n).split("__", 1)[-1] for n in names], dtype=object)
-        readable = np.array(
-            [k == "word" and _readable(t, places) for k, t in zip(kind, self.terms, strict=True)]
-        )
-        self.word_weight = np.where(readable & (self.coef > 0), self.coef, 0.0)
+        shown = np.array([k == "word" and readable(t, places) for k, t in zip(kind, self.terms, strict=True)])
+        self.word_weight = np.where(shown & (self.coef > 0), self.coef, 0.0)
         # Dense counted features (cues, election terms), standardised: a contribution is measured
         # against the average text, and the raw count is recovered to say whether a cue fired.
         self.dense = np.flatnonzero((kind == "cues") | (kind == "terms"))
@@ -189,7 +90,7 @@ class _Model:
         self.counter = _step(union, "cues", "count") or _step(union, "terms", "count")
 
     def features(self, texts: list[str]) -> Any:
-        """The feature union's output (same as the pipeline's, see :class:`_FastTfidf`)."""
+        """The feature union's output (same as the pipeline's, see :class:`~saring.vectorize.CachedTfidf`)."""
         return self.features_with_hits(texts)[0]
 
     def features_with_hits(self, texts: list[str]) -> tuple[Any, list[list[str]] | None]:
@@ -239,118 +140,6 @@ class _Model:
         z = x[:, self.dense].toarray()
         raw = np.expm1(z * self.dense_scale + self.dense_mean)
         return z * self.coef[self.dense], raw, [str(t) for t in self.terms[self.dense]]
-
-
-class _FastTfidf:
-    """``TfidfVectorizer.transform`` computed word by word, with a cache per word.
-
-    Word tokens and ``char_wb`` n-grams never cross whitespace, so a document's n-grams are the
-    concatenation of its words' n-grams (plus, for word bigrams, the pairs of neighbouring
-    tokens). Each distinct word is analysed once, by the vectorizer's own code, and its
-    vocabulary indices are kept; sklearn instead re-analyses every word of every text and
-    catches a KeyError for each n-gram missing from a pruned vocabulary.
-    ``tests/test_score.py`` checks that both give the same matrix.
-    """
-
-    CACHE_MAX = 200_000
-    """Distinct words kept (about 50 MB at most); the cache is emptied when full."""
-
-    def __init__(self, vec: Any) -> None:
-        self.vec = vec
-        self.preprocess = vec.build_preprocessor()
-        self.vocabulary = vec.vocabulary_
-        self.bigrams = vec.analyzer == "word" and vec.ngram_range == (1, 2)
-        if vec.analyzer == "char_wb":
-            self.analyze_word = vec._char_wb_ngrams
-        else:
-            self.analyze_word = vec.build_tokenizer()
-        self._cache: dict[str, tuple[Any, tuple[int, ...]]] = {}
-        # With the models' own normaliser, words are read from the raw folded chunks and each
-        # distinct chunk is normalised, tokenised and looked up once.
-        self.by_chunk = vec.analyzer == "word" and vec.preprocessor is normalize_text
-
-    @classmethod
-    def wrap(cls, transformer: Any) -> Any:
-        """A fast stand-in for a plain TF-IDF vectorizer; anything else unchanged."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        ok = (
-            type(transformer) is TfidfVectorizer
-            and not transformer.binary
-            and transformer.norm == "l2"
-            and transformer.input == "content"
-            and callable(transformer.preprocessor)
-            and (
-                transformer.analyzer == "char_wb"
-                or (
-                    transformer.analyzer == "word"
-                    and transformer.tokenizer is None
-                    and transformer.stop_words is None
-                    and transformer.ngram_range in ((1, 1), (1, 2))
-                )
-            )
-        )
-        return cls(transformer) if ok else transformer
-
-    def _word(self, word: str) -> tuple[Any, tuple[int, ...]]:
-        """(tokens, vocabulary indices of its n-grams) of one whitespace-free word."""
-        hit = self._cache.get(word)
-        if hit is None:
-            if self.by_chunk:
-                grams = [g for w in normalize_chunk(word).split() for g in self.analyze_word(w)]
-            else:
-                grams = self.analyze_word(word)
-            get = self.vocabulary.get
-            hit = (
-                tuple(grams) if self.bigrams else None,
-                tuple(j for g in grams if (j := get(g)) is not None),
-            )
-            if len(self._cache) >= self.CACHE_MAX:
-                self._cache.clear()
-            self._cache[word] = hit
-        return hit
-
-    def _indices(self, doc: str) -> list[int]:
-        out: list[int] = []
-        words = folded_chunks(doc) if self.by_chunk else self.preprocess(doc).split()
-        cached = self._cache.get
-        if not self.bigrams:
-            for w in words:
-                out += (cached(w) or self._word(w))[1]
-            return out
-        tokens: list[str] = []
-        for w in words:
-            toks, ids = cached(w) or self._word(w)
-            tokens += toks
-            out += ids
-        get = self.vocabulary.get
-        out += [j for a, b in zip(tokens, tokens[1:], strict=False) if (j := get(f"{a} {b}")) is not None]
-        return out
-
-    def transform(self, texts: list[str]) -> Any:
-        import numpy as np
-        import scipy.sparse as sp
-        from sklearn.preprocessing import normalize
-
-        indptr, indices = [0], []
-        for doc in texts:
-            indices += self._indices(doc)
-            indptr.append(len(indices))
-        x = sp.csr_matrix(
-            (
-                np.ones(len(indices), dtype=np.float64),
-                np.asarray(indices, dtype=np.int64),
-                np.asarray(indptr, dtype=np.int64),
-            ),
-            shape=(len(texts), len(self.vocabulary)),
-        )
-        x.sum_duplicates()  # counts, indices sorted
-        if self.vec.sublinear_tf:
-            np.log(x.data, x.data)
-            x.data += 1.0
-        if self.vec.use_idf:
-            x.data *= self.vec.idf_[x.indices]
-        return normalize(x, norm="l2", copy=False)
 
 
 def _step(union: Any, part: str, step: str) -> Any:
@@ -475,7 +264,7 @@ class Scorer:
                     hoax_score=min(1.0, max(0.0, float(hoax[i]))),
                     election_terms=tuple(terms),
                     hoax_terms=tuple(
-                        _hoax_reasons(
+                        hoax_reasons(
                             leads[i],
                             cue_contrib[i],
                             cue_raw[i],
@@ -487,24 +276,6 @@ class Scorer:
                 )
             )
         return results
-
-
-def _hoax_reasons(
-    lead: str, contrib: Any, raw: Any, names: list[str], words: list[tuple[str, float]], evidence: Any
-) -> list[str]:
-    """Indonesian reasons, strongest first: cue kinds that fired (with a quote), then marker words."""
-    found: dict[str, tuple[float, str]] = {}
-    for value, count, name in sorted(zip(contrib, raw, names, strict=True), key=lambda p: -p[0]):
-        label = CUE_REASONS.get(name)
-        if label is None or value < MIN_REASON or label in found or count < SHOWN_FROM.get(name, 0.5):
-            continue
-        quote = evidence(lead, name)
-        found[label] = (float(value), f"{label}: '{quote}'" if quote else label)
-    reasons = [text for _, text in sorted(found.values(), key=lambda p: -p[0])]
-    strong = [w for w, v in words if v >= MIN_REASON]
-    if strong and len(reasons) < MAX_TERMS:
-        reasons.append("kata penanda: " + ", ".join(f"'{w}'" for w in strong))
-    return reasons[:MAX_TERMS]
 
 
 def _prepare(texts: Sequence[str | None]) -> list[str]:
@@ -528,64 +299,6 @@ def _score_chunk(bounds: tuple[int, int]) -> list[Score]:
     return scorer._score_serial(raw[bounds[0] : bounds[1]])
 
 
-def _load_one(model_dir: Path, name: str) -> tuple[Pipeline, dict[str, Any]]:
-    """Load and verify one model file; raise ModelLoadError with a readable message."""
-    model_path = model_dir / f"{name}.skops"
-    card_path = model_dir / f"{name}.json"
-    if not model_path.is_file():
-        raise ModelLoadError(f"Model file {model_path} is missing: run `make train`.")
-    if not card_path.is_file():
-        raise ModelLoadError(f"Model card {card_path} is missing: run `make train`.")
-    try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        expected_sha = str(card["sha256"])
-        str(card["version"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ModelLoadError(
-            f"Model card {card_path} is unreadable or incomplete: run `make train`."
-        ) from exc
-    try:
-        data = model_path.read_bytes()
-    except OSError as exc:
-        raise ModelLoadError(f"Model file {model_path} cannot be read: {exc}.") from exc
-    if hashlib.sha256(data).hexdigest() != expected_sha:
-        raise ModelLoadError(
-            f"Model file {model_path} does not match its model card {card_path.name} "
-            f"(the file was changed or is damaged). Run `make train` to rebuild the models."
-        )
-
-    import sklearn
-    import skops.io as sio
-
-    try:
-        untrusted = sio.get_untrusted_types(data=data)
-    except Exception as exc:  # skops raises various errors for corrupt archives
-        raise ModelLoadError(f"Model file {model_path} is damaged: run `make train`.") from exc
-    refused = [t for t in untrusted if not t.startswith(TRUSTED_TYPE_PREFIXES)]
-    if refused:
-        raise ModelLoadError(
-            f"Model file {model_path} contains code saring does not trust "
-            f"({', '.join(sorted(refused))}); it was not loaded. Run `make train` to rebuild it."
-        )
-    try:
-        pipeline = sio.loads(data, trusted=list(untrusted))
-    except Exception as exc:
-        raise ModelLoadError(
-            f"Model file {model_path} could not be loaded ({type(exc).__name__}): run `make train`."
-        ) from exc
-    trained_with = card.get("sklearn_version")
-    if trained_with and trained_with != sklearn.__version__:
-        warnings.warn(
-            f"The {name} model was trained with scikit-learn {trained_with} but scikit-learn "
-            f"{sklearn.__version__} is installed; scores may differ slightly. "
-            f"Run `make train` to retrain with the installed version.",
-            UserWarning,
-            stacklevel=3,
-        )
-    logger.info("Loaded %s model %s from %s", name, card["version"], model_path)
-    return pipeline, card
-
-
 def load_scorer(model_dir: Path | None = None) -> Scorer:
     """Load both models and return a ready :class:`Scorer`.
 
@@ -606,14 +319,14 @@ def load_scorer(model_dir: Path | None = None) -> Scorer:
         from saring.registry import current_model_dir
 
         directory = current_model_dir()
-    el_pipe, el_card = _load_one(directory, "election")
-    hx_pipe, hx_card = _load_one(directory, "hoax")
+    el_pipe, el_card = load_model_file(directory, "election")
+    hx_pipe, hx_card = load_model_file(directory, "hoax")
     if "pipeline_format" not in el_card or "pipeline_format" not in hx_card:
         from saring.scoring_v1 import load_v1
 
         election, hoax = load_v1(el_pipe, el_card, hx_pipe, hx_card)
     else:
-        places = _not_generic_words()
+        places = not_generic_words()
         election = _Model("election", el_pipe, el_card, places)
         hoax = _Model("hoax", hx_pipe, hx_card, places)
     return Scorer(

@@ -277,6 +277,21 @@ def election_features(cfg: dict[str, Any], vocabulary: list[str] | None) -> Pipe
     )
 
 
+def with_short_copies(frame: pd.DataFrame, words: int, weight: float) -> pd.DataFrame:
+    """The labelled texts longer than ``words`` words plus a copy cut to their first ``words``.
+
+    A forwarded message or a headline is short: the copies teach the model what the start of
+    a hoax or of its clarification looks like on its own. A copy keeps its text's claim (group),
+    so grouped folds never split a text from its copy. IndoSum news rows are not copied.
+    """
+    texts = frame["text"].astype(str)
+    long = (frame["dataset"] != "indosum").to_numpy() & (texts.str.split().str.len() > words).to_numpy()
+    copies = frame[long].copy()
+    copies["text"] = lead_words(copies["text"].astype(str).tolist(), words)
+    out = pd.concat([frame.assign(copy_weight=1.0), copies.assign(copy_weight=weight)], ignore_index=True)
+    return out
+
+
 def _splits(y: np.ndarray, groups: np.ndarray, n: int = 5) -> list[tuple[np.ndarray, np.ndarray]]:
     n = max(2, min(n, len(np.unique(groups)), int(min(np.bincount(y, minlength=2)))))
     return list(StratifiedGroupKFold(n_splits=n, shuffle=True, random_state=SEED).split(y, y, groups))
@@ -302,6 +317,8 @@ def fit_model(task: str, frame: pd.DataFrame, config: dict[str, Any] | None = No
     """
     defaults = HOAX_DEFAULTS if task == "hoax" else ELECTION_DEFAULTS
     cfg = {**defaults, **(config or {})}
+    if task == "hoax" and cfg.get("short_copies"):
+        frame = with_short_copies(frame, int(cfg["short_copies"]), float(cfg.get("short_weight", 1.0)))
     texts = frame["text"].astype(str).tolist()
     y = frame["label"].to_numpy(dtype=int)
     groups = frame["group"].astype(str).to_numpy()
@@ -309,6 +326,8 @@ def fit_model(task: str, frame: pd.DataFrame, config: dict[str, Any] | None = No
         lead = lead_words(texts, cfg["lead_words"])
         vocab = group_vocabulary(lead, list(groups), (1, 2), cfg["min_claims"]) if cfg["min_claims"] else None
         features, weights = hoax_features(cfg, vocab or None), hoax_weights(frame)
+        if "copy_weight" in frame.columns:
+            weights = weights * frame["copy_weight"].to_numpy(dtype=float)
     else:
         lead = lead_words(texts, cfg["lead_words"]) if cfg.get("lead_words") else texts
         vocab = (

@@ -14,7 +14,7 @@ from saring.demo import demo_chat
 from saring.digest import build_digest, render, today_wib
 from saring.evidence import FLOOR_TOP, STRONG_AT, best_evidence, floor_for, is_clarification, served
 from saring.factcheck import MATCH_THRESHOLD
-from saring.score import CUE_REASONS
+from saring.explain import CUE_REASONS
 from saring.store import Store
 
 SEEDS = {"Malangpost.id", "Jatimpos.co"}  # the two real election articles; every other article is not

@@ -12,7 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from saring.score import CUE_REASONS, ModelLoadError, Score, Scorer, _load_one, default_model_dir, load_scorer
+from saring.explain import CUE_REASONS
+from saring.modelload import load_model_file as _load_one
+from saring.score import ModelLoadError, Score, Scorer, default_model_dir, load_scorer
 from saring.textfeatures import ElectionTerms, HoaxCues, cue_counts, election_term_hits, lead_words
 
 REPO = Path(__file__).resolve().parent.parent
@@ -279,7 +281,7 @@ def test_default_load_uses_current_registry_version(monkeypatch: pytest.MonkeyPa
 
 def test_fast_tfidf_equals_sklearn(scorer: Scorer, texts: dict[str, str]) -> None:
     """The scorer's counting (no per-n-gram KeyError) gives exactly each vectorizer's output."""
-    from saring.score import _FastTfidf
+    from saring.vectorize import CachedTfidf as _FastTfidf
 
     sample = [
         texts["seed"],

@@ -12,10 +12,18 @@ from rich.table import Table
 from saring.cli import DB_OPT, app, err, fail, out
 from saring.errors import SaringError
 
-label_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                        help="Export items for the forum to label; import their labels.")
-model_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                        help="List, promote and roll back model versions.")
+label_app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Export items for the forum to label; import their labels.",
+)
+model_app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="List, promote and roll back model versions.",
+)
 app.add_typer(label_app, name="label")
 app.add_typer(model_app, name="model")
 
@@ -31,8 +39,9 @@ def _scorer():
 
 @app.command()
 def score(
-    input_file: str = typer.Argument(..., metavar="IN",
-                                    help="CSV (UTF-8) or .parquet file; - for CSV on stdin"),
+    input_file: str = typer.Argument(
+        ..., metavar="IN", help="CSV (UTF-8) or .parquet file; - for CSV on stdin"
+    ),
     text_column: str = typer.Option("text", "--text-column", help="column holding the text"),
     output: str = typer.Option("-", "--output", "-o", help="output .csv or .parquet; - for CSV on stdout"),
 ) -> None:
@@ -47,8 +56,9 @@ def score(
     try:
         frame = read_table(input_file)
         if text_column not in frame.columns:
-            raise ScoreFileError(f"{input_file} has no column {text_column!r} "
-                                 f"(columns: {', '.join(map(str, frame.columns))})")
+            raise ScoreFileError(
+                f"{input_file} has no column {text_column!r} (columns: {', '.join(map(str, frame.columns))})"
+            )
         scorer = _scorer()
         result = score_frame(scorer, frame, text_column)
         write_table(result, output)
@@ -66,8 +76,9 @@ def evaluate(
     task: str = typer.Option(..., "--task", help="hoax or election"),
     text_column: str = typer.Option("text", "--text-column"),
     label_column: str = typer.Option("label", "--label-column"),
-    threshold: float = typer.Option(0.5, "--threshold",
-                                   help="score at or above which an item counts as positive"),
+    threshold: float = typer.Option(
+        0.5, "--threshold", help="score at or above which an item counts as positive"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the metrics as JSON"),
 ) -> None:
     """Measure the current model on labelled data: precision, recall, F1, ROC-AUC, Brier, confusion matrix.
@@ -138,8 +149,10 @@ def label_import(
         fail(str(exc))
     for p in result.problems:
         err.print(f"  {p}", highlight=False, soft_wrap=True)
-    out.print(f"{result.stored_rows} rows stored ({result.stored_labels} labels, batch {result.batch_id}); "
-              f"{len(result.problems)} rows refused; {result.skipped_empty} rows had no label.")
+    out.print(
+        f"{result.stored_rows} rows stored ({result.stored_labels} labels, batch {result.batch_id}); "
+        f"{len(result.problems)} rows refused; {result.skipped_empty} rows had no label."
+    )
     if result.problems:
         raise typer.Exit(1)
 
@@ -158,8 +171,12 @@ def train(
     from saring.training import GATE_TOLERANCE, retrain
 
     try:
-        r = retrain(db, tolerance=GATE_TOLERANCE if tolerance is None else tolerance,
-                    max_base_rows=max_base_rows, promote_if_better=not no_promote)
+        r = retrain(
+            db,
+            tolerance=GATE_TOLERANCE if tolerance is None else tolerance,
+            max_base_rows=max_base_rows,
+            promote_if_better=not no_promote,
+        )
     except SaringError as exc:
         fail(str(exc))
     out.print(f"Trained {r.version}: {r.reason}", highlight=False, soft_wrap=True)
@@ -182,9 +199,13 @@ def model_list() -> None:
         table.add_column(col, overflow="fold")
     for v in registry.list_versions():
         gate = v.get("gate", {})
-        table.add_row("*" if v["current"] else "", v["version"], v.get("hoax_version") or "",
-                      v.get("election_version") or "",
-                      ("passed" if gate.get("passed") else "refused") if gate else "shipped")
+        table.add_row(
+            "*" if v["current"] else "",
+            v["version"],
+            v.get("hoax_version") or "",
+            v.get("election_version") or "",
+            ("passed" if gate.get("passed") else "refused") if gate else "shipped",
+        )
     out.print(table)
 
 
@@ -197,8 +218,11 @@ def model_promote(
     Example: saring model promote v20261125-101500
     """
     from saring import registry
+    from saring.score import load_scorer
 
     try:
+        if version != registry.SHIPPED and registry.version_dir(version).is_dir():
+            load_scorer(registry.version_dir(version))  # the whole scorer must build from it
         previous = registry.promote(version)
     except SaringError as exc:
         fail(str(exc))

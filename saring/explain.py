@@ -1,0 +1,112 @@
+"""What a score says to a reader: the result type and its Indonesian reasons.
+
+The policy of what may be shown as a reason lives here: cue kinds that can *raise* the risk,
+each with an Indonesian label and a short quote, then marker words of the model — never
+function words, places, institutions or titles, which explain nothing about a claim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["CUE_REASONS", "MAX_TERMS", "Score", "hoax_reasons", "not_generic_words", "readable"]
+
+MAX_TERMS = 5
+MIN_REASON = 0.05
+"""A cue or word is shown as a reason only if it adds at least this much to the logit."""
+SHOWN_FROM: dict[str, float] = {"shouting_share": 0.3, "exclamations": 2}
+"""A cue is shown once its raw value reaches this (counts: once it fired at all)."""
+
+# Indonesian labels of the cue kinds that can raise the risk (kinds that lower it are never shown).
+CUE_REASONS: dict[str, str] = {
+    "spread": "ajakan menyebarkan",
+    "alarm": "nada mendesak atau menakut-nakuti",
+    "hearsay": "sumber tidak jelas",
+    "hidden": "mengaku ada yang ditutup-tutupi",
+    "shouting_share": "huruf kapital berlebihan",
+    "shouting_words": "huruf kapital berlebihan",
+    "punct_runs": "tanda seru/tanya berlebihan",
+    "exclamations": "tanda seru berlebihan",
+    "links_non_news": "tautan ke situs yang bukan media berita",
+    "phone_numbers": "meminta menghubungi nomor pribadi",
+}
+
+# Words that explain nothing about a claim: function words, places, institutions, titles.
+_STOPWORDS = frozenset(
+    """
+    ada adalah agar akan aku anda antara apa apabila atas atau bagi bahkan bahwa baik banyak
+    bagaimana belum bila bisa buat dalam dan dapat dari demikian di dia dengan harus hal hanya
+    ia ini itu jadi jika juga justru ke kami kamu kan karena kata kita kini lagi lain lalu
+    lebih maka mana masih mau melalui memang mereka meski namun nya oleh pada para pula pun
+    saat saja sampai sangat satu saya sebagai sebelum sedang sehingga sejak sekarang selain
+    seperti serta setelah sudah supaya tak tanpa tapi telah tentang tersebut terus tetapi
+    tidak untuk yaitu yakni yang yg dgn utk dan the and for this that with are was from
+    instansi pemerintah pemerintahan kabupaten kota provinsi kecamatan kelurahan desa daerah
+    wilayah negara dinas badan kementerian kantor lembaga presiden menteri gubernur bupati
+    walikota wali polisi polri tni warga masyarakat rakyat indonesia nasional jakarta pusat
+    selatan utara timur barat tengah pak bapak ibu bu tahun bulan hari minggu senin selasa rabu
+    kamis jumat sabtu orang urltoken numtoken mohon tolong kalau semua selamat pagi siang sore
+    malam forum informasi komisi berita kabar media
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class Score:
+    """Scores and explanations for one text.
+
+    Attributes:
+        election_score: Election relevance in [0, 1]; 0.5 is the operating point.
+        hoax_score: Calibrated hoax risk in [0, 1].
+        election_terms: Up to 5 election terms found in the text, then model words.
+        hoax_terms: Up to 5 reasons (Indonesian) that pushed the hoax score up.
+    """
+
+    election_score: float
+    hoax_score: float
+    election_terms: tuple[str, ...]
+    hoax_terms: tuple[str, ...]
+
+
+def not_generic_words() -> frozenset[str]:
+    """Single-word place names of the gazetteer (never shown as a reason)."""
+    try:
+        from saring.gazetteer import gazetteer
+
+        return frozenset(k for k in gazetteer().index if " " not in k)
+    except Exception:  # the gazetteer is optional for scoring
+        return frozenset()
+
+
+def readable(term: str, places: frozenset[str]) -> bool:
+    from saring.textfeatures import LOWERS_RISK
+
+    words = term.split()
+    if LOWERS_RISK.search(term):  # "klarifikasi" is never a reason for risk
+        return False
+    if not words or any(not w.isalpha() for w in words):
+        return False
+    if any(w in places for w in words):
+        return False
+    if len(words) == 1:
+        return len(term) >= 3 and term not in _STOPWORDS
+    return not all(w in _STOPWORDS for w in words)
+
+
+def hoax_reasons(
+    lead: str, contrib: Any, raw: Any, names: list[str], words: list[tuple[str, float]], evidence: Any
+) -> list[str]:
+    """Indonesian reasons, strongest first: cue kinds that fired (with a quote), then marker words."""
+    found: dict[str, tuple[float, str]] = {}
+    for value, count, name in sorted(zip(contrib, raw, names, strict=True), key=lambda p: -p[0]):
+        label = CUE_REASONS.get(name)
+        if label is None or value < MIN_REASON or label in found or count < SHOWN_FROM.get(name, 0.5):
+            continue
+        quote = evidence(lead, name)
+        found[label] = (float(value), f"{label}: '{quote}'" if quote else label)
+    reasons = [text for _, text in sorted(found.values(), key=lambda p: -p[0])]
+    strong = [w for w, v in words if v >= MIN_REASON]
+    if strong and len(reasons) < MAX_TERMS:
+        reasons.append("kata penanda: " + ", ".join(f"'{w}'" for w in strong))
+    return reasons[:MAX_TERMS]
