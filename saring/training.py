@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import json
 import unicodedata
 from dataclasses import dataclass
@@ -277,6 +278,24 @@ def election_features(cfg: dict[str, Any], vocabulary: list[str] | None) -> Pipe
     )
 
 
+DEBUNK_MARKS = re.compile(
+    r"(?i)\[\s*(?:salah|hoaks|hoax|disinformasi|misinformasi|menyesatkan)\s*\]|#?hoaxbuster|cek ?fakta"
+    r"|turnbackhoax|\bklarifikasi\b|\btidak benar\b|\bbukan fakta\b"
+)
+"""Marks of a debunk: a text labelled "hoax" that carries one is a fact-check of the claim."""
+
+
+def without_marked_hoax(frame: pd.DataFrame) -> pd.DataFrame:
+    """Training rows without the "hoax"-labelled texts that are plainly debunks.
+
+    Both datasets label by claim, so a fact-checker's "[SALAH] ..." tweet about a hoax claim is
+    labelled hoax. Such rows are left out of *training* only; every evaluation keeps them with
+    their original label.
+    """
+    marked = frame["text"].astype(str).str.contains(DEBUNK_MARKS) & (frame["label"] == 1)
+    return frame[~marked.to_numpy()]
+
+
 def with_short_copies(frame: pd.DataFrame, words: int, weight: float) -> pd.DataFrame:
     """The labelled texts longer than ``words`` words plus a copy cut to their first ``words``.
 
@@ -317,6 +336,8 @@ def fit_model(task: str, frame: pd.DataFrame, config: dict[str, Any] | None = No
     """
     defaults = HOAX_DEFAULTS if task == "hoax" else ELECTION_DEFAULTS
     cfg = {**defaults, **(config or {})}
+    if task == "hoax" and cfg.get("drop_marked_hoax"):
+        frame = without_marked_hoax(frame)
     if task == "hoax" and cfg.get("short_copies"):
         frame = with_short_copies(frame, int(cfg["short_copies"]), float(cfg.get("short_weight", 1.0)))
     texts = frame["text"].astype(str).tolist()
