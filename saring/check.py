@@ -28,15 +28,6 @@ import duckdb
 
 from saring.errors import SaringError
 
-CHECKS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS checks (
-    check_id VARCHAR PRIMARY KEY, fingerprint VARCHAR NOT NULL, query VARCHAR, url VARCHAR,
-    title VARCHAR, text VARCHAR, election_score DOUBLE, hoax_score DOUBLE,
-    election_terms VARCHAR[], hoax_terms VARCHAR[], model_version VARCHAR,
-    similar_json VARCHAR, factchecks_json VARCHAR, checked_by VARCHAR, checked_at TIMESTAMPTZ
-);
-"""
-
 SIMILAR_THRESHOLD = 0.5  # max(TF-IDF cosine, shingle containment) from which an item is "near-identical"
 REPEAT_THRESHOLD = 0.8  # shingle Jaccard from which an earlier check is the same rumour
 CORPUS_DAYS = 120  # how far back near-identical items are searched
@@ -132,14 +123,6 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[
-            0
-        ]
-    )
-
-
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {
         r[0]
@@ -177,8 +160,6 @@ def similar_items(
     exclude: str | None = None,
 ) -> list[Similar]:
     """Items already seen whose text is near-identical to ``text`` (best first)."""
-    if not _has_table(con, "items"):
-        return []
     rows = con.execute(
         f"""SELECT item_id, coalesce(title, ''), coalesce(source_name, source_id), url, first_seen_at,
                    coalesce(title, '') || ' ' || left(coalesce(text, ''), {MAX_TEXT})
@@ -207,8 +188,6 @@ def closest_factchecks(con: duckdb.DuckDBPyConnection, text: str, k: int = 3) ->
     """Closest published fact-checks, by the registry's own matcher and threshold."""
     from saring.factcheck import FactCheckIndex
 
-    if not _has_table(con, "factchecks"):  # a snapshot from before the registry existed
-        return []
     rows = con.execute(
         "SELECT factcheck_id, coalesce(title, ''), url, coalesce(verdict, ''), coalesce(text, '') "
         "FROM factchecks ORDER BY factcheck_id").fetchall()
@@ -228,8 +207,6 @@ def closest_factchecks(con: duckdb.DuckDBPyConnection, text: str, k: int = 3) ->
 
 def previous_checks(con: duckdb.DuckDBPyConnection, text: str, limit: int = 2000) -> list[PreviousCheck]:
     """Earlier checks of the same rumour: same fingerprint, or 3-word-shingle Jaccard >= 0.8."""
-    if not _has_table(con, "checks"):
-        return []
     fp = fingerprint(text)
     rows = con.execute(
         "SELECT check_id, checked_at, checked_by, fingerprint, coalesce(text, query) FROM checks "
@@ -359,10 +336,6 @@ def _join(a: str | None, b: str) -> str:
     return f"{a}; {b}" if a else b
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(CHECKS_SCHEMA)
-
-
 def save_check(db: str | Path | None, result: CheckResult, lock_wait: float = 3.0) -> CheckResult:
     """Store the check (and recognise earlier checks of the same rumour) in one short write.
 
@@ -372,10 +345,12 @@ def save_check(db: str | Path | None, result: CheckResult, lock_wait: float = 3.
 
     try:
         with Store(db, lock_wait=lock_wait) as store:
-            ensure_schema(store.con)
             result.previous = previous_checks(store.con, result.text)
             store.con.execute(
-                "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                """INSERT INTO checks (check_id, fingerprint, query, url, title, text, election_score,
+                                      hoax_score, election_terms, hoax_terms, model_version,
+                                      similar_json, factchecks_json, checked_by, checked_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [
                     result.check_id,
                     fingerprint(result.text),
@@ -420,8 +395,6 @@ def run_check(
 
 def load_check(con: duckdb.DuckDBPyConnection, check_id: str) -> CheckResult | None:
     """A stored check, or None."""
-    if not _has_table(con, "checks"):
-        return None
     row = con.execute(
         """SELECT check_id, query, url, title, text, election_score, hoax_score, election_terms,
                   hoax_terms, model_version, similar_json, factchecks_json, checked_at, checked_by

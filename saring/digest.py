@@ -47,12 +47,6 @@ FORMATS = {
 #: message may be split; it never reaches a reader.
 BREAK = "\x1e"
 
-DIGEST_SCHEMA = """
-CREATE TABLE IF NOT EXISTS digest_items (
-    digest_date DATE, item_id VARCHAR, hoax_score DOUBLE, risk VARCHAR, recorded_at TIMESTAMPTZ,
-    PRIMARY KEY (digest_date, item_id)
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -211,12 +205,6 @@ def _window(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()[0])
-
-
 def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSettings,
                  forum: ForumSettings | None = None) -> Digest:
     """Collect the day's items, ranked by hoax risk, and the sources' health.
@@ -228,27 +216,18 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
     """
     start, end = _window(day)
     scope = ForumScope.of(forum.area, forum.province) if forum else None
-    if _has_table(con, "digest_items"):
-        reported = """SELECT item_id, arg_max(hoax_score, digest_date) AS score,
-                             max(digest_date) AS last_date
-                      FROM digest_items WHERE digest_date < ? GROUP BY item_id"""
-    else:  # a read-only snapshot from before the first digest
-        reported = ("SELECT NULL::VARCHAR AS item_id, NULL::DOUBLE AS score, NULL::DATE AS last_date "
-                    "WHERE ? IS NULL")
-    if _has_table(con, "item_places"):
-        places = """SELECT item_id, list(name ORDER BY first_pos, code) AS names,
-                           list(code ORDER BY first_pos, code) AS codes
-                    FROM item_places WHERE item_id IN (SELECT item_id FROM wanted) GROUP BY item_id"""
-    else:  # a snapshot written by a saring from before places
-        places = "SELECT NULL::VARCHAR AS item_id, []::VARCHAR[] AS names, []::VARCHAR[] AS codes WHERE false"
-    if _has_table(con, "hoax_evidence"):  # the served score: text score raised by fact-check evidence
-        served = """SELECT l.item_id, l.model_version, l.election_score, l.election_terms,
-                           greatest(l.hoax_score, coalesce(ev.floor, 0)) AS hoax_score,
-                           CASE WHEN ev.floor IS NULL THEN l.hoax_terms
-                                ELSE list_prepend(ev.reason, l.hoax_terms) END AS hoax_terms
-                    FROM latest l LEFT JOIN hoax_evidence ev USING (item_id)"""
-    else:  # a snapshot written by a saring from before fact-check evidence
-        served = "SELECT * FROM latest"
+    reported = """SELECT item_id, arg_max(hoax_score, digest_date) AS score,
+                         max(digest_date) AS last_date
+                  FROM digest_items WHERE digest_date < ? GROUP BY item_id"""
+    places = """SELECT item_id, list(name ORDER BY first_pos, code) AS names,
+                       list(code ORDER BY first_pos, code) AS codes
+                FROM item_places WHERE item_id IN (SELECT item_id FROM wanted) GROUP BY item_id"""
+    # The served score: text score raised by fact-check evidence.
+    served = """SELECT l.item_id, l.model_version, l.election_score, l.election_terms,
+                       greatest(l.hoax_score, coalesce(ev.floor, 0)) AS hoax_score,
+                       CASE WHEN ev.floor IS NULL THEN l.hoax_terms
+                            ELSE list_prepend(ev.reason, l.hoax_terms) END AS hoax_terms
+                FROM latest l LEFT JOIN hoax_evidence ev USING (item_id)"""
     # The same columns as the item_overview view, but scores and articles are read only for
     # the wanted items: through the view, a day's digest scanned every stored article.
     rows = con.execute(
@@ -363,11 +342,11 @@ def _scope(scope: ForumScope, codes: list[str] | None, region: str, cache: dict[
 
 def record_reported(con: duckdb.DuckDBPyConnection, digest: Digest) -> None:
     """Remember which items (and scores) this digest reported, replacing an earlier run's record."""
-    con.execute(DIGEST_SCHEMA)
     con.execute("DELETE FROM digest_items WHERE digest_date = ?", [digest.day])
     if digest.election_items:
         con.executemany(
-            "INSERT INTO digest_items VALUES (?, ?, ?, ?, now())",
+            "INSERT INTO digest_items (digest_date, item_id, hoax_score, risk, recorded_at) "
+            "VALUES (?, ?, ?, ?, now())",
             [[digest.day, i.item_id, i.hoax_score, i.risk] for i in digest.election_items],
         )
 

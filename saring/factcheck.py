@@ -21,8 +21,6 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from saring.schema import FACTCHECK_SCHEMA
-
 # Chosen on real pairs with measure_threshold(texts, groups, min_recall=0.8) on the Pratiwi et al.
 # (2017) hoax dataset (classifiers/data/pratiwi2017_hoax/pratiwi2017_hoax_train.csv: 450 real
 # Indonesian articles, 9 viral claims x 50 articles, grouped by topic_id). Two articles about the
@@ -124,15 +122,10 @@ class FactCheckIndex:
 # ------------------------------------------------------------------------------------- store
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(FACTCHECK_SCHEMA)
-
-
 def upsert_factchecks(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]]) -> int:
     """Insert or update fact-checks (keys as in ``factchecks``; ``factcheck_id`` required, e.g.
     ``saring.urls.url_key(url)``). ``verdict`` defaults to :func:`verdict_from_title`; a row
     already stored keeps its ``first_seen_at``. Returns the number of rows given."""
-    ensure_schema(con)
     if not rows:
         return 0
     now = datetime.now(UTC)
@@ -146,7 +139,7 @@ def upsert_factchecks(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, A
     con.register("_factchecks", frame)
     try:
         updates = ", ".join(f"{c} = excluded.{c}" for c in cols[1:-1])
-        con.execute(f"INSERT INTO factchecks SELECT * FROM _factchecks "
+        con.execute(f"INSERT INTO factchecks ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _factchecks "
                     f"ON CONFLICT (factcheck_id) DO UPDATE SET {updates}")
     finally:
         con.unregister("_factchecks")
@@ -157,7 +150,6 @@ def match_items(con: duckdb.DuckDBPyConnection, item_ids: Sequence[str] | None =
                 top_k: int = 3, threshold: float = MATCH_THRESHOLD) -> int:
     """Match items (all, or ``item_ids``) from the ``item_overview`` view against every stored
     fact-check and upsert ``factcheck_matches``. Idempotent. Returns the number of matches."""
-    ensure_schema(con)
     factchecks = con.execute("SELECT factcheck_id, title, text FROM factchecks ORDER BY factcheck_id").fetchall()
     if not factchecks:
         return 0
@@ -181,7 +173,8 @@ def match_items(con: duckdb.DuckDBPyConnection, item_ids: Sequence[str] | None =
         if item_urls.get(item_id) not in fc_urls  # a fact-check ingested as an item matches itself
     ]
     if rows:
-        con.executemany("INSERT INTO factcheck_matches VALUES (?, ?, ?, ?) ON CONFLICT (item_id, factcheck_id) "
+        con.executemany("INSERT INTO factcheck_matches (item_id, factcheck_id, similarity, matched_at) "
+                        "VALUES (?, ?, ?, ?) ON CONFLICT (item_id, factcheck_id) "
                         "DO UPDATE SET similarity = excluded.similarity", rows)
     return len(rows)
 

@@ -1,6 +1,6 @@
 """The forum's labels: export items to label, import labelled CSVs, read current labels.
 
-Tables (created here, in the saring DuckDB file):
+Tables (created by migration v7 in :mod:`saring.schema`):
 
 * ``labels`` — append-only history: one row per (item, task) judgement with who/when/batch.
 * ``current_labels`` (view) — the latest judgement per item and task (later overrides earlier).
@@ -28,26 +28,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TRUE_VALUES = {"1", "ya", "y", "yes", "true", "benar"}
 FALSE_VALUES = {"0", "tidak", "t", "no", "n", "false", "bukan"}
 
-SCHEMA = """
-CREATE SEQUENCE IF NOT EXISTS label_seq;
-CREATE TABLE IF NOT EXISTS labels (
-    seq BIGINT DEFAULT nextval('label_seq') PRIMARY KEY,
-    item_id VARCHAR NOT NULL, task VARCHAR NOT NULL, value INTEGER NOT NULL,
-    labeled_by VARCHAR NOT NULL, labeled_at TIMESTAMPTZ NOT NULL,
-    batch_id VARCHAR, source_file VARCHAR
-);
-CREATE OR REPLACE VIEW current_labels AS
-    SELECT * FROM labels
-    QUALIFY row_number() OVER (PARTITION BY item_id, task ORDER BY labeled_at DESC, seq DESC) = 1;
-"""
 
 
 class LabelFileError(SaringError):
     """A labels file cannot be used at all (unreadable, not UTF-8, missing columns)."""
-
-
-def ensure_schema(con: Any) -> None:
-    con.execute(SCHEMA)
 
 
 # --------------------------------------------------------------------------- export
@@ -62,7 +46,6 @@ def export_candidates(con: Any, day: date | None = None, since: date | None = No
     first), then the rest by hoax score, highest first. Days are Asia/Jakarta days of the
     publication time (or first sighting). Items already labelled for both tasks are left out.
     """
-    ensure_schema(con)
     where, params = ["o.hoax_score IS NOT NULL"], []
     local_day = "CAST(timezone('Asia/Jakarta', coalesce(o.published_at, o.first_seen_at)) AS DATE)"
     if day is not None:
@@ -179,7 +162,6 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
     """
     if not by or not by.strip():
         raise LabelFileError("--by must name who labelled the file")
-    ensure_schema(con)
     rows = read_label_file(path)
     now = now or datetime.now(UTC)
     result = ImportResult(batch_id=uuid.uuid4().hex[:12])
@@ -240,7 +222,6 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
 
 def current_labels(con: Any, task: str) -> pd.DataFrame:
     """Current labels for one task with the item's text: item_id, text, label, labeled_at."""
-    ensure_schema(con)
     return con.execute(
         """SELECT c.item_id, coalesce(o.text, o.title) AS text, c.value AS label, c.labeled_at
            FROM current_labels c JOIN item_overview o USING (item_id)
@@ -254,7 +235,6 @@ def add_label(con: Any, item_id: str, task: str, value: int, by: str,
         raise ValueError(f"task must be one of {TASKS}, not {task!r}")
     if value not in (0, 1):
         raise ValueError(f"value must be 0 or 1, not {value!r}")
-    ensure_schema(con)
     con.execute(
         """INSERT INTO labels (item_id, task, value, labeled_by, labeled_at, batch_id, source_file)
            VALUES (?, ?, ?, ?, ?, ?, ?)""",

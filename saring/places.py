@@ -309,7 +309,7 @@ def _save(con: duckdb.DuckDBPyConnection, item_ids: list[str], rows: list[dict])
             finally:
                 con.unregister("_places")
         con.execute(
-            """INSERT INTO item_place_scans SELECT unnest(?), ?, now()
+            """INSERT INTO item_place_scans (item_id, places_version, scanned_at) SELECT unnest(?), ?, now()
                ON CONFLICT (item_id) DO UPDATE SET places_version = excluded.places_version,
                                                    scanned_at = excluded.scanned_at""",
             [item_ids, PLACES_VERSION])

@@ -57,9 +57,6 @@ def purge_messages(con: duckdb.DuckDBPyConnection, older_than_days: float,
 
     Keeps the row (message id, sender hash, time, URLs, reason) so counts and links survive.
     """
-    from saring.tipline import ensure_schema
-
-    ensure_schema(con)
     stamp = now or datetime.now(UTC)
     cutoff = stamp - timedelta(days=older_than_days)
     n = con.execute("SELECT count(*) FROM tipline_messages WHERE text IS NOT NULL AND imported_at < ?",

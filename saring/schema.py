@@ -132,11 +132,9 @@ CREATE TABLE IF NOT EXISTS hoax_evidence (
 );
 """
 
-MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS), (5, V5_PLACES),
-                                     (6, V6_HOAX_EVIDENCE)]
-SCHEMA_VERSION = MIGRATIONS[-1][0]
-
-# Views are recreated on every open, so changing one needs no migration.
+# Views: the analysts' API. Created by the migration that introduced or last changed them
+# (v7 took them over from the old "recreate every view on every open"); a later change to a view
+# is a new migration that replaces it.
 VIEWS = """
 CREATE OR REPLACE VIEW latest_scores AS
     SELECT * FROM scores
@@ -170,8 +168,6 @@ CREATE OR REPLACE VIEW source_daily AS
 """
 
 
-# Analysts' views. They need the core tables (items, sources, item_overview) and the tables of
-# saring.factcheck / saring.tipline; create_views() creates any missing table first.
 STORY_VIEWS = """
 CREATE OR REPLACE VIEW story_overview AS
     WITH m AS (
@@ -203,6 +199,45 @@ CREATE OR REPLACE VIEW story_daily AS
            count(*) AS items, count(DISTINCT i.source_id) AS outlets
     FROM stories st JOIN items i USING (item_id) GROUP BY ALL;
 """
+
+
+# v7: the tables that their modules used to create on first use (checks, digest_items, labels with
+# its sequence and current_labels view, label_unsure; web_users again for files that skipped v4's
+# table), and every view. IF NOT EXISTS: a file that already has the table keeps its rows.
+V7_OWNED_TABLES = """
+CREATE TABLE IF NOT EXISTS checks (
+    check_id VARCHAR PRIMARY KEY, fingerprint VARCHAR NOT NULL, query VARCHAR, url VARCHAR,
+    title VARCHAR, text VARCHAR, election_score DOUBLE, hoax_score DOUBLE,
+    election_terms VARCHAR[], hoax_terms VARCHAR[], model_version VARCHAR,
+    similar_json VARCHAR, factchecks_json VARCHAR, checked_by VARCHAR, checked_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS web_users (
+    name VARCHAR PRIMARY KEY, password_hash VARCHAR NOT NULL, created_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS digest_items (
+    digest_date DATE, item_id VARCHAR, hoax_score DOUBLE, risk VARCHAR, recorded_at TIMESTAMPTZ,
+    PRIMARY KEY (digest_date, item_id)
+);
+CREATE SEQUENCE IF NOT EXISTS label_seq;
+CREATE TABLE IF NOT EXISTS labels (
+    seq BIGINT DEFAULT nextval('label_seq') PRIMARY KEY,
+    item_id VARCHAR NOT NULL, task VARCHAR NOT NULL, value INTEGER NOT NULL,
+    labeled_by VARCHAR NOT NULL, labeled_at TIMESTAMPTZ NOT NULL,
+    batch_id VARCHAR, source_file VARCHAR
+);
+CREATE TABLE IF NOT EXISTS label_unsure (
+    item_id VARCHAR, task VARCHAR, labeled_by VARCHAR, labeled_at TIMESTAMPTZ
+);
+CREATE OR REPLACE VIEW current_labels AS
+    SELECT * FROM labels
+    QUALIFY row_number() OVER (PARTITION BY item_id, task ORDER BY labeled_at DESC, seq DESC) = 1;
+"""
+
+V7 = V7_OWNED_TABLES + VIEWS + STORY_VIEWS
+
+MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS), (5, V5_PLACES),
+                                     (6, V6_HOAX_EVIDENCE), (7, V7)]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
 # Run in a child process: its open and close of the file cannot touch this process's lock.
@@ -240,19 +275,33 @@ def copy_database(con: duckdb.DuckDBPyConnection, path: Path, target: Path) -> N
     os.replace(tmp, target)  # readers holding the old file keep reading it
 
 
+def applied_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The file's schema version (0 for a new file); a plain read, safe on read-only files."""
+    try:
+        # fetchall: a result left half-read would block the connection's next statement.
+        return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0]
+    except duckdb.CatalogException:
+        return 0
+
+
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)"
     )
-    return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+    return applied_version(con)
 
 
 def migrate(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> bool:
     """Apply every pending migration; returns True when the file's schema changed.
 
+    A file already at :data:`SCHEMA_VERSION` costs one read and nothing else.
+
     Raises:
         StoreError: the file was written by a newer saring.
     """
+    version = applied_version(con)
+    if version == SCHEMA_VERSION:
+        return False
     version = current_version(con)
     if version > SCHEMA_VERSION:
         raise StoreError(
@@ -269,10 +318,10 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> bool:
         con.begin()
         try:
             con.execute(sql)
-            con.execute("INSERT INTO schema_version VALUES (?, ?)", [number, datetime.now(UTC)])
+            con.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                        [number, datetime.now(UTC)])
             con.commit()
         except Exception:
             con.rollback()
             raise
-    con.execute(VIEWS + STORY_VIEWS)
     return bool(pending)

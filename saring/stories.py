@@ -20,7 +20,6 @@ import pandas as pd
 from scipy import sparse
 
 from saring.factcheck import make_vectorizer
-from saring.schema import FACTCHECK_SCHEMA, STORY_SCHEMA, STORY_VIEWS, TIPLINE_SCHEMA
 
 # Chosen on real pairs with measure_story_threshold() on the Pratiwi et al. (2017) articles
 # (450 real articles, 9 viral claims x 50; same claim = same story), *after* union-find
@@ -142,10 +141,6 @@ def similar_pairs(matrix: Any, times: Sequence[datetime], threshold: float, wind
     return pairs
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(STORY_SCHEMA)
-
-
 def assign_stories(con: duckdb.DuckDBPyConnection, days: float = 30, window_days: float = 3,
                    threshold: float = STORY_THRESHOLD, now: datetime | None = None) -> int:
     """(Re)group the items first seen in the last ``days`` days and upsert ``stories``.
@@ -153,7 +148,6 @@ def assign_stories(con: duckdb.DuckDBPyConnection, days: float = 30, window_days
     Idempotent: running it twice gives the same table. Items older than ``days`` keep the
     story they were given. Returns the number of items assigned.
     """
-    ensure_schema(con)
     since = (now or datetime.now(UTC)) - timedelta(days=days)
     rows = con.execute(
         "SELECT item_id, coalesce(title, '') || '\n' || coalesce(text, ''), first_seen_at, source_id "
@@ -175,7 +169,6 @@ def add_to_stories(con: duckdb.DuckDBPyConnection, window_days: float = 3,
     database grows. A new item that joins an existing story takes its id; one that bridges
     two stories merges them under the older story's id. Returns the number of new items.
     """
-    ensure_schema(con)
     window = timedelta(days=window_days)
     new = con.execute(
         """SELECT i.item_id, coalesce(a.title, i.title, '') || '\n' || coalesce(a.text, i.summary, ''),
@@ -234,20 +227,12 @@ def _upsert_stories(con: duckdb.DuckDBPyConnection, mapping: dict[str, str]) -> 
     con.register("_stories", frame)  # one set-based upsert: executemany is row by row
     try:
         con.execute(
-            "INSERT INTO stories SELECT * FROM _stories ON CONFLICT (item_id) DO UPDATE SET "
+            "INSERT INTO stories (item_id, story_id, assigned_at) "
+            "SELECT item_id, story_id, assigned_at FROM _stories ON CONFLICT (item_id) DO UPDATE SET "
             "story_id = excluded.story_id, assigned_at = CASE WHEN stories.story_id = excluded.story_id "
             "THEN stories.assigned_at ELSE excluded.assigned_at END")
     finally:
         con.unregister("_stories")
-
-
-def create_views(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the stories/fact-check/tipline tables if missing, then the analysts' views."""
-
-    con.execute(STORY_SCHEMA)
-    con.execute(FACTCHECK_SCHEMA)
-    con.execute(TIPLINE_SCHEMA)
-    con.execute(STORY_VIEWS)
 
 
 def measure_story_threshold(texts: Sequence[str], groups: Sequence[Any], n_folds: int = 3,

@@ -31,7 +31,6 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from saring.errors import SaringError
-from saring.schema import TIPLINE_SCHEMA
 from saring.scrub import GENERIC, MASK_PHONE, Scrubber, name_key, pseudonym
 
 __all__ = ["ChatMessage", "ImportResult", "TiplineError", "chat_name_from_file", "find_urls", "import_chat",
@@ -317,10 +316,6 @@ def keep_reason(message: ChatMessage, urls: Sequence[str]) -> str | None:
 # --------------------------------------------------------------------------------- storage
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(TIPLINE_SCHEMA)
-
-
 def _label(path: Path, chat: str | None, names_scrubber: Scrubber, group: bool,
            from_file: str | None) -> str:
     if chat:
@@ -355,7 +350,6 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
     common = [from_file] if group and from_file else []
     scrubber = Scrubber(names, secret, common=common)
     label = _label(path, chat, scrubber, group, from_file)
-    ensure_schema(con)
     now = datetime.now(UTC)
     rows, urls_all, skipped = [], [], 0
     for message in messages:
@@ -373,7 +367,8 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
         urls_all.extend(u for u in urls if u not in urls_all)
     before = con.execute("SELECT count(*) FROM tipline_messages").fetchall()[0][0]
     if rows:
-        con.executemany("INSERT INTO tipline_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        con.executemany("INSERT INTO tipline_messages (message_id, chat, sender_hash, sent_at, text, urls, "
+                        "forwarded, reason, imported_at, purged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                         "ON CONFLICT (message_id) DO NOTHING", rows)
     after = con.execute("SELECT count(*) FROM tipline_messages").fetchall()[0][0]
     return ImportResult(kept=len(rows), skipped=skipped, urls=urls_all, new=after - before, scrubber=scrubber)

@@ -6,7 +6,6 @@ import pytest
 
 from saring.config import DigestSettings, parse_config
 from saring.digest import (
-    DIGEST_SCHEMA,
     build_digest,
     excerpt,
     make_digest,
@@ -92,7 +91,6 @@ def test_reported_items_not_repeated_unless_score_moved(ingested, tmp_path):
         assert first.election_items and first.already_reported == 0
         target = first.election_items[0]
         # Pretend yesterday's digest already reported it with the same score: left out today.
-        store.con.execute(DIGEST_SCHEMA)
         store.con.execute("INSERT INTO digest_items VALUES (?, ?, ?, 'x', now())",
                           [today - timedelta(days=1), target.item_id, target.hoax_score])
         again = build_digest(store.con, today, settings)

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from saring.store import Store
 from saring.tipline import (
     TiplineError,
     find_urls,
@@ -78,8 +79,14 @@ def _all_text(con: duckdb.DuckDBPyConnection) -> str:
     return "\n".join(parts)
 
 
+def _migrated(path):
+    """A connection to a new database file with saring's schema (the migrations create the tables)."""
+    Store(path, lock_wait=0).close()
+    return duckdb.connect(str(path))
+
+
 def test_import_keeps_rumours_pseudonymises_and_is_idempotent(tmp_path):
-    con = duckdb.connect(str(tmp_path / "saring.duckdb"))
+    con = _migrated(tmp_path / "saring.duckdb")
     result = import_chat(con, ANDROID_ID, SECRET)
     assert (result.kept, result.skipped) == (4, 8)
     assert result.urls == ["https://malangpost.example/2023/10/12/kpu-kota-batu-bantah-surat-suara-tercoblos/",
@@ -101,7 +108,7 @@ def test_import_keeps_rumours_pseudonymises_and_is_idempotent(tmp_path):
 
 
 def test_purge_deletes_raw_text_and_keeps_the_rest(tmp_path):
-    con = duckdb.connect(str(tmp_path / "saring.duckdb"))
+    con = _migrated(tmp_path / "saring.duckdb")
     import_chat(con, ANDROID_ID, SECRET)
     assert purge(con, 30) == 0
     later = datetime.now(UTC) + timedelta(days=31)

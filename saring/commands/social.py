@@ -130,12 +130,11 @@ def stories_assign(
     window_days: float = typer.Option(3, "--window-days", help="link items at most N days apart"),
 ) -> None:
     """Group near-duplicate items across outlets into stories."""
-    from saring.stories import assign_stories, create_views
+    from saring.stories import assign_stories
 
     try:
         with _store(db) as store:
             n = assign_stories(store.con, days=days, window_days=window_days)
-            create_views(store.con)
             store.publish_snapshot()
     except SaringError as exc:
         fail(str(exc))

@@ -41,7 +41,9 @@ from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.concurrency import run_in_threadpool
 
+from saring import labels
 from saring.errors import SaringError, StoreError
+from saring.schema import SCHEMA_VERSION, applied_version
 from saring.scrub import GENERIC
 from saring.web.throttle import LoginThrottle
 
@@ -57,11 +59,6 @@ LABELS = {  # (task, value) -> what the button says
     ("election", "1"): "pemilu",
     ("election", "0"): "bukan pemilu",
 }
-UNSURE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS label_unsure (
-    item_id VARCHAR, task VARCHAR, labeled_by VARCHAR, labeled_at TIMESTAMPTZ
-);
-"""
 
 
 class Busy(Exception):
@@ -74,33 +71,6 @@ class LoginRequired(Exception):
 
 class CsrfError(Exception):
     pass
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[
-            0
-        ]
-    )
-
-
-def add_label(con: duckdb.DuckDBPyConnection, item_id: str, task: str, value: int, by: str) -> None:
-    """Store one label in the labelling loop's ``labels`` table (saring.labels defines it).
-
-    Uses ``saring.labels.add_label`` when that module offers one; otherwise inserts one row
-    into the same table after ``saring.labels.ensure_schema``.
-    """
-    from saring import labels
-
-    if hasattr(labels, "add_label"):
-        labels.add_label(con, item_id, task, value, by)
-        return
-    labels.ensure_schema(con)
-    con.execute(
-        """INSERT INTO labels (item_id, task, value, labeled_by, labeled_at, batch_id, source_file)
-           VALUES (?, ?, ?, ?, now(), 'web', 'saring web')""",
-        [item_id, task, value, by],
-    )
 
 
 class Desk:
@@ -212,6 +182,9 @@ class Desk:
             try:
                 con = duckdb.connect(str(self.db), read_only=True)
                 con.execute("SET TimeZone = 'Asia/Jakarta'")
+                if applied_version(con) != SCHEMA_VERSION:  # not migrated yet: the snapshot says why
+                    con.close()
+                    raise duckdb.CatalogException("schema not current")
             except duckdb.Error:
                 with self.snapshot() as con:
                     yield con
@@ -432,10 +405,10 @@ def create_app(
                     message="Berita ini tidak ada di database.",
                 )
             if value == "unsure":
-                con.execute(UNSURE_SCHEMA)
-                con.execute("INSERT INTO label_unsure VALUES (?, ?, ?, now())", [item_id, task, name])
+                con.execute("INSERT INTO label_unsure (item_id, task, labeled_by, labeled_at) "
+                            "VALUES (?, ?, ?, now())", [item_id, task, name])
             else:
-                add_label(con, item_id, task, int(value), name)
+                labels.add_label(con, item_id, task, int(value), name)
         return RedirectResponse(f"/review?done={quote(LABELS[(task, value)])}#antrian", status_code=303)
 
     @app.get("/check", response_class=HTMLResponse)
@@ -598,21 +571,16 @@ def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
     done: dict[str, dict[str, int]] = defaultdict(dict)
     unsure: set[tuple[str, str]] = set()
     with desk.fresh() as con:
-        if _has_table(con, "labels"):
-            for item_id, task, value in con.execute(
-                """SELECT item_id, task, value FROM labels
-                       QUALIFY row_number() OVER (PARTITION BY item_id, task
-                                                  ORDER BY labeled_at DESC, seq DESC) = 1
-                    """
-            ).fetchall():
-                done[item_id][task] = value
-        if _has_table(con, "label_unsure"):
-            unsure = {
-                (i, t)
-                for i, t in con.execute(
-                    "SELECT item_id, task FROM label_unsure WHERE labeled_by = ?", [name]
-                ).fetchall()
-            }
+        for item_id, task, value in con.execute(
+            "SELECT item_id, task, value FROM current_labels"
+        ).fetchall():
+            done[item_id][task] = value
+        unsure = {
+            (i, t)
+            for i, t in con.execute(
+                "SELECT item_id, task FROM label_unsure WHERE labeled_by = ?", [name]
+            ).fetchall()
+        }
     out = []
     for r in rows:
         state = done.get(r[0], {})

@@ -58,19 +58,8 @@ def verify_password(password: str, stored: str) -> bool:
 _DUMMY = hash_password(secrets.token_hex(8))
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    sql = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
-    return bool(con.execute(sql, [name]).fetchone()[0])
-
-
-def _has_users(con: duckdb.DuckDBPyConnection) -> bool:
-    return _has_table(con, "web_users")
-
-
 def session_generation(con: duckdb.DuckDBPyConnection, name: str) -> int:
     """The account's current session generation (0 when it never changed)."""
-    if not _has_table(con, "web_session_generations"):  # a file from before schema v4, read-only
-        return 0
     row = con.execute(
         "SELECT generation FROM web_session_generations WHERE user_name = ?", [name]
     ).fetchone()
@@ -80,7 +69,7 @@ def session_generation(con: duckdb.DuckDBPyConnection, name: str) -> int:
 def raise_generation(con: duckdb.DuckDBPyConnection, name: str, to: int) -> None:
     """Set the account's session generation to at least ``to`` (it never goes down)."""
     con.execute(
-        """INSERT INTO web_session_generations VALUES (?, ?, now())
+        """INSERT INTO web_session_generations (user_name, generation, changed_at) VALUES (?, ?, now())
            ON CONFLICT (user_name) DO UPDATE
            SET generation = greatest(web_session_generations.generation, excluded.generation),
                changed_at = excluded.changed_at""",
@@ -96,7 +85,7 @@ def bump_generation(con: duckdb.DuckDBPyConnection, name: str) -> int:
 
 
 def user_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return _has_users(con) and con.execute(
+    return con.execute(
         "SELECT count(*) FROM web_users WHERE name = ?", [name]
     ).fetchone()[0] > 0
 
@@ -104,7 +93,7 @@ def user_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 def password_hash(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
     """The stored hash of a user's password, None when there is no such user (a quick read)."""
     name = (name or "").strip()
-    if not NAME_RE.match(name) or not _has_users(con):
+    if not NAME_RE.match(name):
         return None
     row = con.execute("SELECT password_hash FROM web_users WHERE name = ?", [name]).fetchone()
     return row[0] if row else None
@@ -146,7 +135,8 @@ def add_user(db: str | Path | None, name: str, password: str, lock_wait: float =
     with Store(db, lock_wait=lock_wait) as store:
         store.con.begin()
         store.con.execute(
-            "INSERT INTO web_users VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE "
+            "INSERT INTO web_users (name, password_hash, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE "
             "SET password_hash = excluded.password_hash",
             [name, hash_password(password), datetime.now(UTC)],
         )
@@ -174,4 +164,4 @@ def delete_user(db: str | Path | None, name: str, lock_wait: float = 10.0) -> No
 
 
 def user_count(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT count(*) FROM web_users").fetchone()[0] if _has_users(con) else 0
+    return con.execute("SELECT count(*) FROM web_users").fetchone()[0]
