@@ -6,7 +6,8 @@ from datetime import date, timedelta
 
 from prefect import flow, get_run_logger
 
-from saring.config import load_config
+from saring.config import DEFAULT_DIGESTS
+from saring.context import resolve
 from saring.digest import make_digest, today_wib
 
 
@@ -20,7 +21,7 @@ def purge_old_tipline_text(db: str | None, days: int) -> int:
 
 
 @flow(name="saring-digest")
-def digest_flow(sources: str = "sources.yaml", db: str | None = None, out: str = "data/digests",
+def digest_flow(sources: str | None = None, db: str | None = None, out: str = str(DEFAULT_DIGESTS),
                 day: str | None = None, days_back: int = 0, send: bool = False,
                 force: bool = False) -> list[str]:
     """Write the digest for ``day`` (default: today in Asia/Jakarta minus ``days_back``).
@@ -30,7 +31,8 @@ def digest_flow(sources: str = "sources.yaml", db: str | None = None, out: str =
     Returns the WhatsApp text and the HTML page (the other formats sit next to them).
     """
     logger = get_run_logger()
-    config = load_config(sources)
+    setup = resolve(db, sources, require_sources=True)
+    config, db = setup.config, setup.db
     target = date.fromisoformat(day) if day else today_wib() - timedelta(days=days_back)
     digest, paths = make_digest(db, target, config.digest, out, config.forum)
     logger.info("digest %s: %d items, %d election-related, %d high risk -> %s",

@@ -13,32 +13,19 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 
 from saring.check import CheckResult, FactCheck, closest_factchecks, load_check
+from saring.config import DigestSettings
+from saring.localtime import BULAN, WIB
 from saring.scrub import GENERIC
 
-WIB = ZoneInfo("Asia/Jakarta")
 SLOGAN = "Saring sebelum Sharing"
 NO_CLARIFICATION = "belum ada klarifikasi resmi"
 OFFICIAL_SOURCES = (("KPU", "https://www.kpu.go.id"), ("Bawaslu", "https://www.bawaslu.go.id"))
-HIGH, MEDIUM = 0.7, 0.4  # the digest's default risk bands
-BULAN = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
+# The digest's default risk bands (settings.digest.high/medium), not a second copy of them.
+HIGH, MEDIUM = DigestSettings().high, DigestSettings().medium
 WIDTH = 1080
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 

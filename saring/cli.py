@@ -56,6 +56,12 @@ def setup_logging(verbose: bool) -> None:
 
 
 
+@app.callback()
+def _resolve_once(ctx: typer.Context) -> None:
+    # The resolved configuration is cached here (saring.context.resolved): one per invocation.
+    ctx.obj = {}
+
+
 def main() -> None:
     """Entry point of the ``saring`` console script."""
     # saring runs where the internet may be closed: Prefect's server must not phone home.

@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -24,16 +23,13 @@ from markupsafe import Markup
 
 from saring.config import DigestSettings, ForumSettings
 from saring.health import SourceHealth, source_health
+from saring.localtime import BULAN, HARI, WIB
 from saring.places import SCOPES, ForumScope, region_places
 from saring.safetext import safe_link, strip_controls
 from saring.scrub import GENERIC
 
 LOGGER = logging.getLogger(__name__)
 
-WIB = ZoneInfo("Asia/Jakarta")
-HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-         "September", "Oktober", "November", "Desember")
 
 #: Formats and their templates; all render the same Digest.
 FORMATS = {

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from saring.config import FetchSettings, Source
+from saring.config import FetchSettings, Source, StorySettings
 from saring.errors import MalformedURLError
 from saring.feeds import FeedItem
 from saring.fetch import Fetcher
@@ -37,7 +37,8 @@ def message_url(message_id: str) -> str:
 
 
 def feed_tipline(store: Store, since: datetime, fetch: FetchSettings | None = None, scorer=None,
-                 allow_private: bool = False, scrubber: Scrubber | None = None) -> int:
+                 allow_private: bool = False, scrubber: Scrubber | None = None,
+                 stories_window: float = StorySettings().window_days) -> int:
     """Turn the messages imported since ``since`` into items; fetch their links; score. Returns new items.
 
     Links from a chat are untrusted: private addresses are refused unless ``allow_private``
@@ -95,7 +96,7 @@ def feed_tipline(store: Store, since: datetime, fetch: FetchSettings | None = No
             pages = build_articles(source, fresh, fetcher)
             store.save_articles([_scrub_article(row, scrubber) for row in pages])
     score_pending(store, scorer)
-    store.link_items(since=now, stories_window=3.0)
+    store.link_items(since=now, stories_window=stories_window)
     return len(message_rows) + len(fresh)
 
 

@@ -86,9 +86,9 @@ def source_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -
 
 
 def _wib():
-    from zoneinfo import ZoneInfo
+    from saring.localtime import WIB
 
-    return ZoneInfo("Asia/Jakarta")
+    return WIB
 
 
 def _hours(delta: timedelta) -> str:

@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from saring.config import Config, Source
+from saring.config import Config, Source, StorySettings
 from saring.errors import FeedError, FetchError, SaringError
 from saring.extract import Extracted, Extractor, extract_article
 from saring.feeds import FeedItem
@@ -309,7 +309,7 @@ def safe_ingest_source(source: Source, store: Store, fetcher: Fetcher,
 
 
 def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer=None,
-                  stories_window: float = 3.0, risk=None) -> RunSummary:
+                  stories_window: float = StorySettings().window_days, risk=None) -> RunSummary:
     """Score what is new, match it to fact-checks, group stories, close the run, publish the snapshot."""
     started_at = store.link_since(run_id)
     scoring_error = None

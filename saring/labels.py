@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from saring.errors import SaringError
+from saring.localtime import TIME_ZONE
 
 TASKS = ("hoax", "election")
 EXPORT_COLUMNS = ["id", "url", "title", "source", "published_at", "excerpt",
@@ -47,7 +48,7 @@ def export_candidates(con: Any, day: date | None = None, since: date | None = No
     publication time (or first sighting). Items already labelled for both tasks are left out.
     """
     where, params = ["o.hoax_score IS NOT NULL"], []
-    local_day = "CAST(timezone('Asia/Jakarta', coalesce(o.published_at, o.first_seen_at)) AS DATE)"
+    local_day = f"CAST(timezone('{TIME_ZONE}', coalesce(o.published_at, o.first_seen_at)) AS DATE)"
     if day is not None:
         where.append(f"{local_day} = ?")
         params.append(day)
@@ -58,7 +59,7 @@ def export_candidates(con: Any, day: date | None = None, since: date | None = No
         where.append("(SELECT count(DISTINCT task) FROM current_labels c WHERE c.item_id = o.item_id) < 2")
     sql = f"""
         SELECT o.item_id AS id, o.url, o.title, o.source_id AS source,
-               strftime(timezone('Asia/Jakarta', coalesce(o.published_at, o.first_seen_at)),
+               strftime(timezone('{TIME_ZONE}', coalesce(o.published_at, o.first_seen_at)),
                         '%Y-%m-%d %H:%M') AS published_at,
                left(regexp_replace(coalesce(o.text, ''), '\\s+', ' ', 'g'), 300) AS excerpt,
                round(o.election_score, 3) AS election_score, round(o.hoax_score, 3) AS hoax_score,

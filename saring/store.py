@@ -21,9 +21,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from saring.config import DigestSettings, Source
+from saring.config import DigestSettings, Source, default_db_path
 from saring.errors import StoreError
 from saring.filemodes import enter_private, exit_private, make_private
+from saring.localtime import TIME_ZONE
 from saring.schema import SCHEMA_VERSION, copy_database, migrate
 
 LOGGER = logging.getLogger(__name__)
@@ -56,11 +57,6 @@ def _is_storage_error(exc: duckdb.Error) -> bool:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def default_db_path() -> Path:
-    """``SARING_DB`` if set, else ``data/saring.duckdb``."""
-    return Path(os.environ.get("SARING_DB", "data/saring.duckdb"))
 
 
 def snapshot_path(db_path: str | Path) -> Path:
@@ -430,7 +426,7 @@ def connect_snapshot(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnec
                         f"{db_path} is being written and has no snapshot yet; try again after the run"
                     ) from exc
                 continue
-            con.execute("SET TimeZone = 'Asia/Jakarta'").fetchall()
+            con.execute(f"SET TimeZone = '{TIME_ZONE}'").fetchall()
             version = con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
             if version != SCHEMA_VERSION:
                 con.close()

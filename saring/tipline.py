@@ -30,7 +30,9 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from saring.config import default_db_path
 from saring.errors import SaringError
+from saring.localtime import TIME_ZONE
 from saring.scrub import GENERIC, MASK_PHONE, Scrubber, name_key, pseudonym
 
 __all__ = ["ChatMessage", "ImportResult", "TiplineError", "chat_name_from_file", "find_urls", "import_chat",
@@ -145,7 +147,7 @@ def _when(m: re.Match[str], order: str, tz: ZoneInfo) -> datetime | None:
         return None
 
 
-def parse_chat(text: str, tz: str = "Asia/Jakarta", date_order: str | None = None) -> list[ChatMessage]:
+def parse_chat(text: str, tz: str = TIME_ZONE, date_order: str | None = None) -> list[ChatMessage]:
     """Messages of a WhatsApp chat export, in file order.
 
     Lines that do not start a message continue the previous one (multi-line messages). The
@@ -201,7 +203,7 @@ def load_secret(db_path: str | Path | None = None) -> bytes:
         if len(env) < 16:
             raise TiplineError(f"{SECRET_ENV} is too short: use at least 16 random characters")
         return env.encode()
-    db = Path(db_path) if db_path else Path(os.environ.get("SARING_DB", "data/saring.duckdb"))
+    db = Path(db_path) if db_path else default_db_path()
     path = db.with_name(db.name + ".tipline-secret")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -326,7 +328,7 @@ def _label(path: Path, chat: str | None, names_scrubber: Scrubber, group: bool,
 
 
 def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes, chat: str | None = None,
-                tz: str = "Asia/Jakarta", date_order: str | None = None) -> ImportResult:
+                tz: str = TIME_ZONE, date_order: str | None = None) -> ImportResult:
     """Import one WhatsApp export into ``tipline_messages``; importing it again adds nothing.
 
     Returns kept/skipped counts, the URLs of the kept messages (scrubbed, for the fetch/extract

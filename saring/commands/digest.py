@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from saring.cli import DB_OPT, SOURCES_OPT, app, err, fail, out
+from saring.config import DEFAULT_DIGESTS
 from saring.errors import SaringError
 
 
@@ -16,7 +17,7 @@ from saring.errors import SaringError
 def digest(
     day: str = typer.Option(None, "--date", help="YYYY-MM-DD (default: today in Asia/Jakarta)"),
     db: Path = DB_OPT,
-    out_dir: Path = typer.Option(Path("data/digests"), "--out",
+    out_dir: Path = typer.Option(DEFAULT_DIGESTS, "--out",
                                  help="archive folder (files per date + index.html)"),
     sources: Path = SOURCES_OPT,
     send: bool = typer.Option(False, "--send", help="deliver to every channel in settings.delivery"),
@@ -28,7 +29,7 @@ def digest(
     Example: saring digest --date 2026-11-25 --out data/digests --send
     Exit codes: 0 ok (or some channels failed), 1 every channel failed, 2 bad input/config.
     """
-    from saring.config import Config, load_config
+    from saring.context import resolved
     from saring.digest import make_digest, today_wib
 
     try:
@@ -36,9 +37,9 @@ def digest(
     except ValueError:
         fail(f"--date {day!r} is not a date like 2026-11-25")
     try:
-        config = load_config(sources) if (sources or Path("sources.yaml").exists()) else None
-        settings = config.digest if config else Config.model_fields["digest"].default
-        result, paths = make_digest(db, target, settings, out_dir, config.forum if config else None)
+        setup = resolved(db, sources)
+        config = setup.config
+        result, paths = make_digest(setup.db, target, setup.digest, out_dir, setup.forum)
     except SaringError as exc:
         fail(str(exc))
     out.print(f"Digest {target}: {result.items_seen} items, {result.election_count} election-related, "

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from saring.cli import DB_OPT, SOURCES_OPT, app, err, fail, out, setup_logging, shown, warn_if_public
+from saring.config import DEFAULT_DIGESTS
 from saring.errors import SaringError
 
 
@@ -61,9 +62,9 @@ def ingest(
 
 @app.command()
 def serve(
-    sources: Path = typer.Option(Path("sources.yaml"), "--sources"),
-    db: Path = typer.Option(Path("data/saring.duckdb"), "--db"),
-    out_dir: Path = typer.Option(Path("data/digests"), "--out"),
+    sources: Path = SOURCES_OPT,
+    db: Path = DB_OPT,
+    out_dir: Path = typer.Option(DEFAULT_DIGESTS, "--out"),
     archive: Path = typer.Option(None, "--archive",
                                  help="serve only this digest archive folder over HTTP (no schedules)"),
     port: int = typer.Option(8000, "--port", help="with --archive: the port"),
@@ -91,15 +92,15 @@ def serve(
         except KeyboardInterrupt:
             pass
         return
-    from saring.config import load_config
+    from saring.context import resolved
 
     try:
-        config = load_config(sources)
+        setup = resolved(db, sources, require_sources=True)
     except SaringError as exc:
         fail(str(exc))
     from flows.serve import serve_all
 
-    serve_all(config, str(sources.resolve()), str(db.resolve()), str(out_dir.resolve()))
+    serve_all(setup.config, str(setup.sources.resolve()), str(setup.db.resolve()), str(out_dir.resolve()))
 
 
 

@@ -8,6 +8,7 @@ import typer
 
 from saring.cli import DB_OPT, SOURCES_OPT, app, fail, out
 from saring.errors import SaringError
+from saring.localtime import TIME_ZONE
 
 tipline_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                           help="The forum's WhatsApp tipline: import chat exports, purge old text.")
@@ -20,26 +21,14 @@ app.add_typer(factcheck_app, name="factcheck")
 app.add_typer(stories_app, name="stories")
 
 
-def _has_config(sources: Path | None) -> bool:
-    from saring.config import default_sources_path
-
-    return (sources or default_sources_path()).exists()
-
-
-def _config(sources: Path | None):
-    from saring.config import load_config
+def _resolved(sources: Path | None):
+    """The resolved configuration (the sources file's settings when there is one)."""
+    from saring.context import resolved
 
     try:
-        return load_config(sources)
+        return resolved(sources=sources)
     except SaringError as exc:
         fail(str(exc))
-
-
-def _fetch_settings(sources: Path | None):
-    """The fetch settings of the sources file when there is one (timeouts, size caps...)."""
-    from saring.config import FetchSettings
-
-    return _config(sources).fetch if _has_config(sources) else FetchSettings()
 
 
 def _store(db: Path | None):
@@ -53,7 +42,7 @@ def tipline_import(
     chat_file: Path = typer.Argument(..., help="WhatsApp 'Export chat' text file (without media)"),
     db: Path = DB_OPT,
     chat: str = typer.Option(None, "--chat", help="label for this chat (default: from the file name)"),
-    tz: str = typer.Option("Asia/Jakarta", "--tz", help="time zone of the phone that exported the chat"),
+    tz: str = typer.Option(TIME_ZONE, "--tz", help="time zone of the phone that exported the chat"),
     sources: Path = SOURCES_OPT,
 ) -> None:
     """Import a WhatsApp chat export; names and numbers are pseudonymised, never stored.
@@ -69,7 +58,9 @@ def tipline_import(
             started = utcnow()
             secret = load_secret(store.path)
             result = import_chat(store.con, chat_file, secret, chat=chat, tz=tz)
-            fed = feed_tipline(store, since=started, fetch=_fetch_settings(sources), scrubber=result.scrubber)
+            setup = _resolved(sources)
+            fed = feed_tipline(store, since=started, fetch=setup.fetch, scrubber=result.scrubber,
+                               stories_window=setup.stories.window_days)
             store.publish_snapshot()
     except SaringError as exc:
         fail(str(exc))
@@ -97,7 +88,7 @@ def tipline_purge(
     from saring.retention import purge_tipline
 
     if older_than_days is None:
-        older_than_days = _config(sources).tipline.retention_days if _has_config(sources) else 30
+        older_than_days = _resolved(sources).tipline.retention_days
     try:
         with _store(db) as store:
             result = purge_tipline(store, older_than_days, rewrite=rewrite)

@@ -52,9 +52,9 @@ def check(
         return
     if result.previous:
         p = result.previous[0]
-        from zoneinfo import ZoneInfo
+        from saring.localtime import WIB
 
-        when = p.checked_at.astimezone(ZoneInfo("Asia/Jakarta"))
+        when = p.checked_at.astimezone(WIB)
         out.print(
             Text.assemble((f"Sudah pernah dicek pada {when:%Y-%m-%d %H:%M} WIB", "bold"),
                           f" ({len(result.previous)}x sebelumnya)."),
@@ -160,19 +160,15 @@ def web(
         fail("--forwarded-allow-ips only matters with --proxy-headers; add --proxy-headers")
     import uvicorn
 
+    from saring.context import resolved
     from saring.web.app import create_app
     from saring.web.auth import user_count
 
-    settings = forum = None
-    if sources or Path("sources.yaml").exists():
-        from saring.config import load_config
-
-        try:
-            config = load_config(sources or Path("sources.yaml"))
-        except SaringError as exc:
-            fail(str(exc))
-        settings, forum = config.digest, config.forum
-    application = create_app(db, settings, forum=forum)
+    try:
+        setup = resolved(db, sources)
+    except SaringError as exc:
+        fail(str(exc))
+    application = create_app(setup.db, setup.digest if setup.config else None, forum=setup.forum)
     desk = application.state.desk
     try:
         with desk.fresh() as con:

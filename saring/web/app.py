@@ -43,6 +43,7 @@ from starlette.concurrency import run_in_threadpool
 
 from saring import labels
 from saring.errors import SaringError, StoreError
+from saring.localtime import TIME_ZONE
 from saring.schema import SCHEMA_VERSION, applied_version
 from saring.scrub import GENERIC
 from saring.web.throttle import LoginThrottle
@@ -181,7 +182,7 @@ class Desk:
         with self.lock:
             try:
                 con = duckdb.connect(str(self.db), read_only=True)
-                con.execute("SET TimeZone = 'Asia/Jakarta'")
+                con.execute(f"SET TimeZone = '{TIME_ZONE}'")
                 if applied_version(con) != SCHEMA_VERSION:  # not migrated yet: the snapshot says why
                     con.close()
                     raise duckdb.CatalogException("schema not current")
