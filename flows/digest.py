@@ -8,13 +8,13 @@ from prefect import flow, get_run_logger
 
 from saring.config import DEFAULT_DIGESTS
 from saring.context import resolve
-from saring.digest import make_digest, today_wib
+from saring.report.digest import make_digest, today_wib
 
 
 def purge_old_tipline_text(db: str | None, days: int) -> int:
     """The daily retention pass over forwarded chat text (settings.tipline.retention_days)."""
-    from saring.forwarded import purge_tipline
-    from saring.store import Store
+    from saring.pipeline.forwarded import purge_tipline
+    from saring.storage.database import Store
 
     with Store(db) as store:
         return purge_tipline(store, days)
@@ -42,7 +42,7 @@ def digest_flow(sources: str | None = None, db: str | None = None, out: str = st
     if purged:
         logger.info("tipline retention: raw text of %d messages deleted", purged)
     if send:
-        from saring.deliver import deliver, load_env_file
+        from saring.report.deliver import deliver, load_env_file
 
         load_env_file()
         report = deliver(db, digest, config.delivery, config.digest.message_chars, force=force)

@@ -1,6 +1,6 @@
 """Prefect flow: ingest every enabled source, then score and publish the snapshot.
 
-Thin on purpose: the work is in :mod:`saring.ingest`, which runs without Prefect.
+Thin on purpose: the work is in :mod:`saring.pipeline.ingest`, which runs without Prefect.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from saring.context import resolve
-from saring.ingest import run_ingest as _run_ingest
-from saring.ingest import safe_ingest_source
-from saring.store import Store
+from saring.pipeline.ingest import run_ingest as _run_ingest
+from saring.pipeline.ingest import safe_ingest_source
+from saring.storage.database import Store
 
 # One task run per source makes failures visible per source in the Prefect UI.
 # HTTP retries live in the fetcher, so the task itself is not retried.

@@ -85,7 +85,7 @@ def check_cron(value: str) -> str:
 
 
 class SourceOptions(BaseModel):
-    """Per-source switches; all optional. Which ones a kind needs: see ``saring.kinds.source_url``."""
+    """Per-source switches; all optional. Which ones a kind needs: see ``saring.collect.kinds.source_url``."""
 
     model_config = _FROZEN
 
@@ -136,7 +136,7 @@ class Source(BaseModel):
         """Build the address from the options for kinds that have one (Google News, Mastodon...)."""
         if not isinstance(data, dict) or data.get("kind") in (None, "rss", "atom", "factcheck"):
             return data
-        from saring.kinds import POST_KINDS, source_url
+        from saring.collect.kinds import POST_KINDS, source_url
 
         options = data.get("options") or {}
         if not isinstance(options, dict):  # reported here, under the source, not as a crash
@@ -265,7 +265,7 @@ class StorySettings(BaseModel):
 
 
 class ForumSettings(BaseModel):
-    """Where the forum is: its news comes first in the digest and the desk (see saring.places)."""
+    """Where the forum is: its news comes first in the digest and the desk (see saring.judge.places)."""
 
     model_config = _FROZEN
 

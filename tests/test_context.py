@@ -4,7 +4,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from saring.cli import app
+from saring.cli.base import app
 from saring.config import DEFAULT_DB, DEFAULT_SOURCES, DigestSettings
 from saring.context import resolve
 
@@ -40,6 +40,6 @@ def test_every_command_reads_sources_from_the_environment(tmp_path, monkeypatch)
 
 
 def test_card_risk_bands_are_the_digest_settings():
-    from saring import card
+    from saring.desk import card
 
     assert (card.HIGH, card.MEDIUM) == (DigestSettings().high, DigestSettings().medium)

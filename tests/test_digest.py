@@ -5,7 +5,8 @@ from datetime import date, timedelta
 import pytest
 
 from saring.config import DigestSettings, parse_config
-from saring.digest import (
+from saring.pipeline.ingest import run_ingest
+from saring.report.digest import (
     build_digest,
     excerpt,
     make_digest,
@@ -15,8 +16,7 @@ from saring.digest import (
     tanggal,
     today_wib,
 )
-from saring.ingest import run_ingest
-from saring.store import Store
+from saring.storage.database import Store
 
 
 @pytest.fixture()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from saring.factcheck import (
+from saring.judge.factcheck import (
     MATCH_THRESHOLD,
     FactCheckIndex,
     match_items,
@@ -15,7 +15,7 @@ from saring.factcheck import (
     upsert_factchecks,
     verdict_from_title,
 )
-from saring.store import Store
+from saring.storage.database import Store
 
 
 @pytest.mark.parametrize(("title", "verdict"), [

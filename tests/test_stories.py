@@ -6,14 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from saring.factcheck import pratiwi_pairs
-from saring.store import Store
-from saring.stories import (
+from saring.judge.factcheck import pratiwi_pairs
+from saring.judge.stories import (
     STORY_THRESHOLD,
     assign_stories,
     group_stories,
     measure_story_threshold,
 )
+from saring.storage.database import Store
 
 T0 = datetime(2023, 10, 12, 1, 0, tzinfo=UTC)
 

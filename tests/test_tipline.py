@@ -11,8 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from saring.store import Store
-from saring.tipline import (
+from saring.collect.tipline import (
     TiplineError,
     find_urls,
     import_chat,
@@ -22,6 +21,7 @@ from saring.tipline import (
     purge,
     scrub,
 )
+from saring.storage.database import Store
 
 SOCIAL = Path(__file__).parent / "fixtures" / "social"
 ANDROID_ID = SOCIAL / "WhatsApp Chat dengan Bakohumas Kota Batu.txt"
@@ -140,7 +140,7 @@ def test_secret_file_is_created_once_with_0600(tmp_path, monkeypatch):
 def test_cli_import(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from saring.cli import app
+    from saring.cli.base import app
 
     monkeypatch.delenv("SARING_TIPLINE_SECRET", raising=False)
     db = tmp_path / "saring.duckdb"
