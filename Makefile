@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/saring demo
 
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

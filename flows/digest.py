@@ -8,7 +8,8 @@ from prefect import flow, get_run_logger
 
 from saring.config import DEFAULT_DIGESTS
 from saring.context import resolve
-from saring.report.digest import make_digest, today_wib
+from saring.report.daily import make_digest
+from saring.report.digest import today_wib
 
 
 def purge_old_tipline_text(db: str | None, days: int) -> int:

@@ -3,7 +3,7 @@
 import pytest
 from typer.testing import CliRunner
 
-from saring.cli.base import app
+from saring.cli.main import app
 
 runner = CliRunner()
 COMMANDS = ["ingest", "digest", "demo", "serve", "query", "score"]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from saring.cli.base import app
+from saring.cli.main import app
 from saring.config import DEFAULT_DB, DEFAULT_SOURCES, DigestSettings
 from saring.context import resolve
 

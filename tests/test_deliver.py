@@ -13,7 +13,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from saring.cli.base import app
+from saring.cli.main import app
 from saring.config import DeliveryChannel, DeliverySettings, parse_config
 from saring.report.archive import ArchiveServer, whatsapp_file_text, write_archive
 from saring.report.deliver import deliver, free_port

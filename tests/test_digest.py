@@ -6,10 +6,10 @@ import pytest
 
 from saring.config import DigestSettings, parse_config
 from saring.pipeline.ingest import run_ingest
+from saring.report.daily import make_digest
 from saring.report.digest import (
     build_digest,
     excerpt,
-    make_digest,
     record_reported,
     render,
     risk_label,

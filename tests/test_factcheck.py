@@ -104,7 +104,8 @@ def test_store_and_match_is_idempotent(db_path):
                  title="[HOAKS] Vaksin Mengandung Chip", text="Klaim vaksin berisi chip pelacak adalah hoaks."),
         ]
         assert upsert_factchecks(con, rows) == 2
-        first_seen = con.execute("SELECT first_seen_at FROM factchecks WHERE factcheck_id='fc1'").fetchone()[0]
+        # Read to the end: DuckDB's register() refuses a connection with a half-read result.
+        first_seen = con.execute("SELECT first_seen_at FROM factchecks WHERE factcheck_id='fc1'").fetchall()[0][0]
         assert upsert_factchecks(con, rows) == 2
         assert con.execute("SELECT count(*) FROM factchecks").fetchone()[0] == 2
         assert con.execute("SELECT first_seen_at FROM factchecks WHERE factcheck_id='fc1'").fetchone()[0] == first_seen

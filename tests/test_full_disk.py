@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from saring.cli.base import app
+from saring.cli.main import app
 from saring.pipeline.demo import write_demo_sources
 from saring.storage.database import Store
 

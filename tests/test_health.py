@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from typer.testing import CliRunner
 
-from saring.cli.base import app
+from saring.cli.main import app
 from saring.config import parse_config
 from saring.report.health import source_health, source_status
 from saring.storage.database import Store

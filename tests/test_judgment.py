@@ -8,7 +8,7 @@ import statistics
 import pytest
 from typer.testing import CliRunner
 
-from saring.cli.base import app
+from saring.cli.main import app
 from saring.config import DigestSettings
 from saring.evidence import FLOOR_TOP, STRONG_AT, best_evidence, floor_for, is_clarification, served
 from saring.judge.factcheck import MATCH_THRESHOLD

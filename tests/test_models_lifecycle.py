@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from saring.cli.base import app
+from saring.cli.main import app
 
 REPO = Path(__file__).resolve().parent.parent
 PRATIWI = REPO / "classifiers" / "data" / "pratiwi2017_hoax" / "pratiwi2017_hoax_train.csv"

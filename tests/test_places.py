@@ -161,7 +161,7 @@ def test_forum_config_accepts_usual_spellings():
 def test_cli_reports_a_bad_forum_area(tmp_path):
     from typer.testing import CliRunner
 
-    from saring.cli.base import app
+    from saring.cli.main import app
 
     path = tmp_path / "sources.yaml"
     path.write_text(f"settings:\n  forum:\n    area: Kota Batuu\n{SRC}", encoding="utf-8")

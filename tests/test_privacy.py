@@ -23,12 +23,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from saring.cli.base import app
+from saring.cli.main import app
 from saring.collect.scrub import GENERIC, MASK_PHONE, Scrubber
 from saring.collect.tipline import chat_name_from_file, import_chat, load_secret, member_names, parse_chat
 from saring.config import DigestSettings, FetchSettings
 from saring.pipeline.forwarded import feed_tipline
-from saring.report.digest import build_digest, today_wib, write_digest
+from saring.report.daily import write_digest
+from saring.report.digest import build_digest, today_wib
 from saring.serving import BackgroundServer
 from saring.storage.database import Store, snapshot_path
 from saring.storage.schema import MIGRATIONS

@@ -6,7 +6,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from saring.cli.base import app
+from saring.cli.main import app
 from saring.config import parse_config
 from saring.pipeline.demo import demo_chat, demo_sources
 from saring.pipeline.forwarded import purge_tipline

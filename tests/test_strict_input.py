@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from saring.cli.base import app
+from saring.cli.main import app
 
 GOOD = "sources:\n  - id: s1\n    name: Satu\n    url: https://satu.example/feed/\n"
 

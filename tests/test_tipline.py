@@ -140,7 +140,7 @@ def test_secret_file_is_created_once_with_0600(tmp_path, monkeypatch):
 def test_cli_import(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from saring.cli.base import app
+    from saring.cli.main import app
 
     monkeypatch.delenv("SARING_TIPLINE_SECRET", raising=False)
     db = tmp_path / "saring.duckdb"

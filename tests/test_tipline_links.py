@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from saring.cli.base import app
+from saring.cli.main import app
 from saring.storage.database import Store
 
 CHAT = (

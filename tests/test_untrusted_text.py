@@ -106,7 +106,7 @@ def test_label_export_neutralises_formulas_and_import_undoes_it(ingested, tmp_pa
     import duckdb
     from typer.testing import CliRunner
 
-    from saring.cli.base import app
+    from saring.cli.main import app
     from saring.judge.labels import read_label_file
     from saring.storage.database import Store
 
@@ -151,7 +151,7 @@ def test_label_export_neutralises_formulas_and_import_undoes_it(ingested, tmp_pa
 def _cli(*args: str):
     from typer.testing import CliRunner
 
-    from saring.cli.base import app
+    from saring.cli.main import app
 
     return CliRunner().invoke(app, list(args), env={"COLUMNS": "400"})
 

@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from saring.cli.base import app as cli
+from saring.cli.main import app as cli
 from saring.desk.app import create_app
 from saring.desk.auth import add_user
 from saring.desk.throttle import LoginThrottle

@@ -3,6 +3,6 @@
 
 def main() -> None:
     """Entry point of the ``saring`` console script (``saring.cli:main`` in pyproject.toml)."""
-    from saring.cli.base import main as run
+    from saring.cli.main import main as run
 
     run()

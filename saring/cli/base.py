@@ -1,13 +1,14 @@
 """The ``saring`` command line: thin over the library, errors as one clear sentence.
 
-Commands live in :mod:`saring.cli` (one module per area) and register on ``app``.
+The shared parts of the ``saring`` command line: ``app``, the consoles, the common options and
+``fail``. Each command module in :mod:`saring.cli` registers on ``app``; :mod:`saring.cli.main`
+imports them all (so no command module imports its caller).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 
 import typer
 from rich.console import Console
@@ -60,19 +61,3 @@ def setup_logging(verbose: bool) -> None:
 def _resolve_once(ctx: typer.Context) -> None:
     # The resolved configuration is cached here (saring.context.resolved): one per invocation.
     ctx.obj = {}
-
-
-def main() -> None:
-    """Entry point of the ``saring`` console script."""
-    # saring runs where the internet may be closed: Prefect's server must not phone home.
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    _register()
-    app()
-
-
-def _register() -> None:
-    # Imported for their side effect: each module adds its commands to ``app``.
-    from saring.cli import digest, models, pipeline, social, web  # noqa: F401
-
-
-_register()

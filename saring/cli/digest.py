@@ -30,7 +30,8 @@ def digest(
     Exit codes: 0 ok (or some channels failed), 1 every channel failed, 2 bad input/config.
     """
     from saring.context import resolved
-    from saring.report.digest import make_digest, today_wib
+    from saring.report.daily import make_digest
+    from saring.report.digest import today_wib
 
     try:
         target = date.fromisoformat(day) if day else today_wib()

@@ -22,6 +22,7 @@ from saring.collect.urls import canonical_url, url_key
 from saring.config import FetchSettings, Source, StorySettings
 from saring.errors import MalformedURLError
 from saring.pipeline.ingest import build_articles, score_pending
+from saring.pipeline.link import link_items
 from saring.storage.database import Store, utcnow
 
 LOGGER = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def feed_tipline(store: Store, since: datetime, fetch: FetchSettings | None = No
             pages = build_articles(source, fresh, fetcher)
             store.save_articles([_scrub_article(row, scrubber) for row in pages])
     score_pending(store, scorer)
-    store.link_items(since=now, stories_window=stories_window)
+    link_items(store, since=now, stories_window=stories_window)
     return len(message_rows) + len(fresh)
 
 

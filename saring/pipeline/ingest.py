@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from saring.collect.extract import Extracted, Extractor, extract_article
 from saring.collect.feeds import FeedItem
@@ -22,6 +23,7 @@ from saring.collect.urls import url_key
 from saring.config import Config, Source, StorySettings
 from saring.errors import FeedError, FetchError, SaringError
 from saring.limits import cap_text
+from saring.pipeline.link import link_items
 from saring.storage.database import Store, utcnow
 
 LOGGER = logging.getLogger(__name__)
@@ -65,6 +67,18 @@ class RunSummary:
             return "ok"
         return "failed" if failed == len(self.results) else "partial"
 
+
+
+def save_factchecks(store: Store, rows: list[dict[str, Any]]) -> int:
+    """Upsert fact-checks; returns how many were not stored before (was ``Store.save_factchecks``)."""
+    from saring.judge.factcheck import upsert_factchecks
+
+    ids = [r["factcheck_id"] for r in rows]
+    with store.lock:
+        known = {r[0] for r in store.cur.execute(
+            "SELECT factcheck_id FROM factchecks WHERE factcheck_id IN (SELECT unnest(?))", [ids]).fetchall()}
+        upsert_factchecks(store.cur, rows)
+    return len(set(ids) - known)
 
 def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -162,7 +176,7 @@ def read_feed(source: Source, store: Store, fetcher: Fetcher) -> FeedPlan | Sour
 def _store_factchecks(source: Source, feed, response: Response, store: Store,
                       result: SourceResult, started: float) -> SourceResult:
     """A fact-checker's feed: its entries go to the fact-check registry, not to the digest."""
-    new = store.save_factchecks([
+    new = save_factchecks(store, [
         dict(factcheck_id=url_key(it.url), source_id=source.id, url=it.url, title=it.title,
              text=it.summary, published_at=it.published_at)
         for it in feed.items
@@ -325,7 +339,7 @@ def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer
     message = f"{sum(r.new_items for r in results)} new items, {scored} scored"
     if scoring_error:
         message += f"; scoring failed: {scoring_error}"
-    links = store.link_items(since=started_at, stories_window=stories_window, risk=risk)
+    links = link_items(store, since=started_at, stories_window=stories_window, risk=risk)
     for step, error in links.items():
         message += f"; {step} failed: {error}"
     store.finish_run(run_id, summary.status, results, message=message)

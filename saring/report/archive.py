@@ -26,7 +26,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from saring.filemodes import make_shared, shared_dir
-from saring.report.digest import WIB, Digest, _environment, render, split_messages, tanggal
+from saring.report.digest import WIB, Digest, environment, render, split_messages, tanggal
 from saring.serving import BackgroundServer
 
 LOGGER = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ def write_index(out_dir: str | Path) -> Path:
         files = [(LABELS[suffix], f"digest-{day.isoformat()}.{suffix}") for suffix in LABELS
                  if (out / f"digest-{day.isoformat()}.{suffix}").exists()]
         entries.append({"day": day, "label": tanggal(day), "meta": meta, "files": files})
-    page = _environment().get_template("index.html.j2").render(
+    page = environment().get_template("index.html.j2").render(
         entries=entries, generated_at=datetime.now(WIB))
     path = out / "index.html"
     _write(path, page)

@@ -15,7 +15,6 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 
 import duckdb
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -385,7 +384,7 @@ def _finalize(value: object) -> object:
     return Markup(cleaned) if isinstance(value, Markup) else cleaned
 
 
-def _environment() -> Environment:
+def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("saring.report", "templates"),
         autoescape=select_autoescape(["html", "html.j2"]),
@@ -410,7 +409,7 @@ def _render_raw(digest: Digest, fmt: str) -> str:
         template = FORMATS[fmt]
     except KeyError:
         raise ValueError(f"unknown digest format {fmt!r}; one of {', '.join(FORMATS)}") from None
-    return _environment().get_template(template).render(d=digest)
+    return environment().get_template(template).render(d=digest)
 
 
 def _tidy(text: str) -> str:
@@ -473,31 +472,3 @@ def split_messages(digest: Digest, fmt: str = "whatsapp", limit: int = 4000) -> 
             text += f"\n_(bersambung ke bagian {i + 1}/{n})_\n"
         out.append(text)
     return out
-
-
-def write_digest(digest: Digest, out_dir: str | Path, message_chars: int = 4000) -> list[Path]:
-    """Write every format into the dated archive ``out_dir`` and rebuild its index.
-
-    Returns the WhatsApp text and HTML page first (the two files most people want), then the
-    Markdown and e-mail files. See :mod:`saring.report.archive` for the layout.
-    """
-    from saring.report.archive import write_archive
-
-    return write_archive(digest, out_dir, message_chars)
-
-
-def make_digest(
-    db_path: str | Path | None, day: date, settings: DigestSettings, out_dir: str | Path,
-    forum: ForumSettings | None = None,
-) -> tuple[Digest, list[Path]]:
-    """Build, write and record the digest for ``day``; refreshes the analysts' snapshot."""
-    from saring.storage.database import Store
-
-    with Store(db_path) as store:
-        digest = build_digest(store.con, day, settings, forum)
-        paths = write_digest(digest, out_dir, settings.message_chars)
-        record_reported(store.con, digest)
-        store.record_digest(day, digest.items_seen, digest.election_count,
-                            digest.high_risk, [str(p) for p in paths])
-        store.publish_snapshot()
-    return digest, paths

@@ -14,14 +14,14 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from saring.config import DigestSettings, Source, default_db_path
+from saring.config import Source, default_db_path
 from saring.errors import StoreError
 from saring.filemodes import enter_private, exit_private, make_private
 from saring.localtime import TIME_ZONE
@@ -284,60 +284,6 @@ class Store:
     @_locked
     def save_scores(self, rows: Sequence[dict[str, Any]]) -> None:
         self._save_and_advance("scores", rows, ["item_id", "model_version"], "scored")
-
-    @_locked
-    def save_factchecks(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Upsert fact-checks; returns how many were not stored before."""
-        from saring.judge.factcheck import upsert_factchecks
-
-        ids = [r["factcheck_id"] for r in rows]
-        known = {r[0] for r in self.cur.execute(
-            "SELECT factcheck_id FROM factchecks WHERE factcheck_id IN (SELECT unnest(?))", [ids]).fetchall()}
-        upsert_factchecks(self.cur, rows)
-        return len(set(ids) - known)
-
-    @_locked
-    def link_items(self, since: datetime, stories_window: float, risk: Any = None) -> dict[str, str]:
-        """Find the places of new items, match items seen since ``since`` to fact-checks and
-        regroup recent stories.
-
-        Places are found for every stored item not scanned yet (so also for items of a killed
-        run, and for items stored before places existed). New fact-checks are matched against
-        the last 30 days of items, and their fact-check evidence (a risk floor between the
-        ``risk`` bands' medium and high, see :mod:`saring.evidence`) is recomputed. Returns the
-        steps that failed, with their reason (the run's articles and scores stay stored).
-        """
-        from saring.evidence import record_evidence
-        from saring.judge.factcheck import match_items
-        from saring.judge.places import locate_pending
-        from saring.judge.stories import add_to_stories
-
-        errors: dict[str, str] = {}
-        try:
-            locate_pending(self.cur)
-        except Exception as exc:  # places order the digest; a failure must not lose the run
-            LOGGER.exception("place finding failed")
-            errors["place finding"] = f"{exc.__class__.__name__}: {exc}"
-        new_checks = self.cur.execute(
-            "SELECT count(*) FROM factchecks WHERE first_seen_at >= ?", [since]).fetchall()[0][0]
-        horizon = since - timedelta(days=30) if new_checks else since
-        ids = [r[0] for r in self.cur.execute(
-            "SELECT item_id FROM items WHERE first_seen_at >= ?", [horizon]).fetchall()]
-        if not ids:  # nothing new since the last run: matches and stories stand as they are
-            return errors
-        try:
-            match_items(self.cur, ids)
-            bands = risk or DigestSettings()
-            record_evidence(self.cur, ids, bands.high, bands.medium)
-        except Exception as exc:  # matching is an extra: never lose the run for it
-            LOGGER.exception("fact-check matching failed")
-            errors["fact-check matching"] = f"{exc.__class__.__name__}: {exc}"
-        try:
-            add_to_stories(self.cur, window_days=stories_window)
-        except Exception as exc:
-            LOGGER.exception("story grouping failed")
-            errors["story grouping"] = f"{exc.__class__.__name__}: {exc}"
-        return errors
 
     @_locked
     def link_since(self, run_id: str) -> datetime:
