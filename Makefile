@@ -24,6 +24,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check saring flows classifiers tests sample
+	$(BIN)/pylint --disable=all --enable=duplicate-code --min-similarity-lines=6 saring
 
 train: $(STAMP)
 	$(BIN)/python classifiers/train.py
