@@ -82,7 +82,7 @@ def demo(
 
     Example: saring demo --dir data/demo
     """
-    from saring.pipeline.demo import SiteServer, demo_chat, sample_dir, write_demo_sources
+    from saring.pipeline.demo import SiteServer, demo_chat, import_demo_chat, sample_dir, write_demo_sources
 
     site = sample_dir()
     if not (site / "manifest.json").exists():
@@ -96,7 +96,7 @@ def demo(
         sources = write_demo_sources(workdir / "sources.demo.yaml", server.base_url)
         result = ingest_flow(sources=str(sources), db=str(db))
         chat = demo_chat(server.base_url, workdir / "tipline" / "demo-chat.txt")
-        tipline = _demo_tipline(db, chat) if chat else None
+        tipline = import_demo_chat(db, chat) if chat else None
         paths = digest_flow(sources=str(sources), db=str(db), out=str(workdir / "digests"))
     out.print(f"\nIngest: {result['new_items']} new items, {result['scored']} scored ({result['status']}).")
     if tipline:
@@ -111,7 +111,7 @@ def demo(
     out.print(f"Archive index: {(workdir / 'digests' / 'index.html').resolve()} "
               f"(browse: saring serve --archive {workdir / 'digests'})")
     if os.environ.get("SARING_DEMO_SMTP", "") not in ("", "0"):
-        _demo_smtp(db, sources)
+        _print_mail_demo(db, sources)
     else:
         out.print("E-mail delivery demo: run again with SARING_DEMO_SMTP=1")
     out.print("Query it: saring query \"SELECT source_id, count(*) FROM items GROUP BY 1\" "
@@ -120,64 +120,16 @@ def demo(
               f".venv/bin/saring web --db {db}")
 
 
+def _print_mail_demo(db: Path, sources: Path) -> None:
+    """Deliver the demo digest to a local SMTP server (saring.pipeline.demo) and say what arrived."""
+    from saring.pipeline.demo import mail_demo_digest
 
-def _demo_tipline(db: Path, chat: Path) -> str:
-    """Import the sample chat export the way `saring tipline import` does (links on 127.0.0.1 allowed)."""
-    from saring.collect.tipline import import_chat, load_secret
-    from saring.pipeline.forwarded import feed_tipline
-    from saring.storage.database import Store, utcnow
-
-    with Store(db) as store:
-        started = utcnow()
-        result = import_chat(store.con, chat, load_secret(store.path), chat="Bakohumas Kota Batu (contoh)")
-        fed = feed_tipline(store, since=started, allow_private=True, scrubber=result.scrubber)
-        store.publish_snapshot()
-    return f"{result.kept} messages kept, {len(result.urls)} links, {fed} new items"
-
-
-def _demo_smtp(db: Path, sources: Path) -> None:
-    """Deliver the demo digest by e-mail to an SMTP server started here (aiosmtpd, dev extra)."""
     try:
-        from aiosmtpd.controller import Controller
-    except ImportError:
-        fail("SARING_DEMO_SMTP=1 needs aiosmtpd, part of the dev extra: .venv/bin/pip install -e '.[dev]'")
-    from saring.config import DeliveryChannel, DeliverySettings, load_config
-    from saring.report.deliver import deliver
-    from saring.report.digest import build_digest, today_wib
-    from saring.storage.database import Store
-
-    received = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
-            received.append(envelope)
-            return "250 OK"
-
-    from saring.report.deliver import free_port
-
-    port = free_port()
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        url = (f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure&from=saring@demo.invalid"
-               "&to=forum-bakohumas@demo.invalid")
-        config = load_config(sources)
-        with Store(db) as store:
-            digest = build_digest(store.con, today_wib(), config.digest, config.forum)
-        channel = DeliveryChannel(name="demo-email", url_env="SARING_DEMO_SMTP_URL", format="email")
-        settings = DeliverySettings(channels=(channel,), attempts=2, backoff=0)
-        report = deliver(db, digest, settings, force=True, env={"SARING_DEMO_SMTP_URL": url})
-    finally:
-        controller.stop()
-    out.print(f"\nE-mail demo: local SMTP server on 127.0.0.1:{port}")
-    for line in report.lines():
+        mail = mail_demo_digest(db, sources)
+    except SaringError as exc:
+        fail(str(exc))
+    out.print(f"\nE-mail demo: local SMTP server on 127.0.0.1:{mail.port}")
+    for line in mail.report.lines():
         out.print("  " + line, highlight=False, markup=False)
-    import email
-    from email import policy
-
-    for env in received:
-        msg = email.message_from_bytes(env.content, policy=policy.default)
-        kinds = [part.get_content_type() for part in msg.walk() if not part.is_multipart()]
-        out.print(f"  received: from {env.mail_from} to {', '.join(env.rcpt_tos)}; "
-                  f"subject {msg['subject']!r}; parts {', '.join(kinds)}; {len(env.content)} bytes",
-                  highlight=False, markup=False)
+    for line in mail.received:
+        out.print(f"  received: {line}", highlight=False, markup=False)

@@ -11,13 +11,16 @@ import json
 import logging
 import mimetypes
 import os
+from dataclasses import dataclass
 from functools import partial
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from saring.errors import SaringError
 from saring.serving import BackgroundServer
 
 LOGGER = logging.getLogger(__name__)
@@ -125,3 +128,81 @@ def demo_chat(base_url: str, target: Path) -> Path | None:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(chat.read_text(encoding="utf-8").replace(TOKEN.decode(), base_url), encoding="utf-8")
     return target
+
+
+def import_demo_chat(db: Path, chat: Path) -> str:
+    """Import the sample chat export the way `saring tipline import` does (links on 127.0.0.1 allowed)."""
+    from saring.collect.tipline import import_chat, load_secret
+    from saring.pipeline.forwarded import feed_tipline
+    from saring.storage.database import Store, utcnow
+
+    with Store(db) as store:
+        started = utcnow()
+        result = import_chat(store.con, chat, load_secret(store.path), chat="Bakohumas Kota Batu (contoh)")
+        fed = feed_tipline(store, since=started, allow_private=True, scrubber=result.scrubber)
+        store.publish_snapshot()
+    return f"{result.kept} messages kept, {len(result.urls)} links, {fed} new items"
+
+
+@dataclass
+class MailDemo:
+    """What the e-mail demo did: the SMTP port, the delivery report, one line per mail received."""
+
+    port: int
+    report: Any
+    received: list[str]
+
+
+class DemoError(SaringError):
+    """The demo cannot run a part (a missing optional package)."""
+
+
+def mail_demo_digest(db: Path, sources: Path) -> MailDemo:
+    """Deliver the demo digest by e-mail to an SMTP server started here (aiosmtpd, dev extra).
+
+    Raises:
+        DemoError: aiosmtpd is not installed.
+    """
+    try:
+        from aiosmtpd.controller import Controller
+    except ImportError:
+        raise DemoError("SARING_DEMO_SMTP=1 needs aiosmtpd, part of the dev extra: "
+                        ".venv/bin/pip install -e '.[dev]'") from None
+    from saring.config import DeliveryChannel, DeliverySettings, load_config
+    from saring.report.deliver import deliver
+    from saring.report.digest import build_digest, today_wib
+    from saring.storage.database import Store
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+            received.append(envelope)
+            return "250 OK"
+
+    from saring.report.deliver import free_port
+
+    port = free_port()
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        url = (f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure&from=saring@demo.invalid"
+               "&to=forum-bakohumas@demo.invalid")
+        config = load_config(sources)
+        with Store(db) as store:
+            digest = build_digest(store.con, today_wib(), config.digest, config.forum)
+        channel = DeliveryChannel(name="demo-email", url_env="SARING_DEMO_SMTP_URL", format="email")
+        settings = DeliverySettings(channels=(channel,), attempts=2, backoff=0)
+        report = deliver(db, digest, settings, force=True, env={"SARING_DEMO_SMTP_URL": url})
+    finally:
+        controller.stop()
+    import email
+    from email import policy
+
+    lines = []
+    for env in received:
+        msg = email.message_from_bytes(env.content, policy=policy.default)
+        kinds = [part.get_content_type() for part in msg.walk() if not part.is_multipart()]
+        lines.append(f"from {env.mail_from} to {', '.join(env.rcpt_tos)}; subject {msg['subject']!r}; "
+                     f"parts {', '.join(kinds)}; {len(env.content)} bytes")
+    return MailDemo(port, report, lines)
