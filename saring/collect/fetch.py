@@ -58,6 +58,11 @@ class Response:
         return self.status == 304
 
     @property
+    def charset(self) -> str | None:
+        """The charset the server declared in Content-Type, as httpx parses it (None if none)."""
+        return httpx.Response(self.status, headers=self.headers).charset_encoding
+
+    @property
     def etag(self) -> str | None:
         return self.headers.get("etag")
 

@@ -238,11 +238,7 @@ def fetch_text(url: str, timeout: float = 8.0) -> tuple[str | None, str, str | N
             page = fetcher.get(url.strip(), allow_private=False, accept="text/html,*/*;q=0.8")
     except FetchError as exc:
         raise CheckError(f"tautan tidak bisa dibuka: {exc}") from None
-    charset = None
-    ctype = page.headers.get("content-type", "")
-    if "charset=" in ctype:
-        charset = ctype.split("charset=", 1)[1].split(";")[0].strip()
-    extracted = extract_article(page.content, url=page.url, charset=charset)
+    extracted = extract_article(page.content, url=page.url, charset=page.charset)
     if extracted.text:
         return extracted.title, extracted.text, None
     if extracted.title:
@@ -254,17 +250,11 @@ def fetch_text(url: str, timeout: float = 8.0) -> tuple[str | None, str, str | N
     raise CheckError(f"isi halaman tidak terbaca: {extracted.error}")
 
 
-_SCORER: Any = None
-
-
 def get_scorer() -> Any:
-    """The current models, loaded once per process (loading takes a few seconds)."""
-    global _SCORER
-    if _SCORER is None:
-        from saring.score import load_scorer
+    """The current models, loaded once per process (:func:`saring.judge.scorers.current_scorer`)."""
+    from saring.judge.scorers import current_scorer
 
-        _SCORER = load_scorer()
-    return _SCORER
+    return current_scorer()
 
 
 def analyse(

@@ -108,12 +108,6 @@ def _article_row(item: FeedItem, source: Source, page: Response | FetchError | N
     return row
 
 
-def _charset(content_type: str | None) -> str | None:
-    if content_type and "charset=" in content_type.lower():
-        return content_type.lower().split("charset=")[-1].split(";")[0].strip().strip("\"'")
-    return None
-
-
 @dataclass(frozen=True)
 class FeedPlan:
     """A feed read and its new items recorded (state 'seen'); their pages are still to fetch."""
@@ -224,7 +218,7 @@ def _finish(future: Future[Extracted], page: Response | FetchError) -> Extracted
 
 
 def _page_args(page: Response) -> tuple[bytes, str | None, str | None]:
-    return page.content, page.url, _charset(page.headers.get("content-type"))
+    return page.content, page.url, page.charset
 
 
 def store_articles(plan: FeedPlan, rows: list[dict], store: Store) -> SourceResult:

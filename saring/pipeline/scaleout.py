@@ -7,7 +7,6 @@ the same idempotent upserts as a single-process run. DuckDB keeps exactly one wr
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 from collections.abc import Sequence
@@ -20,18 +19,11 @@ from saring.collect.extract import Extractor
 from saring.collect.feeds import FeedItem
 from saring.collect.fetch import Fetcher
 from saring.config import FetchSettings, Source
+from saring.judge.scorers import current_scorer
 from saring.pipeline.ingest import FeedPlan, SourceResult, build_articles, score_rows, store_articles
 from saring.storage.database import Store
 
 LOGGER = logging.getLogger(__name__)
-
-
-@functools.lru_cache(maxsize=1)
-def _worker_scorer():
-    """One scorer per worker process (loading the models takes seconds)."""
-    from saring.score import load_scorer
-
-    return load_scorer()
 
 
 def _write_parquet(rows: list[dict], path: Path) -> None:
@@ -51,7 +43,7 @@ def process_part(source: Source, items: Sequence[FeedItem], fetch: FetchSettings
     with Fetcher(fetch) as fetcher:
         rows = build_articles(source, items, fetcher, Extractor(workers=1))
     scores = score_rows([r["item_id"] for r in rows], [r["title"] for r in rows],
-                        [r["text"] for r in rows], _worker_scorer())
+                        [r["text"] for r in rows], current_scorer())
     base = Path(part)
     base.parent.mkdir(parents=True, exist_ok=True)
     if rows:
