@@ -14,6 +14,9 @@ session generation (:mod:`saring.desk.auth`), checked on every request, so loggi
 password or a deleted account ends the old cookies at once. Every POST form carries a CSRF token
 bound to the session. Logins are limited per account and per address (:mod:`saring.desk.throttle`);
 password hashing (scrypt) runs in a worker thread, never on the event loop.
+
+The routes are two routers (``auth``: login/logout; ``pages``: everything behind a login); a
+page depends on :func:`current_user`, a form on :func:`csrf_form` (FastAPI ``Depends``).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from typing import Any
 from urllib.parse import quote
 
 import duckdb
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -210,6 +213,289 @@ class Desk:
                 store.close()
 
 
+# ------------------------------------------------------------------ session helpers
+
+def _desk(request: Request) -> Desk:
+    return request.app.state.desk
+
+
+def session(request: Request) -> dict[str, Any]:
+    raw = request.cookies.get(COOKIE)
+    if raw:
+        try:
+            return _desk(request).signer.loads(raw, max_age=SESSION_MAX_AGE)
+        except BadSignature:
+            pass
+    return {}
+
+
+def current_user(request: Request) -> str:
+    """Dependency: the logged-in user, checked against the database on every request."""
+    name = _desk(request).session_user(session(request))
+    if not name:
+        raise LoginRequired
+    request.state.user = name
+    return name
+
+
+async def csrf_form(request: Request) -> dict[str, str]:
+    """Dependency: the posted form, once its CSRF token matches the session's."""
+    data = await request.form()
+    sent = str(data.get("csrf", ""))
+    expected = session(request).get("csrf", "")
+    if not expected or not secrets.compare_digest(sent, expected):
+        raise CsrfError
+    return {k: str(v) for k, v in data.items()}
+
+
+def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    sess = session(request)
+    new = not sess.get("csrf")
+    if new:  # first visit: an anonymous session holding a CSRF token (for the login form)
+        sess = {"csrf": secrets.token_urlsafe(24)}
+    shown_user = getattr(request.state, "user", None)  # set only once the session was checked
+    response = request.app.state.templates.TemplateResponse(
+        request, name, {"user": shown_user, "csrf": sess["csrf"], **ctx}, status_code=status
+    )
+    if new:
+        _set_cookie(request, response, _desk(request).signer.dumps(sess))
+    return response
+
+
+async def security_headers(request: Request, call_next):
+    response = await call_next(request)
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "script-src 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+async def _login(request: Request, exc: LoginRequired):
+    return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
+
+
+async def _csrf(request: Request, exc: CsrfError):
+    return page(
+        request,
+        "message.html",
+        status=403,
+        title="Formulir kedaluwarsa",
+        message="Formulir ini sudah kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.",
+    )
+
+
+async def _busy(request: Request, exc: Busy):
+    return page(
+        request,
+        "message.html",
+        status=503,
+        title="Sedang sibuk",
+        message="Database sedang dipakai proses terjadwal (pengambilan berita). "
+        "Tidak ada yang hilang — tunggu sebentar lalu coba lagi.",
+        retry=True,
+    )
+
+
+async def _saring(request: Request, exc: SaringError):
+    return page(
+        request, "message.html", status=503, title="Belum bisa dibuka", message=str(exc), retry=True
+    )
+
+
+# ------------------------------------------------------------------ auth
+
+
+auth = APIRouter()
+
+
+@auth.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/"):
+    return page(request, "login.html", next=_safe_next(next), error=None)
+
+
+@auth.post("/login")
+async def login(request: Request, data: dict[str, str] = Depends(csrf_form)):
+    desk = _desk(request)
+    client = request.client.host if request.client else "?"
+    given = data.get("name", "")
+    wait = desk.throttle.attempt(given, client)
+    if wait > 0:
+        minutes = max(1, math.ceil(wait / 60))
+        return page(
+            request,
+            "login.html",
+            status=429,
+            next=_safe_next(data.get("next", "/")),
+            error=f"Terlalu banyak percobaan yang gagal. Coba lagi dalam {minutes} menit.",
+        )
+    name = await run_in_threadpool(_check_login, desk, given, data.get("password", ""))
+    if not name:
+        return page(
+            request,
+            "login.html",
+            status=401,
+            next=_safe_next(data.get("next", "/")),
+            error="Nama atau kata sandi salah.",
+        )
+    desk.throttle.succeeded(given, client)
+    sess = await run_in_threadpool(desk.new_session, name)
+    response = RedirectResponse(_safe_next(data.get("next", "/")), status_code=303)
+    _set_cookie(request, response, desk.signer.dumps(sess))
+    return response
+
+
+@auth.post("/logout")
+async def logout(request: Request, _form: dict[str, str] = Depends(csrf_form)):
+    desk = _desk(request)
+    sess = session(request)
+    if await run_in_threadpool(desk.session_user, sess):
+        await run_in_threadpool(desk.revoke, sess["user"])  # every cookie of this account ends
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+# ------------------------------------------------------------------ pages
+
+
+pages = APIRouter()
+
+
+@pages.get("/", response_class=HTMLResponse)
+def digest_page(request: Request, day: str | None = None, _user: str = Depends(current_user)):
+    desk = _desk(request)
+    from saring.report.digest import build_digest, tanggal, today_wib
+
+    try:
+        the_day = date.fromisoformat(day) if day else today_wib()
+    except ValueError:
+        the_day = today_wib()
+    with desk.snapshot() as con:
+        digest = build_digest(con, the_day, desk.settings, desk.forum)
+    return page(
+        request,
+        "digest.html",
+        digest=digest,
+        tanggal=tanggal(the_day),
+        prev=(the_day.toordinal() - 1),
+        day=the_day,
+        date=date,
+    )
+
+
+@pages.get("/review", response_class=HTMLResponse)
+def review(request: Request, done: str | None = None, name: str = Depends(current_user)):
+    items = _queue(_desk(request), name)
+    return page(request, "review.html", items=items, labels=LABELS, done=done)
+
+
+@pages.post("/label")
+async def label(request: Request, name: str = Depends(current_user),
+                data: dict[str, str] = Depends(csrf_form)):
+    desk = _desk(request)
+    item_id, task, value = data.get("item_id", ""), data.get("task", ""), data.get("value", "")
+    if (task, value) not in LABELS:
+        return page(
+            request,
+            "message.html",
+            status=400,
+            title="Label tidak dikenal",
+            message="Pilih salah satu tombol label.",
+        )
+    with desk.writer() as con:
+        if not con.execute("SELECT count(*) FROM items WHERE item_id = ?", [item_id]).fetchone()[0]:
+            return page(
+                request,
+                "message.html",
+                status=404,
+                title="Berita tidak ditemukan",
+                message="Berita ini tidak ada di database.",
+            )
+        if value == "unsure":
+            con.execute("INSERT INTO label_unsure (item_id, task, labeled_by, labeled_at) "
+                        "VALUES (?, ?, ?, now())", [item_id, task, name])
+        else:
+            labels.add_label(con, item_id, task, int(value), name)
+    return RedirectResponse(f"/review?done={quote(LABELS[(task, value)])}#antrian", status_code=303)
+
+
+@pages.get("/check", response_class=HTMLResponse)
+def check_form(request: Request, _user: str = Depends(current_user)):
+    return page(request, "check.html", result=None, error=None, query="")
+
+
+@pages.post("/check", response_class=HTMLResponse)
+async def check(request: Request, name: str = Depends(current_user),
+                data: dict[str, str] = Depends(csrf_form)):
+    from saring.desk.card import card_for_check, card_text
+    from saring.desk.check import CheckError
+
+    query = data.get("q", "").strip()
+    try:
+        result = await run_in_threadpool(_run_check, _desk(request), query, request.app.state, name)
+    except CheckError as exc:
+        return page(request, "check.html", status=422, result=None, error=str(exc), query=query)
+    card = card_for_check(result)
+    return page(
+        request,
+        "check.html",
+        result=result,
+        card=card,
+        card_text=card_text(card),
+        error=None,
+        query=query,
+    )
+
+
+@pages.get("/card/{kind}/{ref}.png")
+def card_png(request: Request, kind: str, ref: str, _user: str = Depends(current_user)):
+    from saring.desk.card import card_png as render
+
+    card = _card(_desk(request), kind, ref)
+    if card is None:
+        return PlainTextResponse("tidak ditemukan", status_code=404)
+    return Response(
+        render(card),
+        media_type="image/png",
+        headers={"Content-Disposition": f'inline; filename="klarifikasi-{ref}.png"'},
+    )
+
+
+@pages.get("/card/{kind}/{ref}", response_class=HTMLResponse)
+def card_page(request: Request, kind: str, ref: str, _user: str = Depends(current_user)):
+    from saring.desk.card import card_text
+
+    card = _card(_desk(request), kind, ref)
+    if card is None:
+        return page(
+            request,
+            "message.html",
+            status=404,
+            title="Tidak ditemukan",
+            message="Berita atau pengecekan ini tidak ada (atau belum tersimpan).",
+        )
+    return page(request, "card.html", card=card, card_text=card_text(card))
+
+
+@pages.get("/health", response_class=HTMLResponse)
+def health(request: Request, _user: str = Depends(current_user)):
+    from saring.report.health import source_status
+
+    with _desk(request).snapshot() as con:
+        statuses = source_status(con)
+    return page(request, "health.html", statuses=statuses)
+
+
+@pages.get("/models", response_class=HTMLResponse)
+def models(request: Request, _user: str = Depends(current_user)):
+    return page(request, "models.html", **_model_status())
+
+
 def create_app(
     db: str | Path | None = None, settings: Any = None, secret_key: str | None = None, scorer: Any = None,
     forum: Any = None,
@@ -218,272 +504,18 @@ def create_app(
     app = FastAPI(title="saring", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.desk = desk
     app.state.scorer = scorer
-    templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates = app.state.templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v:.0%}"
     templates.env.filters["wib"] = _wib
     templates.env.filters["wa_link"] = lambda text: "https://wa.me/?text=" + quote(text)
 
-    # ------------------------------------------------------------------ session helpers
-
-    def session(request: Request) -> dict[str, Any]:
-        raw = request.cookies.get(COOKIE)
-        if raw:
-            try:
-                return desk.signer.loads(raw, max_age=SESSION_MAX_AGE)
-            except BadSignature:
-                pass
-        return {}
-
-    def user(request: Request) -> str:
-        """The logged-in user, checked against the database on every request."""
-        name = desk.session_user(session(request))
-        if not name:
-            raise LoginRequired
-        request.state.user = name
-        return name
-
-    async def form(request: Request) -> dict[str, str]:
-        data = await request.form()
-        sent = str(data.get("csrf", ""))
-        expected = session(request).get("csrf", "")
-        if not expected or not secrets.compare_digest(sent, expected):
-            raise CsrfError
-        return {k: str(v) for k, v in data.items()}
-
-    def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-        sess = session(request)
-        new = not sess.get("csrf")
-        if new:  # first visit: an anonymous session holding a CSRF token (for the login form)
-            sess = {"csrf": secrets.token_urlsafe(24)}
-        shown_user = getattr(request.state, "user", None)  # set only once the session was checked
-        response = templates.TemplateResponse(
-            request, name, {"user": shown_user, "csrf": sess["csrf"], **ctx}, status_code=status
-        )
-        if new:
-            _set_cookie(request, response, desk.signer.dumps(sess))
-        return response
-
-    @app.middleware("http")
-    async def headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-            "script-src 'none'; form-action 'self'; frame-ancestors 'none'"
-        )
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
-    @app.exception_handler(LoginRequired)
-    async def _login(request: Request, exc: LoginRequired):
-        return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
-
-    @app.exception_handler(CsrfError)
-    async def _csrf(request: Request, exc: CsrfError):
-        return page(
-            request,
-            "message.html",
-            status=403,
-            title="Formulir kedaluwarsa",
-            message="Formulir ini sudah kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.",
-        )
-
-    @app.exception_handler(Busy)
-    async def _busy(request: Request, exc: Busy):
-        return page(
-            request,
-            "message.html",
-            status=503,
-            title="Sedang sibuk",
-            message="Database sedang dipakai proses terjadwal (pengambilan berita). "
-            "Tidak ada yang hilang — tunggu sebentar lalu coba lagi.",
-            retry=True,
-        )
-
-    @app.exception_handler(SaringError)
-    async def _saring(request: Request, exc: SaringError):
-        return page(
-            request, "message.html", status=503, title="Belum bisa dibuka", message=str(exc), retry=True
-        )
-
-    # ------------------------------------------------------------------ auth
-
-    @app.get("/login", response_class=HTMLResponse)
-    def login_form(request: Request, next: str = "/"):
-        return page(request, "login.html", next=_safe_next(next), error=None)
-
-    @app.post("/login")
-    async def login(request: Request):
-        data = await form(request)
-        client = request.client.host if request.client else "?"
-        given = data.get("name", "")
-        wait = desk.throttle.attempt(given, client)
-        if wait > 0:
-            minutes = max(1, math.ceil(wait / 60))
-            return page(
-                request,
-                "login.html",
-                status=429,
-                next=_safe_next(data.get("next", "/")),
-                error=f"Terlalu banyak percobaan yang gagal. Coba lagi dalam {minutes} menit.",
-            )
-        name = await run_in_threadpool(_check_login, desk, given, data.get("password", ""))
-        if not name:
-            return page(
-                request,
-                "login.html",
-                status=401,
-                next=_safe_next(data.get("next", "/")),
-                error="Nama atau kata sandi salah.",
-            )
-        desk.throttle.succeeded(given, client)
-        sess = await run_in_threadpool(desk.new_session, name)
-        response = RedirectResponse(_safe_next(data.get("next", "/")), status_code=303)
-        _set_cookie(request, response, desk.signer.dumps(sess))
-        return response
-
-    @app.post("/logout")
-    async def logout(request: Request):
-        await form(request)
-        sess = session(request)
-        if await run_in_threadpool(desk.session_user, sess):
-            await run_in_threadpool(desk.revoke, sess["user"])  # every cookie of this account ends
-        response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(COOKIE)
-        return response
-
-    # ------------------------------------------------------------------ pages
-
-    @app.get("/", response_class=HTMLResponse)
-    def digest_page(request: Request, day: str | None = None):
-        user(request)
-        from saring.report.digest import build_digest, tanggal, today_wib
-
-        try:
-            the_day = date.fromisoformat(day) if day else today_wib()
-        except ValueError:
-            the_day = today_wib()
-        with desk.snapshot() as con:
-            digest = build_digest(con, the_day, desk.settings, desk.forum)
-        return page(
-            request,
-            "digest.html",
-            digest=digest,
-            tanggal=tanggal(the_day),
-            prev=(the_day.toordinal() - 1),
-            day=the_day,
-            date=date,
-        )
-
-    @app.get("/review", response_class=HTMLResponse)
-    def review(request: Request, done: str | None = None):
-        name = user(request)
-        items = _queue(desk, name)
-        return page(request, "review.html", items=items, labels=LABELS, done=done)
-
-    @app.post("/label")
-    async def label(request: Request):
-        name = user(request)
-        data = await form(request)
-        item_id, task, value = data.get("item_id", ""), data.get("task", ""), data.get("value", "")
-        if (task, value) not in LABELS:
-            return page(
-                request,
-                "message.html",
-                status=400,
-                title="Label tidak dikenal",
-                message="Pilih salah satu tombol label.",
-            )
-        with desk.writer() as con:
-            if not con.execute("SELECT count(*) FROM items WHERE item_id = ?", [item_id]).fetchone()[0]:
-                return page(
-                    request,
-                    "message.html",
-                    status=404,
-                    title="Berita tidak ditemukan",
-                    message="Berita ini tidak ada di database.",
-                )
-            if value == "unsure":
-                con.execute("INSERT INTO label_unsure (item_id, task, labeled_by, labeled_at) "
-                            "VALUES (?, ?, ?, now())", [item_id, task, name])
-            else:
-                labels.add_label(con, item_id, task, int(value), name)
-        return RedirectResponse(f"/review?done={quote(LABELS[(task, value)])}#antrian", status_code=303)
-
-    @app.get("/check", response_class=HTMLResponse)
-    def check_form(request: Request):
-        user(request)
-        return page(request, "check.html", result=None, error=None, query="")
-
-    @app.post("/check", response_class=HTMLResponse)
-    async def check(request: Request):
-        name = user(request)
-        data = await form(request)
-        from saring.desk.card import card_for_check, card_text
-        from saring.desk.check import CheckError
-
-        query = data.get("q", "").strip()
-        try:
-            result = await run_in_threadpool(_run_check, desk, query, app.state, name)
-        except CheckError as exc:
-            return page(request, "check.html", status=422, result=None, error=str(exc), query=query)
-        card = card_for_check(result)
-        return page(
-            request,
-            "check.html",
-            result=result,
-            card=card,
-            card_text=card_text(card),
-            error=None,
-            query=query,
-        )
-
-    @app.get("/card/{kind}/{ref}.png")
-    def card_png(request: Request, kind: str, ref: str):
-        user(request)
-        from saring.desk.card import card_png as render
-
-        card = _card(desk, kind, ref)
-        if card is None:
-            return PlainTextResponse("tidak ditemukan", status_code=404)
-        return Response(
-            render(card),
-            media_type="image/png",
-            headers={"Content-Disposition": f'inline; filename="klarifikasi-{ref}.png"'},
-        )
-
-    @app.get("/card/{kind}/{ref}", response_class=HTMLResponse)
-    def card_page(request: Request, kind: str, ref: str):
-        user(request)
-        from saring.desk.card import card_text
-
-        card = _card(desk, kind, ref)
-        if card is None:
-            return page(
-                request,
-                "message.html",
-                status=404,
-                title="Tidak ditemukan",
-                message="Berita atau pengecekan ini tidak ada (atau belum tersimpan).",
-            )
-        return page(request, "card.html", card=card, card_text=card_text(card))
-
-    @app.get("/health", response_class=HTMLResponse)
-    def health(request: Request):
-        user(request)
-        from saring.report.health import source_status
-
-        with desk.snapshot() as con:
-            statuses = source_status(con)
-        return page(request, "health.html", statuses=statuses)
-
-    @app.get("/models", response_class=HTMLResponse)
-    def models(request: Request):
-        user(request)
-        return page(request, "models.html", **_model_status())
-
+    app.middleware("http")(security_headers)
+    app.add_exception_handler(LoginRequired, _login)
+    app.add_exception_handler(CsrfError, _csrf)
+    app.add_exception_handler(Busy, _busy)
+    app.add_exception_handler(SaringError, _saring)
+    app.include_router(auth)
+    app.include_router(pages)
     return app
 
 
