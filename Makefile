@@ -19,10 +19,12 @@ demo: $(STAMP)
 	$(BIN)/saring demo
 
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check saring flows classifiers tests sample
+	$(BIN)/pylint --disable=all --enable=duplicate-code --min-similarity-lines=6 saring
 
 train: $(STAMP)
 	$(BIN)/python classifiers/train.py

@@ -21,13 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _sites import Sites, sources  # noqa: E402
 
+from saring.collect.extract import Extractor  # noqa: E402
+from saring.collect.fetch import Fetcher  # noqa: E402
 from saring.config import FetchSettings, parse_config  # noqa: E402
-from saring.extract import Extractor  # noqa: E402
-from saring.fetch import Fetcher  # noqa: E402
-from saring.ingest import run_ingest  # noqa: E402
-from saring.places import PLACES_VERSION  # noqa: E402
+from saring.judge.places import PLACES_VERSION  # noqa: E402
+from saring.pipeline.ingest import run_ingest  # noqa: E402
 from saring.score import load_scorer  # noqa: E402
-from saring.store import Store  # noqa: E402
+from saring.storage.database import Store  # noqa: E402
 
 ROWS: list[tuple[str, str, str, bool | None]] = []
 
@@ -121,7 +121,7 @@ def incremental(scorer, pages_per_host: int, hosts: int) -> None:
 def scoring_throughput(scorer) -> None:
     from _sites import sample_pages
 
-    from saring.extract import extract_article
+    from saring.collect.extract import extract_article
 
     texts = [t for t in (extract_article(p).text for p in sample_pages()) if t]
     batch = (texts * (4000 // len(texts) + 1))[:4000]
@@ -139,8 +139,8 @@ def scoring_throughput(scorer) -> None:
 def places_throughput() -> None:
     from _sites import sample_pages
 
-    from saring.extract import extract_article
-    from saring.places import find_places, finder
+    from saring.collect.extract import extract_article
+    from saring.judge.places import find_places, finder
 
     pages = [extract_article(p) for p in sample_pages()]
     texts = [(e.title, e.text) for e in pages if e.text]
@@ -184,7 +184,7 @@ _VERSION: str | None = None
 def fill(db: Path, n: int) -> None:
     from _sites import sample_pages
 
-    from saring.extract import extract_article
+    from saring.collect.extract import extract_article
 
     text = (extract_article(sample_pages()[0]).text or "")[:1500].replace("'", "''")
     with Store(db) as store:
@@ -200,7 +200,7 @@ def digest_query(rows: int) -> None:
     from datetime import date
 
     from saring.config import DigestSettings
-    from saring.digest import build_digest
+    from saring.report.digest import build_digest
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "big.duckdb"
@@ -219,8 +219,8 @@ import json, sys, time
 sys.path.insert(0, {bench!r})
 from _sites import Sites, sources
 from saring.config import parse_config
-from saring.ingest import run_ingest
-from saring.store import Store
+from saring.pipeline.ingest import run_ingest
+from saring.storage.database import Store
 sites = Sites(2)
 config = parse_config(sources(sites, {pages}) | {{"settings": {{"fetch": {{"retries": 0}}, }}}})
 t0 = time.perf_counter()

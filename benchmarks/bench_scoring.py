@@ -27,8 +27,8 @@ def main() -> None:
 
     import pandas as pd
 
+    from saring.judge.scorefile import score_frame
     from saring.score import load_scorer
-    from saring.scorefile import score_frame
     from saring.training import HOAX_CSV
 
     base = pd.read_csv(HOAX_CSV)["berita"].tolist()

@@ -6,21 +6,23 @@ from datetime import date, timedelta
 
 from prefect import flow, get_run_logger
 
-from saring.config import load_config
-from saring.digest import make_digest, today_wib
+from saring.config import DEFAULT_DIGESTS
+from saring.context import resolve
+from saring.report.daily import make_digest
+from saring.report.digest import today_wib
 
 
 def purge_old_tipline_text(db: str | None, days: int) -> int:
     """The daily retention pass over forwarded chat text (settings.tipline.retention_days)."""
-    from saring.forwarded import purge_tipline
-    from saring.store import Store
+    from saring.pipeline.forwarded import purge_tipline
+    from saring.storage.database import Store
 
     with Store(db) as store:
         return purge_tipline(store, days)
 
 
 @flow(name="saring-digest")
-def digest_flow(sources: str = "sources.yaml", db: str | None = None, out: str = "data/digests",
+def digest_flow(sources: str | None = None, db: str | None = None, out: str = str(DEFAULT_DIGESTS),
                 day: str | None = None, days_back: int = 0, send: bool = False,
                 force: bool = False) -> list[str]:
     """Write the digest for ``day`` (default: today in Asia/Jakarta minus ``days_back``).
@@ -30,7 +32,8 @@ def digest_flow(sources: str = "sources.yaml", db: str | None = None, out: str =
     Returns the WhatsApp text and the HTML page (the other formats sit next to them).
     """
     logger = get_run_logger()
-    config = load_config(sources)
+    setup = resolve(db, sources, require_sources=True)
+    config, db = setup.config, setup.db
     target = date.fromisoformat(day) if day else today_wib() - timedelta(days=days_back)
     digest, paths = make_digest(db, target, config.digest, out, config.forum)
     logger.info("digest %s: %d items, %d election-related, %d high risk -> %s",
@@ -40,7 +43,7 @@ def digest_flow(sources: str = "sources.yaml", db: str | None = None, out: str =
     if purged:
         logger.info("tipline retention: raw text of %d messages deleted", purged)
     if send:
-        from saring.deliver import deliver, load_env_file
+        from saring.report.deliver import deliver, load_env_file
 
         load_env_file()
         report = deliver(db, digest, config.delivery, config.digest.message_chars, force=force)

@@ -22,8 +22,8 @@ def retrain_flow(db: str | None = None, tolerance: float = GATE_TOLERANCE,
     if result.promoted:
         logger.info("promoted %s (was %s)", result.version, result.current_version)
         if rescore:
-            from saring.ingest import score_pending
-            from saring.store import Store
+            from saring.pipeline.ingest import score_pending
+            from saring.storage.database import Store
 
             with Store(db) as store:
                 scored = score_pending(store)

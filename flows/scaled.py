@@ -17,11 +17,11 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 from prefect_dask import DaskTaskRunner
 
+from saring.collect.fetch import Fetcher
 from saring.config import load_config
-from saring.fetch import Fetcher
-from saring.ingest import SourceResult, finish_ingest, new_run_id, read_feed
-from saring.scaleout import chunks, load_parts, process_part
-from saring.store import Store
+from saring.pipeline.ingest import SourceResult, finish_ingest, new_run_id, read_feed
+from saring.pipeline.scaleout import chunks, load_parts, process_part
+from saring.storage.database import Store
 
 process_part_task = task(process_part, name="fetch-extract-score", cache_policy=NONE, retries=1,
                          task_run_name="part-{source.id}")

@@ -11,8 +11,8 @@ def connect(db_path: str | None = None):
     """Open a read-only DuckDB connection to the newest published snapshot.
 
     Analysts use this from pandas or notebooks while the flows keep writing.
-    See :func:`saring.store.connect_snapshot`.
+    See :func:`saring.storage.database.connect_snapshot`.
     """
-    from saring.store import connect_snapshot
+    from saring.storage.database import connect_snapshot
 
     return connect_snapshot(db_path)

@@ -21,6 +21,7 @@ from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from saring.errors import SourceConfigError
+from saring.localtime import TIME_ZONE
 
 LOGGER = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def check_cron(value: str) -> str:
 
 
 class SourceOptions(BaseModel):
-    """Per-source switches; all optional. Which ones a kind needs: see ``saring.kinds.source_url``."""
+    """Per-source switches; all optional. Which ones a kind needs: see ``saring.collect.kinds.source_url``."""
 
     model_config = _FROZEN
 
@@ -135,7 +136,7 @@ class Source(BaseModel):
         """Build the address from the options for kinds that have one (Google News, Mastodon...)."""
         if not isinstance(data, dict) or data.get("kind") in (None, "rss", "atom", "factcheck"):
             return data
-        from saring.kinds import POST_KINDS, source_url
+        from saring.collect.kinds import POST_KINDS, source_url
 
         options = data.get("options") or {}
         if not isinstance(options, dict):  # reported here, under the source, not as a crash
@@ -234,7 +235,7 @@ class ScheduleSettings(BaseModel):
 
     ingest: str = "0 * * * *"
     digest: str = "0 6 * * *"
-    timezone: str = "Asia/Jakarta"
+    timezone: str = TIME_ZONE
 
     @field_validator("ingest", "digest")
     @classmethod
@@ -264,7 +265,7 @@ class StorySettings(BaseModel):
 
 
 class ForumSettings(BaseModel):
-    """Where the forum is: its news comes first in the digest and the desk (see saring.places)."""
+    """Where the forum is: its news comes first in the digest and the desk (see saring.judge.places)."""
 
     model_config = _FROZEN
 
@@ -394,9 +395,20 @@ def read_yaml(path: Path) -> Any:
         raise SourceConfigError(f"{path}: is nested far too deeply to be a sources file.") from None
 
 
+#: The defaults, written once: the database, the sources file, the digest archive.
+DEFAULT_DB = Path("data/saring.duckdb")
+DEFAULT_SOURCES = Path("sources.yaml")
+DEFAULT_DIGESTS = Path("data/digests")
+
+
 def default_sources_path() -> Path:
     """``SARING_SOURCES`` if set, else ``sources.yaml`` in the working directory."""
-    return Path(os.environ.get("SARING_SOURCES", "sources.yaml"))
+    return Path(os.environ.get("SARING_SOURCES") or DEFAULT_SOURCES)
+
+
+def default_db_path() -> Path:
+    """``SARING_DB`` if set, else ``data/saring.duckdb``."""
+    return Path(os.environ.get("SARING_DB") or DEFAULT_DB)
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from saring.factcheck import MATCH_THRESHOLD
+from saring.judge.factcheck import MATCH_THRESHOLD
 
 FALSE_VERDICTS: frozenset[str] = frozenset(
     {"SALAH", "HOAKS", "DISINFORMASI", "PENIPUAN", "FITNAH", "MISINFORMASI"}

@@ -2,7 +2,7 @@
 
 DuckDB creates the database file, its WAL (again after every checkpoint), attached copies and
 spill files itself, with the process umask, so no chmod after the fact can cover the WAL. While
-a :class:`saring.store.Store` is open the process therefore runs with umask 077 (counted, so
+a :class:`saring.storage.database.Store` is open the process therefore runs with umask 077 (counted, so
 nested or threaded Stores restore the previous umask only when the last one closes), and files
 that are meant to be shared (the digests and the archive index) get 0644 explicitly.
 """

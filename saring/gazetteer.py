@@ -3,7 +3,7 @@
 The data is ``saring/data/wilayah/gazetteer.csv.gz`` (see its SOURCE.md); the common short
 forms and spellings the news uses are :data:`ALIASES`. :func:`gazetteer` loads it once per
 process; :meth:`Gazetteer.resolve` reads a name from the configuration, and
-:mod:`saring.places` finds the names in text.
+:mod:`saring.judge.places` finds the names in text.
 """
 
 from __future__ import annotations

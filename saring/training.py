@@ -517,8 +517,8 @@ def retrain(
     """
     from saring import registry
     from saring.evidence import labelled_matches
-    from saring.labels import current_labels
-    from saring.store import Store
+    from saring.judge.labels import current_labels
+    from saring.storage.database import Store
 
     now = now or dt.datetime.now(dt.UTC)
     splits = base_splits()

@@ -23,7 +23,7 @@ def table_rows(db) -> dict[str, list[tuple]]:
 
 def v1_database(path) -> None:
     """A database as saring's first schema version left it, with one source and one item."""
-    from saring.schema import MIGRATIONS
+    from saring.storage.schema import MIGRATIONS
 
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)")

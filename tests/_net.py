@@ -10,15 +10,15 @@ from __future__ import annotations
 import ipaddress
 import socket
 
-import saring.urls
+import saring.collect.urls
 
 STAND_IN = "127.0.0.1"
 
 
 def pretend_public(monkeypatch) -> None:
     """Treat 127.0.0.1 as a public address (every other address is judged as usual)."""
-    real = saring.urls.is_public
-    monkeypatch.setattr("saring.urls.is_public", lambda address: address == STAND_IN or real(address))
+    real = saring.collect.urls.is_public
+    monkeypatch.setattr("saring.collect.urls.is_public", lambda address: address == STAND_IN or real(address))
 
 
 class FakeDNS:

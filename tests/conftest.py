@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from saring.config import parse_config
-from saring.demo import SiteServer, demo_sources, sample_dir
+from saring.pipeline.demo import SiteServer, demo_sources, sample_dir
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network from the tests
 
@@ -60,8 +60,8 @@ def scorer():
 @pytest.fixture()
 def ingested(sample_site, sample_config, db_path, scorer):
     """A real database: the sample sites ingested and scored, with its snapshot published."""
-    from saring.ingest import run_ingest
-    from saring.store import Store
+    from saring.pipeline.ingest import run_ingest
+    from saring.storage.database import Store
 
     with Store(db_path) as store:
         summary = run_ingest(sample_config, store, scorer=scorer)

@@ -5,9 +5,9 @@ import io
 import duckdb
 from PIL import Image
 
-from saring.card import NO_CLARIFICATION, SLOGAN, card_for_check, card_for_item, card_png, card_text
-from saring.check import FactCheck, run_check
-from saring.store import connect_snapshot
+from saring.desk.card import NO_CLARIFICATION, SLOGAN, card_for_check, card_for_item, card_png, card_text
+from saring.desk.check import FactCheck, run_check
+from saring.storage.database import connect_snapshot
 
 
 def test_item_card_without_fact_check(ingested):

@@ -3,8 +3,8 @@
 import duckdb
 import pytest
 
-from saring.check import CheckError, analyse, run_check
-from saring.store import Store
+from saring.desk.check import CheckError, analyse, run_check
+from saring.storage.database import Store
 
 
 def _item(db_path, where="election_score >= 0.5"):
@@ -40,8 +40,8 @@ def test_check_text_finds_the_seen_item_and_recognises_a_repeat(ingested, scorer
 def test_factchecks_are_matched_when_the_table_exists(ingested, scorer):
     # A real fact-check article from the sample (Kompas: the Facebook-block rumour "dipastikan ... hoaks").
     _, title, text, url, _ = _item(ingested, "title ILIKE '%hoaks%'")
-    from saring.factcheck import upsert_factchecks
-    from saring.urls import url_key
+    from saring.collect.urls import url_key
+    from saring.judge.factcheck import upsert_factchecks
 
     with Store(ingested) as store:
         upsert_factchecks(store.con, [dict(factcheck_id=url_key(url), source_id="kompas", url=url,
@@ -56,7 +56,7 @@ def test_a_link_is_fetched_and_extracted_and_private_addresses_are_refused(inges
     _, title, _, url, _ = _item(ingested)
     with pytest.raises(CheckError, match="tautan tidak bisa dibuka"):
         analyse(url, ingested, scorer)  # the sample site is on 127.0.0.1: refused
-    monkeypatch.setattr("saring.urls.is_public", lambda address: True)  # pretend it is public
+    monkeypatch.setattr("saring.collect.urls.is_public", lambda address: True)  # pretend it is public
     result = analyse(url, ingested, scorer)
     assert result.url == url and result.title and len(result.text) > 200
     assert result.similar and result.similar[0].similarity > 0.9

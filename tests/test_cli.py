@@ -3,7 +3,7 @@
 import pytest
 from typer.testing import CliRunner
 
-from saring.cli import app
+from saring.cli.main import app
 
 runner = CliRunner()
 COMMANDS = ["ingest", "digest", "demo", "serve", "query", "score"]
@@ -37,7 +37,7 @@ def test_every_source_failed_exits_1(tmp_path, httpserver):
 
 
 def test_ingest_digest_query(sample_site, tmp_path):
-    from saring.demo import write_demo_sources
+    from saring.pipeline.demo import write_demo_sources
 
     cfg = write_demo_sources(tmp_path / "sources.yaml", sample_site.base_url)
     db = str(tmp_path / "db.duckdb")

@@ -15,7 +15,7 @@ import yaml
 from _db import table_rows as _rows
 from _db import v1_database
 
-from saring.demo import write_demo_sources
+from saring.pipeline.demo import write_demo_sources
 from saring.serving import BackgroundServer
 
 
@@ -90,7 +90,7 @@ READER = textwrap.dedent("""
 
 
 def test_reader_process_never_fails_while_ingest_writes(sample_site, tmp_path):
-    from saring.store import Store
+    from saring.storage.database import Store
 
     sources = write_demo_sources(tmp_path / "sources.yaml", sample_site.base_url)
     db = tmp_path / "saring.duckdb"
@@ -113,7 +113,7 @@ def test_reader_process_never_fails_while_ingest_writes(sample_site, tmp_path):
 
 def test_writer_waits_for_another_writer(tmp_path):
     from saring.errors import StoreError
-    from saring.store import Store
+    from saring.storage.database import Store
 
     db = tmp_path / "saring.duckdb"
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
@@ -153,7 +153,7 @@ def _second_writer_gets_in(db) -> bool:
 
 
 def test_writer_keeps_its_lock_after_publishing_the_snapshot(tmp_path):
-    from saring.store import Store, snapshot_path
+    from saring.storage.database import Store, snapshot_path
 
     db = tmp_path / "saring.duckdb"
     with Store(db) as store:  # a fresh file: opening it publishes the first snapshot
@@ -165,8 +165,8 @@ def test_writer_keeps_its_lock_after_publishing_the_snapshot(tmp_path):
 
 
 def test_writer_keeps_its_lock_through_a_migration_with_backup(tmp_path):
-    from saring.schema import SCHEMA_VERSION
-    from saring.store import Store
+    from saring.storage.database import Store
+    from saring.storage.schema import SCHEMA_VERSION
 
     db = tmp_path / "saring.duckdb"
     v1_database(db)
@@ -276,7 +276,7 @@ def test_second_ingest_on_a_fresh_database_waits_for_the_first(tmp_path):
 
 
 def test_second_ingest_waits_while_the_first_migrates_the_database(tmp_path):
-    from saring.schema import SCHEMA_VERSION
+    from saring.storage.schema import SCHEMA_VERSION
 
     db = tmp_path / "saring.duckdb"
     v1_database(db)

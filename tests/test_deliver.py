@@ -13,12 +13,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from saring.archive import ArchiveServer, whatsapp_file_text, write_archive
-from saring.cli import app
+from saring.cli.main import app
 from saring.config import DeliveryChannel, DeliverySettings, parse_config
-from saring.deliver import deliver, free_port
-from saring.digest import Digest, DigestItem, chat_length, render, split_messages, today_wib
-from saring.store import Store
+from saring.report.archive import ArchiveServer, whatsapp_file_text, write_archive
+from saring.report.deliver import deliver, free_port
+from saring.report.digest import Digest, DigestItem, chat_length, render, split_messages, today_wib
+from saring.storage.database import Store
 
 aiosmtpd = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd (dev extra) is not installed")
 DAY = date(2026, 11, 25)
@@ -177,7 +177,7 @@ def _sources(tmp_path, sample_config) -> str:
 
 
 def test_digest_send_cli(sample_config, tmp_path, httpserver, smtp, monkeypatch):
-    from saring.ingest import run_ingest
+    from saring.pipeline.ingest import run_ingest
     from saring.score import load_scorer
 
     db = tmp_path / "saring.duckdb"
@@ -249,7 +249,7 @@ def test_digest_send_cli(sample_config, tmp_path, httpserver, smtp, monkeypatch)
 
 def test_daily_flow_sends(prefect_harness, sample_site, tmp_path, httpserver):
     from flows.digest import digest_flow
-    from saring.demo import write_demo_sources
+    from saring.pipeline.demo import write_demo_sources
 
     sources = write_demo_sources(tmp_path / "sources.yaml", sample_site.base_url)
     raw = yaml.safe_load(sources.read_text(encoding="utf-8"))

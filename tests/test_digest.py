@@ -5,19 +5,18 @@ from datetime import date, timedelta
 import pytest
 
 from saring.config import DigestSettings, parse_config
-from saring.digest import (
-    DIGEST_SCHEMA,
+from saring.pipeline.ingest import run_ingest
+from saring.report.daily import make_digest
+from saring.report.digest import (
     build_digest,
     excerpt,
-    make_digest,
     record_reported,
     render,
     risk_label,
     tanggal,
     today_wib,
 )
-from saring.ingest import run_ingest
-from saring.store import Store
+from saring.storage.database import Store
 
 
 @pytest.fixture()
@@ -92,7 +91,6 @@ def test_reported_items_not_repeated_unless_score_moved(ingested, tmp_path):
         assert first.election_items and first.already_reported == 0
         target = first.election_items[0]
         # Pretend yesterday's digest already reported it with the same score: left out today.
-        store.con.execute(DIGEST_SCHEMA)
         store.con.execute("INSERT INTO digest_items VALUES (?, ?, ?, 'x', now())",
                           [today - timedelta(days=1), target.item_id, target.hoax_score])
         again = build_digest(store.con, today, settings)

@@ -14,9 +14,9 @@ pytestmark = pytest.mark.skipif(
 
 def test_html_digest_fits_a_phone(tmp_path):
     playwright = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) is not installed")
-    from saring.archive import write_archive
-    from saring.digest import Digest, DigestItem
-    from saring.health import SourceHealth
+    from saring.report.archive import write_archive
+    from saring.report.digest import Digest, DigestItem
+    from saring.report.health import SourceHealth
 
     long_word = "https://media.example/" + "sangat-panjang-" * 20
     items = [

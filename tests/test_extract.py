@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from saring.extract import decode_html, extract_article
+from saring.collect.extract import decode_html, extract_article
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 TRAF = json.loads((PAGES / "trafilatura" / "evaldata-subset.json").read_text(encoding="utf-8"))

@@ -5,7 +5,7 @@ import shutil
 import subprocess
 import sys
 
-from saring.demo import SiteServer, sample_dir
+from saring.pipeline.demo import SiteServer, sample_dir
 
 
 def test_cli_ingest_uses_the_pool_for_a_big_feed(tmp_path):

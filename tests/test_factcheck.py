@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from saring.factcheck import (
+from saring.judge.factcheck import (
     MATCH_THRESHOLD,
     FactCheckIndex,
     match_items,
@@ -15,7 +15,7 @@ from saring.factcheck import (
     upsert_factchecks,
     verdict_from_title,
 )
-from saring.store import Store
+from saring.storage.database import Store
 
 
 @pytest.mark.parametrize(("title", "verdict"), [
@@ -104,7 +104,8 @@ def test_store_and_match_is_idempotent(db_path):
                  title="[HOAKS] Vaksin Mengandung Chip", text="Klaim vaksin berisi chip pelacak adalah hoaks."),
         ]
         assert upsert_factchecks(con, rows) == 2
-        first_seen = con.execute("SELECT first_seen_at FROM factchecks WHERE factcheck_id='fc1'").fetchone()[0]
+        # Read to the end: DuckDB's register() refuses a connection with a half-read result.
+        first_seen = con.execute("SELECT first_seen_at FROM factchecks WHERE factcheck_id='fc1'").fetchall()[0][0]
         assert upsert_factchecks(con, rows) == 2
         assert con.execute("SELECT count(*) FROM factchecks").fetchone()[0] == 2
         assert con.execute("SELECT first_seen_at FROM factchecks WHERE factcheck_id='fc1'").fetchone()[0] == first_seen

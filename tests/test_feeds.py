@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from saring.collect.feeds import parse_feed, strip_html
 from saring.errors import FeedError
-from saring.feeds import parse_feed, strip_html
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 ALL = sorted(FEEDS.rglob("*.xml"))

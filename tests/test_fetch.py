@@ -7,9 +7,9 @@ import pytest
 from _net import STAND_IN, FakeDNS, pretend_public
 from werkzeug import Response as WResponse
 
+from saring.collect.fetch import Fetcher
 from saring.config import FetchSettings
 from saring.errors import FetchError, TooLargeError, UnsafeURLError
-from saring.fetch import Fetcher
 
 FAST = FetchSettings(timeout=1, total_timeout=3, retries=1, max_bytes=200_000, max_redirects=3)
 

@@ -6,7 +6,7 @@ from flows.digest import digest_flow
 from flows.ingest import ingest_flow
 from flows.serve import build_deployments
 from saring.config import load_config
-from saring.demo import write_demo_sources
+from saring.pipeline.demo import write_demo_sources
 
 
 def test_ingest_and_digest_flows(prefect_harness, sample_site, tmp_path):

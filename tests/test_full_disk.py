@@ -10,9 +10,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from saring.cli import app
-from saring.demo import write_demo_sources
-from saring.store import Store
+from saring.cli.main import app
+from saring.pipeline.demo import write_demo_sources
+from saring.storage.database import Store
 
 
 @pytest.fixture()

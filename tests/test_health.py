@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 from typer.testing import CliRunner
 
-from saring.cli import app
+from saring.cli.main import app
 from saring.config import parse_config
-from saring.health import source_health, source_status
-from saring.store import Store
+from saring.report.health import source_health, source_status
+from saring.storage.database import Store
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 

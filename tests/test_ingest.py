@@ -4,8 +4,8 @@ import duckdb
 from _net import STAND_IN, FakeDNS, pretend_public
 
 from saring.config import parse_config
-from saring.ingest import run_ingest
-from saring.store import Store, connect_snapshot
+from saring.pipeline.ingest import run_ingest
+from saring.storage.database import Store, connect_snapshot
 
 TABLES = ("sources", "items", "articles", "scores")
 LOCAL = {"allow_private": True}  # a test server on 127.0.0.1
@@ -110,7 +110,7 @@ def test_missing_page_keeps_feed_summary_with_reason(sample_site, sample_config,
 
 
 def test_feed_on_a_private_address_is_refused_without_opt_in(sample_site, db_path, scorer):
-    from saring.demo import demo_sources
+    from saring.pipeline.demo import demo_sources
 
     raw = demo_sources(sample_site.base_url, sample_site.root_dir)
     raw["sources"] = raw["sources"][:1]
@@ -132,8 +132,8 @@ def _news_site(httpserver, links):
 
 
 def _ingest_one(source_raw, db_path, dns):
-    from saring.fetch import Fetcher
-    from saring.ingest import ingest_source
+    from saring.collect.fetch import Fetcher
+    from saring.pipeline.ingest import ingest_source
 
     config = parse_config({"sources": [source_raw], "settings": {"fetch": {"retries": 0, "timeout": 5}}})
     with Store(db_path) as store, Fetcher(config.fetch, resolver=dns) as fetcher:

@@ -8,14 +8,14 @@ import statistics
 import pytest
 from typer.testing import CliRunner
 
-from saring.cli import app
+from saring.cli.main import app
 from saring.config import DigestSettings
-from saring.demo import demo_chat
-from saring.digest import build_digest, render, today_wib
 from saring.evidence import FLOOR_TOP, STRONG_AT, best_evidence, floor_for, is_clarification, served
-from saring.factcheck import MATCH_THRESHOLD
 from saring.explain import CUE_REASONS
-from saring.store import Store
+from saring.judge.factcheck import MATCH_THRESHOLD
+from saring.pipeline.demo import demo_chat
+from saring.report.digest import build_digest, render, today_wib
+from saring.storage.database import Store
 
 SEEDS = {"Malangpost.id", "Jatimpos.co"}  # the two real election articles; every other article is not
 

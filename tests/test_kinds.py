@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from saring.collect.feeds import FeedItem
+from saring.collect.kinds import SocialItem, parse_source, source_url
 from saring.errors import FeedError
-from saring.feeds import FeedItem
-from saring.kinds import SocialItem, parse_source, source_url
 
 SOCIAL = Path(__file__).parent / "fixtures" / "social"
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from saring.cli import app
+from saring.cli.main import app
 
 REPO = Path(__file__).resolve().parent.parent
 PRATIWI = REPO / "classifiers" / "data" / "pratiwi2017_hoax" / "pratiwi2017_hoax_train.csv"
@@ -37,8 +37,8 @@ def model_home(tmp_path, monkeypatch):
 def demo_db(tmp_path_factory) -> Path:
     """A small real DuckDB: 40 Pratiwi articles (half of a held-out claim) + the 2 seed election
     articles, scored."""
-    from saring.ingest import score_pending
-    from saring.store import Store
+    from saring.pipeline.ingest import score_pending
+    from saring.storage.database import Store
 
     db = tmp_path_factory.mktemp("db") / "saring.duckdb"
     df = pd.read_csv(PRATIWI)

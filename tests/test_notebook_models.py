@@ -13,8 +13,8 @@ REPO = Path(__file__).resolve().parent.parent
 def test_models_notebook_runs(tmp_path, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
-    from saring.ingest import score_pending
-    from saring.store import Store
+    from saring.pipeline.ingest import score_pending
+    from saring.storage.database import Store
 
     db = tmp_path / "saring.duckdb"
     texts = [p.read_text(encoding="utf-8") for p in sorted((REPO / "sample/seed_articles").glob("*.txt"))]

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from saring.config import parse_config
-from saring.demo import demo_chat, demo_sources
-from saring.ingest import run_ingest
-from saring.store import Store
+from saring.pipeline.demo import demo_chat, demo_sources
+from saring.pipeline.ingest import run_ingest
+from saring.storage.database import Store
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -21,9 +21,9 @@ def test_notebook_runs(name, sample_site, tmp_path, monkeypatch):
     with Store(db) as store:
         run_ingest(parse_config(raw), store)
         if name == "stories.ipynb":
-            from saring.forwarded import feed_tipline
-            from saring.store import utcnow
-            from saring.tipline import import_chat
+            from saring.collect.tipline import import_chat
+            from saring.pipeline.forwarded import feed_tipline
+            from saring.storage.database import utcnow
 
             started = utcnow()
             chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")

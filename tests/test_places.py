@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from saring.config import DigestSettings, ForumSettings, load_config, parse_config
-from saring.digest import build_digest, render, today_wib
 from saring.errors import SourceConfigError
 from saring.gazetteer import gazetteer
-from saring.places import WINDOW_WORDS, ForumScope, find_places, region_places
-from saring.store import Store
+from saring.judge.places import WINDOW_WORDS, ForumScope, find_places, region_places
+from saring.report.digest import build_digest, render, today_wib
+from saring.storage.database import Store
 
 KOTA_BATU, KAB_MALANG, KOTA_MALANG, BATU_BARA = "35.79", "35.07", "35.73", "12.19"
 
@@ -161,7 +161,7 @@ def test_forum_config_accepts_usual_spellings():
 def test_cli_reports_a_bad_forum_area(tmp_path):
     from typer.testing import CliRunner
 
-    from saring.cli import app
+    from saring.cli.main import app
 
     path = tmp_path / "sources.yaml"
     path.write_text(f"settings:\n  forum:\n    area: Kota Batuu\n{SRC}", encoding="utf-8")
@@ -179,7 +179,7 @@ def _places(con):
 
 
 def test_item_places_filled_idempotent_and_in_overview(ingested, sample_config, scorer, monkeypatch):
-    from saring.ingest import run_ingest
+    from saring.pipeline.ingest import run_ingest
 
     with Store(ingested) as store:
         con = store.con
@@ -202,7 +202,7 @@ def test_item_places_filled_idempotent_and_in_overview(ingested, sample_config, 
         run_ingest(sample_config, store, scorer=scorer)
         assert _places(con) == first
         # ...and new rules (a new PLACES_VERSION) rescan everything, replacing the old rows.
-        monkeypatch.setattr("saring.places.PLACES_VERSION", "test-next")
+        monkeypatch.setattr("saring.judge.places.PLACES_VERSION", "test-next")
         con.execute("UPDATE item_places SET name = 'lama'")
         run_ingest(sample_config, store, scorer=scorer)
         assert _places(con) == first
@@ -213,8 +213,8 @@ def test_item_places_filled_idempotent_and_in_overview(ingested, sample_config, 
 def test_digest_and_desk_put_the_forum_area_first(ingested):
     from fastapi.testclient import TestClient
 
-    from saring.web.app import create_app
-    from saring.web.auth import add_user
+    from saring.desk.app import create_app
+    from saring.desk.auth import add_user
 
     forum = ForumSettings(area="Kota Batu", province="Jawa Timur")
     # Only the two seed articles are about elections: list every item to see all three sections.

@@ -23,15 +23,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from saring.cli import app
+from saring.cli.main import app
+from saring.collect.scrub import GENERIC, MASK_PHONE, Scrubber
+from saring.collect.tipline import chat_name_from_file, import_chat, load_secret, member_names, parse_chat
 from saring.config import DigestSettings, FetchSettings
-from saring.digest import build_digest, today_wib, write_digest
-from saring.forwarded import feed_tipline
-from saring.schema import MIGRATIONS
-from saring.scrub import GENERIC, MASK_PHONE, Scrubber
+from saring.pipeline.forwarded import feed_tipline
+from saring.report.daily import write_digest
+from saring.report.digest import build_digest, today_wib
 from saring.serving import BackgroundServer
-from saring.store import Store, snapshot_path
-from saring.tipline import chat_name_from_file, import_chat, load_secret, member_names, parse_chat
+from saring.storage.database import Store, snapshot_path
+from saring.storage.schema import MIGRATIONS
 
 SOCIAL = Path(__file__).parent / "fixtures" / "social"
 HOSTILE = [SOCIAL / "WhatsApp Chat dengan Relawan Pantau TPS.txt",          # Android, Indonesian
@@ -210,7 +211,7 @@ def test_purge_leaves_no_trace_in_any_file(imported, tmp_path, monkeypatch):
 
 def test_without_the_rewrite_the_purged_text_stays_in_the_file(imported):
     """Why purge rewrites: the UPDATE alone leaves the old text readable in the file's bytes."""
-    from saring.retention import purge_connection
+    from saring.collect.retention import purge_connection
 
     db, *_ = imported
     with Store(db) as store:
@@ -373,9 +374,9 @@ def test_times_dates_money_counts_and_percentages_survive(claim, other, phone):
 
 def test_display_scrubs_tipline_rows_stored_before_this_fix(tmp_path):
     """The digest, the desk's queue and its cards scrub what they show of the tipline source."""
-    from saring.card import card_for_item, card_text
-    from saring.forwarded import TIPLINE
-    from saring.web.app import Desk, _queue
+    from saring.desk.app import Desk, _queue
+    from saring.desk.card import card_for_item, card_text
+    from saring.pipeline.forwarded import TIPLINE
 
     db = tmp_path / "saring.duckdb"
     raw = "Hubungi 0813-0000-0050 atau rina@surel.example, wa.me/6281300000051; pukul 08.00-14.00"

@@ -12,8 +12,8 @@ def test_retrain_flow_promotes_and_rescores(prefect_harness, tmp_path, monkeypat
     import duckdb
 
     from flows.retrain import retrain_flow
-    from saring.ingest import score_pending
-    from saring.store import Store
+    from saring.pipeline.ingest import score_pending
+    from saring.storage.database import Store
 
     monkeypatch.delenv("SARING_MODELS", raising=False)
     monkeypatch.setenv("SARING_MODEL_HOME", str(tmp_path / "models"))

@@ -8,8 +8,8 @@ import pytest
 from werkzeug import Response as WResponse
 
 from saring.config import parse_config
-from saring.ingest import run_ingest
-from saring.store import Store
+from saring.pipeline.ingest import run_ingest
+from saring.storage.database import Store
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 SEED = Path(__file__).resolve().parent.parent / "sample" / "seed_articles"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from saring.demo import write_demo_sources
+from saring.pipeline.demo import write_demo_sources
 
 pytest.importorskip("prefect_dask")
 

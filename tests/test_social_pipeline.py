@@ -6,13 +6,13 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from saring.cli import app
+from saring.cli.main import app
 from saring.config import parse_config
-from saring.demo import demo_chat, demo_sources
-from saring.digest import build_digest, render, today_wib
-from saring.forwarded import purge_tipline
-from saring.ingest import run_ingest
-from saring.store import Store
+from saring.pipeline.demo import demo_chat, demo_sources
+from saring.pipeline.forwarded import purge_tipline
+from saring.pipeline.ingest import run_ingest
+from saring.report.digest import build_digest, render, today_wib
+from saring.storage.database import Store
 
 PHONE = re.compile(r"812[\s-]?0000[\s-]?000\d")  # the (fake) numbers in the sample chats
 

@@ -6,15 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from saring.factcheck import pratiwi_pairs
-from saring.store import Store
-from saring.stories import (
+from saring.judge.factcheck import pratiwi_pairs
+from saring.judge.stories import (
     STORY_THRESHOLD,
     assign_stories,
-    create_views,
     group_stories,
     measure_story_threshold,
 )
+from saring.storage.database import Store
 
 T0 = datetime(2023, 10, 12, 1, 0, tzinfo=UTC)
 
@@ -68,7 +67,6 @@ def test_assign_stories_is_idempotent_and_views_work(db_path):
         first = con.execute("SELECT * FROM stories ORDER BY item_id").fetchall()
         assert assign_stories(con) == 4
         assert con.execute("SELECT * FROM stories ORDER BY item_id").fetchall() == first
-        create_views(con)
         summary = con.execute("SELECT story_id, n_items, n_outlets, earliest_source FROM story_overview "
                               "ORDER BY n_items DESC").fetchall()
         assert summary[0] == ("i0", 3, 3, "outlet0")

@@ -4,8 +4,8 @@ import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from saring.store import Store
-from saring.stories import add_to_stories, assign_stories
+from saring.judge.stories import add_to_stories, assign_stories
+from saring.storage.database import Store
 
 PRATIWI = Path(__file__).resolve().parent.parent / "classifiers/data/pratiwi2017_hoax/pratiwi2017_hoax_train.csv"
 

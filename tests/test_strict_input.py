@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from saring.cli import app
+from saring.cli.main import app
 
 GOOD = "sources:\n  - id: s1\n    name: Satu\n    url: https://satu.example/feed/\n"
 
@@ -85,7 +85,7 @@ def test_archive_server_serves_only_the_archives_own_files(tmp_path):
 
     import httpx
 
-    from saring.archive import ArchiveServer
+    from saring.report.archive import ArchiveServer
 
     archive = tmp_path / "arsip"
     archive.mkdir()
@@ -144,7 +144,7 @@ def test_saring_score_caps_one_enormous_line(tmp_path, scorer, monkeypatch):
     assert len(huge) > 1_000_000
     src = tmp_path / "in.csv"
     pd.DataFrame({"id": ["pendek", "raksasa"], "text": [head, huge]}).to_csv(src, index=False)
-    monkeypatch.setattr("saring.commands.models._scorer", lambda: scorer)
+    monkeypatch.setattr("saring.cli.models._scorer", lambda: scorer)
     result = CliRunner().invoke(app, ["score", str(src), "--output", str(tmp_path / "out.csv")])
     assert result.exit_code == 0, result.output
     out = pd.read_csv(tmp_path / "out.csv", dtype={"text": str})
@@ -154,7 +154,7 @@ def test_saring_score_caps_one_enormous_line(tmp_path, scorer, monkeypatch):
 
 
 def test_ingest_scores_at_most_the_capped_text(scorer):
-    from saring.ingest import score_rows
+    from saring.pipeline.ingest import score_rows
 
     head, huge = _long_texts()
     short, long = score_rows(["a", "b"], [None, None], [head, huge], scorer)

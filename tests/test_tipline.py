@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from saring.tipline import (
+from saring.collect.tipline import (
     TiplineError,
     find_urls,
     import_chat,
@@ -21,6 +21,7 @@ from saring.tipline import (
     purge,
     scrub,
 )
+from saring.storage.database import Store
 
 SOCIAL = Path(__file__).parent / "fixtures" / "social"
 ANDROID_ID = SOCIAL / "WhatsApp Chat dengan Bakohumas Kota Batu.txt"
@@ -78,8 +79,14 @@ def _all_text(con: duckdb.DuckDBPyConnection) -> str:
     return "\n".join(parts)
 
 
+def _migrated(path):
+    """A connection to a new database file with saring's schema (the migrations create the tables)."""
+    Store(path, lock_wait=0).close()
+    return duckdb.connect(str(path))
+
+
 def test_import_keeps_rumours_pseudonymises_and_is_idempotent(tmp_path):
-    con = duckdb.connect(str(tmp_path / "saring.duckdb"))
+    con = _migrated(tmp_path / "saring.duckdb")
     result = import_chat(con, ANDROID_ID, SECRET)
     assert (result.kept, result.skipped) == (4, 8)
     assert result.urls == ["https://malangpost.example/2023/10/12/kpu-kota-batu-bantah-surat-suara-tercoblos/",
@@ -101,7 +108,7 @@ def test_import_keeps_rumours_pseudonymises_and_is_idempotent(tmp_path):
 
 
 def test_purge_deletes_raw_text_and_keeps_the_rest(tmp_path):
-    con = duckdb.connect(str(tmp_path / "saring.duckdb"))
+    con = _migrated(tmp_path / "saring.duckdb")
     import_chat(con, ANDROID_ID, SECRET)
     assert purge(con, 30) == 0
     later = datetime.now(UTC) + timedelta(days=31)
@@ -133,7 +140,7 @@ def test_secret_file_is_created_once_with_0600(tmp_path, monkeypatch):
 def test_cli_import(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from saring.cli import app
+    from saring.cli.main import app
 
     monkeypatch.delenv("SARING_TIPLINE_SECRET", raising=False)
     db = tmp_path / "saring.duckdb"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from saring.cli import app
-from saring.store import Store
+from saring.cli.main import app
+from saring.storage.database import Store
 
 CHAT = (
     "13/10/23, 09.00 - Budi Santoso: cek ini http://[::1]:18082/berita-tps\n"
@@ -41,7 +41,7 @@ def test_ipv6_and_malformed_links_cost_only_themselves(tmp_path, monkeypatch):
 
 
 def test_reimport_turns_messages_that_never_became_items_into_items(tmp_path, monkeypatch):
-    from saring.tipline import import_chat, load_secret
+    from saring.collect.tipline import import_chat, load_secret
 
     monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
     chat, db = tmp_path / "chat.txt", tmp_path / "saring.duckdb"

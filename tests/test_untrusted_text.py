@@ -12,10 +12,10 @@ import lxml.html
 import pytest
 from test_deliver import digest_of, item, smtp  # noqa: F401  (smtp is a fixture)
 
-from saring.archive import write_archive
 from saring.config import DeliveryChannel, DeliverySettings
-from saring.deliver import deliver
-from saring.digest import render, split_messages
+from saring.report.archive import write_archive
+from saring.report.deliver import deliver
+from saring.report.digest import render, split_messages
 from saring.safetext import BIDI_CONTROLS, safe_link, strip_controls
 
 PHISH = 'https://media.example/a) <script>alert(1)</script> [resmi](https://phish.example/login "KPU")'
@@ -106,9 +106,9 @@ def test_label_export_neutralises_formulas_and_import_undoes_it(ingested, tmp_pa
     import duckdb
     from typer.testing import CliRunner
 
-    from saring.cli import app
-    from saring.labels import read_label_file
-    from saring.store import Store
+    from saring.cli.main import app
+    from saring.judge.labels import read_label_file
+    from saring.storage.database import Store
 
     formulas = ['=HYPERLINK("https://phish.example","klik")', "+62 812", "-1+1", "@SUM(A1)", "\tx", "\rx"]
     with Store(ingested) as store:
@@ -151,7 +151,7 @@ def test_label_export_neutralises_formulas_and_import_undoes_it(ingested, tmp_pa
 def _cli(*args: str):
     from typer.testing import CliRunner
 
-    from saring.cli import app
+    from saring.cli.main import app
 
     return CliRunner().invoke(app, list(args), env={"COLUMNS": "400"})
 
@@ -168,7 +168,7 @@ def test_check_of_a_link_with_markup_characters_gives_one_clear_message(tmp_path
 
 
 def test_query_shows_markup_as_text_and_no_terminal_escapes(tmp_path):
-    from saring.store import Store
+    from saring.storage.database import Store
 
     db = tmp_path / "saring.duckdb"
     with Store(db) as store:
@@ -189,7 +189,7 @@ def test_query_shows_markup_as_text_and_no_terminal_escapes(tmp_path):
 
 @pytest.mark.parametrize("sql", ["", "   ", "/* nothing */", ";"])
 def test_query_without_a_query_is_a_clear_error(tmp_path, sql):
-    from saring.store import Store
+    from saring.storage.database import Store
 
     with Store(tmp_path / "saring.duckdb") as store:
         store.publish_snapshot()

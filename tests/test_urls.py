@@ -1,7 +1,7 @@
 import pytest
 
+from saring.collect.urls import canonical_url, check_url, is_public, url_key
 from saring.errors import MalformedURLError, UnsafeURLError
-from saring.urls import canonical_url, check_url, is_public, url_key
 
 
 def test_canonical_url_strips_tracking_and_fragments():

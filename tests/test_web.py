@@ -9,8 +9,8 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
-from saring.web.app import create_app
-from saring.web.auth import add_user, hash_password, verify_password
+from saring.desk.app import create_app
+from saring.desk.auth import add_user, hash_password, verify_password
 
 PASSWORD = "kata-sandi-rahasia"
 
@@ -110,7 +110,7 @@ def test_label_is_recorded_with_its_author_and_needs_csrf(client, desk_db):
     queue = client.get("/review").text
     assert f'id="q-{item_id}"' not in queue  # labelled for both tasks: out of the queue
     assert 'data-label="hoax-1"' in queue
-    from saring.labels import current_labels
+    from saring.judge.labels import current_labels
 
     con = duckdb.connect(str(desk_db))
     assert current_labels(con, "hoax")["item_id"].tolist() == [item_id]  # the labelling loop sees it
@@ -160,7 +160,7 @@ def test_busy_writer_gives_a_friendly_retry_page(client, desk_db, monkeypatch):
     login(client)
     page = client.get("/review").text
     item_id = re.search(r'name="item_id" value="([^"]+)"', page).group(1)
-    monkeypatch.setattr("saring.web.app.WRITE_WAIT", 0.3)
+    monkeypatch.setattr("saring.desk.app.WRITE_WAIT", 0.3)
     holder = subprocess.Popen(
         [
             sys.executable,

@@ -17,11 +17,11 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from saring.cli import app as cli
-from saring.deliver import free_port
-from saring.web.app import create_app
-from saring.web.auth import add_user
-from saring.web.throttle import LoginThrottle
+from saring.cli.main import app as cli
+from saring.desk.app import create_app
+from saring.desk.auth import add_user
+from saring.desk.throttle import LoginThrottle
+from saring.report.deliver import free_port
 
 PASSWORD = "kata-sandi-rahasia"
 
@@ -30,9 +30,9 @@ PASSWORD = "kata-sandi-rahasia"
 def template_db(tmp_path_factory, scorer):
     """The sample sites ingested once for this module, with two accounts (copied per test)."""
     from saring.config import parse_config
-    from saring.demo import SiteServer, demo_sources, sample_dir
-    from saring.ingest import run_ingest
-    from saring.store import Store
+    from saring.pipeline.demo import SiteServer, demo_sources, sample_dir
+    from saring.pipeline.ingest import run_ingest
+    from saring.storage.database import Store
 
     db = tmp_path_factory.mktemp("desk") / "saring.duckdb"
     with SiteServer(sample_dir()) as server:
@@ -128,7 +128,7 @@ def test_deleting_the_user_ends_the_sessions(desk, desk_db):
 
 
 def test_logout_while_a_flow_holds_the_database(desk, desk_db, monkeypatch):
-    monkeypatch.setattr("saring.web.app.WRITE_WAIT", 0.3)
+    monkeypatch.setattr("saring.desk.app.WRITE_WAIT", 0.3)
     client = logged_in(desk)
     page = client.get("/review").text
     stolen = dict(client.cookies)
@@ -232,7 +232,7 @@ def test_throttle_backoff_doubles_up_to_an_hour_and_a_quiet_spell_forgives():
 
 
 def test_password_hashing_never_runs_on_the_event_loop(desk, monkeypatch):
-    import saring.web.auth as auth
+    import saring.desk.auth as auth
 
     real, where = auth.verify_password, []
 
@@ -287,7 +287,7 @@ def _login_cookie(base: str, headers: dict, local_address: str = "127.0.0.1") ->
 
 
 def test_cookie_is_secure_behind_an_https_proxy(tmp_path):
-    from saring.store import Store
+    from saring.storage.database import Store
 
     db = tmp_path / "saring.duckdb"
     Store(db).close()

@@ -30,10 +30,10 @@ if not CHROMIUM.exists():
 def server(sample_site, sample_config, db_path):
     import uvicorn
 
-    from saring.ingest import run_ingest
-    from saring.store import Store
-    from saring.web.app import create_app
-    from saring.web.auth import add_user
+    from saring.desk.app import create_app
+    from saring.desk.auth import add_user
+    from saring.pipeline.ingest import run_ingest
+    from saring.storage.database import Store
 
     with Store(db_path) as store:
         run_ingest(sample_config, store)

@@ -1,0 +1,63 @@
+"""The ``saring`` command line: thin over the library, errors as one clear sentence.
+
+The shared parts of the ``saring`` command line: ``app``, the consoles, the common options and
+``fail``. Each command module in :mod:`saring.cli` registers on ``app``; :mod:`saring.cli.main`
+imports them all (so no command module imports its caller).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from saring.safetext import strip_controls
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="saring — pantau berita pemilu dan risiko hoaks (Saring sebelum Sharing).")
+# Rich markup is off: titles, links and error messages carry text from feeds and pages, and a
+# "[/]" in one of them would end in a MarkupError. Styles are given as Text or style=, never inline.
+out = Console(markup=False)
+err = Console(stderr=True, markup=False)
+
+SOURCES_OPT = typer.Option(None, "--sources", help="sources file (default: $SARING_SOURCES or sources.yaml)")
+DB_OPT = typer.Option(None, "--db", help="DuckDB file (default: $SARING_DB or data/saring.duckdb)")
+
+
+def shown(value: object) -> str:
+    """Text from outside (feeds, pages, files, errors) as it may reach a terminal: no escapes."""
+    return strip_controls("" if value is None else value)
+
+
+def fail(message: str, code: int = 2) -> None:
+    err.print(Text.assemble(("Error:", "bold red"), " ", shown(message)), highlight=False)
+    raise typer.Exit(code)
+
+
+def warn_if_public(host: str, port: int, what: str) -> None:
+    """Say loudly that a server listens beyond this machine (``--host 0.0.0.0``)."""
+    try:
+        local = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        local = False
+    if not local:
+        err.print(Text.assemble(
+            ("WARNING:", "bold red"),
+            f" listening on {shown(host)}: anyone who can reach this machine on port {port} {what}. "
+            "Put it behind HTTPS (a reverse proxy) before sharing it.",
+        ), highlight=False)
+
+
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+
+@app.callback()
+def _resolve_once(ctx: typer.Context) -> None:
+    # The resolved configuration is cached here (saring.context.resolved): one per invocation.
+    ctx.obj = {}

@@ -1,0 +1,135 @@
+"""Digest commands: digest, demo."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from saring.cli.base import DB_OPT, SOURCES_OPT, app, err, fail, out
+from saring.config import DEFAULT_DIGESTS
+from saring.errors import SaringError
+
+
+@app.command()
+def digest(
+    day: str = typer.Option(None, "--date", help="YYYY-MM-DD (default: today in Asia/Jakarta)"),
+    db: Path = DB_OPT,
+    out_dir: Path = typer.Option(DEFAULT_DIGESTS, "--out",
+                                 help="archive folder (files per date + index.html)"),
+    sources: Path = SOURCES_OPT,
+    send: bool = typer.Option(False, "--send", help="deliver to every channel in settings.delivery"),
+    force: bool = typer.Option(False, "--force", help="with --send: deliver again to channels that have it"),
+    channel: list[str] = typer.Option(None, "--channel", help="with --send: only this channel (repeatable)"),
+) -> None:
+    """Write the day's digest in every format into the archive, and optionally deliver it.
+
+    Example: saring digest --date 2026-11-25 --out data/digests --send
+    Exit codes: 0 ok (or some channels failed), 1 every channel failed, 2 bad input/config.
+    """
+    from saring.context import resolved
+    from saring.report.daily import make_digest
+    from saring.report.digest import today_wib
+
+    try:
+        target = date.fromisoformat(day) if day else today_wib()
+    except ValueError:
+        fail(f"--date {day!r} is not a date like 2026-11-25")
+    try:
+        setup = resolved(db, sources)
+        config = setup.config
+        result, paths = make_digest(setup.db, target, setup.digest, out_dir, setup.forum)
+    except SaringError as exc:
+        fail(str(exc))
+    out.print(f"Digest {target}: {result.items_seen} items, {result.election_count} election-related, "
+              f"{result.high_risk} high risk"
+              + (f", {result.already_reported} already reported earlier (not repeated)."
+                 if result.already_reported else "."))
+    for p in paths:
+        out.print(f"  {p}")
+    out.print(f"  {Path(out_dir) / 'index.html'} (archive index)")
+    if not send:
+        return
+    _send(result, config, db, force, channel or None)
+
+
+def _send(result, config, db, force: bool, only: list[str] | None) -> None:
+    from saring.report.deliver import deliver, load_env_file
+
+    if config is None or not config.delivery.channels:
+        fail("--send: no delivery channels; add settings.delivery.channels to sources.yaml")
+    unknown = set(only or ()) - {c.name for c in config.delivery.channels}
+    if unknown:
+        fail(f"--channel: no channel named {', '.join(sorted(unknown))} in settings.delivery")
+    load_env_file()
+    report = deliver(db, result, config.delivery, config.digest.message_chars, force=force, only=only)
+    for line in report.lines():
+        out.print(line, style="red" if "FAILED" in line else None, highlight=False, markup=False)
+    if report.failed:
+        err.print(f"{len(report.failed)} of {len(report.results)} channel(s) failed: "
+                  + ", ".join(r.channel for r in report.failed), highlight=False)
+    if report.all_failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    workdir: Path = typer.Option(Path("data/demo"), "--dir", help="where the demo writes its files"),
+) -> None:
+    """Run the whole pipeline on the bundled sample sites (no internet needed).
+
+    Example: saring demo --dir data/demo
+    """
+    from saring.pipeline.demo import SiteServer, demo_chat, import_demo_chat, sample_dir, write_demo_sources
+
+    site = sample_dir()
+    if not (site / "manifest.json").exists():
+        fail(f"the bundled sample is missing at {site}; run `make sample`")
+    from flows.digest import digest_flow
+    from flows.ingest import ingest_flow
+
+    db = workdir / "saring.duckdb"
+    with SiteServer(site) as server:
+        out.print(f"Sample sites served at {server.base_url}")
+        sources = write_demo_sources(workdir / "sources.demo.yaml", server.base_url)
+        result = ingest_flow(sources=str(sources), db=str(db))
+        chat = demo_chat(server.base_url, workdir / "tipline" / "demo-chat.txt")
+        tipline = import_demo_chat(db, chat) if chat else None
+        paths = digest_flow(sources=str(sources), db=str(db), out=str(workdir / "digests"))
+    out.print(f"\nIngest: {result['new_items']} new items, {result['scored']} scored ({result['status']}).")
+    if tipline:
+        out.print(f"Tipline: {tipline} (sample chat export, names and numbers pseudonymised)")
+    out.print(f"DuckDB database: {db.resolve()}")
+    stem = Path(paths[0]).name.removesuffix(".txt")
+    for p in sorted(Path(paths[0]).parent.glob(stem + ".*")):
+        if p.suffix != ".json":
+            out.print(f"Digest: {p.resolve()}")
+    out.print("(The digest's links point at the demo's own sample sites on 127.0.0.1, "
+              "which stop when the demo ends.)")
+    out.print(f"Archive index: {(workdir / 'digests' / 'index.html').resolve()} "
+              f"(browse: saring serve --archive {workdir / 'digests'})")
+    if os.environ.get("SARING_DEMO_SMTP", "") not in ("", "0"):
+        _print_mail_demo(db, sources)
+    else:
+        out.print("E-mail delivery demo: run again with SARING_DEMO_SMTP=1")
+    out.print("Query it: saring query \"SELECT source_id, count(*) FROM items GROUP BY 1\" "
+              f"--db {db}")
+    out.print(f"Forum desk: .venv/bin/saring web adduser NAMA --db {db}  then  "
+              f".venv/bin/saring web --db {db}")
+
+
+def _print_mail_demo(db: Path, sources: Path) -> None:
+    """Deliver the demo digest to a local SMTP server (saring.pipeline.demo) and say what arrived."""
+    from saring.pipeline.demo import mail_demo_digest
+
+    try:
+        mail = mail_demo_digest(db, sources)
+    except SaringError as exc:
+        fail(str(exc))
+    out.print(f"\nE-mail demo: local SMTP server on 127.0.0.1:{mail.port}")
+    for line in mail.report.lines():
+        out.print("  " + line, highlight=False, markup=False)
+    for line in mail.received:
+        out.print(f"  received: {line}", highlight=False, markup=False)

@@ -1,0 +1,263 @@
+"""Model commands: score, evaluate, label export/import, train, model list/promote/rollback, rescore."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from saring.cli.base import DB_OPT, app, err, fail, out
+from saring.errors import SaringError
+
+label_app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Export items for the forum to label; import their labels.",
+)
+model_app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="List, promote and roll back model versions.",
+)
+app.add_typer(label_app, name="label")
+app.add_typer(model_app, name="model")
+
+
+def _scorer():
+    from saring.score import load_scorer
+
+    try:
+        return load_scorer()
+    except SaringError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def score(
+    input_file: str = typer.Argument(
+        ..., metavar="IN", help="CSV (UTF-8) or .parquet file; - for CSV on stdin"
+    ),
+    text_column: str = typer.Option("text", "--text-column", help="column holding the text"),
+    output: str = typer.Option("-", "--output", "-o", help="output .csv or .parquet; - for CSV on stdout"),
+) -> None:
+    """Add election_score, hoax_score and hoax_reasons to every row of a table.
+
+    Other columns are kept as they are; rows with empty text get empty scores.
+
+    Example: saring score articles.csv --text-column text --output scored.csv
+    """
+    from saring.judge.scorefile import ScoreFileError, read_table, score_frame, write_table
+
+    try:
+        frame = read_table(input_file)
+        if text_column not in frame.columns:
+            raise ScoreFileError(
+                f"{input_file} has no column {text_column!r} (columns: {', '.join(map(str, frame.columns))})"
+            )
+        scorer = _scorer()
+        result = score_frame(scorer, frame, text_column)
+        write_table(result, output)
+    except SaringError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+    if output != "-":
+        err.print(f"{len(result)} rows scored with {scorer.model_version} -> {output}", highlight=False)
+
+
+@app.command()
+def evaluate(
+    labels_file: str = typer.Argument(..., metavar="LABELS", help="CSV/parquet with text and 0/1 labels"),
+    task: str = typer.Option(..., "--task", help="hoax or election"),
+    text_column: str = typer.Option("text", "--text-column"),
+    label_column: str = typer.Option("label", "--label-column"),
+    threshold: float = typer.Option(
+        0.5, "--threshold", help="score at or above which an item counts as positive"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print the metrics as JSON"),
+) -> None:
+    """Measure the current model on labelled data: precision, recall, F1, ROC-AUC, Brier, confusion matrix.
+
+    Example: saring evaluate classifiers/data/heldout/hoax_cross_topic.csv --task hoax
+    """
+    from saring.judge.evaluate import evaluate_file, format_metrics
+
+    scorer = _scorer()
+    try:
+        m = evaluate_file(scorer, labels_file, task, text_column, label_column, threshold)
+    except SaringError as exc:
+        fail(str(exc))
+    out.print(json.dumps(m, indent=2) if as_json else format_metrics(m), highlight=False, soft_wrap=True)
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not a date like 2026-11-25")
+
+
+@label_app.command("export")
+def label_export(
+    output: Path = typer.Option(..., "--output", "-o", help="CSV to write"),
+    day: str = typer.Option(None, "--date", help="only items of this day (Asia/Jakarta)"),
+    since: str = typer.Option(None, "--since", help="only items from this day on"),
+    limit: int = typer.Option(200, "--limit"),
+    db: Path = DB_OPT,
+) -> None:
+    """Write items for the forum to label, most informative first.
+
+    Example: saring label export --since 2026-11-20 -o to_label.csv
+    """
+    from saring.judge.labels import export_candidates, write_label_file
+    from saring.storage.database import Store
+
+    d, s = _day(day, "--date"), _day(since, "--since")
+    try:
+        with Store(db) as store:
+            frame = export_candidates(store.con, day=d, since=s, limit=limit)
+        write_label_file(frame, output)
+    except (SaringError, OSError) as exc:
+        fail(str(exc))
+    out.print(f"{len(frame)} items to label -> {output} (fill the 'hoax' and 'election' columns with 1 or 0)")
+
+
+@label_app.command("import")
+def label_import(
+    labels_file: Path = typer.Argument(..., metavar="LABELED", help="the filled-in CSV"),
+    by: str = typer.Option(..., "--by", help="who labelled (name or organisation)"),
+    db: Path = DB_OPT,
+) -> None:
+    """Validate a labelled CSV and store its valid rows (with who and when).
+
+    Example: saring label import labeled.csv --by "Bawaslu Kota Batu"
+    """
+    from saring.judge.labels import import_labels
+    from saring.storage.database import Store
+
+    try:
+        with Store(db) as store:
+            result = import_labels(store.con, labels_file, by)
+    except SaringError as exc:
+        fail(str(exc))
+    for p in result.problems:
+        err.print(f"  {p}", highlight=False, soft_wrap=True)
+    out.print(
+        f"{result.stored_rows} rows stored ({result.stored_labels} labels, batch {result.batch_id}); "
+        f"{len(result.problems)} rows refused; {result.skipped_empty} rows had no label."
+    )
+    if result.problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def train(
+    db: Path = DB_OPT,
+    tolerance: float = typer.Option(None, "--tolerance", help="gate tolerance on ROC-AUC (default 0.01)"),
+    max_base_rows: int = typer.Option(None, "--max-base-rows", help="subsample the base data (smoke tests)"),
+    no_promote: bool = typer.Option(False, "--no-promote", help="train and evaluate only"),
+) -> None:
+    """Retrain on base data + forum labels; promote only if not worse on held-out ROC-AUC.
+
+    Example: saring train --db data/saring.duckdb
+    """
+    from saring.training import GATE_TOLERANCE, retrain
+
+    try:
+        r = retrain(
+            db,
+            tolerance=GATE_TOLERANCE if tolerance is None else tolerance,
+            max_base_rows=max_base_rows,
+            promote_if_better=not no_promote,
+        )
+    except SaringError as exc:
+        fail(str(exc))
+    out.print(f"Trained {r.version}: {r.reason}", highlight=False, soft_wrap=True)
+    if r.promoted:
+        out.print(f"Promoted {r.version} (was {r.current_version}).")
+    else:
+        out.print(f"Not promoted; current model stays {r.current_version}.")
+
+
+@model_app.command("list")
+def model_list() -> None:
+    """List model versions; * marks the current one.
+
+    Example: saring model list
+    """
+    from saring import registry
+
+    table = Table()
+    for col in ("", "version", "hoax", "election", "gate"):
+        table.add_column(col, overflow="fold")
+    for v in registry.list_versions():
+        gate = v.get("gate", {})
+        table.add_row(
+            "*" if v["current"] else "",
+            v["version"],
+            v.get("hoax_version") or "",
+            v.get("election_version") or "",
+            ("passed" if gate.get("passed") else "refused") if gate else "shipped",
+        )
+    out.print(table)
+
+
+@model_app.command("promote")
+def model_promote(
+    version: str = typer.Argument(..., help="a version from `saring model list`, or 'shipped'"),
+) -> None:
+    """Make a version current (scores from then on carry its version).
+
+    Example: saring model promote v20261125-101500
+    """
+    from saring import registry
+    from saring.score import load_scorer
+
+    try:
+        if version != registry.SHIPPED and registry.version_dir(version).is_dir():
+            load_scorer(registry.version_dir(version))  # the whole scorer must build from it
+        previous = registry.promote(version)
+    except SaringError as exc:
+        fail(str(exc))
+    out.print(f"Current model: {version} (was {previous}). Run `saring rescore` to re-score stored articles.")
+
+
+@model_app.command("rollback")
+def model_rollback() -> None:
+    """Go back to the version that was current before the last promotion.
+
+    Example: saring model rollback
+    """
+    from saring import registry
+
+    try:
+        version = registry.rollback()
+    except SaringError as exc:
+        fail(str(exc))
+    out.print(f"Current model: {version}.")
+
+
+@app.command()
+def rescore(db: Path = DB_OPT) -> None:
+    """Score every stored article with the current model (older versions' scores are kept).
+
+    Example: saring rescore --db data/saring.duckdb
+    """
+    from saring.pipeline.ingest import score_pending
+    from saring.storage.database import Store
+
+    scorer = _scorer()
+    try:
+        with Store(db) as store:
+            n = score_pending(store, scorer)
+            store.publish_snapshot()
+    except SaringError as exc:
+        fail(str(exc))
+    out.print(f"{n} articles scored with {scorer.model_version}.")

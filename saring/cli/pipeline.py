@@ -1,0 +1,188 @@
+"""Pipeline commands: ingest, serve, query."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from saring.cli.base import DB_OPT, SOURCES_OPT, app, err, fail, out, setup_logging, shown, warn_if_public
+from saring.config import DEFAULT_DIGESTS
+from saring.errors import SaringError
+
+
+def _summary_table(summary) -> Table:
+    table = Table(title=f"Ingest run {summary.run_id}")
+    for col in ("source", "status", "new", "extracted", "no page text", "why"):
+        table.add_column(col, overflow="fold")
+    for r in summary.results:
+        why = r.error or r.warning or ""
+        style = "red" if r.status == "failed" else None
+        table.add_row(r.source_id, r.status, str(r.new_items), str(r.extracted), str(r.failed),
+                      shown(why), style=style)
+    return table
+
+
+@app.command()
+def ingest(
+    sources: Path = SOURCES_OPT,
+    db: Path = DB_OPT,
+    only: list[str] = typer.Option(None, "--only", help="ingest just this source id (repeatable)"),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Read every enabled feed, store new articles, score them.
+
+    Example: saring ingest --sources sources.yaml --db data/saring.duckdb
+    """
+    setup_logging(verbose)
+    from saring.config import load_config
+    from saring.pipeline.ingest import run_ingest
+    from saring.storage.database import Store
+
+    try:
+        config = load_config(sources)
+        with Store(db) as store:
+            summary = run_ingest(config, store, only=only or None)
+    except SaringError as exc:
+        fail(str(exc))
+    out.print(_summary_table(summary))
+    out.print(f"{summary.scored} articles scored.")
+    if summary.scoring_error:
+        err.print(Text.assemble(("Scoring failed:", "bold red"), " ", shown(summary.scoring_error)),
+                  highlight=False)
+    if not summary.results:
+        fail("no enabled source matched", 2)
+    if not summary.ok:
+        fail("every source failed; see the table above", 1)
+
+
+
+@app.command()
+def serve(
+    sources: Path = SOURCES_OPT,
+    db: Path = DB_OPT,
+    out_dir: Path = typer.Option(DEFAULT_DIGESTS, "--out"),
+    archive: Path = typer.Option(None, "--archive",
+                                 help="serve only this digest archive folder over HTTP (no schedules)"),
+    port: int = typer.Option(8000, "--port", help="with --archive: the port"),
+    host: str = typer.Option("127.0.0.1", "--host", help="with --archive: the address to listen on"),
+) -> None:
+    """Run the flows on their schedules (ingest hourly, digest at 06:00 WIB by default).
+
+    With --archive DIR, serve only the digest archive for browsers instead (Ctrl-C stops).
+    Example: saring serve --sources sources.yaml
+    Example: saring serve --archive data/digests --port 8000
+    """
+    if archive is not None:
+        from saring.report.archive import ArchiveServer
+
+        warn_if_public(host, port, "can read every digest in the archive")
+        try:
+            server = ArchiveServer(archive, host, port)
+        except FileNotFoundError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        out.print(f"Digest archive {shown(server.root)} at {server.url} (Ctrl-C stops)", highlight=False)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        return
+    from saring.context import resolved
+
+    try:
+        setup = resolved(db, sources, require_sources=True)
+    except SaringError as exc:
+        fail(str(exc))
+    from flows.serve import serve_all
+
+    serve_all(setup.config, str(setup.sources.resolve()), str(setup.db.resolve()), str(out_dir.resolve()))
+
+
+
+@app.command()
+def query(
+    sql: str = typer.Argument(..., help="SQL to run on the newest snapshot"),
+    db: Path = DB_OPT,
+    csv: bool = typer.Option(False, "--csv", help="print CSV instead of a table"),
+) -> None:
+    """Query the analysts' snapshot (never blocks the running flows).
+
+    Example: saring query "SELECT title, hoax_score FROM item_overview ORDER BY 2 DESC LIMIT 5"
+    """
+    import duckdb
+
+    from saring.storage.database import connect_snapshot
+
+    if not sql.strip():
+        fail('give a SQL query, e.g. saring query "SELECT count(*) FROM items"')
+    try:
+        con = connect_snapshot(db)
+        result = con.execute(sql)
+        if result is None or result.description is None:  # only a comment or ";": no table
+            fail("the query returned no table (is it only a comment?)")
+        frame = result.df()
+    except SaringError as exc:
+        fail(str(exc))
+    except duckdb.Error as exc:
+        fail(f"the query failed: {exc}")
+    if csv and not sys.stdout.isatty():  # a file or a pipe gets the data exactly as stored
+        frame.to_csv(sys.stdout, index=False)
+        return
+    # Titles and texts come from feeds: no terminal escape sequence may reach the screen.
+    frame = frame.rename(columns=shown).map(lambda v: shown(v) if isinstance(v, str) else v)
+    if csv:
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        out.print(frame.to_string(index=False, max_colwidth=60), highlight=False)
+
+
+
+sources_app = typer.Typer(help="Check the sources file and see each source's health.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.command("check")
+def sources_check(sources: Path = SOURCES_OPT) -> None:
+    """Validate the sources file without fetching anything.
+
+    Example: saring sources check --sources sources.yaml
+    """
+    from saring.config import load_config
+
+    try:
+        config = load_config(sources)
+    except SaringError as exc:
+        fail(str(exc))
+    enabled = len(config.enabled_sources)
+    out.print(f"OK: {len(config.sources)} sources ({enabled} enabled).")
+
+
+@sources_app.command("status")
+def sources_status(db: Path = DB_OPT) -> None:
+    """Per-source health: last success, consecutive failures, last error, items, silence.
+
+    Example: saring sources status --db data/saring.duckdb
+    """
+    from saring.report.health import source_status
+    from saring.storage.database import connect_snapshot
+
+    try:
+        con = connect_snapshot(db)
+    except SaringError as exc:
+        fail(str(exc))
+    table = Table(title="Source health")
+    for col in ("source", "last status", "last success (WIB)", "fails in a row", "today", "7 days",
+                "silent?", "last error"):
+        table.add_column(col, overflow="fold")
+    for s in source_status(con):
+        last_ok = s.last_success_at.strftime("%Y-%m-%d %H:%M") if s.last_success_at else "-"
+        style = "red" if s.last_status == "failed" else ("yellow" if s.silent else None)
+        table.add_row(s.source_id + ("" if s.enabled else " (off)"), shown(s.last_status or "never read"),
+                      last_ok, str(s.consecutive_failures), str(s.items_today), str(s.items_7d),
+                      "yes" if s.silent else "", shown(s.last_error or ""), style=style)
+    out.print(table)

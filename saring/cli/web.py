@@ -1,0 +1,235 @@
+"""The forum's desk commands: check, card, web (and web adduser)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import typer
+from rich.text import Text
+
+from saring.cli.base import DB_OPT, app, err, fail, out, shown, warn_if_public
+from saring.errors import SaringError
+
+web_app = typer.Typer(
+    add_completion=False,
+    rich_markup_mode=None,
+    invoke_without_command=True,
+    help="The forum's web desk (digest, labels, checks, cards). Default: serve it.",
+)
+app.add_typer(web_app, name="web")
+
+
+def _pct(v: float) -> str:
+    return f"{v:.0%}"
+
+
+@app.command()
+def check(
+    text: str = typer.Argument(..., help="the forwarded text, or an http(s) link to an article"),
+    db: Path = DB_OPT,
+    no_save: bool = typer.Option(False, "--no-save", help="do not store the check"),
+    as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+    by: str = typer.Option(None, "--by", help="who checked (stored with the check)"),
+) -> None:
+    """Check one text or link now: scores with reasons, near-identical items, fact-checks.
+
+    Example: saring check "Beredar kabar KPU memindahkan TPS ..."
+    Example: saring check https://example.co.id/berita/123
+    """
+    from saring.desk.card import card_for_check, card_text
+    from saring.desk.check import run_check
+
+    try:
+        result = run_check(text, db, by=by or os.environ.get("USER"), save=not no_save)
+    except SaringError as exc:
+        fail(str(exc))
+    if as_json:
+        out.print_json(json.dumps(asdict(result), default=str, ensure_ascii=False))
+        return
+    if result.previous:
+        p = result.previous[0]
+        from saring.localtime import WIB
+
+        when = p.checked_at.astimezone(WIB)
+        out.print(
+            Text.assemble((f"Sudah pernah dicek pada {when:%Y-%m-%d %H:%M} WIB", "bold"),
+                          f" ({len(result.previous)}x sebelumnya)."),
+            highlight=False,
+        )
+    if result.title:
+        out.print(shown(result.title), style="bold", highlight=False)
+    out.print(
+        f"Risiko hoaks: {_pct(result.hoax_score)}  "
+        f"(kata penanda: {shown(', '.join(result.hoax_terms)) or '-'})",
+        highlight=False,
+    )
+    out.print(
+        f"Terkait pemilu: {_pct(result.election_score)}  ({shown(', '.join(result.election_terms)) or '-'})",
+        highlight=False,
+    )
+    if result.factchecks:
+        out.print("Cek fakta terdekat:")
+        for f in result.factchecks:
+            out.print(f"  {shown(f.verdict)}: {shown(f.title)} {shown(f.url)} "
+                      f"(kemiripan {_pct(f.similarity)})", highlight=False)
+    else:
+        out.print("Cek fakta: belum ada klarifikasi resmi yang cocok.")
+    if result.similar:
+        out.print("Berita serupa yang sudah terlihat:")
+        for s in result.similar:
+            seen = s.first_seen_at.strftime("%Y-%m-%d %H:%M") if hasattr(s.first_seen_at, "strftime") else "-"
+            out.print(
+                f"  {shown(s.source_name)}, pertama terlihat {seen}: {shown(s.title)} ({_pct(s.similarity)})",
+                highlight=False,
+            )
+    if result.note:
+        err.print(f"Catatan: {shown(result.note)}", highlight=False)
+    out.print(
+        f"id {result.check_id} · model {result.model_version} · {result.seconds:.1f} s"
+        f"{' · tersimpan' if result.saved else ''}",
+        style="dim",
+        highlight=False,
+    )
+    typer.echo("\n" + shown(card_text(card_for_check(result))))
+
+
+@app.command()
+def card(
+    ref: str = typer.Argument(..., help="an item id or a check id"),
+    db: Path = DB_OPT,
+    png: Path = typer.Option(None, "--png", help="also write the card as a PNG here"),
+) -> None:
+    """Print the WhatsApp clarification reply for an item or a check (and optionally its PNG).
+
+    Example: saring card 3f2a9c1d0b7e --png klarifikasi.png
+    """
+    import duckdb
+
+    from saring.desk.card import card_for_check_id, card_for_item, card_png, card_text
+    from saring.storage.database import connect_snapshot, default_db_path
+
+    try:
+        con = connect_snapshot(db)
+        found = card_for_item(con, ref)
+        con.close()
+        if found is None:  # checks are written after the last snapshot: read the file itself
+            try:
+                con = duckdb.connect(str(db or default_db_path()), read_only=True)
+            except duckdb.Error:
+                con = connect_snapshot(db)
+            found = card_for_check_id(con, ref)
+            con.close()
+    except SaringError as exc:
+        fail(str(exc))
+    if found is None:
+        fail(f"no item or check with id {ref!r}")
+    typer.echo(shown(card_text(found)))
+    if png:
+        png.write_bytes(card_png(found))
+        err.print(f"PNG -> {shown(png)}", highlight=False)
+
+
+@web_app.callback()
+def web(
+    ctx: typer.Context,
+    db: Path = DB_OPT,
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (default: this machine only)"),
+    port: int = typer.Option(8000, "--port"),
+    sources: Path = typer.Option(None, "--sources", help="sources file for the digest settings"),
+    proxy_headers: bool = typer.Option(
+        False, "--proxy-headers",
+        help="behind a reverse proxy: trust its X-Forwarded-Proto/-For headers (HTTPS cookies, "
+             "client addresses for login limits)"),
+    forwarded_allow_ips: str = typer.Option(
+        None, "--forwarded-allow-ips",
+        help="with --proxy-headers: comma-separated addresses of the proxies to trust "
+             "(default 127.0.0.1)"),
+) -> None:
+    """Serve the forum's desk on http://127.0.0.1:8000 (log in with a `saring web adduser` account).
+
+    Example: saring web --db data/demo/saring.duckdb
+    Example: saring web --proxy-headers --forwarded-allow-ips 127.0.0.1   (behind nginx/Caddy)
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if forwarded_allow_ips and not proxy_headers:
+        fail("--forwarded-allow-ips only matters with --proxy-headers; add --proxy-headers")
+    import uvicorn
+
+    from saring.context import resolved
+    from saring.desk.app import create_app
+    from saring.desk.auth import user_count
+
+    try:
+        setup = resolved(db, sources)
+    except SaringError as exc:
+        fail(str(exc))
+    application = create_app(setup.db, setup.digest if setup.config else None, forum=setup.forum)
+    desk = application.state.desk
+    try:
+        with desk.fresh() as con:
+            users = user_count(con)
+    except SaringError as exc:
+        fail(str(exc))
+    if not users and not os.environ.get("SARING_WEB_SECRET"):
+        fail(
+            "nobody can log in yet: create an account with `saring web adduser NAME` "
+            "or set SARING_WEB_SECRET to a shared forum password"
+        )
+    warn_if_public(host, port, "sees the login page")
+    local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    out.print(f"saring web: open http://{local}:{port}/ (Ctrl-C stops)", highlight=False)
+    uvicorn.run(
+        application, host=host, port=port, log_level="warning", server_header=False,
+        proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips or "127.0.0.1",
+    )
+
+
+@web_app.command("adduser")
+def adduser(
+    name: str = typer.Argument(..., help="the user's name, shown on their labels"),
+    db: Path = DB_OPT,
+    password_env: str = typer.Option(
+        None, "--password-env", help="read the password from this environment variable (scripts)"
+    ),
+) -> None:
+    """Create a web account, or set a new password for an existing one (asks for the password).
+
+    A new password logs the account out everywhere.
+    Example: saring web adduser rina
+    """
+    from saring.desk.auth import add_user
+
+    if password_env:
+        password = os.environ.get(password_env, "")
+    else:
+        password = getpass.getpass(f"Password for {name}: ")
+        if getpass.getpass("Again: ") != password:
+            fail("the two passwords differ; nothing was changed")
+    try:
+        add_user(db, name, password)
+    except SaringError as exc:
+        fail(str(exc))
+    out.print(f"User {name} can now log in to `saring web`.", highlight=False)
+
+
+@web_app.command("deluser")
+def deluser(
+    name: str = typer.Argument(..., help="the account to delete"),
+    db: Path = DB_OPT,
+) -> None:
+    """Delete a web account; its open sessions end at once (its labels are kept).
+
+    Example: saring web deluser rina
+    """
+    from saring.desk.auth import delete_user
+
+    try:
+        delete_user(db, name)
+    except SaringError as exc:
+        fail(str(exc))
+    out.print(f"User {shown(name)} is deleted and logged out everywhere.", highlight=False)

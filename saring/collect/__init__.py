@@ -1,0 +1,1 @@
+"""Collect: read sources (feeds, social kinds, pages, the WhatsApp tipline) into plain records."""

@@ -1,0 +1,154 @@
+"""Parse feed bytes with feedparser into plain :class:`FeedItem` records."""
+
+from __future__ import annotations
+
+import calendar
+import html
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import feedparser
+
+from saring.collect.urls import canonical_url
+from saring.errors import FeedError, MalformedURLError
+
+LOGGER = logging.getLogger(__name__)
+
+_TAGS = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One entry of a feed, before its page is fetched."""
+
+    url: str
+    link: str
+    title: str
+    summary: str
+    published_at: datetime | None
+    author: str | None
+    guid: str | None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str
+    items: list[FeedItem]
+    skipped: int = 0
+    warning: str | None = None
+
+
+def strip_html(text: str | None) -> str:
+    """Plain text from a feed's HTML summary (tags dropped, entities decoded)."""
+    if not text:
+        return ""
+    return _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", text))).strip()
+
+
+def _when(entry: dict) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        parsed = entry.get(key)
+        if parsed:
+            try:
+                return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+            except (OverflowError, ValueError, TypeError):
+                continue
+    return None
+
+
+def _link(entry: dict) -> str | None:
+    link = entry.get("link")
+    if not link:
+        for alt in entry.get("links") or []:
+            if alt.get("rel", "alternate") == "alternate" and alt.get("href"):
+                link = alt["href"]
+                break
+    if not link:
+        guid = entry.get("id") or ""
+        if guid.startswith(("http://", "https://")):
+            link = guid
+    if link and link.strip().lower().startswith(("http://", "https://")):
+        return link.strip()
+    return None
+
+
+def parse_feed(data: bytes, url: str, content_type: str | None = None, max_items: int = 50) -> ParsedFeed:
+    """Parse raw feed bytes.
+
+    Entries without a usable http(s) link are skipped and counted. A malformed feed
+    that still yields entries is accepted with a warning (feedparser's "bozo").
+
+    Raises:
+        FeedError: nothing readable came out (HTML page, empty body, broken XML).
+    """
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(data, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
+    entries = parsed.get("entries") or []
+    warning = None
+    if parsed.get("bozo"):
+        exc = parsed.get("bozo_exception")
+        warning = f"feed is not well-formed ({exc.__class__.__name__}: {str(exc)[:120]})"
+    if not entries:
+        if not data.strip():
+            raise FeedError(f"{url}: the feed is empty")
+        if parsed.get("version") in ("", None) and b"<html" in data[:2048].lower():
+            raise FeedError(f"{url}: this is a web page, not an RSS/Atom feed")
+        if warning:
+            raise FeedError(f"{url}: {warning} and holds no items")
+        return ParsedFeed(title=parsed.feed.get("title", ""), items=[], warning="the feed has no items")
+
+    items: list[FeedItem] = []
+    seen: set[str] = set()
+    skipped = 0
+    malformed: list[str] = []
+    for entry in entries:
+        link = _link(entry)
+        if not link:
+            skipped += 1
+            continue
+        try:
+            canon = canonical_url(link)
+        except MalformedURLError as exc:  # costs this entry only; the reason goes in the warning
+            malformed.append(str(exc))
+            continue
+        if canon in seen:
+            continue
+        seen.add(canon)
+        title = strip_html(entry.get("title")) or "(tanpa judul)"
+        content = entry.get("content") or []
+        body = content[0].get("value") if content else None
+        summary = strip_html(body or entry.get("summary"))
+        items.append(
+            FeedItem(
+                url=canon,
+                link=link,
+                title=title[:500],
+                summary=summary[:20_000],
+                published_at=_when(entry),
+                author=strip_html(entry.get("author")) or None,
+                guid=entry.get("id"),
+            )
+        )
+        if len(items) >= max_items:
+            break
+    if not items and warning:
+        raise FeedError(f"{url}: {warning} and holds no items with a link")
+    if skipped:
+        LOGGER.info("%s: skipped %d entries without a link", url, skipped)
+        warning = warning or f"{skipped} entries without a link were skipped"
+    if malformed:
+        LOGGER.warning("%s: skipped %d entries with a malformed link: %s", url, len(malformed), malformed)
+        warning = "; ".join(filter(None, [warning, malformed_warning(malformed)]))
+    return ParsedFeed(title=strip_html(parsed.feed.get("title")), items=items,
+                      skipped=skipped + len(malformed), warning=warning)
+
+
+def malformed_warning(reasons: list[str]) -> str:
+    """One sentence for a source's warning: how many entries had an unreadable link, and why."""
+    more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
+    return f"{len(reasons)} entries with a malformed link were skipped: {reasons[0]}{more}"

@@ -1,0 +1,300 @@
+"""Download feeds and pages with httpx: bounded in size, time and redirects.
+
+Bytes are fetched here and parsed elsewhere, so parsers are testable without a network.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpcore
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from saring.collect.urls import Resolver, check_url, public_addresses
+from saring.config import FetchSettings
+from saring.errors import FetchError, TooLargeError, UnsafeURLError
+
+LOGGER = logging.getLogger(__name__)
+
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+MAX_RETRY_AFTER = 30.0
+
+
+class TransientFetchError(FetchError):
+    """A failure worth retrying (timeout, 429, 5xx)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Response:
+    """What a successful download returns."""
+
+    url: str
+    status: int
+    content: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def charset(self) -> str | None:
+        """The charset the server declared in Content-Type, as httpx parses it (None if none)."""
+        return httpx.Response(self.status, headers=self.headers).charset_encoding
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("last-modified")
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return min(float(value), MAX_RETRY_AFTER)
+    except ValueError:
+        pass
+    try:
+        return min(max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0), MAX_RETRY_AFTER)
+    except (TypeError, ValueError):
+        return None
+
+
+def _wait(state: RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, TransientFetchError) and exc.retry_after is not None:
+        return exc.retry_after
+    return wait_exponential(multiplier=0.5, max=8)(state)
+
+
+class _PublicOnlyBackend(httpcore.NetworkBackend):
+    """Opens TCP connections only to addresses that passed the safety check.
+
+    The host is resolved once, every answer is checked, and the socket goes to one of
+    those same addresses: a DNS server that answers a public address to the check and a
+    private one to the connection (rebinding) gets nowhere. It runs for every new
+    connection, so every redirect hop and retry is covered; TLS still verifies the name.
+    """
+
+    def __init__(self, resolver: Resolver | None) -> None:
+        self._resolver = resolver
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None, socket_options=None) -> httpcore.NetworkStream:
+        failure: Exception | None = None
+        for address in public_addresses(host, port, self._resolver):
+            try:
+                return self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc  # try the next checked address, as the system's resolver order says
+        assert failure is not None
+        raise failure
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options=None) -> httpcore.NetworkStream:
+        raise UnsafeURLError("refused: local sockets are never fetched")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _PublicOnlyTransport(httpx.HTTPTransport):
+    """httpx's own transport, connecting through :class:`_PublicOnlyBackend`."""
+
+    def __init__(self, resolver: Resolver | None, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits)
+        # httpx has no parameter for httpcore's network backend: swap in a pool built the same
+        # way (tests/test_fetch.py's rebinding test fails if a new httpx stops using it).
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_PublicOnlyBackend(resolver),
+        )
+
+
+class Fetcher:
+    """A shared HTTP client with per-host politeness.
+
+    Use as a context manager; safe to call from several threads.
+    """
+
+    def __init__(self, settings: FetchSettings | None = None, resolver: Resolver | None = None) -> None:
+        """Args:
+            resolver: how host names are resolved for the safety check and the connection
+                (default: the system's resolver); tests inject a hostile one.
+        """
+        self.settings = settings or FetchSettings()
+        self._resolver = resolver
+        s = self.settings
+        limits = httpx.Limits(max_connections=s.workers * 2, max_keepalive_connections=s.workers)
+        options = dict(timeout=httpx.Timeout(s.timeout), follow_redirects=False,
+                       headers={"User-Agent": s.user_agent, "Accept-Language": "id,en;q=0.5"})
+        # Two pools, so a connection opened for a source that may reach private addresses is
+        # never reused for one that may not. Both connect directly: a proxy from the
+        # environment would resolve names itself, out of reach of the check.
+        self._client = httpx.Client(transport=_PublicOnlyTransport(resolver, limits), **options)
+        self._private_client = httpx.Client(transport=httpx.HTTPTransport(limits=limits), **options)
+        self._hosts: dict[str, threading.BoundedSemaphore] = defaultdict(
+            lambda: threading.BoundedSemaphore(s.per_host)
+        )
+        self._hosts_lock = threading.Lock()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+        self._private_client.close()
+
+    def _host_slot(self, url: str) -> threading.BoundedSemaphore:
+        with self._hosts_lock:
+            return self._hosts[urlsplit(url).netloc.lower()]
+
+    def get(
+        self,
+        url: str,
+        *,
+        allow_private: bool = False,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str | None = None,
+    ) -> Response:
+        """Download one URL, retrying timeouts, 429 and 5xx with backoff.
+
+        Raises:
+            UnsafeURLError: the URL or a redirect target is refused.
+            TooLargeError: the body is larger than ``max_bytes``.
+            FetchError: any other failure, with a readable reason.
+        """
+        headers: dict[str, str] = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        if accept:
+            headers["Accept"] = accept
+        retrying = Retrying(
+            stop=stop_after_attempt(self.settings.retries + 1),
+            wait=_wait,
+            retry=retry_if_exception_type(TransientFetchError),
+            reraise=True,
+        )
+        return retrying(self._get_once, url, headers, allow_private)
+
+    def _get_once(self, url: str, headers: dict[str, str], allow_private: bool) -> Response:
+        started = time.monotonic()
+        current = url
+        for _hop in range(self.settings.max_redirects + 1):
+            check_url(current, allow_private=allow_private, resolver=self._resolver)
+            client = self._private_client if allow_private else self._client
+            with self._host_slot(current):
+                status, resp_headers, content = self._download(client, current, headers, started)
+            if status in REDIRECT_CODES and "location" in resp_headers:
+                current = urljoin(current, resp_headers["location"])
+                continue
+            elapsed = time.monotonic() - started
+            if status == 304 or 200 <= status < 300:
+                return Response(current, status, content, resp_headers, elapsed)
+            if status == 429 or status >= 500:
+                raise TransientFetchError(
+                    f"{current}: server answered HTTP {status}",
+                    _retry_after_seconds(resp_headers.get("retry-after")),
+                )
+            raise FetchError(f"{current}: server answered HTTP {status}")
+        raise FetchError(f"{url}: more than {self.settings.max_redirects} redirects")
+
+    def _download(
+        self, client: httpx.Client, url: str, headers: dict[str, str], started: float
+    ) -> tuple[int, dict[str, str], bytes]:
+        s = self.settings
+        try:
+            with client.stream("GET", url, headers=headers) as resp:
+                resp_headers = {k.lower(): v for k, v in resp.headers.items()}
+                if resp.status_code in REDIRECT_CODES or resp.status_code == 304:
+                    return resp.status_code, resp_headers, b""
+                declared = resp_headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > s.max_bytes:
+                    raise TooLargeError(
+                        f"{url}: {int(declared):,} bytes is over the {s.max_bytes:,}-byte limit"
+                    )
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in resp.iter_bytes():  # decoded: a gzip bomb is counted unpacked
+                    size += len(chunk)
+                    if size > s.max_bytes:
+                        raise TooLargeError(f"{url}: more than the {s.max_bytes:,}-byte limit")
+                    if time.monotonic() - started > s.total_timeout:
+                        raise TransientFetchError(f"{url}: download took over {s.total_timeout:.0f} s")
+                    chunks.append(chunk)
+                return resp.status_code, resp_headers, b"".join(chunks)
+        except httpx.TimeoutException:
+            raise TransientFetchError(f"{url}: no answer within {s.timeout:.0f} s") from None
+        except httpx.TooManyRedirects:
+            raise FetchError(f"{url}: too many redirects") from None
+        except httpx.DecodingError as exc:
+            raise FetchError(f"{url}: response could not be decompressed ({exc})") from None
+        except httpx.TransportError as exc:
+            raise TransientFetchError(f"{url}: connection failed ({exc.__class__.__name__}: {exc})") from None
+        except httpx.InvalidURL as exc:
+            raise FetchError(f"{url}: invalid address ({exc})") from None
+        except UnsafeURLError as exc:  # the address checked at connect time was not public
+            raise UnsafeURLError(f"refused {url!r}: {exc}") from None
+
+    def get_many(
+        self,
+        urls: Iterable[str],
+        *,
+        allow_private: bool = False,
+        on_result: Callable[[str, Response | FetchError], None] | None = None,
+    ) -> dict[str, Response | FetchError]:
+        """Download several URLs concurrently; each result is a Response or the error.
+
+        ``on_result`` is called (from a worker thread) as each download finishes, so the
+        caller can start on a page while the others are still arriving.
+        """
+
+        def one(u: str) -> tuple[str, Response | FetchError]:
+            try:
+                result: Response | FetchError = self.get(
+                    u, allow_private=allow_private, accept="text/html,*/*;q=0.8")
+            except FetchError as exc:
+                result = exc
+            if on_result is not None:
+                on_result(u, result)
+            return u, result
+
+        unique = list(dict.fromkeys(urls))
+        if not unique:
+            return {}
+        with ThreadPoolExecutor(max_workers=min(self.settings.workers, len(unique))) as pool:
+            return dict(pool.map(one, unique))

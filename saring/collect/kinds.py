@@ -1,0 +1,366 @@
+"""More source kinds: Google News, Mastodon, Reddit, YouTube, Telegram previews, plain web pages.
+
+Each kind turns its options into one fetch URL (:func:`source_url`) and the downloaded bytes
+into the usual :class:`saring.collect.feeds.ParsedFeed` (:func:`parse_source`). RSS/Atom-based kinds
+delegate to :func:`saring.collect.feeds.parse_feed`; ``telegram`` reads the public ``t.me/s/CHANNEL``
+preview page and ``webpage`` collects links matching ``link_pattern`` from a listing page.
+
+Every item comes back as a :class:`SocialItem`, a :class:`~saring.collect.feeds.FeedItem` with three
+more fields (``kind``, ``channel`` = the account/channel/outlet it came from, and ``links`` =
+outbound links found in the post), so code written for ``FeedItem`` keeps working.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote, quote_plus, urljoin, urlsplit
+
+import feedparser
+import lxml.html
+
+from saring.collect.feeds import FeedItem, ParsedFeed, malformed_warning, parse_feed, strip_html
+from saring.collect.urls import canonical_url
+from saring.errors import FeedError, MalformedURLError
+
+LOGGER = logging.getLogger(__name__)
+
+GOOGLE_NEWS_SEARCH = "https://news.google.com/rss/search?q={q}&hl={hl}&gl={gl}&ceid={gl}:{hl}"
+FEED_KINDS = ("rss", "atom", "google_news", "mastodon", "reddit", "youtube")
+KINDS = (*FEED_KINDS, "telegram", "webpage")
+# Kinds whose item link is a post on the platform, not a news article: the lead should default
+# ``fetch_articles`` to False for them (the feed/preview already carries the whole post).
+POST_KINDS = ("google_news", "mastodon", "reddit", "youtube", "telegram")
+
+_TELEGRAM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+_YOUTUBE_CHANNEL = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
+_HOST = re.compile(r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?$")
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')\]]+", re.I)
+
+
+@dataclass(frozen=True)
+class SocialItem(FeedItem):
+    """A feed item that also knows its source kind, channel/account and outbound links."""
+
+    kind: str = "rss"
+    channel: str | None = None
+    links: tuple[str, ...] = ()
+
+
+def _need(kind: str, options: dict, *names: str) -> str:
+    for name in names:
+        value = options.get(name)
+        if value not in (None, ""):
+            return str(value).strip()
+    wanted = " or ".join(f"options.{n}" for n in names)
+    raise ValueError(f"a {kind} source needs {wanted}")
+
+
+def _instance(options: dict) -> str:
+    raw = _need("mastodon", options, "instance")
+    host = urlsplit(raw).netloc if "://" in raw else raw.strip("/")
+    if not _HOST.match(host):
+        raise ValueError(f"a mastodon source needs options.instance as a host name like "
+                         f"'mastodon.social', not {raw!r}")
+    return host
+
+
+def source_url(kind: str, options: dict) -> str:
+    """The address to download for a source of this kind.
+
+    Options per kind: ``google_news``: ``query`` (and optional ``hl``, ``gl``);
+    ``mastodon``: ``instance`` + ``hashtag`` or ``account``; ``reddit``: ``subreddit`` and/or
+    ``search``; ``youtube``: ``channel_id`` (or ``playlist_id``); ``telegram``: ``channel``;
+    ``webpage``: ``url`` + ``link_pattern``; ``rss``/``atom``: ``url``.
+
+    Raises:
+        ValueError: an option is missing or malformed; the message names it.
+    """
+    options = options or {}
+    if kind in ("rss", "atom"):
+        return _need(kind, options, "url")
+    if kind == "google_news":
+        query = _need(kind, options, "query")
+        return GOOGLE_NEWS_SEARCH.format(q=quote_plus(query), hl=options.get("hl") or "id",
+                                         gl=options.get("gl") or "ID")
+    if kind == "mastodon":
+        host = _instance(options)
+        if options.get("hashtag"):
+            tag = str(options["hashtag"]).strip().lstrip("#")
+            if not re.match(r"^\w+$", tag):
+                raise ValueError(f"a mastodon source's options.hashtag must be one word, not {tag!r}")
+            return f"https://{host}/tags/{quote(tag)}.rss"
+        if options.get("account"):
+            account = str(options["account"]).strip().lstrip("@")
+            user, _, other = account.partition("@")
+            if not re.match(r"^\w+$", user):
+                raise ValueError(f"a mastodon source's options.account looks wrong: {account!r}")
+            return f"https://{other or host}/@{user}.rss"
+        raise ValueError("a mastodon source needs options.hashtag or options.account")
+    if kind == "reddit":
+        sub = str(options.get("subreddit") or "").strip().removeprefix("r/").strip("/")
+        search = options.get("search")
+        if sub and not re.match(r"^[A-Za-z0-9_]{2,21}$", sub):
+            raise ValueError(f"a reddit source's options.subreddit looks wrong: {sub!r}")
+        if search:
+            base = f"https://www.reddit.com/r/{sub}/search.rss" if sub else "https://www.reddit.com/search.rss"
+            return base + f"?q={quote_plus(str(search))}&sort=new" + ("&restrict_sr=on" if sub else "")
+        if sub:
+            return f"https://www.reddit.com/r/{sub}/new/.rss"
+        raise ValueError("a reddit source needs options.subreddit or options.search")
+    if kind == "youtube":
+        if options.get("playlist_id"):
+            return f"https://www.youtube.com/feeds/videos.xml?playlist_id={quote(str(options['playlist_id']))}"
+        channel = _need(kind, options, "channel_id")
+        if not _YOUTUBE_CHANNEL.match(channel):
+            raise ValueError(f"a youtube source's options.channel_id must look like 'UC' + 22 characters "
+                             f"(see the channel's page source), not {channel!r}")
+        return f"https://www.youtube.com/feeds/videos.xml?channel_id={channel}"
+    if kind == "telegram":
+        channel = telegram_channel(options)
+        return f"https://t.me/s/{channel}"
+    if kind == "webpage":
+        url = _need(kind, options, "url")
+        _link_pattern(options)
+        return url
+    raise ValueError(f"unknown source kind {kind!r}; use one of {', '.join(KINDS)}")
+
+
+def telegram_channel(options: dict) -> str:
+    raw = _need("telegram", options, "channel")
+    name = re.sub(r"^(https?://)?(t\.me|telegram\.me)/(s/)?", "", raw).strip("/").lstrip("@")
+    if not _TELEGRAM_NAME.match(name):
+        raise ValueError(f"a telegram source's options.channel must be a public channel name "
+                         f"(5-32 letters, digits, _), not {raw!r}")
+    return name
+
+
+def _link_pattern(options: dict) -> re.Pattern[str]:
+    pattern = _need("webpage", options, "link_pattern")
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"a webpage source's options.link_pattern is not a valid regular "
+                         f"expression: {exc}") from None
+
+
+# ---------------------------------------------------------------------------------- parsing
+
+
+def parse_source(kind: str, data: bytes, url: str, content_type: str | None = None,
+                 options: dict | None = None, max_items: int = 50) -> ParsedFeed:
+    """Parse the bytes downloaded for a source into items (each a :class:`SocialItem`).
+
+    Raises:
+        FeedError: nothing usable was found, with the reason.
+        ValueError: the options are misconfigured (as :func:`source_url`).
+    """
+    options = options or {}
+    if kind in FEED_KINDS:
+        feed = parse_feed(data, url, content_type, max_items=max_items)
+        extra = _entry_extras(data, url, content_type)
+        items = [_social(kind, it, options, *extra.get(it.link, ((), ""))) for it in feed.items]
+        return ParsedFeed(title=feed.title, items=items, skipped=feed.skipped, warning=feed.warning)
+    if kind == "telegram":
+        return parse_telegram(data, url, options, max_items)
+    if kind == "webpage":
+        return parse_webpage(data, url, options, max_items)
+    raise ValueError(f"unknown source kind {kind!r}; use one of {', '.join(KINDS)}")
+
+
+def _entry_extras(data: bytes, url: str, content_type: str | None) -> dict[str, tuple[tuple[str, ...], str]]:
+    """Per entry link: the outbound http(s) links in its HTML, and its description as plain text
+    (feedparser prefers a media:description, e.g. a Mastodon image caption, over the post)."""
+    headers = {"content-location": url, **({"content-type": content_type} if content_type else {})}
+    parsed = feedparser.parse(data, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
+    out: dict[str, tuple[tuple[str, ...], str]] = {}
+    for entry in parsed.get("entries") or []:
+        link = (entry.get("link") or "").strip()
+        html_parts = [c.get("value") or "" for c in entry.get("content") or []] + [entry.get("summary") or ""]
+        found = _hrefs(" ".join(html_parts), base=link or url)
+        out[link] = (tuple(u for u in found if u != link), strip_html(entry.get("summary")))
+    return out
+
+
+def _hrefs(html_text: str, base: str) -> list[str]:
+    links: list[str] = []
+    for href in re.findall(r"""href=["']([^"']+)["']""", html_text or "", re.I):
+        absolute = urljoin(base, href.replace("&amp;", "&"))
+        if absolute.lower().startswith(("http://", "https://")) and absolute not in links:
+            links.append(absolute)
+    for raw in _URL_IN_TEXT.findall(strip_html(html_text)):
+        raw = raw.rstrip(".,;:!?")
+        if raw not in links and not any(x.startswith(raw) for x in links):
+            links.append(raw)
+    return links
+
+
+_MASTODON_TAG_LINK = re.compile(r"/tags/|/@[^/]+/?$")
+
+
+_REDDIT_BOILERPLATE = re.compile(r"\s*submitted by\s+/u/\S+\s*(\[link\])?\s*(\[comments\])?\s*$")
+
+
+def _social(kind: str, item: FeedItem, options: dict, links: tuple[str, ...], description: str) -> SocialItem:
+    channel: str | None = None
+    fields = {f: getattr(item, f) for f in FeedItem.__dataclass_fields__}
+    if kind == "mastodon":
+        # Toots have no title: the post's first line is one. Its text is the description.
+        if len(description) > len(item.summary):
+            fields["summary"] = description[:20_000]
+        if item.title == "(tanpa judul)" and fields["summary"]:
+            fields["title"] = _first_line(fields["summary"])
+        m = re.search(r"https?://([^/]+)/@([^/]+)/", item.link)
+        channel = f"@{m.group(2)}@{m.group(1)}" if m else options.get("account")
+        # Hashtag and mention links are navigation, not what the post points at.
+        links = tuple(u for u in links if not _MASTODON_TAG_LINK.search(urlsplit(u).path))
+    elif kind == "reddit":
+        m = re.search(r"reddit\.com/r/([^/]+)/", item.link)
+        fields["summary"] = _REDDIT_BOILERPLATE.sub("", item.summary).strip() or item.title
+        channel = f"r/{m.group(1)}" if m else (f"r/{options['subreddit']}" if options.get("subreddit") else None)
+        links = tuple(u for u in links if "reddit.com/user/" not in u and "redd.it" not in urlsplit(u).netloc
+                      and not urlsplit(u).netloc.endswith("reddit.com"))
+    elif kind == "youtube":
+        channel = item.author or options.get("channel_id")
+        links = ()
+    elif kind == "google_news":
+        # Google News titles end with " - Outlet".
+        head, sep, outlet = item.title.rpartition(" - ")
+        channel = outlet.strip() if sep and outlet.strip() else None
+        if channel:
+            fields["title"] = head.strip()
+            fields["summary"] = re.sub(re.escape(channel) + r"$", "", item.summary).strip()
+        links = ()
+    else:
+        channel = item.author
+    return SocialItem(**fields, kind=kind, channel=channel, links=links)
+
+
+def _parse_html(data: bytes, url: str) -> lxml.html.HtmlElement:
+    if not data.strip():
+        raise FeedError(f"{url}: the page is empty")
+    try:
+        return lxml.html.document_fromstring(data, base_url=url)
+    except (ValueError, lxml.etree.ParserError) as exc:
+        raise FeedError(f"{url}: the page cannot be read as HTML ({exc})") from None
+
+
+def _text_with_breaks(element: lxml.html.HtmlElement) -> str:
+    for br in element.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    text = element.text_content()
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+def _first_line(text: str, limit: int = 140) -> str:
+    line = next((s for s in text.splitlines() if s.strip()), "").strip()
+    return line if len(line) <= limit else line[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def parse_telegram(data: bytes, url: str, options: dict | None = None, max_items: int = 50) -> ParsedFeed:
+    """Messages of a public channel's web preview (``https://t.me/s/CHANNEL``), newest first.
+
+    Each item links to the post (``https://t.me/CHANNEL/ID``); its title is the first line of
+    the text, its summary the whole text; ``links`` holds the links inside the message.
+    """
+    options = options or {}
+    doc = _parse_html(data, url)
+    messages = doc.xpath('//div[contains(concat(" ", normalize-space(@class), " "), " tgme_widget_message ")]'
+                         '[@data-post]')
+    if not messages:
+        if doc.xpath('//*[contains(@class, "tgme_page")]'):
+            raise FeedError(f"{url}: this Telegram channel shows no public messages (private channel, "
+                            f"or previews are disabled for it)")
+        raise FeedError(f"{url}: this is not a Telegram channel preview page (no messages found)")
+    title_nodes = doc.xpath('//div[contains(@class, "tgme_channel_info_header_title")]')
+    title = title_nodes[0].text_content().strip() if title_nodes else ""
+    items: list[SocialItem] = []
+    skipped = 0
+    for msg in reversed(messages):  # the page lists oldest first
+        post = msg.get("data-post", "")
+        m = re.match(r"^([A-Za-z0-9_]+)/(\d+)$", post)
+        if not m:
+            skipped += 1
+            continue
+        channel, number = m.groups()
+        link = f"https://t.me/{channel}/{number}"
+        text_nodes = msg.xpath('.//div[contains(@class, "tgme_widget_message_text")]')
+        text = _text_with_breaks(text_nodes[0]) if text_nodes else ""
+        preview = msg.xpath('.//a[contains(@class, "tgme_widget_message_link_preview")]')
+        preview_title = msg.xpath('.//div[contains(@class, "link_preview_title")]')
+        preview_desc = msg.xpath('.//div[contains(@class, "link_preview_description")]')
+        for node in preview_title[:1] + preview_desc[:1]:  # the linked page's preview card
+            text = (text + "\n" + node.text_content().strip()).strip()
+        if not text:
+            skipped += 1  # photo/video/sticker without a caption: nothing to read
+            continue
+        links: list[str] = []
+        for node in text_nodes[:1] + preview:
+            for href in ([node.get("href")] if node.tag == "a" else node.xpath(".//a/@href")):
+                if href and href.startswith(("http://", "https://")) and not href.startswith("https://t.me/")\
+                        and href not in links:
+                    links.append(href)
+        times = msg.xpath('.//a[contains(@class, "tgme_widget_message_date")]//time/@datetime')
+        when = _iso(times[0]) if times else None
+        forwarded = msg.xpath('.//*[contains(@class, "tgme_widget_message_forwarded_from_name")]')
+        author = forwarded[0].text_content().strip() if forwarded else None
+        items.append(SocialItem(url=canonical_url(link), link=link, title=_first_line(text) or "(tanpa judul)",
+                                summary=text[:20_000], published_at=when, author=author, guid=post,
+                                kind="telegram", channel=channel, links=tuple(links)))
+        if len(items) >= max_items:
+            break
+    if not items:
+        raise FeedError(f"{url}: the Telegram preview holds {len(messages)} messages but none with text")
+    # Photos and stickers without a caption are normal in a channel: counted, not a warning.
+    return ParsedFeed(title=title, items=items, skipped=skipped)
+
+
+def _iso(value: str) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else None
+
+
+def parse_webpage(data: bytes, url: str, options: dict, max_items: int = 50) -> ParsedFeed:
+    """Links on a listing page whose absolute URL matches ``options['link_pattern']`` (a regex,
+    searched anywhere in the URL), in page order, deduplicated, titled by their anchor text.
+    """
+    pattern = _link_pattern(options)
+    doc = _parse_html(data, url)
+    doc.make_links_absolute(url, resolve_base_href=True)
+    titles = doc.xpath("//title")
+    page_title = titles[0].text_content().strip() if titles else ""
+    host = urlsplit(url).netloc
+    found: dict[str, SocialItem] = {}
+    malformed: list[str] = []
+    anchors = doc.xpath("//a[@href]")
+    for a in anchors:
+        href = (a.get("href") or "").strip()
+        if not href.lower().startswith(("http://", "https://")) or not pattern.search(href):
+            continue
+        try:
+            canon = canonical_url(href)
+        except MalformedURLError as exc:  # costs this link only
+            malformed.append(str(exc))
+            continue
+        text = re.sub(r"\s+", " ", a.text_content()).strip() or (a.get("title") or "").strip()
+        if canon in found:
+            if len(text) > len(found[canon].title) and found[canon].title == "(tanpa judul)":
+                found[canon] = SocialItem(**{**found[canon].__dict__, "title": text[:500]})
+            continue
+        found[canon] = SocialItem(url=canon, link=href, title=text[:500] or "(tanpa judul)", summary="",
+                                  published_at=None, author=None, guid=None, kind="webpage",
+                                  channel=host, links=())
+        if len(found) >= max_items:
+            break
+    if not found:
+        raise FeedError(f"{url}: none of the {len(anchors)} links on the page matches link_pattern "
+                        f"{pattern.pattern!r}")
+    # A link repeated as image + headline keeps the headline (the longer anchor text).
+    return ParsedFeed(title=page_title, items=list(found.values()), skipped=len(malformed),
+                      warning=malformed_warning(malformed) if malformed else None)

@@ -1,0 +1,389 @@
+"""The forum's WhatsApp tipline: import chat exports, pseudonymised, and purge old raw text.
+
+``import_chat`` reads a WhatsApp "Export chat" text file (Android ``12/10/23, 14.05 - Nama: pesan``
+or iOS ``[12/10/23 14.05.33] Nama: pesan``; Indonesian and English locales; 24 h with ``.`` or
+``:``, or AM/PM), keeps the messages worth checking (with a link, forwarded, or long), and stores
+them in ``tipline_messages``. Personal data never reaches the database: senders become an
+HMAC-SHA256 under a local secret, and every text and link goes through
+:class:`saring.collect.scrub.Scrubber` with the chat's member names: senders, people named in system lines
+("X menambahkan Y", "X keluar", "X created group", "X added Y", "X left") and, for a one-to-one
+chat, the other person named by the export's file name ("WhatsApp Chat - Rina Wulandari.txt").
+The names themselves are never stored.
+
+Why not whatstk / chat-miner: both fit the parsing job but pull plotting stacks (matplotlib,
+plotly/seaborn or polars/wordcloud) into a server tool, and whatstk drops system lines by guessing
+one header format per file; the parser here is small, handles mixed Android/iOS lines, and is
+tested on both formats (tests/test_tipline.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from saring.collect.scrub import GENERIC, MASK_PHONE, Scrubber, name_key, pseudonym
+from saring.config import default_db_path
+from saring.errors import SaringError
+from saring.localtime import TIME_ZONE
+
+__all__ = ["ChatMessage", "ImportResult", "TiplineError", "chat_name_from_file", "find_urls", "import_chat",
+           "load_secret", "member_names", "parse_chat", "pseudonym", "purge", "scrub"]
+
+SECRET_ENV = "SARING_TIPLINE_SECRET"
+LONG_MESSAGE = 200
+"""A message at least this long (characters, links excluded) is kept as a possible rumour."""
+
+_DATE = r"(?P<date>\d{1,4}[./-]\d{1,2}[./-]\d{1,4})"
+_TIME = r"(?P<time>\d{1,2}[.:]\d{2}(?:[.:]\d{2})?)(?:\s?(?P<ampm>[AaPp]\.?\s?[Mm]\.?))?"
+_ANDROID = re.compile(rf"^{_DATE},?\s{_TIME}\s[-–]\s(?P<rest>.*)$")
+_IOS = re.compile(rf"^\u200e?\[{_DATE},?\s{_TIME}\]\s(?P<rest>.*)$")
+_URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+")
+PHONE_MASK = MASK_PHONE
+
+_MEDIA = re.compile(
+    r"^\u200e?(<Media tidak disertakan>|<Media omitted>|<media omitted>|"
+    r"(gambar|video|audio|stiker|dokumen|GIF|image|sticker|document|Kartu kontak|Contact card)"
+    r" (tidak disertakan|dihilangkan|omitted)|.*\(file (terlampir|attached)\))\s*$", re.I)
+_DELETED = re.compile(
+    r"^\u200e?(Pesan ini telah dihapus|Anda menghapus pesan ini|This message was deleted|"
+    r"You deleted this message|Pesan ini dihapus)\.?\s*(<Pesan ini diedit>)?$", re.I)
+_EDITED = re.compile(r"\s*<(Pesan ini diedit|This message was edited)>\s*$", re.I)
+_SYSTEM = re.compile(
+    r"(end-to-end|ujung ke ujung|terenkripsi|encrypted|bergabung|joined|keluar$|\bleft$|"
+    r"menambahkan|\badded\b|mengeluarkan|\bremoved\b|membuat grup|created group|mengubah|changed|"
+    r"tautan undangan|invite link|sekarang admin|now an admin|nomor telepon|phone number|"
+    r"pesan sementara|disappearing messages|keamanan|security code|Missed (voice|video) call|"
+    r"Panggilan (suara|video) tak terjawab)", re.I)
+_FORWARDED = re.compile(
+    r"(diteruskan|forwarded|pesan berantai|sebarkan|share ke|bagikan ke|viralkan|copas|copy paste|"
+    r"dari grup sebelah|info a1|broadcast)", re.I)
+
+
+class TiplineError(SaringError):
+    """A chat export cannot be read."""
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    sent_at: datetime | None
+    sender: str | None  # None for a system line
+    text: str
+    kind: str = "text"  # text | media | deleted | system
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    kept: int
+    skipped: int
+    urls: list[str] = field(default_factory=list)
+    new: int = 0
+    scrubber: Scrubber | None = field(default=None, repr=False, compare=False)  # names: memory only
+
+
+# --------------------------------------------------------------------------------- parsing
+
+
+def _lines(text: str) -> Iterator[str]:
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    for line in text.split("\n"):
+        yield line.replace("\u202f", " ").replace("\u00a0", " ")
+
+
+def _headers(text: str) -> list[tuple[re.Match[str], int]]:
+    found = []
+    for number, line in enumerate(_lines(text)):
+        m = _IOS.match(line) or _ANDROID.match(line)
+        if m:
+            found.append((m, number))
+    return found
+
+
+def _date_order(matches: Sequence[re.Match[str]]) -> str:
+    """"dmy", "mdy" or "ymd": from values that can only be a day; AM/PM without them means US."""
+    firsts, seconds, ampm = [], [], False
+    for m in matches:
+        parts = re.split(r"[./-]", m.group("date"))
+        if len(parts[0]) == 4:
+            return "ymd"
+        firsts.append(int(parts[0]))
+        seconds.append(int(parts[1]))
+        ampm = ampm or bool(m.group("ampm"))
+    if any(v > 12 for v in firsts):
+        return "dmy"
+    if any(v > 12 for v in seconds):
+        return "mdy"
+    return "mdy" if ampm else "dmy"
+
+
+def _when(m: re.Match[str], order: str, tz: ZoneInfo) -> datetime | None:
+    parts = [int(p) for p in re.split(r"[./-]", m.group("date"))]
+    if order == "ymd":
+        year, month, day = parts
+    elif order == "mdy":
+        month, day, year = parts
+    else:
+        day, month, year = parts
+    if year < 100:
+        year += 2000
+    clock = [int(p) for p in re.split(r"[.:]", m.group("time"))]
+    hour, minute, second = clock[0], clock[1], clock[2] if len(clock) > 2 else 0
+    ampm = (m.group("ampm") or "").lower().replace(".", "").replace(" ", "")
+    if ampm == "pm" and hour < 12:
+        hour += 12
+    elif ampm == "am" and hour == 12:
+        hour = 0
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=tz).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def parse_chat(text: str, tz: str = TIME_ZONE, date_order: str | None = None) -> list[ChatMessage]:
+    """Messages of a WhatsApp chat export, in file order.
+
+    Lines that do not start a message continue the previous one (multi-line messages). The
+    date order (day/month) is guessed from the whole file unless ``date_order`` ("dmy", "mdy",
+    "ymd") is given; times are read in ``tz`` (the exporting phone's zone) and returned in UTC.
+
+    Raises:
+        TiplineError: no line looks like a WhatsApp message.
+    """
+    lines = list(_lines(text))
+    heads = _headers(text)
+    if not heads:
+        raise TiplineError("this file does not look like a WhatsApp chat export (no line starts with "
+                           "a date and time such as '12/10/23, 14.05 - ' or '[12/10/23 14.05.33] ')")
+    order = date_order or _date_order([m for m, _ in heads])
+    zone = ZoneInfo(tz)
+    messages: list[ChatMessage] = []
+    starts = [n for _, n in heads] + [len(lines)]
+    for (m, start), end in zip(heads, starts[1:], strict=True):
+        body = "\n".join([m.group("rest")] + lines[start + 1:end]).strip()
+        when = _when(m, order, zone)
+        sender, sep, message = body.partition(": ")
+        if not sep or "\n" in sender or len(sender) > 60 or _SYSTEM.search(sender):
+            messages.append(ChatMessage(when, None, body.lstrip("\u200e"), "system"))
+            continue
+        sender = sender.strip().lstrip("\u200e~ ").strip()
+        marked = message.startswith("\u200e")  # iOS marks system notices and media this way
+        message = _EDITED.sub("", message.lstrip("\u200e")).strip()
+        kind = "text"
+        if _MEDIA.match(message):
+            kind = "media"
+        elif _DELETED.match(message):
+            kind = "deleted"
+        elif marked and _SYSTEM.search(message) and len(message) < 200:
+            kind = "system"
+        messages.append(ChatMessage(when, sender, message, kind))
+    return messages
+
+
+# ----------------------------------------------------------------------- pseudonymisation
+
+
+def load_secret(db_path: str | Path | None = None) -> bytes:
+    """The HMAC key: ``$SARING_TIPLINE_SECRET``, else ``<db>.tipline-secret`` next to the database,
+    created once with a random key and permissions 0600.
+
+    Raises:
+        TiplineError: the environment secret is shorter than 16 characters, or the file is
+            readable by others.
+    """
+    env = os.environ.get(SECRET_ENV)
+    if env is not None:
+        if len(env) < 16:
+            raise TiplineError(f"{SECRET_ENV} is too short: use at least 16 random characters")
+        return env.encode()
+    db = Path(db_path) if db_path else default_db_path()
+    path = db.with_name(db.name + ".tipline-secret")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            raise TiplineError(f"{path} is readable by other users; run: chmod 600 {path}") from None
+        key = path.read_text().strip()
+        if len(key) < 16:
+            raise TiplineError(f"{path} holds no usable secret; delete it only if no tipline data "
+                               f"was imported with it (pseudonyms would change)") from None
+        return key.encode()
+    os.fchmod(fd, 0o600)  # exactly 0600 whatever the umask
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+    return path.read_text().strip().encode()
+
+
+# System lines that name people: the actor comes first; for "added"/"removed" the objects follow.
+_PEOPLE_LINE = re.compile(
+    r"^(?P<actor>.{1,80}?)\s+(?:"
+    r"(?:menambahkan|mengeluarkan|added|removed)\s+(?P<objects>.+?)\.?"
+    r"|(?:membuat grup|created group|created this group|keluar|left|bergabung|joined|mengubah|changed|"
+    r"menyematkan|pinned|menghapus|deleted|mengaktifkan|menonaktifkan|turned on|turned off|"
+    r"sekarang admin|is now an admin|is no longer an admin)(?!\w).*"
+    r")$", re.I | re.S)
+_SECURITY_LINE = re.compile(r"(?:Kode keamanan Anda dengan|Your security code with)\s+(?P<actor>.{1,80}?)\s+"
+                            r"(?:berubah|telah berubah|changed)", re.I)
+_LIST_SPLIT = re.compile(r"\s*,\s*|\s+(?:dan|and|&)\s+", re.I)
+_EXPORTER = {"anda", "you", "kamu"}  # the phone that exported the chat
+_GROUP_LINE = re.compile(r"(membuat grup|created group|menambahkan|\badded\b|mengeluarkan|\bremoved\b|"
+                         r"bergabung|\bjoined\b|keluar$|\bleft$|subjek|subject|\bgrup\b|\bgroup\b)", re.I)
+_FILE_CHAT = re.compile(r"^(?:WhatsApp Chat(?: with| dengan| -)|Chat WhatsApp(?: dengan| with| -)|"
+                        r"Percakapan WhatsApp dengan)\s*(?P<name>.+?)(?:\s*\(\d+\))?$", re.I)
+
+
+def chat_name_from_file(path: str | Path) -> str | None:
+    """The chat's name in an export's file name ("WhatsApp Chat - Rina Wulandari.txt",
+    "WhatsApp Chat with …", "Chat WhatsApp dengan …"), or None."""
+    m = _FILE_CHAT.match(Path(path).stem.strip())
+    return m.group("name").strip() if m else None
+
+
+def _people_in_system_line(text: str) -> list[str]:
+    line = text.lstrip("\u200e~ ").strip()
+    found: list[str] = []
+    m = _SECURITY_LINE.search(line)
+    if m:
+        found.append(m.group("actor"))
+    m = _PEOPLE_LINE.match(line)
+    if m:
+        found.append(re.sub(r"\s+(?:telah|has)$", "", m.group("actor"), flags=re.I))
+        if m.group("objects"):
+            found.extend(_LIST_SPLIT.split(m.group("objects")))
+    return [p.strip().lstrip("\u200e~@ ").strip().strip('"') for p in found
+            if p and name_key(p) not in _EXPORTER and len(p.split()) <= 8]
+
+
+def is_group_chat(messages: Sequence[ChatMessage]) -> bool:
+    """A group: a system line about members or the group, or three or more people writing."""
+    if any(m.kind == "system" and _GROUP_LINE.search(m.text) for m in messages):
+        return True
+    return len({name_key(m.sender) for m in messages if m.sender and m.kind != "system"}) >= 3
+
+
+def member_names(messages: Sequence[ChatMessage], chat: str | None = None) -> tuple[list[str], bool]:
+    """Every person named by the chat's structure, and whether the chat is a group.
+
+    Senders, the people in system lines, and for a one-to-one chat its ``chat`` name (from the
+    file name: the other person). In a group, a "sender" that only ever appears on system lines
+    is the group itself (iOS writes the group's name there), not a member.
+    """
+    group = is_group_chat(messages)
+    writers = {m.sender for m in messages if m.sender and m.kind != "system"}
+    writer_keys = {name_key(s) for s in writers}
+    names = set(writers)
+    for message in messages:
+        if message.kind != "system":
+            continue
+        names.update(_people_in_system_line(message.text))
+        if message.sender and (not group or name_key(message.sender) in writer_keys):
+            names.add(message.sender)
+    if chat and not group:
+        names.add(chat)
+    return sorted(n for n in names if n and name_key(n) not in _EXPORTER), group
+
+
+def find_urls(text: str) -> list[str]:
+    """Links in a message that may be stored and fetched (``www.`` gets ``https://``), with
+    personal data removed; contact links (wa.me, t.me/+62…) are never among them."""
+    return GENERIC.links(text)
+
+
+def scrub(text: str, names: Sequence[str] = (), secret: bytes | None = None) -> str:
+    """Text without personal data (see :mod:`saring.collect.scrub`); ``names`` are member names."""
+    return Scrubber(names, secret).text(text) or ""
+
+
+def keep_reason(message: ChatMessage, urls: Sequence[str]) -> str | None:
+    """Why a message is worth checking ("link", "forwarded", "long"), or None to skip it."""
+    if message.kind != "text" or message.sender is None:
+        return None
+    if urls:
+        return "link"
+    if _FORWARDED.search(message.text):
+        return "forwarded"
+    if len(_URL.sub("", message.text)) >= LONG_MESSAGE:
+        return "long"
+    return None
+
+
+# --------------------------------------------------------------------------------- storage
+
+
+def _label(path: Path, chat: str | None, names_scrubber: Scrubber, group: bool,
+           from_file: str | None) -> str:
+    if chat:
+        return names_scrubber.text(chat) or chat
+    if from_file and not group:
+        return names_scrubber.text(from_file) or from_file  # a person: becomes their pseudonym
+    return names_scrubber.text(from_file or path.stem) or path.stem
+
+
+def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes, chat: str | None = None,
+                tz: str = TIME_ZONE, date_order: str | None = None) -> ImportResult:
+    """Import one WhatsApp export into ``tipline_messages``; importing it again adds nothing.
+
+    Returns kept/skipped counts, the URLs of the kept messages (scrubbed, for the fetch/extract
+    pipeline) and the import's scrubber (member names in memory only). ``chat`` labels the chat
+    (default: a group's name from the file name; a one-to-one chat's label is the other
+    person's pseudonym).
+
+    Raises:
+        TiplineError: the file cannot be read or is not a WhatsApp export.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TiplineError(f"cannot read {path}: {exc.strerror or exc}") from None
+    text = raw.decode("utf-8-sig", errors="replace")
+    messages = parse_chat(text, tz=tz, date_order=date_order)
+    from_file = chat_name_from_file(path)
+    names, group = member_names(messages, from_file)
+    # A group's own name ("Bakohumas Kota Batu") is no member: its words stay readable alone.
+    common = [from_file] if group and from_file else []
+    scrubber = Scrubber(names, secret, common=common)
+    label = _label(path, chat, scrubber, group, from_file)
+    now = datetime.now(UTC)
+    rows, urls_all, skipped = [], [], 0
+    for message in messages:
+        urls = scrubber.links(message.text)
+        reason = keep_reason(message, urls)
+        if reason is None:
+            skipped += 1
+            continue
+        sender = pseudonym(message.sender or "", secret)
+        clean = scrubber.text(message.text)
+        stamp = message.sent_at.isoformat() if message.sent_at else ""
+        message_id = hashlib.sha256(f"{sender}\x1f{stamp}\x1f{clean}".encode()).hexdigest()[:32]
+        forwarded = bool(_FORWARDED.search(message.text))
+        rows.append((message_id, label, sender, message.sent_at, clean, urls, forwarded, reason, now, None))
+        urls_all.extend(u for u in urls if u not in urls_all)
+    before = con.execute("SELECT count(*) FROM tipline_messages").fetchall()[0][0]
+    if rows:
+        con.executemany("INSERT INTO tipline_messages (message_id, chat, sender_hash, sent_at, text, urls, "
+                        "forwarded, reason, imported_at, purged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT (message_id) DO NOTHING", rows)
+    after = con.execute("SELECT count(*) FROM tipline_messages").fetchall()[0][0]
+    return ImportResult(kept=len(rows), skipped=skipped, urls=urls_all, new=after - before, scrubber=scrubber)
+
+
+def purge(con: duckdb.DuckDBPyConnection, older_than_days: float, now: datetime | None = None) -> int:
+    """Delete the raw text of messages imported more than ``older_than_days`` ago.
+
+    Keeps the row (message id, sender hash, time, URLs, reason) so counts and links survive.
+    Returns the number of messages purged. Only the rows: the old text stays in the file's
+    free blocks until :func:`saring.collect.retention.purge_tipline` rewrites the file.
+    """
+    from saring.collect.retention import purge_messages
+
+    return purge_messages(con, older_than_days, now)
+

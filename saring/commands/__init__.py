@@ -1,1 +1,0 @@
-"""CLI commands, one module per area; each registers on :data:`saring.cli.app`."""

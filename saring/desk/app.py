@@ -1,0 +1,695 @@
+"""The forum's desk: digest, review queue with one-tap labels, check box, clarification cards,
+source health and model status — FastAPI + Jinja2, no JavaScript build step.
+
+Database access (the scheduled flows hold DuckDB's single write lock while they run):
+
+* digest, items, source health: the analysts' snapshot (:func:`saring.storage.database.connect_snapshot`);
+* the app's own small tables (users, labels, checks): the database file read-only when it is
+  free, else the snapshot;
+* writes (labels, checks): one short ``Store(db, lock_wait=...)`` connection each, closed at
+  once. A busy writer gives a friendly "coba lagi" page (HTTP 503), never a 500.
+
+Sessions are signed cookies (itsdangerous) that can be revoked: each carries its account's
+session generation (:mod:`saring.desk.auth`), checked on every request, so logging out, a new
+password or a deleted account ends the old cookies at once. Every POST form carries a CSRF token
+bound to the session. Logins are limited per account and per address (:mod:`saring.desk.throttle`);
+password hashing (scrypt) runs in a worker thread, never on the event loop.
+
+The routes are two routers (``auth``: login/logout; ``pages``: everything behind a login); a
+page depends on :func:`current_user`, a form on :func:`csrf_form` (FastAPI ``Depends``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import math
+import os
+import secrets
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import duckdb
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.concurrency import run_in_threadpool
+
+from saring.collect.scrub import GENERIC
+from saring.desk.throttle import LoginThrottle
+from saring.errors import SaringError, StoreError
+from saring.judge import labels
+from saring.localtime import TIME_ZONE
+from saring.storage.schema import SCHEMA_VERSION, applied_version
+
+LOGGER = logging.getLogger(__name__)
+TEMPLATES = Path(__file__).parent / "templates"
+COOKIE = "saring_session"
+SESSION_MAX_AGE = 12 * 3600
+WRITE_WAIT = float(os.environ.get("SARING_WEB_LOCK_WAIT", "3"))
+LABELS = {  # (task, value) -> what the button says
+    ("hoax", "1"): "hoaks",
+    ("hoax", "0"): "bukan hoaks",
+    ("hoax", "unsure"): "tidak yakin",
+    ("election", "1"): "pemilu",
+    ("election", "0"): "bukan pemilu",
+}
+
+
+class Busy(Exception):
+    """The database writer is busy (a flow is running)."""
+
+
+class LoginRequired(Exception):
+    pass
+
+
+class CsrfError(Exception):
+    pass
+
+
+class Desk:
+    """Shared state: the database path, the signer, the process-wide DB lock."""
+
+    def __init__(self, db: str | Path | None, settings: Any = None, secret_key: str | None = None,
+                 forum: Any = None) -> None:
+        from saring.config import DigestSettings
+        from saring.storage.database import default_db_path
+
+        self.db = Path(db) if db else default_db_path()
+        self.settings = settings or DigestSettings()
+        self.forum = forum  # settings.forum: the digest page shows the forum's own area first
+        key = secret_key or os.environ.get("SARING_WEB_SESSION_KEY") or secrets.token_urlsafe(32)
+        self._key = key.encode()
+        self.signer = URLSafeTimedSerializer(key, salt="saring-web-session")
+        self.lock = threading.RLock()
+        self.throttle = LoginThrottle()
+        # Session generations this process raised itself (logout). The database has them too,
+        # except while a flow holds it: then they wait in ``pending`` and are written later.
+        self.generations: dict[str, int] = {}
+        self.pending: set[str] = set()
+
+    # ------------------------------------------------------------------ sessions
+
+    def forum_mark(self) -> str | None:
+        """A keyed fingerprint of the shared secret: changing SARING_WEB_SECRET ends its sessions."""
+        shared = os.environ.get("SARING_WEB_SECRET", "")
+        if not shared:
+            return None
+        return hmac.new(self._key, shared.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def current_generation(self, name: str) -> int:
+        from saring.desk.auth import session_generation
+
+        with self.fresh() as con:
+            stored = session_generation(con, name)
+        with self.lock:
+            return max(stored, self.generations.get(name, 0))
+
+    def new_session(self, name: str) -> dict[str, Any]:
+        from saring.desk.auth import FORUM_SUFFIX
+
+        sess: dict[str, Any] = {"user": name, "gen": self.current_generation(name),
+                                "csrf": secrets.token_urlsafe(24)}
+        if name.endswith(FORUM_SUFFIX):
+            sess["forum"] = self.forum_mark()
+        return sess
+
+    def session_user(self, sess: dict[str, Any]) -> str | None:
+        """The user of a session that is still valid: account (or shared secret) and generation."""
+        from saring.desk.auth import FORUM_SUFFIX, session_generation, user_exists
+
+        name, generation = sess.get("user"), sess.get("gen")
+        if not isinstance(name, str) or not isinstance(generation, int):
+            return None  # includes cookies from before sessions could be revoked
+        self.flush_pending()
+        if name.endswith(FORUM_SUFFIX):
+            mark = self.forum_mark()
+            if not mark or not hmac.compare_digest(str(sess.get("forum", "")), mark):
+                return None
+        with self.fresh() as con:
+            if not name.endswith(FORUM_SUFFIX) and not user_exists(con, name):
+                return None
+            stored = session_generation(con, name)
+        with self.lock:
+            current = max(stored, self.generations.get(name, 0))
+        return name if generation == current else None
+
+    def revoke(self, name: str) -> None:
+        """End every session of ``name`` (logout): at once in this process, and in the database."""
+        target = self.current_generation(name) + 1
+        with self.lock:
+            self.generations[name] = max(self.generations.get(name, 0), target)
+            self.pending.add(name)
+        self.flush_pending(WRITE_WAIT)
+
+    def flush_pending(self, wait: float = 0.0) -> None:
+        """Write revocations made while a flow held the database (quick try; later if still busy)."""
+        from saring.desk.auth import raise_generation
+
+        if not self.pending:
+            return
+        with self.lock:
+            try:
+                with self.writer(wait) as con:
+                    for name in sorted(self.pending):
+                        raise_generation(con, name, self.generations[name])
+            except Busy:
+                LOGGER.info("session revocation kept in memory until the database is free")
+                return
+            self.pending.clear()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        from saring.storage.database import connect_snapshot
+
+        with self.lock:
+            con = connect_snapshot(self.db)
+            try:
+                yield con
+            finally:
+                con.close()
+
+    @contextmanager
+    def fresh(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The database itself, read-only, when no flow holds it; else the snapshot."""
+        with self.lock:
+            try:
+                con = duckdb.connect(str(self.db), read_only=True)
+                con.execute(f"SET TimeZone = '{TIME_ZONE}'")
+                if applied_version(con) != SCHEMA_VERSION:  # not migrated yet: the snapshot says why
+                    con.close()
+                    raise duckdb.CatalogException("schema not current")
+            except duckdb.Error:
+                with self.snapshot() as con:
+                    yield con
+                return
+            try:
+                yield con
+            finally:
+                con.close()
+
+    @contextmanager
+    def writer(self, wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        from saring.storage.database import Store
+
+        with self.lock:
+            try:
+                store = Store(self.db, lock_wait=WRITE_WAIT if wait is None else wait)
+            except StoreError as exc:
+                raise Busy(str(exc)) from None
+            try:
+                yield store.con
+            finally:
+                store.close()
+
+
+# ------------------------------------------------------------------ session helpers
+
+def _desk(request: Request) -> Desk:
+    return request.app.state.desk
+
+
+def session(request: Request) -> dict[str, Any]:
+    raw = request.cookies.get(COOKIE)
+    if raw:
+        try:
+            return _desk(request).signer.loads(raw, max_age=SESSION_MAX_AGE)
+        except BadSignature:
+            pass
+    return {}
+
+
+def current_user(request: Request) -> str:
+    """Dependency: the logged-in user, checked against the database on every request."""
+    name = _desk(request).session_user(session(request))
+    if not name:
+        raise LoginRequired
+    request.state.user = name
+    return name
+
+
+async def csrf_form(request: Request) -> dict[str, str]:
+    """Dependency: the posted form, once its CSRF token matches the session's."""
+    data = await request.form()
+    sent = str(data.get("csrf", ""))
+    expected = session(request).get("csrf", "")
+    if not expected or not secrets.compare_digest(sent, expected):
+        raise CsrfError
+    return {k: str(v) for k, v in data.items()}
+
+
+def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    sess = session(request)
+    new = not sess.get("csrf")
+    if new:  # first visit: an anonymous session holding a CSRF token (for the login form)
+        sess = {"csrf": secrets.token_urlsafe(24)}
+    shown_user = getattr(request.state, "user", None)  # set only once the session was checked
+    response = request.app.state.templates.TemplateResponse(
+        request, name, {"user": shown_user, "csrf": sess["csrf"], **ctx}, status_code=status
+    )
+    if new:
+        _set_cookie(request, response, _desk(request).signer.dumps(sess))
+    return response
+
+
+async def security_headers(request: Request, call_next):
+    response = await call_next(request)
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "script-src 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+async def _login(request: Request, exc: LoginRequired):
+    return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
+
+
+async def _csrf(request: Request, exc: CsrfError):
+    return page(
+        request,
+        "message.html",
+        status=403,
+        title="Formulir kedaluwarsa",
+        message="Formulir ini sudah kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.",
+    )
+
+
+async def _busy(request: Request, exc: Busy):
+    return page(
+        request,
+        "message.html",
+        status=503,
+        title="Sedang sibuk",
+        message="Database sedang dipakai proses terjadwal (pengambilan berita). "
+        "Tidak ada yang hilang — tunggu sebentar lalu coba lagi.",
+        retry=True,
+    )
+
+
+async def _saring(request: Request, exc: SaringError):
+    return page(
+        request, "message.html", status=503, title="Belum bisa dibuka", message=str(exc), retry=True
+    )
+
+
+# ------------------------------------------------------------------ auth
+
+
+auth = APIRouter()
+
+
+@auth.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/"):
+    return page(request, "login.html", next=_safe_next(next), error=None)
+
+
+@auth.post("/login")
+async def login(request: Request, data: dict[str, str] = Depends(csrf_form)):
+    desk = _desk(request)
+    client = request.client.host if request.client else "?"
+    given = data.get("name", "")
+    wait = desk.throttle.attempt(given, client)
+    if wait > 0:
+        minutes = max(1, math.ceil(wait / 60))
+        return page(
+            request,
+            "login.html",
+            status=429,
+            next=_safe_next(data.get("next", "/")),
+            error=f"Terlalu banyak percobaan yang gagal. Coba lagi dalam {minutes} menit.",
+        )
+    name = await run_in_threadpool(_check_login, desk, given, data.get("password", ""))
+    if not name:
+        return page(
+            request,
+            "login.html",
+            status=401,
+            next=_safe_next(data.get("next", "/")),
+            error="Nama atau kata sandi salah.",
+        )
+    desk.throttle.succeeded(given, client)
+    sess = await run_in_threadpool(desk.new_session, name)
+    response = RedirectResponse(_safe_next(data.get("next", "/")), status_code=303)
+    _set_cookie(request, response, desk.signer.dumps(sess))
+    return response
+
+
+@auth.post("/logout")
+async def logout(request: Request, _form: dict[str, str] = Depends(csrf_form)):
+    desk = _desk(request)
+    sess = session(request)
+    if await run_in_threadpool(desk.session_user, sess):
+        await run_in_threadpool(desk.revoke, sess["user"])  # every cookie of this account ends
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+# ------------------------------------------------------------------ pages
+
+
+pages = APIRouter()
+
+
+@pages.get("/", response_class=HTMLResponse)
+def digest_page(request: Request, day: str | None = None, _user: str = Depends(current_user)):
+    desk = _desk(request)
+    from saring.report.digest import build_digest, tanggal, today_wib
+
+    try:
+        the_day = date.fromisoformat(day) if day else today_wib()
+    except ValueError:
+        the_day = today_wib()
+    with desk.snapshot() as con:
+        digest = build_digest(con, the_day, desk.settings, desk.forum)
+    return page(
+        request,
+        "digest.html",
+        digest=digest,
+        tanggal=tanggal(the_day),
+        prev=(the_day.toordinal() - 1),
+        day=the_day,
+        date=date,
+    )
+
+
+@pages.get("/review", response_class=HTMLResponse)
+def review(request: Request, done: str | None = None, name: str = Depends(current_user)):
+    items = _queue(_desk(request), name)
+    return page(request, "review.html", items=items, labels=LABELS, done=done)
+
+
+@pages.post("/label")
+async def label(request: Request, name: str = Depends(current_user),
+                data: dict[str, str] = Depends(csrf_form)):
+    desk = _desk(request)
+    item_id, task, value = data.get("item_id", ""), data.get("task", ""), data.get("value", "")
+    if (task, value) not in LABELS:
+        return page(
+            request,
+            "message.html",
+            status=400,
+            title="Label tidak dikenal",
+            message="Pilih salah satu tombol label.",
+        )
+    with desk.writer() as con:
+        if not con.execute("SELECT count(*) FROM items WHERE item_id = ?", [item_id]).fetchone()[0]:
+            return page(
+                request,
+                "message.html",
+                status=404,
+                title="Berita tidak ditemukan",
+                message="Berita ini tidak ada di database.",
+            )
+        if value == "unsure":
+            con.execute("INSERT INTO label_unsure (item_id, task, labeled_by, labeled_at) "
+                        "VALUES (?, ?, ?, now())", [item_id, task, name])
+        else:
+            labels.add_label(con, item_id, task, int(value), name)
+    return RedirectResponse(f"/review?done={quote(LABELS[(task, value)])}#antrian", status_code=303)
+
+
+@pages.get("/check", response_class=HTMLResponse)
+def check_form(request: Request, _user: str = Depends(current_user)):
+    return page(request, "check.html", result=None, error=None, query="")
+
+
+@pages.post("/check", response_class=HTMLResponse)
+async def check(request: Request, name: str = Depends(current_user),
+                data: dict[str, str] = Depends(csrf_form)):
+    from saring.desk.card import card_for_check, card_text
+    from saring.desk.check import CheckError
+
+    query = data.get("q", "").strip()
+    try:
+        result = await run_in_threadpool(_run_check, _desk(request), query, request.app.state, name)
+    except CheckError as exc:
+        return page(request, "check.html", status=422, result=None, error=str(exc), query=query)
+    card = card_for_check(result)
+    return page(
+        request,
+        "check.html",
+        result=result,
+        card=card,
+        card_text=card_text(card),
+        error=None,
+        query=query,
+    )
+
+
+@pages.get("/card/{kind}/{ref}.png")
+def card_png(request: Request, kind: str, ref: str, _user: str = Depends(current_user)):
+    from saring.desk.card import card_png as render
+
+    card = _card(_desk(request), kind, ref)
+    if card is None:
+        return PlainTextResponse("tidak ditemukan", status_code=404)
+    return Response(
+        render(card),
+        media_type="image/png",
+        headers={"Content-Disposition": f'inline; filename="klarifikasi-{ref}.png"'},
+    )
+
+
+@pages.get("/card/{kind}/{ref}", response_class=HTMLResponse)
+def card_page(request: Request, kind: str, ref: str, _user: str = Depends(current_user)):
+    from saring.desk.card import card_text
+
+    card = _card(_desk(request), kind, ref)
+    if card is None:
+        return page(
+            request,
+            "message.html",
+            status=404,
+            title="Tidak ditemukan",
+            message="Berita atau pengecekan ini tidak ada (atau belum tersimpan).",
+        )
+    return page(request, "card.html", card=card, card_text=card_text(card))
+
+
+@pages.get("/health", response_class=HTMLResponse)
+def health(request: Request, _user: str = Depends(current_user)):
+    from saring.report.health import source_status
+
+    with _desk(request).snapshot() as con:
+        statuses = source_status(con)
+    return page(request, "health.html", statuses=statuses)
+
+
+@pages.get("/models", response_class=HTMLResponse)
+def models(request: Request, _user: str = Depends(current_user)):
+    return page(request, "models.html", **_model_status())
+
+
+def create_app(
+    db: str | Path | None = None, settings: Any = None, secret_key: str | None = None, scorer: Any = None,
+    forum: Any = None,
+) -> FastAPI:
+    desk = Desk(db, settings, secret_key, forum)
+    app = FastAPI(title="saring", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.desk = desk
+    app.state.scorer = scorer
+    templates = app.state.templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v:.0%}"
+    templates.env.filters["wib"] = _wib
+    templates.env.filters["wa_link"] = lambda text: "https://wa.me/?text=" + quote(text)
+
+    app.middleware("http")(security_headers)
+    app.add_exception_handler(LoginRequired, _login)
+    app.add_exception_handler(CsrfError, _csrf)
+    app.add_exception_handler(Busy, _busy)
+    app.add_exception_handler(SaringError, _saring)
+    app.include_router(auth)
+    app.include_router(pages)
+    return app
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _wib(value: Any) -> str:
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    from saring.report.digest import tanggal
+
+    return tanggal(value) if isinstance(value, datetime) and value.tzinfo else str(value)
+
+
+def _safe_next(value: str) -> str:
+    return value if value.startswith("/") and not value.startswith("//") and "\\" not in value else "/"
+
+
+def _set_cookie(request: Request, response: Response, value: str) -> None:
+    response.set_cookie(
+        COOKIE,
+        value,
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+def _check_login(desk: Desk, name: str, password: str) -> str | None:
+    """Runs in a worker thread: a quick read under the lock, then scrypt outside it."""
+    from saring.desk.auth import check_login, password_hash
+
+    with desk.fresh() as con:
+        stored = password_hash(con, name)
+    return check_login(name, password, stored)
+
+
+def _run_check(desk: Desk, query: str, state: Any, name: str):
+    from saring.desk.check import analyse, get_scorer, save_check
+
+    if state.scorer is None:
+        state.scorer = get_scorer()
+    result = analyse(query, desk.db, state.scorer)  # snapshot reads only: no lock needed
+    result.checked_by = name
+    with desk.lock:  # the write must not meet this process's own read-only connection
+        return save_check(desk.db, result, WRITE_WAIT)
+
+
+def _card(desk: Desk, kind: str, ref: str):
+    from saring.desk.card import card_for_check, card_for_item
+    from saring.desk.check import closest_factchecks, load_check
+
+    if kind == "item":
+        with desk.snapshot() as con:
+            return card_for_item(con, ref)
+    if kind == "check":
+        with desk.fresh() as con:
+            result = load_check(con, ref)
+        if result is None:
+            return None
+        if not result.factchecks:  # fact-checks published since the check was made
+            with desk.snapshot() as con:
+                result.factchecks = closest_factchecks(con, f"{result.title or ''} {result.text}")
+        return card_for_check(result)
+    return None
+
+
+def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Flagged election items, riskiest first, that still need a label from the forum."""
+    threshold = desk.settings.election_threshold
+    with desk.snapshot() as con:
+        rows = con.execute(
+            """SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
+                      url, left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 880), election_score,
+                      hoax_score, hoax_terms, election_terms, source_id
+               FROM item_overview WHERE hoax_score IS NOT NULL AND election_score >= ?
+               ORDER BY hoax_score DESC, item_id LIMIT 300""",
+            [threshold],
+        ).fetchall()
+    done: dict[str, dict[str, int]] = defaultdict(dict)
+    unsure: set[tuple[str, str]] = set()
+    with desk.fresh() as con:
+        for item_id, task, value in con.execute(
+            "SELECT item_id, task, value FROM current_labels"
+        ).fetchall():
+            done[item_id][task] = value
+        unsure = {
+            (i, t)
+            for i, t in con.execute(
+                "SELECT item_id, task FROM label_unsure WHERE labeled_by = ?", [name]
+            ).fetchall()
+        }
+    out = []
+    for r in rows:
+        state = done.get(r[0], {})
+        open_tasks = [t for t in ("hoax", "election") if t not in state and (r[0], t) not in unsure]
+        if not open_tasks:
+            continue
+        if r[10] == "tipline":  # forwarded by members: scrubbed again on the way out (before the cut,
+            # so that no number is cut in half and left readable)
+            r = (r[0], GENERIC.text(r[1]), r[2], r[3], GENERIC.url(r[4])[0] or "#", GENERIC.text(r[5]),
+                 *r[6:])
+        r = (*r[:5], r[5][:220], *r[6:])
+        out.append(
+            dict(
+                item_id=r[0],
+                title=r[1] or "(tanpa judul)",
+                source=r[2],
+                when=r[3],
+                url=r[4],
+                excerpt=r[5],
+                election_score=r[6],
+                hoax_score=r[7],
+                hoax_terms=list(r[8] or []),
+                election_terms=list(r[9] or []),
+                open_tasks=open_tasks,
+                state=state,
+            )
+        )
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _model_status() -> dict[str, Any]:
+    from saring import registry
+    from saring.score import default_model_dir
+
+    try:
+        directory = default_model_dir() if os.environ.get("SARING_MODELS") else registry.current_model_dir()
+        version = "SARING_MODELS" if os.environ.get("SARING_MODELS") else registry.current_version()
+    except SaringError as exc:
+        return dict(models=[], version=None, error=str(exc), last_change=None)
+    models = []
+    for name in ("election", "hoax"):
+        path = directory / f"{name}.json"
+        try:
+            card = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            models.append(dict(name=name, version="(tidak terbaca)", created=None, metrics=[]))
+            continue
+        metrics = [
+            dict(name=k, **{m: v.get(m) for m in ("n", "precision", "recall", "f1", "roc_auc")})
+            for k, v in _flat_metrics(card.get("metrics") or card.get("heldout_metrics") or {})
+        ]
+        models.append(
+            dict(
+                name=name,
+                version=card.get("version"),
+                created=card.get("created"),
+                metrics=metrics,
+                rows=card.get("training_rows"),
+            )
+        )
+    history = registry.history()
+    last = history[-1] if history else None
+    return dict(models=models, version=version, error=None, last_change=last)
+
+
+def _flat_metrics(metrics: dict) -> list[tuple[str, dict]]:
+    """Model-card metrics as (name, metrics) rows: "grouped_cv full", "time_split", ..."""
+    rows = []
+    for key, value in metrics.items():
+        if not isinstance(value, dict):
+            continue
+        if "n" in value:
+            rows.append((key.replace("_", " "), value))
+        else:
+            rows += [(f"{key} {k}".replace("_", " "), v) for k, v in value.items()
+                     if isinstance(v, dict) and "n" in v]
+    return rows

@@ -1,0 +1,231 @@
+"""Clarification cards: a ready WhatsApp reply and a shareable PNG for an item or a check.
+
+The card states the verdict of the closest published fact-check when there is one, or says
+plainly that there is no official clarification yet; it always points to the official sources
+(KPU, Bawaslu) and ends with the forum's slogan. The machine's hoax score is shown as a
+screening hint only, never as a verdict.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+
+from saring.collect.scrub import GENERIC
+from saring.config import DigestSettings
+from saring.desk.check import CheckResult, FactCheck, closest_factchecks, load_check
+from saring.localtime import BULAN, WIB
+
+SLOGAN = "Saring sebelum Sharing"
+NO_CLARIFICATION = "belum ada klarifikasi resmi"
+OFFICIAL_SOURCES = (("KPU", "https://www.kpu.go.id"), ("Bawaslu", "https://www.bawaslu.go.id"))
+# The digest's default risk bands (settings.digest.high/medium), not a second copy of them.
+HIGH, MEDIUM = DigestSettings().high, DigestSettings().medium
+WIDTH = 1080
+FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
+
+
+@dataclass(frozen=True)
+class Card:
+    kind: str  # item | check
+    ref: str  # item_id or check_id
+    headline: str
+    origin: str  # "Radar Malang, 25 November 2026" / "pesan yang beredar, dicek 25 November 2026"
+    hoax_score: float | None
+    factcheck: FactCheck | None
+    url: str | None = None
+
+    @property
+    def verdict(self) -> str:
+        return self.factcheck.verdict if self.factcheck and self.factcheck.verdict else NO_CLARIFICATION
+
+    @property
+    def risk(self) -> str | None:
+        if self.hoax_score is None:
+            return None
+        return "tinggi" if self.hoax_score >= HIGH else "sedang" if self.hoax_score >= MEDIUM else "rendah"
+
+
+def _clean(value: object, limit: int = 200) -> str:
+    """One line, no stray WhatsApp markup, at most ``limit`` characters."""
+    text = re.sub(r"[*_~`]+", " ", " ".join(str(value or "").split())).strip()
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def _tanggal(value: date | datetime | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value[:10]
+    if isinstance(value, datetime):
+        value = value.astimezone(WIB).date() if value.tzinfo else value.date()
+    return f"{value.day} {BULAN[value.month - 1]} {value.year}"
+
+
+def card_for_item(con: duckdb.DuckDBPyConnection, item_id: str) -> Card | None:
+    row = con.execute(
+        """SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
+                  hoax_score, url, coalesce(text, ''), source_id FROM item_overview WHERE item_id = ?""",
+        [item_id],
+    ).fetchone()
+    if row is None:
+        return None
+    if row[7] == "tipline":  # forwarded by members: no personal data on a card
+        row = (row[0], GENERIC.text(row[1]), row[2], row[3], row[4], GENERIC.url(row[5])[0],
+               GENERIC.text(row[6]))
+    facts = closest_factchecks(con, f"{row[1] or ''} {row[6]}")
+    return Card(
+        "item",
+        row[0],
+        _clean(row[1] or row[6], 160) or "(tanpa judul)",
+        f"{_clean(row[2], 60)}, {_tanggal(row[3])}",
+        row[4],
+        facts[0] if facts else None,
+        row[5],
+    )
+
+
+def card_for_check(result: CheckResult) -> Card:
+    headline = _clean(result.title or result.text, 160) or "(kosong)"
+    origin = f"{'tautan' if result.url else 'pesan'} yang beredar, dicek {_tanggal(result.checked_at)}"
+    return Card(
+        "check", result.check_id, headline, origin, result.hoax_score, result.best_factcheck, result.url
+    )
+
+
+def card_for_check_id(con: duckdb.DuckDBPyConnection, check_id: str) -> Card | None:
+    result = load_check(con, check_id)
+    return card_for_check(result) if result else None
+
+
+def card_text(card: Card) -> str:
+    """The reply for the WhatsApp group, in WhatsApp markup (*bold*, _italic_)."""
+    lines = [
+        f"*KLARIFIKASI — {SLOGAN.upper()}*",
+        "",
+        f"*{card.headline}*",
+        f"_{_clean(card.origin, 120)}_",
+        "",
+    ]
+    if card.factcheck and card.factcheck.verdict:
+        lines.append(f"Hasil cek fakta: *{_clean(card.factcheck.verdict, 60).upper()}*")
+        if card.factcheck.title:
+            lines.append(_clean(card.factcheck.title, 160))
+        lines.append(f"Tautan cek fakta: {card.factcheck.url}")
+    else:
+        lines.append(f"Status: *{NO_CLARIFICATION.capitalize()}*.")
+        lines.append("Mohon jangan diteruskan dulu sebelum ada keterangan resmi.")
+    if card.risk:
+        lines.append(
+            f"_Catatan mesin saring: risiko hoaks {card.risk} ({card.hoax_score:.0%}) — "
+            "bahan pengecekan, bukan putusan._"
+        )
+    lines += ["", "Cek sumber resmi:"]
+    lines += [f"• {name}: {url}" for name, url in OFFICIAL_SOURCES]
+    lines += ["", f"*{SLOGAN}*"]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- PNG
+
+
+def _font(size: int, bold: bool = False):
+    from PIL import ImageFont
+
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    for folder in FONT_DIRS:
+        if (folder / name).exists():
+            return ImageFont.truetype(str(folder / name), size)
+    return ImageFont.load_default(size=size)  # Pillow >= 10.1 ships a scalable default font
+
+
+def _wrap(draw, text: str, font, width: int) -> list[str]:
+    lines: list[str] = []
+    for para in text.split("\n"):
+        words, line = para.split(), ""
+        for word in words:
+            while draw.textlength(word, font=font) > width and len(word) > 1:  # a long URL
+                cut = max(1, int(len(word) * width / draw.textlength(word, font=font)) - 1)
+                if line:
+                    lines.append(line)
+                    line = ""
+                lines.append(word[:cut])
+                word = word[cut:]
+            trial = f"{line} {word}".strip()
+            if draw.textlength(trial, font=font) <= width:
+                line = trial
+            else:
+                lines.append(line)
+                line = word
+        lines.append(line)
+    return lines
+
+
+def card_png(card: Card) -> bytes:
+    """A 1080 px wide PNG of the card (height follows the text)."""
+    from PIL import Image, ImageDraw
+
+    pad, inner = 64, WIDTH - 128
+    has_verdict = bool(card.factcheck and card.factcheck.verdict)
+    accent = (183, 28, 28) if has_verdict else (230, 140, 0)
+    blocks: list[tuple[str, object, tuple[int, int, int], int]] = []  # text, font, colour, space after
+    f_small, f_body, f_head, f_big = _font(30), _font(36), _font(46, True), _font(56, True)
+    scratch = ImageDraw.Draw(Image.new("RGB", (10, 10)))
+    blocks.append((card.headline, f_head, (20, 20, 20), 16))
+    blocks.append((card.origin, f_small, (90, 90, 90), 40))
+    if has_verdict:
+        blocks.append(("HASIL CEK FAKTA:", f_small, (90, 90, 90), 8))
+        blocks.append((card.verdict.upper(), f_big, accent, 16))
+        if card.factcheck.title:
+            blocks.append((card.factcheck.title, f_body, (20, 20, 20), 8))
+        blocks.append((card.factcheck.url, f_small, (21, 101, 192), 40))
+    else:
+        blocks.append((NO_CLARIFICATION.upper(), f_big, accent, 16))
+        blocks.append(
+            ("Mohon jangan diteruskan dulu sebelum ada keterangan resmi.", f_body, (20, 20, 20), 40)
+        )
+    if card.risk:
+        blocks.append(
+            (
+                f"Catatan mesin saring: risiko hoaks {card.risk} ({card.hoax_score:.0%}) — "
+                "bahan pengecekan, bukan putusan.",
+                f_small,
+                (90, 90, 90),
+                40,
+            )
+        )
+    blocks.append(("Cek sumber resmi:", f_body, (20, 20, 20), 8))
+    for name, url in OFFICIAL_SOURCES:
+        blocks.append((f"{name}: {url}", f_body, (21, 101, 192), 4))
+    laid = [(_wrap(scratch, text, font, inner), font, colour, after) for text, font, colour, after in blocks]
+    line_h = {id(f): int(f.size * 1.3) for f in (f_small, f_body, f_head, f_big)}
+    band, footer = 120, 140
+    height = band + pad + sum(len(ls) * line_h[id(f)] + after for ls, f, _, after in laid) + pad + footer
+    img = Image.new("RGB", (WIDTH, height), (255, 255, 255))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle([0, 0, WIDTH, band], fill=accent)
+    draw.text((pad, band // 2), "KLARIFIKASI", font=_font(52, True), fill=(255, 255, 255), anchor="lm")
+    y = band + pad
+    for lines, font, colour, after in laid:
+        for line in lines:
+            draw.text((pad, y), line, font=font, fill=colour)
+            y += line_h[id(font)]
+        y += after
+    draw.rectangle([0, height - footer, WIDTH, height], fill=(33, 33, 33))
+    draw.text(
+        (WIDTH // 2, height - footer // 2), SLOGAN, font=_font(50, True), fill=(255, 255, 255), anchor="mm"
+    )
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+__all__ = ["Card", "card_for_check", "card_for_check_id", "card_for_item", "card_png", "card_text"]

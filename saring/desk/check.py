@@ -1,0 +1,420 @@
+"""Check one forwarded text or link on demand, in seconds, without Prefect.
+
+``run_check`` fetches a link through the normal safe fetcher (private addresses always
+refused), scores the text with the current models, finds near-identical items saring has
+already seen and the closest published fact-checks (when a ``factchecks`` table exists), and
+stores the check in a ``checks`` table so the same rumour checked twice is recognised.
+
+Reads use the analysts' snapshot (never the writer's lock); the write is one short
+``Store(db, lock_wait=...)`` connection. When the writer is busy the result is still
+returned, with ``saved=False`` and a sentence saying why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+import unicodedata
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import duckdb
+
+from saring.errors import SaringError
+
+SIMILAR_THRESHOLD = 0.5  # max(TF-IDF cosine, shingle containment) from which an item is "near-identical"
+REPEAT_THRESHOLD = 0.8  # shingle Jaccard from which an earlier check is the same rumour
+CORPUS_DAYS = 120  # how far back near-identical items are searched
+CORPUS_LIMIT = 20000
+MAX_TEXT = 20000
+
+_URL_RE = re.compile(r"^\s*https?://\S+\s*$", re.I)
+
+
+class CheckError(SaringError):
+    """The input cannot be checked (empty, unreadable link...)."""
+
+
+@dataclass(frozen=True)
+class Similar:
+    item_id: str
+    title: str
+    source_name: str
+    url: str
+    first_seen_at: datetime | None
+    similarity: float
+
+
+@dataclass(frozen=True)
+class FactCheck:
+    title: str
+    url: str
+    verdict: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class PreviousCheck:
+    check_id: str
+    checked_at: datetime
+    checked_by: str | None
+
+
+@dataclass
+class CheckResult:
+    check_id: str
+    query: str
+    url: str | None
+    title: str | None
+    text: str
+    election_score: float
+    hoax_score: float
+    election_terms: list[str]
+    hoax_terms: list[str]
+    model_version: str
+    similar: list[Similar] = field(default_factory=list)
+    factchecks: list[FactCheck] = field(default_factory=list)
+    previous: list[PreviousCheck] = field(default_factory=list)
+    checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    checked_by: str | None = None
+    saved: bool = False
+    note: str | None = None  # why it was not saved, or what went wrong with the link
+    seconds: float = 0.0
+
+    @property
+    def best_factcheck(self) -> FactCheck | None:
+        return self.factchecks[0] if self.factchecks else None
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def is_url(value: str) -> bool:
+    return bool(_URL_RE.match(value or ""))
+
+
+def normalise(text: str) -> str:
+    """Lower-case, accents and punctuation removed, whitespace collapsed (for fingerprints)."""
+    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    text = re.sub(r"https?://\S+", " ", text.lower())
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
+
+
+def fingerprint(text: str) -> str:
+    return hashlib.sha256(normalise(text).encode()).hexdigest()[:32]
+
+
+def shingles(text: str, k: int = 3) -> set[str]:
+    words = normalise(text).split()
+    if len(words) < k:
+        return {" ".join(words)} if words else set()
+    return {" ".join(words[i : i + k]) for i in range(len(words) - k + 1)}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+        ).fetchall()
+    }
+
+
+def _cosine_top(query: str, docs: list[str], k: int, threshold: float) -> list[tuple[int, float]]:
+    """Indices and TF-IDF cosine of the ``k`` documents closest to ``query`` (above ``threshold``)."""
+    if not docs or not normalise(query):
+        return []
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import linear_kernel
+
+    vec = TfidfVectorizer(preprocessor=normalise, ngram_range=(1, 2), sublinear_tf=True, min_df=1)
+    try:
+        matrix = vec.fit_transform(docs + [query])
+    except ValueError:  # empty vocabulary
+        return []
+    sims = linear_kernel(matrix[-1], matrix[:-1]).ravel()
+    order = sims.argsort()[::-1][:k]
+    return [(int(i), float(sims[i])) for i in order if sims[i] >= threshold]
+
+
+# --------------------------------------------------------------------------- lookups
+
+
+def similar_items(
+    con: duckdb.DuckDBPyConnection,
+    text: str,
+    k: int = 3,
+    threshold: float = SIMILAR_THRESHOLD,
+    exclude: str | None = None,
+) -> list[Similar]:
+    """Items already seen whose text is near-identical to ``text`` (best first)."""
+    rows = con.execute(
+        f"""SELECT item_id, coalesce(title, ''), coalesce(source_name, source_id), url, first_seen_at,
+                   coalesce(title, '') || ' ' || left(coalesce(text, ''), {MAX_TEXT})
+            FROM item_overview
+            WHERE first_seen_at >= now() - INTERVAL {CORPUS_DAYS} DAY AND item_id IS DISTINCT FROM ?
+            ORDER BY first_seen_at DESC LIMIT {CORPUS_LIMIT}""",
+        [exclude],
+    ).fetchall()
+    # Candidates by TF-IDF cosine; a forwarded excerpt of a longer article is then recognised by
+    # containment (share of the excerpt's 3-word shingles found in the article).
+    candidates = _cosine_top(text, [r[5] for r in rows], 20, 0.1)
+    mine = shingles(text)
+    scored = []
+    for i, cos in candidates:
+        contained = len(mine & shingles(rows[i][5])) / len(mine) if mine else 0.0
+        scored.append((max(cos, contained), i))
+    scored.sort(key=lambda t: (-t[0], rows[t[1]][0]))
+    return [
+        Similar(rows[i][0], rows[i][1], rows[i][2], rows[i][3], rows[i][4], round(s, 3))
+        for s, i in scored[:k]
+        if s >= threshold
+    ]
+
+
+def closest_factchecks(con: duckdb.DuckDBPyConnection, text: str, k: int = 3) -> list[FactCheck]:
+    """Closest published fact-checks, by the registry's own matcher and threshold."""
+    from saring.judge.factcheck import FactCheckIndex
+
+    rows = con.execute(
+        "SELECT factcheck_id, coalesce(title, ''), url, coalesce(verdict, ''), coalesce(text, '') "
+        "FROM factchecks ORDER BY factcheck_id").fetchall()
+    if not rows:
+        return []
+    by_id = {r[0]: r for r in rows}
+    # Recent items give the word weights a realistic background: fitted on a handful of
+    # fact-checks alone, every shared everyday word would look significant.
+    background = [r[0] for r in con.execute(
+        "SELECT coalesce(a.title, i.title, '') || ' ' || coalesce(a.text, i.summary, '') "
+        "FROM items i LEFT JOIN articles a USING (item_id) ORDER BY i.first_seen_at DESC LIMIT 1000"
+    ).fetchall()]
+    index = FactCheckIndex().fit([(r[0], r[1], r[4]) for r in rows], extra_texts=[text, *background])
+    found = index.match([text], top_k=k)[0]
+    return [FactCheck(by_id[i][1], by_id[i][2], by_id[i][3], round(sim, 3)) for i, sim in found]
+
+
+def previous_checks(con: duckdb.DuckDBPyConnection, text: str, limit: int = 2000) -> list[PreviousCheck]:
+    """Earlier checks of the same rumour: same fingerprint, or 3-word-shingle Jaccard >= 0.8."""
+    fp = fingerprint(text)
+    rows = con.execute(
+        "SELECT check_id, checked_at, checked_by, fingerprint, coalesce(text, query) FROM checks "
+        "ORDER BY checked_at DESC LIMIT ?",
+        [limit],
+    ).fetchall()
+    mine = shingles(text)
+    found = [
+        PreviousCheck(r[0], r[1], r[2])
+        for r in rows
+        if r[3] == fp or jaccard(mine, shingles(r[4] or "")) >= REPEAT_THRESHOLD
+    ]
+    return sorted(found, key=lambda p: p.checked_at)
+
+
+# --------------------------------------------------------------------------- the check
+
+
+def fetch_text(url: str, timeout: float = 8.0) -> tuple[str | None, str, str | None]:
+    """Download and extract one public page: (title, text, note). Private addresses are refused."""
+    from saring.collect.extract import extract_article
+    from saring.collect.fetch import Fetcher
+    from saring.config import FetchSettings
+    from saring.errors import FetchError
+
+    settings = FetchSettings(timeout=timeout, total_timeout=timeout + 2, retries=0)
+    try:
+        with Fetcher(settings) as fetcher:
+            page = fetcher.get(url.strip(), allow_private=False, accept="text/html,*/*;q=0.8")
+    except FetchError as exc:
+        raise CheckError(f"tautan tidak bisa dibuka: {exc}") from None
+    extracted = extract_article(page.content, url=page.url, charset=page.charset)
+    if extracted.text:
+        return extracted.title, extracted.text, None
+    if extracted.title:
+        return (
+            extracted.title,
+            extracted.title,
+            f"isi halaman tidak terbaca ({extracted.error}); hanya judul yang dicek",
+        )
+    raise CheckError(f"isi halaman tidak terbaca: {extracted.error}")
+
+
+def get_scorer() -> Any:
+    """The current models, loaded once per process (:func:`saring.judge.scorers.current_scorer`)."""
+    from saring.judge.scorers import current_scorer
+
+    return current_scorer()
+
+
+def analyse(
+    query: str, db: str | Path | None = None, scorer: Any = None, fetch_timeout: float = 8.0
+) -> CheckResult:
+    """Everything but the write: fetch (links), score, look up similar items and fact-checks."""
+    started = time.monotonic()
+    query = (query or "").strip()
+    if not query:
+        raise CheckError("tidak ada teks atau tautan untuk dicek")
+    url = title = note = None
+    if is_url(query):
+        url = query
+        parts = urlsplit(url)
+        if not parts.hostname:
+            raise CheckError("tautan tidak lengkap")
+        title, text, note = fetch_text(url, fetch_timeout)
+    else:
+        text = query
+    text = text[:MAX_TEXT]
+    scorer = scorer or get_scorer()
+    s = scorer.score([f"{title or ''}\n{text}"])[0]
+    result = CheckResult(
+        check_id=uuid.uuid4().hex[:12],
+        query=query[:MAX_TEXT],
+        url=url,
+        title=title,
+        text=text,
+        election_score=float(s.election_score),
+        hoax_score=float(s.hoax_score),
+        election_terms=list(s.election_terms),
+        hoax_terms=list(s.hoax_terms),
+        model_version=scorer.model_version,
+        note=note,
+    )
+    try:
+        from saring.storage.database import connect_snapshot
+
+        con = connect_snapshot(db)
+    except SaringError as exc:
+        result.note = _join(result.note, f"database belum bisa dibaca ({exc})")
+    else:
+        try:
+            probe = f"{title or ''} {text}"
+            result.similar = similar_items(con, probe)
+            result.factchecks = closest_factchecks(con, probe)
+            result.previous = previous_checks(con, text)
+        finally:
+            con.close()
+        _apply_evidence(result, f"{title or ''}\n{text}")
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _apply_evidence(result: CheckResult, text: str) -> None:
+    """Raise the risk to the fact-check floor (saring.evidence) and put that reason first."""
+    from saring.config import DigestSettings
+    from saring.evidence import best_evidence, served
+
+    bands = DigestSettings()
+    ev = best_evidence([(f.url, f.title, f.url, f.verdict, f.similarity) for f in result.factchecks],
+                       text, bands.high, bands.medium)
+    if ev is not None:
+        result.hoax_score = served(result.hoax_score, ev)
+        result.hoax_terms = [ev.reason, *result.hoax_terms]
+
+
+def _join(a: str | None, b: str) -> str:
+    return f"{a}; {b}" if a else b
+
+
+def save_check(db: str | Path | None, result: CheckResult, lock_wait: float = 3.0) -> CheckResult:
+    """Store the check (and recognise earlier checks of the same rumour) in one short write.
+
+    Never raises for a busy or read-only database: ``result.saved`` and ``result.note`` say what happened.
+    """
+    from saring.storage.database import Store
+
+    try:
+        with Store(db, lock_wait=lock_wait) as store:
+            result.previous = previous_checks(store.con, result.text)
+            store.con.execute(
+                """INSERT INTO checks (check_id, fingerprint, query, url, title, text, election_score,
+                                      hoax_score, election_terms, hoax_terms, model_version,
+                                      similar_json, factchecks_json, checked_by, checked_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    result.check_id,
+                    fingerprint(result.text),
+                    result.query,
+                    result.url,
+                    result.title,
+                    result.text,
+                    result.election_score,
+                    result.hoax_score,
+                    result.election_terms,
+                    result.hoax_terms,
+                    result.model_version,
+                    json.dumps([asdict(s) for s in result.similar], default=str),
+                    json.dumps([asdict(f) for f in result.factchecks]),
+                    result.checked_by,
+                    result.checked_at,
+                ],
+            )
+        result.saved = True
+    except SaringError as exc:
+        result.note = _join(result.note, f"hasil belum tersimpan: {exc}")
+    return result
+
+
+def run_check(
+    query: str,
+    db: str | Path | None = None,
+    scorer: Any = None,
+    by: str | None = None,
+    save: bool = True,
+    lock_wait: float = 3.0,
+) -> CheckResult:
+    """Check a text or link and (by default) store it. See the module docstring."""
+    result = analyse(query, db, scorer)
+    result.checked_by = by
+    if save:
+        started = time.monotonic() - result.seconds
+        save_check(db, result, lock_wait)
+        result.seconds = time.monotonic() - started
+    return result
+
+
+def load_check(con: duckdb.DuckDBPyConnection, check_id: str) -> CheckResult | None:
+    """A stored check, or None."""
+    row = con.execute(
+        """SELECT check_id, query, url, title, text, election_score, hoax_score, election_terms,
+                  hoax_terms, model_version, similar_json, factchecks_json, checked_at, checked_by
+           FROM checks WHERE check_id = ?""",
+        [check_id],
+    ).fetchone()
+    if row is None:
+        return None
+    similar = [Similar(**d) for d in json.loads(row[10] or "[]")]  # first_seen_at stays text
+    facts = [FactCheck(**d) for d in json.loads(row[11] or "[]")]
+    result = CheckResult(
+        check_id=row[0],
+        query=row[1],
+        url=row[2],
+        title=row[3],
+        text=row[4] or "",
+        election_score=row[5],
+        hoax_score=row[6],
+        election_terms=list(row[7] or []),
+        hoax_terms=list(row[8] or []),
+        model_version=row[9],
+        similar=similar,
+        factchecks=facts,
+        checked_at=row[12],
+        checked_by=row[13],
+        saved=True,
+    )
+    result.previous = [
+        p
+        for p in previous_checks(con, result.text)
+        if p.check_id != check_id and p.checked_at < result.checked_at
+    ]
+    return result

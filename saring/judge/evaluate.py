@@ -1,0 +1,79 @@
+"""Evaluate the current (or a given) model version on a labelled CSV/parquet file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from saring.judge.labels import _parse_value
+from saring.judge.scorefile import ScoreFileError, read_table
+
+
+def evaluate_frame(scorer: Any, texts: list[str], labels: list[int], task: str,
+                   threshold: float = 0.5) -> dict[str, Any]:
+    """Score texts and compute metrics for one task (``hoax`` or ``election``)."""
+    from saring.metrics import binary_metrics
+
+    election, hoax = scorer.probabilities(texts)
+    p = hoax if task == "hoax" else election
+    return binary_metrics(np.asarray(labels, dtype=int), p, threshold)
+
+
+def evaluate_file(scorer: Any, path: str, task: str, text_column: str = "text",
+                  label_column: str = "label", threshold: float = 0.5) -> dict[str, Any]:
+    """Read a labelled file, drop rows without text or label (counted), evaluate."""
+    if task not in ("hoax", "election"):
+        raise ScoreFileError(f"--task must be 'hoax' or 'election', not {task!r}")
+    frame = read_table(path)
+    for col in (text_column, label_column):
+        if col not in frame.columns:
+            raise ScoreFileError(
+                f"{path} has no column {col!r} (columns: {', '.join(map(str, frame.columns))})")
+    texts, labels, skipped, bad = [], [], 0, []
+    for i, (t, raw) in enumerate(zip(frame[text_column], frame[label_column], strict=True)):
+        v = _parse_value(raw)
+        if isinstance(v, str):
+            bad.append(i + 2)
+            continue
+        if v is None or t is None or (isinstance(t, float) and np.isnan(t)) or not str(t).strip():
+            skipped += 1
+            continue
+        texts.append(str(t))
+        labels.append(v)
+    if bad:
+        raise ScoreFileError(f"{path}: column {label_column!r} must hold 0/1; bad values on "
+                             f"line(s) {', '.join(map(str, bad[:10]))}")
+    if not texts:
+        raise ScoreFileError(f"{path} has no row with both text and a label")
+    metrics = evaluate_frame(scorer, texts, labels, task, threshold)
+    metrics["skipped_rows"] = skipped
+    metrics["file"] = str(Path(path))
+    metrics["task"] = task
+    metrics["model_version"] = scorer.model_version
+    return metrics
+
+
+def format_metrics(m: dict[str, Any]) -> str:
+    """Plain-text report for the terminal."""
+    def f(v: Any) -> str:
+        return "n/a" if v is None else f"{v:.3f}"
+
+    c = m["confusion"]
+    lines = [
+        f"task {m['task']}  file {m['file']}  model {m['model_version']}",
+        f"rows evaluated {m['n']} (positives {m['positives']}), skipped (no text/label) {m['skipped_rows']}",
+        f"threshold  {m['threshold']:.2f}",
+        f"precision  {f(m['precision'])}",
+        f"recall     {f(m['recall'])}",
+        f"F1         {f(m['f1'])}",
+        f"ROC-AUC    {f(m['roc_auc'])}",
+        f"PR-AUC     {f(m.get('pr_auc'))}",
+        f"Brier      {f(m['brier'])}  (always answering the base rate: {f(m['brier_prior_baseline'])})",
+        "confusion matrix (rows = true, columns = predicted)",
+        "            pred 0  pred 1",
+        f"  true 0  {c['tn']:>7} {c['fp']:>7}",
+        f"  true 1  {c['fn']:>7} {c['tp']:>7}",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,242 @@
+"""The forum's labels: export items to label, import labelled CSVs, read current labels.
+
+Tables (created by migration v7 in :mod:`saring.storage.schema`):
+
+* ``labels`` — append-only history: one row per (item, task) judgement with who/when/batch.
+* ``current_labels`` (view) — the latest judgement per item and task (later overrides earlier).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from saring.errors import SaringError
+from saring.localtime import TIME_ZONE
+
+TASKS = ("hoax", "election")
+EXPORT_COLUMNS = ["id", "url", "title", "source", "published_at", "excerpt",
+                  "election_score", "hoax_score", "hoax", "election"]
+# OWASP "CSV injection": a spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+TRUE_VALUES = {"1", "ya", "y", "yes", "true", "benar"}
+FALSE_VALUES = {"0", "tidak", "t", "no", "n", "false", "bukan"}
+
+
+
+class LabelFileError(SaringError):
+    """A labels file cannot be used at all (unreadable, not UTF-8, missing columns)."""
+
+
+# --------------------------------------------------------------------------- export
+
+
+def export_candidates(con: Any, day: date | None = None, since: date | None = None,
+                      threshold: float = 0.5, band: float = 0.15, limit: int = 200,
+                      include_labeled: bool = False) -> pd.DataFrame:
+    """Items to label, most informative first.
+
+    Order: items whose hoax or election score is within ``band`` of ``threshold`` (closest
+    first), then the rest by hoax score, highest first. Days are Asia/Jakarta days of the
+    publication time (or first sighting). Items already labelled for both tasks are left out.
+    """
+    where, params = ["o.hoax_score IS NOT NULL"], []
+    local_day = f"CAST(timezone('{TIME_ZONE}', coalesce(o.published_at, o.first_seen_at)) AS DATE)"
+    if day is not None:
+        where.append(f"{local_day} = ?")
+        params.append(day)
+    if since is not None:
+        where.append(f"{local_day} >= ?")
+        params.append(since)
+    if not include_labeled:
+        where.append("(SELECT count(DISTINCT task) FROM current_labels c WHERE c.item_id = o.item_id) < 2")
+    sql = f"""
+        SELECT o.item_id AS id, o.url, o.title, o.source_id AS source,
+               strftime(timezone('{TIME_ZONE}', coalesce(o.published_at, o.first_seen_at)),
+                        '%Y-%m-%d %H:%M') AS published_at,
+               left(regexp_replace(coalesce(o.text, ''), '\\s+', ' ', 'g'), 300) AS excerpt,
+               round(o.election_score, 3) AS election_score, round(o.hoax_score, 3) AS hoax_score,
+               least(abs(o.hoax_score - ?), abs(o.election_score - ?)) AS dist
+        FROM item_overview o WHERE {' AND '.join(where)}
+    """
+    frame = con.execute(sql, [threshold, threshold, *params]).df()
+    frame["near"] = frame["dist"] <= band
+    near = frame[frame["near"]].sort_values(["dist", "hoax_score", "id"], ascending=[True, False, True])
+    rest = frame[~frame["near"]].sort_values(["hoax_score", "id"], ascending=[False, True])
+    frame = pd.concat([near, rest]).head(limit)
+    frame["hoax"] = ""
+    frame["election"] = ""
+    return frame[EXPORT_COLUMNS].reset_index(drop=True)
+
+
+def neutralise_cell(value: Any) -> Any:
+    """A text cell a spreadsheet shows as text: a leading ``'`` before a formula character."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def restore_cell(value: str) -> str:
+    """Undo :func:`neutralise_cell` (a spreadsheet may also have dropped the quote itself)."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
+def write_label_file(frame: pd.DataFrame, path: Path | str) -> None:
+    """Write an export for people to open in a spreadsheet (text from feeds cannot run there).
+
+    Every cell is quoted, and a text starting with ``= + - @``, a tab or a carriage return gets a
+    leading ``'`` (OWASP's advice); :func:`read_label_file` takes it off again.
+    """
+    safe = frame.astype(object).map(neutralise_cell)
+    safe.to_csv(path, index=False, encoding="utf-8", quoting=csv.QUOTE_ALL)
+
+
+# --------------------------------------------------------------------------- import
+
+
+@dataclass
+class ImportResult:
+    """Outcome of one import: rows stored, per-row problems, rows with nothing to store."""
+
+    stored_rows: int = 0
+    stored_labels: int = 0
+    skipped_empty: int = 0
+    problems: list[str] = field(default_factory=list)
+    batch_id: str = ""
+
+
+def _parse_value(raw: Any) -> int | None | str:
+    """0/1 for a label, None for blank, or the offending text."""
+    if raw is None:
+        return None
+    text = str(raw).strip().lower()
+    if text in ("", "nan"):
+        return None
+    if text in TRUE_VALUES:
+        return 1
+    if text in FALSE_VALUES:
+        return 0
+    return str(raw)
+
+
+def read_label_file(path: Path | str) -> list[dict[str, str]]:
+    """Read a labels CSV as strings; raise LabelFileError with one clear sentence."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LabelFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LabelFileError(
+            f"{path} is not UTF-8 (byte {exc.start}); save it as 'CSV UTF-8' and try again"
+        ) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    columns = [c.strip() for c in (reader.fieldnames or [])]
+    missing = [c for c in ("id",) if c not in columns]
+    if missing or not any(t in columns for t in TASKS):
+        raise LabelFileError(
+            f"{path} must have an 'id' column and at least one of 'hoax', 'election' "
+            f"(found: {', '.join(columns) or 'no header'})"
+        )
+    rows = []
+    for raw in reader:
+        rows.append({(k or "").strip(): (restore_cell(v) if isinstance(v, str) else "")
+                     for k, v in raw.items()})
+    return rows
+
+
+def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = None) -> ImportResult:
+    """Validate every row, then store all valid labels in one transaction.
+
+    Row numbers in messages are the CSV line numbers (header = line 1).
+    """
+    if not by or not by.strip():
+        raise LabelFileError("--by must name who labelled the file")
+    rows = read_label_file(path)
+    now = now or datetime.now(UTC)
+    result = ImportResult(batch_id=uuid.uuid4().hex[:12])
+    ids = sorted({r.get("id", "").strip() for r in rows if r.get("id", "").strip()})
+    known = {r[0] for r in con.execute("SELECT item_id FROM items WHERE item_id IN (SELECT unnest(?))",
+                                       [ids]).fetchall()} if ids else set()
+    seen: dict[str, int] = {}
+    to_store: list[tuple[str, str, int]] = []
+    for n, row in enumerate(rows, start=2):
+        item_id = row.get("id", "").strip()
+        if not item_id:
+            result.problems.append(f"line {n}: empty id")
+            continue
+        if item_id not in known:
+            result.problems.append(f"line {n}: unknown id {item_id!r} (not in the database)")
+            continue
+        if item_id in seen:
+            result.problems.append(f"line {n}: duplicate id {item_id!r} (already on line {seen[item_id]}); "
+                                   f"only the first is kept")
+            continue
+        seen[item_id] = n
+        values, bad = {}, []
+        for task in TASKS:
+            v = _parse_value(row.get(task))
+            if isinstance(v, str):
+                bad.append(f"{task}={v!r}")
+            elif v is not None:
+                values[task] = v
+        if bad:
+            result.problems.append(f"line {n}: bad value {', '.join(bad)} (use 1/0, ya/tidak or leave empty)")
+            continue
+        if not values:
+            result.skipped_empty += 1
+            continue
+        result.stored_rows += 1
+        to_store.extend((item_id, task, v) for task, v in values.items())
+    if to_store:
+        frame = pd.DataFrame(to_store, columns=["item_id", "task", "value"])
+        frame["labeled_by"] = by.strip()
+        frame["labeled_at"] = now
+        frame["batch_id"] = result.batch_id
+        frame["source_file"] = Path(path).name
+        con.begin()
+        try:
+            con.register("_labels", frame)
+            con.execute("""INSERT INTO labels
+                               (item_id, task, value, labeled_by, labeled_at, batch_id, source_file)
+                           SELECT item_id, task, value, labeled_by, labeled_at, batch_id, source_file
+                           FROM _labels""")
+            con.unregister("_labels")
+            con.commit()
+        except Exception:
+            con.rollback()
+            raise
+        result.stored_labels = len(to_store)
+    return result
+
+
+def current_labels(con: Any, task: str) -> pd.DataFrame:
+    """Current labels for one task with the item's text: item_id, text, label, labeled_at."""
+    return con.execute(
+        """SELECT c.item_id, coalesce(o.text, o.title) AS text, c.value AS label, c.labeled_at
+           FROM current_labels c JOIN item_overview o USING (item_id)
+           WHERE c.task = ? ORDER BY c.item_id""", [task]).df()
+
+
+def add_label(con: Any, item_id: str, task: str, value: int, by: str,
+              batch_id: str = "web", source: str = "saring web") -> None:
+    """Store one label (e.g. one tap in the web desk); same table, same history rules."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, not {task!r}")
+    if value not in (0, 1):
+        raise ValueError(f"value must be 0 or 1, not {value!r}")
+    con.execute(
+        """INSERT INTO labels (item_id, task, value, labeled_by, labeled_at, batch_id, source_file)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [item_id, task, int(value), by, datetime.now(UTC), batch_id, source])

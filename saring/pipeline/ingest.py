@@ -1,0 +1,341 @@
+"""Ingest: one source at a time, feed -> new items -> pages -> articles, then scores.
+
+Every failure is caught per source (or per item) and recorded; the run carries on.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from saring.collect.extract import Extracted, Extractor, extract_article
+from saring.collect.feeds import FeedItem
+from saring.collect.fetch import Fetcher, Response
+from saring.collect.kinds import parse_source
+from saring.collect.urls import url_key
+from saring.config import Config, Source, StorySettings
+from saring.errors import FeedError, FetchError, SaringError
+from saring.limits import cap_text
+from saring.pipeline.link import link_items
+from saring.storage.database import Store, utcnow
+
+LOGGER = logging.getLogger(__name__)
+
+FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """What happened to one source in one run (a row of ``run_sources``)."""
+
+    source_id: str
+    status: str  # ok | not_modified | failed
+    http_status: int | None = None
+    items_in_feed: int = 0
+    new_items: int = 0
+    extracted: int = 0
+    failed: int = 0
+    skipped: int = 0
+    error: str | None = None
+    warning: str | None = None
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    results: list[SourceResult]
+    scored: int
+    scoring_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when at least one source worked."""
+        return any(r.status != "failed" for r in self.results)
+
+    @property
+    def status(self) -> str:
+        failed = sum(r.status == "failed" for r in self.results)
+        if not failed:
+            return "ok"
+        return "failed" if failed == len(self.results) else "partial"
+
+
+
+def save_factchecks(store: Store, rows: list[dict[str, Any]]) -> int:
+    """Upsert fact-checks; returns how many were not stored before (was ``Store.save_factchecks``)."""
+    from saring.judge.factcheck import upsert_factchecks
+
+    ids = [r["factcheck_id"] for r in rows]
+    with store.lock:
+        known = {r[0] for r in store.cur.execute(
+            "SELECT factcheck_id FROM factchecks WHERE factcheck_id IN (SELECT unnest(?))", [ids]).fetchall()}
+        upsert_factchecks(store.cur, rows)
+    return len(set(ids) - known)
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+def _article_row(item: FeedItem, source: Source, page: Response | FetchError | None,
+                 extracted: Extracted | None) -> dict:
+    """Build an ``articles`` row: the page's main text, or the feed summary with the reason."""
+    row = dict(item_id=url_key(item.url), final_url=None, http_status=None, text=None,
+               text_source="summary", title=item.title, published_at=item.published_at,
+               author=item.author, language=None, extraction_error=None, fetched_at=utcnow())
+    if page is None:
+        row.update(text=item.summary or None, extraction_error=None if not source.options.fetch_articles
+                   else "page not fetched")
+        return row
+    if isinstance(page, FetchError) or extracted is None:
+        row.update(text=item.summary or None, extraction_error=str(page))
+        return row
+    row.update(final_url=page.url, http_status=page.status, language=extracted.language)
+    if extracted.text:
+        row.update(text=extracted.text, text_source="page",
+                   title=extracted.title or item.title,
+                   published_at=item.published_at or extracted.published_at,
+                   author=extracted.author or item.author)
+    else:
+        row.update(text=item.summary or None, extraction_error=extracted.error)
+    return row
+
+
+@dataclass(frozen=True)
+class FeedPlan:
+    """A feed read and its new items recorded (state 'seen'); their pages are still to fetch."""
+
+    source: Source
+    result: SourceResult
+    items: list[FeedItem]
+    response: Response
+    started: float
+
+
+def read_feed(source: Source, store: Store, fetcher: Fetcher) -> FeedPlan | SourceResult:
+    """Download and parse one feed and record its new items.
+
+    Returns a finished :class:`SourceResult` when there is nothing more to do (failure,
+    304), else a :class:`FeedPlan` for :func:`build_articles` and :func:`store_articles`.
+    """
+    started = time.monotonic()
+    result = SourceResult(source_id=source.id, status="ok")
+    etag, last_modified = store.feed_state(source.id)
+    try:
+        # The feed address, and wherever it redirects, obeys options.allow_private like
+        # every link inside it: a feed URL may be mistyped or taken over.
+        response = fetcher.get(source.url, allow_private=source.options.allow_private, etag=etag,
+                               last_modified=last_modified, accept=FEED_ACCEPT)
+    except FetchError as exc:
+        store.record_feed_fetch(source.id, "failed", str(exc))
+        return replace(result, status="failed", error=str(exc), duration_s=time.monotonic() - started)
+    if response.not_modified:
+        store.record_feed_fetch(source.id, "not_modified", None)
+        return replace(result, status="not_modified", http_status=304,
+                       duration_s=time.monotonic() - started)
+    try:
+        feed = parse_source("rss" if source.is_factcheck else source.kind, response.content,
+                            response.url, response.headers.get("content-type"),
+                            source.options.model_dump(), source.options.max_items)
+    except FeedError as exc:
+        # Forget validators so the next run re-downloads instead of trusting a 304.
+        store.record_feed_fetch(source.id, "failed", str(exc), keep_validators=False)
+        return replace(result, status="failed", http_status=response.status, error=str(exc),
+                       duration_s=time.monotonic() - started)
+    if source.is_factcheck:
+        return _store_factchecks(source, feed, response, store, result, started)
+    now = utcnow()
+    by_id = {url_key(it.url): it for it in feed.items}
+    done = store.known_item_ids(list(by_id))
+    fresh = [it for k, it in by_id.items() if k not in done]
+    store.add_items([
+        dict(item_id=url_key(it.url), url=it.url, link=it.link, source_id=source.id, title=it.title,
+             summary=it.summary, published_at=it.published_at, author=it.author, guid=it.guid,
+             first_seen_at=now, state="seen", kind=source.kind,
+             channel=getattr(it, "channel", None) or source.name)
+        for it in fresh
+    ])
+    result = replace(result, http_status=response.status, items_in_feed=len(feed.items),
+                     skipped=feed.skipped, warning=feed.warning)
+    return FeedPlan(source, result, fresh, response, started)
+
+
+def _store_factchecks(source: Source, feed, response: Response, store: Store,
+                      result: SourceResult, started: float) -> SourceResult:
+    """A fact-checker's feed: its entries go to the fact-check registry, not to the digest."""
+    new = save_factchecks(store, [
+        dict(factcheck_id=url_key(it.url), source_id=source.id, url=it.url, title=it.title,
+             text=it.summary, published_at=it.published_at)
+        for it in feed.items
+    ])
+    store.record_feed_fetch(source.id, "ok", None, etag=response.etag, last_modified=response.last_modified)
+    return replace(result, http_status=response.status, items_in_feed=len(feed.items), new_items=new,
+                   skipped=feed.skipped, warning=feed.warning,
+                   duration_s=round(time.monotonic() - started, 3))
+
+
+def build_articles(source: Source, items: Sequence[FeedItem], fetcher: Fetcher,
+                   extractor: Extractor | None = None) -> list[dict]:
+    """Fetch and extract the pages of ``items``: network and CPU only, no database.
+
+    This is the part that fans out (threads here, Dask workers in the scale-out flow).
+    """
+    extractor = extractor or Extractor(workers=1)
+    if not (source.options.fetch_articles and items):
+        return [_article_row(it, source, None, None) for it in items]
+    started: dict[str, Future[Extracted]] = {}
+
+    def extract_on_arrival(link: str, page: Response | FetchError) -> None:
+        if isinstance(page, Response):  # overlap extraction with the downloads still running
+            started[link] = extractor.submit(_page_args(page))
+
+    streaming = extractor.wants_pool(len(items))
+    pages = fetcher.get_many([it.link for it in items], allow_private=source.options.allow_private,
+                             on_result=extract_on_arrival if streaming else None)
+    if streaming:
+        texts = {link: _finish(future, pages[link]) for link, future in started.items()}
+    else:
+        ok = [(link, p) for link, p in pages.items() if isinstance(p, Response)]
+        texts = dict(zip([link for link, _ in ok],
+                         extractor.extract_many([_page_args(p) for _, p in ok]), strict=True))
+    return [_article_row(it, source, pages.get(it.link), texts.get(it.link)) for it in items]
+
+
+def _finish(future: Future[Extracted], page: Response | FetchError) -> Extracted:
+    """The pool's result, or the same extraction here if the pool broke (a worker was killed)."""
+    try:
+        return future.result()
+    except Exception as exc:  # BrokenProcessPool and friends: the page itself is not at fault
+        LOGGER.warning("extraction pool failed (%s); extracting %s in-process", exc, getattr(page, "url", ""))
+        return extract_article(*_page_args(page))
+
+
+def _page_args(page: Response) -> tuple[bytes, str | None, str | None]:
+    return page.content, page.url, page.charset
+
+
+def store_articles(plan: FeedPlan, rows: list[dict], store: Store) -> SourceResult:
+    """Write a feed's articles (one transaction) and close its result."""
+    store.save_articles(rows)
+    extracted = sum(r["text_source"] == "page" for r in rows)
+    failed = sum(1 for r in rows if r["extraction_error"])
+    store.record_feed_fetch(plan.source.id, "ok", None, etag=plan.response.etag,
+                            last_modified=plan.response.last_modified)
+    LOGGER.info("%s: %d in feed, %d new, %d extracted, %d without page text",
+                plan.source.id, plan.result.items_in_feed, len(rows), extracted, failed)
+    return replace(plan.result, new_items=len(rows), extracted=extracted, failed=failed,
+                   duration_s=round(time.monotonic() - plan.started, 3))
+
+
+def ingest_source(source: Source, store: Store, fetcher: Fetcher,
+                  extractor: Extractor | None = None) -> SourceResult:
+    """Fetch one feed and store its new items and articles. Never raises for bad input.
+
+    Safe to run for several sources at once in threads: the network and extraction work
+    runs in parallel, the database calls take the store's lock.
+    """
+    plan = read_feed(source, store, fetcher)
+    if isinstance(plan, SourceResult):
+        return plan
+    return store_articles(plan, build_articles(source, plan.items, fetcher, extractor), store)
+
+
+def score_rows(item_ids: Sequence[str], titles: Sequence[str | None], texts: Sequence[str | None],
+               scorer) -> list[dict]:
+    """``scores`` rows for these articles (title and text scored together, at most
+    :data:`saring.limits.MAX_TEXT_CHARS` characters: one huge text must not stall a run)."""
+    now = utcnow()
+    joined = [cap_text(f"{t or ''}\n{x or ''}") for t, x in zip(titles, texts, strict=True)]
+    return [
+        dict(item_id=item_id, model_version=scorer.model_version,
+             election_score=float(s.election_score), hoax_score=float(s.hoax_score),
+             election_terms=list(s.election_terms), hoax_terms=list(s.hoax_terms), scored_at=now)
+        for item_id, s in zip(item_ids, scorer.score(joined), strict=True)
+    ]
+
+
+def score_pending(store: Store, scorer=None, batch_size: int = 500) -> int:
+    """Score every stored article that has no score from the current model. Returns how many."""
+    from saring.score import load_scorer  # scikit-learn import is slow; only when needed
+
+    scorer = scorer or load_scorer()
+    frame = store.unscored(scorer.model_version)
+    for start in range(0, len(frame), batch_size):
+        chunk = frame.iloc[start:start + batch_size]
+        store.save_scores(score_rows(chunk["item_id"], chunk["title"], chunk["text"], scorer))
+    return len(frame)
+
+
+def run_ingest(
+    config: Config,
+    store: Store,
+    scorer=None,
+    only: Sequence[str] | None = None,
+    ingest_one: Callable[..., SourceResult] | None = None,
+) -> RunSummary:
+    """Ingest the enabled sources (or just ``only``), score new articles, publish the snapshot.
+
+    Args:
+        ingest_one: how to ingest one source; the Prefect flow passes a task wrapping
+            :func:`safe_ingest_source` so each source shows up as a task run.
+    """
+    ingest_one = ingest_one or safe_ingest_source
+    run_id = new_run_id()
+    store.sync_sources(config.sources)
+    store.start_run(run_id, "ingest")
+    sources = [s for s in config.enabled_sources if only is None or s.id in only]
+    with Fetcher(config.fetch) as fetcher, Extractor() as extractor:
+        def one(source: Source) -> SourceResult:
+            return ingest_one(source, store, fetcher, extractor)
+
+        # Sources run side by side so one slow site does not hold up the rest; each
+        # thread gets a copy of the caller's context (Prefect's flow-run context).
+        with ThreadPoolExecutor(max_workers=config.fetch.source_workers) as pool:
+            futures = [pool.submit(contextvars.copy_context().run, one, s) for s in sources]
+            results = [f.result() for f in futures]
+    return finish_ingest(store, run_id, results, scorer, config.stories.window_days, config.digest)
+
+
+def safe_ingest_source(source: Source, store: Store, fetcher: Fetcher,
+                       extractor: Extractor | None = None) -> SourceResult:
+    """:func:`ingest_source`, turning any unexpected error into a failed result."""
+    try:
+        return ingest_source(source, store, fetcher, extractor)
+    except SaringError as exc:
+        return SourceResult(source_id=source.id, status="failed", error=str(exc))
+    except Exception as exc:  # one source's surprise must not stop the others
+        LOGGER.exception("unexpected error in source %s", source.id)
+        return SourceResult(source_id=source.id, status="failed",
+                            error=f"unexpected error: {exc.__class__.__name__}: {exc}")
+
+
+def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer=None,
+                  stories_window: float = StorySettings().window_days, risk=None) -> RunSummary:
+    """Score what is new, match it to fact-checks, group stories, close the run, publish the snapshot."""
+    started_at = store.link_since(run_id)
+    scoring_error = None
+    try:
+        scored = score_pending(store, scorer)
+    except SaringError as exc:  # articles stay stored; the next run scores them
+        LOGGER.error("scoring failed: %s", exc)
+        scored, scoring_error = 0, str(exc)
+    except Exception as exc:  # a broken model install must not lose the run's record
+        LOGGER.exception("scoring crashed")
+        scored, scoring_error = 0, f"unexpected error: {exc.__class__.__name__}: {exc}"
+    summary = RunSummary(run_id=run_id, results=results, scored=scored, scoring_error=scoring_error)
+    message = f"{sum(r.new_items for r in results)} new items, {scored} scored"
+    if scoring_error:
+        message += f"; scoring failed: {scoring_error}"
+    links = link_items(store, since=started_at, stories_window=stories_window, risk=risk)
+    for step, error in links.items():
+        message += f"; {step} failed: {error}"
+    store.finish_run(run_id, summary.status, results, message=message)
+    store.publish_snapshot()
+    return summary

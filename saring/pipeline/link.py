@@ -1,0 +1,63 @@
+"""Linking after an ingest run: places, fact-check matches and evidence, stories.
+
+Orchestration over the judge stage (it used to be ``Store.link_items``: persistence calling
+the matchers); the store only provides the connection and its lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from saring.config import DigestSettings
+from saring.evidence import record_evidence
+from saring.judge.factcheck import match_items
+from saring.judge.places import locate_pending
+from saring.judge.stories import add_to_stories
+from saring.storage.database import Store
+
+LOGGER = logging.getLogger(__name__)
+
+
+def link_items(store: Store, since: datetime, stories_window: float, risk: Any = None) -> dict[str, str]:
+    """Find the places of new items, match items seen since ``since`` to fact-checks and
+    regroup recent stories.
+
+    Places are found for every stored item not scanned yet (so also for items of a killed
+    run, and for items stored before places existed). New fact-checks are matched against
+    the last 30 days of items, and their fact-check evidence (a risk floor between the
+    ``risk`` bands' medium and high, see :mod:`saring.evidence`) is recomputed. Returns the
+    steps that failed, with their reason (the run's articles and scores stay stored).
+    """
+    with store.lock:  # ingest threads share the store's one connection
+        return _link(store.cur, since, stories_window, risk)
+
+
+def _link(cur: Any, since: datetime, stories_window: float, risk: Any) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    try:
+        locate_pending(cur)
+    except Exception as exc:  # places order the digest; a failure must not lose the run
+        LOGGER.exception("place finding failed")
+        errors["place finding"] = f"{exc.__class__.__name__}: {exc}"
+    new_checks = cur.execute(
+        "SELECT count(*) FROM factchecks WHERE first_seen_at >= ?", [since]).fetchall()[0][0]
+    horizon = since - timedelta(days=30) if new_checks else since
+    ids = [r[0] for r in cur.execute(
+        "SELECT item_id FROM items WHERE first_seen_at >= ?", [horizon]).fetchall()]
+    if not ids:  # nothing new since the last run: matches and stories stand as they are
+        return errors
+    try:
+        match_items(cur, ids)
+        bands = risk or DigestSettings()
+        record_evidence(cur, ids, bands.high, bands.medium)
+    except Exception as exc:  # matching is an extra: never lose the run for it
+        LOGGER.exception("fact-check matching failed")
+        errors["fact-check matching"] = f"{exc.__class__.__name__}: {exc}"
+    try:
+        add_to_stories(cur, window_days=stories_window)
+    except Exception as exc:
+        LOGGER.exception("story grouping failed")
+        errors["story grouping"] = f"{exc.__class__.__name__}: {exc}"
+    return errors

@@ -1,0 +1,1 @@
+"""Report: the daily digest, its archive, delivery and source health."""

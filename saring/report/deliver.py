@@ -1,0 +1,192 @@
+"""Deliver the digest to every configured channel with apprise, once, and record every attempt.
+
+A channel is named in ``settings.delivery.channels`` of sources.yaml with the *name* of an
+environment variable holding its apprise URL (``mailto://…``, ``tgram://…``, ``whatsapp://…``,
+``slack://…``, ``matrix://…``, ``json://…`` for a WhatsApp gateway). The URL itself is never in
+the repository: put it in the environment or in a git-ignored ``.env`` file.
+
+Every send is a row in the ``deliveries`` table. A digest already delivered to a channel is
+not sent again unless ``force``; a failing message is retried with exponential backoff
+(tenacity); one channel failing never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import apprise
+from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from saring.config import DeliveryChannel, DeliverySettings
+from saring.report.digest import Digest, render, split_messages
+
+LOGGER = logging.getLogger(__name__)
+
+DELIVERY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    digest_date DATE, channel VARCHAR, status VARCHAR, attempts INTEGER, messages INTEGER,
+    error VARCHAR, forced BOOLEAN, started_at TIMESTAMPTZ, sent_at TIMESTAMPTZ
+);
+"""
+_BODY_FORMAT = {"whatsapp": apprise.NotifyFormat.TEXT, "markdown": apprise.NotifyFormat.MARKDOWN,
+                "email": apprise.NotifyFormat.HTML, "email_text": apprise.NotifyFormat.TEXT}
+
+
+class SendError(Exception):
+    """One message was not accepted by the channel."""
+
+
+@dataclass(frozen=True)
+class ChannelResult:
+    channel: str
+    status: str  # sent | failed | skipped (already delivered)
+    attempts: int = 0
+    messages: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    day: date
+    results: list[ChannelResult]
+
+    @property
+    def attempted(self) -> list[ChannelResult]:
+        return [r for r in self.results if r.status != "skipped"]
+
+    @property
+    def failed(self) -> list[ChannelResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def all_failed(self) -> bool:
+        """True when no channel has the digest (a channel skipped as already delivered has it)."""
+        return bool(self.results) and all(r.status == "failed" for r in self.results)
+
+    def lines(self) -> list[str]:
+        out = []
+        for r in self.results:
+            if r.status == "sent":
+                out.append(f"{r.channel}: sent ({r.messages} message(s), {r.attempts} attempt(s))")
+            elif r.status == "skipped":
+                out.append(f"{r.channel}: already delivered for {self.day}, not sent again (use --force)")
+            else:
+                out.append(f"{r.channel}: FAILED after {r.attempts} attempt(s): {r.error}")
+        return out
+
+
+def load_env_file(path: str | Path = ".env") -> bool:
+    """Load ``.env`` (if present) into the environment; variables already set win."""
+    from dotenv import load_dotenv
+
+    return load_dotenv(path, override=False) if Path(path).is_file() else False
+
+
+def ensure_schema(con) -> None:
+    con.execute(DELIVERY_SCHEMA)
+
+
+def already_delivered(con, day: date, channel: str) -> bool:
+    ensure_schema(con)
+    return bool(con.execute(
+        "SELECT count(*) FROM deliveries WHERE digest_date = ? AND channel = ? AND status = 'sent'",
+        [day, channel],
+    ).fetchone()[0])
+
+
+def record(con, day: date, result: ChannelResult, forced: bool, started_at: datetime) -> None:
+    ensure_schema(con)
+    now = datetime.now(UTC)
+    con.execute(
+        "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [day, result.channel, result.status, result.attempts, result.messages, result.error, forced,
+         started_at, now if result.status == "sent" else None],
+    )
+
+
+def payload(digest: Digest, fmt: str, message_chars: int) -> tuple[str, list[str]]:
+    """(title, messages) for a channel format; chat formats are split between items."""
+    if fmt in ("whatsapp", "markdown"):
+        return "", split_messages(digest, fmt, message_chars)
+    return digest.subject, [render(digest, fmt)]
+
+
+def _notify(ap: apprise.Apprise, title: str, body: str, fmt: str) -> None:
+    with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as logs:
+        ok = ap.notify(body=body, title=title, body_format=_BODY_FORMAT[fmt])
+    if not ok:
+        lines = [x for x in logs.getvalue().strip().splitlines() if x.strip()]
+        raise SendError((lines[-1] if lines else "the service did not accept the message")[:500])
+
+
+def send_channel(channel: DeliveryChannel, title: str, messages: list[str], settings: DeliverySettings,
+                 env: Mapping[str, str]) -> ChannelResult:
+    """Send the messages in order; each is retried with backoff. Never raises."""
+    url = (env.get(channel.url_env) or "").strip()
+    if not url:
+        return ChannelResult(channel.name, "failed", 0, 0,
+                             f"environment variable {channel.url_env} is not set (put the apprise URL there)")
+    ap = apprise.Apprise()
+    if not ap.add(url):
+        return ChannelResult(channel.name, "failed", 0, 0,
+                             f"{channel.url_env} does not hold a valid apprise URL")
+    attempts = 0
+    for i, body in enumerate(messages, 1):
+        retrying = Retrying(
+            stop=stop_after_attempt(settings.attempts),
+            wait=wait_exponential(multiplier=settings.backoff, max=settings.max_wait) if settings.backoff
+            else wait_exponential(multiplier=0, max=0),
+            retry=retry_if_exception_type(SendError), reraise=False,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    _notify(ap, title, body, channel.format)
+        except RetryError as exc:
+            error = str(exc.last_attempt.exception())
+            where = f"message {i}/{len(messages)}: " if len(messages) > 1 else ""
+            LOGGER.warning("delivery to %s failed: %s%s", channel.name, where, error)
+            return ChannelResult(channel.name, "failed", attempts, i - 1, where + error)
+    return ChannelResult(channel.name, "sent", attempts, len(messages))
+
+
+def deliver(db_path: str | Path | None, digest: Digest, settings: DeliverySettings,
+            message_chars: int = 4000, force: bool = False, only: list[str] | None = None,
+            env: Mapping[str, str] | None = None) -> DeliveryReport:
+    """Send ``digest`` to every enabled channel (or those in ``only``) and record each send.
+
+    The database is opened only to check and to record, never while a message is in flight,
+    so a slow channel does not hold the writer's lock.
+    """
+    from saring.storage.database import Store
+
+    env = os.environ if env is None else env
+    channels = [c for c in settings.channels if c.enabled and (not only or c.name in only)]
+    results = []
+    for channel in channels:
+        with Store(db_path) as store:
+            if not force and already_delivered(store.con, digest.day, channel.name):
+                results.append(ChannelResult(channel.name, "skipped"))
+                continue
+        started = datetime.now(UTC)
+        title, messages = payload(digest, channel.format, message_chars)
+        result = send_channel(channel, title, messages, settings, env)
+        with Store(db_path) as store:
+            record(store.con, digest.day, result, force, started)
+        results.append(result)
+    return DeliveryReport(digest.day, results)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port that was free a moment ago (aiosmtpd's Controller cannot take port 0)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]

@@ -1,0 +1,474 @@
+"""Build the daily digest from the database and render it in every format.
+
+The digest for date D holds the items saring first saw on D (Asia/Jakarta calendar day), plus
+items reported in an earlier digest whose hoax score has since moved by more than
+``settings.rereport_change``. An item already reported is otherwise never repeated.
+
+Every format (WhatsApp text, HTML page, e-mail text/HTML, Markdown) is a Jinja2 template over
+the same :class:`Digest`.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import duckdb
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from saring.collect.scrub import GENERIC
+from saring.config import DigestSettings, ForumSettings
+from saring.judge.places import SCOPES, ForumScope, region_places
+from saring.localtime import BULAN, HARI, WIB
+from saring.report.health import SourceHealth, source_health
+from saring.safetext import safe_link, strip_controls
+
+LOGGER = logging.getLogger(__name__)
+
+
+#: Formats and their templates; all render the same Digest.
+FORMATS = {
+    "whatsapp": "digest_whatsapp.txt.j2",
+    "html": "digest.html.j2",
+    "markdown": "digest.md.j2",
+    "email_text": "email.txt.j2",
+    "email": "email.html.j2",
+}
+#: The templates put this between blocks (header, each item, each section) where a chat
+#: message may be split; it never reaches a reader.
+BREAK = "\x1e"
+
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    item_id: str
+    title: str
+    source_name: str
+    region: str
+    url: str
+    published_at: datetime | None
+    excerpt: str
+    election_score: float
+    hoax_score: float
+    risk: str  # tinggi | sedang | rendah
+    election_terms: list[str]
+    hoax_terms: list[str]
+    text_source: str | None
+    seen_at: datetime | None = None
+    previous_score: float | None = None  # hoax score when it was last reported, if it was
+    previous_date: date | None = None
+    factchecks: list[dict] = field(default_factory=list)  # matched fact-checks: verdict, title, url
+    story_outlets: int = 1  # how many outlets carry the same story
+    story_first: str | None = None  # the outlet that had it first
+    kind: str | None = None
+    places: list[str] = field(default_factory=list)  # provinces and kabupaten/kota it mentions
+    scope: str | None = None  # area | province | other, when the forum's area is configured
+
+    @property
+    def when(self) -> datetime | None:
+        """Publication time, else when saring first saw it."""
+        return self.published_at or self.seen_at
+
+
+@dataclass(frozen=True)
+class Section:
+    """A group of election items by where they happen (see :attr:`Digest.sections`)."""
+
+    key: str  # area | province | other
+    title: str
+    emoji: str
+    items: list[DigestItem]
+
+
+@dataclass(frozen=True)
+class Digest:
+    day: date
+    generated_at: datetime
+    items_seen: int
+    unscored: int
+    election_items: list[DigestItem]
+    omitted: int
+    health: list[SourceHealth] = field(default_factory=list)
+    model_versions: list[str] = field(default_factory=list)
+    election_total: int | None = None  # election items first seen that day (shown or not)
+    already_reported: int = 0  # election items left out because an earlier digest had them
+    group_by: str = "region"
+    tipline: list[DigestItem] = field(default_factory=list)  # "beredar di grup"
+    forum_area: str | None = None  # "Kota Batu": election news is then shown in sections by place
+    forum_province: str | None = None
+
+    @property
+    def sections(self) -> list[Section]:
+        """With a forum area/province: the forum's own area, the rest of its province, the rest
+        (only the sections that have items), each ranked by hoax risk. Else empty."""
+        if not (self.forum_area or self.forum_province):
+            return []
+        titles = {
+            "area": ("📍", self.forum_area or ""),
+            "province": ("🗺", f"{self.forum_province} di luar {self.forum_area}" if self.forum_area
+                         else self.forum_province or ""),
+            "other": ("🌐", f"Luar {self.forum_province} dan nasional" if self.forum_province
+                      else "Daerah lain dan nasional"),
+        }
+        out = []
+        for key in SCOPES:
+            items = [i for i in self.election_items if (i.scope or "other") == key]
+            if items:
+                emoji, title = titles[key]
+                out.append(Section(key, title, emoji, items))
+        return out
+
+    @property
+    def election_count(self) -> int:
+        if self.election_total is not None:
+            return self.election_total
+        return len(self.election_items) + self.omitted
+
+    @property
+    def high_risk(self) -> int:
+        return sum(i.risk == "tinggi" for i in self.election_items)
+
+    @property
+    def high_items(self) -> list[DigestItem]:
+        return [i for i in self.election_items if i.risk == "tinggi"]
+
+    @property
+    def other_groups(self) -> list[tuple[str, list[DigestItem]]]:
+        """The election items that are not high-risk, grouped by region or outlet (A-Z)."""
+        groups: dict[str, list[DigestItem]] = {}
+        for item in self.election_items:
+            if item.risk != "tinggi":
+                key = item.region if self.group_by == "region" else item.source_name
+                groups.setdefault(key or "Lainnya", []).append(item)
+        return sorted(groups.items(), key=lambda kv: kv[0].casefold())
+
+    @property
+    def by_risk(self) -> dict[str, list[DigestItem]]:
+        groups: dict[str, list[DigestItem]] = {"tinggi": [], "sedang": [], "rendah": []}
+        for item in self.election_items:
+            groups[item.risk].append(item)
+        return groups
+
+    @property
+    def problems(self) -> list[SourceHealth]:
+        return [h for h in self.health if h.status != "ok"]
+
+    @property
+    def outlets(self) -> list[str]:
+        """The outlets whose text is quoted (credited in the footer)."""
+        return sorted({i.source_name for i in self.election_items}, key=str.casefold)
+
+    @property
+    def subject(self) -> str:
+        return (f"Ringkasan Saring {tanggal(self.day)}: {self.election_count} berita pemilu, "
+                f"{self.high_risk} berisiko hoaks tinggi")
+
+
+def today_wib() -> date:
+    return datetime.now(WIB).date()
+
+
+def tanggal(value: date | datetime) -> str:
+    """'Rabu, 25 November 2026' (with ', 07.30 WIB' for a datetime)."""
+    if isinstance(value, datetime):
+        local = value.astimezone(WIB)
+        return f"{tanggal(local.date())}, {local:%H.%M} WIB"
+    return f"{HARI[value.weekday()]}, {value.day} {BULAN[value.month - 1]} {value.year}"
+
+
+def risk_label(score: float, settings: DigestSettings) -> str:
+    if score >= settings.high:
+        return "tinggi"
+    return "sedang" if score >= settings.medium else "rendah"
+
+
+def excerpt(text: str | None, limit: int) -> str:
+    """The first ``limit`` characters, cut at a word boundary."""
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
+
+
+def _window(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tzinfo=WIB)
+    return start, start + timedelta(days=1)
+
+
+def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSettings,
+                 forum: ForumSettings | None = None) -> Digest:
+    """Collect the day's items, ranked by hoax risk, and the sources' health.
+
+    With ``forum`` (``settings.forum``), election items are ordered by place first: the forum's
+    own area, the rest of its province, the rest (see :attr:`Digest.sections`); an item that
+    names no place is placed by its source's ``region``. ``settings.max_items`` keeps the
+    first ones in that order.
+    """
+    start, end = _window(day)
+    scope = ForumScope.of(forum.area, forum.province) if forum else None
+    reported = """SELECT item_id, arg_max(hoax_score, digest_date) AS score,
+                         max(digest_date) AS last_date
+                  FROM digest_items WHERE digest_date < ? GROUP BY item_id"""
+    places = """SELECT item_id, list(name ORDER BY first_pos, code) AS names,
+                       list(code ORDER BY first_pos, code) AS codes
+                FROM item_places WHERE item_id IN (SELECT item_id FROM wanted) GROUP BY item_id"""
+    # The served score: text score raised by fact-check evidence.
+    served = """SELECT l.item_id, l.model_version, l.election_score, l.election_terms,
+                       greatest(l.hoax_score, coalesce(ev.floor, 0)) AS hoax_score,
+                       CASE WHEN ev.floor IS NULL THEN l.hoax_terms
+                            ELSE list_prepend(ev.reason, l.hoax_terms) END AS hoax_terms
+                FROM latest l LEFT JOIN hoax_evidence ev USING (item_id)"""
+    # The same columns as the item_overview view, but scores and articles are read only for
+    # the wanted items: through the view, a day's digest scanned every stored article.
+    rows = con.execute(
+        f"""WITH reported AS ({reported}),
+           wanted AS (SELECT item_id FROM items WHERE first_seen_at >= ? AND first_seen_at < ?
+                      UNION
+                      SELECT r.item_id FROM reported r JOIN items i USING (item_id)
+                      WHERE i.first_seen_at < ?),
+           latest AS (SELECT * FROM scores WHERE item_id IN (SELECT item_id FROM wanted)
+                      QUALIFY row_number() OVER (PARTITION BY item_id
+                                                 ORDER BY scored_at DESC, model_version DESC) = 1),
+           sc AS ({served}),
+           a AS (SELECT * FROM articles WHERE item_id IN (SELECT item_id FROM wanted)),
+           st AS (SELECT item_id, story_id FROM stories WHERE item_id IN (SELECT item_id FROM wanted)),
+           story AS (SELECT x.story_id, count(DISTINCT i2.source_id) AS outlets,
+                            arg_min(coalesce(s2.name, i2.source_id), (i2.first_seen_at, i2.item_id)) AS first
+                     FROM stories x JOIN items i2 USING (item_id) LEFT JOIN sources s2 USING (source_id)
+                     WHERE x.story_id IN (SELECT story_id FROM st) GROUP BY x.story_id),
+           fc AS (SELECT m.item_id, list({{'verdict': f.verdict, 'title': f.title, 'url': f.url}}
+                                        ORDER BY m.similarity DESC) AS checks
+                  FROM factcheck_matches m JOIN factchecks f USING (factcheck_id)
+                  WHERE m.item_id IN (SELECT item_id FROM wanted) GROUP BY m.item_id),
+           pl AS ({places})
+           SELECT i.item_id, coalesce(a.title, i.title), coalesce(s.name, i.source_id),
+                  coalesce(s.region, ''), i.url, coalesce(a.published_at, i.published_at),
+                  coalesce(a.text, i.summary), sc.election_score, sc.hoax_score, sc.election_terms,
+                  sc.hoax_terms, a.text_source, sc.model_version, i.first_seen_at, r.score, r.last_date,
+                  i.first_seen_at >= ? AND i.first_seen_at < ? AS in_window,
+                  st.story_id, coalesce(story.outlets, 1), story.first, fc.checks, i.kind,
+                  pl.names, pl.codes
+           FROM items i JOIN wanted USING (item_id)
+           LEFT JOIN sources s USING (source_id) LEFT JOIN a USING (item_id)
+           LEFT JOIN sc USING (item_id) LEFT JOIN reported r USING (item_id)
+           LEFT JOIN st USING (item_id) LEFT JOIN story USING (story_id) LEFT JOIN fc USING (item_id)
+           LEFT JOIN pl USING (item_id)
+           WHERE (i.first_seen_at >= ? AND i.first_seen_at < ?) OR abs(sc.hoax_score - r.score) > ?
+           ORDER BY sc.hoax_score DESC NULLS LAST, sc.election_score DESC, i.item_id""",
+        [day, start, end, start, start, end, start, end, settings.rereport_change],
+    ).fetchall()
+    election: list[DigestItem] = []
+    candidates: list[tuple[DigestItem, str | None]] = []  # with their story
+    tipline: list[DigestItem] = []
+    stories_shown: set[str] = set()
+    seen = unscored = total = repeated = 0
+    versions: set[str] = set()
+    regions: dict[str, list[str]] = {}
+    for r in rows:
+        in_window = r[16]
+        seen += in_window
+        if r[8] is None:
+            unscored += 1
+            continue
+        versions.add(r[12])
+        title, url, text = r[1], r[4], r[6]
+        if r[21] == "tipline":  # forwarded by members: scrubbed again on the way out
+            # (a bounded prefix: the excerpt shows far less, and a fetched page can be long)
+            title, text = GENERIC.text(title), GENERIC.text((text or "")[: settings.excerpt_chars * 4])
+            url = GENERIC.url(url)[0] or "#"
+        item = DigestItem(
+            item_id=r[0], title=title or "(tanpa judul)", source_name=r[2], region=r[3], url=url,
+            published_at=r[5], excerpt=excerpt(text, settings.excerpt_chars),
+            election_score=r[7], hoax_score=r[8], risk=risk_label(r[8], settings),
+            election_terms=list(r[9] or [])[:5], hoax_terms=list(r[10] or [])[:5], text_source=r[11],
+            seen_at=r[13], previous_score=r[14], previous_date=r[15],
+            factchecks=[dict(c) for c in (r[20] or [])][:3], story_outlets=r[18], story_first=r[19],
+            kind=r[21], places=list(r[22] or []),
+            scope=_scope(scope, r[23], r[3], regions) if scope else None,
+        )
+        if item.kind == "tipline":  # what members forwarded is shown whatever its topic
+            # A shared link whose page could not be read adds nothing to the message that held it.
+            if in_window and item.text_source != "summary":
+                tipline.append(item)
+            continue
+        if r[7] < settings.election_threshold:
+            continue
+        total += in_window
+        if item.previous_score is not None and abs(r[8] - item.previous_score) <= settings.rereport_change:
+            repeated += 1
+            continue
+        candidates.append((item, r[17]))
+    if scope:  # the forum's own news first; sort() is stable, so hoax risk still ranks within
+        candidates.sort(key=lambda c: SCOPES.index(c[0].scope or "other"))
+    for item, story in candidates:
+        # One entry per story: its first item stands for the rest — the highest-risk one, or
+        # with a forum area, the one nearest the forum (then highest risk).
+        if story is not None:
+            if story in stories_shown:
+                continue
+            stories_shown.add(story)
+        election.append(item)
+    shown = election[: settings.max_items]
+    return Digest(
+        day=day, generated_at=datetime.now(WIB), items_seen=seen, unscored=unscored,
+        election_items=shown, omitted=len(election) - len(shown),
+        health=source_health(con, start, end), model_versions=sorted(versions),
+        election_total=total, already_reported=repeated, group_by=settings.group_by,
+        tipline=tipline[: settings.max_items],
+        forum_area=scope.area.short if scope and scope.area else None,
+        forum_province=scope.province.short if scope and scope.province else None,
+    )
+
+
+def _scope(scope: ForumScope, codes: list[str] | None, region: str, cache: dict[str, list[str]]) -> str:
+    """Where an item belongs for the forum: by the places it names, else by its source's region."""
+    found = scope.scope(codes or [])
+    if found is None:
+        if region not in cache:
+            cache[region] = [p.code for p in region_places(region)]
+        found = scope.scope(cache[region])
+    return found or "other"
+
+
+def record_reported(con: duckdb.DuckDBPyConnection, digest: Digest) -> None:
+    """Remember which items (and scores) this digest reported, replacing an earlier run's record."""
+    con.execute("DELETE FROM digest_items WHERE digest_date = ?", [digest.day])
+    if digest.election_items:
+        con.executemany(
+            "INSERT INTO digest_items (digest_date, item_id, hoax_score, risk, recorded_at) "
+            "VALUES (?, ?, ?, ?, now())",
+            [[digest.day, i.item_id, i.hoax_score, i.risk] for i in digest.election_items],
+        )
+
+
+# -- rendering ---------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~!])")
+
+
+def md_escape(value: object) -> str:
+    """Text safe inside Markdown: one line, no markup, no raw HTML (titles come from the web)."""
+    return _MD_SPECIAL.sub(r"\\\1", _html.escape(" ".join(str(value).split()), quote=False))
+
+
+def safe_url(value: str | None) -> str:
+    """Only http(s) links are shown as links, percent-encoded so that nothing a feed appends to
+    a link (a space and text, a ``)`` ending a Markdown link, a quote) can leave it; anything
+    else (javascript:, data:, a broken address) becomes '#'."""
+    return safe_link(value) or "#"
+
+
+def wa_url(value: str | None) -> str:
+    """A link for WhatsApp: :func:`safe_url` with ``*`` and ``~`` encoded too (bold, strike).
+
+    ``_`` stays: it is common in real links (``@rina_jurnalis``), and with spaces encoded a
+    link is one word, which WhatsApp does not format."""
+    return safe_url(value).replace("*", "%2A").replace("~", "%7E")
+
+
+def wa_clean(value: object) -> str:
+    """Text for WhatsApp: one line, and no stray markup characters that would bold/italicise."""
+    return re.sub(r"[*_~`]+", " ", " ".join(str(value).split())).strip()
+
+
+def _finalize(value: object) -> object:
+    """Every value a template prints loses control and bidi characters (Trojan-Source text)."""
+    if value == BREAK or not isinstance(value, str):
+        return value
+    cleaned = strip_controls(value)
+    return Markup(cleaned) if isinstance(value, Markup) else cleaned
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("saring.report", "templates"),
+        autoescape=select_autoescape(["html", "html.j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=_finalize,
+    )
+    env.filters["tanggal"] = tanggal
+    env.filters["pct"] = lambda x: f"{round(100 * x)}%"
+    env.filters["md"] = md_escape
+    env.filters["url"] = safe_url
+    env.filters["wa"] = wa_clean
+    env.filters["wa_url"] = wa_url
+    env.globals["BREAK"] = BREAK
+    env.globals["RISK_TEXT"] = {"tinggi": "tinggi", "sedang": "sedang", "rendah": "rendah"}
+    return env
+
+
+def _render_raw(digest: Digest, fmt: str) -> str:
+    try:
+        template = FORMATS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown digest format {fmt!r}; one of {', '.join(FORMATS)}") from None
+    return environment().get_template(template).render(d=digest)
+
+
+def _tidy(text: str) -> str:
+    text = text.replace(BREAK, "")
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def render(digest: Digest, fmt: str) -> str:
+    """Render the whole digest in ``fmt`` (a key of :data:`FORMATS`) as one document."""
+    return _tidy(_render_raw(digest, fmt))
+
+
+def chat_length(text: str) -> int:
+    """Length as chat apps count it (UTF-16 code units: an emoji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_messages(digest: Digest, fmt: str = "whatsapp", limit: int = 4000) -> list[str]:
+    """The digest as chat messages of at most ``limit`` characters, split only between items.
+
+    A continuation message starts with the digest's name and "bagian i/n". A single block longer
+    than the limit (never with sane settings) is cut at a line boundary as a last resort.
+    """
+    blocks = [b for b in _render_raw(digest, fmt).split(BREAK) if b.strip()]
+    bold = "*" if fmt == "whatsapp" else "**"
+    reserve = 120  # room for the "bagian i/n" header and footer lines
+    budget = max(limit - reserve, 200)
+    parts: list[str] = []
+    current = ""
+    for block in blocks:
+        block = re.sub(r"\n{3,}", "\n\n", block)
+        while chat_length(block.strip()) > budget:  # last resort: cut an oversized block
+            lines = block.strip().split("\n")
+            head = ""
+            while lines and chat_length(head + lines[0] + "\n") <= budget:
+                head += lines.pop(0) + "\n"
+            if not head:  # one enormous line
+                head, lines = block.strip()[: budget // 2] + "…\n", []
+            if current.strip():
+                parts.append(current)
+            parts.append(head)
+            current = ""
+            block = "\n".join(lines)
+        if current and chat_length(current + block) > budget:
+            parts.append(current)
+            current = block.lstrip("\n")
+        else:
+            current += block
+    if current.strip():
+        parts.append(current)
+    n = len(parts)
+    if n == 1:
+        return [_tidy(parts[0])]
+    out = []
+    for i, part in enumerate(parts, 1):
+        text = _tidy(part)
+        if i > 1:
+            text = f"{bold}Ringkasan Saring · {tanggal(digest.day)}{bold} (bagian {i}/{n})\n\n" + text
+        if i < n:
+            text += f"\n_(bersambung ke bagian {i + 1}/{n})_\n"
+        out.append(text)
+    return out

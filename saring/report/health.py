@@ -1,0 +1,126 @@
+"""Source health: which sources fail, which went silent, for the digest and the CLI.
+
+A source is *silent* when it has given nothing new for much longer than it usually does:
+more than ``SILENCE_FACTOR`` times its median gap between batches of new items (and at
+least ``MIN_SILENCE``), judged only once it has a few batches of history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+
+SILENCE_FACTOR = 3.0
+MIN_SILENCE = timedelta(hours=24)
+MIN_BATCHES = 3
+HISTORY_DAYS = 30
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """One line of the digest's health section."""
+
+    source_id: str
+    name: str
+    status: str  # gagal | sepi | ok
+    detail: str
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """Everything known about one source's health (``saring sources status``)."""
+
+    source_id: str
+    name: str
+    enabled: bool
+    kind: str | None
+    last_status: str | None
+    last_success_at: datetime | None
+    consecutive_failures: int
+    last_error: str | None
+    items_today: int
+    items_7d: int
+    last_new_item_at: datetime | None
+    usual_gap: timedelta | None
+    silent: bool
+
+
+def source_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> list[SourceStatus]:
+    """Health of every configured source as of ``now`` (default: the current time)."""
+    now = now or datetime.now(UTC)
+    since = now - timedelta(days=HISTORY_DAYS)
+    gaps = {
+        source_id: (timedelta(seconds=gap), n)
+        for source_id, gap, n in con.execute(
+            """WITH batches AS (SELECT DISTINCT source_id, first_seen_at FROM items
+                                WHERE first_seen_at >= ? AND first_seen_at <= ?),
+                    gaps AS (SELECT source_id, epoch(first_seen_at) - lag(epoch(first_seen_at))
+                                 OVER (PARTITION BY source_id ORDER BY first_seen_at) AS gap
+                             FROM batches)
+               SELECT source_id, quantile_disc(gap, 0.5), count(*) + 1 FROM gaps
+               WHERE gap IS NOT NULL GROUP BY source_id""",
+            [since, now],
+        ).fetchall()
+    }
+    day_start = now.astimezone(_wib()).replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = con.execute(
+        """SELECT s.source_id, s.name, s.enabled, s.kind, s.last_status, s.last_success_at,
+                  coalesce(s.consecutive_failures, 0), s.last_error,
+                  count(i.item_id) FILTER (WHERE i.first_seen_at >= ?),
+                  count(i.item_id) FILTER (WHERE i.first_seen_at >= ?),
+                  max(i.first_seen_at)
+           FROM sources s LEFT JOIN items i ON i.source_id = s.source_id AND i.first_seen_at <= ?
+           GROUP BY ALL ORDER BY s.source_id""",
+        [day_start, now - timedelta(days=7), now],
+    ).fetchall()
+    result = []
+    for r in rows:
+        gap, batches = gaps.get(r[0], (None, 0))
+        gap = gap if batches >= MIN_BATCHES else None
+        last_new = r[10]
+        silent = bool(gap and last_new and now - last_new > max(SILENCE_FACTOR * gap, MIN_SILENCE))
+        result.append(SourceStatus(*r[:11], usual_gap=gap, silent=silent))
+    return result
+
+
+def _wib():
+    from saring.localtime import WIB
+
+    return WIB
+
+
+def _hours(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.0f} jam" if hours < 48 else f"{hours / 24:.0f} hari"
+
+
+def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[SourceHealth]:
+    """Per enabled source for the day [start, end): failed (why, how often), silent, or fine."""
+    seen = dict(con.execute(
+        "SELECT source_id, count(*) FROM items WHERE first_seen_at >= ? AND first_seen_at < ? GROUP BY 1",
+        [start, end],
+    ).fetchall())
+    now = min(end, datetime.now(UTC))
+    health = []
+    for s in source_status(con, now):
+        if not s.enabled:
+            continue
+        n = seen.get(s.source_id, 0)
+        if s.last_status == "failed":
+            times = f" ({s.consecutive_failures}× berturut-turut)" if s.consecutive_failures > 1 else ""
+            health.append(SourceHealth(s.source_id, s.name, "gagal",
+                                       f"{s.last_error or 'alasan tidak tercatat'}{times}"))
+        elif s.last_status is None:
+            health.append(SourceHealth(s.source_id, s.name, "sepi", "belum pernah dibaca"))
+        elif s.silent and s.last_new_item_at and s.usual_gap:
+            health.append(SourceHealth(
+                s.source_id, s.name, "sepi",
+                f"tidak ada berita baru selama {_hours(now - s.last_new_item_at)} "
+                f"(biasanya tiap {_hours(s.usual_gap)})"))
+        elif n == 0 and s.kind != "factcheck":  # fact-checks are stored apart from items
+            health.append(SourceHealth(s.source_id, s.name, "sepi", "tidak ada berita baru hari ini"))
+        else:
+            health.append(SourceHealth(s.source_id, s.name, "ok", f"{n} berita baru"))
+    return health

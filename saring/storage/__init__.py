@@ -1,0 +1,1 @@
+"""Store: the DuckDB file, its schema migrations and the analysts' snapshot."""

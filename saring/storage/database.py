@@ -1,0 +1,382 @@
+"""The DuckDB store: schema, idempotent upserts, and the analysts' snapshot.
+
+One process writes (the flows). After each run the writer publishes a read-only copy,
+``<db>.snapshot.duckdb``, replaced atomically, so analysts never meet the writer's lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from saring.config import Source, default_db_path
+from saring.errors import StoreError
+from saring.filemodes import enter_private, exit_private, make_private
+from saring.localtime import TIME_ZONE
+from saring.storage.schema import SCHEMA_VERSION, copy_database, migrate
+
+LOGGER = logging.getLogger(__name__)
+
+def _locked(method):
+    """Serialise a Store method: ingest threads share one DuckDB connection."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.lock:
+            try:
+                return method(self, *args, **kwargs)
+            except (duckdb.Error, OSError) as exc:
+                # Disk full, read-only, or a connection DuckDB closed after such an error: the
+                # transaction was rolled back, so what was stored before is intact.
+                if isinstance(exc, duckdb.Error) and not _is_storage_error(exc):
+                    raise
+                raise StoreError(_explain_open_error(self.path, exc)) from None
+
+    return wrapper
+
+
+def _is_storage_error(exc: duckdb.Error) -> bool:
+    if isinstance(exc, duckdb.IOException | duckdb.FatalException):
+        return True
+    text = str(exc).lower()
+    return any(word in text for word in ("no space", "could not write", "permission denied",
+                                         "read-only", "invalidated"))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def snapshot_path(db_path: str | Path) -> Path:
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.stem + ".snapshot.duckdb")
+
+
+class Store:
+    """A writable connection to the saring database. Use as a context manager."""
+
+    def __init__(self, path: str | Path | None = None, lock_wait: float | None = None) -> None:
+        """Open (creating or migrating) the database.
+
+        Args:
+            lock_wait: seconds to wait while another saring process holds the file (the
+                hourly ingest and the morning digest may start together). Default:
+                ``$SARING_LOCK_WAIT`` or 300.
+
+        Raises:
+            StoreError: the file cannot be opened or written, with the reason.
+        """
+        self.path = Path(path) if path else default_db_path()
+        self.lock = threading.RLock()
+        self._owner = threading.current_thread()
+        self._local = threading.local()
+        if lock_wait is None:
+            lock_wait = float(os.environ.get("SARING_LOCK_WAIT", "300"))
+        self._lock_wait = lock_wait
+        # The database, its WAL, snapshot and backups hold forwarded chat text: owner-only files
+        # (umask 077 while this Store is open; DuckDB creates the WAL again after each checkpoint).
+        with contextlib.suppress(OSError):  # folders keep the usual mode; _open explains failures
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        enter_private()
+        self._private = True
+        try:
+            make_private(self.path, self.path.with_name(self.path.name + ".wal"), snapshot_path(self.path))
+            self.con = self._open(lock_wait)
+            self.con.execute("SET TimeZone = 'UTC'")
+            migrated = self._migrate()
+            if migrated or not snapshot_path(self.path).exists():
+                self.publish_snapshot()  # readers must never need the writer's file
+        except BaseException:
+            if getattr(self, "con", None) is not None:
+                self.con.close()
+            self._release_private()
+            raise
+
+    def _open(self, lock_wait: float) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + lock_wait
+        delay = 0.2
+        while True:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                return duckdb.connect(str(self.path))
+            except (OSError, duckdb.Error) as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() + delay > deadline:
+                    raise StoreError(_explain_open_error(self.path, exc)) from None
+                LOGGER.info("%s is busy; waiting %.1f s", self.path, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)  # start soon after the other writer finishes
+
+    @property
+    def cur(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor: a DuckDB connection object must not be shared across threads."""
+        if threading.current_thread() is self._owner:
+            return self.con
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self.con.cursor()
+            cursor.execute("SET TimeZone = 'UTC'")
+        return cursor
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+        self._release_private()
+
+    def _release_private(self) -> None:
+        if self._private:
+            self._private = False
+            exit_private()
+
+    @_locked
+    def replace_file(self, fresh: Path) -> None:
+        """Swap in ``fresh``, a rewritten copy of this database made through this connection
+        (see :mod:`saring.collect.retention`), and reopen it.
+
+        Between closing and reopening another saring process may take the file for a moment;
+        the reopen then waits like any open (``lock_wait``).
+        """
+        self.con.close()
+        os.replace(fresh, self.path)
+        # A WAL left by the old file (a failed close) must never be replayed onto the new one.
+        self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
+        self._local = threading.local()
+        self.con = self._open(self._lock_wait)
+        self.con.execute("SET TimeZone = 'UTC'")
+
+    def _migrate(self) -> bool:
+        try:
+            return migrate(self.con, self.path)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot prepare the database {self.path}: {exc}") from None
+        except OSError as exc:  # the backup before a migration could not be written
+            raise StoreError(_explain_open_error(self.path, exc)) from None
+
+    # -- writes -----------------------------------------------------------------
+
+    def _upsert(self, table: str, rows: Sequence[dict[str, Any]], keys: Sequence[str], update: bool) -> None:
+        """Insert rows in one statement; on a key conflict update (or keep) the stored row."""
+        if not rows:
+            return
+        frame = pd.DataFrame(list(rows))
+        cols = list(frame.columns)
+        action = "NOTHING"
+        if update:
+            sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in keys)
+            action = f"UPDATE SET {sets}" if sets else "NOTHING"
+        self.cur.register("_rows", frame)
+        try:
+            self.cur.execute(
+                f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _rows "
+                f"ON CONFLICT ({', '.join(keys)}) DO {action}"
+            )
+        finally:
+            self.cur.unregister("_rows")
+
+    @_locked
+    def _save_and_advance(self, table: str, rows: Sequence[dict[str, Any]], keys: Sequence[str],
+                          state: str, only_if: str = "true") -> None:
+        """Upsert rows and move their items to ``state`` in one transaction (a crash leaves neither)."""
+        if not rows:
+            return
+        self.cur.begin()
+        try:
+            self._upsert(table, rows, keys, update=True)
+            self.cur.execute(f"UPDATE items SET state = ? WHERE {only_if} AND item_id IN (SELECT unnest(?))",
+                             [state, [r["item_id"] for r in rows]])
+            self.cur.commit()
+        except Exception:
+            with contextlib.suppress(duckdb.TransactionException):  # a failed commit ends it too
+                self.cur.rollback()
+            raise
+
+    @_locked
+    def sync_sources(self, sources: Iterable[Source]) -> None:
+        """Record the configured sources (keeping their conditional-GET state)."""
+        now = utcnow()
+        rows = [
+            dict(source_id=s.id, name=s.name, url=s.url, kind=s.kind, region=s.region,
+                 enabled=s.enabled, updated_at=now)
+            for s in sources
+        ]
+        self._upsert("sources", rows, ["source_id"], update=True)
+
+    @_locked
+    def feed_state(self, source_id: str) -> tuple[str | None, str | None]:
+        """The ETag and Last-Modified stored for a feed (for conditional GET)."""
+        row = self.cur.execute(
+            "SELECT etag, last_modified FROM sources WHERE source_id = ?", [source_id]
+        ).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    @_locked
+    def record_feed_fetch(
+        self, source_id: str, status: str, error: str | None,
+        etag: str | None = None, last_modified: str | None = None, keep_validators: bool = True,
+    ) -> None:
+        """Store a feed fetch's outcome and the source's health counters.
+
+        Validators (ETag/Last-Modified) are kept when the answer had none, and dropped
+        when ``keep_validators`` is False (a feed that parsed badly must be re-downloaded).
+        """
+        ok = status != "failed"
+        now = utcnow()
+        self.cur.execute(
+            """UPDATE sources SET last_fetched_at = ?, last_status = ?, last_error = ?,
+                   etag = CASE WHEN ? THEN coalesce(?, etag) ELSE ? END,
+                   last_modified = CASE WHEN ? THEN coalesce(?, last_modified) ELSE ? END,
+                   last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END,
+                   consecutive_failures = CASE WHEN ? THEN 0 ELSE coalesce(consecutive_failures, 0) + 1 END
+               WHERE source_id = ?""",
+            [now, status, error, keep_validators, etag, etag,
+             keep_validators, last_modified, last_modified, ok, now, ok, source_id],
+        )
+
+    @_locked
+    def known_item_ids(self, item_ids: Sequence[str]) -> set[str]:
+        """Which of these items already have their article stored (never fetch those again)."""
+        if not item_ids:
+            return set()
+        rows = self.cur.execute(
+            "SELECT item_id FROM items WHERE item_id IN (SELECT unnest(?)) AND state <> 'seen'",
+            [list(item_ids)],
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    @_locked
+    def add_items(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert newly seen items; an item already stored keeps its first sighting."""
+        self._upsert("items", rows, ["item_id"], update=False)
+
+    @_locked
+    def save_articles(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Store extracted articles and move their items to state 'stored', atomically."""
+        self._save_and_advance("articles", rows, ["item_id"], "stored", "state = 'seen'")
+
+    @_locked
+    def unscored(self, model_version: str) -> pd.DataFrame:
+        """Stored articles without a score from this model version."""
+        return self.cur.execute(
+            """SELECT i.item_id, coalesce(a.title, i.title) AS title, coalesce(a.text, i.summary) AS text
+               FROM items i JOIN articles a USING (item_id)
+               WHERE NOT EXISTS (SELECT 1 FROM scores s
+                                 WHERE s.item_id = i.item_id AND s.model_version = ?)
+               ORDER BY i.item_id""",
+            [model_version],
+        ).df()
+
+    @_locked
+    def save_scores(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._save_and_advance("scores", rows, ["item_id", "model_version"], "scored")
+
+    @_locked
+    def link_since(self, run_id: str) -> datetime:
+        """Where a run's linking (fact-check matching) starts: the start of the last run that
+        finished, so items of a run killed before that step are matched by the next one."""
+        row = self.cur.execute(
+            """SELECT max(started_at) FROM runs
+               WHERE flow = 'ingest' AND finished_at IS NOT NULL AND run_id <> ?""", [run_id]).fetchall()
+        return row[0][0] or datetime(1970, 1, 1, tzinfo=UTC)
+
+    @_locked
+    def start_run(self, run_id: str, flow: str) -> None:
+        # One writer at a time: a run still marked 'running' was killed before it finished.
+        self.cur.execute(
+            "UPDATE runs SET status = 'interrupted' WHERE status = 'running' AND flow = ?", [flow]
+        )
+        self._upsert("runs", [dict(run_id=run_id, flow=flow, started_at=utcnow(), status="running")],
+                     ["run_id"], update=True)
+
+    @_locked
+    def finish_run(self, run_id: str, status: str, results: Sequence[Any], message: str = "") -> None:
+        rows = [{"run_id": run_id, **asdict(r)} for r in results]
+        self._upsert("run_sources", rows, ["run_id", "source_id"], update=True)
+        ok = sum(1 for r in results if r.status != "failed")
+        self.cur.execute(
+            """UPDATE runs SET finished_at = ?, status = ?, sources_ok = ?, sources_failed = ?,
+                   new_items = ?, message = ? WHERE run_id = ?""",
+            [utcnow(), status, ok, len(results) - ok, sum(r.new_items for r in results), message, run_id],
+        )
+
+    @_locked
+    def record_digest(self, day: Any, items: int, election: int, high: int, files: list[str]) -> None:
+        self._upsert("digests", [dict(digest_date=day, generated_at=utcnow(), items=items,
+                                      election_items=election, high_risk=high, files=files)],
+                     ["digest_date"], update=True)
+
+    @_locked
+    def counts(self) -> dict[str, int]:
+        """Row counts per table (used by the CLI summary and the tests)."""
+        tables = ["sources", "items", "articles", "scores", "runs", "run_sources", "digests"]
+        return {t: self.cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+
+    @_locked
+    def publish_snapshot(self) -> Path:
+        """Write a consistent read-only copy for analysts, replacing the old one atomically.
+
+        The bytes are copied by a child process (see :func:`saring.storage.schema.copy_database`):
+        opening the file in this one would drop this process's lock on it.
+        """
+        target = snapshot_path(self.path)
+        copy_database(self.cur, self.path, target)
+        return target
+
+
+def _explain_open_error(path: Path, exc: Exception) -> str:
+    text = str(exc)
+    if "lock" in text.lower():
+        return (f"the database {path} is in use by another saring process (a flow is running?); "
+                "analysts should use `saring query` or saring.connect(), which read the snapshot")
+    if "permission denied" in text.lower() or "read-only" in text.lower():
+        return f"cannot write the database {path}: permission denied or read-only disk; nothing was changed"
+    if "no space" in text.lower() or "disk full" in text.lower():
+        return (f"cannot write the database {path}: the disk is full; what was stored before is intact, "
+                "this batch was not saved")
+    if "invalidated" in text.lower():
+        return (f"the database {path} stopped accepting writes after an earlier error in this run "
+                "(disk full or read-only?); what was stored before is intact")
+    return f"cannot open the database {path}: {text}"
+
+
+def connect_snapshot(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the newest snapshot read-only (falls back to the database when no run published one).
+
+    Raises:
+        StoreError: neither file exists, or the database is busy and has no snapshot yet.
+    """
+    db_path = Path(db_path) if db_path else default_db_path()
+    candidates = [snapshot_path(db_path), db_path]
+    for path in candidates:
+        if path.exists():
+            try:
+                con = duckdb.connect(str(path), read_only=True)
+            except duckdb.Error as exc:
+                if path == db_path:
+                    raise StoreError(
+                        f"{db_path} is being written and has no snapshot yet; try again after the run"
+                    ) from exc
+                continue
+            con.execute(f"SET TimeZone = '{TIME_ZONE}'").fetchall()
+            version = con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
+            if version != SCHEMA_VERSION:
+                con.close()
+                raise StoreError(f"{path} was written by another saring version (schema v{version}, "
+                                 f"this one uses v{SCHEMA_VERSION}); it is refreshed by the next run")
+            return con
+    raise StoreError(f"no database at {db_path}: run `saring ingest` first")
