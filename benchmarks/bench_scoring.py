@@ -28,8 +28,8 @@ def main() -> None:
     import pandas as pd
 
     from saring.judge.scorefile import score_frame
-    from saring.score import load_scorer
-    from saring.training import HOAX_CSV
+    from saring.judge.classifier.score import load_scorer
+    from saring.judge.classifier.training import HOAX_CSV
 
     base = pd.read_csv(HOAX_CSV)["berita"].tolist()
     texts = (base * (args.articles // len(base) + 1))[: args.articles]
@@ -59,7 +59,7 @@ def main() -> None:
     if not args.skip_training:
         import json
 
-        from saring.training import CLASSIFIERS_DIR, base_splits, fit_model
+        from saring.judge.classifier.training import CLASSIFIERS_DIR, base_splits, fit_model
 
         sp = base_splits()
         for name, frame_ in (("hoax", sp.hoax_train), ("election", sp.election_train)):

@@ -32,10 +32,10 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from saring.config import DigestSettings  # noqa: E402
-from saring.metrics import binary_metrics  # noqa: E402
-from saring.modelfiles import sha256_file, write_json  # noqa: E402
-from saring.score import load_scorer  # noqa: E402
-from saring.training import (  # noqa: E402
+from saring.judge.classifier.metrics import binary_metrics  # noqa: E402
+from saring.judge.classifier.modelfiles import sha256_file, write_json  # noqa: E402
+from saring.judge.classifier.score import load_scorer  # noqa: E402
+from saring.judge.classifier.training import (  # noqa: E402
     ELECTION_HELDOUT_FROM,
     HELDOUT_DIR,
     HOAX_CSV,
@@ -49,7 +49,7 @@ from saring.training import (  # noqa: E402
     base_splits,
     fit_version,
 )
-from saring.validation import (  # noqa: E402
+from saring.judge.classifier.validation import (  # noqa: E402
     cut,
     election_report,
     grouped_oof,

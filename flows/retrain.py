@@ -1,6 +1,6 @@
 """Prefect flow: retrain on base data + forum labels, gate, promote or keep, then re-score.
 
-Thin on purpose: the work is in :func:`saring.training.retrain`, which runs without Prefect
+Thin on purpose: the work is in :func:`saring.judge.classifier.training.retrain`, which runs without Prefect
 (``saring train`` calls the same function).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger
 
-from saring.training import GATE_TOLERANCE, retrain
+from saring.judge.classifier.training import GATE_TOLERANCE, retrain
 
 
 @flow(name="saring-retrain")

@@ -52,7 +52,7 @@ def db_path(tmp_path):
 @pytest.fixture(scope="session")
 def scorer():
     """The shipped models, loaded once (loading takes seconds)."""
-    from saring.score import load_scorer
+    from saring.judge.classifier.score import load_scorer
 
     return load_scorer()
 

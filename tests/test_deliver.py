@@ -178,7 +178,7 @@ def _sources(tmp_path, sample_config) -> str:
 
 def test_digest_send_cli(sample_config, tmp_path, httpserver, smtp, monkeypatch):
     from saring.pipeline.ingest import run_ingest
-    from saring.score import load_scorer
+    from saring.judge.classifier.score import load_scorer
 
     db = tmp_path / "saring.duckdb"
     with Store(db) as store:

@@ -21,7 +21,7 @@ from saring.storage.database import Store
 
 @pytest.fixture()
 def ingested(sample_site, sample_config, db_path, httpserver):
-    from saring.score import load_scorer
+    from saring.judge.classifier.score import load_scorer
 
     httpserver.expect_request("/feed").respond_with_data("down", status=500)
     raw = {"sources": [s.model_dump() for s in sample_config.sources]

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from saring.cli.main import app
 from saring.config import DigestSettings
-from saring.evidence import FLOOR_TOP, STRONG_AT, best_evidence, floor_for, is_clarification, served
-from saring.explain import CUE_REASONS
+from saring.judge.classifier.evidence import FLOOR_TOP, STRONG_AT, best_evidence, floor_for, is_clarification, served
+from saring.judge.classifier.explain import CUE_REASONS
 from saring.judge.factcheck import MATCH_THRESHOLD
 from saring.pipeline.demo import demo_chat
 from saring.report.digest import build_digest, render, today_wib

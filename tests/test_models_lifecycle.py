@@ -126,7 +126,7 @@ def test_score_errors_exit_2(tmp_path, content, needle):
 
 
 def test_parallel_scoring_matches_serial():
-    from saring.score import load_scorer
+    from saring.judge.classifier.score import load_scorer
 
     s = load_scorer()
     texts = pd.read_csv(PRATIWI)["berita"].tolist()[:300] * 4
@@ -246,8 +246,8 @@ def _import_some_labels(db: Path, tmp_path: Path) -> None:
 def test_gate_refuses_then_promotes_rescore_and_rollback(demo_db, tmp_path, model_home):
     import duckdb
 
-    from saring import registry
-    from saring.score import load_scorer
+    from saring.judge.classifier import registry
+    from saring.judge.classifier.score import load_scorer
 
     db = _copy_db(demo_db, tmp_path)
     _import_some_labels(db, tmp_path)
@@ -297,7 +297,7 @@ def test_gate_refuses_then_promotes_rescore_and_rollback(demo_db, tmp_path, mode
 
 
 def test_heldout_labels_are_never_trained_on():
-    from saring.training import is_heldout_label
+    from saring.judge.classifier.training import is_heldout_label
 
     ids = [f"item{i:03d}" for i in range(1000)]
     share = sum(map(is_heldout_label, ids)) / len(ids)
@@ -306,7 +306,7 @@ def test_heldout_labels_are_never_trained_on():
 
 
 def test_fixed_split_has_no_claim_in_both():
-    from saring.training import ELECTION_HELDOUT_FROM, HOAX_HELDOUT_TOPICS, base_splits
+    from saring.judge.classifier.training import ELECTION_HELDOUT_FROM, HOAX_HELDOUT_TOPICS, base_splits
 
     sp = base_splits()
     assert not set(sp.hoax_train["group"]) & set(sp.hoax_heldout["group"])

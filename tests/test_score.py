@@ -1,4 +1,4 @@
-"""Tests for saring.score against the real trained models in classifiers/."""
+"""Tests for saring.judge.classifier.score against the real trained models in classifiers/."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from saring.explain import CUE_REASONS
-from saring.modelload import load_model_file as _load_one
-from saring.score import ModelLoadError, Score, Scorer, default_model_dir, load_scorer
-from saring.textfeatures import ElectionTerms, HoaxCues, cue_counts, election_term_hits, lead_words
+from saring.judge.classifier.explain import CUE_REASONS
+from saring.judge.classifier.modelload import load_model_file as _load_one
+from saring.judge.classifier.score import ModelLoadError, Score, Scorer, default_model_dir, load_scorer
+from saring.judge.classifier.textfeatures import ElectionTerms, HoaxCues, cue_counts, election_term_hits, lead_words
 
 REPO = Path(__file__).resolve().parent.parent
 MODELS = REPO / "classifiers"
@@ -236,7 +236,7 @@ def test_default_model_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 
 def test_import_is_light() -> None:
     code = (
-        "import sys, saring.score; "
+        "import sys, saring.judge.classifier.score; "
         "heavy = [m for m in ('sklearn', 'skops', 'numpy', 'prefect') if m in sys.modules]; "
         "assert not heavy, heavy"
     )
@@ -270,7 +270,7 @@ def test_default_load_uses_current_registry_version(monkeypatch: pytest.MonkeyPa
     v.mkdir()
     _copy_models(v)
     (v / "bundle.json").write_text("{}", encoding="utf-8")
-    from saring import registry
+    from saring.judge.classifier import registry
 
     registry.promote("v1")
     assert load_scorer().source == v
@@ -281,7 +281,7 @@ def test_default_load_uses_current_registry_version(monkeypatch: pytest.MonkeyPa
 
 def test_fast_tfidf_equals_sklearn(scorer: Scorer, texts: dict[str, str]) -> None:
     """The scorer's counting (no per-n-gram KeyError) gives exactly each vectorizer's output."""
-    from saring.vectorize import CachedTfidf as _FastTfidf
+    from saring.judge.classifier.vectorize import CachedTfidf as _FastTfidf
 
     sample = [
         texts["seed"],
@@ -311,7 +311,7 @@ def _normalize_reference(text: str | None) -> str:
     import re
     import unicodedata
 
-    from saring import textnorm
+    from saring.judge.classifier import textnorm
 
     if not text:
         return ""
@@ -360,7 +360,7 @@ def _random_texts(n: int, seed: int) -> list[str]:
 
 def test_normalize_text_equals_whole_text_substitution(texts: dict[str, str]) -> None:
     """The chunk-by-chunk normaliser gives exactly what the models were trained with."""
-    from saring.textnorm import normalize_text
+    from saring.judge.classifier.textnorm import normalize_text
 
     sample = [texts["seed"], texts["pratiwi"], CHAIN, *TRICKY, *_random_texts(3000, 7)]
     assert [normalize_text(t) for t in sample] == [_normalize_reference(t) for t in sample]
@@ -370,7 +370,7 @@ def test_election_term_trie_equals_flat_alternation(texts: dict[str, str]) -> No
     """One factored regex counts exactly what a flat, kind-ordered alternation counts."""
     import re
 
-    from saring import textfeatures as tf
+    from saring.judge.classifier import textfeatures as tf
 
     terms = tf._frozen_terms(None)
 

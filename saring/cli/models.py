@@ -29,7 +29,7 @@ app.add_typer(model_app, name="model")
 
 
 def _scorer():
-    from saring.score import load_scorer
+    from saring.judge.classifier.score import load_scorer
 
     try:
         return load_scorer()
@@ -168,7 +168,7 @@ def train(
 
     Example: saring train --db data/saring.duckdb
     """
-    from saring.training import GATE_TOLERANCE, retrain
+    from saring.judge.classifier.training import GATE_TOLERANCE, retrain
 
     try:
         r = retrain(
@@ -192,7 +192,7 @@ def model_list() -> None:
 
     Example: saring model list
     """
-    from saring import registry
+    from saring.judge.classifier import registry
 
     table = Table()
     for col in ("", "version", "hoax", "election", "gate"):
@@ -217,8 +217,8 @@ def model_promote(
 
     Example: saring model promote v20261125-101500
     """
-    from saring import registry
-    from saring.score import load_scorer
+    from saring.judge.classifier import registry
+    from saring.judge.classifier.score import load_scorer
 
     try:
         if version != registry.SHIPPED and registry.version_dir(version).is_dir():
@@ -235,7 +235,7 @@ def model_rollback() -> None:
 
     Example: saring model rollback
     """
-    from saring import registry
+    from saring.judge.classifier import registry
 
     try:
         version = registry.rollback()

@@ -647,8 +647,8 @@ def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
 
 
 def _model_status() -> dict[str, Any]:
-    from saring import registry
-    from saring.score import default_model_dir
+    from saring.judge.classifier import registry
+    from saring.judge.classifier.score import default_model_dir
 
     try:
         directory = default_model_dir() if os.environ.get("SARING_MODELS") else registry.current_model_dir()

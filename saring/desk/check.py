@@ -310,9 +310,9 @@ def analyse(
 
 
 def _apply_evidence(result: CheckResult, text: str) -> None:
-    """Raise the risk to the fact-check floor (saring.evidence) and put that reason first."""
+    """Raise the risk to the fact-check floor (saring.judge.classifier.evidence) and put that reason first."""
     from saring.config import DigestSettings
-    from saring.evidence import best_evidence, served
+    from saring.judge.classifier.evidence import best_evidence, served
 
     bands = DigestSettings()
     ev = best_evidence([(f.url, f.title, f.url, f.verdict, f.similarity) for f in result.factchecks],

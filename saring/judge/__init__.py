@@ -1,1 +1,1 @@
-"""Judge: labels, fact-checks, stories, places, evaluation (the classifiers sit in saring/ for now)."""
+"""Judge: labels, fact-checks, stories, places, evaluation; the classifiers in ``classifier/``."""

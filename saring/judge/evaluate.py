@@ -14,7 +14,7 @@ from saring.judge.scorefile import ScoreFileError, read_table
 def evaluate_frame(scorer: Any, texts: list[str], labels: list[int], task: str,
                    threshold: float = 0.5) -> dict[str, Any]:
     """Score texts and compute metrics for one task (``hoax`` or ``election``)."""
-    from saring.metrics import binary_metrics
+    from saring.judge.classifier.metrics import binary_metrics
 
     election, hoax = scorer.probabilities(texts)
     p = hoax if task == "hoax" else election

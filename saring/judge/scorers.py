@@ -11,7 +11,7 @@ from typing import Any
 
 @functools.lru_cache(maxsize=1)
 def current_scorer() -> Any:
-    """The current models (``saring.score.load_scorer()``), loaded at the first call."""
-    from saring.score import load_scorer
+    """The current models (``saring.judge.classifier.score.load_scorer()``), loaded at the first call."""
+    from saring.judge.classifier.score import load_scorer
 
     return load_scorer()

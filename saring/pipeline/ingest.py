@@ -263,7 +263,7 @@ def score_rows(item_ids: Sequence[str], titles: Sequence[str | None], texts: Seq
 
 def score_pending(store: Store, scorer=None, batch_size: int = 500) -> int:
     """Score every stored article that has no score from the current model. Returns how many."""
-    from saring.score import load_scorer  # scikit-learn import is slow; only when needed
+    from saring.judge.classifier.score import load_scorer  # scikit-learn import is slow; only when needed
 
     scorer = scorer or load_scorer()
     frame = store.unscored(scorer.model_version)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from saring.config import DigestSettings
-from saring.evidence import record_evidence
+from saring.judge.classifier.evidence import record_evidence
 from saring.judge.factcheck import match_items
 from saring.judge.places import locate_pending
 from saring.judge.stories import add_to_stories
@@ -27,7 +27,7 @@ def link_items(store: Store, since: datetime, stories_window: float, risk: Any =
     Places are found for every stored item not scanned yet (so also for items of a killed
     run, and for items stored before places existed). New fact-checks are matched against
     the last 30 days of items, and their fact-check evidence (a risk floor between the
-    ``risk`` bands' medium and high, see :mod:`saring.evidence`) is recomputed. Returns the
+    ``risk`` bands' medium and high, see :mod:`saring.judge.classifier.evidence`) is recomputed. Returns the
     steps that failed, with their reason (the run's articles and scores stay stored).
     """
     with store.lock:  # ingest threads share the store's one connection

@@ -24,6 +24,9 @@ __all__ = ["TRUSTED_TYPE_PREFIXES", "ModelLoadError", "default_model_dir", "load
 
 logger = logging.getLogger(__name__)
 
+CLASSIFIERS_DIR = Path(__file__).resolve().parents[3] / "classifiers"
+"""The repository's ``classifiers/``: the shipped models, their cards and the training data."""
+
 TRUSTED_TYPE_PREFIXES: tuple[str, ...] = ("sklearn.", "numpy.", "scipy.", "builtins.", "saring.")
 """A type stored in a model file is accepted only if its dotted name starts with one of these."""
 
@@ -37,7 +40,7 @@ def default_model_dir() -> Path:
     env = os.environ.get("SARING_MODELS")
     if env:
         return Path(env).expanduser()
-    return Path(__file__).resolve().parent.parent / "classifiers"
+    return CLASSIFIERS_DIR
 
 
 def load_model_file(model_dir: Path, name: str) -> tuple[Pipeline, dict[str, Any]]:

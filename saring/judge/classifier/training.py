@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import json
 import unicodedata
 from dataclasses import dataclass
@@ -35,16 +34,16 @@ from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from saring.metrics import best_f1_threshold, binary_metrics
-from saring.modelfiles import dump_model, write_json
-from saring.textfeatures import ElectionTerms, HoaxCues, lead_words, normalize_char_lead
-from saring.textnorm import dedup_key, normalize_text
+from saring.judge.classifier.metrics import best_f1_threshold, binary_metrics
+from saring.judge.classifier.modelfiles import dump_model, write_json
+from saring.judge.classifier.modelload import CLASSIFIERS_DIR
+from saring.judge.classifier.textfeatures import ElectionTerms, HoaxCues, lead_words, normalize_char_lead
+from saring.judge.classifier.textnorm import dedup_key, normalize_text
 
 SEED = 20171
 GATE_TOLERANCE = 0.01
 """A candidate is promoted when each gate ROC-AUC is >= current - GATE_TOLERANCE."""
 
-CLASSIFIERS_DIR = Path(__file__).resolve().parent.parent / "classifiers"
 DATA_DIR = CLASSIFIERS_DIR / "data"
 HOAX_CSV = DATA_DIR / "pratiwi2017_hoax" / "pratiwi2017_hoax_train.csv"
 TWEETS_CSV = DATA_DIR / "idnhoaxcorpus" / "idnhoaxcorpus_train.csv"
@@ -278,39 +277,6 @@ def election_features(cfg: dict[str, Any], vocabulary: list[str] | None) -> Pipe
     )
 
 
-DEBUNK_MARKS = re.compile(
-    r"(?i)\[\s*(?:salah|hoaks|hoax|disinformasi|misinformasi|menyesatkan)\s*\]|#?hoaxbuster|cek ?fakta"
-    r"|turnbackhoax|\bklarifikasi\b|\btidak benar\b|\bbukan fakta\b"
-)
-"""Marks of a debunk: a text labelled "hoax" that carries one is a fact-check of the claim."""
-
-
-def without_marked_hoax(frame: pd.DataFrame) -> pd.DataFrame:
-    """Training rows without the "hoax"-labelled texts that are plainly debunks.
-
-    Both datasets label by claim, so a fact-checker's "[SALAH] ..." tweet about a hoax claim is
-    labelled hoax. Such rows are left out of *training* only; every evaluation keeps them with
-    their original label.
-    """
-    marked = frame["text"].astype(str).str.contains(DEBUNK_MARKS) & (frame["label"] == 1)
-    return frame[~marked.to_numpy()]
-
-
-def with_short_copies(frame: pd.DataFrame, words: int, weight: float) -> pd.DataFrame:
-    """The labelled texts longer than ``words`` words plus a copy cut to their first ``words``.
-
-    A forwarded message or a headline is short: the copies teach the model what the start of
-    a hoax or of its clarification looks like on its own. A copy keeps its text's claim (group),
-    so grouped folds never split a text from its copy. IndoSum news rows are not copied.
-    """
-    texts = frame["text"].astype(str)
-    long = (frame["dataset"] != "indosum").to_numpy() & (texts.str.split().str.len() > words).to_numpy()
-    copies = frame[long].copy()
-    copies["text"] = lead_words(copies["text"].astype(str).tolist(), words)
-    out = pd.concat([frame.assign(copy_weight=1.0), copies.assign(copy_weight=weight)], ignore_index=True)
-    return out
-
-
 def _splits(y: np.ndarray, groups: np.ndarray, n: int = 5) -> list[tuple[np.ndarray, np.ndarray]]:
     n = max(2, min(n, len(np.unique(groups)), int(min(np.bincount(y, minlength=2)))))
     return list(StratifiedGroupKFold(n_splits=n, shuffle=True, random_state=SEED).split(y, y, groups))
@@ -336,10 +302,6 @@ def fit_model(task: str, frame: pd.DataFrame, config: dict[str, Any] | None = No
     """
     defaults = HOAX_DEFAULTS if task == "hoax" else ELECTION_DEFAULTS
     cfg = {**defaults, **(config or {})}
-    if task == "hoax" and cfg.get("drop_marked_hoax"):
-        frame = without_marked_hoax(frame)
-    if task == "hoax" and cfg.get("short_copies"):
-        frame = with_short_copies(frame, int(cfg["short_copies"]), float(cfg.get("short_weight", 1.0)))
     texts = frame["text"].astype(str).tolist()
     y = frame["label"].to_numpy(dtype=int)
     groups = frame["group"].astype(str).to_numpy()
@@ -347,8 +309,6 @@ def fit_model(task: str, frame: pd.DataFrame, config: dict[str, Any] | None = No
         lead = lead_words(texts, cfg["lead_words"])
         vocab = group_vocabulary(lead, list(groups), (1, 2), cfg["min_claims"]) if cfg["min_claims"] else None
         features, weights = hoax_features(cfg, vocab or None), hoax_weights(frame)
-        if "copy_weight" in frame.columns:
-            weights = weights * frame["copy_weight"].to_numpy(dtype=float)
     else:
         lead = lead_words(texts, cfg["lead_words"]) if cfg.get("lead_words") else texts
         vocab = (
@@ -382,7 +342,7 @@ def card_common(task: str, version: str, digest: str, created: dt.date, fitted: 
     import sklearn
     import skops
 
-    from saring.textfeatures import CUE_PATTERNS, ELECTION_TERMS
+    from saring.judge.classifier.textfeatures import CUE_PATTERNS, ELECTION_TERMS
 
     card: dict[str, Any] = {
         "name": task,
@@ -454,7 +414,7 @@ def heldout_sets(splits: Splits, labels: dict[str, pd.DataFrame]) -> dict[str, p
 
 def evaluate_dir(model_dir: Path, sets: dict[str, pd.DataFrame]) -> dict[str, Any]:
     """Metrics of the version in ``model_dir`` on the gate's evaluation sets."""
-    from saring.score import load_scorer
+    from saring.judge.classifier.score import load_scorer
 
     scorer = load_scorer(model_dir)
     out: dict[str, Any] = {"model_version": scorer.model_version}
@@ -515,8 +475,8 @@ def retrain(
     hoax labels, and of ``election_score`` on the held-out newest IndoSum months + held-out
     election labels, must each be >= current - ``tolerance``.
     """
-    from saring import registry
-    from saring.evidence import labelled_matches
+    from saring.judge.classifier import registry
+    from saring.judge.classifier.evidence import labelled_matches
     from saring.judge.labels import current_labels
     from saring.storage.database import Store
 

@@ -16,16 +16,16 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
-from saring.metrics import (
+from saring.judge.classifier.metrics import (
     at_thresholds,
     binary_metrics,
     bootstrap_f1,
     calibration_table,
     within_group_auc,
 )
-from saring.score import at_operating_point
-from saring.textfeatures import lead_words
-from saring.training import SEED, fit_model
+from saring.judge.classifier.score import at_operating_point
+from saring.judge.classifier.textfeatures import lead_words
+from saring.judge.classifier.training import SEED, fit_model
 
 CUT_WORDS = 25
 

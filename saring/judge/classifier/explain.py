@@ -80,7 +80,7 @@ def not_generic_words() -> frozenset[str]:
 
 
 def readable(term: str, places: frozenset[str]) -> bool:
-    from saring.textfeatures import LOWERS_RISK
+    from saring.judge.classifier.textfeatures import LOWERS_RISK
 
     words = term.split()
     if LOWERS_RISK.search(term):  # "klarifikasi" is never a reason for risk

@@ -7,8 +7,8 @@ Layout (root = ``$SARING_MODEL_HOME`` or ``classifiers/versions/``)::
 
 The *current* version is the top of the promotion stack replayed from ``history.jsonl``
 (promote pushes, rollback pops). With no history it is ``shipped``: the models in
-``classifiers/`` that come with the code. ``saring.score.load_scorer()`` loads the current one
-(this module does not import the scorer: data flows from the registry to it, never back).
+``classifiers/`` that come with the code. ``score.load_scorer()`` loads the current one (this
+module does not import the scorer: data flows from the registry to it, never back).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from saring.errors import SaringError
+from saring.judge.classifier.modelload import CLASSIFIERS_DIR
 
 SHIPPED = "shipped"
-CLASSIFIERS_DIR = Path(__file__).resolve().parent.parent / "classifiers"
 
 
 class RegistryError(SaringError):
@@ -66,7 +66,7 @@ def current_model_dir() -> Path:
     version = current_version()
     path = version_dir(version)
     if not (path / "hoax.skops").exists():
-        from saring.modelload import ModelLoadError
+        from saring.judge.classifier.modelload import ModelLoadError
 
         raise ModelLoadError(
             f"The current model version {version!r} is missing from {path}; "
@@ -120,7 +120,7 @@ def promote(version: str, reason: str = "manual") -> str:
     previous = current_version()
     if previous == version:
         raise RegistryError(f"{version} is already the current model version")
-    from saring.modelload import load_model_file
+    from saring.judge.classifier.modelload import load_model_file
 
     for name in ("election", "hoax"):  # refuse a version whose files do not load (hash, types)
         load_model_file(path, name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from saring.textnorm import folded_chunks, normalize_chunk, normalize_text
+from saring.judge.classifier.textnorm import folded_chunks, normalize_chunk, normalize_text
 
 __all__ = ["CachedTfidf"]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from saring.textnorm import NUM_TOKEN, URL_TOKEN, normalize_texts
+from saring.judge.classifier.textnorm import NUM_TOKEN, URL_TOKEN, normalize_texts
 
 MAX_TERMS = 5
 LEXICON_RATE = 0.5
@@ -102,7 +102,7 @@ class V1Models:
         return el, np.clip(self.hoax.predict_proba(raw)[:, 1], 0.0, 1.0)
 
     def score(self, raw: list[str], _: Any = None) -> list[Any]:
-        from saring.explain import Score
+        from saring.judge.classifier.explain import Score
 
         el, hx = self.probabilities(raw)
         hx_terms = self.hoax_words(raw, MAX_TERMS)
@@ -159,7 +159,7 @@ def _word_explainer(pipeline: Any):
 
 def load_v1(el_pipe: Any, el_card: dict[str, Any], hx_pipe: Any, hx_card: dict[str, Any]) -> tuple[Any, Any]:
     """Both v1 models as one object (the scorer asks it for everything)."""
-    from saring.modelload import ModelLoadError
+    from saring.judge.classifier.modelload import ModelLoadError
 
     try:
         models = V1Models(el_pipe, hx_pipe)

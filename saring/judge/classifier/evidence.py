@@ -79,7 +79,7 @@ def floor_for(similarity: float, verdict: str | None, high: float, medium: float
 
 def is_clarification(text: str | None) -> bool:
     """True when the text's title or lead itself denies or debunks a claim."""
-    from saring.textfeatures import CUE_KINDS, cue_counts, lead_words
+    from saring.judge.classifier.textfeatures import CUE_KINDS, cue_counts, lead_words
 
     counts = cue_counts(lead_words([text or ""], 60)[0])
     return counts[CUE_KINDS.index("clarify")] > 0

@@ -7,7 +7,8 @@ SciPy, Python builtins and ``saring.`` modules may be inside.
 
 * **hoax_score**: the calibrated probability of the hoax model, which reads the first 100 words
   (an article's title and lead; a post whole) through word and character n-grams and the
-  chain-message cues of :mod:`saring.textfeatures`. Calibrated across claims, for equal priors.
+  chain-message cues of :mod:`~saring.judge.classifier.textfeatures`. Calibrated across claims,
+  for equal priors.
 * **election_score**: the election model's calibrated probability, moved so that 0.5 is its
   operating point (the F1-best cut-off found on training data only, recorded in the card).
 
@@ -16,7 +17,7 @@ linear model inside the calibration; sigmoid calibration is monotonic): cue kind
 with a short quote, then words, never place or institution names.
 
 Model files written before the v2 pipelines (``pipeline_format`` missing from the card) still
-load and score as they did (:mod:`saring.scoring_v1`).
+load and score as they did (:mod:`saring.judge.classifier.scoring_v1`).
 
 This module imports nothing heavy at import time: NumPy, scikit-learn and skops are only
 imported by :func:`load_scorer`.
@@ -30,10 +31,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from saring.explain import MAX_TERMS, Score, hoax_reasons, not_generic_words, readable
+from saring.judge.classifier.explain import MAX_TERMS, Score, hoax_reasons, not_generic_words, readable
+from saring.judge.classifier.modelload import ModelLoadError, default_model_dir, load_model_file
+from saring.judge.classifier.vectorize import CachedTfidf
 from saring.limits import cap_text
-from saring.modelload import ModelLoadError, default_model_dir, load_model_file
-from saring.vectorize import CachedTfidf
 
 if TYPE_CHECKING:  # pragma: no cover
     from sklearn.pipeline import Pipeline
@@ -90,7 +91,7 @@ class _Model:
         self.counter = _step(union, "cues", "count") or _step(union, "terms", "count")
 
     def features(self, texts: list[str]) -> Any:
-        """The feature union's output (same as the pipeline's, see :class:`~saring.vectorize.CachedTfidf`)."""
+        """The feature union's output (the pipeline's own, see :class:`~.vectorize.CachedTfidf`)."""
         return self.features_with_hits(texts)[0]
 
     def features_with_hits(self, texts: list[str]) -> tuple[Any, list[list[str]] | None]:
@@ -243,7 +244,7 @@ class Scorer:
     def _score_serial(self, raw: list[str]) -> list[Score]:
         if not isinstance(self._election, _Model):
             return self._election.score(raw, self._hoax)
-        from saring.textfeatures import lead_words
+        from saring.judge.classifier.textfeatures import lead_words
 
         x_el, term_hits = self._election.features_with_hits(raw)
         x_hx = self._hoax.features(raw)
@@ -305,7 +306,7 @@ def load_scorer(model_dir: Path | None = None) -> Scorer:
     Args:
         model_dir: Directory with ``election.skops``/``.json`` and ``hoax.skops``/``.json``.
             Default: ``$SARING_MODELS`` if set, else the *current promoted* version of the
-            model registry (:func:`saring.registry.current_model_dir`).
+            model registry (:func:`saring.judge.classifier.registry.current_model_dir`).
 
     Raises:
         ModelLoadError: A file is missing, does not match its card, contains untrusted types
@@ -316,13 +317,13 @@ def load_scorer(model_dir: Path | None = None) -> Scorer:
     elif os.environ.get("SARING_MODELS"):
         directory = default_model_dir()
     else:
-        from saring.registry import current_model_dir
+        from saring.judge.classifier.registry import current_model_dir
 
         directory = current_model_dir()
     el_pipe, el_card = load_model_file(directory, "election")
     hx_pipe, hx_card = load_model_file(directory, "hoax")
     if "pipeline_format" not in el_card or "pipeline_format" not in hx_card:
-        from saring.scoring_v1 import load_v1
+        from saring.judge.classifier.scoring_v1 import load_v1
 
         election, hoax = load_v1(el_pipe, el_card, hx_pipe, hx_card)
     else:
