@@ -111,7 +111,10 @@ def tipline_purge(
 
 @factcheck_app.command("match")
 def factcheck_match(db: Path = DB_OPT) -> None:
-    """Match every stored item against the stored fact-checks (TF-IDF cosine)."""
+    """Match every stored item against the stored fact-checks (TF-IDF cosine).
+
+    Example: saring factcheck match --db data/saring.duckdb
+    """
     from saring.factcheck import match_items
 
     try:
@@ -129,7 +132,10 @@ def stories_assign(
     days: float = typer.Option(30, "--days", help="regroup items first seen in the last N days"),
     window_days: float = typer.Option(3, "--window-days", help="link items at most N days apart"),
 ) -> None:
-    """Group near-duplicate items across outlets into stories."""
+    """Group near-duplicate items across outlets into stories.
+
+    Example: saring stories assign --days 30 --window-days 3
+    """
     from saring.stories import assign_stories, create_views
 
     try:
