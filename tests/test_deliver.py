@@ -20,7 +20,6 @@ from saring.deliver import deliver, free_port
 from saring.digest import Digest, DigestItem, chat_length, render, split_messages, today_wib
 from saring.store import Store
 
-aiosmtpd = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd (dev extra) is not installed")
 DAY = date(2026, 11, 25)
 
 
@@ -57,6 +56,8 @@ def digest_of(items: list[DigestItem], day: date = DAY) -> Digest:
 
 @pytest.fixture()
 def smtp():
+    # Only the tests that send e-mail need aiosmtpd: the others run without the dev extra.
+    aiosmtpd = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd (dev extra) is not installed")
     received = []
 
     class Handler:
