@@ -20,6 +20,9 @@ app.add_typer(label_app, name="label")
 app.add_typer(model_app, name="model")
 
 
+SCORE_PART = 20_000  # rows per part of `saring score`: a progress step every few seconds
+
+
 def _scorer():
     from saring.score import load_scorer
 
@@ -42,7 +45,7 @@ def score(
 
     Example: saring score articles.csv --text-column text --output scored.csv
     """
-    from saring.scorefile import ScoreFileError, read_table, score_frame, write_table
+    from saring.scorefile import ScoreFileError, read_table, write_table
 
     try:
         frame = read_table(input_file)
@@ -50,7 +53,7 @@ def score(
             raise ScoreFileError(f"{input_file} has no column {text_column!r} "
                                  f"(columns: {', '.join(map(str, frame.columns))})")
         scorer = _scorer()
-        result = score_frame(scorer, frame, text_column)
+        result = _score_in_parts(scorer, frame, text_column)
         write_table(result, output)
     except SaringError as exc:
         fail(str(exc))
@@ -58,6 +61,27 @@ def score(
         fail(f"cannot write {output}: {exc.strerror or exc}")
     if output != "-":
         err.print(f"{len(result)} rows scored with {scorer.model_version} -> {output}", highlight=False)
+
+
+def _score_in_parts(scorer, frame, text_column: str, part: int = SCORE_PART):
+    """``score_frame`` part by part, so a large file shows rows scored on a terminal.
+
+    Rows are scored one by one, so the parts joined equal one call on the whole table.
+    """
+    import pandas as pd
+
+    from saring.commands.progress_display import shown_progress
+    from saring.scorefile import score_frame
+
+    if len(frame) <= part:
+        return score_frame(scorer, frame, text_column)
+    with shown_progress() as report:
+        report.add("rows scored", len(frame))
+        parts = []
+        for start in range(0, len(frame), part):
+            parts.append(score_frame(scorer, frame.iloc[start:start + part], text_column))
+            report.advance("rows scored", len(parts[-1]))
+    return pd.concat(parts)
 
 
 @app.command()
@@ -155,11 +179,13 @@ def train(
 
     Example: saring train --db data/saring.duckdb
     """
+    from saring.commands.progress_display import shown_step
     from saring.training import GATE_TOLERANCE, retrain
 
     try:
-        r = retrain(db, tolerance=GATE_TOLERANCE if tolerance is None else tolerance,
-                    max_base_rows=max_base_rows, promote_if_better=not no_promote)
+        with shown_step("training, then the held-out gate"):
+            r = retrain(db, tolerance=GATE_TOLERANCE if tolerance is None else tolerance,
+                        max_base_rows=max_base_rows, promote_if_better=not no_promote)
     except SaringError as exc:
         fail(str(exc))
     out.print(f"Trained {r.version}: {r.reason}", highlight=False, soft_wrap=True)
@@ -226,12 +252,13 @@ def rescore(db: Path = DB_OPT) -> None:
 
     Example: saring rescore --db data/saring.duckdb
     """
+    from saring.commands.progress_display import shown_progress
     from saring.ingest import score_pending
     from saring.store import Store
 
     scorer = _scorer()
     try:
-        with Store(db) as store:
+        with Store(db) as store, shown_progress():
             n = score_pending(store, scorer)
             store.publish_snapshot()
     except SaringError as exc:

@@ -60,12 +60,13 @@ def tipline_import(
 
     Example: saring tipline import "WhatsApp Chat dengan Bakohumas.txt" --db data/saring.duckdb
     """
+    from saring.commands.progress_display import shown_progress
     from saring.forwarded import feed_tipline
     from saring.store import utcnow
     from saring.tipline import import_chat, load_secret
 
     try:
-        with _store(db) as store:
+        with _store(db) as store, shown_progress():
             started = utcnow()
             secret = load_secret(store.path)
             result = import_chat(store.con, chat_file, secret, chat=chat, tz=tz)
