@@ -28,7 +28,8 @@ def test_an_ingest_reports_every_stage_and_finishes_each(sample_config, db_path,
     assert tally.totals[progress.SOURCES] == tally.done[progress.SOURCES] == sources
     new = sum(r.new_items for r in summary.results)
     assert 0 < tally.totals[progress.FETCHED] == tally.done[progress.FETCHED] <= new
-    assert 0 < tally.totals[progress.EXTRACTED] == tally.done[progress.EXTRACTED] <= tally.done[progress.FETCHED]
+    extracted = tally.done[progress.EXTRACTED]
+    assert 0 < tally.totals[progress.EXTRACTED] == extracted <= tally.done[progress.FETCHED]
     assert tally.totals[progress.SCORED] == tally.done[progress.SCORED] == summary.scored > 0
     assert progress.current() is progress.SILENT  # the block's reporter is gone afterwards
 
