@@ -69,6 +69,7 @@ def test_ingest_digest_query(sample_site, tmp_path):
     result = runner.invoke(app, ["ingest", "--sources", str(cfg), "--db", db])
     assert result.exit_code == 0, result.output
     assert "malangpost" in result.output
+    assert "sources read" not in result.output and "items scored" not in result.output  # no TTY: no bars
     result = runner.invoke(app, ["digest", "--sources", str(cfg), "--db", db, "--out", str(tmp_path / "d")])
     assert result.exit_code == 0, result.output
     assert "election-related" in result.output

@@ -177,13 +177,12 @@ def _sources(tmp_path, sample_config) -> str:
     return str(path)
 
 
-def test_digest_send_cli(sample_config, tmp_path, httpserver, smtp, monkeypatch):
+def test_digest_send_cli(sample_config, tmp_path, httpserver, smtp, monkeypatch, scorer):
     from saring.ingest import run_ingest
-    from saring.score import load_scorer
 
     db = tmp_path / "saring.duckdb"
     with Store(db) as store:
-        run_ingest(sample_config, store, scorer=load_scorer())
+        run_ingest(sample_config, store, scorer=scorer)
     httpserver.expect_request("/wa", method="POST").respond_with_json({"ok": True})
     monkeypatch.setenv("T_SMTP", smtp.url)
     monkeypatch.setenv("T_HOOK", "json://" + httpserver.url_for("/wa").split("://")[1])
