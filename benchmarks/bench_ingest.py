@@ -24,9 +24,9 @@ from _sites import Sites, sources  # noqa: E402
 from saring.collect.extract import Extractor  # noqa: E402
 from saring.collect.fetch import Fetcher  # noqa: E402
 from saring.config import FetchSettings, parse_config  # noqa: E402
+from saring.judge.classifier.score import load_scorer  # noqa: E402
 from saring.judge.places import PLACES_VERSION  # noqa: E402
 from saring.pipeline.ingest import run_ingest  # noqa: E402
-from saring.judge.classifier.score import load_scorer  # noqa: E402
 from saring.storage.database import Store  # noqa: E402
 
 ROWS: list[tuple[str, str, str, bool | None]] = []

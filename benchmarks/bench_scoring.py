@@ -27,9 +27,9 @@ def main() -> None:
 
     import pandas as pd
 
-    from saring.judge.scorefile import score_frame
     from saring.judge.classifier.score import load_scorer
     from saring.judge.classifier.training import HOAX_CSV
+    from saring.judge.scorefile import score_frame
 
     base = pd.read_csv(HOAX_CSV)["berita"].tolist()
     texts = (base * (args.articles // len(base) + 1))[: args.articles]

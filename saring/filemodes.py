@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,14 +60,19 @@ def private_files() -> Iterator[None]:
 
 
 def make_private(*paths: str | Path) -> None:
-    """chmod 0600 the files that exist (a database written before this rule, a fresh copy).
+    """Take the group's and others' rights off the files that exist (0644 becomes 0600: a
+    database written before this rule, a fresh copy).
 
-    A file this user may not chmod (another owner, a read-only disk) is left as it is, with a
-    warning: opening it will then fail or succeed with its own clear message.
+    The owner's own rights stay as they are: a database its owner made read-only (0444) stays
+    read-only (0400), so the writer refuses it instead of quietly making it writable again. A file
+    this user may not chmod (another owner, a read-only disk) is left as it is, with a warning:
+    opening it will then fail or succeed with its own clear message.
     """
     for path in paths:
         try:
-            os.chmod(path, PRIVATE)
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+            if mode & 0o077:
+                os.chmod(path, mode & 0o700)
         except FileNotFoundError:
             continue
         except OSError as exc:

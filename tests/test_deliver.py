@@ -20,7 +20,6 @@ from saring.report.deliver import deliver, free_port
 from saring.report.digest import Digest, DigestItem, chat_length, render, split_messages, today_wib
 from saring.storage.database import Store
 
-aiosmtpd = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd (dev extra) is not installed")
 DAY = date(2026, 11, 25)
 
 
@@ -57,6 +56,8 @@ def digest_of(items: list[DigestItem], day: date = DAY) -> Digest:
 
 @pytest.fixture()
 def smtp():
+    # Only the tests that send e-mail need aiosmtpd: the others run without the dev extra.
+    aiosmtpd = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd (dev extra) is not installed")
     received = []
 
     class Handler:
@@ -176,13 +177,12 @@ def _sources(tmp_path, sample_config) -> str:
     return str(path)
 
 
-def test_digest_send_cli(sample_config, tmp_path, httpserver, smtp, monkeypatch):
+def test_digest_send_cli(sample_config, tmp_path, httpserver, smtp, monkeypatch, scorer):
     from saring.pipeline.ingest import run_ingest
-    from saring.judge.classifier.score import load_scorer
 
     db = tmp_path / "saring.duckdb"
     with Store(db) as store:
-        run_ingest(sample_config, store, scorer=load_scorer())
+        run_ingest(sample_config, store, scorer=scorer)
     httpserver.expect_request("/wa", method="POST").respond_with_json({"ok": True})
     monkeypatch.setenv("T_SMTP", smtp.url)
     monkeypatch.setenv("T_HOOK", "json://" + httpserver.url_for("/wa").split("://")[1])

@@ -20,16 +20,14 @@ from saring.storage.database import Store
 
 
 @pytest.fixture()
-def ingested(sample_site, sample_config, db_path, httpserver):
-    from saring.judge.classifier.score import load_scorer
-
+def ingested(sample_site, sample_config, db_path, httpserver, scorer):
     httpserver.expect_request("/feed").respond_with_data("down", status=500)
     raw = {"sources": [s.model_dump() for s in sample_config.sources]
            + [{"id": "mati", "name": "Sumber Mati", "url": httpserver.url_for("/feed"),
                "options": {"allow_private": True}}],
            "settings": {"fetch": {"retries": 0}}}
     with Store(db_path) as store:
-        run_ingest(parse_config(raw), store, scorer=load_scorer())
+        run_ingest(parse_config(raw), store, scorer=scorer)  # the session's models: loading takes s
     return db_path
 
 

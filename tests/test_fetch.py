@@ -90,11 +90,27 @@ def test_redirect_loop_is_bounded(httpserver, fetcher):
 
 def test_redirect_to_private_address_is_refused(httpserver, monkeypatch):
     pretend_public(monkeypatch)  # the test server plays a public site
-    httpserver.expect_request("/go").respond_with_data(
+    httpserver.expect_request("/go").respond_with_data("", status=302, headers={"Location": "/next"})
+    httpserver.expect_request("/next").respond_with_data(
         "", status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
     with Fetcher(FAST, resolver=FakeDNS({})) as fetcher, pytest.raises(UnsafeURLError, match="169.254"):
         fetcher.get(f"http://{STAND_IN}:{httpserver.port}/go")
-    assert [r.path for r, _ in httpserver.log] == ["/go"]  # the first hop was fetched, the second refused
+    # Two hops were fetched; the third (a later hop, not the first) is the one refused.
+    assert [r.path for r, _ in httpserver.log] == ["/go", "/next"]
+
+
+def test_every_redirect_hop_is_checked_not_only_the_first(httpserver, monkeypatch):
+    """A later hop that only the URL check refuses (a password in the link; the address itself is
+    allowed): it fails if the check runs on the first hop only, since the connection would succeed."""
+    pretend_public(monkeypatch)
+    secret = f"http://admin:hunter2@{STAND_IN}:{httpserver.port}/secret"
+    httpserver.expect_request("/go").respond_with_data("", status=302, headers={"Location": "/next"})
+    httpserver.expect_request("/next").respond_with_data("", status=302, headers={"Location": secret})
+    httpserver.expect_request("/secret").respond_with_data("<title>Admin panel</title>")
+    with Fetcher(FAST, resolver=FakeDNS({})) as fetcher, \
+            pytest.raises(UnsafeURLError, match="user names or passwords"):
+        fetcher.get(f"http://{STAND_IN}:{httpserver.port}/go")
+    assert [r.path for r, _ in httpserver.log] == ["/go", "/next"]  # /secret was never asked for
 
 
 def test_dns_rebinding_is_refused(httpserver):

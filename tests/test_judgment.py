@@ -10,7 +10,14 @@ from typer.testing import CliRunner
 
 from saring.cli.main import app
 from saring.config import DigestSettings
-from saring.judge.classifier.evidence import FLOOR_TOP, STRONG_AT, best_evidence, floor_for, is_clarification, served
+from saring.judge.classifier.evidence import (
+    FLOOR_TOP,
+    STRONG_AT,
+    best_evidence,
+    floor_for,
+    is_clarification,
+    served,
+)
 from saring.judge.classifier.explain import CUE_REASONS
 from saring.judge.factcheck import MATCH_THRESHOLD
 from saring.pipeline.demo import demo_chat

@@ -297,12 +297,35 @@ def test_gate_refuses_then_promotes_rescore_and_rollback(demo_db, tmp_path, mode
 
 
 def test_heldout_labels_are_never_trained_on():
-    from saring.judge.classifier.training import is_heldout_label
+    """The forum labels that reach training leave out held-out items and copies of held-out
+    base articles; the held-out ones go to the gate's evaluation set instead."""
+    from types import SimpleNamespace
+
+    from saring.judge.classifier.textnorm import dedup_key
+    from saring.judge.classifier.training import _forum_rows, heldout_sets, is_heldout_label
 
     ids = [f"item{i:03d}" for i in range(1000)]
     share = sum(map(is_heldout_label, ids)) / len(ids)
     assert 0.15 < share < 0.25
     assert [is_heldout_label(i) for i in ids[:50]] == [is_heldout_label(i) for i in ids[:50]]
+
+    base_held = pd.DataFrame({"text": ["Beredar kabar KPU Kota Batu memindahkan TPS pada malam hari"],
+                              "label": [1]})
+    labels = pd.DataFrame({"item_id": ids[:200], "label": [i % 2 for i in range(200)],
+                           "text": [f"Label nomor {i} tentang pemilu dan kabar viral" for i in range(200)]})
+    copy_at = next(i for i, x in enumerate(ids) if not is_heldout_label(x))  # not held out by its id
+    labels.loc[copy_at, "text"] = base_held["text"][0]  # but a copy of a held-out base article
+    dropped: dict[str, int] = {}
+    trained = _forum_rows(labels, {dedup_key(t) for t in base_held["text"]}, dropped, "hoax")
+    trained_ids = set(trained["group"].str.removeprefix("forum:"))
+    held_ids = {x for x in ids[:200] if is_heldout_label(x)}
+    assert held_ids and not trained_ids & held_ids
+    assert ids[copy_at] not in trained_ids and dropped == {"hoax": 1}
+    assert trained_ids == set(ids[:200]) - held_ids - {ids[copy_at]}  # every other label is used
+    sets = heldout_sets(SimpleNamespace(hoax_heldout=base_held, election_heldout=base_held.iloc[:0]),
+                        {"hoax": labels})
+    held_texts = set(labels.loc[labels["item_id"].isin(held_ids), "text"])
+    assert set(sets["hoax"]["text"]) == held_texts | set(base_held["text"])
 
 
 def test_fixed_split_has_no_claim_in_both():

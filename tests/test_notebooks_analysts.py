@@ -13,13 +13,13 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("name", ["explore.ipynb", "stories.ipynb"])
-def test_notebook_runs(name, sample_site, tmp_path, monkeypatch):
+def test_notebook_runs(name, sample_site, tmp_path, monkeypatch, scorer):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     db = tmp_path / "saring.duckdb"
     raw = demo_sources(sample_site.base_url, sample_site.root_dir)
     with Store(db) as store:
-        run_ingest(parse_config(raw), store)
+        run_ingest(parse_config(raw), store, scorer=scorer)
         if name == "stories.ipynb":
             from saring.collect.tipline import import_chat
             from saring.pipeline.forwarded import feed_tipline
@@ -28,7 +28,7 @@ def test_notebook_runs(name, sample_site, tmp_path, monkeypatch):
             started = utcnow()
             chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
             import_chat(store.con, chat, b"uji-rahasia-lokal-0123456789")
-            feed_tipline(store, since=started, allow_private=True)
+            feed_tipline(store, since=started, allow_private=True, scorer=scorer)
         store.publish_snapshot()
     monkeypatch.setenv("SARING_DB", str(db))
     nb = nbformat.read(REPO / "notebooks" / name, as_version=4)

@@ -1,10 +1,9 @@
 """Database files from other versions and unwritable places: clear messages, data intact."""
 
-import os
-
 import duckdb
 import pytest
 from _db import v1_database
+from _privileges import chown_to_user, run_as_user, user_folder
 
 from saring.errors import StoreError
 from saring.storage.database import Store, connect_snapshot, snapshot_path
@@ -40,22 +39,47 @@ def test_newer_schema_is_refused_untouched(tmp_path):
     assert db.read_bytes() == before
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
-def test_read_only_folder_gives_a_clear_message(tmp_path):
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    folder.chmod(0o500)
-    try:
-        with pytest.raises(StoreError, match="permission denied or read-only"):
-            Store(folder / "saring.duckdb")
-    finally:
-        folder.chmod(0o700)
+# Opens a Store as an ordinary user and says how it went: the permission tests run as root in CI.
+OPEN_STORE = """
+from saring.errors import StoreError
+from saring.storage.database import Store
+try:
+    Store(sys.argv[1]).close()
+except StoreError as exc:
+    print("StoreError:", exc)
+else:
+    print("opened")
+"""
 
 
-def test_read_only_file_is_refused_by_the_writer(tmp_path):
-    db = tmp_path / "saring.duckdb"
-    Store(db).close()
-    # chattr-free way to make writing impossible even for root: a directory in the file's place.
+def test_read_only_folder_gives_a_clear_message():
+    with user_folder() as home:
+        folder = home / "ro"
+        folder.mkdir()
+        chown_to_user(folder)
+        folder.chmod(0o500)
+        done = run_as_user(OPEN_STORE, str(folder / "saring.duckdb"), home=home)
+        assert done.returncode == 0, done.stderr
+        assert "StoreError:" in done.stdout and "permission denied or read-only" in done.stdout
+        assert "Traceback" not in done.stdout
+        assert list(folder.iterdir()) == []  # nothing was created
+
+
+def test_read_only_file_is_refused_by_the_writer():
+    with user_folder() as home:
+        db = home / "saring.duckdb"
+        Store(db).close()
+        for path in home.iterdir():
+            chown_to_user(path)
+        db.chmod(0o444)  # a real read-only file, in a folder its user may write
+        before = db.read_bytes()
+        done = run_as_user(OPEN_STORE, str(db), home=home)
+        assert done.returncode == 0, done.stderr
+        assert "StoreError:" in done.stdout and "permission denied or read-only" in done.stdout
+        assert db.read_bytes() == before
+
+
+def test_a_directory_in_the_databases_place_is_refused(tmp_path):
     bad = tmp_path / "dir.duckdb"
     bad.mkdir()
     with pytest.raises(StoreError, match="cannot open the database"):

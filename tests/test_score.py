@@ -15,7 +15,13 @@ import pytest
 from saring.judge.classifier.explain import CUE_REASONS
 from saring.judge.classifier.modelload import load_model_file as _load_one
 from saring.judge.classifier.score import ModelLoadError, Score, Scorer, default_model_dir, load_scorer
-from saring.judge.classifier.textfeatures import ElectionTerms, HoaxCues, cue_counts, election_term_hits, lead_words
+from saring.judge.classifier.textfeatures import (
+    ElectionTerms,
+    HoaxCues,
+    cue_counts,
+    election_term_hits,
+    lead_words,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 MODELS = REPO / "classifiers"

@@ -39,3 +39,30 @@ def test_new_items_join_grow_and_bridge_stories(tmp_path):
         incremental = dict(con.execute("SELECT item_id, story_id FROM stories").fetchall())
         assign_stories(con, days=30)
         assert dict(con.execute("SELECT item_id, story_id FROM stories").fetchall()) == incremental
+
+
+def test_a_new_item_bridging_two_stories_merges_them_under_the_older_id(tmp_path):
+    """A new item that links two stories merges them: the younger story's items outside the new
+    item's window are folded in too (the bridge), and the merged story keeps the id of the story
+    that began first, as regrouping from scratch would."""
+    t0 = datetime.now(UTC) - timedelta(days=12)
+    lele, facebook = _articles(1, 1)[0], _articles(11, 1)[0]
+    with Store(tmp_path / "db.duckdb") as store:
+        con = store.con
+        # Story "b1": one claim retold every 2.5 days (a chain: b1 and b3 are 5 days apart).
+        # Story "a0": another claim, begun after "b1", retold at 4.6 days.
+        _add(store, [("b1", "kompas", t0, lele), ("b2", "detik", t0 + timedelta(days=2.5), lele),
+                     ("b3", "tempo", t0 + timedelta(days=5), lele),
+                     ("a0", "suara", t0 + timedelta(days=2), facebook),
+                     ("a1", "tribun", t0 + timedelta(days=4.6), facebook)])
+        assert add_to_stories(con, window_days=3) == 5
+        before = dict(con.execute("SELECT item_id, story_id FROM stories").fetchall())
+        assert before == {"b1": "b1", "b2": "b1", "b3": "b1", "a0": "a0", "a1": "a0"}
+        # One article carrying both claims, 7.5 days in: its window (4.5-10.5 days) reaches a1
+        # and b3 only; in that window "a0"'s item comes first, but "b1" began first.
+        _add(store, [("z", "antara", t0 + timedelta(days=7.5), facebook + "\n" + lele)])
+        assert add_to_stories(con, window_days=3) == 1
+        after = dict(con.execute("SELECT item_id, story_id FROM stories").fetchall())
+        assert after == {item: "b1" for item in ("b1", "b2", "b3", "a0", "a1", "z")}
+        assign_stories(con, days=30, window_days=3)  # the same as regrouping everything
+        assert dict(con.execute("SELECT item_id, story_id FROM stories").fetchall()) == after

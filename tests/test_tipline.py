@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from _net import FakeDNS
 
 from saring.collect.tipline import (
     TiplineError,
@@ -143,9 +144,14 @@ def test_cli_import(tmp_path, monkeypatch):
     from saring.cli.main import app
 
     monkeypatch.delenv("SARING_TIPLINE_SECRET", raising=False)
+    # The chat's links are checked before any fetch: that name lookup goes to a scripted resolver,
+    # never to real DNS (unknown names do not resolve, so the link costs only itself).
+    dns = FakeDNS({})
+    monkeypatch.setattr("saring.urls.system_resolver", dns)
     db = tmp_path / "saring.duckdb"
     result = CliRunner().invoke(app, ["tipline", "import", str(IOS_EN), "--db", str(db)])
     assert result.exit_code == 0, result.output
+    assert "bit.example" in dns.asked
     assert "2 messages kept" in result.output and "https://bit.example/tps-pindah" in result.output
     result = CliRunner().invoke(app, ["tipline", "purge", "--older-than-days", "0", "--db", str(db)])
     assert result.exit_code == 0 and "raw text of 2 messages deleted" in result.output

@@ -27,7 +27,7 @@ if not CHROMIUM.exists():
 
 
 @pytest.fixture()
-def server(sample_site, sample_config, db_path):
+def server(sample_site, sample_config, db_path, scorer):
     import uvicorn
 
     from saring.desk.app import create_app
@@ -36,7 +36,7 @@ def server(sample_site, sample_config, db_path):
     from saring.storage.database import Store
 
     with Store(db_path) as store:
-        run_ingest(sample_config, store)
+        run_ingest(sample_config, store, scorer=scorer)
     add_user(db_path, "rina", PASSWORD)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -28,6 +28,9 @@ app.add_typer(label_app, name="label")
 app.add_typer(model_app, name="model")
 
 
+SCORE_PART = 20_000  # rows per part of `saring score`: a progress step every few seconds
+
+
 def _scorer():
     from saring.judge.classifier.score import load_scorer
 
@@ -51,7 +54,7 @@ def score(
 
     Example: saring score articles.csv --text-column text --output scored.csv
     """
-    from saring.judge.scorefile import ScoreFileError, read_table, score_frame, write_table
+    from saring.judge.scorefile import ScoreFileError, read_table, write_table
 
     try:
         frame = read_table(input_file)
@@ -60,7 +63,7 @@ def score(
                 f"{input_file} has no column {text_column!r} (columns: {', '.join(map(str, frame.columns))})"
             )
         scorer = _scorer()
-        result = score_frame(scorer, frame, text_column)
+        result = _score_in_parts(scorer, frame, text_column)
         write_table(result, output)
     except SaringError as exc:
         fail(str(exc))
@@ -68,6 +71,27 @@ def score(
         fail(f"cannot write {output}: {exc.strerror or exc}")
     if output != "-":
         err.print(f"{len(result)} rows scored with {scorer.model_version} -> {output}", highlight=False)
+
+
+def _score_in_parts(scorer, frame, text_column: str, part: int = SCORE_PART):
+    """``score_frame`` part by part, so a large file shows rows scored on a terminal.
+
+    Rows are scored one by one, so the parts joined equal one call on the whole table.
+    """
+    import pandas as pd
+
+    from saring.cli.progress_display import shown_progress
+    from saring.judge.scorefile import score_frame
+
+    if len(frame) <= part:
+        return score_frame(scorer, frame, text_column)
+    with shown_progress() as report:
+        report.add("rows scored", len(frame))
+        parts = []
+        for start in range(0, len(frame), part):
+            parts.append(score_frame(scorer, frame.iloc[start:start + part], text_column))
+            report.advance("rows scored", len(parts[-1]))
+    return pd.concat(parts)
 
 
 @app.command()
@@ -168,15 +192,13 @@ def train(
 
     Example: saring train --db data/saring.duckdb
     """
+    from saring.cli.progress_display import shown_step
     from saring.judge.classifier.training import GATE_TOLERANCE, retrain
 
     try:
-        r = retrain(
-            db,
-            tolerance=GATE_TOLERANCE if tolerance is None else tolerance,
-            max_base_rows=max_base_rows,
-            promote_if_better=not no_promote,
-        )
+        with shown_step("training, then the held-out gate"):
+            r = retrain(db, tolerance=GATE_TOLERANCE if tolerance is None else tolerance,
+                        max_base_rows=max_base_rows, promote_if_better=not no_promote)
     except SaringError as exc:
         fail(str(exc))
     out.print(f"Trained {r.version}: {r.reason}", highlight=False, soft_wrap=True)
@@ -250,12 +272,13 @@ def rescore(db: Path = DB_OPT) -> None:
 
     Example: saring rescore --db data/saring.duckdb
     """
+    from saring.cli.progress_display import shown_progress
     from saring.pipeline.ingest import score_pending
     from saring.storage.database import Store
 
     scorer = _scorer()
     try:
-        with Store(db) as store:
+        with Store(db) as store, shown_progress():
             n = score_pending(store, scorer)
             store.publish_snapshot()
     except SaringError as exc:

@@ -38,13 +38,14 @@ def ingest(
     Example: saring ingest --sources sources.yaml --db data/saring.duckdb
     """
     setup_logging(verbose)
+    from saring.commands.progress_display import shown_progress
     from saring.config import load_config
     from saring.pipeline.ingest import run_ingest
     from saring.storage.database import Store
 
     try:
         config = load_config(sources)
-        with Store(db) as store:
+        with Store(db) as store, shown_progress():
             summary = run_ingest(config, store, only=only or None)
     except SaringError as exc:
         fail(str(exc))

@@ -49,12 +49,13 @@ def tipline_import(
 
     Example: saring tipline import "WhatsApp Chat dengan Bakohumas.txt" --db data/saring.duckdb
     """
+    from saring.cli.progress_display import shown_progress
     from saring.collect.tipline import import_chat, load_secret
     from saring.pipeline.forwarded import feed_tipline
     from saring.storage.database import utcnow
 
     try:
-        with _store(db) as store:
+        with _store(db) as store, shown_progress():
             started = utcnow()
             secret = load_secret(store.path)
             result = import_chat(store.con, chat_file, secret, chat=chat, tz=tz)
@@ -102,7 +103,10 @@ def tipline_purge(
 
 @factcheck_app.command("match")
 def factcheck_match(db: Path = DB_OPT) -> None:
-    """Match every stored item against the stored fact-checks (TF-IDF cosine)."""
+    """Match every stored item against the stored fact-checks (TF-IDF cosine).
+
+    Example: saring factcheck match --db data/saring.duckdb
+    """
     from saring.judge.factcheck import match_items
 
     try:
@@ -120,7 +124,10 @@ def stories_assign(
     days: float = typer.Option(30, "--days", help="regroup items first seen in the last N days"),
     window_days: float = typer.Option(3, "--window-days", help="link items at most N days apart"),
 ) -> None:
-    """Group near-duplicate items across outlets into stories."""
+    """Group near-duplicate items across outlets into stories.
+
+    Example: saring stories assign --days 30 --window-days 3
+    """
     from saring.judge.stories import assign_stories
 
     try:

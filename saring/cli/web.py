@@ -18,7 +18,8 @@ web_app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
     invoke_without_command=True,
-    help="The forum's web desk (digest, labels, checks, cards). Default: serve it.",
+    help="The forum's web desk (digest, labels, checks, cards). Default: serve it.\n\n"
+         "Example: saring web --db data/demo/saring.duckdb",
 )
 app.add_typer(web_app, name="web")
 

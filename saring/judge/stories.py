@@ -204,11 +204,16 @@ def add_to_stories(con: duckdb.DuckDBPyConnection, window_days: float = 3,
     members: dict[int, list[int]] = {}
     for i in range(len(rows)):
         members.setdefault(uf.find(i), []).append(i)
+    # When a story began: its first item may lie outside this window (then the window's time
+    # order alone would pick the younger story when a bridge merges two).
+    began = {sid: _as_utc(t) for sid, t in con.execute(
+        "SELECT s.story_id, min(i.first_seen_at) FROM stories s JOIN items i USING (item_id) "
+        "WHERE list_contains(?, s.story_id) GROUP BY 1", [sorted({r[3] for r in context})]).fetchall()}
     assign: dict[str, str] = {}
     for group in members.values():
         old_ids = [rows[i][3] for i in group if rows[i][3] is not None]
-        # Rows are in time order: the first existing story is the oldest one.
-        story = old_ids[0] if old_ids else rows[group[0]][0]
+        story = (min(old_ids, key=lambda sid: (began.get(sid, datetime.max.replace(tzinfo=UTC)), sid))
+                 if old_ids else rows[group[0]][0])
         for i in group:
             if rows[i][3] != story:
                 assign[rows[i][0]] = story

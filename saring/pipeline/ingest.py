@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from saring import progress
 from saring.collect.extract import Extracted, Extractor, extract_article
 from saring.collect.feeds import FeedItem
 from saring.collect.fetch import Fetcher, Response
@@ -191,20 +192,29 @@ def build_articles(source: Source, items: Sequence[FeedItem], fetcher: Fetcher,
     if not (source.options.fetch_articles and items):
         return [_article_row(it, source, None, None) for it in items]
     started: dict[str, Future[Extracted]] = {}
+    report = progress.current()  # taken here: the fetcher's threads do not see this context
+    links = list(dict.fromkeys(it.link for it in items))
+    report.add(progress.FETCHED, len(links))
 
-    def extract_on_arrival(link: str, page: Response | FetchError) -> None:
-        if isinstance(page, Response):  # overlap extraction with the downloads still running
-            started[link] = extractor.submit(_page_args(page))
+    def on_arrival(link: str, page: Response | FetchError) -> None:
+        report.advance(progress.FETCHED)
+        if isinstance(page, Response):
+            report.add(progress.EXTRACTED, 1)
+            if streaming:  # overlap extraction with the downloads still running
+                started[link] = extractor.submit(_page_args(page))
 
     streaming = extractor.wants_pool(len(items))
-    pages = fetcher.get_many([it.link for it in items], allow_private=source.options.allow_private,
-                             on_result=extract_on_arrival if streaming else None)
+    pages = fetcher.get_many(links, allow_private=source.options.allow_private, on_result=on_arrival)
     if streaming:
-        texts = {link: _finish(future, pages[link]) for link, future in started.items()}
+        texts = {}
+        for link, future in started.items():
+            texts[link] = _finish(future, pages[link])
+            report.advance(progress.EXTRACTED)
     else:
         ok = [(link, p) for link, p in pages.items() if isinstance(p, Response)]
         texts = dict(zip([link for link, _ in ok],
                          extractor.extract_many([_page_args(p) for _, p in ok]), strict=True))
+        report.advance(progress.EXTRACTED, len(ok))
     return [_article_row(it, source, pages.get(it.link), texts.get(it.link)) for it in items]
 
 
@@ -267,9 +277,12 @@ def score_pending(store: Store, scorer=None, batch_size: int = 500) -> int:
 
     scorer = scorer or load_scorer()
     frame = store.unscored(scorer.model_version)
+    report = progress.current()
+    report.add(progress.SCORED, len(frame))
     for start in range(0, len(frame), batch_size):
         chunk = frame.iloc[start:start + batch_size]
         store.save_scores(score_rows(chunk["item_id"], chunk["title"], chunk["text"], scorer))
+        report.advance(progress.SCORED, len(chunk))
     return len(frame)
 
 
@@ -291,9 +304,13 @@ def run_ingest(
     store.sync_sources(config.sources)
     store.start_run(run_id, "ingest")
     sources = [s for s in config.enabled_sources if only is None or s.id in only]
+    report = progress.current()
+    report.add(progress.SOURCES, len(sources))
     with Fetcher(config.fetch) as fetcher, Extractor() as extractor:
         def one(source: Source) -> SourceResult:
-            return ingest_one(source, store, fetcher, extractor)
+            result = ingest_one(source, store, fetcher, extractor)
+            report.advance(progress.SOURCES)
+            return result
 
         # Sources run side by side so one slow site does not hold up the rest; each
         # thread gets a copy of the caller's context (Prefect's flow-run context).
