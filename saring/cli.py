@@ -66,7 +66,7 @@ def main() -> None:
 
 def _register() -> None:
     # Imported for their side effect: each module adds its commands to ``app``.
-    from saring.commands import digest, models, pipeline, social, web  # noqa: F401
+    from saring.commands import digest, models, pipeline, report, social, web  # noqa: F401
 
 
 _register()

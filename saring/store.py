@@ -55,7 +55,9 @@ def _is_storage_error(exc: duckdb.Error) -> bool:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    from saring import clock  # a simulation may set it (saring.demo_weeks)
+
+    return clock.now()
 
 
 def default_db_path() -> Path:

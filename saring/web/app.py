@@ -43,6 +43,7 @@ from starlette.concurrency import run_in_threadpool
 
 from saring.errors import SaringError, StoreError
 from saring.scrub import GENERIC
+from saring.web import trends
 from saring.web.throttle import LoginThrottle
 
 LOGGER = logging.getLogger(__name__)
@@ -244,6 +245,7 @@ def create_app(
     app = FastAPI(title="saring", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.desk = desk
     app.state.scorer = scorer
+    app.include_router(trends.router)  # the "Tren" page
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v:.0%}"
     templates.env.filters["wib"] = _wib
@@ -494,6 +496,7 @@ def create_app(
                 title="Tidak ditemukan",
                 message="Berita atau pengecekan ini tidak ada (atau belum tersimpan).",
             )
+        trends.record_card_made(desk, kind, ref, user(request))
         return page(request, "card.html", card=card, card_text=card_text(card))
 
     @app.get("/health", response_class=HTMLResponse)
