@@ -108,10 +108,12 @@ def simulate(workdir: Path, today: date | None = None, tipline_day: int = 9, car
     from saring.digest import make_digest
     from saring.ingest import run_ingest
     from saring.lifecycle import record_card
-    from saring.store import Store
+    from saring.store import Store, snapshot_path
 
     days = simulated_days(today or datetime.now(WIB).date())
     db = workdir / "saring.duckdb"
+    for old in (db, db.with_name(db.name + ".wal"), snapshot_path(db)):  # the demo's own, from a last run
+        old.unlink(missing_ok=True)
     new_items: list[int] = []
     card = None
     from saring.score import load_scorer

@@ -390,3 +390,37 @@ def test_tren_page_charts_story_timeline_and_card_record(week_db):
         "SELECT kind, ref, item_id, made_by FROM clarification_cards WHERE ref = 'b1'").fetchall()
     con.close()
     assert rows == [("item", "b1", "b1", "rina")]
+
+
+def test_lifecycle_notebook_answers_the_question(week_db, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    monkeypatch.setenv("SARING_DB", str(week_db))
+    nb = nbformat.read(repo / "notebooks" / "lifecycle.ipynb", as_version=4)
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(repo)}}).execute()
+    outputs = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+                      for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "1 clarified stories, 1 kept spreading after the card" in outputs
+    assert "5 story-days around a clarification" in outputs
+
+
+def test_weekly_flow_and_its_monday_deployment(prefect_harness, week_db, tmp_path):
+    from pathlib import Path
+
+    from flows.weekly import weekly_flow
+
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump({
+        "sources": [{"id": "kompas", "name": "Kompas.com", "url": "https://kompas.test/feed"}],
+        "settings": {"forum": {"area": "Kota Batu"}}}), encoding="utf-8")
+    paths = weekly_flow(sources=str(sources), db=str(week_db), out=str(tmp_path / "w"), week="2026-W47")
+    assert Path(paths[0]).name == "laporan.html" and len(paths) == 5
+    assert all(Path(p).exists() for p in paths)
+    spec = yaml.safe_load((Path(__file__).resolve().parent.parent / "prefect.yaml").read_text())
+    [weekly] = [d for d in spec["deployments"] if d["entrypoint"] == "flows/weekly.py:weekly_flow"]
+    assert weekly["schedules"] == [{"cron": "0 7 * * 1", "timezone": "Asia/Jakarta"}]
+    assert weekly["parameters"]["send"] is True

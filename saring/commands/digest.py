@@ -112,6 +112,9 @@ def demo(
         _demo_smtp(db, sources)
     else:
         out.print("E-mail delivery demo: run again with SARING_DEMO_SMTP=1")
+    from saring.commands.report import demo_weekly
+
+    demo_weekly(workdir / "weekly", smtp=os.environ.get("SARING_DEMO_SMTP", "") not in ("", "0"))
     out.print("Query it: saring query \"SELECT source_id, count(*) FROM items GROUP BY 1\" "
               f"--db {db}")
     out.print(f"Forum desk: .venv/bin/saring web adduser NAMA --db {db}  then  "
