@@ -76,12 +76,13 @@ def spread_after_card(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """
     return con.execute(
         """SELECT story_id, min(first_card_at) AS first_card_at,
-                  sum(news_mentions + tipline_mentions) FILTER (WHERE NOT after_card) AS mentions_before,
-                  coalesce(sum(news_mentions + tipline_mentions) FILTER (WHERE after_card), 0)
-                      AS mentions_after,
-                  coalesce(sum(outlets) FILTER (WHERE after_card), 0) AS outlet_days_after,
-                  coalesce(max(day) FILTER (WHERE after_card AND news_mentions + tipline_mentions > 0),
-                           NULL) AS last_mention_after,
+                  CAST(coalesce(sum(news_mentions + tipline_mentions) FILTER (WHERE NOT after_card), 0)
+                       AS INTEGER) AS mentions_before,
+                  CAST(coalesce(sum(news_mentions + tipline_mentions) FILTER (WHERE after_card), 0)
+                       AS INTEGER) AS mentions_after,
+                  CAST(coalesce(sum(outlets) FILTER (WHERE after_card), 0) AS INTEGER) AS outlet_days_after,
+                  max(day) FILTER (WHERE after_card AND news_mentions + tipline_mentions > 0)
+                      AS last_mention_after,
                   coalesce(sum(news_mentions + tipline_mentions) FILTER (WHERE after_card), 0) > 0
                       AS kept_spreading
            FROM rumour_lifecycle WHERE first_card_at IS NOT NULL
