@@ -424,3 +424,14 @@ def test_weekly_flow_and_its_monday_deployment(prefect_harness, week_db, tmp_pat
     [weekly] = [d for d in spec["deployments"] if d["entrypoint"] == "flows/weekly.py:weekly_flow"]
     assert weekly["schedules"] == [{"cron": "0 7 * * 1", "timezone": "Asia/Jakarta"}]
     assert weekly["parameters"]["send"] is True
+
+
+def test_cli_card_is_recorded_with_who_and_channel(week_db):
+    result = CliRunner().invoke(app, ["card", "a2", "--db", str(week_db), "--by", "budi",
+                                      "--sent-via", "whatsapp"])
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(week_db), read_only=True)
+    rows = con.execute("SELECT kind, item_id, made_by, channel, sent_at IS NOT NULL FROM clarification_cards "
+                       "WHERE ref = 'a2'").fetchall()
+    con.close()
+    assert rows == [("item", "a2", "budi", "whatsapp", True)]
