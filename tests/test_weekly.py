@@ -178,10 +178,16 @@ def test_v8_gives_the_old_send_log_its_report_kind(tmp_path):
 # -- charts and files --------------------------------------------------------------------------
 
 def test_charts_are_phone_sized_readable_and_not_blank(week_db):
-    from saring.charts import CHARTS, DPI, png
+    from matplotlib import font_manager
+
+    from saring.charts import CHARTS, DPI, FONT_DIR, font_family, png
 
     report = report_of(week_db)
     assert 2 <= len(CHARTS) <= 4
+    # the project's own font files (with their licence) are registered and used
+    assert font_family() == "DejaVu Sans" and (FONT_DIR / "LICENSE.dejavu").exists()
+    ours = {str(FONT_DIR / "DejaVuSans.ttf"), str(FONT_DIR / "DejaVuSans-Bold.ttf")}
+    assert ours <= {f.fname for f in font_manager.fontManager.ttflist}
     for name, (_, draw) in CHARTS.items():
         fig = draw(report)
         image = Image.open(io.BytesIO(png(fig))).convert("RGB")

@@ -22,6 +22,7 @@ from saring.weekly import WeekError, build_weekly, hari, parse_week, week_label
 LOGGER = logging.getLogger(__name__)
 router = APIRouter()
 _templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+_templates.env.filters["hari"] = hari
 
 
 def _user(request: Request) -> str:
@@ -41,10 +42,9 @@ def _user(request: Request) -> str:
 
 
 def _page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-    from saring.web.app import _wib
+    from saring.web.app import _wib  # the app's own date format, set once the app module exists
 
-    _templates.env.filters["wib"] = _wib
-    _templates.env.filters["hari"] = hari
+    _templates.env.filters.setdefault("wib", _wib)
     return _templates.TemplateResponse(
         request, name, {"user": request.state.user, "csrf": request.state.csrf, **ctx}, status_code=status)
 
