@@ -308,6 +308,14 @@ def _gazetteer_name(value: str, levels: tuple[str, ...]) -> str:
         raise ValueError(str(exc)) from None
 
 
+class ArchiveSettings(BaseModel):
+    model_config = _FROZEN
+
+    base_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    """Where the report archive is published (e.g. https://forum.example/saring); the weekly
+    report links its charts there on channels that take no attachments (WhatsApp)."""
+
+
 class Config(BaseModel):
     """Everything saring needs to run, validated once."""
 
@@ -321,6 +329,7 @@ class Config(BaseModel):
     stories: StorySettings = StorySettings()
     delivery: DeliverySettings = DeliverySettings()
     forum: ForumSettings = ForumSettings()
+    archive: ArchiveSettings = ArchiveSettings()
 
     @field_validator("sources")
     @classmethod

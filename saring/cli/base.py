@@ -1,7 +1,7 @@
 """The ``saring`` command line: thin over the library, errors as one clear sentence.
 
 The shared parts of the ``saring`` command line: ``app``, the consoles, the common options and
-``fail``. Each command module in :mod:`saring.cli` registers on ``app``; :mod:`saring.cli.main`
+``fail``. Each command module in :mod:`saring.cli.base` registers on ``app``; :mod:`saring.cli.main`
 imports them all (so no command module imports its caller).
 """
 

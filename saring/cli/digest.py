@@ -114,6 +114,7 @@ def demo(
         _print_mail_demo(db, sources)
     else:
         out.print("E-mail delivery demo: run again with SARING_DEMO_SMTP=1")
+    _print_demo_weekly(workdir / "weekly", smtp=os.environ.get("SARING_DEMO_SMTP", "") not in ("", "0"))
     out.print("Query it: saring query \"SELECT source_id, count(*) FROM items GROUP BY 1\" "
               f"--db {db}")
     out.print(f"Forum desk: .venv/bin/saring web adduser NAMA --db {db}  then  "
@@ -133,3 +134,35 @@ def _print_mail_demo(db: Path, sources: Path) -> None:
         out.print("  " + line, highlight=False, markup=False)
     for line in mail.received:
         out.print(f"  received: {line}", highlight=False, markup=False)
+
+
+def _print_demo_weekly(workdir: Path, smtp: bool) -> None:
+    """`saring demo`'s weekly part (saring.pipeline.demo_weeks), printed."""
+    from saring.pipeline.demo_weeks import demo_weekly
+
+    out.print("\nWeekly report: simulating two weeks of daily runs (saring's clock set to each morning; "
+              "the articles' own dates are not changed)...", highlight=False)
+    try:
+        d = demo_weekly(workdir, smtp=smtp)
+    except SaringError as exc:
+        fail(str(exc))
+    out.print("  new items per simulated day: " + ", ".join(map(str, d.sim.new_items)), highlight=False)
+    t = d.report.totals
+    out.print(f"Weekly report {d.report.label} ({d.report.period}): {t.items} items, "
+              f"{t.election} election-related, {t.tipline} tipline rumours; the charts and texts:",
+              highlight=False)
+    for path in (d.files.html, d.files.whatsapp, d.files.email, *d.files.charts):
+        out.print(f"  {path.resolve()}", highlight=False)
+    for row in d.spread:
+        answer = "yes" if row["kept_spreading"] else "no"
+        out.print(f"Clarified story {row['story_id']}: kept spreading after the card? {answer} "
+                  f"({row['mentions_before']} mentions before, {row['mentions_after']} after)",
+                  highlight=False)
+    out.print(f"Weekly database: {d.sim.db.resolve()} (notebook: notebooks/lifecycle.ipynb)", highlight=False)
+    for attempt, lines in d.sends:
+        for line in lines:
+            out.print(f"  weekly e-mail, {attempt}: {line}", highlight=False, markup=False)
+    if d.smtp_port is not None:
+        out.print(f"  local SMTP server on 127.0.0.1:{d.smtp_port} received {d.received} message(s)",
+                  highlight=False)
+

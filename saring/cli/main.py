@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from saring.cli import digest, models, pipeline, social, web  # noqa: F401 (each registers its commands)
+from saring.cli import digest, models, pipeline, report, social, web  # noqa: F401 (each registers its commands)
 from saring.cli.base import app
 
 __all__ = ["app", "main"]

@@ -103,10 +103,13 @@ def card(
     ref: str = typer.Argument(..., help="an item id or a check id"),
     db: Path = DB_OPT,
     png: Path = typer.Option(None, "--png", help="also write the card as a PNG here"),
+    by: str = typer.Option(None, "--by", help="who made the card (default: your login name)"),
+    sent_via: str = typer.Option(None, "--sent-via", help="the channel it was sent on, e.g. whatsapp"),
 ) -> None:
     """Print the WhatsApp clarification reply for an item or a check (and optionally its PNG).
 
-    Example: saring card 3f2a9c1d0b7e --png klarifikasi.png
+    The card is recorded (who, when, the channel) for the rumour's lifecycle.
+    Example: saring card 3f2a9c1d0b7e --png klarifikasi.png --by rina --sent-via whatsapp
     """
     import duckdb
 
@@ -129,9 +132,21 @@ def card(
     if found is None:
         fail(f"no item or check with id {ref!r}")
     typer.echo(shown(card_text(found)))
+    _record_card(db, found, by or getpass.getuser(), sent_via)
     if png:
         png.write_bytes(card_png(found))
         err.print(f"PNG -> {shown(png)}", highlight=False)
+
+
+def _record_card(db: Path | None, found, by: str, sent_via: str | None) -> None:
+    from saring.report.lifecycle import record_card
+    from saring.storage.database import Store
+
+    try:
+        with Store(db, lock_wait=3) as store:
+            record_card(store.con, found.kind, found.ref, by, channel=sent_via)
+    except SaringError as exc:  # the card is printed all the same; only its record is missing
+        err.print(f"(the card was not recorded: {exc})", highlight=False)
 
 
 @web_app.callback()

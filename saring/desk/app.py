@@ -41,20 +41,32 @@ import duckdb
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import URLSafeTimedSerializer
 from starlette.concurrency import run_in_threadpool
 
 from saring.collect.scrub import GENERIC
+from saring.desk import trends
+from saring.desk.session import (
+    COOKIE,
+    Busy,
+    CsrfError,
+    LoginRequired,
+    csrf_form,
+    current_user,
+    desk_of,
+    page,
+    session,
+    set_cookie,
+)
 from saring.desk.throttle import LoginThrottle
 from saring.errors import SaringError, StoreError
 from saring.judge import labels
 from saring.localtime import TIME_ZONE
+from saring.report.weekly import hari
 from saring.storage.schema import SCHEMA_VERSION, applied_version
 
 LOGGER = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
-COOKIE = "saring_session"
-SESSION_MAX_AGE = 12 * 3600
 WRITE_WAIT = float(os.environ.get("SARING_WEB_LOCK_WAIT", "3"))
 LABELS = {  # (task, value) -> what the button says
     ("hoax", "1"): "hoaks",
@@ -63,18 +75,6 @@ LABELS = {  # (task, value) -> what the button says
     ("election", "1"): "pemilu",
     ("election", "0"): "bukan pemilu",
 }
-
-
-class Busy(Exception):
-    """The database writer is busy (a flow is running)."""
-
-
-class LoginRequired(Exception):
-    pass
-
-
-class CsrfError(Exception):
-    pass
 
 
 class Desk:
@@ -215,53 +215,6 @@ class Desk:
 
 # ------------------------------------------------------------------ session helpers
 
-def _desk(request: Request) -> Desk:
-    return request.app.state.desk
-
-
-def session(request: Request) -> dict[str, Any]:
-    raw = request.cookies.get(COOKIE)
-    if raw:
-        try:
-            return _desk(request).signer.loads(raw, max_age=SESSION_MAX_AGE)
-        except BadSignature:
-            pass
-    return {}
-
-
-def current_user(request: Request) -> str:
-    """Dependency: the logged-in user, checked against the database on every request."""
-    name = _desk(request).session_user(session(request))
-    if not name:
-        raise LoginRequired
-    request.state.user = name
-    return name
-
-
-async def csrf_form(request: Request) -> dict[str, str]:
-    """Dependency: the posted form, once its CSRF token matches the session's."""
-    data = await request.form()
-    sent = str(data.get("csrf", ""))
-    expected = session(request).get("csrf", "")
-    if not expected or not secrets.compare_digest(sent, expected):
-        raise CsrfError
-    return {k: str(v) for k, v in data.items()}
-
-
-def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-    sess = session(request)
-    new = not sess.get("csrf")
-    if new:  # first visit: an anonymous session holding a CSRF token (for the login form)
-        sess = {"csrf": secrets.token_urlsafe(24)}
-    shown_user = getattr(request.state, "user", None)  # set only once the session was checked
-    response = request.app.state.templates.TemplateResponse(
-        request, name, {"user": shown_user, "csrf": sess["csrf"], **ctx}, status_code=status
-    )
-    if new:
-        _set_cookie(request, response, _desk(request).signer.dumps(sess))
-    return response
-
-
 async def security_headers(request: Request, call_next):
     response = await call_next(request)
     response.headers["X-Frame-Options"] = "DENY"
@@ -320,7 +273,7 @@ def login_form(request: Request, next: str = "/"):
 
 @auth.post("/login")
 async def login(request: Request, data: dict[str, str] = Depends(csrf_form)):
-    desk = _desk(request)
+    desk = desk_of(request)
     client = request.client.host if request.client else "?"
     given = data.get("name", "")
     wait = desk.throttle.attempt(given, client)
@@ -345,13 +298,13 @@ async def login(request: Request, data: dict[str, str] = Depends(csrf_form)):
     desk.throttle.succeeded(given, client)
     sess = await run_in_threadpool(desk.new_session, name)
     response = RedirectResponse(_safe_next(data.get("next", "/")), status_code=303)
-    _set_cookie(request, response, desk.signer.dumps(sess))
+    set_cookie(request, response, desk.signer.dumps(sess))
     return response
 
 
 @auth.post("/logout")
 async def logout(request: Request, _form: dict[str, str] = Depends(csrf_form)):
-    desk = _desk(request)
+    desk = desk_of(request)
     sess = session(request)
     if await run_in_threadpool(desk.session_user, sess):
         await run_in_threadpool(desk.revoke, sess["user"])  # every cookie of this account ends
@@ -368,7 +321,7 @@ pages = APIRouter()
 
 @pages.get("/", response_class=HTMLResponse)
 def digest_page(request: Request, day: str | None = None, _user: str = Depends(current_user)):
-    desk = _desk(request)
+    desk = desk_of(request)
     from saring.report.digest import build_digest, tanggal, today_wib
 
     try:
@@ -390,14 +343,14 @@ def digest_page(request: Request, day: str | None = None, _user: str = Depends(c
 
 @pages.get("/review", response_class=HTMLResponse)
 def review(request: Request, done: str | None = None, name: str = Depends(current_user)):
-    items = _queue(_desk(request), name)
+    items = _queue(desk_of(request), name)
     return page(request, "review.html", items=items, labels=LABELS, done=done)
 
 
 @pages.post("/label")
 async def label(request: Request, name: str = Depends(current_user),
                 data: dict[str, str] = Depends(csrf_form)):
-    desk = _desk(request)
+    desk = desk_of(request)
     item_id, task, value = data.get("item_id", ""), data.get("task", ""), data.get("value", "")
     if (task, value) not in LABELS:
         return page(
@@ -437,7 +390,7 @@ async def check(request: Request, name: str = Depends(current_user),
 
     query = data.get("q", "").strip()
     try:
-        result = await run_in_threadpool(_run_check, _desk(request), query, request.app.state, name)
+        result = await run_in_threadpool(_run_check, desk_of(request), query, request.app.state, name)
     except CheckError as exc:
         return page(request, "check.html", status=422, result=None, error=str(exc), query=query)
     card = card_for_check(result)
@@ -456,7 +409,7 @@ async def check(request: Request, name: str = Depends(current_user),
 def card_png(request: Request, kind: str, ref: str, _user: str = Depends(current_user)):
     from saring.desk.card import card_png as render
 
-    card = _card(_desk(request), kind, ref)
+    card = _card(desk_of(request), kind, ref)
     if card is None:
         return PlainTextResponse("tidak ditemukan", status_code=404)
     return Response(
@@ -467,10 +420,10 @@ def card_png(request: Request, kind: str, ref: str, _user: str = Depends(current
 
 
 @pages.get("/card/{kind}/{ref}", response_class=HTMLResponse)
-def card_page(request: Request, kind: str, ref: str, _user: str = Depends(current_user)):
+def card_page(request: Request, kind: str, ref: str, name: str = Depends(current_user)):
     from saring.desk.card import card_text
 
-    card = _card(_desk(request), kind, ref)
+    card = _card(desk_of(request), kind, ref)
     if card is None:
         return page(
             request,
@@ -479,6 +432,7 @@ def card_page(request: Request, kind: str, ref: str, _user: str = Depends(curren
             title="Tidak ditemukan",
             message="Berita atau pengecekan ini tidak ada (atau belum tersimpan).",
         )
+    trends.record_card_made(desk_of(request), kind, ref, name)
     return page(request, "card.html", card=card, card_text=card_text(card))
 
 
@@ -486,7 +440,7 @@ def card_page(request: Request, kind: str, ref: str, _user: str = Depends(curren
 def health(request: Request, _user: str = Depends(current_user)):
     from saring.report.health import source_status
 
-    with _desk(request).snapshot() as con:
+    with desk_of(request).snapshot() as con:
         statuses = source_status(con)
     return page(request, "health.html", statuses=statuses)
 
@@ -507,6 +461,7 @@ def create_app(
     templates = app.state.templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v:.0%}"
     templates.env.filters["wib"] = _wib
+    templates.env.filters["hari"] = hari
     templates.env.filters["wa_link"] = lambda text: "https://wa.me/?text=" + quote(text)
 
     app.middleware("http")(security_headers)
@@ -516,6 +471,7 @@ def create_app(
     app.add_exception_handler(SaringError, _saring)
     app.include_router(auth)
     app.include_router(pages)
+    app.include_router(trends.router)  # the "Tren" page and story timelines
     return app
 
 
@@ -537,17 +493,6 @@ def _wib(value: Any) -> str:
 
 def _safe_next(value: str) -> str:
     return value if value.startswith("/") and not value.startswith("//") and "\\" not in value else "/"
-
-
-def _set_cookie(request: Request, response: Response, value: str) -> None:
-    response.set_cookie(
-        COOKIE,
-        value,
-        max_age=SESSION_MAX_AGE,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
 
 
 def _check_login(desk: Desk, name: str, password: str) -> str | None:

@@ -11,6 +11,8 @@ import json
 import logging
 import mimetypes
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from http.server import BaseHTTPRequestHandler
@@ -62,7 +64,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
-        body = path.read_bytes().replace(TOKEN, f"http://{host}".encode())
+        body = path.read_bytes()
+        transform = getattr(self.server, "transform", None)  # saring.pipeline.demo_weeks: feeds as of a day
+        if transform is not None:
+            body = transform(path, body)
+        body = body.replace(TOKEN, f"http://{host}".encode())
         etag = f'"{hashlib.sha1(body).hexdigest()[:16]}"'
         if self.headers.get("If-None-Match") == etag:
             self.send_response(304)
@@ -157,8 +163,9 @@ class DemoError(SaringError):
     """The demo cannot run a part (a missing optional package)."""
 
 
-def mail_demo_digest(db: Path, sources: Path) -> MailDemo:
-    """Deliver the demo digest by e-mail to an SMTP server started here (aiosmtpd, dev extra).
+@contextmanager
+def local_smtp() -> Iterator[tuple[int, str, list[Any]]]:
+    """An SMTP server on 127.0.0.1 (aiosmtpd, dev extra) for the demo: (port, apprise URL, received).
 
     Raises:
         DemoError: aiosmtpd is not installed.
@@ -168,34 +175,52 @@ def mail_demo_digest(db: Path, sources: Path) -> MailDemo:
     except ImportError:
         raise DemoError("SARING_DEMO_SMTP=1 needs aiosmtpd, part of the dev extra: "
                         ".venv/bin/pip install -e '.[dev]'") from None
-    from saring.config import DeliveryChannel, DeliverySettings, load_config
-    from saring.report.deliver import deliver
-    from saring.report.digest import build_digest, today_wib
-    from saring.storage.database import Store
+    from saring.report.deliver import free_port
 
-    received = []
+    received: list[Any] = []
 
     class Handler:
         async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
             received.append(envelope)
             return "250 OK"
 
-    from saring.report.deliver import free_port
-
     port = free_port()
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        url = (f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure&from=saring@demo.invalid"
-               "&to=forum-bakohumas@demo.invalid")
+        yield port, (f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure&from=saring@demo.invalid"
+                     "&to=forum-bakohumas@demo.invalid"), received
+    finally:
+        controller.stop()
+
+
+DEMO_CHANNEL_ENV = "SARING_DEMO_SMTP_URL"
+
+
+def demo_delivery() -> Any:
+    """The demo's one e-mail channel (its URL comes from :data:`DEMO_CHANNEL_ENV`)."""
+    from saring.config import DeliveryChannel, DeliverySettings
+
+    channel = DeliveryChannel(name="demo-email", url_env=DEMO_CHANNEL_ENV, format="email")
+    return DeliverySettings(channels=(channel,), attempts=2, backoff=0)
+
+
+def mail_demo_digest(db: Path, sources: Path) -> MailDemo:
+    """Deliver the demo digest by e-mail to an SMTP server started here (aiosmtpd, dev extra).
+
+    Raises:
+        DemoError: aiosmtpd is not installed.
+    """
+    from saring.config import load_config
+    from saring.report.deliver import deliver
+    from saring.report.digest import build_digest, today_wib
+    from saring.storage.database import Store
+
+    with local_smtp() as (port, url, received):
         config = load_config(sources)
         with Store(db) as store:
             digest = build_digest(store.con, today_wib(), config.digest, config.forum)
-        channel = DeliveryChannel(name="demo-email", url_env="SARING_DEMO_SMTP_URL", format="email")
-        settings = DeliverySettings(channels=(channel,), attempts=2, backoff=0)
-        report = deliver(db, digest, settings, force=True, env={"SARING_DEMO_SMTP_URL": url})
-    finally:
-        controller.stop()
+        report = deliver(db, digest, demo_delivery(), force=True, env={DEMO_CHANNEL_ENV: url})
     import email
     from email import policy
 

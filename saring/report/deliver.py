@@ -5,8 +5,10 @@ environment variable holding its apprise URL (``mailto://…``, ``tgram://…``,
 ``slack://…``, ``matrix://…``, ``json://…`` for a WhatsApp gateway). The URL itself is never in
 the repository: put it in the environment or in a git-ignored ``.env`` file.
 
-Every send is a row in the ``deliveries`` table. A digest already delivered to a channel is
-not sent again unless ``force``; a failing message is retried with exponential backoff
+Every send is a row in the ``deliveries`` table (schema v8), with the kind of report sent:
+``daily`` (the digest) or ``weekly`` (saring.report.weekly, dated by its Monday). A report already
+delivered to a channel is not sent again unless ``force``; a failing message is retried with
+exponential backoff
 (tenacity); one channel failing never stops the others.
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,12 +29,8 @@ from saring.report.digest import Digest, render, split_messages
 
 LOGGER = logging.getLogger(__name__)
 
-DELIVERY_SCHEMA = """
-CREATE TABLE IF NOT EXISTS deliveries (
-    digest_date DATE, channel VARCHAR, status VARCHAR, attempts INTEGER, messages INTEGER,
-    error VARCHAR, forced BOOLEAN, started_at TIMESTAMPTZ, sent_at TIMESTAMPTZ
-);
-"""
+#: (title, messages, files to attach where the channel can take attachments) for one channel.
+Payload = Callable[[DeliveryChannel], tuple[str, list[str], list[Path]]]
 _BODY_FORMAT = {"whatsapp": apprise.NotifyFormat.TEXT, "markdown": apprise.NotifyFormat.MARKDOWN,
                 "email": apprise.NotifyFormat.HTML, "email_text": apprise.NotifyFormat.TEXT}
 
@@ -54,6 +52,7 @@ class ChannelResult:
 class DeliveryReport:
     day: date
     results: list[ChannelResult]
+    kind: str = "daily"
 
     @property
     def attempted(self) -> list[ChannelResult]:
@@ -74,7 +73,8 @@ class DeliveryReport:
             if r.status == "sent":
                 out.append(f"{r.channel}: sent ({r.messages} message(s), {r.attempts} attempt(s))")
             elif r.status == "skipped":
-                out.append(f"{r.channel}: already delivered for {self.day}, not sent again (use --force)")
+                what = f"the weekly report of {self.day}" if self.kind == "weekly" else str(self.day)
+                out.append(f"{r.channel}: already delivered for {what}, not sent again (use --force)")
             else:
                 out.append(f"{r.channel}: FAILED after {r.attempts} attempt(s): {r.error}")
         return out
@@ -87,25 +87,23 @@ def load_env_file(path: str | Path = ".env") -> bool:
     return load_dotenv(path, override=False) if Path(path).is_file() else False
 
 
-def ensure_schema(con) -> None:
-    con.execute(DELIVERY_SCHEMA)
-
-
-def already_delivered(con, day: date, channel: str) -> bool:
-    ensure_schema(con)
+def already_delivered(con, day: date, channel: str, kind: str = "daily") -> bool:
+    """True when the ``kind`` report of ``day`` was sent to ``channel`` (the table is schema v8)."""
     return bool(con.execute(
-        "SELECT count(*) FROM deliveries WHERE digest_date = ? AND channel = ? AND status = 'sent'",
-        [day, channel],
+        "SELECT count(*) FROM deliveries WHERE digest_date = ? AND channel = ? AND report_kind = ? "
+        "AND status = 'sent'",
+        [day, channel, kind],
     ).fetchone()[0])
 
 
-def record(con, day: date, result: ChannelResult, forced: bool, started_at: datetime) -> None:
-    ensure_schema(con)
+def record(con, day: date, result: ChannelResult, forced: bool, started_at: datetime,
+           kind: str = "daily") -> None:
     now = datetime.now(UTC)
     con.execute(
-        "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO deliveries (digest_date, channel, status, attempts, messages, error, forced, "
+        "started_at, sent_at, report_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [day, result.channel, result.status, result.attempts, result.messages, result.error, forced,
-         started_at, now if result.status == "sent" else None],
+         started_at, now if result.status == "sent" else None, kind],
     )
 
 
@@ -116,17 +114,27 @@ def payload(digest: Digest, fmt: str, message_chars: int) -> tuple[str, list[str
     return digest.subject, [render(digest, fmt)]
 
 
-def _notify(ap: apprise.Apprise, title: str, body: str, fmt: str) -> None:
+def supports_attachments(url: str) -> bool:
+    """Whether the apprise service at ``url`` takes file attachments (e-mail, Telegram do)."""
+    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    return bool(plugin is not None and getattr(plugin, "attachment_support", False))
+
+
+def _notify(ap: apprise.Apprise, title: str, body: str, fmt: str,
+            attach: Sequence[Path] = ()) -> None:
     with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as logs:
-        ok = ap.notify(body=body, title=title, body_format=_BODY_FORMAT[fmt])
+        files = apprise.AppriseAttachment([str(p) for p in attach]) if attach else None
+        ok = ap.notify(body=body, title=title, body_format=_BODY_FORMAT[fmt], attach=files)
     if not ok:
         lines = [x for x in logs.getvalue().strip().splitlines() if x.strip()]
         raise SendError((lines[-1] if lines else "the service did not accept the message")[:500])
 
 
 def send_channel(channel: DeliveryChannel, title: str, messages: list[str], settings: DeliverySettings,
-                 env: Mapping[str, str]) -> ChannelResult:
-    """Send the messages in order; each is retried with backoff. Never raises."""
+                 env: Mapping[str, str], attach: Sequence[Path] = ()) -> ChannelResult:
+    """Send the messages in order; each is retried with backoff. Never raises.
+
+    ``attach`` goes with the first message."""
     url = (env.get(channel.url_env) or "").strip()
     if not url:
         return ChannelResult(channel.name, "failed", 0, 0,
@@ -147,7 +155,7 @@ def send_channel(channel: DeliveryChannel, title: str, messages: list[str], sett
             for attempt in retrying:
                 with attempt:
                     attempts += 1
-                    _notify(ap, title, body, channel.format)
+                    _notify(ap, title, body, channel.format, attach if i == 1 else ())
         except RetryError as exc:
             error = str(exc.last_attempt.exception())
             where = f"message {i}/{len(messages)}: " if len(messages) > 1 else ""
@@ -158,8 +166,12 @@ def send_channel(channel: DeliveryChannel, title: str, messages: list[str], sett
 
 def deliver(db_path: str | Path | None, digest: Digest, settings: DeliverySettings,
             message_chars: int = 4000, force: bool = False, only: list[str] | None = None,
-            env: Mapping[str, str] | None = None) -> DeliveryReport:
+            env: Mapping[str, str] | None = None, kind: str = "daily",
+            make_payload: Payload | None = None) -> DeliveryReport:
     """Send ``digest`` to every enabled channel (or those in ``only``) and record each send.
+
+    ``digest`` is anything with a ``day``; another report than the daily digest passes its
+    ``kind`` (the send log's key is day, channel and kind) and its own ``make_payload``.
 
     The database is opened only to check and to record, never while a message is in flight,
     so a slow channel does not hold the writer's lock.
@@ -171,16 +183,20 @@ def deliver(db_path: str | Path | None, digest: Digest, settings: DeliverySettin
     results = []
     for channel in channels:
         with Store(db_path) as store:
-            if not force and already_delivered(store.con, digest.day, channel.name):
+            if not force and already_delivered(store.con, digest.day, channel.name, kind):
                 results.append(ChannelResult(channel.name, "skipped"))
                 continue
         started = datetime.now(UTC)
-        title, messages = payload(digest, channel.format, message_chars)
-        result = send_channel(channel, title, messages, settings, env)
+        if make_payload is None:
+            title, messages = payload(digest, channel.format, message_chars)
+            attach: list[Path] = []
+        else:
+            title, messages, attach = make_payload(channel)
+        result = send_channel(channel, title, messages, settings, env, attach)
         with Store(db_path) as store:
-            record(store.con, digest.day, result, force, started)
+            record(store.con, digest.day, result, force, started, kind)
         results.append(result)
-    return DeliveryReport(digest.day, results)
+    return DeliveryReport(digest.day, results, kind)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

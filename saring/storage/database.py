@@ -56,7 +56,9 @@ def _is_storage_error(exc: duckdb.Error) -> bool:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    from saring import clock  # a simulation may set it (saring.pipeline.demo_weeks)
+
+    return clock.now()
 
 
 def snapshot_path(db_path: str | Path) -> Path:

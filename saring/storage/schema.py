@@ -235,8 +235,57 @@ CREATE OR REPLACE VIEW current_labels AS
 
 V7 = V7_OWNED_TABLES + VIEWS + STORY_VIEWS
 
+# v8: the send log knows which report it sent (a Monday's weekly report is not the day's digest),
+# and every clarification card made is recorded (saring.report.lifecycle), so that a rumour's life
+# after its clarification can be followed. The send log used to be created on first use.
+V8_REPORTS_AND_CARDS = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    digest_date DATE, channel VARCHAR, status VARCHAR, attempts INTEGER, messages INTEGER,
+    error VARCHAR, forced BOOLEAN, started_at TIMESTAMPTZ, sent_at TIMESTAMPTZ
+);
+ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS report_kind VARCHAR DEFAULT 'daily';
+UPDATE deliveries SET report_kind = 'daily' WHERE report_kind IS NULL;
+CREATE TABLE IF NOT EXISTS clarification_cards (
+    card_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, ref VARCHAR NOT NULL, item_id VARCHAR,
+    made_by VARCHAR, made_at TIMESTAMPTZ NOT NULL, channel VARCHAR, sent_at TIMESTAMPTZ
+);
+CREATE OR REPLACE VIEW rumour_lifecycle AS
+    -- One row per story and day (Asia/Jakarta) from its first mention on: news and tipline
+    -- mentions first seen that day, fact-check matches and clarification cards made that day,
+    -- and whether a card existed by then ("did it keep spreading after we clarified it?").
+    WITH m AS (
+        SELECT st.story_id, i.item_id, i.source_id, i.kind,
+               CAST(timezone('Asia/Jakarta', i.first_seen_at) AS DATE) AS day
+        FROM stories st JOIN items i USING (item_id)
+    ), c AS (
+        SELECT st.story_id, CAST(timezone('Asia/Jakarta', cc.made_at) AS DATE) AS day, cc.made_at
+        FROM clarification_cards cc JOIN stories st ON st.item_id = cc.item_id
+    ), f AS (
+        SELECT m.story_id, m.day, count(DISTINCT fm.factcheck_id) AS factcheck_matches
+        FROM m JOIN factcheck_matches fm USING (item_id) GROUP BY ALL
+    ), days AS (
+        SELECT story_id, day FROM m UNION SELECT story_id, day FROM c
+    ), first_card AS (
+        SELECT story_id, min(made_at) AS first_card_at FROM c GROUP BY story_id
+    )
+    SELECT d.story_id, d.day,
+           count(m.item_id) FILTER (WHERE coalesce(m.kind, '') <> 'tipline') AS news_mentions,
+           count(DISTINCT m.source_id) FILTER (WHERE coalesce(m.kind, '') <> 'tipline') AS outlets,
+           count(m.item_id) FILTER (WHERE m.kind = 'tipline') AS tipline_mentions,
+           coalesce(any_value(f.factcheck_matches), 0) AS factcheck_matches,
+           (SELECT count(*) FROM c WHERE c.story_id = d.story_id AND c.day = d.day) AS cards_made,
+           any_value(fc.first_card_at) AS first_card_at,
+           coalesce(d.day > CAST(timezone('Asia/Jakarta', any_value(fc.first_card_at)) AS DATE), false)
+               AS after_card
+    FROM days d
+    LEFT JOIN m ON m.story_id = d.story_id AND m.day = d.day
+    LEFT JOIN f ON f.story_id = d.story_id AND f.day = d.day
+    LEFT JOIN first_card fc ON fc.story_id = d.story_id
+    GROUP BY d.story_id, d.day;
+"""
+
 MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS), (5, V5_PLACES),
-                                     (6, V6_HOAX_EVIDENCE), (7, V7)]
+                                     (6, V6_HOAX_EVIDENCE), (7, V7), (8, V8_REPORTS_AND_CARDS)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

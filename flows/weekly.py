@@ -1,0 +1,37 @@
+"""Prefect flow: write (and optionally deliver) the weekly report (thin over saring.report.weekly_files)."""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+
+from saring.config import load_config
+from saring.report.weekly import parse_week
+from saring.report.weekly_files import make_weekly, send_weekly
+
+
+@flow(name="saring-weekly")
+def weekly_flow(sources: str = "sources.yaml", db: str | None = None, out: str = "data/weekly",
+                week: str | None = None, send: bool = False, force: bool = False) -> list[str]:
+    """Write the report of ``week`` (default: the last complete ISO week, Asia/Jakarta).
+
+    With ``send``, deliver it to every channel in ``settings.delivery`` (each at most once per
+    week unless ``force``). The run fails only when every channel failed. Returns the HTML page,
+    the WhatsApp text and the charts.
+    """
+    logger = get_run_logger()
+    config = load_config(sources)
+    report, files = make_weekly(db, parse_week(week), config, out)
+    logger.info("weekly report %s: %d items, %d election-related, %d high risk -> %s",
+                report.label, report.totals.items, report.totals.election, report.totals.high_risk,
+                files.folder)
+    if send:
+        from saring.report.deliver import load_env_file
+
+        load_env_file()
+        result = send_weekly(db, report, files, config, force=force)
+        for line in result.lines():
+            (logger.warning if "FAILED" in line else logger.info)("delivery %s", line)
+        if result.all_failed:
+            raise RuntimeError("weekly report delivery failed on every channel: "
+                               + "; ".join(f"{r.channel}: {r.error}" for r in result.failed))
+    return [str(files.html), str(files.whatsapp), *map(str, files.charts)]

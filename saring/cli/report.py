@@ -1,0 +1,68 @@
+"""Report commands: report weekly (the forum's weekly picture)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from saring.cli.base import DB_OPT, SOURCES_OPT, app, err, fail, out
+from saring.errors import SaringError
+
+report_app = typer.Typer(add_completion=False, rich_markup_mode=None, no_args_is_help=True,
+                         help="Reports beyond the daily digest (weekly).")
+app.add_typer(report_app, name="report")
+
+
+@report_app.command()
+def weekly(
+    week: str = typer.Option(None, "--week", help="ISO week like 2026-W47 (default: last complete week)"),
+    end: str = typer.Option(None, "--end", help="or a date (YYYY-MM-DD): the week that holds it"),
+    db: Path = DB_OPT,
+    out_dir: Path = typer.Option(Path("data/weekly"), "--out", help="folder; the report goes in <week>/"),
+    sources: Path = SOURCES_OPT,
+    send: bool = typer.Option(False, "--send", help="deliver to every channel in settings.delivery"),
+    force: bool = typer.Option(False, "--force", help="with --send: deliver again to channels that have it"),
+    channel: list[str] = typer.Option(None, "--channel", help="with --send: only this channel (repeatable)"),
+) -> None:
+    """Write the weekly report (HTML page, e-mail, WhatsApp text, PNG charts), optionally deliver it.
+
+    One ISO week, Monday to Sunday (Asia/Jakarta); items count by the day saring first saw them.
+    Example: saring report weekly --week 2026-W47 --out data/weekly --send
+    Exit codes: 0 ok (or some channels failed), 1 every channel failed, 2 bad input/config.
+    """
+    from saring.config import load_config
+    from saring.report.weekly import parse_week
+    from saring.report.weekly_files import make_weekly, send_weekly
+
+    try:
+        monday = parse_week(week, end)
+        config = load_config(sources) if (sources or Path("sources.yaml").exists()) else None
+        report, files = make_weekly(db, monday, config, out_dir)
+    except SaringError as exc:
+        fail(str(exc))
+    t = report.totals
+    out.print(f"Weekly report {report.label} ({report.period}): {t.items} items, "
+              f"{t.election} election-related, {t.high_risk} high risk, "
+              f"{t.factcheck_matches} fact-check matches, {t.tipline} tipline rumours.",
+              highlight=False)
+    for path in (files.html, files.whatsapp, files.email, *files.charts):
+        out.print(f"  {path}", highlight=False)
+    if not send:
+        return
+    if config is None or not config.delivery.channels:
+        fail("--send: no delivery channels; add settings.delivery.channels to sources.yaml")
+    unknown = set(channel or ()) - {c.name for c in config.delivery.channels}
+    if unknown:
+        fail(f"--channel: no channel named {', '.join(sorted(unknown))} in settings.delivery")
+    from saring.report.deliver import load_env_file
+
+    load_env_file()
+    result = send_weekly(db, report, files, config, force=force, only=channel or None)
+    for line in result.lines():
+        out.print(line, style="red" if "FAILED" in line else None, highlight=False, markup=False)
+    if result.failed:
+        err.print(f"{len(result.failed)} of {len(result.results)} channel(s) failed: "
+                  + ", ".join(r.channel for r in result.failed), highlight=False)
+    if result.all_failed:
+        raise typer.Exit(1)

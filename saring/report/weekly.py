@@ -1,0 +1,311 @@
+"""The forum's weekly picture: one ISO week (Monday-Sunday, Asia/Jakarta) of what saring saw.
+
+Items count by the day saring first saw them, as in the daily digest. The report holds the five
+numbers that matter with the change from the week before, election items per day by risk level,
+election items by area (or by outlet), the stories carried by the most outlets and the rumours
+that got a clarification card, with whether they kept circulating after it. Charts are drawn by
+:mod:`saring.report.charts`; files and messages are written by :mod:`saring.report.weekly_files`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import duckdb
+
+from saring.config import DigestSettings, ForumSettings
+from saring.errors import SaringError
+from saring.judge.places import SCOPES, ForumScope, region_places
+from saring.report.digest import WIB, risk_label
+
+LOGGER = logging.getLogger(__name__)
+
+HARI_SINGKAT = ("Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min")
+_WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.I)
+TOP_STORIES = 5
+
+
+class WeekError(SaringError):
+    """The week asked for is not a week like 2026-W47 or a date like 2026-11-22."""
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def parse_week(week: str | None = None, end: str | None = None, today: date | None = None) -> date:
+    """The Monday of the week to report on.
+
+    ``week`` ("2026-W47") names an ISO week; ``end`` (a date) picks the week that holds it;
+    with neither, the last complete week before ``today`` (what the Monday-morning run wants).
+
+    Raises:
+        WeekError: both given, or one that is not a week/date.
+    """
+    if week and end:
+        raise WeekError("give either --week or --end, not both")
+    if week:
+        found = _WEEK.match(week)
+        if not found:
+            raise WeekError(f"--week {week!r} is not a week like 2026-W47")
+        try:
+            return date.fromisocalendar(int(found[1]), int(found[2]), 1)
+        except ValueError:
+            raise WeekError(f"--week {week!r}: that year has no such week") from None
+    if end:
+        try:
+            return monday_of(date.fromisoformat(end.strip()))
+        except ValueError:
+            raise WeekError(f"--end {end!r} is not a date like 2026-11-22") from None
+    today = today or datetime.now(WIB).date()
+    return monday_of(today) - timedelta(days=7)
+
+
+def week_label(monday: date) -> str:
+    """'2026-W47' (ISO year and week)."""
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def hari(day: date) -> str:
+    """'Sen 16/11': the short day name and day/month, as the charts label dates."""
+    return f"{HARI_SINGKAT[day.weekday()]} {day.day}/{day.month}"
+
+
+@dataclass(frozen=True)
+class Totals:
+    items: int = 0
+    election: int = 0
+    high_risk: int = 0
+    factcheck_matches: int = 0
+    tipline: int = 0
+
+    LABELS = (("items", "Berita & unggahan terpantau"), ("election", "Berita pemilu"),
+              ("high_risk", "Berita pemilu berisiko hoaks tinggi"),
+              ("factcheck_matches", "Cocok dengan cek fakta"), ("tipline", "Rumor dari grup (tipline)"))
+
+
+@dataclass(frozen=True)
+class DayRisk:
+    day: date
+    tinggi: int = 0
+    sedang: int = 0
+    rendah: int = 0
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    story_id: str
+    title: str
+    outlets: int
+    items: int
+    first_seen: datetime | None
+    factcheck: str | None = None  # "SALAH: judul cek fakta"
+    card_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Clarified:
+    """A clarification card and what happened to its rumour afterwards."""
+
+    kind: str  # item | check
+    ref: str
+    title: str
+    made_at: datetime
+    made_by: str | None
+    channel: str | None
+    story_id: str | None
+    mentions_after: int | None  # items of its story first seen after the card; None: no story
+
+    @property
+    def still_spreading(self) -> bool | None:
+        return None if self.mentions_after is None else self.mentions_after > 0
+
+
+@dataclass(frozen=True)
+class WeeklyReport:
+    monday: date
+    generated_at: datetime
+    totals: Totals
+    previous: Totals
+    days: list[DayRisk]
+    areas: list[tuple[str, int]]  # (label, election items), in display order
+    areas_by: str  # wilayah | media
+    stories: list[StoryRow] = field(default_factory=list)
+    clarified: list[Clarified] = field(default_factory=list)
+    forum_area: str | None = None
+
+    @property
+    def day(self) -> date:
+        """The date the send log keys the report on: its Monday."""
+        return self.monday
+
+    @property
+    def sunday(self) -> date:
+        return self.monday + timedelta(days=6)
+
+    @property
+    def label(self) -> str:
+        return week_label(self.monday)
+
+    @property
+    def period(self) -> str:
+        return f"{hari(self.monday)} – {hari(self.sunday)} {self.sunday.year}"
+
+    @property
+    def numbers(self) -> list[tuple[str, int, int]]:
+        """(label, this week, change from the week before) for the five numbers."""
+        return [(text, getattr(self.totals, key), getattr(self.totals, key) - getattr(self.previous, key))
+                for key, text in Totals.LABELS]
+
+    @property
+    def subject(self) -> str:
+        return (f"Laporan Mingguan Saring {self.label} ({self.period}): {self.totals.election} berita "
+                f"pemilu, {self.totals.high_risk} berisiko hoaks tinggi")
+
+
+def week_window(monday: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(monday, time(0), tzinfo=WIB)
+    return start, start + timedelta(days=7)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[tuple]:
+    """Every item first seen in [start, end): its day, kind, channel, outlet, region, scores, places."""
+    return con.execute(
+        """WITH w AS (SELECT * FROM items WHERE first_seen_at >= ? AND first_seen_at < ?)
+           SELECT w.item_id, CAST(timezone('Asia/Jakarta', w.first_seen_at) AS DATE), w.kind, w.channel,
+                  coalesce(s.name, w.source_id), coalesce(s.region, ''), sc.election_score, sc.hoax_score,
+                  (SELECT list(p.code) FROM item_places p WHERE p.item_id = w.item_id)
+           FROM w LEFT JOIN sources s USING (source_id) LEFT JOIN served_scores sc USING (item_id)""",
+        [start, end]).fetchall()
+
+
+def _totals(con: duckdb.DuckDBPyConnection, rows: list[tuple], start: datetime, end: datetime,
+            settings: DigestSettings) -> Totals:
+    election = [r for r in rows if r[2] != "tipline" and r[6] is not None
+                and r[6] >= settings.election_threshold]
+    matches = con.execute(
+        """SELECT count(*) FROM factcheck_matches m JOIN items i USING (item_id)
+           WHERE i.first_seen_at >= ? AND i.first_seen_at < ?""", [start, end]).fetchone()[0]
+    return Totals(
+        items=len(rows), election=len(election),
+        high_risk=sum(risk_label(r[7], settings) == "tinggi" for r in election),
+        factcheck_matches=matches,
+        # a forwarded message is one rumour; the links it carried are items of their own
+        tipline=sum(r[2] == "tipline" and r[3] == "grup" for r in rows),
+    )
+
+
+def _areas(rows: list[tuple], settings: DigestSettings, forum: ForumSettings | None
+           ) -> tuple[list[tuple[str, int]], str]:
+    election = [r for r in rows if r[2] != "tipline" and r[6] is not None
+                and r[6] >= settings.election_threshold]
+    scope = ForumScope.of(forum.area, forum.province) if forum else None
+    if scope is None:  # no forum area: by outlet, the six busiest, then the rest
+        counts: dict[str, int] = {}
+        for r in election:
+            counts[r[4]] = counts.get(r[4], 0) + 1
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
+        rest = sum(n for _, n in ranked[6:])
+        return ranked[:6] + ([("Lainnya", rest)] if rest else []), "media"
+    area = scope.area.short if scope.area else None
+    province = scope.province.short if scope.province else None
+    labels = {"area": area or province or "Wilayah forum",
+              "province": f"{province} lainnya" if area else (province or "Provinsi"),
+              "other": "Nasional & daerah lain"}
+    regions: dict[str, list[str]] = {}
+    counts = dict.fromkeys(SCOPES, 0)
+    for r in election:
+        found = scope.scope(r[8] or [])
+        if found is None:  # no place named: the outlet's region, until places are detected
+            if r[5] not in regions:
+                regions[r[5]] = [p.code for p in region_places(r[5])]
+            found = scope.scope(regions[r[5]])
+        counts[found or "other"] += 1
+    return [(labels[k], counts[k]) for k in SCOPES if k != "area" or area], "wilayah"
+
+
+def _stories(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[StoryRow]:
+    rows = con.execute(
+        """WITH w AS (SELECT st.story_id, i.item_id, i.source_id, i.kind, i.first_seen_at,
+                             coalesce(a.title, i.title) AS title
+                      FROM stories st JOIN items i USING (item_id) LEFT JOIN articles a USING (item_id)
+                      WHERE i.first_seen_at >= ? AND i.first_seen_at < ?),
+                s AS (SELECT story_id,
+                             count(DISTINCT source_id) FILTER (WHERE coalesce(kind, '') <> 'tipline')
+                                 AS outlets,
+                             count(*) AS items, min(first_seen_at) AS first_seen,
+                             arg_min(title, (first_seen_at, item_id)) AS title
+                      FROM w GROUP BY story_id),
+                fc AS (SELECT st.story_id, arg_max(f.verdict || ': ' || f.title, m.similarity) AS check
+                       FROM factcheck_matches m JOIN factchecks f USING (factcheck_id)
+                       JOIN stories st ON st.item_id = m.item_id
+                       WHERE st.story_id IN (SELECT story_id FROM s) GROUP BY st.story_id),
+                cards AS (SELECT st.story_id, min(c.made_at) AS card_at
+                          FROM clarification_cards c JOIN stories st ON st.item_id = c.item_id
+                          WHERE c.made_at < ? GROUP BY st.story_id)
+           SELECT s.story_id, s.title, s.outlets, s.items, s.first_seen, fc.check, cards.card_at
+           FROM s LEFT JOIN fc USING (story_id) LEFT JOIN cards USING (story_id)
+           WHERE s.items > 1 OR s.outlets > 1 OR fc.check IS NOT NULL
+           ORDER BY s.outlets DESC, s.items DESC, s.first_seen, s.story_id LIMIT ?""",
+        [start, end, end, TOP_STORIES]).fetchall()
+    return [StoryRow(r[0], " ".join((r[1] or "(tanpa judul)").split()), r[2], r[3], r[4], r[5], r[6])
+            for r in rows]
+
+
+def _clarified(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[Clarified]:
+    """Cards made this week, and earlier cards whose story came back this week."""
+    rows = con.execute(
+        """WITH c AS (SELECT c.*, st.story_id FROM clarification_cards c
+                      LEFT JOIN stories st ON st.item_id = c.item_id WHERE c.made_at < ?),
+                later AS (SELECT c.card_id, count(i.item_id) AS n
+                          FROM c JOIN stories st ON st.story_id = c.story_id
+                          JOIN items i ON i.item_id = st.item_id
+                          WHERE i.first_seen_at > c.made_at AND i.first_seen_at < ? GROUP BY c.card_id),
+                week AS (SELECT DISTINCT st.story_id FROM stories st JOIN items i USING (item_id)
+                         WHERE i.first_seen_at >= ? AND i.first_seen_at < ?)
+           SELECT c.kind, c.ref, coalesce(a.title, i.title, ch.title, ch.query, c.ref), c.made_at, c.made_by,
+                  c.channel, c.story_id, CASE WHEN c.story_id IS NULL THEN NULL ELSE coalesce(later.n, 0) END
+           FROM c LEFT JOIN later USING (card_id) LEFT JOIN items i ON i.item_id = c.item_id
+           LEFT JOIN articles a ON a.item_id = c.item_id
+           LEFT JOIN checks ch ON c.kind = 'check' AND ch.check_id = c.ref
+           WHERE c.made_at >= ? OR c.story_id IN (SELECT story_id FROM week)
+           QUALIFY row_number() OVER (PARTITION BY coalesce(c.story_id, c.card_id) ORDER BY c.made_at) = 1
+           ORDER BY c.made_at""",
+        [end, end, start, end, start]).fetchall()
+    return [Clarified(r[0], r[1], " ".join(str(r[2]).split())[:200], r[3], r[4], r[5], r[6], r[7])
+            for r in rows]
+
+
+def build_weekly(con: duckdb.DuckDBPyConnection, monday: date, settings: DigestSettings,
+                 forum: ForumSettings | None = None) -> WeeklyReport:
+    """Collect the week starting ``monday`` (and the numbers of the week before) from ``con``.
+
+    ``con`` is a migrated database (or its analysts' snapshot): the views and the v8 tables exist.
+    """
+    if monday.weekday() != 0:
+        raise WeekError(f"{monday} is not a Monday")
+    start, end = week_window(monday)
+    rows = _rows(con, start, end)
+    previous_rows = _rows(con, start - timedelta(days=7), start)
+    by_day = {monday + timedelta(days=i): {"tinggi": 0, "sedang": 0, "rendah": 0} for i in range(7)}
+    for r in rows:
+        if r[2] != "tipline" and r[6] is not None and r[6] >= settings.election_threshold and r[1] in by_day:
+            by_day[r[1]][risk_label(r[7], settings)] += 1
+    areas, areas_by = _areas(rows, settings, forum)
+    checks_table = bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'checks'").fetchone()[0])
+    if not checks_table:  # a database where nobody ever used the check box
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS checks (check_id VARCHAR, title VARCHAR, query VARCHAR)")
+    return WeeklyReport(
+        monday=monday, generated_at=datetime.now(WIB),
+        totals=_totals(con, rows, start, end, settings),
+        previous=_totals(con, previous_rows, start - timedelta(days=7), start, settings),
+        days=[DayRisk(d, **c) for d, c in by_day.items()],
+        areas=areas, areas_by=areas_by, stories=_stories(con, start, end),
+        clarified=_clarified(con, start, end),
+        forum_area=forum.area if forum else None,
+    )

@@ -1,0 +1,443 @@
+"""Issue 19: the weekly report (numbers, charts, files, delivery once), the send log's report kind
+(migration v8), clarification cards and the rumour lifecycle view, the simulated demo weeks."""
+
+from __future__ import annotations
+
+import email
+import io
+import json
+from datetime import date, datetime, time, timedelta
+from email import policy
+
+import duckdb
+import pytest
+import yaml
+from PIL import Image
+from typer.testing import CliRunner
+
+from saring.cli.main import app
+from saring.config import DigestSettings, ForumSettings, parse_config
+from saring.report.deliver import already_delivered, free_port
+from saring.report.digest import WIB
+from saring.storage.database import Store
+
+MONDAY = date(2026, 11, 16)  # 2026-W47
+FORUM = ForumSettings(area="Kota Batu", province="Jawa Timur")
+
+
+def at(day: date, hour: int = 8) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=WIB)
+
+
+def day(n: int) -> date:
+    return MONDAY + timedelta(days=n)
+
+
+@pytest.fixture()
+def week_db(tmp_path):
+    """Two weeks of a forum's database, written row by row (see the expectations in each test).
+
+    Story s1 (a rumour): Batu Mon, national Tue, card Wed 10:00, province Thu, tipline Fri.
+    Story s2: one national non-election item Wed. Week before: one high-risk election item.
+    """
+    from saring.report.lifecycle import record_card
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        con = store.con
+        con.execute("""INSERT INTO sources (source_id, name, region) VALUES
+            ('malangpost', 'Malangpost.id', 'Kota Batu'), ('suryamalang', 'SuryaMalang', 'Jawa Timur'),
+            ('kompas', 'Kompas.com', 'Nasional'), ('tipline', 'Grup WhatsApp', 'Media sosial')""")
+        items = [  # id, source, first seen, title, kind, channel, election, hoax, story
+            ("a1", "malangpost", at(day(0)), "Surat suara tercoblos di Batu", None, None, 0.9, 0.9, "s1"),
+            ("a2", "kompas", at(day(1)), "Kabar surat suara tercoblos", None, None, 0.9, 0.5, "s1"),
+            ("a3", "suryamalang", at(day(3)), "Lagi: surat suara tercoblos", None, None, 0.8, 0.1, "s1"),
+            ("t1", "tipline", at(day(4)), "Surat suara sudah dicoblos!!", "tipline", "grup", 0.9, 0.9, "s1"),
+            ("b1", "kompas", at(day(2)), "Harga cabai naik", None, None, 0.2, 0.1, "s2"),
+            ("p1", "kompas", at(day(-6)), "Isu TPS dipindah", None, None, 0.9, 0.8, "s3"),
+        ]
+        for item_id, source, seen, title, kind, channel, el, hx, story in items:
+            con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state, kind, "
+                        "channel) VALUES (?, ?, ?, ?, ?, 'scored', ?, ?)",
+                        [item_id, f"https://x.test/{item_id}", source, title, seen, kind, channel])
+            con.execute("INSERT INTO scores VALUES (?, 'm1', ?, ?, [], [], ?)", [item_id, el, hx, seen])
+            con.execute("INSERT INTO stories VALUES (?, ?, ?)", [item_id, story, seen])
+        con.execute("INSERT INTO factchecks (factcheck_id, source_id, url, title, verdict) VALUES "
+                    "('f1', 'cekfakta', 'https://cek.test/1', 'Surat suara tercoblos itu hoaks', 'SALAH')")
+        con.execute("INSERT INTO factcheck_matches VALUES ('a1', 'f1', 0.8, ?)", [at(day(0), 9)])
+        record_card(con, "item", "a1", "rina", channel="whatsapp", at=at(day(2), 10))
+        store.publish_snapshot()
+    return db
+
+
+def report_of(db, monday=MONDAY):
+    from saring.report.weekly import build_weekly
+
+    with Store(db) as store:
+        return build_weekly(store.con, monday, DigestSettings(), FORUM)
+
+
+# -- the week ----------------------------------------------------------------------------------
+
+def test_week_parsing_and_bad_input():
+    from saring.report.weekly import WeekError, hari, parse_week, week_label
+
+    assert parse_week("2026-W47") == MONDAY and parse_week(end="2026-11-22") == MONDAY
+    assert parse_week(today=date(2026, 11, 23)) == MONDAY  # Monday's run: the week just ended
+    assert week_label(date(2027, 1, 1) - timedelta(days=4)) == "2026-W53"
+    assert hari(MONDAY) == "Sen 16/11" and hari(day(6)) == "Min 22/11"
+    for bad in ({"week": "2026-47"}, {"week": "2026-W60"}, {"end": "kemarin"},
+                {"week": "2026-W47", "end": "2026-11-20"}):
+        with pytest.raises(WeekError):
+            parse_week(**bad)
+    result = CliRunner().invoke(app, ["report", "weekly", "--week", "minggu lalu"])
+    assert result.exit_code == 2 and "is not a week like 2026-W47" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_numbers_days_areas_stories_and_clarified(week_db):
+    r = report_of(week_db)
+    assert r.label == "2026-W47" and r.period == "Sen 16/11 – Min 22/11 2026"
+    # by the day saring first saw them; the tipline message is a rumour, not an election item
+    assert [(n, v, c) for n, v, c in r.numbers] == [
+        ("Berita & unggahan terpantau", 5, 4), ("Berita pemilu", 3, 2),
+        ("Berita pemilu berisiko hoaks tinggi", 1, 0), ("Cocok dengan cek fakta", 1, 1),
+        ("Rumor dari grup (tipline)", 1, 1)]
+    assert [(d.day, d.tinggi, d.sedang, d.rendah) for d in r.days if d.tinggi + d.sedang + d.rendah] == [
+        (day(0), 1, 0, 0), (day(1), 0, 1, 0), (day(3), 0, 0, 1)]
+    assert len(r.days) == 7
+    assert r.areas == [("Kota Batu", 1), ("Jawa Timur lainnya", 1), ("Nasional & daerah lain", 1)]
+    assert [(s.story_id, s.outlets, s.items) for s in r.stories] == [("s1", 3, 4)]
+    assert r.stories[0].factcheck == "SALAH: Surat suara tercoblos itu hoaks"
+    [card] = r.clarified
+    assert (card.story_id, card.made_by, card.channel, card.mentions_after) == ("s1", "rina", "whatsapp", 2)
+    assert card.still_spreading
+    # Without a forum area: by outlet.
+    from saring.report.weekly import build_weekly
+
+    with Store(week_db) as store:
+        by_outlet = build_weekly(store.con, MONDAY, DigestSettings(), None)
+    assert by_outlet.areas_by == "media" and dict(by_outlet.areas) == {
+        "Malangpost.id": 1, "Kompas.com": 1, "SuryaMalang": 1}
+
+
+def test_lifecycle_answers_did_it_keep_spreading(week_db):
+    from saring.report.lifecycle import lifecycle, record_card, spread_after_card
+
+    with Store(week_db) as store:
+        # reloading the card page the same day is the same card; sending it fills the channel
+        again = record_card(store.con, "item", "a1", "rina", at=at(day(2), 11))
+        assert store.con.execute("SELECT count(*) FROM clarification_cards").fetchone()[0] == 1
+        assert again
+        frame = lifecycle(store.con, "s1")
+        spread = spread_after_card(store.con)
+    assert list(frame["day"].dt.date) == [day(0), day(1), day(2), day(3), day(4)]
+    assert list(frame["news_mentions"]) == [1, 1, 0, 1, 0]
+    assert list(frame["tipline_mentions"]) == [0, 0, 0, 0, 1]
+    assert list(frame["cards_made"]) == [0, 0, 1, 0, 0]
+    assert list(frame["factcheck_matches"]) == [1, 0, 0, 0, 0]
+    assert list(frame["after_card"]) == [False, False, False, True, True]
+    [row] = spread.to_dict("records")
+    assert (row["story_id"], row["mentions_before"], row["mentions_after"], row["kept_spreading"]) == (
+        "s1", 2, 2, True)
+    with Store(week_db) as store, pytest.raises(ValueError):
+        record_card(store.con, "berita", "a1", "rina")
+
+
+# -- migration v8 ------------------------------------------------------------------------------
+
+def test_v8_gives_the_old_send_log_its_report_kind(tmp_path):
+    from saring.storage.schema import MIGRATIONS, SCHEMA_VERSION
+
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)")
+    for number, sql in MIGRATIONS:
+        if number <= 6:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_version VALUES (?, now())", [number])
+    # the send log as deliver.py created it before v8
+    con.execute("""CREATE TABLE deliveries (digest_date DATE, channel VARCHAR, status VARCHAR,
+        attempts INTEGER, messages INTEGER, error VARCHAR, forced BOOLEAN, started_at TIMESTAMPTZ,
+        sent_at TIMESTAMPTZ)""")
+    con.execute("INSERT INTO deliveries VALUES (?, 'email-forum', 'sent', 1, 1, NULL, false, now(), now())",
+                [MONDAY])
+    con.close()
+    with Store(db) as store:
+        assert store.con.execute("SELECT max(version) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.con.execute("SELECT report_kind FROM deliveries").fetchall() == [("daily",)]
+        # Monday's digest was sent; Monday's weekly report was not
+        assert already_delivered(store.con, MONDAY, "email-forum", "daily")
+        assert not already_delivered(store.con, MONDAY, "email-forum", "weekly")
+        assert store.con.execute("SELECT count(*) FROM clarification_cards").fetchone()[0] == 0
+    # a new database has the send log from the start
+    with Store(tmp_path / "new.duckdb") as store:
+        assert not already_delivered(store.con, MONDAY, "email-forum", "weekly")
+
+
+# -- charts and files --------------------------------------------------------------------------
+
+def test_charts_are_phone_sized_readable_and_not_blank(week_db):
+    from matplotlib import font_manager
+
+    from saring.report.charts import CHARTS, DPI, FONT_DIR, font_family, png
+
+    report = report_of(week_db)
+    assert 2 <= len(CHARTS) <= 4
+    # the project's own font files (with their licence) are registered and used
+    assert font_family() == "DejaVu Sans" and (FONT_DIR / "LICENSE.dejavu").exists()
+    ours = {str(FONT_DIR / "DejaVuSans.ttf"), str(FONT_DIR / "DejaVuSans-Bold.ttf")}
+    assert ours <= {f.fname for f in font_manager.fontManager.ttflist}
+    for name, (_, draw) in CHARTS.items():
+        fig = draw(report)
+        image = Image.open(io.BytesIO(png(fig))).convert("RGB")
+        assert image.width >= 720, name
+        # not blank: many colours, and a real share of the picture is not background
+        colours = image.getcolors(maxcolors=1 << 20)
+        assert len(colours) > 20, name
+        ink = sum(n for n, rgb in colours if sum(rgb) < 600)
+        assert ink > 0.02 * image.width * image.height, name
+        # every text at least 24 px when the image is shown 720 px wide
+        texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+                 if t.get_text().strip() and t.get_visible()]
+        assert texts, name
+        for t in texts:
+            shown_px = t.get_fontsize() * DPI / 72 * 720 / image.width
+            assert shown_px >= 24, f"{name}: {t.get_text()!r} is {shown_px:.1f} px at 720 px"
+    fig = CHARTS["grafik-1-harian.png"][1](report)
+    png(fig)  # tick labels exist once drawn
+    labels = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+    assert "Sen 16/11" in labels and "Min 22/11" in labels and "Risiko tinggi" in labels
+
+
+def test_report_files_in_bahasa(week_db, tmp_path):
+    from saring.report.weekly_files import write_weekly
+
+    files = write_weekly(report_of(week_db), tmp_path / "mingguan", base_url="https://arsip.test/saring")
+    assert files.folder == tmp_path / "mingguan" / "2026-W47"
+    assert [p.name for p in files.charts] == ["grafik-1-harian.png", "grafik-2-wilayah.png",
+                                            "grafik-3-cerita.png"]
+    wa = files.whatsapp.read_text(encoding="utf-8")
+    assert wa.startswith("*Laporan Mingguan Saring 2026-W47*")
+    assert "• Berita pemilu: *3* (naik 2)" in wa and "• Rumor dari grup (tipline): *1* (naik 1)" in wa
+    assert "1. Surat suara tercoblos di Batu — 3 media, 4 berita" in wa
+    assert "masih beredar: 2 kali muncul lagi sesudahnya" in wa
+    assert "https://arsip.test/saring/2026-W47/grafik-1-harian.png" in wa
+    html = files.html.read_text(encoding="utf-8")
+    assert 'src="grafik-3-cerita.png"' in html and "Cerita yang paling menyebar" in html
+    assert json.loads((files.folder / "laporan.json").read_text())["numbers"]["high_risk"] == 1
+
+
+def test_html_report_reads_well_on_a_phone(week_db, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) is not installed")
+    from _browser import ARGS, CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium not installed at /usr/bin/chromium")
+    from saring.report.weekly_files import write_weekly
+
+    files = write_weekly(report_of(week_db), tmp_path)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 360, "height": 740}, device_scale_factor=2,
+                                    is_mobile=True, has_touch=True)
+            page.goto(files.html.as_uri())
+            page.wait_for_load_state("load")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360
+            images = page.evaluate("""[...document.images].map(i => ({
+                complete: i.complete, natural: i.naturalWidth, shown: i.getBoundingClientRect().width}))""")
+            assert len(images) == 3
+            for img in images:  # loaded, full resolution, scaled to the phone's width
+                assert img["complete"] and img["natural"] >= 720 and 300 <= img["shown"] <= 360
+            smallest = page.evaluate("""Math.min(...[...document.querySelectorAll('body *')]
+                .filter(e => e.childNodes.length && [...e.childNodes].some(n => n.nodeType === 3
+                             && n.textContent.trim()))
+                .map(e => parseFloat(getComputedStyle(e).fontSize)))""")
+            assert smallest >= 12
+        finally:
+            browser.close()
+
+
+# -- delivery once -----------------------------------------------------------------------------
+
+@pytest.fixture()
+def smtp():
+    aiosmtpd = pytest.importorskip("aiosmtpd.controller")
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+            received.append(envelope)
+            return "250 OK"
+
+    port = free_port()
+    controller = aiosmtpd.Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    controller.received = received
+    controller.url = (f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure&from=saring@test.invalid"
+                      "&to=forum@test.invalid")
+    yield controller
+    controller.stop()
+
+
+def test_weekly_send_delivers_once_with_charts(week_db, tmp_path, smtp, httpserver, monkeypatch):
+    raw = {"sources": [{"id": "kompas", "name": "Kompas.com", "url": "https://kompas.test/feed"}],
+           "settings": {"forum": {"area": "Kota Batu"}, "archive": {"base_url": "https://arsip.test"},
+                        "delivery": {"attempts": 1, "backoff": 0, "channels": [
+                            {"name": "email-forum", "url_env": "T_SMTP", "format": "email"},
+                            {"name": "wa-gateway", "url_env": "T_HOOK", "format": "whatsapp"}]}}}
+    parse_config(raw)
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    httpserver.expect_request("/wa", method="POST").respond_with_json({"ok": True})
+    monkeypatch.setenv("T_SMTP", smtp.url)
+    monkeypatch.setenv("T_HOOK", "json://" + httpserver.url_for("/wa").split("://")[1])
+    monkeypatch.chdir(tmp_path)
+    # The daily digest of that Monday was delivered already: the weekly report still goes.
+    with Store(week_db) as store:
+        store.con.execute("INSERT INTO deliveries (digest_date, channel, status, report_kind) "
+                          "VALUES (?, 'email-forum', 'sent', 'daily')", [MONDAY])
+    args = ["report", "weekly", "--week", "2026-W47", "--db", str(week_db), "--sources", str(sources),
+            "--out", str(tmp_path / "mingguan"), "--send"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "email-forum: sent" in first.output and "wa-gateway: sent" in first.output
+    [mail] = smtp.received
+    msg = email.message_from_bytes(mail.content, policy=policy.default)
+    assert msg["subject"].startswith("Laporan Mingguan Saring 2026-W47")
+    attached = [part.get_filename() for part in msg.iter_attachments()]
+    assert sorted(attached) == ["grafik-1-harian.png", "grafik-2-wilayah.png", "grafik-3-cerita.png"]
+    assert "Cerita yang paling menyebar" in msg.get_body(("html",)).get_content()
+    # the webhook (no attachments there) got the WhatsApp text with links to the archive
+    hooks = [json.loads(req.get_data()) for req, _ in httpserver.log]
+    text = "".join(h["message"] for h in hooks)
+    assert "*Laporan Mingguan Saring 2026-W47*" in text
+    assert "https://arsip.test/2026-W47/grafik-2-wilayah.png" in text
+
+    second = CliRunner().invoke(app, args)
+    assert second.exit_code == 0 and second.output.count("already delivered for the weekly report") == 2
+    assert len(smtp.received) == 1 and len(httpserver.log) == len(hooks)
+    con = duckdb.connect(str(week_db), read_only=True)
+    kinds = con.execute("SELECT report_kind, channel, status FROM deliveries ORDER BY ALL").fetchall()
+    con.close()
+    assert kinds == [("daily", "email-forum", "sent"), ("weekly", "email-forum", "sent"),
+                     ("weekly", "wa-gateway", "sent")]
+
+
+# -- the demo's simulated weeks ----------------------------------------------------------------
+
+def test_clock_is_injectable_and_only_in_saring():
+    from saring import clock
+    from saring.storage.database import utcnow
+
+    when = at(day(3))
+    with clock.frozen(when):
+        assert utcnow() == when
+    assert utcnow() > when + timedelta(days=1)
+    with pytest.raises(ValueError):
+        with clock.frozen(datetime(2026, 11, 19)):
+            pass
+
+
+def test_simulated_feeds_reveal_entries_without_changing_them():
+    import feedparser
+
+    from saring.pipeline.demo import sample_dir
+    from saring.pipeline.demo_weeks import feed_for_day, reveal_schedule, simulated_days
+
+    site = sample_dir()
+    schedule = reveal_schedule(site, 14)
+    assert min(min(v) for v in schedule.values() if v) == 0
+    assert max(max(v) for v in schedule.values() if v) == 13
+    body = (site / "detikcom" / "rss.xml").read_bytes()
+    full = feedparser.parse(body).entries
+    early = feedparser.parse(feed_for_day(body, schedule["detikcom/rss.xml"], 3)).entries
+    last = feedparser.parse(feed_for_day(body, schedule["detikcom/rss.xml"], 13)).entries
+    assert 0 < len(early) < len(full) == len(last)
+    dates = {e.link: e.get("published") for e in full}
+    assert all(dates[e.link] == e.get("published") for e in early)  # dates untouched
+    assert [d.weekday() for d in simulated_days(date(2026, 11, 26))] == list(range(7)) * 2
+    assert simulated_days(date(2026, 11, 26))[0] == date(2026, 11, 9)
+
+
+# -- the desk's Tren page ----------------------------------------------------------------------
+
+def test_tren_page_charts_story_timeline_and_card_record(week_db):
+    from fastapi.testclient import TestClient
+
+    from saring.desk.app import create_app
+    from saring.desk.auth import add_user
+
+    add_user(week_db, "rina", "kata-sandi-rahasia")
+    client = TestClient(create_app(week_db, settings=DigestSettings(), forum=FORUM, secret_key="k"))
+    assert client.get("/tren", follow_redirects=False).status_code == 303  # login first
+    import re
+
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia",
+                                "next": "/tren"}, follow_redirects=False)
+    page = client.get("/tren?week=2026-W47")
+    assert page.status_code == 200
+    assert "Sen 16/11 – Min 22/11 2026" in page.text and 'href="/tren/cerita/s1"' in page.text
+    assert "/tren/grafik/2026-W47/grafik-1-harian.png" in page.text and "Tren</a>" in page.text
+    chart = client.get("/tren/grafik/2026-W47/grafik-1-harian.png")
+    assert chart.headers["content-type"] == "image/png" and Image.open(io.BytesIO(chart.content)).width >= 720
+    assert client.get("/tren/grafik/2026-W47/lain.png").status_code == 404
+    assert "is not a week like 2026-W47" in client.get("/tren?week=bukan").text  # said, then last week
+    story = client.get("/tren/cerita/s1").text
+    assert "SALAH: Surat suara tercoblos itu hoaks" in story and "masih muncul 2 kali" in story
+    assert "oleh rina" in story and "dikirim lewat whatsapp" in story
+    assert client.get("/tren/cerita/tidak-ada").status_code == 404
+    # making a card on the desk records it
+    assert client.get("/card/item/b1").status_code == 200
+    con = duckdb.connect(str(week_db), read_only=True)
+    rows = con.execute(
+        "SELECT kind, ref, item_id, made_by FROM clarification_cards WHERE ref = 'b1'").fetchall()
+    con.close()
+    assert rows == [("item", "b1", "b1", "rina")]
+
+
+def test_lifecycle_notebook_answers_the_question(week_db, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    monkeypatch.setenv("SARING_DB", str(week_db))
+    nb = nbformat.read(repo / "notebooks" / "lifecycle.ipynb", as_version=4)
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(repo)}}).execute()
+    outputs = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+                      for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "1 clarified stories, 1 kept spreading after the card" in outputs
+    assert "5 story-days around a clarification" in outputs
+
+
+def test_weekly_flow_and_its_monday_deployment(prefect_harness, week_db, tmp_path):
+    from pathlib import Path
+
+    from flows.weekly import weekly_flow
+
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump({
+        "sources": [{"id": "kompas", "name": "Kompas.com", "url": "https://kompas.test/feed"}],
+        "settings": {"forum": {"area": "Kota Batu"}}}), encoding="utf-8")
+    paths = weekly_flow(sources=str(sources), db=str(week_db), out=str(tmp_path / "w"), week="2026-W47")
+    assert Path(paths[0]).name == "laporan.html" and len(paths) == 5
+    assert all(Path(p).exists() for p in paths)
+    spec = yaml.safe_load((Path(__file__).resolve().parent.parent / "prefect.yaml").read_text())
+    [weekly] = [d for d in spec["deployments"] if d["entrypoint"] == "flows/weekly.py:weekly_flow"]
+    assert weekly["schedules"] == [{"cron": "0 7 * * 1", "timezone": "Asia/Jakarta"}]
+    assert weekly["parameters"]["send"] is True
+
+
+def test_cli_card_is_recorded_with_who_and_channel(week_db):
+    result = CliRunner().invoke(app, ["card", "a2", "--db", str(week_db), "--by", "budi",
+                                      "--sent-via", "whatsapp"])
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(week_db), read_only=True)
+    rows = con.execute("SELECT kind, item_id, made_by, channel, sent_at IS NOT NULL FROM clarification_cards "
+                       "WHERE ref = 'a2'").fetchall()
+    con.close()
+    assert rows == [("item", "a2", "budi", "whatsapp", True)]
