@@ -10,7 +10,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from saring import progress
-from saring.cli.base import progress_display
+from saring.cli import progress_display
 from saring.cli.main import app
 from saring.cli.progress_display import shown_progress
 

@@ -26,7 +26,7 @@ from saring.report.weekly import WeeklyReport, hari  # noqa: E402
 
 LOGGER = logging.getLogger(__name__)
 
-FONT_DIR = Path(__file__).resolve().parent / "data" / "fonts"
+FONT_DIR = Path(__file__).resolve().parents[1] / "data" / "fonts"
 FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
 DPI = 150
 WIDTH_IN = 7.2  # 1080 px
