@@ -77,7 +77,9 @@ def extract_article(html: str | bytes, url: str | None = None, charset: str | No
             output_format="json",
             with_metadata=True,
             include_comments=False,
-            include_tables=False,
+            # Tables stay (trafilatura's default): on news pages they hold running text, vote
+            # counts and schedules; dropping them cost 1.3 points of token F1 on the benchmark.
+            include_tables=True,
             favor_precision=True,
         )
     except Exception as exc:  # trafilatura/lxml raise many kinds on hostile markup
