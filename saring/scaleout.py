@@ -34,6 +34,12 @@ def _worker_scorer():
     return load_scorer()
 
 
+def dask_setup(worker) -> None:
+    """``dask worker --preload saring.scaleout``: load the models when the worker starts, not on
+    its first part."""
+    _worker_scorer()
+
+
 def _write_parquet(rows: list[dict], path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     con = duckdb.connect()
