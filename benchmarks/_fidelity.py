@@ -3,7 +3,8 @@
 The pages are a subset of the scrapinghub article-extraction-benchmark (MIT, see
 ``fidelity/SOURCE.md``). Token F1 follows the issue's definition: the bag of lower-cased
 ``\\w+`` tokens of a text against the ground truth's, per page; a page with nothing stored
-scores 0. Used by ``bench_fidelity.py`` and by ``tests/test_fidelity.py``.
+scores 0. Used by ``bench_ingest.py`` (``make bench``) and by ``tests/test_fidelity.py``;
+run this file for the per-page scores.
 """
 
 from __future__ import annotations
@@ -72,10 +73,11 @@ def through_pipeline(pages: list[Page], scorer=None) -> dict[str, str | None]:
             (site / "p" / p.page_id).mkdir(parents=True)
             (site / "p" / p.page_id / "index.html").write_bytes(p.html)
         with SiteServer(site) as server:
-            items = "".join(f"<item><title>{escape(p.page_id)}</title><link>{server.base_url}/p/{p.page_id}/</link>"
-                            f"<guid>{p.page_id}</guid></item>" for p in pages)
-            (site / "feed.xml").write_text(f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
-                                           f"<title>fidelity</title>{items}</channel></rss>", encoding="utf-8")
+            items = "".join(f"<item><title>{escape(p.page_id)}</title><guid>{p.page_id}</guid>"
+                            f"<link>{server.base_url}/p/{p.page_id}/</link></item>" for p in pages)
+            feed = ("<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
+                    f"<title>fidelity</title>{items}</channel></rss>")
+            (site / "feed.xml").write_text(feed, encoding="utf-8")
             config = parse_config({
                 "sources": [{"id": "fidelity", "name": "Fidelity", "url": f"{server.base_url}/feed.xml",
                              "options": {"allow_private": True, "max_items": len(pages)}}],
@@ -91,3 +93,19 @@ def through_pipeline(pages: list[Page], scorer=None) -> dict[str, str | None]:
 
 def mean_f1(texts: dict[str, str | None], pages: list[Page]) -> float:
     return sum(token_f1(texts.get(p.page_id), p.truth) for p in pages) / len(pages)
+
+
+def measure(verbose: bool = False) -> tuple[int, float, float]:
+    """(pages, saring's mean token F1, trafilatura's) on every benchmark page."""
+    pages = load_pages()
+    alone, stored = trafilatura_alone(pages), through_pipeline(pages)
+    if verbose:
+        for p in pages:
+            a, s = token_f1(alone[p.page_id], p.truth), token_f1(stored[p.page_id], p.truth)
+            print(f"    {p.page_id[:12]}  trafilatura {a:.3f}  saring {s:.3f}{'  <' if s < a else ''}")
+    return len(pages), mean_f1(stored, pages), mean_f1(alone, pages)
+
+
+if __name__ == "__main__":  # per-page detail: .venv/bin/python benchmarks/_fidelity.py
+    n, saring, trafilatura_f1 = measure(verbose=True)
+    print(f"token F1 over {n} pages: saring {saring:.4f}, trafilatura alone {trafilatura_f1:.4f}")
