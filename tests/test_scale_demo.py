@@ -29,3 +29,4 @@ def test_scale_demo_survives_a_lost_dask_worker_with_the_single_process_rows(tmp
     assert summary["rows_equal_single_process"] and summary["rows"]["articles"] > 0
     assert summary["parts"] > summary["parts_when_killed"]
     assert summary["ui_served_locally"] and summary["network_beyond_loopback"] == []
+    assert summary["watched_processes"] >= 9  # every Python process carried the audit hook
