@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint train sample bench clean
+.PHONY: demo test install lint train sample bench scale-demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check saring flows classifiers tests sample
+	$(BIN)/ruff check saring flows classifiers tests sample scripts
 	$(BIN)/pylint --disable=all --enable=duplicate-code --min-similarity-lines=6 saring
 
 train: $(STAMP)
@@ -32,6 +32,9 @@ train: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ingest.py --write
 	@for f in benchmarks/bench_*.py; do [ "$$f" = benchmarks/bench_ingest.py ] || $(BIN)/python $$f; done
+
+scale-demo: $(STAMP)
+	$(BIN)/python scripts/scale_demo.py
 
 sample: $(STAMP)
 	$(BIN)/python sample/build_sample.py

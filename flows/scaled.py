@@ -9,9 +9,11 @@ Without ``scheduler`` a local Dask cluster with ``n_workers`` processes is start
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
+import cloudpickle
 import dask
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
@@ -22,6 +24,11 @@ from saring.config import load_config
 from saring.pipeline.ingest import SourceResult, finish_ingest, new_run_id, read_feed
 from saring.pipeline.scaleout import chunks, load_parts, process_part
 from saring.storage.database import Store
+
+# Prefect ships the flow run's context, which holds this flow, with every task it sends to Dask.
+# A deployment imports this file as a bare module ("scaled") that the Dask workers and scheduler
+# cannot import, so its functions travel by value: the workers need only `pip install saring[scale]`.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 process_part_task = task(process_part, name="fetch-extract-score", cache_policy=NONE, retries=1,
                          task_run_name="part-{source.id}")

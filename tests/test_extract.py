@@ -47,3 +47,12 @@ def test_wrong_charset_label_is_survived():
     assert "“damai”" in decode_html(cp1252, declared="utf-8")
     utf8 = f"<html><body><p>{text}</p></body></html>".encode()
     assert "“damai”" in decode_html(utf8, declared="iso-8859-1")
+
+
+@pytest.mark.parametrize("tag, lang", [('<html lang="id-ID">', "id"), ("<html class='x' LANG='en'>", "en"),
+                                       ('<html xml:lang="ms">', "ms"), ("<html>", None),
+                                       ('<html><body lang="fr">', None)])
+def test_language_from_the_html_element(tag, lang):
+    body = "<p>" + "Pemilihan umum di Kota Batu berjalan lancar menurut KPU setempat. " * 8 + "</p>"
+    assert extract_article(f"{tag}<head><title>t</title></head><body><article>{body}</article></body></html>"
+                           ).language == lang

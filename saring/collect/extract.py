@@ -6,6 +6,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -77,7 +78,9 @@ def extract_article(html: str | bytes, url: str | None = None, charset: str | No
             output_format="json",
             with_metadata=True,
             include_comments=False,
-            include_tables=False,
+            # Tables stay (trafilatura's default): on news pages they hold running text, vote
+            # counts and schedules; dropping them cost 1.3 points of token F1 on the benchmark.
+            include_tables=True,
             favor_precision=True,
         )
     except Exception as exc:  # trafilatura/lxml raise many kinds on hostile markup
@@ -98,12 +101,14 @@ def extract_article(html: str | bytes, url: str | None = None, charset: str | No
     return Extracted(text=text, **meta)
 
 
+# The root element's lang / xml:lang. A regex over the opening <html> tag, not a second parse of
+# the page: parsing again cost a fifth of the extraction time.
+_HTML_LANG = re.compile(r"""<html\b[^>]*?\s(?:xml:)?lang\s*=\s*["']?\s*([A-Za-z]+)""", re.IGNORECASE)
+
+
 def _html_lang(html: str) -> str | None:
-    tree = trafilatura.load_html(html)
-    if tree is None:
-        return None
-    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
-    return lang.split("-")[0].lower() if lang else None
+    match = _HTML_LANG.search(html, 0, 20_000)
+    return match.group(1).lower() if match else None
 
 
 def _extract_args(args: tuple[bytes, str | None, str | None]) -> Extracted:

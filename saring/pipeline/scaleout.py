@@ -26,6 +26,12 @@ from saring.storage.database import Store
 LOGGER = logging.getLogger(__name__)
 
 
+def dask_setup(worker) -> None:
+    """``dask worker --preload saring.pipeline.scaleout``: load the models when the worker starts,
+    not on its first part."""
+    current_scorer()
+
+
 def _write_parquet(rows: list[dict], path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     con = duckdb.connect()
