@@ -53,7 +53,8 @@ def record_card(con: duckdb.DuckDBPyConnection, kind: str, ref: str, made_by: st
     card_id = hashlib.sha1(f"{kind}|{ref}|{made_by or ''}|{at.date()}".encode()).hexdigest()[:16]
     item_id = ref if kind == "item" else _item_of_check(con, ref)
     con.execute(
-        """INSERT INTO clarification_cards VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        """INSERT INTO clarification_cards (card_id, kind, ref, item_id, made_by, made_at, channel, sent_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (card_id) DO UPDATE SET
                channel = coalesce(excluded.channel, clarification_cards.channel),
                sent_at = coalesce(clarification_cards.sent_at, excluded.sent_at)""",
