@@ -33,7 +33,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -42,20 +42,19 @@ from saring.filemodes import private_files
 
 LOGGER = logging.getLogger(__name__)
 
-# table -> the column whose time decides a row's bucket (its own write time, so that a new or
-# updated row lands in today's bucket, and the bucket it left changes its fingerprint too).
+# table -> the column whose time decides a row's bucket. Rows are only ever changed by an upsert
+# that also sets that column to now (so a changed row moves to today's bucket, and the bucket it
+# left changes its count and sum of times) -- except items.state, summed as a hash (EXTRA), and
+# the tipline purge, which republishes everything (erase=True).
 LARGE: dict[str, str] = {
     "items": "first_seen_at",
     "articles": "fetched_at",
     "scores": "scored_at",
     "item_place_scans": "scanned_at",
     "stories": "assigned_at",
-    "factcheck_matches": "matched_at",
-    "hoax_evidence": "updated_at",
 }
-# Long texts left out of the fingerprints (see the module docstring for why that is safe).
-UNHASHED = {"articles": {"text"}, "items": {"summary"}}
-# item_places has no time of its own: its rows are written with the item's scan.
+EXTRA = {"items": "sum(hash(t.state)::HUGEINT)"}
+# item_places has no time of its own: its rows are rewritten with the item's scan.
 JOINED = {"item_places": ("item_place_scans", "item_id", "scanned_at")}
 RETIRE_AFTER = 600.0
 COMPRESSION = "zstd"
@@ -98,30 +97,82 @@ def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     return out
 
 
-def _bucket_sql(column: str, month_start: datetime) -> str:
-    """Day buckets for the current month, month buckets before it (few files, small rewrites)."""
-    return (f"CASE WHEN {column} IS NULL THEN 'none' "
-            f"WHEN {column} >= TIMESTAMPTZ {_quote(month_start.isoformat())} "
-            f"THEN strftime({column}, '%Y-%m-%d') ELSE strftime({column}, '%Y-%m') END")
+def _ts(value: datetime) -> str:
+    return f"TIMESTAMPTZ {_quote(value.isoformat())}"
 
 
-def _source(table: str, columns: dict[str, list[str]], month_start: datetime) -> tuple[str, str]:
-    """(FROM clause, bucket expression) of a large table."""
-    if table in JOINED:
-        other, key, column = JOINED[table]
-        return (f"{_ident(table)} t LEFT JOIN (SELECT {key}, {column} AS _at FROM {_ident(other)}) j "
-                f"USING ({key})", _bucket_sql("j._at", month_start))
-    return f"{_ident(table)} t", _bucket_sql(f"t.{LARGE[table]}", month_start)
+def _range(bucket: str) -> tuple[datetime, datetime] | None:
+    """The time range of a bucket key: a day ``YYYY-MM-DD``, a month ``YYYY-MM``; None for 'none'."""
+    if bucket == "none":
+        return None
+    if len(bucket) == 10:
+        lo = datetime.strptime(bucket, "%Y-%m-%d").replace(tzinfo=UTC)
+        return lo, lo + timedelta(days=1)
+    lo = datetime.strptime(bucket, "%Y-%m").replace(tzinfo=UTC)
+    return lo, (lo + timedelta(days=32)).replace(day=1)
 
 
-def _fingerprints(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list[str]],
-                  month_start: datetime) -> dict[str, str]:
-    source, bucket = _source(table, columns, month_start)
-    hashed = [f"t.{_ident(c)}" for c in columns[table] if c not in UNHASHED.get(table, set())]
-    rows = con.execute(
-        f"SELECT {bucket} AS b, count(*), bit_xor(hash({', '.join(hashed)})) FROM {source} GROUP BY b"
-    ).fetchall()
-    return {b: f"{n}:{h}" for b, n, h in rows}
+class _Table:
+    """How one large table is bucketed, fingerprinted and copied."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        if name in JOINED:
+            other, key, column = JOINED[name]
+            self.time = f"j.{column}"
+            self.source = (f"{_ident(name)} t JOIN (SELECT {key}, {column} FROM {_ident(other)}) j "
+                           f"USING ({key})")
+        else:
+            self.time = f"t.{LARGE[name]}"
+            self.source = f"{_ident(name)} t"
+        self.extra = EXTRA.get(name, "0")
+
+    def where(self, bucket: str) -> str:
+        span = _range(bucket)
+        if span is None:
+            return f"{self.time} IS NULL"
+        return f"{self.time} >= {_ts(span[0])} AND {self.time} < {_ts(span[1])}"
+
+    def _prints(self, where: str, group: str | None) -> list[tuple]:
+        key = f"{group} AS b, " if group else ""
+        tail = " GROUP BY b" if group else ""
+        return self.con.execute(
+            f"SELECT {key}count(*), sum(epoch_us({self.time}))::VARCHAR, ({self.extra})::VARCHAR "
+            f"FROM {self.source} WHERE {where}{tail}").fetchall()
+
+    def fingerprints(self, con: duckdb.DuckDBPyConnection, month_start: datetime,
+                     old: dict[str, str] | None) -> tuple[dict[str, str], str]:
+        """Bucket -> fingerprint, and the fingerprint of everything before ``month_start``.
+
+        Rows before this month are summed in one cheap pass (the time column only, skipped by
+        DuckDB's zone maps where it can); only when that sum moved (or ``old`` is None) are they
+        grouped by month. This month's rows are grouped by day.
+        """
+        self.con = con
+        ms = _ts(month_start)
+        if self.name in JOINED:  # rows counted without the join: the scans' own totals decide
+            other, key, column = JOINED[self.name]
+            total = con.execute(f"SELECT count(*) FROM {_ident(self.name)}").fetchall()[0][0]
+            recent = con.execute(
+                f"SELECT count(*) FROM {self.source} WHERE {self.time} >= {ms}").fetchall()[0][0]
+            scans = con.execute(f"SELECT count(*), sum(epoch_us({column}))::VARCHAR FROM {_ident(other)} "
+                                f"WHERE {column} < {ms} OR {column} IS NULL").fetchall()[0]
+            before = f"{total - recent}:{scans[0]}:{scans[1]}"
+        else:
+            n, total, extra = self._prints(f"{self.time} < {ms} OR {self.time} IS NULL", None)[0]
+            before = f"{n}:{total}:{extra}"
+        prints: dict[str, str] = {}
+        if old is not None and old.get("_before") == before:
+            prints.update({b: fp for b, fp in old.items() if b != "_before" and len(b) != 10})
+        else:
+            by_month = f"date_trunc('month', {self.time})"
+            for b, n, total, extra in self._prints(f"{self.time} < {ms}", by_month):
+                prints[b.strftime("%Y-%m")] = f"{n}:{total}:{extra}"
+            for _, n, total, extra in self._prints(f"{self.time} IS NULL", "0"):
+                prints["none"] = f"{n}:{total}:{extra}"
+        for b, n, total, extra in self._prints(f"{self.time} >= {ms}", f"date_trunc('day', {self.time})"):
+            prints[b.strftime("%Y-%m-%d")] = f"{n}:{total}:{extra}"
+        return prints, before
 
 
 def _load_manifest(folder: Path) -> dict:
@@ -166,13 +217,15 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
     tables: dict[str, dict[str, dict]] = {}
     written = kept = 0
     retired = [] if erase else list(old.get("retired", []))
+    totals: dict[str, str] = {}
     for table in [t for t in (*LARGE, *JOINED) if t in columns]:
         before = {} if full else old.get("tables", {}).get(table, {})
-        shape = ",".join(columns[table])
-        if before and old.get("shapes", {}).get(table) != shape:
+        if before and old.get("shapes", {}).get(table) != ",".join(columns[table]):
             before = {}  # columns changed: every bucket is rewritten
-        prints = _fingerprints(con, table, columns, month_start)
-        source, bucket = _source(table, columns, month_start)
+        spec = _Table(table)
+        known = {b: v["fingerprint"] for b, v in before.items()}
+        known["_before"] = old.get("before", {}).get(table)
+        prints, totals[table] = spec.fingerprints(con, month_start, known if before else None)
         now_buckets: dict[str, dict] = {}
         for b, fp in sorted(prints.items()):
             prev = before.get(b)
@@ -184,8 +237,8 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
             with private_files():
                 (folder / table).mkdir(exist_ok=True)
                 target = _quote(str(folder / name))
-                con.execute(f"COPY (SELECT t.* FROM {source} WHERE {bucket} = ?) "
-                            f"TO {target} (FORMAT parquet, COMPRESSION {COMPRESSION})", [b])
+                con.execute(f"COPY (SELECT t.* FROM {spec.source} WHERE {spec.where(b)}) "
+                            f"TO {target} (FORMAT parquet, COMPRESSION {COMPRESSION})")
             now_buckets[b] = {"file": name, "fingerprint": fp}
             written += 1
         in_use = {v["file"] for v in now_buckets.values()}
@@ -196,7 +249,7 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
     shapes = {t: ",".join(columns[t]) for t in tables}
     _write_catalog(con, folder, catalog, columns, tables, version, now)
     manifest = {"format": FORMAT, "schema": schema_version, "version": version, "tables": tables,
-                "shapes": shapes, "retired": retired}
+                "shapes": shapes, "retired": retired, "before": totals}
     in_use = {v["file"] for buckets in tables.values() for v in buckets.values()}
     manifest["retired"] = _delete_retired(folder, retired, erase, in_use)
     _write_json(folder / "manifest.json", manifest)
@@ -233,16 +286,19 @@ def _write_catalog(con: duckdb.DuckDBPyConnection, folder: Path, catalog: Path,
         out = duckdb.connect(str(tmp))
     try:
         out.execute("SET TimeZone = 'UTC'")
+        out.begin()  # one commit, one sync: not one per table
         for table in columns:
             if table in tables and tables[table]:
                 files = ", ".join(_quote(str(folder / v["file"])) for _, v in sorted(tables[table].items()))
                 out.execute(f"CREATE VIEW {_ident(table)} AS SELECT * FROM read_parquet([{files}])")
                 continue
-            data = con.sql(f"SELECT * FROM {_ident(table)}").to_arrow_table()  # noqa: F841 (read by name)
-            out.execute(f"CREATE TABLE {_ident(table)} AS SELECT * FROM data")
+            out.register("_rows", con.sql(f"SELECT * FROM {_ident(table)}").to_arrow_table())
+            out.execute(f"CREATE TABLE {_ident(table)} AS SELECT * FROM _rows")
+            out.unregister("_rows")
         out.execute("CREATE TABLE publication (version INTEGER, published_at TIMESTAMPTZ)")
         out.execute("INSERT INTO publication VALUES (?, ?)", [version, now])
         out.execute(VIEWS + STORY_VIEWS)
+        out.commit()
         out.execute("CHECKPOINT")
     finally:
         out.close()

@@ -114,7 +114,7 @@ def test_retired_files_go_after_a_while_and_at_once_on_erase(tmp_path, monkeypat
     with Store(db) as store:
         _fill(store, 3, datetime.now(UTC) - timedelta(hours=1), "a", timedelta(seconds=1))
         store.publish_snapshot()
-        store.con.execute("UPDATE items SET title = 'baru' WHERE item_id = 'a0'")
+        store.con.execute("UPDATE items SET state = 'stored' WHERE item_id = 'a0'")
         store.publish_snapshot()
         retired = _manifest(db)["retired"]
         assert retired and all((published_dir(db) / r["file"]).exists() for r in retired)  # readers finish
@@ -122,7 +122,7 @@ def test_retired_files_go_after_a_while_and_at_once_on_erase(tmp_path, monkeypat
         assert _manifest(db)["retired"] == []
         assert not any((published_dir(db) / r["file"]).exists() for r in retired)
         monkeypatch.setattr(publish, "RETIRE_AFTER", 0.0)
-        store.con.execute("UPDATE items SET title = 'lagi' WHERE item_id = 'a0'")
+        store.con.execute("UPDATE items SET state = 'scored' WHERE item_id = 'a0'")
         store.publish_snapshot()
         store.publish_snapshot()
     listed = {v["file"] for t in _manifest(db)["tables"].values() for v in t.values()}

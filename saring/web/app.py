@@ -43,6 +43,7 @@ from starlette.concurrency import run_in_threadpool
 
 from saring.errors import SaringError, StoreError
 from saring.scrub import GENERIC
+from saring.web.cache import Live, Published, load_accounts
 from saring.web.throttle import LoginThrottle
 
 LOGGER = logging.getLogger(__name__)
@@ -118,6 +119,7 @@ class Desk:
         self._key = key.encode()
         self.signer = URLSafeTimedSerializer(key, salt="saring-web-session")
         self.lock = threading.RLock()
+        self.published, self.live = Published(self.db), Live(self.db)  # the read path under load
         self.throttle = LoginThrottle()
         # Session generations this process raised itself (logout). The database has them too,
         # except while a flow holds it: then they wait in ``pending`` and are written later.
@@ -133,11 +135,16 @@ class Desk:
             return None
         return hmac.new(self._key, shared.encode(), hashlib.sha256).hexdigest()[:32]
 
-    def current_generation(self, name: str) -> int:
-        from saring.web.auth import session_generation
+    def accounts(self) -> tuple[frozenset[str], dict[str, int]]:
+        """Account names and session generations, read again only after the file changed."""
+        def read() -> tuple[frozenset[str], dict[str, int]]:
+            with self.fresh() as con:
+                return load_accounts(con)
 
-        with self.fresh() as con:
-            stored = session_generation(con, name)
+        return self.live.get("accounts", read)
+
+    def current_generation(self, name: str) -> int:
+        stored = self.accounts()[1].get(name, 0)
         with self.lock:
             return max(stored, self.generations.get(name, 0))
 
@@ -152,7 +159,7 @@ class Desk:
 
     def session_user(self, sess: dict[str, Any]) -> str | None:
         """The user of a session that is still valid: account (or shared secret) and generation."""
-        from saring.web.auth import FORUM_SUFFIX, session_generation, user_exists
+        from saring.web.auth import FORUM_SUFFIX
 
         name, generation = sess.get("user"), sess.get("gen")
         if not isinstance(name, str) or not isinstance(generation, int):
@@ -162,10 +169,10 @@ class Desk:
             mark = self.forum_mark()
             if not mark or not hmac.compare_digest(str(sess.get("forum", "")), mark):
                 return None
-        with self.fresh() as con:
-            if not name.endswith(FORUM_SUFFIX) and not user_exists(con, name):
-                return None
-            stored = session_generation(con, name)
+        users, generations = self.accounts()
+        if not name.endswith(FORUM_SUFFIX) and name not in users:
+            return None
+        stored = generations.get(name, 0)
         with self.lock:
             current = max(stored, self.generations.get(name, 0))
         return name if generation == current else None
@@ -196,14 +203,9 @@ class Desk:
 
     @contextmanager
     def snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        from saring.store import connect_snapshot
-
-        with self.lock:
-            con = connect_snapshot(self.db)
-            try:
-                yield con
-            finally:
-                con.close()
+        """This thread's cursor on the current published version (see :mod:`saring.web.cache`)."""
+        with self.published.connection() as con:
+            yield con
 
     @contextmanager
     def fresh(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -391,8 +393,8 @@ def create_app(
             the_day = date.fromisoformat(day) if day else today_wib()
         except ValueError:
             the_day = today_wib()
-        with desk.snapshot() as con:
-            digest = build_digest(con, the_day, desk.settings, desk.forum)
+        digest = desk.published.get(("digest", the_day),
+                                    lambda con: build_digest(con, the_day, desk.settings, desk.forum))
         return page(
             request,
             "digest.html",
@@ -583,18 +585,8 @@ def _card(desk: Desk, kind: str, ref: str):
     return None
 
 
-def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Flagged election items, riskiest first, that still need a label from the forum."""
-    threshold = desk.settings.election_threshold
-    with desk.snapshot() as con:
-        rows = con.execute(
-            """SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
-                      url, left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 880), election_score,
-                      hoax_score, hoax_terms, election_terms, source_id
-               FROM item_overview WHERE hoax_score IS NOT NULL AND election_score >= ?
-               ORDER BY hoax_score DESC, item_id LIMIT 300""",
-            [threshold],
-        ).fetchall()
+def _labels(desk: Desk, name: str) -> tuple[dict[str, dict[str, int]], set[tuple[str, str]]]:
+    """The latest label per item and task, and what ``name`` marked "tidak yakin"."""
     done: dict[str, dict[str, int]] = defaultdict(dict)
     unsure: set[tuple[str, str]] = set()
     with desk.fresh() as con:
@@ -613,6 +605,21 @@ def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
                     "SELECT item_id, task FROM label_unsure WHERE labeled_by = ?", [name]
                 ).fetchall()
             }
+    return done, unsure
+
+
+def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Flagged election items, riskiest first, that still need a label from the forum."""
+    threshold = desk.settings.election_threshold
+    rows = desk.published.get(("queue", threshold), lambda con: con.execute(
+            """SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
+                      url, left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 880), election_score,
+                      hoax_score, hoax_terms, election_terms, source_id
+               FROM item_overview WHERE hoax_score IS NOT NULL AND election_score >= ?
+               ORDER BY hoax_score DESC, item_id LIMIT 300""",
+            [threshold],
+        ).fetchall())
+    done, unsure = desk.live.get(("labels", name), lambda: _labels(desk, name))
     out = []
     for r in rows:
         state = done.get(r[0], {})
