@@ -608,17 +608,30 @@ def _labels(desk: Desk, name: str) -> tuple[dict[str, dict[str, int]], set[tuple
     return done, unsure
 
 
+def _candidates(con: duckdb.DuckDBPyConnection, threshold: float) -> list[tuple]:
+    """The review queue's candidates, scrubbed and cut (once per published version)."""
+    rows = con.execute(
+        """SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
+                  url, left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 880), election_score,
+                  hoax_score, hoax_terms, election_terms, source_id
+           FROM item_overview WHERE hoax_score IS NOT NULL AND election_score >= ?
+           ORDER BY hoax_score DESC, item_id LIMIT 300""",
+        [threshold],
+    ).fetchall()
+    out = []
+    for r in rows:
+        if r[10] == "tipline":  # forwarded by members: scrubbed again on the way out (before the cut,
+            # so that no number is cut in half and left readable)
+            r = (r[0], GENERIC.text(r[1]), r[2], r[3], GENERIC.url(r[4])[0] or "#", GENERIC.text(r[5]),
+                 *r[6:])
+        out.append((*r[:5], r[5][:220], *r[6:]))
+    return out
+
+
 def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
     """Flagged election items, riskiest first, that still need a label from the forum."""
     threshold = desk.settings.election_threshold
-    rows = desk.published.get(("queue", threshold), lambda con: con.execute(
-            """SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
-                      url, left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 880), election_score,
-                      hoax_score, hoax_terms, election_terms, source_id
-               FROM item_overview WHERE hoax_score IS NOT NULL AND election_score >= ?
-               ORDER BY hoax_score DESC, item_id LIMIT 300""",
-            [threshold],
-        ).fetchall())
+    rows = desk.published.get(("queue", threshold), lambda con: _candidates(con, threshold))
     done, unsure = desk.live.get(("labels", name), lambda: _labels(desk, name))
     out = []
     for r in rows:
@@ -626,11 +639,6 @@ def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
         open_tasks = [t for t in ("hoax", "election") if t not in state and (r[0], t) not in unsure]
         if not open_tasks:
             continue
-        if r[10] == "tipline":  # forwarded by members: scrubbed again on the way out (before the cut,
-            # so that no number is cut in half and left readable)
-            r = (r[0], GENERIC.text(r[1]), r[2], r[3], GENERIC.url(r[4])[0] or "#", GENERIC.text(r[5]),
-                 *r[6:])
-        r = (*r[:5], r[5][:220], *r[6:])
         out.append(
             dict(
                 item_id=r[0],
