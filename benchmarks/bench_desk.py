@@ -81,7 +81,7 @@ def demo_database(workdir: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--db", type=Path, help="a demo database (default: a fresh one, as `saring demo` does)")
+    parser.add_argument("--db", type=Path, help="a demo database (default: one made as `saring demo` does)")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
