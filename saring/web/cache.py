@@ -4,8 +4,9 @@
   when a run publishes a new one, which replaces the file atomically. One read-only connection
   is kept per published version (each thread reads through its own cursor of it, so reads run
   side by side), and page data (a day's digest, the review queue's candidates) is computed once
-  per version. A new publication is noticed by the catalog file's identity (inode, time, size),
-  checked on every request: the next request reads the new version and the old cache is dropped.
+  per version: concurrent requests wait for the one computing it. A new publication is noticed
+  by the catalog file's identity (inode, time, size), checked on every request: the next request
+  reads the new version and the old cache is dropped.
 * :class:`Live` — the desk's own small tables in the database file itself (accounts, session
   generations, labels) change when anyone writes the file; they are read once per state of the
   file and its WAL (time and size), so a request no longer opens the database to check a session.
@@ -52,6 +53,7 @@ class Published:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._local = threading.local()
         self._data: dict[Any, Any] = {}
+        self._building: dict[Any, threading.Lock] = {}
         self.builds = 0  # how many times page data was computed (the tests read it)
 
     def version(self) -> tuple | None:
@@ -95,17 +97,27 @@ class Published:
         yield cur
 
     def get(self, key: Any, build: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """Page data for ``key`` on the current version, computed at most once per version."""
+        """Page data for ``key`` on the current version, computed at most once per version.
+
+        Requests that arrive while it is being computed wait for that one computation (twenty
+        users opening the digest right after a run would otherwise each compute it, all at once).
+        """
         version, _ = self._current()
         with self._lock:
             if version is not None and version == self._version and key in self._data:
                 return self._data[key]
-        with self.connection() as con:
-            value = build(con)
-        with self._lock:
-            self.builds += 1
-            if version is not None and version == self._version:
-                self._data[key] = value
+            building = self._building.setdefault((version, key), threading.Lock())
+        with building:
+            with self._lock:
+                if version is not None and version == self._version and key in self._data:
+                    return self._data[key]
+            with self.connection() as con:
+                value = build(con)
+            with self._lock:
+                self.builds += 1
+                if version is not None and version == self._version:
+                    self._data[key] = value
+                self._building.pop((version, key), None)
         return value
 
 
