@@ -32,6 +32,7 @@ from saring.report.daily import write_digest
 from saring.report.digest import build_digest, today_wib
 from saring.serving import BackgroundServer
 from saring.storage.database import Store, snapshot_path
+from saring.storage.publish import published_dir
 from saring.storage.schema import MIGRATIONS
 
 SOCIAL = Path(__file__).parent / "fixtures" / "social"
@@ -183,19 +184,29 @@ def test_nothing_personal_survives_and_every_claim_does(imported):
 
 
 def test_purge_leaves_no_trace_in_any_file(imported, tmp_path, monkeypatch):
+    import saring.storage.publish
+
     db, *_ = imported
     backup = db.with_name(db.name + ".pre-v4.bak")  # as a future migration would leave it
     shutil.copyfile(db, backup)
+    # Uncompressed Parquet, so that text still in a published file shows in its raw bytes.
+    monkeypatch.setattr(saring.storage.publish, "COMPRESSION", "uncompressed")
+    with Store(db) as store:
+        store.publish_snapshot(erase=True)
+    parts = sorted(published_dir(db).rglob("*.parquet"))
     files = [db, snapshot_path(db), backup]
     for path in files:  # the control: the text is there, readable in the raw bytes
         raw = path.read_bytes()
         assert all(p.encode() in raw for p in PURGED), path
+    published = b"".join(p.read_bytes() for p in parts)  # tipline items and their articles
+    assert all(p.encode() in published for p in PURGED[:3]), parts
     monkeypatch.setenv("SARING_TIPLINE_SECRET", SECRET.decode())
     result = CliRunner().invoke(app, ["tipline", "purge", "--older-than-days", "0", "--db", str(db)])
     assert result.exit_code == 0, result.output
     assert "raw text of 10 messages deleted" in result.output and "Rewritten without it" in result.output
     wal = db.with_name(db.name + ".wal")
-    for path in [*files, wal, *tmp_path.glob("saring.*")]:
+    assert not any(p.exists() for p in parts)  # every published file holding it was deleted
+    for path in [*files, wal, *tmp_path.glob("saring.*"), *published_dir(db).rglob("*")]:
         if path.exists() and path.is_file():
             raw = path.read_bytes()
             assert not any(p.encode() in raw for p in PURGED), path
@@ -245,8 +256,10 @@ def test_files_holding_personal_data_are_0600_and_digests_stay_readable(tmp_path
         files = write_digest(digest, tmp_path / "out" / "digests")
     backups = list(tmp_path.glob("saring.duckdb.pre-v*.bak"))
     assert backups
-    for path in [db, snapshot_path(db), *backups, tmp_path / "saring.duckdb.tipline-secret"]:
+    parts = list(published_dir(db).rglob("*.parquet"))  # none here: the chat made no items yet
+    for path in [db, snapshot_path(db), *backups, tmp_path / "saring.duckdb.tipline-secret", *parts]:
         assert _mode(path) == 0o600, path
+    assert _mode(published_dir(db)) == 0o700
     for path in [*files, tmp_path / "out" / "digests" / "index.html"]:
         assert _mode(path) == 0o644, path
     assert _mode(tmp_path / "out") & 0o005 == 0o005 and _mode(tmp_path / "out" / "digests") == 0o755

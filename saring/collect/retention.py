@@ -9,7 +9,8 @@ deleted anything therefore also:
    through a second descriptor, which would drop DuckDB's POSIX lock), closes the connection,
    swaps the fresh file in (it has no WAL) and reopens it;
 2. purges and rewrites every backup next to the database (``<db>.*.bak``) the same way;
-3. republishes the analysts' snapshot from the rewritten file.
+3. republishes the analysts' copy from the rewritten file, deleting every older published
+   file (the Parquet partitions of :mod:`saring.storage.publish`) at once.
 
 The tests check the raw bytes of every one of these files after a purge.
 """
@@ -173,6 +174,6 @@ def purge_tipline(store, older_than_days: float, now: datetime | None = None,
         for backup in backup_paths(store.path):
             rewrite_backup(backup, older_than_days, now)
             rewritten.append(backup)
-        rewritten.append(store.publish_snapshot())
+        rewritten.append(store.publish_snapshot(erase=True))
     LOGGER.info("tipline retention: %d messages purged; rewrote %s", n, ", ".join(map(str, rewritten)))
     return PurgeResult(messages=n, rewritten=rewritten)

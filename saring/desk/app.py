@@ -46,6 +46,7 @@ from starlette.concurrency import run_in_threadpool
 
 from saring.collect.scrub import GENERIC
 from saring.desk import trends
+from saring.desk.cache import Live, Published, load_accounts
 from saring.desk.session import (
     COOKIE,
     Busy,
@@ -92,6 +93,7 @@ class Desk:
         self._key = key.encode()
         self.signer = URLSafeTimedSerializer(key, salt="saring-web-session")
         self.lock = threading.RLock()
+        self.published, self.live = Published(self.db), Live(self.db)  # the read path under load
         self.throttle = LoginThrottle()
         # Session generations this process raised itself (logout). The database has them too,
         # except while a flow holds it: then they wait in ``pending`` and are written later.
@@ -107,11 +109,16 @@ class Desk:
             return None
         return hmac.new(self._key, shared.encode(), hashlib.sha256).hexdigest()[:32]
 
-    def current_generation(self, name: str) -> int:
-        from saring.desk.auth import session_generation
+    def accounts(self) -> tuple[frozenset[str], dict[str, int]]:
+        """Account names and session generations, read again only after the file changed."""
+        def read() -> tuple[frozenset[str], dict[str, int]]:
+            with self.fresh() as con:
+                return load_accounts(con)
 
-        with self.fresh() as con:
-            stored = session_generation(con, name)
+        return self.live.get("accounts", read)
+
+    def current_generation(self, name: str) -> int:
+        stored = self.accounts()[1].get(name, 0)
         with self.lock:
             return max(stored, self.generations.get(name, 0))
 
@@ -126,7 +133,7 @@ class Desk:
 
     def session_user(self, sess: dict[str, Any]) -> str | None:
         """The user of a session that is still valid: account (or shared secret) and generation."""
-        from saring.desk.auth import FORUM_SUFFIX, session_generation, user_exists
+        from saring.desk.auth import FORUM_SUFFIX
 
         name, generation = sess.get("user"), sess.get("gen")
         if not isinstance(name, str) or not isinstance(generation, int):
@@ -136,10 +143,10 @@ class Desk:
             mark = self.forum_mark()
             if not mark or not hmac.compare_digest(str(sess.get("forum", "")), mark):
                 return None
-        with self.fresh() as con:
-            if not name.endswith(FORUM_SUFFIX) and not user_exists(con, name):
-                return None
-            stored = session_generation(con, name)
+        users, generations = self.accounts()
+        if not name.endswith(FORUM_SUFFIX) and name not in users:
+            return None
+        stored = generations.get(name, 0)
         with self.lock:
             current = max(stored, self.generations.get(name, 0))
         return name if generation == current else None
@@ -170,14 +177,9 @@ class Desk:
 
     @contextmanager
     def snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        from saring.storage.database import connect_snapshot
-
-        with self.lock:
-            con = connect_snapshot(self.db)
-            try:
-                yield con
-            finally:
-                con.close()
+        """This thread's cursor on the current published version (see :mod:`saring.desk.cache`)."""
+        with self.published.connection() as con:
+            yield con
 
     @contextmanager
     def fresh(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -328,8 +330,8 @@ def digest_page(request: Request, day: str | None = None, _user: str = Depends(c
         the_day = date.fromisoformat(day) if day else today_wib()
     except ValueError:
         the_day = today_wib()
-    with desk.snapshot() as con:
-        digest = build_digest(con, the_day, desk.settings, desk.forum)
+    digest = desk.published.get(("digest", the_day),
+                                lambda con: build_digest(con, the_day, desk.settings, desk.forum))
     return page(
         request,
         "digest.html",
@@ -534,18 +536,8 @@ def _card(desk: Desk, kind: str, ref: str):
     return None
 
 
-def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Flagged election items, riskiest first, that still need a label from the forum."""
-    threshold = desk.settings.election_threshold
-    with desk.snapshot() as con:
-        rows = con.execute(
-            """SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
-                      url, left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 880), election_score,
-                      hoax_score, hoax_terms, election_terms, source_id
-               FROM item_overview WHERE hoax_score IS NOT NULL AND election_score >= ?
-               ORDER BY hoax_score DESC, item_id LIMIT 300""",
-            [threshold],
-        ).fetchall()
+def _labels(desk: Desk, name: str) -> tuple[dict[str, dict[str, int]], set[tuple[str, str]]]:
+    """The latest label per item and task, and what ``name`` marked "tidak yakin"."""
     done: dict[str, dict[str, int]] = defaultdict(dict)
     unsure: set[tuple[str, str]] = set()
     with desk.fresh() as con:
@@ -559,17 +551,40 @@ def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
                 "SELECT item_id, task FROM label_unsure WHERE labeled_by = ?", [name]
             ).fetchall()
         }
+    return done, unsure
+
+
+def _candidates(con: duckdb.DuckDBPyConnection, threshold: float) -> list[tuple]:
+    """The review queue's candidates, scrubbed and cut (once per published version)."""
+    rows = con.execute(
+        """SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
+                  url, left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 880), election_score,
+                  hoax_score, hoax_terms, election_terms, source_id
+           FROM item_overview WHERE hoax_score IS NOT NULL AND election_score >= ?
+           ORDER BY hoax_score DESC, item_id LIMIT 300""",
+        [threshold],
+    ).fetchall()
+    out = []
+    for r in rows:
+        if r[10] == "tipline":  # forwarded by members: scrubbed again on the way out (before the cut,
+            # so that no number is cut in half and left readable)
+            r = (r[0], GENERIC.text(r[1]), r[2], r[3], GENERIC.url(r[4])[0] or "#", GENERIC.text(r[5]),
+                 *r[6:])
+        out.append((*r[:5], r[5][:220], *r[6:]))
+    return out
+
+
+def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Flagged election items, riskiest first, that still need a label from the forum."""
+    threshold = desk.settings.election_threshold
+    rows = desk.published.get(("queue", threshold), lambda con: _candidates(con, threshold))
+    done, unsure = desk.live.get(("labels", name), lambda: _labels(desk, name))
     out = []
     for r in rows:
         state = done.get(r[0], {})
         open_tasks = [t for t in ("hoax", "election") if t not in state and (r[0], t) not in unsure]
         if not open_tasks:
             continue
-        if r[10] == "tipline":  # forwarded by members: scrubbed again on the way out (before the cut,
-            # so that no number is cut in half and left readable)
-            r = (r[0], GENERIC.text(r[1]), r[2], r[3], GENERIC.url(r[4])[0] or "#", GENERIC.text(r[5]),
-                 *r[6:])
-        r = (*r[:5], r[5][:220], *r[6:])
         out.append(
             dict(
                 item_id=r[0],

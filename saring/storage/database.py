@@ -1,7 +1,8 @@
 """The DuckDB store: schema, idempotent upserts, and the analysts' snapshot.
 
-One process writes (the flows). After each run the writer publishes a read-only copy,
-``<db>.snapshot.duckdb``, replaced atomically, so analysts never meet the writer's lock.
+One process writes (the flows). After each run the writer publishes the analysts' copy
+(``<db>.snapshot.duckdb``, a catalog replaced atomically, over Parquet files in
+``<db>.published/``; see :mod:`saring.storage.publish`), so analysts never meet the writer's lock.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from saring.config import Source, default_db_path
 from saring.errors import StoreError
 from saring.filemodes import enter_private, exit_private, make_private
 from saring.localtime import TIME_ZONE
-from saring.storage.schema import SCHEMA_VERSION, copy_database, migrate
+from saring.storage.schema import SCHEMA_VERSION, migrate
 
 LOGGER = logging.getLogger(__name__)
 
@@ -329,14 +330,17 @@ class Store:
         return {t: self.cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 
     @_locked
-    def publish_snapshot(self) -> Path:
-        """Write a consistent read-only copy for analysts, replacing the old one atomically.
+    def publish_snapshot(self, erase: bool = False) -> Path:
+        """Publish what analysts read: the buckets changed since the last publication as Parquet
+        files, then a new catalog replacing the old one atomically (see :mod:`saring.storage.publish`).
 
-        The bytes are copied by a child process (see :func:`saring.storage.schema.copy_database`):
-        opening the file in this one would drop this process's lock on it.
+        Args:
+            erase: rewrite everything and delete every older published file at once (a purge).
         """
+        from saring.storage.publish import publish
+
         target = snapshot_path(self.path)
-        copy_database(self.cur, self.path, target)
+        publish(self.cur, self.path, target, SCHEMA_VERSION, erase=erase)
         return target
 
 

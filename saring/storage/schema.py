@@ -238,17 +238,7 @@ V7 = V7_OWNED_TABLES + VIEWS + STORY_VIEWS
 # v8: the send log knows which report it sent (a Monday's weekly report is not the day's digest),
 # and every clarification card made is recorded (saring.report.lifecycle), so that a rumour's life
 # after its clarification can be followed. The send log used to be created on first use.
-V8_REPORTS_AND_CARDS = """
-CREATE TABLE IF NOT EXISTS deliveries (
-    digest_date DATE, channel VARCHAR, status VARCHAR, attempts INTEGER, messages INTEGER,
-    error VARCHAR, forced BOOLEAN, started_at TIMESTAMPTZ, sent_at TIMESTAMPTZ
-);
-ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS report_kind VARCHAR DEFAULT 'daily';
-UPDATE deliveries SET report_kind = 'daily' WHERE report_kind IS NULL;
-CREATE TABLE IF NOT EXISTS clarification_cards (
-    card_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, ref VARCHAR NOT NULL, item_id VARCHAR,
-    made_by VARCHAR, made_at TIMESTAMPTZ NOT NULL, channel VARCHAR, sent_at TIMESTAMPTZ
-);
+LIFECYCLE_VIEWS = """
 CREATE OR REPLACE VIEW rumour_lifecycle AS
     -- One row per story and day (Asia/Jakarta) from its first mention on: news and tipline
     -- mentions first seen that day, fact-check matches and clarification cards made that day,
@@ -284,8 +274,31 @@ CREATE OR REPLACE VIEW rumour_lifecycle AS
     GROUP BY d.story_id, d.day;
 """
 
+V8_REPORTS_AND_CARDS = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    digest_date DATE, channel VARCHAR, status VARCHAR, attempts INTEGER, messages INTEGER,
+    error VARCHAR, forced BOOLEAN, started_at TIMESTAMPTZ, sent_at TIMESTAMPTZ
+);
+ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS report_kind VARCHAR DEFAULT 'daily';
+UPDATE deliveries SET report_kind = 'daily' WHERE report_kind IS NULL;
+CREATE TABLE IF NOT EXISTS clarification_cards (
+    card_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, ref VARCHAR NOT NULL, item_id VARCHAR,
+    made_by VARCHAR, made_at TIMESTAMPTZ NOT NULL, channel VARCHAR, sent_at TIMESTAMPTZ
+);
+"""
+
+V8 = V8_REPORTS_AND_CARDS + LIFECYCLE_VIEWS
+
+
+# The analysts' catalog (saring.storage.publish): a derived, read-only file rebuilt by every
+# publication, never migrated. Its views are the database's own.
+CATALOG_PARQUET_VIEW = "CREATE VIEW {table} AS SELECT * FROM read_parquet([{files}])"
+CATALOG_COPY_TABLE = "CREATE TABLE {table} AS SELECT * FROM {source}"
+CATALOG_PUBLICATION = "CREATE TABLE publication (version INTEGER, published_at TIMESTAMPTZ)"
+CATALOG_VIEWS = VIEWS + STORY_VIEWS + LIFECYCLE_VIEWS
+
 MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS), (5, V5_PLACES),
-                                     (6, V6_HOAX_EVIDENCE), (7, V7), (8, V8_REPORTS_AND_CARDS)]
+                                     (6, V6_HOAX_EVIDENCE), (7, V7), (8, V8)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

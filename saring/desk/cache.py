@@ -1,0 +1,153 @@
+"""The desk's read path under load: one read connection and cached page data per version.
+
+* :class:`Published` — the analysts' copy (the catalog of :mod:`saring.storage.publish`) changes only
+  when a run publishes a new one, which replaces the file atomically. One read-only connection
+  is kept per published version (each thread reads through its own cursor of it, so reads run
+  side by side), and page data (a day's digest, the review queue's candidates) is computed once
+  per version: concurrent requests wait for the one computing it. A new publication is noticed
+  by the catalog file's identity (inode, time, size), checked on every request: the next request
+  reads the new version and the old cache is dropped.
+* :class:`Live` — the desk's own small tables in the database file itself (accounts, session
+  generations, labels) change when anyone writes the file; they are read once per state of the
+  file and its WAL (time and size), so a request no longer opens the database to check a session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+
+LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _identity(*paths: Path) -> tuple | None:
+    out = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            out.append(None)
+            continue
+        out.append((st.st_ino, st.st_mtime_ns, st.st_size))
+    return tuple(out) if any(out) else None
+
+
+class Published:
+    """One read connection and a page-data cache per published version of the analysts' copy."""
+
+    def __init__(self, db: Path) -> None:
+        from saring.storage.database import snapshot_path
+
+        self.db = db
+        self.catalog = snapshot_path(db)
+        self._lock = threading.Lock()
+        self._version: tuple | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._local = threading.local()
+        self._data: dict[Any, Any] = {}
+        self._building: dict[Any, threading.Lock] = {}
+        self.builds = 0  # how many times page data was computed (the tests read it)
+
+    def version(self) -> tuple | None:
+        """The identity of the current catalog file (None before the first publication)."""
+        return _identity(self.catalog)
+
+    def _current(self) -> tuple[tuple | None, duckdb.DuckDBPyConnection | None]:
+        version = self.version()
+        with self._lock:
+            if version != self._version:
+                old, self._con, self._version = self._con, None, version
+                self._data = {}
+                self._local = threading.local()
+                if old is not None:
+                    with contextlib.suppress(duckdb.Error):
+                        old.close()
+                if version is not None:
+                    from saring.storage.database import connect_snapshot
+
+                    self._con = connect_snapshot(self.db)  # checks the schema version too
+            return self._version, self._con
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """This thread's cursor on the current version (or a one-off connection without a catalog)."""
+        version, con = self._current()
+        if con is None:
+            from saring.storage.database import connect_snapshot
+
+            one = connect_snapshot(self.db)
+            try:
+                yield one
+            finally:
+                one.close()
+            return
+        cursors = self._local.__dict__.setdefault("cursors", {})
+        cur = cursors.get(version)
+        if cur is None:
+            cur = cursors[version] = con.cursor()
+            cur.execute("SET TimeZone = 'Asia/Jakarta'")
+        yield cur
+
+    def get(self, key: Any, build: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Page data for ``key`` on the current version, computed at most once per version.
+
+        Requests that arrive while it is being computed wait for that one computation (twenty
+        users opening the digest right after a run would otherwise each compute it, all at once).
+        """
+        version, _ = self._current()
+        with self._lock:
+            if version is not None and version == self._version and key in self._data:
+                return self._data[key]
+            building = self._building.setdefault((version, key), threading.Lock())
+        with building:
+            with self._lock:
+                if version is not None and version == self._version and key in self._data:
+                    return self._data[key]
+            with self.connection() as con:
+                value = build(con)
+            with self._lock:
+                self.builds += 1
+                if version is not None and version == self._version:
+                    self._data[key] = value
+                self._building.pop((version, key), None)
+        return value
+
+
+class Live:
+    """Small tables of the database file, read again only after the file (or its WAL) changed."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self.wal = db.with_name(db.name + ".wal")
+        self._lock = threading.Lock()
+        self._data: dict[Any, tuple[tuple | None, Any]] = {}
+
+    def get(self, key: Any, build: Callable[[], T]) -> T:
+        state = _identity(self.db, self.wal)  # taken before reading: a write during the read
+        with self._lock:  # leaves a stale state, so the next request reads again
+            hit = self._data.get(key)
+            if hit is not None and state is not None and hit[0] == state:
+                return hit[1]
+        value = build()
+        with self._lock:
+            self._data[key] = (state, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+def load_accounts(con: duckdb.DuckDBPyConnection) -> tuple[frozenset[str], dict[str, int]]:
+    """Every account name and every session generation (both tables are small)."""
+    users = frozenset(r[0] for r in con.execute("SELECT name FROM web_users").fetchall())
+    generations = dict(con.execute("SELECT user_name, generation FROM web_session_generations").fetchall())
+    return users, generations

@@ -1,0 +1,131 @@
+"""The analysts' copy is published incrementally (Parquet buckets + a catalog) and stays equal to
+the database: new rows, rewritten old rows (rescore, regrouped stories, new fact-check matches)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+
+import saring
+from saring.storage.database import Store, snapshot_path
+from saring.storage.publish import published_dir
+
+OLD = datetime(2025, 3, 10, 8, tzinfo=UTC)  # months before "now": month buckets
+
+
+def _fill(store: Store, n: int, start: datetime, prefix: str, step: timedelta = timedelta(days=7)) -> None:
+    con = store.con
+    con.execute("INSERT INTO sources (source_id, name) VALUES ('s1', 'Outlet') ON CONFLICT DO NOTHING")
+    for i in range(n):
+        at = start + i * step
+        item = f"{prefix}{i}"
+        con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state, kind) "
+                    "VALUES (?, ?, 's1', ?, ?, 'scored', 'rss')",
+                    [item, f"https://x.example/{item}", f"t {item}", at])
+        con.execute("INSERT INTO articles (item_id, text, text_source, fetched_at) VALUES (?, ?, 'page', ?)",
+                    [item, f"teks berita {item} KPU Kota Batu", at])
+        con.execute("INSERT INTO scores VALUES (?, 'm1', 0.9, 0.1, ['kpu'], ['x'], ?)", [item, at])
+        con.execute("INSERT INTO stories VALUES (?, ?, ?)", [item, item, at])
+
+
+def _same(db) -> None:
+    """Every table and view the catalog shows equals the database's own."""
+    live = duckdb.connect(str(db), read_only=True)
+    pub = saring.connect(str(db))
+    try:
+        for name in ["items", "articles", "scores", "stories", "factcheck_matches", "item_overview",
+                     "story_overview", "sources"]:
+            want = sorted(live.execute(f"SELECT * FROM {name}").fetchall(), key=str)
+            got = sorted(pub.execute(f"SELECT * FROM {name}").fetchall(), key=str)
+            assert got == want, name
+    finally:
+        live.close()
+        pub.close()
+
+
+def _manifest(db) -> dict:
+    return json.loads((published_dir(db) / "manifest.json").read_text())
+
+
+def test_a_run_publishes_only_what_it_changed_and_old_rewrites_show(tmp_path):
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        _fill(store, 20, OLD, "old")  # 20 weeks: several month buckets
+        store.publish_snapshot()
+        first = _manifest(db)
+        files_before = {v["file"] for t in first["tables"].values() for v in t.values()}
+        assert len(files_before) >= 5 * 4  # items, articles, scores, stories over 5+ months
+        # A run adds today's items: only today's buckets are written, the history is kept.
+        _fill(store, 2, datetime.now(UTC), "new", timedelta(seconds=1))
+        store.publish_snapshot()
+    second = _manifest(db)
+    files_after = {v["file"] for t in second["tables"].values() for v in t.values()}
+    written = files_after - files_before
+    month = datetime.now(UTC).strftime("%Y-%m")
+    assert written and all(f.split("/")[1].startswith(month) for f in written), written
+    assert files_before - files_after == set()  # nothing of the history was rewritten
+    _same(db)
+    # Rewrites of old rows: a rescore, a regrouped story, a new fact-check match, a changed state.
+    with Store(db) as store:
+        con = store.con
+        con.execute("INSERT INTO scores SELECT item_id, 'm2', 0.2, 0.8, ['pemilu'], ['hoaks'], now() "
+                    "FROM items WHERE item_id = 'old3'")
+        con.execute("UPDATE stories SET story_id = 'old4', assigned_at = now() WHERE item_id = 'old5'")
+        con.execute("INSERT INTO factchecks (factcheck_id, title, verdict) "
+                    "VALUES ('f1', 'Hoaks KPU', 'salah')")
+        con.execute("INSERT INTO factcheck_matches VALUES ('old6', 'f1', 0.8, now())")
+        con.execute("UPDATE items SET state = 'stored' WHERE item_id = 'old7'")  # no time column moves
+        store.publish_snapshot()
+    _same(db)
+    pub = saring.connect(str(db))
+    try:
+        score = pub.execute("SELECT hoax_score FROM item_overview WHERE item_id = 'old3'").fetchall()
+        assert score == [(0.8,)]
+        assert pub.execute("SELECT n_items FROM story_overview WHERE story_id = 'old4'").fetchall() == [(2,)]
+    finally:
+        pub.close()
+
+
+def test_published_files_are_parquet_and_the_catalog_is_small(tmp_path):
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        _fill(store, 30, OLD, "a")
+        store.publish_snapshot()
+    parts = list(published_dir(db).glob("*/*.parquet"))
+    assert parts
+    con = duckdb.connect()
+    assert sum(con.execute(f"SELECT count(*) FROM read_parquet('{p}')").fetchall()[0][0]
+               for p in parts if p.parent.name == "items") == 30
+    catalog = duckdb.connect(str(snapshot_path(db)), read_only=True)
+    try:
+        kinds = dict(catalog.execute("SELECT table_name, table_type FROM information_schema.tables")
+                     .fetchall())
+    finally:
+        catalog.close()
+    assert kinds["items"] == "VIEW" and kinds["articles"] == "VIEW" and kinds["sources"] == "BASE TABLE"
+
+
+def test_retired_files_go_after_a_while_and_at_once_on_erase(tmp_path, monkeypatch):
+    import saring.storage.publish as publish
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        _fill(store, 3, datetime.now(UTC) - timedelta(hours=1), "a", timedelta(seconds=1))
+        store.publish_snapshot()
+        store.con.execute("UPDATE items SET state = 'stored' WHERE item_id = 'a0'")
+        store.publish_snapshot()
+        retired = _manifest(db)["retired"]
+        assert retired and all((published_dir(db) / r["file"]).exists() for r in retired)  # readers finish
+        store.publish_snapshot(erase=True)
+        assert _manifest(db)["retired"] == []
+        assert not any((published_dir(db) / r["file"]).exists() for r in retired)
+        monkeypatch.setattr(publish, "RETIRE_AFTER", 0.0)
+        store.con.execute("UPDATE items SET state = 'scored' WHERE item_id = 'a0'")
+        store.publish_snapshot()
+        store.publish_snapshot()
+    listed = {v["file"] for t in _manifest(db)["tables"].values() for v in t.values()}
+    on_disk = {p.relative_to(published_dir(db)).as_posix() for p in published_dir(db).glob("*/*.parquet")}
+    assert on_disk == listed
+    _same(db)

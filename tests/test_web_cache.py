@@ -1,0 +1,84 @@
+"""The desk's cached page data follows the published versions of the analysts' copy: computed
+once per version, and shown anew as soon as a run publishes a new one."""
+
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+
+from saring.desk.app import create_app
+from saring.desk.auth import add_user
+from saring.storage.database import Store
+
+PASSWORD = "kata-sandi-rahasia"
+TITLE = "Kabar baru: KPU Kota Batu memindahkan TPS 7 tanpa pemberitahuan"
+
+
+def _login(client) -> None:
+    import re
+
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    r = client.post("/login", data={"csrf": token, "name": "rina", "password": PASSWORD, "next": "/"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+
+
+def _publish_a_new_item(db) -> None:
+    """What a run does: store (here: insert) a scored item and publish a new version."""
+    with Store(db) as store:
+        con = store.con
+        version = con.execute("SELECT max(model_version) FROM scores").fetchall()[0][0]
+        source = con.execute("SELECT min(source_id) FROM sources").fetchall()[0][0]
+        now = datetime.now(UTC)
+        con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state, kind) "
+                    "VALUES ('fresh1', 'https://x.example/fresh1', ?, ?, ?, 'scored', 'rss')",
+                    [source, TITLE, now])
+        con.execute("INSERT INTO articles (item_id, text, text_source, title, fetched_at) "
+                    "VALUES ('fresh1', ?, 'page', ?, ?)",
+                    ["KPU Kota Batu memindahkan TPS 7 tanpa pemberitahuan. Hoaks?", TITLE, now])
+        con.execute("INSERT INTO scores VALUES ('fresh1', ?, 0.99, 0.99, ['kpu'], ['hoaks'], ?)",
+                    [version, now])
+        store.publish_snapshot()
+
+
+def test_pages_are_cached_per_published_version_and_renewed_by_a_new_one(ingested, scorer):
+    add_user(ingested, "rina", PASSWORD)
+    app = create_app(ingested, scorer=scorer, secret_key="test-key")
+    published = app.state.desk.published
+    client = TestClient(app)
+    _login(client)
+    first = client.get("/")
+    assert first.status_code == 200 and TITLE not in first.text
+    queue = client.get("/review")
+    assert queue.status_code == 200 and TITLE not in queue.text
+    builds = published.builds
+    version = published.version()
+    for _ in range(3):  # the same version: served from the cache, not computed again
+        assert client.get("/").text.count("<article") == first.text.count("<article")
+        assert client.get("/review").status_code == 200
+    assert published.builds == builds and published.version() == version
+
+    _publish_a_new_item(ingested)  # a run finished: a new version of the analysts' copy
+
+    assert published.version() != version
+    assert TITLE in client.get("/").text  # the very next request shows it
+    assert TITLE in client.get("/review").text
+    assert published.builds == builds + 2
+    client.get("/")
+    assert published.builds == builds + 2
+
+
+def test_a_label_given_elsewhere_shows_at_the_next_request(ingested, scorer):
+    """Labels are read from the database file again once it changed (here: by another writer)."""
+    add_user(ingested, "rina", PASSWORD)
+    client = TestClient(create_app(ingested, scorer=scorer, secret_key="test-key"))
+    _login(client)
+    page = client.get("/review").text
+    import re
+
+    first = re.search(r'name="item_id" value="([^"]+)"', page).group(1)
+    from saring.desk.app import add_label
+
+    with Store(ingested) as store:  # e.g. `saring labels import` while the desk runs
+        add_label(store.con, first, "hoax", 1, "budi")
+        add_label(store.con, first, "election", 1, "budi")
+    assert f'value="{first}"' not in client.get("/review").text
