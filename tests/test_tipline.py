@@ -147,7 +147,7 @@ def test_cli_import(tmp_path, monkeypatch):
     # The chat's links are checked before any fetch: that name lookup goes to a scripted resolver,
     # never to real DNS (unknown names do not resolve, so the link costs only itself).
     dns = FakeDNS({})
-    monkeypatch.setattr("saring.urls.system_resolver", dns)
+    monkeypatch.setattr("saring.collect.urls.system_resolver", dns)
     db = tmp_path / "saring.duckdb"
     result = CliRunner().invoke(app, ["tipline", "import", str(IOS_EN), "--db", str(db)])
     assert result.exit_code == 0, result.output

@@ -38,7 +38,7 @@ def ingest(
     Example: saring ingest --sources sources.yaml --db data/saring.duckdb
     """
     setup_logging(verbose)
-    from saring.commands.progress_display import shown_progress
+    from saring.cli.progress_display import shown_progress
     from saring.config import load_config
     from saring.pipeline.ingest import run_ingest
     from saring.storage.database import Store

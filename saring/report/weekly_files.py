@@ -148,7 +148,7 @@ def send_weekly(db_path: str | Path | None, report: WeeklyReport, files: WeeklyF
                 env: Mapping[str, str] | None = None):
     """Deliver the report to every channel of ``settings.delivery``, once per week and channel.
 
-    Returns the :class:`saring.deliver.DeliveryReport` (the send log's kind is ``weekly``).
+    Returns the :class:`saring.report.deliver.DeliveryReport` (the send log's kind is ``weekly``).
     """
     import os
 
