@@ -105,6 +105,9 @@ def test_published_files_are_parquet_and_the_catalog_is_small(tmp_path):
     finally:
         catalog.close()
     assert kinds["items"] == "VIEW" and kinds["articles"] == "VIEW" and kinds["sources"] == "BASE TABLE"
+    with Store(db) as store:  # every table and view of the database is in the analysts' catalog
+        own = {r[0] for r in store.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert own <= set(kinds), sorted(own - set(kinds))
 
 
 def test_retired_files_go_after_a_while_and_at_once_on_erase(tmp_path, monkeypatch):

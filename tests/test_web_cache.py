@@ -76,7 +76,7 @@ def test_a_label_given_elsewhere_shows_at_the_next_request(ingested, scorer):
     import re
 
     first = re.search(r'name="item_id" value="([^"]+)"', page).group(1)
-    from saring.desk.app import add_label
+    from saring.judge.labels import add_label
 
     with Store(ingested) as store:  # e.g. `saring labels import` while the desk runs
         add_label(store.con, first, "hoax", 1, "budi")

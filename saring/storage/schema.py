@@ -228,12 +228,14 @@ CREATE TABLE IF NOT EXISTS labels (
 CREATE TABLE IF NOT EXISTS label_unsure (
     item_id VARCHAR, task VARCHAR, labeled_by VARCHAR, labeled_at TIMESTAMPTZ
 );
+"""
+LABEL_VIEWS = """
 CREATE OR REPLACE VIEW current_labels AS
     SELECT * FROM labels
     QUALIFY row_number() OVER (PARTITION BY item_id, task ORDER BY labeled_at DESC, seq DESC) = 1;
 """
 
-V7 = V7_OWNED_TABLES + VIEWS + STORY_VIEWS
+V7 = V7_OWNED_TABLES + LABEL_VIEWS + VIEWS + STORY_VIEWS
 
 # v8: the send log knows which report it sent (a Monday's weekly report is not the day's digest),
 # and every clarification card made is recorded (saring.report.lifecycle), so that a rumour's life
@@ -295,7 +297,7 @@ V8 = V8_REPORTS_AND_CARDS + LIFECYCLE_VIEWS
 CATALOG_PARQUET_VIEW = "CREATE VIEW {table} AS SELECT * FROM read_parquet([{files}])"
 CATALOG_COPY_TABLE = "CREATE TABLE {table} AS SELECT * FROM {source}"
 CATALOG_PUBLICATION = "CREATE TABLE publication (version INTEGER, published_at TIMESTAMPTZ)"
-CATALOG_VIEWS = VIEWS + STORY_VIEWS + LIFECYCLE_VIEWS
+CATALOG_VIEWS = LABEL_VIEWS + VIEWS + STORY_VIEWS + LIFECYCLE_VIEWS
 
 MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS), (5, V5_PLACES),
                                      (6, V6_HOAX_EVIDENCE), (7, V7), (8, V8)]

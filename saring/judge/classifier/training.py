@@ -477,6 +477,7 @@ def retrain(
     """
     from saring.judge.classifier import registry
     from saring.judge.classifier.evidence import labelled_matches
+    from saring.config import default_db_path
     from saring.judge.labels import current_labels
     from saring.storage.database import Store
 
@@ -484,7 +485,7 @@ def retrain(
     splits = base_splits()
     labels: dict[str, pd.DataFrame] = {}
     on_evidence = 0
-    if db is not None or Path("data/saring.duckdb").exists():
+    if db is not None or default_db_path().exists():
         with Store(db) as store:
             labels = {t: current_labels(store.con, t) for t in ("hoax", "election")}
             on_evidence = labelled_matches(store.con) if not labels["hoax"].empty else 0
