@@ -37,6 +37,28 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def delivery_channels(config: object, only: list[str] | None) -> None:
+    """Refuse ``--send`` without channels, and ``--channel`` names that are not configured."""
+    channels = getattr(getattr(config, "delivery", None), "channels", ())
+    if not channels:
+        fail("--send: no delivery channels; add settings.delivery.channels to sources.yaml")
+    unknown = set(only or ()) - {c.name for c in channels}
+    if unknown:
+        fail(f"--channel: no channel named {', '.join(sorted(unknown))} in settings.delivery")
+
+
+def print_delivery(report: object) -> None:
+    """Print a delivery's per-channel lines; exit 1 when every channel failed."""
+    for line in report.lines():  # type: ignore[attr-defined]
+        out.print(line, style="red" if "FAILED" in line else None, highlight=False, markup=False)
+    failed = report.failed  # type: ignore[attr-defined]
+    if failed:
+        err.print(f"{len(failed)} of {len(report.results)} channel(s) failed: "  # type: ignore[attr-defined]
+                  + ", ".join(r.channel for r in failed), highlight=False)
+    if report.all_failed:  # type: ignore[attr-defined]
+        raise typer.Exit(1)
+
+
 def warn_if_public(host: str, port: int, what: str) -> None:
     """Say loudly that a server listens beyond this machine (``--host 0.0.0.0``)."""
     try:

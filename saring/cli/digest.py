@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from saring.cli.base import DB_OPT, SOURCES_OPT, app, err, fail, out
+from saring.cli.base import DB_OPT, SOURCES_OPT, app, delivery_channels, fail, out, print_delivery
 from saring.config import DEFAULT_DIGESTS
 from saring.errors import SaringError
 
@@ -58,20 +58,9 @@ def digest(
 def _send(result, config, db, force: bool, only: list[str] | None) -> None:
     from saring.report.deliver import deliver, load_env_file
 
-    if config is None or not config.delivery.channels:
-        fail("--send: no delivery channels; add settings.delivery.channels to sources.yaml")
-    unknown = set(only or ()) - {c.name for c in config.delivery.channels}
-    if unknown:
-        fail(f"--channel: no channel named {', '.join(sorted(unknown))} in settings.delivery")
+    delivery_channels(config, only)
     load_env_file()
-    report = deliver(db, result, config.delivery, config.digest.message_chars, force=force, only=only)
-    for line in report.lines():
-        out.print(line, style="red" if "FAILED" in line else None, highlight=False, markup=False)
-    if report.failed:
-        err.print(f"{len(report.failed)} of {len(report.results)} channel(s) failed: "
-                  + ", ".join(r.channel for r in report.failed), highlight=False)
-    if report.all_failed:
-        raise typer.Exit(1)
+    print_delivery(deliver(db, result, config.delivery, config.digest.message_chars, force=force, only=only))
 
 
 @app.command()

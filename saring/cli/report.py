@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from saring.cli.base import DB_OPT, SOURCES_OPT, app, err, fail, out
+from saring.cli.base import DB_OPT, SOURCES_OPT, app, delivery_channels, fail, out, print_delivery
 from saring.errors import SaringError
 
 report_app = typer.Typer(add_completion=False, rich_markup_mode=None, no_args_is_help=True,
@@ -31,14 +31,15 @@ def weekly(
     Example: saring report weekly --week 2026-W47 --out data/weekly --send
     Exit codes: 0 ok (or some channels failed), 1 every channel failed, 2 bad input/config.
     """
-    from saring.config import load_config
+    from saring.context import resolved
     from saring.report.weekly import parse_week
     from saring.report.weekly_files import make_weekly, send_weekly
 
     try:
         monday = parse_week(week, end)
-        config = load_config(sources) if (sources or Path("sources.yaml").exists()) else None
-        report, files = make_weekly(db, monday, config, out_dir)
+        setup = resolved(db, sources)
+        config = setup.config
+        report, files = make_weekly(setup.db, monday, config, out_dir)
     except SaringError as exc:
         fail(str(exc))
     t = report.totals
@@ -50,19 +51,8 @@ def weekly(
         out.print(f"  {path}", highlight=False)
     if not send:
         return
-    if config is None or not config.delivery.channels:
-        fail("--send: no delivery channels; add settings.delivery.channels to sources.yaml")
-    unknown = set(channel or ()) - {c.name for c in config.delivery.channels}
-    if unknown:
-        fail(f"--channel: no channel named {', '.join(sorted(unknown))} in settings.delivery")
+    delivery_channels(config, channel or None)
     from saring.report.deliver import load_env_file
 
     load_env_file()
-    result = send_weekly(db, report, files, config, force=force, only=channel or None)
-    for line in result.lines():
-        out.print(line, style="red" if "FAILED" in line else None, highlight=False, markup=False)
-    if result.failed:
-        err.print(f"{len(result.failed)} of {len(result.results)} channel(s) failed: "
-                  + ", ".join(r.channel for r in result.failed), highlight=False)
-    if result.all_failed:
-        raise typer.Exit(1)
+    print_delivery(send_weekly(setup.db, report, files, config, force=force, only=channel or None))
