@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pyarrow as pa
-
 from _sites import sample_pages
 
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“'(])")

@@ -63,8 +63,8 @@ def demo_database(workdir: Path) -> Path:
     from saring.cli.digest import _demo_tipline
     from saring.config import parse_config
     from saring.pipeline.demo import SiteServer, demo_chat, demo_sources, sample_dir
-    from saring.report.digest import make_digest, today_wib
     from saring.pipeline.ingest import run_ingest
+    from saring.report.digest import make_digest, today_wib
     from saring.storage.database import Store
 
     db = workdir / "saring.duckdb"

@@ -475,9 +475,9 @@ def retrain(
     hoax labels, and of ``election_score`` on the held-out newest IndoSum months + held-out
     election labels, must each be >= current - ``tolerance``.
     """
+    from saring.config import default_db_path
     from saring.judge.classifier import registry
     from saring.judge.classifier.evidence import labelled_matches
-    from saring.config import default_db_path
     from saring.judge.labels import current_labels
     from saring.storage.database import Store
 
