@@ -254,9 +254,14 @@ def test_gate_refuses_then_promotes_rescore_and_rollback(demo_db, tmp_path, mode
     shipped = load_scorer().model_version
 
     # Refuse path: a negative tolerance demands a clear improvement the tiny model cannot give.
-    r = runner.invoke(app, ["train", "--db", str(db), "--max-base-rows", "80", "--tolerance", "-0.5"])
+    from saring import progress
+
+    tally = progress.Tally()  # what a terminal would show as bars: fit, evaluate new, evaluate current
+    with progress.reporting(tally):
+        r = runner.invoke(app, ["train", "--db", str(db), "--max-base-rows", "80", "--tolerance", "-0.5"])
     assert r.exit_code == 0, r.output
     assert "Not promoted; current model stays shipped" in flat(r) and "worse" in flat(r)
+    assert tally.totals["retrain steps"] == 3 and tally.done["retrain steps"] == 3
     assert registry.current_version() == "shipped" and load_scorer().model_version == shipped
 
     # Promote path: a generous tolerance lets the candidate through.

@@ -192,11 +192,11 @@ def train(
 
     Example: saring train --db data/saring.duckdb
     """
-    from saring.cli.progress_display import shown_step
+    from saring.cli.progress_display import shown_progress
     from saring.judge.classifier.training import GATE_TOLERANCE, retrain
 
     try:
-        with shown_step("training, then the held-out gate"):
+        with shown_progress():  # fit, evaluate the new version, evaluate the current one
             r = retrain(db, tolerance=GATE_TOLERANCE if tolerance is None else tolerance,
                         max_base_rows=max_base_rows, promote_if_better=not no_promote)
     except SaringError as exc:

@@ -84,13 +84,3 @@ def shown_progress(console: Console | None = None, force: bool = False) -> Itera
         reporter = RichReporter(bar)
         with reporting(reporter):
             yield reporter
-
-
-@contextmanager
-def shown_step(description: str, console: Console | None = None, force: bool = False) -> Iterator[None]:
-    """A spinner with the elapsed time for one long step whose size is unknown (``train``)."""
-    with shown_progress(console, force) as reporter:
-        reporter.add(description, 0)
-        yield
-        if isinstance(reporter, RichReporter):
-            reporter.finish(description)

@@ -34,6 +34,7 @@ from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
+from saring import progress
 from saring.judge.classifier.metrics import best_f1_threshold, binary_metrics
 from saring.judge.classifier.modelfiles import dump_model, write_json
 from saring.judge.classifier.modelload import CLASSIFIERS_DIR
@@ -520,6 +521,8 @@ def retrain(
         n += 1
         version = f"v{now:%Y%m%d-%H%M%S}-{n}"
     out_dir = registry.root() / version
+    report = progress.current()  # shown by `saring model retrain` on a terminal, silent elsewhere
+    report.add("retrain steps", 3)
     fit_version(
         out_dir,
         hx_train,
@@ -529,8 +532,11 @@ def retrain(
         created=now.date(),
         extra={"forum_labels_used": {t: int(len(f)) for t, f in labels.items()}},
     )
+    report.advance("retrain steps")
     cand = evaluate_dir(out_dir, sets)
+    report.advance("retrain steps")
     cur = evaluate_dir(cur_dir, sets)
+    report.advance("retrain steps")
     checks, ok = [], True
     for task in ("hoax", "election"):
         c, p = cand[task]["roc_auc"], cur[task]["roc_auc"]
