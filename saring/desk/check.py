@@ -16,7 +16,6 @@ import hashlib
 import json
 import re
 import time
-import unicodedata
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from urllib.parse import urlsplit
 import duckdb
 
 from saring.errors import SaringError
+from saring.textclean import plain_words
 
 SIMILAR_THRESHOLD = 0.5  # max(TF-IDF cosine, shingle containment) from which an item is "near-identical"
 REPEAT_THRESHOLD = 0.8  # shingle Jaccard from which an earlier check is the same rumour
@@ -99,19 +99,12 @@ def is_url(value: str) -> bool:
     return bool(_URL_RE.match(value or ""))
 
 
-def normalise(text: str) -> str:
-    """Lower-case, accents and punctuation removed, whitespace collapsed (for fingerprints)."""
-    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
-    text = re.sub(r"https?://\S+", " ", text.lower())
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
-
-
 def fingerprint(text: str) -> str:
-    return hashlib.sha256(normalise(text).encode()).hexdigest()[:32]
+    return hashlib.sha256(plain_words(text).encode()).hexdigest()[:32]
 
 
 def shingles(text: str, k: int = 3) -> set[str]:
-    words = normalise(text).split()
+    words = plain_words(text).split()
     if len(words) < k:
         return {" ".join(words)} if words else set()
     return {" ".join(words[i : i + k]) for i in range(len(words) - k + 1)}
@@ -134,12 +127,13 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
 
 def _cosine_top(query: str, docs: list[str], k: int, threshold: float) -> list[tuple[int, float]]:
     """Indices and TF-IDF cosine of the ``k`` documents closest to ``query`` (above ``threshold``)."""
-    if not docs or not normalise(query):
+    if not docs or not plain_words(query):
         return []
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.metrics.pairwise import linear_kernel
 
-    vec = TfidfVectorizer(preprocessor=normalise, ngram_range=(1, 2), sublinear_tf=True, min_df=1)
+    from saring.judge.factcheck import make_vectorizer
+
+    vec = make_vectorizer()  # the engine fact-check matching and stories use
     try:
         matrix = vec.fit_transform(docs + [query])
     except ValueError:  # empty vocabulary

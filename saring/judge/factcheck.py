@@ -10,7 +10,6 @@ with the fact-check's link.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +19,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
+
+from saring.textclean import plain_words
 
 # Chosen on real pairs with measure_threshold(texts, groups, min_recall=0.8) on the Pratiwi et al.
 # (2017) hoax dataset (classifiers/data/pratiwi2017_hoax/pratiwi2017_hoax_train.csv: 450 real
@@ -71,15 +72,9 @@ def verdict_from_title(title: str | None) -> str | None:
     return _ALIASES.get(word, word)
 
 
-def normalize(text: str | None) -> str:
-    text = unicodedata.normalize("NFKC", text or "").lower()
-    text = re.sub(r"https?://\S+", " ", text)
-    return re.sub(r"[^a-z0-9]+", " ", text).strip()
-
-
 def make_vectorizer() -> TfidfVectorizer:
     """The TF-IDF settings used for matching and for stories (thresholds were measured with them)."""
-    return TfidfVectorizer(preprocessor=normalize, token_pattern=r"(?u)\b[a-z][a-z0-9]{2,}\b",
+    return TfidfVectorizer(preprocessor=plain_words, token_pattern=r"(?u)\b[a-z][a-z0-9]{2,}\b",
                            stop_words=sorted(STOPWORDS), sublinear_tf=True, ngram_range=(1, 1),
                            dtype=np.float32)
 
