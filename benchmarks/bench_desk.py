@@ -60,11 +60,11 @@ async def _login(client: httpx.AsyncClient, name: str) -> None:
 def demo_database(workdir: Path) -> Path:
     """The database `saring demo` makes (sample sites ingested, the sample chat, today's digest),
     built by the same functions without Prefect's temporary server."""
-    from saring.cli.digest import _demo_tipline
     from saring.config import parse_config
-    from saring.pipeline.demo import SiteServer, demo_chat, demo_sources, sample_dir
+    from saring.pipeline.demo import SiteServer, demo_chat, demo_sources, import_demo_chat, sample_dir
     from saring.pipeline.ingest import run_ingest
-    from saring.report.digest import make_digest, today_wib
+    from saring.report.daily import make_digest
+    from saring.report.digest import today_wib
     from saring.storage.database import Store
 
     db = workdir / "saring.duckdb"
@@ -74,7 +74,7 @@ def demo_database(workdir: Path) -> Path:
             run_ingest(config, store)
         chat = demo_chat(server.base_url, workdir / "tipline" / "demo-chat.txt")
         if chat:
-            _demo_tipline(db, chat)
+            import_demo_chat(db, chat)
     make_digest(db, today_wib(), config.digest, workdir / "digests", config.forum)
     return db
 

@@ -107,7 +107,7 @@ def simulate(workdir: Path, today: date | None = None, tipline_day: int = 9, car
     """
     from saring.config import load_config
     from saring.pipeline.ingest import run_ingest
-    from saring.report.digest import make_digest
+    from saring.report.daily import make_digest
     from saring.report.lifecycle import record_card
     from saring.storage.database import Store, snapshot_path
 
