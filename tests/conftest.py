@@ -10,6 +10,7 @@ import pytest
 
 from saring.config import parse_config
 from saring.pipeline.demo import SiteServer, demo_sources, sample_dir
+from saring.report.deliver import free_port
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network from the tests
 
@@ -68,3 +69,26 @@ def ingested(sample_site, sample_config, db_path, scorer):
         store.publish_snapshot()
     assert summary.status == "ok" and summary.scored > 0, [r.error for r in summary.results]
     return db_path
+
+
+@pytest.fixture()
+def smtp():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1: ``.url`` for apprise, ``.received`` envelopes."""
+    # Only the tests that send e-mail need aiosmtpd: the others run without the dev extra.
+    aiosmtpd = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd (dev extra) is not installed")
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            received.append(envelope)
+            return "250 OK"
+
+    port = free_port()
+    controller = aiosmtpd.Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    controller.received = received
+    controller.url_to = lambda to: (f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure"
+                                    f"&from=saring@test.invalid&to={to}")
+    controller.url = controller.url_to("kpu@test.invalid,bawaslu@test.invalid")
+    yield controller
+    controller.stop()

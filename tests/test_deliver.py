@@ -9,7 +9,6 @@ from email import policy
 
 import duckdb
 import httpx
-import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -52,29 +51,6 @@ def digest_of(items: list[DigestItem], day: date = DAY) -> Digest:
         omitted=0,
         model_versions=["m1"],
     )
-
-
-@pytest.fixture()
-def smtp():
-    # Only the tests that send e-mail need aiosmtpd: the others run without the dev extra.
-    aiosmtpd = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd (dev extra) is not installed")
-    received = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802
-            received.append(envelope)
-            return "250 OK"
-
-    port = free_port()
-    controller = aiosmtpd.Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    controller.received = received
-    controller.url = (
-        f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure&from=saring@test.invalid"
-        "&to=kpu@test.invalid,bawaslu@test.invalid"
-    )
-    yield controller
-    controller.stop()
 
 
 def test_whatsapp_split_at_item_boundaries():

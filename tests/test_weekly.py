@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from saring.cli.main import app
 from saring.config import DigestSettings, ForumSettings, parse_config
-from saring.report.deliver import already_delivered, free_port
+from saring.report.deliver import already_delivered
 from saring.report.digest import WIB
 from saring.storage.database import Store
 
@@ -261,26 +261,6 @@ def test_html_report_reads_well_on_a_phone(week_db, tmp_path):
 
 # -- delivery once -----------------------------------------------------------------------------
 
-@pytest.fixture()
-def smtp():
-    aiosmtpd = pytest.importorskip("aiosmtpd.controller")
-    received = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
-            received.append(envelope)
-            return "250 OK"
-
-    port = free_port()
-    controller = aiosmtpd.Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    controller.received = received
-    controller.url = (f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure&from=saring@test.invalid"
-                      "&to=forum@test.invalid")
-    yield controller
-    controller.stop()
-
-
 def test_weekly_send_delivers_once_with_charts(week_db, tmp_path, smtp, httpserver, monkeypatch):
     raw = {"sources": [{"id": "kompas", "name": "Kompas.com", "url": "https://kompas.test/feed"}],
            "settings": {"forum": {"area": "Kota Batu"}, "archive": {"base_url": "https://arsip.test"},
@@ -291,7 +271,7 @@ def test_weekly_send_delivers_once_with_charts(week_db, tmp_path, smtp, httpserv
     sources = tmp_path / "sources.yaml"
     sources.write_text(yaml.safe_dump(raw), encoding="utf-8")
     httpserver.expect_request("/wa", method="POST").respond_with_json({"ok": True})
-    monkeypatch.setenv("T_SMTP", smtp.url)
+    monkeypatch.setenv("T_SMTP", smtp.url_to("forum@test.invalid"))
     monkeypatch.setenv("T_HOOK", "json://" + httpserver.url_for("/wa").split("://")[1])
     monkeypatch.chdir(tmp_path)
     # The daily digest of that Monday was delivered already: the weekly report still goes.
