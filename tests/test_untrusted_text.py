@@ -10,7 +10,7 @@ from email import policy
 
 import lxml.html
 import pytest
-from test_deliver import digest_of, item, smtp  # noqa: F401  (smtp is a fixture)
+from test_deliver import digest_of, item
 
 from saring.config import DeliveryChannel, DeliverySettings
 from saring.report.archive import write_archive
