@@ -16,6 +16,8 @@ from saring.errors import FeedError, MalformedURLError
 
 LOGGER = logging.getLogger(__name__)
 
+UNTITLED = "(tanpa judul)"  # the title of an entry that has none
+
 _TAGS = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
@@ -119,7 +121,7 @@ def parse_feed(data: bytes, url: str, content_type: str | None = None, max_items
         if canon in seen:
             continue
         seen.add(canon)
-        title = strip_html(entry.get("title")) or "(tanpa judul)"
+        title = strip_html(entry.get("title")) or UNTITLED
         content = entry.get("content") or []
         body = content[0].get("value") if content else None
         summary = strip_html(body or entry.get("summary"))

@@ -21,7 +21,7 @@ from urllib.parse import quote, quote_plus, urljoin, urlsplit
 import feedparser
 import lxml.html
 
-from saring.collect.feeds import FeedItem, ParsedFeed, malformed_warning, parse_feed, strip_html
+from saring.collect.feeds import UNTITLED, FeedItem, ParsedFeed, malformed_warning, parse_feed, strip_html
 from saring.collect.urls import canonical_url
 from saring.errors import FeedError, MalformedURLError
 
@@ -210,7 +210,7 @@ def _social(kind: str, item: FeedItem, options: dict, links: tuple[str, ...], de
         # Toots have no title: the post's first line is one. Its text is the description.
         if len(description) > len(item.summary):
             fields["summary"] = description[:20_000]
-        if item.title == "(tanpa judul)" and fields["summary"]:
+        if item.title == UNTITLED and fields["summary"]:
             fields["title"] = _first_line(fields["summary"])
         m = re.search(r"https?://([^/]+)/@([^/]+)/", item.link)
         channel = f"@{m.group(2)}@{m.group(1)}" if m else options.get("account")
@@ -307,7 +307,7 @@ def parse_telegram(data: bytes, url: str, options: dict | None = None, max_items
         when = _iso(times[0]) if times else None
         forwarded = msg.xpath('.//*[contains(@class, "tgme_widget_message_forwarded_from_name")]')
         author = forwarded[0].text_content().strip() if forwarded else None
-        items.append(SocialItem(url=canonical_url(link), link=link, title=_first_line(text) or "(tanpa judul)",
+        items.append(SocialItem(url=canonical_url(link), link=link, title=_first_line(text) or UNTITLED,
                                 summary=text[:20_000], published_at=when, author=author, guid=post,
                                 kind="telegram", channel=channel, links=tuple(links)))
         if len(items) >= max_items:
@@ -350,10 +350,10 @@ def parse_webpage(data: bytes, url: str, options: dict, max_items: int = 50) -> 
             continue
         text = re.sub(r"\s+", " ", a.text_content()).strip() or (a.get("title") or "").strip()
         if canon in found:
-            if len(text) > len(found[canon].title) and found[canon].title == "(tanpa judul)":
+            if len(text) > len(found[canon].title) and found[canon].title == UNTITLED:
                 found[canon] = SocialItem(**{**found[canon].__dict__, "title": text[:500]})
             continue
-        found[canon] = SocialItem(url=canon, link=href, title=text[:500] or "(tanpa judul)", summary="",
+        found[canon] = SocialItem(url=canon, link=href, title=text[:500] or UNTITLED, summary="",
                                   published_at=None, author=None, guid=None, kind="webpage",
                                   channel=host, links=())
         if len(found) >= max_items:
