@@ -21,7 +21,15 @@ from urllib.parse import quote, quote_plus, urljoin, urlsplit
 import feedparser
 import lxml.html
 
-from saring.collect.feeds import UNTITLED, FeedItem, ParsedFeed, malformed_warning, parse_feed, strip_html
+from saring.collect.feeds import (
+    UNTITLED,
+    FeedItem,
+    ParsedFeed,
+    feedparser_parse,
+    malformed_warning,
+    parse_feed,
+    strip_html,
+)
 from saring.collect.urls import canonical_url
 from saring.errors import FeedError, MalformedURLError
 
@@ -159,8 +167,9 @@ def parse_source(kind: str, data: bytes, url: str, content_type: str | None = No
     """
     options = options or {}
     if kind in FEED_KINDS:
-        feed = parse_feed(data, url, content_type, max_items=max_items)
-        extra = _entry_extras(data, url, content_type)
+        parsed = feedparser_parse(data, url, content_type)  # once: both readings below use it
+        feed = parse_feed(data, url, content_type, max_items=max_items, parsed=parsed)
+        extra = _entry_extras(parsed, url)
         items = [_social(kind, it, options, *extra.get(it.link, ((), ""))) for it in feed.items]
         return ParsedFeed(title=feed.title, items=items, skipped=feed.skipped, warning=feed.warning)
     if kind == "telegram":
@@ -170,11 +179,9 @@ def parse_source(kind: str, data: bytes, url: str, content_type: str | None = No
     raise ValueError(f"unknown source kind {kind!r}; use one of {', '.join(KINDS)}")
 
 
-def _entry_extras(data: bytes, url: str, content_type: str | None) -> dict[str, tuple[tuple[str, ...], str]]:
+def _entry_extras(parsed: feedparser.FeedParserDict, url: str) -> dict[str, tuple[tuple[str, ...], str]]:
     """Per entry link: the outbound http(s) links in its HTML, and its description as plain text
     (feedparser prefers a media:description, e.g. a Mastodon image caption, over the post)."""
-    headers = {"content-location": url, **({"content-type": content_type} if content_type else {})}
-    parsed = feedparser.parse(data, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
     out: dict[str, tuple[tuple[str, ...], str]] = {}
     for entry in parsed.get("entries") or []:
         link = (entry.get("link") or "").strip()
