@@ -65,32 +65,42 @@ class Sites:
                     sites.active[host] += 1
                     sites.max_active[host] = max(sites.max_active[host], sites.active[host])
                 try:
-                    if sites.delay:
-                        time.sleep(sites.delay)
-                    if parts.path == "/feed.xml":
-                        n = int(parse_qs(parts.query).get("n", ["50"])[0])
-                        body, ctype = sites._feed(host, n), "application/rss+xml"
-                    elif parts.path.startswith("/a/"):
-                        k = int(parts.path.split("/")[2])
-                        body, ctype = sites.pages[k % len(sites.pages)], "text/html; charset=utf-8"
-                        body = body.replace(b"{{SITE}}", f"http://{host}".encode())
-                    else:
-                        self.send_error(404)
-                        return
-                    etag = f'"{len(body)}-{host}"'
-                    if self.headers.get("If-None-Match") == etag:
-                        self.send_response(304)
-                        self.end_headers()
-                        return
-                    self.send_response(200)
+                    status, ctype, body, etag = self._answer(host, parts)
+                finally:
+                    # A request stops counting before its first byte is written: once the client
+                    # has it all, it frees its slot and may send the next request before this
+                    # thread runs again (the fetch threads share this process's GIL). Counting
+                    # until after the write showed 3 "concurrent" requests with per_host=2.
+                    with sites.lock:
+                        sites.active[host] -= 1
+                if status == 404:
+                    self.send_error(404)
+                    return
+                self.send_response(status)
+                if status == 200:
                     self.send_header("Content-Type", ctype)
                     self.send_header("Content-Length", str(len(body)))
                     self.send_header("ETag", etag)
-                    self.end_headers()
+                self.end_headers()
+                if status == 200:
                     self.wfile.write(body)
-                finally:
-                    with sites.lock:
-                        sites.active[host] -= 1
+
+            def _answer(self, host: str, parts) -> tuple[int, str, bytes, str]:
+                if sites.delay:
+                    time.sleep(sites.delay)
+                if parts.path == "/feed.xml":
+                    n = int(parse_qs(parts.query).get("n", ["50"])[0])
+                    body, ctype = sites._feed(host, n), "application/rss+xml"
+                elif parts.path.startswith("/a/"):
+                    k = int(parts.path.split("/")[2])
+                    body, ctype = sites.pages[k % len(sites.pages)], "text/html; charset=utf-8"
+                    body = body.replace(b"{{SITE}}", f"http://{host}".encode())
+                else:
+                    return 404, "", b"", ""
+                etag = f'"{len(body)}-{host}"'
+                if self.headers.get("If-None-Match") == etag:
+                    return 304, ctype, b"", etag
+                return 200, ctype, body, etag
 
         return Handler
 

@@ -23,13 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _sites import Sites, sources  # noqa: E402
 
-from saring.collect.extract import Extractor  # noqa: E402
-from saring.collect.fetch import Fetcher  # noqa: E402
-from saring.config import FetchSettings, parse_config  # noqa: E402
-from saring.judge.classifier.score import load_scorer  # noqa: E402
-from saring.judge.places import PLACES_VERSION  # noqa: E402
-from saring.pipeline.ingest import run_ingest  # noqa: E402
-from saring.storage.database import Store  # noqa: E402
+# saring is imported inside the functions: the extraction pool's workers (and the limit's) run
+# this module again when they start, and its imports would cost each of them seconds of CPU.
 
 ROWS: list[tuple[str, str, str, bool | None]] = []
 
@@ -55,6 +50,12 @@ def report_runs(name: str, values: list[float], target: str, met, fmt: str = "{:
 
 
 def ingest_overhead(scorer, pages_per_host: int, hosts: int) -> float:
+    from saring.collect.extract import Extractor
+    from saring.collect.fetch import Fetcher
+    from saring.config import FetchSettings, parse_config
+    from saring.pipeline.ingest import run_ingest
+    from saring.storage.database import Store
+
     sites = Sites(hosts)
     try:
         raw = sources(sites, pages_per_host) | {"settings": _settings(source_workers=hosts)}
@@ -81,6 +82,10 @@ def pipeline_vs_limit(scorer, pages_per_host: int, hosts: int) -> float:
     """Whole-pipeline pages/s over the machine's limit (a bare fetch + trafilatura process pool)."""
     from _limit import limit_pages_per_s
 
+    from saring.config import parse_config
+    from saring.pipeline.ingest import run_ingest
+    from saring.storage.database import Store
+
     sites = Sites(hosts)
     try:
         raw = sources(sites, pages_per_host) | {"settings": _settings(source_workers=hosts)}
@@ -104,6 +109,11 @@ def _links(base: str, n: int, sites: Sites) -> list[str]:
 
 
 def latency_hiding(scorer, total: int, hosts: int, delay: float) -> tuple[float, int]:
+    from saring.collect.fetch import Fetcher
+    from saring.config import parse_config
+    from saring.pipeline.ingest import run_ingest
+    from saring.storage.database import Store
+
     sites = Sites(hosts, delay=delay)
     try:
         per = total // hosts
@@ -126,6 +136,10 @@ def latency_hiding(scorer, total: int, hosts: int, delay: float) -> tuple[float,
 
 
 def incremental(scorer, pages_per_host: int, hosts: int) -> tuple[float, int]:
+    from saring.config import parse_config
+    from saring.pipeline.ingest import run_ingest
+    from saring.storage.database import Store
+
     sites = Sites(hosts)
     try:
         config = parse_config(sources(sites, pages_per_host) | {"settings": _settings(source_workers=hosts)})
@@ -212,6 +226,8 @@ def places_throughput() -> None:
 
 
 def _version() -> str:
+    from saring.judge.classifier.score import load_scorer
+
     global _VERSION
     if _VERSION is None:
         _VERSION = load_scorer().model_version
@@ -224,6 +240,9 @@ _VERSION: str | None = None
 def fill(db: Path, n: int) -> dict:
     """``n`` scored articles of realistic, non-repeating text (see _corpus.py), then published."""
     from _corpus import fill as fill_corpus
+
+    from saring.judge.places import PLACES_VERSION
+    from saring.storage.database import Store
 
     with Store(db) as store:
         # Scored by the current model version, so an ingest run does not re-score the filler.
@@ -334,6 +353,8 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="rewrite benchmarks/RESULTS.md")
     parser.add_argument("--growth", action="store_true", help="only the digest query and the growth table")
     args = parser.parse_args()
+    from saring.judge.classifier.score import load_scorer
+
     print(f"machine: {machine()}\n")
     if args.growth:
         digest_query(1_000_000)

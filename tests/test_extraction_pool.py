@@ -1,6 +1,7 @@
 """Big batches are extracted in a process pool, also when saring runs as `python -m saring`."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -26,3 +27,33 @@ def test_cli_ingest_uses_the_pool_for_a_big_feed(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "extraction pool failed" not in proc.stderr
     assert "24 new, 24 extracted" in proc.stderr  # the run log line of the source
+
+
+WORKER_MAIN = '''
+import os
+import sys
+
+if __name__ == "__mp_main__":  # a pool worker runs the parent's main module as this
+    with open(os.environ["MARK"], "a", encoding="utf-8") as mark:
+        mark.write(f"{'trafilatura' in sys.modules}\\n")
+
+if __name__ == "__main__":
+    from saring.collect.extract import Extractor
+
+    page = b"<html><body><article><p>" + b"Kalimat tentang pemilihan umum di kota. " * 20 + b"</p></article></body></html>"
+    for _ in range(2):  # two runs in one process, as a served flow or the benchmark does
+        with Extractor(workers=2) as extractor:
+            assert all(r.text for r in extractor.extract_many([(page, None, None, False)] * 16))
+'''
+
+
+def test_pool_workers_start_with_trafilatura_already_imported(tmp_path):
+    # Spawned workers started a fresh interpreter and imported trafilatura (and whatever the main
+    # module imports) again, for every run: forked from a server that imported it once, they start
+    # in milliseconds.
+    script, mark = tmp_path / "main.py", tmp_path / "mark.txt"
+    script.write_text(WORKER_MAIN, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "MARK": str(mark)})
+    assert proc.returncode == 0, proc.stderr
+    assert mark.read_text(encoding="utf-8").split() == ["True"] * 4  # 2 runs x 2 workers

@@ -199,3 +199,31 @@ def test_snapshot_is_readable_while_writer_is_open(sample_site, sample_config, d
         n = con.execute("SELECT count(*) FROM item_overview WHERE hoax_score IS NOT NULL").fetchone()[0]
         con.close()
     assert n > 0
+
+
+_PAGE = ("<html lang='id'><head><title>Judul dari halaman</title><meta name='author' content='Rina Wati'>"
+         "</head><body><article><h1>Judul dari halaman</h1>"
+         + "".join(f"<p>Kalimat nomor {k} tentang persiapan pemungutan suara di kota ini.</p>" for k in range(12))
+         + "</article></body></html>")
+
+
+def test_page_metadata_is_read_only_when_the_entry_lacks_a_title_or_date(httpserver, db_path, scorer):
+    # Finding a page's title, date and author is a third of the extraction's work: an entry that
+    # has a title and a date keeps its own; one without a date gets the page's.
+    for path in ("/dated", "/undated"):
+        httpserver.expect_request(path).respond_with_data(_PAGE, content_type="text/html; charset=utf-8")
+    dated = (f"<item><title>Judul dari feed</title><link>{httpserver.url_for('/dated')}</link>"
+             "<pubDate>Wed, 25 Nov 2026 08:00:00 +0700</pubDate></item>")
+    undated = f"<item><title>Judul dari feed juga</title><link>{httpserver.url_for('/undated')}</link></item>"
+    httpserver.expect_request("/feed").respond_with_data(
+        f"<rss version='2.0'><channel><title>t</title>{dated}{undated}</channel></rss>",
+        content_type="application/rss+xml")
+    config = parse_config({"sources": [{"id": "meta", "name": "Meta", "url": httpserver.url_for("/feed"),
+                                        "options": LOCAL}]})
+    with Store(db_path) as store:
+        run_ingest(config, store, scorer=scorer)
+        rows = dict(store.con.execute(
+            "SELECT i.link, (a.title, a.author, a.text_source) FROM items i JOIN articles a USING (item_id)"
+        ).fetchall())
+    assert rows[httpserver.url_for("/dated")] == ("Judul dari feed", None, "page")
+    assert rows[httpserver.url_for("/undated")] == ("Judul dari halaman", "Rina Wati", "page")

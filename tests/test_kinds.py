@@ -166,3 +166,16 @@ def test_webpage_link_with_a_malformed_port_costs_only_that_link():
     feed = parse_source("webpage", page, "https://kota.example/", options={"link_pattern": "/berita/"})
     assert [i.url for i in feed.items] == ["https://kota.example/berita/1"]
     assert feed.skipped == 1 and "port is not a number" in feed.warning
+
+
+def test_a_feed_is_parsed_once(monkeypatch):
+    # feedparser is most of a feed's cost: the items and their outbound links come from one reading.
+    import feedparser
+
+    calls = []
+    real = feedparser.parse
+    monkeypatch.setattr(feedparser, "parse", lambda *a, **k: calls.append(1) or real(*a, **k))
+    feed = parse_source("mastodon", _read("mastodon_tag_pemilu.rss"), "https://mastodon.example.id/tags/pemilu.rss",
+                        "application/rss+xml", {"instance": "mastodon.example.id", "hashtag": "pemilu"}, 50)
+    assert len(calls) == 1
+    assert feed.items[0].links == ("https://kpu-batukota.example.id/berita/klarifikasi-lokasi-tps",)

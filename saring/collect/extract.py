@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing
 import os
 import re
+import sys
 import threading
+import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -61,22 +62,28 @@ def _date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def extract_article(html: str | bytes, url: str | None = None, charset: str | None = None) -> Extracted:
+def extract_article(html: str | bytes, url: str | None = None, charset: str | None = None,
+                    metadata: bool = True) -> Extracted:
     """Run trafilatura on one page; never raises.
 
     A page whose main text is shorter than ``MIN_TEXT_CHARS`` counts as failed, so
     the caller keeps the feed summary instead of a cookie banner.
+
+    Args:
+        metadata: also find the page's title, date and author. The caller skips this when
+            the feed entry already gives a title and a date: it is a third of the work.
     """
     if isinstance(html, bytes):
         html = decode_html(html, charset)
     if not html.strip():
         return Extracted(text=None, error="the page is empty")
     try:
-        raw = trafilatura.extract(
+        # bare_extraction, not extract(output_format="json"): the same text without building
+        # and re-parsing a JSON string and without the content fingerprint saring never reads.
+        doc = trafilatura.bare_extraction(
             html,
             url=url,
-            output_format="json",
-            with_metadata=True,
+            with_metadata=metadata,
             include_comments=False,
             # Tables stay (trafilatura's default): on news pages they hold running text, vote
             # counts and schedules; dropping them cost 1.3 points of token F1 on the benchmark.
@@ -86,15 +93,15 @@ def extract_article(html: str | bytes, url: str | None = None, charset: str | No
     except Exception as exc:  # trafilatura/lxml raise many kinds on hostile markup
         LOGGER.warning("extraction crashed on %s: %s", url, exc)
         return Extracted(text=None, error=f"extraction failed ({exc.__class__.__name__})")
-    if not raw:
+    if doc is None:
         return Extracted(text=None, error="no article text found on the page")
-    doc = json.loads(raw)
-    text = (doc.get("text") or "").strip()
+    # NFC as trafilatura's own string outputs are (its "python" output skips that step).
+    text = unicodedata.normalize("NFC", doc.text or "").strip()
     meta = dict(
-        title=doc.get("title") or None,
-        published_at=_date(doc.get("date")),
-        author=doc.get("author") or None,
-        language=doc.get("language") or _html_lang(html),
+        title=doc.title or None,
+        published_at=_date(doc.date),
+        author=doc.author or None,
+        language=doc.language or _html_lang(html),
     )
     if len(text) < MIN_TEXT_CHARS:
         return Extracted(text=None, error=f"article text too short ({len(text)} characters)", **meta)
@@ -111,16 +118,41 @@ def _html_lang(html: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def _extract_args(args: tuple[bytes, str | None, str | None]) -> Extracted:
+Page = tuple[bytes, str | None, str | None, bool]
+"""What the pool extracts: (html bytes, url, declared charset, find the page's metadata)."""
+
+
+def _extract_args(args: Page) -> Extracted:
     return extract_article(*args)
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """How pool workers start: forked from a server process, not spawned.
+
+    Not fork: the ingest process runs threads. Not spawn: each spawned worker starts a fresh
+    interpreter and imports trafilatura again, every run. The fork server imports it once
+    and lives as long as this process, so a worker starts in milliseconds, for every later
+    run too. A worker still runs the parent's main module (as spawn does): saring's entry
+    points import their heavy modules lazily for that reason; one started with ``-m`` (such
+    as Prefect's engine) is imported once by the server too.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    preload = [__name__]
+    main_name = getattr(getattr(sys.modules["__main__"], "__spec__", None), "name", None)
+    if main_name and not main_name.endswith("__main__"):  # a worker skips a package's __main__
+        preload.append(main_name)
+    context.set_forkserver_preload(preload)  # no effect once the server runs
+    return context
 
 
 class Extractor:
     """Extract many pages: in this process for a few, in a process pool for many.
 
     trafilatura is CPU-bound and holds the GIL, so threads do not help; a pool of one
-    process per core does. The pool starts on the first large batch and is shared by
-    every source of a run. Use as a context manager.
+    process per core does. The pool starts (:meth:`start`) when a run meets its first large
+    batch and is shared by every source of the run. Use as a context manager.
     """
 
     def __init__(self, workers: int | None = None, pool_threshold: int = 16) -> None:
@@ -128,6 +160,7 @@ class Extractor:
         self.pool_threshold = pool_threshold
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._ready = threading.Event()
 
     def __enter__(self) -> Extractor:
         return self
@@ -136,23 +169,47 @@ class Extractor:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
 
-    def _ensure_pool(self) -> ProcessPoolExecutor:
+    def start(self) -> None:
+        """Start the pool's workers in the background and return at once.
+
+        Starting them takes a moment (the first time in a process, the fork server imports
+        trafilatura): the downloads go on meanwhile, and :attr:`ready` says when submitting
+        no longer waits for it.
+        """
         with self._lock:
-            if self._pool is None:
-                # spawn, not fork: the ingest process runs threads.
-                context = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
-            return self._pool
+            if self._pool is not None:
+                return
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=_pool_context())
+        threading.Thread(target=self._warm, args=(self._pool,), name="extraction-pool-start",
+                         daemon=True).start()
+
+    def _warm(self, pool: ProcessPoolExecutor) -> None:
+        try:
+            pool.submit(os.getpid).result()  # the first task starts every worker
+        except Exception as exc:  # a broken pool: each page's future fails and is redone in-process
+            LOGGER.warning("the extraction pool did not start: %s", exc)
+        finally:
+            self._ready.set()
+
+    @property
+    def ready(self) -> bool:
+        """True once the pool's workers run (submitting no longer waits for their start)."""
+        return self._ready.is_set()
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        self.start()
+        assert self._pool is not None
+        return self._pool
 
     def wants_pool(self, n_pages: int) -> bool:
         return self.workers >= 2 and n_pages >= self.pool_threshold
 
-    def submit(self, page: tuple[bytes, str | None, str | None]) -> Future[Extracted]:
+    def submit(self, page: Page) -> Future[Extracted]:
         """Start extracting one page in the pool (pages arrive one by one from the fetcher)."""
         return self._ensure_pool().submit(_extract_args, page)
 
-    def extract_many(self, pages: Sequence[tuple[bytes, str | None, str | None]]) -> list[Extracted]:
-        """``pages`` are (html bytes, url, declared charset); results keep their order."""
+    def extract_many(self, pages: Sequence[Page]) -> list[Extracted]:
+        """``pages`` as :data:`Page`; results keep their order."""
         if not self.wants_pool(len(pages)):
             return [extract_article(*page) for page in pages]
         return list(self._ensure_pool().map(_extract_args, pages, chunksize=4))

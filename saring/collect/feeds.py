@@ -16,6 +16,8 @@ from saring.errors import FeedError, MalformedURLError
 
 LOGGER = logging.getLogger(__name__)
 
+UNTITLED = "(tanpa judul)"  # the title of an entry that has none
+
 _TAGS = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
@@ -75,19 +77,30 @@ def _link(entry: dict) -> str | None:
     return None
 
 
-def parse_feed(data: bytes, url: str, content_type: str | None = None, max_items: int = 50) -> ParsedFeed:
+def feedparser_parse(data: bytes, url: str, content_type: str | None = None) -> feedparser.FeedParserDict:
+    """feedparser's reading of raw feed bytes (HTML sanitised, relative links resolved against ``url``)."""
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    return feedparser.parse(data, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
+
+
+def parse_feed(data: bytes, url: str, content_type: str | None = None, max_items: int = 50,
+               parsed: feedparser.FeedParserDict | None = None) -> ParsedFeed:
     """Parse raw feed bytes.
 
     Entries without a usable http(s) link are skipped and counted. A malformed feed
     that still yields entries is accepted with a warning (feedparser's "bozo").
 
+    Args:
+        parsed: :func:`feedparser_parse` of ``data``, when the caller has it already
+            (parsing is most of a feed's cost: once per feed).
+
     Raises:
         FeedError: nothing readable came out (HTML page, empty body, broken XML).
     """
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
-    parsed = feedparser.parse(data, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
+    if parsed is None:
+        parsed = feedparser_parse(data, url, content_type)
     entries = parsed.get("entries") or []
     warning = None
     if parsed.get("bozo"):
@@ -119,7 +132,7 @@ def parse_feed(data: bytes, url: str, content_type: str | None = None, max_items
         if canon in seen:
             continue
         seen.add(canon)
-        title = strip_html(entry.get("title")) or "(tanpa judul)"
+        title = strip_html(entry.get("title")) or UNTITLED
         content = entry.get("content") or []
         body = content[0].get("value") if content else None
         summary = strip_html(body or entry.get("summary"))

@@ -5,7 +5,9 @@ Bytes are fetched here and parsed elsewhere, so parsers are testable without a n
 
 from __future__ import annotations
 
+import functools
 import logging
+import ssl
 import threading
 import time
 from collections import defaultdict
@@ -91,6 +93,13 @@ def _wait(state: RetryCallState) -> float:
     return wait_exponential(multiplier=0.5, max=8)(state)
 
 
+@functools.cache
+def ssl_context() -> ssl.SSLContext:
+    """httpx's default TLS settings, built once per process: loading the CA bundle took a
+    third of a run that had nothing new (three times for every Fetcher)."""
+    return httpx.create_ssl_context()
+
+
 class _PublicOnlyBackend(httpcore.NetworkBackend):
     """Opens TCP connections only to addresses that passed the safety check.
 
@@ -127,11 +136,11 @@ class _PublicOnlyTransport(httpx.HTTPTransport):
     """httpx's own transport, connecting through :class:`_PublicOnlyBackend`."""
 
     def __init__(self, resolver: Resolver | None, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits)
+        super().__init__(limits=limits, verify=ssl_context())
         # httpx has no parameter for httpcore's network backend: swap in a pool built the same
         # way (tests/test_fetch.py's rebinding test fails if a new httpx stops using it).
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -160,7 +169,8 @@ class Fetcher:
         # never reused for one that may not. Both connect directly: a proxy from the
         # environment would resolve names itself, out of reach of the check.
         self._client = httpx.Client(transport=_PublicOnlyTransport(resolver, limits), **options)
-        self._private_client = httpx.Client(transport=httpx.HTTPTransport(limits=limits), **options)
+        private = httpx.HTTPTransport(limits=limits, verify=ssl_context())
+        self._private_client = httpx.Client(transport=private, **options)
         self._hosts: dict[str, threading.BoundedSemaphore] = defaultdict(
             lambda: threading.BoundedSemaphore(s.per_host)
         )

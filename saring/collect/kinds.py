@@ -21,7 +21,15 @@ from urllib.parse import quote, quote_plus, urljoin, urlsplit
 import feedparser
 import lxml.html
 
-from saring.collect.feeds import FeedItem, ParsedFeed, malformed_warning, parse_feed, strip_html
+from saring.collect.feeds import (
+    UNTITLED,
+    FeedItem,
+    ParsedFeed,
+    feedparser_parse,
+    malformed_warning,
+    parse_feed,
+    strip_html,
+)
 from saring.collect.urls import canonical_url
 from saring.errors import FeedError, MalformedURLError
 
@@ -159,8 +167,9 @@ def parse_source(kind: str, data: bytes, url: str, content_type: str | None = No
     """
     options = options or {}
     if kind in FEED_KINDS:
-        feed = parse_feed(data, url, content_type, max_items=max_items)
-        extra = _entry_extras(data, url, content_type)
+        parsed = feedparser_parse(data, url, content_type)  # once: both readings below use it
+        feed = parse_feed(data, url, content_type, max_items=max_items, parsed=parsed)
+        extra = _entry_extras(parsed, url)
         items = [_social(kind, it, options, *extra.get(it.link, ((), ""))) for it in feed.items]
         return ParsedFeed(title=feed.title, items=items, skipped=feed.skipped, warning=feed.warning)
     if kind == "telegram":
@@ -170,11 +179,9 @@ def parse_source(kind: str, data: bytes, url: str, content_type: str | None = No
     raise ValueError(f"unknown source kind {kind!r}; use one of {', '.join(KINDS)}")
 
 
-def _entry_extras(data: bytes, url: str, content_type: str | None) -> dict[str, tuple[tuple[str, ...], str]]:
+def _entry_extras(parsed: feedparser.FeedParserDict, url: str) -> dict[str, tuple[tuple[str, ...], str]]:
     """Per entry link: the outbound http(s) links in its HTML, and its description as plain text
     (feedparser prefers a media:description, e.g. a Mastodon image caption, over the post)."""
-    headers = {"content-location": url, **({"content-type": content_type} if content_type else {})}
-    parsed = feedparser.parse(data, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
     out: dict[str, tuple[tuple[str, ...], str]] = {}
     for entry in parsed.get("entries") or []:
         link = (entry.get("link") or "").strip()
@@ -210,7 +217,7 @@ def _social(kind: str, item: FeedItem, options: dict, links: tuple[str, ...], de
         # Toots have no title: the post's first line is one. Its text is the description.
         if len(description) > len(item.summary):
             fields["summary"] = description[:20_000]
-        if item.title == "(tanpa judul)" and fields["summary"]:
+        if item.title == UNTITLED and fields["summary"]:
             fields["title"] = _first_line(fields["summary"])
         m = re.search(r"https?://([^/]+)/@([^/]+)/", item.link)
         channel = f"@{m.group(2)}@{m.group(1)}" if m else options.get("account")
@@ -307,7 +314,7 @@ def parse_telegram(data: bytes, url: str, options: dict | None = None, max_items
         when = _iso(times[0]) if times else None
         forwarded = msg.xpath('.//*[contains(@class, "tgme_widget_message_forwarded_from_name")]')
         author = forwarded[0].text_content().strip() if forwarded else None
-        items.append(SocialItem(url=canonical_url(link), link=link, title=_first_line(text) or "(tanpa judul)",
+        items.append(SocialItem(url=canonical_url(link), link=link, title=_first_line(text) or UNTITLED,
                                 summary=text[:20_000], published_at=when, author=author, guid=post,
                                 kind="telegram", channel=channel, links=tuple(links)))
         if len(items) >= max_items:
@@ -350,10 +357,10 @@ def parse_webpage(data: bytes, url: str, options: dict, max_items: int = 50) -> 
             continue
         text = re.sub(r"\s+", " ", a.text_content()).strip() or (a.get("title") or "").strip()
         if canon in found:
-            if len(text) > len(found[canon].title) and found[canon].title == "(tanpa judul)":
+            if len(text) > len(found[canon].title) and found[canon].title == UNTITLED:
                 found[canon] = SocialItem(**{**found[canon].__dict__, "title": text[:500]})
             continue
-        found[canon] = SocialItem(url=canon, link=href, title=text[:500] or "(tanpa judul)", summary="",
+        found[canon] = SocialItem(url=canon, link=href, title=text[:500] or UNTITLED, summary="",
                                   published_at=None, author=None, guid=None, kind="webpage",
                                   channel=host, links=())
         if len(found) >= max_items:

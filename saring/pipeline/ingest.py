@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from saring import progress
-from saring.collect.extract import Extracted, Extractor, extract_article
-from saring.collect.feeds import FeedItem
+from saring.collect.extract import Extracted, Extractor, Page, extract_article
+from saring.collect.feeds import UNTITLED, FeedItem
 from saring.collect.fetch import Fetcher, Response
 from saring.collect.kinds import parse_source
 from saring.collect.urls import url_key
@@ -193,42 +193,58 @@ def build_articles(source: Source, items: Sequence[FeedItem], fetcher: Fetcher,
         return [_article_row(it, source, None, None) for it in items]
     started: dict[str, Future[Extracted]] = {}
     report = progress.current()  # taken here: the fetcher's threads do not see this context
-    links = list(dict.fromkeys(it.link for it in items))
-    report.add(progress.FETCHED, len(links))
+    metadata: dict[str, bool] = {}
+    for it in items:  # one page may stand for several entries: find its metadata if any lacks it
+        metadata[it.link] = metadata.get(it.link, False) or needs_page_metadata(it)
+    report.add(progress.FETCHED, len(metadata))
 
     def on_arrival(link: str, page: Response | FetchError) -> None:
         report.advance(progress.FETCHED)
         if isinstance(page, Response):
             report.add(progress.EXTRACTED, 1)
-            if streaming:  # overlap extraction with the downloads still running
-                started[link] = extractor.submit(_page_args(page))
+            # Overlap extraction with the downloads still running, once the pool runs: until
+            # then a submit would hold this download thread while the workers start.
+            if streaming and extractor.ready:
+                started[link] = extractor.submit(_page_args(page, metadata[link]))
 
     streaming = extractor.wants_pool(len(items))
-    pages = fetcher.get_many(links, allow_private=source.options.allow_private, on_result=on_arrival)
     if streaming:
+        extractor.start()  # in the background, while the pages download
+    pages = fetcher.get_many(list(metadata), allow_private=source.options.allow_private, on_result=on_arrival)
+    if streaming:
+        for link, page in pages.items():  # the pages that arrived before the pool ran
+            if isinstance(page, Response) and link not in started:
+                started[link] = extractor.submit(_page_args(page, metadata[link]))
         texts = {}
         for link, future in started.items():
-            texts[link] = _finish(future, pages[link])
+            texts[link] = _finish(future, pages[link], metadata[link])
             report.advance(progress.EXTRACTED)
     else:
         ok = [(link, p) for link, p in pages.items() if isinstance(p, Response)]
-        texts = dict(zip([link for link, _ in ok],
-                         extractor.extract_many([_page_args(p) for _, p in ok]), strict=True))
+        found = extractor.extract_many([_page_args(p, metadata[link]) for link, p in ok])
+        texts = dict(zip([link for link, _ in ok], found, strict=True))
         report.advance(progress.EXTRACTED, len(ok))
     return [_article_row(it, source, pages.get(it.link), texts.get(it.link)) for it in items]
 
 
-def _finish(future: Future[Extracted], page: Response | FetchError) -> Extracted:
+def needs_page_metadata(item: FeedItem) -> bool:
+    """Whether to find the page's own title, date and author: only when the entry lacks a real
+    title (none, or just an address, as for a link shared in the tipline) or a date. Finding
+    them is a third of the extraction's work; the entry's own are used when it has them."""
+    return not (item.published_at and item.title and item.title not in (UNTITLED, item.link, item.url))
+
+
+def _finish(future: Future[Extracted], page: Response, metadata: bool) -> Extracted:
     """The pool's result, or the same extraction here if the pool broke (a worker was killed)."""
     try:
         return future.result()
     except Exception as exc:  # BrokenProcessPool and friends: the page itself is not at fault
         LOGGER.warning("extraction pool failed (%s); extracting %s in-process", exc, getattr(page, "url", ""))
-        return extract_article(*_page_args(page))
+        return extract_article(*_page_args(page, metadata))
 
 
-def _page_args(page: Response) -> tuple[bytes, str | None, str | None]:
-    return page.content, page.url, page.charset
+def _page_args(page: Response, metadata: bool) -> Page:
+    return page.content, page.url, page.charset, metadata
 
 
 def store_articles(plan: FeedPlan, rows: list[dict], store: Store) -> SourceResult:
