@@ -191,7 +191,8 @@ def test_digest_unchanged_by_the_faster_query(ingested, monkeypatch):
             fast = build_digest(con, day, settings)
             with monkeypatch.context() as m:  # the old rows, their texts taken from those rows
                 m.setattr(digest_module, "_digest_rows", _digest_rows_before_issue_20)
-                m.setattr(digest_module, "_texts", lambda _con, ids: {r[0]: r[6] for r in old_rows})
+                texts = {r[0]: r[6] for r in old_rows}
+                m.setattr(digest_module, "_texts", lambda _con, _ids, texts=texts: texts)
                 reference = build_digest(con, day, settings)
             assert fast == replace(reference, generated_at=fast.generated_at)
             if day == today:
