@@ -198,28 +198,20 @@ def _hasher() -> HashingVectorizer:
 _TEXT = "coalesce(a.title, i.title, '') || '\n' || coalesce(a.text, i.summary, '')"
 
 
-def _ids_table(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> None:
-    con.register("_story_ids", pd.DataFrame({"item_id": pd.Series(list(ids), dtype=object)}))
-
-
 def _texts(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> list[tuple[str, str, Any, str | None]]:
     """``(item_id, text, first_seen_at, story_id)`` of ``ids`` (text as grouping reads it)."""
     if not ids:
         return []
-    _ids_table(con, ids)
-    try:
-        # Each table filtered by the ids before the joins: a join alone reads every stored text.
-        return con.execute(
-            f"""WITH i AS (SELECT * FROM items WHERE item_id IN (SELECT item_id FROM _story_ids)),
-                     a AS (SELECT item_id, title, text FROM articles
-                           WHERE item_id IN (SELECT item_id FROM _story_ids)),
-                     s AS (SELECT item_id, story_id FROM stories
-                           WHERE item_id IN (SELECT item_id FROM _story_ids))
-                SELECT i.item_id, {_TEXT}, i.first_seen_at, s.story_id
-                FROM i LEFT JOIN a USING (item_id) LEFT JOIN s USING (item_id)
-                ORDER BY i.first_seen_at, i.item_id""").fetchall()
-    finally:
-        con.unregister("_story_ids")
+    # Each table filtered by the ids before the joins, with a constant list: DuckDB then reads
+    # the texts of these rows only (a join, or IN (subquery) past 50 ids, reads every text).
+    return con.execute(
+        f"""SELECT i.item_id, {_TEXT}, i.first_seen_at, s.story_id
+            FROM (SELECT * FROM items WHERE list_contains($ids, item_id)) i
+            LEFT JOIN (SELECT item_id, title, text FROM articles WHERE list_contains($ids, item_id)) a
+                USING (item_id)
+            LEFT JOIN (SELECT item_id, story_id FROM stories WHERE list_contains($ids, item_id)) s
+                USING (item_id)
+            ORDER BY i.first_seen_at, i.item_id""", {"ids": list(ids)}).fetchall()
 
 
 def _store_vectors(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[str, Any]],
@@ -255,12 +247,8 @@ def _without_vectors(con: duckdb.DuckDBPyConnection, lo: datetime, hi: datetime 
 def _with_story(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, str]:
     if not ids:
         return {}
-    _ids_table(con, ids)
-    try:
-        return dict(con.execute("SELECT item_id, story_id FROM stories "
-                                "WHERE item_id IN (SELECT item_id FROM _story_ids)").fetchall())
-    finally:
-        con.unregister("_story_ids")
+    return dict(con.execute("SELECT item_id, story_id FROM stories WHERE list_contains(?, item_id)",
+                            [list(ids)]).fetchall())
 
 
 def _window_vectors(con: duckdb.DuckDBPyConnection, lo: datetime,
@@ -268,14 +256,16 @@ def _window_vectors(con: duckdb.DuckDBPyConnection, lo: datetime,
     """The grouped items seen in [lo, hi]: ``(item_id, first_seen_at, story_id)`` rows and their
     stored term counts, in time order."""
     table = con.sql(
-        """WITH v AS (SELECT * FROM story_vectors WHERE first_seen_at >= ? AND first_seen_at <= ?)
-           SELECT v.item_id, v.first_seen_at, s.story_id, v.terms, v.counts
-           FROM v JOIN (SELECT item_id, story_id FROM stories
-                        WHERE item_id IN (SELECT item_id FROM v)) s USING (item_id)
-           ORDER BY v.first_seen_at, v.item_id""", params=[lo, hi]).to_arrow_table()
-    rows = list(zip(table.column("item_id").to_pylist(),
-                    [_as_utc(t) for t in table.column("first_seen_at").to_pylist()],
-                    table.column("story_id").to_pylist(), strict=True))
+        """SELECT item_id, first_seen_at, terms, counts FROM story_vectors
+           WHERE first_seen_at >= ? AND first_seen_at <= ? ORDER BY first_seen_at, item_id""",
+        params=[lo, hi]).to_arrow_table()
+    ids = table.column("item_id").to_pylist()
+    stories = _with_story(con, ids)  # an item whose story was dropped is left out, as before v9
+    keep = [k for k, item_id in enumerate(ids) if item_id in stories]
+    if len(keep) < len(ids):
+        table = table.take(keep)
+    rows = [(item_id, _as_utc(t), stories[item_id]) for item_id, t in
+            zip(table.column("item_id").to_pylist(), table.column("first_seen_at").to_pylist(), strict=True)]
     if not rows:
         return [], sparse.csr_matrix((0, N_FEATURES), dtype=np.float32)
     terms = table.column("terms").combine_chunks()
@@ -333,6 +323,7 @@ def add_to_stories(con: duckdb.DuckDBPyConnection, window_days: float = 3,
                if len(olds := {rows[i][2] for i in group if rows[i][2] is not None}) > 1 for sid in olds}
     began = _story_starts(con, bridged)
     assign: dict[str, str] = {}
+    folded: dict[str, str] = {}
     for group in members.values():
         old_ids = [rows[i][2] for i in group if rows[i][2] is not None]
         story = (min(old_ids, key=lambda sid: (began.get(sid, datetime.max.replace(tzinfo=UTC)), sid))
@@ -341,8 +332,11 @@ def add_to_stories(con: duckdb.DuckDBPyConnection, window_days: float = 3,
             if rows[i][2] != story:
                 assign[rows[i][0]] = story
         for other in set(old_ids) - {story}:  # a bridge: fold the younger story into the older
-            merged = con.execute("SELECT item_id FROM stories WHERE story_id = ?", [other]).fetchall()
-            assign.update({item_id: story for (item_id,) in merged})
+            folded[other] = story
+    if folded:  # all folded stories' items at once (one query per bridge read the table each time)
+        merged = con.execute("SELECT item_id, story_id FROM stories WHERE list_contains(?, story_id)",
+                             [sorted(folded)]).fetchall()
+        assign.update({item_id: folded[old] for item_id, old in merged})
     _upsert_stories(con, assign)
     _store_vectors(con, [(r[0], r[2]) for r in new], new_counts)
     return len(new)
@@ -364,12 +358,18 @@ def keep_vectors(con: duckdb.DuckDBPyConnection, lo: datetime, hi: datetime | No
 def _story_starts(con: duckdb.DuckDBPyConnection, story_ids: set[str]) -> dict[str, datetime]:
     """When each story began: its first item may lie outside the run's window (then the
     window's time order alone would pick the younger story when a bridge merges two). Only
-    asked for stories that a bridge merges, which is rare."""
+    asked for the stories that a bridge merges."""
     if not story_ids:
         return {}
-    return {sid: _as_utc(t) for sid, t in con.execute(
-        "SELECT s.story_id, min(i.first_seen_at) FROM stories s JOIN items i USING (item_id) "
-        "WHERE list_contains(?, s.story_id) GROUP BY 1", [sorted(story_ids)]).fetchall()}
+    members = dict(con.execute("SELECT item_id, story_id FROM stories WHERE list_contains(?, story_id)",
+                               [sorted(story_ids)]).fetchall())
+    began: dict[str, datetime] = {}
+    seen_at = con.execute("SELECT item_id, first_seen_at FROM items WHERE list_contains(?, item_id)",
+                          [list(members)]).fetchall()
+    for item_id, seen in seen_at:
+        sid = members[item_id]
+        began[sid] = min(began.get(sid, datetime.max.replace(tzinfo=UTC)), _as_utc(seen))
+    return began
 
 
 def _upsert_stories(con: duckdb.DuckDBPyConnection, mapping: dict[str, str]) -> None:
