@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -242,12 +243,20 @@ def fill(db: Path, n: int) -> dict:
     from _corpus import fill as fill_corpus
 
     from saring.judge.places import PLACES_VERSION
+    from saring.judge.stories import keep_vectors
     from saring.storage.database import Store
 
     with Store(db) as store:
         # Scored by the current model version, so an ingest run does not re-score the filler.
         # Places already found too, for the same reason.
         stats = fill_corpus(store.con, n, _version(), PLACES_VERSION)
+        # Story grouping keeps every grouped item's term counts (saring.judge.stories); a run
+        # reads those of the last 33 days at most (30-day horizon + 3-day window), so the
+        # history gets them for that span, as a database grouped since schema v9 has them.
+        t0 = time.perf_counter()
+        last = store.con.execute("SELECT max(first_seen_at) FROM items").fetchall()[0][0]
+        stats["vectors"] = keep_vectors(store.con, last - timedelta(days=33))
+        stats["seconds"] += time.perf_counter() - t0
         store.publish_snapshot()  # the history is published before the measured run
     return stats
 

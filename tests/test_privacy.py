@@ -200,6 +200,9 @@ def test_purge_leaves_no_trace_in_any_file(imported, tmp_path, monkeypatch):
         assert all(p.encode() in raw for p in PURGED), path
     published = b"".join(p.read_bytes() for p in parts)  # tipline items and their articles
     assert all(p.encode() in published for p in PURGED[:3]), parts
+    with Store(db) as store:  # story grouping kept the tipline items' term counts (a bag of words)
+        kept = "SELECT count(*) FROM story_vectors JOIN items USING (item_id) WHERE kind = 'tipline'"
+        assert store.con.execute(kept).fetchall()[0][0] >= 10
     monkeypatch.setenv("SARING_TIPLINE_SECRET", SECRET.decode())
     result = CliRunner().invoke(app, ["tipline", "purge", "--older-than-days", "0", "--db", str(db)])
     assert result.exit_code == 0, result.output
@@ -214,6 +217,7 @@ def test_purge_leaves_no_trace_in_any_file(imported, tmp_path, monkeypatch):
         con = store.con
         assert con.execute("SELECT count(*), count(text) FROM tipline_messages").fetchall() == [(10, 0)]
         assert con.execute("SELECT count(*) FROM items WHERE kind = 'tipline'").fetchall()[0][0] >= 10
+        assert con.execute(kept).fetchall() == [(0,)]  # the purged texts' words went with them
         store.add_items([dict(item_id="x1", url="https://x.example/1", source_id="tipline", state="seen")])
     back = duckdb.connect(str(backup), read_only=True)
     assert back.execute("SELECT count(*), count(text) FROM tipline_messages").fetchall() == [(10, 0)]

@@ -66,3 +66,55 @@ def test_a_new_item_bridging_two_stories_merges_them_under_the_older_id(tmp_path
         assert after == {item: "b1" for item in ("b1", "b2", "b3", "a0", "a1", "z")}
         assign_stories(con, days=30, window_days=3)  # the same as regrouping everything
         assert dict(con.execute("SELECT item_id, story_id FROM stories").fetchall()) == after
+
+
+def test_stored_term_counts_give_the_same_similarities_as_refitting_tfidf():
+    """The kept term counts rebuild the story TF-IDF exactly (up to hash collisions): on real
+    articles of six claims, every pairwise similarity matches a fresh fit to 1e-5, so the
+    threshold measured with measure_story_threshold still applies."""
+    import numpy as np
+
+    from saring.judge.factcheck import make_vectorizer
+    from saring.judge.stories import term_counts, tfidf_from_counts
+
+    texts = [t for topic in (1, 2, 3, 5, 8, 11) for t in _articles(topic, 15)]
+    fitted = make_vectorizer().fit_transform(texts)
+    rebuilt = tfidf_from_counts(term_counts(texts))
+    assert np.abs((fitted @ fitted.T).toarray() - (rebuilt @ rebuilt.T).toarray()).max() < 1e-5
+
+
+def test_a_run_compares_with_the_kept_counts_not_by_rereading_every_text(tmp_path):
+    """Each grouped item's term counts are kept when it gets its story; a later run reads the
+    window's counts, not its texts (so its cost follows what it added, not the history)."""
+    now = datetime.now(UTC) - timedelta(days=1)
+    lele, facebook = _articles(1, 3), _articles(11, 1)
+    with Store(tmp_path / "db.duckdb") as store:
+        con = store.con
+        _add(store, [("a1", "kompas", now, lele[0]), ("f1", "tempo", now, facebook[0])])
+        assert add_to_stories(con) == 2
+        kept = con.execute("SELECT item_id, len(terms) > 20 FROM story_vectors ORDER BY 1").fetchall()
+        assert kept == [("a1", True), ("f1", True)]
+        # a1's stored text changes afterwards; the run compares with what a1 was grouped by.
+        con.execute("UPDATE articles SET text = ? WHERE item_id = 'a1'", [facebook[0]])
+        _add(store, [("a2", "detik", now + timedelta(hours=2), lele[1])])
+        assert add_to_stories(con) == 1
+        assert dict(con.execute("SELECT item_id, story_id FROM stories").fetchall())["a2"] == "a1"
+
+
+def test_items_grouped_before_the_counts_were_kept_get_them_when_needed(tmp_path):
+    """A database grouped before schema v9 (or by ``stories assign``) has no counts: a run
+    computes those of its window once from the texts, and groups as before."""
+    now = datetime.now(UTC) - timedelta(days=1)
+    lele, facebook = _articles(1, 3), _articles(11, 1)
+    with Store(tmp_path / "db.duckdb") as store:
+        con = store.con
+        _add(store, [("a1", "kompas", now, lele[0]), ("f1", "tempo", now, facebook[0]),
+                     ("old", "tempo", now - timedelta(days=20), lele[2])])
+        assign_stories(con, days=30)
+        assert con.execute("SELECT count(*) FROM story_vectors").fetchall() == [(0,)]
+        _add(store, [("a2", "detik", now + timedelta(hours=2), lele[1])])
+        assert add_to_stories(con) == 1
+        assert dict(con.execute("SELECT item_id, story_id FROM stories").fetchall())["a2"] == "a1"
+        # The window's items got their counts; the item 20 days back (outside it) did not.
+        assert [r[0] for r in con.execute("SELECT item_id FROM story_vectors ORDER BY 1").fetchall()] == [
+            "a1", "a2", "f1"]

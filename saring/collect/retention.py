@@ -84,6 +84,8 @@ def purge_items(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> None:
         con.execute("UPDATE scores SET hoax_terms = "
                     "list_transform(hoax_terms, lambda r: split_part(r, ':', 1)) "
                     f"WHERE item_id IN ({old_items})", [cutoff])
+    if "story_vectors" in tables:  # the bag of words of the purged text (saring.judge.stories)
+        con.execute(f"DELETE FROM story_vectors WHERE item_id IN ({old_items})", [cutoff])
     con.execute(f"UPDATE items SET summary = NULL, title = CASE WHEN link IS NULL "
                 f"THEN '{PURGED_TITLE}' ELSE title END "
                 "WHERE kind = 'tipline' AND first_seen_at < ?", [cutoff])

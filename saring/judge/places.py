@@ -282,10 +282,13 @@ def locate_pending(con: duckdb.DuckDBPyConnection, limit: int = 20_000, batch_si
            ORDER BY i.first_seen_at DESC, i.item_id LIMIT ?""", [PLACES_VERSION, limit]).fetchall()]
     for start in range(0, len(ids), batch_size):
         chunk = ids[start:start + batch_size]
+        # Both tables filtered by the constant list before the join: a join filtered afterwards
+        # read every stored text (0.3 s a run at 1 M articles, growing with the history).
         texts = con.execute(
             """SELECT i.item_id, coalesce(a.title, i.title), coalesce(a.text, i.summary)
-               FROM items i JOIN articles a USING (item_id) WHERE i.item_id IN (SELECT unnest(?))""",
-            [chunk]).fetchall()
+               FROM (SELECT item_id, title, summary FROM items WHERE list_contains($ids, item_id)) i
+               JOIN (SELECT item_id, title, text FROM articles WHERE list_contains($ids, item_id)) a
+               USING (item_id)""", {"ids": chunk}).fetchall()
         rows = [row for item_id, title, text in texts
                 for row in place_rows(item_id, find_places(title, text))]
         _save(con, chunk, rows)

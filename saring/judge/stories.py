@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
 
 from saring.judge.factcheck import make_vectorizer
 
@@ -32,8 +35,10 @@ from saring.judge.factcheck import make_vectorizer
 # merge two stories. Pratiwi's negatives are unrelated claims, easier than two different election
 # stories, so treat precision 1.00 as an upper bound.
 STORY_THRESHOLD = 0.22
-
-
+# Hash buckets of the kept term counts (story_vectors): with 2**30 buckets, two of a window's
+# ~50,000 distinct terms share one about once per window (2**20 gave ~1,000 false overlaps),
+# and a term id still fits an INTEGER.
+N_FEATURES = 2 ** 30
 
 
 class _UnionFind:
@@ -159,69 +164,212 @@ def assign_stories(con: duckdb.DuckDBPyConnection, days: float = 30, window_days
     return len(mapping)
 
 
+def term_counts(texts: Sequence[str]) -> sparse.csr_matrix:
+    """Hashed term counts of ``texts``: the story TF-IDF's tokens (same preprocessing, token
+    pattern and stop words as :func:`make_vectorizer`), before any weighting."""
+    if not texts:
+        return sparse.csr_matrix((0, N_FEATURES), dtype=np.float32)
+    return _hasher().transform([t or "" for t in texts]).tocsr()
+
+
+def tfidf_from_counts(counts: sparse.spmatrix) -> sparse.csr_matrix:
+    """The TF-IDF that ``make_vectorizer().fit_transform`` gives for the same rows (sublinear
+    tf, smoothed idf over these rows, l2 norm; columns in another order), from their
+    :func:`term_counts` (equal up to hash collisions, see :data:`N_FEATURES`)."""
+    m = sparse.csr_matrix(counts, dtype=np.float64, copy=True)
+    m.sum_duplicates()
+    # Only the terms present matter: columns renumbered 0..k-1 (the hash space is huge).
+    _, columns = np.unique(m.indices, return_inverse=True)
+    m = sparse.csr_matrix((m.data, columns.ravel(), m.indptr),
+                          shape=(m.shape[0], int(columns.max(initial=-1)) + 1))
+    idf = np.log((1.0 + m.shape[0]) / (1.0 + np.bincount(m.indices, minlength=m.shape[1]))) + 1.0
+    m.data = (np.log(m.data) + 1.0) * idf[m.indices]
+    return normalize(m, copy=False).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> HashingVectorizer:
+    tfidf = make_vectorizer()
+    return HashingVectorizer(preprocessor=tfidf.preprocessor, token_pattern=tfidf.token_pattern,
+                             stop_words=tfidf.stop_words, ngram_range=tfidf.ngram_range,
+                             n_features=N_FEATURES, alternate_sign=False, norm=None, dtype=np.float32)
+
+
+_TEXT = "coalesce(a.title, i.title, '') || '\n' || coalesce(a.text, i.summary, '')"
+
+
+def _texts(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> list[tuple[str, str, Any, str | None]]:
+    """``(item_id, text, first_seen_at, story_id)`` of ``ids`` (text as grouping reads it)."""
+    if not ids:
+        return []
+    # Each table filtered by the ids before the joins, with a constant list: DuckDB then reads
+    # the texts of these rows only (a join, or IN (subquery) past 50 ids, reads every text).
+    return con.execute(
+        f"""SELECT i.item_id, {_TEXT}, i.first_seen_at, s.story_id
+            FROM (SELECT * FROM items WHERE list_contains($ids, item_id)) i
+            LEFT JOIN (SELECT item_id, title, text FROM articles WHERE list_contains($ids, item_id)) a
+                USING (item_id)
+            LEFT JOIN (SELECT item_id, story_id FROM stories WHERE list_contains($ids, item_id)) s
+                USING (item_id)
+            ORDER BY i.first_seen_at, i.item_id""", {"ids": list(ids)}).fetchall()
+
+
+def _store_vectors(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[str, Any]],
+                   counts: sparse.csr_matrix) -> None:
+    """Keep the term counts of ``rows`` (``(item_id, first_seen_at)``), once per item."""
+    if not rows:
+        return
+    indptr = counts.indptr
+    frame = pd.DataFrame({
+        "item_id": [r[0] for r in rows], "first_seen_at": [_as_utc(r[1]) for r in rows],
+        "terms": [counts.indices[indptr[k]:indptr[k + 1]].astype(np.int32) for k in range(len(rows))],
+        "counts": [counts.data[indptr[k]:indptr[k + 1]].astype(np.float32) for k in range(len(rows))]})
+    con.register("_vectors", frame)
+    try:
+        con.execute("INSERT OR IGNORE INTO story_vectors (item_id, first_seen_at, terms, counts) "
+                    "SELECT item_id, first_seen_at, terms, counts FROM _vectors")
+    finally:
+        con.unregister("_vectors")
+
+
+def _without_vectors(con: duckdb.DuckDBPyConnection, lo: datetime, hi: datetime | None) -> list[tuple]:
+    """``(item_id, first_seen_at)`` of the items seen in [lo, hi] that have no stored vector.
+    Both tables are read only inside the time range (their rows arrive in time order, so
+    DuckDB skips the rest by its min/max statistics)."""
+    upper = "AND first_seen_at <= $hi" if hi is not None else ""
+    return con.execute(
+        f"""SELECT item_id, first_seen_at FROM items WHERE first_seen_at >= $lo {upper}
+            AND item_id NOT IN (SELECT item_id FROM story_vectors WHERE first_seen_at >= $lo {upper})
+            ORDER BY first_seen_at, item_id""",
+        {"lo": lo, "hi": hi} if hi is not None else {"lo": lo}).fetchall()
+
+
+def _with_story(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    return dict(con.execute("SELECT item_id, story_id FROM stories WHERE list_contains(?, item_id)",
+                            [list(ids)]).fetchall())
+
+
+def _window_vectors(con: duckdb.DuckDBPyConnection, lo: datetime,
+                    hi: datetime) -> tuple[list[tuple[str, datetime, str]], sparse.csr_matrix]:
+    """The grouped items seen in [lo, hi]: ``(item_id, first_seen_at, story_id)`` rows and their
+    stored term counts, in time order."""
+    table = con.sql(
+        """SELECT item_id, first_seen_at, terms, counts FROM story_vectors
+           WHERE first_seen_at >= ? AND first_seen_at <= ? ORDER BY first_seen_at, item_id""",
+        params=[lo, hi]).to_arrow_table()
+    ids = table.column("item_id").to_pylist()
+    stories = _with_story(con, ids)  # an item whose story was dropped is left out, as before v9
+    keep = [k for k, item_id in enumerate(ids) if item_id in stories]
+    if len(keep) < len(ids):
+        table = table.take(keep)
+    rows = [(item_id, _as_utc(t), stories[item_id]) for item_id, t in
+            zip(table.column("item_id").to_pylist(), table.column("first_seen_at").to_pylist(), strict=True)]
+    if not rows:
+        return [], sparse.csr_matrix((0, N_FEATURES), dtype=np.float32)
+    terms = table.column("terms").combine_chunks()
+    counts = table.column("counts").combine_chunks()
+    offsets = terms.offsets.to_numpy()
+    indices = terms.values.to_numpy()[offsets[0]:offsets[-1]]
+    data = counts.values.to_numpy()[offsets[0]:offsets[-1]]
+    matrix = sparse.csr_matrix((data, indices, offsets - offsets[0]), shape=(len(rows), N_FEATURES))
+    return rows, matrix
+
+
 def add_to_stories(con: duckdb.DuckDBPyConnection, window_days: float = 3,
                    threshold: float = STORY_THRESHOLD, horizon_days: float = 30) -> int:
     """Give every item of the last ``horizon_days`` that has no story yet one, without
     regrouping the others (so a run killed before this step is caught up by the next).
 
     Each new item is compared with the items inside its time window only (new x window,
-    not window x window as :func:`assign_stories`), so an hourly run stays cheap as the
-    database grows. A new item that joins an existing story takes its id; one that bridges
-    two stories merges them under the older story's id. Returns the number of new items.
+    not window x window as :func:`assign_stories`). The window's items are not re-read or
+    re-vectorised: every grouped item's hashed term counts are kept (``story_vectors``,
+    written when it gets its story) and the window's TF-IDF is rebuilt from them
+    (:func:`tfidf_from_counts`), so a run's cost follows what it added, not the stored texts.
+    A new item that joins an existing story takes its id; one that bridges two stories
+    merges them under the older story's id. Returns the number of new items.
     """
     window = timedelta(days=window_days)
-    new = con.execute(
-        """SELECT i.item_id, coalesce(a.title, i.title, '') || '\n' || coalesce(a.text, i.summary, ''),
-                  i.first_seen_at FROM items i LEFT JOIN articles a USING (item_id)
-           WHERE i.first_seen_at >= ? AND i.item_id NOT IN (SELECT item_id FROM stories)
-           ORDER BY i.first_seen_at, i.item_id""",
-        [datetime.now(UTC) - timedelta(days=horizon_days)]).fetchall()
+    unvectored = _without_vectors(con, datetime.now(UTC) - timedelta(days=horizon_days), None)
+    grouped = _with_story(con, [r[0] for r in unvectored])
+    new_ids = [r[0] for r in unvectored if r[0] not in grouped]
+    if not new_ids:
+        return 0
+    new = [r for r in _texts(con, new_ids) if r[3] is None]
     if not new:
         return 0
     earliest = min(_as_utc(r[2]) for r in new)
     latest = max(_as_utc(r[2]) for r in new)
-    context = con.execute(
-        """SELECT i.item_id, coalesce(a.title, i.title, '') || '\n' || coalesce(a.text, i.summary, ''),
-                  i.first_seen_at, s.story_id
-           FROM items i JOIN stories s USING (item_id) LEFT JOIN articles a USING (item_id)
-           WHERE i.first_seen_at >= ? AND i.first_seen_at <= ? ORDER BY i.first_seen_at, i.item_id""",
-        [earliest - window, latest + window]).fetchall()
-    rows = ([(r[0], r[1], _as_utc(r[2]), r[3]) for r in context]
-            + [(r[0], r[1], _as_utc(r[2]), None) for r in new])
-    try:
-        matrix = make_vectorizer().fit_transform([r[1] or "" for r in rows])
-    except ValueError:  # every text empty or stop words only
-        matrix = None
+    lo, hi = earliest - window, latest + window
+    # Items grouped before their vectors were kept (schema v9, or by assign_stories) get them now.
+    keep_vectors(con, lo, hi, skip={r[0] for r in new})
+    context, context_counts = _window_vectors(con, lo, hi)
+    new_counts = term_counts([r[1] for r in new])
+    rows = context + [(r[0], _as_utc(r[2]), None) for r in new]
+    matrix = tfidf_from_counts(sparse.vstack([context_counts, new_counts], format="csr"))
     uf = _UnionFind(len(rows))
     first_of_story: dict[str, int] = {}
     for i, row in enumerate(rows):  # keep existing stories together
-        if row[3] is not None:
-            uf.union(first_of_story.setdefault(row[3], i), i)
-    if matrix is not None:
-        query = np.arange(len(context), len(rows))
-        for a, b in similar_pairs(matrix, [r[2] for r in rows], threshold, window, query=query):
-            uf.union(a, b)
+        if row[2] is not None:
+            uf.union(first_of_story.setdefault(row[2], i), i)
+    query = np.arange(len(context), len(rows))
+    for a, b in similar_pairs(matrix, [r[1] for r in rows], threshold, window, query=query):
+        uf.union(a, b)
     members: dict[int, list[int]] = {}
     for i in range(len(rows)):
         members.setdefault(uf.find(i), []).append(i)
-    # When a story began: its first item may lie outside this window (then the window's time
-    # order alone would pick the younger story when a bridge merges two).
-    began = {sid: _as_utc(t) for sid, t in con.execute(
-        "SELECT s.story_id, min(i.first_seen_at) FROM stories s JOIN items i USING (item_id) "
-        "WHERE list_contains(?, s.story_id) GROUP BY 1", [sorted({r[3] for r in context})]).fetchall()}
+    bridged = {sid for group in members.values()
+               if len(olds := {rows[i][2] for i in group if rows[i][2] is not None}) > 1 for sid in olds}
+    began = _story_starts(con, bridged)
     assign: dict[str, str] = {}
+    folded: dict[str, str] = {}
     for group in members.values():
-        old_ids = [rows[i][3] for i in group if rows[i][3] is not None]
+        old_ids = [rows[i][2] for i in group if rows[i][2] is not None]
         story = (min(old_ids, key=lambda sid: (began.get(sid, datetime.max.replace(tzinfo=UTC)), sid))
                  if old_ids else rows[group[0]][0])
         for i in group:
-            if rows[i][3] != story:
+            if rows[i][2] != story:
                 assign[rows[i][0]] = story
         for other in set(old_ids) - {story}:  # a bridge: fold the younger story into the older
-            merged = con.execute("SELECT item_id FROM stories WHERE story_id = ?", [other]).fetchall()
-            assign.update({item_id: story for (item_id,) in merged})
+            folded[other] = story
+    if folded:  # all folded stories' items at once (one query per bridge read the table each time)
+        merged = con.execute("SELECT item_id, story_id FROM stories WHERE list_contains(?, story_id)",
+                             [sorted(folded)]).fetchall()
+        assign.update({item_id: folded[old] for item_id, old in merged})
     _upsert_stories(con, assign)
+    _store_vectors(con, [(r[0], r[2]) for r in new], new_counts)
     return len(new)
+
+
+def keep_vectors(con: duckdb.DuckDBPyConnection, lo: datetime, hi: datetime | None = None,
+                 skip: set[str] = frozenset(), batch: int = 5000) -> int:
+    """Store the term counts of the grouped items seen in [lo, hi] that have none yet (items
+    grouped before schema v9 or by :func:`assign_stories`); returns how many were stored."""
+    missing = [r[0] for r in _without_vectors(con, lo, hi) if r[0] not in skip]
+    done = 0
+    for start in range(0, len(missing), batch):
+        rows = [r for r in _texts(con, missing[start:start + batch]) if r[3] is not None]
+        _store_vectors(con, [(r[0], r[2]) for r in rows], term_counts([r[1] for r in rows]))
+        done += len(rows)
+    return done
+
+
+def _story_starts(con: duckdb.DuckDBPyConnection, story_ids: set[str]) -> dict[str, datetime]:
+    """When each story began: its first item may lie outside the run's window (then the
+    window's time order alone would pick the younger story when a bridge merges two). Only
+    asked for the stories that a bridge merges."""
+    if not story_ids:
+        return {}
+    members = dict(con.execute("SELECT item_id, story_id FROM stories WHERE list_contains(?, story_id)",
+                               [sorted(story_ids)]).fetchall())
+    began: dict[str, datetime] = {}
+    seen_at = con.execute("SELECT item_id, first_seen_at FROM items WHERE list_contains(?, item_id)",
+                          [list(members)]).fetchall()
+    for item_id, seen in seen_at:
+        sid = members[item_id]
+        began[sid] = min(began.get(sid, datetime.max.replace(tzinfo=UTC)), _as_utc(seen))
+    return began
 
 
 def _upsert_stories(con: duckdb.DuckDBPyConnection, mapping: dict[str, str]) -> None:

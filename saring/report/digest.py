@@ -13,7 +13,7 @@ from __future__ import annotations
 import html as _html
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 import duckdb
@@ -200,17 +200,9 @@ def _window(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSettings,
-                 forum: ForumSettings | None = None) -> Digest:
-    """Collect the day's items, ranked by hoax risk, and the sources' health.
-
-    With ``forum`` (``settings.forum``), election items are ordered by place first: the forum's
-    own area, the rest of its province, the rest (see :attr:`Digest.sections`); an item that
-    names no place is placed by its source's ``region``. ``settings.max_items`` keeps the
-    first ones in that order.
-    """
+def _digest_rows(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSettings) -> list[tuple]:
+    """The day's items and the re-reported ones, ranked; column 6 (the text) is left NULL."""
     start, end = _window(day)
-    scope = ForumScope.of(forum.area, forum.province) if forum else None
     reported = """SELECT item_id, arg_max(hoax_score, digest_date) AS score,
                          max(digest_date) AS last_date
                   FROM digest_items WHERE digest_date < ? GROUP BY item_id"""
@@ -224,18 +216,20 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
                             ELSE list_prepend(ev.reason, l.hoax_terms) END AS hoax_terms
                 FROM latest l LEFT JOIN hoax_evidence ev USING (item_id)"""
     # The same columns as the item_overview view, but scores and articles are read only for
-    # the wanted items: through the view, a day's digest scanned every stored article.
-    rows = con.execute(
+    # the wanted items: through the view, a day's digest scanned every stored article. The
+    # texts are not read here: only the few items shown need theirs (their excerpt, see
+    # _texts), and reading a day's texts scanned every stored text (seconds at 1 M articles).
+    return con.execute(
         f"""WITH reported AS ({reported}),
            wanted AS (SELECT item_id FROM items WHERE first_seen_at >= ? AND first_seen_at < ?
                       UNION
-                      SELECT r.item_id FROM reported r JOIN items i USING (item_id)
-                      WHERE i.first_seen_at < ?),
+                      SELECT item_id FROM reported),
            latest AS (SELECT * FROM scores WHERE item_id IN (SELECT item_id FROM wanted)
                       QUALIFY row_number() OVER (PARTITION BY item_id
                                                  ORDER BY scored_at DESC, model_version DESC) = 1),
            sc AS ({served}),
-           a AS (SELECT * FROM articles WHERE item_id IN (SELECT item_id FROM wanted)),
+           a AS (SELECT item_id, title, published_at, text_source FROM articles
+                 WHERE item_id IN (SELECT item_id FROM wanted)),
            st AS (SELECT item_id, story_id FROM stories WHERE item_id IN (SELECT item_id FROM wanted)),
            story AS (SELECT x.story_id, count(DISTINCT i2.source_id) AS outlets,
                             arg_min(coalesce(s2.name, i2.source_id), (i2.first_seen_at, i2.item_id)) AS first
@@ -248,7 +242,7 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
            pl AS ({places})
            SELECT i.item_id, coalesce(a.title, i.title), coalesce(s.name, i.source_id),
                   coalesce(s.region, ''), i.url, coalesce(a.published_at, i.published_at),
-                  coalesce(a.text, i.summary), sc.election_score, sc.hoax_score, sc.election_terms,
+                  NULL AS text, sc.election_score, sc.hoax_score, sc.election_terms,
                   sc.hoax_terms, a.text_source, sc.model_version, i.first_seen_at, r.score, r.last_date,
                   i.first_seen_at >= ? AND i.first_seen_at < ? AS in_window,
                   st.story_id, coalesce(story.outlets, 1), story.first, fc.checks, i.kind,
@@ -258,10 +252,37 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
            LEFT JOIN sc USING (item_id) LEFT JOIN reported r USING (item_id)
            LEFT JOIN st USING (item_id) LEFT JOIN story USING (story_id) LEFT JOIN fc USING (item_id)
            LEFT JOIN pl USING (item_id)
-           WHERE (i.first_seen_at >= ? AND i.first_seen_at < ?) OR abs(sc.hoax_score - r.score) > ?
+           WHERE ((i.first_seen_at >= ? AND i.first_seen_at < ?) OR abs(sc.hoax_score - r.score) > ?)
+             AND i.first_seen_at < ?  -- a reported item counts only once seen (as the join did)
            ORDER BY sc.hoax_score DESC NULLS LAST, sc.election_score DESC, i.item_id""",
-        [day, start, end, start, start, end, start, end, settings.rereport_change],
+        [day, start, end, start, end, start, end, settings.rereport_change, end],
     ).fetchall()
+
+
+def _texts(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, str | None]:
+    """The text of each of ``ids`` as the item_overview view gives it (article, else summary)."""
+    if not ids:
+        return {}
+    return dict(con.execute(
+        """WITH w AS (SELECT unnest(?::VARCHAR[]) AS item_id)
+           SELECT i.item_id, coalesce(a.text, i.summary)
+           FROM (SELECT item_id, summary FROM items WHERE item_id IN (SELECT item_id FROM w)) i
+           LEFT JOIN (SELECT item_id, text FROM articles WHERE item_id IN (SELECT item_id FROM w)) a
+           USING (item_id)""", [ids]).fetchall())
+
+
+def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSettings,
+                 forum: ForumSettings | None = None) -> Digest:
+    """Collect the day's items, ranked by hoax risk, and the sources' health.
+
+    With ``forum`` (``settings.forum``), election items are ordered by place first: the forum's
+    own area, the rest of its province, the rest (see :attr:`Digest.sections`); an item that
+    names no place is placed by its source's ``region``. ``settings.max_items`` keeps the
+    first ones in that order.
+    """
+    start, end = _window(day)
+    scope = ForumScope.of(forum.area, forum.province) if forum else None
+    rows = _digest_rows(con, day, settings)
     election: list[DigestItem] = []
     candidates: list[tuple[DigestItem, str | None]] = []  # with their story
     tipline: list[DigestItem] = []
@@ -276,14 +297,12 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
             unscored += 1
             continue
         versions.add(r[12])
-        title, url, text = r[1], r[4], r[6]
+        title, url = r[1], r[4]
         if r[21] == "tipline":  # forwarded by members: scrubbed again on the way out
-            # (a bounded prefix: the excerpt shows far less, and a fetched page can be long)
-            title, text = GENERIC.text(title), GENERIC.text((text or "")[: settings.excerpt_chars * 4])
-            url = GENERIC.url(url)[0] or "#"
+            title, url = GENERIC.text(title), GENERIC.url(url)[0] or "#"
         item = DigestItem(
             item_id=r[0], title=title or "(tanpa judul)", source_name=r[2], region=r[3], url=url,
-            published_at=r[5], excerpt=excerpt(text, settings.excerpt_chars),
+            published_at=r[5], excerpt="",  # filled below for the items shown
             election_score=r[7], hoax_score=r[8], risk=risk_label(r[8], settings),
             election_terms=list(r[9] or [])[:5], hoax_terms=list(r[10] or [])[:5], text_source=r[11],
             seen_at=r[13], previous_score=r[14], previous_date=r[15],
@@ -313,16 +332,32 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
                 continue
             stories_shown.add(story)
         election.append(item)
-    shown = election[: settings.max_items]
+    shown, tipline = _with_excerpts(con, election[: settings.max_items], tipline[: settings.max_items],
+                                    settings.excerpt_chars)
     return Digest(
         day=day, generated_at=datetime.now(WIB), items_seen=seen, unscored=unscored,
         election_items=shown, omitted=len(election) - len(shown),
         health=source_health(con, start, end), model_versions=sorted(versions),
         election_total=total, already_reported=repeated, group_by=settings.group_by,
-        tipline=tipline[: settings.max_items],
+        tipline=tipline,
         forum_area=scope.area.short if scope and scope.area else None,
         forum_province=scope.province.short if scope and scope.province else None,
     )
+
+
+def _with_excerpts(con: duckdb.DuckDBPyConnection, shown: list[DigestItem], tipline: list[DigestItem],
+                   limit: int) -> tuple[list[DigestItem], list[DigestItem]]:
+    """The items shown, with their excerpts (texts read for these items only)."""
+    texts = _texts(con, [i.item_id for i in shown + tipline])
+
+    def cut(item: DigestItem) -> DigestItem:
+        text = texts.get(item.item_id)
+        if item.kind == "tipline":  # forwarded by members: scrubbed again on the way out
+            # (a bounded prefix: the excerpt shows far less, and a fetched page can be long)
+            text = GENERIC.text((text or "")[: limit * 4])
+        return replace(item, excerpt=excerpt(text, limit))
+
+    return [cut(i) for i in shown], [cut(i) for i in tipline]
 
 
 def _scope(scope: ForumScope, codes: list[str] | None, region: str, cache: dict[str, list[str]]) -> str:

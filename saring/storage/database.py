@@ -275,13 +275,28 @@ class Store:
     @_locked
     def unscored(self, model_version: str) -> pd.DataFrame:
         """Stored articles without a score from this model version."""
+        # First the ids (key columns only), then the texts of those rows through a constant
+        # list: one query joining the texts read every stored text (0.2 s a run at 1 M articles).
+        # (an article without its item is dropped by the second query's join, as by the first's)
+        ids = [r[0] for r in self.cur.execute(
+            """SELECT a.item_id FROM articles a
+               WHERE NOT EXISTS (SELECT 1 FROM scores s
+                                 WHERE s.item_id = a.item_id AND s.model_version = ?)""",
+            [model_version]).fetchall()]
+        if len(ids) > 20_000:  # a new model's first pass: most rows anyway, one join is cheaper
+            return self.cur.execute(
+                """SELECT i.item_id, coalesce(a.title, i.title) AS title, coalesce(a.text, i.summary) AS text
+                   FROM items i JOIN articles a USING (item_id)
+                   WHERE NOT EXISTS (SELECT 1 FROM scores s
+                                     WHERE s.item_id = i.item_id AND s.model_version = ?)
+                   ORDER BY i.item_id""", [model_version]).df()
         return self.cur.execute(
             """SELECT i.item_id, coalesce(a.title, i.title) AS title, coalesce(a.text, i.summary) AS text
-               FROM items i JOIN articles a USING (item_id)
-               WHERE NOT EXISTS (SELECT 1 FROM scores s
-                                 WHERE s.item_id = i.item_id AND s.model_version = ?)
+               FROM (SELECT item_id, title, summary FROM items WHERE list_contains($ids, item_id)) i
+               JOIN (SELECT item_id, title, text FROM articles WHERE list_contains($ids, item_id)) a
+               USING (item_id)
                ORDER BY i.item_id""",
-            [model_version],
+            {"ids": ids},
         ).df()
 
     @_locked

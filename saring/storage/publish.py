@@ -56,6 +56,9 @@ LARGE: dict[str, str] = {
 EXTRA = {"items": "sum(hash(t.state)::HUGEINT)"}
 # item_places has no time of its own: its rows are rewritten with the item's scan.
 JOINED = {"item_places": ("item_place_scans", "item_id", "scanned_at")}
+# The writer's own working tables, not for analysts: story grouping's kept term counts are
+# large, derived and (for tipline items) a bag of the words of forwarded text.
+INTERNAL = frozenset({"story_vectors"})
 RETIRE_AFTER = 600.0
 COMPRESSION = "zstd"
 FORMAT = 1  # bump when the layout changes: the next publication is then a full one
@@ -213,7 +216,7 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
         full = True
     full = full or erase
     version = int(old.get("version", 0)) + 1
-    columns = _columns(con)
+    columns = {t: c for t, c in _columns(con).items() if t not in INTERNAL}
     tables: dict[str, dict[str, dict]] = {}
     written = kept = 0
     retired = [] if erase else list(old.get("retired", []))

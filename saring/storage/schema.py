@@ -291,6 +291,19 @@ CREATE TABLE IF NOT EXISTS clarification_cards (
 
 V8 = V8_REPORTS_AND_CARDS + LIFECYCLE_VIEWS
 
+# Story grouping keeps each grouped item's hashed term counts (saring.judge.stories), so a run
+# compares its new items with the window around them without re-reading and re-vectorising
+# every text of that window. Internal: not published to the analysts' copy. Items grouped
+# before v9 get theirs the first time they fall inside a run's window.
+V9_STORY_VECTORS = """
+CREATE TABLE IF NOT EXISTS story_vectors (
+    item_id VARCHAR PRIMARY KEY,
+    first_seen_at TIMESTAMPTZ NOT NULL,
+    terms INTEGER[] NOT NULL,
+    counts FLOAT[] NOT NULL
+);
+"""
+
 
 # The analysts' catalog (saring.storage.publish): a derived, read-only file rebuilt by every
 # publication, never migrated. Its views are the database's own.
@@ -300,7 +313,8 @@ CATALOG_PUBLICATION = "CREATE TABLE publication (version INTEGER, published_at T
 CATALOG_VIEWS = LABEL_VIEWS + VIEWS + STORY_VIEWS + LIFECYCLE_VIEWS
 
 MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS), (5, V5_PLACES),
-                                     (6, V6_HOAX_EVIDENCE), (7, V7), (8, V8)]
+                                     (6, V6_HOAX_EVIDENCE), (7, V7), (8, V8),
+                                     (9, V9_STORY_VECTORS)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
