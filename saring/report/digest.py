@@ -259,16 +259,23 @@ def _digest_rows(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
     ).fetchall()
 
 
-def _texts(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, str | None]:
-    """The text of each of ``ids`` as the item_overview view gives it (article, else summary)."""
-    if not ids:
+def _texts(con: duckdb.DuckDBPyConnection, items: list[DigestItem]) -> dict[str, str | None]:
+    """The text of each item as the item_overview view gives it (article, else summary)."""
+    if not items:
         return {}
+    # An article is fetched after its item is first seen, so rows older than the oldest item
+    # cannot match. Saying so lets the analysts' copy skip its older Parquet buckets by their
+    # time statistics (a filter on item_id alone decoded every stored text: 0.2-0.4 s at 1 M).
+    # A day's margin covers clocks that disagree.
+    since = min(i.seen_at for i in items) - timedelta(days=1)
     return dict(con.execute(
         """WITH w AS (SELECT unnest(?::VARCHAR[]) AS item_id)
            SELECT i.item_id, coalesce(a.text, i.summary)
-           FROM (SELECT item_id, summary FROM items WHERE item_id IN (SELECT item_id FROM w)) i
-           LEFT JOIN (SELECT item_id, text FROM articles WHERE item_id IN (SELECT item_id FROM w)) a
-           USING (item_id)""", [ids]).fetchall())
+           FROM (SELECT item_id, summary FROM items
+                 WHERE first_seen_at >= ? AND item_id IN (SELECT item_id FROM w)) i
+           LEFT JOIN (SELECT item_id, text FROM articles
+                      WHERE fetched_at >= ? AND item_id IN (SELECT item_id FROM w)) a
+           USING (item_id)""", [[i.item_id for i in items], since, since]).fetchall())
 
 
 def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSettings,
@@ -348,7 +355,7 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
 def _with_excerpts(con: duckdb.DuckDBPyConnection, shown: list[DigestItem], tipline: list[DigestItem],
                    limit: int) -> tuple[list[DigestItem], list[DigestItem]]:
     """The items shown, with their excerpts (texts read for these items only)."""
-    texts = _texts(con, [i.item_id for i in shown + tipline])
+    texts = _texts(con, shown + tipline)
 
     def cut(item: DigestItem) -> DigestItem:
         text = texts.get(item.item_id)
