@@ -139,6 +139,12 @@ class Store:
         self.close()
 
     def close(self) -> None:
+        # A checkpoint rewrites every changed table's primary-key index whole: 0.9 s after a
+        # 60-page run at 1 M stored articles, 0.08 s at 1 k. Left to DuckDB's WAL threshold
+        # (wal_autocheckpoint, 16 MiB), a run pays it once every few runs. What is committed
+        # is durable in the WAL, and every reader (read-only ones too) replays it.
+        with contextlib.suppress(duckdb.Error):
+            self.con.execute("PRAGMA disable_checkpoint_on_shutdown")
         self.con.close()
         self._release_private()
 
