@@ -1,5 +1,8 @@
 """Comparing whole databases in tests: the rows that must not change between equivalent runs."""
 
+import shutil
+from pathlib import Path
+
 import duckdb
 
 # Every column except the timestamps of when saring did something.
@@ -19,6 +22,16 @@ def table_rows(db) -> dict[str, list[tuple]]:
         return {t: sorted(con.execute(f"SELECT {cols} FROM {t}").fetchall(), key=str) for t, cols in KEYS.items()}
     finally:
         con.close()
+
+
+def copy_database(src: Path, dst: Path) -> Path:
+    """A database copied as a person would back it up: the file and its WAL (a run does not
+    checkpoint when it closes, so its last changes may be in the WAL)."""
+    shutil.copyfile(src, dst)
+    wal = src.with_name(src.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, dst.with_name(dst.name + ".wal"))
+    return dst
 
 
 def v1_database(path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _db import copy_database
 from typer.testing import CliRunner
 
 from saring.cli.main import app
@@ -63,9 +64,7 @@ def demo_db(tmp_path_factory) -> Path:
 
 
 def _copy_db(src: Path, tmp_path: Path) -> Path:
-    dst = tmp_path / "copy.duckdb"
-    dst.write_bytes(src.read_bytes())
-    return dst
+    return copy_database(src, tmp_path / "copy.duckdb")
 
 
 # --------------------------------------------------------------------------- score contract

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import time
 import duckdb
 import httpx
 import pytest
+from _db import copy_database
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -48,7 +48,7 @@ def template_db(tmp_path_factory, scorer):
 @pytest.fixture()
 def desk_db(template_db, tmp_path):
     for path in template_db.parent.glob("saring*.duckdb"):
-        shutil.copyfile(path, tmp_path / path.name)
+        copy_database(path, tmp_path / path.name)
     return tmp_path / template_db.name
 
 
