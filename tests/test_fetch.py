@@ -1,6 +1,7 @@
 """Fetch behaviour only shows on a real socket: these run against pytest-httpserver."""
 
 import gzip
+import threading
 import time
 
 import pytest
@@ -162,10 +163,17 @@ def test_malformed_links_are_a_fetch_error_not_a_crash(fetcher):
 
 
 def test_stall_times_out(httpserver, fetcher):
-    httpserver.expect_request("/stall").respond_with_handler(lambda r: (time.sleep(2.5), WResponse("late"))[1])
+    # The server answers one request at a time and is shared by the next tests: the stalled
+    # handler is released once the client has given up, so it never delays them.
+    given_up = threading.Event()
+    httpserver.expect_request("/stall").respond_with_handler(
+        lambda r: (given_up.wait(2.5), WResponse("late"))[1])
     started = time.monotonic()
-    with pytest.raises(FetchError, match="no answer within 1 s"):
-        fetcher.get(httpserver.url_for("/stall"), allow_private=True)
+    try:
+        with pytest.raises(FetchError, match="no answer within 1 s"):
+            fetcher.get(httpserver.url_for("/stall"), allow_private=True)
+    finally:
+        given_up.set()
     assert time.monotonic() - started < 10
 
 
