@@ -3,10 +3,15 @@
 Each "host" is its own HTTP server on a different loopback address (127.0.0.1, 127.0.0.2, ...),
 so per-host politeness limits apply exactly as with real outlets. Pages are the bundled
 sample's real article pages, reused under many URLs.
+
+The servers run in a process of their own, as real outlets run on other machines: serving from
+threads of the benchmark's process made the pipeline's ingest process share its GIL with the
+servers, while the bare fetch + trafilatura pool it is compared with fetched from other processes.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import threading
 import time
@@ -24,7 +29,70 @@ def sample_pages() -> list[bytes]:
 
 
 class Sites:
-    """``hosts`` servers, each with ``/feed.xml?n=N`` (N items) and ``/a/<k>/`` pages."""
+    """``hosts`` servers in a child process, each with ``/feed.xml?n=N`` and ``/a/<k>/`` pages.
+
+    What the servers counted (requests per host, the most concurrent requests on one host) is
+    asked from the child when read.
+    """
+
+    def __init__(self, hosts: int, delay: float = 0.0) -> None:
+        self.pages = sample_pages()
+        self._conn, child = multiprocessing.get_context("spawn").Pipe()
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=_serve, args=(hosts, delay, child), daemon=True)
+        self._process.start()
+        self.bases: list[str] = self._conn.recv()
+
+    def _ask(self, command: str):
+        self._conn.send(command)
+        return self._conn.recv()
+
+    @property
+    def requests(self) -> dict[str, list[str]]:
+        return self._ask("requests")
+
+    @property
+    def max_active(self) -> dict[str, int]:
+        return self._ask("max_active")
+
+    def page_requests(self) -> int:
+        return self._ask("page_requests")
+
+    def reset(self) -> None:
+        """Forget what was counted so far."""
+        self._ask("reset")
+
+    def close(self) -> None:
+        self._ask("close")
+        self._process.join(10)
+
+    def _feed(self, host: str, n: int) -> bytes:
+        return feed(self.pages, host, n)
+
+
+def _serve(hosts: int, delay: float, conn) -> None:
+    servers = LocalSites(hosts, delay)
+    conn.send(servers.bases)
+    while True:
+        command = conn.recv()
+        if command == "close":
+            servers.close()
+            conn.send(None)
+            return
+        if command == "reset":
+            with servers.lock:
+                servers.requests.clear()
+                servers.max_active.clear()
+            conn.send(None)
+        elif command == "page_requests":
+            conn.send(servers.page_requests())
+        else:
+            with servers.lock:
+                conn.send(dict(getattr(servers, command)))
+
+
+class LocalSites:
+    """The servers themselves, on threads of the calling process."""
 
     def __init__(self, hosts: int, delay: float = 0.0) -> None:
         self.delay = delay
@@ -69,8 +137,8 @@ class Sites:
                 finally:
                     # A request stops counting before its first byte is written: once the client
                     # has it all, it frees its slot and may send the next request before this
-                    # thread runs again (the fetch threads share this process's GIL). Counting
-                    # until after the write showed 3 "concurrent" requests with per_host=2.
+                    # thread runs again. Counting until after the write showed 3 "concurrent"
+                    # requests with per_host=2.
                     with sites.lock:
                         sites.active[host] -= 1
                 if status == 404:
@@ -105,15 +173,20 @@ class Sites:
         return Handler
 
     def _feed(self, host: str, n: int) -> bytes:
-        offset = sum(map(ord, host)) * 1000  # distinct URLs per host
-        items = []
-        for k in range(n):
-            title = _title(self.pages[(offset + k) % len(self.pages)])
-            items.append(f"<item><title>{title}</title><link>http://{host}/a/{offset + k}/</link>"
-                         f"<pubDate>Wed, 25 Nov 2026 0{k % 10}:00:00 +0700</pubDate>"
-                         f"<description>ringkasan {k}</description></item>")
-        return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>{host}</title>"
-                + "".join(items) + "</channel></rss>").encode()
+        return feed(self.pages, host, n)
+
+
+def feed(pages: list[bytes], host: str, n: int) -> bytes:
+    """An RSS feed of ``n`` items on ``host`` (the same for the servers and the benchmark)."""
+    offset = sum(map(ord, host)) * 1000  # distinct URLs per host
+    items = []
+    for k in range(n):
+        title = _title(pages[(offset + k) % len(pages)])
+        items.append(f"<item><title>{title}</title><link>http://{host}/a/{offset + k}/</link>"
+                     f"<pubDate>Wed, 25 Nov 2026 0{k % 10}:00:00 +0700</pubDate>"
+                     f"<description>ringkasan {k}</description></item>")
+    return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>{host}</title>"
+            + "".join(items) + "</channel></rss>").encode()
 
 
 def _title(page: bytes) -> str:

@@ -227,3 +227,31 @@ def test_page_metadata_is_read_only_when_the_entry_lacks_a_title_or_date(httpser
         ).fetchall())
     assert rows[httpserver.url_for("/dated")] == ("Judul dari feed", None, "page")
     assert rows[httpserver.url_for("/undated")] == ("Judul dari halaman", "Rina Wati", "page")
+
+
+def test_articles_are_scored_and_located_while_the_run_still_downloads(ingested, scorer):
+    # Scores and places used to wait for the slowest source, then ran alone on one core. The
+    # lane scores each batch of stored articles as it arrives (here: batches of 2).
+    import time
+
+    from saring.pipeline.ingest import ScoringLane
+
+    with Store(ingested) as store:
+        ids = [r[0] for r in store.cur.execute("SELECT item_id FROM articles ORDER BY item_id LIMIT 3").fetchall()]
+        rows = store.cur.execute("SELECT * FROM articles WHERE list_contains(?, item_id)", [ids]).df()
+        store.cur.execute("DELETE FROM scores WHERE list_contains(?, item_id)", [ids])
+        store.cur.execute("DELETE FROM item_place_scans WHERE list_contains(?, item_id)", [ids])
+        with ScoringLane(store, scorer, batch=2, every=0.01):
+            store.save_articles(rows.to_dict("records"))  # what an ingest thread does
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                with store.lock:
+                    scored = store.cur.execute(
+                        "SELECT count(*) FROM scores WHERE list_contains(?, item_id)", [ids]).fetchone()[0]
+                    located = store.cur.execute(
+                        "SELECT count(*) FROM item_place_scans WHERE list_contains(?, item_id)", [ids]).fetchone()[0]
+                if scored == located == 3:
+                    break
+                time.sleep(0.02)
+        assert (scored, located) == (3, 3)  # before the lane was closed: nothing else scores here
+        assert store.on_articles_saved == []  # the listener is gone with the lane

@@ -31,7 +31,7 @@ import functools
 import logging
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -267,19 +267,24 @@ def place_rows(item_id: str, places: Iterable[Place]) -> list[dict]:
                  matched=p.matched, rule=p.rule, first_pos=p.position) for p in places]
 
 
-def locate_pending(con: duckdb.DuckDBPyConnection, limit: int = 20_000, batch_size: int = 1000) -> int:
-    """Find the places of stored items not yet scanned with these rules, newest first.
+def locate_pending(con: duckdb.DuckDBPyConnection, limit: int = 20_000, batch_size: int = 1000,
+                   among: Sequence[str] | None = None) -> int:
+    """Find the places of stored items (or of those ``among`` these ids) not yet scanned with
+    these rules, newest first.
 
     Each batch replaces its items' rows in ``item_places`` and records the scan, in one
     transaction, so a rerun never duplicates and a killed run loses at most one batch of work.
     At most ``limit`` items per call: a database upgraded from before places existed is
     filled over the next runs instead of in one long one. Returns how many items were scanned.
     """
+    only = "" if among is None else "AND list_contains($among, i.item_id)"
     ids = [r[0] for r in con.execute(
-        """SELECT i.item_id FROM items i JOIN articles a USING (item_id)
+        f"""SELECT i.item_id FROM items i JOIN articles a USING (item_id)
            WHERE NOT EXISTS (SELECT 1 FROM item_place_scans s
-                             WHERE s.item_id = i.item_id AND s.places_version = ?)
-           ORDER BY i.first_seen_at DESC, i.item_id LIMIT ?""", [PLACES_VERSION, limit]).fetchall()]
+                             WHERE s.item_id = i.item_id AND s.places_version = $version) {only}
+           ORDER BY i.first_seen_at DESC, i.item_id LIMIT $limit""",
+        {"version": PLACES_VERSION, "limit": limit} | ({} if among is None else {"among": list(among)})
+    ).fetchall()]
     for start in range(0, len(ids), batch_size):
         chunk = ids[start:start + batch_size]
         # Both tables filtered by the constant list before the join: a join filtered afterwards

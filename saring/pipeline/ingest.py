@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ from saring.collect.urls import url_key
 from saring.config import Config, Source, StorySettings
 from saring.errors import FeedError, FetchError, SaringError
 from saring.limits import cap_text
+from saring.judge.places import locate_pending
 from saring.pipeline.link import link_items
 from saring.storage.database import Store, utcnow
 
@@ -287,12 +289,13 @@ def score_rows(item_ids: Sequence[str], titles: Sequence[str | None], texts: Seq
     ]
 
 
-def score_pending(store: Store, scorer=None, batch_size: int = 500) -> int:
-    """Score every stored article that has no score from the current model. Returns how many."""
+def score_pending(store: Store, scorer=None, batch_size: int = 500, among: Sequence[str] | None = None) -> int:
+    """Score every stored article (or those ``among`` these ids) that has no score from the
+    current model. Returns how many."""
     from saring.judge.classifier.score import load_scorer  # scikit-learn import is slow; only when needed
 
     scorer = scorer or load_scorer()
-    frame = store.unscored(scorer.model_version)
+    frame = store.unscored(scorer.model_version, among)
     report = progress.current()
     report.add(progress.SCORED, len(frame))
     for start in range(0, len(frame), batch_size):
@@ -300,6 +303,50 @@ def score_pending(store: Store, scorer=None, batch_size: int = 500) -> int:
         store.save_scores(score_rows(chunk["item_id"], chunk["title"], chunk["text"], scorer))
         report.advance(progress.SCORED, len(chunk))
     return len(frame)
+
+
+class ScoringLane:
+    """Loads the models, scores stored articles and finds their places in a thread while the
+    run still downloads.
+
+    Both used to wait for the slowest source and then run alone on one core, after seconds of
+    model loading; here they overlap the downloads and the extraction pool, and
+    :func:`finish_ingest` does only what is left. Any failure here only means the end scores
+    more: it is logged, and the end's scoring reports its own.
+    """
+
+    def __init__(self, store: Store, scorer=None, batch: int = 100, every: float = 0.2) -> None:
+        self.store, self.scorer, self.batch, self.every = store, scorer, batch, every
+        self._saved: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run,),
+                                        name="saring-scoring", daemon=True)
+
+    def __enter__(self) -> ScoringLane:
+        self.store.on_articles_saved.append(self._saved.extend)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.store.on_articles_saved.remove(self._saved.extend)
+
+    def _run(self) -> None:
+        from saring.judge.classifier.score import load_scorer
+
+        try:
+            self.scorer = self.scorer or load_scorer()
+            done = 0
+            while not self._stop.wait(self.every):
+                if len(self._saved) - done >= self.batch:
+                    new = self._saved[done:]
+                    done += len(new)
+                    score_pending(self.store, self.scorer, among=new)
+                    with self.store.lock:  # places are a pure function of the text, like scores
+                        locate_pending(self.store.cur, among=new)
+        except Exception as exc:  # noqa: BLE001 - the end of the run scores again and reports
+            LOGGER.warning("scoring during the downloads stopped (%s); the run scores at its end", exc)
 
 
 def run_ingest(
@@ -322,7 +369,7 @@ def run_ingest(
     sources = [s for s in config.enabled_sources if only is None or s.id in only]
     report = progress.current()
     report.add(progress.SOURCES, len(sources))
-    with Fetcher(config.fetch) as fetcher, Extractor() as extractor:
+    with Fetcher(config.fetch) as fetcher, Extractor() as extractor, ScoringLane(store, scorer) as lane:
         def one(source: Source) -> SourceResult:
             result = ingest_one(source, store, fetcher, extractor)
             report.advance(progress.SOURCES)
@@ -333,7 +380,7 @@ def run_ingest(
         with ThreadPoolExecutor(max_workers=config.fetch.source_workers) as pool:
             futures = [pool.submit(contextvars.copy_context().run, one, s) for s in sources]
             results = [f.result() for f in futures]
-    return finish_ingest(store, run_id, results, scorer, config.stories.window_days, config.digest)
+    return finish_ingest(store, run_id, results, lane.scorer, config.stories.window_days, config.digest)
 
 
 def safe_ingest_source(source: Source, store: Store, fetcher: Fetcher,

@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,6 +83,8 @@ class Store:
         """
         self.path = Path(path) if path else default_db_path()
         self.lock = threading.RLock()
+        self.on_articles_saved: list[Callable[[list[str]], None]] = []
+        """Called with the item ids of each batch of stored articles (the scoring lane listens)."""
         self._owner = threading.current_thread()
         self._local = threading.local()
         if lock_wait is None:
@@ -277,18 +279,22 @@ class Store:
     def save_articles(self, rows: Sequence[dict[str, Any]]) -> None:
         """Store extracted articles and move their items to state 'stored', atomically."""
         self._save_and_advance("articles", rows, ["item_id"], "stored", "state = 'seen'")
+        ids = [r["item_id"] for r in rows]
+        for listener in self.on_articles_saved:
+            listener(ids)
 
     @_locked
-    def unscored(self, model_version: str) -> pd.DataFrame:
-        """Stored articles without a score from this model version."""
+    def unscored(self, model_version: str, among: Sequence[str] | None = None) -> pd.DataFrame:
+        """Stored articles without a score from this model version (only ``among`` these ids)."""
         # First the ids (key columns only), then the texts of those rows through a constant
         # list: one query joining the texts read every stored text (0.2 s a run at 1 M articles).
         # (an article without its item is dropped by the second query's join, as by the first's)
+        only = "" if among is None else "AND list_contains($among, a.item_id)"
         ids = [r[0] for r in self.cur.execute(
-            """SELECT a.item_id FROM articles a
+            f"""SELECT a.item_id FROM articles a
                WHERE NOT EXISTS (SELECT 1 FROM scores s
-                                 WHERE s.item_id = a.item_id AND s.model_version = ?)""",
-            [model_version]).fetchall()]
+                                 WHERE s.item_id = a.item_id AND s.model_version = $version) {only}""",
+            {"version": model_version} | ({} if among is None else {"among": list(among)})).fetchall()]
         if len(ids) > 20_000:  # a new model's first pass: most rows anyway, one join is cheaper
             return self.cur.execute(
                 """SELECT i.item_id, coalesce(a.title, i.title) AS title, coalesce(a.text, i.summary) AS text
