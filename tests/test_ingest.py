@@ -237,7 +237,8 @@ def test_articles_are_scored_and_located_while_the_run_still_downloads(ingested,
     from saring.pipeline.ingest import ScoringLane
 
     with Store(ingested) as store:
-        ids = [r[0] for r in store.cur.execute("SELECT item_id FROM articles ORDER BY item_id LIMIT 3").fetchall()]
+        ids = [r[0] for r in store.cur.execute(
+            "SELECT item_id FROM articles ORDER BY item_id LIMIT 3").fetchall()]
         rows = store.cur.execute("SELECT * FROM articles WHERE list_contains(?, item_id)", [ids]).df()
         store.cur.execute("DELETE FROM scores WHERE list_contains(?, item_id)", [ids])
         store.cur.execute("DELETE FROM item_place_scans WHERE list_contains(?, item_id)", [ids])
@@ -249,7 +250,8 @@ def test_articles_are_scored_and_located_while_the_run_still_downloads(ingested,
                     scored = store.cur.execute(
                         "SELECT count(*) FROM scores WHERE list_contains(?, item_id)", [ids]).fetchone()[0]
                     located = store.cur.execute(
-                        "SELECT count(*) FROM item_place_scans WHERE list_contains(?, item_id)", [ids]).fetchone()[0]
+                        "SELECT count(*) FROM item_place_scans WHERE list_contains(?, item_id)",
+                        [ids]).fetchone()[0]
                 if scored == located == 3:
                     break
                 time.sleep(0.02)

@@ -24,8 +24,8 @@ from saring.collect.kinds import parse_source
 from saring.collect.urls import url_key
 from saring.config import Config, Source, StorySettings
 from saring.errors import FeedError, FetchError, SaringError
-from saring.limits import cap_text
 from saring.judge.places import locate_pending
+from saring.limits import cap_text
 from saring.pipeline.link import link_items
 from saring.storage.database import Store, utcnow
 
@@ -289,7 +289,8 @@ def score_rows(item_ids: Sequence[str], titles: Sequence[str | None], texts: Seq
     ]
 
 
-def score_pending(store: Store, scorer=None, batch_size: int = 500, among: Sequence[str] | None = None) -> int:
+def score_pending(store: Store, scorer=None, batch_size: int = 500,
+                  among: Sequence[str] | None = None) -> int:
     """Score every stored article (or those ``among`` these ids) that has no score from the
     current model. Returns how many."""
     from saring.judge.classifier.score import load_scorer  # scikit-learn import is slow; only when needed
