@@ -57,3 +57,30 @@ def test_pool_workers_start_with_trafilatura_already_imported(tmp_path):
                           env={**os.environ, "MARK": str(mark)})
     assert proc.returncode == 0, proc.stderr
     assert mark.read_text(encoding="utf-8").split() == ["True"] * 4  # 2 runs x 2 workers
+
+
+def test_extracted_pages_are_handed_over_in_batches_with_the_same_rows(tmp_path, monkeypatch):
+    # Rows are handed over (to be stored, then scored) while other pages of the source are
+    # still being extracted; together they are exactly the rows of one batch at the end.
+    import saring.pipeline.ingest as ingest
+    from saring.collect.extract import Extractor
+    from saring.collect.feeds import FeedItem
+    from saring.collect.fetch import Fetcher
+    from saring.config import FetchSettings, Source
+
+    monkeypatch.setattr(ingest, "ROWS_PER_HANDOVER", 5)
+    articles = json.loads((sample_dir() / "articles.json").read_text(encoding="utf-8"))[:24]
+    with SiteServer(sample_dir()) as server:
+        source = Source(id="big", name="Big", url=f"{server.base_url}/x.xml", options={"allow_private": True})
+        items = [FeedItem(url=server.base_url + a["path"], link=server.base_url + a["path"], title=a["title"],
+                          summary="", published_at=None, author=None, guid=None) for a in articles]
+        with Fetcher(FetchSettings(retries=0)) as fetcher, Extractor(workers=2) as extractor:
+            whole = ingest.build_articles(source, items, fetcher, extractor)
+            batches: list[list[dict]] = []
+            rest = ingest.build_articles(source, items, fetcher, extractor, on_rows=batches.append)
+    assert len(batches) >= 2 and all(len(b) >= 5 for b in batches)
+    handed = [row for b in batches for row in b] + rest
+    key = lambda r: r["item_id"]  # noqa: E731
+    drop = {"fetched_at"}
+    assert [{k: v for k, v in r.items() if k not in drop} for r in sorted(handed, key=key)] == \
+        [{k: v for k, v in r.items() if k not in drop} for r in sorted(whole, key=key)]

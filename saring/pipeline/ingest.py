@@ -31,6 +31,9 @@ from saring.storage.database import Store, utcnow
 
 LOGGER = logging.getLogger(__name__)
 
+ROWS_PER_HANDOVER = 25
+"""Extracted pages handed over together to be stored (and then scored) during the downloads."""
+
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 
 
@@ -185,10 +188,14 @@ def _store_factchecks(source: Source, feed, response: Response, store: Store,
 
 
 def build_articles(source: Source, items: Sequence[FeedItem], fetcher: Fetcher,
-                   extractor: Extractor | None = None) -> list[dict]:
+                   extractor: Extractor | None = None,
+                   on_rows: Callable[[list[dict]], None] | None = None) -> list[dict]:
     """Fetch and extract the pages of ``items``: network and CPU only, no database.
 
     This is the part that fans out (threads here, Dask workers in the scale-out flow).
+    Returns the items' rows; with ``on_rows``, rows whose page is extracted are handed to it
+    in batches while the other pages still download (so they can be stored and scored
+    meanwhile), and only the rest are returned.
     """
     extractor = extractor or Extractor(workers=1)
     if not (source.options.fetch_articles and items):
@@ -200,6 +207,28 @@ def build_articles(source: Source, items: Sequence[FeedItem], fetcher: Fetcher,
         metadata[it.link] = metadata.get(it.link, False) or needs_page_metadata(it)
     report.add(progress.FETCHED, len(metadata))
 
+    by_link: dict[str, list[FeedItem]] = {}
+    for it in items:
+        by_link.setdefault(it.link, []).append(it)
+    handed: set[str] = set()
+    handing = threading.Lock()
+
+    def hand_over_done() -> None:
+        """Rows of the pages extracted so far, to ``on_rows`` once there are enough of them."""
+        with handing:
+            done = [(link, f) for link, f in list(started.items()) if link not in handed and f.done()]
+            if len(done) < ROWS_PER_HANDOVER:
+                return
+            rows = []
+            for link, future in done:
+                handed.add(link)
+                extracted = _finish(future, pages_seen[link], metadata[link])
+                rows += [_article_row(it, source, pages_seen[link], extracted) for it in by_link[link]]
+            report.advance(progress.EXTRACTED, len(done))
+        on_rows(rows)
+
+    pages_seen: dict[str, Response] = {}
+
     def on_arrival(link: str, page: Response | FetchError) -> None:
         report.advance(progress.FETCHED)
         if isinstance(page, Response):
@@ -207,7 +236,10 @@ def build_articles(source: Source, items: Sequence[FeedItem], fetcher: Fetcher,
             # Overlap extraction with the downloads still running, once the pool runs: until
             # then a submit would hold this download thread while the workers start.
             if streaming and extractor.ready:
+                pages_seen[link] = page
                 started[link] = extractor.submit(_page_args(page, metadata[link]))
+        if on_rows is not None and streaming:
+            hand_over_done()
 
     streaming = extractor.wants_pool(len(items))
     if streaming:
@@ -218,9 +250,21 @@ def build_articles(source: Source, items: Sequence[FeedItem], fetcher: Fetcher,
             if isinstance(page, Response) and link not in started:
                 started[link] = extractor.submit(_page_args(page, metadata[link]))
         texts = {}
-        for link, future in started.items():
+        waiting: list[str] = []
+        for link, future in started.items():  # no download thread is left: no lock needed
+            if link in handed:
+                continue
             texts[link] = _finish(future, pages[link], metadata[link])
             report.advance(progress.EXTRACTED)
+            waiting.append(link)
+            if on_rows is not None and len(waiting) >= ROWS_PER_HANDOVER:
+                on_rows([_article_row(it, source, pages[link], texts[link])
+                         for link in waiting for it in by_link[link]])
+                handed.update(waiting)
+                waiting = []
+        if handed:
+            return [_article_row(it, source, pages.get(it.link), texts.get(it.link))
+                    for it in items if it.link not in handed]
     else:
         ok = [(link, p) for link, p in pages.items() if isinstance(p, Response)]
         found = extractor.extract_many([_page_args(p, metadata[link]) for link, p in ok])
@@ -249,9 +293,12 @@ def _page_args(page: Response, metadata: bool) -> Page:
     return page.content, page.url, page.charset, metadata
 
 
-def store_articles(plan: FeedPlan, rows: list[dict], store: Store) -> SourceResult:
-    """Write a feed's articles (one transaction) and close its result."""
+def store_articles(plan: FeedPlan, rows: list[dict], store: Store,
+                   stored: Sequence[dict] = ()) -> SourceResult:
+    """Write a feed's articles (one transaction; ``stored``: its rows already written) and close
+    its result."""
     store.save_articles(rows)
+    rows = [*stored, *rows]
     extracted = sum(r["text_source"] == "page" for r in rows)
     failed = sum(1 for r in rows if r["extraction_error"])
     store.record_feed_fetch(plan.source.id, "ok", None, etag=plan.response.etag,
@@ -272,7 +319,14 @@ def ingest_source(source: Source, store: Store, fetcher: Fetcher,
     plan = read_feed(source, store, fetcher)
     if isinstance(plan, SourceResult):
         return plan
-    return store_articles(plan, build_articles(source, plan.items, fetcher, extractor), store)
+    stored: list[dict] = []
+
+    def store_now(rows: list[dict]) -> None:  # each batch is its own transaction
+        store.save_articles(rows)
+        stored.extend(rows)
+
+    rest = build_articles(source, plan.items, fetcher, extractor, on_rows=store_now)
+    return store_articles(plan, rest, store, stored)
 
 
 def score_rows(item_ids: Sequence[str], titles: Sequence[str | None], texts: Sequence[str | None],
