@@ -210,24 +210,23 @@ def build_articles(source: Source, items: Sequence[FeedItem], fetcher: Fetcher,
     by_link: dict[str, list[FeedItem]] = {}
     for it in items:
         by_link.setdefault(it.link, []).append(it)
+    pages_seen: dict[str, Response] = {}
+    extracted_links: list[str] = []  # in the order their extraction ended (appended by the pool)
     handed: set[str] = set()
     handing = threading.Lock()
 
     def hand_over_done() -> None:
         """Rows of the pages extracted so far, to ``on_rows`` once there are enough of them."""
         with handing:
-            done = [(link, f) for link, f in list(started.items()) if link not in handed and f.done()]
-            if len(done) < ROWS_PER_HANDOVER:
+            links = [link for link in extracted_links[:] if link not in handed]
+            if len(links) < ROWS_PER_HANDOVER:
                 return
-            rows = []
-            for link, future in done:
-                handed.add(link)
-                extracted = _finish(future, pages_seen[link], metadata[link])
-                rows += [_article_row(it, source, pages_seen[link], extracted) for it in by_link[link]]
-            report.advance(progress.EXTRACTED, len(done))
+            handed.update(links)
+            rows = [_article_row(it, source, pages_seen[link],
+                                 _finish(started[link], pages_seen[link], metadata[link]))
+                    for link in links for it in by_link[link]]
+            report.advance(progress.EXTRACTED, len(links))
         on_rows(rows)
-
-    pages_seen: dict[str, Response] = {}
 
     def on_arrival(link: str, page: Response | FetchError) -> None:
         report.advance(progress.FETCHED)
@@ -238,6 +237,8 @@ def build_articles(source: Source, items: Sequence[FeedItem], fetcher: Fetcher,
             if streaming and extractor.ready:
                 pages_seen[link] = page
                 started[link] = extractor.submit(_page_args(page, metadata[link]))
+                if on_rows is not None:
+                    started[link].add_done_callback(lambda _, link=link: extracted_links.append(link))
         if on_rows is not None and streaming:
             hand_over_done()
 
