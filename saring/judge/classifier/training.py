@@ -35,6 +35,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from saring import progress
+from saring.judge.classifier.compact_tfidf import CompactTfidfVectorizer
 from saring.judge.classifier.metrics import best_f1_threshold, binary_metrics
 from saring.judge.classifier.modelfiles import dump_model, write_json
 from saring.judge.classifier.modelload import CLASSIFIERS_DIR
@@ -222,7 +223,7 @@ def group_vocabulary(
 
 
 def _word_vectorizer(vocabulary: list[str] | None, ngram_range: tuple[int, int] = (1, 2)) -> TfidfVectorizer:
-    return TfidfVectorizer(
+    return CompactTfidfVectorizer(
         preprocessor=normalize_text,
         ngram_range=ngram_range,
         sublinear_tf=True,
@@ -239,7 +240,7 @@ def hoax_features(cfg: dict[str, Any], vocabulary: list[str] | None) -> Pipeline
         parts.append(
             (
                 "char",
-                TfidfVectorizer(
+                CompactTfidfVectorizer(
                     preprocessor=normalize_char_lead,
                     analyzer="char_wb",
                     ngram_range=(2, 5),

@@ -46,8 +46,10 @@ class CachedTfidf:
         """A fast stand-in for a plain TF-IDF vectorizer; anything else unchanged."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
+        from saring.judge.classifier.compact_tfidf import CompactTfidfVectorizer
+
         ok = (
-            type(transformer) is TfidfVectorizer
+            type(transformer) in (TfidfVectorizer, CompactTfidfVectorizer)
             and not transformer.binary
             and transformer.norm == "l2"
             and transformer.input == "content"
