@@ -219,7 +219,7 @@ def test_purge_leaves_no_trace_in_any_file(imported, tmp_path, monkeypatch):
     # Every published file holding it was deleted, or (a small table's) replaced by a new file.
     assert not any(p.exists() for p in parts if p not in small)
     assert all(p.stat().st_ino != inode for p, inode in small.items() if p.exists())
-    assert (published_dir(db) / "_small" / "tipline_messages.parquet") in small
+    assert any(p.name.startswith("tipline_messages.") for p in small), sorted(small)
     # The session opened before reads the purged table anew: the text is gone for it too.
     assert analyst.execute("SELECT count(*), count(text) FROM tipline_messages").fetchall() == [(10, 0)]
     analyst.close()

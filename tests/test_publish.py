@@ -165,7 +165,8 @@ def test_a_run_that_changed_only_small_tables_keeps_the_catalog_and_open_session
         version, at = analyst.execute("SELECT version, published_at FROM publication").fetchall()[0]
         assert analyst.execute("SELECT count(*) FROM runs").fetchall() == [(0,)]
         small = published_dir(db) / "_small"
-        untouched = (small / "digests.parquet").stat().st_ino
+        digests = next(small.glob("digests.*.parquet"))
+        untouched = digests.stat().st_ino
         for n in range(1, 4):  # several in a row: a file replaced within the same second is read anew
             with Store(db) as store:
                 store.con.execute("INSERT INTO runs (run_id, flow, started_at) VALUES (?, 'ingest', now())",
@@ -177,7 +178,7 @@ def test_a_run_that_changed_only_small_tables_keeps_the_catalog_and_open_session
             assert analyst.execute("SELECT etag FROM sources").fetchall() == [(f'"e{n}"',)]
             now = analyst.execute("SELECT version, published_at FROM publication").fetchall()[0]
             assert now[0] == version + n and now[1] >= at
-        assert (small / "digests.parquet").stat().st_ino == untouched  # unchanged: not rewritten
+        assert digests.stat().st_ino == untouched  # unchanged: not rewritten
         assert _manifest(db)["version"] == version + 3
         # New rows of a large table: a new bucket file, so a new catalog naming it.
         with Store(db) as store:
@@ -222,3 +223,26 @@ def test_an_older_layout_is_republished_whole(tmp_path):
     old_files = {v["file"] for t in manifest["tables"].values() for v in t.values()}
     assert not old_files & {v["file"] for t in after["tables"].values() for v in t.values()}
     _same(db)
+
+
+def test_a_new_column_is_a_new_file_and_a_session_on_the_old_catalog_keeps_its_shape(tmp_path):
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        _fill(store, 2, datetime.now(UTC) - timedelta(hours=1), "a", timedelta(minutes=1))
+        store.publish_snapshot()
+    analyst = saring.connect(str(db))
+    try:
+        before = analyst.execute("SELECT * FROM sources").fetchall()
+        with Store(db) as store:  # as a migration adding a column would
+            store.con.execute("ALTER TABLE sources ADD COLUMN note VARCHAR DEFAULT 'baru'")
+            store.publish_snapshot()
+        assert analyst.execute("SELECT * FROM sources").fetchall() == before  # the old file, kept
+        files = sorted(p.name for p in (published_dir(db) / "_small").glob("sources.*.parquet"))
+        assert len(files) == 2  # the new shape's file, and the old one until it is retired
+    finally:
+        analyst.close()
+    fresh = saring.connect(str(db))
+    try:
+        assert fresh.execute("SELECT DISTINCT note FROM sources").fetchall() == [("baru",)]
+    finally:
+        fresh.close()

@@ -11,11 +11,11 @@ Layout next to ``<db>.duckdb``:
   own time column (``first_seen_at``, ``fetched_at``, ``scored_at``, …) for the current month,
   the month for older rows. A file is never rewritten in place: a changed bucket gets a new
   file and the old one is retired.
-* ``<db>.published/_small/<table>.parquet`` — each small table (sources, runs, digests,
-  fact-checks, tipline messages, accounts, …) whole, at a stable path, and ``publication.parquet``
-  (this publication's version and time). A file is rewritten only when its table changed, into a
-  temporary file that then replaces it (``os.replace``: a reader in the middle of a query keeps
-  the old file).
+* ``<db>.published/_small/<table>.<shape>.parquet`` — each small table (sources, runs, digests,
+  fact-checks, tipline messages, accounts, …) whole, at a stable path (``<shape>`` is a hash of
+  its columns and their types), and ``publication.parquet`` (this publication's version and
+  time). A file is rewritten only when its table changed, into a temporary file that then
+  replaces it (``os.replace``: a reader in the middle of a query keeps the old file).
 * ``<db>.snapshot.duckdb`` — the catalog: a small DuckDB file of views over those files (and the
   usual analysts' views on top), replaced atomically, and only when what it names changed (the
   large tables' file lists, a table's columns, the schema version, this layout). Creating and
@@ -74,7 +74,8 @@ RETIRE_AFTER = 600.0
 COMPRESSION = "zstd"
 FORMAT = 2  # bump when the layout changes: the next publication is then a full one
 SMALL = "_small"  # the folder of the small tables' stable files (no table has this name)
-PUBLICATION = "publication"  # its file there: version and time of the last publication
+PUBLICATION = "publication"  # the view of the version and time of the last publication, and
+STAMP = f"{SMALL}/{PUBLICATION}.parquet"  # its file (if its columns ever change, bump FORMAT)
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def published_dir(db_path: Path) -> Path:
 
 def publication_path(db_path: Path) -> Path:
     """The file every publication replaces (the desk watches it to notice a new version)."""
-    return published_dir(db_path) / SMALL / f"{PUBLICATION}.parquet"
+    return published_dir(db_path) / STAMP
 
 
 def _quote(value: str) -> str:
@@ -106,17 +107,20 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+def _columns(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Each table's column names, and its shape (names and types, as one string)."""
     rows = con.execute(  # duckdb_*() rather than information_schema: a third of the time
-        """SELECT table_name, column_name FROM duckdb_columns()
+        """SELECT table_name, column_name, data_type FROM duckdb_columns()
            WHERE schema_name = 'main' AND database_name = current_database()
              AND table_name IN (SELECT table_name FROM duckdb_tables()
                                 WHERE schema_name = 'main' AND database_name = current_database())
            ORDER BY table_name, column_index""").fetchall()
     out: dict[str, list[str]] = {}
-    for table, column in rows:
+    shapes: dict[str, list[str]] = {}
+    for table, column, kind in rows:
         out.setdefault(table, []).append(column)
-    return out
+        shapes.setdefault(table, []).append(f"{column} {kind}")
+    return out, {t: ",".join(s) for t, s in shapes.items()}
 
 
 def _ts(value: datetime) -> str:
@@ -261,7 +265,9 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
         full = True
     full = full or erase
     version = int(old.get("version", 0)) + 1
-    columns = {t: c for t, c in _columns(con).items() if t not in INTERNAL}
+    columns, shapes = _columns(con)
+    columns = {t: c for t, c in columns.items() if t not in INTERNAL}
+    shapes = {t: shapes[t] for t in columns}
     tables: dict[str, dict[str, dict]] = {}
     written = kept = 0
     retired = [] if erase else list(old.get("retired", []))
@@ -272,7 +278,7 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
     for spec in specs:
         table = spec.name
         before = {} if full else old.get("tables", {}).get(table, {})
-        if before and old.get("shapes", {}).get(table) != ",".join(columns[table]):
+        if before and old.get("shapes", {}).get(table) != shapes[table]:
             before = {}  # columns changed: every bucket is rewritten
         known = {b: v["fingerprint"] for b, v in before.items()}
         known["_before"] = old.get("before", {}).get(table)
@@ -299,31 +305,30 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
                 retired.append({"file": prev["file"], "at": time.time()})
         tables[table] = now_buckets
     small_prints.update({t: "empty" for t, b in tables.items() if not b})  # a large table without rows
-    small, small_written = _publish_small(con, folder, columns, small_prints,
-                                          {} if full else old.get("small", {}), old.get("shapes", {}))
+    small, small_written = _publish_small(con, folder, shapes, small_prints,
+                                          {} if full else old.get("small", {}))
     written += small_written
     kept += len(small) - small_written
     tables = {t: b for t, b in tables.items() if b}  # a large table without rows is a small one
-    shapes = {t: ",".join(c) for t, c in columns.items()}
     # What the catalog names: when none of it changed, the catalog on disk is still right.
     key = hashlib.sha256(json.dumps(
-        [FORMAT, schema_version, str(folder), shapes, sorted(small),
+        [FORMAT, schema_version, str(folder), shapes, {t: v["file"] for t, v in small.items()},
          {t: sorted(v["file"] for v in b.values()) for t, b in tables.items()}],
         sort_keys=True).encode()).hexdigest()
     catalog_written = full or key != old.get("catalog") or not catalog.exists()
     stamp = f"SELECT {int(version)}::INTEGER AS version, {_ts(now)} AS published_at"
     if catalog_written:
-        if not (folder / SMALL / f"{PUBLICATION}.parquet").exists():
-            _write_small(con, folder, PUBLICATION, stamp)  # a view is checked against its file
+        if not (folder / STAMP).exists():
+            _write_small(con, folder, STAMP, stamp)  # a view reads its file's columns when made
         _write_catalog(folder, catalog, columns, tables, small)
-    _write_small(con, folder, PUBLICATION, stamp)  # last: once it changed, all it announces is there
+    _write_small(con, folder, STAMP, stamp)  # last: once it changed, all it announces is there
     manifest = {"format": FORMAT, "schema": schema_version, "version": version, "tables": tables,
                 "small": small, "shapes": shapes, "retired": retired, "before": totals, "catalog": key}
-    for table, entry in old.get("small", {}).items():  # now a large table, or gone
-        if table not in small:
+    for table, entry in old.get("small", {}).items():  # a new shape, now a large table, or gone
+        if small.get(table, {}).get("file") != entry["file"]:
             retired.append({"file": entry["file"], "at": time.time()})
     in_use = {v["file"] for buckets in tables.values() for v in buckets.values()}
-    in_use |= {v["file"] for v in small.values()} | {f"{SMALL}/{PUBLICATION}.parquet"}
+    in_use |= {v["file"] for v in small.values()} | {STAMP}
     manifest["retired"] = _delete_retired(folder, retired, erase, in_use)
     _write_json(folder / "manifest.json", manifest)
     took = time.perf_counter() - t0
@@ -333,28 +338,30 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
                        catalog_written=catalog_written)
 
 
-def _publish_small(con: duckdb.DuckDBPyConnection, folder: Path, columns: dict[str, list[str]],
-                   prints: dict[str, str], before: dict[str, dict],
-                   shapes: dict[str, str]) -> tuple[dict, int]:
-    """Rewrite the stable file of each small table whose fingerprint or columns changed."""
+def _publish_small(con: duckdb.DuckDBPyConnection, folder: Path, shapes: dict[str, str],
+                   prints: dict[str, str], before: dict[str, dict]) -> tuple[dict, int]:
+    """Rewrite the stable file of each small table whose fingerprint changed.
+
+    The path names the table's shape (columns and types): a new shape is a new file, and a new
+    catalog, so a session still on the previous catalog keeps reading the shape it knows.
+    """
     out: dict[str, dict] = {}
     written = 0
     for table, fp in sorted(prints.items()):
-        name = f"{SMALL}/{table}.parquet"
+        name = f"{SMALL}/{table}.{hashlib.sha256(shapes[table].encode()).hexdigest()[:10]}.parquet"
         prev = before.get(table)
-        if (prev and prev["fingerprint"] == fp and shapes.get(table) == ",".join(columns[table])
-                and (folder / name).exists()):
+        if prev and prev["fingerprint"] == fp and prev["file"] == name and (folder / name).exists():
             out[table] = prev
             continue
-        _write_small(con, folder, table, f"SELECT * FROM {_ident(table)}")
+        _write_small(con, folder, name, f"SELECT * FROM {_ident(table)}")
         out[table] = {"file": name, "fingerprint": fp}
         written += 1
     return out, written
 
 
 def _write_small(con: duckdb.DuckDBPyConnection, folder: Path, name: str, query: str) -> None:
-    """Write ``query``'s rows to ``_small/<name>.parquet``, replacing the old file atomically."""
-    target = folder / SMALL / f"{name}.parquet"
+    """Write ``query``'s rows to ``name`` in ``folder``, replacing the old file atomically."""
+    target = folder / name
     tmp = target.with_name(target.name + ".tmp")
     with private_files():
         target.parent.mkdir(exist_ok=True)
@@ -399,7 +406,7 @@ def _write_catalog(folder: Path, catalog: Path, columns: dict[str, list[str]],
             if table in tables:
                 paths = [folder / v["file"] for _, v in sorted(tables[table].items())]
             else:
-                paths = [folder / SMALL / f"{table}.parquet"]
+                paths = [folder / (small[table]["file"] if table in small else STAMP)]
             files = ", ".join(_quote(str(p)) for p in paths)
             out.execute(CATALOG_PARQUET_VIEW.format(table=_ident(table), files=files))
         out.execute(CATALOG_VIEWS)
