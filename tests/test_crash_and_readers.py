@@ -1,5 +1,6 @@
 """Kill the ingest process mid-run, and read while it writes: real processes, real files."""
 
+import json
 import os
 import signal
 import subprocess
@@ -109,6 +110,61 @@ def test_reader_process_never_fails_while_ingest_writes(sample_site, tmp_path):
     assert errors == 0, stderr
     assert reads > 10
     assert first == 0 and last > 0  # it saw the new rows once the run published them
+
+
+SESSION = textwrap.dedent("""
+    import os, sys, time
+    import saring
+    db, stop_file, out = sys.argv[1], sys.argv[2], sys.argv[3]
+    errors, seen = 0, []
+    con = saring.connect(db)  # one session, opened before the publications, kept open
+    print("open", flush=True)
+    while not os.path.exists(stop_file):
+        try:
+            runs = con.execute("SELECT count(*) FROM runs").fetchone()[0]
+            version = con.execute("SELECT version FROM publication").fetchone()[0]
+            con.execute("SELECT count(*) FROM item_overview JOIN sources USING (source_id)").fetchone()
+            seen.append((runs, version))
+        except Exception as exc:
+            errors += 1
+            print("ERROR", type(exc).__name__, exc, file=sys.stderr)
+    with open(out, "w") as fh:
+        fh.write(f"{errors} {len(seen)} {seen[0][0]} {seen[-1][0]} {seen[-1][1]} "
+                 f"{int(all(a <= b for a, b in zip(seen, seen[1:])))}")
+""")
+
+
+def test_an_open_session_reads_every_publication_without_an_error(tmp_path):
+    """Small tables' files are replaced in place by every publication: a session that stays open
+    reads them while they are replaced, never fails, and sees each run's rows, in order."""
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        store.con.execute("INSERT INTO sources (source_id, name) VALUES ('s1', 'Outlet')")
+        store.publish_snapshot()
+    stop, result = tmp_path / "stop", tmp_path / "session.txt"
+    reader = subprocess.Popen([sys.executable, "-c", SESSION, str(db), str(stop), str(result)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert reader.stdout.readline().strip() == b"open"
+        with Store(db) as store:
+            for n in range(1, 31):  # what runs on unchanged feeds publish: small tables only
+                store.con.execute("INSERT INTO runs (run_id, flow, started_at) VALUES (?, 'ingest', now())",
+                                  [f"r{n}"])
+                store.con.execute("UPDATE sources SET etag = ?", [f"e{n}"])
+                store.publish_snapshot()
+                time.sleep(0.02)
+        time.sleep(0.5)  # a few reads of the last publication
+    finally:
+        stop.touch()
+        stderr = reader.communicate(timeout=60)[1].decode()
+    errors, reads, first, last, version, ordered = map(int, result.read_text().split())
+    assert errors == 0, stderr
+    assert reads > 10 and first == 0 and last == 30 and ordered == 1
+    from saring.storage.publish import published_dir
+
+    assert version == json.loads((published_dir(db) / "manifest.json").read_text())["version"]
 
 
 def test_writer_waits_for_another_writer(tmp_path):

@@ -98,18 +98,26 @@ def test_published_files_are_parquet_and_the_catalog_is_small(tmp_path):
     con = duckdb.connect()
     assert sum(con.execute(f"SELECT count(*) FROM read_parquet('{p}')").fetchall()[0][0]
                for p in parts if p.parent.name == "items") == 30
+    types = ("SELECT table_name, column_name, data_type FROM information_schema.columns "
+             "WHERE table_catalog = current_database() ORDER BY table_name, ordinal_position")
     catalog = duckdb.connect(str(snapshot_path(db)), read_only=True)
     try:
         kinds = dict(catalog.execute("SELECT table_name, table_type FROM information_schema.tables")
                      .fetchall())
+        published_types = catalog.execute(types).fetchall()
     finally:
         catalog.close()
-    assert kinds["items"] == "VIEW" and kinds["articles"] == "VIEW" and kinds["sources"] == "BASE TABLE"
+    # Only views, over Parquet files: the large tables' buckets, each small table's stable file.
+    assert set(kinds.values()) == {"VIEW"}
     with Store(db) as store:  # every table and view of the database is in the analysts' catalog
         own = {r[0] for r in store.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        own_types = store.con.execute(types).fetchall()
     # ... except the writer's internal ones (story grouping's term counts: large, derived)
     assert "story_vectors" in own and "story_vectors" not in kinds
     assert own - INTERNAL <= set(kinds), sorted(own - INTERNAL - set(kinds))
+    # ... with the same columns of the same types (Parquet keeps time zones, lists, dates)
+    own_types = [r for r in own_types if r[0] not in INTERNAL]
+    assert [r for r in published_types if r[0] != "publication"] == own_types
 
 
 def test_retired_files_go_after_a_while_and_at_once_on_erase(tmp_path, monkeypatch):
@@ -130,7 +138,111 @@ def test_retired_files_go_after_a_while_and_at_once_on_erase(tmp_path, monkeypat
         store.con.execute("UPDATE items SET state = 'scored' WHERE item_id = 'a0'")
         store.publish_snapshot()
         store.publish_snapshot()
-    listed = {v["file"] for t in _manifest(db)["tables"].values() for v in t.values()}
+    manifest = _manifest(db)
+    listed = {v["file"] for t in manifest["tables"].values() for v in t.values()}
+    listed |= {v["file"] for v in manifest["small"].values()} | {"_small/publication.parquet"}
     on_disk = {p.relative_to(published_dir(db)).as_posix() for p in published_dir(db).glob("*/*.parquet")}
     assert on_disk == listed
     _same(db)
+
+
+def _catalog_identity(db) -> tuple[int, int]:
+    st = snapshot_path(db).stat()
+    return st.st_ino, st.st_mtime_ns
+
+
+def test_a_run_that_changed_only_small_tables_keeps_the_catalog_and_open_sessions_see_it(tmp_path):
+    """A run on unchanged feeds changes only small tables (its own run row, the sources' state):
+    their stable files are rewritten, the catalog stays, and a session opened before reads the
+    new rows on its next query, with the publication's version and time advanced."""
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        _fill(store, 5, datetime.now(UTC) - timedelta(hours=2), "a", timedelta(minutes=1))
+        store.publish_snapshot()
+    catalog = _catalog_identity(db)
+    analyst = saring.connect(str(db))  # opened before the next publications, kept open
+    try:
+        version, at = analyst.execute("SELECT version, published_at FROM publication").fetchall()[0]
+        assert analyst.execute("SELECT count(*) FROM runs").fetchall() == [(0,)]
+        small = published_dir(db) / "_small"
+        digests = next(small.glob("digests.*.parquet"))
+        untouched = digests.stat().st_ino
+        for n in range(1, 4):  # several in a row: a file replaced within the same second is read anew
+            with Store(db) as store:
+                store.con.execute("INSERT INTO runs (run_id, flow, started_at) VALUES (?, 'ingest', now())",
+                                  [f"r{n}"])
+                store.con.execute("UPDATE sources SET etag = ? WHERE source_id = 's1'", [f'"e{n}"'])
+                store.publish_snapshot()
+            assert _catalog_identity(db) == catalog  # nothing the catalog names changed
+            assert analyst.execute("SELECT count(*) FROM runs").fetchall() == [(n,)]
+            assert analyst.execute("SELECT etag FROM sources").fetchall() == [(f'"e{n}"',)]
+            now = analyst.execute("SELECT version, published_at FROM publication").fetchall()[0]
+            assert now[0] == version + n and now[1] >= at
+        assert digests.stat().st_ino == untouched  # unchanged: not rewritten
+        assert _manifest(db)["version"] == version + 3
+        # New rows of a large table: a new bucket file, so a new catalog naming it.
+        with Store(db) as store:
+            _fill(store, 1, datetime.now(UTC), "b")
+            store.publish_snapshot()
+        assert _catalog_identity(db) != catalog
+    finally:
+        analyst.close()
+    _same(db)
+
+
+def test_the_publication_counts_what_it_rewrote(tmp_path):
+    import saring.storage.publish as publish
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        _fill(store, 3, datetime.now(UTC) - timedelta(hours=1), "a", timedelta(minutes=1))
+        schema = store.con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
+        first = publish.publish(store.cur, db, snapshot_path(db), schema)
+        same = publish.publish(store.cur, db, snapshot_path(db), schema)
+        store.con.execute("INSERT INTO runs (run_id, flow, started_at) VALUES ('r1', 'ingest', now())")
+        small = publish.publish(store.cur, db, snapshot_path(db), schema)
+    assert first.catalog_written and first.written > 0
+    assert not same.catalog_written and same.written == 0
+    assert not small.catalog_written and small.written == 1  # the runs table's file
+
+
+def test_an_older_layout_is_republished_whole(tmp_path):
+    """The first publication after an upgrade (the manifest's format is older) rewrites every file
+    and the catalog, so nothing of the old layout (small tables inside the catalog) stays."""
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        _fill(store, 3, datetime.now(UTC) - timedelta(hours=1), "a", timedelta(minutes=1))
+        store.publish_snapshot()
+        manifest = _manifest(db)
+        manifest["format"] = 1
+        (published_dir(db) / "manifest.json").write_text(json.dumps(manifest))
+        catalog = _catalog_identity(db)
+        store.publish_snapshot()
+    after = _manifest(db)
+    assert _catalog_identity(db) != catalog
+    old_files = {v["file"] for t in manifest["tables"].values() for v in t.values()}
+    assert not old_files & {v["file"] for t in after["tables"].values() for v in t.values()}
+    _same(db)
+
+
+def test_a_new_column_is_a_new_file_and_a_session_on_the_old_catalog_keeps_its_shape(tmp_path):
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        _fill(store, 2, datetime.now(UTC) - timedelta(hours=1), "a", timedelta(minutes=1))
+        store.publish_snapshot()
+    analyst = saring.connect(str(db))
+    try:
+        before = analyst.execute("SELECT * FROM sources").fetchall()
+        with Store(db) as store:  # as a migration adding a column would
+            store.con.execute("ALTER TABLE sources ADD COLUMN note VARCHAR DEFAULT 'baru'")
+            store.publish_snapshot()
+        assert analyst.execute("SELECT * FROM sources").fetchall() == before  # the old file, kept
+        files = sorted(p.name for p in (published_dir(db) / "_small").glob("sources.*.parquet"))
+        assert len(files) == 2  # the new shape's file, and the old one until it is retired
+    finally:
+        analyst.close()
+    fresh = saring.connect(str(db))
+    try:
+        assert fresh.execute("SELECT DISTINCT note FROM sources").fetchall() == [("baru",)]
+    finally:
+        fresh.close()

@@ -66,6 +66,23 @@ def test_pages_are_cached_per_published_version_and_renewed_by_a_new_one(ingeste
     client.get("/")
     assert published.builds == builds + 2
 
+    # A run on unchanged feeds changes only small tables (the sources' state, its run row): the
+    # catalog file stays, yet the next request reads the new publication and builds anew.
+    from saring.storage.database import snapshot_path
+
+    assert "Server menjawab 503" not in client.get("/health").text
+    builds, version = published.builds, published.version()
+    catalog = snapshot_path(ingested).stat().st_ino
+    with Store(ingested) as store:
+        store.con.execute("UPDATE sources SET last_status = 'failed', last_error = 'Server menjawab 503' "
+                          "WHERE source_id = (SELECT min(source_id) FROM sources)")
+        store.publish_snapshot()
+    assert snapshot_path(ingested).stat().st_ino == catalog  # the catalog was not rewritten
+    assert published.version() != version
+    assert "Server menjawab 503" in client.get("/health").text  # the very next request shows it
+    assert client.get("/review").status_code == 200
+    assert published.builds == builds + 1  # the queue's data was computed anew for the new version
+
 
 def test_a_label_given_elsewhere_shows_at_the_next_request(ingested, scorer):
     """Labels are read from the database file again once it changed (here: by another writer)."""
@@ -82,3 +99,4 @@ def test_a_label_given_elsewhere_shows_at_the_next_request(ingested, scorer):
         add_label(store.con, first, "hoax", 1, "budi")
         add_label(store.con, first, "election", 1, "budi")
     assert f'value="{first}"' not in client.get("/review").text
+

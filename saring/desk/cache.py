@@ -5,8 +5,9 @@
   is kept per published version (each thread reads through its own cursor of it, so reads run
   side by side), and page data (a day's digest, the review queue's candidates) is computed once
   per version: concurrent requests wait for the one computing it. A new publication is noticed
-  by the catalog file's identity (inode, time, size), checked on every request: the next request
-  reads the new version and the old cache is dropped.
+  by the identity (inode, time, size) of the catalog file and of the publication file, which
+  every publication replaces (the catalog only when the large tables' files changed), checked on
+  every request: the next request reads the new version and the old cache is dropped.
 * :class:`Live` — the desk's own small tables in the database file itself (accounts, session
   generations, labels) change when anyone writes the file; they are read once per state of the
   file and its WAL (time and size), so a request no longer opens the database to check a session.
@@ -45,9 +46,11 @@ class Published:
 
     def __init__(self, db: Path) -> None:
         from saring.storage.database import snapshot_path
+        from saring.storage.publish import publication_path
 
         self.db = db
         self.catalog = snapshot_path(db)
+        self.publication = publication_path(db)
         self._lock = threading.Lock()
         self._version: tuple | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
@@ -57,8 +60,8 @@ class Published:
         self.builds = 0  # how many times page data was computed (the tests read it)
 
     def version(self) -> tuple | None:
-        """The identity of the current catalog file (None before the first publication)."""
-        return _identity(self.catalog)
+        """The identity of the current publication (None before the first one)."""
+        return _identity(self.catalog, self.publication)
 
     def _current(self) -> tuple[tuple | None, duckdb.DuckDBPyConnection | None]:
         version = self.version()

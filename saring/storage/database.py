@@ -387,6 +387,17 @@ def _explain_open_error(path: Path, exc: Exception) -> str:
     return f"cannot open the database {path}: {text}"
 
 
+def _read_files_afresh(con: duckdb.DuckDBPyConnection) -> None:
+    """Never answer from cached Parquet metadata or blocks: a small table's published file keeps
+    its path and is replaced by every publication that changed it, and a connection opened
+    before must read the new one. (DuckDB's defaults already check, or do not cache local files;
+    this keeps it so whatever the defaults become. A DuckDB without these settings has no such
+    cache.)"""
+    for setting in ("parquet_metadata_cache", "enable_external_file_cache"):
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"SET {setting} = false")
+
+
 def connect_snapshot(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     """Open the newest snapshot read-only (falls back to the database when no run published one).
 
@@ -406,6 +417,7 @@ def connect_snapshot(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnec
                     ) from exc
                 continue
             con.execute(f"SET TimeZone = '{TIME_ZONE}'").fetchall()
+            _read_files_afresh(con)
             version = con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
             if version != SCHEMA_VERSION:
                 con.close()

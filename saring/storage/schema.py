@@ -305,11 +305,10 @@ CREATE TABLE IF NOT EXISTS story_vectors (
 """
 
 
-# The analysts' catalog (saring.storage.publish): a derived, read-only file rebuilt by every
-# publication, never migrated. Its views are the database's own.
+# The analysts' catalog (saring.storage.publish): a derived, read-only file of views over the
+# published Parquet files, rebuilt when their list changes, never migrated. Its views on top are
+# the database's own.
 CATALOG_PARQUET_VIEW = "CREATE VIEW {table} AS SELECT * FROM read_parquet([{files}])"
-CATALOG_COPY_TABLE = "CREATE TABLE {table} AS SELECT * FROM {source}"
-CATALOG_PUBLICATION = "CREATE TABLE publication (version INTEGER, published_at TIMESTAMPTZ)"
 CATALOG_VIEWS = LABEL_VIEWS + VIEWS + STORY_VIEWS + LIFECYCLE_VIEWS
 
 MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS), (5, V5_PLACES),
