@@ -24,7 +24,7 @@ from saring.collect.kinds import parse_source
 from saring.collect.urls import url_key
 from saring.config import Config, Source, StorySettings
 from saring.errors import FeedError, FetchError, SaringError
-from saring.judge.places import locate_pending
+from saring.judge.places import finder, locate_pending
 from saring.limits import cap_text
 from saring.pipeline.link import link_items
 from saring.storage.database import Store, utcnow
@@ -362,8 +362,8 @@ def score_pending(store: Store, scorer=None, batch_size: int = 500,
 
 
 class ScoringLane:
-    """Loads the models, scores stored articles and finds their places in a thread while the
-    run still downloads.
+    """Loads the models and the places' expression, scores stored articles and finds their
+    places in a thread while the run still downloads.
 
     Both used to wait for the slowest source and then run alone on one core, after seconds of
     model loading; here they overlap the downloads and the extraction pool, and
@@ -393,6 +393,7 @@ class ScoringLane:
 
         try:
             self.scorer = self.scorer or load_scorer()
+            finder().pattern  # noqa: B018 - compiled here, not at the end of the run (~0.3 s)
             done = 0
             while not self._stop.wait(self.every):
                 if len(self._saved) - done >= self.batch:
