@@ -56,3 +56,22 @@ def test_sources_cli(tmp_path):
     Store(tmp_path / "db.duckdb").close()
     result = runner.invoke(app, ["sources", "status", "--db", str(tmp_path / "db.duckdb")])
     assert result.exit_code == 0 and "Source health" in result.output
+
+
+def test_syncing_unchanged_sources_writes_nothing_and_a_change_is_written(sample_config, db_path):
+    # A run on an unchanged sources.yaml rewrote every source row (and so the analysts' copy of
+    # the table); updated_at now says when a source's configuration last changed.
+    from saring.storage.database import Store
+
+    with Store(db_path) as store:
+        store.sync_sources(sample_config.sources)
+        first = dict(store.cur.execute("SELECT source_id, updated_at FROM sources").fetchall())
+        store.sync_sources(sample_config.sources)
+        assert dict(store.cur.execute("SELECT source_id, updated_at FROM sources").fetchall()) == first
+        renamed = [s.model_copy(update={"name": "Nama baru"}) if k == 0 else s
+                   for k, s in enumerate(sample_config.sources)]
+        store.sync_sources(renamed)
+        now = dict(store.cur.execute("SELECT source_id, updated_at FROM sources").fetchall())
+        assert [k for k in now if now[k] != first[k]] == [renamed[0].id]
+        assert store.cur.execute("SELECT name FROM sources WHERE source_id = ?",
+                                 [renamed[0].id]).fetchone()[0] == "Nama baru"

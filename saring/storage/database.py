@@ -219,12 +219,20 @@ class Store:
 
     @_locked
     def sync_sources(self, sources: Iterable[Source]) -> None:
-        """Record the configured sources (keeping their conditional-GET state)."""
+        """Record the configured sources (keeping their conditional-GET state).
+
+        Only a new or changed source is written (``updated_at``: when its configuration last
+        changed): a run on an unchanged ``sources.yaml`` writes nothing here.
+        """
+        fields = ("name", "url", "kind", "region", "enabled")
+        stored = {r[0]: r[1:] for r in self.cur.execute(
+            f"SELECT source_id, {', '.join(fields)} FROM sources").fetchall()}
         now = utcnow()
         rows = [
             dict(source_id=s.id, name=s.name, url=s.url, kind=s.kind, region=s.region,
                  enabled=s.enabled, updated_at=now)
             for s in sources
+            if stored.get(s.id) != (s.name, s.url, s.kind, s.region, s.enabled)
         ]
         self._upsert("sources", rows, ["source_id"], update=True)
 
