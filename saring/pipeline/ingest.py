@@ -215,6 +215,10 @@ def build_articles(source: Source, items: Sequence[FeedItem], fetcher: Fetcher,
     handed: set[str] = set()
     handing = threading.Lock()
 
+    def rows_of(links: Sequence[str], page_of: dict, text_of: dict) -> list[dict]:
+        return [_article_row(it, source, page_of[link], text_of[link])
+                for link in links for it in by_link[link]]
+
     def hand_over_done() -> None:
         """Rows of the pages extracted so far, to ``on_rows`` once there are enough of them."""
         with handing:
@@ -222,9 +226,8 @@ def build_articles(source: Source, items: Sequence[FeedItem], fetcher: Fetcher,
             if len(links) < ROWS_PER_HANDOVER:
                 return
             handed.update(links)
-            rows = [_article_row(it, source, pages_seen[link],
-                                 _finish(started[link], pages_seen[link], metadata[link]))
-                    for link in links for it in by_link[link]]
+            done = {link: _finish(started[link], pages_seen[link], metadata[link]) for link in links}
+            rows = rows_of(links, pages_seen, done)
             report.advance(progress.EXTRACTED, len(links))
         on_rows(rows)
 
@@ -259,19 +262,16 @@ def build_articles(source: Source, items: Sequence[FeedItem], fetcher: Fetcher,
             report.advance(progress.EXTRACTED)
             waiting.append(link)
             if on_rows is not None and len(waiting) >= ROWS_PER_HANDOVER:
-                on_rows([_article_row(it, source, pages[link], texts[link])
-                         for link in waiting for it in by_link[link]])
+                on_rows(rows_of(waiting, pages, texts))
                 handed.update(waiting)
                 waiting = []
-        if handed:
-            return [_article_row(it, source, pages.get(it.link), texts.get(it.link))
-                    for it in items if it.link not in handed]
     else:
         ok = [(link, p) for link, p in pages.items() if isinstance(p, Response)]
         found = extractor.extract_many([_page_args(p, metadata[link]) for link, p in ok])
         texts = dict(zip([link for link, _ in ok], found, strict=True))
         report.advance(progress.EXTRACTED, len(ok))
-    return [_article_row(it, source, pages.get(it.link), texts.get(it.link)) for it in items]
+    return [_article_row(it, source, pages.get(it.link), texts.get(it.link))
+            for it in items if it.link not in handed]  # rows handed over are not returned again
 
 
 def needs_page_metadata(item: FeedItem) -> bool:
