@@ -257,3 +257,28 @@ def test_articles_are_scored_and_located_while_the_run_still_downloads(ingested,
                 time.sleep(0.02)
         assert (scored, located) == (3, 3)  # before the lane was closed: nothing else scores here
         assert store.on_articles_saved == []  # the listener is gone with the lane
+
+
+def test_the_run_summary_counts_articles_the_lane_scored(sample_site, sample_config, db_path, scorer,
+                                                         monkeypatch):
+    # The lane scores during the downloads; "N articles scored" must still count every article.
+    import saring.pipeline.ingest as ingest
+
+    monkeypatch.setattr(ingest, "LANE_BATCH", 1)
+    monkeypatch.setattr(ingest, "LANE_POLL_S", 0.005)
+    by_lane = []
+    real = ingest.score_pending
+
+    def counted(store, scorer=None, batch_size=500, among=None):
+        n = real(store, scorer, batch_size, among)
+        if among is not None:
+            by_lane.append(n)
+        return n
+
+    monkeypatch.setattr(ingest, "score_pending", counted)
+    with Store(db_path) as store:
+        summary = run_ingest(sample_config, store, scorer=scorer)
+        stored = store.cur.execute("SELECT count(*) FROM scores").fetchone()[0]
+    assert sum(by_lane) > 0  # the lane did score during this run
+    news = [r for r in summary.results if not sample_config.source(r.source_id).is_factcheck]
+    assert summary.scored == sum(r.new_items for r in news) == stored

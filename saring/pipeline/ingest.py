@@ -32,6 +32,9 @@ from saring.storage.database import Store, utcnow
 LOGGER = logging.getLogger(__name__)
 
 ROWS_PER_HANDOVER = 25
+# The scoring lane scores once this many articles are stored, looking every LANE_POLL_S seconds.
+LANE_BATCH = 100
+LANE_POLL_S = 0.2
 """Extracted pages handed over together to be stored (and then scored) during the downloads."""
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
@@ -371,8 +374,11 @@ class ScoringLane:
     more: it is logged, and the end's scoring reports its own.
     """
 
-    def __init__(self, store: Store, scorer=None, batch: int = 100, every: float = 0.2) -> None:
-        self.store, self.scorer, self.batch, self.every = store, scorer, batch, every
+    def __init__(self, store: Store, scorer=None, batch: int | None = None, every: float | None = None) -> None:
+        self.store, self.scorer = store, scorer
+        self.batch = LANE_BATCH if batch is None else batch
+        self.every = LANE_POLL_S if every is None else every
+        self.scored = 0  # articles scored here; the run summary adds what the end scores
         self._saved: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run,),
@@ -399,7 +405,7 @@ class ScoringLane:
                 if len(self._saved) - done >= self.batch:
                     new = self._saved[done:]
                     done += len(new)
-                    score_pending(self.store, self.scorer, among=new)
+                    self.scored += score_pending(self.store, self.scorer, among=new)
                     with self.store.lock:  # places are a pure function of the text, like scores
                         locate_pending(self.store.cur, among=new)
         except Exception as exc:  # noqa: BLE001 - the end of the run scores again and reports
@@ -437,7 +443,8 @@ def run_ingest(
         with ThreadPoolExecutor(max_workers=config.fetch.source_workers) as pool:
             futures = [pool.submit(contextvars.copy_context().run, one, s) for s in sources]
             results = [f.result() for f in futures]
-    return finish_ingest(store, run_id, results, lane.scorer, config.stories.window_days, config.digest)
+    return finish_ingest(store, run_id, results, lane.scorer, config.stories.window_days, config.digest,
+                         scored_before=lane.scored)
 
 
 def safe_ingest_source(source: Source, store: Store, fetcher: Fetcher,
@@ -454,8 +461,12 @@ def safe_ingest_source(source: Source, store: Store, fetcher: Fetcher,
 
 
 def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer=None,
-                  stories_window: float = StorySettings().window_days, risk=None) -> RunSummary:
-    """Score what is new, match it to fact-checks, group stories, close the run, publish the snapshot."""
+                  stories_window: float = StorySettings().window_days, risk=None,
+                  scored_before: int = 0) -> RunSummary:
+    """Score what is new, match it to fact-checks, group stories, close the run, publish the snapshot.
+
+    ``scored_before``: articles of this run already scored while it downloaded (the summary counts them).
+    """
     started_at = store.link_since(run_id)
     scoring_error = None
     try:
@@ -466,6 +477,7 @@ def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer
     except Exception as exc:  # a broken model install must not lose the run's record
         LOGGER.exception("scoring crashed")
         scored, scoring_error = 0, f"unexpected error: {exc.__class__.__name__}: {exc}"
+    scored += scored_before
     summary = RunSummary(run_id=run_id, results=results, scored=scored, scoring_error=scoring_error)
     message = f"{sum(r.new_items for r in results)} new items, {scored} scored"
     if scoring_error:
