@@ -126,6 +126,26 @@ def test_reasons_never_generic_words_or_clarification(scorer: Scorer, texts: dic
         assert not any("klarifikasi" in r or "tidak benar" in r for r in s.hoax_terms)
 
 
+
+def test_no_faith_people_party_candidate_or_institution_is_a_hoax_reason(scorer: Scorer) -> None:
+    # The shipped model weighs words like "islam", "china", "polres" or "jokowi" up (topics of its
+    # training claims); shown as a reason they would read as the forum calling them a hoax.
+    from saring.judge.classifier.explain import NEVER_HOAX_REASONS
+
+    hoax = scorer._hoax
+    shown = {t for t, w in zip(hoax.terms, hoax.word_weight, strict=True) if w > 0}
+    assert shown, "the model must still have words it can show"
+    assert not {w for t in shown for w in t.split()} & NEVER_HOAX_REASONS
+    assert {"islam", "china", "polres", "jokowi", "pdip"} <= {  # the model does weigh them up
+        t for t, c in zip(hoax.terms, hoax.coef, strict=True) if c > 0}
+    for text in ("Umat Islam di Kota Batu diminta waspada terhadap produk dari China, kata Polres.",
+                 "Jokowi dan PDIP disebut akan melarang umat Islam, kata seorang ulama di masjid."):
+        # (before: "kata penanda: 'islam', 'produk', 'china'" and "'islam', 'jokowi', 'masjid'")
+        reasons = scorer.score([text])[0].hoax_terms
+        words = {w.strip("',:").lower() for r in reasons if r.startswith("kata penanda") for w in r.split()[2:]}
+        assert not words & NEVER_HOAX_REASONS, reasons
+
+
 def test_clarification_scores_below_its_rumour(scorer: Scorer) -> None:
     rumour, debunk = scorer.score(
         [

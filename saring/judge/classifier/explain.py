@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CUE_REASONS", "MAX_TERMS", "Score", "hoax_reasons", "not_generic_words", "readable"]
+__all__ = ["CUE_REASONS", "MAX_TERMS", "NEVER_HOAX_REASONS", "Score", "hoax_reasons", "not_generic_words", "readable"]
 
 MAX_TERMS = 5
 MIN_REASON = 0.05
@@ -51,6 +51,36 @@ _STOPWORDS = frozenset(
     """.split()
 )
 
+
+# Words never shown as a reason for hoax risk, though the model may weigh them: a reason
+# "kata penanda: 'islam'" or "'prabowo'" reads as the forum calling a faith, a people, a party or
+# a candidate a hoax, and an institution or an outlet's name explains nothing about a claim.
+# (Election terms may still show candidates and election bodies: there they are the reason.)
+NEVER_HOAX_REASONS = frozenset(
+    """
+    islam muslim muslimah kristen kristiani katolik protestan hindu buddha budha konghucu yahudi
+    nasrani kafir allah tuhan yesus nabi masjid musala mushola gereja pura vihara klenteng ulama
+    ustadz ustaz ustad habib kyai kiai pendeta pastor imam santri pesantren umat jemaah jamaah
+    haji syariah agama quran alquran injil aamiin amin alhamdulillah insya insyaallah
+    astagfirullah subhanallah bismillah assalamualaikum mui nu muhammadiyah fpi hti
+    china cina tionghoa tiongkok aseng arab israel palestina asing india rusia amerika jepang
+    korea jawa sunda batak madura papua dayak bugis minang betawi etnis suku ras pribumi
+    keturunan pki komunis
+    partai pdip pdi golkar gerindra pks pkb pan nasdem demokrat perindo psi hanura ppp pbb
+    gelora garuda ummat pkn
+    jokowi joko widodo prabowo subianto gibran rakabuming anies baswedan ganjar pranowo mahfud
+    muhaimin imin megawati puan sby yudhoyono ahy ahok basuki maruf sandiaga sandi kaesang
+    luhut erick
+    polres polda polsek polresta polrestabes kapolres kapolda kapolri kapolsek brimob densus
+    satpol dpr dprd mpr dpd kpu kpud bawaslu panwaslu dkpp kpps kejaksaan kejari kejati kejagung
+    jaksa pengadilan hakim mahkamah kpk bnn bpom bin intelijen militer tentara kodim koramil
+    kodam pemkot pemkab pemprov pemda dirjen kadis kepala ketua wakil wapres camat lurah kades
+    pns asn kominfo menkominfo kemenkes menkes kemendagri kemenag istana pejabat aparat petugas
+    pihak pihaknya
+    detikcom detik kompas kompascom tribun tribunnews liputan6 okezone cnn kumparan republika
+    sindonews jpnn idntimes kaskus
+    """.split()
+)
 
 @dataclass(frozen=True)
 class Score:

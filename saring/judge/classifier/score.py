@@ -31,7 +31,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from saring.judge.classifier.explain import MAX_TERMS, Score, hoax_reasons, not_generic_words, readable
+from saring.judge.classifier.explain import (
+    MAX_TERMS,
+    NEVER_HOAX_REASONS,
+    Score,
+    hoax_reasons,
+    not_generic_words,
+    readable,
+)
 from saring.judge.classifier.modelload import ModelLoadError, default_model_dir, load_model_file
 from saring.judge.classifier.vectorize import CachedTfidf
 from saring.limits import cap_text
@@ -329,7 +336,7 @@ def load_scorer(model_dir: Path | None = None) -> Scorer:
     else:
         places = not_generic_words()
         election = _Model("election", el_pipe, el_card, places)
-        hoax = _Model("hoax", hx_pipe, hx_card, places)
+        hoax = _Model("hoax", hx_pipe, hx_card, places | NEVER_HOAX_REASONS)
     return Scorer(
         election=election,
         hoax=hoax,
