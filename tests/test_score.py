@@ -128,23 +128,40 @@ def test_reasons_never_generic_words_or_clarification(scorer: Scorer, texts: dic
 
 
 def test_no_faith_people_party_candidate_or_institution_is_a_hoax_reason(scorer: Scorer) -> None:
-    # The shipped model weighs words like "islam", "china", "polres" or "jokowi" up (topics of its
-    # training claims); shown as a reason they would read as the forum calling them a hoax.
+    # Shown as a reason, "kata penanda: 'islam'" would read as the forum calling a faith a hoax
+    # (the previous model showed 'islam', 'jokowi', 'masjid' for the second text).
     from saring.judge.classifier.explain import NEVER_HOAX_REASONS
 
     hoax = scorer._hoax
     shown = {t for t, w in zip(hoax.terms, hoax.word_weight, strict=True) if w > 0}
     assert shown, "the model must still have words it can show"
     assert not {w for t in shown for w in t.split()} & NEVER_HOAX_REASONS
-    assert {"islam", "china", "polres", "jokowi", "pdip"} <= {  # the model does weigh them up
-        t for t, c in zip(hoax.terms, hoax.coef, strict=True) if c > 0}
     for text in ("Umat Islam di Kota Batu diminta waspada terhadap produk dari China, kata Polres.",
                  "Jokowi dan PDIP disebut akan melarang umat Islam, kata seorang ulama di masjid."):
-        # (before: "kata penanda: 'islam', 'produk', 'china'" and "'islam', 'jokowi', 'masjid'")
         reasons = scorer.score([text])[0].hoax_terms
-        words = {w.strip("',:").lower() for r in reasons if r.startswith("kata penanda") for w in r.split()[2:]}
+        markers = [r for r in reasons if r.startswith("kata penanda")]
+        words = {w.strip("',:").lower() for r in markers for w in r.split()[2:]}
         assert not words & NEVER_HOAX_REASONS, reasons
 
+
+def test_the_hoax_score_barely_moves_with_the_faith_people_party_or_candidate_named(scorer: Scorer) -> None:
+    # The previous model gave the first sentence 0.78 ("tinggi") and the second 0.55 ("sedang"):
+    # its training claims are about particular faiths, peoples and politicians.
+    from saring.judge.classifier.identity import IDENTITY_WORDS
+
+    pairs = [
+        ("Jokowi dan PDIP disebut akan melarang umat Islam, kata seorang ulama di masjid.",
+         "Prabowo dan Gerindra disebut akan melarang umat Kristen, kata seorang pendeta di gereja."),
+        ("Umat Islam di Kota Batu diminta waspada terhadap produk dari China, kata Polres.",
+         "Umat Hindu di Kota Batu diminta waspada terhadap produk dari Jepang, kata Polres."),
+    ]
+    for one, other in pairs:
+        a, b = scorer.score([one, other])
+        assert abs(a.hoax_score - b.hoax_score) < 0.05, (one, a.hoax_score, other, b.hoax_score)
+    hoax = scorer._hoax
+    assert hoax.card["config"]["identity_blind"] is True
+    word_terms = set(dict(hoax.parts)["word"].vocabulary)
+    assert word_terms and not {w for t in word_terms for w in t.split()} & IDENTITY_WORDS
 
 def test_clarification_scores_below_its_rumour(scorer: Scorer) -> None:
     rumour, debunk = scorer.score(

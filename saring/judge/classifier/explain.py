@@ -10,7 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CUE_REASONS", "MAX_TERMS", "NEVER_HOAX_REASONS", "Score", "hoax_reasons", "not_generic_words", "readable"]
+from saring.judge.classifier.identity import IDENTITY_WORDS
+
+__all__ = [
+    "CUE_REASONS", "MAX_TERMS", "NEVER_HOAX_REASONS", "Score",
+    "hoax_reasons", "not_generic_words", "readable",
+]
 
 MAX_TERMS = 5
 MIN_REASON = 0.05
@@ -52,25 +57,12 @@ _STOPWORDS = frozenset(
 )
 
 
-# Words never shown as a reason for hoax risk, though the model may weigh them: a reason
-# "kata penanda: 'islam'" or "'prabowo'" reads as the forum calling a faith, a people, a party or
-# a candidate a hoax, and an institution or an outlet's name explains nothing about a claim.
-# (Election terms may still show candidates and election bodies: there they are the reason.)
-NEVER_HOAX_REASONS = frozenset(
+# Words never shown as a reason for hoax risk: a reason "kata penanda: 'islam'" or "'prabowo'"
+# reads as the forum calling a faith, a people, a party or a candidate a hoax (the hoax model no
+# longer reads those, but older promoted models do), and an institution's or an outlet's name
+# explains nothing about a claim. (Election terms may still show candidates and election bodies.)
+NEVER_HOAX_REASONS = IDENTITY_WORDS | frozenset(
     """
-    islam muslim muslimah kristen kristiani katolik protestan hindu buddha budha konghucu yahudi
-    nasrani kafir allah tuhan yesus nabi masjid musala mushola gereja pura vihara klenteng ulama
-    ustadz ustaz ustad habib kyai kiai pendeta pastor imam santri pesantren umat jemaah jamaah
-    haji syariah agama quran alquran injil aamiin amin alhamdulillah insya insyaallah
-    astagfirullah subhanallah bismillah assalamualaikum mui nu muhammadiyah fpi hti
-    china cina tionghoa tiongkok aseng arab israel palestina asing india rusia amerika jepang
-    korea jawa sunda batak madura papua dayak bugis minang betawi etnis suku ras pribumi
-    keturunan pki komunis
-    partai pdip pdi golkar gerindra pks pkb pan nasdem demokrat perindo psi hanura ppp pbb
-    gelora garuda ummat pkn
-    jokowi joko widodo prabowo subianto gibran rakabuming anies baswedan ganjar pranowo mahfud
-    muhaimin imin megawati puan sby yudhoyono ahy ahok basuki maruf sandiaga sandi kaesang
-    luhut erick
     polres polda polsek polresta polrestabes kapolres kapolda kapolri kapolsek brimob densus
     satpol dpr dprd mpr dpd kpu kpud bawaslu panwaslu dkpp kpps kejaksaan kejari kejati kejagung
     jaksa pengadilan hakim mahkamah kpk bnn bpom bin intelijen militer tentara kodim koramil

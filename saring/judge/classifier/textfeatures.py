@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from saring.judge.classifier.identity import without_identity_words
 from saring.judge.classifier.textnorm import normalize_text
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "election_term_hits",
     "lead_words",
     "normalize_char_lead",
+    "normalize_char_lead_blind",
 ]
 
 
@@ -720,3 +722,9 @@ CHAR_LEAD = 300
 def normalize_char_lead(text: str) -> str:
     """The normalised first :data:`CHAR_LEAD` characters (the char TF-IDF's preprocessor)."""
     return normalize_text(text[: CHAR_LEAD * 2])[:CHAR_LEAD]
+
+
+def normalize_char_lead_blind(text: str) -> str:
+    """:func:`normalize_char_lead` without identity words (see :mod:`~.identity`): the hoax
+    model's character n-grams must not spell out "islam" or "prabowo" either."""
+    return without_identity_words(normalize_text(text[: CHAR_LEAD * 2]))[:CHAR_LEAD]
