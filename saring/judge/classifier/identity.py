@@ -30,9 +30,18 @@ IDENTITY_WORDS = frozenset(
     """.split()
 )
 
-_IDENTITY = re.compile(r"\b(?:" + "|".join(sorted(IDENTITY_WORDS, key=len, reverse=True)) + r")\b")
+_WORD = re.compile(r"\w+")
+
+
+def _blank(match: re.Match[str]) -> str:
+    word = match.group()
+    return " " if word in IDENTITY_WORDS else word
 
 
 def without_identity_words(normalized: str) -> str:
     """A normalised (lower-cased) text with the identity words blanked out."""
-    return _IDENTITY.sub(" ", normalized)
+    # Most texts name none: one set check, and the per-word rewrite only when one is there
+    # (a regex alternation of every word cost ~20 % of the scoring throughput).
+    if IDENTITY_WORDS.isdisjoint(_WORD.findall(normalized)):
+        return normalized
+    return _WORD.sub(_blank, normalized)
