@@ -289,7 +289,12 @@ class Store:
         self._save_and_advance("articles", rows, ["item_id"], "stored", "state = 'seen'")
         ids = [r["item_id"] for r in rows]
         for listener in self.on_articles_saved:
-            listener(ids)
+            # The rows are committed: a listener's failure must not make them look unsaved
+            # (the caller would count them as lost and fail their source).
+            try:
+                listener(ids)
+            except Exception:  # noqa: BLE001
+                LOGGER.exception("a listener of stored articles failed; the articles are stored")
 
     @_locked
     def unscored(self, model_version: str, among: Sequence[str] | None = None) -> pd.DataFrame:
