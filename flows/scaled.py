@@ -41,7 +41,7 @@ def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str
     run_id = new_run_id()
     parts_root = Path(parts_dir or tempfile.mkdtemp(prefix="saring-parts-")) / run_id
     with Store(db) as store:
-        store.sync_sources(config.sources)
+        store.sync_sources(config.sources, complete=True)
         store.start_run(run_id, "ingest")
         # Feeds and item bookkeeping need the database: they stay with the single writer.
         with Fetcher(config.fetch) as fetcher:

@@ -440,7 +440,7 @@ def run_ingest(
     """
     ingest_one = ingest_one or safe_ingest_source
     run_id = new_run_id()
-    store.sync_sources(config.sources)
+    store.sync_sources(config.sources, complete=True)
     store.start_run(run_id, "ingest")
     sources = [s for s in config.enabled_sources if only is None or s.id in only]
     report = progress.current()
