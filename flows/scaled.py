@@ -41,7 +41,7 @@ def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str
     run_id = new_run_id()
     parts_root = Path(parts_dir or tempfile.mkdtemp(prefix="saring-parts-")) / run_id
     with Store(db) as store:
-        store.sync_sources(config.sources)
+        store.sync_sources(config.sources, complete=True)
         store.start_run(run_id, "ingest")
         # Feeds and item bookkeeping need the database: they stay with the single writer.
         with Fetcher(config.fetch) as fetcher:
@@ -54,12 +54,14 @@ def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str
             ]
             for plan in plans if not isinstance(plan, SourceResult)
         }
+        scored: set[str] = set()  # by the workers: the summary counts them too
         results = [
             plan if isinstance(plan, SourceResult)
-            else load_parts(plan, [f.result(timeout=part_timeout) for f in futures[plan.source.id]], store)
+            else load_parts(plan, [f.result(timeout=part_timeout) for f in futures[plan.source.id]], store,
+                            scored)
             for plan in plans
         ]
-        summary = finish_ingest(store, run_id, results)
+        summary = finish_ingest(store, run_id, results, scored_before=len(scored))
     logger.info("scaled ingest %s: %s, %d new items", run_id, summary.status,
                 sum(r.new_items for r in results))
     return {"run_id": run_id, "status": summary.status, "scored": summary.scored,

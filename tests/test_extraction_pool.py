@@ -84,3 +84,30 @@ def test_extracted_pages_are_handed_over_in_batches_with_the_same_rows(tmp_path,
     drop = {"fetched_at"}
     assert [{k: v for k, v in r.items() if k not in drop} for r in sorted(handed, key=key)] == \
         [{k: v for k, v in r.items() if k not in drop} for r in sorted(whole, key=key)]
+
+
+def test_a_killed_pool_worker_costs_no_page(tmp_path):
+    # A worker killed (the OOM killer, a page that crashes the parser) breaks the pool: every later
+    # submit raised BrokenProcessPool in a download thread and the source, and every later large
+    # source of the run, failed whole. Each page is now extracted in this process instead.
+    import os
+
+    import saring.pipeline.ingest as ingest
+    from saring.collect.extract import Extractor
+    from saring.collect.feeds import FeedItem
+    from saring.collect.fetch import Fetcher
+    from saring.config import FetchSettings, Source
+
+    articles = json.loads((sample_dir() / "articles.json").read_text(encoding="utf-8"))[:20]
+    with SiteServer(sample_dir()) as server:
+        source = Source(id="big", name="Big", url=f"{server.base_url}/x.xml", options={"allow_private": True})
+        items = [FeedItem(url=server.base_url + a["path"], link=server.base_url + a["path"], title=a["title"],
+                          summary="", published_at=None, author=None, guid=None) for a in articles]
+        with Fetcher(FetchSettings(retries=0)) as fetcher, Extractor(workers=2) as extractor:
+            extractor.start()
+            crash = extractor._ensure_pool().submit(os._exit, 1)  # a worker dies, as under the OOM killer
+            assert crash.exception(timeout=60) is not None
+            stored: list[dict] = []
+            rest = ingest.build_articles(source, items, fetcher, extractor, on_rows=stored.extend)
+    rows = stored + rest
+    assert len(rows) == 20 and all(r["text_source"] == "page" for r in rows)

@@ -62,3 +62,32 @@ def test_prefect_yaml_entrypoints_are_flows_with_those_parameters():
         assert isinstance(flow_obj, Flow), deployment["name"]
         accepted = set(inspect.signature(flow_obj.fn).parameters)
         assert set(deployment["parameters"]) <= accepted, deployment["name"]
+
+
+def test_the_scaled_flow_counts_the_articles_its_workers_scored(prefect_harness, sample_site, tmp_path):
+    # flows/scaled.py's parts are scored by the workers; its summary said "0 scored" for a run
+    # that scored 70. Here its tasks run in this process (Prefect's default runner): the Dask
+    # cluster itself is tested by test_scale_demo.py.
+    import pytest
+
+    pytest.importorskip("prefect_dask")
+    import yaml
+    from prefect import flow
+
+    from flows import scaled
+    from saring.pipeline.demo import demo_sources
+
+    raw = demo_sources(sample_site.base_url, sample_site.root_dir)
+    raw["sources"] = raw["sources"][:3]  # three feeds are enough (each task run costs a second)
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    db = tmp_path / "saring.duckdb"
+    out = flow(scaled._ingest, name="scaled-in-process")(sources=str(sources), db=str(db),
+                                                         parts_dir=str(tmp_path / "parts"))
+    con = duckdb.connect(str(db), read_only=True)
+    items, scores = (con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("items", "scores"))
+    message = con.execute("SELECT message FROM runs WHERE run_id = ?", [out["run_id"]]).fetchone()[0]
+    con.close()
+    assert out["status"] == "ok" and items > 0
+    assert out["scored"] == items == scores
+    assert f"{items} scored" in message

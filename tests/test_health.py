@@ -75,3 +75,25 @@ def test_syncing_unchanged_sources_writes_nothing_and_a_change_is_written(sample
         assert [k for k in now if now[k] != first[k]] == [renamed[0].id]
         assert store.cur.execute("SELECT name FROM sources WHERE source_id = ?",
                                  [renamed[0].id]).fetchone()[0] == "Nama baru"
+
+
+def test_a_source_removed_from_the_configuration_leaves_the_health_section(tmp_path, scorer):
+    # A dead feed deleted from sources.yaml stayed 'enabled' in the database: the digest's health
+    # section reported it failing every day. Put back, it is read (and reported) again.
+    from saring.pipeline.ingest import run_ingest
+
+    local = {"allow_private": True}
+    both = parse_config({"sources": [
+        {"id": "tetap", "name": "Tetap", "url": "http://127.0.0.1:9/tetap.xml", "options": local},
+        {"id": "dihapus", "name": "Dihapus", "url": "http://127.0.0.1:9/mati.xml", "options": local},
+    ], "settings": {"fetch": {"retries": 0, "timeout": 2}}})
+    one = parse_config({"sources": [both.sources[0].model_dump()], "settings": {"fetch": {"retries": 0}}})
+    day = (datetime.now(UTC) - timedelta(hours=1), datetime.now(UTC) + timedelta(hours=1))
+    with Store(tmp_path / "db.duckdb") as store:
+        run_ingest(both, store, scorer=scorer)  # both feeds fail (nothing listens there)
+        assert {h.source_id for h in source_health(store.con, *day)} == {"tetap", "dihapus"}
+        run_ingest(one, store, scorer=scorer)
+        assert {h.source_id for h in source_health(store.con, *day)} == {"tetap"}
+        assert store.con.execute("SELECT count(*) FROM sources").fetchone()[0] == 2  # the row stays
+        run_ingest(both, store, scorer=scorer)
+        assert {h.source_id for h in source_health(store.con, *day)} == {"tetap", "dihapus"}

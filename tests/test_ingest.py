@@ -282,3 +282,84 @@ def test_the_run_summary_counts_articles_the_lane_scored(sample_site, sample_con
     assert sum(by_lane) > 0  # the lane did score during this run
     news = [r for r in summary.results if not sample_config.source(r.source_id).is_factcheck]
     assert summary.scored == sum(r.new_items for r in news) == stored
+
+
+def _big_source(sample_site, n=24):
+    """A feed of ``n`` sample pages (enough for the extraction pool, so pages are handed over
+    in batches while the others still download)."""
+    import json
+    from xml.sax.saxutils import escape
+
+    articles = json.loads((sample_site.root_dir / "articles.json").read_text(encoding="utf-8"))[:n]
+    items = "".join(f"<item><title>{escape(a['title'])}</title><link>{sample_site.base_url}{a['path']}</link>"
+                    "<pubDate>Wed, 25 Nov 2026 08:00:00 +0700</pubDate></item>" for a in articles)
+    (sample_site.root_dir / "big.xml").write_text(
+        f"<rss version='2.0'><channel><title>Besar</title>{items}</channel></rss>", encoding="utf-8")
+    url = f"{sample_site.base_url}/big.xml"
+    return parse_config({"sources": [{"id": "besar", "name": "Besar", "url": url, "options": LOCAL}],
+                         "settings": {"fetch": {"retries": 0, "timeout": 5}}})
+
+
+def _batches(monkeypatch):
+    import functools
+
+    import saring.pipeline.ingest as ingest
+    from saring.collect.extract import Extractor
+
+    monkeypatch.setattr(ingest, "ROWS_PER_HANDOVER", 4)
+    monkeypatch.setattr(ingest, "Extractor", functools.partial(Extractor, workers=2))  # a pool on any machine
+
+
+def test_a_source_failing_after_some_batches_were_stored_counts_them(sample_site, db_path, scorer,
+                                                                    monkeypatch):
+    # Pages are stored in batches during the downloads. When a later batch cannot be stored (a
+    # full disk), the batches stored before stay: the run's record must count them (it said
+    # 0 new items), the health section must see the failure, and the next run stores the rest.
+    from saring.errors import StoreError
+
+    _batches(monkeypatch)
+    config = _big_source(sample_site)
+    with Store(db_path) as store:
+        real, calls = store.save_articles, []
+
+        def disk_fills_up(rows):
+            calls.append(len(rows))
+            if len(calls) == 2:
+                raise StoreError(f"cannot write the database {db_path}: the disk is full")
+            real(rows)
+
+        monkeypatch.setattr(store, "save_articles", disk_fills_up)
+        first = run_ingest(config, store, scorer=scorer)
+        after_first = store.cur.execute("SELECT count(*) FROM articles").fetchone()[0]
+        recorded = store.cur.execute("SELECT status, new_items, extracted FROM run_sources WHERE run_id = ?",
+                                     [first.run_id]).fetchone()
+        health = store.cur.execute("SELECT last_status, last_error FROM sources").fetchone()
+        monkeypatch.setattr(store, "save_articles", real)
+        second = run_ingest(config, store, scorer=scorer)
+        counts = store.counts()
+    result = first.results[0]
+    assert len(calls) >= 2 and 0 < after_first < 24
+    assert result.status == "failed" and "disk is full" in result.error
+    assert result.new_items == result.extracted == after_first
+    assert recorded == ("failed", after_first, after_first)
+    assert health[0] == "failed" and "disk is full" in health[1]
+    assert second.results[0].status == "ok" and second.results[0].new_items == 24 - after_first
+    assert counts["items"] == counts["articles"] == counts["scores"] == 24
+
+
+def test_a_failing_listener_of_stored_articles_loses_nothing(sample_site, db_path, scorer, monkeypatch):
+    # Listeners are told after the batch is committed: one that fails must not make the stored
+    # rows look unsaved (the source failed with 0 new items, its other pages were not stored).
+    _batches(monkeypatch)
+    config = _big_source(sample_site)
+
+    def broken(ids):
+        raise RuntimeError("listener bug")
+
+    with Store(db_path) as store:
+        store.on_articles_saved.append(broken)
+        summary = run_ingest(config, store, scorer=scorer)
+        counts = store.counts()
+    result = summary.results[0]
+    assert result.status == "ok" and result.new_items == result.extracted == 24
+    assert counts["articles"] == counts["scores"] == 24 and summary.scored == 24

@@ -11,6 +11,7 @@ import threading
 import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -205,8 +206,18 @@ class Extractor:
         return self.workers >= 2 and n_pages >= self.pool_threshold
 
     def submit(self, page: Page) -> Future[Extracted]:
-        """Start extracting one page in the pool (pages arrive one by one from the fetcher)."""
-        return self._ensure_pool().submit(_extract_args, page)
+        """Start extracting one page in the pool (pages arrive one by one from the fetcher).
+
+        Once a worker died (the OOM killer, a page that crashed the parser) the pool takes
+        nothing more: the future then fails, and the caller extracts the page in its own
+        process as for any failed future, instead of losing the page and its source's others.
+        """
+        try:
+            return self._ensure_pool().submit(_extract_args, page)
+        except BrokenProcessPool as exc:
+            failed: Future[Extracted] = Future()
+            failed.set_exception(exc)
+            return failed
 
     def extract_many(self, pages: Sequence[Page]) -> list[Extracted]:
         """``pages`` as :data:`Page`; results keep their order."""

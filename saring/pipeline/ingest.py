@@ -329,8 +329,21 @@ def ingest_source(source: Source, store: Store, fetcher: Fetcher,
         store.save_articles(rows)
         stored.extend(rows)
 
-    rest = build_articles(source, plan.items, fetcher, extractor, on_rows=store_now)
-    return store_articles(plan, rest, store, stored)
+    try:
+        rest = build_articles(source, plan.items, fetcher, extractor, on_rows=store_now)
+        return store_articles(plan, rest, store, stored)
+    except Exception as exc:
+        if not stored:
+            raise
+        # Batches stored before the failure stay stored (the rest stay 'seen' and are fetched
+        # again next run): the run's record must count them, not say 0 new items.
+        failed = _failed_result(source, store, exc)
+        return replace(failed, http_status=plan.result.http_status,
+                       items_in_feed=plan.result.items_in_feed, skipped=plan.result.skipped,
+                       warning=plan.result.warning, new_items=len(stored),
+                       extracted=sum(r["text_source"] == "page" for r in stored),
+                       failed=sum(1 for r in stored if r["extraction_error"]),
+                       duration_s=round(time.monotonic() - plan.started, 3))
 
 
 def score_rows(item_ids: Sequence[str], titles: Sequence[str | None], texts: Sequence[str | None],
@@ -427,7 +440,7 @@ def run_ingest(
     """
     ingest_one = ingest_one or safe_ingest_source
     run_id = new_run_id()
-    store.sync_sources(config.sources)
+    store.sync_sources(config.sources, complete=True)
     store.start_run(run_id, "ingest")
     sources = [s for s in config.enabled_sources if only is None or s.id in only]
     report = progress.current()
@@ -452,12 +465,23 @@ def safe_ingest_source(source: Source, store: Store, fetcher: Fetcher,
     """:func:`ingest_source`, turning any unexpected error into a failed result."""
     try:
         return ingest_source(source, store, fetcher, extractor)
-    except SaringError as exc:
-        return SourceResult(source_id=source.id, status="failed", error=str(exc))
     except Exception as exc:  # one source's surprise must not stop the others
-        LOGGER.exception("unexpected error in source %s", source.id)
-        return SourceResult(source_id=source.id, status="failed",
-                            error=f"unexpected error: {exc.__class__.__name__}: {exc}")
+        return _failed_result(source, store, exc)
+
+
+def _failed_result(source: Source, store: Store, exc: Exception) -> SourceResult:
+    """A source that failed on ``exc``, also recorded as the source's last status (the digest's
+    health section reads it: it must not still say the previous run's 'ok')."""
+    if isinstance(exc, SaringError):
+        error = str(exc)
+    else:
+        LOGGER.error("unexpected error in source %s", source.id, exc_info=exc)
+        error = f"unexpected error: {exc.__class__.__name__}: {exc}"
+    try:
+        store.record_feed_fetch(source.id, "failed", error)
+    except Exception as again:  # noqa: BLE001 - a full disk fails this too; the run records the error
+        LOGGER.warning("could not record the failure of source %s: %s", source.id, again)
+    return SourceResult(source_id=source.id, status="failed", error=error)
 
 
 def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer=None,

@@ -71,12 +71,19 @@ def _read_parquet(path: Path) -> list[dict]:
         con.close()
 
 
-def load_parts(plan: FeedPlan, parts: Sequence[str], store: Store) -> SourceResult:
-    """Loader side: merge one feed's parts into DuckDB (articles, then their scores)."""
+def load_parts(plan: FeedPlan, parts: Sequence[str], store: Store,
+               scored: set[str] | None = None) -> SourceResult:
+    """Loader side: merge one feed's parts into DuckDB (articles, then their scores).
+
+    ``scored``: gets the ids of the articles whose scores were loaded (the workers scored them:
+    the run summary counts them with what the end of the run scores).
+    """
     rows = [r for p in parts for r in _read_parquet(Path(p).with_suffix(".articles.parquet"))]
     scores = [r for p in parts for r in _read_parquet(Path(p).with_suffix(".scores.parquet"))]
     result = store_articles(plan, rows, store)
     store.save_scores(scores)
+    if scored is not None:
+        scored.update(r["item_id"] for r in scores)
     return result
 
 

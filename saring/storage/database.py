@@ -218,12 +218,18 @@ class Store:
             raise
 
     @_locked
-    def sync_sources(self, sources: Iterable[Source]) -> None:
+    def sync_sources(self, sources: Iterable[Source], complete: bool = False) -> None:
         """Record the configured sources (keeping their conditional-GET state).
 
         Only a new or changed source is written (``updated_at``: when its configuration last
         changed): a run on an unchanged ``sources.yaml`` writes nothing here.
+
+        Args:
+            complete: ``sources`` is the whole configuration (an ingest run): a source removed
+                from it is recorded as disabled (its row stays: its items refer to it), so the
+                health section stops reporting it as failing or silent.
         """
+        sources = list(sources)
         fields = ("name", "url", "kind", "region", "enabled")
         stored = {r[0]: r[1:] for r in self.cur.execute(
             f"SELECT source_id, {', '.join(fields)} FROM sources").fetchall()}
@@ -235,6 +241,11 @@ class Store:
             if stored.get(s.id) != (s.name, s.url, s.kind, s.region, s.enabled)
         ]
         self._upsert("sources", rows, ["source_id"], update=True)
+        if complete:
+            gone = [sid for sid, row in stored.items() if row[-1] and sid not in {s.id for s in sources}]
+            if gone:
+                self.cur.execute("UPDATE sources SET enabled = false, updated_at = ? "
+                                 "WHERE list_contains(?, source_id)", [now, gone])
 
     @_locked
     def feed_state(self, source_id: str) -> tuple[str | None, str | None]:
@@ -289,7 +300,12 @@ class Store:
         self._save_and_advance("articles", rows, ["item_id"], "stored", "state = 'seen'")
         ids = [r["item_id"] for r in rows]
         for listener in self.on_articles_saved:
-            listener(ids)
+            # The rows are committed: a listener's failure must not make them look unsaved
+            # (the caller would count them as lost and fail their source).
+            try:
+                listener(ids)
+            except Exception:  # noqa: BLE001
+                LOGGER.exception("a listener of stored articles failed; the articles are stored")
 
     @_locked
     def unscored(self, model_version: str, among: Sequence[str] | None = None) -> pd.DataFrame:
