@@ -465,3 +465,17 @@ def test_a_compact_vectorizer_stores_its_vocabulary_as_arrays_and_loads_it_back_
         assert loaded.vocabulary_ == plain.vocabulary_ and loaded.get_params() == compact.get_params()
         assert (loaded.transform(docs) != plain.transform(docs)).nnz == 0
         assert len(data) < len(sio.dumps(plain))
+
+
+def test_a_compact_vectorizer_keeps_terms_ending_in_a_nul_character():
+    # numpy's fixed-width strings drop trailing NULs: 'b\x00' came back as 'b' and took its index.
+    import skops.io as sio
+
+    from saring.judge.classifier.compact_tfidf import CompactTfidfVectorizer
+
+    docs = ["ab cd", "ab\x00", "ab\x00 x", "ab\x00 y"]
+    fitted = CompactTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 2)).fit(docs)
+    data = sio.dumps(fitted)
+    loaded = sio.loads(data, trusted=sio.get_untrusted_types(data=data))
+    assert loaded.vocabulary_ == fitted.vocabulary_
+    assert (loaded.transform(docs) != fitted.transform(docs)).nnz == 0

@@ -16,19 +16,25 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 __all__ = ["CompactTfidfVectorizer"]
 
 
+def _as_array(terms: list[str]) -> bool:
+    # numpy's fixed-width strings drop trailing NUL characters: such a term (a character n-gram
+    # of a text with NULs) would come back as another term, so those vocabularies stay as they are.
+    return all(isinstance(t, str) and not t.endswith("\x00") for t in terms)
+
+
 class CompactTfidfVectorizer(TfidfVectorizer):
     """``TfidfVectorizer`` with its vocabulary (fitted, and given as a list) kept as arrays."""
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())  # object.__getstate__ returns the live __dict__
         fitted = state.pop("vocabulary_", None)
-        if isinstance(fitted, dict):
+        if isinstance(fitted, dict) and _as_array(list(fitted)):
             state["vocabulary_terms_"] = np.array(list(fitted), dtype=str)
             state["vocabulary_index_"] = np.fromiter(fitted.values(), dtype=np.int64, count=len(fitted))
         elif fitted is not None:
             state["vocabulary_"] = fitted
         given = state.get("vocabulary")
-        if isinstance(given, list) and all(isinstance(t, str) for t in given):
+        if isinstance(given, list) and _as_array(given):
             state["vocabulary"] = None
             state["vocabulary_given_"] = np.array(given, dtype=str)
         return state
