@@ -24,7 +24,10 @@ WIB = timezone(timedelta(hours=7))
 TOKEN = "{{SITE}}"
 
 # Claims that also appear among the demo's news items; one real debunking article each.
-FACTCHECK_TOPICS = {11: "Facebook akan ditutup di Indonesia", 1: "Makan ikan lele mengandung 3.000 sel kanker"}
+FACTCHECK_TOPICS = {
+    11: "Facebook akan ditutup di Indonesia",
+    1: "Makan ikan lele mengandung 3.000 sel kanker",
+}
 
 
 def _slug(text: str) -> str:

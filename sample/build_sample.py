@@ -184,7 +184,8 @@ def title_from_slug(slug: str, text: str) -> str:
     words = [w for w in slug.split("-") if w]
     # drop leading id tokens: "693876", "nx14dy385", "d", ...
     while words and (words[0].isdigit() or (re.fullmatch(r"[a-z0-9]{6,12}", words[0])
-                                             and re.search(r"\d", words[0]) and re.search(r"[a-z]", words[0]))):
+                                             and re.search(r"\d", words[0])
+                                             and re.search(r"[a-z]", words[0]))):
         words.pop(0)
     cmap = casing_map(text)
     out = []
@@ -223,7 +224,8 @@ def split_sentences(text: str) -> list[str]:
     for m in SENT_RE.finditer(text):
         # do not split after common abbreviations / initials
         before = text[max(0, m.start() - 6):m.start() + 1]
-        if re.search(r"(\b[A-Z]\.|\b(?:dr|Dr|Prof|Ir|Jl|No|St|H|Hj|Kol|Brigjen|Irjen|Kombes|AKBP|AKP|Drs)\.)[\"”’']?$", before.rstrip()):
+        if re.search(r"(\b[A-Z]\.|\b(?:dr|Dr|Prof|Ir|Jl|No|St|H|Hj|Kol|Brigjen|Irjen|Kombes|AKBP|AKP|Drs)\.)"
+                     r"[\"”’']?$", before.rstrip()):
             continue
         parts.append(text[start:m.end()].strip())
         start = m.end()
@@ -237,8 +239,8 @@ def paragraphs_from_text(text: str) -> tuple[list[str], bool]:
     if re.search(r"\n\s*\n", text):
         paras = [re.sub(r"\s*\n\s*", " ", p).strip() for p in re.split(r"\n\s*\n", text)]
     else:
-        lines = [l.strip() for l in text.split("\n") if l.strip()]
-        ends = sum(bool(re.search(r"[.!?\"”:)]$", l)) for l in lines)
+        lines = [line.strip() for line in text.split("\n") if line.strip()]
+        ends = sum(bool(re.search(r"[.!?\"”:)]$", line)) for line in lines)
         if len(lines) > 3 and ends / len(lines) < 0.5:  # hard-wrapped text
             paras = [" ".join(lines)]
         else:
@@ -326,13 +328,15 @@ def make_datetime(row_id, url_path, text, topic_id=None, alt_paths=()):
         return dt.datetime(y, mo, d, hh, mm, ss, tzinfo=WIB), source
     td = date_from_text(text)
     if td:
-        return dt.datetime(td.year, td.month, td.day, rng.randint(12, 22), rng.randint(0, 59), tzinfo=WIB), "text"
+        return (dt.datetime(td.year, td.month, td.day, rng.randint(12, 22), rng.randint(0, 59), tzinfo=WIB),
+                "text")
     anchor = TOPIC_ANCHOR.get(topic_id)
     if anchor is None:  # no dated article in the topic: any day in 2016-2017
         day = dt.date(2016, 1, 1) + dt.timedelta(days=rng.randint(0, 730))
     else:  # a few days after the median dated article of the same claim
         day = anchor + dt.timedelta(days=rng.randint(0, 6))
-    return dt.datetime(day.year, day.month, day.day, rng.randint(6, 21), rng.randint(0, 59), tzinfo=WIB), "assigned"
+    return (dt.datetime(day.year, day.month, day.day, rng.randint(6, 21), rng.randint(0, 59), tzinfo=WIB),
+            "assigned")
 
 
 TOPIC_ANCHOR: dict[int, dt.date] = {}
@@ -399,7 +403,8 @@ def select_for_outlet(outlet, rows):
         slug, longest = url_key(r["source_url"])
         if slug in seen_slug or (longest and longest in seen_id):
             for u in unique:  # remember the duplicate's URL: it may carry the date
-                if url_key(u["source_url"])[0] == slug or (longest and url_key(u["source_url"])[1] == longest):
+                if url_key(u["source_url"])[0] == slug or (
+                        longest and url_key(u["source_url"])[1] == longest):
                     u.setdefault("_alt_urls", []).append(r["source_url"])
                     break
             continue
@@ -647,7 +652,8 @@ WORDPRESS = BASE_HEAD + """<body class="post-template-default single single-post
     <p class="site-title"><a href="{{ site }}/{{ o.id }}/" rel="home">{{ o.name }}</a></p>
     <p class="site-description">{{ o.tagline }}</p>
   </div>
-  """ + NAV_BLOCK.replace('class="{{ o.css }}-nav main-menu"', 'id="site-navigation" class="main-navigation"') + """
+  """ + NAV_BLOCK.replace('class="{{ o.css }}-nav main-menu"',
+                         'id="site-navigation" class="main-navigation"') + """
 </header>
 <div id="content" class="site-content">
 <div class="breadcrumbs"><a href="{{ site }}/{{ o.id }}/">Beranda</a> &raquo; <a href="{{ site }}/{{ o.id }}/#{{ a.section[1] }}">{{ a.section[0] }}</a> &raquo; <span>{{ a.title }}</span></div>
@@ -1060,11 +1066,14 @@ def main() -> None:
                 "paragraphs_resplit": a["paragraphs_resplit"],
             })
 
-    (OUT / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    (OUT / "articles.json").write_text(json.dumps(index, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (OUT / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
+                                       encoding="utf-8")
+    (OUT / "articles.json").write_text(json.dumps(index, ensure_ascii=False, indent=1) + "\n",
+                                       encoding="utf-8")
     (OUT / "static").mkdir()
     (OUT / "static" / "demo.css").write_text(DEMO_CSS, encoding="utf-8")
-    (OUT / "index.html").write_text(env.get_template("root").render(site=SITE, manifest=manifest), encoding="utf-8")
+    (OUT / "index.html").write_text(env.get_template("root").render(site=SITE, manifest=manifest),
+                                    encoding="utf-8")
     total = sum(m["articles"] for m in manifest)
     print(f"wrote {total} articles for {len(manifest)} outlets to {OUT.relative_to(ROOT)}")
 

@@ -248,8 +248,8 @@ def main() -> int:
                     "--port", str(dask_port), "--no-dashboard")
         for name in ("dask-worker-1", "dask-worker-2"):
             procs.start(name, str(BIN / "dask"), "worker", scheduler, "--host", "127.0.0.1", "--name", name,
-                        "--nthreads", "2", "--no-nanny", "--no-dashboard", "--preload", "saring.pipeline.scaleout",
-                        "--local-directory", str(work / name))
+                        "--nthreads", "2", "--no-nanny", "--no-dashboard",
+                        "--preload", "saring.pipeline.scaleout", "--local-directory", str(work / name))
         single_process_run(sources, work / "single.duckdb")  # meanwhile, the reference run
         phase("single-process run")
         wait_for(lambda: httpx.get(f"{api}/health", timeout=5).status_code == 200, "the Prefect server", 180)

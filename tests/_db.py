@@ -19,7 +19,8 @@ def table_rows(db) -> dict[str, list[tuple]]:
     """Sorted rows of items, articles and scores, read-only."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return {t: sorted(con.execute(f"SELECT {cols} FROM {t}").fetchall(), key=str) for t, cols in KEYS.items()}
+        return {t: sorted(con.execute(f"SELECT {cols} FROM {t}").fetchall(), key=str)
+                for t, cols in KEYS.items()}
     finally:
         con.close()
 

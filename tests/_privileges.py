@@ -49,7 +49,8 @@ def run_as_user(code: str, *args: str, home: Path) -> subprocess.CompletedProces
     # The interpreter may live where only root can read (pyenv under /root), so the child starts
     # with the tester's rights, imports what it needs, and then drops them for good.
     drop = (f"os.setgroups([]); os.setgid({NOBODY}); os.setuid({NOBODY})\n" if _dropping() else "")
-    probe = ("import os, sys\nimport duckdb, saring.errors, saring.storage.database, saring.storage.schema\n" + drop
+    probe = ("import os, sys\n"
+             "import duckdb, saring.errors, saring.storage.database, saring.storage.schema\n" + drop
              + "assert os.geteuid() != 0, 'still root'\n")
     return subprocess.run([sys.executable, "-c", probe + textwrap.dedent(code), *args],
                           capture_output=True, text=True, timeout=120, env=env, check=False)

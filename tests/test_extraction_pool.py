@@ -21,7 +21,8 @@ def test_cli_ingest_uses_the_pool_for_a_big_feed(tmp_path):
         (tmp_path / "sources.yaml").write_text(
             f"sources:\n  - id: big\n    name: Big\n    url: {server.base_url}/big.xml\n"
             "    options: {allow_private: true}\n", encoding="utf-8")
-        proc = subprocess.run([sys.executable, "-m", "saring", "ingest", "--sources", str(tmp_path / "sources.yaml"),
+        proc = subprocess.run([sys.executable, "-m", "saring", "ingest",
+                               "--sources", str(tmp_path / "sources.yaml"),
                                "--db", str(tmp_path / "db.duckdb"), "-v"],
                               capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -40,7 +41,8 @@ if __name__ == "__mp_main__":  # a pool worker runs the parent's main module as 
 if __name__ == "__main__":
     from saring.collect.extract import Extractor
 
-    page = b"<html><body><article><p>" + b"Kalimat tentang pemilihan umum di kota. " * 20 + b"</p></article></body></html>"
+    page = (b"<html><body><article><p>" + b"Kalimat tentang pemilihan umum di kota. " * 20
+            + b"</p></article></body></html>")
     for _ in range(2):  # two runs in one process, as a served flow or the benchmark does
         with Extractor(workers=2) as extractor:
             assert all(r.text for r in extractor.extract_many([(page, None, None, False)] * 16))

@@ -82,7 +82,8 @@ def _seed(db_path):
                "menyatakan surat suara belum dicetak dan belum didistribusikan ke TPS."),
         "a2": ("Pendaftaran KPPS dibuka", "KPU membuka pendaftaran anggota KPPS untuk pemilu 2024 mulai "
                "11 Desember, syarat usia minimal 17 tahun dan sehat jasmani."),
-        "a3": ("Harga cabai naik", "Harga cabai rawit di pasar Kota Batu naik menjadi Rp 80.000 per kilogram."),
+        "a3": ("Harga cabai naik",
+               "Harga cabai rawit di pasar Kota Batu naik menjadi Rp 80.000 per kilogram."),
     }
     store.add_items([dict(item_id=k, url=f"https://news.example/{k}", link=f"https://news.example/{k}",
                           source_id="malangpost", title=t, summary=s, published_at=now, author=None,
@@ -101,14 +102,17 @@ def test_store_and_match_is_idempotent(db_path):
                       "Faktanya surat suara belum dicetak, kata KPU Kota Batu.",
                  published_at=datetime(2023, 10, 12, tzinfo=UTC)),
             dict(factcheck_id="fc2", source_id="cekfakta", url="https://cekfakta.example/fc2",
-                 title="[HOAKS] Vaksin Mengandung Chip", text="Klaim vaksin berisi chip pelacak adalah hoaks."),
+                 title="[HOAKS] Vaksin Mengandung Chip",
+                 text="Klaim vaksin berisi chip pelacak adalah hoaks."),
         ]
         assert upsert_factchecks(con, rows) == 2
         # Read to the end: DuckDB's register() refuses a connection with a half-read result.
-        first_seen = con.execute("SELECT first_seen_at FROM factchecks WHERE factcheck_id='fc1'").fetchall()[0][0]
+        first_seen = con.execute(
+            "SELECT first_seen_at FROM factchecks WHERE factcheck_id='fc1'").fetchall()[0][0]
         assert upsert_factchecks(con, rows) == 2
         assert con.execute("SELECT count(*) FROM factchecks").fetchone()[0] == 2
-        assert con.execute("SELECT first_seen_at FROM factchecks WHERE factcheck_id='fc1'").fetchone()[0] == first_seen
+        assert con.execute(
+            "SELECT first_seen_at FROM factchecks WHERE factcheck_id='fc1'").fetchone()[0] == first_seen
         assert con.execute("SELECT verdict FROM factchecks ORDER BY 1").fetchall() == [("HOAKS",), ("SALAH",)]
 
         n = match_items(con)

@@ -30,7 +30,8 @@ def test_every_corpus_file_parses_or_fails_cleanly(path):
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Uji</title>
 <item><title>Satu</title><link>https://a.example/1?utm_source=wa</link>
-<pubDate>Wed, 25 Nov 2026 01:00:00 +0700</pubDate><description>&lt;p&gt;Ringkasan &amp;amp; isi&lt;/p&gt;</description></item>
+<pubDate>Wed, 25 Nov 2026 01:00:00 +0700</pubDate>\
+<description>&lt;p&gt;Ringkasan &amp;amp; isi&lt;/p&gt;</description></item>
 <item><title>Tanpa tautan</title></item>
 <item><title>Satu lagi</title><link>https://a.example/1</link></item>
 </channel></rss>"""

@@ -25,7 +25,8 @@ def test_conditional_get_gets_304(httpserver, fetcher):
     def handler(request):
         if request.headers.get("If-None-Match") == '"v1"':
             return WResponse(status=304, headers={"ETag": '"v1"'})
-        return WResponse(b"<rss/>", headers={"ETag": '"v1"', "Last-Modified": "Wed, 25 Nov 2026 01:00:00 GMT"})
+        return WResponse(b"<rss/>",
+                         headers={"ETag": '"v1"', "Last-Modified": "Wed, 25 Nov 2026 01:00:00 GMT"})
 
     httpserver.expect_request("/feed").respond_with_handler(handler)
     first = fetcher.get(httpserver.url_for("/feed"), allow_private=True)

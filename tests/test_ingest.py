@@ -47,7 +47,8 @@ def test_ingest_twice_adds_nothing_and_refetches_nothing(sample_site, sample_con
     assert _rows(db_path) == rows_after_first
 
 
-def test_changed_feed_without_validators_still_refetches_no_article(sample_site, sample_config, db_path, scorer):
+def test_changed_feed_without_validators_still_refetches_no_article(sample_site, sample_config, db_path,
+                                                                    scorer):
     with Store(db_path) as store:
         run_ingest(sample_config, store, scorer=scorer)
         # Forget the validators: the feeds come back 200, but every item is known.
@@ -64,7 +65,8 @@ def test_broken_sources_do_not_stop_the_others(sample_site, sample_config, db_pa
     httpserver.expect_request("/gone").respond_with_data("no", status=404)
     httpserver.expect_request("/page").respond_with_data(
         "<html><body><h1>Bukan feed</h1></body></html>", content_type="text/html")
-    httpserver.expect_request("/broken").respond_with_data("<rss><channel><item><title>x", content_type="text/xml")
+    httpserver.expect_request("/broken").respond_with_data("<rss><channel><item><title>x",
+                                                           content_type="text/xml")
     good = sample_config.sources[0].model_dump()
     raw = {
         "sources": [
@@ -203,7 +205,8 @@ def test_snapshot_is_readable_while_writer_is_open(sample_site, sample_config, d
 
 _PAGE = ("<html lang='id'><head><title>Judul dari halaman</title><meta name='author' content='Rina Wati'>"
          "</head><body><article><h1>Judul dari halaman</h1>"
-         + "".join(f"<p>Kalimat nomor {k} tentang persiapan pemungutan suara di kota ini.</p>" for k in range(12))
+         + "".join(f"<p>Kalimat nomor {k} tentang persiapan pemungutan suara di kota ini.</p>"
+                   for k in range(12))
          + "</article></body></html>")
 
 

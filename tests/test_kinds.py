@@ -136,7 +136,8 @@ def test_webpage_listing_links():
 @pytest.mark.parametrize(("kind", "data", "options", "reason"), [
     ("telegram", b"<html><body><div class='tgme_page'>Channel</div></body></html>", {"channel": "abcde"},
      "shows no public messages"),
-    ("telegram", b"<html><body><p>hello</p></body></html>", {"channel": "abcde"}, "not a Telegram channel preview"),
+    ("telegram", b"<html><body><p>hello</p></body></html>", {"channel": "abcde"},
+     "not a Telegram channel preview"),
     ("telegram", b"", {"channel": "abcde"}, "empty"),
     ("webpage", b"<html><body><a href='/about'>About</a></body></html>",
      {"url": "https://x.example/", "link_pattern": "/berita/"}, "none of the 1 links"),
@@ -156,7 +157,8 @@ def test_fetch_and_parse_over_http(httpserver):
     for kind, path, opts in [("telegram", "/s/infopemilu_contoh", {"channel": "infopemilu_contoh"}),
                              ("mastodon", "/tags/pemilu.rss", {})]:
         response = httpx.get(httpserver.url_for(path))
-        feed = parse_source(kind, response.content, str(response.url), response.headers["content-type"], opts, 50)
+        feed = parse_source(kind, response.content, str(response.url), response.headers["content-type"],
+                            opts, 50)
         assert len(feed.items) == 2 and feed.warning is None
 
 

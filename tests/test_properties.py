@@ -88,7 +88,8 @@ def _items(draw):
         risk = draw(st.sampled_from(["tinggi", "sedang", "rendah"]))
         items.append(DigestItem(
             item_id=f"i{i}", title=f"{title} {i}", source_name=f"Media {i % 3}", region=f"Kota {i % 4}",
-            url=f"https://media.example/berita/{i}", published_at=datetime(2026, 11, 25, 1, i % 60, tzinfo=UTC),
+            url=f"https://media.example/berita/{i}",
+            published_at=datetime(2026, 11, 25, 1, i % 60, tzinfo=UTC),
             excerpt=" ".join(draw(st.lists(_words, max_size=60))), election_score=0.9,
             hoax_score={"tinggi": 0.9, "sedang": 0.5, "rendah": 0.1}[risk], risk=risk,
             election_terms=["kpu"], hoax_terms=["viral"], text_source="trafilatura"))

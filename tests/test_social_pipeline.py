@@ -92,7 +92,8 @@ def test_tipline_import_pseudonymises_fetches_and_shows_in_digest(ingested, samp
         assert digest.tipline and "BEREDAR DI GRUP" in render(digest, "whatsapp")
         # Forwarded messages get their places too ("Surat suara ... di Kota Batu").
         local = con.execute("SELECT count(*) FROM item_places p JOIN items i USING (item_id) "
-                            "WHERE i.kind = 'tipline' AND i.channel = 'grup' AND p.code = '35.79'").fetchone()[0]
+                            "WHERE i.kind = 'tipline' AND i.channel = 'grup' "
+                            "AND p.code = '35.79'").fetchone()[0]
         assert local >= 2
         # Retention: the raw text goes, the counts stay.
         from datetime import UTC, datetime, timedelta
@@ -114,8 +115,10 @@ def test_misconfigured_social_source_names_the_option():
         parse_config({"sources": [{"id": "m1", "name": "M", "kind": "mastodon",
                                    "options": {"instance": "mastodon.social"}}]})
     with pytest.raises(SourceConfigError, match="source 'yt'"):
-        parse_config({"sources": [{"id": "yt", "name": "Y", "kind": "youtube", "options": {"channel_id": "x"}}]})
-    cfg = parse_config({"sources": [{"id": "tg", "name": "T", "kind": "telegram", "options": {"channel": "@kpu_ri"}}]})
+        parse_config({"sources": [{"id": "yt", "name": "Y", "kind": "youtube",
+                                   "options": {"channel_id": "x"}}]})
+    cfg = parse_config({"sources": [{"id": "tg", "name": "T", "kind": "telegram",
+                                     "options": {"channel": "@kpu_ri"}}]})
     assert cfg.sources[0].url == "https://t.me/s/kpu_ri" and not cfg.sources[0].options.fetch_articles
 
 

@@ -28,7 +28,8 @@ def test_threshold_matches_the_one_measured_on_real_pairs():
 def test_real_same_claim_articles_group_and_other_claims_do_not():
     texts, groups = pratiwi_pairs()
     picked = [i for g in sorted(set(groups))[:3] for i in [j for j, x in enumerate(groups) if x == g][:6]]
-    rows = [(f"item{i:03d}", texts[i], T0 + timedelta(hours=n), f"outlet{n % 4}") for n, i in enumerate(picked)]
+    rows = [(f"item{i:03d}", texts[i], T0 + timedelta(hours=n), f"outlet{n % 4}")
+            for n, i in enumerate(picked)]
     mapping = group_stories(rows)
     by_claim: dict[int, set[str]] = {}
     for (item_id, *_), i in zip(rows, picked, strict=True):
@@ -46,7 +47,8 @@ def test_real_same_claim_articles_group_and_other_claims_do_not():
 
 def test_window_keeps_distant_days_apart():
     text = "KPU Kota Batu membantah kabar surat suara pemilu sudah dicoblos sebelum hari pemungutan suara"
-    rows = [("b", text, T0 + timedelta(days=1), "x"), ("a", text, T0, "y"), ("c", text, T0 + timedelta(days=10), "z")]
+    rows = [("b", text, T0 + timedelta(days=1), "x"), ("a", text, T0, "y"),
+            ("c", text, T0 + timedelta(days=10), "z")]
     assert group_stories(rows, window_days=3) == {"a": "a", "b": "a", "c": "c"}
     assert group_stories([]) == {}
     assert group_stories([("x", "", T0, "s"), ("y", None, T0, "s")]) == {"x": "x", "y": "y"}
@@ -58,9 +60,10 @@ def test_assign_stories_is_idempotent_and_views_work(db_path):
     other = [i for i, g in enumerate(groups) if g != groups[0]][:1]
     now = datetime.now(UTC)
     with Store(db_path, lock_wait=0) as store:
-        store.add_items([dict(item_id=f"i{n}", url=f"https://o{n}.example/{i}", link=f"https://o{n}.example/{i}",
-                              source_id=f"outlet{n}", title=texts[i][:60], summary=texts[i], published_at=None,
-                              author=None, guid=None, first_seen_at=now - timedelta(hours=10 - n), state="seen")
+        store.add_items([dict(item_id=f"i{n}", url=f"https://o{n}.example/{i}",
+                              link=f"https://o{n}.example/{i}", source_id=f"outlet{n}", title=texts[i][:60],
+                              summary=texts[i], published_at=None, author=None, guid=None,
+                              first_seen_at=now - timedelta(hours=10 - n), state="seen")
                          for n, i in enumerate(same + other)])
         con = store.con
         assert assign_stories(con) == 4

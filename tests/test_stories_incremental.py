@@ -7,7 +7,8 @@ from pathlib import Path
 from saring.judge.stories import add_to_stories, assign_stories
 from saring.storage.database import Store
 
-PRATIWI = Path(__file__).resolve().parent.parent / "classifiers/data/pratiwi2017_hoax/pratiwi2017_hoax_train.csv"
+PRATIWI = (Path(__file__).resolve().parent.parent
+           / "classifiers/data/pratiwi2017_hoax/pratiwi2017_hoax_train.csv")
 
 
 def _articles(topic, n):

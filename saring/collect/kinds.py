@@ -226,7 +226,8 @@ def _social(kind: str, item: FeedItem, options: dict, links: tuple[str, ...], de
     elif kind == "reddit":
         m = re.search(r"reddit\.com/r/([^/]+)/", item.link)
         fields["summary"] = _REDDIT_BOILERPLATE.sub("", item.summary).strip() or item.title
-        channel = f"r/{m.group(1)}" if m else (f"r/{options['subreddit']}" if options.get("subreddit") else None)
+        channel = (f"r/{m.group(1)}" if m
+                   else (f"r/{options['subreddit']}" if options.get("subreddit") else None))
         links = tuple(u for u in links if "reddit.com/user/" not in u and "redd.it" not in urlsplit(u).netloc
                       and not urlsplit(u).netloc.endswith("reddit.com"))
     elif kind == "youtube":

@@ -33,9 +33,10 @@ from saring.textclean import plain_words
 #   recall 0.50 / 0.81 / 0.78; pooled held-out precision 1.00, recall 0.70, F1 0.82.
 #   On all 450 articles the rule gives 0.14 (precision 1.00, recall 0.81).
 # The F1-best threshold would be 0.09 (held-out P 0.995, R 0.92), but Pratiwi's negatives are
-# *unrelated* claims (e.g. the catfish-cancer claim vs. other viral topics), far easier than an election fact-check vs. other
-# election news, so the stricter precision-first value is used. Similarities depend on the corpus
-# the vectorizer is fitted on; match_items fits it on the fact-checks plus the items matched.
+# *unrelated* claims (e.g. the catfish-cancer claim vs. other viral topics), far easier than an
+# election fact-check vs. other election news, so the stricter precision-first value is used.
+# Similarities depend on the corpus the vectorizer is fitted on; match_items fits it on the
+# fact-checks plus the items matched.
 MATCH_THRESHOLD = 0.14
 
 VERDICTS = ("SALAH", "HOAKS", "DISINFORMASI", "PENIPUAN", "FITNAH", "MISINFORMASI", "BENAR", "KLARIFIKASI")
@@ -110,7 +111,8 @@ class FactCheckIndex:
         out = []
         for row in sims:
             order = np.argsort(-row, kind="stable")[:top_k]
-            out.append([(self.ids[j], round(float(row[j]), 4)) for j in order if row[j] >= limit and row[j] > 0])
+            out.append([(self.ids[j], round(float(row[j]), 4))
+                        for j in order if row[j] >= limit and row[j] > 0])
         return out
 
 
@@ -145,7 +147,8 @@ def match_items(con: duckdb.DuckDBPyConnection, item_ids: Sequence[str] | None =
                 top_k: int = 3, threshold: float = MATCH_THRESHOLD) -> int:
     """Match items (all, or ``item_ids``) from the ``item_overview`` view against every stored
     fact-check and upsert ``factcheck_matches``. Idempotent. Returns the number of matches."""
-    factchecks = con.execute("SELECT factcheck_id, title, text FROM factchecks ORDER BY factcheck_id").fetchall()
+    factchecks = con.execute(
+        "SELECT factcheck_id, title, text FROM factchecks ORDER BY factcheck_id").fetchall()
     if not factchecks:
         return 0
     query = "SELECT item_id, coalesce(title, '') || '\n' || coalesce(text, '') FROM item_overview"
@@ -250,7 +253,8 @@ def measure_threshold(texts: Sequence[str], groups: Sequence[Any], n_folds: int 
     pred, truth = np.concatenate(pooled_pred), np.concatenate(pooled_t)
     tp = float(np.sum(pred & truth))
     pp, pr = tp / max(float(pred.sum()), 1.0), tp / max(float(truth.sum()), 1.0)
-    pooled = dict(precision=round(pp, 3), recall=round(pr, 3), f1=round(2 * pp * pr / (pp + pr) if pp + pr else 0, 3))
+    pooled = dict(precision=round(pp, 3), recall=round(pr, 3),
+                  f1=round(2 * pp * pr / (pp + pr) if pp + pr else 0, 3))
     s_all, y_all = _pairs(sim(texts), groups)
     t_all = _best(s_all, y_all, grid, min_recall)
     p, r, f = _prf(s_all, y_all, t_all)

@@ -387,7 +387,8 @@ class ScoringLane:
     more: it is logged, and the end's scoring reports its own.
     """
 
-    def __init__(self, store: Store, scorer=None, batch: int | None = None, every: float | None = None) -> None:
+    def __init__(self, store: Store, scorer=None, batch: int | None = None,
+                 every: float | None = None) -> None:
         self.store, self.scorer = store, scorer
         self.batch = LANE_BATCH if batch is None else batch
         self.every = LANE_POLL_S if every is None else every

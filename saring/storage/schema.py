@@ -123,8 +123,8 @@ CREATE TABLE IF NOT EXISTS item_place_scans (
 );
 """
 
-# v6: fact-check evidence on top of the text hoax score (saring.judge.classifier.evidence): the best false-verdict
-# match of an item and the risk floor it gives.
+# v6: fact-check evidence on top of the text hoax score (saring.judge.classifier.evidence): the best
+# false-verdict match of an item and the risk floor it gives.
 V6_HOAX_EVIDENCE = """
 CREATE TABLE IF NOT EXISTS hoax_evidence (
     item_id VARCHAR PRIMARY KEY, factcheck_id VARCHAR, similarity DOUBLE, verdict VARCHAR,
