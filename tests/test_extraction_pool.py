@@ -66,16 +66,12 @@ def test_extracted_pages_are_handed_over_in_batches_with_the_same_rows(tmp_path,
     # still being extracted; together they are exactly the rows of one batch at the end.
     import saring.pipeline.ingest as ingest
     from saring.collect.extract import Extractor
-    from saring.collect.feeds import FeedItem
     from saring.collect.fetch import Fetcher
-    from saring.config import FetchSettings, Source
+    from saring.config import FetchSettings
 
     monkeypatch.setattr(ingest, "ROWS_PER_HANDOVER", 5)
-    articles = json.loads((sample_dir() / "articles.json").read_text(encoding="utf-8"))[:24]
     with SiteServer(sample_dir()) as server:
-        source = Source(id="big", name="Big", url=f"{server.base_url}/x.xml", options={"allow_private": True})
-        items = [FeedItem(url=server.base_url + a["path"], link=server.base_url + a["path"], title=a["title"],
-                          summary="", published_at=None, author=None, guid=None) for a in articles]
+        source, items = _big_source(server, 24)
         with Fetcher(FetchSettings(retries=0)) as fetcher, Extractor(workers=2) as extractor:
             whole = ingest.build_articles(source, items, fetcher, extractor)
             batches: list[list[dict]] = []
@@ -96,15 +92,11 @@ def test_a_killed_pool_worker_costs_no_page(tmp_path):
 
     import saring.pipeline.ingest as ingest
     from saring.collect.extract import Extractor
-    from saring.collect.feeds import FeedItem
     from saring.collect.fetch import Fetcher
-    from saring.config import FetchSettings, Source
+    from saring.config import FetchSettings
 
-    articles = json.loads((sample_dir() / "articles.json").read_text(encoding="utf-8"))[:20]
     with SiteServer(sample_dir()) as server:
-        source = Source(id="big", name="Big", url=f"{server.base_url}/x.xml", options={"allow_private": True})
-        items = [FeedItem(url=server.base_url + a["path"], link=server.base_url + a["path"], title=a["title"],
-                          summary="", published_at=None, author=None, guid=None) for a in articles]
+        source, items = _big_source(server, 20)
         with Fetcher(FetchSettings(retries=0)) as fetcher, Extractor(workers=2) as extractor:
             extractor.start()
             crash = extractor._ensure_pool().submit(os._exit, 1)  # a worker dies, as under the OOM killer
@@ -113,3 +105,15 @@ def test_a_killed_pool_worker_costs_no_page(tmp_path):
             rest = ingest.build_articles(source, items, fetcher, extractor, on_rows=stored.extend)
     rows = stored + rest
     assert len(rows) == 20 and all(r["text_source"] == "page" for r in rows)
+
+
+def _big_source(server, n: int):
+    """A source of the sample's first ``n`` article pages, as feed items."""
+    from saring.collect.feeds import FeedItem
+    from saring.config import Source
+
+    articles = json.loads((sample_dir() / "articles.json").read_text(encoding="utf-8"))[:n]
+    source = Source(id="big", name="Big", url=f"{server.base_url}/x.xml", options={"allow_private": True})
+    items = [FeedItem(url=server.base_url + a["path"], link=server.base_url + a["path"], title=a["title"],
+                      summary="", published_at=None, author=None, guid=None) for a in articles]
+    return source, items
