@@ -32,10 +32,10 @@ from saring.storage.database import Store, utcnow
 LOGGER = logging.getLogger(__name__)
 
 ROWS_PER_HANDOVER = 25
+"""Extracted pages handed over together to be stored (and then scored) during the downloads."""
 # The scoring lane scores once this many articles are stored, looking every LANE_POLL_S seconds.
 LANE_BATCH = 100
 LANE_POLL_S = 0.2
-"""Extracted pages handed over together to be stored (and then scored) during the downloads."""
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 
@@ -302,14 +302,18 @@ def store_articles(plan: FeedPlan, rows: list[dict], store: Store,
     """Write a feed's articles (one transaction; ``stored``: its rows already written) and close
     its result."""
     store.save_articles(rows)
-    rows = [*stored, *rows]
-    extracted = sum(r["text_source"] == "page" for r in rows)
-    failed = sum(1 for r in rows if r["extraction_error"])
     store.record_feed_fetch(plan.source.id, "ok", None, etag=plan.response.etag,
                             last_modified=plan.response.last_modified)
-    LOGGER.info("%s: %d in feed, %d new, %d extracted, %d without page text",
-                plan.source.id, plan.result.items_in_feed, len(rows), extracted, failed)
-    return replace(plan.result, new_items=len(rows), extracted=extracted, failed=failed,
+    result = _counted(plan, [*stored, *rows])
+    LOGGER.info("%s: %d in feed, %d new, %d extracted, %d without page text", plan.source.id,
+                result.items_in_feed, result.new_items, result.extracted, result.failed)
+    return result
+
+
+def _counted(plan: FeedPlan, rows: Sequence[dict]) -> SourceResult:
+    """The feed's result with these stored rows counted."""
+    return replace(plan.result, new_items=len(rows), extracted=sum(r["text_source"] == "page" for r in rows),
+                   failed=sum(1 for r in rows if r["extraction_error"]),
                    duration_s=round(time.monotonic() - plan.started, 3))
 
 
@@ -338,12 +342,7 @@ def ingest_source(source: Source, store: Store, fetcher: Fetcher,
         # Batches stored before the failure stay stored (the rest stay 'seen' and are fetched
         # again next run): the run's record must count them, not say 0 new items.
         failed = _failed_result(source, store, exc)
-        return replace(failed, http_status=plan.result.http_status,
-                       items_in_feed=plan.result.items_in_feed, skipped=plan.result.skipped,
-                       warning=plan.result.warning, new_items=len(stored),
-                       extracted=sum(r["text_source"] == "page" for r in stored),
-                       failed=sum(1 for r in stored if r["extraction_error"]),
-                       duration_s=round(time.monotonic() - plan.started, 3))
+        return replace(_counted(plan, stored), status=failed.status, error=failed.error)
 
 
 def score_rows(item_ids: Sequence[str], titles: Sequence[str | None], texts: Sequence[str | None],
