@@ -242,7 +242,8 @@ class Store:
         ]
         self._upsert("sources", rows, ["source_id"], update=True)
         if complete:
-            gone = [sid for sid, row in stored.items() if row[-1] and sid not in {s.id for s in sources}]
+            configured = {s.id for s in sources}
+            gone = [sid for sid, row in stored.items() if row[-1] and sid not in configured]
             if gone:
                 self.cur.execute("UPDATE sources SET enabled = false, updated_at = ? "
                                  "WHERE list_contains(?, source_id)", [now, gone])
