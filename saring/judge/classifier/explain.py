@@ -101,7 +101,9 @@ def not_generic_words() -> frozenset[str]:
         return frozenset()
 
 
-def readable(term: str, places: frozenset[str]) -> bool:
+def readable(term: str, hidden: frozenset[str]) -> bool:
+    """Whether a model term may be shown as a reason (``hidden``: words it must not contain,
+    e.g. place names, and for the hoax model :data:`NEVER_HOAX_REASONS`)."""
     from saring.judge.classifier.textfeatures import LOWERS_RISK
 
     words = term.split()
@@ -109,7 +111,7 @@ def readable(term: str, places: frozenset[str]) -> bool:
         return False
     if not words or any(not w.isalpha() for w in words):
         return False
-    if any(w in places for w in words):
+    if any(w in hidden for w in words):
         return False
     if len(words) == 1:
         return len(term) >= 3 and term not in _STOPWORDS

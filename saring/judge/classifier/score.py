@@ -58,7 +58,7 @@ MIN_ELECTION_WORD = 0.2
 class _Model:
     """A loaded pipeline: features, calibrated probabilities and per-feature contributions."""
 
-    def __init__(self, name: str, pipeline: Pipeline, card: dict[str, Any], places: frozenset[str]) -> None:
+    def __init__(self, name: str, pipeline: Pipeline, card: dict[str, Any], hidden: frozenset[str]) -> None:
         import numpy as np
 
         self.name = name
@@ -83,7 +83,7 @@ class _Model:
             )
         kind = np.array([str(n).split("__", 1)[0] for n in names])
         self.terms = np.array([str(n).split("__", 1)[-1] for n in names], dtype=object)
-        shown = np.array([k == "word" and readable(t, places) for k, t in zip(kind, self.terms, strict=True)])
+        shown = np.array([k == "word" and readable(t, hidden) for k, t in zip(kind, self.terms, strict=True)])
         self.word_weight = np.where(shown & (self.coef > 0), self.coef, 0.0)
         # Dense counted features (cues, election terms), standardised: a contribution is measured
         # against the average text, and the raw count is recovered to say whether a cue fired.
