@@ -46,10 +46,11 @@ def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str
         # Feeds and item bookkeeping need the database: they stay with the single writer.
         with Fetcher(config.fetch) as fetcher:
             plans = [read_feed(s, store, fetcher) for s in config.enabled_sources]
+        outlets = store.outlet_hosts()
         futures = {
             plan.source.id: [
                 process_part_task.submit(plan.source, part, config.fetch,
-                                         str(parts_root / f"{plan.source.id}-{n:04d}"))
+                                         str(parts_root / f"{plan.source.id}-{n:04d}"), outlets)
                 for n, part in enumerate(chunks(plan.items, chunk_size))
             ]
             for plan in plans if not isinstance(plan, SourceResult)

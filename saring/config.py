@@ -109,10 +109,16 @@ class SourceOptions(BaseModel):
     channel: str | None = None
     link_pattern: str | None = None
     """Regular expression an article link must match (``webpage`` sources)."""
+    outlet: bool | None = None
+    """Links to this source's site count as links to a news outlet when the hoax model looks for
+    links to non-news sites. Default: yes for ``rss``, ``atom``, ``webpage`` and ``factcheck``
+    sources; set ``false`` for a site read because it spreads hoaxes."""
 
 
 SourceKind = Literal["rss", "atom", "google_news", "mastodon", "reddit", "youtube", "telegram",
                      "webpage", "factcheck"]
+OUTLET_KINDS = ("rss", "atom", "webpage", "factcheck")
+"""Kinds whose site is, by default, a news outlet (the others are platforms full of posts)."""
 
 
 class Source(BaseModel):
@@ -129,6 +135,13 @@ class Source(BaseModel):
     enabled: bool = True
     schedule: str | None = None
     options: SourceOptions = SourceOptions()
+
+    @property
+    def outlet_host(self) -> str | None:
+        """The host whose links the hoax model counts as news links (``options.outlet``), or None."""
+        outlet = self.options.outlet if self.options.outlet is not None else self.kind in OUTLET_KINDS
+        host = (urlsplit(self.url).hostname or "").removeprefix("www.")
+        return host if host and outlet and self.enabled else None
 
     @model_validator(mode="before")
     @classmethod

@@ -62,3 +62,16 @@ def test_config_is_frozen():
     config = parse_config({"sources": [{"id": "a1", "name": "A", "url": "https://a.id/f"}]})
     with pytest.raises(ValidationError):
         config.sources[0].url = "https://evil.example"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("entry", "host"), [
+    ({"url": "https://www.jatimpos.co/index.php?format=feed"}, "jatimpos.co"),
+    ({"url": "https://malangpost.id/feed/", "options": {"outlet": False}}, None),
+    ({"url": "https://malangpost.id/feed/", "enabled": False}, None),
+    ({"kind": "mastodon", "options": {"instance": "mastodon.social", "hashtag": "pemilu"}}, None),
+    ({"kind": "mastodon", "options": {"instance": "kabar.example", "hashtag": "x", "outlet": True}},
+     "kabar.example"),
+])
+def test_outlet_host_of_a_source(entry, host):
+    """Links to a configured news source's site are news links for the hoax model's link cue."""
+    assert parse_config({"sources": [{"id": "s1", "name": "S", **entry}]}).sources[0].outlet_host == host

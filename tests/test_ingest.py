@@ -366,3 +366,30 @@ def test_a_failing_listener_of_stored_articles_loses_nothing(sample_site, db_pat
     result = summary.results[0]
     assert result.status == "ok" and result.new_items == result.extracted == 24
     assert counts["articles"] == counts["scores"] == 24 and summary.scored == 24
+
+
+def test_items_a_stopped_run_left_behind_are_stored_after_they_leave_the_feed(sample_site, sample_config,
+                                                                               db_path, scorer):
+    """A run that stopped after reading a feed leaves its items recorded but not stored; the next
+    run fetches them even though a busy feed no longer lists them."""
+    from saring.collect.fetch import Fetcher
+    from saring.pipeline.ingest import read_feed
+
+    source = next(s for s in sample_config.sources if s.kind == "rss" and not s.is_factcheck)
+    with Store(db_path) as store:
+        with Fetcher(sample_config.fetch) as fetcher:
+            plan = read_feed(source, store, fetcher)  # ... and the run stops here
+        assert plan.items
+        feed = sample_site.root_dir / source.url.split(sample_site.base_url + "/", 1)[1]
+        feed.write_text('<?xml version="1.0"?><rss version="2.0"><channel><title>kosong</title>'
+                        "<link>http://127.0.0.1/</link><description>-</description></channel></rss>",
+                        encoding="utf-8")
+        summary = run_ingest(sample_config, store, scorer=scorer)
+        states = dict(store.con.execute(
+            "SELECT state, count(*) FROM items WHERE source_id = ? GROUP BY 1", [source.id]).fetchall())
+        pages = store.con.execute(
+            "SELECT count(*) FROM articles a JOIN items i USING (item_id) WHERE i.source_id = ? "
+            "AND a.text_source = 'page'", [source.id]).fetchone()[0]
+    result = next(r for r in summary.results if r.source_id == source.id)
+    assert result.items_in_feed == 0 and result.new_items == len(plan.items)
+    assert "seen" not in states and pages == len(plan.items)

@@ -114,3 +114,46 @@ def test_factcheck_evidence_is_served_everywhere(ingested):
             "WHERE e.item_id IS NULL"
         ).fetchone()[0]
         assert kept >= 1
+
+
+def test_links_to_the_forums_own_news_sources_are_news_links(ingested, sample_site, tmp_path, monkeypatch):
+    """The model's list of news hosts cannot know every local outlet: the hosts of the news sources
+    in sources.yaml count as news too (here the sample sites on 127.0.0.1), anything else does not."""
+    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
+    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
+    assert CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(ingested)]).exit_code == 0
+    with Store(ingested) as store:
+        assert store.outlet_hosts() == ["127.0.0.1"]
+        rows = store.con.execute(
+            "SELECT o.text, o.hoax_terms FROM items i JOIN item_overview o USING (item_id) "
+            "WHERE i.source_id = 'tipline' AND i.channel = 'grup'").fetchall()  # the messages
+    non_news = CUE_REASONS["links_non_news"]
+    local = [reasons for text, reasons in rows if sample_site.base_url in text]
+    elsewhere = [reasons for text, reasons in rows if "www.kpu-batukota.example.id" in text]
+    assert len(local) == 2 and len(elsewhere) == 1
+    assert not any(r.startswith(non_news) for reasons in local for r in reasons), local
+    assert any(r.startswith(non_news) for r in elsewhere[0])  # no configured source
+    # ... and the digest shows, next to a message, the risk of the page its link points at.
+    with Store(ingested) as store:
+        digest = build_digest(store.con, today_wib(), DigestSettings())
+    forward = next(i for i in digest.tipline if "kpu-kota-batu-bentuk-bakohumas" in i.excerpt)
+    assert [(ln["title"], ln["source"]) for ln in forward.linked] == [("KPU Kota Batu Bentuk Bakohumas",
+                                                                        "Malangpost.id")]
+    with Store(ingested) as store:
+        (own,) = store.con.execute("SELECT hoax_score FROM item_overview WHERE source_id <> 'tipline' AND "
+                                   "title = 'KPU Kota Batu Bentuk Bakohumas'").fetchone()
+    assert forward.linked[0]["hoax_score"] == own  # the article's own score, not the message's
+    for fmt in ("whatsapp", "email_text", "html"):
+        text = render(digest, fmt)
+        assert "Isi tautannya" in text and "KPU Kota Batu Bentuk Bakohumas" in text
+
+
+def test_scorer_with_outlets_leaves_the_shared_scorer_alone(scorer):
+    text = "Ada yang kirim ini ke grup, mohon dicek https://beritabatu.example/2024/01/02/kpu-rapat/"
+    non_news = CUE_REASONS["links_non_news"]
+    before = scorer.score([text])[0]
+    local = scorer.with_outlets(["beritabatu.example"]).score([text])[0]
+    assert any(r.startswith(non_news) for r in before.hoax_terms)
+    assert not any(r.startswith(non_news) for r in local.hoax_terms)
+    assert local.hoax_score < before.hoax_score
+    assert scorer.score([text])[0] == before

@@ -269,35 +269,41 @@ def analyse(
     else:
         text = query
     text = text[:MAX_TEXT]
-    scorer = scorer or get_scorer()
-    s = scorer.score([f"{title or ''}\n{text}"])[0]
-    result = CheckResult(
-        check_id=uuid.uuid4().hex[:12],
-        query=query[:MAX_TEXT],
-        url=url,
-        title=title,
-        text=text,
-        election_score=float(s.election_score),
-        hoax_score=float(s.hoax_score),
-        election_terms=list(s.election_terms),
-        hoax_terms=list(s.hoax_terms),
-        model_version=scorer.model_version,
-        note=note,
-    )
-    try:
-        from saring.storage.database import connect_snapshot
+    from saring.storage.database import connect_snapshot, outlet_hosts
 
+    db_note = ""
+    try:
         con = connect_snapshot(db)
     except SaringError as exc:
-        result.note = _join(result.note, f"database belum bisa dibaca ({exc})")
-    else:
-        try:
+        con, db_note = None, f"database belum bisa dibaca ({exc})"
+    try:
+        # Links to the forum's own news sources are news links (saring.config.Source.outlet_host).
+        scorer = (scorer or get_scorer()).with_outlets(outlet_hosts(con) if con is not None else ())
+        s = scorer.score([f"{title or ''}\n{text}"])[0]
+        result = CheckResult(
+            check_id=uuid.uuid4().hex[:12],
+            query=query[:MAX_TEXT],
+            url=url,
+            title=title,
+            text=text,
+            election_score=float(s.election_score),
+            hoax_score=float(s.hoax_score),
+            election_terms=list(s.election_terms),
+            hoax_terms=list(s.hoax_terms),
+            model_version=scorer.model_version,
+            note=note,
+        )
+        if con is None:
+            result.note = _join(result.note, db_note)
+        else:
             probe = f"{title or ''} {text}"
             result.similar = similar_items(con, probe)
             result.factchecks = closest_factchecks(con, probe)
             result.previous = previous_checks(con, text)
-        finally:
+    finally:
+        if con is not None:
             con.close()
+    if con is not None:
         _apply_evidence(result, f"{title or ''}\n{text}")
     result.seconds = time.monotonic() - started
     return result

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from saring import progress
@@ -36,6 +36,9 @@ ROWS_PER_HANDOVER = 25
 # The scoring lane scores once this many articles are stored, looking every LANE_POLL_S seconds.
 LANE_BATCH = 100
 LANE_POLL_S = 0.2
+LEFT_BEHIND_DAYS = 7
+"""Items a stopped run recorded but never stored are fetched by later runs for this long, even
+once they have dropped off their feed."""
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 
@@ -171,9 +174,13 @@ def read_feed(source: Source, store: Store, fetcher: Fetcher) -> FeedPlan | Sour
              channel=getattr(it, "channel", None) or source.name)
         for it in fresh
     ])
+    # A run stopped half-way left items recorded but not stored; a busy feed may have dropped
+    # them since, so they are fetched from what was recorded.
+    left = [FeedItem(**row) for row in store.left_behind(
+        source.id, list(by_id), now - timedelta(days=LEFT_BEHIND_DAYS), source.options.max_items)]
     result = replace(result, http_status=response.status, items_in_feed=len(feed.items),
                      skipped=feed.skipped, warning=feed.warning)
-    return FeedPlan(source, result, fresh, response, started)
+    return FeedPlan(source, result, fresh + left, response, started)
 
 
 def _store_factchecks(source: Source, feed, response: Response, store: Store,
@@ -365,7 +372,7 @@ def score_pending(store: Store, scorer=None, batch_size: int = 500,
     current model. Returns how many."""
     from saring.judge.classifier.score import load_scorer  # scikit-learn import is slow; only when needed
 
-    scorer = scorer or load_scorer()
+    scorer = (scorer or load_scorer()).with_outlets(store.outlet_hosts())
     frame = store.unscored(scorer.model_version, among)
     report = progress.current()
     report.add(progress.SCORED, len(frame))

@@ -44,12 +44,16 @@ def _write_parquet(rows: list[dict], path: Path) -> None:
     os.replace(tmp, path)  # a part is either whole or absent
 
 
-def process_part(source: Source, items: Sequence[FeedItem], fetch: FetchSettings, part: str) -> str:
-    """Worker side: fetch, extract and score ``items``; write ``part``.articles/.scores.parquet."""
+def process_part(source: Source, items: Sequence[FeedItem], fetch: FetchSettings, part: str,
+                 outlets: Sequence[str] = ()) -> str:
+    """Worker side: fetch, extract and score ``items``; write ``part``.articles/.scores.parquet.
+
+    ``outlets``: the configured news sources' hosts (:meth:`Store.outlet_hosts`), as the
+    single-process run scores with them."""
     with Fetcher(fetch) as fetcher:
         rows = build_articles(source, items, fetcher, Extractor(workers=1))
     scores = score_rows([r["item_id"] for r in rows], [r["title"] for r in rows],
-                        [r["text"] for r in rows], current_scorer())
+                        [r["text"] for r in rows], current_scorer().with_outlets(outlets))
     base = Path(part)
     base.parent.mkdir(parents=True, exist_ok=True)
     if rows:

@@ -10,18 +10,22 @@ the same :class:`Digest`.
 
 from __future__ import annotations
 
+import contextlib
 import html as _html
 import logging
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlsplit
 
 import duckdb
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from saring.collect.scrub import GENERIC
+from saring.collect.urls import canonical_url, url_key
 from saring.config import DigestSettings, ForumSettings
+from saring.errors import MalformedURLError
 from saring.judge.places import SCOPES, ForumScope, region_places
 from saring.localtime import BULAN, HARI, WIB
 from saring.report.health import SourceHealth, source_health
@@ -68,6 +72,8 @@ class DigestItem:
     kind: str | None = None
     places: list[str] = field(default_factory=list)  # provinces and kabupaten/kota it mentions
     scope: str | None = None  # area | province | other, when the forum's area is configured
+    linked: list[dict] = field(default_factory=list)  # a forwarded message's links saring has read
+
 
     @property
     def when(self) -> datetime | None:
@@ -341,6 +347,7 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
         election.append(item)
     shown, tipline = _with_excerpts(con, election[: settings.max_items], tipline[: settings.max_items],
                                     settings.excerpt_chars)
+    tipline = _with_links(con, tipline, settings)
     return Digest(
         day=day, generated_at=datetime.now(WIB), items_seen=seen, unscored=unscored,
         election_items=shown, omitted=len(election) - len(shown),
@@ -365,6 +372,42 @@ def _with_excerpts(con: duckdb.DuckDBPyConnection, shown: list[DigestItem], tipl
         return replace(item, excerpt=excerpt(text, limit))
 
     return [cut(i) for i in shown], [cut(i) for i in tipline]
+
+
+def _with_links(con: duckdb.DuckDBPyConnection, tipline: list[DigestItem],
+                settings: DigestSettings) -> list[DigestItem]:
+    """Each forwarded message with the pages its links point at that saring has read and scored
+    (a news article already stored, or a page fetched for the tipline), so the forum sees that
+    page's own risk next to the message's: "please check <link>" says little by itself."""
+    try:
+        rows = con.execute(
+            """SELECT i.item_id, m.urls FROM items i JOIN tipline_messages m ON m.message_id = i.guid
+               WHERE i.source_id = 'tipline' AND list_contains(?, i.item_id)""",
+            [[i.item_id for i in tipline]]).fetchall()
+    except duckdb.Error:  # a database without the tipline
+        return tipline
+    keys: dict[str, list[str]] = {}
+    for item_id, urls in rows:
+        for url in urls or []:
+            with contextlib.suppress(MalformedURLError):  # it was never fetched either
+                keys.setdefault(item_id, []).append(url_key(canonical_url(url)))
+    if not keys:
+        return tipline
+    pages = {r[0]: r[1:] for r in con.execute(
+        """SELECT item_id, title, source_id, source_name, url, hoax_score FROM item_overview
+           WHERE list_contains(?, item_id) AND hoax_score IS NOT NULL AND text_source = 'page'""",
+        [sorted({k for ks in keys.values() for k in ks})]).fetchall()}
+
+    def page(key: str) -> dict:
+        title, source_id, source_name, url, score = pages[key]
+        if source_id == "tipline":  # a page fetched for the chat: scrubbed again on the way out
+            title, url = GENERIC.text(title), GENERIC.url(url)[0] or "#"
+            source_name = urlsplit(url).hostname or source_name
+        return dict(title=title or url, source=source_name, url=url, hoax_score=score,
+                    risk=risk_label(score, settings))
+
+    return [replace(i, linked=[page(k) for k in dict.fromkeys(keys.get(i.item_id, [])) if k in pages][:3])
+            for i in tipline]
 
 
 def _scope(scope: ForumScope, codes: list[str] | None, region: str, cache: dict[str, list[str]]) -> str:

@@ -230,23 +230,28 @@ class Store:
                 health section stops reporting it as failing or silent.
         """
         sources = list(sources)
-        fields = ("name", "url", "kind", "region", "enabled")
+        fields = ("name", "url", "kind", "region", "enabled", "outlet_host")
         stored = {r[0]: r[1:] for r in self.cur.execute(
             f"SELECT source_id, {', '.join(fields)} FROM sources").fetchall()}
         now = utcnow()
         rows = [
             dict(source_id=s.id, name=s.name, url=s.url, kind=s.kind, region=s.region,
-                 enabled=s.enabled, updated_at=now)
+                 enabled=s.enabled, outlet_host=s.outlet_host, updated_at=now)
             for s in sources
-            if stored.get(s.id) != (s.name, s.url, s.kind, s.region, s.enabled)
+            if stored.get(s.id) != (s.name, s.url, s.kind, s.region, s.enabled, s.outlet_host)
         ]
         self._upsert("sources", rows, ["source_id"], update=True)
         if complete:
             configured = {s.id for s in sources}
             gone = [sid for sid, row in stored.items() if row[-1] and sid not in configured]
             if gone:
-                self.cur.execute("UPDATE sources SET enabled = false, updated_at = ? "
+                self.cur.execute("UPDATE sources SET enabled = false, outlet_host = NULL, updated_at = ? "
                                  "WHERE list_contains(?, source_id)", [now, gone])
+
+    @_locked
+    def outlet_hosts(self) -> list[str]:
+        """The hosts of the enabled news sources (:attr:`saring.config.Source.outlet_host`)."""
+        return outlet_hosts(self.cur)
 
     @_locked
     def feed_state(self, source_id: str) -> tuple[str | None, str | None]:
@@ -289,6 +294,20 @@ class Store:
             [list(item_ids)],
         ).fetchall()
         return {r[0] for r in rows}
+
+    @_locked
+    def left_behind(self, source_id: str, exclude: Sequence[str], since: datetime, limit: int) -> list[dict]:
+        """Items of a source first seen since ``since`` whose article was never stored (a run
+        stopped half-way), except those in ``exclude``, oldest first: FeedItem fields."""
+        cur = self.cur.execute(
+            """SELECT url, coalesce(link, url) AS link, coalesce(title, '') AS title,
+                      coalesce(summary, '') AS summary, published_at, author, guid
+               FROM items WHERE source_id = ? AND state = 'seen' AND first_seen_at >= ?
+                    AND NOT list_contains(?, item_id)
+               ORDER BY first_seen_at, item_id LIMIT ?""",
+            [source_id, since, list(exclude), limit])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     @_locked
     def add_items(self, rows: Sequence[dict[str, Any]]) -> None:
@@ -394,6 +413,17 @@ class Store:
         target = snapshot_path(self.path)
         publish(self.cur, self.path, target, SCHEMA_VERSION, erase=erase)
         return target
+
+
+def outlet_hosts(con: Any) -> list[str]:
+    """The hosts of the enabled news sources recorded in a database or its published copy
+    (empty for a file from before they were recorded)."""
+    try:
+        rows = con.execute("SELECT DISTINCT outlet_host FROM sources "
+                           "WHERE enabled AND outlet_host IS NOT NULL ORDER BY 1").fetchall()
+    except duckdb.Error:
+        return []
+    return [r[0] for r in rows]
 
 
 def _explain_open_error(path: Path, exc: Exception) -> str:

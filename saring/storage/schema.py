@@ -304,6 +304,12 @@ CREATE TABLE IF NOT EXISTS story_vectors (
 );
 """
 
+# The host whose links the hoax model counts as news links (saring.config.Source.outlet_host):
+# a local outlet in sources.yaml is not a "link to a non-news site". Filled by the next run.
+V10_OUTLET_HOSTS = """
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS outlet_host VARCHAR;
+"""
+
 
 # The analysts' catalog (saring.storage.publish): a derived, read-only file of views over the
 # published Parquet files, rebuilt when their list changes, never migrated. Its views on top are
@@ -313,7 +319,7 @@ CATALOG_VIEWS = LABEL_VIEWS + VIEWS + STORY_VIEWS + LIFECYCLE_VIEWS
 
 MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS), (5, V5_PLACES),
                                      (6, V6_HOAX_EVIDENCE), (7, V7), (8, V8),
-                                     (9, V9_STORY_VECTORS)]
+                                     (9, V9_STORY_VECTORS), (10, V10_OUTLET_HOSTS)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

@@ -97,6 +97,26 @@ class _Model:
                 self.dense_mean[cols], self.dense_scale[cols] = scaler.mean_, scaler.scale_
         self.counter = _step(union, "cues", "count") or _step(union, "terms", "count")
 
+    def with_outlets(self, hosts: tuple[str, ...]) -> _Model:
+        """A copy whose cue counter also counts links to ``hosts`` as news links (the rest shared)."""
+        import copy
+
+        from sklearn.pipeline import Pipeline
+
+        old = self.counter
+        if not hosts or not hasattr(old, "news_hosts_"):  # the election model, or no link cue
+            return self
+        counter = copy.copy(old)
+        counter.news_hosts_ = list(dict.fromkeys([*old.news_hosts_, *hosts]))
+        model = copy.copy(self)
+        model.counter = counter
+        model.parts = [
+            (name, Pipeline([(s, counter if t is old else t) for s, t in part.steps])
+             if any(t is old for _, t in getattr(part, "steps", ())) else part)
+            for name, part in self.parts
+        ]
+        return model
+
     def features(self, texts: list[str]) -> Any:
         """The feature union's output (the pipeline's own, see :class:`~.vectorize.CachedTfidf`)."""
         return self.features_with_hits(texts)[0]
@@ -191,6 +211,18 @@ class Scorer:
         self.hoax_version = hoax_version
         self.source = source
         self._operating_point = election.card.get("operating_point") if isinstance(election, _Model) else None
+
+    def with_outlets(self, hosts: Sequence[str]) -> Scorer:
+        """This scorer, counting links to ``hosts`` (the configured news sources' sites, see
+        :attr:`saring.config.Source.outlet_host`) as news links rather than a hoax cue.
+
+        ``saring score`` has no configuration and keeps the model's own list of news hosts.
+        """
+        hosts = tuple(sorted({h.lower() for h in hosts if h}))
+        if not hosts or not isinstance(self._hoax, _Model):
+            return self
+        return Scorer(self._election, self._hoax.with_outlets(hosts), self.election_version,
+                      self.hoax_version, self.source)
 
     @property
     def model_version(self) -> str:
