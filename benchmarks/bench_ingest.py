@@ -194,6 +194,30 @@ def fidelity() -> None:
            f"{stored:.3f} vs {alone:.3f}", "saring >= traf.", stored >= alone)
 
 
+def extraction_cost(runs: int = 5) -> None:
+    """CPU per page of the extraction as shipped (trafilatura's fast reading, its fallbacks only
+    for a short text) against the same settings with the fallbacks on every page, alternating."""
+    from _sites import sample_pages
+
+    from saring.collect import extract
+
+    pages = [extract.decode_html(p) for p in sample_pages()]
+    full = [extract._bare_extraction(h, None, False, fast=False) for h in pages]
+    same = sum(extract.extract_article(h, metadata=False).text == (d.text.strip() if d else None)
+               for h, d in zip(pages, full, strict=True))
+    shipped, always = [], []
+    for _ in range(runs):
+        for out, work in ((shipped, lambda h: extract.extract_article(h, metadata=False)),
+                          (always, lambda h: extract._bare_extraction(h, None, False, fast=False))):
+            t0 = time.process_time()
+            for h in pages:
+                work(h)
+            out.append((time.process_time() - t0) / len(pages) * 1000)
+    report(f"extraction CPU per page, shipped / fallbacks always ({len(pages)} pages, "
+           f"{same} identical texts)", f"{statistics.median(shipped):.2f} / {statistics.median(always):.2f} ms",
+           "", None)
+
+
 def scoring_throughput(scorer) -> None:
     from _sites import sample_pages
 
@@ -379,6 +403,7 @@ def main() -> None:
     q = args.quick
     ratios(scorer, q)
     fidelity()
+    extraction_cost()
     scoring_throughput(scorer)
     places_throughput()
     digest_query(100_000 if q else 1_000_000)
