@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import cloudpickle
@@ -58,8 +59,7 @@ def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str
         scored: set[str] = set()  # by the workers: the summary counts them too
         results = [
             plan if isinstance(plan, SourceResult)
-            else load_parts(plan, [f.result(timeout=part_timeout) for f in futures[plan.source.id]], store,
-                            scored)
+            else _load(plan, futures[plan.source.id], store, scored, part_timeout)
             for plan in plans
         ]
         summary = finish_ingest(store, run_id, results, scored_before=len(scored))
@@ -67,6 +67,24 @@ def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str
                 sum(r.new_items for r in results))
     return {"run_id": run_id, "status": summary.status, "scored": summary.scored,
             "new_items": sum(r.new_items for r in results)}
+
+
+def _load(plan, futures: list, store: Store, scored: set[str], part_timeout: float) -> SourceResult:
+    """One source's parts merged; a part that failed (its retry too) fails that source only: the
+    other parts are stored, and its items stay to be fetched by the next run."""
+    parts, errors = [], []
+    for future in futures:
+        try:
+            parts.append(future.result(timeout=part_timeout))
+        except Exception as exc:  # noqa: BLE001 - a worker lost twice, a timeout, a bad page
+            errors.append(f"{exc.__class__.__name__}: {exc}")
+    result = load_parts(plan, parts, store, scored)
+    if not errors:
+        return result
+    error = f"{len(errors)} of {len(futures)} parts failed: {errors[0]}"
+    # Validators dropped: the next run re-reads the feed instead of trusting a 304.
+    store.record_feed_fetch(plan.source.id, "failed", error, keep_validators=False)
+    return replace(result, status="failed", error=error)
 
 
 def scaled_ingest_flow(scheduler: str | None = None, n_workers: int = 2):

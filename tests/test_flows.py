@@ -91,3 +91,44 @@ def test_the_scaled_flow_counts_the_articles_its_workers_scored(prefect_harness,
     assert out["status"] == "ok" and items > 0
     assert out["scored"] == items == scores
     assert f"{items} scored" in message
+
+
+def test_a_failed_part_of_the_scaled_flow_fails_only_its_source(prefect_harness, sample_site, tmp_path,
+                                                                monkeypatch):
+    # A part that failed twice (a lost worker, a timeout) used to fail the whole flow, and with
+    # it every other source's stored parts. Losing a worker cannot be made to happen in this
+    # process: the failing task stands in for it.
+    import pytest
+
+    pytest.importorskip("prefect_dask")
+    import yaml
+    from prefect import flow, task
+    from prefect.cache_policies import NONE
+
+    from flows import scaled
+    from saring.pipeline.demo import demo_sources
+
+    raw = demo_sources(sample_site.base_url, sample_site.root_dir)
+    raw["sources"] = raw["sources"][:3]
+    victim = raw["sources"][1]["id"]
+
+    def lost(source, items, fetch, part, outlets=()):
+        if source.id == victim:
+            raise RuntimeError("the worker was lost")
+        return scaled.process_part(source, items, fetch, part, outlets)
+
+    monkeypatch.setattr(scaled, "process_part_task", task(lost, name="fetch-extract-score", cache_policy=NONE))
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    db = tmp_path / "saring.duckdb"
+    out = flow(scaled._ingest, name="scaled-in-process")(sources=str(sources), db=str(db),
+                                                         parts_dir=str(tmp_path / "parts"))
+    con = duckdb.connect(str(db), read_only=True)
+    by_source = dict(con.execute("SELECT source_id, count(*) FILTER (WHERE state <> 'seen') FROM items "
+                                 "GROUP BY 1").fetchall())
+    status, error = con.execute("SELECT last_status, last_error FROM sources WHERE source_id = ?",
+                                [victim]).fetchone()
+    con.close()
+    assert out["status"] != "ok"
+    assert by_source[victim] == 0 and all(n > 0 for s, n in by_source.items() if s != victim)
+    assert status == "failed" and "the worker was lost" in error

@@ -393,3 +393,25 @@ def test_items_a_stopped_run_left_behind_are_stored_after_they_leave_the_feed(sa
     result = next(r for r in summary.results if r.source_id == source.id)
     assert result.items_in_feed == 0 and result.new_items == len(plan.items)
     assert "seen" not in states and pages == len(plan.items)
+
+
+def test_items_a_stopped_run_left_behind_are_stored_when_the_feed_answers_304(sample_site, sample_config,
+                                                                              db_path, scorer):
+    """The next runs find the feed unchanged (304): the items recorded but not stored still are."""
+    with Store(db_path) as store:
+        run_ingest(sample_config, store, scorer=scorer)
+        source = next(s for s in sample_config.sources if s.kind == "rss" and not s.is_factcheck)
+        stored = store.con.execute("SELECT item_id FROM items WHERE source_id = ?", [source.id]).fetchall()
+        lost = [r[0] for r in stored[:3]]
+        # As a run stopped after reading the feed leaves them (their articles never written).
+        store.con.execute("DELETE FROM scores WHERE list_contains(?, item_id)", [lost])
+        store.con.execute("DELETE FROM articles WHERE list_contains(?, item_id)", [lost])
+        store.con.execute("UPDATE items SET state = 'seen' WHERE list_contains(?, item_id)", [lost])
+        again = run_ingest(sample_config, store, scorer=scorer)
+        states = store.con.execute("SELECT DISTINCT state FROM items WHERE list_contains(?, item_id)",
+                                   [lost]).fetchall()
+        articles = store.con.execute("SELECT count(*) FROM articles WHERE list_contains(?, item_id)",
+                                     [lost]).fetchone()[0]
+    result = next(r for r in again.results if r.source_id == source.id)
+    assert result.status == "not_modified" and result.new_items == 3
+    assert articles == 3 and states == [("scored",)]

@@ -149,6 +149,10 @@ def read_feed(source: Source, store: Store, fetcher: Fetcher) -> FeedPlan | Sour
         store.record_feed_fetch(source.id, "failed", str(exc))
         return replace(result, status="failed", error=str(exc), duration_s=time.monotonic() - started)
     if response.not_modified:
+        left = _left_behind(store, source, [])
+        if left:  # the feed has not changed since, but a stopped run left items to store
+            return FeedPlan(source, replace(result, status="not_modified", http_status=304), left,
+                            response, started)
         store.record_feed_fetch(source.id, "not_modified", None)
         return replace(result, status="not_modified", http_status=304,
                        duration_s=time.monotonic() - started)
@@ -174,13 +178,17 @@ def read_feed(source: Source, store: Store, fetcher: Fetcher) -> FeedPlan | Sour
              channel=getattr(it, "channel", None) or source.name)
         for it in fresh
     ])
-    # A run stopped half-way left items recorded but not stored; a busy feed may have dropped
-    # them since, so they are fetched from what was recorded.
-    left = [FeedItem(**row) for row in store.left_behind(
-        source.id, list(by_id), now - timedelta(days=LEFT_BEHIND_DAYS), source.options.max_items)]
+    left = _left_behind(store, source, list(by_id))
     result = replace(result, http_status=response.status, items_in_feed=len(feed.items),
                      skipped=feed.skipped, warning=feed.warning)
     return FeedPlan(source, result, fresh + left, response, started)
+
+
+def _left_behind(store: Store, source: Source, in_feed: list[str]) -> list[FeedItem]:
+    """Items a stopped run recorded but never stored: a busy feed may have dropped them since,
+    so they are fetched from what was recorded (for ``LEFT_BEHIND_DAYS``)."""
+    since = utcnow() - timedelta(days=LEFT_BEHIND_DAYS)
+    return [FeedItem(**row) for row in store.left_behind(source.id, in_feed, since, source.options.max_items)]
 
 
 def _store_factchecks(source: Source, feed, response: Response, store: Store,
