@@ -117,7 +117,8 @@ def test_a_failed_part_of_the_scaled_flow_fails_only_its_source(prefect_harness,
             raise RuntimeError("the worker was lost")
         return scaled.process_part(source, items, fetch, part, outlets)
 
-    monkeypatch.setattr(scaled, "process_part_task", task(lost, name="fetch-extract-score", cache_policy=NONE))
+    monkeypatch.setattr(scaled, "process_part_task",
+                        task(lost, name="fetch-extract-score", cache_policy=NONE))
     sources = tmp_path / "sources.yaml"
     sources.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     db = tmp_path / "saring.duckdb"
