@@ -65,3 +65,15 @@ def test_a_link_is_fetched_and_extracted_and_private_addresses_are_refused(inges
 def test_empty_input_is_refused(ingested, scorer):
     with pytest.raises(CheckError):
         run_check("   ", ingested, scorer=scorer)
+
+
+def test_a_pasted_message_shows_the_stored_pages_its_links_point_at(ingested, scorer):
+    """ "Tolong dicek <link>" says little by itself: the check shows the linked article saring
+    already read, with that article's own risk (as the digest does under a forwarded message)."""
+    item_id, title, _, url, source_name = _item(ingested)
+    with Store(ingested) as store:
+        (own,) = store.con.execute("SELECT hoax_score FROM item_overview WHERE item_id = ?",
+                                   [item_id]).fetchone()
+    result = analyse(f"Tolong dicek ini benar atau tidak {url} makasih", ingested, scorer)
+    assert [(p["title"], p["source"], p["hoax_score"]) for p in result.linked] == [(title, source_name, own)]
+    assert analyse("Tolong dicek https://situs-lain.example/berita/1", ingested, scorer).linked == []

@@ -64,6 +64,20 @@ def test_prefect_yaml_entrypoints_are_flows_with_those_parameters():
         assert set(deployment["parameters"]) <= accepted, deployment["name"]
 
 
+def _run_scaled(raw: dict, tmp_path):
+    """flows/scaled.py's ingest with its tasks in this process (Prefect's default runner)."""
+    import yaml
+    from prefect import flow
+
+    from flows import scaled
+
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    db = tmp_path / "saring.duckdb"
+    return flow(scaled._ingest, name="scaled-in-process")(sources=str(sources), db=str(db),
+                                                          parts_dir=str(tmp_path / "parts")), db
+
+
 def test_the_scaled_flow_counts_the_articles_its_workers_scored(prefect_harness, sample_site, tmp_path):
     # flows/scaled.py's parts are scored by the workers; its summary said "0 scored" for a run
     # that scored 70. Here its tasks run in this process (Prefect's default runner): the Dask
@@ -71,19 +85,12 @@ def test_the_scaled_flow_counts_the_articles_its_workers_scored(prefect_harness,
     import pytest
 
     pytest.importorskip("prefect_dask")
-    import yaml
-    from prefect import flow
 
-    from flows import scaled
     from saring.pipeline.demo import demo_sources
 
     raw = demo_sources(sample_site.base_url, sample_site.root_dir)
     raw["sources"] = raw["sources"][:3]  # three feeds are enough (each task run costs a second)
-    sources = tmp_path / "sources.yaml"
-    sources.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    db = tmp_path / "saring.duckdb"
-    out = flow(scaled._ingest, name="scaled-in-process")(sources=str(sources), db=str(db),
-                                                         parts_dir=str(tmp_path / "parts"))
+    out, db = _run_scaled(raw, tmp_path)
     con = duckdb.connect(str(db), read_only=True)
     items, scores = (con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("items", "scores"))
     message = con.execute("SELECT message FROM runs WHERE run_id = ?", [out["run_id"]]).fetchone()[0]
@@ -101,8 +108,7 @@ def test_a_failed_part_of_the_scaled_flow_fails_only_its_source(prefect_harness,
     import pytest
 
     pytest.importorskip("prefect_dask")
-    import yaml
-    from prefect import flow, task
+    from prefect import task
     from prefect.cache_policies import NONE
 
     from flows import scaled
@@ -119,11 +125,7 @@ def test_a_failed_part_of_the_scaled_flow_fails_only_its_source(prefect_harness,
 
     monkeypatch.setattr(scaled, "process_part_task",
                         task(lost, name="fetch-extract-score", cache_policy=NONE))
-    sources = tmp_path / "sources.yaml"
-    sources.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    db = tmp_path / "saring.duckdb"
-    out = flow(scaled._ingest, name="scaled-in-process")(sources=str(sources), db=str(db),
-                                                         parts_dir=str(tmp_path / "parts"))
+    out, db = _run_scaled(raw, tmp_path)
     con = duckdb.connect(str(db), read_only=True)
     by_source = dict(con.execute("SELECT source_id, count(*) FILTER (WHERE state <> 'seen') FROM items "
                                  "GROUP BY 1").fetchall())

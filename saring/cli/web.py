@@ -79,6 +79,9 @@ def check(
                       f"(kemiripan {_pct(f.similarity)})", highlight=False)
     else:
         out.print("Cek fakta: belum ada klarifikasi resmi yang cocok.")
+    for page in result.linked:
+        out.print(f"Isi tautannya: {shown(page['title'])} ({shown(page['source'])}), "
+                  f"risiko hoaks {page['risk']} ({_pct(page['hoax_score'])})", highlight=False)
     if result.similar:
         out.print("Berita serupa yang sudah terlihat:")
         for s in result.similar:

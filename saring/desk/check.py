@@ -81,6 +81,7 @@ class CheckResult:
     similar: list[Similar] = field(default_factory=list)
     factchecks: list[FactCheck] = field(default_factory=list)
     previous: list[PreviousCheck] = field(default_factory=list)
+    linked: list[dict] = field(default_factory=list)  # stored pages its links point at, with their risk
     checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     checked_by: str | None = None
     saved: bool = False
@@ -300,6 +301,7 @@ def analyse(
             result.similar = similar_items(con, probe)
             result.factchecks = closest_factchecks(con, probe)
             result.previous = previous_checks(con, text)
+            result.linked = _linked(con, url, query)
     finally:
         if con is not None:
             con.close()
@@ -307,6 +309,15 @@ def analyse(
         _apply_evidence(result, f"{title or ''}\n{text}")
     result.seconds = time.monotonic() - started
     return result
+
+
+def _linked(con: duckdb.DuckDBPyConnection, url: str | None, query: str) -> list[dict]:
+    """The pages already stored that the checked link, or the links in the pasted message, point at."""
+    from saring.collect.scrub import GENERIC
+    from saring.config import DigestSettings
+    from saring.report.digest import pages_of_links
+
+    return pages_of_links(con, [url] if url else GENERIC.links(query), DigestSettings())[:3]
 
 
 def _apply_evidence(result: CheckResult, text: str) -> None:

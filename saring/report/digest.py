@@ -386,28 +386,44 @@ def _with_links(con: duckdb.DuckDBPyConnection, tipline: list[DigestItem],
             [[i.item_id for i in tipline]]).fetchall()
     except duckdb.Error:  # a database without the tipline
         return tipline
-    keys: dict[str, list[str]] = {}
-    for item_id, urls in rows:
-        for url in urls or []:
-            with contextlib.suppress(MalformedURLError):  # it was never fetched either
-                keys.setdefault(item_id, []).append(url_key(canonical_url(url)))
+    keys = {item_id: _link_keys(urls or []) for item_id, urls in rows}
+    pages = _linked_pages(con, {k for ks in keys.values() for k in ks}, settings)
+    return [replace(i, linked=[pages[k] for k in keys.get(i.item_id, []) if k in pages][:3]) for i in tipline]
+
+
+def pages_of_links(con: duckdb.DuckDBPyConnection, urls: list[str], settings: DigestSettings) -> list[dict]:
+    """The pages saring has read and scored that ``urls`` point at (title, source, url, hoax_score,
+    risk), in the links' order: what `saring check` and the desk show for a pasted message."""
+    keys = _link_keys(urls)
+    pages = _linked_pages(con, set(keys), settings)
+    return [pages[k] for k in keys if k in pages]
+
+
+def _link_keys(urls: list[str]) -> list[str]:
+    keys: list[str] = []
+    for url in urls:
+        with contextlib.suppress(MalformedURLError):  # it was never fetched either
+            key = url_key(canonical_url(url))
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+def _linked_pages(con: duckdb.DuckDBPyConnection, keys: set[str],
+                  settings: DigestSettings) -> dict[str, dict]:
     if not keys:
-        return tipline
-    pages = {r[0]: r[1:] for r in con.execute(
+        return {}
+    pages = {}
+    for item_id, title, source_id, source_name, url, score in con.execute(
         """SELECT item_id, title, source_id, source_name, url, hoax_score FROM item_overview
            WHERE list_contains(?, item_id) AND hoax_score IS NOT NULL AND text_source = 'page'""",
-        [sorted({k for ks in keys.values() for k in ks})]).fetchall()}
-
-    def page(key: str) -> dict:
-        title, source_id, source_name, url, score = pages[key]
+            [sorted(keys)]).fetchall():
         if source_id == "tipline":  # a page fetched for the chat: scrubbed again on the way out
             title, url = GENERIC.text(title), GENERIC.url(url)[0] or "#"
             source_name = urlsplit(url).hostname or source_name
-        return dict(title=title or url, source=source_name, url=url, hoax_score=score,
-                    risk=risk_label(score, settings))
-
-    return [replace(i, linked=[page(k) for k in dict.fromkeys(keys.get(i.item_id, [])) if k in pages][:3])
-            for i in tipline]
+        pages[item_id] = dict(title=title or url, source=source_name, url=url, hoax_score=score,
+                              risk=risk_label(score, settings))
+    return pages
 
 
 def _scope(scope: ForumScope, codes: list[str] | None, region: str, cache: dict[str, list[str]]) -> str:
