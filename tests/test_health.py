@@ -97,3 +97,38 @@ def test_a_source_removed_from_the_configuration_leaves_the_health_section(tmp_p
         assert store.con.execute("SELECT count(*) FROM sources").fetchone()[0] == 2  # the row stays
         run_ingest(both, store, scorer=scorer)
         assert {h.source_id for h in source_health(store.con, *day)} == {"tetap", "dihapus"}
+
+
+def test_a_removed_source_is_disabled_whatever_its_kind_also_in_a_file_from_before_outlet_hosts(tmp_path):
+    # sync_sources told a removed source by the last stored field, which became outlet_host: a
+    # removed source without one (not a news site, or a row from a v9 file) stayed enabled, and
+    # the health section kept reporting it.
+    import duckdb
+
+    from saring.storage.schema import MIGRATIONS
+
+    db = tmp_path / "saring.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)")
+    for number, sql in MIGRATIONS[:9]:
+        con.execute(sql)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [number])
+    for sid in ("tetap", "lama"):  # as a v9 run recorded them
+        con.execute("INSERT INTO sources (source_id, name, url, kind, region, enabled, updated_at) "
+                    "VALUES (?, ?, ?, 'rss', NULL, true, now())", [sid, sid.title(), f"https://{sid}.example/feed"])
+    con.close()
+    config = parse_config({"sources": [
+        {"id": "tetap", "name": "Tetap", "url": "https://tetap.example/feed"},
+        {"id": "blog", "name": "Blog", "url": "https://blog.example/feed", "options": {"outlet": False}},
+        {"id": "cari", "name": "Cari", "kind": "google_news", "options": {"query": "pilkada"}},
+    ]})
+    with Store(db) as store:
+        store.sync_sources(config.sources, complete=True)  # 'lama' was removed with the upgrade
+        assert store.outlet_hosts() == ["tetap.example"]
+        store.sync_sources(config.sources[:1], complete=True)  # 'blog' and 'cari' removed
+        rows = store.cur.execute("SELECT source_id, enabled, outlet_host FROM sources ORDER BY 1").fetchall()
+        assert rows == [("blog", False, None), ("cari", False, None), ("lama", False, None),
+                        ("tetap", True, "tetap.example")]
+        before = store.cur.execute("SELECT source_id, updated_at FROM sources ORDER BY 1").fetchall()
+        store.sync_sources(config.sources[:1], complete=True)  # nothing changed: nothing written
+        assert store.cur.execute("SELECT source_id, updated_at FROM sources ORDER BY 1").fetchall() == before

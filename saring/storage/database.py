@@ -243,7 +243,8 @@ class Store:
         self._upsert("sources", rows, ["source_id"], update=True)
         if complete:
             configured = {s.id for s in sources}
-            gone = [sid for sid, row in stored.items() if row[-1] and sid not in configured]
+            enabled = fields.index("enabled")
+            gone = [sid for sid, row in stored.items() if row[enabled] and sid not in configured]
             if gone:
                 self.cur.execute("UPDATE sources SET enabled = false, outlet_host = NULL, updated_at = ? "
                                  "WHERE list_contains(?, source_id)", [now, gone])
