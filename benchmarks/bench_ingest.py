@@ -416,7 +416,8 @@ def main() -> None:
 
 
 def write_results(table: list[tuple[int, dict]]) -> None:
-    lines = ["# Benchmark results", "", f"Measured by `make bench` on {time.strftime('%Y-%m-%d')}.", "",
+    """Put this run's results first in RESULTS.md; the earlier sections stay below them."""
+    lines = [f"## {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC: `make bench`", "",
              f"Machine: {machine()}.", "", "| measurement | value | target | met |", "|---|---|---|---|"]
     for name, value, target, met in ROWS:
         lines.append(f"| {name.strip()} | {value} | {target} | {'yes' if met else 'no' if met is False else '-'} |")
@@ -426,7 +427,10 @@ def write_results(table: list[tuple[int, dict]]) -> None:
               "|---|---|---|---|"]
     lines += [f"| {n:,} | {r['seconds']:.2f} ({r['min']:.2f}-{r['max']:.2f}) | {r['publish_s']:.2f} | "
               f"{r['rss_mb']:.0f} |" for n, r in table]
-    (Path(__file__).parent / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = Path(__file__).parent / "RESULTS.md"
+    header = "# Benchmark results\n\n"
+    earlier = path.read_text(encoding="utf-8").removeprefix(header) if path.exists() else ""
+    path.write_text(header + "\n".join(lines) + "\n\n" + earlier, encoding="utf-8")
 
 
 if __name__ == "__main__":
