@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from saring import progress
@@ -36,9 +36,6 @@ ROWS_PER_HANDOVER = 25
 # The scoring lane scores once this many articles are stored, looking every LANE_POLL_S seconds.
 LANE_BATCH = 100
 LANE_POLL_S = 0.2
-LEFT_BEHIND_DAYS = 7
-"""Items a stopped run recorded but never stored are fetched by later runs for this long, even
-once they have dropped off their feed."""
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 
@@ -186,9 +183,8 @@ def read_feed(source: Source, store: Store, fetcher: Fetcher) -> FeedPlan | Sour
 
 def _left_behind(store: Store, source: Source, in_feed: list[str]) -> list[FeedItem]:
     """Items a stopped run recorded but never stored: a busy feed may have dropped them since,
-    so they are fetched from what was recorded (for ``LEFT_BEHIND_DAYS``)."""
-    since = utcnow() - timedelta(days=LEFT_BEHIND_DAYS)
-    return [FeedItem(**row) for row in store.left_behind(source.id, in_feed, since, source.options.max_items)]
+    so they are fetched from what was recorded (:data:`saring.storage.database.LEFT_BEHIND_DAYS`)."""
+    return [FeedItem(**row) for row in store.left_behind(source.id, in_feed, source.options.max_items)]
 
 
 def _store_factchecks(source: Source, feed, response: Response, store: Store,
@@ -380,8 +376,11 @@ def score_pending(store: Store, scorer=None, batch_size: int = 500,
     current model. Returns how many."""
     from saring.judge.classifier.score import load_scorer  # scikit-learn import is slow; only when needed
 
-    scorer = (scorer or load_scorer()).with_outlets(store.outlet_hosts())
+    scorer = scorer or load_scorer()
     frame = store.unscored(scorer.model_version, among)
+    if frame.empty:
+        return 0
+    scorer = scorer.with_outlets(store.outlet_hosts())
     report = progress.current()
     report.add(progress.SCORED, len(frame))
     for start in range(0, len(frame), batch_size):

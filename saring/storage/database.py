@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,11 @@ from saring.localtime import TIME_ZONE
 from saring.storage.schema import SCHEMA_VERSION, migrate
 
 LOGGER = logging.getLogger(__name__)
+
+LEFT_BEHIND_DAYS = 7
+"""Items a stopped run recorded but never stored are fetched by later runs for this long, even
+once they have dropped off their feed."""
+
 
 def _locked(method):
     """Serialise a Store method: ingest threads share one DuckDB connection."""
@@ -85,6 +90,9 @@ class Store:
         self.lock = threading.RLock()
         self.on_articles_saved: list[Callable[[list[str]], None]] = []
         """Called with the item ids of each batch of stored articles (the scoring lane listens)."""
+        # Read once when a run starts (start_run) and dropped when it ends: the sources that
+        # earlier runs left items of (left_behind), and each feed's validators (feed_state).
+        self._run_state: tuple[set[str], dict[str, tuple[str | None, str | None]]] | None = None
         self._owner = threading.current_thread()
         self._local = threading.local()
         if lock_wait is None:
@@ -254,9 +262,14 @@ class Store:
         """The hosts of the enabled news sources (:attr:`saring.config.Source.outlet_host`)."""
         return outlet_hosts(self.cur)
 
-    @_locked
     def feed_state(self, source_id: str) -> tuple[str | None, str | None]:
         """The ETag and Last-Modified stored for a feed (for conditional GET)."""
+        if self._run_state is not None:  # read once when the run started: no lock per source
+            return self._run_state[1].get(source_id, (None, None))
+        return self._feed_state(source_id)
+
+    @_locked
+    def _feed_state(self, source_id: str) -> tuple[str | None, str | None]:
         row = self.cur.execute(
             "SELECT etag, last_modified FROM sources WHERE source_id = ?", [source_id]
         ).fetchone()
@@ -296,10 +309,16 @@ class Store:
         ).fetchall()
         return {r[0] for r in rows}
 
+    def left_behind(self, source_id: str, exclude: Sequence[str], limit: int) -> list[dict]:
+        """Items of a source first seen in the last ``LEFT_BEHIND_DAYS`` whose article was never
+        stored (a run stopped half-way), except those in ``exclude``, oldest first: FeedItem fields."""
+        if self._run_state is not None and source_id not in self._run_state[0]:
+            return []  # none when this run started (no lock taken), and this run's are in ``exclude``
+        return self._left_behind(source_id, exclude, limit)
+
     @_locked
-    def left_behind(self, source_id: str, exclude: Sequence[str], since: datetime, limit: int) -> list[dict]:
-        """Items of a source first seen since ``since`` whose article was never stored (a run
-        stopped half-way), except those in ``exclude``, oldest first: FeedItem fields."""
+    def _left_behind(self, source_id: str, exclude: Sequence[str], limit: int) -> list[dict]:
+        since = utcnow() - timedelta(days=LEFT_BEHIND_DAYS)
         cur = self.cur.execute(
             """SELECT url, coalesce(link, url) AS link, coalesce(title, '') AS title,
                       coalesce(summary, '') AS summary, published_at, author, guid
@@ -340,6 +359,8 @@ class Store:
                WHERE NOT EXISTS (SELECT 1 FROM scores s
                                  WHERE s.item_id = a.item_id AND s.model_version = $version) {only}""",
             {"version": model_version} | ({} if among is None else {"among": list(among)})).fetchall()]
+        if not ids:  # the usual case of a run on unchanged feeds: no second query, no frame to build
+            return pd.DataFrame({"item_id": [], "title": [], "text": []}, dtype=object)
         if len(ids) > 20_000:  # a new model's first pass: most rows anyway, one join is cheaper
             return self.cur.execute(
                 """SELECT i.item_id, coalesce(a.title, i.title) AS title, coalesce(a.text, i.summary) AS text
@@ -377,9 +398,17 @@ class Store:
         )
         self._upsert("runs", [dict(run_id=run_id, flow=flow, started_at=utcnow(), status="running")],
                      ["run_id"], update=True)
+        # What every source's start needs, in two queries instead of two per source.
+        left = {r[0] for r in self.cur.execute(
+            "SELECT DISTINCT source_id FROM items WHERE state = 'seen' AND first_seen_at >= ?",
+            [utcnow() - timedelta(days=LEFT_BEHIND_DAYS)]).fetchall()}
+        validators = {r[0]: (r[1], r[2]) for r in self.cur.execute(
+            "SELECT source_id, etag, last_modified FROM sources").fetchall()}
+        self._run_state = (left, validators)
 
     @_locked
     def finish_run(self, run_id: str, status: str, results: Sequence[Any], message: str = "") -> None:
+        self._run_state = None
         rows = [{"run_id": run_id, **asdict(r)} for r in results]
         self._upsert("run_sources", rows, ["run_id", "source_id"], update=True)
         ok = sum(1 for r in results if r.status != "failed")
