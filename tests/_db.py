@@ -35,14 +35,21 @@ def copy_database(src: Path, dst: Path) -> Path:
     return dst
 
 
-def v1_database(path) -> None:
-    """A database as saring's first schema version left it, with one source and one item."""
+def database_at(path, version: int) -> duckdb.DuckDBPyConnection:
+    """An open database as schema ``version`` left it (migrations 1..version applied, no rows)."""
     from saring.storage.schema import MIGRATIONS
 
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)")
-    con.execute(MIGRATIONS[0][1])
-    con.execute("INSERT INTO schema_version VALUES (1, now())")
+    for number, sql in MIGRATIONS[:version]:
+        con.execute(sql)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [number])
+    return con
+
+
+def v1_database(path) -> None:
+    """A database as saring's first schema version left it, with one source and one item."""
+    con = database_at(path, 1)
     con.execute("INSERT INTO sources (source_id, name, url, last_status, last_fetched_at) "
                 "VALUES ('malangpost', 'Malang Post', 'https://malangpost.id/feed/', 'ok', now())")
     con.execute("INSERT INTO items (item_id, url, source_id, title, state) "

@@ -103,16 +103,10 @@ def test_a_removed_source_is_disabled_whatever_its_kind_also_in_a_file_from_befo
     # sync_sources told a removed source by the last stored field, which became outlet_host: a
     # removed source without one (not a news site, or a row from a v9 file) stayed enabled, and
     # the health section kept reporting it.
-    import duckdb
-
-    from saring.storage.schema import MIGRATIONS
+    from _db import database_at
 
     db = tmp_path / "saring.duckdb"
-    con = duckdb.connect(str(db))
-    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)")
-    for number, sql in MIGRATIONS[:9]:
-        con.execute(sql)
-        con.execute("INSERT INTO schema_version VALUES (?, now())", [number])
+    con = database_at(db, 9)
     for sid in ("tetap", "lama"):  # as a v9 run recorded them
         con.execute("INSERT INTO sources (source_id, name, url, kind, region, enabled, updated_at) "
                     "VALUES (?, ?, ?, 'rss', NULL, true, now())", [sid, sid.title(), f"https://{sid}.example/feed"])

@@ -94,14 +94,10 @@ def test_reader_gets_a_clear_message_without_any_database(tmp_path):
 
 def test_v6_file_with_lazily_created_tables_migrates_to_the_registry(tmp_path):
     """Migration 7 takes over the tables modules used to create on first use; their rows stay."""
-    from saring.storage.schema import MIGRATIONS
+    from _db import database_at
 
     db = tmp_path / "saring.duckdb"
-    con = duckdb.connect(str(db))
-    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)")
-    for number, sql in MIGRATIONS[:6]:
-        con.execute(sql)
-        con.execute("INSERT INTO schema_version VALUES (?, now())", [number])
+    con = database_at(db, 6)
     # As saring.judge.labels and the desk created them before v7.
     con.execute("CREATE SEQUENCE label_seq")
     con.execute("""CREATE TABLE labels (seq BIGINT DEFAULT nextval('label_seq') PRIMARY KEY,
