@@ -272,11 +272,10 @@ def analyse(
     text = text[:MAX_TEXT]
     from saring.storage.database import connect_snapshot, outlet_hosts
 
-    db_note = ""
     try:
         con = connect_snapshot(db)
     except SaringError as exc:
-        con, db_note = None, f"database belum bisa dibaca ({exc})"
+        con, note = None, _join(note, f"database belum bisa dibaca ({exc})")
     try:
         # Links to the forum's own news sources are news links (saring.config.Source.outlet_host).
         scorer = (scorer or get_scorer()).with_outlets(outlet_hosts(con) if con is not None else ())
@@ -294,19 +293,16 @@ def analyse(
             model_version=scorer.model_version,
             note=note,
         )
-        if con is None:
-            result.note = _join(result.note, db_note)
-        else:
+        if con is not None:
             probe = f"{title or ''} {text}"
             result.similar = similar_items(con, probe)
             result.factchecks = closest_factchecks(con, probe)
             result.previous = previous_checks(con, text)
             result.linked = _linked(con, url, query)
+            _apply_evidence(result, f"{title or ''}\n{text}")
     finally:
         if con is not None:
             con.close()
-    if con is not None:
-        _apply_evidence(result, f"{title or ''}\n{text}")
     result.seconds = time.monotonic() - started
     return result
 
