@@ -42,7 +42,7 @@ def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str
     run_id = new_run_id()
     parts_root = Path(parts_dir or tempfile.mkdtemp(prefix="saring-parts-")) / run_id
     with Store(db) as store:
-        store.sync_sources(config.sources, complete=True)
+        relink = store.sync_sources(config.sources, complete=True)
         store.start_run(run_id, "ingest")
         # Feeds and item bookkeeping need the database: they stay with the single writer.
         with Fetcher(config.fetch) as fetcher:
@@ -62,7 +62,7 @@ def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str
             else _load(plan, futures[plan.source.id], store, scored, part_timeout)
             for plan in plans
         ]
-        summary = finish_ingest(store, run_id, results, scored_before=len(scored))
+        summary = finish_ingest(store, run_id, results, scored_before=len(scored), rescore=relink)
     logger.info("scaled ingest %s: %s, %d new items", run_id, summary.status,
                 sum(r.new_items for r in results))
     return {"run_id": run_id, "status": summary.status, "scored": summary.scored,

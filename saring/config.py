@@ -138,10 +138,16 @@ class Source(BaseModel):
 
     @property
     def outlet_host(self) -> str | None:
-        """The host whose links the hoax model counts as news links (``options.outlet``), or None."""
+        """The site whose links the hoax model counts as news links (``options.outlet``), or None.
+
+        The whole site, not only the feed's host: a feed on ``rss.kabar.co.id`` vouches for
+        links to ``www.kabar.co.id`` (:func:`saring.collect.urls.site_of`).
+        """
+        from saring.collect.urls import site_of
+
         outlet = self.options.outlet if self.options.outlet is not None else self.kind in OUTLET_KINDS
-        host = (urlsplit(self.url).hostname or "").removeprefix("www.")
-        return host if host and outlet and self.enabled else None
+        host = urlsplit(self.url).hostname or ""
+        return site_of(host) if host and outlet and self.enabled else None
 
     @model_validator(mode="before")
     @classmethod

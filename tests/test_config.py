@@ -66,6 +66,9 @@ def test_config_is_frozen():
 
 @pytest.mark.parametrize(("entry", "host"), [
     ({"url": "https://www.jatimpos.co/index.php?format=feed"}, "jatimpos.co"),
+    ({"url": "https://rss.kabarbatu.co.id/terkini"}, "kabarbatu.co.id"),  # the site, not the feed's host
+    ({"url": "https://kabarbatu.blogspot.com/feeds/posts/default"}, "kabarbatu.blogspot.com"),
+    ({"url": "http://127.0.0.1:8000/feed.xml"}, "127.0.0.1"),
     ({"url": "https://malangpost.id/feed/", "options": {"outlet": False}}, None),
     ({"url": "https://malangpost.id/feed/", "enabled": False}, None),
     ({"kind": "mastodon", "options": {"instance": "mastodon.social", "hashtag": "pemilu"}}, None),

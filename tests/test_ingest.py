@@ -272,8 +272,8 @@ def test_the_run_summary_counts_articles_the_lane_scored(sample_site, sample_con
     by_lane = []
     real = ingest.score_pending
 
-    def counted(store, scorer=None, batch_size=500, among=None):
-        n = real(store, scorer, batch_size, among)
+    def counted(store, scorer=None, batch_size=500, among=None, again=()):
+        n = real(store, scorer, batch_size, among, again)
         if among is not None:
             by_lane.append(n)
         return n

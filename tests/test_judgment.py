@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from saring.cli.main import app
-from saring.config import DigestSettings
+from saring.config import DigestSettings, Source
 from saring.judge.classifier.evidence import (
     FLOOR_TOP,
     STRONG_AT,
@@ -21,6 +21,7 @@ from saring.judge.classifier.evidence import (
 from saring.judge.classifier.explain import CUE_REASONS
 from saring.judge.factcheck import MATCH_THRESHOLD
 from saring.pipeline.demo import demo_chat
+from saring.pipeline.ingest import run_ingest
 from saring.report.digest import FORMATS, build_digest, render, today_wib
 from saring.storage.database import Store
 
@@ -148,6 +149,30 @@ def test_links_to_the_forums_own_news_sources_are_news_links(ingested, sample_si
         assert "Isi tautannya" in text and "KPU Kota Batu Bentuk Bakohumas" in text, fmt
 
 
+def test_a_new_news_source_rescores_the_messages_that_link_to_its_site(
+        ingested, sample_site, sample_config, tmp_path, monkeypatch, scorer):
+    """Adding a source to sources.yaml changes what counts as a news link: the next run scores the
+    stored messages that link to its site again (without `saring rescore`)."""
+    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
+    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
+    assert CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(ingested)]).exit_code == 0
+    query = ("SELECT o.hoax_score, o.hoax_terms FROM items i JOIN item_overview o USING (item_id) "
+             "WHERE i.source_id = 'tipline' AND i.channel = 'grup' "
+             "AND o.text LIKE '%www.kpu-batukota.example.id%'")
+    with Store(ingested) as store:
+        (before, reasons), = store.con.execute(query).fetchall()
+    non_news = CUE_REASONS["links_non_news"]
+    assert any(r.startswith(non_news) for r in reasons)
+    kpu = Source(id="kpu_batu", name="KPU Kota Batu", url="https://rss.kpu-batukota.example.id/feed")
+    config = sample_config.model_copy(update={"sources": [*sample_config.sources, kpu]})
+    with Store(ingested) as store:  # the new source is recorded, not fetched (no network here)
+        run_ingest(config, store, scorer=scorer, only=[sample_config.sources[0].id])
+        (after, reasons), = store.con.execute(query).fetchall()
+        assert store.sync_sources(config.sources, complete=True) == []  # nothing changed since
+    assert not any(r.startswith(non_news) for r in reasons), reasons
+    assert after < before
+
+
 def test_scorer_with_outlets_leaves_the_shared_scorer_alone(scorer):
     text = "Ada yang kirim ini ke grup, mohon dicek https://beritabatu.example/2024/01/02/kpu-rapat/"
     non_news = CUE_REASONS["links_non_news"]
@@ -157,3 +182,9 @@ def test_scorer_with_outlets_leaves_the_shared_scorer_alone(scorer):
     assert not any(r.startswith(non_news) for r in local.hoax_terms)
     assert local.hoax_score < before.hoax_score
     assert scorer.score([text])[0] == before
+    # The whole site counts, subdomains included; a look-alike host that only contains its name does not.
+    sub = text.replace("https://beritabatu.example", "https://m.beritabatu.example")
+    fake = text.replace("https://beritabatu.example", "https://beritabatu.example.kabar-viral.com")
+    outlets = scorer.with_outlets(["beritabatu.example"])
+    assert not any(r.startswith(non_news) for r in outlets.score([sub])[0].hoax_terms)
+    assert any(r.startswith(non_news) for r in outlets.score([fake])[0].hoax_terms)

@@ -181,3 +181,23 @@ def test_busy_writer_gives_a_friendly_retry_page(client, desk_db, monkeypatch):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_review_queue_shows_the_pages_a_forwarded_message_links_to(client, desk_db, sample_site, tmp_path,
+                                                                   monkeypatch):
+    """A forward that says only "mohon dicek <link>" is judged by the page it points at: the queue
+    shows that page with its own risk, as the digest does."""
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+    from saring.pipeline.demo import demo_chat
+
+    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
+    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
+    assert CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(desk_db)]).exit_code == 0
+    login(client)
+    queue = client.get("/review").text
+    card = re.search(r'<div class="card item" id="q-[^"]+">((?:(?!<div class="card item").)*?'
+                     r'kpu-kota-batu-bentuk-bakohumas(?:(?!<div class="card item").)*)', queue, re.S)
+    assert card, "the forward is not in the queue"
+    assert "Isi tautannya" in card.group(1) and "KPU Kota Batu Bentuk Bakohumas" in card.group(1)

@@ -6,6 +6,7 @@ import hashlib
 import ipaddress
 import socket
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from saring.errors import MalformedURLError, UnsafeURLError
@@ -26,6 +27,28 @@ Resolver = Callable[[str, int | None], Sequence[str]]
 # IPv4 address hidden inside would pass; the embedded address is what gets judged.
 _EMBEDS_IPV4 = tuple(ipaddress.ip_network(n) for n in ("64:ff9b::/96", "::/96", "::ffff:0:0:0/96"))
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: only ever local
+
+
+@lru_cache(maxsize=1)
+def _suffixes():  # the list ships inside the wheel: loading it never downloads
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList()
+
+
+def site_of(host: str) -> str:
+    """The site a host belongs to, by the Public Suffix List: ``rss.detik.com`` -> ``detik.com``,
+    ``berita.kpu.go.id`` -> ``kpu.go.id``, ``nama.blogspot.com`` stays (each blog is its own site).
+
+    An IP address, a name without a known suffix (``localhost``) or a bare suffix stays as given.
+    """
+    host = host.lower().rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    return _suffixes().privatesuffix(host) or host
 
 
 def _split(url: str) -> tuple[SplitResult, int | None]:

@@ -554,8 +554,9 @@ def _labels(desk: Desk, name: str) -> tuple[dict[str, dict[str, int]], set[tuple
     return done, unsure
 
 
-def _candidates(con: duckdb.DuckDBPyConnection, threshold: float) -> list[tuple]:
-    """The review queue's candidates, scrubbed and cut (once per published version)."""
+def _candidates(con: duckdb.DuckDBPyConnection, threshold: float, settings: Any) -> list[tuple]:
+    """The review queue's candidates, scrubbed and cut, each with the stored pages its links point
+    at if it is a forwarded message (once per published version)."""
     rows = con.execute(
         """SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
                   url, left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 880), election_score,
@@ -571,13 +572,16 @@ def _candidates(con: duckdb.DuckDBPyConnection, threshold: float) -> list[tuple]
             r = (r[0], GENERIC.text(r[1]), r[2], r[3], GENERIC.url(r[4])[0] or "#", GENERIC.text(r[5]),
                  *r[6:])
         out.append((*r[:5], r[5][:220], *r[6:]))
-    return out
+    from saring.report.digest import linked_pages
+
+    linked = linked_pages(con, [r[0] for r in out if r[10] == "tipline"], settings)
+    return [(*r, linked.get(r[0], [])) for r in out]
 
 
 def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
     """Flagged election items, riskiest first, that still need a label from the forum."""
     threshold = desk.settings.election_threshold
-    rows = desk.published.get(("queue", threshold), lambda con: _candidates(con, threshold))
+    rows = desk.published.get(("queue", threshold), lambda con: _candidates(con, threshold, desk.settings))
     done, unsure = desk.live.get(("labels", name), lambda: _labels(desk, name))
     out = []
     for r in rows:
@@ -597,6 +601,7 @@ def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
                 hoax_score=r[7],
                 hoax_terms=list(r[8] or []),
                 election_terms=list(r[9] or []),
+                linked=r[11],
                 open_tasks=open_tasks,
                 state=state,
             )

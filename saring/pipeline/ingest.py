@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import pandas as pd
+
 from saring import progress
 from saring.collect.extract import Extracted, Extractor, Page, extract_article
 from saring.collect.feeds import UNTITLED, FeedItem
@@ -371,13 +373,17 @@ def score_rows(item_ids: Sequence[str], titles: Sequence[str | None], texts: Seq
 
 
 def score_pending(store: Store, scorer=None, batch_size: int = 500,
-                  among: Sequence[str] | None = None) -> int:
+                  among: Sequence[str] | None = None, again: Sequence[str] = ()) -> int:
     """Score every stored article (or those ``among`` these ids) that has no score from the
-    current model. Returns how many."""
+    current model, and the articles ``again`` even if they have one. Returns how many."""
     from saring.judge.classifier.score import load_scorer  # scikit-learn import is slow; only when needed
 
     scorer = scorer or load_scorer()
     frame = store.unscored(scorer.model_version, among)
+    if again:
+        pending = set(frame["item_id"])
+        frame = pd.concat([frame, store.article_texts([i for i in again if i not in pending])],
+                          ignore_index=True)
     if frame.empty:
         return 0
     scorer = scorer.with_outlets(store.outlet_hosts())
@@ -454,7 +460,7 @@ def run_ingest(
     """
     ingest_one = ingest_one or safe_ingest_source
     run_id = new_run_id()
-    store.sync_sources(config.sources, complete=True)
+    relink = store.sync_sources(config.sources, complete=True)
     store.start_run(run_id, "ingest")
     sources = [s for s in config.enabled_sources if only is None or s.id in only]
     report = progress.current()
@@ -471,7 +477,7 @@ def run_ingest(
             futures = [pool.submit(contextvars.copy_context().run, one, s) for s in sources]
             results = [f.result() for f in futures]
     return finish_ingest(store, run_id, results, lane.scorer, config.stories.window_days, config.digest,
-                         scored_before=lane.scored)
+                         scored_before=lane.scored, rescore=relink)
 
 
 def safe_ingest_source(source: Source, store: Store, fetcher: Fetcher,
@@ -500,15 +506,16 @@ def _failed_result(source: Source, store: Store, exc: Exception) -> SourceResult
 
 def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer=None,
                   stories_window: float = StorySettings().window_days, risk=None,
-                  scored_before: int = 0) -> RunSummary:
+                  scored_before: int = 0, rescore: Sequence[str] = ()) -> RunSummary:
     """Score what is new, match it to fact-checks, group stories, close the run, publish the snapshot.
 
     ``scored_before``: articles of this run already scored while it downloaded (the summary counts them).
+    ``rescore``: stored articles to score again (:meth:`Store.sync_sources` names them).
     """
     started_at = store.link_since(run_id)
     scoring_error = None
     try:
-        scored = score_pending(store, scorer)
+        scored = score_pending(store, scorer, again=rescore)
     except SaringError as exc:  # articles stay stored; the next run scores them
         LOGGER.error("scoring failed: %s", exc)
         scored, scoring_error = 0, str(exc)

@@ -376,19 +376,27 @@ def _with_excerpts(con: duckdb.DuckDBPyConnection, shown: list[DigestItem], tipl
 
 def _with_links(con: duckdb.DuckDBPyConnection, tipline: list[DigestItem],
                 settings: DigestSettings) -> list[DigestItem]:
-    """Each forwarded message with the pages its links point at that saring has read and scored
-    (a news article already stored, or a page fetched for the tipline), so the forum sees that
-    page's own risk next to the message's: "please check <link>" says little by itself."""
+    """Each forwarded message with the pages its links point at (see :func:`linked_pages`)."""
+    linked = linked_pages(con, [i.item_id for i in tipline], settings)
+    return [replace(i, linked=linked.get(i.item_id, [])) for i in tipline]
+
+
+def linked_pages(con: duckdb.DuckDBPyConnection, item_ids: list[str], settings: DigestSettings,
+                 most: int = 3) -> dict[str, list[dict]]:
+    """The pages that the links of these forwarded messages point at and that saring has read and
+    scored (a news article already stored, or a page fetched for the tipline), by message: the
+    forum sees that page's own risk next to the message's ("please check <link>" says little by
+    itself). Items that are not tipline messages have none."""
     try:
         rows = con.execute(
             """SELECT i.item_id, m.urls FROM items i JOIN tipline_messages m ON m.message_id = i.guid
-               WHERE i.source_id = 'tipline' AND list_contains(?, i.item_id)""",
-            [[i.item_id for i in tipline]]).fetchall()
+               WHERE i.source_id = 'tipline' AND list_contains(?, i.item_id)""", [item_ids]).fetchall()
     except duckdb.Error:  # a database without the tipline
-        return tipline
+        return {}
     keys = {item_id: _link_keys(urls or []) for item_id, urls in rows}
     pages = _linked_pages(con, {k for ks in keys.values() for k in ks}, settings)
-    return [replace(i, linked=[pages[k] for k in keys.get(i.item_id, []) if k in pages][:3]) for i in tipline]
+    return {item_id: found for item_id, ks in keys.items()
+            if (found := [pages[k] for k in ks if k in pages][:most])}
 
 
 def pages_of_links(con: duckdb.DuckDBPyConnection, urls: list[str], settings: DigestSettings) -> list[dict]:

@@ -33,6 +33,9 @@ LOGGER = logging.getLogger(__name__)
 LEFT_BEHIND_DAYS = 7
 """Items a stopped run recorded but never stored are fetched by later runs for this long, even
 once they have dropped off their feed."""
+RELINK_DAYS = 30
+"""When the news sources' sites change, the articles of this many days with a link in them are
+scored again (links to those sites no longer count, or now count, as a hoax cue)."""
 
 
 def _locked(method):
@@ -226,7 +229,7 @@ class Store:
             raise
 
     @_locked
-    def sync_sources(self, sources: Iterable[Source], complete: bool = False) -> None:
+    def sync_sources(self, sources: Iterable[Source], complete: bool = False) -> list[str]:
         """Record the configured sources (keeping their conditional-GET state).
 
         Only a new or changed source is written (``updated_at``: when its configuration last
@@ -236,9 +239,14 @@ class Store:
             complete: ``sources`` is the whole configuration (an ingest run): a source removed
                 from it is recorded as disabled (its row stays: its items refer to it), so the
                 health section stops reporting it as failing or silent.
+
+        Returns:
+            The articles to score again because the news sites changed (see
+            :data:`RELINK_DAYS`); usually none.
         """
         sources = list(sources)
         fields = ("name", "url", "kind", "region", "enabled", "outlet_host")
+        enabled, site = fields.index("enabled"), fields.index("outlet_host")
         stored = {r[0]: r[1:] for r in self.cur.execute(
             f"SELECT source_id, {', '.join(fields)} FROM sources").fetchall()}
         now = utcnow()
@@ -249,13 +257,27 @@ class Store:
             if stored.get(s.id) != (s.name, s.url, s.kind, s.region, s.enabled, s.outlet_host)
         ]
         self._upsert("sources", rows, ["source_id"], update=True)
+        gone = []
         if complete:
             configured = {s.id for s in sources}
-            enabled = fields.index("enabled")
             gone = [sid for sid, row in stored.items() if row[enabled] and sid not in configured]
             if gone:
                 self.cur.execute("UPDATE sources SET enabled = false, outlet_host = NULL, updated_at = ? "
                                  "WHERE list_contains(?, source_id)", [now, gone])
+        sites_before = sorted({row[site] for row in stored.values() if row[enabled] and row[site]})
+        if not (rows or gone) or outlet_hosts(self.cur) == sites_before:
+            return []
+        return self._with_links(RELINK_DAYS)
+
+    def _with_links(self, days: float) -> list[str]:
+        """Stored articles first seen in the last ``days`` days whose scored text has a link."""
+        text = "coalesce(a.title, i.title, '') || ' ' || coalesce(a.text, i.summary, '')"
+        return [r[0] for r in self.cur.execute(
+            f"""SELECT i.item_id FROM (SELECT item_id, title, summary FROM items
+                                      WHERE first_seen_at >= now() - to_days(?)) i
+               JOIN articles a USING (item_id)
+               WHERE contains({text}, '://') OR contains(lower({text}), 'www.')
+               ORDER BY i.item_id""", [int(days)]).fetchall()]
 
     @_locked
     def outlet_hosts(self) -> list[str]:
@@ -360,7 +382,7 @@ class Store:
                                  WHERE s.item_id = a.item_id AND s.model_version = $version) {only}""",
             {"version": model_version} | ({} if among is None else {"among": list(among)})).fetchall()]
         if not ids:  # the usual case of a run on unchanged feeds: no second query, no frame to build
-            return pd.DataFrame({"item_id": [], "title": [], "text": []}, dtype=object)
+            return self.article_texts([])
         if len(ids) > 20_000:  # a new model's first pass: most rows anyway, one join is cheaper
             return self.cur.execute(
                 """SELECT i.item_id, coalesce(a.title, i.title) AS title, coalesce(a.text, i.summary) AS text
@@ -368,6 +390,13 @@ class Store:
                    WHERE NOT EXISTS (SELECT 1 FROM scores s
                                      WHERE s.item_id = i.item_id AND s.model_version = ?)
                    ORDER BY i.item_id""", [model_version]).df()
+        return self.article_texts(ids)
+
+    @_locked
+    def article_texts(self, ids: Sequence[str]) -> pd.DataFrame:
+        """``item_id``, ``title``, ``text`` of these stored articles, as they are scored."""
+        if not ids:
+            return pd.DataFrame({"item_id": [], "title": [], "text": []}, dtype=object)
         return self.cur.execute(
             """SELECT i.item_id, coalesce(a.title, i.title) AS title, coalesce(a.text, i.summary) AS text
                FROM (SELECT item_id, title, summary FROM items WHERE list_contains($ids, item_id)) i

@@ -98,7 +98,8 @@ class _Model:
         self.counter = _step(union, "cues", "count") or _step(union, "terms", "count")
 
     def with_outlets(self, hosts: tuple[str, ...]) -> _Model:
-        """A copy whose cue counter also counts links to ``hosts`` as news links (the rest shared)."""
+        """A copy whose cue counter also counts links to the sites ``hosts`` (or their
+        subdomains) as news links (the rest shared)."""
         import copy
 
         from sklearn.pipeline import Pipeline
@@ -107,7 +108,7 @@ class _Model:
         if not hosts or not hasattr(old, "news_hosts_"):  # the election model, or no link cue
             return self
         counter = copy.copy(old)
-        counter.news_hosts_ = list(dict.fromkeys([*old.news_hosts_, *hosts]))
+        counter.outlets_ = tuple(hosts)
         model = copy.copy(self)
         model.counter = counter
         model.parts = [

@@ -344,17 +344,23 @@ def _fold(text: str | None) -> str:
     return unicodedata.normalize("NFKC", text or "")
 
 
-def _non_news_hosts(text: str, news_hosts: Sequence[str] = NEWS_HOSTS) -> list[str]:
+def _non_news_hosts(text: str, news_hosts: Sequence[str] = NEWS_HOSTS,
+                    outlets: Sequence[str] = ()) -> list[str]:
+    """Hosts of the links in ``text`` that are neither news (a fragment of ``news_hosts``) nor
+    on a configured outlet's site (``outlets``: the site or a subdomain of it, so a look-alike
+    such as ``malangpost.id.kabar-viral.com`` stays a cue)."""
     hosts = []
     for url in _URL.findall(text):
         host = (urlsplit(url if "://" in url else "http://" + url).hostname or "").lower()
-        if host and not any(h in host for h in news_hosts):
+        if (host and not any(h in host for h in news_hosts)
+                and not any(host == site or host.endswith("." + site) for site in outlets)):
             hosts.append(host)
     return hosts
 
 
 def cue_counts(
-    text: str | None, patterns: dict[str, list[str]] | None = None, news_hosts: Sequence[str] = NEWS_HOSTS
+    text: str | None, patterns: dict[str, list[str]] | None = None, news_hosts: Sequence[str] = NEWS_HOSTS,
+    outlets: Sequence[str] = (),
 ) -> list[float]:
     """Raw cue counts of one text: one per pattern kind, then the shouting and link counts."""
     raw = _fold(text)
@@ -368,7 +374,7 @@ def cue_counts(
         float(len(_CAPS_WORD.findall(raw))),
         float(len(_PUNCT_RUN.findall(raw))),
         float(raw.count("!")),
-        float(len(_non_news_hosts(raw, news_hosts))) if ("://" in raw or "www." in low) else 0.0,
+        float(len(_non_news_hosts(raw, news_hosts, outlets))) if ("://" in raw or "www." in low) else 0.0,
         float(len(_PHONE.findall(raw))),
     ]
     return row
@@ -379,6 +385,7 @@ def cue_evidence(
     kind: str,
     patterns: dict[str, list[str]] | None = None,
     news_hosts: Sequence[str] = NEWS_HOSTS,
+    outlets: Sequence[str] = (),
 ) -> str | None:
     """A short quote of what made ``kind`` fire in ``text`` (for a reason), or None."""
     raw = _fold(text)
@@ -392,7 +399,7 @@ def cue_evidence(
         words = raw[m.start() : stop.end() if stop else len(raw)].split()[:5]
         return " ".join(words).strip(" ,;:")[:60] or None
     if kind == "links_non_news":
-        hosts = _non_news_hosts(raw, news_hosts)
+        hosts = _non_news_hosts(raw, news_hosts, outlets)
         return ", ".join(dict.fromkeys(hosts[:3])) or None
     return None  # phone numbers are never quoted back
 
@@ -418,7 +425,12 @@ class HoaxCues(TransformerMixin, BaseEstimator):
     Args:
         patterns: kind -> regex patterns (default :data:`CUE_PATTERNS`, copied at fit).
         news_hosts: host fragments that count as news (default :data:`NEWS_HOSTS`).
+
+    ``outlets_`` (set on a copy by the scorer, never fitted): the sites of the forum's own news
+    sources, whose links count as news too.
     """
+
+    outlets_: tuple[str, ...] = ()
 
     def __init__(
         self, patterns: dict[str, list[str]] | None = None, news_hosts: Sequence[str] | None = None
@@ -433,7 +445,7 @@ class HoaxCues(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: Sequence[str]) -> np.ndarray:
-        rows = [cue_counts(t, self.patterns_, self.news_hosts_) for t in X]
+        rows = [cue_counts(t, self.patterns_, self.news_hosts_, self.outlets_) for t in X]
         return np.log1p(np.array(rows, dtype=np.float64).reshape(len(X), len(self.kinds())))
 
     def kinds(self) -> tuple[str, ...]:
@@ -441,7 +453,7 @@ class HoaxCues(TransformerMixin, BaseEstimator):
 
     def evidence(self, text: str, kind: str) -> str | None:
         """What made ``kind`` fire in ``text``, quoted (see :func:`cue_evidence`)."""
-        return cue_evidence(text, kind, self.patterns_, self.news_hosts_)
+        return cue_evidence(text, kind, self.patterns_, self.news_hosts_, self.outlets_)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray(self.kinds(), dtype=object)
