@@ -395,6 +395,32 @@ def test_items_a_stopped_run_left_behind_are_stored_after_they_leave_the_feed(sa
     assert "seen" not in states and pages == len(plan.items)
 
 
+def test_items_a_stopped_run_left_behind_are_stored_while_the_feed_is_broken(sample_site, sample_config,
+                                                                              db_path, scorer):
+    """The feed breaks after a run stopped having read it: its pages are still there, and the items
+    it listed are stored; the source is still reported as failing, with the reason."""
+    from saring.collect.fetch import Fetcher
+    from saring.pipeline.ingest import read_feed
+
+    source = next(s for s in sample_config.sources if s.kind == "rss" and not s.is_factcheck)
+    with Store(db_path) as store:
+        with Fetcher(sample_config.fetch) as fetcher:
+            plan = read_feed(source, store, fetcher)  # ... and the run stops here
+        feed = sample_site.root_dir / source.url.split(sample_site.base_url + "/", 1)[1]
+        feed.write_text("<html><body>Situs sedang dalam perbaikan</body></html>", encoding="utf-8")
+        summary = run_ingest(sample_config, store, scorer=scorer)
+        states = dict(store.con.execute(
+            "SELECT state, count(*) FROM items WHERE source_id = ? GROUP BY 1", [source.id]).fetchall())
+        status, error = store.con.execute("SELECT last_status, last_error FROM sources WHERE source_id = ?",
+                                          [source.id]).fetchone()
+        feed.unlink()  # now a 404
+        again = run_ingest(sample_config, store, scorer=scorer)
+    result = next(r for r in summary.results if r.source_id == source.id)
+    assert result.status == "failed" and result.error and result.new_items == len(plan.items)
+    assert "seen" not in states and status == "failed" and error == result.error
+    assert next(r for r in again.results if r.source_id == source.id).new_items == 0  # nothing left
+
+
 def test_items_a_stopped_run_left_behind_are_stored_when_the_feed_answers_304(sample_site, sample_config,
                                                                               db_path, scorer):
     """The next runs find the feed unchanged (304): the items recorded but not stored still are."""

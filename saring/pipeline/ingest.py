@@ -126,7 +126,7 @@ class FeedPlan:
     source: Source
     result: SourceResult
     items: list[FeedItem]
-    response: Response
+    response: Response | None  # None: the feed failed (its failure is recorded already)
     started: float
 
 
@@ -146,7 +146,7 @@ def read_feed(source: Source, store: Store, fetcher: Fetcher) -> FeedPlan | Sour
                                last_modified=last_modified, accept=FEED_ACCEPT)
     except FetchError as exc:
         store.record_feed_fetch(source.id, "failed", str(exc))
-        return replace(result, status="failed", error=str(exc), duration_s=time.monotonic() - started)
+        return _failed_feed(source, store, replace(result, status="failed", error=str(exc)), started)
     if response.not_modified:
         left = _left_behind(store, source, [])
         if left:  # the feed has not changed since, but a stopped run left items to store
@@ -162,8 +162,8 @@ def read_feed(source: Source, store: Store, fetcher: Fetcher) -> FeedPlan | Sour
     except FeedError as exc:
         # Forget validators so the next run re-downloads instead of trusting a 304.
         store.record_feed_fetch(source.id, "failed", str(exc), keep_validators=False)
-        return replace(result, status="failed", http_status=response.status, error=str(exc),
-                       duration_s=time.monotonic() - started)
+        return _failed_feed(source, store, replace(result, status="failed", http_status=response.status,
+                                                   error=str(exc)), started)
     if source.is_factcheck:
         return _store_factchecks(source, feed, response, store, result, started)
     now = utcnow()
@@ -181,6 +181,16 @@ def read_feed(source: Source, store: Store, fetcher: Fetcher) -> FeedPlan | Sour
     result = replace(result, http_status=response.status, items_in_feed=len(feed.items),
                      skipped=feed.skipped, warning=feed.warning)
     return FeedPlan(source, result, fresh + left, response, started)
+
+
+def _failed_feed(source: Source, store: Store, result: SourceResult,
+                 started: float) -> FeedPlan | SourceResult:
+    """A feed that failed: its result, or, when a stopped run left items to store, a plan for
+    those (a feed down for days must not cost the items it listed before it broke)."""
+    left = [] if source.is_factcheck else _left_behind(store, source, [])
+    if left:
+        return FeedPlan(source, result, left, None, started)
+    return replace(result, duration_s=time.monotonic() - started)
 
 
 def _left_behind(store: Store, source: Source, in_feed: list[str]) -> list[FeedItem]:
@@ -315,8 +325,9 @@ def store_articles(plan: FeedPlan, rows: list[dict], store: Store,
     """Write a feed's articles (one transaction; ``stored``: its rows already written) and close
     its result."""
     store.save_articles(rows)
-    store.record_feed_fetch(plan.source.id, "ok", None, etag=plan.response.etag,
-                            last_modified=plan.response.last_modified)
+    if plan.response is not None:  # a failed feed's failure stays its last status
+        store.record_feed_fetch(plan.source.id, "ok", None, etag=plan.response.etag,
+                                last_modified=plan.response.last_modified)
     result = _counted(plan, [*stored, *rows])
     LOGGER.info("%s: %d in feed, %d new, %d extracted, %d without page text", plan.source.id,
                 result.items_in_feed, result.new_items, result.extracted, result.failed)
