@@ -79,9 +79,13 @@ def ingest_overhead(scorer, pages_per_host: int, hosts: int) -> float:
     return full / base
 
 
-def pipeline_vs_limit(scorer, pages_per_host: int, hosts: int) -> float:
-    """Whole-pipeline pages/s over the machine's limit (a bare fetch + trafilatura process pool)."""
-    from _limit import limit_pages_per_s
+def pipeline_vs_limit(scorer, pages_per_host: int, hosts: int, cpu: list | None = None) -> float:
+    """Whole-pipeline pages/s over the machine's limit (a bare fetch + trafilatura process pool).
+
+    ``cpu``: gets (pipeline, pool) busy CPU milliseconds per page of the whole machine while each
+    ran: on a machine whose cores are all busy, their quotient bounds the ratio.
+    """
+    from _limit import busy_cpu_seconds, cpu_between, limit_pages_per_s
 
     from saring.config import parse_config
     from saring.pipeline.ingest import run_ingest
@@ -91,15 +95,24 @@ def pipeline_vs_limit(scorer, pages_per_host: int, hosts: int) -> float:
     try:
         raw = sources(sites, pages_per_host) | {"settings": _settings(source_workers=hosts)}
         with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "b.duckdb") as store:
-            t0 = time.perf_counter()
+            b0, t0 = busy_cpu_seconds(), time.perf_counter()
             summary = run_ingest(parse_config(raw), store, scorer=scorer)
-            pipeline = sum(r.extracted for r in summary.results) / (time.perf_counter() - t0)
+            took, busy = time.perf_counter() - t0, cpu_between(b0, busy_cpu_seconds())
+            pages = sum(r.extracted for r in summary.results)
+            pipeline = pages / took
         urls = [u for base in sites.bases for u in _links(base, pages_per_host, sites)]
-        limit = limit_pages_per_s(urls)
+        limit, limit_busy = limit_pages_per_s(urls)
     finally:
         sites.close()
-    print(f"    limit run: pipeline {pipeline:.1f} pages/s, fetch + trafilatura pool {limit:.1f} pages/s",
-          flush=True)
+    line = f"    limit run: pipeline {pipeline:.1f} pages/s, fetch + trafilatura pool {limit:.1f} pages/s"
+    if busy is not None and limit_busy is not None:
+        per_page = (busy / pages * 1000, limit_busy / len(urls) * 1000)
+        cores = os.cpu_count() or 1
+        line += (f"; machine CPU per page {per_page[0]:.2f} vs {per_page[1]:.2f} ms, cores busy "
+                 f"{busy / took / cores:.0%} vs {limit_busy * limit / len(urls) / cores:.0%}")
+        if cpu is not None:
+            cpu.append(per_page)
+    print(line, flush=True)
     return pipeline / limit
 
 
@@ -169,8 +182,14 @@ def ratios(scorer, quick: bool) -> None:
     # costs (starting its extraction pool, publishing) weigh a third, while the warmed pool pays
     # none. The rate is judged on a run 4x longer; the short run's value is shown beside it.
     long = 4 * n
+    cpu: list[tuple[float, float]] = []
     report_runs(f"pipeline pages/s / fetch+trafilatura pool (1 process per core), {long} pages",
-                [pipeline_vs_limit(scorer, long // 6, 6) for _ in range(RUNS)], ">= 0.8", lambda v: v >= 0.8)
+                [pipeline_vs_limit(scorer, long // 6, 6, cpu) for _ in range(RUNS)], ">= 0.8",
+                lambda v: v >= 0.8)
+    if cpu:  # what each needs of the machine: with every core busy, pool / pipeline bounds the ratio
+        own, pool = statistics.median(c[0] for c in cpu), statistics.median(c[1] for c in cpu)
+        report(f"  machine CPU per page, pipeline / pool, {long} pages (pool/pipeline bounds the ratio)",
+               f"{own:.2f} / {pool:.2f} ms", "", None)
     report_runs(f"  the same over {n} pages (per-run start-up weighs more)",
                 [pipeline_vs_limit(scorer, n // 6, 6) for _ in range(RUNS)], "-", lambda v: None)
     total = 200 if quick else 500
