@@ -188,3 +188,18 @@ def test_scorer_with_outlets_leaves_the_shared_scorer_alone(scorer):
     outlets = scorer.with_outlets(["beritabatu.example"])
     assert not any(r.startswith(non_news) for r in outlets.score([sub])[0].hoax_terms)
     assert any(r.startswith(non_news) for r in outlets.score([fake])[0].hoax_terms)
+
+
+@pytest.mark.parametrize("text", [
+    "Ada yang kirim ini ke grup, sumber beritanya www.beritabatu.example.",
+    "Ada yang kirim ini ke grup (sumber: https://beritabatu.example), mohon dicek",
+    "Ada yang kirim ini ke grup, sumber: https://m.beritabatu.example, mohon dicek",
+])
+def test_a_news_sources_site_at_the_end_of_a_sentence_is_still_a_news_link(scorer, text):
+    """Punctuation after a bare address ends up in the host urlsplit reads; the outlet's site
+    must still be recognised (a look-alike with the same punctuation stays a cue)."""
+    non_news = CUE_REASONS["links_non_news"]
+    outlets = scorer.with_outlets(["beritabatu.example"])
+    assert not any(r.startswith(non_news) for r in outlets.score([text])[0].hoax_terms)
+    fake = text.replace("beritabatu.example", "beritabatu.example.kabar-viral.com")
+    assert any(r.startswith(non_news) for r in outlets.score([fake])[0].hoax_terms)
