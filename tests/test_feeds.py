@@ -77,3 +77,13 @@ def test_a_malformed_link_costs_only_its_entry_with_the_reason():
     assert feed.skipped == 2
     assert "2 entries with a malformed link were skipped" in feed.warning
     assert "port is not a number" in feed.warning and "notaport" in feed.warning
+
+
+def test_a_body_that_names_a_local_file_is_not_read_from_this_machine(tmp_path):
+    """feedparser opens a bytes argument as a file name when it can: a feed server answering with a
+    path ("/dev/stdin", a file of this machine) must not make saring read that file."""
+    local = tmp_path / "private.xml"
+    local.write_bytes(RSS.replace(b"<title>Uji</title>", b"<title>Rahasia lokal</title>"))
+    with pytest.raises(FeedError) as caught:
+        parse_feed(str(local).encode(), "http://127.0.0.1/feed.xml")
+    assert "Rahasia" not in str(caught.value)

@@ -188,3 +188,40 @@ def test_scorer_with_outlets_leaves_the_shared_scorer_alone(scorer):
     outlets = scorer.with_outlets(["beritabatu.example"])
     assert not any(r.startswith(non_news) for r in outlets.score([sub])[0].hoax_terms)
     assert any(r.startswith(non_news) for r in outlets.score([fake])[0].hoax_terms)
+
+
+@pytest.mark.parametrize("text", [
+    "Ada yang kirim ini ke grup, sumber beritanya www.beritabatu.example.",
+    "Ada yang kirim ini ke grup (sumber: https://beritabatu.example), mohon dicek",
+    "Ada yang kirim ini ke grup, sumber: https://m.beritabatu.example, mohon dicek",
+])
+def test_a_news_sources_site_at_the_end_of_a_sentence_is_still_a_news_link(scorer, text):
+    """Punctuation after a bare address ends up in the host urlsplit reads; the outlet's site
+    must still be recognised (a look-alike with the same punctuation stays a cue)."""
+    non_news = CUE_REASONS["links_non_news"]
+    outlets = scorer.with_outlets(["beritabatu.example"])
+    assert not any(r.startswith(non_news) for r in outlets.score([text])[0].hoax_terms)
+    fake = text.replace("beritabatu.example", "beritabatu.example.kabar-viral.com")
+    assert any(r.startswith(non_news) for r in outlets.score([fake])[0].hoax_terms)
+
+
+def test_a_run_that_stops_after_recording_new_sites_leaves_the_rescoring_to_the_next(
+        ingested, sample_site, sample_config, tmp_path, monkeypatch, scorer):
+    """The sites are recorded when a run starts and the linked articles scored again at its end: a
+    run stopped in between (killed, or its scoring failed) must not lose that second scoring."""
+    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
+    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
+    assert CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(ingested)]).exit_code == 0
+    query = ("SELECT o.hoax_terms FROM items i JOIN item_overview o USING (item_id) "
+             "WHERE i.source_id = 'tipline' AND i.channel = 'grup' "
+             "AND o.text LIKE '%www.kpu-batukota.example.id%'")
+    non_news = CUE_REASONS["links_non_news"]
+    kpu = Source(id="kpu_batu", name="KPU Kota Batu", url="https://rss.kpu-batukota.example.id/feed")
+    config = sample_config.model_copy(update={"sources": [*sample_config.sources, kpu]})
+    with Store(ingested) as store:
+        assert store.sync_sources(config.sources, complete=True)  # the run that stops here
+    with Store(ingested) as store:
+        run_ingest(config, store, scorer=scorer, only=[sample_config.sources[0].id])
+        (reasons,), = store.con.execute(query).fetchall()
+        assert store.sync_sources(config.sources, complete=True) == []
+    assert not any(r.startswith(non_news) for r in reasons), reasons

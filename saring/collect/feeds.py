@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import html
+import io
 import logging
 import re
 import threading
@@ -89,8 +90,10 @@ def feedparser_parse(data: bytes, url: str, content_type: str | None = None) -> 
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
+    # As a stream: feedparser opens a str or bytes argument as a local file name when it can, so a
+    # body of "/etc/hosts" or "/dev/stdin" would be read from this machine (and hold the lock).
     with _ONE_AT_A_TIME:
-        return feedparser.parse(data, response_headers=headers, sanitize_html=True,
+        return feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=True,
                                 resolve_relative_uris=True)
 
 

@@ -242,7 +242,9 @@ class Store:
 
         Returns:
             The articles to score again because the news sites changed (see
-            :data:`RELINK_DAYS`); usually none.
+            :data:`RELINK_DAYS`); usually none. They are marked in the database (state back to
+            ``stored``, in the same transaction as the new sites) until they are scored, so a run
+            that stops before its scoring, or whose scoring fails, leaves them to the next run.
         """
         sources = list(sources)
         fields = ("name", "url", "kind", "region", "enabled", "outlet_host")
@@ -256,18 +258,33 @@ class Store:
             for s in sources
             if stored.get(s.id) != (s.name, s.url, s.kind, s.region, s.enabled, s.outlet_host)
         ]
-        self._upsert("sources", rows, ["source_id"], update=True)
-        gone = []
-        if complete:
-            configured = {s.id for s in sources}
-            gone = [sid for sid, row in stored.items() if row[enabled] and sid not in configured]
-            if gone:
-                self.cur.execute("UPDATE sources SET enabled = false, outlet_host = NULL, updated_at = ? "
-                                 "WHERE list_contains(?, source_id)", [now, gone])
-        sites_before = sorted({row[site] for row in stored.values() if row[enabled] and row[site]})
-        if not (rows or gone) or outlet_hosts(self.cur) == sites_before:
-            return []
-        return self._with_links(RELINK_DAYS)
+        configured = {s.id for s in sources}
+        gone = [sid for sid, row in stored.items() if complete and row[enabled] and sid not in configured]
+        if rows or gone:
+            self.cur.begin()
+            try:
+                self._upsert("sources", rows, ["source_id"], update=True)
+                if gone:
+                    self.cur.execute("UPDATE sources SET enabled = false, outlet_host = NULL, updated_at = ? "
+                                     "WHERE list_contains(?, source_id)", [now, gone])
+                sites_before = sorted({row[site] for row in stored.values() if row[enabled] and row[site]})
+                if outlet_hosts(self.cur) != sites_before:
+                    self.cur.execute("UPDATE items SET state = 'stored' WHERE state = 'scored' "
+                                     "AND list_contains(?, item_id)", [self._with_links(RELINK_DAYS)])
+                self.cur.commit()
+            except Exception:
+                with contextlib.suppress(duckdb.TransactionException):
+                    self.cur.rollback()
+                raise
+        return self._to_rescore(RELINK_DAYS) if complete else []
+
+    def _to_rescore(self, days: float) -> list[str]:
+        """Articles marked to be scored again (scored before, state back to ``stored``)."""
+        return [r[0] for r in self.cur.execute(
+            """SELECT i.item_id FROM items i
+               WHERE i.state = 'stored' AND i.first_seen_at >= now() - to_days(?)
+                 AND EXISTS (SELECT 1 FROM scores s WHERE s.item_id = i.item_id)
+               ORDER BY i.item_id""", [int(days)]).fetchall()]
 
     def _with_links(self, days: float) -> list[str]:
         """Stored articles first seen in the last ``days`` days whose scored text has a link."""

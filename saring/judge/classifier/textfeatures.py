@@ -352,8 +352,11 @@ def _non_news_hosts(text: str, news_hosts: Sequence[str] = NEWS_HOSTS,
     hosts = []
     for url in _URL.findall(text):
         host = (urlsplit(url if "://" in url else "http://" + url).hostname or "").lower()
+        # A link ending a sentence or an aside ("sumber: www.kabar.id." or "(kabar.id),") carries
+        # the punctuation in its host: the site comparison must not see it.
+        bare = host.rstrip(".,;:!?)]}")
         if (host and not any(h in host for h in news_hosts)
-                and not any(host == site or host.endswith("." + site) for site in outlets)):
+                and not any(bare == site or bare.endswith("." + site) for site in outlets)):
             hosts.append(host)
     return hosts
 
