@@ -159,8 +159,11 @@ def test_a_new_news_source_rescores_the_messages_that_link_to_its_site(
     query = ("SELECT o.hoax_score, o.hoax_terms FROM items i JOIN item_overview o USING (item_id) "
              "WHERE i.source_id = 'tipline' AND i.channel = 'grup' "
              "AND o.text LIKE '%www.kpu-batukota.example.id%'")
+    others = ("SELECT s.item_id, s.scored_at FROM items i JOIN scores s USING (item_id) "
+              "WHERE i.source_id = 'tipline' AND i.title NOT LIKE '%kpu-batukota%' ORDER BY 1")
     with Store(ingested) as store:
         (before, reasons), = store.con.execute(query).fetchall()
+        untouched = store.con.execute(others).fetchall()
     non_news = CUE_REASONS["links_non_news"]
     assert any(r.startswith(non_news) for r in reasons)
     kpu = Source(id="kpu_batu", name="KPU Kota Batu", url="https://rss.kpu-batukota.example.id/feed")
@@ -169,6 +172,8 @@ def test_a_new_news_source_rescores_the_messages_that_link_to_its_site(
         run_ingest(config, store, scorer=scorer, only=[sample_config.sources[0].id])
         (after, reasons), = store.con.execute(query).fetchall()
         assert store.sync_sources(config.sources, complete=True) == []  # nothing changed since
+        # Only what names the new site is scored again, not every message with a link.
+        assert store.con.execute(others).fetchall() == untouched
     assert not any(r.startswith(non_news) for r in reasons), reasons
     assert after < before
 
