@@ -28,12 +28,24 @@ from saring.storage.database import Store
 SEEDS = {"Malangpost.id", "Jatimpos.co"}  # the two real election articles; every other article is not
 
 
-def test_chain_messages_rank_above_the_median_news_item(ingested, sample_site, tmp_path, monkeypatch):
+@pytest.fixture()
+def forwarded(ingested, sample_site, tmp_path, monkeypatch):
+    """The ingested sample with the demo's chat imported: the forum's forwarded messages."""
     monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
     chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
     result = CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(ingested)])
     assert result.exit_code == 0, result.output
-    with Store(ingested) as store:
+    return ingested
+
+
+KPU_FORWARD = ("SELECT {columns} FROM items i JOIN item_overview o USING (item_id) "
+               "WHERE i.source_id = 'tipline' AND i.channel = 'grup' "
+               "AND o.text LIKE '%www.kpu-batukota.example.id%'")
+"""The forwarded message that links a site no source of the demo covers."""
+
+
+def test_chain_messages_rank_above_the_median_news_item(forwarded):
+    with Store(forwarded) as store:
         con = store.con
         news = [
             s
@@ -117,13 +129,10 @@ def test_factcheck_evidence_is_served_everywhere(ingested):
         assert kept >= 1
 
 
-def test_links_to_the_forums_own_news_sources_are_news_links(ingested, sample_site, tmp_path, monkeypatch):
+def test_links_to_the_forums_own_news_sources_are_news_links(forwarded, sample_site):
     """The model's list of news hosts cannot know every local outlet: the hosts of the news sources
     in sources.yaml count as news too (here the sample sites on 127.0.0.1), anything else does not."""
-    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
-    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
-    assert CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(ingested)]).exit_code == 0
-    with Store(ingested) as store:
+    with Store(forwarded) as store:
         assert store.outlet_hosts() == ["127.0.0.1"]
         rows = store.con.execute(
             "SELECT o.text, o.hoax_terms FROM items i JOIN item_overview o USING (item_id) "
@@ -135,12 +144,12 @@ def test_links_to_the_forums_own_news_sources_are_news_links(ingested, sample_si
     assert not any(r.startswith(non_news) for reasons in local for r in reasons), local
     assert any(r.startswith(non_news) for r in elsewhere[0])  # no configured source
     # ... and the digest shows, next to a message, the risk of the page its link points at.
-    with Store(ingested) as store:
+    with Store(forwarded) as store:
         digest = build_digest(store.con, today_wib(), DigestSettings())
     forward = next(i for i in digest.tipline if "kpu-kota-batu-bentuk-bakohumas" in i.excerpt)
     assert [(ln["title"], ln["source"]) for ln in forward.linked] == [("KPU Kota Batu Bentuk Bakohumas",
                                                                         "Malangpost.id")]
-    with Store(ingested) as store:
+    with Store(forwarded) as store:
         (own,) = store.con.execute("SELECT hoax_score FROM item_overview WHERE source_id <> 'tipline' AND "
                                    "title = 'KPU Kota Batu Bentuk Bakohumas'").fetchone()
     assert forward.linked[0]["hoax_score"] == own  # the article's own score, not the message's
@@ -149,26 +158,20 @@ def test_links_to_the_forums_own_news_sources_are_news_links(ingested, sample_si
         assert "Isi tautannya" in text and "KPU Kota Batu Bentuk Bakohumas" in text, fmt
 
 
-def test_a_new_news_source_rescores_the_messages_that_link_to_its_site(
-        ingested, sample_site, sample_config, tmp_path, monkeypatch, scorer):
+def test_a_new_news_source_rescores_the_messages_that_link_to_its_site(forwarded, sample_config, scorer):
     """Adding a source to sources.yaml changes what counts as a news link: the next run scores the
     stored messages that link to its site again (without `saring rescore`)."""
-    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
-    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
-    assert CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(ingested)]).exit_code == 0
-    query = ("SELECT o.hoax_score, o.hoax_terms FROM items i JOIN item_overview o USING (item_id) "
-             "WHERE i.source_id = 'tipline' AND i.channel = 'grup' "
-             "AND o.text LIKE '%www.kpu-batukota.example.id%'")
+    query = KPU_FORWARD.format(columns="o.hoax_score, o.hoax_terms")
     others = ("SELECT s.item_id, s.scored_at FROM items i JOIN scores s USING (item_id) "
               "WHERE i.source_id = 'tipline' AND i.title NOT LIKE '%kpu-batukota%' ORDER BY 1")
-    with Store(ingested) as store:
+    with Store(forwarded) as store:
         (before, reasons), = store.con.execute(query).fetchall()
         untouched = store.con.execute(others).fetchall()
     non_news = CUE_REASONS["links_non_news"]
     assert any(r.startswith(non_news) for r in reasons)
     kpu = Source(id="kpu_batu", name="KPU Kota Batu", url="https://rss.kpu-batukota.example.id/feed")
     config = sample_config.model_copy(update={"sources": [*sample_config.sources, kpu]})
-    with Store(ingested) as store:  # the new source is recorded, not fetched (no network here)
+    with Store(forwarded) as store:  # the new source is recorded, not fetched (no network here)
         run_ingest(config, store, scorer=scorer, only=[sample_config.sources[0].id])
         (after, reasons), = store.con.execute(query).fetchall()
         assert store.sync_sources(config.sources, complete=True) == []  # nothing changed since
@@ -211,21 +214,16 @@ def test_a_news_sources_site_at_the_end_of_a_sentence_is_still_a_news_link(score
 
 
 def test_a_run_that_stops_after_recording_new_sites_leaves_the_rescoring_to_the_next(
-        ingested, sample_site, sample_config, tmp_path, monkeypatch, scorer):
+        forwarded, sample_config, scorer):
     """The sites are recorded when a run starts and the linked articles scored again at its end: a
     run stopped in between (killed, or its scoring failed) must not lose that second scoring."""
-    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
-    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
-    assert CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(ingested)]).exit_code == 0
-    query = ("SELECT o.hoax_terms FROM items i JOIN item_overview o USING (item_id) "
-             "WHERE i.source_id = 'tipline' AND i.channel = 'grup' "
-             "AND o.text LIKE '%www.kpu-batukota.example.id%'")
+    query = KPU_FORWARD.format(columns="o.hoax_terms")
     non_news = CUE_REASONS["links_non_news"]
     kpu = Source(id="kpu_batu", name="KPU Kota Batu", url="https://rss.kpu-batukota.example.id/feed")
     config = sample_config.model_copy(update={"sources": [*sample_config.sources, kpu]})
-    with Store(ingested) as store:
+    with Store(forwarded) as store:
         assert store.sync_sources(config.sources, complete=True)  # the run that stops here
-    with Store(ingested) as store:
+    with Store(forwarded) as store:
         run_ingest(config, store, scorer=scorer, only=[sample_config.sources[0].id])
         (reasons,), = store.con.execute(query).fetchall()
         assert store.sync_sources(config.sources, complete=True) == []
