@@ -217,11 +217,17 @@ class Store:
         """Upsert rows and move their items to ``state`` in one transaction (a crash leaves neither)."""
         if not rows:
             return
-        self.cur.begin()
-        try:
+        with self._transaction():
             self._upsert(table, rows, keys, update=True)
             self.cur.execute(f"UPDATE items SET state = ? WHERE {only_if} AND item_id IN (SELECT unnest(?))",
                              [state, [r["item_id"] for r in rows]])
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        """One transaction on the shared cursor: committed at the end, rolled back on any error."""
+        self.cur.begin()
+        try:
+            yield
             self.cur.commit()
         except Exception:
             with contextlib.suppress(duckdb.TransactionException):  # a failed commit ends it too
@@ -261,8 +267,7 @@ class Store:
         configured = {s.id for s in sources}
         gone = [sid for sid, row in stored.items() if complete and row[enabled] and sid not in configured]
         if rows or gone:
-            self.cur.begin()
-            try:
+            with self._transaction():
                 self._upsert("sources", rows, ["source_id"], update=True)
                 if gone:
                     self.cur.execute("UPDATE sources SET enabled = false, outlet_host = NULL, updated_at = ? "
@@ -272,11 +277,6 @@ class Store:
                 if changed:  # only the articles that name a site that came or went
                     self.cur.execute("UPDATE items SET state = 'stored' WHERE state = 'scored' "
                                      "AND list_contains(?, item_id)", [self._naming(changed, RELINK_DAYS)])
-                self.cur.commit()
-            except Exception:
-                with contextlib.suppress(duckdb.TransactionException):
-                    self.cur.rollback()
-                raise
         return self._to_rescore(RELINK_DAYS) if complete else []
 
     def _to_rescore(self, days: float) -> list[str]:
