@@ -71,7 +71,13 @@ def demo(
 
     Example: saring demo --dir data/demo
     """
-    from saring.pipeline.demo import SiteServer, demo_chat, import_demo_chat, sample_dir, write_demo_sources
+    from saring.pipeline.demo import (
+        demo_chat,
+        demo_site_server,
+        import_demo_chat,
+        sample_dir,
+        write_demo_sources,
+    )
 
     site = sample_dir()
     if not (site / "manifest.json").exists():
@@ -80,7 +86,7 @@ def demo(
     from flows.ingest import ingest_flow
 
     db = workdir / "saring.duckdb"
-    with SiteServer(site) as server:
+    with demo_site_server(site, workdir / "sources.demo.yaml") as server:
         out.print(f"Sample sites served at {server.base_url}")
         sources = write_demo_sources(workdir / "sources.demo.yaml", server.base_url)
         result = ingest_flow(sources=str(sources), db=str(db))

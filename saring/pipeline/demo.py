@@ -97,6 +97,25 @@ class SiteServer(BackgroundServer):
         return self.httpd.requests  # type: ignore[attr-defined]
 
 
+def demo_site_server(site: Path, sources_path: Path) -> SiteServer:
+    """The sample sites' server, on the port the last demo in this folder used when it is free.
+
+    The stored items' addresses include the port: served on a new one, every page of the sample
+    would be stored again as a new item and the digest would list it twice."""
+    try:
+        previous = yaml.safe_load(sources_path.read_text(encoding="utf-8"))["sources"][0]["url"]
+        port = urlsplit(previous).port or 0
+    except (OSError, yaml.YAMLError, LookupError, TypeError, ValueError):
+        port = 0  # no earlier demo here (or its file was edited): any free port
+    if port:
+        try:
+            return SiteServer(site, port)
+        except OSError as exc:
+            LOGGER.warning("port %d of the previous demo is taken (%s): the sample's pages are stored "
+                           "again under a new address", port, exc)
+    return SiteServer(site)
+
+
 def demo_sources(base_url: str, site: Path | None = None) -> dict:
     """A sources mapping for the sample sites served at ``base_url``."""
     site = site or sample_dir()
