@@ -117,3 +117,17 @@ def _big_source(server, n: int):
     items = [FeedItem(url=server.base_url + a["path"], link=server.base_url + a["path"], title=a["title"],
                       summary="", published_at=None, author=None, guid=None) for a in articles]
     return source, items
+
+
+def test_pages_short_of_a_batch_are_extracted_too():
+    # Pages go to the workers a few at a time; a page that no other follows must not wait for one.
+    from saring.collect.extract import BATCH_PAGES, Extractor
+
+    page = (b"<html><body><article><p>" + b"Kalimat tentang pemilihan umum di kota. " * 20
+            + b"</p></article></body></html>")
+    with Extractor(workers=2) as extractor:
+        extractor.start()
+        futures = [extractor.submit((page, None, None, False)) for _ in range(BATCH_PAGES + 1)]
+        assert all(f.result(timeout=60).text for f in futures)
+        last = extractor.submit((page, None, None, False))
+    assert last.done()  # leaving the pool sends or settles what waits: nobody is left hanging

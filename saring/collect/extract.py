@@ -139,6 +139,17 @@ def _extract_args(args: Page) -> Extracted:
     return extract_article(*args)
 
 
+def _extract_batch(pages: Sequence[Page]) -> list[Extracted]:
+    return [extract_article(*page) for page in pages]
+
+
+BATCH_PAGES = 4
+"""Pages sent to a worker together: each task costs the ingest process a few thread handovers
+and a pickling, and that process, not the workers, limits a run (``benchmarks/RESULTS.md``)."""
+BATCH_WAIT_S = 0.02
+"""A page waits at most this long for others to fill its batch."""
+
+
 def _pool_context() -> multiprocessing.context.BaseContext:
     """How pool workers start: forked from a server process, not spawned.
 
@@ -174,12 +185,19 @@ class Extractor:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._ready = threading.Event()
+        self._waiting: list[tuple[Page, Future[Extracted]]] = []  # submitted, not yet sent
+        self._wake = threading.Condition(self._lock)
+        self._closed = False
 
     def __enter__(self) -> Extractor:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._closed = True
+            self._wake.notify_all()
         if self._pool is not None:
+            self._send(self._take())
             self._pool.shutdown(cancel_futures=True)
 
     def start(self) -> None:
@@ -195,6 +213,7 @@ class Extractor:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=_pool_context())
         threading.Thread(target=self._warm, args=(self._pool,), name="extraction-pool-start",
                          daemon=True).start()
+        threading.Thread(target=self._send_late, name="extraction-batches", daemon=True).start()
 
     def _warm(self, pool: ProcessPoolExecutor) -> None:
         try:
@@ -220,16 +239,59 @@ class Extractor:
     def submit(self, page: Page) -> Future[Extracted]:
         """Start extracting one page in the pool (pages arrive one by one from the fetcher).
 
+        Pages go to a worker :data:`BATCH_PAGES` at a time, or after :data:`BATCH_WAIT_S`.
         Once a worker died (the OOM killer, a page that crashed the parser) the pool takes
         nothing more: the future then fails, and the caller extracts the page in its own
         process as for any failed future, instead of losing the page and its source's others.
         """
+        self._ensure_pool()
+        future: Future[Extracted] = Future()
+        with self._lock:
+            self._waiting.append((page, future))
+            batch = self._take_locked() if len(self._waiting) >= BATCH_PAGES else []
+        self._send(batch)
+        return future
+
+    def _take(self) -> list[tuple[Page, Future[Extracted]]]:
+        with self._lock:
+            return self._take_locked()
+
+    def _take_locked(self) -> list[tuple[Page, Future[Extracted]]]:
+        batch, self._waiting = self._waiting, []
+        return batch
+
+    def _send_late(self) -> None:
+        """Send the pages that waited :data:`BATCH_WAIT_S` without filling a batch."""
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+                self._wake.wait(BATCH_WAIT_S)
+                batch = self._take_locked()
+            self._send(batch)
+
+    def _send(self, batch: list[tuple[Page, Future[Extracted]]]) -> None:
+        if not batch:
+            return
+        futures = [future for _, future in batch]
         try:
-            return self._ensure_pool().submit(_extract_args, page)
-        except BrokenProcessPool as exc:
-            failed: Future[Extracted] = Future()
-            failed.set_exception(exc)
-            return failed
+            task = self._ensure_pool().submit(_extract_batch, [page for page, _ in batch])
+        except (BrokenProcessPool, RuntimeError) as exc:  # RuntimeError: shut down meanwhile
+            for future in futures:
+                future.set_exception(exc)
+            return
+
+        def settle(task: Future[list[Extracted]]) -> None:
+            try:
+                results = task.result()
+            except BaseException as exc:  # noqa: BLE001 - each page's caller redoes it in-process
+                for future in futures:
+                    future.set_exception(exc)
+                return
+            for future, result in zip(futures, results, strict=True):
+                future.set_result(result)
+
+        task.add_done_callback(settle)
 
     def extract_many(self, pages: Sequence[Page]) -> list[Extracted]:
         """``pages`` as :data:`Page`; results keep their order."""
