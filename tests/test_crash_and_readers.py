@@ -220,6 +220,19 @@ def test_writer_keeps_its_lock_after_publishing_the_snapshot(tmp_path):
     assert _second_writer_gets_in(db)  # closed: free again
 
 
+def test_writer_keeps_its_lock_when_the_scoring_helper_exits(tmp_path, scorer):
+    # The run's scoring helper is forked with the writer's descriptors; the POSIX lock is the
+    # writer's own, so the child closing its copies on exit must not release it.
+    from saring.pipeline.scoring_child import ScoringChild
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db):
+        with ScoringChild(scorer) as child:
+            assert child.scorer.score(["Pemilu 2024 di Kota Batu."])
+        assert not _second_writer_gets_in(db)
+
+
 def test_closing_leaves_the_checkpoint_to_duckdb_and_readers_still_see_every_row(tmp_path):
     """A checkpoint at every close rewrote whole primary-key indexes (its cost grew with the
     history); what a run committed stays in the WAL until DuckDB's own threshold, and nothing

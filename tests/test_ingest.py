@@ -1,5 +1,7 @@
 """The library pipeline end to end, without Prefect, against the served sample sites."""
 
+import threading
+
 import duckdb
 from _net import STAND_IN, FakeDNS, pretend_public
 
@@ -270,15 +272,15 @@ def test_the_run_summary_counts_articles_the_lane_scored(sample_site, sample_con
     monkeypatch.setattr(ingest, "LANE_BATCH", 1)
     monkeypatch.setattr(ingest, "LANE_POLL_S", 0.005)
     by_lane = []
-    real = ingest.score_pending
+    real = ingest.score_and_save
 
-    def counted(store, scorer=None, batch_size=500, among=None, again=()):
-        n = real(store, scorer, batch_size, among, again)
-        if among is not None:
+    def counted(*args, **kwargs):
+        n = real(*args, **kwargs)
+        if threading.current_thread().name == "saring-scoring":
             by_lane.append(n)
         return n
 
-    monkeypatch.setattr(ingest, "score_pending", counted)
+    monkeypatch.setattr(ingest, "score_and_save", counted)
     with Store(db_path) as store:
         summary = run_ingest(sample_config, store, scorer=scorer)
         stored = store.cur.execute("SELECT count(*) FROM scores").fetchone()[0]

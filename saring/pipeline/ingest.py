@@ -26,7 +26,7 @@ from saring.collect.kinds import parse_source
 from saring.collect.urls import url_key
 from saring.config import Config, Source, StorySettings
 from saring.errors import FeedError, FetchError, SaringError
-from saring.judge.places import finder, locate_pending
+from saring.judge.places import finder, locate
 from saring.limits import cap_text
 from saring.pipeline.link import link_items
 from saring.storage.database import Store, utcnow
@@ -397,24 +397,33 @@ def score_pending(store: Store, scorer=None, batch_size: int = 500,
                           ignore_index=True)
     if frame.empty:
         return 0
-    scorer = scorer.with_outlets(store.outlet_hosts())
+    return score_and_save(store, scorer.with_outlets(store.outlet_hosts()), list(frame["item_id"]),
+                          list(frame["title"]), list(frame["text"]), batch_size)
+
+
+def score_and_save(store: Store, scorer, item_ids: Sequence[str], titles: Sequence[str | None],
+                   texts: Sequence[str | None], batch_size: int = 500) -> int:
+    """Score these articles with ``scorer`` (already :meth:`with_outlets`) and store the scores."""
     report = progress.current()
-    report.add(progress.SCORED, len(frame))
-    for start in range(0, len(frame), batch_size):
-        chunk = frame.iloc[start:start + batch_size]
-        store.save_scores(score_rows(chunk["item_id"], chunk["title"], chunk["text"], scorer))
-        report.advance(progress.SCORED, len(chunk))
-    return len(frame)
+    report.add(progress.SCORED, len(item_ids))
+    for start in range(0, len(item_ids), batch_size):
+        end = start + batch_size
+        store.save_scores(score_rows(item_ids[start:end], titles[start:end], texts[start:end], scorer))
+        report.advance(progress.SCORED, len(item_ids[start:end]))
+    return len(item_ids)
 
 
 class ScoringLane:
     """Loads the models and the places' expression, scores stored articles and finds their
-    places in a thread while the run still downloads.
+    places while the run still downloads.
 
     Both used to wait for the slowest source and then run alone on one core, after seconds of
     model loading; here they overlap the downloads and the extraction pool, and
-    :func:`finish_ingest` does only what is left. Any failure here only means the end scores
-    more: it is logged, and the end's scoring reports its own.
+    :func:`finish_ingest` does only what is left. The lane takes the rows as they are saved
+    (it does not read them back: the store's lock is busy with the saves) and does the work in a
+    helper process (:mod:`saring.pipeline.scoring_child`), so the ingest process, which limits
+    the run, only stores the results. Any failure here only means the end scores more: it is
+    logged, and the end's scoring reports its own.
     """
 
     def __init__(self, store: Store, scorer=None, batch: int | None = None,
@@ -423,35 +432,45 @@ class ScoringLane:
         self.batch = LANE_BATCH if batch is None else batch
         self.every = LANE_POLL_S if every is None else every
         self.scored = 0  # articles scored here; the run summary adds what the end scores
-        self._saved: list[str] = []
+        self._saved: list[tuple[str, str | None, str | None]] = []  # (item_id, title, text)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run,),
                                         name="saring-scoring", daemon=True)
 
     def __enter__(self) -> ScoringLane:
-        self.store.on_articles_saved.append(self._saved.extend)
+        self.store.on_articles_saved.append(self._take)
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.store.on_articles_saved.remove(self._saved.extend)
+        self.store.on_articles_saved.remove(self._take)
+
+    def _take(self, rows: Sequence[dict]) -> None:
+        # The text as scoring reads it back (articles.title/text; the feed's title and summary
+        # are already in the row when the page gave none).
+        self._saved.extend((r["item_id"], r.get("title"), r.get("text")) for r in rows)
 
     def _run(self) -> None:
         from saring.judge.classifier.score import load_scorer
+        from saring.pipeline.scoring_child import ScoringChild
 
         try:
             self.scorer = self.scorer or load_scorer()
-            finder().pattern  # noqa: B018 - compiled here, not at the end of the run (~0.3 s)
-            done = 0
-            while not self._stop.wait(self.every):
-                if len(self._saved) - done >= self.batch:
-                    new = self._saved[done:]
-                    done += len(new)
-                    self.scored += score_pending(self.store, self.scorer, among=new)
-                    with self.store.lock:  # places are a pure function of the text, like scores
-                        locate_pending(self.store.cur, among=new)
+            finder().pattern  # noqa: B018 - compiled here (~0.3 s), before the helper inherits it
+            outlets = self.store.outlet_hosts()
+            with ScoringChild(self.scorer) as child:  # the work in another process, on another core
+                scorer = child.scorer.with_outlets(outlets)
+                done = 0
+                while not self._stop.wait(self.every):
+                    if len(self._saved) - done >= self.batch:
+                        new = self._saved[done:]
+                        done += len(new)
+                        ids, titles, texts = (list(c) for c in zip(*new, strict=True))
+                        self.scored += score_and_save(self.store, scorer, ids, titles, texts)
+                        # places are a pure function of the text, like scores
+                        locate(self.store.cur, new, find=child.find_places, lock=self.store.lock)
         except Exception as exc:  # noqa: BLE001 - the end of the run scores again and reports
             LOGGER.warning("scoring during the downloads stopped (%s); the run scores at its end", exc)
 

@@ -91,8 +91,8 @@ class Store:
         """
         self.path = Path(path) if path else default_db_path()
         self.lock = threading.RLock()
-        self.on_articles_saved: list[Callable[[list[str]], None]] = []
-        """Called with the item ids of each batch of stored articles (the scoring lane listens)."""
+        self.on_articles_saved: list[Callable[[Sequence[dict[str, Any]]], None]] = []
+        """Called with the rows of each batch of stored articles (the scoring lane listens)."""
         # Read once when a run starts (start_run) and dropped when it ends: the sources that
         # earlier runs left items of (left_behind), and each feed's validators (feed_state).
         self._run_state: tuple[set[str], dict[str, tuple[str | None, str | None]]] | None = None
@@ -386,12 +386,11 @@ class Store:
     def save_articles(self, rows: Sequence[dict[str, Any]]) -> None:
         """Store extracted articles and move their items to state 'stored', atomically."""
         self._save_and_advance("articles", rows, ["item_id"], "stored", "state = 'seen'")
-        ids = [r["item_id"] for r in rows]
         for listener in self.on_articles_saved:
             # The rows are committed: a listener's failure must not make them look unsaved
             # (the caller would count them as lost and fail their source).
             try:
-                listener(ids)
+                listener(rows)
             except Exception:  # noqa: BLE001
                 LOGGER.exception("a listener of stored articles failed; the articles are stored")
 
