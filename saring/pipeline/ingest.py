@@ -459,12 +459,12 @@ class ScoringLane:
         try:
             self.scorer = self.scorer or load_scorer()
             finder().pattern  # noqa: B018 - compiled here (~0.3 s), before the helper inherits it
-            outlets = self.store.outlet_hosts()
             with ScoringChild(self.scorer) as child:  # the work in another process, on another core
-                scorer = child.scorer.with_outlets(outlets)
+                scorer = None  # a run on unchanged feeds asks nothing more of the store
                 done = 0
                 while not self._stop.wait(self.every):
                     if len(self._saved) - done >= self.batch:
+                        scorer = scorer or child.scorer.with_outlets(self.store.outlet_hosts())
                         new = self._saved[done:]
                         done += len(new)
                         ids, titles, texts = (list(c) for c in zip(*new, strict=True))

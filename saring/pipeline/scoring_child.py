@@ -52,41 +52,50 @@ def _places(rows: list[tuple[str | None, str | None]]) -> list:
 
 class ScoringChild:
     """A forked child holding ``scorer`` and the compiled place finder (compile it first, see
-    :func:`saring.judge.places.finder`). Use as a context manager.
+    :func:`saring.judge.places.finder`). Use as a context manager; the child is forked at the
+    first call (a run on unchanged feeds has nothing to score and forks nothing).
 
     :attr:`scorer` scores there with the interface of the scorer it wraps (for
-    :func:`saring.pipeline.ingest.score_pending`); :meth:`find_places` finds places there.
+    :func:`saring.pipeline.ingest.score_and_save`); :meth:`find_places` finds places there.
+    One thread uses it (the run's scoring lane).
     """
 
     def __init__(self, scorer: Any) -> None:
+        self._inherits = scorer
         self._pool: ProcessPoolExecutor | None = None
+        self._forkable = sys.platform == "linux" and (os.cpu_count() or 1) >= 2
         self.scorer = _ChildScorer(self, scorer, ())
-        if sys.platform != "linux" or (os.cpu_count() or 1) < 2:
-            return
-        global _INHERITED
-        with _FORKING:
-            _INHERITED = scorer
-            try:
-                pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
-                                           initializer=_quiet)
-                pool.submit(int).result()  # forks now, while _INHERITED is this scorer
-                self._pool = pool
-            except Exception as exc:  # noqa: BLE001 - the work then runs here, as before
-                LOGGER.warning("scoring stays in the ingest process (no helper process: %s)", exc)
-            finally:
-                _INHERITED = None
 
     def __enter__(self) -> ScoringChild:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._forkable = False
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
 
+    def _fork(self) -> ProcessPoolExecutor | None:
+        global _INHERITED
+        self._forkable = False  # once, whatever happens
+        with _FORKING:
+            _INHERITED = self._inherits
+            try:
+                pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                                           initializer=_quiet)
+                pool.submit(int).result()  # forks now, while _INHERITED is this scorer
+                return pool
+            except Exception as exc:  # noqa: BLE001 - the work then runs here, as before
+                LOGGER.warning("scoring stays in the ingest process (no helper process: %s)", exc)
+                return None
+            finally:
+                _INHERITED = None
+
     def call(self, fn: Callable[..., T], *args: Any, here: Callable[[], T]) -> T:
         """``fn(*args)`` in the child; ``here()`` in this process when there is no child or it
         failed (then the child is dropped: the rest of the run works here)."""
+        if self._forkable:
+            self._pool = self._fork()
         pool = self._pool
         if pool is not None:
             try:
