@@ -80,12 +80,15 @@ class ScoringChild:
         self._forkable = False  # once, whatever happens
         with _FORKING:
             _INHERITED = self._inherits
+            pool = None
             try:
                 pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
                                            initializer=_quiet)
                 pool.submit(int).result()  # forks now, while _INHERITED is this scorer
                 return pool
             except Exception as exc:  # noqa: BLE001 - the work then runs here, as before
+                if pool is not None:  # a child that started but does not answer is not left behind
+                    pool.shutdown(wait=False, cancel_futures=True)
                 LOGGER.warning("scoring stays in the ingest process (no helper process: %s)", exc)
                 return None
             finally:
