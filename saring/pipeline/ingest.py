@@ -407,9 +407,10 @@ def score_and_save(store: Store, scorer, item_ids: Sequence[str], titles: Sequen
     report = progress.current()
     report.add(progress.SCORED, len(item_ids))
     for start in range(0, len(item_ids), batch_size):
-        end = start + batch_size
-        store.save_scores(score_rows(item_ids[start:end], titles[start:end], texts[start:end], scorer))
-        report.advance(progress.SCORED, len(item_ids[start:end]))
+        chunk = slice(start, start + batch_size)
+        ids = item_ids[chunk]
+        store.save_scores(score_rows(ids, titles[chunk], texts[chunk], scorer))
+        report.advance(progress.SCORED, len(ids))
     return len(item_ids)
 
 
