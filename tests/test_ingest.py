@@ -1,15 +1,19 @@
 """The library pipeline end to end, without Prefect, against the served sample sites."""
 
+import os
+import sys
 import threading
 
 import duckdb
 from _net import STAND_IN, FakeDNS, pretend_public
 
 from saring.config import parse_config
+from saring.judge.stories import _texts
 from saring.pipeline.ingest import run_ingest
 from saring.storage.database import Store, connect_snapshot
 
 TABLES = ("sources", "items", "articles", "scores")
+HELPER_PROCESS = sys.platform == "linux" and (os.cpu_count() or 1) >= 2  # the scoring lane forks one
 LOCAL = {"allow_private": True}  # a test server on 127.0.0.1
 
 
@@ -247,7 +251,7 @@ def test_articles_are_scored_and_located_while_the_run_still_downloads(ingested,
         rows = store.cur.execute("SELECT * FROM articles WHERE list_contains(?, item_id)", [ids]).df()
         store.cur.execute("DELETE FROM scores WHERE list_contains(?, item_id)", [ids])
         store.cur.execute("DELETE FROM item_place_scans WHERE list_contains(?, item_id)", [ids])
-        with ScoringLane(store, scorer, batch=2, every=0.01):
+        with ScoringLane(store, scorer, batch=2, every=0.01) as lane:
             store.save_articles(rows.to_dict("records"))  # what an ingest thread does
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
@@ -262,6 +266,8 @@ def test_articles_are_scored_and_located_while_the_run_still_downloads(ingested,
                 time.sleep(0.02)
         assert (scored, located) == (3, 3)  # before the lane was closed: nothing else scores here
         assert store.on_articles_saved == []  # the listener is gone with the lane
+        if HELPER_PROCESS:  # and it counted their story terms there, from the text grouping reads
+            assert all(lane.counted.kept(i, text) for i, text, _, _ in _texts(store.cur, ids))
 
 
 def test_the_run_summary_counts_articles_the_lane_scored(sample_site, sample_config, db_path, scorer,

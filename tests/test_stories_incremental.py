@@ -4,7 +4,7 @@ import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from saring.judge.stories import add_to_stories, assign_stories
+from saring.judge.stories import CountedTexts, add_to_stories, assign_stories, term_counts
 from saring.storage.database import Store
 
 PRATIWI = (Path(__file__).resolve().parent.parent
@@ -119,3 +119,31 @@ def test_items_grouped_before_the_counts_were_kept_get_them_when_needed(tmp_path
         # The window's items got their counts; the item 20 days back (outside it) did not.
         assert [r[0] for r in con.execute("SELECT item_id FROM story_vectors ORDER BY 1").fetchall()] == [
             "a1", "a2", "f1"]
+
+
+def test_term_counts_counted_during_the_run_are_the_ones_grouping_would_count(tmp_path):
+    """The scoring helper counts story terms while the run downloads (CountedTexts); grouping
+    uses them only for an unchanged text, and its result is the same as counting everything."""
+    texts = _articles(1, 4) + _articles(11, 2)
+    early = CountedTexts()
+    early.add(["a0", "a1", "f0"], [f"\n{texts[0]}", f"\n{texts[1]}", "\nan older text of f0"],
+              term_counts([f"\n{texts[0]}", f"\n{texts[1]}", "\nan older text of f0"]))
+    wanted = [f"\n{t}" for t in texts]
+    ids = ["a0", "a1", "a2", "a3", "f0", "f1"]
+    got = early.counts(ids, wanted)
+    assert (got != term_counts(wanted)).nnz == 0 and got.shape == term_counts(wanted).shape
+    assert early.kept("a0", wanted[0]) and not early.kept("f0", wanted[4])  # f0's text changed
+    stand_in = term_counts(["other words altogether"])
+    early.add(["x"], ["\nsome text"], stand_in)  # kept counts are used as they are, not recounted
+    assert (early.counts(["x"], ["\nsome text"]) != stand_in).nnz == 0
+
+    now = datetime.now(UTC) - timedelta(hours=5)
+    rows = [(i, "src", now + timedelta(minutes=k), t) for k, (i, t) in enumerate(zip(ids, texts, strict=True))]
+    groupings = []
+    for counted in (None, early):
+        with Store(tmp_path / f"{counted is None}.duckdb") as store:
+            _add(store, rows)
+            assert add_to_stories(store.con, counted=counted) == 6
+            groupings.append((store.con.execute("SELECT item_id, story_id FROM stories ORDER BY 1").fetchall(),
+                              store.con.execute("SELECT item_id, terms, counts FROM story_vectors ORDER BY 1").fetchall()))
+    assert groupings[0] == groupings[1]

@@ -10,7 +10,7 @@ Also holds the DDL of the analysts' views over stories, fact-check matches and t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -187,6 +187,48 @@ def tfidf_from_counts(counts: sparse.spmatrix) -> sparse.csr_matrix:
     return normalize(m, copy=False).astype(np.float32)
 
 
+class CountedTexts:
+    """Term counts of texts counted before the grouping, by item id.
+
+    An ingest run counts its articles' terms as they are stored, in its scoring helper process,
+    instead of all at once at its end, on one core (:func:`add_to_stories` takes them). Each is
+    kept with the hash of the text it was counted from: a text that differs at grouping time is
+    counted again, so what comes out is always :func:`term_counts` of the text grouped.
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[int, sparse.csr_matrix, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def add(self, item_ids: Sequence[str], texts: Iterable[str], counts: sparse.csr_matrix) -> None:
+        """Keep ``counts`` (:func:`term_counts` of ``texts``, row by row) for ``item_ids``."""
+        for k, (item_id, text) in enumerate(zip(item_ids, texts, strict=True)):
+            self._rows[item_id] = (hash(text), counts, k)
+
+    def kept(self, item_id: str, text: str) -> tuple[sparse.csr_matrix, int] | None:
+        """Where ``text``'s counts are kept (matrix, row), if they were counted from this text."""
+        got = self._rows.get(item_id)
+        return (got[1], got[2]) if got is not None and got[0] == hash(text) else None
+
+    def counts(self, item_ids: Sequence[str], texts: Sequence[str]) -> sparse.csr_matrix:
+        """:func:`term_counts` of ``texts``: the kept rows where their text is unchanged, the
+        others counted now."""
+        kept = [self.kept(item_id, text) for item_id, text in zip(item_ids, texts, strict=True)]
+        fresh = [k for k, got in enumerate(kept) if got is None]
+        if len(fresh) == len(texts):
+            return term_counts(texts)
+        now, row_of = term_counts([texts[k] for k in fresh]), {k: j for j, k in enumerate(fresh)}
+        rows = [got or (now, row_of[k]) for k, got in enumerate(kept)]
+        spans = [(m, m.indptr[r], m.indptr[r + 1]) for m, r in rows]
+        indptr = np.concatenate([[0], np.cumsum([hi - lo for _, lo, hi in spans])])
+        return sparse.csr_matrix(
+            (np.concatenate([m.data[lo:hi] for m, lo, hi in spans]).astype(np.float32, copy=False),
+             np.concatenate([m.indices[lo:hi] for m, lo, hi in spans]), indptr),
+            shape=(len(texts), N_FEATURES))
+
+
 @lru_cache(maxsize=1)
 def _hasher() -> HashingVectorizer:
     tfidf = make_vectorizer()
@@ -278,7 +320,8 @@ def _window_vectors(con: duckdb.DuckDBPyConnection, lo: datetime,
 
 
 def add_to_stories(con: duckdb.DuckDBPyConnection, window_days: float = 3,
-                   threshold: float = STORY_THRESHOLD, horizon_days: float = 30) -> int:
+                   threshold: float = STORY_THRESHOLD, horizon_days: float = 30,
+                   counted: CountedTexts | None = None) -> int:
     """Give every item of the last ``horizon_days`` that has no story yet one, without
     regrouping the others (so a run killed before this step is caught up by the next).
 
@@ -288,7 +331,8 @@ def add_to_stories(con: duckdb.DuckDBPyConnection, window_days: float = 3,
     written when it gets its story) and the window's TF-IDF is rebuilt from them
     (:func:`tfidf_from_counts`), so a run's cost follows what it added, not the stored texts.
     A new item that joins an existing story takes its id; one that bridges two stories
-    merges them under the older story's id. Returns the number of new items.
+    merges them under the older story's id. ``counted``: term counts already counted (see
+    :class:`CountedTexts`). Returns the number of new items.
     """
     window = timedelta(days=window_days)
     unvectored = _without_vectors(con, datetime.now(UTC) - timedelta(days=horizon_days), None)
@@ -305,7 +349,7 @@ def add_to_stories(con: duckdb.DuckDBPyConnection, window_days: float = 3,
     # Items grouped before their vectors were kept (schema v9, or by assign_stories) get them now.
     keep_vectors(con, lo, hi, skip={r[0] for r in new})
     context, context_counts = _window_vectors(con, lo, hi)
-    new_counts = term_counts([r[1] for r in new])
+    new_counts = (counted or CountedTexts()).counts([r[0] for r in new], [r[1] for r in new])
     rows = context + [(r[0], _as_utc(r[2]), None) for r in new]
     matrix = tfidf_from_counts(sparse.vstack([context_counts, new_counts], format="csr"))
     uf = _UnionFind(len(rows))

@@ -27,6 +27,7 @@ from saring.collect.urls import url_key
 from saring.config import Config, Source, StorySettings
 from saring.errors import FeedError, FetchError, SaringError
 from saring.judge.places import finder, locate
+from saring.judge.stories import CountedTexts
 from saring.limits import cap_text
 from saring.pipeline.link import link_items
 from saring.storage.database import Store, utcnow
@@ -433,8 +434,10 @@ class ScoringLane:
         self.batch = LANE_BATCH if batch is None else batch
         self.every = LANE_POLL_S if every is None else every
         self.scored = 0  # articles scored here; the run summary adds what the end scores
+        self.counted = CountedTexts()  # story term counts, so the end's grouping does not count them
         self._saved: list[tuple[str, str | None, str | None]] = []  # (item_id, title, text)
         self._stop = threading.Event()
+        self._last = False
         self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run,),
                                         name="saring-scoring", daemon=True)
 
@@ -444,9 +447,22 @@ class ScoringLane:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.join()
+
+    def finish(self) -> None:
+        """No more articles come: score the last ones, short of a batch, in the helper, and stop.
+
+        Their places and story terms are left to the end of the run, which finds them while
+        this scores (:func:`finish_ingest`); :meth:`join` waits for it.
+        """
+        self._last = True
+        self._stop.set()
+
+    def join(self) -> None:
         self._stop.set()
         self._thread.join()
-        self.store.on_articles_saved.remove(self._take)
+        if self._take in self.store.on_articles_saved:
+            self.store.on_articles_saved.remove(self._take)
 
     def _take(self, rows: Sequence[dict]) -> None:
         # The text as scoring reads it back (articles.title/text; the feed's title and summary
@@ -463,17 +479,29 @@ class ScoringLane:
             with ScoringChild(self.scorer) as child:  # the work in another process, on another core
                 scorer = None  # a run on unchanged feeds asks nothing more of the store
                 done = 0
-                while not self._stop.wait(self.every):
-                    if len(self._saved) - done >= self.batch:
+                while True:
+                    stopping = self._stop.wait(self.every)
+                    left = len(self._saved) - done
+                    if left >= self.batch or (stopping and self._last and left):
                         scorer = scorer or child.scorer.with_outlets(self.store.outlet_hosts())
                         new = self._saved[done:]
                         done += len(new)
                         ids, titles, texts = (list(c) for c in zip(*new, strict=True))
                         self.scored += score_and_save(self.store, scorer, ids, titles, texts)
-                        # places are a pure function of the text, like scores
-                        locate(self.store.cur, new, find=child.find_places, lock=self.store.lock)
+                        if not stopping:
+                            self._locate_and_count(child, new)
+                    if stopping:
+                        return
         except Exception as exc:  # noqa: BLE001 - the end of the run scores again and reports
             LOGGER.warning("scoring during the downloads stopped (%s); the run scores at its end", exc)
+
+    def _locate_and_count(self, child, rows: list[tuple[str, str | None, str | None]]) -> None:
+        # places are a pure function of the text, like scores
+        locate(self.store.cur, rows, find=child.find_places, lock=self.store.lock)
+        # the text as story grouping reads it back (the article's title and text)
+        joined = [f"{title or ''}\n{text or ''}" for _, title, text in rows]
+        if (counts := child.story_counts(joined)) is not None:
+            self.counted.add([item_id for item_id, _, _ in rows], joined, counts)
 
 
 def run_ingest(
@@ -496,19 +524,21 @@ def run_ingest(
     sources = [s for s in config.enabled_sources if only is None or s.id in only]
     report = progress.current()
     report.add(progress.SOURCES, len(sources))
-    with Fetcher(config.fetch) as fetcher, Extractor() as extractor, ScoringLane(store, scorer) as lane:
-        def one(source: Source) -> SourceResult:
-            result = ingest_one(source, store, fetcher, extractor)
-            report.advance(progress.SOURCES)
-            return result
+    with ScoringLane(store, scorer) as lane:
+        with Fetcher(config.fetch) as fetcher, Extractor() as extractor:
+            def one(source: Source) -> SourceResult:
+                result = ingest_one(source, store, fetcher, extractor)
+                report.advance(progress.SOURCES)
+                return result
 
-        # Sources run side by side so one slow site does not hold up the rest; each
-        # thread gets a copy of the caller's context (Prefect's flow-run context).
-        with ThreadPoolExecutor(max_workers=config.fetch.source_workers) as pool:
-            futures = [pool.submit(contextvars.copy_context().run, one, s) for s in sources]
-            results = [f.result() for f in futures]
-    return finish_ingest(store, run_id, results, lane.scorer, config.stories.window_days, config.digest,
-                         scored_before=lane.scored, rescore=relink)
+            # Sources run side by side so one slow site does not hold up the rest; each
+            # thread gets a copy of the caller's context (Prefect's flow-run context).
+            with ThreadPoolExecutor(max_workers=config.fetch.source_workers) as pool:
+                futures = [pool.submit(contextvars.copy_context().run, one, s) for s in sources]
+                results = [f.result() for f in futures]
+        lane.finish()
+        return finish_ingest(store, run_id, results, scorer, config.stories.window_days, config.digest,
+                             rescore=relink, lane=lane)
 
 
 def safe_ingest_source(source: Source, store: Store, fetcher: Fetcher,
@@ -537,13 +567,21 @@ def _failed_result(source: Source, store: Store, exc: Exception) -> SourceResult
 
 def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer=None,
                   stories_window: float = StorySettings().window_days, risk=None,
-                  scored_before: int = 0, rescore: Sequence[str] = ()) -> RunSummary:
-    """Score what is new, match it to fact-checks, group stories, close the run, publish the snapshot.
+                  scored_before: int = 0, rescore: Sequence[str] = (),
+                  lane: ScoringLane | None = None) -> RunSummary:
+    """Match what is new to fact-checks, group stories, score it, close the run, publish the snapshot.
 
     ``scored_before``: articles of this run already scored while it downloaded (the summary counts them).
     ``rescore``: stored articles to score again (:meth:`Store.sync_sources` names them).
+    ``lane``: the run's scoring lane, scoring its last articles (:meth:`ScoringLane.finish`)
+    while this links; its scores and story term counts are used.
     """
     started_at = store.link_since(run_id)
+    links = link_items(store, since=started_at, stories_window=stories_window, risk=risk,
+                       counted=lane.counted if lane is not None else None)
+    if lane is not None:
+        lane.join()
+        scorer, scored_before = scorer or lane.scorer, scored_before + lane.scored
     scoring_error = None
     try:
         scored = score_pending(store, scorer, again=rescore)
@@ -558,7 +596,6 @@ def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer
     message = f"{sum(r.new_items for r in results)} new items, {scored} scored"
     if scoring_error:
         message += f"; scoring failed: {scoring_error}"
-    links = link_items(store, since=started_at, stories_window=stories_window, risk=risk)
     for step, error in links.items():
         message += f"; {step} failed: {error}"
     store.finish_run(run_id, summary.status, results, message=message)

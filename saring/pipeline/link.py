@@ -14,27 +14,30 @@ from saring.config import DigestSettings
 from saring.judge.classifier.evidence import record_evidence
 from saring.judge.factcheck import match_items
 from saring.judge.places import locate_pending
-from saring.judge.stories import add_to_stories
+from saring.judge.stories import CountedTexts, add_to_stories
 from saring.storage.database import Store
 
 LOGGER = logging.getLogger(__name__)
 
 
-def link_items(store: Store, since: datetime, stories_window: float, risk: Any = None) -> dict[str, str]:
+def link_items(store: Store, since: datetime, stories_window: float, risk: Any = None,
+               counted: CountedTexts | None = None) -> dict[str, str]:
     """Find the places of new items, match items seen since ``since`` to fact-checks and
     regroup recent stories.
 
     Places are found for every stored item not scanned yet (so also for items of a killed
     run, and for items stored before places existed). New fact-checks are matched against
     the last 30 days of items, and their fact-check evidence (a risk floor between the
-    ``risk`` bands' medium and high, see :mod:`saring.judge.classifier.evidence`) is recomputed. Returns the
-    steps that failed, with their reason (the run's articles and scores stay stored).
+    ``risk`` bands' medium and high, see :mod:`saring.judge.classifier.evidence`) is recomputed.
+    ``counted``: story term counts counted during the run. Returns the steps that failed, with
+    their reason (the run's articles and scores stay stored).
     """
     with store.lock:  # ingest threads share the store's one connection
-        return _link(store.cur, since, stories_window, risk)
+        return _link(store.cur, since, stories_window, risk, counted)
 
 
-def _link(cur: Any, since: datetime, stories_window: float, risk: Any) -> dict[str, str]:
+def _link(cur: Any, since: datetime, stories_window: float, risk: Any,
+          counted: CountedTexts | None) -> dict[str, str]:
     errors: dict[str, str] = {}
     try:
         locate_pending(cur)
@@ -56,7 +59,7 @@ def _link(cur: Any, since: datetime, stories_window: float, risk: Any) -> dict[s
         LOGGER.exception("fact-check matching failed")
         errors["fact-check matching"] = f"{exc.__class__.__name__}: {exc}"
     try:
-        add_to_stories(cur, window_days=stories_window)
+        add_to_stories(cur, window_days=stories_window, counted=counted)
     except Exception as exc:
         LOGGER.exception("story grouping failed")
         errors["story grouping"] = f"{exc.__class__.__name__}: {exc}"

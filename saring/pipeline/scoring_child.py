@@ -50,13 +50,20 @@ def _places(rows: list[tuple[str | None, str | None]]) -> list:
     return [find_places(title, text) for title, text in rows]
 
 
+def _story_counts(texts: list[str]) -> Any:
+    from saring.judge.stories import term_counts
+
+    return term_counts(texts)
+
+
 class ScoringChild:
     """A forked child holding ``scorer`` and the compiled place finder (compile it first, see
     :func:`saring.judge.places.finder`). Use as a context manager; the child is forked at the
     first call (a run on unchanged feeds has nothing to score and forks nothing).
 
     :attr:`scorer` scores there with the interface of the scorer it wraps (for
-    :func:`saring.pipeline.ingest.score_and_save`); :meth:`find_places` finds places there.
+    :func:`saring.pipeline.ingest.score_and_save`); :meth:`find_places` finds places there, and
+    :meth:`story_counts` counts the terms that story grouping compares.
     One thread uses it (the run's scoring lane).
     """
 
@@ -113,6 +120,11 @@ class ScoringChild:
         """:func:`saring.judge.places.find_places` of each ``(title, text)``."""
         rows = list(rows)
         return self.call(_places, rows, here=lambda: _places(rows))
+
+    def story_counts(self, texts: Sequence[str]) -> Any:
+        """:func:`saring.judge.stories.term_counts` of ``texts`` in the child; None without one
+        (the run's end then counts them, as it counts any text not counted here)."""
+        return self.call(_story_counts, list(texts), here=lambda: None)
 
 
 class _ChildScorer:
