@@ -6,6 +6,9 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
+from saring.collect.extract import WORKER_NICENESS, Extractor
 from saring.pipeline.demo import SiteServer, sample_dir
 
 
@@ -131,3 +134,13 @@ def test_pages_short_of_a_batch_are_extracted_too():
         assert all(f.result(timeout=60).text for f in futures)
         last = extractor.submit((page, None, None, False))
     assert last.done()  # leaving the pool sends or settles what waits: nobody is left hanging
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="no process priorities here")
+def test_pool_workers_run_at_a_lower_priority_than_the_ingest_process():
+    # Every core is busy while pages arrive; what the workers leave undone runs in parallel at
+    # the end, what the ingest process and its scoring helper leave runs on one core.
+    with Extractor(workers=2) as extractor:
+        extractor.start()
+        niceness = {extractor._ensure_pool().submit(os.nice, 0).result() for _ in range(4)}
+    assert niceness == {min(19, os.nice(0) + WORKER_NICENESS)}

@@ -138,12 +138,14 @@ def test_term_counts_counted_during_the_run_are_the_ones_grouping_would_count(tm
     assert (early.counts(["x"], ["\nsome text"]) != stand_in).nnz == 0
 
     now = datetime.now(UTC) - timedelta(hours=5)
-    rows = [(i, "src", now + timedelta(minutes=k), t) for k, (i, t) in enumerate(zip(ids, texts, strict=True))]
+    rows = [(i, "src", now + timedelta(minutes=k), t)
+            for k, (i, t) in enumerate(zip(ids, texts, strict=True))]
     groupings = []
     for counted in (None, early):
         with Store(tmp_path / f"{counted is None}.duckdb") as store:
             _add(store, rows)
             assert add_to_stories(store.con, counted=counted) == 6
-            groupings.append((store.con.execute("SELECT item_id, story_id FROM stories ORDER BY 1").fetchall(),
-                              store.con.execute("SELECT item_id, terms, counts FROM story_vectors ORDER BY 1").fetchall()))
+            read = store.con.execute
+            groupings.append((read("SELECT item_id, story_id FROM stories ORDER BY 1").fetchall(),
+                              read("SELECT item_id, terms, counts FROM story_vectors ORDER BY 1").fetchall()))
     assert groupings[0] == groupings[1]

@@ -436,6 +436,8 @@ class ScoringLane:
         self.scored = 0  # articles scored here; the run summary adds what the end scores
         self.counted = CountedTexts()  # story term counts, so the end's grouping does not count them
         self._saved: list[tuple[str, str | None, str | None]] = []  # (item_id, title, text)
+        self._done = 0  # rows of _saved taken for scoring
+        self._taking = threading.Lock()
         self._stop = threading.Event()
         self._last = False
         self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run,),
@@ -450,10 +452,10 @@ class ScoringLane:
         self.join()
 
     def finish(self) -> None:
-        """No more articles come: score the last ones, short of a batch, in the helper, and stop.
+        """No more articles come: score the ones left in the helper, a batch at a time, and stop.
 
-        Their places and story terms are left to the end of the run, which finds them while
-        this scores (:func:`finish_ingest`); :meth:`join` waits for it.
+        Their places and story terms are left to the end of the run, which finds them
+        meanwhile, then helps with the scoring (:meth:`help`); :meth:`join` waits for the lane.
         """
         self._last = True
         self._stop.set()
@@ -464,10 +466,32 @@ class ScoringLane:
         if self._take in self.store.on_articles_saved:
             self.store.on_articles_saved.remove(self._take)
 
+    def help(self) -> None:
+        """Score rows left to the lane here, in this thread, until none is left: at the end of a
+        run the lane's helper process has the scoring of the last rows to itself, on one core."""
+        if self.scorer is None:  # the models are still loading: the lane scores what is left
+            return
+        scorer = self.scorer.with_outlets(self.store.outlet_hosts())
+        while rows := self._next(self.batch):
+            self._score(scorer, rows)
+
     def _take(self, rows: Sequence[dict]) -> None:
         # The text as scoring reads it back (articles.title/text; the feed's title and summary
         # are already in the row when the page gave none).
         self._saved.extend((r["item_id"], r.get("title"), r.get("text")) for r in rows)
+
+    def _next(self, most: int | None = None) -> list[tuple[str, str | None, str | None]]:
+        """The next rows to score (at most ``most``), taken: no one else scores them."""
+        with self._taking:
+            rows = self._saved[self._done:self._done + most if most else None]
+            self._done += len(rows)
+            return rows
+
+    def _score(self, scorer, rows: list[tuple[str, str | None, str | None]]) -> None:
+        ids, titles, texts = (list(c) for c in zip(*rows, strict=True))
+        scored = score_and_save(self.store, scorer, ids, titles, texts)
+        with self._taking:
+            self.scored += scored
 
     def _run(self) -> None:
         from saring.judge.classifier.score import load_scorer
@@ -478,30 +502,26 @@ class ScoringLane:
             finder().pattern  # noqa: B018 - compiled here (~0.3 s), before the helper inherits it
             with ScoringChild(self.scorer) as child:  # the work in another process, on another core
                 scorer = None  # a run on unchanged feeds asks nothing more of the store
-                done = 0
-                while True:
-                    stopping = self._stop.wait(self.every)
-                    left = len(self._saved) - done
-                    if left >= self.batch or (stopping and self._last and left):
+                while not self._stop.wait(self.every):
+                    if len(self._saved) - self._done >= self.batch:
                         scorer = scorer or child.scorer.with_outlets(self.store.outlet_hosts())
-                        new = self._saved[done:]
-                        done += len(new)
-                        ids, titles, texts = (list(c) for c in zip(*new, strict=True))
-                        self.scored += score_and_save(self.store, scorer, ids, titles, texts)
-                        if not stopping:
-                            self._locate_and_count(child, new)
-                    if stopping:
-                        return
+                        rows = self._next()
+                        self._score(scorer, rows)
+                        self._locate_and_count(child, rows)
+                if self._last:
+                    while rows := self._next(self.batch):
+                        scorer = scorer or child.scorer.with_outlets(self.store.outlet_hosts())
+                        self._score(scorer, rows)
         except Exception as exc:  # noqa: BLE001 - the end of the run scores again and reports
             LOGGER.warning("scoring during the downloads stopped (%s); the run scores at its end", exc)
 
     def _locate_and_count(self, child, rows: list[tuple[str, str | None, str | None]]) -> None:
-        # places are a pure function of the text, like scores
-        locate(self.store.cur, rows, find=child.find_places, lock=self.store.lock)
         # the text as story grouping reads it back (the article's title and text)
         joined = [f"{title or ''}\n{text or ''}" for _, title, text in rows]
         if (counts := child.story_counts(joined)) is not None:
             self.counted.add([item_id for item_id, _, _ in rows], joined, counts)
+        # places are a pure function of the text, like scores (last: storing them waits for the lock)
+        locate(self.store.cur, rows, find=child.find_places, lock=self.store.lock)
 
 
 def run_ingest(
@@ -580,6 +600,7 @@ def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer
     links = link_items(store, since=started_at, stories_window=stories_window, risk=risk,
                        counted=lane.counted if lane is not None else None)
     if lane is not None:
+        lane.help()
         lane.join()
         scorer, scored_before = scorer or lane.scorer, scored_before + lane.scored
     scoring_error = None

@@ -94,8 +94,9 @@ class Store:
         self.on_articles_saved: list[Callable[[Sequence[dict[str, Any]]], None]] = []
         """Called with the rows of each batch of stored articles (the scoring lane listens)."""
         # Read once when a run starts (start_run) and dropped when it ends: the sources that
-        # earlier runs left items of (left_behind), and each feed's validators (feed_state).
-        self._run_state: tuple[set[str], dict[str, tuple[str | None, str | None]]] | None = None
+        # earlier runs left items of (left_behind), each feed's validators (feed_state) and the
+        # news sources' hosts (outlet_hosts).
+        self._run_state: tuple[set[str], dict[str, tuple[str | None, str | None]], list[str]] | None = None
         self._owner = threading.current_thread()
         self._local = threading.local()
         if lock_wait is None:
@@ -253,6 +254,7 @@ class Store:
             that stops before its scoring, or whose scoring fails, leaves them to the next run.
         """
         sources = list(sources)
+        self._run_state = None  # what a running run read of the sources may change here
         fields = ("name", "url", "kind", "region", "enabled", "outlet_host")
         enabled, site = fields.index("enabled"), fields.index("outlet_host")
         stored = {r[0]: r[1:] for r in self.cur.execute(
@@ -305,9 +307,14 @@ class Store:
                     AND ({naming(("title", "summary"))})
                 ORDER BY item_id""", params).fetchall()]
 
-    @_locked
     def outlet_hosts(self) -> list[str]:
         """The hosts of the enabled news sources (:attr:`saring.config.Source.outlet_host`)."""
+        if self._run_state is not None:  # read when the run started: the saves keep the lock busy
+            return list(self._run_state[2])
+        return self._outlet_hosts()
+
+    @_locked
+    def _outlet_hosts(self) -> list[str]:
         return outlet_hosts(self.cur)
 
     def feed_state(self, source_id: str) -> tuple[str | None, str | None]:
@@ -456,9 +463,10 @@ class Store:
         left = {r[0] for r in self.cur.execute(
             "SELECT DISTINCT source_id FROM items WHERE state = 'seen' AND first_seen_at >= ?",
             [utcnow() - timedelta(days=LEFT_BEHIND_DAYS)]).fetchall()}
-        validators = {r[0]: (r[1], r[2]) for r in self.cur.execute(
-            "SELECT source_id, etag, last_modified FROM sources").fetchall()}
-        self._run_state = (left, validators)
+        sources = self.cur.execute(
+            "SELECT source_id, etag, last_modified, enabled, outlet_host FROM sources").fetchall()
+        validators = {r[0]: (r[1], r[2]) for r in sources}
+        self._run_state = (left, validators, sorted({r[4] for r in sources if r[3] and r[4] is not None}))
 
     @_locked
     def finish_run(self, run_id: str, status: str, results: Sequence[Any], message: str = "") -> None:
