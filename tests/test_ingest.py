@@ -449,3 +449,23 @@ def test_items_a_stopped_run_left_behind_are_stored_when_the_feed_answers_304(sa
     result = next(r for r in again.results if r.source_id == source.id)
     assert result.status == "not_modified" and result.new_items == 3
     assert articles == 3 and states == [("scored",)]
+
+
+def test_a_run_reads_the_news_sites_once_without_waiting_for_the_saves(tmp_path):
+    # The scoring lane asks for the news sources' sites at its first batch; taking the store's
+    # lock then waited 1.3 s behind the source threads' saves in a 1,200-page run.
+    config = parse_config({"sources": [
+        {"id": "kabar-a", "name": "A", "url": "https://rss.kabarbatu.co.id/feed"},
+        {"id": "kabar-b", "name": "B", "url": "https://kabarviral.co.id/rss", "options": {"outlet": False}}]})
+    with Store(tmp_path / "db.duckdb") as store:
+        store.sync_sources(config.sources, complete=True)
+        before = store.outlet_hosts()
+        store.start_run("r1", "ingest")
+        answered = []
+        with store.lock:  # a save in progress in another thread
+            reader = threading.Thread(target=lambda: answered.append(store.outlet_hosts()))
+            reader.start()
+            reader.join(5)
+            assert answered == [before] == [["kabarbatu.co.id"]]
+        store.sync_sources(config.sources[1:], complete=True)
+        assert store.outlet_hosts() == []  # a change of the sources is seen at once
