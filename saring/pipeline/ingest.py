@@ -34,8 +34,10 @@ from saring.storage.database import Store, utcnow
 
 LOGGER = logging.getLogger(__name__)
 
-ROWS_PER_HANDOVER = 25
-"""Extracted pages handed over together to be stored (and then scored) during the downloads."""
+ROWS_PER_HANDOVER = 100
+"""Extracted pages handed over together to be stored (and then scored) during the downloads.
+About 13 ms of each save is fixed: 1,200 rows cost 0.62 s of the ingest process's CPU stored 25 at
+a time, 0.16 s 100 at a time (side by side, machine CPU per page 8.7 -> 8.2 ms)."""
 # The scoring lane scores once this many articles are stored, looking every LANE_POLL_S seconds.
 LANE_BATCH = 100
 LANE_POLL_S = 0.2
