@@ -473,8 +473,9 @@ class ScoringLane:
         run the lane's helper process has the scoring of the last rows to itself, on one core."""
         if self.scorer is None:  # the models are still loading: the lane scores what is left
             return
-        scorer = self.scorer.with_outlets(self.store.outlet_hosts())
+        scorer = None  # a run on unchanged feeds asks nothing more of the store
         while rows := self._next(self.batch):
+            scorer = scorer or self.scorer.with_outlets(self.store.outlet_hosts())
             self._score(scorer, rows)
 
     def _take(self, rows: Sequence[dict]) -> None:

@@ -75,6 +75,12 @@ def snapshot_path(db_path: str | Path) -> Path:
     return db_path.with_name(db_path.stem + ".snapshot.duckdb")
 
 
+FEW_ROWS = 8
+"""Up to this many rows are upserted as one ``VALUES`` statement: a DataFrame to register costs
+more than the statement (a run's own record: 4 against 9 ms; 100 articles: 0.26 against 0.18 s
+per 1,200 rows the other way round)."""
+
+
 class Store:
     """A writable connection to the saring database. Use as a context manager."""
 
@@ -197,18 +203,22 @@ class Store:
         """Insert rows in one statement; on a key conflict update (or keep) the stored row."""
         if not rows:
             return
-        frame = pd.DataFrame(list(rows))
-        cols = list(frame.columns)
+        cols = list(dict.fromkeys(c for row in rows for c in row))
         action = "NOTHING"
         if update:
             sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in keys)
             action = f"UPDATE SET {sets}" if sets else "NOTHING"
-        self.cur.register("_rows", frame)
+        conflict = f"ON CONFLICT ({', '.join(keys)}) DO {action}"
+        if len(rows) <= FEW_ROWS:
+            one = f"({', '.join('?' * len(cols))})"
+            values = ", ".join([one] * len(rows))
+            self.cur.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES {values} {conflict}",
+                             [row.get(c) for row in rows for c in cols])
+            return
+        self.cur.register("_rows", pd.DataFrame(list(rows), columns=cols))
         try:
             self.cur.execute(
-                f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _rows "
-                f"ON CONFLICT ({', '.join(keys)}) DO {action}"
-            )
+                f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _rows {conflict}")
         finally:
             self.cur.unregister("_rows")
 
