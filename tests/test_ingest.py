@@ -469,3 +469,44 @@ def test_a_run_reads_the_news_sites_once_without_waiting_for_the_saves(tmp_path)
             assert answered == [before] == [["kabarbatu.co.id"]]
         store.sync_sources(config.sources[1:], complete=True)
         assert store.outlet_hosts() == []  # a change of the sources is seen at once
+
+
+class _BrokenScorer:
+    """A model install that loads but fails to score (e.g. a scikit-learn it was not built for)."""
+
+    def __init__(self, real):
+        self.model_version = real.model_version
+
+    def with_outlets(self, hosts):
+        return self
+
+    def score(self, texts):
+        raise RuntimeError("the model cannot score")
+
+
+def test_a_scorer_failing_while_the_end_helps_the_lane_still_closes_the_run(ingested, scorer):
+    # At the end the run's own thread scores rows left to the lane (ScoringLane.help): a failure
+    # there must be reported like the end's scoring failure, not leave the run 'running'
+    # without its record and snapshot.
+    from saring.pipeline.ingest import ScoringLane, finish_ingest, new_run_id
+
+    broken = _BrokenScorer(scorer)
+    with Store(ingested) as store:
+        ids = [r[0] for r in store.cur.execute(
+            "SELECT item_id FROM articles ORDER BY item_id LIMIT 3").fetchall()]
+        rows = store.cur.execute("SELECT * FROM articles WHERE list_contains(?, item_id)", [ids]).df()
+        store.cur.execute("DELETE FROM scores WHERE list_contains(?, item_id)", [ids])
+        run_id = new_run_id()
+        store.start_run(run_id, "ingest")
+        # batch=1: the lane fails on its first row and leaves the others to the end's help
+        with ScoringLane(store, broken, batch=1, every=3600) as lane:
+            store.save_articles(rows.to_dict("records"))
+            lane.finish()
+            summary = finish_ingest(store, run_id, [], broken, lane=lane)
+        status, finished, message = store.cur.execute(
+            "SELECT status, finished_at, message FROM runs WHERE run_id = ?", [run_id]).fetchone()
+        unscored = store.cur.execute(
+            "SELECT count(*) FROM scores WHERE list_contains(?, item_id)", [ids]).fetchone()[0]
+    assert "the model cannot score" in summary.scoring_error
+    assert finished is not None and status != "running" and "scoring failed" in message
+    assert unscored == 0 and summary.scored == 0  # left to the next run, as before

@@ -474,9 +474,12 @@ class ScoringLane:
         if self.scorer is None:  # the models are still loading: the lane scores what is left
             return
         scorer = None  # a run on unchanged feeds asks nothing more of the store
-        while rows := self._next(self.batch):
-            scorer = scorer or self.scorer.with_outlets(self.store.outlet_hosts())
-            self._score(scorer, rows)
+        try:
+            while rows := self._next(self.batch):
+                scorer = scorer or self.scorer.with_outlets(self.store.outlet_hosts())
+                self._score(scorer, rows)
+        except Exception as exc:  # noqa: BLE001 - like the lane's: the end's scoring reports it
+            LOGGER.warning("scoring the last articles stopped (%s); the run scores them at its end", exc)
 
     def _take(self, rows: Sequence[dict]) -> None:
         # The text as scoring reads it back (articles.title/text; the feed's title and summary
