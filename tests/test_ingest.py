@@ -510,3 +510,20 @@ def test_a_scorer_failing_while_the_end_helps_the_lane_still_closes_the_run(inge
     assert "the model cannot score" in summary.scoring_error
     assert finished is not None and status != "running" and "scoring failed" in message
     assert unscored == 0 and summary.scored == 0  # left to the next run, as before
+
+
+def test_a_few_rows_are_stored_as_the_dataframe_path_stores_them(tmp_path):
+    # Up to FEW_ROWS rows go as one VALUES statement; numpy values and NaN must store as before.
+    import numpy as np
+
+    from saring.storage.database import FEW_ROWS
+
+    rows = [dict(run_id=f"r{k}", flow="ingest", sources_ok=np.int64(k), new_items=None if k else float("nan"),
+                 message=np.str_("x")) for k in range(FEW_ROWS + 1)]
+    stored = []
+    for batch in (rows[:2], rows):  # the VALUES path, then the DataFrame path
+        with Store(tmp_path / f"{len(batch)}.duckdb") as store:
+            store._upsert("runs", batch, ["run_id"], update=True)
+            stored.append(store.cur.execute(
+                "SELECT run_id, sources_ok, new_items, message FROM runs ORDER BY run_id LIMIT 2").fetchall())
+    assert stored[0] == stored[1] == [("r0", 0, None, "x"), ("r1", 1, None, "x")]
