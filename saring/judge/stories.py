@@ -199,9 +199,6 @@ class CountedTexts:
     def __init__(self) -> None:
         self._rows: dict[str, tuple[int, sparse.csr_matrix, int]] = {}
 
-    def __len__(self) -> int:
-        return len(self._rows)
-
     def add(self, item_ids: Sequence[str], texts: Iterable[str], counts: sparse.csr_matrix) -> None:
         """Keep ``counts`` (:func:`term_counts` of ``texts``, row by row) for ``item_ids``."""
         for k, (item_id, text) in enumerate(zip(item_ids, texts, strict=True)):
