@@ -74,6 +74,12 @@ def test_a_pasted_message_shows_the_stored_pages_its_links_point_at(ingested, sc
     with Store(ingested) as store:
         (own,) = store.con.execute("SELECT hoax_score FROM item_overview WHERE item_id = ?",
                                    [item_id]).fetchone()
-    result = analyse(f"Tolong dicek ini benar atau tidak {url} makasih", ingested, scorer)
+        outlets = store.outlet_hosts()
+    message = f"Tolong dicek ini benar atau tidak {url} makasih"
+    result = analyse(message, ingested, scorer)
     assert [(p["title"], p["source"], p["hoax_score"]) for p in result.linked] == [(title, source_name, own)]
+    # Without a reason of its own the message takes that article's risk (as in the digest).
+    alone = scorer.with_outlets(outlets).score([f"\n{message}"])[0]
+    assert not alone.hoax_terms
+    assert result.hoax_score == own and result.hoax_terms[0].startswith("hanya meneruskan tautan")
     assert analyse("Tolong dicek https://situs-lain.example/berita/1", ingested, scorer).linked == []

@@ -12,10 +12,12 @@ from saring.cli.main import app
 from saring.config import DigestSettings, Source
 from saring.judge.classifier.evidence import (
     FLOOR_TOP,
+    LINK_ONLY_REASON,
     STRONG_AT,
     best_evidence,
     floor_for,
     is_clarification,
+    judged_by_links,
     served,
 )
 from saring.judge.classifier.explain import CUE_REASONS
@@ -156,6 +158,36 @@ def test_links_to_the_forums_own_news_sources_are_news_links(forwarded, sample_s
     for fmt in FORMATS:  # the HTML e-mail showed it under the election items, never under the messages
         text = render(digest, fmt)
         assert "Isi tautannya" in text and "KPU Kota Batu Bentuk Bakohumas" in text, fmt
+
+
+def test_a_message_that_only_forwards_a_link_is_judged_by_the_linked_page(forwarded):
+    """ "Ada yang kirim ini ke grup, mohon dicek <link>" gives no reason of its own: its short
+    informal text alone scored "sedang" above the harmless page it asks about. The digest ranks it
+    by that page's risk and says why; a message with reasons of its own keeps its score."""
+    with Store(forwarded) as store:
+        digest = build_digest(store.con, today_wib(), DigestSettings())
+        own = dict(store.con.execute(
+            "SELECT o.text, o.hoax_score FROM items i JOIN item_overview o USING (item_id) "
+            "WHERE i.source_id = 'tipline' AND i.channel = 'grup'").fetchall())
+    forward = next(i for i in digest.tipline if "kpu-kota-batu-bentuk-bakohumas" in i.excerpt)
+    (text_score,) = [s for t, s in own.items() if "kpu-kota-batu-bentuk-bakohumas" in t]
+    page = forward.linked[0]
+    assert text_score >= DigestSettings().medium > page["hoax_score"]  # what the forum saw before
+    assert forward.by_link and (forward.hoax_score, forward.risk) == (page["hoax_score"], page["risk"])
+    assert forward.hoax_terms == [LINK_ONLY_REASON.format(own=f"{text_score:.0%}")]
+    chain = next(i for i in digest.tipline if "Sebarkan" in i.excerpt)
+    assert not chain.by_link and chain.hoax_terms and chain.risk == "tinggi"
+    ranked = [i.hoax_score for i in digest.tipline]
+    assert ranked == sorted(ranked, reverse=True)
+    for fmt in FORMATS:  # every format says why, for the chain message and for the forward
+        text = render(digest, fmt)
+        assert "hanya meneruskan tautan" in text and "ajakan menyebarkan" in text, fmt
+
+
+def test_only_a_message_without_reasons_of_its_own_takes_its_links_risk():
+    assert judged_by_links(0.54, [], [0.37, 0.2]) == (0.37, LINK_ONLY_REASON.format(own="54%"))
+    assert judged_by_links(0.54, [], []) is None  # no page read: its own score stands
+    assert judged_by_links(0.96, ["tautan ke situs yang bukan media berita: 'x.example'"], [0.1]) is None
 
 
 def test_a_new_news_source_rescores_the_messages_that_link_to_its_site(forwarded, sample_config, scorer):

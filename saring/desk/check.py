@@ -300,6 +300,8 @@ def analyse(
             result.previous = previous_checks(con, text)
             result.linked = _linked(con, url, query)
             _apply_evidence(result, f"{title or ''}\n{text}")
+            if url is None:  # a pasted message, not a link checked itself
+                _judge_by_links(result)
     finally:
         if con is not None:
             con.close()
@@ -314,6 +316,15 @@ def _linked(con: duckdb.DuckDBPyConnection, url: str | None, query: str) -> list
     from saring.report.digest import pages_of_links
 
     return pages_of_links(con, [url] if url else GENERIC.links(query), DigestSettings())[:3]
+
+
+def _judge_by_links(result: CheckResult) -> None:
+    """A message that only forwards links takes the risk of the pages they point at (as in the digest)."""
+    from saring.judge.classifier.evidence import judged_by_links
+
+    judged = judged_by_links(result.hoax_score, result.hoax_terms, [p["hoax_score"] for p in result.linked])
+    if judged is not None:
+        result.hoax_score, result.hoax_terms = judged[0], [judged[1]]
 
 
 def _apply_evidence(result: CheckResult, text: str) -> None:

@@ -73,6 +73,7 @@ class DigestItem:
     places: list[str] = field(default_factory=list)  # provinces and kabupaten/kota it mentions
     scope: str | None = None  # area | province | other, when the forum's area is configured
     linked: list[dict] = field(default_factory=list)  # a forwarded message's links saring has read
+    by_link: bool = False  # a message that only forwards links, judged by their pages
 
 
     @property
@@ -376,9 +377,21 @@ def _with_excerpts(con: duckdb.DuckDBPyConnection, shown: list[DigestItem], tipl
 
 def _with_links(con: duckdb.DuckDBPyConnection, tipline: list[DigestItem],
                 settings: DigestSettings) -> list[DigestItem]:
-    """Each forwarded message with the pages its links point at (see :func:`linked_pages`)."""
+    """Each forwarded message with the pages its links point at (see :func:`linked_pages`); one
+    that only forwards links takes their risk (:func:`~saring.judge.classifier.evidence.judged_by_links`)
+    and the messages are ranked again."""
+    from saring.judge.classifier.evidence import judged_by_links
+
     linked = linked_pages(con, [i.item_id for i in tipline], settings)
-    return [replace(i, linked=linked.get(i.item_id, [])) for i in tipline]
+    out = []
+    for item in tipline:
+        pages = linked.get(item.item_id, [])
+        item = replace(item, linked=pages)
+        if judged := judged_by_links(item.hoax_score, item.hoax_terms, [p["hoax_score"] for p in pages]):
+            item = replace(item, hoax_score=judged[0], risk=risk_label(judged[0], settings),
+                           hoax_terms=[judged[1]], by_link=True)
+        out.append(item)
+    return sorted(out, key=lambda i: -i.hoax_score)  # stable: ties keep the query's order
 
 
 def linked_pages(con: duckdb.DuckDBPyConnection, item_ids: list[str], settings: DigestSettings,

@@ -107,6 +107,24 @@ def served(text_score: float, evidence: Evidence | None) -> float:
     return text_score if evidence is None else max(text_score, evidence.floor)
 
 
+LINK_ONLY_REASON = "hanya meneruskan tautan: risiko dinilai dari isi tautannya (teks pesannya sendiri {own})"
+
+
+def judged_by_links(text_score: float, reasons: Sequence[str],
+                    linked_scores: Sequence[float]) -> tuple[float, str] | None:
+    """The risk of a forwarded message that gives no reason of its own, from the pages its links
+    point at that saring has read (the riskiest of them), with the reason to show; else None.
+
+    "Ada yang kirim ini ke grup, mohon dicek <link>" says nothing by itself: the text model scores
+    such a short informal note "sedang" with no reason (short informal texts are mostly hoaxes in
+    its training data), whatever the link holds. The page is what members are asked about. A
+    message with a reason of its own (a cue, a look-alike host, a fact-check match) keeps its score.
+    """
+    if reasons or not linked_scores:
+        return None
+    return max(linked_scores), LINK_ONLY_REASON.format(own=f"{text_score:.0%}")
+
+
 def record_evidence(
     con: duckdb.DuckDBPyConnection, item_ids: Sequence[str], high: float, medium: float = 0.4
 ) -> int:
