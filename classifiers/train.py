@@ -305,6 +305,15 @@ def hoax_rows(card: dict[str, Any]) -> list[str]:
     ]
 
 
+_PRIORS_NOTE = (
+    "\nThe scores are calibrated for equal priors: training balances each labelled dataset by "
+    "class (and adds IndoSum news as non-hoax), so a score of 0.5 means \"as likely hoax as not, "
+    "before knowing how common hoaxes are\". These rows are {share:.0%} hoax texts, so the observed "
+    "rate is expected above the mean score; the table checks that the rate rises with the score. "
+    "Among a day's news, where hoaxes are rare, the observed rate at a given score is lower.\n"
+)
+
+
 def election_rows(card: dict[str, Any]) -> list[str]:
     m = card["metrics"]
 
@@ -386,6 +395,8 @@ def write_cards_md(cards: dict[str, dict[str, Any]]) -> None:
                     f"| {c['bin']} | {c['n']} | {c['mean_score']} | {c['observed_rate']} |" for c in cal
                 )
                 + "\n"
+                + _PRIORS_NOTE.format(share=sum(c["n"] * c["observed_rate"] for c in cal)
+                                      / max(1, sum(c["n"] for c in cal)))
             )
         else:
             extra = (
