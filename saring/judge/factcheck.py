@@ -13,14 +13,16 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from saring.textclean import plain_words
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 # Chosen on real pairs with measure_threshold(texts, groups, min_recall=0.8) on the Pratiwi et al.
 # (2017) hoax dataset (classifiers/data/pratiwi2017_hoax/pratiwi2017_hoax_train.csv: 450 real
@@ -75,6 +77,9 @@ def verdict_from_title(title: str | None) -> str | None:
 
 def make_vectorizer() -> TfidfVectorizer:
     """The TF-IDF settings used for matching and for stories (thresholds were measured with them)."""
+    # Imported here: scikit-learn takes a second to import, and a run with nothing new needs none of it.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(preprocessor=plain_words, token_pattern=r"(?u)\b[a-z][a-z0-9]{2,}\b",
                            stop_words=sorted(STOPWORDS), sublinear_tf=True, ngram_range=(1, 1),
                            dtype=np.float32)

@@ -13,16 +13,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.preprocessing import normalize
 
 from saring.judge.factcheck import make_vectorizer
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import HashingVectorizer
 
 # Chosen on real pairs with measure_story_threshold() on the Pratiwi et al. (2017) articles
 # (450 real articles, 9 viral claims x 50; same claim = same story), *after* union-find
@@ -184,6 +185,8 @@ def tfidf_from_counts(counts: sparse.spmatrix) -> sparse.csr_matrix:
                           shape=(m.shape[0], int(columns.max(initial=-1)) + 1))
     idf = np.log((1.0 + m.shape[0]) / (1.0 + np.bincount(m.indices, minlength=m.shape[1]))) + 1.0
     m.data = (np.log(m.data) + 1.0) * idf[m.indices]
+    from sklearn.preprocessing import normalize  # scikit-learn only when there is text to group
+
     return normalize(m, copy=False).astype(np.float32)
 
 
@@ -228,6 +231,8 @@ class CountedTexts:
 
 @lru_cache(maxsize=1)
 def _hasher() -> HashingVectorizer:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
     tfidf = make_vectorizer()
     return HashingVectorizer(preprocessor=tfidf.preprocessor, token_pattern=tfidf.token_pattern,
                              stop_words=tfidf.stop_words, ngram_range=tfidf.ngram_range,

@@ -107,6 +107,8 @@ class Store:
         self.lock = threading.RLock()
         self.on_articles_saved: list[Callable[[Sequence[dict[str, Any]]], None]] = []
         """Called with the rows of each batch of stored articles (the scoring lane listens)."""
+        self.on_items_added: list[Callable[[Sequence[dict[str, Any]]], None]] = []
+        """Called with the items each feed adds, when it adds any (the scoring lane loads the models)."""
         # Read once when a run starts (start_run) and dropped when it ends: the sources that
         # earlier runs left items of (left_behind), each feed's validators (feed_state) and the
         # news sources' hosts (outlet_hosts).
@@ -406,6 +408,9 @@ class Store:
     def add_items(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert newly seen items; an item already stored keeps its first sighting."""
         self._upsert("items", rows, ["item_id"], update=False)
+        if rows:
+            for listener in self.on_items_added:
+                listener(rows)
 
     @_locked
     def save_articles(self, rows: Sequence[dict[str, Any]]) -> None:
