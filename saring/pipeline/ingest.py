@@ -442,6 +442,7 @@ class ScoringLane:
         self._done = 0  # rows of _saved taken for scoring
         self._taking = threading.Lock()
         self._wanted = threading.Event()  # the run has new items: worth loading the models
+        self._woken = threading.Event()  # new items, stored articles or the run's end
         self._stop = threading.Event()
         self._last = False
         self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run,),
@@ -464,9 +465,11 @@ class ScoringLane:
         """
         self._last = True
         self._stop.set()
+        self._woken.set()
 
     def join(self) -> None:
         self._stop.set()
+        self._woken.set()
         self._thread.join()
         if self._take in self.store.on_articles_saved:
             self.store.on_articles_saved.remove(self._take)
@@ -490,10 +493,11 @@ class ScoringLane:
         # The text as scoring reads it back (articles.title/text; the feed's title and summary
         # are already in the row when the page gave none).
         self._saved.extend((r["item_id"], r.get("title"), r.get("text")) for r in rows)
-        self._wanted.set()
+        self._expect(rows)
 
     def _expect(self, _items: Sequence[dict]) -> None:
         self._wanted.set()
+        self._woken.set()
 
     def _next(self, most: int | None = None) -> list[tuple[str, str | None, str | None]]:
         """The next rows to score (at most ``most``), taken: no one else scores them."""
@@ -515,9 +519,9 @@ class ScoringLane:
         try:
             # A run that finds nothing new (most scheduled runs, each in a fresh process) loads
             # no model: that took 2-3 s of CPU, against 0.1 s for the rest of such a run.
-            while not self._wanted.wait(self.every):
-                if self._stop.is_set():
-                    return
+            self._woken.wait()
+            if not self._wanted.is_set():
+                return
             self.scorer = self.scorer or load_scorer()
             finder().pattern  # noqa: B018 - compiled here (~0.3 s), before the helper inherits it
             with ScoringChild(self.scorer) as child:  # the work in another process, on another core
