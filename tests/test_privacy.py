@@ -29,7 +29,7 @@ from saring.collect.tipline import chat_name_from_file, import_chat, load_secret
 from saring.config import DigestSettings, FetchSettings
 from saring.pipeline.forwarded import feed_tipline
 from saring.report.daily import write_digest
-from saring.report.digest import build_digest, today_wib
+from saring.report.digest import FORMATS, build_digest, render, today_wib
 from saring.serving import BackgroundServer
 from saring.storage.database import Store, snapshot_path
 from saring.storage.publish import published_dir
@@ -420,11 +420,13 @@ def test_display_scrubs_tipline_rows_stored_before_this_fix(tmp_path):
         store.save_articles([dict(item_id="old1", text=raw, text_source="tipline", title=raw,
                                   fetched_at=now)])
         store.save_scores([dict(item_id="old1", model_version="m", election_score=0.9, hoax_score=0.8,
-                                election_terms=[], hoax_terms=[], scored_at=now)])
+                                election_terms=[], hoax_terms=[f"sumber tidak jelas: '{raw[:40]}'"],
+                                scored_at=now)])  # a reason quotes the text
         digest = build_digest(store.con, today_wib(), DigestSettings())
         card = card_for_item(store.con, "old1")
         store.publish_snapshot()
     shown = [digest.tipline[0].title, digest.tipline[0].excerpt, digest.tipline[0].url, card_text(card),
+             *digest.tipline[0].hoax_terms, *(render(digest, fmt) for fmt in FORMATS),
              *(str(v) for v in _queue(Desk(db), "rina")[0].values())]
     for text in shown:
         assert "0813" not in text and "081300000052" not in text and "surel" not in text, text

@@ -570,7 +570,7 @@ def _candidates(con: duckdb.DuckDBPyConnection, threshold: float, settings: Any)
         if r[10] == "tipline":  # forwarded by members: scrubbed again on the way out (before the cut,
             # so that no number is cut in half and left readable)
             r = (r[0], GENERIC.text(r[1]), r[2], r[3], GENERIC.url(r[4])[0] or "#", GENERIC.text(r[5]),
-                 *r[6:])
+                 r[6], r[7], [GENERIC.text(t) for t in r[8] or []], *r[9:])  # reasons quote the text
         out.append((*r[:5], r[5][:220], *r[6:]))
     from saring.report.digest import linked_pages
 

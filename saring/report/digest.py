@@ -311,14 +311,15 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
             unscored += 1
             continue
         versions.add(r[12])
-        title, url = r[1], r[4]
-        if r[21] == "tipline":  # forwarded by members: scrubbed again on the way out
+        title, url, reasons = r[1], r[4], list(r[10] or [])[:5]
+        if r[21] == "tipline":  # forwarded by members: scrubbed again on the way out (reasons quote it)
             title, url = GENERIC.text(title), GENERIC.url(url)[0] or "#"
+            reasons = [GENERIC.text(reason) for reason in reasons]
         item = DigestItem(
             item_id=r[0], title=title or "(tanpa judul)", source_name=r[2], region=r[3], url=url,
             published_at=r[5], excerpt="",  # filled below for the items shown
             election_score=r[7], hoax_score=r[8], risk=risk_label(r[8], settings),
-            election_terms=list(r[9] or [])[:5], hoax_terms=list(r[10] or [])[:5], text_source=r[11],
+            election_terms=list(r[9] or [])[:5], hoax_terms=reasons, text_source=r[11],
             seen_at=r[13], previous_score=r[14], previous_date=r[15],
             factchecks=[dict(c) for c in (r[20] or [])][:3], story_outlets=r[18], story_first=r[19],
             kind=r[21], places=list(r[22] or []),
