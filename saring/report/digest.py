@@ -77,6 +77,12 @@ class DigestItem:
 
 
     @property
+    def tipline_reasons(self) -> list[str]:
+        """The reasons shown under a forwarded message: when its risk is not "rendah", or when
+        they say it was judged by its links."""
+        return self.hoax_terms if self.risk != "rendah" or self.by_link else []
+
+    @property
     def when(self) -> datetime | None:
         """Publication time, else when saring first saw it."""
         return self.published_at or self.seen_at

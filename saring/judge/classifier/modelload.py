@@ -43,22 +43,31 @@ def default_model_dir() -> Path:
     return CLASSIFIERS_DIR
 
 
+def read_card(model_dir: Path, name: str) -> dict[str, Any]:
+    """One model's card (its version and the file's checksum); ModelLoadError if it is missing,
+    unreadable or lacks them. Reading it takes milliseconds, loading the model seconds."""
+    card_path = model_dir / f"{name}.json"
+    if not card_path.is_file():
+        raise ModelLoadError(f"Model card {card_path} is missing: run `make train`.")
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        str(card["sha256"])
+        str(card["version"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelLoadError(
+            f"Model card {card_path} is unreadable or incomplete: run `make train`."
+        ) from exc
+    return card
+
+
 def load_model_file(model_dir: Path, name: str) -> tuple[Pipeline, dict[str, Any]]:
     """Load and verify one model file; raise ModelLoadError with a readable message."""
     model_path = model_dir / f"{name}.skops"
     card_path = model_dir / f"{name}.json"
     if not model_path.is_file():
         raise ModelLoadError(f"Model file {model_path} is missing: run `make train`.")
-    if not card_path.is_file():
-        raise ModelLoadError(f"Model card {card_path} is missing: run `make train`.")
-    try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        expected_sha = str(card["sha256"])
-        str(card["version"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ModelLoadError(
-            f"Model card {card_path} is unreadable or incomplete: run `make train`."
-        ) from exc
+    card = read_card(model_dir, name)
+    expected_sha = str(card["sha256"])
     try:
         data = model_path.read_bytes()
     except OSError as exc:

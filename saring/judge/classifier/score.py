@@ -39,7 +39,7 @@ from saring.judge.classifier.explain import (
     not_generic_words,
     readable,
 )
-from saring.judge.classifier.modelload import ModelLoadError, default_model_dir, load_model_file
+from saring.judge.classifier.modelload import ModelLoadError, default_model_dir, load_model_file, read_card
 from saring.judge.classifier.vectorize import CachedTfidf
 from saring.limits import cap_text
 
@@ -359,17 +359,8 @@ def model_version(model_dir: Path | None = None) -> str:
     Raises:
         ModelLoadError: a model card is missing or unreadable.
     """
-    import json
-
     directory = _model_directory(model_dir)
-    versions = []
-    for name in ("election", "hoax"):
-        card = directory / f"{name}.json"
-        try:
-            versions.append(str(json.loads(card.read_text(encoding="utf-8"))["version"]))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ModelLoadError(f"Model card {card} is missing or unreadable: run `make train`.") from exc
-    return "+".join(versions)
+    return "+".join(str(read_card(directory, name)["version"]) for name in ("election", "hoax"))
 
 
 def load_scorer(model_dir: Path | None = None) -> Scorer:
