@@ -144,6 +144,11 @@ def test_check_card_and_status_pages(client, desk_db):
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     again = client.post("/check", data={"csrf": csrf(page), "q": forwarded})
     assert "Sudah pernah dicek pada" in again.text and "oleh rina" in again.text
+    # The demo chat's chain message: its reasons are shown as reasons, not as "marker words".
+    chain = client.post("/check", data={"csrf": csrf(page), "q": (
+        "INFO PENTING!!! Surat suara Pemilu 2024 di Kota Batu katanya sudah dicoblos sebelum hari H. "
+        "Sebarkan ke semua grup!")})
+    assert "alasan: " in chain.text and "ajakan menyebarkan" in chain.text, chain.text[-3000:]
     digest = client.get("/").text
     item_id = re.search(r'href="/card/item/([^"]+)"', digest).group(1)
     card = client.get(f"/card/item/{item_id}")

@@ -65,7 +65,7 @@ def check(
         out.print(shown(result.title), style="bold", highlight=False)
     out.print(
         f"Risiko hoaks: {_pct(result.hoax_score)}  "
-        f"(kata penanda: {shown(', '.join(result.hoax_terms)) or '-'})",
+        f"(alasan: {shown('; '.join(result.hoax_terms)) or '-'})",
         highlight=False,
     )
     out.print(
