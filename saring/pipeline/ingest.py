@@ -517,8 +517,8 @@ class ScoringLane:
         from saring.pipeline.scoring_child import ScoringChild
 
         try:
-            # A run that finds nothing new (most scheduled runs, each in a fresh process) loads
-            # no model: that took 2-3 s of CPU, against 0.1 s for the rest of such a run.
+            # A run that finds nothing new loads no model: in a fresh process (as each scheduled
+            # run starts) that took 2-3 s of CPU, against 0.1 s for the rest of such a run.
             self._woken.wait()
             if not self._wanted.is_set():
                 return
