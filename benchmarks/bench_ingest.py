@@ -360,7 +360,13 @@ with Store({db!r}) as store:
 took = time.perf_counter() - t0
 sites.close()
 # VmHWM, not ru_maxrss: ru_maxrss survives exec, so it would report the benchmark's own size.
-hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+# The scoring helper process (it holds the models) counts too.
+from saring.pipeline.scoring_child import kept_helper_pid
+def peak_kb(pid):
+    with open(f"/proc/{{pid}}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+helper = kept_helper_pid()
+hwm = peak_kb("self") + (peak_kb(helper) if helper else 0)
 print(json.dumps({{"seconds": took, "new": sum(r.new_items for r in summary.results), "rss_mb": hwm / 1024,
                   "publish_s": sum(published)}}))
 """
@@ -443,8 +449,8 @@ def main() -> None:
     places_throughput()
     digest_query(100_000 if q else 1_000_000)
     mem = measured_run(10_000, 30)
-    report("peak memory of an ingest run over 10,000 stored articles (MB)", f"{mem['rss_mb']:.0f}",
-           "<= 1024", mem["rss_mb"] <= 1024)
+    report("peak memory of an ingest run over 10,000 stored articles, with its scoring helper (MB)",
+           f"{mem['rss_mb']:.0f}", "<= 1024", mem["rss_mb"] <= 1024)
     table = growth([1_000, 10_000] if q else [1_000, 10_000, 100_000, 1_000_000])
     if args.write:
         write_results(table)

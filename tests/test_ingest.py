@@ -557,3 +557,19 @@ def test_a_run_that_finds_nothing_new_loads_no_model(ingested, sample_site, tmp_
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.splitlines()[-1]) == dict(status="ok", new=0, scored=0, sklearn=False)
+
+
+def test_a_run_with_new_articles_loads_the_models_in_its_helper_only(sample_site, sample_config, db_path,
+                                                                     monkeypatch):
+    """The scoring helper starts from the fork server and loads the models itself: the ingest
+    process, whose threads download, spends no time on them (and forks nothing while they run)."""
+    import saring.judge.classifier.score as score
+
+    def refused(*_a, **_k):
+        raise AssertionError("the ingest process loaded the models")
+
+    monkeypatch.setattr(score, "load_scorer", refused)
+    with Store(db_path) as store:
+        summary = run_ingest(sample_config, store)
+        items = store.cur.execute("SELECT count(*) FROM items").fetchone()[0]
+    assert summary.scoring_error is None and summary.scored == items > 0

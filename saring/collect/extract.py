@@ -6,8 +6,10 @@ import logging
 import multiprocessing
 import os
 import re
+import select
 import sys
 import threading
+import time
 import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -146,11 +148,44 @@ against 180 at the same priority (``benchmarks/RESULTS.md``). On an idle machine
 changes nothing."""
 
 
-def _lower_priority() -> None:
+def _start_worker(owner: int) -> None:
+    exit_with(owner)
     try:
         os.nice(WORKER_NICENESS)
     except (AttributeError, OSError):  # no nice (Windows) or not allowed: same priority, still correct
         pass
+
+
+def exit_with(owner: int) -> None:
+    """In a helper process: exit as soon as the process ``owner`` (the one using it) ends.
+
+    A pool's worker waits for work until its owner says stop. An owner that is killed (the OOM
+    killer, a cancelled flow run) never says it: its workers, and the fork server they keep
+    open, would stay forever, each holding hundreds of MB.
+    """
+    def watch() -> None:
+        try:
+            handle = os.pidfd_open(owner)  # Linux: readable once the owner has ended
+        except ProcessLookupError:
+            os._exit(0)
+        except (AttributeError, OSError):  # elsewhere: look every second
+            while _alive(owner):
+                time.sleep(1.0)
+        else:
+            select.select([handle], [], [])
+        os._exit(0)  # nothing to save: the owner's store is what counts
+
+    threading.Thread(target=watch, name="exit-with-owner", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def _extract_args(args: Page) -> Extracted:
@@ -168,8 +203,9 @@ BATCH_WAIT_S = 0.02
 """A page waits at most this long for others to fill its batch."""
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
-    """How pool workers start: forked from a server process, not spawned.
+def worker_context() -> multiprocessing.context.BaseContext:
+    """How saring's helper processes start (this pool's, the scoring helper's): forked from a
+    server process, not spawned.
 
     Not fork: the ingest process runs threads. Not spawn: each spawned worker starts a fresh
     interpreter and imports trafilatura again, every run. The fork server imports it once
@@ -228,8 +264,8 @@ class Extractor:
         with self._lock:
             if self._pool is not None:
                 return
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=_pool_context(),
-                                             initializer=_lower_priority)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=worker_context(),
+                                             initializer=_start_worker, initargs=(os.getpid(),))
         threading.Thread(target=self._warm, args=(self._pool,), name="extraction-pool-start",
                          daemon=True).start()
         threading.Thread(target=self._send_late, name="extraction-batches", daemon=True).start()

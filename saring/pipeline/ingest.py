@@ -26,7 +26,7 @@ from saring.collect.kinds import parse_source
 from saring.collect.urls import url_key
 from saring.config import Config, Source, StorySettings
 from saring.errors import FeedError, FetchError, SaringError
-from saring.judge.places import finder, locate
+from saring.judge.places import locate
 from saring.judge.stories import CountedTexts
 from saring.limits import cap_text
 from saring.pipeline.link import link_items
@@ -419,8 +419,7 @@ def score_and_save(store: Store, scorer, item_ids: Sequence[str], titles: Sequen
 
 
 class ScoringLane:
-    """Loads the models and the places' expression, scores stored articles and finds their
-    places while the run still downloads.
+    """Scores stored articles and finds their places while the run still downloads.
 
     Both used to wait for the slowest source and then run alone on one core, after seconds of
     model loading; here they overlap the downloads and the extraction pool, and
@@ -479,7 +478,7 @@ class ScoringLane:
     def help(self) -> None:
         """Score rows left to the lane here, in this thread, until none is left: at the end of a
         run the lane's helper process has the scoring of the last rows to itself, on one core."""
-        if self.scorer is None:  # the models are still loading: the lane scores what is left
+        if self.scorer is None:  # only the helper has the models: it scores what is left
             return
         scorer = None  # a run on unchanged feeds asks nothing more of the store
         try:
@@ -513,18 +512,18 @@ class ScoringLane:
             self.scored += scored
 
     def _run(self) -> None:
-        from saring.judge.classifier.score import load_scorer
         from saring.pipeline.scoring_child import ScoringChild
 
         try:
-            # A run that finds nothing new loads no model: in a fresh process (as each scheduled
-            # run starts) that took 2-3 s of CPU, against 0.1 s for the rest of such a run.
+            # A run that finds nothing new starts no helper: loading the models in a fresh
+            # process (as each scheduled run starts) took 2-3 s of CPU, against 0.1 s for the
+            # rest of such a run.
             self._woken.wait()
             if not self._wanted.is_set():
                 return
-            self.scorer = self.scorer or load_scorer()
-            finder().pattern  # noqa: B018 - compiled here (~0.3 s), before the helper inherits it
-            with ScoringChild(self.scorer) as child:  # the work in another process, on another core
+            # the work in another process, on another core; it loads the models there
+            with ScoringChild(self.scorer) as child:
+                child.start()
                 scorer = None  # a run on unchanged feeds asks nothing more of the store
                 while not self._stop.wait(self.every):
                     if len(self._saved) - self._done >= self.batch:

@@ -340,7 +340,7 @@ def _score_chunk(bounds: tuple[int, int]) -> list[Score]:
     return scorer._score_serial(raw[bounds[0] : bounds[1]])
 
 
-def _model_directory(model_dir: Path | None) -> Path:
+def model_directory(model_dir: Path | None = None) -> Path:
     """Where :func:`load_scorer` reads the models from (see there)."""
     if model_dir is not None:
         return Path(model_dir)
@@ -359,7 +359,7 @@ def model_version(model_dir: Path | None = None) -> str:
     Raises:
         ModelLoadError: a model card is missing or unreadable.
     """
-    directory = _model_directory(model_dir)
+    directory = model_directory(model_dir)
     return "+".join(str(read_card(directory, name)["version"]) for name in ("election", "hoax"))
 
 
@@ -375,7 +375,7 @@ def load_scorer(model_dir: Path | None = None) -> Scorer:
         ModelLoadError: A file is missing, does not match its card, contains untrusted types
             or cannot be read.
     """
-    directory = _model_directory(model_dir)
+    directory = model_directory(model_dir)
     el_pipe, el_card = load_model_file(directory, "election")
     hx_pipe, hx_card = load_model_file(directory, "hoax")
     if "pipeline_format" not in el_card or "pipeline_format" not in hx_card:
