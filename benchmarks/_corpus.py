@@ -38,6 +38,13 @@ INSERT INTO articles SELECT item_id, 'https://outlet' || (i % 50) || '.example/a
 INSERT INTO scores SELECT item_id, '$version', random(), random(), ['pemilu', 'kpu'], ['hoaks'], seen_at FROM syn;
 INSERT INTO stories SELECT item_id, item_id, seen_at FROM syn;
 INSERT INTO item_place_scans SELECT item_id, '$places', seen_at FROM syn;
+-- The runs' log of that history: a run per 60 articles, a row per source each (every run adds them).
+INSERT INTO runs (run_id, flow, started_at, finished_at, status, sources_ok, sources_failed, new_items, message)
+    SELECT 'h' || r, 'ingest', started, started + INTERVAL 40 SECOND, 'ok', 50, 0, 60, '60 new items, 60 scored'
+    FROM (SELECT r, TIMESTAMPTZ '2026-11-25 00:00:00+07' - INTERVAL (r * 60 * $step) SECOND AS started
+          FROM range(1, $n // 60 + 1) t(r));
+INSERT INTO run_sources SELECT 'h' || r, 'src' || j, 'ok', 200, 30, 1, 1, 0, 0, NULL, NULL, 0.5
+    FROM range(1, $n // 60 + 1) t(r), range(50) u(j);
 -- The history's last run, finished: a run links (fact-check matching) only what came after it.
 INSERT INTO runs (run_id, flow, started_at, finished_at, status, sources_ok, sources_failed, new_items, message)
     SELECT 'history', 'ingest', max(seen_at), max(seen_at), 'ok', 50, 0, count(*), 'benchmark history' FROM syn;
@@ -60,7 +67,8 @@ def sentence_pool() -> pa.Table:
 
 
 def fill(con, n: int, version: str, places: str, step_s: int = 31) -> dict:
-    """Insert ``n`` scored articles, one every ``step_s`` seconds back from 2026-11-25 (WIB)."""
+    """Insert ``n`` scored articles, one every ``step_s`` seconds back from 2026-11-25 (WIB), and
+    the runs that stored them (one per 60 articles, with a row for each of 50 sources)."""
     t0 = time.perf_counter()
     sentence_pool_table = sentence_pool()
     con.register("sentence_pool", sentence_pool_table)

@@ -463,7 +463,8 @@ def write_results(table: list[tuple[int, dict]]) -> None:
     for name, value, target, met in ROWS:
         lines.append(f"| {name.strip()} | {value} | {target} | {'yes' if met else 'no' if met is False else '-'} |")
     lines += ["", "Growth (a fresh process ingesting 60 new pages into a database of N stored articles of "
-              "realistic text, see benchmarks/_corpus.py; median of 3 runs on copies of one database):", "",
+              "realistic text and the runs that stored them, see benchmarks/_corpus.py; median of 3 runs on copies "
+              "of one database):", "",
               "| stored articles | ingest time, median (min-max) (s) | of it publishing (s) | peak memory (MB) |",
               "|---|---|---|---|"]
     lines += [f"| {n:,} | {r['seconds']:.2f} ({r['min']:.2f}-{r['max']:.2f}) | {r['publish_s']:.2f} | "

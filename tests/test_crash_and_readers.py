@@ -135,21 +135,23 @@ SESSION = textwrap.dedent("""
 
 
 def test_an_open_session_reads_every_publication_without_an_error(tmp_path):
-    """Small tables' files are replaced in place by every publication: a session that stays open
-    reads them while they are replaced, never fails, and sees each run's rows, in order."""
+    """Small tables' files and today's file of the runs' log are replaced in place by every
+    publication: a session that stays open reads them while they are replaced, never fails, and
+    sees each run's rows, in order."""
     from saring.storage.database import Store
 
     db = tmp_path / "saring.duckdb"
     with Store(db) as store:
         store.con.execute("INSERT INTO sources (source_id, name) VALUES ('s1', 'Outlet')")
-        store.publish_snapshot()
+        store.con.execute("INSERT INTO runs (run_id, flow, started_at) VALUES ('r0', 'ingest', now())")
+        store.publish_snapshot()  # today's first run: the catalog names today's file of runs
     stop, result = tmp_path / "stop", tmp_path / "session.txt"
     reader = subprocess.Popen([sys.executable, "-c", SESSION, str(db), str(stop), str(result)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert reader.stdout.readline().strip() == b"open"
         with Store(db) as store:
-            for n in range(1, 31):  # what runs on unchanged feeds publish: small tables only
+            for n in range(1, 31):  # what runs on unchanged feeds publish: no new file
                 store.con.execute("INSERT INTO runs (run_id, flow, started_at) VALUES (?, 'ingest', now())",
                                   [f"r{n}"])
                 store.con.execute("UPDATE sources SET etag = ?", [f"e{n}"])
@@ -161,7 +163,7 @@ def test_an_open_session_reads_every_publication_without_an_error(tmp_path):
         stderr = reader.communicate(timeout=60)[1].decode()
     errors, reads, first, last, version, ordered = map(int, result.read_text().split())
     assert errors == 0, stderr
-    assert reads > 10 and first == 0 and last == 30 and ordered == 1
+    assert reads > 10 and first == 1 and last == 31 and ordered == 1
     from saring.storage.publish import published_dir
 
     assert version == json.loads((published_dir(db) / "manifest.json").read_text())["version"]

@@ -152,18 +152,20 @@ def _catalog_identity(db) -> tuple[int, int]:
 
 
 def test_a_run_that_changed_only_small_tables_keeps_the_catalog_and_open_sessions_see_it(tmp_path):
-    """A run on unchanged feeds changes only small tables (its own run row, the sources' state):
-    their stable files are rewritten, the catalog stays, and a session opened before reads the
-    new rows on its next query, with the publication's version and time advanced."""
+    """A run on unchanged feeds changes only small tables and its own run rows (the sources'
+    state, today's runs): their files keep their paths and are rewritten, the catalog stays, and
+    a session opened before reads the new rows on its next query, with the publication's version
+    and time advanced."""
     db = tmp_path / "saring.duckdb"
     with Store(db) as store:
         _fill(store, 5, datetime.now(UTC) - timedelta(hours=2), "a", timedelta(minutes=1))
-        store.publish_snapshot()
+        store.con.execute("INSERT INTO runs (run_id, flow, started_at) VALUES ('r0', 'ingest', now())")
+        store.publish_snapshot()  # today's first run: runs gets today's file, named by the catalog
     catalog = _catalog_identity(db)
     analyst = saring.connect(str(db))  # opened before the next publications, kept open
     try:
         version, at = analyst.execute("SELECT version, published_at FROM publication").fetchall()[0]
-        assert analyst.execute("SELECT count(*) FROM runs").fetchall() == [(0,)]
+        assert analyst.execute("SELECT count(*) FROM runs").fetchall() == [(1,)]
         small = published_dir(db) / "_small"
         digests = next(small.glob("digests.*.parquet"))
         untouched = digests.stat().st_ino
@@ -174,7 +176,7 @@ def test_a_run_that_changed_only_small_tables_keeps_the_catalog_and_open_session
                 store.con.execute("UPDATE sources SET etag = ? WHERE source_id = 's1'", [f'"e{n}"'])
                 store.publish_snapshot()
             assert _catalog_identity(db) == catalog  # nothing the catalog names changed
-            assert analyst.execute("SELECT count(*) FROM runs").fetchall() == [(n,)]
+            assert analyst.execute("SELECT count(*) FROM runs").fetchall() == [(n + 1,)]
             assert analyst.execute("SELECT etag FROM sources").fetchall() == [(f'"e{n}"',)]
             now = analyst.execute("SELECT version, published_at FROM publication").fetchall()[0]
             assert now[0] == version + n and now[1] >= at
@@ -196,6 +198,7 @@ def test_the_publication_counts_what_it_rewrote(tmp_path):
     db = tmp_path / "saring.duckdb"
     with Store(db) as store:
         _fill(store, 3, datetime.now(UTC) - timedelta(hours=1), "a", timedelta(minutes=1))
+        store.con.execute("INSERT INTO runs (run_id, flow, started_at) VALUES ('r0', 'ingest', now())")
         schema = store.con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
         first = publish.publish(store.cur, db, snapshot_path(db), schema)
         same = publish.publish(store.cur, db, snapshot_path(db), schema)
@@ -203,7 +206,7 @@ def test_the_publication_counts_what_it_rewrote(tmp_path):
         small = publish.publish(store.cur, db, snapshot_path(db), schema)
     assert first.catalog_written and first.written > 0
     assert not same.catalog_written and same.written == 0
-    assert not small.catalog_written and small.written == 1  # the runs table's file
+    assert not small.catalog_written and small.written == 1  # today's file of the runs table, same path
 
 
 def test_an_older_layout_is_republished_whole(tmp_path):
@@ -246,3 +249,34 @@ def test_a_new_column_is_a_new_file_and_a_session_on_the_old_catalog_keeps_its_s
         assert fresh.execute("SELECT DISTINCT note FROM sources").fetchall() == [("baru",)]
     finally:
         fresh.close()
+
+
+def test_a_run_rewrites_only_todays_part_of_the_runs_log(tmp_path):
+    """Every run adds to ``runs`` and ``run_sources``: published whole, a year of 15-minute runs
+    made each run rewrite a million rows. Older runs stay in their month's file."""
+    from saring.pipeline.ingest import SourceResult
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        for n, days in enumerate([100, 40]):  # two months before this one
+            store.con.execute("INSERT INTO runs (run_id, flow, started_at) VALUES (?, 'ingest', ?)",
+                              [f"old{n}", datetime.now(UTC) - timedelta(days=days)])
+            store.finish_run(f"old{n}", "ok", [SourceResult(source_id="s1", status="ok", new_items=n)])
+        store.start_run("r0", "ingest")
+        store.finish_run("r0", "ok", [SourceResult(source_id="s1", status="not_modified")])
+        store.publish_snapshot()
+        files = {t: dict(_manifest(db)["tables"][t]) for t in ("runs", "run_sources")}
+        old = {v["file"]: (published_dir(db) / v["file"]).stat().st_mtime_ns
+               for t in files.values() for b, v in t.items() if len(b) == 7}
+        assert len(old) == 4  # two months, two tables
+        store.start_run("r1", "ingest")
+        store.finish_run("r1", "ok", [SourceResult(source_id="s1", status="not_modified")])
+        store.publish_snapshot()
+        now = {t: dict(_manifest(db)["tables"][t]) for t in files}
+        assert {t: {b: v["file"] for b, v in now[t].items()} for t in files} == \
+            {t: {b: v["file"] for b, v in files[t].items()} for t in files}  # today's file: same path
+        assert {f: (published_dir(db) / f).stat().st_mtime_ns for f in old} == old
+    with saring.connect(str(db)) as analyst:
+        assert analyst.execute("SELECT count(*) FROM runs").fetchone() == (4,)
+        assert analyst.execute("SELECT count(*), sum(new_items) FROM run_sources").fetchone() == (4, 1)
+    _same(db)

@@ -7,21 +7,23 @@ lock is a POSIX record lock: closing *any* descriptor of the file drops it).
 Layout next to ``<db>.duckdb``:
 
 * ``<db>.published/<table>/<bucket>.<n>.parquet`` — the large tables (items, articles,
-  scores, places, stories, matches, evidence), one file per *bucket*: the UTC day of the row's
-  own time column (``first_seen_at``, ``fetched_at``, ``scored_at``, …) for the current month,
-  the month for older rows. A file is never rewritten in place: a changed bucket gets a new
-  file and the old one is retired.
-* ``<db>.published/_small/<table>.<shape>.parquet`` — each small table (sources, runs, digests,
+  scores, places, stories), one file per *bucket*: the UTC day of the row's own time column
+  (``first_seen_at``, ``fetched_at``, ``scored_at``, …) for the current month, the month for
+  older rows. A file is never rewritten in place: a changed bucket gets a new file and the old
+  one is retired.
+* ``<db>.published/<table>/<bucket>.<shape>.parquet`` — the runs' log (``runs`` by
+  ``started_at``, ``run_sources`` with its run), bucketed the same way, but a changed bucket is
+  rewritten at its stable path, as a small table's file is: every run adds to today's bucket.
+* ``<db>.published/_small/<table>.<shape>.parquet`` — each small table (sources, digests,
   fact-checks, tipline messages, accounts, …) whole, at a stable path (``<shape>`` is a hash of
   its columns and their types), and ``publication.parquet`` (this publication's version and
   time). A file is rewritten only when its table changed, into a temporary file that then
   replaces it (``os.replace``: a reader in the middle of a query keeps the old file).
 * ``<db>.snapshot.duckdb`` — the catalog: a small DuckDB file of views over those files (and the
   usual analysts' views on top), replaced atomically, and only when what it names changed (the
-  large tables' file lists, a table's columns, the schema version, this layout). Creating and
-  checkpointing even an empty DuckDB file costs tens of milliseconds, so a run that changed only
-  small tables (a run on unchanged feeds: its own ``runs`` row, the sources' state) costs the
-  few small files it rewrote.
+  file lists, a table's columns, the schema version, this layout). Creating and checkpointing
+  even an empty DuckDB file costs tens of milliseconds, so a run on unchanged feeds (its own
+  rows in today's runs' log, the sources' state) costs the few files it rewrote.
 
 Which buckets changed is found from a fingerprint per bucket (row count and XOR of row hashes
 over every column except the long texts ``articles.text`` and ``items.summary``) kept in
@@ -63,16 +65,33 @@ LARGE: dict[str, str] = {
     "scores": "scored_at",
     "item_place_scans": "scanned_at",
     "stories": "assigned_at",
+    "runs": "started_at",
 }
-EXTRA = {"items": "sum(hash(t.state)::HUGEINT)"}
-# item_places has no time of its own: its rows are rewritten with the item's scan.
-JOINED = {"item_places": ("item_place_scans", "item_id", "scanned_at")}
+EXTRA = {
+    "items": "sum(hash(t.state)::HUGEINT)",
+    # a run's row is finished (or marked interrupted) after it started, in its start's bucket
+    "runs": "sum(hash(t.flow, t.finished_at, t.status, t.sources_ok, t.sources_failed, t.new_items, "
+            "t.message)::HUGEINT)",
+    "run_sources": "sum(hash(t.status, t.http_status, t.items_in_feed, t.new_items, t.extracted, t.failed, "
+                   "t.skipped, t.error, t.warning, t.duration_s)::HUGEINT)",
+}
+# item_places has no time of its own: its rows are rewritten with the item's scan. A run's
+# per-source rows are written when it finishes, in its bucket.
+JOINED = {
+    "item_places": ("item_place_scans", "item_id", "scanned_at"),
+    "run_sources": ("runs", "run_id", "started_at"),
+}
+# Every run adds to these, a run that found nothing new too: their bucket files keep their path
+# (rewritten in place, like a small table's file), so such a run does not need a new catalog.
+# They grow with every run: whole, at a year of 15-minute runs of 30 sources, each run would
+# rewrite a million rows.
+STABLE_PATHS = frozenset({"runs", "run_sources"})
 # The writer's own working tables, not for analysts: story grouping's kept term counts are
 # large, derived and (for tipline items) a bag of the words of forwarded text.
 INTERNAL = frozenset({"story_vectors"})
 RETIRE_AFTER = 600.0
 COMPRESSION = "zstd"
-FORMAT = 2  # bump when the layout changes: the next publication is then a full one
+FORMAT = 3  # bump when the layout changes: the next publication is then a full one
 SMALL = "_small"  # the folder of the small tables' stable files (no table has this name)
 PUBLICATION = "publication"  # the view of the version and time of the last publication, and
 STAMP = f"{SMALL}/{PUBLICATION}.parquet"  # its file (if its columns ever change, bump FORMAT)
@@ -291,12 +310,16 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
                 now_buckets[b] = prev
                 kept += 1
                 continue
-            name = f"{table}/{b}.{version}.parquet"
-            with private_files():
-                (folder / table).mkdir(exist_ok=True)
-                target = _quote(str(folder / name))
-                con.execute(f"COPY (SELECT t.* FROM {spec.source} WHERE {spec.where(b)}) "
-                            f"TO {target} (FORMAT parquet, COMPRESSION {COMPRESSION})")
+            rows = f"SELECT t.* FROM {spec.source} WHERE {spec.where(b)}"
+            if table in STABLE_PATHS:
+                name = f"{table}/{b}.{_shape_id(shapes[table])}.parquet"
+                _write_small(con, folder, name, rows)
+            else:
+                name = f"{table}/{b}.{version}.parquet"
+                with private_files():
+                    (folder / table).mkdir(exist_ok=True)
+                    con.execute(f"COPY ({rows}) TO {_quote(str(folder / name))} "
+                                f"(FORMAT parquet, COMPRESSION {COMPRESSION})")
             now_buckets[b] = {"file": name, "fingerprint": fp}
             written += 1
         in_use = {v["file"] for v in now_buckets.values()}
@@ -348,7 +371,7 @@ def _publish_small(con: duckdb.DuckDBPyConnection, folder: Path, shapes: dict[st
     out: dict[str, dict] = {}
     written = 0
     for table, fp in sorted(prints.items()):
-        name = f"{SMALL}/{table}.{hashlib.sha256(shapes[table].encode()).hexdigest()[:10]}.parquet"
+        name = f"{SMALL}/{table}.{_shape_id(shapes[table])}.parquet"
         prev = before.get(table)
         if prev and prev["fingerprint"] == fp and prev["file"] == name and (folder / name).exists():
             out[table] = prev
@@ -357,6 +380,11 @@ def _publish_small(con: duckdb.DuckDBPyConnection, folder: Path, shapes: dict[st
         out[table] = {"file": name, "fingerprint": fp}
         written += 1
     return out, written
+
+
+def _shape_id(shape: str) -> str:
+    """A short name for a table's columns and types (a file at a stable path names its shape)."""
+    return hashlib.sha256(shape.encode()).hexdigest()[:10]
 
 
 def _write_small(con: duckdb.DuckDBPyConnection, folder: Path, name: str, query: str) -> None:
