@@ -25,8 +25,8 @@ Layout next to ``<db>.duckdb``:
   even an empty DuckDB file costs tens of milliseconds, so a run on unchanged feeds (its own
   rows in today's runs' log, the sources' state) costs the few files it rewrote.
 
-Which buckets changed is found from a fingerprint per bucket (row count and XOR of row hashes
-over every column except the long texts ``articles.text`` and ``items.summary``) kept in
+Which buckets changed is found from a fingerprint per bucket (row count and sum of the time
+column, plus a hash of the columns a later write changes in place: :data:`EXTRA`) kept in
 ``manifest.json``: computing it reads only short columns, so a run publishes the buckets it
 touched (normally today's) and the cost does not grow with the history. The long texts change
 only together with a fingerprinted column (an article re-stored gets a new ``fetched_at``) or
