@@ -440,7 +440,7 @@ class ScoringLane:
         self._saved: list[tuple[str, str | None, str | None]] = []  # (item_id, title, text)
         self._done = 0  # rows of _saved taken for scoring
         self._taking = threading.Lock()
-        self._wanted = threading.Event()  # the run has new items: worth loading the models
+        self._wanted = threading.Event()  # the run has new items: worth starting the helper
         self._woken = threading.Event()  # new items, stored articles or the run's end
         self._stop = threading.Event()
         self._last = False

@@ -75,7 +75,6 @@ class DigestItem:
     linked: list[dict] = field(default_factory=list)  # a forwarded message's links saring has read
     by_link: bool = False  # a message that only forwards links, judged by their pages
 
-
     @property
     def tipline_reasons(self) -> list[str]:
         """The reasons shown under a forwarded message: when its risk is not "rendah", or when

@@ -108,7 +108,7 @@ class Store:
         self.on_articles_saved: list[Callable[[Sequence[dict[str, Any]]], None]] = []
         """Called with the rows of each batch of stored articles (the scoring lane listens)."""
         self.on_items_added: list[Callable[[Sequence[dict[str, Any]]], None]] = []
-        """Called with the items each feed adds, when it adds any (the scoring lane loads the models)."""
+        """Called with the items each feed adds, when it adds any (the scoring lane starts its helper)."""
         # Read once when a run starts (start_run) and dropped when it ends: the sources that
         # earlier runs left items of (left_behind), each feed's validators (feed_state) and the
         # news sources' hosts (outlet_hosts).

@@ -313,7 +313,7 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
             rows = f"SELECT t.* FROM {spec.source} WHERE {spec.where(b)}"
             if table in STABLE_PATHS:
                 name = f"{table}/{b}.{_shape_id(shapes[table])}.parquet"
-                _write_small(con, folder, name, rows)
+                _write_replacing(con, folder, name, rows)
             else:
                 name = f"{table}/{b}.{version}.parquet"
                 with private_files():
@@ -342,9 +342,9 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
     stamp = f"SELECT {int(version)}::INTEGER AS version, {_ts(now)} AS published_at"
     if catalog_written:
         if not (folder / STAMP).exists():
-            _write_small(con, folder, STAMP, stamp)  # a view reads its file's columns when made
+            _write_replacing(con, folder, STAMP, stamp)  # a view reads its file's columns when made
         _write_catalog(folder, catalog, columns, tables, small)
-    _write_small(con, folder, STAMP, stamp)  # last: once it changed, all it announces is there
+    _write_replacing(con, folder, STAMP, stamp)  # last: once it changed, all it announces is there
     manifest = {"format": FORMAT, "schema": schema_version, "version": version, "tables": tables,
                 "small": small, "shapes": shapes, "retired": retired, "before": totals, "catalog": key}
     for table, entry in old.get("small", {}).items():  # a new shape, now a large table, or gone
@@ -376,7 +376,7 @@ def _publish_small(con: duckdb.DuckDBPyConnection, folder: Path, shapes: dict[st
         if prev and prev["fingerprint"] == fp and prev["file"] == name and (folder / name).exists():
             out[table] = prev
             continue
-        _write_small(con, folder, name, f"SELECT * FROM {_ident(table)}")
+        _write_replacing(con, folder, name, f"SELECT * FROM {_ident(table)}")
         out[table] = {"file": name, "fingerprint": fp}
         written += 1
     return out, written
@@ -387,7 +387,7 @@ def _shape_id(shape: str) -> str:
     return hashlib.sha256(shape.encode()).hexdigest()[:10]
 
 
-def _write_small(con: duckdb.DuckDBPyConnection, folder: Path, name: str, query: str) -> None:
+def _write_replacing(con: duckdb.DuckDBPyConnection, folder: Path, name: str, query: str) -> None:
     """Write ``query``'s rows to ``name`` in ``folder``, replacing the old file atomically."""
     target = folder / name
     tmp = target.with_name(target.name + ".tmp")
