@@ -41,6 +41,10 @@ class Sites:
         self._process = multiprocessing.get_context("spawn").Process(
             target=_serve, args=(hosts, delay, child), daemon=True)
         self._process.start()
+        child.close()  # the server's end only: if it dies, recv() ends with EOFError instead of waiting
+        if not self._conn.poll(120):
+            self._process.kill()
+            raise RuntimeError("the benchmark's local sites did not start within 120 s")
         self.bases: list[str] = self._conn.recv()
 
     def _ask(self, command: str):

@@ -573,3 +573,52 @@ def test_a_run_with_new_articles_loads_the_models_in_its_helper_only(sample_site
         summary = run_ingest(sample_config, store)
         items = store.cur.execute("SELECT count(*) FROM items").fetchone()[0]
     assert summary.scoring_error is None and summary.scored == items > 0
+
+
+def test_an_article_two_feeds_list_in_one_run_is_fetched_scored_and_counted_once(sample_site, db_path,
+                                                                                scorer):
+    # A Google News query and the outlet's own feed list the same article. Each source used to
+    # take it as new while the other was still downloading it: the page was fetched twice, the
+    # run counted it as two new items and scored it twice.
+    one = _big_source(sample_site, n=12).sources[0]
+    twin = one.model_copy(update={"id": "kembar", "name": "Kembar"})
+    config = parse_config({"sources": [s.model_dump(mode="json") for s in (one, twin)],
+                           "settings": {"fetch": {"retries": 0, "timeout": 5, "source_workers": 2}}})
+    sample_site.requests.clear()
+    with Store(db_path) as store:
+        summary = run_ingest(config, store, scorer=scorer)
+        items, scores = store.cur.execute(
+            "SELECT (SELECT count(*) FROM items), (SELECT count(*) FROM scores)").fetchone()
+    assert summary.status == "ok", [r.error for r in summary.results]
+    pages = [p for p in sample_site.requests if p.endswith("/")]
+    assert len(pages) == len(set(pages)) == 12
+    assert sum(r.new_items for r in summary.results) == items == 12
+    assert summary.scored == scores == 12
+
+
+def test_a_lane_save_failing_after_earlier_batches_still_counts_every_score(sample_site, sample_config,
+                                                                             db_path, scorer, monkeypatch):
+    # The lane stores its scores a batch at a time. When a later batch cannot be stored, the
+    # batches before it are stored: "N articles scored" must count them, not only what the end
+    # of the run scores again.
+    import saring.pipeline.ingest as ingest
+
+    monkeypatch.setattr(ingest, "LANE_BATCH", 4)
+    monkeypatch.setattr(ingest, "LANE_POLL_S", 0.005)
+    monkeypatch.setattr(ingest, "SCORE_BATCH", 2)
+    real, lane_saves = Store.save_scores, []
+
+    def failing_second(self, rows):
+        if threading.current_thread().name == "saring-scoring":
+            lane_saves.append(len(rows))
+            if len(lane_saves) == 2:
+                raise OSError("No space left on device")
+        return real(self, rows)
+
+    monkeypatch.setattr(Store, "save_scores", failing_second)
+    with Store(db_path) as store:
+        summary = run_ingest(sample_config, store, scorer=scorer)
+        stored = store.cur.execute("SELECT count(*) FROM scores").fetchone()[0]
+    assert len(lane_saves) == 2  # the first batch was stored by the lane, the second failed
+    news = [r for r in summary.results if not sample_config.source(r.source_id).is_factcheck]
+    assert summary.scored == sum(r.new_items for r in news) == stored

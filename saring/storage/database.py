@@ -113,6 +113,10 @@ class Store:
         # earlier runs left items of (left_behind), each feed's validators (feed_state) and the
         # news sources' hosts (outlet_hosts).
         self._run_state: tuple[set[str], dict[str, tuple[str | None, str | None]], list[str]] | None = None
+        # item_id -> the source that stores it in this run: two feeds listing one article
+        # (a Google News query and the outlet's own feed) must not both fetch it.
+        self._claims: dict[str, str] = {}
+        self._claims_lock = threading.Lock()  # not self.lock: the saves keep that one busy
         self._owner = threading.current_thread()
         self._local = threading.local()
         if lock_wait is None:
@@ -384,6 +388,12 @@ class Store:
         ).fetchall()
         return {r[0] for r in rows}
 
+    def claim_items(self, source_id: str, item_ids: Iterable[str]) -> set[str]:
+        """Of these items, the ones ``source_id`` stores in this run: an item another source of
+        the run took first is left to that source."""
+        with self._claims_lock:
+            return {i for i in item_ids if self._claims.setdefault(i, source_id) == source_id}
+
     def left_behind(self, source_id: str, exclude: Sequence[str], limit: int) -> list[dict]:
         """Items of a source first seen in the last ``LEFT_BEHIND_DAYS`` whose article was never
         stored (a run stopped half-way), except those in ``exclude``, oldest first: FeedItem fields."""
@@ -490,10 +500,14 @@ class Store:
             "SELECT source_id, etag, last_modified, enabled, outlet_host FROM sources").fetchall()
         validators = {r[0]: (r[1], r[2]) for r in sources}
         self._run_state = (left, validators, sorted({r[4] for r in sources if r[3] and r[4] is not None}))
+        with self._claims_lock:
+            self._claims.clear()
 
     @_locked
     def finish_run(self, run_id: str, status: str, results: Sequence[Any], message: str = "") -> None:
         self._run_state = None
+        with self._claims_lock:
+            self._claims.clear()
         rows = [{"run_id": run_id, **asdict(r)} for r in results]
         self._upsert("run_sources", rows, ["run_id", "source_id"], update=True)
         ok = sum(1 for r in results if r.status != "failed")
