@@ -3,9 +3,11 @@
 import os
 import sys
 import threading
+from datetime import UTC, datetime
 
 import duckdb
 from _net import STAND_IN, FakeDNS, pretend_public
+from werkzeug import Response
 
 from saring.config import parse_config
 from saring.judge.stories import _texts
@@ -622,3 +624,55 @@ def test_a_lane_save_failing_after_earlier_batches_still_counts_every_score(samp
     assert len(lane_saves) == 2  # the first batch was stored by the lane, the second failed
     news = [r for r in summary.results if not sample_config.source(r.source_id).is_factcheck]
     assert summary.scored == sum(r.new_items for r in news) == stored
+
+
+def test_a_feed_reconfigured_as_a_fact_checker_is_read_as_one_at_the_next_run(sample_site, sample_config,
+                                                                              db_path, scorer):
+    # The maintainer first listed a fact-checker's feed as an ordinary rss source, then fixed its
+    # kind. The feed had not changed, so the validators kept from the rss reading got a 304 and its
+    # fact-checks were never registered until the fact-checker published again.
+    checker = next(s for s in sample_config.sources if s.is_factcheck)
+    as_news = checker.model_copy(update={"kind": "rss"})
+    settings = {"fetch": {"retries": 0, "timeout": 5}}
+    with Store(db_path) as store:
+        first = run_ingest(parse_config({"sources": [as_news.model_dump(mode="json")], "settings": settings}),
+                           store, scorer=scorer)
+        assert first.results[0].new_items > 0
+        fixed = parse_config({"sources": [checker.model_dump(mode="json")], "settings": settings})
+        again = run_ingest(fixed, store, scorer=scorer)
+        checks = store.cur.execute("SELECT count(*) FROM factchecks").fetchone()[0]
+    assert again.results[0].status == "ok" and again.results[0].new_items == checks > 0
+
+
+def test_a_source_moved_to_another_feed_is_read_even_when_the_server_answers_by_date(httpserver, db_path,
+                                                                                    scorer):
+    # The maintainer points a source at the outlet's election category feed instead of its main
+    # feed. Servers that answer If-Modified-Since by date (Django, Werkzeug) said 304 to the main
+    # feed's Last-Modified: the new feed, last changed earlier, was not read until it changed.
+    def feed(title, hour):
+        modified = datetime(2026, 11, 27, hour, tzinfo=UTC)
+
+        def answer(request):
+            if request.if_modified_since is not None and request.if_modified_since >= modified:
+                return Response(status=304)
+            response = Response(
+                f"<rss version='2.0'><channel><title>t</title><item><title>{title}</title>"
+                f"<link>http://127.0.0.1/{title}</link><description>{title}</description></item>"
+                "</channel></rss>", content_type="application/rss+xml")
+            response.last_modified = modified
+            return response
+        return answer
+
+    httpserver.expect_request("/feed").respond_with_handler(feed("utama", 10))
+    httpserver.expect_request("/pemilu/feed").respond_with_handler(feed("pemilu", 9))
+
+    def config(path):
+        return parse_config({"sources": [{"id": "kabar", "name": "Kabar", "url": httpserver.url_for(path),
+                                          "options": {**LOCAL, "fetch_articles": False}}]})
+
+    with Store(db_path) as store:
+        run_ingest(config("/feed"), store, scorer=scorer)
+        moved = run_ingest(config("/pemilu/feed"), store, scorer=scorer)
+        titles = sorted(r[0] for r in store.cur.execute("SELECT title FROM items").fetchall())
+    assert moved.results[0].status == "ok" and moved.results[0].new_items == 1
+    assert titles == ["pemilu", "utama"]

@@ -292,9 +292,15 @@ class Store:
         ]
         configured = {s.id for s in sources}
         gone = [sid for sid, row in stored.items() if complete and row[enabled] and sid not in configured]
+        # The validators answer for the address and reading that stored them: sent to a new
+        # address, or kept for a feed now read as another kind, a 304 would skip what was never read.
+        moved = [s.id for s in sources if s.id in stored and stored[s.id][1:3] != (s.url, s.kind)]
         if rows or gone:
             with self._transaction():
                 self._upsert("sources", rows, ["source_id"], update=True)
+                if moved:
+                    self.cur.execute("UPDATE sources SET etag = NULL, last_modified = NULL "
+                                     "WHERE list_contains(?, source_id)", [moved])
                 if gone:
                     self.cur.execute("UPDATE sources SET enabled = false, outlet_host = NULL, updated_at = ? "
                                      "WHERE list_contains(?, source_id)", [now, gone])
