@@ -8,6 +8,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
+from saring.config import Config
 from saring.context import resolve
 from saring.pipeline.ingest import run_ingest as _run_ingest
 from saring.pipeline.ingest import safe_ingest_source
@@ -19,12 +20,29 @@ ingest_source_task = task(safe_ingest_source, name="ingest-source", cache_policy
                           task_run_name="ingest-{source.id}")
 
 
+DEFAULT_SCHEDULE = "default"
+
+
+def scheduled(config: Config, schedule: str) -> list[str]:
+    """The sources the deployment on ``schedule`` reads: a cron for the sources whose own schedule
+    it is, :data:`DEFAULT_SCHEDULE` for the others (``settings.schedule.ingest``)."""
+    if schedule == DEFAULT_SCHEDULE:
+        return [s.id for s in config.sources if s.schedule in (None, config.schedule.ingest)]
+    return [s.id for s in config.sources if s.schedule == schedule]
+
+
 @flow(name="saring-ingest")
 def ingest_flow(sources: str | None = None, db: str | None = None,
-                only: list[str] | None = None) -> dict:
-    """Read the feeds in ``sources`` into the DuckDB file ``db`` (defaults: saring.context)."""
+                only: list[str] | None = None, schedule: str | None = None) -> dict:
+    """Read the feeds in ``sources`` into the DuckDB file ``db`` (defaults: saring.context).
+
+    ``schedule`` (``saring serve``'s deployments, see :func:`scheduled`): only the sources on it,
+    as ``sources`` says at this run, so a source added or enabled there is read without a restart.
+    """
     logger = get_run_logger()
     setup = resolve(db, sources, require_sources=True)
+    if schedule is not None:
+        only = [i for i in scheduled(setup.config, schedule) if only is None or i in only]
     with Store(setup.db) as store:
         summary = _run_ingest(setup.config, store, only=only, ingest_one=ingest_source_task)
     for r in summary.results:

@@ -8,7 +8,7 @@ from prefect import serve
 from prefect.schedules import Cron
 
 from flows.digest import digest_flow
-from flows.ingest import ingest_flow
+from flows.ingest import DEFAULT_SCHEDULE, ingest_flow
 from saring.config import Config
 
 
@@ -19,12 +19,14 @@ def build_deployments(config: Config, sources: str, db: str, out: str) -> list:
     for s in config.enabled_sources:
         groups[s.schedule or config.schedule.ingest].append(s.id)
     deployments = []
+    groups.setdefault(config.schedule.ingest, [])  # the hourly run reads sources enabled later too
     for cron, ids in sorted(groups.items()):
         default = cron == config.schedule.ingest
+        # Which sources a run reads is looked up in the file at each run, not fixed here.
         deployments.append(ingest_flow.to_deployment(
             name="ingest" if default else "ingest-" + "-".join(ids)[:60],
             schedule=Cron(cron, timezone=tz),
-            parameters={"sources": sources, "db": db, "only": ids},
+            parameters={"sources": sources, "db": db, "schedule": DEFAULT_SCHEDULE if default else cron},
         ))
     # The morning digest covers the whole previous day.
     deployments.append(digest_flow.to_deployment(

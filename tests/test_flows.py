@@ -3,7 +3,7 @@
 import duckdb
 
 from flows.digest import digest_flow
-from flows.ingest import ingest_flow
+from flows.ingest import ingest_flow, scheduled
 from flows.serve import build_deployments
 from saring.config import load_config
 from saring.pipeline.demo import write_demo_sources
@@ -44,7 +44,9 @@ def test_deployments_follow_the_schedule_settings(tmp_path):
     # A source with its own schedule gets its own deployment and leaves the hourly one.
     own = [d for d in deployments if d.name.startswith("ingest-")]
     assert own and own[0].schedules[0].schedule.cron == "30 */3 * * *"
-    assert "gn-hoaks-pemilu-jatim" not in by_name["ingest"].parameters["only"]
+    hourly = scheduled(config, by_name["ingest"].parameters["schedule"])
+    assert "gn-hoaks-pemilu-jatim" not in hourly and len(hourly) == len(config.sources) - 1
+    assert scheduled(config, own[0].parameters["schedule"]) == ["gn-hoaks-pemilu-jatim"]
 
 
 def test_prefect_yaml_entrypoints_are_flows_with_those_parameters():
@@ -163,3 +165,26 @@ def test_the_ingest_flow_scores_in_the_helper_process_inside_a_flow_run(prefect_
         assert summary["scored"] == con.execute("SELECT count(*) FROM items").fetchone()[0]
         assert con.execute("SELECT count(*) FROM item_place_scans").fetchone()[0] == summary["scored"]
     assert forked and all(forked)
+
+
+def test_a_source_enabled_in_sources_yaml_while_serving_is_read_by_the_hourly_run(prefect_harness,
+                                                                                  sample_site, tmp_path):
+    # The maintainer disabled a broken feed, fixed its address later and enabled it again while
+    # `saring serve` ran. The hourly deployment kept the source ids it was started with: the
+    # source was never read until serve was restarted, and the health section kept its old error.
+    import yaml
+
+    sources = write_demo_sources(tmp_path / "sources.yaml", sample_site.base_url)
+    raw = yaml.safe_load(sources.read_text(encoding="utf-8"))
+    fixed = raw["sources"][1]
+    fixed["enabled"] = False
+    sources.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    db = tmp_path / "saring.duckdb"
+    hourly = next(d for d in build_deployments(load_config(sources), str(sources), str(db), str(tmp_path))
+                  if d.name == "ingest")
+    fixed["enabled"] = True
+    sources.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    ingest_flow(**hourly.parameters)
+    with duckdb.connect(str(db), read_only=True) as con:
+        read = {r[0] for r in con.execute("SELECT source_id FROM run_sources").fetchall()}
+    assert fixed["id"] in read
