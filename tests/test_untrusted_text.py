@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import email
 import io
+from dataclasses import replace
 from email import policy
 
 import lxml.html
@@ -70,6 +71,20 @@ def test_links_cannot_carry_text_out_of_themselves(fmt):
     assert "RESMI KPU: TPS" not in text  # the words appended to a link stay inside it, encoded
     assert "https://media.example/berita/2%20" in text
     assert "https://cek.example/x%29%20%3Cimg%20src=q%20onerror=alert%285%29%3E" in text
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "whatsapp", "email_text", "html", "email"])
+def test_links_stay_links_when_the_digest_is_in_sections_by_place(fmt):
+    # A forum with its area set (Kota Batu) gets its news in sections by place: the links there
+    # are as untrusted as anywhere else.
+    d = hostile_digest()
+    d = replace(d, forum_area="Kota Batu", forum_province="Jawa Timur",
+                election_items=[replace(i, scope="area") for i in d.election_items])
+    assert d.sections
+    text = render(d, fmt)
+    assert "RESMI KPU: TPS" not in text
+    assert "https://media.example/berita/2%20" in text
+    assert "phish.example/login" not in text.replace("phish.example/login%20", "")
 
 
 def test_whatsapp_text_neutralises_markup_in_untrusted_fields():
