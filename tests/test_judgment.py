@@ -184,6 +184,25 @@ def test_a_message_that_only_forwards_a_link_is_judged_by_the_linked_page(forwar
         assert "hanya meneruskan tautan" in text and "ajakan menyebarkan" in text, fmt
 
 
+def test_the_forwarded_messages_shown_are_the_riskiest_once_judged_by_their_links(forwarded):
+    """Importing a chat export turns all its kept messages into the day's items: more than
+    max_items. The ones shown must be the riskiest as ranked, a "mohon dicek <link>" by its page."""
+    with Store(forwarded) as store:
+        every = build_digest(store.con, today_wib(), DigestSettings()).tipline
+        forward = next(i for i in every if i.by_link and "Facebook" in i.linked[0]["title"])
+        # The page it asks about is scored risky (here its stored score is raised to 0.9).
+        store.con.execute("UPDATE scores SET hoax_score = 0.9 WHERE item_id = (SELECT item_id FROM "
+                          "item_overview WHERE title = ? AND source_id <> 'tipline')",
+                          [forward.linked[0]["title"]])
+        shown = build_digest(store.con, today_wib(), DigestSettings(max_items=4)).tipline
+    assert len(every) > 4 and len(shown) == 4
+    assert forward.item_id in [i.item_id for i in shown]
+    judged = next(i for i in shown if i.item_id == forward.item_id)
+    assert judged.by_link and judged.hoax_score == 0.9 and judged.risk == "tinggi"
+    ranked = [i.hoax_score for i in shown]
+    assert ranked == sorted(ranked, reverse=True)
+
+
 def test_only_a_message_without_reasons_of_its_own_takes_its_links_risk():
     assert judged_by_links(0.54, [], [0.37, 0.2]) == (0.37, LINK_ONLY_REASON.format(own="54%"))
     assert judged_by_links(0.54, [], []) is None  # no page read: its own score stands

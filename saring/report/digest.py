@@ -352,9 +352,11 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
                 continue
             stories_shown.add(story)
         election.append(item)
+    # Messages are ranked by their links' pages before the cut: a "mohon dicek <link>" whose page
+    # is risky must not be left out for its own harmless-looking text.
+    tipline = _with_links(con, tipline, settings)
     shown, tipline = _with_excerpts(con, election[: settings.max_items], tipline[: settings.max_items],
                                     settings.excerpt_chars)
-    tipline = _with_links(con, tipline, settings)
     return Digest(
         day=day, generated_at=datetime.now(WIB), items_seen=seen, unscored=unscored,
         election_items=shown, omitted=len(election) - len(shown),
