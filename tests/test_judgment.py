@@ -203,6 +203,31 @@ def test_the_forwarded_messages_shown_are_the_riskiest_once_judged_by_their_link
     assert ranked == sorted(ranked, reverse=True)
 
 
+def test_the_same_message_forwarded_by_two_members_is_one_entry_saying_so(ingested, sample_site, tmp_path,
+                                                                         monkeypatch):
+    """A chain message reaches the group from several members: the digest shows it once, with how
+    many times it came in, instead of the same text twice (pushing other messages out)."""
+    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
+    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
+    lines = chat.read_text(encoding="utf-8").splitlines()
+    start = next(n for n, line in enumerate(lines) if "*Diteruskan*" in line)
+    again = ["12/10/23, 10.02 - Sri Wahyuni: *Diteruskan*", *lines[start + 1:start + 3]]  # the same chain
+    chat.write_text("\n".join(lines + again) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(ingested)])
+    assert result.exit_code == 0, result.output
+    with Store(ingested) as store:
+        digest = build_digest(store.con, today_wib(), DigestSettings())
+    chains = [i for i in digest.tipline if "Sebarkan ke semua grup" in i.excerpt]
+    assert len(chains) == 1 and chains[0].copies == 2
+    others = [i for i in digest.tipline if i is not chains[0]]
+    assert others and all(i.copies == 1 for i in others)
+    for fmt in FORMATS:
+        text = render(digest, fmt)
+        once = text.count("Beredar video yang menyebut Bawaslu")  # a message that came in once
+        assert once and text.count("Surat suara Pemilu 2024 di Kota Batu") == once, fmt
+        assert "Dikirim 2 kali ke grup" in text, fmt
+
+
 def test_only_a_message_without_reasons_of_its_own_takes_its_links_risk():
     assert judged_by_links(0.54, [], [0.37, 0.2]) == (0.37, LINK_ONLY_REASON.format(own="54%"))
     assert judged_by_links(0.54, [], []) is None  # no page read: its own score stands

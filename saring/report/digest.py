@@ -74,6 +74,7 @@ class DigestItem:
     scope: str | None = None  # area | province | other, when the forum's area is configured
     linked: list[dict] = field(default_factory=list)  # a forwarded message's links saring has read
     by_link: bool = False  # a message that only forwards links, judged by their pages
+    copies: int = 1  # a forwarded message: how many times the same text came in
 
     @property
     def tipline_reasons(self) -> list[str]:
@@ -354,7 +355,7 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
         election.append(item)
     # Messages are ranked by their links' pages before the cut: a "mohon dicek <link>" whose page
     # is risky must not be left out for its own harmless-looking text.
-    tipline = _with_links(con, tipline, settings)
+    tipline = _once(con, _with_links(con, tipline, settings))
     shown, tipline = _with_excerpts(con, election[: settings.max_items], tipline[: settings.max_items],
                                     settings.excerpt_chars)
     return Digest(
@@ -400,6 +401,23 @@ def _with_links(con: duckdb.DuckDBPyConnection, tipline: list[DigestItem],
                            hoax_terms=[judged[1]], by_link=True)
         out.append(item)
     return sorted(out, key=lambda i: -i.hoax_score)  # stable: ties keep the query's order
+
+
+def _once(con: duckdb.DuckDBPyConnection, tipline: list[DigestItem]) -> list[DigestItem]:
+    """One entry per text: a chain message forwarded by several members is shown once, with how
+    many times it came in (its first, highest-ranked, copy stands for the rest)."""
+    texts = _texts(con, tipline)
+    first: dict[str, int] = {}
+    out: list[DigestItem] = []
+    for item in tipline:
+        key = " ".join((texts.get(item.item_id) or "").split()).casefold()
+        if key and key in first:
+            out[first[key]] = replace(out[first[key]], copies=out[first[key]].copies + 1)
+            continue
+        if key:
+            first[key] = len(out)
+        out.append(item)
+    return out
 
 
 def linked_pages(con: duckdb.DuckDBPyConnection, item_ids: list[str], settings: DigestSettings,
