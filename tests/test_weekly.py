@@ -228,6 +228,25 @@ def test_report_files_in_bahasa(week_db, tmp_path):
     assert json.loads((files.folder / "laporan.json").read_text())["numbers"]["high_risk"] == 1
 
 
+def test_weekly_chat_messages_stay_within_the_limit_with_many_clarified_rumours(week_db):
+    # An election month: every card whose rumour came back this week is listed, one line each,
+    # with no blank line between them. Telegram refuses a message over 4096 characters.
+    from dataclasses import replace
+
+    from saring.report.digest import chat_length
+    from saring.report.weekly_files import render_weekly, split_text
+
+    report = report_of(week_db)
+    (card,) = report.clarified
+    many = [replace(card, ref=f"{card.ref}-{n}", title=f"{card.title} ({n}) " + "kabar beredar " * 10)
+            for n in range(40)]
+    text = render_weekly(replace(report, clarified=many), "whatsapp")
+    parts = split_text(text, 4000)
+    assert len(parts) > 1 and all(chat_length(p) <= 4000 for p in parts), [chat_length(p) for p in parts]
+    joined = "\n".join(parts)
+    assert all(f"({n}) " in joined for n in range(40))  # every card still there
+
+
 def test_html_report_reads_well_on_a_phone(week_db, tmp_path):
     playwright = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) is not installed")
     from _browser import ARGS, CHROMIUM

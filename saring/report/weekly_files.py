@@ -69,12 +69,26 @@ def render_weekly(report: WeeklyReport, fmt: str, links: list[tuple[str, str]] |
 
 
 def split_text(text: str, limit: int) -> list[str]:
-    """Chat messages of at most ``limit`` characters, cut between paragraphs."""
+    """Chat messages of at most ``limit`` characters, cut between paragraphs (a paragraph longer
+    than that, such as a long list of clarified rumours, between its lines)."""
     from saring.report.digest import chat_length
 
+    blocks: list[str] = []
+    for paragraph in text.split("\n\n"):
+        if chat_length(paragraph) <= limit:
+            blocks.append(paragraph)
+            continue
+        piece = ""
+        for line in paragraph.split("\n"):
+            if piece and chat_length(f"{piece}\n{line}") > limit:
+                blocks.append(piece)
+                piece = line
+            else:
+                piece = f"{piece}\n{line}" if piece else line
+        blocks.append(piece)
     parts: list[str] = []
     current = ""
-    for block in text.split("\n\n"):
+    for block in blocks:
         candidate = f"{current}\n\n{block}" if current else block
         if current and chat_length(candidate) > limit:
             parts.append(current)
