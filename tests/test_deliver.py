@@ -73,6 +73,19 @@ def test_whatsapp_split_at_item_boundaries():
     assert len(split_messages(digest_of(items[:2]), "whatsapp", 4000)) == 1
 
 
+def test_an_item_too_long_for_one_short_message_keeps_its_link_and_risk():
+    # A gateway with short messages (message_chars 500) and a feed title near its 500-character
+    # cap: the title line alone is over the budget. It is shortened; the lines under it stay.
+    long = item(1, title="Kabar KPU dan Bawaslu Kota Batu " * 14)
+    messages = split_messages(digest_of([long, item(2)]), "whatsapp", 500)
+    assert all(chat_length(m) <= 500 for m in messages)
+    joined = "".join(messages)
+    for it in (long, item(2)):
+        assert it.url in joined
+    assert joined.count("Risiko hoaks: *tinggi* (90%)") == 2
+    assert "Alasan (kata yang menonjol): viral, beredar" in joined
+
+
 def test_formats_escape_web_text():
     evil = item(
         1, title="<img src=x onerror=alert(1)> *KPU* [klik](javascript:alert(1))", url="javascript:alert(1)"

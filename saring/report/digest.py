@@ -594,8 +594,10 @@ def split_messages(digest: Digest, fmt: str = "whatsapp", limit: int = 4000) -> 
             head = ""
             while lines and chat_length(head + lines[0] + "\n") <= budget:
                 head += lines.pop(0) + "\n"
-            if not head:  # one enormous line
-                head, lines = block.strip()[: budget // 2] + "…\n", []
+            if not head:  # one enormous line: shortened; the lines under it (link, risk) stay
+                head = lines.pop(0)[: budget // 2] + "…\n"
+                while lines and chat_length(head + lines[0] + "\n") <= budget:
+                    head += lines.pop(0) + "\n"
             if current.strip():
                 parts.append(current)
             parts.append(head)
