@@ -62,7 +62,8 @@ def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str
             else _load(plan, futures[plan.source.id], store, scored, part_timeout)
             for plan in plans
         ]
-        summary = finish_ingest(store, run_id, results, scored_before=len(scored), rescore=relink)
+        summary = finish_ingest(store, run_id, results, stories_window=config.stories.window_days,
+                                risk=config.digest, scored_before=len(scored), rescore=relink)
     logger.info("scaled ingest %s: %s, %d new items", run_id, summary.status,
                 sum(r.new_items for r in results))
     return {"run_id": run_id, "status": summary.status, "scored": summary.scored,

@@ -83,3 +83,19 @@ def test_a_pasted_message_shows_the_stored_pages_its_links_point_at(ingested, sc
     assert not alone.hoax_terms
     assert result.hoax_score == own and result.hoax_terms[0].startswith("hanya meneruskan tautan")
     assert analyse("Tolong dicek https://situs-lain.example/berita/1", ingested, scorer).linked == []
+
+
+def test_a_check_uses_the_forums_risk_bands_for_its_factcheck_floor(ingested, scorer):
+    # The viral post as the demo's fact-check quotes it ([HOAKS] Facebook akan ditutup di Indonesia).
+    # A forum whose digest reads "tinggi" from 0.85 must get the floor placed by its own bands.
+    from saring.config import DigestSettings
+    from saring.judge.classifier.evidence import floor_for
+
+    post = "FB Indonesia Akan Dimatikan. 24 April 2018 Pukul 00.00 WIB."
+    forum = DigestSettings(high=0.85, medium=0.5)
+    default = analyse(post, ingested, scorer)
+    checked = analyse(post, ingested, scorer, bands=forum)
+    best = checked.best_factcheck
+    assert best is not None and "Facebook" in best.title
+    floor = floor_for(best.similarity, best.verdict, forum.high, forum.medium)
+    assert checked.hoax_score == pytest.approx(floor) and floor > default.hoax_score

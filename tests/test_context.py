@@ -40,6 +40,12 @@ def test_every_command_reads_sources_from_the_environment(tmp_path, monkeypatch)
 
 
 def test_card_risk_bands_are_the_digest_settings():
-    from saring.desk import card
+    # A forum that set settings.digest.high to 0.8 calls 0.75 "sedang" in its digest: its
+    # clarification cards must say the same, not the default bands' "tinggi".
+    from dataclasses import replace
 
-    assert (card.HIGH, card.MEDIUM) == (DigestSettings().high, DigestSettings().medium)
+    from saring.desk.card import Card
+
+    card = Card("check", "c1", "judul", "pesan yang beredar", 0.75, None)
+    assert card.bands == DigestSettings() and card.risk == "tinggi"
+    assert replace(card, bands=DigestSettings(high=0.8, medium=0.4)).risk == "sedang"

@@ -304,3 +304,32 @@ def test_a_run_that_stops_after_recording_new_sites_leaves_the_rescoring_to_the_
         (reasons,), = store.con.execute(query).fetchall()
         assert store.sync_sources(config.sources, complete=True) == []
     assert not any(r.startswith(non_news) for r in reasons), reasons
+
+
+def test_forwarded_messages_take_the_forums_own_risk_bands_for_a_factcheck_floor(ingested, sample_site,
+                                                                                tmp_path, monkeypatch):
+    # A forum that set settings.digest.high to 0.85 reads "tinggi" from 0.85: a forwarded message
+    # matching a [HOAKS] fact-check was floored at the default 0.7 and so shown as "sedang".
+    import yaml
+
+    from saring.pipeline.demo import write_demo_sources
+
+    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
+    sources = write_demo_sources(tmp_path / "sources.yaml", sample_site.base_url)
+    raw = yaml.safe_load(sources.read_text(encoding="utf-8"))
+    raw.setdefault("settings", {})["digest"] = {"high": 0.85, "medium": 0.5}
+    sources.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
+    # the viral post as the demo's fact-check quotes it ([HOAKS] Facebook akan ditutup di Indonesia)
+    chat.write_text(chat.read_text(encoding="utf-8") + "13/10/23, 09.00 - Sri Wahyuni: *Diteruskan*\n"
+                    "FB Indonesia Akan Dimatikan. 24 April 2018 Pukul 00.00 WIB.\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(ingested),
+                                      "--sources", str(sources)])
+    assert result.exit_code == 0, result.output
+    with Store(ingested) as store:
+        rows = store.con.execute(
+            "SELECT e.similarity, e.verdict, e.floor FROM hoax_evidence e JOIN items i USING (item_id) "
+            "WHERE i.source_id = 'tipline'").fetchall()
+    assert rows, "the forwarded post should match the demo's fact-check"
+    for similarity, verdict, floor in rows:
+        assert floor == pytest.approx(floor_for(similarity, verdict, 0.85, 0.5))

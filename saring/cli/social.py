@@ -61,7 +61,7 @@ def tipline_import(
             result = import_chat(store.con, chat_file, secret, chat=chat, tz=tz)
             setup = _resolved(sources)
             fed = feed_tipline(store, since=started, fetch=setup.fetch, scrubber=result.scrubber,
-                               stories_window=setup.stories.window_days)
+                               stories_window=setup.stories.window_days, risk=setup.digest)
             store.publish_snapshot()
     except SaringError as exc:
         fail(str(exc))

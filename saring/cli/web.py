@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
-from saring.cli.base import DB_OPT, app, err, fail, out, shown, warn_if_public
+from saring.cli.base import DB_OPT, SOURCES_OPT, app, err, fail, out, shown, warn_if_public
 from saring.errors import SaringError
 
 web_app = typer.Typer(
@@ -35,17 +35,20 @@ def check(
     no_save: bool = typer.Option(False, "--no-save", help="do not store the check"),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
     by: str = typer.Option(None, "--by", help="who checked (stored with the check)"),
+    sources: Path = SOURCES_OPT,
 ) -> None:
     """Check one text or link now: scores with reasons, near-identical items, fact-checks.
 
     Example: saring check "Beredar kabar KPU memindahkan TPS ..."
     Example: saring check https://example.co.id/berita/123
     """
+    from saring.context import resolved
     from saring.desk.card import card_for_check, card_text
     from saring.desk.check import run_check
 
     try:
-        result = run_check(text, db, by=by or os.environ.get("USER"), save=not no_save)
+        bands = resolved(db, sources).digest  # the forum's risk bands, as in its digest
+        result = run_check(text, db, by=by or os.environ.get("USER"), save=not no_save, bands=bands)
     except SaringError as exc:
         fail(str(exc))
     if as_json:
@@ -98,7 +101,7 @@ def check(
         style="dim",
         highlight=False,
     )
-    typer.echo("\n" + shown(card_text(card_for_check(result))))
+    typer.echo("\n" + shown(card_text(card_for_check(result, bands))))
 
 
 @app.command()
@@ -108,6 +111,7 @@ def card(
     png: Path = typer.Option(None, "--png", help="also write the card as a PNG here"),
     by: str = typer.Option(None, "--by", help="who made the card (default: your login name)"),
     sent_via: str = typer.Option(None, "--sent-via", help="the channel it was sent on, e.g. whatsapp"),
+    sources: Path = SOURCES_OPT,
 ) -> None:
     """Print the WhatsApp clarification reply for an item or a check (and optionally its PNG).
 
@@ -116,19 +120,21 @@ def card(
     """
     import duckdb
 
+    from saring.context import resolved
     from saring.desk.card import card_for_check_id, card_for_item, card_png, card_text
     from saring.storage.database import connect_snapshot, default_db_path
 
     try:
+        bands = resolved(db, sources).digest
         con = connect_snapshot(db)
-        found = card_for_item(con, ref)
+        found = card_for_item(con, ref, bands)
         con.close()
         if found is None:  # checks are written after the last snapshot: read the file itself
             try:
                 con = duckdb.connect(str(db or default_db_path()), read_only=True)
             except duckdb.Error:
                 con = connect_snapshot(db)
-            found = card_for_check_id(con, ref)
+            found = card_for_check_id(con, ref, bands)
             con.close()
     except SaringError as exc:
         fail(str(exc))

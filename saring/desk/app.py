@@ -395,7 +395,7 @@ async def check(request: Request, name: str = Depends(current_user),
         result = await run_in_threadpool(_run_check, desk_of(request), query, request.app.state, name)
     except CheckError as exc:
         return page(request, "check.html", status=422, result=None, error=str(exc), query=query)
-    card = card_for_check(result)
+    card = card_for_check(result, desk_of(request).settings)
     return page(
         request,
         "check.html",
@@ -511,7 +511,7 @@ def _run_check(desk: Desk, query: str, state: Any, name: str):
 
     if state.scorer is None:
         state.scorer = get_scorer()
-    result = analyse(query, desk.db, state.scorer)  # snapshot reads only: no lock needed
+    result = analyse(query, desk.db, state.scorer, bands=desk.settings)  # snapshot reads only: no lock
     result.checked_by = name
     with desk.lock:  # the write must not meet this process's own read-only connection
         return save_check(desk.db, result, WRITE_WAIT)
@@ -523,7 +523,7 @@ def _card(desk: Desk, kind: str, ref: str):
 
     if kind == "item":
         with desk.snapshot() as con:
-            return card_for_item(con, ref)
+            return card_for_item(con, ref, desk.settings)
     if kind == "check":
         with desk.fresh() as con:
             result = load_check(con, ref)
@@ -532,7 +532,7 @@ def _card(desk: Desk, kind: str, ref: str):
         if not result.factchecks:  # fact-checks published since the check was made
             with desk.snapshot() as con:
                 result.factchecks = closest_factchecks(con, f"{result.title or ''} {result.text}")
-        return card_for_check(result)
+        return card_for_check(result, desk.settings)
     return None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -24,8 +24,6 @@ from saring.localtime import BULAN, WIB
 SLOGAN = "Saring sebelum Sharing"
 NO_CLARIFICATION = "belum ada klarifikasi resmi"
 OFFICIAL_SOURCES = (("KPU", "https://www.kpu.go.id"), ("Bawaslu", "https://www.bawaslu.go.id"))
-# The digest's default risk bands (settings.digest.high/medium), not a second copy of them.
-HIGH, MEDIUM = DigestSettings().high, DigestSettings().medium
 WIDTH = 1080
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 
@@ -39,6 +37,8 @@ class Card:
     hoax_score: float | None
     factcheck: FactCheck | None
     url: str | None = None
+    bands: DigestSettings = field(default_factory=DigestSettings)  # the forum's settings.digest
+
 
     @property
     def verdict(self) -> str:
@@ -48,7 +48,8 @@ class Card:
     def risk(self) -> str | None:
         if self.hoax_score is None:
             return None
-        return "tinggi" if self.hoax_score >= HIGH else "sedang" if self.hoax_score >= MEDIUM else "rendah"
+        high, medium = self.bands.high, self.bands.medium
+        return "tinggi" if self.hoax_score >= high else "sedang" if self.hoax_score >= medium else "rendah"
 
 
 def _clean(value: object, limit: int = 200) -> str:
@@ -70,7 +71,8 @@ def _tanggal(value: date | datetime | str | None) -> str:
     return f"{value.day} {BULAN[value.month - 1]} {value.year}"
 
 
-def card_for_item(con: duckdb.DuckDBPyConnection, item_id: str) -> Card | None:
+def card_for_item(con: duckdb.DuckDBPyConnection, item_id: str,
+                  bands: DigestSettings | None = None) -> Card | None:
     row = con.execute(
         """SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
                   hoax_score, url, coalesce(text, ''), source_id FROM item_overview WHERE item_id = ?""",
@@ -90,20 +92,21 @@ def card_for_item(con: duckdb.DuckDBPyConnection, item_id: str) -> Card | None:
         row[4],
         facts[0] if facts else None,
         row[5],
+        bands or DigestSettings(),
     )
 
 
-def card_for_check(result: CheckResult) -> Card:
+def card_for_check(result: CheckResult, bands: DigestSettings | None = None) -> Card:
     headline = _clean(result.title or result.text, 160) or "(kosong)"
     origin = f"{'tautan' if result.url else 'pesan'} yang beredar, dicek {_tanggal(result.checked_at)}"
-    return Card(
-        "check", result.check_id, headline, origin, result.hoax_score, result.best_factcheck, result.url
-    )
+    return Card("check", result.check_id, headline, origin, result.hoax_score, result.best_factcheck,
+                result.url, bands or DigestSettings())
 
 
-def card_for_check_id(con: duckdb.DuckDBPyConnection, check_id: str) -> Card | None:
+def card_for_check_id(con: duckdb.DuckDBPyConnection, check_id: str,
+                      bands: DigestSettings | None = None) -> Card | None:
     result = load_check(con, check_id)
-    return card_for_check(result) if result else None
+    return card_for_check(result, bands) if result else None
 
 
 def card_text(card: Card) -> str:

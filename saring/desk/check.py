@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import duckdb
 
+from saring.config import DigestSettings
 from saring.errors import SaringError
 from saring.textclean import plain_words
 
@@ -253,9 +254,15 @@ def get_scorer() -> Any:
 
 
 def analyse(
-    query: str, db: str | Path | None = None, scorer: Any = None, fetch_timeout: float = 8.0
+    query: str, db: str | Path | None = None, scorer: Any = None, fetch_timeout: float = 8.0,
+    bands: DigestSettings | None = None,
 ) -> CheckResult:
-    """Everything but the write: fetch (links), score, look up similar items and fact-checks."""
+    """Everything but the write: fetch (links), score, look up similar items and fact-checks.
+
+    ``bands``: the forum's risk bands (``settings.digest``; the defaults without it), which place
+    a fact-check match's risk floor and the linked pages' risk, as in the digest.
+    """
+    bands = bands or DigestSettings()
     started = time.monotonic()
     query = (query or "").strip()
     if not query:
@@ -298,8 +305,8 @@ def analyse(
             result.similar = similar_items(con, probe)
             result.factchecks = closest_factchecks(con, probe)
             result.previous = previous_checks(con, text)
-            result.linked = _linked(con, url, query)
-            _apply_evidence(result, f"{title or ''}\n{text}")
+            result.linked = _linked(con, url, query, bands)
+            _apply_evidence(result, f"{title or ''}\n{text}", bands)
             if url is None:  # a pasted message, not a link checked itself
                 _judge_by_links(result)
     finally:
@@ -309,13 +316,12 @@ def analyse(
     return result
 
 
-def _linked(con: duckdb.DuckDBPyConnection, url: str | None, query: str) -> list[dict]:
+def _linked(con: duckdb.DuckDBPyConnection, url: str | None, query: str, bands: DigestSettings) -> list[dict]:
     """The pages already stored that the checked link, or the links in the pasted message, point at."""
     from saring.collect.scrub import GENERIC
-    from saring.config import DigestSettings
     from saring.report.digest import pages_of_links
 
-    return pages_of_links(con, [url] if url else GENERIC.links(query), DigestSettings())[:3]
+    return pages_of_links(con, [url] if url else GENERIC.links(query), bands)[:3]
 
 
 def _judge_by_links(result: CheckResult) -> None:
@@ -327,12 +333,10 @@ def _judge_by_links(result: CheckResult) -> None:
         result.hoax_score, result.hoax_terms = judged[0], [judged[1]]
 
 
-def _apply_evidence(result: CheckResult, text: str) -> None:
+def _apply_evidence(result: CheckResult, text: str, bands: DigestSettings) -> None:
     """Raise the risk to the fact-check floor (saring.judge.classifier.evidence) and put that reason first."""
-    from saring.config import DigestSettings
     from saring.judge.classifier.evidence import best_evidence, served
 
-    bands = DigestSettings()
     ev = best_evidence([(f.url, f.title, f.url, f.verdict, f.similarity) for f in result.factchecks],
                        text, bands.high, bands.medium)
     if ev is not None:
@@ -390,9 +394,10 @@ def run_check(
     by: str | None = None,
     save: bool = True,
     lock_wait: float = 3.0,
+    bands: DigestSettings | None = None,
 ) -> CheckResult:
     """Check a text or link and (by default) store it. See the module docstring."""
-    result = analyse(query, db, scorer)
+    result = analyse(query, db, scorer, bands=bands)
     result.checked_by = by
     if save:
         started = time.monotonic() - result.seconds

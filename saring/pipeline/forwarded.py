@@ -19,7 +19,7 @@ from saring.collect.feeds import FeedItem
 from saring.collect.fetch import Fetcher
 from saring.collect.scrub import GENERIC, Scrubber
 from saring.collect.urls import canonical_url, url_key
-from saring.config import FetchSettings, Source, StorySettings
+from saring.config import DigestSettings, FetchSettings, Source, StorySettings
 from saring.errors import MalformedURLError
 from saring.pipeline.ingest import build_articles, score_pending
 from saring.pipeline.link import link_items
@@ -39,8 +39,12 @@ def message_url(message_id: str) -> str:
 
 def feed_tipline(store: Store, since: datetime, fetch: FetchSettings | None = None, scorer=None,
                  allow_private: bool = False, scrubber: Scrubber | None = None,
-                 stories_window: float = StorySettings().window_days) -> int:
+                 stories_window: float = StorySettings().window_days,
+                 risk: DigestSettings | None = None) -> int:
     """Turn the messages imported since ``since`` into items; fetch their links; score. Returns new items.
+
+    ``risk``: the digest's bands (``settings.digest``), which place a fact-check match's risk
+    floor, as an ingest run's do (the defaults without it).
 
     Links from a chat are untrusted: private addresses are refused unless ``allow_private``
     (the offline demo, whose sites live on 127.0.0.1). ``scrubber`` is the import's (it knows
@@ -97,7 +101,7 @@ def feed_tipline(store: Store, since: datetime, fetch: FetchSettings | None = No
             pages = build_articles(source, fresh, fetcher)
             store.save_articles([_scrub_article(row, scrubber) for row in pages])
     score_pending(store, scorer)
-    link_items(store, since=now, stories_window=stories_window)
+    link_items(store, since=now, stories_window=stories_window, risk=risk)
     return len(message_rows) + len(fresh)
 
 
