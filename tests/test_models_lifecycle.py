@@ -348,3 +348,60 @@ def test_fixed_split_has_no_claim_in_both():
     assert sorted(held["row_id"]) == sorted(held_pratiwi["row_id"])
     newest = pd.read_csv(REPO / "classifiers/data/heldout/election_indosum_newest.csv")
     assert sorted(newest["row_id"]) == sorted(sp.election_heldout["row_id"])
+
+
+def _copy_shipped_as(model_home: Path, version: str) -> Path:
+    """A registry version with the shipped model files under another version name (the files and
+    their checksums are unchanged, so it loads like any retrained version without training)."""
+    import shutil
+
+    out = model_home / version
+    out.mkdir(parents=True)
+    for task in ("hoax", "election"):
+        shutil.copy(REPO / "classifiers" / f"{task}.skops", out / f"{task}.skops")
+        card = json.loads((REPO / "classifiers" / f"{task}.json").read_text(encoding="utf-8"))
+        card["version"] = f"{task}-{version}"
+        (out / f"{task}.json").write_text(json.dumps(card), encoding="utf-8")
+    (out / "bundle.json").write_text(json.dumps({"version": version}), encoding="utf-8")
+    return out
+
+
+def test_rescore_after_rollback_serves_the_rolled_back_to_version(demo_db, tmp_path, model_home):
+    # The maintainer promotes a retrained model, rescores, finds it worse and rolls back: the
+    # digest and the desk must show the old version's scores again after `saring rescore`,
+    # although that version's scores are already stored (older than the rolled-back ones).
+    import duckdb
+
+    db = _copy_db(demo_db, tmp_path)
+    _copy_shipped_as(model_home, "v-copy")
+    con = duckdb.connect(str(db))
+    shipped = con.execute("SELECT DISTINCT model_version FROM scores").fetchall()
+    con.close()
+    assert len(shipped) == 1
+
+    r = runner.invoke(app, ["model", "promote", "v-copy"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["rescore", "--db", str(db)])
+    assert r.exit_code == 0 and "42 articles scored" in flat(r)
+    r = runner.invoke(app, ["model", "rollback"])
+    assert r.exit_code == 0 and "shipped" in flat(r) and "saring rescore" in flat(r)
+    r = runner.invoke(app, ["rescore", "--db", str(db)])
+    assert r.exit_code == 0 and "42 articles scored" in flat(r)
+
+    def served_and_stored():
+        con = duckdb.connect(str(db))
+        served = con.execute("SELECT DISTINCT model_version FROM item_overview").fetchall()
+        versions = dict(con.execute("SELECT model_version, count(*) FROM scores GROUP BY 1").fetchall())
+        con.close()
+        return served, versions
+
+    copy = "election-v-copy+hoax-v-copy"
+    assert served_and_stored() == (shipped, {shipped[0][0]: 42, copy: 42})  # history kept, no copies
+    # Promoting the same version again: its stored scores are served again, not the shipped ones.
+    r = runner.invoke(app, ["model", "promote", "v-copy"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["rescore", "--db", str(db)])
+    assert r.exit_code == 0 and "42 articles scored" in flat(r)
+    assert served_and_stored() == ([(copy,)], {shipped[0][0]: 42, copy: 42})
+    r = runner.invoke(app, ["rescore", "--db", str(db)])  # nothing left to do: a second run is idle
+    assert r.exit_code == 0 and "0 articles scored" in flat(r)

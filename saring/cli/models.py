@@ -263,7 +263,7 @@ def model_rollback() -> None:
         version = registry.rollback()
     except SaringError as exc:
         fail(str(exc))
-    out.print(f"Current model: {version}.")
+    out.print(f"Current model: {version}. Run `saring rescore` to re-score stored articles.")
 
 
 @app.command()

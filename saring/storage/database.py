@@ -442,26 +442,47 @@ class Store:
 
     @_locked
     def unscored(self, model_version: str, among: Sequence[str] | None = None) -> pd.DataFrame:
-        """Stored articles without a score from this model version (only ``among`` these ids)."""
+        """Stored articles whose served score is not from this model version (only ``among``
+        these ids): never scored by it, or scored by it before another version scored them (a
+        rollback, or a version promoted again), whose newer score ``latest_scores`` serves."""
         # First the ids (key columns only), then the texts of those rows through a constant
         # list: one query joining the texts read every stored text (0.2 s a run at 1 M articles).
         # (an article without its item is dropped by the second query's join, as by the first's)
         only = "" if among is None else "AND list_contains($among, a.item_id)"
+        params = {"version": model_version} | ({} if among is None else {"among": list(among)})
         ids = [r[0] for r in self.cur.execute(
             f"""SELECT a.item_id FROM articles a
-               WHERE NOT EXISTS (SELECT 1 FROM scores s
-                                 WHERE s.item_id = a.item_id AND s.model_version = $version) {only}""",
-            {"version": model_version} | ({} if among is None else {"among": list(among)})).fetchall()]
+               WHERE (NOT EXISTS (SELECT 1 FROM scores s
+                                  WHERE s.item_id = a.item_id AND s.model_version = $version)
+                      {self._overtaken(model_version, "a")}) {only}""", params).fetchall()]
         if not ids:  # the usual case of a run on unchanged feeds: no second query, no frame to build
             return self.article_texts([])
         if len(ids) > 20_000:  # a new model's first pass: most rows anyway, one join is cheaper
             return self.cur.execute(
-                """SELECT i.item_id, coalesce(a.title, i.title) AS title, coalesce(a.text, i.summary) AS text
+                f"""SELECT i.item_id, coalesce(a.title, i.title) AS title, coalesce(a.text, i.summary) AS text
                    FROM items i JOIN articles a USING (item_id)
                    WHERE NOT EXISTS (SELECT 1 FROM scores s
-                                     WHERE s.item_id = i.item_id AND s.model_version = ?)
-                   ORDER BY i.item_id""", [model_version]).df()
+                                     WHERE s.item_id = i.item_id AND s.model_version = $version)
+                         {self._overtaken(model_version, "i")}
+                   ORDER BY i.item_id""", {"version": model_version}).df()
         return self.article_texts(ids)
+
+    def _overtaken(self, model_version: str, alias: str) -> str:
+        """``OR <alias>.item_id IN (items this version scored before another version did)``, or
+        nothing when no other version scored anything after this version's first score (one
+        cheap query: the usual case, and then the join over every score is not paid each run)."""
+        (maybe,) = self.cur.execute(
+            """SELECT (SELECT max(scored_at) FROM scores WHERE model_version <> $version)
+                      >= (SELECT min(scored_at) FROM scores WHERE model_version = $version)""",
+            {"version": model_version}).fetchone()
+        if not maybe:
+            return ""
+        # The same order as latest_scores: newest scored_at, then the larger version name.
+        return f"""OR {alias}.item_id IN (
+            SELECT s.item_id FROM scores s JOIN scores o ON o.item_id = s.item_id
+            WHERE s.model_version = $version AND o.model_version <> $version
+              AND (o.scored_at > s.scored_at
+                   OR (o.scored_at = s.scored_at AND o.model_version > s.model_version)))"""
 
     @_locked
     def article_texts(self, ids: Sequence[str]) -> pd.DataFrame:
