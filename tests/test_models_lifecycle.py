@@ -208,6 +208,37 @@ def test_label_import_validates_rows_and_keeps_history(demo_db, tmp_path):
     con.close()
 
 
+def test_label_import_reads_a_file_saved_by_excel_with_semicolons(demo_db, tmp_path):
+    # Excel on a Windows set to Indonesian separates a "CSV UTF-8" file's cells with ';' (the
+    # decimal mark is ','), with a byte-order mark and CRLF line ends; the forum fills the export in.
+    import csv
+
+    import duckdb
+
+    db = _copy_db(demo_db, tmp_path)
+    exported = tmp_path / "to_label.csv"
+    r = runner.invoke(app, ["label", "export", "--db", str(db), "-o", str(exported), "--limit", "3"])
+    assert r.exit_code == 0, r.output
+    with exported.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    for row, (hoax, election) in zip(rows[1:], [("1", "0"), ("tidak", "ya"), ("", "")], strict=True):
+        row[-2:] = [hoax, election]
+        row[6:8] = [v.replace(".", ",") for v in row[6:8]]
+    saved = tmp_path / "labeled.csv"
+    with saved.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh, delimiter=";", lineterminator="\r\n").writerows(rows)
+
+    r = runner.invoke(app, ["label", "import", str(saved), "--by", "Bawaslu", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    assert "2 rows stored (4 labels" in flat(r) and "1 rows had no label" in flat(r)
+    con = duckdb.connect(str(db))
+    stored = con.execute("SELECT item_id, task, value FROM labels ORDER BY ALL").fetchall()
+    con.close()
+    first, second = rows[1][0], rows[2][0]
+    assert stored == sorted([(first, "election", 0), (first, "hoax", 1),
+                             (second, "election", 1), (second, "hoax", 0)])
+
+
 @pytest.mark.parametrize("content,needle", [
     (b"item,hoax\nitem000,1\n", "must have an 'id' column"),
     (b"id,comment\nitem000,x\n", "at least one of 'hoax', 'election'"),

@@ -128,6 +128,16 @@ def _parse_value(raw: Any) -> int | None | str:
     return str(raw)
 
 
+def header_delimiter(text: str, column: str) -> str:
+    """``,``, or the ``;`` (or tab) a spreadsheet writes where ``,`` is the decimal mark (Excel on
+    a Windows set to Indonesian): the one that makes ``column`` a cell of the first line."""
+    first = text.partition("\n")[0].rstrip("\r")
+    for delimiter in (",", ";", "\t"):
+        if column in (c.strip() for c in next(csv.reader([first], delimiter=delimiter), [])):
+            return delimiter
+    return ","
+
+
 def read_label_file(path: Path | str) -> list[dict[str, str]]:
     """Read a labels CSV as strings; raise LabelFileError with one clear sentence."""
     path = Path(path)
@@ -141,7 +151,7 @@ def read_label_file(path: Path | str) -> list[dict[str, str]]:
         raise LabelFileError(
             f"{path} is not UTF-8 (byte {exc.start}); save it as 'CSV UTF-8' and try again"
         ) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=header_delimiter(text, "id"))
     columns = [c.strip() for c in (reader.fieldnames or [])]
     missing = [c for c in ("id",) if c not in columns]
     if missing or not any(t in columns for t in TASKS):
