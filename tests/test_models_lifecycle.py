@@ -153,6 +153,23 @@ def test_evaluate_prints_all_metrics():
     assert json.loads(r.output)["threshold"] == 0.3
 
 
+def test_evaluate_reads_a_parquet_whose_label_column_has_gaps(tmp_path):
+    # An analyst's labelled table saved from pandas: one row not labelled yet, so the label
+    # column is float (1.0 / 0.0 / NaN); the labelled rows are evaluated, the gap is skipped.
+    held = pd.read_csv(REPO / "classifiers/data/heldout/hoax_cross_topic.csv")
+    full = runner.invoke(app, ["evaluate", str(REPO / "classifiers/data/heldout/hoax_cross_topic.csv"),
+                               "--task", "hoax", "--json"])
+    gappy = held.assign(label=held["label"].astype(float))
+    gappy = pd.concat([gappy, pd.DataFrame({"text": ["Belum dilabeli"], "label": [float("nan")]})])
+    f = tmp_path / "labelled.parquet"
+    gappy.to_parquet(f)
+    r = runner.invoke(app, ["evaluate", str(f), "--task", "hoax", "--json"])
+    assert r.exit_code == 0, r.output
+    m, expected = json.loads(r.output), json.loads(full.output)
+    assert m["skipped_rows"] == 1 and m["n"] == expected["n"] == len(held)
+    assert m["roc_auc"] == pytest.approx(expected["roc_auc"])
+
+
 def test_evaluate_bad_inputs(tmp_path):
     f = tmp_path / "l.csv"
     f.write_text("text,label\nabc,maybe\n", encoding="utf-8")
@@ -237,6 +254,22 @@ def test_label_import_reads_a_file_saved_by_excel_with_semicolons(demo_db, tmp_p
     first, second = rows[1][0], rows[2][0]
     assert stored == sorted([(first, "election", 0), (first, "hoax", 1),
                              (second, "election", 1), (second, "hoax", 0)])
+
+
+def test_label_import_takes_labels_written_as_floats(demo_db, tmp_path):
+    # A labels file merged in pandas: the label columns have gaps, so they were written as 1.0/0.0.
+    import duckdb
+
+    db = _copy_db(demo_db, tmp_path)
+    f = tmp_path / "merged.csv"
+    f.write_text("id,hoax,election\nitem000,1.0,0.0\nitem001,,1.0\nitem002,0.5,\n", encoding="utf-8")
+    r = runner.invoke(app, ["label", "import", str(f), "--by", "KPU", "--db", str(db)])
+    assert r.exit_code == 1 and "line 4: bad value hoax='0.5'" in flat(r)
+    assert "2 rows stored (3 labels" in flat(r)
+    con = duckdb.connect(str(db))
+    stored = con.execute("SELECT item_id, task, value FROM labels ORDER BY ALL").fetchall()
+    con.close()
+    assert stored == [("item000", "election", 0), ("item000", "hoax", 1), ("item001", "election", 1)]
 
 
 @pytest.mark.parametrize("content,needle", [

@@ -125,7 +125,11 @@ def _parse_value(raw: Any) -> int | None | str:
         return 1
     if text in FALSE_VALUES:
         return 0
-    return str(raw)
+    try:  # 1.0 / 0.0: a label column with gaps saved from pandas is float (1,0 with a decimal comma)
+        number = float(text.replace(",", "."))
+    except ValueError:
+        return str(raw)
+    return int(number) if number in (0.0, 1.0) else str(raw)
 
 
 def header_delimiter(text: str, column: str) -> str:
