@@ -272,6 +272,28 @@ def test_label_import_takes_labels_written_as_floats(demo_db, tmp_path):
     assert stored == [("item000", "election", 0), ("item000", "hoax", 1), ("item001", "election", 1)]
 
 
+def test_label_import_of_the_same_file_twice_stores_it_once(demo_db, tmp_path):
+    # The maintainer is not sure the import went through and runs it again: the labels history
+    # must not hold every judgement twice; a changed label in the file is still stored.
+    import duckdb
+
+    db = _copy_db(demo_db, tmp_path)
+    f = tmp_path / "labeled.csv"
+    f.write_text("id,hoax,election\nitem000,1,0\nitem001,0,\n", encoding="utf-8")
+    args = ["label", "import", str(f), "--by", "Bawaslu", "--db", str(db)]
+    assert runner.invoke(app, args).exit_code == 0
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0 and "0 rows stored (0 labels" in flat(r) and "3 labels already stored" in flat(r)
+    f.write_text("id,hoax,election\nitem000,0,0\nitem001,0,\n", encoding="utf-8")
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0 and "1 rows stored (1 labels" in flat(r) and "2 labels already stored" in flat(r)
+    con = duckdb.connect(str(db))
+    assert con.execute("SELECT count(*) FROM labels").fetchone()[0] == 4
+    assert con.execute("SELECT value FROM current_labels WHERE item_id = 'item000' AND task = 'hoax'"
+                       ).fetchone() == (0,)
+    con.close()
+
+
 @pytest.mark.parametrize("content,needle", [
     (b"item,hoax\nitem000,1\n", "must have an 'id' column"),
     (b"id,comment\nitem000,x\n", "at least one of 'hoax', 'election'"),

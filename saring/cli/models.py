@@ -175,7 +175,8 @@ def label_import(
         err.print(f"  {p}", highlight=False, soft_wrap=True)
     out.print(
         f"{result.stored_rows} rows stored ({result.stored_labels} labels, batch {result.batch_id}); "
-        f"{len(result.problems)} rows refused; {result.skipped_empty} rows had no label."
+        f"{len(result.problems)} rows refused; {result.skipped_empty} rows had no label"
+        + (f"; {result.already_stored} labels already stored." if result.already_stored else ".")
     )
     if result.problems:
         raise typer.Exit(1)

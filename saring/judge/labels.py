@@ -110,6 +110,7 @@ class ImportResult:
     stored_rows: int = 0
     stored_labels: int = 0
     skipped_empty: int = 0
+    already_stored: int = 0  # labels equal to the item's current one by the same person (a re-import)
     problems: list[str] = field(default_factory=list)
     batch_id: str = ""
 
@@ -183,6 +184,10 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
     ids = sorted({r.get("id", "").strip() for r in rows if r.get("id", "").strip()})
     known = {r[0] for r in con.execute("SELECT item_id FROM items WHERE item_id IN (SELECT unnest(?))",
                                        [ids]).fetchall()} if ids else set()
+    # A file imported again must not write every judgement twice into the history.
+    current = {(r[0], r[1]): (r[2], r[3]) for r in con.execute(
+        """SELECT item_id, task, value, labeled_by FROM current_labels
+           WHERE item_id IN (SELECT unnest(?))""", [sorted(known)]).fetchall()} if known else {}
     seen: dict[str, int] = {}
     to_store: list[tuple[str, str, int]] = []
     for n, row in enumerate(rows, start=2):
@@ -210,6 +215,11 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
             continue
         if not values:
             result.skipped_empty += 1
+            continue
+        new = {t: v for t, v in values.items() if current.get((item_id, t)) != (v, by.strip())}
+        result.already_stored += len(values) - len(new)
+        values = new
+        if not values:
             continue
         result.stored_rows += 1
         to_store.extend((item_id, task, v) for task, v in values.items())
