@@ -26,7 +26,7 @@ def retrain_flow(db: str | None = None, tolerance: float = GATE_TOLERANCE,
             from saring.storage.database import Store
 
             with Store(db) as store:
-                scored = score_pending(store)
+                scored = score_pending(store, served=True)
                 store.publish_snapshot()
     else:
         logger.warning("not promoted; current model stays %s", result.current_version)

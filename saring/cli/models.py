@@ -269,7 +269,8 @@ def model_rollback() -> None:
 
 @app.command()
 def rescore(db: Path = DB_OPT) -> None:
-    """Score every stored article with the current model (older versions' scores are kept).
+    """Score every stored article with the current model (older versions' scores are kept),
+    also those it scored before another version did (after a rollback, its scores are shown again).
 
     Example: saring rescore --db data/saring.duckdb
     """
@@ -280,7 +281,7 @@ def rescore(db: Path = DB_OPT) -> None:
     scorer = _scorer()
     try:
         with Store(db) as store, shown_progress():
-            n = score_pending(store, scorer)
+            n = score_pending(store, scorer, served=True)
             store.publish_snapshot()
     except SaringError as exc:
         fail(str(exc))

@@ -392,13 +392,17 @@ def score_rows(item_ids: Sequence[str], titles: Sequence[str | None], texts: Seq
 
 
 def score_pending(store: Store, scorer=None, batch_size: int | None = None,
-                  among: Sequence[str] | None = None, again: Sequence[str] = ()) -> int:
+                  among: Sequence[str] | None = None, again: Sequence[str] = (),
+                  served: bool = False) -> int:
     """Score every stored article (or those ``among`` these ids) that has no score from the
-    current model, and the articles ``again`` even if they have one. Returns how many."""
+    current model, and the articles ``again`` even if they have one. Returns how many.
+
+    ``served``: also those whose served score is another version's (see :meth:`Store.unscored`).
+    """
     # scikit-learn's import and the models' loading take seconds: only when there is something to score
     from saring.judge.classifier.score import load_scorer, model_version
 
-    frame = store.unscored(scorer.model_version if scorer is not None else model_version(), among)
+    frame = store.unscored(scorer.model_version if scorer is not None else model_version(), among, served)
     if again:
         pending = set(frame["item_id"])
         frame = pd.concat([frame, store.article_texts([i for i in again if i not in pending])],
