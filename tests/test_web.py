@@ -206,3 +206,22 @@ def test_review_queue_shows_the_pages_a_forwarded_message_links_to(client, desk_
                      r'kpu-kota-batu-bentuk-bakohumas(?:(?!<div class="card item").)*)', queue, re.S)
     assert card, "the forward is not in the queue"
     assert "Isi tautannya" in card.group(1) and "KPU Kota Batu Bentuk Bakohumas" in card.group(1)
+
+
+def test_review_queue_badges_use_the_forums_risk_bands(desk_db, scorer):
+    # A forum that set settings.digest.high/medium saw "rendah" in the label queue for an item the
+    # digest page called "tinggi": the queue used the default 0.7/0.4.
+    from saring.config import DigestSettings
+    from saring.report.digest import risk_label
+
+    bands = DigestSettings(high=0.3, medium=0.2)
+    client = TestClient(create_app(desk_db, settings=bands, scorer=scorer, secret_key="test-key"))
+    login(client)
+    queue = client.get("/review").text
+    shown = dict(re.findall(r'id="q-([^"]+)">\s*<div><span class="badge ([a-z]+)">', queue))
+    con = duckdb.connect(str(desk_db), read_only=True)
+    scores = dict(con.execute("SELECT item_id, hoax_score FROM item_overview").fetchall())
+    con.close()
+    expected = {item_id: risk_label(scores[item_id], bands) for item_id in shown}
+    assert "tinggi" in expected.values()  # the sample has an item over this forum's "high"
+    assert shown == expected

@@ -580,6 +580,8 @@ def _candidates(con: duckdb.DuckDBPyConnection, threshold: float, settings: Any)
 
 def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
     """Flagged election items, riskiest first, that still need a label from the forum."""
+    from saring.report.digest import risk_label
+
     threshold = desk.settings.election_threshold
     rows = desk.published.get(("queue", threshold), lambda con: _candidates(con, threshold, desk.settings))
     done, unsure = desk.live.get(("labels", name), lambda: _labels(desk, name))
@@ -599,6 +601,7 @@ def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
                 excerpt=r[5],
                 election_score=r[6],
                 hoax_score=r[7],
+                risk=risk_label(r[7], desk.settings),  # the forum's bands, as on the digest
                 hoax_terms=list(r[8] or []),
                 election_terms=list(r[9] or []),
                 linked=r[11],
