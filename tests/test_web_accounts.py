@@ -117,6 +117,36 @@ def test_a_new_password_ends_the_old_sessions(desk, desk_db):
     assert not is_out(logged_in(desk, password="kata-sandi-baru-sekali"))
 
 
+def _log_in_again(client, r, password: str):
+    """Follow the desk to its login page and log in there with the form it shows (and its "next")."""
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    form = client.get(r.headers["location"]).text
+    nxt = re.search(r'name="next" value="([^"]*)"', form).group(1)
+    return client.post("/login", data={"csrf": csrf(form), "name": "rina", "password": password, "next": nxt})
+
+
+def test_a_label_tapped_after_the_session_ended_leads_back_to_the_queue(desk, desk_db):
+    # The operator set a new password while rina had the queue open on her phone; she taps a label,
+    # logs in again, and used to get a bare "Method Not Allowed" (the login sent her to GET /label).
+    client = logged_in(desk)
+    page = client.get("/review").text
+    item_id = re.search(r'name="item_id" value="([^"]+)"', page).group(1)
+    add_user(desk_db, "rina", "kata-sandi-baru-sekali")
+    r = client.post("/label", data={"csrf": csrf(page), "item_id": item_id, "task": "hoax", "value": "1"},
+                    headers={"referer": "http://testserver/review"}, follow_redirects=False)
+    after = _log_in_again(client, r, "kata-sandi-baru-sekali")
+    assert after.status_code == 200 and after.url.path == "/review" and "Antrian label" in after.text
+
+
+def test_a_link_to_a_days_digest_keeps_its_day_through_the_login(desk):
+    # A member opens a desk link shared in the group while logged out: after logging in she sees
+    # that day's digest, not today's.
+    client = TestClient(desk)
+    r = client.get("/?day=2021-05-20", follow_redirects=False)
+    after = _log_in_again(client, r, PASSWORD)
+    assert after.status_code == 200 and "Ringkasan Kamis, 20 Mei 2021" in after.text
+
+
 def test_deleting_the_user_ends_the_sessions(desk, desk_db):
     client = logged_in(desk)
     result = CliRunner().invoke(cli, ["web", "deluser", "rina", "--db", str(desk_db)])

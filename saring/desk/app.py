@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import duckdb
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -231,7 +231,20 @@ async def security_headers(request: Request, call_next):
 
 
 async def _login(request: Request, exc: LoginRequired):
-    return RedirectResponse("/login?next=" + quote(request.url.path), status_code=303)
+    return RedirectResponse("/login?next=" + quote(_back_to(request)), status_code=303)
+
+
+def _back_to(request: Request) -> str:
+    """Where to go after logging in: the page asked for, with its query (a day, a week); for a form
+    posted when the session had ended (a label, a check), the page the form was on, since there is
+    no GET at a form's address."""
+    if request.method == "GET":
+        url = request.url
+    else:
+        url = urlsplit(request.headers.get("referer", ""))
+        if url.netloc != request.url.netloc:
+            return "/"
+    return (url.path or "/") + (f"?{url.query}" if url.query else "")
 
 
 async def _csrf(request: Request, exc: CsrfError):
