@@ -4,6 +4,8 @@ busy writer."""
 import re
 import subprocess
 import sys
+import threading
+import time
 
 import duckdb
 import pytest
@@ -186,6 +188,45 @@ def test_busy_writer_gives_a_friendly_retry_page(client, desk_db, monkeypatch):
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.mark.parametrize("form", ["label", "check"])
+def test_a_write_waiting_for_the_ingest_does_not_stall_the_other_members(client, desk_db, monkeypatch,
+                                                                         form):
+    # During the hourly ingest one member taps a label (or sends a check): its write waits for
+    # the ingest's lock, and every other member's page used to wait with it (the desk's lock was
+    # held while waiting), several seconds per tap. The write is stored once the ingest is done.
+    login(client)
+    page = client.get("/review").text
+    item_id = re.search(r'name="item_id" value="([^"]+)"', page).group(1)
+    monkeypatch.setattr("saring.desk.app.WRITE_WAIT", 20)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "c.execute('CREATE TABLE ingest_writing AS SELECT 1 AS a'); "
+         "print('held', flush=True); time.sleep(60)", str(desk_db)],
+        stdout=subprocess.PIPE, text=True)
+    sent = {}
+    data = {"csrf": csrf(page), "item_id": item_id, "task": "hoax", "value": "1"} if form == "label" \
+        else {"csrf": csrf(page), "q": "Surat suara Pemilu di Kota Batu sudah dicoblos, sebarkan!"}
+    tap = threading.Thread(target=lambda: sent.update(r=client.post(f"/{form}", data=data)))
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        tap.start()
+        time.sleep(1)  # the tap is now waiting for the database
+        other = TestClient(client.app)
+        assert login(other).status_code == 303
+        assert other.get("/review").status_code == 200
+        assert tap.is_alive(), "the other member's page waited for the write to give up"
+    finally:
+        holder.kill()
+        holder.wait()
+        tap.join()
+    assert sent["r"].status_code == 200
+    con = duckdb.connect(str(desk_db), read_only=True)
+    table = "labels" if form == "label" else "checks"
+    assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 1
+    con.close()
 
 
 def test_review_queue_shows_the_pages_a_forwarded_message_links_to(client, desk_db, sample_site, tmp_path,

@@ -29,6 +29,7 @@ import math
 import os
 import secrets
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -202,17 +203,31 @@ class Desk:
 
     @contextmanager
     def writer(self, wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short write connection, waiting up to ``wait`` seconds while a flow holds the file.
+
+        The lock is held for each try and the write, not while waiting between tries: the other
+        members' pages (which open the file read-only under it) go on during the wait.
+        """
         from saring.storage.database import Store
 
-        with self.lock:
+        deadline = time.monotonic() + (WRITE_WAIT if wait is None else wait)
+        while True:
+            self.lock.acquire()
             try:
-                store = Store(self.db, lock_wait=WRITE_WAIT if wait is None else wait)
+                store = Store(self.db, lock_wait=0)
+                break
             except StoreError as exc:
-                raise Busy(str(exc)) from None
+                self.lock.release()
+                if time.monotonic() >= deadline:
+                    raise Busy(str(exc)) from None
+            time.sleep(max(0.0, min(0.25, deadline - time.monotonic())))
+        try:
+            yield store.con
+        finally:
             try:
-                yield store.con
-            finally:
                 store.close()
+            finally:
+                self.lock.release()
 
 
 # ------------------------------------------------------------------ session helpers
@@ -520,14 +535,20 @@ def _check_login(desk: Desk, name: str, password: str) -> str | None:
 
 
 def _run_check(desk: Desk, query: str, state: Any, name: str):
-    from saring.desk.check import analyse, get_scorer, save_check
+    from saring.desk.check import analyse, get_scorer, store_check
 
     if state.scorer is None:
         state.scorer = get_scorer()
     result = analyse(query, desk.db, state.scorer, bands=desk.settings)  # snapshot reads only: no lock
     result.checked_by = name
-    with desk.lock:  # the write must not meet this process's own read-only connection
-        return save_check(desk.db, result, WRITE_WAIT)
+    try:
+        with desk.writer() as con:  # the write must not meet this process's own read-only connection
+            store_check(con, result)
+        result.saved = True
+    except Busy as exc:  # the result is still shown, saying why it was not kept
+        note = f"hasil belum tersimpan: {exc}"
+        result.note = f"{result.note}; {note}" if result.note else note
+    return result
 
 
 def _card(desk: Desk, kind: str, ref: str):

@@ -357,34 +357,39 @@ def save_check(db: str | Path | None, result: CheckResult, lock_wait: float = 3.
 
     try:
         with Store(db, lock_wait=lock_wait) as store:
-            result.previous = previous_checks(store.con, result.text)
-            store.con.execute(
-                """INSERT INTO checks (check_id, fingerprint, query, url, title, text, election_score,
-                                      hoax_score, election_terms, hoax_terms, model_version,
-                                      similar_json, factchecks_json, checked_by, checked_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [
-                    result.check_id,
-                    fingerprint(result.text),
-                    result.query,
-                    result.url,
-                    result.title,
-                    result.text,
-                    result.election_score,
-                    result.hoax_score,
-                    result.election_terms,
-                    result.hoax_terms,
-                    result.model_version,
-                    json.dumps([asdict(s) for s in result.similar], default=str),
-                    json.dumps([asdict(f) for f in result.factchecks]),
-                    result.checked_by,
-                    result.checked_at,
-                ],
-            )
+            store_check(store.con, result)
         result.saved = True
     except SaringError as exc:
         result.note = _join(result.note, f"hasil belum tersimpan: {exc}")
     return result
+
+
+def store_check(con: duckdb.DuckDBPyConnection, result: CheckResult) -> None:
+    """The write of :func:`save_check` on an open write connection."""
+    result.previous = previous_checks(con, result.text)
+    con.execute(
+        """INSERT INTO checks (check_id, fingerprint, query, url, title, text, election_score,
+                              hoax_score, election_terms, hoax_terms, model_version,
+                              similar_json, factchecks_json, checked_by, checked_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            result.check_id,
+            fingerprint(result.text),
+            result.query,
+            result.url,
+            result.title,
+            result.text,
+            result.election_score,
+            result.hoax_score,
+            result.election_terms,
+            result.hoax_terms,
+            result.model_version,
+            json.dumps([asdict(s) for s in result.similar], default=str),
+            json.dumps([asdict(f) for f in result.factchecks]),
+            result.checked_by,
+            result.checked_at,
+        ],
+    )
 
 
 def run_check(
