@@ -99,3 +99,15 @@ def test_a_check_uses_the_forums_risk_bands_for_its_factcheck_floor(ingested, sc
     assert best is not None and "Facebook" in best.title
     floor = floor_for(best.similarity, best.verdict, forum.high, forum.medium)
     assert checked.hoax_score == pytest.approx(floor) and floor > default.hoax_score
+
+
+def test_messages_without_latin_words_are_not_taken_for_each_other(ingested, scorer):
+    # A greeting in Arabic script and an emoji-only forward have no Latin words: they all had the
+    # same fingerprint, so the second one was shown as "already checked by rina" though it is a
+    # different message. The same text checked again is still recognised.
+    first = run_check("السلام عليكم ورحمة الله", ingested, scorer=scorer, by="rina")
+    other = run_check("بسم الله الرحمن الرحيم", ingested, scorer=scorer, by="budi")
+    emoji = run_check("🙏🙏🙏", ingested, scorer=scorer, by="budi")
+    assert first.saved and not other.previous and not emoji.previous
+    again = run_check("السلام عليكم   ورحمة الله", ingested, scorer=scorer, by="budi")
+    assert [p.check_id for p in again.previous] == [first.check_id]

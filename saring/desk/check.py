@@ -102,7 +102,10 @@ def is_url(value: str) -> bool:
 
 
 def fingerprint(text: str) -> str:
-    return hashlib.sha256(plain_words(text).encode()).hexdigest()[:32]
+    # A message without Latin words (Arabic script, emoji only) has no plain words: its own text
+    # then, or every such message would be "the same rumour".
+    words = plain_words(text) or " ".join((text or "").casefold().split())
+    return hashlib.sha256(words.encode()).hexdigest()[:32]
 
 
 def shingles(text: str, k: int = 3) -> set[str]:
