@@ -266,3 +266,24 @@ def test_review_queue_badges_use_the_forums_risk_bands(desk_db, scorer):
     expected = {item_id: risk_label(scores[item_id], bands) for item_id in shown}
     assert "tinggi" in expected.values()  # the sample has an item over this forum's "high"
     assert shown == expected
+
+
+def test_a_day_outside_the_calendar_shows_todays_digest(client):
+    # A member edits the link (or a phone's date picker sends its bounds): a day whose window
+    # or source-health period runs off the calendar gave a bare 500.
+    login(client)
+    today = client.get("/")
+    assert today.status_code == 200
+    for day in ("9999-12-31", "0001-01-01", "2026-13-01", "kemarin"):
+        r = client.get(f"/?day={day}")
+        assert r.status_code == 200, day
+        assert r.text == today.text, day
+
+
+def test_a_week_outside_the_calendar_is_refused_with_a_message(client):
+    # The same for the trends page: the week after 9999-W52 does not exist.
+    login(client)
+    for week in ("9999-W52", "0001-W01"):
+        r = client.get(f"/tren?week={week}")
+        assert r.status_code == 200, week
+        assert client.get(f"/tren/grafik/{week}/harian").status_code == 404, week

@@ -33,7 +33,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -70,6 +70,7 @@ from saring.storage.schema import SCHEMA_VERSION, applied_version
 LOGGER = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
 WRITE_WAIT = float(os.environ.get("SARING_WEB_LOCK_WAIT", "3"))
+FIRST_DAY = date(1970, 1, 1)  # the earliest digest day asked for; later than today + a year neither
 LABELS = {  # (task, value) -> what the button says
     ("hoax", "1"): "hoaks",
     ("hoax", "0"): "bukan hoaks",
@@ -357,6 +358,8 @@ def digest_page(request: Request, day: str | None = None, _user: str = Depends(c
     try:
         the_day = date.fromisoformat(day) if day else today_wib()
     except ValueError:
+        the_day = today_wib()
+    if not FIRST_DAY <= the_day <= today_wib() + timedelta(days=366):  # its window would leave the calendar
         the_day = today_wib()
     digest = desk.published.get(("digest", the_day),
                                 lambda con: build_digest(con, the_day, desk.settings, desk.forum))

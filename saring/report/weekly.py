@@ -51,6 +51,8 @@ def parse_week(week: str | None = None, end: str | None = None, today: date | No
         found = _WEEK.match(week)
         if not found:
             raise WeekError(f"--week {week!r} is not a week like 2026-W47")
+        if not 1970 <= int(found[1]) <= 9998:  # the weeks around it must be on the calendar too
+            raise WeekError(f"--week {week!r}: the year must be between 1970 and 9998")
         try:
             return date.fromisocalendar(int(found[1]), int(found[2]), 1)
         except ValueError:
