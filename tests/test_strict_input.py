@@ -159,3 +159,18 @@ def test_ingest_scores_at_most_the_capped_text(scorer):
     head, huge = _long_texts()
     short, long = score_rows(["a", "b"], [None, None], [head, huge], scorer)
     assert (short["hoax_score"], short["election_score"]) == (long["hoax_score"], long["election_score"])
+
+
+def test_saring_score_reads_a_csv_saved_by_excel_with_semicolons(tmp_path, scorer, monkeypatch):
+    # Excel where ',' is the decimal mark (Windows set to Indonesian) separates cells with ';'.
+    import pandas as pd
+
+    src = tmp_path / "dari-excel.csv"
+    src.write_bytes("\ufeffid;text\r\n1;KPU Kota Batu membuka pendaftaran KPPS, kata ketua KPU.\r\n2;\r\n"
+                    .encode("utf-8"))
+    monkeypatch.setattr("saring.cli.models._scorer", lambda: scorer)
+    result = CliRunner().invoke(app, ["score", str(src), "--output", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(tmp_path / "out.csv", dtype={"id": str, "text": str})
+    assert list(out["id"]) == ["1", "2"] and out["text"][0].endswith("kata ketua KPU.")
+    assert out["hoax_score"].notna().tolist() == [True, False]

@@ -57,7 +57,7 @@ def score(
     from saring.judge.scorefile import ScoreFileError, read_table, write_table
 
     try:
-        frame = read_table(input_file)
+        frame = read_table(input_file, text_column)
         if text_column not in frame.columns:
             raise ScoreFileError(
                 f"{input_file} has no column {text_column!r} (columns: {', '.join(map(str, frame.columns))})"

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from saring.errors import SaringError
+from saring.judge.labels import header_delimiter
 from saring.limits import cap_text
 
 ADDED_COLUMNS = ("election_score", "hoax_score", "hoax_reasons")
@@ -33,18 +34,22 @@ def _is_parquet(name: str) -> bool:
     return name.lower().endswith((".parquet", ".pq"))
 
 
-def read_table(path: str) -> pd.DataFrame:
-    """Read CSV (UTF-8, every column as text) or parquet; ``-`` = CSV on stdin."""
+def read_table(path: str, column: str | None = None) -> pd.DataFrame:
+    """Read CSV (UTF-8, every column as text) or parquet; ``-`` = CSV on stdin.
+
+    ``column``: a column the file must have; a CSV whose header has it between ``;`` (or tabs)
+    is read with that separator (Excel where ``,`` is the decimal mark, as in Indonesia).
+    """
     try:
         if path == "-":
             data = sys.stdin.buffer.read()
-            return _read_csv_bytes(data, "stdin")
+            return _read_csv_bytes(data, "stdin", column)
         p = Path(path)
         if not p.is_file():
             raise ScoreFileError(f"cannot read {path}: no such file")
         if _is_parquet(path):
             return pd.read_parquet(p)
-        return _read_csv_bytes(p.read_bytes(), path)
+        return _read_csv_bytes(p.read_bytes(), path, column)
     except ScoreFileError:
         raise
     except (OSError, ValueError, ImportError) as exc:
@@ -52,7 +57,7 @@ def read_table(path: str) -> pd.DataFrame:
         raise ScoreFileError(f"cannot read {path}: {first}") from None
 
 
-def _read_csv_bytes(data: bytes, name: str) -> pd.DataFrame:
+def _read_csv_bytes(data: bytes, name: str, column: str | None) -> pd.DataFrame:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -61,7 +66,8 @@ def _read_csv_bytes(data: bytes, name: str) -> pd.DataFrame:
     if not text.strip():
         raise ScoreFileError(f"{name} is empty")
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        sep = header_delimiter(text, column) if column else ","
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as exc:
         raise ScoreFileError(f"{name} is not a readable CSV: {str(exc).strip().splitlines()[0]}") from None
 
