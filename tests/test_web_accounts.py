@@ -179,6 +179,41 @@ def test_logout_while_a_flow_holds_the_database(desk, desk_db, monkeypatch):
     assert is_out(replay(restarted, stolen))
 
 
+def test_a_logout_waiting_for_the_ingest_does_not_stall_the_other_members(desk, desk_db, monkeypatch):
+    # A member logs out during the hourly ingest: writing the revocation waits for the ingest's
+    # lock, and every other member's request (which checks the pending revocations) used to wait
+    # with it, since the desk's lock was held for the whole wait.
+    import threading
+
+    monkeypatch.setattr("saring.desk.app.WRITE_WAIT", 20)
+    rina, budi = logged_in(desk), logged_in(desk, "budi", PASSWORD + "-budi")
+    page = rina.get("/review").text
+    stolen = dict(rina.cookies)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print('held', flush=True); time.sleep(60)", str(desk_db)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    out = threading.Thread(target=lambda: rina.post("/logout", data={"csrf": csrf(page)}))
+    seen = {}
+    other = threading.Thread(target=lambda: seen.update(r=budi.get("/review", follow_redirects=False)))
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        out.start()
+        time.sleep(1)  # the logout is now waiting for the database
+        other.start()
+        other.join(10)
+        assert not other.is_alive() and out.is_alive(), "the other member's page waited for the logout"
+        assert seen["r"].status_code == 200
+    finally:
+        holder.kill()
+        holder.wait()
+        out.join()
+        other.join()
+    assert is_out(replay(desk, stolen))  # the revocation was written once the ingest was done
+    assert is_out(replay(create_app(desk_db, secret_key="test-key"), stolen))
+
+
 def test_shared_secret_sessions_end_on_logout_and_when_the_secret_changes(desk, monkeypatch):
     monkeypatch.setenv("SARING_WEB_SECRET", "rahasia-forum-bakohumas")
     client = logged_in(desk, "sari", "rahasia-forum-bakohumas")

@@ -168,14 +168,16 @@ class Desk:
         if not self.pending:
             return
         with self.lock:
-            try:
-                with self.writer(wait) as con:
-                    for name in sorted(self.pending):
-                        raise_generation(con, name, self.generations[name])
-            except Busy:
-                LOGGER.info("session revocation kept in memory until the database is free")
-                return
-            self.pending.clear()
+            todo = {name: self.generations[name] for name in self.pending}
+        try:  # the writer takes the lock for each try only: other pages go on while it waits
+            with self.writer(wait) as con:
+                for name, generation in sorted(todo.items()):
+                    raise_generation(con, name, generation)
+        except Busy:
+            LOGGER.info("session revocation kept in memory until the database is free")
+            return
+        with self.lock:  # a logout made meanwhile stays pending
+            self.pending -= {name for name, generation in todo.items() if self.generations[name] == generation}
 
     @contextmanager
     def snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
