@@ -177,7 +177,7 @@ class Desk:
             LOGGER.info("session revocation kept in memory until the database is free")
             return
         with self.lock:  # a logout made meanwhile stays pending
-            self.pending -= {name for name, generation in todo.items() if self.generations[name] == generation}
+            self.pending -= {name for name, gen in todo.items() if self.generations[name] == gen}
 
     @contextmanager
     def snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
