@@ -181,3 +181,37 @@ def test_a_feed_is_parsed_once(monkeypatch):
                         "application/rss+xml", {"instance": "mastodon.example.id", "hashtag": "pemilu"}, 50)
     assert len(calls) == 1
     assert feed.items[0].links == ("https://kpu-batukota.example.id/berita/klarifikasi-lokasi-tps",)
+
+
+def test_a_telegram_reply_is_read_as_its_own_text_not_the_quoted_post():
+    # t.me/s/ shows a reply with the quoted post first, in a div that also has the class
+    # tgme_widget_message_text (plus js-message_reply_text), inside tgme_widget_message_reply.
+    page = b"""<html><head><meta charset="utf-8"></head><body><section class="tgme_channel_history">
+<div class="tgme_widget_message_wrap"><div class="tgme_widget_message js-widget_message"
+ data-post="infopemilu_contoh/1204"><div class="tgme_widget_message_bubble">
+<a class="tgme_widget_message_reply" href="https://t.me/infopemilu_contoh/1203">
+ <div class="tgme_widget_message_author accent_color"><span class="tgme_widget_message_author_name"
+  dir="auto">Info Pemilu Contoh</span></div>
+ <div class="tgme_widget_message_text js-message_reply_text" dir="auto">KPU Kota Batu: kabar surat suara
+  sudah dicoblos adalah hoaks.</div></a>
+<div class="tgme_widget_message_text js-message_text" dir="auto">Rilis lengkap KPU Kota Batu:
+ <a href="https://kpu-batukota.example.id/berita/rilis">baca di sini</a></div>
+<span class="tgme_widget_message_meta"><a class="tgme_widget_message_date"
+ href="https://t.me/infopemilu_contoh/1204"><time datetime="2023-10-12T10:00:00+00:00">17:00</time></a></span>
+</div></div></div>
+<div class="tgme_widget_message_wrap"><div class="tgme_widget_message js-widget_message"
+ data-post="infopemilu_contoh/1205"><div class="tgme_widget_message_bubble">
+<a class="tgme_widget_message_reply" href="https://t.me/infopemilu_contoh/1203">
+ <div class="tgme_widget_message_metatext js-message_reply_text" dir="auto">KPU Kota Batu: kabar surat suara
+  sudah dicoblos adalah hoaks.</div></a>
+<a class="tgme_widget_message_photo_wrap" href="https://t.me/infopemilu_contoh/1205"></a>
+<span class="tgme_widget_message_meta"><a class="tgme_widget_message_date"
+ href="https://t.me/infopemilu_contoh/1205"><time datetime="2023-10-12T10:05:00+00:00">17:05</time></a></span>
+</div></div></div></section></body></html>"""
+    feed = parse_source("telegram", page, "https://t.me/s/infopemilu_contoh", "text/html",
+                        {"channel": "infopemilu_contoh"}, 50)
+    (reply,) = feed.items  # the photo replying without a caption has no text of its own
+    assert reply.link == "https://t.me/infopemilu_contoh/1204"
+    assert reply.summary.startswith("Rilis lengkap KPU Kota Batu") and "dicoblos" not in reply.summary
+    assert reply.links == ("https://kpu-batukota.example.id/berita/rilis",)
+    assert feed.skipped == 1

@@ -268,6 +268,13 @@ def _first_line(text: str, limit: int = 140) -> str:
     return line if len(line) <= limit else line[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
+_TELEGRAM_OWN_TEXT = ('.//div[contains(concat(" ", normalize-space(@class), " "),'
+                      ' " tgme_widget_message_text ")]'
+                      '[not(contains(@class, "js-message_reply_text"))]'
+                      '[not(ancestor::*[contains(concat(" ", normalize-space(@class), " "),'
+                      ' " tgme_widget_message_reply ")])]')
+
+
 def parse_telegram(data: bytes, url: str, options: dict | None = None, max_items: int = 50) -> ParsedFeed:
     """Messages of a public channel's web preview (``https://t.me/s/CHANNEL``), newest first.
 
@@ -295,7 +302,8 @@ def parse_telegram(data: bytes, url: str, options: dict | None = None, max_items
             continue
         channel, number = m.groups()
         link = f"https://t.me/{channel}/{number}"
-        text_nodes = msg.xpath('.//div[contains(@class, "tgme_widget_message_text")]')
+        # A reply shows the quoted post first, in a tgme_widget_message_text div too: not this post's.
+        text_nodes = msg.xpath(_TELEGRAM_OWN_TEXT)
         text = _text_with_breaks(text_nodes[0]) if text_nodes else ""
         preview = msg.xpath('.//a[contains(@class, "tgme_widget_message_link_preview")]')
         preview_title = msg.xpath('.//div[contains(@class, "link_preview_title")]')
