@@ -32,6 +32,14 @@ from saring.storage.database import Store
     ("Hoaks - Surat Suara Tercoblos", "HOAKS"),
     ("Cek Fakta: [Salah] Video TPS Dibakar", "SALAH"),
     ("(HOAKS) Pesan Berantai Soal KPPS", "HOAKS"),
+    # Liputan6 Cek Fakta puts the verdict after its rubric, without a colon or brackets;
+    # Tempo Cek Fakta follows it with a comma ("Keliru, Video ...").
+    ("Cek Fakta: Hoaks Pesan Berantai Soal KPPS", "HOAKS"),
+    ("Cek Fakta: Tidak Benar Surat Suara Sudah Dicoblos", "SALAH"),
+    ("Keliru, Video dengan Klaim TPS Dibakar", "SALAH"),
+    ("Cek Fakta: Benarkah Pendaftaran KPPS Diperpanjang?", None),
+    ("Cek Fakta: Salah Satu Video TPS Beredar Lagi", None),
+    ("Salah Satu TPS di Kota Batu Pindah Lokasi", None),
     ("KPU Kota Batu Gelar Rapat Koordinasi Forum Bakohumas", None),
     ("Waspada hoaks jelang pemilu, kata Bawaslu", None),
     ("", None),

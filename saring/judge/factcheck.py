@@ -46,7 +46,10 @@ _ALIASES = {"HOAX": "HOAKS", "HOAXS": "HOAKS", "HOAKS": "HOAKS", "MISINFORMATION
             "DISINFORMATION": "DISINFORMASI", "FALSE": "SALAH", "KELIRU": "SALAH", "SCAM": "PENIPUAN"}
 _WORD = "|".join(sorted({*VERDICTS, *_ALIASES}, key=len, reverse=True))
 _BRACKETED = re.compile(rf"[\[(【]\s*({_WORD})\s*[\])】]", re.I)
-_LEADING = re.compile(rf"^\s*(?:cek\s+fakta\s*[:\-–|]\s*)?({_WORD})\s*[:!\-–|]", re.I)
+_LEADING = re.compile(rf"^\s*(?:cek\s+fakta\s*[:\-–|]\s*)?({_WORD})\s*[:!\-–|,]", re.I)
+# After the "Cek Fakta:" rubric the first words are the verdict even without punctuation
+# (Liputan6: "Cek Fakta: Hoaks Foto ...", "Cek Fakta: Tidak Benar ...").
+_AFTER_RUBRIC = re.compile(rf"^\s*cek\s+fakta\s*[:\-–|]\s*(tidak\s+benar|{_WORD})\b(?!\s+satu\b)", re.I)
 
 
 # A short Indonesian stop list: words that make every two texts look alike.
@@ -62,17 +65,18 @@ and to in is a an for on
 def verdict_from_title(title: str | None) -> str | None:
     """The fact-checker's verdict carried by a title, upper-case (``"SALAH"``, ``"HOAKS"``...).
 
-    Recognises "[SALAH] ...", "(HOAKS) ...", "HOAKS: ...", "Cek Fakta: [HOAX] ..." in any case;
+    Recognises "[SALAH] ...", "(HOAKS) ...", "HOAKS: ...", "Keliru, ...", "Cek Fakta: [HOAX] ...",
+    "Cek Fakta: Hoaks ..." and "Cek Fakta: Tidak Benar ..." (= SALAH) in any case;
     English aliases map to the Indonesian label (HOAX -> HOAKS, FALSE -> SALAH). None when the
     title carries no verdict.
     """
     if not title:
         return None
-    m = _BRACKETED.search(title) or _LEADING.match(title)
+    m = _BRACKETED.search(title) or _LEADING.match(title) or _AFTER_RUBRIC.match(title)
     if not m:
         return None
-    word = m.group(1).upper()
-    return _ALIASES.get(word, word)
+    word = " ".join(m.group(1).upper().split())
+    return "SALAH" if word == "TIDAK BENAR" else _ALIASES.get(word, word)
 
 
 def make_vectorizer() -> TfidfVectorizer:
