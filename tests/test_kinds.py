@@ -215,3 +215,19 @@ def test_a_telegram_reply_is_read_as_its_own_text_not_the_quoted_post():
     assert reply.summary.startswith("Rilis lengkap KPU Kota Batu") and "dicoblos" not in reply.summary
     assert reply.links == ("https://kpu-batukota.example.id/berita/rilis",)
     assert feed.skipped == 1
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "windows-1252"])
+def test_a_listing_page_without_a_meta_charset_is_read_in_the_charset_its_server_names(httpserver, charset):
+    # Many CMS pages name their charset only in the Content-Type header; lxml alone reads such
+    # bytes as Latin-1 and "–" / "“" became "â€“" / "â€œ" in the stored headline.
+    headline = "Klarifikasi KPU – “Surat Suara Belum Dicetak”"
+    page = (f"<html><head><title>Berita – KPU Kota Contoh</title></head><body>"
+            f"<a href='/berita/2023/10/12/klarifikasi'>{headline}</a></body></html>").encode(charset)
+    httpserver.expect_request("/berita/").respond_with_data(page,
+                                                            content_type=f"text/html; charset={charset}")
+    response = httpx.get(httpserver.url_for("/berita/"))
+    feed = parse_source("webpage", response.content, str(response.url), response.headers["content-type"],
+                        {"link_pattern": r"/berita/\d{4}/"}, 50)
+    assert [i.title for i in feed.items] == [headline]
+    assert feed.title == "Berita – KPU Kota Contoh"

@@ -19,6 +19,7 @@ from datetime import datetime
 from urllib.parse import quote, quote_plus, urljoin, urlsplit
 
 import feedparser
+import httpx
 import lxml.html
 
 from saring.collect.feeds import (
@@ -173,9 +174,9 @@ def parse_source(kind: str, data: bytes, url: str, content_type: str | None = No
         items = [_social(kind, it, options, *extra.get(it.link, ((), ""))) for it in feed.items]
         return ParsedFeed(title=feed.title, items=items, skipped=feed.skipped, warning=feed.warning)
     if kind == "telegram":
-        return parse_telegram(data, url, options, max_items)
+        return parse_telegram(data, url, options, max_items, content_type)
     if kind == "webpage":
-        return parse_webpage(data, url, options, max_items)
+        return parse_webpage(data, url, options, max_items, content_type)
     raise ValueError(f"unknown source kind {kind!r}; use one of {', '.join(KINDS)}")
 
 
@@ -246,11 +247,25 @@ def _social(kind: str, item: FeedItem, options: dict, links: tuple[str, ...], de
     return SocialItem(**fields, kind=kind, channel=channel, links=links)
 
 
-def _parse_html(data: bytes, url: str) -> lxml.html.HtmlElement:
+def _parse_html(data: bytes, url: str, content_type: str | None = None) -> lxml.html.HtmlElement:
     if not data.strip():
         raise FeedError(f"{url}: the page is empty")
+    # lxml alone knows only a <meta> charset and reads other bytes as Latin-1: valid UTF-8 is UTF-8
+    # (as for articles), else the server's declared charset wins over the page's (as in browsers).
+    declared = httpx.Response(200, headers={"content-type": content_type or ""}).charset_encoding
     try:
-        return lxml.html.document_fromstring(data, base_url=url)
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            data = data.decode(declared, errors="replace").encode("utf-8") if declared else data
+        except LookupError:  # an unknown charset name: the page's own <meta> decides
+            declared = None
+    else:
+        declared = "utf-8"
+    try:
+        # A parser per call: lxml parser objects must not be shared by the sources' threads.
+        parser = lxml.html.HTMLParser(encoding="utf-8") if declared else None
+        return lxml.html.document_fromstring(data, base_url=url, parser=parser)
     except (ValueError, lxml.etree.ParserError) as exc:
         raise FeedError(f"{url}: the page cannot be read as HTML ({exc})") from None
 
@@ -275,14 +290,15 @@ _TELEGRAM_OWN_TEXT = ('.//div[contains(concat(" ", normalize-space(@class), " ")
                       ' " tgme_widget_message_reply ")])]')
 
 
-def parse_telegram(data: bytes, url: str, options: dict | None = None, max_items: int = 50) -> ParsedFeed:
+def parse_telegram(data: bytes, url: str, options: dict | None = None, max_items: int = 50,
+                   content_type: str | None = None) -> ParsedFeed:
     """Messages of a public channel's web preview (``https://t.me/s/CHANNEL``), newest first.
 
     Each item links to the post (``https://t.me/CHANNEL/ID``); its title is the first line of
     the text, its summary the whole text; ``links`` holds the links inside the message.
     """
     options = options or {}
-    doc = _parse_html(data, url)
+    doc = _parse_html(data, url, content_type)
     messages = doc.xpath('//div[contains(concat(" ", normalize-space(@class), " "), " tgme_widget_message ")]'
                          '[@data-post]')
     if not messages:
@@ -342,12 +358,13 @@ def _iso(value: str) -> datetime | None:
     return when if when.tzinfo else None
 
 
-def parse_webpage(data: bytes, url: str, options: dict, max_items: int = 50) -> ParsedFeed:
+def parse_webpage(data: bytes, url: str, options: dict, max_items: int = 50,
+                  content_type: str | None = None) -> ParsedFeed:
     """Links on a listing page whose absolute URL matches ``options['link_pattern']`` (a regex,
     searched anywhere in the URL), in page order, deduplicated, titled by their anchor text.
     """
     pattern = _link_pattern(options)
-    doc = _parse_html(data, url)
+    doc = _parse_html(data, url, content_type)
     doc.make_links_absolute(url, resolve_base_href=True)
     titles = doc.xpath("//title")
     page_title = titles[0].text_content().strip() if titles else ""
