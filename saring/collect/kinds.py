@@ -248,23 +248,17 @@ def _social(kind: str, item: FeedItem, options: dict, links: tuple[str, ...], de
 
 
 def _parse_html(data: bytes, url: str, content_type: str | None = None) -> lxml.html.HtmlElement:
+    from saring.collect.extract import decode_html
+
     if not data.strip():
         raise FeedError(f"{url}: the page is empty")
-    # lxml alone knows only a <meta> charset and reads other bytes as Latin-1: valid UTF-8 is UTF-8
-    # (as for articles), else the server's declared charset wins over the page's (as in browsers).
+    # lxml alone knows only a <meta> charset and reads other bytes as Latin-1: decoded as an
+    # article page is (UTF-8, else the server's declared charset, else a detected one).
     declared = httpx.Response(200, headers={"content-type": content_type or ""}).charset_encoding
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            data = data.decode(declared, errors="replace").encode("utf-8") if declared else data
-        except LookupError:  # an unknown charset name: the page's own <meta> decides
-            declared = None
-    else:
-        declared = "utf-8"
+    data = decode_html(data, declared).encode("utf-8")
     try:
         # A parser per call: lxml parser objects must not be shared by the sources' threads.
-        parser = lxml.html.HTMLParser(encoding="utf-8") if declared else None
+        parser = lxml.html.HTMLParser(encoding="utf-8")
         return lxml.html.document_fromstring(data, base_url=url, parser=parser)
     except (ValueError, lxml.etree.ParserError) as exc:
         raise FeedError(f"{url}: the page cannot be read as HTML ({exc})") from None
