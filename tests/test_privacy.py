@@ -394,6 +394,14 @@ def test_every_phone_spelling_is_masked(phone, before, after):
     assert GENERIC.text(f"{before}{phone}{after}") == f"{before}{MASK_PHONE}{after}"
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=phones(), second=phones(), joint=st.sampled_from(["/", ",", ", ", " / ", ";"]))
+def test_two_numbers_written_together_are_both_masked(first, second, joint):
+    # A contact note lists a member's two numbers: "Hub. 0812-0000-0001/0857-0000-0002".
+    text = f"Hub. {first}{joint}{second} (WA/telp)"
+    assert GENERIC.text(text) == f"Hub. {MASK_PHONE}{joint}{MASK_PHONE} (WA/telp)"
+
+
 @settings(max_examples=300, deadline=None)
 @given(claim=claims(), other=claims(), phone=phones())
 def test_times_dates_money_counts_and_percentages_survive(claim, other, phone):

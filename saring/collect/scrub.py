@@ -94,7 +94,8 @@ _NIK = r"(?<![\w.,/-])[1-9](?:(?:[ \t]?[-.][ \t]?|[ \t])?\d){15}(?!\d)"
 # Which leading part of it is a phone number is decided in Python (_phone_length).
 _D = r"(?:[0-9]|o(?=[0-9o]*(?![a-z0-9])))"
 _SEP = r"(?:[ \t]*[-.][ \t]*|[ \t]+|[ \t]*\([ \t]*|[ \t]*\)[ \t]*)"
-_PHONE = (rf"(?<![\w+])(?<!\d[.,/-])"
+# Not inside a longer number ("1.062.000", "17-04"); after "/" or "," one may start: "0812…/0857…".
+_PHONE = (rf"(?<![\w+])(?<!\d[.-])"
           rf"(?:\+[ \t]?|\(\+[ \t]?(?=\d{{1,3}}\))|\((?=[0o]\d{{1,4}}\)[ \t]?\d)|(?=[0o]|62))"
           rf"{_D}(?:{_SEP}?{_D}){{5,15}}")
 _PHONE_DIGITS = re.compile(_D + "|" + _SEP, re.I)
