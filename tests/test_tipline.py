@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -106,6 +107,38 @@ def test_import_keeps_rumours_pseudonymises_and_is_idempotent(tmp_path):
     for name in ("Budi", "Santoso", "Sri Wahyuni", "Rina", "Andi Pratama"):
         assert name not in everything
     assert "[nomor disamarkan]" in everything
+
+
+def test_a_later_export_after_a_new_member_joined_adds_no_duplicates_and_keeps_purged_text_out(tmp_path):
+    # The admin exports the whole group again a week later; meanwhile a second "Bambang" joined, so
+    # the old message's "pak bambang" is now masked as a shared name ([anggota]), not as one member.
+    hostile = SOCIAL / "WhatsApp Chat dengan Relawan Pantau TPS.txt"
+    later = tmp_path / hostile.name
+    joined = b"19/04/24, 09.00 - Agustina Maharani menambahkan Bambang Wijaya\n"
+    later.write_bytes(hostile.read_bytes() + joined)
+    con = _migrated(tmp_path / "saring.duckdb")
+    first = import_chat(con, hostile, SECRET)
+    assert first.new == first.kept > 0
+    assert purge(con, 30, now=datetime.now(UTC) + timedelta(days=31)) == first.kept
+    again = import_chat(con, later, SECRET)
+    assert again.kept == first.kept and again.new == 0
+    assert con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0] == first.kept
+    assert con.execute("SELECT count(*) FROM tipline_messages WHERE text IS NOT NULL").fetchone()[0] == 0
+
+
+def test_an_export_imported_by_an_earlier_saring_is_not_imported_twice(tmp_path):
+    # Earlier saring keyed a message by its scrubbed text; the forum's next import after an upgrade
+    # re-reads the same (whole-history) export.
+    con = _migrated(tmp_path / "saring.duckdb")
+    import_chat(con, ANDROID_ID, SECRET)
+    for message_id, sender, sent_at, text in con.execute(
+            "SELECT message_id, sender_hash, sent_at, text FROM tipline_messages").fetchall():
+        stamp = sent_at.astimezone(UTC).isoformat()
+        old = hashlib.sha256(f"{sender}\x1f{stamp}\x1f{text}".encode()).hexdigest()[:32]
+        con.execute("UPDATE tipline_messages SET message_id = ? WHERE message_id = ?", [old, message_id])
+    again = import_chat(con, ANDROID_ID, SECRET)
+    assert again.kept == 4 and again.new == 0
+    assert con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0] == 4
 
 
 def test_purge_deletes_raw_text_and_keeps_the_rest(tmp_path):

@@ -19,6 +19,7 @@ tested on both formats (tests/test_tipline.py).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -354,6 +355,7 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
     label = _label(path, chat, scrubber, group, from_file)
     now = datetime.now(UTC)
     rows, urls_all, skipped = [], [], 0
+    legacy_ids: dict[str, str] = {}
     for message in messages:
         urls = scrubber.links(message.text)
         reason = keep_reason(message, urls)
@@ -363,17 +365,27 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
         sender = pseudonym(message.sender or "", secret)
         clean = scrubber.text(message.text)
         stamp = message.sent_at.isoformat() if message.sent_at else ""
-        message_id = hashlib.sha256(f"{sender}\x1f{stamp}\x1f{clean}".encode()).hexdigest()[:32]
+        # Keyed on the message as written, not as scrubbed: the scrubbed text changes when a later
+        # export knows more members (a second "Bambang" joined), and the same message must keep
+        # its row (and stay purged). Keyed: the id reveals nothing of the raw text.
+        message_id = hmac.new(secret, f"{sender}\x1f{stamp}\x1f{message.text}".encode(),
+                              hashlib.sha256).hexdigest()[:32]
+        legacy_ids[message_id] = hashlib.sha256(f"{sender}\x1f{stamp}\x1f{clean}".encode()).hexdigest()[:32]
         forwarded = bool(_FORWARDED.search(message.text))
         rows.append((message_id, label, sender, message.sent_at, clean, urls, forwarded, reason, now, None))
         urls_all.extend(u for u in urls if u not in urls_all)
+    # Rows imported by an older saring carry the id of their scrubbed text: they are the same messages.
+    known = {row[0] for row in con.execute("SELECT message_id FROM tipline_messages WHERE list_contains(?, "
+                                           "message_id)", [list(legacy_ids.values())]).fetchall()}
+    kept = len(rows)
+    rows = [row for row in rows if legacy_ids[row[0]] not in known]
     before = con.execute("SELECT count(*) FROM tipline_messages").fetchall()[0][0]
     if rows:
         con.executemany("INSERT INTO tipline_messages (message_id, chat, sender_hash, sent_at, text, urls, "
                         "forwarded, reason, imported_at, purged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                         "ON CONFLICT (message_id) DO NOTHING", rows)
     after = con.execute("SELECT count(*) FROM tipline_messages").fetchall()[0][0]
-    return ImportResult(kept=len(rows), skipped=skipped, urls=urls_all, new=after - before, scrubber=scrubber)
+    return ImportResult(kept=kept, skipped=skipped, urls=urls_all, new=after - before, scrubber=scrubber)
 
 
 def purge(con: duckdb.DuckDBPyConnection, older_than_days: float, now: datetime | None = None) -> int:
