@@ -58,6 +58,16 @@ def test_ios_indonesian_export_with_dots():
     assert messages[2].sent_at == datetime(2023, 10, 13, 14, 15, tzinfo=UTC)
 
 
+def test_export_time_zone_may_be_given_as_wita_and_an_unknown_one_is_a_clear_error():
+    # A forum in Makassar exports on a WITA phone and types the zone as it is said: --tz WITA.
+    text = ANDROID_ID.read_text(encoding="utf-8")
+    forwarded = [m for m in parse_chat(text, tz="WITA") if m.text.startswith("*Diteruskan*")][0]
+    assert forwarded.sent_at == datetime(2023, 10, 12, 0, 17, tzinfo=UTC)  # 08.17 WITA
+    assert parse_chat(text, tz="wit")[0].sent_at == datetime(2023, 10, 11, 23, 0, tzinfo=UTC)
+    with pytest.raises(TiplineError, match="Makasar.*Asia/Makassar"):
+        parse_chat(text, tz="Makasar")
+
+
 def test_not_a_chat_export():
     with pytest.raises(TiplineError, match="does not look like a WhatsApp chat export"):
         parse_chat("hello\nworld\n")

@@ -42,7 +42,8 @@ def tipline_import(
     chat_file: Path = typer.Argument(..., help="WhatsApp 'Export chat' text file (without media)"),
     db: Path = DB_OPT,
     chat: str = typer.Option(None, "--chat", help="label for this chat (default: from the file name)"),
-    tz: str = typer.Option(TIME_ZONE, "--tz", help="time zone of the phone that exported the chat"),
+    tz: str = typer.Option(TIME_ZONE, "--tz", help="time zone of the phone that exported the chat "
+                                                  "(WIB, WITA, WIT or e.g. Asia/Makassar)"),
     sources: Path = SOURCES_OPT,
 ) -> None:
     """Import a WhatsApp chat export; names and numbers are pseudonymised, never stored.

@@ -27,7 +27,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
@@ -148,6 +148,18 @@ def _when(m: re.Match[str], order: str, tz: ZoneInfo) -> datetime | None:
         return None
 
 
+# Indonesia's zones as people name them (saring tipline import --tz WITA).
+_ZONE_NAMES = {"wib": "Asia/Jakarta", "wita": "Asia/Makassar", "wit": "Asia/Jayapura"}
+
+
+def _zone(tz: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(_ZONE_NAMES.get(tz.strip().lower(), tz.strip()))
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise TiplineError(f"unknown time zone {tz!r}: use WIB, WITA, WIT or a name like "
+                           "'Asia/Makassar'") from None
+
+
 def parse_chat(text: str, tz: str = TIME_ZONE, date_order: str | None = None) -> list[ChatMessage]:
     """Messages of a WhatsApp chat export, in file order.
 
@@ -164,7 +176,7 @@ def parse_chat(text: str, tz: str = TIME_ZONE, date_order: str | None = None) ->
         raise TiplineError("this file does not look like a WhatsApp chat export (no line starts with "
                            "a date and time such as '12/10/23, 14.05 - ' or '[12/10/23 14.05.33] ')")
     order = date_order or _date_order([m for m, _ in heads])
-    zone = ZoneInfo(tz)
+    zone = _zone(tz)
     messages: list[ChatMessage] = []
     starts = [n for _, n in heads] + [len(lines)]
     for (m, start), end in zip(heads, starts[1:], strict=True):
