@@ -402,6 +402,13 @@ def test_two_numbers_written_together_are_both_masked(first, second, joint):
     assert GENERIC.text(text) == f"Hub. {MASK_PHONE}{joint}{MASK_PHONE} (WA/telp)"
 
 
+@pytest.mark.parametrize("joint", ["/", ",", ", "])
+def test_two_nik_written_together_are_both_masked(joint):
+    # "NIK suami/istri: 3579…/3579…": a family's two ID numbers in one line.
+    text = f"NIK 3579011208900001{joint}3579 0112 0890 0002 sudah dipakai"
+    assert GENERIC.text(text) == f"NIK [NIK disamarkan]{joint}[NIK disamarkan] sudah dipakai"
+
+
 @settings(max_examples=300, deadline=None)
 @given(claim=claims(), other=claims(), phone=phones())
 def test_times_dates_money_counts_and_percentages_survive(claim, other, phone):

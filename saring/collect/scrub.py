@@ -88,7 +88,7 @@ _MONEY = (r"(?:(?<!\w)(?:Rp|IDR|USD|US\$)\.?|\$)[ \t]?\d[\d.,]*"
           r"(?:[ \t]?(?:ribu|rb|juta|jt|miliar|milyar|M|triliun|T)(?!\w))?")
 _PERCENT = r"(?<![\w.,])\d+(?:[.,]\d+)?[ \t]?(?:%|persen(?!\w)|percent(?!\w))"
 _COUNT = r"(?<![\w.,])[1-9]\d{0,2}(?P<cs>[.,])\d{3}(?:(?P=cs)\d{3})*(?![\w]|[.,]\d)"
-_NIK = r"(?<![\w.,/-])[1-9](?:(?:[ \t]?[-.][ \t]?|[ \t])?\d){15}(?!\d)"
+_NIK = r"(?<![\w.-])[1-9](?:(?:[ \t]?[-.][ \t]?|[ \t])?\d){15}(?!\d)"
 # A phone candidate: a phone-like start, then digits (or the letter o standing for a zero,
 # when its word holds only digits and o's) with at most one separator between two of them.
 # Which leading part of it is a phone number is decided in Python (_phone_length).
