@@ -23,6 +23,7 @@ import hmac
 import os
 import re
 import secrets
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -368,19 +369,23 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
     now = datetime.now(UTC)
     rows, urls_all, skipped = [], [], 0
     legacy_ids: dict[str, str] = {}
+    nth: Counter[tuple[str, str]] = Counter()
     for message in messages:
+        sender = pseudonym(message.sender or "", secret)
+        stamp = message.sent_at.isoformat() if message.sent_at else ""
+        nth[sender, stamp] += 1
         urls = scrubber.links(message.text)
         reason = keep_reason(message, urls)
         if reason is None:
             skipped += 1
             continue
-        sender = pseudonym(message.sender or "", secret)
         clean = scrubber.text(message.text)
-        stamp = message.sent_at.isoformat() if message.sent_at else ""
-        # Keyed on the message as written, not as scrubbed: the scrubbed text changes when a later
-        # export knows more members (a second "Bambang" joined), and the same message must keep
-        # its row (and stay purged). Keyed: the id reveals nothing of the raw text.
-        message_id = hmac.new(secret, f"{sender}\x1f{stamp}\x1f{message.text}".encode(),
+        # A message is its sender, its time and its place among that sender's messages of that
+        # minute: not its scrubbed text, which changes when a later export of the same history
+        # knows more members (a second "Bambang" joined), while the message must keep its row
+        # (and stay purged); and not its raw text, which even hashed would let the tipline
+        # secret's holder test guesses of the numbers scrubbed from it.
+        message_id = hmac.new(secret, f"{sender}\x1f{stamp}\x1f{nth[sender, stamp]}".encode(),
                               hashlib.sha256).hexdigest()[:32]
         legacy_ids[message_id] = hashlib.sha256(f"{sender}\x1f{stamp}\x1f{clean}".encode()).hexdigest()[:32]
         forwarded = bool(_FORWARDED.search(message.text))
