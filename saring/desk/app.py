@@ -540,7 +540,7 @@ def _check_login(desk: Desk, name: str, password: str) -> str | None:
 
 
 def _run_check(desk: Desk, query: str, state: Any, name: str):
-    from saring.desk.check import analyse, get_scorer, store_check
+    from saring.desk.check import analyse, get_scorer, not_saved, store_check
 
     if state.scorer is None:
         state.scorer = get_scorer()
@@ -550,9 +550,8 @@ def _run_check(desk: Desk, query: str, state: Any, name: str):
         with desk.writer() as con:  # the write must not meet this process's own read-only connection
             store_check(con, result)
         result.saved = True
-    except Busy as exc:  # the result is still shown, saying why it was not kept
-        note = f"hasil belum tersimpan: {exc}"
-        result.note = f"{result.note}; {note}" if result.note else note
+    except Busy as exc:
+        not_saved(result, exc)
     return result
 
 

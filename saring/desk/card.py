@@ -20,6 +20,7 @@ from saring.collect.scrub import GENERIC
 from saring.config import DigestSettings
 from saring.desk.check import CheckResult, FactCheck, closest_factchecks, load_check
 from saring.localtime import BULAN, WIB
+from saring.report.digest import risk_label
 
 SLOGAN = "Saring sebelum Sharing"
 NO_CLARIFICATION = "belum ada klarifikasi resmi"
@@ -48,8 +49,7 @@ class Card:
     def risk(self) -> str | None:
         if self.hoax_score is None:
             return None
-        high, medium = self.bands.high, self.bands.medium
-        return "tinggi" if self.hoax_score >= high else "sedang" if self.hoax_score >= medium else "rendah"
+        return risk_label(self.hoax_score, self.bands)
 
 
 def _clean(value: object, limit: int = 200) -> str:

@@ -363,8 +363,13 @@ def save_check(db: str | Path | None, result: CheckResult, lock_wait: float = 3.
             store_check(store.con, result)
         result.saved = True
     except SaringError as exc:
-        result.note = _join(result.note, f"hasil belum tersimpan: {exc}")
+        not_saved(result, exc)
     return result
+
+
+def not_saved(result: CheckResult, exc: Exception) -> None:
+    """Say in the result why it was not stored (it is still shown)."""
+    result.note = _join(result.note, f"hasil belum tersimpan: {exc}")
 
 
 def store_check(con: duckdb.DuckDBPyConnection, result: CheckResult) -> None:
