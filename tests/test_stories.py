@@ -77,3 +77,31 @@ def test_assign_stories_is_idempotent_and_views_work(db_path):
         assert con.execute("SELECT count(*) FROM factcheck_match_overview").fetchone()[0] == 0
         assert con.execute("SELECT count(*) FROM tipline_overview").fetchone()[0] == 0
         assert con.execute("SELECT sum(items) FROM story_daily").fetchone()[0] == 4
+
+
+def test_the_digest_counts_news_outlets_not_the_members_group_as_media(db_path):
+    """A member pasted a wire story into the group before the outlets' feeds carried it: the
+    digest said "Diberitakan 3 media; pertama: Grup WhatsApp (tipline)". The group is not a
+    medium (the weekly report and rumour_lifecycle already leave it out)."""
+    from saring.config import DigestSettings
+    from saring.report.digest import build_digest
+
+    wire = pratiwi_pairs()[0][0]  # one real article, republished as it is
+    day = T0.date()
+    rows = [("t1", "tipline", "tipline", T0, wire), ("n1", "kompas", None, T0 + timedelta(hours=1), wire),
+            ("n2", "detik", None, T0 + timedelta(hours=2), wire)]
+    with Store(db_path, lock_wait=0) as store:
+        con = store.con
+        con.execute("INSERT INTO sources (source_id, name) VALUES ('tipline', 'Grup WhatsApp (tipline)'), "
+                    "('kompas', 'Kompas.com'), ('detik', 'detikcom')")
+        store.add_items([dict(item_id=i, url=f"https://{s}.example/{i}", source_id=s, title=x[:60], summary=x,
+                              first_seen_at=t, state="seen", kind=k) for i, s, k, t, x in rows])
+        for item_id, _, _, seen, _ in rows:
+            con.execute("INSERT INTO scores VALUES (?, 'm1', 0.9, 0.5, [], [], ?)", [item_id, seen])
+        assert assign_stories(con, now=T0 + timedelta(days=1)) == 3
+        assert len({s for (s,) in con.execute("SELECT story_id FROM stories").fetchall()}) == 1
+        digest = build_digest(con, day, DigestSettings())
+    (news,) = digest.election_items  # one entry for the story
+    assert (news.story_outlets, news.story_first) == (2, "Kompas.com")
+    (forwarded,) = digest.tipline
+    assert (forwarded.story_outlets, forwarded.story_first) == (2, "Kompas.com")

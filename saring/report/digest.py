@@ -244,8 +244,12 @@ def _digest_rows(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
            a AS (SELECT item_id, title, published_at, text_source FROM articles
                  WHERE item_id IN (SELECT item_id FROM wanted)),
            st AS (SELECT item_id, story_id FROM stories WHERE item_id IN (SELECT item_id FROM wanted)),
-           story AS (SELECT x.story_id, count(DISTINCT i2.source_id) AS outlets,
-                            arg_min(coalesce(s2.name, i2.source_id), (i2.first_seen_at, i2.item_id)) AS first
+           -- The members' group is not a medium (as in the weekly report and rumour_lifecycle).
+           story AS (SELECT x.story_id,
+                            count(DISTINCT i2.source_id) FILTER (WHERE coalesce(i2.kind, '') <> 'tipline')
+                                AS outlets,
+                            arg_min(coalesce(s2.name, i2.source_id), (i2.first_seen_at, i2.item_id))
+                                FILTER (WHERE coalesce(i2.kind, '') <> 'tipline') AS first
                      FROM stories x JOIN items i2 USING (item_id) LEFT JOIN sources s2 USING (source_id)
                      WHERE x.story_id IN (SELECT story_id FROM st) GROUP BY x.story_id),
            fc AS (SELECT m.item_id, list({{'verdict': f.verdict, 'title': f.title, 'url': f.url}}
