@@ -9,6 +9,7 @@ import pytest
 from saring.judge.factcheck import pratiwi_pairs
 from saring.judge.stories import (
     STORY_THRESHOLD,
+    add_to_stories,
     assign_stories,
     group_stories,
     measure_story_threshold,
@@ -105,3 +106,26 @@ def test_the_digest_counts_news_outlets_not_the_members_group_as_media(db_path):
     assert (news.story_outlets, news.story_first) == (2, "Kompas.com")
     (forwarded,) = digest.tipline
     assert (forwarded.story_outlets, forwarded.story_first) == (2, "Kompas.com")
+
+
+def test_forwards_that_differ_only_by_their_link_are_not_one_story(db_path):
+    """The demo chat's two "Ada yang kirim ini ke grup, mohon dicek <link>" ask about different
+    pages (a Facebook hoax, a KPU event) but, their links dropped, had the same words: one story,
+    so the KPU page's later forwards counted as mentions of the hoax. A short text is its words
+    and its links; the same forward sent again is still one story."""
+    ask = "Ada yang kirim ini ke grup, mohon dicek "
+    hoax = ask + "https://tribunnews.example/2018/04/20/facebook-akan-ditutup-24-april-benar-atau-cuma-hoaks/"
+    kpu = ask + "https://malangpost.example/2021/05/20/kpu-kota-batu-bentuk-bakohumas/"
+    rows = [("m1", hoax, T0, "tipline"), ("m2", kpu, T0 + timedelta(minutes=1), "tipline"),
+            ("m3", hoax, T0 + timedelta(hours=2), "tipline")]
+    assert group_stories(rows) == {"m1": "m1", "m2": "m2", "m3": "m1"}
+    with Store(db_path, lock_wait=0) as store:  # the same when each run adds its new items
+        now = datetime.now(UTC) - timedelta(days=1)
+        for n, (item_id, text, _, _) in enumerate(rows):
+            store.add_items([dict(item_id=item_id, url=f"https://tipline.saring.invalid/{item_id}",
+                                  source_id="tipline", title=text, first_seen_at=now + timedelta(minutes=n),
+                                  state="seen", kind="tipline")])
+            store.save_articles([dict(item_id=item_id, text=text, text_source="tipline")])
+            add_to_stories(store.con)
+        stories = dict(store.con.execute("SELECT item_id, story_id FROM stories").fetchall())
+    assert stories == {"m1": "m1", "m2": "m2", "m3": "m1"}

@@ -75,11 +75,10 @@ def test_stored_term_counts_give_the_same_similarities_as_refitting_tfidf():
     threshold measured with measure_story_threshold still applies."""
     import numpy as np
 
-    from saring.judge.factcheck import make_vectorizer
-    from saring.judge.stories import term_counts, tfidf_from_counts
+    from saring.judge.stories import story_vectorizer, term_counts, tfidf_from_counts
 
     texts = [t for topic in (1, 2, 3, 5, 8, 11) for t in _articles(topic, 15)]
-    fitted = make_vectorizer().fit_transform(texts)
+    fitted = story_vectorizer().fit_transform(texts)
     rebuilt = tfidf_from_counts(term_counts(texts))
     assert np.abs((fitted @ fitted.T).toarray() - (rebuilt @ rebuilt.T).toarray()).max() < 1e-5
 

@@ -10,6 +10,8 @@ Also holds the DDL of the analysts' views over stories, fact-check matches and t
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -20,10 +22,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from saring.collect.urls import canonical_url
+from saring.errors import MalformedURLError
 from saring.judge.factcheck import make_vectorizer
+from saring.textclean import plain_words
 
 if TYPE_CHECKING:
-    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
 
 # Chosen on real pairs with measure_story_threshold() on the Pratiwi et al. (2017) articles
 # (450 real articles, 9 viral claims x 50; same claim = same story), *after* union-find
@@ -40,6 +45,34 @@ STORY_THRESHOLD = 0.22
 # ~50,000 distinct terms share one about once per window (2**20 gave ~1,000 false overlaps),
 # and a term id still fits an INTEGER.
 N_FEATURES = 2 ** 30
+# A text of fewer distinct words (and links) than this is short: at STORY_THRESHOLD two shared
+# words ("mohon dicek", "surat suara") would already make two of them one story. Two short texts
+# are one story only with the same words and links (one different of <= 9 gives at most 8/9).
+SHORT_TERMS = 10
+SHORT_SAME = 0.9
+_LINK = re.compile(r"https?://\S+")
+_LINK_END = ".,;:!?)]}>'\""
+
+
+def _link_word(url: str) -> str:
+    url = url.rstrip(_LINK_END)
+    try:
+        url = canonical_url(url)
+    except (MalformedURLError, ValueError):
+        pass
+    return "tautan" + hashlib.sha1(url.encode()).hexdigest()[:12]
+
+
+def story_words(text: str | None) -> str:
+    """:func:`plain_words`, plus one word per distinct link: "Ada yang kirim ini ke grup, mohon
+    dicek <link>" is about its link, and without it every such forward reads the same."""
+    links = sorted({_link_word(u) for u in _LINK.findall(text or "")})
+    return " ".join([plain_words(text), *links])
+
+
+def story_vectorizer() -> TfidfVectorizer:
+    """:func:`make_vectorizer` reading texts as :func:`story_words`."""
+    return make_vectorizer().set_params(preprocessor=story_words)
 
 
 class _UnionFind:
@@ -101,7 +134,7 @@ def group_stories(rows: Sequence[tuple[str, str | None, Any, str | None]], windo
     ids = [r[0] for r in rows]
     times = [_as_utc(r[2]) for r in rows]
     texts = [r[1] or "" for r in rows]
-    vec = make_vectorizer()
+    vec = story_vectorizer()
     try:
         matrix = vec.fit_transform(texts)
     except ValueError:  # every text empty or stop words only
@@ -122,8 +155,11 @@ def similar_pairs(matrix: Any, times: Sequence[datetime], threshold: float, wind
     indices, any order): pairs (q, j) of those rows with any other row. Computed a block of
     rows at a time, keeping at most ``per_row`` best partners per row: a burst of
     near-identical items (syndicated copies) would otherwise need n x n pairs of memory; a
-    few partners each keep them one story.
+    few partners each keep them one story. Two short rows (:data:`SHORT_TERMS`) pair only when
+    alike at :data:`SHORT_SAME`.
     """
+    matrix = sparse.csr_matrix(matrix)
+    short = np.diff(matrix.indptr) < SHORT_TERMS
     stamps = np.array([t.timestamp() for t in times])
     span = window.total_seconds()
     ordered = query is None
@@ -139,6 +175,7 @@ def similar_pairs(matrix: Any, times: Sequence[datetime], threshold: float, wind
         rows, cols, vals = chosen[sims.row], sims.col + lo, sims.data
         keep = (cols > rows) if ordered else (cols != rows)
         keep &= (vals >= threshold) & (np.abs(stamps[cols] - stamps[rows]) <= span)
+        keep &= ~(short[rows] & short[cols]) | (vals >= SHORT_SAME)
         rows, cols, vals = rows[keep], cols[keep], vals[keep]
         order = np.lexsort((-vals, rows))
         rows, cols = rows[order], cols[order]
@@ -167,14 +204,14 @@ def assign_stories(con: duckdb.DuckDBPyConnection, days: float = 30, window_days
 
 def term_counts(texts: Sequence[str]) -> sparse.csr_matrix:
     """Hashed term counts of ``texts``: the story TF-IDF's tokens (same preprocessing, token
-    pattern and stop words as :func:`make_vectorizer`), before any weighting."""
+    pattern and stop words as :func:`story_vectorizer`), before any weighting."""
     if not texts:
         return sparse.csr_matrix((0, N_FEATURES), dtype=np.float32)
     return _hasher().transform([t or "" for t in texts]).tocsr()
 
 
 def tfidf_from_counts(counts: sparse.spmatrix) -> sparse.csr_matrix:
-    """The TF-IDF that ``make_vectorizer().fit_transform`` gives for the same rows (sublinear
+    """The TF-IDF that ``story_vectorizer().fit_transform`` gives for the same rows (sublinear
     tf, smoothed idf over these rows, l2 norm; columns in another order), from their
     :func:`term_counts` (equal up to hash collisions, see :data:`N_FEATURES`)."""
     m = sparse.csr_matrix(counts, dtype=np.float64, copy=True)
@@ -233,7 +270,7 @@ class CountedTexts:
 def _hasher() -> HashingVectorizer:
     from sklearn.feature_extraction.text import HashingVectorizer
 
-    tfidf = make_vectorizer()
+    tfidf = story_vectorizer()
     return HashingVectorizer(preprocessor=tfidf.preprocessor, token_pattern=tfidf.token_pattern,
                              stop_words=tfidf.stop_words, ngram_range=tfidf.ngram_range,
                              n_features=N_FEATURES, alternate_sign=False, norm=None, dtype=np.float32)
