@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import email
 import json
+import logging
 from datetime import UTC, date, datetime
 from email import policy
 
 import duckdb
 import httpx
+import pytest
 import yaml
 from typer.testing import CliRunner
 
 from saring.cli.main import app
 from saring.config import DeliveryChannel, DeliverySettings, parse_config
 from saring.report.archive import ArchiveServer, whatsapp_file_text, write_archive
-from saring.report.deliver import deliver, free_port
+from saring.report.deliver import deliver, free_port, supports_attachments
 from saring.report.digest import Digest, DigestItem, chat_length, render, split_messages, today_wib
 from saring.storage.database import Store
 
@@ -143,6 +145,21 @@ def test_retry_with_backoff_then_success(tmp_path, httpserver):
         env={},
     )
     assert missing.all_failed and "NOPE is not set" in missing.results[0].error
+
+
+@pytest.mark.parametrize("value", [
+    '"slack://T1JJ3T3L2/A1BRTD4JD/rahasiaTokenXyz"',  # docker --env-file keeps the quotes
+    "hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/rahasiaTokenXyz",  # pasted without https://
+])
+def test_a_mistyped_apprise_url_never_writes_its_token_to_the_logs(tmp_path, caplog, value):
+    # apprise logs a URL it cannot parse, token included, and `saring serve` (Prefect's console
+    # handler on the root logger) printed that line where anyone reading the service log saw it.
+    settings = DeliverySettings(channels=(DeliveryChannel(name="slack", url_env="T_SLACK"),), attempts=1)
+    with caplog.at_level(logging.INFO):
+        report = deliver(tmp_path / "db.duckdb", digest_of([item(1)]), settings, env={"T_SLACK": value})
+        assert supports_attachments(value) is False  # the weekly report asks this first
+    assert report.all_failed and "T_SLACK does not hold a valid apprise URL" in report.results[0].error
+    assert "rahasia" not in caplog.text and "rahasia" not in report.results[0].error
 
 
 def _sources(tmp_path, sample_config) -> str:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -114,9 +115,22 @@ def payload(digest: Digest, fmt: str, message_chars: int) -> tuple[str, list[str
     return digest.subject, [render(digest, fmt)]
 
 
+@contextmanager
+def _url_quiet() -> Iterator[None]:
+    """Keep apprise's records of a URL it cannot parse out of our logs: they hold the URL, token and all."""
+    logger = logging.getLogger("apprise")
+    with apprise.LogCapture(level=logging.WARNING):  # its own handler: nothing falls to logging.lastResort
+        propagate, logger.propagate = logger.propagate, False
+        try:
+            yield
+        finally:
+            logger.propagate = propagate
+
+
 def supports_attachments(url: str) -> bool:
     """Whether the apprise service at ``url`` takes file attachments (e-mail, Telegram do)."""
-    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    with _url_quiet():
+        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     return bool(plugin is not None and getattr(plugin, "attachment_support", False))
 
 
@@ -140,7 +154,9 @@ def send_channel(channel: DeliveryChannel, title: str, messages: list[str], sett
         return ChannelResult(channel.name, "failed", 0, 0,
                              f"environment variable {channel.url_env} is not set (put the apprise URL there)")
     ap = apprise.Apprise()
-    if not ap.add(url):
+    with _url_quiet():
+        added = ap.add(url)
+    if not added:
         return ChannelResult(channel.name, "failed", 0, 0,
                              f"{channel.url_env} does not hold a valid apprise URL")
     attempts = 0
