@@ -82,3 +82,21 @@ def test_ingest_digest_query(sample_site, tmp_path):
 def test_bad_date(tmp_path):
     result = runner.invoke(app, ["digest", "--date", "kemarin", "--db", str(tmp_path / "x.duckdb")])
     assert result.exit_code == 2 and "not a date" in result.output
+
+
+@pytest.mark.parametrize("command", [["digest"], ["report", "weekly"]], ids=" ".join)
+def test_a_mistyped_db_path_sends_no_empty_report(command, tmp_path, httpserver, monkeypatch):
+    # `--db data/saring.dukdb` (a typo) created an empty database and sent the forum a report of
+    # "0 berita ... Semua sumber terbaca": a false all-clear. It must stop, naming the file.
+    cfg = tmp_path / "sources.yaml"
+    cfg.write_text("sources:\n  - id: only\n    name: Only\n    url: https://only.example/feed\n"
+                   "settings:\n  delivery:\n    channels:\n      - {name: wa, url_env: T_CLI_HOOK}\n",
+                   encoding="utf-8")
+    monkeypatch.setenv("T_CLI_HOOK", "json://" + httpserver.url_for("/wa").split("://")[1])
+    monkeypatch.chdir(tmp_path)  # no .env here
+    typo = tmp_path / "saring.dukdb"
+    result = runner.invoke(app, [*command, "--sources", str(cfg), "--db", str(typo),
+                                 "--out", str(tmp_path / "out"), "--send"])
+    assert result.exit_code == 2, result.output
+    assert f"no database at {typo}" in " ".join(result.output.split())
+    assert not typo.exists() and not (tmp_path / "out").exists() and not httpserver.log

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -35,6 +36,13 @@ def shown(value: object) -> str:
 def fail(message: str, code: int = 2) -> None:
     err.print(Text.assemble(("Error:", "bold red"), " ", shown(message)), highlight=False)
     raise typer.Exit(code)
+
+
+def need_db(path: Path) -> None:
+    """Refuse a database that is not there: a mistyped --db would make an empty one, and a report
+    of it ("0 berita, semua sumber terbaca") tells the forum all is clear."""
+    if not path.exists():
+        fail(f"no database at {path}: run `saring ingest` first")
 
 
 def delivery_channels(config: object, only: list[str] | None) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from saring.cli.base import DB_OPT, SOURCES_OPT, app, delivery_channels, fail, out, print_delivery
+from saring.cli.base import DB_OPT, SOURCES_OPT, app, delivery_channels, fail, need_db, out, print_delivery
 from saring.config import DEFAULT_DIGESTS
 from saring.errors import SaringError
 
@@ -40,6 +40,7 @@ def digest(
     try:
         setup = resolved(db, sources)
         config = setup.config
+        need_db(setup.db)
         result, paths = make_digest(setup.db, target, setup.digest, out_dir, setup.forum)
     except SaringError as exc:
         fail(str(exc))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from saring.cli.base import DB_OPT, SOURCES_OPT, app, delivery_channels, fail, out, print_delivery
+from saring.cli.base import DB_OPT, SOURCES_OPT, app, delivery_channels, fail, need_db, out, print_delivery
 from saring.errors import SaringError
 
 report_app = typer.Typer(add_completion=False, rich_markup_mode=None, no_args_is_help=True,
@@ -39,6 +39,7 @@ def weekly(
         monday = parse_week(week, end)
         setup = resolved(db, sources)
         config = setup.config
+        need_db(setup.db)
         report, files = make_weekly(setup.db, monday, config, out_dir)
     except SaringError as exc:
         fail(str(exc))
