@@ -100,3 +100,23 @@ def test_a_mistyped_db_path_sends_no_empty_report(command, tmp_path, httpserver,
     assert result.exit_code == 2, result.output
     assert f"no database at {typo}" in " ".join(result.output.split())
     assert not typo.exists() and not (tmp_path / "out").exists() and not httpserver.log
+
+
+def test_a_database_of_a_newer_saring_says_upgrade_not_wait(tmp_path):
+    # An analyst's old saring on a copy of the forum's newer database file: "it is refreshed by
+    # the next run" sent them waiting for a run that never fixes it; the way out is to upgrade.
+    import duckdb
+
+    from saring.storage.database import Store, snapshot_path
+
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    snapshot_path(db).unlink(missing_ok=True)  # the database file alone was copied
+    con = duckdb.connect(str(db))
+    con.execute("INSERT INTO schema_version VALUES (99, now())")
+    con.close()
+    for args in (["query", "SELECT 1"], ["sources", "status"]):
+        result = runner.invoke(app, [*args, "--db", str(db)])
+        message = " ".join(result.output.split())
+        assert result.exit_code == 2 and "newer than this saring" in message, message
+        assert "upgrade saring" in message and "next run" not in message

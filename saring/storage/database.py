@@ -634,6 +634,10 @@ def connect_snapshot(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnec
             con.execute(f"SET TimeZone = '{TIME_ZONE}'").fetchall()
             _read_files_afresh(con)
             version = con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
+            if version is not None and version > SCHEMA_VERSION:  # no run of this saring changes that
+                con.close()
+                raise StoreError(f"{path} uses schema version {version}, newer than this saring "
+                                 f"understands ({SCHEMA_VERSION}); upgrade saring to read it")
             if version != SCHEMA_VERSION:
                 con.close()
                 raise StoreError(f"{path} was written by another saring version (schema v{version}, "
