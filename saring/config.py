@@ -6,6 +6,7 @@ receives the validated object and never reads the file again.
 
 from __future__ import annotations
 
+import codecs
 import ipaddress
 import logging
 import os
@@ -403,11 +404,19 @@ def read_yaml(path: Path) -> Any:
         SourceConfigError: the file is missing, unreadable or not valid YAML.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise SourceConfigError(f"{path}: file not found. Pass --sources FILE or create it.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceConfigError(f"{path}: cannot be read ({exc}).") from None
+    except OSError as exc:
+        raise SourceConfigError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    # Notepad saves "Unicode" as UTF-16 with a byte-order mark: unambiguous, so read it.
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    try:
+        text = data.decode("utf-16" if utf16 else "utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise SourceConfigError(f"{path}: is not saved as UTF-8 (line {line}); save it again choosing "
+                                "UTF-8 as the encoding.") from None
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
     except _DuplicateKey as exc:
@@ -417,6 +426,9 @@ def read_yaml(path: Path) -> Any:
         ) from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
+        if where and "'\\t'" in str(getattr(exc, "problem", "")):
+            raise SourceConfigError(f"{path}: uses a tab to indent line {where.line + 1}; indent with "
+                                    "spaces (YAML does not allow tabs there).") from None
         line = f" near line {where.line + 1}" if where else ""
         raise SourceConfigError(f"{path}: is not valid YAML{line}.") from None
     except RecursionError:

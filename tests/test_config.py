@@ -78,3 +78,28 @@ def test_config_is_frozen():
 def test_outlet_host_of_a_source(entry, host):
     """Links to a configured news source's site are news links for the hoax model's link cue."""
     assert parse_config({"sources": [{"id": "s1", "name": "S", **entry}]}).sources[0].outlet_host == host
+
+
+GOOD = "sources:\n  - id: malangpost\n    name: Malang Pôst\n    url: https://malangpost.id/feed/\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
+def test_a_sources_file_saved_by_notepad_is_read(tmp_path, encoding):
+    # Notepad's "Unicode" is UTF-16 with a byte-order mark; its "UTF-8" starts with one too.
+    path = tmp_path / "sources.yaml"
+    path.write_bytes(GOOD.encode(encoding))
+    assert load_config(path).sources[0].name == "Malang Pôst"
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    # Saved as ANSI (Windows-1252): the ô is one byte no UTF-8 reader accepts.
+    (GOOD.encode("cp1252"), "is not saved as UTF-8 (line 3); save it again choosing UTF-8"),
+    # Indented with the Tab key.
+    (GOOD.replace("  - id", "\t- id").encode(), "uses a tab to indent line 2; indent with spaces"),
+])
+def test_an_unreadable_sources_file_says_what_to_do(tmp_path, data, expected):
+    path = tmp_path / "sources.yaml"
+    path.write_bytes(data)
+    with pytest.raises(SourceConfigError) as info:
+        load_config(path)
+    assert expected in str(info.value) and "codec" not in str(info.value)
