@@ -397,6 +397,22 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
+def decode_text(data: bytes, path: str | Path) -> str:
+    """A hand-edited file's text: UTF-8 (with or without a byte-order mark) or UTF-16 with one.
+
+    Raises:
+        SourceConfigError: any other encoding, naming the line (never the text: .env holds secrets).
+    """
+    # Notepad saves "Unicode" as UTF-16 with a byte-order mark: unambiguous, so read it.
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    try:
+        return data.decode("utf-16" if utf16 else "utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise SourceConfigError(f"{path}: is not saved as UTF-8 (line {line}); save it again choosing "
+                                "UTF-8 as the encoding.") from None
+
+
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file safely: no duplicate keys, no unbounded nesting.
 
@@ -409,14 +425,7 @@ def read_yaml(path: Path) -> Any:
         raise SourceConfigError(f"{path}: file not found. Pass --sources FILE or create it.") from None
     except OSError as exc:
         raise SourceConfigError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
-    # Notepad saves "Unicode" as UTF-16 with a byte-order mark: unambiguous, so read it.
-    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    try:
-        text = data.decode("utf-16" if utf16 else "utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise SourceConfigError(f"{path}: is not saved as UTF-8 (line {line}); save it again choosing "
-                                "UTF-8 as the encoding.") from None
+    text = decode_text(data, path)
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
     except _DuplicateKey as exc:

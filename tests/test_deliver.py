@@ -275,3 +275,41 @@ def test_daily_flow_sends(prefect_harness, sample_site, tmp_path, httpserver):
     finally:
         del os.environ["T_FLOW_HOOK"]
     assert paths[0].endswith(".txt") and len(httpserver.log) == 1
+
+
+def _env_file_cli(tmp_path, env_bytes: bytes, monkeypatch):
+    """`saring digest --send` in a folder whose .env holds the channel's URL."""
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    cfg = tmp_path / "sources.yaml"
+    cfg.write_text("sources:\n  - id: only\n    name: Only\n    url: https://only.example/feed\n"
+                   "settings:\n  delivery:\n    attempts: 1\n    channels:\n"
+                   "      - {name: wa, url_env: T_ENV_HOOK}\n", encoding="utf-8")
+    monkeypatch.delenv("T_ENV_HOOK", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_bytes(env_bytes)
+    try:
+        return CliRunner().invoke(app, ["digest", "--sources", str(cfg), "--db", str(db),
+                                        "--out", str(tmp_path / "out"), "--send"])
+    finally:
+        import os
+
+        os.environ.pop("T_ENV_HOOK", None)  # load_dotenv wrote it into this process
+
+
+def test_a_dot_env_saved_by_notepad_as_unicode_is_read(tmp_path, httpserver, monkeypatch):
+    # Notepad's "Unicode" is UTF-16: `saring digest --send` ended in a UnicodeDecodeError traceback.
+    httpserver.expect_request("/wa", method="POST").respond_with_json({"ok": True})
+    url = "json://" + httpserver.url_for("/wa").split("://")[1]
+    result = _env_file_cli(tmp_path, f"# kanal WA\nT_ENV_HOOK={url}\n".encode("utf-16"), monkeypatch)
+    assert result.exit_code == 0 and "wa: sent" in result.output, result.output
+    assert len(httpserver.log) == 1
+
+
+def test_a_dot_env_not_in_utf8_is_one_clear_error(tmp_path, httpserver, monkeypatch):
+    # Saved as ANSI (Windows-1252) with an é in a comment: a traceback, nothing said about the file.
+    env = "# kanal WA (Café)\nT_ENV_HOOK=json://127.0.0.1:9/rahasia\n".encode("cp1252")
+    result = _env_file_cli(tmp_path, env, monkeypatch)
+    message = " ".join(result.output.split())
+    assert result.exit_code == 2 and ".env: is not saved as UTF-8 (line 1)" in message, result.output
+    assert "Traceback" not in result.output and "rahasia" not in result.output and not httpserver.log

@@ -60,7 +60,10 @@ def _send(result, config, db, force: bool, only: list[str] | None) -> None:
     from saring.report.deliver import deliver, load_env_file
 
     delivery_channels(config, only)
-    load_env_file()
+    try:
+        load_env_file()
+    except SaringError as exc:
+        fail(str(exc))
     print_delivery(deliver(db, result, config.delivery, config.digest.message_chars, force=force, only=only))
 
 

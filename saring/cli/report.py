@@ -55,5 +55,8 @@ def weekly(
     delivery_channels(config, channel or None)
     from saring.report.deliver import load_env_file
 
-    load_env_file()
+    try:
+        load_env_file()
+    except SaringError as exc:
+        fail(str(exc))
     print_delivery(send_weekly(setup.db, report, files, config, force=force, only=channel or None))

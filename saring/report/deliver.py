@@ -25,7 +25,8 @@ from pathlib import Path
 import apprise
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from saring.config import DeliveryChannel, DeliverySettings
+from saring.config import DeliveryChannel, DeliverySettings, decode_text
+from saring.errors import SourceConfigError
 from saring.report.digest import Digest, render, split_messages
 
 LOGGER = logging.getLogger(__name__)
@@ -82,10 +83,23 @@ class DeliveryReport:
 
 
 def load_env_file(path: str | Path = ".env") -> bool:
-    """Load ``.env`` (if present) into the environment; variables already set win."""
+    """Load ``.env`` (if present) into the environment; variables already set win.
+
+    Raises:
+        SourceConfigError: the file cannot be read, or is in an encoding other than UTF-8/UTF-16.
+    """
+    import io
+
     from dotenv import load_dotenv
 
-    return load_dotenv(path, override=False) if Path(path).is_file() else False
+    path = Path(path)
+    if not path.is_file():
+        return False
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceConfigError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    return load_dotenv(stream=io.StringIO(decode_text(data, path)), override=False)
 
 
 def already_delivered(con, day: date, channel: str, kind: str = "daily") -> bool:
