@@ -120,3 +120,21 @@ def test_a_database_of_a_newer_saring_says_upgrade_not_wait(tmp_path):
         message = " ".join(result.output.split())
         assert result.exit_code == 2 and "newer than this saring" in message, message
         assert "upgrade saring" in message and "next run" not in message
+
+
+@pytest.mark.parametrize("extra", [[], ["--channel", "wa"]], ids=["all", "named"])
+def test_send_to_disabled_channels_says_so(extra, tmp_path):
+    # The WhatsApp channel paused with `enabled: false`: `saring digest --send` printed the digest's
+    # files, no channel line and exit 0, so the maintainer believed the forum had it.
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    cfg = tmp_path / "sources.yaml"
+    cfg.write_text("sources:\n  - id: only\n    name: Only\n    url: https://only.example/feed\n"
+                   "settings:\n  delivery:\n    channels:\n"
+                   "      - {name: wa, url_env: T_CLI_WA, enabled: false}\n", encoding="utf-8")
+    result = runner.invoke(app, ["digest", "--sources", str(cfg), "--db", str(db),
+                                 "--out", str(tmp_path / "out"), "--send", *extra])
+    assert result.exit_code == 2, result.output
+    assert "wa" in result.output and "enabled: false" in " ".join(result.output.split())

@@ -46,13 +46,18 @@ def need_db(path: Path) -> None:
 
 
 def delivery_channels(config: object, only: list[str] | None) -> None:
-    """Refuse ``--send`` without channels, and ``--channel`` names that are not configured."""
+    """Refuse ``--send`` without channels, ``--channel`` names that are not configured or are
+    switched off, and channels that are all switched off."""
     channels = getattr(getattr(config, "delivery", None), "channels", ())
     if not channels:
         fail("--send: no delivery channels; add settings.delivery.channels to sources.yaml")
     unknown = set(only or ()) - {c.name for c in channels}
     if unknown:
         fail(f"--channel: no channel named {', '.join(sorted(unknown))} in settings.delivery")
+    # deliver() passes over disabled channels: without this, nothing is sent and nothing said.
+    off = sorted(c.name for c in channels if not c.enabled and (not only or c.name in only))
+    if off and (only or len(off) == len(channels)):
+        fail(f"--send: channel {', '.join(off)} is switched off (enabled: false) in settings.delivery")
 
 
 def print_delivery(report: object) -> None:
