@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import duckdb
+import pytest
 
 import saring
 from saring.storage.database import Store, snapshot_path
@@ -279,4 +280,80 @@ def test_a_run_rewrites_only_todays_part_of_the_runs_log(tmp_path):
     with saring.connect(str(db)) as analyst:
         assert analyst.execute("SELECT count(*) FROM runs").fetchone() == (4,)
         assert analyst.execute("SELECT count(*), sum(new_items) FROM run_sources").fetchone() == (4, 1)
+    _same(db)
+
+
+def _tipline_message(store: Store, text: str, at: datetime) -> None:
+    """One forwarded message, stored as the tipline import stores it (message row, item, article)."""
+    con = store.con
+    con.execute("INSERT INTO tipline_messages (message_id, chat, sent_at, text, imported_at) "
+                "VALUES ('m1', 'grup', ?, ?, ?)", [at, text, at])
+    con.execute("INSERT INTO items (item_id, source_id, title, summary, first_seen_at, state, kind) "
+                "VALUES ('t1', 'tipline', ?, ?, ?, 'scored', 'tipline')", [text[:40], text, at])
+    con.execute("INSERT INTO articles (item_id, text, text_source, title, fetched_at) "
+                "VALUES ('t1', ?, 'tipline', ?, ?)", [text, text[:40], at])
+
+
+def test_a_purge_whose_publication_failed_is_finished_by_the_next_publication(tmp_path, monkeypatch):
+    # The disk filled up while a tipline purge rewrote the analysts' copy: the rows were purged,
+    # but the article buckets still held the chat text, every later run kept them (text is not
+    # fingerprinted) and a second purge found nothing left to purge, so it rewrote nothing.
+    import saring.storage.publish as publish
+    from saring.collect.retention import purge_tipline
+    from saring.errors import StoreError
+
+    monkeypatch.setattr(publish, "COMPRESSION", "uncompressed")  # the text shows in the raw bytes
+    secret = "Pesan uji retensi 7f3a: rapat relawan di balai desa"
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        _tipline_message(store, secret, datetime.now(UTC) - timedelta(days=40))
+        _fill(store, 2, datetime.now(UTC) - timedelta(hours=1), "a", timedelta(minutes=1))
+        store.publish_snapshot()
+
+    def published() -> bytes:
+        return b"".join(p.read_bytes() for p in published_dir(db).rglob("*") if p.is_file())
+
+    assert secret.encode() in published()  # the control
+    real = publish._write_catalog
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(publish, "_write_catalog", disk_full)
+    with Store(db) as store:
+        with pytest.raises(StoreError, match="disk is full"):  # said, not a traceback
+            purge_tipline(store, 30)
+        assert store.con.execute("SELECT count(text) FROM tipline_messages").fetchall() == [(0,)]
+    monkeypatch.setattr(publish, "_write_catalog", real)
+    with Store(db) as store:  # the next run's publication
+        _fill(store, 1, datetime.now(UTC), "b")
+        store.publish_snapshot()
+    assert secret.encode() not in published()
+    _same(db)
+
+
+def test_a_purge_stopped_by_a_bad_backup_still_erases_the_text_from_the_analysts_copy(tmp_path, monkeypatch):
+    # A backup that could not be purged stopped the purge before the analysts' copy was rewritten;
+    # the error said "delete that backup, or run the purge again": a second purge found no text
+    # left in the rows, rewrote nothing, and the published files kept the chat text.
+    import saring.storage.publish as publish
+    from saring.collect.retention import RetentionError, purge_tipline
+
+    monkeypatch.setattr(publish, "COMPRESSION", "uncompressed")
+    secret = "Pesan uji retensi 7f3a: rapat relawan di balai desa"
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        _tipline_message(store, secret, datetime.now(UTC) - timedelta(days=40))
+        store.publish_snapshot()
+    broken = db.with_name(db.name + ".old.bak")
+    broken.write_bytes(b"not a database")  # a truncated copy, say
+    with Store(db) as store:
+        try:
+            purge_tipline(store, 30)
+            raise AssertionError("the broken backup was not reported")
+        except RetentionError as exc:
+            assert "run the purge again" in str(exc)
+        broken.unlink()  # or fixed: the forum's maintainer follows the message
+        assert purge_tipline(store, 30).rewritten  # the second purge finishes the work
+    assert not any(secret.encode() in p.read_bytes() for p in published_dir(db).rglob("*") if p.is_file())
     _same(db)

@@ -254,6 +254,20 @@ def _load_manifest(folder: Path) -> dict:
         return {}
 
 
+def mark_erase(db_path: Path) -> None:
+    """Make the next publication an erase one (``erase=True``), however this one ends: rows were
+    purged whose old text the published files may still hold. The erase clears the mark."""
+    folder = published_dir(db_path)
+    if not folder.is_dir():
+        return  # nothing published: no file holds anything
+    _write_json(folder / "manifest.json", {**_load_manifest(folder), "erase_pending": True})
+
+
+def erase_pending(db_path: Path) -> bool:
+    """Whether an erase publication was asked for and has not finished."""
+    return bool(_load_manifest(published_dir(db_path)).get("erase_pending"))
+
+
 def _write_json(path: Path, data: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
@@ -281,6 +295,11 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
     with private_files():
         folder.mkdir(exist_ok=True)
     old = _load_manifest(folder)
+    if erase and not old.get("erase_pending"):
+        mark_erase(db_path)
+    # An erase that did not finish (a full disk, a kill) is finished by the next publication:
+    # a normal one would keep the buckets still holding purged text (text is not fingerprinted).
+    erase = erase or bool(old.get("erase_pending"))
     if old.get("format") != FORMAT or old.get("schema") != schema_version:
         full = True
     full = full or erase
