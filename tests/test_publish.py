@@ -357,3 +357,54 @@ def test_a_purge_stopped_by_a_bad_backup_still_erases_the_text_from_the_analysts
         assert purge_tipline(store, 30).rewritten  # the second purge finishes the work
     assert not any(secret.encode() in p.read_bytes() for p in published_dir(db).rglob("*") if p.is_file())
     _same(db)
+
+
+# A notebook: opens the analysts' copy, counts, waits, counts again (its own process, as it is).
+NOTEBOOK = """
+import sys, time
+from pathlib import Path
+import saring
+con = saring.connect(sys.argv[1])
+print(con.execute("SELECT count(*) FROM item_overview").fetchall()[0][0], flush=True)
+while not Path(sys.argv[2]).exists():
+    time.sleep(0.05)
+print(con.execute("SELECT count(*) FROM item_overview").fetchall()[0][0], flush=True)
+"""
+
+
+def test_a_session_left_open_across_hourly_runs_keeps_reading_its_files(tmp_path, monkeypatch):
+    # An analyst opened the notebook at 9:00 and ran a cell again after lunch: the hourly runs had
+    # retired today's files of items and articles and deleted them ten minutes later, and the
+    # query failed with "IO Error: No files found that match the pattern ...".
+    import subprocess
+    import sys
+
+    import saring.storage.publish as publish
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        _fill(store, 3, datetime.now(UTC) - timedelta(hours=1), "a", timedelta(minutes=1))
+        store.publish_snapshot()
+    go = tmp_path / "go"
+    notebook = subprocess.Popen([sys.executable, "-c", NOTEBOOK, str(db), str(go)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert notebook.stdout.readline().strip() == "3"
+        monkeypatch.setattr(publish, "RETIRE_AFTER", 0.0)  # the runs came long after each other
+        for n in range(3):
+            with Store(db) as store:
+                _fill(store, 1, datetime.now(UTC), f"b{n}")
+                store.publish_snapshot()
+    finally:
+        go.touch()
+        out, err = notebook.communicate(timeout=60)
+    assert out.strip() == "3", err  # its catalog's files, all still there
+    with Store(db) as store:  # once no session has it open, what only it named goes
+        store.publish_snapshot()
+    manifest = _manifest(db)
+    listed = {v["file"] for t in manifest["tables"].values() for v in t.values()}
+    listed |= {v["file"] for v in manifest["small"].values()} | {"_small/publication.parquet"}
+    on_disk = {p.relative_to(published_dir(db)).as_posix() for p in published_dir(db).glob("*/*.parquet")}
+    assert on_disk == listed
+    assert len(manifest["catalogs"]) == 1  # the current one
+    _same(db)

@@ -32,14 +32,18 @@ touched (normally today's) and the cost does not grow with the history. The long
 only together with a fingerprinted column (an article re-stored gets a new ``fetched_at``) or
 by a tipline purge, which republishes everything with ``erase=True``: every old file is deleted
 at once and every small file rewritten, so nothing purged survives in any published file.
-Otherwise retired files are kept for :data:`RETIRE_AFTER` seconds so that a reader still on the
-previous catalog can finish. A small table's fingerprint is its row count and the sum of the
-hashes of all its columns' values (they are small: one pass over each).
+Otherwise retired files are kept for :data:`RETIRE_AFTER` seconds, and after that for as long as
+a session in another process still has open a catalog that names them (``_catalogs/`` keeps a
+hard link to each catalog written; DuckDB holds a shared lock on a file it reads), so that a
+notebook left open across runs keeps working. A small table's fingerprint is its row count and
+the sum of the hashes of all its columns' values (they are small: one pass over each).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import hashlib
 import json
 import logging
@@ -95,6 +99,7 @@ FORMAT = 3  # bump when the layout changes: the next publication is then a full 
 SMALL = "_small"  # the folder of the small tables' stable files (no table has this name)
 PUBLICATION = "publication"  # the view of the version and time of the last publication, and
 STAMP = f"{SMALL}/{PUBLICATION}.parquet"  # its file (if its columns ever change, bump FORMAT)
+CATALOGS = "_catalogs"  # hard links to the catalogs written, kept while a session has one open
 _CATALOG_DB = "saring_catalog"  # the new catalog's name while the writer's connection writes it
 
 
@@ -360,19 +365,24 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
         sort_keys=True).encode()).hexdigest()
     catalog_written = full or key != old.get("catalog") or not catalog.exists()
     stamp = f"SELECT {int(version)}::INTEGER AS version, {_ts(now)} AS published_at"
+    in_use = {v["file"] for buckets in tables.values() for v in buckets.values()}
+    in_use |= {v["file"] for v in small.values()} | {STAMP}
+    catalogs = [dict(c) for c in old.get("catalogs", [])]
     if catalog_written:
         if not (folder / STAMP).exists():
             _write_replacing(con, folder, STAMP, stamp)  # a view reads its file's columns when made
         _write_catalog(con, folder, catalog, columns, tables, small)
+        for entry in catalogs:
+            entry.setdefault("until", time.time())  # superseded now
+        catalogs += _keep_catalog(catalog, folder, version, in_use)
     _write_replacing(con, folder, STAMP, stamp)  # last: once it changed, all it announces is there
     manifest = {"format": FORMAT, "schema": schema_version, "version": version, "tables": tables,
                 "small": small, "shapes": shapes, "retired": retired, "before": totals, "catalog": key}
     for table, entry in old.get("small", {}).items():  # a new shape, now a large table, or gone
         if small.get(table, {}).get("file") != entry["file"]:
             retired.append({"file": entry["file"], "at": time.time()})
-    in_use = {v["file"] for buckets in tables.values() for v in buckets.values()}
-    in_use |= {v["file"] for v in small.values()} | {STAMP}
-    manifest["retired"] = _delete_retired(folder, retired, erase, in_use)
+    held, manifest["catalogs"] = _held_by_sessions(folder, catalogs, erase)
+    manifest["retired"] = _delete_retired(folder, retired, erase, in_use, held)
     _write_json(folder / "manifest.json", manifest)
     took = time.perf_counter() - t0
     LOGGER.info("published %s v%d: %d files written, %d kept, catalog %s (%.3f s)", catalog, version,
@@ -417,8 +427,63 @@ def _write_replacing(con: duckdb.DuckDBPyConnection, folder: Path, name: str, qu
     os.replace(tmp, target)  # a reader in the middle of a query keeps the old file
 
 
-def _delete_retired(folder: Path, retired: list[dict], erase: bool, in_use: set[str]) -> list[dict]:
-    """Delete files retired long enough ago (or all of them, and every stray file, on ``erase``).
+def _keep_catalog(catalog: Path, folder: Path, version: int, names: set[str]) -> list[dict]:
+    """A hard link to the catalog just written: once superseded, while a session still has it
+    open, the files it names stay (see :func:`_held_by_sessions`)."""
+    link = folder / CATALOGS / f"{version}.duckdb"
+    try:
+        with private_files():
+            link.parent.mkdir(exist_ok=True)
+        link.unlink(missing_ok=True)
+        os.link(catalog, link)
+    except OSError as exc:  # no hard links here: its files go after RETIRE_AFTER, open or not
+        LOGGER.debug("catalog not kept for open sessions: %s", exc)
+        return []
+    return [{"file": link.relative_to(folder).as_posix(), "names": sorted(names)}]
+
+
+def _open_elsewhere(path: Path) -> bool:
+    """Whether another process has this catalog open: DuckDB holds a shared lock on a file it
+    opened read-only. (Tested only on superseded catalogs, which no one opens any more.)"""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        return exc.errno in (errno.EACCES, errno.EAGAIN)
+    finally:
+        os.close(fd)
+    return False
+
+
+def _held_by_sessions(folder: Path, catalogs: list[dict], erase: bool) -> tuple[set[str], list[dict]]:
+    """The files named by superseded catalogs that a session still has open (a notebook left open
+    across runs), and the catalogs to keep; the others' links are deleted (all of them on erase)."""
+    held: set[str] = set()
+    kept = []
+    for entry in catalogs:
+        path = folder / entry["file"]
+        if "until" not in entry:  # the current catalog: what it names is in use anyway
+            kept.append(entry)
+        elif not erase and (time.time() - entry["until"] < RETIRE_AFTER or _open_elsewhere(path)):
+            held.update(entry["names"])
+            kept.append(entry)
+        else:
+            path.unlink(missing_ok=True)
+    if erase:  # also links of an interrupted publication, which no manifest lists
+        listed = {folder / c["file"] for c in kept}
+        for path in folder.glob(f"{CATALOGS}/*"):
+            if path not in listed:
+                path.unlink(missing_ok=True)
+    return held, kept
+
+
+def _delete_retired(folder: Path, retired: list[dict], erase: bool, in_use: set[str],
+                    held: set[str] = frozenset()) -> list[dict]:
+    """Delete files retired long enough ago and named by no catalog a session still has open (or
+    all of them, and every stray file, on ``erase``).
 
     A small table's file keeps its path: one retired earlier may be in use again, and stays.
     """
@@ -426,7 +491,7 @@ def _delete_retired(folder: Path, retired: list[dict], erase: bool, in_use: set[
     for entry in retired:
         if entry["file"] in in_use:
             continue
-        if erase or time.time() - entry["at"] >= RETIRE_AFTER:
+        if erase or (time.time() - entry["at"] >= RETIRE_AFTER and entry["file"] not in held):
             (folder / entry["file"]).unlink(missing_ok=True)
         else:
             keep.append(entry)
