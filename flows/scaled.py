@@ -9,9 +9,12 @@ Without ``scheduler`` a local Dask cluster with ``n_workers`` processes is start
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import sys
 import tempfile
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cloudpickle
@@ -35,13 +38,22 @@ process_part_task = task(process_part, name="fetch-extract-score", cache_policy=
                          task_run_name="part-{source.id}")
 
 
+# A run's folder of parts (saring.pipeline.ingest.new_run_id): only these are ever deleted, and
+# another run's only after a day (another database's flow may share the folder and be running).
+RUN_FOLDER = re.compile(r"(\d{8}T\d{6})-[0-9a-f]{6}")
+LEFTOVER_AFTER = timedelta(days=1)
+
+
 def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str | None = None,
-            chunk_size: int = 25, part_timeout: float = 900) -> dict:
+            chunk_size: int = 25, part_timeout: float = 900, keep_parts: bool = False) -> dict:
+    """``keep_parts``: leave this run's parts in ``parts_dir`` (the scale demo counts them)."""
     logger = get_run_logger()
     config = load_config(sources)
     run_id = new_run_id()
-    parts_root = Path(parts_dir or tempfile.mkdtemp(prefix="saring-parts-")) / run_id
+    base = Path(parts_dir) if parts_dir else Path(tempfile.mkdtemp(prefix="saring-parts-"))
+    parts_root = base / run_id
     with Store(db) as store:
+        _sweep_leftovers(base)
         relink = store.sync_sources(config.sources, complete=True)
         store.start_run(run_id, "ingest")
         # Feeds and item bookkeeping need the database: they stay with the single writer.
@@ -64,6 +76,8 @@ def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str
         ]
         summary = finish_ingest(store, run_id, results, stories_window=config.stories.window_days,
                                 risk=config.digest, scored_before=len(scored), rescore=relink)
+    if not keep_parts:  # loaded: the articles' texts are in the database now
+        shutil.rmtree(parts_root if parts_dir else base, ignore_errors=True)
     logger.info("scaled ingest %s: %s, %d new items", run_id, summary.status,
                 sum(r.new_items for r in results))
     return {"run_id": run_id, "status": summary.status, "scored": summary.scored,
@@ -86,6 +100,20 @@ def _load(plan, futures: list, store: Store, scored: set[str], part_timeout: flo
     # Validators dropped: the next run re-reads the feed instead of trusting a 304.
     store.record_feed_fetch(plan.source.id, "failed", error, keep_validators=False)
     return replace(result, status="failed", error=error)
+
+
+def _sweep_leftovers(base: Path) -> None:
+    """Delete the parts of runs killed before they loaded them: never loaded (their items are
+    fetched again by a later run), they only fill the shared folder."""
+    cutoff = datetime.now(UTC) - LEFTOVER_AFTER
+    for folder in base.iterdir() if base.is_dir() else ():
+        found = RUN_FOLDER.fullmatch(folder.name)
+        try:
+            started = found and datetime.strptime(found[1], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        except ValueError:  # digits, but no time: not a run's folder
+            continue
+        if started and started < cutoff and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def scaled_ingest_flow(scheduler: str | None = None, n_workers: int = 2):

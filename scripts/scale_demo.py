@@ -265,7 +265,8 @@ def main() -> int:
         phase("pool, deploy, workers")
 
         out = procs.run(str(BIN / "prefect"), "deployment", "run", "saring-ingest-scaled/ingest-scaled",
-                        "--param", f"sources={sources}", "--param", "chunk_size=5")
+                        "--param", f"sources={sources}", "--param", "chunk_size=5",
+                        "--param", "keep_parts=true")  # counted below
         run_id = re.search(r"UUID: ([0-9a-f-]{36})", out).group(1)
         print(f"  flow run {run_id} triggered with `prefect deployment run`", flush=True)
         summary |= kill_first_writer(client, procs, work / "parts", args.timeout,

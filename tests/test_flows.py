@@ -1,5 +1,7 @@
 """One end-to-end run per flow on a real (temporary) Prefect server, plus the schedules."""
 
+from datetime import UTC, datetime, timedelta
+
 import duckdb
 
 from flows.digest import digest_flow
@@ -188,3 +190,27 @@ def test_a_source_enabled_in_sources_yaml_while_serving_is_read_by_the_hourly_ru
     with duckdb.connect(str(db), read_only=True) as con:
         read = {r[0] for r in con.execute("SELECT source_id FROM run_sources").fetchall()}
     assert fixed["id"] in read
+
+
+def test_the_scaled_flow_leaves_no_parts_behind_in_the_shared_folder(prefect_harness, sample_site, tmp_path):
+    # Every run's parts (each new article's full text) stayed in SARING_PARTS_DIR, the shared
+    # mount, forever, and so did those of a run killed half-way: the folder only ever grew.
+    import pytest
+
+    pytest.importorskip("prefect_dask")
+
+    from saring.pipeline.demo import demo_sources
+
+    parts = tmp_path / "parts"
+    two_days_ago = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y%m%dT%H%M%S")
+    killed = parts / f"{two_days_ago}-0a1b2c"  # a run killed before it loaded its parts
+    killed.mkdir(parents=True)
+    running = parts / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-0d1e2f"  # another database's
+    running.mkdir()
+    (killed / "src-0000.articles.parquet").write_bytes(b"PAR1")
+    (parts / "README.txt").write_text("not saring's", encoding="utf-8")  # kept: not a run's folder
+    raw = demo_sources(sample_site.base_url, sample_site.root_dir)
+    raw["sources"] = raw["sources"][:2]
+    out, db = _run_scaled(raw, tmp_path)
+    assert out["status"] == "ok" and out["new_items"] > 0
+    assert sorted(p.name for p in parts.iterdir()) == sorted(["README.txt", running.name])
