@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import json
 import logging
@@ -446,8 +445,9 @@ def _open_elsewhere(path: Path) -> bool:
     """Whether another process has this catalog open: DuckDB holds a shared lock on a file it
     opened read-only. (Tested only on superseded catalogs, which no one opens any more.)"""
     try:
+        import fcntl  # POSIX only: elsewhere files go after RETIRE_AFTER, as they did
         fd = os.open(path, os.O_RDWR)
-    except OSError:
+    except (ImportError, OSError):
         return False
     try:
         fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
