@@ -27,7 +27,6 @@ import duckdb
 
 from saring.errors import SaringError
 from saring.filemodes import make_private, private_files
-from saring.storage.publish import erase_pending, mark_erase
 
 LOGGER = logging.getLogger(__name__)
 
@@ -165,9 +164,9 @@ def purge_tipline(store, older_than_days: float, now: datetime | None = None,
         n = purge_connection(store.con, older_than_days, now)
         # A purge that stopped before it rewrote the published files left them marked: this one
         # (or the next publication) finishes, though no row is left to purge.
-        if not (n or rewrite or erase_pending(store.path)):
+        if not (n or rewrite or store.erase_pending()):
             return PurgeResult(messages=0, rewritten=[])
-        mark_erase(store.path)
+        store.mark_erase()
         fresh = store.path.with_name(store.path.name + ".rewrite")
         try:
             copy_into_fresh_file(store.con, fresh)

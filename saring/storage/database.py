@@ -560,6 +560,18 @@ class Store:
         tables = ["sources", "items", "articles", "scores", "runs", "run_sources", "digests"]
         return {t: self.cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 
+    def erase_pending(self) -> bool:
+        """Whether a purge's erase of the analysts' copy has not finished (see :func:`mark_erase`)."""
+        from saring.storage.publish import erase_pending
+
+        return erase_pending(self.path)
+
+    def mark_erase(self) -> None:
+        """Make the next publication erase every older published file, however this one ends."""
+        from saring.storage.publish import mark_erase
+
+        mark_erase(self.path)
+
     @_locked
     def publish_snapshot(self, erase: bool = False) -> Path:
         """Publish what analysts read: the buckets changed since the last publication as Parquet
