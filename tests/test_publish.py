@@ -46,6 +46,16 @@ def _same(db) -> None:
         pub.close()
 
 
+def _listed(manifest: dict) -> set[str]:
+    """Every Parquet file the publication's manifest names."""
+    listed = {v["file"] for t in manifest["tables"].values() for v in t.values()}
+    return listed | {v["file"] for v in manifest["small"].values()} | {"_small/publication.parquet"}
+
+
+def _parquet_on_disk(db) -> set[str]:
+    return {p.relative_to(published_dir(db)).as_posix() for p in published_dir(db).glob("*/*.parquet")}
+
+
 def _manifest(db) -> dict:
     return json.loads((published_dir(db) / "manifest.json").read_text())
 
@@ -140,10 +150,7 @@ def test_retired_files_go_after_a_while_and_at_once_on_erase(tmp_path, monkeypat
         store.publish_snapshot()
         store.publish_snapshot()
     manifest = _manifest(db)
-    listed = {v["file"] for t in manifest["tables"].values() for v in t.values()}
-    listed |= {v["file"] for v in manifest["small"].values()} | {"_small/publication.parquet"}
-    on_disk = {p.relative_to(published_dir(db)).as_posix() for p in published_dir(db).glob("*/*.parquet")}
-    assert on_disk == listed
+    assert _parquet_on_disk(db) == _listed(manifest)
     _same(db)
 
 
@@ -402,9 +409,6 @@ def test_a_session_left_open_across_hourly_runs_keeps_reading_its_files(tmp_path
     with Store(db) as store:  # once no session has it open, what only it named goes
         store.publish_snapshot()
     manifest = _manifest(db)
-    listed = {v["file"] for t in manifest["tables"].values() for v in t.values()}
-    listed |= {v["file"] for v in manifest["small"].values()} | {"_small/publication.parquet"}
-    on_disk = {p.relative_to(published_dir(db)).as_posix() for p in published_dir(db).glob("*/*.parquet")}
-    assert on_disk == listed
+    assert _parquet_on_disk(db) == _listed(manifest)
     assert len(manifest["catalogs"]) == 1  # the current one
     _same(db)

@@ -157,16 +157,21 @@ def test_deleting_the_user_ends_the_sessions(desk, desk_db):
     assert again.exit_code == 2 and "no web account named 'rina'" in again.output
 
 
+def _hold(db) -> subprocess.Popen:
+    """Another process holding the database as a flow does (it prints 'held' once it has it)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print('held', flush=True); time.sleep(60)", str(db)],
+        stdout=subprocess.PIPE, text=True,
+    )
+
+
 def test_logout_while_a_flow_holds_the_database(desk, desk_db, monkeypatch):
     monkeypatch.setattr("saring.desk.app.WRITE_WAIT", 0.3)
     client = logged_in(desk)
     page = client.get("/review").text
     stolen = dict(client.cookies)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-         "print('held', flush=True); time.sleep(60)", str(desk_db)],
-        stdout=subprocess.PIPE, text=True,
-    )
+    holder = _hold(desk_db)
     try:
         assert holder.stdout.readline().strip() == "held"
         assert client.post("/logout", data={"csrf": csrf(page)}, follow_redirects=False).status_code == 303
@@ -189,11 +194,7 @@ def test_a_logout_waiting_for_the_ingest_does_not_stall_the_other_members(desk, 
     rina, budi = logged_in(desk), logged_in(desk, "budi", PASSWORD + "-budi")
     page = rina.get("/review").text
     stolen = dict(rina.cookies)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-         "print('held', flush=True); time.sleep(60)", str(desk_db)],
-        stdout=subprocess.PIPE, text=True,
-    )
+    holder = _hold(desk_db)
     out = threading.Thread(target=lambda: rina.post("/logout", data={"csrf": csrf(page)}))
     seen = {}
     other = threading.Thread(target=lambda: seen.update(r=budi.get("/review", follow_redirects=False)))
