@@ -15,14 +15,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from saring.errors import SourceConfigError
-from saring.localtime import TIME_ZONE
+from saring.localtime import TIME_ZONE, zone_name
 
 LOGGER = logging.getLogger(__name__)
 
@@ -265,11 +264,7 @@ class ScheduleSettings(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise ValueError(f"{value!r} is not a time zone name like 'Asia/Jakarta'") from None
-        return value
+        return zone_name(value)  # WIB, WITA, WIT as people say them, stored as the zone's name
 
 
 class TiplineSettings(BaseModel):

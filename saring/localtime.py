@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: Digest days, schedules, chat exports and the desk all follow the forum's clock (WIB).
 TIME_ZONE = "Asia/Jakarta"
 WIB = ZoneInfo(TIME_ZONE)
 HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+#: Indonesia's zones as people name them (``--tz WITA``, ``settings.schedule.timezone: WIB``).
+ZONE_NAMES = {"wib": "Asia/Jakarta", "wita": "Asia/Makassar", "wit": "Asia/Jayapura"}
+
+
+def zone_name(value: str) -> str:
+    """The IANA name of ``value`` (WIB, WITA, WIT, or a name such as ``Asia/Makassar``).
+
+    Raises:
+        ValueError: not a time zone, in words a forum member understands.
+    """
+    name = ZONE_NAMES.get(value.strip().lower(), value.strip())
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"unknown time zone {value!r}: use WIB, WITA, WIT or a name like "
+                         "'Asia/Makassar'") from None
+    return name
+
+
 BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
          "September", "Oktober", "November", "Desember")

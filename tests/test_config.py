@@ -103,3 +103,14 @@ def test_an_unreadable_sources_file_says_what_to_do(tmp_path, data, expected):
     with pytest.raises(SourceConfigError) as info:
         load_config(path)
     assert expected in str(info.value) and "codec" not in str(info.value)
+
+
+def test_a_schedule_time_zone_may_be_written_as_people_say_it():
+    # "WITA" in sources.yaml was refused while `saring tipline import --tz WITA` took it.
+    base = {"sources": [{"id": "kabar-a", "name": "A", "url": "https://a.example/feed"}]}
+    for said, zone in (("WIB", "Asia/Jakarta"), ("wita", "Asia/Makassar"), ("WIT", "Asia/Jayapura"),
+                       ("Asia/Makassar", "Asia/Makassar")):
+        config = parse_config(base | {"settings": {"schedule": {"timezone": said}}})
+        assert config.schedule.timezone == zone, said
+    with pytest.raises(SourceConfigError, match="WIB, WITA, WIT"):
+        parse_config(base | {"settings": {"schedule": {"timezone": "Jawa"}}})

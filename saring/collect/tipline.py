@@ -28,14 +28,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import duckdb
 
 from saring.collect.scrub import GENERIC, MASK_PHONE, Scrubber, name_key, pseudonym
 from saring.config import default_db_path
 from saring.errors import SaringError
-from saring.localtime import TIME_ZONE
+from saring.localtime import TIME_ZONE, zone_name
 
 __all__ = ["ChatMessage", "ImportResult", "TiplineError", "chat_name_from_file", "find_urls", "import_chat",
            "load_secret", "member_names", "parse_chat", "pseudonym", "purge", "scrub"]
@@ -149,16 +149,12 @@ def _when(m: re.Match[str], order: str, tz: ZoneInfo) -> datetime | None:
         return None
 
 
-# Indonesia's zones as people name them (saring tipline import --tz WITA).
-_ZONE_NAMES = {"wib": "Asia/Jakarta", "wita": "Asia/Makassar", "wit": "Asia/Jayapura"}
-
-
+# The export's zone: WIB, WITA, WIT as people say them, or a name (saring tipline import --tz WITA).
 def _zone(tz: str) -> ZoneInfo:
     try:
-        return ZoneInfo(_ZONE_NAMES.get(tz.strip().lower(), tz.strip()))
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise TiplineError(f"unknown time zone {tz!r}: use WIB, WITA, WIT or a name like "
-                           "'Asia/Makassar'") from None
+        return ZoneInfo(zone_name(tz))
+    except ValueError as exc:
+        raise TiplineError(str(exc)) from None
 
 
 def parse_chat(text: str, tz: str = TIME_ZONE, date_order: str | None = None) -> list[ChatMessage]:
