@@ -287,3 +287,12 @@ def test_a_week_outside_the_calendar_is_refused_with_a_message(client):
         r = client.get(f"/tren?week={week}")
         assert r.status_code == 200, week
         assert client.get(f"/tren/grafik/{week}/harian").status_code == 404, week
+
+
+def test_the_desk_before_the_first_ingest_says_so_in_indonesian_without_server_paths(tmp_path, caplog):
+    missing = tmp_path / "belum-ada" / "saring.duckdb"
+    client = TestClient(create_app(missing, secret_key="test-key"))
+    r = login(client)
+    assert r.status_code == 503
+    assert "belum bisa dibaca" in r.text and str(tmp_path) not in r.text
+    assert str(missing) in caplog.text  # the maintainer's reason is in the log

@@ -288,8 +288,13 @@ async def _busy(request: Request, exc: Busy):
 
 
 async def _saring(request: Request, exc: SaringError):
+    # The reason is the maintainer's, in English and naming server paths: it goes to the log
+    # (the `saring web` console); members read what it means for them.
+    LOGGER.warning("desk page %s: %s", request.url.path, exc)
     return page(
-        request, "message.html", status=503, title="Belum bisa dibuka", message=str(exc), retry=True
+        request, "message.html", status=503, title="Belum bisa dibuka",
+        message="Data saring belum bisa dibaca (misalnya pengambilan berita pertama belum berjalan). "
+        "Coba lagi nanti; pengelola saring dapat melihat penyebabnya di log server.", retry=True,
     )
 
 
