@@ -313,3 +313,19 @@ def test_a_dot_env_not_in_utf8_is_one_clear_error(tmp_path, httpserver, monkeypa
     message = " ".join(result.output.split())
     assert result.exit_code == 2 and ".env: is not saved as UTF-8 (line 1)" in message, result.output
     assert "Traceback" not in result.output and "rahasia" not in result.output and not httpserver.log
+
+
+def test_an_exported_but_empty_variable_does_not_hide_the_dot_env_value(tmp_path, monkeypatch):
+    # `export T_ENV_EMPTY=` left in a shell profile: the channel said its variable "is not set"
+    # although .env set it.
+    from saring.report.deliver import load_env_file
+
+    monkeypatch.setenv("T_ENV_EMPTY", "")
+    monkeypatch.setenv("T_ENV_SET", "dari-lingkungan")
+    env = tmp_path / ".env"
+    env.write_text("T_ENV_EMPTY=json://127.0.0.1:9/wa\nT_ENV_SET=dari-berkas\n", encoding="utf-8")
+    assert load_env_file(env)
+    import os
+
+    assert os.environ["T_ENV_EMPTY"] == "json://127.0.0.1:9/wa"
+    assert os.environ["T_ENV_SET"] == "dari-lingkungan"  # a value already set still wins

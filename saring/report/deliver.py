@@ -83,14 +83,14 @@ class DeliveryReport:
 
 
 def load_env_file(path: str | Path = ".env") -> bool:
-    """Load ``.env`` (if present) into the environment; variables already set win.
+    """Load ``.env`` (if present) into the environment; variables already set (not empty) win.
 
     Raises:
         SourceConfigError: the file cannot be read, or is in an encoding other than UTF-8/UTF-16.
     """
     import io
 
-    from dotenv import load_dotenv
+    from dotenv import dotenv_values
 
     path = Path(path)
     if not path.is_file():
@@ -99,7 +99,13 @@ def load_env_file(path: str | Path = ".env") -> bool:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceConfigError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
-    return load_dotenv(stream=io.StringIO(decode_text(data, path)), override=False)
+    values = dotenv_values(stream=io.StringIO(decode_text(data, path)))
+    # An exported but empty variable (`export SARING_WA_URL=` left in a profile) must not hide
+    # the .env value: the channel would say "is not set" while .env sets it.
+    for name, value in values.items():
+        if value is not None and not os.environ.get(name):
+            os.environ[name] = value
+    return bool(values)
 
 
 def already_delivered(con, day: date, channel: str, kind: str = "daily") -> bool:
