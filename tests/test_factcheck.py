@@ -130,3 +130,61 @@ def test_store_and_match_is_idempotent(db_path):
         assert match_items(con) == n and match_items(con, item_ids=["a1"]) == 1
         assert con.execute("SELECT count(*) FROM factcheck_matches").fetchone()[0] == 1
         assert match_items(con, item_ids=[]) == 0
+
+
+def test_a_rematch_replaces_the_items_matches_and_drops_a_risk_floor_that_no_longer_holds(ingested):
+    # The first run fitted the TF-IDF weights on all 70 sample items and matched Kompas' catfish
+    # article to the [HOAKS] catfish fact-check just above the threshold (0.149), flooring its risk
+    # to "sedang". A month on, a new fact-check re-matches the last 30 days of items (the catfish and
+    # Facebook coverage) on refitted weights: that match no longer holds, yet its row, its old
+    # similarity and the floor stayed, and the digest kept showing the article as a known hoax.
+    from saring.pipeline.link import link_items
+
+    recent = "(title ILIKE '%lele%' OR title ILIKE '%facebook%')"
+    matches = ("SELECT m.item_id, m.factcheck_id, m.similarity, m.matched_at FROM factcheck_matches m "
+               "ORDER BY ALL")
+    with Store(ingested) as store:
+        con = store.con
+        (item_id, first), = con.execute(
+            "SELECT item_id, similarity FROM factcheck_matches JOIN item_overview USING (item_id) "
+            "WHERE title LIKE 'Lele Disebut Mengandung Ribuan Sel Kanker%'").fetchall()
+        assert first >= MATCH_THRESHOLD
+        floored = "SELECT count(*) FROM hoax_evidence WHERE item_id = ?"
+        assert con.execute(floored, [item_id]).fetchone()[0] == 1
+        since = datetime.now(UTC)
+        window = {r[0] for r in con.execute(f"SELECT item_id FROM item_overview WHERE {recent}").fetchall()}
+        con.execute(f"UPDATE items SET first_seen_at = first_seen_at - INTERVAL 40 DAY "
+                    f"WHERE item_id NOT IN (SELECT item_id FROM item_overview WHERE {recent})")
+        # the rest of the sample is over a month old; the Facebook fact-check is the new one
+        con.execute("UPDATE factchecks SET first_seen_at = ? WHERE title LIKE '%Facebook%'", [since])
+        before = con.execute(matches).fetchall()
+
+        assert link_items(store, since=since, stories_window=3) == {}
+        after = con.execute(matches).fetchall()
+        # Exactly what matching the window now says, matched now; the older items are left alone.
+        texts = con.execute("SELECT item_id, coalesce(title, '') || '\n' || coalesce(text, '') "
+                            "FROM item_overview WHERE item_id IN (SELECT unnest(?)) ORDER BY item_id",
+                            [sorted(window)]).fetchall()
+        factchecks = con.execute("SELECT factcheck_id, title, text FROM factchecks ORDER BY 1").fetchall()
+        docs = [t for _, t in texts]
+        found = FactCheckIndex().fit(factchecks, extra_texts=docs).match(docs)
+        expected = sorted((i, fid, sim) for (i, _), hits in zip(texts, found, strict=True)
+                          for fid, sim in hits)
+        assert sorted(row[:3] for row in after if row[0] in window) == expected
+        assert item_id not in {i for i, _, _ in expected}
+        assert all(row[3] >= since for row in after if row[0] in window)
+        older = [row for row in before if row[0] not in window]
+        assert [row for row in after if row[0] not in window] == older
+        # ... and the risk floor built from the match went with it.
+        assert con.execute(floored, [item_id]).fetchone()[0] == 0
+        score, text_score = con.execute(
+            "SELECT hoax_score, text_hoax_score FROM item_overview WHERE item_id = ?", [item_id]).fetchone()
+        assert score == text_score
+        evidence = "SELECT item_id, factcheck_id, similarity, floor FROM hoax_evidence ORDER BY ALL"
+        for i, fid, sim, _ in con.execute(evidence).fetchall():
+            assert i not in window or (i, fid, sim) in expected
+
+        once = [row[:3] for row in after], con.execute(evidence).fetchall()
+        assert link_items(store, since=since, stories_window=3) == {}
+        again = [row[:3] for row in con.execute(matches).fetchall()], con.execute(evidence).fetchall()
+        assert again == once

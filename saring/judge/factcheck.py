@@ -9,6 +9,7 @@ with the fact-check's link.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -153,9 +154,11 @@ def upsert_factchecks(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, A
 
 
 def match_items(con: duckdb.DuckDBPyConnection, item_ids: Sequence[str] | None = None,
-                top_k: int = 3, threshold: float = MATCH_THRESHOLD) -> int:
+                top_k: int = 3, threshold: float = MATCH_THRESHOLD, *, transaction: bool = True) -> int:
     """Match items (all, or ``item_ids``) from the ``item_overview`` view against every stored
-    fact-check and upsert ``factcheck_matches``. Idempotent. Returns the number of matches."""
+    fact-check and replace their rows in ``factcheck_matches`` with the result, so a match that no
+    longer holds is removed (the weights are refitted on each call's items). Idempotent. Returns
+    the number of matches. ``transaction=False``: the caller holds one (to write more with it)."""
     factchecks = con.execute(
         "SELECT factcheck_id, title, text FROM factchecks ORDER BY factcheck_id").fetchall()
     if not factchecks:
@@ -179,10 +182,21 @@ def match_items(con: duckdb.DuckDBPyConnection, item_ids: Sequence[str] | None =
         for fid, sim in found
         if item_urls.get(item_id) not in fc_urls  # a fact-check ingested as an item matches itself
     ]
-    if rows:
-        con.executemany("INSERT INTO factcheck_matches (item_id, factcheck_id, similarity, matched_at) "
-                        "VALUES (?, ?, ?, ?) ON CONFLICT (item_id, factcheck_id) "
-                        "DO UPDATE SET similarity = excluded.similarity", rows)
+    if transaction:
+        con.begin()
+    try:
+        con.execute("DELETE FROM factcheck_matches WHERE item_id IN (SELECT unnest(?))",
+                    [[item_id for item_id, _ in items]])
+        if rows:
+            con.executemany("INSERT INTO factcheck_matches (item_id, factcheck_id, similarity, matched_at) "
+                            "VALUES (?, ?, ?, ?)", rows)
+        if transaction:
+            con.commit()
+    except Exception:
+        if transaction:
+            with contextlib.suppress(duckdb.TransactionException):  # a failed commit ends it too
+                con.rollback()
+        raise
     return len(rows)
 
 

@@ -6,9 +6,12 @@ the matchers); the store only provides the connection and its lock.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
+
+import duckdb
 
 from saring.config import DigestSettings
 from saring.judge.classifier.evidence import record_evidence
@@ -52,9 +55,17 @@ def _link(cur: Any, since: datetime, stories_window: float, risk: Any,
     if not ids:  # nothing new since the last run: matches and stories stand as they are
         return errors
     try:
-        match_items(cur, ids)
         bands = risk or DigestSettings()
-        record_evidence(cur, ids, bands.high, bands.medium)
+        # One transaction: an item's matches and the risk floor built from them change together.
+        cur.begin()
+        try:
+            match_items(cur, ids, transaction=False)
+            record_evidence(cur, ids, bands.high, bands.medium)
+            cur.commit()
+        except Exception:
+            with contextlib.suppress(duckdb.TransactionException):  # a failed commit ends it too
+                cur.rollback()
+            raise
     except Exception as exc:  # matching is an extra: never lose the run for it
         LOGGER.exception("fact-check matching failed")
         errors["fact-check matching"] = f"{exc.__class__.__name__}: {exc}"
