@@ -78,6 +78,52 @@ def test_ambiguous_names(text, expected):
     assert codes(text) == expected
 
 
+SURABAYA, JAKARTA_PUSAT, JATIM = "35.78", "31.71", "35"
+
+
+@pytest.mark.parametrize("text, expected", [
+    # Streets are very often named after cities, regencies and provinces: an address is not news
+    # about that place.
+    ("Posko pengaduan Bawaslu di Jl. Surabaya No 5, Jakarta Pusat", {JAKARTA_PUSAT}),
+    ("Rapat pleno digelar di kantor KPU, Jalan Surabaya nomor 8", set()),
+    ("Gudang logistik di Jalan Raya Surabaya sudah dijaga polisi", set()),
+    ("Sekretariat panitia di Jln. Sidoarjo 12", set()),
+    ("Warga Gg. Surabaya menerima undangan memilih", set()),
+    ("Kantor panwas di Gang Sidoarjo", set()),
+    ("Baliho dipasang di Jl Bali dan Jl. Riau", set()),
+    ("JL. SURABAYA NO 5", set()),
+    ("Kantor KPU di Jalan Malang, Lowokwaru", set()),  # no "Malang" left for the district to decide
+    # The real mentions stay.
+    ("Jl. Ahmad Yani, Surabaya", {SURABAYA}),
+    ("Surabaya, Jawa Timur", {SURABAYA, JATIM}),
+    ("Warga di Kota Batu", {KOTA_BATU}),
+    ("jalan kota Batu rusak menjelang pemilu", {KOTA_BATU}),  # the city's roads, not a street
+    ("perbaikan jalan kabupaten Malang", {KAB_MALANG}),
+    ("arus kendaraan di jalan Surabaya-Sidoarjo", {SURABAYA, "35.15"}),  # the road, not a street name
+    ("Bawaslu di Surabaya. Jalan Kawi ditutup", {SURABAYA}),
+])
+def test_street_names_are_not_places(text, expected):
+    assert codes(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # Nothing inside a web or e-mail address is a place mention.
+    ("Daftar pemilih dapat dilihat di http://kab.malang.example/berita/dpt", set()),
+    ("Aduan dikirim ke Bupati.Malang@example.com atau ke kantor", set()),
+    ("Informasi resmi ada di www.Surabaya.go.id", set()),
+    ("Laporan ke pengaduan@Surabaya.example", set()),
+    ("Lihat Surabaya.go.id untuk jadwal", set()),
+    ("Unduh formulir di https://kpu.example/Surabaya/formulir", set()),
+    # Next to an address, the real mentions stay; so do names written without a space.
+    ("KPU Kota Batu (https://kpu.example/batu) membuka pendaftaran", {KOTA_BATU}),
+    ("Kab.Malang", {KAB_MALANG}),
+    ("Warga Surabaya.Besok ada rapat", {SURABAYA}),
+    ("Surabaya.", {SURABAYA}),
+])
+def test_web_and_email_addresses_are_not_places(text, expected):
+    assert codes(text) == expected
+
+
 def test_batu_bara_is_never_kota_batu():
     for text in ("Kabupaten Batu Bara", "batu bara", "Batu Bara", "BATU BARA", "PLTU batu bara di Batu Bara"):
         assert KOTA_BATU not in codes(text), text

@@ -19,7 +19,11 @@ every candidate in a text; the rules below decide which candidates count:
   one area has a district of that name; a district named without that prefix never counts on
   its own (thousands of them are ordinary words), it only decides the bare names above;
 * the longest name wins: "Batu Bara" is never read as "Batu", "Tangerang Selatan" never as
-  "Tangerang".
+  "Tangerang";
+* a street is not its namesake: a name right after "Jl."/"Jln."/"Gg." or a capitalised
+  "Jalan"/"Gang" (with "Raya" or not: "Jl. Surabaya", "Jalan Raya Batu") never counts, while
+  "jalan kota Batu" (the city's roads) and "jalan Surabaya-Sidoarjo" (the road) still do;
+* nothing inside a web or e-mail address counts ("www.Surabaya.go.id", "Bupati.Malang@...").
 
 Villages are not in the gazetteer. :data:`PLACES_VERSION` changes whenever the data or these
 rules change, so stored items are scanned again.
@@ -43,7 +47,7 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 
-PLACES_VERSION = "1"
+PLACES_VERSION = "2"
 #: How far (in words) a district name may stand from a bare ambiguous name to decide it.
 WINDOW_WORDS = 30
 
@@ -77,6 +81,14 @@ _PREFIXES = {
     "wabup": "kabupaten",
     "kecamatan": "kecamatan", "kec": "kecamatan", "camat": "kecamatan",
 }
+# Street words: "Jl. Surabaya" is an address, not news about Surabaya. Abbreviations in any case;
+# "Jalan"/"Gang" only capitalised, since "jalan" is also "road" ("jalan Surabaya-Sidoarjo").
+_STREETS = ("jalan", "gang", "jln", "jl", "gg")
+_SEP = r"(?:\.\s*|\s+)"  # after an abbreviation or a word: "Kab. Malang", "Kab.Malang", "Kab Malang"
+# Web and e-mail addresses (their domain part), matched whole so that no name inside them is.
+_ADDRESS = r"(?:https?|ftp)://\S+|www\.\S+|@[\w-]+(?:\.[\w-]+)+"
+# After a name: the local part of an e-mail ("Bupati.Malang@") or a domain ("Surabaya.go.id").
+_NOT_IN_ADDRESS = r"(?![\w.+-]*@[\w-]|\.[\w-]+[./]\w)"
 _LOWER_OK = {"dan"}  # words of official names written in lower case ("Pangkajene dan Kepulauan")
 _WORD = re.compile(r"\w+")
 
@@ -152,10 +164,13 @@ class Finder:
 
     @functools.cached_property
     def pattern(self) -> re.Pattern[str]:
-        prefixes = "|".join(sorted(_PREFIXES, key=len, reverse=True))
-        # Matched against the lower-cased text: three times faster than re.IGNORECASE.
-        return re.compile(rf"\b(?:(?P<pre>{prefixes})(?:\s+administrasi)?(?:\.\s*|\s+))?"
-                          rf"(?P<name>{_trie_regex(self.index)})\b")
+        # Both word lists folded into tries too: tried at every word boundary, they must fail fast.
+        pre, street = _trie_regex(_PREFIXES), _trie_regex(_STREETS)
+        # Matched against the lower-cased text: three times faster than re.IGNORECASE. A street word
+        # followed by a prefix is a kind of road ("jalan kota Batu"), so the prefix is matched instead.
+        return re.compile(rf"\b(?:{_ADDRESS}|(?:(?P<pre>{pre})(?:\s+administrasi)?{_SEP}"
+                          rf"|(?P<street>{street}){_SEP}(?:raya{_SEP})?(?!(?:{pre}){_SEP}))?"
+                          rf"(?P<name>{_trie_regex(self.index)})\b{_NOT_IN_ADDRESS})")
 
     def find(self, text: str, relaxed: bool = False) -> list[Place]:
         """The provinces and kabupaten/kota ``text`` mentions, in order of first mention.
@@ -171,15 +186,20 @@ class Finder:
         pending: list[tuple[_Mention, list[str]]] = []  # bare ambiguous names
         districts: list[tuple[_Mention, list[str]]] = []  # district names: evidence only
         for m in self.pattern.finditer(_lower(text)):
-            name = text[m.start("name"):m.end("name")]  # as written: capitals matter below
-            pre = m.group("pre")
+            start = m.start("name")
+            if start < 0:  # a web or e-mail address
+                continue
+            pre, street = m.group("pre"), m.group("street")
+            if street and (len(street) <= 3 or text[m.start()].isupper()):  # "Jl. Surabaya"
+                continue
+            name = text[start:m.end("name")]  # as written: capitals matter below
             key = normalise(name)
             if key not in self.index:  # "Bau  Bau" -> "bau bau"; "Bau-bau" -> "bau bau"
                 key = key.replace(" ", "")
             entry = self.index.get(key)
             if entry is None:
                 continue
-            mention = _Mention(m.start("name"), m.end(), key, text[m.start():m.end()],
+            mention = _Mention(start, m.end(), key, text[m.start("pre") if pre else start:m.end()],
                                _PREFIXES[pre.lower()] if pre else None)
             self._classify(mention, entry, name, found, pending, districts)
         for mention, candidates in pending:
