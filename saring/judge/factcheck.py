@@ -20,6 +20,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from saring.storage.database import transaction as in_transaction
 from saring.textclean import plain_words
 
 if TYPE_CHECKING:
@@ -182,21 +183,12 @@ def match_items(con: duckdb.DuckDBPyConnection, item_ids: Sequence[str] | None =
         for fid, sim in found
         if item_urls.get(item_id) not in fc_urls  # a fact-check ingested as an item matches itself
     ]
-    if transaction:
-        con.begin()
-    try:
+    with in_transaction(con) if transaction else contextlib.nullcontext():
         con.execute("DELETE FROM factcheck_matches WHERE item_id IN (SELECT unnest(?))",
                     [[item_id for item_id, _ in items]])
         if rows:
             con.executemany("INSERT INTO factcheck_matches (item_id, factcheck_id, similarity, matched_at) "
                             "VALUES (?, ?, ?, ?)", rows)
-        if transaction:
-            con.commit()
-    except Exception:
-        if transaction:
-            with contextlib.suppress(duckdb.TransactionException):  # a failed commit ends it too
-                con.rollback()
-        raise
     return len(rows)
 
 

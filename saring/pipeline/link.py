@@ -6,19 +6,16 @@ the matchers); the store only provides the connection and its lock.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
-
-import duckdb
 
 from saring.config import DigestSettings
 from saring.judge.classifier.evidence import record_evidence
 from saring.judge.factcheck import match_items
 from saring.judge.places import locate_pending
 from saring.judge.stories import CountedTexts, add_to_stories
-from saring.storage.database import Store
+from saring.storage.database import Store, transaction
 
 LOGGER = logging.getLogger(__name__)
 
@@ -56,16 +53,9 @@ def _link(cur: Any, since: datetime, stories_window: float, risk: Any,
         return errors
     try:
         bands = risk or DigestSettings()
-        # One transaction: an item's matches and the risk floor built from them change together.
-        cur.begin()
-        try:
+        with transaction(cur):  # an item's matches and the risk floor built from them change together
             match_items(cur, ids, transaction=False)
             record_evidence(cur, ids, bands.high, bands.medium)
-            cur.commit()
-        except Exception:
-            with contextlib.suppress(duckdb.TransactionException):  # a failed commit ends it too
-                cur.rollback()
-            raise
     except Exception as exc:  # matching is an extra: never lose the run for it
         LOGGER.exception("fact-check matching failed")
         errors["fact-check matching"] = f"{exc.__class__.__name__}: {exc}"

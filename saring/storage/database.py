@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -87,6 +87,19 @@ def _param(value: Any) -> Any:
     if isinstance(value, np.generic):
         value = value.item()
     return None if isinstance(value, float) and value != value else value
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction on ``con``: committed at the end, rolled back on any error."""
+    con.begin()
+    try:
+        yield
+        con.commit()
+    except Exception:
+        with contextlib.suppress(duckdb.TransactionException):  # a failed commit ends it too
+            con.rollback()
+        raise
 
 
 class Store:
@@ -250,14 +263,8 @@ class Store:
     @contextlib.contextmanager
     def _transaction(self):
         """One transaction on the shared cursor: committed at the end, rolled back on any error."""
-        self.cur.begin()
-        try:
+        with transaction(self.cur):
             yield
-            self.cur.commit()
-        except Exception:
-            with contextlib.suppress(duckdb.TransactionException):  # a failed commit ends it too
-                self.cur.rollback()
-            raise
 
     @_locked
     def sync_sources(self, sources: Iterable[Source], complete: bool = False) -> list[str]:
