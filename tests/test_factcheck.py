@@ -188,3 +188,21 @@ def test_a_rematch_replaces_the_items_matches_and_drops_a_risk_floor_that_no_lon
         assert link_items(store, since=since, stories_window=3) == {}
         again = [row[:3] for row in con.execute(matches).fetchall()], con.execute(evidence).fetchall()
         assert again == once
+
+
+def test_saring_factcheck_match_also_sets_the_risk_floors_of_its_matches(ingested):
+    # `saring factcheck match` stored the matches but not the floors built from them: a new match
+    # raised no risk, and a match it removed kept its floor until a run re-matched that item.
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+
+    with Store(ingested) as store:
+        floors = store.con.execute("SELECT item_id, floor FROM hoax_evidence ORDER BY item_id").fetchall()
+        store.con.execute("DELETE FROM hoax_evidence")
+    assert floors, "the sample's fact-check feed floors some matching items"
+    result = CliRunner().invoke(app, ["factcheck", "match", "--db", str(ingested)])
+    assert result.exit_code == 0, result.output
+    with Store(ingested) as store:
+        again = store.con.execute("SELECT item_id, floor FROM hoax_evidence ORDER BY item_id").fetchall()
+    assert again == floors

@@ -103,16 +103,23 @@ def tipline_purge(
 
 
 @factcheck_app.command("match")
-def factcheck_match(db: Path = DB_OPT) -> None:
-    """Match every stored item against the stored fact-checks (TF-IDF cosine).
+def factcheck_match(db: Path = DB_OPT, sources: Path = SOURCES_OPT) -> None:
+    """Match every stored item against the stored fact-checks (TF-IDF cosine), and set the risk
+    floors those matches give (settings.digest's bands).
 
     Example: saring factcheck match --db data/saring.duckdb
     """
+    from saring.judge.classifier.evidence import record_evidence
     from saring.judge.factcheck import match_items
+    from saring.storage.database import transaction
 
+    bands = _resolved(sources).digest
     try:
         with _store(db) as store:
-            n = match_items(store.con)
+            with transaction(store.con):  # the matches and the floors built from them change together
+                n = match_items(store.con, transaction=False)
+                ids = [r[0] for r in store.con.execute("SELECT item_id FROM items").fetchall()]
+                record_evidence(store.con, ids, bands.high, bands.medium)
             store.publish_snapshot()
     except SaringError as exc:
         fail(str(exc))
