@@ -22,7 +22,7 @@ def zone_name(value: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(f"unknown time zone {value!r}: use WIB, WITA, WIT or a name like "
+        raise ValueError(f"{value!r} is not a time zone: use WIB, WITA, WIT or a name like "
                          "'Asia/Makassar'") from None
     return name
 
