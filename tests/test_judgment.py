@@ -77,7 +77,7 @@ def test_only_election_stories_under_the_election_headings(ingested):
     news = {i.source_name for i in digest.election_items if i.kind in ("rss", "atom")}
     assert "Malangpost.id" in sources, (
         sources
-    )  # the real election article is there (Madiun joins its story) ...
+    )  # the real election articles are there (Batu and Madiun: two stories) ...
     assert news <= SEEDS, news  # ... and no catfish myth or Facebook rumour is
     text = render(digest, "whatsapp")
     assert "Lele" not in text and "Facebook" not in text.split("BEREDAR DI GRUP")[0]

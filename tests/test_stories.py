@@ -129,3 +129,32 @@ def test_forwards_that_differ_only_by_their_link_are_not_one_story(db_path):
             add_to_stories(store.con)
         stories = dict(store.con.execute("SELECT item_id, story_id FROM stories").fetchall())
     assert stories == {"m1": "m1", "m2": "m2", "m3": "m1"}
+
+
+def test_articles_published_months_apart_are_not_one_story():
+    """A new source's first run lists its backlog: "KPU Kota Batu Bentuk Bakohumas" (May 2021)
+    and "KPU Kota Madiun Bentuk Bakohumas" (October 2021) were first seen together, their texts
+    alike (0.26), and became one story "reported by 2 outlets": the Madiun news disappeared
+    from the digest. Two items whose publication dates are both known must also be published
+    within the window; an item without one is still grouped by when it was seen."""
+    text = "KPU Kota Batu membantah kabar surat suara pemilu sudah dicoblos sebelum hari pemungutan suara"
+    may, october = datetime(2021, 5, 20, tzinfo=UTC), datetime(2021, 10, 14, tzinfo=UTC)
+    rows = [("a", text, T0, "x", may), ("b", text, T0 + timedelta(minutes=1), "y", october),
+            ("c", text, T0 + timedelta(minutes=2), "z", may + timedelta(days=1))]
+    assert group_stories(rows, window_days=3) == {"a": "a", "b": "b", "c": "a"}
+    undated = [rows[0], ("d", text, T0 + timedelta(minutes=3), "w", None)]
+    assert group_stories(undated, window_days=3) == {"a": "a", "d": "a"}
+
+
+def test_the_sample_bakohumas_articles_of_two_cities_stay_two_stories(ingested):
+    with Store(ingested) as store:
+        stories = dict(store.con.execute(
+            "SELECT i.title, s.story_id FROM items i JOIN stories s USING (item_id) "
+            "WHERE i.title LIKE 'KPU Kota % Bentuk Bakohumas%'").fetchall())
+        assert len(stories) == 2 and len(set(stories.values())) == 2, stories
+        # the same when the stories are regrouped from scratch
+        assign_stories(store.con, days=3650)
+        again = dict(store.con.execute(
+            "SELECT i.title, s.story_id FROM items i JOIN stories s USING (item_id) "
+            "WHERE i.title LIKE 'KPU Kota % Bentuk Bakohumas%'").fetchall())
+    assert again == stories

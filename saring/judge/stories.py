@@ -1,7 +1,8 @@
 """Same story, many outlets: group near-duplicate items into stories.
 
 Items whose TF-IDF cosine similarity is at least :data:`STORY_THRESHOLD` and whose
-``first_seen_at`` are at most ``window_days`` apart are linked; linked items form one story
+``first_seen_at`` are at most ``window_days`` apart (and their publication dates too, where
+both are known: see :func:`published_stamps`) are linked; linked items form one story
 (union-find, so A~B and B~C puts A, B, C together). A story's id is its earliest item's id
 (ties: the smaller item id), so ids are deterministic and stay put when later items join.
 
@@ -99,6 +100,20 @@ def _as_utc(value: Any) -> datetime:
     return datetime.fromisoformat(str(value)).astimezone(UTC)
 
 
+def published_stamps(published: Sequence[Any], seen: Sequence[datetime]) -> np.ndarray:
+    """Publication times as POSIX seconds, NaN where unknown.
+
+    A source's first run lists its backlog: articles published months apart are first seen
+    together. A date more than a day after the item was first seen is a feed's mistake, so
+    unknown too.
+    """
+    out = np.full(len(seen), np.nan)
+    for k, (when, first) in enumerate(zip(published, seen, strict=True)):
+        if when is not None and (stamp := _as_utc(when)) <= first + timedelta(days=1):
+            out[k] = stamp.timestamp()
+    return out
+
+
 def cluster(sims: Any, times: Sequence[datetime] | None, threshold: float,
             window: timedelta | None) -> list[int]:
     """Union-find over pairs at or above ``threshold`` (and within ``window``); a root per row.
@@ -122,7 +137,7 @@ def cluster(sims: Any, times: Sequence[datetime] | None, threshold: float,
 
 def group_stories(rows: Sequence[tuple[str, str | None, Any, str | None]], window_days: float = 3,
                   threshold: float = STORY_THRESHOLD) -> dict[str, str]:
-    """Group ``(item_id, text, first_seen_at, source_id)`` rows into stories.
+    """Group ``(item_id, text, first_seen_at, source_id[, published_at])`` rows into stories.
 
     Returns ``{item_id: story_id}`` for every row; a story id is the id of its earliest item
     (by ``first_seen_at``, then item id). An item with no near-duplicate is its own story.
@@ -140,7 +155,8 @@ def group_stories(rows: Sequence[tuple[str, str | None, Any, str | None]], windo
     except ValueError:  # every text empty or stop words only
         return {i: i for i in ids}
     uf = _UnionFind(len(rows))
-    for a, b in similar_pairs(matrix, times, threshold, timedelta(days=window_days)):
+    published = published_stamps([r[4] if len(r) > 4 else None for r in rows], times)
+    for a, b in similar_pairs(matrix, times, threshold, timedelta(days=window_days), published=published):
         uf.union(a, b)
     # Rows are sorted by time, and a root is the smallest index of its set: the earliest item.
     return {ids[i]: ids[uf.find(i)] for i in range(len(rows))}
@@ -148,8 +164,9 @@ def group_stories(rows: Sequence[tuple[str, str | None, Any, str | None]], windo
 
 def similar_pairs(matrix: Any, times: Sequence[datetime], threshold: float, window: timedelta,
                   query: np.ndarray | None = None, block: int = 256,
-                  per_row: int = 25) -> list[tuple[int, int]]:
-    """Pairs of rows at or above ``threshold`` and within ``window`` of each other.
+                  per_row: int = 25, published: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """Pairs of rows at or above ``threshold`` and within ``window`` of each other (first seen,
+    and published where ``published`` (:func:`published_stamps`) knows both dates).
 
     Without ``query``: every pair (i, j), i < j, of rows sorted by time. With ``query`` (row
     indices, any order): pairs (q, j) of those rows with any other row. Computed a block of
@@ -175,6 +192,8 @@ def similar_pairs(matrix: Any, times: Sequence[datetime], threshold: float, wind
         rows, cols, vals = chosen[sims.row], sims.col + lo, sims.data
         keep = (cols > rows) if ordered else (cols != rows)
         keep &= (vals >= threshold) & (np.abs(stamps[cols] - stamps[rows]) <= span)
+        if published is not None:  # NaN (a date unknown) compares False: kept
+            keep &= ~(np.abs(published[cols] - published[rows]) > span)
         keep &= ~(short[rows] & short[cols]) | (vals >= SHORT_SAME)
         rows, cols, vals = rows[keep], cols[keep], vals[keep]
         order = np.lexsort((-vals, rows))
@@ -193,8 +212,9 @@ def assign_stories(con: duckdb.DuckDBPyConnection, days: float = 30, window_days
     """
     since = (now or datetime.now(UTC)) - timedelta(days=days)
     rows = con.execute(
-        "SELECT item_id, coalesce(title, '') || '\n' || coalesce(text, ''), first_seen_at, source_id "
-        "FROM item_overview WHERE first_seen_at >= ? ORDER BY first_seen_at, item_id", [since]).fetchall()
+        "SELECT o.item_id, coalesce(o.title, '') || '\n' || coalesce(o.text, ''), o.first_seen_at, "
+        "o.source_id, i.published_at FROM item_overview o JOIN items i USING (item_id) "
+        "WHERE o.first_seen_at >= ? ORDER BY o.first_seen_at, o.item_id", [since]).fetchall()
     mapping = group_stories(rows, window_days=window_days, threshold=threshold)
     if not mapping:
         return 0
@@ -325,6 +345,13 @@ def _without_vectors(con: duckdb.DuckDBPyConnection, lo: datetime, hi: datetime 
         {"lo": lo, "hi": hi} if hi is not None else {"lo": lo}).fetchall()
 
 
+def _published(con: duckdb.DuckDBPyConnection, lo: datetime, hi: datetime) -> dict[str, Any]:
+    """The feed's publication date of the items seen in [lo, hi] that have one (read inside the
+    time range only, like :func:`_without_vectors`)."""
+    return dict(con.execute("SELECT item_id, published_at FROM items WHERE first_seen_at >= ? "
+                            "AND first_seen_at <= ? AND published_at IS NOT NULL", [lo, hi]).fetchall())
+
+
 def _with_story(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, str]:
     if not ids:
         return {}
@@ -397,7 +424,10 @@ def add_to_stories(con: duckdb.DuckDBPyConnection, window_days: float = 3,
         if row[2] is not None:
             uf.union(first_of_story.setdefault(row[2], i), i)
     query = np.arange(len(context), len(rows))
-    for a, b in similar_pairs(matrix, [r[1] for r in rows], threshold, window, query=query):
+    times = [r[1] for r in rows]
+    dates = _published(con, lo, hi)
+    published = published_stamps([dates.get(r[0]) for r in rows], times)
+    for a, b in similar_pairs(matrix, times, threshold, window, query=query, published=published):
         uf.union(a, b)
     members: dict[int, list[int]] = {}
     for i in range(len(rows)):
