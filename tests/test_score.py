@@ -110,6 +110,10 @@ def test_chain_message_reasons_name_the_cues(scorer: Scorer) -> None:
     assert "ajakan menyebarkan: 'Sebarkan ke semua grup!'" in reasons
     assert "sumber tidak jelas: 'katanya" in reasons
     assert "0812" not in reasons  # a phone number is never quoted back
+    # "!!!" is both a run and three exclamation marks: one reason, not "tanda seru/tanya
+    # berlebihan" and "tanda seru berlebihan" side by side
+    labels = [r.split(":")[0] for r in s.hoax_terms]
+    assert len(labels) == len(set(labels)) and not any(label == "tanda seru berlebihan" for label in labels)
     for r in s.hoax_terms:
         assert isinstance(r, str) and r.strip() == r and r
         assert "urltoken" not in r and "numtoken" not in r

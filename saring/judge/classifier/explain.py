@@ -32,7 +32,7 @@ CUE_REASONS: dict[str, str] = {
     "shouting_share": "huruf kapital berlebihan",
     "shouting_words": "huruf kapital berlebihan",
     "punct_runs": "tanda seru/tanya berlebihan",
-    "exclamations": "tanda seru berlebihan",
+    "exclamations": "tanda seru/tanya berlebihan",  # one reason with punct_runs ("!!!" is both)
     "links_non_news": "tautan ke situs yang bukan media berita",
     "phone_numbers": "meminta menghubungi nomor pribadi",
 }
