@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from saring.collect.feeds import parse_feed, strip_html
+from saring.collect.kinds import parse_source
 from saring.errors import FeedError
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
@@ -87,3 +88,18 @@ def test_a_body_that_names_a_local_file_is_not_read_from_this_machine(tmp_path):
     with pytest.raises(FeedError) as caught:
         parse_feed(str(local).encode(), "http://127.0.0.1/feed.xml")
     assert "Rahasia" not in str(caught.value)
+
+
+def test_hashtags_stay_whole_and_a_photo_caption_is_not_the_summary():
+    # The bundled sample's real Mastodon markup: a hashtag is <a ...>#<span>pemilu</span></a>,
+    # and every tag read as a space put "jelang # pemilu 2024" in the digest's headline. Its
+    # photo's <media:description> ("Rapat forum Bakohumas") reaches feedparser's `content` and
+    # was taken as the item's summary instead of the post (news feeds caption photos the same way).
+    sample = Path(__file__).parent.parent / "sample" / "site" / "social" / "mastodon" / "tags" / "pemilu.rss"
+    for kind in ("rss", "mastodon"):
+        feed = parse_source(kind, sample.read_bytes(), "https://social.example.org/tags/pemilu.rss")
+        (post,) = [i for i in feed.items if "Bakohumas" in i.summary]
+        assert post.summary == ("Forum Bakohumas Kota Batu hari ini membahas cara menangkal hoaks "
+                                "jelang #pemilu 2024.")
+    assert strip_html('<p>Kata <span class="h-card"><a href="https://x.example/@kpu">@<span>kpu_batu</span></a>'
+                      "</span></p><p>Baris dua<br>tiga</p>") == "Kata @kpu_batu Baris dua tiga"

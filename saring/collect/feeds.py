@@ -21,6 +21,10 @@ LOGGER = logging.getLogger(__name__)
 UNTITLED = "(tanpa judul)"  # the title of an entry that has none
 
 _TAGS = re.compile(r"<[^>]+>")
+# Tags inside a line of text: dropped, not read as a space (Mastodon writes a hashtag as
+# <a>#<span>pemilu</span></a>, which must stay "#pemilu").
+_INLINE_TAGS = re.compile(r"</?(?:a|abbr|b|bdi|bdo|big|cite|code|data|del|dfn|em|font|i|ins|kbd|mark|q|"
+                          r"s|samp|small|span|strike|strong|sub|sup|time|tt|u|var)(?:\s[^>]*)?/?>", re.I)
 _SPACE = re.compile(r"\s+")
 
 
@@ -49,7 +53,7 @@ def strip_html(text: str | None) -> str:
     """Plain text from a feed's HTML summary (tags dropped, entities decoded)."""
     if not text:
         return ""
-    return _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", text))).strip()
+    return _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", _INLINE_TAGS.sub("", text)))).strip()
 
 
 def _when(entry: dict) -> datetime | None:
@@ -145,9 +149,10 @@ def parse_feed(data: bytes, url: str, content_type: str | None = None, max_items
             continue
         seen.add(canon)
         title = strip_html(entry.get("title")) or UNTITLED
-        content = entry.get("content") or []
-        body = content[0].get("value") if content else None
-        summary = strip_html(body or entry.get("summary"))
+        # The fullest body: content:encoded is the article, but feedparser also files a photo's
+        # <media:description> caption under `content`.
+        bodies = [strip_html(c.get("value")) for c in entry.get("content") or []]
+        summary = max([strip_html(entry.get("summary")), *bodies], key=len)
         items.append(
             FeedItem(
                 url=canon,
