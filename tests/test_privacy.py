@@ -447,3 +447,31 @@ def test_display_scrubs_tipline_rows_stored_before_this_fix(tmp_path):
         assert "0813" not in text and "081300000052" not in text and "surel" not in text, text
         assert "wa.me" not in text and "6281300000051" not in text, text
     assert "pukul 08.00-14.00" in digest.tipline[0].excerpt and "[nomor disamarkan]" in card_text(card)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(phone=phones().filter(lambda p: not p.lower().startswith("o")),
+       word=st.sampled_from(["WA", "hp", "Hub", "Whatsapp", "telp_", "ke", "Rina"]))
+def test_a_phone_number_glued_to_a_word_is_masked(phone, word):
+    # Chats glue the number to its label: "WA0812…", "hp+62 812…", "Whatsapp0812-…"; the label stays.
+    assert GENERIC.text(f"Info {word}{phone} segera") == f"Info {word}{MASK_PHONE} segera"
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("NIK3579011208900001 sudah dipakai", "NIK[NIK disamarkan] sudah dipakai"),
+    ("noKTP3579 0112 0890 0001 dipakai", "noKTP[NIK disamarkan] dipakai"),
+    ("KK:3579-0112-0890-0001", "KK:[NIK disamarkan]"),
+    ("cek di infowa.me/6281300000019 ya", "cek di infowa.me/[nomor disamarkan] ya"),
+])
+def test_nik_and_numbers_glued_to_words_are_masked(text, masked):
+    assert GENERIC.text(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "Pemilu2024 hasil 81,78%", "honorRp1.100.000 dipotong", "tgl17-04-2024 pukul08.00-14.00",
+    "TPS08 suara sah204.807.222", "kode A1 dan C1", "ID2024081234567 dan trx3579011299990001",
+    "https://news.example.id/read/2024/08/12/a5512345678/judul-berita",
+])
+def test_numbers_glued_to_words_that_are_no_phone_or_nik_survive(text):
+    # Years, money, dates, times, counts and ids glued to a word are no personal data.
+    assert GENERIC.text(text) == text

@@ -15,8 +15,10 @@ What is replaced, in text and inside links (query strings, paths, fragments):
   everywhere but "KPU" only as part of "Budi KPU". A word two members share becomes ``[anggota]``.
 * **phone numbers**: ``+62``/``62``/``0`` prefixes and international ``+CC``, any grouping with
   spaces, (spaced) hyphens, en/em dashes, dots or parentheses, the letter o for a zero,
-  full-width digits → ``[nomor disamarkan]``.
-* **NIK/KK-like numbers**: 16 digits, plain or grouped → ``[NIK disamarkan]``.
+  full-width digits → ``[nomor disamarkan]``. Glued to the word before it ("WA0812…",
+  "hp+62 812…") only a mobile number (``08``/``628``/``+62``) counts.
+* **NIK/KK-like numbers**: 16 digits, plain or grouped → ``[NIK disamarkan]``; glued to a word
+  ("NIK3579…") only when its province code, birth day and month are possible.
 * **e-mail addresses** (also ``nama (at) host (dot) id``) → ``[email disamarkan]``.
 * **contact links** (``wa.me``, ``api.whatsapp.com``, ``chat.whatsapp.com``, ``wa.link``,
   ``m.me``, ``t.me``/``telegram.me`` except public channel posts) → ``[tautan kontak disamarkan]``;
@@ -88,7 +90,8 @@ _MONEY = (r"(?:(?<!\w)(?:Rp|IDR|USD|US\$)\.?|\$)[ \t]?\d[\d.,]*"
           r"(?:[ \t]?(?:ribu|rb|juta|jt|miliar|milyar|M|triliun|T)(?!\w))?")
 _PERCENT = r"(?<![\w.,])\d+(?:[.,]\d+)?[ \t]?(?:%|persen(?!\w)|percent(?!\w))"
 _COUNT = r"(?<![\w.,])[1-9]\d{0,2}(?P<cs>[.,])\d{3}(?:(?P=cs)\d{3})*(?![\w]|[.,]\d)"
-_NIK = r"(?<![\w.-])[1-9](?:(?:[ \t]?[-.][ \t]?|[ \t])?\d){15}(?!\d)"
+_NIK_DIGITS = r"[1-9](?:(?:[ \t]?[-.][ \t]?|[ \t])?\d){15}(?!\d)"
+_NIK = rf"(?<![\w.-]){_NIK_DIGITS}"
 # A phone candidate: a phone-like start, then digits (or the letter o standing for a zero,
 # when its word holds only digits and o's) with at most one separator between two of them.
 # Which leading part of it is a phone number is decided in Python (_phone_length).
@@ -99,6 +102,13 @@ _PHONE = (rf"(?<![\w+])(?<!\d[.-])"
           rf"(?:\+[ \t]?|\(\+[ \t]?(?=\d{{1,3}}\))|\((?=[0o]\d{{1,4}}\)[ \t]?\d)|(?=[0o]|62))"
           rf"{_D}(?:{_SEP}?{_D}){{5,15}}")
 _PHONE_DIGITS = re.compile(_D + "|" + _SEP, re.I)
+# Glued to the word before it ("WA0812…", "hp+62 812…", "NIK3579…"): only a mobile number
+# (08…, 628…, +62…) or a NIK whose region, birth day and month are possible counts, so that
+# ids, codes and years glued to letters ("ID2024…", "trx3579…") stay as they are.
+_GLUED_PHONE = (rf"(?<=[^\W\d])(?:\(?\+[ \t]?(?=62)|(?=08|62))"
+                rf"[0-9](?:{_SEP}?{_D}){{5,15}}")
+_GLUED_NIK = rf"(?<=[^\W\d]){_NIK_DIGITS}"
+_GLUED_PHONE_AT = re.compile(_GLUED_PHONE, re.I)
 
 _WORD = re.compile(r"[^\W_]+")
 _TRAILING = ".,;:!?)]}'\"*_~"
@@ -172,6 +182,14 @@ def _valid_phone(digits: str, international: bool) -> bool:
     if digits.startswith("0"):
         return 9 <= len(digits) <= 12  # landline: 0 + area code + subscriber
     return False
+
+
+def _possible_nik(candidate: str) -> bool:
+    """Whether 16 digits can be a NIK: a province code, a birth day (plus 40 for a woman) and
+    month where the NIK has them (digits 1-2, 7-8 and 9-10)."""
+    digits = re.sub(r"\D", "", candidate)
+    day, month = int(digits[6:8]), int(digits[8:10])
+    return 11 <= int(digits[:2]) <= 97 and (1 <= day <= 31 or 41 <= day <= 71) and 1 <= month <= 12
 
 
 def _phone_length(candidate: str) -> int:
@@ -252,7 +270,8 @@ class Scrubber:
         names_any = "|".join(filter(None, [names_full, "|".join(re.escape(w) for w in single)]))
         alternatives = [("keep", _MASKS), ("url", _URL), ("email", _EMAIL), ("keep", _DATE),
                         ("keep", _TIME), ("keep", _MONEY), ("keep", _PERCENT), ("nik", _NIK),
-                        ("keep", _COUNT), ("phone", _PHONE)]
+                        ("keep", _COUNT), ("phone", _PHONE), ("gluednik", _GLUED_NIK),
+                        ("gluedphone", _GLUED_PHONE)]
         self._text = self._compile(alternatives, names_any)
         # Inside a link's parts only whole names count (a slug's "budi-pekerti" is no mention).
         self._part = self._compile([a for a in alternatives if a[0] != "url"], names_full)
@@ -284,12 +303,22 @@ class Scrubber:
             kind = re.sub(r"\d+$", "", m.lastgroup or "")
             start, end = m.span()
             pos = max(end, start + 1)
+            candidate = m.group(0)
             if kind == "keep":
                 continue
-            if kind == "phone":
+            if kind == "gluednik":
+                if _possible_nik(candidate):
+                    kind = "nik"
+                elif (phone := _GLUED_PHONE_AT.match(folded, start)) is not None:
+                    kind, candidate = "phone", phone.group(0)  # "WA6281…": a number, not a NIK
+                else:
+                    pos = start + 1
+                    continue
+            if kind in ("phone", "gluedphone"):
+                kind = "phone"
                 # The candidate may run on into what follows: only its phone-number part is
                 # replaced, and scanning goes on right after it (a date, another number...).
-                length = _phone_length(m.group(0))
+                length = _phone_length(candidate)
                 if not length:
                     pos = start + 1
                     continue
