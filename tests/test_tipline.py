@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import re
 import stat
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -199,3 +201,73 @@ def test_cli_import(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["tipline", "purge", "--older-than-days", "0", "--db", str(db)])
     assert result.exit_code == 0 and "raw text of 2 messages deleted" in result.output
     assert (tmp_path / "saring.duckdb.tipline-secret").exists()
+
+
+def _as_ios(android: str) -> str:
+    """The same chat as an iPhone exports it: "[12/10/23 08.15.07] …", seconds rising in a minute."""
+    lines, in_minute = [], Counter()
+    for line in android.splitlines():
+        m = re.match(r"^(\d\d/\d\d/\d\d), (\d\d\.\d\d) - (.*)$", line)
+        if m:
+            in_minute[m[1], m[2]] += 1
+            line = f"[{m[1]} {m[2]}.{7 + 20 * (in_minute[m[1], m[2]] - 1):02d}] {m[3]}"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def _same_minute_chat(tmp_path):
+    """The Android fixture with Budi's link sent in the minute of his greeting, and its iOS export."""
+    android = ANDROID_ID.read_text(encoding="utf-8")
+    android = android.replace("12/10/23, 08.20 - Budi", "12/10/23, 08.15 - Budi")
+    (tmp_path / "android").mkdir()
+    (tmp_path / "ios").mkdir()
+    a, i = tmp_path / "android" / ANDROID_ID.name, tmp_path / "ios" / ANDROID_ID.name
+    a.write_text(android, encoding="utf-8")
+    i.write_text(_as_ios(android), encoding="utf-8")
+    return a, i
+
+
+@pytest.mark.parametrize("first", ["android", "ios"])
+def test_the_same_chat_exported_from_an_iphone_and_from_an_android_phone_is_stored_once(tmp_path, first):
+    # Two forum members export the group: one from an iPhone (seconds), one from Android (minutes).
+    android, ios = _same_minute_chat(tmp_path)
+    con = _migrated(tmp_path / "saring.duckdb")
+    one, other = (android, ios) if first == "android" else (ios, android)
+    assert import_chat(con, one, SECRET).new == 4
+    again = import_chat(con, other, SECRET)
+    assert (again.kept, again.new) == (4, 0)
+    assert import_chat(con, one, SECRET).new == 0 and import_chat(con, other, SECRET).new == 0
+    assert con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0] == 4
+
+
+def test_another_message_at_the_same_sender_minute_and_place_is_kept_apart(tmp_path):
+    # The other export holds, at Budi's 08.15 link, a different text (another chat of his, same minute).
+    android, ios = _same_minute_chat(tmp_path)
+    other = ios.read_text(encoding="utf-8").replace("Ini beritanya", "Ini berita lain")
+    ios.write_text(other, encoding="utf-8")
+    con = _migrated(tmp_path / "saring.duckdb")
+    import_chat(con, android, SECRET)
+    assert import_chat(con, ios, SECRET).new == 1
+    assert import_chat(con, ios, SECRET).new == 0 and import_chat(con, android, SECRET).new == 0
+    both = "SELECT count(*) FROM tipline_messages WHERE text LIKE 'Ini berit%'"
+    assert con.execute(both).fetchone()[0] == 2
+
+
+@pytest.mark.parametrize("purged", [False, True])
+def test_an_iphone_export_imported_by_an_earlier_saring_is_recognised_in_the_android_export(tmp_path, purged):
+    # Earlier saring keyed an iPhone message by its second; the Android export of the chat has minutes.
+    android, ios = _same_minute_chat(tmp_path)
+    con = _migrated(tmp_path / "saring.duckdb")
+    import_chat(con, ios, SECRET)
+    for message_id, sender, sent_at in con.execute(
+            "SELECT message_id, sender_hash, sent_at FROM tipline_messages").fetchall():
+        stamp = sent_at.astimezone(UTC).isoformat()
+        old = hmac.new(SECRET, f"{sender}\x1f{stamp}\x1f1".encode(), hashlib.sha256).hexdigest()[:32]
+        con.execute("UPDATE tipline_messages SET message_id = ? WHERE message_id = ?", [old, message_id])
+    if purged:
+        assert purge(con, 30, now=datetime.now(UTC) + timedelta(days=31)) == 4
+    assert import_chat(con, ios, SECRET).new == 0
+    assert import_chat(con, android, SECRET).new == 0
+    assert con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0] == 4
+    if purged:  # the purged text does not come back
+        assert con.execute("SELECT count(*) FROM tipline_messages WHERE text IS NOT NULL").fetchone()[0] == 0

@@ -158,6 +158,33 @@ def phone_key(value: str) -> str | None:
     return "62" + digits[1:] if digits.startswith("0") and not digits.startswith("00") else digits
 
 
+_MASKED = re.compile(_MASKS, re.I)
+
+
+def same_text(one: str, other: str) -> bool:
+    """Whether two scrubbed texts can be the same message's: equal, spacing aside, except where
+    either holds a mask (a later import may know more members, or mask more, than an earlier one)."""
+    one, other = " ".join(one.split()), " ".join(other.split())
+    return _fits(one, other) or _fits(other, one)
+
+
+def _fits(masked: str, text: str) -> bool:
+    """Whether ``text`` is ``masked`` with each of its masks standing for any text (a glob)."""
+    parts = _MASKED.split(masked)
+    if len(parts) == 1:
+        return masked == text
+    head, tail = parts[0], parts[-1]
+    if len(head) + len(tail) > len(text) or not text.startswith(head) or not text.endswith(tail):
+        return False
+    pos, end = len(head), len(text) - len(tail)
+    for part in parts[1:-1]:  # leftmost matches are enough for a glob
+        found = text.find(part, pos, end)
+        if found < 0:
+            return False
+        pos = found + len(part)
+    return True
+
+
 def pseudonym(value: str, secret: bytes) -> str:
     """Keyed hash (HMAC-SHA256 under the tipline secret) of a sender name or number.
 

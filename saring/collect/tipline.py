@@ -26,13 +26,13 @@ import secrets
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
 
-from saring.collect.scrub import GENERIC, MASK_PHONE, Scrubber, name_key, pseudonym
+from saring.collect.scrub import GENERIC, MASK_PHONE, Scrubber, name_key, pseudonym, same_text
 from saring.config import default_db_path
 from saring.errors import SaringError
 from saring.localtime import TIME_ZONE, zone_name
@@ -337,9 +337,87 @@ def _label(path: Path, chat: str | None, names_scrubber: Scrubber, group: bool,
     return names_scrubber.text(from_file or path.stem) or path.stem
 
 
+def _key(secret: bytes, sender: str, stamp: str, nth: int, text: str | None = None) -> str:
+    parts = [sender, stamp, str(nth)] + ([text] if text is not None else [])
+    return hmac.new(secret, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A kept message of an import, as it is matched against the stored ones."""
+    message_id: str
+    sender: str
+    sent_at: datetime | None
+    minute: datetime | None
+    rank: int  # its place among the kept messages of its sender and minute
+    text: str  # scrubbed
+    legacy: tuple[str, str]
+
+
+def _match_stored(con: duckdb.DuckDBPyConnection, secret: bytes, found: Sequence[_Found],
+                  kept_in_minute: Counter[tuple[str, datetime | None]]) -> list[str | None]:
+    """The id to store each message under, or None when it is stored already.
+
+    A stored message is the same when an id of older saring matches (the same second), or when
+    sender, minute, place in the minute and text agree; a purged row, whose text cannot be
+    compared, is the same at the same place (its text must not come back).
+    """
+    if not found:
+        return []
+    minutes = [f.minute for f in found if f.minute is not None]
+    ids = [i for f in found for i in (f.message_id, *f.legacy)]
+    low, high = (min(minutes), max(minutes) + timedelta(minutes=1)) if minutes else (None, None)
+    stored: dict[str, tuple[str, datetime | None, str | None]] = {}
+    in_minute: dict[tuple[str, datetime | None], list[tuple[datetime | None, str]]] = {}
+    for message_id, sender, sent_at, text in con.execute(
+            "SELECT message_id, sender_hash, sent_at, text FROM tipline_messages WHERE list_contains(?, "
+            "message_id) OR (list_contains(?, sender_hash) AND sent_at >= ? AND sent_at < ?)",
+            [ids, sorted({f.sender for f in found}), low, high]).fetchall():
+        when = sent_at.astimezone(UTC) if sent_at else None
+        minute = when.replace(second=0, microsecond=0) if when else None
+        stored[message_id] = (sender, when, text)
+        in_minute.setdefault((sender, minute), []).append((when, message_id))
+    claimed: set[str] = set()
+    result: list[str | None] = []
+
+    def claim(message_id: str) -> bool:
+        if message_id in stored and message_id not in claimed:
+            claimed.add(message_id)
+            return True
+        return False
+
+    # First the ids: an older saring's id for this very second, then sender, minute and place;
+    # from another export format (another time) the text must agree too.
+    for f in found:
+        _, when, text = stored.get(f.message_id, ("", None, None))
+        same_place = text is None or when == f.sent_at or same_text(text, f.text)
+        if (f.legacy[0] != f.message_id and claim(f.legacy[0])) or claim(f.legacy[1]) or (
+                f.message_id in stored and same_place and claim(f.message_id)):
+            result.append(None)
+        else:
+            result.append(f.message_id)
+    # Then rows of older saring stored under their second (an iPhone export), matched by text,
+    # or, once purged, by place when the minute holds as many rows as this import keeps there.
+    for i, f in enumerate(found):
+        if result[i] is None:
+            continue
+        group = sorted(in_minute.get((f.sender, f.minute), []), key=lambda r: (r[0] is None, r[0], r[1]))
+        same = [m for _, m in group if stored[m][2] is not None and same_text(stored[m][2] or "", f.text)]
+        if any(claim(m) for m in same):
+            result[i] = None
+        elif (len(group) == kept_in_minute[f.sender, f.minute] and stored[group[f.rank][1]][2] is None
+              and claim(group[f.rank][1])):
+            result[i] = None
+        elif f.message_id in stored:  # another message at this place (another chat, a shorter export)
+            result[i] = _key(secret, f.sender, f.minute.isoformat() if f.minute else "", f.rank,
+                             " ".join(f.text.split()))
+    return result
+
+
 def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes, chat: str | None = None,
                 tz: str = TIME_ZONE, date_order: str | None = None) -> ImportResult:
-    """Import one WhatsApp export into ``tipline_messages``; importing it again adds nothing.
+    """Import one WhatsApp export into ``tipline_messages``; importing it again adds nothing, nor
+    does the same chat exported from another phone (iPhone: seconds; Android: minutes).
 
     Returns kept/skipped counts, the URLs of the kept messages (scrubbed, for the fetch/extract
     pipeline) and the import's scrubber (member names in memory only). ``chat`` labels the chat
@@ -364,34 +442,45 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
     label = _label(path, chat, scrubber, group, from_file)
     now = datetime.now(UTC)
     rows, urls_all, skipped = [], [], 0
-    legacy_ids: dict[str, str] = {}
+    found: list[_Found] = []
     nth: Counter[tuple[str, str]] = Counter()
+    nth_second: Counter[tuple[str, str]] = Counter()
+    kept_in_minute: Counter[tuple[str, datetime | None]] = Counter()
     for message in messages:
         sender = pseudonym(message.sender or "", secret)
+        minute = message.sent_at.replace(second=0, microsecond=0) if message.sent_at else None
         stamp = message.sent_at.isoformat() if message.sent_at else ""
-        nth[sender, stamp] += 1
+        minute_stamp = minute.isoformat() if minute else ""
+        nth[sender, minute_stamp] += 1
+        nth_second[sender, stamp] += 1
         urls = scrubber.links(message.text)
         reason = keep_reason(message, urls)
         if reason is None:
             skipped += 1
             continue
-        clean = scrubber.text(message.text)
-        # A message is its sender, its time and its place among that sender's messages of that
-        # minute: not its scrubbed text, which changes when a later export of the same history
-        # knows more members (a second "Bambang" joined), while the message must keep its row
-        # (and stay purged); and not its raw text, which even hashed would let the tipline
-        # secret's holder test guesses of the numbers scrubbed from it.
-        message_id = hmac.new(secret, f"{sender}\x1f{stamp}\x1f{nth[sender, stamp]}".encode(),
-                              hashlib.sha256).hexdigest()[:32]
-        legacy_ids[message_id] = hashlib.sha256(f"{sender}\x1f{stamp}\x1f{clean}".encode()).hexdigest()[:32]
+        clean = scrubber.text(message.text) or ""
+        # A message is its sender, its minute and its place among that sender's messages of that
+        # minute: the same in an iPhone export (seconds) and an Android one (minutes). Not its
+        # scrubbed text, which changes when a later export of the same history knows more members
+        # (a second "Bambang" joined), while the message must keep its row (and stay purged); and
+        # not its raw text, which even hashed would let the tipline secret's holder test guesses
+        # of the numbers scrubbed from it. The text is compared, though, before two are merged.
+        message_id = _key(secret, sender, minute_stamp, nth[sender, minute_stamp])
+        found.append(_Found(
+            message_id, sender, message.sent_at, minute, kept_in_minute[sender, minute], clean,
+            # Ids of older saring: the iPhone's second and place in it, and before that the
+            # scrubbed text. For an Android export the first is message_id itself.
+            (_key(secret, sender, stamp, nth_second[sender, stamp]),
+             hashlib.sha256(f"{sender}\x1f{stamp}\x1f{clean}".encode()).hexdigest()[:32])))
+        kept_in_minute[sender, minute] += 1
         forwarded = bool(_FORWARDED.search(message.text))
-        rows.append((message_id, label, sender, message.sent_at, clean, urls, forwarded, reason, now, None))
+        rows.append([message_id, label, sender, message.sent_at, clean, urls, forwarded, reason, now, None])
         urls_all.extend(u for u in urls if u not in urls_all)
-    # Rows imported by an older saring carry the id of their scrubbed text: they are the same messages.
-    known = {row[0] for row in con.execute("SELECT message_id FROM tipline_messages WHERE list_contains(?, "
-                                           "message_id)", [list(legacy_ids.values())]).fetchall()}
     kept = len(rows)
-    rows = [row for row in rows if legacy_ids[row[0]] not in known]
+    new_ids = _match_stored(con, secret, found, kept_in_minute)
+    for row, message_id in zip(rows, new_ids, strict=True):
+        row[0] = message_id
+    rows = [tuple(row) for row in rows if row[0] is not None]
     before = con.execute("SELECT count(*) FROM tipline_messages").fetchall()[0][0]
     if rows:
         con.executemany("INSERT INTO tipline_messages (message_id, chat, sender_hash, sent_at, text, urls, "
