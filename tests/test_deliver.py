@@ -329,3 +329,79 @@ def test_an_exported_but_empty_variable_does_not_hide_the_dot_env_value(tmp_path
 
     assert os.environ["T_ENV_EMPTY"] == "json://127.0.0.1:9/wa"
     assert os.environ["T_ENV_SET"] == "dari-lingkungan"  # a value already set still wins
+
+
+def _hook(httpserver) -> str:
+    return "json://" + httpserver.url_for("/wa").split("://")[1]
+
+
+def test_a_second_send_while_the_first_is_still_sending_does_not_send_the_digest_again(tmp_path):
+    # The 06:00 scheduled run was still talking to a slow mail server when a forum admin ran
+    # `saring digest --send` for the same day: both sent, and the forum got the digest twice.
+    import threading
+
+    aiosmtpd = pytest.importorskip("aiosmtpd.controller")
+    arrived, release, received = threading.Event(), threading.Event(), []
+
+    class SlowHandler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            import asyncio
+
+            received.append(envelope)
+            if len(received) == 1:  # the first mail server answer is slow
+                arrived.set()
+                for _ in range(100):
+                    if release.is_set():
+                        break
+                    await asyncio.sleep(0.05)
+            return "250 OK"
+
+    port = free_port()
+    controller = aiosmtpd.Controller(SlowHandler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    env = {"T_SMTP": f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure"
+                     "&from=saring@test.invalid&to=kpu@test.invalid"}
+    settings = DeliverySettings(channels=(DeliveryChannel(name="email-forum", url_env="T_SMTP",
+                                                          format="email"),), attempts=1)
+    db = tmp_path / "db.duckdb"
+    Store(db).close()
+    reports = []
+    scheduled = threading.Thread(target=lambda: reports.append(deliver(db, digest_of([item(1)]), settings,
+                                                                       env=env)))
+    try:
+        scheduled.start()
+        assert arrived.wait(30)
+        manual = deliver(db, digest_of([item(1)]), settings, env=env)
+        release.set()
+        scheduled.join(60)
+    finally:
+        release.set()
+        controller.stop()
+    assert len(received) == 1
+    assert [r.status for r in manual.results] == ["in progress"]
+    assert "being sent by another run" in manual.lines()[0] and not manual.all_failed
+    assert [r.status for r in reports[0].results] == ["sent"]
+    with Store(db) as store:
+        rows = store.con.execute("SELECT channel, status FROM deliveries").fetchall()
+    assert rows == [("email-forum", "sent")]
+
+
+def test_a_send_left_unfinished_by_a_killed_run_does_not_block_the_next_run_for_ever(tmp_path, httpserver):
+    # The machine rebooted while the scheduled run was sending: its claim stayed in the send log.
+    # Within the time a send can take, the next run waits for it; after that, it sends.
+    httpserver.expect_request("/wa", method="POST").respond_with_json({"ok": True})
+    settings = DeliverySettings(channels=(DeliveryChannel(name="wa", url_env="WA"),), attempts=1)
+    db = tmp_path / "db.duckdb"
+    with Store(db) as store:
+        store.con.execute("INSERT INTO deliveries (digest_date, channel, status, messages, started_at, "
+                          "report_kind) VALUES (?, 'wa', 'sending', 0, now() - INTERVAL 1 MINUTE, 'daily')",
+                          [DAY])
+    busy = deliver(db, digest_of([item(1)]), settings, env={"WA": _hook(httpserver)}, force=True)
+    assert [r.status for r in busy.results] == ["in progress"] and not httpserver.log
+    with Store(db) as store:
+        store.con.execute("UPDATE deliveries SET started_at = now() - INTERVAL 1 DAY")
+    later = deliver(db, digest_of([item(1)]), settings, env={"WA": _hook(httpserver)})
+    assert [r.status for r in later.results] == ["sent"] and len(httpserver.log) == 1
+    with Store(db) as store:
+        rows = store.con.execute("SELECT status, error FROM deliveries ORDER BY started_at").fetchall()
+    assert rows == [("failed", "the run sending it stopped"), ("sent", None)]

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import apprise
@@ -27,6 +28,7 @@ from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_a
 
 from saring.config import DeliveryChannel, DeliverySettings, decode_text
 from saring.errors import SourceConfigError
+from saring.localtime import WIB
 from saring.report.digest import Digest, render, split_messages
 
 LOGGER = logging.getLogger(__name__)
@@ -44,10 +46,11 @@ class SendError(Exception):
 @dataclass(frozen=True)
 class ChannelResult:
     channel: str
-    status: str  # sent | failed | skipped (already delivered)
+    status: str  # sent | failed | skipped (already delivered) | in progress (by another run)
     attempts: int = 0
     messages: int = 0
     error: str | None = None
+    since: datetime | None = None  # in progress: when the other run started sending
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class DeliveryReport:
 
     @property
     def attempted(self) -> list[ChannelResult]:
-        return [r for r in self.results if r.status != "skipped"]
+        return [r for r in self.results if r.status not in ("skipped", "in progress")]
 
     @property
     def failed(self) -> list[ChannelResult]:
@@ -77,6 +80,9 @@ class DeliveryReport:
             elif r.status == "skipped":
                 what = f"the weekly report of {self.day}" if self.kind == "weekly" else str(self.day)
                 out.append(f"{r.channel}: already delivered for {what}, not sent again (use --force)")
+            elif r.status == "in progress":
+                since = f" since {r.since.astimezone(WIB):%H:%M:%S} WIB" if r.since else ""
+                out.append(f"{r.channel}: being sent by another run{since}, not sent again")
             else:
                 out.append(f"{r.channel}: FAILED after {r.attempts} attempt(s): {r.error}")
         return out
@@ -117,15 +123,61 @@ def already_delivered(con, day: date, channel: str, kind: str = "daily") -> bool
     ).fetchone()[0])
 
 
+#: How long one try at one message may take at most (connecting, a slow server), for the claim's lease.
+TRY_SECONDS = 120
+# Two runs of one process (threads) claim in turn; DuckDB's file lock already serialises processes.
+_CLAIMS = threading.Lock()
+
+
+def claim_lease(settings: DeliverySettings, messages: int) -> timedelta:
+    """How long a send of ``messages`` can last; a claim older than that was left by a run that died."""
+    return timedelta(seconds=max(messages, 1) * settings.attempts * (TRY_SECONDS + settings.max_wait))
+
+
+def claim(con, day: date, channel: str, kind: str, force: bool, started: datetime,
+          lease: timedelta) -> tuple[str, datetime | None]:
+    """Claim the send of the ``kind`` report of ``day`` to ``channel``: (state, since).
+
+    ``state`` is ``claimed`` (a ``sending`` row now stands for this run), ``skipped``
+    (delivered, and not ``force``) or ``in progress`` (another run, the scheduled one or a
+    manual one, is sending it since ``since``). The check and the claim
+    are one transaction, so two runs at the same moment never both send.
+    """
+    from saring.storage.database import transaction
+
+    key = [day, channel, kind]
+    where = "digest_date = ? AND channel = ? AND report_kind = ?"
+    with _CLAIMS, transaction(con):
+        # A claim older than its lease was left by a run that was killed while sending.
+        con.execute(f"UPDATE deliveries SET status = 'failed', error = 'the run sending it stopped' "
+                    f"WHERE {where} AND status = 'sending' AND started_at < ?", [*key, started - lease])
+        busy = con.execute(f"SELECT min(started_at) FROM deliveries WHERE {where} AND status = 'sending'",
+                           key).fetchone()[0]
+        if busy is not None:
+            return "in progress", busy
+        if not force and already_delivered(con, day, channel, kind):
+            return "skipped", None
+        con.execute("INSERT INTO deliveries (digest_date, channel, status, attempts, messages, forced, "
+                    "started_at, report_kind) VALUES (?, ?, 'sending', 0, 0, ?, ?, ?)",
+                    [day, channel, force, started, kind])
+    return "claimed", None
+
+
 def record(con, day: date, result: ChannelResult, forced: bool, started_at: datetime,
            kind: str = "daily") -> None:
+    """Replace this run's claim (see :func:`claim`) by the send's outcome."""
+    from saring.storage.database import transaction
+
     now = datetime.now(UTC)
-    con.execute(
-        "INSERT INTO deliveries (digest_date, channel, status, attempts, messages, error, forced, "
-        "started_at, sent_at, report_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [day, result.channel, result.status, result.attempts, result.messages, result.error, forced,
-         started_at, now if result.status == "sent" else None, kind],
-    )
+    with transaction(con):
+        con.execute("DELETE FROM deliveries WHERE digest_date = ? AND channel = ? AND report_kind = ? "
+                    "AND status = 'sending' AND started_at = ?", [day, result.channel, kind, started_at])
+        con.execute(
+            "INSERT INTO deliveries (digest_date, channel, status, attempts, messages, error, forced, "
+            "started_at, sent_at, report_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [day, result.channel, result.status, result.attempts, result.messages, result.error, forced,
+             started_at, now if result.status == "sent" else None, kind],
+        )
 
 
 def payload(digest: Digest, fmt: str, message_chars: int) -> tuple[str, list[str]]:
@@ -168,7 +220,9 @@ def send_channel(channel: DeliveryChannel, title: str, messages: list[str], sett
                  env: Mapping[str, str], attach: Sequence[Path] = ()) -> ChannelResult:
     """Send the messages in order; each is retried with backoff. Never raises.
 
-    ``attach`` goes with the first message."""
+    ``attach`` goes with the first message. A chat channel that refused part k gets every part
+    again on the next run: resuming at part k would send the rest of a digest rebuilt meanwhile
+    (a new fact-check match moves an item up), so an item could reach the group in no part."""
     url = (env.get(channel.url_env) or "").strip()
     if not url:
         return ChannelResult(channel.name, "failed", 0, 0,
@@ -209,8 +263,9 @@ def deliver(db_path: str | Path | None, digest: Digest, settings: DeliverySettin
     ``digest`` is anything with a ``day``; another report than the daily digest passes its
     ``kind`` (the send log's key is day, channel and kind) and its own ``make_payload``.
 
-    The database is opened only to check and to record, never while a message is in flight,
-    so a slow channel does not hold the writer's lock.
+    The database is opened only to claim the send and to record it, never while a message is in
+    flight, so a slow channel does not hold the writer's lock; another run (the scheduled one and
+    a manual one at the same moment) finds the claim and does not send the report again.
     """
     from saring.storage.database import Store
 
@@ -218,17 +273,25 @@ def deliver(db_path: str | Path | None, digest: Digest, settings: DeliverySettin
     channels = [c for c in settings.channels if c.enabled and (not only or c.name in only)]
     results = []
     for channel in channels:
-        with Store(db_path) as store:
-            if not force and already_delivered(store.con, digest.day, channel.name, kind):
-                results.append(ChannelResult(channel.name, "skipped"))
-                continue
-        started = datetime.now(UTC)
         if make_payload is None:
             title, messages = payload(digest, channel.format, message_chars)
             attach: list[Path] = []
         else:
             title, messages, attach = make_payload(channel)
-        result = send_channel(channel, title, messages, settings, env, attach)
+        started = datetime.now(UTC)
+        with Store(db_path) as store:
+            state, since = claim(store.con, digest.day, channel.name, kind, force, started,
+                                        claim_lease(settings, len(messages)))
+        if state != "claimed":
+            results.append(ChannelResult(channel.name, state, since=since))
+            continue
+        try:
+            result = send_channel(channel, title, messages, settings, env, attach)
+        except BaseException:  # Ctrl-C, a cancelled flow: the claim must not block the next run
+            with Store(db_path) as store:
+                record(store.con, digest.day, ChannelResult(channel.name, "failed", 0, 0, "interrupted"),
+                       force, started, kind)
+            raise
         with Store(db_path) as store:
             record(store.con, digest.day, result, force, started, kind)
         results.append(result)
