@@ -75,6 +75,25 @@ def test_empty_day(ingested):
     assert "Tidak ada berita terkait pemilu" in render(d, "whatsapp")
 
 
+def test_a_day_when_no_source_could_be_read_says_so_and_not_that_there_was_no_news(db_path, httpserver):
+    # Every feed down (the city's internet cut, a proxy misconfigured): the digest told the forum
+    # "Tidak ada berita terkait pemilu hari ini", as on a quiet day, while saring read nothing.
+    httpserver.expect_request("/feed").respond_with_data("down", status=500)
+    httpserver.expect_request("/rss").respond_with_data("down", status=503)
+    raw = {"sources": [{"id": "kompas", "name": "Kompas", "url": httpserver.url_for("/feed"),
+                        "options": {"allow_private": True}},
+                       {"id": "detik", "name": "Detik", "url": httpserver.url_for("/rss"),
+                        "options": {"allow_private": True}}],
+           "settings": {"fetch": {"retries": 0}}}
+    with Store(db_path) as store:
+        run_ingest(parse_config(raw), store, scorer=None)
+        d = build_digest(store.con, today_wib(), DigestSettings())
+    for fmt in ("whatsapp", "email_text", "email", "markdown", "html"):
+        text = render(d, fmt)
+        assert "Tidak ada berita terkait pemilu" not in text, fmt
+        assert "Semua sumber gagal dibaca" in text and "bukan berarti tidak ada" in text, fmt
+        assert "Kompas" in text and "gagal dibaca: " in text and "HTTP 503" in text, fmt
+
 def test_helpers():
     assert tanggal(date(2026, 11, 25)) == "Rabu, 25 November 2026"
     s = DigestSettings(high=0.7, medium=0.4)

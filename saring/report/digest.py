@@ -168,6 +168,11 @@ class Digest:
         return groups
 
     @property
+    def unread(self) -> bool:
+        """No source could be read: an empty digest then means saring saw nothing, not a quiet day."""
+        return bool(self.health) and all(h.status == "gagal" for h in self.health)
+
+    @property
     def problems(self) -> list[SourceHealth]:
         return [h for h in self.health if h.status != "ok"]
 

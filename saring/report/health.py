@@ -110,8 +110,8 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
         n = seen.get(s.source_id, 0)
         if s.last_status == "failed":
             times = f" ({s.consecutive_failures}× berturut-turut)" if s.consecutive_failures > 1 else ""
-            health.append(SourceHealth(s.source_id, s.name, "gagal",
-                                       f"{s.last_error or 'alasan tidak tercatat'}{times}"))
+            health.append(SourceHealth(s.source_id, s.name, "gagal",  # the reason is for the maintainer
+                                       f"gagal dibaca{times}: {s.last_error or 'alasan tidak tercatat'}"))
         elif s.last_status is None:
             health.append(SourceHealth(s.source_id, s.name, "sepi", "belum pernah dibaca"))
         elif s.silent and s.last_new_item_at and s.usual_gap:
