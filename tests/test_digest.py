@@ -94,6 +94,21 @@ def test_a_day_when_no_source_could_be_read_says_so_and_not_that_there_was_no_ne
         assert "Semua sumber gagal dibaca" in text and "bukan berarti tidak ada" in text, fmt
         assert "Kompas" in text and "gagal dibaca: " in text and "HTTP 503" in text, fmt
 
+def test_the_morning_digest_of_yesterday_does_not_say_today(ingested):
+    # The scheduled 06:00 digest covers the day before: it told the forum, that morning, "Tidak
+    # ada berita terkait pemilu hari ini" and "tidak ada berita baru hari ini" about yesterday.
+    yesterday = today_wib() - timedelta(days=1)
+    with Store(ingested) as store:
+        d = build_digest(store.con, yesterday, DigestSettings())
+    for fmt in ("whatsapp", "email_text", "email", "markdown", "html"):
+        text = render(d, fmt)
+        assert "hari ini" not in text, fmt
+        assert f"Tidak ada berita terkait pemilu pada {tanggal(yesterday)}." in text, fmt
+    assert "tidak ada berita baru pada hari itu" in render(d, "whatsapp")
+    with Store(ingested) as store:
+        today = build_digest(store.con, today_wib(), DigestSettings(election_threshold=1.0))
+    assert "Tidak ada berita terkait pemilu hari ini." in render(today, "whatsapp")
+
 def test_helpers():
     assert tanggal(date(2026, 11, 25)) == "Rabu, 25 November 2026"
     s = DigestSettings(high=0.7, medium=0.4)

@@ -168,6 +168,13 @@ class Digest:
         return groups
 
     @property
+    def on_day(self) -> str:
+        """'hari ini', or 'pada Rabu, 25 November 2026' for a digest of another day (the morning
+        digest covers the day before)."""
+        today = self.day == self.generated_at.astimezone(WIB).date()
+        return "hari ini" if today else f"pada {tanggal(self.day)}"
+
+    @property
     def unread(self) -> bool:
         """No source could be read: an empty digest then means saring saw nothing, not a quiet day."""
         return bool(self.health) and all(h.status == "gagal" for h in self.health)

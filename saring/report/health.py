@@ -120,7 +120,9 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
                 f"tidak ada berita baru selama {_hours(now - s.last_new_item_at)} "
                 f"(biasanya tiap {_hours(s.usual_gap)})"))
         elif n == 0 and s.kind != "factcheck":  # fact-checks are stored apart from items
-            health.append(SourceHealth(s.source_id, s.name, "sepi", "tidak ada berita baru hari ini"))
+            # the morning digest covers yesterday
+            when = "hari ini" if start <= datetime.now(UTC) < end else "pada hari itu"
+            health.append(SourceHealth(s.source_id, s.name, "sepi", f"tidak ada berita baru {when}"))
         else:
             health.append(SourceHealth(s.source_id, s.name, "ok", f"{n} berita baru"))
     return health
