@@ -491,3 +491,38 @@ def test_rescore_after_rollback_serves_the_rolled_back_to_version(demo_db, tmp_p
     assert served_and_stored() == ([(copy,)], {shipped[0][0]: 42, copy: 42})
     r = runner.invoke(app, ["rescore", "--db", str(db)])  # nothing left to do: a second run is idle
     assert r.exit_code == 0 and "0 articles scored" in flat(r)
+
+
+def test_a_running_desk_checks_with_the_version_current_after_a_rollback(demo_db, tmp_path, model_home):
+    # `saring web` runs for weeks. The maintainer promotes a retrained model, finds it worse and
+    # rolls back: the forum's checks on the running desk must be scored by the rolled-back-to
+    # version (the one its Model page names), not by the one loaded when the desk started.
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from saring.desk.app import create_app
+    from saring.desk.auth import add_user
+    from saring.judge.classifier.score import model_version
+
+    db = _copy_db(demo_db, tmp_path)
+    add_user(db, "rina", "kata-sandi-rahasia")
+    _copy_shipped_as(model_home, "v-copy")
+    assert runner.invoke(app, ["model", "promote", "v-copy"]).exit_code == 0
+    client = TestClient(create_app(db, secret_key="test-key"))
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia", "next": "/"})
+
+    def checked_with(text: str) -> str:
+        page = client.get("/check").text
+        r = client.post("/check", data={"csrf": re.search(r'name="csrf" value="([^"]+)"', page).group(1),
+                                        "q": text})
+        assert r.status_code == 200, r.text[-2000:]
+        return re.search(r"Model (\S+) ·", r.text).group(1)
+
+    seed = SEEDS[0].read_text(encoding="utf-8")
+    copy = "election-v-copy+hoax-v-copy"
+    assert checked_with(seed) == copy
+    r = runner.invoke(app, ["model", "rollback"])
+    assert r.exit_code == 0 and "shipped" in flat(r)
+    assert checked_with(SEEDS[1].read_text(encoding="utf-8")) == model_version() != copy

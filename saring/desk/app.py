@@ -547,9 +547,9 @@ def _check_login(desk: Desk, name: str, password: str) -> str | None:
 def _run_check(desk: Desk, query: str, state: Any, name: str):
     from saring.desk.check import analyse, get_scorer, not_saved, store_check
 
-    if state.scorer is None:
-        state.scorer = get_scorer()
-    result = analyse(query, desk.db, state.scorer, bands=desk.settings)  # snapshot reads only: no lock
+    # The current models at each check (not kept here): a promotion or rollback shows at once.
+    scorer = state.scorer or get_scorer()
+    result = analyse(query, desk.db, scorer, bands=desk.settings)  # snapshot reads only: no lock
     result.checked_by = name
     try:
         with desk.writer() as con:  # the write must not meet this process's own read-only connection

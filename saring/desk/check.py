@@ -250,7 +250,7 @@ def fetch_text(url: str, timeout: float = 8.0) -> tuple[str | None, str, str | N
 
 
 def get_scorer() -> Any:
-    """The current models, loaded once per process (:func:`saring.judge.scorers.current_scorer`)."""
+    """The current models, loaded once per version (:func:`saring.judge.scorers.current_scorer`)."""
     from saring.judge.scorers import current_scorer
 
     return current_scorer()
