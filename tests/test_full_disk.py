@@ -63,3 +63,25 @@ def test_read_only_disk_gives_one_message_and_keeps_the_file(small_disk, sample_
     assert result.exit_code == 2
     assert "read-only" in result.output and "Traceback" not in result.output, result.output
     assert db.read_bytes() == before
+
+
+def test_a_retrain_on_a_full_disk_says_so_and_keeps_the_promoted_model(small_disk, tmp_path, monkeypatch):
+    # The model folder's disk fills up while `saring train` writes the new version: the maintainer
+    # gets one sentence (no traceback), the promoted model still scores, and the half-written
+    # version is removed (it would take the space the next retrain needs and never be listed).
+    from saring.judge.classifier import registry
+    from saring.judge.classifier.score import load_scorer
+
+    monkeypatch.delenv("SARING_MODELS", raising=False)
+    monkeypatch.setenv("SARING_MODEL_HOME", str(small_disk / "models"))
+    filler = small_disk / "filler"
+    free = shutil.disk_usage(small_disk).free
+    filler.write_bytes(b"\0" * max(free - 32 * 1024, 0))  # 32 KB left: less than one small model
+    result = CliRunner().invoke(app, ["train", "--db", str(tmp_path / "saring.duckdb"),
+                                      "--max-base-rows", "80", "--tolerance", "1.0"])
+    assert result.exit_code == 2, result.output
+    flat = " ".join(result.output.split())
+    assert "disk is full" in flat and "current model stays shipped" in flat, flat
+    assert "Traceback" not in result.output
+    assert registry.current_version() == "shipped" and load_scorer().model_version
+    assert [p.name for p in (small_disk / "models").iterdir()] == []

@@ -18,8 +18,10 @@ if it is not worse on that held-out data (:func:`retrain`).
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
+import shutil
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -478,6 +480,12 @@ def _forum_rows(
     )
 
 
+def _write_problem(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    return exc.strerror or str(exc)
+
+
 def retrain(
     db: Path | str | None = None,
     tolerance: float = GATE_TOLERANCE,
@@ -538,52 +546,61 @@ def retrain(
     out_dir = registry.root() / version
     report = progress.current()  # shown by `saring model retrain` on a terminal, silent elsewhere
     report.add("retrain steps", 3)
-    fit_version(
-        out_dir,
-        hx_train,
-        el_train,
-        cfgs["hoax"],
-        cfgs["election"],
-        created=now.date(),
-        extra={"forum_labels_used": {t: int(len(f)) for t, f in labels.items()}},
-    )
-    report.advance("retrain steps")
-    cand = evaluate_dir(out_dir, sets)
-    report.advance("retrain steps")
-    cur = evaluate_dir(cur_dir, sets)
-    report.advance("retrain steps")
-    checks, ok = [], True
-    for task in ("hoax", "election"):
-        c, p = cand[task]["roc_auc"], cur[task]["roc_auc"]
-        passed = c is not None and p is not None and c >= p - tolerance
-        ok &= passed
-        checks.append(
-            f"{task} held-out ROC-AUC {c:.3f} vs current {p:.3f} "
-            f"({'ok' if passed else 'worse'} with tolerance {tolerance:g})"
+    try:
+        fit_version(
+            out_dir,
+            hx_train,
+            el_train,
+            cfgs["hoax"],
+            cfgs["election"],
+            created=now.date(),
+            extra={"forum_labels_used": {t: int(len(f)) for t, f in labels.items()}},
         )
-    reason = "; ".join(checks)
-    meta = {
-        "version": version,
-        "created_at": now.isoformat(timespec="seconds"),
-        "trained_rows": {"hoax": int(len(hx_train)), "election": int(len(el_train))},
-        "max_base_rows": max_base_rows,
-        "forum_labels": {t: int(len(f)) for t, f in labels.items()},
-        "forum_labels_not_trained_duplicate_of_heldout": dropped,
-        # The fact-check floor is a set rule until enough labels fall on items it applies to.
-        "forum_hoax_labels_on_factcheck_evidence": on_evidence,
-        "heldout_rows": {t: int(len(sets[t])) for t in ("hoax", "election")},
-        "gate": {
-            "metric": "held-out ROC-AUC (hoax: unseen Pratiwi + IDNHoaxCorpus claims + held-out "
-            "labels; election: newest IndoSum months + held-out labels)",
-            "tolerance": tolerance,
-            "candidate": cand,
-            "current": cur,
-            "current_version": current,
-            "passed": bool(ok),
-            "reason": reason,
-        },
-    }
-    write_json(out_dir / "bundle.json", meta)
+        report.advance("retrain steps")
+        cand = evaluate_dir(out_dir, sets)
+        report.advance("retrain steps")
+        cur = evaluate_dir(cur_dir, sets)
+        report.advance("retrain steps")
+        checks, ok = [], True
+        for task in ("hoax", "election"):
+            c, p = cand[task]["roc_auc"], cur[task]["roc_auc"]
+            passed = c is not None and p is not None and c >= p - tolerance
+            ok &= passed
+            checks.append(
+                f"{task} held-out ROC-AUC {c:.3f} vs current {p:.3f} "
+                f"({'ok' if passed else 'worse'} with tolerance {tolerance:g})"
+            )
+        reason = "; ".join(checks)
+        meta = {
+            "version": version,
+            "created_at": now.isoformat(timespec="seconds"),
+            "trained_rows": {"hoax": int(len(hx_train)), "election": int(len(el_train))},
+            "max_base_rows": max_base_rows,
+            "forum_labels": {t: int(len(f)) for t, f in labels.items()},
+            "forum_labels_not_trained_duplicate_of_heldout": dropped,
+            # The fact-check floor is a set rule until enough labels fall on items it applies to.
+            "forum_hoax_labels_on_factcheck_evidence": on_evidence,
+            "heldout_rows": {t: int(len(sets[t])) for t in ("hoax", "election")},
+            "gate": {
+                "metric": "held-out ROC-AUC (hoax: unseen Pratiwi + IDNHoaxCorpus claims + held-out "
+                "labels; election: newest IndoSum months + held-out labels)",
+                "tolerance": tolerance,
+                "candidate": cand,
+                "current": cur,
+                "current_version": current,
+                "passed": bool(ok),
+                "reason": reason,
+            },
+        }
+        write_json(out_dir / "bundle.json", meta)
+    except BaseException as exc:
+        # A half-written version is never listed nor promoted: give its disk space back.
+        shutil.rmtree(out_dir, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise registry.RegistryError(
+                f"cannot write the new model version to {out_dir}: {_write_problem(exc)}; nothing was "
+                f"promoted, the current model stays {current}") from None
+        raise
     promoted = False
     if ok and promote_if_better:
         registry.promote(version, reason="gate passed: " + reason)
