@@ -256,6 +256,27 @@ def test_label_import_reads_a_file_saved_by_excel_with_semicolons(demo_db, tmp_p
                              (second, "election", 1), (second, "hoax", 0)])
 
 
+def test_label_import_passes_over_the_empty_rows_excel_saves(demo_db, tmp_path):
+    # A row whose cells were cleared in Excel (Delete, not "delete row") stays in the sheet and is
+    # saved as ";;;;;;;;;": those rows are no one's labels, not rows to refuse (exit 1, "refused").
+    import duckdb
+
+    db = _copy_db(demo_db, tmp_path)
+    saved = tmp_path / "labeled.csv"
+    empty = ";" * 9
+    saved.write_bytes("\r\n".join([
+        "id;url;title;source;published_at;excerpt;election_score;hoax_score;hoax;election",
+        "item000;u;t;s;2026-11-24 10:00;e;0,1;0,6;1;0", empty, "item001;u;t;s;2026-11-24 10:00;e;0,1;0,2;0;",
+        ";;;;;;;;1;0", empty, empty, ""]).encode("utf-8-sig"))
+    r = runner.invoke(app, ["label", "import", str(saved), "--by", "Bawaslu", "--db", str(db)])
+    assert r.exit_code == 1 and "line 5: empty id" in flat(r)  # labels without an id are still refused
+    assert "2 rows stored (3 labels" in flat(r) and "1 rows refused" in flat(r), flat(r)
+    assert "line 3" not in flat(r) and "line 6" not in flat(r) and "0 rows had no label" in flat(r)
+    con = duckdb.connect(str(db))
+    assert con.execute("SELECT count(*) FROM labels").fetchone()[0] == 3
+    con.close()
+
+
 def test_label_import_takes_labels_written_as_floats(demo_db, tmp_path):
     # A labels file merged in pandas: the label columns have gaps, so they were written as 1.0/0.0.
     import duckdb

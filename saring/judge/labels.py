@@ -192,6 +192,8 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
     to_store: list[tuple[str, str, int]] = []
     for n, row in enumerate(rows, start=2):
         item_id = row.get("id", "").strip()
+        if not any((v or "").strip() for v in row.values()):
+            continue  # a row cleared in a spreadsheet (saved as ";;;;"): nothing in it to store or refuse
         if not item_id:
             result.problems.append(f"line {n}: empty id")
             continue
