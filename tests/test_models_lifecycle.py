@@ -439,6 +439,35 @@ def test_heldout_labels_are_never_trained_on():
     assert set(sets["hoax"]["text"]) == held_texts | set(base_held["text"])
 
 
+def test_labels_on_forwarded_messages_whose_text_was_purged_are_not_trained_on(tmp_path, scorer):
+    # The forum labelled forwarded chat messages on the desk; 30 days later the morning flow's
+    # retention purged their text (UU 27/2022). A retrain must not learn the placeholder left in
+    # their place ("(pesan dihapus: masa simpan habis)") as a hoax, nor gate on it.
+    from saring.collect.retention import PURGED_TITLE, purge_tipline
+    from saring.collect.tipline import import_chat
+    from saring.config import FetchSettings
+    from saring.judge.labels import add_label, current_labels
+    from saring.pipeline.forwarded import feed_tipline
+    from saring.storage.database import Store
+
+    chat = REPO / "tests" / "fixtures" / "social" / "WhatsApp Chat dengan Bakohumas Kota Batu.txt"
+    with Store(tmp_path / "saring.duckdb") as store:
+        started = datetime.now(UTC)
+        result = import_chat(store.con, chat, b"uji-rahasia-label-0123456789")
+        feed_tipline(store, since=started, fetch=FetchSettings(retries=0, timeout=2), scorer=scorer,
+                     scrubber=result.scrubber)
+        messages = [i for (i,) in store.con.execute(
+            "SELECT item_id FROM item_overview WHERE text_source = 'tipline' ORDER BY item_id").fetchall()]
+        assert len(messages) >= 2
+        for n, item_id in enumerate(messages):
+            add_label(store.con, item_id, "hoax", n % 2, "rina")
+        assert len(current_labels(store.con, "hoax")) == len(messages)
+        purge_tipline(store, 0, now=datetime.now(UTC) + timedelta(seconds=1))
+        after = current_labels(store.con, "hoax")
+    assert PURGED_TITLE not in set(after["text"]) and after["text"].notna().all()
+    assert set(after["item_id"]).isdisjoint(messages)
+
+
 def test_fixed_split_has_no_claim_in_both():
     from saring.judge.classifier.training import ELECTION_HELDOUT_FROM, HOAX_HELDOUT_TOPICS, base_splits
 

@@ -248,11 +248,16 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
 
 
 def current_labels(con: Any, task: str) -> pd.DataFrame:
-    """Current labels for one task with the item's text: item_id, text, label, labeled_at."""
+    """Current labels for one task with the item's text: item_id, text, label, labeled_at.
+
+    Labels on forwarded messages whose text retention purged are left out: only a placeholder
+    title is left of them (:data:`saring.collect.retention.PURGED_TITLE`), nothing to learn from.
+    """
     return con.execute(
         """SELECT c.item_id, coalesce(o.text, o.title) AS text, c.value AS label, c.labeled_at
            FROM current_labels c JOIN item_overview o USING (item_id)
-           WHERE c.task = ? ORDER BY c.item_id""", [task]).df()
+           WHERE c.task = ? AND NOT (o.source_id = 'tipline' AND o.text IS NULL)
+           ORDER BY c.item_id""", [task]).df()
 
 
 def add_label(con: Any, item_id: str, task: str, value: int, by: str,
