@@ -468,6 +468,8 @@ def _forum_rows(
         return pd.DataFrame(columns=["text", "label", "group", "dataset"])
     f = f[~f["item_id"].map(is_heldout_label)]
     leak = f["text"].map(lambda t: dedup_key(t) in heldout_keys)
+    if "body" in f:  # a held-out article's copy, its headline now in front of the body
+        leak |= f["body"].map(lambda t: dedup_key(t) in heldout_keys)
     dropped[task] = int(leak.sum())
     f = f[~leak]
     return pd.DataFrame(
