@@ -412,3 +412,20 @@ def test_a_session_left_open_across_hourly_runs_keeps_reading_its_files(tmp_path
     assert _parquet_on_disk(db) == _listed(manifest)
     assert len(manifest["catalogs"]) == 1  # the current one
     _same(db)
+
+
+def test_a_database_written_by_a_relative_path_is_readable_from_another_folder(tmp_path, monkeypatch):
+    # `make demo` and `saring ingest` write data/demo/saring.duckdb, a path relative to the repo;
+    # Jupyter runs notebooks/explore.ipynb with notebooks/ as its folder: the catalog named its
+    # Parquet files relative to the writer's folder, and every query failed "No files found".
+    (tmp_path / "repo" / "notebooks").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "repo")
+    with Store("data/saring.duckdb") as store:
+        _fill(store, 2, datetime.now(UTC) - timedelta(hours=1), "a", timedelta(minutes=1))
+        store.publish_snapshot()
+    monkeypatch.chdir(tmp_path / "repo" / "notebooks")
+    con = saring.connect("../data/saring.duckdb")
+    try:
+        assert con.execute("SELECT count(*) FROM item_overview").fetchone()[0] == 2
+    finally:
+        con.close()

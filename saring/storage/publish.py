@@ -295,7 +295,9 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
     t0 = time.perf_counter()
     now = now or datetime.now(UTC)
     month_start = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    folder = published_dir(db_path)
+    # The catalog names its files by absolute path: a relative one (``--db data/saring.duckdb``)
+    # would be read from the reader's folder (Jupyter runs a notebook in notebooks/).
+    folder = published_dir(Path(db_path).absolute())
     with private_files():
         folder.mkdir(exist_ok=True)
     old = _load_manifest(folder)
