@@ -79,6 +79,27 @@ def test_ingest_digest_query(sample_site, tmp_path):
     assert result.exit_code == 2 and "the query failed" in result.output
 
 
+
+def test_a_query_saved_to_a_file_keeps_one_line_per_row(tmp_path):
+    # `saring query "SELECT item_id, title, url FROM items" > hasil.txt`: the table was folded at
+    # 80 columns, each row spread over two or three lines with its values cut in the middle.
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        for i in range(3):
+            store.con.execute("INSERT INTO items (item_id, url, source_id, title) VALUES (?, ?, 'src', ?)",
+                              [f"item{i}", f"https://berita.example/2026/11/{i}/kpu-kota-batu-bentuk-bakohumas",
+                               f"KPU Kota Batu Bentuk Bakohumas Jelang Pemilu {i}"])
+        store.publish_snapshot()
+    sql = "SELECT item_id, title, url FROM items ORDER BY 1"
+    result = runner.invoke(app, ["query", sql, "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 4, lines  # the header and three rows
+    assert all(line.split()[0] == f"item{i}" and line.endswith("...")
+               for i, line in enumerate(lines[1:])), lines
+
 def test_bad_date(tmp_path):
     result = runner.invoke(app, ["digest", "--date", "kemarin", "--db", str(tmp_path / "x.duckdb")])
     assert result.exit_code == 2 and "not a date" in result.output

@@ -139,7 +139,8 @@ def query(
     if csv:
         frame.to_csv(sys.stdout, index=False)
     else:
-        out.print(frame.to_string(index=False, max_colwidth=60), highlight=False)
+        # soft_wrap: a row stays one line (Rich would fold it at 80 columns in a file or pipe)
+        out.print(frame.to_string(index=False, max_colwidth=60), highlight=False, soft_wrap=True)
 
 
 
