@@ -429,3 +429,31 @@ def test_a_database_written_by_a_relative_path_is_readable_from_another_folder(t
         assert con.execute("SELECT count(*) FROM item_overview").fetchone()[0] == 2
     finally:
         con.close()
+
+
+def test_a_copied_data_folder_says_to_publish_again_where_it_is(tmp_path):
+    # An analyst copies the server's data/ folder to a laptop: the catalog still names the
+    # server's files, and saring.connect() crashed with DuckDB's "No files found that match".
+    import shutil
+
+    from saring.errors import StoreError
+
+    server = tmp_path / "server" / "data"
+    server.mkdir(parents=True)
+    with Store(server / "saring.duckdb") as store:
+        _fill(store, 2, datetime.now(UTC) - timedelta(hours=1), "a", timedelta(minutes=1))
+        store.publish_snapshot()
+    laptop = tmp_path / "laptop" / "data"
+    shutil.copytree(server, laptop)
+    shutil.rmtree(server)
+    with pytest.raises(StoreError) as raised:
+        saring.connect(str(laptop / "saring.duckdb"))
+    message = str(raised.value)
+    assert "moved or copied" in message and "publish_snapshot()" in message, message
+    with Store(laptop / "saring.duckdb") as store:  # what the message says to do
+        store.publish_snapshot()
+    con = saring.connect(str(laptop / "saring.duckdb"))
+    try:
+        assert con.execute("SELECT count(*) FROM item_overview").fetchone()[0] == 2
+    finally:
+        con.close()

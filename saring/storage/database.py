@@ -632,11 +632,20 @@ def _read_files_afresh(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"SET {setting} = false")
 
 
+def _unreadable_copy(db_path: Path, exc: duckdb.Error) -> str:
+    if "no files found" in str(exc).lower():  # the catalog names its files by absolute path
+        return (f"the analysts' copy of {db_path} names published files that are not there: was the data "
+                "folder moved or copied? Publish it again where it is now: any saring run, or "
+                "`with saring.storage.database.Store(DB) as s: s.publish_snapshot()`")
+    return f"cannot read the analysts' copy of {db_path}: {exc}"
+
+
 def connect_snapshot(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     """Open the newest snapshot read-only (falls back to the database when no run published one).
 
     Raises:
-        StoreError: neither file exists, or the database is busy and has no snapshot yet.
+        StoreError: neither file exists, the database is busy and has no snapshot yet, or the
+            snapshot's files cannot be read (the data folder was moved without a new publication).
     """
     db_path = Path(db_path) if db_path else default_db_path()
     candidates = [snapshot_path(db_path), db_path]
@@ -652,7 +661,11 @@ def connect_snapshot(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnec
                 continue
             con.execute(f"SET TimeZone = '{TIME_ZONE}'").fetchall()
             _read_files_afresh(con)
-            version = con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
+            try:
+                version = con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
+            except duckdb.IOException as exc:  # the catalog's Parquet files (a view) cannot be read
+                con.close()
+                raise StoreError(_unreadable_copy(db_path, exc)) from None
             if version is not None and version > SCHEMA_VERSION:  # no run of this saring changes that
                 con.close()
                 raise StoreError(f"{path} uses schema version {version}, newer than this saring "
