@@ -39,3 +39,23 @@ def test_notebook_runs(name, sample_site, tmp_path, monkeypatch, scorer):
     if name == "stories.ipynb":
         assert "stories carried by more than one outlet" in outputs and "item/fact-check matches" in outputs
         assert "tipline messages" in outputs
+
+
+@pytest.mark.parametrize("name", ["explore.ipynb", "stories.ipynb", "lifecycle.ipynb", "models.ipynb"])
+def test_notebook_opened_in_jupyter_after_make_demo_finds_the_demo(name, sample_site, tmp_path, monkeypatch,
+                                                                   scorer):
+    # `make demo` writes data/demo/ at the repository's root; Jupyter runs notebooks/x.ipynb in
+    # notebooks/, where "data/demo/saring.duckdb" is not: "no database ... run `saring ingest`".
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    repo = tmp_path / "repo"
+    (repo / "notebooks").mkdir(parents=True)
+    monkeypatch.chdir(repo)
+    db = "data/demo/weekly/saring.duckdb" if name == "lifecycle.ipynb" else "data/demo/saring.duckdb"
+    raw = demo_sources(sample_site.base_url, sample_site.root_dir)
+    with Store(db) as store:  # relative, as `saring demo` opens it
+        run_ingest(parse_config(raw), store, scorer=scorer)
+    monkeypatch.delenv("SARING_DB", raising=False)
+    nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(repo / "notebooks")}}).execute()
