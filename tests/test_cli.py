@@ -100,6 +100,20 @@ def test_a_query_saved_to_a_file_keeps_one_line_per_row(tmp_path):
     assert all(line.split()[0] == f"item{i}" and line.endswith("...")
                for i, line in enumerate(lines[1:])), lines
 
+
+@pytest.mark.parametrize("sql", ["UPDATE items SET title = 'x'", "DELETE FROM items",
+                                 "INSERT INTO sources (source_id) VALUES ('x')"])
+def test_a_change_through_query_says_the_copy_is_read_only(sql, tmp_path):
+    # An analyst fixing a title with `saring query "UPDATE items ..."` read "Can only update base
+    # table" or "sources is not an table", as if the database were broken.
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    result = runner.invoke(app, ["query", sql, "--db", str(db)])
+    assert result.exit_code == 2, result.output
+    assert "read-only" in " ".join(result.output.split()), result.output
+
 def test_bad_date(tmp_path):
     result = runner.invoke(app, ["digest", "--date", "kemarin", "--db", str(tmp_path / "x.duckdb")])
     assert result.exit_code == 2 and "not a date" in result.output

@@ -105,6 +105,18 @@ def serve(
 
 
 
+def _changes(sql: str) -> bool:
+    """Whether ``sql`` tries to change rows or tables (an analyst's UPDATE on a view of the copy)."""
+    import duckdb
+
+    try:
+        with duckdb.connect() as con:
+            kinds = {s.type.name for s in con.extract_statements(sql)}
+    except duckdb.Error:
+        return False
+    return bool(kinds & {"INSERT", "UPDATE", "DELETE", "DROP", "ALTER"})
+
+
 @app.command()
 def query(
     sql: str = typer.Argument(..., help="SQL to run on the newest snapshot"),
@@ -130,6 +142,8 @@ def query(
     except SaringError as exc:
         fail(str(exc))
     except duckdb.Error as exc:
+        if _changes(sql):  # DuckDB's own words ("Can only update base table") read as a broken table
+            fail(f"the analysts' copy is read-only: saring query cannot change it ({exc})")
         fail(f"the query failed: {exc}")
     if csv and not sys.stdout.isatty():  # a file or a pipe gets the data exactly as stored
         frame.to_csv(sys.stdout, index=False)
