@@ -27,6 +27,7 @@ import duckdb
 
 from saring.config import DigestSettings
 from saring.errors import SaringError
+from saring.judge.classifier.score import item_text
 from saring.textclean import plain_words
 
 SIMILAR_THRESHOLD = 0.5  # max(TF-IDF cosine, shingle containment) from which an item is "near-identical"
@@ -289,7 +290,7 @@ def analyse(
     try:
         # Links to the forum's own news sources are news links (saring.config.Source.outlet_host).
         scorer = (scorer or get_scorer()).with_outlets(outlet_hosts(con) if con is not None else ())
-        s = scorer.score([f"{title or ''}\n{text}"])[0]
+        s = scorer.score([item_text(title, text)])[0]
         result = CheckResult(
             check_id=uuid.uuid4().hex[:12],
             query=query[:MAX_TEXT],

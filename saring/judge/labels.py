@@ -250,19 +250,23 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
 def current_labels(con: Any, task: str) -> pd.DataFrame:
     """Current labels for one task with the item's text: item_id, text, label, labeled_at, body.
 
-    The text is the item as scoring reads it (title, a line break, text: ``score_rows``), so a
+    The text is the item as scoring reads it (:func:`~saring.judge.classifier.score.item_text`), so a
     retrain learns from what the label was given for, headline first; ``body`` is the text alone
     (a copy of a held-out article is found by either).
 
     Labels on forwarded messages whose text retention purged are left out: only a placeholder
     title is left of them (:data:`saring.collect.retention.PURGED_TITLE`), nothing to learn from.
     """
-    return con.execute(
-        """SELECT c.item_id, coalesce(o.title, '') || chr(10) || coalesce(o.text, '') AS text,
-                  c.value AS label, c.labeled_at, coalesce(o.text, o.title) AS body
+    from saring.judge.classifier.score import item_text
+
+    frame = con.execute(
+        """SELECT c.item_id, o.title, o.text, c.value AS label, c.labeled_at,
+                  coalesce(o.text, o.title) AS body
            FROM current_labels c JOIN item_overview o USING (item_id)
            WHERE c.task = ? AND NOT (o.source_id = 'tipline' AND o.text IS NULL)
            ORDER BY c.item_id""", [task]).df()
+    frame["text"] = [item_text(t, x) for t, x in zip(frame["title"], frame["text"], strict=True)]
+    return frame[["item_id", "text", "label", "labeled_at", "body"]]
 
 
 def add_label(con: Any, item_id: str, task: str, value: int, by: str,

@@ -26,6 +26,7 @@ from saring.collect.kinds import parse_source
 from saring.collect.urls import url_key
 from saring.config import Config, Source, StorySettings
 from saring.errors import FeedError, FetchError, SaringError
+from saring.judge.classifier.score import item_text
 from saring.judge.places import locate
 from saring.judge.stories import CountedTexts
 from saring.limits import cap_text
@@ -382,7 +383,7 @@ def score_rows(item_ids: Sequence[str], titles: Sequence[str | None], texts: Seq
     """``scores`` rows for these articles (title and text scored together, at most
     :data:`saring.limits.MAX_TEXT_CHARS` characters: one huge text must not stall a run)."""
     now = utcnow()
-    joined = [cap_text(f"{t or ''}\n{x or ''}") for t, x in zip(titles, texts, strict=True)]
+    joined = [cap_text(item_text(t, x)) for t, x in zip(titles, texts, strict=True)]
     return [
         dict(item_id=item_id, model_version=scorer.model_version,
              election_score=float(s.election_score), hoax_score=float(s.hoax_score),

@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from sklearn.pipeline import Pipeline
 
 # ModelLoadError, Score and default_model_dir stay importable from here (the analysts' API).
-__all__ = ["ModelLoadError", "Score", "Scorer", "default_model_dir", "load_scorer"]
+__all__ = ["ModelLoadError", "Score", "Scorer", "default_model_dir", "item_text", "load_scorer"]
 
 logger = logging.getLogger(__name__)
 
@@ -192,6 +192,20 @@ def at_operating_point(p: Any, operating_point: float | None) -> Any:
     p = np.clip(p, 1e-9, 1 - 1e-9)
     shift = np.log(operating_point / (1 - operating_point))
     return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) - shift)))
+
+
+def item_text(title: str | None, text: str | None) -> str:
+    """What the models read of a stored item: its title, a line break, its text.
+
+    A social post's or forwarded message's title is its own first line (or all of it, cut with
+    "…"): when the text already begins with the title, the text alone, or every cue of the
+    message would count twice.
+    """
+    title, text = title or "", text or ""
+    head = " ".join(title.split()).rstrip("…").rstrip()
+    if head and " ".join(text[:len(title) + 200].split()).startswith(head):
+        return text
+    return f"{title}\n{text}"
 
 
 class Scorer:
