@@ -2,7 +2,8 @@
 
 Items whose TF-IDF cosine similarity is at least :data:`STORY_THRESHOLD` and whose
 ``first_seen_at`` are at most ``window_days`` apart (and their publication dates too, where
-both are known: see :func:`published_stamps`) are linked; linked items form one story
+both are known: see :func:`published_stamps`) are linked, unless their titles name different
+places (:func:`places_apart`); linked items form one story
 (union-find, so A~B and B~C puts A, B, C together). A story's id is its earliest item's id
 (ties: the smaller item id), so ids are deterministic and stay put when later items join.
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -114,6 +115,37 @@ def published_stamps(published: Sequence[Any], seen: Sequence[datetime]) -> np.n
     return out
 
 
+def title_places(title: str | None) -> frozenset[str]:
+    """The codes of the provinces and kabupaten/kota a title names."""
+    from saring.judge.places import finder
+
+    return frozenset(p.code for p in finder().find(title or ""))
+
+
+def places_apart(one: frozenset[str], other: frozenset[str]) -> bool:
+    """Whether two titles name different places: each names one, and no place of one is, holds or
+    lies in a place of the other ("35", Jawa Timur, holds "35.79", Kota Batu).
+
+    Every KPU kabupaten/kota holds the same events in the same week (the national schedule): two
+    towns' reports of one kind of event are alike enough to be one story, and are two.
+    """
+    if not one or not other:
+        return False
+    return not any(a == b or a.startswith(b + ".") or b.startswith(a + ".") for a in one for b in other)
+
+
+def _apart_by_title(titles: Callable[[int], str | None]) -> Callable[[int, int], bool]:
+    """``places_apart`` of rows' titles, each title read once."""
+    seen: dict[int, frozenset[str]] = {}
+
+    def places(i: int) -> frozenset[str]:
+        if i not in seen:
+            seen[i] = title_places(titles(i))
+        return seen[i]
+
+    return lambda a, b: places_apart(places(a), places(b))
+
+
 def cluster(sims: Any, times: Sequence[datetime] | None, threshold: float,
             window: timedelta | None) -> list[int]:
     """Union-find over pairs at or above ``threshold`` (and within ``window``); a root per row.
@@ -156,8 +188,10 @@ def group_stories(rows: Sequence[tuple[str, str | None, Any, str | None]], windo
         return {i: i for i in ids}
     uf = _UnionFind(len(rows))
     published = published_stamps([r[4] if len(r) > 4 else None for r in rows], times)
+    apart = _apart_by_title(lambda i: texts[i].split("\n", 1)[0])  # the text is "title\ntext"
     for a, b in similar_pairs(matrix, times, threshold, timedelta(days=window_days), published=published):
-        uf.union(a, b)
+        if not apart(a, b):
+            uf.union(a, b)
     # Rows are sorted by time, and a root is the smallest index of its set: the earliest item.
     return {ids[i]: ids[uf.find(i)] for i in range(len(rows))}
 
@@ -352,6 +386,16 @@ def _published(con: duckdb.DuckDBPyConnection, lo: datetime, hi: datetime) -> di
                             "AND first_seen_at <= ? AND published_at IS NOT NULL", [lo, hi]).fetchall())
 
 
+def _titles(con: duckdb.DuckDBPyConnection, ids: Sequence[str], lo: datetime, hi: datetime) -> dict[str, str]:
+    """The feed titles of ``ids``, all seen in [lo, hi] (read inside the time range only: the
+    page's title would mean reading the articles table whole)."""
+    if not ids:
+        return {}
+    return dict(con.execute(
+        "SELECT item_id, coalesce(title, '') FROM items WHERE first_seen_at >= ? AND first_seen_at <= ? "
+        "AND list_contains(?, item_id)", [lo, hi, list(ids)]).fetchall())
+
+
 def _with_story(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, str]:
     if not ids:
         return {}
@@ -427,8 +471,12 @@ def add_to_stories(con: duckdb.DuckDBPyConnection, window_days: float = 3,
     times = [r[1] for r in rows]
     dates = _published(con, lo, hi)
     published = published_stamps([dates.get(r[0]) for r in rows], times)
-    for a, b in similar_pairs(matrix, times, threshold, window, query=query, published=published):
-        uf.union(a, b)
+    pairs = similar_pairs(matrix, times, threshold, window, query=query, published=published)
+    titles = _titles(con, sorted({rows[i][0] for pair in pairs for i in pair}), lo, hi)
+    apart = _apart_by_title(lambda i: titles.get(rows[i][0]))
+    for a, b in pairs:
+        if not apart(a, b):
+            uf.union(a, b)
     members: dict[int, list[int]] = {}
     for i in range(len(rows)):
         members.setdefault(uf.find(i), []).append(i)
