@@ -371,3 +371,32 @@ def test_second_ingest_waits_while_the_first_migrates_the_database(tmp_path):
     v1_database(db)
     _two_ingests_one_after_the_other(db, tmp_path)
     assert (tmp_path / f"saring.duckdb.pre-v{SCHEMA_VERSION}.bak").exists()
+
+
+def test_an_analysts_session_without_a_published_copy_never_holds_the_writers_file(tmp_path):
+    # The forum's database file alone was copied to a new server (the published copy names its
+    # files by absolute path, so it stays behind), and an analyst opened a notebook before the
+    # first run there: saring.connect() opened the writer's own file read-only and its lock made
+    # every hourly ingest wait 300 s and fail for as long as the notebook stayed open.
+    from saring.storage.database import Store, snapshot_path
+
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    snapshot_path(db).unlink()
+    reader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, saring
+        con = saring.connect({str(db)!r})
+        print(con.execute("SELECT max(version) FROM schema_version").fetchone()[0], flush=True)
+        sys.stdin.readline()  # the notebook stays open
+        print(con.execute("SELECT count(*) FROM sources").fetchone()[0], flush=True)
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip().isdigit(), reader.stderr.read()
+        with Store(db, lock_wait=0.5) as store:  # the next scheduled run gets in
+            assert store.counts()["sources"] == 0
+        out, err = reader.communicate("\n", timeout=60)
+        assert reader.returncode == 0 and out.strip() == "0", err
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+            reader.wait()

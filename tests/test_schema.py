@@ -92,6 +92,20 @@ def test_reader_gets_a_clear_message_without_any_database(tmp_path):
     assert not snapshot_path(tmp_path / "none.duckdb").exists()
 
 
+def test_reader_never_migrates_an_older_database_to_publish_its_copy(tmp_path):
+    # An analyst's newer saring on the forum's database before its server was upgraded: a reader
+    # publishes a missing analysts' copy, but migrating the file would lock the server's saring out.
+    from _db import database_at
+
+    db = tmp_path / "saring.duckdb"
+    database_at(db, 6).close()
+    with pytest.raises(StoreError, match="refreshed by the next run"):
+        connect_snapshot(db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT max(version) FROM schema_version").fetchone()[0] == 6
+    assert not snapshot_path(db).exists()
+
+
 def test_v6_file_with_lazily_created_tables_migrates_to_the_registry(tmp_path):
     """Migration 7 takes over the tables modules used to create on first use; their rows stay."""
     from _db import database_at

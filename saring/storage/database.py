@@ -640,39 +640,67 @@ def _unreadable_copy(db_path: Path, exc: duckdb.Error) -> str:
     return f"cannot read the analysts' copy of {db_path}: {exc}"
 
 
+def _version_problem(path: Path, version: int | None) -> str | None:
+    if version is not None and version > SCHEMA_VERSION:  # no run of this saring changes that
+        return (f"{path} uses schema version {version}, newer than this saring "
+                f"understands ({SCHEMA_VERSION}); upgrade saring to read it")
+    if version != SCHEMA_VERSION:
+        return (f"{path} was written by another saring version (schema v{version}, "
+                f"this one uses v{SCHEMA_VERSION}); it is refreshed by the next run")
+    return None
+
+
+def _publish_first(db_path: Path) -> None:
+    """Publish the analysts' copy of a database that has none (its file alone was copied or
+    restored): a reader that opened the writer's file instead would hold DuckDB's lock for as
+    long as its session lasts, and every run would wait for it and fail."""
+    try:  # a moment's read: a database of another saring version is never migrated from here
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            version = con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
+    except duckdb.Error as exc:
+        if "lock" in str(exc).lower():
+            raise StoreError(f"{db_path} is being written and has no analysts' copy yet; "
+                             "try again after the run") from None
+        raise StoreError(f"cannot read the database {db_path}: {exc}") from None
+    problem = _version_problem(db_path, version)
+    if problem:
+        raise StoreError(problem)
+    try:
+        Store(db_path, lock_wait=5).close()  # opening publishes a missing copy
+    except StoreError as exc:
+        if not snapshot_path(db_path).exists():  # else a run (or another reader) published it
+            raise StoreError(f"{db_path} has no analysts' copy yet and it could not be published "
+                             f"from here ({exc}); every saring run publishes it") from None
+
+
 def connect_snapshot(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the newest snapshot read-only (falls back to the database when no run published one).
+    """Open the newest snapshot read-only (publishing it first when the database has none:
+    a reader never keeps the writer's own file open).
 
     Raises:
-        StoreError: neither file exists, the database is busy and has no snapshot yet, or the
-            snapshot's files cannot be read (the data folder was moved without a new publication).
+        StoreError: neither file exists, the database is busy or of another saring version and
+            has no snapshot yet, or the snapshot's files cannot be read (the data folder was moved
+            without a new publication).
     """
     db_path = Path(db_path) if db_path else default_db_path()
-    candidates = [snapshot_path(db_path), db_path]
-    for path in candidates:
-        if path.exists():
-            try:
-                con = duckdb.connect(str(path), read_only=True)
-            except duckdb.Error as exc:
-                if path == db_path:
-                    raise StoreError(
-                        f"{db_path} is being written and has no snapshot yet; try again after the run"
-                    ) from exc
-                continue
-            con.execute(f"SET TimeZone = '{TIME_ZONE}'").fetchall()
-            _read_files_afresh(con)
-            try:
-                version = con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
-            except duckdb.IOException as exc:  # the catalog's Parquet files (a view) cannot be read
-                con.close()
-                raise StoreError(_unreadable_copy(db_path, exc)) from None
-            if version is not None and version > SCHEMA_VERSION:  # no run of this saring changes that
-                con.close()
-                raise StoreError(f"{path} uses schema version {version}, newer than this saring "
-                                 f"understands ({SCHEMA_VERSION}); upgrade saring to read it")
-            if version != SCHEMA_VERSION:
-                con.close()
-                raise StoreError(f"{path} was written by another saring version (schema v{version}, "
-                                 f"this one uses v{SCHEMA_VERSION}); it is refreshed by the next run")
-            return con
-    raise StoreError(f"no database at {db_path}: run `saring ingest` first")
+    path = snapshot_path(db_path)
+    if not path.exists():
+        if not db_path.exists():
+            raise StoreError(f"no database at {db_path}: run `saring ingest` first")
+        _publish_first(db_path)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot read the analysts' copy of {db_path}: {exc}") from None
+    con.execute(f"SET TimeZone = '{TIME_ZONE}'").fetchall()
+    _read_files_afresh(con)
+    try:
+        version = con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
+    except duckdb.IOException as exc:  # the catalog's Parquet files (a view) cannot be read
+        con.close()
+        raise StoreError(_unreadable_copy(db_path, exc)) from None
+    problem = _version_problem(path, version)
+    if problem:
+        con.close()
+        raise StoreError(problem)
+    return con
