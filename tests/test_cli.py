@@ -173,3 +173,24 @@ def test_send_to_disabled_channels_says_so(extra, tmp_path):
                                  "--out", str(tmp_path / "out"), "--send", *extra])
     assert result.exit_code == 2, result.output
     assert "wa" in result.output and "enabled: false" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("extra", [["--csv"], []], ids=["csv", "table"])
+def test_a_query_piped_into_head_ends_quietly(extra, tmp_path):
+    # `saring query "..." --csv | head`: head closes the pipe after ten lines and saring died on
+    # the next write with exit 1 (BrokenPipeError), which a shell script with `set -o pipefail`
+    # reports as a failed query.
+    import subprocess
+    import sys
+
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    proc = subprocess.Popen([sys.executable, "-m", "saring", "query", "SELECT range AS n FROM range(300000)",
+                             "--db", str(db), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # what head does after its lines
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0 and first.split() == [b"n"], stderr
+    assert stderr == ""

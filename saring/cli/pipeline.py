@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -145,6 +146,14 @@ def query(
         if _changes(sql):  # DuckDB's own words ("Can only update base table") read as a broken table
             fail(f"the analysts' copy is read-only: saring query cannot change it ({exc})")
         fail(f"the query failed: {exc}")
+    try:
+        _print_frame(frame, csv)
+    except BrokenPipeError:  # `| head` has all it wants: end quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+        raise typer.Exit(0) from None
+
+
+def _print_frame(frame, csv: bool) -> None:
     if csv and not sys.stdout.isatty():  # a file or a pipe gets the data exactly as stored
         frame.to_csv(sys.stdout, index=False)
         return
