@@ -194,3 +194,18 @@ def test_a_query_piped_into_head_ends_quietly(extra, tmp_path):
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0 and first.split() == [b"n"], stderr
     assert stderr == ""
+
+
+def test_a_query_without_rows_shows_its_columns_and_zero_rows(tmp_path):
+    # `saring query "SELECT title, url FROM items WHERE title ILIKE '%bawaslu%'"` on a quiet day
+    # printed pandas' "Empty DataFrame / Columns: [title, url] / Index: []".
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    result = runner.invoke(app, ["query", "SELECT title, url FROM items WHERE title ILIKE '%bawaslu%'",
+                                 "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert result.output.split() == ["title", "url", "(0", "rows)"], result.output
+    result = runner.invoke(app, ["query", "SELECT title, url FROM items", "--db", str(db), "--csv"])
+    assert result.exit_code == 0 and result.output == "title,url\n", result.output

@@ -161,6 +161,8 @@ def _print_frame(frame, csv: bool) -> None:
     frame = frame.rename(columns=shown).map(lambda v: shown(v) if isinstance(v, str) else v)
     if csv:
         frame.to_csv(sys.stdout, index=False)
+    elif frame.empty:  # pandas would say "Empty DataFrame / Columns: [...] / Index: []"
+        out.print("  ".join(frame.columns), "\n(0 rows)", sep="", highlight=False, soft_wrap=True)
     else:
         # soft_wrap: a row stays one line (Rich would fold it at 80 columns in a file or pipe)
         out.print(frame.to_string(index=False, max_colwidth=60), highlight=False, soft_wrap=True)
