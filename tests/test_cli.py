@@ -209,3 +209,25 @@ def test_a_query_without_rows_shows_its_columns_and_zero_rows(tmp_path):
     assert result.output.split() == ["title", "url", "(0", "rows)"], result.output
     result = runner.invoke(app, ["query", "SELECT title, url FROM items", "--db", str(db), "--csv"])
     assert result.exit_code == 0 and result.output == "title,url\n", result.output
+
+
+def test_a_query_is_read_from_a_sql_file(tmp_path):
+    # An analyst's query of several lines with quotes ('%KPU%') does not survive the shell:
+    # `saring query --file q.sql` reads it, also as Windows' Notepad saves it (UTF-8 with a BOM).
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    sql = tmp_path / "q.sql"
+    sql.write_text("-- jumlah sumber\nSELECT count(*) AS n\nFROM sources\nWHERE name NOT ILIKE '%kpu%';\n",
+                   encoding="utf-8-sig")
+    result = runner.invoke(app, ["query", "--file", str(sql), "--db", str(db), "--csv"])
+    assert result.exit_code == 0 and result.output == "n\n0\n", result.output
+    missing = tmp_path / "tidak-ada.sql"
+    result = runner.invoke(app, ["query", "--file", str(missing), "--db", str(db)])
+    assert result.exit_code == 2 and f"no SQL file at {missing}" in " ".join(result.output.split())
+    sql.write_bytes("SELECT 'Pemilu Kota Batu' AS judul -- cp1252: \u201ckutipan\u201d\n".encode("cp1252"))
+    result = runner.invoke(app, ["query", "--file", str(sql), "--db", str(db)])
+    assert result.exit_code == 2 and "not UTF-8" in result.output, result.output
+    result = runner.invoke(app, ["query", "SELECT 1", "--file", str(sql), "--db", str(db)])
+    assert result.exit_code == 2 and "either" in result.output, result.output

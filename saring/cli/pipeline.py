@@ -118,22 +118,41 @@ def _changes(sql: str) -> bool:
     return bool(kinds & {"INSERT", "UPDATE", "DELETE", "DROP", "ALTER"})
 
 
+def _sql_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")  # Notepad saves UTF-8 with a BOM
+    except FileNotFoundError:
+        problem = f"no SQL file at {path}"
+    except UnicodeDecodeError:
+        problem = f"{path} is not UTF-8 text: save it as UTF-8 and run again"
+    except OSError as exc:  # a folder, no permission
+        problem = f"cannot read {path}: {exc.strerror or exc}"
+    fail(problem)
+    return ""  # not reached: fail() exits
+
+
 @app.command()
 def query(
-    sql: str = typer.Argument(..., help="SQL to run on the newest snapshot"),
+    sql: str = typer.Argument(None, help="SQL to run on the newest snapshot"),
     db: Path = DB_OPT,
     csv: bool = typer.Option(False, "--csv", help="print CSV instead of a table"),
+    file: Path = typer.Option(None, "--file", "-f", help="read the SQL from this file (UTF-8)"),
 ) -> None:
     """Query the analysts' snapshot (never blocks the running flows).
 
     Example: saring query "SELECT title, hoax_score FROM item_overview ORDER BY 2 DESC LIMIT 5"
+    Example: saring query --file kueri.sql --csv > hasil.csv
     """
     import duckdb
 
     from saring.storage.database import connect_snapshot
 
-    if not sql.strip():
-        fail('give a SQL query, e.g. saring query "SELECT count(*) FROM items"')
+    if file is not None:
+        if sql is not None:
+            fail("give either a SQL query or --file, not both")
+        sql = _sql_file(file)
+    if not (sql or "").strip():
+        fail('give a SQL query, e.g. saring query "SELECT count(*) FROM items", or --file q.sql')
     try:
         con = connect_snapshot(db)
         result = con.execute(sql)
