@@ -202,6 +202,31 @@ def test_query_shows_markup_as_text_and_no_terminal_escapes(tmp_path):
     assert result.exit_code == 0 and "[/]" in result.output
 
 
+def test_query_shows_list_and_struct_cells_without_terminal_escapes(tmp_path):
+    # A tipline member pasted a link carrying an OSC 8 hyperlink and a screen clear; the import
+    # keeps it in tipline_messages.urls, and `saring query "SELECT urls FROM tipline_messages"`
+    # sent those escapes to the analyst's terminal (only text cells were cleaned).
+    from pathlib import Path
+
+    from saring.collect.tipline import import_chat
+    from saring.storage.database import Store
+
+    chat = tmp_path / "WhatsApp Chat dengan Bakohumas Kota Batu.txt"
+    fixture = Path(__file__).parent / "fixtures" / "social" / chat.name
+    chat.write_text(fixture.read_text(encoding="utf-8") + "13/10/23, 08.00 - Budi Santoso: cek "
+                    "https://berita.example/tps\x1b]8;;https://kpu.go.id\x1b\\resmi\x1b]8;;\x1b\\\x1b[2J\u202e\n",
+                    encoding="utf-8")
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        import_chat(store.con, chat, b"test-secret-0123456789abcdef")
+        store.publish_snapshot()
+    result = _cli("query", "SELECT urls, {'first': urls[1]} AS s FROM tipline_messages "
+                  "WHERE urls[1] LIKE 'https://berita.example/tps%'", "--db", str(db))
+    _no_traceback(result)
+    assert result.exit_code == 0 and "berita.example/tps" in result.output, result.output
+    assert "\x1b" not in result.output and "\u202e" not in result.output, repr(result.output)
+
+
 @pytest.mark.parametrize("sql", ["", "   ", "/* nothing */", ";"])
 def test_query_without_a_query_is_a_clear_error(tmp_path, sql):
     from saring.storage.database import Store

@@ -172,12 +172,30 @@ def query(
         raise typer.Exit(0) from None
 
 
+def _shown_cell(value):
+    import numpy as np
+
+    if isinstance(value, str):
+        return shown(value)
+    if isinstance(value, dict):  # a STRUCT or MAP
+        return {_shown_cell(k): _shown_cell(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_shown_cell(v) for v in value)
+    if isinstance(value, np.ndarray) and value.dtype == object:  # a LIST (printed as numpy does)
+        cleaned = value.copy()
+        for i, v in enumerate(value.flat):
+            cleaned.flat[i] = _shown_cell(v)
+        return cleaned
+    return value
+
+
 def _print_frame(frame, csv: bool) -> None:
     if csv and not sys.stdout.isatty():  # a file or a pipe gets the data exactly as stored
         frame.to_csv(sys.stdout, index=False)
         return
-    # Titles and texts come from feeds: no terminal escape sequence may reach the screen.
-    frame = frame.rename(columns=shown).map(lambda v: shown(v) if isinstance(v, str) else v)
+    # Titles, texts and links come from feeds and chats: no terminal escape sequence may reach
+    # the screen, from a text cell or from a list or struct (tipline_messages.urls).
+    frame = frame.rename(columns=shown).map(_shown_cell)
     if csv:
         frame.to_csv(sys.stdout, index=False)
     elif frame.empty:  # pandas would say "Empty DataFrame / Columns: [...] / Index: []"
