@@ -475,3 +475,39 @@ def test_nik_and_numbers_glued_to_words_are_masked(text, masked):
 def test_numbers_glued_to_words_that_are_no_phone_or_nik_survive(text):
     # Years, money, dates, times, counts and ids glued to a word are no personal data.
     assert GENERIC.text(text) == text
+
+
+@pytest.mark.parametrize("text", [
+    "Hubungi Budi081300000060 segera", "cc @budi081300000061 ya", "cc @budi0813 ya",
+    "ig budi_santoso88 dan budi88",
+    "kata _Rina_ tadi", "kata Rina_ tadi", "kode 0813Budi", "akun @budisantoso", "akun BudiSantoso2024",
+    "dari RinaWulandari🌺", "dari @rina.wulandari_88",
+])
+def test_a_member_name_glued_to_digits_underscores_or_another_name_word_is_masked(text):
+    # Contact notes glue the number to the name ("Budi0812…"), WhatsApp italics wrap it in
+    # underscores, and handles run the name's words together ("@budisantoso", "RinaWulandari").
+    scrubber = Scrubber(["Budi Santoso", "Rina Wulandari 🌺"], SECRET)
+    out = scrubber.text(text)
+    assert not re.search(r"(?i)budi|santoso|rina|wulandari", out), out
+    assert "0813000000" not in out, out
+
+
+@pytest.mark.parametrize("text", [
+    "budidaya ikan di Batu", "Rinai hujan 17agustus", "Pemilu2024 di Kota Batu", "budiman2 dan santosoan",
+])
+def test_words_that_merely_contain_a_member_name_stay(text):
+    scrubber = Scrubber(["Budi Santoso", "Rina Wulandari", "Agus Salim"], SECRET)
+    assert scrubber.text(text) == text
+
+
+@pytest.mark.parametrize("url, stored, fetch", [
+    ("https://ig.example/budi.santoso88/", "https://ig.example/anggota-{budi}88/", False),
+    ("https://tt.example/@budisantoso/video/7", "https://tt.example/anggota-{budi}/video/7", False),
+    ("https://x.example/daftar?ref=budi_santoso88&id=5", "https://x.example/daftar?id=5", True),
+    ("https://video.example/watch?v=x7dede9Q", "https://video.example/watch?v=x7dede9Q", True),
+])
+def test_a_whole_name_glued_in_a_link_is_removed_but_a_short_one_inside_an_id_is_not(url, stored, fetch):
+    # A member's profile link or a referral code carries the name; a video id may hold "dede".
+    scrubber = Scrubber(["Budi Santoso", "Dede"], SECRET)
+    tag = scrubber.text("Budi Santoso").strip("[]").split()[1]
+    assert scrubber.url(url) == (stored.format(budi=tag), fetch)

@@ -13,6 +13,8 @@ What is replaced, in text and inside links (query strings, paths, fragments):
   unless it is shorter than 3 letters or a title, role, institution or place word
   (:data:`COMMON_WORDS`, plus the words of a group chat's own name): "Budi KPU" hides "Budi"
   everywhere but "KPU" only as part of "Budi KPU". A word two members share becomes ``[anggota]``.
+  In text a name glued to digits, underscores or symbols counts ("Budi0812…", "_Rina_"), and so
+  does a whole name run together after "@" or in CamelCase ("@budisantoso", "BudiSantoso").
 * **phone numbers**: ``+62``/``62``/``0`` prefixes and international ``+CC``, any grouping with
   spaces, (spaced) hyphens, en/em dashes, dots or parentheses, the letter o for a zero,
   full-width digits → ``[nomor disamarkan]``. Glued to the word before it ("WA0812…",
@@ -262,6 +264,15 @@ def _phone_length(candidate: str) -> int:
     return groups[best][0]
 
 
+def _spellings(key: str) -> str:
+    """A pattern for a name of several words as chats write it: any spacing or symbols between its
+    words ("Budi  Santoso", "budi_santoso", "Budi-Santoso"), or run together after "@" or in
+    CamelCase ("@budisantoso", "BudiSantoso"; not in one case, where "Ana Lisa" would hide "analisa")."""
+    words = [re.escape(w) for w in key.split()]
+    camel = words[0] + "".join(f"(?-i:{w[0].upper()}{w[1:]})" for w in words[1:])
+    return "|".join([r"(?:[^\w\n]|_){1,5}".join(words), "(?<=@)" + "".join(words), camel])
+
+
 class Scrubber:
     """Replaces personal data in text and links; see the module docstring for the rules.
 
@@ -288,29 +299,36 @@ class Scrubber:
                 if len(word) >= 3 and word.isalpha() and word not in stop:
                     words.setdefault(word, set()).add(tag)
         self._tags = dict(full)
+        for key, tag in full.items():  # a handle runs the words together: "@budisantoso"
+            self._tags.setdefault(key.replace(" ", ""), tag)
         for word, tags in words.items():
             self._tags.setdefault(word, tags.pop() if len(tags) == 1 else MASK_MEMBER)
         whole = sorted(full, key=len, reverse=True)
         single = sorted((w for w in words if w not in full), key=len, reverse=True)
-        gap = r"(?:[^\w\n]|_){1,5}"
-        names_full = "|".join(gap.join(re.escape(w) for w in k.split()) for k in whole)
-        names_any = "|".join(filter(None, [names_full, "|".join(re.escape(w) for w in single)]))
+        several = "|".join(_spellings(k) for k in whole if " " in k)
+        one = "|".join(re.escape(k) for k in whole if " " not in k)
         alternatives = [("keep", _MASKS), ("url", _URL), ("email", _EMAIL), ("keep", _DATE),
                         ("keep", _TIME), ("keep", _MONEY), ("keep", _PERCENT), ("nik", _NIK),
                         ("keep", _COUNT), ("phone", _PHONE), ("gluednik", _GLUED_NIK),
                         ("gluedphone", _GLUED_PHONE)]
-        self._text = self._compile(alternatives, names_any)
-        # Inside a link's parts only whole names count (a slug's "budi-pekerti" is no mention).
-        self._part = self._compile([a for a in alternatives if a[0] != "url"], names_full)
+        # In text a name glued to digits, underscores or symbols is still a name ("Budi0812…",
+        # "_Rina_" in italics, "budi_santoso88").
+        names = "|".join(filter(None, [several, one, *map(re.escape, single)]))
+        self._text = self._compile(alternatives, names)
+        # Inside a link's parts only whole names count (a slug's "budi-pekerti" is no mention), and a
+        # one-word name only standing alone: ids glue letters to digits ("x7dede9").
+        self._part = self._compile([a for a in alternatives if a[0] != "url"], several, one)
 
     def _tag(self, name: str) -> str:
         return f"[anggota {pseudonym(name, self.secret)[:8]}]" if self.secret else MASK_MEMBER
 
     @staticmethod
-    def _compile(alternatives: list[tuple[str, str]], names: str) -> re.Pattern[str]:
+    def _compile(alternatives: list[tuple[str, str]], names: str, alone: str = "") -> re.Pattern[str]:
         parts = [f"(?P<{kind}{i}>{pattern})" for i, (kind, pattern) in enumerate(alternatives)]
-        if names:
-            parts.append(rf"(?P<name>@?(?<!\w)(?:{names})(?!\w))")
+        forms = [rf"(?<![^\W\d_])(?:{names})(?![^\W\d_])" if names else "",
+                 rf"(?<!\w)(?:{alone})(?!\w)" if alone else ""]
+        if any(forms):
+            parts.append(f"(?P<name>@?(?:{'|'.join(filter(None, forms))}))")
         return re.compile("|".join(parts), re.I)
 
     # -- text ---------------------------------------------------------------------------
