@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import json
 import logging
+import re
 from datetime import UTC, date, datetime
 from email import policy
 
@@ -86,6 +87,24 @@ def test_an_item_too_long_for_one_short_message_keeps_its_link_and_risk():
         assert it.url in joined
     assert joined.count("Risiko hoaks: *tinggi* (90%)") == 2
     assert "Alasan (kata yang menonjol): viral, beredar" in joined
+
+
+
+@pytest.mark.parametrize("title, url", [
+    # A news aggregator's article link (several hundred characters) under a normal title.
+    ("Judul berita nomor 1 tentang KPU", "https://news.example/rss/articles/" + "CBMiZWh0dHBzOi8vd3d3" * 20),
+    # A title near the feed cap over a link that alone fits: together they do not.
+    ("Kabar KPU dan Bawaslu Kota Batu soal daftar pemilih " * 6, "https://media.example/berita/" + "x" * 120),
+])
+def test_a_link_in_a_short_message_is_never_cut_and_stays_with_its_title(title, url):
+    # A gateway with short messages (message_chars 500): a cut link opens nothing in the group,
+    # and a link in the next message no longer says which item it belongs to.
+    long = item(1, title=title, url=url)
+    messages = split_messages(digest_of([long, item(2)]), "whatsapp", 500)
+    holder = [m for m in messages if url + "\n" in m]
+    assert len(holder) == 1 and "*1. " + title[:40] in holder[0]
+    assert all(chat_length(m) <= 500 for m in messages if m not in holder)
+    assert {u for m in messages for u in re.findall(r"https?://\S+", m)} == {url, item(2).url}
 
 
 def test_formats_escape_web_text():

@@ -591,11 +591,38 @@ def chat_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+_LINK = re.compile(r"https?://")
+_HEAD_LINES = 5  # an item's title, source, places and link (or a tipline message's text and link)
+_SHORTEST = 60  # a shortened line keeps at least this much
+
+
+def _fit(lines: list[str], budget: int) -> list[str]:
+    """``lines`` with their longest lines that hold no link shortened at a word boundary (their
+    markup kept closed) until all of them fit in ``budget``, or none can be shortened more."""
+    lines = list(lines)
+    while (excess := chat_length("\n".join(lines) + "\n") - budget) > 0:
+        cuttable = [i for i, line in enumerate(lines) if not _LINK.search(line) and len(line) > _SHORTEST]
+        if not cuttable:
+            break
+        i = max(cuttable, key=lambda i: chat_length(lines[i]))
+        opening = re.match(r"[\s•*_~#>]*", lines[i]).group(0)
+        closing = re.search(r"[*_~]*$", lines[i][len(opening):]).group(0)
+        inner = lines[i][len(opening):len(lines[i]) - len(closing)]
+        keep = max(len(inner) - excess - 1, _SHORTEST - len(opening) - len(closing) - 1, 1)
+        shorter = opening + excerpt(inner, keep) + closing
+        if len(shorter) >= len(lines[i]):
+            break
+        lines[i] = shorter
+    return lines
+
+
 def split_messages(digest: Digest, fmt: str = "whatsapp", limit: int = 4000) -> list[str]:
     """The digest as chat messages of at most ``limit`` characters, split only between items.
 
     A continuation message starts with the digest's name and "bagian i/n". A single block longer
-    than the limit (never with sane settings) is cut at a line boundary as a last resort.
+    than the limit (short messages, a long title or link) is cut at a line boundary as a last
+    resort, its longest lines shortened so that an item's title stays with its link; a link is
+    never cut (a message holding one longer than the limit runs over).
     """
     blocks = [b for b in _render_raw(digest, fmt).split(BREAK) if b.strip()]
     bold = "*" if fmt == "whatsapp" else "**"
@@ -607,13 +634,14 @@ def split_messages(digest: Digest, fmt: str = "whatsapp", limit: int = 4000) -> 
         block = re.sub(r"\n{3,}", "\n\n", block)
         while chat_length(block.strip()) > budget:  # last resort: cut an oversized block
             lines = block.strip().split("\n")
-            head = ""
+            # An item's title stays with its link: the lines down to the first link (within an
+            # item's head) are one piece, its longest lines shortened to fit. A link is never
+            # cut: for one longer than the budget the message runs over.
+            end = next((i for i, line in enumerate(lines[:_HEAD_LINES]) if _LINK.search(line)), 0) + 1
+            head = "\n".join(_fit(lines[:end], budget)) + "\n"
+            lines = lines[end:]
             while lines and chat_length(head + lines[0] + "\n") <= budget:
                 head += lines.pop(0) + "\n"
-            if not head:  # one enormous line: shortened; the lines under it (link, risk) stay
-                head = lines.pop(0)[: budget // 2] + "…\n"
-                while lines and chat_length(head + lines[0] + "\n") <= budget:
-                    head += lines.pop(0) + "\n"
             if current.strip():
                 parts.append(current)
             parts.append(head)
