@@ -53,3 +53,14 @@ def test_markup_in_the_rumour_cannot_break_the_reply(ingested, scorer):
     headline = wa.splitlines()[2]
     assert headline.startswith("*") and headline.endswith("*") and headline.count("*") == 2
     assert "_" not in headline and "~" not in headline and "`" not in headline
+
+
+
+def test_a_forwarded_rumour_s_markup_leaves_single_spaces_in_the_reply(ingested, scorer):
+    # A rumour pasted as forwarded: "*Diteruskan*" then the text; the card's headline has no gap.
+    con = connect_snapshot(ingested)
+    title = con.execute("SELECT title FROM item_overview ORDER BY item_id LIMIT 1").fetchone()[0]
+    con.close()
+    result = run_check(f"*Diteruskan*\n{title}", ingested, scorer=scorer, save=False)
+    headline = card_text(card_for_check(result)).splitlines()[2]
+    assert "  " not in headline and headline.startswith("*Diteruskan ")

@@ -107,6 +107,14 @@ def test_a_link_in_a_short_message_is_never_cut_and_stays_with_its_title(title, 
     assert {u for m in messages for u in re.findall(r"https?://\S+", m)} == {url, item(2).url}
 
 
+
+def test_whatsapp_markup_taken_out_of_a_forwarded_text_leaves_single_spaces():
+    # A forward starts "*Diteruskan*" on its own line: its bold marks must not leave a gap.
+    forwarded = item(1, title="*Diteruskan* INFO PENTING _dari_ grup", excerpt="*Diteruskan*\nINFO ~A1~: cek")
+    chat = render(digest_of([forwarded]), "whatsapp")
+    assert "*1. Diteruskan INFO PENTING dari grup*" in chat and "_Diteruskan INFO A1: cek_" in chat
+
+
 def test_formats_escape_web_text():
     evil = item(
         1, title="<img src=x onerror=alert(1)> *KPU* [klik](javascript:alert(1))", url="javascript:alert(1)"

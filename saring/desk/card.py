@@ -9,7 +9,6 @@ screening hint only, never as a verdict.
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from saring.collect.scrub import GENERIC
 from saring.config import DigestSettings
 from saring.desk.check import CheckResult, FactCheck, closest_factchecks, load_check
 from saring.localtime import BULAN, WIB
-from saring.report.digest import risk_label
+from saring.report.digest import risk_label, wa_clean
 
 SLOGAN = "Saring sebelum Sharing"
 NO_CLARIFICATION = "belum ada klarifikasi resmi"
@@ -54,7 +53,7 @@ class Card:
 
 def _clean(value: object, limit: int = 200) -> str:
     """One line, no stray WhatsApp markup, at most ``limit`` characters."""
-    text = re.sub(r"[*_~`]+", " ", " ".join(str(value or "").split())).strip()
+    text = wa_clean(value or "")
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
 
 

@@ -535,9 +535,21 @@ def wa_url(value: str | None) -> str:
     return safe_url(value).replace("*", "%2A").replace("~", "%7E")
 
 
+_MARKUP = re.compile(r"[*_~`]+")
+
+
 def wa_clean(value: object) -> str:
-    """Text for WhatsApp: one line, and no stray markup characters that would bold/italicise."""
-    return re.sub(r"[*_~`]+", " ", " ".join(str(value).split())).strip()
+    """Text for WhatsApp: one line, and no stray markup characters that would bold/italicise.
+
+    A mark between two words ("KPU_Batu") becomes a space, any other goes: "*Diteruskan* INFO"
+    gives "Diteruskan INFO", not two spaces."""
+    text = " ".join(str(value).split())
+    text = _MARKUP.sub(lambda m: " " if _joins(text, m.start(), m.end()) else "", text)
+    return " ".join(text.split())
+
+
+def _joins(text: str, start: int, end: int) -> bool:
+    return 0 < start and end < len(text) and text[start - 1].isalnum() and text[end].isalnum()
 
 
 def _finalize(value: object) -> object:
