@@ -511,3 +511,14 @@ def test_a_whole_name_glued_in_a_link_is_removed_but_a_short_one_inside_an_id_is
     scrubber = Scrubber(["Budi Santoso", "Dede"], SECRET)
     tag = scrubber.text("Budi Santoso").strip("[]").split()[1]
     assert scrubber.url(url) == (stored.format(budi=tag), fetch)
+
+
+def test_a_member_s_first_name_as_a_link_parameter_is_removed():
+    # A form link shared pre-filled with the sender's name ("…?nama=Budi"): the page stays
+    # fetchable without it; a parameter that merely contains the name stays.
+    scrubber = Scrubber(["Budi Santoso", "Rina Wulandari 🌺"], SECRET)
+    assert scrubber.url("https://form.example/d?nama=Budi&tps=07") == ("https://form.example/d?tps=07", True)
+    assert scrubber.url("https://form.example/d?ref=grup&dari=rina") == ("https://form.example/d?ref=grup",
+                                                                       True)
+    kept = "https://news.example/cari?q=budidaya&tag=rinai"
+    assert scrubber.url(kept) == (kept, True)

@@ -32,7 +32,8 @@ money (``Rp 2.300.000.000``, ``Rp2,3 miliar``), counts with thousands separators
 with ``+``, ``0`` or ``628``) — those are recognised first and never masked.
 
 A link whose query string or fragment held personal data keeps its page address with that part
-removed (and may be fetched); one whose host or path held it is shown masked and never fetched.
+removed (and may be fetched); there a value that is one word of a member's name counts too
+("?nama=Budi"); one whose host or path held it is shown masked and never fetched.
 """
 
 from __future__ import annotations
@@ -443,6 +444,8 @@ class Scrubber:
 
     def _personal_param(self, piece: str) -> bool:
         key, _, value = piece.partition("=")
+        if name_key(unquote_plus(value)) in self._tags:  # a form pre-filled with a name: "?nama=Budi"
+            return True
         for part in (unquote_plus(key), unquote_plus(value)):
             if part and self._apply(part, self._part, url_safe=True) != part:
                 return True
