@@ -522,3 +522,13 @@ def test_a_member_s_first_name_as_a_link_parameter_is_removed():
                                                                        True)
     kept = "https://news.example/cari?q=budidaya&tag=rinai"
     assert scrubber.url(kept) == (kept, True)
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("hadiah Rp 500.000 m.rizki@surel.example", "hadiah Rp 500.000 [email disamarkan]"),
+    ("biaya Rp 2.300.000 t.0@surel.example", "biaya Rp 2.300.000 [email disamarkan]"),
+    ("dana Rp 2 M. Hubungi", "dana Rp 2 M. Hubungi"),
+])
+def test_an_e_mail_address_right_after_an_amount_is_masked(text, masked):
+    # "m.rizki@…" right after "Rp 500.000": its "m" is no "M" (miliar) of the amount.
+    assert GENERIC.text(text) == masked

@@ -90,7 +90,7 @@ _DATE = (rf"(?<![\w./-])(?:\d{{1,2}}(?P<ds>[./-])\d{{1,2}}(?P=ds)(?:\d{{4}}|\d{{
 _CLOCK = r"(?:[01]?\d|2[0-4])[.:][0-5]\d(?:[.:][0-5]\d)?"
 _TIME = rf"(?<![\w.:]){_CLOCK}(?:[ \t]?-[ \t]?{_CLOCK})?(?![\w]|[.:]\d)"
 _MONEY = (r"(?:(?<!\w)(?:Rp|IDR|USD|US\$)\.?|\$)[ \t]?\d[\d.,]*"
-          r"(?:[ \t]?(?:ribu|rb|juta|jt|miliar|milyar|M|triliun|T)(?!\w))?")
+          r"(?:[ \t]?(?:ribu|rb|juta|jt|miliar|milyar|M|triliun|T)(?![\w@]|\.\w))?")
 _PERCENT = r"(?<![\w.,])\d+(?:[.,]\d+)?[ \t]?(?:%|persen(?!\w)|percent(?!\w))"
 _COUNT = r"(?<![\w.,])[1-9]\d{0,2}(?P<cs>[.,])\d{3}(?:(?P=cs)\d{3})*(?![\w]|[.,]\d)"
 _NIK_DIGITS = r"[1-9](?:(?:[ \t]?[-.][ \t]?|[ \t])?\d){15}(?!\d)"
