@@ -532,3 +532,15 @@ def test_a_member_s_first_name_as_a_link_parameter_is_removed():
 def test_an_e_mail_address_right_after_an_amount_is_masked(text, masked):
     # "m.rizki@…" right after "Rp 500.000": its "m" is no "M" (miliar) of the amount.
     assert GENERIC.text(text) == masked
+
+
+def test_a_link_never_carries_control_or_direction_characters():
+    # A forwarded link can hide a right-to-left override ("…/berita\u202efdp.exe" shows as
+    # "…/beritaexe.pdf") or terminal escapes: they were kept inside the stored link, fetched,
+    # and shown to the forum. A link ends where such a character starts.
+    from saring.collect.tipline import find_urls
+
+    texts = ["cek https://kpu.example/berita\u202efdp.exe ya", "cek https://kpu.example/berita\x1b]8;;x\x07",
+             "cek https://kpu.example/berita\u2066x\u2069 ya", "https://kpu.example/berita\u200fx ya"]
+    for text in texts:
+        assert find_urls(text) == ["https://kpu.example/berita"], repr(text)

@@ -168,7 +168,8 @@ def test_the_same_kind_of_event_in_two_towns_is_two_stories():
     news under the Batu one and said "reported by 2 outlets". Titles that name different
     places keep two items apart; a title that names no place, or the same province, does not."""
     seeds = Path(__file__).resolve().parent.parent / "sample" / "seed_articles"
-    batu = "KPU Kota Batu Bentuk Bakohumas\n" + (seeds / "malangpost_kpu_kota_batu_bakohumas.txt").read_text("utf-8")
+    batu = ("KPU Kota Batu Bentuk Bakohumas\n"
+            + (seeds / "malangpost_kpu_kota_batu_bakohumas.txt").read_text("utf-8"))
     madiun = ("KPU Kota Madiun Bentuk Bakohumas Jelang Pemilu Serentak 2024\n"
               + (seeds / "jatimpos_kpu_kota_madiun_bakohumas.txt").read_text("utf-8"))
     rows = [("batu", batu, T0, "malangpost"), ("madiun", madiun, T0 + timedelta(hours=1), "jatimpos")]
@@ -188,7 +189,8 @@ def test_a_run_keeps_the_two_towns_apart_too(db_path):
     with Store(db_path, lock_wait=0) as store:
         for n, (item_id, (title, name)) in enumerate(pages.items()):
             store.add_items([dict(item_id=item_id, url=f"https://berita.example/{item_id}", source_id=f"s{n}",
-                                  title=title, first_seen_at=now + timedelta(minutes=n), state="seen", kind="rss")])
+                                  title=title, first_seen_at=now + timedelta(minutes=n), state="seen",
+                                  kind="rss")])
             store.save_articles([dict(item_id=item_id, title=title, text=(seeds / name).read_text("utf-8"),
                                       text_source="page")])
             add_to_stories(store.con)

@@ -79,8 +79,12 @@ _MASKS = (r"\[(?:anggota(?: [0-9a-f]{8})?|nomor disamarkan|email disamarkan|NIK 
           r"email-disamarkan|nik-disamarkan)(?![\w-])")
 _CONTACT_HOSTS = (r"(?:wa\.me|wa\.link|api\.whatsapp\.com|chat\.whatsapp\.com|t\.me|telegram\.me|"
                   r"telegram\.dog|m\.me)")
-_URL = (r"(?:https?://|www\.)[^\s<>\"'`]+"
-        rf"|(?<![\w./@-]){_CONTACT_HOSTS}/[^\s<>\"'`]*")
+# A link ends at a control or direction character: a right-to-left override makes
+# "…/berita\u202efdp.exe" show as "…/beritaexe.pdf", and terminal escapes ride along.
+_LINK_CHAR = r"[^\s<>\"'`\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+_FORMAT_CHAR = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_URL = (rf"(?:https?://|www\.){_LINK_CHAR}+"
+        rf"|(?<![\w./@-]){_CONTACT_HOSTS}/{_LINK_CHAR}*")
 _EMAIL = (r"(?<![\w.+-])[\w.+-]+(?:@|[ \t]?[\[(]at[\])][ \t]?)[\w-]+"
           r"(?:(?:\.|[ \t]?[\[(]dot[\])][ \t]?)[\w-]+)+")
 # Kept: these are recognised before phone numbers so that a claim's numbers survive.
@@ -461,9 +465,13 @@ class Scrubber:
     def links(self, text: str | None) -> list[str]:
         """The links in ``text`` that may be stored and fetched, scrubbed, in order, once each."""
         found: list[str] = []
-        folded, _ = fold(text or "")
+        folded, where = fold(text or "")
         for m in re.finditer(_URL, folded, re.I):
-            core = m.group(0).rstrip(_TRAILING)
+            core = m.group(0)
+            if where is not None and (cut := _FORMAT_CHAR.search(
+                    source := (text or "")[where[m.start()]:where[m.end() - 1] + 1])):
+                core = fold(source[:cut.start()])[0]  # folding dropped it: the link ends there
+            core = core.rstrip(_TRAILING)
             url = self.link(core) if core else None
             if url and url not in found:
                 found.append(url)
