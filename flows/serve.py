@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 from prefect import serve
 from prefect.schedules import Cron
 
 from flows.digest import digest_flow
 from flows.ingest import DEFAULT_SCHEDULE, ingest_flow
+from flows.weekly import weekly_flow
 from saring.config import Config
 
 
-def build_deployments(config: Config, sources: str, db: str, out: str) -> list:
-    """Hourly ingest (plus one deployment per distinct per-source schedule) and a daily digest."""
+def build_deployments(config: Config, sources: str, db: str, out: str, weekly_out: str | None = None) -> list:
+    """Hourly ingest (plus one deployment per distinct per-source schedule), a daily digest and
+    the weekly report (written to ``weekly_out``, by default a ``weekly`` folder next to ``out``)."""
     tz = config.schedule.timezone
     groups: dict[str, list[str]] = defaultdict(list)
     for s in config.enabled_sources:
@@ -34,8 +37,14 @@ def build_deployments(config: Config, sources: str, db: str, out: str) -> list:
         parameters={"sources": sources, "db": db, "out": out, "days_back": 1,
                     "send": bool(config.delivery.channels)},
     ))
+    # The last complete week, for the forum's weekly meeting (prefect.yaml's weekly-report).
+    deployments.append(weekly_flow.to_deployment(
+        name="weekly-report", schedule=Cron(config.schedule.weekly, timezone=tz),
+        parameters={"sources": sources, "db": db, "out": weekly_out or str(Path(out).parent / "weekly"),
+                    "send": bool(config.delivery.channels)},
+    ))
     return deployments
 
 
-def serve_all(config: Config, sources: str, db: str, out: str) -> None:
-    serve(*build_deployments(config, sources, db, out))
+def serve_all(config: Config, sources: str, db: str, out: str, weekly_out: str | None = None) -> None:
+    serve(*build_deployments(config, sources, db, out, weekly_out))

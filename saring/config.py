@@ -254,9 +254,10 @@ class ScheduleSettings(BaseModel):
 
     ingest: str = "0 * * * *"
     digest: str = "0 6 * * *"
+    weekly: str = "0 7 * * 1"  # Monday, after the daily digest (prefect.yaml's weekly-report too)
     timezone: str = TIME_ZONE
 
-    @field_validator("ingest", "digest")
+    @field_validator("ingest", "digest", "weekly")
     @classmethod
     def _cron(cls, value: str) -> str:
         return check_cron(value)

@@ -51,6 +51,32 @@ def test_deployments_follow_the_schedule_settings(tmp_path):
     assert scheduled(config, own[0].parameters["schedule"]) == ["gn-hoaks-pemilu-jatim"]
 
 
+def test_saring_serve_also_serves_the_weekly_report_on_the_schedule_prefect_yaml_uses(tmp_path):
+    # An operator who ran `saring serve` (the README's simple way) got hourly ingest and the
+    # morning digest but never a weekly report: its schedule was only in prefect.yaml.
+    from pathlib import Path
+
+    import yaml
+
+    spec = yaml.safe_load(Path("prefect.yaml").read_text(encoding="utf-8"))
+    [yaml_weekly] = [d for d in spec["deployments"] if d["name"] == "weekly-report"]
+    config = load_config("sources.yaml")
+    by_name = {d.name: d for d in build_deployments(config, "sources.yaml", "data/saring.duckdb",
+                                                    str(tmp_path / "digests"))}
+    weekly = by_name["weekly-report"]
+    schedule = weekly.schedules[0].schedule
+    assert [{"cron": schedule.cron, "timezone": schedule.timezone}] == yaml_weekly["schedules"]
+    assert weekly.parameters["sources"] == "sources.yaml" and weekly.parameters["db"] == "data/saring.duckdb"
+    assert weekly.parameters["out"] == str(tmp_path / "weekly")  # next to the digest archive
+    assert weekly.parameters["send"] == bool(config.delivery.channels)
+    # A WITA forum that moved its weekly meeting gets the report on its own clock.
+    moved = config.model_copy(update={"schedule": config.schedule.model_copy(
+        update={"weekly": "0 8 * * 1", "timezone": "Asia/Makassar"})})
+    [weekly] = [d for d in build_deployments(moved, "s.yaml", "db", "out") if d.name == "weekly-report"]
+    assert (weekly.schedules[0].schedule.cron, weekly.schedules[0].schedule.timezone) == \
+        ("0 8 * * 1", "Asia/Makassar")
+
+
 def test_prefect_yaml_entrypoints_are_flows_with_those_parameters():
     import importlib
     import inspect

@@ -67,12 +67,14 @@ def serve(
     sources: Path = SOURCES_OPT,
     db: Path = DB_OPT,
     out_dir: Path = typer.Option(DEFAULT_DIGESTS, "--out"),
+    weekly_out: Path = typer.Option(None, "--weekly-out",
+                                    help="the weekly reports' folder (default: 'weekly' next to --out)"),
     archive: Path = typer.Option(None, "--archive",
                                  help="serve only this digest archive folder over HTTP (no schedules)"),
     port: int = typer.Option(8000, "--port", help="with --archive: the port"),
     host: str = typer.Option("127.0.0.1", "--host", help="with --archive: the address to listen on"),
 ) -> None:
-    """Run the flows on their schedules (ingest hourly, digest at 06:00 WIB by default).
+    """Run the flows on their schedules (ingest hourly, digest at 06:00 WIB, weekly report Monday 07:00 WIB).
 
     With --archive DIR, serve only the digest archive for browsers instead (Ctrl-C stops).
     Example: saring serve --sources sources.yaml
@@ -102,7 +104,8 @@ def serve(
         fail(str(exc))
     from flows.serve import serve_all
 
-    serve_all(setup.config, str(setup.sources.resolve()), str(setup.db.resolve()), str(out_dir.resolve()))
+    serve_all(setup.config, str(setup.sources.resolve()), str(setup.db.resolve()), str(out_dir.resolve()),
+              str(weekly_out.resolve()) if weekly_out else None)
 
 
 
