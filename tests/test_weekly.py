@@ -95,6 +95,17 @@ def test_week_parsing_and_bad_input():
     assert "Traceback" not in result.output
 
 
+def test_a_week_across_new_year_names_both_years_in_its_period(tmp_path):
+    # 2026-W01 runs from Monday 29 December 2025: the report said "Sen 29/12 – Min 4/1 2026",
+    # putting that Monday in December 2026.
+    with Store(tmp_path / "saring.duckdb") as store:
+        from saring.report.weekly import build_weekly
+
+        report = build_weekly(store.con, date(2025, 12, 29), DigestSettings())
+    assert report.label == "2026-W01" and report.period == "Sen 29/12 2025 – Min 4/1 2026"
+    assert "Sen 29/12 2025 – Min 4/1 2026" in report.subject
+
+
 def test_numbers_days_areas_stories_and_clarified(week_db):
     r = report_of(week_db)
     assert r.label == "2026-W47" and r.period == "Sen 16/11 – Min 22/11 2026"

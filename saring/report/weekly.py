@@ -155,7 +155,9 @@ class WeeklyReport:
 
     @property
     def period(self) -> str:
-        return f"{hari(self.monday)} – {hari(self.sunday)} {self.sunday.year}"
+        # a week across New Year (2026-W01 starts on 29/12/2025) names both years
+        first = hari(self.monday) + (f" {self.monday.year}" if self.monday.year != self.sunday.year else "")
+        return f"{first} – {hari(self.sunday)} {self.sunday.year}"
 
     @property
     def numbers(self) -> list[tuple[str, int, int]]:
