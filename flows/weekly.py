@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 
 from saring.config import load_config
-from saring.report.weekly import parse_week
+from saring.report.weekly import check_week_over, parse_week
 from saring.report.weekly_files import make_weekly, send_weekly
 
 
@@ -15,12 +15,16 @@ def weekly_flow(sources: str = "sources.yaml", db: str | None = None, out: str =
     """Write the report of ``week`` (default: the last complete ISO week, Asia/Jakarta).
 
     With ``send``, deliver it to every channel in ``settings.delivery`` (each at most once per
-    week unless ``force``). The run fails only when every channel failed. Returns the HTML page,
+    week unless ``force``; a week that has not ended is refused). The run fails only when every
+    channel failed. Returns the HTML page,
     the WhatsApp text and the charts.
     """
     logger = get_run_logger()
     config = load_config(sources)
-    report, files = make_weekly(db, parse_week(week), config, out)
+    monday = parse_week(week)
+    if send:  # never deliver the days still to come as a quiet week
+        check_week_over(monday)
+    report, files = make_weekly(db, monday, config, out)
     logger.info("weekly report %s: %d items, %d election-related, %d high risk -> %s",
                 report.label, report.totals.items, report.totals.election, report.totals.high_risk,
                 files.folder)

@@ -436,10 +436,47 @@ def test_weekly_flow_and_its_monday_deployment(prefect_harness, week_db, tmp_pat
     paths = weekly_flow(sources=str(sources), db=str(week_db), out=str(tmp_path / "w"), week="2026-W47")
     assert Path(paths[0]).name == "laporan.html" and len(paths) == 5
     assert all(Path(p).exists() for p in paths)
+    from saring.report.weekly import WeekError
+
+    with pytest.raises(WeekError, match="has not started yet"):  # a run asked for a week to come
+        weekly_flow(sources=str(sources), db=str(week_db), out=str(tmp_path / "w"), week="2099-W10",
+                    send=True)
     spec = yaml.safe_load((Path(__file__).resolve().parent.parent / "prefect.yaml").read_text())
     [weekly] = [d for d in spec["deployments"] if d["entrypoint"] == "flows/weekly.py:weekly_flow"]
     assert weekly["schedules"] == [{"cron": "0 7 * * 1", "timezone": "Asia/Jakarta"}]
     assert weekly["parameters"]["send"] is True
+
+
+def test_a_week_not_over_yet_is_refused_unless_partial_and_never_sent(week_db, tmp_path, httpserver,
+                                                                      monkeypatch):
+    # `--week` one too far, or `--end` a date of this week: the report of a week with (almost) no
+    # days said "0 berita pemilu (sama)" and `--send` delivered it to the forum as an all-clear.
+    from saring.report.digest import today_wib
+
+    raw = {"sources": [{"id": "kompas", "name": "Kompas.com", "url": "https://kompas.test/feed"}],
+           "settings": {"delivery": {"attempts": 1, "backoff": 0, "channels": [
+               {"name": "wa-gateway", "url_env": "T_HOOK", "format": "whatsapp"}]}}}
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    monkeypatch.setenv("T_HOOK", "json://" + httpserver.url_for("/wa").split("://")[1])
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "mingguan"
+    base = ["report", "weekly", "--db", str(week_db), "--sources", str(sources), "--out", str(out)]
+    this_week = ["--end", today_wib().isoformat()]
+    for when, extra, said in ((this_week, [], "has not ended yet"),
+                              (this_week, ["--send"], "has not ended yet"),
+                              (["--week", "2099-W10"], [], "has not started yet"),
+                              (["--week", "2099-W10"], ["--partial"], "has not started yet"),
+                              (["--end", "2099-03-05"], ["--partial", "--send"], "has not started yet"),
+                              (this_week, ["--partial", "--send"], "is not sent")):
+        result = CliRunner().invoke(app, base + when + extra)
+        assert result.exit_code == 2, (when, extra, result.output)
+        assert said in result.output, (when, extra, result.output)
+    assert not out.exists() and not httpserver.log  # nothing written, nothing sent
+    # Looking at the week so far is allowed when asked for (the folder says which week it is).
+    result = CliRunner().invoke(app, base + this_week + ["--partial"])
+    assert result.exit_code == 0, result.output
+    assert any(out.iterdir()) and not httpserver.log
 
 
 def test_cli_card_is_recorded_with_who_and_channel(week_db):

@@ -24,19 +24,26 @@ def weekly(
     send: bool = typer.Option(False, "--send", help="deliver to every channel in settings.delivery"),
     force: bool = typer.Option(False, "--force", help="with --send: deliver again to channels that have it"),
     channel: list[str] = typer.Option(None, "--channel", help="with --send: only this channel (repeatable)"),
+    partial: bool = typer.Option(False, "--partial", help="allow the week still running (never sent)"),
 ) -> None:
     """Write the weekly report (HTML page, e-mail, WhatsApp text, PNG charts), optionally deliver it.
 
     One ISO week, Monday to Sunday (Asia/Jakarta); items count by the day saring first saw them.
+    A week that has not ended is refused unless --partial, and is never sent.
     Example: saring report weekly --week 2026-W47 --out data/weekly --send
     Exit codes: 0 ok (or some channels failed), 1 every channel failed, 2 bad input/config.
     """
     from saring.context import resolved
-    from saring.report.weekly import parse_week
+    from saring.report.weekly import check_week_over, parse_week, week_label, week_over
     from saring.report.weekly_files import make_weekly, send_weekly
 
     try:
         monday = parse_week(week, end)
+        check_week_over(monday, partial)
+        if send and not week_over(monday):
+            # it would also take the week's place in the send log from the complete report
+            fail(f"week {week_label(monday)} has not ended yet and is not sent: its numbers would "
+                 "read as a quiet week; leave out --send, or send it after Sunday")
         setup = resolved(db, sources)
         config = setup.config
         need_db(setup.db)

@@ -66,6 +66,33 @@ def parse_week(week: str | None = None, end: str | None = None, today: date | No
     return monday_of(today) - timedelta(days=7)
 
 
+def week_over(monday: date, now: datetime | None = None) -> bool | None:
+    """True when the week has ended, False while it runs, None when it has not started yet."""
+    start, end = week_window(monday)
+    now = now or datetime.now(WIB)
+    return None if now < start else now >= end
+
+
+def check_week_over(monday: date, partial: bool = False, now: datetime | None = None) -> None:
+    """Refuse a week that has not started, and one still running unless ``partial``.
+
+    A report of days still to come says "0 berita pemilu" and reads as an all-clear.
+
+    Raises:
+        WeekError: saying which week and why.
+    """
+    over = week_over(monday, now)
+    if over is None:
+        raise WeekError(f"week {week_label(monday)} ({hari(monday)} {monday.year}) has not started yet: "
+                        "its report would be all zeros")
+    if not over and not partial:
+        sunday = monday + timedelta(days=6)
+        raise WeekError(f"week {week_label(monday)} has not ended yet (it ends on {hari(sunday)} "
+                        f"{sunday.year} at midnight WIB): its report would count only the days so far; "
+                        "give --partial to write it anyway (for the last complete week, give neither "
+                        "--week nor --end)")
+
+
 def week_label(monday: date) -> str:
     """'2026-W47' (ISO year and week)."""
     year, week, _ = monday.isocalendar()
