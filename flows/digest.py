@@ -9,7 +9,7 @@ from prefect import flow, get_run_logger
 from saring.config import DEFAULT_DIGESTS
 from saring.context import resolve
 from saring.report.daily import make_digest
-from saring.report.digest import today_wib
+from saring.report.digest import check_digest_day, today_wib
 
 
 def purge_old_tipline_text(db: str | None, days: int) -> int:
@@ -35,6 +35,7 @@ def digest_flow(sources: str | None = None, db: str | None = None, out: str = st
     setup = resolve(db, sources, require_sources=True)
     config, db = setup.config, setup.db
     target = date.fromisoformat(day) if day else today_wib() - timedelta(days=days_back)
+    check_digest_day(target, setup.timezone)  # a day to come would be archived, and sent, as a quiet one
     digest, paths = make_digest(db, target, config.digest, out, config.forum)
     logger.info("digest %s: %d items, %d election-related, %d high risk -> %s",
                 target, digest.items_seen, digest.election_count, digest.high_risk,

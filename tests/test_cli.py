@@ -119,6 +119,39 @@ def test_bad_date(tmp_path):
     assert result.exit_code == 2 and "not a date" in result.output
 
 
+def test_a_digest_date_still_to_come_is_refused_and_today_on_the_forums_clock_is_not(tmp_path, httpserver,
+                                                                                    monkeypatch):
+    # `--date 2062-11-25` (a typo for 2026) wrote an empty digest into the archive, recorded it,
+    # and with --send gave the forum "0 berita" as an all-clear.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import duckdb
+
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    cfg = tmp_path / "sources.yaml"  # a forum in Papua: its day starts two hours before Jakarta's
+    cfg.write_text("sources:\n  - id: only\n    name: Only\n    url: https://only.example/feed\n"
+                   "settings:\n  schedule: {timezone: WIT}\n  delivery:\n    channels:\n"
+                   "      - {name: wa, url_env: T_CLI_HOOK}\n", encoding="utf-8")
+    monkeypatch.setenv("T_CLI_HOOK", "json://" + httpserver.url_for("/wa").split("://")[1])
+    monkeypatch.chdir(tmp_path)  # no .env here
+    out = tmp_path / "arsip"
+    base = ["digest", "--sources", str(cfg), "--db", str(db), "--out", str(out)]
+    for extra in ([], ["--send"]):
+        result = runner.invoke(app, [*base, "--date", "2062-11-25", *extra])
+        assert result.exit_code == 2, result.output
+        assert "2062-11-25 has not come yet" in result.output
+    assert not out.exists() and not httpserver.log
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM digests").fetchone()[0] == 0
+    today = datetime.now(ZoneInfo("Asia/Jayapura")).date().isoformat()
+    result = runner.invoke(app, [*base, "--date", today])
+    assert result.exit_code == 0, result.output
+
+
 @pytest.mark.parametrize("command", [["digest"], ["report", "weekly"]], ids=" ".join)
 def test_a_mistyped_db_path_sends_no_empty_report(command, tmp_path, httpserver, monkeypatch):
     # `--db data/saring.dukdb` (a typo) created an empty database and sent the forum a report of

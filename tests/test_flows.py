@@ -3,12 +3,14 @@
 from datetime import UTC, datetime, timedelta
 
 import duckdb
+import pytest
 
 from flows.digest import digest_flow
 from flows.ingest import ingest_flow, scheduled
 from flows.serve import build_deployments
 from saring.config import load_config
 from saring.pipeline.demo import write_demo_sources
+from saring.report.digest import DigestDayError
 
 
 def test_ingest_and_digest_flows(prefect_harness, sample_site, tmp_path):
@@ -31,6 +33,9 @@ def test_ingest_and_digest_flows(prefect_harness, sample_site, tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM runs WHERE status = 'ok'").fetchone()[0] == 2
     assert con.execute("SELECT count(*) FROM digests").fetchone()[0] == 1
+    con.close()
+    with pytest.raises(DigestDayError, match="has not come yet"):  # a manual run for 2062 (for 2026)
+        digest_flow(sources=str(sources), db=str(db), out=str(tmp_path / "out"), day="2062-11-25")
 
 
 def test_deployments_follow_the_schedule_settings(tmp_path):

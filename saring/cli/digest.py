@@ -31,7 +31,7 @@ def digest(
     """
     from saring.context import resolved
     from saring.report.daily import make_digest
-    from saring.report.digest import today_wib
+    from saring.report.digest import check_digest_day, today_wib
 
     try:
         target = date.fromisoformat(day) if day else today_wib()
@@ -40,6 +40,7 @@ def digest(
     try:
         setup = resolved(db, sources)
         config = setup.config
+        check_digest_day(target, setup.timezone)
         need_db(setup.db)
         result, paths = make_digest(setup.db, target, setup.digest, out_dir, setup.forum)
     except SaringError as exc:

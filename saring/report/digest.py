@@ -25,7 +25,7 @@ from markupsafe import Markup
 from saring.collect.scrub import GENERIC
 from saring.collect.urls import canonical_url, url_key
 from saring.config import DigestSettings, ForumSettings
-from saring.errors import MalformedURLError
+from saring.errors import MalformedURLError, SaringError
 from saring.judge.places import SCOPES, ForumScope, region_places
 from saring.localtime import BULAN, HARI, WIB
 from saring.report.health import SourceHealth, source_health
@@ -196,6 +196,25 @@ class Digest:
 
 def today_wib() -> date:
     return datetime.now(WIB).date()
+
+
+class DigestDayError(SaringError):
+    """The digest asked for is of a day still to come."""
+
+
+def check_digest_day(day: date, timezone: str) -> None:
+    """Refuse a day after today on the forum's clock (``settings.schedule.timezone``; Jakarta's
+    when that is later): its digest would be empty, archived and read as a quiet day.
+
+    Raises:
+        DigestDayError: saying which day and what today is.
+    """
+    from zoneinfo import ZoneInfo
+
+    today = max(datetime.now(ZoneInfo(timezone)).date(), today_wib())
+    if day > today:
+        raise DigestDayError(f"{day.isoformat()} has not come yet (today is {today.isoformat()} in "
+                             f"{timezone}): its digest would be empty; check the year and the month")
 
 
 def tanggal(value: date | datetime) -> str:
