@@ -1,6 +1,6 @@
 """Source health on a real database: failures in a row, silence beyond the usual interval."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from typer.testing import CliRunner
 
@@ -47,6 +47,57 @@ def test_failures_in_a_row_and_silence(tmp_path):
         assert health["rajin"].status == "ok"
         store.record_feed_fetch("rusak", "ok", None)  # recovery resets the counter
         assert {s.source_id: s for s in source_status(store.con, NOW)}["rusak"].consecutive_failures == 0
+
+
+def test_a_past_days_health_is_the_sources_state_on_that_day_not_now(tmp_path):
+    # The digest of 20 November, made again on the 24th (an archive rebuilt, `saring digest
+    # --date`), said a feed that broke on the 24th had failed on the 20th, and left out the one
+    # that really failed on the 20th (it was fixed the next day).
+    from saring import clock
+    from saring.pipeline.ingest import SourceResult
+
+    config = parse_config({"sources": [
+        {"id": "dulu", "name": "Dulu", "url": "https://dulu.example/feed"},
+        {"id": "kini", "name": "Kini", "url": "https://kini.example/feed"},
+        {"id": "baru", "name": "Baru", "url": "https://baru.example/feed"},
+    ]})
+    wib = timezone(timedelta(hours=7))
+
+    def run(run_id, at, errors, ok=("kini", "baru")):
+        with clock.frozen(at):
+            store.start_run(run_id, "ingest")
+            results = [SourceResult(sid, "failed", error=e) for sid, e in errors.items()]
+            results += [SourceResult(sid, "ok") for sid in ok if sid not in errors]
+            for r in results:
+                store.record_feed_fetch(r.source_id, r.status, r.error)
+            store.finish_run(run_id, "ok", results)
+
+    with Store(tmp_path / "db.duckdb") as store:
+        store.sync_sources(config.sources)
+        _items(store, "kini", [datetime(2026, 11, 20, 9, tzinfo=wib)])
+        for n, hour in enumerate((8, 20)):  # 'baru' is added to sources.yaml on the 21st
+            run(f"r20-{n}", datetime(2026, 11, 20, hour, tzinfo=wib),
+                {"dulu": "https://dulu.example/feed: server answered HTTP 500"}, ok=("kini",))
+        run("r21", datetime(2026, 11, 21, 8, tzinfo=wib), {}, ok=("dulu", "kini", "baru"))
+        for n in range(3):
+            run(f"r24-{n}", datetime(2026, 11, 24, 8 + n, tzinfo=wib),
+                {"kini": "https://kini.example/feed: server answered HTTP 404"}, ok=("dulu", "baru"))
+        day20 = datetime(2026, 11, 20, tzinfo=wib)
+        health = {h.source_id: h for h in source_health(store.con, day20, day20 + timedelta(days=1))}
+        assert health["dulu"].status == "gagal" and "2× berturut-turut" in health["dulu"].detail
+        assert "HTTP 500" in health["dulu"].detail
+        assert (health["kini"].status, health["kini"].detail) == ("ok", "1 berita baru")
+        baru = health["baru"]
+        assert (baru.status, baru.detail) == ("sepi", "belum pernah dibaca sampai hari itu")
+        day21 = day20 + timedelta(days=1)
+        health = {h.source_id: h for h in source_health(store.con, day21, day21 + timedelta(days=1))}
+        dulu = health["dulu"]  # read, fine, and no news that day
+        assert (dulu.status, dulu.detail) == ("sepi", "tidak ada berita baru pada hari itu")
+        day24 = datetime(2026, 11, 24, tzinfo=wib)
+        health = {h.source_id: h for h in source_health(store.con, day24, day24 + timedelta(days=1))}
+        assert health["kini"].status == "gagal" and "3× berturut-turut" in health["kini"].detail
+        assert "HTTP 404" in health["kini"].detail
+        assert health["dulu"].status != "gagal" and health["baru"].status != "gagal"
 
 
 def test_sources_cli(tmp_path):

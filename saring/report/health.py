@@ -7,7 +7,7 @@ least ``MIN_SILENCE``), judged only once it has a few batches of history.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -96,24 +96,59 @@ def _hours(delta: timedelta) -> str:
     return f"{hours:.0f} jam" if hours < 48 else f"{hours / 24:.0f} hari"
 
 
+def fetch_state_at(con: duckdb.DuckDBPyConnection, end: datetime
+                   ) -> dict[str, tuple[str | None, str | None, int]]:
+    """Each source's last feed status, its error and its failures in a row as they stood at ``end``.
+
+    A source not read since ``end`` is as the ``sources`` row says; one read since is as the runs
+    started before ``end`` recorded it (``run_sources``; no such run: never read by then). A source
+    no finished run ever recorded (its runs were killed) can only be as its row says.
+    """
+    rows = con.execute(
+        """WITH h AS (SELECT rs.source_id, rs.status, rs.error,
+                             row_number() OVER (PARTITION BY rs.source_id
+                                                ORDER BY r.started_at DESC, r.run_id DESC) AS k
+                      FROM run_sources rs JOIN runs r USING (run_id) WHERE r.started_at < ?),
+                ok AS (SELECT source_id, min(k) AS k FROM h WHERE status <> 'failed' GROUP BY source_id),
+                past AS (SELECT h.source_id, any_value(h.status) FILTER (WHERE h.k = 1) AS status,
+                                any_value(h.error) FILTER (WHERE h.k = 1) AS error,
+                                count(*) FILTER (WHERE h.status = 'failed' AND (ok.k IS NULL OR h.k < ok.k))
+                                    AS failures
+                         FROM h LEFT JOIN ok USING (source_id) GROUP BY h.source_id)
+           SELECT s.source_id, s.last_fetched_at IS NULL OR s.last_fetched_at < ?
+                      OR s.source_id NOT IN (SELECT source_id FROM run_sources),
+                  s.last_status, s.last_error, coalesce(s.consecutive_failures, 0),
+                  past.status, past.error, coalesce(past.failures, 0)
+           FROM sources s LEFT JOIN past USING (source_id)""",
+        [end, end],
+    ).fetchall()
+    return {r[0]: tuple(r[2:5]) if r[1] else tuple(r[5:8]) for r in rows}
+
+
 def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[SourceHealth]:
-    """Per enabled source for the day [start, end): failed (why, how often), silent, or fine."""
+    """Per enabled source for the day [start, end): failed (why, how often), silent, or fine,
+    as things stood at the end of that day (a past day's digest made again says the same)."""
     seen = dict(con.execute(
         "SELECT source_id, count(*) FROM items WHERE first_seen_at >= ? AND first_seen_at < ? GROUP BY 1",
         [start, end],
     ).fetchall())
     now = min(end, datetime.now(UTC))
+    state = fetch_state_at(con, end)
     health = []
     for s in source_status(con, now):
         if not s.enabled:
             continue
+        last_status, last_error, failures = state.get(s.source_id, (s.last_status, s.last_error,
+                                                                    s.consecutive_failures))
+        s = replace(s, last_status=last_status, last_error=last_error, consecutive_failures=failures)
         n = seen.get(s.source_id, 0)
         if s.last_status == "failed":
             times = f" ({s.consecutive_failures}× berturut-turut)" if s.consecutive_failures > 1 else ""
             health.append(SourceHealth(s.source_id, s.name, "gagal",  # the reason is for the maintainer
                                        f"gagal dibaca{times}: {s.last_error or 'alasan tidak tercatat'}"))
         elif s.last_status is None:
-            health.append(SourceHealth(s.source_id, s.name, "sepi", "belum pernah dibaca"))
+            when = "" if end > datetime.now(UTC) else " sampai hari itu"  # added to sources.yaml later
+            health.append(SourceHealth(s.source_id, s.name, "sepi", "belum pernah dibaca" + when))
         elif s.silent and s.last_new_item_at and s.usual_gap:
             health.append(SourceHealth(
                 s.source_id, s.name, "sepi",
