@@ -157,6 +157,21 @@ def test_lifecycle_answers_did_it_keep_spreading(week_db):
 
 # -- migration v8 ------------------------------------------------------------------------------
 
+def test_a_card_opened_early_and_sent_later_the_same_morning_is_one_card(week_db):
+    # The analyst opened the card on the desk at 06:45 WIB and marked it sent on WhatsApp at 07:10:
+    # the day that made them one card was the UTC day (it turns at 07:00 WIB), so they were two,
+    # and the weekly report listed the first: a card never sent.
+    from saring import clock
+    from saring.report.lifecycle import record_card
+
+    with Store(week_db) as store:
+        for minute, channel in ((6 * 60 + 45, None), (7 * 60 + 10, "whatsapp")):
+            with clock.frozen(datetime.combine(day(1), time(0), tzinfo=WIB) + timedelta(minutes=minute)):
+                record_card(store.con, "item", "a2", "budi", channel=channel)
+        rows = store.con.execute("SELECT channel FROM clarification_cards WHERE ref = 'a2'").fetchall()
+    assert rows == [("whatsapp",)]
+
+
 def test_v8_gives_the_old_send_log_its_report_kind(tmp_path):
     from saring.storage.schema import MIGRATIONS, SCHEMA_VERSION
 

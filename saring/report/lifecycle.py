@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from saring import clock
+from saring.localtime import WIB
 
 LOGGER = logging.getLogger(__name__)
 
@@ -50,7 +51,8 @@ def record_card(con: duckdb.DuckDBPyConnection, kind: str, ref: str, made_by: st
     if kind not in KINDS:
         raise ValueError(f"a card is made for an item or a check, not {kind!r}")
     at = at or clock.now()
-    card_id = hashlib.sha1(f"{kind}|{ref}|{made_by or ''}|{at.date()}".encode()).hexdigest()[:16]
+    day = at.astimezone(WIB).date()  # the forum's day, not UTC's (which turns at 07:00 WIB)
+    card_id = hashlib.sha1(f"{kind}|{ref}|{made_by or ''}|{day}".encode()).hexdigest()[:16]
     item_id = ref if kind == "item" else _item_of_check(con, ref)
     con.execute(
         """INSERT INTO clarification_cards (card_id, kind, ref, item_id, made_by, made_at, channel, sent_at)
