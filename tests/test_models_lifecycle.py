@@ -315,6 +315,106 @@ def test_label_import_of_the_same_file_twice_stores_it_once(demo_db, tmp_path):
     con.close()
 
 
+# Ids are the first 16 hex digits of a hash of the URL: about 1 in 1,000 is all digits, or digits
+# around one 'e', which a spreadsheet reads as a number. These URLs' ids are two such.
+DIGIT_ID_URL, EXP_ID_URL = "https://news.example/695", "https://news.example/3615"
+
+
+def _excel_opens_and_saves(src: Path, dst: Path) -> None:
+    """What Excel on a Windows set to Indonesian does to the id column of a CSV it opens and saves
+    as "CSV UTF-8" (Excel cannot run here): a cell that reads as a number becomes one, kept to
+    15 digits and shown (so saved) as 3,47289E+15; a ="..." cell is text and is saved as its value."""
+    import csv
+    import re
+
+    with src.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    for row in rows[1:]:
+        cell = row[0]
+        if (formula := re.fullmatch(r'="(.*)"', cell)) is not None:
+            row[0] = formula.group(1)
+        elif re.fullmatch(r"\d+(e\d+)?", cell, re.IGNORECASE) and float(cell) >= 1e11:
+            row[0] = f"{float(cell):.5E}".replace(".", ",").replace("E+0", "E+").replace("0E", "E")
+    with dst.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh, delimiter=";", lineterminator="\r\n").writerows(rows)
+
+
+@pytest.fixture()
+def numeric_ids_db(tmp_path, scorer) -> Path:
+    """A real database with three scored articles: two whose ids read as numbers, one plain."""
+    from saring.collect.urls import url_key
+    from saring.pipeline.ingest import score_pending
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    day = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+    texts = pd.read_csv(PRATIWI)["berita"].head(3).tolist()
+    urls = [DIGIT_ID_URL, EXP_ID_URL, "https://news.example/1"]
+    items = [dict(item_id=url_key(u), url=u, link=u, source_id="src", title=t.split("\n")[0][:80],
+                  summary=None, published_at=day, author=None, guid=u, first_seen_at=day, state="seen")
+             for u, t in zip(urls, texts, strict=True)]
+    arts = [dict(item_id=i["item_id"], final_url=i["url"], http_status=200, text=t, text_source="page",
+                 title=i["title"], published_at=day, author=None, language="id", extraction_error=None,
+                 fetched_at=day) for i, t in zip(items, texts, strict=True)]
+    with Store(db) as store:
+        store.add_items(items)
+        store.save_articles(arts)
+        score_pending(store, scorer)
+    return db
+
+
+def test_label_ids_that_look_like_numbers_survive_a_round_trip_through_excel(numeric_ids_db, tmp_path):
+    # The maintainer exports, a forum member fills the file in in Excel and saves it; an id like
+    # 3472889254122789 came back as 3,47289E+15 and its row was refused as "unknown id".
+    import csv
+
+    import duckdb
+
+    from saring.collect.urls import url_key
+
+    assert url_key(DIGIT_ID_URL).isdigit() and "e" in url_key(EXP_ID_URL)
+    exported = tmp_path / "to_label.csv"
+    r = runner.invoke(app, ["label", "export", "--db", str(numeric_ids_db), "-o", str(exported)])
+    assert r.exit_code == 0, r.output
+    with exported.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    for row in rows[1:]:
+        row[-2:] = ["1", "0"]
+    filled = tmp_path / "filled.csv"
+    with filled.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, quoting=csv.QUOTE_ALL).writerows(rows)
+    saved = tmp_path / "labeled.csv"
+    _excel_opens_and_saves(filled, saved)
+
+    r = runner.invoke(app, ["label", "import", str(saved), "--by", "Bawaslu", "--db", str(numeric_ids_db)])
+    assert r.exit_code == 0, r.output
+    assert "3 rows stored (6 labels" in flat(r)
+    # A spreadsheet that shows the export's cells as they are (no Excel) and the file imported
+    # without a spreadsheet: the same ids.
+    r = runner.invoke(app, ["label", "import", str(filled), "--by", "KPU", "--db", str(numeric_ids_db)])
+    assert r.exit_code == 0 and "3 rows stored (6 labels" in flat(r), r.output
+    con = duckdb.connect(str(numeric_ids_db))
+    stored = {i for (i,) in con.execute("SELECT DISTINCT item_id FROM labels").fetchall()}
+    con.close()
+    assert stored == {url_key(u) for u in (DIGIT_ID_URL, EXP_ID_URL, "https://news.example/1")}
+
+
+def test_label_import_says_when_excel_turned_an_id_into_a_number(numeric_ids_db, tmp_path):
+    # A file exported before ids were kept as text, filled in in Excel: the id's digits are lost,
+    # so the row cannot be stored; the report says what happened and what to do, not "unknown id".
+    from saring.collect.urls import url_key
+
+    saved = tmp_path / "labeled.csv"
+    saved.write_bytes("\r\n".join([
+        "id;url;hoax;election", f"3,47289E+15;{DIGIT_ID_URL};1;0", f"{url_key('https://news.example/1')};u;0;0",
+        "3472889254122780;u;1;1", ""]).encode("utf-8-sig"))
+    r = runner.invoke(app, ["label", "import", str(saved), "--by", "Bawaslu", "--db", str(numeric_ids_db)])
+    assert r.exit_code == 1 and "1 rows stored (2 labels" in flat(r)
+    assert "unknown id" not in flat(r)
+    for line in ("line 2: id '3,47289E+15'", "line 4: id '3472889254122780'"):
+        assert line in flat(r) and "turned into a number" in flat(r) and "saring label export" in flat(r)
+
+
 @pytest.mark.parametrize("content,needle", [
     (b"item,hoax\nitem000,1\n", "must have an 'id' column"),
     (b"id,comment\nitem000,x\n", "at least one of 'hoax', 'election'"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -28,8 +29,12 @@ EXPORT_COLUMNS = ["id", "url", "title", "source", "published_at", "excerpt",
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TRUE_VALUES = {"1", "ya", "y", "yes", "true", "benar"}
 FALSE_VALUES = {"0", "tidak", "t", "no", "n", "false", "bukan"}
-
-
+# An id (16 hex digits) a spreadsheet reads as a number: all digits, or digits around one "e"
+# (3529797884470e31). Excel keeps 15 digits and saves it as 3,47289E+15: the id is lost.
+NUMBER_LIKE_ID = re.compile(r"\d+(e\d+)?")
+# What such an id comes back as: Excel's 3,47289E+15 / 3.47289E+15, or all digits, the 16th lost.
+NUMBER_FROM_ID = re.compile(r"\d+([.,]\d+)?e[+-]?\d+|\d{12,}", re.IGNORECASE)
+EXCEL_TEXT = re.compile(r'="(.*)"')
 
 class LabelFileError(SaringError):
     """A labels file cannot be used at all (unreadable, not UTF-8, missing columns)."""
@@ -90,13 +95,24 @@ def restore_cell(value: str) -> str:
     return value
 
 
+def excel_text_id(item_id: Any) -> Any:
+    """An id a spreadsheet would read as a number, written as ``="…"``: Excel shows it as text
+    and saves its value; :func:`read_label_file` reads either form."""
+    if isinstance(item_id, str) and NUMBER_LIKE_ID.fullmatch(item_id):
+        return f'="{item_id}"'
+    return item_id
+
+
 def write_label_file(frame: pd.DataFrame, path: Path | str) -> None:
     """Write an export for people to open in a spreadsheet (text from feeds cannot run there).
 
     Every cell is quoted, and a text starting with ``= + - @``, a tab or a carriage return gets a
-    leading ``'`` (OWASP's advice); :func:`read_label_file` takes it off again.
+    leading ``'`` (OWASP's advice); :func:`read_label_file` takes it off again. Ids that read as
+    numbers are written as ``="…"`` (:func:`excel_text_id`).
     """
     safe = frame.astype(object).map(neutralise_cell)
+    if "id" in safe.columns:
+        safe["id"] = safe["id"].map(excel_text_id)
     safe.to_csv(path, index=False, encoding="utf-8", quoting=csv.QUOTE_ALL)
 
 
@@ -166,8 +182,10 @@ def read_label_file(path: Path | str) -> list[dict[str, str]]:
         )
     rows = []
     for raw in reader:
-        rows.append({(k or "").strip(): (restore_cell(v) if isinstance(v, str) else "")
-                     for k, v in raw.items()})
+        row = {(k or "").strip(): (restore_cell(v) if isinstance(v, str) else "") for k, v in raw.items()}
+        if (text_id := EXCEL_TEXT.fullmatch(row.get("id", "").strip())) is not None:
+            row["id"] = text_id.group(1)  # the export's ="…", kept as written (not opened in Excel)
+        rows.append(row)
     return rows
 
 
@@ -196,6 +214,12 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
             continue  # a row cleared in a spreadsheet (saved as ";;;;"): nothing in it to store or refuse
         if not item_id:
             result.problems.append(f"line {n}: empty id")
+            continue
+        if item_id not in known and NUMBER_FROM_ID.fullmatch(item_id):
+            result.problems.append(
+                f"line {n}: id {item_id!r} was turned into a number by a spreadsheet (Excel keeps 15 "
+                f"digits), so the item cannot be found; copy this row's id from the exported file "
+                f"opened in a text editor, or label a new `saring label export` (its ids stay text)")
             continue
         if item_id not in known:
             result.problems.append(f"line {n}: unknown id {item_id!r} (not in the database)")
