@@ -407,10 +407,10 @@ def test_label_import_says_when_excel_turned_an_id_into_a_number(numeric_ids_db,
     saved = tmp_path / "labeled.csv"
     saved.write_bytes("\r\n".join([
         "id;url;hoax;election", f"3,47289E+15;{DIGIT_ID_URL};1;0", f"{url_key('https://news.example/1')};u;0;0",
-        "3472889254122780;u;1;1", ""]).encode("utf-8-sig"))
+        "3472889254122780;u;1;1", "1111111111111111;u;1;1", ""]).encode("utf-8-sig"))
     r = runner.invoke(app, ["label", "import", str(saved), "--by", "Bawaslu", "--db", str(numeric_ids_db)])
     assert r.exit_code == 1 and "1 rows stored (2 labels" in flat(r)
-    assert "unknown id" not in flat(r)
+    assert "line 5: unknown id '1111111111111111'" in flat(r)  # 16 digits: not one Excel made
     for line in ("line 2: id '3,47289E+15'", "line 4: id '3472889254122780'"):
         assert line in flat(r) and "turned into a number" in flat(r) and "saring label export" in flat(r)
 

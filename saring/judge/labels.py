@@ -32,8 +32,9 @@ FALSE_VALUES = {"0", "tidak", "t", "no", "n", "false", "bukan"}
 # An id (16 hex digits) a spreadsheet reads as a number: all digits, or digits around one "e"
 # (3529797884470e31). Excel keeps 15 digits and saves it as 3,47289E+15: the id is lost.
 NUMBER_LIKE_ID = re.compile(r"\d+(e\d+)?")
-# What such an id comes back as: Excel's 3,47289E+15 / 3.47289E+15, or all digits, the 16th lost.
-NUMBER_FROM_ID = re.compile(r"\d+([.,]\d+)?e[+-]?\d+|\d{12,}", re.IGNORECASE)
+# What such an id comes back as: Excel's 3,47289E+15 / 3.47289E+15, or all digits with the 16th
+# made 0 (Excel keeps 15) or leading zeros dropped.
+NUMBER_FROM_ID = re.compile(r"\d+([.,]\d+)?e[+-]?\d+|\d{15}0|\d{12,15}", re.IGNORECASE)
 EXCEL_TEXT = re.compile(r'="(.*)"')
 
 class LabelFileError(SaringError):
