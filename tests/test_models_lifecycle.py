@@ -568,6 +568,34 @@ def test_labels_on_forwarded_messages_whose_text_was_purged_are_not_trained_on(t
     assert set(after["item_id"]).isdisjoint(messages)
 
 
+def test_forwarded_messages_whose_text_was_purged_are_not_offered_for_labelling(tmp_path, scorer):
+    # 30 days after a chat was imported, retention purged its messages' text: the label export
+    # offered them anyway, as "(pesan dihapus: masa simpan habis)" with an empty excerpt, and a
+    # label given to them is never trained on.
+    from saring.collect.retention import PURGED_TITLE, purge_tipline
+    from saring.collect.tipline import import_chat
+    from saring.config import FetchSettings
+    from saring.pipeline.forwarded import feed_tipline
+    from saring.storage.database import Store
+
+    chat = REPO / "tests" / "fixtures" / "social" / "WhatsApp Chat dengan Bakohumas Kota Batu.txt"
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        started = datetime.now(UTC)
+        result = import_chat(store.con, chat, b"uji-rahasia-label-0123456789")
+        feed_tipline(store, since=started, fetch=FetchSettings(retries=0, timeout=2), scorer=scorer,
+                     scrubber=result.scrubber)
+        purge_tipline(store, 0, now=datetime.now(UTC) + timedelta(seconds=1))
+        purged = {i for (i,) in store.con.execute(
+            "SELECT item_id FROM item_overview WHERE source_id = 'tipline' AND text IS NULL").fetchall()}
+    assert purged
+    out = tmp_path / "to_label.csv"
+    r = runner.invoke(app, ["label", "export", "--db", str(db), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    exported = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert PURGED_TITLE not in set(exported["title"]) and not purged & set(exported["id"])
+
+
 def test_fixed_split_has_no_claim_in_both():
     from saring.judge.classifier.training import ELECTION_HELDOUT_FROM, HOAX_HELDOUT_TOPICS, base_splits
 

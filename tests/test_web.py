@@ -249,6 +249,32 @@ def test_review_queue_shows_the_pages_a_forwarded_message_links_to(client, desk_
     assert "Isi tautannya" in card.group(1) and "KPU Kota Batu Bentuk Bakohumas" in card.group(1)
 
 
+def test_review_queue_leaves_out_forwarded_messages_whose_text_was_purged(client, desk_db, sample_site,
+                                                                          tmp_path, monkeypatch):
+    # Retention purged a chat's text after 30 days: the queue still asked the forum to label
+    # "(pesan dihapus: masa simpan habis)", a card with nothing left to judge.
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+    from saring.collect.retention import PURGED_TITLE
+    from saring.pipeline.demo import demo_chat
+
+    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
+    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
+    cli = CliRunner()
+    assert cli.invoke(app, ["tipline", "import", str(chat), "--db", str(desk_db)]).exit_code == 0
+    r = cli.invoke(app, ["tipline", "purge", "--older-than-days", "0", "--db", str(desk_db)])
+    assert r.exit_code == 0, r.output
+    con = duckdb.connect(str(desk_db), read_only=True)
+    purged = {i for (i,) in con.execute(
+        "SELECT item_id FROM item_overview WHERE source_id = 'tipline' AND text IS NULL").fetchall()}
+    con.close()
+    assert purged
+    login(client)
+    queue = client.get("/review").text
+    assert PURGED_TITLE not in queue and not purged & set(re.findall(r'id="q-([^"]+)"', queue))
+
+
 def test_review_queue_badges_use_the_forums_risk_bands(desk_db, scorer):
     # A forum that set settings.digest.high/medium saw "rendah" in the label queue for an item the
     # digest page called "tinggi": the queue used the default 0.7/0.4.

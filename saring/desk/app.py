@@ -601,10 +601,11 @@ def _candidates(con: duckdb.DuckDBPyConnection, threshold: float, settings: Any)
     """The review queue's candidates, scrubbed and cut, each with the stored pages its links point
     at if it is a forwarded message (once per published version)."""
     rows = con.execute(
-        """SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
+        f"""SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
                   url, left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 880), election_score,
                   hoax_score, hoax_terms, election_terms, source_id
-           FROM item_overview WHERE hoax_score IS NOT NULL AND election_score >= ?
+           FROM item_overview o WHERE hoax_score IS NOT NULL AND election_score >= ?
+                AND NOT ({labels.PURGED_FORWARD})  -- nothing left to judge
            ORDER BY hoax_score DESC, item_id LIMIT 300""",
         [threshold],
     ).fetchall()

@@ -36,6 +36,10 @@ NUMBER_LIKE_ID = re.compile(r"\d+(e\d+)?")
 # made 0 (Excel keeps 15) or leading zeros dropped.
 NUMBER_FROM_ID = re.compile(r"\d+([.,]\d+)?e[+-]?\d+|\d{15}0|\d{12,15}", re.IGNORECASE)
 EXCEL_TEXT = re.compile(r'="(.*)"')
+# An item_overview row (alias o) of a forwarded message whose text retention purged: only a
+# placeholder title or its link is left (:data:`saring.collect.retention.PURGED_TITLE`).
+PURGED_FORWARD = "o.source_id = 'tipline' AND o.text IS NULL"
+
 
 class LabelFileError(SaringError):
     """A labels file cannot be used at all (unreadable, not UTF-8, missing columns)."""
@@ -51,9 +55,10 @@ def export_candidates(con: Any, day: date | None = None, since: date | None = No
 
     Order: items whose hoax or election score is within ``band`` of ``threshold`` (closest
     first), then the rest by hoax score, highest first. Days are Asia/Jakarta days of the
-    publication time (or first sighting). Items already labelled for both tasks are left out.
+    publication time (or first sighting). Items already labelled for both tasks are left out, and
+    so are forwarded messages whose text retention purged (see :func:`current_labels`).
     """
-    where, params = ["o.hoax_score IS NOT NULL"], []
+    where, params = ["o.hoax_score IS NOT NULL", f"NOT ({PURGED_FORWARD})"], []
     local_day = f"CAST(timezone('{TIME_ZONE}', coalesce(o.published_at, o.first_seen_at)) AS DATE)"
     if day is not None:
         where.append(f"{local_day} = ?")
@@ -285,10 +290,10 @@ def current_labels(con: Any, task: str) -> pd.DataFrame:
     from saring.judge.classifier.score import item_text
 
     frame = con.execute(
-        """SELECT c.item_id, o.title, o.text, c.value AS label, c.labeled_at,
+        f"""SELECT c.item_id, o.title, o.text, c.value AS label, c.labeled_at,
                   coalesce(o.text, o.title) AS body
            FROM current_labels c JOIN item_overview o USING (item_id)
-           WHERE c.task = ? AND NOT (o.source_id = 'tipline' AND o.text IS NULL)
+           WHERE c.task = ? AND NOT ({PURGED_FORWARD})
            ORDER BY c.item_id""", [task]).df()
     frame["text"] = [item_text(t, x) for t, x in zip(frame["title"], frame["text"], strict=True)]
     return frame[["item_id", "text", "label", "labeled_at", "body"]]
