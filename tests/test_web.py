@@ -119,6 +119,24 @@ def test_label_is_recorded_with_its_author_and_needs_csrf(client, desk_db):
     con.close()
 
 
+def test_a_double_tap_on_a_label_button_stores_the_label_once(client, desk_db):
+    # On a slow phone connection a member taps "Pemilu" twice (or the browser resends the form):
+    # the label history held the same judgement twice, as if two people had agreed.
+    login(client)
+    page = client.get("/review").text
+    item_id = re.search(r'name="item_id" value="([^"]+)"', page).group(1)
+    for task, value in [("election", "1"), ("election", "1"), ("hoax", "unsure"), ("hoax", "unsure")]:
+        r = client.post("/label", data={"csrf": csrf(page), "item_id": item_id, "task": task, "value": value},
+                        follow_redirects=False)
+        assert r.status_code == 303
+    con = duckdb.connect(str(desk_db), read_only=True)
+    assert con.execute("SELECT item_id, task, value, labeled_by FROM labels").fetchall() == [
+        (item_id, "election", 1, "rina")]
+    assert con.execute("SELECT item_id, task, labeled_by FROM label_unsure").fetchall() == [
+        (item_id, "hoax", "rina")]
+    con.close()
+
+
 def test_shared_forum_secret_logs_in_under_a_marked_name(client, monkeypatch):
     monkeypatch.setenv("SARING_WEB_SECRET", "rahasia-forum-bakohumas")
     assert login(client, name="budi", password="salah-lagi").status_code == 401

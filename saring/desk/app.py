@@ -409,9 +409,11 @@ async def label(request: Request, name: str = Depends(current_user),
                 title="Berita tidak ditemukan",
                 message="Berita ini tidak ada di database.",
             )
-        if value == "unsure":
+        if value == "unsure":  # once per person (a double tap taps twice)
             con.execute("INSERT INTO label_unsure (item_id, task, labeled_by, labeled_at) "
-                        "VALUES (?, ?, ?, now())", [item_id, task, name])
+                        "SELECT ?, ?, ?, now() WHERE NOT EXISTS (SELECT 1 FROM label_unsure "
+                        "WHERE item_id = ? AND task = ? AND labeled_by = ?)",
+                        [item_id, task, name, item_id, task, name])
         else:
             labels.add_label(con, item_id, task, int(value), name)
     return RedirectResponse(f"/review?done={quote(LABELS[(task, value)])}#antrian", status_code=303)

@@ -301,11 +301,19 @@ def current_labels(con: Any, task: str) -> pd.DataFrame:
 
 def add_label(con: Any, item_id: str, task: str, value: int, by: str,
               batch_id: str = "web", source: str = "saring web") -> None:
-    """Store one label (e.g. one tap in the web desk); same table, same history rules."""
+    """Store one label (e.g. one tap in the web desk); same table, same history rules.
+
+    A label equal to the item's current one by the same person is not stored again (a double
+    tap, a resent form), as :func:`import_labels` does for a file imported twice.
+    """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, not {task!r}")
     if value not in (0, 1):
         raise ValueError(f"value must be 0 or 1, not {value!r}")
+    current = con.execute("SELECT value, labeled_by FROM current_labels WHERE item_id = ? AND task = ?",
+                          [item_id, task]).fetchone()
+    if current == (int(value), by):
+        return
     con.execute(
         """INSERT INTO labels (item_id, task, value, labeled_by, labeled_at, batch_id, source_file)
            VALUES (?, ?, ?, ?, ?, ?, ?)""",
