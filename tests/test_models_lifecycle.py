@@ -507,6 +507,23 @@ def test_gate_refuses_then_promotes_rescore_and_rollback(demo_db, tmp_path, mode
     assert [h["action"] for h in history] == ["promote", "rollback", "promote"]
 
 
+def test_train_no_promote_says_the_gate_passed_and_how_to_promote(demo_db, tmp_path):
+    # The maintainer trains with --no-promote to look before switching: the gate passed, but the
+    # command said "Not promoted", which reads as the gate refusing the new version.
+    from saring.judge.classifier import registry
+
+    db = _copy_db(demo_db, tmp_path)
+    _import_some_labels(db, tmp_path)
+    r = runner.invoke(app, ["train", "--db", str(db), "--max-base-rows", "80", "--tolerance", "1.0",
+                            "--no-promote"])
+    assert r.exit_code == 0, r.output
+    version = flat(r).split("Trained ")[1].split(":")[0]
+    assert "Not promoted;" not in flat(r)
+    assert "gate passed" in flat(r) and "--no-promote" in flat(r)
+    assert f"saring model promote {version}" in flat(r)
+    assert registry.current_version() == "shipped"
+
+
 def test_heldout_labels_are_never_trained_on():
     """The forum labels that reach training leave out held-out items and copies of held-out
     base articles; the held-out ones go to the gate's evaluation set instead."""

@@ -205,6 +205,10 @@ def train(
     out.print(f"Trained {r.version}: {r.reason}", highlight=False, soft_wrap=True)
     if r.promoted:
         out.print(f"Promoted {r.version} (was {r.current_version}).")
+    elif r.gate_passed:
+        out.print(f"The gate passed; not promoted, as --no-promote asked: the current model stays "
+                  f"{r.current_version}. To use the new one: saring model promote {r.version}",
+                  highlight=False, soft_wrap=True)
     else:
         out.print(f"Not promoted; current model stays {r.current_version}.")
 

@@ -451,6 +451,7 @@ class RetrainResult:
     candidate: dict[str, Any]
     current: dict[str, Any]
     current_version: str
+    gate_passed: bool = False
 
 
 def _subsample(frame: pd.DataFrame, n: int | None) -> pd.DataFrame:
@@ -614,4 +615,5 @@ def retrain(
         candidate=cand,
         current=cur,
         current_version=current,
+        gate_passed=bool(ok),
     )
