@@ -647,6 +647,38 @@ def _copy_shipped_as(model_home: Path, version: str) -> Path:
     return out
 
 
+def test_a_cut_history_line_or_a_broken_bundle_json_does_not_stop_scoring(model_home, caplog):
+    # The disk filled up while `saring model promote` wrote its line, and a version's bundle.json
+    # was cut by a power failure: every load_scorer (the morning flow, the desk) and
+    # `saring model list` died with a JSONDecodeError traceback.
+    import logging
+
+    from saring.judge.classifier import registry
+    from saring.judge.classifier.score import load_scorer
+
+    _copy_shipped_as(model_home, "v-copy")
+    _copy_shipped_as(model_home, "v-cut")
+    assert runner.invoke(app, ["model", "promote", "v-copy"]).exit_code == 0
+    with (model_home / "history.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write('{"at": "2026-11-25T01:00:00+00:00", "action": "promote", "vers')  # no end of line
+    (model_home / "v-cut" / "bundle.json").write_text('{"version": "v-cut", "gate": {"pas', encoding="utf-8")
+
+    with caplog.at_level(logging.WARNING, logger="saring.judge.classifier.registry"):
+        assert load_scorer().source == model_home / "v-copy"  # the last complete promotion stands
+        r = runner.invoke(app, ["model", "list"])
+    assert r.exit_code == 0 and "Traceback" not in flat(r), r.output
+    assert "v-cut" in flat(r) and "unreadable" in flat(r)
+    warned = " ".join(caplog.messages)
+    assert "line 2 of" in warned and "history.jsonl" in warned
+    assert "v-cut" in warned and "bundle.json" in warned
+
+    # The next promotion after the cut line is kept (not glued onto it and lost).
+    assert runner.invoke(app, ["model", "promote", "shipped"]).exit_code == 0
+    assert registry.current_version() == "shipped"
+    assert runner.invoke(app, ["model", "rollback"]).exit_code == 0
+    assert registry.current_version() == "v-copy"
+
+
 def test_rescore_after_rollback_serves_the_rolled_back_to_version(demo_db, tmp_path, model_home):
     # The maintainer promotes a retrained model, rescores, finds it worse and rolls back: the
     # digest and the desk must show the old version's scores again after `saring rescore`,

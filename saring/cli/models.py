@@ -225,13 +225,14 @@ def model_list() -> None:
     for col in ("", "version", "hoax", "election", "gate"):
         table.add_column(col, overflow="fold")
     for v in registry.list_versions():
-        gate = v.get("gate", {})
+        gate = v.get("gate") if isinstance(v.get("gate"), dict) else {}
         table.add_row(
             "*" if v["current"] else "",
             v["version"],
             v.get("hoax_version") or "",
             v.get("election_version") or "",
-            ("passed" if gate.get("passed") else "refused") if gate else "shipped",
+            f"? ({', '.join(v['unreadable'])} unreadable)" if v.get("unreadable")
+            else ("passed" if gate.get("passed") else "refused") if gate else "shipped",
         )
     out.print(table)
 

@@ -14,6 +14,7 @@ module does not import the scorer: data flows from the registry to it, never bac
 from __future__ import annotations
 
 import json
+import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,8 @@ from typing import Any
 
 from saring.errors import SaringError
 from saring.judge.classifier.modelload import CLASSIFIERS_DIR
+
+LOGGER = logging.getLogger(__name__)
 
 SHIPPED = "shipped"
 
@@ -41,10 +44,26 @@ def version_dir(version: str) -> Path:
 
 
 def _history() -> list[dict[str, Any]]:
+    """The history's records; a line that is not one (cut by a full disk or a power failure, or
+    edited by hand) is skipped with a warning: the promotions before it still stand."""
     path = root() / "history.jsonl"
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = []
+    for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            rec = None
+        if not isinstance(rec, dict) or rec.get("action") not in ("promote", "rollback") \
+                or not isinstance(rec.get("version"), str):
+            LOGGER.warning("skipping line %d of %s: not a complete promote/rollback record (%.80r); "
+                           "check `saring model list` shows the model you expect as current", n, path, line)
+            continue
+        records.append(rec)
+    return records
 
 
 def _stack() -> list[str]:
@@ -78,22 +97,46 @@ def current_model_dir() -> Path:
 def _append(record: dict[str, Any]) -> None:
     r = root()
     r.mkdir(parents=True, exist_ok=True)
-    with (r / "history.jsonl").open("a", encoding="utf-8") as fh:
+    path = r / "history.jsonl"
+    with path.open("a", encoding="utf-8") as fh:
+        if fh.tell() and not path.read_bytes().endswith(b"\n"):
+            fh.write("\n")  # after a cut last line: a record glued onto it would be lost with it
         fh.write(json.dumps({"at": datetime.now(UTC).isoformat(timespec="seconds"), **record}) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
 
 
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """A version's JSON file, or None with a warning when it cannot be read (cut, edited by hand)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        data = exc
+    if isinstance(data, dict):
+        return data
+    LOGGER.warning("cannot read %s (%s); its version is listed without it", path,
+                   data if isinstance(data, Exception) else "not a JSON object")
+    return None
+
+
 def bundle_info(version: str) -> dict[str, Any]:
+    """What a version's files say about it; ``unreadable`` names the files that could not be read."""
     path = version_dir(version)
     info: dict[str, Any] = {"version": version, "path": str(path)}
-    meta = path / "bundle.json"
-    if meta.exists():
-        info.update(json.loads(meta.read_text(encoding="utf-8")))
-    for name in ("hoax", "election"):
-        card = path / f"{name}.json"
-        if card.exists():
-            info[f"{name}_version"] = json.loads(card.read_text(encoding="utf-8")).get("version")
+    unreadable = []
+    for name in ("bundle", "hoax", "election"):
+        file = path / f"{name}.json"
+        if not file.exists():
+            continue
+        data = _read_json(file)
+        if data is None:
+            unreadable.append(file.name)
+        elif name == "bundle":
+            info.update(data)
+        else:
+            info[f"{name}_version"] = data.get("version")
+    if unreadable:
+        info["unreadable"] = unreadable
     return info
 
 
