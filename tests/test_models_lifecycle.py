@@ -179,6 +179,59 @@ def test_evaluate_bad_inputs(tmp_path):
     assert r.exit_code == 2 and "--task" in flat(r)
 
 
+def _xlsx(path: Path, rows: list[list[str]]) -> None:
+    """A minimal Excel workbook (Office Open XML: a zip of XML parts), one sheet of text cells."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    ns = "http://schemas.openxmlformats.org/"
+    cells = "".join(
+        f'<row r="{r}">' + "".join(f'<c r="{chr(65 + c)}{r}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
+                                   for c, v in enumerate(row)) + "</row>"
+        for r, row in enumerate(rows, start=1))
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.worksheet+xml"/></Types>'))
+        z.writestr("_rels/.rels", (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{ns}officeDocument/2006/relationships/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>'))
+        z.writestr("xl/workbook.xml", (
+            f'<workbook xmlns="{ns}spreadsheetml/2006/main" xmlns:r="{ns}officeDocument/2006/relationships">'
+            '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'))
+        z.writestr("xl/_rels/workbook.xml.rels", (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{ns}officeDocument/2006/relationships/worksheet" '
+            'Target="worksheets/sheet1.xml"/></Relationships>'))
+        z.writestr("xl/worksheets/sheet1.xml", f'<worksheet xmlns="{ns}spreadsheetml/2006/main">'
+                                               f'<sheetData>{cells}</sheetData></worksheet>')
+
+
+@pytest.mark.parametrize("command", [["score"], ["evaluate", "--task", "hoax"]])
+@pytest.mark.parametrize("suffix,advice", [(".xlsx", "CSV UTF-8"), (".jsonl", "read_json")])
+def test_score_and_evaluate_say_which_formats_they_read(tmp_path, command, suffix, advice):
+    # An analyst gave the labelled sheet as it was kept (Excel's .xlsx, or the JSON Lines a
+    # scraper wrote): saring said "not UTF-8; save it as UTF-8" for the workbook, and "no column
+    # 'text' (columns: {"text": ...)" for the JSON Lines, though both have a text column.
+    held = pd.read_csv(REPO / "classifiers/data/heldout/hoax_cross_topic.csv").head(3)[["text", "label"]]
+    f = tmp_path / f"labelled{suffix}"
+    if suffix == ".xlsx":
+        _xlsx(f, [["text", "label"], *([t, str(v)] for t, v in held.itertuples(index=False))])
+    else:
+        held.to_json(f, orient="records", lines=True, force_ascii=False)
+    r = runner.invoke(app, [command[0], str(f), *command[1:]])
+    assert r.exit_code == 2 and "Traceback" not in flat(r)
+    assert "not UTF-8" not in flat(r) and "no column" not in flat(r), flat(r)
+    assert "CSV" in flat(r) and "Parquet" in flat(r) and advice in flat(r)
+
+
 # --------------------------------------------------------------------------- labels
 
 

@@ -11,6 +11,7 @@ first 100,000 characters; the row itself is written back unchanged.
 from __future__ import annotations
 
 import io
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,32 @@ def read_table(path: str, column: str | None = None) -> pd.DataFrame:
         raise ScoreFileError(f"cannot read {path}: {first}") from None
 
 
+READ_FORMATS = "saring reads CSV (UTF-8) and Parquet (.parquet) files"
+
+
+def _not_a_csv(data: bytes, name: str) -> str | None:
+    """What a file given as CSV is instead (a workbook, JSON), and how to save it as one; None
+    for anything else. Told by its first bytes, so a renamed file or stdin is told too."""
+    start = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if start.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # .xlsx/.ods (a zip), .xls (OLE)
+        return (f"{name} is a spreadsheet workbook (Excel or LibreOffice), not a CSV; {READ_FORMATS}. "
+                "Open it and save the sheet with File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)' "
+                "(LibreOffice: 'Text CSV', character set UTF-8), then give that .csv file")
+    try:
+        lines = isinstance(json.loads(start.partition(b"\n")[0]), dict)
+    except ValueError:
+        lines = False
+    if lines or (start.startswith(b"[") and start[1:].lstrip().startswith(b"{")):
+        src = "file.jsonl" if name == "stdin" else name
+        return (f"{name} is JSON{' Lines' if lines else ''}, not a CSV; {READ_FORMATS}. Convert it, e.g. "
+                f"python -c \"import pandas as pd; pd.read_json('{src}'{', lines=True' if lines else ''})"
+                f".to_parquet('{Path(src).stem}.parquet')\" and give that .parquet file")
+    return None
+
+
 def _read_csv_bytes(data: bytes, name: str, column: str | None) -> pd.DataFrame:
+    if (problem := _not_a_csv(data, name)) is not None:
+        raise ScoreFileError(problem)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
