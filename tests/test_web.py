@@ -247,6 +247,47 @@ def test_a_write_waiting_for_the_ingest_does_not_stall_the_other_members(client,
     con.close()
 
 
+def test_a_label_tap_waiting_for_the_ingest_does_not_freeze_the_desk_on_one_event_loop(client, desk_db,
+                                                                                       monkeypatch):
+    # Under uvicorn one event loop serves every member. A label tap during the hourly ingest
+    # waited for the database lock on that loop (time.sleep in an async route), so every other
+    # member's page hung until the tap gave up. (Each TestClient otherwise runs its own loop.)
+    import anyio.from_thread
+
+    login(client)
+    page = client.get("/review").text
+    item_id = re.search(r'name="item_id" value="([^"]+)"', page).group(1)
+    monkeypatch.setattr("saring.desk.app.WRITE_WAIT", 20)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "c.execute('CREATE TABLE ingest_writing AS SELECT 1 AS a'); "
+         "print('held', flush=True); time.sleep(60)", str(desk_db)],
+        stdout=subprocess.PIPE, text=True)
+    sent = {}
+    data = {"csrf": csrf(page), "item_id": item_id, "task": "hoax", "value": "1"}
+    with anyio.from_thread.start_blocking_portal() as loop:
+        other = TestClient(client.app)
+        client.portal = other.portal = loop  # one event loop for both members, as under uvicorn
+        tap = threading.Thread(target=lambda: sent.update(r=client.post("/label", data=data)))
+        try:
+            assert holder.stdout.readline().strip() == "held"
+            tap.start()
+            time.sleep(1)  # the tap is now waiting for the database
+            assert login(other).status_code == 303
+            assert other.get("/review").status_code == 200
+            assert tap.is_alive(), "the other member's page waited for the write to give up"
+        finally:
+            holder.kill()
+            holder.wait()
+            tap.join()
+        client.portal = other.portal = None
+    assert sent["r"].status_code == 200
+    con = duckdb.connect(str(desk_db), read_only=True)
+    assert con.execute("SELECT count(*) FROM labels").fetchone()[0] == 1
+    con.close()
+
+
 def test_review_queue_shows_the_pages_a_forwarded_message_links_to(client, desk_db, sample_site, tmp_path,
                                                                    monkeypatch):
     """A forward that says only "mohon dicek <link>" is judged by the page it points at: the queue

@@ -400,15 +400,24 @@ async def label(request: Request, name: str = Depends(current_user),
             title="Label tidak dikenal",
             message="Pilih salah satu tombol label.",
         )
+    # In a worker thread: the write may wait seconds for the ingest's lock, and on the event
+    # loop that wait would hold every other member's page.
+    if not await run_in_threadpool(_store_label, desk, item_id, task, value, name):
+        return page(
+            request,
+            "message.html",
+            status=404,
+            title="Berita tidak ditemukan",
+            message="Berita ini tidak ada di database.",
+        )
+    return RedirectResponse(f"/review?done={quote(LABELS[(task, value)])}#antrian", status_code=303)
+
+
+def _store_label(desk: Desk, item_id: str, task: str, value: str, name: str) -> bool:
+    """Store one tap; False when the item is not in the database."""
     with desk.writer() as con:
         if not con.execute("SELECT count(*) FROM items WHERE item_id = ?", [item_id]).fetchone()[0]:
-            return page(
-                request,
-                "message.html",
-                status=404,
-                title="Berita tidak ditemukan",
-                message="Berita ini tidak ada di database.",
-            )
+            return False
         if value == "unsure":  # once per person (a double tap taps twice)
             con.execute("INSERT INTO label_unsure (item_id, task, labeled_by, labeled_at) "
                         "SELECT ?, ?, ?, now() WHERE NOT EXISTS (SELECT 1 FROM label_unsure "
@@ -416,7 +425,7 @@ async def label(request: Request, name: str = Depends(current_user),
                         [item_id, task, name, item_id, task, name])
         else:
             labels.add_label(con, item_id, task, int(value), name)
-    return RedirectResponse(f"/review?done={quote(LABELS[(task, value)])}#antrian", status_code=303)
+    return True
 
 
 @pages.get("/check", response_class=HTMLResponse)
