@@ -253,6 +253,18 @@ def test_label_export_order_and_columns(demo_db, tmp_path):
     assert r.exit_code == 2 and "not a date" in flat(r)
 
 
+def test_label_export_refuses_a_limit_below_one(demo_db, tmp_path):
+    # `saring label export --limit -5` (a typo for 5) wrote every candidate but the last five,
+    # and `--limit 0` an empty file, both with exit 0: the maintainer never knew.
+    db = _copy_db(demo_db, tmp_path)
+    out = tmp_path / "to_label.csv"
+    for limit in ("-5", "0"):
+        r = runner.invoke(app, ["label", "export", "--db", str(db), "-o", str(out), "--limit", limit])
+        assert r.exit_code == 2, (limit, r.output)
+        assert "--limit" in flat(r) and "1" in flat(r), r.output
+        assert not out.exists()
+
+
 def test_label_import_validates_rows_and_keeps_history(demo_db, tmp_path):
     import duckdb
 

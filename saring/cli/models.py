@@ -133,7 +133,7 @@ def label_export(
     output: Path = typer.Option(..., "--output", "-o", help="CSV to write"),
     day: str = typer.Option(None, "--date", help="only items of this day (Asia/Jakarta)"),
     since: str = typer.Option(None, "--since", help="only items from this day on"),
-    limit: int = typer.Option(200, "--limit"),
+    limit: int = typer.Option(200, "--limit", min=1, help="at most this many items (1 or more)"),
     db: Path = DB_OPT,
 ) -> None:
     """Write items for the forum to label, most informative first.
