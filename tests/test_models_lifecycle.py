@@ -678,6 +678,55 @@ def test_forwarded_messages_whose_text_was_purged_are_not_offered_for_labelling(
     assert PURGED_TITLE not in set(exported["title"]) and not purged & set(exported["id"])
 
 
+def test_labels_on_forwarded_messages_purged_since_the_export_are_passed_over_and_said_so(demo_db, tmp_path,
+                                                                                       scorer):
+    # The forum filled in an export for weeks; meanwhile retention purged the forwarded messages'
+    # text. The import stored their labels and counted them as stored, though they are never
+    # trained on: the maintainer believed the forum's work on them had been taken in.
+    import csv
+
+    import duckdb
+
+    from saring.collect.retention import purge_tipline
+    from saring.collect.tipline import import_chat
+    from saring.config import FetchSettings
+    from saring.pipeline.forwarded import feed_tipline
+    from saring.storage.database import Store
+
+    chat = REPO / "tests" / "fixtures" / "social" / "WhatsApp Chat dengan Bakohumas Kota Batu.txt"
+    db = _copy_db(demo_db, tmp_path)  # news articles, and then the forwards of a chat
+    with Store(db) as store:
+        started = datetime.now(UTC)
+        result = import_chat(store.con, chat, b"uji-rahasia-label-0123456789")
+        feed_tipline(store, since=started, fetch=FetchSettings(retries=0, timeout=2), scorer=scorer,
+                     scrubber=result.scrubber)
+    exported = tmp_path / "to_label.csv"
+    r = runner.invoke(app, ["label", "export", "--db", str(db), "-o", str(exported)])
+    assert r.exit_code == 0, r.output
+    with exported.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    for row in rows[1:]:
+        row[-2:] = ["1", "1"]
+    with exported.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    with Store(db) as store:
+        purge_tipline(store, 0, now=datetime.now(UTC) + timedelta(seconds=1))
+        purged = {i for (i,) in store.con.execute(
+            "SELECT item_id FROM item_overview WHERE source_id = 'tipline' AND text IS NULL").fetchall()}
+    offered = {row[0] for row in rows[1:]}
+    assert purged & offered and offered - purged
+
+    r = runner.invoke(app, ["label", "import", str(exported), "--by", "Bawaslu", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    n = len(purged & offered)
+    assert f"{len(offered - purged)} rows stored" in flat(r)
+    assert f"{n} rows passed over: forwarded messages whose text retention deleted" in flat(r)
+    con = duckdb.connect(str(db), read_only=True)
+    stored = {i for (i,) in con.execute("SELECT DISTINCT item_id FROM labels").fetchall()}
+    con.close()
+    assert stored == offered - purged
+
+
 def test_fixed_split_has_no_claim_in_both():
     from saring.judge.classifier.training import ELECTION_HELDOUT_FROM, HOAX_HELDOUT_TOPICS, base_splits
 

@@ -178,6 +178,9 @@ def label_import(
         f"{len(result.problems)} rows refused; {result.skipped_empty} rows had no label"
         + (f"; {result.already_stored} labels already stored." if result.already_stored else ".")
     )
+    if result.purged_forwards:
+        out.print(f"{result.purged_forwards} rows passed over: forwarded messages whose text retention "
+                  "deleted after the export (only a placeholder is left, nothing to train on).")
     if result.problems:
         raise typer.Exit(1)
 

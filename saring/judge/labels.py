@@ -133,6 +133,7 @@ class ImportResult:
     stored_labels: int = 0
     skipped_empty: int = 0
     already_stored: int = 0  # labels equal to the item's current one by the same person (a re-import)
+    purged_forwards: int = 0  # labelled rows of forwarded messages whose text retention deleted since
     problems: list[str] = field(default_factory=list)
     batch_id: str = ""
 
@@ -212,6 +213,10 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
     current = {(r[0], r[1]): (r[2], r[3]) for r in con.execute(
         """SELECT item_id, task, value, labeled_by FROM current_labels
            WHERE item_id IN (SELECT unnest(?))""", [sorted(known)]).fetchall()} if known else {}
+    # An older export can list forwards whose text has been purged since: nothing left to train on.
+    purged = {r[0] for r in con.execute(
+        f"SELECT item_id FROM item_overview o WHERE {PURGED_FORWARD} AND item_id IN (SELECT unnest(?))",
+        [sorted(known)]).fetchall()} if known else set()
     seen: dict[str, int] = {}
     to_store: list[tuple[str, str, int]] = []
     for n, row in enumerate(rows, start=2):
@@ -247,6 +252,9 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
             continue
         if not values:
             result.skipped_empty += 1
+            continue
+        if item_id in purged:
+            result.purged_forwards += 1
             continue
         new = {t: v for t, v in values.items() if current.get((item_id, t)) != (v, by.strip())}
         result.already_stored += len(values) - len(new)
