@@ -449,6 +449,33 @@ def test_display_scrubs_tipline_rows_stored_before_this_fix(tmp_path):
     assert "pukul 08.00-14.00" in digest.tipline[0].excerpt and "[nomor disamarkan]" in card_text(card)
 
 
+def test_the_label_export_scrubs_tipline_rows_stored_before_this_fix(tmp_path):
+    # `saring label export` writes a file that is mailed to the forum's labellers: a forwarded
+    # message stored by an older saring (before a scrubbing fix) went into it as stored, numbers
+    # and all, though the desk's review queue shows the same row scrubbed.
+    from saring.pipeline.forwarded import TIPLINE
+
+    db = tmp_path / "saring.duckdb"
+    raw = "Hubungi 0813-0000-0050 atau rina@surel.example, wa.me/6281300000051; pukul 08.00-14.00"
+    now = datetime.now(UTC)
+    with Store(db) as store:
+        store.sync_sources([TIPLINE])
+        store.add_items([dict(item_id="old1", url="https://x.example/p?hp=081300000052", link=None,
+                              source_id="tipline", title=raw, summary=raw, first_seen_at=now, state="seen",
+                              kind="tipline", channel="grup")])
+        store.save_articles([dict(item_id="old1", text=raw, text_source="tipline", title=raw,
+                                  fetched_at=now)])
+        store.save_scores([dict(item_id="old1", model_version="m", election_score=0.9, hoax_score=0.8,
+                                election_terms=[], hoax_terms=[], scored_at=now)])
+    out = tmp_path / "to_label.csv"
+    result = CliRunner().invoke(app, ["label", "export", "--db", str(db), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    written = out.read_text(encoding="utf-8")
+    assert "old1" in written and "pukul 08.00-14.00" in written and MASK_PHONE in written
+    assert "0813" not in written and "081300000052" not in written and "surel" not in written, written
+    assert "wa.me" not in written and "6281300000051" not in written, written
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(phone=phones().filter(lambda p: not p.lower().startswith("o")),
        word=st.sampled_from(["WA", "hp", "Hub", "Whatsapp", "telp_", "ke", "Rina"]))

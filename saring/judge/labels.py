@@ -19,10 +19,12 @@ from typing import Any
 
 import pandas as pd
 
+from saring.collect.scrub import GENERIC
 from saring.errors import SaringError
 from saring.localtime import TIME_ZONE
 
 TASKS = ("hoax", "election")
+EXCERPT_CHARS = 300
 EXPORT_COLUMNS = ["id", "url", "title", "source", "published_at", "excerpt",
                   "election_score", "hoax_score", "hoax", "election"]
 # OWASP "CSV injection": a spreadsheet runs a cell that starts with one of these as a formula.
@@ -72,16 +74,26 @@ def export_candidates(con: Any, day: date | None = None, since: date | None = No
         SELECT o.item_id AS id, o.url, o.title, o.source_id AS source,
                strftime(timezone('{TIME_ZONE}', coalesce(o.published_at, o.first_seen_at)),
                         '%Y-%m-%d %H:%M') AS published_at,
-               left(regexp_replace(coalesce(o.text, ''), '\\s+', ' ', 'g'), 300) AS excerpt,
+               left(regexp_replace(coalesce(o.text, ''), '\\s+', ' ', 'g'),
+                    CASE WHEN o.source_id = 'tipline' THEN 4 * ? ELSE ? END) AS excerpt,
                round(o.election_score, 3) AS election_score, round(o.hoax_score, 3) AS hoax_score,
                least(abs(o.hoax_score - ?), abs(o.election_score - ?)) AS dist
         FROM item_overview o WHERE {' AND '.join(where)}
     """
-    frame = con.execute(sql, [threshold, threshold, *params]).df()
+    frame = con.execute(sql, [EXCERPT_CHARS, EXCERPT_CHARS, threshold, threshold, *params]).df()
     frame["near"] = frame["dist"] <= band
     near = frame[frame["near"]].sort_values(["dist", "hoax_score", "id"], ascending=[True, False, True])
     rest = frame[~frame["near"]].sort_values(["hoax_score", "id"], ascending=[False, True])
-    frame = pd.concat([near, rest]).head(limit)
+    frame = pd.concat([near, rest]).head(limit).copy()
+    # The file leaves the machine: forwarded text is scrubbed again on the way out, as the desk
+    # does (rows stored by an older saring), before the cut so that no number is cut in half.
+    forwarded = frame["source"] == "tipline"
+    for column in ("title", "excerpt"):
+        frame.loc[forwarded, column] = frame.loc[forwarded, column].map(
+            lambda t: GENERIC.text(t) if isinstance(t, str) else t)
+    frame.loc[forwarded, "url"] = frame.loc[forwarded, "url"].map(
+        lambda u: (GENERIC.url(u)[0] or "") if isinstance(u, str) else u)
+    frame["excerpt"] = frame["excerpt"].str[:EXCERPT_CHARS]
     frame["hoax"] = ""
     frame["election"] = ""
     return frame[EXPORT_COLUMNS].reset_index(drop=True)
