@@ -229,6 +229,42 @@ def test_a_query_piped_into_head_ends_quietly(extra, tmp_path):
     assert stderr == ""
 
 
+def test_a_query_written_to_a_csv_file_keeps_list_and_struct_cells_readable(ingested, tmp_path):
+    # `saring query "SELECT item_id, hoax_terms FROM item_overview" --csv > hasil.csv` wrote each
+    # list as numpy prints it (['a' 'b'], no commas): neither a DuckDB list nor anything a
+    # spreadsheet or script can split again. A list or struct cell is now JSON.
+    import json
+    import subprocess
+    import sys
+
+    import duckdb
+    import pandas as pd
+
+    from saring.storage.database import connect_snapshot
+
+    sql = ("SELECT item_id, hoax_terms, election_terms, {'score': hoax_score, 'terms': hoax_terms} AS why "
+           "FROM item_overview ORDER BY item_id")
+    con = connect_snapshot(ingested)
+    stored = con.execute(sql).fetchall()
+    con.close()
+    assert any(len(terms) > 1 for _, terms, _, _ in stored)
+    written = tmp_path / "hasil.csv"
+    with written.open("wb") as fh:
+        proc = subprocess.run([sys.executable, "-m", "saring", "query", sql, "--db", str(ingested), "--csv"],
+                              stdout=fh, stderr=subprocess.PIPE, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()
+    frame = pd.read_csv(written, dtype=str, keep_default_na=False)
+    back = [(i, json.loads(h), json.loads(e), json.loads(w))
+            for i, h, e, w in frame.itertuples(index=False)]
+    assert back == [(i, h, e, {"score": pytest.approx(w["score"]), "terms": w["terms"]})
+                    for i, h, e, w in stored]
+    with duckdb.connect() as reader:  # and DuckDB reads it back as lists
+        again = reader.execute("SELECT item_id, hoax_terms::JSON::VARCHAR[] "
+                               "FROM read_csv(?, all_varchar = true) ORDER BY item_id",
+                               [str(written)]).fetchall()
+    assert again == [(i, h) for i, h, _, _ in stored]
+
+
 def test_a_query_without_rows_shows_its_columns_and_zero_rows(tmp_path):
     # `saring query "SELECT title, url FROM items WHERE title ILIKE '%bawaslu%'"` on a quiet day
     # printed pandas' "Empty DataFrame / Columns: [title, url] / Index: []".

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -192,7 +193,38 @@ def _shown_cell(value):
     return value
 
 
+def _plain(value):
+    """A LIST, STRUCT or MAP cell as plain Python values for JSON (NULL as None)."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, np.ndarray):  # masked entries (NULLs in a list of numbers) become None
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bytes | bytearray):
+        return value.decode("utf-8", "backslashreplace")
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value
+
+
+def _csv_cell(value):
+    """A list or struct cell as JSON (numpy's ['a' 'b'] has no commas: nothing can read it back)."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray | dict | list | tuple):
+        return json.dumps(_plain(value), ensure_ascii=False, default=str)
+    return value
+
+
 def _print_frame(frame, csv: bool) -> None:
+    if csv:
+        frame = frame.map(_csv_cell)
     if csv and not sys.stdout.isatty():  # a file or a pipe gets the data exactly as stored
         frame.to_csv(sys.stdout, index=False)
         return
