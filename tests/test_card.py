@@ -64,3 +64,82 @@ def test_a_forwarded_rumour_s_markup_leaves_single_spaces_in_the_reply(ingested,
     result = run_check(f"*Diteruskan*\n{title}", ingested, scorer=scorer, save=False)
     headline = card_text(card_for_check(result)).splitlines()[2]
     assert "  " not in headline and headline.startswith("*Diteruskan ")
+
+
+def _hold_the_database(db):
+    """Another process holding the writer's file, as the hourly ingest does while it runs."""
+    import subprocess
+    import sys
+    import textwrap
+
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys
+        from saring.storage.database import Store
+        with Store({str(db)!r}):
+            print("held", flush=True)
+            sys.stdin.readline()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held", holder.stderr.read()
+    return holder
+
+
+def _check_made_after_the_last_run(db, scorer):
+    con = connect_snapshot(db)
+    title = con.execute("SELECT title FROM item_overview ORDER BY item_id LIMIT 1").fetchone()[0]
+    con.close()
+    result = run_check(f"Beredar di grup: {title}", db, scorer=scorer)
+    assert result.saved
+    return result
+
+
+def test_a_check_s_card_during_an_ingest_waits_for_the_database_instead_of_saying_no_such_check(
+        ingested, scorer):
+    # A member checked a forward, then asked `saring card <check id>` while the hourly ingest ran:
+    # the read-only open of the database failed at once, the analysts' copy (published before the
+    # check) has no such check, and saring said "no item or check with id". It now waits for the
+    # run, saying so, and prints the card.
+    import subprocess
+    import sys
+
+    result = _check_made_after_the_last_run(ingested, scorer)
+    holder = _hold_the_database(ingested)
+    try:
+        card = subprocess.Popen([sys.executable, "-m", "saring", "card", result.check_id,
+                                 "--db", str(ingested), "--by", "rina"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        said = []
+        for line in card.stderr:  # until it says it waits (or ends without waiting)
+            said.append(line)
+            if "waiting" in line:
+                break
+        holder.communicate("\n", timeout=60)  # the run ends
+        out, rest = card.communicate(timeout=120)
+    finally:
+        for proc in (holder, card):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert card.returncode == 0, "".join(said) + rest
+    assert "KLARIFIKASI" in out and "pesan yang beredar" in out, out
+    assert "busy" in "".join(said)
+
+
+def test_a_check_s_card_while_a_long_run_holds_the_database_says_to_try_again_after_it(
+        ingested, scorer, monkeypatch):
+    # The run outlasts the card's wait: the member is told the check is not readable until the
+    # run ends, not that it does not exist.
+    from typer.testing import CliRunner
+
+    from saring.cli import web
+    from saring.cli.main import app
+
+    monkeypatch.setattr(web, "CARD_WAIT", 0.5, raising=False)
+    result = _check_made_after_the_last_run(ingested, scorer)
+    holder = _hold_the_database(ingested)
+    try:
+        said = CliRunner().invoke(app, ["card", result.check_id, "--db", str(ingested), "--by", "rina"])
+    finally:
+        holder.communicate("\n", timeout=60)
+    text = " ".join(said.output.split())
+    assert said.exit_code == 2, text
+    assert "no item or check" not in text and "try again when the run has finished" in text, text

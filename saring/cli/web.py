@@ -12,7 +12,9 @@ import typer
 from rich.text import Text
 
 from saring.cli.base import DB_OPT, SOURCES_OPT, app, err, fail, out, shown, warn_if_public
-from saring.errors import SaringError
+from saring.errors import SaringError, StoreError
+
+CARD_WAIT = 30.0  # seconds `saring card` waits for a running flow to read a check stored since its start
 
 web_app = typer.Typer(
     add_completion=False,
@@ -118,26 +120,27 @@ def card(
     The card is recorded (who, when, the channel) for the rumour's lifecycle.
     Example: saring card 3f2a9c1d0b7e --png klarifikasi.png --by rina --sent-via whatsapp
     """
-    import duckdb
-
     from saring.context import resolved
     from saring.desk.card import card_for_check_id, card_for_item, card_png, card_text
-    from saring.storage.database import connect_snapshot, default_db_path
+    from saring.storage.database import connect_snapshot
 
+    busy = None
     try:
         bands = resolved(db, sources).digest
         con = connect_snapshot(db)
         found = card_for_item(con, ref, bands)
         con.close()
-        if found is None:  # checks are written after the last snapshot: read the file itself
-            try:
-                con = duckdb.connect(str(db or default_db_path()), read_only=True)
-            except duckdb.Error:
-                con = connect_snapshot(db)
+        if found is None:  # checks are stored after the last publication: read the database itself
+            found, busy = _stored_check_card(db, ref, bands)
+        if found is None and busy is not None:
+            con = connect_snapshot(db)
             found = card_for_check_id(con, ref, bands)
             con.close()
     except SaringError as exc:
         fail(str(exc))
+    if found is None and busy is not None:
+        fail(f"no item with id {ref!r}; a check made since the last saring run is only in the database, "
+             f"which cannot be read now: {busy}")
     if found is None:
         fail(f"no item or check with id {ref!r}")
     typer.echo(shown(card_text(found)))
@@ -145,6 +148,28 @@ def card(
     if png:
         png.write_bytes(card_png(found))
         err.print(f"PNG -> {shown(png)}", highlight=False)
+
+
+def _stored_check_card(db: Path | None, ref: str, bands):
+    """(the card of a check in the database itself or None, None), or (None, why the database
+    cannot be read). Through the writer's Store, waiting ``CARD_WAIT`` s for a running flow: a
+    read-only open fails at once while a flow writes (and locks a flow out meanwhile)."""
+    from saring.desk.card import card_for_check_id
+    from saring.storage.database import Store
+
+    try:
+        with Store(db, lock_wait=0) as store:
+            return card_for_check_id(store.con, ref, bands), None
+    except StoreError as exc:
+        if "in use" not in str(exc):  # not a flow's lock (e.g. no permission to write): no wait helps
+            return None, str(exc)
+    err.print(f"(the database is busy with a saring run; waiting up to {CARD_WAIT:.0f} s for it)",
+              highlight=False)
+    try:
+        with Store(db, lock_wait=CARD_WAIT) as store:
+            return card_for_check_id(store.con, ref, bands), None
+    except StoreError:
+        return None, "a saring run is still writing it; try again when the run has finished"
 
 
 def _record_card(db: Path | None, found, by: str, sent_via: str | None) -> None:
