@@ -208,6 +208,32 @@ def test_busy_writer_gives_a_friendly_retry_page(client, desk_db, monkeypatch):
         holder.wait()
 
 
+def test_a_check_s_card_during_an_ingest_says_busy_not_that_the_check_does_not_exist(client, desk_db,
+                                                                                     monkeypatch):
+    # A member checked a forward on the desk, then opened its card while the hourly ingest ran:
+    # the desk read the analysts' copy (published before the check) and said "Berita atau
+    # pengecekan ini tidak ada". It now asks the database itself and, while the run holds it,
+    # says to try again.
+    login(client)
+    page = client.get("/check").text
+    r = client.post("/check", data={"csrf": csrf(page), "q": "Beredar kabar KPU Kota Batu memindahkan TPS"})
+    card_path = re.search(r'src="(/card/check/[0-9a-f]+)\.png"', r.text).group(1)
+    monkeypatch.setattr("saring.desk.app.WRITE_WAIT", 0.3)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from saring.storage.database import Store; "
+         "s = Store(sys.argv[1]); print('held', flush=True); sys.stdin.readline()", str(desk_db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for path in (card_path, card_path + ".png"):
+            busy = client.get(path)
+            assert busy.status_code == 503 and "coba lagi" in busy.text.lower(), (path, busy.text[-2000:])
+    finally:
+        holder.communicate("\n", timeout=60)
+    card = client.get(card_path)  # the run has ended
+    assert card.status_code == 200 and "KLARIFIKASI" in card.text
+
+
 @pytest.mark.parametrize("form", ["label", "check"])
 def test_a_write_waiting_for_the_ingest_does_not_stall_the_other_members(client, desk_db, monkeypatch,
                                                                          form):

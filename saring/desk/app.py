@@ -581,6 +581,9 @@ def _card(desk: Desk, kind: str, ref: str):
     if kind == "check":
         with desk.fresh() as con:
             result = load_check(con, ref)
+        if result is None:  # stored since the last publication while a flow holds the file (the
+            with desk.writer() as con:  # read above was the snapshot): Busy says to try again
+                result = load_check(con, ref)
         if result is None:
             return None
         if not result.factchecks:  # fact-checks published since the check was made
