@@ -8,8 +8,9 @@ from prefect import flow, get_run_logger
 
 from saring.config import DEFAULT_DIGESTS
 from saring.context import resolve
+from saring.localtime import today
 from saring.report.daily import make_digest
-from saring.report.digest import check_digest_day, today_wib
+from saring.report.digest import check_digest_day
 
 
 def purge_old_tipline_text(db: str | None, days: int) -> int:
@@ -25,7 +26,8 @@ def purge_old_tipline_text(db: str | None, days: int) -> int:
 def digest_flow(sources: str | None = None, db: str | None = None, out: str = str(DEFAULT_DIGESTS),
                 day: str | None = None, days_back: int = 0, send: bool = False,
                 force: bool = False) -> list[str]:
-    """Write the digest for ``day`` (default: today in Asia/Jakarta minus ``days_back``).
+    """Write the digest for ``day`` (default: today on the forum's clock, ``settings.schedule.timezone``,
+    minus ``days_back``).
 
     With ``send``, deliver it to every channel in ``settings.delivery`` (each at most once per
     day unless ``force``). The run fails only when every channel failed.
@@ -34,7 +36,7 @@ def digest_flow(sources: str | None = None, db: str | None = None, out: str = st
     logger = get_run_logger()
     setup = resolve(db, sources, require_sources=True)
     config, db = setup.config, setup.db
-    target = date.fromisoformat(day) if day else today_wib() - timedelta(days=days_back)
+    target = date.fromisoformat(day) if day else today(setup.timezone) - timedelta(days=days_back)
     check_digest_day(target, setup.timezone)  # a day to come would be archived, and sent, as a quiet one
     digest, paths = make_digest(db, target, config.digest, out, config.forum)
     logger.info("digest %s: %d items, %d election-related, %d high risk -> %s",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 
 from saring.config import load_config
+from saring.localtime import today
 from saring.report.weekly import check_week_over, parse_week
 from saring.report.weekly_files import make_weekly, send_weekly
 
@@ -12,7 +13,8 @@ from saring.report.weekly_files import make_weekly, send_weekly
 @flow(name="saring-weekly")
 def weekly_flow(sources: str = "sources.yaml", db: str | None = None, out: str = "data/weekly",
                 week: str | None = None, send: bool = False, force: bool = False) -> list[str]:
-    """Write the report of ``week`` (default: the last complete ISO week, Asia/Jakarta).
+    """Write the report of ``week`` (default: the last complete ISO week on the
+    forum's clock, ``settings.schedule.timezone``).
 
     With ``send``, deliver it to every channel in ``settings.delivery`` (each at most once per
     week unless ``force``; a week that has not ended is refused). The run fails only when every
@@ -21,7 +23,7 @@ def weekly_flow(sources: str = "sources.yaml", db: str | None = None, out: str =
     """
     logger = get_run_logger()
     config = load_config(sources)
-    monday = parse_week(week)
+    monday = parse_week(week, today=today(config.schedule.timezone))
     if send:  # never deliver the days still to come as a quiet week
         check_week_over(monday)
     report, files = make_weekly(db, monday, config, out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: Digest days, schedules, chat exports and the desk all follow the forum's clock (WIB).
@@ -25,6 +26,15 @@ def zone_name(value: str) -> str:
         raise ValueError(f"{value!r} is not a time zone: use WIB, WITA, WIT or a name like "
                          "'Asia/Makassar'") from None
     return name
+
+
+def today(zone: str = TIME_ZONE) -> date:
+    """Today on the forum's clock (``settings.schedule.timezone``, the zone its scheduled runs
+    follow): a WITA forum's 00:30 run is still yesterday in Jakarta. Reads :func:`saring.clock.now`
+    (a simulated run's day is the simulated one)."""
+    from saring import clock
+
+    return clock.now().astimezone(ZoneInfo(zone)).date()
 
 
 BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",

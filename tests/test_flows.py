@@ -245,3 +245,20 @@ def test_the_scaled_flow_leaves_no_parts_behind_in_the_shared_folder(prefect_har
     out, db = _run_scaled(raw, tmp_path)
     assert out["status"] == "ok" and out["new_items"] > 0
     assert sorted(p.name for p in parts.iterdir()) == sorted(["README.txt", running.name])
+
+
+def test_a_wita_forums_midnight_digest_run_covers_yesterday_on_the_forums_clock(prefect_harness, tmp_path):
+    # A Makassar forum (schedule.timezone: WITA) runs its digest at `0 0 * * *`: at 00:30 WITA it is
+    # still the evening before in Jakarta, and `days_back: 1` gave the digest of the day before yesterday.
+    from zoneinfo import ZoneInfo
+
+    from saring import clock
+
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources:\n  - id: only\n    name: Only\n    url: https://only.example/feed\n"
+                       "settings:\n  schedule: {timezone: WITA, digest: '0 0 * * *'}\n", encoding="utf-8")
+    run_at = datetime(2026, 11, 25, 0, 30, tzinfo=ZoneInfo("Asia/Makassar"))
+    with clock.frozen(run_at):
+        paths = digest_flow(sources=str(sources), db=str(tmp_path / "saring.duckdb"),
+                            out=str(tmp_path / "out"), days_back=1)
+    assert [p.rsplit("/", 1)[1] for p in paths] == ["digest-2026-11-24.txt", "digest-2026-11-24.html"]

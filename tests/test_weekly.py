@@ -503,3 +503,20 @@ def test_cli_card_is_recorded_with_who_and_channel(week_db):
                        "WHERE ref = 'a2'").fetchall()
     con.close()
     assert rows == [("item", "a2", "budi", "whatsapp", True)]
+
+
+def test_a_wit_forums_monday_run_before_two_reports_the_week_just_ended(prefect_harness, week_db, tmp_path):
+    # A Jayapura forum (schedule.timezone: WIT) has its weekly run at Monday 01:30 WIT: Sunday
+    # 23:30 in Jakarta, and the run reported the week before last.
+    from zoneinfo import ZoneInfo
+
+    from flows.weekly import weekly_flow
+    from saring import clock
+
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump({
+        "sources": [{"id": "kompas", "name": "Kompas.com", "url": "https://kompas.test/feed"}],
+        "settings": {"schedule": {"timezone": "WIT", "weekly": "30 1 * * 1"}}}), encoding="utf-8")
+    with clock.frozen(datetime(2026, 11, 23, 1, 30, tzinfo=ZoneInfo("Asia/Jayapura"))):
+        paths = weekly_flow(sources=str(sources), db=str(week_db), out=str(tmp_path / "w"))
+    assert [p.rsplit("/", 2)[1] for p in paths[:2]] == ["2026-W47", "2026-W47"]
