@@ -38,7 +38,7 @@ def digest_flow(sources: str | None = None, db: str | None = None, out: str = st
     config, db = setup.config, setup.db
     target = date.fromisoformat(day) if day else today(setup.timezone) - timedelta(days=days_back)
     check_digest_day(target, setup.timezone)  # a day to come would be archived, and sent, as a quiet one
-    digest, paths = make_digest(db, target, config.digest, out, config.forum)
+    digest, paths = make_digest(db, target, config.digest, out, config.forum, setup.timezone)
     logger.info("digest %s: %d items, %d election-related, %d high risk -> %s",
                 target, digest.items_seen, digest.election_count, digest.high_risk,
                 ", ".join(map(str, paths)))

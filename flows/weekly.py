@@ -25,7 +25,7 @@ def weekly_flow(sources: str = "sources.yaml", db: str | None = None, out: str =
     config = load_config(sources)
     monday = parse_week(week, today=today(config.schedule.timezone))
     if send:  # never deliver the days still to come as a quiet week
-        check_week_over(monday)
+        check_week_over(monday, zone=config.schedule.timezone)
     report, files = make_weekly(db, monday, config, out)
     logger.info("weekly report %s: %d items, %d election-related, %d high risk -> %s",
                 report.label, report.totals.items, report.totals.election, report.totals.high_risk,

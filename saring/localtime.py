@@ -28,6 +28,16 @@ def zone_name(value: str) -> str:
     return name
 
 
+def zone_label(zone: str = TIME_ZONE) -> str:
+    """How the forum names its clock after a time: 'WIB', 'WITA', 'WIT' (by the offset, so
+    ``Asia/Pontianak`` is WIB too), else the zone's own abbreviation."""
+    from datetime import datetime
+
+    now = datetime.now(ZoneInfo(zone))
+    hours = now.utcoffset().total_seconds() / 3600
+    return {7: "WIB", 8: "WITA", 9: "WIT"}.get(hours) or now.tzname() or zone
+
+
 def today(zone: str = TIME_ZONE) -> date:
     """Today on the forum's clock (``settings.schedule.timezone``, the zone its scheduled runs
     follow): a WITA forum's 00:30 run is still yesterday in Jakarta. Reads :func:`saring.clock.now`

@@ -143,12 +143,12 @@ def test_reported_items_not_repeated_unless_score_moved(ingested, tmp_path):
         assert tomorrow.items_seen == 0 and not tomorrow.election_items
 
 
-def _digest_rows_before_issue_20(con, day, settings):
+def _digest_rows_before_issue_20(con, day, settings, zone="Asia/Jakarta"):
     """The digest query as it was before issue 20 (it read every wanted item's text), kept
-    verbatim as the reference the faster query must match."""
+    verbatim as the reference the faster query must match (its day in the forum's zone)."""
     from saring.report.digest import _window
 
-    start, end = _window(day)
+    start, end = _window(day, zone)
     reported = """SELECT item_id, arg_max(hoax_score, digest_date) AS score,
                          max(digest_date) AS last_date
                   FROM digest_items WHERE digest_date < ? GROUP BY item_id"""
@@ -233,3 +233,30 @@ def test_digest_unchanged_by_the_faster_query(ingested, monkeypatch):
             if day == today:
                 assert fast.already_reported == 1 and all(i.excerpt for i in fast.election_items)
                 assert any(i.previous_score is not None for i in fast.election_items)
+
+
+def test_a_makassar_forums_digest_is_its_own_calendar_day_with_times_in_wita(tmp_path):
+    # A Makassar forum (schedule.timezone: WITA) found an item saring saw at 00:30 on its own
+    # 25 November in the digest of the 24th, stamped "23.30 WIB", and the 25th's digest without it.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from saring.report.digest import FORMATS
+
+    seen = datetime(2026, 11, 25, 0, 30, tzinfo=ZoneInfo("Asia/Makassar"))
+    with Store(tmp_path / "saring.duckdb") as store:
+        store.con.execute("INSERT INTO sources (source_id, name, region) VALUES ('fajar', 'Fajar', 'Sulsel')")
+        store.con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state) "
+                          "VALUES ('m1', 'https://fajar.test/1', 'fajar', 'Rapat pleno KPU', ?, 'scored')",
+                          [seen])
+        store.con.execute("INSERT INTO scores VALUES ('m1', 'm1', 0.9, 0.2, [], [], ?)", [seen])
+        own = {d: build_digest(store.con, d, DigestSettings(), timezone="Asia/Makassar")
+               for d in (date(2026, 11, 24), date(2026, 11, 25))}
+        jakarta = build_digest(store.con, date(2026, 11, 24), DigestSettings())  # the default: WIB
+    assert not own[date(2026, 11, 24)].election_items
+    assert [i.item_id for i in own[date(2026, 11, 25)].election_items] == ["m1"]
+    for fmt in FORMATS:
+        text = render(own[date(2026, 11, 25)], fmt)
+        assert "Rabu, 25 November 2026, 00.30 WITA" in text and "WIB" not in text, fmt
+    assert [i.item_id for i in jakarta.election_items] == ["m1"]
+    assert "Selasa, 24 November 2026, 23.30 WIB" in render(jakarta, "whatsapp")

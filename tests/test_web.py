@@ -407,3 +407,27 @@ def test_the_desk_before_the_first_ingest_says_so_in_indonesian_without_server_p
     assert r.status_code == 503
     assert "belum bisa dibaca" in r.text and str(tmp_path) not in r.text
     assert str(missing) in caplog.text  # the maintainer's reason is in the log
+
+
+def test_a_makassar_forums_desk_shows_its_own_day_with_times_in_wita(tmp_path):
+    # A Makassar forum's desk (schedule.timezone: WITA) showed what saring saw at 00:30 on its
+    # 25 November under the 24th, stamped "23.30 WIB".
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    seen = datetime(2026, 11, 25, 0, 30, tzinfo=ZoneInfo("Asia/Makassar"))
+    with Store(db) as store:
+        store.con.execute("INSERT INTO sources (source_id, name, region) VALUES ('fajar', 'Fajar', 'Sulsel')")
+        store.con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state) "
+                          "VALUES ('m1', 'https://fajar.test/1', 'fajar', 'Rapat pleno KPU', ?, 'scored')",
+                          [seen])
+        store.con.execute("INSERT INTO scores VALUES ('m1', 'm1', 0.9, 0.2, [], [], ?)", [seen])
+    add_user(db, "rina", PASSWORD)  # also publishes the snapshot the desk reads
+    client = TestClient(create_app(db, secret_key="test-key", timezone="Asia/Makassar"))
+    login(client)
+    day = client.get("/?day=2026-11-25").text
+    assert "Rapat pleno KPU" in day and "Rabu, 25 November 2026, 00.30 WITA" in day and "WIB" not in day
+    assert "Rapat pleno KPU" not in client.get("/?day=2026-11-24").text

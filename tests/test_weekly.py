@@ -520,3 +520,33 @@ def test_a_wit_forums_monday_run_before_two_reports_the_week_just_ended(prefect_
     with clock.frozen(datetime(2026, 11, 23, 1, 30, tzinfo=ZoneInfo("Asia/Jayapura"))):
         paths = weekly_flow(sources=str(sources), db=str(week_db), out=str(tmp_path / "w"))
     assert [p.rsplit("/", 2)[1] for p in paths[:2]] == ["2026-W47", "2026-W47"]
+
+
+def test_a_jayapura_forums_week_runs_from_its_own_monday_midnight_with_times_in_wit(tmp_path):
+    # A Jayapura forum (schedule.timezone: WIT): what saring saw at 01:30 on its Monday 23/11 was
+    # counted on Sunday of the week before (23:30 WIB), its card stamped "Min 22/11 23.30 WIB".
+    from zoneinfo import ZoneInfo
+
+    from saring.report.lifecycle import record_card
+    from saring.report.weekly import build_weekly
+    from saring.report.weekly_files import render_weekly
+
+    seen = datetime(2026, 11, 23, 1, 30, tzinfo=ZoneInfo("Asia/Jayapura"))
+    with Store(tmp_path / "saring.duckdb") as store:
+        con = store.con
+        con.execute("INSERT INTO sources (source_id, name, region) VALUES ('cepos', 'Cepos', 'Papua')")
+        con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state) VALUES "
+                    "('j1', 'https://cepos.test/1', 'cepos', 'Distribusi logistik pemilu', ?, 'scored')",
+                    [seen])
+        con.execute("INSERT INTO scores VALUES ('j1', 'm1', 0.9, 0.2, [], [], ?)", [seen])
+        con.execute("INSERT INTO stories VALUES ('j1', 's1', ?)", [seen])
+        record_card(con, "item", "j1", "rina", channel="whatsapp", at=seen)
+        own = build_weekly(con, MONDAY + timedelta(days=7), DigestSettings(), timezone="Asia/Jayapura")
+        before = build_weekly(con, MONDAY, DigestSettings(), timezone="Asia/Jayapura")
+        jakarta = build_weekly(con, MONDAY, DigestSettings())  # the default: WIB
+    assert own.totals.election == 1 and before.totals.election == 0
+    assert own.days[0].day == MONDAY + timedelta(days=7) and own.days[0].sedang + own.days[0].rendah == 1
+    assert "kartu Sen 23/11 01.30 WIT" in render_weekly(own, "whatsapp")
+    page = render_weekly(own, "html")
+    assert "(WIT)" in page and "Senin, 23 November 2026, 01.30 WIT" in page and "WIB" not in page
+    assert jakarta.totals.election == 1 and "kartu Min 22/11 23.30 WIB" in render_weekly(jakarta, "whatsapp")

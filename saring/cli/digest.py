@@ -15,7 +15,8 @@ from saring.errors import SaringError
 
 @app.command()
 def digest(
-    day: str = typer.Option(None, "--date", help="YYYY-MM-DD (default: today in Asia/Jakarta)"),
+    day: str = typer.Option(None, "--date",
+                            help="YYYY-MM-DD (default: today on the forum's clock, schedule.timezone)"),
     db: Path = DB_OPT,
     out_dir: Path = typer.Option(DEFAULT_DIGESTS, "--out",
                                  help="archive folder (files per date + index.html)"),
@@ -30,19 +31,21 @@ def digest(
     Exit codes: 0 ok (or some channels failed), 1 every channel failed, 2 bad input/config.
     """
     from saring.context import resolved
+    from saring.localtime import today
     from saring.report.daily import make_digest
-    from saring.report.digest import check_digest_day, today_wib
+    from saring.report.digest import check_digest_day
 
     try:
-        target = date.fromisoformat(day) if day else today_wib()
+        target = date.fromisoformat(day) if day else None
     except ValueError:
         fail(f"--date {day!r} is not a date like 2026-11-25")
     try:
         setup = resolved(db, sources)
         config = setup.config
+        target = target or today(setup.timezone)
         check_digest_day(target, setup.timezone)
         need_db(setup.db)
-        result, paths = make_digest(setup.db, target, setup.digest, out_dir, setup.forum)
+        result, paths = make_digest(setup.db, target, setup.digest, out_dir, setup.forum, setup.timezone)
     except SaringError as exc:
         fail(str(exc))
     out.print(f"Digest {target}: {result.items_seen} items, {result.election_count} election-related, "

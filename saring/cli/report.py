@@ -28,24 +28,26 @@ def weekly(
 ) -> None:
     """Write the weekly report (HTML page, e-mail, WhatsApp text, PNG charts), optionally deliver it.
 
-    One ISO week, Monday to Sunday (Asia/Jakarta); items count by the day saring first saw them.
+    One ISO week, Monday to Sunday on the forum's clock (settings.schedule.timezone); items count
+    by the day saring first saw them.
     A week that has not ended is refused unless --partial, and is never sent.
     Example: saring report weekly --week 2026-W47 --out data/weekly --send
     Exit codes: 0 ok (or some channels failed), 1 every channel failed, 2 bad input/config.
     """
     from saring.context import resolved
+    from saring.localtime import today
     from saring.report.weekly import check_week_over, parse_week, week_label, week_over
     from saring.report.weekly_files import make_weekly, send_weekly
 
     try:
-        monday = parse_week(week, end)
-        check_week_over(monday, partial)
-        if send and not week_over(monday):
+        setup = resolved(db, sources)
+        config, zone = setup.config, setup.timezone  # the week runs on the forum's clock
+        monday = parse_week(week, end, today=today(zone))
+        check_week_over(monday, partial, zone=zone)
+        if send and not week_over(monday, zone=zone):
             # it would also take the week's place in the send log from the complete report
             fail(f"week {week_label(monday)} has not ended yet and is not sent: its numbers would "
                  "read as a quiet week; leave out --send, or send it after Sunday")
-        setup = resolved(db, sources)
-        config = setup.config
         need_db(setup.db)
         report, files = make_weekly(setup.db, monday, config, out_dir)
     except SaringError as exc:

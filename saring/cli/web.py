@@ -218,7 +218,8 @@ def web(
         setup = resolved(db, sources)
     except SaringError as exc:
         fail(str(exc))
-    application = create_app(setup.db, setup.digest if setup.config else None, forum=setup.forum)
+    application = create_app(setup.db, setup.digest if setup.config else None, forum=setup.forum,
+                             timezone=setup.timezone)
     desk = application.state.desk
     try:
         with desk.fresh() as con:

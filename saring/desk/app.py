@@ -84,13 +84,14 @@ class Desk:
     """Shared state: the database path, the signer, the process-wide DB lock."""
 
     def __init__(self, db: str | Path | None, settings: Any = None, secret_key: str | None = None,
-                 forum: Any = None) -> None:
+                 forum: Any = None, timezone: str = TIME_ZONE) -> None:
         from saring.config import DigestSettings
         from saring.storage.database import default_db_path
 
         self.db = Path(db) if db else default_db_path()
         self.settings = settings or DigestSettings()
         self.forum = forum  # settings.forum: the digest page shows the forum's own area first
+        self.timezone = timezone  # settings.schedule.timezone: the forum's days and clock
         key = secret_key or os.environ.get("SARING_WEB_SESSION_KEY") or secrets.token_urlsafe(32)
         self._key = key.encode()
         self.signer = URLSafeTimedSerializer(key, salt="saring-web-session")
@@ -360,16 +361,18 @@ pages = APIRouter()
 @pages.get("/", response_class=HTMLResponse)
 def digest_page(request: Request, day: str | None = None, _user: str = Depends(current_user)):
     desk = desk_of(request)
-    from saring.report.digest import build_digest, tanggal, today_wib
+    from saring.localtime import today
+    from saring.report.digest import build_digest, tanggal
 
+    now = today(desk.timezone)
     try:
-        the_day = date.fromisoformat(day) if day else today_wib()
+        the_day = date.fromisoformat(day) if day else now
     except ValueError:
-        the_day = today_wib()
-    if not FIRST_DAY <= the_day <= today_wib() + timedelta(days=366):  # its window would leave the calendar
-        the_day = today_wib()
-    digest = desk.published.get(("digest", the_day),
-                                lambda con: build_digest(con, the_day, desk.settings, desk.forum))
+        the_day = now
+    if not FIRST_DAY <= the_day <= now + timedelta(days=366):  # its window would leave the calendar
+        the_day = now
+    digest = desk.published.get(
+        ("digest", the_day), lambda con: build_digest(con, the_day, desk.settings, desk.forum, desk.timezone))
     return page(
         request,
         "digest.html",
@@ -503,15 +506,15 @@ def models(request: Request, _user: str = Depends(current_user)):
 
 def create_app(
     db: str | Path | None = None, settings: Any = None, secret_key: str | None = None, scorer: Any = None,
-    forum: Any = None,
+    forum: Any = None, timezone: str = TIME_ZONE,
 ) -> FastAPI:
-    desk = Desk(db, settings, secret_key, forum)
+    desk = Desk(db, settings, secret_key, forum, timezone)
     app = FastAPI(title="saring", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.desk = desk
     app.state.scorer = scorer
     templates = app.state.templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v:.0%}"
-    templates.env.filters["wib"] = _wib
+    templates.env.filters["wib"] = lambda value: _local(value, timezone)  # the forum's clock
     templates.env.filters["hari"] = hari
     templates.env.filters["wa_link"] = lambda text: "https://wa.me/?text=" + quote(text)
 
@@ -529,7 +532,7 @@ def create_app(
 # ---------------------------------------------------------------------- helpers
 
 
-def _wib(value: Any) -> str:
+def _local(value: Any, zone: str) -> str:
     if value is None or value == "":
         return "-"
     if isinstance(value, str):
@@ -539,7 +542,7 @@ def _wib(value: Any) -> str:
             return value
     from saring.report.digest import tanggal
 
-    return tanggal(value) if isinstance(value, datetime) and value.tzinfo else str(value)
+    return tanggal(value, zone) if isinstance(value, datetime) and value.tzinfo else str(value)
 
 
 def _safe_next(value: str) -> str:

@@ -24,16 +24,19 @@ router = APIRouter(dependencies=[Depends(current_user)])  # every page here need
 def _report(request: Request, monday: date):
     desk = request.app.state.desk
     with desk.fresh() as con:
-        return build_weekly(con, monday, desk.settings, desk.forum)
+        return build_weekly(con, monday, desk.settings, desk.forum, desk.timezone)
 
 
 @router.get("/tren", response_class=HTMLResponse)
 def trends_page(request: Request, week: str | None = None):
     """Numbers, charts, spreading stories and clarified rumours of one week (default: the last)."""
+    from saring.localtime import today
+
+    now = today(request.app.state.desk.timezone)  # the last week on the forum's clock
     try:
-        monday = parse_week(week or None)
+        monday = parse_week(week or None, today=now)
     except WeekError as exc:
-        monday, problem = parse_week(), str(exc)
+        monday, problem = parse_week(today=now), str(exc)
     else:
         problem = None
     from saring.report.charts import CHARTS

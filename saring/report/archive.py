@@ -24,9 +24,11 @@ from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 from saring.filemodes import make_shared, shared_dir
-from saring.report.digest import WIB, Digest, environment, render, split_messages, tanggal
+from saring.localtime import TIME_ZONE
+from saring.report.digest import Digest, environment, render, split_messages, tanggal
 from saring.serving import BackgroundServer
 
 LOGGER = logging.getLogger(__name__)
@@ -74,12 +76,13 @@ def write_archive(digest: Digest, out_dir: str | Path, message_chars: int = 4000
             "items_seen": digest.items_seen, "election": digest.election_count,
             "high_risk": digest.high_risk, "shown": len(digest.election_items)}
     _write(out / f"{stem}.json", json.dumps(meta, ensure_ascii=False, indent=1))
-    write_index(out)
+    write_index(out, digest.timezone)
     return paths
 
 
-def write_index(out_dir: str | Path) -> Path:
-    """Rebuild ``index.html`` from the digests present in the folder (newest first)."""
+def write_index(out_dir: str | Path, zone: str = TIME_ZONE) -> Path:
+    """Rebuild ``index.html`` from the digests present in the folder (newest first); its time
+    on the forum's clock (``zone``)."""
     out = Path(out_dir)
     entries = []
     for meta_path in sorted(out.glob("digest-*.json"), reverse=True):
@@ -95,8 +98,8 @@ def write_index(out_dir: str | Path) -> Path:
         files = [(LABELS[suffix], f"digest-{day.isoformat()}.{suffix}") for suffix in LABELS
                  if (out / f"digest-{day.isoformat()}.{suffix}").exists()]
         entries.append({"day": day, "label": tanggal(day), "meta": meta, "files": files})
-    page = environment().get_template("index.html.j2").render(
-        entries=entries, generated_at=datetime.now(WIB))
+    page = environment(zone).get_template("index.html.j2").render(
+        entries=entries, generated_at=datetime.now(ZoneInfo(zone)))
     path = out / "index.html"
     _write(path, page)
     return path

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from saring.config import DigestSettings, ForumSettings
+from saring.localtime import TIME_ZONE
 from saring.report.archive import write_archive
 from saring.report.digest import Digest, build_digest, record_reported
 
@@ -25,13 +26,14 @@ def write_digest(digest: Digest, out_dir: str | Path, message_chars: int = 4000)
 
 def make_digest(
     db_path: str | Path | None, day: date, settings: DigestSettings, out_dir: str | Path,
-    forum: ForumSettings | None = None,
+    forum: ForumSettings | None = None, timezone: str = TIME_ZONE,
 ) -> tuple[Digest, list[Path]]:
-    """Build, write and record the digest for ``day``; refreshes the analysts' snapshot."""
+    """Build, write and record the digest for ``day`` (a calendar day in ``timezone``, the forum's
+    ``settings.schedule.timezone``); refreshes the analysts' snapshot."""
     from saring.storage.database import Store
 
     with Store(db_path) as store:
-        digest = build_digest(store.con, day, settings, forum)
+        digest = build_digest(store.con, day, settings, forum, timezone)
         paths = write_digest(digest, out_dir, settings.message_chars)
         record_reported(store.con, digest)
         store.record_digest(day, digest.items_seen, digest.election_count,

@@ -1,6 +1,7 @@
 """Build the daily digest from the database and render it in every format.
 
-The digest for date D holds the items saring first saw on D (Asia/Jakarta calendar day), plus
+The digest for date D holds the items saring first saw on D (the forum's calendar day: its
+``settings.schedule.timezone``, WIB unless set), plus
 items reported in an earlier digest whose hoax score has since moved by more than
 ``settings.rereport_change``. An item already reported is otherwise never repeated.
 
@@ -17,6 +18,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import duckdb
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -27,7 +29,7 @@ from saring.collect.urls import canonical_url, url_key
 from saring.config import DigestSettings, ForumSettings
 from saring.errors import MalformedURLError, SaringError
 from saring.judge.places import SCOPES, ForumScope, region_places
-from saring.localtime import BULAN, HARI, WIB
+from saring.localtime import BULAN, HARI, TIME_ZONE, WIB, zone_label
 from saring.report.health import SourceHealth, source_health
 from saring.safetext import safe_link, strip_controls
 
@@ -114,6 +116,7 @@ class Digest:
     tipline: list[DigestItem] = field(default_factory=list)  # "beredar di grup"
     forum_area: str | None = None  # "Kota Batu": election news is then shown in sections by place
     forum_province: str | None = None
+    timezone: str = TIME_ZONE  # the forum's (settings.schedule.timezone): its day, and how times read
 
     @property
     def sections(self) -> list[Section]:
@@ -171,7 +174,7 @@ class Digest:
     def on_day(self) -> str:
         """'hari ini', or 'pada Rabu, 25 November 2026' for a digest of another day (the morning
         digest covers the day before)."""
-        today = self.day == self.generated_at.astimezone(WIB).date()
+        today = self.day == self.generated_at.astimezone(ZoneInfo(self.timezone)).date()
         return "hari ini" if today else f"pada {tanggal(self.day)}"
 
     @property
@@ -217,11 +220,11 @@ def check_digest_day(day: date, timezone: str) -> None:
                              f"{timezone}): its digest would be empty; check the year and the month")
 
 
-def tanggal(value: date | datetime) -> str:
-    """'Rabu, 25 November 2026' (with ', 07.30 WIB' for a datetime)."""
+def tanggal(value: date | datetime, zone: str = TIME_ZONE) -> str:
+    """'Rabu, 25 November 2026' (with ', 07.30 WIB' for a datetime, on the clock of ``zone``)."""
     if isinstance(value, datetime):
-        local = value.astimezone(WIB)
-        return f"{tanggal(local.date())}, {local:%H.%M} WIB"
+        local = value.astimezone(ZoneInfo(zone))
+        return f"{tanggal(local.date())}, {local:%H.%M} {zone_label(zone)}"
     return f"{HARI[value.weekday()]}, {value.day} {BULAN[value.month - 1]} {value.year}"
 
 
@@ -239,14 +242,15 @@ def excerpt(text: str | None, limit: int) -> str:
     return text[:limit].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
 
 
-def _window(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), tzinfo=WIB)
+def _window(day: date, zone: str = TIME_ZONE) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tzinfo=ZoneInfo(zone))
     return start, start + timedelta(days=1)
 
 
-def _digest_rows(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSettings) -> list[tuple]:
+def _digest_rows(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSettings,
+                 zone: str = TIME_ZONE) -> list[tuple]:
     """The day's items and the re-reported ones, ranked; column 6 (the text) is left NULL."""
-    start, end = _window(day)
+    start, end = _window(day, zone)
     reported = """SELECT item_id, arg_max(hoax_score, digest_date) AS score,
                          max(digest_date) AS last_date
                   FROM digest_items WHERE digest_date < ? GROUP BY item_id"""
@@ -327,17 +331,20 @@ def _texts(con: duckdb.DuckDBPyConnection, items: list[DigestItem]) -> dict[str,
 
 
 def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSettings,
-                 forum: ForumSettings | None = None) -> Digest:
+                 forum: ForumSettings | None = None, timezone: str = TIME_ZONE) -> Digest:
     """Collect the day's items, ranked by hoax risk, and the sources' health.
+
+    ``day`` is a calendar day in ``timezone`` (``settings.schedule.timezone``), whose clock the
+    digest's times are shown on.
 
     With ``forum`` (``settings.forum``), election items are ordered by place first: the forum's
     own area, the rest of its province, the rest (see :attr:`Digest.sections`); an item that
     names no place is placed by its source's ``region``. ``settings.max_items`` keeps the
     first ones in that order.
     """
-    start, end = _window(day)
+    start, end = _window(day, timezone)
     scope = ForumScope.of(forum.area, forum.province) if forum else None
-    rows = _digest_rows(con, day, settings)
+    rows = _digest_rows(con, day, settings, timezone)
     election: list[DigestItem] = []
     candidates: list[tuple[DigestItem, str | None]] = []  # with their story
     tipline: list[DigestItem] = []
@@ -394,13 +401,14 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
     shown, tipline = _with_excerpts(con, election[: settings.max_items], tipline[: settings.max_items],
                                     settings.excerpt_chars)
     return Digest(
-        day=day, generated_at=datetime.now(WIB), items_seen=seen, unscored=unscored,
+        day=day, generated_at=datetime.now(ZoneInfo(timezone)), items_seen=seen, unscored=unscored,
         election_items=shown, omitted=len(election) - len(shown),
         health=source_health(con, start, end), model_versions=sorted(versions),
         election_total=total, already_reported=repeated, group_by=settings.group_by,
         tipline=tipline,
         forum_area=scope.area.short if scope and scope.area else None,
         forum_province=scope.province.short if scope and scope.province else None,
+        timezone=timezone,
     )
 
 
@@ -579,7 +587,8 @@ def _finalize(value: object) -> object:
     return Markup(cleaned) if isinstance(value, Markup) else cleaned
 
 
-def environment() -> Environment:
+def environment(zone: str = TIME_ZONE) -> Environment:
+    """The templates' environment; times are shown on the clock of ``zone`` (the forum's)."""
     env = Environment(
         loader=PackageLoader("saring.report", "templates"),
         autoescape=select_autoescape(["html", "html.j2"]),
@@ -588,7 +597,7 @@ def environment() -> Environment:
         keep_trailing_newline=True,
         finalize=_finalize,
     )
-    env.filters["tanggal"] = tanggal
+    env.filters["tanggal"] = lambda value: tanggal(value, zone)
     env.filters["pct"] = lambda x: f"{round(100 * x)}%"
     env.filters["md"] = md_escape
     env.filters["url"] = safe_url
@@ -604,7 +613,7 @@ def _render_raw(digest: Digest, fmt: str) -> str:
         template = FORMATS[fmt]
     except KeyError:
         raise ValueError(f"unknown digest format {fmt!r}; one of {', '.join(FORMATS)}") from None
-    return environment().get_template(template).render(d=digest)
+    return environment(digest.timezone).get_template(template).render(d=digest)
 
 
 def _tidy(text: str) -> str:

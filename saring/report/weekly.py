@@ -1,4 +1,5 @@
-"""The forum's weekly picture: one ISO week (Monday-Sunday, Asia/Jakarta) of what saring saw.
+"""The forum's weekly picture: one ISO week (Monday-Sunday on the forum's clock,
+``settings.schedule.timezone``, WIB unless set) of what saring saw.
 
 Items count by the day saring first saw them, as in the daily digest. The report holds the five
 numbers that matter with the change from the week before, election items per day by risk level,
@@ -13,12 +14,14 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import duckdb
 
 from saring.config import DigestSettings, ForumSettings
 from saring.errors import SaringError
 from saring.judge.places import SCOPES, ForumScope, region_places
+from saring.localtime import TIME_ZONE, zone_label
 from saring.report.digest import WIB, risk_label
 
 LOGGER = logging.getLogger(__name__)
@@ -66,14 +69,16 @@ def parse_week(week: str | None = None, end: str | None = None, today: date | No
     return monday_of(today) - timedelta(days=7)
 
 
-def week_over(monday: date, now: datetime | None = None) -> bool | None:
-    """True when the week has ended, False while it runs, None when it has not started yet."""
-    start, end = week_window(monday)
+def week_over(monday: date, now: datetime | None = None, zone: str = TIME_ZONE) -> bool | None:
+    """True when the week (on the clock of ``zone``) has ended, False while it runs, None when it
+    has not started yet."""
+    start, end = week_window(monday, zone)
     now = now or datetime.now(WIB)
     return None if now < start else now >= end
 
 
-def check_week_over(monday: date, partial: bool = False, now: datetime | None = None) -> None:
+def check_week_over(monday: date, partial: bool = False, now: datetime | None = None,
+                    zone: str = TIME_ZONE) -> None:
     """Refuse a week that has not started, and one still running unless ``partial``.
 
     A report of days still to come says "0 berita pemilu" and reads as an all-clear.
@@ -81,14 +86,15 @@ def check_week_over(monday: date, partial: bool = False, now: datetime | None = 
     Raises:
         WeekError: saying which week and why.
     """
-    over = week_over(monday, now)
+    over = week_over(monday, now, zone)
     if over is None:
         raise WeekError(f"week {week_label(monday)} ({hari(monday)} {monday.year}) has not started yet: "
                         "its report would be all zeros")
     if not over and not partial:
         sunday = monday + timedelta(days=6)
         raise WeekError(f"week {week_label(monday)} has not ended yet (it ends on {hari(sunday)} "
-                        f"{sunday.year} at midnight WIB): its report would count only the days so far; "
+                        f"{sunday.year} at midnight {zone_label(zone)}): its report would count only the "
+                        "days so far; "
                         "give --partial to write it anyway (for the last complete week, give neither "
                         "--week nor --end)")
 
@@ -166,6 +172,11 @@ class WeeklyReport:
     stories: list[StoryRow] = field(default_factory=list)
     clarified: list[Clarified] = field(default_factory=list)
     forum_area: str | None = None
+    timezone: str = TIME_ZONE  # the forum's (settings.schedule.timezone): its days, and how times read
+
+    @property
+    def zone_label(self) -> str:
+        return zone_label(self.timezone)
 
     @property
     def day(self) -> date:
@@ -198,20 +209,21 @@ class WeeklyReport:
                 f"pemilu, {self.totals.high_risk} berisiko hoaks tinggi")
 
 
-def week_window(monday: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(monday, time(0), tzinfo=WIB)
+def week_window(monday: date, zone: str = TIME_ZONE) -> tuple[datetime, datetime]:
+    start = datetime.combine(monday, time(0), tzinfo=ZoneInfo(zone))
     return start, start + timedelta(days=7)
 
 
-def _rows(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[tuple]:
-    """Every item first seen in [start, end): its day, kind, channel, outlet, region, scores, places."""
+def _rows(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, zone: str) -> list[tuple]:
+    """Every item first seen in [start, end): its day (in ``zone``), kind, channel, outlet, region,
+    scores, places."""
     return con.execute(
         """WITH w AS (SELECT * FROM items WHERE first_seen_at >= ? AND first_seen_at < ?)
-           SELECT w.item_id, CAST(timezone('Asia/Jakarta', w.first_seen_at) AS DATE), w.kind, w.channel,
+           SELECT w.item_id, CAST(timezone(?, w.first_seen_at) AS DATE), w.kind, w.channel,
                   coalesce(s.name, w.source_id), coalesce(s.region, ''), sc.election_score, sc.hoax_score,
                   (SELECT list(p.code) FROM item_places p WHERE p.item_id = w.item_id)
            FROM w LEFT JOIN sources s USING (source_id) LEFT JOIN served_scores sc USING (item_id)""",
-        [start, end]).fetchall()
+        [start, end, zone]).fetchall()
 
 
 def _totals(con: duckdb.DuckDBPyConnection, rows: list[tuple], start: datetime, end: datetime,
@@ -312,16 +324,18 @@ def _clarified(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -
 
 
 def build_weekly(con: duckdb.DuckDBPyConnection, monday: date, settings: DigestSettings,
-                 forum: ForumSettings | None = None) -> WeeklyReport:
+                 forum: ForumSettings | None = None, timezone: str = TIME_ZONE) -> WeeklyReport:
     """Collect the week starting ``monday`` (and the numbers of the week before) from ``con``.
+
+    The week runs from Monday midnight on the clock of ``timezone`` (``settings.schedule.timezone``).
 
     ``con`` is a migrated database (or its analysts' snapshot): the views and the v8 tables exist.
     """
     if monday.weekday() != 0:
         raise WeekError(f"{monday} is not a Monday")
-    start, end = week_window(monday)
-    rows = _rows(con, start, end)
-    previous_rows = _rows(con, start - timedelta(days=7), start)
+    start, end = week_window(monday, timezone)
+    rows = _rows(con, start, end, timezone)
+    previous_rows = _rows(con, start - timedelta(days=7), start, timezone)
     by_day = {monday + timedelta(days=i): {"tinggi": 0, "sedang": 0, "rendah": 0} for i in range(7)}
     for r in rows:
         if r[2] != "tipline" and r[6] is not None and r[6] >= settings.election_threshold and r[1] in by_day:
@@ -332,11 +346,12 @@ def build_weekly(con: duckdb.DuckDBPyConnection, monday: date, settings: DigestS
     if not checks_table:  # a database where nobody ever used the check box
         con.execute("CREATE TEMP TABLE IF NOT EXISTS checks (check_id VARCHAR, title VARCHAR, query VARCHAR)")
     return WeeklyReport(
-        monday=monday, generated_at=datetime.now(WIB),
+        monday=monday, generated_at=datetime.now(ZoneInfo(timezone)),
         totals=_totals(con, rows, start, end, settings),
         previous=_totals(con, previous_rows, start - timedelta(days=7), start, settings),
         days=[DayRisk(d, **c) for d, c in by_day.items()],
         areas=areas, areas_by=areas_by, stories=_stories(con, start, end),
         clarified=_clarified(con, start, end),
         forum_area=forum.area if forum else None,
+        timezone=timezone,
     )

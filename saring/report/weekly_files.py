@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from saring.config import Config, DeliveryChannel
-from saring.localtime import WIB
+from saring.localtime import TIME_ZONE, zone_label
 from saring.report.archive import _write
 from saring.report.digest import _tidy, environment
 from saring.report.weekly import Clarified, WeeklyReport, build_weekly, hari
@@ -34,10 +34,12 @@ def perubahan(change: int) -> str:
     return f"turun {-change}" if change < 0 else "sama"
 
 
-def hari_jam(value: datetime) -> str:
-    """'Sen 16/11 09.30 WIB'."""
-    local = value.astimezone(WIB)
-    return f"{hari(local.date())} {local:%H.%M} WIB"
+def hari_jam(value: datetime, zone: str = TIME_ZONE) -> str:
+    """'Sen 16/11 09.30 WIB' (on the clock of ``zone``, the forum's)."""
+    from zoneinfo import ZoneInfo
+
+    local = value.astimezone(ZoneInfo(zone))
+    return f"{hari(local.date())} {local:%H.%M} {zone_label(zone)}"
 
 
 def setelah_kartu(card: Clarified) -> str:
@@ -49,9 +51,10 @@ def setelah_kartu(card: Clarified) -> str:
     return "tidak muncul lagi sesudahnya"
 
 
-def _env():
-    env = environment()
-    env.filters.update(perubahan=perubahan, hari_jam=hari_jam, setelah_kartu=setelah_kartu)
+def _env(zone: str = TIME_ZONE):
+    env = environment(zone)
+    env.filters.update(perubahan=perubahan, hari_jam=lambda value: hari_jam(value, zone),
+                       setelah_kartu=setelah_kartu)
     return env
 
 
@@ -62,7 +65,7 @@ def render_weekly(report: WeeklyReport, fmt: str, links: list[tuple[str, str]] |
 
     template = {"html": "weekly.html.j2", "email": "weekly_email.html.j2",
                 "whatsapp": "weekly_whatsapp.txt.j2"}[fmt]
-    text = _env().get_template(template).render(
+    text = _env(report.timezone).get_template(template).render(
         w=report, charts=[(name, title) for name, (title, _) in CHARTS.items()],
         links=links or [], attached=attached)
     return _tidy(text)
@@ -147,12 +150,14 @@ def write_weekly(report: WeeklyReport, out_dir: str | Path, base_url: str | None
 
 def make_weekly(db_path: str | Path | None, monday: date, config: Config | None,
                 out_dir: str | Path) -> tuple[WeeklyReport, WeeklyFiles]:
-    """Build and write the weekly report of the week starting ``monday``."""
+    """Build and write the weekly report of the week starting ``monday`` (on the forum's clock,
+    ``settings.schedule.timezone``)."""
     from saring.storage.database import Store
 
     config_digest = config.digest if config else Config.model_fields["digest"].default
     with Store(db_path) as store:
-        report = build_weekly(store.con, monday, config_digest, config.forum if config else None)
+        report = build_weekly(store.con, monday, config_digest, config.forum if config else None,
+                              config.schedule.timezone if config else TIME_ZONE)
     files = write_weekly(report, out_dir, config.archive.base_url if config else None)
     return report, files
 
