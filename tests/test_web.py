@@ -409,6 +409,20 @@ def test_the_desk_before_the_first_ingest_says_so_in_indonesian_without_server_p
     assert str(missing) in caplog.text  # the maintainer's reason is in the log
 
 
+def test_a_day_still_to_come_shows_todays_digest_not_an_empty_one(client):
+    # A member taps a date picker one day too far (or edits the link): the page of a day to come
+    # said "0 berita pemilu ... 0 berisiko hoaks tinggi", which reads as an all-clear.
+    from datetime import timedelta
+
+    from saring.localtime import today
+
+    login(client)
+    for ahead in (1, 30, 365):
+        r = client.get(f"/?day={(today() + timedelta(days=ahead)).isoformat()}")
+        assert r.status_code == 200 and "day=" not in str(r.url), ahead  # sent to today's page
+        assert r.text == client.get("/").text, ahead
+
+
 def test_a_makassar_forums_desk_shows_its_own_day_with_times_in_wita(tmp_path):
     # A Makassar forum's desk (schedule.timezone: WITA) showed what saring saw at 00:30 on its
     # 25 November under the 24th, stamped "23.30 WIB".

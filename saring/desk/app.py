@@ -33,7 +33,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -70,7 +70,7 @@ from saring.storage.schema import SCHEMA_VERSION, applied_version
 LOGGER = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
 WRITE_WAIT = float(os.environ.get("SARING_WEB_LOCK_WAIT", "3"))
-FIRST_DAY = date(1970, 1, 1)  # the earliest digest day asked for; later than today + a year neither
+FIRST_DAY = date(1970, 1, 1)  # the earliest digest day asked for (a day after today goes to today's)
 LABELS = {  # (task, value) -> what the button says
     ("hoax", "1"): "hoaks",
     ("hoax", "0"): "bukan hoaks",
@@ -369,7 +369,9 @@ def digest_page(request: Request, day: str | None = None, _user: str = Depends(c
         the_day = date.fromisoformat(day) if day else now
     except ValueError:
         the_day = now
-    if not FIRST_DAY <= the_day <= now + timedelta(days=366):  # its window would leave the calendar
+    if the_day > now:  # a day to come: its empty page would read as an all-clear
+        return RedirectResponse("/", status_code=303)
+    if the_day < FIRST_DAY:  # its window would leave the calendar
         the_day = now
     digest = desk.published.get(
         ("digest", the_day), lambda con: build_digest(con, the_day, desk.settings, desk.forum, desk.timezone))
