@@ -17,6 +17,10 @@ class UnsafeURLError(FetchError):
     """A URL points somewhere saring refuses to go (private address, odd scheme...)."""
 
 
+class UnresolvedHostError(UnsafeURLError):
+    """A link's host name does not resolve (mistyped, or the site is gone)."""
+
+
 class TooLargeError(FetchError):
     """A response is larger than the configured size cap."""
 

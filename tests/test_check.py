@@ -2,6 +2,7 @@
 
 import duckdb
 import pytest
+from _net import pretend_public
 
 from saring.desk.check import CheckError, analyse, run_check
 from saring.storage.database import Store
@@ -54,12 +55,42 @@ def test_factchecks_are_matched_when_the_table_exists(ingested, scorer):
 
 def test_a_link_is_fetched_and_extracted_and_private_addresses_are_refused(ingested, scorer, monkeypatch):
     _, title, _, url, _ = _item(ingested)
-    with pytest.raises(CheckError, match="tautan tidak bisa dibuka"):
+    with pytest.raises(CheckError, match="tidak bisa dibuka"):
         analyse(url, ingested, scorer)  # the sample site is on 127.0.0.1: refused
     monkeypatch.setattr("saring.collect.urls.is_public", lambda address: True)  # pretend it is public
     result = analyse(url, ingested, scorer)
     assert result.url == url and result.title and len(result.text) > 200
     assert result.similar and result.similar[0].similarity > 0.9
+
+
+def test_a_link_that_cannot_be_checked_says_why_in_indonesian(ingested, scorer, sample_site, monkeypatch):
+    # Members paste a KPU decision (a PDF), a screenshot's link, a removed page, a mistyped site or
+    # a router's address: the check box showed the fetcher's English for the maintainer ("no
+    # article text found on the page", "server answered HTTP 404", "set options.allow_private
+    # for this source if that is intended").
+    from PIL import Image
+
+    page = Image.new("RGB", (60, 40), "white")
+    page.save(sample_site.root_dir / "keputusan-kpu.pdf")  # a real PDF (Pillow writes one)
+    page.save(sample_site.root_dir / "tangkapan-layar.png")
+    base = sample_site.base_url
+
+    def why(link):
+        with pytest.raises(CheckError) as refused:
+            analyse(link, ingested, scorer)
+        return str(refused.value)
+
+    said = {"lokal": why(f"{base}/keputusan-kpu.pdf")}  # 127.0.0.1 is refused
+    said["tidak dikenal"] = why("https://situs-yang-tidak-ada.invalid/berita")
+    pretend_public(monkeypatch)
+    said["PDF"] = why(f"{base}/keputusan-kpu.pdf")
+    said["gambar"] = why(f"{base}/tangkapan-layar.png")
+    said["tidak ditemukan"] = why(f"{base}/berita-yang-sudah-dihapus.html")
+    for expected, message in said.items():
+        assert expected in message, message
+        assert message.startswith("tautan"), message
+        for english in ("refused", "options.", "answered", "no article", "the page", "resolve"):
+            assert english not in message, message
 
 
 def test_empty_input_is_refused(ingested, scorer):

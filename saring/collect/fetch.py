@@ -40,9 +40,18 @@ MAX_RETRY_AFTER = 30.0
 class TransientFetchError(FetchError):
     """A failure worth retrying (timeout, 429, 5xx)."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status  # the server's answer (429, 5xx); None for a timeout or no connection
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with an error status that is not worth retrying (404, 403...)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -239,8 +248,9 @@ class Fetcher:
                 raise TransientFetchError(
                     f"{current}: server answered HTTP {status}",
                     _retry_after_seconds(resp_headers.get("retry-after")),
+                    status,
                 )
-            raise FetchError(f"{current}: server answered HTTP {status}")
+            raise HTTPStatusError(f"{current}: server answered HTTP {status}", status)
         raise FetchError(f"{url}: more than {self.settings.max_redirects} redirects")
 
     def _download(

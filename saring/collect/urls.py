@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
-from saring.errors import MalformedURLError, UnsafeURLError
+from saring.errors import MalformedURLError, UnresolvedHostError, UnsafeURLError
 
 # Parameters that only track a click; dropping them makes one article one URL.
 TRACKING_PARAMS = frozenset(
@@ -141,9 +141,9 @@ def public_addresses(host: str, port: int | None = None, resolver: Resolver | No
     try:
         addresses = list((resolver or system_resolver)(host, port))
     except (OSError, UnicodeError) as exc:
-        raise UnsafeURLError(f"host name {host!r} does not resolve ({exc})") from None
+        raise UnresolvedHostError(f"host name {host!r} does not resolve ({exc})") from None
     if not addresses:
-        raise UnsafeURLError(f"host name {host!r} does not resolve")
+        raise UnresolvedHostError(f"host name {host!r} does not resolve")
     for address in addresses:
         try:
             public = is_public(address)
@@ -182,4 +182,4 @@ def check_url(url: str, allow_private: bool = False, resolver: Resolver | None =
     try:
         public_addresses(host, port, resolver)
     except UnsafeURLError as exc:
-        raise UnsafeURLError(f"refused {url!r}: {exc}") from None
+        raise type(exc)(f"refused {url!r}: {exc}") from None  # an unresolved name stays one

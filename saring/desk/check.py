@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import time
 import uuid
@@ -30,6 +31,7 @@ from saring.errors import SaringError
 from saring.judge.classifier.score import item_text
 from saring.textclean import plain_words
 
+LOGGER = logging.getLogger(__name__)
 SIMILAR_THRESHOLD = 0.5  # max(TF-IDF cosine, shingle containment) from which an item is "near-identical"
 REPEAT_THRESHOLD = 0.8  # shingle Jaccard from which an earlier check is the same rumour
 CORPUS_DAYS = 120  # how far back near-identical items are searched
@@ -233,21 +235,64 @@ def fetch_text(url: str, timeout: float = 8.0) -> tuple[str | None, str, str | N
     from saring.errors import FetchError
 
     settings = FetchSettings(timeout=timeout, total_timeout=timeout + 2, retries=0)
+    # Members read these sentences: the fetcher's English reason (for the maintainer) goes to the log.
     try:
         with Fetcher(settings) as fetcher:
             page = fetcher.get(url.strip(), allow_private=False, accept="text/html,*/*;q=0.8")
     except FetchError as exc:
-        raise CheckError(f"tautan tidak bisa dibuka: {exc}") from None
+        LOGGER.info("check: %s", exc)
+        raise CheckError(f"tautan {url.strip()} tidak bisa dibuka: {_unreachable(exc)}") from None
+    kind = _not_a_page(page.headers.get("content-type", ""), page.content)
+    if kind:
+        raise CheckError(f"tautan ini berupa {kind}, bukan halaman berita: saring hanya membaca halaman web. "
+                         "Tempel teks pesannya untuk dicek.")
     extracted = extract_article(page.content, url=page.url, charset=page.charset)
     if extracted.text:
         return extracted.title, extracted.text, None
+    LOGGER.info("check: %s: %s", page.url, extracted.error)
     if extracted.title:
-        return (
-            extracted.title,
-            extracted.title,
-            f"isi halaman tidak terbaca ({extracted.error}); hanya judul yang dicek",
-        )
-    raise CheckError(f"isi halaman tidak terbaca: {extracted.error}")
+        return extracted.title, extracted.title, "isi halaman tidak terbaca; hanya judulnya yang dicek"
+    raise CheckError("tautan ini tidak berisi teks berita yang terbaca (mungkin hanya gambar atau video, "
+                     "atau perlu login). Tempel teks pesannya untuk dicek.")
+
+
+def _unreachable(exc: Exception) -> str:
+    """Why a link could not be downloaded, for a member (in Indonesian)."""
+    from saring.errors import MalformedURLError, TooLargeError, UnresolvedHostError, UnsafeURLError
+
+    status = getattr(exc, "status", None)
+    if isinstance(exc, UnresolvedHostError):
+        return "nama situsnya tidak dikenal (salah ketik, atau situsnya sudah tidak ada)"
+    if isinstance(exc, UnsafeURLError):
+        return "saring hanya membuka situs publik, bukan alamat jaringan lokal atau alamat yang tidak biasa"
+    if isinstance(exc, MalformedURLError):
+        return "alamat tautannya rusak; periksa lagi tautannya"
+    if isinstance(exc, TooLargeError):
+        return "halamannya terlalu besar untuk dibaca"
+    if status in (404, 410):
+        return f"halamannya tidak ditemukan (HTTP {status}): mungkin sudah dihapus atau tautannya terpotong"
+    if status in (401, 403):
+        return f"situsnya menolak dibuka (HTTP {status}), misalnya karena harus login"
+    if status is not None and (status == 429 or status >= 500):
+        return f"situsnya sedang bermasalah atau sibuk (HTTP {status}); coba lagi nanti"
+    if status is not None:
+        return f"situsnya menjawab dengan kesalahan (HTTP {status})"
+    from saring.collect.fetch import TransientFetchError
+
+    if isinstance(exc, TransientFetchError):
+        return "situsnya tidak menjawab atau tidak bisa dihubungi; coba lagi nanti"
+    return "situsnya menjawab dengan cara yang tidak bisa dibaca saring (misalnya terus mengalihkan)"
+
+
+def _not_a_page(content_type: str, content: bytes) -> str | None:
+    """What a link gives instead of a web page (a PDF, a picture...), or None for a page."""
+    kind = content_type.split(";")[0].strip().lower()
+    if kind == "application/pdf" or content.startswith(b"%PDF-"):  # often sent as octet-stream
+        return "dokumen PDF"
+    for prefix, name in (("image/", "gambar"), ("video/", "video"), ("audio/", "rekaman suara")):
+        if kind.startswith(prefix):
+            return name
+    return None
 
 
 def get_scorer() -> Any:
