@@ -4,6 +4,7 @@ the event loop, and HTTPS cookies behind a reverse proxy (a real uvicorn process
 from __future__ import annotations
 
 import asyncio
+import html
 import os
 import re
 import subprocess
@@ -136,6 +137,48 @@ def test_a_label_tapped_after_the_session_ended_leads_back_to_the_queue(desk, de
                     headers={"referer": "http://testserver/review"}, follow_redirects=False)
     after = _log_in_again(client, r, "kata-sandi-baru-sekali")
     assert after.status_code == 200 and after.url.path == "/review" and "Antrian label" in after.text
+
+
+def _form_fields(page: str) -> dict[str, str]:
+    """What a browser sends from a page's form: its hidden fields and its text box."""
+    hidden = re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page)
+    fields = {k: html.unescape(v) for k, v in hidden}
+    box = re.search(r'<textarea id="q" name="q"[^>]*>(.*?)</textarea>', page, re.S)
+    if box:
+        fields["q"] = html.unescape(box.group(1))
+    return fields
+
+
+@pytest.mark.parametrize("ended_by", ["logout elsewhere", "restart", "login in another tab"])
+def test_a_message_pasted_after_the_session_ended_is_still_in_the_box_after_logging_in(desk, desk_db,
+                                                                                      ended_by):
+    # The check page stayed open on a phone while its session ended (logged out on the laptop,
+    # `saring web` restarted, 12 hours) or its form went stale (logged in again in another tab):
+    # the member pasted a long forward, tapped "Cek sekarang" and, after logging in (or at once,
+    # "Formulir kedaluwarsa"), found the box empty: the forward had to be found and pasted again.
+    con = duckdb.connect(str(desk_db), read_only=True)
+    text = con.execute("SELECT text FROM item_overview WHERE length(text) > 1500 ORDER BY item_id LIMIT 1"
+                       ).fetchone()[0]
+    con.close()
+    message = f"*Diteruskan* <b>&amp;</b>\n{text}"  # as pasted: WhatsApp markup and what looks like HTML
+    phone = logged_in(desk)
+    form = phone.get("/check").text
+    if ended_by == "restart":  # a new process signs with a new key (no SARING_WEB_SESSION_KEY)
+        phone = replay(create_app(desk_db, scorer=desk.state.scorer, secret_key="new-key"), phone.cookies)
+    elif ended_by == "logout elsewhere":
+        laptop = logged_in(desk)
+        assert laptop.post("/logout", data={"csrf": csrf(laptop.get("/check").text)}).status_code == 200
+    else:
+        assert login(phone).status_code == 303
+    r = phone.post("/check", data={"csrf": csrf(form), "q": message}, headers={"referer": "http://testserver/check"})
+    if ended_by != "login in another tab":
+        assert 'name="password"' in r.text  # the login page
+        r = phone.post("/login", data={**_form_fields(r.text), "name": "rina", "password": "salah-ketik"})
+        assert r.status_code == 401 and _form_fields(r.text).get("q") == message  # a typo loses nothing
+        r = phone.post("/login", data={**_form_fields(r.text), "name": "rina", "password": PASSWORD})
+    assert _form_fields(r.text).get("q") == message
+    checked = phone.post("/check", data=_form_fields(r.text))
+    assert checked.status_code == 200 and "Risiko hoaks" in checked.text
 
 
 def test_a_link_to_a_days_digest_keeps_its_day_through_the_login(desk):

@@ -250,6 +250,13 @@ async def security_headers(request: Request, call_next):
 
 
 async def _login(request: Request, exc: LoginRequired):
+    if request.method == "POST" and request.url.path == "/check":
+        # The session ended while the member was pasting a message: the login form keeps it and
+        # gives it back in the check box (a redirect would drop it).
+        query = str((await request.form()).get("q", ""))
+        if query.strip():
+            return page(request, "login.html", status=401, next="/check", error=None, query=query,
+                        message="Sesi Anda sudah berakhir. Masuk lagi; pesan yang Anda tempel tidak hilang.")
     return RedirectResponse("/login?next=" + quote(_back_to(request)), status_code=303)
 
 
@@ -267,6 +274,11 @@ def _back_to(request: Request) -> str:
 
 
 async def _csrf(request: Request, exc: CsrfError):
+    query = str((await request.form()).get("q", "")) if request.url.path == "/check" else ""
+    if query.strip():  # e.g. logged in again in another tab: the message stays, with a form that works
+        return page(request, "check.html", status=403, result=None, query=query,
+                    error="Formulir ini sudah kedaluwarsa. Pesan Anda masih di sini: "
+                          "tekan Cek sekarang lagi.")
     return page(
         request,
         "message.html",
@@ -315,6 +327,7 @@ async def login(request: Request, data: dict[str, str] = Depends(csrf_form)):
     desk = desk_of(request)
     client = request.client.host if request.client else "?"
     given = data.get("name", "")
+    query = data.get("q", "")  # a message pasted into the check box when the session had ended
     wait = desk.throttle.attempt(given, client)
     if wait > 0:
         minutes = max(1, math.ceil(wait / 60))
@@ -324,6 +337,7 @@ async def login(request: Request, data: dict[str, str] = Depends(csrf_form)):
             status=429,
             next=_safe_next(data.get("next", "/")),
             error=f"Terlalu banyak percobaan yang gagal. Coba lagi dalam {minutes} menit.",
+            query=query,
         )
     name = await run_in_threadpool(_check_login, desk, given, data.get("password", ""))
     if not name:
@@ -333,10 +347,15 @@ async def login(request: Request, data: dict[str, str] = Depends(csrf_form)):
             status=401,
             next=_safe_next(data.get("next", "/")),
             error="Nama atau kata sandi salah.",
+            query=query,
         )
     desk.throttle.succeeded(given, client)
     sess = await run_in_threadpool(desk.new_session, name)
-    response = RedirectResponse(_safe_next(data.get("next", "/")), status_code=303)
+    if query.strip():  # back in the check box, with the new session's form
+        request.state.user = name
+        response = page(request, "check.html", result=None, error=None, query=query, csrf=sess["csrf"])
+    else:
+        response = RedirectResponse(_safe_next(data.get("next", "/")), status_code=303)
     set_cookie(request, response, desk.signer.dumps(sess))
     return response
 
