@@ -143,3 +143,16 @@ def test_a_check_s_card_while_a_long_run_holds_the_database_says_to_try_again_af
     text = " ".join(said.output.split())
     assert said.exit_code == 2, text
     assert "no item or check" not in text and "try again when the run has finished" in text, text
+
+
+def test_emoji_the_card_font_cannot_draw_are_left_out_of_the_picture_not_drawn_as_boxes(ingested, scorer):
+    # Forwards start with "🚨🚨" and end with "🙏🙏": the card's font (DejaVu) has no such glyphs, and
+    # the PNG shared in the WhatsApp group showed empty boxes before the headline.
+    from dataclasses import replace
+
+    con = connect_snapshot(ingested)
+    title = con.execute("SELECT title FROM item_overview ORDER BY item_id LIMIT 1").fetchone()[0]
+    con.close()
+    card = card_for_check(run_check(title, ingested, scorer=scorer, save=False))
+    forwarded = replace(card, headline=f"🚨🚨 {title} 🙏🙏\ufe0f")
+    assert card_png(forwarded) == card_png(card)

@@ -8,6 +8,7 @@ screening hint only, never as a verdict.
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -139,6 +140,7 @@ def card_text(card: Card) -> str:
 # --------------------------------------------------------------------------- PNG
 
 
+@functools.lru_cache(maxsize=16)
 def _font(size: int, bold: bool = False):
     from PIL import ImageFont
 
@@ -149,7 +151,25 @@ def _font(size: int, bold: bool = False):
     return ImageFont.load_default(size=size)  # Pillow >= 10.1 ships a scalable default font
 
 
+_INVISIBLE = {"\ufe0e", "\ufe0f", "\u200d"}  # emoji variation selectors and joiner
+
+
+@functools.lru_cache(maxsize=4096)
+def _drawable(font, char: str) -> bool:
+    """Whether ``font`` has a glyph for ``char`` (else it draws the same empty box as for any missing one)."""
+    box = font.getmask("\U000f0000")  # a private-use code point: no font draws it
+    mask = font.getmask(char)
+    return (mask.size, bytes(mask)) != (box.size, bytes(box))
+
+
+def _printable(text: str, font) -> str:
+    """``text`` without what the font cannot draw (the emoji of forwarded messages), spaces tidied."""
+    kept = "".join(c for c in text if c.isascii() or (c not in _INVISIBLE and _drawable(font, c)))
+    return "\n".join(" ".join(line.split()) for line in kept.split("\n"))
+
+
 def _wrap(draw, text: str, font, width: int) -> list[str]:
+    text = _printable(text, font)
     lines: list[str] = []
     for para in text.split("\n"):
         words, line = para.split(), ""
