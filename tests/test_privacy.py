@@ -8,6 +8,7 @@ of every database file are searched for what must not survive, and for what must
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import stat
@@ -418,25 +419,36 @@ def test_times_dates_money_counts_and_percentages_survive(claim, other, phone):
     assert GENERIC.text(mixed) == f"{claim} hubungi {MASK_PHONE} soal {other}"
 
 
-def test_display_scrubs_tipline_rows_stored_before_this_fix(tmp_path):
-    """The digest, the desk's queue and its cards scrub what they show of the tipline source."""
-    from saring.desk.app import Desk, _queue
-    from saring.desk.card import card_for_item, card_text
+OLD_RAW = "Hubungi 0813-0000-0050 atau rina@surel.example, wa.me/6281300000051; pukul 08.00-14.00"
+
+
+@contextlib.contextmanager
+def _old_tipline_row(db, reason: bool):
+    """A store holding one forwarded message as an older saring stored it: unscrubbed."""
     from saring.pipeline.forwarded import TIPLINE
 
-    db = tmp_path / "saring.duckdb"
-    raw = "Hubungi 0813-0000-0050 atau rina@surel.example, wa.me/6281300000051; pukul 08.00-14.00"
     now = datetime.now(UTC)
     with Store(db) as store:
         store.sync_sources([TIPLINE])
         store.add_items([dict(item_id="old1", url="https://x.example/p?hp=081300000052", link=None,
-                              source_id="tipline", title=raw, summary=raw, first_seen_at=now, state="seen",
-                              kind="tipline", channel="grup")])
-        store.save_articles([dict(item_id="old1", text=raw, text_source="tipline", title=raw,
+                              source_id="tipline", title=OLD_RAW, summary=OLD_RAW, first_seen_at=now,
+                              state="seen", kind="tipline", channel="grup")])
+        store.save_articles([dict(item_id="old1", text=OLD_RAW, text_source="tipline", title=OLD_RAW,
                                   fetched_at=now)])
         store.save_scores([dict(item_id="old1", model_version="m", election_score=0.9, hoax_score=0.8,
-                                election_terms=[], hoax_terms=[f"sumber tidak jelas: '{raw[:40]}'"],
-                                scored_at=now)])  # a reason quotes the text
+                                election_terms=[],
+                                hoax_terms=[f"sumber tidak jelas: '{OLD_RAW[:40]}'"] if reason else [],
+                                scored_at=now)])
+        yield store
+
+
+def test_display_scrubs_tipline_rows_stored_before_this_fix(tmp_path):
+    """The digest, the desk's queue and its cards scrub what they show of the tipline source."""
+    from saring.desk.app import Desk, _queue
+    from saring.desk.card import card_for_item, card_text
+
+    db = tmp_path / "saring.duckdb"
+    with _old_tipline_row(db, reason=True) as store:  # a reason quotes the text
         digest = build_digest(store.con, today_wib(), DigestSettings())
         card = card_for_item(store.con, "old1")
         store.publish_snapshot()
@@ -453,20 +465,9 @@ def test_the_label_export_scrubs_tipline_rows_stored_before_this_fix(tmp_path):
     # `saring label export` writes a file that is mailed to the forum's labellers: a forwarded
     # message stored by an older saring (before a scrubbing fix) went into it as stored, numbers
     # and all, though the desk's review queue shows the same row scrubbed.
-    from saring.pipeline.forwarded import TIPLINE
-
     db = tmp_path / "saring.duckdb"
-    raw = "Hubungi 0813-0000-0050 atau rina@surel.example, wa.me/6281300000051; pukul 08.00-14.00"
-    now = datetime.now(UTC)
-    with Store(db) as store:
-        store.sync_sources([TIPLINE])
-        store.add_items([dict(item_id="old1", url="https://x.example/p?hp=081300000052", link=None,
-                              source_id="tipline", title=raw, summary=raw, first_seen_at=now, state="seen",
-                              kind="tipline", channel="grup")])
-        store.save_articles([dict(item_id="old1", text=raw, text_source="tipline", title=raw,
-                                  fetched_at=now)])
-        store.save_scores([dict(item_id="old1", model_version="m", election_score=0.9, hoax_score=0.8,
-                                election_terms=[], hoax_terms=[], scored_at=now)])
+    with _old_tipline_row(db, reason=False):
+        pass
     out = tmp_path / "to_label.csv"
     result = CliRunner().invoke(app, ["label", "export", "--db", str(db), "-o", str(out)])
     assert result.exit_code == 0, result.output
