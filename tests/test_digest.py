@@ -260,3 +260,20 @@ def test_a_makassar_forums_digest_is_its_own_calendar_day_with_times_in_wita(tmp
         assert "Rabu, 25 November 2026, 00.30 WITA" in text and "WIB" not in text, fmt
     assert [i.item_id for i in jakarta.election_items] == ["m1"]
     assert "Selasa, 24 November 2026, 23.30 WIB" in render(jakarta, "whatsapp")
+
+
+def test_a_day_still_to_come_is_judged_on_the_simulated_clock():
+    # A simulated run (saring.clock.frozen) on 20 November 2026 could write and send the digest
+    # of the 21st, empty: "a day to come" was judged on the machine's own clock.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from saring import clock
+    from saring.report.digest import DigestDayError, check_digest_day
+
+    with clock.frozen(datetime(2026, 11, 20, 23, 30, tzinfo=ZoneInfo("Asia/Jakarta"))):
+        check_digest_day(date(2026, 11, 20), "Asia/Jakarta")
+        check_digest_day(date(2026, 11, 21), "Asia/Makassar")  # already 00:30 on the 21st in WITA
+        with pytest.raises(DigestDayError, match="2026-11-21 has not come yet"):
+            check_digest_day(date(2026, 11, 21), "Asia/Jakarta")
+        assert today_wib() == date(2026, 11, 20)

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from saring.cli.main import app
 from saring.config import DigestSettings, ForumSettings, parse_config
+from saring.localtime import WIB
 from saring.report.deliver import already_delivered
-from saring.report.digest import WIB
 from saring.storage.database import Store
 
 MONDAY = date(2026, 11, 16)  # 2026-W47
@@ -550,3 +550,21 @@ def test_a_jayapura_forums_week_runs_from_its_own_monday_midnight_with_times_in_
     page = render_weekly(own, "html")
     assert "(WIT)" in page and "Senin, 23 November 2026, 01.30 WIT" in page and "WIB" not in page
     assert jakarta.totals.election == 1 and "kartu Min 22/11 23.30 WIB" in render_weekly(jakarta, "whatsapp")
+
+
+def test_whether_a_week_is_over_follows_the_simulated_clock(tmp_path):
+    # A simulated run (the demo's two weeks, saring.clock.frozen) on the Wednesday of 2026-W47
+    # was told by the machine's own clock that the week was long over (or had not started), so
+    # a report of days still to come could be sent as a quiet week.
+    from zoneinfo import ZoneInfo
+
+    from saring import clock
+    from saring.report.weekly import WeekError, check_week_over, week_over
+
+    with clock.frozen(at(day(2), 10)):
+        assert week_over(MONDAY) is False and week_over(MONDAY + timedelta(days=7)) is None
+        with pytest.raises(WeekError, match="has not ended yet"):
+            check_week_over(MONDAY)
+    with clock.frozen(datetime(2026, 11, 23, 0, 30, tzinfo=ZoneInfo("Asia/Makassar"))):  # Mon 00:30 WITA
+        assert week_over(MONDAY, zone="Asia/Makassar") is True
+        assert week_over(MONDAY) is False  # still Sunday 23:30 in Jakarta

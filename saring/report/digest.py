@@ -29,7 +29,7 @@ from saring.collect.urls import canonical_url, url_key
 from saring.config import DigestSettings, ForumSettings
 from saring.errors import MalformedURLError, SaringError
 from saring.judge.places import SCOPES, ForumScope, region_places
-from saring.localtime import BULAN, HARI, TIME_ZONE, WIB, zone_label
+from saring.localtime import BULAN, HARI, TIME_ZONE, zone_label
 from saring.report.health import SourceHealth, source_health
 from saring.safetext import safe_link, strip_controls
 
@@ -198,7 +198,10 @@ class Digest:
 
 
 def today_wib() -> date:
-    return datetime.now(WIB).date()
+    """Today in Jakarta on the pipeline's clock (:mod:`saring.clock`: a simulated run's day)."""
+    from saring.localtime import today
+
+    return today(TIME_ZONE)
 
 
 class DigestDayError(SaringError):
@@ -212,9 +215,9 @@ def check_digest_day(day: date, timezone: str) -> None:
     Raises:
         DigestDayError: saying which day and what today is.
     """
-    from zoneinfo import ZoneInfo
+    from saring.localtime import today as today_in
 
-    today = max(datetime.now(ZoneInfo(timezone)).date(), today_wib())
+    today = max(today_in(timezone), today_wib())  # saring.clock: a simulated run's today
     if day > today:
         raise DigestDayError(f"{day.isoformat()} has not come yet (today is {today.isoformat()} in "
                              f"{timezone}): its digest would be empty; check the year and the month")

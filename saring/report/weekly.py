@@ -22,7 +22,8 @@ from saring.config import DigestSettings, ForumSettings
 from saring.errors import SaringError
 from saring.judge.places import SCOPES, ForumScope, region_places
 from saring.localtime import TIME_ZONE, zone_label
-from saring.report.digest import WIB, risk_label
+from saring.localtime import today as forum_today
+from saring.report.digest import risk_label
 
 LOGGER = logging.getLogger(__name__)
 
@@ -65,15 +66,17 @@ def parse_week(week: str | None = None, end: str | None = None, today: date | No
             return monday_of(date.fromisoformat(end.strip()))
         except ValueError:
             raise WeekError(f"--end {end!r} is not a date like 2026-11-22") from None
-    today = today or datetime.now(WIB).date()
+    today = today or forum_today(TIME_ZONE)
     return monday_of(today) - timedelta(days=7)
 
 
 def week_over(monday: date, now: datetime | None = None, zone: str = TIME_ZONE) -> bool | None:
     """True when the week (on the clock of ``zone``) has ended, False while it runs, None when it
     has not started yet."""
+    from saring import clock
+
     start, end = week_window(monday, zone)
-    now = now or datetime.now(WIB)
+    now = now or clock.now()  # a simulated run's instant (the demo's weeks, clock.frozen)
     return None if now < start else now >= end
 
 
