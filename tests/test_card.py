@@ -1,6 +1,7 @@
 """Clarification cards: WhatsApp text and a 1080 px PNG, for items and checks."""
 
 import io
+import re
 
 import duckdb
 from PIL import Image
@@ -156,3 +157,61 @@ def test_emoji_the_card_font_cannot_draw_are_left_out_of_the_picture_not_drawn_a
     card = card_for_check(run_check(title, ingested, scorer=scorer, save=False))
     forwarded = replace(card, headline=f"🚨🚨 {title} 🙏🙏\ufe0f")
     assert card_png(forwarded) == card_png(card)
+
+
+def _makassar_db(tmp_path):
+    """A Makassar forum's database: one item saring saw at 00:30 WITA on 25 November 2026."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    seen = datetime(2026, 11, 25, 0, 30, tzinfo=ZoneInfo("Asia/Makassar"))
+    with Store(db) as store:
+        store.con.execute("INSERT INTO sources (source_id, name, region) VALUES ('fajar', 'Fajar', 'Sulsel')")
+        store.con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state) "
+                          "VALUES ('m1', 'https://fajar.test/1', 'fajar', 'Rapat pleno KPU', ?, 'scored')",
+                          [seen])
+        store.con.execute("INSERT INTO scores VALUES ('m1', 'm1', 0.9, 0.2, [], [], ?)", [seen])
+        store.publish_snapshot()
+    return db, seen
+
+
+def test_a_makassar_forums_card_is_dated_on_its_own_calendar_day(tmp_path):
+    # A Makassar forum (schedule.timezone: WITA) shared a card for what saring saw at 00:30 WITA
+    # on 25 November, and a check made then: both cards said "24 November 2026" (Jakarta's day).
+    import yaml
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+    from saring.desk.app import create_app
+    from saring.desk.auth import add_user
+    from saring.desk.check import CheckResult
+
+    db, seen = _makassar_db(tmp_path)
+    con = connect_snapshot(db)
+    own = card_for_item(con, "m1", zone="Asia/Makassar")
+    jakarta = card_for_item(con, "m1")  # the default: WIB
+    con.close()
+    assert own.origin == "Fajar, 25 November 2026" and jakarta.origin == "Fajar, 24 November 2026"
+    check = CheckResult("c1", "Rapat pleno KPU", None, None, "Rapat pleno KPU", 0.9, 0.2, [], [], "m1",
+                        checked_at=seen)
+    assert card_for_check(check, zone="Asia/Makassar").origin == "pesan yang beredar, dicek 25 November 2026"
+
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump({
+        "sources": [{"id": "fajar", "name": "Fajar", "url": "https://fajar.test/feed"}],
+        "settings": {"schedule": {"timezone": "WITA"}}}), encoding="utf-8")
+    said = CliRunner().invoke(app, ["card", "m1", "--db", str(db), "--sources", str(sources), "--by", "rina"])
+    assert said.exit_code == 0, said.output
+    assert "Fajar, 25 November 2026" in said.output
+
+    add_user(db, "rina", "kata-sandi-rahasia")
+    client = TestClient(create_app(db, secret_key="test-key", timezone="Asia/Makassar"))
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia",
+                                "next": "/"}, follow_redirects=False)
+    page = client.get("/card/item/m1")
+    assert page.status_code == 200 and "Fajar, 25 November 2026" in page.text

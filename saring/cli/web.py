@@ -49,7 +49,8 @@ def check(
     from saring.desk.check import run_check
 
     try:
-        bands = resolved(db, sources).digest  # the forum's risk bands, as in its digest
+        setup = resolved(db, sources)
+        bands, zone = setup.digest, setup.timezone  # the forum's risk bands and clock, as in its digest
         result = run_check(text, db, by=by or os.environ.get("USER"), save=not no_save, bands=bands)
     except SaringError as exc:
         fail(str(exc))
@@ -103,7 +104,7 @@ def check(
         style="dim",
         highlight=False,
     )
-    typer.echo("\n" + shown(card_text(card_for_check(result, bands))))
+    typer.echo("\n" + shown(card_text(card_for_check(result, bands, zone))))
 
 
 @app.command()
@@ -126,15 +127,16 @@ def card(
 
     busy = None
     try:
-        bands = resolved(db, sources).digest
+        setup = resolved(db, sources)
+        bands, zone = setup.digest, setup.timezone
         con = connect_snapshot(db)
-        found = card_for_item(con, ref, bands)
+        found = card_for_item(con, ref, bands, zone)
         con.close()
         if found is None:  # checks are stored after the last publication: read the database itself
-            found, busy = _stored_check_card(db, ref, bands)
+            found, busy = _stored_check_card(db, ref, bands, zone)
         if found is None and busy is not None:
             con = connect_snapshot(db)
-            found = card_for_check_id(con, ref, bands)
+            found = card_for_check_id(con, ref, bands, zone)
             con.close()
     except SaringError as exc:
         fail(str(exc))
@@ -150,7 +152,7 @@ def card(
         err.print(f"PNG -> {shown(png)}", highlight=False)
 
 
-def _stored_check_card(db: Path | None, ref: str, bands):
+def _stored_check_card(db: Path | None, ref: str, bands, zone: str):
     """(the card of a check in the database itself or None, None), or (None, why the database
     cannot be read). Through the writer's Store, waiting ``CARD_WAIT`` s for a running flow: a
     read-only open fails at once while a flow writes (and locks a flow out meanwhile)."""
@@ -159,7 +161,7 @@ def _stored_check_card(db: Path | None, ref: str, bands):
 
     try:
         with Store(db, lock_wait=0) as store:
-            return card_for_check_id(store.con, ref, bands), None
+            return card_for_check_id(store.con, ref, bands, zone), None
     except StoreError as exc:
         if "in use" not in str(exc):  # not a flow's lock (e.g. no permission to write): no wait helps
             return None, str(exc)
@@ -167,7 +169,7 @@ def _stored_check_card(db: Path | None, ref: str, bands):
               highlight=False)
     try:
         with Store(db, lock_wait=CARD_WAIT) as store:
-            return card_for_check_id(store.con, ref, bands), None
+            return card_for_check_id(store.con, ref, bands, zone), None
     except StoreError:
         return None, "a saring run is still writing it; try again when the run has finished"
 

@@ -468,7 +468,7 @@ async def check(request: Request, name: str = Depends(current_user),
         result = await run_in_threadpool(_run_check, desk_of(request), query, request.app.state, name)
     except CheckError as exc:
         return page(request, "check.html", status=422, result=None, error=str(exc), query=query)
-    card = card_for_check(result, desk_of(request).settings)
+    card = card_for_check(result, desk_of(request).settings, desk_of(request).timezone)
     return page(
         request,
         "check.html",
@@ -601,7 +601,7 @@ def _card(desk: Desk, kind: str, ref: str):
 
     if kind == "item":
         with desk.snapshot() as con:
-            return card_for_item(con, ref, desk.settings)
+            return card_for_item(con, ref, desk.settings, desk.timezone)
     if kind == "check":
         with desk.fresh() as con:
             result = load_check(con, ref)
@@ -613,7 +613,7 @@ def _card(desk: Desk, kind: str, ref: str):
         if not result.factchecks:  # fact-checks published since the check was made
             with desk.snapshot() as con:
                 result.factchecks = closest_factchecks(con, f"{result.title or ''} {result.text}")
-        return card_for_check(result, desk.settings)
+        return card_for_check(result, desk.settings, desk.timezone)
     return None
 
 

@@ -13,13 +13,14 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 
 from saring.collect.scrub import GENERIC
 from saring.config import DigestSettings
 from saring.desk.check import CheckResult, FactCheck, closest_factchecks, load_check
-from saring.localtime import BULAN, WIB
+from saring.localtime import BULAN, TIME_ZONE
 from saring.report.digest import risk_label, wa_clean
 
 SLOGAN = "Saring sebelum Sharing"
@@ -58,7 +59,8 @@ def _clean(value: object, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
 
 
-def _tanggal(value: date | datetime | str | None) -> str:
+def _tanggal(value: date | datetime | str | None, zone: str = TIME_ZONE) -> str:
+    """'25 November 2026': the day on the forum's clock (``zone``, settings.schedule.timezone)."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -67,12 +69,13 @@ def _tanggal(value: date | datetime | str | None) -> str:
         except ValueError:
             return value[:10]
     if isinstance(value, datetime):
-        value = value.astimezone(WIB).date() if value.tzinfo else value.date()
+        value = value.astimezone(ZoneInfo(zone)).date() if value.tzinfo else value.date()
     return f"{value.day} {BULAN[value.month - 1]} {value.year}"
 
 
 def card_for_item(con: duckdb.DuckDBPyConnection, item_id: str,
-                  bands: DigestSettings | None = None) -> Card | None:
+                  bands: DigestSettings | None = None, zone: str = TIME_ZONE) -> Card | None:
+    """The card of a stored item, dated on the clock of ``zone`` (the forum's), or None."""
     row = con.execute(
         """SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
                   hoax_score, url, coalesce(text, ''), source_id FROM item_overview WHERE item_id = ?""",
@@ -88,7 +91,7 @@ def card_for_item(con: duckdb.DuckDBPyConnection, item_id: str,
         "item",
         row[0],
         _clean(row[1] or row[6], 160) or "(tanpa judul)",
-        f"{_clean(row[2], 60)}, {_tanggal(row[3])}",
+        f"{_clean(row[2], 60)}, {_tanggal(row[3], zone)}",
         row[4],
         facts[0] if facts else None,
         row[5],
@@ -96,17 +99,17 @@ def card_for_item(con: duckdb.DuckDBPyConnection, item_id: str,
     )
 
 
-def card_for_check(result: CheckResult, bands: DigestSettings | None = None) -> Card:
+def card_for_check(result: CheckResult, bands: DigestSettings | None = None, zone: str = TIME_ZONE) -> Card:
     headline = _clean(result.title or result.text, 160) or "(kosong)"
-    origin = f"{'tautan' if result.url else 'pesan'} yang beredar, dicek {_tanggal(result.checked_at)}"
+    origin = f"{'tautan' if result.url else 'pesan'} yang beredar, dicek {_tanggal(result.checked_at, zone)}"
     return Card("check", result.check_id, headline, origin, result.hoax_score, result.best_factcheck,
                 result.url, bands or DigestSettings())
 
 
 def card_for_check_id(con: duckdb.DuckDBPyConnection, check_id: str,
-                      bands: DigestSettings | None = None) -> Card | None:
+                      bands: DigestSettings | None = None, zone: str = TIME_ZONE) -> Card | None:
     result = load_check(con, check_id)
-    return card_for_check(result, bands) if result else None
+    return card_for_check(result, bands, zone) if result else None
 
 
 def card_text(card: Card) -> str:
