@@ -568,3 +568,39 @@ def test_whether_a_week_is_over_follows_the_simulated_clock(tmp_path):
     with clock.frozen(datetime(2026, 11, 23, 0, 30, tzinfo=ZoneInfo("Asia/Makassar"))):  # Mon 00:30 WITA
         assert week_over(MONDAY, zone="Asia/Makassar") is True
         assert week_over(MONDAY) is False  # still Sunday 23:30 in Jakarta
+
+
+def test_a_wit_forums_card_opened_on_the_desk_and_sent_later_the_same_night_is_one_card(week_db, tmp_path):
+    # A Jayapura forum (schedule.timezone: WIT): the analyst opened a card on the desk at 01:50 WIT
+    # and marked it sent on WhatsApp with `saring card --sent-via` at 02:10. The card's day was
+    # Jakarta's, which turns at 02:00 WIT, so they were two cards and the weekly report listed the
+    # first: one never sent.
+    import re
+    from zoneinfo import ZoneInfo
+
+    from fastapi.testclient import TestClient
+
+    from saring import clock
+    from saring.desk.app import create_app
+    from saring.desk.auth import add_user
+
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump({
+        "sources": [{"id": "kompas", "name": "Kompas.com", "url": "https://kompas.test/feed"}],
+        "settings": {"schedule": {"timezone": "WIT"}}}), encoding="utf-8")
+    night = datetime.combine(day(1), time(0), tzinfo=ZoneInfo("Asia/Jayapura"))
+    add_user(week_db, "rina", "kata-sandi-rahasia")
+    client = TestClient(create_app(week_db, secret_key="k", timezone="Asia/Jayapura"))
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia",
+                                "next": "/"}, follow_redirects=False)
+    with clock.frozen(night + timedelta(hours=1, minutes=50)):
+        assert client.get("/card/item/a2").status_code == 200
+    with clock.frozen(night + timedelta(hours=2, minutes=10)):
+        said = CliRunner().invoke(app, ["card", "a2", "--db", str(week_db), "--sources", str(sources),
+                                        "--by", "rina", "--sent-via", "whatsapp"])
+    assert said.exit_code == 0, said.output
+    con = duckdb.connect(str(week_db), read_only=True)
+    rows = con.execute("SELECT made_by, channel FROM clarification_cards WHERE ref = 'a2'").fetchall()
+    con.close()
+    assert rows == [("rina", "whatsapp")]

@@ -146,7 +146,7 @@ def card(
     if found is None:
         fail(f"no item or check with id {ref!r}")
     typer.echo(shown(card_text(found)))
-    _record_card(db, found, by or getpass.getuser(), sent_via)
+    _record_card(db, found, by or getpass.getuser(), sent_via, zone)
     if png:
         png.write_bytes(card_png(found))
         err.print(f"PNG -> {shown(png)}", highlight=False)
@@ -174,13 +174,13 @@ def _stored_check_card(db: Path | None, ref: str, bands, zone: str):
         return None, "a saring run is still writing it; try again when the run has finished"
 
 
-def _record_card(db: Path | None, found, by: str, sent_via: str | None) -> None:
+def _record_card(db: Path | None, found, by: str, sent_via: str | None, zone: str) -> None:
     from saring.report.lifecycle import record_card
     from saring.storage.database import Store
 
     try:
         with Store(db, lock_wait=3) as store:
-            record_card(store.con, found.kind, found.ref, by, channel=sent_via)
+            record_card(store.con, found.kind, found.ref, by, channel=sent_via, zone=zone)
     except SaringError as exc:  # the card is printed all the same; only its record is missing
         err.print(f"(the card was not recorded: {exc})", highlight=False)
 

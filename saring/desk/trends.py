@@ -99,6 +99,6 @@ def record_card_made(desk: Any, kind: str, ref: str, made_by: str) -> None:
 
     try:
         with desk.writer(wait=1.0) as con:
-            record_card(con, kind, ref, made_by)
+            record_card(con, kind, ref, made_by, zone=desk.timezone)
     except Busy:  # the card is still shown; only its record is lost, and that is said
         LOGGER.warning("card %s/%s by %s not recorded: the database is busy", kind, ref, made_by)

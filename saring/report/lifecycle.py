@@ -13,12 +13,13 @@ import hashlib
 import json
 import logging
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
 
 from saring import clock
-from saring.localtime import WIB
+from saring.localtime import TIME_ZONE
 
 LOGGER = logging.getLogger(__name__)
 
@@ -39,11 +40,11 @@ def _item_of_check(con: duckdb.DuckDBPyConnection, check_id: str) -> str | None:
 
 
 def record_card(con: duckdb.DuckDBPyConnection, kind: str, ref: str, made_by: str | None,
-                channel: str | None = None, at: datetime | None = None) -> str:
+                channel: str | None = None, at: datetime | None = None, zone: str = TIME_ZONE) -> str:
     """Record that a card was made (and, with ``channel``, sent there); returns its id.
 
-    The same card made again by the same person on the same day is one row (a page reloaded is
-    not a second card); sending it later fills in the channel.
+    The same card made again by the same person on the same day (on the clock of ``zone``, the
+    forum's) is one row (a page reloaded is not a second card); sending it later fills in the channel.
 
     Raises:
         ValueError: ``kind`` is not item or check.
@@ -51,7 +52,7 @@ def record_card(con: duckdb.DuckDBPyConnection, kind: str, ref: str, made_by: st
     if kind not in KINDS:
         raise ValueError(f"a card is made for an item or a check, not {kind!r}")
     at = at or clock.now()
-    day = at.astimezone(WIB).date()  # the forum's day, not UTC's (which turns at 07:00 WIB)
+    day = at.astimezone(ZoneInfo(zone)).date()  # the forum's day, not UTC's or Jakarta's
     card_id = hashlib.sha1(f"{kind}|{ref}|{made_by or ''}|{day}".encode()).hexdigest()[:16]
     item_id = ref if kind == "item" else _item_of_check(con, ref)
     con.execute(
