@@ -177,3 +177,50 @@ def test_a_removed_source_is_disabled_whatever_its_kind_also_in_a_file_from_befo
         before = store.cur.execute("SELECT source_id, updated_at FROM sources ORDER BY 1").fetchall()
         store.sync_sources(config.sources[:1], complete=True)  # nothing changed: nothing written
         assert store.cur.execute("SELECT source_id, updated_at FROM sources ORDER BY 1").fetchall() == before
+
+
+def test_a_makassar_forums_sources_status_counts_today_from_its_own_midnight(tmp_path):
+    # A Makassar forum (schedule.timezone: WITA) looked at `saring sources status` and the desk's
+    # health page at noon: what saring saw at 00:30 WITA that day was not in "today" (the day began
+    # at midnight WIB, 01:00 WITA), and the last success read in WIB.
+    import re
+    from zoneinfo import ZoneInfo
+
+    import yaml
+    from fastapi.testclient import TestClient
+
+    from saring import clock
+    from saring.desk.app import create_app
+    from saring.desk.auth import add_user
+
+    wita = ZoneInfo("Asia/Makassar")
+    raw = {"sources": [{"id": "fajar", "name": "Fajar", "url": "https://fajar.example/feed"}],
+           "settings": {"schedule": {"timezone": "WITA"}}}
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    db = tmp_path / "db.duckdb"
+    noon = datetime(2026, 11, 25, 12, 0, tzinfo=wita)
+    with Store(db) as store:
+        store.sync_sources(parse_config(raw).sources)
+        _items(store, "fajar", [datetime(2026, 11, 24, 22, 0, tzinfo=wita),
+                                datetime(2026, 11, 25, 0, 30, tzinfo=wita)])
+        with clock.frozen(noon):
+            store.record_feed_fetch("fajar", "ok", None)
+        [own] = source_status(store.con, noon, zone="Asia/Makassar")
+        [jakarta] = source_status(store.con, noon)  # the default: WIB
+        store.publish_snapshot()
+    assert own.items_today == 1 and jakarta.items_today == 0 and own.items_7d == 2
+    with clock.frozen(noon):
+        said = CliRunner().invoke(app, ["sources", "status", "--db", str(db), "--sources", str(sources)],
+                                  env={"COLUMNS": "200"})
+        add_user(db, "rina", "kata-sandi-rahasia")
+        client = TestClient(create_app(db, secret_key="k", timezone="Asia/Makassar"))
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+        client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia",
+                                    "next": "/"}, follow_redirects=False)
+        page = client.get("/health").text
+    assert said.exit_code == 0, said.output
+    assert "last success (WITA)" in said.output and "2026-11-25 12:00" in said.output, said.output
+    [row] = [line for line in said.output.splitlines() if "fajar" in line]
+    assert [cell.strip() for cell in row.split("│")][5:7] == ["1", "2"], row
+    assert "<dd>1 / 2</dd>" in page and "Rabu, 25 November 2026, 12.00 WITA" in page

@@ -262,24 +262,31 @@ def sources_check(sources: Path = SOURCES_OPT) -> None:
 
 
 @sources_app.command("status")
-def sources_status(db: Path = DB_OPT) -> None:
+def sources_status(db: Path = DB_OPT, sources: Path = SOURCES_OPT) -> None:
     """Per-source health: last success, consecutive failures, last error, items, silence.
 
+    "today" and the times are on the forum's clock (settings.schedule.timezone, WIB unless set).
     Example: saring sources status --db data/saring.duckdb
     """
+    from zoneinfo import ZoneInfo
+
+    from saring.context import resolved
+    from saring.localtime import zone_label
     from saring.report.health import source_status
     from saring.storage.database import connect_snapshot
 
     try:
+        zone = resolved(db, sources).timezone
         con = connect_snapshot(db)
     except SaringError as exc:
         fail(str(exc))
     table = Table(title="Source health")
-    for col in ("source", "last status", "last success (WIB)", "fails in a row", "today", "7 days",
-                "silent?", "last error"):
+    for col in ("source", "last status", f"last success ({zone_label(zone)})", "fails in a row", "today",
+                "7 days", "silent?", "last error"):
         table.add_column(col, overflow="fold")
-    for s in source_status(con):
-        last_ok = s.last_success_at.strftime("%Y-%m-%d %H:%M") if s.last_success_at else "-"
+    for s in source_status(con, zone=zone):
+        last_ok = (s.last_success_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+                   if s.last_success_at else "-")
         style = "red" if s.last_status == "failed" else ("yellow" if s.silent else None)
         table.add_row(s.source_id + ("" if s.enabled else " (off)"), shown(s.last_status or "never read"),
                       last_ok, str(s.consecutive_failures), str(s.items_today), str(s.items_7d),

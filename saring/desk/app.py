@@ -516,7 +516,7 @@ def health(request: Request, _user: str = Depends(current_user)):
     from saring.report.health import source_status
 
     with desk_of(request).snapshot() as con:
-        statuses = source_status(con)
+        statuses = source_status(con, zone=desk_of(request).timezone)
     return page(request, "health.html", statuses=statuses)
 
 

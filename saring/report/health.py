@@ -47,9 +47,16 @@ class SourceStatus:
     silent: bool
 
 
-def source_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> list[SourceStatus]:
-    """Health of every configured source as of ``now`` (default: the current time)."""
-    now = now or datetime.now(UTC)
+def source_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
+                  zone: str | None = None) -> list[SourceStatus]:
+    """Health of every configured source as of ``now`` (default: :func:`saring.clock.now`);
+    "today" starts at midnight on the clock of ``zone`` (the forum's, default WIB)."""
+    from zoneinfo import ZoneInfo
+
+    from saring import clock
+    from saring.localtime import TIME_ZONE
+
+    now = now or clock.now()
     since = now - timedelta(days=HISTORY_DAYS)
     gaps = {
         source_id: (timedelta(seconds=gap), n)
@@ -64,7 +71,7 @@ def source_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -
             [since, now],
         ).fetchall()
     }
-    day_start = now.astimezone(_wib()).replace(hour=0, minute=0, second=0, microsecond=0)
+    day_start = now.astimezone(ZoneInfo(zone or TIME_ZONE)).replace(hour=0, minute=0, second=0, microsecond=0)
     rows = con.execute(
         """SELECT s.source_id, s.name, s.enabled, s.kind, s.last_status, s.last_success_at,
                   coalesce(s.consecutive_failures, 0), s.last_error,
@@ -83,12 +90,6 @@ def source_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -
         silent = bool(gap and last_new and now - last_new > max(SILENCE_FACTOR * gap, MIN_SILENCE))
         result.append(SourceStatus(*r[:11], usual_gap=gap, silent=silent))
     return result
-
-
-def _wib():
-    from saring.localtime import WIB
-
-    return WIB
 
 
 def _hours(delta: timedelta) -> str:
