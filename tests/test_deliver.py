@@ -432,3 +432,23 @@ def test_a_send_left_unfinished_by_a_killed_run_does_not_block_the_next_run_for_
     with Store(db) as store:
         rows = store.con.execute("SELECT status, error FROM deliveries ORDER BY started_at").fetchall()
     assert rows == [("failed", "the run sending it stopped"), ("sent", None)]
+
+
+def test_a_makassar_forums_send_in_progress_says_since_when_in_wita(tmp_path, httpserver):
+    # A Makassar forum's admin ran `saring digest --send` while the scheduled run was still sending:
+    # saring said "being sent by another run since 06:00:05 WIB" of the run begun at 07:00:05 WITA.
+    from dataclasses import replace
+    from zoneinfo import ZoneInfo
+
+    settings = DeliverySettings(channels=(DeliveryChannel(name="wa", url_env="WA"),), attempts=1)
+    db = tmp_path / "db.duckdb"
+    with Store(db) as store:
+        store.con.execute("INSERT INTO deliveries (digest_date, channel, status, messages, started_at, "
+                          "report_kind) VALUES (?, 'wa', 'sending', 0, now() - INTERVAL 1 MINUTE, 'daily')",
+                          [DAY])
+        started = store.con.execute("SELECT started_at FROM deliveries").fetchone()[0]
+    digest = replace(digest_of([item(1)]), timezone="Asia/Makassar")
+    busy = deliver(db, digest, settings, env={"WA": _hook(httpserver)})
+    [line] = busy.lines()
+    assert f"since {started.astimezone(ZoneInfo('Asia/Makassar')):%H:%M:%S} WITA" in line, line
+    assert not httpserver.log

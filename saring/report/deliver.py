@@ -22,13 +22,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import apprise
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from saring.config import DeliveryChannel, DeliverySettings, decode_text
 from saring.errors import SourceConfigError
-from saring.localtime import WIB
+from saring.localtime import TIME_ZONE, zone_label
 from saring.report.digest import Digest, render, split_messages
 
 LOGGER = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class DeliveryReport:
     day: date
     results: list[ChannelResult]
     kind: str = "daily"
+    timezone: str = TIME_ZONE  # the forum's clock (settings.schedule.timezone), for the times said
 
     @property
     def attempted(self) -> list[ChannelResult]:
@@ -81,7 +83,8 @@ class DeliveryReport:
                 what = f"the weekly report of {self.day}" if self.kind == "weekly" else str(self.day)
                 out.append(f"{r.channel}: already delivered for {what}, not sent again (use --force)")
             elif r.status == "in progress":
-                since = f" since {r.since.astimezone(WIB):%H:%M:%S} WIB" if r.since else ""
+                since = (f" since {r.since.astimezone(ZoneInfo(self.timezone)):%H:%M:%S} "
+                         f"{zone_label(self.timezone)}" if r.since else "")
                 out.append(f"{r.channel}: being sent by another run{since}, not sent again")
             else:
                 out.append(f"{r.channel}: FAILED after {r.attempts} attempt(s): {r.error}")
@@ -295,7 +298,7 @@ def deliver(db_path: str | Path | None, digest: Digest, settings: DeliverySettin
         with Store(db_path) as store:
             record(store.con, digest.day, result, force, started, kind)
         results.append(result)
-    return DeliveryReport(digest.day, results, kind)
+    return DeliveryReport(digest.day, results, kind, getattr(digest, "timezone", TIME_ZONE))
 
 
 def free_port(host: str = "127.0.0.1") -> int:
