@@ -142,3 +142,34 @@ def test_messages_without_latin_words_are_not_taken_for_each_other(ingested, sco
     assert first.saved and not other.previous and not emoji.previous
     again = run_check("السلام عليكم   ورحمة الله", ingested, scorer=scorer, by="budi")
     assert [p.check_id for p in again.previous] == [first.check_id]
+
+
+def test_saring_check_of_a_makassar_forum_says_its_times_in_wita(ingested, tmp_path):
+    # A Makassar forum (schedule.timezone: WITA) checked a forward in the terminal: "Sudah pernah
+    # dicek pada … WIB" and "pertama terlihat …" were Jakarta's times, an hour off its own clock.
+    from zoneinfo import ZoneInfo
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+
+    wita = ZoneInfo("Asia/Makassar")
+    item_id, _, text, _, _ = _item(ingested)
+    forwarded = " ".join(text.split()[:60])
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump({
+        "sources": [{"id": "fajar", "name": "Fajar", "url": "https://fajar.example/feed"}],
+        "settings": {"schedule": {"timezone": "WITA"}}}), encoding="utf-8")
+    args = ["check", forwarded, "--db", str(ingested), "--sources", str(sources), "--by", "rina"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
+    assert again.exit_code == 0, again.output
+    con = duckdb.connect(str(ingested), read_only=True)
+    checked = con.execute("SELECT min(checked_at) FROM checks").fetchone()[0]
+    seen = con.execute("SELECT first_seen_at FROM items WHERE item_id = ?", [item_id]).fetchone()[0]
+    con.close()
+    assert f"Sudah pernah dicek pada {checked.astimezone(wita):%Y-%m-%d %H:%M} WITA" in again.output
+    assert f"pertama terlihat {seen.astimezone(wita):%Y-%m-%d %H:%M} WITA" in again.output, again.output
+    assert "WIB" not in again.output

@@ -57,13 +57,19 @@ def check(
     if as_json:
         out.print_json(json.dumps(asdict(result), default=str, ensure_ascii=False))
         return
+    from zoneinfo import ZoneInfo
+
+    from saring.localtime import zone_label
+
+    def local(value) -> str:  # on the forum's clock, as its digest and desk say times
+        if getattr(value, "tzinfo", None) is None:
+            return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else "-"
+        return f"{value.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone_label(zone)}"
+
     if result.previous:
         p = result.previous[0]
-        from saring.localtime import WIB
-
-        when = p.checked_at.astimezone(WIB)
         out.print(
-            Text.assemble((f"Sudah pernah dicek pada {when:%Y-%m-%d %H:%M} WIB", "bold"),
+            Text.assemble((f"Sudah pernah dicek pada {local(p.checked_at)}", "bold"),
                           f" ({len(result.previous)}x sebelumnya)."),
             highlight=False,
         )
@@ -91,9 +97,9 @@ def check(
     if result.similar:
         out.print("Berita serupa yang sudah terlihat:")
         for s in result.similar:
-            seen = s.first_seen_at.strftime("%Y-%m-%d %H:%M") if hasattr(s.first_seen_at, "strftime") else "-"
             out.print(
-                f"  {shown(s.source_name)}, pertama terlihat {seen}: {shown(s.title)} ({_pct(s.similarity)})",
+                f"  {shown(s.source_name)}, pertama terlihat {local(s.first_seen_at)}: {shown(s.title)} "
+                f"({_pct(s.similarity)})",
                 highlight=False,
             )
     if result.note:
