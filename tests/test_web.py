@@ -208,16 +208,21 @@ def test_busy_writer_gives_a_friendly_retry_page(client, desk_db, monkeypatch):
         holder.wait()
 
 
-def test_a_check_s_card_during_an_ingest_says_busy_not_that_the_check_does_not_exist(client, desk_db,
-                                                                                     monkeypatch):
+def test_a_check_s_card_during_an_ingest_is_shown_or_says_busy_not_that_the_check_does_not_exist(
+        client, desk_db, scorer, monkeypatch):
     # A member checked a forward on the desk, then opened its card while the hourly ingest ran:
     # the desk read the analysts' copy (published before the check) and said "Berita atau
-    # pengecekan ini tidak ada". It now asks the database itself and, while the run holds it,
-    # says to try again.
+    # pengecekan ini tidak ada". The desk now publishes its checks at once; a check stored
+    # without a publication (`saring check` in a shell) makes the desk ask the database itself,
+    # and while the run holds it, say to try again.
+    from saring.desk.check import run_check
+
     login(client)
     page = client.get("/check").text
     r = client.post("/check", data={"csrf": csrf(page), "q": "Beredar kabar KPU Kota Batu memindahkan TPS"})
     card_path = re.search(r'src="(/card/check/[0-9a-f]+)\.png"', r.text).group(1)
+    shell = run_check("Surat suara Pemilu di Kota Batu sudah dicoblos, sebarkan!", desk_db, scorer, by="rina")
+    shell_path = f"/card/check/{shell.check_id}"
     monkeypatch.setattr("saring.desk.app.WRITE_WAIT", 0.3)
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys; from saring.storage.database import Store; "
@@ -225,12 +230,15 @@ def test_a_check_s_card_during_an_ingest_says_busy_not_that_the_check_does_not_e
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        for path in (card_path, card_path + ".png"):
+        card = client.get(card_path)
+        assert card.status_code == 200 and "KLARIFIKASI" in card.text
+        assert client.get(card_path + ".png").status_code == 200
+        for path in (shell_path, shell_path + ".png"):
             busy = client.get(path)
             assert busy.status_code == 503 and "coba lagi" in busy.text.lower(), (path, busy.text[-2000:])
     finally:
         holder.communicate("\n", timeout=60)
-    card = client.get(card_path)  # the run has ended
+    card = client.get(shell_path)  # the run has ended
     assert card.status_code == 200 and "KLARIFIKASI" in card.text
 
 
@@ -445,3 +453,43 @@ def test_a_makassar_forums_desk_shows_its_own_day_with_times_in_wita(tmp_path):
     day = client.get("/?day=2026-11-25").text
     assert "Rapat pleno KPU" in day and "Rabu, 25 November 2026, 00.30 WITA" in day and "WIB" not in day
     assert "Rapat pleno KPU" not in client.get("/?day=2026-11-24").text
+
+
+def _hold(db) -> subprocess.Popen:
+    """Another process holding the database as the hourly ingest does (prints 'held' once it has it)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "c.execute('CREATE TABLE ingest_writing AS SELECT 1 AS a'); "
+         "print('held', flush=True); time.sleep(60)", str(db)],
+        stdout=subprocess.PIPE, text=True)
+
+
+def test_items_labelled_on_the_desk_stay_out_of_the_queue_while_an_ingest_holds_the_database(client,
+                                                                                                 desk_db):
+    # A member labels the riskiest items, then the hourly ingest starts: the desk read the
+    # analysts' copy (published before her labels) and put them back into her queue as unlabelled,
+    # so she (or a colleague) labelled them again.
+    login(client)
+    page = client.get("/review").text
+    first = re.findall(r'name="item_id" value="([^"]+)"', page)[0]
+    for task, value in [("hoax", "1"), ("election", "1")]:
+        r = client.post("/label", data={"csrf": csrf(page), "item_id": first, "task": task, "value": value},
+                        follow_redirects=False)
+        assert r.status_code == 303
+    second = re.findall(r'id="q-([^"]+)"', client.get("/review").text)[0]
+    for task, value in [("hoax", "unsure"), ("election", "0")]:
+        r = client.post("/label", data={"csrf": csrf(page), "item_id": second, "task": task, "value": value},
+                        follow_redirects=False)
+        assert r.status_code == 303
+    before = client.get("/review").text
+    assert f'id="q-{first}"' not in before and f'id="q-{second}"' not in before
+    holder = _hold(desk_db)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        during = client.get("/review")
+        assert during.status_code == 200
+        shown = re.findall(r'id="q-([^"]+)"', during.text)
+        assert first not in shown and second not in shown
+    finally:
+        holder.kill()
+        holder.wait()

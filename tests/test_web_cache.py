@@ -100,3 +100,35 @@ def test_a_label_given_elsewhere_shows_at_the_next_request(ingested, scorer):
         add_label(store.con, first, "election", 1, "budi")
     assert f'value="{first}"' not in client.get("/review").text
 
+
+
+def test_a_label_tap_reaches_the_analysts_copy_at_once_and_keeps_the_pages_computed(ingested, scorer):
+    # The forum labels the queue one tap after another: each tap is published at once (an ingest
+    # starting next must not hide it), and must not make the desk compute the digest and the queue
+    # again (seconds on a year of news) for a publication that changed only labels.
+    import re
+
+    from saring.storage.database import connect_snapshot
+
+    add_user(ingested, "rina", PASSWORD)
+    app = create_app(ingested, scorer=scorer, secret_key="test-key")
+    published = app.state.desk.published
+    client = TestClient(app)
+    _login(client)
+    client.get("/")
+    page = client.get("/review").text
+    builds, version = published.builds, published.version()
+    item_id = re.search(r'name="item_id" value="([^"]+)"', page).group(1)
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    r = client.post("/label", data={"csrf": token, "item_id": item_id, "task": "hoax", "value": "0"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    con = connect_snapshot(ingested)
+    assert con.execute("SELECT item_id, value, labeled_by FROM labels").fetchall() == [(item_id, 0, "rina")]
+    con.close()
+    assert published.version() != version
+    assert client.get("/").status_code == 200 and client.get("/review").status_code == 200
+    assert published.builds == builds  # served from the pages computed before the tap
+
+    _publish_a_new_item(ingested)  # a run's publication still renews them
+    assert TITLE in client.get("/review").text and published.builds == builds + 1

@@ -70,6 +70,8 @@ from saring.storage.schema import SCHEMA_VERSION, applied_version
 LOGGER = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
 WRITE_WAIT = float(os.environ.get("SARING_WEB_LOCK_WAIT", "3"))
+# What the desk writes: published after each write (a few ms), not left for the next run.
+OWN_TABLES = ("labels", "label_unsure", "checks", "clarification_cards", "web_session_generations")
 FIRST_DAY = date(1970, 1, 1)  # the earliest digest day asked for (a day after today goes to today's)
 LABELS = {  # (task, value) -> what the button says
     ("hoax", "1"): "hoaks",
@@ -227,11 +229,29 @@ class Desk:
             time.sleep(max(0.0, min(0.25, deadline - time.monotonic())))
         try:
             yield store.con
+            self._publish_own(store.con)
         finally:
             try:
                 store.close()
             finally:
                 self.lock.release()
+
+    def _publish_own(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Publish the desk's own tables after a write. While a run holds the file the desk reads
+        the analysts' copy: a label given since the last run came back into the queue as unlabelled."""
+        from saring.storage.database import snapshot_path
+        from saring.storage.publish import publish_tables
+
+        before = self.published.version()
+        try:
+            done = publish_tables(con, self.db, snapshot_path(self.db), SCHEMA_VERSION, OWN_TABLES)
+        except (duckdb.Error, OSError) as exc:  # what was written stays written
+            LOGGER.warning("desk writes reach the analysts' copy with the next run: %s", exc)
+            return
+        if done is None:
+            LOGGER.info("desk writes reach the analysts' copy with the next run (a whole publication)")
+        elif done.written:
+            self.published.follow(before, self.published.version())
 
 
 # ------------------------------------------------------------------ session helpers

@@ -79,6 +79,17 @@ class Published:
                     self._con = connect_snapshot(self.db)  # checks the schema version too
             return self._version, self._con
 
+    def follow(self, before: tuple | None, after: tuple | None) -> None:
+        """``after`` is a publication of the desk's own tables only (labels, checks, cards): keep the
+        connection (its catalog is the same file) and the page data, which never read them.
+        Computing the review queue's candidates again after every label tap would cost seconds on
+        a year of news."""
+        with self._lock:
+            if before is None or after is None or self._version != before or after[0] != before[0]:
+                return  # the cache is of another version, or the catalog changed: renewed as usual
+            self._version = after
+            self._local = threading.local()  # cursors are kept per version
+
     @contextlib.contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """This thread's cursor on the current version (or a one-off connection without a catalog)."""

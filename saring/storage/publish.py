@@ -48,6 +48,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -390,6 +391,42 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
                 written, kept, "rewritten" if catalog_written else "kept", took)
     return Publication(catalog=catalog, version=version, written=written, kept=kept, seconds=took,
                        catalog_written=catalog_written)
+
+
+def publish_tables(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema_version: int,
+                   tables: Iterable[str], now: datetime | None = None) -> Publication | None:
+    """Republish only the small ``tables`` (the desk's own, written between runs) and, when one
+    changed, announce a new version. A few milliseconds: no large table is fingerprinted, and
+    the catalog (which names the small files by their stable paths) stays.
+
+    Returns None, publishing nothing, when only a whole publication (:func:`publish`) may publish
+    them: nothing published yet, another layout or schema version, a table's columns changed, a
+    purge's erase pending. The next run's publication then carries them.
+    """
+    t0 = time.perf_counter()
+    folder = published_dir(Path(db_path).absolute())
+    old = _load_manifest(folder)
+    if (old.get("format") != FORMAT or old.get("schema") != schema_version or old.get("erase_pending")
+            or not catalog.exists() or not (folder / STAMP).exists()):
+        return None
+    columns, shapes = _columns(con)
+    names = sorted(t for t in set(tables) if t in columns)
+    before = old.get("small", {})
+    if any(t not in before or old.get("shapes", {}).get(t) != shapes[t] for t in names):
+        return None
+    _, prints = _current_prints(con, [], datetime.now(UTC), columns, names)
+    small, written = _publish_small(con, folder, shapes, prints, before)
+    version = int(old.get("version", 0))
+    if written:
+        version += 1
+        stamp = f"SELECT {version}::INTEGER AS version, {_ts(now or datetime.now(UTC))} AS published_at"
+        _write_replacing(con, folder, STAMP, stamp)  # last: once it changed, all it announces is there
+        _write_json(folder / "manifest.json", {**old, "version": version, "small": {**before, **small}})
+    took = time.perf_counter() - t0
+    LOGGER.debug("published %s of %s v%d: %d files written (%.3f s)", ", ".join(names), catalog, version,
+                 written, took)
+    return Publication(catalog=catalog, version=version, written=written, kept=len(small) - written,
+                       seconds=took, catalog_written=False)
 
 
 def _publish_small(con: duckdb.DuckDBPyConnection, folder: Path, shapes: dict[str, str],
