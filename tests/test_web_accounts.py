@@ -163,7 +163,7 @@ def test_a_message_pasted_after_the_session_ended_is_still_in_the_box_after_logg
     message = f"*Diteruskan* <b>&amp;</b>\n{text}"  # as pasted: WhatsApp markup and what looks like HTML
     phone = logged_in(desk)
     form = phone.get("/check").text
-    if ended_by == "restart":  # a new process signs with a new key (no SARING_WEB_SESSION_KEY)
+    if ended_by == "restart":  # restarted with a new key (SARING_WEB_SESSION_KEY changed)
         phone = replay(create_app(desk_db, scorer=desk.state.scorer, secret_key="new-key"), phone.cookies)
     elif ended_by == "logout elsewhere":
         laptop = logged_in(desk)
@@ -417,3 +417,65 @@ def test_cookie_is_secure_behind_an_https_proxy(tmp_path):
         proc.wait(timeout=30)
     result = CliRunner().invoke(cli, ["web", "--db", str(db), "--forwarded-allow-ips", "10.0.0.1"])
     assert result.exit_code == 2 and "--proxy-headers" in result.output
+
+
+# --------------------------------------------------------------------------- restarts
+
+
+def _page_with(base: str, cookie: str) -> int:
+    return httpx.get(base + "/review", headers={"Cookie": cookie}, follow_redirects=False).status_code
+
+
+def test_a_restarted_desk_keeps_its_members_logged_in(desk_db, monkeypatch):
+    # `saring web` restarted (a deploy, a crash, the nightly restart) without SARING_WEB_SESSION_KEY
+    # signed its cookies with a new random key: every member was logged out, a check being typed
+    # went through the login page. The key is kept next to the database (0600), as the tipline's is.
+    monkeypatch.delenv("SARING_WEB_SESSION_KEY", raising=False)
+    key_file = desk_db.with_name(desk_db.name + ".web-session-key")
+    proc, base = _serve(desk_db)
+    try:
+        cookie = _login_cookie(base, {}).split(";")[0]
+        assert _page_with(base, cookie) == 200
+    finally:
+        proc.terminate()
+        first = proc.communicate(timeout=30)
+    proc, base = _serve(desk_db)
+    try:
+        assert _page_with(base, cookie) == 200  # still logged in after the restart
+    finally:
+        proc.terminate()
+        second = proc.communicate(timeout=30)
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    key = key_file.read_text().strip()
+    assert len(key) >= 32
+    assert key not in "".join(first + second)  # never printed or logged
+    monkeypatch.setenv("SARING_WEB_SESSION_KEY", "kunci-sesi-forum-dari-operator-0123456789")
+    other = TestClient(create_app(desk_db))  # the environment's key wins over the file
+    other.cookies.set("saring_session", cookie.split("=", 1)[1])
+    assert is_out(other) and key_file.read_text().strip() == key
+    monkeypatch.delenv("SARING_WEB_SESSION_KEY")
+    key_file.chmod(0o644)  # e.g. restored from a backup: anyone who reads it could forge a login
+    result = CliRunner().invoke(cli, ["web", "--db", str(desk_db)])
+    assert result.exit_code == 2 and "chmod 600" in result.output and key not in result.output
+
+
+def test_a_logout_not_yet_written_when_the_desk_stops_ends_every_session(desk_db, monkeypatch):
+    # A member logs out during the hourly ingest (the revocation waits in memory for the database)
+    # and `saring web` is restarted before the ingest ends: the kept key must not bring the
+    # logged-out cookie (a shared phone's, a thief's copy) back to life.
+    monkeypatch.delenv("SARING_WEB_SESSION_KEY", raising=False)
+    monkeypatch.setattr("saring.desk.app.WRITE_WAIT", 0.3)
+    with TestClient(create_app(desk_db)) as client:
+        assert login(client).status_code == 303
+        page = client.get("/review").text
+        stolen, budi = dict(client.cookies), logged_in(client.app, "budi", PASSWORD + "-budi")
+        holder = _hold(desk_db)
+        assert holder.stdout.readline().strip() == "held"
+        assert client.post("/logout", data={"csrf": csrf(page)}, follow_redirects=False).status_code == 303
+    try:  # stopped while the ingest still holds the database
+        restarted = create_app(desk_db)
+        assert is_out(replay(restarted, stolen))
+        assert is_out(replay(restarted, budi.cookies))  # everyone logs in again, as before
+    finally:
+        holder.kill()
+        holder.wait()

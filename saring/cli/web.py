@@ -224,10 +224,10 @@ def web(
 
     try:
         setup = resolved(db, sources)
+        application = create_app(setup.db, setup.digest if setup.config else None, forum=setup.forum,
+                                 timezone=setup.timezone)
     except SaringError as exc:
         fail(str(exc))
-    application = create_app(setup.db, setup.digest if setup.config else None, forum=setup.forum,
-                             timezone=setup.timezone)
     desk = application.state.desk
     try:
         with desk.fresh() as con:

@@ -32,7 +32,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ from saring.desk.session import (
     desk_of,
     page,
     session,
+    session_key,
     set_cookie,
 )
 from saring.desk.throttle import LoginThrottle
@@ -94,7 +95,11 @@ class Desk:
         self.settings = settings or DigestSettings()
         self.forum = forum  # settings.forum: the digest page shows the forum's own area first
         self.timezone = timezone  # settings.schedule.timezone: the forum's days and clock
-        key = secret_key or os.environ.get("SARING_WEB_SESSION_KEY") or secrets.token_urlsafe(32)
+        self.key_file: Path | None = None  # the kept session key (see :func:`session_key`)
+        if secret_key:
+            key = secret_key
+        else:
+            key, self.key_file = session_key(self.db)
         self._key = key.encode()
         self.signer = URLSafeTimedSerializer(key, salt="saring-web-session")
         self.lock = threading.RLock()
@@ -181,6 +186,15 @@ class Desk:
             return
         with self.lock:  # a logout made meanwhile stays pending
             self.pending -= {name for name, gen in todo.items() if self.generations[name] == gen}
+
+    def close(self) -> None:
+        """At shutdown: write the logouts still waiting for the database; if it stays busy, drop the
+        kept key (every member logs in again) rather than let the restart revive those cookies."""
+        self.flush_pending(WRITE_WAIT)
+        if self.pending and self.key_file is not None:
+            LOGGER.warning("%d logout(s) could not be written (the database is busy): every session "
+                           "ends with this process", len(self.pending))
+            self.key_file.unlink(missing_ok=True)
 
     @contextmanager
     def snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -550,7 +564,13 @@ def create_app(
     forum: Any = None, timezone: str = TIME_ZONE,
 ) -> FastAPI:
     desk = Desk(db, settings, secret_key, forum, timezone)
-    app = FastAPI(title="saring", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        await run_in_threadpool(desk.close)
+
+    app = FastAPI(title="saring", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.desk = desk
     app.state.scorer = scorer
     templates = app.state.templates = Jinja2Templates(directory=str(TEMPLATES))

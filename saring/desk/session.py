@@ -6,15 +6,27 @@ The desk object itself lives on ``request.app.state.desk`` (see :func:`saring.de
 
 from __future__ import annotations
 
+import logging
+import os
 import secrets
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from itsdangerous import BadSignature
 
+from saring.errors import SaringError
+
+LOGGER = logging.getLogger(__name__)
 COOKIE = "saring_session"
 SESSION_MAX_AGE = 12 * 3600
+KEY_ENV = "SARING_WEB_SESSION_KEY"
+MIN_KEY = 32
+
+
+class SessionKeyError(SaringError):
+    """The kept session key cannot be used safely."""
 
 
 class Busy(Exception):
@@ -27,6 +39,62 @@ class LoginRequired(Exception):
 
 class CsrfError(Exception):
     pass
+
+
+def key_path(db: Path) -> Path:
+    return db.with_name(db.name + ".web-session-key")
+
+
+def session_key(db: Path) -> tuple[str, Path | None]:
+    """The key that signs the cookies, and the file it is kept in (None: from the environment).
+
+    ``$SARING_WEB_SESSION_KEY``, else ``<db>.web-session-key`` next to the database, made once
+    with a random key and readable by its owner only (0600), so that a restart keeps the members
+    logged in. Where it cannot be kept (a read-only folder) a random key for this process only.
+
+    Raises:
+        SessionKeyError: the file is readable by others (whoever reads it can forge a login) or
+            holds no usable key.
+    """
+    env = os.environ.get(KEY_ENV)
+    if env:
+        return env, None
+    path = key_path(db)
+    try:
+        return _read_key(path), path
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(MIN_KEY)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.fchmod(fd, 0o600)  # exactly 0600 whatever the umask
+            os.write(fd, (key + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)  # whole or not at all, and never over a key another process made
+        except FileExistsError:
+            return _read_key(path), path
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as exc:
+        LOGGER.warning("cannot keep the desk's session key in %s (%s): members log in again after "
+                       "a restart; set %s", path, exc.strerror or exc, KEY_ENV)
+        return key, None
+    return key, path
+
+
+def _read_key(path: Path) -> str:
+    if path.stat().st_mode & 0o077:
+        raise SessionKeyError(f"{path} is readable by other users, who could forge a desk login; "
+                              f"run: chmod 600 {path}")
+    key = path.read_text(encoding="utf-8", errors="replace").strip()
+    if len(key) < MIN_KEY:
+        raise SessionKeyError(f"{path} holds no usable session key; delete it (members then log in again)")
+    return key
 
 
 def desk_of(request: Request) -> Any:
