@@ -493,3 +493,21 @@ def test_items_labelled_on_the_desk_stay_out_of_the_queue_while_an_ingest_holds_
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_retry_button_of_an_error_page_never_leads_off_the_desk(tmp_path):
+    # "Coba lagi" linked to whatever the Referer said: a page elsewhere that sent a member to the
+    # desk while it could not answer made the desk's own button lead back to that page (a fake
+    # login, say). Only the desk's own pages are linked; anything else links to "/".
+    client = TestClient(create_app(tmp_path / "belum-ada" / "saring.duckdb", secret_key="test-key"))
+    token = csrf(client.get("/login").text)
+
+    def retry_link(referer: str) -> str:
+        r = client.post("/login", data={"csrf": token, "name": "rina", "password": PASSWORD, "next": "/"},
+                        headers={"referer": referer})
+        assert r.status_code == 503
+        return re.search(r'<a class="button primary" href="([^"]*)">Coba lagi</a>', r.text).group(1)
+
+    assert retry_link("https://evil.example/login") == "/"
+    assert retry_link("http://testserver//evil.example/login") == "/"  # the desk's host, another site's path
+    assert retry_link("http://testserver/login?next=/review") == "/login?next=/review"

@@ -295,9 +295,9 @@ async def _login(request: Request, exc: LoginRequired):
 
 
 def _back_to(request: Request) -> str:
-    """Where to go after logging in: the page asked for, with its query (a day, a week); for a form
-    posted when the session had ended (a label, a check), the page the form was on, since there is
-    no GET at a form's address."""
+    """Where to go after logging in (or to try again): the page asked for, with its query (a day, a
+    week); for a form posted (a label, a check), the desk's page the form was on, since there is
+    no GET at a form's address; "/" for a Referer of another site."""
     if request.method == "GET":
         url = request.url
     else:
@@ -330,7 +330,7 @@ async def _busy(request: Request, exc: Busy):
         title="Sedang sibuk",
         message="Database sedang dipakai proses terjadwal (pengambilan berita). "
         "Tidak ada yang hilang — tunggu sebentar lalu coba lagi.",
-        retry=True,
+        retry=_safe_next(_back_to(request)),
     )
 
 
@@ -341,7 +341,8 @@ async def _saring(request: Request, exc: SaringError):
     return page(
         request, "message.html", status=503, title="Belum bisa dibuka",
         message="Data saring belum bisa dibaca (misalnya pengambilan berita pertama belum berjalan). "
-        "Coba lagi nanti; pengelola saring dapat melihat penyebabnya di log server.", retry=True,
+        "Coba lagi nanti; pengelola saring dapat melihat penyebabnya di log server.",
+        retry=_safe_next(_back_to(request)),
     )
 
 
