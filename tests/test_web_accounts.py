@@ -181,6 +181,37 @@ def test_a_message_pasted_after_the_session_ended_is_still_in_the_box_after_logg
     assert checked.status_code == 200 and "Risiko hoaks" in checked.text
 
 
+def test_a_pasted_message_survives_a_login_form_left_open_too_long_and_a_reload_after_logging_in(
+        desk, desk_db):
+    # The session had ended, so the pasted forward went to the login page; the member then left
+    # that page open past its own cookie's life (overnight). Logging in there answered a bare
+    # "Formulir kedaluwarsa": the forward was gone. And after a login the check box was shown at
+    # /login, so reloading it sent the old login form (and the password) again.
+    message = "*Diteruskan*\nBeredar kabar KPU Kota Batu memindahkan TPS 7 tanpa pemberitahuan."
+    phone = replay(create_app(desk_db, scorer=desk.state.scorer, secret_key="new-key"),
+                   logged_in(desk).cookies)  # restarted with a new key: the session has ended
+    r = phone.post("/check", data={"csrf": csrf(phone.get("/login").text), "q": message})
+    assert 'name="password"' in r.text and _form_fields(r.text).get("q") == message
+    form = _form_fields(r.text)
+    phone.cookies.clear()  # the night passed: the browser dropped the login page's expired cookie
+    r = phone.post("/login", data={**form, "name": "rina", "password": PASSWORD})
+    assert 'name="password"' in r.text and _form_fields(r.text).get("q") == message  # asked again
+    r = phone.post("/login", data={**_form_fields(r.text), "name": "rina", "password": PASSWORD},
+                   follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/check")  # never a page at /login
+    box = phone.get(r.headers["location"])
+    assert box.status_code == 200 and _form_fields(box.text).get("q") == message
+    assert _form_fields(phone.get(r.headers["location"]).text).get("q") == message  # a reload keeps it
+    assert _form_fields(replay(phone.app, {}).get(r.headers["location"]).text).get("q") is None  # theirs only
+    # The same old login form sent again once the member is logged in (another tab): the box at once.
+    r = phone.post("/login", data={**form, "name": "rina", "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/check")
+    box = phone.get(r.headers["location"])
+    assert _form_fields(box.text).get("q") == message
+    checked = phone.post("/check", data=_form_fields(box.text))
+    assert checked.status_code == 200 and "Risiko hoaks" in checked.text
+
+
 def test_a_link_to_a_days_digest_keeps_its_day_through_the_login(desk):
     # A member opens a desk link shared in the group while logged out: after logging in she sees
     # that day's digest, not today's.

@@ -73,6 +73,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 WRITE_WAIT = float(os.environ.get("SARING_WEB_LOCK_WAIT", "3"))
 # What the desk writes: published after each write (a few ms), not left for the next run.
 OWN_TABLES = ("labels", "label_unsure", "checks", "clarification_cards", "web_session_generations")
+DRAFTS, DRAFT_TTL = 200, 3600.0  # messages kept through a login: at most, and for seconds
 FIRST_DAY = date(1970, 1, 1)  # the earliest digest day asked for (a day after today goes to today's)
 LABELS = {  # (task, value) -> what the button says
     ("hoax", "1"): "hoaks",
@@ -109,6 +110,9 @@ class Desk:
         # except while a flow holds it: then they wait in ``pending`` and are written later.
         self.generations: dict[str, int] = {}
         self.pending: set[str] = set()
+        # Messages carried through a login, shown by GET /check?draft=...: token -> (user, text, until)
+        self.drafts: dict[str, tuple[str, str, float]] = {}
+        self._drafts_lock = threading.Lock()  # not self.lock: a database read may hold that one
 
     # ------------------------------------------------------------------ sessions
 
@@ -186,6 +190,24 @@ class Desk:
             return
         with self.lock:  # a logout made meanwhile stays pending
             self.pending -= {name for name, gen in todo.items() if self.generations[name] == gen}
+
+    def keep_draft(self, user: str, text: str) -> str:
+        """Keep a pasted message for ``user``'s check box after a redirect; returns its token."""
+        from saring.desk.check import MAX_TEXT
+
+        token, now = secrets.token_urlsafe(16), time.monotonic()
+        with self._drafts_lock:
+            self.drafts = {k: v for k, v in self.drafts.items() if v[2] > now}
+            while len(self.drafts) >= DRAFTS:
+                self.drafts.pop(next(iter(self.drafts)))
+            self.drafts[token] = (user, text[:MAX_TEXT], now + DRAFT_TTL)
+        return token
+
+    def draft(self, user: str, token: str | None) -> str:
+        """The message kept under ``token`` for ``user`` (a reload shows it again), else ''."""
+        with self._drafts_lock:
+            kept = self.drafts.get(token or "")
+        return kept[1] if kept and kept[0] == user and kept[2] > time.monotonic() else ""
 
     def close(self) -> None:
         """At shutdown: write the logouts still waiting for the database; if it stays busy, drop the
@@ -308,7 +330,14 @@ def _back_to(request: Request) -> str:
 
 
 async def _csrf(request: Request, exc: CsrfError):
-    query = str((await request.form()).get("q", "")) if request.url.path == "/check" else ""
+    query = str((await request.form()).get("q", "")) if request.url.path in ("/check", "/login") else ""
+    if query.strip() and request.url.path == "/login":  # a login page carrying a message, left open
+        desk = desk_of(request)
+        name = await run_in_threadpool(desk.session_user, session(request))
+        if name:  # logged in meanwhile (another tab): the check box at once
+            return RedirectResponse(f"/check?draft={desk.keep_draft(name, query)}", status_code=303)
+        return page(request, "login.html", status=403, next="/check", query=query,
+                    error="Formulir masuk ini sudah kedaluwarsa. Masuk lagi; pesan Anda tidak hilang.")
     if query.strip():  # e.g. logged in again in another tab: the message stays, with a form that works
         return page(request, "check.html", status=403, result=None, query=query,
                     error="Formulir ini sudah kedaluwarsa. Pesan Anda masih di sini: "
@@ -386,9 +415,8 @@ async def login(request: Request, data: dict[str, str] = Depends(csrf_form)):
         )
     desk.throttle.succeeded(given, client)
     sess = await run_in_threadpool(desk.new_session, name)
-    if query.strip():  # back in the check box, with the new session's form
-        request.state.user = name
-        response = page(request, "check.html", result=None, error=None, query=query, csrf=sess["csrf"])
+    if query.strip():  # back in the check box, at its own address (a reload never posts the login again)
+        response = RedirectResponse(f"/check?draft={desk.keep_draft(name, query)}", status_code=303)
     else:
         response = RedirectResponse(_safe_next(data.get("next", "/")), status_code=303)
     set_cookie(request, response, desk.signer.dumps(sess))
@@ -488,8 +516,8 @@ def _store_label(desk: Desk, item_id: str, task: str, value: str, name: str) -> 
 
 
 @pages.get("/check", response_class=HTMLResponse)
-def check_form(request: Request, _user: str = Depends(current_user)):
-    return page(request, "check.html", result=None, error=None, query="")
+def check_form(request: Request, draft: str | None = None, name: str = Depends(current_user)):
+    return page(request, "check.html", result=None, error=None, query=desk_of(request).draft(name, draft))
 
 
 @pages.post("/check", response_class=HTMLResponse)
