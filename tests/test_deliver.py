@@ -6,6 +6,7 @@ import email
 import json
 import logging
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from email import policy
 
@@ -106,6 +107,49 @@ def test_a_link_in_a_short_message_is_never_cut_and_stays_with_its_title(title, 
     assert all(chat_length(m) <= 500 for m in messages if m not in holder)
     assert {u for m in messages for u in re.findall(r"https?://\S+", m)} == {url, item(2).url}
 
+
+
+@pytest.mark.parametrize("fmt", ["whatsapp", "markdown"])
+def test_forwarded_messages_in_short_messages_go_to_the_next_message_whole(fmt):
+    # Six chain messages forwarded to the group, a gateway with message_chars 600: each message's
+    # text and risk is shown whole, the ones that do not fit going to the next chat message.
+    text = "Surat suara Pemilu 2024 di Kota Batu katanya sudah dicoblos sebelum hari H."  # the demo chat's
+    tips = [item(20 + k, "sedang", kind="tipline", url=f"https://tipline.saring.invalid/m/{k}",
+                 excerpt=f"{k + 1}. {text}") for k in range(6)]
+    messages = split_messages(replace(digest_of([item(1)]), tipline=tips), fmt, 600)
+    assert all(chat_length(m) <= 600 for m in messages)
+    for tip in tips:
+        assert sum(tip.excerpt in m for m in messages) == 1
+
+
+def _headings(digest: Digest, fmt: str) -> set[str]:
+    """The section and group headings of a rendered digest (not the closing health section)."""
+    text = render(digest, fmt)
+    if fmt == "markdown":
+        return {ln for ln in text.splitlines() if ln.startswith("#") and not ln.startswith(("### 1", "# "))
+                and "Kesehatan" not in ln and not re.match(r"### \d+\. \[", ln)}
+    return {ln for ln in text.splitlines() if re.fullmatch(r"\*[^\d*][^*]*\*", ln)
+            and ln not in ("*RINGKASAN HARIAN SARING*", "*KESEHATAN SUMBER*")}
+
+
+@pytest.mark.parametrize("fmt", ["whatsapp", "markdown"])
+@pytest.mark.parametrize("area", [None, "Kota 0"])
+def test_a_section_heading_never_ends_a_message_without_its_first_item(fmt, area):
+    # A gateway with short messages (message_chars 500-1500): "*🔴 RISIKO HOAKS TINGGI*" or a
+    # region's name at the foot of one message, its items in the next, reads as an empty section.
+    items = [item(n, "tinggi" if n < 3 else "sedang",
+                  scope=("area" if n % 2 else "other") if area else None) for n in range(9)]
+    forwarded = item(20, "sedang", kind="tipline", url="https://tipline.saring.invalid/m/20")
+    d = replace(digest_of(items), tipline=[forwarded])
+    if area:
+        d = replace(d, forum_area=area, forum_province="Jawa Timur")
+    headings = _headings(d, fmt)
+    assert len(headings) >= (2 if area else 4), headings
+    for limit in range(500, 1600, 20):
+        messages = split_messages(d, fmt, limit)
+        for m in messages[:-1]:
+            body = [ln for ln in m.splitlines() if ln.strip() and "bersambung ke bagian" not in ln]
+            assert body[-1] not in headings, (limit, m)
 
 
 def test_whatsapp_markup_taken_out_of_a_forwarded_text_leaves_single_spaces():

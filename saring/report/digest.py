@@ -47,6 +47,8 @@ FORMATS = {
 #: The templates put this between blocks (header, each item, each section) where a chat
 #: message may be split; it never reaches a reader.
 BREAK = "\x1e"
+#: Opens a block that is a section's heading: it goes in the same message as the block after it.
+HEADING = "\x1d"
 
 
 
@@ -584,7 +586,7 @@ def _joins(text: str, start: int, end: int) -> bool:
 
 def _finalize(value: object) -> object:
     """Every value a template prints loses control and bidi characters (Trojan-Source text)."""
-    if value == BREAK or not isinstance(value, str):
+    if value in (BREAK, HEADING) or not isinstance(value, str):
         return value
     cleaned = strip_controls(value)
     return Markup(cleaned) if isinstance(value, Markup) else cleaned
@@ -607,6 +609,7 @@ def environment(zone: str = TIME_ZONE) -> Environment:
     env.filters["wa"] = wa_clean
     env.filters["wa_url"] = wa_url
     env.globals["BREAK"] = BREAK
+    env.globals["HEADING"] = HEADING
     env.globals["RISK_TEXT"] = {"tinggi": "tinggi", "sedang": "sedang", "rendah": "rendah"}
     return env
 
@@ -620,7 +623,7 @@ def _render_raw(digest: Digest, fmt: str) -> str:
 
 
 def _tidy(text: str) -> str:
-    text = text.replace(BREAK, "")
+    text = text.replace(BREAK, "").replace(HEADING, "")
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
@@ -667,20 +670,28 @@ def split_messages(digest: Digest, fmt: str = "whatsapp", limit: int = 4000) -> 
     resort, its longest lines shortened so that an item's title stays with its link; a link is
     never cut (a message holding one longer than the limit runs over).
     """
-    blocks = [b for b in _render_raw(digest, fmt).split(BREAK) if b.strip()]
+    blocks = [b for b in _render_raw(digest, fmt).split(BREAK) if b.strip(HEADING + " \n")]
     bold = "*" if fmt == "whatsapp" else "**"
     reserve = 120  # room for the "bagian i/n" header and footer lines
     budget = max(limit - reserve, 200)
     parts: list[str] = []
     current = ""
+    heading = ""  # section headings waiting for their first item: a heading never ends a message
     for block in blocks:
-        block = re.sub(r"\n{3,}", "\n\n", block)
+        if block.startswith(HEADING):
+            heading += block[len(HEADING):]
+            continue
+        own = len(re.sub(r"\n{3,}", "\n\n", block).strip().split("\n"))
+        block, heading = re.sub(r"\n{3,}", "\n\n", heading + block), ""
+        skip = len(block.strip().split("\n")) - own  # the heading's lines, before the item's head
         while chat_length(block.strip()) > budget:  # last resort: cut an oversized block
             lines = block.strip().split("\n")
             # An item's title stays with its link: the lines down to the first link (within an
             # item's head) are one piece, its longest lines shortened to fit. A link is never
             # cut: for one longer than the budget the message runs over.
-            end = next((i for i, line in enumerate(lines[:_HEAD_LINES]) if _LINK.search(line)), 0) + 1
+            end = next((i for i, line in enumerate(lines[skip:skip + _HEAD_LINES], skip)
+                        if _LINK.search(line)), skip) + 1
+            skip = 0
             head = "\n".join(_fit(lines[:end], budget)) + "\n"
             lines = lines[end:]
             while lines and chat_length(head + lines[0] + "\n") <= budget:
@@ -695,7 +706,8 @@ def split_messages(digest: Digest, fmt: str = "whatsapp", limit: int = 4000) -> 
             current = block.lstrip("\n")
         else:
             current += block
-    if current.strip():
+    current += heading
+    if current.strip(HEADING + " \n"):
         parts.append(current)
     n = len(parts)
     if n == 1:
