@@ -122,6 +122,20 @@ def test_forwarded_messages_in_short_messages_go_to_the_next_message_whole(fmt):
         assert sum(tip.excerpt in m for m in messages) == 1
 
 
+@pytest.mark.parametrize("risk", ["tinggi", "sedang"])
+def test_a_markdown_title_sharing_its_line_with_a_long_link_is_shortened_to_fit(risk):
+    # A Markdown chat (Telegram, Slack) with short messages: "### 1. [title](url)" is one line,
+    # never cut; a title near the feed cap over a long link ran the message over the limit.
+    title = "Kabar KPU dan Bawaslu Kota Batu soal daftar pemilih " * 6
+    url = "https://media.example/berita/" + "x" * 200
+    d = digest_of([item(1, risk, title=title, url=url), item(2, risk)])
+    messages = split_messages(d, "markdown", 500)
+    assert all(chat_length(m) <= 500 for m in messages), [chat_length(m) for m in messages]
+    line = next(ln for m in messages for ln in m.splitlines() if url in ln)
+    shown = re.search(r"\[(.*)\]\(" + re.escape(url) + r"\)", line).group(1)
+    assert shown.endswith("…") and title.startswith(shown[:-1]) and title[len(shown) - 1] == " "
+
+
 def _headings(digest: Digest, fmt: str) -> set[str]:
     """The section and group headings of a rendered digest (not the closing health section)."""
     text = render(digest, fmt)

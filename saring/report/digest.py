@@ -638,24 +638,41 @@ def chat_length(text: str) -> int:
 
 
 _LINK = re.compile(r"https?://")
+# A Markdown link opening a line ("### 1. [title](url)", "- [title](url) — ..."): its title may
+# be shortened, its link not. A title's own brackets are escaped (md_escape).
+_MD_LINK = re.compile(r"(?P<opening>[^\[]*\[)(?P<text>(?:\\.|[^\\\]])+)(?P<closing>\]\(https?://.*)")
 _HEAD_LINES = 5  # an item's title, source, places and link (or a tipline message's text and link)
 _SHORTEST = 60  # a shortened line keeps at least this much
 
 
+def _shortenable(line: str) -> tuple[str, str, str, int] | None:
+    """(opening, text, closing, least): the text of ``line`` that may be shortened, its markup
+    or link around it, and the fewest characters it keeps. None: nothing of it can be shortened."""
+    if _LINK.search(line):
+        if not (m := _MD_LINK.fullmatch(line)):
+            return None
+        opening, closing = m["opening"], m["closing"]
+        least = _SHORTEST // 2  # the link goes with it: the start of the title is enough to name it
+    else:
+        opening = re.match(r"[\s•*_~#>]*", line).group(0)
+        closing = re.search(r"[*_~]*$", line[len(opening):]).group(0)
+        least = _SHORTEST - len(opening) - len(closing) - 1
+    return opening, line[len(opening):len(line) - len(closing)], closing, max(least, 1)
+
+
 def _fit(lines: list[str], budget: int) -> list[str]:
-    """``lines`` with their longest lines that hold no link shortened at a word boundary (their
-    markup kept closed) until all of them fit in ``budget``, or none can be shortened more."""
+    """``lines`` with their longest texts shortened at a word boundary (their markup kept closed,
+    a link never cut: only a Markdown link's title) until all of them fit in ``budget``, or none
+    can be shortened more."""
     lines = list(lines)
     while (excess := chat_length("\n".join(lines) + "\n") - budget) > 0:
-        cuttable = [i for i, line in enumerate(lines) if not _LINK.search(line) and len(line) > _SHORTEST]
+        cuttable = {i: p for i, line in enumerate(lines)
+                    if (p := _shortenable(line)) and len(p[1]) > p[3] + 1}
         if not cuttable:
             break
-        i = max(cuttable, key=lambda i: chat_length(lines[i]))
-        opening = re.match(r"[\s•*_~#>]*", lines[i]).group(0)
-        closing = re.search(r"[*_~]*$", lines[i][len(opening):]).group(0)
-        inner = lines[i][len(opening):len(lines[i]) - len(closing)]
-        keep = max(len(inner) - excess - 1, _SHORTEST - len(opening) - len(closing) - 1, 1)
-        shorter = opening + excerpt(inner, keep) + closing
+        i = max(cuttable, key=lambda i: chat_length(cuttable[i][1]))
+        opening, inner, closing, least = cuttable[i]
+        shorter = opening + excerpt(inner, max(len(inner) - excess - 1, least)) + closing
         if len(shorter) >= len(lines[i]):
             break
         lines[i] = shorter
