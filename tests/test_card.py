@@ -215,3 +215,24 @@ def test_a_makassar_forums_card_is_dated_on_its_own_calendar_day(tmp_path):
                                 "next": "/"}, follow_redirects=False)
     page = client.get("/card/item/m1")
     assert page.status_code == 200 and "Fajar, 25 November 2026" in page.text
+
+
+def test_the_picture_shows_a_long_fact_check_title_cut_as_the_whatsapp_reply_does(ingested, scorer):
+    # A fact-checker's feed that puts its summary in the title (up to the feeds' 500-character
+    # cap): the reply cut it at 160 characters, the PNG printed all of it, ten lines tall.
+    from dataclasses import replace
+
+    con = duckdb.connect(str(ingested), read_only=True)
+    title, text, url = con.execute(
+        "SELECT title, text, url FROM factchecks WHERE text IS NOT NULL ORDER BY factcheck_id LIMIT 1"
+    ).fetchone()
+    con.close()
+    long_title = " ".join(f"{title} {text}".split())[:500]
+    result = run_check(title, ingested, scorer=scorer, save=False)
+    result.factchecks = [FactCheck(title=long_title, url=url, verdict="HOAKS", similarity=0.9)]
+    card = card_for_check(result)
+    wa = card_text(card).splitlines()
+    shown = wa[wa.index("Hasil cek fakta: *HOAKS*") + 1]
+    assert shown.endswith("…") and len(shown) <= 161
+    as_replied = replace(card, factcheck=replace(card.factcheck, title=shown))
+    assert card_png(card) == card_png(as_replied)

@@ -205,12 +205,13 @@ def card_png(card: Card) -> bytes:
     f_small, f_body, f_head, f_big = _font(30), _font(36), _font(46, True), _font(56, True)
     scratch = ImageDraw.Draw(Image.new("RGB", (10, 10)))
     blocks.append((card.headline, f_head, (20, 20, 20), 16))
-    blocks.append((card.origin, f_small, (90, 90, 90), 40))
+    # the texts cut as in the reply (card_text): a fact-checker's long title must not fill the picture
+    blocks.append((_clean(card.origin, 120), f_small, (90, 90, 90), 40))
     if has_verdict:
         blocks.append(("HASIL CEK FAKTA:", f_small, (90, 90, 90), 8))
-        blocks.append((card.verdict.upper(), f_big, accent, 16))
+        blocks.append((_clean(card.verdict, 60).upper(), f_big, accent, 16))
         if card.factcheck.title:
-            blocks.append((card.factcheck.title, f_body, (20, 20, 20), 8))
+            blocks.append((_clean(card.factcheck.title, 160), f_body, (20, 20, 20), 8))
         blocks.append((card.factcheck.url, f_small, (21, 101, 192), 40))
     else:
         blocks.append((NO_CLARIFICATION.upper(), f_big, accent, 16))
