@@ -4,6 +4,7 @@ import io
 import re
 
 import duckdb
+import pytest
 from PIL import Image
 
 from saring.desk.card import NO_CLARIFICATION, SLOGAN, card_for_check, card_for_item, card_png, card_text
@@ -236,3 +237,20 @@ def test_the_picture_shows_a_long_fact_check_title_cut_as_the_whatsapp_reply_doe
     assert shown.endswith("…") and len(shown) <= 161
     as_replied = replace(card, factcheck=replace(card.factcheck, title=shown))
     assert card_png(card) == card_png(as_replied)
+
+
+@pytest.mark.parametrize("forward, shown", [
+    # A forward of only emoji (its photo or voice note did not come with it): an empty headline.
+    ("🚨🚨🙏🙏", "(pesan tanpa teks)"),
+    # A forward in Chinese (Indonesian-Chinese groups): the card's font has no Han characters.
+    ("注意 选举", "(teks dalam aksara yang tidak dapat ditampilkan)"),
+    # Words of a script the font lacks, in a headline it can otherwise draw, are not dropped unsaid.
+    ("KPU 注意 选举 Kota Batu", "KPU … Kota Batu"),
+])
+def test_a_headline_the_card_font_cannot_draw_is_not_left_empty_or_silently_shortened(
+        ingested, scorer, forward, shown):
+    from dataclasses import replace
+
+    card = card_for_check(run_check(forward, ingested, scorer=scorer, save=False))
+    assert card.headline == forward  # the WhatsApp reply keeps the text: the phone draws it
+    assert card_png(card) == card_png(replace(card, headline=shown))

@@ -154,6 +154,8 @@ def _font(size: int, bold: bool = False):
     return ImageFont.load_default(size=size)  # Pillow >= 10.1 ships a scalable default font
 
 
+NO_TEXT = "(pesan tanpa teks)"
+UNDRAWABLE = "(teks dalam aksara yang tidak dapat ditampilkan)"
 _INVISIBLE = {"\ufe0e", "\ufe0f", "\u200d"}  # emoji variation selectors and joiner
 
 
@@ -166,9 +168,24 @@ def _drawable(font, char: str) -> bool:
 
 
 def _printable(text: str, font) -> str:
-    """``text`` without what the font cannot draw (the emoji of forwarded messages), spaces tidied."""
-    kept = "".join(c for c in text if c.isascii() or (c not in _INVISIBLE and _drawable(font, c)))
+    """``text`` as the font can draw it, spaces tidied: what it has no glyph for is left out (the
+    emoji of forwarded messages), but a run of letters of a script it lacks (Chinese, Thai) becomes
+    "…": the picture must not silently lose words."""
+    kept = ""
+    for c in text:
+        if c.isascii() or (c not in _INVISIBLE and _drawable(font, c)):
+            kept += c
+        elif c.isalnum() and not kept.rstrip(" ").endswith("…"):
+            kept += "…"
     return "\n".join(" ".join(line.split()) for line in kept.split("\n"))
+
+
+def _drawn_headline(headline: str, font) -> str:
+    """The headline, or a note when the font can draw none of its letters (a forward of only
+    emoji, or in a script the font lacks): never an empty line under the banner."""
+    if any(c.isalnum() for c in _printable(headline, font)):
+        return headline
+    return UNDRAWABLE if any(c.isalnum() for c in headline) else NO_TEXT
 
 
 def _wrap(draw, text: str, font, width: int) -> list[str]:
@@ -204,7 +221,7 @@ def card_png(card: Card) -> bytes:
     blocks: list[tuple[str, object, tuple[int, int, int], int]] = []  # text, font, colour, space after
     f_small, f_body, f_head, f_big = _font(30), _font(36), _font(46, True), _font(56, True)
     scratch = ImageDraw.Draw(Image.new("RGB", (10, 10)))
-    blocks.append((card.headline, f_head, (20, 20, 20), 16))
+    blocks.append((_drawn_headline(card.headline, f_head), f_head, (20, 20, 20), 16))
     # the texts cut as in the reply (card_text): a fact-checker's long title must not fill the picture
     blocks.append((_clean(card.origin, 120), f_small, (90, 90, 90), 40))
     if has_verdict:
