@@ -254,3 +254,22 @@ def test_a_headline_the_card_font_cannot_draw_is_not_left_empty_or_silently_shor
     card = card_for_check(run_check(forward, ingested, scorer=scorer, save=False))
     assert card.headline == forward  # the WhatsApp reply keeps the text: the phone draws it
     assert card_png(card) == card_png(replace(card, headline=shown))
+
+
+def test_the_card_looks_the_same_on_a_machine_without_the_system_dejavu_fonts(ingested, scorer, monkeypatch):
+    # A maintainer's Mac or a minimal server has no /usr/share/fonts/.../dejavu: the card fell back
+    # to Pillow's own font, without bold, the Arabic of a forward's opening greeting, or the "—".
+    from saring.desk import card as cards
+
+    con = connect_snapshot(ingested)
+    title = con.execute("SELECT title FROM item_overview ORDER BY item_id LIMIT 1").fetchone()[0]
+    con.close()
+    card = card_for_check(run_check(f"بسم الله {title}", ingested, scorer=scorer, save=False))
+    cards._font.cache_clear()
+    here = card_png(card)
+    monkeypatch.setattr(cards, "FONT_DIRS", ())
+    cards._font.cache_clear()
+    try:
+        assert card_png(card) == here
+    finally:
+        cards._font.cache_clear()

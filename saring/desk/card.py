@@ -27,6 +27,9 @@ SLOGAN = "Saring sebelum Sharing"
 NO_CLARIFICATION = "belum ada klarifikasi resmi"
 OFFICIAL_SOURCES = (("KPU", "https://www.kpu.go.id"), ("Bawaslu", "https://www.bawaslu.go.id"))
 WIDTH = 1080
+#: The DejaVu Sans shipped with saring (as the weekly charts use): the card looks the same on every
+#: machine. The system's copies are used only by a broken install without it.
+BUNDLED_FONTS = Path(__file__).resolve().parents[1] / "data" / "fonts"
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 
 
@@ -148,7 +151,7 @@ def _font(size: int, bold: bool = False):
     from PIL import ImageFont
 
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    for folder in FONT_DIRS:
+    for folder in (BUNDLED_FONTS, *FONT_DIRS):
         if (folder / name).exists():
             return ImageFont.truetype(str(folder / name), size)
     return ImageFont.load_default(size=size)  # Pillow >= 10.1 ships a scalable default font
