@@ -173,6 +173,20 @@ def test_whatsapp_markup_taken_out_of_a_forwarded_text_leaves_single_spaces():
     assert "*1. Diteruskan INFO PENTING dari grup*" in chat and "_Diteruskan INFO A1: cek_" in chat
 
 
+LINK = "https://social.example.org/@rina_jurnalis/111234000000000001"  # the sample's Mastodon post
+
+
+@pytest.mark.parametrize("written", [LINK, f"*{LINK}*", f"_{LINK}_.", f"{LINK}?s=*a*b~c"])
+def test_a_link_in_a_forwarded_text_still_opens_from_the_whatsapp_digest(written):
+    # "mohon dicek <link>" forwarded to the group: the link in the text is the only one shown, and
+    # the markup clean-up turned its "_" into a space (".../@rina jurnalis/..."): a dead link.
+    forwarded = item(9, "sedang", kind="tipline", url="https://tipline.saring.invalid/m/9",
+                     excerpt=f"*Diteruskan* Ada yang kirim ini ke grup, mohon dicek {written}")
+    chat = render(replace(digest_of([item(1)]), tipline=[forwarded]), "whatsapp")
+    shown = {LINK: LINK, f"{LINK}?s=*a*b~c": f"{LINK}?s=%2Aa%2Ab%7Ec"}.get(written, LINK)
+    assert f"• _Diteruskan Ada yang kirim ini ke grup, mohon dicek {shown}" in chat
+
+
 def test_formats_escape_web_text():
     evil = item(
         1, title="<img src=x onerror=alert(1)> *KPU* [klik](javascript:alert(1))", url="javascript:alert(1)"

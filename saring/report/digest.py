@@ -568,16 +568,26 @@ def wa_url(value: str | None) -> str:
 
 
 _MARKUP = re.compile(r"[*_~`]+")
+# A link in a text (a forwarded "mohon dicek <link>"): it ends before the punctuation or marks
+# that close its sentence or a bold/italic span around it.
+_TEXT_LINK = re.compile(r"(?:https?://|www\.)\S*?(?=[*_~`.,;:!?)\]'\"]*(?:\s|$))", re.I)
 
 
 def wa_clean(value: object) -> str:
     """Text for WhatsApp: one line, and no stray markup characters that would bold/italicise.
 
     A mark between two words ("KPU_Batu") becomes a space, any other goes: "*Diteruskan* INFO"
-    gives "Diteruskan INFO", not two spaces."""
+    gives "Diteruskan INFO", not two spaces. In a link the marks are part of the address: "_"
+    stays and the others are percent-encoded, as in :func:`wa_url`."""
     text = " ".join(str(value).split())
-    text = _MARKUP.sub(lambda m: " " if _joins(text, m.start(), m.end()) else "", text)
-    return " ".join(text.split())
+    links = [m.span() for m in _TEXT_LINK.finditer(text)]
+
+    def unmark(m: re.Match) -> str:
+        if any(start <= m.start() < end for start, end in links):
+            return m.group(0).replace("*", "%2A").replace("~", "%7E").replace("`", "%60")
+        return " " if _joins(text, m.start(), m.end()) else ""
+
+    return " ".join(_MARKUP.sub(unmark, text).split())
 
 
 def _joins(text: str, start: int, end: int) -> bool:
