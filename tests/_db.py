@@ -1,6 +1,7 @@
 """Comparing whole databases in tests: the rows that must not change between equivalent runs."""
 
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -55,3 +56,22 @@ def v1_database(path) -> None:
     con.execute("INSERT INTO items (item_id, url, source_id, title, state) "
                 "VALUES ('abc', 'https://malangpost.id/a', 'malangpost', 'KPU Kota Batu', 'scored')")
     con.close()
+
+
+def makassar_db(tmp_path: Path) -> tuple[Path, datetime]:
+    """A Makassar (WITA) forum's database: one item saring saw at 00:30 WITA on 25 November 2026,
+    its analysts' copy published."""
+    from zoneinfo import ZoneInfo
+
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    seen = datetime(2026, 11, 25, 0, 30, tzinfo=ZoneInfo("Asia/Makassar"))
+    with Store(db) as store:
+        store.con.execute("INSERT INTO sources (source_id, name, region) VALUES ('fajar', 'Fajar', 'Sulsel')")
+        store.con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state) "
+                          "VALUES ('m1', 'https://fajar.test/1', 'fajar', 'Rapat pleno KPU', ?, 'scored')",
+                          [seen])
+        store.con.execute("INSERT INTO scores VALUES ('m1', 'm1', 0.9, 0.2, [], [], ?)", [seen])
+        store.publish_snapshot()
+    return db, seen

@@ -5,6 +5,7 @@ import re
 
 import duckdb
 import pytest
+from _db import makassar_db
 from PIL import Image
 
 from saring.desk.card import NO_CLARIFICATION, SLOGAN, card_for_check, card_for_item, card_png, card_text
@@ -160,25 +161,6 @@ def test_emoji_the_card_font_cannot_draw_are_left_out_of_the_picture_not_drawn_a
     assert card_png(forwarded) == card_png(card)
 
 
-def _makassar_db(tmp_path):
-    """A Makassar forum's database: one item saring saw at 00:30 WITA on 25 November 2026."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from saring.storage.database import Store
-
-    db = tmp_path / "saring.duckdb"
-    seen = datetime(2026, 11, 25, 0, 30, tzinfo=ZoneInfo("Asia/Makassar"))
-    with Store(db) as store:
-        store.con.execute("INSERT INTO sources (source_id, name, region) VALUES ('fajar', 'Fajar', 'Sulsel')")
-        store.con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state) "
-                          "VALUES ('m1', 'https://fajar.test/1', 'fajar', 'Rapat pleno KPU', ?, 'scored')",
-                          [seen])
-        store.con.execute("INSERT INTO scores VALUES ('m1', 'm1', 0.9, 0.2, [], [], ?)", [seen])
-        store.publish_snapshot()
-    return db, seen
-
-
 def test_a_makassar_forums_card_is_dated_on_its_own_calendar_day(tmp_path):
     # A Makassar forum (schedule.timezone: WITA) shared a card for what saring saw at 00:30 WITA
     # on 25 November, and a check made then: both cards said "24 November 2026" (Jakarta's day).
@@ -191,7 +173,7 @@ def test_a_makassar_forums_card_is_dated_on_its_own_calendar_day(tmp_path):
     from saring.desk.auth import add_user
     from saring.desk.check import CheckResult
 
-    db, seen = _makassar_db(tmp_path)
+    db, seen = makassar_db(tmp_path)
     con = connect_snapshot(db)
     own = card_for_item(con, "m1", zone="Asia/Makassar")
     jakarta = card_for_item(con, "m1")  # the default: WIB

@@ -186,17 +186,7 @@ def test_busy_writer_gives_a_friendly_retry_page(client, desk_db, monkeypatch):
     page = client.get("/review").text
     item_id = re.search(r'name="item_id" value="([^"]+)"', page).group(1)
     monkeypatch.setattr("saring.desk.app.WRITE_WAIT", 0.3)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-            "print('held', flush=True); time.sleep(60)",
-            str(desk_db),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    holder = _hold(desk_db)
     try:
         assert holder.stdout.readline().strip() == "held"
         r = client.post("/label", data={"csrf": csrf(page), "item_id": item_id, "task": "hoax", "value": "1"})
@@ -252,12 +242,7 @@ def test_a_write_waiting_for_the_ingest_does_not_stall_the_other_members(client,
     page = client.get("/review").text
     item_id = re.search(r'name="item_id" value="([^"]+)"', page).group(1)
     monkeypatch.setattr("saring.desk.app.WRITE_WAIT", 20)
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-         "c.execute('CREATE TABLE ingest_writing AS SELECT 1 AS a'); "
-         "print('held', flush=True); time.sleep(60)", str(desk_db)],
-        stdout=subprocess.PIPE, text=True)
+    holder = _hold(desk_db)
     sent = {}
     data = {"csrf": csrf(page), "item_id": item_id, "task": "hoax", "value": "1"} if form == "label" \
         else {"csrf": csrf(page), "q": "Surat suara Pemilu di Kota Batu sudah dicoblos, sebarkan!"}
@@ -292,12 +277,7 @@ def test_a_label_tap_waiting_for_the_ingest_does_not_freeze_the_desk_on_one_even
     page = client.get("/review").text
     item_id = re.search(r'name="item_id" value="([^"]+)"', page).group(1)
     monkeypatch.setattr("saring.desk.app.WRITE_WAIT", 20)
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-         "c.execute('CREATE TABLE ingest_writing AS SELECT 1 AS a'); "
-         "print('held', flush=True); time.sleep(60)", str(desk_db)],
-        stdout=subprocess.PIPE, text=True)
+    holder = _hold(desk_db)
     sent = {}
     data = {"csrf": csrf(page), "item_id": item_id, "task": "hoax", "value": "1"}
     with anyio.from_thread.start_blocking_portal() as loop:
@@ -434,20 +414,10 @@ def test_a_day_still_to_come_shows_todays_digest_not_an_empty_one(client):
 def test_a_makassar_forums_desk_shows_its_own_day_with_times_in_wita(tmp_path):
     # A Makassar forum's desk (schedule.timezone: WITA) showed what saring saw at 00:30 on its
     # 25 November under the 24th, stamped "23.30 WIB".
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
+    from _db import makassar_db
 
-    from saring.storage.database import Store
-
-    db = tmp_path / "saring.duckdb"
-    seen = datetime(2026, 11, 25, 0, 30, tzinfo=ZoneInfo("Asia/Makassar"))
-    with Store(db) as store:
-        store.con.execute("INSERT INTO sources (source_id, name, region) VALUES ('fajar', 'Fajar', 'Sulsel')")
-        store.con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state) "
-                          "VALUES ('m1', 'https://fajar.test/1', 'fajar', 'Rapat pleno KPU', ?, 'scored')",
-                          [seen])
-        store.con.execute("INSERT INTO scores VALUES ('m1', 'm1', 0.9, 0.2, [], [], ?)", [seen])
-    add_user(db, "rina", PASSWORD)  # also publishes the snapshot the desk reads
+    db, seen = makassar_db(tmp_path)
+    add_user(db, "rina", PASSWORD)
     client = TestClient(create_app(db, secret_key="test-key", timezone="Asia/Makassar"))
     login(client)
     day = client.get("/?day=2026-11-25").text
