@@ -481,3 +481,60 @@ def test_the_retry_button_of_an_error_page_never_leads_off_the_desk(tmp_path):
     assert retry_link("https://evil.example/login") == "/"
     assert retry_link("http://testserver//evil.example/login") == "/"  # the desk's host, another site's path
     assert retry_link("http://testserver/login?next=/review") == "/login?next=/review"
+
+
+QUEUE_AS_SPECIFIED = """
+    SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
+           url, left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 880), election_score,
+           hoax_score, hoax_terms, election_terms, source_id
+    FROM item_overview o WHERE hoax_score IS NOT NULL AND election_score >= ?
+         AND NOT (o.source_id = 'tipline' AND o.text IS NULL)
+    ORDER BY hoax_score DESC, item_id LIMIT 300"""
+
+
+def test_review_queue_candidates_are_the_riskiest_scored_items_with_their_cleaned_excerpts(
+        desk_db, sample_site, tmp_path, monkeypatch):
+    # The queue's query was rewritten for a year of news (it cleaned every candidate's text): on
+    # the demo's news and forwards, before and after retention purges them, it must pick the same
+    # items in the same order with the same excerpts as the plain query over item_overview.
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+    from saring.collect.scrub import GENERIC
+    from saring.config import DigestSettings
+    from saring.desk.app import _candidates
+    from saring.pipeline.demo import demo_chat
+    from saring.storage.database import connect_snapshot
+
+    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
+    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
+    cli = CliRunner()
+    assert cli.invoke(app, ["tipline", "import", str(chat), "--db", str(desk_db)]).exit_code == 0
+
+    def expected(con, threshold):
+        out = []
+        for r in con.execute(QUEUE_AS_SPECIFIED, [threshold]).fetchall():
+            if r[10] == "tipline":
+                r = (r[0], GENERIC.text(r[1]), r[2], r[3], GENERIC.url(r[4])[0] or "#", GENERIC.text(r[5]),
+                     r[6], r[7], [GENERIC.text(t) for t in r[8] or []], *r[9:])
+            out.append((*r[:5], r[5][:220], *r[6:]))
+        return out
+
+    for purge in (False, True):
+        if purge:
+            r = cli.invoke(app, ["tipline", "purge", "--older-than-days", "0", "--db", str(desk_db)])
+            assert r.exit_code == 0, r.output
+        con = connect_snapshot(desk_db)
+        try:
+            tipline = {i for (i,) in con.execute(
+                "SELECT item_id FROM item_overview WHERE source_id = 'tipline' AND hoax_score IS NOT NULL"
+            ).fetchall()}
+            assert tipline  # forwards are among the candidates (or were, before the purge)
+            for threshold in (0.0, 0.3, 0.5, 0.9):
+                got = _candidates(con, threshold, DigestSettings())
+                assert [r[:11] for r in got] == expected(con, threshold), (purge, threshold)
+            everything = [r[0] for r in _candidates(con, 0.0, DigestSettings())]
+            assert bool(tipline & set(everything)) is not purge
+            assert len(everything) > 10
+        finally:
+            con.close()
