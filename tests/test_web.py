@@ -538,3 +538,27 @@ def test_review_queue_candidates_are_the_riskiest_scored_items_with_their_cleane
             assert len(everything) > 10
         finally:
             con.close()
+
+
+def test_the_review_queue_goes_on_past_the_riskiest_items_once_they_are_labelled(desk_db, scorer,
+                                                                                  monkeypatch):
+    # The queue took the riskiest candidates of all time first and dropped labelled ones after:
+    # once the forum had labelled those (300 in use), /review stayed empty though unlabelled
+    # items were left. Here the window is 2 items wide.
+    from saring.judge.labels import add_label
+    from saring.storage.database import Store
+
+    monkeypatch.setattr("saring.desk.app.QUEUE_CANDIDATES", 2)
+    client = TestClient(create_app(desk_db, scorer=scorer, secret_key="test-key"))
+    login(client)
+    first = re.findall(r'id="q-([^"]+)"', client.get("/review").text)
+    assert len(first) == 2
+    with Store(desk_db) as store:  # labelled (by anyone: the forum's labels count once)
+        for item_id in first:
+            for task in ("hoax", "election"):
+                add_label(store.con, item_id, task, 0, "sari")
+        store.publish_snapshot()
+    again = TestClient(create_app(desk_db, scorer=scorer, secret_key="test-key"))
+    login(again)
+    shown = re.findall(r'id="q-([^"]+)"', again.get("/review").text)
+    assert shown and not set(shown) & set(first), shown

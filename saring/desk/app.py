@@ -704,21 +704,30 @@ def _labels(desk: Desk, name: str) -> tuple[dict[str, dict[str, int]], set[tuple
     return done, unsure
 
 
+QUEUE_CANDIDATES = 300
+"""The riskiest unlabelled items the review queue is chosen from (each member's own "tidak yakin"
+marks are left out after)."""
+
+
 def _candidates(con: duckdb.DuckDBPyConnection, threshold: float, settings: Any) -> list[tuple]:
     """The review queue's candidates, scrubbed and cut, each with the stored pages its links point
     at if it is a forwarded message (once per published version)."""
-    # Only the 300 riskiest are shown: they are picked from the scores alone, and only their texts
-    # are cleaned (cleaning every candidate's text took ~15 s on a million stored articles).
+    # Only the QUEUE_CANDIDATES riskiest not yet labelled are shown: they are picked from the
+    # scores alone, and only their texts are cleaned (cleaning every candidate's text took ~15 s
+    # on a million stored articles).
     # Forwards whose text retention purged are found among the tipline's items only.
     rows = con.execute(
         f"""WITH purged AS (
                 SELECT item_id FROM (SELECT * FROM item_overview WHERE source_id = 'tipline') o
                 WHERE {labels.PURGED_FORWARD}  -- nothing left to judge
+            ), labelled AS (  -- both tasks judged: never queued again (the window moves on)
+                SELECT item_id FROM current_labels GROUP BY item_id HAVING count(DISTINCT task) = 2
             ), top AS (
                 SELECT item_id, hoax_score FROM item_overview
                 WHERE hoax_score IS NOT NULL AND election_score >= ?
                       AND item_id NOT IN (SELECT item_id FROM purged)
-                ORDER BY hoax_score DESC, item_id LIMIT 300
+                      AND item_id NOT IN (SELECT item_id FROM labelled)
+                ORDER BY hoax_score DESC, item_id LIMIT {QUEUE_CANDIDATES}
             )
             SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
                    url, left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 880), election_score,
