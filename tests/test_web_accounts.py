@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import os
 import re
 import subprocess
@@ -510,3 +511,120 @@ def test_a_logout_not_yet_written_when_the_desk_stops_ends_every_session(desk_db
     finally:
         holder.kill()
         holder.wait()
+
+
+# --------------------------------------------------------------------------- hashes stay private
+
+
+def _hash_of(db, name: str) -> str:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT password_hash FROM web_users WHERE name = ?", [name]).fetchone()[0]
+    finally:
+        con.close()
+
+
+def _everything_published(db) -> str:
+    """Every value of every Parquet file in the analysts' folder (retired and half-written ones
+    too) and the raw text of every other file there and of the catalog, as one text."""
+    from saring.storage.database import snapshot_path
+    from saring.storage.publish import published_dir
+
+    reader = duckdb.connect()
+    out = [snapshot_path(db).read_bytes().decode("latin-1")]
+    for path in sorted(p for p in published_dir(db).rglob("*") if p.is_file()):
+        try:
+            out.append(str(reader.execute("SELECT * FROM read_parquet(?)", [str(path)]).fetchall()))
+        except duckdb.Error:
+            out.append(path.read_bytes().decode("latin-1"))
+    reader.close()
+    return "\n".join(out)
+
+
+def _salt_and_digest(stored: str) -> list[str]:
+    return stored.split("$")[-2:]
+
+
+def test_no_password_hash_reaches_the_analysts_copy(tmp_path):
+    # The published folder goes to an NGO analyst, a journalist's notebook, a copied laptop folder:
+    # it held every member's scrypt hash (web_users.password_hash), open to an offline attack.
+    import saring
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    add_user(db, "rina", PASSWORD)
+    stored = _hash_of(db, "rina")
+    con = saring.connect(str(db))
+    try:
+        columns = con.execute("SELECT table_name, column_name FROM duckdb_columns()").fetchall()
+        assert not [c for c in columns if c[1] == "password_hash"]
+        assert "web_users" not in {c[0] for c in columns}  # nothing analysts use needs it
+    finally:
+        con.close()
+    published = _everything_published(db)
+    assert not [part for part in _salt_and_digest(stored) if part in published]
+
+
+def test_a_publication_after_the_upgrade_removes_the_hashes_published_before(tmp_path, monkeypatch):
+    # A forum upgrading saring has the old layout's web_users file (with the hashes) in its
+    # published folder, and perhaps a notebook still open on the old catalog: the first
+    # publication of the new version must not leave the hashes there for ten more minutes.
+    import saring
+    import saring.storage.publish as publish
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    with monkeypatch.context() as old_version:
+        old_version.setattr(publish, "INTERNAL", frozenset({"story_vectors"}))
+        Store(db).close()
+        add_user(db, "rina", PASSWORD)
+        stored = _hash_of(db, "rina")
+        assert _salt_and_digest(stored)[1] in _everything_published(db)  # what the old layout held
+        notebook = saring.connect(str(db))
+    try:
+        with Store(db) as store:
+            store.publish_snapshot()  # the next run's publication
+    finally:
+        notebook.close()
+    published = _everything_published(db)
+    assert not [part for part in _salt_and_digest(stored) if part in published]
+    assert not json.loads((publish.published_dir(db) / "manifest.json").read_text()).get("erase_pending")
+
+
+def test_members_log_in_while_an_ingest_holds_the_database_and_the_hashes_stay_private(tmp_path, caplog):
+    # During the hourly ingest the desk cannot read the database: it read the logins from the
+    # analysts' copy. They now come from a private file next to the database, kept with every
+    # account change and every publication.
+    import logging
+
+    from saring.storage.database import Store
+
+    caplog.set_level(logging.DEBUG)
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    add_user(db, "rina", PASSWORD)
+    add_user(db, "budi", PASSWORD + "-budi")
+    from saring.desk.auth import delete_user
+
+    delete_user(db, "budi")
+    stored = _hash_of(db, "rina")
+    kept = db.with_name(db.name + ".web-logins")
+    assert oct(kept.stat().st_mode & 0o777) == "0o600"
+    holder = _hold(db)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        desk = create_app(db, secret_key="test-key")  # started during the ingest: never read the database
+        client = logged_in(desk)
+        assert client.get("/", follow_redirects=False).status_code == 200
+        assert login(TestClient(desk), "rina", "salah-sandi-123").status_code == 401
+        assert login(TestClient(desk), "budi", PASSWORD + "-budi").status_code == 401  # deleted
+        kept.chmod(0o644)  # e.g. restored from a backup: refused, not read
+        refused = login(TestClient(desk))
+        assert refused.status_code == 503 and "chmod 600" in caplog.text
+        kept.chmod(0o600)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert is_out(replay(desk, {})) and client.get("/review").status_code == 200
+    assert not [part for part in _salt_and_digest(stored) if part in caplog.text]

@@ -5,7 +5,8 @@ Database access (the scheduled flows hold DuckDB's single write lock while they 
 
 * digest, items, source health: the analysts' snapshot (:func:`saring.storage.database.connect_snapshot`);
 * the app's own small tables (users, labels, checks): the database file read-only when it is
-  free, else the snapshot;
+  free, else the snapshot; logins then come from a private file next to the database
+  (:mod:`saring.storage.logins`): the analysts' copy holds no password hash;
 * writes (labels, checks): one short ``Store(db, lock_wait=...)`` connection each, closed at
   once. A busy writer gives a friendly "coba lagi" page (HTTP 503), never a 500.
 
@@ -47,7 +48,7 @@ from starlette.concurrency import run_in_threadpool
 
 from saring.collect.scrub import GENERIC
 from saring.desk import trends
-from saring.desk.cache import Live, Published, load_accounts
+from saring.desk.cache import Live, Published, load_accounts, load_generations
 from saring.desk.session import (
     COOKIE,
     Busy,
@@ -126,8 +127,13 @@ class Desk:
     def accounts(self) -> tuple[frozenset[str], dict[str, int]]:
         """Account names and session generations, read again only after the file changed."""
         def read() -> tuple[frozenset[str], dict[str, int]]:
-            with self.fresh() as con:
-                return load_accounts(con)
+            with self.database() as con:
+                if con is not None:
+                    self._keep_logins(con)
+                    return load_accounts(con)
+                with self.snapshot() as con:  # the analysts' copy has no accounts: see logins()
+                    generations = load_generations(con)
+            return frozenset(self.logins()), generations
 
         return self.live.get("accounts", read)
 
@@ -227,6 +233,16 @@ class Desk:
     @contextmanager
     def fresh(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The database itself, read-only, when no flow holds it; else the snapshot."""
+        with self.database() as con:
+            if con is not None:
+                yield con
+                return
+            with self.snapshot() as con:
+                yield con
+
+    @contextmanager
+    def database(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
+        """The database itself, read-only, under the desk's lock; None while a flow holds it."""
         with self.lock:
             try:
                 con = duckdb.connect(str(self.db), read_only=True)
@@ -235,13 +251,38 @@ class Desk:
                     con.close()
                     raise duckdb.CatalogException("schema not current")
             except duckdb.Error:
-                with self.snapshot() as con:
-                    yield con
+                yield None
                 return
             try:
                 yield con
             finally:
                 con.close()
+
+    def logins(self) -> dict[str, str]:
+        """Account names and password hashes while a flow holds the database: the private file
+        next to it (:mod:`saring.storage.logins`), never the analysts' copy.
+
+        Raises:
+            Busy: there is no such file yet (no publication since the upgrade, and the desk has
+                not read the database itself since it started).
+        """
+        from saring.storage.logins import logins_path, read_logins
+
+        kept = read_logins(self.db)
+        if kept is None:
+            with self.snapshot():  # no database at all, an unreadable copy: that says why (StoreError)
+                pass
+            LOGGER.warning("no %s yet: members can log in once the running flow is done",
+                           logins_path(self.db))
+            raise Busy("the desk's logins are not kept yet")
+        return kept
+
+    def _keep_logins(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Make the private logins file when it is missing (a publication keeps it current)."""
+        from saring.storage.logins import current_logins, logins_path, write_logins
+
+        if not logins_path(self.db).exists():
+            write_logins(self.db, current_logins(con), replace=False)
 
     @contextmanager
     def writer(self, wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -643,8 +684,13 @@ def _check_login(desk: Desk, name: str, password: str) -> str | None:
     """Runs in a worker thread: a quick read under the lock, then scrypt outside it."""
     from saring.desk.auth import check_login, password_hash
 
-    with desk.fresh() as con:
-        stored = password_hash(con, name)
+    with desk.database() as con:
+        held = con is None  # by a flow: the kept logins, outside the lock
+        if not held:
+            desk._keep_logins(con)
+            stored = password_hash(con, name)
+    if held:
+        stored = desk.logins().get((name or "").strip())
     return check_login(name, password, stored)
 
 

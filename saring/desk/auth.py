@@ -2,6 +2,8 @@
 
 Users live in the ``web_users`` table of the saring database. Passwords are hashed with
 ``hashlib.scrypt`` (n=2**14, r=8, p=1, 16-byte random salt) and compared in constant time.
+The analysts' copy never holds the table: while a run holds the database the desk reads the
+hashes from a private file next to it (:mod:`saring.storage.logins`), which publications keep.
 
 Sessions are revocable: each account (and each name used with the shared secret) has a
 *generation* in ``web_session_generations`` (schema v4). A session cookie records the generation

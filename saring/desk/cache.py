@@ -163,5 +163,9 @@ class Live:
 def load_accounts(con: duckdb.DuckDBPyConnection) -> tuple[frozenset[str], dict[str, int]]:
     """Every account name and every session generation (both tables are small)."""
     users = frozenset(r[0] for r in con.execute("SELECT name FROM web_users").fetchall())
-    generations = dict(con.execute("SELECT user_name, generation FROM web_session_generations").fetchall())
-    return users, generations
+    return users, load_generations(con)
+
+
+def load_generations(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Every session generation (the analysts' copy has them; it has no accounts)."""
+    return dict(con.execute("SELECT user_name, generation FROM web_session_generations").fetchall())

@@ -15,7 +15,7 @@ Layout next to ``<db>.duckdb``:
   ``started_at``, ``run_sources`` with its run), bucketed the same way, but a changed bucket is
   rewritten at its stable path, as a small table's file is: every run adds to today's bucket.
 * ``<db>.published/_small/<table>.<shape>.parquet`` — each small table (sources, digests,
-  fact-checks, tipline messages, accounts, …) whole, at a stable path (``<shape>`` is a hash of
+  fact-checks, tipline messages, labels, …) whole, at a stable path (``<shape>`` is a hash of
   its columns and their types), and ``publication.parquet`` (this publication's version and
   time). A file is rewritten only when its table changed, into a temporary file that then
   replaces it (``os.replace``: a reader in the middle of a query keeps the old file).
@@ -56,6 +56,7 @@ from pathlib import Path
 import duckdb
 
 from saring.filemodes import private_files
+from saring.storage.logins import current_logins, write_logins
 
 LOGGER = logging.getLogger(__name__)
 
@@ -91,8 +92,10 @@ JOINED = {
 # rewrite a million rows.
 STABLE_PATHS = frozenset({"runs", "run_sources"})
 # The writer's own working tables, not for analysts: story grouping's kept term counts are
-# large, derived and (for tipline items) a bag of the words of forwarded text.
-INTERNAL = frozenset({"story_vectors"})
+# large, derived and (for tipline items) a bag of the words of forwarded text; the desk's
+# accounts hold password hashes (the desk keeps them in a private file, see saring.storage.logins).
+# A table that becomes internal is erased from the files published before (see publish()).
+INTERNAL = frozenset({"story_vectors", "web_users"})
 RETIRE_AFTER = 600.0
 COMPRESSION = "zstd"
 FORMAT = 3  # bump when the layout changes: the next publication is then a full one
@@ -302,6 +305,12 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
     with private_files():
         folder.mkdir(exist_ok=True)
     old = _load_manifest(folder)
+    columns, shapes = _columns(con)
+    if "web_users" in columns:  # first: an account change reaches the desk even if this fails
+        write_logins(Path(db_path).absolute(), current_logins(con))
+    # An older version published a table now kept internal (web_users' password hashes): every
+    # file of that layout goes at once, not after RETIRE_AFTER or while a notebook holds it.
+    erase = erase or any(t in INTERNAL for t in [*old.get("small", {}), *old.get("tables", {})])
     if erase and not old.get("erase_pending"):
         mark_erase(db_path)
     # An erase that did not finish (a full disk, a kill) is finished by the next publication:
@@ -311,7 +320,6 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
         full = True
     full = full or erase
     version = int(old.get("version", 0)) + 1
-    columns, shapes = _columns(con)
     columns = {t: c for t, c in columns.items() if t not in INTERNAL}
     shapes = {t: shapes[t] for t in columns}
     tables: dict[str, dict[str, dict]] = {}
