@@ -79,6 +79,38 @@ def make_private(*paths: str | Path) -> None:
             LOGGER.warning("cannot make %s private (chmod 600): %s", path, exc.strerror or exc)
 
 
+def readable_by_others(path: str | Path) -> bool:
+    """Whether the group or others have any right on ``path`` (FileNotFoundError if none)."""
+    return bool(os.stat(path).st_mode & 0o077)
+
+
+def write_private(path: Path, data: bytes, replace: bool = True) -> bool:
+    """Write ``data`` to ``path``, 0600 whatever the umask, whole or not at all.
+
+    With ``replace=False`` only when ``path`` does not exist yet (never over what another process
+    wrote meanwhile); returns whether it was written. Raises OSError.
+    """
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE)
+        try:
+            os.fchmod(fd, PRIVATE)
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if replace:
+            os.replace(tmp, path)
+            return True
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def make_shared(path: str | Path) -> None:
     """chmod 0644: a digest is meant to be read by others (and served by the archive)."""
     os.chmod(path, SHARED)

@@ -35,6 +35,7 @@ import duckdb
 from saring.collect.scrub import GENERIC, MASK_PHONE, Scrubber, name_key, pseudonym, same_text
 from saring.config import default_db_path
 from saring.errors import SaringError
+from saring.filemodes import readable_by_others
 from saring.localtime import TIME_ZONE, zone_name
 
 __all__ = ["ChatMessage", "ImportResult", "TiplineError", "chat_name_from_file", "find_urls", "import_chat",
@@ -219,7 +220,7 @@ def load_secret(db_path: str | Path | None = None) -> bytes:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        if path.stat().st_mode & 0o077:
+        if readable_by_others(path):
             raise TiplineError(f"{path} is readable by other users; run: chmod 600 {path}") from None
         key = path.read_text().strip()
         if len(key) < 16:

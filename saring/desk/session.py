@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from itsdangerous import BadSignature
 
 from saring.errors import SaringError
+from saring.filemodes import readable_by_others, write_private
 
 LOGGER = logging.getLogger(__name__)
 COOKIE = "saring_session"
@@ -65,21 +66,9 @@ def session_key(db: Path) -> tuple[str, Path | None]:
     except FileNotFoundError:
         pass
     key = secrets.token_urlsafe(MIN_KEY)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.fchmod(fd, 0o600)  # exactly 0600 whatever the umask
-            os.write(fd, (key + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:
-            os.link(tmp, path)  # whole or not at all, and never over a key another process made
-        except FileExistsError:
+        if not write_private(path, (key + "\n").encode(), replace=False):  # another process made one
             return _read_key(path), path
-        finally:
-            tmp.unlink(missing_ok=True)
     except OSError as exc:
         LOGGER.warning("cannot keep the desk's session key in %s (%s): members log in again after "
                        "a restart; set %s", path, exc.strerror or exc, KEY_ENV)
@@ -88,7 +77,7 @@ def session_key(db: Path) -> tuple[str, Path | None]:
 
 
 def _read_key(path: Path) -> str:
-    if path.stat().st_mode & 0o077:
+    if readable_by_others(path):
         raise SessionKeyError(f"{path} is readable by other users, who could forge a desk login; "
                               f"run: chmod 600 {path}")
     key = path.read_text(encoding="utf-8", errors="replace").strip()

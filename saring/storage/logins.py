@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import threading
 from pathlib import Path
 
 import duckdb
 
 from saring.errors import SaringError
+from saring.filemodes import readable_by_others, write_private
 
 LOGGER = logging.getLogger(__name__)
 
@@ -43,10 +42,10 @@ def read_logins(db: Path) -> dict[str, str] | None:
     """
     path = logins_path(db)
     try:
-        mode = path.stat().st_mode
+        others = readable_by_others(path)
     except FileNotFoundError:
         return None
-    if mode & 0o077:
+    if others:
         raise LoginsFileError(f"{path} is readable by other users (it holds the desk's password hashes); "
                               f"run: chmod 600 {path}")
     try:
@@ -70,27 +69,9 @@ def write_logins(db: Path, logins: dict[str, str], replace: bool = True) -> bool
                 return False
         except (OSError, LoginsFileError):
             pass
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.fchmod(fd, 0o600)  # exactly 0600 whatever the umask
-            os.write(fd, json.dumps(logins, sort_keys=True).encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if replace:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)  # never over a file a publication wrote meanwhile
-            except FileExistsError:
-                return False
-            finally:
-                tmp.unlink(missing_ok=True)
+    try:  # replace=False: never over a file a publication wrote meanwhile
+        return write_private(path, json.dumps(logins, sort_keys=True).encode(), replace=replace)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         LOGGER.warning("cannot keep the desk's logins in %s (%s): while a run holds the database, "
                        "members cannot log in", path, exc.strerror or exc)
         return False
-    return True
