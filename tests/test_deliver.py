@@ -485,16 +485,22 @@ def test_a_second_send_while_the_first_is_still_sending_does_not_send_the_digest
     assert rows == [("email-forum", "sent")]
 
 
+def _sending_since_a_minute(db):
+    """The send log of a run that began sending the day's digest to "wa" a minute ago; its start."""
+    with Store(db) as store:
+        store.con.execute("INSERT INTO deliveries (digest_date, channel, status, messages, started_at, "
+                          "report_kind) VALUES (?, 'wa', 'sending', 0, now() - INTERVAL 1 MINUTE, 'daily')",
+                          [DAY])
+        return store.con.execute("SELECT started_at FROM deliveries").fetchone()[0]
+
+
 def test_a_send_left_unfinished_by_a_killed_run_does_not_block_the_next_run_for_ever(tmp_path, httpserver):
     # The machine rebooted while the scheduled run was sending: its claim stayed in the send log.
     # Within the time a send can take, the next run waits for it; after that, it sends.
     httpserver.expect_request("/wa", method="POST").respond_with_json({"ok": True})
     settings = DeliverySettings(channels=(DeliveryChannel(name="wa", url_env="WA"),), attempts=1)
     db = tmp_path / "db.duckdb"
-    with Store(db) as store:
-        store.con.execute("INSERT INTO deliveries (digest_date, channel, status, messages, started_at, "
-                          "report_kind) VALUES (?, 'wa', 'sending', 0, now() - INTERVAL 1 MINUTE, 'daily')",
-                          [DAY])
+    _sending_since_a_minute(db)
     busy = deliver(db, digest_of([item(1)]), settings, env={"WA": _hook(httpserver)}, force=True)
     assert [r.status for r in busy.results] == ["in progress"] and not httpserver.log
     with Store(db) as store:
@@ -514,11 +520,7 @@ def test_a_makassar_forums_send_in_progress_says_since_when_in_wita(tmp_path, ht
 
     settings = DeliverySettings(channels=(DeliveryChannel(name="wa", url_env="WA"),), attempts=1)
     db = tmp_path / "db.duckdb"
-    with Store(db) as store:
-        store.con.execute("INSERT INTO deliveries (digest_date, channel, status, messages, started_at, "
-                          "report_kind) VALUES (?, 'wa', 'sending', 0, now() - INTERVAL 1 MINUTE, 'daily')",
-                          [DAY])
-        started = store.con.execute("SELECT started_at FROM deliveries").fetchone()[0]
+    started = _sending_since_a_minute(db)
     digest = replace(digest_of([item(1)]), timezone="Asia/Makassar")
     busy = deliver(db, digest, settings, env={"WA": _hook(httpserver)})
     [line] = busy.lines()
