@@ -110,6 +110,29 @@ def test_a_killed_pool_worker_costs_no_page(tmp_path):
     assert len(rows) == 20 and all(r["text_source"] == "page" for r in rows)
 
 
+def test_leaving_a_pool_whose_worker_died_stops_every_other_worker():
+    # CPython started a worker when a task found none idle; one started while another died was
+    # never told to stop, and leaving the pool waited for it forever (a CI run hung on it).
+    import threading
+    import time
+
+    from saring.collect.extract import Extractor
+
+    extractor = Extractor(workers=2)
+    pool = extractor._ensure_pool()
+    deadline = time.monotonic() + 60
+    while not extractor.ready and time.monotonic() < deadline:  # its first task has run
+        time.sleep(0.01)
+    workers = list(pool._processes.values())
+    assert len(workers) == 2  # all started with the first task: none starts later
+    assert pool.submit(os._exit, 1).exception(timeout=60) is not None
+    leaving = threading.Thread(target=extractor.__exit__, args=(None, None, None), daemon=True)
+    leaving.start()
+    leaving.join(60)
+    assert not leaving.is_alive()
+    assert not any(worker.is_alive() for worker in workers)
+
+
 def _big_source(server, n: int):
     """A source of the sample's first ``n`` article pages, as feed items."""
     from saring.collect.feeds import FeedItem

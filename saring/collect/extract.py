@@ -203,6 +203,20 @@ BATCH_WAIT_S = 0.02
 """A page waits at most this long for others to fill its batch."""
 
 
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Shut ``pool`` down; a broken one (a worker died) loses its other workers first.
+
+    A broken pool stops its workers itself, but one it started at that moment may be left
+    waiting for work forever, and shutting down waits for every worker: kill them instead.
+    """
+    if getattr(pool, "_broken", False):
+        with pool._shutdown_lock:  # type: ignore[attr-defined]  # a worker being started is in the list after
+            workers = list((pool._processes or {}).values())  # type: ignore[attr-defined]
+        for worker in workers:
+            worker.kill()
+    pool.shutdown(cancel_futures=True)
+
+
 def worker_context() -> multiprocessing.context.BaseContext:
     """How saring's helper processes start (this pool's, the scoring helper's): forked from a
     server process, not spawned.
@@ -252,7 +266,7 @@ class Extractor:
             self._wake.notify_all()
         if self._pool is not None:
             self._send(self._take())
-            self._pool.shutdown(cancel_futures=True)
+            _stop(self._pool)
 
     def start(self) -> None:
         """Start the pool's workers in the background and return at once.
@@ -266,6 +280,10 @@ class Extractor:
                 return
             self._pool = ProcessPoolExecutor(self.workers, mp_context=worker_context(),
                                              initializer=_start_worker, initargs=(os.getpid(),))
+            # Every worker at the first task, none later. CPython (3.11-3.13) otherwise starts a
+            # worker while a task waits, and one started while another dies is never told to
+            # stop: leaving the pool then waited for it forever (a CI run hung on it).
+            self._pool._safe_to_dynamically_spawn_children = False  # type: ignore[attr-defined]
         threading.Thread(target=self._warm, args=(self._pool,), name="extraction-pool-start",
                          daemon=True).start()
         threading.Thread(target=self._send_late, name="extraction-batches", daemon=True).start()
