@@ -275,3 +275,15 @@ def test_sources_status_after_a_redirect_with_markup_in_its_location(tmp_path):
     result = _cli("sources", "status", "--db", db)
     _no_traceback(result)
     assert result.exit_code == 0 and "ftp://arsip.example/pindah[/]/[bold]x" in result.output
+
+
+@pytest.mark.parametrize("tail", ["", ".", "!!"])
+def test_whatsapp_italic_excerpt_never_glues_its_closing_mark_to_a_link(tail):
+    # WhatsApp takes a "_" right after a link into the link ("…/pengumuman_"), which then opens a
+    # page that does not exist: the italics end before a link that ends the excerpt.
+    d = digest_of([item(1, excerpt=f"Mohon dicek https://kpu.example/pengumuman{tail}")])
+    text = render(d, "whatsapp")
+    line = next(line for line in text.splitlines() if "kpu.example/pengumuman" in line)
+    assert line == f"_Mohon dicek_ https://kpu.example/pengumuman{tail}"
+    only_link = render(digest_of([item(1, excerpt="https://kpu.example/a_b")]), "whatsapp")
+    assert "https://kpu.example/a_b\n" in only_link and "_https://" not in only_link

@@ -590,6 +590,17 @@ def wa_clean(value: object) -> str:
     return " ".join(_MARKUP.sub(unmark, text).split())
 
 
+def wa_italic(value: object) -> str:
+    """:func:`wa_clean` text in italics (``_…_``). A link that ends the text stays after them:
+    WhatsApp takes a "_" right after a link into the address."""
+    text = wa_clean(value)
+    last = next(reversed(list(_TEXT_LINK.finditer(text))), None)
+    if last is None or text[last.end():].strip(".,;:!?)]'\""):
+        return f"_{text}_" if text else ""
+    head = text[:last.start()].rstrip()
+    return f"_{head}_ {text[last.start():]}" if head else text[last.start():]
+
+
 def _joins(text: str, start: int, end: int) -> bool:
     return 0 < start and end < len(text) and text[start - 1].isalnum() and text[end].isalnum()
 
@@ -617,6 +628,7 @@ def environment(zone: str = TIME_ZONE) -> Environment:
     env.filters["md"] = md_escape
     env.filters["url"] = safe_url
     env.filters["wa"] = wa_clean
+    env.filters["wa_italic"] = wa_italic
     env.filters["wa_url"] = wa_url
     env.globals["BREAK"] = BREAK
     env.globals["HEADING"] = HEADING
