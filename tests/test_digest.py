@@ -94,6 +94,27 @@ def test_a_day_when_no_source_could_be_read_says_so_and_not_that_there_was_no_ne
         assert "Semua sumber gagal dibaca" in text and "bukan berarti tidak ada" in text, fmt
         assert "Kompas" in text and "gagal dibaca: " in text and "HTTP 503" in text, fmt
 
+def test_a_digest_made_on_a_simulated_day_speaks_of_that_day(ingested):
+    # The demo's two weeks of runs set the pipeline's clock to each simulated day; the digest read
+    # the machine's clock instead: "made at" said today, and a day's digest made that same day
+    # said "pada hari itu" where the real one would say "hari ini".
+    from datetime import datetime, time
+
+    from saring import clock
+    from saring.localtime import WIB
+
+    today = today_wib()
+    with Store(ingested) as store:
+        d = build_digest(store.con, today, DigestSettings(election_threshold=1.0))
+    assert "tidak ada berita baru hari ini" not in render(d, "whatsapp")  # read, and not new today
+    past = today - timedelta(days=9)
+    at = datetime.combine(past, time(20, 0), tzinfo=WIB)
+    with clock.frozen(at), Store(ingested) as store:
+        d = build_digest(store.con, past, DigestSettings(election_threshold=1.0))
+    assert d.generated_at == at
+    assert "belum pernah dibaca sampai hari itu" not in render(d, "whatsapp")
+
+
 def test_the_morning_digest_of_yesterday_does_not_say_today(ingested):
     # The scheduled 06:00 digest covers the day before: it told the forum, that morning, "Tidak
     # ada berita terkait pemilu hari ini" and "tidak ada berita baru hari ini" about yesterday.

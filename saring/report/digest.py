@@ -24,6 +24,7 @@ import duckdb
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from saring import clock
 from saring.collect.scrub import GENERIC
 from saring.collect.urls import canonical_url, url_key
 from saring.config import DigestSettings, ForumSettings
@@ -406,7 +407,7 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
     shown, tipline = _with_excerpts(con, election[: settings.max_items], tipline[: settings.max_items],
                                     settings.excerpt_chars)
     return Digest(
-        day=day, generated_at=datetime.now(ZoneInfo(timezone)), items_seen=seen, unscored=unscored,
+        day=day, generated_at=clock.now().astimezone(ZoneInfo(timezone)), items_seen=seen, unscored=unscored,
         election_items=shown, omitted=len(election) - len(shown),
         health=source_health(con, start, end), model_versions=sorted(versions),
         election_total=total, already_reported=repeated, group_by=settings.group_by,

@@ -8,9 +8,11 @@ least ``MIN_SILENCE``), judged only once it has a few batches of history.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import duckdb
+
+from saring import clock
 
 SILENCE_FACTOR = 3.0
 MIN_SILENCE = timedelta(hours=24)
@@ -133,7 +135,7 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
         "SELECT source_id, count(*) FROM items WHERE first_seen_at >= ? AND first_seen_at < ? GROUP BY 1",
         [start, end],
     ).fetchall())
-    now = min(end, datetime.now(UTC))
+    now = min(end, clock.now())
     state = fetch_state_at(con, end)
     health = []
     for s in source_status(con, now):
@@ -148,7 +150,7 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
             health.append(SourceHealth(s.source_id, s.name, "gagal",  # the reason is for the maintainer
                                        f"gagal dibaca{times}: {s.last_error or 'alasan tidak tercatat'}"))
         elif s.last_status is None:
-            when = "" if end > datetime.now(UTC) else " sampai hari itu"  # added to sources.yaml later
+            when = "" if end > clock.now() else " sampai hari itu"  # added to sources.yaml later
             health.append(SourceHealth(s.source_id, s.name, "sepi", "belum pernah dibaca" + when))
         elif s.silent and s.last_new_item_at and s.usual_gap:
             health.append(SourceHealth(
@@ -157,7 +159,7 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
                 f"(biasanya tiap {_hours(s.usual_gap)})"))
         elif n == 0 and s.kind != "factcheck":  # fact-checks are stored apart from items
             # the morning digest covers yesterday
-            when = "hari ini" if start <= datetime.now(UTC) < end else "pada hari itu"
+            when = "hari ini" if start <= clock.now() < end else "pada hari itu"
             health.append(SourceHealth(s.source_id, s.name, "sepi", f"tidak ada berita baru {when}"))
         else:
             health.append(SourceHealth(s.source_id, s.name, "ok", f"{n} berita baru"))

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from saring import clock
 from saring.config import DigestSettings, ForumSettings
 from saring.errors import SaringError
 from saring.judge.places import SCOPES, ForumScope, region_places
@@ -349,7 +350,7 @@ def build_weekly(con: duckdb.DuckDBPyConnection, monday: date, settings: DigestS
     if not checks_table:  # a database where nobody ever used the check box
         con.execute("CREATE TEMP TABLE IF NOT EXISTS checks (check_id VARCHAR, title VARCHAR, query VARCHAR)")
     return WeeklyReport(
-        monday=monday, generated_at=datetime.now(ZoneInfo(timezone)),
+        monday=monday, generated_at=clock.now().astimezone(ZoneInfo(timezone)),
         totals=_totals(con, rows, start, end, settings),
         previous=_totals(con, previous_rows, start - timedelta(days=7), start, settings),
         days=[DayRisk(d, **c) for d, c in by_day.items()],
