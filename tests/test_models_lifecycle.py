@@ -253,6 +253,34 @@ def test_label_export_order_and_columns(demo_db, tmp_path):
     assert r.exit_code == 2 and "not a date" in flat(r)
 
 
+def test_label_export_days_are_the_forums_days(demo_db, tmp_path):
+    # A WIT forum's `label export --date` took Jakarta's days: an article published at 01:30 WIT
+    # on the 25th was left out of the 25th (and put in the 24th).
+    import duckdb
+
+    db = _copy_db(demo_db, tmp_path)
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE articles SET published_at = TIMESTAMPTZ '2026-11-24 16:30:00+00' "
+                    "WHERE item_id = 'item000'")
+        con.execute("UPDATE items SET published_at = TIMESTAMPTZ '2026-11-24 16:30:00+00' "
+                    "WHERE item_id = 'item000'")
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("settings:\n  schedule:\n    timezone: Asia/Jayapura\nsources:\n"
+                       "  - {id: media, name: Media, url: 'https://media.example/rss'}\n", encoding="utf-8")
+    out = tmp_path / "to_label.csv"
+    ids = {}
+    for zone_args in ([], ["--sources", str(sources)]):
+        r = runner.invoke(app, ["label", "export", "--db", str(db), "--date", "2026-11-25", "-o", str(out),
+                                *zone_args])
+        assert r.exit_code == 0, r.output
+        ids[bool(zone_args)] = set(pd.read_csv(out, dtype=str)["id"])
+    assert "item000" not in ids[False] and "item000" in ids[True]
+    r = runner.invoke(app, ["label", "export", "--db", str(db), "--since", "2026-11-25", "-o", str(out),
+                            "--sources", str(sources)])
+    assert r.exit_code == 0, r.output
+    assert "item000" in set(pd.read_csv(out, dtype=str)["id"])
+
+
 def test_label_export_refuses_a_limit_below_one(demo_db, tmp_path):
     # `saring label export --limit -5` (a typo for 5) wrote every candidate but the last five,
     # and `--limit 0` an empty file, both with exit 0: the maintainer never knew.

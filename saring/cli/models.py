@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from saring.cli.base import DB_OPT, app, err, fail, out
+from saring.cli.base import DB_OPT, SOURCES_OPT, app, err, fail, out
 from saring.errors import SaringError
 
 label_app = typer.Typer(
@@ -131,22 +131,26 @@ def _day(value: str | None, option: str) -> date | None:
 @label_app.command("export")
 def label_export(
     output: Path = typer.Option(..., "--output", "-o", help="CSV to write"),
-    day: str = typer.Option(None, "--date", help="only items of this day (Asia/Jakarta)"),
+    day: str = typer.Option(None, "--date",
+                            help="only items of this day (on the forum's clock, schedule.timezone)"),
     since: str = typer.Option(None, "--since", help="only items from this day on"),
     limit: int = typer.Option(200, "--limit", min=1, help="at most this many items (1 or more)"),
     db: Path = DB_OPT,
+    sources: Path = SOURCES_OPT,
 ) -> None:
     """Write items for the forum to label, most informative first.
 
     Example: saring label export --since 2026-11-20 -o to_label.csv
     """
+    from saring.context import resolved
     from saring.judge.labels import export_candidates, write_label_file
     from saring.storage.database import Store
 
     d, s = _day(day, "--date"), _day(since, "--since")
     try:
-        with Store(db) as store:
-            frame = export_candidates(store.con, day=d, since=s, limit=limit)
+        setup = resolved(db, sources)
+        with Store(setup.db) as store:
+            frame = export_candidates(store.con, day=d, since=s, limit=limit, zone=setup.timezone)
         write_label_file(frame, output)
     except (SaringError, OSError) as exc:
         fail(str(exc))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -52,16 +53,18 @@ class LabelFileError(SaringError):
 
 def export_candidates(con: Any, day: date | None = None, since: date | None = None,
                       threshold: float = 0.5, band: float = 0.15, limit: int = 200,
-                      include_labeled: bool = False) -> pd.DataFrame:
+                      include_labeled: bool = False, zone: str = TIME_ZONE) -> pd.DataFrame:
     """Items to label, most informative first.
 
     Order: items whose hoax or election score is within ``band`` of ``threshold`` (closest
-    first), then the rest by hoax score, highest first. Days are Asia/Jakarta days of the
-    publication time (or first sighting). Items already labelled for both tasks are left out, and
-    so are forwarded messages whose text retention purged (see :func:`current_labels`).
+    first), then the rest by hoax score, highest first. Days (and the times shown) are on the
+    clock of ``zone`` (the forum's), of the publication time (or first sighting). Items already
+    labelled for both tasks are left out, and so are forwarded messages whose text retention
+    purged (see :func:`current_labels`).
     """
     where, params = ["o.hoax_score IS NOT NULL", f"NOT ({PURGED_FORWARD})"], []
-    local_day = f"CAST(timezone('{TIME_ZONE}', coalesce(o.published_at, o.first_seen_at)) AS DATE)"
+    ZoneInfo(zone)  # a known zone name, before it goes into the SQL
+    local_day = f"CAST(timezone('{zone}', coalesce(o.published_at, o.first_seen_at)) AS DATE)"
     if day is not None:
         where.append(f"{local_day} = ?")
         params.append(day)
@@ -72,7 +75,7 @@ def export_candidates(con: Any, day: date | None = None, since: date | None = No
         where.append("(SELECT count(DISTINCT task) FROM current_labels c WHERE c.item_id = o.item_id) < 2")
     sql = f"""
         SELECT o.item_id AS id, o.url, o.title, o.source_id AS source,
-               strftime(timezone('{TIME_ZONE}', coalesce(o.published_at, o.first_seen_at)),
+               strftime(timezone('{zone}', coalesce(o.published_at, o.first_seen_at)),
                         '%Y-%m-%d %H:%M') AS published_at,
                left(regexp_replace(coalesce(o.text, ''), '\\s+', ' ', 'g'),
                     CASE WHEN o.source_id = 'tipline' THEN 4 * ? ELSE ? END) AS excerpt,
