@@ -287,3 +287,24 @@ def test_whatsapp_italic_excerpt_never_glues_its_closing_mark_to_a_link(tail):
     assert line == f"_Mohon dicek_ https://kpu.example/pengumuman{tail}"
     only_link = render(digest_of([item(1, excerpt="https://kpu.example/a_b")]), "whatsapp")
     assert "https://kpu.example/a_b\n" in only_link and "_https://" not in only_link
+
+
+HIGH_IN_GROUP = {"whatsapp": "*2 pesan di grup berisiko hoaks tinggi*",
+                 "email_text": "2 pesan di grup berisiko hoaks tinggi",
+                 "email": "<b>2</b> pesan di grup berisiko hoaks tinggi",
+                 "markdown": "**2** pesan di grup berisiko hoaks tinggi",
+                 "html": "<b>2</b>pesan di grup berisiko hoaks tinggi"}
+
+
+@pytest.mark.parametrize("fmt", list(HIGH_IN_GROUP))
+def test_the_headline_counts_high_risk_messages_in_the_group_too(fmt):
+    # The demo's digest opened with "0 berisiko hoaks tinggi" while two forwarded chain messages
+    # below it were "tinggi" (98 %, 91 %): a member who reads only the first line thinks all is calm.
+    tips = [item(20 + k, risk, kind="tipline", url=f"https://tipline.saring.invalid/m/{k}")
+            for k, risk in enumerate(["tinggi", "tinggi", "rendah"])]
+    d = replace(digest_of([item(1, "rendah")]), tipline=tips)
+    text = render(d, fmt)
+    assert HIGH_IN_GROUP[fmt] in text, fmt
+    assert text.index(HIGH_IN_GROUP[fmt]) < text.index("Judul berita nomor 1")  # in the headline
+    assert "2 pesan di grup berisiko hoaks tinggi" in d.subject
+    assert "pesan di grup berisiko" not in render(digest_of([item(1, "rendah")]), fmt)

@@ -153,6 +153,11 @@ class Digest:
         return sum(i.risk == "tinggi" for i in self.election_items)
 
     @property
+    def tipline_high(self) -> int:
+        """Forwarded messages (and their links) at high risk: counted in the headline too."""
+        return sum(i.risk == "tinggi" for i in self.tipline)
+
+    @property
     def high_items(self) -> list[DigestItem]:
         return [i for i in self.election_items if i.risk == "tinggi"]
 
@@ -196,8 +201,9 @@ class Digest:
 
     @property
     def subject(self) -> str:
+        group = f", {self.tipline_high} pesan di grup berisiko hoaks tinggi" if self.tipline_high else ""
         return (f"Ringkasan Saring {tanggal(self.day)}: {self.election_count} berita pemilu, "
-                f"{self.high_risk} berisiko hoaks tinggi")
+                f"{self.high_risk} berisiko hoaks tinggi{group}")
 
 
 def today_wib() -> date:
