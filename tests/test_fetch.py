@@ -1,6 +1,7 @@
 """Fetch behaviour only shows on a real socket: these run against pytest-httpserver."""
 
 import gzip
+import socket
 import threading
 import time
 
@@ -13,6 +14,7 @@ from saring.config import FetchSettings
 from saring.errors import FetchError, TooLargeError, UnsafeURLError
 
 FAST = FetchSettings(timeout=1, total_timeout=3, retries=1, max_bytes=200_000, max_redirects=3)
+ONE_TRY = FAST.model_copy(update={"retries": 0})
 
 
 @pytest.fixture()
@@ -176,6 +178,62 @@ def test_stall_times_out(httpserver, fetcher):
     finally:
         given_up.set()
     assert time.monotonic() - started < 10
+
+
+def _serve_once(script):
+    """A bare local server for what a well-behaved HTTP server never sends: ``script(conn)`` writes
+    the answer to one request. Returns the port and an Event set once the client has hung up."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    hung_up = threading.Event()
+
+    def run():
+        conn, _ = listener.accept()
+        with conn, listener:
+            conn.recv(65536)
+            try:
+                script(conn)
+            except OSError:  # the client gave up and closed the connection
+                hung_up.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    return listener.getsockname()[1], hung_up
+
+
+def test_headers_sent_a_byte_at_a_time_cannot_outlast_the_total_time():
+    # A hostile server keeps each read just within the read timeout by sending its headers one byte
+    # at a time: the download is still cut at total_timeout (3 s), not when the server is done.
+    def drip_headers(conn):
+        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(60):  # 18 s of headers, then the server gives up itself
+            conn.sendall(b"X")
+            time.sleep(0.3)
+
+    port, hung_up = _serve_once(drip_headers)
+    with Fetcher(ONE_TRY) as fetcher, pytest.raises(FetchError, match="took over 3 s"):
+        fetcher.get(f"http://127.0.0.1:{port}/feed", allow_private=True)
+    assert hung_up.wait(5)  # the client left while the server was still dripping
+
+
+def test_gzip_body_that_unpacks_to_nothing_cannot_outlast_the_total_time(httpserver):
+    # Empty deflate blocks arrive all the time but unpack to no bytes at all: the size cap never
+    # grows and the read timeout never fires, yet the download must end at total_timeout (3 s).
+    given_up = threading.Event()
+
+    def endless():
+        yield gzip.compress(b"")[:10]  # the gzip header
+        for _ in range(300):  # 15 s, then the server stops by itself
+            if given_up.is_set():
+                return
+            yield b"\x00\x00\x00\xff\xff"  # an empty stored block, not the last one
+            time.sleep(0.05)
+
+    httpserver.expect_request("/empty").respond_with_handler(
+        lambda r: WResponse(endless(), headers={"Content-Encoding": "gzip"}))
+    try:
+        with Fetcher(ONE_TRY) as fetcher, pytest.raises(FetchError, match="took over 3 s"):
+            fetcher.get(httpserver.url_for("/empty"), allow_private=True)
+    finally:
+        given_up.set()
 
 
 def test_get_many_returns_errors_in_place(httpserver, fetcher):

@@ -109,8 +109,56 @@ def ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-class _PublicOnlyBackend(httpcore.NetworkBackend):
-    """Opens TCP connections only to addresses that passed the safety check.
+# When the download running on this thread must be over (time.monotonic()), and whether a wait was
+# cut short to keep it: a socket timeout then means "out of time", not "the server went quiet".
+_deadline = threading.local()
+
+
+def _until_deadline(timeout: float | None, expired: type[Exception]) -> float | None:
+    at = getattr(_deadline, "at", None)
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        _deadline.cut = True
+        raise expired("the download's total time is up")
+    if timeout is None or left < timeout:
+        _deadline.cut = True
+        return left
+    return timeout
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every wait ends by the download's deadline.
+
+    httpx's timeouts are per read: a server sending its headers a byte at a time, or a gzip body
+    of empty blocks (no unpacked bytes to count), kept a download open as long as it liked.
+    """
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _until_deadline(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _until_deadline(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.start_tls(
+            ssl_context, server_hostname, _until_deadline(timeout, httpcore.ConnectTimeout)))
+
+    def get_extra_info(self, info: str):
+        return self._inner.get_extra_info(info)
+
+
+class _Backend(httpcore.NetworkBackend):
+    """Opens TCP connections that end by the download's deadline; with ``public_only``, only to
+    addresses that passed the safety check.
 
     The host is resolved once, every answer is checked, and the socket goes to one of
     those same addresses: a DNS server that answers a public address to the check and a
@@ -118,16 +166,20 @@ class _PublicOnlyBackend(httpcore.NetworkBackend):
     connection, so every redirect hop and retry is covered; TLS still verifies the name.
     """
 
-    def __init__(self, resolver: Resolver | None) -> None:
+    def __init__(self, resolver: Resolver | None, public_only: bool = True) -> None:
         self._resolver = resolver
+        self._public_only = public_only
         self._inner = httpcore.SyncBackend()
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                     local_address: str | None = None, socket_options=None) -> httpcore.NetworkStream:
+        addresses = public_addresses(host, port, self._resolver) if self._public_only else [host]
         failure: Exception | None = None
-        for address in public_addresses(host, port, self._resolver):
+        for address in addresses:
             try:
-                return self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+                return _DeadlineStream(self._inner.connect_tcp(
+                    address, port, _until_deadline(timeout, httpcore.ConnectTimeout),
+                    local_address, socket_options))
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc  # try the next checked address, as the system's resolver order says
         assert failure is not None
@@ -141,10 +193,10 @@ class _PublicOnlyBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-class _PublicOnlyTransport(httpx.HTTPTransport):
-    """httpx's own transport, connecting through :class:`_PublicOnlyBackend`."""
+class _Transport(httpx.HTTPTransport):
+    """httpx's own transport, connecting through :class:`_Backend`."""
 
-    def __init__(self, resolver: Resolver | None, limits: httpx.Limits) -> None:
+    def __init__(self, resolver: Resolver | None, limits: httpx.Limits, public_only: bool = True) -> None:
         super().__init__(limits=limits, verify=ssl_context())
         # httpx has no parameter for httpcore's network backend: swap in a pool built the same
         # way (tests/test_fetch.py's rebinding test fails if a new httpx stops using it).
@@ -153,7 +205,7 @@ class _PublicOnlyTransport(httpx.HTTPTransport):
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_PublicOnlyBackend(resolver),
+            network_backend=_Backend(resolver, public_only),
         )
 
 
@@ -177,9 +229,9 @@ class Fetcher:
         # Two pools, so a connection opened for a source that may reach private addresses is
         # never reused for one that may not. Both connect directly: a proxy from the
         # environment would resolve names itself, out of reach of the check.
-        self._client = httpx.Client(transport=_PublicOnlyTransport(resolver, limits), **options)
-        private = httpx.HTTPTransport(limits=limits, verify=ssl_context())
-        self._private_client = httpx.Client(transport=private, **options)
+        self._client = httpx.Client(transport=_Transport(resolver, limits), **options)
+        self._private_client = httpx.Client(transport=_Transport(resolver, limits, public_only=False),
+                                            **options)
         self._hosts: dict[str, threading.BoundedSemaphore] = defaultdict(
             lambda: threading.BoundedSemaphore(s.per_host)
         )
@@ -257,6 +309,7 @@ class Fetcher:
         self, client: httpx.Client, url: str, headers: dict[str, str], started: float
     ) -> tuple[int, dict[str, str], bytes]:
         s = self.settings
+        _deadline.at, _deadline.cut = started + s.total_timeout, False
         try:
             with client.stream("GET", url, headers=headers) as resp:
                 resp_headers = {k.lower(): v for k, v in resp.headers.items()}
@@ -278,6 +331,8 @@ class Fetcher:
                     chunks.append(chunk)
                 return resp.status_code, resp_headers, b"".join(chunks)
         except httpx.TimeoutException:
+            if _deadline.cut:
+                raise TransientFetchError(f"{url}: download took over {s.total_timeout:.0f} s") from None
             raise TransientFetchError(f"{url}: no answer within {s.timeout:.0f} s") from None
         except httpx.TooManyRedirects:
             raise FetchError(f"{url}: too many redirects") from None
@@ -289,6 +344,8 @@ class Fetcher:
             raise FetchError(f"{url}: invalid address ({exc})") from None
         except UnsafeURLError as exc:  # the address checked at connect time was not public
             raise UnsafeURLError(f"refused {url!r}: {exc}") from None
+        finally:
+            _deadline.at = None
 
     def get_many(
         self,
