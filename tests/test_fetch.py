@@ -4,6 +4,9 @@ import gzip
 import socket
 import threading
 import time
+import tracemalloc
+import zlib
+from pathlib import Path
 
 import pytest
 from _net import STAND_IN, FakeDNS, pretend_public
@@ -15,6 +18,7 @@ from saring.errors import FetchError, TooLargeError, UnsafeURLError
 
 FAST = FetchSettings(timeout=1, total_timeout=3, retries=1, max_bytes=200_000, max_redirects=3)
 ONE_TRY = FAST.model_copy(update={"retries": 0})
+PAGES = Path(__file__).parent / "fixtures" / "pages" / "trafilatura" / "html"
 
 
 @pytest.fixture()
@@ -83,6 +87,67 @@ def test_gzip_bomb_is_counted_unpacked(httpserver, fetcher):
     assert len(bomb) < FAST.max_bytes
     with pytest.raises(TooLargeError):
         fetcher.get(httpserver.url_for("/bomb"), allow_private=True)
+
+
+def _serve_once(script):
+    """A bare local server for what a well-behaved HTTP server never sends: ``script(conn)`` writes
+    the answer to one request. Returns the port and an Event set once the client has hung up."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    hung_up = threading.Event()
+
+    def run():
+        conn, _ = listener.accept()
+        with conn, listener:
+            conn.recv(65536)
+            try:
+                script(conn)
+            except OSError:  # the client gave up and closed the connection
+                hung_up.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    return listener.getsockname()[1], hung_up
+
+
+def _gzip_of_zeros(megabytes: int) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    return b"".join(packer.compress(bytes(1_000_000)) for _ in range(megabytes)) + packer.flush()
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "gzip, gzip"])
+def test_a_small_compressed_bomb_never_unpacks_far_past_the_size_cap(fetcher, encoding):
+    # 100 MB of zeros sent as ~100 KB (or, gzipped twice, a few hundred bytes): refusing it only after
+    # unpacking a whole chunk made the fetcher allocate ~150 MB to find it was over a 200 KB cap.
+    body = _gzip_of_zeros(100)
+    if encoding == "gzip, gzip":
+        body = gzip.compress(body)
+    head = f"HTTP/1.1 200 OK\r\nContent-Encoding: {encoding}\r\nContent-Length: {len(body)}\r\n\r\n"
+    # A bare server (it allocates next to nothing in this process, where memory is measured).
+    port, _ = _serve_once(lambda conn: conn.sendall(head.encode() + body))
+    tracemalloc.start()
+    try:
+        with pytest.raises(TooLargeError):
+            try:
+                fetcher.get(f"http://127.0.0.1:{port}/bomb", allow_private=True)
+            finally:  # measured before pytest.raises takes its own memory to record the error
+                peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000  # the cap is 200 KB; 10 MB leaves room for the pieces in flight
+
+
+@pytest.mark.parametrize("encoding, pack", [
+    ("gzip", gzip.compress),
+    ("deflate", zlib.compress),                                               # zlib-wrapped, as the RFC says
+    ("deflate", lambda b: zlib.compress(b, wbits=-15)),                        # raw, as some servers send it
+    ("gzip, gzip", lambda b: gzip.compress(gzip.compress(b))),
+    ("identity", lambda b: b),
+])
+def test_compressed_pages_arrive_whole(httpserver, fetcher, encoding, pack):
+    # A real page, the largest under the cap: its packed body spans many of the unpacker's pieces.
+    page = max((p.read_bytes() for p in PAGES.glob("*.html")),
+               key=lambda b: len(b) if len(b) <= FAST.max_bytes else 0)
+    httpserver.expect_request("/page").respond_with_data(pack(page), headers={"Content-Encoding": encoding})
+    assert fetcher.get(httpserver.url_for("/page"), allow_private=True).content == page
 
 
 def test_redirect_loop_is_bounded(httpserver, fetcher):
@@ -178,25 +243,6 @@ def test_stall_times_out(httpserver, fetcher):
     finally:
         given_up.set()
     assert time.monotonic() - started < 10
-
-
-def _serve_once(script):
-    """A bare local server for what a well-behaved HTTP server never sends: ``script(conn)`` writes
-    the answer to one request. Returns the port and an Event set once the client has hung up."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    hung_up = threading.Event()
-
-    def run():
-        conn, _ = listener.accept()
-        with conn, listener:
-            conn.recv(65536)
-            try:
-                script(conn)
-            except OSError:  # the client gave up and closed the connection
-                hung_up.set()
-
-    threading.Thread(target=run, daemon=True).start()
-    return listener.getsockname()[1], hung_up
 
 
 def test_headers_sent_a_byte_at_a_time_cannot_outlast_the_total_time():
