@@ -271,3 +271,46 @@ def test_an_iphone_export_imported_by_an_earlier_saring_is_recognised_in_the_and
     assert con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0] == 4
     if purged:  # the purged text does not come back
         assert con.execute("SELECT count(*) FROM tipline_messages WHERE text IS NOT NULL").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(("fixture", "member"), [
+    (IOS_ID, "_chat.txt"),  # an iPhone always shares "WhatsApp Chat - <chat>.zip" holding _chat.txt
+    (ANDROID_ID, ANDROID_ID.name),  # Android with "Sertakan media": the .txt beside the media files
+])
+def test_a_zipped_export_is_imported_like_its_text_file(tmp_path, fixture, member):
+    # The forum's admin exports the group from a phone and passes the file it shared on, a .zip:
+    # it was refused as "does not look like a WhatsApp chat export".
+    import zipfile
+
+    zipped = tmp_path / (fixture.stem + ".zip")
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("00000012-PHOTO-2023-10-12-14-06-10.jpg", b"\xff\xd8\xff\xe0 not a real photo")
+        archive.writestr(member, fixture.read_bytes())
+    con = _migrated(tmp_path / "saring.duckdb")
+    from_zip = import_chat(con, zipped, SECRET)
+    rows = "SELECT message_id, chat, text FROM tipline_messages ORDER BY 1"
+    stored = con.execute(rows).fetchall()
+    from_text = import_chat(con, fixture, SECRET)
+    assert (from_zip.kept, from_zip.skipped) == (from_text.kept, from_text.skipped)
+    assert from_zip.urls == from_text.urls
+    assert from_zip.new == from_zip.kept > 0 and from_text.new == 0
+    assert con.execute(rows).fetchall() == stored
+    # ... under the label the text file gives (the chat's name from the file name, not "_chat")
+    alone = _migrated(tmp_path / "text-only.duckdb")
+    import_chat(alone, fixture, SECRET)
+    assert alone.execute(rows).fetchall() == stored
+
+
+def test_a_zip_without_a_chat_text_is_a_clear_error(tmp_path):
+    import zipfile
+
+    zipped = tmp_path / "WhatsApp Chat - Bakohumas.zip"
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("00000012-PHOTO-2023-10-12-14-06-10.jpg", b"\xff\xd8\xff\xe0")
+    con = _migrated(tmp_path / "saring.duckdb")
+    with pytest.raises(TiplineError, match="no chat text"):
+        import_chat(con, zipped, SECRET)
+    broken = tmp_path / "WhatsApp Chat - Rusak.zip"
+    broken.write_bytes(zipped.read_bytes()[:40])
+    with pytest.raises(TiplineError, match="WhatsApp"):
+        import_chat(con, broken, SECRET)

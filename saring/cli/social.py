@@ -39,7 +39,8 @@ def _store(db: Path | None):
 
 @tipline_app.command("import")
 def tipline_import(
-    chat_file: Path = typer.Argument(..., help="WhatsApp 'Export chat' text file (without media)"),
+    chat_file: Path = typer.Argument(..., help="WhatsApp 'Export chat' file: the .txt, or the .zip "
+                                               "a phone shares"),
     db: Path = DB_OPT,
     chat: str = typer.Option(None, "--chat", help="label for this chat (default: from the file name)"),
     tz: str = typer.Option(TIME_ZONE, "--tz", help="time zone of the phone that exported the chat "

@@ -1,10 +1,10 @@
 """The forum's WhatsApp tipline: import chat exports, pseudonymised, and purge old raw text.
 
-``import_chat`` reads a WhatsApp "Export chat" text file (Android ``12/10/23, 14.05 - Nama: pesan``
-or iOS ``[12/10/23 14.05.33] Nama: pesan``; Indonesian and English locales; 24 h with ``.`` or
-``:``, or AM/PM), keeps the messages worth checking (with a link, forwarded, or long), and stores
-them in ``tipline_messages``. Personal data never reaches the database: senders become an
-HMAC-SHA256 under a local secret, and every text and link goes through
+``import_chat`` reads a WhatsApp "Export chat" text file, or the zip holding it (Android
+``12/10/23, 14.05 - Nama: pesan`` or iOS ``[12/10/23 14.05.33] Nama: pesan``; Indonesian and
+English locales; 24 h with ``.`` or ``:``, or AM/PM), keeps the messages worth checking (with a
+link, forwarded, or long), and stores them in ``tipline_messages``. Personal data never reaches
+the database: senders become an HMAC-SHA256 under a local secret, and every text and link goes through
 :class:`saring.collect.scrub.Scrubber` with the chat's member names: senders, people named in system lines
 ("X menambahkan Y", "X keluar", "X created group", "X added Y", "X left") and, for a one-to-one
 chat, the other person named by the export's file name ("WhatsApp Chat - Rina Wulandari.txt").
@@ -23,6 +23,7 @@ import hmac
 import os
 import re
 import secrets
+import zipfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -415,6 +416,30 @@ def _match_stored(con: duckdb.DuckDBPyConnection, secret: bytes, found: Sequence
     return result
 
 
+def _export_text(path: Path) -> tuple[str, str | None]:
+    """The chat text of an export, and the name of the zip member it came from (None for a .txt).
+
+    An iPhone always shares a zip ("WhatsApp Chat - <chat>.zip" holding ``_chat.txt``), Android
+    one with the media when they are included; only the chat text is read from it."""
+    try:
+        if not zipfile.is_zipfile(path):
+            return path.read_bytes().decode("utf-8-sig", errors="replace"), None
+        with zipfile.ZipFile(path) as archive:
+            texts = [info for info in archive.infolist() if not info.is_dir()
+                     and info.filename.lower().endswith(".txt") and "__MACOSX" not in info.filename]
+            chats = [info for info in texts if Path(info.filename).name == "_chat.txt"] or texts
+            if len(chats) != 1:
+                found = ", ".join(info.filename for info in chats) or "no .txt file"
+                raise TiplineError(f"{path} is a zip with no chat text to import, or several "
+                                   f"({found}): unzip it and import the chat's .txt file")
+            return archive.read(chats[0]).decode("utf-8-sig", errors="replace"), chats[0].filename
+    except OSError as exc:
+        raise TiplineError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
+        # RuntimeError: a password-protected member
+        raise TiplineError(f"cannot read the zip {path} ({exc}): export the WhatsApp chat again") from None
+
+
 def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes, chat: str | None = None,
                 tz: str = TIME_ZONE, date_order: str | None = None) -> ImportResult:
     """Import one WhatsApp export into ``tipline_messages``; importing it again adds nothing, nor
@@ -429,13 +454,9 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
         TiplineError: the file cannot be read or is not a WhatsApp export.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise TiplineError(f"cannot read {path}: {exc.strerror or exc}") from None
-    text = raw.decode("utf-8-sig", errors="replace")
+    text, member = _export_text(path)
     messages = parse_chat(text, tz=tz, date_order=date_order)
-    from_file = chat_name_from_file(path)
+    from_file = chat_name_from_file(path) or (chat_name_from_file(member) if member else None)
     names, group = member_names(messages, from_file)
     # A group's own name ("Bakohumas Kota Batu") is no member: its words stay readable alone.
     common = [from_file] if group and from_file else []
