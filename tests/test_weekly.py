@@ -604,3 +604,20 @@ def test_a_wit_forums_card_opened_on_the_desk_and_sent_later_the_same_night_is_o
     rows = con.execute("SELECT made_by, channel FROM clarification_cards WHERE ref = 'a2'").fetchall()
     con.close()
     assert rows == [("rina", "whatsapp")]
+
+
+def test_a_fact_check_whose_title_carries_no_verdict_is_still_named_in_the_weekly(ingested, monkeypatch):
+    # Many fact-check titles carry no verdict saring reads (AFP Indonesia, cekfakta.com, TurnBackHoax's
+    # "[BELUM TERBUKTI]"): the daily digest showed the match, but the weekly joined the missing verdict
+    # into NULL and its story lost the fact-check (a one-outlet story was left out of the list).
+    from saring.report.weekly import build_weekly, monday_of
+
+    monkeypatch.setattr("saring.report.weekly.TOP_STORIES", 50)  # the sample's stories tie at the cut
+    with Store(ingested) as store:
+        con = store.con
+        con.execute(r"UPDATE factchecks SET verdict = NULL, title = regexp_replace(title, '^\[HOAKS\] ', '')")
+        seen = con.execute("SELECT max(first_seen_at) FROM items").fetchone()[0]
+        report = build_weekly(con, monday_of(seen.astimezone(WIB).date()), DigestSettings())
+    checks = {s.title: s.factcheck for s in report.stories}
+    assert checks["Facebook Akan Ditutup 24 April Benar atau Cuma Hoaks Begini yang Sebenarnya"] == (
+        "Facebook akan ditutup di Indonesia")

@@ -287,7 +287,10 @@ def _stories(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> 
                              count(*) AS items, min(first_seen_at) AS first_seen,
                              arg_min(title, (first_seen_at, item_id)) AS title
                       FROM w GROUP BY story_id),
-                fc AS (SELECT st.story_id, arg_max(f.verdict || ': ' || f.title, m.similarity) AS check
+                -- A title whose verdict saring cannot read is still named (NULL || text is NULL).
+                fc AS (SELECT st.story_id,
+                              arg_max(coalesce(f.verdict || ': ', '') || coalesce(f.title, f.url),
+                                      m.similarity) AS check
                        FROM factcheck_matches m JOIN factchecks f USING (factcheck_id)
                        JOIN stories st ON st.item_id = m.item_id
                        WHERE st.story_id IN (SELECT story_id FROM s) GROUP BY st.story_id),
