@@ -255,3 +255,29 @@ def test_the_card_looks_the_same_on_a_machine_without_the_system_dejavu_fonts(in
         assert card_png(card) == here
     finally:
         cards._font.cache_clear()
+
+
+def test_a_card_states_a_fact_checks_verdict_only_for_the_same_claim_not_for_its_topic(ingested, scorer):
+    # ANTARA's report that the police will question Facebook Indonesia again (a data-leak case) shares
+    # only its topic with the "[HOAKS] Facebook akan ditutup di Indonesia" fact-check (similarity
+    # 0.23, under evidence.STRONG_AT): its card, pasted into the members' groups, said
+    # "Hasil cek fakta: *HOAKS*" about a true news report. Kompas' article on that very claim (0.33)
+    # keeps the verdict, and so does a check of a text, which takes the same rule.
+    con = connect_snapshot(ingested)
+    cards = {}
+    for title in ("Polisi Akan Kembali Periksa Facebook Indonesia",
+                  "Viral Kabar Facebook Bakal Diblokir 24 April Hoaks atau Fakta"):
+        (item_id,) = con.execute("SELECT item_id FROM item_overview WHERE title = ?", [title]).fetchone()
+        cards[title] = card_for_item(con, item_id)
+    con.close()
+    police = cards["Polisi Akan Kembali Periksa Facebook Indonesia"]
+    text = card_text(police)
+    assert "HOAKS" not in text and NO_CLARIFICATION.capitalize() in text
+    same_claim = card_text(cards["Viral Kabar Facebook Bakal Diblokir 24 April Hoaks atau Fakta"])
+    assert "Hasil cek fakta: *HOAKS*" in same_claim and "/cekfakta/facebook-akan-ditutup" in same_claim
+
+    result = run_check("Polisi akan kembali periksa Facebook Indonesia soal kebocoran data", ingested,
+                       scorer=scorer, save=False)
+    weak = FactCheck(title=police.headline, url="https://cek.example/fb", verdict="HOAKS", similarity=0.2)
+    result.factchecks = [weak]
+    assert "HOAKS" not in card_text(card_for_check(result))

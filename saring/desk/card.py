@@ -1,8 +1,9 @@
 """Clarification cards: a ready WhatsApp reply and a shareable PNG for an item or a check.
 
-The card states the verdict of the closest published fact-check when there is one, or says
-plainly that there is no official clarification yet; it always points to the official sources
-(KPU, Bawaslu) and ends with the forum's slogan. The machine's hoax score is shown as a
+The card states the verdict of the closest published fact-check of the same claim when there is
+one (a match of the topic only is no verdict on the item), or says plainly that there is no
+official clarification yet; it always points to the official sources (KPU, Bawaslu) and ends
+with the forum's slogan. The machine's hoax score is shown as a
 screening hint only, never as a verdict.
 """
 
@@ -76,6 +77,17 @@ def _tanggal(value: date | datetime | str | None, zone: str = TIME_ZONE) -> str:
     return f"{value.day} {BULAN[value.month - 1]} {value.year}"
 
 
+def _verdict_of(facts: list[FactCheck]) -> FactCheck | None:
+    """The closest fact-check of the same claim, whose verdict the card may state, or None.
+
+    A match under evidence.STRONG_AT shares the topic, not always the claim (a true report on the
+    police questioning Facebook matched "[HOAKS] Facebook akan ditutup"): the card, shared in the
+    groups, would call it a hoax."""
+    from saring.judge.classifier.evidence import STRONG_AT
+
+    return next((f for f in facts if f.similarity >= STRONG_AT), None)
+
+
 def card_for_item(con: duckdb.DuckDBPyConnection, item_id: str,
                   bands: DigestSettings | None = None, zone: str = TIME_ZONE) -> Card | None:
     """The card of a stored item, dated on the clock of ``zone`` (the forum's), or None."""
@@ -96,7 +108,7 @@ def card_for_item(con: duckdb.DuckDBPyConnection, item_id: str,
         _clean(row[1] or row[6], 160) or "(tanpa judul)",
         f"{_clean(row[2], 60)}, {_tanggal(row[3], zone)}",
         row[4],
-        facts[0] if facts else None,
+        _verdict_of(facts),
         row[5],
         bands or DigestSettings(),
     )
@@ -105,7 +117,7 @@ def card_for_item(con: duckdb.DuckDBPyConnection, item_id: str,
 def card_for_check(result: CheckResult, bands: DigestSettings | None = None, zone: str = TIME_ZONE) -> Card:
     headline = _clean(result.title or result.text, 160) or "(kosong)"
     origin = f"{'tautan' if result.url else 'pesan'} yang beredar, dicek {_tanggal(result.checked_at, zone)}"
-    return Card("check", result.check_id, headline, origin, result.hoax_score, result.best_factcheck,
+    return Card("check", result.check_id, headline, origin, result.hoax_score, _verdict_of(result.factchecks),
                 result.url, bands or DigestSettings())
 
 
