@@ -676,3 +676,25 @@ def test_a_source_moved_to_another_feed_is_read_even_when_the_server_answers_by_
         titles = sorted(r[0] for r in store.cur.execute("SELECT title FROM items").fetchall())
     assert moved.results[0].status == "ok" and moved.results[0].new_items == 1
     assert titles == ["pemilu", "utama"]
+
+
+def test_a_page_served_as_latin_1_keeps_its_windows_quotes_and_dashes(httpserver, db_path, scorer):
+    # An old server says "charset=iso-8859-1" (Apache's long-time default) for a page written on
+    # Windows: its quotes and dashes are Windows-1252 bytes, which browsers show as “ ” —. Read as
+    # strict Latin-1 they became invisible control characters and the quoted words lost their quotes.
+    said = "Ketua KPU Kota Batu berkata pemungutan suara berjalan “damai” — tanpa ‘gangguan’ berarti."
+    page = ("<html lang='id'><head><title>Pleno</title></head><body><article><h1>Pleno</h1>"
+            + "".join(f"<p>{said} Kalimat {k}.</p>" for k in range(6)) + "</article></body></html>")
+    httpserver.expect_request("/berita").respond_with_data(
+        page.encode("cp1252"), content_type="text/html; charset=iso-8859-1")
+    httpserver.expect_request("/feed").respond_with_data(
+        f"<rss version='2.0'><channel><title>t</title><item><title>Pleno</title>"
+        f"<link>{httpserver.url_for('/berita')}</link></item></channel></rss>",
+        content_type="application/rss+xml")
+    config = parse_config({"sources": [{"id": "lama", "name": "Lama", "url": httpserver.url_for("/feed"),
+                                        "options": LOCAL}]})
+    with Store(db_path) as store:
+        run_ingest(config, store, scorer=scorer)
+        (text,) = store.con.execute("SELECT text FROM articles WHERE text_source = 'page'").fetchone()
+    assert f"{said} Kalimat 0." in text
+    assert not any("\x80" <= c <= "\x9f" for c in text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
 import multiprocessing
 import os
@@ -48,7 +49,7 @@ def decode_html(data: bytes, declared: str | None = None) -> str:
     UTF-8 goes first because pages often declare Latin-1 while sending UTF-8, and strict
     UTF-8 decoding almost never succeeds on text that is really something else.
     """
-    for encoding in ("utf-8", declared):
+    for encoding in ("utf-8", _whatwg(declared), declared):
         if encoding:
             try:
                 return data.decode(encoding)
@@ -58,6 +59,16 @@ def decode_html(data: bytes, declared: str | None = None) -> str:
     if best is not None and best.encoding:
         return data.decode(best.encoding, errors="replace")
     return data.decode("utf-8", errors="replace")
+
+
+def _whatwg(declared: str | None) -> str | None:
+    """Windows-1252 for a declared Latin-1 or ASCII, as browsers read it (the WHATWG Encoding
+    Standard): such pages hold Windows quotes and dashes, which strict Latin-1 makes control codes."""
+    try:
+        name = codecs.lookup(declared).name if declared else None
+    except LookupError:
+        return None
+    return "cp1252" if name in ("iso8859-1", "ascii") else None
 
 
 def _date(value: str | None) -> datetime | None:
