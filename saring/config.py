@@ -479,7 +479,9 @@ def parse_config(raw: Any, origin: str = "sources.yaml") -> Config:
         raise SourceConfigError(f"{origin}: 'settings:' must be a mapping.")
     unknown = set(raw) - {"sources", "settings"}
     if unknown:
-        raise SourceConfigError(f"{origin}: unknown top-level key(s): {', '.join(sorted(unknown))}.")
+        # str: YAML reads a stray "2024:" or "on:" as a number or true, which do not sort with names.
+        names = sorted(map(str, unknown))
+        raise SourceConfigError(f"{origin}: unknown top-level key(s): {', '.join(names)}.")
     if not all(isinstance(k, str) for k in settings):
         raise SourceConfigError(f"{origin}: settings: every key must be a name like 'digest'.")
     try:

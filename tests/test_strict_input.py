@@ -77,6 +77,16 @@ def test_mastodon_options_that_are_not_a_mapping_are_reported_under_the_source(t
     assert "settings" not in result.output
 
 
+
+@pytest.mark.parametrize(("extra", "named"), [("2024: pemilu\n", "2024"), ("on: true\n", "True"),
+                                              ("1: x\nsumber: y\n", "1, sumber")])
+def test_a_top_level_key_yaml_reads_as_a_number_or_yes_is_named_not_a_crash(tmp_path, extra, named):
+    # A stray "2024:" line, or "on:" (YAML reads on/yes as true), at the left margin: the check
+    # crashed with a TypeError instead of naming the key.
+    result = check(tmp_path, GOOD + extra)
+    assert result.exit_code == 2 and f"unknown top-level key(s): {named}." in result.output
+
+
 # --------------------------------------------------------------------------- the archive server
 
 
