@@ -496,7 +496,7 @@ def _explain(exc: ValidationError, raw: dict, origin: str) -> str:
     """Turn pydantic's first error into one sentence naming the source and field."""
     err = exc.errors()[0]
     loc = list(err["loc"])
-    msg = err["msg"].removeprefix("Value error, ")
+    msg = _plain(err)
     if loc and loc[0] == "sources" and len(loc) > 1 and isinstance(loc[1], int):
         index = loc[1]
         entry = raw["sources"][index] if index < len(raw["sources"]) else {}
@@ -512,3 +512,36 @@ def _explain(exc: ValidationError, raw: dict, origin: str) -> str:
     if "Extra inputs" in msg:
         return f"{origin}: settings: unknown field '{field}'."
     return f"{origin}: '{field}': {msg}."
+
+
+# What a field that fails its pattern must look like, said for someone who does not read regexes.
+_PATTERN_WORDS = {
+    "id": "must be small letters (a-z), digits, '-' or '_' (2 to 64, no spaces), e.g. 'malang-post'",
+    "name": "must be small letters (a-z), digits, '-' or '_' (no spaces), e.g. 'wa-forum'",
+    "url_env": "must be an environment variable name: capital letters, digits and '_', e.g. SARING_WA_URL",
+    "base_url": "must be an http:// or https:// address without spaces",
+}
+
+
+def _plain(err: Any) -> str:
+    """pydantic's message for one error, in words a maintainer who is not a programmer can act on."""
+    kind, value, field = err["type"], err.get("input"), err["loc"][-1] if err["loc"] else ""
+    if kind == "string_pattern_mismatch" and field in _PATTERN_WORDS:
+        return _PATTERN_WORDS[str(field)]
+    if kind == "string_type":
+        if value is None:
+            return f"is empty; write a value after '{field}:'"
+        return f"must be text; write it in quotes: '{value}'"
+    if kind == "bool_parsing":
+        return f"must be true or false, not {value!r}"
+    if kind == "float_parsing":
+        if isinstance(value, str) and re.fullmatch(r"\s*-?\d+,\d+\s*", value):
+            return f"must be a number; write {value.strip().replace(',', '.')} (a dot, not a comma)"
+        return f"must be a number, not {value!r}"
+    if kind in ("int_parsing", "int_from_float"):
+        return f"must be a whole number, not {value!r}"
+    if kind in ("model_type", "dict_type"):
+        return "must be a block of 'name: value' lines (see the examples in the project's sources.yaml)"
+    if kind in ("tuple_type", "list_type"):
+        return "must be a list, one entry per line starting with '- '"
+    return err["msg"].removeprefix("Value error, ")

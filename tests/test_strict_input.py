@@ -87,6 +87,31 @@ def test_a_top_level_key_yaml_reads_as_a_number_or_yes_is_named_not_a_crash(tmp_
     assert result.exit_code == 2 and f"unknown top-level key(s): {named}." in result.output
 
 
+
+@pytest.mark.parametrize(("text", "says"), [
+    # Capitals or a space in an id: the check showed the regular expression ^[a-z0-9][a-z0-9_\-]{1,63}$.
+    (GOOD.replace("id: s1", "id: Malang Post"),
+     "source 'Malang Post', field 'id': must be small letters (a-z), digits, '-' or '_'"),
+    # Indonesian writes 0,8 for 0.8: "unable to parse string as a number" did not say what to change.
+    (GOOD + "settings:\n  digest:\n    high: 0,8\n", "'digest.high': must be a number; write 0.8"),
+    (GOOD + "settings:\n  fetch:\n    retries: dua\n", "'fetch.retries': must be a whole number, not 'dua'"),
+    (GOOD + "    enabled: tidak\n", "field 'enabled': must be true or false, not 'tidak'"),
+    # A new source whose address is still to be filled in: "Input should be a valid string".
+    (GOOD.replace("https://satu.example/feed/", ""), "field 'url': is empty; write a value after 'url:'"),
+    (GOOD.replace("name: Satu", "name: 2024"), "field 'name': must be text; write it in quotes: '2024'"),
+    # Sources written as bare names, and channels as a mapping: "dictionary or instance of Source",
+    # "a valid tuple".
+    ("sources:\n  - malangpost\n", "source #1: must be a block of 'name: value' lines"),
+    (GOOD + "settings:\n  delivery:\n    channels:\n      wa: {url_env: WA}\n",
+     "'delivery.channels': must be a list, one entry per line starting with '- '"),
+])
+def test_a_wrong_value_is_explained_in_plain_words(tmp_path, text, says):
+    result = check(tmp_path, text)
+    assert result.exit_code == 2 and says in result.output, result.output
+    for jargon in ("pattern", "Input should", "instance of", "tuple", "parse string"):
+        assert jargon not in result.output
+
+
 # --------------------------------------------------------------------------- the archive server
 
 
