@@ -7,13 +7,14 @@ receives the validated object and never reads the file again.
 from __future__ import annotations
 
 import codecs
+import difflib
 import ipaddress
 import logging
 import os
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import yaml
@@ -481,7 +482,12 @@ def parse_config(raw: Any, origin: str = "sources.yaml") -> Config:
     if unknown:
         # str: YAML reads a stray "2024:" or "on:" as a number or true, which do not sort with names.
         names = sorted(map(str, unknown))
-        raise SourceConfigError(f"{origin}: unknown top-level key(s): {', '.join(names)}.")
+        settings_names = [n for n in Config.model_fields if n != "sources"]
+        hints = [(n, _hint(n, ("sources", "settings"), {"settings": settings_names})) for n in names]
+        said = [(f"it {h}" if h.startswith("belongs") else h) if len(names) == 1 else f"'{n}': {h}"
+                for n, h in hints if h]
+        raise SourceConfigError(_sentence(f"{origin}: unknown top-level key(s): "
+                                          + "; ".join([", ".join(names), *said])))
     if not all(isinstance(k, str) for k in settings):
         raise SourceConfigError(f"{origin}: settings: every key must be a name like 'digest'.")
     try:
@@ -506,12 +512,52 @@ def _explain(exc: ValidationError, raw: dict, origin: str) -> str:
         if not field:  # the entry as a whole (e.g. a kind's options)
             return f"{origin}: {who}: {msg}."
         if "Extra inputs" in msg:
-            return f"{origin}: {who}: unknown field '{field}'."
+            return _sentence(f"{origin}: {who}: unknown field '{field}'{_unknown_hint(loc)}")
         return f"{origin}: {who}, field '{field}': {msg}."
     field = ".".join(str(p) for p in loc)
     if "Extra inputs" in msg:
-        return f"{origin}: settings: unknown field '{field}'."
+        return _sentence(f"{origin}: settings: unknown field '{field}'{_unknown_hint(loc)}")
     return f"{origin}: '{field}': {msg}."
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith("?") else text + "."
+
+
+def _block_model(annotation: Any) -> type[BaseModel] | None:
+    """The settings block a field holds (``Source`` for ``tuple[Source, ...]``), or None."""
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _unknown_hint(loc: list) -> str:
+    """"; it belongs under 'options:'" or "; did you mean 'enabled'?" for an unknown name at ``loc``."""
+    model: type[BaseModel] | None = Config
+    for part in loc[:-1]:
+        if model is not None and not isinstance(part, int):
+            known = model.model_fields.get(str(part))
+            model = _block_model(known.annotation) if known else None
+    if model is None:
+        return ""
+    here = [name for name in model.model_fields if name != "sources"]
+    blocks = {}
+    for name in here:
+        if (block := _block_model(model.model_fields[name].annotation)) is not None:
+            blocks[name] = block.model_fields
+    hint = _hint(str(loc[-1]), here, blocks)
+    return f"; it {hint}" if hint.startswith("belongs") else (f"; {hint}" if hint else "")
+
+
+def _hint(name: str, here: Any, blocks: dict[str, Any]) -> str:
+    """Where a misplaced ``name`` belongs (one of ``blocks``, each a block's names), or the name of
+    ``here`` it is a typo of; "" when neither."""
+    homes = [block for block, names in blocks.items() if name in names]
+    if homes:
+        return "belongs under " + " or ".join(f"'{b}:'" for b in homes) + " (indent it below that line)"
+    close = difflib.get_close_matches(name, list(here), n=1, cutoff=0.75)
+    return f"did you mean '{close[0]}'?" if close else ""
 
 
 # What a field that fails its pattern must look like, said for someone who does not read regexes.

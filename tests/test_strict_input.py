@@ -112,6 +112,27 @@ def test_a_wrong_value_is_explained_in_plain_words(tmp_path, text, says):
         assert jargon not in result.output
 
 
+
+@pytest.mark.parametrize(("text", "says"), [
+    # A line indented one level too little: "unknown field 'max_items'" for a name the maintainer
+    # copied from the documentation, with nothing saying where it goes.
+    (GOOD + "    max_items: 20\n", "source 's1': unknown field 'max_items'; it belongs under 'options:'"),
+    (GOOD + "settings:\n  timezone: WITA\n",
+     "settings: unknown field 'timezone'; it belongs under 'schedule:'"),
+    (GOOD + "forum:\n  area: Kota Batu\n", "unknown top-level key(s): forum; it belongs under 'settings:'"),
+    # A typo of a real name.
+    (GOOD + "    enabeld: false\n", "source 's1': unknown field 'enabeld'; did you mean 'enabled'?"),
+    (GOOD + "    options:\n      fetch_article: false\n",
+     "unknown field 'options.fetch_article'; did you mean 'fetch_articles'?"),
+    (GOOD + "settings:\n  digest:\n    hihg: 0.8\n", "unknown field 'digest.hihg'; did you mean 'high'?"),
+    (GOOD + "setings:\n  digest:\n    high: 0.8\n",
+     "unknown top-level key(s): setings; did you mean 'settings'?"),
+])
+def test_an_unknown_name_says_where_it_belongs_or_which_name_was_meant(tmp_path, text, says):
+    result = check(tmp_path, text)
+    assert result.exit_code == 2 and says in result.output, result.output
+
+
 # --------------------------------------------------------------------------- the archive server
 
 
