@@ -370,6 +370,33 @@ def test_label_import_passes_over_the_empty_rows_excel_saves(demo_db, tmp_path):
     con.close()
 
 
+def test_label_import_reads_a_file_whose_lines_end_in_a_lone_carriage_return(demo_db, tmp_path):
+    # Excel for Mac's "CSV (Macintosh)" ends lines with a carriage return only: the import
+    # crashed with "new-line character seen in unquoted field", a Python traceback.
+    import duckdb
+
+    db = _copy_db(demo_db, tmp_path)
+    f = tmp_path / "labeled.csv"
+    f.write_bytes(b"id,hoax,election\ritem000,1,0\ritem001,0,1\r")
+    r = runner.invoke(app, ["label", "import", str(f), "--by", "KPU", "--db", str(db)])
+    assert r.exit_code == 0 and "2 rows stored (4 labels" in flat(r), r.output
+    con = duckdb.connect(str(db))
+    assert con.execute("SELECT count(*) FROM labels").fetchone()[0] == 4
+    con.close()
+
+
+def test_a_labels_file_the_csv_reader_cannot_split_is_refused_naming_the_line(demo_db, tmp_path):
+    # A quote opened in a cell edited by hand and never closed swallows the rest of a big file:
+    # Python's csv module gave up with "field larger than field limit", as a traceback.
+    db = _copy_db(demo_db, tmp_path)
+    f = tmp_path / "labeled.csv"
+    f.write_text('id,hoax,excerpt\nitem000,1,ok\nitem001,0,"dibuka tanpa ditutup\n'
+                 + "item002,1,teks\n" * 20_000, encoding="utf-8")
+    r = runner.invoke(app, ["label", "import", str(f), "--by", "KPU", "--db", str(db)])
+    assert r.exit_code == 2 and isinstance(r.exception, SystemExit), repr(r.exception)
+    assert "line 3" in flat(r) and "quote" in flat(r), r.output
+
+
 def test_label_import_takes_labels_written_as_floats(demo_db, tmp_path):
     # A labels file merged in pandas: the label columns have gaps, so they were written as 1.0/0.0.
     import duckdb

@@ -174,7 +174,7 @@ def _parse_value(raw: Any) -> int | None | str:
 def header_delimiter(text: str, column: str) -> str:
     """``,``, or the ``;`` (or tab) a spreadsheet writes where ``,`` is the decimal mark (Excel on
     a Windows set to Indonesian): the one that makes ``column`` a cell of the first line."""
-    first = text.partition("\n")[0].rstrip("\r")
+    first = re.split(r"\r\n?|\n", text, maxsplit=1)[0]  # lines may end in CR alone (Excel for Mac)
     for delimiter in (",", ";", "\t"):
         if column in (c.strip() for c in next(csv.reader([first], delimiter=delimiter), [])):
             return delimiter
@@ -203,12 +203,21 @@ def read_label_file(path: Path | str) -> list[dict[str, str]]:
             f"(found: {', '.join(columns) or 'no header'})"
         )
     rows = []
-    for raw in reader:
+    while True:
+        start = reader.line_num + 1
+        try:
+            raw = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error:  # with these settings: a quoted cell runs on past the field size limit
+            raise LabelFileError(
+                f"{path}: line {start} cannot be read: a cell that starts with a quote (\") must end with "
+                f"one; fix that line in a text editor, or open the file in a spreadsheet and save it again "
+                f"as 'CSV UTF-8'") from None
         row = {(k or "").strip(): (restore_cell(v) if isinstance(v, str) else "") for k, v in raw.items()}
         if (text_id := EXCEL_TEXT.fullmatch(row.get("id", "").strip())) is not None:
             row["id"] = text_id.group(1)  # the export's ="…", kept as written (not opened in Excel)
         rows.append(row)
-    return rows
 
 
 def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = None) -> ImportResult:
