@@ -298,13 +298,13 @@ def test_label_import_validates_rows_and_keeps_history(demo_db, tmp_path):
 
     db = _copy_db(demo_db, tmp_path)
     f = tmp_path / "labeled.csv"
-    f.write_text("id,hoax,election\nitem000,1,0\nnope,1,\nitem001,mungkin,1\nitem000,0,0\nitem002,,\n"
+    f.write_text("id,hoax,election\nitem000,1,0\nnope,1,\nitem001,mungkin,1\nitem000,1,0\nitem002,,\n"
                  "item003,ya,tidak\n", encoding="utf-8")
     r = runner.invoke(app, ["label", "import", str(f), "--by", "Bawaslu", "--db", str(db)])
     assert r.exit_code == 1
     assert "line 3: unknown id 'nope'" in flat(r)
     assert "line 4: bad value hoax='mungkin'" in flat(r)
-    assert "line 5: duplicate id 'item000'" in flat(r)
+    assert "line 5" not in flat(r)  # the same labels twice: stored once, nothing to refuse
     assert "2 rows stored (4 labels" in flat(r) and "1 rows had no label" in flat(r)
     f2 = tmp_path / "again.csv"
     f2.write_text("id,hoax\nitem000,0\n", encoding="utf-8")
@@ -395,6 +395,31 @@ def test_a_labels_file_the_csv_reader_cannot_split_is_refused_naming_the_line(de
     r = runner.invoke(app, ["label", "import", str(f), "--by", "KPU", "--db", str(db)])
     assert r.exit_code == 2 and isinstance(r.exception, SystemExit), repr(r.exception)
     assert "line 3" in flat(r) and "quote" in flat(r), r.output
+
+
+def test_label_import_of_two_labellers_files_pasted_together_keeps_both_halves(demo_db, tmp_path):
+    # Two forum members each label half of one export; the maintainer pastes the second file's
+    # rows below the first's. Every id is there twice, once blank: the second copy was refused as
+    # a "duplicate id ... only the first is kept" and the second member's labels were lost. Where
+    # the two disagree, the first one's label was stored as if no one had said otherwise.
+    import duckdb
+
+    db = _copy_db(demo_db, tmp_path)
+    f = tmp_path / "labeled.csv"
+    first = ["item000,1,0", "item001,0,1", "item002,,", "item003,,"]
+    second = ["item000,,", "item001,1,1", "item002,0,1", "item003,mungkin,0"]
+    f.write_text("id,hoax,election\n" + "\n".join(first + second) + "\n", encoding="utf-8")
+    r = runner.invoke(app, ["label", "import", str(f), "--by", "Bawaslu", "--db", str(db)])
+    assert r.exit_code == 1
+    assert ("line 7: id 'item001' is also on line 3 with a different hoax label (0 there, 1 here); "
+            "neither is stored") in flat(r)
+    assert "line 9: bad value hoax='mungkin'" in flat(r) and "duplicate" not in flat(r)
+    assert "2 rows refused" in flat(r)
+    con = duckdb.connect(str(db))
+    stored = con.execute("SELECT item_id, task, value FROM labels ORDER BY ALL").fetchall()
+    con.close()
+    assert stored == [("item000", "election", 0), ("item000", "hoax", 1), ("item001", "election", 1),
+                      ("item002", "election", 1), ("item002", "hoax", 0)]
 
 
 def test_label_import_takes_labels_written_as_floats(demo_db, tmp_path):

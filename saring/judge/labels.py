@@ -241,7 +241,10 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
     purged = {r[0] for r in con.execute(
         f"SELECT item_id FROM item_overview o WHERE {PURGED_FORWARD} AND item_id IN (SELECT unnest(?))",
         [sorted(known)]).fetchall()} if known else set()
-    seen: dict[str, int] = {}
+    # An id may be on several lines (two labellers' files pasted together): its labels are merged,
+    # and a task its lines disagree on is stored from neither (the file cannot say who is right).
+    given: dict[str, dict[str, tuple[int, int]]] = {}  # id -> task -> (value, line it was first on)
+    disputed: set[tuple[str, str]] = set()
     to_store: list[tuple[str, str, int]] = []
     for n, row in enumerate(rows, start=2):
         item_id = row.get("id", "").strip()
@@ -259,11 +262,6 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
         if item_id not in known:
             result.problems.append(f"line {n}: unknown id {item_id!r} (not in the database)")
             continue
-        if item_id in seen:
-            result.problems.append(f"line {n}: duplicate id {item_id!r} (already on line {seen[item_id]}); "
-                                   f"only the first is kept")
-            continue
-        seen[item_id] = n
         values, bad = {}, []
         for task in TASKS:
             v = _parse_value(row.get(task))
@@ -280,6 +278,18 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
         if item_id in purged:
             result.purged_forwards += 1
             continue
+        labels = given.setdefault(item_id, {})
+        for task, v in values.items():
+            if task not in labels:
+                labels[task] = (v, n)
+            elif labels[task][0] != v and (item_id, task) not in disputed:
+                disputed.add((item_id, task))
+                result.problems.append(
+                    f"line {n}: id {item_id!r} is also on line {labels[task][1]} with a different {task} "
+                    f"label ({labels[task][0]} there, {v} here); neither is stored: keep the right one and "
+                    f"import the file again")
+    for item_id, labels in given.items():
+        values = {t: v for t, (v, _) in labels.items() if (item_id, t) not in disputed}
         new = {t: v for t, v in values.items() if current.get((item_id, t)) != (v, by.strip())}
         result.already_stored += len(values) - len(new)
         values = new
