@@ -560,11 +560,26 @@ def test_label_import_says_when_excel_turned_an_id_into_a_number(numeric_ids_db,
         assert line in flat(r) and "turned into a number" in flat(r) and "saring label export" in flat(r)
 
 
+def _workbook() -> bytes:
+    """The start of an .xlsx file: a zip archive (what Excel's "Excel Workbook" saves)."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        z.writestr("xl/worksheets/sheet1.xml", "<worksheet><sheetData/></worksheet>")
+    return buf.getvalue()
+
+
 @pytest.mark.parametrize("content,needle", [
     (b"item,hoax\nitem000,1\n", "must have an 'id' column"),
     (b"id,comment\nitem000,x\n", "at least one of 'hoax', 'election'"),
     ("id,hoax\nitem000,1\ncaf\xe9,0\n".encode("latin-1"), "not UTF-8"),
     (None, "cannot read"),
+    # A workbook renamed to .csv (or sent on as labels.csv): "not UTF-8 (byte 10)" puzzled someone
+    # who had saved it from Excel.
+    (_workbook(), "is an Excel or LibreOffice workbook, not a CSV"),
 ])
 def test_label_import_bad_files_store_nothing(demo_db, tmp_path, content, needle):
     import duckdb

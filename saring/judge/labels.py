@@ -188,6 +188,11 @@ def read_label_file(path: Path | str) -> list[dict[str, str]]:
         data = path.read_bytes()
     except OSError as exc:
         raise LabelFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # .xlsx/.ods (a zip), .xls (OLE)
+        raise LabelFileError(
+            f"{path} is an Excel or LibreOffice workbook, not a CSV (whatever its name says); open it and "
+            f"save the sheet with File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)' (LibreOffice: "
+            f"'Text CSV', character set UTF-8), then import that file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
