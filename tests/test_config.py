@@ -18,6 +18,8 @@ def test_repo_sources_yaml_is_valid():
     assert gn and all(s.url.startswith("https://news.google.com/rss/search?q=") for s in gn)
     assert all(not s.options.fetch_articles for s in gn)
     assert config.schedule.timezone == "Asia/Jakarta"
+    # without a fact-checker's feed, a deployment never shows "cocok dengan cek fakta"
+    assert any(s.is_factcheck for s in config.sources)
 
 
 def _write(tmp_path, text):
