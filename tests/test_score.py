@@ -119,6 +119,20 @@ def test_chain_message_reasons_name_the_cues(scorer: Scorer) -> None:
         assert "urltoken" not in r and "numtoken" not in r
 
 
+def test_one_word_in_capitals_is_quoted_not_called_excessive(scorer: Scorer) -> None:
+    # A news lead "JATIMPOS.CO/KOTA MADIUN - Menjelang ..." (the dateline style of Indonesian news)
+    # had the reason "huruf kapital berlebihan" at 14 % capitals: the forum read a judgement the
+    # text does not bear out. The words are quoted instead; "berlebihan" needs a shouting text.
+    lead = ("JATIMPOS.CO/KOTA MADIUN - Menjelang tahapan Pemilihan Umum (Pemilu) Serentak 2024, Komisi "
+            "Pemilihan Umum (KPU) Kota Madiun menggelar sosialisasi pembentukan Badan Koordinasi Kehumasan.")
+    shouting = "RAPAT KOORDINASI BAKOHUMAS DIUNDUR KE HARI KAMIS PUKUL SEMBILAN PAGI DI KANTOR KPU"
+    news, loud = scorer.score([lead, shouting])
+    assert not any("berlebihan" in r and "kapital" in r for r in news.hoax_terms), news.hoax_terms
+    assert all("JATIMPOS, MADIUN" in r for r in news.hoax_terms if "kapital" in r), news.hoax_terms
+    assert any(r.startswith("huruf kapital berlebihan") for r in loud.hoax_terms), loud.hoax_terms
+    assert sum("kapital" in r for r in loud.hoax_terms) == 1, loud.hoax_terms
+
+
 def test_reasons_never_generic_words_or_clarification(scorer: Scorer, texts: dict[str, str]) -> None:
     debunk = (
         "Beredar video yang menyebut Bawaslu menemukan KTP palsu. Video itu sebenarnya rekaman lama "

@@ -30,7 +30,8 @@ CUE_REASONS: dict[str, str] = {
     "hearsay": "sumber tidak jelas",
     "hidden": "mengaku ada yang ditutup-tutupi",
     "shouting_share": "huruf kapital berlebihan",
-    "shouting_words": "huruf kapital berlebihan",
+    # a word or two in capitals (a news dateline, "PENTING") is quoted, not called excessive
+    "shouting_words": "ditulis dengan huruf kapital",
     "punct_runs": "tanda seru/tanya berlebihan",
     "exclamations": "tanda seru/tanya berlebihan",  # one reason with punct_runs ("!!!" is both)
     "links_non_news": "tautan ke situs yang bukan media berita",
@@ -123,8 +124,9 @@ def hoax_reasons(
 ) -> list[str]:
     """Indonesian reasons, strongest first: cue kinds that fired (with a quote), then marker words."""
     found: dict[str, tuple[float, str]] = {}
+    loud = dict(zip(names, raw, strict=True)).get("shouting_share", 0) >= SHOWN_FROM["shouting_share"]
     for value, count, name in sorted(zip(contrib, raw, names, strict=True), key=lambda p: -p[0]):
-        label = CUE_REASONS.get(name)
+        label = CUE_REASONS["shouting_share"] if name == "shouting_words" and loud else CUE_REASONS.get(name)
         if label is None or value < MIN_REASON or label in found or count < SHOWN_FROM.get(name, 0.5):
             continue
         quote = evidence(lead, name)

@@ -404,6 +404,8 @@ def cue_evidence(
     if kind == "links_non_news":
         hosts = _non_news_hosts(raw, news_hosts, outlets)
         return ", ".join(dict.fromkeys(hosts[:3])) or None
+    if kind == "shouting_words":
+        return ", ".join(list(dict.fromkeys(_CAPS_WORD.findall(raw)))[:3]) or None
     return None  # phone numbers are never quoted back
 
 
