@@ -318,6 +318,18 @@ def test_label_import_validates_rows_and_keeps_history(demo_db, tmp_path):
     con.close()
 
 
+def test_label_import_names_the_line_a_spreadsheet_shows(demo_db, tmp_path):
+    # A labeller's note with a line break in its cell (Alt+Enter in Excel) and a blank line: every
+    # later "line N" pointed at the wrong line, and the maintainer fixed the wrong row.
+    db = _copy_db(demo_db, tmp_path)
+    f = tmp_path / "labeled.csv"
+    f.write_text('id,hoax,election,note\nitem000,1,0,"dua baris:\nbaris kedua"\n\nnope,1,0,\n'
+                 "item001,mungkin,1,\n", encoding="utf-8")
+    r = runner.invoke(app, ["label", "import", str(f), "--by", "Bawaslu", "--db", str(db)])
+    assert "line 5: unknown id 'nope'" in flat(r), flat(r)
+    assert "line 6: bad value hoax='mungkin'" in flat(r), flat(r)
+
+
 def test_label_import_reads_a_file_saved_by_excel_with_semicolons(demo_db, tmp_path):
     # Excel on a Windows set to Indonesian separates a "CSV UTF-8" file's cells with ';' (the
     # decimal mark is ','), with a byte-order mark and CRLF line ends; the forum fills the export in.

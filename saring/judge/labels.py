@@ -182,7 +182,13 @@ def header_delimiter(text: str, column: str) -> str:
 
 
 def read_label_file(path: Path | str) -> list[dict[str, str]]:
-    """Read a labels CSV as strings; raise LabelFileError with one clear sentence."""
+    """The rows of a labels file (see :func:`read_label_lines`)."""
+    return [row for _, row in read_label_lines(path)]
+
+
+def read_label_lines(path: Path | str) -> list[tuple[int, dict[str, str]]]:
+    """A labels CSV as (line, row) pairs of strings, each line as a spreadsheet numbers it (the
+    header is line 1); raise LabelFileError with one clear sentence."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -199,8 +205,12 @@ def read_label_file(path: Path | str) -> list[dict[str, str]]:
         raise LabelFileError(
             f"{path} is not UTF-8 (byte {exc.start}); save it as 'CSV UTF-8' and try again"
         ) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=header_delimiter(text, "id"))
-    columns = [c.strip() for c in (reader.fieldnames or [])]
+    # csv.reader, not DictReader: a blank line must still count, to name the line a spreadsheet shows
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=header_delimiter(text, "id"))
+    try:
+        columns = [c.strip() for c in next(reader, [])]
+    except csv.Error:
+        columns = []
     missing = [c for c in ("id",) if c not in columns]
     if missing or not any(t in columns for t in TASKS):
         raise LabelFileError(
@@ -219,10 +229,12 @@ def read_label_file(path: Path | str) -> list[dict[str, str]]:
                 f"{path}: line {start} cannot be read: a cell that starts with a quote (\") must end with "
                 f"one; fix that line in a text editor, or open the file in a spreadsheet and save it again "
                 f"as 'CSV UTF-8'") from None
-        row = {(k or "").strip(): (restore_cell(v) if isinstance(v, str) else "") for k, v in raw.items()}
+        if not raw:  # a blank line
+            continue
+        row = dict.fromkeys(columns, "") | {c: restore_cell(v) for c, v in zip(columns, raw, strict=False)}
         if (text_id := EXCEL_TEXT.fullmatch(row.get("id", "").strip())) is not None:
             row["id"] = text_id.group(1)  # the export's ="…", kept as written (not opened in Excel)
-        rows.append(row)
+        rows.append((start, row))
 
 
 def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = None) -> ImportResult:
@@ -232,10 +244,10 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
     """
     if not by or not by.strip():
         raise LabelFileError("--by must name who labelled the file")
-    rows = read_label_file(path)
+    rows = read_label_lines(path)
     now = now or datetime.now(UTC)
     result = ImportResult(batch_id=uuid.uuid4().hex[:12])
-    ids = sorted({r.get("id", "").strip() for r in rows if r.get("id", "").strip()})
+    ids = sorted({r.get("id", "").strip() for _, r in rows if r.get("id", "").strip()})
     known = {r[0] for r in con.execute("SELECT item_id FROM items WHERE item_id IN (SELECT unnest(?))",
                                        [ids]).fetchall()} if ids else set()
     # A file imported again must not write every judgement twice into the history.
@@ -251,7 +263,7 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
     given: dict[str, dict[str, tuple[int, int]]] = {}  # id -> task -> (value, line it was first on)
     disputed: set[tuple[str, str]] = set()
     to_store: list[tuple[str, str, int]] = []
-    for n, row in enumerate(rows, start=2):
+    for n, row in rows:
         item_id = row.get("id", "").strip()
         if not any((v or "").strip() for v in row.values()):
             continue  # a row cleared in a spreadsheet (saved as ";;;;"): nothing in it to store or refuse
