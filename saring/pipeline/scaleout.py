@@ -38,7 +38,8 @@ def _write_parquet(rows: list[dict], path: Path) -> None:
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.register("rows_df", pd.DataFrame(rows))
-        con.execute(f"COPY (SELECT * FROM rows_df) TO '{tmp}' (FORMAT parquet)")
+        target = str(tmp).replace("'", "''")  # COPY takes no parameter: a quote in the folder's name
+        con.execute(f"COPY (SELECT * FROM rows_df) TO '{target}' (FORMAT parquet)")
     finally:
         con.close()
     os.replace(tmp, path)  # a part is either whole or absent
