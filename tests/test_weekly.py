@@ -254,6 +254,21 @@ def test_report_files_in_bahasa(week_db, tmp_path):
     assert json.loads((files.folder / "laporan.json").read_text())["numbers"]["high_risk"] == 1
 
 
+def test_a_story_title_with_dollar_signs_is_drawn_as_written_in_the_charts(week_db, tmp_path):
+    # Economic news writes amounts as US$; matplotlib read the text between two "$" as a math
+    # formula: "US$5 naik 5% jadi US$6" stopped the whole weekly report (and the desk's Tren
+    # chart) with a ValueError, and two amounts on one line were drawn run together in italics.
+    from saring.report.weekly_files import write_weekly
+
+    with duckdb.connect(str(week_db)) as con:
+        con.execute("UPDATE items SET title = 'US$5 naik 5% jadi US$6 juta' WHERE item_id = 'a1'")
+    report = report_of(week_db)
+    assert report.stories[0].title == "US$5 naik 5% jadi US$6 juta"
+    files = write_weekly(report, tmp_path / "mingguan")
+    assert Image.open(files.folder / "grafik-3-cerita.png").width >= 720
+    assert "US$5 naik 5% jadi US$6 juta" in files.whatsapp.read_text(encoding="utf-8")
+
+
 def test_weekly_chat_messages_stay_within_the_limit_with_many_clarified_rumours(week_db):
     # An election month: every card whose rumour came back this week is listed, one line each,
     # with no blank line between them. Telegram refuses a message over 4096 characters.

@@ -101,7 +101,8 @@ def daily_risk(report: WeeklyReport) -> Figure:
 def _barh(ax, labels: list[str], values: list[int], colour: str = BAR) -> None:
     y = list(range(len(labels)))[::-1]
     ax.barh(y, values, color=colour)
-    ax.set_yticks(y, labels, fontsize=MIN_PT)
+    # Titles and names from the feeds: "US$5 ... US$6" is text, not a formula between two "$".
+    ax.set_yticks(y, labels, fontsize=MIN_PT, parse_math=False)
     top = max(values + [1])
     for yi, v in zip(y, values, strict=True):
         ax.text(v + top * 0.02, yi, str(v), va="center", fontsize=MIN_PT)
