@@ -509,6 +509,20 @@ def test_a_week_not_over_yet_is_refused_unless_partial_and_never_sent(week_db, t
     assert any(out.iterdir()) and not httpserver.log
 
 
+def test_partial_without_a_week_writes_the_week_so_far(week_db, tmp_path):
+    # On Saturday a member asks for this week's picture, `saring report weekly --partial` as the
+    # README says; it wrote last week's complete report instead, under last week's name.
+    from saring import clock
+
+    out = tmp_path / "mingguan"
+    with clock.frozen(at(day(5), 10)):  # Saturday of 2026-W47
+        result = CliRunner().invoke(app, ["report", "weekly", "--db", str(week_db), "--out", str(out),
+                                          "--partial"])
+    assert result.exit_code == 0, result.output
+    assert "2026-W47" in result.output
+    assert [p.name for p in out.iterdir()] == ["2026-W47"]
+
+
 def test_cli_card_is_recorded_with_who_and_channel(week_db):
     result = CliRunner().invoke(app, ["card", "a2", "--db", str(week_db), "--by", "budi",
                                       "--sent-via", "whatsapp"])

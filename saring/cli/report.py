@@ -24,7 +24,8 @@ def weekly(
     send: bool = typer.Option(False, "--send", help="deliver to every channel in settings.delivery"),
     force: bool = typer.Option(False, "--force", help="with --send: deliver again to channels that have it"),
     channel: list[str] = typer.Option(None, "--channel", help="with --send: only this channel (repeatable)"),
-    partial: bool = typer.Option(False, "--partial", help="allow the week still running (never sent)"),
+    partial: bool = typer.Option(False, "--partial",
+                                 help="allow the week still running (never sent); alone: this week so far"),
 ) -> None:
     """Write the weekly report (HTML page, e-mail, WhatsApp text, PNG charts), optionally deliver it.
 
@@ -36,13 +37,15 @@ def weekly(
     """
     from saring.context import resolved
     from saring.localtime import today
-    from saring.report.weekly import check_week_over, parse_week, week_label, week_over
+    from saring.report.weekly import check_week_over, monday_of, parse_week, week_label, week_over
     from saring.report.weekly_files import make_weekly, send_weekly
 
     try:
         setup = resolved(db, sources)
         config, zone = setup.config, setup.timezone  # the week runs on the forum's clock
         monday = parse_week(week, end, today=today(zone))
+        if partial and not (week or end):  # the default, the last complete week, needs no --partial
+            monday = monday_of(today(zone))
         check_week_over(monday, partial, zone=zone)
         if send and not week_over(monday, zone=zone):
             # it would also take the week's place in the send log from the complete report
