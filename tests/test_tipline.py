@@ -203,6 +203,22 @@ def test_cli_import(tmp_path, monkeypatch):
     assert (tmp_path / "saring.duckdb.tipline-secret").exists()
 
 
+def test_cli_import_prints_each_link_whole_on_one_line(tmp_path, monkeypatch):
+    # The import's output saved to a log (cron, `> import.log`): a link longer than the line was
+    # folded at 80 columns, so copying or clicking it opened half an address.
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+
+    monkeypatch.delenv("SARING_TIPLINE_SECRET", raising=False)
+    monkeypatch.setattr("saring.collect.urls.system_resolver", FakeDNS({}))
+    link = "https://malangpost.example/2023/10/12/kpu-kota-batu-bantah-surat-suara-tercoblos/"
+    db = tmp_path / "saring.duckdb"
+    result = CliRunner().invoke(app, ["tipline", "import", str(ANDROID_ID), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert f"  {link}" in result.output.splitlines()
+
+
 def _as_ios(android: str) -> str:
     """The same chat as an iPhone exports it: "[12/10/23 08.15.07] …", seconds rising in a minute."""
     lines, in_minute = [], Counter()

@@ -523,6 +523,15 @@ def test_partial_without_a_week_writes_the_week_so_far(week_db, tmp_path):
     assert [p.name for p in out.iterdir()] == ["2026-W47"]
 
 
+def test_the_report_files_are_listed_one_whole_path_a_line(week_db, tmp_path):
+    # Saved to a log or piped, a path longer than 80 columns was folded in two: not copyable.
+    out = tmp_path / ("laporan-mingguan-forum-bakohumas-" * 3)
+    result = CliRunner().invoke(app, ["report", "weekly", "--db", str(week_db), "--out", str(out),
+                                      "--week", "2026-W47"])
+    assert result.exit_code == 0, result.output
+    assert f"  {out / '2026-W47' / 'laporan.html'}" in result.output.splitlines()
+
+
 def test_cli_card_is_recorded_with_who_and_channel(week_db):
     result = CliRunner().invoke(app, ["card", "a2", "--db", str(week_db), "--by", "budi",
                                       "--sent-via", "whatsapp"])

@@ -53,8 +53,8 @@ def digest(
               + (f", {result.already_reported} already reported earlier (not repeated)."
                  if result.already_reported else "."))
     for p in paths:
-        out.print(f"  {p}")
-    out.print(f"  {Path(out_dir) / 'index.html'} (archive index)")
+        out.print(f"  {p}", soft_wrap=True)  # one line, whole
+    out.print(f"  {Path(out_dir) / 'index.html'} (archive index)", soft_wrap=True)
     if not send:
         return
     _send(result, config, db, force, channel or None)
@@ -104,24 +104,24 @@ def demo(
     out.print(f"\nIngest: {result['new_items']} new items, {result['scored']} scored ({result['status']}).")
     if tipline:
         out.print(f"Tipline: {tipline} (sample chat export, names and numbers pseudonymised)")
-    out.print(f"DuckDB database: {db.resolve()}")
+    out.print(f"DuckDB database: {db.resolve()}", soft_wrap=True)
     stem = Path(paths[0]).name.removesuffix(".txt")
     for p in sorted(Path(paths[0]).parent.glob(stem + ".*")):
         if p.suffix != ".json":
-            out.print(f"Digest: {p.resolve()}")
+            out.print(f"Digest: {p.resolve()}", soft_wrap=True)
     out.print("(The digest's links point at the demo's own sample sites on 127.0.0.1, "
               "which stop when the demo ends.)")
     out.print(f"Archive index: {(workdir / 'digests' / 'index.html').resolve()} "
-              f"(browse: saring serve --archive {workdir / 'digests'})")
+              f"(browse: saring serve --archive {workdir / 'digests'})", soft_wrap=True)
     if os.environ.get("SARING_DEMO_SMTP", "") not in ("", "0"):
         _print_mail_demo(db, sources)
     else:
         out.print("E-mail delivery demo: run again with SARING_DEMO_SMTP=1")
     _print_demo_weekly(workdir / "weekly", smtp=os.environ.get("SARING_DEMO_SMTP", "") not in ("", "0"))
     out.print("Query it: saring query \"SELECT source_id, count(*) FROM items GROUP BY 1\" "
-              f"--db {db}")
+              f"--db {db}", soft_wrap=True)
     out.print(f"Forum desk: .venv/bin/saring web adduser NAMA --db {db}  then  "
-              f".venv/bin/saring web --db {db}")
+              f".venv/bin/saring web --db {db}", soft_wrap=True)
 
 
 def _print_mail_demo(db: Path, sources: Path) -> None:
@@ -155,13 +155,14 @@ def _print_demo_weekly(workdir: Path, smtp: bool) -> None:
               f"{t.election} election-related, {t.tipline} tipline rumours; the charts and texts:",
               highlight=False)
     for path in (d.files.html, d.files.whatsapp, d.files.email, *d.files.charts):
-        out.print(f"  {path.resolve()}", highlight=False)
+        out.print(f"  {path.resolve()}", highlight=False, soft_wrap=True)
     for row in d.spread:
         answer = "yes" if row["kept_spreading"] else "no"
         out.print(f"Clarified story {row['story_id']}: kept spreading after the card? {answer} "
                   f"({row['mentions_before']} mentions before, {row['mentions_after']} after)",
                   highlight=False)
-    out.print(f"Weekly database: {d.sim.db.resolve()} (notebook: notebooks/lifecycle.ipynb)", highlight=False)
+    out.print(f"Weekly database: {d.sim.db.resolve()} (notebook: notebooks/lifecycle.ipynb)", highlight=False,
+              soft_wrap=True)
     for attempt, lines in d.sends:
         for line in lines:
             out.print(f"  weekly e-mail, {attempt}: {line}", highlight=False, markup=False)

@@ -61,7 +61,7 @@ def weekly(
               f"{t.factcheck_matches} fact-check matches, {t.tipline} tipline rumours.",
               highlight=False)
     for path in (files.html, files.whatsapp, files.email, *files.charts):
-        out.print(f"  {path}", highlight=False)
+        out.print(f"  {path}", highlight=False, soft_wrap=True)  # one line, whole
     if not send:
         return
     delivery_channels(config, channel or None)

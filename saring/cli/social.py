@@ -70,7 +70,7 @@ def tipline_import(
     out.print(f"Tipline: {result.kept} messages kept ({result.new} new), {result.skipped} skipped, "
               f"{len(result.urls)} links; {fed} new items fetched and scored.", highlight=False)
     for url in result.urls:
-        out.print(f"  {url}", highlight=False, markup=False)
+        out.print(f"  {url}", highlight=False, markup=False, soft_wrap=True)  # one line, whole
 
 
 @tipline_app.command("purge")
