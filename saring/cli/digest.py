@@ -27,6 +27,7 @@ def digest(
 ) -> None:
     """Write the day's digest in every format into the archive, and optionally deliver it.
 
+    \b
     Example: saring digest --date 2026-11-25 --out data/digests --send
     Exit codes: 0 ok (or some channels failed), 1 every channel failed, 2 bad input/config.
     """

@@ -131,9 +131,9 @@ def _day(value: str | None, option: str) -> date | None:
 @label_app.command("export")
 def label_export(
     output: Path = typer.Option(..., "--output", "-o", help="CSV to write"),
-    day: str = typer.Option(None, "--date",
-                            help="only items of this day (on the forum's clock, schedule.timezone)"),
-    since: str = typer.Option(None, "--since", help="only items from this day on"),
+    day: str = typer.Option(None, "--date", help="only items published (or, with no date, first "
+                            "seen) on this day, on the forum's clock (schedule.timezone)"),
+    since: str = typer.Option(None, "--since", help="only items published (or first seen) from this day on"),
     limit: int = typer.Option(200, "--limit", min=1, help="at most this many items (1 or more)"),
     db: Path = DB_OPT,
     sources: Path = SOURCES_OPT,

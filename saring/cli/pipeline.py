@@ -78,6 +78,8 @@ def serve(
     """Run the flows on their schedules (ingest hourly, digest at 06:00 WIB, weekly report Monday 07:00 WIB).
 
     With --archive DIR, serve only the digest archive for browsers instead (Ctrl-C stops).
+
+    \b
     Example: saring serve --sources sources.yaml
     Example: saring serve --archive data/digests --port 8000
     """

@@ -32,6 +32,8 @@ def weekly(
     One ISO week, Monday to Sunday on the forum's clock (settings.schedule.timezone); items count
     by the day saring first saw them.
     A week that has not ended is refused unless --partial, and is never sent.
+
+    \b
     Example: saring report weekly --week 2026-W47 --out data/weekly --send
     Exit codes: 0 ok (or some channels failed), 1 every channel failed, 2 bad input/config.
     """

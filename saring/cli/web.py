@@ -41,6 +41,7 @@ def check(
 ) -> None:
     """Check one text or link now: scores with reasons, near-identical items, fact-checks.
 
+    \b
     Example: saring check "Beredar kabar KPU memindahkan TPS ..."
     Example: saring check https://example.co.id/berita/123
     """
@@ -125,6 +126,7 @@ def card(
     """Print the WhatsApp clarification reply for an item or a check (and optionally its PNG).
 
     The card is recorded (who, when, the channel) for the rumour's lifecycle.
+
     Example: saring card 3f2a9c1d0b7e --png klarifikasi.png --by rina --sent-via whatsapp
     """
     from saring.context import resolved
