@@ -281,6 +281,15 @@ def test_label_export_days_are_the_forums_days(demo_db, tmp_path):
     assert "item000" in set(pd.read_csv(out, dtype=str)["id"])
 
 
+def test_label_export_refuses_a_workbook_name_it_would_not_write(demo_db, tmp_path):
+    # `-o to_label.xlsx` wrote a CSV under that name, which Excel then refused to open.
+    db = _copy_db(demo_db, tmp_path)
+    for name in ("to_label.xlsx", "to_label.XLS", "to_label.ods"):
+        r = runner.invoke(app, ["label", "export", "--db", str(db), "-o", str(tmp_path / name)])
+        assert r.exit_code == 2 and "to_label.csv" in flat(r), (name, flat(r))
+        assert not (tmp_path / name).exists()
+
+
 def test_label_export_refuses_a_limit_below_one(demo_db, tmp_path):
     # `saring label export --limit -5` (a typo for 5) wrote every candidate but the last five,
     # and `--limit 0` an empty file, both with exit 0: the maintainer never knew.

@@ -147,6 +147,9 @@ def label_export(
     from saring.storage.database import Store
 
     d, s = _day(day, "--date"), _day(since, "--since")
+    if output.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+        fail(f"label export writes a CSV file (Excel and LibreOffice open it); give e.g. "
+             f"-o {output.with_suffix('.csv').name}")
     try:
         setup = resolved(db, sources)
         with Store(setup.db) as store:
