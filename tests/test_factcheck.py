@@ -133,11 +133,13 @@ def test_store_and_match_is_idempotent(db_path):
 
 
 def test_a_rematch_replaces_the_items_matches_and_drops_a_risk_floor_that_no_longer_holds(ingested):
-    # The first run fitted the TF-IDF weights on all 70 sample items and matched Kompas' catfish
-    # article to the [HOAKS] catfish fact-check just above the threshold (0.149), flooring its risk
-    # to "sedang". A month on, a new fact-check re-matches the last 30 days of items (the catfish and
-    # Facebook coverage) on refitted weights: that match no longer holds, yet its row, its old
-    # similarity and the floor stayed, and the digest kept showing the article as a known hoax.
+    # A month on, a new fact-check re-matches the last 30 days of items (the catfish and Facebook
+    # coverage). A match stored earlier that no longer holds (made on other weights: an earlier saring
+    # fitted them on each run's own items) kept its row, its old similarity and the risk floor built
+    # from it, and the digest kept showing Kompas' catfish article as the Facebook hoax, "tinggi".
+    from saring.config import DigestSettings
+    from saring.judge.classifier.evidence import record_evidence
+    from saring.judge.factcheck import fit_index, matched_text
     from saring.pipeline.link import link_items
 
     recent = "(title ILIKE '%lele%' OR title ILIKE '%facebook%')"
@@ -145,13 +147,20 @@ def test_a_rematch_replaces_the_items_matches_and_drops_a_risk_floor_that_no_lon
                "ORDER BY ALL")
     with Store(ingested) as store:
         con = store.con
-        (item_id, first), = con.execute(
-            "SELECT item_id, similarity FROM factcheck_matches JOIN item_overview USING (item_id) "
+        (item_id, catfish, first), = con.execute(
+            "SELECT item_id, factcheck_id, similarity FROM factcheck_matches "
+            "JOIN item_overview USING (item_id) "
             "WHERE title LIKE 'Lele Disebut Mengandung Ribuan Sel Kanker%'").fetchall()
         assert first >= MATCH_THRESHOLD
-        floored = "SELECT count(*) FROM hoax_evidence WHERE item_id = ?"
-        assert con.execute(floored, [item_id]).fetchone()[0] == 1
+        (facebook,), = con.execute(
+            "SELECT factcheck_id FROM factchecks WHERE title LIKE '%Facebook%'").fetchall()
         since = datetime.now(UTC)
+        con.execute("INSERT INTO factcheck_matches VALUES (?, ?, 0.35, ?)",
+                    [item_id, facebook, since - timedelta(days=10)])
+        bands = DigestSettings()
+        record_evidence(con, [item_id], bands.high, bands.medium)
+        floored = "SELECT factcheck_id FROM hoax_evidence WHERE item_id = ?"
+        assert con.execute(floored, [item_id]).fetchall() == [(facebook,)]
         window = {r[0] for r in con.execute(f"SELECT item_id FROM item_overview WHERE {recent}").fetchall()}
         con.execute(f"UPDATE items SET first_seen_at = first_seen_at - INTERVAL 40 DAY "
                     f"WHERE item_id NOT IN (SELECT item_id FROM item_overview WHERE {recent})")
@@ -162,24 +171,19 @@ def test_a_rematch_replaces_the_items_matches_and_drops_a_risk_floor_that_no_lon
         assert link_items(store, since=since, stories_window=3) == {}
         after = con.execute(matches).fetchall()
         # Exactly what matching the window now says, matched now; the older items are left alone.
-        texts = con.execute("SELECT item_id, coalesce(title, '') || '\n' || coalesce(text, '') "
-                            "FROM item_overview WHERE item_id IN (SELECT unnest(?)) ORDER BY item_id",
-                            [sorted(window)]).fetchall()
-        factchecks = con.execute("SELECT factcheck_id, title, text FROM factchecks ORDER BY 1").fetchall()
-        docs = [t for _, t in texts]
-        found = FactCheckIndex().fit(factchecks, extra_texts=docs).match(docs)
+        texts = [(i, matched_text(title, text)) for i, title, text in con.execute(
+            "SELECT item_id, title, text FROM item_overview WHERE item_id IN (SELECT unnest(?)) "
+            "ORDER BY item_id", [sorted(window)]).fetchall()]
+        found = fit_index(con).match([t for _, t in texts])
         expected = sorted((i, fid, sim) for (i, _), hits in zip(texts, found, strict=True)
                           for fid, sim in hits)
         assert sorted(row[:3] for row in after if row[0] in window) == expected
-        assert item_id not in {i for i, _, _ in expected}
+        assert (item_id, catfish, first) in expected and (item_id, facebook) not in {e[:2] for e in expected}
         assert all(row[3] >= since for row in after if row[0] in window)
         older = [row for row in before if row[0] not in window]
         assert [row for row in after if row[0] not in window] == older
-        # ... and the risk floor built from the match went with it.
-        assert con.execute(floored, [item_id]).fetchone()[0] == 0
-        score, text_score = con.execute(
-            "SELECT hoax_score, text_hoax_score FROM item_overview WHERE item_id = ?", [item_id]).fetchone()
-        assert score == text_score
+        # ... and the risk floor built from the stale match went with it.
+        assert con.execute(floored, [item_id]).fetchall() == [(catfish,)]
         evidence = "SELECT item_id, factcheck_id, similarity, floor FROM hoax_evidence ORDER BY ALL"
         for i, fid, sim, _ in con.execute(evidence).fetchall():
             assert i not in window or (i, fid, sim) in expected
@@ -206,3 +210,35 @@ def test_saring_factcheck_match_also_sets_the_risk_floors_of_its_matches(ingeste
     with Store(ingested) as store:
         again = store.con.execute("SELECT item_id, floor FROM hoax_evidence ORDER BY item_id").fetchall()
     assert again == floors
+
+
+def test_an_item_arriving_alone_in_an_hourly_run_matches_as_in_a_big_run_and_in_saring_check(ingested):
+    # An hourly run often brings one or two new items. The word weights were fitted on the
+    # fact-checks plus only that run's items: Kompas' catfish article matched the [HOAKS] catfish
+    # fact-check in the first, full run (0.149) but not when it came in alone (0.126), and
+    # `saring check` (which weighs words against recent stored items) said otherwise on the same text.
+    from saring.desk.check import closest_factchecks
+    from saring.pipeline.link import link_items
+
+    lele = ("SELECT m.factcheck_id, m.similarity, f.url FROM factcheck_matches m "
+            "JOIN factchecks f USING (factcheck_id) WHERE m.item_id = ? ORDER BY ALL")
+    with Store(ingested) as store:
+        con = store.con
+        (item_id, title, text), = con.execute(
+            "SELECT item_id, title, text FROM item_overview "
+            "WHERE title LIKE 'Lele Disebut Mengandung Ribuan Sel Kanker%'").fetchall()
+        full = con.execute(lele, [item_id]).fetchall()
+        assert len(full) == 1 and full[0][1] >= MATCH_THRESHOLD
+        # The same article as the only new item of a later run.
+        since = datetime.now(UTC)
+        con.execute("DELETE FROM hoax_evidence WHERE item_id = ?", [item_id])
+        con.execute("DELETE FROM factcheck_matches WHERE item_id = ?", [item_id])
+        con.execute("UPDATE items SET first_seen_at = ? WHERE item_id = ?",
+                    [since + timedelta(seconds=1), item_id])
+        assert link_items(store, since=since, stories_window=3) == {}
+        assert con.execute(lele, [item_id]).fetchall() == full
+        floors = "SELECT count(*) FROM hoax_evidence WHERE item_id = ?"
+        assert con.execute(floors, [item_id]).fetchone()[0] == 1
+        # `saring check` of the article's text finds the same fact-check, as similar.
+        checked = closest_factchecks(con, f"{title} {text}")
+        assert [(f.url, f.similarity) for f in checked] == [(full[0][2], round(full[0][1], 3))]

@@ -320,9 +320,12 @@ def test_forwarded_messages_take_the_forums_own_risk_bands_for_a_factcheck_floor
     raw.setdefault("settings", {})["digest"] = {"high": 0.85, "medium": 0.5}
     sources.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
-    # the viral post as the demo's fact-check quotes it ([HOAKS] Facebook akan ditutup di Indonesia)
+    # the viral post as the demo's fact-check quotes it ([HOAKS] Facebook akan ditutup di Indonesia):
+    # its picture's caption, headline and time (the headline and time alone are 0.134 from it, below
+    # the threshold in the digest as in `saring check`)
     chat.write_text(chat.read_text(encoding="utf-8") + "13/10/23, 09.00 - Sri Wahyuni: *Diteruskan*\n"
-                    "FB Indonesia Akan Dimatikan. 24 April 2018 Pukul 00.00 WIB.\n", encoding="utf-8")
+                    "Facebook diblokir\nFB Indonesia Akan Dimatikan. 24 April 2018 Pukul 00.00 WIB.\n",
+                    encoding="utf-8")
     result = CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(ingested),
                                       "--sources", str(sources)])
     assert result.exit_code == 0, result.output

@@ -28,8 +28,7 @@ import duckdb
 
 from saring.config import DigestSettings
 from saring.errors import SaringError
-from saring.judge.classifier.score import item_text
-from saring.textclean import plain_words
+from saring.textclean import item_text, plain_words
 
 LOGGER = logging.getLogger(__name__)
 SIMILAR_THRESHOLD = 0.5  # max(TF-IDF cosine, shingle containment) from which an item is "near-identical"
@@ -187,23 +186,16 @@ def similar_items(
 
 
 def closest_factchecks(con: duckdb.DuckDBPyConnection, text: str, k: int = 3) -> list[FactCheck]:
-    """Closest published fact-checks, by the registry's own matcher and threshold."""
-    from saring.judge.factcheck import FactCheckIndex
+    """Closest published fact-checks, by the registry's own matcher, weights and threshold (as a run)."""
+    from saring.judge.factcheck import fit_index
 
-    rows = con.execute(
-        "SELECT factcheck_id, coalesce(title, ''), url, coalesce(verdict, ''), coalesce(text, '') "
-        "FROM factchecks ORDER BY factcheck_id").fetchall()
-    if not rows:
-        return []
-    by_id = {r[0]: r for r in rows}
-    # Recent items give the word weights a realistic background: fitted on a handful of
-    # fact-checks alone, every shared everyday word would look significant.
-    background = [r[0] for r in con.execute(
-        "SELECT coalesce(a.title, i.title, '') || ' ' || coalesce(a.text, i.summary, '') "
-        "FROM items i LEFT JOIN articles a USING (item_id) ORDER BY i.first_seen_at DESC LIMIT 1000"
-    ).fetchall()]
-    index = FactCheckIndex().fit([(r[0], r[1], r[4]) for r in rows], extra_texts=[text, *background])
+    index = fit_index(con)
     found = index.match([text], top_k=k)[0]
+    if not found:
+        return []
+    by_id = {r[0]: r for r in con.execute(
+        "SELECT factcheck_id, coalesce(title, ''), url, coalesce(verdict, '') FROM factchecks "
+        "WHERE factcheck_id IN (SELECT unnest(?))", [[i for i, _ in found]]).fetchall()}
     return [FactCheck(by_id[i][1], by_id[i][2], by_id[i][3], round(sim, 3)) for i, sim in found]
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from saring.storage.database import transaction as in_transaction
-from saring.textclean import plain_words
+from saring.textclean import item_text, plain_words
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -39,9 +39,10 @@ if TYPE_CHECKING:
 # The F1-best threshold would be 0.09 (held-out P 0.995, R 0.92), but Pratiwi's negatives are
 # *unrelated* claims (e.g. the catfish-cancer claim vs. other viral topics), far easier than an
 # election fact-check vs. other election news, so the stricter precision-first value is used.
-# Similarities depend on the corpus the vectorizer is fitted on; match_items fits it on the
-# fact-checks plus the items matched.
+# Similarities depend on the corpus the vectorizer is fitted on: see fit_index.
 MATCH_THRESHOLD = 0.14
+BACKGROUND_ITEMS = 1000
+"""How many of the most recently seen items weigh the words beside the fact-checks (see fit_index)."""
 
 VERDICTS = ("SALAH", "HOAKS", "DISINFORMASI", "PENIPUAN", "FITNAH", "MISINFORMASI", "BENAR", "KLARIFIKASI")
 _ALIASES = {"HOAX": "HOAKS", "HOAXS": "HOAKS", "HOAKS": "HOAKS", "MISINFORMATION": "MISINFORMASI",
@@ -107,7 +108,9 @@ class FactCheckIndex:
         if not docs:
             self.matrix = None
             return self
-        self.vectorizer.fit(docs + list(extra_texts))
+        corpus = docs + list(extra_texts)
+        self.vectorizer.fit(corpus)
+        self.n_docs = len(corpus)
         self.matrix = self.vectorizer.transform(docs)
         return self
 
@@ -118,13 +121,75 @@ class FactCheckIndex:
         limit = self.threshold if threshold is None else threshold
         if getattr(self, "matrix", None) is None or not texts:
             return [[] for _ in texts]
-        sims = (self.vectorizer.transform([t or "" for t in texts]) @ self.matrix.T).toarray()
+        sims = (self._weigh(texts) @ self.matrix.T).toarray()
         out = []
         for row in sims:
             order = np.argsort(-row, kind="stable")[:top_k]
             out.append([(self.ids[j], round(float(row[j]), 4))
                         for j in order if row[j] >= limit and row[j] > 0])
         return out
+
+    def _weigh(self, texts: Sequence[str | None]) -> Any:
+        """The texts' TF-IDF rows, with the words the fitted corpus never saw counted as seen in
+        one document (not dropped): a text outside the fit is weighed as if it were in it, so its
+        similarity does not depend on which other texts were fitted with it."""
+        from scipy.sparse import csr_matrix
+
+        vec = self.vectorizer
+        analyse, vocab, idf = vec.build_analyzer(), vec.vocabulary_, vec.idf_
+        unseen_idf = np.log((1 + self.n_docs) / 2) + 1  # smooth idf of a word in one document
+        data, indices, indptr = [], [], [0]
+        for text in texts:
+            counts: dict[str, int] = {}
+            for word in analyse(text or ""):
+                counts[word] = counts.get(word, 0) + 1
+            squares = 0.0
+            for word, n in counts.items():
+                tf = 1 + np.log(n)  # sublinear_tf
+                j = vocab.get(word)
+                w = tf * (unseen_idf if j is None else idf[j])
+                squares += w * w
+                if j is not None:
+                    indices.append(j)
+                    data.append(w)
+            norm = np.sqrt(squares) or 1.0
+            data[indptr[-1]:] = [w / norm for w in data[indptr[-1]:]]
+            indptr.append(len(indices))
+        return csr_matrix((np.asarray(data, dtype=np.float32), indices, indptr),
+                          shape=(len(texts), len(vocab)))
+
+
+def background_texts(con: duckdb.DuckDBPyConnection, limit: int = BACKGROUND_ITEMS) -> dict[str, str]:
+    """``item_id -> text matched`` (:func:`matched_text`) of the ``limit`` most recently seen
+    stored items (ties by id)."""
+    rows = con.execute(
+        """WITH r AS (SELECT item_id, title, summary, first_seen_at FROM items
+                      ORDER BY first_seen_at DESC, item_id LIMIT ?)
+           SELECT r.item_id, coalesce(a.title, r.title), coalesce(a.text, r.summary)
+           FROM r LEFT JOIN articles a USING (item_id) ORDER BY r.first_seen_at DESC, r.item_id""",
+        [limit]).fetchall()
+    return {item_id: matched_text(title, text) for item_id, title, text in rows}
+
+
+def matched_text(title: str | None, text: str | None) -> str:
+    """What is matched of a stored item: what the models read (a forwarded message's title, its
+    own first line, is not read twice: ``saring check`` of the same message reads it once)."""
+    return item_text(title, text)
+
+
+def fit_index(con: duckdb.DuckDBPyConnection, threshold: float = MATCH_THRESHOLD) -> FactCheckIndex:
+    """The index every matcher uses (runs, ``saring factcheck match``, ``saring check``): the stored
+    fact-checks, with the words weighed on them plus the most recent stored items.
+
+    The background is bounded and the same whichever items are then matched: fitted on a run's
+    own items, one article matched in a big run and not when it came alone in an hourly one, and
+    the digest and ``saring check`` disagreed on the same text. Without a background, every shared
+    everyday word of a handful of fact-checks would look significant.
+    """
+    factchecks = con.execute(
+        "SELECT factcheck_id, title, text FROM factchecks ORDER BY factcheck_id").fetchall()
+    background = list(background_texts(con).values()) if factchecks else []
+    return FactCheckIndex(threshold=threshold).fit(factchecks, extra_texts=background)
 
 
 # ------------------------------------------------------------------------------------- store
@@ -157,35 +222,33 @@ def upsert_factchecks(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, A
 def match_items(con: duckdb.DuckDBPyConnection, item_ids: Sequence[str] | None = None,
                 top_k: int = 3, threshold: float = MATCH_THRESHOLD, *, transaction: bool = True) -> int:
     """Match items (all, or ``item_ids``) from the ``item_overview`` view against every stored
-    fact-check and replace their rows in ``factcheck_matches`` with the result, so a match that no
-    longer holds is removed (the weights are refitted on each call's items). Idempotent. Returns
-    the number of matches. ``transaction=False``: the caller holds one (to write more with it)."""
-    factchecks = con.execute(
-        "SELECT factcheck_id, title, text FROM factchecks ORDER BY factcheck_id").fetchall()
-    if not factchecks:
+    fact-check (:func:`fit_index`) and replace their rows in ``factcheck_matches`` with the result,
+    so a match that no longer holds is removed. Idempotent. Returns the number of matches.
+    ``transaction=False``: the caller holds one (to write more with it)."""
+    if item_ids is not None and not item_ids:
         return 0
-    query = "SELECT item_id, coalesce(title, '') || '\n' || coalesce(text, '') FROM item_overview"
+    index = fit_index(con, threshold)
+    if getattr(index, "matrix", None) is None:
+        return 0
+    query = "SELECT item_id, title, text, url FROM item_overview"
     params: list[Any] = []
     if item_ids is not None:
-        if not item_ids:
-            return 0
         query += " WHERE item_id IN (SELECT unnest(?))"
         params = [list(item_ids)]
-    items = con.execute(query, params).fetchall()
+    items = [(item_id, matched_text(title, text), url)
+             for item_id, title, text, url in con.execute(query, params).fetchall()]
     fc_urls = {u for (u,) in con.execute("SELECT url FROM factchecks").fetchall()}
-    item_urls = dict(con.execute("SELECT item_id, url FROM items").fetchall()) if fc_urls else {}
-    texts = [t for _, t in items]
-    index = FactCheckIndex(threshold=threshold).fit(factchecks, extra_texts=texts)
+    texts = [t for _, t, _ in items]
     now = datetime.now(UTC)
     rows = [
         (item_id, fid, sim, now)
-        for (item_id, _), found in zip(items, index.match(texts, top_k=top_k), strict=True)
+        for (item_id, _, url), found in zip(items, index.match(texts, top_k=top_k), strict=True)
         for fid, sim in found
-        if item_urls.get(item_id) not in fc_urls  # a fact-check ingested as an item matches itself
+        if url not in fc_urls  # a fact-check ingested as an item matches itself
     ]
     with in_transaction(con) if transaction else contextlib.nullcontext():
         con.execute("DELETE FROM factcheck_matches WHERE item_id IN (SELECT unnest(?))",
-                    [[item_id for item_id, _ in items]])
+                    [[item_id for item_id, _, _ in items]])
         if rows:
             con.executemany("INSERT INTO factcheck_matches (item_id, factcheck_id, similarity, matched_at) "
                             "VALUES (?, ?, ?, ?)", rows)

@@ -346,7 +346,7 @@ def current_labels(con: Any, task: str) -> pd.DataFrame:
     Labels on forwarded messages whose text retention purged are left out: only a placeholder
     title is left of them (:data:`saring.collect.retention.PURGED_TITLE`), nothing to learn from.
     """
-    from saring.judge.classifier.score import item_text
+    from saring.textclean import item_text
 
     frame = con.execute(
         f"""SELECT c.item_id, o.title, o.text, c.value AS label, c.labeled_at,

@@ -26,12 +26,12 @@ from saring.collect.kinds import parse_source
 from saring.collect.urls import url_key
 from saring.config import Config, Source, StorySettings
 from saring.errors import FeedError, FetchError, SaringError
-from saring.judge.classifier.score import item_text
 from saring.judge.places import locate
 from saring.judge.stories import CountedTexts
 from saring.limits import cap_text
 from saring.pipeline.link import link_items
 from saring.storage.database import Store, utcnow
+from saring.textclean import item_text
 
 LOGGER = logging.getLogger(__name__)
 

@@ -42,6 +42,7 @@ from saring.judge.classifier.explain import (
 from saring.judge.classifier.modelload import ModelLoadError, default_model_dir, load_model_file, read_card
 from saring.judge.classifier.vectorize import CachedTfidf
 from saring.limits import cap_text
+from saring.textclean import item_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from sklearn.pipeline import Pipeline
@@ -192,20 +193,6 @@ def at_operating_point(p: Any, operating_point: float | None) -> Any:
     p = np.clip(p, 1e-9, 1 - 1e-9)
     shift = np.log(operating_point / (1 - operating_point))
     return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) - shift)))
-
-
-def item_text(title: str | None, text: str | None) -> str:
-    """What the models read of a stored item: its title, a line break, its text.
-
-    A social post's or forwarded message's title is its own first line (or all of it, cut with
-    "…"): when the text already begins with the title, the text alone, or every cue of the
-    message would count twice.
-    """
-    title, text = title or "", text or ""
-    head = " ".join(title.split()).rstrip("…").rstrip()
-    if head and " ".join(text[:len(title) + 200].split()).startswith(head):
-        return text
-    return f"{title}\n{text}"
 
 
 class Scorer:
