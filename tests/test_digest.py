@@ -298,3 +298,42 @@ def test_a_day_still_to_come_is_judged_on_the_simulated_clock():
         with pytest.raises(DigestDayError, match="2026-11-21 has not come yet"):
             check_digest_day(date(2026, 11, 21), "Asia/Jakarta")
         assert today_wib() == date(2026, 11, 20)
+
+
+def test_a_fact_checks_verdict_is_shown_once(ingested):
+    # The sample's fact-check titles carry their verdict ("[HOAKS] Facebook akan ditutup di
+    # Indonesia"): the digest read "✅ Cek fakta [HOAKS]: [HOAKS] Facebook akan ditutup…".
+    with Store(ingested) as store:
+        d = build_digest(store.con, today_wib(), DigestSettings(election_threshold=0.0))
+    for fmt in ("whatsapp", "markdown", "email_text"):
+        lines = [ln for ln in render(d, fmt).splitlines() if "Cek fakta" in ln]
+        assert lines, fmt
+        for ln in lines:
+            assert ln.split(" http")[0].upper().count("HOAKS") == 1, (fmt, ln)
+    html = render(d, "html")
+    assert "[HOAKS]</b>: " not in html and html.count("Cek fakta") >= 1
+
+
+def test_a_fact_check_stored_under_two_addresses_is_shown_once(ingested):
+    # A fact-checker's feed moved to https (or added "www."): its older entries stay stored under
+    # the old address, the same fact-check came in again under the new one, and every item
+    # matching it listed the same fact-check twice.
+    from saring.collect.urls import url_key
+    from saring.judge.factcheck import match_items, upsert_factchecks
+
+    with Store(ingested) as store:
+        con = store.con
+        rows = con.execute("SELECT source_id, url, title, text, published_at FROM factchecks").fetchall()
+        copies = [dict(factcheck_id=url_key(url.replace("http://", "https://")), source_id=source,
+                       url=url.replace("http://", "https://"), title=title, text=text, published_at=at)
+                  for source, url, title, text, at in rows]
+        upsert_factchecks(con, copies)
+        match_items(con)
+        d = build_digest(con, today_wib(), DigestSettings(election_threshold=0.0))
+    shown = [i for i in d.election_items + d.tipline if i.factchecks]
+    assert shown
+    for item in shown:
+        titles = [fc["title"] for fc in item.factchecks]
+        assert len(titles) == len(set(titles)), titles
+    lines = [ln for ln in render(d, "whatsapp").splitlines() if "Cek fakta" in ln]
+    assert len(lines) == sum(len(i.factchecks) for i in shown)

@@ -41,7 +41,7 @@ def test_factchecks_matches_stories_and_kinds(ingested, sample_config):
     assert with_check and with_check[0].factchecks[0]["verdict"] == "HOAKS"
     assert any(i.story_outlets > 1 for i in digest.election_items)
     text = render(digest, "whatsapp")
-    assert "✅ Cek fakta [HOAKS]" in text and "📰 Diberitakan" in text
+    assert "✅ Cek fakta: [HOAKS] " in text and "📰 Diberitakan" in text  # the verdict once, in its title
     # One entry per story: no story id appears twice.
     assert len({i.item_id for i in digest.election_items}) == len(digest.election_items)
 

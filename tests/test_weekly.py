@@ -659,3 +659,18 @@ def test_a_fact_check_whose_title_carries_no_verdict_is_still_named_in_the_weekl
     checks = {s.title: s.factcheck for s in report.stories}
     assert checks["Facebook Akan Ditutup 24 April Benar atau Cuma Hoaks Begini yang Sebenarnya"] == (
         "Facebook akan ditutup di Indonesia")
+
+
+def test_a_fact_checks_verdict_is_named_once_in_the_weekly(ingested, monkeypatch):
+    # The sample's fact-check titles carry their verdict: the weekly's story read
+    # "cek fakta: HOAKS: [HOAKS] Facebook akan ditutup di Indonesia".
+    from saring.report.weekly import build_weekly, monday_of
+
+    monkeypatch.setattr("saring.report.weekly.TOP_STORIES", 50)  # the sample's stories tie at the cut
+    with Store(ingested) as store:
+        con = store.con
+        seen = con.execute("SELECT max(first_seen_at) FROM items").fetchone()[0]
+        report = build_weekly(con, monday_of(seen.astimezone(WIB).date()), DigestSettings())
+    checks = {s.title: s.factcheck for s in report.stories}
+    assert checks["Facebook Akan Ditutup 24 April Benar atau Cuma Hoaks Begini yang Sebenarnya"] == (
+        "[HOAKS] Facebook akan ditutup di Indonesia")

@@ -29,6 +29,7 @@ from saring.collect.scrub import GENERIC
 from saring.collect.urls import canonical_url, url_key
 from saring.config import DigestSettings, ForumSettings
 from saring.errors import MalformedURLError, SaringError
+from saring.judge.factcheck import verdict_from_title
 from saring.judge.places import SCOPES, ForumScope, region_places
 from saring.localtime import BULAN, HARI, TIME_ZONE, zone_label
 from saring.report.health import SourceHealth, source_health
@@ -71,7 +72,7 @@ class DigestItem:
     seen_at: datetime | None = None
     previous_score: float | None = None  # hoax score when it was last reported, if it was
     previous_date: date | None = None
-    factchecks: list[dict] = field(default_factory=list)  # matched fact-checks: verdict, title, url
+    factchecks: list[dict] = field(default_factory=list)  # verdict, title, url, label: shown_factchecks
     story_outlets: int = 1  # how many outlets carry the same story
     story_first: str | None = None  # the outlet that had it first
     kind: str | None = None
@@ -323,6 +324,36 @@ def _digest_rows(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
     ).fetchall()
 
 
+def shown_factchecks(checks: list[dict] | None, limit: int = 3) -> list[dict]:
+    """The matched fact-checks shown under an item (verdict, title, url, label), best first: one per
+    page (a fact-check stored under its http and https, or www and bare, address is one); ``label``
+    is the verdict to show beside the title, None when the title already says it ("[HOAKS] ..."
+    is not "[HOAKS]: [HOAKS] ...")."""
+    shown: list[dict] = []
+    pages: set[str] = set()
+    for check in checks or []:
+        fc = dict(check)
+        page = _page(fc.get("url"))
+        if page in pages:
+            continue
+        pages.add(page)
+        # "label": the verdict to show beside the title (the stored "verdict" stays as it is)
+        said = fc.get("verdict") and verdict_from_title(fc.get("title")) == str(fc["verdict"]).upper()
+        fc["label"] = None if said else fc.get("verdict")
+        shown.append(fc)
+    return shown[:limit]
+
+
+def _page(url: str | None) -> str:
+    """A page's address without its scheme and "www.", to tell two addresses of one page."""
+    try:
+        parts = urlsplit(canonical_url(url or ""))
+    except (MalformedURLError, ValueError):
+        return url or ""
+    host = parts.netloc.removeprefix("www.")
+    return f"{host}{parts.path.rstrip('/')}?{parts.query}"
+
+
 def _texts(con: duckdb.DuckDBPyConnection, items: list[DigestItem]) -> dict[str, str | None]:
     """The text of each item as the item_overview view gives it (article, else summary)."""
     if not items:
@@ -381,7 +412,7 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
             election_score=r[7], hoax_score=r[8], risk=risk_label(r[8], settings),
             election_terms=list(r[9] or [])[:5], hoax_terms=reasons, text_source=r[11],
             seen_at=r[13], previous_score=r[14], previous_date=r[15],
-            factchecks=[dict(c) for c in (r[20] or [])][:3], story_outlets=r[18], story_first=r[19],
+            factchecks=shown_factchecks(r[20]), story_outlets=r[18], story_first=r[19],
             kind=r[21], places=list(r[22] or []),
             scope=_scope(scope, r[23], r[3], regions) if scope else None,
         )

@@ -24,7 +24,7 @@ from saring.errors import SaringError
 from saring.judge.places import SCOPES, ForumScope, region_places
 from saring.localtime import TIME_ZONE, zone_label
 from saring.localtime import today as forum_today
-from saring.report.digest import risk_label
+from saring.report.digest import risk_label, shown_factchecks
 
 LOGGER = logging.getLogger(__name__)
 
@@ -287,9 +287,8 @@ def _stories(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> 
                              count(*) AS items, min(first_seen_at) AS first_seen,
                              arg_min(title, (first_seen_at, item_id)) AS title
                       FROM w GROUP BY story_id),
-                -- A title whose verdict saring cannot read is still named (NULL || text is NULL).
                 fc AS (SELECT st.story_id,
-                              arg_max(coalesce(f.verdict || ': ', '') || coalesce(f.title, f.url),
+                              arg_max({'verdict': f.verdict, 'title': f.title, 'url': f.url},
                                       m.similarity) AS check
                        FROM factcheck_matches m JOIN factchecks f USING (factcheck_id)
                        JOIN stories st ON st.item_id = m.item_id
@@ -302,8 +301,18 @@ def _stories(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> 
            WHERE s.items > 1 OR s.outlets > 1 OR fc.check IS NOT NULL
            ORDER BY s.outlets DESC, s.items DESC, s.first_seen, s.story_id LIMIT ?""",
         [start, end, end, TOP_STORIES]).fetchall()
-    return [StoryRow(r[0], " ".join((r[1] or "(tanpa judul)").split()), r[2], r[3], r[4], r[5], r[6])
+    return [StoryRow(r[0], " ".join((r[1] or "(tanpa judul)").split()), r[2], r[3], r[4], _named(r[5]), r[6])
             for r in rows]
+
+
+def _named(check: dict | None) -> str | None:
+    """A story's fact-check as the report names it: "SALAH: title", or the title alone when it
+    already says the verdict ("[HOAKS] ..."), or when saring cannot read one; its address without a title."""
+    if not check:
+        return None
+    shown = shown_factchecks([check])[0]
+    title = shown["title"] or shown["url"]
+    return f"{shown['label']}: {title}" if shown["label"] else title
 
 
 def _clarified(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[Clarified]:
