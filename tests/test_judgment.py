@@ -338,6 +338,41 @@ def test_forwarded_messages_take_the_forums_own_risk_bands_for_a_factcheck_floor
         assert floor == pytest.approx(floor_for(similarity, verdict, 0.85, 0.5))
 
 
+def test_a_member_asking_whether_a_forward_is_a_hoax_keeps_its_factcheck_floor(ingested, sample_site,
+                                                                              tmp_path, monkeypatch):
+    # A member forwards the viral post as it came, asking "hoaks atau bukan?". The word "hoaks"
+    # read as the member denying the claim, so the match to the [HOAKS] fact-check raised nothing
+    # and the digest showed the forward at its text score. Asking is not denying.
+    from saring.judge.classifier.textfeatures import CUE_KINDS, cue_counts
+
+    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
+    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
+    # the viral post as the demo's fact-check quotes it ([HOAKS] Facebook akan ditutup di Indonesia)
+    post = "Facebook diblokir\nFB Indonesia Akan Dimatikan. 24 April 2018 Pukul 00.00 WIB."
+    chat.write_text(chat.read_text(encoding="utf-8")
+                    + f"13/10/23, 09.00 - Sri Wahyuni: *Diteruskan*\n{post}\n"
+                    f"13/10/23, 09.01 - Budi Santoso: *Diteruskan*\n{post}\nIni hoaks atau bukan?\n",
+                    encoding="utf-8")
+    result = CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(ingested)])
+    assert result.exit_code == 0, result.output
+    with Store(ingested) as store:
+        rows = store.con.execute(
+            "SELECT o.text, m.similarity, e.floor FROM items i JOIN item_overview o USING (item_id) "
+            "JOIN factcheck_matches m USING (item_id) LEFT JOIN hoax_evidence e USING (item_id) "
+            "WHERE i.source_id = 'tipline' AND o.text LIKE '%Dimatikan%' ORDER BY o.text").fetchall()
+    assert len(rows) == 2 and all(sim >= MATCH_THRESHOLD for _, sim, _ in rows)
+    assert [text.endswith("atau bukan?") for text, _, _ in rows] == [False, True]
+    assert rows[1][2] == pytest.approx(floor_for(rows[1][1], "HOAKS", DigestSettings().high,
+                                                 DigestSettings().medium))
+    asked = rows[1][0]
+    assert not is_clarification(asked)
+    # Only the floor's decision changed: the model still reads the word as a clarification cue.
+    assert cue_counts(asked)[CUE_KINDS.index("clarify")] > 0
+    # A question answered in the same lead is still a clarification.
+    assert is_clarification("Benarkah Facebook akan ditutup 24 April? "
+                            "Kominfo memastikan kabar itu tidak benar.")
+
+
 def test_a_forwarded_message_scores_what_saring_check_gives_the_same_text(forwarded, scorer):
     """A forwarded message's title is its own first line, and scoring read "title\\ntext": the
     message twice, every cue counted twice. The digest said 96 % for the KPU-link forward

@@ -24,6 +24,7 @@ The source kind (news, social, tipline) is never an input.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -77,11 +78,19 @@ def floor_for(similarity: float, verdict: str | None, high: float, medium: float
     return round(high + (top - high) * share, 4)
 
 
+_QUESTION = re.compile(r"[^.!?\n]*\?")
+"""A sentence that asks ("Ini hoaks atau bukan?", "Benarkah ...?")."""
+
+
 def is_clarification(text: str | None) -> bool:
-    """True when the text's title or lead itself denies or debunks a claim."""
+    """True when the text's title or lead itself denies or debunks a claim.
+
+    Its questions are left out: "hoaks atau bukan?" asks, it denies nothing (the model's
+    features still count the cue; only the floor's decision reads the text this way)."""
     from saring.judge.classifier.textfeatures import CUE_KINDS, cue_counts, lead_words
 
-    counts = cue_counts(lead_words([text or ""], 60)[0])
+    stated = _QUESTION.sub(" ", lead_words([text or ""], 60)[0])
+    counts = cue_counts(stated)
     return counts[CUE_KINDS.index("clarify")] > 0
 
 
