@@ -173,3 +173,31 @@ def test_saring_check_of_a_makassar_forum_says_its_times_in_wita(ingested, tmp_p
     assert f"Sudah pernah dicek pada {checked.astimezone(wita):%Y-%m-%d %H:%M} WITA" in again.output
     assert f"pertama terlihat {seen.astimezone(wita):%Y-%m-%d %H:%M} WITA" in again.output, again.output
     assert "WIB" not in again.output
+
+
+def test_a_check_names_a_fact_check_once_and_its_verdict_once(ingested, scorer, tmp_path):
+    # The digest was fixed for both; `saring check` and the desk still printed
+    # "HOAKS: [HOAKS] Facebook akan ditutup di Indonesia", and twice when the fact-checker's feed
+    # had moved to https (its older entries stay stored under http).
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+    from saring.collect.urls import url_key
+    from saring.judge.factcheck import upsert_factchecks
+
+    with Store(ingested) as store:
+        rows = store.con.execute("SELECT source_id, url, title, text FROM factchecks").fetchall()
+        upsert_factchecks(store.con, [dict(factcheck_id=url_key(u.replace("http://", "https://")),
+                                           source_id=s, url=u.replace("http://", "https://"), title=t, text=x)
+                                      for s, u, t, x in rows])
+        store.publish_snapshot()
+    source, url, title, text = next(r for r in rows if r[2].startswith("[HOAKS]"))
+    message = " ".join((title + " " + text).split()[:40])
+    result = analyse(message, ingested, scorer)
+    pages = [f.url.split("://", 1)[1] for f in result.factchecks]
+    assert pages and len(pages) == len(set(pages)), pages
+    assert all(f.label is None for f in result.factchecks if f.title.startswith("[HOAKS]"))
+    shown = CliRunner().invoke(app, ["check", message, "--db", str(ingested)], env={"COLUMNS": "300"})
+    assert shown.exit_code == 0, shown.output
+    lines = [ln for ln in shown.output.splitlines() if title in ln and "kemiripan" in ln]
+    assert len(lines) == 1 and lines[0].upper().count("HOAKS") == title.upper().count("HOAKS"), lines

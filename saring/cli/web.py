@@ -88,7 +88,8 @@ def check(
     if result.factchecks:
         out.print("Cek fakta terdekat:")
         for f in result.factchecks:
-            out.print(f"  {shown(f.verdict)}: {shown(f.title)} {shown(f.url)} "
+            verdict = f"{shown(f.label)}: " if f.label else ""
+            out.print(f"  {verdict}{shown(f.title)} {shown(f.url)} "
                       f"(kemiripan {_pct(f.similarity)})", highlight=False)
     else:
         out.print("Cek fakta: belum ada klarifikasi resmi yang cocok.")

@@ -100,6 +100,16 @@ def url_key(url: str) -> str:
     return hashlib.sha1(canonical_url(url).encode("utf-8")).hexdigest()[:16]
 
 
+def page_key(url: str | None) -> str:
+    """A page's address without its scheme and "www.": one fact-check stored under its http and
+    https (or www and bare) address is one page."""
+    try:
+        parts = urlsplit(canonical_url(url or ""))
+    except (MalformedURLError, ValueError):
+        return url or ""
+    return f"{parts.netloc.removeprefix('www.')}{parts.path.rstrip('/')}?{parts.query}"
+
+
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if ip.ipv4_mapped:  # ::ffff:a.b.c.d
         return ip.ipv4_mapped

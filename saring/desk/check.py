@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import duckdb
 
+from saring.collect.urls import page_key
 from saring.config import DigestSettings
 from saring.errors import SaringError
 from saring.textclean import item_text, plain_words
@@ -60,6 +61,14 @@ class FactCheck:
     url: str
     verdict: str
     similarity: float
+
+    @property
+    def label(self) -> str | None:
+        """The verdict to show beside the title; None when the title already says it."""
+        from saring.judge.factcheck import verdict_from_title
+
+        said = self.verdict and verdict_from_title(self.title) == self.verdict.upper()
+        return None if said else (self.verdict or None)
 
 
 @dataclass(frozen=True)
@@ -190,13 +199,18 @@ def closest_factchecks(con: duckdb.DuckDBPyConnection, text: str, k: int = 3) ->
     from saring.judge.factcheck import fit_index
 
     index = fit_index(con)
-    found = index.match([text], top_k=k)[0]
+    found = index.match([text], top_k=2 * k)[0]  # room for copies of one page, shown once
     if not found:
         return []
     by_id = {r[0]: r for r in con.execute(
         "SELECT factcheck_id, coalesce(title, ''), url, coalesce(verdict, '') FROM factchecks "
         "WHERE factcheck_id IN (SELECT unnest(?))", [[i for i, _ in found]]).fetchall()}
-    return [FactCheck(by_id[i][1], by_id[i][2], by_id[i][3], round(sim, 3)) for i, sim in found]
+    checks, pages = [], set()
+    for i, sim in found:
+        if (page := page_key(by_id[i][2])) not in pages:
+            pages.add(page)
+            checks.append(FactCheck(by_id[i][1], by_id[i][2], by_id[i][3], round(sim, 3)))
+    return checks[:k]
 
 
 def previous_checks(con: duckdb.DuckDBPyConnection, text: str, limit: int = 2000) -> list[PreviousCheck]:

@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from saring import clock
 from saring.collect.scrub import GENERIC
-from saring.collect.urls import canonical_url, url_key
+from saring.collect.urls import canonical_url, page_key, url_key
 from saring.config import DigestSettings, ForumSettings
 from saring.errors import MalformedURLError, SaringError
 from saring.judge.factcheck import verdict_from_title
@@ -333,7 +333,7 @@ def shown_factchecks(checks: list[dict] | None, limit: int = 3) -> list[dict]:
     pages: set[str] = set()
     for check in checks or []:
         fc = dict(check)
-        page = _page(fc.get("url"))
+        page = page_key(fc.get("url"))
         if page in pages:
             continue
         pages.add(page)
@@ -342,16 +342,6 @@ def shown_factchecks(checks: list[dict] | None, limit: int = 3) -> list[dict]:
         fc["label"] = None if said else fc.get("verdict")
         shown.append(fc)
     return shown[:limit]
-
-
-def _page(url: str | None) -> str:
-    """A page's address without its scheme and "www.", to tell two addresses of one page."""
-    try:
-        parts = urlsplit(canonical_url(url or ""))
-    except (MalformedURLError, ValueError):
-        return url or ""
-    host = parts.netloc.removeprefix("www.")
-    return f"{host}{parts.path.rstrip('/')}?{parts.query}"
 
 
 def _texts(con: duckdb.DuckDBPyConnection, items: list[DigestItem]) -> dict[str, str | None]:
