@@ -65,10 +65,9 @@ class FactCheck:
     @property
     def label(self) -> str | None:
         """The verdict to show beside the title; None when the title already says it."""
-        from saring.judge.factcheck import verdict_from_title
+        from saring.judge.factcheck import verdict_label
 
-        said = self.verdict and verdict_from_title(self.title) == self.verdict.upper()
-        return None if said else (self.verdict or None)
+        return verdict_label(self.verdict, self.title)
 
 
 @dataclass(frozen=True)

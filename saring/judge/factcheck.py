@@ -65,6 +65,14 @@ and to in is a an for on
 """.split())
 
 
+def verdict_label(verdict: str | None, title: str | None) -> str | None:
+    """The verdict to show beside a fact-check's title; None when there is none or the title
+    already says it ("[HOAKS] ..." is not "[HOAKS]: [HOAKS] ...")."""
+    if not verdict or verdict_from_title(title) == verdict.upper():
+        return None
+    return verdict
+
+
 def verdict_from_title(title: str | None) -> str | None:
     """The fact-checker's verdict carried by a title, upper-case (``"SALAH"``, ``"HOAKS"``...).
 

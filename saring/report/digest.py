@@ -29,7 +29,7 @@ from saring.collect.scrub import GENERIC
 from saring.collect.urls import canonical_url, page_key, url_key
 from saring.config import DigestSettings, ForumSettings
 from saring.errors import MalformedURLError, SaringError
-from saring.judge.factcheck import verdict_from_title
+from saring.judge.factcheck import verdict_label
 from saring.judge.places import SCOPES, ForumScope, region_places
 from saring.localtime import BULAN, HARI, TIME_ZONE, zone_label
 from saring.report.health import SourceHealth, source_health
@@ -338,8 +338,7 @@ def shown_factchecks(checks: list[dict] | None, limit: int = 3) -> list[dict]:
             continue
         pages.add(page)
         # "label": the verdict to show beside the title (the stored "verdict" stays as it is)
-        said = fc.get("verdict") and verdict_from_title(fc.get("title")) == str(fc["verdict"]).upper()
-        fc["label"] = None if said else fc.get("verdict")
+        fc["label"] = verdict_label(fc.get("verdict"), fc.get("title"))
         shown.append(fc)
     return shown[:limit]
 
