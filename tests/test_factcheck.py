@@ -139,8 +139,9 @@ def test_a_rematch_replaces_the_items_matches_and_drops_a_risk_floor_that_no_lon
     # from it, and the digest kept showing Kompas' catfish article as the Facebook hoax, "tinggi".
     from saring.config import DigestSettings
     from saring.judge.classifier.evidence import record_evidence
-    from saring.judge.factcheck import fit_index, matched_text
+    from saring.judge.factcheck import fit_index
     from saring.pipeline.link import link_items
+    from saring.textclean import item_text
 
     recent = "(title ILIKE '%lele%' OR title ILIKE '%facebook%')"
     matches = ("SELECT m.item_id, m.factcheck_id, m.similarity, m.matched_at FROM factcheck_matches m "
@@ -171,7 +172,7 @@ def test_a_rematch_replaces_the_items_matches_and_drops_a_risk_floor_that_no_lon
         assert link_items(store, since=since, stories_window=3) == {}
         after = con.execute(matches).fetchall()
         # Exactly what matching the window now says, matched now; the older items are left alone.
-        texts = [(i, matched_text(title, text)) for i, title, text in con.execute(
+        texts = [(i, item_text(title, text)) for i, title, text in con.execute(
             "SELECT item_id, title, text FROM item_overview WHERE item_id IN (SELECT unnest(?)) "
             "ORDER BY item_id", [sorted(window)]).fetchall()]
         found = fit_index(con).match([t for _, t in texts])

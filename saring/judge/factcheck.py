@@ -167,22 +167,16 @@ class FactCheckIndex:
                           shape=(len(texts), len(vocab)))
 
 
-def background_texts(con: duckdb.DuckDBPyConnection, limit: int = BACKGROUND_ITEMS) -> dict[str, str]:
-    """``item_id -> text matched`` (:func:`matched_text`) of the ``limit`` most recently seen
-    stored items (ties by id)."""
+def background_texts(con: duckdb.DuckDBPyConnection, limit: int = BACKGROUND_ITEMS) -> list[str]:
+    """What the models read (:func:`~saring.textclean.item_text`) of the ``limit`` most recently
+    seen stored items (ties by id)."""
     rows = con.execute(
         """WITH r AS (SELECT item_id, title, summary, first_seen_at FROM items
                       ORDER BY first_seen_at DESC, item_id LIMIT ?)
            SELECT r.item_id, coalesce(a.title, r.title), coalesce(a.text, r.summary)
            FROM r LEFT JOIN articles a USING (item_id) ORDER BY r.first_seen_at DESC, r.item_id""",
         [limit]).fetchall()
-    return {item_id: matched_text(title, text) for item_id, title, text in rows}
-
-
-def matched_text(title: str | None, text: str | None) -> str:
-    """What is matched of a stored item: what the models read (a forwarded message's title, its
-    own first line, is not read twice: ``saring check`` of the same message reads it once)."""
-    return item_text(title, text)
+    return [item_text(title, text) for _, title, text in rows]
 
 
 def fit_index(con: duckdb.DuckDBPyConnection, threshold: float = MATCH_THRESHOLD) -> FactCheckIndex:
@@ -196,7 +190,7 @@ def fit_index(con: duckdb.DuckDBPyConnection, threshold: float = MATCH_THRESHOLD
     """
     factchecks = con.execute(
         "SELECT factcheck_id, title, text FROM factchecks ORDER BY factcheck_id").fetchall()
-    background = list(background_texts(con).values()) if factchecks else []
+    background = background_texts(con) if factchecks else []
     return FactCheckIndex(threshold=threshold).fit(factchecks, extra_texts=background)
 
 
@@ -243,7 +237,8 @@ def match_items(con: duckdb.DuckDBPyConnection, item_ids: Sequence[str] | None =
     if item_ids is not None:
         query += " WHERE item_id IN (SELECT unnest(?))"
         params = [list(item_ids)]
-    items = [(item_id, matched_text(title, text), url)
+    # what the models read: a forward's title, its own first line, is not read twice (as in check)
+    items = [(item_id, item_text(title, text), url)
              for item_id, title, text, url in con.execute(query, params).fetchall()]
     fc_urls = {u for (u,) in con.execute("SELECT url FROM factchecks").fetchall()}
     texts = [t for _, t, _ in items]
