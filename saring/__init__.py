@@ -7,12 +7,19 @@ __version__ = "0.1.0"
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 
-def connect(db_path: str | None = None):
+def connect(db_path: str | None = None, timezone: str | None = None):
     """Open a read-only DuckDB connection to the newest published snapshot.
 
-    Analysts use this from pandas or notebooks while the flows keep writing.
+    Analysts use this from pandas or notebooks while the flows keep writing. Times are shown,
+    and the day views count days, on the clock of ``timezone`` (WIB, WITA, WIT or a zone name);
+    by default the forum's (``settings.schedule.timezone`` in the sources file saring's commands
+    read: ``$SARING_SOURCES`` or ``sources.yaml`` here), else WIB.
     See :func:`saring.storage.database.connect_snapshot`.
     """
     from saring.storage.database import connect_snapshot
 
-    return connect_snapshot(db_path)
+    if timezone is None:
+        from saring.context import resolve
+
+        timezone = resolve(db_path).timezone
+    return connect_snapshot(db_path, timezone)

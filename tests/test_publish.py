@@ -236,6 +236,26 @@ def test_an_older_layout_is_republished_whole(tmp_path):
     _same(db)
 
 
+def test_the_first_publication_after_an_upgrade_that_changed_a_view_writes_it(tmp_path, monkeypatch):
+    """The catalog is rewritten when its views' SQL changed, not only when its files did: after an
+    upgrade, quiet runs (no new rows, so no new bucket file) kept the old saring's story_daily."""
+    import saring.storage.schema as schema
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        _fill(store, 1, datetime(2026, 11, 24, 16, 30, tzinfo=UTC), "a")  # 00:30 WITA on the 25th
+        with monkeypatch.context() as old_saring:  # its views counted Jakarta's days
+            old_saring.setattr(schema, "CATALOG_VIEWS", schema.CATALOG_VIEWS.replace(
+                schema.SESSION_DAYS, schema.WIB_DAYS))
+            store.publish_snapshot()
+        store.publish_snapshot()  # the upgraded saring's first run, on unchanged feeds
+    con = saring.connect(str(db), timezone="WITA")
+    try:
+        assert str(con.execute("SELECT day FROM story_daily").fetchone()[0]) == "2026-11-25"
+    finally:
+        con.close()
+
+
 def test_a_new_column_is_a_new_file_and_a_session_on_the_old_catalog_keeps_its_shape(tmp_path):
     db = tmp_path / "saring.duckdb"
     with Store(db) as store:

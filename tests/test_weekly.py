@@ -590,6 +590,80 @@ def test_a_jayapura_forums_week_runs_from_its_own_monday_midnight_with_times_in_
     assert jakarta.totals.election == 1 and "kartu Min 22/11 23.30 WIB" in render_weekly(jakarta, "whatsapp")
 
 
+def _jayapura_story(tmp_path):
+    """A Jayapura forum's (WIT) database: a story first seen at 01:30 WIT on Monday 23/11, carded then."""
+    from zoneinfo import ZoneInfo
+
+    from saring.report.lifecycle import record_card
+
+    db = tmp_path / "saring.duckdb"
+    seen = datetime(2026, 11, 23, 1, 30, tzinfo=ZoneInfo("Asia/Jayapura"))  # Sunday 23:30 in Jakarta
+    with Store(db) as store:
+        con = store.con
+        con.execute("INSERT INTO sources (source_id, name, region) VALUES ('cepos', 'Cepos', 'Papua')")
+        con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state) VALUES "
+                    "('j1', 'https://cepos.test/1', 'cepos', 'Distribusi logistik pemilu', ?, 'scored')",
+                    [seen])
+        con.execute("INSERT INTO scores VALUES ('j1', 'm1', 0.9, 0.2, [], [], ?)", [seen])
+        con.execute("INSERT INTO stories VALUES ('j1', 's1', ?)", [seen])
+        record_card(con, "item", "j1", "rina", at=seen, zone="Asia/Jayapura")
+        store.publish_snapshot()
+    return db
+
+
+def test_a_wit_forums_story_timeline_on_the_desk_counts_its_own_days(tmp_path):
+    # A Jayapura forum (schedule.timezone: WIT) opened the timeline of a rumour first seen at 01:30
+    # WIT on Monday: its "Per hari" list put the mention and the card on "Min 22/11" (Jakarta's
+    # day), while the digest, the weekly report and the card itself said Monday 23/11.
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from saring.desk.app import create_app
+    from saring.desk.auth import add_user
+
+    db = _jayapura_story(tmp_path)
+    add_user(db, "rina", "kata-sandi-rahasia")
+    client = TestClient(create_app(db, secret_key="k", timezone="Asia/Jayapura"))
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia",
+                                "next": "/"}, follow_redirects=False)
+    page = client.get("/tren/cerita/s1").text
+    per_day = page.split("Per hari", 1)[1]
+    assert "Sen 23/11: 1 berita" in per_day and "kartu dibuat" in per_day, per_day
+    assert "22/11" not in per_day
+
+
+def test_analysts_count_a_wit_forums_days_on_its_own_clock(tmp_path, monkeypatch):
+    # The same forum's analyst: story_daily, source_daily and rumour_lifecycle (saring.connect(),
+    # saring query) put Monday 01:30 WIT on Sunday, a day off the forum's digest and weekly report.
+    import saring
+
+    db = _jayapura_story(tmp_path)
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump({
+        "sources": [{"id": "cepos", "name": "Cepos", "url": "https://cepos.test/feed"}],
+        "settings": {"schedule": {"timezone": "WIT"}}}), encoding="utf-8")
+    monday = date(2026, 11, 23)
+    days = ("SELECT (SELECT day FROM story_daily), (SELECT day FROM source_daily), "
+            "(SELECT day FROM rumour_lifecycle), (SELECT cards_made FROM rumour_lifecycle)")
+    con = saring.connect(db, timezone="WIT")
+    assert con.execute(days).fetchone() == (monday, monday, monday, 1)
+    assert str(con.execute("SELECT first_seen_at FROM items").fetchone()[0]) == "2026-11-23 01:30:00+09:00"
+    con.close()
+    monkeypatch.setenv("SARING_SOURCES", str(sources))  # the forum's sources file says WIT
+    con = saring.connect(db)
+    assert con.execute(days).fetchone() == (monday, monday, monday, 1)
+    con.close()
+    said = CliRunner().invoke(app, ["query", "SELECT day, items FROM story_daily", "--db", str(db), "--csv"])
+    assert said.exit_code == 0 and said.output == "day,items\n2026-11-23,1\n", said.output
+    monkeypatch.delenv("SARING_SOURCES")
+    monkeypatch.chdir(tmp_path / "..")  # no sources file: WIB, as before
+    con = saring.connect(db)
+    assert con.execute("SELECT day FROM story_daily").fetchone()[0] == date(2026, 11, 22)
+    con.close()
+
+
 def test_whether_a_week_is_over_follows_the_simulated_clock(tmp_path):
     # A simulated run (the demo's two weeks, saring.clock.frozen) on the Wednesday of 2026-W47
     # was told by the machine's own clock that the week was long over (or had not started), so

@@ -143,8 +143,12 @@ def query(
     db: Path = DB_OPT,
     csv: bool = typer.Option(False, "--csv", help="print CSV instead of a table"),
     file: Path = typer.Option(None, "--file", "-f", help="read the SQL from this file (UTF-8)"),
+    sources: Path = SOURCES_OPT,
 ) -> None:
     """Query the analysts' snapshot (never blocks the running flows).
+
+    Times, and the days of source_daily, story_daily and rumour_lifecycle, are on the forum's
+    clock (settings.schedule.timezone in the sources file, WIB unless set).
 
     Example: saring query "SELECT title, hoax_score FROM item_overview ORDER BY 2 DESC LIMIT 5"
     Example: saring query --file kueri.sql --csv > hasil.csv
@@ -159,8 +163,10 @@ def query(
         sql = _sql_file(file)
     if not (sql or "").strip():
         fail('give a SQL query, e.g. saring query "SELECT count(*) FROM items", or --file q.sql')
+    from saring.context import resolved
+
     try:
-        con = connect_snapshot(db)
+        con = connect_snapshot(db, resolved(db, sources).timezone)  # the forum's clock, as its digest's
         result = con.execute(sql)
         if result is None or result.description is None:  # only a comment or ";": no table
             fail("the query returned no table (is it only a comment?)")

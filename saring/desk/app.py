@@ -105,7 +105,7 @@ class Desk:
         self._key = key.encode()
         self.signer = URLSafeTimedSerializer(key, salt="saring-web-session")
         self.lock = threading.RLock()
-        self.published, self.live = Published(self.db), Live(self.db)  # the read path under load
+        self.published, self.live = Published(self.db, timezone), Live(self.db)  # the read path under load
         self.throttle = LoginThrottle()
         # Session generations this process raised itself (logout). The database has them too,
         # except while a flow holds it: then they wait in ``pending`` and are written later.

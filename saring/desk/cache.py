@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from saring.localtime import TIME_ZONE
+
 LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -44,11 +46,12 @@ def _identity(*paths: Path) -> tuple | None:
 class Published:
     """One read connection and a page-data cache per published version of the analysts' copy."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path, timezone: str = TIME_ZONE) -> None:
         from saring.storage.database import snapshot_path
         from saring.storage.publish import publication_path
 
         self.db = db
+        self.timezone = timezone  # the forum's clock: its times, and the days the day views count
         self.catalog = snapshot_path(db)
         self.publication = publication_path(db)
         self._lock = threading.Lock()
@@ -76,7 +79,7 @@ class Published:
                 if version is not None:
                     from saring.storage.database import connect_snapshot
 
-                    self._con = connect_snapshot(self.db)  # checks the schema version too
+                    self._con = connect_snapshot(self.db, self.timezone)  # checks the schema version too
             return self._version, self._con
 
     def follow(self, before: tuple | None, after: tuple | None) -> None:
@@ -97,7 +100,7 @@ class Published:
         if con is None:
             from saring.storage.database import connect_snapshot
 
-            one = connect_snapshot(self.db)
+            one = connect_snapshot(self.db, self.timezone)
             try:
                 yield one
             finally:
@@ -107,7 +110,7 @@ class Published:
         cur = cursors.get(version)
         if cur is None:
             cur = cursors[version] = con.cursor()
-            cur.execute("SET TimeZone = 'Asia/Jakarta'")
+            cur.execute(f"SET TimeZone = '{self.timezone}'")
         yield cur
 
     def get(self, key: Any, build: Callable[[duckdb.DuckDBPyConnection], T]) -> T:

@@ -82,11 +82,12 @@ def story_page(request: Request, story_id: str):
             """SELECT c.made_at, c.made_by, c.channel, c.kind FROM clarification_cards c
                JOIN stories st ON st.item_id = c.item_id WHERE st.story_id = ? ORDER BY c.made_at""",
             [story_id]).fetchall()
-        days = con.execute("SELECT * FROM rumour_lifecycle WHERE story_id = ? ORDER BY day",
-                           [story_id]).df().to_dict("records")
     if not items:
         return page(request, "message.html", status=404, title="Tidak ditemukan",
                      message="Cerita ini tidak ada (atau belum tersimpan).")
+    with desk.snapshot() as con:  # its rumour_lifecycle counts the forum's days; the database's, WIB days
+        days = con.execute("SELECT * FROM rumour_lifecycle WHERE story_id = ? ORDER BY day",
+                           [story_id]).df().to_dict("records")
     first_card = cards[0][0] if cards else None
     after = sum(1 for r in items if first_card is not None and r[0] > first_card)
     return page(request, "story.html", story_id=story_id, items=items, checks=checks, cards=cards,

@@ -75,8 +75,8 @@ def lifecycle(con: duckdb.DuckDBPyConnection, story_id: str | None = None) -> pd
 def spread_after_card(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per clarified story: mentions before and after its first card, and whether it kept spreading.
 
-    "After" counts the days after the day the card was made (Asia/Jakarta), so a story's
-    mentions on the card's own day count as before.
+    "After" counts the days after the day the card was made (on the clock of ``con``'s session:
+    the forum's on :func:`saring.connect`), so a story's mentions on the card's own day count as before.
     """
     return con.execute(
         """SELECT story_id, min(first_card_at) AS first_card_at,

@@ -26,7 +26,7 @@ import pandas as pd
 from saring.config import Source, default_db_path
 from saring.errors import StoreError
 from saring.filemodes import enter_private, exit_private, make_private
-from saring.localtime import TIME_ZONE
+from saring.localtime import TIME_ZONE, zone_name
 from saring.storage.schema import SCHEMA_VERSION, migrate
 
 LOGGER = logging.getLogger(__name__)
@@ -673,15 +673,22 @@ def _publish_first(db_path: Path) -> None:
                              f"from here ({exc}); every saring run publishes it") from None
 
 
-def connect_snapshot(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+def connect_snapshot(db_path: str | Path | None = None,
+                     timezone: str = TIME_ZONE) -> duckdb.DuckDBPyConnection:
     """Open the newest snapshot read-only (publishing it first when the database has none:
     a reader never keeps the writer's own file open).
+
+    ``timezone`` is the session's clock: times are shown on it and the views that count by day
+    (``source_daily``, ``story_daily``, ``rumour_lifecycle``) count its days. Pass the forum's
+    (``settings.schedule.timezone``) to agree with its digest and weekly report.
 
     Raises:
         StoreError: neither file exists, the database is busy or of another saring version and
             has no snapshot yet, or the snapshot's files cannot be read (the data folder was moved
             without a new publication).
+        ValueError: ``timezone`` is not a time zone (WIB, WITA, WIT or a name like 'Asia/Makassar').
     """
+    timezone = zone_name(timezone)
     db_path = Path(db_path) if db_path else default_db_path()
     path = snapshot_path(db_path)
     if not path.exists():
@@ -692,7 +699,7 @@ def connect_snapshot(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnec
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
         raise StoreError(f"cannot read the analysts' copy of {db_path}: {exc}") from None
-    con.execute(f"SET TimeZone = '{TIME_ZONE}'").fetchall()
+    con.execute(f"SET TimeZone = '{timezone}'").fetchall()
     _read_files_afresh(con)
     try:
         version = con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]

@@ -368,9 +368,12 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
     written += small_written
     kept += len(small) - small_written
     tables = {t: b for t, b in tables.items() if b}  # a large table without rows is a small one
-    # What the catalog names: when none of it changed, the catalog on disk is still right.
+    # What the catalog names and its views' SQL (an upgrade may change a view): when none of it
+    # changed, the catalog on disk is still right.
+    from saring.storage.schema import CATALOG_VIEWS
+
     key = hashlib.sha256(json.dumps(
-        [FORMAT, schema_version, str(folder), shapes, {t: v["file"] for t, v in small.items()},
+        [FORMAT, schema_version, str(folder), shapes, {t: v["file"] for t, v in small.items()}, CATALOG_VIEWS,
          {t: sorted(v["file"] for v in b.values()) for t, b in tables.items()}],
         sort_keys=True).encode()).hexdigest()
     catalog_written = full or key != old.get("catalog") or not catalog.exists()

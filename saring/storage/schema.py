@@ -162,8 +162,12 @@ CREATE OR REPLACE VIEW item_overview AS
     LEFT JOIN (SELECT item_id, list(name ORDER BY first_pos, code) AS places,
                       list(code ORDER BY first_pos, code) AS place_codes
                FROM item_places GROUP BY item_id) pl USING (item_id);
+"""
+# The views that count by day, with {zone} the clock their days follow: Jakarta's in the database
+# file (migrations v7 and v8), the reader's session time zone in the analysts' copy (CATALOG_VIEWS).
+SOURCE_DAILY = """
 CREATE OR REPLACE VIEW source_daily AS
-    SELECT source_id, CAST(timezone('Asia/Jakarta', first_seen_at) AS DATE) AS day, count(*) AS items
+    SELECT source_id, CAST(timezone({zone}, first_seen_at) AS DATE) AS day, count(*) AS items
     FROM items GROUP BY ALL;
 """
 
@@ -194,8 +198,10 @@ CREATE OR REPLACE VIEW tipline_overview AS
     SELECT message_id, chat, sender_hash, sent_at, text, urls, len(urls) AS n_urls, forwarded,
            reason, imported_at, purged_at
     FROM tipline_messages;
+"""
+STORY_DAILY = """
 CREATE OR REPLACE VIEW story_daily AS
-    SELECT st.story_id, CAST(timezone('Asia/Jakarta', i.first_seen_at) AS DATE) AS day,
+    SELECT st.story_id, CAST(timezone({zone}, i.first_seen_at) AS DATE) AS day,
            count(*) AS items, count(DISTINCT i.source_id) AS outlets
     FROM stories st JOIN items i USING (item_id) GROUP BY ALL;
 """
@@ -235,22 +241,25 @@ CREATE OR REPLACE VIEW current_labels AS
     QUALIFY row_number() OVER (PARTITION BY item_id, task ORDER BY labeled_at DESC, seq DESC) = 1;
 """
 
-V7 = V7_OWNED_TABLES + LABEL_VIEWS + VIEWS + STORY_VIEWS
+WIB_DAYS = "'Asia/Jakarta'"
+V7 = (V7_OWNED_TABLES + LABEL_VIEWS + VIEWS + SOURCE_DAILY.format(zone=WIB_DAYS) + STORY_VIEWS
+      + STORY_DAILY.format(zone=WIB_DAYS))
 
 # v8: the send log knows which report it sent (a Monday's weekly report is not the day's digest),
 # and every clarification card made is recorded (saring.report.lifecycle), so that a rumour's life
 # after its clarification can be followed. The send log used to be created on first use.
 LIFECYCLE_VIEWS = """
 CREATE OR REPLACE VIEW rumour_lifecycle AS
-    -- One row per story and day (Asia/Jakarta) from its first mention on: news and tipline
-    -- mentions first seen that day, fact-check matches and clarification cards made that day,
+    -- One row per story and day (Jakarta's in the database, the reader's in the analysts' copy)
+    -- from its first mention on: news and tipline mentions first seen that day, fact-check
+    -- matches and clarification cards made that day,
     -- and whether a card existed by then ("did it keep spreading after we clarified it?").
     WITH m AS (
         SELECT st.story_id, i.item_id, i.source_id, i.kind,
-               CAST(timezone('Asia/Jakarta', i.first_seen_at) AS DATE) AS day
+               CAST(timezone({zone}, i.first_seen_at) AS DATE) AS day
         FROM stories st JOIN items i USING (item_id)
     ), c AS (
-        SELECT st.story_id, CAST(timezone('Asia/Jakarta', cc.made_at) AS DATE) AS day, cc.made_at
+        SELECT st.story_id, CAST(timezone({zone}, cc.made_at) AS DATE) AS day, cc.made_at
         FROM clarification_cards cc JOIN stories st ON st.item_id = cc.item_id
     ), f AS (
         SELECT m.story_id, m.day, count(DISTINCT fm.factcheck_id) AS factcheck_matches
@@ -267,7 +276,7 @@ CREATE OR REPLACE VIEW rumour_lifecycle AS
            coalesce(any_value(f.factcheck_matches), 0) AS factcheck_matches,
            (SELECT count(*) FROM c WHERE c.story_id = d.story_id AND c.day = d.day) AS cards_made,
            any_value(fc.first_card_at) AS first_card_at,
-           coalesce(d.day > CAST(timezone('Asia/Jakarta', any_value(fc.first_card_at)) AS DATE), false)
+           coalesce(d.day > CAST(timezone({zone}, any_value(fc.first_card_at)) AS DATE), false)
                AS after_card
     FROM days d
     LEFT JOIN m ON m.story_id = d.story_id AND m.day = d.day
@@ -289,7 +298,7 @@ CREATE TABLE IF NOT EXISTS clarification_cards (
 );
 """
 
-V8 = V8_REPORTS_AND_CARDS + LIFECYCLE_VIEWS
+V8 = V8_REPORTS_AND_CARDS + LIFECYCLE_VIEWS.format(zone=WIB_DAYS)
 
 # Story grouping keeps each grouped item's hashed term counts (saring.judge.stories), so a run
 # compares its new items with the window around them without re-reading and re-vectorising
@@ -313,9 +322,13 @@ ALTER TABLE sources ADD COLUMN IF NOT EXISTS outlet_host VARCHAR;
 
 # The analysts' catalog (saring.storage.publish): a derived, read-only file of views over the
 # published Parquet files, rebuilt when their list changes, never migrated. Its views on top are
-# the database's own.
+# the database's own, except that days are counted on the reader's clock: saring.connect(),
+# saring query and the desk set it to the forum's zone (settings.schedule.timezone), the one its
+# digest and weekly report count days in.
 CATALOG_PARQUET_VIEW = "CREATE VIEW {table} AS SELECT * FROM read_parquet([{files}])"
-CATALOG_VIEWS = LABEL_VIEWS + VIEWS + STORY_VIEWS + LIFECYCLE_VIEWS
+SESSION_DAYS = "current_setting('TimeZone')"
+CATALOG_VIEWS = (LABEL_VIEWS + VIEWS + SOURCE_DAILY.format(zone=SESSION_DAYS) + STORY_VIEWS
+                 + STORY_DAILY.format(zone=SESSION_DAYS) + LIFECYCLE_VIEWS.format(zone=SESSION_DAYS))
 
 MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS), (5, V5_PLACES),
                                      (6, V6_HOAX_EVIDENCE), (7, V7), (8, V8),
