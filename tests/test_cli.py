@@ -280,6 +280,28 @@ def test_a_query_without_rows_shows_its_columns_and_zero_rows(tmp_path):
     assert result.exit_code == 0 and result.output == "title,url\n", result.output
 
 
+def test_a_sum_of_counts_prints_whole_numbers(tmp_path):
+    # `saring query "SELECT source_id, sum(items) FROM source_daily GROUP BY 1" --csv` printed 6.0
+    # for six items: DuckDB sums integers into a 128-bit integer, which pandas held as a float.
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        for i, source in enumerate(["kompas", "kompas", "detik"]):
+            store.con.execute("INSERT INTO items (item_id, url, source_id, first_seen_at) "
+                              "VALUES (?, ?, ?, now())", [f"i{i}", f"https://berita.example/{i}", source])
+        store.publish_snapshot()
+    sql = ("SELECT source_id, sum(items) AS items, sum(CASE WHEN source_id = 'detik' THEN NULL ELSE 1 END) "
+           "AS n FROM source_daily GROUP BY 1 ORDER BY 1")
+    result = runner.invoke(app, ["query", sql, "--db", str(db), "--csv"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "source_id,items,n\ndetik,1,\nkompas,2,1\n", result.output
+    result = runner.invoke(app, ["query", sql, "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert [line.split() for line in result.output.splitlines()] == [
+        ["source_id", "items", "n"], ["detik", "1", "<NA>"], ["kompas", "2", "1"]], result.output
+
+
 def test_a_query_is_read_from_a_sql_file(tmp_path):
     # An analyst's query of several lines with quotes ('%KPU%') does not survive the shell:
     # `saring query --file q.sql` reads it, also as Windows' Notepad saves it (UTF-8 with a BOM).

@@ -170,7 +170,7 @@ def query(
         result = con.execute(sql)
         if result is None or result.description is None:  # only a comment or ";": no table
             fail("the query returned no table (is it only a comment?)")
-        frame = result.df()
+        frame = _whole_numbers(result.df(), [str(d[1]) == "HUGEINT" for d in result.description])
     except SaringError as exc:
         fail(str(exc))
     except duckdb.Error as exc:
@@ -182,6 +182,17 @@ def query(
     except BrokenPipeError:  # `| head` has all it wants: end quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
         raise typer.Exit(0) from None
+
+
+def _whole_numbers(frame, huge: list[bool]):
+    """HUGEINT columns (DuckDB's sum of integers, e.g. ``sum(items)``) as integers: pandas gets
+    them as floats, and a count of six printed as 6.0. Values past 2**53 stay floats (not exact)."""
+    for i, is_huge in enumerate(huge):
+        values = frame.iloc[:, i]
+        known = values.dropna()
+        if is_huge and ((known % 1 == 0) & (known.abs() < 2**53)).all():
+            frame.isetitem(i, values.astype("Int64"))
+    return frame
 
 
 def _shown_cell(value):
