@@ -256,6 +256,31 @@ def test_the_first_publication_after_an_upgrade_that_changed_a_view_writes_it(tm
         con.close()
 
 
+def test_an_analyst_counts_the_forums_days_and_a_half_edited_sources_file_does_not_stop_them(
+        tmp_path, monkeypatch, caplog):
+    """saring.connect() without a zone reads the forum's from the sources file; when a maintainer
+    is halfway through editing that file, the analyst still gets a session (WIB, with a warning)."""
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        _fill(store, 1, datetime(2026, 11, 24, 16, 30, tzinfo=UTC), "a")  # 00:30 WITA on the 25th
+        store.publish_snapshot()
+    sources = tmp_path / "sources.yaml"
+    monkeypatch.setenv("SARING_SOURCES", str(sources))
+    sources.write_text("settings:\n  schedule:\n    timezone: WITA\nsources:\n"
+                       "  - {id: lokal, name: Lokal, url: 'https://lokal.example/feed'}\n", encoding="utf-8")
+    days = []
+    for text in (None, "settings:\n  schedule: [timezone\n"):  # then a bracket left open
+        if text:
+            sources.write_text(text, encoding="utf-8")
+        con = saring.connect(str(db))
+        try:
+            days.append(str(con.execute("SELECT day FROM story_daily").fetchone()[0]))
+        finally:
+            con.close()
+    assert days == ["2026-11-25", "2026-11-24"]
+    assert "days are counted in WIB" in caplog.text
+
+
 def test_a_new_column_is_a_new_file_and_a_session_on_the_old_catalog_keeps_its_shape(tmp_path):
     db = tmp_path / "saring.duckdb"
     with Store(db) as store:
