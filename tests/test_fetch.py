@@ -282,6 +282,19 @@ def test_gzip_body_that_unpacks_to_nothing_cannot_outlast_the_total_time(httpser
         given_up.set()
 
 
+def test_pages_queued_behind_the_per_host_limit_still_get_their_whole_total_time(httpserver):
+    # A slow news site with many article links: only per_host pages download at once, the rest wait
+    # their turn. The wait counted toward total_timeout, so the later pages were cut ("took over")
+    # though each took well under it: here 5 pages of 0.5 s, one at a time, against 2 s each.
+    httpserver.expect_request("/slow", query_string=None).respond_with_handler(
+        lambda r: (time.sleep(0.5), WResponse("article"))[1])
+    urls = [httpserver.url_for(f"/slow?page={n}") for n in range(5)]
+    queued = FetchSettings(timeout=1.5, total_timeout=2, retries=0, per_host=1, workers=5)
+    with Fetcher(queued) as fetcher:
+        results = fetcher.get_many(urls, allow_private=True)
+    assert {u: getattr(r, "content", r) for u, r in results.items()} == {u: b"article" for u in urls}
+
+
 def test_get_many_returns_errors_in_place(httpserver, fetcher):
     httpserver.expect_request("/ok").respond_with_data("fine")
     httpserver.expect_request("/nope").respond_with_data("gone", status=410)

@@ -325,7 +325,10 @@ class Fetcher:
         for _hop in range(self.settings.max_redirects + 1):
             check_url(current, allow_private=allow_private, resolver=self._resolver)
             client = self._private_client if allow_private else self._client
+            queued = time.monotonic()
             with self._host_slot(current):
+                # Waiting behind this fetcher's own per-host limit is not the server's time.
+                started += time.monotonic() - queued
                 status, resp_headers, content = self._download(client, current, headers, started)
             if status in REDIRECT_CODES and "location" in resp_headers:
                 current = urljoin(current, resp_headers["location"])
