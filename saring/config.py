@@ -188,7 +188,7 @@ class FetchSettings(BaseModel):
     model_config = _FROZEN
 
     timeout: float = Field(default=20.0, gt=0, description="seconds per connect/read")
-    total_timeout: float = Field(default=60.0, gt=0, description="seconds for one whole download")
+    total_timeout: float = Field(default=60.0, gt=0, description="seconds for one URL, retries included")
     max_bytes: int = Field(default=5_000_000, ge=1024)
     max_redirects: int = Field(default=5, ge=0, le=20)
     per_host: int = Field(default=2, ge=1, le=16)

@@ -260,6 +260,53 @@ def test_headers_sent_a_byte_at_a_time_cannot_outlast_the_total_time():
     assert hung_up.wait(5)  # the client left while the server was still dripping
 
 
+def test_retries_share_the_total_time_instead_of_each_getting_their_own():
+    # A feed server that stalls the same way on every try: with each retry given a fresh total_timeout,
+    # one URL held its worker for (retries + 1) x total_timeout plus backoff (~3 min with the defaults).
+    # The first try uses up the whole 3 s here, so no retry may start.
+    def drip_headers(conn):
+        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(60):
+            conn.sendall(b"X")
+            time.sleep(0.3)
+
+    tries = []
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:  # the test is over
+                return
+            tries.append(1)
+            with conn:
+                conn.recv(65536)
+                try:
+                    drip_headers(conn)
+                except OSError:
+                    pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        with Fetcher(FAST.model_copy(update={"retries": 2})) as fetcher, \
+                pytest.raises(FetchError, match="took over 3 s"):
+            fetcher.get(f"http://127.0.0.1:{listener.getsockname()[1]}/feed", allow_private=True)
+    finally:
+        listener.close()
+    assert len(tries) == 1
+
+
+def test_a_retry_after_longer_than_the_time_left_ends_the_fetch_with_the_servers_answer(httpserver):
+    # A busy server asking for 5 s more when the fetch has 3 s in all: waiting and asking again would
+    # overrun the total time, so the fetch stops at once and says what the server answered.
+    httpserver.expect_request("/busy").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "5"})
+    with Fetcher(FAST) as fetcher, pytest.raises(FetchError, match="HTTP 429"):
+        fetcher.get(httpserver.url_for("/busy"), allow_private=True)
+    assert len(httpserver.log) == 1
+
+
 def test_gzip_body_that_unpacks_to_nothing_cannot_outlast_the_total_time(httpserver):
     # Empty deflate blocks arrive all the time but unpack to no bytes at all: the size cap never
     # grows and the read timeout never fires, yet the download must end at total_timeout (3 s).

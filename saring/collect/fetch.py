@@ -107,6 +107,11 @@ def _wait(state: RetryCallState) -> float:
     return wait_exponential(multiplier=0.5, max=8)(state)
 
 
+def _out_of_time(state: RetryCallState) -> bool:
+    """Stop retrying when the wait before the next try would end at or past the fetch's deadline."""
+    return time.monotonic() + (state.upcoming_sleep or 0.0) >= _deadline.at
+
+
 def _unpacked(pieces: Iterable[bytes], content_encoding: list[str]) -> Iterator[bytes]:
     """The body through each of its encodings, :data:`_UNPACKED_PIECE` at most at a time: unpacking
     a whole 64 KB read at once, a 100 KB gzip bomb took 150 MB before the size cap saw it (gzipped
@@ -145,8 +150,9 @@ def ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-# When the download running on this thread must be over (time.monotonic()), and whether a wait was
-# cut short to keep it: a socket timeout then means "out of time", not "the server went quiet".
+# When the fetch of one URL running on this thread (every try, wait and redirect) must be over
+# (time.monotonic()), and whether a wait was cut short to keep it: a socket timeout then means
+# "out of time", not "the server went quiet".
 _deadline = threading.local()
 
 
@@ -297,7 +303,9 @@ class Fetcher:
         last_modified: str | None = None,
         accept: str | None = None,
     ) -> Response:
-        """Download one URL, retrying timeouts, 429 and 5xx with backoff.
+        """Download one URL, retrying timeouts, 429 and 5xx with backoff, all within ``total_timeout``:
+        the tries, the waits between them and the redirects share that time, and no retry starts
+        once its wait would use it up (time spent queued for the per-host limit is not counted).
 
         Raises:
             UnsafeURLError: the URL or a redirect target is refused.
@@ -312,12 +320,16 @@ class Fetcher:
         if accept:
             headers["Accept"] = accept
         retrying = Retrying(
-            stop=stop_after_attempt(self.settings.retries + 1),
+            stop=stop_after_attempt(self.settings.retries + 1) | _out_of_time,
             wait=_wait,
             retry=retry_if_exception_type(TransientFetchError),
             reraise=True,
         )
-        return retrying(self._get_once, url, headers, allow_private)
+        _deadline.at = time.monotonic() + self.settings.total_timeout
+        try:
+            return retrying(self._get_once, url, headers, allow_private)
+        finally:
+            _deadline.at = None
 
     def _get_once(self, url: str, headers: dict[str, str], allow_private: bool) -> Response:
         started = time.monotonic()
@@ -328,8 +340,8 @@ class Fetcher:
             queued = time.monotonic()
             with self._host_slot(current):
                 # Waiting behind this fetcher's own per-host limit is not the server's time.
-                started += time.monotonic() - queued
-                status, resp_headers, content = self._download(client, current, headers, started)
+                _deadline.at += time.monotonic() - queued
+                status, resp_headers, content = self._download(client, current, headers)
             if status in REDIRECT_CODES and "location" in resp_headers:
                 current = urljoin(current, resp_headers["location"])
                 continue
@@ -346,10 +358,10 @@ class Fetcher:
         raise FetchError(f"{url}: more than {self.settings.max_redirects} redirects")
 
     def _download(
-        self, client: httpx.Client, url: str, headers: dict[str, str], started: float
+        self, client: httpx.Client, url: str, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], bytes]:
         s = self.settings
-        _deadline.at, _deadline.cut = started + s.total_timeout, False
+        _deadline.cut = False
         try:
             with client.stream("GET", url, headers=headers) as resp:
                 resp_headers = {k.lower(): v for k, v in resp.headers.items()}
@@ -367,7 +379,7 @@ class Fetcher:
                     size += len(chunk)
                     if size > s.max_bytes:
                         raise TooLargeError(f"{url}: more than the {s.max_bytes:,}-byte limit")
-                    if time.monotonic() - started > s.total_timeout:
+                    if time.monotonic() > _deadline.at:
                         raise TransientFetchError(f"{url}: download took over {s.total_timeout:.0f} s")
                     chunks.append(chunk)
                 return resp.status_code, resp_headers, b"".join(chunks)
@@ -385,8 +397,6 @@ class Fetcher:
             raise FetchError(f"{url}: invalid address ({exc})") from None
         except UnsafeURLError as exc:  # the address checked at connect time was not public
             raise UnsafeURLError(f"refused {url!r}: {exc}") from None
-        finally:
-            _deadline.at = None
 
     def get_many(
         self,
