@@ -342,6 +342,34 @@ def test_pages_queued_behind_the_per_host_limit_still_get_their_whole_total_time
     assert {u: getattr(r, "content", r) for u, r in results.items()} == {u: b"article" for u in urls}
 
 
+@pytest.fixture()
+def silent_name_server(monkeypatch):
+    """getaddrinfo for ``berita.example`` waits as a name server that never answers makes it wait
+    (until the test ends), then fails as glibc does; other names resolve as usual. A stub: the system
+    resolver cannot be pointed at a local server that stalls without root, and production uses it."""
+    released = threading.Event()
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host == "berita.example":
+            released.wait(15)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield
+    released.set()
+
+
+@pytest.mark.parametrize("allow_private", [False, True])
+def test_a_name_server_that_never_answers_cannot_hold_the_fetch(silent_name_server, allow_private):
+    # The feed's DNS server is down in a way that drops questions: getaddrinfo has no time limit of its
+    # own, so the source's worker waited as long as the resolver did (for a public source: before the
+    # download's clock even started). The lookup is bounded like a connect, with a reason naming it.
+    with Fetcher(ONE_TRY) as fetcher, pytest.raises(FetchError, match="no answer from the name server"):
+        fetcher.get("http://berita.example/feed", allow_private=allow_private)
+
+
 def test_get_many_returns_errors_in_place(httpserver, fetcher):
     httpserver.expect_request("/ok").respond_with_data("fine")
     httpserver.expect_request("/nope").respond_with_data("gone", status=410)

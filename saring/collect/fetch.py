@@ -28,7 +28,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from saring.collect.urls import Resolver, check_url, public_addresses
+from saring.collect.urls import Resolver, check_url, public_addresses, system_resolver
 from saring.config import FetchSettings
 from saring.errors import FetchError, TooLargeError, UnsafeURLError
 
@@ -208,14 +208,22 @@ class _Backend(httpcore.NetworkBackend):
     connection, so every redirect hop and retry is covered; TLS still verifies the name.
     """
 
-    def __init__(self, resolver: Resolver | None, public_only: bool = True) -> None:
+    def __init__(self, resolver: Resolver, public_only: bool = True) -> None:
         self._resolver = resolver
         self._public_only = public_only
         self._inner = httpcore.SyncBackend()
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                     local_address: str | None = None, socket_options=None) -> httpcore.NetworkStream:
-        addresses = public_addresses(host, port, self._resolver) if self._public_only else [host]
+        if self._public_only:
+            addresses = public_addresses(host, port, self._resolver)
+        else:  # resolved here all the same, so the lookup is bounded in time
+            try:
+                addresses = list(self._resolver(host, port))
+            except (OSError, UnicodeError) as exc:  # as httpcore reports a name that does not resolve
+                raise httpcore.ConnectError(str(exc)) from exc
+            if not addresses:
+                raise httpcore.ConnectError(f"{host} has no address")
         failure: Exception | None = None
         for address in addresses:
             try:
@@ -238,7 +246,7 @@ class _Backend(httpcore.NetworkBackend):
 class _Transport(httpx.HTTPTransport):
     """httpx's own transport, connecting through :class:`_Backend`."""
 
-    def __init__(self, resolver: Resolver | None, limits: httpx.Limits, public_only: bool = True) -> None:
+    def __init__(self, resolver: Resolver, limits: httpx.Limits, public_only: bool = True) -> None:
         super().__init__(limits=limits, verify=ssl_context())
         # httpx has no parameter for httpcore's network backend: swap in a pool built the same
         # way (tests/test_fetch.py's rebinding test fails if a new httpx stops using it).
@@ -272,8 +280,8 @@ class Fetcher:
         # Two pools, so a connection opened for a source that may reach private addresses is
         # never reused for one that may not. Both connect directly: a proxy from the
         # environment would resolve names itself, out of reach of the check.
-        self._client = httpx.Client(transport=_Transport(resolver, limits), **options)
-        self._private_client = httpx.Client(transport=_Transport(resolver, limits, public_only=False),
+        self._client = httpx.Client(transport=_Transport(self._resolve, limits), **options)
+        self._private_client = httpx.Client(transport=_Transport(self._resolve, limits, public_only=False),
                                             **options)
         self._hosts: dict[str, threading.BoundedSemaphore] = defaultdict(
             lambda: threading.BoundedSemaphore(s.per_host)
@@ -289,6 +297,34 @@ class Fetcher:
     def close(self) -> None:
         self._client.close()
         self._private_client.close()
+
+    def _resolve(self, host: str, port: int | None) -> list[str]:
+        """The resolver's answer, given up on after ``timeout`` or at the fetch's deadline: getaddrinfo
+        has no time limit of its own, and a name server that drops questions held the worker for as
+        long as the system's resolver kept asking."""
+        s = self.settings
+        at = getattr(_deadline, "at", None)
+        limit = s.timeout if at is None else max(min(s.timeout, at - time.monotonic()), 0.0)
+        answer: list = []
+        done = threading.Event()
+
+        def ask() -> None:
+            try:
+                answer.append(list((self._resolver or system_resolver)(host, port)))
+            except Exception as exc:  # raised again in the fetching thread
+                answer.append(exc)
+            done.set()
+
+        # A daemon thread: one stuck in getaddrinfo must not keep the process from exiting.
+        threading.Thread(target=ask, name=f"resolve {host}", daemon=True).start()
+        if not done.wait(limit):
+            if limit < s.timeout:
+                raise TransientFetchError(f"{host}: no answer from the name server before the fetch's "
+                                          f"{s.total_timeout:.0f} s were up")
+            raise TransientFetchError(f"{host}: no answer from the name server within {s.timeout:.0f} s")
+        if isinstance(answer[0], Exception):
+            raise answer[0]
+        return answer[0]
 
     def _host_slot(self, url: str) -> threading.BoundedSemaphore:
         with self._hosts_lock:
@@ -335,7 +371,7 @@ class Fetcher:
         started = time.monotonic()
         current = url
         for _hop in range(self.settings.max_redirects + 1):
-            check_url(current, allow_private=allow_private, resolver=self._resolver)
+            check_url(current, allow_private=allow_private, resolver=self._resolve)
             client = self._private_client if allow_private else self._client
             queued = time.monotonic()
             with self._host_slot(current):
