@@ -74,6 +74,24 @@ def test_429_retry_after_is_honoured(httpserver, fetcher):
     assert len(calls) == 2 and calls[1] - calls[0] >= 0.9
 
 
+@pytest.mark.parametrize("retry_after", ["-1", "nan"])
+def test_a_negative_or_nan_retry_after_gets_the_usual_backoff_not_a_crash(httpserver, fetcher, retry_after):
+    # A misconfigured server's Retry-After: slept as it was, it crashed the fetch with a ValueError
+    # (not a FetchError), which in get_many failed every page of the source, not this link alone.
+    calls = []
+
+    def handler(request):
+        calls.append(1)
+        if len(calls) == 1:
+            return WResponse("slow down", status=429, headers={"Retry-After": retry_after})
+        return WResponse("ok")
+
+    httpserver.expect_request("/odd").respond_with_handler(handler)
+    assert fetcher.get_many([httpserver.url_for("/odd")], allow_private=True)[
+        httpserver.url_for("/odd")].content == b"ok"
+    assert len(calls) == 2
+
+
 def test_size_cap_by_header_and_by_stream(httpserver, fetcher):
     httpserver.expect_request("/big").respond_with_data(b"x" * 300_000)
     with pytest.raises(TooLargeError, match="200,000-byte limit"):

@@ -91,9 +91,11 @@ def _retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
     try:
-        return min(float(value), MAX_RETRY_AFTER)
+        seconds = float(value)
     except ValueError:
         pass
+    else:  # a negative or NaN wait is no wait at all: the usual backoff applies
+        return min(seconds, MAX_RETRY_AFTER) if seconds >= 0 else None
     try:
         return min(max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0), MAX_RETRY_AFTER)
     except (TypeError, ValueError):
