@@ -175,6 +175,17 @@ def test_redirect_loop_is_bounded(httpserver, fetcher):
         fetcher.get(httpserver.url_for("/a"), allow_private=True)
 
 
+def test_a_redirect_to_a_broken_address_is_a_fetch_error_not_a_crash(fetcher):
+    # A misconfigured site redirecting to a broken IPv6 link: reading the Location raised a ValueError,
+    # which in get_many failed every article page of the source instead of this one link.
+    # (A bare server: werkzeug itself fails on such a Location.)
+    port, _ = _serve_once(lambda conn: conn.sendall(
+        b"HTTP/1.1 302 Found\r\nLocation: http://[oops/x\r\nContent-Length: 0\r\n\r\n"))
+    url = f"http://127.0.0.1:{port}/moved"
+    result = fetcher.get_many([url], allow_private=True)[url]
+    assert isinstance(result, FetchError) and "cannot be read" in str(result)
+
+
 def test_redirect_to_private_address_is_refused(httpserver, monkeypatch):
     pretend_public(monkeypatch)  # the test server plays a public site
     httpserver.expect_request("/go").respond_with_data("", status=302, headers={"Location": "/next"})

@@ -381,7 +381,11 @@ class Fetcher:
                 _deadline.at += time.monotonic() - queued
                 status, resp_headers, content = self._download(client, current, headers)
             if status in REDIRECT_CODES and "location" in resp_headers:
-                current = urljoin(current, resp_headers["location"])
+                try:
+                    current = urljoin(current, resp_headers["location"])
+                except ValueError:  # a broken IPv6 literal; not MalformedURLError: the link given was fine
+                    raise FetchError(f"{current}: redirects to a link that cannot be read "
+                                     f"({resp_headers['location']!r})") from None
                 continue
             elapsed = time.monotonic() - started
             if status == 304 or 200 <= status < 300:
