@@ -6,6 +6,7 @@ import threading
 import time
 import tracemalloc
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -397,6 +398,24 @@ def test_a_name_server_that_never_answers_cannot_hold_the_fetch(silent_name_serv
     # download's clock even started). The lookup is bounded like a connect, with a reason naming it.
     with Fetcher(ONE_TRY) as fetcher, pytest.raises(FetchError, match="no answer from the name server"):
         fetcher.get("http://berita.example/feed", allow_private=allow_private)
+
+
+def test_more_sites_at_once_than_pooled_connections_are_all_downloaded():
+    # Sources are read side by side, each with its own page downloads (up to source_workers x (workers
+    # + 1) at once, 36 by default), but the connection pool held workers x 2 (16): a download over that
+    # waited for a connection and failed as "no answer within 20 s" from a server it never asked.
+    # Here workers=1 (2 connections) and three slow sites read at once.
+    def slow(conn):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n")
+        for byte in b"abcd":
+            time.sleep(0.5)
+            conn.sendall(bytes([byte]))
+
+    urls = [f"http://127.0.0.1:{_serve_once(slow)[0]}/feed" for _ in range(3)]
+    few = FetchSettings(timeout=1, total_timeout=5, retries=0, workers=1)
+    with Fetcher(few) as fetcher, ThreadPoolExecutor(3) as sources:
+        pages = list(sources.map(lambda url: fetcher.get(url, allow_private=True).content, urls))
+    assert pages == [b"abcd"] * 3
 
 
 def test_get_many_returns_errors_in_place(httpserver, fetcher):

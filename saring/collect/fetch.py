@@ -275,7 +275,9 @@ class Fetcher:
         self.settings = settings or FetchSettings()
         self._resolver = resolver
         s = self.settings
-        limits = httpx.Limits(max_connections=s.workers * 2, max_keepalive_connections=s.workers)
+        # No cap on open connections: the threads calling get (and the per-host slots) bound them, and
+        # a cap below theirs made a download wait for a connection, then fail as "no answer".
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=s.workers)
         options = dict(timeout=httpx.Timeout(s.timeout), follow_redirects=False,
                        headers={"User-Agent": s.user_agent, "Accept-Language": "id,en;q=0.5",
                                 "Accept-Encoding": ", ".join(_UNPACKERS)})
