@@ -243,3 +243,44 @@ def test_an_item_arriving_alone_in_an_hourly_run_matches_as_in_a_big_run_and_in_
         # `saring check` of the article's text finds the same fact-check, as similar.
         checked = closest_factchecks(con, f"{title} {text}")
         assert [(f.url, f.similarity) for f in checked] == [(full[0][2], round(full[0][1], 3))]
+
+
+def test_a_verdict_the_fact_checker_adds_to_its_title_later_floors_the_items_already_stored(
+        sample_site, sample_config, db_path, scorer):
+    # Fact-checkers often publish first and put the verdict in the title later ("Makan ikan lele ..."
+    # becomes "[HOAKS] Makan ikan lele ..."). saring stored the new title and verdict, but only a *new*
+    # fact-check re-matched the last 30 days: Kompas' catfish article, stored the day before, kept no
+    # risk floor, and the digest never said it matched a hoax.
+    from saring.pipeline.ingest import run_ingest
+
+    feed = sample_site.root_dir / "cekfakta" / "feed.xml"
+    published = feed.read_text(encoding="utf-8")
+    assert "<title>[HOAKS] Makan ikan lele" in published
+    untitled = published.replace("<title>[HOAKS] Makan ikan lele", "<title>Makan ikan lele")
+    evidence = ("SELECT e.item_id, e.factcheck_id, e.verdict, e.reason FROM hoax_evidence e "
+                "JOIN item_overview o USING (item_id) "
+                "WHERE o.title LIKE 'Lele Disebut Mengandung Ribuan Sel Kanker%'")
+    matches = "SELECT item_id, factcheck_id, similarity, matched_at FROM factcheck_matches ORDER BY ALL"
+    with Store(db_path) as store:
+        feed.write_text(untitled, encoding="utf-8")
+        assert run_ingest(sample_config, store, scorer=scorer).status == "ok"
+        con = store.con
+        (catfish, verdict), = con.execute(
+            "SELECT factcheck_id, verdict FROM factchecks WHERE title LIKE '%lele%'").fetchall()
+        assert verdict is None and con.execute(evidence).fetchall() == []
+        # The next run re-matches what the last one brought (a run killed before matching leaves
+        # nothing behind); then the feed is read again, its fact-checks unchanged (only its
+        # description moved): nothing is matched again.
+        assert run_ingest(sample_config, store, scorer=scorer, only=["cekfakta"]).status == "ok"
+        settled = con.execute(matches).fetchall()
+        assert settled
+        feed.write_text(untitled.replace("Contoh feed cek fakta", "Contoh feed cek fakta (baru)"),
+                        encoding="utf-8")
+        assert run_ingest(sample_config, store, scorer=scorer, only=["cekfakta"]).status == "ok"
+        assert con.execute(matches).fetchall() == settled
+
+        feed.write_text(published, encoding="utf-8")  # the verdict added to the title
+        assert run_ingest(sample_config, store, scorer=scorer, only=["cekfakta"]).status == "ok"
+        (item_id, factcheck_id, verdict, reason), = con.execute(evidence).fetchall()
+        assert (factcheck_id, verdict) == (catfish, "HOAKS")
+        assert "[HOAKS] Makan ikan lele" in reason

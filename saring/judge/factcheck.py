@@ -196,11 +196,15 @@ def fit_index(con: duckdb.DuckDBPyConnection, threshold: float = MATCH_THRESHOLD
 
 # ------------------------------------------------------------------------------------- store
 
+MATCHED_COLUMNS = ("url", "title", "text", "verdict")
+"""What matching and the risk floor read of a fact-check."""
+
 
 def upsert_factchecks(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]]) -> int:
     """Insert or update fact-checks (keys as in ``factchecks``; ``factcheck_id`` required, e.g.
     ``saring.collect.urls.url_key(url)``). ``verdict`` defaults to :func:`verdict_from_title`; a row
-    already stored keeps its ``first_seen_at``. Returns the number of rows given."""
+    already stored keeps its ``first_seen_at``, and gets ``changed_at`` when one of
+    :data:`MATCHED_COLUMNS` changed. Returns the number of rows given."""
     if not rows:
         return 0
     now = datetime.now(UTC)
@@ -214,8 +218,11 @@ def upsert_factchecks(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, A
     con.register("_factchecks", frame)
     try:
         updates = ", ".join(f"{c} = excluded.{c}" for c in cols[1:-1])
+        # what matching and the risk floor read: a change there makes the next run re-match
+        changed = " OR ".join(f"factchecks.{c} IS DISTINCT FROM excluded.{c}" for c in MATCHED_COLUMNS)
         con.execute(f"INSERT INTO factchecks ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _factchecks "
-                    f"ON CONFLICT (factcheck_id) DO UPDATE SET {updates}")
+                    f"ON CONFLICT (factcheck_id) DO UPDATE SET {updates}, "
+                    f"changed_at = CASE WHEN {changed} THEN ? ELSE factchecks.changed_at END", [now])
     finally:
         con.unregister("_factchecks")
     return len(frame)

@@ -26,8 +26,8 @@ def link_items(store: Store, since: datetime, stories_window: float, risk: Any =
     regroup recent stories.
 
     Places are found for every stored item not scanned yet (so also for items of a killed
-    run, and for items stored before places existed). New fact-checks are matched against
-    the last 30 days of items, and their fact-check evidence (a risk floor between the
+    run, and for items stored before places existed). New and changed fact-checks are matched
+    against the last 30 days of items, and their fact-check evidence (a risk floor between the
     ``risk`` bands' medium and high, see :mod:`saring.judge.classifier.evidence`) is recomputed.
     ``counted``: story term counts counted during the run. Returns the steps that failed, with
     their reason (the run's articles and scores stay stored).
@@ -44,8 +44,9 @@ def _link(cur: Any, since: datetime, stories_window: float, risk: Any,
     except Exception as exc:  # places order the digest; a failure must not lose the run
         LOGGER.exception("place finding failed")
         errors["place finding"] = f"{exc.__class__.__name__}: {exc}"
-    new_checks = cur.execute(
-        "SELECT count(*) FROM factchecks WHERE first_seen_at >= ?", [since]).fetchall()[0][0]
+    # a fact-check changed since (its verdict added, its title fixed) is matched again like a new one
+    new_checks = cur.execute("SELECT count(*) FROM factchecks WHERE first_seen_at >= ? OR changed_at >= ?",
+                             [since, since]).fetchall()[0][0]
     horizon = since - timedelta(days=30) if new_checks else since
     ids = [r[0] for r in cur.execute(
         "SELECT item_id FROM items WHERE first_seen_at >= ?", [horizon]).fetchall()]

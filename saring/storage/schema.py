@@ -319,6 +319,13 @@ V10_OUTLET_HOSTS = """
 ALTER TABLE sources ADD COLUMN IF NOT EXISTS outlet_host VARCHAR;
 """
 
+# When a stored fact-check's title, text, link or verdict last changed (fact-checkers add the
+# verdict or fix a title after publishing): the next run re-matches recent items to it, as it
+# does for a new one (saring.pipeline.link). NULL: unchanged since first seen.
+V11_FACTCHECK_CHANGES = """
+ALTER TABLE factchecks ADD COLUMN IF NOT EXISTS changed_at TIMESTAMPTZ;
+"""
+
 
 # The analysts' catalog (saring.storage.publish): a derived, read-only file of views over the
 # published Parquet files, rebuilt when their list changes, never migrated. Its views on top are
@@ -332,7 +339,8 @@ CATALOG_VIEWS = (LABEL_VIEWS + VIEWS + SOURCE_DAILY.format(zone=SESSION_DAYS) + 
 
 MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS), (5, V5_PLACES),
                                      (6, V6_HOAX_EVIDENCE), (7, V7), (8, V8),
-                                     (9, V9_STORY_VECTORS), (10, V10_OUTLET_HOSTS)]
+                                     (9, V9_STORY_VECTORS), (10, V10_OUTLET_HOSTS),
+                                     (11, V11_FACTCHECK_CHANGES)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
