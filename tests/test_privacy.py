@@ -251,6 +251,23 @@ def test_without_the_rewrite_the_purged_text_stays_in_the_file(imported):
     assert any(p.encode() in raw for p in PURGED)
 
 
+def test_a_database_whose_file_name_holds_a_double_quote_can_be_purged(tmp_path):
+    # A file named by hand ('pemilu "2024".duckdb'): DuckDB names the database after it, and the
+    # purge's rewrite quoted that name without escaping the '"': the purge stopped with a parser
+    # error and the chat text stayed in the file, past the retention period.
+    from saring.collect.retention import purge_tipline
+
+    db = tmp_path / 'pemilu "2024".duckdb'
+    with Store(db) as store:
+        import_chat(store.con, HOSTILE[0], SECRET)
+        assert store.con.execute("SELECT count(text) FROM tipline_messages").fetchall()[0][0] > 0
+        result = purge_tipline(store, 0, now=datetime.now(UTC) + timedelta(seconds=1))
+        assert result.messages > 0 and db in result.rewritten
+        assert store.con.execute("SELECT count(text) FROM tipline_messages").fetchall() == [(0,)]
+    raw = db.read_bytes()
+    assert not any(p.encode() in raw for p in PURGED[:2])
+
+
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 

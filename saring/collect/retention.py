@@ -106,6 +106,11 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _ident(name: str) -> str:
+    """An SQL identifier: the database is named after its file, which may hold a '"'."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def copy_into_fresh_file(con: duckdb.DuckDBPyConnection, target: Path) -> None:
     """Copy every table, view and sequence of ``con``'s database into a new file ``target`` (0600)."""
     target.unlink(missing_ok=True)
@@ -115,7 +120,7 @@ def copy_into_fresh_file(con: duckdb.DuckDBPyConnection, target: Path) -> None:
     with private_files():
         con.execute(f"ATTACH {_quote(str(target))} AS saring_rewrite")
         try:
-            con.execute(f'COPY FROM DATABASE "{alias}" TO saring_rewrite')
+            con.execute(f"COPY FROM DATABASE {_ident(alias)} TO saring_rewrite")
         finally:
             con.execute("DETACH saring_rewrite")
     make_private(target)
