@@ -268,6 +268,25 @@ def test_a_database_whose_file_name_holds_a_double_quote_can_be_purged(tmp_path)
     assert not any(p.encode() in raw for p in PURGED[:2])
 
 
+def test_the_backups_of_a_database_whose_file_name_holds_brackets_are_purged_too(tmp_path):
+    # A file named by hand ('saring[kota-batu].duckdb'): the backups next to it were looked up by
+    # a glob pattern made of the name, read as one of the letters in the brackets: none was found,
+    # and the purge said it was done while the migration backup still held the chat text.
+    from saring.collect.retention import purge_tipline
+
+    db = tmp_path / "saring[kota-batu].duckdb"
+    with Store(db) as store:
+        import_chat(store.con, HOSTILE[0], SECRET)
+        store.con.execute("CHECKPOINT")
+    backup = db.with_name(db.name + ".pre-v4.bak")  # as a future migration would leave it
+    shutil.copyfile(db, backup)
+    assert PURGED[0].encode() in backup.read_bytes()
+    with Store(db) as store:
+        result = purge_tipline(store, 0, now=datetime.now(UTC) + timedelta(seconds=1))
+    assert backup in result.rewritten
+    assert not any(p.encode() in backup.read_bytes() for p in PURGED[:2])
+
+
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 

@@ -17,6 +17,7 @@ The tests check the raw bytes of every one of these files after a purge.
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 from dataclasses import dataclass
@@ -149,7 +150,8 @@ def rewrite_backup(path: Path, older_than_days: float, now: datetime | None = No
 
 def backup_paths(db_path: Path) -> list[Path]:
     """The backups saring keeps next to the database (``<db>.pre-vN.bak`` and any ``<db>.*.bak``)."""
-    return sorted(p for p in db_path.parent.glob(db_path.name + ".*.bak") if p.is_file())
+    # escaped: a name with "[" or "*" would be read as a pattern and find none of them
+    return sorted(p for p in db_path.parent.glob(glob.escape(db_path.name) + ".*.bak") if p.is_file())
 
 
 def purge_tipline(store, older_than_days: float, now: datetime | None = None,
