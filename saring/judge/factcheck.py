@@ -232,17 +232,22 @@ def match_items(con: duckdb.DuckDBPyConnection, item_ids: Sequence[str] | None =
                 top_k: int = 3, threshold: float = MATCH_THRESHOLD, *, transaction: bool = True) -> int:
     """Match items (all, or ``item_ids``) from the ``item_overview`` view against every stored
     fact-check (:func:`fit_index`) and replace their rows in ``factcheck_matches`` with the result,
-    so a match that no longer holds is removed. Idempotent. Returns the number of matches.
+    so a match that no longer holds is removed; forwards whose text was purged keep theirs.
+    Idempotent. Returns the number of matches.
     ``transaction=False``: the caller holds one (to write more with it)."""
     if item_ids is not None and not item_ids:
         return 0
     index = fit_index(con, threshold)
     if getattr(index, "matrix", None) is None:
         return 0
-    query = "SELECT item_id, title, text, url FROM item_overview"
+    from saring.judge.labels import PURGED_FORWARD
+
+    # A forward whose text retention purged keeps the matches made on its text: its placeholder
+    # title would match nothing, and the rumour lose its match and risk floor.
+    query = f"SELECT item_id, title, text, url FROM item_overview o WHERE NOT ({PURGED_FORWARD})"
     params: list[Any] = []
     if item_ids is not None:
-        query += " WHERE item_id IN (SELECT unnest(?))"
+        query += " AND item_id IN (SELECT unnest(?))"
         params = [list(item_ids)]
     # what the models read: a forward's title, its own first line, is not read twice (as in check)
     items = [(item_id, item_text(title, text), url)
