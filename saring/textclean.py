@@ -1,16 +1,38 @@
 """The one normaliser for text that is compared, not classified: fingerprints of checks, fact-check
 matching and story grouping. (The classifiers keep their own, stored inside the model files:
-:mod:`saring.judge.classifier.textnorm`.)"""
+:mod:`saring.judge.classifier.textnorm`.) Also :func:`fix_mojibake`, for text as it comes in."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
-__all__ = ["item_text", "plain_words"]
+__all__ = ["fix_mojibake", "item_text", "plain_words"]
 
 _URL = re.compile(r"https?://\S+")
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
+# A character as UTF-8 bytes read as Windows-1252 or Latin-1 show it: a lead byte (C2-F4), then as
+# many continuation bytes as it announces (80-BF: Latin-1 signs, C1 controls, or Windows-1252's
+# letters and punctuation there), or "Â "/"Ã " where the A0 of an NBSP became a space. ftfy reads
+# only a text holding one: it took two thirds of the extraction time of every page.
+_CONTINUATION = ("[\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014"
+                 "\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
+# The lead byte first, alone: the search then skips to it at C speed (7 times faster than alternatives).
+_MOJIBAKE = re.compile(f"[\xc2-\xf4](?:(?<=[\xc2-\xdf]){_CONTINUATION}|(?<=[\xe0-\xef]){_CONTINUATION}{{2}}"
+                       f"|(?<=[\xf0-\xf4]){_CONTINUATION}{{3}}|(?<=[\xc2\xc3]) )")
+
+
+def fix_mojibake(text: str) -> str:
+    """``text`` with UTF-8 that was decoded twice ("â€œ", "Ã©": a WordPress site whose database
+    encodes its text a second time) decoded right; any other text as it is.
+
+    ftfy's encoding fixes only: quotes, dashes, spaces and letters that are not mojibake stay.
+    """
+    if not text or not _MOJIBAKE.search(text):
+        return text
+    import ftfy  # 40 ms to import, for the rare text that needs it
+
+    return ftfy.fix_encoding(text)
 
 
 def plain_words(text: str | None) -> str:

@@ -84,3 +84,15 @@ def test_full_comparison_only_for_short_texts(monkeypatch):
     calls.clear()
     extract_article(short.encode())
     assert calls == [True, False]
+
+
+def test_a_page_whose_text_was_encoded_twice_is_read_as_written():
+    # The article page of a WordPress site whose database encodes UTF-8 a second time ("latin1"
+    # tables): it said "Malangpost.id â€“ Kamis siang" where the site's readers should see "–".
+    page = (Path(__file__).parent.parent / "sample" / "site" / "malangpost" / "2021" / "05" / "20"
+            / "kpu-kota-batu-bentuk-bakohumas" / "index.html").read_bytes()
+    twice = "".join(bytes([b]).decode("cp1252", "ignore") or chr(b) for b in page).encode()
+    clean = extract_article(page, url="https://malangpost.id/2021/05/20/kpu-kota-batu-bentuk-bakohumas/")
+    assert "–" in clean.text
+    got = extract_article(twice, url="https://malangpost.id/2021/05/20/kpu-kota-batu-bentuk-bakohumas/")
+    assert (got.text, got.title, got.author) == (clean.text, clean.title, clean.author)

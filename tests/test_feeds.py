@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from saring.collect.feeds import parse_feed, strip_html
+from saring.collect.feeds import feedparser_parse, parse_feed, strip_html
 from saring.collect.kinds import parse_source
 from saring.errors import FeedError
+from saring.textclean import fix_mojibake
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 ALL = sorted(FEEDS.rglob("*.xml"))
@@ -103,3 +104,35 @@ def test_hashtags_stay_whole_and_a_photo_caption_is_not_the_summary():
                                 "jelang #pemilu 2024.")
     assert strip_html('<p>Kata <span class="h-card"><a href="https://x.example/@kpu">@<span>kpu_batu</span></a>'
                       "</span></p><p>Baris dua<br>tiga</p>") == "Kata @kpu_batu Baris dua tiga"
+
+
+SAMPLE = Path(__file__).parent.parent / "sample" / "site"
+
+
+def _encoded_twice(data: bytes) -> bytes:
+    """UTF-8 bytes read as Windows-1252 and saved as UTF-8 again (MySQL's "latin1" keeps the five
+    bytes Windows-1252 leaves undefined as C1 controls): "–" becomes "â€“"."""
+    return "".join(bytes([b]).decode("cp1252", "ignore") or chr(b) for b in data).encode()
+
+
+def test_a_feed_whose_text_was_encoded_twice_reads_as_written():
+    # A WordPress site whose database table is "latin1" encodes its UTF-8 text a second time: its
+    # feed said "Malangpost.id â€“ Kamis" and "â€œSaring sebelum sharingâ€\x9d", and the digest showed it so.
+    clean = (SAMPLE / "malangpost" / "feed.xml").read_bytes()
+    assert not clean.isascii()  # its text has dashes and quotes to spoil
+    url = "https://malangpost.id/feed/"
+    twice = parse_source("rss", _encoded_twice(clean), url)
+    assert "â€" in _encoded_twice(clean).decode()
+    assert [(i.title, i.summary, i.author) for i in twice.items] == \
+        [(i.title, i.summary, i.author) for i in parse_source("rss", clean, url).items]
+
+
+def test_text_that_was_encoded_once_is_left_as_it_is():
+    # Indonesian news and chats use dashes, curly quotes, "…", NBSPs and emoji: none of them is mojibake.
+    texts = [entry.get(key) or "" for path in sorted(SAMPLE.rglob("*.xml")) + sorted(SAMPLE.rglob("*.rss"))
+             for entry in feedparser_parse(path.read_bytes(), "https://a.example/feed").entries
+             for key in ("title", "summary")]
+    texts += [p.read_text(encoding="utf-8") for p in sorted(SAMPLE.parent.glob("seed_articles/*.txt"))
+              + sorted((Path(__file__).parent / "fixtures" / "social").glob("*.txt"))]
+    assert sum(not t.isascii() for t in texts) > 20
+    assert [t for t in texts if fix_mojibake(t) != t] == []

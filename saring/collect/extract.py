@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 import trafilatura
 from charset_normalizer import from_bytes
 
+from saring.textclean import fix_mojibake
+
 LOGGER = logging.getLogger(__name__)
 
 MIN_TEXT_CHARS = 200
@@ -44,11 +46,17 @@ class Extracted:
 
 
 def decode_html(data: bytes, declared: str | None = None) -> str:
-    """Bytes to text: UTF-8 or the declared charset if it decodes cleanly, else a detected one.
+    """Bytes to text: UTF-8 or the declared charset if it decodes cleanly, else a detected one;
+    then UTF-8 that the site had encoded twice is decoded right (:func:`~saring.textclean.fix_mojibake`).
 
     UTF-8 goes first because pages often declare Latin-1 while sending UTF-8, and strict
-    UTF-8 decoding almost never succeeds on text that is really something else.
+    UTF-8 decoding almost never succeeds on text that is really something else. Mojibake is
+    fixed here, in the whole page: trafilatura drops the C1 controls that "”" becomes ("â€\x9d").
     """
+    return fix_mojibake(_decode(data, declared))
+
+
+def _decode(data: bytes, declared: str | None) -> str:
     for encoding in ("utf-8", _whatwg(declared), declared):
         if encoding:
             try:

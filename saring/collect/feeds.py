@@ -15,6 +15,7 @@ import feedparser
 
 from saring.collect.urls import canonical_url
 from saring.errors import FeedError, MalformedURLError
+from saring.textclean import fix_mojibake
 
 LOGGER = logging.getLogger(__name__)
 
@@ -50,10 +51,12 @@ class ParsedFeed:
 
 
 def strip_html(text: str | None) -> str:
-    """Plain text from a feed's HTML summary (tags dropped, entities decoded)."""
+    """Plain text from a feed's HTML summary (tags dropped, entities decoded, UTF-8 that was
+    encoded twice decoded right: :func:`~saring.textclean.fix_mojibake`)."""
     if not text:
         return ""
-    return _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", _INLINE_TAGS.sub("", text)))).strip()
+    text = html.unescape(_TAGS.sub(" ", _INLINE_TAGS.sub("", text)))
+    return _SPACE.sub(" ", fix_mojibake(text)).strip()
 
 
 def _when(entry: dict) -> datetime | None:
