@@ -406,6 +406,41 @@ def test_label_import_reads_a_file_whose_lines_end_in_a_lone_carriage_return(dem
     con.close()
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_label_import_reads_a_file_saved_by_excel_as_unicode_text(demo_db, tmp_path, encoding):
+    # Excel's "Unicode Text (*.txt)" is UTF-16 with a byte-order mark, cells separated by tabs and
+    # quoted only when they must be: the import refused it ("not UTF-8 (byte 0)").
+    import codecs
+    import csv
+    import io
+
+    import duckdb
+
+    db = _copy_db(demo_db, tmp_path)
+    exported = tmp_path / "to_label.csv"
+    r = runner.invoke(app, ["label", "export", "--db", str(db), "-o", str(exported), "--limit", "3"])
+    assert r.exit_code == 0, r.output
+    with exported.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    for row, (hoax, election) in zip(rows[1:], [("1", "0"), ("tidak", "ya"), ("", "")], strict=True):
+        row[-2:] = [hoax, election]
+    out = io.StringIO()
+    csv.writer(out, delimiter="\t", lineterminator="\r\n").writerows(rows)
+    bom = codecs.BOM_UTF16_LE if encoding == "utf-16-le" else codecs.BOM_UTF16_BE
+    saved = tmp_path / "labeled.txt"
+    saved.write_bytes(bom + out.getvalue().encode(encoding))
+
+    r = runner.invoke(app, ["label", "import", str(saved), "--by", "Bawaslu", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    assert "2 rows stored (4 labels" in flat(r) and "1 rows had no label" in flat(r)
+    con = duckdb.connect(str(db))
+    stored = con.execute("SELECT item_id, task, value FROM labels ORDER BY ALL").fetchall()
+    con.close()
+    first, second = rows[1][0], rows[2][0]
+    assert stored == sorted([(first, "election", 0), (first, "hoax", 1),
+                             (second, "election", 1), (second, "hoax", 0)])
+
+
 def test_a_labels_file_the_csv_reader_cannot_split_is_refused_naming_the_line(demo_db, tmp_path):
     # A quote opened in a cell edited by hand and never closed swallows the rest of a big file:
     # Python's csv module gave up with "field larger than field limit", as a traceback.
@@ -601,6 +636,10 @@ def _workbook() -> bytes:
     # A workbook renamed to .csv (or sent on as labels.csv): "not UTF-8 (byte 10)" puzzled someone
     # who had saved it from Excel.
     (_workbook(), "is an Excel or LibreOffice workbook, not a CSV"),
+    # Excel's "Unicode Text" cut short (a copy that stopped), and UTF-16 saved without its byte-order
+    # mark (a text editor's "UCS-2 LE w/o BOM"): the latter said "must have an 'id' column (found: id hoax)".
+    (b"\xff\xfe" + "id\thoax\r\nitem000\t1\r\n".encode("utf-16-le")[:-1], "is not readable UTF-16"),
+    ("id\thoax\r\nitem000\t1\r\n".encode("utf-16-le"), "is not UTF-8 (it holds NUL bytes"),
 ])
 def test_label_import_bad_files_store_nothing(demo_db, tmp_path, content, needle):
     import duckdb

@@ -8,6 +8,7 @@ Tables (created by migration v7 in :mod:`saring.storage.schema`):
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -45,7 +46,7 @@ PURGED_FORWARD = "o.source_id = 'tipline' AND o.text IS NULL"
 
 
 class LabelFileError(SaringError):
-    """A labels file cannot be used at all (unreadable, not UTF-8, missing columns)."""
+    """A labels file cannot be used at all (unreadable, not UTF-8 or UTF-16, missing columns)."""
 
 
 # --------------------------------------------------------------------------- export
@@ -187,8 +188,8 @@ def read_label_file(path: Path | str) -> list[dict[str, str]]:
 
 
 def read_label_lines(path: Path | str) -> list[tuple[int, dict[str, str]]]:
-    """A labels CSV as (line, row) pairs of strings, each line as a spreadsheet numbers it (the
-    header is line 1); raise LabelFileError with one clear sentence."""
+    """A labels CSV (UTF-8, or UTF-16 with a byte-order mark) as (line, row) pairs of strings, each
+    line as a spreadsheet numbers it (the header is line 1); raise LabelFileError with one clear sentence."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -199,12 +200,18 @@ def read_label_lines(path: Path | str) -> list[tuple[int, dict[str, str]]]:
             f"{path} is an Excel or LibreOffice workbook, not a CSV (whatever its name says); open it and "
             f"save the sheet with File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)' (LibreOffice: "
             f"'Text CSV', character set UTF-8), then import that file")
+    # Excel's "Unicode Text" is UTF-16 with a byte-order mark (and tabs, which the reader finds).
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError as exc:
         raise LabelFileError(
-            f"{path} is not UTF-8 (byte {exc.start}); save it as 'CSV UTF-8' and try again"
+            f"{path} is not {'readable UTF-16' if utf16 else 'UTF-8'} (byte {exc.start}); save it as "
+            f"'CSV UTF-8' and try again"
         ) from None
+    if "\x00" in text:  # UTF-16 or UTF-32 without a byte-order mark: its header showed as "id hoax"
+        raise LabelFileError(f"{path} is not UTF-8 (it holds NUL bytes, as UTF-16 without a byte-order "
+                             f"mark does); save it as 'CSV UTF-8' and try again")
     # csv.reader, not DictReader: a blank line must still count, to name the line a spreadsheet shows
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=header_delimiter(text, "id"))
     try:
