@@ -136,3 +136,24 @@ def test_text_that_was_encoded_once_is_left_as_it_is():
               + sorted((Path(__file__).parent / "fixtures" / "social").glob("*.txt"))]
     assert sum(not t.isascii() for t in texts) > 20
     assert [t for t in texts if fix_mojibake(t) != t] == []
+
+
+def test_character_references_python_has_no_character_for_cost_nothing():
+    # Some encoders write an emoji as its two UTF-16 halves ("&#55357;&#56911;" for 🙏), which XML
+    # forbids: feedparser's fallback parser then raised UnicodeEncodeError (ValueError for a number
+    # past U+10FFFF), and the source failed every run until the entry left its feed.
+    clean = (SAMPLE / "malangpost" / "feed.xml").read_bytes()
+    title = b"<title>KPU Kota Batu Bentuk Bakohumas"
+    assert clean.count(title) == 1
+    for refs, shown in [(b" &#55357;&#56911;", " 🙏"), (b" &#xD83D;&#xDE4F;", " 🙏"),
+                        (b" &#55357;", " \ufffd"), (b" &#56911;&#55357;", " \ufffd\ufffd"),
+                        (b" &#1114112;", " \ufffd"),
+                        (b" &#99999999999;", " \ufffd"), (b" &#x110000; &#128591;", " \ufffd 🙏"),
+                        (b" &#" + b"9" * 5000 + b";", " \ufffd"), (b" &#x0000D83D;&#56911;", " 🙏")]:
+        feed = parse_source("rss", clean.replace(title, title + refs), "https://malangpost.id/feed/")
+        assert feed.items[0].title == "KPU Kota Batu Bentuk Bakohumas" + shown, refs
+    # The same halves inside the summary's HTML (CDATA) were shown as "��".
+    summary = b"melaksanakan pertemuan"
+    feed = parse_source("rss", clean.replace(summary, b"&#55357;&#56911; " + summary),
+                        "https://malangpost.id/feed/")
+    assert "🙏 melaksanakan pertemuan" in feed.items[0].summary

@@ -92,8 +92,48 @@ def _link(entry: dict) -> str | None:
 _ONE_AT_A_TIME = threading.Lock()
 
 
+# A numeric character reference: feedparser's fallback parser (for a feed that is not well-formed
+# XML, as one of these makes it) raised on one naming no character, and the source failed every run.
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+
+
+def _char_code(ref: re.Match[bytes]) -> int:
+    hexa, decimal = ref.groups()
+    digits = (hexa or decimal).lstrip(b"0") or b"0"
+    if len(digits) > 8:  # past U+10FFFF, and int() refuses 4,300 digits and more
+        return 0x110000
+    return int(digits, 16) if hexa else int(digits)
+
+
+def _no_character(code: int) -> bool:
+    return code > 0x10FFFF or 0xD800 <= code <= 0xDFFF
+
+
+def _no_char_refs_without_a_character(data: bytes) -> bytes:
+    """``data`` with each numeric reference to no character made one: two halves of a UTF-16
+    surrogate pair ("&#55357;&#56911;", as some encoders write an emoji) their character, any
+    other surrogate or a number past U+10FFFF U+FFFD."""
+    refs = [r for r in _CHAR_REF.finditer(data) if _no_character(_char_code(r))]
+    if not refs:
+        return data
+    out, done = [], 0
+    for ref in refs:
+        if ref.start() < done:  # the low half of a pair written already
+            continue
+        code, end = _char_code(ref), ref.end()
+        low = _CHAR_REF.match(data, end)
+        if 0xD800 <= code <= 0xDBFF and low and 0xDC00 <= _char_code(low) <= 0xDFFF:
+            code, end = 0x10000 + (code - 0xD800) * 0x400 + _char_code(low) - 0xDC00, low.end()
+        else:
+            code = 0xFFFD
+        out += [data[done:ref.start()], b"&#%d;" % code]
+        done = end
+    return b"".join([*out, data[done:]])
+
+
 def feedparser_parse(data: bytes, url: str, content_type: str | None = None) -> feedparser.FeedParserDict:
     """feedparser's reading of raw feed bytes (HTML sanitised, relative links resolved against ``url``)."""
+    data = _no_char_refs_without_a_character(data)
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
