@@ -138,6 +138,17 @@ def test_a_later_export_after_a_new_member_joined_adds_no_duplicates_and_keeps_p
     assert con.execute("SELECT count(*) FROM tipline_messages WHERE text IS NOT NULL").fetchone()[0] == 0
 
 
+def test_an_export_saved_again_by_notepad_as_unicode_is_imported_as_the_original(tmp_path):
+    # A maintainer who opened the export in Windows' Notepad and saved it as "Unicode" (UTF-16 with
+    # a byte-order mark) was told it "does not look like a WhatsApp chat export".
+    saved = tmp_path / ANDROID_ID.name
+    saved.write_bytes(ANDROID_ID.read_text(encoding="utf-8").encode("utf-16"))
+    con = _migrated(tmp_path / "saring.duckdb")
+    result = import_chat(con, saved, SECRET)
+    assert (result.kept, result.skipped) == (4, 8)
+    assert import_chat(con, ANDROID_ID, SECRET).new == 0  # the same messages as the original's
+
+
 def test_an_export_imported_by_an_earlier_saring_is_not_imported_twice(tmp_path):
     # Earlier saring keyed a message by its scrubbed text; the forum's next import after an upgrade
     # re-reads the same (whole-history) export.

@@ -18,6 +18,7 @@ tested on both formats (tests/test_tipline.py).
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import hmac
 import os
@@ -416,6 +417,13 @@ def _match_stored(con: duckdb.DuckDBPyConnection, secret: bytes, found: Sequence
     return result
 
 
+def _decoded(data: bytes) -> str:
+    """An export's text: UTF-8 as WhatsApp writes it, or UTF-16 with a byte-order mark, as Windows'
+    Notepad saves it again as "Unicode"."""
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    return data.decode("utf-16" if utf16 else "utf-8-sig", errors="replace")
+
+
 def _export_text(path: Path) -> tuple[str, str | None]:
     """The chat text of an export, and the name of the zip member it came from (None for a .txt).
 
@@ -423,7 +431,7 @@ def _export_text(path: Path) -> tuple[str, str | None]:
     one with the media when they are included; only the chat text is read from it."""
     try:
         if not zipfile.is_zipfile(path):
-            return path.read_bytes().decode("utf-8-sig", errors="replace"), None
+            return _decoded(path.read_bytes()), None
         with zipfile.ZipFile(path) as archive:
             texts = [info for info in archive.infolist() if not info.is_dir()
                      and info.filename.lower().endswith(".txt") and "__MACOSX" not in info.filename]
@@ -432,7 +440,7 @@ def _export_text(path: Path) -> tuple[str, str | None]:
                 found = ", ".join(info.filename for info in chats) or "no .txt file"
                 raise TiplineError(f"{path} is a zip with no chat text to import, or several "
                                    f"({found}): unzip it and import the chat's .txt file")
-            return archive.read(chats[0]).decode("utf-8-sig", errors="replace"), chats[0].filename
+            return _decoded(archive.read(chats[0])), chats[0].filename
     except OSError as exc:
         raise TiplineError(f"cannot read {path}: {exc.strerror or exc}") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
