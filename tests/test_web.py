@@ -322,6 +322,28 @@ def test_review_queue_shows_the_pages_a_forwarded_message_links_to(client, desk_
     assert "Isi tautannya" in card.group(1) and "KPU Kota Batu Bentuk Bakohumas" in card.group(1)
 
 
+def test_the_desk_s_digest_page_shows_the_messages_forwarded_to_the_group_and_counts_the_risky_ones(
+        client, desk_db, sample_site, tmp_path, monkeypatch):
+    # After the demo chat was imported, the digest sent to the group opened with "2 pesan di grup
+    # berisiko hoaks tinggi" and listed them; the desk's Ringkasan of the same day said only
+    # "0 berisiko hoaks tinggi" and showed no forwarded message at all: an all-clear.
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+    from saring.pipeline.demo import demo_chat
+
+    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
+    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
+    assert CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(desk_db)]).exit_code == 0
+    login(client)
+    page = client.get("/").text
+    assert "Beredar di grup" in page
+    assert "Surat suara Pemilu 2024 di Kota Batu katanya sudah dicoblos" in page
+    assert re.search(r"<strong>2</strong>\s*pesan di grup berisiko hoaks tinggi", page), page
+    # its link's page, with its own risk, as in the digest and the label queue
+    assert "Isi tautannya" in page and "KPU Kota Batu Bentuk Bakohumas" in page
+
+
 def test_review_queue_leaves_out_forwarded_messages_whose_text_was_purged(client, desk_db, sample_site,
                                                                           tmp_path, monkeypatch):
     # Retention purged a chat's text after 30 days: the queue still asked the forum to label
