@@ -160,6 +160,18 @@ def test_links_to_the_forums_own_news_sources_are_news_links(forwarded, sample_s
         assert "Isi tautannya" in text and "KPU Kota Batu Bentuk Bakohumas" in text, fmt
 
 
+def test_a_forwarded_message_in_the_html_digest_is_not_a_link_to_an_address_that_does_not_exist(forwarded):
+    # A member tapped a forwarded message's title in the digest's web page (the archive) and the
+    # phone opened https://tipline.saring.invalid/..., the never-fetched key saring stores a chat
+    # message under: "site cannot be reached". Its text is the message; only its links are links.
+    with Store(forwarded) as store:
+        digest = build_digest(store.con, today_wib(), DigestSettings())
+    assert digest.tipline
+    page = render(digest, "html")
+    assert "Sebarkan ke semua grup" in page and "tipline.saring.invalid" not in page
+    assert 'href="http://127.0.0.1' in page  # the pages its links point at stay links
+
+
 def test_a_message_that_only_forwards_a_link_is_judged_by_the_linked_page(forwarded):
     """ "Ada yang kirim ini ke grup, mohon dicek <link>" gives no reason of its own: its short
     informal text alone scored "sedang" above the harmless page it asks about. The digest ranks it

@@ -344,6 +344,26 @@ def test_the_desk_s_digest_page_shows_the_messages_forwarded_to_the_group_and_co
     assert "Isi tautannya" in page and "KPU Kota Batu Bentuk Bakohumas" in page
 
 
+def test_the_desk_never_links_a_forwarded_message_to_its_never_fetched_address(client, desk_db, sample_site,
+                                                                             tmp_path, monkeypatch):
+    # The desk's titles of forwarded messages opened https://tipline.saring.invalid/... (the key a
+    # chat message is stored under, not a page): a member tapping one got "site cannot be reached".
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+    from saring.pipeline.demo import demo_chat
+
+    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
+    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
+    assert CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(desk_db)]).exit_code == 0
+    login(client)
+    for path in ("/", "/review"):
+        page = client.get(path).text
+        assert "Sebarkan ke semua grup" in page and "tipline.saring.invalid" not in page, path
+    for card in set(re.findall(r'href="(/card/item/[^"]+)"', client.get("/").text)):  # its "sumber" link
+        assert "tipline.saring.invalid" not in client.get(card).text, card
+
+
 def test_review_queue_leaves_out_forwarded_messages_whose_text_was_purged(client, desk_db, sample_site,
                                                                           tmp_path, monkeypatch):
     # Retention purged a chat's text after 30 days: the queue still asked the forum to label

@@ -41,11 +41,19 @@ from saring.filemodes import readable_by_others
 from saring.localtime import TIME_ZONE, zone_name
 
 __all__ = ["ChatMessage", "ImportResult", "TiplineError", "chat_name_from_file", "find_urls", "import_chat",
-           "load_secret", "member_names", "parse_chat", "pseudonym", "purge", "scrub"]
+           "load_secret", "member_names", "page_link", "parse_chat", "pseudonym", "purge", "scrub"]
 
 SECRET_ENV = "SARING_TIPLINE_SECRET"
+MESSAGE_ADDRESS = "https://tipline.saring.invalid/"
+"""What a chat message is stored under (items are keyed by URL): a key, never a page to open."""
 LONG_MESSAGE = 200
 """A message at least this long (characters, links excluded) is kept as a possible rumour."""
+
+
+def page_link(url: str | None) -> str | None:
+    """``url`` when it leads to a page; None for a chat message's key (:data:`MESSAGE_ADDRESS`)."""
+    return None if not url or url.startswith(MESSAGE_ADDRESS) else url
+
 
 _DATE = r"(?P<date>\d{1,4}[./-]\d{1,2}[./-]\d{1,4})"
 _TIME = r"(?P<time>\d{1,2}[.:]\d{2}(?:[.:]\d{2})?)(?:\s?(?P<ampm>[AaPp]\.?\s?[Mm]\.?))?"

@@ -47,6 +47,7 @@ from itsdangerous import URLSafeTimedSerializer
 from starlette.concurrency import run_in_threadpool
 
 from saring.collect.scrub import GENERIC
+from saring.collect.tipline import page_link
 from saring.desk import trends
 from saring.desk.cache import Live, Published, load_accounts, load_generations
 from saring.desk.session import (
@@ -647,6 +648,7 @@ def create_app(
     templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v:.0%}"
     templates.env.filters["wib"] = lambda value: _local(value, timezone)  # the forum's clock
     templates.env.filters["hari"] = hari
+    templates.env.filters["page_link"] = page_link  # a chat message's title leads nowhere
     templates.env.filters["wa_link"] = lambda text: "https://wa.me/?text=" + quote(text)
 
     app.middleware("http")(security_headers)

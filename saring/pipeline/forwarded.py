@@ -18,6 +18,7 @@ from datetime import datetime
 from saring.collect.feeds import FeedItem
 from saring.collect.fetch import Fetcher
 from saring.collect.scrub import GENERIC, Scrubber
+from saring.collect.tipline import MESSAGE_ADDRESS
 from saring.collect.urls import canonical_url, url_key
 from saring.config import DigestSettings, FetchSettings, Source, StorySettings
 from saring.errors import MalformedURLError
@@ -28,13 +29,13 @@ from saring.storage.database import Store, utcnow
 LOGGER = logging.getLogger(__name__)
 
 # Not a feed to read (enabled=False keeps it out of ingest runs and the health section).
-TIPLINE = Source(id="tipline", name="Grup WhatsApp (tipline)", url="https://tipline.saring.invalid/",
+TIPLINE = Source(id="tipline", name="Grup WhatsApp (tipline)", url=MESSAGE_ADDRESS,
                  region="Grup", enabled=False, options={"allow_private": False})
 
 
 def message_url(message_id: str) -> str:
     """A stable, never-fetched address for a chat message (items are keyed by URL)."""
-    return f"https://tipline.saring.invalid/{message_id}"
+    return f"{MESSAGE_ADDRESS}{message_id}"
 
 
 def feed_tipline(store: Store, since: datetime, fetch: FetchSettings | None = None, scorer=None,

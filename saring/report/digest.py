@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from saring import clock
 from saring.collect.scrub import GENERIC
+from saring.collect.tipline import page_link
 from saring.collect.urls import canonical_url, page_key, url_key
 from saring.config import DigestSettings, ForumSettings
 from saring.errors import MalformedURLError, SaringError
@@ -654,6 +655,7 @@ def environment(zone: str = TIME_ZONE) -> Environment:
     env.filters["pct"] = lambda x: f"{round(100 * x)}%"
     env.filters["md"] = md_escape
     env.filters["url"] = safe_url
+    env.filters["page_link"] = page_link  # a chat message's title leads nowhere
     env.filters["wa"] = wa_clean
     env.filters["wa_italic"] = wa_italic
     env.filters["wa_url"] = wa_url
