@@ -119,6 +119,24 @@ def test_chain_message_reasons_name_the_cues(scorer: Scorer) -> None:
         assert "urltoken" not in r and "numtoken" not in r
 
 
+def test_a_reason_s_quote_never_stops_inside_an_address_or_a_word(scorer: Scorer) -> None:
+    # The demo chat's "... katanya admin KPU, dan www.kpu-batukota.example.id/pengumuman" was quoted
+    # as "sumber tidak jelas: 'katanya admin KPU, dan www.'": the dot of "www." read as the end of
+    # a sentence. A quote ends at a sentence's end or a word's, and says when it was cut.
+    chat = (REPO / "sample" / "tipline" / "demo-chat.txt").read_text(encoding="utf-8")
+    (line,) = [ln for ln in chat.splitlines() if "www.kpu-batukota.example.id" in ln]
+    forward = line.split(": ", 1)[1]
+    quotes = [r.split(": ", 1)[1] for r in scorer.score([forward])[0].hoax_terms
+              if r.startswith(CUE_REASONS["hearsay"])]
+    assert quotes, scorer.score([forward])[0].hoax_terms
+    quote = quotes[0].strip("'")
+    assert quote.startswith("katanya admin KPU") and not quote.endswith("www."), quote
+    shown = quote.removesuffix("…").split()
+    assert all(word in forward.split() for word in shown), quote  # whole words only
+    chain = scorer.score([CHAIN])[0].hoax_terms  # "... sebelum hari H.": six words, shown as cut
+    assert "sumber tidak jelas: 'katanya sudah dicoblos sebelum hari…'" in chain, chain
+
+
 def test_one_word_in_capitals_is_quoted_not_called_excessive(scorer: Scorer) -> None:
     # A news lead "JATIMPOS.CO/KOTA MADIUN - Menjelang ..." (the dateline style of Indonesian news)
     # had the reason "huruf kapital berlebihan" at 14 % capitals: the forum read a judgement the

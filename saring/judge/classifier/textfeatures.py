@@ -300,7 +300,7 @@ _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+")
 _PHONE = re.compile(r"(?<![\w/])(?:\+?62|0)8\d(?:[\s.-]?\d){6,11}(?!\d)")
 _CAPS_WORD = re.compile(r"\b[A-Z]{5,}\b")
 _PUNCT_RUN = re.compile(r"[!?]{2,}")
-_SENTENCE_END = re.compile(r"[.!?]+")
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")  # not the dots of "www.kpu.go.id" or "Rp 1.500"
 _NON_LETTERS = re.compile(r"[\W\d_]+")  # the complement of letters ([^\W\d_])
 _UPPER = re.compile(r"[A-Z\u00c0-\u00de]")  # Latin capitals (Indonesian is written in Latin script)
 
@@ -397,10 +397,17 @@ def cue_evidence(
         m = compiled[kind].search(raw.lower())
         if not m:
             return None
-        # Quote from the match to the end of its sentence (at most five words), case as written.
+        # Quote from the match to the end of its sentence (at most five words), case as written;
+        # a quote cut short says so, and never stops inside a word.
         stop = _SENTENCE_END.search(raw, m.end())
-        words = raw[m.start() : stop.end() if stop else len(raw)].split()[:5]
-        return " ".join(words).strip(" ,;:")[:60] or None
+        sentence = raw[m.start() : stop.end() if stop else len(raw)].split()
+        words = sentence[:5]
+        while len(" ".join(words)) > 60 and len(words) > 1:
+            words = words[:-1]
+        quote = " ".join(words)
+        cut = len(words) < len(sentence) or len(quote) > 60
+        quote = quote[:60].strip(" ,;:")
+        return (quote + "…" if cut else quote) or None
     if kind == "links_non_news":
         hosts = _non_news_hosts(raw, news_hosts, outlets)
         return ", ".join(dict.fromkeys(hosts[:3])) or None
