@@ -172,6 +172,20 @@ def test_a_forwarded_message_in_the_html_digest_is_not_a_link_to_an_address_that
     assert 'href="http://127.0.0.1' in page  # the pages its links point at stay links
 
 
+def test_a_long_forwarded_message_s_title_is_cut_between_words(forwarded):
+    # The digest's web page, the desk and `saring check`'s similar items showed the demo's chain
+    # message as "... Hubungi [nom…" and the KTP video rumour as "... pemungutan sua…".
+    with Store(forwarded) as store:
+        rows = store.con.execute(
+            "SELECT o.title, o.text FROM items i JOIN item_overview o USING (item_id) "
+            "WHERE i.source_id = 'tipline' AND i.channel = 'grup'").fetchall()
+    cut = [(title, " ".join(text.split())) for title, text in rows if title.endswith("…")]
+    assert len(cut) >= 2, rows
+    for title, text in cut:
+        head = title.removesuffix("…")
+        assert text.startswith(head) and text[len(head)] == " ", title
+
+
 def test_a_message_that_only_forwards_a_link_is_judged_by_the_linked_page(forwarded):
     """ "Ada yang kirim ini ke grup, mohon dicek <link>" gives no reason of its own: its short
     informal text alone scored "sedang" above the harmless page it asks about. The digest ranks it

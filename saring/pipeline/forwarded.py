@@ -127,4 +127,6 @@ def _scrub_article(row: dict, scrubber: Scrubber) -> dict:
 
 def _title(text: str | None) -> str:
     line = " ".join((text or "").split())
-    return line[:117].rstrip() + "…" if len(line) > 120 else line or "(pesan tanpa teks)"
+    if len(line) <= 120:
+        return line or "(pesan tanpa teks)"
+    return line[:119].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"  # between words: "[nom…" read as nothing
