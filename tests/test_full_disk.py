@@ -74,10 +74,13 @@ def test_a_retrain_on_a_full_disk_says_so_and_keeps_the_promoted_model(small_dis
 
     monkeypatch.delenv("SARING_MODELS", raising=False)
     monkeypatch.setenv("SARING_MODEL_HOME", str(small_disk / "models"))
+    db = tmp_path / "saring.duckdb"
+    with Store(db):  # the forum's database, on another disk
+        pass
     filler = small_disk / "filler"
     free = shutil.disk_usage(small_disk).free
     filler.write_bytes(b"\0" * max(free - 32 * 1024, 0))  # 32 KB left: less than one small model
-    result = CliRunner().invoke(app, ["train", "--db", str(tmp_path / "saring.duckdb"),
+    result = CliRunner().invoke(app, ["train", "--db", str(db),
                                       "--max-base-rows", "80", "--tolerance", "1.0"])
     assert result.exit_code == 2, result.output
     flat = " ".join(result.output.split())

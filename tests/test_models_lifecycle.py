@@ -669,6 +669,45 @@ def _import_some_labels(db: Path, tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
 
 
+@pytest.mark.parametrize("command", [["rescore"], ["label", "export", "-o", "to_label.csv"],
+                                     ["label", "import", "labeled.csv", "--by", "Bawaslu"],
+                                     ["train", "--max-base-rows", "80", "--tolerance", "1.0"]], ids=" ".join)
+@pytest.mark.parametrize("given", ["--db", "SARING_DB", "neither"])
+def test_a_maintainer_command_on_a_database_that_is_not_there_stops_naming_it(command, given, tmp_path,
+                                                                           monkeypatch, model_home):
+    # After a rollback the maintainer ran `saring rescore` from another folder (or with a typo in
+    # --db): it made an empty database there and said "0 articles scored", so the digest kept the
+    # rolled-back model's scores; `saring train` trained and promoted a model without any of the
+    # forum's labels, and label export/import made an empty file and refused every row as unknown.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SARING_DB", raising=False)
+    (tmp_path / "labeled.csv").write_text("id,hoax,election\nitem000,1,0\n", encoding="utf-8")
+    typo = tmp_path / "saring.dukdb"
+    if given == "--db":
+        command = [*command, "--db", str(typo)]
+    elif given == "SARING_DB":
+        monkeypatch.setenv("SARING_DB", str(typo))
+    else:
+        typo = Path("data/saring.duckdb")  # the default, in a folder that has none
+    r = runner.invoke(app, command)
+    assert r.exit_code == 2, r.output
+    assert f"no database at {typo}" in flat(r), r.output
+    assert not typo.exists() and not (tmp_path / "to_label.csv").exists()
+    assert not model_home.exists()  # nothing trained, nothing promoted
+
+
+def test_the_retrain_flow_on_a_database_that_is_not_there_trains_nothing(tmp_path, model_home):
+    # The retrain flow (flows/retrain.py) run with a mistyped db trained on no forum label at all
+    # and could promote that model; it now stops before training, naming the file.
+    from saring.errors import StoreError
+    from saring.judge.classifier.training import retrain
+
+    typo = tmp_path / "saring.dukdb"
+    with pytest.raises(StoreError, match="no database at"):
+        retrain(typo, max_base_rows=80)
+    assert not typo.exists() and not model_home.exists()
+
+
 def test_gate_refuses_then_promotes_rescore_and_rollback(demo_db, tmp_path, model_home):
     import duckdb
 

@@ -45,6 +45,16 @@ def need_db(path: Path) -> None:
         fail(f"no database at {path}: run `saring ingest` first")
 
 
+def existing_db(db: Path | None) -> Path:
+    """The database a command works on (``--db``, else ``$SARING_DB`` or data/saring.duckdb),
+    refused when it is not there (see :func:`need_db`)."""
+    from saring.config import default_db_path
+
+    path = db or default_db_path()
+    need_db(path)
+    return path
+
+
 def delivery_channels(config: object, only: list[str] | None) -> None:
     """Refuse ``--send`` without channels, ``--channel`` names that are not configured or are
     switched off, and channels that are all switched off."""

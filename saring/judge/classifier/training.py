@@ -37,6 +37,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from saring import progress
+from saring.errors import StoreError
 from saring.judge.classifier.compact_tfidf import CompactTfidfVectorizer
 from saring.judge.classifier.identity import IDENTITY_WORDS
 from saring.judge.classifier.metrics import best_f1_threshold, binary_metrics
@@ -508,6 +509,9 @@ def retrain(
     from saring.judge.labels import current_labels
     from saring.storage.database import Store
 
+    if db is not None and not Path(db).exists():  # a typo would train without the forum's labels
+        raise StoreError(f"no database at {db}: nothing was trained; give the database that holds "
+                         "the forum's labels")
     now = now or dt.datetime.now(dt.UTC)
     splits = base_splits()
     labels: dict[str, pd.DataFrame] = {}
