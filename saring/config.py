@@ -129,7 +129,7 @@ class Source(BaseModel):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{1,63}$")
     name: str = Field(min_length=1)
-    url: str = ""
+    url: str = Field(default="", validate_default=True)  # checked when left out: a feed needs one
     kind: SourceKind = "rss"
     """``factcheck``: an RSS/Atom feed of a fact-checker; its entries go to the fact-check registry."""
     region: str = "Nasional"
@@ -172,6 +172,8 @@ class Source(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
+        if not value:
+            raise ValueError("is missing: write the feed's address, e.g. url: https://www.example.co.id/feed/")
         return check_http_url(value)
 
     @field_validator("schedule")

@@ -55,6 +55,17 @@ def test_bad_sources_file_gives_one_clear_message(tmp_path, text, expected):
     assert "Traceback" not in str(info.value)
 
 
+@pytest.mark.parametrize("kind", ["", "    kind: rss\n", "    kind: atom\n", "    kind: factcheck\n"])
+def test_a_feed_source_without_its_address_is_refused_by_the_check(tmp_path, kind):
+    # A maintainer added an outlet and forgot its `url:` line: `saring sources check` said "OK" and
+    # every hourly run then failed it with "refused '': only http and https links are fetched".
+    path = _write(tmp_path, "sources:\n  - id: kabar-batu\n    name: Kabar Batu\n" + kind)
+    with pytest.raises(SourceConfigError) as info:
+        load_config(path)
+    assert "source 'kabar-batu', field 'url': is missing" in str(info.value)
+    assert "https://" in str(info.value)  # what to write there
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(SourceConfigError, match="file not found"):
         load_config(tmp_path / "nope.yaml")
