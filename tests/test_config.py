@@ -66,6 +66,21 @@ def test_a_feed_source_without_its_address_is_refused_by_the_check(tmp_path, kin
     assert "https://" in str(info.value)  # what to write there
 
 
+def test_a_webpage_source_without_its_address_says_where_the_address_goes(tmp_path):
+    # The message said "needs options.url"; a maintainer who moved the address under options:
+    # got the same message again (the address is the source's own `url:` line).
+    page = "sources:\n  - id: pemkot-batu\n    name: Pemkot Batu\n    kind: webpage\n"
+    address = "https://batukota.example.go.id/berita"
+    for where in ("    options:\n      link_pattern: /berita/\n",
+                  f"    options:\n      url: {address}\n      link_pattern: /berita/\n"):
+        with pytest.raises(SourceConfigError) as info:
+            load_config(_write(tmp_path, page + where))
+        assert "options.url" not in str(info.value)
+        assert "needs url: " in str(info.value) and "not under options" in str(info.value)
+    fixed = page + f"    url: {address}\n    options:\n      link_pattern: /berita/\n"
+    assert load_config(_write(tmp_path, fixed)).sources[0].url == address
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(SourceConfigError, match="file not found"):
         load_config(tmp_path / "nope.yaml")

@@ -131,7 +131,10 @@ def source_url(kind: str, options: dict) -> str:
         channel = telegram_channel(options)
         return f"https://t.me/s/{channel}"
     if kind == "webpage":
-        url = _need(kind, options, "url")
+        if options.get("url") in (None, ""):  # the source's own address, not an option
+            raise ValueError("a webpage source needs url: the listing page's address, on its own line "
+                             "beside 'kind:' (not under options), e.g. url: https://www.example.go.id/berita")
+        url = str(options["url"]).strip()
         _link_pattern(options)
         return url
     raise ValueError(f"unknown source kind {kind!r}; use one of {', '.join(KINDS)}")
