@@ -815,6 +815,29 @@ def test_heldout_labels_are_never_trained_on():
     assert set(sets["hoax"]["text"]) == held_texts | set(base_held["text"])
 
 
+def test_a_copy_of_a_heldout_forum_label_is_not_trained_on():
+    # The same forward reaches the tipline from several members (one item each, the same text),
+    # and an agency's release runs word for word in several outlets. Labelled, 1 copy in 5 was
+    # held out by its id and the others trained on: the candidate had seen the gate's texts and
+    # passed it against a current model that had not.
+    from types import SimpleNamespace
+
+    from saring.judge.classifier.training import _forum_rows, heldout_keys, is_heldout_label
+
+    ids = [f"item{i:03d}" for i in range(200)]
+    held = next(x for x in ids if is_heldout_label(x))
+    copies = [x for x in ids if not is_heldout_label(x)][:3]
+    forward = SEEDS[0].read_text(encoding="utf-8")
+    labels = pd.DataFrame({"item_id": [held, *copies, "item199"], "label": [1, 1, 1, 1, 0],
+                           "text": [forward, forward, forward.upper(), "Judul\n" + forward, "lain"],
+                           "body": [forward, forward, forward.upper(), forward, "lain"]})
+    base = SimpleNamespace(hoax_heldout=pd.DataFrame({"text": ["x"], "label": [1]}),
+                           election_heldout=pd.DataFrame({"text": ["y"], "label": [0]}))
+    dropped: dict[str, int] = {}
+    trained = _forum_rows(labels, heldout_keys(base, {"hoax": labels}), dropped, "hoax")
+    assert list(trained["group"]) == ["forum:item199"] and dropped == {"hoax": 3}
+
+
 def test_labels_on_forwarded_messages_whose_text_was_purged_are_not_trained_on(tmp_path, scorer):
     # The forum labelled forwarded chat messages on the desk; 30 days later the morning flow's
     # retention purged their text (UU 27/2022). A retrain must not learn the placeholder left in

@@ -431,6 +431,20 @@ def heldout_sets(splits: Splits, labels: dict[str, pd.DataFrame]) -> dict[str, p
     }
 
 
+def heldout_keys(splits: Splits, labels: dict[str, pd.DataFrame]) -> set[str]:
+    """:func:`dedup_key` of every held-out text: base articles and held-out forum labels (as
+    scored, and the body alone). A forum label whose text has one of these keys is not trained
+    on: the same forward from several members, or one release in several outlets, is several
+    items, and held out by id only one copy would be."""
+    keys = {dedup_key(t) for f in (splits.hoax_heldout, splits.election_heldout) for t in f["text"]}
+    for f in labels.values():
+        if f is not None and not f.empty:
+            held = f[f["item_id"].map(is_heldout_label)]
+            keys.update(dedup_key(t) for column in ("text", "body") if column in held for t in held[column])
+    keys.discard("")
+    return keys
+
+
 def evaluate_dir(model_dir: Path, sets: dict[str, pd.DataFrame]) -> dict[str, Any]:
     """Metrics of the version in ``model_dir`` on the gate's evaluation sets."""
     from saring.judge.classifier.score import load_scorer
@@ -521,19 +535,19 @@ def retrain(
             labels = {t: current_labels(store.con, t) for t in ("hoax", "election")}
             on_evidence = labelled_matches(store.con) if not labels["hoax"].empty else 0
     sets = heldout_sets(splits, labels)
-    heldout_keys = {dedup_key(t) for f in (splits.hoax_heldout, splits.election_heldout) for t in f["text"]}
+    held_keys = heldout_keys(splits, labels)
     dropped: dict[str, int] = {}
     hx_train = pd.concat(
         [
             _subsample(splits.hoax_train, max_base_rows),
-            _forum_rows(labels.get("hoax"), heldout_keys, dropped, "hoax"),
+            _forum_rows(labels.get("hoax"), held_keys, dropped, "hoax"),
         ],
         ignore_index=True,
     )
     el_train = pd.concat(
         [
             _subsample(splits.election_train, max_base_rows),
-            _forum_rows(labels.get("election"), heldout_keys, dropped, "election"),
+            _forum_rows(labels.get("election"), held_keys, dropped, "election"),
         ],
         ignore_index=True,
     )
