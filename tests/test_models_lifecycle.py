@@ -1010,6 +1010,22 @@ def test_a_cut_history_line_or_a_broken_bundle_json_does_not_stop_scoring(model_
     assert registry.current_version() == "v-copy"
 
 
+@pytest.mark.parametrize("lost", ["election.skops", "election.json", "hoax.json"])
+def test_a_promoted_version_missing_a_file_says_to_roll_back(demo_db, tmp_path, model_home, lost):
+    # A version folder copied to a new server without one of its files: every run and the desk
+    # stopped with "election.skops is missing: run `make train`", which rebuilds the shipped
+    # models and leaves the broken version current; the way out is a rollback.
+    db = _copy_db(demo_db, tmp_path)
+    _copy_shipped_as(model_home, "v-copy")
+    assert runner.invoke(app, ["model", "promote", "v-copy"]).exit_code == 0
+    (model_home / "v-copy" / lost).unlink()
+    r = runner.invoke(app, ["rescore", "--db", str(db)])
+    assert r.exit_code == 2, r.output
+    assert "v-copy" in flat(r) and "saring model rollback" in flat(r) and "make train" not in flat(r)
+    assert runner.invoke(app, ["model", "rollback"]).exit_code == 0
+    assert runner.invoke(app, ["rescore", "--db", str(db)]).exit_code == 0
+
+
 def test_rescore_after_rollback_serves_the_rolled_back_to_version(demo_db, tmp_path, model_home):
     # The maintainer promotes a retrained model, rescores, finds it worse and rolls back: the
     # digest and the desk must show the old version's scores again after `saring rescore`,

@@ -84,11 +84,16 @@ def current_model_dir() -> Path:
     """Directory of the current promoted version (``classifiers/`` when none was promoted)."""
     version = current_version()
     path = version_dir(version)
-    if not (path / "hoax.skops").exists():
+    # Every file, not only one: "run `make train`" (the loader's advice) rebuilds the shipped
+    # models and leaves a promoted version with a file lost in a copy current.
+    missing = [f"{task}.{ext}" for task in ("hoax", "election") for ext in ("skops", "json")
+               if not (path / f"{task}.{ext}").exists()]
+    if missing and version != SHIPPED:  # the shipped files are rebuilt by `make train`, as the loader says
         from saring.judge.classifier.modelload import ModelLoadError
 
+        what = "is missing from" if len(missing) == 4 else f"has lost {', '.join(missing)} in"
         raise ModelLoadError(
-            f"The current model version {version!r} is missing from {path}; "
+            f"The current model version {version!r} {what} {path}; "
             f"run `saring model rollback` or `saring model promote shipped`."
         )
     return path
