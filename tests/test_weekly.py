@@ -254,6 +254,26 @@ def test_report_files_in_bahasa(week_db, tmp_path):
     assert json.loads((files.folder / "laporan.json").read_text())["numbers"]["high_risk"] == 1
 
 
+def test_a_long_checked_message_on_a_card_is_shortened_between_words_in_the_weekly(week_db):
+    # A member pasted the demo chat's KTP video rumour into the desk's check box and made a card:
+    # the weekly's "Rumor yang sudah diklarifikasi" showed it cut as "... tidak ada hub".
+    from saring.pipeline.demo import sample_dir
+    from saring.report.lifecycle import record_card
+    from saring.report.weekly_files import render_weekly
+
+    chat = (sample_dir().parent / "tipline" / "demo-chat.txt").read_text(encoding="utf-8")
+    pasted = next(line for line in chat.splitlines() if "KTP palsu" in line).split(": ", 1)[1]
+    assert len(pasted) > 200
+    with Store(week_db) as store:
+        store.con.execute("INSERT INTO checks (check_id, fingerprint, query, checked_at) VALUES "
+                          "('c1', 'f', ?, ?)", [pasted, at(day(3))])
+        record_card(store.con, "check", "c1", "rina", at=at(day(3), 11))
+    card = next(c for c in report_of(week_db).clarified if c.ref == "c1")
+    shown = card.title.removesuffix("…")
+    assert card.title.endswith("…") and pasted.startswith(shown) and pasted[len(shown)] == " ", card.title
+    assert f"• {card.title} — kartu" in render_weekly(report_of(week_db), "whatsapp")
+
+
 def test_a_story_title_with_dollar_signs_is_drawn_as_written_in_the_charts(week_db, tmp_path):
     # Economic news writes amounts as US$; matplotlib read the text between two "$" as a math
     # formula: "US$5 naik 5% jadi US$6" stopped the whole weekly report (and the desk's Tren

@@ -24,7 +24,7 @@ from saring.errors import SaringError
 from saring.judge.places import SCOPES, ForumScope, region_places
 from saring.localtime import TIME_ZONE, zone_label
 from saring.localtime import today as forum_today
-from saring.report.digest import risk_label, shown_factchecks
+from saring.report.digest import excerpt, risk_label, shown_factchecks
 
 LOGGER = logging.getLogger(__name__)
 
@@ -335,7 +335,8 @@ def _clarified(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -
            QUALIFY row_number() OVER (PARTITION BY coalesce(c.story_id, c.card_id) ORDER BY c.made_at) = 1
            ORDER BY c.made_at""",
         [end, end, start, end, start]).fetchall()
-    return [Clarified(r[0], r[1], " ".join(str(r[2]).split())[:200], r[3], r[4], r[5], r[6], r[7])
+    # A checked text is the whole pasted message: shortened between words ("... tidak ada hub" read as cut).
+    return [Clarified(r[0], r[1], excerpt(str(r[2]), 200), r[3], r[4], r[5], r[6], r[7])
             for r in rows]
 
 
