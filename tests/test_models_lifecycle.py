@@ -124,6 +124,31 @@ def test_score_errors_exit_2(tmp_path, content, needle):
     assert needle in flat(r) and "Traceback" not in flat(r)
 
 
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_score_reads_a_sheet_saved_by_excel_as_unicode_text(tmp_path, encoding):
+    # An analyst saved the sheet with Excel's "Unicode Text (*.txt)" (UTF-16 with a byte-order mark,
+    # tabs): saring score refused it ("not UTF-8 (byte 0)"), as label import did. Same rows out as
+    # the sheet saved as CSV UTF-8 gives.
+    import codecs
+
+    held = pd.read_csv(REPO / "classifiers/data/heldout/hoax_cross_topic.csv", dtype=str).head(3)
+    held = held[["text", "label"]].assign(note=["007", "", "x"])
+    as_csv = tmp_path / "sheet.csv"
+    held.to_csv(as_csv, index=False)
+    bom = codecs.BOM_UTF16_LE if encoding == "utf-16-le" else codecs.BOM_UTF16_BE
+    as_unicode = tmp_path / "sheet.txt"
+    as_unicode.write_bytes(bom + held.to_csv(sep="\t", index=False, lineterminator="\r\n").encode(encoding))
+
+    outs = []
+    for src in (as_csv, as_unicode):
+        out = tmp_path / f"{src.stem}{src.suffix}.out.csv"
+        r = runner.invoke(app, ["score", str(src), "--output", str(out)])
+        assert r.exit_code == 0, r.output
+        outs.append(out.read_bytes())
+    assert outs[1] == outs[0]
+    assert pd.read_csv(tmp_path / "sheet.txt.out.csv", dtype=str)["note"].tolist()[0] == "007"
 def test_parallel_scoring_matches_serial():
     from saring.judge.classifier.score import load_scorer
 

@@ -182,6 +182,21 @@ def header_delimiter(text: str, column: str) -> str:
     return ","
 
 
+class SheetEncodingError(ValueError):
+    """A sheet saved as text in an encoding :func:`sheet_text` does not read (the message names it)."""
+
+
+def sheet_text(data: bytes, name: str) -> str:
+    """The text of a sheet saved as text: UTF-8 (with or without a byte-order mark), or UTF-16 with
+    one, as Excel's "Unicode Text" saves it (with tabs, which :func:`header_delimiter` finds)."""
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    try:
+        return data.decode("utf-16" if utf16 else "utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SheetEncodingError(
+            f"{name} is not {'readable UTF-16' if utf16 else 'UTF-8'} (byte {exc.start})") from None
+
+
 def read_label_file(path: Path | str) -> list[dict[str, str]]:
     """The rows of a labels file (see :func:`read_label_lines`)."""
     return [row for _, row in read_label_lines(path)]
@@ -200,15 +215,10 @@ def read_label_lines(path: Path | str) -> list[tuple[int, dict[str, str]]]:
             f"{path} is an Excel or LibreOffice workbook, not a CSV (whatever its name says); open it and "
             f"save the sheet with File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)' (LibreOffice: "
             f"'Text CSV', character set UTF-8), then import that file")
-    # Excel's "Unicode Text" is UTF-16 with a byte-order mark (and tabs, which the reader finds).
-    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     try:
-        text = data.decode("utf-16" if utf16 else "utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LabelFileError(
-            f"{path} is not {'readable UTF-16' if utf16 else 'UTF-8'} (byte {exc.start}); save it as "
-            f"'CSV UTF-8' and try again"
-        ) from None
+        text = sheet_text(data, str(path))
+    except SheetEncodingError as exc:
+        raise LabelFileError(f"{exc}; save it as 'CSV UTF-8' and try again") from None
     if "\x00" in text:  # UTF-16 or UTF-32 without a byte-order mark: its header showed as "id hoax"
         raise LabelFileError(f"{path} is not UTF-8 (it holds NUL bytes, as UTF-16 without a byte-order "
                              f"mark does); save it as 'CSV UTF-8' and try again")

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from saring.errors import SaringError
-from saring.judge.labels import header_delimiter
+from saring.judge.labels import SheetEncodingError, header_delimiter, sheet_text
 from saring.limits import cap_text
 
 ADDED_COLUMNS = ("election_score", "hoax_score", "hoax_reasons")
@@ -36,7 +36,8 @@ def _is_parquet(name: str) -> bool:
 
 
 def read_table(path: str, column: str | None = None) -> pd.DataFrame:
-    """Read CSV (UTF-8, every column as text) or parquet; ``-`` = CSV on stdin.
+    """Read CSV (UTF-8, or UTF-16 with a byte-order mark; every column as text) or parquet; ``-`` =
+    CSV on stdin.
 
     ``column``: a column the file must have; a CSV whose header has it between ``;`` (or tabs)
     is read with that separator (Excel where ``,`` is the decimal mark, as in Indonesia).
@@ -85,10 +86,9 @@ def _read_csv_bytes(data: bytes, name: str, column: str | None) -> pd.DataFrame:
     if (problem := _not_a_csv(data, name)) is not None:
         raise ScoreFileError(problem)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ScoreFileError(
-            f"{name} is not UTF-8 (byte {exc.start}); save it as UTF-8 and try again") from None
+        text = sheet_text(data, name)
+    except SheetEncodingError as exc:
+        raise ScoreFileError(f"{exc}; save it as UTF-8 and try again") from None
     if not text.strip():
         raise ScoreFileError(f"{name} is empty")
     try:
