@@ -149,6 +149,19 @@ def test_an_export_saved_again_by_notepad_as_unicode_is_imported_as_the_original
     assert import_chat(con, ANDROID_ID, SECRET).new == 0  # the same messages as the original's
 
 
+def test_an_export_saved_again_by_notepad_as_ansi_keeps_its_dashes_and_quotes(tmp_path):
+    # Notepad's "ANSI" on an Indonesian Windows is Windows-1252 (what it cannot write becomes "?"):
+    # the import read it as UTF-8 with errors replaced, and every dash or curly quote became "�".
+    hostile = SOCIAL / "WhatsApp Chat dengan Relawan Pantau TPS.txt"
+    saved = tmp_path / hostile.name
+    saved.write_bytes(hostile.read_text(encoding="utf-8").encode("cp1252", errors="replace"))
+    con = _migrated(tmp_path / "saring.duckdb")
+    assert import_chat(con, saved, SECRET).kept > 0
+    texts = [t for (t,) in con.execute("SELECT text FROM tipline_messages").fetchall()]
+    assert not any("\ufffd" in t for t in texts), texts
+    assert any("tautan.example/cek/" in t and " — " in t for t in texts), texts
+
+
 def test_an_export_imported_by_an_earlier_saring_is_not_imported_twice(tmp_path):
     # Earlier saring keyed a message by its scrubbed text; the forum's next import after an upgrade
     # re-reads the same (whole-history) export.

@@ -427,9 +427,13 @@ def _match_stored(con: duckdb.DuckDBPyConnection, secret: bytes, found: Sequence
 
 def _decoded(data: bytes) -> str:
     """An export's text: UTF-8 as WhatsApp writes it, or UTF-16 with a byte-order mark, as Windows'
-    Notepad saves it again as "Unicode"."""
-    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    return data.decode("utf-16" if utf16 else "utf-8-sig", errors="replace")
+    Notepad saves it again as "Unicode", or Windows-1252, its "ANSI" on an Indonesian Windows."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:  # read as UTF-8, its dashes and curly quotes became "\ufffd"
+        return data.decode("cp1252", errors="replace")
 
 
 def _export_text(path: Path) -> tuple[str, str | None]:
