@@ -75,6 +75,35 @@ def test_429_retry_after_is_honoured(httpserver, fetcher):
     assert len(calls) == 2 and calls[1] - calls[0] >= 0.9
 
 
+@pytest.fixture()
+def jakarta_clock(monkeypatch):
+    """The process's local time zone is WIB, as on the forum's server."""
+    monkeypatch.setenv("TZ", "Asia/Jakarta")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_retry_after_date_in_the_minus_0000_zone_is_read_as_utc(httpserver, jakarta_clock):
+    # RFC 2822's "-0000" (what email.utils.formatdate writes) is UTC; the date came back without a
+    # zone and was read as WIB, 7 hours in the past, so the server that asked for 3 s was asked at once.
+    from email.utils import formatdate
+
+    calls = []
+
+    def handler(request):
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            return WResponse("slow down", status=429, headers={"Retry-After": formatdate(time.time() + 3)})
+        return WResponse("ok")
+
+    httpserver.expect_request("/limited").respond_with_handler(handler)
+    with Fetcher(FAST.model_copy(update={"total_timeout": 10})) as fetcher:
+        assert fetcher.get(httpserver.url_for("/limited"), allow_private=True).content == b"ok"
+    assert len(calls) == 2 and calls[1] - calls[0] >= 1.5
+
+
 @pytest.mark.parametrize("retry_after", ["-1", "nan"])
 def test_a_negative_or_nan_retry_after_gets_the_usual_backoff_not_a_crash(httpserver, fetcher, retry_after):
     # A misconfigured server's Retry-After: slept as it was, it crashed the fetch with a ValueError

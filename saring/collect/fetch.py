@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -97,9 +98,12 @@ def _retry_after_seconds(value: str | None) -> float | None:
     else:  # a negative or NaN wait is no wait at all: the usual backoff applies
         return min(seconds, MAX_RETRY_AFTER) if seconds >= 0 else None
     try:
-        return min(max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0), MAX_RETRY_AFTER)
+        when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:  # "-0000": UTC (HTTP dates always are), not this machine's local time
+        when = when.replace(tzinfo=UTC)
+    return min(max(when.timestamp() - time.time(), 0.0), MAX_RETRY_AFTER)
 
 
 def _wait(state: RetryCallState) -> float:
