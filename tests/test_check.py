@@ -2,9 +2,9 @@
 
 import duckdb
 import pytest
-from _net import pretend_public
+from _net import expired_certificate_site, pretend_public
 
-from saring.desk.check import CheckError, analyse, run_check
+from saring.desk.check import CheckError, analyse, fetch_text, run_check
 from saring.storage.database import Store
 
 
@@ -91,6 +91,15 @@ def test_a_link_that_cannot_be_checked_says_why_in_indonesian(ingested, scorer, 
         assert message.startswith("tautan"), message
         for english in ("refused", "options.", "answered", "no article", "the page", "resolve"):
             assert english not in message, message
+
+
+def test_a_link_to_a_site_whose_certificate_expired_says_so_not_try_again_later(tmp_path, monkeypatch):
+    # A member pasted a link to a local news site whose certificate had expired: "situsnya tidak
+    # menjawab ...; coba lagi nanti", though trying again later fails the same way.
+    pretend_public(monkeypatch)
+    with expired_certificate_site(tmp_path, monkeypatch) as (port, _), pytest.raises(CheckError) as refused:
+        fetch_text(f"https://127.0.0.1:{port}/berita")
+    assert "sertifikat" in str(refused.value) and "coba lagi nanti" not in str(refused.value), refused.value
 
 
 def test_empty_input_is_refused(ingested, scorer):

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from _net import STAND_IN, FakeDNS, pretend_public
+from _net import STAND_IN, FakeDNS, expired_certificate_site, pretend_public
 from werkzeug import Response as WResponse
 
 from saring.collect.fetch import Fetcher
@@ -279,6 +279,24 @@ def test_allow_private_fetches_local_addresses(httpserver):
         assert fetcher.get(f"http://localhost:{httpserver.port}/local", allow_private=True).content == b"fine"
         with pytest.raises(UnsafeURLError):
             fetcher.get(f"http://localhost:{httpserver.port}/local")
+
+
+@pytest.fixture()
+def expired_tls_site(tmp_path, monkeypatch):
+    with expired_certificate_site(tmp_path, monkeypatch) as site:
+        yield site
+
+
+def test_an_expired_certificate_fails_at_once_with_a_reason_naming_it(expired_tls_site):
+    # A regional news site let its certificate expire: every feed and page download was retried as
+    # if the site were down ("connection failed (ConnectError: ...)"), and the health report said so.
+    from saring.collect.fetch import TransientFetchError
+
+    port, accepted = expired_tls_site
+    with Fetcher(FAST) as fetcher, pytest.raises(FetchError, match="certificate") as failed:
+        fetcher.get(f"https://{STAND_IN}:{port}/feed", allow_private=True)
+    assert not isinstance(failed.value, TransientFetchError), failed.value
+    assert "expired" in str(failed.value) and len(accepted) == 1
 
 
 def test_malformed_links_are_a_fetch_error_not_a_crash(fetcher):

@@ -52,6 +52,19 @@ class TransientFetchError(FetchError):
         self.status = status  # the server's answer (429, 5xx); None for a timeout or no connection
 
 
+class CertificateError(FetchError):
+    """The site's TLS certificate does not verify (expired, another site's, self-signed): retrying
+    will not fix it."""
+
+
+def _certificate_failure(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate check behind a connect error (httpx wraps httpcore's, which wraps ssl's)."""
+    seen: BaseException | None = exc
+    while seen is not None and not isinstance(seen, ssl.SSLCertVerificationError):
+        seen = seen.__cause__ or seen.__context__
+    return seen
+
+
 class HTTPStatusError(FetchError):
     """The server answered with an error status that is not worth retrying (404, 403...)."""
 
@@ -440,6 +453,9 @@ class Fetcher:
         except httpx.DecodingError as exc:
             raise FetchError(f"{url}: response could not be decompressed ({exc})") from None
         except httpx.TransportError as exc:
+            if (bad := _certificate_failure(exc)) is not None:
+                raise CertificateError(f"{url}: the site's TLS certificate is not valid "
+                                       f"({bad.verify_message or bad.reason})") from None
             raise TransientFetchError(f"{url}: connection failed ({exc.__class__.__name__}: {exc})") from None
         except httpx.InvalidURL as exc:
             raise FetchError(f"{url}: invalid address ({exc})") from None

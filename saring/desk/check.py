@@ -282,8 +282,11 @@ def _unreachable(exc: Exception) -> str:
         return f"situsnya sedang bermasalah atau sibuk (HTTP {status}); coba lagi nanti"
     if status is not None:
         return f"situsnya menjawab dengan kesalahan (HTTP {status})"
-    from saring.collect.fetch import TransientFetchError
+    from saring.collect.fetch import CertificateError, TransientFetchError
 
+    if isinstance(exc, CertificateError):
+        return ("sertifikat keamanan situsnya tidak sah (misalnya sudah kedaluwarsa), jadi saring tidak "
+                "membukanya; tempel teks beritanya untuk dicek")
     if isinstance(exc, TransientFetchError):
         return "situsnya tidak menjawab atau tidak bisa dihubungi; coba lagi nanti"
     return "situsnya menjawab dengan cara yang tidak bisa dibaca saring (misalnya terus mengalihkan)"
