@@ -419,6 +419,19 @@ def test_pages_queued_behind_the_per_host_limit_still_get_their_whole_total_time
     assert {u: getattr(r, "content", r) for u, r in results.items()} == {u: b"article" for u in urls}
 
 
+@pytest.mark.parametrize("first,second", [
+    ("https://berita.example/a", "https://berita.example:443/b"),
+    ("http://berita.example/a", "http://BERITA.example:80/b"),
+    ("https://berita.example./a", "https://berita.example/b"),
+])
+def test_one_site_spelled_two_ways_shares_one_per_host_limit(first, second):
+    # A feed whose links name the site with its default port (or another spelling of its name)
+    # got per_host downloads for each spelling: twice the load the limit promises the site.
+    with Fetcher(FAST) as fetcher:
+        assert fetcher._host_slot(first) is fetcher._host_slot(second)
+        assert fetcher._host_slot("http://berita.example/a") is not fetcher._host_slot("http://lain.example/")
+
+
 @pytest.fixture()
 def silent_name_server(monkeypatch):
     """getaddrinfo for ``berita.example`` waits as a name server that never answers makes it wait

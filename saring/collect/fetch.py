@@ -304,7 +304,7 @@ class Fetcher:
         self._client = httpx.Client(transport=_Transport(self._resolve, limits), **options)
         self._private_client = httpx.Client(transport=_Transport(self._resolve, limits, public_only=False),
                                             **options)
-        self._hosts: dict[str, threading.BoundedSemaphore] = defaultdict(
+        self._hosts: dict[tuple[str, int | None], threading.BoundedSemaphore] = defaultdict(
             lambda: threading.BoundedSemaphore(s.per_host)
         )
         self._hosts_lock = threading.Lock()
@@ -348,8 +348,11 @@ class Fetcher:
         return answer[0]
 
     def _host_slot(self, url: str) -> threading.BoundedSemaphore:
+        # One slot per server, however a link spells it: "Host", "host.", "host:443" are one site.
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
         with self._hosts_lock:
-            return self._hosts[urlsplit(url).netloc.lower()]
+            return self._hosts[(parts.hostname or "").rstrip("."), port]
 
     def get(
         self,
