@@ -100,6 +100,22 @@ def test_score_parquet_roundtrip(tmp_path):
     assert res["election_score"].iloc[0] > 0.5 and pd.isna(res["election_score"].iloc[1])
 
 
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_score_keeps_the_id_a_parquet_holds_as_its_pandas_index(tmp_path, suffix):
+    # An analyst's table saved with df.set_index("id").to_parquet(...): pandas stores the index as a
+    # column and reads it back as the index, and the scored file came out without its ids.
+    held = pd.read_csv(REPO / "classifiers/data/heldout/hoax_cross_topic.csv", dtype=str).head(3)
+    held = held[["text"]].assign(id=["a1", "b2", "c3"]).set_index("id")
+    src = tmp_path / "in.parquet"
+    held.to_parquet(src)
+    out = tmp_path / f"out{suffix}"
+    r = runner.invoke(app, ["score", str(src), "--output", str(out)])
+    assert r.exit_code == 0, r.output
+    res = pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out, dtype=str)
+    assert list(res.columns) == ["id", "text", "election_score", "hoax_score", "hoax_reasons"]
+    assert res["id"].tolist() == ["a1", "b2", "c3"]
+
+
 def test_score_stdin_stdout():
     proc = subprocess.run([str(Path(sys.executable).parent / "saring"), "score", "-", "--output", "-"],
                           input=b"text,k\nPemilu damai di TPS,1\n", capture_output=True,

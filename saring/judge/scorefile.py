@@ -50,7 +50,9 @@ def read_table(path: str, column: str | None = None) -> pd.DataFrame:
         if not p.is_file():
             raise ScoreFileError(f"cannot read {path}: no such file")
         if _is_parquet(path):
-            return pd.read_parquet(p)
+            frame = pd.read_parquet(p)
+            # A named index (df.set_index("id").to_parquet()) is a column of the file: keep it.
+            return frame.reset_index() if any(n is not None for n in frame.index.names) else frame
         return _read_csv_bytes(p.read_bytes(), path, column)
     except ScoreFileError:
         raise
