@@ -162,6 +162,19 @@ def test_an_export_saved_again_by_notepad_as_ansi_keeps_its_dashes_and_quotes(tm
     assert any("tautan.example/cek/" in t and " — " in t for t in texts), texts
 
 
+def test_a_utf8_export_with_one_damaged_byte_is_not_read_as_windows_1252(tmp_path):
+    # A WhatsApp export cut or damaged in one place (a bad copy off a phone) is still UTF-8: its
+    # dashes and its members' emoji stay, only the damaged byte is replaced.
+    hostile = SOCIAL / "WhatsApp Chat dengan Relawan Pantau TPS.txt"
+    saved = tmp_path / hostile.name
+    data = hostile.read_bytes()
+    saved.write_bytes(data[:200] + b"\xff" + data[200:])  # in the export's notice, before any message
+    con = _migrated(tmp_path / "saring.duckdb")
+    assert import_chat(con, saved, SECRET).kept > 0
+    texts = [t for (t,) in con.execute("SELECT text FROM tipline_messages").fetchall()]
+    assert any(" \u2014 " in t for t in texts) and not any("\u00e2\u20ac" in t for t in texts), texts
+
+
 def test_an_export_imported_by_an_earlier_saring_is_not_imported_twice(tmp_path):
     # Earlier saring keyed a message by its scrubbed text; the forum's next import after an upgrade
     # re-reads the same (whole-history) export.

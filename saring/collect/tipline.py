@@ -430,10 +430,11 @@ def _decoded(data: bytes) -> str:
     Notepad saves it again as "Unicode", or Windows-1252, its "ANSI" on an Indonesian Windows."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16", errors="replace")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:  # read as UTF-8, its dashes and curly quotes became "\ufffd"
-        return data.decode("cp1252", errors="replace")
+    text = data.decode("utf-8-sig", errors="replace")
+    if "\ufffd" not in text or any(c > "\x7f" and c != "\ufffd" for c in text):
+        return text  # UTF-8, maybe with a damaged byte: its emoji and letters stay as they are
+    # no character UTF-8 could read: read as UTF-8, its dashes and curly quotes became "\ufffd"
+    return data.decode("cp1252", errors="replace")
 
 
 def _export_text(path: Path) -> tuple[str, str | None]:
