@@ -11,6 +11,7 @@ from saring.context import resolve
 from saring.localtime import today
 from saring.report.daily import make_digest
 from saring.report.digest import check_digest_day
+from saring.storage.database import existing_db
 
 
 def purge_old_tipline_text(db: str | None, days: int) -> int:
@@ -38,6 +39,7 @@ def digest_flow(sources: str | None = None, db: str | None = None, out: str = st
     config, db = setup.config, setup.db
     target = date.fromisoformat(day) if day else today(setup.timezone) - timedelta(days=days_back)
     check_digest_day(target, setup.timezone)  # a day to come would be archived, and sent, as a quiet one
+    existing_db(db)  # before the first ingest (or a mistyped db): never an all-clear of an empty file
     digest, paths = make_digest(db, target, config.digest, out, config.forum, setup.timezone)
     logger.info("digest %s: %d items, %d election-related, %d high risk -> %s",
                 target, digest.items_seen, digest.election_count, digest.high_risk,

@@ -8,6 +8,7 @@ from saring.config import load_config
 from saring.localtime import today
 from saring.report.weekly import check_week_over, parse_week
 from saring.report.weekly_files import make_weekly, send_weekly
+from saring.storage.database import existing_db
 
 
 @flow(name="saring-weekly")
@@ -26,6 +27,7 @@ def weekly_flow(sources: str = "sources.yaml", db: str | None = None, out: str =
     monday = parse_week(week, today=today(config.schedule.timezone))
     if send:  # never deliver the days still to come as a quiet week
         check_week_over(monday, zone=config.schedule.timezone)
+    existing_db(db)  # before the first ingest (or a mistyped db): never a quiet week of an empty file
     report, files = make_weekly(db, monday, config, out)
     logger.info("weekly report %s: %d items, %d election-related, %d high risk -> %s",
                 report.label, report.totals.items, report.totals.election, report.totals.high_risk,

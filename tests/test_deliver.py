@@ -365,6 +365,7 @@ def test_daily_flow_sends(prefect_harness, sample_site, tmp_path, httpserver):
     import os
 
     os.environ["T_FLOW_HOOK"] = "json://" + httpserver.url_for("/wa").split("://")[1]
+    Store(tmp_path / "db.duckdb").close()  # the ingest runs made it
     try:
         paths = digest_flow(
             sources=str(sources), db=str(tmp_path / "db.duckdb"), out=str(tmp_path / "out"), send=True

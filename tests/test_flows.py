@@ -279,8 +279,33 @@ def test_a_wita_forums_midnight_digest_run_covers_yesterday_on_the_forums_clock(
     sources = tmp_path / "sources.yaml"
     sources.write_text("sources:\n  - id: only\n    name: Only\n    url: https://only.example/feed\n"
                        "settings:\n  schedule: {timezone: WITA, digest: '0 0 * * *'}\n", encoding="utf-8")
+    from saring.storage.database import Store
+
+    Store(tmp_path / "saring.duckdb").close()  # the hourly runs made it
     run_at = datetime(2026, 11, 25, 0, 30, tzinfo=ZoneInfo("Asia/Makassar"))
     with clock.frozen(run_at):
         paths = digest_flow(sources=str(sources), db=str(tmp_path / "saring.duckdb"),
                             out=str(tmp_path / "out"), days_back=1)
     assert [p.rsplit("/", 1)[1] for p in paths] == ["digest-2026-11-24.txt", "digest-2026-11-24.html"]
+
+
+@pytest.mark.parametrize("which", ["digest", "weekly"])
+def test_a_scheduled_report_of_a_database_that_is_not_there_sends_nothing(which, prefect_harness, tmp_path,
+                                                                         httpserver, monkeypatch):
+    # The 06:00 digest ran before the first ingest had written the database (a new install, or
+    # `db:` in prefect.yaml mistyped on one worker): the flow made an empty database and sent the
+    # forum "0 berita ... ✅ Semua sumber terbaca", a false all-clear. `saring digest` refuses this.
+    from flows.weekly import weekly_flow
+    from saring.errors import StoreError
+
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources:\n  - id: only\n    name: Only\n    url: https://only.example/feed\n"
+                       "settings:\n  delivery:\n    channels:\n      - {name: wa, url_env: T_FLOW_HOOK}\n",
+                       encoding="utf-8")
+    monkeypatch.setenv("T_FLOW_HOOK", "json://" + httpserver.url_for("/wa").split("://")[1])
+    monkeypatch.chdir(tmp_path)  # no .env here
+    missing = tmp_path / "data" / "saring.duckdb"
+    run = digest_flow if which == "digest" else weekly_flow
+    with pytest.raises(StoreError, match="no database at"):
+        run(sources=str(sources), db=str(missing), out=str(tmp_path / "out"), send=True)
+    assert not missing.exists() and not (tmp_path / "out").exists() and not httpserver.log

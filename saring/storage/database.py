@@ -605,6 +605,21 @@ def outlet_hosts(con: Any) -> list[str]:
     return [r[0] for r in rows]
 
 
+def existing_db(path: str | Path | None = None) -> Path:
+    """The database at ``path`` (default: :func:`saring.config.default_db_path`), which must exist.
+
+    For the reports: opening a missing file creates an empty database, whose digest tells the
+    forum "0 berita, semua sumber terbaca" (no ingest has run yet, or the path is mistyped).
+
+    Raises:
+        StoreError: there is no file at ``path``.
+    """
+    path = Path(path) if path else default_db_path()
+    if not path.exists():
+        raise StoreError(f"no database at {path}: run `saring ingest` first (nothing was made or sent)")
+    return path
+
+
 def _explain_open_error(path: Path, exc: Exception) -> str:
     text = str(exc)
     if "lock" in text.lower():
