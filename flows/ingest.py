@@ -10,6 +10,7 @@ from prefect.cache_policies import NONE
 
 from saring.config import Config
 from saring.context import resolve
+from saring.errors import SourceConfigError
 from saring.pipeline.ingest import run_ingest as _run_ingest
 from saring.pipeline.ingest import safe_ingest_source
 from saring.storage.database import Store
@@ -31,6 +32,18 @@ def scheduled(config: Config, schedule: str) -> list[str]:
     return [s.id for s in config.sources if s.schedule == schedule]
 
 
+def check_only(config: Config, only: list[str], path: object) -> None:
+    """Refuse ``only`` naming a source that is not in ``config`` or is switched off."""
+    known = {s.id: s for s in config.sources}
+    missing = [i for i in only if i not in known]
+    if missing:
+        raise SourceConfigError(f"only: no source {', '.join(map(repr, missing))} in {path}")
+    off = [i for i in only if not known[i].enabled]
+    if off:
+        raise SourceConfigError(f"only: source {', '.join(map(repr, off))} is switched off "
+                                f"(enabled: false) in {path}; nothing was read")
+
+
 @flow(name="saring-ingest")
 def ingest_flow(sources: str | None = None, db: str | None = None,
                 only: list[str] | None = None, schedule: str | None = None) -> dict:
@@ -41,6 +54,8 @@ def ingest_flow(sources: str | None = None, db: str | None = None,
     """
     logger = get_run_logger()
     setup = resolve(db, sources, require_sources=True)
+    if only is not None:  # a run started by hand: a mistyped id would read nothing and say 'ok'
+        check_only(setup.config, only, setup.sources)
     if schedule is not None:
         only = [i for i in scheduled(setup.config, schedule) if only is None or i in only]
     with Store(setup.db) as store:

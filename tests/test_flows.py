@@ -309,3 +309,25 @@ def test_a_scheduled_report_of_a_database_that_is_not_there_sends_nothing(which,
     with pytest.raises(StoreError, match="no database at"):
         run(sources=str(sources), db=str(missing), out=str(tmp_path / "out"), send=True)
     assert not missing.exists() and not (tmp_path / "out").exists() and not httpserver.log
+
+
+def test_an_ingest_run_for_a_mistyped_or_switched_off_source_says_so(prefect_harness, sample_site, tmp_path):
+    # A run started by hand from the Prefect UI to read again one source the maintainer had fixed,
+    # with `only: [antara-pemilu]` mistyped (or a source still `enabled: false`): the run read
+    # nothing, finished 'Completed' with status 'ok', and the source was believed read.
+    import yaml
+
+    from saring.errors import SourceConfigError
+
+    sources = write_demo_sources(tmp_path / "sources.yaml", sample_site.base_url)
+    raw = yaml.safe_load(sources.read_text(encoding="utf-8"))
+    first, off = raw["sources"][0]["id"], raw["sources"][1]["id"]
+    raw["sources"][1]["enabled"] = False
+    sources.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    db = tmp_path / "saring.duckdb"
+    with pytest.raises(SourceConfigError, match=f"only: no source '{first}x' in {sources}"):
+        ingest_flow(sources=str(sources), db=str(db), only=[first, f"{first}x"])
+    with pytest.raises(SourceConfigError, match=f"only: source '{off}' is switched off"):
+        ingest_flow(sources=str(sources), db=str(db), only=[off])
+    assert not db.exists()  # nothing was read, and no run recorded as 'ok'
+    assert ingest_flow(sources=str(sources), db=str(db), only=[first])["new_items"] > 0
