@@ -331,3 +331,23 @@ def test_an_ingest_run_for_a_mistyped_or_switched_off_source_says_so(prefect_har
         ingest_flow(sources=str(sources), db=str(db), only=[off])
     assert not db.exists()  # nothing was read, and no run recorded as 'ok'
     assert ingest_flow(sources=str(sources), db=str(db), only=[first])["new_items"] > 0
+
+
+def test_a_deployment_whose_database_placeholder_was_never_filled_says_so(prefect_harness, sample_site,
+                                                                          tmp_path, monkeypatch):
+    # prefect.yaml passes db: "{{ $SARING_DB }}"; `prefect deploy --all` ran without SARING_DB (it was
+    # set only for the worker), so every run got the placeholder itself: the runs wrote a database
+    # named '{{ $SARING_DB }}' in SARING_HOME while the desk and `saring query` read the real one.
+    import yaml
+
+    from saring.errors import StoreError
+
+    spec = yaml.safe_load(Path("prefect.yaml").read_text(encoding="utf-8"))
+    placeholder = spec["definitions"]["params"]["db"]
+    sources = write_demo_sources(tmp_path / "sources.yaml", sample_site.base_url)
+    monkeypatch.chdir(tmp_path)  # the pull step's working directory
+    for run in (lambda: ingest_flow(sources=str(sources), db=placeholder),
+                lambda: digest_flow(sources=str(sources), db=placeholder, out=str(tmp_path / "out"))):
+        with pytest.raises(StoreError, match=r"SARING_DB was not set when `prefect deploy` ran"):
+            run()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "sources.yaml"]
