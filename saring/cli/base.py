@@ -38,21 +38,18 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def need_db(path: Path) -> None:
-    """Refuse a database that is not there: a mistyped --db would make an empty one, and a report
-    of it ("0 berita, semua sumber terbaca") tells the forum all is clear."""
-    if not path.exists():
-        fail(f"no database at {path}: run `saring ingest` first")
-
-
-def existing_db(db: Path | None) -> Path:
+def need_db(path: Path | None) -> Path:
     """The database a command works on (``--db``, else ``$SARING_DB`` or data/saring.duckdb),
-    refused when it is not there (see :func:`need_db`)."""
-    from saring.config import default_db_path
+    refused when it is not there: a mistyped --db would make an empty one, and a report of it
+    ("0 berita, semua sumber terbaca") tells the forum all is clear
+    (:func:`saring.storage.database.existing_db`)."""
+    from saring.errors import StoreError
+    from saring.storage.database import existing_db
 
-    path = db or default_db_path()
-    need_db(path)
-    return path
+    try:
+        return existing_db(path)
+    except StoreError as exc:
+        fail(str(exc))
 
 
 def delivery_channels(config: object, only: list[str] | None) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from saring.cli.base import DB_OPT, SOURCES_OPT, app, err, existing_db, fail, need_db, out
+from saring.cli.base import DB_OPT, SOURCES_OPT, app, err, fail, need_db, out
 from saring.errors import SaringError
 
 label_app = typer.Typer(
@@ -174,7 +174,7 @@ def label_import(
     from saring.judge.labels import import_labels
     from saring.storage.database import Store
 
-    db = existing_db(db)
+    db = need_db(db)
     try:
         with Store(db) as store:
             result = import_labels(store.con, labels_file, by)
@@ -208,7 +208,7 @@ def train(
     from saring.cli.progress_display import shown_progress
     from saring.judge.classifier.training import GATE_TOLERANCE, retrain
 
-    db = existing_db(db)  # a model trained without the forum's labels would be promoted as if with them
+    db = need_db(db)  # a model trained without the forum's labels would be promoted as if with them
     try:
         with shown_progress():  # fit, evaluate the new version, evaluate the current one
             r = retrain(db, tolerance=GATE_TOLERANCE if tolerance is None else tolerance,
@@ -296,7 +296,7 @@ def rescore(db: Path = DB_OPT) -> None:
     from saring.pipeline.ingest import score_pending
     from saring.storage.database import Store
 
-    db = existing_db(db)
+    db = need_db(db)
     scorer = _scorer()
     try:
         with Store(db) as store, shown_progress():
