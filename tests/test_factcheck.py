@@ -320,3 +320,49 @@ def test_a_forwarded_message_keeps_its_fact_check_match_and_floor_once_retention
         con.execute("UPDATE factchecks SET first_seen_at = ? WHERE title LIKE '%Facebook%'", [since])
         assert link_items(store, since=since, stories_window=3) == {}
         assert con.execute(forwarded).fetchall() == matched
+
+
+def test_a_fact_check_listed_by_two_feeds_keeps_its_verdict_whichever_feed_is_read_last(
+        sample_site, db_path, scorer):
+    # TurnBackHoax lists each fact-check in its main feed and in a category feed. The category
+    # feed still listed the catfish fact-check under its first title, before "[HOAKS]" was added:
+    # whichever feed was written last won, so each run that read it dropped the verdict (and the
+    # catfish article's risk floor) and the next one put it back, re-matching 30 days each time.
+    from saring.config import parse_config
+    from saring.pipeline.demo import demo_sources
+    from saring.pipeline.ingest import run_ingest
+
+    folder = sample_site.root_dir / "cekfakta"
+    published = (folder / "feed.xml").read_text(encoding="utf-8")
+    category = published.replace("<title>[HOAKS] Makan ikan lele", "<title>Makan ikan lele")
+    (folder / "kategori.xml").write_text(category, encoding="utf-8")
+    raw = demo_sources(sample_site.base_url, sample_site.root_dir)
+    raw["sources"].append({"id": "cekfakta-kategori", "name": "Cek Fakta (kategori)", "kind": "factcheck",
+                           "url": f"{sample_site.base_url}/cekfakta/kategori.xml",
+                           "options": {"allow_private": True}})
+    raw["settings"] = {"fetch": {"retries": 0, "timeout": 5}}
+    config = parse_config(raw)
+    stored = "SELECT factcheck_id, url, title, verdict, text, changed_at FROM factchecks ORDER BY ALL"
+    floored = ("SELECT e.factcheck_id, e.verdict FROM hoax_evidence e JOIN item_overview o USING (item_id) "
+               "WHERE o.title LIKE 'Lele Disebut Mengandung Ribuan Sel Kanker%'")
+    matches = "SELECT item_id, factcheck_id, similarity, matched_at FROM factcheck_matches ORDER BY ALL"
+    with Store(db_path) as store:
+        assert run_ingest(config, store, scorer=scorer).status == "ok"
+        con = store.con
+        settled = con.execute(stored).fetchall()
+        assert [v for *_, v, _, _ in settled] == ["HOAKS", "HOAKS"]
+        assert [v for _, v in con.execute(floored).fetchall()] == ["HOAKS"]
+        # Each feed read again alone, in both orders (each has a new description, so no 304).
+        # The first of these runs re-matches what the full run brought, as every next run does.
+        linked = None
+        for n, (path, source) in enumerate([(folder / "kategori.xml", "cekfakta-kategori"),
+                                            (folder / "feed.xml", "cekfakta"),
+                                            (folder / "kategori.xml", "cekfakta-kategori")]):
+            text = path.read_text(encoding="utf-8")
+            path.write_text(text.replace("Contoh feed cek fakta", f"Contoh feed cek fakta ({n})"),
+                            encoding="utf-8")
+            assert run_ingest(config, store, scorer=scorer, only=[source]).status == "ok"
+            assert con.execute(stored).fetchall() == settled
+            assert [v for _, v in con.execute(floored).fetchall()] == ["HOAKS"]
+            assert linked is None or con.execute(matches).fetchall() == linked  # nothing re-matched
+            linked = con.execute(matches).fetchall()

@@ -200,11 +200,22 @@ MATCHED_COLUMNS = ("url", "title", "text", "verdict")
 """What matching and the risk floor read of a fact-check."""
 
 
+# One fact-check listed by two feeds (a fact-checker's main and category feeds) under different
+# titles: the other feed's entry replaces the stored one only when it has a verdict the stored one
+# lacks, or, both with or both without one, is published later. Else whichever feed was read last
+# won, and the verdict flipped (and re-matched 30 days) from run to run.
+_REPLACES = """(factchecks.source_id IS NOT DISTINCT FROM excluded.source_id
+    OR (excluded.verdict IS NOT NULL AND factchecks.verdict IS NULL)
+    OR ((excluded.verdict IS NULL) = (factchecks.verdict IS NULL)
+        AND excluded.published_at > coalesce(factchecks.published_at, '-infinity'::TIMESTAMPTZ)))"""
+
+
 def upsert_factchecks(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]]) -> int:
     """Insert or update fact-checks (keys as in ``factchecks``; ``factcheck_id`` required, e.g.
     ``saring.collect.urls.url_key(url)``). ``verdict`` defaults to :func:`verdict_from_title`; a row
     already stored keeps its ``first_seen_at``, and gets ``changed_at`` when one of
-    :data:`MATCHED_COLUMNS` changed. Returns the number of rows given."""
+    :data:`MATCHED_COLUMNS` changed; a row stored from another source is kept unless the new one
+    has a verdict it lacks or is published later. Returns the number of rows given."""
     if not rows:
         return 0
     now = datetime.now(UTC)
@@ -222,7 +233,8 @@ def upsert_factchecks(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, A
         changed = " OR ".join(f"factchecks.{c} IS DISTINCT FROM excluded.{c}" for c in MATCHED_COLUMNS)
         con.execute(f"INSERT INTO factchecks ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _factchecks "
                     f"ON CONFLICT (factcheck_id) DO UPDATE SET {updates}, "
-                    f"changed_at = CASE WHEN {changed} THEN ? ELSE factchecks.changed_at END", [now])
+                    f"changed_at = CASE WHEN {changed} THEN ? ELSE factchecks.changed_at END "
+                    f"WHERE {_REPLACES}", [now])
     finally:
         con.unregister("_factchecks")
     return len(frame)
