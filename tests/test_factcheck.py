@@ -366,3 +366,25 @@ def test_a_fact_check_listed_by_two_feeds_keeps_its_verdict_whichever_feed_is_re
             assert [v for _, v in con.execute(floored).fetchall()] == ["HOAKS"]
             assert linked is None or con.execute(matches).fetchall() == linked  # nothing re-matched
             linked = con.execute(matches).fetchall()
+
+
+def test_saring_factcheck_match_with_no_fact_check_left_removes_the_old_matches(ingested):
+    # A maintainer deleted the fact-checks of a feed that turned out not to be a fact-checker (the
+    # sample's only one here) and ran `saring factcheck match`: it stopped at "no fact-check" and
+    # left every old match behind, which rumour_lifecycle (it does not join factchecks) still
+    # counted as the stories' fact-check matches.
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+
+    counted = "SELECT coalesce(sum(factcheck_matches), 0) FROM rumour_lifecycle"
+    with Store(ingested) as store:
+        assert store.con.execute(counted).fetchone()[0] > 0
+        store.con.execute("DELETE FROM factchecks")
+    result = CliRunner().invoke(app, ["factcheck", "match", "--db", str(ingested)])
+    assert result.exit_code == 0, result.output
+    assert "0 matches stored" in result.output
+    with Store(ingested) as store:
+        assert store.con.execute("SELECT count(*) FROM factcheck_matches").fetchone()[0] == 0
+        assert store.con.execute(counted).fetchone()[0] == 0
+        assert store.con.execute("SELECT count(*) FROM hoax_evidence").fetchone()[0] == 0

@@ -244,14 +244,12 @@ def match_items(con: duckdb.DuckDBPyConnection, item_ids: Sequence[str] | None =
                 top_k: int = 3, threshold: float = MATCH_THRESHOLD, *, transaction: bool = True) -> int:
     """Match items (all, or ``item_ids``) from the ``item_overview`` view against every stored
     fact-check (:func:`fit_index`) and replace their rows in ``factcheck_matches`` with the result,
-    so a match that no longer holds is removed; forwards whose text was purged keep theirs.
-    Idempotent. Returns the number of matches.
+    so a match that no longer holds is removed; forwards whose text was purged keep theirs, unless
+    their fact-check was deleted. Idempotent. Returns the number of matches.
     ``transaction=False``: the caller holds one (to write more with it)."""
     if item_ids is not None and not item_ids:
         return 0
-    index = fit_index(con, threshold)
-    if getattr(index, "matrix", None) is None:
-        return 0
+    index = fit_index(con, threshold)  # with no fact-check left it matches nothing: old matches go
     from saring.judge.labels import PURGED_FORWARD
 
     # A forward whose text retention purged keeps the matches made on its text: its placeholder
@@ -276,6 +274,9 @@ def match_items(con: duckdb.DuckDBPyConnection, item_ids: Sequence[str] | None =
     with in_transaction(con) if transaction else contextlib.nullcontext():
         con.execute("DELETE FROM factcheck_matches WHERE item_id IN (SELECT unnest(?))",
                     [[item_id for item_id, _, _ in items]])
+        # matches of a deleted fact-check, also of items not matched here (rumour_lifecycle counts them)
+        con.execute("DELETE FROM factcheck_matches "
+                    "WHERE factcheck_id NOT IN (SELECT factcheck_id FROM factchecks)")
         if rows:
             con.executemany("INSERT INTO factcheck_matches (item_id, factcheck_id, similarity, matched_at) "
                             "VALUES (?, ?, ?, ?)", rows)
