@@ -110,6 +110,20 @@ def test_factcheck_floor_rule():
     assert is_clarification(debunk) and best_evidence(matches, debunk, high) is None
 
 
+def test_a_long_fact_check_title_in_the_reason_is_cut_between_words():
+    # Fact-checkers' titles are often a whole sentence; here the sample Facebook fact-check's own
+    # first sentence. The reason the digest and the desk show read "... media sosial ini b…".
+    title = ("[HOAKS] Pekan ini, beredar konten di linimasa Facebook yang menyatakan media sosial ini "
+             "bakal diblokir atau ditutup aksesnya di Indonesia pada 24 April 2018")
+    rumour = "Facebook akan ditutup tanggal 24 April, sebarkan ke teman-teman"
+    ev = best_evidence([("f1", title, "https://cek.example/1", "HOAKS", 0.35)], rumour, DigestSettings().high)
+    assert ev is not None
+    quoted = ev.reason.removeprefix("cocok dengan cek fakta: ").removesuffix(" (https://cek.example/1)")
+    assert quoted == ("[HOAKS] Pekan ini, beredar konten di linimasa Facebook yang menyatakan media "
+                      "sosial ini…")
+    assert title.startswith(quoted.removesuffix("…")) and len(quoted) <= 90
+
+
 def test_factcheck_evidence_is_served_everywhere(ingested):
     with Store(ingested) as store:
         con = store.con

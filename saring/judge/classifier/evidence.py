@@ -63,7 +63,12 @@ class Evidence:
 
 def _short(text: str, limit: int = 90) -> str:
     text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if text[limit - 1] != " " and " " in head:  # between words: "ini b…" reads as nothing
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,;:") + "…"
 
 
 def floor_for(similarity: float, verdict: str | None, high: float, medium: float = 0.4) -> float | None:
