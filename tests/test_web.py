@@ -604,3 +604,36 @@ def test_the_review_queue_goes_on_past_the_riskiest_items_once_they_are_labelled
     login(again)
     shown = re.findall(r'id="q-([^"]+)"', again.get("/review").text)
     assert shown and not set(shown) & set(first), shown
+
+
+def test_a_check_s_card_states_a_verdict_the_fact_checker_added_after_the_check(client, desk_db):
+    # A member checked Kompas' text on the Facebook-block rumour while the fact-check was still
+    # published without its verdict in the title; the fact-checker added "[HOAKS]" the next day.
+    # The check's card kept the fact-checks saved with the check and still said "belum ada
+    # klarifikasi resmi", while an item's card on the same claim said HOAKS.
+    from saring.judge.factcheck import upsert_factchecks
+    from saring.storage.database import Store
+
+    with Store(desk_db) as store:
+        (fid, source, url, title, text, at), = store.con.execute(
+            "SELECT factcheck_id, source_id, url, title, text, published_at FROM factchecks "
+            "WHERE title LIKE '%Facebook%'").fetchall()
+        kompas = store.con.execute(
+            "SELECT title || '\n' || text FROM item_overview WHERE title = "
+            "'Viral Kabar Facebook Bakal Diblokir 24 April Hoaks atau Fakta'").fetchall()[0]
+        fact_check = dict(factcheck_id=fid, source_id=source, url=url, text=text, published_at=at)
+        upsert_factchecks(store.con, [{**fact_check, "title": title.removeprefix("[HOAKS] ")}])
+        store.publish_snapshot()
+    login(client)
+    page = client.get("/check").text
+    r = client.post("/check", data={"csrf": csrf(page), "q": kompas})
+    card_path = re.search(r'src="(/card/check/[0-9a-f]+)\.png"', r.text).group(1)
+    before = client.get(card_path).text
+    assert "belum ada klarifikasi resmi" in before.lower() and "HOAKS" not in before
+
+    with Store(desk_db) as store:  # the next run reads the title with its verdict
+        upsert_factchecks(store.con, [{**fact_check, "title": title}])
+        store.publish_snapshot()
+    after = client.get(card_path).text
+    assert "Hasil cek fakta: *HOAKS*" in after and "belum ada klarifikasi resmi" not in after.lower()
+    assert "/cekfakta/facebook-akan-ditutup" in after

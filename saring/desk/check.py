@@ -18,7 +18,7 @@ import logging
 import re
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -473,6 +473,27 @@ def run_check(
     return result
 
 
+def _current(facts: list[FactCheck], con: duckdb.DuckDBPyConnection) -> list[FactCheck]:
+    """The fact-checks a check found, with their title and verdict as stored now: a verdict the
+    fact-checker put in the title after the check must reach the check's card."""
+    keys = [_factcheck_id(f.url) for f in facts]
+    now = {fid: (title, verdict) for fid, title, verdict in con.execute(
+        "SELECT factcheck_id, coalesce(title, ''), coalesce(verdict, '') FROM factchecks "
+        "WHERE factcheck_id IN (SELECT unnest(?))", [[k for k in keys if k]]).fetchall()}
+    return [replace(f, title=now[k][0], verdict=now[k][1]) if k in now else f
+            for f, k in zip(facts, keys, strict=True)]
+
+
+def _factcheck_id(url: str) -> str | None:
+    """The id a fact-check is stored under (its feed entry's link, as ingest keys it)."""
+    from saring.collect.urls import url_key
+
+    try:
+        return url_key(url)
+    except (SaringError, ValueError):
+        return None
+
+
 def load_check(con: duckdb.DuckDBPyConnection, check_id: str) -> CheckResult | None:
     """A stored check, or None."""
     row = con.execute(
@@ -484,7 +505,7 @@ def load_check(con: duckdb.DuckDBPyConnection, check_id: str) -> CheckResult | N
     if row is None:
         return None
     similar = [Similar(**d) for d in json.loads(row[10] or "[]")]  # first_seen_at stays text
-    facts = [FactCheck(**d) for d in json.loads(row[11] or "[]")]
+    facts = _current([FactCheck(**d) for d in json.loads(row[11] or "[]")], con)
     result = CheckResult(
         check_id=row[0],
         query=row[1],
