@@ -281,3 +281,26 @@ def test_a_card_states_a_fact_checks_verdict_only_for_the_same_claim_not_for_its
     weak = FactCheck(title=police.headline, url="https://cek.example/fb", verdict="HOAKS", similarity=0.2)
     result.factchecks = [weak]
     assert "HOAKS" not in card_text(card_for_check(result))
+
+
+def _sample_chain_message() -> str:
+    """The forwarded chain message of the bundled sample chat, as a member copies it from WhatsApp."""
+    from saring.collect.tipline import parse_chat
+    from saring.pipeline.demo import sample_dir
+
+    chat = (sample_dir().parent / "tipline" / "demo-chat.txt").read_text(encoding="utf-8")
+    return next(m.text for m in parse_chat(chat) if m.text and m.text.startswith("*Diteruskan*"))
+
+
+def test_a_card_for_a_pasted_message_shows_no_phone_number_as_a_stored_forward_s_card_does(ingested, scorer):
+    # A member pasted the demo chat's chain message into `saring check`: the card, made to be shared
+    # in the WhatsApp groups, repeated "Hubungi 0812-0000-0009", which the tipline's cards mask.
+    from saring.collect.scrub import MASK_PHONE
+
+    pasted = _sample_chain_message()
+    assert "0812-0000-0009" in pasted
+    result = run_check(pasted, ingested, scorer=scorer, save=False)
+    card = card_for_check(result)
+    text = card_text(card)
+    assert "0812-0000-0009" not in text and MASK_PHONE in card.headline, text
+    assert "Surat suara Pemilu 2024 di Kota Batu" in card.headline  # the picture draws this headline

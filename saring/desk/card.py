@@ -115,10 +115,12 @@ def card_for_item(con: duckdb.DuckDBPyConnection, item_id: str,
 
 
 def card_for_check(result: CheckResult, bands: DigestSettings | None = None, zone: str = TIME_ZONE) -> Card:
-    headline = _clean(result.title or result.text, 160) or "(kosong)"
+    # What a member pastes is forwarded chat text, as the tipline's: no personal data on a card.
+    headline = _clean(GENERIC.text(result.title or result.text), 160) or "(kosong)"
     origin = f"{'tautan' if result.url else 'pesan'} yang beredar, dicek {_tanggal(result.checked_at, zone)}"
+    url = GENERIC.url(result.url)[0] if result.url else None
     return Card("check", result.check_id, headline, origin, result.hoax_score, _verdict_of(result.factchecks),
-                result.url, bands or DigestSettings())
+                url, bands or DigestSettings())
 
 
 def card_for_check_id(con: duckdb.DuckDBPyConnection, check_id: str,
