@@ -155,13 +155,16 @@ def test_messages_without_latin_words_are_not_taken_for_each_other(ingested, sco
 
 def test_saring_check_of_a_makassar_forum_says_its_times_in_wita(ingested, tmp_path):
     # A Makassar forum (schedule.timezone: WITA) checked a forward in the terminal: "Sudah pernah
-    # dicek pada … WIB" and "pertama terlihat …" were Jakarta's times, an hour off its own clock.
+    # dicek pada … WIB" and "pertama terlihat …" were Jakarta's times, an hour off its own clock;
+    # and numeric dates, where the desk and the digest write the month's name.
+    import re
     from zoneinfo import ZoneInfo
 
     import yaml
     from typer.testing import CliRunner
 
     from saring.cli.main import app
+    from saring.localtime import HARI
 
     wita = ZoneInfo("Asia/Makassar")
     item_id, _, text, _, _ = _item(ingested)
@@ -179,9 +182,14 @@ def test_saring_check_of_a_makassar_forum_says_its_times_in_wita(ingested, tmp_p
     checked = con.execute("SELECT min(checked_at) FROM checks").fetchone()[0]
     seen = con.execute("SELECT first_seen_at FROM items WHERE item_id = ?", [item_id]).fetchone()[0]
     con.close()
-    assert f"Sudah pernah dicek pada {checked.astimezone(wita):%Y-%m-%d %H:%M} WITA" in again.output
-    assert f"pertama terlihat {seen.astimezone(wita):%Y-%m-%d %H:%M} WITA" in again.output, again.output
-    assert "WIB" not in again.output
+    # Dated as the desk and the digest date things ("Sabtu, 28 November 2026, 07.34 WITA"), not
+    # "2026-11-28 07:34 WITA".
+    day = f"{HARI[checked.astimezone(wita).weekday()]}, {checked.astimezone(wita).day} "
+    assert f"Sudah pernah dicek pada {day}" in again.output, again.output
+    assert f"{checked.astimezone(wita):%H.%M} WITA" in again.output, again.output
+    assert f"pertama terlihat {HARI[seen.astimezone(wita).weekday()]}, " in again.output, again.output
+    assert f"{seen.astimezone(wita):%H.%M} WITA" in again.output, again.output
+    assert "WIB" not in again.output and not re.search(r"\d{4}-\d\d-\d\d", again.output), again.output
 
 
 def test_a_check_names_a_fact_check_once_and_its_verdict_once(ingested, scorer, tmp_path):
@@ -210,3 +218,52 @@ def test_a_check_names_a_fact_check_once_and_its_verdict_once(ingested, scorer, 
     assert shown.exit_code == 0, shown.output
     lines = [ln for ln in shown.output.splitlines() if title in ln and "kemiripan" in ln]
     assert len(lines) == 1 and lines[0].upper().count("HOAKS") == title.upper().count("HOAKS"), lines
+
+
+def test_a_check_without_a_readable_database_says_so_in_indonesian_and_logs_the_reason(tmp_path, scorer,
+                                                                                        caplog):
+    # `saring check --db` pointed at a DuckDB file that is no saring database (or a fresh install
+    # before the first ingest): the member read "database belum bisa dibaca (cannot read the
+    # database /srv/...: Catalog Error: Table with name schema_version does not exist! ...)".
+    import logging
+
+    other = tmp_path / "lain.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE catatan (isi VARCHAR)")
+    with caplog.at_level(logging.WARNING, logger="saring.desk.check"):
+        result = analyse("Surat suara katanya sudah dicoblos sebelum hari H", other, scorer)
+    assert result.note and "belum bisa dibaca" in result.note
+    for english in ("Catalog Error", "cannot read", str(tmp_path)):
+        assert english not in result.note, result.note
+    assert "schema_version" in caplog.text and str(other) in caplog.text  # the maintainer's reason
+
+
+def test_a_check_not_stored_while_a_run_holds_the_database_says_why_in_indonesian(ingested, scorer, caplog):
+    # The hourly ingest held the database while a member checked a forward: the note read
+    # "hasil belum tersimpan: the database /srv/... is in use by another saring process (a flow is
+    # running?); analysts should use `saring query` ...".
+    import logging
+    import subprocess
+    import sys
+    import textwrap
+
+    from saring.desk.check import save_check
+
+    result = analyse("Surat suara katanya sudah dicoblos sebelum hari H", ingested, scorer)
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys
+        from saring.storage.database import Store
+        with Store({str(ingested)!r}):
+            print("held", flush=True)
+            sys.stdin.readline()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held", holder.stderr.read()
+        with caplog.at_level(logging.WARNING, logger="saring.desk.check"):
+            save_check(ingested, result, lock_wait=0)
+    finally:
+        holder.communicate("\n", timeout=60)
+    assert not result.saved and "belum tersimpan" in result.note
+    for english in ("in use", "analysts", "saring query", str(ingested)):
+        assert english not in result.note, result.note
+    assert "in use" in caplog.text  # the maintainer's reason

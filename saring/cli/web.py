@@ -58,14 +58,12 @@ def check(
     if as_json:
         out.print_json(json.dumps(asdict(result), default=str, ensure_ascii=False))
         return
-    from zoneinfo import ZoneInfo
+    from saring.report.digest import tanggal
 
-    from saring.localtime import zone_label
-
-    def local(value) -> str:  # on the forum's clock, as its digest and desk say times
+    def local(value) -> str:  # on the forum's clock and in its words, as its digest and desk say times
         if getattr(value, "tzinfo", None) is None:
             return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else "-"
-        return f"{value.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone_label(zone)}"
+        return tanggal(value, zone)
 
     if result.previous:
         p = result.previous[0]

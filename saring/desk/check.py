@@ -339,7 +339,10 @@ def analyse(
     try:
         con = connect_snapshot(db)
     except SaringError as exc:
-        con, note = None, _join(note, f"database belum bisa dibaca ({exc})")
+        # The reason is the maintainer's (English, server paths): to the log; members read what it means.
+        LOGGER.warning("check: %s", exc)
+        con, note = None, _join(note, "data saring belum bisa dibaca (misalnya pengambilan berita pertama "
+                                      "belum berjalan): berita serupa dan cek fakta belum dicari")
     try:
         # Links to the forum's own news sources are news links (saring.config.Source.outlet_host).
         scorer = (scorer or get_scorer()).with_outlets(outlet_hosts(con) if con is not None else ())
@@ -422,8 +425,10 @@ def save_check(db: str | Path | None, result: CheckResult, lock_wait: float = 3.
 
 
 def not_saved(result: CheckResult, exc: Exception) -> None:
-    """Say in the result why it was not stored (it is still shown)."""
-    result.note = _join(result.note, f"hasil belum tersimpan: {exc}")
+    """Say in the result why it was not stored (it is still shown); the maintainer's reason is logged."""
+    LOGGER.warning("check %s not stored: %s", result.check_id, exc)
+    result.note = _join(result.note, "hasil belum tersimpan: database sedang dipakai proses saring lain "
+                                     "atau tidak bisa ditulis (penyebabnya tercatat di log); coba lagi nanti")
 
 
 def store_check(con: duckdb.DuckDBPyConnection, result: CheckResult) -> None:
