@@ -637,3 +637,24 @@ def test_a_check_s_card_states_a_verdict_the_fact_checker_added_after_the_check(
     after = client.get(card_path).text
     assert "Hasil cek fakta: *HOAKS*" in after and "belum ada klarifikasi resmi" not in after.lower()
     assert "/cekfakta/facebook-akan-ditutup" in after
+
+
+def test_the_health_page_shows_the_imported_chat_as_imported_not_as_an_unread_disabled_source(
+        client, desk_db, sample_site, tmp_path, monkeypatch):
+    # After the demo chat's import the health page listed "Grup WhatsApp (tipline)" as "nonaktif"
+    # and "belum dibaca" with "Terakhir berhasil -", although its messages were in the digest: a
+    # maintainer read that the group's messages never reached saring.
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+    from saring.pipeline.demo import demo_chat
+
+    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
+    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
+    assert CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(desk_db)]).exit_code == 0
+    login(client)
+    page = client.get("/health").text
+    box = re.search(r'<div class="card">\s*<strong>Grup WhatsApp \(tipline\)</strong>(.*?)</div>', page, re.S)
+    assert box, page
+    assert "nonaktif" not in box.group(1) and "belum dibaca" not in box.group(1), box.group(1)
+    assert re.search(r"Terakhir diimpor</dt><dd>[^<]*\d{4}", box.group(1)), box.group(1)
