@@ -257,12 +257,16 @@ class Scorer:
         Returns:
             One :class:`Score` per input text, in the same order.
         """
+        texts = list(texts)
         raw = _prepare(texts)
         if not raw:
             return []
         if workers > 1 and len(raw) >= PARALLEL_MIN and _can_fork():
-            return self._score_parallel(raw, workers)
-        return self._score_serial(raw)
+            scores = self._score_parallel(raw, workers)
+        else:
+            scores = self._score_serial(raw)
+        return [_masks_back(s) if t and "disamarkan]" in str(t) else s
+                for s, t in zip(scores, texts, strict=True)]
 
     def _score_parallel(self, raw: list[str], workers: int) -> list[Score]:
         """Score chunks in forked children (they inherit the loaded models) and here."""
@@ -321,7 +325,20 @@ class Scorer:
 
 
 def _prepare(texts: Sequence[str | None]) -> list[str]:
-    return [cap_text("" if t is None else str(t)) for t in texts]
+    """What the models read: a scrubbed text (a forwarded message) as its original would read, each
+    mask a neutral stand-in of its kind (:func:`saring.collect.scrub.for_model`); other texts as given."""
+    from saring.collect.scrub import for_model
+
+    return [cap_text(for_model("" if t is None else str(t))) for t in texts]
+
+
+def _masks_back(score: Score) -> Score:
+    """A scrubbed text's reasons quote its masks, not the stand-ins the models read."""
+    from dataclasses import replace
+
+    from saring.collect.scrub import masked_again
+
+    return replace(score, hoax_terms=tuple(masked_again(t) for t in score.hoax_terms))
 
 
 PARALLEL_MIN = 1000
