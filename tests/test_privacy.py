@@ -608,3 +608,21 @@ def test_a_link_never_carries_control_or_direction_characters():
              "cek https://kpu.example/berita\u2066x\u2069 ya", "https://kpu.example/berita\u200fx ya"]
     for text in texts:
         assert find_urls(text) == ["https://kpu.example/berita"], repr(text)
+
+
+def test_a_check_s_similar_items_show_a_forward_stored_before_this_fix_scrubbed(tmp_path, scorer):
+    # A member checked a forward that the group had seen before: `saring check` and the desk's
+    # check page listed it under "Berita serupa yang sudah terlihat" as an older saring stored it,
+    # numbers, address and all, though the digest, the queue and the cards show that row scrubbed.
+    from saring.desk.check import analyse
+
+    db = tmp_path / "saring.duckdb"
+    with _old_tipline_row(db, reason=False) as store:
+        store.publish_snapshot()
+    result = analyse("Beredar: hubungi nomor ini, pukul 08.00-14.00 " + OLD_RAW, db, scorer)
+    assert [s.item_id for s in result.similar] == ["old1"]
+    similar = result.similar[0]
+    for text in (similar.title, similar.url):
+        assert "0813" not in text and "081300000052" not in text and "surel" not in text, text
+        assert "wa.me" not in text and "6281300000051" not in text, text
+    assert "pukul 08.00-14.00" in similar.title and MASK_PHONE in similar.title

@@ -171,7 +171,7 @@ def similar_items(
     """Items already seen whose text is near-identical to ``text`` (best first)."""
     rows = con.execute(
         f"""SELECT item_id, coalesce(title, ''), coalesce(source_name, source_id), url, first_seen_at,
-                   coalesce(title, '') || ' ' || left(coalesce(text, ''), {MAX_TEXT})
+                   coalesce(title, '') || ' ' || left(coalesce(text, ''), {MAX_TEXT}), source_id
             FROM item_overview
             WHERE first_seen_at >= now() - INTERVAL {CORPUS_DAYS} DAY AND item_id IS DISTINCT FROM ?
             ORDER BY first_seen_at DESC LIMIT {CORPUS_LIMIT}""",
@@ -186,11 +186,17 @@ def similar_items(
         contained = len(mine & shingles(rows[i][5])) / len(mine) if mine else 0.0
         scored.append((max(cos, contained), i))
     scored.sort(key=lambda t: (-t[0], rows[t[1]][0]))
-    return [
-        Similar(rows[i][0], rows[i][1], rows[i][2], rows[i][3], rows[i][4], round(s, 3))
-        for s, i in scored[:k]
-        if s >= threshold
-    ]
+    return [_shown(Similar(*rows[i][:5], round(s, 3)), rows[i][6]) for s, i in scored[:k] if s >= threshold]
+
+
+def _shown(item: Similar, source_id: str) -> Similar:
+    """A forwarded message scrubbed again on the way out (an older saring stored it as it came), as
+    the digest and the desk's queue show it."""
+    if source_id != "tipline":
+        return item
+    from saring.collect.scrub import GENERIC
+
+    return replace(item, title=GENERIC.text(item.title) or "", url=GENERIC.url(item.url)[0] or "")
 
 
 def closest_factchecks(con: duckdb.DuckDBPyConnection, text: str, k: int = 3) -> list[FactCheck]:
