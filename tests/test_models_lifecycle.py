@@ -908,6 +908,25 @@ def test_labels_on_forwarded_messages_whose_text_was_purged_are_not_trained_on(t
     assert set(after["item_id"]).isdisjoint(messages)
 
 
+def test_a_labelled_forward_is_trained_on_as_the_scorer_reads_it(tmp_path):
+    # The scorer reads a forward's masks as stand-ins of their kind ("[nomor disamarkan]" as a
+    # phone number); a retrain learning the mask words instead would learn another text.
+    from saring.collect.scrub import MASK_PHONE, STAND_INS
+    from saring.judge.labels import add_label, current_labels
+    from saring.storage.database import Store
+
+    with Store(tmp_path / "saring.duckdb") as store:
+        store.con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state) VALUES "
+                          "('f1', 'https://tipline.saring.invalid/f1', 'tipline', ?, now(), 'scored')",
+                          [f"Info penting, hubungi {MASK_PHONE} sekarang"])
+        store.con.execute("INSERT INTO articles (item_id, text, text_source, fetched_at) "
+                          "VALUES ('f1', ?, 'tipline', now())",
+                          [f"Info penting, hubungi {MASK_PHONE} sekarang"])
+        add_label(store.con, "f1", "hoax", 1, "rina")
+        [text] = current_labels(store.con, "hoax")["text"]
+    assert STAND_INS[MASK_PHONE] in text and MASK_PHONE not in text
+
+
 def test_forwarded_messages_whose_text_was_purged_are_not_offered_for_labelling(tmp_path, scorer):
     # 30 days after a chat was imported, retention purged its messages' text: the label export
     # offered them anyway, as "(pesan dihapus: masa simpan habis)" with an empty excerpt, and a

@@ -356,13 +356,15 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
 def current_labels(con: Any, task: str) -> pd.DataFrame:
     """Current labels for one task with the item's text: item_id, text, label, labeled_at, body.
 
-    The text is the item as scoring reads it (:func:`~saring.judge.classifier.score.item_text`), so a
+    The text is the item as scoring reads it (:func:`~saring.textclean.item_text`, masks as
+    :func:`~saring.collect.scrub.for_model` reads them), so a
     retrain learns from what the label was given for, headline first; ``body`` is the text alone
     (a copy of a held-out article is found by either).
 
     Labels on forwarded messages whose text retention purged are left out: only a placeholder
     title is left of them (:data:`saring.collect.retention.PURGED_TITLE`), nothing to learn from.
     """
+    from saring.collect.scrub import for_model
     from saring.textclean import item_text
 
     frame = con.execute(
@@ -371,7 +373,9 @@ def current_labels(con: Any, task: str) -> pd.DataFrame:
            FROM current_labels c JOIN item_overview o USING (item_id)
            WHERE c.task = ? AND NOT ({PURGED_FORWARD})
            ORDER BY c.item_id""", [task]).df()
-    frame["text"] = [item_text(t, x) for t, x in zip(frame["title"], frame["text"], strict=True)]
+    # a forward's masks read as the scorer reads them (stand-ins of their kind), so training and
+    # scoring see the same text
+    frame["text"] = [for_model(item_text(t, x)) for t, x in zip(frame["title"], frame["text"], strict=True)]
     return frame[["item_id", "text", "label", "labeled_at", "body"]]
 
 
