@@ -10,9 +10,8 @@ from prefect.cache_policies import NONE
 
 from saring.config import Config
 from saring.context import resolve
-from saring.errors import SourceConfigError
+from saring.pipeline.ingest import check_only, safe_ingest_source
 from saring.pipeline.ingest import run_ingest as _run_ingest
-from saring.pipeline.ingest import safe_ingest_source
 from saring.storage.database import Store
 
 # One task run per source makes failures visible per source in the Prefect UI.
@@ -30,18 +29,6 @@ def scheduled(config: Config, schedule: str) -> list[str]:
     if schedule == DEFAULT_SCHEDULE:
         return [s.id for s in config.sources if s.schedule in (None, config.schedule.ingest)]
     return [s.id for s in config.sources if s.schedule == schedule]
-
-
-def check_only(config: Config, only: list[str], path: object) -> None:
-    """Refuse ``only`` naming a source that is not in ``config`` or is switched off."""
-    known = {s.id: s for s in config.sources}
-    missing = [i for i in only if i not in known]
-    if missing:
-        raise SourceConfigError(f"only: no source {', '.join(map(repr, missing))} in {path}")
-    off = [i for i in only if not known[i].enabled]
-    if off:
-        raise SourceConfigError(f"only: source {', '.join(map(repr, off))} is switched off "
-                                f"(enabled: false) in {path}; nothing was read")
 
 
 @flow(name="saring-ingest")

@@ -61,6 +61,23 @@ def test_every_source_failed_exits_1(tmp_path, httpserver):
     assert "every source failed" in result.output
 
 
+def test_ingest_only_with_a_mistyped_source_id_says_so_and_reads_nothing(tmp_path):
+    # The maintainer re-read two fixed feeds with `saring ingest --only a --only typo`: the typo was
+    # dropped without a word, one feed was read, and the other was believed read.
+    cfg = tmp_path / "sources.yaml"
+    cfg.write_text("sources:\n  - id: kompas\n    name: Kompas\n    url: https://kompas.example/feed\n"
+                   "  - id: antara\n    name: Antara\n    url: https://antara.example/feed\n"
+                   "    enabled: false\n", encoding="utf-8")
+    db = tmp_path / "db.duckdb"
+    result = runner.invoke(app, ["ingest", "--sources", str(cfg), "--db", str(db),
+                                 "--only", "kompas", "--only", "kompass"])
+    assert result.exit_code == 2
+    assert "only: no source 'kompass' in" in " ".join(result.output.split())
+    result = runner.invoke(app, ["ingest", "--sources", str(cfg), "--db", str(db), "--only", "antara"])
+    assert result.exit_code == 2 and "is switched off" in result.output
+    assert not db.exists()  # nothing was read, no run recorded
+
+
 def test_ingest_digest_query(sample_site, tmp_path):
     from saring.pipeline.demo import write_demo_sources
 

@@ -42,11 +42,13 @@ def ingest(
     setup_logging(verbose)
     from saring.cli.progress_display import shown_progress
     from saring.config import load_config
-    from saring.pipeline.ingest import run_ingest
+    from saring.pipeline.ingest import check_only, run_ingest
     from saring.storage.database import Store
 
     try:
         config = load_config(sources)
+        if only:  # a mistyped id would be dropped and the source believed read
+            check_only(config, only, sources)
         with Store(db) as store, shown_progress():
             summary = run_ingest(config, store, only=only or None)
     except SaringError as exc:

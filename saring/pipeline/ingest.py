@@ -25,7 +25,7 @@ from saring.collect.fetch import Fetcher, Response
 from saring.collect.kinds import parse_source
 from saring.collect.urls import url_key
 from saring.config import Config, Source, StorySettings
-from saring.errors import FeedError, FetchError, SaringError
+from saring.errors import FeedError, FetchError, SaringError, SourceConfigError
 from saring.judge.places import locate
 from saring.judge.stories import CountedTexts
 from saring.limits import cap_text
@@ -565,6 +565,19 @@ class ScoringLane:
             self.counted.add([item_id for item_id, _, _ in rows], joined, counts)
         # places are a pure function of the text, like scores (last: storing them waits for the lock)
         locate(self.store.cur, rows, find=child.find_places, lock=self.store.lock)
+
+
+def check_only(config: Config, only: list[str], path: object) -> None:
+    """Refuse ``only`` naming a source that is not in ``config`` (at ``path``) or is switched off:
+    the run would read the others and say 'ok', and that source would be believed read."""
+    known = {s.id: s for s in config.sources}
+    missing = [i for i in only if i not in known]
+    if missing:
+        raise SourceConfigError(f"only: no source {', '.join(map(repr, missing))} in {path}")
+    off = [i for i in only if not known[i].enabled]
+    if off:
+        raise SourceConfigError(f"only: source {', '.join(map(repr, off))} is switched off "
+                                f"(enabled: false) in {path}; nothing was read")
 
 
 def run_ingest(
