@@ -82,6 +82,13 @@ def check_cron(value: str) -> str:
         CronSim(value, datetime(2026, 1, 1))
     except CronSimError as exc:
         raise ValueError(f"is not a valid cron expression ({exc}); e.g. '0 * * * *' is every hour") from None
+    # cronsim knows these, Prefect's schedules (saring serve, prefect deploy) do not: checked here,
+    # not with Prefect's own validator, which would cost every command a second to import Prefect.
+    _, _, day, _, weekday = value.upper().split()
+    if "W" in day or "L" in weekday:
+        raise ValueError("uses W in the day of the month or L in the day of the week, which the scheduler "
+                         "(Prefect) does not support; e.g. '0 6 L * *' is the last day of the month, "
+                         "'0 6 * * 5#4' the fourth Friday")
     return value
 
 

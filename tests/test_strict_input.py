@@ -50,6 +50,24 @@ def test_bad_cron_schedules_fail_the_check(tmp_path, cron):
     assert result.exit_code == 2 and "schedule.digest" in result.output and "cron" in result.output
 
 
+@pytest.mark.parametrize("cron", ["0 6 * * 5L", "0 6 LW * *", "0 6 * * 1,5L", "0 6 L * *", "0 6 * * 5#2",
+                                  "30 6 * * MON-FRI", "0 7 * JUL 1"])
+def test_a_schedule_the_check_accepts_is_one_saring_serve_can_start(tmp_path, cron):
+    # A forum wanting its report on the last Friday wrote "0 6 * * 5L": `saring sources check`
+    # said OK, then `saring serve` crashed on it (Prefect's schedules know neither 5L nor LW).
+    from prefect.schedules import Cron
+
+    try:
+        Cron(cron, timezone="Asia/Jakarta")
+        serve_starts = True
+    except ValueError:
+        serve_starts = False
+    result = check(tmp_path, GOOD + f"    schedule: '{cron}'\n")
+    assert (result.exit_code == 0) == serve_starts, result.output
+    if not serve_starts:
+        assert "source 's1', field 'schedule'" in result.output and "does not support" in result.output
+
+
 def test_unknown_time_zone_fails_the_check(tmp_path):
     result = check(tmp_path, GOOD + "settings:\n  schedule:\n    timezone: Mars/Olympus\n")
     assert result.exit_code == 2 and "'Mars/Olympus' is not a time zone" in result.output
