@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from pathlib import Path
 
@@ -12,6 +13,12 @@ from flows.digest import digest_flow
 from flows.ingest import DEFAULT_SCHEDULE, ingest_flow
 from flows.weekly import weekly_flow
 from saring.config import Config
+
+
+def _own_name(cron: str, ids: list[str]) -> str:
+    """The deployment of the sources on their own ``cron``: their ids for people, cut short, and
+    the cron's digest, so two groups never share a name (Prefect would keep only one of them)."""
+    return f"ingest-{'-'.join(ids)[:50]}-{hashlib.sha1(cron.encode()).hexdigest()[:8]}"
 
 
 def build_deployments(config: Config, sources: str, db: str, out: str, weekly_out: str | None = None) -> list:
@@ -27,7 +34,7 @@ def build_deployments(config: Config, sources: str, db: str, out: str, weekly_ou
         default = cron == config.schedule.ingest
         # Which sources a run reads is looked up in the file at each run, not fixed here.
         deployments.append(ingest_flow.to_deployment(
-            name="ingest" if default else "ingest-" + "-".join(ids)[:60],
+            name="ingest" if default else _own_name(cron, ids),
             schedule=Cron(cron, timezone=tz),
             parameters={"sources": sources, "db": db, "schedule": DEFAULT_SCHEDULE if default else cron},
         ))

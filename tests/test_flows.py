@@ -9,7 +9,7 @@ import pytest
 from flows.digest import digest_flow
 from flows.ingest import ingest_flow, scheduled
 from flows.serve import build_deployments
-from saring.config import load_config
+from saring.config import load_config, parse_config
 from saring.pipeline.demo import write_demo_sources
 from saring.report.digest import DigestDayError
 
@@ -55,6 +55,19 @@ def test_deployments_follow_the_schedule_settings(tmp_path):
     hourly = scheduled(config, by_name["ingest"].parameters["schedule"])
     assert "gn-hoaks-pemilu-jatim" not in hourly and len(hourly) == len(config.sources) - 1
     assert scheduled(config, own[0].parameters["schedule"]) == ["gn-hoaks-pemilu-jatim"]
+
+
+def test_two_sources_with_long_ids_on_their_own_schedules_each_keep_their_deployment():
+    # Two Google News queries with long ids alike in their first 60 characters, one read every
+    # 3 hours, one every 6: both deployments got the same name, and Prefect kept only the last.
+    base = "gn-hoaks-pemilu-kota-batu-kecamatan-junrejo-dan-kecamatan-bumiaji"[:60]
+    raw = {"sources": [{"id": f"{base}-{end}", "name": end, "url": f"https://{end}.example/feed",
+                        "schedule": cron} for end, cron in (("a", "15 */3 * * *"), ("b", "45 */6 * * *"))]}
+    config = parse_config(raw)
+    names = [d.name for d in build_deployments(config, "s.yaml", "db", "out")]
+    assert len(set(names)) == len(names) == 5, names
+    # Stable: the same file gives the same names after a restart (Prefect keeps each one's history).
+    assert names == [d.name for d in build_deployments(parse_config(raw), "s.yaml", "db", "out")]
 
 
 def test_saring_serve_also_serves_the_weekly_report_on_the_schedule_prefect_yaml_uses(tmp_path):
