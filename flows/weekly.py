@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger
 
-from saring.config import load_config
+from saring.context import resolve
 from saring.localtime import today
 from saring.report.weekly import check_week_over, parse_week
 from saring.report.weekly_files import make_weekly, send_weekly
@@ -12,10 +12,10 @@ from saring.storage.database import existing_db
 
 
 @flow(name="saring-weekly")
-def weekly_flow(sources: str = "sources.yaml", db: str | None = None, out: str = "data/weekly",
+def weekly_flow(sources: str | None = None, db: str | None = None, out: str = "data/weekly",
                 week: str | None = None, send: bool = False, force: bool = False) -> list[str]:
     """Write the report of ``week`` (default: the last complete ISO week on the
-    forum's clock, ``settings.schedule.timezone``).
+    forum's clock, ``settings.schedule.timezone``); ``sources``, ``db``: defaults as saring.context.
 
     With ``send``, deliver it to every channel in ``settings.delivery`` (each at most once per
     week unless ``force``; a week that has not ended is refused). The run fails only when every
@@ -23,7 +23,8 @@ def weekly_flow(sources: str = "sources.yaml", db: str | None = None, out: str =
     the WhatsApp text and the charts.
     """
     logger = get_run_logger()
-    config = load_config(sources)
+    setup = resolve(db, sources, require_sources=True)
+    config, db = setup.config, setup.db
     monday = parse_week(week, today=today(config.schedule.timezone))
     if send:  # never deliver the days still to come as a quiet week
         check_week_over(monday, zone=config.schedule.timezone)

@@ -580,6 +580,27 @@ def test_a_wit_forums_monday_run_before_two_reports_the_week_just_ended(prefect_
     assert [p.rsplit("/", 2)[1] for p in paths[:2]] == ["2026-W47", "2026-W47"]
 
 
+def test_the_weekly_flow_reads_the_sources_file_saring_sources_names(prefect_harness, week_db, tmp_path,
+                                                                     monkeypatch):
+    # A Jayapura forum keeps its settings where $SARING_SOURCES says, as the ingest and digest
+    # flows read them; the weekly run looked for ./sources.yaml instead and failed every Monday.
+    from zoneinfo import ZoneInfo
+
+    from flows.weekly import weekly_flow
+    from saring import clock
+
+    sources = tmp_path / "etc" / "sources.yaml"
+    sources.parent.mkdir()
+    sources.write_text(yaml.safe_dump({
+        "sources": [{"id": "kompas", "name": "Kompas.com", "url": "https://kompas.test/feed"}],
+        "settings": {"schedule": {"timezone": "WIT", "weekly": "30 1 * * 1"}}}), encoding="utf-8")
+    monkeypatch.setenv("SARING_SOURCES", str(sources))
+    monkeypatch.chdir(tmp_path)  # no sources.yaml here
+    with clock.frozen(datetime(2026, 11, 23, 1, 30, tzinfo=ZoneInfo("Asia/Jayapura"))):
+        paths = weekly_flow(db=str(week_db), out=str(tmp_path / "w"))
+    assert [p.rsplit("/", 2)[1] for p in paths[:2]] == ["2026-W47", "2026-W47"]  # the week on WIT
+
+
 def test_a_jayapura_forums_week_runs_from_its_own_monday_midnight_with_times_in_wit(tmp_path):
     # A Jayapura forum (schedule.timezone: WIT): what saring saw at 01:30 on its Monday 23/11 was
     # counted on Sunday of the week before (23:30 WIB), its card stamped "Min 22/11 23.30 WIB".
