@@ -27,7 +27,7 @@ from saring.collect.fetch import Fetcher
 from saring.config import load_config
 from saring.pipeline.ingest import SourceResult, finish_ingest, new_run_id, read_feed
 from saring.pipeline.scaleout import chunks, load_parts, process_part
-from saring.storage.database import Store
+from saring.storage.database import Store, refuse_placeholder
 
 # Prefect ships the flow run's context, which holds this flow, with every task it sends to Dask.
 # A deployment imports this file as a bare module ("scaled") that the Dask workers and scheduler
@@ -48,6 +48,8 @@ def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str
             chunk_size: int = 25, part_timeout: float = 900, keep_parts: bool = False) -> dict:
     """``keep_parts``: leave this run's parts in ``parts_dir`` (the scale demo counts them)."""
     logger = get_run_logger()
+    if parts_dir:  # each worker would write into its own folder of that name, never seen by the loader
+        refuse_placeholder(parts_dir, "the parts folder")
     config = load_config(sources)
     run_id = new_run_id()
     base = Path(parts_dir) if parts_dir else Path(tempfile.mkdtemp(prefix="saring-parts-"))

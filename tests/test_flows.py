@@ -364,3 +364,27 @@ def test_a_deployment_whose_database_placeholder_was_never_filled_says_so(prefec
         with pytest.raises(StoreError, match=r"SARING_DB was not set when `prefect deploy` ran"):
             run()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "sources.yaml"]
+
+
+def test_a_scaled_deployment_whose_parts_folder_placeholder_was_never_filled_says_so(prefect_harness,
+                                                                                   sample_site, tmp_path,
+                                                                                   monkeypatch):
+    # prefect.yaml passes parts_dir: "{{ $SARING_PARTS_DIR }}"; deployed without that variable, the
+    # loader and each Dask worker used a folder of that name in their own working directory, not
+    # the shared mount: the loader never found the workers' parts.
+    import yaml
+
+    from saring.errors import StoreError
+
+    pytest.importorskip("prefect_dask")
+    spec = yaml.safe_load(Path("prefect.yaml").read_text(encoding="utf-8"))
+    [scaled] = [d for d in spec["deployments"] if d["name"] == "ingest-scaled"]
+    placeholder = scaled["parameters"]["parts_dir"]
+    from saring.pipeline.demo import demo_sources
+
+    raw = demo_sources(sample_site.base_url, sample_site.root_dir)
+    raw["sources"] = raw["sources"][:1]
+    monkeypatch.chdir(tmp_path)  # the pull step's working directory
+    with pytest.raises(StoreError, match=r"SARING_PARTS_DIR was not set when `prefect deploy` ran"):
+        _run_scaled(raw, tmp_path, parts_dir=Path(placeholder))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "sources.yaml"]  # nothing read

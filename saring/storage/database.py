@@ -118,7 +118,7 @@ class Store:
             StoreError: the file cannot be opened or written, with the reason.
         """
         self.path = Path(path) if path else default_db_path()
-        _refuse_placeholder(self.path)
+        refuse_placeholder(self.path)
         self.lock = threading.RLock()
         self.on_articles_saved: list[Callable[[Sequence[dict[str, Any]]], None]] = []
         """Called with the rows of each batch of stored articles (the scoring lane listens)."""
@@ -607,11 +607,12 @@ def outlet_hosts(con: Any) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _refuse_placeholder(path: Path) -> None:
-    """prefect.yaml's ``{{ $SARING_DB }}`` stays as it is when ``prefect deploy`` ran without the
-    variable: runs would use a database of that name in SARING_HOME, not the real one."""
+def refuse_placeholder(path: str | Path, what: str = "the database path") -> None:
+    """prefect.yaml's ``{{ $SARING_DB }}`` (or ``$SARING_PARTS_DIR``) stays as it is when ``prefect
+    deploy`` ran without the variable: runs would use a file or folder of that name in SARING_HOME,
+    not the real one."""
     if unfilled := re.search(r"\{\{\s*\$(\w+)\s*\}\}", str(path)):
-        raise StoreError(f"the database path {str(path)!r} is a placeholder: {unfilled[1]} was not set "
+        raise StoreError(f"{what} {str(path)!r} is a placeholder: {unfilled[1]} was not set "
                          "when `prefect deploy` ran; set it there and deploy again")
 
 
@@ -625,7 +626,7 @@ def existing_db(path: str | Path | None = None) -> Path:
         StoreError: there is no file at ``path``.
     """
     path = Path(path) if path else default_db_path()
-    _refuse_placeholder(path)
+    refuse_placeholder(path)
     if not path.exists():
         raise StoreError(f"no database at {path}: run `saring ingest` first (nothing was made or sent)")
     return path
