@@ -36,6 +36,7 @@ def build_deployments(config: Config, sources: str, db: str, out: str, weekly_ou
         deployments.append(ingest_flow.to_deployment(
             name="ingest" if default else _own_name(cron, ids),
             schedule=Cron(cron, timezone=tz),
+            concurrency_limit=1,  # as prefect.yaml: an overlapping run queues behind the slow one
             parameters={"sources": sources, "db": db, "schedule": DEFAULT_SCHEDULE if default else cron},
         ))
     # The morning digest covers the whole previous day.
@@ -54,4 +55,6 @@ def build_deployments(config: Config, sources: str, db: str, out: str, weekly_ou
 
 
 def serve_all(config: Config, sources: str, db: str, out: str, weekly_out: str | None = None) -> None:
-    serve(*build_deployments(config, sources, db, out, weekly_out))
+    # One run at a time across all of them: each opens the one DuckDB file, and a second writer
+    # would wait SARING_LOCK_WAIT and then fail; the runner keeps a run waiting until a slot is free.
+    serve(*build_deployments(config, sources, db, out, weekly_out), limit=1)

@@ -70,6 +70,28 @@ def test_two_sources_with_long_ids_on_their_own_schedules_each_keep_their_deploy
     assert names == [d.name for d in build_deployments(parse_config(raw), "s.yaml", "db", "out")]
 
 
+def test_saring_serve_runs_one_flow_at_a_time_as_prefect_yaml_does(tmp_path, monkeypatch):
+    # Under `saring serve` an hourly ingest that overlapped a slow one (or the 3-hourly run of a
+    # source on its own schedule, or the 06:00 digest) started anyway, waited SARING_LOCK_WAIT for
+    # DuckDB's single writer and failed, seen only in Prefect. prefect.yaml queues them instead.
+    import yaml
+
+    from flows import serve as serve_module
+
+    spec = yaml.safe_load(Path("prefect.yaml").read_text(encoding="utf-8"))
+    [yaml_ingest] = [d for d in spec["deployments"] if d["name"] == "ingest"]
+    config = load_config("sources.yaml")
+    deployments = build_deployments(config, "sources.yaml", "data/saring.duckdb", str(tmp_path))
+    ingests = [d for d in deployments if d.name.startswith("ingest")]
+    assert len(ingests) >= 2 and {d.concurrency_limit for d in ingests} == {yaml_ingest["concurrency_limit"]}
+    served = {}
+    # serve() itself never returns: what it was given is what matters here.
+    monkeypatch.setattr(serve_module, "serve", lambda *args, **kwargs: served.update(kwargs, args=args))
+    serve_module.serve_all(config, "sources.yaml", "data/saring.duckdb", str(tmp_path))
+    assert served["limit"] == 1  # every flow run opens the one database: they wait their turn
+    assert [d.name for d in served["args"]] == [d.name for d in deployments]
+
+
 def test_saring_serve_also_serves_the_weekly_report_on_the_schedule_prefect_yaml_uses(tmp_path):
     # An operator who ran `saring serve` (the README's simple way) got hourly ingest and the
     # morning digest but never a weekly report: its schedule was only in prefect.yaml.
