@@ -339,3 +339,16 @@ def test_a_query_is_read_from_a_sql_file(tmp_path):
     assert result.exit_code == 2 and "not UTF-8" in result.output, result.output
     result = runner.invoke(app, ["query", "SELECT 1", "--file", str(sql), "--db", str(db)])
     assert result.exit_code == 2 and "either" in result.output, result.output
+
+
+def test_an_error_naming_a_long_path_keeps_the_path_whole_in_a_log_or_pipe(tmp_path):
+    # A cron job's log (or `saring ... 2>&1 | tee`) showed the path cut at 80 columns with a
+    # line break inside a folder name: the maintainer could not copy it back into a command.
+    import subprocess
+    import sys
+
+    db = tmp_path / "pemilu-kota-2026" / "data-forum-humas" / "pemantauan-hoaks-pemilu-walikota.duckdb"
+    proc = subprocess.run([sys.executable, "-m", "saring", "query", "SELECT 1", "--db", str(db)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert f"no database at {db}" in proc.stderr

@@ -21,8 +21,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
                   help="saring — pantau berita pemilu dan risiko hoaks (Saring sebelum Sharing).")
 # Rich markup is off: titles, links and error messages carry text from feeds and pages, and a
 # "[/]" in one of them would end in a MarkupError. Styles are given as Text or style=, never inline.
-out = Console(markup=False)
-err = Console(stderr=True, markup=False)
+# Soft wrap: Rich's own wrapping (at 80 columns in a log or a pipe) put line breaks inside paths and
+# links, which then cannot be copied; a terminal wraps long lines itself and copies them whole.
+out = Console(markup=False, soft_wrap=True)
+err = Console(stderr=True, markup=False, soft_wrap=True)
 
 SOURCES_OPT = typer.Option(None, "--sources", help="sources file (default: $SARING_SOURCES or sources.yaml)")
 DB_OPT = typer.Option(None, "--db", help="DuckDB file (default: $SARING_DB or data/saring.duckdb)")
