@@ -535,6 +535,23 @@ def test_label_import_takes_labels_written_as_floats(demo_db, tmp_path):
     assert stored == [("item000", "election", 0), ("item000", "hoax", 1), ("item001", "election", 1)]
 
 
+def test_a_label_written_t_is_refused_as_it_means_true_in_english_and_tidak_in_indonesian(demo_db, tmp_path):
+    # A journalist labelling in an English spreadsheet wrote T/F for true/false: every "T" (hoax)
+    # was stored as 0 (tidak), and the model was retrained on the opposite of the forum's word.
+    import duckdb
+
+    db = _copy_db(demo_db, tmp_path)
+    f = tmp_path / "labeled.csv"
+    f.write_text("id,hoax,election\nitem000,T,1\nitem001,1,t\nitem002,1,0\n", encoding="utf-8")
+    r = runner.invoke(app, ["label", "import", str(f), "--by", "AJI", "--db", str(db)])
+    assert r.exit_code == 1
+    assert "line 2: bad value hoax='T'" in flat(r) and "line 3: bad value election='t'" in flat(r)
+    assert "1 rows stored (2 labels" in flat(r)
+    con = duckdb.connect(str(db))
+    assert con.execute("SELECT DISTINCT item_id FROM labels").fetchall() == [("item002",)]
+    con.close()
+
+
 def test_label_import_of_the_same_file_twice_stores_it_once(demo_db, tmp_path):
     # The maintainer is not sure the import went through and runs it again: the labels history
     # must not hold every judgement twice; a changed label in the file is still stored.

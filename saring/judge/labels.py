@@ -32,7 +32,8 @@ EXPORT_COLUMNS = ["id", "url", "title", "source", "published_at", "excerpt",
 # OWASP "CSV injection": a spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TRUE_VALUES = {"1", "ya", "y", "yes", "true", "benar"}
-FALSE_VALUES = {"0", "tidak", "t", "no", "n", "false", "bukan"}
+# Not "t": tidak in Indonesian, but true in an English sheet's T/F; refused as a bad value.
+FALSE_VALUES = {"0", "tidak", "no", "n", "false", "bukan"}
 # An id (16 hex digits) a spreadsheet reads as a number: all digits, or digits around one "e"
 # (3529797884470e31). Excel keeps 15 digits and saves it as 3,47289E+15: the id is lost.
 NUMBER_LIKE_ID = re.compile(r"\d+(e\d+)?")
