@@ -165,6 +165,21 @@ def test_score_reads_a_sheet_saved_by_excel_as_unicode_text(tmp_path, encoding):
         outs.append(out.read_bytes())
     assert outs[1] == outs[0]
     assert pd.read_csv(tmp_path / "sheet.txt.out.csv", dtype=str)["note"].tolist()[0] == "007"
+def test_score_reads_a_header_written_with_a_space_after_each_semicolon(tmp_path):
+    # A sheet typed by hand as "id; text" (a space after each ";"): the separator was found by the
+    # trimmed names, but pandas keeps " text", and saring said "has no column 'text'".
+    held = pd.read_csv(REPO / "classifiers/data/heldout/hoax_cross_topic.csv", dtype=str).head(3)
+    src = tmp_path / "sheet.csv"
+    src.write_text("id; text\n" + "".join(f'{i}; "{t}"\n' for i, t in zip("abc", held["text"], strict=True)),
+                   encoding="utf-8")
+    out = tmp_path / "out.csv"
+    r = runner.invoke(app, ["score", str(src), "--output", str(out)])
+    assert r.exit_code == 0, r.output
+    res = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(res.columns) == ["id", "text", "election_score", "hoax_score", "hoax_reasons"]
+    assert res["id"].tolist() == ["a", "b", "c"] and all(res["hoax_score"] != "")
+
+
 def test_parallel_scoring_matches_serial():
     from saring.judge.classifier.score import load_scorer
 

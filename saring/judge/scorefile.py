@@ -95,9 +95,15 @@ def _read_csv_bytes(data: bytes, name: str, column: str | None) -> pd.DataFrame:
         raise ScoreFileError(f"{name} is empty")
     try:
         sep = header_delimiter(text, column) if column else ","
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as exc:
         raise ScoreFileError(f"{name} is not a readable CSV: {str(exc).strip().splitlines()[0]}") from None
+    if column is not None and column not in frame.columns:
+        # A header typed "id; text": the separator was found by the trimmed name, pandas keeps " text".
+        spaced = [c for c in frame.columns if str(c).strip() == column]
+        if len(spaced) == 1:
+            frame = frame.rename(columns={spaced[0]: column})
+    return frame
 
 
 def write_table(frame: pd.DataFrame, path: str) -> None:
