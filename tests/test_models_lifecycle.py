@@ -180,6 +180,23 @@ def test_score_reads_a_header_written_with_a_space_after_each_semicolon(tmp_path
     assert res["id"].tolist() == ["a", "b", "c"] and all(res["hoax_score"] != "")
 
 
+@pytest.mark.parametrize("given", ["renamed.csv", "-"])
+def test_score_reads_a_parquet_file_given_under_a_csv_name_or_on_stdin(tmp_path, given):
+    # `saring score data.csv` of a Parquet file saved under the wrong name, or
+    # `cat data.parquet | saring score -`: saring said "not UTF-8 (byte 8); save it as UTF-8".
+    held = pd.read_csv(REPO / "classifiers/data/heldout/hoax_cross_topic.csv", dtype=str).head(3)
+    held = held[["text"]].assign(n=[1, 2, 3])
+    src = tmp_path / "renamed.csv"
+    held.to_parquet(src)
+    out = tmp_path / "out.csv"
+    r = runner.invoke(app, ["score", str(src) if given != "-" else "-", "--output", str(out)],
+                      input=src.read_bytes() if given == "-" else None)
+    assert r.exit_code == 0, r.output
+    res = pd.read_csv(out, dtype=str)
+    assert list(res.columns) == ["text", "n", "election_score", "hoax_score", "hoax_reasons"]
+    assert res["n"].tolist() == ["1", "2", "3"]
+
+
 def test_parallel_scoring_matches_serial():
     from saring.judge.classifier.score import load_scorer
 
@@ -286,6 +303,7 @@ def test_score_and_evaluate_say_which_formats_they_read(tmp_path, command, suffi
     assert r.exit_code == 2 and "Traceback" not in flat(r)
     assert "not UTF-8" not in flat(r) and "no column" not in flat(r), flat(r)
     assert "CSV" in flat(r) and "Parquet" in flat(r) and advice in flat(r)
+    assert "UTF-16" in flat(r)  # it reads Excel's "Unicode Text" too: not only "save it as UTF-8"
 
 
 # --------------------------------------------------------------------------- labels

@@ -43,7 +43,7 @@ def _scorer():
 @app.command()
 def score(
     input_file: str = typer.Argument(
-        ..., metavar="IN", help="CSV (UTF-8) or .parquet file; - for CSV on stdin"
+        ..., metavar="IN", help="CSV (UTF-8, or Excel's UTF-16 'Unicode Text') or .parquet file; - for stdin"
     ),
     text_column: str = typer.Option("text", "--text-column", help="column holding the text"),
     output: str = typer.Option("-", "--output", "-o", help="output .csv or .parquet; - for CSV on stdout"),

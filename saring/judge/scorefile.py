@@ -37,7 +37,7 @@ def _is_parquet(name: str) -> bool:
 
 def read_table(path: str, column: str | None = None) -> pd.DataFrame:
     """Read CSV (UTF-8, or UTF-16 with a byte-order mark; every column as text) or parquet; ``-`` =
-    CSV on stdin.
+    stdin (CSV, or Parquet told by its first bytes, as is a Parquet file under a .csv name).
 
     ``column``: a column the file must have; a CSV whose header has it between ``;`` (or tabs)
     is read with that separator (Excel where ``,`` is the decimal mark, as in Indonesia).
@@ -50,9 +50,7 @@ def read_table(path: str, column: str | None = None) -> pd.DataFrame:
         if not p.is_file():
             raise ScoreFileError(f"cannot read {path}: no such file")
         if _is_parquet(path):
-            frame = pd.read_parquet(p)
-            # A named index (df.set_index("id").to_parquet()) is a column of the file: keep it.
-            return frame.reset_index() if any(n is not None for n in frame.index.names) else frame
+            return _read_parquet(p)
         return _read_csv_bytes(p.read_bytes(), path, column)
     except ScoreFileError:
         raise
@@ -61,7 +59,14 @@ def read_table(path: str, column: str | None = None) -> pd.DataFrame:
         raise ScoreFileError(f"cannot read {path}: {first}") from None
 
 
-READ_FORMATS = "saring reads CSV (UTF-8) and Parquet (.parquet) files"
+def _read_parquet(source: Any) -> pd.DataFrame:
+    frame = pd.read_parquet(source)
+    # A named index (df.set_index("id").to_parquet()) is a column of the file: keep it.
+    return frame.reset_index() if any(n is not None for n in frame.index.names) else frame
+
+
+READ_FORMATS = ("saring reads CSV (UTF-8, or UTF-16 as Excel's 'Unicode Text' saves it) and Parquet "
+                "(.parquet) files")
 
 
 def _not_a_csv(data: bytes, name: str) -> str | None:
@@ -85,6 +90,8 @@ def _not_a_csv(data: bytes, name: str) -> str | None:
 
 
 def _read_csv_bytes(data: bytes, name: str, column: str | None) -> pd.DataFrame:
+    if data.startswith(b"PAR1"):  # a Parquet file under another name, or piped to stdin
+        return _read_parquet(io.BytesIO(data))
     if (problem := _not_a_csv(data, name)) is not None:
         raise ScoreFileError(problem)
     try:
