@@ -1136,6 +1136,28 @@ def test_a_promoted_version_missing_a_file_says_to_roll_back(demo_db, tmp_path, 
     assert runner.invoke(app, ["rescore", "--db", str(db)]).exit_code == 0
 
 
+@pytest.mark.parametrize("damage", ["changed", "card cut"])
+def test_a_promoted_version_whose_file_is_damaged_says_to_roll_back(demo_db, tmp_path, model_home, damage):
+    # A promoted version's hoax.skops damaged on disk (a bad copy, a disk error) or its card cut:
+    # every run said "run `make train`", which rebuilds the shipped models and leaves the
+    # broken version current; the way out is a rollback.
+    db = _copy_db(demo_db, tmp_path)
+    _copy_shipped_as(model_home, "v-copy")
+    assert runner.invoke(app, ["model", "promote", "v-copy"]).exit_code == 0
+    if damage == "changed":
+        data = bytearray((model_home / "v-copy" / "hoax.skops").read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        (model_home / "v-copy" / "hoax.skops").write_bytes(bytes(data))
+    else:
+        card = model_home / "v-copy" / "hoax.json"
+        card.write_bytes(card.read_bytes()[:40])
+    r = runner.invoke(app, ["rescore", "--db", str(db)])
+    assert r.exit_code == 2, r.output
+    assert "v-copy" in flat(r) and "saring model rollback" in flat(r) and "make train" not in flat(r)
+    assert runner.invoke(app, ["model", "rollback"]).exit_code == 0
+    assert runner.invoke(app, ["rescore", "--db", str(db)]).exit_code == 0
+
+
 def test_rescore_after_rollback_serves_the_rolled_back_to_version(demo_db, tmp_path, model_home):
     # The maintainer promotes a retrained model, rescores, finds it worse and rolls back: the
     # digest and the desk must show the old version's scores again after `saring rescore`,

@@ -30,6 +30,10 @@ CLASSIFIERS_DIR = Path(__file__).resolve().parents[3] / "classifiers"
 TRUSTED_TYPE_PREFIXES: tuple[str, ...] = ("sklearn.", "numpy.", "scipy.", "builtins.", "saring.")
 """A type stored in a model file is accepted only if its dotted name starts with one of these."""
 
+REBUILD = "run `make train` to rebuild the models"
+"""The way out of a broken shipped model; a promoted version is not rebuilt by it (see
+:data:`saring.judge.classifier.registry.ROLL_BACK`)."""
+
 
 class ModelLoadError(SaringError):
     """A classifier file is missing, altered, unsafe or unreadable."""
@@ -43,30 +47,31 @@ def default_model_dir() -> Path:
     return CLASSIFIERS_DIR
 
 
-def read_card(model_dir: Path, name: str) -> dict[str, Any]:
+def read_card(model_dir: Path, name: str, remedy: str = REBUILD) -> dict[str, Any]:
     """One model's card (its version and the file's checksum); ModelLoadError if it is missing,
     unreadable or lacks them. Reading it takes milliseconds, loading the model seconds."""
     card_path = model_dir / f"{name}.json"
     if not card_path.is_file():
-        raise ModelLoadError(f"Model card {card_path} is missing: run `make train`.")
+        raise ModelLoadError(f"Model card {card_path} is missing: {remedy}.")
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
         str(card["sha256"])
         str(card["version"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelLoadError(
-            f"Model card {card_path} is unreadable or incomplete: run `make train`."
+            f"Model card {card_path} is unreadable or incomplete: {remedy}."
         ) from exc
     return card
 
 
-def load_model_file(model_dir: Path, name: str) -> tuple[Pipeline, dict[str, Any]]:
-    """Load and verify one model file; raise ModelLoadError with a readable message."""
+def load_model_file(model_dir: Path, name: str, remedy: str = REBUILD) -> tuple[Pipeline, dict[str, Any]]:
+    """Load and verify one model file; raise ModelLoadError with a readable message ending in
+    ``remedy``, the way out."""
     model_path = model_dir / f"{name}.skops"
     card_path = model_dir / f"{name}.json"
     if not model_path.is_file():
-        raise ModelLoadError(f"Model file {model_path} is missing: run `make train`.")
-    card = read_card(model_dir, name)
+        raise ModelLoadError(f"Model file {model_path} is missing: {remedy}.")
+    card = read_card(model_dir, name, remedy)
     expected_sha = str(card["sha256"])
     try:
         data = model_path.read_bytes()
@@ -75,7 +80,7 @@ def load_model_file(model_dir: Path, name: str) -> tuple[Pipeline, dict[str, Any
     if hashlib.sha256(data).hexdigest() != expected_sha:
         raise ModelLoadError(
             f"Model file {model_path} does not match its model card {card_path.name} "
-            f"(the file was changed or is damaged). Run `make train` to rebuild the models."
+            f"(the file was changed or is damaged): {remedy}."
         )
 
     import sklearn
@@ -84,18 +89,18 @@ def load_model_file(model_dir: Path, name: str) -> tuple[Pipeline, dict[str, Any
     try:
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as exc:  # skops raises various errors for corrupt archives
-        raise ModelLoadError(f"Model file {model_path} is damaged: run `make train`.") from exc
+        raise ModelLoadError(f"Model file {model_path} is damaged: {remedy}.") from exc
     refused = [t for t in untrusted if not t.startswith(TRUSTED_TYPE_PREFIXES)]
     if refused:
         raise ModelLoadError(
             f"Model file {model_path} contains code saring does not trust "
-            f"({', '.join(sorted(refused))}); it was not loaded. Run `make train` to rebuild it."
+            f"({', '.join(sorted(refused))}); it was not loaded: {remedy}."
         )
     try:
         pipeline = sio.loads(data, trusted=list(untrusted))
     except Exception as exc:
         raise ModelLoadError(
-            f"Model file {model_path} could not be loaded ({type(exc).__name__}): run `make train`."
+            f"Model file {model_path} could not be loaded ({type(exc).__name__}): {remedy}."
         ) from exc
     trained_with = card.get("sklearn_version")
     if trained_with and trained_with != sklearn.__version__:

@@ -26,6 +26,8 @@ from saring.judge.classifier.modelload import CLASSIFIERS_DIR
 LOGGER = logging.getLogger(__name__)
 
 SHIPPED = "shipped"
+ROLL_BACK = "run `saring model rollback` or `saring model promote shipped`"
+"""The way out of a broken promoted version (`make train` rebuilds the shipped models only)."""
 
 
 class RegistryError(SaringError):
@@ -93,8 +95,7 @@ def current_model_dir() -> Path:
 
         what = "is missing from" if len(missing) == 4 else f"has lost {', '.join(missing)} in"
         raise ModelLoadError(
-            f"The current model version {version!r} {what} {path}; "
-            f"run `saring model rollback` or `saring model promote shipped`."
+            f"The current model version {version!r} {what} {path}; {ROLL_BACK}."
         )
     return path
 

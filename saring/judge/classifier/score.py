@@ -39,7 +39,13 @@ from saring.judge.classifier.explain import (
     not_generic_words,
     readable,
 )
-from saring.judge.classifier.modelload import ModelLoadError, default_model_dir, load_model_file, read_card
+from saring.judge.classifier.modelload import (
+    REBUILD,
+    ModelLoadError,
+    default_model_dir,
+    load_model_file,
+    read_card,
+)
 from saring.judge.classifier.vectorize import CachedTfidf
 from saring.limits import cap_text
 from saring.textclean import item_text
@@ -378,7 +384,18 @@ def model_version(model_dir: Path | None = None) -> str:
         ModelLoadError: a model card is missing or unreadable.
     """
     directory = model_directory(model_dir)
-    return "+".join(str(read_card(directory, name)["version"]) for name in ("election", "hoax"))
+    remedy = _remedy(model_dir, directory)
+    return "+".join(str(read_card(directory, name, remedy)["version"]) for name in ("election", "hoax"))
+
+
+def _remedy(model_dir: Path | None, directory: Path) -> str:
+    """The way out of a broken model in ``directory``: a promoted version (the registry's current
+    one) is rolled back; `make train` would rebuild the shipped models and leave it current."""
+    if model_dir is None and directory != default_model_dir():
+        from saring.judge.classifier.registry import ROLL_BACK
+
+        return f"{directory.name!r} is the current model version; {ROLL_BACK}"
+    return REBUILD
 
 
 def load_scorer(model_dir: Path | None = None) -> Scorer:
@@ -394,8 +411,9 @@ def load_scorer(model_dir: Path | None = None) -> Scorer:
             or cannot be read.
     """
     directory = model_directory(model_dir)
-    el_pipe, el_card = load_model_file(directory, "election")
-    hx_pipe, hx_card = load_model_file(directory, "hoax")
+    remedy = _remedy(model_dir, directory)
+    el_pipe, el_card = load_model_file(directory, "election", remedy)
+    hx_pipe, hx_card = load_model_file(directory, "hoax", remedy)
     if "pipeline_format" not in el_card or "pipeline_format" not in hx_card:
         from saring.judge.classifier.scoring_v1 import load_v1
 
