@@ -21,7 +21,12 @@ def retrain_flow(db: str | None = None, tolerance: float = GATE_TOLERANCE,
     scored = 0
     if result.promoted:
         logger.info("promoted %s (was %s)", result.version, result.current_version)
-        if rescore:
+        from saring.config import default_db_path
+
+        if rescore and db is None and not default_db_path().exists():
+            # Opening it would make an empty database, whose digest tells the forum all is clear.
+            logger.warning("no database at %s: nothing to re-score", default_db_path())
+        elif rescore:
             from saring.pipeline.ingest import score_pending
             from saring.storage.database import Store
 

@@ -33,3 +33,19 @@ def test_retrain_flow_promotes_and_rescores(prefect_harness, tmp_path, monkeypat
     con = duckdb.connect(str(db))
     assert con.execute("SELECT count(DISTINCT model_version) FROM scores").fetchone()[0] == 2
     con.close()
+
+
+def test_retrain_flow_without_a_database_promotes_but_makes_no_empty_one(prefect_harness, tmp_path,
+                                                                         monkeypatch):
+    # The flow run by hand with no db and no SARING_DB, where no ingest has run (a fresh server):
+    # training on the base data alone is allowed, but the re-score after the promotion made an
+    # empty data/saring.duckdb, whose digest tells the forum "0 berita ... semua sumber terbaca".
+    from flows.retrain import retrain_flow
+
+    monkeypatch.delenv("SARING_MODELS", raising=False)
+    monkeypatch.delenv("SARING_DB", raising=False)
+    monkeypatch.setenv("SARING_MODEL_HOME", str(tmp_path / "models"))
+    monkeypatch.chdir(tmp_path)
+    result = retrain_flow(tolerance=1.0, max_base_rows=60)
+    assert result["promoted"] and result["rescored"] == 0
+    assert not (tmp_path / "data").exists()
