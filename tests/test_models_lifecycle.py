@@ -857,6 +857,22 @@ def test_gate_refuses_then_promotes_rescore_and_rollback(demo_db, tmp_path, mode
     assert [h["action"] for h in history] == ["promote", "rollback", "promote"]
 
 
+def test_promoting_a_version_the_gate_refused_warns_with_what_it_measured(demo_db, tmp_path, model_home):
+    # `saring model promote v...` of a version `saring train` had refused (worse on the held-out
+    # data) said only "Current model: v...": nothing reminded the maintainer it had been measured
+    # worse. It is still promoted (they may know better), with the gate's numbers on stderr.
+    from saring.judge.classifier import registry
+
+    db = _copy_db(demo_db, tmp_path)
+    r = runner.invoke(app, ["train", "--db", str(db), "--max-base-rows", "80", "--tolerance", "-0.5"])
+    assert r.exit_code == 0 and "Not promoted" in flat(r), r.output
+    refused = [v["version"] for v in registry.list_versions() if v["version"] != "shipped"][0]
+    r = runner.invoke(app, ["model", "promote", refused])
+    assert r.exit_code == 0, r.output
+    assert registry.current_version() == refused
+    assert "gate refused" in flat(r) and "held-out ROC-AUC" in flat(r) and "worse" in flat(r)
+
+
 def test_train_no_promote_says_the_gate_passed_and_how_to_promote(demo_db, tmp_path):
     # The maintainer trains with --no-promote to look before switching: the gate passed, but the
     # command said "Not promoted", which reads as the gate refusing the new version.

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from saring.cli.base import DB_OPT, SOURCES_OPT, app, err, fail, need_db, out
+from saring.cli.base import DB_OPT, SOURCES_OPT, app, err, fail, need_db, out, shown
 from saring.errors import SaringError
 
 label_app = typer.Typer(
@@ -267,6 +268,13 @@ def model_promote(
         previous = registry.promote(version)
     except SaringError as exc:
         fail(str(exc))
+    gate = registry.bundle_info(version).get("gate")
+    if isinstance(gate, dict) and gate.get("passed") is False:  # not blocked: the maintainer may know better
+        err.print(Text.assemble(
+            ("WARNING:", "bold red"),
+            f" the retrain gate refused {version} against {shown(gate.get('current_version', '?'))}: "
+            f"{shown(gate.get('reason', '?'))}. Promoted as asked; `saring model rollback` undoes it.",
+        ), highlight=False)
     out.print(f"Current model: {version} (was {previous}). Run `saring rescore` to re-score stored articles.")
 
 
