@@ -69,10 +69,12 @@ def test_html_escapes_titles(ingested, tmp_path):
 
 
 def test_empty_day(ingested):
+    # a day before saring first ran: not a quiet day (a day it ran with no news: see below)
     with Store(ingested) as store:
         d = build_digest(store.con, today_wib() - timedelta(days=3), DigestSettings())
     assert d.items_seen == 0 and not d.election_items
-    assert "Tidak ada berita terkait pemilu" in render(d, "whatsapp")
+    text = render(d, "whatsapp")
+    assert "Tidak ada berita terkait pemilu" not in text and "Saring tidak berjalan pada" in text
 
 
 def test_a_day_when_no_source_could_be_read_says_so_and_not_that_there_was_no_news(db_path, httpserver):
@@ -124,7 +126,7 @@ def test_the_morning_digest_of_yesterday_does_not_say_today(ingested):
     for fmt in ("whatsapp", "email_text", "email", "markdown", "html"):
         text = render(d, fmt)
         assert "hari ini" not in text, fmt
-        assert f"Tidak ada berita terkait pemilu pada {tanggal(yesterday)}." in text, fmt
+        assert f"Saring tidak berjalan pada {tanggal(yesterday)}" in text, fmt  # it first ran today
     # the sources were first read today: not read yet on that day (a day read but quiet: test_health)
     assert "belum pernah dibaca sampai hari itu" in render(d, "whatsapp")
     with Store(ingested) as store:
@@ -337,3 +339,101 @@ def test_a_fact_check_stored_under_two_addresses_is_shown_once(ingested):
         assert len(titles) == len(set(titles)), titles
     lines = [ln for ln in render(d, "whatsapp").splitlines() if "Cek fakta" in ln]
     assert len(lines) == sum(len(i.factchecks) for i in shown)
+
+
+def _runs(config, db_path, scorer, times):
+    """The sample sites read at each of ``times`` (WIB), as the scheduled ingest does."""
+    from saring import clock
+    from saring.localtime import WIB
+
+    with Store(db_path) as store:
+        for at in times:
+            with clock.frozen(at.replace(tzinfo=WIB)):
+                run_ingest(config, store, scorer=scorer)
+        store.publish_snapshot()
+
+
+def test_a_day_saring_did_not_run_says_so_and_since_when_not_that_it_was_quiet(sample_config, db_path,
+                                                                                scorer):
+    # `saring serve` was down all day: the next morning's digest listed every source as "tidak ada
+    # berita baru pada hari itu" and said "Tidak ada berita terkait pemilu": a quiet day, to the forum.
+    from datetime import datetime, time
+
+    from saring.report.digest import FORMATS, split_messages
+
+    today = today_wib()
+    _runs(sample_config, db_path, scorer, [datetime.combine(today - timedelta(days=3), time(10)),
+                                           datetime.combine(today - timedelta(days=1), time(10)),
+                                           datetime.combine(today - timedelta(days=1), time(22))])
+    with Store(db_path) as store:
+        d = build_digest(store.con, today - timedelta(days=2), DigestSettings())
+    last = f"Pembacaan terakhir: {tanggal(today - timedelta(days=3))}, 10.00 WIB"
+    for fmt in FORMATS:
+        text = render(d, fmt)
+        assert f"Saring tidak berjalan pada {tanggal(today - timedelta(days=2))}" in text, fmt
+        assert text.count(last) == 2, fmt  # the headline and the health section
+        assert "Tidak ada berita terkait pemilu" not in text and "tidak ada berita baru" not in text, fmt
+        assert "Semua sumber terbaca" not in text, fmt
+    head = split_messages(d, "whatsapp", 1000)[0].split("KESEHATAN SUMBER")[0]
+    assert "Saring tidak berjalan" in head  # before the forum reads any count
+    assert "Kompas.com: tidak dibaca pada hari itu" in render(d, "whatsapp")
+    assert "pemantauan terhenti" in d.subject
+    # the days it ran read as before
+    with Store(db_path) as store:
+        ran = build_digest(store.con, today - timedelta(days=1), DigestSettings(election_threshold=1.0))
+    assert ran.run_warning is None and "pemantauan" not in ran.subject
+    quiet = f"Tidak ada berita terkait pemilu pada {tanggal(today - timedelta(days=1))}."
+    assert quiet in render(ran, "whatsapp")
+
+
+def test_a_day_whose_every_run_failed_says_since_when_nothing_was_read(sample_config, db_path, scorer,
+                                                                        httpserver):
+    # The city's internet was cut all day: every hourly run failed. The digest's headline gave
+    # "0 berita terpantau" with no word of it; the forum could not tell since when nothing was read.
+    from datetime import datetime, time
+
+    from saring.report.digest import FORMATS
+
+    httpserver.expect_request("/down").respond_with_data("down", status=503)
+    down = parse_config({"sources": [dict(s.model_dump(), url=httpserver.url_for("/down"),
+                                          options={**s.options.model_dump(), "allow_private": True})
+                                     for s in sample_config.sources],
+                         "settings": {"fetch": {"retries": 0}}})
+    today = today_wib()
+    yesterday = today - timedelta(days=1)
+    _runs(sample_config, db_path, scorer, [datetime.combine(today - timedelta(days=2), time(21))])
+    _runs(down, db_path, scorer, [datetime.combine(yesterday, time(h)) for h in (8, 14, 20)])
+    with Store(db_path) as store:
+        d = build_digest(store.con, yesterday, DigestSettings())
+    for fmt in FORMATS:
+        text = render(d, fmt)
+        assert f"Semua pembacaan sumber pada {tanggal(yesterday)} gagal (3 kali dicoba)" in text, fmt
+        assert (f"Pembacaan terakhir yang berhasil: {tanggal(today - timedelta(days=2))}, 21.00 WIB"
+                in text), fmt
+        assert "Tidak ada berita terkait pemilu" not in text, fmt
+
+
+def test_a_digest_read_hours_after_saring_stopped_says_since_when(sample_config, db_path, scorer):
+    # saring serve died at 09:00: the desk's page of the day, opened at 15:00 (built at 09:30, when
+    # all was well, and kept until the next run publishes), gave the morning's news as the day's.
+    from datetime import date, datetime, time
+
+    from saring import clock
+    from saring.localtime import WIB
+    from saring.report.digest import FORMATS
+
+    day = date(2026, 11, 25)
+    _runs(sample_config, db_path, scorer, [datetime.combine(day, time(h)) for h in (6, 7, 8, 9)])
+    with clock.frozen(datetime.combine(day, time(9, 30), tzinfo=WIB)), Store(db_path) as store:
+        d = build_digest(store.con, day, DigestSettings())
+    with clock.frozen(datetime.combine(day, time(10, 30), tzinfo=WIB)):
+        assert "Pembacaan terakhir" not in render(d, "whatsapp")  # 90 minutes: the next run is only late
+    with clock.frozen(datetime.combine(day, time(15), tzinfo=WIB)):
+        for fmt in FORMATS:
+            text = render(d, fmt)
+            assert "Saring berhenti membaca sumber hari ini" in text, fmt
+            assert "Pembacaan terakhir: Rabu, 25 November 2026, 09.00 WIB (6 jam lalu)" in text, fmt
+    with clock.frozen(datetime(2026, 11, 26, 6, tzinfo=WIB)), Store(db_path) as store:
+        morning = render(build_digest(store.con, day, DigestSettings()), "whatsapp")  # the 06:00 digest
+    assert "Saring berhenti membaca sumber pada Rabu, 25 November 2026" in morning
+    assert "Pembacaan terakhir: Rabu, 25 November 2026, 09.00 WIB;" in morning

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from typer.testing import CliRunner
 
+from saring import clock
 from saring.cli.main import app
 from saring.config import parse_config
 from saring.report.health import source_health, source_status
@@ -32,10 +33,12 @@ def test_failures_in_a_row_and_silence(tmp_path):
         # 'rajin' and 'diam' both published every 2 hours for two days; 'diam' stopped 30 h ago.
         _items(store, "rajin", [NOW - timedelta(hours=2 * k) for k in range(24)])
         _items(store, "diam", [NOW - timedelta(hours=30 + 2 * k) for k in range(24)])
-        for sid in ("rajin", "diam"):
-            store.record_feed_fetch(sid, "ok", None)
-        for _ in range(3):
-            store.record_feed_fetch("rusak", "failed", "https://rusak.example/feed: server answered HTTP 500")
+        with clock.frozen(NOW - timedelta(hours=1)):  # read that day: 'diam' is silent, not unread
+            for sid in ("rajin", "diam"):
+                store.record_feed_fetch(sid, "ok", None)
+            for _ in range(3):
+                store.record_feed_fetch("rusak", "failed",
+                                        "https://rusak.example/feed: server answered HTTP 500")
         status = {s.source_id: s for s in source_status(store.con, NOW)}
         assert status["rusak"].consecutive_failures == 3 and status["rusak"].last_success_at is None
         assert status["rajin"].usual_gap == timedelta(hours=2) and not status["rajin"].silent

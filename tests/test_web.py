@@ -658,3 +658,52 @@ def test_the_health_page_shows_the_imported_chat_as_imported_not_as_an_unread_di
     assert box, page
     assert "nonaktif" not in box.group(1) and "belum dibaca" not in box.group(1), box.group(1)
     assert re.search(r"Terakhir diimpor</dt><dd>[^<]*\d{4}", box.group(1)), box.group(1)
+
+
+def test_the_desk_s_page_of_a_day_saring_did_not_run_says_so_not_that_there_was_no_news(
+        sample_config, db_path, scorer):
+    # `saring serve` was down all day while the desk stayed up: the day's page said "Belum ada berita
+    # pemilu untuk tanggal ini" and listed every source as "tidak ada berita baru": a quiet day.
+    from datetime import datetime, time, timedelta
+
+    from saring import clock
+    from saring.localtime import WIB
+    from saring.pipeline.ingest import run_ingest
+    from saring.report.digest import tanggal
+    from saring.storage.database import Store
+
+    today = clock.now().astimezone(WIB).date()
+    with Store(db_path) as store:
+        for day, hour in ((3, 10), (1, 10), (1, 22)):
+            with clock.frozen(datetime.combine(today - timedelta(days=day), time(hour), tzinfo=WIB)):
+                run_ingest(sample_config, store, scorer=scorer)
+    add_user(db_path, "rina", PASSWORD)  # publishes the snapshot
+    client = TestClient(create_app(db_path, scorer=scorer, secret_key="test-key"))
+    login(client)
+    page = client.get(f"/?day={(today - timedelta(days=2)).isoformat()}").text
+    assert f"Saring tidak berjalan pada {tanggal(today - timedelta(days=2))}" in page
+    assert f"Pembacaan terakhir: {tanggal(today - timedelta(days=3))}, 10.00 WIB" in page
+    assert "Belum ada berita pemilu untuk tanggal ini" not in page and "tidak ada berita baru" not in page
+    ran = client.get(f"/?day={(today - timedelta(days=1)).isoformat()}").text
+    assert "Saring tidak berjalan" not in ran and 'id="run-warning"' not in ran
+
+
+def test_the_desk_s_page_of_a_day_no_source_could_be_read_says_so(db_path, httpserver):
+    # Every feed down (the city's internet cut): the digest sent to the group warned "Semua sumber
+    # gagal dibaca", the desk's page of the same day said only "Belum ada berita pemilu".
+    from saring.config import parse_config
+    from saring.pipeline.ingest import run_ingest
+    from saring.storage.database import Store
+
+    httpserver.expect_request("/feed").respond_with_data("down", status=503)
+    raw = {"sources": [{"id": "kompas", "name": "Kompas", "url": httpserver.url_for("/feed"),
+                        "options": {"allow_private": True}}],
+           "settings": {"fetch": {"retries": 0}}}
+    with Store(db_path) as store:
+        run_ingest(parse_config(raw), store, scorer=None)
+    add_user(db_path, "rina", PASSWORD)
+    client = TestClient(create_app(db_path, secret_key="test-key"))
+    login(client)
+    page = client.get("/").text
+    assert "Semua sumber gagal dibaca" in page and "bukan berarti tidak ada" in page
+    assert "Belum ada berita pemilu untuk tanggal ini" not in page

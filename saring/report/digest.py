@@ -33,7 +33,7 @@ from saring.errors import MalformedURLError, SaringError
 from saring.judge.factcheck import verdict_label
 from saring.judge.places import SCOPES, ForumScope, region_places
 from saring.localtime import BULAN, HARI, TIME_ZONE, zone_label
-from saring.report.health import SourceHealth, source_health
+from saring.report.health import Reads, SourceHealth, duration_text, reads_of_day, source_health
 from saring.safetext import safe_link, strip_controls
 
 LOGGER = logging.getLogger(__name__)
@@ -122,6 +122,7 @@ class Digest:
     forum_area: str | None = None  # "Kota Batu": election news is then shown in sections by place
     forum_province: str | None = None
     timezone: str = TIME_ZONE  # the forum's (settings.schedule.timezone): its day, and how times read
+    reads: Reads | None = None  # the day's ingest runs: did saring read its sources at all
 
     @property
     def sections(self) -> list[Section]:
@@ -193,6 +194,31 @@ class Digest:
         return bool(self.health) and all(h.status == "gagal" for h in self.health)
 
     @property
+    def run_warning(self) -> str | None:
+        """Saring did not read its sources that day, or stopped reading them long before its end
+        (or now, on the desk): its digest is then no quiet day. None when all went as usual."""
+        r = self.reads
+        if r is None:
+            return None
+        end = _window(self.day, self.timezone)[1]
+        at = min(end, clock.now())  # now: the desk shows a digest built at an earlier run
+        if r.last_read_at is None:
+            last = "belum pernah ada"
+        else:  # how long ago, while the day lasts
+            ago = f" ({duration_text(at - r.last_read_at)} lalu)" if at < end else ""
+            last = tanggal(r.last_read_at, self.timezone) + ago
+        if r.started == 0 and (at == end or r.behind(at)):
+            return (f"Saring tidak berjalan {self.on_day}: tidak ada sumber yang dibaca, jadi berita "
+                    f"tidak terpantau. Pembacaan terakhir: {last}.")
+        if not r.behind(at):
+            return None
+        if r.read == 0:
+            return (f"Semua pembacaan sumber {self.on_day} gagal ({r.started} kali dicoba), jadi berita "
+                    f"tidak terpantau. Pembacaan terakhir yang berhasil: {last}.")
+        return (f"Saring berhenti membaca sumber {self.on_day}. Pembacaan terakhir: {last}; "
+                "berita sesudahnya tidak terpantau.")
+
+    @property
     def problems(self) -> list[SourceHealth]:
         return [h for h in self.health if h.status != "ok"]
 
@@ -204,7 +230,8 @@ class Digest:
     @property
     def subject(self) -> str:
         group = f", {self.tipline_high} pesan di grup berisiko hoaks tinggi" if self.tipline_high else ""
-        return (f"Ringkasan Saring {tanggal(self.day)}: {self.election_count} berita pemilu, "
+        warning = " (⚠️ pemantauan terhenti)" if self.run_warning or self.unread else ""
+        return (f"Ringkasan Saring {tanggal(self.day)}{warning}: {self.election_count} berita pemilu, "
                 f"{self.high_risk} berisiko hoaks tinggi{group}")
 
 
@@ -436,7 +463,8 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
     return Digest(
         day=day, generated_at=clock.now().astimezone(ZoneInfo(timezone)), items_seen=seen, unscored=unscored,
         election_items=shown, omitted=len(election) - len(shown),
-        health=source_health(con, start, end), model_versions=sorted(versions),
+        health=source_health(con, start, end), reads=reads_of_day(con, start, end),
+        model_versions=sorted(versions),
         election_total=total, already_reported=repeated, group_by=settings.group_by,
         tipline=tipline,
         forum_area=scope.area.short if scope and scope.area else None,

@@ -18,6 +18,10 @@ SILENCE_FACTOR = 3.0
 MIN_SILENCE = timedelta(hours=24)
 MIN_BATCHES = 3
 HISTORY_DAYS = 30
+#: The usual time between ingest runs until the runs show their own: settings.schedule.ingest's default.
+RUN_INTERVAL = timedelta(hours=1)
+#: Saring is behind once it has read nothing for SILENCE_FACTOR usual intervals, and at least this.
+MIN_BEHIND = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,39 @@ def source_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
     return result
 
 
-def _hours(delta: timedelta) -> str:
+@dataclass(frozen=True)
+class Reads:
+    """The ingest runs of a digest's day: whether saring read its sources at all."""
+
+    started: int  # runs started that day
+    read: int  # of those, runs that finished having read at least one source
+    last_read_at: datetime | None  # the start of the last such run by the day's end
+    interval: timedelta  # the usual time between runs
+
+    def behind(self, at: datetime) -> bool:
+        """Nothing read for much longer than usual at ``at``."""
+        return (self.last_read_at is None
+                or at - self.last_read_at > max(SILENCE_FACTOR * self.interval, MIN_BEHIND))
+
+
+def reads_of_day(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> Reads:
+    """The ingest runs of the day [start, end) up to now, and their usual interval."""
+    now = min(end, clock.now())
+    started, read, last = con.execute(
+        """SELECT count(*) FILTER (WHERE started_at >= ?),
+                  count(*) FILTER (WHERE started_at >= ? AND finished_at IS NOT NULL AND sources_ok > 0),
+                  max(started_at) FILTER (WHERE finished_at IS NOT NULL AND sources_ok > 0)
+           FROM runs WHERE flow = 'ingest' AND started_at < ?""", [start, start, now]).fetchone()
+    gap, gaps = con.execute(
+        """SELECT quantile_disc(gap, 0.5), count(gap) FROM (
+               SELECT epoch(started_at) - lag(epoch(started_at)) OVER (ORDER BY started_at) AS gap
+               FROM runs WHERE flow = 'ingest' AND started_at >= ? AND started_at < ?)""",
+        [now - timedelta(days=HISTORY_DAYS), now]).fetchone()
+    interval = timedelta(seconds=gap) if gap and gaps >= MIN_BATCHES - 1 else RUN_INTERVAL
+    return Reads(started, read, last, interval)
+
+
+def duration_text(delta: timedelta) -> str:
     hours = delta.total_seconds() / 3600
     return f"{hours:.0f} jam" if hours < 48 else f"{hours / 24:.0f} hari"
 
@@ -137,6 +173,13 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
     ).fetchall())
     now = min(end, clock.now())
     state = fetch_state_at(con, end)
+    read = {r[0] for r in con.execute(  # the sources some run read that day
+        """SELECT rs.source_id FROM run_sources rs JOIN runs r USING (run_id)
+           WHERE r.started_at >= ? AND r.started_at < ?
+           UNION SELECT source_id FROM sources WHERE last_fetched_at >= ? AND last_fetched_at < ?""",
+        [start, end, start, end]).fetchall()}
+    # the morning digest covers yesterday
+    when = "hari ini" if start <= clock.now() < end else "pada hari itu"
     health = []
     for s in source_status(con, now):
         if not s.enabled:
@@ -150,16 +193,17 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
             health.append(SourceHealth(s.source_id, s.name, "gagal",  # the reason is for the maintainer
                                        f"gagal dibaca{times}: {s.last_error or 'alasan tidak tercatat'}"))
         elif s.last_status is None:
-            when = "" if end > clock.now() else " sampai hari itu"  # added to sources.yaml later
-            health.append(SourceHealth(s.source_id, s.name, "sepi", "belum pernah dibaca" + when))
+            until = "" if end > clock.now() else " sampai hari itu"  # added to sources.yaml later
+            health.append(SourceHealth(s.source_id, s.name, "sepi", "belum pernah dibaca" + until))
+        elif n == 0 and s.source_id not in read:  # saring was down: the source was not quiet
+            unread = "belum dibaca hari ini" if when == "hari ini" else f"tidak dibaca {when}"
+            health.append(SourceHealth(s.source_id, s.name, "sepi", unread))
         elif s.silent and s.last_new_item_at and s.usual_gap:
             health.append(SourceHealth(
                 s.source_id, s.name, "sepi",
-                f"tidak ada berita baru selama {_hours(now - s.last_new_item_at)} "
-                f"(biasanya tiap {_hours(s.usual_gap)})"))
+                f"tidak ada berita baru selama {duration_text(now - s.last_new_item_at)} "
+                f"(biasanya tiap {duration_text(s.usual_gap)})"))
         elif n == 0 and s.kind != "factcheck":  # fact-checks are stored apart from items
-            # the morning digest covers yesterday
-            when = "hari ini" if start <= clock.now() < end else "pada hari itu"
             health.append(SourceHealth(s.source_id, s.name, "sepi", f"tidak ada berita baru {when}"))
         else:
             health.append(SourceHealth(s.source_id, s.name, "ok", f"{n} berita baru"))
