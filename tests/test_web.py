@@ -546,6 +546,7 @@ def test_review_queue_candidates_are_the_riskiest_scored_items_with_their_cleane
     from saring.config import DigestSettings
     from saring.desk.app import _candidates
     from saring.pipeline.demo import demo_chat
+    from saring.report.digest import excerpt
     from saring.storage.database import connect_snapshot
 
     monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
@@ -559,7 +560,7 @@ def test_review_queue_candidates_are_the_riskiest_scored_items_with_their_cleane
             if r[10] == "tipline":
                 r = (r[0], GENERIC.text(r[1]), r[2], r[3], GENERIC.url(r[4])[0] or "#", GENERIC.text(r[5]),
                      r[6], r[7], [GENERIC.text(t) for t in r[8] or []], *r[9:])
-            out.append((*r[:5], r[5][:220], *r[6:]))
+            out.append((*r[:5], excerpt(r[5], 220), *r[6:]))
         return out
 
     for purge in (False, True):
@@ -707,3 +708,23 @@ def test_the_desk_s_page_of_a_day_no_source_could_be_read_says_so(db_path, https
     page = client.get("/").text
     assert "Semua sumber gagal dibaca" in page and "bukan berarti tidak ada" in page
     assert "Belum ada berita pemilu untuk tanggal ini" not in page
+
+
+def test_review_queue_excerpts_end_between_words_with_an_ellipsis(client, desk_db):
+    # The label queue cut each article at 220 characters, mid-word and with no "…" ("...Ketua KPU
+    # Kota Ba"): a member could not tell the text went on, nor read its last word.
+    import html
+
+    login(client)
+    queue = client.get("/review").text
+    excerpts = [html.unescape(e) for e in re.findall(r'id="q-[^"]+">.*?<p>(.*?)</p>', queue, re.S)]
+    con = duckdb.connect(str(desk_db), read_only=True)
+    texts = [" ".join(t.split()) for (t,) in con.execute(
+        "SELECT text FROM item_overview WHERE text IS NOT NULL").fetchall()]
+    con.close()
+    cut = [e for e in excerpts if len(e) >= 200]
+    assert cut, excerpts  # the sample's articles are longer than an excerpt
+    for e in cut:
+        assert e.endswith("…") and len(e) <= 221, e
+        head = e[:-1]
+        assert any(t.startswith(head) and t[len(head):][:1] in (" ", ",", ";", ":", ".") for t in texts), e

@@ -784,14 +784,15 @@ def _candidates(con: duckdb.DuckDBPyConnection, threshold: float, settings: Any)
             ORDER BY top.hoax_score DESC, item_id""",
         [threshold],
     ).fetchall()
+    from saring.report.digest import excerpt, linked_pages
+
     out = []
     for r in rows:
         if r[10] == "tipline":  # forwarded by members: scrubbed again on the way out (before the cut,
             # so that no number is cut in half and left readable)
             r = (r[0], GENERIC.text(r[1]), r[2], r[3], GENERIC.url(r[4])[0] or "#", GENERIC.text(r[5]),
                  r[6], r[7], [GENERIC.text(t) for t in r[8] or []], *r[9:])  # reasons quote the text
-        out.append((*r[:5], r[5][:220], *r[6:]))
-    from saring.report.digest import linked_pages
+        out.append((*r[:5], excerpt(r[5], 220), *r[6:]))  # between words, "…" when cut, as in the digest
 
     linked = linked_pages(con, [r[0] for r in out if r[10] == "tipline"], settings)
     return [(*r, linked.get(r[0], [])) for r in out]
