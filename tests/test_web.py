@@ -728,3 +728,26 @@ def test_review_queue_excerpts_end_between_words_with_an_ellipsis(client, desk_d
         assert e.endswith("…") and len(e) <= 221, e
         head = e[:-1]
         assert any(t.startswith(head) and t[len(head):][:1] in (" ", ",", ";", ":", ".") for t in texts), e
+
+
+def test_the_desk_gives_an_items_reasons_as_the_digest_does(client, desk_db, sample_site, tmp_path,
+                                                            monkeypatch):
+    # The desk labelled every reason "Kata penanda:", which read "Kata penanda: ajakan menyebarkan:
+    # '...', kata penanda: 'katanya'"; the digest the forum gets says "Alasan:".
+    import html
+
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+    from saring.pipeline.demo import demo_chat
+
+    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
+    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
+    assert CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(desk_db)]).exit_code == 0
+    login(client)
+    for path in ("/", "/review"):
+        page = html.unescape(client.get(path).text)
+        assert "Kata penanda:" not in page, path
+        assert "Alasan: " in page and "Alasan (kata yang menonjol): " in page, path  # a forward; news
+        forwarded = re.findall(r"Alasan: ([^<]*)<", page)
+        assert any("; " in reasons or "kata penanda: '" in reasons for reasons in forwarded), forwarded

@@ -825,6 +825,7 @@ def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
                 hoax_terms=list(r[8] or []),
                 election_terms=list(r[9] or []),
                 linked=r[11],
+                kind="tipline" if r[10] == "tipline" else None,  # its reasons read as in the digest
                 open_tasks=open_tasks,
                 state=state,
             )
