@@ -437,3 +437,23 @@ def test_a_digest_read_hours_after_saring_stopped_says_since_when(sample_config,
         morning = render(build_digest(store.con, day, DigestSettings()), "whatsapp")  # the 06:00 digest
     assert "Saring berhenti membaca sumber pada Rabu, 25 November 2026" in morning
     assert "Pembacaan terakhir: Rabu, 25 November 2026, 09.00 WIB;" in morning
+
+
+def test_a_day_nothing_could_be_scored_is_no_all_clear(sample_config, db_path, tmp_path, monkeypatch):
+    # The model files went missing (a botched `make train`, a deploy without classifiers/): every
+    # article was stored unscored and the digest said "0 terkait pemilu, 0 berisiko hoaks tinggi ...
+    # Tidak ada berita terkait pemilu hari ini ... ✅ Semua sumber terbaca", with only a small
+    # "(70 berita belum dinilai model.)".
+    from saring.report.digest import FORMATS
+
+    monkeypatch.setenv("SARING_MODELS", str(tmp_path / "no-models"))
+    with Store(db_path) as store:
+        summary = run_ingest(sample_config, store)
+        d = build_digest(store.con, today_wib(), DigestSettings())
+    assert summary.scoring_error and d.unscored == d.items_seen > 0
+    for fmt in FORMATS:
+        text = render(d, fmt)
+        assert (f"Belum ada berita hari ini yang dinilai model ({d.unscored} berita menunggu)" in text
+                and "belum bisa dipilah" in text), fmt
+        assert "Tidak ada berita terkait pemilu" not in text, fmt
+    assert "berita belum dinilai" in d.subject

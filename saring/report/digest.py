@@ -219,6 +219,20 @@ class Digest:
                 "berita sesudahnya tidak terpantau.")
 
     @property
+    def scoring_warning(self) -> str | None:
+        """Nothing of the day was scored (the model files missing or broken): "0 terkait pemilu, 0
+        berisiko" would then be a false all-clear."""
+        if not self.unscored or self.unscored < self.items_seen:
+            return None
+        return (f"Belum ada berita {self.on_day} yang dinilai model ({self.unscored} berita menunggu), "
+                "jadi berita pemilu dan risiko hoaksnya belum bisa dipilah.")
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the headline warns of: saring did not read, or did not score, the day's news."""
+        return [w for w in (self.run_warning, self.scoring_warning) if w]
+
+    @property
     def problems(self) -> list[SourceHealth]:
         return [h for h in self.health if h.status != "ok"]
 
@@ -230,7 +244,8 @@ class Digest:
     @property
     def subject(self) -> str:
         group = f", {self.tipline_high} pesan di grup berisiko hoaks tinggi" if self.tipline_high else ""
-        warning = " (⚠️ pemantauan terhenti)" if self.run_warning or self.unread else ""
+        warning = (" (⚠️ pemantauan terhenti)" if self.run_warning or self.unread
+                   else " (⚠️ berita belum dinilai)" if self.scoring_warning else "")
         return (f"Ringkasan Saring {tanggal(self.day)}{warning}: {self.election_count} berita pemilu, "
                 f"{self.high_risk} berisiko hoaks tinggi{group}")
 
