@@ -302,10 +302,8 @@ def test_a_label_tap_waiting_for_the_ingest_does_not_freeze_the_desk_on_one_even
     con.close()
 
 
-def test_review_queue_shows_the_pages_a_forwarded_message_links_to(client, desk_db, sample_site, tmp_path,
-                                                                   monkeypatch):
-    """A forward that says only "mohon dicek <link>" is judged by the page it points at: the queue
-    shows that page with its own risk, as the digest does."""
+def _import_demo_chat(desk_db, sample_site, tmp_path, monkeypatch) -> None:
+    """The demo's WhatsApp chat imported into the desk's database, as `saring tipline import` does."""
     from typer.testing import CliRunner
 
     from saring.cli.main import app
@@ -314,6 +312,13 @@ def test_review_queue_shows_the_pages_a_forwarded_message_links_to(client, desk_
     monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
     chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
     assert CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(desk_db)]).exit_code == 0
+
+
+def test_review_queue_shows_the_pages_a_forwarded_message_links_to(client, desk_db, sample_site, tmp_path,
+                                                                   monkeypatch):
+    """A forward that says only "mohon dicek <link>" is judged by the page it points at: the queue
+    shows that page with its own risk, as the digest does."""
+    _import_demo_chat(desk_db, sample_site, tmp_path, monkeypatch)
     login(client)
     queue = client.get("/review").text
     card = re.search(r'<div class="card item" id="q-[^"]+">((?:(?!<div class="card item").)*?'
@@ -327,14 +332,7 @@ def test_the_desk_s_digest_page_shows_the_messages_forwarded_to_the_group_and_co
     # After the demo chat was imported, the digest sent to the group opened with "2 pesan di grup
     # berisiko hoaks tinggi" and listed them; the desk's Ringkasan of the same day said only
     # "0 berisiko hoaks tinggi" and showed no forwarded message at all: an all-clear.
-    from typer.testing import CliRunner
-
-    from saring.cli.main import app
-    from saring.pipeline.demo import demo_chat
-
-    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
-    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
-    assert CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(desk_db)]).exit_code == 0
+    _import_demo_chat(desk_db, sample_site, tmp_path, monkeypatch)
     login(client)
     page = client.get("/").text
     assert "Beredar di grup" in page
@@ -348,14 +346,7 @@ def test_the_desk_never_links_a_forwarded_message_to_its_never_fetched_address(c
                                                                              tmp_path, monkeypatch):
     # The desk's titles of forwarded messages opened https://tipline.saring.invalid/... (the key a
     # chat message is stored under, not a page): a member tapping one got "site cannot be reached".
-    from typer.testing import CliRunner
-
-    from saring.cli.main import app
-    from saring.pipeline.demo import demo_chat
-
-    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
-    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
-    assert CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(desk_db)]).exit_code == 0
+    _import_demo_chat(desk_db, sample_site, tmp_path, monkeypatch)
     login(client)
     for path in ("/", "/review"):
         page = client.get(path).text
@@ -645,14 +636,7 @@ def test_the_health_page_shows_the_imported_chat_as_imported_not_as_an_unread_di
     # After the demo chat's import the health page listed "Grup WhatsApp (tipline)" as "nonaktif"
     # and "belum dibaca" with "Terakhir berhasil -", although its messages were in the digest: a
     # maintainer read that the group's messages never reached saring.
-    from typer.testing import CliRunner
-
-    from saring.cli.main import app
-    from saring.pipeline.demo import demo_chat
-
-    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
-    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
-    assert CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(desk_db)]).exit_code == 0
+    _import_demo_chat(desk_db, sample_site, tmp_path, monkeypatch)
     login(client)
     page = client.get("/health").text
     box = re.search(r'<div class="card">\s*<strong>Grup WhatsApp \(tipline\)</strong>(.*?)</div>', page, re.S)
@@ -736,14 +720,7 @@ def test_the_desk_gives_an_items_reasons_as_the_digest_does(client, desk_db, sam
     # '...', kata penanda: 'katanya'"; the digest the forum gets says "Alasan:".
     import html
 
-    from typer.testing import CliRunner
-
-    from saring.cli.main import app
-    from saring.pipeline.demo import demo_chat
-
-    monkeypatch.setenv("SARING_TIPLINE_SECRET", "uji-rahasia-lokal-0123456789")
-    chat = demo_chat(sample_site.base_url, tmp_path / "chat.txt")
-    assert CliRunner().invoke(app, ["tipline", "import", str(chat), "--db", str(desk_db)]).exit_code == 0
+    _import_demo_chat(desk_db, sample_site, tmp_path, monkeypatch)
     login(client)
     for path in ("/", "/review"):
         page = html.unescape(client.get(path).text)
