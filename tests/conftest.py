@@ -13,6 +13,10 @@ from saring.pipeline.demo import SiteServer, demo_sources, sample_dir
 from saring.report.deliver import free_port
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network from the tests
+# pytest-xdist's workers export COLUMNS=80 and LINES=24: Rich would fix the CLI's console width at
+# import, and the tests that pass their own COLUMNS to CliRunner would then depend on test order.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parent.parent
