@@ -413,12 +413,27 @@ def test_label_import_names_the_line_a_spreadsheet_shows(demo_db, tmp_path):
     assert "line 6: bad value hoax='mungkin'" in flat(r), flat(r)
 
 
+def _imports_the_two_labelled_rows(saved, db, rows) -> None:
+    """`saring label import` of ``saved`` (the export ``rows`` with rows 1 and 2 labelled hoax 1/0
+    and election 0/1, row 3 left empty) stores exactly those four labels."""
+    import duckdb
+
+    r = runner.invoke(app, ["label", "import", str(saved), "--by", "Bawaslu", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    assert "2 rows stored (4 labels" in flat(r) and "1 rows had no label" in flat(r)
+    con = duckdb.connect(str(db))
+    stored = con.execute("SELECT item_id, task, value FROM labels ORDER BY ALL").fetchall()
+    con.close()
+    first, second = rows[1][0], rows[2][0]
+    assert stored == sorted([(first, "election", 0), (first, "hoax", 1),
+                             (second, "election", 1), (second, "hoax", 0)])
+
+
 def test_label_import_reads_a_file_saved_by_excel_with_semicolons(demo_db, tmp_path):
     # Excel on a Windows set to Indonesian separates a "CSV UTF-8" file's cells with ';' (the
     # decimal mark is ','), with a byte-order mark and CRLF line ends; the forum fills the export in.
     import csv
 
-    import duckdb
 
     db = _copy_db(demo_db, tmp_path)
     exported = tmp_path / "to_label.csv"
@@ -433,15 +448,7 @@ def test_label_import_reads_a_file_saved_by_excel_with_semicolons(demo_db, tmp_p
     with saved.open("w", encoding="utf-8-sig", newline="") as fh:
         csv.writer(fh, delimiter=";", lineterminator="\r\n").writerows(rows)
 
-    r = runner.invoke(app, ["label", "import", str(saved), "--by", "Bawaslu", "--db", str(db)])
-    assert r.exit_code == 0, r.output
-    assert "2 rows stored (4 labels" in flat(r) and "1 rows had no label" in flat(r)
-    con = duckdb.connect(str(db))
-    stored = con.execute("SELECT item_id, task, value FROM labels ORDER BY ALL").fetchall()
-    con.close()
-    first, second = rows[1][0], rows[2][0]
-    assert stored == sorted([(first, "election", 0), (first, "hoax", 1),
-                             (second, "election", 1), (second, "hoax", 0)])
+    _imports_the_two_labelled_rows(saved, db, rows)
 
 
 def test_label_import_passes_over_the_empty_rows_excel_saves(demo_db, tmp_path):
@@ -488,7 +495,6 @@ def test_label_import_reads_a_file_saved_by_excel_as_unicode_text(demo_db, tmp_p
     import csv
     import io
 
-    import duckdb
 
     db = _copy_db(demo_db, tmp_path)
     exported = tmp_path / "to_label.csv"
@@ -504,15 +510,7 @@ def test_label_import_reads_a_file_saved_by_excel_as_unicode_text(demo_db, tmp_p
     saved = tmp_path / "labeled.txt"
     saved.write_bytes(bom + out.getvalue().encode(encoding))
 
-    r = runner.invoke(app, ["label", "import", str(saved), "--by", "Bawaslu", "--db", str(db)])
-    assert r.exit_code == 0, r.output
-    assert "2 rows stored (4 labels" in flat(r) and "1 rows had no label" in flat(r)
-    con = duckdb.connect(str(db))
-    stored = con.execute("SELECT item_id, task, value FROM labels ORDER BY ALL").fetchall()
-    con.close()
-    first, second = rows[1][0], rows[2][0]
-    assert stored == sorted([(first, "election", 0), (first, "hoax", 1),
-                             (second, "election", 1), (second, "hoax", 0)])
+    _imports_the_two_labelled_rows(saved, db, rows)
 
 
 def test_a_labels_file_the_csv_reader_cannot_split_is_refused_naming_the_line(demo_db, tmp_path):
