@@ -1,11 +1,15 @@
 """saring check: scores with reasons, near-identical items, fact-checks, repeats — on the served sample."""
 
+from pathlib import Path
+
 import duckdb
 import pytest
 from _net import expired_certificate_site, pretend_public
 
 from saring.desk.check import CheckError, analyse, fetch_text, run_check
 from saring.storage.database import Store
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _item(db_path, where="election_score >= 0.5"):
@@ -36,6 +40,24 @@ def test_check_text_finds_the_seen_item_and_recognises_a_repeat(ingested, scorer
     con = duckdb.connect(str(ingested), read_only=True)
     assert con.execute("SELECT count(*), count(DISTINCT fingerprint) FROM checks").fetchone() == (2, 1)
     con.close()
+
+
+def test_a_pasted_chain_message_is_stored_without_its_phone_number_and_a_repeat_is_still_known(
+        ingested, scorer):
+    # The demo chat's forward, pasted into saring check twice: the checks table (published to the
+    # analysts' copy, never purged) kept "Hubungi 0812-0000-0009" as pasted.
+    chat = (REPO / "sample" / "tipline" / "demo-chat.txt").read_text(encoding="utf-8").splitlines()
+    forward = "\n".join(chat[5:7])
+    assert "0812-0000-0009" in forward
+    first = run_check(forward, ingested, scorer=scorer, by="rina")
+    again = run_check(forward, ingested, scorer=scorer, by="budi")
+    assert [p.check_id for p in again.previous] == [first.check_id]
+    con = duckdb.connect(str(ingested), read_only=True)
+    try:
+        stored = con.execute("SELECT query, text FROM checks").fetchall()
+    finally:
+        con.close()
+    assert len(stored) == 2 and all("[nomor disamarkan]" in q and "0812" not in q + t for q, t in stored)
 
 
 def test_factchecks_are_matched_when_the_table_exists(ingested, scorer):

@@ -438,7 +438,14 @@ def not_saved(result: CheckResult, exc: Exception) -> None:
 
 
 def store_check(con: duckdb.DuckDBPyConnection, result: CheckResult) -> None:
-    """The write of :func:`save_check` on an open write connection."""
+    """The write of :func:`save_check` on an open write connection.
+
+    The pasted text is stored scrubbed (phone numbers, e-mail addresses, NIKs, contact links
+    masked, as the tipline stores a chat): the checks table is published to the analysts' copy and
+    no retention purge reaches it. Its fingerprint is of the text as pasted, so a repeat of the same
+    message is still recognised."""
+    from saring.collect.scrub import GENERIC
+
     result.previous = previous_checks(con, result.text)
     con.execute(
         """INSERT INTO checks (check_id, fingerprint, query, url, title, text, election_score,
@@ -448,10 +455,10 @@ def store_check(con: duckdb.DuckDBPyConnection, result: CheckResult) -> None:
         [
             result.check_id,
             fingerprint(result.text),
-            result.query,
-            result.url,
-            result.title,
-            result.text,
+            GENERIC.text(result.query),
+            GENERIC.url(result.url)[0] if result.url else result.url,
+            GENERIC.text(result.title),
+            GENERIC.text(result.text),
             result.election_score,
             result.hoax_score,
             result.election_terms,
