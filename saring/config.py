@@ -6,7 +6,6 @@ receives the validated object and never reads the file again.
 
 from __future__ import annotations
 
-import codecs
 import difflib
 import ipaddress
 import logging
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from saring.errors import SourceConfigError
 from saring.localtime import TIME_ZONE, zone_name
+from saring.textclean import text_encoding
 
 LOGGER = logging.getLogger(__name__)
 
@@ -410,9 +410,8 @@ def decode_text(data: bytes, path: str | Path) -> str:
         SourceConfigError: any other encoding, naming the line (never the text: .env holds secrets).
     """
     # Notepad saves "Unicode" as UTF-16 with a byte-order mark: unambiguous, so read it.
-    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     try:
-        return data.decode("utf-16" if utf16 else "utf-8-sig")
+        return data.decode(text_encoding(data))
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise SourceConfigError(f"{path}: is not saved as UTF-8 (line {line}); save it again choosing "

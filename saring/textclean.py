@@ -4,10 +4,11 @@ matching and story grouping. (The classifiers keep their own, stored inside the 
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 
-__all__ = ["fix_mojibake", "item_text", "plain_words"]
+__all__ = ["fix_mojibake", "item_text", "plain_words", "text_encoding"]
 
 _URL = re.compile(r"https?://\S+")
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
@@ -20,6 +21,12 @@ _CONTINUATION = ("[\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02
 # The lead byte first, alone: the search then skips to it at C speed (7 times faster than alternatives).
 _MOJIBAKE = re.compile(f"[\xc2-\xf4](?:(?<=[\xc2-\xdf]){_CONTINUATION}|(?<=[\xe0-\xef]){_CONTINUATION}{{2}}"
                        f"|(?<=[\xf0-\xf4]){_CONTINUATION}{{3}}|(?<=[\xc2\xc3]) )")
+
+
+def text_encoding(data: bytes) -> str:
+    """The encoding of a file saved by hand: UTF-16 when it starts with a UTF-16 byte-order mark (what
+    Notepad's "Unicode" and Excel's "Unicode Text" save), else UTF-8 with or without one."""
+    return "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
 
 
 def fix_mojibake(text: str) -> str:

@@ -18,7 +18,6 @@ tested on both formats (tests/test_tipline.py).
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import hmac
 import os
@@ -39,6 +38,7 @@ from saring.config import default_db_path
 from saring.errors import SaringError
 from saring.filemodes import readable_by_others
 from saring.localtime import TIME_ZONE, zone_name
+from saring.textclean import text_encoding
 
 __all__ = ["ChatMessage", "ImportResult", "TiplineError", "chat_name_from_file", "find_urls", "import_chat",
            "load_secret", "member_names", "page_link", "parse_chat", "pseudonym", "purge", "scrub"]
@@ -428,7 +428,7 @@ def _match_stored(con: duckdb.DuckDBPyConnection, secret: bytes, found: Sequence
 def _decoded(data: bytes) -> str:
     """An export's text: UTF-8 as WhatsApp writes it, or UTF-16 with a byte-order mark, as Windows'
     Notepad saves it again as "Unicode", or Windows-1252, its "ANSI" on an Indonesian Windows."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if text_encoding(data) == "utf-16":
         return data.decode("utf-16", errors="replace")
     text = data.decode("utf-8-sig", errors="replace")
     if "\ufffd" not in text or any(c > "\x7f" and c != "\ufffd" for c in text):

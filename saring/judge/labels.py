@@ -8,7 +8,6 @@ Tables (created by migration v7 in :mod:`saring.storage.schema`):
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
@@ -24,6 +23,7 @@ import pandas as pd
 from saring.collect.scrub import GENERIC
 from saring.errors import SaringError
 from saring.localtime import TIME_ZONE
+from saring.textclean import text_encoding
 
 TASKS = ("hoax", "election")
 EXCERPT_CHARS = 300
@@ -190,12 +190,12 @@ class SheetEncodingError(ValueError):
 def sheet_text(data: bytes, name: str) -> str:
     """The text of a sheet saved as text: UTF-8 (with or without a byte-order mark), or UTF-16 with
     one, as Excel's "Unicode Text" saves it (with tabs, which :func:`header_delimiter` finds)."""
-    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    encoding = text_encoding(data)
     try:
-        return data.decode("utf-16" if utf16 else "utf-8-sig")
+        return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise SheetEncodingError(
-            f"{name} is not {'readable UTF-16' if utf16 else 'UTF-8'} (byte {exc.start})") from None
+        what = "readable UTF-16" if encoding == "utf-16" else "UTF-8"
+        raise SheetEncodingError(f"{name} is not {what} (byte {exc.start})") from None
 
 
 def read_label_file(path: Path | str) -> list[dict[str, str]]:
