@@ -381,8 +381,11 @@ def test_fast_tfidf_equals_sklearn(scorer: Scorer, texts: dict[str, str]) -> Non
     assert checked == 3  # hoax words and characters, election words
     import numpy as np
 
+    from saring.judge.classifier.noclaim import has_no_claim
+
     sklearn_path = _load_one(MODELS, "hoax")[0].predict_proba(sample)[:, 1]  # the pipeline as saved
-    assert np.allclose(sklearn_path, scorer.probabilities(sample)[1])
+    claims = np.array([not has_no_claim(t) for t in sample])  # "" and "x" carry no claim
+    assert np.allclose(sklearn_path[claims], scorer.probabilities(sample)[1][claims])
 
 
 def _normalize_reference(text: str | None) -> str:
@@ -515,3 +518,27 @@ def test_a_compact_vectorizer_keeps_terms_ending_in_a_nul_character():
     loaded = sio.loads(data, trusted=sio.get_untrusted_types(data=data))
     assert loaded.vocabulary_ == fitted.vocabulary_
     assert (loaded.transform(docs) != fitted.transform(docs)).nnz == 0
+
+
+GREETINGS = ["ya", "x", "Mantap", "Oke pak", "Selamat pagi semua", "Siap, terima kasih",
+             "Siap, terima kasih @Budi Santoso 🙏", "Terima kasih infonya Pak Budi", "wkwkwk", "👍"]
+
+
+def test_greetings_and_thanks_carry_no_claim(scorer: Scorer) -> None:
+    """A greeting read as a short claim: "Selamat pagi semua" scored 0.78 and "ya" 0.73 ("tinggi")."""
+    claims = ["Vaksin mengandung babi", "Selamat pagi, surat suara sudah dicoblos. Sebarkan!",
+              "Selamat pagi https://bit.ly/surat-suara", "Awas!"]
+    scored = scorer.score(GREETINGS + claims)
+    assert [(s.hoax_score, s.hoax_terms) for s in scored[: len(GREETINGS)]] == [(0.0, ())] * len(GREETINGS)
+    assert all(s.hoax_score > 0.3 for s in scored[len(GREETINGS):])
+    assert list(scorer.probabilities(GREETINGS + claims)[1]) == [s.hoax_score for s in scored]
+
+
+def test_no_claim_rule_touches_no_training_or_heldout_text() -> None:
+    """The rule changes no measured number: no labelled text of the model card is a greeting."""
+    from saring.judge.classifier.noclaim import has_no_claim
+    from saring.judge.classifier.training import base_splits
+
+    sp = base_splits()
+    texts = pd.concat([sp.hoax_train["text"], sp.hoax_heldout["text"], sp.election_heldout["text"]])
+    assert not any(has_no_claim(str(t)) for t in texts)

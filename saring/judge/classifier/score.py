@@ -46,6 +46,7 @@ from saring.judge.classifier.modelload import (
     load_model_file,
     read_card,
 )
+from saring.judge.classifier.noclaim import NO_CLAIM_SCORE, has_no_claim
 from saring.judge.classifier.vectorize import CachedTfidf
 from saring.limits import cap_text
 from saring.textclean import item_text
@@ -248,9 +249,12 @@ class Scorer:
         if not raw:
             return np.zeros(0), np.zeros(0)
         if not isinstance(self._election, _Model):  # a v1 model file
-            return self._election.probabilities(raw, self._hoax)
+            el, hx = self._election.probabilities(raw, self._hoax)
+            hx[[has_no_claim(t) for t in raw]] = NO_CLAIM_SCORE
+            return el, hx
         el = self._election_scores(self._election.proba(self._election.features(raw)))
         hx = np.clip(self._hoax.proba(self._hoax.features(raw)), 0.0, 1.0)
+        hx[[has_no_claim(t) for t in raw]] = NO_CLAIM_SCORE
         return el, hx
 
     def score(self, texts: Sequence[str | None], workers: int = 1) -> list[Score]:
@@ -293,6 +297,12 @@ class Scorer:
         return first + [s for chunk in rest for s in chunk]
 
     def _score_serial(self, raw: list[str]) -> list[Score]:
+        from dataclasses import replace
+
+        return [replace(s, hoax_score=NO_CLAIM_SCORE, hoax_terms=()) if has_no_claim(t) else s
+                for s, t in zip(self._model_scores(raw), raw, strict=True)]
+
+    def _model_scores(self, raw: list[str]) -> list[Score]:
         if not isinstance(self._election, _Model):
             return self._election.score(raw, self._hoax)
         from saring.judge.classifier.textfeatures import lead_words
