@@ -4,7 +4,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from _net import expired_certificate_site, pretend_public
+from _net import FakeDNS, expired_certificate_site, pretend_public
 
 from saring.desk.check import CheckError, analyse, fetch_text, run_check
 from saring.storage.database import Store
@@ -122,6 +122,32 @@ def test_a_link_to_a_site_whose_certificate_expired_says_so_not_try_again_later(
     with expired_certificate_site(tmp_path, monkeypatch) as (port, _), pytest.raises(CheckError) as refused:
         fetch_text(f"https://127.0.0.1:{port}/berita")
     assert "sertifikat" in str(refused.value) and "coba lagi nanti" not in str(refused.value), refused.value
+
+
+CONTACT_LINKS = ["https://wa.me/6281300000019", "https://wa.me/6281300000019?text=halo",
+                 "https://api.whatsapp.com/send?phone=6281300000025", "https://t.me/+6281300000026",
+                 "https://chat.whatsapp.com/AbCdEfGhIjK"]
+
+
+@pytest.mark.parametrize("link", CONTACT_LINKS)
+def test_a_pasted_contact_link_is_never_fetched_and_the_member_is_told_why(tmp_path, scorer, monkeypatch,
+                                                                            link):
+    # A member pasted a chain message's "hubungi wa.me/62813…" into saring check: saring
+    # downloaded it, telling WhatsApp (or Telegram) that this number was being looked at, which
+    # the tipline never does with the same link. The name is not even looked up now.
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+
+    dns = FakeDNS({})
+    monkeypatch.setattr("saring.collect.urls.system_resolver", dns)
+    with pytest.raises(CheckError) as refused:
+        analyse(link, tmp_path / "saring.duckdb", scorer)
+    assert "tautan kontak" in str(refused.value) and "Tempel teks pesannya" in str(refused.value)
+    shell = CliRunner().invoke(app, ["check", link, "--db", str(tmp_path / "saring.duckdb")])
+    assert shell.exit_code != 0 and "tautan kontak" in shell.output, shell.output
+    assert dns.asked == [], dns.asked
+    assert not (tmp_path / "saring.duckdb").exists()  # nothing stored
 
 
 def test_empty_input_is_refused(ingested, scorer):

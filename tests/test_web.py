@@ -181,6 +181,23 @@ def test_check_card_and_status_pages(client, desk_db):
     assert models.status_code == 200 and "hoax-" in models.text and "ROC-AUC" in models.text
 
 
+def test_a_contact_link_sent_to_the_check_page_is_never_fetched(client, desk_db, monkeypatch):
+    # A member pasted "https://wa.me/62813…" from a chain message into the check box: the desk
+    # downloaded it, telling WhatsApp that this number was being looked at. It now says why not.
+    from _net import FakeDNS
+
+    dns = FakeDNS({})
+    monkeypatch.setattr("saring.collect.urls.system_resolver", dns)
+    login(client)
+    page = client.get("/check").text
+    r = client.post("/check", data={"csrf": csrf(page), "q": "https://wa.me/6281300000019"})
+    assert r.status_code == 422 and "tautan kontak" in r.text, r.text[-3000:]
+    assert dns.asked == [], dns.asked
+    con = duckdb.connect(str(desk_db), read_only=True)
+    assert con.execute("SELECT count(*) FROM checks").fetchone() == (0,)
+    con.close()
+
+
 def test_busy_writer_gives_a_friendly_retry_page(client, desk_db, monkeypatch):
     login(client)
     page = client.get("/review").text

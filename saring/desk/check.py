@@ -242,9 +242,16 @@ def fetch_text(url: str, timeout: float = 8.0) -> tuple[str | None, str, str | N
     """Download and extract one public page: (title, text, note). Private addresses are refused."""
     from saring.collect.extract import extract_article
     from saring.collect.fetch import Fetcher
+    from saring.collect.scrub import GENERIC
     from saring.config import FetchSettings
     from saring.errors import FetchError
 
+    # A contact link (wa.me/62…, t.me/+62…, a group invitation) would tell that service whose
+    # number is being looked at; the tipline never follows one either.
+    if GENERIC.url(url)[0] is None:
+        raise CheckError("tautan ini adalah tautan kontak (WhatsApp/Telegram ke seseorang atau undangan "
+                         "grup): saring tidak membukanya, agar nomor atau grupnya tidak ikut terkirim ke "
+                         "layanan itu. Tempel teks pesannya untuk dicek.")
     settings = FetchSettings(timeout=timeout, total_timeout=timeout + 2, retries=0)
     # Members read these sentences: the fetcher's English reason (for the maintainer) goes to the log.
     try:
