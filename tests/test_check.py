@@ -60,6 +60,24 @@ def test_a_pasted_chain_message_is_stored_without_its_phone_number_and_a_repeat_
     assert len(stored) == 2 and all("[nomor disamarkan]" in q and "0812" not in q + t for q, t in stored)
 
 
+def test_a_reason_quoting_the_pasted_text_is_stored_without_its_e_mail_address(ingested, scorer):
+    # The demo chat's forward as it reached a member, "Info dari <sender's address>: …": the
+    # reason "sumber tidak jelas: 'Info dari rina@surel.example: …'" went into the checks table
+    # (published, never purged) as quoted, though its text column was stored scrubbed.
+    chat = (REPO / "sample" / "tipline" / "demo-chat.txt").read_text(encoding="utf-8").splitlines()
+    forward = "Info dari rina@surel.example: " + "\n".join(chat[5:7])
+    result = run_check(forward, ingested, scorer=scorer, by="rina")
+    assert any("rina@surel.example" in term for term in result.hoax_terms)  # the member still sees it
+    con = duckdb.connect(str(ingested), read_only=True)
+    try:
+        (terms,) = con.execute("SELECT hoax_terms FROM checks WHERE check_id = ?",
+                               [result.check_id]).fetchone()
+    finally:
+        con.close()
+    assert any("[email disamarkan]" in term for term in terms), terms
+    assert not any("surel" in term for term in terms), terms
+
+
 def test_factchecks_are_matched_when_the_table_exists(ingested, scorer):
     # A real fact-check article from the sample (Kompas: the Facebook-block rumour "dipastikan ... hoaks").
     _, title, text, url, _ = _item(ingested, "title ILIKE '%hoaks%'")

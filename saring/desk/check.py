@@ -447,10 +447,10 @@ def not_saved(result: CheckResult, exc: Exception) -> None:
 def store_check(con: duckdb.DuckDBPyConnection, result: CheckResult) -> None:
     """The write of :func:`save_check` on an open write connection.
 
-    The pasted text is stored scrubbed (phone numbers, e-mail addresses, NIKs, contact links
-    masked, as the tipline stores a chat): the checks table is published to the analysts' copy and
-    no retention purge reaches it. Its fingerprint is of the text as pasted, so a repeat of the same
-    message is still recognised."""
+    The pasted text and the reasons quoting it are stored scrubbed (phone numbers, e-mail
+    addresses, NIKs, contact links masked, as the tipline stores a chat): the checks table is
+    published to the analysts' copy and no retention purge reaches it. Its fingerprint is of the
+    text as pasted, so a repeat of the same message is still recognised."""
     from saring.collect.scrub import GENERIC
 
     result.previous = previous_checks(con, result.text)
@@ -469,7 +469,7 @@ def store_check(con: duckdb.DuckDBPyConnection, result: CheckResult) -> None:
             result.election_score,
             result.hoax_score,
             result.election_terms,
-            result.hoax_terms,
+            [GENERIC.text(term) for term in result.hoax_terms],  # a reason may quote the text
             result.model_version,
             json.dumps([asdict(s) for s in result.similar], default=str),
             json.dumps([asdict(f) for f in result.factchecks]),
