@@ -43,7 +43,10 @@ def database_at(path, version: int) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)")
     for number, sql in MIGRATIONS[:version]:
-        con.execute(sql)
+        if callable(sql):
+            sql(con, None)
+        else:
+            con.execute(sql)
         con.execute("INSERT INTO schema_version VALUES (?, now())", [number])
     return con
 

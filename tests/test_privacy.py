@@ -497,6 +497,63 @@ def test_display_scrubs_tipline_rows_stored_before_this_fix(tmp_path):
     assert "pukul 08.00-14.00" in digest.tipline[0].excerpt and "[nomor disamarkan]" in card_text(card)
 
 
+def test_checks_stored_before_the_scrub_are_scrubbed_on_upgrade_and_gone_from_the_analysts_copy(
+        tmp_path, monkeypatch):
+    # `saring check` of a forward stored it as pasted until the scrub-on-store fix; the upgrade
+    # left those rows (query, text, the reasons quoting it, a similar forward's title) with their
+    # numbers, addresses and contact links in the checks table and its published Parquet file.
+    import json
+
+    from _db import database_at
+
+    import saring.storage.publish
+    from saring.desk.check import fingerprint, previous_checks
+    from saring.storage.publish import publish
+    from saring.storage.schema import SCHEMA_VERSION
+
+    monkeypatch.setattr(saring.storage.publish, "COMPRESSION", "uncompressed")  # text shows in the bytes
+    db = tmp_path / "saring.duckdb"
+    con = database_at(db, 11)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state) VALUES "
+                "('old1', 'https://x.example/p?hp=081300000052', 'tipline', ?, now(), 'seen')", [OLD_RAW])
+    news = dict(item_id="n1", title="KPU Kota Batu bantah surat suara tercoblos", source_name="Malang Post",
+                url="https://malangpost.example/2023/10/12/kpu?utm=wa", first_seen_at="2023-10-12",
+                similarity=0.6)
+    similar = [dict(item_id="old1", title=OLD_RAW, source_name="Grup WhatsApp (tipline)",
+                    url="https://x.example/p?hp=081300000052", first_seen_at="2023-10-12", similarity=0.9),
+               news]
+    con.execute("""INSERT INTO checks (check_id, fingerprint, query, url, title, text, election_score,
+                                      hoax_score, election_terms, hoax_terms, model_version, similar_json,
+                                      factchecks_json, checked_by, checked_at)
+                   VALUES ('c1', ?, ?, NULL, NULL, ?, 0.7, 0.6, [], ?, 'm', ?, '[]', 'rina', now())""",
+                [fingerprint(OLD_RAW), OLD_RAW, OLD_RAW, [f"sumber tidak jelas: '{OLD_RAW[:40]}'"],
+                 json.dumps(similar)])
+    publish(con, db, snapshot_path(db), 11)  # the analysts' copy as the older saring published it
+    con.close()
+    secrets = [b"0813-0000-0050", b"surel.example", b"6281300000051", b"081300000052"]
+
+    def published():  # the forward's own item row (scrubbed where shown) is not this test's
+        return [p for p in published_dir(db).rglob("*") if p.is_file() and p.parent.name != "items"]
+
+    assert all(any(s in p.read_bytes() for p in published()) for s in secrets)  # the control
+    stored = "SELECT fingerprint, query, text, hoax_terms, similar_json FROM checks"
+    with Store(db) as store:  # the upgrade
+        row = store.con.execute(stored).fetchone()
+        assert [p.check_id for p in previous_checks(store.con, OLD_RAW)] == ["c1"]  # a repeat is still known
+        assert store.con.execute("SELECT max(version) FROM schema_version").fetchone() == (SCHEMA_VERSION,)
+    assert row[0] == fingerprint(OLD_RAW) and row[1] == row[2] == GENERIC.text(OLD_RAW)
+    assert "pukul 08.00-14.00" in row[1] and MASK_PHONE in row[1]
+    assert row[3] == ["sumber tidak jelas: 'Hubungi [nomor disamarkan] atau [email disamarkan]'"]
+    kept = json.loads(row[4])
+    assert kept[0]["title"] == GENERIC.text(OLD_RAW) and kept[0]["url"] == "https://x.example/p"
+    assert kept[1] == news  # a news page's title and link are no pasted data
+    for path in published():
+        assert not any(s in path.read_bytes() for s in secrets), path
+    with Store(db) as store:  # idempotent: opening again changes nothing
+        assert store.con.execute(stored).fetchone() == row
+
+
 def test_the_label_export_scrubs_tipline_rows_stored_before_this_fix(tmp_path):
     # `saring label export` writes a file that is mailed to the forum's labellers: a forwarded
     # message stored by an older saring (before a scrubbing fix) went into it as stored, numbers

@@ -6,10 +6,12 @@ step, after a backup copy; a file from a newer saring is refused rather than dam
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -327,6 +329,39 @@ ALTER TABLE factchecks ADD COLUMN IF NOT EXISTS changed_at TIMESTAMPTZ;
 """
 
 
+def v12_scrub_checks(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+    """v12: the checks stored before saring check scrubbed what it stores (pasted phone numbers,
+    e-mail addresses, NIKs, contact links in query, title, text, the reasons quoting them, and a
+    similar forward's title and link) are scrubbed as it stores them now. The fingerprint stays
+    that of the text as pasted, so a repeat is still recognised. The next publication erases every
+    older published file, which held the old text."""
+    from saring.collect.scrub import GENERIC
+
+    def link(url: str | None) -> str | None:
+        return GENERIC.url(url)[0] if url else url
+
+    forwards = {r[0] for r in con.execute("SELECT item_id FROM items WHERE source_id = 'tipline'").fetchall()}
+    changed = []
+    for check_id, query, url, title, text, terms, similar in con.execute(
+            "SELECT check_id, query, url, title, text, hoax_terms, similar_json FROM checks").fetchall():
+        shown = json.loads(similar or "[]")
+        scrubbed = [{**e, "title": GENERIC.text(e.get("title")) or "", "url": link(e.get("url")) or ""}
+                    if e.get("item_id") in forwards else e for e in shown]  # as saring.desk.check shows one
+        new = (GENERIC.text(query), link(url), GENERIC.text(title), GENERIC.text(text),
+               None if terms is None else [GENERIC.text(t) for t in terms],
+               similar if scrubbed == shown else json.dumps(scrubbed))
+        if new != (query, url, title, text, terms, similar):
+            changed.append([*new, check_id])
+    if changed:
+        con.executemany("UPDATE checks SET query = ?, url = ?, title = ?, text = ?, hoax_terms = ?, "
+                        "similar_json = ? WHERE check_id = ?", changed)
+        if path is not None:
+            from saring.storage.publish import mark_erase
+
+            mark_erase(path)
+        LOGGER.warning("scrubbed the personal data of %d checks stored by an older saring", len(changed))
+
+
 # The analysts' catalog (saring.storage.publish): a derived, read-only file of views over the
 # published Parquet files, rebuilt when their list changes, never migrated. Its views on top are
 # the database's own, except that days are counted on the reader's clock: saring.connect(),
@@ -337,10 +372,12 @@ SESSION_DAYS = "current_setting('TimeZone')"
 CATALOG_VIEWS = (LABEL_VIEWS + VIEWS + SOURCE_DAILY.format(zone=SESSION_DAYS) + STORY_VIEWS
                  + STORY_DAILY.format(zone=SESSION_DAYS) + LIFECYCLE_VIEWS.format(zone=SESSION_DAYS))
 
-MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS), (5, V5_PLACES),
-                                     (6, V6_HOAX_EVIDENCE), (7, V7), (8, V8),
-                                     (9, V9_STORY_VECTORS), (10, V10_OUTLET_HOSTS),
-                                     (11, V11_FACTCHECK_CHANGES)]
+# A step is SQL, or a function of the connection and the file's path (a data step).
+Step = str | Callable[[duckdb.DuckDBPyConnection, Path | None], None]
+MIGRATIONS: list[tuple[int, Step]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS), (5, V5_PLACES),
+                                      (6, V6_HOAX_EVIDENCE), (7, V7), (8, V8),
+                                      (9, V9_STORY_VECTORS), (10, V10_OUTLET_HOSTS),
+                                      (11, V11_FACTCHECK_CHANGES), (12, v12_scrub_checks)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
@@ -421,7 +458,10 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> bool:
     for number, sql in pending:
         con.begin()
         try:
-            con.execute(sql)
+            if callable(sql):
+                sql(con, path)
+            else:
+                con.execute(sql)
             con.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                         [number, datetime.now(UTC)])
             con.commit()
