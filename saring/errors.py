@@ -21,6 +21,10 @@ class UnresolvedHostError(UnsafeURLError):
     """A link's host name does not resolve (mistyped, or the site is gone)."""
 
 
+class ContactLinkError(UnsafeURLError):
+    """A link (or a redirect) leads to a person or a private group (wa.me, t.me/+…): never fetched."""
+
+
 class TooLargeError(FetchError):
     """A response is larger than the configured size cap."""
 

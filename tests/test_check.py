@@ -168,6 +168,23 @@ def test_a_pasted_contact_link_is_never_fetched_and_the_member_is_told_why(tmp_p
     assert not (tmp_path / "saring.duckdb").exists()  # nothing stored
 
 
+def test_a_pasted_short_link_that_leads_to_a_contact_link_is_not_followed_there(tmp_path, scorer, monkeypatch,
+                                                                                 httpserver):
+    # Chain messages hide "hubungi admin" behind a short link (s.id/…, bit.ly/…) that redirects
+    # to wa.me/62813…: saring followed the redirect and asked WhatsApp for that number.
+    pretend_public(monkeypatch)  # the test server plays the public link shortener
+    dns = FakeDNS({})
+    monkeypatch.setattr("saring.collect.urls.system_resolver", dns)
+    httpserver.expect_request("/daftar-kpps").respond_with_data(
+        "", status=302, headers={"Location": "https://wa.me/6281300000019?text=daftar"})
+    with pytest.raises(CheckError) as refused:
+        analyse(f"http://127.0.0.1:{httpserver.port}/daftar-kpps", tmp_path / "saring.duckdb", scorer)
+    assert "tautan kontak" in str(refused.value), refused.value
+    assert "6281300000019" not in str(refused.value)
+    assert "wa.me" not in dns.asked, dns.asked
+    assert [r.path for r, _ in httpserver.log] == ["/daftar-kpps"]
+
+
 def test_empty_input_is_refused(ingested, scorer):
     with pytest.raises(CheckError):
         run_check("   ", ingested, scorer=scorer)

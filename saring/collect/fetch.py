@@ -30,9 +30,10 @@ from tenacity import (
 )
 
 from saring.collect import urls
+from saring.collect.scrub import GENERIC
 from saring.collect.urls import Resolver, check_url, public_addresses
 from saring.config import FetchSettings
-from saring.errors import FetchError, TooLargeError, UnsafeURLError
+from saring.errors import ContactLinkError, FetchError, TooLargeError, UnsafeURLError
 
 LOGGER = logging.getLogger(__name__)
 
@@ -406,10 +407,16 @@ class Fetcher:
                 status, resp_headers, content = self._download(client, current, headers)
             if status in REDIRECT_CODES and "location" in resp_headers:
                 try:
-                    current = urljoin(current, resp_headers["location"])
+                    target = urljoin(current, resp_headers["location"])
                 except ValueError:  # a broken IPv6 literal; not MalformedURLError: the link given was fine
                     raise FetchError(f"{current}: redirects to a link that cannot be read "
                                      f"({resp_headers['location']!r})") from None
+                # A short link to wa.me/62…: asking there tells WhatsApp whose number is looked at.
+                # (The target is not named: this message is stored and logged.)
+                if GENERIC.url(target)[0] is None:
+                    raise ContactLinkError(f"{current}: redirects to a contact link (WhatsApp/Telegram to a "
+                                           "person or a group), which saring never opens")
+                current = target
                 continue
             elapsed = time.monotonic() - started
             if status == 304 or 200 <= status < 300:

@@ -276,9 +276,19 @@ def fetch_text(url: str, timeout: float = 8.0) -> tuple[str | None, str, str | N
 
 def _unreachable(exc: Exception) -> str:
     """Why a link could not be downloaded, for a member (in Indonesian)."""
-    from saring.errors import MalformedURLError, TooLargeError, UnresolvedHostError, UnsafeURLError
+    from saring.errors import (
+        ContactLinkError,
+        MalformedURLError,
+        TooLargeError,
+        UnresolvedHostError,
+        UnsafeURLError,
+    )
 
     status = getattr(exc, "status", None)
+    if isinstance(exc, ContactLinkError):
+        return ("tautan ini mengarah ke tautan kontak (WhatsApp/Telegram ke seseorang atau undangan grup), "
+                "yang tidak dibuka saring agar nomor atau grupnya tidak ikut terkirim ke layanan itu. "
+                "Tempel teks pesannya untuk dicek")
     if isinstance(exc, UnresolvedHostError):
         return "nama situsnya tidak dikenal (salah ketik, atau situsnya sudah tidak ada)"
     if isinstance(exc, UnsafeURLError):
