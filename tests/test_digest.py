@@ -457,3 +457,27 @@ def test_a_day_nothing_could_be_scored_is_no_all_clear(sample_config, db_path, t
                 and "belum bisa dipilah" in text), fmt
         assert "Tidak ada berita terkait pemilu" not in text, fmt
     assert "berita belum dinilai" in d.subject
+
+
+def test_a_day_only_partly_scored_is_no_all_clear(sample_config, db_path, tmp_path, monkeypatch, scorer):
+    # The model files broke at noon (a botched `make train`): the morning's national news was
+    # scored, the afternoon's local election news was not. The digest said "Tidak ada berita
+    # terkait pemilu hari ini" and its subject "0 berita pemilu" without a warning, as on a quiet
+    # day, with only a small "(4 berita belum dinilai model.)".
+    from saring.report.digest import FORMATS
+
+    local = {"malangpost", "jatimpos", "mastodon-pemilu"}  # the sample's election news
+    morning = sample_config.model_copy(update={"sources": [s for s in sample_config.sources
+                                                           if s.id not in local]})
+    with Store(db_path) as store:
+        run_ingest(morning, store, scorer=scorer)
+        monkeypatch.setenv("SARING_MODELS", str(tmp_path / "no-models"))
+        run_ingest(sample_config, store)
+        d = build_digest(store.con, today_wib(), DigestSettings())
+    assert 0 < d.unscored < d.items_seen and not d.election_items
+    for fmt in FORMATS:
+        text = render(d, fmt)
+        assert "Tidak ada berita terkait pemilu" not in text, fmt
+        assert f"{d.unscored} dari {d.items_seen} berita hari ini belum dinilai model" in text, fmt
+        assert "bukan berarti tidak ada berita pemilu" in text, fmt
+    assert "belum dinilai" in d.subject

@@ -220,10 +220,14 @@ class Digest:
 
     @property
     def scoring_warning(self) -> str | None:
-        """Nothing of the day was scored (the model files missing or broken): "0 terkait pemilu, 0
-        berisiko" would then be a false all-clear."""
-        if not self.unscored or self.unscored < self.items_seen:
+        """The day's news was not all scored (the model files missing or broken, a run killed while
+        scoring): "0 terkait pemilu, 0 berisiko" would then be a false all-clear. A run scores all
+        it stores, so any unscored item means something went wrong."""
+        if not self.unscored:
             return None
+        if self.unscored < self.items_seen:
+            return (f"{self.unscored} dari {self.items_seen} berita {self.on_day} belum dinilai model, "
+                    "jadi hitungan berita pemilu dan risiko hoaks di sini belum lengkap.")
         return (f"Belum ada berita {self.on_day} yang dinilai model ({self.unscored} berita menunggu), "
                 "jadi berita pemilu dan risiko hoaksnya belum bisa dipilah.")
 
