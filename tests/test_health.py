@@ -70,7 +70,7 @@ def test_a_past_days_health_is_the_sources_state_on_that_day_not_now(tmp_path):
         with clock.frozen(at):
             store.start_run(run_id, "ingest")
             results = [SourceResult(sid, "failed", error=e) for sid, e in errors.items()]
-            results += [SourceResult(sid, "ok") for sid in ok if sid not in errors]
+            results += [SourceResult(sid, "ok", items_in_feed=10) for sid in ok if sid not in errors]
             for r in results:
                 store.record_feed_fetch(r.source_id, r.status, r.error)
             store.finish_run(run_id, "ok", results)
@@ -227,3 +227,24 @@ def test_a_makassar_forums_sources_status_counts_today_from_its_own_midnight(tmp
     [row] = [line for line in said.output.splitlines() if "fajar" in line]
     assert [cell.strip() for cell in row.split("│")][5:7] == ["1", "2"], row
     assert "<dd>1 / 2</dd>" in page and "Rabu, 25 November 2026, 12.00 WITA" in page
+
+
+def test_a_feed_that_lists_nothing_is_called_empty_not_a_day_without_news(tmp_path, httpserver):
+    # A site moved its RSS and left an empty channel at the old address (or a CDN served one): every
+    # run read it "ok" with 0 entries, and the digest said "tidak ada berita baru hari ini", as if
+    # the outlet had published nothing, while saring no longer watched it at all.
+    from saring.pipeline.ingest import run_ingest
+
+    empty = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Kosong</title>'
+             '<link>https://kosong.example/</link><description>-</description></channel></rss>')
+    httpserver.expect_request("/kosong.xml").respond_with_data(empty, content_type="application/rss+xml")
+    config = parse_config({"sources": [
+        {"id": "kosong", "name": "Kosong", "url": httpserver.url_for("/kosong.xml"),
+         "options": {"allow_private": True}},
+    ], "settings": {"fetch": {"retries": 0}}})
+    day = (datetime.now(UTC) - timedelta(hours=1), datetime.now(UTC) + timedelta(hours=1))
+    with Store(tmp_path / "db.duckdb") as store:
+        run_ingest(config, store, scorer=None)
+        [kosong] = source_health(store.con, *day)
+    assert kosong.status == "sepi" and "feed kosong" in kosong.detail, kosong
+    assert "tidak ada berita baru" not in kosong.detail

@@ -178,6 +178,13 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
            WHERE r.started_at >= ? AND r.started_at < ?
            UNION SELECT source_id FROM sources WHERE last_fetched_at >= ? AND last_fetched_at < ?""",
         [start, end, start, end]).fetchall()}
+    # An empty feed (a moved RSS leaving an empty channel) reads "ok": its source is no longer
+    # watched, which "no news" would hide. A 304 since means it is still the same empty feed.
+    empty = {r[0] for r in con.execute(
+        """SELECT rs.source_id FROM run_sources rs JOIN runs r USING (run_id)
+           WHERE r.started_at < ? AND rs.status = 'ok'
+           QUALIFY row_number() OVER (PARTITION BY rs.source_id ORDER BY r.started_at DESC, r.run_id DESC) = 1
+               AND rs.items_in_feed = 0""", [end]).fetchall()}
     # the morning digest covers yesterday
     when = "hari ini" if start <= clock.now() < end else "pada hari itu"
     health = []
@@ -198,6 +205,11 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
         elif n == 0 and s.source_id not in read:  # saring was down: the source was not quiet
             unread = "belum dibaca hari ini" if when == "hari ini" else f"tidak dibaca {when}"
             health.append(SourceHealth(s.source_id, s.name, "sepi", unread))
+        elif s.source_id in empty:
+            before = f"{n} berita baru, tetapi " if n else ""
+            health.append(SourceHealth(s.source_id, s.name, "sepi",
+                                       f"{before}feed kosong (0 entri) saat terakhir dibaca, "
+                                       "jadi sumber ini tidak terpantau"))
         elif s.silent and s.last_new_item_at and s.usual_gap:
             health.append(SourceHealth(
                 s.source_id, s.name, "sepi",
