@@ -745,3 +745,30 @@ def test_the_desk_gives_an_items_reasons_as_the_digest_does(client, desk_db, sam
         assert "Alasan: " in page and "Alasan (kata yang menonjol): " in page, path  # a forward; news
         forwarded = re.findall(r"Alasan: ([^<]*)<", page)
         assert any("; " in reasons or "kata penanda: '" in reasons for reasons in forwarded), forwarded
+
+
+def test_the_health_page_says_when_saring_last_read_and_warns_once_it_stopped(sample_config, db_path, scorer):
+    # `saring serve` died at 09:00 while the desk stayed up: at 15:00 the health page showed every
+    # source with a green "ok" badge and nothing said that none had been read for six hours.
+    from datetime import datetime
+
+    from saring import clock
+    from saring.localtime import WIB
+    from saring.pipeline.ingest import run_ingest
+    from saring.storage.database import Store
+
+    with Store(db_path) as store:
+        for hour in (6, 7, 8, 9):
+            with clock.frozen(datetime(2026, 11, 25, hour, tzinfo=WIB)):
+                run_ingest(sample_config, store, scorer=scorer)
+    add_user(db_path, "rina", PASSWORD)  # publishes the snapshot
+    client = TestClient(create_app(db_path, scorer=scorer, secret_key="test-key"))
+    with clock.frozen(datetime(2026, 11, 25, 9, 30, tzinfo=WIB)):
+        login(client)
+        page = client.get("/health").text
+    assert "Pembacaan terakhir: Rabu, 25 November 2026, 09.00 WIB" in page
+    assert "berhenti membaca" not in page  # the runs are on time
+    with clock.frozen(datetime(2026, 11, 25, 15, tzinfo=WIB)):
+        page = client.get("/health").text
+    assert "Pembacaan terakhir: Rabu, 25 November 2026, 09.00 WIB (6 jam lalu)" in page
+    assert "Saring berhenti membaca sumber" in page

@@ -34,7 +34,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import asynccontextmanager, contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -618,11 +618,20 @@ def card_page(request: Request, kind: str, ref: str, name: str = Depends(current
 
 @pages.get("/health", response_class=HTMLResponse)
 def health(request: Request, _user: str = Depends(current_user)):
-    from saring.report.health import source_status
+    from saring import clock
+    from saring.report.digest import tanggal
+    from saring.report.health import duration_text, reads_of_day, source_status
 
+    zone = desk_of(request).timezone
+    now = clock.now()
     with desk_of(request).snapshot() as con:
-        statuses = source_status(con, zone=desk_of(request).timezone)
-    return page(request, "health.html", statuses=statuses)
+        statuses = source_status(con, now, zone=zone)
+        reads = reads_of_day(con, now - timedelta(days=1), now)
+    # The badges below are the sources' state at the last run: once saring stopped, they stay green.
+    last = reads.last_read_at
+    last_read = (f"{tanggal(last, zone)} ({duration_text(now - last)} lalu)" if last
+                 else "belum pernah ada")
+    return page(request, "health.html", statuses=statuses, last_read=last_read, behind=reads.behind(now))
 
 
 @pages.get("/models", response_class=HTMLResponse)
