@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import duckdb
 
 from saring import clock
+from saring.localtime import TIME_ZONE
 
 SILENCE_FACTOR = 3.0
 MIN_SILENCE = timedelta(hours=24)
@@ -136,15 +137,16 @@ def duration_text(delta: timedelta) -> str:
 
 
 def fetch_state_at(con: duckdb.DuckDBPyConnection, end: datetime
-                   ) -> dict[str, tuple[str | None, str | None, int]]:
-    """Each source's last feed status, its error and its failures in a row as they stood at ``end``.
+                   ) -> dict[str, tuple[str | None, str | None, int, datetime | None]]:
+    """Each source's last feed status, its error, its failures in a row as they stood at ``end``,
+    and the start of the first recorded run of those failures (None: none recorded).
 
     A source not read since ``end`` is as the ``sources`` row says; one read since is as the runs
     started before ``end`` recorded it (``run_sources``; no such run: never read by then). A source
     no finished run ever recorded (its runs were killed) can only be as its row says.
     """
     rows = con.execute(
-        """WITH h AS (SELECT rs.source_id, rs.status, rs.error,
+        """WITH h AS (SELECT rs.source_id, rs.status, rs.error, r.started_at,
                              row_number() OVER (PARTITION BY rs.source_id
                                                 ORDER BY r.started_at DESC, r.run_id DESC) AS k
                       FROM run_sources rs JOIN runs r USING (run_id) WHERE r.started_at < ?),
@@ -152,16 +154,18 @@ def fetch_state_at(con: duckdb.DuckDBPyConnection, end: datetime
                 past AS (SELECT h.source_id, any_value(h.status) FILTER (WHERE h.k = 1) AS status,
                                 any_value(h.error) FILTER (WHERE h.k = 1) AS error,
                                 count(*) FILTER (WHERE h.status = 'failed' AND (ok.k IS NULL OR h.k < ok.k))
-                                    AS failures
+                                    AS failures,
+                                min(h.started_at) FILTER (WHERE h.status = 'failed'
+                                                                AND (ok.k IS NULL OR h.k < ok.k)) AS since
                          FROM h LEFT JOIN ok USING (source_id) GROUP BY h.source_id)
            SELECT s.source_id, s.last_fetched_at IS NULL OR s.last_fetched_at < ?
                       OR s.source_id NOT IN (SELECT source_id FROM run_sources),
                   s.last_status, s.last_error, coalesce(s.consecutive_failures, 0),
-                  past.status, past.error, coalesce(past.failures, 0)
+                  past.status, past.error, coalesce(past.failures, 0), past.since
            FROM sources s LEFT JOIN past USING (source_id)""",
         [end, end],
     ).fetchall()
-    return {r[0]: tuple(r[2:5]) if r[1] else tuple(r[5:8]) for r in rows}
+    return {r[0]: (*r[2:5], r[8]) if r[1] else tuple(r[5:9]) for r in rows}
 
 
 def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[SourceHealth]:
@@ -185,18 +189,23 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
            WHERE r.started_at < ? AND rs.status = 'ok'
            QUALIFY row_number() OVER (PARTITION BY rs.source_id ORDER BY r.started_at DESC, r.run_id DESC) = 1
                AND rs.items_in_feed = 0""", [end]).fetchall()}
+    from saring.report.digest import tanggal  # digest imports this module
+
+    zone = getattr(start.tzinfo, "key", TIME_ZONE)  # the forum's: the digest's day is in its zone
     # the morning digest covers yesterday
     when = "hari ini" if start <= clock.now() < end else "pada hari itu"
     health = []
     for s in source_status(con, now):
         if not s.enabled:
             continue
-        last_status, last_error, failures = state.get(s.source_id, (s.last_status, s.last_error,
-                                                                    s.consecutive_failures))
+        last_status, last_error, failures, since = state.get(s.source_id, (
+            s.last_status, s.last_error, s.consecutive_failures, None))
         s = replace(s, last_status=last_status, last_error=last_error, consecutive_failures=failures)
         n = seen.get(s.source_id, 0)
         if s.last_status == "failed":
             times = f" ({s.consecutive_failures}× berturut-turut)" if s.consecutive_failures > 1 else ""
+            if since and s.consecutive_failures > 1:  # a count of hourly runs says little by itself
+                times = f" sejak {tanggal(since, zone)}{times}"
             health.append(SourceHealth(s.source_id, s.name, "gagal",  # the reason is for the maintainer
                                        f"gagal dibaca{times}: {s.last_error or 'alasan tidak tercatat'}"))
         elif s.last_status is None:
