@@ -50,6 +50,36 @@ def test_verdict_from_title(title, verdict):
     assert verdict_from_title(title) == verdict
 
 
+@pytest.mark.parametrize(("title", "verdict"), [
+    # TurnBackHoax/Mafindo and Komdigi combine labels, and some use "Tidak Benar" as the label:
+    # each says the claim is false (the first false one is kept).
+    ("[DISINFORMASI/HOAKS] Surat Suara Pemilu 2024 Sudah Dicoblos", "DISINFORMASI"),
+    ("[HOAKS/SALAH] KPU Pindahkan TPS ke Balai Desa", "HOAKS"),
+    ("[Hoax - Salah] Video Kerusuhan Lama Disebut di Malang", "HOAKS"),
+    ("[TIDAK BENAR] Honor KPPS Tidak Dibayar", "SALAH"),
+    ("[MENYESATKAN/HOAKS] Video TPS Dibakar", "HOAKS"),
+    ("DISINFORMASI/HOAKS: Pesan Berantai Soal KPPS", "DISINFORMASI"),
+    ("Tidak Benar, Surat Suara Sudah Dicoblos", "SALAH"),
+    # Tempo's and cekfakta.com's graded verdicts are not "false": their own verdict (no risk floor).
+    ("[MENYESATKAN] Video TPS Dibakar", "MENYESATKAN"),
+    ("[KONTEKS KELIRU] Foto Kotak Suara Rusak", "KONTEKS KELIRU"),
+    ("[Konteks yang Salah] Foto Kotak Suara Rusak", "KONTEKS KELIRU"),
+    ("Sebagian Benar, Honor KPPS Naik", "SEBAGIAN BENAR"),
+    ("Cek Fakta: Menyesatkan Video TPS Dibakar", "MENYESATKAN"),
+    ("[SATIRE] Ketua KPU Jadi Presiden", "SATIRE"),
+    ("Konteks Keliru, Foto Kotak Suara Rusak", "KONTEKS KELIRU"),
+    # brackets that are no verdict
+    ("[VIDEO] Bawaslu Temukan KTP Palsu", None),
+    ("Pemilu 2024 (Bukan Hoaks) Kata KPU", None),
+    ("[Hoaks atau Fakta?] Surat Suara Tercoblos", None),
+])
+def test_combined_and_synonymous_labels_say_false_and_graded_ones_are_their_own_verdict(title, verdict):
+    from saring.judge.classifier.evidence import FALSE_VERDICTS
+
+    assert verdict_from_title(title) == verdict
+    assert (verdict in FALSE_VERDICTS) == (verdict in {"DISINFORMASI", "HOAKS", "SALAH"})
+
+
 def test_threshold_matches_the_one_measured_on_real_pairs():
     """The stored constant is what the documented procedure gives on the Pratiwi same-claim pairs."""
     texts, groups = pratiwi_pairs()
@@ -285,6 +315,31 @@ def test_a_verdict_the_fact_checker_adds_to_its_title_later_floors_the_items_alr
         (item_id, factcheck_id, verdict, reason), = con.execute(evidence).fetchall()
         assert (factcheck_id, verdict) == (catfish, "HOAKS")
         assert "[HOAKS] Makan ikan lele" in reason
+
+
+def test_a_combined_false_label_floors_its_matches_and_a_misleading_one_floors_none(
+        sample_site, sample_config, db_path, scorer):
+    # TurnBackHoax titles such as "[DISINFORMASI/HOAKS] ..." were stored with no verdict: Kompas'
+    # catfish article matched the fact-check but got no risk floor. Tempo's "[MENYESATKAN]" is no
+    # "false" and must not raise the risk of what matches it (the claim partly holds).
+    from saring.pipeline.ingest import run_ingest
+
+    feed = sample_site.root_dir / "cekfakta" / "feed.xml"
+    published = feed.read_text(encoding="utf-8")
+    feed.write_text(published.replace("<title>[HOAKS] Makan", "<title>[DISINFORMASI/HOAKS] Makan")
+                    .replace("<title>[HOAKS] Facebook", "<title>[MENYESATKAN] Facebook"), encoding="utf-8")
+    with Store(db_path) as store:
+        assert run_ingest(sample_config, store, scorer=scorer).status == "ok"
+        con = store.con
+        assert con.execute("SELECT verdict FROM factchecks ORDER BY title").fetchall() == [
+            ("DISINFORMASI",), ("MENYESATKAN",)]
+        catfish = con.execute(
+            "SELECT e.verdict FROM hoax_evidence e JOIN item_overview o USING (item_id) "
+            "WHERE o.title LIKE 'Lele Disebut Mengandung Ribuan Sel Kanker%'").fetchall()
+        assert catfish == [("DISINFORMASI",)]
+        assert con.execute("SELECT count(*) FROM factcheck_matches m JOIN factchecks f USING (factcheck_id) "
+                           "WHERE f.verdict = 'MENYESATKAN'").fetchone()[0] > 0
+        assert con.execute("SELECT DISTINCT verdict FROM hoax_evidence").fetchall() == [("DISINFORMASI",)]
 
 
 def test_a_forwarded_message_keeps_its_fact_check_match_and_floor_once_retention_purged_its_text(

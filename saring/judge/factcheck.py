@@ -44,15 +44,35 @@ MATCH_THRESHOLD = 0.14
 BACKGROUND_ITEMS = 1000
 """How many of the most recently seen items weigh the words beside the fact-checks (see fit_index)."""
 
-VERDICTS = ("SALAH", "HOAKS", "DISINFORMASI", "PENIPUAN", "FITNAH", "MISINFORMASI", "BENAR", "KLARIFIKASI")
+FALSE_VERDICTS: frozenset[str] = frozenset(
+    {"SALAH", "HOAKS", "DISINFORMASI", "PENIPUAN", "FITNAH", "MISINFORMASI"})
+"""Verdicts that say the claim is false: only these give a risk floor (classifier/evidence.py)."""
+# Graded verdicts (Tempo, cekfakta.com) are kept as their own: shown beside the fact-check, but no
+# risk floor, since a claim that is partly true, misleading or out of context is not a checked hoax.
+VERDICTS = ("SALAH", "HOAKS", "DISINFORMASI", "PENIPUAN", "FITNAH", "MISINFORMASI", "BENAR", "KLARIFIKASI",
+            "MENYESATKAN", "SEBAGIAN BENAR", "KONTEKS KELIRU", "SATIRE")
 _ALIASES = {"HOAX": "HOAKS", "HOAXS": "HOAKS", "HOAKS": "HOAKS", "MISINFORMATION": "MISINFORMASI",
-            "DISINFORMATION": "DISINFORMASI", "FALSE": "SALAH", "KELIRU": "SALAH", "SCAM": "PENIPUAN"}
-_WORD = "|".join(sorted({*VERDICTS, *_ALIASES}, key=len, reverse=True))
-_BRACKETED = re.compile(rf"[\[(【]\s*({_WORD})\s*[\])】]", re.I)
-_LEADING = re.compile(rf"^\s*(?:cek\s+fakta\s*[:\-–|]\s*)?({_WORD})\s*[:!\-–|,]", re.I)
+            "DISINFORMATION": "DISINFORMASI", "FALSE": "SALAH", "KELIRU": "SALAH", "SCAM": "PENIPUAN",
+            "TIDAK BENAR": "SALAH", "KONTEKS SALAH": "KONTEKS KELIRU", "KONTEKS YANG SALAH": "KONTEKS KELIRU",
+            "KONTEN YANG MENYESATKAN": "MENYESATKAN", "MISLEADING": "MENYESATKAN"}
+_LABELS = {**{v: v for v in VERDICTS}, **_ALIASES}
+_WORD = "|".join(w.replace(" ", r"\s+") for w in sorted(_LABELS, key=len, reverse=True))
+# Combined labels ("DISINFORMASI/HOAKS"): a title's leading one is joined by / & +, a bracketed
+# one by any of / & + , | - (the bracket closes it).
+_CHAIN = rf"(?:{_WORD})(?:\s*[/&+]\s*(?:{_WORD}))*"
+_BRACKETED = re.compile(r"[\[(【]([^\[\]()【】]{1,60})[\])】]")
+_PARTS = re.compile(r"[/&+,|\-–]")
+_LEADING = re.compile(rf"^\s*(?:cek\s+fakta\s*[:\-–|]\s*)?({_CHAIN})\s*[:!\-–|,]", re.I)
 # After the "Cek Fakta:" rubric the first words are the verdict even without punctuation
 # (Liputan6: "Cek Fakta: Hoaks Foto ...", "Cek Fakta: Tidak Benar ...").
-_AFTER_RUBRIC = re.compile(rf"^\s*cek\s+fakta\s*[:\-–|]\s*(tidak\s+benar|{_WORD})\b(?!\s+satu\b)", re.I)
+_AFTER_RUBRIC = re.compile(rf"^\s*cek\s+fakta\s*[:\-–|]\s*({_CHAIN})\b(?!\s+satu\b)", re.I)
+
+
+def _label_verdict(label: str) -> str | None:
+    """The verdict of a label such as "HOAKS", "Tidak Benar" or "DISINFORMASI/HOAKS": a label that
+    combines a false verdict with any other says the claim is false. None when no part is a verdict."""
+    known = [_LABELS[w] for w in (" ".join(p.upper().split()) for p in _PARTS.split(label)) if w in _LABELS]
+    return next((v for v in known if v in FALSE_VERDICTS), known[0] if known else None)
 
 
 # A short Indonesian stop list: words that make every two texts look alike.
@@ -78,16 +98,18 @@ def verdict_from_title(title: str | None) -> str | None:
 
     Recognises "[SALAH] ...", "(HOAKS) ...", "HOAKS: ...", "Keliru, ...", "Cek Fakta: [HOAX] ...",
     "Cek Fakta: Hoaks ..." and "Cek Fakta: Tidak Benar ..." (= SALAH) in any case;
-    English aliases map to the Indonesian label (HOAX -> HOAKS, FALSE -> SALAH). None when the
-    title carries no verdict.
+    English aliases map to the Indonesian label (HOAX -> HOAKS, FALSE -> SALAH). A combined label
+    ("[DISINFORMASI/HOAKS]", "[MENYESATKAN/HOAKS]") is false when one of its parts is; graded
+    verdicts ("Menyesatkan", "Sebagian Benar", "Konteks Keliru", "Satire") are their own. None when
+    the title carries no verdict.
     """
     if not title:
         return None
-    m = _BRACKETED.search(title) or _LEADING.match(title) or _AFTER_RUBRIC.match(title)
-    if not m:
-        return None
-    word = " ".join(m.group(1).upper().split())
-    return "SALAH" if word == "TIDAK BENAR" else _ALIASES.get(word, word)
+    for bracket in _BRACKETED.finditer(title):  # "[VIDEO] [HOAKS] ...": the first bracket with a verdict
+        if verdict := _label_verdict(bracket.group(1)):
+            return verdict
+    m = _LEADING.match(title) or _AFTER_RUBRIC.match(title)
+    return _label_verdict(m.group(1)) if m else None
 
 
 def make_vectorizer() -> TfidfVectorizer:

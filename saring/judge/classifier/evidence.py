@@ -11,6 +11,10 @@ found false, so the served risk gets a floor that rises with the similarity, pie
 Served ``hoax_score = max(text score, floor)``. Why not "tinggi" from the first match: in the
 demo the three matches between 0.15 and 0.24 shared the *topic* of the fact-check (catfish and
 cancer, Facebook) and two of them were not the hoax; the same-claim matches were above 0.3.
+Only false verdicts give a floor: a graded one ("MENYESATKAN", "SEBAGIAN BENAR", "KONTEKS KELIRU",
+"SATIRE") is shown beside the match but raises nothing, since part of such a claim holds and the
+rule is kept conservative (below). A combined label ("[DISINFORMASI/HOAKS]", "[MENYESATKAN/HOAKS]")
+with a false part is stored as that false verdict (:func:`saring.judge.factcheck.verdict_from_title`).
 The floor is *not* applied to an item that is itself a clarification (its title or lead denies
 or debunks: "tidak benar", "hoaks", "klarifikasi", …), because a news report of the debunk
 matches the fact-check too.
@@ -31,11 +35,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from saring.judge.factcheck import MATCH_THRESHOLD
+from saring.judge.factcheck import FALSE_VERDICTS, MATCH_THRESHOLD
 
-FALSE_VERDICTS: frozenset[str] = frozenset(
-    {"SALAH", "HOAKS", "DISINFORMASI", "PENIPUAN", "FITNAH", "MISINFORMASI"}
-)
 FLOOR_TOP = 0.95
 STRONG_AT = 0.30
 """Similarity from which the floor is "tinggi" (the same claim, not only its topic)."""
