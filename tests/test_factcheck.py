@@ -317,6 +317,39 @@ def test_a_verdict_the_fact_checker_adds_to_its_title_later_floors_the_items_alr
         assert "[HOAKS] Makan ikan lele" in reason
 
 
+def test_fact_checks_and_items_of_runs_whose_matching_failed_are_matched_once_it_works_again(
+        sample_site, sample_config, db_path, scorer, monkeypatch):
+    # Matching failed in the hourly runs that stored the catfish fact-check and the one after
+    # (the machine out of memory for a while). Each next run only looked back to the previous
+    # run's start, so once matching worked again the fact-check was no longer "new": Kompas'
+    # catfish article never got its match or its risk floor.
+    import saring.pipeline.link as link
+    from saring.pipeline.ingest import run_ingest
+
+    news = [s.id for s in sample_config.enabled_sources if not s.is_factcheck]
+    feed = sample_site.root_dir / "cekfakta" / "feed.xml"
+    published = feed.read_text(encoding="utf-8")
+    catfish = ("SELECT e.verdict FROM hoax_evidence e JOIN item_overview o USING (item_id) "
+               "WHERE o.title LIKE 'Lele Disebut Mengandung Ribuan Sel Kanker%'")
+
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError("out of memory")
+
+    with Store(db_path) as store:
+        assert run_ingest(sample_config, store, scorer=scorer, only=news).status == "ok"
+        monkeypatch.setattr(link, "match_items", out_of_memory)
+        for n in range(2):
+            feed.write_text(published.replace("Contoh feed cek fakta", f"Contoh feed cek fakta ({n})"),
+                            encoding="utf-8")
+            run_ingest(sample_config, store, scorer=scorer, only=["cekfakta"])
+        assert "fact-check matching failed" in store.con.execute(
+            "SELECT message FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()[0]
+        assert store.con.execute(catfish).fetchall() == []
+        monkeypatch.undo()
+        assert run_ingest(sample_config, store, scorer=scorer, only=["cekfakta"]).status == "ok"
+        assert store.con.execute(catfish).fetchall() == [("HOAKS",)]
+
+
 def test_a_combined_false_label_floors_its_matches_and_a_misleading_one_floors_none(
         sample_site, sample_config, db_path, scorer):
     # TurnBackHoax titles such as "[DISINFORMASI/HOAKS] ..." were stored with no verdict: Kompas'

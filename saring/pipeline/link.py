@@ -15,7 +15,7 @@ from saring.judge.classifier.evidence import record_evidence
 from saring.judge.factcheck import match_items
 from saring.judge.places import locate_pending
 from saring.judge.stories import CountedTexts, add_to_stories
-from saring.storage.database import Store, transaction
+from saring.storage.database import MATCHING_STEP, Store, transaction
 
 LOGGER = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def _link(cur: Any, since: datetime, stories_window: float, risk: Any,
             record_evidence(cur, ids, bands.high, bands.medium)
     except Exception as exc:  # matching is an extra: never lose the run for it
         LOGGER.exception("fact-check matching failed")
-        errors["fact-check matching"] = f"{exc.__class__.__name__}: {exc}"
+        errors[MATCHING_STEP] = f"{exc.__class__.__name__}: {exc}"  # the next runs look back past it
     try:
         add_to_stories(cur, window_days=stories_window, counted=counted)
     except Exception as exc:

@@ -38,6 +38,9 @@ once they have dropped off their feed."""
 RELINK_DAYS = 30
 """When the news sources' sites change, the articles of this many days with a link in them are
 scored again (links to those sites no longer count, or now count, as a hoax cue)."""
+MATCHING_STEP = "fact-check matching"
+"""The linking step whose failure a run's message records ("; fact-check matching failed: ...");
+:meth:`Store.link_since` looks back past such runs."""
 
 
 def _locked(method):
@@ -518,10 +521,13 @@ class Store:
     @_locked
     def link_since(self, run_id: str) -> datetime:
         """Where a run's linking (fact-check matching) starts: the start of the last run that
-        finished, so items of a run killed before that step are matched by the next one."""
+        finished with its matching done, so items and fact-checks of a run killed before that
+        step, or whose matching failed (however many runs in a row), are matched by the next one."""
         row = self.cur.execute(
             """SELECT max(started_at) FROM runs
-               WHERE flow = 'ingest' AND finished_at IS NOT NULL AND run_id <> ?""", [run_id]).fetchall()
+               WHERE flow = 'ingest' AND finished_at IS NOT NULL AND run_id <> ?
+                 AND coalesce(message, '') NOT LIKE '%; ' || ? || ' failed: %'""",
+            [run_id, MATCHING_STEP]).fetchall()
         return row[0][0] or datetime(1970, 1, 1, tzinfo=UTC)
 
     @_locked
