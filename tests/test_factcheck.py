@@ -350,6 +350,32 @@ def test_fact_checks_and_items_of_runs_whose_matching_failed_are_matched_once_it
         assert store.con.execute(catfish).fetchall() == [("HOAKS",)]
 
 
+def test_a_fact_checks_correction_reaches_items_it_matched_more_than_30_days_ago(
+        ingested, sample_site, sample_config, scorer):
+    # The fact-checker reviewed its catfish check and changed "[HOAKS]" to "[MENYESATKAN]". Only
+    # the last 30 days were matched again: Kompas' catfish article, seen 40 days ago, kept its
+    # "[HOAKS]" floor and reason, and analysts and the desk still saw it floored by a hoax verdict.
+    from saring.pipeline.ingest import run_ingest
+
+    feed = sample_site.root_dir / "cekfakta" / "feed.xml"
+    catfish = ("SELECT i.item_id FROM items i JOIN item_overview o USING (item_id) "
+               "WHERE o.title LIKE 'Lele Disebut Mengandung Ribuan Sel Kanker%'")
+    with Store(ingested) as store:
+        con = store.con
+        (item_id,), = con.execute(catfish).fetchall()
+        floored = "SELECT verdict FROM hoax_evidence WHERE item_id = ?"
+        assert con.execute(floored, [item_id]).fetchall() == [("HOAKS",)]
+        con.execute("UPDATE items SET first_seen_at = first_seen_at - INTERVAL 40 DAY WHERE item_id = ?",
+                    [item_id])
+        feed.write_text(feed.read_text(encoding="utf-8").replace(
+            "<title>[HOAKS] Makan ikan lele", "<title>[MENYESATKAN] Makan ikan lele"), encoding="utf-8")
+        assert run_ingest(sample_config, store, scorer=scorer, only=["cekfakta"]).status == "ok"
+        assert con.execute(floored, [item_id]).fetchall() == []
+        assert con.execute(
+            "SELECT f.verdict FROM factcheck_matches m JOIN factchecks f USING (factcheck_id) "
+            "WHERE m.item_id = ?", [item_id]).fetchall() == [("MENYESATKAN",)]
+
+
 def test_a_combined_false_label_floors_its_matches_and_a_misleading_one_floors_none(
         sample_site, sample_config, db_path, scorer):
     # TurnBackHoax titles such as "[DISINFORMASI/HOAKS] ..." were stored with no verdict: Kompas'

@@ -27,8 +27,9 @@ def link_items(store: Store, since: datetime, stories_window: float, risk: Any =
 
     Places are found for every stored item not scanned yet (so also for items of a killed
     run, and for items stored before places existed). New and changed fact-checks are matched
-    against the last 30 days of items, and their fact-check evidence (a risk floor between the
-    ``risk`` bands' medium and high, see :mod:`saring.judge.classifier.evidence`) is recomputed.
+    against the last 30 days of items (a changed one also against the older items it matched),
+    and their fact-check evidence (a risk floor between the ``risk`` bands' medium and high, see
+    :mod:`saring.judge.classifier.evidence`) is recomputed.
     ``counted``: story term counts counted during the run. Returns the steps that failed, with
     their reason (the run's articles and scores stay stored).
     """
@@ -48,8 +49,13 @@ def _link(cur: Any, since: datetime, stories_window: float, risk: Any,
     new_checks = cur.execute("SELECT count(*) FROM factchecks WHERE first_seen_at >= ? OR changed_at >= ?",
                              [since, since]).fetchall()[0][0]
     horizon = since - timedelta(days=30) if new_checks else since
+    # and, whatever their age, the items a changed fact-check matched: else a corrected verdict
+    # ("[HOAKS]" made "[MENYESATKAN]") left their floor and its reason as they were
     ids = [r[0] for r in cur.execute(
-        "SELECT item_id FROM items WHERE first_seen_at >= ?", [horizon]).fetchall()]
+        """SELECT item_id FROM items WHERE first_seen_at >= ?
+           UNION SELECT item_id FROM factcheck_matches
+           WHERE factcheck_id IN (SELECT factcheck_id FROM factchecks WHERE changed_at >= ?)""",
+        [horizon, since]).fetchall()]
     if not ids:  # nothing new since the last run: matches and stories stand as they are
         return errors
     try:
