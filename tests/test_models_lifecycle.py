@@ -243,6 +243,23 @@ def test_evaluate_reads_a_parquet_whose_label_column_has_gaps(tmp_path):
     assert m["roc_auc"] == pytest.approx(expected["roc_auc"])
 
 
+def test_evaluate_reads_a_semicolon_sheet_whose_header_has_a_space_after_the_semicolon(tmp_path):
+    # A labelled sheet typed as "text; label" (Excel's semicolon CSV, a space after the ";"): the
+    # separator was found by the text column, pandas kept " label", and saring said "has no column
+    # 'label' (columns: text,  label)". Same metrics as the comma CSV it was made from.
+    held = pd.read_csv(REPO / "classifiers/data/heldout/hoax_cross_topic.csv", dtype=str)
+    src = tmp_path / "labelled.csv"
+    rows = held[["text", "label"]].to_csv(sep=";", index=False).split("\n", 1)[1]
+    src.write_text("text; label\n" + rows, encoding="utf-8")
+    full = runner.invoke(app, ["evaluate", str(REPO / "classifiers/data/heldout/hoax_cross_topic.csv"),
+                               "--task", "hoax", "--json"])
+    r = runner.invoke(app, ["evaluate", str(src), "--task", "hoax", "--json"])
+    assert r.exit_code == 0, r.output
+    m, expected = json.loads(r.output), json.loads(full.output)
+    assert m["n"] == expected["n"] == len(held) and m["skipped_rows"] == 0
+    assert m["roc_auc"] == pytest.approx(expected["roc_auc"])
+
+
 def test_evaluate_bad_inputs(tmp_path):
     f = tmp_path / "l.csv"
     f.write_text("text,label\nabc,maybe\n", encoding="utf-8")

@@ -26,7 +26,7 @@ def evaluate_file(scorer: Any, path: str, task: str, text_column: str = "text",
     """Read a labelled file, drop rows without text or label (counted), evaluate."""
     if task not in ("hoax", "election"):
         raise ScoreFileError(f"--task must be 'hoax' or 'election', not {task!r}")
-    frame = read_table(path, text_column)
+    frame = read_table(path, text_column, (label_column,))
     for col in (text_column, label_column):
         if col not in frame.columns:
             raise ScoreFileError(

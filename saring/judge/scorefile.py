@@ -35,23 +35,24 @@ def _is_parquet(name: str) -> bool:
     return name.lower().endswith((".parquet", ".pq"))
 
 
-def read_table(path: str, column: str | None = None) -> pd.DataFrame:
+def read_table(path: str, column: str | None = None, others: tuple[str, ...] = ()) -> pd.DataFrame:
     """Read CSV (UTF-8, or UTF-16 with a byte-order mark; every column as text) or parquet; ``-`` =
     stdin (CSV, or Parquet told by its first bytes, as is a Parquet file under a .csv name).
 
     ``column``: a column the file must have; a CSV whose header has it between ``;`` (or tabs)
     is read with that separator (Excel where ``,`` is the decimal mark, as in Indonesia).
+    ``others``: more columns the caller reads (``evaluate``'s labels), matched as ``column`` is.
     """
     try:
         if path == "-":
             data = sys.stdin.buffer.read()
-            return _read_csv_bytes(data, "stdin", column)
+            return _read_csv_bytes(data, "stdin", column, others)
         p = Path(path)
         if not p.is_file():
             raise ScoreFileError(f"cannot read {path}: no such file")
         if _is_parquet(path):
             return _read_parquet(p)
-        return _read_csv_bytes(p.read_bytes(), path, column)
+        return _read_csv_bytes(p.read_bytes(), path, column, others)
     except ScoreFileError:
         raise
     except (OSError, ValueError, ImportError) as exc:
@@ -89,7 +90,7 @@ def _not_a_csv(data: bytes, name: str) -> str | None:
     return None
 
 
-def _read_csv_bytes(data: bytes, name: str, column: str | None) -> pd.DataFrame:
+def _read_csv_bytes(data: bytes, name: str, column: str | None, others: tuple[str, ...] = ()) -> pd.DataFrame:
     if data.startswith(b"PAR1"):  # a Parquet file under another name, or piped to stdin
         return _read_parquet(io.BytesIO(data))
     if (problem := _not_a_csv(data, name)) is not None:
@@ -105,11 +106,13 @@ def _read_csv_bytes(data: bytes, name: str, column: str | None) -> pd.DataFrame:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as exc:
         raise ScoreFileError(f"{name} is not a readable CSV: {str(exc).strip().splitlines()[0]}") from None
-    if column is not None and column not in frame.columns:
+    for wanted in (column, *others) if column is not None else ():
+        if wanted in frame.columns:
+            continue
         # A header typed "id; text": the separator was found by the trimmed name, pandas keeps " text".
-        spaced = [c for c in frame.columns if str(c).strip() == column]
+        spaced = [c for c in frame.columns if str(c).strip() == wanted]
         if len(spaced) == 1:
-            frame = frame.rename(columns={spaced[0]: column})
+            frame = frame.rename(columns={spaced[0]: wanted})
     return frame
 
 
