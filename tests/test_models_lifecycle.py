@@ -888,6 +888,22 @@ def test_promoting_a_version_the_gate_refused_warns_with_what_it_measured(demo_d
     assert "gate refused" in flat(r) and "held-out ROC-AUC" in flat(r) and "worse" in flat(r)
 
 
+def test_promoting_a_version_the_gate_refused_is_recorded_as_refused_in_the_history(demo_db, tmp_path,
+                                                                                    model_home):
+    # The desk's models page shows the last change's reason from the history: after a maintainer
+    # promoted a version the gate had refused it read "(manual)", as for any good version.
+    from saring.judge.classifier import registry
+
+    db = _copy_db(demo_db, tmp_path)
+    r = runner.invoke(app, ["train", "--db", str(db), "--max-base-rows", "80", "--tolerance", "-0.5"])
+    assert r.exit_code == 0 and "Not promoted" in flat(r), r.output
+    refused = [v["version"] for v in registry.list_versions() if v["version"] != "shipped"][0]
+    assert runner.invoke(app, ["model", "promote", refused]).exit_code == 0
+    last = registry.history()[-1]
+    assert last["version"] == refused and last["reason"].startswith("manual")
+    assert "gate refused" in last["reason"] and "worse" in last["reason"], last
+
+
 def test_train_no_promote_says_the_gate_passed_and_how_to_promote(demo_db, tmp_path):
     # The maintainer trains with --no-promote to look before switching: the gate passed, but the
     # command said "Not promoted", which reads as the gate refusing the new version.

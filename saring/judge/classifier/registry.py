@@ -173,6 +173,9 @@ def promote(version: str, reason: str = "manual") -> str:
 
     for name in ("election", "hoax"):  # refuse a version whose files do not load (hash, types)
         load_model_file(path, name)
+    gate = bundle_info(version).get("gate")
+    if isinstance(gate, dict) and gate.get("passed") is False:  # the history must not read as a good one
+        reason = f"{reason}; the retrain gate refused it: {gate.get('reason', '?')}"
     _append({"action": "promote", "version": version, "previous": previous, "reason": reason})
     return previous
 
