@@ -1205,6 +1205,23 @@ def test_a_promoted_version_whose_file_is_damaged_says_to_roll_back(demo_db, tmp
     assert runner.invoke(app, ["rescore", "--db", str(db)]).exit_code == 0
 
 
+def test_promoting_a_damaged_version_says_to_choose_another_or_train_a_new_one(model_home):
+    # A trained version's hoax.skops damaged on disk (a bad copy) before anyone promoted it:
+    # `saring model promote` refused it, rightly, but said "run `make train`", which a forum
+    # maintainer does not have and which rebuilds only the shipped models.
+    from saring.judge.classifier import registry
+
+    _copy_shipped_as(model_home, "v-copy")
+    data = bytearray((model_home / "v-copy" / "hoax.skops").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (model_home / "v-copy" / "hoax.skops").write_bytes(bytes(data))
+    r = runner.invoke(app, ["model", "promote", "v-copy"])
+    assert r.exit_code == 2, r.output
+    assert "v-copy" in flat(r) and "make train" not in flat(r), flat(r)
+    assert "saring model list" in flat(r) and "saring train" in flat(r)
+    assert registry.current_version() == "shipped"
+
+
 def test_rescore_after_rollback_serves_the_rolled_back_to_version(demo_db, tmp_path, model_home):
     # The maintainer promotes a retrained model, rescores, finds it worse and rolls back: the
     # digest and the desk must show the old version's scores again after `saring rescore`,

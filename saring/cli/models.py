@@ -264,7 +264,8 @@ def model_promote(
 
     try:
         if version != registry.SHIPPED and registry.version_dir(version).is_dir():
-            load_scorer(registry.version_dir(version))  # the whole scorer must build from it
+            # the whole scorer must build from it
+            load_scorer(registry.version_dir(version), registry.not_promotable(version))
         previous = registry.promote(version)
     except SaringError as exc:
         fail(str(exc))

@@ -21,13 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from saring.errors import SaringError
-from saring.judge.classifier.modelload import CLASSIFIERS_DIR
+from saring.judge.classifier.modelload import CLASSIFIERS_DIR, REBUILD
 
 LOGGER = logging.getLogger(__name__)
 
 SHIPPED = "shipped"
 ROLL_BACK = "run `saring model rollback` or `saring model promote shipped`"
 """The way out of a broken promoted version (`make train` rebuilds the shipped models only)."""
+
+
+def not_promotable(version: str) -> str:
+    """The way out of a broken version that is not current: leave it, use another or train anew."""
+    return (f"version {version!r} cannot be used; promote another one from `saring model list`, "
+            "or train a new one with `saring train`")
 
 
 class RegistryError(SaringError):
@@ -171,8 +177,9 @@ def promote(version: str, reason: str = "manual") -> str:
         raise RegistryError(f"{version} is already the current model version")
     from saring.judge.classifier.modelload import load_model_file
 
+    remedy = not_promotable(version) if version != SHIPPED else REBUILD
     for name in ("election", "hoax"):  # refuse a version whose files do not load (hash, types)
-        load_model_file(path, name)
+        load_model_file(path, name, remedy)
     gate = bundle_info(version).get("gate")
     if isinstance(gate, dict) and gate.get("passed") is False:  # the history must not read as a good one
         reason = f"{reason}; the retrain gate refused it: {gate.get('reason', '?')}"

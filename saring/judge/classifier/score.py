@@ -408,20 +408,21 @@ def _remedy(model_dir: Path | None, directory: Path) -> str:
     return REBUILD
 
 
-def load_scorer(model_dir: Path | None = None) -> Scorer:
+def load_scorer(model_dir: Path | None = None, remedy: str | None = None) -> Scorer:
     """Load both models and return a ready :class:`Scorer`.
 
     Args:
         model_dir: Directory with ``election.skops``/``.json`` and ``hoax.skops``/``.json``.
             Default: ``$SARING_MODELS`` if set, else the *current promoted* version of the
             model registry (:func:`saring.judge.classifier.registry.current_model_dir`).
+        remedy: The way out a load error ends with (default: see :func:`_remedy`).
 
     Raises:
         ModelLoadError: A file is missing, does not match its card, contains untrusted types
             or cannot be read.
     """
     directory = model_directory(model_dir)
-    remedy = _remedy(model_dir, directory)
+    remedy = remedy or _remedy(model_dir, directory)
     el_pipe, el_card = load_model_file(directory, "election", remedy)
     hx_pipe, hx_card = load_model_file(directory, "hoax", remedy)
     if "pipeline_format" not in el_card or "pipeline_format" not in hx_card:
