@@ -306,6 +306,19 @@ def test_sklearn_version_mismatch_warns(tmp_path: Path) -> None:
         _load_one(d, "election")
 
 
+def test_sklearn_version_mismatch_says_to_retrain_with_saring_train(tmp_path: Path) -> None:
+    # After a `pip install -U` the warning said "Run `make train`": a forum maintainer has no
+    # Makefile; `saring train` retrains both models with the installed scikit-learn.
+    d = _copy_models(tmp_path)
+    card = json.loads((d / "hoax.json").read_text(encoding="utf-8"))
+    card["sklearn_version"] = "0.0.1"
+    (d / "hoax.json").write_text(json.dumps(card), encoding="utf-8")
+    with pytest.warns(UserWarning) as warned:
+        _load_one(d, "hoax")
+    message = " ".join(str(w.message) for w in warned)
+    assert "`saring train`" in message and "make train" not in message
+
+
 def test_default_model_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("SARING_MODELS", raising=False)
     assert default_model_dir() == MODELS

@@ -107,7 +107,7 @@ def load_model_file(model_dir: Path, name: str, remedy: str = REBUILD) -> tuple[
         warnings.warn(
             f"The {name} model was trained with scikit-learn {trained_with} but scikit-learn "
             f"{sklearn.__version__} is installed; scores may differ slightly. "
-            f"Run `make train` to retrain with the installed version.",
+            f"Run `saring train` to retrain both models with the installed version.",
             UserWarning,
             stacklevel=3,
         )
