@@ -23,7 +23,11 @@ def purge_old_tipline_text(db: str | None, days: int) -> int:
         return purge_tipline(store, days)
 
 
-@flow(name="saring-digest")
+# A hung run (a stuck mail server) must not hold the one-at-a-time slot into the next hours' ingests.
+TIMEOUT_SECONDS = 3600
+
+
+@flow(name="saring-digest", timeout_seconds=TIMEOUT_SECONDS)
 def digest_flow(sources: str | None = None, db: str | None = None, out: str = str(DEFAULT_DIGESTS),
                 day: str | None = None, days_back: int = 0, send: bool = False,
                 force: bool = False) -> list[str]:

@@ -22,6 +22,10 @@ ingest_source_task = task(safe_ingest_source, name="ingest-source", cache_policy
 
 DEFAULT_SCHEDULE = "default"
 
+# Past this a run is hung, not slow (an hourly run takes minutes): its one-at-a-time slot is freed
+# for the next ingest and the morning digest; items it did not store are read by the next run.
+TIMEOUT_SECONDS = 3 * 3600
+
 
 def scheduled(config: Config, schedule: str) -> list[str]:
     """The sources the deployment on ``schedule`` reads: a cron for the sources whose own schedule
@@ -31,7 +35,7 @@ def scheduled(config: Config, schedule: str) -> list[str]:
     return [s.id for s in config.sources if s.schedule == schedule]
 
 
-@flow(name="saring-ingest")
+@flow(name="saring-ingest", timeout_seconds=TIMEOUT_SECONDS)
 def ingest_flow(sources: str | None = None, db: str | None = None,
                 only: list[str] | None = None, schedule: str | None = None) -> dict:
     """Read the feeds in ``sources`` into the DuckDB file ``db`` (defaults: saring.context).

@@ -42,6 +42,9 @@ process_part_task = task(process_part, name="fetch-extract-score", cache_policy=
 # another run's only after a day (another database's flow may share the folder and be running).
 RUN_FOLDER = re.compile(r"(\d{8}T\d{6})-[0-9a-f]{6}")
 LEFTOVER_AFTER = timedelta(days=1)
+# Hundreds of sources take longer than flows/ingest.py's run; past this a run is hung (its parts
+# are swept as leftovers, its items read by the next run).
+TIMEOUT_SECONDS = 6 * 3600
 
 
 def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str | None = None,
@@ -126,7 +129,7 @@ def scaled_ingest_flow(scheduler: str | None = None, n_workers: int = 2):
     runner = (DaskTaskRunner(address=scheduler) if scheduler else
               DaskTaskRunner(cluster_kwargs={"n_workers": n_workers, "threads_per_worker": 2,
                                              "processes": True, "dashboard_address": None}))
-    return flow(_ingest, name="saring-ingest-scaled", task_runner=runner)
+    return flow(_ingest, name="saring-ingest-scaled", task_runner=runner, timeout_seconds=TIMEOUT_SECONDS)
 
 
 # For prefect.yaml deployments: the scheduler address comes from the worker's environment.

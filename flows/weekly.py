@@ -10,8 +10,10 @@ from saring.report.weekly import check_week_over, parse_week
 from saring.report.weekly_files import make_weekly, send_weekly
 from saring.storage.database import existing_db
 
+TIMEOUT_SECONDS = 3600  # as the daily digest's: a hung run frees its slot for the ingests
 
-@flow(name="saring-weekly")
+
+@flow(name="saring-weekly", timeout_seconds=TIMEOUT_SECONDS)
 def weekly_flow(sources: str | None = None, db: str | None = None, out: str = "data/weekly",
                 week: str | None = None, send: bool = False, force: bool = False) -> list[str]:
     """Write the report of ``week`` (default: the last complete ISO week on the

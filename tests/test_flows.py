@@ -135,6 +135,22 @@ def test_prefect_yaml_entrypoints_are_flows_with_those_parameters():
         assert set(deployment["parameters"]) <= accepted, deployment["name"]
 
 
+def test_every_deployed_flow_has_a_timeout_shorter_than_a_day():
+    # A run that hangs (a stuck socket, a lock never freed) held its slot forever: under `saring
+    # serve` (one run at a time) and prefect.yaml's queues every later ingest and every morning
+    # digest waited behind it, and the forum simply got no digest.
+    import importlib
+
+    import yaml
+
+    spec = yaml.safe_load(Path("prefect.yaml").read_text(encoding="utf-8"))
+    for deployment in spec["deployments"]:
+        path, name = deployment["entrypoint"].split(":")
+        flow_obj = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), name)
+        assert flow_obj.timeout_seconds, deployment["name"]
+        assert flow_obj.timeout_seconds < 24 * 3600, deployment["name"]  # the next day's digest runs
+
+
 def _run_scaled(raw: dict, tmp_path, parts_dir: Path | None = None):
     """flows/scaled.py's ingest with its tasks in this process (Prefect's default runner)."""
     import yaml
