@@ -41,6 +41,15 @@ def test_every_command_has_help_with_an_example(command):
     assert "Example: saring " + " ".join(command) in " ".join(result.output.split())
 
 
+def test_serve_help_says_the_schedules_are_on_the_forums_clock_not_wib():
+    # A WITA forum (settings.schedule.timezone: Asia/Makassar) read "digest at 06:00 WIB" in
+    # `saring serve --help`, an hour off their own clock, whatever the sources file said.
+    result = runner.invoke(app, ["serve", "--help"])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0 and "WIB" not in text, text
+    assert "settings.schedule" in text
+
+
 def test_bad_sources_file_exits_2_with_one_sentence(tmp_path):
     bad = tmp_path / "sources.yaml"
     bad.write_text("sources:\n  - id: x1\n    name: X\n    url: notaurl\n", encoding="utf-8")

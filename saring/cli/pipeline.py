@@ -77,7 +77,8 @@ def serve(
     port: int = typer.Option(8000, "--port", help="with --archive: the port"),
     host: str = typer.Option("127.0.0.1", "--host", help="with --archive: the address to listen on"),
 ) -> None:
-    """Run the flows on their schedules (ingest hourly, digest at 06:00 WIB, weekly report Monday 07:00 WIB).
+    """Run the flows on their schedules (settings.schedule in the sources file: by default ingest hourly,
+    digest at 06:00, weekly report Monday 07:00, on the forum's clock, schedule.timezone).
 
     With --archive DIR, serve only the digest archive for browsers instead (Ctrl-C stops).
 
