@@ -308,6 +308,24 @@ def test_weekly_chat_messages_stay_within_the_limit_with_many_clarified_rumours(
     assert all(f"({n}) " in joined for n in range(40))  # every card still there
 
 
+def test_a_weekly_line_longer_than_a_short_chat_message_is_cut_between_words(week_db):
+    # A WhatsApp gateway with short messages (message_chars 500) and a story whose feed title is
+    # near the 500-character cap: its one line went out whole, and the gateway refused that part
+    # on every retry, so the forum never got the weekly report.
+    from dataclasses import replace
+
+    from saring.report.digest import chat_length
+    from saring.report.weekly_files import render_weekly, split_text
+
+    report = report_of(week_db)
+    title = " ".join([report.stories[0].title] * 20)
+    text = render_weekly(replace(report, stories=[replace(report.stories[0], title=title)]), "whatsapp")
+    parts = split_text(text, 500)
+    assert all(chat_length(p) <= 500 for p in parts), [chat_length(p) for p in parts]
+    words = " ".join(" ".join(parts).split())
+    assert f"1. {title} — 3 media, 4 berita" in words  # nothing of the line is lost
+
+
 def test_html_report_reads_well_on_a_phone(week_db, tmp_path):
     playwright = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) is not installed")
     from _browser import ARGS, CHROMIUM

@@ -71,9 +71,27 @@ def render_weekly(report: WeeklyReport, fmt: str, links: list[tuple[str, str]] |
     return _tidy(text)
 
 
+def _wrap(line: str, limit: int) -> list[str]:
+    """``line`` cut between words into pieces of at most ``limit`` characters (a word longer than
+    that, a link, stays whole)."""
+    from saring.report.digest import chat_length
+
+    if chat_length(line) <= limit:
+        return [line]
+    pieces, piece = [], ""
+    for word in line.split(" "):
+        if piece and chat_length(f"{piece} {word}") > limit:
+            pieces.append(piece)
+            piece = word
+        else:
+            piece = f"{piece} {word}" if piece else word
+    return [*pieces, piece]
+
+
 def split_text(text: str, limit: int) -> list[str]:
     """Chat messages of at most ``limit`` characters, cut between paragraphs (a paragraph longer
-    than that, such as a long list of clarified rumours, between its lines)."""
+    than that, such as a long list of clarified rumours, between its lines; a line longer than
+    that, a story's long title, between its words: a chat channel refuses the whole message)."""
     from saring.report.digest import chat_length
 
     blocks: list[str] = []
@@ -82,7 +100,7 @@ def split_text(text: str, limit: int) -> list[str]:
             blocks.append(paragraph)
             continue
         piece = ""
-        for line in paragraph.split("\n"):
+        for line in (p for whole in paragraph.split("\n") for p in _wrap(whole, limit)):
             if piece and chat_length(f"{piece}\n{line}") > limit:
                 blocks.append(piece)
                 piece = line
