@@ -528,3 +528,37 @@ def test_a_makassar_forums_send_in_progress_says_since_when_in_wita(tmp_path, ht
     [line] = busy.lines()
     assert f"since {started.astimezone(ZoneInfo('Asia/Makassar')):%H:%M:%S} WITA" in line, line
     assert not httpserver.log
+
+
+def test_a_send_interrupted_after_two_parts_records_the_parts_that_went_out(tmp_path, httpserver):
+    # The maintainer pressed Ctrl-C while the digest was going to the WhatsApp gateway in parts:
+    # the send log said "0 messages", although the group already had the first two parts.
+    import signal
+    import threading
+
+    from werkzeug import Response
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    arrived = []
+
+    def gateway(request):
+        arrived.append(request.get_data())
+        if len(arrived) == 3:  # Ctrl-C in the terminal while the third part is on its way
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        return Response('{"ok": true}', content_type="application/json")
+
+    httpserver.expect_request("/wa", method="POST").respond_with_handler(gateway)
+    settings = DeliverySettings(channels=(DeliveryChannel(name="wa", url_env="WA"),), attempts=1)
+    digest = digest_of([item(n) for n in range(12)])
+    assert len(split_messages(digest, "whatsapp", 500)) > 3
+    db = tmp_path / "db.duckdb"
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            deliver(db, digest, settings, message_chars=500, env={"WA": _hook(httpserver)})
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    with Store(db) as store:
+        rows = store.con.execute("SELECT status, attempts, messages, error FROM deliveries").fetchall()
+    assert len(arrived) == 3
+    [(status, attempts, messages, error)] = rows
+    assert (status, attempts, messages) == ("failed", 3, 2) and "interrupted" in error, rows

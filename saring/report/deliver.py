@@ -54,6 +54,14 @@ class ChannelResult:
     since: datetime | None = None  # in progress: when the other run started sending
 
 
+@dataclass
+class SendProgress:
+    """How far a send got: what is recorded when it is interrupted (Ctrl-C, a cancelled flow)."""
+
+    attempts: int = 0
+    messages: int = 0  # accepted by the channel
+
+
 @dataclass(frozen=True)
 class DeliveryReport:
     day: date
@@ -220,12 +228,15 @@ def _notify(ap: apprise.Apprise, title: str, body: str, fmt: str,
 
 
 def send_channel(channel: DeliveryChannel, title: str, messages: list[str], settings: DeliverySettings,
-                 env: Mapping[str, str], attach: Sequence[Path] = ()) -> ChannelResult:
+                 env: Mapping[str, str], attach: Sequence[Path] = (),
+                 progress: SendProgress | None = None) -> ChannelResult:
     """Send the messages in order; each is retried with backoff. Never raises.
 
     ``attach`` goes with the first message. A chat channel that refused part k gets every part
     again on the next run: resuming at part k would send the rest of a digest rebuilt meanwhile
-    (a new fact-check match moves an item up), so an item could reach the group in no part."""
+    (a new fact-check match moves an item up), so an item could reach the group in no part.
+    ``progress`` follows the send as it goes, for the caller to record an interrupted one."""
+    progress = progress if progress is not None else SendProgress()
     url = (env.get(channel.url_env) or "").strip()
     if not url:
         return ChannelResult(channel.name, "failed", 0, 0,
@@ -236,7 +247,6 @@ def send_channel(channel: DeliveryChannel, title: str, messages: list[str], sett
     if not added:
         return ChannelResult(channel.name, "failed", 0, 0,
                              f"{channel.url_env} does not hold a valid apprise URL")
-    attempts = 0
     for i, body in enumerate(messages, 1):
         retrying = Retrying(
             stop=stop_after_attempt(settings.attempts),
@@ -247,14 +257,15 @@ def send_channel(channel: DeliveryChannel, title: str, messages: list[str], sett
         try:
             for attempt in retrying:
                 with attempt:
-                    attempts += 1
+                    progress.attempts += 1
                     _notify(ap, title, body, channel.format, attach if i == 1 else ())
+            progress.messages = i
         except RetryError as exc:
             error = str(exc.last_attempt.exception())
             where = f"message {i}/{len(messages)}: " if len(messages) > 1 else ""
             LOGGER.warning("delivery to %s failed: %s%s", channel.name, where, error)
-            return ChannelResult(channel.name, "failed", attempts, i - 1, where + error)
-    return ChannelResult(channel.name, "sent", attempts, len(messages))
+            return ChannelResult(channel.name, "failed", progress.attempts, i - 1, where + error)
+    return ChannelResult(channel.name, "sent", progress.attempts, len(messages))
 
 
 def deliver(db_path: str | Path | None, digest: Digest, settings: DeliverySettings,
@@ -288,12 +299,16 @@ def deliver(db_path: str | Path | None, digest: Digest, settings: DeliverySettin
         if state != "claimed":
             results.append(ChannelResult(channel.name, state, since=since))
             continue
+        progress = SendProgress()
         try:
-            result = send_channel(channel, title, messages, settings, env, attach)
+            result = send_channel(channel, title, messages, settings, env, attach, progress)
         except BaseException:  # Ctrl-C, a cancelled flow: the claim must not block the next run
+            # the parts already accepted are in the group: the log says so
+            error = (f"interrupted after message {progress.messages}/{len(messages)}"
+                     if progress.messages else "interrupted")
             with Store(db_path) as store:
-                record(store.con, digest.day, ChannelResult(channel.name, "failed", 0, 0, "interrupted"),
-                       force, started, kind)
+                record(store.con, digest.day, ChannelResult(channel.name, "failed", progress.attempts,
+                                                            progress.messages, error), force, started, kind)
             raise
         with Store(db_path) as store:
             record(store.con, digest.day, result, force, started, kind)
