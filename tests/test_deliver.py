@@ -562,3 +562,38 @@ def test_a_send_interrupted_after_two_parts_records_the_parts_that_went_out(tmp_
     assert len(arrived) == 3
     [(status, attempts, messages, error)] = rows
     assert (status, attempts, messages) == ("failed", 3, 2) and "interrupted" in error, rows
+
+
+def test_one_refused_address_gets_the_retries_and_the_others_get_the_digest_once(tmp_path):
+    # A member who left the forum: the mail server refuses their address. Every retry sent the
+    # whole e-mail again, and KPU and Bawaslu got the digest as many times as there were attempts.
+    aiosmtpd = pytest.importorskip("aiosmtpd.controller")
+    received, refused = [], []
+
+    class Handler:
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+            if address.startswith("tidak-ada@"):
+                refused.append(address)
+                return "550 5.1.1 mailbox unavailable"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            received.extend(envelope.rcpt_tos)
+            return "250 OK"
+
+    port = free_port()
+    controller = aiosmtpd.Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    env = {"T_SMTP": f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure"
+                     "&from=saring@test.invalid&to=kpu@test.invalid,tidak-ada@test.invalid,bawaslu@test.invalid"}
+    settings = DeliverySettings(channels=(DeliveryChannel(name="email-forum", url_env="T_SMTP",
+                                                          format="email"),), attempts=2, backoff=0)
+    try:
+        report = deliver(tmp_path / "db.duckdb", digest_of([item(1)]), settings, env=env)
+    finally:
+        controller.stop()
+    assert sorted(received) == ["bawaslu@test.invalid", "kpu@test.invalid"]
+    assert len(refused) == 2  # the retry went to the refused address only
+    [result] = report.results
+    assert result.status == "failed" and result.attempts == 2 and "tidak-ada@test.invalid" in result.error

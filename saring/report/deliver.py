@@ -217,6 +217,51 @@ def supports_attachments(url: str) -> bool:
     return bool(plugin is not None and getattr(plugin, "attachment_support", False))
 
 
+def _one_per_recipient(url: str) -> list[apprise.Apprise] | None:
+    """One Apprise per address of an e-mail URL sending to several, None for any other URL.
+
+    apprise sends one e-mail per address and says the call failed when one address is refused:
+    retrying the call sent the digest again to every address that had it."""
+    try:
+        from apprise.utils.parse import parse_emails
+    except ImportError:  # older apprise: one utils module
+        from apprise.utils import parse_emails
+
+    with _url_quiet():
+        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+        parsed = type(plugin).parse_url(url) if plugin is not None else None
+        if not parsed or parsed.get("schema") not in ("mailto", "mailtos"):
+            return None
+        addresses = parse_emails(parsed.get("targets") or [])
+        if len(addresses) < 2:
+            return None
+        each = [apprise.Apprise.instantiate({**parsed, "targets": [address]}, suppress_exceptions=True)
+                for address in addresses]
+    if any(p is None for p in each):
+        return None
+    out = []
+    for p in each:
+        ap = apprise.Apprise()
+        ap.add(p)
+        out.append(ap)
+    return out
+
+
+def _notify_each(pending: list[apprise.Apprise], title: str, body: str, fmt: str,
+                 attach: Sequence[Path] = ()) -> None:
+    """Send to each of ``pending``, removing those that accept it: a retry goes only to the others."""
+    errors = []
+    for ap in list(pending):
+        try:
+            _notify(ap, title, body, fmt, attach)
+        except SendError as exc:
+            errors.append(str(exc))
+        else:
+            pending.remove(ap)
+    if errors:
+        raise SendError("; ".join(dict.fromkeys(errors))[:500])
+
+
 def _notify(ap: apprise.Apprise, title: str, body: str, fmt: str,
             attach: Sequence[Path] = ()) -> None:
     with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as logs:
@@ -247,7 +292,9 @@ def send_channel(channel: DeliveryChannel, title: str, messages: list[str], sett
     if not added:
         return ChannelResult(channel.name, "failed", 0, 0,
                              f"{channel.url_env} does not hold a valid apprise URL")
+    recipients = _one_per_recipient(url) or [ap]
     for i, body in enumerate(messages, 1):
+        pending = list(recipients)
         retrying = Retrying(
             stop=stop_after_attempt(settings.attempts),
             wait=wait_exponential(multiplier=settings.backoff, max=settings.max_wait) if settings.backoff
@@ -258,7 +305,7 @@ def send_channel(channel: DeliveryChannel, title: str, messages: list[str], sett
             for attempt in retrying:
                 with attempt:
                     progress.attempts += 1
-                    _notify(ap, title, body, channel.format, attach if i == 1 else ())
+                    _notify_each(pending, title, body, channel.format, attach if i == 1 else ())
             progress.messages = i
         except RetryError as exc:
             error = str(exc.last_attempt.exception())
