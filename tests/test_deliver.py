@@ -597,3 +597,15 @@ def test_one_refused_address_gets_the_retries_and_the_others_get_the_digest_once
     assert len(refused) == 2  # the retry went to the refused address only
     [result] = report.results
     assert result.status == "failed" and result.attempts == 2 and "tidak-ada@test.invalid" in result.error
+
+
+@pytest.mark.parametrize("url, takes", [
+    ("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ", False),  # an incoming webhook
+    ("https://hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ", False),
+    ("slack://xoxb-1234-1234-abc124/#forum-pemilu", True),  # a bot token uploads files
+    ("mailto://127.0.0.1:2525?smtp=127.0.0.1&from=saring@test.invalid&to=kpu@test.invalid", True),
+])
+def test_a_slack_webhook_is_not_taken_for_a_channel_that_gets_the_weekly_charts(url, takes):
+    # The weekly report on the forum's Slack webhook said "Grafik terlampir" with no chart and no
+    # link to one: apprise drops the files on a webhook (it says so only in its log).
+    assert supports_attachments(url) is takes

@@ -214,6 +214,8 @@ def supports_attachments(url: str) -> bool:
     """Whether the apprise service at ``url`` takes file attachments (e-mail, Telegram do)."""
     with _url_quiet():
         plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    if plugin is not None and plugin.service_name == "Slack" and getattr(plugin, "mode", None) != "bot":
+        return False  # Slack's webhooks drop the files (apprise says so only in its log)
     return bool(plugin is not None and getattr(plugin, "attachment_support", False))
 
 
