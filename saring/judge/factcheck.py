@@ -1,16 +1,15 @@
 """Fact-check registry: verdict labels, storage, and matching new items to published fact-checks.
 
 Fact-checkers (TurnBackHoax/Mafindo, cekfakta.com, Komdigi, AFP Indonesia...) put the verdict in
-the title ("[SALAH] ...", "[HOAKS] ...", "HOAKS: ..."). Their feeds are ingested into
-``factchecks``; every item is compared with them by TF-IDF cosine similarity and a match above
-:data:`MATCH_THRESHOLD` is stored in ``factcheck_matches``, so the digest can answer a rumour
-with the fact-check's link.
+the title ("[SALAH] ...", "[HOAKS] ...", "HOAKS: ...": :mod:`saring.collect.verdicts` reads it).
+Their feeds are ingested into ``factchecks``; every item is compared with them by TF-IDF cosine
+similarity and a match above :data:`MATCH_THRESHOLD` is stored in ``factcheck_matches``, so the
+digest can answer a rumour with the fact-check's link.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from saring.collect.verdicts import verdict_from_title
 from saring.storage.database import transaction as in_transaction
 from saring.textclean import item_text, plain_words
 
@@ -44,37 +44,6 @@ MATCH_THRESHOLD = 0.14
 BACKGROUND_ITEMS = 1000
 """How many of the most recently seen items weigh the words beside the fact-checks (see fit_index)."""
 
-FALSE_VERDICTS: frozenset[str] = frozenset(
-    {"SALAH", "HOAKS", "DISINFORMASI", "PENIPUAN", "FITNAH", "MISINFORMASI"})
-"""Verdicts that say the claim is false: only these give a risk floor (classifier/evidence.py)."""
-# Graded verdicts (Tempo, cekfakta.com) are kept as their own: shown beside the fact-check, but no
-# risk floor, since a claim that is partly true, misleading or out of context is not a checked hoax.
-VERDICTS = ("SALAH", "HOAKS", "DISINFORMASI", "PENIPUAN", "FITNAH", "MISINFORMASI", "BENAR", "KLARIFIKASI",
-            "MENYESATKAN", "SEBAGIAN BENAR", "KONTEKS KELIRU", "SATIRE")
-_ALIASES = {"HOAX": "HOAKS", "HOAXS": "HOAKS", "HOAKS": "HOAKS", "MISINFORMATION": "MISINFORMASI",
-            "DISINFORMATION": "DISINFORMASI", "FALSE": "SALAH", "KELIRU": "SALAH", "SCAM": "PENIPUAN",
-            "TIDAK BENAR": "SALAH", "KONTEKS SALAH": "KONTEKS KELIRU", "KONTEKS YANG SALAH": "KONTEKS KELIRU",
-            "KONTEN YANG MENYESATKAN": "MENYESATKAN", "MISLEADING": "MENYESATKAN"}
-_LABELS = {**{v: v for v in VERDICTS}, **_ALIASES}
-_WORD = "|".join(w.replace(" ", r"\s+") for w in sorted(_LABELS, key=len, reverse=True))
-# Combined labels ("DISINFORMASI/HOAKS"): a title's leading one is joined by / & +, a bracketed
-# one by any of / & + , | - (the bracket closes it).
-_CHAIN = rf"(?:{_WORD})(?:\s*[/&+]\s*(?:{_WORD}))*"
-_BRACKETED = re.compile(r"[\[(【]([^\[\]()【】]{1,60})[\])】]")
-_PARTS = re.compile(r"[/&+,|\-–]")
-_LEADING = re.compile(rf"^\s*(?:cek\s+fakta\s*[:\-–|]\s*)?({_CHAIN})\s*[:!\-–|,]", re.I)
-# After the "Cek Fakta:" rubric the first words are the verdict even without punctuation
-# (Liputan6: "Cek Fakta: Hoaks Foto ...", "Cek Fakta: Tidak Benar ...").
-_AFTER_RUBRIC = re.compile(rf"^\s*cek\s+fakta\s*[:\-–|]\s*({_CHAIN})\b(?!\s+satu\b)", re.I)
-
-
-def _label_verdict(label: str) -> str | None:
-    """The verdict of a label such as "HOAKS", "Tidak Benar" or "DISINFORMASI/HOAKS": a label that
-    combines a false verdict with any other says the claim is false. None when no part is a verdict."""
-    known = [_LABELS[w] for w in (" ".join(p.upper().split()) for p in _PARTS.split(label)) if w in _LABELS]
-    return next((v for v in known if v in FALSE_VERDICTS), known[0] if known else None)
-
-
 # A short Indonesian stop list: words that make every two texts look alike.
 STOPWORDS = frozenset("""
 yang dan di ke dari ini itu dengan untuk pada adalah dalam tidak akan juga atau ada oleh sebagai
@@ -91,25 +60,6 @@ def verdict_label(verdict: str | None, title: str | None) -> str | None:
     if not verdict or verdict_from_title(title) == verdict.upper():
         return None
     return verdict
-
-
-def verdict_from_title(title: str | None) -> str | None:
-    """The fact-checker's verdict carried by a title, upper-case (``"SALAH"``, ``"HOAKS"``...).
-
-    Recognises "[SALAH] ...", "(HOAKS) ...", "HOAKS: ...", "Keliru, ...", "Cek Fakta: [HOAX] ...",
-    "Cek Fakta: Hoaks ..." and "Cek Fakta: Tidak Benar ..." (= SALAH) in any case;
-    English aliases map to the Indonesian label (HOAX -> HOAKS, FALSE -> SALAH). A combined label
-    ("[DISINFORMASI/HOAKS]", "[MENYESATKAN/HOAKS]") is false when one of its parts is; graded
-    verdicts ("Menyesatkan", "Sebagian Benar", "Konteks Keliru", "Satire") are their own. None when
-    the title carries no verdict.
-    """
-    if not title:
-        return None
-    for bracket in _BRACKETED.finditer(title):  # "[VIDEO] [HOAKS] ...": the first bracket with a verdict
-        if verdict := _label_verdict(bracket.group(1)):
-            return verdict
-    m = _LEADING.match(title) or _AFTER_RUBRIC.match(title)
-    return _label_verdict(m.group(1)) if m else None
 
 
 def make_vectorizer() -> TfidfVectorizer:

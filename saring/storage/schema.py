@@ -362,6 +362,24 @@ def v12_scrub_checks(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
         LOGGER.warning("scrubbed the personal data of %d checks stored by an older saring", len(changed))
 
 
+
+def v13_rederive_verdicts(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+    """v13: the fact-checks stored before saring read combined labels ("[DISINFORMASI/HOAKS]",
+    "[TIDAK BENAR]") and graded ones ("[MENYESATKAN]") get the verdict their title carries now:
+    only a feed listing one again re-read its title, and feeds soon move on. Each whose verdict
+    changed gets ``changed_at``, so the next run re-matches its items and sets their risk floors,
+    as for a fact-checker's correction (saring.pipeline.link)."""
+    from saring.collect.verdicts import verdict_from_title
+
+    changed = [[new, datetime.now(UTC), factcheck_id]
+               for factcheck_id, title, verdict in con.execute(
+                   "SELECT factcheck_id, title, verdict FROM factchecks").fetchall()
+               if (new := verdict_from_title(title)) != verdict]
+    if changed:
+        con.executemany("UPDATE factchecks SET verdict = ?, changed_at = ? WHERE factcheck_id = ?", changed)
+        LOGGER.warning("re-read the verdict of %d fact-checks stored by an older saring", len(changed))
+
+
 # The analysts' catalog (saring.storage.publish): a derived, read-only file of views over the
 # published Parquet files, rebuilt when their list changes, never migrated. Its views on top are
 # the database's own, except that days are counted on the reader's clock: saring.connect(),
@@ -377,7 +395,8 @@ Step = str | Callable[[duckdb.DuckDBPyConnection, Path | None], None]
 MIGRATIONS: list[tuple[int, Step]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS), (5, V5_PLACES),
                                       (6, V6_HOAX_EVIDENCE), (7, V7), (8, V8),
                                       (9, V9_STORY_VECTORS), (10, V10_OUTLET_HOSTS),
-                                      (11, V11_FACTCHECK_CHANGES), (12, v12_scrub_checks)]
+                                      (11, V11_FACTCHECK_CHANGES), (12, v12_scrub_checks),
+                                      (13, v13_rederive_verdicts)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

@@ -14,7 +14,7 @@ cancer, Facebook) and two of them were not the hoax; the same-claim matches were
 Only false verdicts give a floor: a graded one ("MENYESATKAN", "SEBAGIAN BENAR", "KONTEKS KELIRU",
 "SATIRE") is shown beside the match but raises nothing, since part of such a claim holds and the
 rule is kept conservative (below). A combined label ("[DISINFORMASI/HOAKS]", "[MENYESATKAN/HOAKS]")
-with a false part is stored as that false verdict (:func:`saring.judge.factcheck.verdict_from_title`).
+with a false part is stored as that false verdict (:func:`saring.collect.verdicts.verdict_from_title`).
 The floor is *not* applied to an item that is itself a clarification (its title or lead denies
 or debunks: "tidak benar", "hoaks", "klarifikasi", …), because a news report of the debunk
 matches the fact-check too.
@@ -35,7 +35,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from saring.judge.factcheck import FALSE_VERDICTS, MATCH_THRESHOLD
+from saring.collect.verdicts import FALSE_VERDICTS
+from saring.judge.factcheck import MATCH_THRESHOLD
 
 FLOOR_TOP = 0.95
 STRONG_AT = 0.30
