@@ -542,3 +542,27 @@ def test_fact_checks_stored_before_combined_labels_were_read_get_their_verdict_o
         assert con.execute(floored).fetchall() == [(catfish, "DISINFORMASI")]
     with Store(db_path) as store:  # idempotent: opening again changes nothing
         assert store.con.execute(stored).fetchall()[0][1] == "DISINFORMASI"
+
+
+def test_a_deleted_fact_check_stops_flooring_older_items_at_the_next_run(ingested, sample_config, scorer):
+    # A maintainer deleted the catfish fact-check (its feed turned out not to be a fact-checker).
+    # The next hourly run dropped its matches from every item, but only recomputed the risk floors of
+    # the run's recent items: Kompas' catfish article, seen 40 days ago, kept its raised risk and the
+    # reason "cocok dengan cek fakta: ..." pointing at a fact-check saring no longer had, until
+    # someone ran `saring factcheck match`.
+    from saring.pipeline.ingest import run_ingest
+
+    news = [s.id for s in sample_config.enabled_sources if not s.is_factcheck]
+    catfish = ("SELECT item_id, hoax_score, text_hoax_score, evidence_factcheck_id FROM item_overview "
+               "WHERE title LIKE 'Lele Disebut Mengandung Ribuan Sel Kanker%'")
+    with Store(ingested) as store:
+        con = store.con
+        (item_id, served, text_score, factcheck_id), = con.execute(catfish).fetchall()
+        assert factcheck_id is not None and served > text_score  # the control: floored
+        con.execute("UPDATE items SET first_seen_at = first_seen_at - INTERVAL 40 DAY WHERE item_id = ?",
+                    [item_id])
+        con.execute("DELETE FROM factchecks WHERE factcheck_id = ?", [factcheck_id])
+        assert run_ingest(sample_config, store, scorer=scorer, only=news).status == "ok"
+        assert con.execute(catfish).fetchall() == [(item_id, text_score, text_score, None)]
+        assert con.execute("SELECT count(*) FROM factcheck_matches WHERE factcheck_id = ?",
+                           [factcheck_id]).fetchone()[0] == 0

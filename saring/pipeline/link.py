@@ -27,7 +27,8 @@ def link_items(store: Store, since: datetime, stories_window: float, risk: Any =
 
     Places are found for every stored item not scanned yet (so also for items of a killed
     run, and for items stored before places existed). New and changed fact-checks are matched
-    against the last 30 days of items (a changed one also against the older items it matched),
+    against the last 30 days of items (a changed one also against the older items it matched; the
+    items a deleted one floored are matched again too),
     and their fact-check evidence (a risk floor between the ``risk`` bands' medium and high, see
     :mod:`saring.judge.classifier.evidence`) is recomputed.
     ``counted``: story term counts counted during the run. Returns the steps that failed, with
@@ -50,11 +51,14 @@ def _link(cur: Any, since: datetime, stories_window: float, risk: Any,
                              [since, since]).fetchall()[0][0]
     horizon = since - timedelta(days=30) if new_checks else since
     # and, whatever their age, the items a changed fact-check matched: else a corrected verdict
-    # ("[HOAKS]" made "[MENYESATKAN]") left their floor and its reason as they were
+    # ("[HOAKS]" made "[MENYESATKAN]") left their floor and its reason as they were; and those a
+    # deleted fact-check floored (matching drops its matches from every item, not their floors)
     ids = [r[0] for r in cur.execute(
         """SELECT item_id FROM items WHERE first_seen_at >= ?
            UNION SELECT item_id FROM factcheck_matches
-           WHERE factcheck_id IN (SELECT factcheck_id FROM factchecks WHERE changed_at >= ?)""",
+           WHERE factcheck_id IN (SELECT factcheck_id FROM factchecks WHERE changed_at >= ?)
+           UNION SELECT item_id FROM hoax_evidence
+           WHERE factcheck_id NOT IN (SELECT factcheck_id FROM factchecks)""",
         [horizon, since]).fetchall()]
     if not ids:  # nothing new since the last run: matches and stories stand as they are
         return errors
