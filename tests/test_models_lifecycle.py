@@ -1222,6 +1222,49 @@ def test_promoting_a_damaged_version_says_to_choose_another_or_train_a_new_one(m
     assert registry.current_version() == "shipped"
 
 
+def _version_of_another_structure(model_home: Path, version: str, v2_card: bool) -> Path:
+    """A registry version whose files load safely (checksums match, only scikit-learn inside) but
+    are not saring's pipelines: a TF-IDF + logistic regression from an analyst's notebook."""
+    import hashlib
+
+    import skops.io as sio
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    out = model_home / version
+    out.mkdir(parents=True)
+    texts = [p.read_text(encoding="utf-8") for p in SEEDS] + pd.read_csv(PRATIWI)["berita"].head(4).tolist()
+    labels = [i % 2 for i in range(len(texts))]
+    notebook = Pipeline([("tfidf", TfidfVectorizer()), ("clf", LogisticRegression())]).fit(texts, labels)
+    data = sio.dumps(notebook)
+    for task in ("hoax", "election"):
+        (out / f"{task}.skops").write_bytes(data)
+        card = json.loads((REPO / "classifiers" / f"{task}.json").read_text(encoding="utf-8"))
+        card.update(version=f"{task}-{version}", sha256=hashlib.sha256(data).hexdigest())
+        if not v2_card:  # read as a model file from before the v2 pipelines
+            card.pop("pipeline_format")
+        (out / f"{task}.json").write_text(json.dumps(card), encoding="utf-8")
+    (out / "bundle.json").write_text(json.dumps({"version": version}), encoding="utf-8")
+    return out
+
+
+@pytest.mark.parametrize("v2_card", [True, False], ids=["v2 card", "v1 card"])
+def test_promoting_a_version_of_another_structure_says_to_choose_another_or_train_a_new_one(
+        model_home, v2_card):
+    # A notebook's model dropped into the registry as a version: `saring model promote` refused it,
+    # rightly, but said "Run `make train` to rebuild it", which a forum maintainer does not have
+    # and which rebuilds only the shipped models.
+    from saring.judge.classifier import registry
+
+    _version_of_another_structure(model_home, "v-odd", v2_card)
+    r = runner.invoke(app, ["model", "promote", "v-odd"])
+    assert r.exit_code == 2, r.output
+    assert "structure" in flat(r) and "make train" not in flat(r), flat(r)
+    assert "saring model list" in flat(r) and "saring train" in flat(r)
+    assert registry.current_version() == "shipped"
+
+
 def test_rescore_after_rollback_serves_the_rolled_back_to_version(demo_db, tmp_path, model_home):
     # The maintainer promotes a retrained model, rescores, finds it worse and rolls back: the
     # digest and the desk must show the old version's scores again after `saring rescore`,

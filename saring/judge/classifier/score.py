@@ -66,7 +66,8 @@ MIN_ELECTION_WORD = 0.2
 class _Model:
     """A loaded pipeline: features, calibrated probabilities and per-feature contributions."""
 
-    def __init__(self, name: str, pipeline: Pipeline, card: dict[str, Any], hidden: frozenset[str]) -> None:
+    def __init__(self, name: str, pipeline: Pipeline, card: dict[str, Any], hidden: frozenset[str],
+                 remedy: str = REBUILD) -> None:
         import numpy as np
 
         self.name = name
@@ -81,13 +82,12 @@ class _Model:
         except (AttributeError, KeyError, TypeError, IndexError, ValueError) as exc:
             raise ModelLoadError(
                 f"The {name} model file does not have the structure saring expects "
-                f"(features -> calibrated linear classifier). Run `make train` to rebuild it."
+                f"(features -> calibrated linear classifier): {remedy}."
             ) from exc
         self.coef = np.mean(np.vstack(weights), axis=0)
         if len(names) != self.coef.shape[0]:
             raise ModelLoadError(
-                f"The {name} model file is inconsistent (feature count mismatch). "
-                f"Run `make train` to rebuild it."
+                f"The {name} model file is inconsistent (feature count mismatch): {remedy}."
             )
         kind = np.array([str(n).split("__", 1)[0] for n in names])
         self.terms = np.array([str(n).split("__", 1)[-1] for n in names], dtype=object)
@@ -428,11 +428,11 @@ def load_scorer(model_dir: Path | None = None, remedy: str | None = None) -> Sco
     if "pipeline_format" not in el_card or "pipeline_format" not in hx_card:
         from saring.judge.classifier.scoring_v1 import load_v1
 
-        election, hoax = load_v1(el_pipe, el_card, hx_pipe, hx_card)
+        election, hoax = load_v1(el_pipe, el_card, hx_pipe, hx_card, remedy)
     else:
         places = not_generic_words()
-        election = _Model("election", el_pipe, el_card, places)
-        hoax = _Model("hoax", hx_pipe, hx_card, places | NEVER_HOAX_REASONS)
+        election = _Model("election", el_pipe, el_card, places, remedy)
+        hoax = _Model("hoax", hx_pipe, hx_card, places | NEVER_HOAX_REASONS, remedy)
     return Scorer(
         election=election,
         hoax=hoax,

@@ -157,14 +157,16 @@ def _word_explainer(pipeline: Any):
     return explain
 
 
-def load_v1(el_pipe: Any, el_card: dict[str, Any], hx_pipe: Any, hx_card: dict[str, Any]) -> tuple[Any, Any]:
-    """Both v1 models as one object (the scorer asks it for everything)."""
-    from saring.judge.classifier.modelload import ModelLoadError
+def load_v1(el_pipe: Any, el_card: dict[str, Any], hx_pipe: Any, hx_card: dict[str, Any],
+            remedy: str | None = None) -> tuple[Any, Any]:
+    """Both v1 models as one object (the scorer asks it for everything); a load error ends with
+    ``remedy``, the way out (default: rebuild the shipped models)."""
+    from saring.judge.classifier.modelload import REBUILD, ModelLoadError
 
     try:
         models = V1Models(el_pipe, hx_pipe)
     except (AttributeError, KeyError, TypeError, IndexError) as exc:
         raise ModelLoadError(
-            "A model file does not have the structure saring expects; run `make train` to rebuild it."
+            f"A model file does not have the structure saring expects: {remedy or REBUILD}."
         ) from exc
     return models, models
