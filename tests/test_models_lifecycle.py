@@ -1265,6 +1265,26 @@ def test_promoting_a_version_of_another_structure_says_to_choose_another_or_trai
     assert registry.current_version() == "shipped"
 
 
+def test_promoting_the_current_version_once_it_is_damaged_says_to_roll_back(model_home):
+    # The promoted version's hoax.skops was damaged on disk; every run failed, and the maintainer
+    # promoted it again to "repair" it: saring said to promote another one, not that this is the
+    # current version and a rollback is the way out.
+    from saring.judge.classifier import registry
+
+    _copy_shipped_as(model_home, "v-copy")
+    assert runner.invoke(app, ["model", "promote", "v-copy"]).exit_code == 0
+    r = runner.invoke(app, ["model", "promote", "v-copy"])  # whole, it is only already current
+    assert r.exit_code == 2 and "already the current model version" in flat(r), flat(r)
+    data = bytearray((model_home / "v-copy" / "hoax.skops").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (model_home / "v-copy" / "hoax.skops").write_bytes(bytes(data))
+    r = runner.invoke(app, ["model", "promote", "v-copy"])
+    assert r.exit_code == 2, r.output
+    assert "current model version" in flat(r) and "saring model rollback" in flat(r), flat(r)
+    assert "promote another" not in flat(r)
+    assert registry.current_version() == "v-copy"
+
+
 def test_rescore_after_rollback_serves_the_rolled_back_to_version(demo_db, tmp_path, model_home):
     # The maintainer promotes a retrained model, rescores, finds it worse and rolls back: the
     # digest and the desk must show the old version's scores again after `saring rescore`,

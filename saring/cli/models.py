@@ -264,8 +264,9 @@ def model_promote(
 
     try:
         if version != registry.SHIPPED and registry.version_dir(version).is_dir():
-            # the whole scorer must build from it
-            load_scorer(registry.version_dir(version), registry.not_promotable(version))
+            # the whole scorer must build from it; the current one broken is left by a rollback
+            load_scorer(registry.version_dir(version), registry.roll_back_from(version)
+                        if version == registry.current_version() else registry.not_promotable(version))
         previous = registry.promote(version)
     except SaringError as exc:
         fail(str(exc))

@@ -30,6 +30,11 @@ ROLL_BACK = "run `saring model rollback` or `saring model promote shipped`"
 """The way out of a broken promoted version (`make train` rebuilds the shipped models only)."""
 
 
+def roll_back_from(version: str) -> str:
+    """The way out of ``version``, the current one, broken: go back to the one before it."""
+    return f"{version!r} is the current model version; {ROLL_BACK}"
+
+
 def not_promotable(version: str) -> str:
     """The way out of a broken version that is not current: leave it, use another or train anew."""
     return (f"version {version!r} cannot be used; promote another one from `saring model list`, "

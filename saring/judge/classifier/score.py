@@ -402,9 +402,9 @@ def _remedy(model_dir: Path | None, directory: Path) -> str:
     """The way out of a broken model in ``directory``: a promoted version (the registry's current
     one) is rolled back; `make train` would rebuild the shipped models and leave it current."""
     if model_dir is None and directory != default_model_dir():
-        from saring.judge.classifier.registry import ROLL_BACK
+        from saring.judge.classifier.registry import roll_back_from
 
-        return f"{directory.name!r} is the current model version; {ROLL_BACK}"
+        return roll_back_from(directory.name)
     return REBUILD
 
 
