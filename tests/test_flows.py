@@ -151,6 +151,49 @@ def test_every_deployed_flow_has_a_timeout_shorter_than_a_day():
         assert flow_obj.timeout_seconds < 24 * 3600, deployment["name"]  # the next day's digest runs
 
 
+def test_prefect_yaml_setup_gives_a_worker_one_flow_run_at_a_time_across_its_deployments(prefect_harness):
+    # prefect.yaml's `concurrency_limit: 1` holds per deployment: the hourly ingest and the 06:00
+    # digest (Monday's 07:00 report too) were handed out together, both opened the one DuckDB file,
+    # and the second waited SARING_LOCK_WAIT and failed: a slow ingest cost the forum its digest.
+    # The work-pool commands in prefect.yaml's header are run here as the operator runs them.
+    import shlex
+
+    import yaml
+    from prefect.client.orchestration import get_client
+    from prefect.states import Completed, Running
+    from prefect.testing.cli import invoke_and_assert
+
+    text = Path("prefect.yaml").read_text(encoding="utf-8")
+    spec = yaml.safe_load(text)
+    pool = spec["definitions"]["pool"]["name"]
+    setup = [shlex.split(line.lstrip("#").split("(")[0])[1:] for line in text.splitlines()
+             if line.lstrip("# ").startswith("prefect work-pool")]
+    assert setup, "prefect.yaml's header no longer says how to create the work pool"
+    with get_client(sync_client=True) as client:
+        for command in setup:
+            invoke_and_assert(command, echo=False)
+        runs = {}
+        for deployment in spec["deployments"]:
+            flow_id = client.create_flow_from_name(deployment["entrypoint"].split(":")[1])
+            deployment_id = client.create_deployment(
+                flow_id=flow_id, name=deployment["name"], work_pool_name=pool,
+                concurrency_limit=deployment.get("concurrency_limit"))
+            runs[client.create_flow_run_from_deployment(deployment_id).id] = deployment["name"]
+
+        def handed_out() -> list:
+            return [r.flow_run.id for r in client.get_scheduled_flow_runs_for_work_pool(pool)]
+
+        done = []
+        while len(done) < len(runs):
+            given = handed_out()
+            assert len(given) == 1, [runs[i] for i in given]  # the ingest, then the digest, ...
+            client.set_flow_run_state(given[0], Running(), force=True)
+            assert handed_out() == []  # the others wait while it runs, whichever deployment
+            client.set_flow_run_state(given[0], Completed(), force=True)
+            done.append(given[0])
+        assert sorted(map(str, done)) == sorted(map(str, runs))
+
+
 def _run_scaled(raw: dict, tmp_path, parts_dir: Path | None = None):
     """flows/scaled.py's ingest with its tasks in this process (Prefect's default runner)."""
     import yaml
