@@ -257,6 +257,9 @@ def main() -> int:
         phase("prefect server up")
 
         procs.run(str(BIN / "prefect"), "work-pool", "create", "saring-pool", "--type", "process")
+        # = `prefect work-pool set-concurrency-limit saring-pool 1` (prefect.yaml), without a CLI start-up
+        httpx.patch(f"{api}/work_pools/saring-pool", json={"concurrency_limit": 1},
+                    timeout=30).raise_for_status()
         procs.run(str(BIN / "prefect"), "--no-prompt", "deploy", "--all")
         procs.start("prefect-worker", str(BIN / "prefect"), "worker", "start", "--pool", "saring-pool",
                     "--limit", "1")
