@@ -683,3 +683,70 @@ def test_a_check_s_similar_items_show_a_forward_stored_before_this_fix_scrubbed(
         assert "0813" not in text and "081300000052" not in text and "surel" not in text, text
         assert "wa.me" not in text and "6281300000051" not in text, text
     assert "pukul 08.00-14.00" in similar.title and MASK_PHONE in similar.title
+
+
+def test_forwards_stored_before_the_scrub_are_scrubbed_on_upgrade_and_gone_from_the_analysts_copy(
+        tmp_path, monkeypatch, scorer):
+    # An older saring stored a forwarded message (its item, its article, the reasons quoting it,
+    # its tipline_messages row) and a shared link's page as they came; the digest and the desk
+    # scrub them when shown, but the items, articles, scores and tipline_messages Parquet files of
+    # the analysts' copy kept the numbers, addresses and contact links.
+    from _db import database_at
+
+    import saring.storage.publish
+    from saring.collect.urls import url_key
+    from saring.pipeline.forwarded import TIPLINE, message_url
+    from saring.storage.publish import publish
+
+    monkeypatch.setattr(saring.storage.publish, "COMPRESSION", "uncompressed")  # text shows in the bytes
+    db = tmp_path / "saring.duckdb"
+    con = database_at(db, 11)
+    con.execute("SET TimeZone = 'UTC'")
+    page = "Koordinator Budiman bisa dihubungi di 0813-0000-0030 atau koordinator.budiman@surel.example"
+    raw_link = "https://x.example/p?hp=081300000052"
+    msg_url = message_url("f00d" * 8)
+    msg, link = url_key(msg_url), url_key(raw_link)  # as the older saring keyed them
+    con.execute("INSERT INTO sources (source_id, name, url, enabled) VALUES (?, ?, ?, false)",
+                [TIPLINE.id, TIPLINE.name, TIPLINE.url])
+    shared = ["https://x.example/daftar/081300000053", "https://wa.me/6281300000051"]  # never fetched now
+    con.execute("INSERT INTO tipline_messages VALUES (?, 'Relawan', 'abc', now(), ?, ?, true, 'forwarded', "
+                "now(), NULL)", ["f00d" * 8, OLD_RAW, shared])
+    con.execute("INSERT INTO items (item_id, url, link, source_id, title, summary, guid, first_seen_at, "
+                "state, kind) VALUES (?, ?, NULL, 'tipline', ?, ?, ?, now(), 'scored', 'tipline'), "
+                "(?, ?, ?, 'tipline', ?, ?, NULL, now(), 'scored', 'tipline')",
+                [msg, msg_url, OLD_RAW, OLD_RAW, "f00d" * 8, link, raw_link, raw_link, raw_link, OLD_RAW])
+    con.execute("INSERT INTO articles (item_id, final_url, text, text_source, title, author, "
+                "extraction_error, fetched_at) VALUES (?, NULL, ?, 'tipline', ?, NULL, NULL, now()), "
+                "(?, ?, ?, 'page', ?, 'rina@surel.example', NULL, now())",
+                [msg, OLD_RAW, OLD_RAW, link, raw_link, page, page])
+    con.execute("INSERT INTO scores VALUES (?, 'm', 0.9, 0.8, [], ?, now())",
+                [msg, [f"sumber tidak jelas: '{OLD_RAW[:40]}'"]])
+    publish(con, db, snapshot_path(db), 11)  # the analysts' copy as the older saring published it
+    con.close()
+    secrets = [b"0813-0000-0050", b"0813-0000-0030", b"surel.example", b"6281300000051", b"081300000052",
+               b"081300000053"]
+
+    def published():
+        return [p for p in published_dir(db).rglob("*") if p.is_file()]
+
+    assert all(any(s in p.read_bytes() for p in published()) for s in secrets)  # the control
+    with Store(db) as store:  # the upgrade
+        rows = store.con.execute(
+            "SELECT i.item_id, i.url, i.link, i.title, i.summary, a.final_url, a.title, a.text, a.author "
+            "FROM items i JOIN articles a USING (item_id) ORDER BY item_id").fetchall()
+        terms = store.con.execute("SELECT hoax_terms FROM scores WHERE model_version = 'm'").fetchone()[0]
+        message = store.con.execute("SELECT message_id, text, urls FROM tipline_messages").fetchone()
+        # The message is still the same item: feeding it again adds nothing.
+        assert feed_tipline(store, since=datetime(2000, 1, 1, tzinfo=UTC), scorer=scorer) == 0
+        assert store.con.execute("SELECT count(*) FROM items").fetchone() == (2,)
+        store.publish_snapshot()
+    clean = GENERIC.text(OLD_RAW)
+    assert "pukul 08.00-14.00" in clean and MASK_PHONE in clean
+    page_url = "https://x.example/p"
+    assert sorted(rows) == sorted([(link, page_url, page_url, page_url, clean, page_url, GENERIC.text(page),
+                                    GENERIC.text(page), "[email disamarkan]"),
+                                   (msg, msg_url, None, clean, clean, None, clean, clean, None)])
+    assert terms == [f"sumber tidak jelas: '{GENERIC.text(OLD_RAW[:40])}'"]
+    assert message == ("f00d" * 8, clean, [])
+    for path in published():
+        assert not any(s in path.read_bytes() for s in secrets), path

@@ -333,7 +333,8 @@ def v12_scrub_checks(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
     """v12: the checks stored before saring check scrubbed what it stores (pasted phone numbers,
     e-mail addresses, NIKs, contact links in query, title, text, the reasons quoting them, and a
     similar forward's title and link) are scrubbed as it stores them now. The fingerprint stays
-    that of the text as pasted, so a repeat is still recognised. The next publication erases every
+    that of the text as pasted, so a repeat is still recognised. So are the forwards an older
+    saring stored as they came (:func:`_scrub_forwards`). The next publication erases every
     older published file, which held the old text."""
     from saring.collect.scrub import GENERIC
 
@@ -355,11 +356,54 @@ def v12_scrub_checks(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
     if changed:
         con.executemany("UPDATE checks SET query = ?, url = ?, title = ?, text = ?, hoax_terms = ?, "
                         "similar_json = ? WHERE check_id = ?", changed)
-        if path is not None:
-            from saring.storage.publish import mark_erase
-
-            mark_erase(path)
         LOGGER.warning("scrubbed the personal data of %d checks stored by an older saring", len(changed))
+    forwarded = _scrub_forwards(con)
+    if (changed or forwarded) and path is not None:
+        from saring.storage.publish import mark_erase
+
+        mark_erase(path)
+
+
+def _scrub_forwards(con: duckdb.DuckDBPyConnection) -> int:
+    """The tipline source's items, articles and reasons, and the chat messages, as saring stores
+    them now (saring.pipeline.forwarded): an older saring stored them as they came. Ids stay: an
+    item is keyed by its message's id or its link as first stored, so feeding the chat again
+    still finds it. Returns how many rows changed."""
+    from saring.collect.scrub import GENERIC, MASK_CONTACT
+    from saring.collect.tipline import MESSAGE_ADDRESS
+
+    def link(url: str | None) -> str | None:
+        if not url or url.startswith(MESSAGE_ADDRESS):  # a message's key, never personal
+            return url
+        return GENERIC.url(url)[0] or MASK_CONTACT  # a contact link stored before they were dropped
+
+    def scrubbed(sql: str, update: str, shape: Callable[[tuple], tuple], keys: int = 1) -> int:
+        rows = [(*new, *row[:keys]) for row in con.execute(sql).fetchall()
+                if (new := shape(row[keys:])) != row[keys:]]
+        if rows:
+            con.executemany(update, rows)
+        return len(rows)
+
+    tipline = "SELECT item_id FROM items WHERE source_id = 'tipline'"
+    text = GENERIC.text
+    n = scrubbed(f"SELECT item_id, url, link, title, summary, author FROM items WHERE item_id IN ({tipline})",
+                 "UPDATE items SET url = ?, link = ?, title = ?, summary = ?, author = ? WHERE item_id = ?",
+                 lambda r: (link(r[0]), link(r[1]), text(r[2]), text(r[3]), text(r[4])))
+    n += scrubbed(f"SELECT item_id, final_url, title, text, author, extraction_error FROM articles "
+                  f"WHERE item_id IN ({tipline})",
+                  "UPDATE articles SET final_url = ?, title = ?, text = ?, author = ?, extraction_error = ? "
+                  "WHERE item_id = ?",
+                  lambda r: (link(r[0]), text(r[1]), text(r[2]), text(r[3]), text(r[4])))
+    n += scrubbed(f"SELECT item_id, model_version, hoax_terms FROM scores WHERE item_id IN ({tipline})",
+                  "UPDATE scores SET hoax_terms = ? WHERE item_id = ? AND model_version = ?",
+                  lambda r: (None if r[0] is None else [text(t) for t in r[0]],), keys=2)
+    n += scrubbed("SELECT message_id, text, urls FROM tipline_messages",
+                  "UPDATE tipline_messages SET text = ?, urls = ? WHERE message_id = ?",
+                  lambda r: (text(r[0]), None if r[1] is None else [u for u in map(GENERIC.link, r[1]) if u]))
+    if n:
+        LOGGER.warning("scrubbed the personal data of %d forwarded messages and pages stored by an older "
+                       "saring", n)
+    return n
 
 
 
