@@ -185,6 +185,26 @@ def test_a_pasted_short_link_that_leads_to_a_contact_link_is_not_followed_there(
     assert [r.path for r, _ in httpserver.log] == ["/daftar-kpps"]
 
 
+def test_a_pasted_link_never_sends_a_number_in_it_to_the_site(tmp_path, scorer, monkeypatch, httpserver):
+    # A member pasted a registration link carrying someone's number ("…?hp=0813…", "…/daftar/0813…"):
+    # saring check opened it as pasted and sent the number to that site, where the tipline drops
+    # such a parameter and never opens a link with a number in its path.
+    pretend_public(monkeypatch)  # the test server plays the public site
+    page = ("<html><head><title>Pendaftaran KPPS</title></head><body><article><p>"
+            + "Pendaftaran anggota KPPS dibuka di kantor kelurahan sampai akhir pekan. " * 8
+            + "</p></article></body></html>")
+    httpserver.expect_request("/daftar").respond_with_data(page, content_type="text/html")
+    base = f"http://127.0.0.1:{httpserver.port}"
+    result = analyse(f"{base}/daftar?hp=081300000052&tps=07", tmp_path / "saring.duckdb", scorer)
+    assert result.title == "Pendaftaran KPPS"
+    assert [(r.path, r.query_string) for r, _ in httpserver.log] == [("/daftar", b"tps=07")]
+    with pytest.raises(CheckError) as refused:
+        analyse(f"{base}/daftar/081300000053", tmp_path / "saring.duckdb", scorer)
+    assert "Tempel teks pesannya" in str(refused.value), refused.value
+    assert "081300000053" not in str(refused.value)
+    assert len(httpserver.log) == 1  # the second link was never opened
+
+
 def test_empty_input_is_refused(ingested, scorer):
     with pytest.raises(CheckError):
         run_check("   ", ingested, scorer=scorer)

@@ -246,20 +246,26 @@ def fetch_text(url: str, timeout: float = 8.0) -> tuple[str | None, str, str | N
     from saring.config import FetchSettings
     from saring.errors import FetchError
 
-    # A contact link (wa.me/62…, t.me/+62…, a group invitation) would tell that service whose
-    # number is being looked at; the tipline never follows one either.
-    if GENERIC.url(url)[0] is None:
+    # Opened as the tipline opens a shared link (Scrubber.link): a contact link (wa.me/62…, t.me/+62…,
+    # a group invitation) or a number in the address's path never, a number in its query without it.
+    safe = GENERIC.link(url.strip())
+    if safe is None and GENERIC.url(url.strip())[0] is None:
         raise CheckError("tautan ini adalah tautan kontak (WhatsApp/Telegram ke seseorang atau undangan "
                          "grup): saring tidak membukanya, agar nomor atau grupnya tidak ikut terkirim ke "
                          "layanan itu. Tempel teks pesannya untuk dicek.")
+    if safe is None:
+        raise CheckError("alamat tautan ini memuat data pribadi (nomor telepon, e-mail, NIK atau akun): "
+                         "saring tidak membukanya, agar data itu tidak ikut terkirim ke situsnya. "
+                         "Tempel teks pesannya untuk dicek.")
+    url = safe
     settings = FetchSettings(timeout=timeout, total_timeout=timeout + 2, retries=0)
     # Members read these sentences: the fetcher's English reason (for the maintainer) goes to the log.
     try:
         with Fetcher(settings) as fetcher:
-            page = fetcher.get(url.strip(), allow_private=False, accept="text/html,*/*;q=0.8")
+            page = fetcher.get(url, allow_private=False, accept="text/html,*/*;q=0.8")
     except FetchError as exc:
         LOGGER.info("check: %s", exc)
-        raise CheckError(f"tautan {url.strip()} tidak bisa dibuka: {_unreachable(exc)}") from None
+        raise CheckError(f"tautan {url} tidak bisa dibuka: {_unreachable(exc)}") from None
     kind = _not_a_page(page.headers.get("content-type", ""), page.content)
     if kind:
         raise CheckError(f"tautan ini berupa {kind}, bukan halaman berita: saring hanya membaca halaman web. "
