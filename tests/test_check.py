@@ -205,6 +205,23 @@ def test_a_pasted_link_never_sends_a_number_in_it_to_the_site(tmp_path, scorer, 
     assert len(httpserver.log) == 1  # the second link was never opened
 
 
+def test_a_reason_quoting_a_phone_number_cut_short_is_stored_without_its_digits(ingested, scorer):
+    # A reason quotes at most five words of the pasted message ("…: 'Sebarkan, hubungi +62 813 0000…'"):
+    # the cut number was no longer a whole one to the scrubber, and its first nine digits stayed in
+    # the checks table (published to the analysts' copy, never purged).
+    pasted = "Sebarkan, hubungi +62 813 0000 0016 sebelum terlambat"  # the number of the fixture chat
+    result = run_check(pasted, ingested, scorer=scorer, by="rina")
+    assert any("+62 813 0000…" in term for term in result.hoax_terms), result.hoax_terms  # shown as pasted
+    con = duckdb.connect(str(ingested), read_only=True)
+    try:
+        (terms,) = con.execute("SELECT hoax_terms FROM checks WHERE check_id = ?",
+                               [result.check_id]).fetchone()
+    finally:
+        con.close()
+    assert any("[nomor disamarkan]…" in term for term in terms), terms
+    assert not any("813" in term for term in terms), terms
+
+
 def test_empty_input_is_refused(ingested, scorer):
     with pytest.raises(CheckError):
         run_check("   ", ingested, scorer=scorer)

@@ -19,6 +19,7 @@ What is replaced, in text and inside links (query strings, paths, fragments):
   spaces, (spaced) hyphens, en/em dashes, dots or parentheses, the letter o for a zero,
   full-width digits → ``[nomor disamarkan]``. Glued to the word before it ("WA0812…",
   "hp+62 812…") only a mobile number (``08``/``628``/``+62``) counts.
+  The start of a number where a quote or title was cut ("+62 813 0000…") counts too.
 * **NIK/KK-like numbers**: 16 digits, plain or grouped → ``[NIK disamarkan]``; glued to a word
   ("NIK3579…") only when its province code, birth day and month are possible.
 * **e-mail addresses** (also ``nama (at) host (dot) id``) → ``[email disamarkan]``.
@@ -116,6 +117,9 @@ _GLUED_PHONE = (rf"(?<=[^\W\d])(?:\(?\+[ \t]?(?=62)|(?=08|62))"
                 rf"[0-9](?:{_SEP}?{_D}){{5,15}}")
 _GLUED_NIK = rf"(?<=[^\W\d]){_NIK_DIGITS}"
 _GLUED_PHONE_AT = re.compile(_GLUED_PHONE, re.I)
+# Where a quote, title or excerpt was cut ("…", folded to "..."): a phone candidate too short to
+# be a number there is the start of one.
+_CUT = re.compile(r"[ \t]*\.\.\.")
 
 _WORD = re.compile(r"[^\W_]+")
 _TRAILING = ".,;:!?)]}'\"*_~"
@@ -392,6 +396,8 @@ class Scrubber:
                 # The candidate may run on into what follows: only its phone-number part is
                 # replaced, and scanning goes on right after it (a date, another number...).
                 length = _phone_length(candidate)
+                if not length and _CUT.match(folded, end):
+                    length = len(candidate)  # a quote or title cut inside the number: its first digits
                 if not length:
                     pos = start + 1
                     continue
