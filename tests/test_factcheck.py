@@ -566,3 +566,24 @@ def test_a_deleted_fact_check_stops_flooring_older_items_at_the_next_run(ingeste
         assert con.execute(catfish).fetchall() == [(item_id, text_score, text_score, None)]
         assert con.execute("SELECT count(*) FROM factcheck_matches WHERE factcheck_id = ?",
                            [factcheck_id]).fetchone()[0] == 0
+
+
+def test_a_fact_check_also_ingested_as_news_under_its_http_or_www_address_does_not_match_itself(ingested):
+    # A news feed links Tempo's fact-check page as http://www.cekfakta.tempo.co/... while the
+    # fact-check feed lists it as https://cekfakta.tempo.co/...: the exact URLs differ, so the page
+    # matched itself at ~1.0, the match and its risk floor were stored and the digest showed it.
+    page = "cekfakta.tempo.co/fakta/makan-ikan-lele-mengandung-3-000-sel-kanker"
+    forms = {"as-listed": f"https://{page}/", "http-www": f"http://www.{page}"}
+    with Store(ingested) as store:
+        con = store.con
+        (fid, title, text), = con.execute(
+            "SELECT factcheck_id, title, text FROM factchecks WHERE title LIKE '%lele mengandung%'"
+        ).fetchall()
+        con.execute("UPDATE factchecks SET url = ? WHERE factcheck_id = ?", [forms["as-listed"], fid])
+        now = datetime.now(UTC)
+        store.add_items([dict(item_id=k, url=u, link=u, source_id="detikcom", title=title, summary=text,
+                              published_at=now, author=None, guid=None, first_seen_at=now, state="seen")
+                         for k, u in forms.items()])
+        match_items(con, item_ids=list(forms))
+        assert con.execute("SELECT item_id, factcheck_id FROM factcheck_matches "
+                           "WHERE item_id IN (SELECT unnest(?))", [list(forms)]).fetchall() == []

@@ -19,6 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from saring.collect.urls import page_key
 from saring.collect.verdicts import verdict_from_title
 from saring.storage.database import transaction as in_transaction
 from saring.textclean import item_text, plain_words
@@ -234,14 +235,15 @@ def match_items(con: duckdb.DuckDBPyConnection, item_ids: Sequence[str] | None =
     # what the models read: a forward's title, its own first line, is not read twice (as in check)
     items = [(item_id, item_text(title, text), url)
              for item_id, title, text, url in con.execute(query, params).fetchall()]
-    fc_urls = {u for (u,) in con.execute("SELECT url FROM factchecks").fetchall()}
+    # one page under its http and https (or www and bare) address, as the digest and check compare
+    fc_pages = {page_key(u) for (u,) in con.execute("SELECT url FROM factchecks").fetchall() if u}
     texts = [t for _, t, _ in items]
     now = datetime.now(UTC)
     rows = [
         (item_id, fid, sim, now)
         for (item_id, _, url), found in zip(items, index.match(texts, top_k=top_k), strict=True)
         for fid, sim in found
-        if url not in fc_urls  # a fact-check ingested as an item matches itself
+        if page_key(url) not in fc_pages  # a fact-check ingested as an item matches itself
     ]
     with in_transaction(con) if transaction else contextlib.nullcontext():
         con.execute("DELETE FROM factcheck_matches WHERE item_id IN (SELECT unnest(?))",
