@@ -1285,6 +1285,40 @@ def test_promoting_the_current_version_once_it_is_damaged_says_to_roll_back(mode
     assert registry.current_version() == "v-copy"
 
 
+@pytest.mark.parametrize("damage", ["changed", "deleted", "another structure"])
+def test_rolling_back_to_a_version_that_no_longer_loads_is_refused_and_says_what_to_promote(
+        model_home, damage):
+    # The version before the current one was damaged on disk, deleted to free space, or is of a
+    # structure this saring no longer reads: `saring model rollback` said "Current model: v-old"
+    # and the failure only showed at the next morning run, with no digest that day.
+    import shutil
+
+    from saring.judge.classifier import registry
+
+    _copy_shipped_as(model_home, "v-new")
+    if damage == "another structure":
+        _version_of_another_structure(model_home, "v-old", v2_card=True)
+        # promoted by hand in the history, as an older saring that did not check it would have
+        with (model_home / "history.jsonl").open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"at": "2026-11-20T01:00:00+00:00", "action": "promote",
+                                 "version": "v-old", "previous": "shipped", "reason": "manual"}) + "\n")
+    else:
+        _copy_shipped_as(model_home, "v-old")
+        assert runner.invoke(app, ["model", "promote", "v-old"]).exit_code == 0
+    assert runner.invoke(app, ["model", "promote", "v-new"]).exit_code == 0
+    if damage == "changed":
+        data = bytearray((model_home / "v-old" / "hoax.skops").read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        (model_home / "v-old" / "hoax.skops").write_bytes(bytes(data))
+    elif damage == "deleted":
+        shutil.rmtree(model_home / "v-old")
+    r = runner.invoke(app, ["model", "rollback"])
+    assert r.exit_code == 2, r.output
+    assert "v-old" in flat(r) and "saring model promote" in flat(r) and "make train" not in flat(r), flat(r)
+    assert registry.current_version() == "v-new"
+    assert [h["action"] for h in registry.history()][-1] == "promote"
+
+
 def test_rescore_after_rollback_serves_the_rolled_back_to_version(demo_db, tmp_path, model_home):
     # The maintainer promotes a retrained model, rescores, finds it worse and rolls back: the
     # digest and the desk must show the old version's scores again after `saring rescore`,

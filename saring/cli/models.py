@@ -287,8 +287,12 @@ def model_rollback() -> None:
     Example: saring model rollback
     """
     from saring.judge.classifier import registry
+    from saring.judge.classifier.score import load_scorer
 
     try:
+        target = registry.rollback_target()
+        # the whole scorer must build from it, as for promote (a structure this saring no longer reads)
+        load_scorer(registry.version_dir(target), registry.cannot_roll_back_to(target))
         version = registry.rollback()
     except SaringError as exc:
         fail(str(exc))

@@ -41,6 +41,14 @@ def not_promotable(version: str) -> str:
             "or train a new one with `saring train`")
 
 
+def cannot_roll_back_to(version: str) -> str:
+    """The way out when the version a rollback goes back to is broken: promote one that works."""
+    if version == SHIPPED:
+        return f"cannot roll back to {version!r}; {REBUILD}"
+    return (f"cannot roll back to {version!r}, the version before the current one; promote one that "
+            "works from `saring model list` (`saring model promote shipped`: the models saring came with)")
+
+
 class RegistryError(SaringError):
     """A model version is unknown or the registry cannot be changed."""
 
@@ -192,15 +200,26 @@ def promote(version: str, reason: str = "manual") -> str:
     return previous
 
 
-def rollback(reason: str = "manual") -> str:
-    """Go back to the version that was current before the last promotion. Returns it."""
+def rollback_target() -> str:
+    """The version :func:`rollback` goes back to."""
     stack = _stack()
     if len(stack) < 2:
         raise RegistryError(
             "nothing to roll back: the current model is the shipped one and was never replaced"
         )
-    _append({"action": "rollback", "version": stack[-2], "previous": stack[-1], "reason": reason})
     return stack[-2]
+
+
+def rollback(reason: str = "manual") -> str:
+    """Go back to the version that was current before the last promotion. Returns it."""
+    target, current = rollback_target(), current_version()
+    from saring.judge.classifier.modelload import load_model_file
+
+    # as promote: a version damaged or deleted since would only fail at the next run
+    for name in ("election", "hoax"):
+        load_model_file(version_dir(target), name, cannot_roll_back_to(target))
+    _append({"action": "rollback", "version": target, "previous": current, "reason": reason})
+    return target
 
 
 def history() -> list[dict[str, Any]]:
