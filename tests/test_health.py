@@ -271,3 +271,71 @@ def test_a_source_failing_for_days_says_since_when_not_only_how_many_runs(tmp_pa
         [rusak] = source_health(store.con, day, day + timedelta(days=1))
     assert rusak.status == "gagal"
     assert "sejak Senin, 23 November 2026, 08.00 WIB (50× berturut-turut)" in rusak.detail, rusak.detail
+
+
+def _health_page(db) -> str:
+    """The desk's /health page of ``db`` (its snapshot published), logged in."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from saring.desk.app import create_app
+    from saring.desk.auth import add_user
+
+    add_user(db, "rina", "kata-sandi-rahasia")  # also publishes the snapshot
+    client = TestClient(create_app(db, secret_key="k"))
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia",
+                                "next": "/"}, follow_redirects=False)
+    return client.get("/health").text
+
+
+def _card(page: str, name: str) -> str:
+    import re
+
+    box = re.search(rf'<div class="card">\s*<strong>{name}</strong>(.*?)</div>', page, re.S)
+    assert box, page
+    return box.group(1)
+
+
+def test_the_desks_health_page_calls_an_empty_feed_empty_not_ok(tmp_path, httpserver):
+    # A site moved its RSS and left an empty channel: the digest's health section said "feed kosong
+    # (0 entri) ... tidak terpantau", while the desk's health page showed the source with a green
+    # "ok" badge, and a maintainer checking there saw nothing to fix.
+    from saring.pipeline.ingest import run_ingest
+
+    empty = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Kosong</title>'
+             '<link>https://kosong.example/</link><description>-</description></channel></rss>')
+    httpserver.expect_request("/kosong.xml").respond_with_data(empty, content_type="application/rss+xml")
+    config = parse_config({"sources": [
+        {"id": "kosong", "name": "Kosong", "url": httpserver.url_for("/kosong.xml"),
+         "options": {"allow_private": True}},
+    ], "settings": {"fetch": {"retries": 0}}})
+    db = tmp_path / "db.duckdb"
+    with Store(db) as store:
+        run_ingest(config, store, scorer=None)
+    kosong = _card(_health_page(db), "Kosong")
+    assert ">ok<" not in kosong and "feed kosong (0 entri)" in kosong, kosong
+
+
+def test_the_desks_health_page_says_since_when_a_source_fails(tmp_path):
+    # An outlet's feed broke on Monday morning: on Wednesday the desk's health page said only
+    # "Gagal beruntun 50", a count of hourly runs; the digest says since when, and so does the desk.
+    from saring.pipeline.ingest import SourceResult
+
+    config = parse_config({"sources": [{"id": "rusak", "name": "Rusak", "url": "https://rusak.example/feed"}]})
+    wib = timezone(timedelta(hours=7))
+    db = tmp_path / "db.duckdb"
+    with Store(db) as store:
+        store.sync_sources(config.sources)
+        hourly = [datetime(2026, 11, 23, 7, tzinfo=wib) + timedelta(hours=k) for k in range(51)]
+        for n, at in enumerate(hourly):  # read once, then failing every hour from 08:00
+            status = "ok" if n == 0 else "failed"
+            error = None if n == 0 else "https://rusak.example/feed: server answered HTTP 500"
+            with clock.frozen(at):
+                store.start_run(f"r{n}", "ingest")
+                store.record_feed_fetch("rusak", status, error)
+                store.finish_run(f"r{n}", "ok", [SourceResult("rusak", status, error=error, items_in_feed=5)])
+    with clock.frozen(hourly[-1] + timedelta(minutes=30)):
+        rusak = _card(_health_page(db), "Rusak")
+    assert "gagal" in rusak and "sejak Senin, 23 November 2026, 08.00 WIB" in rusak, rusak

@@ -620,18 +620,32 @@ def card_page(request: Request, kind: str, ref: str, name: str = Depends(current
 def health(request: Request, _user: str = Depends(current_user)):
     from saring import clock
     from saring.report.digest import tanggal
-    from saring.report.health import duration_text, reads_of_day, source_status
+    from saring.report.health import (
+        EMPTY_FEED,
+        duration_text,
+        empty_feeds,
+        failing_since,
+        fetch_state_at,
+        reads_of_day,
+        source_status,
+    )
 
     zone = desk_of(request).timezone
     now = clock.now()
     with desk_of(request).snapshot() as con:
         statuses = source_status(con, now, zone=zone)
         reads = reads_of_day(con, now - timedelta(days=1), now)
+        empty = empty_feeds(con, now)
+        since = {source_id: state[3] for source_id, state in fetch_state_at(con, now).items()}
+    # as the digest's health section says it: since when, not only a count of runs
+    failing = {s.source_id: failing_since(s.consecutive_failures, since.get(s.source_id), zone)
+               for s in statuses if s.last_status == "failed"}
     # The badges below are the sources' state at the last run: once saring stopped, they stay green.
     last = reads.last_read_at
     last_read = (f"{tanggal(last, zone)} ({duration_text(now - last)} lalu)" if last
                  else "belum pernah ada")
-    return page(request, "health.html", statuses=statuses, last_read=last_read, behind=reads.behind(now))
+    return page(request, "health.html", statuses=statuses, last_read=last_read, behind=reads.behind(now),
+                empty=empty, empty_feed=EMPTY_FEED, failing=failing)
 
 
 @pages.get("/models", response_class=HTMLResponse)

@@ -168,6 +168,32 @@ def fetch_state_at(con: duckdb.DuckDBPyConnection, end: datetime
     return {r[0]: (*r[2:5], r[8]) if r[1] else tuple(r[5:9]) for r in rows}
 
 
+EMPTY_FEED = "feed kosong (0 entri) saat terakhir dibaca, jadi sumber ini tidak terpantau"
+
+
+def empty_feeds(con: duckdb.DuckDBPyConnection, end: datetime) -> set[str]:
+    """The sources whose feed listed no entry when last read before ``end``."""
+    # An empty feed (a moved RSS leaving an empty channel) reads "ok": its source is no longer
+    # watched, which "no news" would hide. A 304 since means it is still the same empty feed.
+    return {r[0] for r in con.execute(
+        """SELECT rs.source_id FROM run_sources rs JOIN runs r USING (run_id)
+           WHERE r.started_at < ? AND rs.status = 'ok'
+           QUALIFY row_number() OVER (PARTITION BY rs.source_id ORDER BY r.started_at DESC, r.run_id DESC) = 1
+               AND rs.items_in_feed = 0""", [end]).fetchall()}
+
+
+def failing_since(failures: int, since: datetime | None, zone: str) -> str:
+    """How long a source has failed: "sejak <tanggal> (n× berturut-turut)", or without the date
+    when no run recorded it; empty for a single failure."""
+    if failures <= 1:
+        return ""
+    from saring.report.digest import tanggal  # digest imports this module
+
+    times = f"({failures}× berturut-turut)"
+    # a count of hourly runs says little by itself
+    return f"sejak {tanggal(since, zone)} {times}" if since else times
+
+
 def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[SourceHealth]:
     """Per enabled source for the day [start, end): failed (why, how often), silent, or fine,
     as things stood at the end of that day (a past day's digest made again says the same)."""
@@ -182,15 +208,7 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
            WHERE r.started_at >= ? AND r.started_at < ?
            UNION SELECT source_id FROM sources WHERE last_fetched_at >= ? AND last_fetched_at < ?""",
         [start, end, start, end]).fetchall()}
-    # An empty feed (a moved RSS leaving an empty channel) reads "ok": its source is no longer
-    # watched, which "no news" would hide. A 304 since means it is still the same empty feed.
-    empty = {r[0] for r in con.execute(
-        """SELECT rs.source_id FROM run_sources rs JOIN runs r USING (run_id)
-           WHERE r.started_at < ? AND rs.status = 'ok'
-           QUALIFY row_number() OVER (PARTITION BY rs.source_id ORDER BY r.started_at DESC, r.run_id DESC) = 1
-               AND rs.items_in_feed = 0""", [end]).fetchall()}
-    from saring.report.digest import tanggal  # digest imports this module
-
+    empty = empty_feeds(con, end)
     zone = getattr(start.tzinfo, "key", TIME_ZONE)  # the forum's: the digest's day is in its zone
     # the morning digest covers yesterday
     when = "hari ini" if start <= clock.now() < end else "pada hari itu"
@@ -203,9 +221,8 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
         s = replace(s, last_status=last_status, last_error=last_error, consecutive_failures=failures)
         n = seen.get(s.source_id, 0)
         if s.last_status == "failed":
-            times = f" ({s.consecutive_failures}× berturut-turut)" if s.consecutive_failures > 1 else ""
-            if since and s.consecutive_failures > 1:  # a count of hourly runs says little by itself
-                times = f" sejak {tanggal(since, zone)}{times}"
+            times = failing_since(s.consecutive_failures, since, zone)
+            times = f" {times}" if times else ""
             health.append(SourceHealth(s.source_id, s.name, "gagal",  # the reason is for the maintainer
                                        f"gagal dibaca{times}: {s.last_error or 'alasan tidak tercatat'}"))
         elif s.last_status is None:
@@ -217,8 +234,7 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
         elif s.source_id in empty:
             before = f"{n} berita baru, tetapi " if n else ""
             health.append(SourceHealth(s.source_id, s.name, "sepi",
-                                       f"{before}feed kosong (0 entri) saat terakhir dibaca, "
-                                       "jadi sumber ini tidak terpantau"))
+                                       f"{before}{EMPTY_FEED}"))
         elif s.silent and s.last_new_item_at and s.usual_gap:
             health.append(SourceHealth(
                 s.source_id, s.name, "sepi",
