@@ -79,6 +79,10 @@ def test_combined_and_synonymous_labels_say_false_and_graded_ones_are_their_own_
     assert verdict_from_title(title) == verdict
     assert (verdict in FALSE_VERDICTS) == (verdict in {"DISINFORMASI", "HOAKS", "SALAH"})
 
+# The sample's Kompas catfish article's fact-check risk floor (the [HOAKS] fact-check matches it).
+CATFISH_FLOOR = ("SELECT e.factcheck_id, e.verdict FROM hoax_evidence e JOIN item_overview o USING (item_id) "
+                 "WHERE o.title LIKE 'Lele Disebut Mengandung Ribuan Sel Kanker%'")
+
 
 def test_threshold_matches_the_one_measured_on_real_pairs():
     """The stored constant is what the documented procedure gives on the Pratiwi same-claim pairs."""
@@ -457,8 +461,7 @@ def test_a_fact_check_listed_by_two_feeds_keeps_its_verdict_whichever_feed_is_re
     raw["settings"] = {"fetch": {"retries": 0, "timeout": 5}}
     config = parse_config(raw)
     stored = "SELECT factcheck_id, url, title, verdict, text, changed_at FROM factchecks ORDER BY ALL"
-    floored = ("SELECT e.factcheck_id, e.verdict FROM hoax_evidence e JOIN item_overview o USING (item_id) "
-               "WHERE o.title LIKE 'Lele Disebut Mengandung Ribuan Sel Kanker%'")
+    floored = CATFISH_FLOOR
     matches = "SELECT item_id, factcheck_id, similarity, matched_at FROM factcheck_matches ORDER BY ALL"
     with Store(db_path) as store:
         assert run_ingest(config, store, scorer=scorer).status == "ok"
@@ -517,8 +520,7 @@ def test_fact_checks_stored_before_combined_labels_were_read_get_their_verdict_o
     feed = sample_site.root_dir / "cekfakta" / "feed.xml"
     feed.write_text(feed.read_text(encoding="utf-8").replace(
         "<title>[HOAKS] Makan", "<title>[DISINFORMASI/HOAKS] Makan"), encoding="utf-8")
-    floored = ("SELECT e.factcheck_id, e.verdict FROM hoax_evidence e JOIN item_overview o USING (item_id) "
-               "WHERE o.title LIKE 'Lele Disebut Mengandung Ribuan Sel Kanker%'")
+    floored = CATFISH_FLOOR
     stored = "SELECT title, verdict, changed_at IS NOT NULL FROM factchecks ORDER BY title"
     with Store(db_path) as store:
         assert run_ingest(sample_config, store, scorer=scorer).status == "ok"
