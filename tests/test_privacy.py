@@ -750,3 +750,61 @@ def test_forwards_stored_before_the_scrub_are_scrubbed_on_upgrade_and_gone_from_
     assert message == ("f00d" * 8, clean, [])
     for path in published():
         assert not any(s in path.read_bytes() for s in secrets), path
+
+
+def _old_forward_database(db: Path) -> None:
+    """A v11 database as an older saring left it: a chat message, its item and a check of it,
+    stored with their numbers, e-mail address and contact link."""
+    from _db import database_at
+
+    from saring.desk.check import fingerprint
+    from saring.pipeline.forwarded import TIPLINE
+
+    con = database_at(db, 11)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("INSERT INTO sources (source_id, name, url, enabled) VALUES (?, ?, ?, false)",
+                [TIPLINE.id, TIPLINE.name, TIPLINE.url])
+    con.execute("INSERT INTO tipline_messages VALUES (?, 'Relawan', 'abc', now(), ?, [], true, 'forwarded', "
+                "now(), NULL)", ["f00d" * 8, OLD_RAW])
+    con.execute("INSERT INTO items (item_id, url, source_id, title, summary, guid, first_seen_at, state, "
+                "kind) VALUES ('old1', 'https://x.example/p?hp=081300000052', 'tipline', ?, ?, ?, now(), "
+                "'scored', 'tipline')", [OLD_RAW, OLD_RAW, "f00d" * 8])
+    con.execute("INSERT INTO articles (item_id, text, text_source, title, fetched_at) "
+                "VALUES ('old1', ?, 'tipline', ?, now())", [OLD_RAW, OLD_RAW])
+    con.execute("""INSERT INTO checks (check_id, fingerprint, query, text, election_score, hoax_score,
+                                      election_terms, hoax_terms, model_version, similar_json,
+                                      factchecks_json, checked_by, checked_at)
+                   VALUES ('c1', ?, ?, ?, 0.7, 0.6, [], [], 'm', '[]', '[]', 'rina', now())""",
+                [fingerprint(OLD_RAW), OLD_RAW, OLD_RAW])
+    con.execute("CHECKPOINT")
+    con.close()
+
+
+def test_the_upgrade_s_scrub_leaves_no_raw_data_in_the_database_file_or_its_backups(tmp_path):
+    # The v12 upgrade scrubbed the old forwards' rows, but the backup it made just before (a full
+    # copy), the backups of earlier upgrades and the free blocks of the database file itself still
+    # held every raw number and address: a maintainer copying the folder copied them all.
+    from saring.storage.schema import SCHEMA_VERSION
+
+    db = tmp_path / "saring.duckdb"
+    _old_forward_database(db)
+    older = db.with_name(db.name + ".pre-v11.bak")  # as the upgrade to v11 left it
+    shutil.copyfile(db, older)
+    secrets = [b"0813-0000-0050", b"surel.example", b"6281300000051", b"081300000052"]
+    assert all(s in db.read_bytes() for s in secrets)  # the control
+    with Store(db) as store:  # the upgrade
+        assert store.con.execute("SELECT text FROM checks").fetchone() == (GENERIC.text(OLD_RAW),)
+    backup = db.with_name(f"{db.name}.pre-v{SCHEMA_VERSION}.bak")
+    assert backup.exists()  # the safety copy is kept, scrubbed
+    for path in [db, db.with_name(db.name + ".wal"), backup, older]:
+        if path.exists():
+            raw = path.read_bytes()
+            assert not any(s in raw for s in secrets), (path, [s for s in secrets if s in raw])
+    for path in (backup, older):  # still the working database the older saring left, rows and all
+        con = duckdb.connect(str(path), read_only=True)
+        assert con.execute("SELECT max(version) FROM schema_version").fetchone() == (11,)
+        assert con.execute("SELECT text FROM checks").fetchall() == [(GENERIC.text(OLD_RAW),)]
+        assert con.execute("SELECT text FROM tipline_messages").fetchall() == [(GENERIC.text(OLD_RAW),)]
+        con.close()
+    with Store(db) as store:  # the rewritten file is a working database
+        assert store.con.execute("SELECT count(*) FROM items").fetchone() == (1,)

@@ -28,7 +28,7 @@ from saring.config import Source, default_db_path
 from saring.errors import StoreError
 from saring.filemodes import enter_private, exit_private, make_private
 from saring.localtime import TIME_ZONE, zone_name
-from saring.storage.schema import SCHEMA_VERSION, migrate
+from saring.storage.schema import SCHEMA_VERSION, migrate, scrub_backup
 
 LOGGER = logging.getLogger(__name__)
 
@@ -221,9 +221,34 @@ class Store:
         self.con = self._open(self._lock_wait)
         self.con.execute("SET TimeZone = 'UTC'")
 
+    def _erase_scrubbed(self, changed: bool) -> None:
+        """After the upgrade scrubbed old forwards and checks (schema step v12): the raw text must
+        not outlive it in the file's free blocks, nor in the backups of this and earlier upgrades,
+        which stay (scrubbed) in case a later step goes wrong. A failure is logged, not raised:
+        the database itself is upgraded and scrubbed."""
+        from saring.collect.retention import backup_paths, copy_into_fresh_file
+
+        if changed:
+            fresh = self.path.with_name(self.path.name + ".rewrite")
+            try:
+                copy_into_fresh_file(self.con, fresh)
+            except (duckdb.Error, OSError) as exc:
+                fresh.unlink(missing_ok=True)
+                LOGGER.error("the scrubbed personal data could not be erased from the free blocks of %s "
+                             "(%s); run `saring tipline purge --rewrite` to erase it", self.path, exc)
+            else:
+                self.replace_file(fresh)
+        for backup in backup_paths(self.path):
+            try:
+                if scrub_backup(backup):
+                    LOGGER.warning("scrubbed the backup %s as the database", backup)
+            except (duckdb.Error, OSError) as exc:
+                LOGGER.error("the backup %s still holds the personal data the upgrade scrubbed from the "
+                             "database (%s): delete it once saring works", backup, exc)
+
     def _migrate(self) -> bool:
         try:
-            return migrate(self.con, self.path)
+            return migrate(self.con, self.path, scrubbed=self._erase_scrubbed)
         except duckdb.Error as exc:
             raise StoreError(f"cannot prepare the database {self.path}: {exc}") from None
         except OSError as exc:  # the backup before a migration could not be written

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from saring.errors import StoreError
+from saring.filemodes import make_private, private_files
 
 LOGGER = logging.getLogger(__name__)
 
@@ -329,14 +330,33 @@ ALTER TABLE factchecks ADD COLUMN IF NOT EXISTS changed_at TIMESTAMPTZ;
 """
 
 
-def v12_scrub_checks(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+def v12_scrub_checks(con: duckdb.DuckDBPyConnection, path: Path | None) -> bool:
     """v12: the checks stored before saring check scrubbed what it stores (pasted phone numbers,
     e-mail addresses, NIKs, contact links in query, title, text, the reasons quoting them, and a
     similar forward's title and link) are scrubbed as it stores them now. The fingerprint stays
     that of the text as pasted, so a repeat is still recognised. So are the forwards an older
     saring stored as they came (:func:`_scrub_forwards`). The next publication erases every
-    older published file, which held the old text."""
+    older published file, which held the old text. Returns whether any row changed."""
+    changed = _scrub_checks(con)
+    forwarded = _scrub_forwards(con)
+    if (changed or forwarded) and path is not None:
+        from saring.storage.publish import mark_erase
+
+        mark_erase(path)
+    return bool(changed or forwarded)
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables "
+                                      "WHERE table_catalog = current_database()").fetchall()}
+
+
+def _scrub_checks(con: duckdb.DuckDBPyConnection) -> int:
+    """The checks as saring check stores them now (:func:`v12_scrub_checks`); returns how many changed."""
     from saring.collect.scrub import GENERIC
+
+    if "checks" not in _tables(con):  # a backup of a file older than the checks table
+        return 0
 
     def link(url: str | None) -> str | None:
         return GENERIC.url(url)[0] if url else url
@@ -357,11 +377,7 @@ def v12_scrub_checks(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
         con.executemany("UPDATE checks SET query = ?, url = ?, title = ?, text = ?, hoax_terms = ?, "
                         "similar_json = ? WHERE check_id = ?", changed)
         LOGGER.warning("scrubbed the personal data of %d checks stored by an older saring", len(changed))
-    forwarded = _scrub_forwards(con)
-    if (changed or forwarded) and path is not None:
-        from saring.storage.publish import mark_erase
-
-        mark_erase(path)
+    return len(changed)
 
 
 def _scrub_forwards(con: duckdb.DuckDBPyConnection) -> int:
@@ -397,14 +413,50 @@ def _scrub_forwards(con: duckdb.DuckDBPyConnection) -> int:
     n += scrubbed(f"SELECT item_id, model_version, hoax_terms FROM scores WHERE item_id IN ({tipline})",
                   "UPDATE scores SET hoax_terms = ? WHERE item_id = ? AND model_version = ?",
                   lambda r: (None if r[0] is None else [text(t) for t in r[0]],), keys=2)
-    n += scrubbed("SELECT message_id, text, urls FROM tipline_messages",
-                  "UPDATE tipline_messages SET text = ?, urls = ? WHERE message_id = ?",
-                  lambda r: (text(r[0]), None if r[1] is None else [u for u in map(GENERIC.link, r[1]) if u]))
+    if "tipline_messages" in _tables(con):  # not in a backup of a file older than the tipline
+        n += scrubbed("SELECT message_id, text, urls FROM tipline_messages",
+                      "UPDATE tipline_messages SET text = ?, urls = ? WHERE message_id = ?",
+                      lambda r: (text(r[0]),
+                                 None if r[1] is None else [u for u in map(GENERIC.link, r[1]) if u]))
     if n:
         LOGGER.warning("scrubbed the personal data of %d forwarded messages and pages stored by an older "
                        "saring", n)
     return n
 
+
+#: The step after which nothing stored holds the raw personal data of a forward or a check.
+SCRUBBED_AT = 12
+
+
+def scrub_backup(path: Path) -> bool:
+    """Scrub a backup made before :data:`SCRUBBED_AT` as that step scrubbed the database, and
+    rewrite it so the old text is gone from its bytes too (an UPDATE leaves it in the file's
+    free blocks). The backup keeps its schema version and every row. Returns whether it changed.
+
+    Raises:
+        duckdb.Error, OSError: the backup could not be read or rewritten; it is left in place.
+    """
+    from saring.collect.retention import copy_into_fresh_file
+
+    fresh = path.with_name(path.name + ".rewrite")
+    with private_files():
+        con = duckdb.connect(str(path))
+    try:
+        con.begin()
+        changed = _scrub_checks(con) + _scrub_forwards(con)
+        con.commit()
+        if changed:
+            copy_into_fresh_file(con, fresh)
+    except BaseException:
+        fresh.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+    if changed:
+        os.replace(fresh, path)
+        path.with_name(path.name + ".wal").unlink(missing_ok=True)
+        make_private(path)
+    return bool(changed)
 
 
 def v13_rederive_verdicts(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
@@ -434,8 +486,9 @@ SESSION_DAYS = "current_setting('TimeZone')"
 CATALOG_VIEWS = (LABEL_VIEWS + VIEWS + SOURCE_DAILY.format(zone=SESSION_DAYS) + STORY_VIEWS
                  + STORY_DAILY.format(zone=SESSION_DAYS) + LIFECYCLE_VIEWS.format(zone=SESSION_DAYS))
 
-# A step is SQL, or a function of the connection and the file's path (a data step).
-Step = str | Callable[[duckdb.DuckDBPyConnection, Path | None], None]
+# A step is SQL, or a function of the connection and the file's path (a data step; the scrub
+# step, SCRUBBED_AT, returns whether it changed rows).
+Step = str | Callable[[duckdb.DuckDBPyConnection, Path | None], bool | None]
 MIGRATIONS: list[tuple[int, Step]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCOUNTS), (5, V5_PLACES),
                                       (6, V6_HOAX_EVIDENCE), (7, V7), (8, V8),
                                       (9, V9_STORY_VECTORS), (10, V10_OUTLET_HOSTS),
@@ -495,10 +548,13 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
     return applied_version(con)
 
 
-def migrate(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> bool:
+def migrate(con: duckdb.DuckDBPyConnection, path: Path | None = None,
+            scrubbed: Callable[[bool], None] | None = None) -> bool:
     """Apply every pending migration; returns True when the file's schema changed.
 
-    A file already at :data:`SCHEMA_VERSION` costs one read and nothing else.
+    A file already at :data:`SCHEMA_VERSION` costs one read and nothing else. ``scrubbed`` is
+    called once every step is committed, when the step :data:`SCRUBBED_AT` ran on a file of an
+    older schema, with whether it changed rows (the caller erases the old text from the files).
 
     Raises:
         StoreError: the file was written by a newer saring.
@@ -518,11 +574,14 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> bool:
         copy_database(con, path, backup)
         LOGGER.warning("migrating %s from schema v%d to v%d (backup: %s)",
                        path, version, SCHEMA_VERSION, backup)
+    changed = None
     for number, sql in pending:
         con.begin()
         try:
             if callable(sql):
-                sql(con, path)
+                result = sql(con, path)
+                if number == SCRUBBED_AT:
+                    changed = bool(result)
             else:
                 con.execute(sql)
             con.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
@@ -531,4 +590,6 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> bool:
         except Exception:
             con.rollback()
             raise
+    if scrubbed is not None and changed is not None and version > 0:
+        scrubbed(changed)
     return bool(pending)
