@@ -808,3 +808,47 @@ def test_the_upgrade_s_scrub_leaves_no_raw_data_in_the_database_file_or_its_back
         con.close()
     with Store(db) as store:  # the rewritten file is a working database
         assert store.con.execute("SELECT count(*) FROM items").fetchone() == (1,)
+
+
+def test_a_link_stored_under_its_raw_address_is_not_added_again_after_the_upgrade(tmp_path, scorer):
+    # An older saring keyed a shared link's item by the link as it came (…/daftar?hp=0813…&ref=grup);
+    # v12 scrubbed its address but kept the key. When the group shared the link again, the new
+    # message's link (scrubbed: …/daftar?ref=grup) got a new key: a second item for the same page,
+    # fetched again, counted twice by the analysts and listed twice under "Beredar di grup".
+    from _db import database_at
+
+    from saring.collect.urls import canonical_url, url_key
+    from saring.pipeline.forwarded import TIPLINE, message_url
+
+    seen: list[str] = []
+    db = tmp_path / "saring.duckdb"
+    with BackgroundServer(partial(_Recorder, seen=seen)) as server:
+        raw = f"{server.base_url}/daftar?hp=081300000018&ref=grup"
+        con = database_at(db, 11)
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("INSERT INTO sources (source_id, name, url, enabled) VALUES (?, ?, ?, false)",
+                    [TIPLINE.id, TIPLINE.name, TIPLINE.url])
+        con.execute("INSERT INTO tipline_messages VALUES (?, 'Relawan', 'abc', now() - INTERVAL 2 DAY, ?, ?, "
+                    "true, 'forwarded', now() - INTERVAL 2 DAY, NULL)",
+                    ["f00d" * 8, f"daftar ulang di {raw}", [raw]])
+        con.execute("INSERT INTO items (item_id, url, link, source_id, title, summary, guid, first_seen_at, "
+                    "state, kind) VALUES (?, ?, NULL, 'tipline', 'daftar ulang', 'daftar ulang', ?, now(), "
+                    "'scored', 'tipline'), (?, ?, ?, 'tipline', ?, 'daftar ulang', NULL, now(), 'scored', "
+                    "'tipline')", [url_key(message_url("f00d" * 8)), message_url("f00d" * 8), "f00d" * 8,
+                                   url_key(raw), canonical_url(raw), raw, raw])
+        con.execute("INSERT INTO articles (item_id, final_url, text, text_source, title, fetched_at) "
+                    "VALUES (?, ?, ?, 'page', 'Info TPS Relawan', now())", [url_key(raw), raw, PAGE])
+        con.close()
+        export = tmp_path / "WhatsApp Chat dengan Relawan Pantau TPS.txt"  # two days later, shared again
+        lines = HOSTILE[0].read_text(encoding="utf-8").splitlines()[:2]
+        shared = f"14/04/24, 09.00 - Siti Nurhaliza: daftar ulang di {raw}"
+        export.write_text("\n".join([*lines, shared]) + "\n", encoding="utf-8")
+        with Store(db) as store:  # the upgrade
+            started = datetime.now(UTC)
+            result = import_chat(store.con, export, SECRET)
+            assert result.new == 1
+            feed_tipline(store, since=started, fetch=FetchSettings(retries=0, timeout=5), scorer=scorer,
+                         allow_private=True, scrubber=result.scrubber)
+            pages = store.con.execute("SELECT item_id, url FROM items WHERE link IS NOT NULL").fetchall()
+    assert pages == [(url_key(raw), f"{server.base_url}/daftar?ref=grup")]
+    assert not any(s.startswith("/daftar") for s in seen), seen  # the page stored already: not fetched again

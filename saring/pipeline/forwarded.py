@@ -81,7 +81,12 @@ def feed_tipline(store: Store, since: datetime, fetch: FetchSettings | None = No
                                              published_at=sent_at, author=None, guid=None))
     known = store.known_item_ids([r["item_id"] for r in message_rows] + [url_key(u) for u in links])
     message_rows = [r for r in message_rows if r["item_id"] not in known]
-    fresh = [it for u, it in links.items() if url_key(u) not in known]
+    # An older saring keyed a link's item by the link as shared (personal data and all); schema
+    # v12 scrubbed its address but kept its key: the same page must not become a second item.
+    stored = {u for (u,) in store.con.execute(
+        "SELECT url FROM items WHERE source_id = ? AND link IS NOT NULL AND state <> 'seen' "
+        "AND url IN (SELECT unnest(?))", [TIPLINE.id, list(links)]).fetchall()}
+    fresh = [it for u, it in links.items() if url_key(u) not in known and u not in stored]
     store.add_items(message_rows + [
         dict(item_id=url_key(it.url), url=it.url, link=it.link, source_id=TIPLINE.id, title=it.title,
              summary=it.summary, published_at=it.published_at, author=None, guid=None,
