@@ -387,3 +387,23 @@ def test_a_check_not_stored_while_a_run_holds_the_database_says_why_in_indonesia
     for english in ("in use", "analysts", "saring query", str(ingested)):
         assert english not in result.note, result.note
     assert "in use" in caplog.text  # the maintainer's reason
+
+
+@pytest.mark.parametrize("pasted, gone", [
+    ("Sebarkan, cek NIK 3579 0112 0890 0002 kamu sebelum terlambat", ["3579", "0112"]),
+    ("Sebarkan, surel rina (at) surel (dot) example sebelum terlambat", ["rina", "surel (at)", "(at) surel"]),
+])
+def test_a_reason_quoting_a_nik_or_e_mail_address_cut_short_is_stored_without_it(ingested, scorer, pasted,
+                                                                                  gone):
+    # As a cut phone number: the five-word quote ends inside the NIK ("cek NIK 3579 0112…") or the
+    # e-mail address ("rina (at) surel…"); the cut part was no whole NIK or address to the scrubber,
+    # and its digits, name and provider stayed in the checks table and the analysts' copy.
+    result = run_check(pasted, ingested, scorer=scorer, by="rina")
+    con = duckdb.connect(str(ingested), read_only=True)
+    try:
+        (terms,) = con.execute("SELECT hoax_terms FROM checks WHERE check_id = ?",
+                               [result.check_id]).fetchone()
+    finally:
+        con.close()
+    assert any("…" in term for term in result.hoax_terms), result.hoax_terms  # a quote cut short
+    assert not any(part in term for term in terms for part in gone), terms

@@ -21,8 +21,10 @@ What is replaced, in text and inside links (query strings, paths, fragments):
   "hp+62 812…") only a mobile number (``08``/``628``/``+62``) counts.
   The start of a number where a quote or title was cut ("+62 813 0000…") counts too.
 * **NIK/KK-like numbers**: 16 digits, plain or grouped → ``[NIK disamarkan]``; glued to a word
-  ("NIK3579…") only when its province code, birth day and month are possible.
-* **e-mail addresses** (also ``nama (at) host (dot) id``) → ``[email disamarkan]``.
+  ("NIK3579…") only when its province code, birth day and month are possible; cut by a quote
+  ("NIK 3579 0112…"), its first 8 digits or more when they are possible.
+* **e-mail addresses** (also ``nama (at) host (dot) id``, and one cut after its "@" or "(at)":
+  ``rina@surel…``) → ``[email disamarkan]``.
 * **contact links** (``wa.me``, ``api.whatsapp.com``, ``chat.whatsapp.com``, ``wa.link``,
   ``m.me``, ``t.me``/``telegram.me`` except public channel posts) → ``[tautan kontak disamarkan]``;
   they are never stored as links and never fetched.
@@ -118,8 +120,13 @@ _GLUED_PHONE = (rf"(?<=[^\W\d])(?:\(?\+[ \t]?(?=62)|(?=08|62))"
 _GLUED_NIK = rf"(?<=[^\W\d]){_NIK_DIGITS}"
 _GLUED_PHONE_AT = re.compile(_GLUED_PHONE, re.I)
 # Where a quote, title or excerpt was cut ("…", folded to "..."): a phone candidate too short to
-# be a number there is the start of one.
+# be a number there is the start of one; so are an address cut after its "@" or "(at)" and 8 to
+# 15 digits grouped as a NIK is (checked by _possible_nik_start).
 _CUT = re.compile(r"[ \t]*\.\.\.")
+_CUT_AHEAD = r"(?=[ \t]*\.\.\.)"
+_CUT_EMAIL = (r"(?<![\w.+-])[\w.+-]+(?:@|[ \t]?[\[(]at[\])][ \t]?)[\w-]*"
+              rf"(?:(?:\.|[ \t]?[\[(]dot[\])][ \t]?)[\w-]+)*{_CUT_AHEAD}")
+_CUT_NIK = rf"(?<![\d.,-])[1-9](?:(?:[ \t]?[-.][ \t]?|[ \t])?\d){{7,14}}{_CUT_AHEAD}"
 
 _WORD = re.compile(r"[^\W_]+")
 _TRAILING = ".,;:!?)]}'\"*_~"
@@ -253,6 +260,18 @@ def _possible_nik(candidate: str) -> bool:
     return 11 <= int(digits[:2]) <= 97 and (1 <= day <= 31 or 41 <= day <= 71) and 1 <= month <= 12
 
 
+def _possible_nik_start(candidate: str) -> bool:
+    """Whether 8 to 15 digits can be the start of a NIK (province code, then birth day and month
+    as far as they go: see :func:`_possible_nik`)."""
+    digits = re.sub(r"\D", "", candidate)
+    if not 11 <= int(digits[:2]) <= 97:
+        return False
+    day = int(digits[6:8])
+    if not (1 <= day <= 31 or 41 <= day <= 71):
+        return False
+    return len(digits) < 10 or 1 <= int(digits[8:10]) <= 12
+
+
 def _phone_length(candidate: str) -> int:
     """How many leading characters of a phone candidate are a phone number (0 if none).
 
@@ -339,10 +358,10 @@ class Scrubber:
         single = sorted((w for w in words if w not in full), key=len, reverse=True)
         several = "|".join(_spellings(k) for k in whole if " " in k)
         one = "|".join(re.escape(k) for k in whole if " " not in k)
-        alternatives = [("keep", _MASKS), ("url", _URL), ("email", _EMAIL), ("keep", _DATE),
-                        ("keep", _TIME), ("keep", _MONEY), ("keep", _PERCENT), ("nik", _NIK),
-                        ("keep", _COUNT), ("phone", _PHONE), ("gluednik", _GLUED_NIK),
-                        ("gluedphone", _GLUED_PHONE)]
+        alternatives = [("keep", _MASKS), ("url", _URL), ("email", _EMAIL), ("email", _CUT_EMAIL),
+                        ("keep", _DATE), ("keep", _TIME), ("keep", _MONEY), ("keep", _PERCENT),
+                        ("nik", _NIK), ("keep", _COUNT), ("cutnik", _CUT_NIK), ("phone", _PHONE),
+                        ("gluednik", _GLUED_NIK), ("gluedphone", _GLUED_PHONE)]
         # In text a name glued to digits, underscores or symbols is still a name ("Budi0812…",
         # "_Rina_" in italics, "budi_santoso88").
         names = "|".join(filter(None, [several, one, *map(re.escape, single)]))
@@ -383,6 +402,11 @@ class Scrubber:
             candidate = m.group(0)
             if kind == "keep":
                 continue
+            if kind == "cutnik":
+                if not _possible_nik_start(candidate):
+                    pos = start + 1
+                    continue
+                kind = "nik"
             if kind == "gluednik":
                 if _possible_nik(candidate):
                     kind = "nik"
