@@ -60,6 +60,15 @@ def test_a_pasted_chain_message_is_stored_without_its_phone_number_and_a_repeat_
     assert len(stored) == 2 and all("[nomor disamarkan]" in q and "0812" not in q + t for q, t in stored)
 
 
+def stored_reasons(db, check_id: str) -> list[str]:
+    """The reasons stored with a check (the checks table is published to the analysts' copy)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT hoax_terms FROM checks WHERE check_id = ?", [check_id]).fetchone()[0]
+    finally:
+        con.close()
+
+
 def test_a_reason_quoting_the_pasted_text_is_stored_without_its_e_mail_address(ingested, scorer):
     # The demo chat's forward as it reached a member, "Info dari <sender's address>: …": the
     # reason "sumber tidak jelas: 'Info dari rina@surel.example: …'" went into the checks table
@@ -68,12 +77,7 @@ def test_a_reason_quoting_the_pasted_text_is_stored_without_its_e_mail_address(i
     forward = "Info dari rina@surel.example: " + "\n".join(chat[5:7])
     result = run_check(forward, ingested, scorer=scorer, by="rina")
     assert any("rina@surel.example" in term for term in result.hoax_terms)  # the member still sees it
-    con = duckdb.connect(str(ingested), read_only=True)
-    try:
-        (terms,) = con.execute("SELECT hoax_terms FROM checks WHERE check_id = ?",
-                               [result.check_id]).fetchone()
-    finally:
-        con.close()
+    terms = stored_reasons(ingested, result.check_id)
     assert any("[email disamarkan]" in term for term in terms), terms
     assert not any("surel" in term for term in terms), terms
 
@@ -212,12 +216,7 @@ def test_a_reason_quoting_a_phone_number_cut_short_is_stored_without_its_digits(
     pasted = "Sebarkan, hubungi +62 813 0000 0016 sebelum terlambat"  # the number of the fixture chat
     result = run_check(pasted, ingested, scorer=scorer, by="rina")
     assert any("+62 813 0000…" in term for term in result.hoax_terms), result.hoax_terms  # shown as pasted
-    con = duckdb.connect(str(ingested), read_only=True)
-    try:
-        (terms,) = con.execute("SELECT hoax_terms FROM checks WHERE check_id = ?",
-                               [result.check_id]).fetchone()
-    finally:
-        con.close()
+    terms = stored_reasons(ingested, result.check_id)
     assert any("[nomor disamarkan]…" in term for term in terms), terms
     assert not any("813" in term for term in terms), terms
 
@@ -399,11 +398,6 @@ def test_a_reason_quoting_a_nik_or_e_mail_address_cut_short_is_stored_without_it
     # e-mail address ("rina (at) surel…"); the cut part was no whole NIK or address to the scrubber,
     # and its digits, name and provider stayed in the checks table and the analysts' copy.
     result = run_check(pasted, ingested, scorer=scorer, by="rina")
-    con = duckdb.connect(str(ingested), read_only=True)
-    try:
-        (terms,) = con.execute("SELECT hoax_terms FROM checks WHERE check_id = ?",
-                               [result.check_id]).fetchone()
-    finally:
-        con.close()
+    terms = stored_reasons(ingested, result.check_id)
     assert any("…" in term for term in result.hoax_terms), result.hoax_terms  # a quote cut short
     assert not any(part in term for term in terms for part in gone), terms
