@@ -229,10 +229,8 @@ def test_a_makassar_forums_sources_status_counts_today_from_its_own_midnight(tmp
     assert "<dd>1 / 2</dd>" in page and "Rabu, 25 November 2026, 12.00 WITA" in page
 
 
-def test_a_feed_that_lists_nothing_is_called_empty_not_a_day_without_news(tmp_path, httpserver):
-    # A site moved its RSS and left an empty channel at the old address (or a CDN served one): every
-    # run read it "ok" with 0 entries, and the digest said "tidak ada berita baru hari ini", as if
-    # the outlet had published nothing, while saring no longer watched it at all.
+def read_empty_feed(store: Store, httpserver) -> None:
+    """One run reading a real RSS with an empty channel (source "kosong", name "Kosong")."""
     from saring.pipeline.ingest import run_ingest
 
     empty = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Kosong</title>'
@@ -242,9 +240,16 @@ def test_a_feed_that_lists_nothing_is_called_empty_not_a_day_without_news(tmp_pa
         {"id": "kosong", "name": "Kosong", "url": httpserver.url_for("/kosong.xml"),
          "options": {"allow_private": True}},
     ], "settings": {"fetch": {"retries": 0}}})
+    run_ingest(config, store, scorer=None)
+
+
+def test_a_feed_that_lists_nothing_is_called_empty_not_a_day_without_news(tmp_path, httpserver):
+    # A site moved its RSS and left an empty channel at the old address (or a CDN served one): every
+    # run read it "ok" with 0 entries, and the digest said "tidak ada berita baru hari ini", as if
+    # the outlet had published nothing, while saring no longer watched it at all.
     day = (datetime.now(UTC) - timedelta(hours=1), datetime.now(UTC) + timedelta(hours=1))
     with Store(tmp_path / "db.duckdb") as store:
-        run_ingest(config, store, scorer=None)
+        read_empty_feed(store, httpserver)
         [kosong] = source_health(store.con, *day)
     assert kosong.status == "sepi" and "feed kosong" in kosong.detail, kosong
     assert "tidak ada berita baru" not in kosong.detail
@@ -302,18 +307,9 @@ def test_the_desks_health_page_calls_an_empty_feed_empty_not_ok(tmp_path, httpse
     # A site moved its RSS and left an empty channel: the digest's health section said "feed kosong
     # (0 entri) ... tidak terpantau", while the desk's health page showed the source with a green
     # "ok" badge, and a maintainer checking there saw nothing to fix.
-    from saring.pipeline.ingest import run_ingest
-
-    empty = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Kosong</title>'
-             '<link>https://kosong.example/</link><description>-</description></channel></rss>')
-    httpserver.expect_request("/kosong.xml").respond_with_data(empty, content_type="application/rss+xml")
-    config = parse_config({"sources": [
-        {"id": "kosong", "name": "Kosong", "url": httpserver.url_for("/kosong.xml"),
-         "options": {"allow_private": True}},
-    ], "settings": {"fetch": {"retries": 0}}})
     db = tmp_path / "db.duckdb"
     with Store(db) as store:
-        run_ingest(config, store, scorer=None)
+        read_empty_feed(store, httpserver)
     kosong = _card(_health_page(db), "Kosong")
     assert ">ok<" not in kosong and "feed kosong (0 entri)" in kosong, kosong
 
