@@ -250,10 +250,9 @@ class Scorer:
             return np.zeros(0), np.zeros(0)
         if not isinstance(self._election, _Model):  # a v1 model file
             el, hx = self._election.probabilities(raw, self._hoax)
-            hx[[has_no_claim(t) for t in raw]] = NO_CLAIM_SCORE
-            return el, hx
-        el = self._election_scores(self._election.proba(self._election.features(raw)))
-        hx = np.clip(self._hoax.proba(self._hoax.features(raw)), 0.0, 1.0)
+        else:
+            el = self._election_scores(self._election.proba(self._election.features(raw)))
+            hx = np.clip(self._hoax.proba(self._hoax.features(raw)), 0.0, 1.0)
         hx[[has_no_claim(t) for t in raw]] = NO_CLAIM_SCORE
         return el, hx
 
