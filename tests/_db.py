@@ -51,6 +51,17 @@ def database_at(path, version: int) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def published_by_v11(db) -> None:
+    """``db`` as saring with schema v11 left it, its analysts' copy published at v11. Steps v12 and
+    v13 only rewrite rows (scrubbed checks, re-read verdicts), so the file has v11's tables."""
+    from saring.storage.database import Store, snapshot_path
+    from saring.storage.publish import publish
+
+    with Store(db) as store:
+        store.con.execute("DELETE FROM schema_version WHERE version > 11")
+        publish(store.con, db, snapshot_path(db), 11)
+
+
 def v1_database(path) -> None:
     """A database as saring's first schema version left it, with one source and one item."""
     con = database_at(path, 1)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from _db import published_by_v11
 from _net import FakeDNS, expired_certificate_site, pretend_public
 
 from saring.desk.check import CheckError, analyse, fetch_text, run_check
@@ -401,3 +402,42 @@ def test_a_reason_quoting_a_nik_or_e_mail_address_cut_short_is_stored_without_it
     terms = stored_reasons(ingested, result.check_id)
     assert any("…" in term for term in result.hoax_terms), result.hoax_terms  # a quote cut short
     assert not any(part in term for term in terms for part in gone), terms
+
+
+def applied(db) -> int:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_the_first_check_after_an_upgrade_finds_the_seen_item_and_its_fact_check(ingested, scorer):
+    # The forum upgraded saring in the morning, before the next hourly ingest: the first
+    # `saring check` read "data saring belum bisa dibaca (misalnya pengambilan berita pertama belum
+    # berjalan)", found no similar item nor fact-check, and then upgraded the file to save itself.
+    from saring.collect.urls import url_key
+    from saring.judge.factcheck import upsert_factchecks
+    from saring.storage.schema import SCHEMA_VERSION
+
+    _, title, text, url, _ = _item(ingested, "title ILIKE '%hoaks%'")
+    with Store(ingested) as store:
+        upsert_factchecks(store.con, [dict(factcheck_id=url_key(url), source_id="kompas", url=url,
+                                           title=title, verdict="Hoaks", text=text)])
+    published_by_v11(ingested)
+    result = run_check(" ".join(text.split()[:50]), ingested, scorer=scorer, by="rina")
+    assert result.saved and result.note is None, result.note
+    assert result.similar and result.best_factcheck is not None and result.best_factcheck.url == url
+    assert applied(ingested) == SCHEMA_VERSION
+
+
+def test_a_check_without_saving_right_after_an_upgrade_says_the_data_is_being_updated(ingested, scorer):
+    # `saring check --no-save` never writes: right after an upgrade it cannot search the older
+    # analysts' copy, and told the member the first news fetch had not run yet.
+    published_by_v11(ingested)
+    message = "Surat suara katanya sudah dicoblos sebelum hari H"
+    result = run_check(message, ingested, scorer=scorer, save=False)
+    assert not result.saved and not result.similar
+    assert "versi saring yang baru" in result.note and "pengambilan berita berikutnya" in result.note
+    assert "pertama belum berjalan" not in result.note, result.note
+    assert applied(ingested) == 11  # read-only: the next run upgrades it

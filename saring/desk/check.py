@@ -18,6 +18,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -341,12 +342,14 @@ def get_scorer() -> Any:
 
 def analyse(
     query: str, db: str | Path | None = None, scorer: Any = None, fetch_timeout: float = 8.0,
-    bands: DigestSettings | None = None,
+    bands: DigestSettings | None = None, upgrade: Callable[[], None] | None = None,
 ) -> CheckResult:
     """Everything but the write: fetch (links), score, look up similar items and fact-checks.
 
     ``bands``: the forum's risk bands (``settings.digest``; the defaults without it), which place
     a fact-check match's risk floor and the linked pages' risk, as in the digest.
+    ``upgrade``: for a check that will be saved, a short write that migrates the database and
+    publishes its copy, called (after any download) when the copy is of an older saring.
     """
     bands = bands or DigestSettings()
     started = time.monotonic()
@@ -363,10 +366,15 @@ def analyse(
     else:
         text = query
     text = text[:MAX_TEXT]
-    from saring.storage.database import connect_snapshot, outlet_hosts
+    from saring.storage.database import OlderSchemaError, outlet_hosts
 
     try:
-        con = connect_snapshot(db)
+        con = _open_copy(db, upgrade)
+    except OlderSchemaError as exc:
+        LOGGER.warning("check: %s", exc)
+        con, note = None, _join(note, "data saring sedang diperbarui ke versi saring yang baru dan terbaca "
+                                      "lagi setelah pengambilan berita berikutnya: berita serupa dan cek "
+                                      "fakta belum dicari")
     except SaringError as exc:
         # The reason is the maintainer's (English, server paths): to the log; members read what it means.
         LOGGER.warning("check: %s", exc)
@@ -403,6 +411,24 @@ def analyse(
             con.close()
     result.seconds = time.monotonic() - started
     return result
+
+
+def _open_copy(db: str | Path | None, upgrade: Callable[[], None] | None) -> duckdb.DuckDBPyConnection:
+    """The analysts' copy; one of an older saring is upgraded first by ``upgrade`` when given."""
+    from saring.storage.database import OlderSchemaError, connect_snapshot
+
+    try:
+        return connect_snapshot(db)
+    except OlderSchemaError as exc:
+        if upgrade is None:
+            raise
+        LOGGER.info("check: %s; upgrading it first", exc)
+        try:
+            upgrade()
+        except SaringError as busy:  # a run holds the file: it upgrades it itself
+            LOGGER.warning("check: the database could not be upgraded now: %s", busy)
+            raise exc from None
+    return connect_snapshot(db)
 
 
 def _linked(con: duckdb.DuckDBPyConnection, url: str | None, query: str, bands: DigestSettings) -> list[dict]:
@@ -505,7 +531,12 @@ def run_check(
     bands: DigestSettings | None = None,
 ) -> CheckResult:
     """Check a text or link and (by default) store it. See the module docstring."""
-    result = analyse(query, db, scorer, bands=bands)
+    from saring.storage.database import Store
+
+    def upgrade() -> None:  # opening the writer migrates the file and publishes its copy
+        Store(db, lock_wait=lock_wait).close()
+
+    result = analyse(query, db, scorer, bands=bands, upgrade=upgrade if save else None)
     result.checked_by = by
     if save:
         started = time.monotonic() - result.seconds

@@ -698,13 +698,19 @@ def _unreadable_copy(db_path: Path, exc: duckdb.Error) -> str:
     return f"cannot read the analysts' copy of {db_path}: {exc}"
 
 
-def _version_problem(path: Path, version: int | None) -> str | None:
+class OlderSchemaError(StoreError):
+    """The analysts' copy (or the database that has none) is of an older schema: saring was
+    upgraded since the last run. Opening a :class:`Store` migrates the file and publishes it."""
+
+
+def _version_problem(path: Path, version: int | None) -> StoreError | None:
     if version is not None and version > SCHEMA_VERSION:  # no run of this saring changes that
-        return (f"{path} uses schema version {version}, newer than this saring "
-                f"understands ({SCHEMA_VERSION}); upgrade saring to read it")
+        return StoreError(f"{path} uses schema version {version}, newer than this saring "
+                          f"understands ({SCHEMA_VERSION}); upgrade saring to read it")
     if version != SCHEMA_VERSION:
-        return (f"{path} was written by another saring version (schema v{version}, "
-                f"this one uses v{SCHEMA_VERSION}); it is refreshed by the next run")
+        kind = OlderSchemaError if version is not None else StoreError
+        return kind(f"{path} was written by another saring version (schema v{version}, "
+                    f"this one uses v{SCHEMA_VERSION}); it is refreshed by the next run")
     return None
 
 
@@ -722,7 +728,7 @@ def _publish_first(db_path: Path) -> None:
         raise StoreError(f"cannot read the database {db_path}: {exc}") from None
     problem = _version_problem(db_path, version)
     if problem:
-        raise StoreError(problem)
+        raise problem
     try:
         Store(db_path, lock_wait=5).close()  # opening publishes a missing copy
     except StoreError as exc:
@@ -743,7 +749,8 @@ def connect_snapshot(db_path: str | Path | None = None,
     Raises:
         StoreError: neither file exists, the database is busy or of another saring version and
             has no snapshot yet, or the snapshot's files cannot be read (the data folder was moved
-            without a new publication).
+            without a new publication); :class:`OlderSchemaError` when the copy (or the database
+            without one) is of an older saring.
         ValueError: ``timezone`` is not a time zone (WIB, WITA, WIT or a name like 'Asia/Makassar').
     """
     timezone = zone_name(timezone)
@@ -767,5 +774,5 @@ def connect_snapshot(db_path: str | Path | None = None,
     problem = _version_problem(path, version)
     if problem:
         con.close()
-        raise StoreError(problem)
+        raise problem
     return con
