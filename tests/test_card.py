@@ -8,7 +8,15 @@ import pytest
 from _db import makassar_db
 from PIL import Image
 
-from saring.desk.card import NO_CLARIFICATION, SLOGAN, card_for_check, card_for_item, card_png, card_text
+from saring.desk.card import (
+    NO_CLARIFICATION,
+    SLOGAN,
+    card_for_check,
+    card_for_check_id,
+    card_for_item,
+    card_png,
+    card_text,
+)
 from saring.desk.check import FactCheck, run_check
 from saring.storage.database import connect_snapshot
 
@@ -283,13 +291,18 @@ def test_a_card_states_a_fact_checks_verdict_only_for_the_same_claim_not_for_its
     assert "HOAKS" not in card_text(card_for_check(result))
 
 
-def _sample_chain_message() -> str:
-    """The forwarded chain message of the bundled sample chat, as a member copies it from WhatsApp."""
+def _sample_message(first: str) -> str:
+    """A message of the bundled sample chat beginning with ``first``, as a member copies it from WhatsApp."""
     from saring.collect.tipline import parse_chat
     from saring.pipeline.demo import sample_dir
 
     chat = (sample_dir().parent / "tipline" / "demo-chat.txt").read_text(encoding="utf-8")
-    return next(m.text for m in parse_chat(chat) if m.text and m.text.startswith("*Diteruskan*"))
+    return next(m.text for m in parse_chat(chat) if m.text and m.text.startswith(first))
+
+
+def _sample_chain_message() -> str:
+    """The forwarded chain message of the bundled sample chat."""
+    return _sample_message("*Diteruskan*")
 
 
 def test_a_card_for_a_pasted_message_shows_no_phone_number_as_a_stored_forward_s_card_does(ingested, scorer):
@@ -304,3 +317,20 @@ def test_a_card_for_a_pasted_message_shows_no_phone_number_as_a_stored_forward_s
     text = card_text(card)
     assert "0812-0000-0009" not in text and MASK_PHONE in card.headline, text
     assert "Surat suara Pemilu 2024 di Kota Batu" in card.headline  # the picture draws this headline
+
+
+def test_a_checked_reply_with_no_claim_gets_a_card_saying_so_not_to_hold_it_back(ingested, scorer):
+    # A member checked the sample chat's reply "Siap, terima kasih @Budi Santoso" (no claim, hoax
+    # score 0): its card told the group "Belum ada klarifikasi resmi. Mohon jangan diteruskan dulu
+    # sebelum ada keterangan resmi", as for a rumour, with "risiko hoaks rendah (0%)".
+    reply = _sample_message("Siap, terima kasih")
+    result = run_check(reply, ingested, scorer=scorer)
+    assert result.hoax_score == 0
+    with duckdb.connect(str(ingested), read_only=True) as con:  # `saring card <id>` of the stored check
+        stored = card_for_check_id(con, result.check_id)
+    for card in (card_for_check(result), stored):
+        text = card_text(card)
+        assert "tidak memuat klaim" in text.lower(), text
+        assert "jangan diteruskan" not in text and NO_CLARIFICATION not in text.lower(), text
+        assert "risiko hoaks" not in text.lower() and "https://www.kpu.go.id" in text and SLOGAN in text
+        assert Image.open(io.BytesIO(card_png(card))).width == 1080

@@ -441,3 +441,21 @@ def test_a_check_without_saving_right_after_an_upgrade_says_the_data_is_being_up
     assert "versi saring yang baru" in result.note and "pengambilan berita berikutnya" in result.note
     assert "pertama belum berjalan" not in result.note, result.note
     assert applied(ingested) == 11  # read-only: the next run upgrades it
+
+
+def test_saring_check_of_a_reply_with_no_claim_says_so_not_a_hoax_risk_of_0(ingested):
+    # A member ran `saring check` on the sample chat's "Siap, terima kasih @Budi Santoso": it
+    # printed "Risiko hoaks: 0%  (alasan: -)", as if a claim had been weighed and found low.
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+
+    chat = (REPO / "sample" / "tipline" / "demo-chat.txt").read_text(encoding="utf-8")
+    reply = next(line.split(": ", 1)[1] for line in chat.splitlines() if ": Siap, terima kasih" in line)
+    args = ["check", reply, "--db", str(ingested), "--no-save"]
+    shown = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
+    assert shown.exit_code == 0, shown.output
+    assert "Risiko hoaks: 0%" not in shown.output and "alasan: -" not in shown.output, shown.output
+    assert "tidak memuat klaim" in shown.output, shown.output
+    json_out = CliRunner().invoke(app, [*args, "--json"])
+    assert '"hoax_score": 0.0' in json_out.output  # the machine-readable result is unchanged

@@ -772,3 +772,19 @@ def test_the_health_page_says_when_saring_last_read_and_warns_once_it_stopped(sa
         page = client.get("/health").text
     assert "Pembacaan terakhir: Rabu, 25 November 2026, 09.00 WIB (6 jam lalu)" in page
     assert "Saring berhenti membaca sumber" in page
+
+
+def test_the_desk_check_of_a_reply_with_no_claim_says_so_not_a_low_hoax_risk(client):
+    # A member pasted the sample chat's "Siap, terima kasih @Budi Santoso" into the check box: the
+    # page said "Risiko hoaks: rendah 0%" and its card "Mohon jangan diteruskan dulu".
+    from pathlib import Path
+
+    chat = (Path(__file__).resolve().parent.parent / "sample" / "tipline" / "demo-chat.txt").read_text(
+        encoding="utf-8")
+    reply = next(line.split(": ", 1)[1] for line in chat.splitlines() if ": Siap, terima kasih" in line)
+    login(client)
+    r = client.post("/check", data={"csrf": csrf(client.get("/check").text), "q": reply})
+    assert r.status_code == 200, r.text[-3000:]
+    risk = re.search(r"<dt>Risiko hoaks</dt><dd>(.*?)</dd>", r.text, re.S).group(1)
+    assert "tidak memuat klaim" in risk and "badge" not in risk and "0%" not in risk, risk
+    assert "jangan diteruskan" not in r.text

@@ -46,7 +46,7 @@ def check(
     Example: saring check https://example.co.id/berita/123
     """
     from saring.context import resolved
-    from saring.desk.card import card_for_check, card_text
+    from saring.desk.card import NO_CLAIM, card_for_check, card_text
     from saring.desk.check import run_check
 
     try:
@@ -74,11 +74,15 @@ def check(
         )
     if result.title:
         out.print(shown(result.title), style="bold", highlight=False)
-    out.print(
-        f"Risiko hoaks: {_pct(result.hoax_score)}  "
-        f"(alasan: {shown('; '.join(result.hoax_terms)) or '-'})",
-        highlight=False,
-    )
+    if result.no_claim:  # "0% (alasan: -)" would read as a claim weighed and found low
+        out.print(f"Risiko hoaks: -  (pesan ini {NO_CLAIM}: hanya salam, ucapan terima kasih atau "
+                  "tanggapan singkat)", highlight=False)
+    else:
+        out.print(
+            f"Risiko hoaks: {_pct(result.hoax_score)}  "
+            f"(alasan: {shown('; '.join(result.hoax_terms)) or '-'})",
+            highlight=False,
+        )
     out.print(
         f"Terkait pemilu: {_pct(result.election_score)}  ({shown(', '.join(result.election_terms)) or '-'})",
         highlight=False,

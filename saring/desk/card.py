@@ -26,6 +26,8 @@ from saring.report.digest import risk_label, wa_clean
 
 SLOGAN = "Saring sebelum Sharing"
 NO_CLARIFICATION = "belum ada klarifikasi resmi"
+NO_CLAIM = "tidak memuat klaim yang perlu dicek"
+NO_CLAIM_NOTE = "Pesan ini hanya salam, ucapan terima kasih atau tanggapan singkat."
 OFFICIAL_SOURCES = (("KPU", "https://www.kpu.go.id"), ("Bawaslu", "https://www.bawaslu.go.id"))
 WIDTH = 1080
 #: The DejaVu Sans shipped with saring (as the weekly charts use): the card looks the same on every
@@ -44,7 +46,7 @@ class Card:
     factcheck: FactCheck | None
     url: str | None = None
     bands: DigestSettings = field(default_factory=DigestSettings)  # the forum's settings.digest
-
+    no_claim: bool = False  # a checked greeting or thanks: no clarification to wait for, no risk
 
     @property
     def verdict(self) -> str:
@@ -52,7 +54,7 @@ class Card:
 
     @property
     def risk(self) -> str | None:
-        if self.hoax_score is None:
+        if self.hoax_score is None or self.no_claim:
             return None
         return risk_label(self.hoax_score, self.bands)
 
@@ -120,7 +122,7 @@ def card_for_check(result: CheckResult, bands: DigestSettings | None = None, zon
     origin = f"{'tautan' if result.url else 'pesan'} yang beredar, dicek {_tanggal(result.checked_at, zone)}"
     url = GENERIC.url(result.url)[0] if result.url else None
     return Card("check", result.check_id, headline, origin, result.hoax_score, _verdict_of(result.factchecks),
-                url, bands or DigestSettings())
+                url, bands or DigestSettings(), result.no_claim)
 
 
 def card_for_check_id(con: duckdb.DuckDBPyConnection, check_id: str,
@@ -143,6 +145,9 @@ def card_text(card: Card) -> str:
         if card.factcheck.title:
             lines.append(_clean(card.factcheck.title, 160))
         lines.append(f"Tautan cek fakta: {card.factcheck.url}")
+    elif card.no_claim:
+        lines.append(f"Status: *{NO_CLAIM.capitalize()}*.")
+        lines.append(NO_CLAIM_NOTE)
     else:
         lines.append(f"Status: *{NO_CLARIFICATION.capitalize()}*.")
         lines.append("Mohon jangan diteruskan dulu sebelum ada keterangan resmi.")
@@ -247,6 +252,9 @@ def card_png(card: Card) -> bytes:
         if card.factcheck.title:
             blocks.append((_clean(card.factcheck.title, 160), f_body, (20, 20, 20), 8))
         blocks.append((card.factcheck.url, f_small, (21, 101, 192), 40))
+    elif card.no_claim:
+        blocks.append((NO_CLAIM.upper(), f_big, accent, 16))
+        blocks.append((NO_CLAIM_NOTE, f_body, (20, 20, 20), 40))
     else:
         blocks.append((NO_CLARIFICATION.upper(), f_big, accent, 16))
         blocks.append(

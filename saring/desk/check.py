@@ -104,6 +104,14 @@ class CheckResult:
     def best_factcheck(self) -> FactCheck | None:
         return self.factchecks[0] if self.factchecks else None
 
+    @property
+    def no_claim(self) -> bool:
+        """Only a greeting, thanks or acknowledgement (:mod:`saring.judge.classifier.noclaim`), which
+        nothing raised above the scorer's no-claim score: there is nothing to check."""
+        from saring.judge.classifier.noclaim import NO_CLAIM_SCORE, has_no_claim
+
+        return self.hoax_score == NO_CLAIM_SCORE and has_no_claim(item_text(self.title, self.text))
+
 
 # --------------------------------------------------------------------------- text helpers
 
