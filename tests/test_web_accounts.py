@@ -15,7 +15,7 @@ import time
 import duckdb
 import httpx
 import pytest
-from _db import copy_database
+from _db import copy_database, published_by_v11
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -426,6 +426,23 @@ def _login_cookie(base: str, headers: dict, local_address: str = "127.0.0.1") ->
     assert r.status_code == 303, r.text
     return r.headers["set-cookie"]
 
+
+def test_the_desk_starts_right_after_a_saring_upgrade(tmp_path):
+    # saring was upgraded (a new schema version) and `saring web` restarted before the next hourly
+    # run: the analysts' copy was the older saring's, and the desk refused to start ("... it is
+    # refreshed by the next run"), leaving the forum without its desk for up to an hour.
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    published_by_v11(db)
+    proc, base = _serve(db)
+    try:
+        assert httpx.get(base + "/login", timeout=10).status_code == 200
+        _login_cookie(base, {})  # and the shared forum password logs in
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 def test_cookie_is_secure_behind_an_https_proxy(tmp_path):
     from saring.storage.database import Store

@@ -226,6 +226,7 @@ def web(
     from saring.context import resolved
     from saring.desk.app import create_app
     from saring.desk.auth import user_count
+    from saring.storage.database import OlderSchemaError, Store
 
     try:
         setup = resolved(db, sources)
@@ -235,8 +236,17 @@ def web(
         fail(str(exc))
     desk = application.state.desk
     try:
-        with desk.fresh() as con:
-            users = user_count(con)
+        try:
+            with desk.fresh() as con:
+                users = user_count(con)
+        except OlderSchemaError:
+            # saring was upgraded since the last run: every page would fail until the next run
+            # republished the copy; opening the writer migrates the file and publishes it now
+            out.print("saring web: the database is from an older saring; upgrading it first",
+                      highlight=False)
+            Store(setup.db).close()
+            with desk.fresh() as con:
+                users = user_count(con)
     except SaringError as exc:
         fail(str(exc))
     if not users and not os.environ.get("SARING_WEB_SECRET"):
