@@ -255,23 +255,31 @@ def test_a_feed_that_lists_nothing_is_called_empty_not_a_day_without_news(tmp_pa
     assert "tidak ada berita baru" not in kosong.detail
 
 
-def test_a_source_failing_for_days_says_since_when_not_only_how_many_runs(tmp_path):
-    # An outlet's feed broke on Monday morning: on Wednesday the hourly digest said "gagal dibaca
-    # (50× berturut-turut)", a count of runs the forum could not turn into days; it says since when.
+def fail_hourly_since_monday(store: Store) -> list[datetime]:
+    """Source "rusak" read once on Monday 23 November 2026 at 07:00 WIB, then failing every hour
+    from 08:00 for 50 runs, each recorded as a finished run. Returns the runs' times."""
     from saring.pipeline.ingest import SourceResult
 
     config = parse_config({"sources": [{"id": "rusak", "name": "Rusak", "url": "https://rusak.example/feed"}]})
     wib = timezone(timedelta(hours=7))
+    store.sync_sources(config.sources)
+    hourly = [datetime(2026, 11, 23, 7, tzinfo=wib) + timedelta(hours=k) for k in range(51)]
+    for n, at in enumerate(hourly):  # read once, then failing every hour from 08:00
+        status = "ok" if n == 0 else "failed"
+        error = None if n == 0 else "https://rusak.example/feed: server answered HTTP 500"
+        with clock.frozen(at):
+            store.start_run(f"r{n}", "ingest")
+            store.record_feed_fetch("rusak", status, error)
+            store.finish_run(f"r{n}", "ok", [SourceResult("rusak", status, error=error, items_in_feed=5)])
+    return hourly
+
+
+def test_a_source_failing_for_days_says_since_when_not_only_how_many_runs(tmp_path):
+    # An outlet's feed broke on Monday morning: on Wednesday the hourly digest said "gagal dibaca
+    # (50× berturut-turut)", a count of runs the forum could not turn into days; it says since when.
+    wib = timezone(timedelta(hours=7))
     with Store(tmp_path / "db.duckdb") as store:
-        store.sync_sources(config.sources)
-        hourly = [datetime(2026, 11, 23, 7, tzinfo=wib) + timedelta(hours=k) for k in range(51)]
-        for n, at in enumerate(hourly):  # read once, then failing every hour from 08:00
-            status = "ok" if n == 0 else "failed"
-            error = None if n == 0 else "https://rusak.example/feed: server answered HTTP 500"
-            with clock.frozen(at):
-                store.start_run(f"r{n}", "ingest")
-                store.record_feed_fetch("rusak", status, error)
-                store.finish_run(f"r{n}", "ok", [SourceResult("rusak", status, error=error, items_in_feed=5)])
+        fail_hourly_since_monday(store)
         day = datetime(2026, 11, 25, tzinfo=wib)
         [rusak] = source_health(store.con, day, day + timedelta(days=1))
     assert rusak.status == "gagal"
@@ -317,21 +325,9 @@ def test_the_desks_health_page_calls_an_empty_feed_empty_not_ok(tmp_path, httpse
 def test_the_desks_health_page_says_since_when_a_source_fails(tmp_path):
     # An outlet's feed broke on Monday morning: on Wednesday the desk's health page said only
     # "Gagal beruntun 50", a count of hourly runs; the digest says since when, and so does the desk.
-    from saring.pipeline.ingest import SourceResult
-
-    config = parse_config({"sources": [{"id": "rusak", "name": "Rusak", "url": "https://rusak.example/feed"}]})
-    wib = timezone(timedelta(hours=7))
     db = tmp_path / "db.duckdb"
     with Store(db) as store:
-        store.sync_sources(config.sources)
-        hourly = [datetime(2026, 11, 23, 7, tzinfo=wib) + timedelta(hours=k) for k in range(51)]
-        for n, at in enumerate(hourly):  # read once, then failing every hour from 08:00
-            status = "ok" if n == 0 else "failed"
-            error = None if n == 0 else "https://rusak.example/feed: server answered HTTP 500"
-            with clock.frozen(at):
-                store.start_run(f"r{n}", "ingest")
-                store.record_feed_fetch("rusak", status, error)
-                store.finish_run(f"r{n}", "ok", [SourceResult("rusak", status, error=error, items_in_feed=5)])
+        hourly = fail_hourly_since_monday(store)
     with clock.frozen(hourly[-1] + timedelta(minutes=30)):
         rusak = _card(_health_page(db), "Rusak")
     assert "gagal" in rusak and "sejak Senin, 23 November 2026, 08.00 WIB" in rusak, rusak
