@@ -456,6 +456,7 @@ def test_a_day_nothing_could_be_scored_is_no_all_clear(sample_config, db_path, t
         assert (f"Belum ada berita hari ini yang dinilai model ({d.unscored} berita menunggu)" in text
                 and "belum bisa dipilah" in text), fmt
         assert "Tidak ada berita terkait pemilu" not in text, fmt
+        assert text.count("dinilai model") == 1, fmt  # the warning, not the small line again
     assert "berita belum dinilai" in d.subject
 
 
@@ -480,4 +481,6 @@ def test_a_day_only_partly_scored_is_no_all_clear(sample_config, db_path, tmp_pa
         assert "Tidak ada berita terkait pemilu" not in text, fmt
         assert f"{d.unscored} dari {d.items_seen} berita hari ini belum dinilai model" in text, fmt
         assert "bukan berarti tidak ada berita pemilu" in text, fmt
+        # said once: the headline warning, then "(4 berita belum dinilai model.)" again repeated it
+        assert text.count("dinilai model") == 1, fmt
     assert "belum dinilai" in d.subject
