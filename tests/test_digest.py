@@ -96,6 +96,32 @@ def test_a_day_when_no_source_could_be_read_says_so_and_not_that_there_was_no_ne
         assert "Semua sumber gagal dibaca" in text and "bukan berarti tidak ada" in text, fmt
         assert "Kompas" in text and "gagal dibaca: " in text and "HTTP 503" in text, fmt
 
+
+def test_a_failing_fact_check_feed_says_its_matches_and_risk_floors_may_be_missing(
+        sample_site, sample_config, db_path, httpserver):
+    # The fact-checker's feed broke (moved, 404): the health section said only "Cek Fakta (contoh):
+    # gagal dibaca: ... HTTP 404", as for a news outlet. The forum could not tell that its newest
+    # verdicts no longer reached saring, so news repeating a freshly debunked claim got no "cocok
+    # dengan cek fakta" note and no raised risk while it failed.
+    from saring.report.digest import FORMATS
+
+    (sample_site.root_dir / "cekfakta" / "feed.xml").unlink()
+    httpserver.expect_request("/feed").respond_with_data("down", status=500)
+    raw = {"sources": [s.model_dump() for s in sample_config.sources]
+           + [{"id": "mati", "name": "Sumber Mati", "url": httpserver.url_for("/feed"),
+               "options": {"allow_private": True}}],
+           "settings": {"fetch": {"retries": 0}}}
+    with Store(db_path) as store:
+        run_ingest(parse_config(raw), store, scorer=None, only=["cekfakta", "mati"])
+        d = build_digest(store.con, today_wib(), DigestSettings())
+    health = {h.source_id: h for h in d.health}
+    assert health["cekfakta"].status == "gagal" and "HTTP 404" in health["cekfakta"].detail
+    assert "cek fakta" not in health["mati"].detail  # a news outlet's failure says nothing of them
+    for fmt in FORMATS:
+        text = " ".join(render(d, fmt).split())
+        assert "cek fakta barunya tidak masuk" in text, fmt
+        assert "cocok dengan cek fakta" in text and "belum dinaikkan" in text, fmt
+
 def test_a_digest_made_on_a_simulated_day_speaks_of_that_day(ingested):
     # The demo's two weeks of runs set the pipeline's clock to each simulated day; the digest read
     # the machine's clock instead: "made at" said today, and a day's digest made that same day

@@ -168,6 +168,9 @@ def fetch_state_at(con: duckdb.DuckDBPyConnection, end: datetime
     return {r[0]: (*r[2:5], r[8]) if r[1] else tuple(r[5:9]) for r in rows}
 
 
+#: Said of a failing fact-check feed: older fact-checks still match, its new verdicts do not arrive.
+FACTCHECKS_MISSING = ("Selama gagal, cek fakta barunya tidak masuk: berita yang cocok dengannya belum "
+                      "ditandai \"cocok dengan cek fakta\" dan risiko hoaksnya belum dinaikkan.")
 EMPTY_FEED = "feed kosong (0 entri) saat terakhir dibaca, jadi sumber ini tidak terpantau"
 
 
@@ -223,8 +226,11 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
         if s.last_status == "failed":
             times = failing_since(s.consecutive_failures, since, zone)
             times = f" {times}" if times else ""
-            health.append(SourceHealth(s.source_id, s.name, "gagal",  # the reason is for the maintainer
-                                       f"gagal dibaca{times}: {s.last_error or 'alasan tidak tercatat'}"))
+            # the reason is for the maintainer; what a fact-checker's failure costs, for the forum
+            why = s.last_error or "alasan tidak tercatat"
+            if s.kind == "factcheck":
+                why = f"{why.rstrip('. ')}. {FACTCHECKS_MISSING}"
+            health.append(SourceHealth(s.source_id, s.name, "gagal", f"gagal dibaca{times}: {why}"))
         elif s.last_status is None:
             until = "" if end > clock.now() else " sampai hari itu"  # added to sources.yaml later
             health.append(SourceHealth(s.source_id, s.name, "sepi", "belum pernah dibaca" + until))
