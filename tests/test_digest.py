@@ -122,6 +122,17 @@ def test_a_failing_fact_check_feed_says_its_matches_and_risk_floors_may_be_missi
         assert "cek fakta barunya tidak masuk" in text, fmt
         assert "cocok dengan cek fakta" in text and "belum dinaikkan" in text, fmt
 
+def test_a_fact_check_feed_read_fine_counts_its_new_fact_checks_not_zero_news(ingested):
+    # The HTML digest and the desk listed the fact-checker every day as "✅ Cek Fakta (contoh):
+    # 0 berita baru", the day it brought in a dozen verdicts too: its entries are fact-checks,
+    # stored apart from the news, and the forum read that it had given nothing.
+    with Store(ingested) as store:
+        d = build_digest(store.con, today_wib(), DigestSettings())
+        new = store.con.execute("SELECT count(*) FROM factchecks WHERE source_id = 'cekfakta'").fetchone()[0]
+    [cekfakta] = [h for h in d.health if h.source_id == "cekfakta"]
+    assert new > 0 and (cekfakta.status, cekfakta.detail) == ("ok", f"{new} cek fakta baru")
+    assert f"{new} cek fakta baru" in render(d, "html")
+
 def test_a_digest_made_on_a_simulated_day_speaks_of_that_day(ingested):
     # The demo's two weeks of runs set the pipeline's clock to each simulated day; the digest read
     # the machine's clock instead: "made at" said today, and a day's digest made that same day

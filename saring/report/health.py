@@ -204,6 +204,10 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
         "SELECT source_id, count(*) FROM items WHERE first_seen_at >= ? AND first_seen_at < ? GROUP BY 1",
         [start, end],
     ).fetchall())
+    checks = dict(con.execute(  # a fact-checker's entries are fact-checks, not items
+        """SELECT source_id, count(*) FROM factchecks WHERE first_seen_at >= ? AND first_seen_at < ?
+           GROUP BY 1""", [start, end],
+    ).fetchall())
     now = min(end, clock.now())
     state = fetch_state_at(con, end)
     read = {r[0] for r in con.execute(  # the sources some run read that day
@@ -248,6 +252,9 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
                 f"(biasanya tiap {duration_text(s.usual_gap)})"))
         elif n == 0 and s.kind != "factcheck":  # fact-checks are stored apart from items
             health.append(SourceHealth(s.source_id, s.name, "sepi", f"tidak ada berita baru {when}"))
+        elif s.kind == "factcheck":
+            health.append(SourceHealth(s.source_id, s.name, "ok",
+                                       f"{checks.get(s.source_id, 0)} cek fakta baru"))
         else:
             health.append(SourceHealth(s.source_id, s.name, "ok", f"{n} berita baru"))
     return health
