@@ -20,15 +20,20 @@ from saring.report.digest import (
 from saring.storage.database import Store
 
 
+def with_a_dead_source(sample_config, httpserver):
+    """The sample's sources plus "mati" (Sumber Mati), whose feed answers HTTP 500."""
+    httpserver.expect_request("/feed").respond_with_data("down", status=500)
+    return parse_config({"sources": [s.model_dump() for s in sample_config.sources]
+                         + [{"id": "mati", "name": "Sumber Mati", "url": httpserver.url_for("/feed"),
+                             "options": {"allow_private": True}}],
+                         "settings": {"fetch": {"retries": 0}}})
+
+
 @pytest.fixture()
 def ingested(sample_site, sample_config, db_path, httpserver, scorer):
-    httpserver.expect_request("/feed").respond_with_data("down", status=500)
-    raw = {"sources": [s.model_dump() for s in sample_config.sources]
-           + [{"id": "mati", "name": "Sumber Mati", "url": httpserver.url_for("/feed"),
-               "options": {"allow_private": True}}],
-           "settings": {"fetch": {"retries": 0}}}
     with Store(db_path) as store:
-        run_ingest(parse_config(raw), store, scorer=scorer)  # the session's models: loading takes s
+        # the session's models: loading takes s
+        run_ingest(with_a_dead_source(sample_config, httpserver), store, scorer=scorer)
     return db_path
 
 
@@ -106,13 +111,9 @@ def test_a_failing_fact_check_feed_says_its_matches_and_risk_floors_may_be_missi
     from saring.report.digest import FORMATS
 
     (sample_site.root_dir / "cekfakta" / "feed.xml").unlink()
-    httpserver.expect_request("/feed").respond_with_data("down", status=500)
-    raw = {"sources": [s.model_dump() for s in sample_config.sources]
-           + [{"id": "mati", "name": "Sumber Mati", "url": httpserver.url_for("/feed"),
-               "options": {"allow_private": True}}],
-           "settings": {"fetch": {"retries": 0}}}
     with Store(db_path) as store:
-        run_ingest(parse_config(raw), store, scorer=None, only=["cekfakta", "mati"])
+        run_ingest(with_a_dead_source(sample_config, httpserver), store, scorer=None,
+                   only=["cekfakta", "mati"])
         d = build_digest(store.con, today_wib(), DigestSettings())
     health = {h.source_id: h for h in d.health}
     assert health["cekfakta"].status == "gagal" and "HTTP 404" in health["cekfakta"].detail
