@@ -331,3 +331,19 @@ def test_the_desks_health_page_says_since_when_a_source_fails(tmp_path):
     with clock.frozen(hourly[-1] + timedelta(minutes=30)):
         rusak = _card(_health_page(db), "Rusak")
     assert "gagal" in rusak and "sejak Senin, 23 November 2026, 08.00 WIB" in rusak, rusak
+
+
+def test_a_fact_check_feeds_counts_are_its_fact_checks_not_zero_news(sample_site, sample_config, db_path):
+    # A fact-checker's entries are stored as fact-checks, not items: `saring sources status` and the
+    # desk's health page showed "0 / 0" news for a fact-check feed that brought new fact-checks
+    # every day, and its silence (a feed serving the same old entries) could never be noticed.
+    from saring.pipeline.ingest import run_ingest
+
+    with Store(db_path) as store:
+        run_ingest(sample_config, store, scorer=None, only=["cekfakta"])
+        [status] = [s for s in source_status(store.con) if s.source_id == "cekfakta"]
+        (stored,) = store.con.execute(
+            "SELECT count(*) FROM factchecks WHERE source_id = 'cekfakta'").fetchone()
+    assert stored > 0
+    assert (status.items_today, status.items_7d) == (stored, stored), status
+    assert status.last_new_item_at is not None

@@ -54,6 +54,11 @@ class SourceStatus:
     silent: bool
 
 
+# What a source brings: a news or social feed its items, a fact-checker's feed its fact-checks.
+ARRIVALS = ("SELECT source_id, item_id, first_seen_at FROM items UNION ALL "
+            "SELECT source_id, factcheck_id, first_seen_at FROM factchecks")
+
+
 def source_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
                   zone: str | None = None) -> list[SourceStatus]:
     """Health of every configured source as of ``now`` (default: :func:`saring.clock.now`);
@@ -68,7 +73,7 @@ def source_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
     gaps = {
         source_id: (timedelta(seconds=gap), n)
         for source_id, gap, n in con.execute(
-            """WITH batches AS (SELECT DISTINCT source_id, first_seen_at FROM items
+            f"""WITH batches AS (SELECT DISTINCT source_id, first_seen_at FROM ({ARRIVALS})
                                 WHERE first_seen_at >= ? AND first_seen_at <= ?),
                     gaps AS (SELECT source_id, epoch(first_seen_at) - lag(epoch(first_seen_at))
                                  OVER (PARTITION BY source_id ORDER BY first_seen_at) AS gap
@@ -80,12 +85,12 @@ def source_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
     }
     day_start = now.astimezone(ZoneInfo(zone or TIME_ZONE)).replace(hour=0, minute=0, second=0, microsecond=0)
     rows = con.execute(
-        """SELECT s.source_id, s.name, s.enabled, s.kind, s.last_status, s.last_success_at,
+        f"""SELECT s.source_id, s.name, s.enabled, s.kind, s.last_status, s.last_success_at,
                   coalesce(s.consecutive_failures, 0), s.last_error,
                   count(i.item_id) FILTER (WHERE i.first_seen_at >= ?),
                   count(i.item_id) FILTER (WHERE i.first_seen_at >= ?),
                   max(i.first_seen_at)
-           FROM sources s LEFT JOIN items i ON i.source_id = s.source_id AND i.first_seen_at <= ?
+           FROM sources s LEFT JOIN ({ARRIVALS}) i ON i.source_id = s.source_id AND i.first_seen_at <= ?
            GROUP BY ALL ORDER BY s.source_id""",
         [day_start, now - timedelta(days=7), now],
     ).fetchall()
@@ -248,7 +253,8 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
         elif s.silent and s.last_new_item_at and s.usual_gap:
             health.append(SourceHealth(
                 s.source_id, s.name, "sepi",
-                f"tidak ada berita baru selama {duration_text(now - s.last_new_item_at)} "
+                f"tidak ada {'cek fakta' if s.kind == 'factcheck' else 'berita'} baru selama "
+                f"{duration_text(now - s.last_new_item_at)} "
                 f"(biasanya tiap {duration_text(s.usual_gap)})"))
         elif n == 0 and s.kind != "factcheck":  # fact-checks are stored apart from items
             health.append(SourceHealth(s.source_id, s.name, "sepi", f"tidak ada berita baru {when}"))
