@@ -1,4 +1,5 @@
-"""Stand-ins for what tests cannot reach: a scripted DNS server and the public internet.
+"""Stand-ins for what tests cannot reach: a scripted DNS server and the public internet; and a
+real SMTP server on 127.0.0.1 (:func:`smtp_server`).
 
 Tests never leave 127.0.0.1, so where a test needs a *public* server, 127.0.0.1 plays it
 (:func:`pretend_public`), and host names resolve through :class:`FakeDNS`, which can answer
@@ -105,3 +106,24 @@ def expired_certificate_site(tmp_path, monkeypatch):
         yield listener.getsockname()[1], accepted
     finally:
         listener.close()
+
+
+@contextlib.contextmanager
+def smtp_server(handler):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 answering with ``handler``; its
+    ``url_to("a@x,b@y")`` is the apprise URL sending to those addresses through it."""
+    import pytest
+
+    from saring.report.deliver import free_port
+
+    # Only the tests that send e-mail need aiosmtpd: the others run without the dev extra.
+    aiosmtpd = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd (dev extra) is not installed")
+    port = free_port()
+    controller = aiosmtpd.Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    controller.url_to = lambda to: (f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure"
+                                    f"&from=saring@test.invalid&to={to}")
+    try:
+        yield controller
+    finally:
+        controller.stop()

@@ -10,7 +10,6 @@ import pytest
 
 from saring.config import parse_config
 from saring.pipeline.demo import SiteServer, demo_sources, sample_dir
-from saring.report.deliver import free_port
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network from the tests
 # pytest-xdist's workers export COLUMNS=80 and LINES=24: Rich would fix the CLI's console width at
@@ -78,8 +77,8 @@ def ingested(sample_site, sample_config, db_path, scorer):
 @pytest.fixture()
 def smtp():
     """A real SMTP server (aiosmtpd) on 127.0.0.1: ``.url`` for apprise, ``.received`` envelopes."""
-    # Only the tests that send e-mail need aiosmtpd: the others run without the dev extra.
-    aiosmtpd = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd (dev extra) is not installed")
+    from _net import smtp_server
+
     received = []
 
     class Handler:
@@ -87,12 +86,7 @@ def smtp():
             received.append(envelope)
             return "250 OK"
 
-    port = free_port()
-    controller = aiosmtpd.Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    controller.received = received
-    controller.url_to = lambda to: (f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure"
-                                    f"&from=saring@test.invalid&to={to}")
-    controller.url = controller.url_to("kpu@test.invalid,bawaslu@test.invalid")
-    yield controller
-    controller.stop()
+    with smtp_server(Handler()) as controller:
+        controller.received = received
+        controller.url = controller.url_to("kpu@test.invalid,bawaslu@test.invalid")
+        yield controller

@@ -14,6 +14,7 @@ import duckdb
 import httpx
 import pytest
 import yaml
+from _net import smtp_server
 from typer.testing import CliRunner
 
 from saring.cli.main import app
@@ -441,7 +442,6 @@ def test_a_second_send_while_the_first_is_still_sending_does_not_send_the_digest
     # `saring digest --send` for the same day: both sent, and the forum got the digest twice.
     import threading
 
-    aiosmtpd = pytest.importorskip("aiosmtpd.controller")
     arrived, release, received = threading.Event(), threading.Event(), []
 
     class SlowHandler:
@@ -457,27 +457,23 @@ def test_a_second_send_while_the_first_is_still_sending_does_not_send_the_digest
                     await asyncio.sleep(0.05)
             return "250 OK"
 
-    port = free_port()
-    controller = aiosmtpd.Controller(SlowHandler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    env = {"T_SMTP": f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure"
-                     "&from=saring@test.invalid&to=kpu@test.invalid"}
     settings = DeliverySettings(channels=(DeliveryChannel(name="email-forum", url_env="T_SMTP",
                                                           format="email"),), attempts=1)
     db = tmp_path / "db.duckdb"
     Store(db).close()
     reports = []
-    scheduled = threading.Thread(target=lambda: reports.append(deliver(db, digest_of([item(1)]), settings,
-                                                                       env=env)))
-    try:
-        scheduled.start()
-        assert arrived.wait(30)
-        manual = deliver(db, digest_of([item(1)]), settings, env=env)
-        release.set()
-        scheduled.join(60)
-    finally:
-        release.set()
-        controller.stop()
+    with smtp_server(SlowHandler()) as server:
+        env = {"T_SMTP": server.url_to("kpu@test.invalid")}
+        scheduled = threading.Thread(target=lambda: reports.append(deliver(db, digest_of([item(1)]), settings,
+                                                                           env=env)))
+        try:
+            scheduled.start()
+            assert arrived.wait(30)
+            manual = deliver(db, digest_of([item(1)]), settings, env=env)
+            release.set()
+            scheduled.join(60)
+        finally:
+            release.set()
     assert len(received) == 1
     assert [r.status for r in manual.results] == ["in progress"]
     assert "being sent by another run" in manual.lines()[0] and not manual.all_failed
@@ -567,7 +563,6 @@ def test_a_send_interrupted_after_two_parts_records_the_parts_that_went_out(tmp_
 def test_one_refused_address_gets_the_retries_and_the_others_get_the_digest_once(tmp_path):
     # A member who left the forum: the mail server refuses their address. Every retry sent the
     # whole e-mail again, and KPU and Bawaslu got the digest as many times as there were attempts.
-    aiosmtpd = pytest.importorskip("aiosmtpd.controller")
     received, refused = [], []
 
     class Handler:
@@ -582,17 +577,11 @@ def test_one_refused_address_gets_the_retries_and_the_others_get_the_digest_once
             received.extend(envelope.rcpt_tos)
             return "250 OK"
 
-    port = free_port()
-    controller = aiosmtpd.Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    env = {"T_SMTP": f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure"
-                     "&from=saring@test.invalid&to=kpu@test.invalid,tidak-ada@test.invalid,bawaslu@test.invalid"}
     settings = DeliverySettings(channels=(DeliveryChannel(name="email-forum", url_env="T_SMTP",
                                                           format="email"),), attempts=2, backoff=0)
-    try:
+    with smtp_server(Handler()) as server:
+        env = {"T_SMTP": server.url_to("kpu@test.invalid,tidak-ada@test.invalid,bawaslu@test.invalid")}
         report = deliver(tmp_path / "db.duckdb", digest_of([item(1)]), settings, env=env)
-    finally:
-        controller.stop()
     assert sorted(received) == ["bawaslu@test.invalid", "kpu@test.invalid"]
     assert len(refused) == 2  # the retry went to the refused address only
     [result] = report.results
