@@ -321,6 +321,20 @@ def test_a_verdict_the_fact_checker_adds_to_its_title_later_floors_the_items_alr
         assert "[HOAKS] Makan ikan lele" in reason
 
 
+def test_a_run_does_not_match_again_what_the_run_before_it_matched(ingested, sample_config, scorer):
+    # Linking looked back to the start of the run before, so each run matched that run's items to
+    # the fact-checks again, although that run had matched them itself: after a busy hour, the next
+    # quiet run repeated its matching (a fifth of a run on unchanged feeds).
+    from saring.pipeline.ingest import run_ingest
+
+    matches = "SELECT item_id, factcheck_id, similarity, matched_at FROM factcheck_matches ORDER BY ALL"
+    with Store(ingested) as store:
+        settled = store.con.execute(matches).fetchall()
+        assert settled
+        assert run_ingest(sample_config, store, scorer=scorer).status == "ok"
+        assert store.con.execute(matches).fetchall() == settled
+
+
 def test_fact_checks_and_items_of_runs_whose_matching_failed_are_matched_once_it_works_again(
         sample_site, sample_config, db_path, scorer, monkeypatch):
     # Matching failed in the hourly runs that stored the catfish fact-check and the one after

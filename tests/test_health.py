@@ -52,6 +52,25 @@ def test_failures_in_a_row_and_silence(tmp_path):
         assert {s.source_id: s for s in source_status(store.con, NOW)}["rusak"].consecutive_failures == 0
 
 
+def test_a_feeds_failure_is_recorded_when_its_run_stops_before_it_finishes(tmp_path):
+    # A run records its feeds' outcomes when it finishes (one write, not one per feed waiting
+    # for the busy connection). A run that stops on the way (an error past the sources, a
+    # Ctrl-C) must still leave them: else the health section said a failing feed was fine.
+    config = parse_config({"sources": [
+        {"id": "rusak", "name": "Rusak", "url": "https://rusak.example/feed"},
+        {"id": "rajin", "name": "Rajin", "url": "https://rajin.example/feed"},
+    ]})
+    with Store(tmp_path / "db.duckdb") as store:
+        store.sync_sources(config.sources)
+        store.start_run("r1", "ingest")
+        store.record_feed_fetch("rajin", "ok", None, etag='"v1"')
+        store.record_feed_fetch("rusak", "failed", "https://rusak.example/feed: server answered HTTP 500")
+    with Store(tmp_path / "db.duckdb") as store:
+        status = {s.source_id: s for s in source_status(store.con, datetime.now(UTC))}
+        assert status["rusak"].consecutive_failures == 1 and status["rusak"].last_status == "failed"
+        assert status["rajin"].last_status == "ok" and store.feed_state("rajin") == ('"v1"', None)
+
+
 def test_a_past_days_health_is_the_sources_state_on_that_day_not_now(tmp_path):
     # The digest of 20 November, made again on the 24th (an archive rebuilt, `saring digest
     # --date`), said a feed that broke on the 24th had failed on the 20th, and left out the one

@@ -3,6 +3,7 @@
 import os
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 
 import duckdb
@@ -12,7 +13,7 @@ from werkzeug import Response
 from saring.config import parse_config
 from saring.judge.stories import _texts
 from saring.pipeline.ingest import run_ingest
-from saring.storage.database import Store, connect_snapshot
+from saring.storage.database import FEW_ROWS, Store, connect_snapshot
 
 TABLES = ("sources", "items", "articles", "scores")
 HELPER_PROCESS = sys.platform == "linux" and (os.cpu_count() or 1) >= 2  # the scoring lane forks one
@@ -518,8 +519,6 @@ def test_a_few_rows_are_stored_as_the_dataframe_path_stores_them(tmp_path):
     # Up to FEW_ROWS rows go as one VALUES statement; numpy values and NaN must store as before.
     import numpy as np
 
-    from saring.storage.database import FEW_ROWS
-
     rows = [dict(run_id=f"r{k}", flow="ingest", sources_ok=np.int64(k), new_items=None if k else float("nan"),
                  message=np.str_("x")) for k in range(FEW_ROWS + 1)]
     stored = []
@@ -529,6 +528,24 @@ def test_a_few_rows_are_stored_as_the_dataframe_path_stores_them(tmp_path):
             stored.append(store.cur.execute(
                 "SELECT run_id, sources_ok, new_items, message FROM runs ORDER BY run_id LIMIT 2").fetchall())
     assert stored[0] == stored[1] == [("r0", 0, None, "x"), ("r1", 1, None, "x")]
+
+
+def test_a_run_finished_again_under_its_id_keeps_one_row_per_source(tmp_path):
+    # A run's own rows go in as plain INSERTs (a third of the time of an upsert); a run id used
+    # again (a retried Prefect flow run) must still update its rows, never fail or add a second.
+    from saring.pipeline.ingest import SourceResult
+
+    sources = [f"s{k}" for k in range(FEW_ROWS + 2)]  # the VALUES and the DataFrame path
+    with Store(tmp_path / "db.duckdb") as store:
+        for attempt, status in ((1, "failed"), (2, "ok")):
+            for count in (2, len(sources)):
+                store.start_run(f"r{count}", "ingest")
+                store.finish_run(f"r{count}", "ok", [SourceResult(s, status, new_items=attempt)
+                                                     for s in sources[:count]])
+        assert store.cur.execute("SELECT run_id, count(*), min(status), max(new_items) FROM run_sources "
+                                 "GROUP BY run_id ORDER BY run_id").fetchall() == [
+            (f"r{len(sources)}", len(sources), "ok", 2), ("r2", 2, "ok", 2)]
+        assert store.cur.execute("SELECT count(*) FROM runs").fetchone() == (2,)
 
 
 def test_a_run_that_finds_nothing_new_loads_no_model(ingested, sample_site, tmp_path, scorer):
@@ -617,7 +634,15 @@ def test_a_lane_save_failing_after_earlier_batches_still_counts_every_score(samp
                 raise OSError("No space left on device")
         return real(self, rows)
 
+    def slow_save(self, rows):  # the downloads outlast the lane's batches, even on a busy machine
+        real_save(self, rows)
+        deadline = time.monotonic() + 5
+        while len(lane_saves) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    real_save = Store.save_articles
     monkeypatch.setattr(Store, "save_scores", failing_second)
+    monkeypatch.setattr(Store, "save_articles", slow_save)
     with Store(db_path) as store:
         summary = run_ingest(sample_config, store, scorer=scorer)
         stored = store.cur.execute("SELECT count(*) FROM scores").fetchone()[0]

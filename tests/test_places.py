@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import saring
 from saring.config import DigestSettings, ForumSettings, load_config, parse_config
 from saring.errors import SourceConfigError
 from saring.gazetteer import gazetteer
@@ -254,6 +255,9 @@ def test_item_places_filled_idempotent_and_in_overview(ingested, sample_config, 
         assert _places(con) == first
         versions = con.execute("SELECT DISTINCT places_version FROM item_place_scans").fetchall()
         assert versions == [("test-next",)]
+        # Analysts see the rescanned rows (published with their scans, not fingerprinted apart).
+        with saring.connect(str(ingested)) as analyst:
+            assert _places(analyst) == first
 
 
 def test_digest_and_desk_put_the_forum_area_first(ingested):

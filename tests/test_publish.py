@@ -214,7 +214,8 @@ def test_the_publication_counts_what_it_rewrote(tmp_path):
         small = publish.publish(store.cur, db, snapshot_path(db), schema)
     assert first.catalog_written and first.written > 0
     assert not same.catalog_written and same.written == 0
-    assert not small.catalog_written and small.written == 1  # today's file of the runs table, same path
+    # today's files of the runs and of their per-source rows (they change together), same paths
+    assert not small.catalog_written and small.written == 2
 
 
 def test_an_older_layout_is_republished_whole(tmp_path):
@@ -333,6 +334,32 @@ def test_a_run_rewrites_only_todays_part_of_the_runs_log(tmp_path):
         assert analyst.execute("SELECT count(*) FROM runs").fetchone() == (4,)
         assert analyst.execute("SELECT count(*), sum(new_items) FROM run_sources").fetchone() == (4, 1)
     _same(db)
+
+
+def test_places_found_again_reach_analysts_with_their_scan(tmp_path):
+    """An item's places have no time of their own: they are published with the item's scan
+    (its fingerprint is theirs). New rules that find another place, or none, must reach analysts."""
+    from saring.judge.places import _save
+
+    db = tmp_path / "saring.duckdb"
+
+    def rows(item, *names):
+        return [dict(item_id=item, code=f"35.{k}", name=n, level="kota", province_code="35",
+                     matched=n.lower(), rule="nama", first_pos=k) for k, n in enumerate(names)]
+
+    places = "SELECT item_id, code, name FROM item_places ORDER BY ALL"
+    with Store(db) as store:
+        _fill(store, 3, datetime.now(UTC) - timedelta(days=40), "a", timedelta(minutes=1))  # last month
+        items = [r[0] for r in store.con.execute("SELECT item_id FROM items ORDER BY 1").fetchall()]
+        _save(store.cur, items, [r for item in items for r in rows(item, "Kota Batu")])
+        store.publish_snapshot()
+        _save(store.cur, items[:1], rows(items[0], "Kota Malang", "Kota Batu"))  # found again, today
+        _save(store.cur, items[1:2], [])  # nothing any more
+        store.publish_snapshot()
+        live = store.con.execute(places).fetchall()
+    assert [r[2] for r in live] == ["Kota Malang", "Kota Batu", "Kota Batu"]
+    with saring.connect(str(db)) as analyst:
+        assert analyst.execute(places).fetchall() == live
 
 
 def _tipline_message(store: Store, text: str, at: datetime) -> None:

@@ -135,6 +135,10 @@ class Store:
         # (a Google News query and the outlet's own feed) must not both fetch it.
         self._claims: dict[str, str] = {}
         self._claims_lock = threading.Lock()  # not self.lock: the saves keep that one busy
+        # source_id -> its feed's outcome in this run, written by finish_run in one statement:
+        # one UPDATE per feed, each waiting for the lock the saves hold, was a third of a run on
+        # unchanged feeds.
+        self._feed_fetches: dict[str, list[Any]] = {}
         self._owner = threading.current_thread()
         self._local = threading.local()
         if lock_wait is None:
@@ -191,6 +195,11 @@ class Store:
         self.close()
 
     def close(self) -> None:
+        if fetches := self._take_feed_fetches():  # a run that stopped before finish_run
+            try:
+                self._write_feed_fetches(fetches)
+            except (duckdb.Error, StoreError) as exc:
+                LOGGER.warning("could not record the feeds' last status: %s", exc)
         # A checkpoint rewrites every changed table's primary-key index whole: 0.9 s after a
         # 60-page run at 1 M stored articles, 0.08 s at 1 k. Left to DuckDB's WAL threshold
         # (wal_autocheckpoint, 16 MiB), a run pays it once every few runs. What is committed
@@ -265,7 +274,21 @@ class Store:
         if update:
             sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in keys)
             action = f"UPDATE SET {sets}" if sets else "NOTHING"
-        conflict = f"ON CONFLICT ({', '.join(keys)}) DO {action}"
+        self._insert(table, rows, cols, f"ON CONFLICT ({', '.join(keys)}) DO {action}")
+
+    def _insert_new(self, table: str, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
+        """Insert rows whose keys are new (a run's own rows), outside a transaction: a plain INSERT
+        takes a third of the time of one with ON CONFLICT (1 against 3.4 ms for one row), which a
+        run on unchanged feeds paid twice. Rows already there (a run id used again) are updated."""
+        if not rows:
+            return
+        try:
+            self._insert(table, rows, list(dict.fromkeys(c for row in rows for c in row)))
+        except duckdb.ConstraintException:
+            self._upsert(table, rows, keys, update=True)
+
+    def _insert(self, table: str, rows: Sequence[dict[str, Any]], cols: list[str],
+                conflict: str = "") -> None:
         if len(rows) <= FEW_ROWS:
             one = f"({', '.join('?' * len(cols))})"
             values = ", ".join([one] * len(rows))
@@ -402,23 +425,44 @@ class Store:
         self, source_id: str, status: str, error: str | None,
         etag: str | None = None, last_modified: str | None = None, keep_validators: bool = True,
     ) -> None:
-        """Store a feed fetch's outcome and the source's health counters.
+        """Store a feed fetch's outcome and the source's health counters (during a run: when the
+        run finishes, see :meth:`finish_run`).
 
         Validators (ETag/Last-Modified) are kept when the answer had none, and dropped
         when ``keep_validators`` is False (a feed that parsed badly must be re-downloaded).
         """
-        ok = status != "failed"
-        now = utcnow()
+        fetch = [source_id, utcnow(), status, error, keep_validators, etag, last_modified]
+        if self._run_state is not None:
+            with self._claims_lock:
+                self._feed_fetches[source_id] = fetch
+            return
+        self._write_feed_fetches([fetch])
+
+    @_locked
+    def _write_feed_fetches(self, fetches: list[list[Any]]) -> None:
+        if not fetches:
+            return
+        columns = list(zip(*fetches, strict=True))
         self.cur.execute(
-            """UPDATE sources SET last_fetched_at = ?, last_status = ?, last_error = ?,
-                   etag = CASE WHEN ? THEN coalesce(?, etag) ELSE ? END,
-                   last_modified = CASE WHEN ? THEN coalesce(?, last_modified) ELSE ? END,
-                   last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END,
-                   consecutive_failures = CASE WHEN ? THEN 0 ELSE coalesce(consecutive_failures, 0) + 1 END
-               WHERE source_id = ?""",
-            [now, status, error, keep_validators, etag, etag,
-             keep_validators, last_modified, last_modified, ok, now, ok, source_id],
+            """UPDATE sources SET last_fetched_at = f.at, last_status = f.status, last_error = f.error,
+                   etag = CASE WHEN f.keep THEN coalesce(f.etag, sources.etag) ELSE f.etag END,
+                   last_modified = CASE WHEN f.keep THEN coalesce(f.lm, sources.last_modified) ELSE f.lm END,
+                   last_success_at = CASE WHEN f.status <> 'failed' THEN f.at
+                                     ELSE sources.last_success_at END,
+                   consecutive_failures = CASE WHEN f.status <> 'failed' THEN 0
+                                          ELSE coalesce(sources.consecutive_failures, 0) + 1 END
+               FROM (SELECT unnest(?::VARCHAR[]) AS source_id, unnest(?::TIMESTAMPTZ[]) AS at,
+                            unnest(?::VARCHAR[]) AS status, unnest(?::VARCHAR[]) AS error,
+                            unnest(?::BOOLEAN[]) AS keep, unnest(?::VARCHAR[]) AS etag,
+                            unnest(?::VARCHAR[]) AS lm) f
+               WHERE sources.source_id = f.source_id""",
+            [list(c) for c in columns],
         )
+
+    def _take_feed_fetches(self) -> list[list[Any]]:
+        with self._claims_lock:
+            fetches, self._feed_fetches = list(self._feed_fetches.values()), {}
+        return fetches
 
     @_locked
     def known_item_ids(self, item_ids: Sequence[str]) -> set[str]:
@@ -545,11 +589,14 @@ class Store:
 
     @_locked
     def link_since(self, run_id: str) -> datetime:
-        """Where a run's linking (fact-check matching) starts: the start of the last run that
+        """Where a run's linking (fact-check matching) starts: the end of the last run that
         finished with its matching done, so items and fact-checks of a run killed before that
-        step, or whose matching failed (however many runs in a row), are matched by the next one."""
+        step, or whose matching failed (however many runs in a row), are matched by the next one.
+
+        Its end, not its start: that run matched what it stored itself (linking follows its
+        sources), and matching them again made every run after a busy one repeat its work."""
         row = self.cur.execute(
-            """SELECT max(started_at) FROM runs
+            """SELECT max(finished_at) FROM runs
                WHERE flow = 'ingest' AND finished_at IS NOT NULL AND run_id <> ?
                  AND coalesce(message, '') NOT LIKE '%; ' || ? || ' failed: %'""",
             [run_id, MATCHING_STEP]).fetchall()
@@ -561,8 +608,8 @@ class Store:
         self.cur.execute(
             "UPDATE runs SET status = 'interrupted' WHERE status = 'running' AND flow = ?", [flow]
         )
-        self._upsert("runs", [dict(run_id=run_id, flow=flow, started_at=utcnow(), status="running")],
-                     ["run_id"], update=True)
+        self._insert_new("runs", [dict(run_id=run_id, flow=flow, started_at=utcnow(), status="running")],
+                         ["run_id"])
         # What every source's start needs, in two queries instead of two per source.
         left = {r[0] for r in self.cur.execute(
             "SELECT DISTINCT source_id FROM items WHERE state = 'seen' AND first_seen_at >= ?",
@@ -579,8 +626,9 @@ class Store:
         self._run_state = None
         with self._claims_lock:
             self._claims.clear()
+        self._write_feed_fetches(self._take_feed_fetches())
         rows = [{"run_id": run_id, **asdict(r)} for r in results]
-        self._upsert("run_sources", rows, ["run_id", "source_id"], update=True)
+        self._insert_new("run_sources", rows, ["run_id", "source_id"])
         ok = sum(1 for r in results if r.status != "failed")
         self.cur.execute(
             """UPDATE runs SET finished_at = ?, status = ?, sources_ok = ?, sources_failed = ?,

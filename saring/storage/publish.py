@@ -26,7 +26,8 @@ Layout next to ``<db>.duckdb``:
   rows in today's runs' log, the sources' state) costs the few files it rewrote.
 
 Which buckets changed is found from a fingerprint per bucket (row count and sum of the time
-column, plus a hash of the columns a later write changes in place: :data:`EXTRA`) kept in
+column, plus a hash of the columns a later write changes in place: :data:`EXTRA`; a table whose
+rows change only with a parent row takes the parent's: :data:`JOINED`) kept in
 ``manifest.json``: computing it reads only short columns, so a run publishes the buckets it
 touched (normally today's) and the cost does not grow with the history. The long texts change
 only together with a fingerprinted column (an article re-stored gets a new ``fetched_at``) or
@@ -77,11 +78,12 @@ EXTRA = {
     # a run's row is finished (or marked interrupted) after it started, in its start's bucket
     "runs": "sum(hash(t.flow, t.finished_at, t.status, t.sources_ok, t.sources_failed, t.new_items, "
             "t.message)::HUGEINT)",
-    "run_sources": "sum(hash(t.status, t.http_status, t.items_in_feed, t.new_items, t.extracted, t.failed, "
-                   "t.skipped, t.error, t.warning, t.duration_s)::HUGEINT)",
 }
-# item_places has no time of its own: its rows are rewritten with the item's scan. A run's
-# per-source rows are written when it finishes, in its bucket.
+# item_places has no time of its own: its rows are rewritten with the item's scan, in one
+# transaction that sets the scan's time. A run's per-source rows are written when it finishes, by
+# the statement-pair that sets the run's finished_at. So such a table's rows change only with
+# their parent's row, in its bucket: the parent's fingerprint is theirs (a join per table and
+# bucket was a fifth of a publication on unchanged feeds).
 JOINED = {
     "item_places": ("item_place_scans", "item_id", "scanned_at"),
     "run_sources": ("runs", "run_id", "started_at"),
@@ -98,7 +100,7 @@ STABLE_PATHS = frozenset({"runs", "run_sources"})
 INTERNAL = frozenset({"story_vectors", "web_users"})
 RETIRE_AFTER = 600.0
 COMPRESSION = "zstd"
-FORMAT = 3  # bump when the layout changes: the next publication is then a full one
+FORMAT = 4  # bump when the layout changes: the next publication is then a full one
 SMALL = "_small"  # the folder of the small tables' stable files (no table has this name)
 PUBLICATION = "publication"  # the view of the version and time of the last publication, and
 STAMP = f"{SMALL}/{PUBLICATION}.parquet"  # its file (if its columns ever change, bump FORMAT)
@@ -197,14 +199,7 @@ class _Table:
         summed in one cheap pass over the time column) and each day of this month (read only
         where DuckDB's zone maps say the rows can be this month's)."""
         ms = _ts(month_start)
-        if self.name in JOINED:  # rows counted without the join: the scans' own totals decide
-            other, _, column = JOINED[self.name]
-            before = (f"SELECT concat((SELECT count(*) FROM {_ident(self.name)}) - "
-                      f"(SELECT count(*) FROM {self.source} WHERE {self.time} >= {ms}), ':', "
-                      f"(SELECT concat(count(*), ':', coalesce(sum(epoch_us({column}))::VARCHAR, '-')) "
-                      f"FROM {_ident(other)} WHERE {column} < {ms} OR {column} IS NULL))")
-        else:
-            before = f"SELECT {self._fp()} FROM {self.source} WHERE {self.time} < {ms} OR {self.time} IS NULL"
+        before = f"SELECT {self._fp()} FROM {self.source} WHERE {self.time} < {ms} OR {self.time} IS NULL"
         return (f"SELECT {_quote(self.name)}, '_before', ({before}) UNION ALL "
                 f"SELECT {_quote(self.name)}, strftime(date_trunc('day', {self.time}), '%Y-%m-%d') AS b, "
                 f"{self._fp()} FROM {self.source} WHERE {self.time} >= {ms} GROUP BY b")
@@ -326,18 +321,24 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
     written = kept = 0
     retired = [] if erase else list(old.get("retired", []))
     totals: dict[str, str] = {}
-    specs = [_Table(t) for t in (*LARGE, *JOINED) if t in columns]
-    current, small_prints = _current_prints(con, specs, month_start, columns,
+    specs = [_Table(t) for t in (*LARGE, *JOINED) if t in columns and JOINED.get(t, (t,))[0] in columns]
+    current, small_prints = _current_prints(con, [s for s in specs if s.name in LARGE], month_start, columns,
                                             [t for t in columns if t not in LARGE and t not in JOINED])
-    for spec in specs:
+    prints_of: dict[str, dict[str, str]] = {}
+    for spec in specs:  # LARGE first: a JOINED table takes its parent's fingerprints
         table = spec.name
         before = {} if full else old.get("tables", {}).get(table, {})
         if before and old.get("shapes", {}).get(table) != shapes[table]:
             before = {}  # columns changed: every bucket is rewritten
-        known = {b: v["fingerprint"] for b, v in before.items()}
-        known["_before"] = old.get("before", {}).get(table)
-        prints, totals[table] = spec.fingerprints(con, month_start, current[table],
-                                                  known if before else None)
+        if table in JOINED:
+            parent = JOINED[table][0]
+            prints, totals[table] = prints_of[parent], totals[parent]
+        else:
+            known = {b: v["fingerprint"] for b, v in before.items()}
+            known["_before"] = old.get("before", {}).get(table)
+            prints, totals[table] = spec.fingerprints(con, month_start, current[table],
+                                                      known if before else None)
+        prints_of[table] = prints
         now_buckets: dict[str, dict] = {}
         for b, fp in sorted(prints.items()):
             prev = before.get(b)
