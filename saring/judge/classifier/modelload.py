@@ -30,7 +30,8 @@ CLASSIFIERS_DIR = Path(__file__).resolve().parents[3] / "classifiers"
 TRUSTED_TYPE_PREFIXES: tuple[str, ...] = ("sklearn.", "numpy.", "scipy.", "builtins.", "saring.")
 """A type stored in a model file is accepted only if its dotted name starts with one of these."""
 
-REBUILD = "run `make train` to rebuild the models"
+REBUILD = ("restore the shipped models with `git checkout -- classifiers/` in the saring folder "
+           "(or rebuild them with `make train`, 3-6 minutes)")
 """The way out of a broken shipped model; a promoted version is not rebuilt by it (see
 :data:`saring.judge.classifier.registry.ROLL_BACK`)."""
 
