@@ -321,7 +321,7 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
     written = kept = 0
     retired = [] if erase else list(old.get("retired", []))
     totals: dict[str, str] = {}
-    specs = [_Table(t) for t in (*LARGE, *JOINED) if t in columns and JOINED.get(t, (t,))[0] in columns]
+    specs = [_Table(t) for t in (*LARGE, *JOINED) if t in columns]  # a JOINED one comes with its parent
     current, small_prints = _current_prints(con, [s for s in specs if s.name in LARGE], month_start, columns,
                                             [t for t in columns if t not in LARGE and t not in JOINED])
     prints_of: dict[str, dict[str, str]] = {}
