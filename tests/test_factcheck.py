@@ -603,3 +603,40 @@ def test_a_fact_check_also_ingested_as_news_under_its_http_or_www_address_does_n
         match_items(con, item_ids=list(forms))
         assert con.execute("SELECT item_id, factcheck_id FROM factcheck_matches "
                            "WHERE item_id IN (SELECT unnest(?))", [list(forms)]).fetchall() == []
+
+
+def test_a_fact_check_stored_under_its_http_and_https_address_takes_one_of_an_items_three_matches(db_path):
+    # A fact-checker's feed moved to https and listed its entries again: each fact-check is stored
+    # under both addresses, and an article about a claim three fact-checkers had answered kept the
+    # same one twice in its three matches; the digest showed two and the third was lost.
+    import pandas as pd
+
+    from saring.collect.urls import page_key, url_key
+    from saring.desk.check import closest_factchecks
+
+    frame = pd.read_csv(Path(__file__).resolve().parents[1] / "classifiers" / "data" / "pratiwi2017_hoax"
+                        / "pratiwi2017_hoax_train.csv")
+    lele = frame[frame["topic_id"] == 1].reset_index(drop=True)  # "makan ikan lele mengandung sel kanker"
+    article, answers = lele.iloc[7], lele.iloc[[0, 1, 2, 4]]
+    now = datetime(2023, 10, 12, 3, 0, tzinfo=UTC)
+    with Store(db_path, lock_wait=0) as store:
+        con = store.con
+        store.add_items([dict(item_id="lele", url=article["source_url"], link=article["source_url"],
+                              source_id="malangpost", title=None, summary=article["berita"], published_at=now,
+                              author=None, guid=None, first_seen_at=now, state="seen")])
+        http = [dict(factcheck_id=url_key(r["source_url"]), source_id="cekfakta", url=r["source_url"],
+                     title=None, text=r["berita"], published_at=now) for _, r in answers.iterrows()]
+        upsert_factchecks(con, http)
+        match_items(con)
+        pages = ("SELECT f.url FROM factcheck_matches m JOIN factchecks f USING (factcheck_id) "
+                 "WHERE item_id = 'lele'")
+        before = sorted(page_key(u) for (u,) in con.execute(pages).fetchall())
+        assert len(before) == 3  # three different fact-checks answer it
+
+        upsert_factchecks(con, [{**r, "factcheck_id": url_key(r["url"].replace("http://", "https://")),
+                                 "url": r["url"].replace("http://", "https://")} for r in http])
+        assert con.execute("SELECT count(*) FROM factchecks").fetchone()[0] == 8
+        match_items(con)
+        assert sorted(page_key(u) for (u,) in con.execute(pages).fetchall()) == before
+        # `saring check` of the article shows the same three pages as the run stored
+        assert sorted(page_key(f.url) for f in closest_factchecks(con, article["berita"])) == before

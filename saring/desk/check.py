@@ -27,7 +27,6 @@ from urllib.parse import urlsplit
 
 import duckdb
 
-from saring.collect.urls import page_key
 from saring.config import DigestSettings
 from saring.errors import SaringError
 from saring.textclean import item_text, plain_words
@@ -212,19 +211,13 @@ def closest_factchecks(con: duckdb.DuckDBPyConnection, text: str, k: int = 3) ->
     """Closest published fact-checks, by the registry's own matcher, weights and threshold (as a run)."""
     from saring.judge.factcheck import fit_index
 
-    index = fit_index(con)
-    found = index.match([text], top_k=2 * k)[0]  # room for copies of one page, shown once
+    found = fit_index(con).match([text], top_k=k)[0]  # one per page, as a run stores them
     if not found:
         return []
-    by_id = {r[0]: r for r in con.execute(
+    by_id = {r[0]: r[1:] for r in con.execute(
         "SELECT factcheck_id, coalesce(title, ''), url, coalesce(verdict, '') FROM factchecks "
         "WHERE factcheck_id IN (SELECT unnest(?))", [[i for i, _ in found]]).fetchall()}
-    checks, pages = [], set()
-    for i, sim in found:
-        if (page := page_key(by_id[i][2])) not in pages:
-            pages.add(page)
-            checks.append(FactCheck(by_id[i][1], by_id[i][2], by_id[i][3], round(sim, 3)))
-    return checks[:k]
+    return [FactCheck(*by_id[i], round(sim, 3)) for i, sim in found]
 
 
 def previous_checks(con: duckdb.DuckDBPyConnection, text: str, limit: int = 2000) -> list[PreviousCheck]:

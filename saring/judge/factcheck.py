@@ -80,10 +80,13 @@ class FactCheckIndex:
     threshold: float = MATCH_THRESHOLD
 
     def fit(self, factchecks: Sequence[tuple[str, str | None, str | None]],
-            extra_texts: Iterable[str] = ()) -> FactCheckIndex:
+            extra_texts: Iterable[str] = (), urls: Sequence[str | None] | None = None) -> FactCheckIndex:
         """Index ``(factcheck_id, title, text)`` rows. ``extra_texts`` (e.g. the items to be
-        matched) only widen the vocabulary and document frequencies."""
+        matched) only widen the vocabulary and document frequencies. ``urls`` (one per row) make
+        rows with one :func:`~saring.collect.urls.page_key` one page, matched once."""
         self.ids = [fid for fid, _, _ in factchecks]
+        self.pages = [page_key(u) if u else f"id:{fid}"
+                      for fid, u in zip(self.ids, urls or [None] * len(self.ids), strict=True)]
         docs = [f"{title or ''}\n{text or ''}" for _, title, text in factchecks]
         self.vectorizer = make_vectorizer()
         if not docs:
@@ -98,16 +101,22 @@ class FactCheckIndex:
     def match(self, texts: Sequence[str | None], top_k: int = 3,
               threshold: float | None = None) -> list[list[tuple[str, float]]]:
         """Per text, up to ``top_k`` ``(factcheck_id, similarity)`` at or above the threshold,
-        best first."""
+        best first, one per page (the best of its copies)."""
         limit = self.threshold if threshold is None else threshold
         if getattr(self, "matrix", None) is None or not texts:
             return [[] for _ in texts]
         sims = (self._weigh(texts) @ self.matrix.T).toarray()
         out = []
         for row in sims:
-            order = np.argsort(-row, kind="stable")[:top_k]
-            out.append([(self.ids[j], round(float(row[j]), 4))
-                        for j in order if row[j] >= limit and row[j] > 0])
+            above = np.flatnonzero((row >= limit) & (row > 0))
+            found, pages = [], set()
+            for j in above[np.argsort(-row[above], kind="stable")]:
+                if len(found) == top_k:
+                    break
+                if self.pages[j] not in pages:
+                    pages.add(self.pages[j])
+                    found.append((self.ids[j], round(float(row[j]), 4)))
+            out.append(found)
         return out
 
     def _weigh(self, texts: Sequence[str | None]) -> Any:
@@ -161,10 +170,12 @@ def fit_index(con: duckdb.DuckDBPyConnection, threshold: float = MATCH_THRESHOLD
     the digest and ``saring check`` disagreed on the same text. Without a background, every shared
     everyday word of a handful of fact-checks would look significant.
     """
-    factchecks = con.execute(
-        "SELECT factcheck_id, title, text FROM factchecks ORDER BY factcheck_id").fetchall()
-    background = background_texts(con) if factchecks else []
-    return FactCheckIndex(threshold=threshold).fit(factchecks, extra_texts=background)
+    rows = con.execute(
+        "SELECT factcheck_id, title, text, url FROM factchecks ORDER BY factcheck_id").fetchall()
+    background = background_texts(con) if rows else []
+    # one page stored under its http and https (or www and bare) address is matched once
+    return FactCheckIndex(threshold=threshold).fit([r[:3] for r in rows], extra_texts=background,
+                                                   urls=[r[3] for r in rows])
 
 
 # ------------------------------------------------------------------------------------- store
