@@ -693,6 +693,35 @@ def test_a_wit_forums_story_timeline_on_the_desk_counts_its_own_days(tmp_path):
     assert "22/11" not in per_day
 
 
+def test_a_storys_fact_checks_are_shown_once_each_best_first_without_a_missing_verdict(week_db):
+    # The story page listed one fact-check page twice (stored under its http and its https
+    # address, each matched by an item of the story), in no order, with the worst similarity, and
+    # printed "None: ..." for a fact-check with no verdict yet.
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from saring.desk.app import create_app
+    from saring.desk.auth import add_user
+
+    with Store(week_db) as store:
+        store.con.execute("INSERT INTO factchecks (factcheck_id, source_id, url, title, verdict) VALUES "
+                          "('f1http', 'cekfakta', 'http://cek.test/1', 'Surat suara tercoblos itu hoaks', "
+                          "'SALAH'), ('f2', 'cekfakta', 'https://cek.test/2', 'Isu di Batu', NULL)")
+        store.con.execute("INSERT INTO factcheck_matches VALUES ('a2', 'f1http', 0.9, now()), "
+                          "('a3', 'f2', 0.6, now())")
+        store.publish_snapshot()
+    add_user(week_db, "rina", "kata-sandi-rahasia")
+    client = TestClient(create_app(week_db, settings=DigestSettings(), forum=FORUM, secret_key="k"))
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia",
+                                "next": "/"}, follow_redirects=False)
+    story = client.get("/tren/cerita/s1").text
+    shown = story.split("<dt>Cek fakta</dt>", 1)[1].split("</dd>", 1)[0]
+    assert shown.count("Surat suara tercoblos itu hoaks") == 1 and "None" not in shown, shown
+    assert shown.index("cek.test/1") < shown.index(">Isu di Batu</a>"), shown
+
+
 def test_analysts_count_a_wit_forums_days_on_its_own_clock(tmp_path, monkeypatch):
     # The same forum's analyst: story_daily, source_daily and rumour_lifecycle (saring.connect(),
     # saring query) put Monday 01:30 WIT on Sunday, a day off the forum's digest and weekly report.

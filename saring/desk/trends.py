@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from saring.desk.session import Busy, current_user, page
+from saring.report.digest import shown_factchecks
 from saring.report.weekly import WeekError, build_weekly, parse_week, week_label
 
 LOGGER = logging.getLogger(__name__)
@@ -74,10 +75,10 @@ def story_page(request: Request, story_id: str):
                FROM stories st JOIN items i USING (item_id) LEFT JOIN sources s USING (source_id)
                LEFT JOIN articles a USING (item_id) WHERE st.story_id = ?
                ORDER BY i.first_seen_at, i.item_id""", [story_id]).fetchall()
-        checks = con.execute(
-            """SELECT DISTINCT f.verdict, f.title, f.url, min(m.similarity) OVER (PARTITION BY f.factcheck_id)
+        matched = con.execute(
+            """SELECT f.verdict, f.title, f.url, max(m.similarity) AS best
                FROM stories st JOIN factcheck_matches m USING (item_id) JOIN factchecks f USING (factcheck_id)
-               WHERE st.story_id = ?""", [story_id]).fetchall()
+               WHERE st.story_id = ? GROUP BY ALL ORDER BY best DESC, f.url""", [story_id]).fetchall()
         cards = con.execute(
             """SELECT c.made_at, c.made_by, c.channel, c.kind FROM clarification_cards c
                JOIN stories st ON st.item_id = c.item_id WHERE st.story_id = ? ORDER BY c.made_at""",
@@ -90,6 +91,8 @@ def story_page(request: Request, story_id: str):
                            [story_id]).df().to_dict("records")
     first_card = cards[0][0] if cards else None
     after = sum(1 for r in items if first_card is not None and r[0] > first_card)
+    # as the digest shows them: best first, one per page, the verdict only where the title lacks it
+    checks = shown_factchecks([dict(verdict=v, title=t, url=u) for v, t, u, _ in matched], limit=len(matched))
     return page(request, "story.html", story_id=story_id, items=items, checks=checks, cards=cards,
                  days=days, after=after, outlets=len({r[1] for r in items if r[4] != "tipline"}))
 
