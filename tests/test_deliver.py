@@ -598,3 +598,24 @@ def test_a_slack_webhook_is_not_taken_for_a_channel_that_gets_the_weekly_charts(
     # The weekly report on the forum's Slack webhook said "Grafik terlampir" with no chart and no
     # link to one: apprise drops the files on a webhook (it says so only in its log).
     assert supports_attachments(url) is takes
+
+
+def test_addresses_separated_by_semicolons_as_outlook_writes_them_all_get_the_digest(tmp_path):
+    # The maintainer pasted the forum's addresses from Outlook ("a; b"): apprise read what followed
+    # a semicolon as another URL option, and Panwas never got the digest, with nothing said.
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            received.extend(envelope.rcpt_tos)
+            return "250 OK"
+
+    settings = DeliverySettings(channels=(DeliveryChannel(name="email-forum", url_env="T_SMTP",
+                                                          format="email"),), attempts=1)
+    with smtp_server(Handler()) as server:
+        env = {"T_SMTP": server.url_to("kpu@test.invalid,bawaslu@test.invalid;panwas@test.invalid; "
+                                       "pers@test.invalid")}
+        report = deliver(tmp_path / "db.duckdb", digest_of([item(1)]), settings, env=env)
+    assert [r.status for r in report.results] == ["sent"], report.lines()
+    assert sorted(received) == ["bawaslu@test.invalid", "kpu@test.invalid", "panwas@test.invalid",
+                                "pers@test.invalid"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -219,6 +220,19 @@ def supports_attachments(url: str) -> bool:
     return bool(plugin is not None and getattr(plugin, "attachment_support", False))
 
 
+# A semicolon before something with an "@" and no "=" separates e-mail addresses (Outlook writes
+# "a@x; b@y"); apprise takes it for the end of an option, and the address after it was lost.
+_ADDRESS_SEMICOLON = re.compile(r";(?=[^&;=]*@[^&;=]*(?:[&;]|$))")
+
+
+def _addresses_with_commas(url: str) -> str:
+    """``url`` with the semicolons between the addresses of an e-mail URL's options made commas."""
+    if not url.lower().startswith(("mailto://", "mailtos://")) or "?" not in url:
+        return url
+    base, query = url.split("?", 1)
+    return base + "?" + _ADDRESS_SEMICOLON.sub(",", query)
+
+
 def _one_per_recipient(url: str) -> list[apprise.Apprise] | None:
     """One Apprise per address of an e-mail URL sending to several, None for any other URL.
 
@@ -284,7 +298,7 @@ def send_channel(channel: DeliveryChannel, title: str, messages: list[str], sett
     (a new fact-check match moves an item up), so an item could reach the group in no part.
     ``progress`` follows the send as it goes, for the caller to record an interrupted one."""
     progress = progress if progress is not None else SendProgress()
-    url = (env.get(channel.url_env) or "").strip()
+    url = _addresses_with_commas((env.get(channel.url_env) or "").strip())
     if not url:
         return ChannelResult(channel.name, "failed", 0, 0,
                              f"environment variable {channel.url_env} is not set (put the apprise URL there)")
