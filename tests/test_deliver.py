@@ -619,3 +619,49 @@ def test_addresses_separated_by_semicolons_as_outlook_writes_them_all_get_the_di
     assert [r.status for r in report.results] == ["sent"], report.lines()
     assert sorted(received) == ["bawaslu@test.invalid", "kpu@test.invalid", "panwas@test.invalid",
                                 "pers@test.invalid"]
+
+
+def test_sending_again_after_a_refused_address_goes_only_to_the_addresses_that_lack_the_digest(tmp_path):
+    # A member who left the forum: their mailbox is refused for good. The maintainer saw
+    # "email-forum: FAILED" and ran `saring digest --send` again (as did the next scheduled run):
+    # KPU and Bawaslu got the same digest every time.
+    received, refused = [], []
+
+    class Handler:
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+            if address.startswith("tidak-ada@"):
+                refused.append(address)
+                return "550 5.1.1 mailbox unavailable"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            received.extend(envelope.rcpt_tos)
+            return "250 OK"
+
+    settings = DeliverySettings(channels=(DeliveryChannel(name="email-forum", url_env="T_SMTP",
+                                                          format="email"),), attempts=1)
+    db = tmp_path / "db.duckdb"
+    forum = "kpu@test.invalid,tidak-ada@test.invalid,bawaslu@test.invalid"
+    with smtp_server(Handler()) as server:
+        first = deliver(db, digest_of([item(1)]), settings, env={"T_SMTP": server.url_to(forum)})
+        again = deliver(db, digest_of([item(1)]), settings, env={"T_SMTP": server.url_to(forum)})
+        assert sorted(received) == ["bawaslu@test.invalid", "kpu@test.invalid"]
+        assert len(refused) == 2  # the second send tried the refused address only
+        [line] = again.lines()
+        assert "FAILED" in line and "tidak-ada@test.invalid" in line, line
+        assert "2 address(es) already have it, not sent again" in line, line
+        # The maintainer replaced the old address by the new member's: only the new one gets it.
+        fixed = forum.replace("tidak-ada@", "baru@")
+        mended = deliver(db, digest_of([item(1)]), settings, env={"T_SMTP": server.url_to(fixed)})
+        assert sorted(received) == ["baru@test.invalid", "bawaslu@test.invalid", "kpu@test.invalid"]
+        # The channel has the digest now: a later send sends nothing; --force sends to everyone.
+        later = deliver(db, digest_of([item(1)]), settings, env={"T_SMTP": server.url_to(fixed)})
+        assert len(received) == 3
+        deliver(db, digest_of([item(1)]), settings, env={"T_SMTP": server.url_to(fixed)}, force=True)
+        assert len(received) == 6
+    assert [[r.status for r in x.results] for x in (first, again, mended, later)] == [
+        ["failed"], ["failed"], ["sent"], ["skipped"]]
+    with Store(db) as store:  # each address once in the send log, however often it was sent
+        rows = store.con.execute("SELECT recipient FROM delivery_recipients ORDER BY 1").fetchall()
+    assert rows == [("baru@test.invalid",), ("bawaslu@test.invalid",), ("kpu@test.invalid",)]

@@ -9,7 +9,9 @@ Every send is a row in the ``deliveries`` table (schema v8), with the kind of re
 ``daily`` (the digest) or ``weekly`` (saring.report.weekly, dated by its Monday). A report already
 delivered to a channel is not sent again unless ``force``; a failing message is retried with
 exponential backoff
-(tenacity); one channel failing never stops the others.
+(tenacity); one channel failing never stops the others. An e-mail channel's addresses that got
+the report are in ``delivery_recipients`` (schema v14): when one address is refused, the next send
+goes only to the addresses that lack it.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -53,6 +55,8 @@ class ChannelResult:
     messages: int = 0
     error: str | None = None
     since: datetime | None = None  # in progress: when the other run started sending
+    reached: tuple[str, ...] = ()  # e-mail addresses that got every message in this send
+    already: int = 0  # e-mail addresses that had the report from an earlier send: not sent again
 
 
 @dataclass
@@ -61,6 +65,7 @@ class SendProgress:
 
     attempts: int = 0
     messages: int = 0  # accepted by the channel
+    reached: list[str] = field(default_factory=list)  # e-mail addresses that accepted every message
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,8 @@ class DeliveryReport:
                 out.append(f"{r.channel}: being sent by another run{since}, not sent again")
             else:
                 out.append(f"{r.channel}: FAILED after {r.attempts} attempt(s): {r.error}")
+            if r.already and r.status in ("sent", "failed"):
+                out[-1] += f"; {r.already} address(es) already have it, not sent again"
         return out
 
 
@@ -124,6 +131,13 @@ def load_env_file(path: str | Path = ".env") -> bool:
         if value is not None and not os.environ.get(name):
             os.environ[name] = value
     return bool(values)
+
+
+def reached_recipients(con, day: date, channel: str, kind: str = "daily") -> set[str]:
+    """The e-mail addresses of ``channel`` that have the ``kind`` report of ``day`` (schema v14)."""
+    return {r[0] for r in con.execute(
+        "SELECT recipient FROM delivery_recipients WHERE digest_date = ? AND channel = ? "
+        "AND report_kind = ?", [day, channel, kind]).fetchall()}
 
 
 def already_delivered(con, day: date, channel: str, kind: str = "daily") -> bool:
@@ -190,6 +204,11 @@ def record(con, day: date, result: ChannelResult, forced: bool, started_at: date
             [day, result.channel, result.status, result.attempts, result.messages, result.error, forced,
              started_at, now if result.status == "sent" else None, kind],
         )
+        if result.reached:
+            con.executemany(
+                "INSERT INTO delivery_recipients (digest_date, channel, report_kind, recipient, sent_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [[day, result.channel, kind, address, now] for address in result.reached])
 
 
 def payload(digest: Digest, fmt: str, message_chars: int) -> tuple[str, list[str]]:
@@ -233,11 +252,14 @@ def _addresses_with_commas(url: str) -> str:
     return base + "?" + _ADDRESS_SEMICOLON.sub(",", query)
 
 
-def _one_per_recipient(url: str) -> list[apprise.Apprise] | None:
-    """One Apprise per address of an e-mail URL sending to several, None for any other URL.
+def _one_per_recipient(url: str) -> list[tuple[str, apprise.Apprise]] | None:
+    """(address, Apprise) per address an e-mail URL sends to, None for any other URL.
 
     apprise sends one e-mail per address and says the call failed when one address is refused:
-    retrying the call sent the digest again to every address that had it."""
+    retrying the call sent the digest again to every address that had it. One address is taken
+    apart too: it may be the one left of several that had the report (the refused one removed)."""
+    from email.utils import parseaddr
+
     try:
         from apprise.utils.parse import parse_emails
     except ImportError:  # older apprise: one utils module
@@ -249,31 +271,34 @@ def _one_per_recipient(url: str) -> list[apprise.Apprise] | None:
         if not parsed or parsed.get("schema") not in ("mailto", "mailtos"):
             return None
         addresses = parse_emails(parsed.get("targets") or [])
-        if len(addresses) < 2:
+        if not addresses:
             return None
         each = [apprise.Apprise.instantiate({**parsed, "targets": [address]}, suppress_exceptions=True)
                 for address in addresses]
     if any(p is None for p in each):
         return None
     out = []
-    for p in each:
+    for address, p in zip(addresses, each, strict=True):
         ap = apprise.Apprise()
         ap.add(p)
-        out.append(ap)
+        out.append(((parseaddr(address)[1] or address).lower(), ap))  # "KPU <Kpu@x>" is kpu@x
     return out
 
 
-def _notify_each(pending: list[apprise.Apprise], title: str, body: str, fmt: str,
-                 attach: Sequence[Path] = ()) -> None:
-    """Send to each of ``pending``, removing those that accept it: a retry goes only to the others."""
+def _notify_each(pending: list[tuple[str | None, apprise.Apprise]], title: str, body: str, fmt: str,
+                 attach: Sequence[Path] = (), reached: list[str] | None = None) -> None:
+    """Send to each of ``pending``, removing those that accept it: a retry goes only to the others.
+    The addresses that accept it are added to ``reached``, when given."""
     errors = []
-    for ap in list(pending):
+    for address, ap in list(pending):
         try:
             _notify(ap, title, body, fmt, attach)
         except SendError as exc:
             errors.append(str(exc))
         else:
-            pending.remove(ap)
+            pending.remove((address, ap))
+            if reached is not None and address is not None:
+                reached.append(address)
     if errors:
         raise SendError("; ".join(dict.fromkeys(errors))[:500])
 
@@ -290,13 +315,14 @@ def _notify(ap: apprise.Apprise, title: str, body: str, fmt: str,
 
 def send_channel(channel: DeliveryChannel, title: str, messages: list[str], settings: DeliverySettings,
                  env: Mapping[str, str], attach: Sequence[Path] = (),
-                 progress: SendProgress | None = None) -> ChannelResult:
+                 progress: SendProgress | None = None, skip: Collection[str] = ()) -> ChannelResult:
     """Send the messages in order; each is retried with backoff. Never raises.
 
     ``attach`` goes with the first message. A chat channel that refused part k gets every part
     again on the next run: resuming at part k would send the rest of a digest rebuilt meanwhile
     (a new fact-check match moves an item up), so an item could reach the group in no part.
-    ``progress`` follows the send as it goes, for the caller to record an interrupted one."""
+    ``progress`` follows the send as it goes, for the caller to record an interrupted one.
+    An e-mail URL's addresses in ``skip`` (they have the report from an earlier send) are passed over."""
     progress = progress if progress is not None else SendProgress()
     url = _addresses_with_commas((env.get(channel.url_env) or "").strip())
     if not url:
@@ -308,7 +334,11 @@ def send_channel(channel: DeliveryChannel, title: str, messages: list[str], sett
     if not added:
         return ChannelResult(channel.name, "failed", 0, 0,
                              f"{channel.url_env} does not hold a valid apprise URL")
-    recipients = _one_per_recipient(url) or [ap]
+    recipients: list[tuple[str | None, apprise.Apprise]] = _one_per_recipient(url) or [(None, ap)]
+    already = sum(address in skip for address, _ in recipients)
+    recipients = [(address, a) for address, a in recipients if address not in skip]
+    if not recipients:  # every address has it (the one refused was taken out of the URL)
+        return ChannelResult(channel.name, "sent", 0, 0, already=already)
     for i, body in enumerate(messages, 1):
         pending = list(recipients)
         retrying = Retrying(
@@ -321,14 +351,17 @@ def send_channel(channel: DeliveryChannel, title: str, messages: list[str], sett
             for attempt in retrying:
                 with attempt:
                     progress.attempts += 1
-                    _notify_each(pending, title, body, channel.format, attach if i == 1 else ())
+                    _notify_each(pending, title, body, channel.format, attach if i == 1 else (),
+                                 progress.reached if i == len(messages) else None)
             progress.messages = i
         except RetryError as exc:
             error = str(exc.last_attempt.exception())
             where = f"message {i}/{len(messages)}: " if len(messages) > 1 else ""
             LOGGER.warning("delivery to %s failed: %s%s", channel.name, where, error)
-            return ChannelResult(channel.name, "failed", progress.attempts, i - 1, where + error)
-    return ChannelResult(channel.name, "sent", progress.attempts, len(messages))
+            return ChannelResult(channel.name, "failed", progress.attempts, i - 1, where + error,
+                                 reached=tuple(progress.reached), already=already)
+    return ChannelResult(channel.name, "sent", progress.attempts, len(messages),
+                         reached=tuple(progress.reached), already=already)
 
 
 def deliver(db_path: str | Path | None, digest: Digest, settings: DeliverySettings,
@@ -359,19 +392,23 @@ def deliver(db_path: str | Path | None, digest: Digest, settings: DeliverySettin
         with Store(db_path) as store:
             state, since = claim(store.con, digest.day, channel.name, kind, force, started,
                                         claim_lease(settings, len(messages)))
+            skip = (reached_recipients(store.con, digest.day, channel.name, kind)
+                    if state == "claimed" and not force else set())
         if state != "claimed":
             results.append(ChannelResult(channel.name, state, since=since))
             continue
         progress = SendProgress()
         try:
-            result = send_channel(channel, title, messages, settings, env, attach, progress)
+            result = send_channel(channel, title, messages, settings, env, attach, progress, skip)
         except BaseException:  # Ctrl-C, a cancelled flow: the claim must not block the next run
             # the parts already accepted are in the group: the log says so
             error = (f"interrupted after message {progress.messages}/{len(messages)}"
                      if progress.messages else "interrupted")
             with Store(db_path) as store:
                 record(store.con, digest.day, ChannelResult(channel.name, "failed", progress.attempts,
-                                                            progress.messages, error), force, started, kind)
+                                                            progress.messages, error,
+                                                            reached=tuple(progress.reached)),
+                       force, started, kind)
             raise
         with Store(db_path) as store:
             record(store.con, digest.day, result, force, started, kind)

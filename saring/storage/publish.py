@@ -95,9 +95,10 @@ JOINED = {
 STABLE_PATHS = frozenset({"runs", "run_sources"})
 # The writer's own working tables, not for analysts: story grouping's kept term counts are
 # large, derived and (for tipline items) a bag of the words of forwarded text; the desk's
-# accounts hold password hashes (the desk keeps them in a private file, see saring.storage.logins).
+# accounts hold password hashes (the desk keeps them in a private file, see saring.storage.logins);
+# the forum members' e-mail addresses that have a report (saring.report.deliver).
 # A table that becomes internal is erased from the files published before (see publish()).
-INTERNAL = frozenset({"story_vectors", "web_users"})
+INTERNAL = frozenset({"story_vectors", "web_users", "delivery_recipients"})
 RETIRE_AFTER = 600.0
 COMPRESSION = "zstd"
 FORMAT = 4  # bump when the layout changes: the next publication is then a full one

@@ -330,6 +330,18 @@ ALTER TABLE factchecks ADD COLUMN IF NOT EXISTS changed_at TIMESTAMPTZ;
 """
 
 
+# The addresses of an e-mail channel sending to several that have a report: one refused for good
+# (a mailbox that no longer exists) fails the channel, and the next send goes only to the others
+# that lack it (saring.report.deliver). Internal: forum members' addresses are not for analysts.
+V14_DELIVERY_RECIPIENTS = """
+CREATE TABLE IF NOT EXISTS delivery_recipients (
+    digest_date DATE NOT NULL, channel VARCHAR NOT NULL, report_kind VARCHAR NOT NULL,
+    recipient VARCHAR NOT NULL, sent_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (digest_date, channel, report_kind, recipient)
+);
+"""
+
+
 def v12_scrub_checks(con: duckdb.DuckDBPyConnection, path: Path | None) -> bool:
     """v12: the checks stored before saring check scrubbed what it stores (pasted phone numbers,
     e-mail addresses, NIKs, contact links in query, title, text, the reasons quoting them, and a
@@ -493,7 +505,7 @@ MIGRATIONS: list[tuple[int, Step]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCO
                                       (6, V6_HOAX_EVIDENCE), (7, V7), (8, V8),
                                       (9, V9_STORY_VECTORS), (10, V10_OUTLET_HOSTS),
                                       (11, V11_FACTCHECK_CHANGES), (12, v12_scrub_checks),
-                                      (13, v13_rederive_verdicts)]
+                                      (13, v13_rederive_verdicts), (14, V14_DELIVERY_RECIPIENTS)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
