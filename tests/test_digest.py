@@ -522,3 +522,71 @@ def test_a_day_only_partly_scored_is_no_all_clear(sample_config, db_path, tmp_pa
         # said once: the headline warning, then "(4 berita belum dinilai model.)" again repeated it
         assert text.count("dinilai model") == 1, fmt
     assert "belum dinilai" in d.subject
+
+
+_KPU_BATU = "/malangpost/2021/05/20/kpu-kota-batu-bentuk-bakohumas/"
+
+
+def with_a_short_link_to_the_kpu_batu_article(sample_site, httpserver):
+    """Malangpost's own feed (it lists the article's address) and "pendek", a feed that links the
+    same article through a short link answering 301 to that address."""
+    httpserver.expect_request("/s/kpubatu").respond_with_data(
+        "", status=301, headers={"Location": sample_site.base_url + _KPU_BATU})
+    httpserver.expect_request("/feed").respond_with_data(
+        "<rss version='2.0'><channel><title>Pendek</title><item><title>KPU Kota Batu Bentuk Bakohumas"
+        f"</title><link>{httpserver.url_for('/s/kpubatu')}</link>"
+        "<pubDate>Thu, 20 May 2021 15:12:00 +0700</pubDate></item></channel></rss>",
+        content_type="application/rss+xml")
+    local = {"allow_private": True}
+    return parse_config({"sources": [
+        {"id": "malangpost", "name": "Malangpost.id", "url": f"{sample_site.base_url}/malangpost/feed.xml",
+         "region": "Jawa Timur", "options": local},
+        {"id": "pendek", "name": "Pendek", "url": httpserver.url_for("/feed"), "options": local}],
+        "settings": {"fetch": {"retries": 0, "timeout": 5}}})
+
+
+def test_an_article_read_through_a_short_link_and_its_own_address_is_one_election_news(
+        sample_site, httpserver, db_path, scorer):
+    # One run reads the outlet's feed and a feed that shares the same article by a short link:
+    # two items, one article. The headline said "2 berita pemilu" for it.
+    config = with_a_short_link_to_the_kpu_batu_article(sample_site, httpserver)
+    with Store(db_path) as store:
+        run_ingest(config, store, scorer=scorer)
+        d = build_digest(store.con, today_wib(), DigestSettings())
+    assert [i.title for i in d.election_items] == ["KPU Kota Batu Bentuk Bakohumas"]
+    assert d.election_count == 1 and d.items_seen == 1
+
+
+def test_an_article_reported_through_a_short_link_is_not_reported_again_under_its_own_address(
+        sample_site, httpserver, db_path, scorer):
+    # Yesterday a feed shared the article by a short link and the digest reported it; today the
+    # outlet's own feed lists it under its address. The forum read it again as a new report.
+    from datetime import datetime, time
+
+    from saring import clock
+    from saring.localtime import WIB
+
+    config = with_a_short_link_to_the_kpu_batu_article(sample_site, httpserver)
+    yesterday = today_wib() - timedelta(days=1)
+    with clock.frozen(datetime.combine(yesterday, time(10), tzinfo=WIB)), Store(db_path) as store:
+        run_ingest(config, store, scorer=scorer, only=["pendek"])
+        before = build_digest(store.con, yesterday, DigestSettings())
+        record_reported(store.con, before)
+    assert [i.source_name for i in before.election_items] == ["Pendek"]
+    with Store(db_path) as store:
+        run_ingest(config, store, scorer=scorer)
+        items = store.con.execute("SELECT count(*) FROM items").fetchone()[0]
+        d = build_digest(store.con, today_wib(), DigestSettings())
+    assert items > 1  # the outlet's own feed was read today
+    assert "KPU Kota Batu Bentuk Bakohumas" not in [i.title for i in d.election_items]
+    assert d.already_reported == 1
+
+
+def test_links_redirected_to_a_site_front_page_are_not_taken_for_one_article():
+    # An outlet that moved sends every old article link to its front page: those are gone
+    # articles, not one article. A short link and the address it leads to are one page.
+    from saring.report.digest import _page_of
+
+    assert _page_of("https://malangpost.id/", "http://s.id/a") != _page_of("https://malangpost.id/", "http://s.id/b")
+    assert (_page_of("https://www.malangpost.id/2021/05/20/kpu/", "http://s.id/a")
+            == _page_of(None, "http://malangpost.id/2021/05/20/kpu/"))

@@ -371,6 +371,43 @@ def _digest_rows(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
     ).fetchall()
 
 
+SAME_PAGE_DAYS = 7
+"""An article a digest reported is recognised for this many days when it comes back under another
+address (a short link, http and https, the outlet's own feed): it is not reported again."""
+
+
+def _page_of(final_url: str | None, url: str | None) -> str:
+    """The page an item's link led to (the article's address after redirects, else the link), as
+    :func:`page_key`. A redirect to a site's front page says the article is gone: every dead link
+    of a feed would otherwise be one page."""
+    for address in (final_url, url):
+        if address and urlsplit(address).path.strip("/"):
+            return page_key(address)
+    return page_key(url)
+
+
+def _pages(con: duckdb.DuckDBPyConnection, day: date, start: datetime,
+           item_ids: list[str]) -> tuple[dict[str, str], dict[str, float]]:
+    """Each of these items' page (:func:`_page_of`), and the pages the digests of the
+    :data:`SAME_PAGE_DAYS` days before ``day`` reported, with the score they reported."""
+    # As in _texts: an article is fetched after its item is first seen, so bounding both by time
+    # lets the analysts' copy skip its older Parquet buckets (a day's margin for clocks).
+    since = start - timedelta(days=SAME_PAGE_DAYS + 1)
+    rows = con.execute(
+        """WITH reported AS (SELECT item_id, arg_max(hoax_score, digest_date) AS score
+                             FROM digest_items WHERE digest_date < ? AND digest_date >= ? GROUP BY item_id),
+                w AS (SELECT unnest(?::VARCHAR[]) AS item_id UNION SELECT item_id FROM reported)
+           SELECT i.item_id, a.final_url, i.url, r.score
+           FROM (SELECT item_id, url FROM items
+                 WHERE first_seen_at >= ? AND item_id IN (SELECT item_id FROM w)) i
+           LEFT JOIN (SELECT item_id, final_url FROM articles
+                      WHERE fetched_at >= ? AND item_id IN (SELECT item_id FROM w)) a USING (item_id)
+           LEFT JOIN reported r USING (item_id)""",
+        [day, day - timedelta(days=SAME_PAGE_DAYS), item_ids, since, since]).fetchall()
+    pages = {item_id: _page_of(final_url, url) for item_id, final_url, url, _ in rows}
+    return pages, {pages[item_id]: score for item_id, _, _, score in rows if score is not None}
+
+
 def shown_factchecks(checks: list[dict] | None, limit: int = 3) -> list[dict]:
     """The matched fact-checks shown under an item (verdict, title, url, label), best first: one per
     page (a fact-check stored under its http and https, or www and bare, address is one); ``label``
@@ -424,8 +461,14 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
     start, end = _window(day, timezone)
     scope = ForumScope.of(forum.area, forum.province) if forum else None
     rows = _digest_rows(con, day, settings, timezone)
+    # One article reached through two links (a short link and its own address) is two items: it
+    # is counted, shown and reported once, by the page the links led to.
+    pages, reported_pages = _pages(con, day, start, [r[0] for r in rows])
+    seen_pages: set[str] = set()
+    counted_pages: set[str] = set()
+    pages_shown: set[str] = set()
     election: list[DigestItem] = []
-    candidates: list[tuple[DigestItem, str | None]] = []  # with their story
+    candidates: list[tuple[DigestItem, str | None, str | None]] = []  # with their story and page
     tipline: list[DigestItem] = []
     stories_shown: set[str] = set()
     seen = unscored = total = repeated = 0
@@ -433,7 +476,8 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
     regions: dict[str, list[str]] = {}
     for r in rows:
         in_window = r[16]
-        seen += in_window
+        page = pages.get(r[0])
+        seen += in_window and _first(page, seen_pages)
         if r[8] is None:
             unscored += 1
             continue
@@ -459,14 +503,21 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
             continue
         if r[7] < settings.election_threshold:
             continue
-        total += in_window
+        total += in_window and _first(page, counted_pages)
         if item.previous_score is not None and abs(r[8] - item.previous_score) <= settings.rereport_change:
             repeated += 1
             continue
-        candidates.append((item, r[17]))
+        # its page reported under another link: that report stands for it, as for the item itself
+        earlier = reported_pages.get(page) if item.previous_score is None and page is not None else None
+        if earlier is not None and abs(r[8] - earlier) <= settings.rereport_change:
+            repeated += 1
+            continue
+        candidates.append((item, r[17], page))
     if scope:  # the forum's own news first; sort() is stable, so hoax risk still ranks within
         candidates.sort(key=lambda c: SCOPES.index(c[0].scope or "other"))
-    for item, story in candidates:
+    for item, story, page in candidates:
+        if page is not None and not _first(page, pages_shown):
+            continue  # (before the story: a story is shown only by an entry really shown)
         # One entry per story: its first item stands for the rest — the highest-risk one, or
         # with a forum area, the one nearest the forum (then highest risk).
         if story is not None:
@@ -490,6 +541,16 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
         forum_province=scope.province.short if scope and scope.province else None,
         timezone=timezone,
     )
+
+
+def _first(page: str | None, seen: set[str]) -> bool:
+    """True the first time ``page`` is met (and always for an item whose page is not known)."""
+    if page is None:
+        return True
+    if page in seen:
+        return False
+    seen.add(page)
+    return True
 
 
 def _with_excerpts(con: duckdb.DuckDBPyConnection, shown: list[DigestItem], tipline: list[DigestItem],
