@@ -243,6 +243,28 @@ def test_evaluate_reads_a_parquet_whose_label_column_has_gaps(tmp_path):
     assert m["roc_auc"] == pytest.approx(expected["roc_auc"])
 
 
+def test_evaluate_reads_a_table_from_duckdb_whose_label_column_has_gaps(tmp_path):
+    # An analyst builds the labelled table in DuckDB (a LEFT JOIN: rows not labelled yet are NULL),
+    # takes it with .df() and saves it as Parquet: pandas holds DuckDB's INTEGER as Int32, the gap
+    # as <NA>, and saring evaluate refused the file ("must hold 0/1; bad values on line(s) N").
+    import duckdb
+
+    src = REPO / "classifiers/data/heldout/hoax_cross_topic.csv"
+    full = runner.invoke(app, ["evaluate", str(src), "--task", "hoax", "--json"])
+    con = duckdb.connect()
+    gappy = con.execute(
+        "SELECT text, CAST(label AS INTEGER) AS label FROM read_csv(?) "
+        "UNION ALL SELECT 'Belum dilabeli', NULL", [str(src)]).df()
+    con.close()
+    f = tmp_path / "labelled.parquet"
+    gappy.to_parquet(f)
+    r = runner.invoke(app, ["evaluate", str(f), "--task", "hoax", "--json"])
+    assert r.exit_code == 0, r.output
+    m, expected = json.loads(r.output), json.loads(full.output)
+    assert m["skipped_rows"] == 1 and m["n"] == expected["n"]
+    assert m["roc_auc"] == pytest.approx(expected["roc_auc"])
+
+
 def test_evaluate_reads_a_semicolon_sheet_whose_header_has_a_space_after_the_semicolon(tmp_path):
     # A labelled sheet typed as "text; label" (Excel's semicolon CSV, a space after the ";"): the
     # separator was found by the text column, pandas kept " label", and saring said "has no column

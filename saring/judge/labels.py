@@ -157,7 +157,7 @@ class ImportResult:
 
 def _parse_value(raw: Any) -> int | None | str:
     """0/1 for a label, None for blank, or the offending text."""
-    if raw is None:
+    if raw is None or raw is pd.NA:  # pd.NA: a nullable integer column's gap (DuckDB's .df())
         return None
     text = str(raw).strip().lower()
     if text in ("", "nan"):
