@@ -644,6 +644,34 @@ def test_label_import_of_the_same_file_twice_stores_it_once(demo_db, tmp_path):
     con.close()
 
 
+def test_importing_a_file_again_does_not_undo_a_later_correction_made_on_the_desk(demo_db, tmp_path):
+    # Bawaslu's file is imported; a KPU member then corrects one of its labels on the desk. The
+    # maintainer, unsure the import went through, runs it again: Bawaslu's old label was stored a
+    # second time as the newest, silently undoing the correction the retrain should learn from.
+    import duckdb
+
+    from saring.judge.labels import add_label
+    from saring.storage.database import Store
+
+    db = _copy_db(demo_db, tmp_path)
+    f = tmp_path / "labeled.csv"
+    f.write_text("id,hoax,election\nitem000,1,0\nitem001,0,\n", encoding="utf-8")
+    args = ["label", "import", str(f), "--by", "Bawaslu", "--db", str(db)]
+    assert runner.invoke(app, args).exit_code == 0
+    with Store(db) as store:
+        add_label(store.con, "item000", "hoax", 0, "rina (KPU)")
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0 and "0 rows stored (0 labels" in flat(r) and "3 labels already stored" in flat(r)
+    con = duckdb.connect(str(db))
+    assert con.execute("SELECT count(*) FROM labels").fetchone()[0] == 4
+    assert con.execute("SELECT value, labeled_by FROM current_labels WHERE item_id = 'item000' AND "
+                       "task = 'hoax'").fetchone() == (0, "rina (KPU)")
+    con.close()
+    f.write_text("id,hoax,election\nitem000,0,0\nitem001,0,\n", encoding="utf-8")
+    r = runner.invoke(app, args)  # Bawaslu changed its mind: a new judgement, stored
+    assert "1 rows stored (1 labels" in flat(r), flat(r)
+
+
 # Ids are the first 16 hex digits of a hash of the URL: about 1 in 1,000 is all digits, or digits
 # around one 'e', which a spreadsheet reads as a number. These URLs' ids are two such.
 DIGIT_ID_URL, EXP_ID_URL = "https://news.example/695", "https://news.example/3615"

@@ -149,7 +149,7 @@ class ImportResult:
     stored_rows: int = 0
     stored_labels: int = 0
     skipped_empty: int = 0
-    already_stored: int = 0  # labels equal to the item's current one by the same person (a re-import)
+    already_stored: int = 0  # labels equal to the same labeller's latest one on the item (a re-import)
     purged_forwards: int = 0  # labelled rows of forwarded messages whose text retention deleted since
     problems: list[str] = field(default_factory=list)
     batch_id: str = ""
@@ -268,10 +268,12 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
     ids = sorted({r.get("id", "").strip() for _, r in rows if r.get("id", "").strip()})
     known = {r[0] for r in con.execute("SELECT item_id FROM items WHERE item_id IN (SELECT unnest(?))",
                                        [ids]).fetchall()} if ids else set()
-    # A file imported again must not write every judgement twice into the history.
-    current = {(r[0], r[1]): (r[2], r[3]) for r in con.execute(
-        """SELECT item_id, task, value, labeled_by FROM current_labels
-           WHERE item_id IN (SELECT unnest(?))""", [sorted(known)]).fetchall()} if known else {}
+    # A file imported again must not write every judgement twice into the history, nor undo a later
+    # correction by someone else: compared with this labeller's own latest judgement, not the current one.
+    own = {(r[0], r[1]): r[2] for r in con.execute(
+        """SELECT item_id, task, value FROM labels WHERE labeled_by = ? AND item_id IN (SELECT unnest(?))
+           QUALIFY row_number() OVER (PARTITION BY item_id, task ORDER BY labeled_at DESC, seq DESC) = 1""",
+        [by.strip(), sorted(known)]).fetchall()} if known else {}
     # An older export can list forwards whose text has been purged since: nothing left to train on.
     purged = {r[0] for r in con.execute(
         f"SELECT item_id FROM item_overview o WHERE {PURGED_FORWARD} AND item_id IN (SELECT unnest(?))",
@@ -325,7 +327,7 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
                     f"import the file again")
     for item_id, labels in given.items():
         values = {t: v for t, (v, _) in labels.items() if (item_id, t) not in disputed}
-        new = {t: v for t, v in values.items() if current.get((item_id, t)) != (v, by.strip())}
+        new = {t: v for t, v in values.items() if own.get((item_id, t)) != v}
         result.already_stored += len(values) - len(new)
         values = new
         if not values:
