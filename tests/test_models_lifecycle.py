@@ -971,6 +971,29 @@ def test_train_no_promote_says_the_gate_passed_and_how_to_promote(demo_db, tmp_p
     assert registry.current_version() == "shipped"
 
 
+def test_train_says_how_many_forum_labels_it_trained_on_held_out_and_left_out(demo_db, tmp_path, model_home):
+    # The maintainer imports the forum's labels and runs `saring train`: nothing said whether they
+    # were used. Labels on copies of held-out texts (one forward sent in by several members) are left
+    # out, and a database with no labels at all trains on the base data alone: only bundle.json knew.
+    from saring.judge.classifier.training import is_heldout_label
+
+    db = _copy_db(demo_db, tmp_path)
+    args = ["train", "--db", str(db), "--max-base-rows", "80", "--tolerance", "1.0", "--no-promote"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0 and "No forum labels in the database: trained on the base data only" in flat(r)
+    _import_some_labels(db, tmp_path)
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    version = flat(r).split("Trained ")[1].split(":")[0]
+    bundle = json.loads((model_home / version / "bundle.json").read_text(encoding="utf-8"))
+    copies = bundle["forum_labels_not_trained_duplicate_of_heldout"]
+    held = sum(is_heldout_label(f"item{i:03d}") for i in range(42))
+    assert copies["hoax"] >= 1
+    for task in ("hoax", "election"):
+        assert (f"{task} 42 ({42 - held - copies[task]} trained on, {held} held out for the gate, "
+                f"{copies[task]} left out: copies of held-out texts)") in flat(r), flat(r)
+
+
 def test_heldout_labels_are_never_trained_on():
     """The forum labels that reach training leave out held-out items and copies of held-out
     base articles; the held-out ones go to the gate's evaluation set instead."""

@@ -217,6 +217,7 @@ def train(
     except SaringError as exc:
         fail(str(exc))
     out.print(f"Trained {r.version}: {r.reason}", highlight=False, soft_wrap=True)
+    out.print(f"{r.forum_summary()}.", highlight=False, soft_wrap=True)
     if r.promoted:
         out.print(f"Promoted {r.version} (was {r.current_version}).")
     elif r.gate_passed:

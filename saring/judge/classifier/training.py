@@ -23,7 +23,7 @@ import hashlib
 import json
 import shutil
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -467,6 +467,15 @@ class RetrainResult:
     current: dict[str, Any]
     current_version: str
     gate_passed: bool = False
+    forum_labels: dict[str, dict[str, int]] = field(default_factory=dict)  # task -> what became of them
+
+    def forum_summary(self) -> str:
+        """What became of the forum's labels, for the maintainer (the gate's numbers say the rest)."""
+        if not any(c["total"] for c in self.forum_labels.values()):
+            return "No forum labels in the database: trained on the base data only"
+        return "Forum labels: " + "; ".join(
+            f"{task} {c['total']} ({c['trained']} trained on, {c['held_out']} held out for the gate, "
+            f"{c['copies']} left out: copies of held-out texts)" for task, c in self.forum_labels.items())
 
 
 def _subsample(frame: pd.DataFrame, n: int | None) -> pd.DataFrame:
@@ -622,6 +631,13 @@ def retrain(
                 f"cannot write the new model version to {out_dir}: {_write_problem(exc)}; nothing was "
                 f"promoted, the current model stays {current}") from None
         raise
+    forum = {}
+    for task in ("hoax", "election"):
+        f = labels.get(task)
+        total = 0 if f is None else len(f)
+        held = 0 if f is None or f.empty else int(f["item_id"].map(is_heldout_label).sum())
+        forum[task] = {"total": total, "held_out": held, "copies": dropped.get(task, 0),
+                       "trained": total - held - dropped.get(task, 0)}
     promoted = False
     if ok and promote_if_better:
         registry.promote(version, reason="gate passed: " + reason)
@@ -634,4 +650,5 @@ def retrain(
         current=cur,
         current_version=current,
         gate_passed=bool(ok),
+        forum_labels=forum,
     )
