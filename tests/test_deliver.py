@@ -560,26 +560,34 @@ def test_a_send_interrupted_after_two_parts_records_the_parts_that_went_out(tmp_
     assert (status, attempts, messages) == ("failed", 3, 2) and "interrupted" in error, rows
 
 
+class MailboxGone:
+    """A mail server that refuses tidak-ada@… for good (a member's mailbox that no longer exists)
+    and keeps the addresses it refused and those it delivered to."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+        self.refused: list[str] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address.startswith("tidak-ada@"):
+            self.refused.append(address)
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.received.extend(envelope.rcpt_tos)
+        return "250 OK"
+
+
 def test_one_refused_address_gets_the_retries_and_the_others_get_the_digest_once(tmp_path):
     # A member who left the forum: the mail server refuses their address. Every retry sent the
     # whole e-mail again, and KPU and Bawaslu got the digest as many times as there were attempts.
-    received, refused = [], []
-
-    class Handler:
-        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-            if address.startswith("tidak-ada@"):
-                refused.append(address)
-                return "550 5.1.1 mailbox unavailable"
-            envelope.rcpt_tos.append(address)
-            return "250 OK"
-
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802
-            received.extend(envelope.rcpt_tos)
-            return "250 OK"
-
+    server_side = MailboxGone()
+    received, refused = server_side.received, server_side.refused
     settings = DeliverySettings(channels=(DeliveryChannel(name="email-forum", url_env="T_SMTP",
                                                           format="email"),), attempts=2, backoff=0)
-    with smtp_server(Handler()) as server:
+    with smtp_server(server_side) as server:
         env = {"T_SMTP": server.url_to("kpu@test.invalid,tidak-ada@test.invalid,bawaslu@test.invalid")}
         report = deliver(tmp_path / "db.duckdb", digest_of([item(1)]), settings, env=env)
     assert sorted(received) == ["bawaslu@test.invalid", "kpu@test.invalid"]
@@ -625,25 +633,13 @@ def test_sending_again_after_a_refused_address_goes_only_to_the_addresses_that_l
     # A member who left the forum: their mailbox is refused for good. The maintainer saw
     # "email-forum: FAILED" and ran `saring digest --send` again (as did the next scheduled run):
     # KPU and Bawaslu got the same digest every time.
-    received, refused = [], []
-
-    class Handler:
-        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-            if address.startswith("tidak-ada@"):
-                refused.append(address)
-                return "550 5.1.1 mailbox unavailable"
-            envelope.rcpt_tos.append(address)
-            return "250 OK"
-
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802
-            received.extend(envelope.rcpt_tos)
-            return "250 OK"
-
+    server_side = MailboxGone()
+    received, refused = server_side.received, server_side.refused
     settings = DeliverySettings(channels=(DeliveryChannel(name="email-forum", url_env="T_SMTP",
                                                           format="email"),), attempts=1)
     db = tmp_path / "db.duckdb"
     forum = "kpu@test.invalid,tidak-ada@test.invalid,bawaslu@test.invalid"
-    with smtp_server(Handler()) as server:
+    with smtp_server(server_side) as server:
         first = deliver(db, digest_of([item(1)]), settings, env={"T_SMTP": server.url_to(forum)})
         again = deliver(db, digest_of([item(1)]), settings, env={"T_SMTP": server.url_to(forum)})
         assert sorted(received) == ["bawaslu@test.invalid", "kpu@test.invalid"]
