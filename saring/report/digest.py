@@ -341,8 +341,8 @@ def _digest_rows(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
            st AS (SELECT item_id, story_id FROM stories WHERE item_id IN (SELECT item_id FROM wanted)),
            -- The members' group is not a medium (as in the weekly report and rumour_lifecycle).
            story AS (SELECT x.story_id,
-                            count(DISTINCT i2.source_id) FILTER (WHERE coalesce(i2.kind, '') <> 'tipline')
-                                AS outlets,
+                            count(DISTINCT {outlet_sql('s2', 'i2')})
+                                FILTER (WHERE coalesce(i2.kind, '') <> 'tipline') AS outlets,
                             arg_min(coalesce(s2.name, i2.source_id), (i2.first_seen_at, i2.item_id))
                                 FILTER (WHERE coalesce(i2.kind, '') <> 'tipline') AS first
                      FROM stories x JOIN items i2 USING (item_id) LEFT JOIN sources s2 USING (source_id)
@@ -369,6 +369,17 @@ def _digest_rows(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
            ORDER BY sc.hoax_score DESC NULLS LAST, sc.election_score DESC, i.item_id""",
         [day, start, end, start, end, start, end, settings.rereport_change, end],
     ).fetchall()
+
+
+def outlet_sql(sources: str, items: str) -> str:
+    """SQL for the outlet an item came from (``sources``, ``items``: the aliases of its rows), to
+    count the media that carried a story: its source's site (``sources.outlet_host``), so that two
+    feeds of one outlet (ANTARA Jawa Timur and ANTARA Politik) are one medium; else the source
+    itself (Google News, a platform). A site that is an address, not a name, tells no outlets
+    apart (sites served from one machine, as the demo's): the source counts then too."""
+    host = f"{sources}.outlet_host"
+    return (f"coalesce(CASE WHEN contains({host}, '.') AND NOT regexp_matches({host}, '^[0-9.]+$|:') "
+            f"THEN {host} END, {items}.source_id)")
 
 
 SAME_PAGE_DAYS = 7

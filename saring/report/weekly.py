@@ -24,7 +24,7 @@ from saring.errors import SaringError
 from saring.judge.places import SCOPES, ForumScope, region_places
 from saring.localtime import TIME_ZONE, zone_label
 from saring.localtime import today as forum_today
-from saring.report.digest import excerpt, risk_label, shown_factchecks
+from saring.report.digest import excerpt, outlet_sql, risk_label, shown_factchecks
 
 LOGGER = logging.getLogger(__name__)
 
@@ -277,18 +277,19 @@ def _areas(rows: list[tuple], settings: DigestSettings, forum: ForumSettings | N
 
 def _stories(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[StoryRow]:
     rows = con.execute(
-        """WITH w AS (SELECT st.story_id, i.item_id, i.source_id, i.kind, i.first_seen_at,
-                             coalesce(a.title, i.title) AS title
-                      FROM stories st JOIN items i USING (item_id) LEFT JOIN articles a USING (item_id)
-                      WHERE i.first_seen_at >= ? AND i.first_seen_at < ?),
+        f"""WITH w AS (SELECT st.story_id, i.item_id, {outlet_sql('o', 'i')} AS outlet, i.kind,
+                              i.first_seen_at, coalesce(a.title, i.title) AS title
+                       FROM stories st JOIN items i USING (item_id) LEFT JOIN articles a USING (item_id)
+                       LEFT JOIN sources o USING (source_id)
+                       WHERE i.first_seen_at >= ? AND i.first_seen_at < ?),
                 s AS (SELECT story_id,
-                             count(DISTINCT source_id) FILTER (WHERE coalesce(kind, '') <> 'tipline')
+                             count(DISTINCT outlet) FILTER (WHERE coalesce(kind, '') <> 'tipline')
                                  AS outlets,
                              count(*) AS items, min(first_seen_at) AS first_seen,
                              arg_min(title, (first_seen_at, item_id)) AS title
                       FROM w GROUP BY story_id),
                 fc AS (SELECT st.story_id,
-                              arg_max({'verdict': f.verdict, 'title': f.title, 'url': f.url},
+                              arg_max({{'verdict': f.verdict, 'title': f.title, 'url': f.url}},
                                       m.similarity) AS check
                        FROM factcheck_matches m JOIN factchecks f USING (factcheck_id)
                        JOIN stories st ON st.item_id = m.item_id
