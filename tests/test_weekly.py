@@ -132,6 +132,29 @@ def test_numbers_days_areas_stories_and_clarified(week_db):
         "Malangpost.id": 1, "Kompas.com": 1, "SuryaMalang": 1}
 
 
+def test_an_article_reached_through_a_short_link_too_counts_once_in_the_weeks_numbers(week_db):
+    # A feed shared the Batu article by a short link (301 to the outlet's address) the same morning
+    # the outlet's own feed listed it. The daily digest counts that one article once; the weekly
+    # report counted it twice: 2 high-risk election news, 2 fact-check matches, and "national" too.
+    with Store(week_db) as store:
+        con = store.con
+        con.execute("INSERT INTO sources (source_id, name, region) VALUES ('pendek', 'Pendek', 'Nasional')")
+        con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state) VALUES "
+                    "('s1', 'https://s.test/a1', 'pendek', 'Surat suara tercoblos di Batu', ?, 'scored')",
+                    [at(day(0), 9)])
+        con.execute("INSERT INTO articles (item_id, final_url, text_source, fetched_at) VALUES "
+                    "('s1', 'https://x.test/a1', 'page', ?)", [at(day(0), 9)])
+        con.execute("INSERT INTO scores VALUES ('s1', 'm1', 0.9, 0.85, [], [], ?)", [at(day(0), 9)])
+        con.execute("INSERT INTO factcheck_matches VALUES ('s1', 'f1', 0.8, ?)", [at(day(0), 9)])
+    r = report_of(week_db)
+    assert [(n, v) for n, v, _ in r.numbers] == [
+        ("Berita & unggahan terpantau", 5), ("Berita pemilu", 3), ("Berita pemilu berisiko hoaks tinggi", 1),
+        ("Cocok dengan cek fakta", 1), ("Rumor dari grup (tipline)", 1)]
+    assert [(d.day, d.tinggi, d.sedang, d.rendah) for d in r.days if d.tinggi + d.sedang + d.rendah] == [
+        (day(0), 1, 0, 0), (day(1), 0, 1, 0), (day(3), 0, 0, 1)]
+    assert r.areas == [("Kota Batu", 1), ("Jawa Timur lainnya", 1), ("Nasional & daerah lain", 1)]
+
+
 def test_lifecycle_answers_did_it_keep_spreading(week_db):
     from saring.report.lifecycle import lifecycle, record_card, spread_after_card
 

@@ -24,7 +24,7 @@ from saring.errors import SaringError
 from saring.judge.places import SCOPES, ForumScope, region_places
 from saring.localtime import TIME_ZONE, zone_label
 from saring.localtime import today as forum_today
-from saring.report.digest import excerpt, outlet_sql, risk_label, shown_factchecks
+from saring.report.digest import _page_of, excerpt, outlet_sql, risk_label, shown_factchecks
 
 LOGGER = logging.getLogger(__name__)
 
@@ -220,27 +220,47 @@ def week_window(monday: date, zone: str = TIME_ZONE) -> tuple[datetime, datetime
 
 def _rows(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, zone: str) -> list[tuple]:
     """Every item first seen in [start, end): its day (in ``zone``), kind, channel, outlet, region,
-    scores, places."""
-    return con.execute(
+    scores, places, and the page its link led to (as the daily digest tells it: ``_page_of``)."""
+    # An article is fetched after its item is first seen: bounding it by time lets the analysts'
+    # copy skip its older Parquet buckets (a day's margin for clocks, as in the digest).
+    rows = con.execute(
         """WITH w AS (SELECT * FROM items WHERE first_seen_at >= ? AND first_seen_at < ?)
            SELECT w.item_id, CAST(timezone(?, w.first_seen_at) AS DATE), w.kind, w.channel,
                   coalesce(s.name, w.source_id), coalesce(s.region, ''), sc.election_score, sc.hoax_score,
-                  (SELECT list(p.code) FROM item_places p WHERE p.item_id = w.item_id)
-           FROM w LEFT JOIN sources s USING (source_id) LEFT JOIN served_scores sc USING (item_id)""",
-        [start, end, zone]).fetchall()
+                  (SELECT list(p.code) FROM item_places p WHERE p.item_id = w.item_id), a.final_url, w.url
+           FROM w LEFT JOIN sources s USING (source_id) LEFT JOIN served_scores sc USING (item_id)
+           LEFT JOIN (SELECT item_id, final_url FROM articles WHERE fetched_at >= ?) a USING (item_id)
+           ORDER BY w.first_seen_at, w.item_id""",
+        [start, end, zone, start - timedelta(days=1)]).fetchall()
+    return [(*r[:9], _page_of(r[9], r[10])) for r in rows]
+
+
+def _election(rows: list[tuple], settings: DigestSettings) -> list[tuple]:
+    """The election items (not the members' forwards), one per page as in the daily digest: one
+    article reached through two links (a short link, the outlet's own feed) is one. Its riskiest
+    item stands for it (the one the digest shows), on the day the page was first seen."""
+    first: dict[str, tuple] = {}
+    riskiest: dict[str, tuple] = {}
+    for r in rows:  # by first sighting
+        if r[2] == "tipline" or r[6] is None or r[6] < settings.election_threshold:
+            continue
+        first.setdefault(r[9], r)
+        if r[9] not in riskiest or r[7] > riskiest[r[9]][7]:
+            riskiest[r[9]] = r
+    return [(r[0], first[page][1], *r[2:]) for page, r in riskiest.items()]
 
 
 def _totals(con: duckdb.DuckDBPyConnection, rows: list[tuple], start: datetime, end: datetime,
             settings: DigestSettings) -> Totals:
-    election = [r for r in rows if r[2] != "tipline" and r[6] is not None
-                and r[6] >= settings.election_threshold]
-    matches = con.execute(
-        """SELECT count(*) FROM factcheck_matches m JOIN items i USING (item_id)
-           WHERE i.first_seen_at >= ? AND i.first_seen_at < ?""", [start, end]).fetchone()[0]
+    election = _election(rows, settings)
+    pages = {r[0]: r[9] for r in rows}
+    matched = con.execute(
+        """SELECT m.item_id, m.factcheck_id FROM factcheck_matches m JOIN items i USING (item_id)
+           WHERE i.first_seen_at >= ? AND i.first_seen_at < ?""", [start, end]).fetchall()
     return Totals(
-        items=len(rows), election=len(election),
+        items=len(set(pages.values())), election=len(election),
         high_risk=sum(risk_label(r[7], settings) == "tinggi" for r in election),
-        factcheck_matches=matches,
+        factcheck_matches=len({(pages.get(item_id, item_id), fc) for item_id, fc in matched}),
         # a forwarded message is one rumour; the links it carried are items of their own
         tipline=sum(r[2] == "tipline" and r[3] == "grup" for r in rows),
     )
@@ -248,8 +268,7 @@ def _totals(con: duckdb.DuckDBPyConnection, rows: list[tuple], start: datetime, 
 
 def _areas(rows: list[tuple], settings: DigestSettings, forum: ForumSettings | None
            ) -> tuple[list[tuple[str, int]], str]:
-    election = [r for r in rows if r[2] != "tipline" and r[6] is not None
-                and r[6] >= settings.election_threshold]
+    election = _election(rows, settings)
     scope = ForumScope.of(forum.area, forum.province) if forum else None
     if scope is None:  # no forum area: by outlet, the six busiest, then the rest
         counts: dict[str, int] = {}
@@ -355,8 +374,8 @@ def build_weekly(con: duckdb.DuckDBPyConnection, monday: date, settings: DigestS
     rows = _rows(con, start, end, timezone)
     previous_rows = _rows(con, start - timedelta(days=7), start, timezone)
     by_day = {monday + timedelta(days=i): {"tinggi": 0, "sedang": 0, "rendah": 0} for i in range(7)}
-    for r in rows:
-        if r[2] != "tipline" and r[6] is not None and r[6] >= settings.election_threshold and r[1] in by_day:
+    for r in _election(rows, settings):
+        if r[1] in by_day:
             by_day[r[1]][risk_label(r[7], settings)] += 1
     areas, areas_by = _areas(rows, settings, forum)
     checks_table = bool(con.execute(
