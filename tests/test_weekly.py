@@ -155,6 +155,18 @@ def test_an_article_reached_through_a_short_link_too_counts_once_in_the_weeks_nu
     assert r.areas == [("Kota Batu", 1), ("Jawa Timur lainnya", 1), ("Nasional & daerah lain", 1)]
 
 
+def test_a_fact_check_stored_under_two_addresses_is_one_match_in_the_weeks_numbers(week_db):
+    # The fact-checker's feed moved to https: its check was stored again under the new address, and
+    # the Batu article was matched to both before runs kept one match per page. The weekly's
+    # "Cocok dengan cek fakta" said 2 for one article matching one fact-check.
+    with Store(week_db) as store:
+        store.con.execute("INSERT INTO factchecks (factcheck_id, source_id, url, title, verdict) VALUES "
+                          "('f1http', 'cekfakta', 'http://cek.test/1', 'Surat suara tercoblos itu hoaks', "
+                          "'SALAH')")
+        store.con.execute("INSERT INTO factcheck_matches VALUES ('a1', 'f1http', 0.8, ?)", [at(day(0), 9)])
+    assert report_of(week_db).totals.factcheck_matches == 1
+
+
 def test_lifecycle_answers_did_it_keep_spreading(week_db):
     from saring.report.lifecycle import lifecycle, record_card, spread_after_card
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from saring import clock
+from saring.collect.urls import page_key
 from saring.config import DigestSettings, ForumSettings
 from saring.errors import SaringError
 from saring.judge.places import SCOPES, ForumScope, region_places
@@ -254,13 +255,16 @@ def _totals(con: duckdb.DuckDBPyConnection, rows: list[tuple], start: datetime, 
             settings: DigestSettings) -> Totals:
     election = _election(rows, settings)
     pages = {r[0]: r[9] for r in rows}
+    # one fact-check stored under its http and https (or www and bare) address is one page: runs now
+    # keep one match per page, but matches stored before stay
     matched = con.execute(
-        """SELECT m.item_id, m.factcheck_id FROM factcheck_matches m JOIN items i USING (item_id)
+        """SELECT m.item_id, coalesce(f.url, m.factcheck_id)
+           FROM factcheck_matches m JOIN items i USING (item_id) LEFT JOIN factchecks f USING (factcheck_id)
            WHERE i.first_seen_at >= ? AND i.first_seen_at < ?""", [start, end]).fetchall()
     return Totals(
         items=len(set(pages.values())), election=len(election),
         high_risk=sum(risk_label(r[7], settings) == "tinggi" for r in election),
-        factcheck_matches=len({(pages.get(item_id, item_id), fc) for item_id, fc in matched}),
+        factcheck_matches=len({(pages.get(item_id, item_id), page_key(fc)) for item_id, fc in matched}),
         # a forwarded message is one rumour; the links it carried are items of their own
         tipline=sum(r[2] == "tipline" and r[3] == "grup" for r in rows),
     )
