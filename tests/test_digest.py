@@ -585,8 +585,8 @@ def test_an_article_reported_through_a_short_link_is_not_reported_again_under_it
 def test_links_redirected_to_a_site_front_page_are_not_taken_for_one_article():
     # An outlet that moved sends every old article link to its front page: those are gone
     # articles, not one article. A short link and the address it leads to are one page.
-    from saring.report.digest import _page_of
+    from saring.report.digest import article_page
 
-    assert _page_of("https://malangpost.id/", "http://s.id/a") != _page_of("https://malangpost.id/", "http://s.id/b")
-    assert (_page_of("https://www.malangpost.id/2021/05/20/kpu/", "http://s.id/a")
-            == _page_of(None, "http://malangpost.id/2021/05/20/kpu/"))
+    assert article_page("https://malangpost.id/", "http://s.id/a") != article_page("https://malangpost.id/", "http://s.id/b")
+    assert (article_page("https://www.malangpost.id/2021/05/20/kpu/", "http://s.id/a")
+            == article_page(None, "http://malangpost.id/2021/05/20/kpu/"))

@@ -270,7 +270,7 @@ def test_tampered_model_file_refused(tmp_path: Path) -> None:
 def test_missing_model_file(tmp_path: Path) -> None:
     d = _copy_models(tmp_path)
     (d / "election.skops").unlink()
-    with pytest.raises(ModelLoadError, match="missing: restore the shipped models with `git checkout -- classifiers/`"):
+    with pytest.raises(ModelLoadError, match="missing: restore the shipped models with `git checkout"):
         load_scorer(d)
 
 

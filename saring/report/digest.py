@@ -387,7 +387,7 @@ SAME_PAGE_DAYS = 7
 address (a short link, http and https, the outlet's own feed): it is not reported again."""
 
 
-def _page_of(final_url: str | None, url: str | None) -> str:
+def article_page(final_url: str | None, url: str | None) -> str:
     """The page an item's link led to (the article's address after redirects, else the link), as
     :func:`page_key`. A redirect to a site's front page says the article is gone: every dead link
     of a feed would otherwise be one page."""
@@ -399,7 +399,7 @@ def _page_of(final_url: str | None, url: str | None) -> str:
 
 def _pages(con: duckdb.DuckDBPyConnection, day: date, start: datetime,
            item_ids: list[str]) -> tuple[dict[str, str], dict[str, float]]:
-    """Each of these items' page (:func:`_page_of`), and the pages the digests of the
+    """Each of these items' page (:func:`article_page`), and the pages the digests of the
     :data:`SAME_PAGE_DAYS` days before ``day`` reported, with the score they reported."""
     # As in _texts: an article is fetched after its item is first seen, so bounding both by time
     # lets the analysts' copy skip its older Parquet buckets (a day's margin for clocks).
@@ -415,7 +415,7 @@ def _pages(con: duckdb.DuckDBPyConnection, day: date, start: datetime,
                       WHERE fetched_at >= ? AND item_id IN (SELECT item_id FROM w)) a USING (item_id)
            LEFT JOIN reported r USING (item_id)""",
         [day, day - timedelta(days=SAME_PAGE_DAYS), item_ids, since, since]).fetchall()
-    pages = {item_id: _page_of(final_url, url) for item_id, final_url, url, _ in rows}
+    pages = {item_id: article_page(final_url, url) for item_id, final_url, url, _ in rows}
     return pages, {pages[item_id]: score for item_id, _, _, score in rows if score is not None}
 
 

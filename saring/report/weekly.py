@@ -25,7 +25,7 @@ from saring.errors import SaringError
 from saring.judge.places import SCOPES, ForumScope, region_places
 from saring.localtime import TIME_ZONE, zone_label
 from saring.localtime import today as forum_today
-from saring.report.digest import _page_of, excerpt, outlet_sql, risk_label, shown_factchecks
+from saring.report.digest import article_page, excerpt, outlet_sql, risk_label, shown_factchecks
 
 LOGGER = logging.getLogger(__name__)
 
@@ -221,7 +221,7 @@ def week_window(monday: date, zone: str = TIME_ZONE) -> tuple[datetime, datetime
 
 def _rows(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, zone: str) -> list[tuple]:
     """Every item first seen in [start, end): its day (in ``zone``), kind, channel, outlet, region,
-    scores, places, and the page its link led to (as the daily digest tells it: ``_page_of``)."""
+    scores, places, and the page its link led to (as the daily digest tells it: ``article_page``)."""
     # An article is fetched after its item is first seen: bounding it by time lets the analysts'
     # copy skip its older Parquet buckets (a day's margin for clocks, as in the digest).
     rows = con.execute(
@@ -233,7 +233,7 @@ def _rows(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, zone: 
            LEFT JOIN (SELECT item_id, final_url FROM articles WHERE fetched_at >= ?) a USING (item_id)
            ORDER BY w.first_seen_at, w.item_id""",
         [start, end, zone, start - timedelta(days=1)]).fetchall()
-    return [(*r[:9], _page_of(r[9], r[10])) for r in rows]
+    return [(*r[:9], article_page(r[9], r[10])) for r in rows]
 
 
 def _election(rows: list[tuple], settings: DigestSettings) -> list[tuple]:
