@@ -54,7 +54,12 @@ def check_http_url(value: str) -> str:
         raise ValueError("has a port that is not a number from 1 to 65535") from None
     if port == 0:
         raise ValueError("has a port that is not a number from 1 to 65535")
-    if parts.netloc.rsplit("@", 1)[-1].endswith(":"):
+    if "@" in parts.netloc:
+        # The fetcher refuses such a link on every run, and its error (the address with the
+        # password) would go to the digest's health section and the published sources table.
+        raise ValueError("must not contain a user name or password (the part before '@'); saring "
+                         "reads only feeds open to everyone")
+    if parts.netloc.endswith(":"):
         raise ValueError("has a ':' but no port number after it")
     if not host:
         raise ValueError("has no host name (e.g. https://www.example.co.id/feed/)")

@@ -42,6 +42,17 @@ def test_broken_addresses_fail_the_check(tmp_path, url, says):
     assert "source 's1', field 'url'" in result.output and says in result.output
 
 
+def test_an_address_with_a_password_in_it_fails_the_check_without_showing_the_password(tmp_path):
+    # A members-only feed pasted with its login (https://user:password@...): the check said OK,
+    # every run then refused it, and the refusal, password and all, went into the digest's health
+    # section and the published copy of the sources table.
+    for url in ("https://forum:rahasia123@satu.example/feed/", "https://forum@satu.example/feed/"):
+        result = check(tmp_path, GOOD.replace("https://satu.example/feed/", url))
+        assert result.exit_code == 2, result.output
+        assert "source 's1', field 'url'" in result.output and "user name or password" in result.output
+        assert "rahasia123" not in result.output and "forum@" not in result.output
+
+
 @pytest.mark.parametrize("cron", ["a b c d e", "61 * * * *", "0 25 * * *", "* * * * 8"])
 def test_bad_cron_schedules_fail_the_check(tmp_path, cron):
     result = check(tmp_path, GOOD + f"    schedule: '{cron}'\n")
