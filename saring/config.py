@@ -370,6 +370,21 @@ class Config(BaseModel):
             if source.id in seen:
                 raise ValueError(f"source id '{source.id}' is used twice; ids must be unique")
             seen.add(source.id)
+        from saring.collect.urls import canonical_url
+
+        # A copied block whose url was not changed: the copy would read the first one's feed, its
+        # items already the first's, and the outlet it was meant for would never be read.
+        reading: dict[tuple, str] = {}
+        for source in value:
+            if not source.enabled:
+                continue
+            key = (source.kind, canonical_url(source.url),
+                   source.options.link_pattern if source.kind == "webpage" else None)
+            if key in reading:
+                raise ValueError(f"sources '{reading[key]}' and '{source.id}' have the same address "
+                                 f"({source.url}) and would read the same feed; give '{source.id}' "
+                                 "its own url (or enabled: false)")
+            reading[key] = source.id
         return value
 
     @property

@@ -81,6 +81,26 @@ def test_a_webpage_source_without_its_address_says_where_the_address_goes(tmp_pa
     assert load_config(_write(tmp_path, fixed)).sources[0].url == address
 
 
+def test_two_sources_reading_the_same_address_are_refused_by_the_check(tmp_path):
+    # A maintainer adds an outlet by copying the block above it and changes its id and name but
+    # not its url: the check said OK, and every run read the first outlet's feed twice, the copy
+    # "ok" with 0 new items (its items were already the first's) while the new outlet went unread.
+    first = "  - id: malangpost\n    name: Malang Post\n    url: https://malangpost.id/feed/\n"
+    copy = "  - id: kabar-batu\n    name: Kabar Batu\n    url: https://MalangPost.id/feed/\n"
+    with pytest.raises(SourceConfigError) as info:
+        load_config(_write(tmp_path, "sources:\n" + first + copy))
+    said = str(info.value)
+    assert "'malangpost' and 'kabar-batu'" in said and "same address" in said, said
+    # Switched off, or read as another kind (a fact-checker's feed), it is not read twice.
+    assert load_config(_write(tmp_path, "sources:\n" + first + copy + "    enabled: false\n"))
+    assert load_config(_write(tmp_path, "sources:\n" + first + copy + "    kind: factcheck\n"))
+    page = ("    kind: webpage\n    url: https://batukota.example.go.id/berita\n"
+            "    options:\n      link_pattern: ")
+    two_lists = ("sources:\n  - id: pemkot-berita\n    name: Berita\n" + page + "/berita/\n"
+                 "  - id: pemkot-pengumuman\n    name: Pengumuman\n" + page + "/pengumuman/\n")
+    assert len(load_config(_write(tmp_path, two_lists)).sources) == 2  # one page, two kinds of link
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(SourceConfigError, match="file not found"):
         load_config(tmp_path / "nope.yaml")

@@ -433,7 +433,7 @@ def test_a_day_whose_every_run_failed_says_since_when_nothing_was_read(sample_co
     from saring.report.digest import FORMATS
 
     httpserver.expect_request("/down").respond_with_data("down", status=503)
-    down = parse_config({"sources": [dict(s.model_dump(), url=httpserver.url_for("/down"),
+    down = parse_config({"sources": [dict(s.model_dump(), url=httpserver.url_for("/down") + f"?feed={s.id}",
                                           options={**s.options.model_dump(), "allow_private": True})
                                      for s in sample_config.sources],
                          "settings": {"fetch": {"retries": 0}}})

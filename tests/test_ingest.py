@@ -600,7 +600,8 @@ def test_an_article_two_feeds_list_in_one_run_is_fetched_scored_and_counted_once
     # take it as new while the other was still downloading it: the page was fetched twice, the
     # run counted it as two new items and scored it twice.
     one = _big_source(sample_site, n=12).sources[0]
-    twin = one.model_copy(update={"id": "kembar", "name": "Kembar"})
+    (sample_site.root_dir / "twin.xml").write_bytes((sample_site.root_dir / "big.xml").read_bytes())
+    twin = one.model_copy(update={"id": "kembar", "name": "Kembar", "url": one.url.replace("big", "twin")})
     config = parse_config({"sources": [s.model_dump(mode="json") for s in (one, twin)],
                            "settings": {"fetch": {"retries": 0, "timeout": 5, "source_workers": 2}}})
     sample_site.requests.clear()
