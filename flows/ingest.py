@@ -5,6 +5,8 @@ Thin on purpose: the work is in :mod:`saring.pipeline.ingest`, which runs withou
 
 from __future__ import annotations
 
+import logging
+
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
@@ -13,6 +15,8 @@ from saring.context import resolve
 from saring.pipeline.ingest import check_only, safe_ingest_source
 from saring.pipeline.ingest import run_ingest as _run_ingest
 from saring.storage.database import Store
+
+LOGGER = logging.getLogger(__name__)
 
 # One task run per source makes failures visible per source in the Prefect UI.
 # HTTP retries live in the fetcher, so the task itself is not retried.
@@ -27,17 +31,33 @@ DEFAULT_SCHEDULE = "default"
 TIMEOUT_SECONDS = 3 * 3600
 
 
-def scheduled(config: Config, schedule: str) -> list[str]:
+def scheduled(config: Config, schedule: str, own_schedules: list[str] | None = None) -> list[str]:
     """The sources the deployment on ``schedule`` reads: a cron for the sources whose own schedule
-    it is, :data:`DEFAULT_SCHEDULE` for the others (``settings.schedule.ingest``)."""
+    it is, :data:`DEFAULT_SCHEDULE` for the others (``settings.schedule.ingest``).
+
+    ``own_schedules``: the crons that have their own deployment; a source on any other cron (given
+    it after ``saring serve`` started) is read on the default one until serve is restarted.
+    """
     if schedule == DEFAULT_SCHEDULE:
-        return [s.id for s in config.sources if s.schedule in (None, config.schedule.ingest)]
+        served = None if own_schedules is None else set(own_schedules)
+        ids = []
+        for s in config.sources:
+            if s.schedule in (None, config.schedule.ingest):
+                ids.append(s.id)
+            elif served is not None and s.schedule not in served:
+                if s.enabled:
+                    LOGGER.warning("source %s: no run has its schedule %r yet (set after saring serve "
+                                   "started): read on the default schedule until serve is restarted",
+                                   s.id, s.schedule)
+                ids.append(s.id)
+        return ids
     return [s.id for s in config.sources if s.schedule == schedule]
 
 
 @flow(name="saring-ingest", timeout_seconds=TIMEOUT_SECONDS)
 def ingest_flow(sources: str | None = None, db: str | None = None,
-                only: list[str] | None = None, schedule: str | None = None) -> dict:
+                only: list[str] | None = None, schedule: str | None = None,
+                own_schedules: list[str] | None = None) -> dict:
     """Read the feeds in ``sources`` into the DuckDB file ``db`` (defaults: saring.context).
 
     ``schedule`` (``saring serve``'s deployments, see :func:`scheduled`): only the sources on it,
@@ -48,7 +68,7 @@ def ingest_flow(sources: str | None = None, db: str | None = None,
     if only is not None:  # a run started by hand: a mistyped id would read nothing and say 'ok'
         check_only(setup.config, only, setup.sources)
     if schedule is not None:
-        only = [i for i in scheduled(setup.config, schedule) if only is None or i in only]
+        only = [i for i in scheduled(setup.config, schedule, own_schedules) if only is None or i in only]
     with Store(setup.db) as store:
         summary = _run_ingest(setup.config, store, only=only, ingest_one=ingest_source_task)
     for r in summary.results:

@@ -30,6 +30,8 @@ def build_deployments(config: Config, sources: str, db: str, out: str, weekly_ou
         groups[s.schedule or config.schedule.ingest].append(s.id)
     deployments = []
     groups.setdefault(config.schedule.ingest, [])  # the hourly run reads sources enabled later too
+    # The crons served from here on: a source given another one later is read hourly until a restart.
+    own = sorted(cron for cron in groups if cron != config.schedule.ingest)
     for cron, ids in sorted(groups.items()):
         default = cron == config.schedule.ingest
         # Which sources a run reads is looked up in the file at each run, not fixed here.
@@ -37,7 +39,8 @@ def build_deployments(config: Config, sources: str, db: str, out: str, weekly_ou
             name="ingest" if default else _own_name(cron, ids),
             schedule=Cron(cron, timezone=tz),
             concurrency_limit=1,  # as prefect.yaml: an overlapping run queues behind the slow one
-            parameters={"sources": sources, "db": db, "schedule": DEFAULT_SCHEDULE if default else cron},
+            parameters={"sources": sources, "db": db, "schedule": DEFAULT_SCHEDULE if default else cron}
+            | ({"own_schedules": own} if default else {}),
         ))
     # The morning digest covers the whole previous day.
     deployments.append(digest_flow.to_deployment(

@@ -52,7 +52,8 @@ def test_deployments_follow_the_schedule_settings(tmp_path):
     # A source with its own schedule gets its own deployment and leaves the hourly one.
     own = [d for d in deployments if d.name.startswith("ingest-")]
     assert own and own[0].schedules[0].schedule.cron == "30 */3 * * *"
-    hourly = scheduled(config, by_name["ingest"].parameters["schedule"])
+    params = by_name["ingest"].parameters
+    hourly = scheduled(config, params["schedule"], params["own_schedules"])
     assert "gn-hoaks-pemilu-jatim" not in hourly and len(hourly) == len(config.sources) - 1
     assert scheduled(config, own[0].parameters["schedule"]) == ["gn-hoaks-pemilu-jatim"]
 
@@ -337,6 +338,27 @@ def test_a_source_enabled_in_sources_yaml_while_serving_is_read_by_the_hourly_ru
     with duckdb.connect(str(db), read_only=True) as con:
         read = {r[0] for r in con.execute("SELECT source_id FROM run_sources").fetchall()}
     assert fixed["id"] in read
+
+
+def test_a_source_given_its_own_schedule_while_serving_is_read_until_serve_restarts(prefect_harness,
+                                                                                   sample_site, tmp_path):
+    # The maintainer gave a busy outlet `schedule: "*/30 * * * *"` while `saring serve` ran. The
+    # hourly run left it to its own schedule's deployment, which serve had never started: the
+    # outlet was read by no run at all until someone restarted serve.
+    import yaml
+
+    sources = write_demo_sources(tmp_path / "sources.yaml", sample_site.base_url)
+    db = tmp_path / "saring.duckdb"
+    hourly = next(d for d in build_deployments(load_config(sources), str(sources), str(db), str(tmp_path))
+                  if d.name == "ingest")
+    raw = yaml.safe_load(sources.read_text(encoding="utf-8"))
+    busy = raw["sources"][1]
+    busy["schedule"] = "*/30 * * * *"
+    sources.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    ingest_flow(**hourly.parameters)
+    with duckdb.connect(str(db), read_only=True) as con:
+        read = {r[0] for r in con.execute("SELECT source_id FROM run_sources").fetchall()}
+    assert busy["id"] in read and len(read) == len(raw["sources"])
 
 
 def test_the_scaled_flow_leaves_no_parts_behind_in_the_shared_folder(prefect_harness, sample_site, tmp_path):
