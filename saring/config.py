@@ -166,7 +166,11 @@ class Source(BaseModel):
     @classmethod
     def _address(cls, data: Any) -> Any:
         """Build the address from the options for kinds that have one (Google News, Mastodon...)."""
-        if not isinstance(data, dict) or data.get("kind") in (None, "rss", "atom", "factcheck"):
+        kind = data.get("kind") if isinstance(data, dict) else None
+        if kind is not None and kind not in get_args(SourceKind):
+            # said first: the url a kind would build is not missing, the kind is unknown
+            raise ValueError("kind " + one_of(kind, get_args(SourceKind)))
+        if kind in (None, "rss", "atom", "factcheck"):
             return data
         from saring.collect.kinds import POST_KINDS, source_url
 
@@ -538,14 +542,14 @@ def _explain(exc: ValidationError, raw: dict, origin: str) -> str:
         who = f"source '{sid}'" if sid else f"source #{index + 1}"
         field = ".".join(str(p) for p in loc[2:] if not str(p).startswith("function-"))
         if not field:  # the entry as a whole (e.g. a kind's options)
-            return f"{origin}: {who}: {msg}."
+            return _sentence(f"{origin}: {who}: {msg}")
         if "Extra inputs" in msg:
             return _sentence(f"{origin}: {who}: unknown field '{field}'{_unknown_hint(loc)}")
-        return f"{origin}: {who}, field '{field}': {msg}."
+        return _sentence(f"{origin}: {who}, field '{field}': {msg}")
     field = ".".join(str(p) for p in loc)
     if "Extra inputs" in msg:
         return _sentence(f"{origin}: settings: unknown field '{field}'{_unknown_hint(loc)}")
-    return f"{origin}: '{field}': {msg}."
+    return _sentence(f"{origin}: '{field}': {msg}")
 
 
 def _sentence(text: str) -> str:
@@ -618,4 +622,14 @@ def _plain(err: Any) -> str:
         return "must be a block of 'name: value' lines (see the examples in the project's sources.yaml)"
     if kind in ("tuple_type", "list_type"):
         return "must be a list, one entry per line starting with '- '"
+    if kind == "literal_error":
+        return one_of(value, re.findall(r"'([^']*)'", err["ctx"]["expected"]))
     return err["msg"].removeprefix("Value error, ")
+
+
+def one_of(value: Any, names: Any) -> str:
+    """"must be one of 'a', 'b'; did you mean 'b'?" for a value written as people say it ("Google News")."""
+    said = re.sub(r"[\s-]+", "_", str(value).strip().lower())
+    close = [said] if said in names else difflib.get_close_matches(said, list(names), n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return "must be one of " + ", ".join(f"'{n}'" for n in names) + hint

@@ -34,7 +34,7 @@ def _write(tmp_path, text):
         ("sources:\n  - id: malangpost\n    name: Malang Post\n    url: ftp://x\n",
          "source 'malangpost', field 'url': must be an http:// or https:// address"),
         ("sources:\n  - id: a1\n    name: A\n    url: https://a.id/feed\n    kind: tiktok\n",
-         "source 'a1', field 'kind'"),
+         "source 'a1': kind must be one of 'rss', 'atom'"),
         ("sources:\n  - id: a1\n    name: A\n    url: https://a.id/feed\n"
          "  - id: a1\n    name: B\n    url: https://b.id/feed\n",
          "source id 'a1' is used twice"),

@@ -125,6 +125,12 @@ def test_a_top_level_key_yaml_reads_as_a_number_or_yes_is_named_not_a_crash(tmp_
     (GOOD + "settings:\n  digest:\n    high: 0,8\n", "'digest.high': must be a number; write 0.8"),
     (GOOD + "settings:\n  fetch:\n    retries: dua\n", "'fetch.retries': must be a whole number, not 'dua'"),
     (GOOD + "    enabled: tidak\n", "field 'enabled': must be true or false, not 'tidak'"),
+    # A kind written as people say it: "Input should be 'rss', 'atom', ...".
+    (GOOD + "    kind: RSS\n", "source 's1': kind must be one of 'rss', 'atom', 'google_news',"),
+    (GOOD + "    kind: RSS\n", "; did you mean 'rss'?"),
+    (GOOD + "    kind: Google News\n", "; did you mean 'google_news'?"),
+    ("sources:\n  - id: s1\n    name: Satu\n    kind: Mastodon\n    options: {instance: m.example}\n",
+     "source 's1': kind must be one of 'rss', "),  # not "url is missing"
     # A new source whose address is still to be filled in: "Input should be a valid string".
     (GOOD.replace("https://satu.example/feed/", ""), "field 'url': is empty; write a value after 'url:'"),
     (GOOD.replace("name: Satu", "name: 2024"), "field 'name': must be text; write it in quotes: '2024'"),
