@@ -291,6 +291,16 @@ def test_evaluate_bad_inputs(tmp_path):
     assert r.exit_code == 2 and "--task" in flat(r)
 
 
+def test_evaluate_refuses_a_label_column_written_benar_or_salah(tmp_path):
+    # The same word in a labelled table for `saring evaluate`: "Benar" (the claim is true) was
+    # measured as a hoax, and the precision printed was of the opposite labels.
+    f = tmp_path / "eval.csv"
+    texts = [p.read_text(encoding="utf-8") for p in SEEDS]
+    pd.DataFrame({"text": texts, "label": ["Benar", "0"]}).to_csv(f, index=False)
+    r = runner.invoke(app, ["evaluate", str(f), "--task", "hoax"])
+    assert r.exit_code == 2 and "line(s) 2" in flat(r) and "benar/salah" in flat(r), flat(r)
+
+
 def _xlsx(path: Path, rows: list[list[str]]) -> None:
     """A minimal Excel workbook (Office Open XML: a zip of XML parts), one sheet of text cells."""
     import zipfile
@@ -616,6 +626,26 @@ def test_a_label_written_t_is_refused_as_it_means_true_in_english_and_tidak_in_i
     r = runner.invoke(app, ["label", "import", str(f), "--by", "AJI", "--db", str(db)])
     assert r.exit_code == 1
     assert "line 2: bad value hoax='T'" in flat(r) and "line 3: bad value election='t'" in flat(r)
+    assert "1 rows stored (2 labels" in flat(r)
+    con = duckdb.connect(str(db))
+    assert con.execute("SELECT DISTINCT item_id FROM labels").fetchall() == [("item002",)]
+    con.close()
+
+
+@pytest.mark.parametrize("word", ["Benar", "BENAR", "salah", "SALAH"])
+def test_a_label_written_benar_or_salah_is_refused_saying_to_write_1_or_0(demo_db, tmp_path, word):
+    # A fact-checker writes "Benar" (the claim is true: not a hoax) in the hoax column, while
+    # Indonesian Excel writes a TRUE cell as BENAR: "Benar" was stored as hoax 1, the opposite of
+    # what the fact-checker meant. The word cannot say which is meant, so it is refused, with why.
+    import duckdb
+
+    db = _copy_db(demo_db, tmp_path)
+    f = tmp_path / "labeled.csv"
+    f.write_text(f"id,hoax,election\nitem000,{word},1\nitem001,1,{word}\nitem002,1,0\n", encoding="utf-8")
+    r = runner.invoke(app, ["label", "import", str(f), "--by", "AFP", "--db", str(db)])
+    assert r.exit_code == 1
+    assert f"line 2: bad value hoax={word!r}" in flat(r) and f"line 3: bad value election={word!r}" in flat(r)
+    assert "benar/salah" in flat(r) and "1/0 or ya/tidak" in flat(r), flat(r)
     assert "1 rows stored (2 labels" in flat(r)
     con = duckdb.connect(str(db))
     assert con.execute("SELECT DISTINCT item_id FROM labels").fetchall() == [("item002",)]

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from saring.judge.labels import _parse_value
+from saring.judge.labels import AMBIGUOUS_ADVICE, _parse_value, is_ambiguous
 from saring.judge.scorefile import ScoreFileError, read_table
 
 
@@ -31,11 +31,12 @@ def evaluate_file(scorer: Any, path: str, task: str, text_column: str = "text",
         if col not in frame.columns:
             raise ScoreFileError(
                 f"{path} has no column {col!r} (columns: {', '.join(map(str, frame.columns))})")
-    texts, labels, skipped, bad = [], [], 0, []
+    texts, labels, skipped, bad, ambiguous = [], [], 0, [], False
     for i, (t, raw) in enumerate(zip(frame[text_column], frame[label_column], strict=True)):
         v = _parse_value(raw)
         if isinstance(v, str):
             bad.append(i + 2)
+            ambiguous = ambiguous or is_ambiguous(raw)
             continue
         if v is None or t is None or (isinstance(t, float) and np.isnan(t)) or not str(t).strip():
             skipped += 1
@@ -44,7 +45,8 @@ def evaluate_file(scorer: Any, path: str, task: str, text_column: str = "text",
         labels.append(v)
     if bad:
         raise ScoreFileError(f"{path}: column {label_column!r} must hold 0/1; bad values on "
-                             f"line(s) {', '.join(map(str, bad[:10]))}")
+                             f"line(s) {', '.join(map(str, bad[:10]))}"
+                             + (f" ({AMBIGUOUS_ADVICE})" if ambiguous else ""))
     if not texts:
         raise ScoreFileError(f"{path} has no row with both text and a label")
     metrics = evaluate_frame(scorer, texts, labels, task, threshold)

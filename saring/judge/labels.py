@@ -31,9 +31,14 @@ EXPORT_COLUMNS = ["id", "url", "title", "source", "published_at", "excerpt",
                   "election_score", "hoax_score", "hoax", "election"]
 # OWASP "CSV injection": a spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-TRUE_VALUES = {"1", "ya", "y", "yes", "true", "benar"}
+TRUE_VALUES = {"1", "ya", "y", "yes", "true"}
 # Not "t": tidak in Indonesian, but true in an English sheet's T/F; refused as a bad value.
 FALSE_VALUES = {"0", "tidak", "no", "n", "false", "bukan"}
+# Refused too: in a hoax column a fact-checker's "Benar" says the claim is true (not a hoax), while
+# Excel in Indonesian writes a TRUE cell as BENAR (FALSE as SALAH). A label must never be a guess.
+AMBIGUOUS_VALUES = {"benar", "salah"}
+AMBIGUOUS_ADVICE = ("benar/salah cannot be read as a label: to a fact-checker 'benar' says the claim is true "
+                    "(not a hoax), while Excel in Indonesian writes TRUE as BENAR; write 1/0 or ya/tidak")
 # An id (16 hex digits) a spreadsheet reads as a number: all digits, or digits around one "e"
 # (3529797884470e31). Excel keeps 15 digits and saves it as 3,47289E+15: the id is lost.
 NUMBER_LIKE_ID = re.compile(r"\d+(e\d+)?")
@@ -173,6 +178,11 @@ def _parse_value(raw: Any) -> int | None | str:
     return int(number) if number in (0.0, 1.0) else str(raw)
 
 
+def is_ambiguous(raw: Any) -> bool:
+    """A label written benar/salah (see :data:`AMBIGUOUS_VALUES`)."""
+    return isinstance(raw, str) and raw.strip().lower() in AMBIGUOUS_VALUES
+
+
 def header_delimiter(text: str, column: str) -> str:
     """``,``, or the ``;`` (or tab) a spreadsheet writes where ``,`` is the decimal mark (Excel on
     a Windows set to Indonesian): the one that makes ``column`` a cell of the first line."""
@@ -307,7 +317,9 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
             elif v is not None:
                 values[task] = v
         if bad:
-            result.problems.append(f"line {n}: bad value {', '.join(bad)} (use 1/0, ya/tidak or leave empty)")
+            advice = AMBIGUOUS_ADVICE if any(is_ambiguous(row.get(t)) for t in TASKS) else \
+                "use 1/0, ya/tidak or leave empty"
+            result.problems.append(f"line {n}: bad value {', '.join(bad)} ({advice})")
             continue
         if not values:
             result.skipped_empty += 1
