@@ -500,6 +500,48 @@ def test_label_import_reads_a_file_saved_by_excel_with_semicolons(demo_db, tmp_p
     _imports_the_two_labelled_rows(saved, db, rows)
 
 
+@pytest.mark.parametrize("header", ["ID;Hoax;Election", "Id ; HOAX ; election", "ID,Hoax,Election",
+                                    "\ufeffID\tHoax\tElection"])
+def test_label_import_reads_a_header_typed_by_hand_in_capitals(demo_db, tmp_path, header):
+    # A member makes their own sheet and types the header as "ID;Hoax;Election": the import said
+    # it must have an 'id' column "(found: ID;Hoax;Election)", as if that were one column.
+    import duckdb
+
+    db = _copy_db(demo_db, tmp_path)
+    sep = next(c for c in ";,\t" if c in header)
+    f = tmp_path / "labeled.csv"
+    f.write_text("\r\n".join([header, sep.join(["item000", "1", "0"]), sep.join(["item001", "tidak", "ya"])])
+                 + "\r\n", encoding="utf-8")
+    r = runner.invoke(app, ["label", "import", str(f), "--by", "KPU", "--db", str(db)])
+    assert r.exit_code == 0 and "2 rows stored (4 labels" in flat(r), r.output
+    con = duckdb.connect(str(db))
+    assert con.execute("SELECT item_id, task, value FROM labels ORDER BY ALL").fetchall() == [
+        ("item000", "election", 0), ("item000", "hoax", 1),
+        ("item001", "election", 1), ("item001", "hoax", 0)]
+    con.close()
+
+
+@pytest.mark.parametrize("header,needle", [
+    # another word is another column, whatever its case
+    ("ID;Hoaks;Pemilu", "found: ID, Hoaks, Pemilu"),
+    # two columns that both read as 'hoax': which one holds the labels cannot be told
+    ("id,hoax,Hoax", "more than one 'hoax' column"),
+])
+def test_label_import_refuses_a_header_it_cannot_read_naming_its_columns(demo_db, tmp_path, header, needle):
+    import duckdb
+
+    db = _copy_db(demo_db, tmp_path)
+    sep = ";" if ";" in header else ","
+    f = tmp_path / "labeled.csv"
+    f.write_text(f"{header}\n{sep.join(['item000', '1', '0'])}\n", encoding="utf-8")
+    r = runner.invoke(app, ["label", "import", str(f), "--by", "KPU", "--db", str(db)])
+    assert r.exit_code == 2 and needle in flat(r), r.output
+    con = duckdb.connect(str(db))
+    n = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name='labels'").fetchone()[0]
+    assert n == 0 or con.execute("SELECT count(*) FROM labels").fetchone()[0] == 0
+    con.close()
+
+
 def test_label_import_passes_over_the_empty_rows_excel_saves(demo_db, tmp_path):
     # A row whose cells were cleared in Excel (Delete, not "delete row") stays in the sheet and is
     # saved as ";;;;;;;;;": those rows are no one's labels, not rows to refuse (exit 1, "refused").

@@ -185,12 +185,18 @@ def is_ambiguous(raw: Any) -> bool:
 
 def header_delimiter(text: str, column: str) -> str:
     """``,``, or the ``;`` (or tab) a spreadsheet writes where ``,`` is the decimal mark (Excel on
-    a Windows set to Indonesian): the one that makes ``column`` a cell of the first line."""
+    a Windows set to Indonesian): the one that makes ``column`` a cell of the first line (in any
+    case: a header typed by hand reads "ID;Hoax"); failing that, the one that splits the line into
+    the most cells, so that a message about missing columns names them one by one."""
     first = re.split(r"\r\n?|\n", text, maxsplit=1)[0]  # lines may end in CR alone (Excel for Mac)
+    best, most = ",", 1
     for delimiter in (",", ";", "\t"):
-        if column in (c.strip() for c in next(csv.reader([first], delimiter=delimiter), [])):
+        cells = [c.strip().lower() for c in next(csv.reader([first], delimiter=delimiter), [])]
+        if column.lower() in cells:
             return delimiter
-    return ","
+        if len(cells) > most:
+            best, most = delimiter, len(cells)
+    return best
 
 
 class SheetEncodingError(ValueError):
@@ -236,15 +242,20 @@ def read_label_lines(path: Path | str) -> list[tuple[int, dict[str, str]]]:
     # csv.reader, not DictReader: a blank line must still count, to name the line a spreadsheet shows
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=header_delimiter(text, "id"))
     try:
-        columns = [c.strip() for c in next(reader, [])]
+        names = [c.strip() for c in next(reader, [])]
     except csv.Error:
-        columns = []
+        names = []
+    columns = [c.lower() for c in names]  # "ID", " Hoax ": a header typed by hand
     missing = [c for c in ("id",) if c not in columns]
     if missing or not any(t in columns for t in TASKS):
         raise LabelFileError(
             f"{path} must have an 'id' column and at least one of 'hoax', 'election' "
-            f"(found: {', '.join(columns) or 'no header'})"
+            f"(found: {', '.join(names) or 'no header'})"
         )
+    for name in ("id", *TASKS):
+        if columns.count(name) > 1:  # the later one was read, whichever held the labels
+            raise LabelFileError(f"{path} has more than one {name!r} column (found: {', '.join(names)}); "
+                                 f"keep one and import the file again")
     rows = []
     while True:
         start = reader.line_num + 1
