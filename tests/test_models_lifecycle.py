@@ -437,7 +437,7 @@ def test_label_import_validates_rows_and_keeps_history(demo_db, tmp_path):
     assert "line 3: unknown id 'nope'" in flat(r)
     assert "line 4: bad value hoax='mungkin'" in flat(r)
     assert "line 5" not in flat(r)  # the same labels twice: stored once, nothing to refuse
-    assert "2 rows stored (4 labels" in flat(r) and "1 rows had no label" in flat(r)
+    assert "3 rows stored (4 labels" in flat(r) and "1 rows had no label" in flat(r)
     f2 = tmp_path / "again.csv"
     f2.write_text("id,hoax\nitem000,0\n", encoding="utf-8")
     r = runner.invoke(app, ["label", "import", str(f2), "--by", "KPU", "--db", str(db)])
@@ -641,6 +641,30 @@ def test_label_import_of_two_labellers_files_pasted_together_keeps_both_halves(d
                       ("item002", "election", 1), ("item002", "hoax", 0)]
 
 
+def test_label_import_summary_counts_every_row_of_the_file_once(demo_db, tmp_path):
+    # Two members' files pasted together, then imported again with one more row: the summary
+    # counted items, not rows ("1 rows stored ... 2 rows refused; 1 rows had no label" for a file
+    # of 6 rows), and the maintainer could not tell which rows had been taken in.
+    db = _copy_db(demo_db, tmp_path)
+    f = tmp_path / "labeled.csv"
+    rows = ["item000,1,0",  # stored
+            "item001,0,",  # its only label disagrees with line 7's: stored from neither
+            "item002,,",  # no label
+            "item000,1,0",  # the same labels as line 2: stored (once)
+            "nope,1,0",  # refused: unknown id
+            "item001,1,"]  # refused: disagrees with line 3
+    f.write_text("id,hoax,election\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    args = ["label", "import", str(f), "--by", "Bawaslu", "--db", str(db)]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 1
+    assert "2 rows stored (2 labels" in flat(r) and "3 rows refused" in flat(r), flat(r)
+    assert "1 rows had no label." in flat(r), flat(r)
+    f.write_text("id,hoax,election\n" + "\n".join([*rows[:4], "item003,0,1"]) + "\n", encoding="utf-8")
+    r = runner.invoke(app, args)  # again, without the two refused rows (line 3's label now agreed), one added
+    assert r.exit_code == 0 and "2 rows stored (3 labels" in flat(r) and "0 rows refused" in flat(r), flat(r)
+    assert "1 rows had no label; 2 rows already stored." in flat(r), flat(r)
+
+
 def test_label_import_takes_labels_written_as_floats(demo_db, tmp_path):
     # A labels file merged in pandas: the label columns have gaps, so they were written as 1.0/0.0.
     import duckdb
@@ -705,10 +729,10 @@ def test_label_import_of_the_same_file_twice_stores_it_once(demo_db, tmp_path):
     args = ["label", "import", str(f), "--by", "Bawaslu", "--db", str(db)]
     assert runner.invoke(app, args).exit_code == 0
     r = runner.invoke(app, args)
-    assert r.exit_code == 0 and "0 rows stored (0 labels" in flat(r) and "3 labels already stored" in flat(r)
+    assert r.exit_code == 0 and "0 rows stored (0 labels" in flat(r) and "2 rows already stored" in flat(r)
     f.write_text("id,hoax,election\nitem000,0,0\nitem001,0,\n", encoding="utf-8")
     r = runner.invoke(app, args)
-    assert r.exit_code == 0 and "1 rows stored (1 labels" in flat(r) and "2 labels already stored" in flat(r)
+    assert r.exit_code == 0 and "1 rows stored (1 labels" in flat(r) and "1 rows already stored" in flat(r)
     con = duckdb.connect(str(db))
     assert con.execute("SELECT count(*) FROM labels").fetchone()[0] == 4
     assert con.execute("SELECT value FROM current_labels WHERE item_id = 'item000' AND task = 'hoax'"
@@ -733,7 +757,7 @@ def test_importing_a_file_again_does_not_undo_a_later_correction_made_on_the_des
     with Store(db) as store:
         add_label(store.con, "item000", "hoax", 0, "rina (KPU)")
     r = runner.invoke(app, args)
-    assert r.exit_code == 0 and "0 rows stored (0 labels" in flat(r) and "3 labels already stored" in flat(r)
+    assert r.exit_code == 0 and "0 rows stored (0 labels" in flat(r) and "2 rows already stored" in flat(r)
     con = duckdb.connect(str(db))
     assert con.execute("SELECT count(*) FROM labels").fetchone()[0] == 4
     assert con.execute("SELECT value, labeled_by FROM current_labels WHERE item_id = 'item000' AND "

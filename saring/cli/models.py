@@ -185,8 +185,8 @@ def label_import(
         err.print(f"  {p}", highlight=False, soft_wrap=True)
     out.print(
         f"{result.stored_rows} rows stored ({result.stored_labels} labels, batch {result.batch_id}); "
-        f"{len(result.problems)} rows refused; {result.skipped_empty} rows had no label"
-        + (f"; {result.already_stored} labels already stored." if result.already_stored else ".")
+        f"{result.refused_rows} rows refused; {result.skipped_empty} rows had no label"
+        + (f"; {result.already_rows} rows already stored." if result.already_rows else ".")
     )
     if result.purged_forwards:
         out.print(f"{result.purged_forwards} rows passed over: forwarded messages whose text retention "

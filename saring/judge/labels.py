@@ -149,12 +149,15 @@ def write_label_file(frame: pd.DataFrame, path: Path | str) -> None:
 
 @dataclass
 class ImportResult:
-    """Outcome of one import: rows stored, per-row problems, rows with nothing to store."""
+    """Outcome of one import. Every row of the file with something in it is counted once: stored,
+    refused, without a label, already stored or passed over (the labels are counted apart)."""
 
-    stored_rows: int = 0
+    stored_rows: int = 0  # rows that gave at least one label stored now (a copied row too)
     stored_labels: int = 0
+    refused_rows: int = 0  # rows in ``problems``, and rows whose every label a dispute refused
     skipped_empty: int = 0
-    already_stored: int = 0  # labels equal to the same labeller's latest one on the item (a re-import)
+    already_rows: int = 0  # rows whose labels all equal the same labeller's latest ones (a re-import)
+    already_stored: int = 0  # such labels
     purged_forwards: int = 0  # labelled rows of forwarded messages whose text retention deleted since
     problems: list[str] = field(default_factory=list)
     batch_id: str = ""
@@ -303,6 +306,8 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
     # and a task its lines disagree on is stored from neither (the file cannot say who is right).
     given: dict[str, dict[str, tuple[int, int]]] = {}  # id -> task -> (value, line it was first on)
     disputed: set[tuple[str, str]] = set()
+    labelled: list[tuple[int, str, dict[str, int]]] = []  # (line, id, its labels), to count rows by
+    dispute_lines: set[int] = set()
     to_store: list[tuple[str, str, int]] = []
     for n, row in rows:
         item_id = row.get("id", "").strip()
@@ -339,11 +344,13 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
             result.purged_forwards += 1
             continue
         labels = given.setdefault(item_id, {})
+        labelled.append((n, item_id, values))
         for task, v in values.items():
             if task not in labels:
                 labels[task] = (v, n)
             elif labels[task][0] != v and (item_id, task) not in disputed:
                 disputed.add((item_id, task))
+                dispute_lines.add(n)
                 result.problems.append(
                     f"line {n}: id {item_id!r} is also on line {labels[task][1]} with a different {task} "
                     f"label ({labels[task][0]} there, {v} here); neither is stored: keep the right one and "
@@ -352,11 +359,18 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
         values = {t: v for t, (v, _) in labels.items() if (item_id, t) not in disputed}
         new = {t: v for t, v in values.items() if own.get((item_id, t)) != v}
         result.already_stored += len(values) - len(new)
-        values = new
-        if not values:
-            continue
-        result.stored_rows += 1
-        to_store.extend((item_id, task, v) for task, v in values.items())
+        to_store.extend((item_id, task, v) for task, v in new.items())
+    # Rows, not items: an id on several lines counts on each, so the summary adds up to the file's rows.
+    new_labels = {(i, t) for i, t, _ in to_store}
+    for n, item_id, values in labelled:
+        kept = [t for t in values if (item_id, t) not in disputed]
+        if n in dispute_lines or not kept:  # named in a problem, or nothing of it could be stored
+            result.refused_rows += 1
+        elif any((item_id, t) in new_labels for t in kept):
+            result.stored_rows += 1
+        else:
+            result.already_rows += 1
+    result.refused_rows += len(result.problems) - len(disputed)  # the rows refused one by one above
     if to_store:
         frame = pd.DataFrame(to_store, columns=["item_id", "task", "value"])
         frame["labeled_by"] = by.strip()
