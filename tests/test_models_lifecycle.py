@@ -413,6 +413,32 @@ def test_label_export_refuses_a_workbook_name_it_would_not_write(demo_db, tmp_pa
         assert not (tmp_path / name).exists()
 
 
+def test_label_export_does_not_write_over_a_filled_in_file_not_imported_yet(demo_db, tmp_path):
+    # The forum's filled-in to_label.csv is saved back over the export, and before importing it the
+    # maintainer runs last week's `saring label export -o to_label.csv` again from the shell history:
+    # the forum's labels were replaced by a fresh empty export, with exit 0.
+    import csv
+
+    db = _copy_db(demo_db, tmp_path)
+    out = tmp_path / "to_label.csv"
+    args = ["label", "export", "--db", str(db), "-o", str(out), "--limit", "3"]
+    assert runner.invoke(app, args).exit_code == 0
+    with out.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    rows[1][-2:], rows[2][-2:] = ["1", "0"], ["tidak", ""]
+    with out.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh, delimiter=";").writerows(rows)
+    filled = out.read_bytes()
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2 and "3 labels" in flat(r) and "label import" in flat(r), flat(r)
+    assert out.read_bytes() == filled
+    # once imported, the file is the database's, and a new export may take its name
+    r = runner.invoke(app, ["label", "import", str(out), "--by", "Bawaslu", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0 and out.read_bytes() != filled, flat(r)
+
+
 def test_label_export_refuses_a_limit_below_one(demo_db, tmp_path):
     # `saring label export --limit -5` (a typo for 5) wrote every candidate but the last five,
     # and `--limit 0` an empty file, both with exit 0: the maintainer never knew.

@@ -144,7 +144,7 @@ def label_export(
     Example: saring label export --since 2026-11-20 -o to_label.csv
     """
     from saring.context import resolved
-    from saring.judge.labels import export_candidates, write_label_file
+    from saring.judge.labels import export_candidates, labels_not_stored, write_label_file
     from saring.storage.database import Store
 
     d, s = _day(day, "--date"), _day(since, "--since")
@@ -155,6 +155,11 @@ def label_export(
         setup = resolved(db, sources)
         need_db(setup.db)
         with Store(setup.db) as store:
+            # a filled-in export saved back under the same name, not imported yet: the forum's work
+            if unstored := labels_not_stored(store.con, output):
+                fail(f"{output} holds {unstored} labels that are not in the database yet; import it "
+                     f"first (saring label import {output} --by ...) or write the new export to another "
+                     f"file with -o")
             frame = export_candidates(store.con, day=d, since=s, limit=limit, zone=setup.timezone)
         write_label_file(frame, output)
     except (SaringError, OSError) as exc:

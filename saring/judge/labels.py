@@ -144,6 +144,31 @@ def write_label_file(frame: pd.DataFrame, path: Path | str) -> None:
     safe.to_csv(path, index=False, encoding="utf-8", quoting=csv.QUOTE_ALL)
 
 
+def labels_not_stored(con: Any, path: Path | str) -> int:
+    """How many filled-in label cells the file at ``path`` holds that the labels history does not
+    (a filled-in export not imported yet, bad values included: someone's work); 0 when there is no
+    such file or it is not a labels file."""
+    path = Path(path)
+    if not path.is_file():
+        return 0
+    try:
+        rows = read_label_lines(path)
+    except LabelFileError:
+        return 0
+    given, bad = set(), 0
+    for _, row in rows:
+        for task in TASKS:
+            v = _parse_value(row.get(task))
+            if isinstance(v, str):
+                bad += 1
+            elif v is not None:
+                given.add((row.get("id", "").strip(), task, v))
+    held = set(con.execute(
+        "SELECT item_id, task, value FROM labels WHERE item_id IN (SELECT unnest(?))",
+        [sorted({i for i, _, _ in given})]).fetchall()) if given else set()
+    return len(given - held) + bad
+
+
 # --------------------------------------------------------------------------- import
 
 
