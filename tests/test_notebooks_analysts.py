@@ -59,3 +59,29 @@ def test_notebook_opened_in_jupyter_after_make_demo_finds_the_demo(name, sample_
     nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(repo / "notebooks")}}).execute()
+
+
+@pytest.mark.parametrize("name", ["explore.ipynb", "stories.ipynb", "lifecycle.ipynb", "models.ipynb"])
+def test_notebook_opened_in_jupyter_counts_the_days_of_the_forums_clock(name, tmp_path, monkeypatch):
+    # A Makassar forum sets `timezone: WITA` in the repository's sources.yaml; Jupyter runs the
+    # notebook in notebooks/, where saring.connect() found no sources.yaml and used WIB: "the
+    # forum's days" of stories.ipynb and lifecycle.ipynb were Jakarta's, not its digest's.
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    repo = tmp_path / "repo"
+    (repo / "notebooks").mkdir(parents=True)
+    (repo / "sources.yaml").write_text(
+        "settings:\n  schedule:\n    timezone: WITA\nsources:\n"
+        "  - {id: lokal, name: Lokal, url: 'https://lokal.example/feed'}\n", encoding="utf-8")
+    monkeypatch.chdir(repo)
+    db = "data/demo/weekly/saring.duckdb" if name == "lifecycle.ipynb" else "data/demo/saring.duckdb"
+    Store(db).close()
+    for var in ("SARING_DB", "SARING_SOURCES"):
+        monkeypatch.delenv(var, raising=False)
+    nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
+    first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")  # it opens `con`
+    probe = "print(con.execute(\"SELECT current_setting('TimeZone')\").fetchone()[0])"
+    nb.cells = [*nb.cells[:first + 1], nbformat.v4.new_code_cell(probe)]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(repo / "notebooks")}}).execute()
+    assert nb.cells[-1].outputs[0]["text"].strip() == "Asia/Makassar"
