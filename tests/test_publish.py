@@ -529,3 +529,26 @@ def test_a_copied_data_folder_says_to_publish_again_where_it_is(tmp_path):
         assert con.execute("SELECT count(*) FROM item_overview").fetchone()[0] == 2
     finally:
         con.close()
+
+
+def test_an_analyst_who_names_the_snapshot_file_itself_reads_it_and_leaves_it_as_it_is(tmp_path):
+    # The notebooks and the README call data/saring.snapshot.duckdb "the analysts' snapshot", so an
+    # analyst opens saring.connect("data/saring.snapshot.duckdb"): saring took the catalog for a
+    # database without a copy, opened it as the writer and crashed with DuckDB's "Table with name
+    # labels does not exist", leaving saring.snapshot.published/ and a .snapshot.snapshot file behind.
+    import hashlib
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        _fill(store, 2, datetime.now(UTC) - timedelta(hours=1), "a", timedelta(minutes=1))
+        store.publish_snapshot()
+    catalog = snapshot_path(db)
+    before = hashlib.sha256(catalog.read_bytes()).hexdigest()
+    files = sorted(tmp_path.iterdir())
+    con = saring.connect(str(catalog))
+    try:
+        assert con.execute("SELECT count(*) FROM item_overview").fetchone()[0] == 2
+    finally:
+        con.close()
+    assert hashlib.sha256(catalog.read_bytes()).hexdigest() == before
+    assert sorted(tmp_path.iterdir()) == files

@@ -788,7 +788,7 @@ def _publish_first(db_path: Path) -> None:
 def connect_snapshot(db_path: str | Path | None = None,
                      timezone: str = TIME_ZONE) -> duckdb.DuckDBPyConnection:
     """Open the newest snapshot read-only (publishing it first when the database has none:
-    a reader never keeps the writer's own file open).
+    a reader never keeps the writer's own file open). ``db_path`` may name the snapshot itself.
 
     ``timezone`` is the session's clock: times are shown on it and the views that count by day
     (``source_daily``, ``story_daily``, ``rumour_lifecycle``) count its days. Pass the forum's
@@ -803,6 +803,10 @@ def connect_snapshot(db_path: str | Path | None = None,
     """
     timezone = zone_name(timezone)
     db_path = Path(db_path) if db_path else default_db_path()
+    if db_path.name.endswith(".snapshot.duckdb") and not snapshot_path(db_path).exists():
+        # The catalog itself ("the analysts' snapshot" in the README): taken for a database
+        # without a copy, it would be opened as the writer's file.
+        db_path = db_path.with_name(db_path.name.removesuffix(".snapshot.duckdb") + ".duckdb")
     path = snapshot_path(db_path)
     if not path.exists():
         if not db_path.exists():
