@@ -361,3 +361,22 @@ def test_an_error_naming_a_long_path_keeps_the_path_whole_in_a_log_or_pipe(tmp_p
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, proc.stderr
     assert f"no database at {db}" in proc.stderr
+
+
+def test_a_query_goes_on_while_the_sources_file_is_halfway_through_an_edit(tmp_path, monkeypatch):
+    # The maintainer saves sources.yaml with a bracket still open while an analyst runs `saring
+    # query`: every query was refused ("sources.yaml: is not valid YAML"), though a query reads
+    # the file only for the forum's clock, and saring.connect() goes on in WIB with a warning.
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SARING_SOURCES", raising=False)
+    (tmp_path / "sources.yaml").write_text("settings:\n  schedule: [timezone\n", encoding="utf-8")
+    sql = "SELECT current_setting('TimeZone') AS zona"
+    result = runner.invoke(app, ["query", sql, "--db", str(db), "--csv"])
+    assert result.exit_code == 0, result.output
+    assert "zona\nAsia/Jakarta\n" in result.output and "days are counted in WIB" in result.output
+    result = runner.invoke(app, ["query", sql, "--db", str(db), "--sources", "sources.yaml"])  # named: wanted
+    assert result.exit_code == 2 and "not valid YAML" in result.output, result.output

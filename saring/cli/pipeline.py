@@ -167,9 +167,19 @@ def query(
     if not (sql or "").strip():
         fail('give a SQL query, e.g. saring query "SELECT count(*) FROM items", or --file q.sql')
     from saring.context import resolved
+    from saring.localtime import TIME_ZONE
 
     try:
-        con = connect_snapshot(db, resolved(db, sources).timezone)  # the forum's clock, as its digest's
+        zone = resolved(db, sources).timezone  # the forum's clock, as its digest's
+    except SaringError as exc:
+        if sources is not None:  # named: that file is wanted
+            fail(str(exc))
+        # Read only for the clock: a maintainer halfway through an edit does not stop an
+        # analyst, as with saring.connect().
+        err.print(f"Warning: days are counted in WIB: {shown(str(exc))}", highlight=False)
+        zone = TIME_ZONE
+    try:
+        con = connect_snapshot(db, zone)
         result = con.execute(sql)
         if result is None or result.description is None:  # only a comment or ";": no table
             fail("the query returned no table (is it only a comment?)")
