@@ -366,3 +366,44 @@ def test_a_fact_check_feeds_counts_are_its_fact_checks_not_zero_news(sample_site
     assert stored > 0
     assert (status.items_today, status.items_7d) == (stored, stored), status
     assert status.last_new_item_at is not None
+
+
+def test_a_switched_off_source_reads_as_switched_off_not_failing_or_silent(tmp_path):
+    # A dead feed ('rusak') and one that went quiet ('diam') were taken out of sources.yaml: the
+    # digest stopped reporting them, but `saring sources status` kept showing them failed or silent
+    # (in red and yellow) and the desk's health page "nonaktif" beside "gagal" or "sepi", forever.
+    import yaml
+
+    raw = {"sources": [{"id": "rajin", "name": "Rajin", "url": "https://rajin.example/feed"},
+                       {"id": "diam", "name": "Diam", "url": "https://diam.example/feed"},
+                       {"id": "rusak", "name": "Rusak", "url": "https://rusak.example/feed"}]}
+    db = tmp_path / "db.duckdb"
+    with Store(db) as store:
+        store.sync_sources(parse_config(raw).sources)
+        _items(store, "rajin", [NOW - timedelta(hours=2 * k) for k in range(24)])
+        _items(store, "diam", [NOW - timedelta(hours=30 + 2 * k) for k in range(24)])
+        with clock.frozen(NOW - timedelta(hours=1)):
+            store.record_feed_fetch("rajin", "ok", None)
+            store.record_feed_fetch("diam", "ok", None)
+            for _ in range(3):
+                store.record_feed_fetch("rusak", "failed", "https://rusak.example/feed: HTTP 404")
+        raw["sources"] = raw["sources"][:1]  # both removed; the next run records them switched off
+        store.sync_sources(parse_config(raw).sources, complete=True)
+        store.publish_snapshot()
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with clock.frozen(NOW):
+        said = CliRunner().invoke(app, ["sources", "status", "--db", str(db), "--sources", str(sources)],
+                                  env={"COLUMNS": "200"})
+        page = _health_page(db)
+    assert said.exit_code == 0, said.output
+    for sid in ("rusak", "diam"):
+        [row] = [line for line in said.output.splitlines() if sid in line]
+        cells = [cell.strip() for cell in row.split("│")]
+        assert cells[1] == f"{sid} (off)" and cells[2] == "switched off", row
+        assert cells[4] in ("", "-") and cells[7:9] == ["", ""], row  # no failures, silence or error
+    for name in ("Rusak", "Diam"):
+        card = _card(page, name)
+        assert "nonaktif" in card, card
+        assert not any(word in card for word in (">gagal<", ">sepi<", ">ok<", "Gagal beruntun", "HTTP 404"))
+    assert ">ok<" in _card(page, "Rajin")

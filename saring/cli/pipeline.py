@@ -319,8 +319,12 @@ def sources_status(db: Path = DB_OPT, sources: Path = SOURCES_OPT) -> None:
     for s in source_status(con, zone=zone):
         last_ok = (s.last_success_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
                    if s.last_success_at else "-")
+        if not s.enabled:  # not read any more: its last failure or silence is not news (as the digest)
+            table.add_row(f"{s.source_id} (off)", "switched off", last_ok, "-", str(s.items_today),
+                          str(s.items_7d), "", "")
+            continue
         style = "red" if s.last_status == "failed" else ("yellow" if s.silent else None)
-        table.add_row(s.source_id + ("" if s.enabled else " (off)"), shown(s.last_status or "never read"),
+        table.add_row(s.source_id, shown(s.last_status or "never read"),
                       last_ok, str(s.consecutive_failures), str(s.items_today), str(s.items_7d),
                       "yes" if s.silent else "", shown(s.last_error or ""), style=style)
     out.print(table)
