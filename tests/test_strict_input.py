@@ -265,3 +265,28 @@ def test_saring_score_reads_a_csv_saved_by_excel_with_semicolons(tmp_path, score
     out = pd.read_csv(tmp_path / "out.csv", dtype={"id": str, "text": str})
     assert list(out["id"]) == ["1", "2"] and out["text"][0].endswith("kata ketua KPU.")
     assert out["hoax_score"].notna().tolist() == [True, False]
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8080/feed/", "http://127.0.0.1/rss", "http://192.168.1.20/feed",
+                                 "http://[::1]:8000/feed", "http://berita.localhost/feed"])
+def test_a_feed_on_this_computer_or_a_private_network_fails_the_check_unless_allowed(tmp_path, url):
+    # A maintainer copied the demo's feed address (http://127.0.0.1:...) or an intranet server's
+    # into sources.yaml without options.allow_private: the check said OK, then every run refused it.
+    local = GOOD.replace("https://satu.example/feed/", url)
+    result = check(tmp_path, local)
+    output = " ".join(result.output.split())
+    assert result.exit_code == 2, result.output
+    assert "source 's1'" in output and "every run" in output and "options.allow_private: true" in output
+    assert check(tmp_path, local + "    options: {allow_private: true}\n").exit_code == 0
+    assert check(tmp_path, local + "    enabled: false\n").exit_code == 0
+
+
+def test_the_check_never_resolves_a_host_name(tmp_path, monkeypatch):
+    # No network where the check runs (CI): only written addresses are judged, never looked up.
+    import socket
+
+    def no_dns(*args, **kwargs):
+        raise AssertionError("the check resolved a host name")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    assert check(tmp_path, GOOD.replace("satu.example", "intranet.kpu-kota.example")).exit_code == 0

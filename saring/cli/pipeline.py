@@ -283,14 +283,36 @@ def sources_check(sources: Path = SOURCES_OPT) -> None:
 
     Example: saring sources check --sources sources.yaml
     """
-    from saring.config import load_config
+    from saring.config import default_sources_path, load_config
 
     try:
         config = load_config(sources)
     except SaringError as exc:
         fail(str(exc))
+    problems = _refused_sources(config)
+    for problem in problems:
+        err.print(Text.assemble(("Error:", "bold red"), " ", shown(problem)), highlight=False)
+    if problems:
+        fail(f"{sources or default_sources_path()}: {len(problems)} source(s) would fail on every run; "
+             "see above")
     enabled = len(config.enabled_sources)
     out.print(f"OK: {len(config.sources)} sources ({enabled} enabled).")
+
+
+def _refused_sources(config) -> list[str]:
+    """What every run would refuse in the enabled sources, judged from the file alone (no lookup)."""
+    from urllib.parse import urlsplit
+
+    from saring.collect.urls import written_private
+
+    problems = []
+    for source in config.enabled_sources:
+        host = urlsplit(source.url).hostname or ""
+        if not source.options.allow_private and written_private(host):
+            problems.append(f"source '{source.id}': {source.url} is on this computer or a private network, "
+                            "which saring refuses to read on every run; write the feed's public address "
+                            "(or set options.allow_private: true, only for a test or the demo)")
+    return problems
 
 
 @sources_app.command("status")

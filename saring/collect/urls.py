@@ -134,6 +134,18 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+def written_private(host: str) -> bool:
+    """Whether ``host`` is, as written, this computer or a private network: ``localhost``, a
+    name under ``.localhost`` or an address that is not public. Never looked up (no network needed)."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return not is_public(host.split("%", 1)[0])
+    except ValueError:  # a name: only a lookup could tell
+        return False
+
+
 def system_resolver(host: str, port: int | None) -> list[str]:
     """The operating system's answer (getaddrinfo), as address strings."""
     return [str(info[4][0]) for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)]
