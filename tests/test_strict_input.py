@@ -290,3 +290,31 @@ def test_the_check_never_resolves_a_host_name(tmp_path, monkeypatch):
 
     monkeypatch.setattr(socket, "getaddrinfo", no_dns)
     assert check(tmp_path, GOOD.replace("satu.example", "intranet.kpu-kota.example")).exit_code == 0
+
+
+@pytest.mark.parametrize(("kind", "url", "says"), [
+    ("youtube", "https://www.youtube.com/@kpu", "options.channel_id"),
+    ("youtube", "https://youtube.com/channel/UCAAAAAAAAAAAAAAAAAAAAAA", "options.channel_id"),
+    ("telegram", "https://t.me/kpu_ri", "options.channel: kpu_ri"),
+    ("mastodon", "https://mastodon.social/@kpu", "options.account"),
+    ("mastodon", "https://mastodon.social/tags/pemilu", "options.hashtag"),
+])
+def test_a_platform_page_given_as_a_feed_url_fails_the_check_saying_how_to_write_the_source(
+        tmp_path, kind, url, says):
+    # The channel's address copied from the browser into url: a page, not the feed saring reads;
+    # the check said OK and every run failed with "this is a web page, not an RSS/Atom feed".
+    result = check(tmp_path, GOOD.replace("https://satu.example/feed/", url) + f"    kind: {kind}\n")
+    output = " ".join(result.output.split())
+    assert result.exit_code == 2, result.output
+    assert "source 's1'" in output and "leave out url" in output and says in output, output
+
+
+@pytest.mark.parametrize(("kind", "url"), [
+    ("youtube", "https://www.youtube.com/feeds/videos.xml?channel_id=UCAAAAAAAAAAAAAAAAAAAAAA"),
+    ("telegram", "https://t.me/s/kpu_ri"),
+    ("mastodon", "https://mastodon.social/@kpu.rss"),
+    ("mastodon", "https://mastodon.social/tags/pemilu.rss"),
+])
+def test_a_platforms_own_feed_address_given_as_url_passes_the_check(tmp_path, kind, url):
+    result = check(tmp_path, GOOD.replace("https://satu.example/feed/", url) + f"    kind: {kind}\n")
+    assert result.exit_code == 0, result.output

@@ -303,10 +303,13 @@ def _refused_sources(config) -> list[str]:
     """What every run would refuse in the enabled sources, judged from the file alone (no lookup)."""
     from urllib.parse import urlsplit
 
+    from saring.collect.kinds import page_not_feed
     from saring.collect.urls import written_private
 
     problems = []
     for source in config.enabled_sources:
+        if page := page_not_feed(source.kind, source.url):
+            problems.append(f"source '{source.id}': {page}")
         host = urlsplit(source.url).hostname or ""
         if not source.options.allow_private and written_private(host):
             problems.append(f"source '{source.id}': {source.url} is on this computer or a private network, "

@@ -140,6 +140,32 @@ def source_url(kind: str, options: dict) -> str:
     raise ValueError(f"unknown source kind {kind!r}; use one of {', '.join(KINDS)}")
 
 
+_MASTODON_PAGE = re.compile(r"^/(?:@(?P<account>[^/.]+)|tags/(?P<hashtag>[^/.]+))/?$")  # no .rss
+
+
+def page_not_feed(kind: str, url: str) -> str | None:
+    """How to write a source whose explicit ``url`` is the platform's page for people (a YouTube
+    channel, a t.me channel, a Mastodon profile or tag) rather than the feed its kind reads; None
+    when it is not such a page. Every run would read the page and fail on it."""
+    parts = urlsplit(url)
+    host, path = (parts.hostname or "").lower(), parts.path
+    if kind == "youtube" and host.removeprefix("www.").removeprefix("m.") == "youtube.com" \
+            and path != "/feeds/videos.xml":
+        m = re.match(r"^/channel/(UC[A-Za-z0-9_-]{22})/?", path)
+        channel = m.group(1) if m else "UC... (24 characters, in the channel page's source)"
+        return (f"{url} is a YouTube page, not the channel's feed: leave out url and write "
+                f"options.channel_id: {channel}; for a playlist, options.playlist_id")
+    if kind == "telegram" and host in ("t.me", "telegram.me") and not path.startswith("/s/"):
+        name = path.strip("/").split("/")[0].lstrip("@") or "NAME"
+        return (f"{url} is the channel's page, not the public preview saring reads: leave out url and "
+                f"write options.channel: {name}")
+    if kind == "mastodon" and (m := _MASTODON_PAGE.match(path)):
+        option = f"account: {m['account']}" if m["account"] else f"hashtag: {m['hashtag']}"
+        return (f"{url} is a Mastodon page, not its feed: leave out url and write options.instance: {host} "
+                f"and options.{option}")
+    return None
+
+
 def telegram_channel(options: dict) -> str:
     raw = _need("telegram", options, "channel")
     name = re.sub(r"^(https?://)?(t\.me|telegram\.me)/(s/)?", "", raw).strip("/").lstrip("@")
