@@ -218,6 +218,26 @@ def test_cli_reports_a_bad_forum_area(tmp_path):
     assert "did you mean 'Kota Batu'" in output and "Traceback" not in output
 
 
+def test_a_source_region_naming_no_place_is_a_warning_in_the_check_when_the_forum_is_set(tmp_path):
+    # A Kota Malang outlet labelled "Bumi Arema" (Malang's nickname): with forum.area set, its news
+    # that names no place went under "Luar Jawa Timur dan nasional", and the check said nothing.
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+
+    path = tmp_path / "sources.yaml"
+    forum = "settings:\n  forum:\n    area: Kota Batu\n"
+    for region, warned in (("Bumi Arema", True), ("Malang Raya", False), ("Nasional", False)):
+        path.write_text(forum + SRC + f"    region: {region}\n", encoding="utf-8")
+        result = CliRunner().invoke(app, ["sources", "check", "--sources", str(path)])
+        output = " ".join(result.output.split())
+        assert result.exit_code == 0 and "OK:" in output, output
+        assert ("Warning: source 'a1': region 'Bumi Arema' names no" in output) == warned, output
+        assert ("'Luar Jawa Timur dan nasional'" in output) == warned, output
+    path.write_text(SRC + "    region: Bumi Arema\n", encoding="utf-8")  # no forum: no sections
+    assert "Warning" not in CliRunner().invoke(app, ["sources", "check", "--sources", str(path)]).output
+
+
 # -- the pipeline ---------------------------------------------------------------------------------
 
 def _places(con):

@@ -295,6 +295,8 @@ def sources_check(sources: Path = SOURCES_OPT) -> None:
     if problems:
         fail(f"{sources or default_sources_path()}: {len(problems)} source(s) would fail on every run; "
              "see above")
+    for warning in _placeless_regions(config):
+        err.print(Text.assemble(("Warning:", "bold yellow"), " ", shown(warning)), highlight=False)
     enabled = len(config.enabled_sources)
     out.print(f"OK: {len(config.sources)} sources ({enabled} enabled).")
 
@@ -316,6 +318,22 @@ def _refused_sources(config) -> list[str]:
                             "which saring refuses to read on every run; write the feed's public address "
                             "(or set options.allow_private: true, only for a test or the demo)")
     return problems
+
+
+def _placeless_regions(config) -> list[str]:
+    """Enabled sources whose region names no place, when the digest sorts news by the forum's place:
+    their news that names no place goes to the last section, however local the source."""
+    from saring.judge.places import ForumScope, region_places
+
+    scope = ForumScope.of(config.forum.area, config.forum.province)
+    if scope is None:
+        return []
+    rest = f"Luar {scope.province.short} dan nasional"  # the digest's last section
+    return [f"source '{s.id}': region '{s.region}' names no kabupaten, kota or province saring knows, so its "
+            f"news that names no place goes under '{rest}' in the digest; if the source is local, write "
+            "its place as the region, e.g. 'Kabupaten Malang' or 'Jawa Timur'"
+            for s in config.enabled_sources
+            if s.region.strip().lower() not in ("nasional", "internasional") and not region_places(s.region)]
 
 
 @sources_app.command("status")
