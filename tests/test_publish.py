@@ -552,3 +552,88 @@ def test_an_analyst_who_names_the_snapshot_file_itself_reads_it_and_leaves_it_as
         con.close()
     assert hashlib.sha256(catalog.read_bytes()).hexdigest() == before
     assert sorted(tmp_path.iterdir()) == files
+
+
+def _one_story_in_two_feeds_of_one_outlet(store: Store) -> datetime:
+    """One real wire article carried by ANTARA's Jawa Timur and politics feeds, by Kompas, and
+    forwarded to the members' group first; returns when it was first seen."""
+    from saring.config import parse_config
+    from saring.judge.factcheck import pratiwi_pairs
+    from saring.judge.stories import assign_stories
+
+    seen = datetime(2026, 11, 24, 1, tzinfo=UTC)  # 08:00 WIB: every mention on one day
+    wire = pratiwi_pairs()[0][0]
+    store.sync_sources(parse_config({"sources": [
+        {"id": "antara-jatim", "name": "ANTARA Jawa Timur", "url": "https://jatim.antaranews.com/rss/terkini.xml"},
+        {"id": "antara-politik", "name": "ANTARA News — Politik", "url": "https://www.antaranews.com/rss/politik.xml"},
+        {"id": "kompas", "name": "Kompas.com", "url": "https://www.kompas.com/getrss/nasional"}]}).sources)
+    store.con.execute("INSERT INTO sources (source_id, name) VALUES ('tipline', 'Grup WhatsApp (tipline)')")
+    rows = [("t1", "tipline", "tipline", "https://tipline.example/1"),
+            ("n1", "antara-jatim", "rss", "https://jatim.antaranews.com/berita/1"),
+            ("n2", "antara-politik", "rss", "https://www.antaranews.com/berita/1"),
+            ("n3", "kompas", "rss", "https://www.kompas.com/read/1")]
+    store.add_items([dict(item_id=i, url=u, source_id=s, title=wire[:60], summary=wire, kind=k, state="seen",
+                          first_seen_at=seen + timedelta(hours=n)) for n, (i, s, k, u) in enumerate(rows)])
+    for n, (item_id, *_) in enumerate(rows):
+        store.con.execute("INSERT INTO scores VALUES (?, 'm1', 0.9, 0.5, [], [], ?)",
+                          [item_id, seen + timedelta(hours=n)])
+    assert assign_stories(store.con, now=seen + timedelta(days=1)) == 4
+    return seen
+
+
+OUTLET_COUNTS = ("SELECT (SELECT n_outlets FROM story_overview), (SELECT outlets FROM story_overview), "
+                 "(SELECT outlets FROM story_daily), (SELECT outlets FROM rumour_lifecycle)")
+
+
+def test_the_analysts_views_count_a_storys_media_as_the_digest_does(tmp_path):
+    # ANTARA's two feeds and Kompas carried one wire story: the digest said "Diberitakan 2 media",
+    # while an analyst's SELECT * FROM story_overview counted 4 outlets (each feed, and the group).
+    from saring.config import DigestSettings
+    from saring.report.digest import build_digest
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        seen = _one_story_in_two_feeds_of_one_outlet(store)
+        (news,) = build_digest(store.con, seen.date(), DigestSettings()).election_items
+        live = store.con.execute(OUTLET_COUNTS).fetchone()
+        store.publish_snapshot()
+    assert news.story_outlets == 2
+    assert live == (2, ["antaranews.com", "kompas.com"], 2, 2)
+    pub = saring.connect(str(db))
+    try:
+        assert pub.execute(OUTLET_COUNTS).fetchone() == live
+    finally:
+        pub.close()
+    _same(db)
+
+
+def test_a_v14_database_and_its_analysts_copy_count_a_storys_media_as_the_digest_after_the_upgrade(
+        tmp_path, monkeypatch):
+    # The forum's database and the copy its analysts read, both from before v15: the upgraded
+    # saring's first run replaces the story views in the file and in the catalog.
+    import saring.storage.schema as schema
+    from saring.storage.publish import publish
+
+    db = tmp_path / "saring.duckdb"
+    old_views = (schema.STORY_OVERVIEW_V7 + schema.STORY_DAILY_V7 + schema.LIFECYCLE_VIEWS_V8).format(
+        zone="{zone}")
+    with Store(db) as store:  # as saring with schema v14 left it
+        _one_story_in_two_feeds_of_one_outlet(store)
+        store.con.execute("DELETE FROM schema_version WHERE version > 14")
+        store.con.execute(old_views.format(zone=schema.WIB_DAYS))
+        with monkeypatch.context() as v14_saring:
+            v14_saring.setattr(schema, "CATALOG_VIEWS", schema.LABEL_VIEWS + schema.VIEWS + schema.STORY_VIEWS
+                               + schema.SOURCE_DAILY.format(zone=schema.SESSION_DAYS)
+                               + old_views.format(zone=schema.SESSION_DAYS))
+            publish(store.con, db, snapshot_path(db), 14)
+    with duckdb.connect(str(snapshot_path(db)), read_only=True) as v14_copy:  # saring.connect refuses it now
+        assert v14_copy.execute(OUTLET_COUNTS).fetchone()[0] == 4  # each feed, and the group
+    with Store(db) as store:  # the upgraded saring's first run, on unchanged feeds
+        live = store.con.execute(OUTLET_COUNTS).fetchone()
+        store.publish_snapshot()
+    assert live == (2, ["antaranews.com", "kompas.com"], 2, 2)
+    pub = saring.connect(str(db))
+    try:
+        assert pub.execute(OUTLET_COUNTS).fetchone() == live
+    finally:
+        pub.close()

@@ -35,6 +35,7 @@ from saring.judge.places import SCOPES, ForumScope, region_places
 from saring.localtime import BULAN, HARI, TIME_ZONE, zone_label
 from saring.report.health import Reads, SourceHealth, duration_text, reads_of_day, source_health
 from saring.safetext import safe_link, strip_controls
+from saring.storage.schema import outlet_sql
 
 LOGGER = logging.getLogger(__name__)
 
@@ -369,17 +370,6 @@ def _digest_rows(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
            ORDER BY sc.hoax_score DESC NULLS LAST, sc.election_score DESC, i.item_id""",
         [day, start, end, start, end, start, end, settings.rereport_change, end],
     ).fetchall()
-
-
-def outlet_sql(sources: str, items: str) -> str:
-    """SQL for the outlet an item came from (``sources``, ``items``: the aliases of its rows), to
-    count the media that carried a story: its source's site (``sources.outlet_host``), so that two
-    feeds of one outlet (ANTARA Jawa Timur and ANTARA Politik) are one medium; else the source
-    itself (Google News, a platform). A site that is an address, not a name, tells no outlets
-    apart (sites served from one machine, as the demo's): the source counts then too."""
-    host = f"{sources}.outlet_host"
-    return (f"coalesce(CASE WHEN contains({host}, '.') AND NOT regexp_matches({host}, '^[0-9.]+$|:') "
-            f"THEN {host} END, {items}.source_id)")
 
 
 SAME_PAGE_DAYS = 7

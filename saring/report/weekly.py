@@ -25,7 +25,8 @@ from saring.errors import SaringError
 from saring.judge.places import SCOPES, ForumScope, region_places
 from saring.localtime import TIME_ZONE, zone_label
 from saring.localtime import today as forum_today
-from saring.report.digest import article_page, excerpt, outlet_sql, risk_label, shown_factchecks
+from saring.report.digest import article_page, excerpt, risk_label, shown_factchecks
+from saring.storage.schema import outlet_sql
 
 LOGGER = logging.getLogger(__name__)
 

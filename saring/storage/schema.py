@@ -167,7 +167,7 @@ CREATE OR REPLACE VIEW item_overview AS
                FROM item_places GROUP BY item_id) pl USING (item_id);
 """
 # The views that count by day, with {zone} the clock their days follow: Jakarta's in the database
-# file (migrations v7 and v8), the reader's session time zone in the analysts' copy (CATALOG_VIEWS).
+# file (migrations v7, v8 and v15), the reader's session time zone in the analysts' copy (CATALOG_VIEWS).
 SOURCE_DAILY = """
 CREATE OR REPLACE VIEW source_daily AS
     SELECT source_id, CAST(timezone({zone}, first_seen_at) AS DATE) AS day, count(*) AS items
@@ -175,7 +175,8 @@ CREATE OR REPLACE VIEW source_daily AS
 """
 
 
-STORY_VIEWS = """
+# v7's story views counted a story's sources as its outlets; v15 replaced them (OUTLET_VIEWS).
+STORY_OVERVIEW_V7 = """
 CREATE OR REPLACE VIEW story_overview AS
     WITH m AS (
         SELECT st.story_id, i.item_id, i.source_id, i.first_seen_at, coalesce(a.title, i.title) AS title,
@@ -189,6 +190,8 @@ CREATE OR REPLACE VIEW story_overview AS
            arg_min(url, (first_seen_at, item_id)) AS earliest_url,
            list(DISTINCT source_id ORDER BY source_id) AS outlets
     FROM m GROUP BY story_id;
+"""
+STORY_VIEWS = """
 CREATE OR REPLACE VIEW factcheck_match_overview AS
     SELECT m.item_id, o.title AS item_title, o.source_id, o.url AS item_url, o.first_seen_at,
            m.factcheck_id, f.title AS factcheck_title, f.verdict, f.url AS factcheck_url,
@@ -202,7 +205,7 @@ CREATE OR REPLACE VIEW tipline_overview AS
            reason, imported_at, purged_at
     FROM tipline_messages;
 """
-STORY_DAILY = """
+STORY_DAILY_V7 = """
 CREATE OR REPLACE VIEW story_daily AS
     SELECT st.story_id, CAST(timezone({zone}, i.first_seen_at) AS DATE) AS day,
            count(*) AS items, count(DISTINCT i.source_id) AS outlets
@@ -245,13 +248,13 @@ CREATE OR REPLACE VIEW current_labels AS
 """
 
 WIB_DAYS = "'Asia/Jakarta'"
-V7 = (V7_OWNED_TABLES + LABEL_VIEWS + VIEWS + SOURCE_DAILY.format(zone=WIB_DAYS) + STORY_VIEWS
-      + STORY_DAILY.format(zone=WIB_DAYS))
+V7 = (V7_OWNED_TABLES + LABEL_VIEWS + VIEWS + SOURCE_DAILY.format(zone=WIB_DAYS) + STORY_OVERVIEW_V7
+      + STORY_VIEWS + STORY_DAILY_V7.format(zone=WIB_DAYS))
 
 # v8: the send log knows which report it sent (a Monday's weekly report is not the day's digest),
 # and every clarification card made is recorded (saring.report.lifecycle), so that a rumour's life
 # after its clarification can be followed. The send log used to be created on first use.
-LIFECYCLE_VIEWS = """
+LIFECYCLE_VIEWS_V8 = """
 CREATE OR REPLACE VIEW rumour_lifecycle AS
     -- One row per story and day (Jakarta's in the database, the reader's in the analysts' copy)
     -- from its first mention on: news and tipline mentions first seen that day, fact-check
@@ -301,7 +304,7 @@ CREATE TABLE IF NOT EXISTS clarification_cards (
 );
 """
 
-V8 = V8_REPORTS_AND_CARDS + LIFECYCLE_VIEWS.format(zone=WIB_DAYS)
+V8 = V8_REPORTS_AND_CARDS + LIFECYCLE_VIEWS_V8.format(zone=WIB_DAYS)
 
 # Story grouping keeps each grouped item's hashed term counts (saring.judge.stories), so a run
 # compares its new items with the window around them without re-reading and re-vectorising
@@ -340,6 +343,84 @@ CREATE TABLE IF NOT EXISTS delivery_recipients (
     PRIMARY KEY (digest_date, channel, report_kind, recipient)
 );
 """
+
+
+def outlet_sql(sources: str, items: str) -> str:
+    """SQL for the outlet an item came from (``sources``, ``items``: the aliases of its rows), to
+    count the media that carried a story: its source's site (``sources.outlet_host``), so that two
+    feeds of one outlet (ANTARA Jawa Timur and ANTARA Politik) are one medium; else the source
+    itself (Google News, a platform). A site that is an address, not a name, tells no outlets
+    apart (sites served from one machine, as the demo's): the source counts then too. The one
+    rule of the digest, the weekly report and the analysts' views (OUTLET_VIEWS)."""
+    host = f"{sources}.outlet_host"
+    return (f"coalesce(CASE WHEN contains({host}, '.') AND NOT regexp_matches({host}, '^[0-9.]+$|:') "
+            f"THEN {host} END, {items}.source_id)")
+
+
+# v15: the analysts' story views count a story's media as the digest and the weekly report do:
+# by outlet (outlet_sql), the members' group not being one. Columns and their names unchanged;
+# story_overview.outlets lists the outlets counted, earliest_source stays the first source.
+OUTLET_VIEWS = """
+CREATE OR REPLACE VIEW story_overview AS
+    WITH m AS (
+        SELECT st.story_id, i.item_id, i.source_id, i.first_seen_at, coalesce(a.title, i.title) AS title,
+               i.url, {outlet} AS outlet, {medium} AS medium
+        FROM stories st JOIN items i USING (item_id) LEFT JOIN articles a USING (item_id)
+        LEFT JOIN sources s ON s.source_id = i.source_id
+    )
+    SELECT story_id, count(*) AS n_items, count(DISTINCT outlet) FILTER (WHERE medium) AS n_outlets,
+           min(first_seen_at) AS first_seen, max(first_seen_at) AS last_seen,
+           arg_min(source_id, (first_seen_at, item_id)) AS earliest_source,
+           arg_min(title, (first_seen_at, item_id)) AS title,
+           arg_min(url, (first_seen_at, item_id)) AS earliest_url,
+           coalesce(list(DISTINCT outlet ORDER BY outlet) FILTER (WHERE medium), []) AS outlets
+    FROM m GROUP BY story_id;
+CREATE OR REPLACE VIEW story_daily AS
+    SELECT st.story_id, CAST(timezone({zone}, i.first_seen_at) AS DATE) AS day,
+           count(*) AS items, count(DISTINCT {outlet}) FILTER (WHERE {medium}) AS outlets
+    FROM stories st JOIN items i USING (item_id) LEFT JOIN sources s ON s.source_id = i.source_id
+    GROUP BY ALL;
+CREATE OR REPLACE VIEW rumour_lifecycle AS
+    -- One row per story and day (Jakarta's in the database, the reader's in the analysts' copy)
+    -- from its first mention on: news and tipline mentions first seen that day, fact-check
+    -- matches and clarification cards made that day,
+    -- and whether a card existed by then ("did it keep spreading after we clarified it?").
+    WITH m AS (
+        SELECT st.story_id, i.item_id, {outlet} AS outlet, i.kind,
+               CAST(timezone({zone}, i.first_seen_at) AS DATE) AS day
+        FROM stories st JOIN items i USING (item_id) LEFT JOIN sources s ON s.source_id = i.source_id
+    ), c AS (
+        SELECT st.story_id, CAST(timezone({zone}, cc.made_at) AS DATE) AS day, cc.made_at
+        FROM clarification_cards cc JOIN stories st ON st.item_id = cc.item_id
+    ), f AS (
+        SELECT m.story_id, m.day, count(DISTINCT fm.factcheck_id) AS factcheck_matches
+        FROM m JOIN factcheck_matches fm USING (item_id) GROUP BY ALL
+    ), days AS (
+        SELECT story_id, day FROM m UNION SELECT story_id, day FROM c
+    ), first_card AS (
+        SELECT story_id, min(made_at) AS first_card_at FROM c GROUP BY story_id
+    )
+    SELECT d.story_id, d.day,
+           count(m.item_id) FILTER (WHERE coalesce(m.kind, '') <> 'tipline') AS news_mentions,
+           count(DISTINCT m.outlet) FILTER (WHERE coalesce(m.kind, '') <> 'tipline') AS outlets,
+           count(m.item_id) FILTER (WHERE m.kind = 'tipline') AS tipline_mentions,
+           coalesce(any_value(f.factcheck_matches), 0) AS factcheck_matches,
+           (SELECT count(*) FROM c WHERE c.story_id = d.story_id AND c.day = d.day) AS cards_made,
+           any_value(fc.first_card_at) AS first_card_at,
+           coalesce(d.day > CAST(timezone({zone}, any_value(fc.first_card_at)) AS DATE), false)
+               AS after_card
+    FROM days d
+    LEFT JOIN m ON m.story_id = d.story_id AND m.day = d.day
+    LEFT JOIN f ON f.story_id = d.story_id AND f.day = d.day
+    LEFT JOIN first_card fc ON fc.story_id = d.story_id
+    GROUP BY d.story_id, d.day;
+"""
+
+
+def outlet_views(zone: str) -> str:
+    """:data:`OUTLET_VIEWS` counting days on ``zone``'s clock (WIB_DAYS, SESSION_DAYS)."""
+    return OUTLET_VIEWS.format(zone=zone, outlet=outlet_sql("s", "i"),
+                               medium="coalesce(i.kind, '') <> 'tipline'")  # the group is not a medium
 
 
 def v12_scrub_checks(con: duckdb.DuckDBPyConnection, path: Path | None) -> bool:
@@ -496,7 +577,7 @@ def v13_rederive_verdicts(con: duckdb.DuckDBPyConnection, path: Path | None) -> 
 CATALOG_PARQUET_VIEW = "CREATE VIEW {table} AS SELECT * FROM read_parquet([{files}])"
 SESSION_DAYS = "current_setting('TimeZone')"
 CATALOG_VIEWS = (LABEL_VIEWS + VIEWS + SOURCE_DAILY.format(zone=SESSION_DAYS) + STORY_VIEWS
-                 + STORY_DAILY.format(zone=SESSION_DAYS) + LIFECYCLE_VIEWS.format(zone=SESSION_DAYS))
+                 + outlet_views(SESSION_DAYS))
 
 # A step is SQL, or a function of the connection and the file's path (a data step; the scrub
 # step, SCRUBBED_AT, returns whether it changed rows).
@@ -505,7 +586,8 @@ MIGRATIONS: list[tuple[int, Step]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCO
                                       (6, V6_HOAX_EVIDENCE), (7, V7), (8, V8),
                                       (9, V9_STORY_VECTORS), (10, V10_OUTLET_HOSTS),
                                       (11, V11_FACTCHECK_CHANGES), (12, v12_scrub_checks),
-                                      (13, v13_rederive_verdicts), (14, V14_DELIVERY_RECIPIENTS)]
+                                      (13, v13_rederive_verdicts), (14, V14_DELIVERY_RECIPIENTS),
+                                      (15, outlet_views(WIB_DAYS))]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
