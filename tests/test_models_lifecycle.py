@@ -180,6 +180,42 @@ def test_score_reads_a_header_written_with_a_space_after_each_semicolon(tmp_path
     assert res["id"].tolist() == ["a", "b", "c"] and all(res["hoax_score"] != "")
 
 
+@pytest.mark.parametrize("header,kept", [("id,Text", "Text"), ("ID;TEXT", "TEXT"), ("id, Text ", "Text"),
+                                         ("\ufeffId\tText", "Text")])
+def test_score_reads_a_text_column_whose_name_has_another_case(tmp_path, header, kept):
+    # An analyst's own sheet with the header "Text" (or "TEXT", " Text "): saring score said "has no
+    # column 'text'", while label import reads "ID;Hoax". The same scores as under "text", and the
+    # column keeps the name the analyst gave it.
+    held = pd.read_csv(REPO / "classifiers/data/heldout/hoax_cross_topic.csv", dtype=str).head(3)
+    sep = next(c for c in ";\t," if c in header)
+    lower = tmp_path / "lower.csv"
+    pd.DataFrame({"id": ["a", "b", "c"], "text": held["text"]}).to_csv(lower, index=False)
+    src = tmp_path / "sheet.csv"
+    rows = "".join(f'{i}{sep}"{t}"\n' for i, t in zip("abc", held["text"], strict=True))
+    src.write_text(f"{header}\n{rows}", encoding="utf-8")
+    scored = []
+    for given in (lower, src):
+        out = tmp_path / f"{given.stem}.out.csv"
+        r = runner.invoke(app, ["score", str(given), "--output", str(out)])
+        assert r.exit_code == 0, r.output
+        scored.append(pd.read_csv(out, dtype=str, keep_default_na=False))
+    assert list(scored[1].columns)[1:] == [kept, "election_score", "hoax_score", "hoax_reasons"]
+    assert scored[1]["hoax_score"].tolist() == scored[0]["hoax_score"].tolist()
+    assert all(scored[1]["hoax_score"] != "")
+
+
+@pytest.mark.parametrize("columns,needle", [
+    (["id", "texts"], "no column 'text'"),  # another word is another column, whatever its case
+    (["Text", "TEXT"], "more than one column named 'text'"),  # which one to score cannot be told
+])
+def test_score_refuses_a_text_column_it_cannot_tell(tmp_path, columns, needle):
+    src = tmp_path / "sheet.csv"
+    src.write_text(",".join(columns) + "\nKPU Kota Batu,Bawaslu\n", encoding="utf-8")
+    r = runner.invoke(app, ["score", str(src), "--output", str(tmp_path / "out.csv")])
+    assert r.exit_code == 2 and needle in flat(r) and "Traceback" not in flat(r), flat(r)
+    assert not (tmp_path / "out.csv").exists()
+
+
 @pytest.mark.parametrize("given", ["renamed.csv", "-"])
 def test_score_reads_a_parquet_file_given_under_a_csv_name_or_on_stdin(tmp_path, given):
     # `saring score data.csv` of a Parquet file saved under the wrong name, or
@@ -280,6 +316,21 @@ def test_evaluate_reads_a_semicolon_sheet_whose_header_has_a_space_after_the_sem
     m, expected = json.loads(r.output), json.loads(full.output)
     assert m["n"] == expected["n"] == len(held) and m["skipped_rows"] == 0
     assert m["roc_auc"] == pytest.approx(expected["roc_auc"])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_evaluate_reads_text_and_label_columns_named_in_another_case(tmp_path, suffix):
+    # A labelled sheet with the header "Text;Label" (or a table saved with "TEXT", "Label"): saring
+    # evaluate said "has no column 'text'". Same metrics as the file it was made from.
+    src = REPO / "classifiers/data/heldout/hoax_cross_topic.csv"
+    held = pd.read_csv(src, dtype=str)[["text", "label"]].rename(columns={"text": "TEXT", "label": " Label"})
+    f = tmp_path / f"labelled{suffix}"
+    held.to_csv(f, sep=";", index=False) if suffix == ".csv" else held.to_parquet(f)
+    full = runner.invoke(app, ["evaluate", str(src), "--task", "hoax", "--json"])
+    r = runner.invoke(app, ["evaluate", str(f), "--task", "hoax", "--json"])
+    assert r.exit_code == 0, r.output
+    m, expected = json.loads(r.output), json.loads(full.output)
+    assert m["n"] == expected["n"] == len(held) and m["roc_auc"] == pytest.approx(expected["roc_auc"])
 
 
 def test_evaluate_bad_inputs(tmp_path):

@@ -55,14 +55,11 @@ def score(
 
     Example: saring score articles.csv --text-column text --output scored.csv
     """
-    from saring.judge.scorefile import ScoreFileError, read_table, write_table
+    from saring.judge.scorefile import find_column, read_table, write_table
 
     try:
         frame = read_table(input_file, text_column)
-        if text_column not in frame.columns:
-            raise ScoreFileError(
-                f"{input_file} has no column {text_column!r} (columns: {', '.join(map(str, frame.columns))})"
-            )
+        text_column = find_column(frame, text_column, input_file, "--text-column")
         scorer = _scorer()
         result = _score_in_parts(scorer, frame, text_column)
         write_table(result, output)

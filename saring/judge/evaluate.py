@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from saring.judge.labels import AMBIGUOUS_ADVICE, _parse_value, is_ambiguous
-from saring.judge.scorefile import ScoreFileError, read_table
+from saring.judge.scorefile import ScoreFileError, find_column, read_table
 
 
 def evaluate_frame(scorer: Any, texts: list[str], labels: list[int], task: str,
@@ -27,10 +27,8 @@ def evaluate_file(scorer: Any, path: str, task: str, text_column: str = "text",
     if task not in ("hoax", "election"):
         raise ScoreFileError(f"--task must be 'hoax' or 'election', not {task!r}")
     frame = read_table(path, text_column, (label_column,))
-    for col in (text_column, label_column):
-        if col not in frame.columns:
-            raise ScoreFileError(
-                f"{path} has no column {col!r} (columns: {', '.join(map(str, frame.columns))})")
+    text_column = find_column(frame, text_column, path, "--text-column")
+    label_column = find_column(frame, label_column, path, "--label-column")
     texts, labels, skipped, bad, ambiguous = [], [], 0, [], False
     for i, (t, raw) in enumerate(zip(frame[text_column], frame[label_column], strict=True)):
         v = _parse_value(raw)

@@ -211,6 +211,12 @@ def is_ambiguous(raw: Any) -> bool:
     return isinstance(raw, str) and raw.strip().lower() in AMBIGUOUS_VALUES
 
 
+def column_key(name: Any) -> str:
+    """A column name as it is matched: in any case, spaces around it ignored (a header typed by hand
+    reads "ID;Hoax" or "id; text"); no other word is taken for it."""
+    return str(name).strip().lower()
+
+
 def header_delimiter(text: str, column: str) -> str:
     """``,``, or the ``;`` (or tab) a spreadsheet writes where ``,`` is the decimal mark (Excel on
     a Windows set to Indonesian): the one that makes ``column`` a cell of the first line (in any
@@ -219,8 +225,8 @@ def header_delimiter(text: str, column: str) -> str:
     first = re.split(r"\r\n?|\n", text, maxsplit=1)[0]  # lines may end in CR alone (Excel for Mac)
     best, most = ",", 1
     for delimiter in (",", ";", "\t"):
-        cells = [c.strip().lower() for c in next(csv.reader([first], delimiter=delimiter), [])]
-        if column.lower() in cells:
+        cells = [column_key(c) for c in next(csv.reader([first], delimiter=delimiter), [])]
+        if column_key(column) in cells:
             return delimiter
         if len(cells) > most:
             best, most = delimiter, len(cells)
@@ -273,7 +279,7 @@ def read_label_lines(path: Path | str) -> list[tuple[int, dict[str, str]]]:
         names = [c.strip() for c in next(reader, [])]
     except csv.Error:
         names = []
-    columns = [c.lower() for c in names]  # "ID", " Hoax ": a header typed by hand
+    columns = [column_key(c) for c in names]  # "ID", " Hoax ": a header typed by hand
     missing = [c for c in ("id",) if c not in columns]
     if missing or not any(t in columns for t in TASKS):
         raise LabelFileError(

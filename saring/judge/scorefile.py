@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from saring.errors import SaringError
-from saring.judge.labels import SheetEncodingError, header_delimiter, sheet_text
+from saring.judge.labels import SheetEncodingError, column_key, header_delimiter, sheet_text
 from saring.limits import cap_text
 
 ADDED_COLUMNS = ("election_score", "hoax_score", "hoax_reasons")
@@ -110,10 +110,26 @@ def _read_csv_bytes(data: bytes, name: str, column: str | None, others: tuple[st
         if wanted in frame.columns:
             continue
         # A header typed "id; text": the separator was found by the trimmed name, pandas keeps " text".
-        spaced = [c for c in frame.columns if str(c).strip() == wanted]
+        spaced = [c for c in frame.columns if column_key(c) == column_key(wanted)]
         if len(spaced) == 1:
-            frame = frame.rename(columns={spaced[0]: wanted})
+            frame = frame.rename(columns={spaced[0]: str(spaced[0]).strip()})
     return frame
+
+
+def find_column(frame: pd.DataFrame, wanted: str, name: str, option: str) -> str:
+    """The column of ``frame`` read as ``wanted``: the one of that very name, else the one
+    :func:`~saring.judge.labels.column_key` matches (as label import does: "Text", " TEXT ").
+    Two such ("Text", "TEXT") are refused: which one is meant cannot be told."""
+    if wanted in frame.columns:
+        return wanted
+    found = [c for c in frame.columns if column_key(c) == column_key(wanted)]
+    if len(found) == 1:
+        return found[0]
+    columns = ", ".join(map(str, frame.columns))
+    if found:
+        raise ScoreFileError(f"{name} has more than one column named {wanted!r} (columns: {columns}); keep "
+                             f"one, or give the one to read as it is written with {option}")
+    raise ScoreFileError(f"{name} has no column {wanted!r} (columns: {columns})")
 
 
 def write_table(frame: pd.DataFrame, path: str) -> None:
