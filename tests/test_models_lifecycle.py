@@ -640,6 +640,30 @@ def test_label_import_passes_over_the_empty_rows_excel_saves(demo_db, tmp_path):
     con.close()
 
 
+def test_label_import_counts_a_row_without_a_label_as_no_label_whatever_its_id(demo_db, tmp_path):
+    # The export's rows the forum left unlabelled, of items deleted since (or an id Excel made a
+    # number, a stray "nope;;" line, a note under the table): nothing in them to store, yet the import
+    # refused them as unknown ids and exited 1, as if labels had been lost.
+    import duckdb
+
+    db = _copy_db(demo_db, tmp_path)
+    saved = tmp_path / "labeled.csv"
+    saved.write_bytes("\r\n".join([
+        "id;title;hoax;election", "item000;t;1;0", "nope;;;", "3,47289E+15;judul;;", "item999;dihapus;;",
+        ";catatan: sisanya besok;;", ""]).encode("utf-8-sig"))
+    r = runner.invoke(app, ["label", "import", str(saved), "--by", "Bawaslu", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    assert "1 rows stored (2 labels" in flat(r) and "0 rows refused; 4 rows had no label" in flat(r), flat(r)
+    # a label on an unknown id is still refused: it was meant for an item that is not there
+    saved.write_bytes(b"id;hoax;election\r\nnope;1;\r\n3,47289E+15;;0\r\n")
+    r = runner.invoke(app, ["label", "import", str(saved), "--by", "Bawaslu", "--db", str(db)])
+    assert r.exit_code == 1 and "line 2: unknown id 'nope'" in flat(r), flat(r)
+    assert "line 3: id '3,47289E+15' was turned into a number" in flat(r) and "2 rows refused" in flat(r)
+    con = duckdb.connect(str(db))
+    assert con.execute("SELECT count(*) FROM labels").fetchone()[0] == 2
+    con.close()
+
+
 def test_label_import_reads_a_file_whose_lines_end_in_a_lone_carriage_return(demo_db, tmp_path):
     # Excel for Mac's "CSV (Macintosh)" ends lines with a carriage return only: the import
     # crashed with "new-line character seen in unquoted field", a Python traceback.

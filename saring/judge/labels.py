@@ -344,6 +344,16 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
         item_id = row.get("id", "").strip()
         if not any((v or "").strip() for v in row.values()):
             continue  # a row cleared in a spreadsheet (saved as ";;;;"): nothing in it to store or refuse
+        values, bad = {}, []
+        for task in TASKS:
+            v = _parse_value(row.get(task))
+            if isinstance(v, str):
+                bad.append(f"{task}={v!r}")
+            elif v is not None:
+                values[task] = v
+        if not values and not bad:  # whatever its id (an unlabelled row of an item deleted since)
+            result.skipped_empty += 1
+            continue
         if not item_id:
             result.problems.append(f"line {n}: empty id")
             continue
@@ -356,20 +366,10 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
         if item_id not in known:
             result.problems.append(f"line {n}: unknown id {item_id!r} (not in the database)")
             continue
-        values, bad = {}, []
-        for task in TASKS:
-            v = _parse_value(row.get(task))
-            if isinstance(v, str):
-                bad.append(f"{task}={v!r}")
-            elif v is not None:
-                values[task] = v
         if bad:
             advice = AMBIGUOUS_ADVICE if any(is_ambiguous(row.get(t)) for t in TASKS) else \
                 "use 1/0, ya/tidak or leave empty"
             result.problems.append(f"line {n}: bad value {', '.join(bad)} ({advice})")
-            continue
-        if not values:
-            result.skipped_empty += 1
             continue
         if item_id in purged:
             result.purged_forwards += 1
