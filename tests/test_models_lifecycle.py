@@ -204,6 +204,33 @@ def test_score_reads_a_text_column_whose_name_has_another_case(tmp_path, header,
     assert all(scored[1]["hoax_score"] != "")
 
 
+def test_score_and_evaluate_read_rows_that_end_in_a_separator_the_header_does_not(tmp_path):
+    # A sheet typed by hand (or written by a script) as "id;text" with every row ending in ";": pandas
+    # took the ids for its index and the empty last cells for the text, and saring score wrote the
+    # file back without its ids and with every score empty, "3 rows scored", exit 0.
+    held = pd.read_csv(REPO / "classifiers/data/heldout/hoax_cross_topic.csv", dtype=str).head(3)
+    plain, ended = tmp_path / "plain.csv", tmp_path / "ended.csv"
+    lines = [f'{i};"{t}";{v}' for i, t, v in zip("abc", held["text"], held["label"], strict=True)]
+    plain.write_text("id;text;label\r\n" + "".join(f"{ln}\r\n" for ln in lines), encoding="utf-8")
+    ended.write_text("id;text;label\r\n" + "".join(f"{ln};\r\n" for ln in lines), encoding="utf-8")
+    scored = []
+    for src in (plain, ended):
+        out = tmp_path / f"{src.stem}.out.csv"
+        r = runner.invoke(app, ["score", str(src), "--output", str(out)])
+        assert r.exit_code == 0, r.output
+        scored.append(out.read_bytes())
+    assert scored[1] == scored[0]
+    assert pd.read_csv(tmp_path / "ended.out.csv", dtype=str)["id"].tolist() == ["a", "b", "c"]
+    metrics = [runner.invoke(app, ["evaluate", str(f), "--task", "hoax", "--json"]) for f in (plain, ended)]
+    assert metrics[1].exit_code == 0, metrics[1].output
+    assert json.loads(metrics[1].output)["n"] == json.loads(metrics[0].output)["n"] == 3
+    # a cell under no column name cannot be placed: refused, not dropped
+    ended.write_text("id;text\r\n" + f'a;"{held["text"][0]}";lihat foto\r\n', encoding="utf-8")
+    r = runner.invoke(app, ["score", str(ended), "--output", str(tmp_path / "x.csv")])
+    assert r.exit_code == 2 and "row 2 has more cells than the header" in flat(r), flat(r)
+    assert not (tmp_path / "x.csv").exists()
+
+
 @pytest.mark.parametrize("columns,needle", [
     (["id", "texts"], "no column 'text'"),  # another word is another column, whatever its case
     (["Text", "TEXT"], "more than one column named 'text'"),  # which one to score cannot be told

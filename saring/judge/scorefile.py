@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,19 @@ def _read_csv_bytes(data: bytes, name: str, column: str | None, others: tuple[st
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as exc:
         raise ScoreFileError(f"{name} is not a readable CSV: {str(exc).strip().splitlines()[0]}") from None
+    if not isinstance(frame.index, pd.RangeIndex):
+        # Rows with one cell more than the header: pandas takes their first cells for its index and
+        # reads every column one to the left. Rows ending in a separator ("1;teks;") lose nothing.
+        extra = frame.iloc[:, -1]
+        filled = [i for i, v in enumerate(extra) if isinstance(v, str) and v.strip()]
+        if filled:
+            raise ScoreFileError(
+                f"{name}: row {filled[0] + 2} has more cells than the header has column names "
+                f"({len(frame.columns)}); give every column a name in the header (row 1), or take the "
+                f"extra cells out")
+        with warnings.catch_warnings():  # pandas warns of the (empty) last cells it leaves out
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, index_col=False)
     for wanted in (column, *others) if column is not None else ():
         if wanted in frame.columns:
             continue
