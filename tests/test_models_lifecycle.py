@@ -231,6 +231,17 @@ def test_score_and_evaluate_read_rows_that_end_in_a_separator_the_header_does_no
     assert not (tmp_path / "x.csv").exists()
 
 
+@pytest.mark.parametrize("name", ["scored.xlsx", "scored.XLS", "scored.ods"])
+def test_score_refuses_a_workbook_name_it_would_not_write(tmp_path, name):
+    # `saring score articles.csv -o scored.xlsx` wrote a CSV under that name with exit 0, and Excel
+    # then refused to open it ("the file format or file extension is not valid").
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"id": ["a"], "text": [SEEDS[0].read_text(encoding="utf-8")]}).to_csv(src, index=False)
+    r = runner.invoke(app, ["score", str(src), "--output", str(tmp_path / name)])
+    assert r.exit_code == 2 and "scored.csv" in flat(r) and "Traceback" not in flat(r), flat(r)
+    assert not (tmp_path / name).exists()
+
+
 @pytest.mark.parametrize("columns,needle", [
     (["id", "texts"], "no column 'text'"),  # another word is another column, whatever its case
     (["Text", "TEXT"], "more than one column named 'text'"),  # which one to score cannot be told

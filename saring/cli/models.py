@@ -30,6 +30,8 @@ app.add_typer(model_app, name="model")
 
 
 SCORE_PART = 20_000  # rows per part of `saring score`: a progress step every few seconds
+# Names Excel and LibreOffice open as workbooks: a CSV written under one is refused by Excel.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
 def _scorer():
@@ -57,6 +59,9 @@ def score(
     """
     from saring.judge.scorefile import find_column, read_table, write_table
 
+    if Path(output).suffix.lower() in WORKBOOK_SUFFIXES:
+        fail(f"saring score writes a CSV (Excel and LibreOffice open it) or a .parquet file; give e.g. "
+             f"-o {Path(output).with_suffix('.csv').name}")
     try:
         frame = read_table(input_file, text_column)
         text_column = find_column(frame, text_column, input_file, "--text-column")
@@ -145,7 +150,7 @@ def label_export(
     from saring.storage.database import Store
 
     d, s = _day(day, "--date"), _day(since, "--since")
-    if output.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+    if output.suffix.lower() in WORKBOOK_SUFFIXES:
         fail(f"label export writes a CSV file (Excel and LibreOffice open it); give e.g. "
              f"-o {output.with_suffix('.csv').name}")
     try:
