@@ -380,6 +380,16 @@ def test_evaluate_bad_inputs(tmp_path):
     assert r.exit_code == 2 and "--task" in flat(r)
 
 
+@pytest.mark.parametrize("threshold", ["50", "-0.5"])
+def test_evaluate_refuses_a_threshold_that_is_not_a_score(threshold):
+    # `saring evaluate ... --threshold 50` (meaning 50 %): every item counted as negative, and the
+    # analyst read "precision 0.000, recall 0.000" as a model that finds nothing.
+    heldout = str(REPO / "classifiers/data/heldout/hoax_cross_topic.csv")
+    r = runner.invoke(app, ["evaluate", heldout, "--task", "hoax", "--threshold", threshold])
+    assert r.exit_code == 2 and "--threshold" in flat(r) and "precision" not in flat(r), flat(r)
+    assert "Invalid value for '--threshold'" in flat(r), flat(r)
+
+
 def test_evaluate_refuses_a_label_column_written_benar_or_salah(tmp_path):
     # The same word in a labelled table for `saring evaluate`: "Benar" (the claim is true) was
     # measured as a hoax, and the precision printed was of the opposite labels.

@@ -104,7 +104,8 @@ def evaluate(
     text_column: str = typer.Option("text", "--text-column"),
     label_column: str = typer.Option("label", "--label-column"),
     threshold: float = typer.Option(
-        0.5, "--threshold", help="score at or above which an item counts as positive"
+        0.5, "--threshold", min=0.0, max=1.0,
+        help="score (0 to 1) at or above which an item counts as positive",
     ),
     as_json: bool = typer.Option(False, "--json", help="print the metrics as JSON"),
 ) -> None:
