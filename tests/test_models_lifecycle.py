@@ -231,6 +231,24 @@ def test_score_and_evaluate_read_rows_that_end_in_a_separator_the_header_does_no
     assert not (tmp_path / "x.csv").exists()
 
 
+@pytest.mark.parametrize("above", ["Laporan mingguan Bawaslu", "Laporan mingguan Bawaslu;;", "sep=;"])
+@pytest.mark.parametrize("command,options", [(["score"], []), (["evaluate"], ["--task", "hoax"]),
+                                             (["label", "import"], ["--by", "KPU"])])
+def test_a_sheet_with_a_title_row_above_its_header_is_refused_saying_so(demo_db, tmp_path, above, command,
+                                                                       options):
+    # A sheet with its title in row 1 and the column names in row 2 (or Excel's "sep=;" line): score
+    # said "row 2 has more cells than the header" or "no column 'text' (columns: Laporan ...)", label
+    # import "must have an 'id' column (found: Laporan ...)": the columns were there, one line down.
+    f = tmp_path / "sheet.csv"
+    f.write_text(f"{above}\r\nid;text;label;hoax\r\nitem000;KPU Kota Batu membuka pendaftaran KPPS;1;1\r\n",
+                 encoding="utf-8-sig")
+    if command[0] == "label":
+        options = [*options, "--db", str(_copy_db(demo_db, tmp_path))]
+    r = runner.invoke(app, [*command, str(f), *options])
+    assert r.exit_code == 2 and "Traceback" not in flat(r), flat(r)
+    assert "line 2 holds the column names" in flat(r) and "delete the line above it" in flat(r), flat(r)
+
+
 @pytest.mark.parametrize("name", ["scored.xlsx", "scored.XLS", "scored.ods"])
 def test_score_refuses_a_workbook_name_it_would_not_write(tmp_path, name):
     # `saring score articles.csv -o scored.xlsx` wrote a CSV under that name with exit 0, and Excel

@@ -233,6 +233,23 @@ def header_delimiter(text: str, column: str) -> str:
     return best
 
 
+def header_line(text: str, column: str, lines: int = 10) -> int:
+    """The line (1 to ``lines``) that has ``column`` as a cell, with any separator; 0 if none. Below
+    line 1: a sheet with its title, or Excel's "sep=;", above its column names."""
+    for n, line in enumerate(re.split(r"\r\n?|\n", text, maxsplit=lines)[:lines], start=1):
+        for delimiter in (",", ";", "\t"):
+            cells = next(csv.reader([line], delimiter=delimiter), [])
+            if column_key(column) in {column_key(c) for c in cells}:
+                return n
+    return 0
+
+
+def title_rows(n: int) -> str:
+    """What to do when :func:`header_line` finds the column names on line ``n`` > 1."""
+    return (f"line {n} holds the column names, not line 1 (a title row above them?); delete the "
+            f"line{'s' if n > 2 else ''} above it and try again")
+
+
 class SheetEncodingError(ValueError):
     """A sheet saved as text in an encoding :func:`sheet_text` does not read (the message names it)."""
 
@@ -281,6 +298,8 @@ def read_label_lines(path: Path | str) -> list[tuple[int, dict[str, str]]]:
         names = []
     columns = [column_key(c) for c in names]  # "ID", " Hoax ": a header typed by hand
     missing = [c for c in ("id",) if c not in columns]
+    if missing and (n := header_line(text, "id")) > 1:
+        raise LabelFileError(f"{path}: {title_rows(n)}")
     if missing or not any(t in columns for t in TASKS):
         raise LabelFileError(
             f"{path} must have an 'id' column and at least one of 'hoax', 'election' "

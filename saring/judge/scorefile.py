@@ -20,7 +20,14 @@ from typing import Any
 import pandas as pd
 
 from saring.errors import SaringError
-from saring.judge.labels import SheetEncodingError, column_key, header_delimiter, sheet_text
+from saring.judge.labels import (
+    SheetEncodingError,
+    column_key,
+    header_delimiter,
+    header_line,
+    sheet_text,
+    title_rows,
+)
 from saring.limits import cap_text
 
 ADDED_COLUMNS = ("election_score", "hoax_score", "hoax_reasons")
@@ -102,6 +109,8 @@ def _read_csv_bytes(data: bytes, name: str, column: str | None, others: tuple[st
         raise ScoreFileError(f"{exc}; save it as UTF-8 and try again") from None
     if not text.strip():
         raise ScoreFileError(f"{name} is empty")
+    if column and (n := header_line(text, column)) > 1:
+        raise ScoreFileError(f"{name}: {title_rows(n)}")
     try:
         sep = header_delimiter(text, column) if column else ","
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
