@@ -409,3 +409,29 @@ def test_a_forward_stored_scrubbed_scores_as_the_same_message_pasted_into_saring
     # The reasons quote what is stored, never the stand-ins the model read.
     for quoted in [*reasons, *pasted_scrubbed.hoax_terms]:
         assert not any(stand_in in quoted for stand_in in STAND_INS.values()), quoted
+
+
+def _twelve_hour(android: str) -> str:
+    """The Android fixture as an Indonesian phone set to a 12-hour clock writes it: "8.17 PM"."""
+    def clock(m: re.Match[str]) -> str:
+        hour, minute = int(m[2]), m[3]
+        return f"{m[1]}, {(hour - 1) % 12 + 1}.{minute}\u202f{'AM' if hour < 12 else 'PM'} - "
+    return re.sub(r"(?m)^(\d\d/\d\d/\d\d), (\d\d)\.(\d\d) - ", clock, android)
+
+
+def test_an_indonesian_phone_on_a_12_hour_clock_writes_the_day_first(tmp_path):
+    # A member whose phone (Indonesian, 12-hour clock: "12/10/23, 8.17 AM") exported the group on
+    # its first day: AM/PM was taken for a US phone, so 12/10 became 10 December. The group's next
+    # export (the 13th is there, so the day comes first) then stored every message a second time.
+    whole = _twelve_hour(ANDROID_ID.read_text(encoding="utf-8"))
+    first_day = "".join(line for line in whole.splitlines(keepends=True) if not line.startswith("13/10/23"))
+    forwarded = [m for m in parse_chat(first_day) if m.text.startswith("*Diteruskan*")][0]
+    assert forwarded.sent_at == datetime(2023, 10, 12, 1, 17, tzinfo=UTC)  # 8.17 AM WIB, 12 October
+    (tmp_path / "first").mkdir()
+    earlier, later = tmp_path / "first" / ANDROID_ID.name, tmp_path / ANDROID_ID.name
+    earlier.write_text(first_day, encoding="utf-8")
+    later.write_text(whole, encoding="utf-8")
+    con = _migrated(tmp_path / "saring.duckdb")
+    assert import_chat(con, earlier, SECRET).new == 4
+    assert import_chat(con, later, SECRET).new == 0
+    assert con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0] == 4

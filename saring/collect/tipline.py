@@ -121,7 +121,8 @@ def _headers(text: str) -> list[tuple[re.Match[str], int]]:
 
 
 def _date_order(matches: Sequence[re.Match[str]]) -> str:
-    """"dmy", "mdy" or "ymd": from values that can only be a day; AM/PM without them means US."""
+    """"dmy", "mdy" or "ymd": from values that can only be a day; AM/PM without them means US,
+    unless the clock has dots ("8.17 PM"): a US phone writes "8:17 PM", an Indonesian one "8.17 PM"."""
     firsts, seconds, ampm = [], [], False
     for m in matches:
         parts = re.split(r"[./-]", m.group("date"))
@@ -129,7 +130,7 @@ def _date_order(matches: Sequence[re.Match[str]]) -> str:
             return "ymd"
         firsts.append(int(parts[0]))
         seconds.append(int(parts[1]))
-        ampm = ampm or bool(m.group("ampm"))
+        ampm = ampm or bool(m.group("ampm") and ":" in m.group("time"))
     if any(v > 12 for v in firsts):
         return "dmy"
     if any(v > 12 for v in seconds):
