@@ -435,3 +435,21 @@ def test_an_indonesian_phone_on_a_12_hour_clock_writes_the_day_first(tmp_path):
     assert import_chat(con, earlier, SECRET).new == 4
     assert import_chat(con, later, SECRET).new == 0
     assert con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0] == 4
+
+
+@pytest.mark.parametrize(("fixture", "line"), [
+    (ANDROID_ID, "12/10/23, 08.26 - Sri Wahyuni: lokasi: https://maps.google.com/?q=-7.871234,112.523456\n"),
+    (IOS_EN, "[10/12/23, 1:06:30\u202fPM] Rina Jurnalis: Location: https://maps.google.com/?q=-7.871234,112.523456\r\n"),
+])
+def test_a_shared_location_is_skipped_and_its_coordinates_never_stored(tmp_path, fixture, line):
+    # A member shares where they are (a TPS, their home) with WhatsApp's "Lokasi": the export writes it
+    # as a maps link, so it was kept as a rumour with a link, its coordinates stored and the page
+    # fetched, and it reached the digest as "beredar di grup".
+    export = tmp_path / fixture.name
+    export.write_bytes(fixture.read_bytes() + line.encode())
+    con = _migrated(tmp_path / "saring.duckdb")
+    plain = import_chat(_migrated(tmp_path / "plain.duckdb"), fixture, SECRET)
+    result = import_chat(con, export, SECRET)
+    assert (result.kept, result.skipped, result.urls) == (plain.kept, plain.skipped + 1, plain.urls)
+    everything = _all_text(con)
+    assert "maps.google" not in everything and "112.523456" not in everything

@@ -66,6 +66,8 @@ _MEDIA = re.compile(
     r"^\u200e?(<Media tidak disertakan>|<Media omitted>|<media omitted>|"
     r"(gambar|video|audio|stiker|dokumen|GIF|image|sticker|document|Kartu kontak|Contact card)"
     r" (tidak disertakan|dihilangkan|omitted)|.*\(file (terlampir|attached)\))\s*$", re.I)
+# A shared place ("Lokasi"/"Location" in the attach menu): a member's position, not a claim to check.
+_LOCATION = re.compile(r"^\u200e?(lokasi|location): https?://maps\.google\.com/\?q=[-+\d.,\s]+$", re.I)
 _DELETED = re.compile(
     r"^\u200e?(Pesan ini telah dihapus|Anda menghapus pesan ini|This message was deleted|"
     r"You deleted this message|Pesan ini dihapus)\.?\s*(<Pesan ini diedit>)?$", re.I)
@@ -90,7 +92,7 @@ class ChatMessage:
     sent_at: datetime | None
     sender: str | None  # None for a system line
     text: str
-    kind: str = "text"  # text | media | deleted | system
+    kind: str = "text"  # text | media | location | deleted | system
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,8 @@ def parse_chat(text: str, tz: str = TIME_ZONE, date_order: str | None = None) ->
         kind = "text"
         if _MEDIA.match(message):
             kind = "media"
+        elif _LOCATION.match(message):
+            kind = "location"
         elif _DELETED.match(message):
             kind = "deleted"
         elif marked and _SYSTEM.search(message) and len(message) < 200:
