@@ -453,3 +453,17 @@ def test_a_shared_location_is_skipped_and_its_coordinates_never_stored(tmp_path,
     assert (result.kept, result.skipped, result.urls) == (plain.kept, plain.skipped + 1, plain.urls)
     everything = _all_text(con)
     assert "maps.google" not in everything and "112.523456" not in everything
+
+
+def test_a_line_of_a_message_starting_with_a_date_and_a_time_range_stays_in_the_message():
+    # A chain message lists the schedule it claims on its own line ("17/04/2024 08.00 - 14.00 WIB
+    # ..."): that line was read as a new message, so the forward was cut there and the rest of it
+    # (the number to call, "Sebarkan!") became a system line that is never kept.
+    hostile = SOCIAL / "WhatsApp Chat dengan Relawan Pantau TPS.txt"
+    text = hostile.read_text(encoding="utf-8").replace(
+        "INFO A1: pencoblosan 17-04-2024 (juga ditulis 17/04/2024) pukul 08.00-14.00 WIB diundur!",
+        "INFO A1: pencoblosan\n17/04/2024 08.00 - 14.00 WIB diundur!")
+    messages = parse_chat(text)
+    assert len(messages) == len(parse_chat(hostile.read_text(encoding="utf-8")))
+    forward = [m for m in messages if m.text.startswith("*Diteruskan*")][0]
+    assert "\n17/04/2024 08.00 - 14.00 WIB diundur!" in forward.text and forward.text.endswith("Sebarkan!")

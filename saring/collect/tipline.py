@@ -57,7 +57,8 @@ def page_link(url: str | None) -> str | None:
 
 _DATE = r"(?P<date>\d{1,4}[./-]\d{1,2}[./-]\d{1,4})"
 _TIME = r"(?P<time>\d{1,2}[.:]\d{2}(?:[.:]\d{2})?)(?:\s?(?P<ampm>[AaPp]\.?\s?[Mm]\.?))?"
-_ANDROID = re.compile(rf"^{_DATE},?\s{_TIME}\s[-–]\s(?P<rest>.*)$")
+# Not a message's own line with a date and a time range ("17/04/2024 08.00 - 14.00 WIB").
+_ANDROID = re.compile(rf"^{_DATE},?\s{_TIME}\s[-–]\s(?!\d{{1,2}}[.:]\d{{2}}(?!\d))(?P<rest>.*)$")
 _IOS = re.compile(rf"^\u200e?\[{_DATE},?\s{_TIME}\]\s(?P<rest>.*)$")
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+")
 PHONE_MASK = MASK_PHONE
