@@ -411,19 +411,24 @@ def test_a_forward_stored_scrubbed_scores_as_the_same_message_pasted_into_saring
         assert not any(stand_in in quoted for stand_in in STAND_INS.values()), quoted
 
 
-def _twelve_hour(android: str) -> str:
+def _twelve_hour(android: str, sep: str = ".", am: str = "AM", pm: str = "PM") -> str:
     """The Android fixture as an Indonesian phone set to a 12-hour clock writes it: "8.17 PM"."""
     def clock(m: re.Match[str]) -> str:
         hour, minute = int(m[2]), m[3]
-        return f"{m[1]}, {(hour - 1) % 12 + 1}.{minute}\u202f{'AM' if hour < 12 else 'PM'} - "
+        return f"{m[1]}, {(hour - 1) % 12 + 1}{sep}{minute}\u202f{am if hour < 12 else pm} - "
     return re.sub(r"(?m)^(\d\d/\d\d/\d\d), (\d\d)\.(\d\d) - ", clock, android)
 
 
-def test_an_indonesian_phone_on_a_12_hour_clock_writes_the_day_first(tmp_path):
-    # A member whose phone (Indonesian, 12-hour clock: "12/10/23, 8.17 AM") exported the group on
-    # its first day: AM/PM was taken for a US phone, so 12/10 became 10 December. The group's next
-    # export (the 13th is there, so the day comes first) then stored every message a second time.
-    whole = _twelve_hour(ANDROID_ID.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("clock", [
+    (".", "AM", "PM"),  # Indonesian: "12/10/23, 8.17 AM"
+    (":", "am", "pm"),  # English (United Kingdom, India, Australia): "12/10/23, 8:17 am"
+    (":", "a.m.", "p.m."),  # English (Ireland), Spanish: "12/10/23, 8:17 a.m."
+])
+def test_a_phone_on_a_12_hour_clock_that_writes_the_day_first_is_read_day_first(tmp_path, clock):
+    # A member whose phone (Indonesian or English (UK), 12-hour clock) exported the group on its
+    # first day: any AM/PM was taken for a US phone ("10/12/23, 8:17 AM"), so 12/10 became 10
+    # December. The group's next export (the 13th is there) then stored every message a second time.
+    whole = _twelve_hour(ANDROID_ID.read_text(encoding="utf-8"), *clock)
     first_day = "".join(line for line in whole.splitlines(keepends=True) if not line.startswith("13/10/23"))
     forwarded = [m for m in parse_chat(first_day) if m.text.startswith("*Diteruskan*")][0]
     assert forwarded.sent_at == datetime(2023, 10, 12, 1, 17, tzinfo=UTC)  # 8.17 AM WIB, 12 October

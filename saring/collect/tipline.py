@@ -124,8 +124,9 @@ def _headers(text: str) -> list[tuple[re.Match[str], int]]:
 
 
 def _date_order(matches: Sequence[re.Match[str]]) -> str:
-    """"dmy", "mdy" or "ymd": from values that can only be a day; AM/PM without them means US,
-    unless the clock has dots ("8.17 PM"): a US phone writes "8:17 PM", an Indonesian one "8.17 PM"."""
+    """"dmy", "mdy" or "ymd": from values that can only be a day; without them, the clock as a US
+    phone writes it ("8:17 PM") means US; Indonesian ("8.17 PM") and British, Indian or Australian
+    English ("8:17 pm") phones write the day first."""
     firsts, seconds, ampm = [], [], False
     for m in matches:
         parts = re.split(r"[./-]", m.group("date"))
@@ -133,7 +134,7 @@ def _date_order(matches: Sequence[re.Match[str]]) -> str:
             return "ymd"
         firsts.append(int(parts[0]))
         seconds.append(int(parts[1]))
-        ampm = ampm or bool(m.group("ampm") and ":" in m.group("time"))
+        ampm = ampm or (m.group("ampm") in ("AM", "PM") and ":" in m.group("time"))
     if any(v > 12 for v in firsts):
         return "dmy"
     if any(v > 12 for v in seconds):
