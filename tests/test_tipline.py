@@ -472,3 +472,19 @@ def test_a_line_of_a_message_starting_with_a_date_and_a_time_range_stays_in_the_
     assert len(messages) == len(parse_chat(hostile.read_text(encoding="utf-8")))
     forward = [m for m in messages if m.text.startswith("*Diteruskan*")][0]
     assert "\n17/04/2024 08.00 - 14.00 WIB diundur!" in forward.text and forward.text.endswith("Sebarkan!")
+
+
+def test_the_same_group_exported_from_a_phone_that_has_not_saved_a_member_is_stored_once(tmp_path):
+    # Two forum members export the group. WhatsApp writes each member as the exporting phone knows
+    # them: Budi is a saved contact on one phone and only his number on the other, so his link was
+    # stored twice, once under each name.
+    (tmp_path / "other").mkdir()
+    other = tmp_path / "other" / ANDROID_ID.name
+    as_number = ANDROID_ID.read_text(encoding="utf-8").replace(" - Budi Santoso: ", " - +62 812-0000-0006: ")
+    other.write_text(as_number, encoding="utf-8")
+    con = _migrated(tmp_path / "saring.duckdb")
+    assert import_chat(con, ANDROID_ID, SECRET).new == 4
+    again = import_chat(con, other, SECRET)
+    assert (again.kept, again.new) == (4, 0)
+    assert import_chat(con, other, SECRET).new == 0 and import_chat(con, ANDROID_ID, SECRET).new == 0
+    assert con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0] == 4

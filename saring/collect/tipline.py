@@ -373,12 +373,14 @@ class _Found:
 
 
 def _match_stored(con: duckdb.DuckDBPyConnection, secret: bytes, found: Sequence[_Found],
-                  kept_in_minute: Counter[tuple[str, datetime | None]]) -> list[str | None]:
+                  kept_in_minute: Counter[tuple[str, datetime | None]], chat: str) -> list[str | None]:
     """The id to store each message under, or None when it is stored already.
 
     A stored message is the same when an id of older saring matches (the same second), or when
     sender, minute, place in the minute and text agree; a purged row, whose text cannot be
-    compared, is the same at the same place (its text must not come back).
+    compared, is the same at the same place (its text must not come back). Last, a message of
+    the same ``chat``, minute and text under another sender is the same one written from another
+    phone, which knows its sender by another name (a saved contact there, a number here).
     """
     if not found:
         return []
@@ -387,14 +389,18 @@ def _match_stored(con: duckdb.DuckDBPyConnection, secret: bytes, found: Sequence
     low, high = (min(minutes), max(minutes) + timedelta(minutes=1)) if minutes else (None, None)
     stored: dict[str, tuple[str, datetime | None, str | None]] = {}
     in_minute: dict[tuple[str, datetime | None], list[tuple[datetime | None, str]]] = {}
-    for message_id, sender, sent_at, text in con.execute(
-            "SELECT message_id, sender_hash, sent_at, text FROM tipline_messages WHERE list_contains(?, "
-            "message_id) OR (list_contains(?, sender_hash) AND sent_at >= ? AND sent_at < ?)",
-            [ids, sorted({f.sender for f in found}), low, high]).fetchall():
+    in_chat: dict[datetime, list[tuple[datetime, str]]] = {}
+    for message_id, sender, sent_at, text, row_chat in con.execute(
+            "SELECT message_id, sender_hash, sent_at, text, chat FROM tipline_messages WHERE "
+            "list_contains(?, message_id) OR ((list_contains(?, sender_hash) OR chat = ?) "
+            "AND sent_at >= ? AND sent_at < ?)",
+            [ids, sorted({f.sender for f in found}), chat, low, high]).fetchall():
         when = sent_at.astimezone(UTC) if sent_at else None
         minute = when.replace(second=0, microsecond=0) if when else None
         stored[message_id] = (sender, when, text)
         in_minute.setdefault((sender, minute), []).append((when, message_id))
+        if row_chat == chat and when and minute and text is not None:
+            in_chat.setdefault(minute, []).append((when, message_id))
     claimed: set[str] = set()
     result: list[str | None] = []
 
@@ -429,6 +435,13 @@ def _match_stored(con: duckdb.DuckDBPyConnection, secret: bytes, found: Sequence
         elif f.message_id in stored:  # another message at this place (another chat, a shorter export)
             result[i] = _key(secret, f.sender, f.minute.isoformat() if f.minute else "", f.rank,
                              " ".join(f.text.split()))
+    for i, f in enumerate(found):
+        if result[i] is None or f.minute is None:
+            continue
+        others = [m for _, m in sorted(in_chat.get(f.minute, []))
+                  if stored[m][0] != f.sender and same_text(stored[m][2] or "", f.text)]
+        if any(claim(m) for m in others):
+            result[i] = None
     return result
 
 
@@ -527,7 +540,7 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
         rows.append([message_id, label, sender, message.sent_at, clean, urls, forwarded, reason, now, None])
         urls_all.extend(u for u in urls if u not in urls_all)
     kept = len(rows)
-    new_ids = _match_stored(con, secret, found, kept_in_minute)
+    new_ids = _match_stored(con, secret, found, kept_in_minute, label)
     for row, message_id in zip(rows, new_ids, strict=True):
         row[0] = message_id
     rows = [tuple(row) for row in rows if row[0] is not None]
