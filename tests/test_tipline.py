@@ -488,3 +488,18 @@ def test_the_same_group_exported_from_a_phone_that_has_not_saved_a_member_is_sto
     assert (again.kept, again.new) == (4, 0)
     assert import_chat(con, other, SECRET).new == 0 and import_chat(con, ANDROID_ID, SECRET).new == 0
     assert con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0] == 4
+
+
+def test_an_edited_message_exported_from_an_iphone_and_from_android_is_stored_once_without_the_mark(tmp_path):
+    # Budi corrected his message. Android writes "… <Pesan ini diedit>", an iPhone "… \u200e<Pesan ini
+    # diedit>" (a direction mark before it): the iPhone's mark stayed in the stored text, so the two
+    # exports' texts differed and the message was stored twice, once with the mark for the digest.
+    android, ios = _same_minute_chat(tmp_path)
+    for path, mark in ((android, " <Pesan ini diedit>"), (ios, " \u200e<Pesan ini diedit>")):
+        path.write_text(path.read_text(encoding="utf-8").replace(" mohon dicek\n", f" mohon dicek{mark}\n"),
+                        encoding="utf-8")
+    con = _migrated(tmp_path / "saring.duckdb")
+    assert import_chat(con, ios, SECRET).new == 4
+    assert import_chat(con, android, SECRET).new == 0
+    texts = [t for (t,) in con.execute("SELECT text FROM tipline_messages").fetchall()]
+    assert any(t.endswith("mohon dicek") for t in texts) and not any("diedit" in t for t in texts), texts

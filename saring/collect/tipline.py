@@ -72,7 +72,7 @@ _LOCATION = re.compile(r"^\u200e?(lokasi|location): https?://maps\.google\.com/\
 _DELETED = re.compile(
     r"^\u200e?(Pesan ini telah dihapus|Anda menghapus pesan ini|This message was deleted|"
     r"You deleted this message|Pesan ini dihapus)\.?\s*(<Pesan ini diedit>)?$", re.I)
-_EDITED = re.compile(r"\s*<(Pesan ini diedit|This message was edited)>\s*$", re.I)
+_EDITED = re.compile(r"\s*\u200e?<(Pesan ini diedit|This message was edited)>\s*$", re.I)  # iOS: \u200e<
 _SYSTEM = re.compile(
     r"(end-to-end|ujung ke ujung|terenkripsi|encrypted|bergabung|joined|keluar$|\bleft$|"
     r"menambahkan|\badded\b|mengeluarkan|\bremoved\b|membuat grup|created group|mengubah|changed|"
