@@ -503,3 +503,20 @@ def test_an_edited_message_exported_from_an_iphone_and_from_android_is_stored_on
     assert import_chat(con, android, SECRET).new == 0
     texts = [t for (t,) in con.execute("SELECT text FROM tipline_messages").fetchall()]
     assert any(t.endswith("mohon dicek") for t in texts) and not any("diedit" in t for t in texts), texts
+
+
+def test_a_member_saved_with_a_word_of_a_system_line_in_the_name_is_still_a_sender(tmp_path):
+    # Contacts are saved with their role, as "Pak Andi Keamanan" (the neighbourhood's security man):
+    # "keamanan" is a word of WhatsApp's security-code notice, so every message of his was taken for
+    # a system line, never kept, and his name was not masked where others wrote it.
+    ios = IOS_ID.read_text(encoding="utf-8")
+    export = tmp_path / IOS_ID.name
+    mention = "[13.10.23 21.16.00] Budi Santoso: Pesan berantai dari grup sebelah, kata Pak Andi Keamanan\n"
+    export.write_text(ios.replace("] Andi Pratama: ", "] Pak Andi Keamanan: ") + mention, encoding="utf-8")
+    chain = parse_chat(export.read_text(encoding="utf-8"))[0]
+    assert (chain.sender, chain.kind) == ("Pak Andi Keamanan", "text")
+    con = _migrated(tmp_path / "saring.duckdb")
+    plain = import_chat(_migrated(tmp_path / "plain.duckdb"), IOS_ID, SECRET)
+    assert import_chat(con, export, SECRET).kept == plain.kept + 1  # his chain message and the mention
+    everything = _all_text(con)
+    assert "KPPS di Kota Batu katanya tidak dibayar" in everything and "Andi" not in everything

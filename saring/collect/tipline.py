@@ -79,6 +79,7 @@ _SYSTEM = re.compile(
     r"tautan undangan|invite link|sekarang admin|now an admin|nomor telepon|phone number|"
     r"pesan sementara|disappearing messages|keamanan|security code|Missed (voice|video) call|"
     r"Panggilan (suara|video) tak terjawab)", re.I)
+_QUOTE = re.compile("[\"\u201c\u201d]")
 _FORWARDED = re.compile(
     r"(diteruskan|forwarded|pesan berantai|sebarkan|share ke|bagikan ke|viralkan|copas|copy paste|"
     r"dari grup sebelah|info a1|broadcast)", re.I)
@@ -196,7 +197,10 @@ def parse_chat(text: str, tz: str = TIME_ZONE, date_order: str | None = None) ->
         body = "\n".join([m.group("rest")] + lines[start + 1:end]).strip()
         when = _when(m, order, zone)
         sender, sep, message = body.partition(": ")
-        if not sep or "\n" in sender or len(sender) > 60 or _SYSTEM.search(sender):
+        # A system line holds ": " only inside the text it quotes (a group's new name, "Info: ...");
+        # a name may hold a word of one ("Pak Andi Keamanan").
+        quoting = _SYSTEM.search(sender) and _QUOTE.search(sender)
+        if not sep or "\n" in sender or len(sender) > 60 or quoting:
             messages.append(ChatMessage(when, None, body.lstrip("\u200e"), "system"))
             continue
         sender = sender.strip().lstrip("\u200e~ ").strip()
