@@ -151,16 +151,18 @@ class Source(BaseModel):
 
     @property
     def outlet_host(self) -> str | None:
-        """The site whose links the hoax model counts as news links (``options.outlet``), or None.
+        """The site of this news source (``options.outlet``), or None. While the source is enabled,
+        the hoax model counts links to it as news links (``Store.outlet_hosts``).
 
         The whole site, not only the feed's host: a feed on ``rss.kabar.co.id`` vouches for
-        links to ``www.kabar.co.id`` (:func:`saring.collect.urls.site_of`).
+        links to ``www.kabar.co.id`` (:func:`saring.collect.urls.site_of`). Kept when the source is
+        switched off: its past items still count as that outlet's (``outlet_sql``).
         """
         from saring.collect.urls import site_of
 
         outlet = self.options.outlet if self.options.outlet is not None else self.kind in OUTLET_KINDS
         host = urlsplit(self.url).hostname or ""
-        return site_of(host) if host and outlet and self.enabled else None
+        return site_of(host) if host and outlet else None
 
     @model_validator(mode="before")
     @classmethod

@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime
 
 import duckdb
+import pytest
 from _net import STAND_IN, FakeDNS, pretend_public
 from werkzeug import Response
 
@@ -472,6 +473,32 @@ def test_a_run_reads_the_news_sites_once_without_waiting_for_the_saves(tmp_path)
             assert answered == [before] == [["kabarbatu.co.id"]]
         store.sync_sources(config.sources[1:], complete=True)
         assert store.outlet_hosts() == []  # a change of the sources is seen at once
+
+
+
+@pytest.mark.parametrize("change", ["disabled", "removed"])
+def test_a_news_source_switched_off_no_longer_vouches_for_its_site_and_what_links_there_is_rescored(
+        tmp_path, change):
+    # The maintainer turns a local outlet off (enabled: false) or deletes it: its site is kept as
+    # the outlet of its past items, but links to it are no longer news links for the hoax model,
+    # so the messages linking there are scored again.
+    entries = [{"id": "kabar-a", "name": "A", "url": "https://rss.kabarbatu.co.id/feed"},
+               {"id": "kompas", "name": "Kompas.com", "url": "https://www.kompas.com/getrss/nasional"}]
+    later = [{**entries[0], "enabled": False}, entries[1]] if change == "disabled" else entries[1:]
+    now = datetime.now(UTC)
+    with Store(tmp_path / "db.duckdb") as store:
+        store.sync_sources(parse_config({"sources": entries}).sources, complete=True)
+        assert store.outlet_hosts() == ["kabarbatu.co.id", "kompas.com"]
+        links = (("m1", "kabarbatu.co.id"), ("m2", "kompas.com"))
+        store.add_items([dict(item_id=i, url=f"https://tipline.example/{i}", source_id="tipline",
+                              title="pesan", summary=f"mohon dicek https://www.{site}/berita/1",
+                              first_seen_at=now, state="scored") for i, site in links])
+        for item_id in ("m1", "m2"):
+            store.con.execute("INSERT INTO scores VALUES (?, 'm1', 0.9, 0.5, [], [], ?)", [item_id, now])
+        assert store.sync_sources(parse_config({"sources": later}).sources, complete=True) == ["m1"]
+        assert store.outlet_hosts() == ["kompas.com"]
+        assert store.cur.execute("SELECT enabled, outlet_host FROM sources WHERE source_id = 'kabar-a'"
+                                 ).fetchone() == (False, "kabarbatu.co.id")
 
 
 class _BrokenScorer:

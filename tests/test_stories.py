@@ -280,3 +280,45 @@ def test_two_feeds_of_one_outlet_are_one_medium_in_the_digest_and_the_weekly(db_
     (news,) = digest.election_items  # one entry for the story
     assert (news.story_outlets, news.story_first) == (2, "ANTARA Jawa Timur")
     assert [(s.outlets, s.items) for s in weekly.stories] == [(2, 3)]
+
+
+OUTLET_VIEW_COUNTS = ("SELECT (SELECT n_outlets FROM story_overview), (SELECT outlets FROM story_overview), "
+                      "(SELECT outlets FROM story_daily), (SELECT outlets FROM rumour_lifecycle)")
+
+
+@pytest.mark.parametrize("change", ["disabled", "removed"])
+def test_a_feed_switched_off_or_removed_still_counts_as_its_outlet_in_past_stories(db_path, change):
+    # The forum turned antara-politik off (enabled: false) or deleted it from sources.yaml a week
+    # after ANTARA's two feeds and Kompas carried one wire story: the weekly report and the
+    # analysts' views counted that story's ANTARA items as two media again.
+    from saring.config import DigestSettings, parse_config
+    from saring.report.digest import build_digest
+    from saring.report.weekly import build_weekly, monday_of
+
+    wire = pratiwi_pairs()[0][0]  # one real article, republished as it is
+    entries = [
+        {"id": "antara-jatim", "name": "ANTARA Jawa Timur", "url": "https://jatim.antaranews.com/rss/terkini.xml"},
+        {"id": "antara-politik", "name": "ANTARA News — Politik", "url": "https://www.antaranews.com/rss/politik.xml"},
+        {"id": "kompas", "name": "Kompas.com", "url": "https://www.kompas.com/getrss/nasional"}]
+    later = ([{**e, "enabled": e["id"] != "antara-politik"} for e in entries] if change == "disabled"
+             else [e for e in entries if e["id"] != "antara-politik"])
+    rows = [("n1", "antara-jatim", T0, "https://jatim.antaranews.com/berita/1"),
+            ("n2", "antara-politik", T0 + timedelta(hours=1), "https://www.antaranews.com/berita/1"),
+            ("n3", "kompas", T0 + timedelta(hours=2), "https://www.kompas.com/read/1")]
+    with Store(db_path, lock_wait=0) as store:
+        store.sync_sources(parse_config({"sources": entries}).sources, complete=True)
+        con = store.con
+        store.add_items([dict(item_id=i, url=u, source_id=s, title=wire[:60], summary=wire, first_seen_at=t,
+                              state="seen") for i, s, t, u in rows])
+        for item_id, _, seen, _ in rows:
+            con.execute("INSERT INTO scores VALUES (?, 'm1', 0.9, 0.5, [], [], ?)", [item_id, seen])
+        assert assign_stories(con, now=T0 + timedelta(days=1)) == 3
+        store.sync_sources(parse_config({"sources": later}).sources, complete=True)
+        digest = build_digest(con, T0.date(), DigestSettings())
+        weekly = build_weekly(con, monday_of(T0.date()), DigestSettings())
+        views = con.execute(OUTLET_VIEW_COUNTS).fetchone()
+        assert store.outlet_hosts() == ["antaranews.com", "kompas.com"]  # antara-jatim still vouches
+    (news,) = digest.election_items
+    assert news.story_outlets == 2
+    assert [(s.outlets, s.items) for s in weekly.stories] == [(2, 3)]
+    assert views == (2, ["antaranews.com", "kompas.com"], 2, 2)

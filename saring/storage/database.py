@@ -362,7 +362,7 @@ class Store:
                     self.cur.execute("UPDATE sources SET etag = NULL, last_modified = NULL "
                                      "WHERE list_contains(?, source_id)", [moved])
                 if gone:
-                    self.cur.execute("UPDATE sources SET enabled = false, outlet_host = NULL, updated_at = ? "
+                    self.cur.execute("UPDATE sources SET enabled = false, updated_at = ? "
                                      "WHERE list_contains(?, source_id)", [now, gone])
                 sites_before = {row[site] for row in stored.values() if row[enabled] and row[site]}
                 changed = sorted(sites_before.symmetric_difference(outlet_hosts(self.cur)))
