@@ -134,6 +134,15 @@ OUTLET_KINDS = ("rss", "atom", "webpage", "factcheck")
 """Kinds whose site is, by default, a news outlet (the others are platforms full of posts)."""
 
 
+def outlet_site(url: str, kind: str, outlet: bool | None = None) -> str | None:
+    """The site of a source read at ``url`` (:attr:`Source.outlet_host`), or None when it is not a
+    news outlet (``outlet``: its ``options.outlet``; None: by its kind, :data:`OUTLET_KINDS`)."""
+    from saring.collect.urls import site_of
+
+    host = urlsplit(url).hostname or ""
+    return site_of(host) if host and (kind in OUTLET_KINDS if outlet is None else outlet) else None
+
+
 class Source(BaseModel):
     """One feed (or page, or channel) that saring reads."""
 
@@ -158,11 +167,7 @@ class Source(BaseModel):
         links to ``www.kabar.co.id`` (:func:`saring.collect.urls.site_of`). Kept when the source is
         switched off: its past items still count as that outlet's (``outlet_sql``).
         """
-        from saring.collect.urls import site_of
-
-        outlet = self.options.outlet if self.options.outlet is not None else self.kind in OUTLET_KINDS
-        host = urlsplit(self.url).hostname or ""
-        return site_of(host) if host and outlet else None
+        return outlet_site(self.url, self.kind, self.options.outlet)
 
     @model_validator(mode="before")
     @classmethod

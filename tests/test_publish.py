@@ -607,6 +607,43 @@ def test_the_analysts_views_count_a_storys_media_as_the_digest_does(tmp_path):
     _same(db)
 
 
+def test_a_feed_removed_under_an_older_saring_counts_as_its_outlet_again_after_the_upgrade(tmp_path):
+    # antara-politik was deleted from sources.yaml while saring (schema v15) cleared a removed
+    # source's site: the wire story it carried with antara-jatim and Kompas read 3 outlets in the
+    # analysts' copy and 3 media in the weekly report. Its site is read back from its address.
+    from saring.config import DigestSettings
+    from saring.report.weekly import build_weekly, monday_of
+    from saring.storage.publish import publish
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:  # as saring with schema v15 left it
+        seen = _one_story_in_two_feeds_of_one_outlet(store)
+        store.con.execute("INSERT INTO sources (source_id, name, url, kind, enabled) VALUES "
+                          "('cari', 'Google News', 'https://news.google.com/rss/search?q=pilkada', "
+                          "'google_news', false)")  # removed too, and no outlet
+        store.con.execute("UPDATE sources SET enabled = false, outlet_host = NULL "
+                          "WHERE source_id = 'antara-politik'")
+        store.con.execute("DELETE FROM schema_version WHERE version > 15")
+        publish(store.con, db, snapshot_path(db), 15)
+    with duckdb.connect(str(snapshot_path(db)), read_only=True) as v15_copy:
+        assert v15_copy.execute(OUTLET_COUNTS).fetchone()[0] == 3
+    with Store(db) as store:  # the upgraded saring's first run
+        live = store.con.execute(OUTLET_COUNTS).fetchone()
+        weekly = build_weekly(store.con, monday_of(seen.date()), DigestSettings())
+        sites = store.con.execute("SELECT source_id, outlet_host FROM sources WHERE NOT enabled "
+                                  "ORDER BY 1").fetchall()
+        assert store.outlet_hosts() == ["antaranews.com", "kompas.com"]  # removed: no news site
+        store.publish_snapshot()
+    assert sites == [("antara-politik", "antaranews.com"), ("cari", None)]
+    assert live == (2, ["antaranews.com", "kompas.com"], 2, 2)
+    assert [s.outlets for s in weekly.stories] == [2]
+    pub = saring.connect(str(db))
+    try:
+        assert pub.execute(OUTLET_COUNTS).fetchone() == live
+    finally:
+        pub.close()
+
+
 def test_a_v14_database_and_its_analysts_copy_count_a_storys_media_as_the_digest_after_the_upgrade(
         tmp_path, monkeypatch):
     # The forum's database and the copy its analysts read, both from before v15: the upgraded

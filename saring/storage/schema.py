@@ -569,6 +569,27 @@ def v13_rederive_verdicts(con: duckdb.DuckDBPyConnection, path: Path | None) -> 
         LOGGER.warning("re-read the verdict of %d fact-checks stored by an older saring", len(changed))
 
 
+def v16_keep_outlet_sites(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+    """v16: a source switched off or removed from sources.yaml keeps its site (``outlet_host``), the
+    outlet its past items count as (outlet_sql); up to v15 it was cleared, and a story its feed
+    carried counted that feed as a medium of its own. A source still in sources.yaml gets its
+    site from there at the next run; a removed one's is read back from its address and kind (its
+    ``options.outlet`` was not stored). Only enabled sources are news sites (outlet_hosts)."""
+    from saring.config import outlet_site
+
+    sites = []
+    off = con.execute("SELECT source_id, url, kind FROM sources WHERE NOT enabled AND outlet_host IS NULL")
+    for source_id, url, kind in off.fetchall():
+        try:
+            site = outlet_site(url or "", kind or "")
+        except ValueError:  # an address an older, laxer check let through must not stop the upgrade
+            continue
+        if site:
+            sites.append([site, source_id])
+    if sites:
+        con.executemany("UPDATE sources SET outlet_host = ? WHERE source_id = ?", sites)
+
+
 # The analysts' catalog (saring.storage.publish): a derived, read-only file of views over the
 # published Parquet files, rebuilt when their list changes, never migrated. Its views on top are
 # the database's own, except that days are counted on the reader's clock: saring.connect(),
@@ -587,7 +608,7 @@ MIGRATIONS: list[tuple[int, Step]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCO
                                       (9, V9_STORY_VECTORS), (10, V10_OUTLET_HOSTS),
                                       (11, V11_FACTCHECK_CHANGES), (12, v12_scrub_checks),
                                       (13, v13_rederive_verdicts), (14, V14_DELIVERY_RECIPIENTS),
-                                      (15, outlet_views(WIB_DAYS))]
+                                      (15, outlet_views(WIB_DAYS)), (16, v16_keep_outlet_sites)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
