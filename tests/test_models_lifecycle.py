@@ -408,6 +408,39 @@ def test_evaluate_refuses_a_threshold_that_is_not_a_score(threshold):
     assert "Invalid value for '--threshold'" in flat(r), flat(r)
 
 
+def test_evaluate_shows_precision_and_recall_it_cannot_measure_as_undefined_saying_why(tmp_path):
+    # A labelled file holding only valid items (positives 0), or a cut-off no score reaches: saring
+    # evaluate printed "precision 0.000, recall 0.000", read as a model that finds nothing or is always
+    # wrong, while 0 of 0 says nothing. The numbers it can measure stay numbers.
+    src = REPO / "classifiers/data/heldout/hoax_cross_topic.csv"
+    held = pd.read_csv(src)
+    valid = tmp_path / "valid_only.csv"
+    held[held["label"] == 0].to_csv(valid, index=False)
+    r = runner.invoke(app, ["evaluate", str(valid), "--task", "hoax", "--json"])
+    assert r.exit_code == 0, r.output
+    m = json.loads(r.output)
+    assert m["positives"] == 0 and m["recall"] is None and "no item labelled 1" in m["undefined"]["recall"]
+    if m["confusion"]["fp"] == 0:  # nothing flagged either: no precision nor F1
+        assert m["precision"] is None and m["f1"] is None
+    else:
+        assert m["precision"] == 0 and m["f1"] == 0 and "precision" not in m["undefined"]
+    text = flat(runner.invoke(app, ["evaluate", str(valid), "--task", "hoax"]))
+    assert "recall n/a (no item labelled 1 in the file)" in text and "recall 0.000" not in text, text
+
+    r = runner.invoke(app, ["evaluate", str(src), "--task", "hoax", "--threshold", "1", "--json"])
+    m = json.loads(r.output)
+    assert m["confusion"]["tp"] + m["confusion"]["fp"] == 0, m["confusion"]
+    assert m["precision"] is None
+    assert "no item scored at or above the threshold 1" in m["undefined"]["precision"]
+    assert m["recall"] == 0 and m["f1"] == 0 and set(m["undefined"]) == {"precision"}
+    text = flat(runner.invoke(app, ["evaluate", str(src), "--task", "hoax", "--threshold", "1"]))
+    assert "precision n/a (no item scored at or above the threshold 1)" in text, text
+    assert "recall 0.000" in text, text
+
+    full = json.loads(runner.invoke(app, ["evaluate", str(src), "--task", "hoax", "--json"]).output)
+    assert full["undefined"] == {} and isinstance(full["precision"], float)
+
+
 def test_evaluate_refuses_a_label_column_written_benar_or_salah(tmp_path):
     # The same word in a labelled table for `saring evaluate`: "Benar" (the claim is true) was
     # measured as a hoax, and the precision printed was of the opposite labels.

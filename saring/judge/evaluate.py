@@ -48,6 +48,9 @@ def evaluate_file(scorer: Any, path: str, task: str, text_column: str = "text",
     if not texts:
         raise ScoreFileError(f"{path} has no row with both text and a label")
     metrics = evaluate_frame(scorer, texts, labels, task, threshold)
+    metrics["undefined"] = undefined_rates(metrics)
+    for name in metrics["undefined"]:
+        metrics[name] = None
     metrics["skipped_rows"] = skipped
     metrics["file"] = str(Path(path))
     metrics["task"] = task
@@ -55,19 +58,39 @@ def evaluate_file(scorer: Any, path: str, task: str, text_column: str = "text",
     return metrics
 
 
+def undefined_rates(m: dict[str, Any]) -> dict[str, str]:
+    """Precision, recall and F1 that are 0 of 0 here, each with why. binary_metrics gives them as 0
+    (the model cards and the retrain gate keep that), but shown to an analyst 0 reads as measured."""
+    c = m["confusion"]
+    none_flagged = f"no item scored at or above the threshold {m['threshold']:g}"
+    none_labelled = "no item labelled 1 in the file"
+    out = {}
+    if c["tp"] + c["fp"] == 0:
+        out["precision"] = none_flagged
+    if c["tp"] + c["fn"] == 0:
+        out["recall"] = none_labelled
+    if c["tp"] + c["fp"] + c["fn"] == 0:
+        out["f1"] = f"{none_labelled}, and {none_flagged}"
+    return out
+
+
 def format_metrics(m: dict[str, Any]) -> str:
     """Plain-text report for the terminal."""
     def f(v: Any) -> str:
         return "n/a" if v is None else f"{v:.3f}"
+
+    def rate(name: str) -> str:
+        why = m.get("undefined", {}).get(name)
+        return f"{f(m[name])}  ({why})" if why else f(m[name])
 
     c = m["confusion"]
     lines = [
         f"task {m['task']}  file {m['file']}  model {m['model_version']}",
         f"rows evaluated {m['n']} (positives {m['positives']}), skipped (no text/label) {m['skipped_rows']}",
         f"threshold  {m['threshold']:.2f}",
-        f"precision  {f(m['precision'])}",
-        f"recall     {f(m['recall'])}",
-        f"F1         {f(m['f1'])}",
+        f"precision  {rate('precision')}",
+        f"recall     {rate('recall')}",
+        f"F1         {rate('f1')}",
         f"ROC-AUC    {f(m['roc_auc'])}",
         f"PR-AUC     {f(m.get('pr_auc'))}",
         f"Brier      {f(m['brier'])}  (always answering the base rate: {f(m['brier_prior_baseline'])})",
