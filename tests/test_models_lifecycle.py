@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -627,15 +628,28 @@ def test_label_import_validates_rows_and_keeps_history(demo_db, tmp_path):
 
 
 def test_label_import_names_the_line_a_spreadsheet_shows(demo_db, tmp_path):
-    # A labeller's note with a line break in its cell (Alt+Enter in Excel) and a blank line: every
-    # later "line N" pointed at the wrong line, and the maintainer fixed the wrong row.
+    # A labeller's note with a line break in its cell (Alt+Enter in Excel) and a blank line: the
+    # spreadsheet shows the note on one row, and "line 5" (the text file's line) sent the maintainer
+    # to the row below the one to fix. The row number leads; the text editor's line is said too.
     db = _copy_db(demo_db, tmp_path)
     f = tmp_path / "labeled.csv"
     f.write_text('id,hoax,election,note\nitem000,1,0,"dua baris:\nbaris kedua"\n\nnope,1,0,\n'
                  "item001,mungkin,1,\n", encoding="utf-8")
     r = runner.invoke(app, ["label", "import", str(f), "--by", "Bawaslu", "--db", str(db)])
-    assert "line 5: unknown id 'nope'" in flat(r), flat(r)
-    assert "line 6: bad value hoax='mungkin'" in flat(r), flat(r)
+    assert "line 4 (line 5 in a text editor): unknown id 'nope'" in flat(r), flat(r)
+    assert "line 5 (line 6 in a text editor): bad value hoax='mungkin'" in flat(r), flat(r)
+
+
+def test_evaluate_names_the_line_a_spreadsheet_shows(tmp_path):
+    # The same sheet for saring evaluate: a text with a line break and a blank line above a bad
+    # label; the line it names is the spreadsheet's row, as label import names it.
+    f = tmp_path / "eval.csv"
+    texts = [p.read_text(encoding="utf-8").strip() for p in SEEDS]
+    with f.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([["text", "label"], [texts[0], "1"], [], [texts[1], "mungkin"]])
+    assert "\n" in texts[0]  # the cell spans several lines of the file
+    r = runner.invoke(app, ["evaluate", str(f), "--task", "election"])
+    assert r.exit_code == 2 and "bad values on line(s) 4" in flat(r), flat(r)
 
 
 def _imports_the_two_labelled_rows(saved, db, rows) -> None:

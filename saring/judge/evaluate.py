@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from saring.judge.labels import AMBIGUOUS_ADVICE, _parse_value, is_ambiguous
-from saring.judge.scorefile import ScoreFileError, find_column, read_table
+from saring.judge.scorefile import ScoreFileError, find_column, read_table, sheet_row
 
 
 def evaluate_frame(scorer: Any, texts: list[str], labels: list[int], task: str,
@@ -33,7 +33,7 @@ def evaluate_file(scorer: Any, path: str, task: str, text_column: str = "text",
     for i, (t, raw) in enumerate(zip(frame[text_column], frame[label_column], strict=True)):
         v = _parse_value(raw)
         if isinstance(v, str):
-            bad.append(i + 2)
+            bad.append(sheet_row(frame, i))
             ambiguous = ambiguous or is_ambiguous(raw)
             continue
         if v is None or t is None or (isinstance(t, float) and np.isnan(t)) or not str(t).strip():

@@ -273,6 +273,18 @@ def read_label_file(path: Path | str) -> list[dict[str, str]]:
 def read_label_lines(path: Path | str) -> list[tuple[int, dict[str, str]]]:
     """A labels CSV (UTF-8, or UTF-16 with a byte-order mark) as (line, row) pairs of strings, each
     line as a spreadsheet numbers it (the header is line 1); raise LabelFileError with one clear sentence."""
+    return [(n, row) for n, _, row in read_label_records(path)]
+
+
+def sheet_line(row: int, line: int) -> str:
+    """A line named as the spreadsheet's row number, with the text file's line when a cell on
+    several lines (Alt+Enter in Excel) above it makes the two differ."""
+    return f"line {row}" if row == line else f"line {row} (line {line} in a text editor)"
+
+
+def read_label_records(path: Path | str) -> list[tuple[int, int, dict[str, str]]]:
+    """(spreadsheet row, line in the text file, row) of each row of a labels CSV; see
+    :func:`read_label_lines`."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -310,8 +322,10 @@ def read_label_lines(path: Path | str) -> list[tuple[int, dict[str, str]]]:
             raise LabelFileError(f"{path} has more than one {name!r} column (found: {', '.join(names)}); "
                                  f"keep one and import the file again")
     rows = []
+    row_number = 1  # a blank line is a row of its own, a cell on several lines is on one
     while True:
         start = reader.line_num + 1
+        row_number += 1
         try:
             raw = next(reader)
         except StopIteration:
@@ -326,17 +340,19 @@ def read_label_lines(path: Path | str) -> list[tuple[int, dict[str, str]]]:
         row = dict.fromkeys(columns, "") | {c: restore_cell(v) for c, v in zip(columns, raw, strict=False)}
         if (text_id := EXCEL_TEXT.fullmatch(row.get("id", "").strip())) is not None:
             row["id"] = text_id.group(1)  # the export's ="…", kept as written (not opened in Excel)
-        rows.append((start, row))
+        rows.append((row_number, start, row))
 
 
 def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = None) -> ImportResult:
     """Validate every row, then store all valid labels in one transaction.
 
-    Row numbers in messages are the CSV line numbers (header = line 1).
+    Lines in messages are the rows a spreadsheet shows (header = line 1), see :func:`sheet_line`.
     """
     if not by or not by.strip():
         raise LabelFileError("--by must name who labelled the file")
-    rows = read_label_lines(path)
+    records = read_label_records(path)
+    rows = [(n, row) for n, _, row in records]
+    where = {n: sheet_line(n, line) for n, line, _ in records}
     now = now or datetime.now(UTC)
     result = ImportResult(batch_id=uuid.uuid4().hex[:12])
     ids = sorted({r.get("id", "").strip() for _, r in rows if r.get("id", "").strip()})
@@ -374,21 +390,21 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
             result.skipped_empty += 1
             continue
         if not item_id:
-            result.problems.append(f"line {n}: empty id")
+            result.problems.append(f"{where[n]}: empty id")
             continue
         if item_id not in known and NUMBER_FROM_ID.fullmatch(item_id):
             result.problems.append(
-                f"line {n}: id {item_id!r} was turned into a number by a spreadsheet (Excel keeps 15 "
+                f"{where[n]}: id {item_id!r} was turned into a number by a spreadsheet (Excel keeps 15 "
                 f"digits), so the item cannot be found; copy this row's id from the exported file "
                 f"opened in a text editor, or label a new `saring label export` (its ids stay text)")
             continue
         if item_id not in known:
-            result.problems.append(f"line {n}: unknown id {item_id!r} (not in the database)")
+            result.problems.append(f"{where[n]}: unknown id {item_id!r} (not in the database)")
             continue
         if bad:
             advice = AMBIGUOUS_ADVICE if any(is_ambiguous(row.get(t)) for t in TASKS) else \
                 "use 1/0, ya/tidak or leave empty"
-            result.problems.append(f"line {n}: bad value {', '.join(bad)} ({advice})")
+            result.problems.append(f"{where[n]}: bad value {', '.join(bad)} ({advice})")
             continue
         if item_id in purged:
             result.purged_forwards += 1
@@ -402,7 +418,7 @@ def import_labels(con: Any, path: Path | str, by: str, now: datetime | None = No
                 disputed.add((item_id, task))
                 dispute_lines.add(n)
                 result.problems.append(
-                    f"line {n}: id {item_id!r} is also on line {labels[task][1]} with a different {task} "
+                    f"{where[n]}: id {item_id!r} is also on {where[labels[task][1]]} with a different {task} "
                     f"label ({labels[task][0]} there, {v} here); neither is stored: keep the right one and "
                     f"import the file again")
     for item_id, labels in given.items():

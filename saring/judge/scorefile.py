@@ -10,8 +10,10 @@ first 100,000 characters; the row itself is written back unchanged.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -31,6 +33,7 @@ from saring.judge.labels import (
 from saring.limits import cap_text
 
 ADDED_COLUMNS = ("election_score", "hoax_score", "hoax_reasons")
+BLANK_LINE = re.compile(r"(\r\n?|\n)[ \t]*(\r\n?|\n)")
 BATCH = 10_000
 WORKERS = 2
 
@@ -136,7 +139,19 @@ def _read_csv_bytes(data: bytes, name: str, column: str | None, others: tuple[st
         spaced = [c for c in frame.columns if column_key(c) == column_key(wanted)]
         if len(spaced) == 1:
             frame = frame.rename(columns={spaced[0]: str(spaced[0]).strip()})
+    if BLANK_LINE.search(text):  # pandas skips blank lines, a spreadsheet shows each as a row
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+        rows = [n for n, cells in enumerate(reader, start=1) if cells[1:] or "".join(cells).strip(" \t")][1:]
+        if len(rows) == len(frame):
+            frame.attrs["sheet_rows"] = rows
     return frame
+
+
+def sheet_row(frame: pd.DataFrame, i: int) -> int:
+    """The row a spreadsheet shows for ``frame``'s ``i``-th row (the header is row 1), as label
+    import names it."""
+    rows = frame.attrs.get("sheet_rows")
+    return rows[i] if rows else i + 2
 
 
 def find_column(frame: pd.DataFrame, wanted: str, name: str, option: str) -> str:
