@@ -298,6 +298,11 @@ def test_the_check_never_resolves_a_host_name(tmp_path, monkeypatch):
     ("telegram", "https://t.me/kpu_ri", "options.channel: kpu_ri"),
     ("mastodon", "https://mastodon.social/@kpu", "options.account"),
     ("mastodon", "https://mastodon.social/tags/pemilu", "options.hashtag"),
+    ("reddit", "https://www.reddit.com/r/indonesia/", "options.subreddit: indonesia"),
+    ("reddit", "https://old.reddit.com/r/indonesia/search?q=pemilu&restrict_sr=on",
+     "options.subreddit: indonesia and options.search: pemilu"),
+    ("google_news", "https://news.google.com/search?q=pilkada%20batu&hl=id&gl=ID&ceid=ID:id",
+     "options.query: pilkada batu"),
 ])
 def test_a_platform_page_given_as_a_feed_url_fails_the_check_saying_how_to_write_the_source(
         tmp_path, kind, url, says):
@@ -314,7 +319,38 @@ def test_a_platform_page_given_as_a_feed_url_fails_the_check_saying_how_to_write
     ("telegram", "https://t.me/s/kpu_ri"),
     ("mastodon", "https://mastodon.social/@kpu.rss"),
     ("mastodon", "https://mastodon.social/tags/pemilu.rss"),
+    ("reddit", "https://www.reddit.com/r/indonesia/new/.rss"),
+    ("reddit", "https://www.reddit.com/r/indonesia.rss"),
+    ("google_news", "https://news.google.com/rss/search?q=pilkada&hl=id&gl=ID&ceid=ID:id"),
 ])
 def test_a_platforms_own_feed_address_given_as_url_passes_the_check(tmp_path, kind, url):
     result = check(tmp_path, GOOD.replace("https://satu.example/feed/", url) + f"    kind: {kind}\n")
     assert result.exit_code == 0, result.output
+    assert "Warning" not in result.output, result.output
+
+
+@pytest.mark.parametrize(("kind", "url", "options", "says"), [
+    ("youtube", "https://www.youtube.com/feeds/videos.xml?channel_id=UCAAAAAAAAAAAAAAAAAAAAAA",
+     "{channel_id: UCBBBBBBBBBBBBBBBBBBBBBB}", "options.channel_id"),
+    ("mastodon", "https://mastodon.social/tags/pemilu.rss", "{instance: mastodon.social, hashtag: pilkada}",
+     "options.instance, options.hashtag"),
+    ("reddit", "https://www.reddit.com/r/indonesia/new/.rss", "{subreddit: jakarta}", "options.subreddit"),
+    ("google_news", "https://news.google.com/rss/search?q=pemilu&hl=id&gl=ID&ceid=ID:id",
+     "{query: pilkada batu}", "options.query"),
+    ("telegram", "https://t.me/s/kpu_ri", "{channel: bawaslu_ri}", "options.channel"),
+])
+def test_a_url_that_overrides_the_kinds_options_is_said_by_the_check(tmp_path, kind, url, options, says):
+    # A maintainer points a source at another channel (or search) by changing its options and leaves
+    # the old url: every run still read the url, the options were passed over, and the check said OK.
+    result = check(tmp_path, GOOD.replace("https://satu.example/feed/", url)
+                   + f"    kind: {kind}\n    options: {options}\n")
+    output = " ".join(result.output.split())
+    assert result.exit_code == 0 and "Warning" in output, output
+    assert f"source 's1': every run reads {url}" in output and f"{says} not used" in output, output
+
+
+def test_options_that_give_the_same_address_as_the_url_pass_the_check_quietly(tmp_path):
+    url = "https://www.youtube.com/feeds/videos.xml?channel_id=UCAAAAAAAAAAAAAAAAAAAAAA"
+    result = check(tmp_path, GOOD.replace("https://satu.example/feed/", url)
+                   + "    kind: youtube\n    options: {channel_id: UCAAAAAAAAAAAAAAAAAAAAAA}\n")
+    assert result.exit_code == 0 and "Warning" not in result.output, result.output

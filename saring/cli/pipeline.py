@@ -295,7 +295,7 @@ def sources_check(sources: Path = SOURCES_OPT) -> None:
     if problems:
         fail(f"{sources or default_sources_path()}: {len(problems)} source(s) would fail on every run; "
              "see above")
-    for warning in _placeless_regions(config):
+    for warning in [*_unused_options(config), *_placeless_regions(config)]:
         err.print(Text.assemble(("Warning:", "bold yellow"), " ", shown(warning)), highlight=False)
     enabled = len(config.enabled_sources)
     out.print(f"OK: {len(config.sources)} sources ({enabled} enabled).")
@@ -318,6 +318,16 @@ def _refused_sources(config) -> list[str]:
                             "which saring refuses to read on every run; write the feed's public address "
                             "(or set options.allow_private: true, only for a test or the demo)")
     return problems
+
+
+def _unused_options(config) -> list[str]:
+    """Enabled sources with both a url and the options their kind builds an address from: runs read
+    the url alone, which the file does not show."""
+    from saring.collect.kinds import options_not_used, page_not_feed
+
+    return [f"source '{s.id}': {unused}" for s in config.enabled_sources
+            if not page_not_feed(s.kind, s.url)
+            and (unused := options_not_used(s.kind, s.url, s.options.model_dump()))]
 
 
 def _placeless_regions(config) -> list[str]:

@@ -16,7 +16,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote, quote_plus, urljoin, urlsplit
+from urllib.parse import parse_qs, quote, quote_plus, urljoin, urlsplit
 
 import feedparser
 import httpx
@@ -145,8 +145,9 @@ _MASTODON_PAGE = re.compile(r"^/(?:@(?P<account>[^/.]+)|tags/(?P<hashtag>[^/.]+)
 
 def page_not_feed(kind: str, url: str) -> str | None:
     """How to write a source whose explicit ``url`` is the platform's page for people (a YouTube
-    channel, a t.me channel, a Mastodon profile or tag) rather than the feed its kind reads; None
-    when it is not such a page. Every run would read the page and fail on it."""
+    channel, a t.me channel, a Mastodon profile or tag, a subreddit, a Google News search) rather
+    than the feed its kind reads; None when it is not such a page. Every run would read the page
+    and fail on it."""
     parts = urlsplit(url)
     host, path = (parts.hostname or "").lower(), parts.path
     if kind == "youtube" and host.removeprefix("www.").removeprefix("m.") == "youtube.com" \
@@ -163,7 +164,45 @@ def page_not_feed(kind: str, url: str) -> str | None:
         option = f"account: {m['account']}" if m["account"] else f"hashtag: {m['hashtag']}"
         return (f"{url} is a Mastodon page, not its feed: leave out url and write options.instance: {host} "
                 f"and options.{option}")
+    query = (parse_qs(parts.query).get("q") or [""])[0].strip()
+    reddit = host == "reddit.com" or host.endswith(".reddit.com")
+    if kind == "reddit" and reddit and not path.endswith(".rss"):
+        sub = m.group(1) if (m := re.match(r"^/r/([A-Za-z0-9_]{2,21})(/|$)", path)) else ""
+        written = [f"options.subreddit: {sub}"] * bool(sub) + [f"options.search: {query}"] * bool(query)
+        options = " and ".join(written)
+        return (f"{url} is a Reddit page, not its feed: leave out url and write "
+                f"{options or 'options.subreddit (the NAME in /r/NAME) or options.search'}")
+    if kind == "google_news" and host == "news.google.com" and path.rstrip("/") != "/rss" \
+            and not path.startswith("/rss/"):
+        if query:
+            return (f"{url} is a Google News page, not its feed: leave out url and write "
+                    f"options.query: {query}")
+        return (f"{url} is a Google News page, not its feed: write its feed's address, "
+                f"url: {parts._replace(path='/rss' + path).geturl()}")
     return None
+
+
+# The options each kind builds its address from (see :func:`source_url`).
+ADDRESS_OPTIONS = {"google_news": ("query", "hl", "gl"), "mastodon": ("instance", "hashtag", "account"),
+                   "reddit": ("subreddit", "search"), "youtube": ("channel_id", "playlist_id"),
+                   "telegram": ("channel",)}
+
+
+def options_not_used(kind: str, url: str, options: dict) -> str | None:
+    """What a source whose ``url`` is written beside the options its kind builds an address from
+    reads: the url, every run (the options are passed over); None when they build that same url."""
+    names = [n for n in ADDRESS_OPTIONS.get(kind, ()) if options.get(n) not in (None, "")]
+    if not names:
+        return None
+    try:
+        built = source_url(kind, options)
+    except ValueError as exc:
+        built, why = None, str(exc)
+    if built == url:
+        return None
+    return (f"every run reads {url} (its url), with {', '.join('options.' + n for n in names)} not used"
+            + (f": they would read {built}" if built else f" ({why})")
+            + "; leave out url to read what the options say, or take them out")
 
 
 def telegram_channel(options: dict) -> str:
