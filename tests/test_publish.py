@@ -599,11 +599,8 @@ def test_the_analysts_views_count_a_storys_media_as_the_digest_does(tmp_path):
         store.publish_snapshot()
     assert news.story_outlets == 2
     assert live == (2, ["antaranews.com", "kompas.com"], 2, 2)
-    pub = saring.connect(str(db))
-    try:
+    with saring.connect(str(db)) as pub:
         assert pub.execute(OUTLET_COUNTS).fetchone() == live
-    finally:
-        pub.close()
     _same(db)
 
 
@@ -637,11 +634,8 @@ def test_a_feed_removed_under_an_older_saring_counts_as_its_outlet_again_after_t
     assert sites == [("antara-politik", "antaranews.com"), ("cari", None)]
     assert live == (2, ["antaranews.com", "kompas.com"], 2, 2)
     assert [s.outlets for s in weekly.stories] == [2]
-    pub = saring.connect(str(db))
-    try:
+    with saring.connect(str(db)) as pub:
         assert pub.execute(OUTLET_COUNTS).fetchone() == live
-    finally:
-        pub.close()
 
 
 def test_a_v14_database_and_its_analysts_copy_count_a_storys_media_as_the_digest_after_the_upgrade(
@@ -669,8 +663,5 @@ def test_a_v14_database_and_its_analysts_copy_count_a_storys_media_as_the_digest
         live = store.con.execute(OUTLET_COUNTS).fetchone()
         store.publish_snapshot()
     assert live == (2, ["antaranews.com", "kompas.com"], 2, 2)
-    pub = saring.connect(str(db))
-    try:
+    with saring.connect(str(db)) as pub:
         assert pub.execute(OUTLET_COUNTS).fetchone() == live
-    finally:
-        pub.close()

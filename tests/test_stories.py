@@ -251,30 +251,41 @@ def test_the_two_sample_mastodon_posts_stay_two_stories(ingested):
     assert stories[1] >= 2 and stories[0] == stories[1]
 
 
+ANTARA_AND_KOMPAS = [
+    {"id": "antara-jatim", "name": "ANTARA Jawa Timur", "url": "https://jatim.antaranews.com/rss/terkini.xml"},
+    {"id": "antara-politik", "name": "ANTARA News — Politik", "url": "https://www.antaranews.com/rss/politik.xml"},
+    {"id": "kompas", "name": "Kompas.com", "url": "https://www.kompas.com/getrss/nasional"}]
+
+
+def _one_wire_story_in_antaras_two_feeds_and_kompas(store):
+    """One real article, republished as it is by ANTARA's two feeds and Kompas, scored and grouped
+    into one story; returns the store's connection."""
+    from saring.config import parse_config
+
+    wire = pratiwi_pairs()[0][0]
+    rows = [("n1", "antara-jatim", T0, "https://jatim.antaranews.com/berita/1"),
+            ("n2", "antara-politik", T0 + timedelta(hours=1), "https://www.antaranews.com/berita/1"),
+            ("n3", "kompas", T0 + timedelta(hours=2), "https://www.kompas.com/read/1")]
+    store.sync_sources(parse_config({"sources": ANTARA_AND_KOMPAS}).sources, complete=True)
+    con = store.con
+    store.add_items([dict(item_id=i, url=u, source_id=s, title=wire[:60], summary=wire, first_seen_at=t,
+                          state="seen") for i, s, t, u in rows])
+    for item_id, _, seen, _ in rows:
+        con.execute("INSERT INTO scores VALUES (?, 'm1', 0.9, 0.5, [], [], ?)", [item_id, seen])
+    assert assign_stories(con, now=T0 + timedelta(days=1)) == 3
+    return con
+
+
 def test_two_feeds_of_one_outlet_are_one_medium_in_the_digest_and_the_weekly(db_path):
     """ANTARA's Jawa Timur feed and its politics feed (sources.yaml's antara-jatim and
     antara-politik) both carried one wire story, Kompas too: the digest said "Diberitakan 3
     media" and the forum read three independent outlets. Sources count by their outlet's site."""
-    from saring.config import DigestSettings, parse_config
+    from saring.config import DigestSettings
     from saring.report.digest import build_digest
     from saring.report.weekly import build_weekly, monday_of
 
-    wire = pratiwi_pairs()[0][0]  # one real article, republished as it is
-    sources = parse_config({"sources": [
-        {"id": "antara-jatim", "name": "ANTARA Jawa Timur", "url": "https://jatim.antaranews.com/rss/terkini.xml"},
-        {"id": "antara-politik", "name": "ANTARA News — Politik", "url": "https://www.antaranews.com/rss/politik.xml"},
-        {"id": "kompas", "name": "Kompas.com", "url": "https://www.kompas.com/getrss/nasional"}]}).sources
-    rows = [("n1", "antara-jatim", T0, "https://jatim.antaranews.com/berita/1"),
-            ("n2", "antara-politik", T0 + timedelta(hours=1), "https://www.antaranews.com/berita/1"),
-            ("n3", "kompas", T0 + timedelta(hours=2), "https://www.kompas.com/read/1")]
     with Store(db_path, lock_wait=0) as store:
-        store.sync_sources(sources)
-        con = store.con
-        store.add_items([dict(item_id=i, url=u, source_id=s, title=wire[:60], summary=wire, first_seen_at=t,
-                              state="seen") for i, s, t, u in rows])
-        for item_id, _, seen, _ in rows:
-            con.execute("INSERT INTO scores VALUES (?, 'm1', 0.9, 0.5, [], [], ?)", [item_id, seen])
-        assert assign_stories(con, now=T0 + timedelta(days=1)) == 3
+        con = _one_wire_story_in_antaras_two_feeds_and_kompas(store)
         digest = build_digest(con, T0.date(), DigestSettings())
         weekly = build_weekly(con, monday_of(T0.date()), DigestSettings())
     (news,) = digest.election_items  # one entry for the story
@@ -295,24 +306,10 @@ def test_a_feed_switched_off_or_removed_still_counts_as_its_outlet_in_past_stori
     from saring.report.digest import build_digest
     from saring.report.weekly import build_weekly, monday_of
 
-    wire = pratiwi_pairs()[0][0]  # one real article, republished as it is
-    entries = [
-        {"id": "antara-jatim", "name": "ANTARA Jawa Timur", "url": "https://jatim.antaranews.com/rss/terkini.xml"},
-        {"id": "antara-politik", "name": "ANTARA News — Politik", "url": "https://www.antaranews.com/rss/politik.xml"},
-        {"id": "kompas", "name": "Kompas.com", "url": "https://www.kompas.com/getrss/nasional"}]
-    later = ([{**e, "enabled": e["id"] != "antara-politik"} for e in entries] if change == "disabled"
-             else [e for e in entries if e["id"] != "antara-politik"])
-    rows = [("n1", "antara-jatim", T0, "https://jatim.antaranews.com/berita/1"),
-            ("n2", "antara-politik", T0 + timedelta(hours=1), "https://www.antaranews.com/berita/1"),
-            ("n3", "kompas", T0 + timedelta(hours=2), "https://www.kompas.com/read/1")]
+    later = ([{**e, "enabled": e["id"] != "antara-politik"} for e in ANTARA_AND_KOMPAS]
+             if change == "disabled" else [e for e in ANTARA_AND_KOMPAS if e["id"] != "antara-politik"])
     with Store(db_path, lock_wait=0) as store:
-        store.sync_sources(parse_config({"sources": entries}).sources, complete=True)
-        con = store.con
-        store.add_items([dict(item_id=i, url=u, source_id=s, title=wire[:60], summary=wire, first_seen_at=t,
-                              state="seen") for i, s, t, u in rows])
-        for item_id, _, seen, _ in rows:
-            con.execute("INSERT INTO scores VALUES (?, 'm1', 0.9, 0.5, [], [], ?)", [item_id, seen])
-        assert assign_stories(con, now=T0 + timedelta(days=1)) == 3
+        con = _one_wire_story_in_antaras_two_feeds_and_kompas(store)
         store.sync_sources(parse_config({"sources": later}).sources, complete=True)
         digest = build_digest(con, T0.date(), DigestSettings())
         weekly = build_weekly(con, monday_of(T0.date()), DigestSettings())
