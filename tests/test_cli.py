@@ -380,3 +380,56 @@ def test_a_query_goes_on_while_the_sources_file_is_halfway_through_an_edit(tmp_p
     assert "zona\nAsia/Jakarta\n" in result.output and "days are counted in WIB" in result.output
     result = runner.invoke(app, ["query", sql, "--db", str(db), "--sources", "sources.yaml"])  # named: wanted
     assert result.exit_code == 2 and "not valid YAML" in result.output, result.output
+
+
+_PEAK_OF_A_QUERY = """
+import sys, tracemalloc
+import duckdb, pandas  # noqa: F401  imported before measuring: only the query's own memory counts
+import saring.cli.pipeline as pipeline
+import saring.context, saring.storage.database  # noqa: F401
+from saring.cli.main import app
+pipeline._CHUNK_VECTORS = 1  # 2048 rows at a time, so that a test's result spans many chunks
+tracemalloc.start()
+try:
+    app(sys.argv[1:])
+finally:
+    sys.stderr.write(f"peak={tracemalloc.get_traced_memory()[1]}")
+"""
+
+
+def test_a_large_query_written_to_a_csv_file_is_written_a_few_thousand_rows_at_a_time(tmp_path):
+    # `saring query "SELECT * FROM articles" --csv > semua.csv` held every text in memory, twice,
+    # before writing a line (4 GB for 300,000 articles): on a year of articles an analyst's laptop
+    # ran out of memory. The file is now written in chunks, and is the same file.
+    import subprocess
+    import sys
+
+    import duckdb
+
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        store.con.execute("INSERT INTO articles (item_id, text, fetched_at) SELECT printf('it%05d', range), "
+                          "repeat('Berita pemilu kota, \"dikutip\". ', 60) || range, now() FROM range(50000)")
+        store.publish_snapshot()
+    sql = ("SELECT item_id, text, [length(text)] AS n, sum(length(text)) OVER () AS total "
+           "FROM articles ORDER BY 1")
+    written = tmp_path / "semua.csv"
+    with written.open("wb") as fh:
+        proc = subprocess.run([sys.executable, "-c", _PEAK_OF_A_QUERY, "query", sql, "--db", str(db),
+                               "--csv"], stdout=fh, stderr=subprocess.PIPE, timeout=300)
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 0, stderr
+    peak = int(stderr.rsplit("peak=", 1)[1])
+    size = written.stat().st_size
+    assert size > 90_000_000 and peak < size / 3, (peak, size)  # one chunk at a time, not the whole
+    with duckdb.connect() as con:
+        stored = con.execute(f"ATTACH '{db}' AS s (READ_ONLY); "
+                             "SELECT item_id, text, '[' || length(text) || ']', sum(length(text)) OVER () "
+                             "FROM s.articles ORDER BY 1").fetchall()
+        back = con.execute("""SELECT * FROM read_csv(?, all_varchar = true, header = true, delim = ',',
+                                                    quote = '"', escape = '"') ORDER BY 1""",
+                           [str(written)]).fetchall()
+    assert back == [(i, t, n, str(total)) for i, t, n, total in stored]  # one header, every row once
+

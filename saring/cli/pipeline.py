@@ -180,22 +180,30 @@ def query(
         zone = TIME_ZONE
     try:
         con = connect_snapshot(db, zone)
+        if csv:
+            # DuckDB draws its progress bar on stdout once a query has run 2 s, and a streamed
+            # query runs until its last row is written: the bar would end up inside the CSV.
+            con.execute("SET enable_progress_bar = false")
         result = con.execute(sql)
         if result is None or result.description is None:  # only a comment or ";": no table
             fail("the query returned no table (is it only a comment?)")
-        frame = _whole_numbers(result.df(), [str(d[1]) == "HUGEINT" for d in result.description])
+        huge = [str(d[1]) == "HUGEINT" for d in result.description]
+        if csv:
+            _print_csv(result, huge)
+        else:
+            _print_table(_whole_numbers(result.df(), huge))
     except SaringError as exc:
         fail(str(exc))
-    except duckdb.Error as exc:
+    except duckdb.Error as exc:  # also one met after the first rows were written (a bad cast)
         if _changes(sql):  # DuckDB's own words ("Can only update base table") read as a broken table
             fail(f"the analysts' copy is read-only: saring query cannot change it ({exc})")
         fail(f"the query failed: {exc}")
-    try:
-        _print_frame(frame, csv)
     except BrokenPipeError:  # `| head` has all it wants: end quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
         raise typer.Exit(0) from None
 
+
+_CHUNK_VECTORS = 10  # DuckDB vectors of 2048 rows: some 20,000 rows in memory at a time
 
 def _whole_numbers(frame, huge: list[bool]):
     """HUGEINT columns (DuckDB's sum of integers, e.g. ``sum(items)``) as integers: pandas gets
@@ -254,18 +262,27 @@ def _csv_cell(value):
     return value
 
 
-def _print_frame(frame, csv: bool) -> None:
-    if csv:
+def _print_csv(result, huge: list[bool]) -> None:
+    """The result as CSV, fetched and written _CHUNK_VECTORS x 2048 rows at a time: a million
+    articles' texts, held whole (and converted cell by cell), outgrew an analyst's memory."""
+    on_screen = sys.stdout.isatty()  # a file or a pipe gets the data exactly as stored
+    header = True
+    while True:
+        frame = _whole_numbers(result.fetch_df_chunk(_CHUNK_VECTORS), huge)
+        if frame.empty and not header:
+            return
         frame = frame.map(_csv_cell)
-    if csv and not sys.stdout.isatty():  # a file or a pipe gets the data exactly as stored
-        frame.to_csv(sys.stdout, index=False)
-        return
+        if on_screen:
+            frame = frame.rename(columns=shown).map(_shown_cell)
+        frame.to_csv(sys.stdout, index=False, header=header)
+        header = False
+
+
+def _print_table(frame) -> None:
     # Titles, texts and links come from feeds and chats: no terminal escape sequence may reach
     # the screen, from a text cell or from a list or struct (tipline_messages.urls).
     frame = frame.rename(columns=shown).map(_shown_cell)
-    if csv:
-        frame.to_csv(sys.stdout, index=False)
-    elif frame.empty:  # pandas would say "Empty DataFrame / Columns: [...] / Index: []"
+    if frame.empty:  # pandas would say "Empty DataFrame / Columns: [...] / Index: []"
         out.print("  ".join(frame.columns), "\n(0 rows)", sep="", highlight=False, soft_wrap=True)
     else:
         # soft_wrap: a row stays one line (Rich would fold it at 80 columns in a file or pipe)
