@@ -433,3 +433,33 @@ def test_a_large_query_written_to_a_csv_file_is_written_a_few_thousand_rows_at_a
                            [str(written)]).fetchall()
     assert back == [(i, t, n, str(total)) for i, t, n, total in stored]  # one header, every row once
 
+
+def test_an_infinite_or_far_time_is_shown_not_a_traceback(tmp_path):
+    # `saring query "SELECT title, coalesce(published_at, 'infinity') AS terbit FROM items ORDER BY 2"`
+    # (undated items last) printed a Python traceback (OutOfBoundsDatetime): pandas cannot put
+    # 'infinity', or a year past 9999, on the forum's clock. DuckDB's own words are shown instead.
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        store.con.execute("INSERT INTO items (item_id, url, source_id, title, published_at) VALUES "
+                          "('a', 'https://berita.example/a', 'src', 'Bertanggal', '2026-11-02 01:00:00+00'), "
+                          "('b', 'https://berita.example/b', 'src', 'Tanpa tanggal', NULL)")
+        store.publish_snapshot()
+    sql = ("SELECT title, coalesce(published_at, 'infinity') AS terbit, "
+           "coalesce(published_at, '-infinity'::TIMESTAMPTZ) AS awal, "
+           "coalesce(published_at, TIMESTAMPTZ '20260-01-01 00:00:00+00') AS salah_ketik, "
+           "coalesce(published_at::TIMESTAMP, 'infinity') AS tanpa_zona FROM items ORDER BY 1")
+    result = runner.invoke(app, ["query", sql, "--db", str(db), "--csv"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "title,terbit,awal,salah_ketik,tanpa_zona",
+        "Bertanggal,2026-11-02 08:00:00+07:00,2026-11-02 08:00:00+07:00,2026-11-02 08:00:00+07:00,"
+        "2026-11-02 08:00:00",
+        "Tanpa tanggal,infinity,-infinity,20260-01-01 00:00:00+00,infinity"], result.output
+    result = runner.invoke(app, ["query", sql, "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert [line.split() for line in result.output.splitlines()[1:]] == [
+        ["Bertanggal", *["2026-11-02", "08:00:00+07:00"] * 3, "2026-11-02", "08:00:00"],
+        ["Tanpa", "tanggal", "infinity", "-infinity", "20260-01-01", "00:00:00+00", "infinity"],
+    ], result.output

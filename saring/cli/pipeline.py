@@ -191,7 +191,7 @@ def query(
         if csv:
             _print_csv(result, huge)
         else:
-            _print_table(_whole_numbers(result.df(), huge))
+            _print_table(_readable(result.df(), huge))
     except SaringError as exc:
         fail(str(exc))
     except duckdb.Error as exc:  # also one met after the first rows were written (a bad cast)
@@ -204,6 +204,48 @@ def query(
 
 
 _CHUNK_VECTORS = 10  # DuckDB vectors of 2048 rows: some 20,000 rows in memory at a time
+
+# DuckDB's 'infinity' and '-infinity' times, as the integers pandas is given
+_INFINITE_TIMES = {2**63 - 1: "infinity", 1 - 2**63: "-infinity"}
+
+
+def _readable(frame, huge: list[bool]):
+    return _far_times(_whole_numbers(frame, huge))
+
+
+def _far_times(frame):
+    """Time columns holding 'infinity' or, with a time zone, a year pandas cannot put on the
+    forum's clock (past 9999), as text: pandas showed the first as a date in the year 294247,
+    and failed on the others with a traceback. Other times in such a column print as before."""
+    import numpy as np
+    import pandas as pd
+
+    for i in range(frame.shape[1]):
+        values = frame.iloc[:, i]
+        if values.dtype.kind != "M":
+            continue
+        ticks, unit, zone = values.array.asi8, values.array.unit, getattr(values.dtype, "tz", None)
+        far = np.isin(ticks, list(_INFINITE_TIMES))
+        if zone is not None and unit != "ns":  # in ns every tick is within 1677..2262
+            low, high = (np.datetime64(f"{year:04}-01-01", unit).astype(np.int64) for year in (2, 9999))
+            far |= (ticks != pd.NaT.value) & ((ticks < low) | (ticks >= high))
+        if far.any():
+            frame.isetitem(i, pd.Series([_far_time(tick, unit, zone) if is_far else values.iloc[j]
+                                         for j, (tick, is_far) in enumerate(zip(ticks, far, strict=True))],
+                                        index=frame.index, dtype=object))
+    return frame
+
+
+def _far_time(tick: int, unit: str, zone) -> str:
+    import numpy as np
+
+    if int(tick) in _INFINITE_TIMES:
+        return _INFINITE_TIMES[int(tick)]
+    text = str(np.datetime64(int(tick), unit)).replace("T", " ")
+    if "." in text:  # whole seconds without ".000000", as pandas prints them
+        text = text.rstrip("0").rstrip(".")
+    return text + "+00" if zone is not None else text  # numpy knows no zone: in UTC, said so
+
 
 def _whole_numbers(frame, huge: list[bool]):
     """HUGEINT columns (DuckDB's sum of integers, e.g. ``sum(items)``) as integers: pandas gets
@@ -268,7 +310,7 @@ def _print_csv(result, huge: list[bool]) -> None:
     on_screen = sys.stdout.isatty()  # a file or a pipe gets the data exactly as stored
     header = True
     while True:
-        frame = _whole_numbers(result.fetch_df_chunk(_CHUNK_VECTORS), huge)
+        frame = _readable(result.fetch_df_chunk(_CHUNK_VECTORS), huge)
         if frame.empty and not header:
             return
         frame = frame.map(_csv_cell)
