@@ -64,6 +64,7 @@ def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str
         # Feeds and item bookkeeping need the database: they stay with the single writer.
         with Fetcher(config.fetch) as fetcher:
             plans = [read_feed(s, store, fetcher) for s in config.enabled_sources]
+        store.flush_feed_fetches()  # before the long wait for the workers' parts
         outlets = store.outlet_hosts()
         futures = {
             plan.source.id: [

@@ -71,6 +71,26 @@ def test_a_feeds_failure_is_recorded_when_its_run_stops_before_it_finishes(tmp_p
         assert status["rajin"].last_status == "ok" and store.feed_state("rajin") == ('"v1"', None)
 
 
+def test_the_feeds_outcomes_are_stored_before_the_run_links_and_scores(sample_site, sample_config, db_path,
+                                                                          scorer, monkeypatch):
+    # A run keeps its feeds' outcomes to write them at once. Linking and scoring, the long end of a
+    # run, are what a kill or a flow's timeout most often cuts: by then they must be stored, or
+    # the health section would not know the run read the feeds.
+    import saring.pipeline.ingest as ingest
+
+    seen = []
+    real = ingest.link_items
+
+    def looking(store, *args, **kwargs):
+        seen.extend(store.cur.execute("SELECT source_id, last_status FROM sources").fetchall())
+        return real(store, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "link_items", looking)
+    with Store(db_path) as store:
+        ingest.run_ingest(sample_config, store, scorer=scorer)
+    assert seen and all(status == "ok" for _, status in seen), seen
+
+
 def test_a_past_days_health_is_the_sources_state_on_that_day_not_now(tmp_path):
     # The digest of 20 November, made again on the 24th (an archive rebuilt, `saring digest
     # --date`), said a feed that broke on the 24th had failed on the 20th, and left out the one

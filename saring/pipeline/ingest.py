@@ -612,6 +612,7 @@ def run_ingest(
             with ThreadPoolExecutor(max_workers=config.fetch.source_workers) as pool:
                 futures = [pool.submit(contextvars.copy_context().run, one, s) for s in sources]
                 results = [f.result() for f in futures]
+        store.flush_feed_fetches()
         lane.finish()
         return finish_ingest(store, run_id, results, scorer, config.stories.window_days, config.digest,
                              rescore=relink, lane=lane)

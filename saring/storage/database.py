@@ -459,6 +459,11 @@ class Store:
             [list(c) for c in columns],
         )
 
+    def flush_feed_fetches(self) -> None:
+        """Write the feeds' outcomes kept so far (a run's sources are done: what follows, linking
+        and scoring, is what a kill or a timeout most often interrupts)."""
+        self._write_feed_fetches(self._take_feed_fetches())
+
     def _take_feed_fetches(self) -> list[list[Any]]:
         with self._claims_lock:
             fetches, self._feed_fetches = list(self._feed_fetches.values()), {}
@@ -626,7 +631,7 @@ class Store:
         self._run_state = None
         with self._claims_lock:
             self._claims.clear()
-        self._write_feed_fetches(self._take_feed_fetches())
+        self.flush_feed_fetches()
         rows = [{"run_id": run_id, **asdict(r)} for r in results]
         self._insert_new("run_sources", rows, ["run_id", "source_id"])
         ok = sum(1 for r in results if r.status != "failed")
