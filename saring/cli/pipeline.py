@@ -348,61 +348,18 @@ def sources_check(sources: Path = SOURCES_OPT) -> None:
         config = load_config(sources)
     except SaringError as exc:
         fail(str(exc))
-    problems = _refused_sources(config)
+    from saring.pipeline.sourcecheck import refused_sources, source_warnings
+
+    problems = refused_sources(config)
     for problem in problems:
         err.print(Text.assemble(("Error:", "bold red"), " ", shown(problem)), highlight=False)
     if problems:
         fail(f"{sources or default_sources_path()}: {len(problems)} source(s) would fail on every run; "
              "see above")
-    for warning in [*_unused_options(config), *_placeless_regions(config)]:
+    for warning in source_warnings(config):
         err.print(Text.assemble(("Warning:", "bold yellow"), " ", shown(warning)), highlight=False)
     enabled = len(config.enabled_sources)
     out.print(f"OK: {len(config.sources)} sources ({enabled} enabled).")
-
-
-def _refused_sources(config) -> list[str]:
-    """What every run would refuse in the enabled sources, judged from the file alone (no lookup)."""
-    from urllib.parse import urlsplit
-
-    from saring.collect.kinds import page_not_feed
-    from saring.collect.urls import written_private
-
-    problems = []
-    for source in config.enabled_sources:
-        if page := page_not_feed(source.kind, source.url):
-            problems.append(f"source '{source.id}': {page}")
-        host = urlsplit(source.url).hostname or ""
-        if not source.options.allow_private and written_private(host):
-            problems.append(f"source '{source.id}': {source.url} is on this computer or a private network, "
-                            "which saring refuses to read on every run; write the feed's public address "
-                            "(or set options.allow_private: true, only for a test or the demo)")
-    return problems
-
-
-def _unused_options(config) -> list[str]:
-    """Enabled sources with both a url and the options their kind builds an address from: runs read
-    the url alone, which the file does not show."""
-    from saring.collect.kinds import options_not_used, page_not_feed
-
-    return [f"source '{s.id}': {unused}" for s in config.enabled_sources
-            if not page_not_feed(s.kind, s.url)
-            and (unused := options_not_used(s.kind, s.url, s.options.model_dump()))]
-
-
-def _placeless_regions(config) -> list[str]:
-    """Enabled sources whose region names no place, when the digest sorts news by the forum's place:
-    their news that names no place goes to the last section, however local the source."""
-    from saring.judge.places import ForumScope, region_places
-
-    scope = ForumScope.of(config.forum.area, config.forum.province)
-    if scope is None:
-        return []
-    rest = f"Luar {scope.province.short} dan nasional"  # the digest's last section
-    return [f"source '{s.id}': region '{s.region}' names no kabupaten, kota or province saring knows, so its "
-            f"news that names no place goes under '{rest}' in the digest; if the source is local, write "
-            "its place as the region, e.g. 'Kabupaten Malang' or 'Jawa Timur'"
-            for s in config.enabled_sources
-            if s.region.strip().lower() not in ("nasional", "internasional") and not region_places(s.region)]
 
 
 @sources_app.command("status")
