@@ -18,10 +18,18 @@ from _net import smtp_server
 from typer.testing import CliRunner
 
 from saring.cli.main import app
-from saring.config import DeliveryChannel, DeliverySettings, parse_config
+from saring.config import DeliveryChannel, DeliverySettings, DigestSettings, parse_config
 from saring.report.archive import ArchiveServer, whatsapp_file_text, write_archive
 from saring.report.deliver import deliver, free_port, supports_attachments
-from saring.report.digest import Digest, DigestItem, chat_length, render, split_messages, today_wib
+from saring.report.digest import (
+    Digest,
+    DigestItem,
+    chat_length,
+    excerpt,
+    render,
+    split_messages,
+    today_wib,
+)
 from saring.storage.database import Store
 
 DAY = date(2026, 11, 25)
@@ -187,6 +195,30 @@ def test_a_link_in_a_forwarded_text_still_opens_from_the_whatsapp_digest(written
     shown = {LINK: LINK, f"{LINK}?s=*a*b~c": f"{LINK}?s=%2Aa%2Ab%7Ec"}.get(written, LINK)
     assert f"• _Diteruskan Ada yang kirim ini ke grup, mohon dicek_ {shown}" in chat
     assert f"{shown}_" not in chat  # WhatsApp would take a closing "_" into the link
+
+
+AGGREGATOR_LINK = "https://news.example/rss/articles/" + "CBMiZWh0dHBzOi8vd3d3" * 20  # several hundred chars
+# The sample chat's forward of a news link (sample/tipline/demo-chat.txt).
+SAMPLE_FORWARD = ("Ini beritanya https://malangpost.example/2023/10/12/kpu-kota-batu-bantah-surat-suara-tercoblos/"
+                  " mohon dicek")
+
+
+@pytest.mark.parametrize("text, limit", [
+    (AGGREGATOR_LINK, DigestSettings().excerpt_chars),  # a message that is only the link
+    (f"{AGGREGATOR_LINK} mohon dicek", DigestSettings().excerpt_chars),
+    (SAMPLE_FORWARD, len(SAMPLE_FORWARD) - 9),  # the excerpt ends in the word after the link
+])
+def test_an_excerpt_cut_at_a_forwarded_link_shows_the_link_whole(text, limit):
+    # A member forwards a news aggregator's link: the excerpt cut it at 220 characters, and the
+    # digest showed the group a link to a page that does not exist (the message's only link).
+    # Cut just after a link, the excerpt glued its "…" to it: phones take the "…" into the link.
+    link = re.search(r"https://\S+", text).group(0)
+    forwarded = item(9, "sedang", kind="tipline", url="https://tipline.saring.invalid/m/9",
+                     excerpt=excerpt(text, limit))
+    chat = render(replace(digest_of([item(1)]), tipline=[forwarded]), "whatsapp")
+    assert re.findall(r"https://(?:news|malangpost)\.example\S*", chat) == [link]
+    assert "_https://" not in chat  # WhatsApp would take the italics' "_" into the link
+    assert (f"{link} …" in chat) == (text != link)  # the cut text is still marked
 
 
 def test_formats_escape_web_text():

@@ -296,11 +296,17 @@ def risk_label(score: float, settings: DigestSettings) -> str:
 
 
 def excerpt(text: str | None, limit: int) -> str:
-    """The first ``limit`` characters, cut at a word boundary."""
+    """The first ``limit`` characters, cut at a word boundary. A link is never cut (it would open
+    a page that does not exist): one longer than ``limit`` that opens the text is kept whole, and
+    the "…" after a link stands apart (phones take a "…" glued to it into the address)."""
     text = " ".join((text or "").split())
     if len(text) <= limit:
         return text
-    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
+    first, _, rest = text.partition(" ")
+    if len(first) >= limit and _TEXT_LINK.match(first):
+        return f"{first} …" if rest else first
+    head = text[:limit].rsplit(" ", 1)[0].rstrip(",;:.")
+    return head + (" …" if _TEXT_LINK.match(head.rpartition(" ")[2]) else "…")
 
 
 def _window(day: date, zone: str = TIME_ZONE) -> tuple[datetime, datetime]:
@@ -732,7 +738,7 @@ def wa_italic(value: object) -> str:
     WhatsApp takes a "_" right after a link into the address."""
     text = wa_clean(value)
     last = next(reversed(list(_TEXT_LINK.finditer(text))), None)
-    if last is None or text[last.end():].strip(".,;:!?)]'\""):
+    if last is None or text[last.end():].strip(" .,;:!?)]'\"…"):  # "…": an excerpt cut after it
         return f"_{text}_" if text else ""
     head = text[:last.start()].rstrip()
     return f"_{head}_ {text[last.start():]}" if head else text[last.start():]
