@@ -105,6 +105,21 @@ def test_bidi_controls_never_reach_the_archive(tmp_path):
         assert "umumkan" in content
 
 
+@pytest.mark.parametrize("mark", ["\u200f", "\u2069", "\x1b"])
+def test_a_control_mark_beside_a_space_never_breaks_the_bold_or_italics_around_a_text(mark):
+    # A title or forwarded text with a right-to-left mark (or an isolate, as in text copied from
+    # X) after a space: the mark was taken out after the markup was placed, leaving "Bakohumas *"
+    # and "_ KPU": WhatsApp and Markdown then show the marks instead of bold or italics.
+    title = "KPU Kota Batu Bentuk Bakohumas"  # the sample's Malangpost article
+    text = f"{mark} {title} {mark}"
+    forwarded = item(2, "sedang", kind="tipline", url="https://tipline.saring.invalid/m/2", excerpt=text)
+    d = replace(digest_of([item(1, title=text, excerpt=text)]), tipline=[forwarded])
+    chat = render(d, "whatsapp")
+    assert f"*1. {title}*" in chat and f"\n_{title}_\n" in chat and f"• _{title}_" in chat
+    md = render(d, "markdown")
+    assert f"[{title}](" in md and f"> {title}\n" in md and f"- *{title}* — risiko" in md
+
+
 def test_safe_text_helpers():
     assert strip_controls("a\x1b[31mb\u202ec\td\ne\x9b") == "a[31mbc\td\ne"
     assert safe_link("javascript:alert(1)") is None and safe_link("http://[::1") is None

@@ -692,7 +692,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~!])")
 
 def md_escape(value: object) -> str:
     """Text safe inside Markdown: one line, no markup, no raw HTML (titles come from the web)."""
-    return _MD_SPECIAL.sub(r"\\\1", _html.escape(" ".join(str(value).split()), quote=False))
+    # Controls go first (as _finalize would after): one between spaces must not leave a space
+    # inside the template's "*…*".
+    return _MD_SPECIAL.sub(r"\\\1", _html.escape(" ".join(strip_controls(value).split()), quote=False))
 
 
 def safe_url(value: str | None) -> str:
@@ -722,7 +724,7 @@ def wa_clean(value: object) -> str:
     A mark between two words ("KPU_Batu") becomes a space, any other goes: "*Diteruskan* INFO"
     gives "Diteruskan INFO", not two spaces. In a link the marks are part of the address: "_"
     stays and the others are percent-encoded, as in :func:`wa_url`."""
-    text = " ".join(str(value).split())
+    text = " ".join(strip_controls(value).split())  # first: see md_escape
     links = [m.span() for m in _TEXT_LINK.finditer(text)]
 
     def unmark(m: re.Match) -> str:
