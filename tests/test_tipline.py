@@ -520,3 +520,51 @@ def test_a_member_saved_with_a_word_of_a_system_line_in_the_name_is_still_a_send
     assert import_chat(con, export, SECRET).kept == plain.kept + 1  # his chain message and the mention
     everything = _all_text(con)
     assert "KPPS di Kota Batu katanya tidak dibayar" in everything and "Andi" not in everything
+
+
+def test_a_new_model_version_scores_the_forwards_whose_text_retention_purged(tmp_path, monkeypatch, scorer):
+    # Retention purged a chat's forwards (their items keep no text) and a later chat's are stored
+    # whole. Once a new model version was promoted, `saring rescore` stopped with a traceback
+    # ("TypeError: 'float' object is not subscriptable") and every run's scoring failed the same
+    # way: the stored articles stayed on the old model.
+    import json
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+    from saring.collect.retention import purge_tipline
+    from saring.config import FetchSettings
+    from saring.pipeline.forwarded import feed_tipline
+    from saring.storage.database import utcnow
+
+    monkeypatch.setattr("saring.collect.urls.system_resolver", FakeDNS({}))  # the chats' links: no real DNS
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        for chat in (ANDROID_ID, IOS_ID):
+            started = utcnow()
+            result = import_chat(store.con, chat, SECRET)
+            feed_tipline(store, since=started, fetch=FetchSettings(retries=0, timeout=2), scorer=scorer,
+                         scrubber=result.scrubber)
+            if chat == ANDROID_ID:
+                purge_tipline(store, 0, now=utcnow() + timedelta(seconds=1))
+        texts = store.con.execute("SELECT count(*) FILTER (WHERE text IS NULL), count(text) "
+                                  "FROM articles").fetchone()
+    assert texts[0] > 0 and texts[1] > 0  # purged and whole forwards side by side
+    models = tmp_path / "models"  # the shipped models, promoted again under another version name
+    models.mkdir()
+    for task in ("election", "hoax"):
+        shutil.copy(Path(__file__).parent.parent / "classifiers" / f"{task}.skops", models)
+        card = json.loads((Path(__file__).parent.parent / "classifiers" / f"{task}.json").read_text("utf-8"))
+        card["version"] = f"{task}-baru"
+        (models / f"{task}.json").write_text(json.dumps(card), encoding="utf-8")
+    monkeypatch.setenv("SARING_MODELS", str(models))
+    result = CliRunner().invoke(app, ["rescore", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM articles a WHERE NOT EXISTS (SELECT 1 FROM scores s "
+                           "WHERE s.item_id = a.item_id AND s.model_version = 'election-baru+hoax-baru')"
+                           ).fetchone() == (0,)
+    finally:
+        con.close()

@@ -93,6 +93,12 @@ def _param(value: Any) -> Any:
     return None if isinstance(value, float) and value != value else value
 
 
+def _texts_frame(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """``item_id``, ``title``, ``text`` rows as Python values. Not ``.df()``: pandas reads a NULL
+    (a forward whose text retention purged) beside stored texts as NaN, which is no text to score."""
+    return pd.DataFrame(cur.fetchall(), columns=["item_id", "title", "text"], dtype=object)
+
+
 @contextlib.contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """One transaction on ``con``: committed at the end, rolled back on any error."""
@@ -548,13 +554,13 @@ class Store:
         if not ids:  # the usual case of a run on unchanged feeds: no second query, no frame to build
             return self.article_texts([])
         if len(ids) > 20_000:  # a new model's first pass: most rows anyway, one join is cheaper
-            return self.cur.execute(
+            return _texts_frame(self.cur.execute(
                 f"""SELECT i.item_id, coalesce(a.title, i.title) AS title, coalesce(a.text, i.summary) AS text
                    FROM items i JOIN articles a USING (item_id)
                    WHERE NOT EXISTS (SELECT 1 FROM scores s
                                      WHERE s.item_id = i.item_id AND s.model_version = $version)
                          {self._overtaken(model_version, "i") if served else ""}
-                   ORDER BY i.item_id""", {"version": model_version}).df()
+                   ORDER BY i.item_id""", {"version": model_version}))
         return self.article_texts(ids)
 
     def _overtaken(self, model_version: str, alias: str) -> str:
@@ -579,14 +585,14 @@ class Store:
         """``item_id``, ``title``, ``text`` of these stored articles, as they are scored."""
         if not ids:
             return pd.DataFrame({"item_id": [], "title": [], "text": []}, dtype=object)
-        return self.cur.execute(
+        return _texts_frame(self.cur.execute(
             """SELECT i.item_id, coalesce(a.title, i.title) AS title, coalesce(a.text, i.summary) AS text
                FROM (SELECT item_id, title, summary FROM items WHERE list_contains($ids, item_id)) i
                JOIN (SELECT item_id, title, text FROM articles WHERE list_contains($ids, item_id)) a
                USING (item_id)
                ORDER BY i.item_id""",
             {"ids": ids},
-        ).df()
+        ))
 
     @_locked
     def save_scores(self, rows: Sequence[dict[str, Any]]) -> None:
