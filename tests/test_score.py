@@ -394,7 +394,7 @@ def test_fast_tfidf_equals_sklearn(scorer: Scorer, texts: dict[str, str]) -> Non
     assert checked == 3  # hoax words and characters, election words
     import numpy as np
 
-    from saring.judge.classifier.noclaim import has_no_claim
+    from saring.noclaim import has_no_claim
 
     sklearn_path = _load_one(MODELS, "hoax")[0].predict_proba(sample)[:, 1]  # the pipeline as saved
     claims = np.array([not has_no_claim(t) for t in sample])  # "" and "x" carry no claim
@@ -549,9 +549,67 @@ def test_greetings_and_thanks_carry_no_claim(scorer: Scorer) -> None:
 
 def test_no_claim_rule_touches_no_training_or_heldout_text() -> None:
     """The rule changes no measured number: no labelled text of the model card is a greeting."""
-    from saring.judge.classifier.noclaim import has_no_claim
     from saring.judge.classifier.training import base_splits
+    from saring.noclaim import has_no_claim
 
     sp = base_splits()
     texts = pd.concat([sp.hoax_train["text"], sp.hoax_heldout["text"], sp.election_heldout["text"]])
     assert not any(has_no_claim(str(t)) for t in texts)
+
+
+def test_greetings_scored_before_the_no_claim_rule_are_served_as_scoring_now_stores_them(
+        tmp_path, scorer: Scorer) -> None:
+    # A forum upgrading saring kept what the saring before the no-claim rule stored: "Selamat
+    # pagi semua" posted on a Telegram channel, and the thanks a member pasted into `saring check`
+    # (the fixture chat's), at 0.78 and 0.70, until someone ran `saring rescore`.
+    # The upgrade serves them as scoring now stores them, without loading a model.
+    from _db import database_at
+
+    from saring.collect.retention import PURGED_TITLE
+    from saring.collect.scrub import GENERIC, for_model
+    from saring.desk.check import load_check
+    from saring.pipeline.ingest import score_pending
+    from saring.storage.database import Store, connect_snapshot
+
+    greeting, thanks = "Selamat pagi semua", "Siap, terima kasih @Budi Santoso"
+    chain = GENERIC.text(CHAIN)  # the demo's forward, as the tipline stores it
+    items = [("post", "pemkot", "telegram", greeting, greeting),
+             ("chain", "tipline", "tipline", chain.splitlines()[0], chain),
+             ("purged", "tipline", "tipline", PURGED_TITLE, None)]  # retention dropped its text
+    # What the older saring stored: the models' own scores (the rule did not exist).
+    old = scorer._model_scores([for_model(t) for t in (greeting, chain, f"{PURGED_TITLE}\n", thanks, chain)])
+    assert old[0].hoax_score > 0.5 and old[3].hoax_score > 0.5  # the control
+    db = tmp_path / "saring.duckdb"
+    con = database_at(db, 16)
+    for (item_id, source, kind, title, text), s in zip(items, old, strict=False):
+        con.execute("INSERT INTO items (item_id, url, source_id, title, summary, first_seen_at, state, kind) "
+                    "VALUES (?, ?, ?, ?, ?, now(), 'scored', ?)",
+                    [item_id, f"https://x.example/{item_id}", source, title, text, kind])
+        con.execute("INSERT INTO articles (item_id, title, text, text_source) VALUES (?, ?, ?, 'summary')",
+                    [item_id, title, text])
+        con.execute("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, now() - INTERVAL 1 DAY)",
+                    [item_id, scorer.model_version, s.election_score, s.hoax_score, list(s.election_terms),
+                     list(s.hoax_terms)])
+    for check_id, text, s in (("c1", thanks, old[3]), ("c2", chain, old[4])):
+        con.execute("INSERT INTO checks (check_id, fingerprint, query, text, election_score, hoax_score, "
+                    "election_terms, hoax_terms, model_version, similar_json, factchecks_json, checked_at) "
+                    "VALUES (?, 'f', ?, ?, ?, ?, ?, ?, ?, '[]', '[]', now())",
+                    [check_id, text, text, s.election_score, s.hoax_score, list(s.election_terms),
+                     list(s.hoax_terms), scorer.model_version])
+    con.close()
+    served = "SELECT item_id, election_score, hoax_score, election_terms, hoax_terms FROM served_scores"
+
+    with Store(db) as store:  # the upgrade
+        upgraded = sorted(store.con.execute(served).fetchall())
+        score_pending(store, scorer, again=[i[0] for i in items])  # what scoring them again stores
+        rescored = sorted(store.con.execute(served).fetchall())
+        after = [load_check(store.con, c) for c in ("c1", "c2")]
+    assert upgraded == rescored
+    assert [(r[0], r[2], r[4]) for r in upgraded if r[0] == "post"] == [("post", 0.0, [])]
+    assert {r[0]: r[2] for r in upgraded}["chain"] == old[1].hoax_score
+    assert {r[0]: r[2] for r in upgraded}["purged"] == old[2].hoax_score
+    assert (after[0].hoax_score, after[0].hoax_terms, after[0].no_claim) == (0.0, [], True)
+    assert after[0].election_score == old[3].election_score
+    assert (after[1].hoax_score, after[1].no_claim) == (old[4].hoax_score, False)
+    with connect_snapshot(db) as copy:  # the analysts', the digest's and the desk's
+        assert copy.execute("SELECT hoax_score FROM item_overview WHERE item_id = 'post'").fetchone() == (0,)

@@ -105,9 +105,9 @@ class CheckResult:
 
     @property
     def no_claim(self) -> bool:
-        """Only a greeting, thanks or acknowledgement (:mod:`saring.judge.classifier.noclaim`), which
+        """Only a greeting, thanks or acknowledgement (:mod:`saring.noclaim`), which
         nothing raised above the scorer's no-claim score: there is nothing to check."""
-        from saring.judge.classifier.noclaim import NO_CLAIM_SCORE, has_no_claim
+        from saring.noclaim import NO_CLAIM_SCORE, has_no_claim
 
         return self.hoax_score == NO_CLAIM_SCORE and has_no_claim(item_text(self.title, self.text))
 

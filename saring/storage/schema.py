@@ -590,6 +590,46 @@ def v16_keep_outlet_sites(con: duckdb.DuckDBPyConnection, path: Path | None) -> 
         con.executemany("UPDATE sources SET outlet_host = ? WHERE source_id = ?", sites)
 
 
+def v17_no_claim_scores(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+    """v17: the items and checks an older saring scored before the no-claim rule
+    (:mod:`saring.noclaim`) get what scoring stores now: hoax score 0 and no reasons, the election
+    score and terms as they are (the rule touches nothing else). Their stored scores were the
+    models' own ("Selamat pagi semua" 0.78, "tinggi"), and no run or `saring rescore` scores
+    again what the current model version scored. Every version's score is set, as the rule
+    applies to every version. No model is loaded, and only texts that can carry no claim are
+    read: the tipline's (a member's name mask is read as nothing, :func:`~saring.collect.scrub.for_model`)
+    and those of at most :data:`~saring.noclaim.MAX_CHARS` characters. A check that found a
+    fact-check keeps its score (the match may have raised it, and its floor is not stored)."""
+    from saring.collect.scrub import for_model
+    from saring.noclaim import MAX_CHARS, NO_CLAIM_SCORE, has_no_claim
+    from saring.textclean import item_text
+
+    params = {"none": NO_CLAIM_SCORE, "chars": MAX_CHARS}
+    # The text as scoring reads it (Store.unscored, saring.pipeline.ingest.score_rows, Scorer.score).
+    items = [item_id for item_id, title, text in con.execute(
+        """SELECT i.item_id, coalesce(a.title, i.title), coalesce(a.text, i.summary)
+           FROM items i JOIN articles a USING (item_id)
+           WHERE (i.source_id = 'tipline' OR length(coalesce(a.text, i.summary, '')) <= $chars)
+             AND EXISTS (SELECT 1 FROM scores s WHERE s.item_id = i.item_id
+                         AND (s.hoax_score <> $none OR len(s.hoax_terms) > 0))""", params).fetchall()
+             if has_no_claim(for_model(item_text(title, text)))]
+    if items:
+        con.execute("UPDATE scores SET hoax_score = $none, hoax_terms = []::VARCHAR[] "
+                    "WHERE list_contains($ids, item_id)", {"none": NO_CLAIM_SCORE, "ids": items})
+    # As saring check scored them, and as the desk says a check holds no claim (CheckResult.no_claim).
+    checks = [check_id for check_id, title, text in con.execute(
+        """SELECT check_id, title, text FROM checks
+           WHERE (hoax_score <> $none OR len(hoax_terms) > 0) AND coalesce(factchecks_json, '[]') = '[]'
+             AND length(coalesce(text, '')) <= $chars""", params).fetchall()
+              if has_no_claim(item_text(title, text))]
+    if checks:
+        con.execute("UPDATE checks SET hoax_score = $none, hoax_terms = []::VARCHAR[] "
+                    "WHERE list_contains($ids, check_id)", {"none": NO_CLAIM_SCORE, "ids": checks})
+    if items or checks:
+        LOGGER.warning("%d items and %d checks scored before the no-claim rule now have its score (0)",
+                       len(items), len(checks))
+
+
 # The analysts' catalog (saring.storage.publish): a derived, read-only file of views over the
 # published Parquet files, rebuilt when their list changes, never migrated. Its views on top are
 # the database's own, except that days are counted on the reader's clock: saring.connect(),
@@ -608,7 +648,8 @@ MIGRATIONS: list[tuple[int, Step]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCO
                                       (9, V9_STORY_VECTORS), (10, V10_OUTLET_HOSTS),
                                       (11, V11_FACTCHECK_CHANGES), (12, v12_scrub_checks),
                                       (13, v13_rederive_verdicts), (14, V14_DELIVERY_RECIPIENTS),
-                                      (15, outlet_views(WIB_DAYS)), (16, v16_keep_outlet_sites)]
+                                      (15, outlet_views(WIB_DAYS)), (16, v16_keep_outlet_sites),
+                                      (17, v17_no_claim_scores)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

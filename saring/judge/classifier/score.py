@@ -46,9 +46,9 @@ from saring.judge.classifier.modelload import (
     load_model_file,
     read_card,
 )
-from saring.judge.classifier.noclaim import NO_CLAIM_SCORE, has_no_claim
 from saring.judge.classifier.vectorize import CachedTfidf
 from saring.limits import cap_text
+from saring.noclaim import NO_CLAIM_SCORE, has_no_claim
 from saring.textclean import item_text
 
 if TYPE_CHECKING:  # pragma: no cover
