@@ -334,3 +334,19 @@ def test_a_checked_reply_with_no_claim_gets_a_card_saying_so_not_to_hold_it_back
         assert "jangan diteruskan" not in text and NO_CLARIFICATION not in text.lower(), text
         assert "risiko hoaks" not in text.lower() and "https://www.kpu.go.id" in text and SLOGAN in text
         assert Image.open(io.BytesIO(card_png(card))).width == 1080
+
+
+def test_a_stored_check_of_a_reply_copied_with_its_senders_number_still_says_it_holds_no_claim(
+        ingested, scorer):
+    # A member copied the sample chat's reply from WhatsApp with its header, the sender's number
+    # in it: the check said "tidak memuat klaim", but the stored check (masked number, "[nomor
+    # disamarkan]") reloaded on the desk and in `saring card <id>` read "risiko hoaks rendah (0%)"
+    # and "Mohon jangan diteruskan dulu", as for a rumour.
+    reply = f"[08.25, 12/10/2023] +62 812-0000-0002: {_sample_message('Siap, terima kasih')}"
+    result = run_check(reply, ingested, scorer=scorer)
+    assert result.hoax_score == 0 and result.no_claim
+    with duckdb.connect(str(ingested), read_only=True) as con:
+        stored = card_for_check_id(con, result.check_id)
+    text = card_text(stored)
+    assert "812-0000-0002" not in text and "tidak memuat klaim" in text.lower(), text
+    assert "jangan diteruskan" not in text and "risiko hoaks" not in text.lower(), text

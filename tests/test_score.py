@@ -572,13 +572,15 @@ def test_greetings_scored_before_the_no_claim_rule_are_served_as_scoring_now_sto
     from saring.storage.database import Store, connect_snapshot
 
     greeting, thanks = "Selamat pagi semua", "Siap, terima kasih @Budi Santoso"
+    copied = f"+62 812-0000-0002: {thanks}"  # copied with its sender's number: stored masked
     chain = GENERIC.text(CHAIN)  # the demo's forward, as the tipline stores it
     items = [("post", "pemkot", "telegram", greeting, greeting),
              ("chain", "tipline", "tipline", chain.splitlines()[0], chain),
              ("purged", "tipline", "tipline", PURGED_TITLE, None)]  # retention dropped its text
     # What the older saring stored: the models' own scores (the rule did not exist).
-    old = scorer._model_scores([for_model(t) for t in (greeting, chain, f"{PURGED_TITLE}\n", thanks, chain)])
-    assert old[0].hoax_score > 0.5 and old[3].hoax_score > 0.5  # the control
+    old = scorer._model_scores([for_model(t) for t in (greeting, chain, f"{PURGED_TITLE}\n", thanks, chain,
+                                                       copied)])
+    assert old[0].hoax_score > 0.5 and old[3].hoax_score > 0.5 and old[5].hoax_score > 0  # the control
     db = tmp_path / "saring.duckdb"
     con = database_at(db, 16)
     for (item_id, source, kind, title, text), s in zip(items, old, strict=False):
@@ -590,7 +592,8 @@ def test_greetings_scored_before_the_no_claim_rule_are_served_as_scoring_now_sto
         con.execute("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, now() - INTERVAL 1 DAY)",
                     [item_id, scorer.model_version, s.election_score, s.hoax_score, list(s.election_terms),
                      list(s.hoax_terms)])
-    for check_id, text, s in (("c1", thanks, old[3]), ("c2", chain, old[4])):
+    checks = (("c1", thanks, old[3]), ("c2", chain, old[4]), ("c3", GENERIC.text(copied), old[5]))
+    for check_id, text, s in checks:
         con.execute("INSERT INTO checks (check_id, fingerprint, query, text, election_score, hoax_score, "
                     "election_terms, hoax_terms, model_version, similar_json, factchecks_json, checked_at) "
                     "VALUES (?, 'f', ?, ?, ?, ?, ?, ?, ?, '[]', '[]', now())",
@@ -603,7 +606,7 @@ def test_greetings_scored_before_the_no_claim_rule_are_served_as_scoring_now_sto
         upgraded = sorted(store.con.execute(served).fetchall())
         score_pending(store, scorer, again=[i[0] for i in items])  # what scoring them again stores
         rescored = sorted(store.con.execute(served).fetchall())
-        after = [load_check(store.con, c) for c in ("c1", "c2")]
+        after = [load_check(store.con, c) for c in ("c1", "c2", "c3")]
     assert upgraded == rescored
     assert [(r[0], r[2], r[4]) for r in upgraded if r[0] == "post"] == [("post", 0.0, [])]
     assert {r[0]: r[2] for r in upgraded}["chain"] == old[1].hoax_score
@@ -611,5 +614,6 @@ def test_greetings_scored_before_the_no_claim_rule_are_served_as_scoring_now_sto
     assert (after[0].hoax_score, after[0].hoax_terms, after[0].no_claim) == (0.0, [], True)
     assert after[0].election_score == old[3].election_score
     assert (after[1].hoax_score, after[1].no_claim) == (old[4].hoax_score, False)
+    assert (after[2].hoax_score, after[2].hoax_terms, after[2].no_claim) == (0.0, [], True)
     with connect_snapshot(db) as copy:  # the analysts', the digest's and the desk's
         assert copy.execute("SELECT hoax_score FROM item_overview WHERE item_id = 'post'").fetchone() == (0,)

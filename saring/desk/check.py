@@ -106,10 +106,14 @@ class CheckResult:
     @property
     def no_claim(self) -> bool:
         """Only a greeting, thanks or acknowledgement (:mod:`saring.noclaim`), which
-        nothing raised above the scorer's no-claim score: there is nothing to check."""
+        nothing raised above the scorer's no-claim score: there is nothing to check.
+
+        Read as the scorer read it: a stored check's text is scrubbed, and its masks
+        ("[nomor disamarkan]") read as the stand-ins the models see, as the pasted number was."""
+        from saring.collect.scrub import for_model
         from saring.noclaim import NO_CLAIM_SCORE, has_no_claim
 
-        return self.hoax_score == NO_CLAIM_SCORE and has_no_claim(item_text(self.title, self.text))
+        return self.hoax_score == NO_CLAIM_SCORE and has_no_claim(for_model(item_text(self.title, self.text)))
 
 
 # --------------------------------------------------------------------------- text helpers

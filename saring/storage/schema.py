@@ -621,7 +621,7 @@ def v17_no_claim_scores(con: duckdb.DuckDBPyConnection, path: Path | None) -> No
         """SELECT check_id, title, text FROM checks
            WHERE (hoax_score <> $none OR len(hoax_terms) > 0) AND coalesce(factchecks_json, '[]') = '[]'
              AND length(coalesce(text, '')) <= $chars""", params).fetchall()
-              if has_no_claim(item_text(title, text))]
+              if has_no_claim(for_model(item_text(title, text)))]  # stored scrubbed; scored as pasted
     if checks:
         con.execute("UPDATE checks SET hoax_score = $none, hoax_terms = []::VARCHAR[] "
                     "WHERE list_contains($ids, check_id)", {"none": NO_CLAIM_SCORE, "ids": checks})
