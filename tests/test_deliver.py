@@ -207,6 +207,7 @@ SAMPLE_FORWARD = ("Ini beritanya https://malangpost.example/2023/10/12/kpu-kota-
     (AGGREGATOR_LINK, DigestSettings().excerpt_chars),  # a message that is only the link
     (f"{AGGREGATOR_LINK} mohon dicek", DigestSettings().excerpt_chars),
     (SAMPLE_FORWARD, len(SAMPLE_FORWARD) - 9),  # the excerpt ends in the word after the link
+    (SAMPLE_FORWARD, len(SAMPLE_FORWARD) - len(" mohon dicek")),  # the link ends exactly at the limit
 ])
 def test_an_excerpt_cut_at_a_forwarded_link_shows_the_link_whole(text, limit):
     # A member forwards a news aggregator's link: the excerpt cut it at 220 characters, and the

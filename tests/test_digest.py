@@ -178,6 +178,14 @@ def test_helpers():
     assert excerpt("satu dua tiga empat", 10) == "satu dua…"
 
 
+def test_an_excerpt_whose_limit_falls_just_after_a_word_keeps_that_word():
+    # The cut fell on the space after a word that fitted whole: that word was dropped too, so a
+    # forwarded "mohon dicek <link>" whose link just fitted reached the digest without its link.
+    assert excerpt("satu dua tiga", 8) == "satu dua…"
+    assert excerpt("Ini beritanya https://malangpost.example/a/ mohon dicek", 43) == (
+        "Ini beritanya https://malangpost.example/a/ …")
+
+
 def test_reported_items_not_repeated_unless_score_moved(ingested, tmp_path):
     settings = DigestSettings(rereport_change=0.2)
     today = today_wib()

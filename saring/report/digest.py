@@ -305,7 +305,9 @@ def excerpt(text: str | None, limit: int) -> str:
     first, _, rest = text.partition(" ")
     if len(first) >= limit and _TEXT_LINK.match(first):
         return f"{first} …" if rest else first
-    head = text[:limit].rsplit(" ", 1)[0].rstrip(",;:.")
+    # A cut on the space after a word keeps that word: it fits whole (a link that just fits too).
+    cut = text[:limit]
+    head = (cut if text[limit] == " " else cut.rsplit(" ", 1)[0]).rstrip(",;:.")
     return head + (" …" if _TEXT_LINK.match(head.rpartition(" ")[2]) else "…")
 
 
