@@ -222,6 +222,24 @@ def test_an_excerpt_cut_at_a_forwarded_link_shows_the_link_whole(text, limit):
     assert (f"{link} …" in chat) == (text != link)  # the cut text is still marked
 
 
+# A link a member shared in the group, as feed_tipline stores it ("tautan dari grup"): the entry is
+# the fetched page (the demo chat's "mohon dicek" link to the sample's Malang Post article).
+SHARED_PAGE = "http://127.0.0.1:8000/malangpost/2021/05/20/kpu-kota-batu-bentuk-bakohumas/"
+
+
+@pytest.mark.parametrize("fmt", ["whatsapp", "email_text", "email", "markdown", "html"])
+def test_a_link_shared_in_the_group_can_be_opened_from_every_format(fmt):
+    # The WhatsApp and HTML digests linked the shared page; the e-mail (text and HTML) and the
+    # Markdown showed only its opening words: a member reading the e-mail could not open it.
+    shared = item(9, "rendah", kind="tipline", url=SHARED_PAGE, title="KPU Kota Batu Bentuk Bakohumas",
+                  text_source="page", excerpt="BATU, Malangpost.id – Kamis siang (20/05) Komisi Pemilihan "
+                                              "Umum (KPU) Kota Batu melaksanakan pertemuan…")
+    message = item(10, "sedang", kind="tipline", url="https://tipline.saring.invalid/m/10")
+    text = render(replace(digest_of([item(1)]), tipline=[shared, message]), fmt)
+    assert SHARED_PAGE in text
+    assert "tipline.saring.invalid" not in text  # a chat message's key leads nowhere
+
+
 def test_formats_escape_web_text():
     evil = item(
         1, title="<img src=x onerror=alert(1)> *KPU* [klik](javascript:alert(1))", url="javascript:alert(1)"
