@@ -102,6 +102,32 @@ def test_a_day_when_no_source_could_be_read_says_so_and_not_that_there_was_no_ne
         assert "Kompas" in text and "gagal dibaca: " in text and "HTTP 503" in text, fmt
 
 
+def test_a_source_failing_with_a_multi_line_error_keeps_one_line_in_the_plain_text_email(db_path):
+    # Storing a source's articles ran out of memory (a small server): DuckDB's error holds a list of
+    # "Possible solutions" on lines of their own, and the e-mail's plain text printed them under
+    # the health section as if they were lines of the digest ("* Reducing the number of threads").
+    import duckdb
+
+    from saring.pipeline.ingest import _failed_result
+
+    with duckdb.connect() as con:
+        con.execute("SET memory_limit = '10MB'; SET threads = 1")
+        with pytest.raises(duckdb.OutOfMemoryException) as oom:
+            con.execute("SELECT list(range) FROM range(10000000)").fetchall()
+    assert "\n" in str(oom.value)
+    source = parse_config({"sources": [{"id": "kompas", "name": "Kompas",
+                                        "url": "https://kompas.example/feed"}]}).sources[0]
+    with Store(db_path) as store:
+        store.sync_sources([source])
+        _failed_result(source, store, oom.value)
+        d = build_digest(store.con, today_wib(), DigestSettings())
+    health = render(d, "email_text").split("KESEHATAN SUMBER\n================\n")[1].split("\n\n")[0]
+    [line] = [ln for ln in health.splitlines() if "Kompas" in ln]
+    assert line.startswith("- GAGAL Kompas: gagal dibaca: unexpected error: OutOfMemoryException")
+    assert "Possible solutions: * Reducing the number of threads" in line
+    assert all(ln.startswith("- ") for ln in health.splitlines())
+
+
 def test_a_failing_fact_check_feed_says_its_matches_and_risk_floors_may_be_missing(
         sample_site, sample_config, db_path, httpserver):
     # The fact-checker's feed broke (moved, 404): the health section said only "Cek Fakta (contoh):
