@@ -932,16 +932,23 @@ def test_a_label_written_benar_or_salah_is_refused_saying_to_write_1_or_0(demo_d
     con.close()
 
 
-def test_label_import_of_the_same_file_twice_stores_it_once(demo_db, tmp_path):
-    # The maintainer is not sure the import went through and runs it again: the labels history
-    # must not hold every judgement twice; a changed label in the file is still stored.
-    import duckdb
-
+def _bawaslus_file_imported(demo_db, tmp_path):
+    """A copy of the demo database into which Bawaslu's labels file (two rows, three labels) was
+    imported; returns the database, the file and the import's arguments (to run it again)."""
     db = _copy_db(demo_db, tmp_path)
     f = tmp_path / "labeled.csv"
     f.write_text("id,hoax,election\nitem000,1,0\nitem001,0,\n", encoding="utf-8")
     args = ["label", "import", str(f), "--by", "Bawaslu", "--db", str(db)]
     assert runner.invoke(app, args).exit_code == 0
+    return db, f, args
+
+
+def test_label_import_of_the_same_file_twice_stores_it_once(demo_db, tmp_path):
+    # The maintainer is not sure the import went through and runs it again: the labels history
+    # must not hold every judgement twice; a changed label in the file is still stored.
+    import duckdb
+
+    db, f, args = _bawaslus_file_imported(demo_db, tmp_path)
     r = runner.invoke(app, args)
     assert r.exit_code == 0 and "0 rows stored (0 labels" in flat(r) and "2 rows already stored" in flat(r)
     f.write_text("id,hoax,election\nitem000,0,0\nitem001,0,\n", encoding="utf-8")
@@ -963,11 +970,7 @@ def test_importing_a_file_again_does_not_undo_a_later_correction_made_on_the_des
     from saring.judge.labels import add_label
     from saring.storage.database import Store
 
-    db = _copy_db(demo_db, tmp_path)
-    f = tmp_path / "labeled.csv"
-    f.write_text("id,hoax,election\nitem000,1,0\nitem001,0,\n", encoding="utf-8")
-    args = ["label", "import", str(f), "--by", "Bawaslu", "--db", str(db)]
-    assert runner.invoke(app, args).exit_code == 0
+    db, f, args = _bawaslus_file_imported(demo_db, tmp_path)
     with Store(db) as store:
         add_label(store.con, "item000", "hoax", 0, "rina (KPU)")
     r = runner.invoke(app, args)
