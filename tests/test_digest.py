@@ -128,6 +128,32 @@ def test_a_source_failing_with_a_multi_line_error_keeps_one_line_in_the_plain_te
     assert all(ln.startswith("- ") for ln in health.splitlines())
 
 
+def test_a_listing_pages_headline_written_on_two_lines_keeps_one_line_in_every_digest(db_path, httpserver,
+                                                                                       scorer):
+    # A CMS's news listing links each story by its photo alone, the headline in the link's title
+    # attribute as the editor typed it (a line break, a tab, spaces). The article page could not
+    # be read (404), so the digest shows that headline: the plain-text e-mail printed its second
+    # half at the margin, as if it were a line of the digest.
+    headline = "KPU Kota Contoh Gelar Rapat Koordinasi Forum Bakohumas"
+    typed = "KPU Kota Contoh Gelar Rapat\n\t  Koordinasi   Forum Bakohumas"
+    page = (f"<html><head><meta charset='utf-8'><title>Berita</title></head><body>"
+            f"<a href='/berita/2023/10/12/rapat' title='{typed}'><img src='/img/rapat.jpg' alt=''></a>"
+            f"</body></html>")
+    httpserver.expect_request("/berita/").respond_with_data(page, content_type="text/html; charset=utf-8")
+    httpserver.expect_request("/berita/2023/10/12/rapat").respond_with_data("gone", status=404)
+    raw = {"sources": [{"id": "kpu", "name": "KPU Kota Contoh", "kind": "webpage",
+                        "url": httpserver.url_for("/berita/"),
+                        "options": {"allow_private": True, "link_pattern": r"/berita/\d{4}/"}}],
+           "settings": {"fetch": {"retries": 0}}}
+    with Store(db_path) as store:
+        run_ingest(parse_config(raw), store, scorer=scorer)
+        assert store.con.execute("SELECT title FROM items").fetchall() == [(headline,)]
+        d = build_digest(store.con, today_wib(), DigestSettings(election_threshold=0.0))
+    assert [i.title for i in d.election_items] == [headline]
+    for fmt in ("whatsapp", "email_text", "markdown"):
+        assert any(headline in line for line in render(d, fmt).splitlines()), fmt
+
+
 def test_a_failing_fact_check_feed_says_its_matches_and_risk_floors_may_be_missing(
         sample_site, sample_config, db_path, httpserver):
     # The fact-checker's feed broke (moved, 404): the health section said only "Cek Fakta (contoh):

@@ -443,7 +443,8 @@ def parse_webpage(data: bytes, url: str, options: dict, max_items: int = 50,
         except MalformedURLError as exc:  # costs this link only
             malformed.append(str(exc))
             continue
-        text = re.sub(r"\s+", " ", a.text_content()).strip() or (a.get("title") or "").strip()
+        # The title attribute (an image-only link) may hold line breaks too: one line, as the text.
+        text = re.sub(r"\s+", " ", a.text_content()).strip() or " ".join((a.get("title") or "").split())
         if canon in found:
             if len(text) > len(found[canon].title) and found[canon].title == UNTITLED:
                 found[canon] = SocialItem(**{**found[canon].__dict__, "title": text[:500]})
