@@ -359,10 +359,13 @@ def test_names_are_matched_after_unicode_folding_and_as_single_words():
     ("https://t.me/+6281300000020", None, False), ("https://t.me/joinchat/AbCdEf", None, False),
     ("https://api.whatsapp.com/send?phone=6281300000025", None, False),
     ("https://t.me/s/kpu_batu/123", None, True),
+    # a host written with its final dot is the same host: an invite must not slip through
+    ("https://chat.whatsapp.com./AbCdEfGhIjK", None, False), ("https://t.me./joinchat/AbCdEf", None, False),
+    ("https://WA.ME./6281300000019", None, False),
 ])
 def test_links_are_scrubbed_before_they_are_stored_or_fetched(url, stored, fetch):
     clean, fetchable = GENERIC.url(url)
-    contact = any(h in url for h in ("wa.me", "t.me/+", "joinchat", "api.whatsapp"))
+    contact = any(h in url.lower() for h in ("wa.me", "t.me/+", "joinchat", "api.whatsapp", "chat.whatsapp"))
     assert clean == (None if contact else stored or url)
     assert fetchable is fetch
     assert (GENERIC.link(url) is not None) is fetch

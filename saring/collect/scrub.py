@@ -532,7 +532,7 @@ class Scrubber:
 
 
 def _is_contact(host: str, path: str) -> bool:
-    host = host.removeprefix("www.")
+    host = host.rstrip(".").removeprefix("www.")  # "chat.whatsapp.com." is the same host
     if host in {"wa.me", "wa.link", "api.whatsapp.com", "chat.whatsapp.com", "m.me"}:
         return True
     if host.endswith("whatsapp.com") and path.lower().startswith("/send"):
