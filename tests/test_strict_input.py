@@ -354,3 +354,17 @@ def test_options_that_give_the_same_address_as_the_url_pass_the_check_quietly(tm
     result = check(tmp_path, GOOD.replace("https://satu.example/feed/", url)
                    + "    kind: youtube\n    options: {channel_id: UCAAAAAAAAAAAAAAAAAAAAAA}\n")
     assert result.exit_code == 0 and "Warning" not in result.output, result.output
+
+
+def test_the_check_prints_every_warning_even_when_a_source_is_refused(tmp_path):
+    # A maintainer fixing a sources.yaml with a demo address (refused) and a youtube source whose old
+    # url overrides its options saw only the error; after fixing it, a second run showed the warning.
+    text = (GOOD.replace("https://satu.example/feed/", "http://127.0.0.1/rss")
+            + "  - id: s2\n    name: Dua\n    kind: youtube\n"
+            + "    url: https://www.youtube.com/feeds/videos.xml?channel_id=UCAAAAAAAAAAAAAAAAAAAAAA\n"
+            + "    options: {channel_id: UCBBBBBBBBBBBBBBBBBBBBBB}\n")
+    result = check(tmp_path, text)
+    output = " ".join(result.output.split())
+    assert result.exit_code == 2, output
+    assert "Error: source 's1'" in output and "Warning: source 's2'" in output, output
+    assert "1 source(s) would fail on every run" in output and "OK:" not in output, output

@@ -353,11 +353,12 @@ def sources_check(sources: Path = SOURCES_OPT) -> None:
     problems = refused_sources(config)
     for problem in problems:
         err.print(Text.assemble(("Error:", "bold red"), " ", shown(problem)), highlight=False)
+    # the warnings too: else a maintainer fixing the errors learns of them one run later
+    for warning in source_warnings(config):
+        err.print(Text.assemble(("Warning:", "bold yellow"), " ", shown(warning)), highlight=False)
     if problems:
         fail(f"{sources or default_sources_path()}: {len(problems)} source(s) would fail on every run; "
              "see above")
-    for warning in source_warnings(config):
-        err.print(Text.assemble(("Warning:", "bold yellow"), " ", shown(warning)), highlight=False)
     enabled = len(config.enabled_sources)
     out.print(f"OK: {len(config.sources)} sources ({enabled} enabled).")
 
