@@ -232,6 +232,17 @@ def test_score_and_evaluate_read_rows_that_end_in_a_separator_the_header_does_no
     assert not (tmp_path / "x.csv").exists()
 
 
+def test_a_row_with_more_cells_than_the_header_is_named_by_the_row_the_spreadsheet_shows(tmp_path):
+    # A sheet whose rows end in ";" with blank rows between its groups of messages: the refusal named
+    # row 3 for the row the spreadsheet shows as row 5, and the maintainer looked in the wrong row.
+    held = pd.read_csv(REPO / "classifiers/data/heldout/hoax_cross_topic.csv", dtype=str).head(2)
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(f'id;text\r\na;"{held["text"][0]}";\r\n\r\n\r\n'
+                     f'b;"{held["text"][1]}";lihat foto\r\n', encoding="utf-8")
+    r = runner.invoke(app, ["score", str(sheet), "--output", str(tmp_path / "x.csv")])
+    assert r.exit_code == 2 and "row 5 has more cells than the header" in flat(r), flat(r)
+
+
 @pytest.mark.parametrize("above", ["Laporan mingguan Bawaslu", "Laporan mingguan Bawaslu;;", "sep=;"])
 @pytest.mark.parametrize("command,options", [(["score"], []), (["evaluate"], ["--task", "hoax"]),
                                              (["label", "import"], ["--by", "KPU"])])

@@ -125,8 +125,9 @@ def _read_csv_bytes(data: bytes, name: str, column: str | None, others: tuple[st
         extra = frame.iloc[:, -1]
         filled = [i for i, v in enumerate(extra) if isinstance(v, str) and v.strip()]
         if filled:
+            _mark_sheet_rows(frame, text, sep)
             raise ScoreFileError(
-                f"{name}: row {filled[0] + 2} has more cells than the header has column names "
+                f"{name}: row {sheet_row(frame, filled[0])} has more cells than the header has column names "
                 f"({len(frame.columns)}); give every column a name in the header (row 1), or take the "
                 f"extra cells out")
         with warnings.catch_warnings():  # pandas warns of the (empty) last cells it leaves out
@@ -139,12 +140,17 @@ def _read_csv_bytes(data: bytes, name: str, column: str | None, others: tuple[st
         spaced = [c for c in frame.columns if column_key(c) == column_key(wanted)]
         if len(spaced) == 1:
             frame = frame.rename(columns={spaced[0]: str(spaced[0]).strip()})
+    _mark_sheet_rows(frame, text, sep)
+    return frame
+
+
+def _mark_sheet_rows(frame: pd.DataFrame, text: str, sep: str) -> None:
+    """Note on ``frame`` the row a spreadsheet shows for each of its rows, for :func:`sheet_row`."""
     if BLANK_LINE.search(text):  # pandas skips blank lines, a spreadsheet shows each as a row
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
         rows = [n for n, cells in enumerate(reader, start=1) if cells[1:] or "".join(cells).strip(" \t")][1:]
         if len(rows) == len(frame):
             frame.attrs["sheet_rows"] = rows
-    return frame
 
 
 def sheet_row(frame: pd.DataFrame, i: int) -> int:
