@@ -181,6 +181,26 @@ def test_check_card_and_status_pages(client, desk_db):
     assert models.status_code == 200 and "hoax-" in models.text and "ROC-AUC" in models.text
 
 
+def test_the_models_page_shows_a_metric_the_card_lacks_as_a_dash(client, tmp_path, monkeypatch):
+    # A model retrained on a held-out set of one class has no ROC-AUC (null in its card): the page
+    # showed "ROC-AUC None", a word from Python a forum member cannot read.
+    import json
+    import shutil
+
+    from saring.judge.classifier.modelload import CLASSIFIERS_DIR
+
+    for name in ("election", "hoax"):
+        shutil.copy(CLASSIFIERS_DIR / f"{name}.json", tmp_path / f"{name}.json")
+    card = json.loads((tmp_path / "hoax.json").read_text(encoding="utf-8"))
+    card["metrics"]["grouped_cv"]["full"]["roc_auc"] = None
+    (tmp_path / "hoax.json").write_text(json.dumps(card), encoding="utf-8")
+    monkeypatch.setenv("SARING_MODELS", str(tmp_path))
+    login(client)
+    page = client.get("/models")
+    assert page.status_code == 200 and "None" not in page.text, page.text[-3000:]
+    assert re.search(r"<strong>grouped cv full</strong> \(n=3302\):[^<]*ROC-AUC -</p>", page.text), page.text
+
+
 def test_a_contact_link_sent_to_the_check_page_is_never_fetched(client, desk_db, monkeypatch):
     # A member pasted "https://wa.me/62813…" from a chain message into the check box: the desk
     # downloaded it, telling WhatsApp that this number was being looked at. It now says why not.
