@@ -316,7 +316,7 @@ def test_evaluate_prints_all_metrics():
     heldout = str(REPO / "classifiers/data/heldout/hoax_cross_topic.csv")
     r = runner.invoke(app, ["evaluate", heldout, "--task", "hoax"])
     assert r.exit_code == 0, r.output
-    for word in ("precision", "recall", "F1", "ROC-AUC", "Brier", "confusion matrix", "threshold 0.50"):
+    for word in ("precision", "recall", "F1", "ROC-AUC", "Brier", "confusion matrix", "threshold 0.5 "):
         assert word in flat(r)
     r = runner.invoke(app, ["evaluate", str(REPO / "classifiers/data/heldout/election_indosum_newest.csv"),
                             "--task", "election", "--json"])
@@ -451,6 +451,14 @@ def test_evaluate_shows_precision_and_recall_it_cannot_measure_as_undefined_sayi
 
     full = json.loads(runner.invoke(app, ["evaluate", str(src), "--task", "hoax", "--json"]).output)
     assert full["undefined"] == {} and isinstance(full["precision"], float)
+
+
+def test_evaluate_prints_the_threshold_as_given():
+    # An analyst measuring at a third (--threshold 0.333) read "threshold 0.33" above metrics counted
+    # at 0.333: a score of 0.332 counted as negative under a threshold it seemed to pass.
+    heldout = str(REPO / "classifiers/data/heldout/hoax_cross_topic.csv")
+    r = runner.invoke(app, ["evaluate", heldout, "--task", "hoax", "--threshold", "0.333"])
+    assert r.exit_code == 0 and "threshold 0.333 " in flat(r), flat(r)
 
 
 def test_evaluate_refuses_a_label_column_written_benar_or_salah(tmp_path):

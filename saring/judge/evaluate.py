@@ -87,7 +87,7 @@ def format_metrics(m: dict[str, Any]) -> str:
     lines = [
         f"task {m['task']}  file {m['file']}  model {m['model_version']}",
         f"rows evaluated {m['n']} (positives {m['positives']}), skipped (no text/label) {m['skipped_rows']}",
-        f"threshold  {m['threshold']:.2f}",
+        f"threshold  {m['threshold']:g}",  # as given: 0.333 is not 0.33
         f"precision  {rate('precision')}",
         f"recall     {rate('recall')}",
         f"F1         {rate('f1')}",
