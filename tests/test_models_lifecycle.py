@@ -141,6 +141,15 @@ def test_score_errors_exit_2(tmp_path, content, needle):
     assert needle in flat(r) and "Traceback" not in flat(r)
 
 
+def _scored(*sheets):
+    """The bytes `saring score` writes for each sheet (to "<its name>.out.csv" beside it)."""
+    outs = []
+    for src in sheets:
+        out = src.with_name(f"{src.name}.out.csv")
+        r = runner.invoke(app, ["score", str(src), "--output", str(out)])
+        assert r.exit_code == 0, r.output
+        outs.append(out.read_bytes())
+    return outs
 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
@@ -158,12 +167,7 @@ def test_score_reads_a_sheet_saved_by_excel_as_unicode_text(tmp_path, encoding):
     as_unicode = tmp_path / "sheet.txt"
     as_unicode.write_bytes(bom + held.to_csv(sep="\t", index=False, lineterminator="\r\n").encode(encoding))
 
-    outs = []
-    for src in (as_csv, as_unicode):
-        out = tmp_path / f"{src.stem}{src.suffix}.out.csv"
-        r = runner.invoke(app, ["score", str(src), "--output", str(out)])
-        assert r.exit_code == 0, r.output
-        outs.append(out.read_bytes())
+    outs = _scored(as_csv, as_unicode)
     assert outs[1] == outs[0]
     assert pd.read_csv(tmp_path / "sheet.txt.out.csv", dtype=str)["note"].tolist()[0] == "007"
 def test_score_reads_a_header_written_with_a_space_after_each_semicolon(tmp_path):
@@ -214,14 +218,9 @@ def test_score_and_evaluate_read_rows_that_end_in_a_separator_the_header_does_no
     lines = [f'{i};"{t}";{v}' for i, t, v in zip("abc", held["text"], held["label"], strict=True)]
     plain.write_text("id;text;label\r\n" + "".join(f"{ln}\r\n" for ln in lines), encoding="utf-8")
     ended.write_text("id;text;label\r\n" + "".join(f"{ln};\r\n" for ln in lines), encoding="utf-8")
-    scored = []
-    for src in (plain, ended):
-        out = tmp_path / f"{src.stem}.out.csv"
-        r = runner.invoke(app, ["score", str(src), "--output", str(out)])
-        assert r.exit_code == 0, r.output
-        scored.append(out.read_bytes())
+    scored = _scored(plain, ended)
     assert scored[1] == scored[0]
-    assert pd.read_csv(tmp_path / "ended.out.csv", dtype=str)["id"].tolist() == ["a", "b", "c"]
+    assert pd.read_csv(tmp_path / "ended.csv.out.csv", dtype=str)["id"].tolist() == ["a", "b", "c"]
     metrics = [runner.invoke(app, ["evaluate", str(f), "--task", "hoax", "--json"]) for f in (plain, ended)]
     assert metrics[1].exit_code == 0, metrics[1].output
     assert json.loads(metrics[1].output)["n"] == json.loads(metrics[0].output)["n"] == 3
