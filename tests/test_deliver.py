@@ -712,3 +712,33 @@ def test_sending_again_after_a_refused_address_goes_only_to_the_addresses_that_l
     with Store(db) as store:  # each address once in the send log, however often it was sent
         rows = store.con.execute("SELECT recipient FROM delivery_recipients ORDER BY 1").fetchall()
     assert rows == [("baru@test.invalid",), ("bawaslu@test.invalid",), ("kpu@test.invalid",)]
+
+
+def test_a_refused_address_named_in_the_send_log_does_not_reach_the_analysts_copy(tmp_path, monkeypatch):
+    # apprise names the mailbox it could not send to ('Sending email to "tidak-ada@…" failed.'):
+    # the send log's error took a forum member's address to the analysts' copy, which leaves the
+    # addresses out (delivery_recipients is internal for that reason).
+    import saring
+    from saring.storage import publish
+
+    settings = DeliverySettings(channels=(DeliveryChannel(name="email-forum", url_env="T_SMTP",
+                                                          format="email"),), attempts=1)
+    db = tmp_path / "db.duckdb"
+    with smtp_server(MailboxGone()) as server:
+        env = {"T_SMTP": server.url_to("kpu@test.invalid,tidak-ada@test.invalid")}
+        report = deliver(db, digest_of([item(1)]), settings, env=env)
+    assert "tidak-ada@test.invalid" in report.lines()[0]  # the maintainer still learns which one
+    with Store(db) as store:
+        with monkeypatch.context() as m:  # published by a saring from before the mask
+            m.setattr(publish, "PUBLISHED_AS", {})
+            store.publish_snapshot()
+        store.publish_snapshot()  # the next run's publication, nothing new sent
+    pub = saring.connect(str(db))
+    try:
+        [(error,)] = pub.execute("SELECT error FROM deliveries").fetchall()
+        files = [str(p) for p in (tmp_path / "db.published").rglob("*.parquet")]
+        published = [str(pub.execute("SELECT * FROM read_parquet(?)", [f]).fetchall()) for f in files]
+    finally:
+        pub.close()
+    assert "[email disamarkan]" in error and "failed" in error, error  # a recipient was refused
+    assert files and not [f for f, rows in zip(files, published, strict=True) if "@test.invalid" in rows]

@@ -56,6 +56,7 @@ from pathlib import Path
 
 import duckdb
 
+from saring.collect.scrub import MASK_EMAIL
 from saring.filemodes import private_files
 from saring.storage.logins import current_logins, write_logins
 
@@ -99,6 +100,11 @@ STABLE_PATHS = frozenset({"runs", "run_sources"})
 # the forum members' e-mail addresses that have a report (saring.report.deliver).
 # A table that becomes internal is erased from the files published before (see publish()).
 INTERNAL = frozenset({"story_vectors", "web_users", "delivery_recipients"})
+# Columns published altered. A send's error names the mailbox apprise could not send to
+# ('Sending email to "x@y" failed.'): masked here rather than as stored, so the maintainer's own
+# database still says which address to fix, and rows logged before are masked too.
+_ADDRESS = r"'[\w.%+-]+@[\w-]+(\.[\w-]+)*'"
+PUBLISHED_AS = {"deliveries": {"error": f"regexp_replace(error, {_ADDRESS}, '{MASK_EMAIL}', 'g')"}}
 RETIRE_AFTER = 600.0
 COMPRESSION = "zstd"
 FORMAT = 4  # bump when the layout changes: the next publication is then a full one
@@ -453,14 +459,25 @@ def _publish_small(con: duckdb.DuckDBPyConnection, folder: Path, shapes: dict[st
     written = 0
     for table, fp in sorted(prints.items()):
         name = f"{SMALL}/{table}.{_shape_id(shapes[table])}.parquet"
+        if table in PUBLISHED_AS:  # a new mask rewrites the file published before it
+            fp += ":" + _shape_id(json.dumps(PUBLISHED_AS[table], sort_keys=True))
         prev = before.get(table)
         if prev and prev["fingerprint"] == fp and prev["file"] == name and (folder / name).exists():
             out[table] = prev
             continue
-        _write_replacing(con, folder, name, f"SELECT * FROM {_ident(table)}")
+        _write_replacing(con, folder, name, _published_rows(table))
         out[table] = {"file": name, "fingerprint": fp}
         written += 1
     return out, written
+
+
+def _published_rows(table: str) -> str:
+    """The query of what analysts get of a small table (its rows, some columns masked: PUBLISHED_AS)."""
+    altered = PUBLISHED_AS.get(table)
+    if not altered:
+        return f"SELECT * FROM {_ident(table)}"
+    replaced = ", ".join(f"{expr} AS {_ident(column)}" for column, expr in altered.items())
+    return f"SELECT * REPLACE ({replaced}) FROM {_ident(table)}"
 
 
 def _shape_id(shape: str) -> str:
