@@ -155,6 +155,27 @@ def test_an_article_reached_through_a_short_link_too_counts_once_in_the_weeks_nu
     assert r.areas == [("Kota Batu", 1), ("Jawa Timur lainnya", 1), ("Nasional & daerah lain", 1)]
 
 
+def test_an_article_reached_through_two_links_is_one_berita_of_its_story_and_one_mention_after_its_card(
+        week_db):
+    # The Batu article, and after the card the Surya Malang one, were also shared by a short link
+    # (301 to the outlet's address). The digest shows each article once; the weekly said the story
+    # had 6 berita, and that the rumour came back 3 times after the card, for 2 new articles.
+    with Store(week_db) as store:
+        con = store.con
+        con.execute("INSERT INTO sources (source_id, name, region) VALUES ('pendek', 'Pendek', 'Nasional')")
+        for item_id, page, seen in (("pa1", "a1", at(day(0), 9)), ("pa3", "a3", at(day(3), 9))):
+            con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state) VALUES "
+                        "(?, ?, 'pendek', 'Surat suara tercoblos', ?, 'scored')",
+                        [item_id, f"https://s.test/{page}", seen])
+            con.execute("INSERT INTO articles (item_id, final_url, text_source, fetched_at) VALUES "
+                        "(?, ?, 'page', ?)", [item_id, f"https://x.test/{page}", seen])
+            con.execute("INSERT INTO stories VALUES (?, 's1', ?)", [item_id, seen])
+    r = report_of(week_db)
+    assert [(s.story_id, s.items) for s in r.stories] == [("s1", 4)]
+    [card] = r.clarified
+    assert (card.story_id, card.mentions_after) == ("s1", 2)
+
+
 def test_a_fact_check_stored_under_two_addresses_is_one_match_in_the_weeks_numbers(week_db):
     # The fact-checker's feed moved to https: its check was stored again under the new address, and
     # the Batu article was matched to both before runs kept one match per page. The weekly's

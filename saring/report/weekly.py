@@ -299,17 +299,22 @@ def _areas(rows: list[tuple], settings: DigestSettings, forum: ForumSettings | N
     return [(labels[k], counts[k]) for k in SCOPES if k != "area" or area], "wilayah"
 
 
-def _stories(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[StoryRow]:
+def _stories(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+             pages: dict[str, str]) -> list[StoryRow]:
+    """The week's stories carried most widely; ``pages``: each item of the week's page (:func:`_rows`),
+    so that one article reached through two links is one of its story's items, as in the digest."""
     rows = con.execute(
-        f"""WITH w AS (SELECT st.story_id, i.item_id, {outlet_sql('o', 'i')} AS outlet, i.kind,
-                              i.first_seen_at, coalesce(a.title, i.title) AS title
+        f"""WITH pg AS (SELECT unnest(?::VARCHAR[]) AS item_id, unnest(?::VARCHAR[]) AS page),
+                w AS (SELECT st.story_id, i.item_id, {outlet_sql('o', 'i')} AS outlet, i.kind,
+                              i.first_seen_at, coalesce(a.title, i.title) AS title,
+                              coalesce(pg.page, i.item_id) AS page
                        FROM stories st JOIN items i USING (item_id) LEFT JOIN articles a USING (item_id)
-                       LEFT JOIN sources o USING (source_id)
+                       LEFT JOIN sources o USING (source_id) LEFT JOIN pg USING (item_id)
                        WHERE i.first_seen_at >= ? AND i.first_seen_at < ?),
                 s AS (SELECT story_id,
                              count(DISTINCT outlet) FILTER (WHERE coalesce(kind, '') <> 'tipline')
                                  AS outlets,
-                             count(*) AS items, min(first_seen_at) AS first_seen,
+                             count(DISTINCT page) AS items, min(first_seen_at) AS first_seen,
                              arg_min(title, (first_seen_at, item_id)) AS title
                       FROM w GROUP BY story_id),
                 fc AS (SELECT st.story_id,
@@ -325,7 +330,7 @@ def _stories(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> 
            FROM s LEFT JOIN fc USING (story_id) LEFT JOIN cards USING (story_id)
            WHERE s.items > 1 OR s.outlets > 1 OR fc.check IS NOT NULL
            ORDER BY s.outlets DESC, s.items DESC, s.first_seen, s.story_id LIMIT ?""",
-        [start, end, end, TOP_STORIES]).fetchall()
+        [list(pages), list(pages.values()), start, end, end, TOP_STORIES]).fetchall()
     return [StoryRow(r[0], " ".join((r[1] or "(tanpa judul)").split()), r[2], r[3], r[4], _named(r[5]), r[6])
             for r in rows]
 
@@ -342,26 +347,35 @@ def _named(check: dict | None) -> str | None:
 
 def _clarified(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[Clarified]:
     """Cards made this week, and earlier cards whose story came back this week."""
+    cards = """SELECT c.*, st.story_id FROM clarification_cards c
+               LEFT JOIN stories st ON st.item_id = c.item_id WHERE c.made_at < ?"""
     rows = con.execute(
-        """WITH c AS (SELECT c.*, st.story_id FROM clarification_cards c
-                      LEFT JOIN stories st ON st.item_id = c.item_id WHERE c.made_at < ?),
-                later AS (SELECT c.card_id, count(i.item_id) AS n
-                          FROM c JOIN stories st ON st.story_id = c.story_id
-                          JOIN items i ON i.item_id = st.item_id
-                          WHERE i.first_seen_at > c.made_at AND i.first_seen_at < ? GROUP BY c.card_id),
+        f"""WITH c AS ({cards}),
                 week AS (SELECT DISTINCT st.story_id FROM stories st JOIN items i USING (item_id)
                          WHERE i.first_seen_at >= ? AND i.first_seen_at < ?)
            SELECT c.kind, c.ref, coalesce(a.title, i.title, ch.title, ch.query, c.ref), c.made_at, c.made_by,
-                  c.channel, c.story_id, CASE WHEN c.story_id IS NULL THEN NULL ELSE coalesce(later.n, 0) END
-           FROM c LEFT JOIN later USING (card_id) LEFT JOIN items i ON i.item_id = c.item_id
+                  c.channel, c.story_id, c.card_id
+           FROM c LEFT JOIN items i ON i.item_id = c.item_id
            LEFT JOIN articles a ON a.item_id = c.item_id
            LEFT JOIN checks ch ON c.kind = 'check' AND ch.check_id = c.ref
            WHERE c.made_at >= ? OR c.story_id IN (SELECT story_id FROM week)
            QUALIFY row_number() OVER (PARTITION BY coalesce(c.story_id, c.card_id) ORDER BY c.made_at) = 1
            ORDER BY c.made_at""",
-        [end, end, start, end, start]).fetchall()
+        [end, start, end, start]).fetchall()
+    # The pages of its story first seen after the card: one article reached through two links is
+    # one mention, as it is one item in the digest (article_page).
+    later: dict[str, set[str]] = {}
+    for card_id, final_url, url in con.execute(
+            f"""WITH c AS ({cards} AND c.card_id IN (SELECT unnest(?::VARCHAR[])))
+                SELECT c.card_id, a.final_url, i.url
+                FROM c JOIN stories st ON st.story_id = c.story_id JOIN items i ON i.item_id = st.item_id
+                LEFT JOIN articles a ON a.item_id = i.item_id
+                WHERE i.first_seen_at > c.made_at AND i.first_seen_at < ?""",
+            [end, [r[7] for r in rows if r[6] is not None], end]).fetchall():
+        later.setdefault(card_id, set()).add(article_page(final_url, url))
     # A checked text is the whole pasted message: shortened between words ("... tidak ada hub" read as cut).
-    return [Clarified(r[0], r[1], excerpt(str(r[2]), 200), r[3], r[4], r[5], r[6], r[7])
+    return [Clarified(r[0], r[1], excerpt(str(r[2]), 200), r[3], r[4], r[5], r[6],
+                      None if r[6] is None else len(later.get(r[7], ())))
             for r in rows]
 
 
@@ -392,7 +406,7 @@ def build_weekly(con: duckdb.DuckDBPyConnection, monday: date, settings: DigestS
         totals=_totals(con, rows, start, end, settings),
         previous=_totals(con, previous_rows, start - timedelta(days=7), start, settings),
         days=[DayRisk(d, **c) for d, c in by_day.items()],
-        areas=areas, areas_by=areas_by, stories=_stories(con, start, end),
+        areas=areas, areas_by=areas_by, stories=_stories(con, start, end, {r[0]: r[9] for r in rows}),
         clarified=_clarified(con, start, end),
         forum_area=forum.area if forum else None,
         timezone=timezone,
