@@ -460,6 +460,43 @@ def test_a_shared_location_is_skipped_and_its_coordinates_never_stored(tmp_path,
     assert "maps.google" not in everything and "112.523456" not in everything
 
 
+# An iPhone exporting "with media" names each file where Android writes "(file attached)": a photo, a
+# voice note, a sticker, and a document after its own name and page count.
+_IOS_ATTACHED_EN = (
+    "[10/12/23, 1:08:00\u202fPM] Rina Jurnalis: \u200e<attached: 00000012-PHOTO-2023-10-12-13-08-00.jpg>\r\n"
+    "[10/12/23, 1:08:20\u202fPM] Rina Jurnalis: \u200e<attached: 00000013-AUDIO-2023-10-12-13-08-20.opus>\r\n"
+    "[10/12/23, 1:08:40\u202fPM] Rina Jurnalis: \u200e<attached: 00000014-STICKER.webp>\r\n"
+    "[10/12/23, 1:09:00\u202fPM] Rina Jurnalis: Broadcast KPU Kota Batu.pdf \u2022 \u200e2 pages "
+    "\u200e<attached: 00000015-Broadcast KPU Kota Batu.pdf>\r\n"
+    "[10/12/23, 1:09:30\u202fPM] Rina Jurnalis: www.kpu-batukota.example.id.pdf \u2022 \u200e1 page "
+    "\u200e<attached: 00000016-www.kpu-batukota.example.id.pdf>\r\n")
+_IOS_ATTACHED_ID = (
+    "[13.10.23 21.16.00] Andi Pratama: \u200e<terlampir: 00000012-PHOTO-2023-10-13-21-16-00.jpg>\n"
+    "[13.10.23 21.16.30] Andi Pratama: \u200e<terlampir: 00000013-VIDEO-2023-10-13-21-16-30.mp4>\n"
+    "[13.10.23 21.17.00] Andi Pratama: Info A1 Pemilu Kota Batu.pdf \u2022 \u200e3 halaman "
+    "\u200e<terlampir: 00000014-Info A1 Pemilu Kota Batu.pdf>\n"
+    # the same document exported without media
+    "[13.10.23 21.17.30] Andi Pratama: Info A1 Pemilu Kota Batu.pdf \u2022 \u200e3 halaman "
+    "\u200edokumen tidak disertakan\n")
+
+
+@pytest.mark.parametrize(("fixture", "lines"), [(IOS_EN, _IOS_ATTACHED_EN), (IOS_ID, _IOS_ATTACHED_ID)])
+def test_files_in_an_iphone_export_with_media_are_skipped_like_android_s(tmp_path, fixture, lines):
+    # A member exports the group from an iPhone "with media" (Lampirkan Media): a shared PDF named
+    # "Info A1 ..." or "Broadcast ..." was kept as a forwarded rumour, its file name shown as the
+    # message; one named like a site was fetched as a link. Android's "(file attached)" is skipped.
+    export = tmp_path / fixture.name
+    export.write_bytes(fixture.read_bytes() + lines.encode())
+    added = lines.count("\n")
+    assert [m.kind for m in parse_chat(export.read_text(encoding="utf-8"))][-added:] == ["media"] * added
+    plain = import_chat(_migrated(tmp_path / "plain.duckdb"), fixture, SECRET)
+    con = _migrated(tmp_path / "saring.duckdb")
+    result = import_chat(con, export, SECRET)
+    assert (result.kept, result.skipped, result.urls) == (plain.kept, plain.skipped + added, plain.urls)
+    everything = _all_text(con)
+    assert ".pdf" not in everything and "attached" not in everything and "terlampir" not in everything
+
+
 def test_a_line_of_a_message_starting_with_a_date_and_a_time_range_stays_in_the_message():
     # A chain message lists the schedule it claims on its own line ("17/04/2024 08.00 - 14.00 WIB
     # ..."): that line was read as a new message, so the forward was cut there and the rest of it

@@ -67,6 +67,12 @@ _MEDIA = re.compile(
     r"^\u200e?(<Media tidak disertakan>|<Media omitted>|<media omitted>|"
     r"(gambar|video|audio|stiker|dokumen|GIF|image|sticker|document|Kartu kontak|Contact card)"
     r" (tidak disertakan|dihilangkan|omitted)|.*\(file (terlampir|attached)\))\s*$", re.I)
+# An iPhone export "with media" names the file: "\u200e<attached: 00000012-PHOTO-….jpg>", Indonesian
+# "<terlampir: …>"; a document first writes its own name and page count ("X.pdf • 3 pages <attached: …>").
+_ATTACHED = re.compile(r"^(?P<head>.*?)\s*\u200e?<(?:attached|terlampir): \d+-(?P<name>[^<>\n]+)>\s*$", re.S)
+# The same document exported without media: "X.pdf • 3 halaman \u200edokumen tidak disertakan".
+_DOCUMENT_OMITTED = re.compile(
+    r"^[^\n]+\.\w{1,5}(?:\s\u2022\s[^\n]*?)?\s\u200e?(?:document omitted|dokumen tidak disertakan)\s*$", re.I)
 # A shared place ("Lokasi"/"Location" in the attach menu): a member's position, not a claim to check.
 _LOCATION = re.compile(r"^\u200e?(lokasi|location): https?://maps\.google\.com/\?q=[-+\d.,\s]+$", re.I)
 _DELETED = re.compile(
@@ -174,6 +180,16 @@ def _zone(tz: str) -> ZoneInfo:
         raise TiplineError(str(exc)) from None
 
 
+def _only_attachment(message: str) -> bool:
+    """An iPhone's attached file with nothing else: text before it other than the document's own
+    name (and page count) is a caption, which stays a message."""
+    m = _ATTACHED.match(message)
+    if not m:
+        return False
+    head = m.group("head").replace("\u200e", "").strip()
+    return not head or head.split(" \u2022 ")[0].strip() == m.group("name").strip()
+
+
 def parse_chat(text: str, tz: str = TIME_ZONE, date_order: str | None = None) -> list[ChatMessage]:
     """Messages of a WhatsApp chat export, in file order.
 
@@ -207,7 +223,7 @@ def parse_chat(text: str, tz: str = TIME_ZONE, date_order: str | None = None) ->
         marked = message.startswith("\u200e")  # iOS marks system notices and media this way
         message = _EDITED.sub("", message.lstrip("\u200e")).strip()
         kind = "text"
-        if _MEDIA.match(message):
+        if _MEDIA.match(message) or _DOCUMENT_OMITTED.match(message) or _only_attachment(message):
             kind = "media"
         elif _LOCATION.match(message):
             kind = "location"
