@@ -445,6 +445,11 @@ def test_a_phone_on_a_12_hour_clock_that_writes_the_day_first_is_read_day_first(
 @pytest.mark.parametrize(("fixture", "line"), [
     (ANDROID_ID, "12/10/23, 08.26 - Sri Wahyuni: lokasi: https://maps.google.com/?q=-7.871234,112.523456\n"),
     (IOS_EN, "[10/12/23, 1:06:30\u202fPM] Rina Jurnalis: Location: https://maps.google.com/?q=-7.871234,112.523456\r\n"),
+    # a place picked from the list an iPhone offers: its name and address, and a Foursquare link
+    (IOS_EN, "[10/12/23, 1:06:30\u202fPM] Rina Jurnalis: Alun-Alun Kota Batu (Jl. Munif, Batu, Jawa Timur): "
+             "https://foursquare.com/v/4e89af95e5fa82ad4c0aa03b\r\n"),
+    (IOS_ID, "[13.10.23 21.16.00] Andi Pratama: Alun-Alun Kota Batu (Jl. Munif, Batu): "
+             "https://foursquare.com/v/alun-alun-kota-batu/4e89af95e5fa82ad4c0aa03b\n"),
 ])
 def test_a_shared_location_is_skipped_and_its_coordinates_never_stored(tmp_path, fixture, line):
     # A member shares where they are (a TPS, their home) with WhatsApp's "Lokasi": the export writes it
@@ -458,6 +463,7 @@ def test_a_shared_location_is_skipped_and_its_coordinates_never_stored(tmp_path,
     assert (result.kept, result.skipped, result.urls) == (plain.kept, plain.skipped + 1, plain.urls)
     everything = _all_text(con)
     assert "maps.google" not in everything and "112.523456" not in everything
+    assert "foursquare" not in everything and "Munif" not in everything
 
 
 # An iPhone exporting "with media" names each file where Android writes "(file attached)": a photo, a

@@ -74,7 +74,9 @@ _ATTACHED = re.compile(r"^(?P<head>.*?)\s*\u200e?<(?:attached|terlampir): \d+-(?
 _DOCUMENT_OMITTED = re.compile(
     r"^[^\n]+\.\w{1,5}(?:\s\u2022\s[^\n]*?)?\s\u200e?(?:document omitted|dokumen tidak disertakan)\s*$", re.I)
 # A shared place ("Lokasi"/"Location" in the attach menu): a member's position, not a claim to check.
-_LOCATION = re.compile(r"^\u200e?(lokasi|location): https?://maps\.google\.com/\?q=[-+\d.,\s]+$", re.I)
+# A place picked from an iPhone's list is its name and address, then a Foursquare venue link.
+_LOCATION = re.compile(r"^\u200e?(?:(lokasi|location): https?://maps\.google\.com/\?q=[-+\d.,\s]+|"
+                       r"[^\n]{1,300}: https?://(?:www\.)?foursquare\.com/v/[\w%-]+(?:/[\w%-]+)?/?)$", re.I)
 _DELETED = re.compile(
     r"^\u200e?(Pesan ini telah dihapus|Anda menghapus pesan ini|This message was deleted|"
     r"You deleted this message|Pesan ini dihapus)\.?\s*(<Pesan ini diedit>)?$", re.I)
