@@ -533,6 +533,50 @@ def test_the_same_group_exported_from_a_phone_that_has_not_saved_a_member_is_sto
     assert con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0] == 4
 
 
+@pytest.mark.parametrize("second", ["android", "ios"])
+def test_a_second_member_s_export_after_the_purge_does_not_store_the_purged_messages_again(tmp_path, second):
+    # The admin imported the group; 30 days later its text was purged. Another member then exports
+    # the same group from a phone that knows Budi only by his number: his purged link came back with
+    # its text, in the database and the next digest, for 30 more days. What the purge reached stays
+    # purged; the import says how many it left out, and stores what is newer.
+    newer = "13/10/23, 09.00 - +62 812-0000-0006: Tolong dicek https://jatimpos.example/kpu-kota-madiun-honor-kpps\n"
+    (tmp_path / "other").mkdir()
+    other = tmp_path / "other" / ANDROID_ID.name
+    as_number = ANDROID_ID.read_text(encoding="utf-8").replace(" - Budi Santoso: ", " - +62 812-0000-0006: ")
+    chat = as_number + newer
+    other.write_text(chat if second == "android" else _as_ios(chat), encoding="utf-8")
+    con = _migrated(tmp_path / "saring.duckdb")
+    assert import_chat(con, ANDROID_ID, SECRET).new == 4
+    assert purge(con, 30, now=datetime.now(UTC) + timedelta(days=31)) == 4
+    again = import_chat(con, other, SECRET)
+    assert (again.kept, again.new, again.purged) == (5, 1, 1)
+    texts = [t for (t,) in con.execute("SELECT text FROM tipline_messages WHERE text IS NOT NULL").fetchall()]
+    assert texts == ["Tolong dicek https://jatimpos.example/kpu-kota-madiun-honor-kpps"]
+    assert import_chat(con, other, SECRET).new == 0
+    assert con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0] == 5
+
+
+def test_the_import_says_how_many_messages_it_left_out_as_already_purged(tmp_path, monkeypatch):
+    # The maintainer imports a second member's export after the purge: the count of new messages
+    # alone did not say why the rest of the kept ones were not stored.
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+
+    monkeypatch.delenv("SARING_TIPLINE_SECRET", raising=False)
+    monkeypatch.setattr("saring.collect.urls.system_resolver", FakeDNS({}))  # the chat's links: no real DNS
+    (tmp_path / "other").mkdir()
+    other = tmp_path / "other" / ANDROID_ID.name
+    as_number = ANDROID_ID.read_text(encoding="utf-8").replace(" - Budi Santoso: ", " - +62 812-0000-0006: ")
+    other.write_text(as_number, encoding="utf-8")
+    db = str(tmp_path / "saring.duckdb")
+    for args in (["import", str(ANDROID_ID)], ["purge", "--older-than-days", "0"]):
+        assert CliRunner().invoke(app, ["tipline", *args, "--db", db]).exit_code == 0
+    result = CliRunner().invoke(app, ["tipline", "import", str(other), "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "4 messages kept (0 new; 1 from before the last purge, not stored again)" in result.output
+
+
 def test_an_edited_message_exported_from_an_iphone_and_from_android_is_stored_once_without_the_mark(tmp_path):
     # Budi corrected his message. Android writes "… <Pesan ini diedit>", an iPhone "… \u200e<Pesan ini
     # diedit>" (a direction mark before it): the iPhone's mark stayed in the stored text, so the two

@@ -67,7 +67,8 @@ def tipline_import(
             store.publish_snapshot()
     except SaringError as exc:
         fail(str(exc))
-    out.print(f"Tipline: {result.kept} messages kept ({result.new} new), {result.skipped} skipped, "
+    purged = f"; {result.purged} from before the last purge, not stored again" if result.purged else ""
+    out.print(f"Tipline: {result.kept} messages kept ({result.new} new{purged}), {result.skipped} skipped, "
               f"{len(result.urls)} links; {fed} new items fetched and scored.", highlight=False)
     for url in result.urls:
         out.print(f"  {url}", highlight=False, markup=False, soft_wrap=True)  # one line, whole

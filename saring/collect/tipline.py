@@ -111,6 +111,7 @@ class ImportResult:
     skipped: int
     urls: list[str] = field(default_factory=list)
     new: int = 0
+    purged: int = 0  # kept, but from the chat's purged past: not stored again
     scrubber: Scrubber | None = field(default=None, repr=False, compare=False)  # names: memory only
 
 
@@ -508,6 +509,10 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
     """Import one WhatsApp export into ``tipline_messages``; importing it again adds nothing, nor
     does the same chat exported from another phone (iPhone: seconds; Android: minutes).
 
+    A message of the chat no later than its last purged one is not stored again: a purged row
+    is matched by its sender, whom another member's phone may name otherwise, and not by its
+    gone text; the result counts those as ``purged``.
+
     Returns kept/skipped counts, the URLs of the kept messages (scrubbed, for the fetch/extract
     pipeline) and the import's scrubber (member names in memory only). ``chat`` labels the chat
     (default: a group's name from the file name; a one-to-one chat's label is the other
@@ -563,7 +568,14 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
         urls_all.extend(u for u in urls if u not in urls_all)
     kept = len(rows)
     new_ids = _match_stored(con, secret, found, kept_in_minute, label)
-    for row, message_id in zip(rows, new_ids, strict=True):
+    purged = 0
+    horizon = con.execute("SELECT max(sent_at) FROM tipline_messages WHERE chat = ? AND text IS NULL",
+                          [label]).fetchall()[0][0]
+    if horizon is not None:  # to the minute: an Android export of an iPhone's message has no seconds
+        horizon = horizon.astimezone(UTC).replace(second=0, microsecond=0)
+    for row, message_id, f in zip(rows, new_ids, found, strict=True):
+        if message_id is not None and horizon is not None and f.minute is not None and f.minute <= horizon:
+            message_id, purged = None, purged + 1
         row[0] = message_id
     rows = [tuple(row) for row in rows if row[0] is not None]
     before = con.execute("SELECT count(*) FROM tipline_messages").fetchall()[0][0]
@@ -572,7 +584,8 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
                         "forwarded, reason, imported_at, purged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                         "ON CONFLICT (message_id) DO NOTHING", rows)
     after = con.execute("SELECT count(*) FROM tipline_messages").fetchall()[0][0]
-    return ImportResult(kept=kept, skipped=skipped, urls=urls_all, new=after - before, scrubber=scrubber)
+    return ImportResult(kept=kept, skipped=skipped, urls=urls_all, new=after - before, purged=purged,
+                        scrubber=scrubber)
 
 
 def purge(con: duckdb.DuckDBPyConnection, older_than_days: float, now: datetime | None = None) -> int:
