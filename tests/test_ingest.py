@@ -5,6 +5,7 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -751,3 +752,26 @@ def test_a_page_served_as_latin_1_keeps_its_windows_quotes_and_dashes(httpserver
         (text,) = store.con.execute("SELECT text FROM articles WHERE text_source = 'page'").fetchone()
     assert f"{said} Kalimat 0." in text
     assert not any("\x80" <= c <= "\x9f" for c in text)
+
+
+GOOGLE_NEWS = Path(__file__).parent / "fixtures" / "social" / "google_news_pemilu_kota_batu.rss"
+
+
+def test_google_news_items_keep_the_site_of_the_outlet_that_published_them(httpserver, db_path, scorer):
+    # A Google News search lists Malang Post's and Jatim Pos's articles: each item keeps its outlet's
+    # site (<source url>, read as sources.yaml's own feeds are), so stories count it as that outlet.
+    # A <source> whose address cannot be read costs its item only the site, never the feed.
+    feed = GOOGLE_NEWS.read_text(encoding="utf-8").replace('url="https://jatimpos.example"',
+                                                           'url="https://[jatimpos.example"')
+    httpserver.expect_request("/gn").respond_with_data(feed, content_type="application/rss+xml")
+    config = parse_config({"sources": [{"id": "cari", "name": "Google News: pemilu kota batu",
+                                        "kind": "google_news", "url": httpserver.url_for("/gn"),
+                                        "options": LOCAL}]})
+    with Store(db_path) as store:
+        first = run_ingest(config, store, scorer=scorer)
+        store.con.execute("UPDATE sources SET etag = NULL, last_modified = NULL")  # read the feed again
+        again = run_ingest(config, store, scorer=scorer)
+        rows = store.con.execute("SELECT channel, outlet_host FROM items ORDER BY channel").fetchall()
+    assert first.results[0].status == "ok" and first.results[0].new_items == 2
+    assert again.results[0].new_items == 0
+    assert rows == [("Jatim Pos", None), ("Malang Post", "malangpost.example")]

@@ -665,3 +665,75 @@ def test_a_v14_database_and_its_analysts_copy_count_a_storys_media_as_the_digest
     assert live == (2, ["antaranews.com", "kompas.com"], 2, 2)
     with saring.connect(str(db)) as pub:
         assert pub.execute(OUTLET_COUNTS).fetchone() == live
+
+
+def pratiwi_wire_texts() -> tuple[str, str]:
+    """Two real articles of two different stories (Pratiwi et al. 2017)."""
+    from saring.judge.factcheck import pratiwi_pairs
+
+    texts, groups = pratiwi_pairs()
+    return texts[0], texts[next(i for i, g in enumerate(groups) if g != groups[0])]
+
+
+STORY_OUTLETS = ("SELECT o.story_id, o.n_outlets, o.outlets, d.outlets, l.outlets FROM story_overview o "
+                 "JOIN story_daily d USING (story_id) JOIN rumour_lifecycle l USING (story_id) ORDER BY 1")
+
+
+def test_a_v17_database_and_its_analysts_copy_count_google_news_hits_as_their_outlets_after_the_upgrade(
+        tmp_path, monkeypatch):
+    # A forum's database and its analysts' copy from before items kept their outlet's site: a
+    # story the "pemilu" search found at Malang Post and Jatim Pos read 1 outlet (the search).
+    # After the upgrade the file's and the copy's views count the hits the next runs store as
+    # their outlets, as the digest does; the hits stored before stay the search's (no site kept).
+    from _db import database_at
+
+    import saring.storage.schema as schema
+    from saring.storage.publish import publish
+
+    wire, other = pratiwi_wire_texts()
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    db = tmp_path / "saring.duckdb"
+    con = database_at(db, 17)  # as saring with schema v17 left it
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("INSERT INTO sources (source_id, name, url, kind, enabled, outlet_host) VALUES "
+                "('cari', 'Google News: pemilu', 'https://news.google.com/rss/search?q=pemilu', "
+                "'google_news', true, NULL), "
+                "('malangpost', 'Malang Post', 'https://malangpost.example/feed', 'rss', true, "
+                "'malangpost.example')")
+    hits = [("g1", "Malang Post", OLD), ("g2", "Jatim Pos", OLD + timedelta(hours=1))]
+    for item_id, channel, seen in hits:
+        con.execute("INSERT INTO items (item_id, url, source_id, title, summary, first_seen_at, state, kind, "
+                    "channel) VALUES (?, ?, 'cari', ?, ?, ?, 'scored', 'google_news', ?)",
+                    [item_id, f"https://news.google.com/rss/articles/{item_id}", other[:60], other, seen,
+                     channel])
+        con.execute("INSERT INTO stories VALUES (?, 'g1', ?)", [item_id, seen])
+    with monkeypatch.context() as v17_saring:
+        v17_saring.setattr(schema, "CATALOG_VIEWS", schema.LABEL_VIEWS + schema.VIEWS + schema.STORY_VIEWS
+                           + schema.SOURCE_DAILY.format(zone=schema.SESSION_DAYS)
+                           + schema.outlet_views(schema.SESSION_DAYS, schema._outlet_sql_v15))
+        publish(con, db, snapshot_path(db), 17)
+    con.close()
+    with Store(db) as store:  # the upgraded saring's first run: the search and Malang Post's feed
+        hit = dict(source_id="cari", title=wire[:60], summary=wire, first_seen_at=now, state="seen",
+                   kind="google_news")  # as ingest stores a Google News hit now
+        store.add_items([
+            {**hit, "item_id": "g3", "url": "https://news.google.com/rss/articles/g3",
+             "channel": "Malang Post", "outlet_host": "malangpost.example"},
+            {**hit, "item_id": "g4", "url": "https://news.google.com/rss/articles/g4",
+             "channel": "Jatim Pos", "outlet_host": "jatimpos.example"},
+            dict(item_id="m1", url="https://malangpost.example/berita/1", source_id="malangpost",
+                 title=wire[:60], summary=wire, first_seen_at=now, state="seen", kind="rss",
+                 channel="Malang Post")])
+        store.con.execute("INSERT INTO stories VALUES ('g3', 'g3', now()), ('g4', 'g3', now()), "
+                          "('m1', 'g3', now())")
+        live = store.con.execute(STORY_OUTLETS).fetchall()
+        stored = store.con.execute("SELECT item_id, outlet_host FROM items ORDER BY 1").fetchall()
+        store.publish_snapshot()
+    assert live == [("g1", 1, ["cari"], 1, 1),
+                    ("g3", 2, ["jatimpos.example", "malangpost.example"], 2, 2)]
+    assert stored == [("g1", None), ("g2", None), ("g3", "malangpost.example"), ("g4", "jatimpos.example"),
+                      ("m1", None)]
+    assert _manifest(db)["schema"] == 18
+    with saring.connect(str(db)) as pub:  # the whole copy was written again, old months too
+        assert pub.execute(STORY_OUTLETS).fetchall() == live
+        assert pub.execute("SELECT item_id, outlet_host FROM items ORDER BY 1").fetchall() == stored

@@ -319,3 +319,61 @@ def test_a_feed_switched_off_or_removed_still_counts_as_its_outlet_in_past_stori
     assert news.story_outlets == 2
     assert [(s.outlets, s.items) for s in weekly.stories] == [(2, 3)]
     assert views == (2, ["antaranews.com", "kompas.com"], 2, 2)
+
+
+def _google_news_feed(wire: str, outlets: list[tuple[str, str]]) -> str:
+    """A Google News search feed as tests/fixtures/social/google_news_pemilu_kota_batu.rss is
+    written, listing ``wire`` as carried by each (name, site) outlet."""
+    from xml.sax.saxutils import escape
+
+    entries = "".join(
+        f"<item><title>{escape(wire[:60])} - {name}</title>"
+        f"<link>https://news.google.com/rss/articles/CBMi{n}?oc=5</link><guid isPermaLink='false'>CBMi{n}"
+        f"</guid><description>{escape(wire)}</description><source url='{site}'>{name}</source></item>"
+        for n, (name, site) in enumerate(outlets))
+    return f"<rss version='2.0'><channel><title>pemilu - Google Berita</title>{entries}</channel></rss>"
+
+
+@pytest.mark.parametrize(("outlets_in_google_news", "own_feed", "media"), [
+    ([("Malang Post", "https://malangpost.example"), ("Jatim Pos", "https://www.jatimpos.example/")],
+     False, 2),
+    ([("Malang Post", "https://malangpost.example")], True, 1)],
+    ids=["two-outlets-through-one-query", "an-outlets-feed-and-its-google-news-hit"])
+def test_google_news_hits_count_as_the_outlets_that_published_them(
+        httpserver, db_path, scorer, monkeypatch, outlets_in_google_news, own_feed, media):
+    # The forum's "pemilu" Google News search found one wire story at Malang Post and Jatim Pos:
+    # the digest said nothing of the two media and the weekly report said "1 media" (both hits
+    # counted as the search). Found at Malang Post through the search and in Malang Post's own
+    # feed, it read "Diberitakan 2 media" for one outlet.
+    from _net import STAND_IN, FakeDNS
+
+    from saring.config import DigestSettings, parse_config
+    from saring.pipeline.ingest import run_ingest
+    from saring.report.digest import build_digest, today_wib
+    from saring.report.weekly import build_weekly, monday_of
+
+    wire = pratiwi_pairs()[0][0]
+    monkeypatch.setattr("saring.collect.urls.system_resolver", FakeDNS({"malangpost.example": [[STAND_IN]]}))
+    httpserver.expect_request("/gn").respond_with_data(_google_news_feed(wire, outlets_in_google_news),
+                                                       content_type="application/rss+xml")
+    sources = [{"id": "cari-pemilu", "name": "Google News: pemilu", "kind": "google_news",
+                "url": f"http://{STAND_IN}:{httpserver.port}/gn", "options": {"allow_private": True}}]
+    if own_feed:
+        httpserver.expect_request("/feed").respond_with_data(
+            f"<rss version='2.0'><channel><title>Malang Post</title><item><title>{wire[:60]}</title>"
+            f"<link>http://malangpost.example:{httpserver.port}/berita/1</link><description>{wire}"
+            f"</description></item></channel></rss>", content_type="application/rss+xml")
+        sources.append({"id": "malangpost", "name": "Malang Post",
+                        "url": f"http://malangpost.example:{httpserver.port}/feed",
+                        "options": {"allow_private": True, "fetch_articles": False}})
+    config = parse_config({"sources": sources, "settings": {"fetch": {"retries": 0, "timeout": 5}}})
+    with Store(db_path) as store:
+        summary = run_ingest(config, store, scorer=scorer)
+        assert summary.status == "ok", [r.error for r in summary.results]
+        stories = store.con.execute("SELECT count(DISTINCT story_id), count(*) FROM stories").fetchone()
+        digest = build_digest(store.con, today_wib(), DigestSettings(election_threshold=0.0))
+        weekly = build_weekly(store.con, monday_of(today_wib()), DigestSettings(election_threshold=0.0))
+    assert stories == (1, 2)  # the two mentions are one story
+    (news,) = digest.election_items  # one entry for the story
+    assert news.story_outlets == media
+    assert [s.outlets for s in weekly.stories] == [media]

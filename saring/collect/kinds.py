@@ -5,9 +5,9 @@ into the usual :class:`saring.collect.feeds.ParsedFeed` (:func:`parse_source`). 
 delegate to :func:`saring.collect.feeds.parse_feed`; ``telegram`` reads the public ``t.me/s/CHANNEL``
 preview page and ``webpage`` collects links matching ``link_pattern`` from a listing page.
 
-Every item comes back as a :class:`SocialItem`, a :class:`~saring.collect.feeds.FeedItem` with three
-more fields (``kind``, ``channel`` = the account/channel/outlet it came from, and ``links`` =
-outbound links found in the post), so code written for ``FeedItem`` keeps working.
+Every item comes back as a :class:`SocialItem`, a :class:`~saring.collect.feeds.FeedItem` with more
+fields (``kind``, ``channel`` = the account/channel/outlet it came from, ``links`` = outbound links
+found in the post, ``outlet_host`` = its outlet's site), so code written for ``FeedItem`` keeps working.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from saring.collect.feeds import (
     strip_html,
 )
 from saring.collect.urls import canonical_url
+from saring.config import outlet_site
 from saring.errors import FeedError, MalformedURLError
 
 LOGGER = logging.getLogger(__name__)
@@ -56,6 +57,10 @@ class SocialItem(FeedItem):
     kind: str = "rss"
     channel: str | None = None
     links: tuple[str, ...] = ()
+    outlet_host: str | None = None
+    """The site of the outlet that published the item, when the feed names it (a Google News hit's
+    ``<source url>``), read as :attr:`saring.config.Source.outlet_host` is: stories count the item
+    as that outlet rather than as the search that found it."""
 
 
 def _need(kind: str, options: dict, *names: str) -> str:
@@ -239,7 +244,7 @@ def parse_source(kind: str, data: bytes, url: str, content_type: str | None = No
         parsed = feedparser_parse(data, url, content_type)  # once: both readings below use it
         feed = parse_feed(data, url, content_type, max_items=max_items, parsed=parsed)
         extra = _entry_extras(parsed, url)
-        items = [_social(kind, it, options, *extra.get(it.link, ((), ""))) for it in feed.items]
+        items = [_social(kind, it, options, *extra.get(it.link, ((), "", None))) for it in feed.items]
         return ParsedFeed(title=feed.title, items=items, skipped=feed.skipped, warning=feed.warning)
     if kind == "telegram":
         return parse_telegram(data, url, options, max_items, content_type)
@@ -248,16 +253,32 @@ def parse_source(kind: str, data: bytes, url: str, content_type: str | None = No
     raise ValueError(f"unknown source kind {kind!r}; use one of {', '.join(KINDS)}")
 
 
-def _entry_extras(parsed: feedparser.FeedParserDict, url: str) -> dict[str, tuple[tuple[str, ...], str]]:
-    """Per entry link: the outbound http(s) links in its HTML, and its description as plain text
-    (feedparser prefers a media:description, e.g. a Mastodon image caption, over the post)."""
-    out: dict[str, tuple[tuple[str, ...], str]] = {}
+def _entry_extras(parsed: feedparser.FeedParserDict,
+                  url: str) -> dict[str, tuple[tuple[str, ...], str, str | None]]:
+    """Per entry link: the outbound http(s) links in its HTML, its description as plain text
+    (feedparser prefers a media:description, e.g. a Mastodon image caption, over the post), and
+    the address of the site it names as its source (RSS ``<source url>``)."""
+    out: dict[str, tuple[tuple[str, ...], str, str | None]] = {}
     for entry in parsed.get("entries") or []:
         link = (entry.get("link") or "").strip()
         html_parts = [c.get("value") or "" for c in entry.get("content") or []] + [entry.get("summary") or ""]
         found = _hrefs(" ".join(html_parts), base=link or url)
-        out[link] = (tuple(u for u in found if u != link), strip_html(entry.get("summary")))
+        source = entry.get("source")
+        named = source.get("href") if isinstance(source, dict) else None
+        out[link] = (tuple(u for u in found if u != link), strip_html(entry.get("summary")),
+                     named if isinstance(named, str) else None)
     return out
+
+
+def _outlet_site(address: str | None) -> str | None:
+    """The site of the outlet at ``address`` (a Google News hit's ``<source url>``), as sources.yaml's
+    own feeds' sites are read (:func:`saring.config.outlet_site`); None when it cannot be read."""
+    if not address:
+        return None
+    try:
+        return outlet_site(address.strip(), "google_news", outlet=True)
+    except ValueError:  # an unreadable address costs the item its outlet, not the feed
+        return None
 
 
 def _hrefs(html_text: str, base: str) -> list[str]:
@@ -279,8 +300,10 @@ _MASTODON_TAG_LINK = re.compile(r"/tags/|/@[^/]+/?$")
 _REDDIT_BOILERPLATE = re.compile(r"\s*submitted by\s+/u/\S+\s*(\[link\])?\s*(\[comments\])?\s*$")
 
 
-def _social(kind: str, item: FeedItem, options: dict, links: tuple[str, ...], description: str) -> SocialItem:
+def _social(kind: str, item: FeedItem, options: dict, links: tuple[str, ...], description: str,
+            source_address: str | None = None) -> SocialItem:
     channel: str | None = None
+    outlet_host: str | None = None
     fields = {f: getattr(item, f) for f in FeedItem.__dataclass_fields__}
     if kind == "mastodon":
         # Toots have no title: the post's first line is one. Its text is the description.
@@ -309,10 +332,11 @@ def _social(kind: str, item: FeedItem, options: dict, links: tuple[str, ...], de
         if channel:
             fields["title"] = head.strip()
             fields["summary"] = re.sub(re.escape(channel) + r"$", "", item.summary).strip()
+        outlet_host = _outlet_site(source_address)
         links = ()
     else:
         channel = item.author
-    return SocialItem(**fields, kind=kind, channel=channel, links=links)
+    return SocialItem(**fields, kind=kind, channel=channel, links=links, outlet_host=outlet_host)
 
 
 def _parse_html(data: bytes, url: str, content_type: str | None = None) -> lxml.html.HtmlElement:

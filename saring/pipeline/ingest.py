@@ -183,7 +183,8 @@ def read_feed(source: Source, store: Store, fetcher: Fetcher) -> FeedPlan | Sour
         dict(item_id=url_key(it.url), url=it.url, link=it.link, source_id=source.id, title=it.title,
              summary=it.summary, published_at=it.published_at, author=it.author, guid=it.guid,
              first_seen_at=now, state="seen", kind=source.kind,
-             channel=getattr(it, "channel", None) or source.name)
+             channel=getattr(it, "channel", None) or source.name,
+             outlet_host=getattr(it, "outlet_host", None))
         for it in fresh
     ])
     left = _left_behind(store, source, list(by_id))

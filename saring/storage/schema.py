@@ -345,16 +345,27 @@ CREATE TABLE IF NOT EXISTS delivery_recipients (
 """
 
 
+def _named_site(host: str) -> str:
+    """SQL for the site ``host`` when it is a name: an address tells no outlets apart (sites served
+    from one machine, as the demo's)."""
+    return f"CASE WHEN contains({host}, '.') AND NOT regexp_matches({host}, '^[0-9.]+$|:') THEN {host} END"
+
+
 def outlet_sql(sources: str, items: str) -> str:
     """SQL for the outlet an item came from (``sources``, ``items``: the aliases of its rows), to
-    count the media that carried a story: its source's site (``sources.outlet_host``), so that two
-    feeds of one outlet (ANTARA Jawa Timur and ANTARA Politik) are one medium; else the source
-    itself (Google News, a platform). A site that is an address, not a name, tells no outlets
-    apart (sites served from one machine, as the demo's): the source counts then too. The one
-    rule of the digest, the weekly report and the analysts' views (OUTLET_VIEWS)."""
-    host = f"{sources}.outlet_host"
-    return (f"coalesce(CASE WHEN contains({host}, '.') AND NOT regexp_matches({host}, '^[0-9.]+$|:') "
-            f"THEN {host} END, {items}.source_id)")
+    count the media that carried a story: the site its feed named as its publisher
+    (``items.outlet_host``, a Google News hit's outlet), else its source's site
+    (``sources.outlet_host``), so that two feeds of one outlet (ANTARA Jawa Timur and ANTARA
+    Politik) are one medium; else the source itself (a Google News search, a platform). A site
+    that is an address, not a name, is passed over. The one rule of the digest, the weekly
+    report and the analysts' views (OUTLET_VIEWS)."""
+    return (f"coalesce({_named_site(f'{items}.outlet_host')}, {_named_site(f'{sources}.outlet_host')}, "
+            f"{items}.source_id)")
+
+
+def _outlet_sql_v15(sources: str, items: str) -> str:
+    """:func:`outlet_sql` before v18 (no ``items.outlet_host``): migration v15's views, as written."""
+    return f"coalesce({_named_site(f'{sources}.outlet_host')}, {items}.source_id)"
 
 
 # v15: the analysts' story views count a story's media as the digest and the weekly report do:
@@ -417,10 +428,19 @@ CREATE OR REPLACE VIEW rumour_lifecycle AS
 """
 
 
-def outlet_views(zone: str) -> str:
+def outlet_views(zone: str, outlet: Callable[[str, str], str] = outlet_sql) -> str:
     """:data:`OUTLET_VIEWS` counting days on ``zone``'s clock (WIB_DAYS, SESSION_DAYS)."""
-    return OUTLET_VIEWS.format(zone=zone, outlet=outlet_sql("s", "i"),
+    return OUTLET_VIEWS.format(zone=zone, outlet=outlet("s", "i"),
                                medium="coalesce(i.kind, '') <> 'tipline'")  # the group is not a medium
+
+
+# v18: the site of the outlet that published an item, when its feed names one (a Google News hit's
+# <source url>, saring.collect.kinds): outlet_sql counts the hit as that outlet, not as the search
+# that found it, and the story views are re-created with it. Items stored before keep NULL: only
+# the outlet's name was kept (items.channel), from which no site can be read exactly.
+V18_ITEM_OUTLETS = """
+ALTER TABLE items ADD COLUMN IF NOT EXISTS outlet_host VARCHAR;
+""" + outlet_views(WIB_DAYS)
 
 
 def v12_scrub_checks(con: duckdb.DuckDBPyConnection, path: Path | None) -> bool:
@@ -648,8 +668,9 @@ MIGRATIONS: list[tuple[int, Step]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCO
                                       (9, V9_STORY_VECTORS), (10, V10_OUTLET_HOSTS),
                                       (11, V11_FACTCHECK_CHANGES), (12, v12_scrub_checks),
                                       (13, v13_rederive_verdicts), (14, V14_DELIVERY_RECIPIENTS),
-                                      (15, outlet_views(WIB_DAYS)), (16, v16_keep_outlet_sites),
-                                      (17, v17_no_claim_scores)]
+                                      (15, outlet_views(WIB_DAYS, _outlet_sql_v15)),
+                                      (16, v16_keep_outlet_sites), (17, v17_no_claim_scores),
+                                      (18, V18_ITEM_OUTLETS)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
