@@ -51,6 +51,23 @@ def database_at(path, version: int) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def publish_before_v18(con: duckdb.DuckDBPyConnection, db: Path, version: int) -> None:
+    """Publish ``con`` (a database of schema ``version`` < 18) as saring then did: the analysts'
+    views counted a story's media by its sources' sites, before items had ``outlet_host``."""
+    import saring.storage.schema as schema
+    from saring.storage.database import snapshot_path
+    from saring.storage.publish import publish
+
+    current = schema.CATALOG_VIEWS
+    zone = schema.SESSION_DAYS
+    schema.CATALOG_VIEWS = (schema.LABEL_VIEWS + schema.VIEWS + schema.SOURCE_DAILY.format(zone=zone)
+                            + schema.STORY_VIEWS + schema.outlet_views(zone, schema._outlet_sql_v15))
+    try:
+        publish(con, db, snapshot_path(db), version)
+    finally:
+        schema.CATALOG_VIEWS = current
+
+
 def published_by_v11(db) -> None:
     """``db`` as saring with schema v11 left it, its analysts' copy published at v11. Steps v12 and
     v13 only rewrite rows (scrubbed checks, re-read verdicts), so the file has v11's tables."""

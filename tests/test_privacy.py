@@ -507,11 +507,10 @@ def test_checks_stored_before_the_scrub_are_scrubbed_on_upgrade_and_gone_from_th
     # numbers, addresses and contact links in the checks table and its published Parquet file.
     import json
 
-    from _db import database_at
+    from _db import database_at, publish_before_v18
 
     import saring.storage.publish
     from saring.desk.check import fingerprint, previous_checks
-    from saring.storage.publish import publish
     from saring.storage.schema import SCHEMA_VERSION
 
     monkeypatch.setattr(saring.storage.publish, "COMPRESSION", "uncompressed")  # text shows in the bytes
@@ -532,7 +531,7 @@ def test_checks_stored_before_the_scrub_are_scrubbed_on_upgrade_and_gone_from_th
                    VALUES ('c1', ?, ?, NULL, NULL, ?, 0.7, 0.6, [], ?, 'm', ?, '[]', 'rina', now())""",
                 [fingerprint(OLD_RAW), OLD_RAW, OLD_RAW, [f"sumber tidak jelas: '{OLD_RAW[:40]}'"],
                  json.dumps(similar)])
-    publish(con, db, snapshot_path(db), 11)  # the analysts' copy as the older saring published it
+    publish_before_v18(con, db, 11)  # the analysts' copy as the older saring published it
     con.close()
     secrets = [b"0813-0000-0050", b"surel.example", b"6281300000051", b"081300000052"]
 
@@ -694,12 +693,11 @@ def test_forwards_stored_before_the_scrub_are_scrubbed_on_upgrade_and_gone_from_
     # its tipline_messages row) and a shared link's page as they came; the digest and the desk
     # scrub them when shown, but the items, articles, scores and tipline_messages Parquet files of
     # the analysts' copy kept the numbers, addresses and contact links.
-    from _db import database_at
+    from _db import database_at, publish_before_v18
 
     import saring.storage.publish
     from saring.collect.urls import url_key
     from saring.pipeline.forwarded import TIPLINE, message_url
-    from saring.storage.publish import publish
 
     monkeypatch.setattr(saring.storage.publish, "COMPRESSION", "uncompressed")  # text shows in the bytes
     db = tmp_path / "saring.duckdb"
@@ -724,7 +722,7 @@ def test_forwards_stored_before_the_scrub_are_scrubbed_on_upgrade_and_gone_from_
                 [msg, OLD_RAW, OLD_RAW, link, raw_link, page, page])
     con.execute("INSERT INTO scores VALUES (?, 'm', 0.9, 0.8, [], ?, now())",
                 [msg, [f"sumber tidak jelas: '{OLD_RAW[:40]}'"]])
-    publish(con, db, snapshot_path(db), 11)  # the analysts' copy as the older saring published it
+    publish_before_v18(con, db, 11)  # the analysts' copy as the older saring published it
     con.close()
     secrets = [b"0813-0000-0050", b"0813-0000-0030", b"surel.example", b"6281300000051", b"081300000052",
                b"081300000053"]

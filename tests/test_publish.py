@@ -680,15 +680,12 @@ STORY_OUTLETS = ("SELECT o.story_id, o.n_outlets, o.outlets, d.outlets, l.outlet
 
 
 def test_a_v17_database_and_its_analysts_copy_count_google_news_hits_as_their_outlets_after_the_upgrade(
-        tmp_path, monkeypatch):
+        tmp_path):
     # A forum's database and its analysts' copy from before items kept their outlet's site: a
     # story the "pemilu" search found at Malang Post and Jatim Pos read 1 outlet (the search).
     # After the upgrade the file's and the copy's views count the hits the next runs store as
     # their outlets, as the digest does; the hits stored before stay the search's (no site kept).
-    from _db import database_at
-
-    import saring.storage.schema as schema
-    from saring.storage.publish import publish
+    from _db import database_at, publish_before_v18
 
     wire, other = pratiwi_wire_texts()
     now = datetime.now(UTC) - timedelta(minutes=5)
@@ -707,11 +704,7 @@ def test_a_v17_database_and_its_analysts_copy_count_google_news_hits_as_their_ou
                     [item_id, f"https://news.google.com/rss/articles/{item_id}", other[:60], other, seen,
                      channel])
         con.execute("INSERT INTO stories VALUES (?, 'g1', ?)", [item_id, seen])
-    with monkeypatch.context() as v17_saring:
-        v17_saring.setattr(schema, "CATALOG_VIEWS", schema.LABEL_VIEWS + schema.VIEWS + schema.STORY_VIEWS
-                           + schema.SOURCE_DAILY.format(zone=schema.SESSION_DAYS)
-                           + schema.outlet_views(schema.SESSION_DAYS, schema._outlet_sql_v15))
-        publish(con, db, snapshot_path(db), 17)
+    publish_before_v18(con, db, 17)
     con.close()
     with Store(db) as store:  # the upgraded saring's first run: the search and Malang Post's feed
         hit = dict(source_id="cari", title=wire[:60], summary=wire, first_seen_at=now, state="seen",
