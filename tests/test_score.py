@@ -255,7 +255,35 @@ def test_cues_and_terms_whole_words() -> None:
 
 
 def test_reason_labels_are_indonesian() -> None:
-    assert set(CUE_REASONS) <= set(HoaxCues().fit([]).kinds())
+    assert set(CUE_REASONS) <= set(HoaxCues(link_kinds=True).fit([]).kinds())
+
+
+def test_links_to_news_and_to_social_media_are_counted_apart() -> None:
+    # A forward pointing to a video or a post is what chain messages do; one pointing to an
+    # outlet's article is news being shared. Both used to be only "a link" or "a non-news link".
+    cues = HoaxCues(link_kinds=True).fit([])
+    text = ("Lihat videonya https://www.youtube.com/watch?v=abc dan https://m.facebook.com/story, "
+            "beritanya https://regional.kompas.com/read/2024/kpu dan www.beritabatu.example.")
+    counts = dict(zip(cues.kinds(), cues.transform([text])[0], strict=True))
+    assert counts["links_social"] == pytest.approx(math.log1p(2))
+    assert counts["links_news"] == pytest.approx(math.log1p(1))
+    assert counts["links_non_news"] == pytest.approx(math.log1p(3))
+    local = HoaxCues(link_kinds=True).fit([])  # the forum's own outlets are news links too
+    local.outlets_ = ("beritabatu.example",)
+    assert dict(zip(local.kinds(), local.transform([text])[0], strict=True))["links_news"] == pytest.approx(
+        math.log1p(2))
+    assert cues.evidence(text, "links_social") == "www.youtube.com, m.facebook.com"
+    assert dict(zip(cues.kinds(), cues.transform(["tanpa tautan"])[0], strict=True))["links_news"] == 0
+
+
+def test_cues_of_a_model_made_before_the_link_kinds_count_as_they_did() -> None:
+    # A promoted version's HoaxCues was stored without the attribute: it must load, print and
+    # score with its own columns (the class default), not the new ones.
+    old = HoaxCues().fit([])
+    del old.__dict__["link_kinds"]
+    assert old.get_params()["link_kinds"] is False
+    assert "links_news" not in old.kinds()
+    assert old.transform(["https://youtu.be/x"]).shape == (1, len(old.kinds()))
 
 
 def test_tampered_model_file_refused(tmp_path: Path) -> None:

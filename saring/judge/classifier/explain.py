@@ -35,6 +35,7 @@ CUE_REASONS: dict[str, str] = {
     "punct_runs": "tanda seru/tanya berlebihan",
     "exclamations": "tanda seru/tanya berlebihan",  # one reason with punct_runs ("!!!" is both)
     "links_non_news": "tautan ke situs yang bukan media berita",
+    "links_social": "tautan ke situs yang bukan media berita",  # one reason with links_non_news
     "phone_numbers": "meminta menghubungi nomor pribadi",
 }
 

@@ -8,7 +8,8 @@ trained on when the lists below change (a change takes effect with ``make train`
   chain messages (calls to spread the message, alarm, hearsay, "the media hides it", shouting,
   links to non-news hosts, phone numbers) and the marks of a clarification or of news
   reporting that *lower* the risk (denials, "tidak benar", "[HOAKS]" in a title, quoted
-  officials). Sources for the lists: turnbackhoax.id / Mafindo and cekfakta.com
+  officials, a claim reported as a claim: "diklaim", "benarkah"; links to news or social media
+  sites counted apart). Sources for the lists: turnbackhoax.id / Mafindo and cekfakta.com
   write-ups of chain messages, Kominfo's "ciri-ciri hoaks", and the training data (the cue
   kinds were kept only where grouped cross-validation improved; see the hoax model card).
 * :class:`ElectionTerms` counts Indonesian election vocabulary by kind (contests, election
@@ -248,6 +249,26 @@ CUE_PATTERNS: dict[str, list[str]] = {
         r"konferensi pers",
         r"siaran pers",
     ],
+    # A claim reported *as* a claim, as fact-checks and news write about what circulates
+    # ("diklaim", "benarkah", "narasi"); a chain message states its claim. Added 2026-11-28
+    # (grouped CV: classifiers/README.md).
+    "report": [
+        r"diklaim",
+        r"klaim(?:nya)?",
+        r"disebut[- ]sebut",
+        r"dikabarkan",
+        r"kabar burung",
+        r"isu(?:nya)?",
+        r"benarkah",
+        r"(?:mitos|hoaks|hoax) atau fakta",
+        r"narasi",
+        r"anggapan",
+        r"rumor",
+        r"desas[- ]desus",
+        r"simpang siur",
+        r"viral di media sosial",
+        r"ramai di media sosial",
+    ],
 }
 
 NEWS_HOSTS: tuple[str, ...] = (
@@ -296,6 +317,14 @@ NEWS_HOSTS: tuple[str, ...] = (
 )
 """Hosts counted as news, fact-checkers or government; links anywhere else are a cue."""
 
+SOCIAL_HOSTS: tuple[str, ...] = (
+    "facebook.com", "fb.me", "fb.com", "fb.watch", "youtube.com", "youtu.be", "twitter.com", "t.co",
+    "x.com", "instagram.com", "instagr.am", "tiktok.com", "chat.whatsapp.com", "wa.me", "t.me",
+    "blogspot.com", "wordpress.com",
+)
+"""Social media, messaging and blog sites (the site or a subdomain of it): where chain messages
+point, where a news report points to an outlet."""
+
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+")
 _PHONE = re.compile(r"(?<![\w/])(?:\+?62|0)8\d(?:[\s.-]?\d){6,11}(?!\d)")
 _CAPS_WORD = re.compile(r"\b[A-Z]{5,}\b")
@@ -315,8 +344,11 @@ _SHOUTING_AND_LINKS = (
 CUE_KINDS: tuple[str, ...] = (*CUE_PATTERNS, *_SHOUTING_AND_LINKS)
 """Column order of :func:`cue_counts` with the default patterns."""
 
-LOWERS_RISK = _alternation(CUE_PATTERNS["clarify"] + CUE_PATTERNS["attribution"])
+LOWERS_RISK = _alternation(CUE_PATTERNS["clarify"] + CUE_PATTERNS["attribution"] + CUE_PATTERNS["report"])
 """The cue kinds that mark a clarification or news reporting."""
+_LINK_KINDS = ("links_news", "links_social")
+"""Columns of :class:`HoaxCues` with ``link_kinds``: links to news (or the forum's outlets), and
+to social media (:data:`SOCIAL_HOSTS`)."""
 
 
 @functools.lru_cache(maxsize=16)
@@ -359,6 +391,21 @@ def _non_news_hosts(text: str, news_hosts: Sequence[str] = NEWS_HOSTS,
                 and not any(bare == site or bare.endswith("." + site) for site in outlets)):
             hosts.append(host)
     return hosts
+
+
+def _social(hosts: Iterable[str]) -> list[str]:
+    bare = (h.rstrip(".,;:!?)]}") for h in hosts)
+    return [h for h in bare if any(h == s or h.endswith("." + s) for s in SOCIAL_HOSTS)]
+
+
+def link_kind_counts(text: str | None, news_hosts: Sequence[str] = NEWS_HOSTS,
+                     outlets: Sequence[str] = ()) -> list[float]:
+    """Links of ``text`` to news sites (or ``outlets``) and to social media sites (:data:`_LINK_KINDS`)."""
+    raw = _fold(text)
+    if "://" not in raw and "www." not in raw.lower():
+        return [0.0, 0.0]
+    other = _non_news_hosts(raw, news_hosts, outlets)
+    return [float(len(_URL.findall(raw)) - len(other)), float(len(_social(other)))]
 
 
 def cue_counts(
@@ -408,8 +455,9 @@ def cue_evidence(
         cut = len(words) < len(sentence) or len(quote) > 60
         quote = quote[:60].strip(" ,;:")
         return (quote + "…" if cut else quote) or None
-    if kind == "links_non_news":
+    if kind in ("links_non_news", "links_social"):
         hosts = _non_news_hosts(raw, news_hosts, outlets)
+        hosts = _social(hosts) if kind == "links_social" else hosts
         return ", ".join(dict.fromkeys(hosts[:3])) or None
     if kind == "shouting_words":
         return ", ".join(list(dict.fromkeys(_CAPS_WORD.findall(raw)))[:3]) or None
@@ -437,18 +485,23 @@ class HoaxCues(TransformerMixin, BaseEstimator):
     Args:
         patterns: kind -> regex patterns (default :data:`CUE_PATTERNS`, copied at fit).
         news_hosts: host fragments that count as news (default :data:`NEWS_HOSTS`).
+        link_kinds: also count links to news and to social media (:data:`_LINK_KINDS`);
+            off in models made before it (a class default, so they load and score as before).
 
     ``outlets_`` (set on a copy by the scorer, never fitted): the sites of the forum's own news
     sources, whose links count as news too.
     """
 
     outlets_: tuple[str, ...] = ()
+    link_kinds: bool = False
 
     def __init__(
-        self, patterns: dict[str, list[str]] | None = None, news_hosts: Sequence[str] | None = None
+        self, patterns: dict[str, list[str]] | None = None, news_hosts: Sequence[str] | None = None,
+        link_kinds: bool = False,
     ) -> None:
         self.patterns = patterns
         self.news_hosts = news_hosts
+        self.link_kinds = link_kinds
 
     def fit(self, X: Sequence[str], y: object = None) -> HoaxCues:
         self.patterns_ = {k: list(v) for k, v in (self.patterns or CUE_PATTERNS).items()}
@@ -458,10 +511,13 @@ class HoaxCues(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Sequence[str]) -> np.ndarray:
         rows = [cue_counts(t, self.patterns_, self.news_hosts_, self.outlets_) for t in X]
+        if self.link_kinds:
+            rows = [r + link_kind_counts(t, self.news_hosts_, self.outlets_)
+                    for r, t in zip(rows, X, strict=True)]
         return np.log1p(np.array(rows, dtype=np.float64).reshape(len(X), len(self.kinds())))
 
     def kinds(self) -> tuple[str, ...]:
-        return (*self.patterns_, *_SHOUTING_AND_LINKS)
+        return (*self.patterns_, *_SHOUTING_AND_LINKS, *(_LINK_KINDS if self.link_kinds else ()))
 
     def evidence(self, text: str, kind: str) -> str | None:
         """What made ``kind`` fire in ``text``, quoted (see :func:`cue_evidence`)."""

@@ -74,10 +74,13 @@ NEWS_WEIGHT = 0.2
 """Weight of one IndoSum article in the hoax model's training (label 0: real news reporting)."""
 
 HOAX_DEFAULTS: dict[str, Any] = {
-    "C": 1.0, "lead_words": 100, "char_lead": 300, "min_claims": 5, "identity_blind": True,
+    "C": 1.0, "lead_words": 100, "char_lead": 300, "min_claims": 3, "identity_blind": True,
+    "link_kinds": True,
 }
 """``identity_blind``: the model reads no word naming a faith, a people, a party or a candidate
-(:mod:`~.identity`); measured without loss in the grouped CV."""
+(:mod:`~.identity`); measured without loss in the grouped CV. ``link_kinds``: the cue counts add
+links to news and to social media sites. ``min_claims``: 3 since 2026-11-28 (was 5); see
+classifiers/README.md."""
 ELECTION_DEFAULTS: dict[str, Any] = {"C": 1.0, "min_months": 3, "lead_words": 0, "ngrams": 2}
 HOAX_PIPELINE = "hoax-v2"
 ELECTION_PIPELINE = "election-v2"
@@ -267,7 +270,8 @@ def hoax_features(cfg: dict[str, Any], vocabulary: list[str] | None) -> Pipeline
                 ),
             )
         )
-    parts.append(("cues", Pipeline([("count", HoaxCues()), ("scale", StandardScaler())])))
+    cues = HoaxCues(link_kinds=bool(cfg.get("link_kinds")))
+    parts.append(("cues", Pipeline([("count", cues), ("scale", StandardScaler())])))
     return Pipeline(
         [
             ("lead", FunctionTransformer(lead_words, kw_args={"max_words": cfg["lead_words"]})),
