@@ -655,3 +655,33 @@ def test_a_new_model_version_scores_the_forwards_whose_text_retention_purged(tmp
                            ).fetchone() == (0,)
     finally:
         con.close()
+
+
+# A photo sent with a caption, as each phone exports it "with media": Android names the file on the
+# message's first line and writes the caption below; an iPhone writes the caption, then the file.
+_CAPTION = ("Surat suara Pemilu 2024 di Kota Batu katanya sudah dicoblos sebelum hari H. "
+            "Sebarkan ke semua grup!")
+_CAPTIONED_ANDROID = f"12/10/23, 13.50 - Sri Wahyuni: IMG-20231012-WA0004.jpg (file attached)\n{_CAPTION}\n"
+_CAPTIONED_IOS = (f"[12/10/23 13.50.41] Sri Wahyuni: {_CAPTION} "
+                  "\u200e<attached: 00000012-PHOTO-2023-10-12-13-50-41.jpg>\n")
+
+
+@pytest.mark.parametrize("first", ["android", "ios"])
+def test_a_captioned_photo_is_stored_once_as_its_caption_from_an_iphone_and_from_android(tmp_path, first):
+    # Two members export the group "with media": the iPhone's file marker stayed at the end of the
+    # stored caption (and in the digest), Android's file name above it, so neither text matched the
+    # other's and the forward was stored twice.
+    (tmp_path / "android").mkdir()
+    (tmp_path / "ios").mkdir()
+    android, ios = tmp_path / "android" / ANDROID_ID.name, tmp_path / "ios" / ANDROID_ID.name
+    chat = ANDROID_ID.read_text(encoding="utf-8")
+    android.write_text(chat + _CAPTIONED_ANDROID, encoding="utf-8")
+    ios.write_text(_as_ios(chat) + _CAPTIONED_IOS, encoding="utf-8")
+    con = _migrated(tmp_path / "saring.duckdb")
+    one, other = (android, ios) if first == "android" else (ios, android)
+    assert import_chat(con, one, SECRET).new == 5
+    assert import_chat(con, other, SECRET).new == 0
+    texts = [t for (t,) in con.execute("SELECT text FROM tipline_messages").fetchall()]
+    assert _CAPTION in texts, texts
+    assert not any(mark in t for t in texts for mark in ("attached", ".jpg", "PHOTO", "\u200e")), texts
+    assert con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0] == 5

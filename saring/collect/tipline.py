@@ -193,6 +193,17 @@ def _only_attachment(message: str) -> bool:
     return not head or head.split(" \u2022 ")[0].strip() == m.group("name").strip()
 
 
+def _caption(message: str) -> str:
+    """A file sent with a caption, as the caption alone: the file's name (with a date) is no part
+    of the claim, and each phone places it otherwise: Android on the first line ("IMG-….jpg (file
+    attached)"), an iPhone after the caption ("… \u200e<attached: 00000012-PHOTO-….jpg>")."""
+    first, newline, rest = message.partition("\n")
+    if newline and _MEDIA.match(first):
+        return rest.strip()
+    m = _ATTACHED.match(message)
+    return m.group("head").strip() if m else message
+
+
 def parse_chat(text: str, tz: str = TIME_ZONE, date_order: str | None = None) -> list[ChatMessage]:
     """Messages of a WhatsApp chat export, in file order.
 
@@ -234,6 +245,8 @@ def parse_chat(text: str, tz: str = TIME_ZONE, date_order: str | None = None) ->
             kind = "deleted"
         elif marked and _SYSTEM.search(message) and len(message) < 200:
             kind = "system"
+        else:
+            message = _caption(message)
         messages.append(ChatMessage(when, sender, message, kind))
     return messages
 
