@@ -685,3 +685,26 @@ def test_a_captioned_photo_is_stored_once_as_its_caption_from_an_iphone_and_from
     assert _CAPTION in texts, texts
     assert not any(mark in t for t in texts for mark in ("attached", ".jpg", "PHOTO", "\u200e")), texts
     assert con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0] == 5
+
+
+def test_the_import_lists_only_the_links_of_the_messages_it_stored(tmp_path, monkeypatch):
+    # The admin imports the group's export every week, each holding the whole history: under
+    # "Tipline: ... 0 new items fetched" the import listed every link of the chat again, as if
+    # last week's links had just come in and been fetched.
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+
+    monkeypatch.delenv("SARING_TIPLINE_SECRET", raising=False)
+    monkeypatch.setattr("saring.collect.urls.system_resolver", FakeDNS({}))  # the chat's links: no real DNS
+    newer = "13/10/23, 09.00 - Budi Santoso: Tolong dicek https://jatimpos.example/kpu-kota-madiun-honor-kpps\n"
+    (tmp_path / "later").mkdir()
+    later = tmp_path / "later" / ANDROID_ID.name
+    later.write_text(ANDROID_ID.read_text(encoding="utf-8") + newer, encoding="utf-8")
+    db = str(tmp_path / "saring.duckdb")
+    assert CliRunner().invoke(app, ["tipline", "import", str(ANDROID_ID), "--db", db]).exit_code == 0
+    result = CliRunner().invoke(app, ["tipline", "import", str(later), "--db", db])
+    assert result.exit_code == 0, result.output
+    listed = [line.strip() for line in result.output.splitlines() if line.startswith("  ")]
+    assert listed == ["https://jatimpos.example/kpu-kota-madiun-honor-kpps"], result.output
+    assert "5 messages kept (1 new), 8 skipped, 3 links (1 new)" in result.output

@@ -68,9 +68,12 @@ def tipline_import(
     except SaringError as exc:
         fail(str(exc))
     purged = f"; {result.purged} from before the last purge, not stored again" if result.purged else ""
+    # Only the links this import stored are listed: the others came in (and were fetched) before.
+    links = f"{len(result.urls)} links" + (f" ({len(result.new_urls)} new)" if result.new_urls != result.urls
+                                           else "")
     out.print(f"Tipline: {result.kept} messages kept ({result.new} new{purged}), {result.skipped} skipped, "
-              f"{len(result.urls)} links; {fed} new items fetched and scored.", highlight=False)
-    for url in result.urls:
+              f"{links}; {fed} new items fetched and scored.", highlight=False)
+    for url in result.new_urls:
         out.print(f"  {url}", highlight=False, markup=False, soft_wrap=True)  # one line, whole
 
 

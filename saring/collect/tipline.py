@@ -112,6 +112,7 @@ class ImportResult:
     urls: list[str] = field(default_factory=list)
     new: int = 0
     purged: int = 0  # kept, but from the chat's purged past: not stored again
+    new_urls: list[str] = field(default_factory=list)  # the links of the messages this import stored
     scrubber: Scrubber | None = field(default=None, repr=False, compare=False)  # names: memory only
 
 
@@ -527,9 +528,9 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
     gone text; the result counts those as ``purged``.
 
     Returns kept/skipped counts, the URLs of the kept messages (scrubbed, for the fetch/extract
-    pipeline) and the import's scrubber (member names in memory only). ``chat`` labels the chat
-    (default: a group's name from the file name; a one-to-one chat's label is the other
-    person's pseudonym).
+    pipeline), those of the messages it stored (``new_urls``) and the import's scrubber (member
+    names in memory only). ``chat`` labels the chat (default: a group's name from the file name;
+    a one-to-one chat's label is the other person's pseudonym).
 
     Raises:
         TiplineError: the file cannot be read or is not a WhatsApp export.
@@ -591,6 +592,7 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
             message_id, purged = None, purged + 1
         row[0] = message_id
     rows = [tuple(row) for row in rows if row[0] is not None]
+    new_urls = list(dict.fromkeys(u for row in rows for u in row[5]))
     before = con.execute("SELECT count(*) FROM tipline_messages").fetchall()[0][0]
     if rows:
         con.executemany("INSERT INTO tipline_messages (message_id, chat, sender_hash, sent_at, text, urls, "
@@ -598,7 +600,7 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
                         "ON CONFLICT (message_id) DO NOTHING", rows)
     after = con.execute("SELECT count(*) FROM tipline_messages").fetchall()[0][0]
     return ImportResult(kept=kept, skipped=skipped, urls=urls_all, new=after - before, purged=purged,
-                        scrubber=scrubber)
+                        new_urls=new_urls, scrubber=scrubber)
 
 
 def purge(con: duckdb.DuckDBPyConnection, older_than_days: float, now: datetime | None = None) -> int:
