@@ -708,3 +708,25 @@ def test_the_import_lists_only_the_links_of_the_messages_it_stored(tmp_path, mon
     listed = [line.strip() for line in result.output.splitlines() if line.startswith("  ")]
     assert listed == ["https://jatimpos.example/kpu-kota-madiun-honor-kpps"], result.output
     assert "5 messages kept (1 new), 8 skipped, 3 links (1 new)" in result.output
+
+
+def test_two_groups_imported_from_their_unzipped_iphone_exports_are_kept_apart(tmp_path):
+    # An iPhone shares "WhatsApp Chat - <group>.zip"; the maintainer's computer unzips it into a
+    # folder of that name holding "_chat.txt", and that file is imported. Every group became the
+    # chat "_chat": once the first group's text was purged, the second group's messages older than
+    # the first's last purged one were taken for purged ones and never stored.
+    first = tmp_path / "WhatsApp Chat - Bakohumas (iOS, Indonesia)" / "_chat.txt"
+    second = tmp_path / "WhatsApp Chat - Bakohumas Demo (iOS, English)" / "_chat.txt"
+    for export, fixture in ((first, IOS_ID), (second, IOS_EN)):
+        export.parent.mkdir()
+        export.write_bytes(fixture.read_bytes())
+    con = _migrated(tmp_path / "saring.duckdb")
+    assert import_chat(con, first, SECRET).new == 2
+    assert purge(con, 30, now=datetime.now(UTC) + timedelta(days=31)) == 2
+    result = import_chat(con, second, SECRET)
+    assert (result.kept, result.new, result.purged) == (2, 2, 0)
+    alone = _migrated(tmp_path / "alone.duckdb")  # each labelled as its zip or its .txt would be
+    for fixture in (IOS_ID, IOS_EN):
+        import_chat(alone, fixture, SECRET)
+    chats = "SELECT DISTINCT chat FROM tipline_messages ORDER BY 1"
+    assert con.execute(chats).fetchall() == alone.execute(chats).fetchall()

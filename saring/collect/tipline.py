@@ -539,6 +539,9 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
     text, member = _export_text(path)
     messages = parse_chat(text, tz=tz, date_order=date_order)
     from_file = chat_name_from_file(path) or (chat_name_from_file(member) if member else None)
+    if from_file is None and path.name == "_chat.txt":
+        # An iPhone's zip unzipped by the computer: its folder keeps the zip's name, the group's.
+        from_file = chat_name_from_file(path.parent.name + ".zip")
     names, group = member_names(messages, from_file)
     # A group's own name ("Bakohumas Kota Batu") is no member: its words stay readable alone.
     common = [from_file] if group and from_file else []
