@@ -334,23 +334,13 @@ def _google_news_feed(wire: str, outlets: list[tuple[str, str]]) -> str:
     return f"<rss version='2.0'><channel><title>pemilu - Google Berita</title>{entries}</channel></rss>"
 
 
-@pytest.mark.parametrize(("outlets_in_google_news", "own_feed", "media"), [
-    ([("Malang Post", "https://malangpost.example"), ("Jatim Pos", "https://www.jatimpos.example/")],
-     False, 2),
-    ([("Malang Post", "https://malangpost.example")], True, 1)],
-    ids=["two-outlets-through-one-query", "an-outlets-feed-and-its-google-news-hit"])
-def test_google_news_hits_count_as_the_outlets_that_published_them(
-        httpserver, db_path, scorer, monkeypatch, outlets_in_google_news, own_feed, media):
-    # The forum's "pemilu" Google News search found one wire story at Malang Post and Jatim Pos:
-    # the digest said nothing of the two media and the weekly report said "1 media" (both hits
-    # counted as the search). Found at Malang Post through the search and in Malang Post's own
-    # feed, it read "Diberitakan 2 media" for one outlet.
+def _ingest_google_news(httpserver, db_path, scorer, monkeypatch, outlets_in_google_news, own_feed=False):
+    """Serve the "pemilu" Google News search listing one wire story at ``outlets_in_google_news``
+    (and Malang Post's own feed carrying it, with ``own_feed``), and ingest them into ``db_path``."""
     from _net import STAND_IN, FakeDNS
 
-    from saring.config import DigestSettings, parse_config
+    from saring.config import parse_config
     from saring.pipeline.ingest import run_ingest
-    from saring.report.digest import build_digest, today_wib
-    from saring.report.weekly import build_weekly, monday_of
 
     wire = pratiwi_pairs()[0][0]
     monkeypatch.setattr("saring.collect.urls.system_resolver", FakeDNS({"malangpost.example": [[STAND_IN]]}))
@@ -370,6 +360,29 @@ def test_google_news_hits_count_as_the_outlets_that_published_them(
     with Store(db_path) as store:
         summary = run_ingest(config, store, scorer=scorer)
         assert summary.status == "ok", [r.error for r in summary.results]
+        store.publish_snapshot()
+
+
+MALANG_POST_AND_JATIM_POS = [("Malang Post", "https://malangpost.example"),
+                             ("Jatim Pos", "https://www.jatimpos.example/")]
+
+
+@pytest.mark.parametrize(("outlets_in_google_news", "own_feed", "media"), [
+    (MALANG_POST_AND_JATIM_POS, False, 2),
+    ([("Malang Post", "https://malangpost.example")], True, 1)],
+    ids=["two-outlets-through-one-query", "an-outlets-feed-and-its-google-news-hit"])
+def test_google_news_hits_count_as_the_outlets_that_published_them(
+        httpserver, db_path, scorer, monkeypatch, outlets_in_google_news, own_feed, media):
+    # The forum's "pemilu" Google News search found one wire story at Malang Post and Jatim Pos:
+    # the digest said nothing of the two media and the weekly report said "1 media" (both hits
+    # counted as the search). Found at Malang Post through the search and in Malang Post's own
+    # feed, it read "Diberitakan 2 media" for one outlet.
+    from saring.config import DigestSettings
+    from saring.report.digest import build_digest, today_wib
+    from saring.report.weekly import build_weekly, monday_of
+
+    _ingest_google_news(httpserver, db_path, scorer, monkeypatch, outlets_in_google_news, own_feed)
+    with Store(db_path) as store:
         stories = store.con.execute("SELECT count(DISTINCT story_id), count(*) FROM stories").fetchone()
         digest = build_digest(store.con, today_wib(), DigestSettings(election_threshold=0.0))
         weekly = build_weekly(store.con, monday_of(today_wib()), DigestSettings(election_threshold=0.0))
@@ -377,3 +390,19 @@ def test_google_news_hits_count_as_the_outlets_that_published_them(
     (news,) = digest.election_items  # one entry for the story
     assert news.story_outlets == media
     assert [s.outlets for s in weekly.stories] == [media]
+
+
+def test_the_digest_names_the_outlet_that_had_a_story_first_not_the_google_news_search(
+        httpserver, db_path, scorer, monkeypatch):
+    # The "pemilu" search found one wire story at Malang Post and Jatim Pos: the digest read
+    # "Diberitakan 2 media; pertama: Google News: pemilu", a search, not a medium.
+    from saring.config import DigestSettings
+    from saring.report.digest import build_digest, render, today_wib
+
+    _ingest_google_news(httpserver, db_path, scorer, monkeypatch, MALANG_POST_AND_JATIM_POS)
+    with Store(db_path) as store:
+        digest = build_digest(store.con, today_wib(), DigestSettings(election_threshold=0.0))
+    (news,) = digest.election_items
+    assert news.story_outlets == 2 and news.story_first in ("Malang Post", "Jatim Pos"), news.story_first
+    assert f"Diberitakan 2 media; pertama: {news.story_first}" in render(digest, "whatsapp")
+

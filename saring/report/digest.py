@@ -35,7 +35,7 @@ from saring.judge.places import SCOPES, ForumScope, region_places
 from saring.localtime import BULAN, HARI, TIME_ZONE, zone_label
 from saring.report.health import Reads, SourceHealth, duration_text, reads_of_day, source_health
 from saring.safetext import safe_link, strip_controls
-from saring.storage.schema import outlet_sql
+from saring.storage.schema import outlet_name_sql, outlet_sql
 
 LOGGER = logging.getLogger(__name__)
 
@@ -352,7 +352,7 @@ def _digest_rows(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
            story AS (SELECT x.story_id,
                             count(DISTINCT {outlet_sql('s2', 'i2')})
                                 FILTER (WHERE coalesce(i2.kind, '') <> 'tipline') AS outlets,
-                            arg_min(coalesce(s2.name, i2.source_id), (i2.first_seen_at, i2.item_id))
+                            arg_min({outlet_name_sql('s2', 'i2')}, (i2.first_seen_at, i2.item_id))
                                 FILTER (WHERE coalesce(i2.kind, '') <> 'tipline') AS first
                      FROM stories x JOIN items i2 USING (item_id) LEFT JOIN sources s2 USING (source_id)
                      WHERE x.story_id IN (SELECT story_id FROM st) GROUP BY x.story_id),

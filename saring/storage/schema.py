@@ -363,6 +363,14 @@ def outlet_sql(sources: str, items: str) -> str:
             f"{items}.source_id)")
 
 
+def outlet_name_sql(sources: str, items: str) -> str:
+    """SQL for the name of the outlet an item came from (aliases as :func:`outlet_sql`): a Google
+    News hit's outlet (``items.channel``, from its title's " - Outlet"), not the search that found
+    it; else its source's name (a feed, a platform, the members' group)."""
+    return (f"CASE WHEN {items}.kind = 'google_news' AND {items}.channel IS NOT NULL THEN {items}.channel "
+            f"ELSE coalesce({sources}.name, {items}.source_id) END")
+
+
 def _outlet_sql_v15(sources: str, items: str) -> str:
     """:func:`outlet_sql` before v18 (no ``items.outlet_host``): migration v15's views, as written."""
     return f"coalesce({_named_site(f'{sources}.outlet_host')}, {items}.source_id)"
