@@ -406,3 +406,18 @@ def test_the_digest_names_the_outlet_that_had_a_story_first_not_the_google_news_
     assert news.story_outlets == 2 and news.story_first in ("Malang Post", "Jatim Pos"), news.story_first
     assert f"Diberitakan 2 media; pertama: {news.story_first}" in render(digest, "whatsapp")
 
+
+def test_the_weekly_per_media_breakdown_names_google_news_hits_by_their_outlets(
+        httpserver, db_path, scorer, monkeypatch):
+    # A forum with no area set reads its week "per media": the story Malang Post and Jatim Pos
+    # published, found through the "pemilu" search, read as 2 items of one medium "Google News: pemilu".
+    from saring.config import DigestSettings
+    from saring.report.digest import today_wib
+    from saring.report.weekly import build_weekly, monday_of
+
+    _ingest_google_news(httpserver, db_path, scorer, monkeypatch, MALANG_POST_AND_JATIM_POS)
+    with Store(db_path) as store:
+        weekly = build_weekly(store.con, monday_of(today_wib()), DigestSettings(election_threshold=0.0))
+    assert weekly.areas_by == "media"
+    assert weekly.areas == [("Jatim Pos", 1), ("Malang Post", 1)]
+

@@ -26,7 +26,7 @@ from saring.judge.places import SCOPES, ForumScope, region_places
 from saring.localtime import TIME_ZONE, zone_label
 from saring.localtime import today as forum_today
 from saring.report.digest import article_page, excerpt, risk_label, shown_factchecks
-from saring.storage.schema import outlet_sql
+from saring.storage.schema import outlet_name_sql, outlet_sql
 
 LOGGER = logging.getLogger(__name__)
 
@@ -226,9 +226,9 @@ def _rows(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, zone: 
     # An article is fetched after its item is first seen: bounding it by time lets the analysts'
     # copy skip its older Parquet buckets (a day's margin for clocks, as in the digest).
     rows = con.execute(
-        """WITH w AS (SELECT * FROM items WHERE first_seen_at >= ? AND first_seen_at < ?)
+        f"""WITH w AS (SELECT * FROM items WHERE first_seen_at >= ? AND first_seen_at < ?)
            SELECT w.item_id, CAST(timezone(?, w.first_seen_at) AS DATE), w.kind, w.channel,
-                  coalesce(s.name, w.source_id), coalesce(s.region, ''), sc.election_score, sc.hoax_score,
+                  {outlet_name_sql('s', 'w')}, coalesce(s.region, ''), sc.election_score, sc.hoax_score,
                   (SELECT list(p.code) FROM item_places p WHERE p.item_id = w.item_id), a.final_url, w.url
            FROM w LEFT JOIN sources s USING (source_id) LEFT JOIN served_scores sc USING (item_id)
            LEFT JOIN (SELECT item_id, final_url FROM articles WHERE fetched_at >= ?) a USING (item_id)
