@@ -421,3 +421,36 @@ def test_the_weekly_per_media_breakdown_names_google_news_hits_by_their_outlets(
     assert weekly.areas_by == "media"
     assert weekly.areas == [("Jatim Pos", 1), ("Malang Post", 1)]
 
+
+@pytest.mark.parametrize(("outlets_in_google_news", "own_feed", "media"), [
+    (MALANG_POST_AND_JATIM_POS, False, 2),
+    ([("Malang Post", "https://malangpost.example")], True, 1)],
+    ids=["two-outlets-through-one-query", "an-outlets-feed-and-its-google-news-hit"])
+def test_the_desk_story_timeline_names_each_google_news_hits_outlet_and_counts_media_as_the_digest(
+        httpserver, db_path, scorer, monkeypatch, outlets_in_google_news, own_feed, media):
+    # An analyst opened the timeline (/tren/cerita/<id>) of the story the "pemilu" search found at
+    # Malang Post and Jatim Pos: each mention read "Google News: pemilu" and "Media: 1"; with
+    # Malang Post's own feed it read "Media: 2" for one outlet, while the digest said otherwise.
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from saring.desk.app import create_app
+    from saring.desk.auth import add_user
+
+    _ingest_google_news(httpserver, db_path, scorer, monkeypatch, outlets_in_google_news, own_feed)
+    with Store(db_path) as store:
+        (story_id,) = store.con.execute("SELECT DISTINCT story_id FROM stories").fetchone()
+    add_user(db_path, "rina", "kata-sandi-rahasia")
+    client = TestClient(create_app(db_path, secret_key="k"))
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia",
+                                "next": "/"}, follow_redirects=False)
+    page = client.get(f"/tren/cerita/{story_id}").text
+    assert f"<dt>Media</dt><dd>{media}</dd>" in page, page
+    mentions = page.split("Semua penyebutan", 1)[1].split("Per hari", 1)[0]
+    for name, _ in outlets_in_google_news:  # the outlet, and that the search found it
+        assert f"<b>{name}</b> (lewat Google News: pemilu)" in mentions, mentions
+    assert mentions.count("<b>") == 2, mentions
+    if not own_feed:  # first seen through the search too
+        assert "lewat Google News: pemilu)</dd>" in page.split("<dt>Pertama terlihat</dt>", 1)[1], page

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from saring.desk.session import Busy, current_user, page
 from saring.report.digest import shown_factchecks
 from saring.report.weekly import WeekError, build_weekly, parse_week, week_label
+from saring.storage.schema import outlet_name_sql, outlet_sql
 
 LOGGER = logging.getLogger(__name__)
 router = APIRouter(dependencies=[Depends(current_user)])  # every page here needs a login
@@ -69,9 +70,11 @@ def story_page(request: Request, story_id: str):
     """A story's timeline: first seen, each outlet, the fact-check match, cards, mentions after."""
     desk = request.app.state.desk
     with desk.fresh() as con:
+        # each mention by its outlet (a Google News hit's, not the search's), with the source that
+        # found it; media counted as the digest counts them (outlet_sql)
         items = con.execute(
-            """SELECT i.first_seen_at, coalesce(s.name, i.source_id), coalesce(a.title, i.title), i.url,
-                      i.kind
+            f"""SELECT i.first_seen_at, {outlet_name_sql('s', 'i')}, coalesce(a.title, i.title), i.url,
+                      i.kind, coalesce(s.name, i.source_id), {outlet_sql('s', 'i')}
                FROM stories st JOIN items i USING (item_id) LEFT JOIN sources s USING (source_id)
                LEFT JOIN articles a USING (item_id) WHERE st.story_id = ?
                ORDER BY i.first_seen_at, i.item_id""", [story_id]).fetchall()
@@ -94,7 +97,7 @@ def story_page(request: Request, story_id: str):
     # as the digest shows them: best first, one per page, the verdict only where the title lacks it
     checks = shown_factchecks([dict(verdict=v, title=t, url=u) for v, t, u, _ in matched], limit=len(matched))
     return page(request, "story.html", story_id=story_id, items=items, checks=checks, cards=cards,
-                 days=days, after=after, outlets=len({r[1] for r in items if r[4] != "tipline"}))
+                 days=days, after=after, outlets=len({r[6] for r in items if r[4] != "tipline"}))
 
 
 def record_card_made(desk: Any, kind: str, ref: str, made_by: str) -> None:
