@@ -311,7 +311,7 @@ def _digest_rows_before_issue_20(con, day, settings, zone="Asia/Jakarta"):
                   sc.hoax_terms, a.text_source, sc.model_version, i.first_seen_at, r.score, r.last_date,
                   i.first_seen_at >= ? AND i.first_seen_at < ? AS in_window,
                   st.story_id, coalesce(story.outlets, 1), story.first, fc.checks, i.kind,
-                  pl.names, pl.codes
+                  pl.names, pl.codes, coalesce(s.name, i.source_id)  -- the source that found it (newer)
            FROM items i JOIN wanted USING (item_id)
            LEFT JOIN sources s USING (source_id) LEFT JOIN a USING (item_id)
            LEFT JOIN sc USING (item_id) LEFT JOIN reported r USING (item_id)

@@ -454,3 +454,20 @@ def test_the_desk_story_timeline_names_each_google_news_hits_outlet_and_counts_m
     assert mentions.count("<b>") == 2, mentions
     if not own_feed:  # first seen through the search too
         assert "lewat Google News: pemilu)</dd>" in page.split("<dt>Pertama terlihat</dt>", 1)[1], page
+
+
+def test_a_google_news_hit_in_the_digest_names_its_outlet_and_the_search_that_found_it(
+        httpserver, db_path, scorer, monkeypatch):
+    # Google News titles end with " - Malang Post", which saring cuts off: the digest's entry read
+    # "Google News: pemilu · <date>", and no member could tell which outlet published the article
+    # (nor did the footer credit it for the title and excerpt quoted).
+    from saring.config import DigestSettings
+    from saring.report.digest import build_digest, render, today_wib
+
+    _ingest_google_news(httpserver, db_path, scorer, monkeypatch, [("Malang Post", "https://malangpost.example")])
+    with Store(db_path) as store:
+        digest = build_digest(store.con, today_wib(), DigestSettings(election_threshold=0.0))
+    (news,) = digest.election_items
+    assert (news.source_name, digest.outlets) == ("Malang Post", ["Malang Post"])
+    for fmt in ("whatsapp", "markdown", "email_text", "html", "email"):
+        assert "Malang Post (lewat Google News: pemilu)" in render(digest, fmt), fmt

@@ -83,6 +83,12 @@ class DigestItem:
     linked: list[dict] = field(default_factory=list)  # a forwarded message's links saring has read
     by_link: bool = False  # a message that only forwards links, judged by their pages
     copies: int = 1  # a forwarded message: how many times the same text came in
+    found_via: str | None = None  # the source that found it, when not its outlet (a Google News search)
+
+    @property
+    def source_line(self) -> str:
+        """Where it was found, as an item's line says it: "Malang Post (lewat Google News: pemilu)"."""
+        return f"{self.source_name} (lewat {self.found_via})" if self.found_via else self.source_name
 
     @property
     def tipline_reasons(self) -> list[str]:
@@ -361,13 +367,13 @@ def _digest_rows(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
                   FROM factcheck_matches m JOIN factchecks f USING (factcheck_id)
                   WHERE m.item_id IN (SELECT item_id FROM wanted) GROUP BY m.item_id),
            pl AS ({places})
-           SELECT i.item_id, coalesce(a.title, i.title), coalesce(s.name, i.source_id),
+           SELECT i.item_id, coalesce(a.title, i.title), {outlet_name_sql('s', 'i')},
                   coalesce(s.region, ''), i.url, coalesce(a.published_at, i.published_at),
                   NULL AS text, sc.election_score, sc.hoax_score, sc.election_terms,
                   sc.hoax_terms, a.text_source, sc.model_version, i.first_seen_at, r.score, r.last_date,
                   i.first_seen_at >= ? AND i.first_seen_at < ? AS in_window,
                   st.story_id, coalesce(story.outlets, 1), story.first, fc.checks, i.kind,
-                  pl.names, pl.codes
+                  pl.names, pl.codes, coalesce(s.name, i.source_id) AS found
            FROM items i JOIN wanted USING (item_id)
            LEFT JOIN sources s USING (source_id) LEFT JOIN a USING (item_id)
            LEFT JOIN sc USING (item_id) LEFT JOIN reported r USING (item_id)
@@ -504,6 +510,7 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
             factchecks=shown_factchecks(r[20]), story_outlets=r[18], story_first=r[19],
             kind=r[21], places=list(r[22] or []),
             scope=_scope(scope, r[23], r[3], regions) if scope else None,
+            found_via=r[24] if r[24] != r[2] else None,
         )
         if item.kind == "tipline":  # what members forwarded is shown whatever its topic
             # A shared link whose page could not be read adds nothing to the message that held it.
