@@ -511,6 +511,47 @@ def test_a_day_whose_every_run_failed_says_since_when_nothing_was_read(sample_co
         assert "Tidak ada berita terkait pemilu" not in text, fmt
 
 
+def test_a_day_whose_runs_were_each_cut_after_reading_does_not_say_every_reading_failed(
+        sample_config, db_path, scorer, monkeypatch):
+    # Each run of the day was stopped by the flow's timeout (a Ctrl-C does the same) while it
+    # matched fact-checks, after its sources were read: the morning digest said "Semua pembacaan
+    # sumber ... gagal (3 kali dicoba)", the last successful reading two days back, and the runs
+    # stayed without their sources' outcomes (the last one 'running').
+    from datetime import datetime, time
+
+    import saring.pipeline.ingest as ingest
+    from saring import clock
+    from saring.localtime import WIB
+    from saring.report.digest import FORMATS
+
+    today = today_wib()
+    yesterday = today - timedelta(days=1)
+    _runs(sample_config, db_path, scorer, [datetime.combine(today - timedelta(days=2), time(21))])
+    with Store(db_path) as store:
+        before = store.link_since("next")
+
+    def timed_out(*args, **kwargs):
+        raise TimeoutError("Flow run exceeded timeout of 10800.0 second(s)")  # as Prefect's timeout
+
+    monkeypatch.setattr(ingest, "link_items", timed_out)
+    with Store(db_path) as store:
+        for h in (8, 14, 20):
+            with clock.frozen(datetime.combine(yesterday, time(h), tzinfo=WIB)), pytest.raises(TimeoutError):
+                run_ingest(sample_config, store, scorer=scorer)
+        runs = store.con.execute("SELECT status, sources_ok FROM runs WHERE started_at > ?",
+                                 [before]).fetchall()
+        read = store.con.execute("SELECT count(*) FROM run_sources rs JOIN runs r USING (run_id) "
+                                 "WHERE r.started_at > ?", [before]).fetchone()[0]
+        d = build_digest(store.con, yesterday, DigestSettings())
+        # none of them matched: the next run still matches what they brought
+        assert store.link_since("next") == before
+    for fmt in FORMATS:  # read at 08:00, 14:00 and 20:00: the day went as usual
+        assert "Pembacaan terakhir" not in render(d, fmt) and "gagal (3 kali" not in render(d, fmt), fmt
+    # each recorded as interrupted, with what it read of its sources
+    assert runs == [("interrupted", len(sample_config.enabled_sources))] * 3, runs
+    assert read == 3 * len(sample_config.enabled_sources)
+
+
 def test_a_digest_read_hours_after_saring_stopped_says_since_when(sample_config, db_path, scorer):
     # saring serve died at 09:00: the desk's page of the day, opened at 15:00 (built at 09:30, when
     # all was well, and kept until the next run publishes), gave the morning's news as the day's.

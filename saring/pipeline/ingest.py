@@ -654,22 +654,29 @@ def finish_ingest(store: Store, run_id: str, results: list[SourceResult], scorer
     ``lane``: the run's scoring lane, scoring its last articles (:meth:`ScoringLane.finish`)
     while this links; its scores and story term counts are used.
     """
-    started_at = store.link_since(run_id)
-    links = link_items(store, since=started_at, stories_window=stories_window, risk=risk,
-                       counted=lane.counted if lane is not None else None)
-    if lane is not None:
-        lane.help()
-        lane.join()
-        scorer, scored_before = scorer or lane.scorer, scored_before + lane.scored
-    scoring_error = None
     try:
-        scored = score_pending(store, scorer, again=rescore)
-    except SaringError as exc:  # articles stay stored; the next run scores them
-        LOGGER.error("scoring failed: %s", exc)
-        scored, scoring_error = 0, str(exc)
-    except Exception as exc:  # a broken model install must not lose the run's record
-        LOGGER.exception("scoring crashed")
-        scored, scoring_error = 0, f"unexpected error: {exc.__class__.__name__}: {exc}"
+        started_at = store.link_since(run_id)
+        links = link_items(store, since=started_at, stories_window=stories_window, risk=risk,
+                           counted=lane.counted if lane is not None else None)
+        if lane is not None:
+            lane.help()
+            lane.join()
+            scorer, scored_before = scorer or lane.scorer, scored_before + lane.scored
+        scoring_error = None
+        try:
+            scored = score_pending(store, scorer, again=rescore)
+        except SaringError as exc:  # articles stay stored; the next run scores them
+            LOGGER.error("scoring failed: %s", exc)
+            scored, scoring_error = 0, str(exc)
+        except Exception as exc:  # a broken model install must not lose the run's record
+            LOGGER.exception("scoring crashed")
+            scored, scoring_error = 0, f"unexpected error: {exc.__class__.__name__}: {exc}"
+    except BaseException as exc:
+        # The flow's timeout or a Ctrl-C, most often here: the sources were read, and the health
+        # section and the digest must know it (else 'running' for ever, its sources' outcomes lost).
+        store.interrupt_run(run_id, results, f"{sum(r.new_items for r in results)} new items; "
+                            f"interrupted while linking and scoring: {exc.__class__.__name__}: {exc}")
+        raise
     scored += scored_before
     summary = RunSummary(run_id=run_id, results=results, scored=scored, scoring_error=scoring_error)
     message = f"{sum(r.new_items for r in results)} new items, {scored} scored"

@@ -109,7 +109,7 @@ class Reads:
     """The ingest runs of a digest's day: whether saring read its sources at all."""
 
     started: int  # runs started that day
-    read: int  # of those, runs that finished having read at least one source
+    read: int  # of those, runs that read at least one source (also one interrupted after its sources)
     last_read_at: datetime | None  # the start of the last such run by the day's end
     interval: timedelta  # the usual time between runs
 

@@ -608,7 +608,7 @@ class Store:
         sources), and matching them again made every run after a busy one repeat its work."""
         row = self.cur.execute(
             """SELECT max(finished_at) FROM runs
-               WHERE flow = 'ingest' AND finished_at IS NOT NULL AND run_id <> ?
+               WHERE flow = 'ingest' AND finished_at IS NOT NULL AND run_id <> ? AND status <> 'interrupted'
                  AND coalesce(message, '') NOT LIKE '%; ' || ? || ' failed: %'""",
             [run_id, MATCHING_STEP]).fetchall()
         return row[0][0] or datetime(1970, 1, 1, tzinfo=UTC)
@@ -646,6 +646,18 @@ class Store:
                    new_items = ?, message = ? WHERE run_id = ?""",
             [utcnow(), status, ok, len(results) - ok, sum(r.new_items for r in results), message, run_id],
         )
+
+    def interrupt_run(self, run_id: str, results: Sequence[Any], message: str) -> None:
+        """Record a run stopped on the way as 'interrupted', with its sources' ``results``; never
+        raises (the stop's own exception is the one to see). A finished run stays as it is."""
+        try:
+            with self.lock:
+                running = self.cur.execute("SELECT 1 FROM runs WHERE run_id = ? AND status = 'running'",
+                                           [run_id]).fetchall()
+                if running:
+                    self.finish_run(run_id, "interrupted", results, message)
+        except Exception as exc:  # noqa: BLE001 - a full disk, a closed connection
+            LOGGER.warning("could not record run %s as interrupted: %s", run_id, exc)
 
     @_locked
     def record_digest(self, day: Any, items: int, election: int, high: int, files: list[str]) -> None:
