@@ -775,3 +775,26 @@ def test_google_news_items_keep_the_site_of_the_outlet_that_published_them(https
     assert first.results[0].status == "ok" and first.results[0].new_items == 2
     assert again.results[0].new_items == 0
     assert rows == [("Jatim Pos", None), ("Malang Post", "malangpost.example")]
+
+
+def test_a_run_stopped_by_ctrl_c_while_matching_fact_checks_is_recorded_as_interrupted(
+        sample_site, sample_config, db_path, scorer, monkeypatch):
+    # A maintainer pressed Ctrl-C while `saring ingest` matched fact-checks: the matching's
+    # transaction was left open, so the run's record (its sources' outcomes, 'interrupted') written
+    # after it was rolled back when the file closed, and the run stayed 'running' with no sources.
+    import saring.pipeline.link as link
+
+    def pressed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(link, "record_evidence", pressed)  # inside the matching's transaction
+    with Store(db_path) as store, pytest.raises(KeyboardInterrupt):
+        run_ingest(sample_config, store, scorer=scorer)
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        runs = con.execute("SELECT status, sources_ok, finished_at IS NOT NULL FROM runs").fetchall()
+        read = con.execute("SELECT count(*) FROM run_sources").fetchone()[0]
+    finally:
+        con.close()
+    assert runs == [("interrupted", len(sample_config.enabled_sources), True)], runs
+    assert read == len(sample_config.enabled_sources)

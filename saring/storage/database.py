@@ -106,7 +106,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     try:
         yield
         con.commit()
-    except Exception:
+    except BaseException:  # a Ctrl-C too: left open, it swallowed every later write of the run
         with contextlib.suppress(duckdb.TransactionException):  # a failed commit ends it too
             con.rollback()
         raise
