@@ -79,6 +79,21 @@ def test_combined_and_synonymous_labels_say_false_and_graded_ones_are_their_own_
     assert verdict_from_title(title) == verdict
     assert (verdict in FALSE_VERDICTS) == (verdict in {"DISINFORMASI", "HOAKS", "SALAH"})
 
+
+@pytest.mark.parametrize(("title", "verdict"), [
+    # Fact-checkers lead with their verdict; a bracket later in the title is part of the claim
+    # (what it was called when shared), not the verdict. Read the other way round, a Tempo
+    # "Keliru" came out "SATIRE" (no risk floor) and a graded "Menyesatkan" came out false.
+    ("Keliru, Vaksin Covid-19 Buatan Pfizer Berbentuk Vape (Satire)", "SALAH"),
+    ("Menyesatkan, Video TPS Dibakar Disebut Penipuan (Scam)", "MENYESATKAN"),
+    ("Cek Fakta: Hoaks Vaksin Covid-19 Buatan Pfizer Berbentuk Vape [Satire]", "HOAKS"),
+    # a bracketed verdict still counts after brackets that are none, or after the rubric
+    ("[VIDEO] [HOAKS] Surat Suara Tercoblos (Satire)", "HOAKS"),
+    ("Cek Fakta: [SALAH] Vaksin Covid-19 Buatan Pfizer Berbentuk Vape", "SALAH"),
+])
+def test_a_title_led_by_its_verdict_keeps_it_whatever_a_later_bracket_says(title, verdict):
+    assert verdict_from_title(title) == verdict
+
 # The sample's Kompas catfish article's fact-check risk floor (the [HOAKS] fact-check matches it).
 CATFISH_FLOOR = ("SELECT e.factcheck_id, e.verdict FROM hoax_evidence e JOIN item_overview o USING (item_id) "
                  "WHERE o.title LIKE 'Lele Disebut Mengandung Ribuan Sel Kanker%'")

@@ -52,8 +52,10 @@ def verdict_from_title(title: str | None) -> str | None:
     """
     if not title:
         return None
+    # The leading label first: a bracket later in the title is part of the claim ("Keliru, ... (Satire)").
+    if m := _LEADING.match(title) or _AFTER_RUBRIC.match(title):
+        return _label_verdict(m.group(1))
     for bracket in _BRACKETED.finditer(title):  # "[VIDEO] [HOAKS] ...": the first bracket with a verdict
         if verdict := _label_verdict(bracket.group(1)):
             return verdict
-    m = _LEADING.match(title) or _AFTER_RUBRIC.match(title)
-    return _label_verdict(m.group(1)) if m else None
+    return None
