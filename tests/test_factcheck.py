@@ -94,6 +94,26 @@ def test_combined_and_synonymous_labels_say_false_and_graded_ones_are_their_own_
 def test_a_title_led_by_its_verdict_keeps_it_whatever_a_later_bracket_says(title, verdict):
     assert verdict_from_title(title) == verdict
 
+
+@pytest.mark.parametrize(("title", "verdict"), [
+    # Liputan6's and Medcom's "[Cek Fakta]" rubric in brackets, then the verdict (titles as these
+    # fact-checkers shared them, in classifiers/data/idnhoaxcorpus): stored with no verdict, so
+    # an item matching them got no risk floor.
+    ("[Cek Fakta] Hoaks Es Krim Magnum Mengandung Lemak Babi", "HOAKS"),
+    ("[Cek Fakta] Hoaks Aktor Laga Jackie Chan Masuk Islam", "HOAKS"),
+    ("[CEK FAKTA] Tidak Benar Surat Suara Sudah Dicoblos", "SALAH"),
+    ("[Cek Fakta] Hoaks: Pesan Berantai Soal KPPS", "HOAKS"),
+    # the rubric alone, or a question after it, says nothing
+    ("[Cek Fakta] Benarkah Harga Vaksin Sinovac di Indonesia 1000% Lebih Mahal Daripada Brazil? "
+     "Ini Faktanya", None),
+    ("[CEK FAKTA] Vaksin COVID-19 Berbahaya bagi Ibu Menyusui", None),
+    ("[Cek Fakta] Ada Gajah Berkaki Lima", None),
+    ("[Cek Fakta] Salah Satu Video TPS Beredar Lagi", None),
+    ("[Fakta atau Hoaks] Benarkah Sayap dan Ceker Ayam Dapat Menyebabkan Kanker?", None),
+])
+def test_a_verdict_after_a_bracketed_cek_fakta_rubric_is_read(title, verdict):
+    assert verdict_from_title(title) == verdict
+
 # The sample's Kompas catfish article's fact-check risk floor (the [HOAKS] fact-check matches it).
 CATFISH_FLOOR = ("SELECT e.factcheck_id, e.verdict FROM hoax_evidence e JOIN item_overview o USING (item_id) "
                  "WHERE o.title LIKE 'Lele Disebut Mengandung Ribuan Sel Kanker%'")

@@ -27,10 +27,12 @@ _WORD = "|".join(w.replace(" ", r"\s+") for w in sorted(_LABELS, key=len, revers
 _CHAIN = rf"(?:{_WORD})(?:\s*[/&+]\s*(?:{_WORD}))*"
 _BRACKETED = re.compile(r"[\[(【]([^\[\]()【】]{1,60})[\])】]")
 _PARTS = re.compile(r"[/&+,|\-–]")
-_LEADING = re.compile(rf"^\s*(?:cek\s+fakta\s*[:\-–|]\s*)?({_CHAIN})\s*[:!\-–|,]", re.I)
-# After the "Cek Fakta:" rubric the first words are the verdict even without punctuation
+# The rubric, "Cek Fakta:" or bracketed as Liputan6 and Medcom share it ("[Cek Fakta] Hoaks ...").
+_RUBRIC = r"(?:cek\s+fakta\s*[:\-–|]|[\[(【]\s*cek\s+fakta\s*[\])】])"
+_LEADING = re.compile(rf"^\s*(?:{_RUBRIC}\s*)?({_CHAIN})\s*[:!\-–|,]", re.I)
+# After the rubric the first words are the verdict even without punctuation
 # (Liputan6: "Cek Fakta: Hoaks Foto ...", "Cek Fakta: Tidak Benar ...").
-_AFTER_RUBRIC = re.compile(rf"^\s*cek\s+fakta\s*[:\-–|]\s*({_CHAIN})\b(?!\s+satu\b)", re.I)
+_AFTER_RUBRIC = re.compile(rf"^\s*{_RUBRIC}\s*({_CHAIN})\b(?!\s+satu\b)", re.I)
 
 
 def _label_verdict(label: str) -> str | None:
@@ -44,7 +46,7 @@ def verdict_from_title(title: str | None) -> str | None:
     """The fact-checker's verdict carried by a title, upper-case (``"SALAH"``, ``"HOAKS"``...).
 
     Recognises "[SALAH] ...", "(HOAKS) ...", "HOAKS: ...", "Keliru, ...", "Cek Fakta: [HOAX] ...",
-    "Cek Fakta: Hoaks ..." and "Cek Fakta: Tidak Benar ..." (= SALAH) in any case;
+    "Cek Fakta: Hoaks ...", "[Cek Fakta] Hoaks ..." and "Cek Fakta: Tidak Benar ..." (= SALAH) in any case;
     English aliases map to the Indonesian label (HOAX -> HOAKS, FALSE -> SALAH). A combined label
     ("[DISINFORMASI/HOAKS]", "[MENYESATKAN/HOAKS]") is false when one of its parts is; graded
     verdicts ("Menyesatkan", "Sebagian Benar", "Konteks Keliru", "Satire") are their own. None when
