@@ -675,3 +675,37 @@ def test_a_fact_check_stored_under_its_http_and_https_address_takes_one_of_an_it
         assert sorted(page_key(u) for (u,) in con.execute(pages).fetchall()) == before
         # `saring check` of the article shows the same three pages as the run stored
         assert sorted(page_key(f.url) for f in closest_factchecks(con, article["berita"])) == before
+
+
+def test_a_fact_check_stored_under_its_old_http_and_its_https_address_is_shown_by_its_https_one(db_path):
+    # A fact-checker's feed moved to https and listed its entries again. Of the two identical copies
+    # the one with the lower id (a hash) won the tie: for some fact-checks the digest, the desk and
+    # `saring check` gave members the old http link the fact-checker no longer publishes.
+    import pandas as pd
+
+    from saring.collect.urls import url_key
+    from saring.desk.check import closest_factchecks
+
+    frame = pd.read_csv(Path(__file__).resolve().parents[1] / "classifiers" / "data" / "pratiwi2017_hoax"
+                        / "pratiwi2017_hoax_train.csv")
+    lele = frame[frame["topic_id"] == 1].reset_index(drop=True)  # "makan ikan lele mengandung sel kanker"
+    article, answers = lele.iloc[7], lele.iloc[[0, 1, 2, 4]]
+    now = datetime(2023, 10, 12, 3, 0, tzinfo=UTC)
+    with Store(db_path, lock_wait=0) as store:
+        con = store.con
+        store.add_items([dict(item_id="lele", url=article["source_url"], link=article["source_url"],
+                              source_id="malangpost", title=None, summary=article["berita"], published_at=now,
+                              author=None, guid=None, first_seen_at=now, state="seen")])
+        http = [dict(factcheck_id=url_key(r["source_url"]), source_id="cekfakta", url=r["source_url"],
+                     title=None, text=r["berita"], published_at=now) for _, r in answers.iterrows()]
+        https = [{**r, "factcheck_id": url_key(r["url"].replace("http://", "https://")),
+                  "url": r["url"].replace("http://", "https://")} for r in http]
+        # the copies tie; for some of them the http one has the lower id
+        assert any(a["factcheck_id"] < b["factcheck_id"] for a, b in zip(http, https, strict=True))
+        upsert_factchecks(con, http)
+        upsert_factchecks(con, https)
+        match_items(con)
+        shown = [u for (u,) in con.execute("SELECT f.url FROM factcheck_matches m JOIN factchecks f "
+                                           "USING (factcheck_id) WHERE item_id = 'lele'").fetchall()]
+        assert len(shown) == 3 and all(u.startswith("https://") for u in shown)
+        assert sorted(f.url for f in closest_factchecks(con, article["berita"])) == sorted(shown)

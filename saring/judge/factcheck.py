@@ -170,8 +170,11 @@ def fit_index(con: duckdb.DuckDBPyConnection, threshold: float = MATCH_THRESHOLD
     the digest and ``saring check`` disagreed on the same text. Without a background, every shared
     everyday word of a handful of fact-checks would look significant.
     """
+    # Copies of one page tie, and the first listed is kept (match): the https one, then the one
+    # its feed lists now (seen last), not the one whose id (a hash) sorts first.
     rows = con.execute(
-        "SELECT factcheck_id, title, text, url FROM factchecks ORDER BY factcheck_id").fetchall()
+        "SELECT factcheck_id, title, text, url FROM factchecks "
+        "ORDER BY url ILIKE 'https://%' DESC, first_seen_at DESC NULLS LAST, factcheck_id").fetchall()
     background = background_texts(con) if rows else []
     # one page stored under its http and https (or www and bare) address is matched once
     return FactCheckIndex(threshold=threshold).fit([r[:3] for r in rows], extra_texts=background,
