@@ -459,3 +459,23 @@ def test_saring_check_of_a_reply_with_no_claim_says_so_not_a_hoax_risk_of_0(inge
     assert "tidak memuat klaim" in shown.output, shown.output
     json_out = CliRunner().invoke(app, [*args, "--json"])
     assert '"hoax_score": 0.0' in json_out.output  # the machine-readable result is unchanged
+
+
+@pytest.mark.parametrize("label", ["HOAKS", "PENIPUAN", "FITNAH"])
+def test_a_member_passing_on_a_fact_check_is_not_taken_for_the_hoax_it_debunks(ingested, scorer, label):
+    # Members paste the fact-checker's own post (its title and link) to share the debunk. "[HOAKS] ..."
+    # read as a clarification, but TurnBackHoax's "[PENIPUAN] ..." and "[FITNAH] ..." did not: the
+    # debunk matched its fact-check and got its risk floor, as if it were the scam or slander itself.
+    from saring.judge.factcheck import upsert_factchecks
+
+    with Store(ingested) as store:
+        (fid, source_id, url, title, text), = store.con.execute(
+            "SELECT factcheck_id, source_id, url, title, text FROM factchecks "
+            "WHERE title LIKE '%lele mengandung%'").fetchall()
+        title = title.replace("[HOAKS]", f"[{label}]")
+        upsert_factchecks(store.con, [dict(factcheck_id=fid, source_id=source_id, url=url, title=title,
+                                           text=text)])
+        store.publish_snapshot()
+    result = analyse(f"{title}\n{url}", ingested, scorer)
+    assert result.best_factcheck is not None and result.best_factcheck.verdict == label
+    assert not any(reason.startswith("cocok dengan cek fakta") for reason in result.hoax_terms)

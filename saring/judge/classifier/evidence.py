@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from saring.collect.verdicts import FALSE_VERDICTS
+from saring.collect.verdicts import FALSE_VERDICTS, verdict_from_title
 from saring.judge.factcheck import MATCH_THRESHOLD
 
 FLOOR_TOP = 0.95
@@ -90,12 +90,17 @@ _QUESTION = re.compile(r"[^.!?\n]*\?")
 
 
 def is_clarification(text: str | None) -> bool:
-    """True when the text's title or lead itself denies or debunks a claim.
+    """True when the text's title or lead itself denies or debunks a claim, or its first line
+    carries a fact-checker's false verdict label.
 
     Its questions are left out: "hoaks atau bukan?" asks, it denies nothing (the model's
     features still count the cue; only the floor's decision reads the text this way)."""
     from saring.judge.classifier.textfeatures import CUE_KINDS, cue_counts, lead_words
 
+    # A fact-checker's own post passed on ("[PENIPUAN] ...", "[FITNAH] ..."): its label is no
+    # clarify cue, yet it states the debunk ("Benar, ..." opens many a claim: false labels only).
+    if verdict_from_title((text or "").strip().split("\n", 1)[0]) in FALSE_VERDICTS:
+        return True
     stated = _QUESTION.sub(" ", lead_words([text or ""], 60)[0])
     counts = cue_counts(stated)
     return counts[CUE_KINDS.index("clarify")] > 0
