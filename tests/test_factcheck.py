@@ -640,27 +640,35 @@ def test_a_fact_check_also_ingested_as_news_under_its_http_or_www_address_does_n
                            "WHERE item_id IN (SELECT unnest(?))", [list(forms)]).fetchall() == []
 
 
-def test_a_fact_check_stored_under_its_http_and_https_address_takes_one_of_an_items_three_matches(db_path):
-    # A fact-checker's feed moved to https and listed its entries again: each fact-check is stored
-    # under both addresses, and an article about a claim three fact-checkers had answered kept the
-    # same one twice in its three matches; the digest showed two and the third was lost.
+def _lele_and_its_fact_checks(store):
+    """A real article on Pratiwi's claim "eating catfish causes cancer", stored as an item, and four
+    articles answering it as fact-check rows under their (http) addresses, not stored yet."""
     import pandas as pd
 
-    from saring.collect.urls import page_key, url_key
-    from saring.desk.check import closest_factchecks
+    from saring.collect.urls import url_key
 
     frame = pd.read_csv(Path(__file__).resolve().parents[1] / "classifiers" / "data" / "pratiwi2017_hoax"
                         / "pratiwi2017_hoax_train.csv")
     lele = frame[frame["topic_id"] == 1].reset_index(drop=True)  # "makan ikan lele mengandung sel kanker"
     article, answers = lele.iloc[7], lele.iloc[[0, 1, 2, 4]]
     now = datetime(2023, 10, 12, 3, 0, tzinfo=UTC)
+    store.add_items([dict(item_id="lele", url=article["source_url"], link=article["source_url"],
+                          source_id="malangpost", title=None, summary=article["berita"], published_at=now,
+                          author=None, guid=None, first_seen_at=now, state="seen")])
+    return article, [dict(factcheck_id=url_key(r["source_url"]), source_id="cekfakta", url=r["source_url"],
+                          title=None, text=r["berita"], published_at=now) for _, r in answers.iterrows()]
+
+
+def test_a_fact_check_stored_under_its_http_and_https_address_takes_one_of_an_items_three_matches(db_path):
+    # A fact-checker's feed moved to https and listed its entries again: each fact-check is stored
+    # under both addresses, and an article about a claim three fact-checkers had answered kept the
+    # same one twice in its three matches; the digest showed two and the third was lost.
+    from saring.collect.urls import page_key, url_key
+    from saring.desk.check import closest_factchecks
+
     with Store(db_path, lock_wait=0) as store:
         con = store.con
-        store.add_items([dict(item_id="lele", url=article["source_url"], link=article["source_url"],
-                              source_id="malangpost", title=None, summary=article["berita"], published_at=now,
-                              author=None, guid=None, first_seen_at=now, state="seen")])
-        http = [dict(factcheck_id=url_key(r["source_url"]), source_id="cekfakta", url=r["source_url"],
-                     title=None, text=r["berita"], published_at=now) for _, r in answers.iterrows()]
+        article, http = _lele_and_its_fact_checks(store)
         upsert_factchecks(con, http)
         match_items(con)
         pages = ("SELECT f.url FROM factcheck_matches m JOIN factchecks f USING (factcheck_id) "
@@ -681,23 +689,12 @@ def test_a_fact_check_stored_under_its_old_http_and_its_https_address_is_shown_b
     # A fact-checker's feed moved to https and listed its entries again. Of the two identical copies
     # the one with the lower id (a hash) won the tie: for some fact-checks the digest, the desk and
     # `saring check` gave members the old http link the fact-checker no longer publishes.
-    import pandas as pd
-
     from saring.collect.urls import url_key
     from saring.desk.check import closest_factchecks
 
-    frame = pd.read_csv(Path(__file__).resolve().parents[1] / "classifiers" / "data" / "pratiwi2017_hoax"
-                        / "pratiwi2017_hoax_train.csv")
-    lele = frame[frame["topic_id"] == 1].reset_index(drop=True)  # "makan ikan lele mengandung sel kanker"
-    article, answers = lele.iloc[7], lele.iloc[[0, 1, 2, 4]]
-    now = datetime(2023, 10, 12, 3, 0, tzinfo=UTC)
     with Store(db_path, lock_wait=0) as store:
         con = store.con
-        store.add_items([dict(item_id="lele", url=article["source_url"], link=article["source_url"],
-                              source_id="malangpost", title=None, summary=article["berita"], published_at=now,
-                              author=None, guid=None, first_seen_at=now, state="seen")])
-        http = [dict(factcheck_id=url_key(r["source_url"]), source_id="cekfakta", url=r["source_url"],
-                     title=None, text=r["berita"], published_at=now) for _, r in answers.iterrows()]
+        article, http = _lele_and_its_fact_checks(store)
         https = [{**r, "factcheck_id": url_key(r["url"].replace("http://", "https://")),
                   "url": r["url"].replace("http://", "https://")} for r in http]
         # the copies tie; for some of them the http one has the lower id

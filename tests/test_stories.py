@@ -365,12 +365,14 @@ def _ingest_google_news(httpserver, db_path, scorer, monkeypatch, outlets_in_goo
 
 MALANG_POST_AND_JATIM_POS = [("Malang Post", "https://malangpost.example"),
                              ("Jatim Pos", "https://www.jatimpos.example/")]
-
-
-@pytest.mark.parametrize(("outlets_in_google_news", "own_feed", "media"), [
+# Two outlets found through one search; an outlet's own feed and its hit in the search.
+GOOGLE_NEWS_CASES = pytest.mark.parametrize(("outlets_in_google_news", "own_feed", "media"), [
     (MALANG_POST_AND_JATIM_POS, False, 2),
     ([("Malang Post", "https://malangpost.example")], True, 1)],
     ids=["two-outlets-through-one-query", "an-outlets-feed-and-its-google-news-hit"])
+
+
+@GOOGLE_NEWS_CASES
 def test_google_news_hits_count_as_the_outlets_that_published_them(
         httpserver, db_path, scorer, monkeypatch, outlets_in_google_news, own_feed, media):
     # The forum's "pemilu" Google News search found one wire story at Malang Post and Jatim Pos:
@@ -422,10 +424,7 @@ def test_the_weekly_per_media_breakdown_names_google_news_hits_by_their_outlets(
     assert weekly.areas == [("Jatim Pos", 1), ("Malang Post", 1)]
 
 
-@pytest.mark.parametrize(("outlets_in_google_news", "own_feed", "media"), [
-    (MALANG_POST_AND_JATIM_POS, False, 2),
-    ([("Malang Post", "https://malangpost.example")], True, 1)],
-    ids=["two-outlets-through-one-query", "an-outlets-feed-and-its-google-news-hit"])
+@GOOGLE_NEWS_CASES
 def test_the_desk_story_timeline_names_each_google_news_hits_outlet_and_counts_media_as_the_digest(
         httpserver, db_path, scorer, monkeypatch, outlets_in_google_news, own_feed, media):
     # An analyst opened the timeline (/tren/cerita/<id>) of the story the "pemilu" search found at
