@@ -470,3 +470,41 @@ def test_a_google_news_hit_in_the_digest_names_its_outlet_and_the_search_that_fo
     assert (news.source_name, digest.outlets) == ("Malang Post", ["Malang Post"])
     for fmt in ("whatsapp", "markdown", "email_text", "html", "email"):
         assert "Malang Post (lewat Google News: pemilu)" in render(digest, fmt), fmt
+
+
+def test_saring_check_the_card_and_the_review_queue_name_a_google_news_hits_outlet_and_its_search(
+        httpserver, db_path, scorer, monkeypatch):
+    # A member pasted the wire story the "pemilu" search found at Malang Post: 'saring check' listed
+    # it as seen at "Google News: pemilu", its clarification card said "Google News: pemilu, <date>"
+    # and the desk's review queue named the search too, while the digest named the outlet.
+    import re
+
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+    from saring.config import DigestSettings
+    from saring.desk.app import create_app
+    from saring.desk.auth import add_user
+    from saring.desk.card import card_for_item, card_text
+
+    shown = "Malang Post (lewat Google News: pemilu)"  # as the digest's line (DigestItem.source_line)
+    _ingest_google_news(httpserver, db_path, scorer, monkeypatch, [("Malang Post", "https://malangpost.example")])
+    wire = pratiwi_pairs()[0][0]
+    checked = CliRunner().invoke(app, ["check", wire, "--db", str(db_path), "--no-save"],
+                                 env={"COLUMNS": "300"})
+    assert checked.exit_code == 0, checked.output
+    similar = checked.output.split("Berita serupa yang sudah terlihat:", 1)[1]
+    assert f"  {shown}, pertama terlihat" in similar, checked.output
+    with Store(db_path) as store:
+        (item_id,) = store.con.execute("SELECT item_id FROM items").fetchone()
+        card = card_for_item(store.con, item_id)
+    assert card.origin.startswith(f"{shown}, "), card.origin
+    assert f"_{shown}, " in card_text(card)
+    add_user(db_path, "rina", "kata-sandi-rahasia")
+    client = TestClient(create_app(db_path, DigestSettings(election_threshold=0.0), secret_key="k"))
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia",
+                                "next": "/"}, follow_redirects=False)
+    queue = client.get("/review").text
+    assert f'<div class="meta">{shown} · ' in queue, queue

@@ -68,7 +68,7 @@ from saring.errors import SaringError, StoreError
 from saring.judge import labels
 from saring.localtime import TIME_ZONE
 from saring.report.weekly import hari
-from saring.storage.schema import SCHEMA_VERSION, applied_version
+from saring.storage.schema import SCHEMA_VERSION, applied_version, source_line_sql
 
 LOGGER = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
@@ -800,10 +800,12 @@ def _candidates(con: duckdb.DuckDBPyConnection, threshold: float, settings: Any)
                       AND item_id NOT IN (SELECT item_id FROM labelled)
                 ORDER BY hoax_score DESC, item_id LIMIT {QUEUE_CANDIDATES}
             )
-            SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
-                   url, left(regexp_replace(coalesce(text, ''), '\\s+', ' ', 'g'), 880), election_score,
-                   o.hoax_score, hoax_terms, election_terms, source_id
-            FROM item_overview o JOIN top USING (item_id)
+            -- named as the digest names it: a Google News hit by its outlet, with the search that found it
+            SELECT item_id, o.title, {source_line_sql('s', 'i')}, coalesce(o.published_at, o.first_seen_at),
+                   o.url, left(regexp_replace(coalesce(o.text, ''), '\\s+', ' ', 'g'), 880), o.election_score,
+                   o.hoax_score, o.hoax_terms, o.election_terms, o.source_id
+            FROM item_overview o JOIN top USING (item_id) JOIN items i USING (item_id)
+            LEFT JOIN sources s ON s.source_id = o.source_id
             ORDER BY top.hoax_score DESC, item_id""",
         [threshold],
     ).fetchall()

@@ -93,9 +93,15 @@ def _verdict_of(facts: list[FactCheck]) -> FactCheck | None:
 def card_for_item(con: duckdb.DuckDBPyConnection, item_id: str,
                   bands: DigestSettings | None = None, zone: str = TIME_ZONE) -> Card | None:
     """The card of a stored item, dated on the clock of ``zone`` (the forum's), or None."""
+    from saring.storage.schema import source_line_sql
+
+    # named as the digest names it: a Google News hit by its outlet, with the search that found it
     row = con.execute(
-        """SELECT item_id, title, coalesce(source_name, source_id), coalesce(published_at, first_seen_at),
-                  hoax_score, url, coalesce(text, ''), source_id FROM item_overview WHERE item_id = ?""",
+        f"""SELECT item_id, o.title, {source_line_sql('s', 'i')},
+                   coalesce(o.published_at, o.first_seen_at), o.hoax_score, o.url, coalesce(o.text, ''),
+                   o.source_id
+            FROM item_overview o JOIN items i USING (item_id) LEFT JOIN sources s ON s.source_id = o.source_id
+            WHERE item_id = ?""",
         [item_id],
     ).fetchone()
     if row is None:
@@ -108,7 +114,7 @@ def card_for_item(con: duckdb.DuckDBPyConnection, item_id: str,
         "item",
         row[0],
         _clean(row[1] or row[6], 160) or "(tanpa judul)",
-        f"{_clean(row[2], 60)}, {_tanggal(row[3], zone)}",
+        f"{_clean(row[2], 100)}, {_tanggal(row[3], zone)}",  # room for "Outlet (lewat <search>)"
         row[4],
         _verdict_of(facts),
         row[5],

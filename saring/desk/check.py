@@ -181,12 +181,15 @@ def similar_items(
     exclude: str | None = None,
 ) -> list[Similar]:
     """Items already seen whose text is near-identical to ``text`` (best first)."""
+    from saring.storage.schema import source_line_sql
+
     rows = con.execute(
-        f"""SELECT item_id, coalesce(title, ''), coalesce(source_name, source_id), url, first_seen_at,
-                   coalesce(title, '') || ' ' || left(coalesce(text, ''), {MAX_TEXT}), source_id
-            FROM item_overview
-            WHERE first_seen_at >= now() - INTERVAL {CORPUS_DAYS} DAY AND item_id IS DISTINCT FROM ?
-            ORDER BY first_seen_at DESC LIMIT {CORPUS_LIMIT}""",
+        # named as the digest names it: a Google News hit by its outlet, with the search that found it
+        f"""SELECT item_id, coalesce(o.title, ''), {source_line_sql('s', 'i')}, o.url, o.first_seen_at,
+                   coalesce(o.title, '') || ' ' || left(coalesce(o.text, ''), {MAX_TEXT}), o.source_id
+            FROM item_overview o JOIN items i USING (item_id) LEFT JOIN sources s ON s.source_id = o.source_id
+            WHERE o.first_seen_at >= now() - INTERVAL {CORPUS_DAYS} DAY AND item_id IS DISTINCT FROM ?
+            ORDER BY o.first_seen_at DESC LIMIT {CORPUS_LIMIT}""",
         [exclude],
     ).fetchall()
     # Candidates by TF-IDF cosine; a forwarded excerpt of a longer article is then recognised by

@@ -371,6 +371,15 @@ def outlet_name_sql(sources: str, items: str) -> str:
             f"ELSE coalesce({sources}.name, {items}.source_id) END")
 
 
+def source_line_sql(sources: str, items: str) -> str:
+    """SQL for where an item was found, as the digest's line names it (``DigestItem.source_line``):
+    its outlet (:func:`outlet_name_sql`), then the source that found it when that is another one,
+    "Malang Post (lewat Google News: pemilu)". For the lists that read ``item_overview``, whose
+    ``source_name`` names the search."""
+    name, found = outlet_name_sql(sources, items), f"coalesce({sources}.name, {items}.source_id)"
+    return f"CASE WHEN {name} = {found} THEN {name} ELSE {name} || ' (lewat ' || {found} || ')' END"
+
+
 def _outlet_sql_v15(sources: str, items: str) -> str:
     """:func:`outlet_sql` before v18 (no ``items.outlet_host``): migration v15's views, as written."""
     return f"coalesce({_named_site(f'{sources}.outlet_host')}, {items}.source_id)"
