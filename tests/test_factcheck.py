@@ -114,6 +114,36 @@ def test_a_title_led_by_its_verdict_keeps_it_whatever_a_later_bracket_says(title
 def test_a_verdict_after_a_bracketed_cek_fakta_rubric_is_read(title, verdict):
     assert verdict_from_title(title) == verdict
 
+@pytest.mark.parametrize(("title", "verdict"), [
+    # Jabar Saber Hoaks labels its posts "[MISLEADING CONTENT]" (classifiers/data/idnhoaxcorpus:
+    # "MENDIKBUD: BELAJAR TATAP MUKA ..." then the label): a graded verdict, as "Menyesatkan"...
+    ("[MISLEADING CONTENT] Mendikbud: Belajar Tatap Muka Resmi Januari 2021, Anak Wajib Swab Test "
+     "Sebelum Sekolah", "MENYESATKAN"),
+    ("Nasib Pesantren Terancam dengan UU Ciptaker Omnibus Law [MISLEADING CONTENT]", "MENYESATKAN"),
+    # ... unless a false verdict stamps it (a TurnBackHoax post: "SALAH", then the kind of content)
+    ("SALAH [MISLEADING CONTENT] BERITA Akun Twitter Intelektual Jadul mengunggah cuitan berupa narasi",
+     "SALAH"),
+    # the verdict stated at the end (Liputan6's "[Cek Fakta] ... Adalah Hoaks, Ini Alasannya", and
+    # titles as the bundled data carries them)
+    ("[Cek Fakta] Kabar Minum Air Es Picu Penyakit Jantung Adalah Hoaks, Ini Alasannya", "HOAKS"),
+    ("Fatwa Pokemon Go Haram di Arab Saudi Ternyata Hoax!", "HOAKS"),
+    ("iPhone 6 Plus Mudah Melengkung Ternyata Cuma Hoax", "HOAKS"),
+    ("Beredar pesan di aplikasi WhatsApp bahwa daerah Larangan Utara, Kota Tangerang, berstatus zona "
+     "hitam. Info itu dipastikan hoax.", "HOAKS"),
+    # a title that merely mentions hoaxes, asks, or denies says nothing
+    ("Megawati Harapkan Tindak Tegas Pelaku Penyebar Hoax", None),
+    ("Polisi Buru Penyebar Hoax Soal Pelemparan Alquran di Mako Brimob", None),
+    ("Facebook Ditutup, Fakta atau Hoaks?", None),
+    ("Benarkah Kabar Minum Air Es Picu Penyakit Jantung Adalah Hoaks?", None),
+    ("iPhone 6 Plus Mudah Melengkung Ternyata Bukan Hoax", None),
+    ("Tidak Semua Kabar Viral adalah Hoaks", None),
+])
+def test_a_misleading_content_label_and_a_verdict_stated_at_the_end_of_a_title_are_read(title, verdict):
+    # Fact-checks titled so were stored with no verdict: an item matching "... Adalah Hoaks" got
+    # no risk floor, and none of them showed its verdict beside the match.
+    assert verdict_from_title(title) == verdict
+
+
 # The sample's Kompas catfish article's fact-check risk floor (the [HOAKS] fact-check matches it).
 CATFISH_FLOOR = ("SELECT e.factcheck_id, e.verdict FROM hoax_evidence e JOIN item_overview o USING (item_id) "
                  "WHERE o.title LIKE 'Lele Disebut Mengandung Ribuan Sel Kanker%'")

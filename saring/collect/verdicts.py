@@ -19,7 +19,8 @@ VERDICTS = ("SALAH", "HOAKS", "DISINFORMASI", "PENIPUAN", "FITNAH", "MISINFORMAS
 _ALIASES = {"HOAX": "HOAKS", "HOAXS": "HOAKS", "HOAKS": "HOAKS", "MISINFORMATION": "MISINFORMASI",
             "DISINFORMATION": "DISINFORMASI", "FALSE": "SALAH", "KELIRU": "SALAH", "SCAM": "PENIPUAN",
             "TIDAK BENAR": "SALAH", "KONTEKS SALAH": "KONTEKS KELIRU", "KONTEKS YANG SALAH": "KONTEKS KELIRU",
-            "KONTEN YANG MENYESATKAN": "MENYESATKAN", "MISLEADING": "MENYESATKAN"}
+            "KONTEN YANG MENYESATKAN": "MENYESATKAN", "MISLEADING": "MENYESATKAN",
+            "MISLEADING CONTENT": "MENYESATKAN"}  # Jabar Saber Hoaks
 _LABELS = {**{v: v for v in VERDICTS}, **_ALIASES}
 _WORD = "|".join(w.replace(" ", r"\s+") for w in sorted(_LABELS, key=len, reverse=True))
 # Combined labels ("DISINFORMASI/HOAKS"): a title's leading one is joined by / & +, a bracketed
@@ -33,6 +34,14 @@ _LEADING = re.compile(rf"^\s*(?:{_RUBRIC}\s*)?({_CHAIN})\s*[:!\-–|,]", re.I)
 # After the rubric the first words are the verdict even without punctuation
 # (Liputan6: "Cek Fakta: Hoaks Foto ...", "Cek Fakta: Tidak Benar ...").
 _AFTER_RUBRIC = re.compile(rf"^\s*{_RUBRIC}\s*({_CHAIN})\b(?!\s+satu\b)", re.I)
+# A verdict stamped over the kind of content ("SALAH [MISLEADING CONTENT] ..."): one combined label.
+_STAMPED = re.compile(rf"^\s*({_CHAIN})\s*[\[(【]\s*({_CHAIN})\s*[\])】]", re.I)
+# The verdict stated at the end ("... Adalah Hoaks, Ini Alasannya", "... Ternyata Cuma Hoax!"):
+# only after a word that asserts it, since a title ending in "Hoaks" may only mention hoaxes
+# ("Pelaku Penyebar Hoax", "Waspada Hoaks"); "Disebut Hoaks" reports someone else's word.
+_STATED = re.compile(r"\b(?:adalah|merupakan|ternyata|dipastikan|dinyatakan)"
+                     r"(?:\s+(?:cuma|hanya))?\s+(hoaks|hoaxs?)\s*(?:[,:\-–|]\s*ini\s+\w+)?\s*[.!]*\s*$", re.I)
+_DENIED = re.compile(r"\b(?:bukan|tidak|tak|belum)\b[^,:;.!?]*$", re.I)
 
 
 def _label_verdict(label: str) -> str | None:
@@ -46,9 +55,11 @@ def verdict_from_title(title: str | None) -> str | None:
     """The fact-checker's verdict carried by a title, upper-case (``"SALAH"``, ``"HOAKS"``...).
 
     Recognises "[SALAH] ...", "(HOAKS) ...", "HOAKS: ...", "Keliru, ...", "Cek Fakta: [HOAX] ...",
-    "Cek Fakta: Hoaks ...", "[Cek Fakta] Hoaks ..." and "Cek Fakta: Tidak Benar ..." (= SALAH) in any case;
-    English aliases map to the Indonesian label (HOAX -> HOAKS, FALSE -> SALAH). A combined label
-    ("[DISINFORMASI/HOAKS]", "[MENYESATKAN/HOAKS]") is false when one of its parts is; graded
+    "Cek Fakta: Hoaks ...", "[Cek Fakta] Hoaks ..." and "Cek Fakta: Tidak Benar ..." (= SALAH) in any case,
+    and a verdict stated at the end ("... Adalah Hoaks, Ini Alasannya", "... Ternyata Hoax!");
+    English aliases map to the Indonesian label (HOAX -> HOAKS, FALSE -> SALAH, MISLEADING CONTENT ->
+    MENYESATKAN). A combined label ("[DISINFORMASI/HOAKS]", "[MENYESATKAN/HOAKS]", "SALAH [MISLEADING
+    CONTENT]") is false when one of its parts is; graded
     verdicts ("Menyesatkan", "Sebagian Benar", "Konteks Keliru", "Satire") are their own. None when
     the title carries no verdict.
     """
@@ -57,7 +68,12 @@ def verdict_from_title(title: str | None) -> str | None:
     # The leading label first: a bracket later in the title is part of the claim ("Keliru, ... (Satire)").
     if m := _LEADING.match(title) or _AFTER_RUBRIC.match(title):
         return _label_verdict(m.group(1))
+    if m := _STAMPED.match(title):
+        return _label_verdict(f"{m.group(1)}/{m.group(2)}")
     for bracket in _BRACKETED.finditer(title):  # "[VIDEO] [HOAKS] ...": the first bracket with a verdict
         if verdict := _label_verdict(bracket.group(1)):
             return verdict
+    # "Tidak Semua Kabar Viral adalah Hoaks": a denial in the same clause says no verdict.
+    if (m := _STATED.search(title)) and not _DENIED.search(title, 0, m.start()):
+        return _label_verdict(m.group(1))
     return None
