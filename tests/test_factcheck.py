@@ -586,43 +586,47 @@ def test_saring_factcheck_match_with_no_fact_check_left_removes_the_old_matches(
         assert store.con.execute("SELECT count(*) FROM hoax_evidence").fetchone()[0] == 0
 
 
-def test_fact_checks_stored_before_combined_labels_were_read_get_their_verdict_on_upgrade(
-        sample_site, sample_config, db_path, scorer):
-    # An older saring stored TurnBackHoax's "[DISINFORMASI/HOAKS] Makan ikan lele ..." with no
-    # verdict. The upgrade reads combined labels, but only a fact-check its feed listed again got
-    # its verdict: the feed had moved on, and Kompas' catfish article, seen 40 days ago, never got
-    # its risk floor.
+@pytest.mark.parametrize(("title", "old_verdict", "verdict", "version"), [
+    # v13: an older saring stored TurnBackHoax's combined label with no verdict.
+    ("[DISINFORMASI/HOAKS] Makan ikan lele mengandung 3.000 sel kanker", None, "DISINFORMASI", 12),
+    # v19: a title led by its verdict was read by a later bracket (Tempo's "Keliru, ... (Satire)").
+    ("Keliru, Makan ikan lele mengandung 3.000 sel kanker (Satire)", "SATIRE", "SALAH", 18),
+], ids=["v13-combined-label", "v19-leading-label"])
+def test_fact_checks_stored_before_a_verdict_rule_get_their_verdict_on_upgrade(
+        sample_site, sample_config, db_path, scorer, title, old_verdict, verdict, version):
+    # An older saring read no verdict (or a wrong one) in the catfish fact-check's title. A newer
+    # one reads it, but only for a fact-check its feed listed again: the feed had moved on, and
+    # Kompas' catfish article, seen 40 days ago, never got its risk floor.
     from saring.pipeline.ingest import run_ingest
     from saring.storage.schema import SCHEMA_VERSION
 
     news = [s.id for s in sample_config.enabled_sources if not s.is_factcheck]
     feed = sample_site.root_dir / "cekfakta" / "feed.xml"
     feed.write_text(feed.read_text(encoding="utf-8").replace(
-        "<title>[HOAKS] Makan", "<title>[DISINFORMASI/HOAKS] Makan"), encoding="utf-8")
+        "<title>[HOAKS] Makan ikan lele mengandung 3.000 sel kanker", f"<title>{title}"), encoding="utf-8")
     floored = CATFISH_FLOOR
-    stored = "SELECT title, verdict, changed_at IS NOT NULL FROM factchecks ORDER BY title"
+    stored = "SELECT title, verdict, changed_at IS NOT NULL FROM factchecks ORDER BY title LIKE '%lele%' DESC"
     with Store(db_path) as store:
         assert run_ingest(sample_config, store, scorer=scorer).status == "ok"
         con = store.con
         (catfish, _), = con.execute(floored).fetchall()
-        # As the older saring (schema v12) left the file.
-        con.execute("UPDATE factchecks SET verdict = NULL WHERE factcheck_id = ?", [catfish])
+        # As the older saring left the file.
+        con.execute("UPDATE factchecks SET verdict = ? WHERE factcheck_id = ?", [old_verdict, catfish])
         con.execute("DELETE FROM hoax_evidence WHERE factcheck_id = ?", [catfish])
         con.execute("UPDATE items SET first_seen_at = first_seen_at - INTERVAL 40 DAY WHERE item_id IN "
                     "(SELECT item_id FROM factcheck_matches WHERE factcheck_id = ?)", [catfish])
-        con.execute("DELETE FROM schema_version WHERE version > 12")
+        con.execute("DELETE FROM schema_version WHERE version > ?", [version])
     with Store(db_path) as store:  # the upgrade
         con = store.con
         assert con.execute("SELECT max(version) FROM schema_version").fetchone() == (SCHEMA_VERSION,)
         # only the fact-check whose verdict changed is re-matched, as for a fact-checker's correction
         assert con.execute(stored).fetchall() == [
-            ("[DISINFORMASI/HOAKS] Makan ikan lele mengandung 3.000 sel kanker", "DISINFORMASI", True),
-            ("[HOAKS] Facebook akan ditutup di Indonesia", "HOAKS", False)]
+            (title, verdict, True), ("[HOAKS] Facebook akan ditutup di Indonesia", "HOAKS", False)]
         # the next run (the fact-check feed not read, nothing new) floors the old article
         assert run_ingest(sample_config, store, scorer=scorer, only=news).status == "ok"
-        assert con.execute(floored).fetchall() == [(catfish, "DISINFORMASI")]
+        assert con.execute(floored).fetchall() == [(catfish, verdict)]
     with Store(db_path) as store:  # idempotent: opening again changes nothing
-        assert store.con.execute(stored).fetchall()[0][1] == "DISINFORMASI"
+        assert store.con.execute(stored).fetchall()[0][1] == verdict
 
 
 def test_a_deleted_fact_check_stops_flooring_older_items_at_the_next_run(ingested, sample_config, scorer):

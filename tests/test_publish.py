@@ -687,6 +687,8 @@ def test_a_v17_database_and_its_analysts_copy_count_google_news_hits_as_their_ou
     # their outlets, as the digest does; the hits stored before stay the search's (no site kept).
     from _db import database_at, publish_before_v18
 
+    from saring.storage.schema import SCHEMA_VERSION
+
     wire, other = pratiwi_wire_texts()
     now = datetime.now(UTC) - timedelta(minutes=5)
     db = tmp_path / "saring.duckdb"
@@ -726,7 +728,7 @@ def test_a_v17_database_and_its_analysts_copy_count_google_news_hits_as_their_ou
                     ("g3", 2, ["jatimpos.example", "malangpost.example"], 2, 2)]
     assert stored == [("g1", None), ("g2", None), ("g3", "malangpost.example"), ("g4", "jatimpos.example"),
                       ("m1", None)]
-    assert _manifest(db)["schema"] == 18
+    assert _manifest(db)["schema"] == SCHEMA_VERSION
     with saring.connect(str(db)) as pub:  # the whole copy was written again, old months too
         assert pub.execute(STORY_OUTLETS).fetchall() == live
         assert pub.execute("SELECT item_id, outlet_host FROM items ORDER BY 1").fetchall() == stored

@@ -589,12 +589,15 @@ def scrub_backup(path: Path) -> bool:
     return bool(changed)
 
 
-def v13_rederive_verdicts(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
-    """v13: the fact-checks stored before saring read combined labels ("[DISINFORMASI/HOAKS]",
-    "[TIDAK BENAR]") and graded ones ("[MENYESATKAN]") get the verdict their title carries now:
-    only a feed listing one again re-read its title, and feeds soon move on. Each whose verdict
-    changed gets ``changed_at``, so the next run re-matches its items and sets their risk floors,
-    as for a fact-checker's correction (saring.pipeline.link)."""
+def rederive_verdicts(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+    """v13 and v19: the fact-checks stored before a change of the rules that read a title's verdict
+    get the verdict their title carries now: only a feed listing one again re-read its title, and
+    feeds soon move on. v13: combined labels ("[DISINFORMASI/HOAKS]", "[TIDAK BENAR]") and graded
+    ones ("[MENYESATKAN]"). v19: a leading label before a later bracket ("Keliru, ... (Satire)"),
+    the bracketed "[Cek Fakta]" rubric, "[MISLEADING CONTENT]" and a verdict stated at the end
+    ("... Adalah Hoaks"). Each whose verdict changed gets ``changed_at``, so the next run
+    re-matches its items and sets their risk floors, as for a fact-checker's correction
+    (saring.pipeline.link)."""
     from saring.collect.verdicts import verdict_from_title
 
     changed = [[new, datetime.now(UTC), factcheck_id]
@@ -684,10 +687,10 @@ MIGRATIONS: list[tuple[int, Step]] = [(1, V1), (2, V2), (3, V3), (4, V4_WEB_ACCO
                                       (6, V6_HOAX_EVIDENCE), (7, V7), (8, V8),
                                       (9, V9_STORY_VECTORS), (10, V10_OUTLET_HOSTS),
                                       (11, V11_FACTCHECK_CHANGES), (12, v12_scrub_checks),
-                                      (13, v13_rederive_verdicts), (14, V14_DELIVERY_RECIPIENTS),
+                                      (13, rederive_verdicts), (14, V14_DELIVERY_RECIPIENTS),
                                       (15, outlet_views(WIB_DAYS, _outlet_sql_v15)),
                                       (16, v16_keep_outlet_sites), (17, v17_no_claim_scores),
-                                      (18, V18_ITEM_OUTLETS)]
+                                      (18, V18_ITEM_OUTLETS), (19, rederive_verdicts)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
