@@ -350,3 +350,59 @@ def test_a_stored_check_of_a_reply_copied_with_its_senders_number_still_says_it_
     text = card_text(stored)
     assert "812-0000-0002" not in text and "tidak memuat klaim" in text.lower(), text
     assert "jangan diteruskan" not in text and "risiko hoaks" not in text.lower(), text
+
+
+def _kompas_as_a_fact_check_without_verdict(db):
+    """Kompas' "Viral Kabar Facebook Bakal Diblokir 24 April Hoaks atau Fakta" (its fact-check rubric:
+    the question in the title, the answer in the text) stored as a fact-check, and the run's matching."""
+    from saring.collect.urls import url_key
+    from saring.judge.factcheck import match_items, upsert_factchecks
+    from saring.storage.database import Store
+
+    with Store(db) as store:
+        (title, text, url), = store.con.execute(
+            "SELECT title, text, url FROM item_overview WHERE title = "
+            "'Viral Kabar Facebook Bakal Diblokir 24 April Hoaks atau Fakta'").fetchall()
+        upsert_factchecks(store.con, [dict(factcheck_id=url_key(url), source_id="kompas", url=url,
+                                           title=title, text=text)])
+        match_items(store.con)
+        store.publish_snapshot()
+    return url
+
+
+def test_a_card_states_the_verdict_of_a_same_claim_fact_check_when_a_closer_one_has_none_in_its_title(
+        ingested):
+    # Tribunnews' "Facebook Akan Ditutup 24 April ..." matched Kompas' fact-check (0.72, no verdict in
+    # its title) and "[HOAKS] Facebook akan ditutup di Indonesia" (0.32, the same claim): the digest
+    # showed both, but the card said "Belum ada klarifikasi resmi ... jangan diteruskan", without
+    # either link.
+    kompas = _kompas_as_a_fact_check_without_verdict(ingested)
+    con = connect_snapshot(ingested)
+    (item_id,) = con.execute("SELECT item_id FROM item_overview WHERE title LIKE "
+                             "'Facebook Akan Ditutup 24 April%'").fetchone()
+    card = card_for_item(con, item_id)
+    con.close()
+    text = card_text(card)
+    assert "Hasil cek fakta: *HOAKS*" in text and "/cekfakta/facebook-akan-ditutup" in text, text
+    assert NO_CLARIFICATION not in text.lower() and kompas not in text, text
+
+
+def test_a_card_gives_the_link_of_a_same_claim_fact_check_whose_title_carries_no_verdict(ingested):
+    # The fact-checker published "Facebook akan ditutup di Indonesia" before adding "[HOAKS]" to its
+    # title: the digest showed it under Kompas' article, the card left it out and only said
+    # "Belum ada klarifikasi resmi". It now links it, stating no verdict the title does not give.
+    from saring.storage.database import Store
+
+    with Store(ingested) as store:
+        store.con.execute("UPDATE factchecks SET verdict = NULL, "
+                          "title = regexp_replace(title, '^\\[HOAKS\\] ', '')")
+        store.publish_snapshot()
+    con = connect_snapshot(ingested)
+    (item_id,) = con.execute("SELECT item_id FROM item_overview WHERE title = "
+                             "'Viral Kabar Facebook Bakal Diblokir 24 April Hoaks atau Fakta'").fetchone()
+    card = card_for_item(con, item_id)
+    con.close()
+    text = card_text(card)
+    assert "/cekfakta/facebook-akan-ditutup" in text and "Facebook akan ditutup di Indonesia" in text, text
+    assert "Hasil cek fakta" not in text and "HOAKS" not in text, text
+    assert Image.open(io.BytesIO(card_png(card))).width == 1080

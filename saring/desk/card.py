@@ -80,14 +80,17 @@ def _tanggal(value: date | datetime | str | None, zone: str = TIME_ZONE) -> str:
 
 
 def _verdict_of(facts: list[FactCheck]) -> FactCheck | None:
-    """The closest fact-check of the same claim, whose verdict the card may state, or None.
+    """The closest fact-check of the same claim with a verdict, else the closest one of the same
+    claim (linked, no verdict stated), or None.
 
     A match under evidence.STRONG_AT shares the topic, not always the claim (a true report on the
     police questioning Facebook matched "[HOAKS] Facebook akan ditutup"): the card, shared in the
-    groups, would call it a hoax."""
+    groups, would call it a hoax. A closer one whose title gives no verdict ("... Hoaks atau Fakta")
+    must not hide the verdict of another on the same claim (the digest's risk reason states it)."""
     from saring.judge.classifier.evidence import STRONG_AT
 
-    return next((f for f in facts if f.similarity >= STRONG_AT), None)
+    same_claim = [f for f in facts if f.similarity >= STRONG_AT]
+    return next((f for f in same_claim if f.verdict), same_claim[0] if same_claim else None)
 
 
 def card_for_item(con: duckdb.DuckDBPyConnection, item_id: str,
@@ -157,6 +160,9 @@ def card_text(card: Card) -> str:
     else:
         lines.append(f"Status: *{NO_CLARIFICATION.capitalize()}*.")
         lines.append("Mohon jangan diteruskan dulu sebelum ada keterangan resmi.")
+        if card.factcheck:  # a fact-check of the claim whose title states no verdict: its link
+            lines.append(f"Cek fakta terkait: {_clean(card.factcheck.title, 160)}")
+            lines.append(f"Tautan cek fakta: {card.factcheck.url}")
     if card.risk:
         lines.append(
             f"_Catatan mesin saring: risiko hoaks {card.risk} ({card.hoax_score:.0%}) — "
@@ -266,6 +272,10 @@ def card_png(card: Card) -> bytes:
         blocks.append(
             ("Mohon jangan diteruskan dulu sebelum ada keterangan resmi.", f_body, (20, 20, 20), 40)
         )
+        if card.factcheck:  # as in the reply (card_text)
+            related = f"Cek fakta terkait: {_clean(card.factcheck.title, 160)}"
+            blocks.append((related, f_body, (20, 20, 20), 8))
+            blocks.append((card.factcheck.url, f_small, (21, 101, 192), 40))
     if card.risk:
         blocks.append(
             (
