@@ -406,3 +406,43 @@ def test_a_card_gives_the_link_of_a_same_claim_fact_check_whose_title_carries_no
     assert "/cekfakta/facebook-akan-ditutup" in text and "Facebook akan ditutup di Indonesia" in text, text
     assert "Hasil cek fakta" not in text and "HOAKS" not in text, text
     assert Image.open(io.BytesIO(card_png(card))).width == 1080
+
+
+def test_a_forward_s_card_keeps_the_fact_check_the_digest_shows_once_retention_purged_its_text(
+        ingested, tmp_path, scorer):
+    # A forum keeps chat text for 14 days. A forwarded post of the Facebook-block hoax matched
+    # "[HOAKS] Facebook akan ditutup di Indonesia" (kept after the purge, as its risk floor): its
+    # card, made after the purge, matched the placeholder "(pesan dihapus: masa simpan habis)"
+    # instead and told the group "Belum ada klarifikasi resmi", beside "risiko hoaks tinggi".
+    from datetime import UTC, datetime, timedelta
+    from pathlib import Path
+
+    import pandas as pd
+
+    from saring.collect.tipline import import_chat
+    from saring.pipeline.forwarded import feed_tipline, purge_tipline
+    from saring.storage.database import Store
+
+    rows = pd.read_csv(Path(__file__).resolve().parents[1] / "classifiers" / "data" / "pratiwi2017_hoax"
+                       / "pratiwi2017_hoax_train.csv")
+    claim = rows.loc[rows["row_id"] == 513, "berita"].item()  # a Facebook-block hoax post (topic 11)
+    chat = tmp_path / "WhatsApp Chat dengan Relawan.txt"
+    chat.write_text(f"12/10/23, 08.17 - +62 812-0000-0002: *Diteruskan*\n{claim}\n", encoding="utf-8")
+    with Store(ingested) as store:
+        started = datetime.now(UTC)
+        import_chat(store.con, chat, b"uji-rahasia-lokal-0123456789")
+        feed_tipline(store, since=started, scorer=scorer)
+        store.publish_snapshot()
+    con = connect_snapshot(ingested)
+    (item_id,) = con.execute("SELECT item_id FROM item_overview WHERE source_id = 'tipline'").fetchone()
+    before = card_text(card_for_item(con, item_id))
+    con.close()
+    assert "Hasil cek fakta: *HOAKS*" in before and "/cekfakta/facebook-akan-ditutup" in before, before
+    with Store(ingested) as store:
+        purge_tipline(store, 0, now=datetime.now(UTC) + timedelta(seconds=1))
+        store.publish_snapshot()
+    con = connect_snapshot(ingested)
+    after = card_text(card_for_item(con, item_id))
+    con.close()
+    assert "(pesan dihapus" in after and "risiko hoaks tinggi" in after, after
+    assert after.split("\n\n")[2] == before.split("\n\n")[2], after  # the same fact-check and link

@@ -20,7 +20,7 @@ import duckdb
 
 from saring.collect.scrub import GENERIC
 from saring.config import DigestSettings
-from saring.desk.check import CheckResult, FactCheck, closest_factchecks, load_check
+from saring.desk.check import CheckResult, FactCheck, load_check
 from saring.localtime import BULAN, TIME_ZONE
 from saring.report.digest import risk_label, wa_clean
 
@@ -93,6 +93,17 @@ def _verdict_of(facts: list[FactCheck]) -> FactCheck | None:
     return next((f for f in same_claim if f.verdict), same_claim[0] if same_claim else None)
 
 
+def _matched(con: duckdb.DuckDBPyConnection, item_id: str) -> list[FactCheck]:
+    """The item's stored fact-check matches, best first: the ones the digest shows beside it and its
+    risk floor reads. Matching its text again read a forward's first line twice, and a forward whose
+    text retention purged by its placeholder, which matches nothing."""
+    rows = con.execute(
+        "SELECT coalesce(f.title, ''), f.url, coalesce(f.verdict, ''), m.similarity "
+        "FROM factcheck_matches m JOIN factchecks f USING (factcheck_id) WHERE m.item_id = ? "
+        "ORDER BY m.similarity DESC, f.factcheck_id", [item_id]).fetchall()
+    return [FactCheck(title, url, verdict, round(sim, 3)) for title, url, verdict, sim in rows]
+
+
 def card_for_item(con: duckdb.DuckDBPyConnection, item_id: str,
                   bands: DigestSettings | None = None, zone: str = TIME_ZONE) -> Card | None:
     """The card of a stored item, dated on the clock of ``zone`` (the forum's), or None."""
@@ -112,14 +123,13 @@ def card_for_item(con: duckdb.DuckDBPyConnection, item_id: str,
     if row[7] == "tipline":  # forwarded by members: no personal data on a card
         row = (row[0], GENERIC.text(row[1]), row[2], row[3], row[4], GENERIC.url(row[5])[0],
                GENERIC.text(row[6]))
-    facts = closest_factchecks(con, f"{row[1] or ''} {row[6]}")
     return Card(
         "item",
         row[0],
         _clean(row[1] or row[6], 160) or "(tanpa judul)",
         f"{_clean(row[2], 100)}, {_tanggal(row[3], zone)}",  # room for "Outlet (lewat <search>)"
         row[4],
-        _verdict_of(facts),
+        _verdict_of(_matched(con, row[0])),
         row[5],
         bands or DigestSettings(),
     )
