@@ -446,3 +446,24 @@ def test_a_forward_s_card_keeps_the_fact_check_the_digest_shows_once_retention_p
     con.close()
     assert "(pesan dihapus" in after and "risiko hoaks tinggi" in after, after
     assert after.split("\n\n")[2] == before.split("\n\n")[2], after  # the same fact-check and link
+
+
+def test_a_card_stating_a_true_verdict_is_not_drawn_in_the_red_of_a_hoax(ingested, scorer):
+    # Tempo and cekfakta.com also rate a checked claim "Benar": a member checked the forward "Reog
+    # Ponorogo dibakar di Filipina", which the consulate confirmed. The picture's banner and its
+    # "BENAR" were drawn in the red of a "HOAKS" card, which the groups read at a glance as "false".
+    from dataclasses import replace
+
+    con = connect_snapshot(ingested)
+    title, url = con.execute(
+        "SELECT title, url FROM item_overview WHERE title = 'Konjen RI di Davao Akui Ada Pembakaran Reog'"
+    ).fetchone()
+    con.close()
+    result = run_check("Reog Ponorogo dibakar di Filipina", ingested, scorer=scorer, save=False)
+    result.factchecks = [FactCheck(title=title, url=url, verdict="BENAR", similarity=0.9)]
+    true = card_for_check(result)
+    hoax = replace(true, factcheck=replace(true.factcheck, verdict="HOAKS"))
+    red = Image.open(io.BytesIO(card_png(hoax))).convert("RGB").getpixel((5, 5))
+    r, g, b = Image.open(io.BytesIO(card_png(true))).convert("RGB").getpixel((5, 5))
+    assert red == (183, 28, 28) and g > r, (r, g, b)
+    assert "Hasil cek fakta: *BENAR*" in card_text(true)

@@ -262,6 +262,8 @@ def card_png(card: Card) -> bytes:
     pad, inner = 64, WIDTH - 128
     has_verdict = bool(card.factcheck and card.factcheck.verdict)
     accent = (183, 28, 28) if has_verdict else (230, 140, 0)
+    if has_verdict and card.verdict.upper() == "BENAR":  # a claim found true: not a hoax's red
+        accent = (46, 125, 50)  # the desk's "rendah" green
     blocks: list[tuple[str, object, tuple[int, int, int], int]] = []  # text, font, colour, space after
     f_small, f_body, f_head, f_big = _font(30), _font(36), _font(46, True), _font(56, True)
     scratch = ImageDraw.Draw(Image.new("RGB", (10, 10)))
