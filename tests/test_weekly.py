@@ -176,6 +176,39 @@ def test_an_article_reached_through_two_links_is_one_berita_of_its_story_and_one
     assert (card.story_id, card.mentions_after) == ("s1", 2)
 
 
+def test_the_storys_timeline_counts_an_article_reached_through_two_links_once_after_its_card(week_db):
+    # After the card, the Surya Malang article was also shared by a short link (301 to its own
+    # address). The weekly report on the desk's Tren page said the rumour came back 2 times; the
+    # story's timeline it links to said 'masih muncul 3 kali' for the same 2 articles.
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from saring.desk.app import create_app
+    from saring.desk.auth import add_user
+
+    with Store(week_db) as store:
+        con = store.con
+        con.execute("INSERT INTO sources (source_id, name, region) VALUES ('pendek', 'Pendek', 'Nasional')")
+        con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state) VALUES "
+                    "('pa3', 'https://s.test/a3', 'pendek', 'Surat suara tercoblos', ?, 'scored')",
+                    [at(day(3), 9)])
+        con.execute("INSERT INTO articles (item_id, final_url, text_source, fetched_at) VALUES "
+                    "('pa3', 'https://x.test/a3', 'page', ?)", [at(day(3), 9)])
+        con.execute("INSERT INTO stories VALUES ('pa3', 's1', ?)", [at(day(3), 9)])
+        store.publish_snapshot()
+    [card] = report_of(week_db).clarified
+    assert card.mentions_after == 2
+    add_user(week_db, "rina", "kata-sandi-rahasia")
+    client = TestClient(create_app(week_db, settings=DigestSettings(), forum=FORUM, secret_key="k"))
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia",
+                                "next": "/"}, follow_redirects=False)
+    story = client.get("/tren/cerita/s1").text
+    after = story.split("<dt>Sesudah kartu</dt>", 1)[1].split("</dd>", 1)[0]
+    assert "masih muncul 2 kali" in after, after
+
+
 def test_a_fact_check_stored_under_two_addresses_is_one_match_in_the_weeks_numbers(week_db):
     # The fact-checker's feed moved to https: its check was stored again under the new address, and
     # the Batu article was matched to both before runs kept one match per page. The weekly's

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from saring.desk.session import Busy, current_user, page
-from saring.report.digest import shown_factchecks
+from saring.report.digest import article_page, shown_factchecks
 from saring.report.weekly import WeekError, build_weekly, parse_week, week_label
 from saring.storage.schema import outlet_name_sql, outlet_sql
 
@@ -74,7 +74,7 @@ def story_page(request: Request, story_id: str):
         # found it; media counted as the digest counts them (outlet_sql)
         items = con.execute(
             f"""SELECT i.first_seen_at, {outlet_name_sql('s', 'i')}, coalesce(a.title, i.title), i.url,
-                      i.kind, coalesce(s.name, i.source_id), {outlet_sql('s', 'i')}
+                      i.kind, coalesce(s.name, i.source_id), {outlet_sql('s', 'i')}, a.final_url
                FROM stories st JOIN items i USING (item_id) LEFT JOIN sources s USING (source_id)
                LEFT JOIN articles a USING (item_id) WHERE st.story_id = ?
                ORDER BY i.first_seen_at, i.item_id""", [story_id]).fetchall()
@@ -93,7 +93,8 @@ def story_page(request: Request, story_id: str):
         days = con.execute("SELECT * FROM rumour_lifecycle WHERE story_id = ? ORDER BY day",
                            [story_id]).df().to_dict("records")
     first_card = cards[0][0] if cards else None
-    after = sum(1 for r in items if first_card is not None and r[0] > first_card)
+    # pages, as the weekly report counts them: one article reached through two links is one mention
+    after = len({article_page(r[7], r[3]) for r in items if first_card is not None and r[0] > first_card})
     # as the digest shows them: best first, one per page, the verdict only where the title lacks it
     checks = shown_factchecks([dict(verdict=v, title=t, url=u) for v, t, u, _ in matched], limit=len(matched))
     return page(request, "story.html", story_id=story_id, items=items, checks=checks, cards=cards,
