@@ -742,3 +742,33 @@ def test_a_refused_address_named_in_the_send_log_does_not_reach_the_analysts_cop
         pub.close()
     assert "[email disamarkan]" in error and "failed" in error, error  # a recipient was refused
     assert files and not [f for f, rows in zip(files, published, strict=True) if "@test.invalid" in rows]
+
+
+def test_a_refused_whatsapp_number_named_in_the_send_log_does_not_reach_the_analysts_copy(tmp_path):
+    # A forum sending through WhatsApp's own API (whatsapp://TOKEN@PHONE_ID/TARGET): apprise names
+    # the number it could not reach ('A Connection error occurred sending WhatsApp:+62… notification.',
+    # 'Failed to send WhatsApp notification to 62…: Bad Request, error=400.'), a member's number in
+    # the analysts' copy, where only e-mail addresses were masked. The row is as apprise writes it:
+    # WhatsApp's servers cannot be reached from a test.
+    import saring
+
+    db = tmp_path / "db.duckdb"
+    errors = ["A Connection error occurred sending WhatsApp:+6281234567890 notification.",
+              "Failed to send WhatsApp notification to 6281298765432: Bad Request, error=400."]
+    with Store(db) as store:
+        for n, error in enumerate(errors):
+            store.con.execute("INSERT INTO deliveries (digest_date, channel, status, attempts, messages, "
+                              "error) VALUES (?, ?, 'failed', 3, 0, ?)",
+                              [date(2026, 11, 20 + n), "wa-forum", error])
+        store.publish_snapshot()
+    pub = saring.connect(str(db))
+    try:
+        rows = pub.execute("SELECT error FROM deliveries ORDER BY digest_date").fetchall()
+    finally:
+        pub.close()
+    assert [e for (e,) in rows] == [
+        "A Connection error occurred sending WhatsApp:[nomor disamarkan] notification.",
+        "Failed to send WhatsApp notification to [nomor disamarkan]: Bad Request, error=400."]
+    with Store(db) as store:  # the maintainer's own database still says which number failed
+        assert store.con.execute("SELECT count(*) FROM deliveries WHERE error LIKE '%6281234567890%'"
+                                 ).fetchall() == [(1,)]

@@ -56,7 +56,7 @@ from pathlib import Path
 
 import duckdb
 
-from saring.collect.scrub import MASK_EMAIL
+from saring.collect.scrub import MASK_EMAIL, MASK_PHONE
 from saring.filemodes import private_files
 from saring.storage.logins import current_logins, write_logins
 
@@ -101,10 +101,14 @@ STABLE_PATHS = frozenset({"runs", "run_sources"})
 # A table that becomes internal is erased from the files published before (see publish()).
 INTERNAL = frozenset({"story_vectors", "web_users", "delivery_recipients"})
 # Columns published altered. A send's error names the mailbox apprise could not send to
-# ('Sending email to "x@y" failed.'): masked here rather than as stored, so the maintainer's own
+# ('Sending email to "x@y" failed.'), or the number WhatsApp's API could not reach ('sending
+# WhatsApp:+62812… notification.'): masked here rather than as stored, so the maintainer's own
 # database still says which address to fix, and rows logged before are masked too.
 _ADDRESS = r"'[\w.%+-]+@[\w-]+(\.[\w-]+)*'"
-PUBLISHED_AS = {"deliveries": {"error": f"regexp_replace(error, {_ADDRESS}, '{MASK_EMAIL}', 'g')"}}
+_NUMBER = r"'\+?\b\d{9,15}\b'"  # as apprise writes a target: digits only, maybe after a "+"
+_MASKED_ERROR = (f"regexp_replace(regexp_replace(error, {_ADDRESS}, '{MASK_EMAIL}', 'g'), "
+                 f"{_NUMBER}, '{MASK_PHONE}', 'g')")
+PUBLISHED_AS = {"deliveries": {"error": _MASKED_ERROR}}
 RETIRE_AFTER = 600.0
 COMPRESSION = "zstd"
 FORMAT = 4  # bump when the layout changes: the next publication is then a full one
