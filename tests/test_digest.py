@@ -552,6 +552,64 @@ def test_a_day_whose_runs_were_each_cut_after_reading_does_not_say_every_reading
     assert read == 3 * len(sample_config.enabled_sources)
 
 
+KILLED_AFTER_ITS_SOURCES = """
+import os, signal, sys
+from datetime import datetime
+from saring import clock
+from saring.config import load_config
+from saring.pipeline.ingest import run_ingest
+from saring.storage.database import Store
+sources, db, at = sys.argv[1:]
+flush = Store.flush_feed_fetches
+def flush_then_die(self):  # the OOM killer, once the run's feeds' outcomes are written
+    flush(self)
+    os.kill(os.getpid(), signal.SIGKILL)
+Store.flush_feed_fetches = flush_then_die
+with clock.frozen(datetime.fromisoformat(at)), Store(db) as store:
+    run_ingest(load_config(sources), store)
+"""
+
+
+def test_a_day_whose_runs_were_each_killed_after_reading_does_not_say_every_reading_failed(
+        sample_site, sample_config, db_path, scorer, tmp_path):
+    # The OOM killer (or a reboot) killed each run of the day while it scored, after its sources
+    # were read: the run cannot record itself, and the morning digest said "Semua pembacaan sumber
+    # ... gagal (3 kali dicoba)" with the last successful reading two days back.
+    import signal
+    import subprocess
+    import sys
+    from datetime import datetime, time
+
+    import yaml
+
+    from saring.localtime import WIB
+    from saring.pipeline.demo import demo_sources
+    from saring.report.digest import FORMATS
+
+    raw = demo_sources(sample_site.base_url, sample_site.root_dir)
+    raw["settings"] = {"fetch": {"retries": 0, "timeout": 5}}
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    today = today_wib()
+    yesterday = today - timedelta(days=1)
+    _runs(sample_config, db_path, scorer, [datetime.combine(today - timedelta(days=2), time(21))])
+    for h in (8, 14, 20):
+        at = datetime.combine(yesterday, time(h), tzinfo=WIB).isoformat()
+        proc = subprocess.run([sys.executable, "-c", KILLED_AFTER_ITS_SOURCES, str(sources), str(db_path),
+                               at], capture_output=True, text=True, timeout=180)
+        assert proc.returncode == -signal.SIGKILL, proc.stderr
+    with Store(db_path) as store:
+        d = build_digest(store.con, yesterday, DigestSettings())
+        runs = store.con.execute(
+            "SELECT status, sources_ok FROM runs WHERE started_at >= ? ORDER BY started_at",
+            [datetime.combine(yesterday, time(0), tzinfo=WIB)]).fetchall()
+    for fmt in FORMATS:  # read at 08:00, 14:00 and 20:00: the day went as usual
+        assert "Pembacaan terakhir" not in render(d, fmt) and "gagal (3 kali" not in render(d, fmt), fmt
+    # the next run's start recorded each as interrupted, with its sources as they recorded themselves
+    n = len(sample_config.enabled_sources)
+    assert runs == [("interrupted", n), ("interrupted", n), ("running", None)], runs
+
+
 def test_a_digest_read_hours_after_saring_stopped_says_since_when(sample_config, db_path, scorer):
     # saring serve died at 09:00: the desk's page of the day, opened at 15:00 (built at 09:30, when
     # all was well, and kept until the next run publishes), gave the morning's news as the day's.

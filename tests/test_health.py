@@ -325,6 +325,36 @@ def test_a_source_failing_for_days_says_since_when_not_only_how_many_runs(tmp_pa
     assert "sejak Senin, 23 November 2026, 08.00 WIB (50× berturut-turut)" in rusak.detail, rusak.detail
 
 
+def test_a_source_failing_again_after_a_killed_runs_good_read_says_since_the_new_failures(tmp_path):
+    # An outlet's feed failed on Monday, was read fine on Tuesday at 08:00 by a run the OOM killer
+    # then killed while it scored, and failed again from 09:00: the digest and the desk said
+    # "gagal dibaca sejak Senin ... (2× berturut-turut)", a source broken since Monday.
+    from saring.pipeline.ingest import SourceResult
+
+    wib = timezone(timedelta(hours=7))
+    error = "https://rusak.example/feed: server answered HTTP 500"
+    config = parse_config({"sources": [{"id": "rusak", "name": "Rusak", "url": "https://rusak.example/feed"}]})
+    db = tmp_path / "db.duckdb"
+    with Store(db) as store:
+        store.sync_sources(config.sources)
+        runs = [(datetime(2026, 11, 23, 8 + k, tzinfo=wib), "failed") for k in range(3)]
+        runs += [(datetime(2026, 11, 24, 8 + k, tzinfo=wib), "ok" if k == 0 else "failed") for k in range(3)]
+        for n, (at, status) in enumerate(runs):
+            why = error if status == "failed" else None
+            with clock.frozen(at):
+                store.start_run(f"r{n}", "ingest")
+                store.record_feed_fetch("rusak", status, why)
+                store.flush_feed_fetches()  # its sources done: then linking and scoring
+                if n != 3:  # the run of Tuesday 08:00 is killed while it scores
+                    store.finish_run(f"r{n}", "ok", [SourceResult("rusak", status, error=why)])
+        day = datetime(2026, 11, 24, tzinfo=wib)
+        [rusak] = source_health(store.con, day, day + timedelta(days=1))
+    assert "sejak Selasa, 24 November 2026, 09.00 WIB (2× berturut-turut)" in rusak.detail, rusak.detail
+    with clock.frozen(runs[-1][0] + timedelta(minutes=30)):
+        desk = _card(_health_page(db), "Rusak")
+    assert "sejak Selasa, 24 November 2026, 09.00 WIB" in desk and "Senin" not in desk, desk
+
+
 def _health_page(db) -> str:
     """The desk's /health page of ``db`` (its snapshot published), logged in."""
     import re

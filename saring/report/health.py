@@ -109,7 +109,7 @@ class Reads:
     """The ingest runs of a digest's day: whether saring read its sources at all."""
 
     started: int  # runs started that day
-    read: int  # of those, runs that read at least one source (also one interrupted after its sources)
+    read: int  # of those, runs that read at least one source (also one stopped or killed after its sources)
     last_read_at: datetime | None  # the start of the last such run by the day's end
     interval: timedelta  # the usual time between runs
 
@@ -122,10 +122,12 @@ class Reads:
 def reads_of_day(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> Reads:
     """The ingest runs of the day [start, end) up to now, and their usual interval."""
     now = min(end, clock.now())
+    # sources_ok is set when a run records itself, or for a killed one by the next run's start
+    # (Store.start_run), which leaves its end unknown (no finished_at)
     started, read, last = con.execute(
         """SELECT count(*) FILTER (WHERE started_at >= ?),
-                  count(*) FILTER (WHERE started_at >= ? AND finished_at IS NOT NULL AND sources_ok > 0),
-                  max(started_at) FILTER (WHERE finished_at IS NOT NULL AND sources_ok > 0)
+                  count(*) FILTER (WHERE started_at >= ? AND sources_ok > 0),
+                  max(started_at) FILTER (WHERE sources_ok > 0)
            FROM runs WHERE flow = 'ingest' AND started_at < ?""", [start, start, now]).fetchone()
     gap, gaps = con.execute(
         """SELECT quantile_disc(gap, 0.5), count(gap) FROM (

@@ -616,9 +616,7 @@ class Store:
     @_locked
     def start_run(self, run_id: str, flow: str) -> None:
         # One writer at a time: a run still marked 'running' was killed before it finished.
-        self.cur.execute(
-            "UPDATE runs SET status = 'interrupted' WHERE status = 'running' AND flow = ?", [flow]
-        )
+        self._record_killed(flow)
         self._insert_new("runs", [dict(run_id=run_id, flow=flow, started_at=utcnow(), status="running")],
                          ["run_id"])
         # What every source's start needs, in two queries instead of two per source.
@@ -631,6 +629,37 @@ class Store:
         self._run_state = (left, validators, sorted({r[4] for r in sources if r[3] and r[4] is not None}))
         with self._claims_lock:
             self._claims.clear()
+
+    def _record_killed(self, flow: str) -> None:
+        """Mark the runs of ``flow`` still 'running' as 'interrupted'. A killed run (SIGKILL, the
+        OOM killer, a reboot) could not record its sources, but the feeds' outcomes it wrote
+        (:meth:`flush_feed_fetches`) are still the sources' last ones, no run read them since: they
+        become its ``run_sources``, else the health section took it for a run that read nothing."""
+        killed = [r[0] for r in self.cur.execute(
+            "SELECT run_id FROM runs WHERE status = 'running' AND flow = ?", [flow]).fetchall()]
+        if not killed:
+            return
+        with self._transaction():
+            self.cur.execute(
+                """INSERT INTO run_sources (run_id, source_id, status, error, new_items)
+                   SELECT r.run_id, s.source_id, s.last_status, s.last_error,
+                          (SELECT count(*) FROM items i
+                           WHERE i.source_id = s.source_id AND i.first_seen_at >= r.started_at)
+                   FROM sources s JOIN runs r ON s.last_fetched_at >= r.started_at
+                   WHERE r.run_id IN (SELECT unnest(?::VARCHAR[]))
+                   QUALIFY row_number() OVER (PARTITION BY s.source_id ORDER BY r.started_at DESC) = 1
+                   ON CONFLICT DO NOTHING""", [killed])
+            # rows a kill left between finish_run's two writes are counted too
+            self.cur.execute(
+                """UPDATE runs SET status = 'interrupted', sources_ok = rs.ok, sources_failed = rs.failed,
+                       new_items = rs.new,
+                       message = 'killed before it finished; its sources as they recorded themselves'
+                   FROM (SELECT k.run_id, count(s.run_id) FILTER (WHERE s.status <> 'failed') AS ok,
+                                count(s.run_id) FILTER (WHERE s.status = 'failed') AS failed,
+                                coalesce(sum(s.new_items), 0) AS new
+                         FROM (SELECT unnest(?::VARCHAR[]) AS run_id) k
+                         LEFT JOIN run_sources s USING (run_id) GROUP BY k.run_id) rs
+                   WHERE runs.run_id = rs.run_id""", [killed])
 
     @_locked
     def finish_run(self, run_id: str, status: str, results: Sequence[Any], message: str = "") -> None:
