@@ -31,7 +31,9 @@ CREATE TEMP TABLE syn AS
            array_to_string(list_transform(range(6 + (hash(i) % 25)::BIGINT),
                                           lambda j: pool[1 + (hash(i, j) % n)::BIGINT]), ' ') AS text
     FROM range($n) t(i), p;
-INSERT INTO items SELECT item_id, 'https://outlet' || (i % 50) || '.example/a/' || i, NULL,
+INSERT INTO items (item_id, url, link, source_id, title, summary, published_at, author, guid, first_seen_at,
+                   state, kind, channel)
+    SELECT item_id, 'https://outlet' || (i % 50) || '.example/a/' || i, NULL,
     'src' || (i % 50), title, NULL, NULL, NULL, NULL, seen_at, 'scored', 'rss', 'Outlet' FROM syn;
 INSERT INTO articles SELECT item_id, 'https://outlet' || (i % 50) || '.example/a/' || i, 200, text, 'page',
     title, NULL, NULL, 'id', NULL, seen_at FROM syn;
