@@ -132,18 +132,27 @@ def test_numbers_days_areas_stories_and_clarified(week_db):
         "Malangpost.id": 1, "Kompas.com": 1, "SuryaMalang": 1}
 
 
+def _by_short_link(con, item_id: str, page: str, seen, story: str | None = "s1",
+                   title: str = "Surat suara tercoblos") -> None:
+    """The week's article ``page`` (https://x.test/<page>) also reached through a short link: an
+    item of the source 'pendek' whose fetch ended at the article's address (a 301), in ``story``."""
+    con.execute("INSERT INTO sources (source_id, name, region) VALUES ('pendek', 'Pendek', 'Nasional') "
+                "ON CONFLICT DO NOTHING")
+    con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state) VALUES "
+                "(?, ?, 'pendek', ?, ?, 'scored')", [item_id, f"https://s.test/{page}", title, seen])
+    con.execute("INSERT INTO articles (item_id, final_url, text_source, fetched_at) VALUES (?, ?, 'page', ?)",
+                [item_id, f"https://x.test/{page}", seen])
+    if story:
+        con.execute("INSERT INTO stories VALUES (?, ?, ?)", [item_id, story, seen])
+
+
 def test_an_article_reached_through_a_short_link_too_counts_once_in_the_weeks_numbers(week_db):
     # A feed shared the Batu article by a short link (301 to the outlet's address) the same morning
     # the outlet's own feed listed it. The daily digest counts that one article once; the weekly
     # report counted it twice: 2 high-risk election news, 2 fact-check matches, and "national" too.
     with Store(week_db) as store:
         con = store.con
-        con.execute("INSERT INTO sources (source_id, name, region) VALUES ('pendek', 'Pendek', 'Nasional')")
-        con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state) VALUES "
-                    "('s1', 'https://s.test/a1', 'pendek', 'Surat suara tercoblos di Batu', ?, 'scored')",
-                    [at(day(0), 9)])
-        con.execute("INSERT INTO articles (item_id, final_url, text_source, fetched_at) VALUES "
-                    "('s1', 'https://x.test/a1', 'page', ?)", [at(day(0), 9)])
+        _by_short_link(con, "s1", "a1", at(day(0), 9), story=None, title="Surat suara tercoblos di Batu")
         con.execute("INSERT INTO scores VALUES ('s1', 'm1', 0.9, 0.85, [], [], ?)", [at(day(0), 9)])
         con.execute("INSERT INTO factcheck_matches VALUES ('s1', 'f1', 0.8, ?)", [at(day(0), 9)])
     r = report_of(week_db)
@@ -161,15 +170,8 @@ def test_an_article_reached_through_two_links_is_one_berita_of_its_story_and_one
     # (301 to the outlet's address). The digest shows each article once; the weekly said the story
     # had 6 berita, and that the rumour came back 3 times after the card, for 2 new articles.
     with Store(week_db) as store:
-        con = store.con
-        con.execute("INSERT INTO sources (source_id, name, region) VALUES ('pendek', 'Pendek', 'Nasional')")
         for item_id, page, seen in (("pa1", "a1", at(day(0), 9)), ("pa3", "a3", at(day(3), 9))):
-            con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state) VALUES "
-                        "(?, ?, 'pendek', 'Surat suara tercoblos', ?, 'scored')",
-                        [item_id, f"https://s.test/{page}", seen])
-            con.execute("INSERT INTO articles (item_id, final_url, text_source, fetched_at) VALUES "
-                        "(?, ?, 'page', ?)", [item_id, f"https://x.test/{page}", seen])
-            con.execute("INSERT INTO stories VALUES (?, 's1', ?)", [item_id, seen])
+            _by_short_link(store.con, item_id, page, seen)
     r = report_of(week_db)
     assert [(s.story_id, s.items) for s in r.stories] == [("s1", 4)]
     [card] = r.clarified
@@ -188,14 +190,7 @@ def test_the_storys_timeline_counts_an_article_reached_through_two_links_once_af
     from saring.desk.auth import add_user
 
     with Store(week_db) as store:
-        con = store.con
-        con.execute("INSERT INTO sources (source_id, name, region) VALUES ('pendek', 'Pendek', 'Nasional')")
-        con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state) VALUES "
-                    "('pa3', 'https://s.test/a3', 'pendek', 'Surat suara tercoblos', ?, 'scored')",
-                    [at(day(3), 9)])
-        con.execute("INSERT INTO articles (item_id, final_url, text_source, fetched_at) VALUES "
-                    "('pa3', 'https://x.test/a3', 'page', ?)", [at(day(3), 9)])
-        con.execute("INSERT INTO stories VALUES ('pa3', 's1', ?)", [at(day(3), 9)])
+        _by_short_link(store.con, "pa3", "a3", at(day(3), 9))
         store.publish_snapshot()
     [card] = report_of(week_db).clarified
     assert card.mentions_after == 2
