@@ -13,8 +13,10 @@ def connect(db_path: str | None = None, timezone: str | None = None):
     Analysts use this from pandas or notebooks while the flows keep writing. Times are shown,
     and the day views count days, on the clock of ``timezone`` (WIB, WITA, WIT or a zone name);
     by default the forum's (``settings.schedule.timezone`` in the sources file saring's commands
-    read: ``$SARING_SOURCES`` or ``sources.yaml`` here), else WIB. A sources file that cannot be
-    read (a maintainer halfway through an edit) does not stop an analyst: WIB, with a warning.
+    read: ``$SARING_SOURCES`` or ``sources.yaml`` here), else WIB. Without that file (a script in
+    another folder), or when it cannot be read (a maintainer halfway through an edit), an analyst
+    still gets a session: WIB, with a warning (a Python warning: a notebook shows it, and no
+    logging set up would show a log record).
     See :func:`saring.storage.database.connect_snapshot`.
     """
     from saring.storage.database import connect_snapshot
@@ -25,8 +27,20 @@ def connect(db_path: str | None = None, timezone: str | None = None):
         from saring.localtime import TIME_ZONE
 
         try:
-            timezone = resolve(db_path).timezone
+            setup = resolve(db_path)
+            timezone = setup.timezone
+            if setup.config is None:
+                _in_wib(f"no sources file at {setup.sources.resolve()} to read the forum's "
+                        "settings.schedule.timezone from")
         except SaringError as exc:
-            logging.getLogger(__name__).warning("days are counted in WIB: %s", exc)
+            _in_wib(str(exc))
             timezone = TIME_ZONE
     return connect_snapshot(db_path, timezone)
+
+
+def _in_wib(why: str) -> None:
+    import warnings
+
+    warnings.warn(f"days are counted in WIB (Asia/Jakarta): {why.rstrip('.')}. For the forum's clock: "
+                  "saring.connect(db, timezone='WITA') (WIB, WITA, WIT or a zone name), or set "
+                  "SARING_SOURCES to its sources.yaml", UserWarning, stacklevel=3)

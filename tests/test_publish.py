@@ -4,6 +4,7 @@ the database: new rows, rewritten old rows (rescore, regrouped stories, new fact
 from __future__ import annotations
 
 import json
+import warnings
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -258,7 +259,7 @@ def test_the_first_publication_after_an_upgrade_that_changed_a_view_writes_it(tm
 
 
 def test_an_analyst_counts_the_forums_days_and_a_half_edited_sources_file_does_not_stop_them(
-        tmp_path, monkeypatch, caplog):
+        tmp_path, monkeypatch):
     """saring.connect() without a zone reads the forum's from the sources file; when a maintainer
     is halfway through editing that file, the analyst still gets a session (WIB, with a warning)."""
     db = tmp_path / "saring.duckdb"
@@ -269,17 +270,48 @@ def test_an_analyst_counts_the_forums_days_and_a_half_edited_sources_file_does_n
     monkeypatch.setenv("SARING_SOURCES", str(sources))
     sources.write_text("settings:\n  schedule:\n    timezone: WITA\nsources:\n"
                        "  - {id: lokal, name: Lokal, url: 'https://lokal.example/feed'}\n", encoding="utf-8")
-    days = []
+    days, said = [], []
     for text in (None, "settings:\n  schedule: [timezone\n"):  # then a bracket left open
         if text:
             sources.write_text(text, encoding="utf-8")
-        con = saring.connect(str(db))
+        with warnings.catch_warnings(record=True) as told:
+            warnings.simplefilter("always")
+            con = saring.connect(str(db))
         try:
             days.append(str(con.execute("SELECT day FROM story_daily").fetchone()[0]))
         finally:
             con.close()
+        said.append(" ".join(str(w.message) for w in told))
     assert days == ["2026-11-25", "2026-11-24"]
-    assert "days are counted in WIB" in caplog.text
+    assert said[0] == "" and "days are counted in WIB" in said[1] and "not valid YAML" in said[1]
+
+
+def test_an_analyst_in_another_folder_is_told_days_are_counted_in_wib_and_how_to_choose(
+        tmp_path, monkeypatch):
+    # A Makassar forum's sources.yaml sets WITA; its analyst runs a script from their own folder,
+    # where saring.connect(db) found no sources file and counted Jakarta's days, saying nothing
+    # (a log record, which a script or notebook without logging set up never shows).
+    forum = tmp_path / "forum"
+    (forum / "data").mkdir(parents=True)
+    (forum / "sources.yaml").write_text(
+        "settings:\n  schedule:\n    timezone: WITA\nsources:\n"
+        "  - {id: lokal, name: Lokal, url: 'https://lokal.example/feed'}\n", encoding="utf-8")
+    db = forum / "data" / "saring.duckdb"
+    with Store(db) as store:
+        _fill(store, 1, datetime(2026, 11, 24, 16, 30, tzinfo=UTC), "a")  # 00:30 WITA on the 25th
+        store.publish_snapshot()
+    (tmp_path / "analyst").mkdir()
+    monkeypatch.chdir(tmp_path / "analyst")
+    monkeypatch.delenv("SARING_SOURCES", raising=False)
+    with pytest.warns(UserWarning, match="days are counted in WIB") as told:
+        con = saring.connect(str(db))
+    try:
+        assert str(con.execute("SELECT day FROM story_daily").fetchone()[0]) == "2026-11-24"
+    finally:
+        con.close()
+    said = str(told[0].message)
+    assert "sources.yaml" in said and "timezone=" in said and "SARING_SOURCES" in said
+    assert told[0].filename == __file__  # points at the analyst's own line
 
 
 def test_a_new_column_is_a_new_file_and_a_session_on_the_old_catalog_keeps_its_shape(tmp_path):
