@@ -20,6 +20,9 @@ from saring.desk.card import (
 from saring.desk.check import FactCheck, run_check
 from saring.storage.database import connect_snapshot
 
+#: The reply's verdict line for the sample's "[HOAKS] Facebook akan ditutup di Indonesia": its title says it.
+FACEBOOK_HOAX = "Hasil cek fakta: *[HOAKS] Facebook akan ditutup di Indonesia*"
+
 
 def test_item_card_without_fact_check(ingested):
     con = connect_snapshot(ingested)
@@ -223,7 +226,8 @@ def test_the_picture_shows_a_long_fact_check_title_cut_as_the_whatsapp_reply_doe
     result.factchecks = [FactCheck(title=long_title, url=url, verdict="HOAKS", similarity=0.9)]
     card = card_for_check(result)
     wa = card_text(card).splitlines()
-    shown = wa[wa.index("Hasil cek fakta: *HOAKS*") + 1]
+    # its title states the verdict ("[HOAKS] ..."), so the title stands in the verdict's line
+    shown = next(line for line in wa if line.startswith("Hasil cek fakta: *"))[len("Hasil cek fakta: *"):-1]
     assert shown.endswith("…") and len(shown) <= 161
     as_replied = replace(card, factcheck=replace(card.factcheck, title=shown))
     assert card_png(card) == card_png(as_replied)
@@ -282,7 +286,7 @@ def test_a_card_states_a_fact_checks_verdict_only_for_the_same_claim_not_for_its
     text = card_text(police)
     assert "HOAKS" not in text and NO_CLARIFICATION.capitalize() in text
     same_claim = card_text(cards["Viral Kabar Facebook Bakal Diblokir 24 April Hoaks atau Fakta"])
-    assert "Hasil cek fakta: *HOAKS*" in same_claim and "/cekfakta/facebook-akan-ditutup" in same_claim
+    assert FACEBOOK_HOAX in same_claim and "/cekfakta/facebook-akan-ditutup" in same_claim
 
     result = run_check("Polisi akan kembali periksa Facebook Indonesia soal kebocoran data", ingested,
                        scorer=scorer, save=False)
@@ -383,7 +387,7 @@ def test_a_card_states_the_verdict_of_a_same_claim_fact_check_when_a_closer_one_
     card = card_for_item(con, item_id)
     con.close()
     text = card_text(card)
-    assert "Hasil cek fakta: *HOAKS*" in text and "/cekfakta/facebook-akan-ditutup" in text, text
+    assert FACEBOOK_HOAX in text and "/cekfakta/facebook-akan-ditutup" in text, text
     assert NO_CLARIFICATION not in text.lower() and kompas not in text, text
 
 
@@ -437,7 +441,7 @@ def test_a_forward_s_card_keeps_the_fact_check_the_digest_shows_once_retention_p
     (item_id,) = con.execute("SELECT item_id FROM item_overview WHERE source_id = 'tipline'").fetchone()
     before = card_text(card_for_item(con, item_id))
     con.close()
-    assert "Hasil cek fakta: *HOAKS*" in before and "/cekfakta/facebook-akan-ditutup" in before, before
+    assert FACEBOOK_HOAX in before and "/cekfakta/facebook-akan-ditutup" in before, before
     with Store(ingested) as store:
         purge_tipline(store, 0, now=datetime.now(UTC) + timedelta(seconds=1))
         store.publish_snapshot()
@@ -467,3 +471,37 @@ def test_a_card_stating_a_true_verdict_is_not_drawn_in_the_red_of_a_hoax(ingeste
     r, g, b = Image.open(io.BytesIO(card_png(true))).convert("RGB").getpixel((5, 5))
     assert red == (183, 28, 28) and g > r, (r, g, b)
     assert "Hasil cek fakta: *BENAR*" in card_text(true)
+
+
+def test_a_card_states_the_verdict_once_when_the_fact_check_s_title_already_says_it(ingested, monkeypatch):
+    # Kompas' article on the Facebook-block claim matched "[HOAKS] Facebook akan ditutup di
+    # Indonesia": the reply read "Hasil cek fakta: *HOAKS*" then "[HOAKS] Facebook ...", and the
+    # picture drew "HOAKS" then "[HOAKS] Facebook ...": the verdict twice. The digest shows it once.
+    from dataclasses import replace
+
+    from PIL import ImageDraw
+
+    con = connect_snapshot(ingested)
+    (item_id,) = con.execute("SELECT item_id FROM item_overview WHERE title = "
+                             "'Viral Kabar Facebook Bakal Diblokir 24 April Hoaks atau Fakta'").fetchone()
+    card = card_for_item(con, item_id)
+    con.close()
+    assert card.factcheck.title.startswith("[HOAKS] ") and card.factcheck.verdict == "HOAKS"
+    verdict = card_text(card).split("\n\n")[2]  # the fact-check's lines
+    assert verdict.count("HOAKS") == 1 and f"Hasil cek fakta: *{card.factcheck.title}*" in verdict, verdict
+
+    drawn: list[str] = []
+    draw_text = ImageDraw.ImageDraw.text
+    def text(self, xy, text, *args, **kwargs):  # draws as ever, noting what
+        drawn.append(text)
+        return draw_text(self, xy, text, *args, **kwargs)
+
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", text)
+    card_png(card)
+    assert sum(line.count("HOAKS") for line in drawn) == 1, drawn
+    # a title without the verdict still gets it stated, in the reply and the picture
+    bare = replace(card, factcheck=replace(card.factcheck, title="Facebook akan ditutup di Indonesia"))
+    assert "Hasil cek fakta: *HOAKS*\nFacebook akan ditutup di Indonesia" in card_text(bare)
+    drawn.clear()
+    card_png(bare)
+    assert "HOAKS" in drawn and "Facebook akan ditutup di Indonesia" in drawn, drawn

@@ -21,6 +21,7 @@ import duckdb
 from saring.collect.scrub import GENERIC
 from saring.config import DigestSettings
 from saring.desk.check import CheckResult, FactCheck, load_check
+from saring.judge.factcheck import verdict_label
 from saring.localtime import BULAN, TIME_ZONE
 from saring.report.digest import risk_label, wa_clean
 
@@ -160,9 +161,12 @@ def card_text(card: Card) -> str:
         "",
     ]
     if card.factcheck and card.factcheck.verdict:
-        lines.append(f"Hasil cek fakta: *{_clean(card.factcheck.verdict, 60).upper()}*")
-        if card.factcheck.title:
-            lines.append(_clean(card.factcheck.title, 160))
+        if verdict_label(card.factcheck.verdict, card.factcheck.title):
+            lines.append(f"Hasil cek fakta: *{_clean(card.factcheck.verdict, 60).upper()}*")
+            if card.factcheck.title:
+                lines.append(_clean(card.factcheck.title, 160))
+        else:  # the title says it ("[HOAKS] ..."), as the digest shows it: the verdict once
+            lines.append(f"Hasil cek fakta: *{_clean(card.factcheck.title, 160)}*")
         lines.append(f"Tautan cek fakta: {card.factcheck.url}")
     elif card.no_claim:
         lines.append(f"Status: *{NO_CLAIM.capitalize()}*.")
@@ -272,9 +276,12 @@ def card_png(card: Card) -> bytes:
     blocks.append((_clean(card.origin, 120), f_small, (90, 90, 90), 40))
     if has_verdict:
         blocks.append(("HASIL CEK FAKTA:", f_small, (90, 90, 90), 8))
-        blocks.append((_clean(card.verdict, 60).upper(), f_big, accent, 16))
-        if card.factcheck.title:
-            blocks.append((_clean(card.factcheck.title, 160), f_body, (20, 20, 20), 8))
+        if verdict_label(card.factcheck.verdict, card.factcheck.title):
+            blocks.append((_clean(card.verdict, 60).upper(), f_big, accent, 16))
+            if card.factcheck.title:
+                blocks.append((_clean(card.factcheck.title, 160), f_body, (20, 20, 20), 8))
+        else:  # the title says it (as in the reply): drawn in the verdict's place and colour
+            blocks.append((_clean(card.factcheck.title, 160), f_head, accent, 16))
         blocks.append((card.factcheck.url, f_small, (21, 101, 192), 40))
     elif card.no_claim:
         blocks.append((NO_CLAIM.upper(), f_big, accent, 16))
