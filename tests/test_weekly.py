@@ -146,6 +146,23 @@ def _by_short_link(con, item_id: str, page: str, seen, story: str | None = "s1",
         con.execute("INSERT INTO stories VALUES (?, ?, ?)", [item_id, story, seen])
 
 
+def _logged_in(db, **app_options):
+    """The desk on ``db`` (create_app's options), with Rina logged in."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from saring.desk.app import create_app
+    from saring.desk.auth import add_user
+
+    add_user(db, "rina", "kata-sandi-rahasia")
+    client = TestClient(create_app(db, **app_options))
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia",
+                                "next": "/"}, follow_redirects=False)
+    return client
+
+
 def test_an_article_reached_through_a_short_link_too_counts_once_in_the_weeks_numbers(week_db):
     # A feed shared the Batu article by a short link (301 to the outlet's address) the same morning
     # the outlet's own feed listed it. The daily digest counts that one article once; the weekly
@@ -182,23 +199,15 @@ def test_the_storys_timeline_counts_an_article_reached_through_two_links_once_af
     # After the card, the Surya Malang article was also shared by a short link (301 to its own
     # address). The weekly report on the desk's Tren page said the rumour came back 2 times; the
     # story's timeline it links to said 'masih muncul 3 kali' for the same 2 articles.
-    import re
 
-    from fastapi.testclient import TestClient
 
-    from saring.desk.app import create_app
-    from saring.desk.auth import add_user
 
     with Store(week_db) as store:
         _by_short_link(store.con, "pa3", "a3", at(day(3), 9))
         store.publish_snapshot()
     [card] = report_of(week_db).clarified
     assert card.mentions_after == 2
-    add_user(week_db, "rina", "kata-sandi-rahasia")
-    client = TestClient(create_app(week_db, settings=DigestSettings(), forum=FORUM, secret_key="k"))
-    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
-    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia",
-                                "next": "/"}, follow_redirects=False)
+    client = _logged_in(week_db, settings=DigestSettings(), forum=FORUM, secret_key="k")
     story = client.get("/tren/cerita/s1").text
     after = story.split("<dt>Sesudah kartu</dt>", 1)[1].split("</dd>", 1)[0]
     assert "masih muncul 2 kali" in after, after
@@ -758,19 +767,11 @@ def test_a_wit_forums_story_timeline_on_the_desk_counts_its_own_days(tmp_path):
     # A Jayapura forum (schedule.timezone: WIT) opened the timeline of a rumour first seen at 01:30
     # WIT on Monday: its "Per hari" list put the mention and the card on "Min 22/11" (Jakarta's
     # day), while the digest, the weekly report and the card itself said Monday 23/11.
-    import re
 
-    from fastapi.testclient import TestClient
 
-    from saring.desk.app import create_app
-    from saring.desk.auth import add_user
 
     db = _jayapura_story(tmp_path)
-    add_user(db, "rina", "kata-sandi-rahasia")
-    client = TestClient(create_app(db, secret_key="k", timezone="Asia/Jayapura"))
-    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
-    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia",
-                                "next": "/"}, follow_redirects=False)
+    client = _logged_in(db, secret_key="k", timezone="Asia/Jayapura")
     page = client.get("/tren/cerita/s1").text
     per_day = page.split("Per hari", 1)[1]
     assert "Sen 23/11: 1 berita" in per_day and "kartu dibuat" in per_day, per_day
@@ -781,12 +782,8 @@ def test_a_storys_fact_checks_are_shown_once_each_best_first_without_a_missing_v
     # The story page listed one fact-check page twice (stored under its http and its https
     # address, each matched by an item of the story), in no order, with the worst similarity, and
     # printed "None: ..." for a fact-check with no verdict yet.
-    import re
 
-    from fastapi.testclient import TestClient
 
-    from saring.desk.app import create_app
-    from saring.desk.auth import add_user
 
     with Store(week_db) as store:
         store.con.execute("INSERT INTO factchecks (factcheck_id, source_id, url, title, verdict) VALUES "
@@ -795,11 +792,7 @@ def test_a_storys_fact_checks_are_shown_once_each_best_first_without_a_missing_v
         store.con.execute("INSERT INTO factcheck_matches VALUES ('a2', 'f1http', 0.9, now()), "
                           "('a3', 'f2', 0.6, now())")
         store.publish_snapshot()
-    add_user(week_db, "rina", "kata-sandi-rahasia")
-    client = TestClient(create_app(week_db, settings=DigestSettings(), forum=FORUM, secret_key="k"))
-    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
-    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia",
-                                "next": "/"}, follow_redirects=False)
+    client = _logged_in(week_db, settings=DigestSettings(), forum=FORUM, secret_key="k")
     story = client.get("/tren/cerita/s1").text
     shown = story.split("<dt>Cek fakta</dt>", 1)[1].split("</dd>", 1)[0]
     assert shown.count("Surat suara tercoblos itu hoaks") == 1 and "None" not in shown, shown
@@ -859,25 +852,16 @@ def test_a_wit_forums_card_opened_on_the_desk_and_sent_later_the_same_night_is_o
     # and marked it sent on WhatsApp with `saring card --sent-via` at 02:10. The card's day was
     # Jakarta's, which turns at 02:00 WIT, so they were two cards and the weekly report listed the
     # first: one never sent.
-    import re
     from zoneinfo import ZoneInfo
 
-    from fastapi.testclient import TestClient
-
     from saring import clock
-    from saring.desk.app import create_app
-    from saring.desk.auth import add_user
 
     sources = tmp_path / "sources.yaml"
     sources.write_text(yaml.safe_dump({
         "sources": [{"id": "kompas", "name": "Kompas.com", "url": "https://kompas.test/feed"}],
         "settings": {"schedule": {"timezone": "WIT"}}}), encoding="utf-8")
     night = datetime.combine(day(1), time(0), tzinfo=ZoneInfo("Asia/Jayapura"))
-    add_user(week_db, "rina", "kata-sandi-rahasia")
-    client = TestClient(create_app(week_db, secret_key="k", timezone="Asia/Jayapura"))
-    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
-    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia",
-                                "next": "/"}, follow_redirects=False)
+    client = _logged_in(week_db, secret_key="k", timezone="Asia/Jayapura")
     with clock.frozen(night + timedelta(hours=1, minutes=50)):
         assert client.get("/card/item/a2").status_code == 200
     with clock.frozen(night + timedelta(hours=2, minutes=10)):
