@@ -398,35 +398,30 @@ def _social(hosts: Iterable[str]) -> list[str]:
     return [h for h in bare if any(h == s or h.endswith("." + s) for s in SOCIAL_HOSTS)]
 
 
-def link_kind_counts(text: str | None, news_hosts: Sequence[str] = NEWS_HOSTS,
-                     outlets: Sequence[str] = ()) -> list[float]:
-    """Links of ``text`` to news sites (or ``outlets``) and to social media sites (:data:`_LINK_KINDS`)."""
-    raw = _fold(text)
-    if "://" not in raw and "www." not in raw.lower():
-        return [0.0, 0.0]
-    other = _non_news_hosts(raw, news_hosts, outlets)
-    return [float(len(_URL.findall(raw)) - len(other)), float(len(_social(other)))]
-
-
 def cue_counts(
     text: str | None, patterns: dict[str, list[str]] | None = None, news_hosts: Sequence[str] = NEWS_HOSTS,
-    outlets: Sequence[str] = (),
+    outlets: Sequence[str] = (), link_kinds: bool = False,
 ) -> list[float]:
-    """Raw cue counts of one text: one per pattern kind, then the shouting and link counts."""
+    """Raw cue counts of one text: one per pattern kind, then the shouting and link counts, and with
+    ``link_kinds`` the links to news sites (or ``outlets``) and to social media (:data:`_LINK_KINDS`)."""
     raw = _fold(text)
     low = raw.lower()
     frozen = _frozen(patterns)
     row = _count_kinds(_combined(frozen), low, len(frozen))
     letters = len(_NON_LETTERS.sub("", raw))  # counted without a list of every letter
     upper = len(_UPPER.findall(raw))
+    linked = "://" in raw or "www." in low
+    other = _non_news_hosts(raw, news_hosts, outlets) if linked else []
     row += [
         upper / letters if letters >= 20 else 0.0,
         float(len(_CAPS_WORD.findall(raw))),
         float(len(_PUNCT_RUN.findall(raw))),
         float(raw.count("!")),
-        float(len(_non_news_hosts(raw, news_hosts, outlets))) if ("://" in raw or "www." in low) else 0.0,
+        float(len(other)),
         float(len(_PHONE.findall(raw))),
     ]
+    if link_kinds:  # the hosts read once for both
+        row += [float(len(_URL.findall(raw)) - len(other)) if linked else 0.0, float(len(_social(other)))]
     return row
 
 
@@ -510,10 +505,7 @@ class HoaxCues(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: Sequence[str]) -> np.ndarray:
-        rows = [cue_counts(t, self.patterns_, self.news_hosts_, self.outlets_) for t in X]
-        if self.link_kinds:
-            rows = [r + link_kind_counts(t, self.news_hosts_, self.outlets_)
-                    for r, t in zip(rows, X, strict=True)]
+        rows = [cue_counts(t, self.patterns_, self.news_hosts_, self.outlets_, self.link_kinds) for t in X]
         return np.log1p(np.array(rows, dtype=np.float64).reshape(len(X), len(self.kinds())))
 
     def kinds(self) -> tuple[str, ...]:
