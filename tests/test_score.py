@@ -9,13 +9,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from saring.config import DigestSettings
 from saring.judge.classifier.explain import CUE_REASONS
 from saring.judge.classifier.modelload import load_model_file as _load_one
 from saring.judge.classifier.score import ModelLoadError, Score, Scorer, default_model_dir, load_scorer
 from saring.judge.classifier.textfeatures import (
+    CueScaler,
     ElectionTerms,
     HoaxCues,
     cue_counts,
@@ -274,6 +277,44 @@ def test_links_to_news_and_to_social_media_are_counted_apart() -> None:
         math.log1p(2))
     assert cues.evidence(text, "links_social") == "www.youtube.com, m.facebook.com"
     assert dict(zip(cues.kinds(), cues.transform(["tanpa tautan"])[0], strict=True))["links_news"] == 0
+
+
+def test_the_words_of_a_link_are_not_the_messages_words() -> None:
+    # "Tolong dicek juga ... www.kpu-batukota.example.id/pengumuman" (the demo's chat) read as
+    # alarm ("pengumuman") from the link's path, and a news slug "...-hoaks-..." as a denial.
+    text = "Tolong dicek juga www.kpu-batukota.example.id/pengumuman dan https://x.example/berita-hoaks-itu"
+    new, old = HoaxCues(skip_urls=True).fit([]), HoaxCues().fit([])
+    counts = dict(zip(new.kinds(), new.transform([text])[0], strict=True))
+    assert counts["alarm"] == 0 and counts["clarify"] == 0 and counts["links_non_news"] > 0
+    # models made before keep counting them (their weights were fitted so)
+    before = dict(zip(old.kinds(), old.transform([text])[0], strict=True))
+    assert before["alarm"] > 0 and before["clarify"] > 0
+    # a word said outside the link still counts, and is quoted from there
+    said = "PENGUMUMAN: lihat www.kpu-batukota.example.id/pengumuman"
+    alarm = dict(zip(new.kinds(), new.transform([said])[0], strict=True))["alarm"]
+    assert alarm == pytest.approx(math.log1p(1))
+    assert new.evidence(said, "alarm").startswith("PENGUMUMAN: lihat")
+    assert new.evidence(text, "alarm") is None
+
+
+def test_a_cue_seen_in_a_few_training_texts_keeps_its_own_scale() -> None:
+    # Divided by its spread, a cue that fired in 4 of 1,000 texts became 15 units per
+    # occurrence, and its weight (fitted on four texts) moved a score by nearly 3 logits.
+    x = np.zeros((1000, 2))
+    x[:4, 0] = math.log1p(1)
+    x[:, 1] = np.linspace(0, 6, 1000)  # a common, widely spread count keeps its own spread
+    scaler = CueScaler(floor=1.0).fit(x)
+    assert scaler.scale_[0] == 1.0 and scaler.scale_[1] == pytest.approx(x[:, 1].std())
+    assert scaler.transform(x[:1])[0, 0] == pytest.approx(math.log1p(1) - scaler.mean_[0])
+
+
+def test_a_number_to_call_does_not_lower_a_chain_messages_risk(scorer: Scorer) -> None:
+    # "Hubungi 0812-… kalau mau bukti" is what chain and scam messages ask; the tipline masks the
+    # number to a stand-in of the same kind, so every forward with a number was scored lower.
+    without = CHAIN.replace("Hubungi 0812-0000-0009 kalau mau bukti. ", "")
+    with_number, plain = scorer.score([CHAIN, without])
+    assert with_number.hoax_score >= plain.hoax_score - 0.05
+    assert with_number.hoax_score >= DigestSettings().high
 
 
 def test_cues_of_a_model_made_before_the_link_kinds_count_as_they_did() -> None:

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.preprocessing import StandardScaler
 
 from saring.judge.classifier.identity import without_identity_words
 from saring.judge.classifier.textnorm import normalize_text
@@ -36,6 +37,7 @@ from saring.judge.classifier.textnorm import normalize_text
 __all__ = [
     "CUE_KINDS",
     "CUE_PATTERNS",
+    "CueScaler",
     "ELECTION_TERMS",
     "ElectionTerms",
     "HoaxCues",
@@ -393,6 +395,11 @@ def _non_news_hosts(text: str, news_hosts: Sequence[str] = NEWS_HOSTS,
     return hosts
 
 
+def _without_urls(text: str) -> str:
+    """``text`` with each link blanked to spaces of its length (positions kept for quoting)."""
+    return _URL.sub(lambda m: " " * len(m.group()), text)
+
+
 def _social(hosts: Iterable[str]) -> list[str]:
     bare = (h.rstrip(".,;:!?)]}") for h in hosts)
     return [h for h in bare if any(h == s or h.endswith("." + s) for s in SOCIAL_HOSTS)]
@@ -400,17 +407,20 @@ def _social(hosts: Iterable[str]) -> list[str]:
 
 def cue_counts(
     text: str | None, patterns: dict[str, list[str]] | None = None, news_hosts: Sequence[str] = NEWS_HOSTS,
-    outlets: Sequence[str] = (), link_kinds: bool = False,
+    outlets: Sequence[str] = (), link_kinds: bool = False, skip_urls: bool = False,
 ) -> list[float]:
     """Raw cue counts of one text: one per pattern kind, then the shouting and link counts, and with
-    ``link_kinds`` the links to news sites (or ``outlets``) and to social media (:data:`_LINK_KINDS`)."""
+    ``link_kinds`` the links to news sites (or ``outlets``) and to social media (:data:`_LINK_KINDS`).
+
+    ``skip_urls``: the pattern kinds read the text without its links (a link's path, such as
+    ``…/pengumuman`` or a news slug with "hoaks" in it, is not the message's own words)."""
     raw = _fold(text)
     low = raw.lower()
+    linked = "://" in raw or "www." in low
     frozen = _frozen(patterns)
-    row = _count_kinds(_combined(frozen), low, len(frozen))
+    row = _count_kinds(_combined(frozen), _without_urls(low) if skip_urls and linked else low, len(frozen))
     letters = len(_NON_LETTERS.sub("", raw))  # counted without a list of every letter
     upper = len(_UPPER.findall(raw))
-    linked = "://" in raw or "www." in low
     other = _non_news_hosts(raw, news_hosts, outlets) if linked else []
     row += [
         upper / letters if letters >= 20 else 0.0,
@@ -430,13 +440,14 @@ def cue_evidence(
     kind: str,
     patterns: dict[str, list[str]] | None = None,
     news_hosts: Sequence[str] = NEWS_HOSTS,
-    outlets: Sequence[str] = (),
+    outlets: Sequence[str] = (), skip_urls: bool = False,
 ) -> str | None:
     """A short quote of what made ``kind`` fire in ``text`` (for a reason), or None."""
     raw = _fold(text)
     compiled = _compiled(_frozen(patterns))
     if kind in compiled:
-        m = compiled[kind].search(raw.lower())
+        # the links blanked as counting skipped them (same length: the quote is cut from ``raw``)
+        m = compiled[kind].search(_without_urls(raw.lower()) if skip_urls else raw.lower())
         if not m:
             return None
         # Quote from the match to the end of its sentence (at most five words), case as written;
@@ -482,6 +493,8 @@ class HoaxCues(TransformerMixin, BaseEstimator):
         news_hosts: host fragments that count as news (default :data:`NEWS_HOSTS`).
         link_kinds: also count links to news and to social media (:data:`_LINK_KINDS`);
             off in models made before it (a class default, so they load and score as before).
+        skip_urls: the pattern kinds do not read inside links (see :func:`cue_counts`); off in
+            models made before it, likewise.
 
     ``outlets_`` (set on a copy by the scorer, never fitted): the sites of the forum's own news
     sources, whose links count as news too.
@@ -489,14 +502,16 @@ class HoaxCues(TransformerMixin, BaseEstimator):
 
     outlets_: tuple[str, ...] = ()
     link_kinds: bool = False
+    skip_urls: bool = False
 
     def __init__(
         self, patterns: dict[str, list[str]] | None = None, news_hosts: Sequence[str] | None = None,
-        link_kinds: bool = False,
+        link_kinds: bool = False, skip_urls: bool = False,
     ) -> None:
         self.patterns = patterns
         self.news_hosts = news_hosts
         self.link_kinds = link_kinds
+        self.skip_urls = skip_urls
 
     def fit(self, X: Sequence[str], y: object = None) -> HoaxCues:
         self.patterns_ = {k: list(v) for k, v in (self.patterns or CUE_PATTERNS).items()}
@@ -505,7 +520,8 @@ class HoaxCues(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: Sequence[str]) -> np.ndarray:
-        rows = [cue_counts(t, self.patterns_, self.news_hosts_, self.outlets_, self.link_kinds) for t in X]
+        args = (self.patterns_, self.news_hosts_, self.outlets_, self.link_kinds, self.skip_urls)
+        rows = [cue_counts(t, *args) for t in X]
         return np.log1p(np.array(rows, dtype=np.float64).reshape(len(X), len(self.kinds())))
 
     def kinds(self) -> tuple[str, ...]:
@@ -513,10 +529,31 @@ class HoaxCues(TransformerMixin, BaseEstimator):
 
     def evidence(self, text: str, kind: str) -> str | None:
         """What made ``kind`` fire in ``text``, quoted (see :func:`cue_evidence`)."""
-        return cue_evidence(text, kind, self.patterns_, self.news_hosts_, self.outlets_)
+        return cue_evidence(text, kind, self.patterns_, self.news_hosts_, self.outlets_, self.skip_urls)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray(self.kinds(), dtype=object)
+
+
+class CueScaler(StandardScaler):
+    """Standardises cue counts, dividing each by its spread, but by no less than ``floor``.
+
+    A cue that fired in a handful of training texts has a tiny spread: divided by it, one
+    occurrence became 30+ standard units, and a small weight fitted on four texts moved a score
+    by nearly 3 logits (a phone number in a chain message turned "tinggi" into the band's edge).
+    With the floor such a cue keeps its own scale, and regularisation lets it count only as far
+    as the data supports. ``mean_`` and ``scale_`` keep StandardScaler's meaning (the scorer reads
+    them to recover a cue's raw count).
+    """
+
+    def __init__(self, floor: float = 1.0) -> None:
+        super().__init__()
+        self.floor = floor
+
+    def fit(self, X, y=None, sample_weight=None) -> CueScaler:  # noqa: N803 - sklearn's names
+        super().fit(X, y, sample_weight)
+        self.scale_ = np.maximum(self.scale_, self.floor)
+        return self
 
 
 # ----------------------------------------------------------------------------- election terms
