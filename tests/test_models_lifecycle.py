@@ -1428,6 +1428,29 @@ def test_a_labelled_forward_is_trained_on_as_the_scorer_reads_it(tmp_path):
     assert STAND_INS[MASK_PHONE] in text and MASK_PHONE not in text
 
 
+def test_a_labelled_article_whose_page_could_not_be_read_is_trained_on_its_title(tmp_path, scorer):
+    # An outlet answered 403, so the article was scored on its headline alone; a member labelled
+    # it on the desk, and `saring train` (and the retrain flow) stopped with a TypeError.
+    from saring.judge.labels import add_label, current_labels
+    from saring.pipeline.ingest import score_pending
+    from saring.storage.database import Store
+
+    seed = SEEDS[0].read_text(encoding="utf-8")
+    headline = seed.split("\n")[0]
+    now = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+    with Store(tmp_path / "saring.duckdb") as store:
+        store.add_items([dict(item_id=i, url=f"https://news.example/{i}", source_id="src", title=headline,
+                              first_seen_at=now, state="seen") for i in ("read", "refused")])
+        store.save_articles([dict(item_id="read", text=seed, text_source="page"),
+                             dict(item_id="refused", text=None, extraction_error="HTTP 403")])
+        score_pending(store, scorer)
+        for item_id in ("read", "refused"):
+            add_label(store.con, item_id, "hoax", 0, "rina")
+        labels = current_labels(store.con, "hoax").set_index("item_id")
+    assert labels.loc["refused", "text"].strip() == headline  # as it was scored
+    assert labels.loc["read", "text"] == seed
+
+
 def test_forwarded_messages_whose_text_was_purged_are_not_offered_for_labelling(tmp_path, scorer):
     # 30 days after a chat was imported, retention purged its messages' text: the label export
     # offered them anyway, as "(pesan dihapus: masa simpan habis)" with an empty excerpt, and a

@@ -474,8 +474,9 @@ def current_labels(con: Any, task: str) -> pd.DataFrame:
     from saring.textclean import item_text
 
     frame = con.execute(
-        f"""SELECT c.item_id, o.title, o.text, c.value AS label, c.labeled_at,
-                  coalesce(o.text, o.title) AS body
+        # '' not NULL: pandas reads a NULL string as NaN (a page that could not be read: 403)
+        f"""SELECT c.item_id, coalesce(o.title, '') AS title, coalesce(o.text, '') AS text,
+                  c.value AS label, c.labeled_at, coalesce(o.text, o.title, '') AS body
            FROM current_labels c JOIN item_overview o USING (item_id)
            WHERE c.task = ? AND NOT ({PURGED_FORWARD})
            ORDER BY c.item_id""", [task]).df()
