@@ -505,3 +505,29 @@ def test_a_card_states_the_verdict_once_when_the_fact_check_s_title_already_says
     drawn.clear()
     card_png(bare)
     assert "HOAKS" in drawn and "Facebook akan ditutup di Indonesia" in drawn, drawn
+
+
+def test_a_card_just_under_tinggi_does_not_show_the_tinggi_percentage(ingested, scorer, monkeypatch):
+    # A pasted rumour matching a [HOAKS] fact-check at similarity 0.298 is floored at 0.6962, just
+    # under "tinggi" (0.7): the reply read "risiko hoaks sedang (70%)", which contradicts itself
+    # for a member who knows 70% is "tinggi".
+    from PIL import ImageDraw
+
+    from saring.judge.classifier.evidence import floor_for
+
+    result = run_check("Polisi akan kembali periksa Facebook Indonesia soal kebocoran data", ingested,
+                       scorer=scorer, save=False)
+    result.hoax_score = floor_for(0.298, "HOAKS", high=0.7, medium=0.4)
+    card = card_for_check(result)
+    assert card.risk == "sedang"
+    assert "risiko hoaks sedang (69%)" in card_text(card)
+
+    drawn: list[str] = []
+    draw_text = ImageDraw.ImageDraw.text
+    def text(self, xy, text, *args, **kwargs):  # draws as ever, noting what
+        drawn.append(text)
+        return draw_text(self, xy, text, *args, **kwargs)
+
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", text)
+    card_png(card)
+    assert any("sedang (69%)" in line for line in drawn), drawn

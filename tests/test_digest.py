@@ -9,6 +9,7 @@ from saring.config import DigestSettings, parse_config
 from saring.pipeline.ingest import run_ingest
 from saring.report.daily import make_digest
 from saring.report.digest import (
+    FORMATS,
     build_digest,
     excerpt,
     record_reported,
@@ -749,3 +750,26 @@ def test_links_redirected_to_a_site_front_page_are_not_taken_for_one_article():
     assert article_page("https://malangpost.id/", "http://s.id/a") != article_page("https://malangpost.id/", "http://s.id/b")
     assert (article_page("https://www.malangpost.id/2021/05/20/kpu/", "http://s.id/a")
             == article_page(None, "http://malangpost.id/2021/05/20/kpu/"))
+
+
+def test_a_risk_just_under_tinggi_is_not_shown_as_the_tinggi_percentage_beside_sedang(ingested):
+    # A fact-check match of similarity 0.298 floors an item at 0.6962, just under "tinggi" (0.7):
+    # every format read "Risiko hoaks: sedang (70%)", and a member who knows 70% is "tinggi"
+    # could not tell which one to believe.
+    from saring.judge.classifier.evidence import record_evidence
+
+    settings = DigestSettings(election_threshold=0.5)
+    with Store(ingested) as store:
+        (item_id,) = store.con.execute(
+            "SELECT item_id FROM item_overview WHERE title = 'KPU Kota Batu Bentuk Bakohumas'").fetchone()
+        (fact_id,) = store.con.execute(
+            "SELECT factcheck_id FROM factchecks WHERE verdict = 'HOAKS' ORDER BY 1 LIMIT 1").fetchone()
+        store.con.execute("INSERT INTO factcheck_matches VALUES (?, ?, 0.298, now())", [item_id, fact_id])
+        record_evidence(store.con, [item_id], settings.high, settings.medium)
+        d = build_digest(store.con, today_wib(), settings)
+    item = next(i for i in d.election_items if i.item_id == item_id)
+    assert item.risk == "sedang" and 0.69 < item.hoax_score < 0.7
+    for fmt in FORMATS:
+        text = render(d, fmt)
+        assert "(70%)" not in text and "· 70%" not in text, fmt  # "sedang (70%)", "sedang · 70%"
+        assert "(69%)" in text or "· 69%" in text, fmt

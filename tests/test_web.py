@@ -809,3 +809,23 @@ def test_the_desk_check_of_a_reply_with_no_claim_says_so_not_a_low_hoax_risk(cli
     risk = re.search(r"<dt>Risiko hoaks</dt><dd>(.*?)</dd>", r.text, re.S).group(1)
     assert "tidak memuat klaim" in risk and "badge" not in risk and "0%" not in risk, risk
     assert "jangan diteruskan" not in r.text
+
+
+def test_the_desk_shows_a_risk_just_under_tinggi_inside_its_band(desk_db, client):
+    # A fact-check match of similarity 0.298 floors an item at 0.6962, just under "tinggi" (0.7):
+    # the label queue's badge read "sedang" beside "hoaks 70%", as the digest did.
+    from saring.judge.classifier.evidence import record_evidence
+    from saring.storage.database import Store
+
+    with Store(desk_db) as store:
+        (item_id,) = store.con.execute(
+            "SELECT item_id FROM item_overview WHERE title = 'KPU Kota Batu Bentuk Bakohumas'").fetchone()
+        (fact_id,) = store.con.execute(
+            "SELECT factcheck_id FROM factchecks WHERE verdict = 'HOAKS' ORDER BY 1 LIMIT 1").fetchone()
+        store.con.execute("INSERT INTO factcheck_matches VALUES (?, ?, 0.298, now())", [item_id, fact_id])
+        record_evidence(store.con, [item_id], 0.7, 0.4)
+        store.publish_snapshot()
+    login(client)
+    queue = client.get("/review").text
+    badge = re.search(rf'id="q-{item_id}">\s*<div><span class="badge ([a-z]+)">hoaks ([0-9]+%)', queue)
+    assert badge and badge.groups() == ("sedang", "69%"), badge and badge.groups()

@@ -48,6 +48,7 @@ def check(
     from saring.context import resolved
     from saring.desk.card import NO_CLAIM, card_for_check, card_text
     from saring.desk.check import run_check
+    from saring.report.digest import risk_pct
 
     try:
         setup = resolved(db, sources)
@@ -79,7 +80,7 @@ def check(
                   "tanggapan singkat)", highlight=False)
     else:
         out.print(
-            f"Risiko hoaks: {_pct(result.hoax_score)}  "
+            f"Risiko hoaks: {risk_pct(result.hoax_score, bands)}  "
             f"(alasan: {shown('; '.join(result.hoax_terms)) or '-'})",
             highlight=False,
         )
@@ -97,7 +98,7 @@ def check(
         out.print("Cek fakta: belum ada klarifikasi resmi yang cocok.")
     for page in result.linked:
         out.print(f"Isi tautannya: {shown(page['title'])} ({shown(page['source'])}), "
-                  f"risiko hoaks {page['risk']} ({_pct(page['hoax_score'])})", highlight=False)
+                  f"risiko hoaks {page['risk']} ({risk_pct(page['hoax_score'], bands)})", highlight=False)
     if result.similar:
         out.print("Berita serupa yang sudah terlihat:")
         for s in result.similar:

@@ -67,6 +67,7 @@ from saring.desk.throttle import LoginThrottle
 from saring.errors import SaringError, StoreError
 from saring.judge import labels
 from saring.localtime import TIME_ZONE
+from saring.report.digest import risk_pct
 from saring.report.weekly import hari
 from saring.storage.schema import SCHEMA_VERSION, applied_version, source_line_sql
 
@@ -669,6 +670,7 @@ def create_app(
     app.state.scorer = scorer
     templates = app.state.templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v:.0%}"
+    templates.env.filters["risk_pct"] = lambda v: "-" if v is None else risk_pct(v, desk.settings)
     templates.env.filters["wib"] = lambda value: _local(value, timezone)  # the forum's clock
     templates.env.filters["hari"] = hari
     templates.env.filters["page_link"] = page_link  # a chat message's title leads nowhere

@@ -23,7 +23,7 @@ from saring.config import DigestSettings
 from saring.desk.check import CheckResult, FactCheck, load_check
 from saring.judge.factcheck import verdict_label
 from saring.localtime import BULAN, TIME_ZONE
-from saring.report.digest import risk_label, wa_clean
+from saring.report.digest import risk_label, risk_pct, wa_clean
 
 SLOGAN = "Saring sebelum Sharing"
 NO_CLARIFICATION = "belum ada klarifikasi resmi"
@@ -179,7 +179,7 @@ def card_text(card: Card) -> str:
             lines.append(f"Tautan cek fakta: {card.factcheck.url}")
     if card.risk:
         lines.append(
-            f"_Catatan mesin saring: risiko hoaks {card.risk} ({card.hoax_score:.0%}) — "
+            f"_Catatan mesin saring: risiko hoaks {card.risk} ({risk_pct(card.hoax_score, card.bands)}) — "
             "bahan pengecekan, bukan putusan._"
         )
     lines += ["", "Cek sumber resmi:"]
@@ -298,7 +298,7 @@ def card_png(card: Card) -> bytes:
     if card.risk:
         blocks.append(
             (
-                f"Catatan mesin saring: risiko hoaks {card.risk} ({card.hoax_score:.0%}) — "
+                f"Catatan mesin saring: risiko hoaks {card.risk} ({risk_pct(card.hoax_score, card.bands)}) — "
                 "bahan pengecekan, bukan putusan.",
                 f_small,
                 (90, 90, 90),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import html as _html
 import logging
+import math
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -130,6 +131,7 @@ class Digest:
     forum_province: str | None = None
     timezone: str = TIME_ZONE  # the forum's (settings.schedule.timezone): its day, and how times read
     reads: Reads | None = None  # the day's ingest runs: did saring read its sources at all
+    bands: DigestSettings = field(default_factory=DigestSettings)  # its risk bands (risk_pct)
 
     @property
     def sections(self) -> list[Section]:
@@ -299,6 +301,19 @@ def risk_label(score: float, settings: DigestSettings) -> str:
     if score >= settings.high:
         return "tinggi"
     return "sedang" if score >= settings.medium else "rendah"
+
+
+def risk_pct(score: float, settings: DigestSettings) -> str:
+    """The hoax score as a whole percentage that stays inside its band (:func:`risk_label`):
+    rounded, except that 0.696 under a "tinggi" from 0.7 reads "69%", not "sedang (70%)"."""
+    shown = round(100 * score)
+    for edge in (settings.medium, settings.high):
+        at = math.ceil(round(100 * edge, 6))  # the first whole percent in the band above the edge
+        if score < edge and shown >= at:
+            shown = at - 1
+        elif score >= edge and shown < at:
+            shown = at
+    return f"{shown}%"
 
 
 def excerpt(text: str | None, limit: int) -> str:
@@ -555,7 +570,7 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
         tipline=tipline,
         forum_area=scope.area.short if scope and scope.area else None,
         forum_province=scope.province.short if scope and scope.province else None,
-        timezone=timezone,
+        timezone=timezone, bands=settings,
     )
 
 
@@ -767,8 +782,9 @@ def _finalize(value: object) -> object:
     return Markup(cleaned) if isinstance(value, Markup) else cleaned
 
 
-def environment(zone: str = TIME_ZONE) -> Environment:
-    """The templates' environment; times are shown on the clock of ``zone`` (the forum's)."""
+def environment(zone: str = TIME_ZONE, bands: DigestSettings | None = None) -> Environment:
+    """The templates' environment; times are shown on the clock of ``zone`` (the forum's), hoax
+    scores beside their band inside it (``bands``, the forum's settings.digest)."""
     env = Environment(
         loader=PackageLoader("saring.report", "templates"),
         autoescape=select_autoescape(["html", "html.j2"]),
@@ -779,6 +795,7 @@ def environment(zone: str = TIME_ZONE) -> Environment:
     )
     env.filters["tanggal"] = lambda value: tanggal(value, zone)
     env.filters["pct"] = lambda x: f"{round(100 * x)}%"
+    env.filters["risk_pct"] = lambda x: risk_pct(x, bands or DigestSettings())
     env.filters["md"] = md_escape
     env.filters["url"] = safe_url
     env.filters["page_link"] = page_link  # a chat message's title leads nowhere
@@ -796,7 +813,7 @@ def _render_raw(digest: Digest, fmt: str) -> str:
         template = FORMATS[fmt]
     except KeyError:
         raise ValueError(f"unknown digest format {fmt!r}; one of {', '.join(FORMATS)}") from None
-    return environment(digest.timezone).get_template(template).render(d=digest)
+    return environment(digest.timezone, digest.bands).get_template(template).render(d=digest)
 
 
 def _tidy(text: str) -> str:
