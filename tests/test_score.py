@@ -140,6 +140,16 @@ def test_a_reason_s_quote_never_stops_inside_an_address_or_a_word(scorer: Scorer
     assert "sumber tidak jelas: 'katanya sudah dicoblos sebelum hari…'" in chain, chain
 
 
+def test_a_marker_word_pair_never_shows_the_models_stand_in_for_a_number_or_a_link(scorer: Scorer) -> None:
+    # A member checked a subheading of the sample's fact-check "Facebook Diberi Waktu hingga 26 April"
+    # and read "kata penanda: 'facebook', 'numtoken april'": a word the text never had (the
+    # model's stand-in for "26"). A pair with a stand-in in it is no marker word to show.
+    page = (REPO / "sample" / "site" / "cekfakta" / "feed.xml").read_text(encoding="utf-8")
+    (line,) = [ln for ln in page.splitlines() if ln.startswith("Facebook Diberi Waktu hingga 26 April")]
+    reasons = " | ".join(scorer.score([line])[0].hoax_terms)
+    assert "numtoken" not in reasons and "urltoken" not in reasons, reasons
+
+
 def test_one_word_in_capitals_is_quoted_not_called_excessive(scorer: Scorer) -> None:
     # A news lead "JATIMPOS.CO/KOTA MADIUN - Menjelang ..." (the dateline style of Indonesian news)
     # had the reason "huruf kapital berlebihan" at 14 % capitals: the forum read a judgement the

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from saring.judge.classifier.identity import IDENTITY_WORDS
+from saring.judge.classifier.textnorm import NUM_TOKEN, URL_TOKEN
 
 __all__ = [
     "CUE_REASONS", "MAX_TERMS", "NEVER_HOAX_REASONS", "Score",
@@ -58,6 +59,8 @@ _STOPWORDS = frozenset(
     """.split()
 )
 
+_STAND_INS = frozenset({NUM_TOKEN, URL_TOKEN})
+"""What the models read in place of a number or a link: a term holding one quotes nothing written."""
 
 # Words never shown as a reason for hoax risk: a reason "kata penanda: 'islam'" or "'prabowo'"
 # reads as the forum calling a faith, a people, a party or a candidate a hoax (the hoax model no
@@ -113,7 +116,7 @@ def readable(term: str, hidden: frozenset[str]) -> bool:
         return False
     if not words or any(not w.isalpha() for w in words):
         return False
-    if any(w in hidden for w in words):
+    if any(w in hidden or w in _STAND_INS for w in words):  # "numtoken april": never in the text
         return False
     if len(words) == 1:
         return len(term) >= 3 and term not in _STOPWORDS
