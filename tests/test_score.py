@@ -307,6 +307,18 @@ def test_the_words_of_a_link_are_not_the_messages_words() -> None:
     assert new.evidence(text, "alarm") is None
 
 
+def test_a_links_capitals_are_never_shown_as_shouting(scorer: Scorer) -> None:
+    # "Gabung ke https://t.me/INFOPEMILUBATU ..." read "ditulis dengan huruf kapital:
+    # 'INFOPEMILUBATU'" beside a message written in lower case; the channel's name is the link's.
+    join = "Gabung ke https://t.me/INFOPEMILUBATU untuk info lokasi TPS terbaru"
+    (score,) = scorer.score([join])
+    assert not any(r.startswith(CUE_REASONS["shouting_words"]) for r in score.hoax_terms), score.hoax_terms
+    assert HoaxCues().fit([]).evidence(join, "shouting_words") is None
+    (shout,) = scorer.score(["AWAS PENTING: lihat https://t.me/INFOPEMILUBATU sekarang juga, sebarkan!"])
+    capitals = [r for r in shout.hoax_terms if "kapital" in r]  # the message's own still count
+    assert capitals and capitals[0].endswith(": 'PENTING'"), shout.hoax_terms
+
+
 def test_a_cue_seen_in_a_few_training_texts_keeps_its_own_scale() -> None:
     # Divided by its spread, a cue that fired in 4 of 1,000 texts became 15 units per
     # occurrence, and its weight (fitted on four texts) moved a score by nearly 3 logits.

@@ -134,6 +134,8 @@ def hoax_reasons(
         if label is None or value < MIN_REASON or label in found or count < SHOWN_FROM.get(name, 0.5):
             continue
         quote = evidence(lead, name)
+        if name == "shouting_words" and not quote:  # its capitals were only in a link
+            continue
         found[label] = (float(value), f"{label}: '{quote}'" if quote else label)
     reasons = [text for _, text in sorted(found.values(), key=lambda p: -p[0])]
     strong = [w for w, v in words if v >= MIN_REASON]

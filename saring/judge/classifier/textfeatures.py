@@ -465,8 +465,8 @@ def cue_evidence(
         hosts = _non_news_hosts(raw, news_hosts, outlets)
         hosts = _social(hosts) if kind == "links_social" else hosts
         return ", ".join(dict.fromkeys(hosts[:3])) or None
-    if kind == "shouting_words":
-        return ", ".join(list(dict.fromkeys(_CAPS_WORD.findall(raw)))[:3]) or None
+    if kind == "shouting_words":  # a link's capitals ("t.me/INFOPEMILU") are not the message shouting
+        return ", ".join(list(dict.fromkeys(_CAPS_WORD.findall(_without_urls(raw))))[:3]) or None
     return None  # phone numbers are never quoted back
 
 
