@@ -479,8 +479,6 @@ def test_a_card_states_the_verdict_once_when_the_fact_check_s_title_already_says
     # picture drew "HOAKS" then "[HOAKS] Facebook ...": the verdict twice. The digest shows it once.
     from dataclasses import replace
 
-    from PIL import ImageDraw
-
     con = connect_snapshot(ingested)
     (item_id,) = con.execute("SELECT item_id FROM item_overview WHERE title = "
                              "'Viral Kabar Facebook Bakal Diblokir 24 April Hoaks atau Fakta'").fetchone()
@@ -490,13 +488,7 @@ def test_a_card_states_the_verdict_once_when_the_fact_check_s_title_already_says
     verdict = card_text(card).split("\n\n")[2]  # the fact-check's lines
     assert verdict.count("HOAKS") == 1 and f"Hasil cek fakta: *{card.factcheck.title}*" in verdict, verdict
 
-    drawn: list[str] = []
-    draw_text = ImageDraw.ImageDraw.text
-    def text(self, xy, text, *args, **kwargs):  # draws as ever, noting what
-        drawn.append(text)
-        return draw_text(self, xy, text, *args, **kwargs)
-
-    monkeypatch.setattr(ImageDraw.ImageDraw, "text", text)
+    drawn = _drawn_text(monkeypatch)
     card_png(card)
     assert sum(line.count("HOAKS") for line in drawn) == 1, drawn
     # a title without the verdict still gets it stated, in the reply and the picture
@@ -511,8 +503,6 @@ def test_a_card_just_under_tinggi_does_not_show_the_tinggi_percentage(ingested, 
     # A pasted rumour matching a [HOAKS] fact-check at similarity 0.298 is floored at 0.6962, just
     # under "tinggi" (0.7): the reply read "risiko hoaks sedang (70%)", which contradicts itself
     # for a member who knows 70% is "tinggi".
-    from PIL import ImageDraw
-
     from saring.judge.classifier.evidence import floor_for
 
     result = run_check("Polisi akan kembali periksa Facebook Indonesia soal kebocoran data", ingested,
@@ -522,12 +512,21 @@ def test_a_card_just_under_tinggi_does_not_show_the_tinggi_percentage(ingested, 
     assert card.risk == "sedang"
     assert "risiko hoaks sedang (69%)" in card_text(card)
 
+    drawn = _drawn_text(monkeypatch)
+    card_png(card)
+    assert any("sedang (69%)" in line for line in drawn), drawn
+
+
+def _drawn_text(monkeypatch) -> list[str]:
+    """The texts card_png draws from now on (it draws them as ever)."""
+    from PIL import ImageDraw
+
     drawn: list[str] = []
     draw_text = ImageDraw.ImageDraw.text
-    def text(self, xy, text, *args, **kwargs):  # draws as ever, noting what
+
+    def text(self, xy, text, *args, **kwargs):
         drawn.append(text)
         return draw_text(self, xy, text, *args, **kwargs)
 
     monkeypatch.setattr(ImageDraw.ImageDraw, "text", text)
-    card_png(card)
-    assert any("sedang (69%)" in line for line in drawn), drawn
+    return drawn
