@@ -300,7 +300,8 @@ def test_saring_check_of_a_makassar_forum_says_its_times_in_wita(ingested, tmp_p
     assert again.exit_code == 0, again.output
     con = duckdb.connect(str(ingested), read_only=True)
     checked = con.execute("SELECT min(checked_at) FROM checks").fetchone()[0]
-    seen = con.execute("SELECT first_seen_at FROM items WHERE item_id = ?", [item_id]).fetchone()[0]
+    seen = con.execute("SELECT coalesce(published_at, first_seen_at) FROM item_overview WHERE item_id = ?",
+                       [item_id]).fetchone()[0]  # dated as the digest dates it
     con.close()
     # Dated as the desk and the digest date things ("Sabtu, 28 November 2026, 07.34 WITA"), not
     # "2026-11-28 07:34 WITA".
@@ -479,3 +480,37 @@ def test_a_member_passing_on_a_fact_check_is_not_taken_for_the_hoax_it_debunks(i
     result = analyse(f"{title}\n{url}", ingested, scorer)
     assert result.best_factcheck is not None and result.best_factcheck.verdict == label
     assert not any(reason.startswith("cocok dengan cek fakta") for reason in result.hoax_terms)
+
+
+def test_a_forward_seen_in_the_tipline_is_first_seen_when_it_was_sent_not_when_the_chat_was_imported(
+        ingested, sample_site, tmp_path):
+    # The demo chat's chain message was sent on 12 Oct 2023 (as the digest dates it), but 'saring
+    # check' and the desk's check page said "pertama terlihat <today>", when the export was imported:
+    # members read it as the rumour having just appeared.
+    import re
+
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+    from saring.desk.app import create_app
+    from saring.desk.auth import add_user
+    from saring.pipeline.demo import demo_chat, import_demo_chat
+
+    import_demo_chat(ingested, demo_chat(sample_site.base_url, tmp_path / "chat.txt"))
+    chat = (REPO / "sample" / "tipline" / "demo-chat.txt").read_text(encoding="utf-8").splitlines()
+    forward = "\n".join(chat[5:7])  # its text, as a member pastes it again
+    sent = "pertama terlihat Kamis, 12 Oktober 2023, 08.17 WIB"
+    checked = CliRunner().invoke(app, ["check", forward, "--db", str(ingested), "--no-save"],
+                                 env={"COLUMNS": "300"})
+    assert checked.exit_code == 0, checked.output
+    similar = checked.output.split("Berita serupa yang sudah terlihat:", 1)[1]
+    assert sent in similar, checked.output
+    add_user(ingested, "rina", "kata-sandi-rahasia")
+    client = TestClient(create_app(ingested, secret_key="k"))
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia",
+                                "next": "/"}, follow_redirects=False)
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/check").text).group(1)
+    page = client.post("/check", data={"csrf": token, "q": forward}).text
+    assert sent in re.search(r'<ul class="plain" id="similar">.*?</ul>', page, re.S).group(0), page[-4000:]

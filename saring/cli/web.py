@@ -103,7 +103,7 @@ def check(
         out.print("Berita serupa yang sudah terlihat:")
         for s in result.similar:
             out.print(
-                f"  {shown(s.source_name)}, pertama terlihat {local(s.first_seen_at)}: {shown(s.title)} "
+                f"  {shown(s.source_name)}, pertama terlihat {local(s.when)}: {shown(s.title)} "
                 f"({_pct(s.similarity)})",
                 highlight=False,
             )

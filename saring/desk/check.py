@@ -53,6 +53,12 @@ class Similar:
     url: str
     first_seen_at: datetime | None
     similarity: float
+    published_at: datetime | None = None  # a forward's sent time, an article's publication time
+
+    @property
+    def when(self) -> datetime | None:
+        """When it first appeared, as the digest dates an item (DigestItem.when)."""
+        return self.published_at or self.first_seen_at
 
 
 @dataclass(frozen=True)
@@ -186,7 +192,8 @@ def similar_items(
     rows = con.execute(
         # named as the digest names it: a Google News hit by its outlet, with the search that found it
         f"""SELECT item_id, coalesce(o.title, ''), {source_line_sql('s', 'i')}, o.url, o.first_seen_at,
-                   coalesce(o.title, '') || ' ' || left(coalesce(o.text, ''), {MAX_TEXT}), o.source_id
+                   coalesce(o.title, '') || ' ' || left(coalesce(o.text, ''), {MAX_TEXT}), o.source_id,
+                   o.published_at
             FROM item_overview o JOIN items i USING (item_id) LEFT JOIN sources s ON s.source_id = o.source_id
             WHERE o.first_seen_at >= now() - INTERVAL {CORPUS_DAYS} DAY AND item_id IS DISTINCT FROM ?
             ORDER BY o.first_seen_at DESC LIMIT {CORPUS_LIMIT}""",
@@ -201,7 +208,8 @@ def similar_items(
         contained = len(mine & shingles(rows[i][5])) / len(mine) if mine else 0.0
         scored.append((max(cos, contained), i))
     scored.sort(key=lambda t: (-t[0], rows[t[1]][0]))
-    return [_shown(Similar(*rows[i][:5], round(s, 3)), rows[i][6]) for s, i in scored[:k] if s >= threshold]
+    return [_shown(Similar(*rows[i][:5], round(s, 3), rows[i][7]), rows[i][6])
+            for s, i in scored[:k] if s >= threshold]
 
 
 def _shown(item: Similar, source_id: str) -> Similar:
@@ -584,7 +592,7 @@ def load_check(con: duckdb.DuckDBPyConnection, check_id: str) -> CheckResult | N
     ).fetchone()
     if row is None:
         return None
-    similar = [Similar(**d) for d in json.loads(row[10] or "[]")]  # first_seen_at stays text
+    similar = [Similar(**d) for d in json.loads(row[10] or "[]")]  # its times stay text
     facts = _current([FactCheck(**d) for d in json.loads(row[11] or "[]")], con)
     result = CheckResult(
         check_id=row[0],
