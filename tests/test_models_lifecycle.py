@@ -1822,6 +1822,46 @@ def test_a_running_desk_checks_with_the_version_current_after_a_rollback(demo_db
     assert checked_with(SEEDS[1].read_text(encoding="utf-8")) == model_version() != copy
 
 
+def test_the_desk_s_models_page_says_the_last_model_change_in_indonesian(demo_db, tmp_path, model_home):
+    # After the weekly retrain promoted a model, forum members read on the desk's Model page
+    # "Perubahan terakhir: promote 2026... (gate passed: hoax held-out ROC-AUC 0.912 vs current ...)";
+    # after a rollback "rollback shipped (manual)". The English detail stays in the CLI and history.
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from saring.desk.app import create_app
+    from saring.desk.auth import add_user
+    from saring.judge.classifier import registry
+
+    db = _copy_db(demo_db, tmp_path)
+    add_user(db, "rina", "kata-sandi-rahasia")
+    client = TestClient(create_app(db, secret_key="test-key"))
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia", "next": "/"})
+
+    def last_change() -> str:
+        page = client.get("/models").text
+        return re.search(r"<dt>Perubahan terakhir</dt><dd>(.*?)</dd>", page, re.S).group(1)
+
+    r = runner.invoke(app, ["train", "--db", str(db), "--max-base-rows", "80", "--tolerance", "1.0"])
+    assert r.exit_code == 0 and registry.current_version() != "shipped", r.output
+    assert "gate passed" in registry.history()[-1]["reason"]  # the maintainer's detail is kept
+    promoted = last_change()
+    assert f"model {registry.current_version()} dipasang otomatis" in promoted, promoted
+    assert runner.invoke(app, ["model", "rollback"]).exit_code == 0
+    rolled_back = last_change()
+    assert "dikembalikan ke model bawaan" in rolled_back, rolled_back
+    refused = _copy_shipped_as(model_home, "v-refused")  # measured worse, promoted by hand all the same
+    gate = {"passed": False, "reason": "hoax held-out ROC-AUC 0.700 vs current 0.871 (worse)"}
+    (refused / "bundle.json").write_text(json.dumps({"version": "v-refused", "gate": gate}), encoding="utf-8")
+    assert runner.invoke(app, ["model", "promote", "v-refused"]).exit_code == 0
+    by_hand = last_change()
+    assert "model v-refused dipasang oleh pengelola, walau tidak lolos uji" in by_hand, by_hand
+    for shown in (promoted, rolled_back, by_hand):
+        assert not re.search(r"promote|rollback|gate|manual|ROC-AUC|held-out", shown), shown
+
+
 def test_forum_labels_are_trained_on_the_text_as_it_is_scored(ingested):
     # Scoring reads an article as "title\ntext" (the hoax model reads the start first); the
     # forum's labels were trained on the body alone, so a retrain learned from texts without the

@@ -893,8 +893,25 @@ def _model_status() -> dict[str, Any]:
             )
         )
     history = registry.history()
-    last = history[-1] if history else None
+    last = dict(history[-1], said=_change_said(history[-1])) if history else None
     return dict(models=models, version=version, error=None, last_change=last)
+
+
+def _change_said(record: dict[str, Any]) -> str:
+    """A promotion or rollback as forum members read it; its English reason (the gate's numbers)
+    stays in the history and the maintainer's CLI."""
+    from saring.judge.classifier import registry
+
+    version = record["version"]
+    name = "model bawaan" if version == registry.SHIPPED else f"model {version}"
+    if record["action"] == "rollback":
+        return f"dikembalikan ke {name} oleh pengelola"
+    if str(record.get("reason") or "").startswith(registry.GATE_PASSED):
+        return f"{name} dipasang otomatis setelah lolos uji pelatihan ulang"
+    gate = registry.bundle_info(version).get("gate")
+    if isinstance(gate, dict) and gate.get("passed") is False:
+        return f"{name} dipasang oleh pengelola, walau tidak lolos uji pelatihan ulang"
+    return f"{name} dipasang oleh pengelola"
 
 
 def _flat_metrics(metrics: dict) -> list[tuple[str, dict]]:

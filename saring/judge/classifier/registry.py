@@ -28,6 +28,8 @@ LOGGER = logging.getLogger(__name__)
 SHIPPED = "shipped"
 ROLL_BACK = "run `saring model rollback` or `saring model promote shipped`"
 """The way out of a broken promoted version (`make train` rebuilds the shipped models only)."""
+GATE_PASSED = "gate passed: "
+"""How a promotion by the retrain itself (its gate passed) starts its reason in the history."""
 
 
 def roll_back_from(version: str) -> str:

@@ -648,7 +648,7 @@ def retrain(
                        "trained": total - held - dropped.get(task, 0)}
     promoted = False
     if ok and promote_if_better:
-        registry.promote(version, reason="gate passed: " + reason)
+        registry.promote(version, reason=registry.GATE_PASSED + reason)
         promoted = True
     return RetrainResult(
         version=version,
