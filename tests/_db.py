@@ -106,3 +106,23 @@ def makassar_db(tmp_path: Path) -> tuple[Path, datetime]:
         store.con.execute("INSERT INTO scores VALUES ('m1', 'm1', 0.9, 0.2, [], [], ?)", [seen])
         store.publish_snapshot()
     return db, seen
+
+
+def forward_pratiwi_post(store, folder: Path, row_id: int, scorer) -> None:
+    """A member's WhatsApp export forwarding Pratiwi's post ``row_id`` (a real hoax text), imported
+    and fed into ``store`` as the tipline does."""
+    from datetime import UTC
+
+    import pandas as pd
+
+    from saring.collect.tipline import import_chat
+    from saring.pipeline.forwarded import feed_tipline
+
+    rows = pd.read_csv(Path(__file__).resolve().parents[1] / "classifiers" / "data" / "pratiwi2017_hoax"
+                       / "pratiwi2017_hoax_train.csv")
+    claim = rows.loc[rows["row_id"] == row_id, "berita"].item()
+    chat = folder / "WhatsApp Chat dengan Relawan.txt"
+    chat.write_text(f"12/10/23, 08.17 - +62 812-0000-0002: *Diteruskan*\n{claim}\n", encoding="utf-8")
+    started = datetime.now(UTC)
+    import_chat(store.con, chat, b"uji-rahasia-lokal-0123456789")
+    feed_tipline(store, since=started, scorer=scorer)

@@ -5,7 +5,7 @@ import re
 
 import duckdb
 import pytest
-from _db import makassar_db
+from _db import forward_pratiwi_post, makassar_db
 from PIL import Image
 
 from saring.desk.card import (
@@ -381,11 +381,7 @@ def test_a_card_states_the_verdict_of_a_same_claim_fact_check_when_a_closer_one_
     # showed both, but the card said "Belum ada klarifikasi resmi ... jangan diteruskan", without
     # either link.
     kompas = _kompas_as_a_fact_check_without_verdict(ingested)
-    con = connect_snapshot(ingested)
-    (item_id,) = con.execute("SELECT item_id FROM item_overview WHERE title LIKE "
-                             "'Facebook Akan Ditutup 24 April%'").fetchone()
-    card = card_for_item(con, item_id)
-    con.close()
+    card = _card_of(ingested, "Facebook Akan Ditutup 24 April%")
     text = card_text(card)
     assert FACEBOOK_HOAX in text and "/cekfakta/facebook-akan-ditutup" in text, text
     assert NO_CLARIFICATION not in text.lower() and kompas not in text, text
@@ -401,11 +397,7 @@ def test_a_card_gives_the_link_of_a_same_claim_fact_check_whose_title_carries_no
         store.con.execute("UPDATE factchecks SET verdict = NULL, "
                           "title = regexp_replace(title, '^\\[HOAKS\\] ', '')")
         store.publish_snapshot()
-    con = connect_snapshot(ingested)
-    (item_id,) = con.execute("SELECT item_id FROM item_overview WHERE title = "
-                             "'Viral Kabar Facebook Bakal Diblokir 24 April Hoaks atau Fakta'").fetchone()
-    card = card_for_item(con, item_id)
-    con.close()
+    card = _card_of(ingested, VIRAL_FACEBOOK)
     text = card_text(card)
     assert "/cekfakta/facebook-akan-ditutup" in text and "Facebook akan ditutup di Indonesia" in text, text
     assert "Hasil cek fakta" not in text and "HOAKS" not in text, text
@@ -419,23 +411,12 @@ def test_a_forward_s_card_keeps_the_fact_check_the_digest_shows_once_retention_p
     # card, made after the purge, matched the placeholder "(pesan dihapus: masa simpan habis)"
     # instead and told the group "Belum ada klarifikasi resmi", beside "risiko hoaks tinggi".
     from datetime import UTC, datetime, timedelta
-    from pathlib import Path
 
-    import pandas as pd
-
-    from saring.collect.tipline import import_chat
-    from saring.pipeline.forwarded import feed_tipline, purge_tipline
+    from saring.pipeline.forwarded import purge_tipline
     from saring.storage.database import Store
 
-    rows = pd.read_csv(Path(__file__).resolve().parents[1] / "classifiers" / "data" / "pratiwi2017_hoax"
-                       / "pratiwi2017_hoax_train.csv")
-    claim = rows.loc[rows["row_id"] == 513, "berita"].item()  # a Facebook-block hoax post (topic 11)
-    chat = tmp_path / "WhatsApp Chat dengan Relawan.txt"
-    chat.write_text(f"12/10/23, 08.17 - +62 812-0000-0002: *Diteruskan*\n{claim}\n", encoding="utf-8")
     with Store(ingested) as store:
-        started = datetime.now(UTC)
-        import_chat(store.con, chat, b"uji-rahasia-lokal-0123456789")
-        feed_tipline(store, since=started, scorer=scorer)
+        forward_pratiwi_post(store, tmp_path, 513, scorer)  # a Facebook-block hoax post (topic 11)
         store.publish_snapshot()
     con = connect_snapshot(ingested)
     (item_id,) = con.execute("SELECT item_id FROM item_overview WHERE source_id = 'tipline'").fetchone()
@@ -479,11 +460,7 @@ def test_a_card_states_the_verdict_once_when_the_fact_check_s_title_already_says
     # picture drew "HOAKS" then "[HOAKS] Facebook ...": the verdict twice. The digest shows it once.
     from dataclasses import replace
 
-    con = connect_snapshot(ingested)
-    (item_id,) = con.execute("SELECT item_id FROM item_overview WHERE title = "
-                             "'Viral Kabar Facebook Bakal Diblokir 24 April Hoaks atau Fakta'").fetchone()
-    card = card_for_item(con, item_id)
-    con.close()
+    card = _card_of(ingested, VIRAL_FACEBOOK)
     assert card.factcheck.title.startswith("[HOAKS] ") and card.factcheck.verdict == "HOAKS"
     verdict = card_text(card).split("\n\n")[2]  # the fact-check's lines
     assert verdict.count("HOAKS") == 1 and f"Hasil cek fakta: *{card.factcheck.title}*" in verdict, verdict
@@ -515,6 +492,20 @@ def test_a_card_just_under_tinggi_does_not_show_the_tinggi_percentage(ingested, 
     drawn = _drawn_text(monkeypatch)
     card_png(card)
     assert any("sedang (69%)" in line for line in drawn), drawn
+
+
+VIRAL_FACEBOOK = "Viral Kabar Facebook Bakal Diblokir 24 April Hoaks atau Fakta"
+"""Kompas' article on the Facebook-block rumour (the sample's news), matched by its fact-checks."""
+
+
+def _card_of(db, title: str):
+    """The clarification card of the published item whose title is ``title`` (SQL LIKE)."""
+    con = connect_snapshot(db)
+    try:
+        (item_id,) = con.execute("SELECT item_id FROM item_overview WHERE title LIKE ?", [title]).fetchone()
+        return card_for_item(con, item_id)
+    finally:
+        con.close()
 
 
 def _drawn_text(monkeypatch) -> list[str]:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from _db import forward_pratiwi_post
 
 from saring.judge.factcheck import (
     MATCH_THRESHOLD,
@@ -490,24 +491,14 @@ def test_a_forwarded_message_keeps_its_fact_check_match_and_floor_once_retention
     # was purged only a placeholder title was left; the next new fact-check re-matched the last 30
     # days, the placeholder matched nothing, and the forward's match and risk floor were deleted:
     # the next digest re-reported the catfish rumour with its risk fallen.
-    import pandas as pd
-
-    from saring.collect.tipline import import_chat
-    from saring.pipeline.forwarded import feed_tipline, purge_tipline
+    from saring.pipeline.forwarded import purge_tipline
     from saring.pipeline.link import link_items
 
-    rows = pd.read_csv(Path(__file__).resolve().parents[1] / "classifiers" / "data" / "pratiwi2017_hoax"
-                       / "pratiwi2017_hoax_train.csv")
-    claim = rows.loc[rows["row_id"] == 6, "berita"].item()  # a catfish-cancer hoax post (topic 1)
-    chat = tmp_path / "WhatsApp Chat dengan Relawan.txt"
-    chat.write_text(f"12/10/23, 08.17 - +62 812-0000-0002: *Diteruskan*\n{claim}\n", encoding="utf-8")
     forwarded = ("SELECT i.item_id, m.factcheck_id, m.similarity, e.floor FROM items i "
                  "JOIN factcheck_matches m USING (item_id) LEFT JOIN hoax_evidence e USING (item_id) "
                  "WHERE i.kind = 'tipline' ORDER BY ALL")
     with Store(ingested) as store:
-        started = datetime.now(UTC)
-        import_chat(store.con, chat, b"uji-rahasia-lokal-0123456789")
-        feed_tipline(store, since=started, scorer=scorer)
+        forward_pratiwi_post(store, tmp_path, 6, scorer)  # a catfish-cancer hoax post (topic 1)
         matched = store.con.execute(forwarded).fetchall()
         assert matched and all(floor is not None for *_, floor in matched)
         purge_tipline(store, 0, now=datetime.now(UTC) + timedelta(seconds=1))
