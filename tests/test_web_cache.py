@@ -132,3 +132,64 @@ def test_a_label_tap_reaches_the_analysts_copy_at_once_and_keeps_the_pages_compu
 
     _publish_a_new_item(ingested)  # a run's publication still renews them
     assert TITLE in client.get("/review").text and published.builds == builds + 1
+
+
+def test_a_page_being_computed_when_a_run_publishes_is_still_shown(ingested, scorer, monkeypatch):
+    # Twenty members open the desk after the hourly run: one member's digest is being computed
+    # (several queries, seconds on a year of news) when the next run publishes and another
+    # member's page switches the desk to the new version. The first page used to fail (HTTP 500:
+    # the old version's connection was closed under its queries).
+    import threading
+
+    import saring.report.digest as digest
+
+    add_user(ingested, "rina", PASSWORD)
+    app = create_app(ingested, scorer=scorer, secret_key="test-key")
+    first, other = TestClient(app, raise_server_exceptions=False), TestClient(app)
+    _login(first)
+    _login(other)
+    computing, go = threading.Event(), threading.Event()
+    real = digest.build_digest
+
+    def between_queries(con, *args, **kwargs):  # the digest's queries run on the old version
+        con.execute("SELECT count(*) FROM items").fetchall()
+        computing.set()
+        go.wait(30)
+        return real(con, *args, **kwargs)
+
+    monkeypatch.setattr(digest, "build_digest", between_queries)
+    shown = {}
+    opening = threading.Thread(target=lambda: shown.update(r=first.get("/")))
+    opening.start()
+    try:
+        assert computing.wait(30)
+        monkeypatch.setattr(digest, "build_digest", real)
+        _publish_a_new_item(ingested)  # the next run finished meanwhile
+        assert TITLE in other.get("/review").text  # another member's page reads the new version
+    finally:
+        go.set()
+        opening.join()
+    assert shown["r"].status_code == 200, shown["r"].text[-2000:]
+    assert TITLE in first.get("/").text  # and the first member's next page the new one
+
+
+def test_a_check_right_after_a_run_finds_what_the_run_stored(ingested, scorer):
+    # A member reads the digest, the hourly run stores a new article, and a member pastes the
+    # same rumour into the check box before anyone opens another page: the check used to read the
+    # version the desk had open (DuckDB shares an open file's instance) and found nothing similar.
+    import re
+
+    add_user(ingested, "rina", PASSWORD)
+    client = TestClient(create_app(ingested, scorer=scorer, secret_key="test-key"))
+    _login(client)
+    page = client.get("/check").text
+    assert client.get("/").status_code == 200  # the desk now holds the version before the run
+
+    _publish_a_new_item(ingested)
+
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    checked = client.post("/check", data={"csrf": token, "q": "KPU Kota Batu memindahkan TPS 7 tanpa "
+                                                                "pemberitahuan. Hoaks?"})
+    assert checked.status_code == 200
+    similar = re.search(r'<ul class="plain" id="similar">.*?</ul>', checked.text, re.S)
+    assert similar and TITLE in similar.group(0)

@@ -57,6 +57,7 @@ class Published:
         self._lock = threading.Lock()
         self._version: tuple | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._uses: dict[int, int] = {}  # id(connection) -> requests reading through it now
         self._local = threading.local()
         self._data: dict[Any, Any] = {}
         self._building: dict[Any, threading.Lock] = {}
@@ -66,21 +67,38 @@ class Published:
         """The identity of the current publication (None before the first one)."""
         return _identity(self.catalog, self.publication)
 
-    def _current(self) -> tuple[tuple | None, duckdb.DuckDBPyConnection | None]:
+    def _current(self, use: bool = False) -> tuple[tuple | None, duckdb.DuckDBPyConnection | None]:
+        """The current version and its connection; ``use``: count the caller as reading through it
+        until :meth:`_release`."""
         version = self.version()
         with self._lock:
             if version != self._version:
                 old, self._con, self._version = self._con, None, version
                 self._data = {}
                 self._local = threading.local()
-                if old is not None:
+                # Closing a connection closes its cursors: a page still computing on the old
+                # version would fail between two queries. Its last reader closes it.
+                if old is not None and not self._uses.get(id(old)):
                     with contextlib.suppress(duckdb.Error):
                         old.close()
                 if version is not None:
                     from saring.storage.database import connect_snapshot
 
-                    self._con = connect_snapshot(self.db, self.timezone)  # checks the schema version too
+                    # An instance of its own: the old version's may still be open (connect_snapshot).
+                    # It checks the schema version too.
+                    self._con = connect_snapshot(self.db, self.timezone, private=True)
+            if use and self._con is not None:
+                self._uses[id(self._con)] = self._uses.get(id(self._con), 0) + 1
             return self._version, self._con
+
+    def _release(self, con: duckdb.DuckDBPyConnection) -> None:
+        with self._lock:
+            left = self._uses.pop(id(con)) - 1
+            if left:
+                self._uses[id(con)] = left
+            elif con is not self._con:  # a version replaced while it was being read
+                with contextlib.suppress(duckdb.Error):
+                    con.close()
 
     def follow(self, before: tuple | None, after: tuple | None) -> None:
         """``after`` is a publication of the desk's own tables only (labels, checks, cards): keep the
@@ -96,7 +114,7 @@ class Published:
     @contextlib.contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """This thread's cursor on the current version (or a one-off connection without a catalog)."""
-        version, con = self._current()
+        version, con = self._current(use=True)
         if con is None:
             from saring.storage.database import connect_snapshot
 
@@ -106,12 +124,18 @@ class Published:
             finally:
                 one.close()
             return
-        cursors = self._local.__dict__.setdefault("cursors", {})
-        cur = cursors.get(version)
-        if cur is None:
-            cur = cursors[version] = con.cursor()
-            cur.execute(f"SET TimeZone = '{self.timezone}'")
-        yield cur
+        try:
+            cursors = self._local.__dict__.setdefault("cursors", {})
+            cur = cursors.get(version)
+            if cur is None:
+                from saring.storage.database import PRIVATE
+
+                cur = cursors[version] = con.cursor()
+                cur.execute(f"USE {PRIVATE}")  # a cursor starts on the instance's empty database
+                cur.execute(f"SET TimeZone = '{self.timezone}'")
+            yield cur
+        finally:
+            self._release(con)
 
     def get(self, key: Any, build: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Page data for ``key`` on the current version, computed at most once per version.

@@ -837,14 +837,22 @@ def _publish_first(db_path: Path) -> None:
                              f"from here ({exc}); every saring run publishes it") from None
 
 
-def connect_snapshot(db_path: str | Path | None = None,
-                     timezone: str = TIME_ZONE) -> duckdb.DuckDBPyConnection:
+PRIVATE = "published"  # the analysts' copy in a private connection (connect_snapshot)
+
+
+def connect_snapshot(db_path: str | Path | None = None, timezone: str = TIME_ZONE,
+                     private: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the newest snapshot read-only (publishing it first when the database has none:
     a reader never keeps the writer's own file open). ``db_path`` may name the snapshot itself.
 
     ``timezone`` is the session's clock: times are shown on it and the views that count by day
     (``source_daily``, ``story_daily``, ``rumour_lifecycle``) count its days. Pass the forum's
     (``settings.schedule.timezone``) to agree with its digest and weekly report.
+
+    ``private``: in a DuckDB instance of its own. DuckDB gives a second connection to a file this
+    process has open the instance already open, which still reads the catalog that a newer
+    publication replaced: a process that keeps a connection (the desk) takes a private one. Its
+    cursors start on DuckDB's own empty database: run ``USE {PRIVATE}`` on each first.
 
     Raises:
         StoreError: neither file exists, the database is busy or of another saring version and
@@ -865,7 +873,16 @@ def connect_snapshot(db_path: str | Path | None = None,
             raise StoreError(f"no database at {db_path}: run `saring ingest` first")
         _publish_first(db_path)
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        if private:
+            con = duckdb.connect()
+            try:
+                con.execute("ATTACH '{}' AS {} (READ_ONLY)".format(str(path).replace("'", "''"), PRIVATE))
+                con.execute(f"USE {PRIVATE}")
+            except duckdb.Error:
+                con.close()
+                raise
+        else:
+            con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
         raise StoreError(f"cannot read the analysts' copy of {db_path}: {exc}") from None
     con.execute(f"SET TimeZone = '{timezone}'").fetchall()
