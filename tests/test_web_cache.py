@@ -3,6 +3,7 @@ once per version, and shown anew as soon as a run publishes a new one."""
 
 from datetime import UTC, datetime
 
+import pytest
 from fastapi.testclient import TestClient
 
 from saring.desk.app import create_app
@@ -193,3 +194,48 @@ def test_a_check_right_after_a_run_finds_what_the_run_stored(ingested, scorer):
     assert checked.status_code == 200
     similar = re.search(r'<ul class="plain" id="similar">.*?</ul>', checked.text, re.S)
     assert similar and TITLE in similar.group(0)
+
+
+def test_the_kept_page_data_stays_bounded_however_many_days_are_asked(ingested, scorer):
+    # Every day since 1970 is a valid /?day=: a script (or a curious member) walking back through
+    # the calendar must not make the desk keep a digest for each day it asked about, while the
+    # pages the forum keeps reading stay computed.
+    from datetime import timedelta
+
+    from saring.desk.cache import PAGES_KEPT
+    from saring.localtime import today
+
+    add_user(ingested, "rina", PASSWORD)
+    app = create_app(ingested, scorer=scorer, secret_key="test-key")
+    published = app.state.desk.published
+    client = TestClient(app)
+    _login(client)
+    now = today(app.state.desk.timezone)
+    for back in range(1, PAGES_KEPT + 20):
+        assert client.get(f"/?day={(now - timedelta(days=back)).isoformat()}").status_code == 200
+        assert client.get("/").status_code == 200  # today's digest, read all the while
+    assert len(published._data) == PAGES_KEPT
+    builds = published.builds
+    client.get("/")
+    assert published.builds == builds  # still kept: the least recently read went first
+    client.get(f"/?day={(now - timedelta(days=1)).isoformat()}")
+    assert published.builds == builds + 1  # long dropped: computed again
+
+
+def test_a_page_whose_computation_failed_is_computed_again_and_leaves_nothing_behind(ingested):
+    from saring.desk.cache import Published
+
+    with Store(ingested) as store:
+        store.publish_snapshot()
+    published = Published(ingested)
+    calls = []
+
+    def failing(con):
+        calls.append(1)
+        raise RuntimeError("disk read error")
+
+    for _ in range(2):
+        with pytest.raises(RuntimeError):
+            published.get("digest", failing)
+    assert len(calls) == 2 and published._building == {} and "digest" not in published._data
+    assert published.get("digest", lambda con: con.execute("SELECT count(*) FROM items").fetchall()[0][0]) > 0

@@ -19,6 +19,7 @@ import contextlib
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +30,10 @@ from saring.localtime import TIME_ZONE
 
 LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
+#: Page data kept per version, the least recently read dropped first: every day since 1970 is a
+#: valid ``/?day=``, so a script walking them would otherwise keep thousands of digests.
+PAGES_KEPT = 64
+_MISSING = object()
 
 
 def _identity(*paths: Path) -> tuple | None:
@@ -59,7 +64,7 @@ class Published:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._uses: dict[int, int] = {}  # id(connection) -> requests reading through it now
         self._local = threading.local()
-        self._data: dict[Any, Any] = {}
+        self._data: OrderedDict[Any, Any] = OrderedDict()
         self._building: dict[Any, threading.Lock] = {}
         self.builds = 0  # how many times page data was computed (the tests read it)
 
@@ -74,7 +79,7 @@ class Published:
         with self._lock:
             if version != self._version:
                 old, self._con, self._version = self._con, None, version
-                self._data = {}
+                self._data = OrderedDict()
                 self._local = threading.local()
                 # Closing a connection closes its cursors: a page still computing on the old
                 # version would fail between two queries. Its last reader closes it.
@@ -137,6 +142,13 @@ class Published:
         finally:
             self._release(con)
 
+    def _cached(self, version: tuple | None, key: Any) -> Any:
+        """The kept page data (marked as just read), or _MISSING; call with the lock held."""
+        if version is None or version != self._version or key not in self._data:
+            return _MISSING
+        self._data.move_to_end(key)
+        return self._data[key]
+
     def get(self, key: Any, build: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Page data for ``key`` on the current version, computed at most once per version.
 
@@ -145,20 +157,25 @@ class Published:
         """
         version, _ = self._current()
         with self._lock:
-            if version is not None and version == self._version and key in self._data:
-                return self._data[key]
+            if (hit := self._cached(version, key)) is not _MISSING:
+                return hit
             building = self._building.setdefault((version, key), threading.Lock())
         with building:
             with self._lock:
-                if version is not None and version == self._version and key in self._data:
-                    return self._data[key]
-            with self.connection() as con:
-                value = build(con)
-            with self._lock:
-                self.builds += 1
-                if version is not None and version == self._version:
-                    self._data[key] = value
-                self._building.pop((version, key), None)
+                if (hit := self._cached(version, key)) is not _MISSING:
+                    return hit
+            try:
+                with self.connection() as con:
+                    value = build(con)
+                with self._lock:
+                    self.builds += 1
+                    if version is not None and version == self._version:
+                        self._data[key] = value
+                        while len(self._data) > PAGES_KEPT:
+                            self._data.popitem(last=False)
+            finally:  # a failed build is not kept, nor its lock
+                with self._lock:
+                    self._building.pop((version, key), None)
         return value
 
 
