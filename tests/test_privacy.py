@@ -251,6 +251,34 @@ def test_without_the_rewrite_the_purged_text_stays_in_the_file(imported):
     assert any(p.encode() in raw for p in PURGED)
 
 
+def test_a_check_that_found_a_forward_keeps_no_copy_of_its_text_once_retention_purged_it(
+        imported, monkeypatch, scorer):
+    # A member pasted the tail of the group's forward into the desk's check: saring showed the
+    # forward as similar, and the check stored what it showed, the forward's opening line as its
+    # title. Retention purged the forward, but the checks table (never purged, published to the
+    # analysts' copy) kept that opening line in the database and in the published files.
+    import saring.storage.publish
+    from saring.desk.check import load_check, run_check
+
+    db, *_ = imported
+    monkeypatch.setattr(saring.storage.publish, "COMPRESSION", "uncompressed")  # text shows in the bytes
+    result = run_check("Anggaran Rp 2.300.000.000 hilang, DPT 187.654.321 dicoret 12,5 persen.", db,
+                       scorer=scorer, by="rina")
+    assert result.saved and any(PURGED[0] in s.title for s in result.similar), result.similar  # the control
+    with Store(db) as store:
+        store.publish_snapshot()
+    assert any(PURGED[0].encode() in p.read_bytes() for p in published_dir(db).rglob("*.parquet"))
+    monkeypatch.setenv("SARING_TIPLINE_SECRET", SECRET.decode())
+    purged = CliRunner().invoke(app, ["tipline", "purge", "--older-than-days", "0", "--db", str(db)])
+    assert purged.exit_code == 0, purged.output
+    files = [db, *published_dir(db).rglob("*")]
+    assert [p for p in files if p.is_file() and PURGED[0].encode() in p.read_bytes()] == []
+    with Store(db) as store:  # the check is still there, its similar forward shown as purged
+        kept = load_check(store.con, result.check_id)
+    assert [s.item_id for s in kept.similar] == [s.item_id for s in result.similar]
+    assert "(pesan dihapus: masa simpan habis)" in [s.title for s in kept.similar]
+
+
 def test_a_database_whose_file_name_holds_a_double_quote_can_be_purged(tmp_path):
     # A file named by hand ('pemilu "2024".duckdb'): DuckDB names the database after it, and the
     # purge's rewrite quoted that name without escaping the '"': the purge stopped with a parser

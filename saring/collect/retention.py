@@ -17,7 +17,9 @@ The tests check the raw bytes of every one of these files after a purge.
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -87,9 +89,36 @@ def purge_items(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> None:
                     f"WHERE item_id IN ({old_items})", [cutoff])
     if "story_vectors" in tables:  # the bag of words of the purged text (saring.judge.stories)
         con.execute(f"DELETE FROM story_vectors WHERE item_id IN ({old_items})", [cutoff])
+    if "similar_json" in tables.get("checks", set()):
+        _purge_similar(con, cutoff)
     con.execute(f"UPDATE items SET summary = NULL, title = CASE WHEN link IS NULL "
                 f"THEN '{PURGED_TITLE}' ELSE title END "
                 "WHERE kind = 'tipline' AND first_seen_at < ?", [cutoff])
+
+
+def _purge_similar(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> None:
+    """A check stored the forwards it found similar as it showed them, titled with their opening
+    line (checks are never purged: the member pasted that text): the forward's title goes."""
+    found = {}
+    for check_id, similar in con.execute("SELECT check_id, similar_json FROM checks "
+                                         "WHERE similar_json LIKE '%\"item_id\"%'").fetchall():
+        with contextlib.suppress(ValueError):
+            found[check_id] = [s for s in json.loads(similar) if isinstance(s, dict)]
+    ids = sorted({str(s.get("item_id")) for shown in found.values() for s in shown})
+    if not ids:
+        return
+    purged = {r[0] for r in con.execute(
+        "SELECT item_id FROM items WHERE kind = 'tipline' AND link IS NULL AND first_seen_at < ? "
+        "AND list_contains(?, item_id)", [cutoff, ids]).fetchall()}
+    changed = []
+    for check_id, shown in found.items():
+        hit = [s for s in shown if s.get("item_id") in purged and s.get("title") != PURGED_TITLE]
+        for s in hit:
+            s["title"] = PURGED_TITLE
+        if hit:
+            changed.append([json.dumps(shown), check_id])
+    if changed:
+        con.executemany("UPDATE checks SET similar_json = ? WHERE check_id = ?", changed)
 
 
 def purge_connection(con: duckdb.DuckDBPyConnection, older_than_days: float,
