@@ -240,6 +240,42 @@ def test_cli_import(tmp_path, monkeypatch):
     assert (tmp_path / "saring.duckdb.tipline-secret").exists()
 
 
+def test_forwards_that_became_items_after_their_import_leave_no_text_behind_once_purged(
+        tmp_path, monkeypatch):
+    # An import stopped on a half-edited sources.yaml after it stored the messages; the next
+    # import made them items. The daily purge then deleted the messages' text (imported first)
+    # and, a purge later, the items' copy of it, but that purge had "0 messages" to delete, so
+    # it rewrote nothing: the text stayed in the database file and in the analysts' copy.
+    from typer.testing import CliRunner
+
+    import saring.storage.publish
+    from saring.cli.main import app
+    from saring.collect.retention import purge_tipline
+    from saring.storage.publish import published_dir
+
+    monkeypatch.delenv("SARING_TIPLINE_SECRET", raising=False)
+    monkeypatch.setattr("saring.collect.urls.system_resolver", FakeDNS({}))
+    monkeypatch.setattr(saring.storage.publish, "COMPRESSION", "uncompressed")  # text shows in the bytes
+    db = tmp_path / "saring.duckdb"
+    broken = tmp_path / "sources.yaml"
+    broken.write_text("settings:\n  schedule: [timezone\n", encoding="utf-8")
+    cli = CliRunner()
+    result = cli.invoke(app, ["tipline", "import", str(ANDROID_ID), "--db", str(db),
+                              "--sources", str(broken)])
+    assert result.exit_code != 0, result.output  # the messages are stored, not yet made items
+    between = datetime.now(UTC)
+    result = cli.invoke(app, ["tipline", "import", str(ANDROID_ID), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    claim = b"sudah dicoblos sebelum hari H"
+    with Store(db) as store:
+        assert store.con.execute("SELECT count(*) FROM items WHERE kind = 'tipline'").fetchone()[0] > 0
+        assert purge_tipline(store, 0, now=between).messages == 4  # the messages' text: imported first
+    assert any(claim in p.read_bytes() for p in published_dir(db).rglob("*.parquet"))  # the items' copy
+    result = cli.invoke(app, ["tipline", "purge", "--older-than-days", "0", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    files = [db, *published_dir(db).rglob("*")]
+    assert [p for p in files if p.is_file() and claim in p.read_bytes()] == []
+
 def test_cli_import_prints_each_link_whole_on_one_line(tmp_path, monkeypatch):
     # The import's output saved to a log (cron, `> import.log`): a link longer than the line was
     # folded at 80 columns, so copying or clicking it opened half an address.

@@ -70,12 +70,17 @@ def purge_messages(con: duckdb.DuckDBPyConnection, older_than_days: float,
     return int(n)
 
 
-def purge_items(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> None:
-    """The copies of old message text in ``items`` and ``articles`` (tipline source)."""
+def purge_items(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> int:
+    """The copies of old message text in ``items`` and ``articles`` (tipline source); returns how
+    many items still held some (an item may be made days after its message was imported)."""
     tables = _tables(con)
     if "kind" not in tables.get("items", set()):
-        return  # written before the tipline existed
+        return 0  # written before the tipline existed
     old_items = "SELECT item_id FROM items WHERE kind = 'tipline' AND first_seen_at < ?"
+    held = con.execute(
+        "SELECT count(*) FROM items i WHERE kind = 'tipline' AND first_seen_at < ? AND (summary IS NOT NULL "
+        "OR EXISTS (SELECT 1 FROM articles a WHERE a.item_id = i.item_id AND a.text IS NOT NULL "
+        "AND a.text_source IN ('tipline', 'summary')))", [cutoff]).fetchone()[0]
     # Message text lives on as the message item's article and as the summary of its links' items.
     con.execute(f"UPDATE articles SET text = NULL WHERE text_source IN ('tipline', 'summary') "
                 f"AND item_id IN ({old_items})", [cutoff])
@@ -94,6 +99,7 @@ def purge_items(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> None:
     con.execute(f"UPDATE items SET summary = NULL, title = CASE WHEN link IS NULL "
                 f"THEN '{PURGED_TITLE}' ELSE title END "
                 "WHERE kind = 'tipline' AND first_seen_at < ?", [cutoff])
+    return int(held)
 
 
 def _purge_similar(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> None:
@@ -124,12 +130,17 @@ def _purge_similar(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> None:
 def purge_connection(con: duckdb.DuckDBPyConnection, older_than_days: float,
                      now: datetime | None = None) -> int:
     """Purge the rows of one database (the live one or a backup); returns messages purged."""
+    return _purge_rows(con, older_than_days, now)[0]
+
+
+def _purge_rows(con: duckdb.DuckDBPyConnection, older_than_days: float,
+                now: datetime | None = None) -> tuple[int, int]:
+    """Messages purged, and items whose copy of a message's text was purged."""
     stamp = now or datetime.now(UTC)
     if "tipline_messages" not in _tables(con):
-        return 0
+        return 0, 0
     n = purge_messages(con, older_than_days, stamp)
-    purge_items(con, stamp - timedelta(days=older_than_days))
-    return n
+    return n, purge_items(con, stamp - timedelta(days=older_than_days))
 
 
 def _quote(value: str) -> str:
@@ -197,10 +208,10 @@ def purge_tipline(store, older_than_days: float, now: datetime | None = None,
         StoreError: the database could not be rewritten or reopened.
     """
     with store.lock:
-        n = purge_connection(store.con, older_than_days, now)
+        n, items = _purge_rows(store.con, older_than_days, now)
         # A purge that stopped before it rewrote the published files left them marked: this one
         # (or the next publication) finishes, though no row is left to purge.
-        if not (n or rewrite or store.erase_pending()):
+        if not (n or items or rewrite or store.erase_pending()):
             return PurgeResult(messages=0, rewritten=[])
         store.mark_erase()
         fresh = store.path.with_name(store.path.name + ".rewrite")
