@@ -470,6 +470,38 @@ def test_a_purge_stopped_by_a_bad_backup_still_erases_the_text_from_the_analysts
     _same(db)
 
 
+def test_a_purge_that_could_not_mark_the_analysts_copy_leaves_its_rows_to_the_next_purge(
+        tmp_path, monkeypatch):
+    # The disk filled up (or the published folder was left unwritable) as the daily purge began:
+    # it deleted the rows' text, then failed with a traceback writing the mark that makes the
+    # next publication erase the old files. The next purge found nothing left to purge and every
+    # later publication kept the buckets holding the chat text (text is not fingerprinted).
+    import saring.storage.publish as publish
+    from saring.collect.retention import RetentionError, purge_tipline
+
+    monkeypatch.setattr(publish, "COMPRESSION", "uncompressed")  # the text shows in the raw bytes
+    secret = "Pesan uji retensi 7f3a: rapat relawan di balai desa"
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        _tipline_message(store, secret, datetime.now(UTC) - timedelta(days=40))
+        store.publish_snapshot()
+    real = publish._write_json
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(publish, "_write_json", disk_full)
+    with Store(db) as store:
+        with pytest.raises(RetentionError, match="run the purge again"):  # said, not a traceback
+            purge_tipline(store, 30)
+    monkeypatch.setattr(publish, "_write_json", real)
+    with Store(db) as store:  # the next day's purge
+        assert purge_tipline(store, 30).messages == 1
+        store.publish_snapshot()
+    assert not any(secret.encode() in p.read_bytes() for p in published_dir(db).rglob("*") if p.is_file())
+    _same(db)
+
+
 # A notebook: opens the analysts' copy, counts, waits, counts again (its own process, as it is).
 NOTEBOOK = """
 import sys, time

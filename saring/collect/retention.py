@@ -208,7 +208,20 @@ def purge_tipline(store, older_than_days: float, now: datetime | None = None,
         StoreError: the database could not be rewritten or reopened.
     """
     with store.lock:
-        n, items = _purge_rows(store.con, older_than_days, now)
+        store.con.begin()  # the rows are purged only once the published files are marked for erasing:
+        try:  # a purge that could not mark them leaves the rows to the next one
+            n, items = _purge_rows(store.con, older_than_days, now)
+            if n or items:
+                store.mark_erase()
+            store.con.commit()
+        except OSError as exc:
+            store.con.rollback()
+            raise RetentionError(f"the analysts' copy of {store.path} could not be marked for erasing "
+                                 f"({exc}); nothing was purged, run the purge again") from None
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                store.con.rollback()
+            raise
         # A purge that stopped before it rewrote the published files left them marked: this one
         # (or the next publication) finishes, though no row is left to purge.
         if not (n or items or rewrite or store.erase_pending()):
