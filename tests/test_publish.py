@@ -501,6 +501,11 @@ def test_a_purge_that_could_not_mark_the_analysts_copy_leaves_its_rows_to_the_ne
     assert not any(secret.encode() in p.read_bytes() for p in published_dir(db).rglob("*") if p.is_file())
     _same(db)
 
+    # The same full disk when the maintainer asks for the rewrite alone (nothing left to purge).
+    monkeypatch.setattr(publish, "_write_json", disk_full)
+    with Store(db) as store, pytest.raises(RetentionError, match="run the purge again"):
+        purge_tipline(store, 30, rewrite=True)
+
 
 # A notebook: opens the analysts' copy, counts, waits, counts again (its own process, as it is).
 NOTEBOOK = """

@@ -226,7 +226,11 @@ def purge_tipline(store, older_than_days: float, now: datetime | None = None,
         # (or the next publication) finishes, though no row is left to purge.
         if not (n or items or rewrite or store.erase_pending()):
             return PurgeResult(messages=0, rewritten=[])
-        store.mark_erase()
+        try:
+            store.mark_erase()
+        except OSError as exc:
+            raise RetentionError(f"the analysts' copy of {store.path} could not be marked for erasing "
+                                 f"({exc}); run the purge again") from None
         fresh = store.path.with_name(store.path.name + ".rewrite")
         try:
             copy_into_fresh_file(store.con, fresh)
