@@ -239,3 +239,22 @@ def test_a_page_whose_computation_failed_is_computed_again_and_leaves_nothing_be
             published.get("digest", failing)
     assert len(calls) == 2 and published._building == {} and "digest" not in published._data
     assert published.get("digest", lambda con: con.execute("SELECT count(*) FROM items").fetchall()[0][0]) > 0
+
+
+def test_a_check_started_after_a_run_reads_the_new_version_while_an_older_check_still_reads(
+        ingested, scorer):
+    # Two members check at once: one check opened the analysts' copy before the hourly run
+    # published, the other starts after it. DuckDB hands a second connection to a file already
+    # open in the process the instance already open, so the later check read the old version.
+    from saring.desk.check import analyse
+    from saring.storage.database import connect_snapshot
+
+    with Store(ingested) as store:
+        store.publish_snapshot()
+    older = connect_snapshot(ingested)  # the first member's check, still running
+    try:
+        _publish_a_new_item(ingested)
+        result = analyse("KPU Kota Batu memindahkan TPS 7 tanpa pemberitahuan. Hoaks?", ingested, scorer)
+    finally:
+        older.close()
+    assert TITLE in [s.title for s in result.similar]

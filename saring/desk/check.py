@@ -434,7 +434,7 @@ def _open_copy(db: str | Path | None, upgrade: Callable[[], None] | None) -> duc
     from saring.storage.database import OlderSchemaError, connect_snapshot
 
     try:
-        return connect_snapshot(db)
+        return connect_snapshot(db, private=True)  # not an older check's instance: see connect_snapshot
     except OlderSchemaError as exc:
         if upgrade is None:
             raise
@@ -444,7 +444,7 @@ def _open_copy(db: str | Path | None, upgrade: Callable[[], None] | None) -> duc
         except SaringError as busy:  # a run holds the file: it upgrades it itself
             LOGGER.warning("check: the database could not be upgraded now: %s", busy)
             raise exc from None
-    return connect_snapshot(db)
+    return connect_snapshot(db, private=True)
 
 
 def _linked(con: duckdb.DuckDBPyConnection, url: str | None, query: str, bands: DigestSettings) -> list[dict]:
