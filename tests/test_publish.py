@@ -314,6 +314,30 @@ def test_an_analyst_in_another_folder_is_told_days_are_counted_in_wib_and_how_to
     assert told[0].filename == __file__  # points at the analyst's own line
 
 
+
+def test_a_new_connection_in_a_notebook_reads_the_newest_run_while_an_older_one_is_open(tmp_path):
+    # A notebook cell `con = saring.connect()` run again after the hourly run: the new connection
+    # is made while the old `con` still exists, and DuckDB handed it the old one's instance, which
+    # reads the catalog the run replaced: the analyst silently got the previous hour's data.
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        _fill(store, 3, OLD, "a")
+        store.publish_snapshot()
+    before = saring.connect(str(db))
+    try:
+        with Store(db) as store:
+            _fill(store, 1, datetime.now(UTC), "b")
+            store.publish_snapshot()
+        after = saring.connect(str(db))
+        try:
+            assert after.execute("SELECT count(*) FROM items").fetchall() == [(4,)]
+            assert before.execute("SELECT count(*) FROM items").fetchall() == [(3,)]  # its own version
+        finally:
+            after.close()
+    finally:
+        before.close()
+    _same(db)
+
 def test_a_new_column_is_a_new_file_and_a_session_on_the_old_catalog_keeps_its_shape(tmp_path):
     db = tmp_path / "saring.duckdb"
     with Store(db) as store:

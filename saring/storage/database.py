@@ -882,7 +882,9 @@ def connect_snapshot(db_path: str | Path | None = None, timezone: str = TIME_ZON
                 con.close()
                 raise
         else:
-            con = duckdb.connect(str(path), read_only=True)
+            from saring.storage.publish import catalog_to_open
+
+            con = duckdb.connect(str(catalog_to_open(db_path, path)), read_only=True)
     except duckdb.Error as exc:
         raise StoreError(f"cannot read the analysts' copy of {db_path}: {exc}") from None
     con.execute(f"SET TimeZone = '{timezone}'").fetchall()

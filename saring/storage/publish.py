@@ -514,6 +514,25 @@ def _keep_catalog(catalog: Path, folder: Path, version: int, names: set[str]) ->
     return [{"file": link.relative_to(folder).as_posix(), "names": sorted(names)}]
 
 
+def catalog_to_open(db_path: Path, catalog: Path) -> Path:
+    """The path to open the current catalog by: its hard link in ``_catalogs/``, named by its
+    version, else the catalog itself.
+
+    DuckDB hands a second connection to a path this process already has open the instance that
+    is open, which reads the catalog a later run replaced (a notebook that runs
+    ``con = saring.connect()`` again before the old ``con`` is gone got the old data). A path of
+    its own per version gives the newest catalog an instance of its own.
+    """
+    folder = published_dir(db_path)
+    for entry in _load_manifest(folder).get("catalogs", []):
+        if "until" not in entry:
+            link = folder / entry["file"]
+            with contextlib.suppress(OSError):
+                if os.path.samefile(link, catalog):  # not one a run is replacing right now
+                    return link
+    return catalog
+
+
 def _open_elsewhere(path: Path) -> bool:
     """Whether another process has this catalog open: DuckDB holds a shared lock on a file it
     opened read-only. (Tested only on superseded catalogs, which no one opens any more.)"""
