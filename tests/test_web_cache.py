@@ -258,3 +258,27 @@ def test_a_check_started_after_a_run_reads_the_new_version_while_an_older_check_
     finally:
         older.close()
     assert TITLE in [s.title for s in result.similar]
+
+
+def test_the_review_queue_goes_on_when_the_forum_labels_all_its_candidates_between_two_runs(
+        ingested, scorer, monkeypatch):
+    # A labelling session: members tap through the queue faster than the hourly run comes. The
+    # candidates were computed once per run and kept across taps, so once all were labelled the
+    # queue read empty until the next run, though unlabelled items were left. Here 2 candidates.
+    import re
+
+    monkeypatch.setattr("saring.desk.app.QUEUE_CANDIDATES", 2)
+    add_user(ingested, "rina", PASSWORD)
+    client = TestClient(create_app(ingested, scorer=scorer, secret_key="test-key"))
+    _login(client)
+    page = client.get("/review").text
+    first = re.findall(r'name="item_id" value="([^"]+)"', page)
+    assert len(set(first)) == 2
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    for item_id in sorted(set(first)):
+        for task in ("hoax", "election"):
+            r = client.post("/label", data={"csrf": token, "item_id": item_id, "task": task, "value": "0"},
+                            follow_redirects=False)
+            assert r.status_code == 303
+    shown = set(re.findall(r'name="item_id" value="([^"]+)"', client.get("/review").text))
+    assert shown and not shown & set(first), shown

@@ -827,11 +827,23 @@ def _candidates(con: duckdb.DuckDBPyConnection, threshold: float, settings: Any)
 
 def _queue(desk: Desk, name: str, limit: int = 20) -> list[dict[str, Any]]:
     """Flagged election items, riskiest first, that still need a label from the forum."""
+    threshold = desk.settings.election_threshold
+    key = ("queue", threshold)
+    rows = desk.published.get(key, lambda con: _candidates(con, threshold, desk.settings))
+    done, unsure = desk.live.get(("labels", name), lambda: _labels(desk, name))
+    out = _open_rows(desk, rows, done, unsure, limit)
+    # The forum labelled nearly all the candidates since the run: the next riskiest (labels are
+    # published at every tap, so computing them again leaves the labelled ones out).
+    if len(out) < limit and len(rows) >= QUEUE_CANDIDATES and any(len(done.get(r[0], ())) == 2 for r in rows):
+        desk.published.forget(key)
+        rows = desk.published.get(key, lambda con: _candidates(con, threshold, desk.settings))
+        out = _open_rows(desk, rows, done, unsure, limit)
+    return out
+
+
+def _open_rows(desk: Desk, rows: list[tuple], done: dict, unsure: set, limit: int) -> list[dict[str, Any]]:
     from saring.report.digest import risk_label
 
-    threshold = desk.settings.election_threshold
-    rows = desk.published.get(("queue", threshold), lambda con: _candidates(con, threshold, desk.settings))
-    done, unsure = desk.live.get(("labels", name), lambda: _labels(desk, name))
     out = []
     for r in rows:
         state = done.get(r[0], {})

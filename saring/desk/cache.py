@@ -149,6 +149,12 @@ class Published:
         self._data.move_to_end(key)
         return self._data[key]
 
+    def forget(self, key: Any) -> None:
+        """Compute ``key``'s page data again at its next :meth:`get` (the forum's own writes made it
+        run out before the next run)."""
+        with self._lock:
+            self._data.pop(key, None)
+
     def get(self, key: Any, build: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Page data for ``key`` on the current version, computed at most once per version.
 
