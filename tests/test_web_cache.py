@@ -282,3 +282,24 @@ def test_the_review_queue_goes_on_when_the_forum_labels_all_its_candidates_betwe
             assert r.status_code == 303
     shown = set(re.findall(r'name="item_id" value="([^"]+)"', client.get("/review").text))
     assert shown and not shown & set(first), shown
+
+
+def test_yesterday_read_this_morning_does_not_say_today_when_no_run_came_in_between(ingested, scorer):
+    # Saring stopped overnight (no run, so no new version of the analysts' copy): a member opening
+    # yesterday's digest the next day got the page the desk had made the day before, which called
+    # that day "hari ini" ("Saring berhenti membaca sumber hari ini").
+    from datetime import timedelta
+
+    from saring import clock
+    from saring.localtime import today
+    from saring.report.digest import tanggal
+
+    add_user(ingested, "rina", PASSWORD)
+    client = TestClient(create_app(ingested, scorer=scorer, secret_key="test-key"))
+    _login(client)
+    day = today()
+    assert client.get(f"/?day={day.isoformat()}").status_code == 200  # made that day
+    with clock.frozen(clock.now() + timedelta(days=1)):
+        page = client.get(f"/?day={day.isoformat()}").text
+    assert f"Saring berhenti membaca sumber pada {tanggal(day)}" in page
+    assert "sumber hari ini" not in page

@@ -498,8 +498,9 @@ def digest_page(request: Request, day: str | None = None, _user: str = Depends(c
         return RedirectResponse("/", status_code=303)
     if the_day < FIRST_DAY:  # its window would leave the calendar
         the_day = now
-    digest = desk.published.get(
-        ("digest", the_day), lambda con: build_digest(con, the_day, desk.settings, desk.forum, desk.timezone))
+    digest = desk.published.get(  # and by today: a digest made yesterday called yesterday "hari ini"
+        ("digest", the_day, now),
+        lambda con: build_digest(con, the_day, desk.settings, desk.forum, desk.timezone))
     return page(
         request,
         "digest.html",
