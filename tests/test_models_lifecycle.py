@@ -300,6 +300,38 @@ def test_score_reads_a_parquet_file_given_under_a_csv_name_or_on_stdin(tmp_path,
     assert res["n"].tolist() == ["1", "2", "3"]
 
 
+def test_score_reads_a_sheet_of_articles_in_paragraphs_with_one_longer_than_131072_characters(tmp_path):
+    # An evaluator's file of whole articles, paragraphs split by blank lines, one of them a live report
+    # over 131,072 characters: saring score stopped with a traceback ("field larger than field limit"),
+    # though texts that long are documented as scored on their first 100,000 characters.
+    from saring.judge.classifier.score import load_scorer
+    from saring.limits import cap_text
+
+    held = pd.read_csv(REPO / "classifiers/data/heldout/hoax_cross_topic.csv", dtype=str)
+    long = "\n\n".join(held["text"].head(200))
+    assert len(long) > 131_072
+    texts = [held["text"][0] + "\n\n" + held["text"][1], long, held["text"][2]]
+    src = tmp_path / "articles.csv"
+    pd.DataFrame({"id": ["a", "b", "c"], "text": texts}).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    r = runner.invoke(app, ["score", str(src), "--output", str(out)])
+    assert r.exit_code == 0, r.output
+    res = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert res["id"].tolist() == ["a", "b", "c"] and res["text"].tolist() == texts
+    direct = load_scorer().score([cap_text(t) for t in texts])
+    assert res["hoax_score"].astype(float).tolist() == [round(s.hoax_score, 6) for s in direct]
+
+
+def test_score_of_a_sheet_with_a_long_text_and_no_text_column_names_the_columns(tmp_path):
+    # The same file with its texts under "berita": a traceback ("field larger than field limit")
+    # instead of the sentence naming the columns there are.
+    held = pd.read_csv(REPO / "classifiers/data/heldout/hoax_cross_topic.csv", dtype=str)
+    src = tmp_path / "articles.csv"
+    pd.DataFrame({"id": ["a"], "berita": [" ".join(held["text"].head(200))]}).to_csv(src, index=False)
+    r = runner.invoke(app, ["score", str(src), "--output", str(tmp_path / "out.csv")])
+    assert r.exit_code == 2 and "no column 'text' (columns: id, berita)" in flat(r), flat(r)
+
+
 def test_parallel_scoring_matches_serial():
     from saring.judge.classifier.score import load_scorer
 

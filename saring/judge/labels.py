@@ -12,6 +12,8 @@ import csv
 import io
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -217,6 +219,19 @@ def column_key(name: Any) -> str:
     return str(name).strip().lower()
 
 
+@contextmanager
+def any_cell_size(text: str) -> Iterator[None]:
+    """csv's cell limit (131,072 characters) raised to the length of ``text`` while it is read:
+    pandas reads a longer cell (a whole article is scored on its first 100,000 characters), and
+    csv raised on it instead."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text)))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(limit)
+
+
 def header_delimiter(text: str, column: str) -> str:
     """``,``, or the ``;`` (or tab) a spreadsheet writes where ``,`` is the decimal mark (Excel on
     a Windows set to Indonesian): the one that makes ``column`` a cell of the first line (in any
@@ -225,7 +240,8 @@ def header_delimiter(text: str, column: str) -> str:
     first = re.split(r"\r\n?|\n", text, maxsplit=1)[0]  # lines may end in CR alone (Excel for Mac)
     best, most = ",", 1
     for delimiter in (",", ";", "\t"):
-        cells = [column_key(c) for c in next(csv.reader([first], delimiter=delimiter), [])]
+        with any_cell_size(first):
+            cells = [column_key(c) for c in next(csv.reader([first], delimiter=delimiter), [])]
         if column_key(column) in cells:
             return delimiter
         if len(cells) > most:
@@ -238,7 +254,8 @@ def header_line(text: str, column: str, lines: int = 10) -> int:
     line 1: a sheet with its title, or Excel's "sep=;", above its column names."""
     for n, line in enumerate(re.split(r"\r\n?|\n", text, maxsplit=lines)[:lines], start=1):
         for delimiter in (",", ";", "\t"):
-            cells = next(csv.reader([line], delimiter=delimiter), [])
+            with any_cell_size(line):
+                cells = next(csv.reader([line], delimiter=delimiter), [])
             if column_key(column) in {column_key(c) for c in cells}:
                 return n
     return 0

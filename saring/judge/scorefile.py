@@ -24,6 +24,7 @@ import pandas as pd
 from saring.errors import SaringError
 from saring.judge.labels import (
     SheetEncodingError,
+    any_cell_size,
     column_key,
     header_delimiter,
     header_line,
@@ -148,7 +149,9 @@ def _mark_sheet_rows(frame: pd.DataFrame, text: str, sep: str) -> None:
     """Note on ``frame`` the row a spreadsheet shows for each of its rows, for :func:`sheet_row`."""
     if BLANK_LINE.search(text):  # pandas skips blank lines, a spreadsheet shows each as a row
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-        rows = [n for n, cells in enumerate(reader, start=1) if cells[1:] or "".join(cells).strip(" \t")][1:]
+        with any_cell_size(text):
+            rows = [n for n, cells in enumerate(reader, start=1)
+                    if cells[1:] or "".join(cells).strip(" \t")][1:]
         if len(rows) == len(frame):
             frame.attrs["sheet_rows"] = rows
 
