@@ -332,6 +332,23 @@ def test_score_of_a_sheet_with_a_long_text_and_no_text_column_names_the_columns(
     assert r.exit_code == 2 and "no column 'text' (columns: id, berita)" in flat(r), flat(r)
 
 
+@pytest.mark.parametrize("dtype", ["string", "string[pyarrow]"])
+def test_score_leaves_empty_the_scores_of_a_missing_text_in_a_parquet_of_pandas_strings(tmp_path, dtype):
+    # An analyst's table saved after df.convert_dtypes() (texts as pandas strings): its missing text
+    # came back as pd.NA and was scored as the word "<NA>" (hoax 0.74) instead of left empty.
+    held = pd.read_csv(REPO / "classifiers/data/heldout/hoax_cross_topic.csv", dtype=str)
+    src = tmp_path / "in.parquet"
+    texts = pd.array([held["text"][0], None, held["text"][1]], dtype=dtype)
+    pd.DataFrame({"id": ["a", "b", "c"], "text": texts}).to_parquet(src)
+    out = tmp_path / "out.csv"
+    r = runner.invoke(app, ["score", str(src), "--output", str(out)])
+    assert r.exit_code == 0, r.output
+    res = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert res["id"].tolist() == ["a", "b", "c"]
+    assert res["hoax_score"].tolist()[1] == res["election_score"].tolist()[1] == ""
+    assert all(res.loc[[0, 2], "hoax_score"] != "")
+
+
 def test_parallel_scoring_matches_serial():
     from saring.judge.classifier.score import load_scorer
 

@@ -197,7 +197,9 @@ def score_frame(scorer: Any, frame: pd.DataFrame, text_column: str, workers: int
             f"no column {text_column!r} in the input (columns: {', '.join(map(str, frame.columns))})")
     out = frame.drop(columns=[c for c in ADDED_COLUMNS if c in frame.columns and c != text_column])
     raw = frame[text_column].tolist()
-    texts = [cap_text("" if (t is None or (isinstance(t, float) and t != t)) else str(t)) for t in raw]
+    # pd.NA too (a Parquet column of pandas strings): str() of it is "<NA>", a text to the model
+    texts = [cap_text(t if isinstance(t, str) else "" if pd.api.types.is_scalar(t) and pd.isna(t) else str(t))
+             for t in raw]
     has_text = [bool(t.strip()) for t in texts]
     idx = [i for i, h in enumerate(has_text) if h]
     el: list[Any] = [None] * len(texts)
