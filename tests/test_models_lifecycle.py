@@ -274,6 +274,8 @@ def test_score_refuses_a_workbook_name_it_would_not_write(tmp_path, name):
 @pytest.mark.parametrize("columns,needle", [
     (["id", "texts"], "no column 'text'"),  # another word is another column, whatever its case
     (["Text", "TEXT"], "more than one column named 'text'"),  # which one to score cannot be told
+    # two sheets pasted side by side: the first was scored and the second written back as "text.1"
+    (["text", "text"], "more than one column named 'text'"),
 ])
 def test_score_refuses_a_text_column_it_cannot_tell(tmp_path, columns, needle):
     src = tmp_path / "sheet.csv"

@@ -134,7 +134,13 @@ def _read_csv_bytes(data: bytes, name: str, column: str | None, others: tuple[st
         with warnings.catch_warnings():  # pandas warns of the (empty) last cells it leaves out
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
             frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, index_col=False)
+    with any_cell_size(text):
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=sep), [])
     for wanted in (column, *others) if column is not None else ():
+        # pandas reads a second "text" as "text.1": the first would be scored, which one is meant unknown
+        if any(header.count(c) > 1 for c in header if column_key(c) == column_key(wanted)):
+            raise ScoreFileError(f"{name} has more than one column named {wanted!r} (columns: "
+                                 f"{', '.join(header)}); keep one, or rename the others")
         if wanted in frame.columns:
             continue
         # A header typed "id; text": the separator was found by the trimmed name, pandas keeps " text".
