@@ -332,6 +332,7 @@ def test_score_of_a_sheet_with_a_long_text_and_no_text_column_names_the_columns(
     pd.DataFrame({"id": ["a"], "berita": [" ".join(held["text"].head(200))]}).to_csv(src, index=False)
     r = runner.invoke(app, ["score", str(src), "--output", str(tmp_path / "out.csv")])
     assert r.exit_code == 2 and "no column 'text' (columns: id, berita)" in flat(r), flat(r)
+    assert "name the one to read with --text-column" in flat(r)  # what to do about it
 
 
 @pytest.mark.parametrize("dtype", ["string", "string[pyarrow]"])

@@ -182,7 +182,8 @@ def find_column(frame: pd.DataFrame, wanted: str, name: str, option: str) -> str
     if found:
         raise ScoreFileError(f"{name} has more than one column named {wanted!r} (columns: {columns}); keep "
                              f"one, or give the one to read as it is written with {option}")
-    raise ScoreFileError(f"{name} has no column {wanted!r} (columns: {columns})")
+    raise ScoreFileError(f"{name} has no column {wanted!r} (columns: {columns}); name the one to read "
+                         f"with {option}")
 
 
 def write_table(frame: pd.DataFrame, path: str) -> None:
