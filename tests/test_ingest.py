@@ -12,7 +12,7 @@ import pytest
 from _net import STAND_IN, FakeDNS, pretend_public
 from werkzeug import Response
 
-from saring.config import parse_config
+from saring.config import DigestSettings, parse_config
 from saring.judge.stories import _texts
 from saring.pipeline.ingest import run_ingest
 from saring.storage.database import FEW_ROWS, Store, connect_snapshot
@@ -798,3 +798,37 @@ def test_a_run_stopped_by_ctrl_c_while_matching_fact_checks_is_recorded_as_inter
         con.close()
     assert runs == [("interrupted", len(sample_config.enabled_sources), True)], runs
     assert read == len(sample_config.enabled_sources)
+
+
+SAMPLE_SITE = Path(__file__).resolve().parent.parent / "sample" / "site"
+
+
+def test_entries_dated_in_year_1_1970_or_9999_are_stored_undated_and_the_digest_is_still_made(
+        httpserver, db_path, scorer, tmp_path):
+    # Hugo dates an undated page "01 Jan 0001", some CMSs write the Unix epoch, others a "never"
+    # date of 31 Dec 9999: the digest dated news "1 Januari 1" or "1970", and a 9999 date stopped the
+    # whole digest with an OverflowError (WIB is past the last date Python knows).
+    from saring.report.daily import make_digest
+    from saring.report.digest import today_wib
+
+    feed = (SAMPLE_SITE / "antaranews" / "feed.xml").read_text(encoding="utf-8")
+    feed = feed.replace("{{SITE}}", httpserver.url_for("").rstrip("/"))
+    bogus = ["Mon, 01 Jan 0001 00:00:00 +0000", "Thu, 01 Jan 1970 00:00:00 +0000",
+             "Fri, 31 Dec 9999 23:59:59 +0000"]
+    for real, wrong in zip(["Wed, 18 Apr 2018 11:50:00 +0700", "Thu, 16 Nov 2017 14:59:00 +0700",
+                            "Sat, 11 Nov 2017 09:09:00 +0700"], bogus, strict=True):
+        feed = feed.replace(real, wrong)
+    httpserver.expect_request("/feed").respond_with_data(feed, content_type="application/rss+xml")
+    config = parse_config({"sources": [{"id": "antara", "name": "Antara", "url": httpserver.url_for("/feed"),
+                                        "options": {**LOCAL, "fetch_articles": False}}]})
+    with Store(db_path) as store:
+        summary = run_ingest(config, store, scorer=scorer)
+        years = sorted(r[0] for r in store.con.execute(
+            "SELECT year(published_at) FROM items WHERE published_at IS NOT NULL").fetchall())
+        undated = store.con.execute("SELECT count(*) FROM items WHERE published_at IS NULL").fetchone()[0]
+    assert summary.results[0].status == "ok" and summary.results[0].new_items == 6
+    assert undated == 3 and years == [2014, 2014, 2015]
+    every = DigestSettings(election_threshold=0.0)  # every item shown
+    digest, paths = make_digest(db_path, today_wib(), every, tmp_path / "out")
+    text = next(p for p in paths if p.name.endswith(".txt")).read_text(encoding="utf-8")
+    assert digest.items_seen == 6 and "Januari 1," not in text and "1970" not in text and "9999" not in text

@@ -9,10 +9,11 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import feedparser
 
+from saring import clock
 from saring.collect.urls import canonical_url
 from saring.errors import FeedError, MalformedURLError
 from saring.textclean import fix_mojibake
@@ -59,14 +60,22 @@ def strip_html(text: str | None) -> str:
     return _SPACE.sub(" ", fix_mojibake(text)).strip()
 
 
+# A date outside these is a feed's placeholder, not a publication date: Hugo's "01 Jan 0001", the
+# Unix epoch, a "never" date of 31 Dec 9999 (past Python's last date once on WIB: the digest stopped).
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+AHEAD = timedelta(days=1)  # as far ahead of the clock as a wrong time zone puts a real date
+
+
 def _when(entry: dict) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         parsed = entry.get(key)
         if parsed:
             try:
-                return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+                when = datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
             except (OverflowError, ValueError, TypeError):
                 continue
+            if EARLIEST <= when <= clock.now() + AHEAD:
+                return when
     return None
 
 
