@@ -7,6 +7,8 @@ a few thousand characters; a 200 MB line in a CSV once took two minutes and 4 GB
 from __future__ import annotations
 
 MAX_TEXT_CHARS = 100_000
+MAX_TITLE_CHARS = 500
+"""A title is cut to this many characters where it is read (a feed entry's, a page's)."""
 
 
 def cap_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:

@@ -832,3 +832,26 @@ def test_entries_dated_in_year_1_1970_or_9999_are_stored_undated_and_the_digest_
     digest, paths = make_digest(db_path, today_wib(), every, tmp_path / "out")
     text = next(p for p in paths if p.name.endswith(".txt")).read_text(encoding="utf-8")
     assert digest.items_seen == 6 and "Januari 1," not in text and "1970" not in text and "9999" not in text
+
+
+def test_a_page_whose_title_holds_its_whole_article_gives_a_title_cut_like_a_feeds(httpserver, db_path,
+                                                                                  scorer):
+    # The entry has no title, so the page's is taken; a theme that writes the article's text into
+    # <title> and <h1> gave a 2,300-character title, kept whole in the digest's e-mail and HTML
+    # and filling most of a WhatsApp message (a feed's own titles are cut at 500 characters).
+    text = (SAMPLE_SITE.parent / "seed_articles" / "jatimpos_kpu_kota_madiun_bakohumas.txt").read_text(
+        encoding="utf-8")
+    whole = " ".join(text.split())
+    page = (f"<html lang='id'><head><title>{whole}</title></head><body><article><h1>{whole}</h1>"
+            + "".join(f"<p>{p}</p>" for p in text.split("\n") if p.strip()) + "</article></body></html>")
+    httpserver.expect_request("/berita").respond_with_data(page, content_type="text/html; charset=utf-8")
+    httpserver.expect_request("/feed").respond_with_data(
+        f"<rss version='2.0'><channel><title>t</title><item><link>{httpserver.url_for('/berita')}</link>"
+        f"</item></channel></rss>", content_type="application/rss+xml")
+    config = parse_config({"sources": [{"id": "tema", "name": "Tema", "url": httpserver.url_for("/feed"),
+                                        "options": LOCAL}]})
+    with Store(db_path) as store:
+        run_ingest(config, store, scorer=scorer)
+        title, source = store.con.execute("SELECT title, text_source FROM articles").fetchone()
+    assert source == "page" and len(whole) > 2_000
+    assert whole.startswith(title) and len(title) == 500

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 import trafilatura
 from charset_normalizer import from_bytes
 
+from saring.limits import MAX_TITLE_CHARS
 from saring.textclean import fix_mojibake
 
 LOGGER = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def extract_article(html: str | bytes, url: str | None = None, charset: str | No
     # NFC as trafilatura's own string outputs are (its "python" output skips that step).
     text = unicodedata.normalize("NFC", doc.text or "").strip()
     meta = dict(
-        title=doc.title or None,
+        title=(doc.title or "")[:MAX_TITLE_CHARS] or None,  # a theme may write the whole text there
         published_at=_date(doc.date),
         author=doc.author or None,
         language=doc.language or _html_lang(html),
