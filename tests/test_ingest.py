@@ -855,3 +855,30 @@ def test_a_page_whose_title_holds_its_whole_article_gives_a_title_cut_like_a_fee
         title, source = store.con.execute("SELECT title, text_source FROM articles").fetchone()
     assert source == "page" and len(whole) > 2_000
     assert whole.startswith(title) and len(title) == 500
+
+
+@pytest.mark.parametrize("content_type, meta", [("text/html; charset=utf-8", ""),
+                                                 ("text/html", "<meta charset='utf-8'>")],
+                         ids=["header", "meta"])
+def test_a_utf_8_page_with_one_stray_windows_byte_keeps_its_quotes_and_dashes(httpserver, db_path, scorer,
+                                                                               content_type, meta):
+    # A WordPress page in UTF-8 whose one old paragraph was stored in Windows-1252 ("Jum’at" pasted
+    # from Word: a lone 0x92 byte): the whole page was read as Mac Roman, and every quote and dash
+    # of the article was stored as "‚Äú" garbage. Browsers read it as the UTF-8 it says it is.
+    said = "Ketua KPU Kota Batu berkata pemungutan suara berjalan “damai” — tanpa ‘gangguan’ berarti."
+    page = (f"<html lang='id'><head>{meta}<title>Pleno</title></head><body><article><h1>Pleno</h1>"
+            + "".join(f"<p>{said} Kalimat {k}.</p>" for k in range(6))
+            + "<p>Pleno digelar hari Jum@at.</p></article></body></html>")
+    httpserver.expect_request("/berita").respond_with_data(
+        page.encode("utf-8").replace(b"@", b"\x92"), content_type=content_type)
+    httpserver.expect_request("/feed").respond_with_data(
+        f"<rss version='2.0'><channel><title>t</title><item><title>Pleno</title>"
+        f"<link>{httpserver.url_for('/berita')}</link></item></channel></rss>",
+        content_type="application/rss+xml")
+    config = parse_config({"sources": [{"id": "campur", "name": "Campur", "url": httpserver.url_for("/feed"),
+                                        "options": LOCAL}]})
+    with Store(db_path) as store:
+        run_ingest(config, store, scorer=scorer)
+        (text,) = store.con.execute("SELECT text FROM articles WHERE text_source = 'page'").fetchone()
+    assert f"{said} Kalimat 0." in text
+    assert "Jum’at" in text

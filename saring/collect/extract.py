@@ -64,10 +64,39 @@ def _decode(data: bytes, declared: str | None) -> str:
                 return data.decode(encoding)
             except (LookupError, UnicodeDecodeError):
                 continue
+    if _declares_utf8(data, declared):  # as browsers read it, not guessed from its other bytes
+        return data.decode("utf-8", errors=_WINDOWS_BYTE)
     best = from_bytes(data[:200_000]).best()
     if best is not None and best.encoding:
         return data.decode(best.encoding, errors="replace")
     return data.decode("utf-8", errors="replace")
+
+
+# <meta charset="utf-8"> or <meta http-equiv="Content-Type" content="text/html; charset=utf-8">
+_META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([-\w.:]+)", re.I)
+
+
+def _declares_utf8(data: bytes, declared: str | None) -> bool:
+    """Whether the server (else the page's own <meta>, in its first bytes) says UTF-8."""
+    if not declared and (meta := _META_CHARSET.search(data[:2048])):
+        declared = meta.group(1).decode("ascii", "replace")
+    try:
+        return bool(declared) and codecs.lookup(declared).name == "utf-8"
+    except (LookupError, ValueError):  # an unknown name, or one with a NUL in it
+        return False
+
+
+def _as_windows_1252(error: UnicodeError) -> tuple[str, int]:
+    # A byte that is not UTF-8 in a UTF-8 page: most often a quote pasted from Word into an old
+    # post stored in Windows-1252 ("Jum\x92at"); one such byte made charset detection read the
+    # whole page as Mac Roman, every quote and dash garbled.
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return bytes(error.object[error.start:error.end]).decode("cp1252", errors="replace"), error.end
+
+
+_WINDOWS_BYTE = "saring-windows-1252"
+codecs.register_error(_WINDOWS_BYTE, _as_windows_1252)
 
 
 def _whatwg(declared: str | None) -> str | None:
