@@ -882,3 +882,28 @@ def test_a_utf_8_page_with_one_stray_windows_byte_keeps_its_quotes_and_dashes(ht
         (text,) = store.con.execute("SELECT text FROM articles WHERE text_source = 'page'").fetchone()
     assert f"{said} Kalimat 0." in text
     assert "Jum’at" in text
+
+
+def test_an_article_that_now_redirects_to_the_home_page_keeps_its_feed_summary(httpserver, db_path, scorer):
+    # An outlet took an article down (or put it behind a login) and its address now redirects to
+    # the home page: the home page's list of other headlines was stored and scored as that article's
+    # text, and the digest quoted it under the article's title.
+    home = (SAMPLE_SITE / "detikcom" / "index.html").read_text(encoding="utf-8").replace(
+        "{{SITE}}", httpserver.url_for("").rstrip("/"))
+    httpserver.expect_request("/").respond_with_data(home, content_type="text/html; charset=utf-8")
+    httpserver.expect_request("/berita/d-123/pleno").respond_with_data(
+        "", status=301, headers={"Location": "/"})
+    httpserver.expect_request("/feed").respond_with_data(
+        f"<rss version='2.0'><channel><title>t</title><item><title>Pleno</title>"
+        f"<link>{httpserver.url_for('/berita/d-123/pleno')}</link><description>Ringkasan pleno dari feed."
+        f"</description><pubDate>Wed, 25 Nov 2026 01:00:00 +0700</pubDate></item></channel></rss>",
+        content_type="application/rss+xml")
+    config = parse_config({"sources": [{"id": "hapus", "name": "Hapus", "url": httpserver.url_for("/feed"),
+                                        "options": LOCAL}]})
+    with Store(db_path) as store:
+        summary = run_ingest(config, store, scorer=scorer)
+        text, source, error = store.con.execute(
+            "SELECT text, text_source, extraction_error FROM articles").fetchone()
+    assert summary.results[0].status == "ok" and summary.results[0].failed == 1
+    assert (text, source) == ("Ringkasan pleno dari feed.", "summary")
+    assert "home page" in error

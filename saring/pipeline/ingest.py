@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -23,9 +24,9 @@ from saring.collect.extract import Extracted, Extractor, Page, extract_article
 from saring.collect.feeds import UNTITLED, FeedItem
 from saring.collect.fetch import Fetcher, Response
 from saring.collect.kinds import parse_source
-from saring.collect.urls import url_key
+from saring.collect.urls import canonical_url, url_key
 from saring.config import Config, Source, StorySettings
-from saring.errors import FeedError, FetchError, SaringError, SourceConfigError
+from saring.errors import FeedError, FetchError, MalformedURLError, SaringError, SourceConfigError
 from saring.judge.places import locate
 from saring.judge.stories import CountedTexts
 from saring.limits import cap_text
@@ -117,7 +118,11 @@ def _article_row(item: FeedItem, source: Source, page: Response | FetchError | N
         row.update(text=item.summary or None, extraction_error=str(page))
         return row
     row.update(final_url=page.url, http_status=page.status, language=extracted.language)
-    if extracted.text:
+    if _sent_home(item.link, page.url):
+        row.update(text=item.summary or None, language=None,
+                   extraction_error=f"{page.url}: the article's address redirects to the site's home page "
+                                    "(taken down or behind a login?)")
+    elif extracted.text:
         row.update(text=extracted.text, text_source="page",
                    title=extracted.title or item.title,
                    published_at=item.published_at or extracted.published_at,
@@ -125,6 +130,16 @@ def _article_row(item: FeedItem, source: Source, page: Response | FetchError | N
     else:
         row.update(text=item.summary or None, extraction_error=extracted.error)
     return row
+
+
+def _sent_home(link: str, final_url: str) -> bool:
+    """Whether an article's address redirected to its site's home page: the headlines there are
+    not the article's text. (``/?p=123``, a WordPress article's plain address, is no home page.)"""
+    try:
+        final = urlsplit(canonical_url(final_url))
+    except MalformedURLError:
+        return False
+    return final.path == "/" and not final.query and urlsplit(link).path not in ("", "/")
 
 
 @dataclass(frozen=True)
