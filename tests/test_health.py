@@ -457,3 +457,28 @@ def test_a_switched_off_source_reads_as_switched_off_not_failing_or_silent(tmp_p
         assert "nonaktif" in card, card
         assert not any(word in card for word in (">gagal<", ">sepi<", ">ok<", "Gagal beruntun", "HTTP 404"))
     assert ">ok<" in _card(page, "Rajin")
+
+
+def test_a_feed_whose_entries_all_lack_a_readable_link_says_so_not_that_it_is_empty(tmp_path, httpserver):
+    # A site's feed listed its three latest posts, none with a link (a theme that leaves <link>
+    # out): the digest and the desk said "feed kosong (0 entri)", and the maintainer, who saw three
+    # entries in the feed, found nothing wrong with it.
+    from saring.pipeline.ingest import run_ingest
+
+    entries = "".join(f"<item><title>Berita {n}</title><description>Isi {n}</description></item>"
+                      for n in range(3))
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        f"<rss version='2.0'><channel><title>Tema</title>{entries}</channel></rss>",
+        content_type="application/rss+xml")
+    config = parse_config({"sources": [{"id": "tema", "name": "Tema", "url": httpserver.url_for("/feed.xml"),
+                                        "options": {"allow_private": True}}]})
+    db = tmp_path / "db.duckdb"
+    with Store(db) as store:
+        summary = run_ingest(config, store, scorer=None)
+        [tema] = source_health(store.con, datetime.now(UTC) - timedelta(hours=1),
+                               datetime.now(UTC) + timedelta(hours=1))
+    assert summary.results[0].skipped == 3
+    assert tema.status == "sepi" and "tidak terpantau" in tema.detail, tema
+    assert "3 entri" in tema.detail and "0 entri" not in tema.detail, tema.detail
+    desk = _card(_health_page(db), "Tema")
+    assert "3 entri" in desk and "0 entri" not in desk, desk

@@ -623,7 +623,6 @@ def health(request: Request, _user: str = Depends(current_user)):
     from saring import clock
     from saring.report.digest import tanggal
     from saring.report.health import (
-        EMPTY_FEED,
         duration_text,
         empty_feeds,
         failing_since,
@@ -647,7 +646,7 @@ def health(request: Request, _user: str = Depends(current_user)):
     last_read = (f"{tanggal(last, zone)} ({duration_text(now - last)} lalu)" if last
                  else "belum pernah ada")
     return page(request, "health.html", statuses=statuses, last_read=last_read, behind=reads.behind(now),
-                empty=empty, empty_feed=EMPTY_FEED, failing=failing)
+                empty=empty, failing=failing)
 
 
 @pages.get("/models", response_class=HTMLResponse)

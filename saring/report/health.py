@@ -181,15 +181,19 @@ FACTCHECKS_MISSING = ("Selama gagal, cek fakta barunya tidak masuk: berita yang 
 EMPTY_FEED = "feed kosong (0 entri) saat terakhir dibaca, jadi sumber ini tidak terpantau"
 
 
-def empty_feeds(con: duckdb.DuckDBPyConnection, end: datetime) -> set[str]:
-    """The sources whose feed listed no entry when last read before ``end``."""
+def empty_feeds(con: duckdb.DuckDBPyConnection, end: datetime) -> dict[str, str]:
+    """The sources whose feed gave no item when last read before ``end``, each with what to say:
+    :data:`EMPTY_FEED`, or how many entries it listed without a link saring can open."""
     # An empty feed (a moved RSS leaving an empty channel) reads "ok": its source is no longer
     # watched, which "no news" would hide. A 304 since means it is still the same empty feed.
-    return {r[0] for r in con.execute(
-        """SELECT rs.source_id FROM run_sources rs JOIN runs r USING (run_id)
+    rows = con.execute(
+        """SELECT rs.source_id, coalesce(rs.skipped, 0) FROM run_sources rs JOIN runs r USING (run_id)
            WHERE r.started_at < ? AND rs.status = 'ok'
            QUALIFY row_number() OVER (PARTITION BY rs.source_id ORDER BY r.started_at DESC, r.run_id DESC) = 1
-               AND rs.items_in_feed = 0""", [end]).fetchall()}
+               AND rs.items_in_feed = 0""", [end]).fetchall()
+    return {source_id: EMPTY_FEED if not skipped else
+            f"{skipped} entri di feed saat terakhir dibaca, tetapi tidak satu pun punya tautan yang bisa "
+            "dibuka, jadi sumber ini tidak terpantau" for source_id, skipped in rows}
 
 
 def failing_since(failures: int, since: datetime | None, zone: str) -> str:
@@ -251,7 +255,7 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
         elif s.source_id in empty:
             before = f"{n} berita baru, tetapi " if n else ""
             health.append(SourceHealth(s.source_id, s.name, "sepi",
-                                       f"{before}{EMPTY_FEED}"))
+                                       f"{before}{empty[s.source_id]}"))
         elif s.silent and s.last_new_item_at and s.usual_gap:
             health.append(SourceHealth(
                 s.source_id, s.name, "sepi",
