@@ -907,3 +907,24 @@ def test_an_article_that_now_redirects_to_the_home_page_keeps_its_feed_summary(h
     assert summary.results[0].status == "ok" and summary.results[0].failed == 1
     assert (text, source) == ("Ringkasan pleno dari feed.", "summary")
     assert "home page" in error
+
+
+def test_entries_whose_link_is_a_bare_hash_are_skipped_not_stored_as_the_feed_itself(httpserver, db_path,
+                                                                                      scorer):
+    # A theme writes <link>#</link> for every entry: read against the feed's address, each link
+    # became the feed itself, so one item titled as the first entry pointed at the feed's XML, and
+    # every later entry, with "the same" address, was taken for it and never read.
+    entries = "".join(f"<item><title>Berita {n}</title><link>#</link><description>Isi {n}</description>"
+                      "</item>" for n in range(3))
+    httpserver.expect_request("/feed").respond_with_data(
+        f"<rss version='2.0'><channel><title>Tema</title>{entries}</channel></rss>",
+        content_type="application/rss+xml")
+    config = parse_config({"sources": [{"id": "tema", "name": "Tema", "url": httpserver.url_for("/feed"),
+                                        "options": LOCAL}]})
+    with Store(db_path) as store:
+        summary = run_ingest(config, store, scorer=scorer)
+        items = store.con.execute("SELECT url FROM items").fetchall()
+    result = summary.results[0]
+    assert items == [] and result.new_items == 0 and result.skipped == 3
+    assert "3 entries without a link were skipped" in result.warning
+    assert [r.path for r, _ in httpserver.log] == ["/feed"]  # the feed was not fetched again as a page

@@ -188,6 +188,10 @@ def parse_feed(data: bytes, url: str, content_type: str | None = None, max_items
     seen: set[str] = set()
     skipped = 0
     malformed: list[str] = []
+    try:
+        itself = canonical_url(url)
+    except MalformedURLError:
+        itself = None
     for entry in entries:
         link = _link(entry)
         if not link:
@@ -197,6 +201,9 @@ def parse_feed(data: bytes, url: str, content_type: str | None = None, max_items
             canon = canonical_url(link)
         except MalformedURLError as exc:  # costs this entry only; the reason goes in the warning
             malformed.append(str(exc))
+            continue
+        if canon == itself:  # <link>#</link>, read against the feed's address: no link of its own
+            skipped += 1
             continue
         if canon in seen:
             continue
