@@ -226,6 +226,10 @@ def test_the_morning_digest_of_yesterday_does_not_say_today(ingested):
 
 def test_helpers():
     assert tanggal(date(2026, 11, 25)) == "Rabu, 25 November 2026"
+    # stored before feeds refused such dates: the digest stopped on it (OverflowError)
+    from datetime import UTC, datetime
+
+    assert tanggal(datetime(9999, 12, 31, 23, 0, tzinfo=UTC)).startswith("Jumat, 31 Desember 9999")
     s = DigestSettings(high=0.7, medium=0.4)
     assert [risk_label(x, s) for x in (0.9, 0.5, 0.1)] == ["tinggi", "sedang", "rendah"]
     assert excerpt("satu dua tiga empat", 10) == "satu dua…"

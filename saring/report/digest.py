@@ -292,7 +292,10 @@ def check_digest_day(day: date, timezone: str) -> None:
 def tanggal(value: date | datetime, zone: str = TIME_ZONE) -> str:
     """'Rabu, 25 November 2026' (with ', 07.30 WIB' for a datetime, on the clock of ``zone``)."""
     if isinstance(value, datetime):
-        local = value.astimezone(ZoneInfo(zone))
+        try:
+            local = value.astimezone(ZoneInfo(zone))
+        except OverflowError:  # a feed's "never" date (9999-12-31) stored before feeds refused it
+            local = value
         return f"{tanggal(local.date())}, {local:%H.%M} {zone_label(zone)}"
     return f"{HARI[value.weekday()]}, {value.day} {BULAN[value.month - 1]} {value.year}"
 
