@@ -739,8 +739,15 @@ def test_a_page_served_as_latin_1_keeps_its_windows_quotes_and_dashes(httpserver
     said = "Ketua KPU Kota Batu berkata pemungutan suara berjalan “damai” — tanpa ‘gangguan’ berarti."
     page = ("<html lang='id'><head><title>Pleno</title></head><body><article><h1>Pleno</h1>"
             + "".join(f"<p>{said} Kalimat {k}.</p>" for k in range(6)) + "</article></body></html>")
-    httpserver.expect_request("/berita").respond_with_data(
-        page.encode("cp1252"), content_type="text/html; charset=iso-8859-1")
+    text = _stored_page_text(httpserver, db_path, scorer, page.encode("cp1252"),
+                             "text/html; charset=iso-8859-1")
+    assert f"{said} Kalimat 0." in text
+    assert not any("\x80" <= c <= "\x9f" for c in text)
+
+
+def _stored_page_text(httpserver, db_path, scorer, body: bytes, content_type: str) -> str:
+    """The text stored for a page served as ``body`` (the one entry of a feed), after a real run."""
+    httpserver.expect_request("/berita").respond_with_data(body, content_type=content_type)
     httpserver.expect_request("/feed").respond_with_data(
         f"<rss version='2.0'><channel><title>t</title><item><title>Pleno</title>"
         f"<link>{httpserver.url_for('/berita')}</link></item></channel></rss>",
@@ -749,9 +756,7 @@ def test_a_page_served_as_latin_1_keeps_its_windows_quotes_and_dashes(httpserver
                                         "options": LOCAL}]})
     with Store(db_path) as store:
         run_ingest(config, store, scorer=scorer)
-        (text,) = store.con.execute("SELECT text FROM articles WHERE text_source = 'page'").fetchone()
-    assert f"{said} Kalimat 0." in text
-    assert not any("\x80" <= c <= "\x9f" for c in text)
+        return store.con.execute("SELECT text FROM articles WHERE text_source = 'page'").fetchone()[0]
 
 
 GOOGLE_NEWS = Path(__file__).parent / "fixtures" / "social" / "google_news_pemilu_kota_batu.rss"
@@ -869,17 +874,8 @@ def test_a_utf_8_page_with_one_stray_windows_byte_keeps_its_quotes_and_dashes(ht
     page = (f"<html lang='id'><head>{meta}<title>Pleno</title></head><body><article><h1>Pleno</h1>"
             + "".join(f"<p>{said} Kalimat {k}.</p>" for k in range(6))
             + "<p>Pleno digelar hari Jum@at.</p></article></body></html>")
-    httpserver.expect_request("/berita").respond_with_data(
-        page.encode("utf-8").replace(b"@", b"\x92"), content_type=content_type)
-    httpserver.expect_request("/feed").respond_with_data(
-        f"<rss version='2.0'><channel><title>t</title><item><title>Pleno</title>"
-        f"<link>{httpserver.url_for('/berita')}</link></item></channel></rss>",
-        content_type="application/rss+xml")
-    config = parse_config({"sources": [{"id": "campur", "name": "Campur", "url": httpserver.url_for("/feed"),
-                                        "options": LOCAL}]})
-    with Store(db_path) as store:
-        run_ingest(config, store, scorer=scorer)
-        (text,) = store.con.execute("SELECT text FROM articles WHERE text_source = 'page'").fetchone()
+    text = _stored_page_text(httpserver, db_path, scorer, page.encode("utf-8").replace(b"@", b"\x92"),
+                             content_type)
     assert f"{said} Kalimat 0." in text
     assert "Jum’at" in text
 

@@ -47,6 +47,10 @@ def _same(db) -> None:
         pub.close()
 
 
+def _disk_full(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+
 def _listed(manifest: dict) -> set[str]:
     """Every Parquet file the publication's manifest names."""
     listed = {v["file"] for t in manifest["tables"].values() for v in t.values()}
@@ -451,10 +455,7 @@ def test_a_purge_whose_publication_failed_is_finished_by_the_next_publication(tm
     assert secret.encode() in published()  # the control
     real = publish._write_catalog
 
-    def disk_full(*args, **kwargs):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(publish, "_write_catalog", disk_full)
+    monkeypatch.setattr(publish, "_write_catalog", _disk_full)
     with Store(db) as store:
         with pytest.raises(StoreError, match="disk is full"):  # said, not a traceback
             purge_tipline(store, 30)
@@ -511,10 +512,7 @@ def test_a_purge_that_could_not_mark_the_analysts_copy_leaves_its_rows_to_the_ne
         store.publish_snapshot()
     real = publish._write_json
 
-    def disk_full(*args, **kwargs):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(publish, "_write_json", disk_full)
+    monkeypatch.setattr(publish, "_write_json", _disk_full)
     with Store(db) as store:
         with pytest.raises(RetentionError, match="run the purge again"):  # said, not a traceback
             purge_tipline(store, 30)
@@ -526,7 +524,7 @@ def test_a_purge_that_could_not_mark_the_analysts_copy_leaves_its_rows_to_the_ne
     _same(db)
 
     # The same full disk when the maintainer asks for the rewrite alone (nothing left to purge).
-    monkeypatch.setattr(publish, "_write_json", disk_full)
+    monkeypatch.setattr(publish, "_write_json", _disk_full)
     with Store(db) as store, pytest.raises(RetentionError, match="run the purge again"):
         purge_tipline(store, 30, rewrite=True)
 

@@ -23,6 +23,15 @@ def _login(client) -> None:
     assert r.status_code == 303
 
 
+def _logged_in(db, scorer) -> tuple:
+    """The desk on ``db`` and a client logged in to it as a forum member."""
+    add_user(db, "rina", PASSWORD)
+    app = create_app(db, scorer=scorer, secret_key="test-key")
+    client = TestClient(app)
+    _login(client)
+    return app, client
+
+
 def _publish_a_new_item(db) -> None:
     """What a run does: store (here: insert) a scored item and publish a new version."""
     with Store(db) as store:
@@ -42,11 +51,8 @@ def _publish_a_new_item(db) -> None:
 
 
 def test_pages_are_cached_per_published_version_and_renewed_by_a_new_one(ingested, scorer):
-    add_user(ingested, "rina", PASSWORD)
-    app = create_app(ingested, scorer=scorer, secret_key="test-key")
+    app, client = _logged_in(ingested, scorer)
     published = app.state.desk.published
-    client = TestClient(app)
-    _login(client)
     first = client.get("/")
     assert first.status_code == 200 and TITLE not in first.text
     queue = client.get("/review")
@@ -87,9 +93,7 @@ def test_pages_are_cached_per_published_version_and_renewed_by_a_new_one(ingeste
 
 def test_a_label_given_elsewhere_shows_at_the_next_request(ingested, scorer):
     """Labels are read from the database file again once it changed (here: by another writer)."""
-    add_user(ingested, "rina", PASSWORD)
-    client = TestClient(create_app(ingested, scorer=scorer, secret_key="test-key"))
-    _login(client)
+    _, client = _logged_in(ingested, scorer)
     page = client.get("/review").text
     import re
 
@@ -111,11 +115,8 @@ def test_a_label_tap_reaches_the_analysts_copy_at_once_and_keeps_the_pages_compu
 
     from saring.storage.database import connect_snapshot
 
-    add_user(ingested, "rina", PASSWORD)
-    app = create_app(ingested, scorer=scorer, secret_key="test-key")
+    app, client = _logged_in(ingested, scorer)
     published = app.state.desk.published
-    client = TestClient(app)
-    _login(client)
     client.get("/")
     page = client.get("/review").text
     builds, version = published.builds, published.version()
@@ -180,9 +181,7 @@ def test_a_check_right_after_a_run_finds_what_the_run_stored(ingested, scorer):
     # version the desk had open (DuckDB shares an open file's instance) and found nothing similar.
     import re
 
-    add_user(ingested, "rina", PASSWORD)
-    client = TestClient(create_app(ingested, scorer=scorer, secret_key="test-key"))
-    _login(client)
+    _, client = _logged_in(ingested, scorer)
     page = client.get("/check").text
     assert client.get("/").status_code == 200  # the desk now holds the version before the run
 
@@ -205,11 +204,8 @@ def test_the_kept_page_data_stays_bounded_however_many_days_are_asked(ingested, 
     from saring.desk.cache import PAGES_KEPT
     from saring.localtime import today
 
-    add_user(ingested, "rina", PASSWORD)
-    app = create_app(ingested, scorer=scorer, secret_key="test-key")
+    app, client = _logged_in(ingested, scorer)
     published = app.state.desk.published
-    client = TestClient(app)
-    _login(client)
     now = today(app.state.desk.timezone)
     for back in range(1, PAGES_KEPT + 20):
         assert client.get(f"/?day={(now - timedelta(days=back)).isoformat()}").status_code == 200
@@ -268,9 +264,7 @@ def test_the_review_queue_goes_on_when_the_forum_labels_all_its_candidates_betwe
     import re
 
     monkeypatch.setattr("saring.desk.app.QUEUE_CANDIDATES", 2)
-    add_user(ingested, "rina", PASSWORD)
-    client = TestClient(create_app(ingested, scorer=scorer, secret_key="test-key"))
-    _login(client)
+    _, client = _logged_in(ingested, scorer)
     page = client.get("/review").text
     first = re.findall(r'name="item_id" value="([^"]+)"', page)
     assert len(set(first)) == 2
@@ -294,9 +288,7 @@ def test_yesterday_read_this_morning_does_not_say_today_when_no_run_came_in_betw
     from saring.localtime import today
     from saring.report.digest import tanggal
 
-    add_user(ingested, "rina", PASSWORD)
-    client = TestClient(create_app(ingested, scorer=scorer, secret_key="test-key"))
-    _login(client)
+    _, client = _logged_in(ingested, scorer)
     day = today()
     assert client.get(f"/?day={day.isoformat()}").status_code == 200  # made that day
     with clock.frozen(clock.now() + timedelta(days=1)):
