@@ -766,3 +766,25 @@ def test_two_groups_imported_from_their_unzipped_iphone_exports_are_kept_apart(t
         import_chat(alone, fixture, SECRET)
     chats = "SELECT DISTINCT chat FROM tipline_messages ORDER BY 1"
     assert con.execute(chats).fetchall() == alone.execute(chats).fetchall()
+
+
+def test_one_to_one_chats_with_two_unsaved_numbers_are_kept_apart(tmp_path):
+    # Members forward rumours to the tipline phone, which has not saved them: each one-to-one export
+    # is "WhatsApp Chat - +62 8…", and every such chat was labelled "[nomor disamarkan]". Once the
+    # first one's text was purged, the second person's older forwards were taken for purged ones
+    # and never stored. Each chat is labelled with its person's pseudonym, as a named one is.
+    wahyu = SOCIAL / "WhatsApp Chat - Wahyu Hidayat.txt"
+    first = tmp_path / "WhatsApp Chat - +62 813-0000-0031.txt"
+    first.write_text(re.sub(r"\] \u200e?Wahyu Hidayat: ", "] +62 813-0000-0031: ",
+                            wahyu.read_text(encoding="utf-8")), encoding="utf-8")
+    second = tmp_path / "WhatsApp Chat - +62 812-0000-0005.txt"
+    second.write_bytes(IOS_ID.read_bytes())
+    con = _migrated(tmp_path / "saring.duckdb")
+    assert import_chat(con, first, SECRET).new > 0
+    assert purge(con, 30, now=datetime.now(UTC) + timedelta(days=31)) > 0
+    result = import_chat(con, second, SECRET)
+    assert (result.kept, result.new, result.purged) == (2, 2, 0)
+    chats = [c for (c,) in con.execute("SELECT DISTINCT chat FROM tipline_messages ORDER BY 1").fetchall()]
+    assert len(chats) == 2 and all(re.fullmatch(r"\[anggota [0-9a-f]{8}\]", c) for c in chats), chats
+    assert f"[anggota {pseudonym('0812 0000 0005', SECRET)[:8]}]" in chats  # the number's pseudonym
+    assert not PHONE_DIGITS.search(_all_text(con))

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from saring.collect.scrub import GENERIC, MASK_PHONE, Scrubber, name_key, pseudonym, same_text
+from saring.collect.scrub import GENERIC, MASK_PHONE, Scrubber, name_key, phone_key, pseudonym, same_text
 from saring.config import default_db_path
 from saring.errors import SaringError
 from saring.filemodes import readable_by_others
@@ -388,6 +388,9 @@ def _label(path: Path, chat: str | None, names_scrubber: Scrubber, group: bool,
     if chat:
         return names_scrubber.text(chat) or chat
     if from_file and not group:
+        if phone_key(from_file) and names_scrubber.secret:
+            # An unsaved contact: the number would become the mask every such chat shares.
+            return f"[anggota {pseudonym(from_file, names_scrubber.secret)[:8]}]"
         return names_scrubber.text(from_file) or from_file  # a person: becomes their pseudonym
     return names_scrubber.text(from_file or path.stem) or path.stem
 
