@@ -788,3 +788,23 @@ def test_one_to_one_chats_with_two_unsaved_numbers_are_kept_apart(tmp_path):
     assert len(chats) == 2 and all(re.fullmatch(r"\[anggota [0-9a-f]{8}\]", c) for c in chats), chats
     assert f"[anggota {pseudonym('0812 0000 0005', SECRET)[:8]}]" in chats  # the number's pseudonym
     assert not PHONE_DIGITS.search(_all_text(con))
+
+
+@pytest.mark.parametrize("number", [
+    "+62 341 000007",  # an office's WhatsApp Business on a landline (Malang's area code)
+    "+65 8000 0007",  # a member on a Singapore number
+])
+def test_a_mention_of_a_member_known_only_by_a_number_that_is_not_a_mobile_is_masked(tmp_path, number):
+    # The exporting phone has not saved a member, so the export names them by their number and writes
+    # a mention of them as its digits ("@62341000007"). Indonesian mobiles ("@62812…") were masked
+    # as numbers, but a landline or a foreign number was stored as it was in the forward's text.
+    digits = re.sub(r"\D", "", number)
+    chat = ANDROID_ID.read_text(encoding="utf-8").replace(" - Budi Santoso: ", f" - {number}: ")
+    chat = chat.replace("@Budi Santoso", f"@{digits}").replace("mohon dicek", f"mohon dicek @{digits}")
+    export = tmp_path / ANDROID_ID.name
+    export.write_text(chat, encoding="utf-8")
+    con = _migrated(tmp_path / "saring.duckdb")
+    assert import_chat(con, export, SECRET).new == 4
+    everything = _all_text(con)
+    assert digits not in everything and digits[2:] not in everything
+    assert "mohon dicek @[nomor disamarkan]" in everything

@@ -19,7 +19,8 @@ What is replaced, in text and inside links (query strings, paths, fragments):
   spaces, (spaced) hyphens, en/em dashes, dots or parentheses, the letter o for a zero,
   full-width digits → ``[nomor disamarkan]``. Glued to the word before it ("WA0812…",
   "hp+62 812…") only a mobile number (``08``/``628``/``+62``) counts.
-  The start of a number where a quote or title was cut ("+62 813 0000…") counts too.
+  The start of a number where a quote or title was cut ("+62 813 0000…") counts too. A mention
+  of a member whom the export names by number ("@62341…") is masked whatever the number.
 * **NIK/KK-like numbers**: 16 digits, plain or grouped → ``[NIK disamarkan]``; glued to a word
   ("NIK3579…") only when its province code, birth day and month are possible; cut by a quote
   ("NIK 3579 0112…"), its first 8 digits or more when they are possible.
@@ -340,9 +341,12 @@ class Scrubber:
         stop = COMMON_WORDS | {w for c in common for w in name_key(c).split()}
         full: dict[str, str] = {}
         words: dict[str, set[str]] = {}
+        numbers: set[str] = set()
         for name in names:
             key = name_key(name)
-            if not key or phone_key(name) or len(key) < 3:
+            if number := phone_key(name):
+                numbers.add(number)
+            if not key or number or len(key) < 3:
                 continue  # a number is masked as a number
             tag = self._tag(name)
             full[key] = tag
@@ -362,6 +366,9 @@ class Scrubber:
                         ("keep", _DATE), ("keep", _TIME), ("keep", _MONEY), ("keep", _PERCENT),
                         ("nik", _NIK), ("keep", _COUNT), ("cutnik", _CUT_NIK), ("phone", _PHONE),
                         ("gluednik", _GLUED_NIK), ("gluedphone", _GLUED_PHONE)]
+        if numbers:  # a mention of a member known by number: "@62341…", landline or foreign too
+            mention = "|".join(sorted(numbers, key=len, reverse=True))
+            alternatives.insert(1, ("mention", rf"(?<![\w@])@(?:{mention})(?!\d)"))
         # In text a name glued to digits, underscores or symbols is still a name ("Budi0812…",
         # "_Rina_" in italics, "budi_santoso88").
         names = "|".join(filter(None, [several, one, *map(re.escape, single)]))
@@ -445,6 +452,8 @@ class Scrubber:
             return "nik-disamarkan" if url_safe else MASK_NIK
         if kind == "phone":
             return "nomor-disamarkan" if url_safe else MASK_PHONE
+        if kind == "mention":
+            return "@nomor-disamarkan" if url_safe else "@" + MASK_PHONE
         tag = self._tags.get(name_key(found), MASK_MEMBER)
         return tag.strip("[]").replace(" ", "-") if url_safe else tag
 
