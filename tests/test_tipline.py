@@ -808,3 +808,21 @@ def test_a_mention_of_a_member_known_only_by_a_number_that_is_not_a_mobile_is_ma
     everything = _all_text(con)
     assert digits not in everything and digits[2:] not in everything
     assert "mohon dicek @[nomor disamarkan]" in everything
+
+
+def test_a_member_saved_under_a_long_name_with_titles_and_office_is_a_sender(tmp_path):
+    # Forum members save officials with their titles and office: a contact name of more than 60
+    # characters made each of their messages a system line, so their forwards were never imported
+    # and their name was no member's, left unmasked where others wrote it.
+    long_name = "Dr. H. Budi Santoso, S.Sos., M.Si. (Kabag Humas Setda Pemkot Batu)"
+    assert len(long_name) > 60
+    chat = ANDROID_ID.read_text(encoding="utf-8").replace(" - Budi Santoso: ", f" - {long_name}: ")
+    export = tmp_path / ANDROID_ID.name
+    export.write_text(chat, encoding="utf-8")
+    senders = {m.sender for m in parse_chat(chat) if m.kind == "text"}
+    assert long_name in senders
+    con = _migrated(tmp_path / "saring.duckdb")
+    result = import_chat(con, export, SECRET)
+    assert (result.kept, result.new) == (4, 4)
+    everything = _all_text(con)
+    assert "Budi" not in everything and "Santoso" not in everything

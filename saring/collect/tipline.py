@@ -229,9 +229,10 @@ def parse_chat(text: str, tz: str = TIME_ZONE, date_order: str | None = None) ->
         when = _when(m, order, zone)
         sender, sep, message = body.partition(": ")
         # A system line holds ": " only inside the text it quotes (a group's new name, "Info: ...");
-        # a name may hold a word of one ("Pak Andi Keamanan").
-        quoting = _SYSTEM.search(sender) and _QUOTE.search(sender)
-        if not sep or "\n" in sender or len(sender) > 60 or quoting:
+        # a name may hold a word of one ("Pak Andi Keamanan"), and a contact saved with titles and
+        # office may be long ("Dr. H. …, S.Sos., M.Si. (Kabag Humas …)").
+        quoting = _SYSTEM.search(sender) and (_QUOTE.search(sender) or len(sender) > 60)
+        if not sep or "\n" in sender or quoting:
             messages.append(ChatMessage(when, None, body.lstrip("\u200e"), "system"))
             continue
         sender = sender.strip().lstrip("\u200e~ ").strip()
