@@ -1928,3 +1928,45 @@ def test_forum_labels_are_trained_on_the_text_as_it_is_scored(ingested):
         add_label(store.con, item_id, "hoax", 0, "rina")
         (row,) = current_labels(store.con, "hoax").itertuples()
     assert row.text == f"{title}\n{text}"
+
+
+def test_rescore_after_a_switch_keeps_the_scores_purged_forwards_were_given_on_their_text(demo_db, tmp_path,
+                                                                                         model_home, scorer):
+    # Retention purged the forwarded messages' text (only "(pesan dihapus: masa simpan habis)" is
+    # left); the maintainer then promotes a retrained model and runs `saring rescore`, as told. Every
+    # purged forward was scored again on that placeholder: all got the same score, their reasons
+    # gone, and the digest re-reported old rumours whose score had "changed".
+    import duckdb
+
+    from saring.collect.retention import purge_tipline
+    from saring.collect.tipline import import_chat
+    from saring.config import FetchSettings
+    from saring.pipeline.forwarded import feed_tipline
+    from saring.storage.database import Store
+
+    chat = REPO / "tests" / "fixtures" / "social" / "WhatsApp Chat dengan Bakohumas Kota Batu.txt"
+    db = _copy_db(demo_db, tmp_path)
+    with Store(db) as store:
+        started = datetime.now(UTC)
+        result = import_chat(store.con, chat, b"uji-rahasia-label-0123456789")
+        feed_tipline(store, since=started, fetch=FetchSettings(retries=0, timeout=2), scorer=scorer,
+                     scrubber=result.scrubber)
+        purge_tipline(store, 0, now=datetime.now(UTC) + timedelta(seconds=1))
+
+    def purged_scores():
+        con = duckdb.connect(str(db), read_only=True)
+        rows = dict(con.execute(
+            """SELECT item_id, round(hoax_score, 6) FROM item_overview
+               WHERE source_id = 'tipline' AND text IS NULL""").fetchall())
+        con.close()
+        return rows
+
+    before = purged_scores()
+    assert len(before) >= 2 and len(set(before.values())) >= 2  # scored on their own texts
+    _copy_shipped_as(model_home, "v-copy")  # the same model: a score on the text would not change
+    for switch in (["model", "promote", "v-copy"], ["model", "rollback"]):
+        r = runner.invoke(app, switch)
+        assert r.exit_code == 0, r.output
+        r = runner.invoke(app, ["rescore", "--db", str(db)])
+        assert r.exit_code == 0, r.output
+        assert purged_scores() == before

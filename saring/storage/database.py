@@ -41,6 +41,11 @@ scored again (links to those sites no longer count, or now count, as a hoax cue)
 MATCHING_STEP = "fact-check matching"
 """The linking step whose failure a run's message records ("; fact-check matching failed: ...");
 :meth:`Store.link_since` looks back past such runs."""
+# A forward whose text retention purged (articles ``a``), scored before: scored again, by another
+# model, it would be scored on the placeholder left of it. It keeps the score its text was given.
+_NOT_PURGED = """NOT (a.text IS NULL AND a.text_source IN ('tipline', 'summary')
+                     AND EXISTS (SELECT 1 FROM items k WHERE k.item_id = a.item_id AND k.kind = 'tipline')
+                     AND EXISTS (SELECT 1 FROM scores p WHERE p.item_id = a.item_id))"""
 
 
 def _locked(method):
@@ -550,16 +555,18 @@ class Store:
             f"""SELECT a.item_id FROM articles a
                WHERE (NOT EXISTS (SELECT 1 FROM scores s
                                   WHERE s.item_id = a.item_id AND s.model_version = $version)
-                      {self._overtaken(model_version, "a") if served else ""}) {only}""", params).fetchall()]
+                      {self._overtaken(model_version, "a") if served else ""}) {only}
+                 AND {_NOT_PURGED}""", params).fetchall()]
         if not ids:  # the usual case of a run on unchanged feeds: no second query, no frame to build
             return self.article_texts([])
         if len(ids) > 20_000:  # a new model's first pass: most rows anyway, one join is cheaper
             return _texts_frame(self.cur.execute(
                 f"""SELECT i.item_id, coalesce(a.title, i.title) AS title, coalesce(a.text, i.summary) AS text
                    FROM items i JOIN articles a USING (item_id)
-                   WHERE NOT EXISTS (SELECT 1 FROM scores s
-                                     WHERE s.item_id = i.item_id AND s.model_version = $version)
-                         {self._overtaken(model_version, "i") if served else ""}
+                   WHERE (NOT EXISTS (SELECT 1 FROM scores s
+                                      WHERE s.item_id = i.item_id AND s.model_version = $version)
+                         {self._overtaken(model_version, "i") if served else ""})
+                     AND {_NOT_PURGED}
                    ORDER BY i.item_id""", {"version": model_version}))
         return self.article_texts(ids)
 
