@@ -1970,3 +1970,24 @@ def test_rescore_after_a_switch_keeps_the_scores_purged_forwards_were_given_on_t
         r = runner.invoke(app, ["rescore", "--db", str(db)])
         assert r.exit_code == 0, r.output
         assert purged_scores() == before
+
+
+@pytest.mark.parametrize("damage", ["changed", "card cut"])
+def test_training_over_a_damaged_current_version_says_to_roll_back(demo_db, tmp_path, model_home, damage):
+    # The promoted version's card was cut (a full disk) or its hoax.skops damaged (a bad copy);
+    # the maintainer runs `saring train` to replace it: a JSONDecodeError traceback, or, after the
+    # whole training, "restore the shipped models with `git checkout`", which leaves it current.
+    db = _copy_db(demo_db, tmp_path)
+    _copy_shipped_as(model_home, "v-copy")
+    assert runner.invoke(app, ["model", "promote", "v-copy"]).exit_code == 0
+    if damage == "changed":
+        data = bytearray((model_home / "v-copy" / "hoax.skops").read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        (model_home / "v-copy" / "hoax.skops").write_bytes(bytes(data))
+    else:
+        card = model_home / "v-copy" / "hoax.json"
+        card.write_bytes(card.read_bytes()[:40])
+    r = runner.invoke(app, ["train", "--db", str(db), "--max-base-rows", "60", "--tolerance", "1.0"])
+    assert r.exit_code == 2, r.output
+    assert "v-copy" in flat(r) and "saring model rollback" in flat(r) and "git checkout" not in flat(r)
+    assert sorted(p.name for p in model_home.iterdir()) == ["history.jsonl", "v-copy"]  # no half version

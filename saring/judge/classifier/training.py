@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
-import json
 import shutil
 import unicodedata
 from dataclasses import dataclass, field
@@ -453,11 +452,12 @@ def heldout_keys(splits: Splits, labels: dict[str, pd.DataFrame]) -> set[str]:
     return keys
 
 
-def evaluate_dir(model_dir: Path, sets: dict[str, pd.DataFrame]) -> dict[str, Any]:
-    """Metrics of the version in ``model_dir`` on the gate's evaluation sets."""
+def evaluate_dir(model_dir: Path, sets: dict[str, pd.DataFrame], remedy: str | None = None) -> dict[str, Any]:
+    """Metrics of the version in ``model_dir`` on the gate's evaluation sets (``remedy``: the way
+    out a load error names)."""
     from saring.judge.classifier.score import load_scorer
 
-    scorer = load_scorer(model_dir)
+    scorer = load_scorer(model_dir, remedy)
     out: dict[str, Any] = {"model_version": scorer.model_version}
     for task in ("hoax", "election"):
         f = sets[task]
@@ -537,6 +537,7 @@ def retrain(
     from saring.config import default_db_path
     from saring.judge.classifier import registry
     from saring.judge.classifier.evidence import labelled_matches
+    from saring.judge.classifier.modelload import REBUILD, read_card
     from saring.judge.labels import current_labels
     from saring.storage.database import Store
 
@@ -571,9 +572,11 @@ def retrain(
 
     current = registry.current_version()
     cur_dir = registry.current_model_dir()
+    # a promoted version is left by a rollback (`git checkout` restores the shipped models only)
+    remedy = REBUILD if current == registry.SHIPPED else registry.roll_back_from(current)
     cfgs = {}
     for task in ("hoax", "election"):
-        card = json.loads((cur_dir / f"{task}.json").read_text(encoding="utf-8"))
+        card = read_card(cur_dir, task, remedy)
         # A version from before the v2 pipelines has no config this code understands.
         cfgs[task] = card.get("config") if str(card.get("pipeline_format", "")).endswith("-v2") else None
     version = f"v{now:%Y%m%d-%H%M%S}"
@@ -597,7 +600,7 @@ def retrain(
         report.advance("retrain steps")
         cand = evaluate_dir(out_dir, sets)
         report.advance("retrain steps")
-        cur = evaluate_dir(cur_dir, sets)
+        cur = evaluate_dir(cur_dir, sets, remedy)
         report.advance("retrain steps")
         checks, ok = [], True
         for task in ("hoax", "election"):
