@@ -1271,7 +1271,7 @@ def test_gate_refuses_then_promotes_rescore_and_rollback(demo_db, tmp_path, mode
     # Promote path: a generous tolerance lets the candidate through.
     r = runner.invoke(app, ["train", "--db", str(db), "--max-base-rows", "80", "--tolerance", "1.0"])
     assert r.exit_code == 0, r.output
-    assert "Promoted v" in flat(r)
+    assert "Promoted v" in flat(r) and "Run `saring rescore`" in flat(r)  # as `model promote` says
     new = registry.current_version()
     bundle = json.loads((model_home / new / "bundle.json").read_text(encoding="utf-8"))
     assert bundle["gate"]["passed"] and bundle["forum_labels"] == {"hoax": 42, "election": 42}

@@ -227,7 +227,8 @@ def train(
     out.print(f"Trained {r.version}: {r.reason}", highlight=False, soft_wrap=True)
     out.print(f"{r.forum_summary()}.", highlight=False, soft_wrap=True)
     if r.promoted:
-        out.print(f"Promoted {r.version} (was {r.current_version}).")
+        out.print(f"Promoted {r.version} (was {r.current_version}). Run `saring rescore` to re-score "
+                  "stored articles.", highlight=False, soft_wrap=True)
     elif r.gate_passed:
         out.print(f"The gate passed; not promoted, as --no-promote asked: the current model stays "
                   f"{r.current_version}. To use the new one: saring model promote {r.version}",
