@@ -1662,12 +1662,9 @@ def test_a_promoted_version_missing_a_file_says_to_roll_back(demo_db, tmp_path, 
     assert runner.invoke(app, ["rescore", "--db", str(db)]).exit_code == 0
 
 
-@pytest.mark.parametrize("damage", ["changed", "card cut"])
-def test_a_promoted_version_whose_file_is_damaged_says_to_roll_back(demo_db, tmp_path, model_home, damage):
-    # A promoted version's hoax.skops damaged on disk (a bad copy, a disk error) or its card cut:
-    # every run said "run `make train`", which rebuilds the shipped models and leaves the
-    # broken version current; the way out is a rollback.
-    db = _copy_db(demo_db, tmp_path)
+def _promote_damaged_copy(model_home, damage: str) -> None:
+    """Promote a copy of the shipped models as "v-copy", then damage it: its hoax.skops ("changed")
+    or its card cut ("card cut")."""
     _copy_shipped_as(model_home, "v-copy")
     assert runner.invoke(app, ["model", "promote", "v-copy"]).exit_code == 0
     if damage == "changed":
@@ -1677,6 +1674,15 @@ def test_a_promoted_version_whose_file_is_damaged_says_to_roll_back(demo_db, tmp
     else:
         card = model_home / "v-copy" / "hoax.json"
         card.write_bytes(card.read_bytes()[:40])
+
+
+@pytest.mark.parametrize("damage", ["changed", "card cut"])
+def test_a_promoted_version_whose_file_is_damaged_says_to_roll_back(demo_db, tmp_path, model_home, damage):
+    # A promoted version's hoax.skops damaged on disk (a bad copy, a disk error) or its card cut:
+    # every run said "run `make train`", which rebuilds the shipped models and leaves the
+    # broken version current; the way out is a rollback.
+    db = _copy_db(demo_db, tmp_path)
+    _promote_damaged_copy(model_home, damage)
     r = runner.invoke(app, ["rescore", "--db", str(db)])
     assert r.exit_code == 2, r.output
     assert "v-copy" in flat(r) and "saring model rollback" in flat(r) and "make train" not in flat(r)
@@ -1978,15 +1984,7 @@ def test_training_over_a_damaged_current_version_says_to_roll_back(demo_db, tmp_
     # the maintainer runs `saring train` to replace it: a JSONDecodeError traceback, or, after the
     # whole training, "restore the shipped models with `git checkout`", which leaves it current.
     db = _copy_db(demo_db, tmp_path)
-    _copy_shipped_as(model_home, "v-copy")
-    assert runner.invoke(app, ["model", "promote", "v-copy"]).exit_code == 0
-    if damage == "changed":
-        data = bytearray((model_home / "v-copy" / "hoax.skops").read_bytes())
-        data[len(data) // 2] ^= 0xFF
-        (model_home / "v-copy" / "hoax.skops").write_bytes(bytes(data))
-    else:
-        card = model_home / "v-copy" / "hoax.json"
-        card.write_bytes(card.read_bytes()[:40])
+    _promote_damaged_copy(model_home, damage)
     r = runner.invoke(app, ["train", "--db", str(db), "--max-base-rows", "60", "--tolerance", "1.0"])
     assert r.exit_code == 2, r.output
     assert "v-copy" in flat(r) and "saring model rollback" in flat(r) and "git checkout" not in flat(r)
