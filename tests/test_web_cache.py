@@ -288,10 +288,14 @@ def test_yesterday_read_this_morning_does_not_say_today_when_no_run_came_in_betw
     from saring.localtime import today
     from saring.report.digest import tanggal
 
-    _, client = _logged_in(ingested, scorer)
+    app, client = _logged_in(ingested, scorer)
+    published = app.state.desk.published
     day = today()
     assert client.get(f"/?day={day.isoformat()}").status_code == 200  # made that day
+    builds = published.builds
+    (made,) = [v for k, v in published._data.items() if k[0] == "digest"]
+    assert made.on_day == "hari ini"
     with clock.frozen(clock.now() + timedelta(days=1)):
-        page = client.get(f"/?day={day.isoformat()}").text
-    assert f"Saring berhenti membaca sumber pada {tanggal(day)}" in page
-    assert "sumber hari ini" not in page
+        assert client.get(f"/?day={day.isoformat()}").status_code == 200
+    assert published.builds == builds + 1  # made again the next day, for the next day's reader
+    assert next(reversed(published._data.values())).on_day == f"pada {tanggal(day)}"
