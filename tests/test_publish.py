@@ -335,6 +335,8 @@ def test_a_new_connection_in_a_notebook_reads_the_newest_run_while_an_older_one_
         after = saring.connect(str(db))
         try:
             assert after.execute("SELECT count(*) FROM items").fetchall() == [(4,)]
+            # named as a session opened on the catalog itself is (DuckDB's messages name it), not "3"
+            assert after.execute("SELECT current_database()").fetchall() == [("saring",)]
             assert before.execute("SELECT count(*) FROM items").fetchall() == [(3,)]  # its own version
         finally:
             after.close()

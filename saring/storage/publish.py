@@ -502,10 +502,12 @@ def _write_replacing(con: duckdb.DuckDBPyConnection, folder: Path, name: str, qu
 def _keep_catalog(catalog: Path, folder: Path, version: int, names: set[str]) -> list[dict]:
     """A hard link to the catalog just written: once superseded, while a session still has it
     open, the files it names stay (see :func:`_held_by_sessions`)."""
-    link = folder / CATALOGS / f"{version}.duckdb"
+    # In a folder of its version, under the catalog's own name: a session opened through the link
+    # (catalog_to_open) names its database as one opened through the catalog does ("saring").
+    link = folder / CATALOGS / str(version) / catalog.name
     try:
         with private_files():
-            link.parent.mkdir(exist_ok=True)
+            link.parent.mkdir(parents=True, exist_ok=True)
         link.unlink(missing_ok=True)
         os.link(catalog, link)
     except OSError as exc:  # no hard links here: its files go after RETIRE_AFTER, open or not
@@ -563,13 +565,21 @@ def _held_by_sessions(folder: Path, catalogs: list[dict], erase: bool) -> tuple[
             held.update(entry["names"])
             kept.append(entry)
         else:
-            path.unlink(missing_ok=True)
+            _unlink_catalog(folder, path)
     if erase:  # also links of an interrupted publication, which no manifest lists
         listed = {folder / c["file"] for c in kept}
-        for path in folder.glob(f"{CATALOGS}/*"):
-            if path not in listed:
-                path.unlink(missing_ok=True)
+        for path in [*folder.glob(f"{CATALOGS}/*"), *folder.glob(f"{CATALOGS}/*/*")]:
+            if path.is_file() and path not in listed:
+                _unlink_catalog(folder, path)
     return held, kept
+
+
+def _unlink_catalog(folder: Path, path: Path) -> None:
+    """Delete a catalog's link, and its version's folder with it (links made before had none)."""
+    path.unlink(missing_ok=True)
+    if path.parent != folder / CATALOGS:
+        with contextlib.suppress(OSError):  # not empty: not ours to remove
+            path.parent.rmdir()
 
 
 def _delete_retired(folder: Path, retired: list[dict], erase: bool, in_use: set[str],
