@@ -350,6 +350,28 @@ def test_a_query_is_read_from_a_sql_file(tmp_path):
     assert result.exit_code == 2 and "either" in result.output, result.output
 
 
+def test_a_sql_file_of_two_queries_is_refused_not_answered_with_the_last_ones_rows(tmp_path):
+    # An analyst's kueri.sql held two SELECTs (one per source, one per day): `saring query --file
+    # kueri.sql --csv > hasil.csv` wrote the second's rows only, without a word about the first.
+    # A statement that only prepares the last (SET TimeZone, a temporary table) stays allowed.
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    sql = tmp_path / "kueri.sql"
+    sql.write_text("SELECT source_id, count(*) FROM items GROUP BY 1;\n"
+                   "SELECT day, sum(items) FROM source_daily GROUP BY 1;\n", encoding="utf-8")
+    result = runner.invoke(app, ["query", "--file", str(sql), "--db", str(db), "--csv"])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "2 statements" in said and "one at a time" in said, said
+    sql.write_text("SET TimeZone = 'Asia/Makassar';\n"
+                   "CREATE TEMP TABLE n AS SELECT count(*) AS n FROM items;\n"
+                   "SELECT n, current_setting('TimeZone') AS zona FROM n;\n", encoding="utf-8")
+    result = runner.invoke(app, ["query", "--file", str(sql), "--db", str(db), "--csv"])
+    assert result.exit_code == 0 and result.output == "n,zona\n0,Asia/Makassar\n", result.output
+
+
 def test_an_error_naming_a_long_path_keeps_the_path_whole_in_a_log_or_pipe(tmp_path):
     # A cron job's log (or `saring ... 2>&1 | tee`) showed the path cut at 80 columns with a
     # line break inside a folder name: the maintainer could not copy it back into a command.

@@ -127,6 +127,23 @@ def _changes(sql: str) -> bool:
     return bool(kinds & {"INSERT", "UPDATE", "DELETE", "DROP", "ALTER"})
 
 
+# statements that answer with rows (SELECT also covers FROM, WITH, VALUES, DESCRIBE, SHOW)
+_ROW_STATEMENTS = frozenset({"SELECT", "EXPLAIN", "CALL"})
+
+
+def _unshown_queries(con, sql: str) -> int:
+    """The number of statements in ``sql`` when one before the last answers with rows that would
+    not be shown, else 0 (SET or CREATE TEMP TABLE only prepare the last). A parse error is left
+    to execute() to report."""
+    import duckdb
+
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error:
+        return 0
+    return len(statements) if any(s.type.name in _ROW_STATEMENTS for s in statements[:-1]) else 0
+
+
 def _sql_file(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")  # Notepad saves UTF-8 with a BOM
@@ -184,6 +201,10 @@ def query(
             # DuckDB draws its progress bar on stdout once a query has run 2 s, and a streamed
             # query runs until its last row is written: the bar would end up inside the CSV.
             con.execute("SET enable_progress_bar = false")
+        statements = _unshown_queries(con, sql)
+        if statements:  # DuckDB runs them all but returns the last one's rows only
+            fail(f"the SQL holds {statements} statements and saring query shows only the last one's rows: "
+                 "run the queries one at a time")
         result = con.execute(sql)
         if result is None or result.description is None:  # only a comment or ";": no table
             fail("the query returned no table (is it only a comment?)")
