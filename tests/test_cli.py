@@ -1,5 +1,7 @@
 """The command line, through typer's runner: help, clear errors, exit codes."""
 
+import os
+
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -370,6 +372,33 @@ def test_a_sql_file_of_two_queries_is_refused_not_answered_with_the_last_ones_ro
                    "SELECT n, current_setting('TimeZone') AS zona FROM n;\n", encoding="utf-8")
     result = runner.invoke(app, ["query", "--file", str(sql), "--db", str(db), "--csv"])
     assert result.exit_code == 0 and result.output == "n,zona\n0,Asia/Makassar\n", result.output
+
+
+def test_a_query_written_to_a_file_is_utf8_whatever_the_systems_code_page(tmp_path):
+    # On Windows a redirected stdout takes the ANSI code page (cp1252; PYTHONIOENCODING stands in
+    # for it here): `saring query "SELECT text FROM tipline_messages" --csv > hasil.csv` stopped
+    # with a UnicodeEncodeError traceback at the first emoji of a forwarded message, the file cut.
+    import subprocess
+    import sys
+
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    greeting = "Selamat pagi rekan-rekan forum Bakohumas \U0001f64f"  # the fixture chat's first line
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    for extra in (["--csv"], []):
+        written = tmp_path / "hasil.txt"
+        with written.open("wb") as fh:
+            proc = subprocess.run([sys.executable, "-m", "saring", "query", f"SELECT '{greeting}' AS pesan",
+                                   "--db", str(db), *extra], stdout=fh, stderr=subprocess.PIPE, env=env,
+                                  timeout=120)
+        assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+        assert greeting in written.read_text(encoding="utf-8"), extra
+    proc = subprocess.run([sys.executable, "-m", "saring", "query", 'SELECT * FROM "pesan \U0001f64f"',
+                           "--db", str(db)], capture_output=True, env=env, timeout=120)
+    said = proc.stderr.decode("utf-8")
+    assert proc.returncode == 2 and "Traceback" not in said and "pesan \U0001f64f" in said, said
 
 
 def test_an_error_naming_a_long_path_keeps_the_path_whole_in_a_log_or_pipe(tmp_path):
