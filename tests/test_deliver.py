@@ -772,3 +772,22 @@ def test_a_refused_whatsapp_number_named_in_the_send_log_does_not_reach_the_anal
     with Store(db) as store:  # the maintainer's own database still says which number failed
         assert store.con.execute("SELECT count(*) FROM deliveries WHERE error LIKE '%6281234567890%'"
                                  ).fetchall() == [(1,)]
+
+
+def test_a_mistyped_address_among_the_forums_is_named_as_failed_and_the_others_get_the_digest(tmp_path):
+    # The maintainer typed "budi@@kpu.go.id" in the channel's to= list: apprise dropped it with a
+    # line in its own log, and saring said "email-forum: sent" although Budi never got the digest.
+    server_side = MailboxGone()
+    settings = DeliverySettings(channels=(DeliveryChannel(name="email-forum", url_env="T_SMTP",
+                                                          format="email"),), attempts=3, backoff=0)
+    db = tmp_path / "db.duckdb"
+    forum = "kpu@test.invalid,budi@@kpu.go.id,bawaslu@test.invalid"
+    with smtp_server(server_side) as server:
+        first = deliver(db, digest_of([item(1)]), settings, env={"T_SMTP": server.url_to(forum)})
+        again = deliver(db, digest_of([item(1)]), settings, env={"T_SMTP": server.url_to(forum)})
+    assert sorted(server_side.received) == ["bawaslu@test.invalid", "kpu@test.invalid"]
+    for report in (first, again):
+        [result] = report.results
+        assert result.status == "failed" and result.attempts <= 1, report.lines()
+        assert "address 2 of 3 in T_SMTP is not an e-mail address" in result.error, result.error
+    assert "2 address(es) already have it" in again.lines()[0]

@@ -252,35 +252,44 @@ def _addresses_with_commas(url: str) -> str:
     return base + "?" + _ADDRESS_SEMICOLON.sub(",", query)
 
 
-def _one_per_recipient(url: str) -> list[tuple[str, apprise.Apprise]] | None:
+def _one_per_recipient(url: str) -> list[tuple[str, apprise.Apprise | None]] | None:
     """(address, Apprise) per address an e-mail URL sends to, None for any other URL.
 
     apprise sends one e-mail per address and says the call failed when one address is refused:
     retrying the call sent the digest again to every address that had it. One address is taken
-    apart too: it may be the one left of several that had the report (the refused one removed)."""
+    apart too: it may be the one left of several that had the report (the refused one removed).
+    An address that is not one ("budi@@kpu.go.id") has no Apprise: apprise drops it with a line in
+    its own log only, and the channel said "sent"."""
     from email.utils import parseaddr
 
     try:
-        from apprise.utils.parse import parse_emails
+        from apprise.utils.parse import is_email, parse_emails
     except ImportError:  # older apprise: one utils module
-        from apprise.utils import parse_emails
+        from apprise.utils import is_email, parse_emails
 
     with _url_quiet():
         plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
         parsed = type(plugin).parse_url(url) if plugin is not None else None
         if not parsed or parsed.get("schema") not in ("mailto", "mailtos"):
             return None
-        addresses = parse_emails(parsed.get("targets") or [])
+        # apprise's parse_emails skips what is not an address: each comma-separated part with an
+        # "@" is kept whole when it holds none, to be said as one that was not sent to.
+        addresses = []
+        for part in (piece for target in parsed.get("targets") or [] for piece in re.split(r"[,;]", target)):
+            if "@" in part:
+                addresses += [a for a in parse_emails(part, store_unparseable=False) if is_email(a)] or [part]
         if not addresses:
             return None
         each = [apprise.Apprise.instantiate({**parsed, "targets": [address]}, suppress_exceptions=True)
-                for address in addresses]
+                if is_email(address) else False for address in addresses]
     if any(p is None for p in each):
         return None
-    out = []
+    out: list[tuple[str, apprise.Apprise | None]] = []
     for address, p in zip(addresses, each, strict=True):
-        ap = apprise.Apprise()
-        ap.add(p)
+        ap = None
+        if p:
+            ap = apprise.Apprise()
+            ap.add(p)
         out.append(((parseaddr(address)[1] or address).lower(), ap))  # "KPU <Kpu@x>" is kpu@x
     return out
 
@@ -334,11 +343,22 @@ def send_channel(channel: DeliveryChannel, title: str, messages: list[str], sett
     if not added:
         return ChannelResult(channel.name, "failed", 0, 0,
                              f"{channel.url_env} does not hold a valid apprise URL")
-    recipients: list[tuple[str | None, apprise.Apprise]] = _one_per_recipient(url) or [(None, ap)]
+    split = _one_per_recipient(url)
+    # Positions, not the mistyped addresses: the error goes to the analysts' copy, whose mask
+    # knows only well-formed addresses.
+    bad = [i for i, (_, a) in enumerate(split or [], 1) if a is None]
+    mistyped = None
+    if bad:
+        what = "addresses {} of {} in {} are not e-mail addresses" if len(bad) > 1 else \
+            "address {} of {} in {} is not an e-mail address"
+        mistyped = what.format(", ".join(map(str, bad)), len(split or []), channel.url_env) + \
+            " (a typo?): not sent there"
+    recipients: list[tuple[str | None, apprise.Apprise]] = (
+        [(address, a) for address, a in split if a is not None] if split else [(None, ap)])
     already = sum(address in skip for address, _ in recipients)
     recipients = [(address, a) for address, a in recipients if address not in skip]
     if not recipients:  # every address has it (the one refused was taken out of the URL)
-        return ChannelResult(channel.name, "sent", 0, 0, already=already)
+        return ChannelResult(channel.name, "failed" if bad else "sent", 0, 0, mistyped, already=already)
     for i, body in enumerate(messages, 1):
         pending = list(recipients)
         retrying = Retrying(
@@ -358,10 +378,13 @@ def send_channel(channel: DeliveryChannel, title: str, messages: list[str], sett
             error = str(exc.last_attempt.exception())
             where = f"message {i}/{len(messages)}: " if len(messages) > 1 else ""
             LOGGER.warning("delivery to %s failed: %s%s", channel.name, where, error)
-            return ChannelResult(channel.name, "failed", progress.attempts, i - 1, where + error,
+            return ChannelResult(channel.name, "failed", progress.attempts, i - 1,
+                                 "; ".join(filter(None, (where + error, mistyped))),
                                  reached=tuple(progress.reached), already=already)
-    return ChannelResult(channel.name, "sent", progress.attempts, len(messages),
-                         reached=tuple(progress.reached), already=already)
+    if mistyped:
+        LOGGER.warning("delivery to %s: %s", channel.name, mistyped)
+    return ChannelResult(channel.name, "failed" if bad else "sent", progress.attempts, len(messages),
+                         mistyped, reached=tuple(progress.reached), already=already)
 
 
 def deliver(db_path: str | Path | None, digest: Digest, settings: DeliverySettings,
