@@ -791,3 +791,20 @@ def test_a_mistyped_address_among_the_forums_is_named_as_failed_and_the_others_g
         assert result.status == "failed" and result.attempts <= 1, report.lines()
         assert "address 2 of 3 in T_SMTP is not an e-mail address" in result.error, result.error
     assert "2 address(es) already have it" in again.lines()[0]
+
+
+def test_an_address_in_cc_or_bcc_gets_the_digest_once_however_many_addresses_are_in_to(tmp_path):
+    # The forum's secretary put the press desk in cc= and the head of Bawaslu in bcc=: apprise sends
+    # one e-mail per to= address, each with the cc and bcc, so they got the digest three times a day.
+    server_side = MailboxGone()
+    settings = DeliverySettings(channels=(DeliveryChannel(name="email-forum", url_env="T_SMTP",
+                                                          format="email"),), attempts=2, backoff=0)
+    db = tmp_path / "db.duckdb"
+    forum = "kpu@test.invalid,tidak-ada@test.invalid,bawaslu@test.invalid"
+    with smtp_server(server_side) as server:
+        url = server.url_to(forum) + "&cc=pers@test.invalid&bcc=ketua@test.invalid"
+        first = deliver(db, digest_of([item(1)]), settings, env={"T_SMTP": url})
+        deliver(db, digest_of([item(1)]), settings, env={"T_SMTP": url})  # the refused one again
+    assert sorted(server_side.received) == ["bawaslu@test.invalid", "ketua@test.invalid",
+                                            "kpu@test.invalid", "pers@test.invalid"]
+    assert "tidak-ada@test.invalid" in first.results[0].error

@@ -274,13 +274,27 @@ def _one_per_recipient(url: str) -> list[tuple[str, apprise.Apprise | None]] | N
             return None
         # apprise's parse_emails skips what is not an address: each comma-separated part with an
         # "@" is kept whole when it holds none, to be said as one that was not sent to.
-        addresses = []
-        for part in (piece for target in parsed.get("targets") or [] for piece in re.split(r"[,;]", target)):
-            if "@" in part:
-                addresses += [a for a in parse_emails(part, store_unparseable=False) if is_email(a)] or [part]
+        targets = list(parsed.get("targets") or [])
+        if not targets:
+            return None  # apprise sends to the sender itself (with any cc): one e-mail
+        # apprise sends each to= address the cc= and bcc= ones too: they got the report once per
+        # to= address (and per retry of a refused one). Each gets its own e-mail here instead.
+        for copies in (parsed.get("cc"), parsed.get("bcc")):
+            targets += [copies] if isinstance(copies, str) else list(copies or [])
+        addresses, seen = [], set()
+        for part in (piece for target in targets for piece in re.split(r"[,;]", target)):
+            if "@" not in part:
+                continue
+            found = [a for a in parse_emails(part, store_unparseable=False) if is_email(a)] or [part]
+            for address in found:
+                key = (parseaddr(address)[1] or address).lower()
+                if key not in seen or not is_email(address):  # "a@x" in to= and cc=: one e-mail
+                    seen.add(key)
+                    addresses.append(address)
         if not addresses:
             return None
-        each = [apprise.Apprise.instantiate({**parsed, "targets": [address]}, suppress_exceptions=True)
+        each = [apprise.Apprise.instantiate({**parsed, "targets": [address], "cc": None, "bcc": None},
+                                            suppress_exceptions=True)
                 if is_email(address) else False for address in addresses]
     if any(p is None for p in each):
         return None
