@@ -109,9 +109,10 @@ def expired_certificate_site(tmp_path, monkeypatch):
 
 
 @contextlib.contextmanager
-def smtp_server(handler):
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 answering with ``handler``; its
-    ``url_to("a@x,b@y")`` is the apprise URL sending to those addresses through it."""
+def smtp_server(handler, **options):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 answering with ``handler`` (``options`` go to
+    its Controller: an ``authenticator``); its ``url_to("a@x,b@y")`` is the apprise URL sending
+    to those addresses through it."""
     import pytest
 
     from saring.report.deliver import free_port
@@ -119,7 +120,7 @@ def smtp_server(handler):
     # Only the tests that send e-mail need aiosmtpd: the others run without the dev extra.
     aiosmtpd = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd (dev extra) is not installed")
     port = free_port()
-    controller = aiosmtpd.Controller(handler, hostname="127.0.0.1", port=port)
+    controller = aiosmtpd.Controller(handler, hostname="127.0.0.1", port=port, **options)
     controller.start()
     controller.url_to = lambda to: (f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&mode=insecure"
                                     f"&from=saring@test.invalid&to={to}")

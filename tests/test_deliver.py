@@ -808,3 +808,30 @@ def test_an_address_in_cc_or_bcc_gets_the_digest_once_however_many_addresses_are
     assert sorted(server_side.received) == ["bawaslu@test.invalid", "ketua@test.invalid",
                                             "kpu@test.invalid", "pers@test.invalid"]
     assert "tidak-ada@test.invalid" in first.results[0].error
+
+
+def test_a_refused_login_is_said_as_such_once_without_the_password_and_not_tried_again_per_address(
+        tmp_path, caplog):
+    # The forum's mail account password was changed: saring said "Connection error" (the maintainer
+    # looked at the network), and logged in again for every address and every retry, which gets
+    # a provider's account locked for a while.
+    from aiosmtpd.smtp import AuthResult
+
+    sessions = []
+
+    def refuse(server, session, envelope, mechanism, auth_data):
+        sessions.append(session)
+        return AuthResult(success=False, handled=False)
+
+    settings = DeliverySettings(channels=(DeliveryChannel(name="email-forum", url_env="T_SMTP",
+                                                          format="email"),), attempts=3, backoff=0)
+    with smtp_server(MailboxGone(), authenticator=refuse, auth_require_tls=False) as server:
+        url = server.url_to("kpu@test.invalid,bawaslu@test.invalid").replace(
+            "mailto://", "mailto://sekretariat:Rahasia-Pemilu-24@")
+        with caplog.at_level(logging.DEBUG):
+            report = deliver(tmp_path / "db.duckdb", digest_of([item(1)]), settings, env={"T_SMTP": url})
+    [result] = report.results
+    assert result.status == "failed" and result.attempts == 1, report.lines()
+    assert "refused the login" in result.error and "T_SMTP" in result.error, result.error
+    assert len({id(s) for s in sessions}) == 1
+    assert "Rahasia-Pemilu-24" not in caplog.text + result.error

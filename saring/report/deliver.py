@@ -28,7 +28,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import apprise
-from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    retry_if_not_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from saring.config import DeliveryChannel, DeliverySettings, decode_text
 from saring.errors import SourceConfigError
@@ -45,6 +52,11 @@ _BODY_FORMAT = {"whatsapp": apprise.NotifyFormat.TEXT, "markdown": apprise.Notif
 
 class SendError(Exception):
     """One message was not accepted by the channel."""
+
+
+class LoginRefused(SendError):
+    """The mail server refused the account's login: trying again (or for another address) cannot
+    help, and repeated failed logins get the account locked at most providers."""
 
 
 @dataclass(frozen=True)
@@ -316,6 +328,8 @@ def _notify_each(pending: list[tuple[str | None, apprise.Apprise]], title: str, 
     for address, ap in list(pending):
         try:
             _notify(ap, title, body, fmt, attach)
+        except LoginRefused:
+            raise
         except SendError as exc:
             errors.append(str(exc))
         else:
@@ -328,12 +342,24 @@ def _notify_each(pending: list[tuple[str | None, apprise.Apprise]], title: str, 
 
 def _notify(ap: apprise.Apprise, title: str, body: str, fmt: str,
             attach: Sequence[Path] = ()) -> None:
-    with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as logs:
+    # apprise says why an SMTP send failed (a refused login) only in a debug record: captured here,
+    # and kept out of the service's log with the rest of apprise's records (ours say the outcome).
+    with _url_quiet(), apprise.LogCapture(level=logging.DEBUG, fmt="\x00%(levelno)d %(message)s") as logs:
         files = apprise.AppriseAttachment([str(p) for p in attach]) if attach else None
         ok = ap.notify(body=body, title=title, body_format=_BODY_FORMAT[fmt], attach=files)
     if not ok:
-        lines = [x for x in logs.getvalue().strip().splitlines() if x.strip()]
+        records = [x.split(" ", 1) for x in logs.getvalue().split("\x00") if " " in x]  # messages span lines
+        for _, message in records:
+            login = _LOGIN_REFUSED.search(message)
+            if login:
+                raise LoginRefused(f"the mail server refused the login ({login[1]} {login[2]})"[:500])
+        lines = [line for level, message in records if int(level) >= logging.WARNING
+                 for line in message.splitlines() if line.strip()]
         raise SendError((lines[-1] if lines else "the service did not accept the message")[:500])
+
+
+# smtplib's SMTPAuthenticationError as apprise logs it: "Socket Exception: (535, b'5.7.8 ...')".
+_LOGIN_REFUSED = re.compile(r"^Socket Exception: \((53[45]), b?['\"](.{0,200}?)['\"]\)")
 
 
 def send_channel(channel: DeliveryChannel, title: str, messages: list[str], settings: DeliverySettings,
@@ -379,7 +405,8 @@ def send_channel(channel: DeliveryChannel, title: str, messages: list[str], sett
             stop=stop_after_attempt(settings.attempts),
             wait=wait_exponential(multiplier=settings.backoff, max=settings.max_wait) if settings.backoff
             else wait_exponential(multiplier=0, max=0),
-            retry=retry_if_exception_type(SendError), reraise=False,
+            retry=retry_if_exception_type(SendError) & retry_if_not_exception_type(LoginRefused),
+            reraise=False,
         )
         try:
             for attempt in retrying:
@@ -388,8 +415,9 @@ def send_channel(channel: DeliveryChannel, title: str, messages: list[str], sett
                     _notify_each(pending, title, body, channel.format, attach if i == 1 else (),
                                  progress.reached if i == len(messages) else None)
             progress.messages = i
-        except RetryError as exc:
-            error = str(exc.last_attempt.exception())
+        except (RetryError, LoginRefused) as exc:
+            error = (f"{exc}: check the user and password in {channel.url_env}"
+                     if isinstance(exc, LoginRefused) else str(exc.last_attempt.exception()))
             where = f"message {i}/{len(messages)}: " if len(messages) > 1 else ""
             LOGGER.warning("delivery to %s failed: %s%s", channel.name, where, error)
             return ChannelResult(channel.name, "failed", progress.attempts, i - 1,
