@@ -835,3 +835,21 @@ def test_a_refused_login_is_said_as_such_once_without_the_password_and_not_tried
     assert "refused the login" in result.error and "T_SMTP" in result.error, result.error
     assert len({id(s) for s in sessions}) == 1
     assert "Rahasia-Pemilu-24" not in caplog.text + result.error
+
+
+def test_an_email_url_apprise_cannot_parse_fails_its_channel_and_the_others_still_get_the_digest(
+        tmp_path, httpserver):
+    # The secretary gave the sender a name twice, once with a dash ("from=Sekretariat – Forum
+    # Pemilu <…>&name=…"): apprise's parser raised UnicodeEncodeError, the run stopped with a
+    # traceback and the WhatsApp group, next in the list, got nothing.
+    httpserver.expect_request("/wa", method="POST").respond_with_json({"ok": True})
+    settings = DeliverySettings(channels=(
+        DeliveryChannel(name="email-forum", url_env="T_SMTP", format="email"),
+        DeliveryChannel(name="wa", url_env="T_WA")), attempts=1)
+    env = {"T_SMTP": "mailto://127.0.0.1:2525?smtp=127.0.0.1&mode=insecure&to=kpu@test.invalid"
+                     "&from=Sekretariat – Forum Pemilu <saring@test.invalid>&name=Forum Pemilu",
+           "T_WA": _hook(httpserver)}
+    report = deliver(tmp_path / "db.duckdb", digest_of([item(1)]), settings, env=env)
+    assert [r.status for r in report.results] == ["failed", "sent"], report.lines()
+    assert "T_SMTP does not hold a valid apprise URL" in report.results[0].error
+    assert len(httpserver.log) == 1

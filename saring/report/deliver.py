@@ -245,7 +245,10 @@ def _url_quiet() -> Iterator[None]:
 def supports_attachments(url: str) -> bool:
     """Whether the apprise service at ``url`` takes file attachments (e-mail, Telegram do)."""
     with _url_quiet():
-        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+        try:
+            plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+        except Exception:  # noqa: BLE001  raised despite suppress_exceptions (see send_channel)
+            plugin = None
     if plugin is not None and plugin.service_name == "Slack" and getattr(plugin, "mode", None) != "bot":
         return False  # Slack's webhooks drop the files (apprise says so only in its log)
     return bool(plugin is not None and getattr(plugin, "attachment_support", False))
@@ -379,7 +382,10 @@ def send_channel(channel: DeliveryChannel, title: str, messages: list[str], sett
                              f"environment variable {channel.url_env} is not set (put the apprise URL there)")
     ap = apprise.Apprise()
     with _url_quiet():
-        added = ap.add(url)
+        try:
+            added = ap.add(url)
+        except Exception:  # noqa: BLE001  apprise's parsers raise on some input (a non-ASCII from= with name=)
+            added = False
     if not added:
         return ChannelResult(channel.name, "failed", 0, 0,
                              f"{channel.url_env} does not hold a valid apprise URL")
