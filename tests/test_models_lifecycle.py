@@ -1432,30 +1432,43 @@ def test_a_copy_of_a_heldout_forum_label_is_not_trained_on():
     assert list(trained["group"]) == ["forum:item199"] and dropped == {"hoax": 3}
 
 
+def _forward_chat(store, scorer) -> None:
+    """Import the bundled tipline chat and store its forwards, scored, as the tipline flow does."""
+    from saring.collect.tipline import import_chat
+    from saring.config import FetchSettings
+    from saring.pipeline.forwarded import feed_tipline
+
+    chat = REPO / "tests" / "fixtures" / "social" / "WhatsApp Chat dengan Bakohumas Kota Batu.txt"
+    started = datetime.now(UTC)
+    result = import_chat(store.con, chat, b"uji-rahasia-label-0123456789")
+    feed_tipline(store, since=started, fetch=FetchSettings(retries=0, timeout=2), scorer=scorer,
+                 scrubber=result.scrubber)
+
+
+def _purge_all(store) -> None:
+    """Retention purges every forward's text (all of them older than 0 days)."""
+    from saring.collect.retention import purge_tipline
+
+    purge_tipline(store, 0, now=datetime.now(UTC) + timedelta(seconds=1))
+
+
 def test_labels_on_forwarded_messages_whose_text_was_purged_are_not_trained_on(tmp_path, scorer):
     # The forum labelled forwarded chat messages on the desk; 30 days later the morning flow's
     # retention purged their text (UU 27/2022). A retrain must not learn the placeholder left in
     # their place ("(pesan dihapus: masa simpan habis)") as a hoax, nor gate on it.
-    from saring.collect.retention import PURGED_TITLE, purge_tipline
-    from saring.collect.tipline import import_chat
-    from saring.config import FetchSettings
+    from saring.collect.retention import PURGED_TITLE
     from saring.judge.labels import add_label, current_labels
-    from saring.pipeline.forwarded import feed_tipline
     from saring.storage.database import Store
 
-    chat = REPO / "tests" / "fixtures" / "social" / "WhatsApp Chat dengan Bakohumas Kota Batu.txt"
     with Store(tmp_path / "saring.duckdb") as store:
-        started = datetime.now(UTC)
-        result = import_chat(store.con, chat, b"uji-rahasia-label-0123456789")
-        feed_tipline(store, since=started, fetch=FetchSettings(retries=0, timeout=2), scorer=scorer,
-                     scrubber=result.scrubber)
+        _forward_chat(store, scorer)
         messages = [i for (i,) in store.con.execute(
             "SELECT item_id FROM item_overview WHERE text_source = 'tipline' ORDER BY item_id").fetchall()]
         assert len(messages) >= 2
         for n, item_id in enumerate(messages):
             add_label(store.con, item_id, "hoax", n % 2, "rina")
         assert len(current_labels(store.con, "hoax")) == len(messages)
-        purge_tipline(store, 0, now=datetime.now(UTC) + timedelta(seconds=1))
+        _purge_all(store)
         after = current_labels(store.con, "hoax")
     assert PURGED_TITLE not in set(after["text"]) and after["text"].notna().all()
     assert set(after["item_id"]).isdisjoint(messages)
@@ -1507,20 +1520,13 @@ def test_forwarded_messages_whose_text_was_purged_are_not_offered_for_labelling(
     # 30 days after a chat was imported, retention purged its messages' text: the label export
     # offered them anyway, as "(pesan dihapus: masa simpan habis)" with an empty excerpt, and a
     # label given to them is never trained on.
-    from saring.collect.retention import PURGED_TITLE, purge_tipline
-    from saring.collect.tipline import import_chat
-    from saring.config import FetchSettings
-    from saring.pipeline.forwarded import feed_tipline
+    from saring.collect.retention import PURGED_TITLE
     from saring.storage.database import Store
 
-    chat = REPO / "tests" / "fixtures" / "social" / "WhatsApp Chat dengan Bakohumas Kota Batu.txt"
     db = tmp_path / "saring.duckdb"
     with Store(db) as store:
-        started = datetime.now(UTC)
-        result = import_chat(store.con, chat, b"uji-rahasia-label-0123456789")
-        feed_tipline(store, since=started, fetch=FetchSettings(retries=0, timeout=2), scorer=scorer,
-                     scrubber=result.scrubber)
-        purge_tipline(store, 0, now=datetime.now(UTC) + timedelta(seconds=1))
+        _forward_chat(store, scorer)
+        _purge_all(store)
         purged = {i for (i,) in store.con.execute(
             "SELECT item_id FROM item_overview WHERE source_id = 'tipline' AND text IS NULL").fetchall()}
     assert purged
@@ -1540,19 +1546,11 @@ def test_labels_on_forwarded_messages_purged_since_the_export_are_passed_over_an
 
     import duckdb
 
-    from saring.collect.retention import purge_tipline
-    from saring.collect.tipline import import_chat
-    from saring.config import FetchSettings
-    from saring.pipeline.forwarded import feed_tipline
     from saring.storage.database import Store
 
-    chat = REPO / "tests" / "fixtures" / "social" / "WhatsApp Chat dengan Bakohumas Kota Batu.txt"
     db = _copy_db(demo_db, tmp_path)  # news articles, and then the forwards of a chat
     with Store(db) as store:
-        started = datetime.now(UTC)
-        result = import_chat(store.con, chat, b"uji-rahasia-label-0123456789")
-        feed_tipline(store, since=started, fetch=FetchSettings(retries=0, timeout=2), scorer=scorer,
-                     scrubber=result.scrubber)
+        _forward_chat(store, scorer)
     exported = tmp_path / "to_label.csv"
     r = runner.invoke(app, ["label", "export", "--db", str(db), "-o", str(exported)])
     assert r.exit_code == 0, r.output
@@ -1563,7 +1561,7 @@ def test_labels_on_forwarded_messages_purged_since_the_export_are_passed_over_an
     with exported.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows(rows)
     with Store(db) as store:
-        purge_tipline(store, 0, now=datetime.now(UTC) + timedelta(seconds=1))
+        _purge_all(store)
         purged = {i for (i,) in store.con.execute(
             "SELECT item_id FROM item_overview WHERE source_id = 'tipline' AND text IS NULL").fetchall()}
     offered = {row[0] for row in rows[1:]}
@@ -1944,20 +1942,12 @@ def test_rescore_after_a_switch_keeps_the_scores_purged_forwards_were_given_on_t
     # gone, and the digest re-reported old rumours whose score had "changed".
     import duckdb
 
-    from saring.collect.retention import purge_tipline
-    from saring.collect.tipline import import_chat
-    from saring.config import FetchSettings
-    from saring.pipeline.forwarded import feed_tipline
     from saring.storage.database import Store
 
-    chat = REPO / "tests" / "fixtures" / "social" / "WhatsApp Chat dengan Bakohumas Kota Batu.txt"
     db = _copy_db(demo_db, tmp_path)
     with Store(db) as store:
-        started = datetime.now(UTC)
-        result = import_chat(store.con, chat, b"uji-rahasia-label-0123456789")
-        feed_tipline(store, since=started, fetch=FetchSettings(retries=0, timeout=2), scorer=scorer,
-                     scrubber=result.scrubber)
-        purge_tipline(store, 0, now=datetime.now(UTC) + timedelta(seconds=1))
+        _forward_chat(store, scorer)
+        _purge_all(store)
 
     def purged_scores():
         con = duckdb.connect(str(db), read_only=True)
