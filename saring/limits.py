@@ -9,6 +9,8 @@ from __future__ import annotations
 MAX_TEXT_CHARS = 100_000
 MAX_TITLE_CHARS = 500
 """A title is cut to this many characters where it is read (a feed entry's, a page's)."""
+MAX_AUTHOR_CHARS = 200
+"""A feed entry's author (a Telegram forward's name) is cut to this many characters where it is read."""
 
 
 def cap_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:

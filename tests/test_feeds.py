@@ -9,6 +9,7 @@ from saring import clock
 from saring.collect.feeds import feedparser_parse, parse_feed, strip_html
 from saring.collect.kinds import parse_source
 from saring.errors import FeedError
+from saring.limits import MAX_AUTHOR_CHARS
 from saring.textclean import fix_mojibake
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
@@ -160,3 +161,21 @@ def test_character_references_python_has_no_character_for_cost_nothing():
     feed = parse_source("rss", clean.replace(summary, b"&#55357;&#56911; " + summary),
                         "https://malangpost.id/feed/")
     assert "🙏 melaksanakan pertemuan" in feed.items[0].summary
+
+
+def test_an_author_is_cut_like_a_title():
+    # A hostile or broken feed may put megabytes in <dc:creator> (or a Telegram forward's name):
+    # the author is stored with every item and shown as its channel in the digest.
+    clean = (SAMPLE / "malangpost" / "feed.xml").read_bytes()
+    creator = b"<![CDATA[Tim Redaksi Malangpost.id]]>"
+    assert creator in clean
+    huge = parse_source("rss", clean.replace(creator, b"Redaksi " * 200_000), "https://malangpost.id/feed/")
+    assert {len(i.author) for i in huge.items} == {MAX_AUTHOR_CHARS}
+    first = huge.items[0]
+    assert first.author.startswith("Redaksi Redaksi") and first.channel == first.author
+    preview = (Path(__file__).parent / "fixtures" / "social" / "telegram_preview.html").read_bytes()
+    assert preview.count(b'<span dir="auto">Grup Lain</span>') == 1
+    forwarded = parse_source("telegram", preview.replace(b"Grup Lain", b"Grup " * 200_000),
+                             "https://t.me/s/infopemilu_contoh", "text/html")
+    (author,) = [i.author for i in forwarded.items if i.author]
+    assert len(author) == MAX_AUTHOR_CHARS and author.startswith("Grup Grup")

@@ -34,6 +34,7 @@ from saring.collect.feeds import (
 from saring.collect.urls import canonical_url
 from saring.config import outlet_site
 from saring.errors import FeedError, MalformedURLError
+from saring.limits import MAX_AUTHOR_CHARS
 
 LOGGER = logging.getLogger(__name__)
 
@@ -424,7 +425,7 @@ def parse_telegram(data: bytes, url: str, options: dict | None = None, max_items
         times = msg.xpath('.//a[contains(@class, "tgme_widget_message_date")]//time/@datetime')
         when = _iso(times[0]) if times else None
         forwarded = msg.xpath('.//*[contains(@class, "tgme_widget_message_forwarded_from_name")]')
-        author = forwarded[0].text_content().strip() if forwarded else None
+        author = forwarded[0].text_content().strip()[:MAX_AUTHOR_CHARS] if forwarded else None
         items.append(SocialItem(url=canonical_url(link), link=link, title=_first_line(text) or UNTITLED,
                                 summary=text[:20_000], published_at=when, author=author, guid=post,
                                 kind="telegram", channel=channel, links=tuple(links)))
