@@ -57,6 +57,23 @@ def test_html_page_is_not_a_feed():
         parse_feed(b"<!doctype html><html><body><p>Halo</p></body></html>", "http://x/feed")
 
 
+def test_a_home_page_with_a_long_comment_before_its_html_is_not_a_feed():
+    # A feed address that now answers with the site's home page, still labelled application/rss+xml,
+    # an XHTML theme's declaration, doctype and credits comment taking its first kilobytes: saring
+    # read it as a feed that is "ok" with no items (or "not well-formed"), every run.
+    home = (SAMPLE / "malangpost" / "index.html").read_bytes()
+    credits = b"<!-- " + b"Tema oleh Redaksi Malangpost.id. " * 100 + b"-->\n"
+    xhtml = (b'<?xml version="1.0" encoding="utf-8"?>\n'
+             b'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+             b'"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n' + credits
+             + b'<html xmlns="http://www.w3.org/1999/xhtml" lang="id">'
+             b"<head><title>Malangpost.id</title></head><body><p>Berita Malang Raya</p></body></html>")
+    for page in (xhtml, credits + home, b"\xef\xbb\xbf" + credits + home.replace(b"<html", b"<HTML")):
+        assert b"<html" not in page[:2048].lower()
+        with pytest.raises(FeedError, match="web page, not an RSS/Atom feed"):
+            parse_feed(page, "https://malangpost.id/feed/", "application/rss+xml")
+
+
 def test_empty_body():
     with pytest.raises(FeedError, match="empty"):
         parse_feed(b"   ", "http://x/feed")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import codecs
 import html
 import io
 import logging
@@ -141,6 +142,27 @@ def _no_char_refs_without_a_character(data: bytes) -> bytes:
     return b"".join([*out, data[done:]])
 
 
+_BLANK = re.compile(rb"\s*")
+_HTML_TAG = re.compile(rb"<html[\s>]", re.I)
+
+
+def _html_first(data: bytes) -> bool:
+    """Whether the first element of ``data`` is <html>, after the XML declaration, doctype and
+    comments that may come before it (a theme's credits comment runs past any fixed first part)."""
+    at = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    while True:
+        at = _BLANK.match(data, at).end()
+        if data.startswith(b"<!--", at):
+            end, close = data.find(b"-->", at + 4), 3
+        elif data.startswith((b"<?", b"<!"), at):
+            end, close = data.find(b">", at), 1
+        else:
+            return _HTML_TAG.match(data, at) is not None
+        if end < 0:
+            return False
+        at = end + close
+
+
 def feedparser_parse(data: bytes, url: str, content_type: str | None = None) -> feedparser.FeedParserDict:
     """feedparser's reading of raw feed bytes (HTML sanitised, relative links resolved against ``url``)."""
     data = _no_char_refs_without_a_character(data)
@@ -178,7 +200,7 @@ def parse_feed(data: bytes, url: str, content_type: str | None = None, max_items
     if not entries:
         if not data.strip():
             raise FeedError(f"{url}: the feed is empty")
-        if parsed.get("version") in ("", None) and b"<html" in data[:2048].lower():
+        if parsed.get("version") in ("", None) and (b"<html" in data[:2048].lower() or _html_first(data)):
             raise FeedError(f"{url}: this is a web page, not an RSS/Atom feed")
         if warning:
             raise FeedError(f"{url}: {warning} and holds no items")
