@@ -732,6 +732,22 @@ def test_a_source_moved_to_another_feed_is_read_even_when_the_server_answers_by_
     assert titles == ["pemilu", "utama"]
 
 
+def test_a_304_to_a_feed_never_read_fails_its_source_instead_of_freezing_it(httpserver, db_path, scorer):
+    # A misbehaving server or caching proxy answers every request "304 Not Modified", though saring
+    # has no copy to keep (it sent no ETag or If-Modified-Since): the source read "not_modified",
+    # unchanged, on every run, and the outlet's news never reached the digest.
+    httpserver.expect_request("/feed").respond_with_response(Response(status=304))
+    config = parse_config({"sources": [{"id": "kabar", "name": "Kabar", "url": httpserver.url_for("/feed"),
+                                        "options": LOCAL}]})
+    with Store(db_path) as store:
+        for _ in range(2):
+            (result,) = run_ingest(config, store, scorer=scorer).results
+            assert result.status == "failed", result
+            assert "HTTP 304" in result.error and "sent no ETag or date" in result.error, result.error
+        status, error = store.cur.execute("SELECT last_status, last_error FROM sources").fetchone()
+    assert status == "failed" and error == result.error
+
+
 def test_a_page_served_as_latin_1_keeps_its_windows_quotes_and_dashes(httpserver, db_path, scorer):
     # An old server says "charset=iso-8859-1" (Apache's long-time default) for a page written on
     # Windows: its quotes and dashes are Windows-1252 bytes, which browsers show as “ ” —. Read as

@@ -419,6 +419,11 @@ class Fetcher:
                 current = target
                 continue
             elapsed = time.monotonic() - started
+            if status == 304 and not ({"If-None-Match", "If-Modified-Since"} & headers.keys()):
+                # Trusted, it would leave the source "unchanged" every run, never read once.
+                raise HTTPStatusError(f"{current}: server answered HTTP 304 (not modified), but saring sent "
+                                      "no ETag or date to compare with: a misbehaving server or proxy; "
+                                      "nothing can be read", status)
             if status == 304 or 200 <= status < 300:
                 return Response(current, status, content, resp_headers, elapsed)
             if status == 429 or status >= 500:
