@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from saring import clock
 from saring.collect.feeds import FeedItem
 from saring.collect.kinds import SocialItem, parse_source, source_url
 from saring.errors import FeedError
@@ -101,6 +103,19 @@ def test_google_news_items_name_the_outlet():
         ("KPU Kota Batu Gelar Rapat Koordinasi Forum Bakohumas", "Malang Post"),
         ("Bawaslu Kota Batu Ingatkan Netralitas ASN Jelang Pemilu 2024", "Jatim Pos"),
     ]
+
+
+@pytest.mark.parametrize("shown", ["0001-01-01T00:00:00+07:00", "1970-01-01T00:00:00Z",
+                                   "9999-12-31T23:59:59+00:00", "2031-05-01T07:05:33+00:00"])
+def test_a_telegram_placeholder_date_is_no_date_as_in_a_feed(shown):
+    # A preview page's <time datetime> from a broken mirror or a post scheduled ahead: a feed's
+    # date outside 1990..tomorrow is read as none (9999 on WIB is past Python's last date).
+    page = _read("telegram_preview.html").replace(b"2023-10-12T07:05:33+00:00", shown.encode())
+    with clock.frozen(datetime(2026, 11, 25, 9, tzinfo=UTC)):
+        feed = parse_source("telegram", page, "https://t.me/s/infopemilu_contoh", "text/html")
+    older = next(i for i in feed.items if i.link.endswith("/1201"))
+    assert older.published_at is None
+    assert {i.published_at.isoformat() for i in feed.items if i is not older} == {"2023-10-12T09:12:00+00:00"}
 
 
 def test_telegram_preview_messages():

@@ -22,7 +22,10 @@ import feedparser
 import httpx
 import lxml.html
 
+from saring import clock
 from saring.collect.feeds import (
+    AHEAD,
+    EARLIEST,
     UNTITLED,
     FeedItem,
     ParsedFeed,
@@ -442,7 +445,8 @@ def _iso(value: str) -> datetime | None:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return when if when.tzinfo else None
+    # Bounded as a feed's dates are: outside them it is a placeholder, not when the post was made.
+    return when if when.tzinfo and EARLIEST <= when <= clock.now() + AHEAD else None
 
 
 def parse_webpage(data: bytes, url: str, options: dict, max_items: int = 50,
