@@ -381,6 +381,16 @@ class Config(BaseModel):
             if source.id in seen:
                 raise ValueError(f"source id '{source.id}' is used twice; ids must be unique")
             seen.add(source.id)
+        # The digest and the desk name an item's source by its name: two alike could not be told apart.
+        named: dict[str, Source] = {}
+        for source in value:
+            said = " ".join(source.name.split()).casefold()
+            if (other := named.get(said)) is not None:
+                names = dict.fromkeys([other.name.strip(), source.name.strip()])
+                raise ValueError(f"sources '{other.id}' and '{source.id}' have the same name "
+                                 f"({' and '.join(map(repr, names))}), and the digest could not tell their "
+                                 f"items apart; give '{source.id}' its own name")
+            named[said] = source
         from saring.collect.urls import canonical_url
 
         # A copied block whose url was not changed: the copy would read the first one's feed, its

@@ -101,6 +101,21 @@ def test_two_sources_reading_the_same_address_are_refused_by_the_check(tmp_path)
     assert len(load_config(_write(tmp_path, two_lists)).sources) == 2  # one page, two kinds of link
 
 
+def test_two_sources_with_the_same_name_are_refused_naming_both_ids(tmp_path):
+    # A maintainer adds Kompas's regional feed beside its national one and names both "Kompas":
+    # the digest and the desk show an item's source by its name, so nobody could tell which feed
+    # (or which health warning) was meant.
+    first = "  - id: kompas\n    name: Kompas\n    url: https://www.kompas.com/getrss/nasional\n"
+    second = "  - id: kompas-regional\n    name: KOMPAS \n    url: https://www.kompas.com/getrss/regional\n"
+    with pytest.raises(SourceConfigError) as info:
+        load_config(_write(tmp_path, "sources:\n" + first + second))
+    said = str(info.value)
+    assert "'kompas' and 'kompas-regional'" in said and "same name" in said and "Kompas" in said, said
+    renamed = second.replace("KOMPAS ", "Kompas Regional")
+    assert [s.name for s in load_config(_write(tmp_path, "sources:\n" + first + renamed)).sources] == [
+        "Kompas", "Kompas Regional"]
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(SourceConfigError, match="file not found"):
         load_config(tmp_path / "nope.yaml")
