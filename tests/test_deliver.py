@@ -534,6 +534,53 @@ def test_a_second_send_while_the_first_is_still_sending_does_not_send_the_digest
     assert rows == [("email-forum", "sent")]
 
 
+def test_a_second_send_while_the_first_still_mails_a_long_address_list_does_not_take_it_for_dead(
+        tmp_path, monkeypatch):
+    # The forum's e-mail channel lists 20 addresses and its mail server stalled ~15 s on each: two
+    # minutes in, the scheduled run was still mailing them when an admin's `saring digest --send`
+    # took its claim for one left by a dead run, and the first addresses got the digest twice.
+    # (One try is cut to a second here, and the server stalls for less than that per address.)
+    import asyncio
+    import threading
+
+    monkeypatch.setattr("saring.report.deliver.TRY_SECONDS", 1)
+    arrived, release, received = threading.Event(), threading.Event(), []
+
+    class StallingHandler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            received.extend(envelope.rcpt_tos)
+            if len(received) <= 3:  # together longer than one try: the send outlives a lease of one
+                await asyncio.sleep(0.6)
+            elif len(received) == 4:
+                arrived.set()
+                for _ in range(600):
+                    if release.is_set():
+                        break
+                    await asyncio.sleep(0.05)
+            return "250 OK"
+
+    settings = DeliverySettings(channels=(DeliveryChannel(name="email-forum", url_env="T_SMTP",
+                                                          format="email"),), attempts=1, max_wait=0)
+    forum = [f"anggota{n}@test.invalid" for n in range(12)]
+    db = tmp_path / "db.duckdb"
+    Store(db).close()
+    reports = []
+    with smtp_server(StallingHandler()) as server:
+        env = {"T_SMTP": server.url_to(",".join(forum))}
+        scheduled = threading.Thread(target=lambda: reports.append(deliver(db, digest_of([item(1)]), settings,
+                                                                           env=env)))
+        try:
+            scheduled.start()
+            assert arrived.wait(60)
+            manual = deliver(db, digest_of([item(1)]), settings, env=env)
+        finally:
+            release.set()
+            scheduled.join(120)
+    assert sorted(received) == sorted(forum)  # each address once
+    assert [r.status for r in manual.results] == ["in progress"], manual.lines()
+    assert [r.status for r in reports[0].results] == ["sent"]
+
+
 def _sending_since_a_minute(db):
     """The send log of a run that began sending the day's digest to "wa" a minute ago; its start."""
     with Store(db) as store:

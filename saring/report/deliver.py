@@ -161,15 +161,27 @@ def already_delivered(con, day: date, channel: str, kind: str = "daily") -> bool
     ).fetchone()[0])
 
 
-#: How long one try at one message may take at most (connecting, a slow server), for the claim's lease.
+#: How long one try at one message to one address may take at most (connecting, a slow server),
+#: for the claim's lease.
 TRY_SECONDS = 120
 # Two runs of one process (threads) claim in turn; DuckDB's file lock already serialises processes.
 _CLAIMS = threading.Lock()
 
 
-def claim_lease(settings: DeliverySettings, messages: int) -> timedelta:
-    """How long a send of ``messages`` can last; a claim older than that was left by a run that died."""
-    return timedelta(seconds=max(messages, 1) * settings.attempts * (TRY_SECONDS + settings.max_wait))
+def claim_lease(settings: DeliverySettings, messages: int, addresses: int = 1) -> timedelta:
+    """How long a send of ``messages`` can last; a claim older than that was left by a run that died.
+    An e-mail channel's try mails its ``addresses`` one after the other, each up to TRY_SECONDS."""
+    return timedelta(seconds=max(messages, 1) * settings.attempts
+                     * (max(addresses, 1) * TRY_SECONDS + settings.max_wait))
+
+
+def _address_count(url: str) -> int:
+    """How many separate sends one try at a message makes: an e-mail URL's addresses, else 1."""
+    with _url_quiet():
+        try:
+            return len(_one_per_recipient(_addresses_with_commas(url.strip())) or ()) or 1
+        except Exception:  # noqa: BLE001  a URL apprise cannot parse: send_channel fails it, in one try
+            return 1
 
 
 def claim(con, day: date, channel: str, kind: str, force: bool, started: datetime,
@@ -459,10 +471,10 @@ def deliver(db_path: str | Path | None, digest: Digest, settings: DeliverySettin
             attach: list[Path] = []
         else:
             title, messages, attach = make_payload(channel)
+        lease = claim_lease(settings, len(messages), _address_count(env.get(channel.url_env) or ""))
         started = datetime.now(UTC)
         with Store(db_path) as store:
-            state, since = claim(store.con, digest.day, channel.name, kind, force, started,
-                                        claim_lease(settings, len(messages)))
+            state, since = claim(store.con, digest.day, channel.name, kind, force, started, lease)
             skip = (reached_recipients(store.con, digest.day, channel.name, kind)
                     if state == "claimed" and not force else set())
         if state != "claimed":
