@@ -900,3 +900,63 @@ def test_an_email_url_apprise_cannot_parse_fails_its_channel_and_the_others_stil
     assert [r.status for r in report.results] == ["failed", "sent"], report.lines()
     assert "T_SMTP does not hold a valid apprise URL" in report.results[0].error
     assert len(httpserver.log) == 1
+
+
+def _desk_digest_page(db) -> str:
+    """The desk's digest page of today (its snapshot published), logged in."""
+    from fastapi.testclient import TestClient
+
+    from saring.desk.app import create_app
+    from saring.desk.auth import add_user
+
+    add_user(db, "rina", "kata-sandi-rahasia")  # also publishes the snapshot
+    client = TestClient(create_app(db, secret_key="k"))
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia",
+                                "next": "/"}, follow_redirects=False)
+    return client.get("/").text
+
+
+def test_a_channel_whose_sends_failed_since_it_last_got_a_report_is_in_the_next_digests_health_section(
+        tmp_path):
+    # The forum's mail server was down at the morning send, and the next day refused a member's
+    # address: `saring digest --send` said FAILED in a terminal nobody watches, the health section
+    # spoke of sources only, and the maintainer learnt of it days later from the forum.
+    from datetime import timedelta
+
+    from saring.report.digest import build_digest
+
+    settings = DeliverySettings(channels=(DeliveryChannel(name="email-forum", url_env="T_SMTP",
+                                                          format="email"),), attempts=1)
+    db = tmp_path / "db.duckdb"
+    today = today_wib()
+    down = {"T_SMTP": f"mailto://127.0.0.1:{free_port()}?smtp=127.0.0.1&mode=insecure"
+                      "&from=saring@test.invalid&to=kpu@test.invalid"}
+    assert deliver(db, digest_of([item(1)], today - timedelta(days=4)), settings, env=down).all_failed
+    with Store(db) as store:  # a channel taken out of sources.yaml long ago: its old failure is history
+        store.con.execute("INSERT INTO deliveries (digest_date, channel, status, attempts, messages, error, "
+                          "started_at, report_kind) VALUES (?, 'wa-lama', 'failed', 3, 0, 'gateway gone', "
+                          "now() - INTERVAL 8 DAY, 'daily')", [today - timedelta(days=8)])
+    with smtp_server(MailboxGone()) as server:  # the failure before the last good send is history too
+        sent = deliver(db, digest_of([item(1)], today - timedelta(days=3)), settings,
+                       env={"T_SMTP": server.url_to("kpu@test.invalid")})
+    assert [r.status for r in sent.results] == ["sent"]
+    assert deliver(db, digest_of([item(1)], today - timedelta(days=2)), settings, env=down).all_failed
+    with smtp_server(MailboxGone()) as server:
+        refused = deliver(db, digest_of([item(1)], today - timedelta(days=1)), settings,
+                          env={"T_SMTP": server.url_to("kpu@test.invalid,tidak-ada@test.invalid")})
+    assert "tidak-ada@test.invalid" in refused.results[0].error  # the maintainer's own log names it
+    with Store(db) as store:
+        digest = build_digest(store.con, today, DigestSettings())
+    for fmt in ("whatsapp", "markdown", "email_text", "email", "html"):
+        text = render(digest, fmt)
+        health = text[text.lower().index("kesehatan sumber"):]
+        assert "email-forum" in health and "ringkasan harian gagal terkirim 2× sejak" in health, health
+        assert "failed." in health and "tidak-ada@" not in text, health  # the forum sees no member's address
+        assert "wa-lama" not in text and "gateway gone" not in text
+    desk = _desk_digest_page(db)
+    assert "Kanal email-forum" in desk and "gagal terkirim 2× sejak" in desk, desk
+    with smtp_server(MailboxGone()) as server:  # the server is back: today's digest gets through
+        deliver(db, digest_of([item(1)], today), settings, env={"T_SMTP": server.url_to("kpu@test.invalid")})
+    with Store(db) as store:
+        assert build_digest(store.con, today, DigestSettings()).deliveries == []

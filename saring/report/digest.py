@@ -34,7 +34,15 @@ from saring.errors import MalformedURLError, SaringError
 from saring.judge.factcheck import verdict_label
 from saring.judge.places import SCOPES, ForumScope, region_places
 from saring.localtime import BULAN, HARI, TIME_ZONE, zone_label
-from saring.report.health import Reads, SourceHealth, duration_text, reads_of_day, source_health
+from saring.report.health import (
+    DeliveryHealth,
+    Reads,
+    SourceHealth,
+    delivery_failures,
+    duration_text,
+    reads_of_day,
+    source_health,
+)
 from saring.safetext import safe_link, strip_controls
 from saring.storage.schema import outlet_name_sql, outlet_sql
 
@@ -132,6 +140,7 @@ class Digest:
     timezone: str = TIME_ZONE  # the forum's (settings.schedule.timezone): its day, and how times read
     reads: Reads | None = None  # the day's ingest runs: did saring read its sources at all
     bands: DigestSettings = field(default_factory=DigestSettings)  # its risk bands (risk_pct)
+    deliveries: list[DeliveryHealth] = field(default_factory=list)  # channels whose sends failed
 
     @property
     def sections(self) -> list[Section]:
@@ -573,7 +582,7 @@ def build_digest(con: duckdb.DuckDBPyConnection, day: date, settings: DigestSett
         tipline=tipline,
         forum_area=scope.area.short if scope and scope.area else None,
         forum_province=scope.province.short if scope and scope.province else None,
-        timezone=timezone, bands=settings,
+        timezone=timezone, bands=settings, deliveries=delivery_failures(con, end, timezone),
     )
 
 

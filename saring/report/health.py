@@ -1,4 +1,5 @@
-"""Source health: which sources fail, which went silent, for the digest and the CLI.
+"""Source health: which sources fail, which went silent, for the digest and the CLI; and which
+delivery channels failed to get a report since they last got one (:func:`delivery_failures`).
 
 A source is *silent* when it has given nothing new for much longer than it usually does:
 more than ``SILENCE_FACTOR`` times its median gap between batches of new items (and at
@@ -270,3 +271,44 @@ def source_health(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime
         else:
             health.append(SourceHealth(s.source_id, s.name, "ok", f"{n} berita baru"))
     return health
+
+
+#: A channel whose last failed send is older than this is no longer tried (removed from
+#: sources.yaml or switched off): its failures leave the health section.
+DELIVERY_DAYS = 7
+_REPORT = {"daily": "ringkasan harian", "weekly": "laporan mingguan", None: "kiriman"}  # None: both
+
+
+@dataclass(frozen=True)
+class DeliveryHealth:
+    """A delivery channel whose sends failed since it last got a report: one line of the health section."""
+
+    channel: str
+    detail: str
+
+
+def delivery_failures(con: duckdb.DuckDBPyConnection, end: datetime, zone: str = TIME_ZONE
+                      ) -> list[DeliveryHealth]:
+    """Per channel, its failed sends (``deliveries``) since its last successful one, as things stood
+    at ``end`` (or now): when, how often, and the last recorded error, with any address or phone
+    number in it masked (the digest goes to the whole forum)."""
+    from saring.collect.scrub import GENERIC
+    from saring.report.digest import tanggal  # digest imports this module
+
+    at = min(end, clock.now())
+    rows = con.execute(
+        """WITH d AS (SELECT * FROM deliveries WHERE started_at < ? AND status IN ('sent', 'failed')),
+                ok AS (SELECT channel, max(started_at) AS last_ok FROM d WHERE status = 'sent' GROUP BY 1)
+           SELECT d.channel, count(*), min(d.started_at), max(d.started_at),
+                  CASE WHEN count(DISTINCT d.report_kind) = 1 THEN any_value(d.report_kind) END,
+                  arg_max(d.error, d.started_at)
+           FROM d LEFT JOIN ok USING (channel)
+           WHERE d.status = 'failed' AND (ok.last_ok IS NULL OR d.started_at > ok.last_ok)
+           GROUP BY d.channel HAVING max(d.started_at) >= ? ORDER BY d.channel""",
+        [at, at - timedelta(days=DELIVERY_DAYS)]).fetchall()
+    out = []
+    for channel, failures, first, last, kind, error in rows:
+        when = tanggal(last, zone) if failures == 1 else f"{failures}× sejak {tanggal(first, zone)}"
+        why = " ".join((GENERIC.text(error) or "alasan tidak tercatat").split())  # one line per channel
+        out.append(DeliveryHealth(channel, f"{_REPORT.get(kind, kind)} gagal terkirim {when}: {why}"))
+    return out
