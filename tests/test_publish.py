@@ -579,6 +579,54 @@ def test_a_session_left_open_across_hourly_runs_keeps_reading_its_files(tmp_path
     _same(db)
 
 
+HOURLY_RUN = """
+import sys
+import saring.storage.publish as publish
+from saring.storage.database import Store
+publish.RETIRE_AFTER = 0.0  # long after the previous run
+with Store(sys.argv[1]) as store:
+    store.publish_snapshot()
+"""
+
+
+def test_a_session_open_in_the_publishing_process_keeps_its_files_for_every_publisher(tmp_path, monkeypatch):
+    # A notebook keeps `con = saring.connect()` and publishes too (`Store(DB).publish_snapshot()`):
+    # its own check of the superseded catalog saw no one (a process never conflicts with its own
+    # lock) and deleted the files `con` reads, and closing that check's descriptor dropped `con`'s
+    # lock, so the hourly run's publication, in another process, could delete them as well.
+    import subprocess
+    import sys
+
+    import saring.storage.publish as publish
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        _fill(store, 3, datetime.now(UTC) - timedelta(hours=1), "a", timedelta(minutes=1))
+        store.publish_snapshot()
+    analyst = saring.connect(str(db))
+    try:
+        assert analyst.execute("SELECT count(*) FROM item_overview").fetchall() == [(3,)]
+        monkeypatch.setattr(publish, "RETIRE_AFTER", 0.0)  # the publications came long after
+        for n in range(2):
+            with Store(db) as store:
+                _fill(store, 1, datetime.now(UTC), f"b{n}")
+                store.publish_snapshot()
+        assert analyst.execute("SELECT count(*) FROM item_overview").fetchall() == [(3,)]
+        run = subprocess.run([sys.executable, "-c", HOURLY_RUN, str(db)], capture_output=True, text=True,
+                             timeout=120)
+        assert run.returncode == 0, run.stderr
+        assert analyst.execute("SELECT count(*) FROM item_overview").fetchall() == [(3,)]
+        assert len(_manifest(db)["catalogs"]) == 2  # the current one, and the one still open
+    finally:
+        analyst.close()
+    with Store(db) as store:  # once it is closed, what only its catalog named goes
+        store.publish_snapshot()
+    manifest = _manifest(db)
+    assert _parquet_on_disk(db) == _listed(manifest)
+    assert len(manifest["catalogs"]) == 1
+    _same(db)
+
+
 def test_a_database_written_by_a_relative_path_is_readable_from_another_folder(tmp_path, monkeypatch):
     # `make demo` and `saring ingest` write data/demo/saring.duckdb, a path relative to the repo;
     # Jupyter runs notebooks/explore.ipynb with notebooks/ as its folder: the catalog named its

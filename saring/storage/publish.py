@@ -34,10 +34,11 @@ only together with a fingerprinted column (an article re-stored gets a new ``fet
 by a tipline purge, which republishes everything with ``erase=True``: every old file is deleted
 at once and every small file rewritten, so nothing purged survives in any published file.
 Otherwise retired files are kept for :data:`RETIRE_AFTER` seconds, and after that for as long as
-a session in another process still has open a catalog that names them (``_catalogs/`` keeps a
-hard link to each catalog written; DuckDB holds a shared lock on a file it reads), so that a
-notebook left open across runs keeps working. A small table's fingerprint is its row count and
-the sum of the hashes of all its columns' values (they are small: one pass over each).
+a session (of any process, the publishing one too) still has open a catalog that names them
+(``_catalogs/`` keeps a hard link to each catalog written; DuckDB holds a shared lock on a file it
+reads), so that a notebook left open across runs keeps working. A small table's fingerprint is
+its row count and the sum of the hashes of all its columns' values (they are small: one pass over
+each).
 """
 
 from __future__ import annotations
@@ -535,9 +536,13 @@ def catalog_to_open(db_path: Path, catalog: Path) -> Path:
     return catalog
 
 
-def _open_elsewhere(path: Path) -> bool:
-    """Whether another process has this catalog open: DuckDB holds a shared lock on a file it
-    opened read-only. (Tested only on superseded catalogs, which no one opens any more.)"""
+def _still_open(path: Path) -> bool:
+    """Whether a session (of this process or another) has this catalog open: DuckDB holds a
+    shared lock on a file it opened read-only. (Tested only on superseded catalogs, which no one
+    opens any more.)"""
+    here = _open_here(path)
+    if here is not False:  # None: no probe (its close could drop a lock of this process's own),
+        return bool(here)  # its files go after RETIRE_AFTER
     try:
         import fcntl  # POSIX only: elsewhere files go after RETIRE_AFTER, as they did
         fd = os.open(path, os.O_RDWR)
@@ -552,6 +557,22 @@ def _open_elsewhere(path: Path) -> bool:
     return False
 
 
+def _open_here(path: Path) -> bool | None:
+    """Whether this process has ``path`` open, found from its own descriptors (None: they cannot
+    be listed here). A process never conflicts with its own lock, and closing any descriptor of a
+    file drops every lock the process holds on it: the probe must not open a file of its own."""
+    try:
+        target = os.stat(path)
+        fds = os.listdir("/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd")
+    except OSError:
+        return None
+    for fd in fds:
+        with contextlib.suppress(OSError, ValueError):  # closed meanwhile (the listing's own one)
+            if os.path.samestat(os.fstat(int(fd)), target):
+                return True
+    return False
+
+
 def _held_by_sessions(folder: Path, catalogs: list[dict], erase: bool) -> tuple[set[str], list[dict]]:
     """The files named by superseded catalogs that a session still has open (a notebook left open
     across runs), and the catalogs to keep; the others' links are deleted (all of them on erase)."""
@@ -561,7 +582,7 @@ def _held_by_sessions(folder: Path, catalogs: list[dict], erase: bool) -> tuple[
         path = folder / entry["file"]
         if "until" not in entry:  # the current catalog: what it names is in use anyway
             kept.append(entry)
-        elif not erase and (time.time() - entry["until"] < RETIRE_AFTER or _open_elsewhere(path)):
+        elif not erase and (time.time() - entry["until"] < RETIRE_AFTER or _still_open(path)):
             held.update(entry["names"])
             kept.append(entry)
         else:
