@@ -344,6 +344,38 @@ def test_a_new_connection_in_a_notebook_reads_the_newest_run_while_an_older_one_
         before.close()
     _same(db)
 
+def test_a_new_connection_reads_the_newest_run_on_a_share_without_hard_links(tmp_path, monkeypatch):
+    # The data folder on a FAT-formatted disk or a Windows (SMB) share: no hard links, so no path
+    # per version to open, and `con = saring.connect()` run again after the hourly run, while the
+    # old `con` was still open, got its DuckDB instance: the previous hour's data.
+    import errno
+    import os
+
+    def no_hard_links(*args, **kwargs):  # what link() says on a FAT file system
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        _fill(store, 3, OLD, "a")
+        store.publish_snapshot()
+    before = saring.connect(str(db))
+    try:
+        with Store(db) as store:
+            _fill(store, 1, datetime.now(UTC), "b")
+            store.publish_snapshot()
+        assert not list(published_dir(db).glob("_catalogs/*/*"))  # no link to open it by
+        after = saring.connect(str(db))
+        try:
+            assert after.execute("SELECT count(*) FROM items").fetchall() == [(4,)]
+            assert before.execute("SELECT count(*) FROM items").fetchall() == [(3,)]  # its own version
+        finally:
+            after.close()
+    finally:
+        before.close()
+    _same(db)
+
+
 def test_a_new_column_is_a_new_file_and_a_session_on_the_old_catalog_keeps_its_shape(tmp_path):
     db = tmp_path / "saring.duckdb"
     with Store(db) as store:

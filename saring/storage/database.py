@@ -859,7 +859,9 @@ def connect_snapshot(db_path: str | Path | None = None, timezone: str = TIME_ZON
     ``private``: in a DuckDB instance of its own. DuckDB gives a second connection to a file this
     process has open the instance already open, which still reads the catalog that a newer
     publication replaced: a process that keeps a connection (the desk) takes a private one. Its
-    cursors start on DuckDB's own empty database: run ``USE {PRIVATE}`` on each first.
+    cursors start on DuckDB's own empty database: run ``USE {PRIVATE}`` on each first. Without
+    it the catalog is opened by its version's link (:func:`saring.storage.publish.catalog_to_open`),
+    and privately where there is none (a data folder on a share without hard links).
 
     Raises:
         StoreError: neither file exists, the database is busy or of another saring version and
@@ -880,6 +882,13 @@ def connect_snapshot(db_path: str | Path | None = None, timezone: str = TIME_ZON
             raise StoreError(f"no database at {db_path}: run `saring ingest` first")
         _publish_first(db_path)
     try:
+        if not private:
+            from saring.storage.publish import catalog_to_open
+
+            opened = catalog_to_open(db_path, path)
+            # No link of its version (a share without hard links: FAT, SMB): by the catalog's own
+            # path it would get the instance an older session has open, and the older data.
+            private = opened == path
         if private:
             con = duckdb.connect()
             try:
@@ -889,9 +898,7 @@ def connect_snapshot(db_path: str | Path | None = None, timezone: str = TIME_ZON
                 con.close()
                 raise
         else:
-            from saring.storage.publish import catalog_to_open
-
-            con = duckdb.connect(str(catalog_to_open(db_path, path)), read_only=True)
+            con = duckdb.connect(str(opened), read_only=True)
     except duckdb.Error as exc:
         raise StoreError(f"cannot read the analysts' copy of {db_path}: {exc}") from None
     con.execute(f"SET TimeZone = '{timezone}'").fetchall()
