@@ -43,6 +43,16 @@ def test_every_command_has_help_with_an_example(command):
     assert "Example: saring " + " ".join(command) in " ".join(result.output.split())
 
 
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_example_in_help_starts_its_own_line_so_it_can_be_copied(command):
+    # `saring query --help` showed `... LIMIT 5" Example: saring query --file ...` on one line:
+    # a newcomer copying the first example got the second one's words in their SQL.
+    result = runner.invoke(app, [*command, "--help"], terminal_width=200)
+    for line in result.output.splitlines():
+        assert "Example:" not in line or (line.strip().startswith("Example:")
+                                          and line.count("Example:") == 1), line
+
+
 def test_serve_help_says_the_schedules_are_on_the_forums_clock_not_wib():
     # A WITA forum (settings.schedule.timezone: Asia/Makassar) read "digest at 06:00 WIB" in
     # `saring serve --help`, an hour off their own clock, whatever the sources file said.

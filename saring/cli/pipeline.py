@@ -171,6 +171,7 @@ def query(
     clock (settings.schedule.timezone in the sources file, WIB unless set).
 
     Example: saring query "SELECT title, hoax_score FROM item_overview ORDER BY 2 DESC LIMIT 5"
+
     Example: saring query --file kueri.sql --csv > hasil.csv
     """
     import duckdb
@@ -389,6 +390,7 @@ def sources_status(db: Path = DB_OPT, sources: Path = SOURCES_OPT) -> None:
     """Per-source health: last success, consecutive failures, last error, items, silence.
 
     "today" and the times are on the forum's clock (settings.schedule.timezone, WIB unless set).
+
     Example: saring sources status --db data/saring.duckdb
     """
     from zoneinfo import ZoneInfo

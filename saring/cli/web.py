@@ -275,6 +275,7 @@ def adduser(
     """Create a web account, or set a new password for an existing one (asks for the password).
 
     A new password logs the account out everywhere.
+
     Example: saring web adduser rina
     """
     from saring.desk.auth import add_user
