@@ -148,7 +148,17 @@ def test_sources_cli(tmp_path):
     assert result.exit_code == 0 and "OK:" in result.output
     Store(tmp_path / "db.duckdb").close()
     result = runner.invoke(app, ["sources", "status", "--db", str(tmp_path / "db.duckdb")])
-    assert result.exit_code == 0 and "Source health" in result.output
+    assert result.exit_code == 0 and "No source has been read" in result.output  # no run yet
+
+
+def test_sources_status_before_any_run_says_to_run_ingest_instead_of_an_empty_table(tmp_path):
+    # A new maintainer's first `saring check` made data/saring.duckdb; `saring sources status`
+    # then drew the table's header and nothing else, as if sources.yaml listed no source.
+    Store(tmp_path / "db.duckdb").close()
+    result = CliRunner().invoke(app, ["sources", "status", "--db", str(tmp_path / "db.duckdb")])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0 and "No source has been read into this database yet" in said, said
+    assert "run `saring ingest` first" in said and "Source health" not in said
 
 
 def test_syncing_unchanged_sources_writes_nothing_and_a_change_is_written(sample_config, db_path):

@@ -395,6 +395,7 @@ def sources_status(db: Path = DB_OPT, sources: Path = SOURCES_OPT) -> None:
     """
     from zoneinfo import ZoneInfo
 
+    from saring.config import default_db_path
     from saring.context import resolved
     from saring.localtime import zone_label
     from saring.report.health import source_status
@@ -409,7 +410,8 @@ def sources_status(db: Path = DB_OPT, sources: Path = SOURCES_OPT) -> None:
     for col in ("source", "last status", f"last success ({zone_label(zone)})", "fails in a row", "today",
                 "7 days", "silent?", "last error"):
         table.add_column(col, overflow="fold")
-    for s in source_status(con, zone=zone):
+    statuses = source_status(con, zone=zone)
+    for s in statuses:
         last_ok = (s.last_success_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
                    if s.last_success_at else "-")
         if not s.enabled:  # not read any more: its last failure or silence is not news (as the digest)
@@ -420,4 +422,8 @@ def sources_status(db: Path = DB_OPT, sources: Path = SOURCES_OPT) -> None:
         table.add_row(s.source_id, shown(s.last_status or "never read"),
                       last_ok, str(s.consecutive_failures), str(s.items_today), str(s.items_7d),
                       "yes" if s.silent else "", shown(s.last_error or ""), style=style)
+    if not statuses:  # sources.yaml's sources reach the database with the first ingest
+        out.print(f"No source has been read into this database yet ({db or default_db_path()}): "
+                  "run `saring ingest` first.", soft_wrap=True)
+        return
     out.print(table)
