@@ -1705,6 +1705,22 @@ def test_promoting_a_damaged_version_says_to_choose_another_or_train_a_new_one(m
     assert registry.current_version() == "shipped"
 
 
+def test_promoting_a_version_a_stopped_retrain_left_without_its_bundle_json_is_refused_saying_so(model_home):
+    # The server was restarted while `saring train` wrote its version: both model files and cards
+    # were written, bundle.json (written last) was not. `saring model promote` made it current, and
+    # `saring model list` then hid it and marked no version as current.
+    from saring.judge.classifier import registry
+
+    (_copy_shipped_as(model_home, "v-cut") / "bundle.json").unlink()
+    r = runner.invoke(app, ["model", "promote", "v-cut"])
+    assert r.exit_code == 2, r.output
+    assert "v-cut" in flat(r) and "incomplete" in flat(r) and "bundle.json" in flat(r), flat(r)
+    assert "saring model list" in flat(r) and "saring train" in flat(r), flat(r)
+    assert registry.current_version() == "shipped" and registry.history() == []
+    r = runner.invoke(app, ["model", "list"])
+    assert r.exit_code == 0 and "*" in flat(r), r.output
+
+
 def _version_of_another_structure(model_home: Path, version: str, v2_card: bool) -> Path:
     """A registry version whose files load safely (checksums match, only scikit-learn inside) but
     are not saring's pipelines: a TF-IDF + logistic regression from an analyst's notebook."""

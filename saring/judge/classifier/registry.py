@@ -187,6 +187,12 @@ def promote(version: str, reason: str = "manual") -> str:
     if not (path / "hoax.skops").exists() or not (path / "election.skops").exists():
         known = ", ".join(v["version"] for v in list_versions())
         raise RegistryError(f"unknown model version {version!r}; known versions: {known}")
+    if version != SHIPPED and not (path / "bundle.json").exists():
+        # bundle.json is written last: without it `model list` hides the version, current or not
+        raise RegistryError(
+            f"version {version!r} is incomplete: {path} has no bundle.json (the retrain that wrote it "
+            "was stopped before it finished); promote another one from `saring model list`, or train "
+            f"a new one with `saring train` (the folder {path.name} can be deleted)")
     previous = current_version()
     if previous == version:
         raise RegistryError(f"{version} is already the current model version")
