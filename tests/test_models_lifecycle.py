@@ -1260,7 +1260,7 @@ def test_gate_refuses_then_promotes_rescore_and_rollback(demo_db, tmp_path, mode
     # Refuse path: a negative tolerance demands a clear improvement the tiny model cannot give.
     from saring import progress
 
-    tally = progress.Tally()  # what a terminal would show as bars: fit, evaluate new, evaluate current
+    tally = progress.Tally()  # what a terminal would show as bars: evaluate current, fit, evaluate new
     with progress.reporting(tally):
         r = runner.invoke(app, ["train", "--db", str(db), "--max-base-rows", "80", "--tolerance", "-0.5"])
     assert r.exit_code == 0, r.output
@@ -1995,3 +1995,28 @@ def test_training_over_a_damaged_current_version_says_to_roll_back(demo_db, tmp_
     assert r.exit_code == 2, r.output
     assert "v-copy" in flat(r) and "saring model rollback" in flat(r) and "git checkout" not in flat(r)
     assert sorted(p.name for p in model_home.iterdir()) == ["history.jsonl", "v-copy"]  # no half version
+
+
+@pytest.mark.parametrize("damage", ["changed", "another structure"])
+def test_training_over_a_current_version_that_does_not_load_stops_before_fitting_the_new_one(
+        demo_db, tmp_path, model_home, damage):
+    # The promoted version's hoax.skops was damaged by a bad copy, or it is a notebook's model
+    # promoted by an older saring: `saring train` fitted the whole new version (minutes on the
+    # full data) and only then, measuring the current one for the gate, said to roll back.
+    from saring import progress
+
+    db = _copy_db(demo_db, tmp_path)
+    if damage == "changed":
+        _promote_damaged_copy(model_home, damage)
+    else:
+        _version_of_another_structure(model_home, "v-copy", v2_card=True)
+        (model_home / "history.jsonl").write_text(json.dumps(
+            {"at": "2026-11-20T01:00:00+00:00", "action": "promote", "version": "v-copy",
+             "previous": "shipped", "reason": "manual"}) + "\n", encoding="utf-8")
+    tally = progress.Tally()  # the steps a terminal shows: none may finish before the refusal
+    with progress.reporting(tally):
+        r = runner.invoke(app, ["train", "--db", str(db), "--max-base-rows", "60", "--tolerance", "1.0"])
+    assert r.exit_code == 2, r.output
+    assert "v-copy" in flat(r) and "saring model rollback" in flat(r), flat(r)
+    assert tally.done.get("retrain steps", 0) == 0, tally.done
+    assert sorted(p.name for p in model_home.iterdir()) == ["history.jsonl", "v-copy"]

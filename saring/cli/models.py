@@ -219,7 +219,7 @@ def train(
 
     db = need_db(db)  # a model trained without the forum's labels would be promoted as if with them
     try:
-        with shown_progress():  # fit, evaluate the new version, evaluate the current one
+        with shown_progress():  # evaluate the current version, fit, evaluate the new one
             r = retrain(db, tolerance=GATE_TOLERANCE if tolerance is None else tolerance,
                         max_base_rows=max_base_rows, promote_if_better=not no_promote)
     except SaringError as exc:

@@ -587,6 +587,9 @@ def retrain(
     out_dir = registry.root() / version
     report = progress.current()  # shown by `saring model retrain` on a terminal, silent elsewhere
     report.add("retrain steps", 3)
+    # The current version measured first: damaged, it stops the retrain before minutes of fitting.
+    cur = evaluate_dir(cur_dir, sets, remedy)
+    report.advance("retrain steps")
     try:
         fit_version(
             out_dir,
@@ -599,8 +602,6 @@ def retrain(
         )
         report.advance("retrain steps")
         cand = evaluate_dir(out_dir, sets)
-        report.advance("retrain steps")
-        cur = evaluate_dir(cur_dir, sets, remedy)
         report.advance("retrain steps")
         checks, ok = [], True
         for task in ("hoax", "election"):
