@@ -1934,6 +1934,44 @@ def test_the_desk_s_models_page_says_the_last_model_change_in_indonesian(demo_db
         assert not re.search(r"promote|rollback|gate|manual|ROC-AUC|held-out", shown), shown
 
 
+def test_the_desk_s_models_page_shows_each_retrained_version_s_held_out_numbers_the_current_one_marked(
+        demo_db, tmp_path, model_home):
+    # After two weekly retrains (one refused by the gate, one promoted) the desk's Model page showed
+    # the current version's name and no number at all: a retrained version's cards hold none, its
+    # held-out numbers are in its bundle.json. A forum member could not see what the change bought.
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from saring.desk.app import create_app
+    from saring.desk.auth import add_user
+    from saring.judge.classifier import registry
+
+    db = _copy_db(demo_db, tmp_path)
+    add_user(db, "rina", "kata-sandi-rahasia")
+    for tolerance in ("-0.5", "1.0"):  # refused, then promoted
+        r = runner.invoke(app, ["train", "--db", str(db), "--max-base-rows", "80", "--tolerance", tolerance])
+        assert r.exit_code == 0, r.output
+    refused, promoted = sorted(p.name for p in model_home.iterdir() if p.is_dir())
+    assert registry.current_version() == promoted
+    client = TestClient(create_app(db, secret_key="test-key"))
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"csrf": token, "name": "rina", "password": "kata-sandi-rahasia", "next": "/"})
+    page = client.get("/models")
+    assert page.status_code == 200, page.text[-2000:]
+    shown = {m.group(1): m.group(2) for m in re.finditer(
+        r'<div class="version"><p><strong>([^<]+)</strong>(.*?)</div>', page.text, re.S)}
+    assert set(shown) == {"shipped", refused, promoted}, page.text[-3000:]
+    for version in (refused, promoted):
+        gate = json.loads((model_home / version / "bundle.json").read_text(encoding="utf-8"))["gate"]
+        for task, said in (("hoax", "Hoaks"), ("election", "Pemilu")):
+            m = gate["candidate"][task]
+            assert (f"{said} (n={m['n']}): ROC-AUC {m['roc_auc']:.3f}, PR-AUC {m['pr_auc']:.3f}, "
+                    f"F1 {m['f1']:.3f}") in shown[version], shown[version]
+    assert "tidak lolos uji" in shown[refused] and "tidak lolos" not in shown[promoted]
+    assert [v for v, text in shown.items() if "aktif" in text] == [promoted]
+
+
 def test_forum_labels_are_trained_on_the_text_as_it_is_scored(ingested):
     # Scoring reads an article as "title\ntext" (the hoax model reads the start first); the
     # forum's labels were trained on the body alone, so a retrain learned from texts without the

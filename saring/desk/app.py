@@ -670,6 +670,7 @@ def create_app(
     app.state.scorer = scorer
     templates = app.state.templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v:.0%}"
+    templates.env.filters["d3"] = lambda v: "-" if v is None else f"{v:.3f}"  # a held-out metric
     templates.env.filters["risk_pct"] = lambda v: "-" if v is None else risk_pct(v, desk.settings)
     templates.env.filters["wib"] = lambda value: _local(value, timezone)  # the forum's clock
     templates.env.filters["hari"] = hari
@@ -906,7 +907,35 @@ def _model_status() -> dict[str, Any]:
         )
     history = registry.history()
     last = dict(history[-1], said=_change_said(history[-1])) if history else None
-    return dict(models=models, version=version, error=None, last_change=last)
+    return dict(models=models, version=version, error=None, last_change=last,
+                versions=_versions_measured(marked=not os.environ.get("SARING_MODELS")))
+
+
+def _versions_measured(marked: bool) -> list[dict[str, Any]]:
+    """Every version with the held-out numbers its retrain's gate measured (in its bundle.json: a
+    retrained version's cards hold none); the current one marked unless ``$SARING_MODELS`` serves."""
+    from saring.judge.classifier import registry
+
+    out = []
+    for v in registry.list_versions():
+        gate = v.get("gate") if isinstance(v.get("gate"), dict) else {}
+        measured = gate.get("candidate") if isinstance(gate.get("candidate"), dict) else {}
+        metrics = [
+            dict(name=said, **{k: m.get(k) if isinstance(m.get(k), int | float) else None
+                               for k in ("n", "roc_auc", "pr_auc", "f1", "precision", "recall")})
+            for task, said in (("hoax", "Hoaks"), ("election", "Pemilu"))
+            if isinstance(m := measured.get(task), dict)
+        ]
+        if v["version"] == registry.SHIPPED:
+            said = "model bawaan (angkanya di kartu model, classifiers/*.md)"
+        elif v.get("unreadable"):
+            said = f"berkas {', '.join(v['unreadable'])} tidak terbaca"
+        elif "passed" in gate:
+            said = "lolos uji pelatihan ulang" if gate["passed"] else "tidak lolos uji pelatihan ulang"
+        else:
+            said = "tanpa hasil uji"
+        out.append(dict(version=v["version"], current=marked and v["current"], said=said, metrics=metrics))
+    return out
 
 
 def _change_said(record: dict[str, Any]) -> str:
