@@ -9,7 +9,7 @@ from saring import clock
 from saring.collect.feeds import feedparser_parse, parse_feed, strip_html
 from saring.collect.kinds import parse_source
 from saring.errors import FeedError
-from saring.limits import MAX_AUTHOR_CHARS
+from saring.limits import MAX_AUTHOR_CHARS, MAX_GUID_CHARS
 from saring.textclean import fix_mojibake
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
@@ -196,3 +196,16 @@ def test_an_author_is_cut_like_a_title():
                              "https://t.me/s/infopemilu_contoh", "text/html")
     (author,) = [i.author for i in forwarded.items if i.author]
     assert len(author) == MAX_AUTHOR_CHARS and author.startswith("Grup Grup")
+
+
+def test_a_guid_is_cut_like_an_author_and_a_real_one_is_kept_whole():
+    # A hostile or broken feed may put megabytes in <guid>: stored with the item, every entry.
+    clean = (SAMPLE / "malangpost" / "feed.xml").read_bytes()
+    guid = b"{{SITE}}/malangpost/?p=67959"
+    assert clean.count(b">" + guid + b"</guid>") == 1
+    url = "https://malangpost.id/feed/"
+    (item,) = parse_source("rss", clean, url).items
+    assert item.guid == guid.decode()
+    huge = parse_source("rss", clean.replace(guid, guid + b"&amp;x=" + b"9" * 3_000_000), url)
+    (item,) = huge.items
+    assert len(item.guid) == MAX_GUID_CHARS and item.guid.startswith(guid.decode() + "&x=999")

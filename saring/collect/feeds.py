@@ -17,7 +17,7 @@ import feedparser
 from saring import clock
 from saring.collect.urls import canonical_url
 from saring.errors import FeedError, MalformedURLError
-from saring.limits import MAX_AUTHOR_CHARS, MAX_TITLE_CHARS
+from saring.limits import MAX_AUTHOR_CHARS, MAX_GUID_CHARS, MAX_TITLE_CHARS
 from saring.textclean import fix_mojibake
 
 LOGGER = logging.getLogger(__name__)
@@ -243,7 +243,7 @@ def parse_feed(data: bytes, url: str, content_type: str | None = None, max_items
                 summary=summary[:20_000],
                 published_at=_when(entry),
                 author=strip_html(entry.get("author"))[:MAX_AUTHOR_CHARS] or None,
-                guid=entry.get("id"),
+                guid=(entry.get("id") or "")[:MAX_GUID_CHARS] or None,
             )
         )
         if len(items) >= max_items:
