@@ -10,7 +10,8 @@ MAX_TEXT_CHARS = 100_000
 MAX_TITLE_CHARS = 500
 """A title is cut to this many characters where it is read (a feed entry's, a page's)."""
 MAX_AUTHOR_CHARS = 200
-"""A feed entry's author (a Telegram forward's name) is cut to this many characters where it is read."""
+"""An author (a feed entry's, a page's, a Telegram forward's name) is cut to this many characters where
+it is read."""
 MAX_GUID_CHARS = 2_048
 """A feed entry's guid (an address, or a tag:/urn: id) is cut to this many characters where it is read:
 the longest address the sitemap protocol allows, past any real id."""

@@ -14,6 +14,7 @@ from werkzeug import Response
 
 from saring.config import DigestSettings, parse_config
 from saring.judge.stories import _texts
+from saring.limits import MAX_AUTHOR_CHARS
 from saring.pipeline.ingest import run_ingest
 from saring.storage.database import FEW_ROWS, Store, connect_snapshot
 
@@ -876,6 +877,29 @@ def test_a_page_whose_title_holds_its_whole_article_gives_a_title_cut_like_a_fee
         title, source = store.con.execute("SELECT title, text_source FROM articles").fetchone()
     assert source == "page" and len(whole) > 2_000
     assert whole.startswith(title) and len(title) == 500
+
+
+def test_a_pages_own_author_is_cut_like_a_feeds(httpserver, db_path, scorer):
+    # The entry has no title, so the page's metadata is read, and its author replaced the feed's:
+    # a page whose <meta name="author"> held megabytes stored 10,000 characters (trafilatura's own
+    # cut) as the article's author, where the feed's <dc:creator> is cut at 200.
+    text = (SAMPLE_SITE.parent / "seed_articles" / "jatimpos_kpu_kota_madiun_bakohumas.txt").read_text(
+        encoding="utf-8")
+    page = (f"<html lang='id'><head><title>Pleno</title><meta name='author' content='{'Redaksi ' * 200_000}'>"
+            "</head><body><article><h1>Pleno</h1>"
+            + "".join(f"<p>{p}</p>" for p in text.split("\n") if p.strip()) + "</article></body></html>")
+    httpserver.expect_request("/berita").respond_with_data(page, content_type="text/html; charset=utf-8")
+    httpserver.expect_request("/feed").respond_with_data(
+        f"<rss version='2.0' xmlns:dc='http://purl.org/dc/elements/1.1/'><channel><title>t</title><item>"
+        f"<link>{httpserver.url_for('/berita')}</link><dc:creator>Tim Redaksi</dc:creator>"
+        f"</item></channel></rss>", content_type="application/rss+xml")
+    config = parse_config({"sources": [{"id": "tema", "name": "Tema", "url": httpserver.url_for("/feed"),
+                                        "options": LOCAL}]})
+    with Store(db_path) as store:
+        run_ingest(config, store, scorer=scorer)
+        author, source = store.con.execute("SELECT author, text_source FROM articles").fetchone()
+    assert source == "page"
+    assert author.startswith("Redaksi Redaksi") and len(author) == MAX_AUTHOR_CHARS
 
 
 @pytest.mark.parametrize("content_type, meta", [("text/html; charset=utf-8", ""),

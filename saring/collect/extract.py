@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 import trafilatura
 from charset_normalizer import from_bytes
 
-from saring.limits import MAX_TITLE_CHARS
+from saring.limits import MAX_AUTHOR_CHARS, MAX_TITLE_CHARS
 from saring.textclean import fix_mojibake
 
 LOGGER = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ def extract_article(html: str | bytes, url: str | None = None, charset: str | No
     meta = dict(
         title=(doc.title or "")[:MAX_TITLE_CHARS] or None,  # a theme may write the whole text there
         published_at=_date(doc.date),
-        author=doc.author or None,
+        author=(doc.author or "")[:MAX_AUTHOR_CHARS] or None,
         language=doc.language or _html_lang(html),
     )
     if len(text) < MIN_TEXT_CHARS:
