@@ -209,3 +209,38 @@ def test_a_guid_is_cut_like_an_author_and_a_real_one_is_kept_whole():
     huge = parse_source("rss", clean.replace(guid, guid + b"&amp;x=" + b"9" * 3_000_000), url)
     (item,) = huge.items
     assert len(item.guid) == MAX_GUID_CHARS and item.guid.startswith(guid.decode() + "&x=999")
+
+
+def _without_entries(feed: bytes, tag: bytes) -> bytes:
+    start, end = feed.index(b"<" + tag + b">"), feed.rindex(b"</" + tag + b">") + len(tag) + 3
+    return feed[:start] + feed[end:]
+
+
+def test_a_real_feed_with_no_items_stays_ok_and_is_read_like_any_feed():
+    # A quiet regional feed between elections lists nothing: not a failure.
+    rss = _without_entries((SAMPLE / "malangpost" / "feed.xml").read_bytes(), b"item").replace(
+        b"<title>Malangpost.id</title>", "<title>Malangpost.id – Berita Malang Raya</title>".encode())
+    atom = _without_entries((SAMPLE / "kompas" / "atom.xml").read_bytes(), b"entry")
+    for data, url in [(rss, "https://malangpost.id/feed/"), (atom, "https://kompas.example/atom.xml")]:
+        feed = parse_feed(data, url, "application/xml; charset=utf-8")
+        assert (feed.items, feed.warning) == ([], "the feed has no items")
+    # Its title is read as a feed's with items is (a WordPress "latin1" table encodes it twice).
+    twice = parse_feed(_encoded_twice(rss), "https://malangpost.id/feed/", "application/rss+xml")
+    assert twice.title == "Malangpost.id – Berita Malang Raya"
+
+
+@pytest.mark.parametrize(("document", "root"), [
+    (b'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+     b"<url><loc>https://malangpost.id/2021/05/20/kpu-kota-batu-bentuk-bakohumas/</loc></url></urlset>",
+     "urlset"),
+    (b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- generator --><Error><Code>NoSuchKey</Code>'
+     b"<Message>The specified key does not exist.</Message><Key>feed.xml</Key></Error>", "Error"),
+], ids=["sitemap", "error-document"])
+def test_an_xml_document_that_is_not_a_feed_fails_saying_what_it_is(document, root):
+    # The feed address now answers with the site's sitemap, or a storage bucket's XML error, as
+    # application/xml: saring read it as a feed that is "ok" with no items, every run, and the
+    # source never showed as failing in the health section.
+    with pytest.raises(FeedError) as caught:
+        parse_feed(document, "https://malangpost.id/feed/", "application/xml")
+    assert str(caught.value) == (f"https://malangpost.id/feed/: this is not an RSS/Atom feed "
+                                 f"(the document's root is <{root}>)")

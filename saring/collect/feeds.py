@@ -143,12 +143,12 @@ def _no_char_refs_without_a_character(data: bytes) -> bytes:
 
 
 _BLANK = re.compile(rb"\s*")
-_HTML_TAG = re.compile(rb"<html[\s>]", re.I)
+_ELEMENT = re.compile(rb"<([A-Za-z_][\w.:-]{0,60})")
 
 
-def _html_first(data: bytes) -> bool:
-    """Whether the first element of ``data`` is <html>, after the XML declaration, doctype and
-    comments that may come before it (a theme's credits comment runs past any fixed first part)."""
+def _first_element(data: bytes) -> str | None:
+    """The name of the first element of ``data``, after the XML declaration, doctype and comments
+    that may come before it (a theme's credits comment runs past any fixed first part)."""
     at = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     while True:
         at = _BLANK.match(data, at).end()
@@ -157,9 +157,10 @@ def _html_first(data: bytes) -> bool:
         elif data.startswith((b"<?", b"<!"), at):
             end, close = data.find(b">", at), 1
         else:
-            return _HTML_TAG.match(data, at) is not None
+            element = _ELEMENT.match(data, at)
+            return element.group(1).decode("ascii") if element else None
         if end < 0:
-            return False
+            return None
         at = end + close
 
 
@@ -200,11 +201,17 @@ def parse_feed(data: bytes, url: str, content_type: str | None = None, max_items
     if not entries:
         if not data.strip():
             raise FeedError(f"{url}: the feed is empty")
-        if parsed.get("version") in ("", None) and (b"<html" in data[:2048].lower() or _html_first(data)):
+        unknown = parsed.get("version") in ("", None)  # feedparser found no RSS/Atom root
+        root = _first_element(data) if unknown else None
+        if unknown and (b"<html" in data[:2048].lower() or (root or "").lower() == "html"):
             raise FeedError(f"{url}: this is a web page, not an RSS/Atom feed")
         if warning:
             raise FeedError(f"{url}: {warning} and holds no items")
-        return ParsedFeed(title=parsed.feed.get("title", ""), items=[], warning="the feed has no items")
+        if unknown:  # well-formed, but a sitemap or an error document: no feed, however empty
+            raise FeedError(f"{url}: this is not an RSS/Atom feed"
+                            + (f" (the document's root is <{root}>)" if root else ""))
+        return ParsedFeed(title=strip_html(parsed.feed.get("title")), items=[],
+                          warning="the feed has no items")
 
     items: list[FeedItem] = []
     seen: set[str] = set()
