@@ -152,6 +152,40 @@ def test_a_change_through_query_says_the_copy_is_read_only(sql, tmp_path):
     assert result.exit_code == 2, result.output
     assert "read-only" in " ".join(result.output.split()), result.output
 
+
+@pytest.mark.parametrize("sql", ["CREATE TABLE hasil AS SELECT source_id, count(*) FROM items GROUP BY 1",
+                                 "CREATE VIEW kpu AS SELECT * FROM items WHERE title ILIKE '%KPU%'",
+                                 "CREATE MACRO persen(a, b) AS 100.0 * a / b"])
+def test_a_table_or_view_created_through_query_says_the_copy_is_read_only(sql, tmp_path):
+    # An analyst keeping a result with `saring query "CREATE TABLE hasil AS SELECT ..."` read DuckDB's
+    # 'Cannot execute statement of type "CREATE" on database ... attached in read-only mode!'
+    # after "the query failed", where an UPDATE gets saring's own sentence.
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    result = runner.invoke(app, ["query", sql, "--db", str(db)])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "the analysts' copy is read-only: saring query cannot change it" in text, result.output
+    assert "the query failed" not in text, result.output
+
+
+def test_a_temporary_table_is_kept_for_the_query_and_its_typo_is_not_called_read_only(tmp_path):
+    # A TEMP table lives in memory, not in the copy: it works, and a wrong column in it is a
+    # mistake in the query, not an attempt to change the copy.
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    result = runner.invoke(app, ["query", "CREATE TEMP TABLE t AS SELECT 2 AS n; SELECT n * 3 AS n FROM t",
+                                 "--db", str(db), "--csv"])
+    assert result.exit_code == 0 and result.output == "n\n6\n", result.output
+    result = runner.invoke(app, ["query", "CREATE TEMP TABLE t AS SELECT judul FROM items", "--db", str(db)])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "the query failed" in text and "read-only" not in text, result.output
+
 def test_bad_date(tmp_path):
     result = runner.invoke(app, ["digest", "--date", "kemarin", "--db", str(tmp_path / "x.duckdb")])
     assert result.exit_code == 2 and "not a date" in result.output

@@ -217,7 +217,9 @@ def query(
     except SaringError as exc:
         fail(str(exc))
     except duckdb.Error as exc:  # also one met after the first rows were written (a bad cast)
-        if _changes(sql):  # DuckDB's own words ("Can only update base table") read as a broken table
+        # DuckDB's own words ("Can only update base table") read as a broken table; its refusal
+        # of a CREATE (or DROP, IMPORT) is matched by its text: a TEMP table's typo is no change
+        if _changes(sql) or "attached in read-only mode" in str(exc):
             fail(f"the analysts' copy is read-only: saring query cannot change it ({exc})")
         fail(f"the query failed: {exc}")
     except BrokenPipeError:  # `| head` has all it wants: end quietly, as Unix tools do
