@@ -171,6 +171,31 @@ def test_a_table_or_view_created_through_query_says_the_copy_is_read_only(sql, t
     assert "the query failed" not in text, result.output
 
 
+def test_a_file_that_is_not_a_saring_database_is_named_so(tmp_path):
+    # `saring query "SELECT 1" --db hasil.csv` (last week's export given for the database) said
+    # "Cannot launch in-memory database in read-only mode!"; a text file, DuckDB's "not a valid
+    # DuckDB database file"; another program's DuckDB file, "Table with name schema_version does
+    # not exist!". Each names the file as not a saring database, and nothing is made beside it.
+    import duckdb
+
+    exported = tmp_path / "hasil.csv"
+    exported.write_text("source_id,n\nkompas,2\n", encoding="utf-8")
+    notes = tmp_path / "catatan.txt"
+    notes.write_text("kueri minggu ini\n", encoding="utf-8")
+    other = tmp_path / "lain.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE t (a INTEGER)")
+    for path in (exported, notes, other):
+        before = sorted(tmp_path.iterdir())
+        result = runner.invoke(app, ["query", "SELECT 1", "--db", str(path)])
+        assert result.exit_code == 2, result.output
+        text = " ".join(result.output.split())
+        assert f"{path} is not a saring database" in text, result.output
+        assert "in-memory" not in text and "schema_version" not in text, result.output
+        assert sorted(tmp_path.iterdir()) == before
+    assert exported.read_text(encoding="utf-8") == "source_id,n\nkompas,2\n"
+
+
 def test_a_temporary_table_is_kept_for_the_query_and_its_typo_is_not_called_read_only(tmp_path):
     # A TEMP table lives in memory, not in the copy: it works, and a wrong column in it is a
     # mistake in the query, not an attempt to change the copy.

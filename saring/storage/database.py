@@ -825,6 +825,15 @@ def _publish_first(db_path: Path) -> None:
     """Publish the analysts' copy of a database that has none (its file alone was copied or
     restored): a reader that opened the writer's file instead would hold DuckDB's lock for as
     long as its session lasts, and every run would wait for it and fail."""
+    def not_saring(why: str) -> StoreError:
+        return StoreError(f"{db_path} is not a saring database ({why}): name the .duckdb file saring "
+                          "ingest writes (data/saring.duckdb unless SARING_DB says otherwise)")
+
+    # DuckDB opens a name ending in .csv or .json as an empty in-memory database ("Cannot launch
+    # in-memory database in read-only mode!"): an export given for the database is told by its bytes
+    with contextlib.suppress(OSError), db_path.open("rb") as file:  # a folder: DuckDB's words say so
+        if file.read(12)[8:] != b"DUCK":  # the magic bytes after a DuckDB file's 8-byte checksum
+            raise not_saring("not a DuckDB file")
     try:  # a moment's read: a database of another saring version is never migrated from here
         with duckdb.connect(str(db_path), read_only=True) as con:
             version = con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
@@ -832,6 +841,8 @@ def _publish_first(db_path: Path) -> None:
         if "lock" in str(exc).lower():
             raise StoreError(f"{db_path} is being written and has no analysts' copy yet; "
                              "try again after the run") from None
+        if isinstance(exc, duckdb.CatalogException) and "schema_version" in str(exc):
+            raise not_saring("a DuckDB file without saring's tables") from None
         raise StoreError(f"cannot read the database {db_path}: {exc}") from None
     problem = _version_problem(db_path, version)
     if problem:
