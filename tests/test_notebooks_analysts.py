@@ -41,6 +41,36 @@ def test_notebook_runs(name, sample_site, tmp_path, monkeypatch, scorer):
         assert "tipline messages" in outputs
 
 
+def test_two_stories_with_one_title_stay_two_columns_in_the_daily_growth(sample_site, tmp_path, monkeypatch,
+                                                                           scorer):
+    # Outlets reuse a headline ("Cek Fakta: ..." columns, a wire story's title): stories.ipynb
+    # pivoted its day-by-day growth by title, so two such stories were summed into one column.
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        raw = demo_sources(sample_site.base_url, sample_site.root_dir)
+        run_ingest(parse_config(raw), store, scorer=scorer)
+        first, second = (row[0] for row in store.con.execute(
+            "SELECT story_id FROM story_overview WHERE n_outlets > 1 ORDER BY story_id LIMIT 2").fetchall())
+        title = store.con.execute("SELECT title FROM story_overview WHERE story_id = ?",
+                                  [first]).fetchone()[0]
+        for table in ("items", "articles"):  # the second story's items take the first one's headline
+            store.con.execute(f"UPDATE {table} SET title = ? WHERE item_id IN "
+                              "(SELECT item_id FROM stories WHERE story_id = ?)", [title, second])
+        store.publish_snapshot(erase=True)  # every table afresh: the ingest published the old titles
+    monkeypatch.setenv("SARING_DB", str(db))
+    nb = nbformat.read(REPO / "notebooks" / "stories.ipynb", as_version=4)
+    growth = next(i for i, c in enumerate(nb.cells) if "pivot_table" in c.source)
+    probe = (f"print(list(_.columns.get_level_values(-1)).count({title!r}), len(_.columns), "
+             "con.execute('SELECT count(*) FROM story_overview WHERE n_outlets > 1').fetchone()[0])")
+    nb.cells = [*nb.cells[:growth + 1], nbformat.v4.new_code_cell(probe)]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(REPO)}}).execute()
+    same_title, columns, stories = map(int, nb.cells[-1].outputs[0]["text"].split())
+    assert same_title == 2 and columns == stories, nb.cells[-1].outputs[0]["text"]
+
+
 @pytest.mark.parametrize("name", ["explore.ipynb", "stories.ipynb", "lifecycle.ipynb", "models.ipynb"])
 def test_notebook_opened_in_jupyter_after_make_demo_finds_the_demo(name, sample_site, tmp_path, monkeypatch,
                                                                    scorer):
