@@ -5,6 +5,7 @@ Needs a small tmpfs (root with mount rights, as in CI); skipped with the reason 
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -13,6 +14,8 @@ from typer.testing import CliRunner
 from saring.cli.main import app
 from saring.pipeline.demo import write_demo_sources
 from saring.storage.database import Store
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture()
@@ -88,3 +91,26 @@ def test_a_retrain_on_a_full_disk_says_so_and_keeps_the_promoted_model(small_dis
     assert "Traceback" not in result.output
     assert registry.current_version() == "shipped" and load_scorer().model_version
     assert [p.name for p in (small_disk / "models").iterdir()] == []
+
+
+def test_a_score_that_fills_the_disk_leaves_the_earlier_output_whole(small_disk, tmp_path):
+    # `saring score` of a sheet grown since, to the same -o, on a nearly full disk: the earlier
+    # scored file was emptied first and then cut off where the disk ran out: both results lost.
+    import pandas as pd
+
+    held = pd.read_csv(REPO / "classifiers/data/heldout/hoax_cross_topic.csv", dtype=str)
+    src = tmp_path / "data.csv"
+    held[["text"]].head(30).to_csv(src, index=False)
+    out = small_disk / "scored.csv"
+    first = CliRunner().invoke(app, ["score", str(src), "--output", str(out)])
+    assert first.exit_code == 0, first.output
+    earlier = out.read_bytes()
+    filler = small_disk / "filler"
+    free = shutil.disk_usage(small_disk).free
+    filler.write_bytes(b"\0" * max(free - len(earlier) // 2, 0))  # room for half the earlier file
+    held[["text"]].head(90).to_csv(src, index=False)  # three times the rows
+    result = CliRunner().invoke(app, ["score", str(src), "--output", str(out)])
+    flat = " ".join(result.output.split())
+    assert result.exit_code == 2 and "cannot write" in flat and "Traceback" not in flat, flat
+    assert out.read_bytes() == earlier
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "scored.csv"]  # no part left behind

@@ -271,6 +271,28 @@ def test_score_refuses_a_workbook_name_it_would_not_write(tmp_path, name):
     assert not (tmp_path / name).exists()
 
 
+@pytest.mark.parametrize("spelling", ["same", "relative", "symlink", "hardlink"])
+def test_score_refuses_an_output_that_is_its_input_and_leaves_the_input_as_it_was(tmp_path, monkeypatch,
+                                                                                spelling):
+    # `saring score data.csv -o data.csv` (or ./data.csv, a link to it) wrote the scores over the
+    # analyst's only copy: anything going wrong while writing lost the file.
+    held = pd.read_csv(REPO / "classifiers/data/heldout/hoax_cross_topic.csv", dtype=str).head(3)
+    src = tmp_path / "data.csv"
+    held[["text"]].to_csv(src, index=False)
+    before = src.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    names = {"same": str(src), "relative": "./data.csv", "symlink": "link.csv", "hardlink": "hard.csv"}
+    given = names[spelling]
+    if spelling == "symlink":
+        (tmp_path / "link.csv").symlink_to(src)
+    elif spelling == "hardlink":
+        (tmp_path / "hard.csv").hardlink_to(src)
+    r = runner.invoke(app, ["score", str(src), "--output", given])
+    assert r.exit_code == 2 and "Traceback" not in flat(r), flat(r)
+    assert "is the input file" in flat(r) and "data_scored.csv" in flat(r), flat(r)
+    assert src.read_bytes() == before
+
+
 @pytest.mark.parametrize("columns,needle", [
     (["id", "texts"], "no column 'text'"),  # another word is another column, whatever its case
     (["Text", "TEXT"], "more than one column named 'text'"),  # which one to score cannot be told

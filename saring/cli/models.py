@@ -57,11 +57,15 @@ def score(
 
     Example: saring score articles.csv --text-column text --output scored.csv
     """
-    from saring.judge.scorefile import find_column, read_table, write_table
+    from saring.judge.scorefile import find_column, read_table, same_file, write_table
 
     if Path(output).suffix.lower() in WORKBOOK_SUFFIXES:
         fail(f"saring score writes a CSV (Excel and LibreOffice open it) or a .parquet file; give e.g. "
              f"-o {Path(output).with_suffix('.csv').name}")
+    if "-" not in (input_file, output) and same_file(input_file, output):
+        other = Path(input_file)
+        fail(f"-o {output} is the input file {input_file}: saring score does not write over what it reads; "
+             f"give another name, e.g. -o {other.with_name(f'{other.stem}_scored{other.suffix}').name}")
     try:
         frame = read_table(input_file, text_column)
         text_column = find_column(frame, text_column, input_file, "--text-column")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import sys
 import warnings
@@ -187,14 +188,38 @@ def find_column(frame: pd.DataFrame, wanted: str, name: str, option: str) -> str
 
 
 def write_table(frame: pd.DataFrame, path: str) -> None:
+    """Write ``frame`` to ``path`` whole or not at all: a file is written beside it and renamed over
+    it at the end, so a full disk or Ctrl-C never leaves a cut-off file (nor empties an earlier one)."""
     if path == "-":
         frame.to_csv(sys.stdout, index=False)
         sys.stdout.flush()
         return
+    target = Path(os.path.realpath(path))  # through a symlink, as writing to it did
+    if target.exists() and not target.is_file():  # /dev/stdout, a named pipe: nothing to rename over
+        _write_to(frame, str(target))
+        return
+    # the same name at the end: pandas infers a compression (scored.csv.gz) from it
+    part = target.with_name(f".{os.getpid()}.part.{target.name}")
+    try:
+        _write_to(frame, str(part))
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _write_to(frame: pd.DataFrame, path: str) -> None:
     if _is_parquet(path):
         frame.to_parquet(path, index=False)
     else:
         frame.to_csv(path, index=False, encoding="utf-8")
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether the two names are one file (the same path spelled otherwise, a symlink, a hard link)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
 
 
 def score_frame(scorer: Any, frame: pd.DataFrame, text_column: str, workers: int = WORKERS) -> pd.DataFrame:
