@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import subprocess
 import sys
@@ -269,6 +270,28 @@ def test_score_refuses_a_workbook_name_it_would_not_write(tmp_path, name):
     r = runner.invoke(app, ["score", str(src), "--output", str(tmp_path / name)])
     assert r.exit_code == 2 and "scored.csv" in flat(r) and "Traceback" not in flat(r), flat(r)
     assert not (tmp_path / name).exists()
+
+
+def test_score_reads_a_text_cell_written_as_an_excel_text_formula_as_its_text(tmp_path):
+    # A sheet exported for Excel with its cells as ="…" (Excel's way to keep "007" from becoming 7):
+    # the text was scored with its =" and " around it, and its scores were not the text's. A quote
+    # inside is doubled in such a cell (="kata ""heboh"""); a cell that is any other formula stays as it is.
+    held = pd.read_csv(REPO / "classifiers/data/heldout/hoax_cross_topic.csv", dtype=str)
+    texts = [held["text"][0], held["text"][57], "Pemilu damai di TPS"]
+    assert '"' in texts[1]
+    plain, wrapped = tmp_path / "plain.csv", tmp_path / "wrapped.csv"
+    pd.DataFrame({"id": ["a", "b", "c"], "text": texts}).to_csv(plain, index=False)
+    cells = ['="' + t.replace('"', '""') + '"' for t in texts]
+    pd.DataFrame({"id": ["a", "b", "c"], "text": cells}).to_csv(wrapped, index=False)
+    scored = [pd.read_csv(io.BytesIO(b), dtype=str, keep_default_na=False) for b in _scored(plain, wrapped)]
+    for column in ("election_score", "hoax_score", "hoax_reasons"):
+        assert scored[1][column].tolist() == scored[0][column].tolist(), column
+    assert scored[1]["text"].tolist() == cells  # the row is written back as it was given
+    # not the exact ="…" form: a formula joining two texts is scored as written
+    joined = tmp_path / "joined.csv"
+    pd.DataFrame({"text": ['="Pemilu damai" & " di TPS"', "Pemilu damai di TPS"]}).to_csv(joined, index=False)
+    res = pd.read_csv(io.BytesIO(_scored(joined)[0]), dtype=str)
+    assert res["hoax_score"][0] != res["hoax_score"][1]
 
 
 @pytest.mark.parametrize("spelling", ["same", "relative", "symlink", "hardlink"])

@@ -5,7 +5,8 @@ Stable: other columns are kept as they are (as text for CSV) in the same order; 
 text is empty get empty scores; scores are calibrated probabilities in [0, 1] (6 decimals);
 ``hoax_reasons`` are the terms that pushed the hoax score up, separated by ``"; "``.
 A text longer than :data:`saring.limits.MAX_TEXT_CHARS` (100,000) characters is scored on its
-first 100,000 characters; the row itself is written back unchanged.
+first 100,000 characters, and a text cell written as Excel's ``="…"`` as the text inside; the row
+itself is written back unchanged.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from saring.limits import cap_text
 
 ADDED_COLUMNS = ("election_score", "hoax_score", "hoax_reasons")
 BLANK_LINE = re.compile(r"(\r\n?|\n)[ \t]*(\r\n?|\n)")
+# A cell written ="…" (Excel keeps "007" as text so); a quote inside it is doubled. No other formula.
+EXCEL_TEXT_CELL = re.compile(r'="((?:[^"]|"")*)"', re.DOTALL)
 BATCH = 10_000
 WORKERS = 2
 
@@ -222,6 +225,13 @@ def same_file(a: str, b: str) -> bool:
         return False
 
 
+def excel_text(cell: str) -> str:
+    """The text of a cell written as Excel's ``="…"``; any other cell as it is."""
+    if (m := EXCEL_TEXT_CELL.fullmatch(cell)) is not None:
+        return m.group(1).replace('""', '"')
+    return cell
+
+
 def score_frame(scorer: Any, frame: pd.DataFrame, text_column: str, workers: int = WORKERS) -> pd.DataFrame:
     """Return ``frame`` with the three contract columns appended (existing ones replaced)."""
     if text_column not in frame.columns:
@@ -230,7 +240,8 @@ def score_frame(scorer: Any, frame: pd.DataFrame, text_column: str, workers: int
     out = frame.drop(columns=[c for c in ADDED_COLUMNS if c in frame.columns and c != text_column])
     raw = frame[text_column].tolist()
     # pd.NA too (a Parquet column of pandas strings): str() of it is "<NA>", a text to the model
-    texts = [cap_text(t if isinstance(t, str) else "" if pd.api.types.is_scalar(t) and pd.isna(t) else str(t))
+    texts = [cap_text(excel_text(t) if isinstance(t, str) else
+                      "" if pd.api.types.is_scalar(t) and pd.isna(t) else str(t))
              for t in raw]
     has_text = [bool(t.strip()) for t in texts]
     idx = [i for i, h in enumerate(has_text) if h]
