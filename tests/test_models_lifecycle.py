@@ -689,7 +689,7 @@ def test_label_export_does_not_write_over_a_filled_in_file_not_imported_yet(demo
     out = tmp_path / "to_label.csv"
     args = ["label", "export", "--db", str(db), "-o", str(out), "--limit", "3"]
     assert runner.invoke(app, args).exit_code == 0
-    with out.open(encoding="utf-8", newline="") as fh:
+    with out.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     rows[1][-2:], rows[2][-2:] = ["1", "0"], ["tidak", ""]
     with out.open("w", encoding="utf-8-sig", newline="") as fh:
@@ -783,6 +783,50 @@ def _imports_the_two_labelled_rows(saved, db, rows) -> None:
                              (second, "election", 1), (second, "hoax", 0)])
 
 
+def test_label_export_shows_its_quotes_and_emoji_in_excel_and_imports_as_excel_saves_it_back(demo_db,
+                                                                                             tmp_path):
+    # Excel opens a CSV without a byte-order mark (by double-click) in the Windows code page: the
+    # forum saw “Saring sebelum Sharing” as â€œSaring sebelum Sharingâ€ and 🙏 as ðŸ™. Excel then
+    # saves the filled-in sheet as "CSV UTF-8": with a byte-order mark and CRLF line ends.
+    import codecs
+
+    import duckdb
+
+    from saring.judge.labels import read_label_file
+
+    seed = (REPO / "sample/seed_articles/malangpost_kpu_kota_batu_bakohumas.txt").read_text(encoding="utf-8")
+    chat = (REPO / "tests/fixtures/social/WhatsApp Chat dengan Bakohumas Kota Batu.txt").read_text(
+        encoding="utf-8")
+    titles = {"item000": next(ln for ln in seed.splitlines() if "“" in ln).lstrip("- "),
+              "item001": next(ln for ln in chat.splitlines() if "🙏" in ln).split(": ", 1)[1]}
+    db = _copy_db(demo_db, tmp_path)
+    with duckdb.connect(str(db)) as con:
+        for item_id, title in titles.items():
+            con.execute("UPDATE items SET title = ? WHERE item_id = ?", [title, item_id])
+            con.execute("UPDATE articles SET title = ? WHERE item_id = ?", [title, item_id])
+    exported = tmp_path / "to_label.csv"
+    r = runner.invoke(app, ["label", "export", "--db", str(db), "-o", str(exported)])
+    assert r.exit_code == 0, r.output
+    data = exported.read_bytes()
+    assert data.startswith(codecs.BOM_UTF8) and not data[3:].startswith(codecs.BOM_UTF8)
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert rows[0][0] == "id"
+    shown = {row[0]: row[2] for row in rows[1:]}
+    assert {i: shown[i] for i in titles} == titles
+    for row in rows[1:]:
+        row[-2:] = {"item000": ["1", "0"], "item001": ["0", "1"]}.get(row[0], ["", ""])
+    with exported.open("w", encoding="utf-8-sig", newline="") as fh:  # Excel's "CSV UTF-8"
+        csv.writer(fh, lineterminator="\r\n").writerows(rows)
+    assert {row["id"]: row["title"] for row in read_label_file(exported)}.items() >= titles.items()
+    r = runner.invoke(app, ["label", "import", str(exported), "--by", "Bawaslu", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    assert "2 rows stored (4 labels" in flat(r), flat(r)
+    with duckdb.connect(str(db)) as con:
+        assert con.execute("SELECT item_id, task, value FROM labels ORDER BY ALL").fetchall() == [
+            ("item000", "election", 0), ("item000", "hoax", 1),
+            ("item001", "election", 1), ("item001", "hoax", 0)]
+
+
 def test_label_import_reads_a_file_saved_by_excel_with_semicolons(demo_db, tmp_path):
     # Excel on a Windows set to Indonesian separates a "CSV UTF-8" file's cells with ';' (the
     # decimal mark is ','), with a byte-order mark and CRLF line ends; the forum fills the export in.
@@ -793,7 +837,7 @@ def test_label_import_reads_a_file_saved_by_excel_with_semicolons(demo_db, tmp_p
     exported = tmp_path / "to_label.csv"
     r = runner.invoke(app, ["label", "export", "--db", str(db), "-o", str(exported), "--limit", "3"])
     assert r.exit_code == 0, r.output
-    with exported.open(encoding="utf-8", newline="") as fh:
+    with exported.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     for row, (hoax, election) in zip(rows[1:], [("1", "0"), ("tidak", "ya"), ("", "")], strict=True):
         row[-2:] = [hoax, election]
@@ -920,7 +964,7 @@ def test_label_import_reads_a_file_saved_by_excel_as_unicode_text(demo_db, tmp_p
     exported = tmp_path / "to_label.csv"
     r = runner.invoke(app, ["label", "export", "--db", str(db), "-o", str(exported), "--limit", "3"])
     assert r.exit_code == 0, r.output
-    with exported.open(encoding="utf-8", newline="") as fh:
+    with exported.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     for row, (hoax, election) in zip(rows[1:], [("1", "0"), ("tidak", "ya"), ("", "")], strict=True):
         row[-2:] = [hoax, election]
@@ -1112,7 +1156,7 @@ def _excel_opens_and_saves(src: Path, dst: Path) -> None:
     import csv
     import re
 
-    with src.open(encoding="utf-8", newline="") as fh:
+    with src.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     for row in rows[1:]:
         cell = row[0]
@@ -1161,7 +1205,7 @@ def test_label_ids_that_look_like_numbers_survive_a_round_trip_through_excel(num
     exported = tmp_path / "to_label.csv"
     r = runner.invoke(app, ["label", "export", "--db", str(numeric_ids_db), "-o", str(exported)])
     assert r.exit_code == 0, r.output
-    with exported.open(encoding="utf-8", newline="") as fh:
+    with exported.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     for row in rows[1:]:
         row[-2:] = ["1", "0"]
@@ -1599,7 +1643,7 @@ def test_labels_on_forwarded_messages_purged_since_the_export_are_passed_over_an
     exported = tmp_path / "to_label.csv"
     r = runner.invoke(app, ["label", "export", "--db", str(db), "-o", str(exported)])
     assert r.exit_code == 0, r.output
-    with exported.open(encoding="utf-8", newline="") as fh:
+    with exported.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     for row in rows[1:]:
         row[-2:] = ["1", "1"]

@@ -136,14 +136,16 @@ def excel_text_id(item_id: Any) -> Any:
 def write_label_file(frame: pd.DataFrame, path: Path | str) -> None:
     """Write an export for people to open in a spreadsheet (text from feeds cannot run there).
 
-    Every cell is quoted, and a text starting with ``= + - @``, a tab or a carriage return gets a
+    UTF-8 with a byte-order mark (curly quotes and emoji show right in Excel); every cell is quoted,
+    and a text starting with ``= + - @``, a tab or a carriage return gets a
     leading ``'`` (OWASP's advice); :func:`read_label_file` takes it off again. Ids that read as
     numbers are written as ``="…"`` (:func:`excel_text_id`).
     """
     safe = frame.astype(object).map(neutralise_cell)
     if "id" in safe.columns:
         safe["id"] = safe["id"].map(excel_text_id)
-    safe.to_csv(path, index=False, encoding="utf-8", quoting=csv.QUOTE_ALL)
+    # with a byte-order mark: Excel opening the file by double-click reads UTF-8 only so ("CSV UTF-8")
+    safe.to_csv(path, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_ALL)
 
 
 def labels_not_stored(con: Any, path: Path | str) -> int:
