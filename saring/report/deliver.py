@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -37,6 +37,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from saring import clock
 from saring.config import DeliveryChannel, DeliverySettings, decode_text
 from saring.errors import SourceConfigError
 from saring.localtime import TIME_ZONE, zone_label
@@ -218,7 +219,7 @@ def record(con, day: date, result: ChannelResult, forced: bool, started_at: date
     """Replace this run's claim (see :func:`claim`) by the send's outcome."""
     from saring.storage.database import transaction
 
-    now = datetime.now(UTC)
+    now = clock.now()  # a simulated run's (the demo's weeks): its digest's health section reads this clock
     with transaction(con):
         con.execute("DELETE FROM deliveries WHERE digest_date = ? AND channel = ? AND report_kind = ? "
                     "AND status = 'sending' AND started_at = ?", [day, result.channel, kind, started_at])
@@ -472,7 +473,7 @@ def deliver(db_path: str | Path | None, digest: Digest, settings: DeliverySettin
         else:
             title, messages, attach = make_payload(channel)
         lease = claim_lease(settings, len(messages), _address_count(env.get(channel.url_env) or ""))
-        started = datetime.now(UTC)
+        started = clock.now()
         with Store(db_path) as store:
             state, since = claim(store.con, digest.day, channel.name, kind, force, started, lease)
             skip = (reached_recipients(store.con, digest.day, channel.name, kind)
