@@ -988,3 +988,49 @@ def test_a_failed_send_in_a_simulated_run_is_in_that_runs_next_digest_and_leaves
     assert [r.status for r in sent.results] == ["sent"]
     with clock.frozen(datetime(2024, 2, 17, 6, tzinfo=wib)), Store(db) as store:
         assert build_digest(store.con, date(2024, 2, 16), DigestSettings()).deliveries == []
+
+
+def test_a_send_that_outlived_its_claim_and_then_got_through_leaves_no_failure_in_the_send_log(
+        tmp_path, monkeypatch):
+    # The mail server stalled past the claim's lease: an admin's `saring digest --send` took the
+    # scheduled run's claim for one left by a dead run ("the run sending it stopped"), then the
+    # scheduled run got through after all. The send log and the analysts' copy kept the failure.
+    import threading
+
+    monkeypatch.setattr("saring.report.deliver.TRY_SECONDS", 0)  # any claim is past its lease
+    arrived, release, received = threading.Event(), threading.Event(), []
+
+    class SlowHandler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            import asyncio
+
+            received.append(envelope)
+            if len(received) == 1:
+                arrived.set()
+                for _ in range(600):
+                    if release.is_set():
+                        break
+                    await asyncio.sleep(0.05)
+            return "250 OK"
+
+    settings = DeliverySettings(channels=(DeliveryChannel(name="email-forum", url_env="T_SMTP",
+                                                          format="email"),), attempts=1, max_wait=0)
+    db = tmp_path / "db.duckdb"
+    Store(db).close()
+    reports = []
+    with smtp_server(SlowHandler()) as server:
+        env = {"T_SMTP": server.url_to("kpu@test.invalid")}
+        scheduled = threading.Thread(target=lambda: reports.append(deliver(db, digest_of([item(1)]), settings,
+                                                                           env=env)))
+        try:
+            scheduled.start()
+            assert arrived.wait(30)
+            manual = deliver(db, digest_of([item(1)]), settings, env=env)
+        finally:
+            release.set()
+            scheduled.join(60)
+    assert [r.status for r in manual.results] == ["sent"]
+    assert [r.status for r in reports[0].results] == ["sent"]
+    with Store(db) as store:
+        rows = store.con.execute("SELECT status, error FROM deliveries ORDER BY started_at").fetchall()
+    assert rows == [("sent", None), ("sent", None)], rows  # the forum did get it twice: both said

@@ -165,6 +165,8 @@ def already_delivered(con, day: date, channel: str, kind: str = "daily") -> bool
 #: How long one try at one message to one address may take at most (connecting, a slow server),
 #: for the claim's lease.
 TRY_SECONDS = 120
+#: What a claim past its lease becomes: the run that made it is taken for dead.
+STOPPED = "the run sending it stopped"
 # Two runs of one process (threads) claim in turn; DuckDB's file lock already serialises processes.
 _CLAIMS = threading.Lock()
 
@@ -200,8 +202,9 @@ def claim(con, day: date, channel: str, kind: str, force: bool, started: datetim
     where = "digest_date = ? AND channel = ? AND report_kind = ?"
     with _CLAIMS, transaction(con):
         # A claim older than its lease was left by a run that was killed while sending.
-        con.execute(f"UPDATE deliveries SET status = 'failed', error = 'the run sending it stopped' "
-                    f"WHERE {where} AND status = 'sending' AND started_at < ?", [*key, started - lease])
+        con.execute(f"UPDATE deliveries SET status = 'failed', error = ? "
+                    f"WHERE {where} AND status = 'sending' AND started_at < ?",
+                    [STOPPED, *key, started - lease])
         busy = con.execute(f"SELECT min(started_at) FROM deliveries WHERE {where} AND status = 'sending'",
                            key).fetchone()[0]
         if busy is not None:
@@ -216,13 +219,15 @@ def claim(con, day: date, channel: str, kind: str, force: bool, started: datetim
 
 def record(con, day: date, result: ChannelResult, forced: bool, started_at: datetime,
            kind: str = "daily") -> None:
-    """Replace this run's claim (see :func:`claim`) by the send's outcome."""
+    """Replace this run's claim (see :func:`claim`) by the send's outcome, also when another run
+    took the claim for a dead run's (:data:`STOPPED`) while this one was still sending."""
     from saring.storage.database import transaction
 
     now = clock.now()  # a simulated run's (the demo's weeks): its digest's health section reads this clock
     with transaction(con):
         con.execute("DELETE FROM deliveries WHERE digest_date = ? AND channel = ? AND report_kind = ? "
-                    "AND status = 'sending' AND started_at = ?", [day, result.channel, kind, started_at])
+                    "AND started_at = ? AND (status = 'sending' OR (status = 'failed' AND error = ?))",
+                    [day, result.channel, kind, started_at, STOPPED])
         con.execute(
             "INSERT INTO deliveries (digest_date, channel, status, attempts, messages, error, forced, "
             "started_at, sent_at, report_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
