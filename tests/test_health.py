@@ -492,3 +492,32 @@ def test_a_feed_whose_entries_all_lack_a_readable_link_says_so_not_that_it_is_em
     assert "3 entri" in tema.detail and "0 entri" not in tema.detail, tema.detail
     desk = _card(_health_page(db), "Tema")
     assert "3 entri" in desk and "0 entri" not in desk, desk
+
+
+def test_a_channel_whose_sends_failed_is_named_on_the_desks_health_page_as_in_the_digest(tmp_path):
+    # The forum's WhatsApp gateway was down at Wednesday's and Thursday's sends: the digest named
+    # the channel, but the desk's "Kesehatan sumber" page, where the maintainer looks, spoke of
+    # sources only.
+    from zoneinfo import ZoneInfo
+
+    from saring.config import DeliveryChannel, DeliverySettings
+    from saring.report.deliver import deliver, free_port
+    from saring.report.digest import Digest
+    from saring.report.health import delivery_failures
+
+    wib = ZoneInfo("Asia/Jakarta")
+    db = tmp_path / "db.duckdb"
+    settings = DeliverySettings(channels=(DeliveryChannel(name="wa-forum", url_env="WA"),), attempts=1)
+    down = {"WA": f"json://127.0.0.1:{free_port()}/wa"}
+    for day in (25, 26):
+        with clock.frozen(datetime(2026, 11, day, 6, tzinfo=wib)):
+            digest = Digest(day=datetime(2026, 11, day - 1).date(), generated_at=clock.now(), items_seen=0,
+                            unscored=0, election_items=[], omitted=0, model_versions=[])
+            assert deliver(db, digest, settings, env=down).all_failed
+    at = datetime(2026, 11, 26, 9, tzinfo=wib)
+    with Store(db) as store:
+        [said] = delivery_failures(store.con, at)
+    with clock.frozen(at):
+        page = _health_page(db)
+    assert "Kanal wa-forum" in page and said.detail in page, page
+    assert "gagal terkirim 2× sejak Rabu, 25 November 2026, 06.00 WIB" in said.detail, said.detail

@@ -623,6 +623,7 @@ def health(request: Request, _user: str = Depends(current_user)):
     from saring import clock
     from saring.report.digest import tanggal
     from saring.report.health import (
+        delivery_failures,
         duration_text,
         empty_feeds,
         failing_since,
@@ -638,6 +639,7 @@ def health(request: Request, _user: str = Depends(current_user)):
         reads = reads_of_day(con, now - timedelta(days=1), now)
         empty = empty_feeds(con, now)
         since = {source_id: state[3] for source_id, state in fetch_state_at(con, now).items()}
+        deliveries = delivery_failures(con, now, zone)  # as the digest's health section names them
     # as the digest's health section says it: since when, not only a count of runs
     failing = {s.source_id: failing_since(s.consecutive_failures, since.get(s.source_id), zone)
                for s in statuses if s.last_status == "failed"}
@@ -646,7 +648,7 @@ def health(request: Request, _user: str = Depends(current_user)):
     last_read = (f"{tanggal(last, zone)} ({duration_text(now - last)} lalu)" if last
                  else "belum pernah ada")
     return page(request, "health.html", statuses=statuses, last_read=last_read, behind=reads.behind(now),
-                empty=empty, failing=failing)
+                empty=empty, failing=failing, deliveries=deliveries)
 
 
 @pages.get("/models", response_class=HTMLResponse)
