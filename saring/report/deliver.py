@@ -223,7 +223,7 @@ def record(con, day: date, result: ChannelResult, forced: bool, started_at: date
     took the claim for a dead run's (:data:`STOPPED`) while this one was still sending."""
     from saring.storage.database import transaction
 
-    now = clock.now()  # a simulated run's (the demo's weeks): its digest's health section reads this clock
+    now = clock.now()  # a run on saring.clock (tests, simulations): the health section reads this clock
     with transaction(con):
         con.execute("DELETE FROM deliveries WHERE digest_date = ? AND channel = ? AND report_kind = ? "
                     "AND started_at = ? AND (status = 'sending' OR (status = 'failed' AND error = ?))",
