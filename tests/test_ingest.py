@@ -964,3 +964,35 @@ def test_entries_whose_link_is_a_bare_hash_are_skipped_not_stored_as_the_feed_it
     assert items == [] and result.new_items == 0 and result.skipped == 3
     assert "3 entries without a link were skipped" in result.warning
     assert [r.path for r, _ in httpserver.log] == ["/feed"]  # the feed was not fetched again as a page
+
+
+@pytest.mark.parametrize("content_type",
+                         [None, "text/html", "text/plain", "text/html; charset=UTF-8", "text/xml"])
+def test_a_real_feed_served_with_a_web_page_content_type_is_read_without_a_warning(httpserver, db_path,
+                                                                                  content_type):
+    from saring.collect.fetch import Fetcher
+    from saring.pipeline.ingest import ingest_source
+
+    # Many Indonesian WordPress hosts and CDNs send RSS as text/html, text/plain or with no
+    # Content-Type: feedparser's complaint about the header showed as "feed is not well-formed" on
+    # every run, and the same feed with no items failed.
+    feed = (SAMPLE_SITE / "malangpost" / "feed.xml").read_bytes().replace(b"{{SITE}}", b"https://malangpost.id")
+    start, end = feed.index(b"<item>"), feed.rindex(b"</item>") + len(b"</item>")
+    for path, body in [("/feed", feed), ("/sepi", feed[:start] + feed[end:])]:
+        response = Response(body, status=200)
+        if content_type:
+            response.headers["Content-Type"] = content_type
+        else:
+            del response.headers["Content-Type"]
+        httpserver.expect_request(path).respond_with_response(response)
+    results = []
+    for path in ("/feed", "/sepi"):
+        source = {"id": path[1:], "name": "Malangpost", "url": httpserver.url_for(path),
+                  "options": {**LOCAL, "fetch_articles": False}}
+        config = parse_config({"sources": [source]})
+        with Store(db_path) as store, Fetcher(config.fetch) as fetcher:
+            results.append(ingest_source(config.sources[0], store, fetcher))
+    assert [sent.headers.get("Content-Type") for _, sent in httpserver.log] == [content_type] * 2
+    full, empty = results
+    assert (full.status, full.new_items, full.warning) == ("ok", 1, None)
+    assert (empty.status, empty.error, empty.warning) == ("ok", None, "the feed has no items")

@@ -167,9 +167,14 @@ def _first_element(data: bytes) -> str | None:
 def feedparser_parse(data: bytes, url: str, content_type: str | None = None) -> feedparser.FeedParserDict:
     """feedparser's reading of raw feed bytes (HTML sanitised, relative links resolved against ``url``)."""
     data = _no_char_refs_without_a_character(data)
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
+    # Read as XML whatever the header says (many WordPress hosts and CDNs send RSS as text/html,
+    # text/plain or with no Content-Type): feedparser called that header a fault of the feed ("not
+    # well-formed") and read text/* without a charset as US-ASCII. As application/xml its bytes are read
+    # by XML's own rules (RFC 7303): the server's charset, else the document's BOM or declaration.
+    media, _, params = (content_type or "").partition(";")
+    if not media.strip().lower().endswith("xml"):
+        LOGGER.debug("%s: served as %r, read as XML", url, content_type)
+    headers = {"content-location": url, "content-type": "application/xml" + (f";{params}" if params else "")}
     # As a stream: feedparser opens a str or bytes argument as a local file name when it can, so a
     # body of "/etc/hosts" or "/dev/stdin" would be read from this machine (and hold the lock).
     with _ONE_AT_A_TIME:
