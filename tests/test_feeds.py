@@ -1,5 +1,6 @@
 """feedparser's own corpus (BSD-2, see fixtures/feeds/SOURCE.md): nothing escapes parse_feed."""
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from saring import clock
 from saring.collect.feeds import feedparser_parse, parse_feed, strip_html
 from saring.collect.kinds import parse_source
 from saring.errors import FeedError
-from saring.limits import MAX_AUTHOR_CHARS, MAX_GUID_CHARS
+from saring.limits import MAX_AUTHOR_CHARS, MAX_GUID_CHARS, MAX_URL_CHARS
 from saring.textclean import fix_mojibake
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
@@ -244,3 +245,22 @@ def test_an_xml_document_that_is_not_a_feed_fails_saying_what_it_is(document, ro
         parse_feed(document, "https://malangpost.id/feed/", "application/xml")
     assert str(caught.value) == (f"https://malangpost.id/feed/: this is not an RSS/Atom feed "
                                  f"(the document's root is <{root}>)")
+
+
+def test_an_over_long_link_costs_only_its_entry_with_the_reason():
+    # A hostile or broken feed may put megabytes in <link>: they became the item's stored address (and
+    # the page saring asked for). A real article address, tracking parameters and all, is far shorter.
+    site = b"https://kompas.example"
+    atom = (SAMPLE / "kompas" / "atom.xml").read_bytes().replace(b"{{SITE}}", site)
+    first, second = (re.search(rb'href="([^"]*/%s/[^"]*)"' % article, atom).group(1)
+                     for article in (b"14333587", b"22260861"))
+    assert atom.count(b'href="' + first) == atom.count(b'href="' + second) == 1
+    longest = first + b"?src=" + b"9" * (MAX_URL_CHARS - len(first) - 5)  # as long as an address may be
+    data = atom.replace(b'href="' + first, b'href="' + longest).replace(
+        b'href="' + second, b'href="' + second + b"?q=" + b"9" * 1_000_000)
+    feed = parse_feed(data, "https://kompas.example/atom.xml")
+    assert len(longest) == MAX_URL_CHARS and feed.items[0].link == longest.decode()
+    assert len(feed.items) == 5 and feed.skipped == 1
+    assert not [i for i in feed.items if i.link.startswith(second.decode())]
+    assert feed.warning.startswith("1 entries with a malformed link were skipped: the link ")
+    assert f"longer than {MAX_URL_CHARS:,} characters" in feed.warning and len(feed.warning) < 400
