@@ -592,6 +592,76 @@ def test_a_second_member_s_export_after_the_purge_does_not_store_the_purged_mess
     assert con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0] == 5
 
 
+SAMPLE_CHAT = Path(__file__).resolve().parent.parent / "sample" / "tipline" / "demo-chat.txt"
+
+
+def _sample_exports(tmp_path, later_lines, budi_as_number=False, ios=False):
+    """The bundled sample chat as the admin exported it, and a later export of it by another member
+    (Budi only a number on their phone, or an iPhone) with ``later_lines`` sent since."""
+    chat = SAMPLE_CHAT.read_text(encoding="utf-8").replace("{{SITE}}", "https://situs.example")
+    (tmp_path / "first").mkdir()
+    (tmp_path / "later").mkdir()
+    first, later = tmp_path / "first" / ANDROID_ID.name, tmp_path / "later" / ANDROID_ID.name
+    first.write_text(chat, encoding="utf-8")
+    chat = chat.rstrip("\n") + "\n" + "".join(line + "\n" for line in later_lines)
+    if budi_as_number:
+        chat = chat.replace(" - Budi Santoso: ", " - +62 812-0000-0006: ")
+    later.write_text(_as_ios(chat) if ios else chat, encoding="utf-8")
+    return first, later
+
+
+def _chain_forward() -> str:
+    """The sample chat's forwarded chain message (three lines), as the text a member sends again."""
+    lines = SAMPLE_CHAT.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if "*Diteruskan*" in line)
+    return "\n".join([lines[start].split(": ", 1)[1], *lines[start + 1:start + 3]])
+
+
+@pytest.mark.parametrize("ios", [False, True])
+@pytest.mark.parametrize("budi_as_number", [False, True])
+def test_a_forward_sent_in_the_minute_of_the_last_purged_message_is_stored_by_the_later_import(
+        tmp_path, budi_as_number, ios):
+    # The sample chat's last message is Budi's link at 08.11; the admin exported the group then, and
+    # 30 days later its text was purged. Still at 08.11, Sri forwarded the chain message again; the
+    # next export (the admin's, or a member's phone that knows Budi only by his number) took her
+    # forward for purged, as the purge was remembered to the minute, and never stored it.
+    forward = _chain_forward()
+    sri = f"13/10/23, 08.11 - Sri Wahyuni: {forward}"
+    first, later = _sample_exports(tmp_path, [sri], budi_as_number, ios)
+    con = _migrated(tmp_path / "saring.duckdb")
+    assert import_chat(con, first, SECRET).new == 6
+    assert purge(con, 30, now=datetime.now(UTC) + timedelta(days=31)) == 6
+    again = import_chat(con, later, SECRET)
+    assert (again.kept, again.new, again.purged) == (7, 1, 3 if budi_as_number else 0)
+    texts = [t for (t,) in con.execute("SELECT text FROM tipline_messages WHERE text IS NOT NULL").fetchall()]
+    assert texts == [scrub(forward, ["Sri Wahyuni"], SECRET)]
+    assert import_chat(con, later, SECRET).new == 0 and import_chat(con, first, SECRET).new == 0
+    assert con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0] == 7
+
+
+@pytest.mark.parametrize("ios", [False, True])
+def test_a_message_the_first_exporter_deleted_for_themselves_does_not_bring_a_purged_one_back(tmp_path, ios):
+    # Budi sent two links at 08.11; the admin had deleted the first for themselves ("hapus untuk saya")
+    # before exporting, so the import stored only the second, later purged. A member's export still
+    # holds both: each of Budi's 08.11 messages is one place further on there, and the purged link
+    # must not come back with its text (nor his other, stored under its own place).
+    chat = SAMPLE_CHAT.read_text(encoding="utf-8").replace("{{SITE}}", "https://situs.example")
+    both = chat.replace("13/10/23, 08.10 - Budi", "13/10/23, 08.11 - Budi")
+    (tmp_path / "admin").mkdir()
+    (tmp_path / "member").mkdir()
+    admin, member = tmp_path / "admin" / ANDROID_ID.name, tmp_path / "member" / ANDROID_ID.name
+    admin.write_text("".join(line + "\n" for line in both.splitlines() if "facebook-akan" not in line),
+                     encoding="utf-8")
+    member.write_text(_as_ios(both) if ios else both, encoding="utf-8")
+    con = _migrated(tmp_path / "saring.duckdb")
+    assert import_chat(con, admin, SECRET).new == 5
+    assert purge(con, 30, now=datetime.now(UTC) + timedelta(days=31)) == 5
+    again = import_chat(con, member, SECRET)
+    assert again.kept == 6 and again.new == 0
+    assert con.execute("SELECT count(*) FROM tipline_messages WHERE text IS NOT NULL").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM tipline_messages").fetchone()[0] == 5
+
+
 def test_the_import_says_how_many_messages_it_left_out_as_already_purged(tmp_path, monkeypatch):
     # The maintainer imports a second member's export after the purge: the count of new messages
     # alone did not say why the rest of the kept ones were not stored.

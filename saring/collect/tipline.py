@@ -414,8 +414,10 @@ class _Found:
 
 
 def _match_stored(con: duckdb.DuckDBPyConnection, secret: bytes, found: Sequence[_Found],
-                  kept_in_minute: Counter[tuple[str, datetime | None]], chat: str) -> list[str | None]:
-    """The id to store each message under, or None when it is stored already.
+                  kept_in_minute: Counter[tuple[str, datetime | None]],
+                  chat: str) -> tuple[list[str | None], set[str]]:
+    """The id to store each message under, or None when it is stored already; and the stored
+    rows the messages were matched to.
 
     A stored message is the same when an id of older saring matches (the same second), or when
     sender, minute, place in the minute and text agree; a purged row, whose text cannot be
@@ -424,7 +426,7 @@ def _match_stored(con: duckdb.DuckDBPyConnection, secret: bytes, found: Sequence
     phone, which knows its sender by another name (a saved contact there, a number here).
     """
     if not found:
-        return []
+        return [], set()
     minutes = [f.minute for f in found if f.minute is not None]
     ids = [i for f in found for i in (f.message_id, *f.legacy)]
     low, high = (min(minutes), max(minutes) + timedelta(minutes=1)) if minutes else (None, None)
@@ -483,7 +485,7 @@ def _match_stored(con: duckdb.DuckDBPyConnection, secret: bytes, found: Sequence
                   if stored[m][0] != f.sender and same_text(stored[m][2] or "", f.text)]
         if any(claim(m) for m in others):
             result[i] = None
-    return result
+    return result, claimed
 
 
 def _decoded(data: bytes) -> str:
@@ -527,9 +529,11 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
     """Import one WhatsApp export into ``tipline_messages``; importing it again adds nothing, nor
     does the same chat exported from another phone (iPhone: seconds; Android: minutes).
 
-    A message of the chat no later than its last purged one is not stored again: a purged row
-    is matched by its sender, whom another member's phone may name otherwise, and not by its
-    gone text; the result counts those as ``purged``.
+    A message of the chat sent before the minute of its last purged one is not stored again: a
+    purged row cannot be matched by its sender, whom another member's phone may name otherwise,
+    nor by its gone text; the result counts those as ``purged``. In that last minute, a message
+    that matches no row is new (sent after the purged export) once as many as that minute has
+    unmatched purged rows are left out, unless the minute holds a purged row of its sender.
 
     Returns kept/skipped counts, the URLs of the kept messages (scrubbed, for the fetch/extract
     pipeline), those of the messages it stored (``new_urls``) and the import's scrubber (member
@@ -588,15 +592,28 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
         rows.append([message_id, label, sender, message.sent_at, clean, urls, forwarded, reason, now, None])
         urls_all.extend(u for u in urls if u not in urls_all)
     kept = len(rows)
-    new_ids = _match_stored(con, secret, found, kept_in_minute, label)
+    new_ids, claimed = _match_stored(con, secret, found, kept_in_minute, label)
     purged = 0
     horizon = con.execute("SELECT max(sent_at) FROM tipline_messages WHERE chat = ? AND text IS NULL",
                           [label]).fetchall()[0][0]
+    last: list[tuple[str, str]] = []  # the purged rows of the last purged minute
     if horizon is not None:  # to the minute: an Android export of an iPhone's message has no seconds
         horizon = horizon.astimezone(UTC).replace(second=0, microsecond=0)
+        last = con.execute("SELECT message_id, sender_hash FROM tipline_messages WHERE chat = ? "
+                           "AND text IS NULL AND sent_at >= ? AND sent_at < ?",
+                           [label, horizon, horizon + timedelta(minutes=1)]).fetchall()
+    left = sum(message_id not in claimed for message_id, _ in last)
+    purged_senders = {sender for _, sender in last}
     for row, message_id, f in zip(rows, new_ids, found, strict=True):
         if message_id is not None and horizon is not None and f.minute is not None and f.minute <= horizon:
-            message_id, purged = None, purged + 1
+            # The last purged minute may also hold messages sent after the purged export: an
+            # unmatched one there is new once the minute's unmatched purged rows are accounted for
+            # (they come first in the file) and no purged row there is its sender's, which a
+            # message that export lacked (deleted for me) could have shifted from its place.
+            last_minute = f.minute == horizon
+            if not last_minute or left or f.sender in purged_senders:
+                message_id, purged = None, purged + 1
+                left -= 1 if last_minute and left else 0
         row[0] = message_id
     rows = [tuple(row) for row in rows if row[0] is not None]
     new_urls = list(dict.fromkeys(u for row in rows for u in row[5]))
