@@ -583,3 +583,49 @@ def test_an_infinite_or_far_time_is_shown_not_a_traceback(tmp_path):
         ["Bertanggal", *["2026-11-02", "08:00:00+07:00"] * 3, "2026-11-02", "08:00:00"],
         ["Tanpa", "tanggal", "infinity", "-infinity", "20260-01-01", "00:00:00+00", "infinity"],
     ], result.output
+
+
+def test_exact_numbers_intervals_bytes_and_infinite_dates_are_shown_as_duckdb_shows_them(tmp_path):
+    # An analyst's `saring query "SELECT item_id, age(first_seen_at, published_at) ..."` read an age
+    # of 14 months as "420 days", an exact DECIMAL sum as a rounded float, encode(title) as
+    # bytearray(b'...'), and `coalesce(published_at::DATE, 'infinity')` (undated last) stopped with
+    # a conversion error. Each is now DuckDB's own text; NULLs print as before.
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        store.con.execute("INSERT INTO items (item_id, url, source_id, title, published_at, first_seen_at) "
+                          "VALUES ('a', 'https://berita.example/a', 'src', 'D\u00e9bat Pemilu', "
+                          "'2025-09-02 01:00:00+00', '2026-11-02 01:00:00+00'), "
+                          "('b', 'https://berita.example/b', 'src', 'Tanpa tanggal', NULL, "
+                          "'2026-11-02 01:00:00+00')")
+        store.publish_snapshot()
+    sql = ("SELECT item_id, encode(title) AS isi, age(first_seen_at, published_at) AS umur, "
+           "coalesce(published_at::DATE, 'infinity') AS terbit, published_at::DATE AS tanggal, "
+           "12345678901234567890.123456789::DECIMAL(38,9) AS jumlah FROM items ORDER BY 1")
+    result = runner.invoke(app, ["query", sql, "--db", str(db), "--csv"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "item_id,isi,umur,terbit,tanggal,jumlah",
+        r"a,D\xC3\xA9bat Pemilu,1 year 2 months,2025-09-02,2025-09-02,12345678901234567890.123456789",
+        "b,Tanpa tanggal,,infinity,,12345678901234567890.123456789"], result.output
+    result = runner.invoke(app, ["query", sql, "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert [line.split() for line in result.output.splitlines()[1:]] == [
+        ["a", r"D\xC3\xA9bat", "Pemilu", "1", "year", "2", "months", "2025-09-02", "2025-09-02",
+         "12345678901234567890.123456789"],
+        ["b", "Tanpa", "tanggal", "NaT", "infinity", "NaT", "12345678901234567890.123456789"],
+    ], result.output
+
+
+def test_a_query_shown_as_duckdbs_text_still_runs_once(tmp_path):
+    # The statements before the last (a temporary sequence or table) and a last SELECT that takes
+    # a sequence's next value must not run twice when its DECIMAL column is shown as text.
+    from saring.storage.database import Store
+
+    db = tmp_path / "saring.duckdb"
+    Store(db).close()
+    sql = ("CREATE TEMP SEQUENCE nomor; CREATE TEMP TABLE skor AS SELECT 2.50::DECIMAL(4,2) AS skor; "
+           "SELECT nextval('nomor') AS n, skor FROM skor")
+    result = runner.invoke(app, ["query", sql, "--db", str(db), "--csv"])
+    assert result.exit_code == 0 and result.output == "n,skor\n1,2.50\n", result.output

@@ -206,14 +206,14 @@ def query(
         if statements:  # DuckDB runs them all but returns the last one's rows only
             fail(f"the SQL holds {statements} statements and saring query shows only the last one's rows: "
                  "run the queries one at a time")
-        result = con.execute(sql)
+        result, nulls, _held = _run_as_shown(con, sql)  # _held: what the result reads, kept to the end
         if result is None or result.description is None:  # only a comment or ";": no table
             fail("the query returned no table (is it only a comment?)")
         huge = [str(d[1]) == "HUGEINT" for d in result.description]
         if csv:
-            _print_csv(result, huge)
+            _print_csv(result, huge, nulls)
         else:
-            _print_table(_readable(result.df(), huge))
+            _print_table(_readable(result.df(), huge, nulls))
     except SaringError as exc:
         fail(str(exc))
     except duckdb.Error as exc:  # also one met after the first rows were written (a bad cast)
@@ -229,12 +229,55 @@ def query(
 
 _CHUNK_VECTORS = 10  # DuckDB vectors of 2048 rows: some 20,000 rows in memory at a time
 
+# Types pandas gets wrong (a DECIMAL(38,9) as a rounded float, 14 months as "420 days", a BLOB as
+# bytearray(b'...')) or cannot hold ('infinity'::DATE, TIME WITH TIME ZONE) are fetched as DuckDB's
+# own text; the NULL each printed as before (NaN for the rest, as a text column prints it).
+_AS_DUCKDB_TEXT = {"decimal": None, "interval": "NaT", "blob": "NA", "date": "NaT",
+                   "time with time zone": None}
+
+
+def _run_as_shown(con, sql: str):
+    """Run ``sql`` once; when its last statement is a SELECT, the columns of _AS_DUCKDB_TEXT come
+    as DuckDB's text. Returns the result, the NULL to show in each column (None: as fetched), and
+    the relation the result reads, to keep until it is read. Any other last statement (EXPLAIN,
+    CALL, PIVOT, an UPDATE to refuse) or SQL that does not parse runs as it is, as before."""
+    import duckdb
+
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error:
+        statements = []
+    if not statements or statements[-1].type.name != "SELECT":
+        return con.execute(sql), [], None
+    # con.sql runs the statements before the last and only binds a reading SELECT (one that writes,
+    # as with nextval, it runs now and holds): the query made from it runs the last one once.
+    relation = con.sql(sql)
+    kinds = [kind.id for kind in relation.types]
+    if any(kind in _AS_DUCKDB_TEXT for kind in kinds):
+        relation = relation.project(", ".join(
+            f'CAST(#{i} AS VARCHAR) AS "{name.replace(chr(34), 2 * chr(34))}"'  # the name as it was
+            if kind in _AS_DUCKDB_TEXT else f"#{i}"
+            for i, (name, kind) in enumerate(zip(relation.columns, kinds, strict=True), 1)))
+    return con.execute(relation.sql_query()), [_AS_DUCKDB_TEXT.get(kind) for kind in kinds], relation
+
+
+def _nulls_as_before(frame, nulls: list):
+    import pandas as pd
+
+    placeholders = {"NaT": pd.NaT, "NA": pd.NA}
+    for i, null in enumerate(nulls):
+        values = frame.iloc[:, i]
+        if null is not None and values.isna().any():
+            frame.isetitem(i, values.astype(object).where(values.notna(), placeholders[null]))
+    return frame
+
+
 # DuckDB's 'infinity' and '-infinity' times, as the integers pandas is given
 _INFINITE_TIMES = {2**63 - 1: "infinity", 1 - 2**63: "-infinity"}
 
 
-def _readable(frame, huge: list[bool]):
-    return _far_times(_whole_numbers(frame, huge))
+def _readable(frame, huge: list[bool], nulls: list):
+    return _nulls_as_before(_far_times(_whole_numbers(frame, huge)), nulls)
 
 
 def _far_times(frame):
@@ -328,13 +371,13 @@ def _csv_cell(value):
     return value
 
 
-def _print_csv(result, huge: list[bool]) -> None:
+def _print_csv(result, huge: list[bool], nulls: list) -> None:
     """The result as CSV, fetched and written _CHUNK_VECTORS x 2048 rows at a time: a million
     articles' texts, held whole (and converted cell by cell), outgrew an analyst's memory."""
     on_screen = sys.stdout.isatty()  # a file or a pipe gets the data exactly as stored
     header = True
     while True:
-        frame = _readable(result.fetch_df_chunk(_CHUNK_VECTORS), huge)
+        frame = _readable(result.fetch_df_chunk(_CHUNK_VECTORS), huge, nulls)
         if frame.empty and not header:
             return
         frame = frame.map(_csv_cell)
