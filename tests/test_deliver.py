@@ -240,6 +240,31 @@ def test_a_link_shared_in_the_group_can_be_opened_from_every_format(fmt):
     assert "tipline.saring.invalid" not in text  # a chat message's key leads nowhere
 
 
+# How each format marks a risk band; the plain-text e-mail and the HTML page (a badge) mark none.
+BAND = {"whatsapp": "*{}*", "markdown": "**{}**",
+        "email": '<b style="color:{color};">{}</b>'}
+COLORS = {"tinggi": "#dc2626", "sedang": "#b45309", "rendah": "#15803d"}
+
+
+@pytest.mark.parametrize("fmt", list(BAND))
+@pytest.mark.parametrize("area", [None, "Kota 0"])
+def test_a_forwarded_message_s_risk_is_marked_like_a_news_item_s(fmt, area):
+    # The WhatsApp digest showed a news item "Risiko hoaks: *rendah*" in bold and a chain message
+    # forwarded to the group "_tinggi_" in italics: the high-risk forward was the less prominent.
+    news = [item(1, "tinggi", scope="area"), item(2, "rendah", scope="other")]
+    text = "Surat suara Pemilu 2024 di Kota Batu katanya sudah dicoblos sebelum hari H."  # the demo chat's
+    forwards = [item(20 + k, risk, kind="tipline", url=f"https://tipline.saring.invalid/m/{k}",
+                     excerpt=f"{k + 1}. {text}") for k, risk in enumerate(["tinggi", "sedang"])]
+    d = replace(digest_of(news), tipline=forwards)
+    if area:
+        d = replace(d, forum_area=area, forum_province="Jawa Timur")
+    shown = render(d, fmt)
+    for it in news + forwards:
+        after = shown.split(it.excerpt if it.kind else it.title)[1]
+        band = re.search(r"[Rr]isiko hoaks:? (.+?) \(", after).group(1)
+        assert band == BAND[fmt].format(it.risk, color=COLORS[it.risk]), (it.item_id, after[:200])
+
+
 def test_formats_escape_web_text():
     evil = item(
         1, title="<img src=x onerror=alert(1)> *KPU* [klik](javascript:alert(1))", url="javascript:alert(1)"
