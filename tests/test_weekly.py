@@ -113,7 +113,7 @@ def test_numbers_days_areas_stories_and_clarified(week_db):
     assert [(n, v, c) for n, v, c in r.numbers] == [
         ("Berita & unggahan terpantau", 5, 4), ("Berita pemilu", 3, 2),
         ("Berita pemilu berisiko hoaks tinggi", 1, 0), ("Cocok dengan cek fakta", 1, 1),
-        ("Rumor dari grup (tipline)", 1, 1)]
+        ("Beredar di grup (pesan)", 1, 1)]
     assert [(d.day, d.tinggi, d.sedang, d.rendah) for d in r.days if d.tinggi + d.sedang + d.rendah] == [
         (day(0), 1, 0, 0), (day(1), 0, 1, 0), (day(3), 0, 0, 1)]
     assert len(r.days) == 7
@@ -175,7 +175,7 @@ def test_an_article_reached_through_a_short_link_too_counts_once_in_the_weeks_nu
     r = report_of(week_db)
     assert [(n, v) for n, v, _ in r.numbers] == [
         ("Berita & unggahan terpantau", 5), ("Berita pemilu", 3), ("Berita pemilu berisiko hoaks tinggi", 1),
-        ("Cocok dengan cek fakta", 1), ("Rumor dari grup (tipline)", 1)]
+        ("Cocok dengan cek fakta", 1), ("Beredar di grup (pesan)", 1)]
     assert [(d.day, d.tinggi, d.sedang, d.rendah) for d in r.days if d.tinggi + d.sedang + d.rendah] == [
         (day(0), 1, 0, 0), (day(1), 0, 1, 0), (day(3), 0, 0, 1)]
     assert r.areas == [("Kota Batu", 1), ("Jawa Timur lainnya", 1), ("Nasional & daerah lain", 1)]
@@ -338,7 +338,8 @@ def test_report_files_in_bahasa(week_db, tmp_path):
                                             "grafik-3-cerita.png"]
     wa = files.whatsapp.read_text(encoding="utf-8")
     assert wa.startswith("*Laporan Mingguan Saring 2026-W47*")
-    assert "• Berita pemilu: *3* (naik 2)" in wa and "• Rumor dari grup (tipline): *1* (naik 1)" in wa
+    # the digest calls the group's forwards "Beredar di grup"; the weekly said "Rumor dari grup (tipline)"
+    assert "• Berita pemilu: *3* (naik 2)" in wa and "• Beredar di grup (pesan): *1* (naik 1)" in wa
     assert "1. Surat suara tercoblos di Batu — 3 media, 4 berita" in wa
     assert "masih beredar: 2 kali muncul lagi sesudahnya" in wa
     assert "https://arsip.test/saring/2026-W47/grafik-1-harian.png" in wa

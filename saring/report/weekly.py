@@ -126,7 +126,7 @@ class Totals:
 
     LABELS = (("items", "Berita & unggahan terpantau"), ("election", "Berita pemilu"),
               ("high_risk", "Berita pemilu berisiko hoaks tinggi"),
-              ("factcheck_matches", "Cocok dengan cek fakta"), ("tipline", "Rumor dari grup (tipline)"))
+              ("factcheck_matches", "Cocok dengan cek fakta"), ("tipline", "Beredar di grup (pesan)"))
 
 
 @dataclass(frozen=True)
