@@ -53,6 +53,17 @@ def test_every_example_in_help_starts_its_own_line_so_it_can_be_copied(command):
                                           and line.count("Example:") == 1), line
 
 
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_option_says_in_its_help_what_it_does(command):
+    # `saring ingest --help` listed "-v, --verbose" and `saring serve --help` "--out <path>
+    # [default: data/digests]" with no word on what the flag does or what goes in the folder.
+    found = typer.main.get_command(app)
+    for word in command:
+        found = found.commands[word]
+    bare = [p.opts for p in found.params if p.param_type_name == "option" and not p.help]
+    assert not bare, bare
+
+
 def test_serve_help_says_the_schedules_are_on_the_forums_clock_not_wib():
     # A WITA forum (settings.schedule.timezone: Asia/Makassar) read "digest at 06:00 WIB" in
     # `saring serve --help`, an hour off their own clock, whatever the sources file said.

@@ -105,8 +105,8 @@ def _score_in_parts(scorer, frame, text_column: str, part: int = SCORE_PART):
 def evaluate(
     labels_file: str = typer.Argument(..., metavar="LABELS", help="CSV/parquet with text and 0/1 labels"),
     task: str = typer.Option(..., "--task", help="hoax or election"),
-    text_column: str = typer.Option("text", "--text-column"),
-    label_column: str = typer.Option("label", "--label-column"),
+    text_column: str = typer.Option("text", "--text-column", help="column holding the text"),
+    label_column: str = typer.Option("label", "--label-column", help="column holding the 0/1 label"),
     threshold: float = typer.Option(
         0.5, "--threshold", min=0.0, max=1.0,
         help="score (0 to 1) at or above which an item counts as positive",

@@ -33,7 +33,8 @@ def ingest(
     sources: Path = SOURCES_OPT,
     db: Path = DB_OPT,
     only: list[str] = typer.Option(None, "--only", help="ingest just this source id (repeatable)"),
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    verbose: bool = typer.Option(False, "--verbose", "-v",
+                                 help="log each step (INFO) to stderr, not only warnings and errors"),
 ) -> None:
     """Read every enabled feed, store new articles, score them.
 
@@ -69,7 +70,8 @@ def ingest(
 def serve(
     sources: Path = SOURCES_OPT,
     db: Path = DB_OPT,
-    out_dir: Path = typer.Option(DEFAULT_DIGESTS, "--out"),
+    out_dir: Path = typer.Option(DEFAULT_DIGESTS, "--out",
+                                 help="the daily digest's archive folder (files per date + index.html)"),
     weekly_out: Path = typer.Option(None, "--weekly-out",
                                     help="the weekly reports' folder (default: 'weekly' next to --out)"),
     archive: Path = typer.Option(None, "--archive",

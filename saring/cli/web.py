@@ -202,7 +202,7 @@ def web(
     ctx: typer.Context,
     db: Path = DB_OPT,
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (default: this machine only)"),
-    port: int = typer.Option(8000, "--port"),
+    port: int = typer.Option(8000, "--port", help="port to listen on"),
     sources: Path = typer.Option(None, "--sources", help="sources file for the digest settings"),
     proxy_headers: bool = typer.Option(
         False, "--proxy-headers",
