@@ -1,6 +1,7 @@
 """The command line, through typer's runner: help, clear errors, exit codes."""
 
 import os
+import re
 
 import pytest
 import typer
@@ -640,3 +641,17 @@ def test_a_query_shown_as_duckdbs_text_still_runs_once(tmp_path):
            "SELECT nextval('nomor') AS n, skor FROM skor")
     result = runner.invoke(app, ["query", sql, "--db", str(db), "--csv"])
     assert result.exit_code == 0 and result.output == "n,skor\n1,2.50\n", result.output
+
+
+def test_the_demo_s_closing_commands_run_without_an_activated_venv(capsys):
+    # `make demo` runs .venv/bin/saring without activating the venv: the demo's hints
+    # "browse: saring serve --archive ..." and "Query it: saring query ..." then answered
+    # "saring: command not found"; only the desk's hint said .venv/bin/saring.
+    from pathlib import Path
+
+    from saring.cli.digest import _print_demo_commands
+
+    _print_demo_commands(Path("data/demo"), Path("data/demo/saring.duckdb"))
+    commands = re.findall(r"(\S*saring) (serve|query|web)\b", capsys.readouterr().out)
+    assert {name for _, name in commands} == {"serve", "query", "web"}
+    assert {program for program, _ in commands} == {".venv/bin/saring"}

@@ -12,6 +12,10 @@ from saring.cli.base import DB_OPT, SOURCES_OPT, app, delivery_channels, fail, n
 from saring.config import DEFAULT_DIGESTS
 from saring.errors import SaringError
 
+#: How the demo's hints name the command: `make demo` (and the README) run it from the checkout
+#: without activating the venv, where a bare `saring` is "command not found".
+SARING = ".venv/bin/saring"
+
 
 @app.command()
 def digest(
@@ -112,17 +116,22 @@ def demo(
             out.print(f"Digest: {p.resolve()}", soft_wrap=True)
     out.print("(The digest's links point at the demo's own sample sites on 127.0.0.1, "
               "which stop when the demo ends.)")
-    out.print(f"Archive index: {(workdir / 'digests' / 'index.html').resolve()} "
-              f"(browse: saring serve --archive {workdir / 'digests'})", soft_wrap=True)
+    out.print(f"Archive index: {(workdir / 'digests' / 'index.html').resolve()}", soft_wrap=True)
     if os.environ.get("SARING_DEMO_SMTP", "") not in ("", "0"):
         _print_mail_demo(db, sources)
     else:
         out.print("E-mail delivery demo: run again with SARING_DEMO_SMTP=1")
     _print_demo_weekly(workdir / "weekly", smtp=os.environ.get("SARING_DEMO_SMTP", "") not in ("", "0"))
-    out.print("Query it: saring query \"SELECT source_id, count(*) FROM items GROUP BY 1\" "
+    _print_demo_commands(workdir, db)
+
+
+def _print_demo_commands(workdir: Path, db: Path) -> None:
+    """What to run next on the demo's files."""
+    out.print(f"Browse the digest archive: {SARING} serve --archive {workdir / 'digests'}", soft_wrap=True)
+    out.print(f"Query it: {SARING} query \"SELECT source_id, count(*) FROM items GROUP BY 1\" "
               f"--db {db}", soft_wrap=True)
-    out.print(f"Forum desk: .venv/bin/saring web adduser NAMA --db {db}  then  "
-              f".venv/bin/saring web --db {db}", soft_wrap=True)
+    out.print(f"Forum desk: {SARING} web adduser NAMA --db {db}  then  {SARING} web --db {db}",
+              soft_wrap=True)
 
 
 def _print_mail_demo(db: Path, sources: Path) -> None:
