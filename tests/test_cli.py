@@ -655,3 +655,14 @@ def test_the_demo_s_closing_commands_run_without_an_activated_venv(capsys):
     commands = re.findall(r"(\S*saring) (serve|query|web)\b", capsys.readouterr().out)
     assert {name for _, name in commands} == {"serve", "query", "web"}
     assert {program for program, _ in commands} == {".venv/bin/saring"}
+
+
+def test_the_demo_counts_one_mention_of_a_clarified_story_in_the_singular(capsys):
+    # The demo's weekly part printed "(1 mentions before, 0 after)".
+    from saring.cli.digest import _print_spread
+
+    _print_spread([{"story_id": "s1", "kept_spreading": False, "mentions_before": 1, "mentions_after": 0},
+                   {"story_id": "s2", "kept_spreading": True, "mentions_before": 3, "mentions_after": 1}])
+    assert capsys.readouterr().out.splitlines() == [
+        "Clarified story s1: kept spreading after the card? no (1 mention before, 0 after)",
+        "Clarified story s2: kept spreading after the card? yes (3 mentions before, 1 after)"]

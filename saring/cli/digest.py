@@ -166,11 +166,7 @@ def _print_demo_weekly(workdir: Path, smtp: bool) -> None:
               highlight=False)
     for path in (d.files.html, d.files.whatsapp, d.files.email, *d.files.charts):
         out.print(f"  {path.resolve()}", highlight=False, soft_wrap=True)
-    for row in d.spread:
-        answer = "yes" if row["kept_spreading"] else "no"
-        out.print(f"Clarified story {row['story_id']}: kept spreading after the card? {answer} "
-                  f"({row['mentions_before']} mentions before, {row['mentions_after']} after)",
-                  highlight=False)
+    _print_spread(d.spread)
     out.print(f"Weekly database: {d.sim.db.resolve()} (notebook: notebooks/lifecycle.ipynb)", highlight=False,
               soft_wrap=True)
     for attempt, lines in d.sends:
@@ -180,3 +176,12 @@ def _print_demo_weekly(workdir: Path, smtp: bool) -> None:
         out.print(f"  local SMTP server on 127.0.0.1:{d.smtp_port} received {d.received} message(s)",
                   highlight=False)
 
+
+def _print_spread(spread: list[dict]) -> None:
+    """Whether each clarified story kept spreading after its card (saring.report.lifecycle)."""
+    for row in spread:
+        answer = "yes" if row["kept_spreading"] else "no"
+        before = row["mentions_before"]
+        out.print(f"Clarified story {row['story_id']}: kept spreading after the card? {answer} "
+                  f"({before} mention{'' if before == 1 else 's'} before, {row['mentions_after']} after)",
+                  highlight=False)
