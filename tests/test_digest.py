@@ -777,3 +777,19 @@ def test_a_risk_just_under_tinggi_is_not_shown_as_the_tinggi_percentage_beside_s
         text = render(d, fmt)
         assert "(70%)" not in text and "· 70%" not in text, fmt  # "sedang (70%)", "sedang · 70%"
         assert "(69%)" in text or "· 69%" in text, fmt
+
+
+def test_the_chat_digests_name_the_model_by_its_date_and_html_and_e_mail_keep_its_versions(ingested, scorer):
+    # The WhatsApp footer read "Skor dari model otomatis (election-2026.11.26-515999dd+hoax-2026.11.28-
+    # a9fd8240)": a code meaningless to a forum member. A maintainer tracing a score still needs it.
+    with Store(ingested) as store:
+        d = build_digest(store.con, today_wib(), DigestSettings())
+    assert d.model_versions == [scorer.model_version]
+    made = date.fromisoformat(scorer.hoax_version.split("-")[1].replace(".", "-"))
+    said = f"versi {tanggal(made).split(', ')[1]}"  # "versi 28 November 2026"
+    for fmt in ("whatsapp", "markdown"):
+        text = render(d, fmt)
+        assert f"Skor dari model otomatis ({said})" in text, fmt
+        assert scorer.hoax_version not in text and scorer.election_version not in text, fmt
+    for fmt in ("html", "email", "email_text"):
+        assert scorer.model_version in render(d, fmt), fmt

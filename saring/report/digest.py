@@ -309,6 +309,26 @@ def tanggal(value: date | datetime, zone: str = TIME_ZONE) -> str:
     return f"{HARI[value.weekday()]}, {value.day} {BULAN[value.month - 1]} {value.year}"
 
 
+_HOAX_MODEL_DATE = re.compile(r"(?:^|\+)hoax-(\d{4})\.(\d\d)\.(\d\d)-")
+
+
+def model_dates(versions: list[str]) -> str:
+    """The models behind the scores as the chat digests name them: "versi 28 November 2026", the
+    day the hoax model (the one that sets the risk) was made; a version not named so stays whole.
+    The full versions (modelfiles.py) stay in the HTML and e-mail footers, for the maintainer."""
+    shown: list[str] = []
+    for version in versions:
+        found = _HOAX_MODEL_DATE.search(version)
+        try:
+            made = date(*map(int, found.groups())) if found else None
+        except ValueError:
+            made = None
+        text = f"{made.day} {BULAN[made.month - 1]} {made.year}" if made else version
+        if text not in shown:
+            shown.append(text)
+    return "versi " + ", ".join(shown) if shown else "-"
+
+
 def risk_label(score: float, settings: DigestSettings) -> str:
     if score >= settings.high:
         return "tinggi"
@@ -806,6 +826,7 @@ def environment(zone: str = TIME_ZONE, bands: DigestSettings | None = None) -> E
         finalize=_finalize,
     )
     env.filters["tanggal"] = lambda value: tanggal(value, zone)
+    env.filters["model_dates"] = model_dates
     env.filters["pct"] = lambda x: f"{round(100 * x)}%"
     env.filters["risk_pct"] = lambda x: risk_pct(x, bands or DigestSettings())
     env.filters["md"] = md_escape
