@@ -111,6 +111,27 @@ def write_private(path: Path, data: bytes, replace: bool = True) -> bool:
         tmp.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def written_whole(path: str | Path) -> Iterator[Path]:
+    """The name to write ``path`` under: a file beside it, renamed over it when the block ends and
+    removed if it raises, so a full disk or Ctrl-C never leaves a cut-off file (nor empties an
+    earlier one).
+
+    Through a symlink, as writing to it did; a device or pipe (/dev/stdout) is written itself.
+    """
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():  # nothing to rename over
+        yield target
+        return
+    # the same name at the end: pandas infers a compression (scored.csv.gz) from it
+    part = target.with_name(f".{os.getpid()}.part.{target.name}")
+    try:
+        yield part
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+
+
 def make_shared(path: str | Path) -> None:
     """chmod 0644: a digest is meant to be read by others (and served by the archive)."""
     os.chmod(path, SHARED)

@@ -114,3 +114,23 @@ def test_a_score_that_fills_the_disk_leaves_the_earlier_output_whole(small_disk,
     assert result.exit_code == 2 and "cannot write" in flat and "Traceback" not in flat, flat
     assert out.read_bytes() == earlier
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "scored.csv"]  # no part left behind
+
+
+def test_a_label_export_that_fills_the_disk_leaves_the_earlier_sheet_whole(small_disk, ingested):
+    # `saring label export` over last week's sheet (imported, so the overwrite guard lets it go) on a
+    # nearly full disk: the sheet was emptied first and then cut off where the disk ran out, a CSV
+    # the forum could open and label with most of its rows missing.
+    out = small_disk / "to_label.csv"
+    args = ["label", "export", "--db", str(ingested), "-o", str(out)]
+    first = CliRunner().invoke(app, [*args, "--limit", "2"])
+    assert first.exit_code == 0, first.output
+    earlier = out.read_bytes()
+    filler = small_disk / "filler"
+    free = shutil.disk_usage(small_disk).free
+    filler.write_bytes(b"\0" * max(free - len(earlier) // 2, 0))  # room for half the earlier sheet
+    result = CliRunner().invoke(app, args)  # every candidate, not two
+    flat = " ".join(result.output.split())
+    assert result.exit_code == 2 and "Traceback" not in flat, flat
+    assert out.read_bytes() == earlier
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "to_label.csv"]  # no part left behind
+    assert "cannot write" in flat and "to_label.csv" in flat, flat  # not a bare "[Errno 28]": which file?

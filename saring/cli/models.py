@@ -168,9 +168,12 @@ def label_export(
                      f"first (saring label import {output} --by ...) or write the new export to another "
                      f"file with -o")
             frame = export_candidates(store.con, day=d, since=s, limit=limit, zone=setup.timezone)
-        write_label_file(frame, output)
     except (SaringError, OSError) as exc:
         fail(str(exc))
+    try:
+        write_label_file(frame, output)
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
     out.print(f"{len(frame)} items to label -> {output} (fill the 'hoax' and 'election' columns with 1 or 0)")
 
 

@@ -24,6 +24,7 @@ import pandas as pd
 
 from saring.collect.scrub import GENERIC
 from saring.errors import SaringError
+from saring.filemodes import written_whole
 from saring.localtime import TIME_ZONE
 from saring.textclean import text_encoding
 
@@ -139,13 +140,15 @@ def write_label_file(frame: pd.DataFrame, path: Path | str) -> None:
     UTF-8 with a byte-order mark (curly quotes and emoji show right in Excel); every cell is quoted,
     and a text starting with ``= + - @``, a tab or a carriage return gets a
     leading ``'`` (OWASP's advice); :func:`read_label_file` takes it off again. Ids that read as
-    numbers are written as ``="…"`` (:func:`excel_text_id`).
+    numbers are written as ``="…"`` (:func:`excel_text_id`). Written whole or not at all
+    (:func:`~saring.filemodes.written_whole`): the file may be the forum's filled-in sheet.
     """
     safe = frame.astype(object).map(neutralise_cell)
     if "id" in safe.columns:
         safe["id"] = safe["id"].map(excel_text_id)
     # with a byte-order mark: Excel opening the file by double-click reads UTF-8 only so ("CSV UTF-8")
-    safe.to_csv(path, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_ALL)
+    with written_whole(path) as part:
+        safe.to_csv(part, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_ALL)
 
 
 def labels_not_stored(con: Any, path: Path | str) -> int:

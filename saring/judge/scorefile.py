@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from saring.errors import SaringError
+from saring.filemodes import written_whole
 from saring.judge.labels import (
     SheetEncodingError,
     any_cell_size,
@@ -191,23 +192,13 @@ def find_column(frame: pd.DataFrame, wanted: str, name: str, option: str) -> str
 
 
 def write_table(frame: pd.DataFrame, path: str) -> None:
-    """Write ``frame`` to ``path`` whole or not at all: a file is written beside it and renamed over
-    it at the end, so a full disk or Ctrl-C never leaves a cut-off file (nor empties an earlier one)."""
+    """Write ``frame`` to ``path`` whole or not at all (:func:`~saring.filemodes.written_whole`)."""
     if path == "-":
         frame.to_csv(sys.stdout, index=False)
         sys.stdout.flush()
         return
-    target = Path(os.path.realpath(path))  # through a symlink, as writing to it did
-    if target.exists() and not target.is_file():  # /dev/stdout, a named pipe: nothing to rename over
-        _write_to(frame, str(target))
-        return
-    # the same name at the end: pandas infers a compression (scored.csv.gz) from it
-    part = target.with_name(f".{os.getpid()}.part.{target.name}")
-    try:
+    with written_whole(path) as part:
         _write_to(frame, str(part))
-        os.replace(part, target)
-    finally:
-        part.unlink(missing_ok=True)
 
 
 def _write_to(frame: pd.DataFrame, path: str) -> None:
