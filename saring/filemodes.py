@@ -115,7 +115,7 @@ def write_private(path: Path, data: bytes, replace: bool = True) -> bool:
 def written_whole(path: str | Path) -> Iterator[Path]:
     """The name to write ``path`` under: a file beside it, renamed over it when the block ends and
     removed if it raises, so a full disk or Ctrl-C never leaves a cut-off file (nor empties an
-    earlier one).
+    earlier one). A file replaced keeps its mode (a sheet shared with a group stays so).
 
     Through a symlink, as writing to it did; a device or pipe (/dev/stdout) is written itself.
     """
@@ -127,6 +127,8 @@ def written_whole(path: str | Path) -> Iterator[Path]:
     part = target.with_name(f".{os.getpid()}.part.{target.name}")
     try:
         yield part
+        with contextlib.suppress(FileNotFoundError):  # a new file: the umask's mode, as before
+            os.chmod(part, stat.S_IMODE(os.stat(target).st_mode))
         os.replace(part, target)
     finally:
         part.unlink(missing_ok=True)

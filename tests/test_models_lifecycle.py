@@ -316,6 +316,28 @@ def test_score_refuses_an_output_that_is_its_input_and_leaves_the_input_as_it_wa
     assert src.read_bytes() == before
 
 
+@pytest.mark.parametrize("command", ["score", "label export"])
+def test_writing_over_an_earlier_output_keeps_who_may_read_it(demo_db, tmp_path, command):
+    # A scored sheet (or a label sheet) the analyst made readable by the forum's group (chmod 640) is
+    # written again under the same name: the new file took the mode of the file written beside it and
+    # renamed over it (0644 or 0600 by the umask), so the group lost it or everyone got it.
+    out = tmp_path / "shared.csv"
+    if command == "score":
+        src = tmp_path / "data.csv"
+        held = pd.read_csv(REPO / "classifiers/data/heldout/hoax_cross_topic.csv", dtype=str)
+        held[["text"]].head(3).to_csv(src, index=False)
+        args = ["score", str(src), "--output", str(out)]
+    else:
+        args = ["label", "export", "--db", str(_copy_db(demo_db, tmp_path)), "-o", str(out), "--limit", "3"]
+    assert runner.invoke(app, args).exit_code == 0
+    out.chmod(0o640)
+    out.write_bytes(out.read_bytes()[:-1])  # an older run's file, to see it replaced
+    earlier = out.read_bytes()
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes() != earlier and (out.stat().st_mode & 0o777) == 0o640
+
+
 @pytest.mark.parametrize("columns,needle", [
     (["id", "texts"], "no column 'text'"),  # another word is another column, whatever its case
     (["Text", "TEXT"], "more than one column named 'text'"),  # which one to score cannot be told
