@@ -519,6 +519,23 @@ def test_evaluate_reads_text_and_label_columns_named_in_another_case(tmp_path, s
     assert m["n"] == expected["n"] == len(held) and m["roc_auc"] == pytest.approx(expected["roc_auc"])
 
 
+def test_evaluate_reads_a_text_cell_written_as_an_excel_text_formula_as_its_text(tmp_path):
+    # A labelled sheet exported for Excel with its cells as ="…" (as saring score now reads them): the
+    # model was measured on each text with =" and " around it, so its numbers were not the texts'.
+    src = REPO / "classifiers/data/heldout/hoax_cross_topic.csv"
+    held = pd.read_csv(src, dtype=str)[["text", "label"]]
+    assert held["text"].str.contains('"').any()  # quotes inside are doubled in such a cell
+    held["text"] = ['="' + t.replace('"', '""') + '"' for t in held["text"]]
+    wrapped = tmp_path / "labelled.csv"
+    held.to_csv(wrapped, index=False)
+    full = runner.invoke(app, ["evaluate", str(src), "--task", "hoax", "--json"])
+    r = runner.invoke(app, ["evaluate", str(wrapped), "--task", "hoax", "--json"])
+    assert r.exit_code == 0, r.output
+    m, expected = json.loads(r.output), json.loads(full.output)
+    for key in ("n", "roc_auc", "brier", "confusion"):
+        assert m[key] == expected[key], key
+
+
 def test_evaluate_bad_inputs(tmp_path):
     f = tmp_path / "l.csv"
     f.write_text("text,label\nabc,maybe\n", encoding="utf-8")

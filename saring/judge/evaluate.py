@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from saring.judge.labels import AMBIGUOUS_ADVICE, _parse_value, is_ambiguous
-from saring.judge.scorefile import ScoreFileError, find_column, read_table, sheet_row
+from saring.judge.scorefile import ScoreFileError, excel_text, find_column, read_table, sheet_row
 
 
 def evaluate_frame(scorer: Any, texts: list[str], labels: list[int], task: str,
@@ -36,10 +36,11 @@ def evaluate_file(scorer: Any, path: str, task: str, text_column: str = "text",
             bad.append(sheet_row(frame, i))
             ambiguous = ambiguous or is_ambiguous(raw)
             continue
-        if v is None or t is None or (isinstance(t, float) and np.isnan(t)) or not str(t).strip():
+        text = "" if t is None or (isinstance(t, float) and np.isnan(t)) else excel_text(str(t))
+        if v is None or not text.strip():
             skipped += 1
             continue
-        texts.append(str(t))
+        texts.append(text)
         labels.append(v)
     if bad:
         raise ScoreFileError(f"{path}: column {label_column!r} must hold 0/1; bad values on "
