@@ -465,6 +465,23 @@ def test_evaluate_reads_a_parquet_whose_label_column_has_gaps(tmp_path):
     assert m["roc_auc"] == pytest.approx(expected["roc_auc"])
 
 
+def test_evaluate_skips_a_labelled_row_whose_text_is_missing_in_a_parquet_of_pandas_strings(tmp_path):
+    # A labelled table saved after df.convert_dtypes(): a row with a label but no text came back with
+    # pd.NA for its text and was evaluated as the word "<NA>" (counted in n, not skipped), as
+    # saring score once scored it.
+    src = REPO / "classifiers/data/heldout/hoax_cross_topic.csv"
+    held = pd.read_csv(src, dtype=str)[["text", "label"]]
+    gappy = pd.concat([held, pd.DataFrame({"text": [None], "label": ["1"]})]).convert_dtypes()
+    f = tmp_path / "labelled.parquet"
+    gappy.to_parquet(f)
+    full = runner.invoke(app, ["evaluate", str(src), "--task", "hoax", "--json"])
+    r = runner.invoke(app, ["evaluate", str(f), "--task", "hoax", "--json"])
+    assert r.exit_code == 0, r.output
+    m, expected = json.loads(r.output), json.loads(full.output)
+    assert m["skipped_rows"] == 1 and m["n"] == expected["n"] == len(held)
+    assert m["roc_auc"] == pytest.approx(expected["roc_auc"])
+
+
 def test_evaluate_reads_a_table_from_duckdb_whose_label_column_has_gaps(tmp_path):
     # An analyst builds the labelled table in DuckDB (a LEFT JOIN: rows not labelled yet are NULL),
     # takes it with .df() and saves it as Parquet: pandas holds DuckDB's INTEGER as Int32, the gap

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from saring.judge.labels import AMBIGUOUS_ADVICE, _parse_value, is_ambiguous
-from saring.judge.scorefile import ScoreFileError, excel_text, find_column, read_table, sheet_row
+from saring.judge.scorefile import ScoreFileError, cell_text, find_column, read_table, sheet_row
 
 
 def evaluate_frame(scorer: Any, texts: list[str], labels: list[int], task: str,
@@ -36,7 +36,7 @@ def evaluate_file(scorer: Any, path: str, task: str, text_column: str = "text",
             bad.append(sheet_row(frame, i))
             ambiguous = ambiguous or is_ambiguous(raw)
             continue
-        text = "" if t is None or (isinstance(t, float) and np.isnan(t)) else excel_text(str(t))
+        text = cell_text(t)
         if v is None or not text.strip():
             skipped += 1
             continue

@@ -223,17 +223,21 @@ def excel_text(cell: str) -> str:
     return cell
 
 
+def cell_text(cell: Any) -> str:
+    """The text a table's cell gives the model: ``""`` for a missing one, Excel's ``="…"`` unwrapped."""
+    if isinstance(cell, str):
+        return excel_text(cell)
+    # pd.NA too (a Parquet column of pandas strings): str() of it is "<NA>", a text to the model
+    return "" if pd.api.types.is_scalar(cell) and pd.isna(cell) else str(cell)
+
+
 def score_frame(scorer: Any, frame: pd.DataFrame, text_column: str, workers: int = WORKERS) -> pd.DataFrame:
     """Return ``frame`` with the three contract columns appended (existing ones replaced)."""
     if text_column not in frame.columns:
         raise ScoreFileError(
             f"no column {text_column!r} in the input (columns: {', '.join(map(str, frame.columns))})")
     out = frame.drop(columns=[c for c in ADDED_COLUMNS if c in frame.columns and c != text_column])
-    raw = frame[text_column].tolist()
-    # pd.NA too (a Parquet column of pandas strings): str() of it is "<NA>", a text to the model
-    texts = [cap_text(excel_text(t) if isinstance(t, str) else
-                      "" if pd.api.types.is_scalar(t) and pd.isna(t) else str(t))
-             for t in raw]
+    texts = [cap_text(cell_text(t)) for t in frame[text_column].tolist()]
     has_text = [bool(t.strip()) for t in texts]
     idx = [i for i, h in enumerate(has_text) if h]
     el: list[Any] = [None] * len(texts)
