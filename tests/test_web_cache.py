@@ -299,3 +299,38 @@ def test_yesterday_read_this_morning_does_not_say_today_when_no_run_came_in_betw
         assert client.get(f"/?day={day.isoformat()}").status_code == 200
     assert published.builds == builds + 1  # made again the next day, for the next day's reader
     assert next(reversed(published._data.values())).on_day == f"pada {tanggal(day)}"
+
+
+A_LATER_RUN = """
+import sys
+import saring.storage.publish as publish
+sys.path.insert(0, sys.argv[2])
+from test_web_cache import _publish_a_new_item
+publish.RETIRE_AFTER = 0.0  # long after the version the desk reads was superseded
+_publish_a_new_item(sys.argv[1])
+"""
+
+
+def test_a_check_on_the_desk_keeps_the_version_its_pages_read(ingested, scorer):
+    # A member checks a message while the desk is still reading its version (a page being computed):
+    # the check opened the same catalog in a DuckDB instance of its own and closed it, which dropped
+    # every lock the desk process held on that file, so the hourly run (another process) saw no
+    # reader and deleted the version's files: the page failed with "IO Error: No files found".
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    app, client = _logged_in(ingested, scorer)
+    page = client.get("/check").text
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    with app.state.desk.snapshot() as reading:  # a page still reading this version
+        count = reading.execute("SELECT count(*) FROM item_overview").fetchall()
+        checked = client.post("/check", data={"csrf": token, "q": "KPU Kota Batu memindahkan TPS 7 tanpa "
+                                                                    "pemberitahuan. Hoaks?"})
+        assert checked.status_code == 200
+        run = subprocess.run([sys.executable, "-c", A_LATER_RUN, str(ingested), str(Path(__file__).parent)],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        assert reading.execute("SELECT count(*) FROM item_overview").fetchall() == count
+    assert TITLE in client.get("/").text  # the next page reads the run's version

@@ -729,7 +729,8 @@ def _run_check(desk: Desk, query: str, state: Any, name: str):
 
     # The current models at each check (not kept here): a promotion or rollback shows at once.
     scorer = state.scorer or get_scorer()
-    result = analyse(query, desk.db, scorer, bands=desk.settings)  # snapshot reads only: no lock
+    # Snapshot reads only (no write lock), through the desk's own connection (see analyse).
+    result = analyse(query, desk.db, scorer, bands=desk.settings, snapshot=desk.snapshot)
     result.checked_by = name
     try:
         with desk.writer() as con:  # the write must not meet this process's own read-only connection

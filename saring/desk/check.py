@@ -12,6 +12,7 @@ returned, with ``saved=False`` and a sentence saying why.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -19,6 +20,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -359,6 +361,7 @@ def get_scorer() -> Any:
 def analyse(
     query: str, db: str | Path | None = None, scorer: Any = None, fetch_timeout: float = 8.0,
     bands: DigestSettings | None = None, upgrade: Callable[[], None] | None = None,
+    snapshot: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]] | None = None,
 ) -> CheckResult:
     """Everything but the write: fetch (links), score, look up similar items and fact-checks.
 
@@ -366,6 +369,10 @@ def analyse(
     a fact-check match's risk floor and the linked pages' risk, as in the digest.
     ``upgrade``: for a check that will be saved, a short write that migrates the database and
     publishes its copy, called (after any download) when the copy is of an older saring.
+    ``snapshot``: the reading process's own connection to the current version (the desk's
+    ``Desk.snapshot``). A check's own instance of the catalog, closed, would drop every lock the
+    process holds on that file, and a run in another process would then delete the files of the
+    version the process's pages still read (:func:`saring.storage.publish._still_open`).
     """
     bands = bands or DigestSettings()
     started = time.monotonic()
@@ -384,8 +391,9 @@ def analyse(
     text = text[:MAX_TEXT]
     from saring.storage.database import OlderSchemaError, outlet_hosts
 
+    held = contextlib.ExitStack()
     try:
-        con = _open_copy(db, upgrade)
+        con = held.enter_context(snapshot() if snapshot else contextlib.closing(_open_copy(db, upgrade)))
     except OlderSchemaError as exc:
         LOGGER.warning("check: %s", exc)
         con, note = None, _join(note, "data saring sedang diperbarui ke versi saring yang baru dan terbaca "
@@ -423,8 +431,7 @@ def analyse(
             if url is None:  # a pasted message, not a link checked itself
                 _judge_by_links(result)
     finally:
-        if con is not None:
-            con.close()
+        held.close()
     result.seconds = time.monotonic() - started
     return result
 
