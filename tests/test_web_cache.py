@@ -334,3 +334,47 @@ def test_a_check_on_the_desk_keeps_the_version_its_pages_read(ingested, scorer):
         assert run.returncode == 0, run.stderr
         assert reading.execute("SELECT count(*) FROM item_overview").fetchall() == count
     assert TITLE in client.get("/").text  # the next page reads the run's version
+
+
+A_RUN_ON_UNCHANGED_FEEDS = """
+import sys
+import saring.storage.publish as publish
+from saring.storage.database import Store
+publish.RETIRE_AFTER = 0.0
+with Store(sys.argv[1]) as store:  # only a source's state changes: the catalog file stays
+    store.con.execute("UPDATE sources SET last_status = 'failed', last_error = 'Server menjawab 503' "
+                      "WHERE source_id = (SELECT min(source_id) FROM sources)")
+    store.publish_snapshot()
+"""
+
+
+def test_a_run_that_keeps_the_catalog_leaves_the_desk_its_lock_on_it(ingested, scorer):
+    # A run on unchanged feeds publishes while a page is being read: the desk opened the same
+    # catalog file again for the new publication and closed the old connection once that page was
+    # done, which dropped the process's lock on the file, so the next run deleted the files that
+    # the pages still reading it needed ("IO Error: No files found").
+    import contextlib
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from saring.storage.database import snapshot_path
+
+    app, client = _logged_in(ingested, scorer)
+    desk = app.state.desk
+    assert client.get("/").status_code == 200
+    catalog = snapshot_path(ingested).stat().st_ino
+    with contextlib.ExitStack() as next_page:
+        with desk.snapshot() as first:  # a page being read when the run publishes
+            count = first.execute("SELECT count(*) FROM item_overview").fetchall()
+            run = subprocess.run([sys.executable, "-c", A_RUN_ON_UNCHANGED_FEEDS, str(ingested)],
+                                 capture_output=True, text=True, timeout=120)
+            assert run.returncode == 0, run.stderr
+            assert snapshot_path(ingested).stat().st_ino == catalog
+            reading = next_page.enter_context(desk.snapshot())  # the next page, on the new publication
+        assert reading.execute("SELECT count(*) FROM item_overview").fetchall() == count
+        run = subprocess.run([sys.executable, "-c", A_LATER_RUN, str(ingested), str(Path(__file__).parent)],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        assert reading.execute("SELECT count(*) FROM item_overview").fetchall() == count
+    assert TITLE in client.get("/").text

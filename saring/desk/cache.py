@@ -7,7 +7,8 @@
   per version: concurrent requests wait for the one computing it. A new publication is noticed
   by the identity (inode, time, size) of the catalog file and of the publication file, which
   every publication replaces (the catalog only when the large tables' files changed), checked on
-  every request: the next request reads the new version and the old cache is dropped.
+  every request: the next request reads the new version and the old cache is dropped (through
+  the same connection when the catalog file stayed: see :meth:`Published._current`).
 * :class:`Live` — the desk's own small tables in the database file itself (accounts, session
   generations, labels) change when anyone writes the file; they are read once per state of the
   file and its WAL (time and size), so a request no longer opens the database to check a session.
@@ -77,7 +78,15 @@ class Published:
         until :meth:`_release`."""
         version = self.version()
         with self._lock:
-            if version != self._version:
+            same_catalog = (self._con is not None and version is not None and self._version is not None
+                            and version[0] is not None and version[0] == self._version[0])
+            if version != self._version and same_catalog:
+                # The same catalog file (a run that changed small tables only): its connection reads
+                # their new files. Another connection to it, with the old one closed after, would
+                # drop this process's lock on it, and a later run would delete the files it names
+                # under the pages still reading them (saring.storage.publish._still_open).
+                self._version, self._data, self._local = version, OrderedDict(), threading.local()
+            elif version != self._version:
                 old, self._con, self._version = self._con, None, version
                 self._data = OrderedDict()
                 self._local = threading.local()
