@@ -378,3 +378,25 @@ def test_a_run_that_keeps_the_catalog_leaves_the_desk_its_lock_on_it(ingested, s
         assert run.returncode == 0, run.stderr
         assert reading.execute("SELECT count(*) FROM item_overview").fetchall() == count
     assert TITLE in client.get("/").text
+
+
+def test_a_copy_unreadable_when_a_run_published_is_opened_again_once_it_is_readable(ingested, scorer):
+    # A run published while a file of the analysts' copy could not be read (here: moved away, as a
+    # backup tool or a full disk can leave it): the desk remembered the version as opened without
+    # a connection, so until the next run every page opened one of its own and never tried again.
+    from saring.storage.publish import published_dir
+
+    app, client = _logged_in(ingested, scorer)
+    published = app.state.desk.published
+    assert client.get("/").status_code == 200
+    _publish_a_new_item(ingested)
+    (schema,) = (published_dir(ingested) / "_small").glob("schema_version.*.parquet")
+    aside = schema.with_name("aside")
+    schema.rename(aside)
+    assert client.get("/").status_code == 503  # "Belum bisa dibaca": the reason is in the log
+    aside.rename(schema)  # readable again, without a new publication
+
+    assert TITLE in client.get("/").text
+    kept = published._con
+    assert kept is not None  # the desk opened the copy again and keeps it
+    assert client.get("/review").status_code == 200 and published._con is kept

@@ -100,7 +100,13 @@ class Published:
 
                     # An instance of its own: the old version's may still be open (connect_snapshot).
                     # It checks the schema version too.
-                    self._con = connect_snapshot(self.db, self.timezone, private=True)
+                    try:
+                        self._con = connect_snapshot(self.db, self.timezone, private=True)
+                    except Exception:
+                        # Not opened: the next request tries again (a file moved back, a migration
+                        # done) rather than each opening a connection of its own until the next run.
+                        self._version = None
+                        raise
             if use and self._con is not None:
                 self._uses[id(self._con)] = self._uses.get(id(self._con), 0) + 1
             return self._version, self._con
