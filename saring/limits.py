@@ -16,8 +16,9 @@ MAX_GUID_CHARS = 2_048
 """A feed entry's guid (an address, or a tag:/urn: id) is cut to this many characters where it is read:
 the longest address the sitemap protocol allows, past any real id."""
 MAX_URL_CHARS = 2_048
-"""A feed entry whose link is longer than this is refused like a malformed link (the sitemap protocol's
-limit: a real article's address, tracking parameters and all, is far shorter)."""
+"""A link longer than this is refused like a malformed link (:func:`saring.collect.urls.within_length`):
+a feed entry's or a listing page's link costs its item, a redirect to one fails that fetch (the sitemap
+protocol's limit: a real article's address, tracking parameters and all, is far shorter)."""
 
 
 def cap_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:

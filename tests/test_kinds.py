@@ -12,6 +12,7 @@ from saring import clock
 from saring.collect.feeds import FeedItem
 from saring.collect.kinds import SocialItem, parse_source, source_url
 from saring.errors import FeedError
+from saring.limits import MAX_URL_CHARS
 
 SOCIAL = Path(__file__).parent / "fixtures" / "social"
 
@@ -183,6 +184,26 @@ def test_webpage_link_with_a_malformed_port_costs_only_that_link():
     feed = parse_source("webpage", page, "https://kota.example/", options={"link_pattern": "/berita/"})
     assert [i.url for i in feed.items] == ["https://kota.example/berita/1"]
     assert feed.skipped == 1 and "port is not a number" in feed.warning
+
+
+def test_an_over_long_link_on_a_listing_page_costs_only_that_link_with_the_reason():
+    # A broken or hostile listing page may put megabytes in an href: the link became the item's stored
+    # address (and the page saring asked for), as a feed's <link> once did.
+    base = "https://kpu-kota.example.id/berita/"
+    first = b"/berita/2023/10/12/rapat-koordinasi-bakohumas"
+    second = b"https://kpu-kota.example.id/berita/2023/10/11/pendaftaran-kpps-dibuka?utm_source=home"
+    page = _read("webpage_listing.html")
+    assert page.count(b'href="' + second) == 1
+    site = b"https://kpu-kota.example.id"  # the href is read against it: its absolute form is stored
+    longest = first + b"?src=" + b"9" * (MAX_URL_CHARS - len(site + first) - 5)  # as long as one may be
+    data = page.replace(b'href="' + first, b'href="' + longest).replace(
+        b'href="' + second, b'href="' + second + b"&q=" + b"9" * 1_000_000)
+    feed = parse_source("webpage", data, base, "text/html", {"link_pattern": r"/berita/\d{4}/\d{2}/"}, 50)
+    assert len(feed.items[0].link) == MAX_URL_CHARS and feed.items[0].title.startswith("KPU Kota Contoh")
+    assert [i.title for i in feed.items[1:]] == ["Klarifikasi Hoaks Surat Suara Tercoblos"]
+    assert feed.skipped == 1
+    assert feed.warning.startswith("1 entries with a malformed link were skipped: the link ")
+    assert f"longer than {MAX_URL_CHARS:,} characters" in feed.warning and len(feed.warning) < 400
 
 
 def test_a_feed_is_parsed_once(monkeypatch):

@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 import feedparser
 
 from saring import clock
-from saring.collect.urls import canonical_url
+from saring.collect.urls import canonical_url, within_length
 from saring.errors import FeedError, MalformedURLError
-from saring.limits import MAX_AUTHOR_CHARS, MAX_GUID_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS
+from saring.limits import MAX_AUTHOR_CHARS, MAX_GUID_CHARS, MAX_TITLE_CHARS
 from saring.textclean import fix_mojibake
 
 LOGGER = logging.getLogger(__name__)
@@ -231,11 +231,8 @@ def parse_feed(data: bytes, url: str, content_type: str | None = None, max_items
         if not link:
             skipped += 1
             continue
-        if len(link) > MAX_URL_CHARS:  # a broken or hostile feed: it would be stored and fetched
-            malformed.append(f"the link {link[:80]!r}... is longer than {MAX_URL_CHARS:,} characters")
-            continue
         try:
-            canon = canonical_url(link)
+            canon = canonical_url(within_length(link))
         except MalformedURLError as exc:  # costs this entry only; the reason goes in the warning
             malformed.append(str(exc))
             continue

@@ -34,7 +34,7 @@ from saring.collect.feeds import (
     parse_feed,
     strip_html,
 )
-from saring.collect.urls import canonical_url
+from saring.collect.urls import canonical_url, within_length
 from saring.config import outlet_site
 from saring.errors import FeedError, MalformedURLError
 from saring.limits import MAX_AUTHOR_CHARS
@@ -468,7 +468,7 @@ def parse_webpage(data: bytes, url: str, options: dict, max_items: int = 50,
         if not href.lower().startswith(("http://", "https://")) or not pattern.search(href):
             continue
         try:
-            canon = canonical_url(href)
+            canon = canonical_url(within_length(href))
         except MalformedURLError as exc:  # costs this link only
             malformed.append(str(exc))
             continue

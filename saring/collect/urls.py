@@ -10,6 +10,7 @@ from functools import lru_cache
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from saring.errors import MalformedURLError, UnresolvedHostError, UnsafeURLError
+from saring.limits import MAX_URL_CHARS
 
 # Parameters that only track a click; dropping them makes one article one URL.
 TRACKING_PARAMS = frozenset(
@@ -62,6 +63,18 @@ def _split(url: str) -> tuple[SplitResult, int | None]:
         why = ("its port is not a number from 0 to 65535" if "port" in str(exc).lower()
                else "its host is not a valid address")
         raise MalformedURLError(f"the link {url!r} cannot be read: {why}") from None
+
+
+def within_length(link: str) -> str:
+    """``link`` itself, when it is no longer than :data:`saring.limits.MAX_URL_CHARS`.
+
+    Raises:
+        MalformedURLError: it is longer: a broken or hostile page or redirect (it would be stored and
+            asked for); the message names its start only.
+    """
+    if len(link) > MAX_URL_CHARS:
+        raise MalformedURLError(f"the link {link[:80]!r}... is longer than {MAX_URL_CHARS:,} characters")
+    return link
 
 
 def canonical_url(url: str) -> str:
