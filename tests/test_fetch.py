@@ -16,6 +16,7 @@ from werkzeug import Response as WResponse
 from saring.collect.fetch import Fetcher
 from saring.config import FetchSettings
 from saring.errors import FetchError, TooLargeError, UnsafeURLError
+from saring.limits import MAX_URL_CHARS
 
 FAST = FetchSettings(timeout=1, total_timeout=3, retries=1, max_bytes=200_000, max_redirects=3)
 ONE_TRY = FAST.model_copy(update={"retries": 0})
@@ -214,6 +215,22 @@ def test_a_redirect_to_a_broken_address_is_a_fetch_error_not_a_crash(fetcher):
     url = f"http://127.0.0.1:{port}/moved"
     result = fetcher.get_many([url], allow_private=True)[url]
     assert isinstance(result, FetchError) and "cannot be read" in str(result)
+
+
+def test_a_redirect_to_an_over_long_address_is_refused_before_it_is_asked_for(httpserver, fetcher):
+    # A broken or hostile site redirecting an article to a 50 KB address (the headers' own bound is
+    # about 100 KB): it was asked for, and stored as the article's final address.
+    longest = "/artikel?src=" + "9" * (MAX_URL_CHARS - len(httpserver.url_for("/artikel?src=")))
+    httpserver.expect_request("/pindah").respond_with_data("", status=302, headers={"Location": longest})
+    httpserver.expect_request("/panjang").respond_with_data(
+        "", status=302, headers={"Location": "/artikel?q=" + "9" * 50_000})
+    httpserver.expect_request("/artikel").respond_with_data("<title>Artikel</title>")
+    assert len(fetcher.get(httpserver.url_for("/pindah"), allow_private=True).url) == MAX_URL_CHARS
+    with pytest.raises(FetchError) as caught:
+        fetcher.get(httpserver.url_for("/panjang"), allow_private=True)
+    assert str(caught.value).startswith(f"{httpserver.url_for('/panjang')}: redirects to a link that cannot ")
+    assert f"longer than {MAX_URL_CHARS:,} characters" in str(caught.value) and len(str(caught.value)) < 400
+    assert [r.path for r, _ in httpserver.log] == ["/pindah", "/artikel", "/panjang"]
 
 
 def test_redirect_to_private_address_is_refused(httpserver, monkeypatch):

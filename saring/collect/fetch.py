@@ -33,7 +33,7 @@ from saring.collect import urls
 from saring.collect.scrub import GENERIC
 from saring.collect.urls import Resolver, check_url, public_addresses
 from saring.config import FetchSettings
-from saring.errors import ContactLinkError, FetchError, TooLargeError, UnsafeURLError
+from saring.errors import ContactLinkError, FetchError, MalformedURLError, TooLargeError, UnsafeURLError
 
 LOGGER = logging.getLogger(__name__)
 
@@ -416,7 +416,10 @@ class Fetcher:
                 if GENERIC.url(target)[0] is None:
                     raise ContactLinkError(f"{current}: redirects to a contact link (WhatsApp/Telegram to a "
                                            "person or a group), which saring never opens")
-                current = target
+                try:  # it would be asked for, and stored as the page's address
+                    current = urls.within_length(target)
+                except MalformedURLError as exc:
+                    raise FetchError(f"{current}: redirects to a link that cannot be read ({exc})") from None
                 continue
             elapsed = time.monotonic() - started
             if status == 304 and not ({"If-None-Match", "If-Modified-Since"} & headers.keys()):
