@@ -905,3 +905,21 @@ def test_a_fact_checks_verdict_is_named_once_in_the_weekly(ingested, monkeypatch
     checks = {s.title: s.factcheck for s in report.stories}
     assert checks["Facebook Akan Ditutup 24 April Benar atau Cuma Hoaks Begini yang Sebenarnya"] == (
         "[HOAKS] Facebook akan ditutup di Indonesia")
+
+
+def test_a_pasted_message_clarified_twice_is_one_clarified_rumour_in_the_weekly(week_db):
+    # A member pasted a forward not seen in any news into the desk's check box; Rina sent its card
+    # to the group on Tuesday and again on Thursday when the message came back. The weekly's
+    # "Rumor yang sudah diklarifikasi" listed that one rumour twice (a check near no story).
+    from saring.report.lifecycle import record_card
+    from saring.report.weekly_files import render_weekly
+
+    with Store(week_db) as store:
+        store.con.execute("INSERT INTO checks (check_id, fingerprint, query, checked_at) VALUES "
+                          "('c1', 'f', 'TPS di Batu pindah ke balai desa', ?)", [at(day(1))])
+        for n in (1, 3):
+            record_card(store.con, "check", "c1", "rina", channel="whatsapp", at=at(day(n), 11))
+    report = report_of(week_db)
+    assert [(c.ref, c.made_at) for c in report.clarified if c.kind == "check"] == [("c1", at(day(1), 11))]
+    assert render_weekly(report, "whatsapp").count("TPS di Batu pindah ke balai desa") == 1
+

@@ -359,7 +359,10 @@ def _clarified(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -
            LEFT JOIN articles a ON a.item_id = c.item_id
            LEFT JOIN checks ch ON c.kind = 'check' AND ch.check_id = c.ref
            WHERE c.made_at >= ? OR c.story_id IN (SELECT story_id FROM week)
-           QUALIFY row_number() OVER (PARTITION BY coalesce(c.story_id, c.card_id) ORDER BY c.made_at) = 1
+           -- one rumour once: cards of one story, or (near no story) of one item or checked text,
+           -- made on other days or by other members, are its first card
+           QUALIFY row_number() OVER (PARTITION BY coalesce(c.story_id, c.item_id, c.kind || ':' || c.ref)
+                                      ORDER BY c.made_at, c.card_id) = 1
            ORDER BY c.made_at""",
         [end, start, end, start]).fetchall()
     # The pages of its story first seen after the card: one article reached through two links is
