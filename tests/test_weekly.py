@@ -923,3 +923,19 @@ def test_a_pasted_message_clarified_twice_is_one_clarified_rumour_in_the_weekly(
     assert [(c.ref, c.made_at) for c in report.clarified if c.kind == "check"] == [("c1", at(day(1), 11))]
     assert render_weekly(report, "whatsapp").count("TPS di Batu pindah ke balai desa") == 1
 
+
+def test_a_story_titled_by_a_forwarded_link_is_named_by_that_link_in_the_stories_chart(week_db):
+    # A member forwarded the link before any outlet wrote the story, and its page could not be
+    # read: the story is titled by the link, one long word. The chart of the most spread stories
+    # labelled its bar only "…" (a second such story too), so nobody could tell which story it was.
+    from saring.report.charts import CHARTS, png
+
+    link = "https://x.test/share/p/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdef/?mibextid=wwXIfr"
+    with duckdb.connect(str(week_db)) as con:
+        con.execute("UPDATE items SET title = ? WHERE item_id = 'a1'", [link])
+    report = report_of(week_db)
+    assert report.stories[0].title == link
+    fig = CHARTS["grafik-3-cerita.png"][1](report)
+    png(fig)
+    [label] = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert label.replace("\n", "").startswith("https://x.test/share/p/1AbC"), label

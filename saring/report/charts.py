@@ -122,13 +122,22 @@ def by_area(report: WeeklyReport) -> Figure:
     return fig
 
 
+def _two_lines(title: str, width: int) -> str:
+    """``title`` in at most two lines of ``width``, ending with "…" when cut. A word longer than a
+    line (a forwarded link titles a story whose page could not be read) is cut inside it:
+    textwrap's max_lines drops it whole and the bar read only "…"."""
+    lines = textwrap.wrap(title, width) or [""]
+    if len(lines) > 2:
+        lines = [lines[0], lines[1][:width - 1] + "…"]
+    return "\n".join(lines)
+
+
 @_chart("grafik-3-cerita.png", "Cerita yang paling menyebar")
 def top_stories(report: WeeklyReport) -> Figure:
     """The stories carried by the most outlets this week (outlets per story)."""
     stories = report.stories
     fig, ax = _figure(1.8 + 1.3 * max(len(stories), 1))
-    labels = [textwrap.shorten(s.title, 60, placeholder="…") for s in stories] or ["(tidak ada)"]
-    labels = [textwrap.fill(label, 22, max_lines=2, placeholder="…") for label in labels]
+    labels = [_two_lines(s.title, 22) for s in stories] or ["(tidak ada)"]
     values = [s.outlets for s in stories] or [0]
     _barh(ax, labels, values, colour="#6a1b9a")
     ax.set_xlabel("jumlah media", fontsize=MIN_PT)
