@@ -939,3 +939,32 @@ def test_a_story_titled_by_a_forwarded_link_is_named_by_that_link_in_the_stories
     png(fig)
     [label] = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert label.replace("\n", "").startswith("https://x.test/share/p/1AbC"), label
+
+
+def test_a_checked_rumour_keeps_its_text_in_the_weekly_once_retention_purged_the_forward_it_matched(week_db):
+    # Friday a member pasted the group's forward into the check box (near-identical to it) and the
+    # card went out. Two weeks on the forward's text was purged (14 days' retention) and the rumour
+    # came back in the news: the weekly listed the card as "(pesan dihapus: masa simpan habis)",
+    # though the checked text, which is never purged, still names it.
+    import json as _json
+
+    from saring.pipeline.forwarded import purge_tipline
+    from saring.report.lifecycle import record_card
+
+    pasted = "Surat suara sudah dicoblos!! sebarkan ke grup lain"
+    with Store(week_db) as store:
+        store.con.execute("UPDATE stories SET story_id = 's4' WHERE item_id = 't1'")  # the group's own rumour
+        similar = _json.dumps([{"item_id": "t1"}])  # the check found the forward near-identical
+        store.con.execute("INSERT INTO checks (check_id, fingerprint, query, similar_json, checked_at) "
+                          "VALUES ('c1', 'f', ?, ?, ?)", [pasted, similar, at(day(4), 9)])
+        record_card(store.con, "check", "c1", "rina", channel="whatsapp", at=at(day(4), 10))
+        store.con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state) VALUES "
+                          "('a4', 'https://x.test/a4', 'kompas', 'Surat suara tercoblos lagi', ?, 'scored')",
+                          [at(day(15))])
+        store.con.execute("INSERT INTO stories VALUES ('a4', 's4', ?)", [at(day(15))])
+        store.con.execute("INSERT INTO tipline_messages (message_id, text, imported_at) VALUES "
+                          "('m1', ?, ?)", ["Surat suara sudah dicoblos!!", at(day(4))])
+        purge_tipline(store, 14, now=at(day(21)))
+    [card] = [c for c in report_of(week_db, MONDAY + timedelta(days=14)).clarified if c.kind == "check"]
+    assert (card.ref, card.mentions_after) == ("c1", 1)
+    assert card.title == pasted

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from saring import clock
+from saring.collect.retention import PURGED_TITLE
 from saring.collect.urls import page_key
 from saring.config import DigestSettings, ForumSettings
 from saring.errors import SaringError
@@ -347,13 +348,19 @@ def _named(check: dict | None) -> str | None:
 
 def _clarified(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[Clarified]:
     """Cards made this week, and earlier cards whose story came back this week."""
+    # A check's card is named by the item it matched, but by the checked text (never purged) once
+    # retention replaced that forward's text with its placeholder.
+    purged = "'" + PURGED_TITLE.replace("'", "''") + "'"
     cards = """SELECT c.*, st.story_id FROM clarification_cards c
                LEFT JOIN stories st ON st.item_id = c.item_id WHERE c.made_at < ?"""
     rows = con.execute(
         f"""WITH c AS ({cards}),
                 week AS (SELECT DISTINCT st.story_id FROM stories st JOIN items i USING (item_id)
                          WHERE i.first_seen_at >= ? AND i.first_seen_at < ?)
-           SELECT c.kind, c.ref, coalesce(a.title, i.title, ch.title, ch.query, c.ref), c.made_at, c.made_by,
+           SELECT c.kind, c.ref,
+                  coalesce(nullif(a.title, {purged}), nullif(i.title, {purged}), ch.title, ch.query, a.title,
+                           i.title, c.ref),
+                  c.made_at, c.made_by,
                   c.channel, c.story_id, c.card_id
            FROM c LEFT JOIN items i ON i.item_id = c.item_id
            LEFT JOIN articles a ON a.item_id = c.item_id
