@@ -570,14 +570,17 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
     nth: Counter[tuple[str, str]] = Counter()
     nth_second: Counter[tuple[str, str]] = Counter()
     kept_in_minute: Counter[tuple[str, datetime | None]] = Counter()
+    senders: dict[str, str] = {}  # a chat has few senders and many messages: each hashed once
     for message in messages:
-        sender = pseudonym(message.sender or "", secret)
+        if (sender := senders.get(message.sender or "")) is None:
+            sender = senders[message.sender or ""] = pseudonym(message.sender or "", secret)
         minute = message.sent_at.replace(second=0, microsecond=0) if message.sent_at else None
         stamp = message.sent_at.isoformat() if message.sent_at else ""
         minute_stamp = minute.isoformat() if minute else ""
         nth[sender, minute_stamp] += 1
         nth_second[sender, stamp] += 1
-        urls = scrubber.links(message.text)
+        # Only a member's text can be kept (keep_reason): no other message's links are looked for.
+        urls = scrubber.links(message.text) if message.kind == "text" and message.sender is not None else []
         reason = keep_reason(message, urls)
         if reason is None:
             skipped += 1
