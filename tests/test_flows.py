@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 import pytest
@@ -491,3 +492,33 @@ def test_a_scaled_deployment_whose_parts_folder_placeholder_was_never_filled_say
     with pytest.raises(StoreError, match=r"SARING_PARTS_DIR was not set when `prefect deploy` ran"):
         _run_scaled(raw, tmp_path, parts_dir=Path(placeholder))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "sources.yaml"]  # nothing read
+
+
+def test_an_ingest_run_that_timed_out_while_reading_the_feeds_is_recorded_as_stopped(prefect_harness,
+                                                                                    sample_site, tmp_path):
+    # One outlet's server hung on its feed and the hourly run hit the flow's timeout while its
+    # sources were still being read. Prefect said TimedOut, but the run's record stayed 'running'
+    # (no end, no sources) until the next run called it "killed before it finished".
+    import time
+
+    sources = write_demo_sources(tmp_path / "sources.yaml", sample_site.base_url)
+    db = tmp_path / "saring.duckdb"
+    ingest_flow(sources=str(sources), db=str(db))  # the hours before, as usual
+    hung = urlsplit(load_config(sources).sources[0].url).path
+
+    def slow(path, body):
+        if "/" + path.relative_to(sample_site.root_dir).as_posix() == hung:
+            time.sleep(6)  # past the run's timeout below, within the fetcher's own
+        return body
+
+    sample_site.httpd.transform = slow
+    state = ingest_flow.with_options(timeout_seconds=3)(sources=str(sources), db=str(db), return_state=True)
+    assert state.name == "TimedOut"
+    with duckdb.connect(str(db), read_only=True) as con:
+        status, finished, ok, message = con.execute(
+            "SELECT status, finished_at IS NOT NULL, sources_ok, message FROM runs ORDER BY started_at DESC"
+        ).fetchone()
+    assert (status, finished, ok) == ("interrupted", True, len(load_config(sources).enabled_sources)), message
+    assert "interrupted while reading the sources" in message  # Prefect stops it with a CancelledError
+    sample_site.httpd.transform = None
+    assert ingest_flow(sources=str(sources), db=str(db))["status"] == "ok"  # the next run recovers

@@ -616,20 +616,29 @@ def run_ingest(
     sources = [s for s in config.enabled_sources if only is None or s.id in only]
     report = progress.current()
     report.add(progress.SOURCES, len(sources))
+    futures: list[Future[SourceResult]] = []
     with ScoringLane(store, scorer) as lane:
-        with Fetcher(config.fetch) as fetcher, Extractor() as extractor:
-            def one(source: Source) -> SourceResult:
-                result = ingest_one(source, store, fetcher, extractor)
-                report.advance(progress.SOURCES)
-                return result
+        try:
+            with Fetcher(config.fetch) as fetcher, Extractor() as extractor:
+                def one(source: Source) -> SourceResult:
+                    result = ingest_one(source, store, fetcher, extractor)
+                    report.advance(progress.SOURCES)
+                    return result
 
-            # Sources run side by side so one slow site does not hold up the rest; each
-            # thread gets a copy of the caller's context (Prefect's flow-run context).
-            with ThreadPoolExecutor(max_workers=config.fetch.source_workers) as pool:
-                futures = [pool.submit(contextvars.copy_context().run, one, s) for s in sources]
-                results = [f.result() for f in futures]
-        store.flush_feed_fetches()
-        lane.finish()
+                # Sources run side by side so one slow site does not hold up the rest; each
+                # thread gets a copy of the caller's context (Prefect's flow-run context).
+                with ThreadPoolExecutor(max_workers=config.fetch.source_workers) as pool:
+                    futures = [pool.submit(contextvars.copy_context().run, one, s) for s in sources]
+                    results = [f.result() for f in futures]
+            store.flush_feed_fetches()
+            lane.finish()
+        except BaseException as exc:
+            # The flow's timeout or a Ctrl-C while the feeds were read: the sources read by then
+            # are the run's outcome (else 'running' until the next run took it for a killed one).
+            read = [f.result() for f in futures if f.done() and not f.cancelled() and f.exception() is None]
+            store.interrupt_run(run_id, read, f"{sum(r.new_items for r in read)} new items; interrupted "
+                                f"while reading the sources: {exc.__class__.__name__}: {exc}")
+            raise
         return finish_ingest(store, run_id, results, scorer, config.stories.window_days, config.digest,
                              rescore=relink, lane=lane)
 
