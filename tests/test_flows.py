@@ -522,3 +522,43 @@ def test_an_ingest_run_that_timed_out_while_reading_the_feeds_is_recorded_as_sto
     assert "interrupted while reading the sources" in message  # Prefect stops it with a CancelledError
     sample_site.httpd.transform = None
     assert ingest_flow(sources=str(sources), db=str(db))["status"] == "ok"  # the next run recovers
+
+
+def test_a_scaled_ingest_run_that_timed_out_while_reading_the_feeds_is_recorded_as_stopped(prefect_harness,
+                                                                                          sample_site,
+                                                                                          tmp_path):
+    # As the hourly ingest: one outlet's server hung on its feed past the scaled run's timeout, and
+    # the run's record stayed 'running' (no end, no sources) until a next run called it "killed".
+    import time
+
+    from prefect import flow
+
+    pytest.importorskip("prefect_dask")
+    from flows import scaled
+    from saring.pipeline.demo import demo_sources
+
+    raw = demo_sources(sample_site.base_url, sample_site.root_dir)
+    raw["sources"] = raw["sources"][:3]
+    out, db = _run_scaled(raw, tmp_path)  # the hours before, as usual
+    assert out["status"] == "ok"
+    hung = urlsplit(raw["sources"][1]["url"]).path
+
+    def slow(path, body):
+        if "/" + path.relative_to(sample_site.root_dir).as_posix() == hung:
+            time.sleep(6)  # past the run's timeout below, within the fetcher's own
+        return body
+
+    sample_site.httpd.transform = slow
+    timed = flow(scaled._ingest, name="scaled-in-process", timeout_seconds=3)
+    state = timed(sources=str(tmp_path / "sources.yaml"), db=str(db), parts_dir=str(tmp_path / "parts"),
+                  return_state=True)
+    assert state.name == "TimedOut"
+    with duckdb.connect(str(db), read_only=True) as con:
+        status, finished, ok, message = con.execute(
+            "SELECT status, finished_at IS NOT NULL, sources_ok, message FROM runs ORDER BY started_at DESC"
+        ).fetchone()
+    assert (status, finished, ok) == ("interrupted", True, 1), message  # the feed read before the hung one
+    assert "interrupted while reading the sources" in message
+    sample_site.httpd.transform = None
+    out, db = _run_scaled(raw, tmp_path)
+    assert out["status"] == "ok"  # the next run recovers
