@@ -95,6 +95,11 @@ def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str
         shutil.rmtree(parts_root if parts_dir else base, ignore_errors=True)
     logger.info("scaled ingest %s: %s, %d new items", run_id, summary.status,
                 sum(r.new_items for r in results))
+    for r in results:
+        if r.status == "failed":
+            logger.warning("%s: failed — %s", r.source_id, r.error)
+    if not summary.ok and summary.results:  # as flows/ingest.py: a Failed run, not a green one
+        raise RuntimeError("every source failed; see the run summary")
     return {"run_id": run_id, "status": summary.status, "scored": summary.scored,
             "new_items": sum(r.new_items for r in results)}
 

@@ -562,3 +562,20 @@ def test_a_scaled_ingest_run_that_timed_out_while_reading_the_feeds_is_recorded_
     sample_site.httpd.transform = None
     out, db = _run_scaled(raw, tmp_path)
     assert out["status"] == "ok"  # the next run recovers
+
+
+def test_a_scaled_ingest_run_whose_every_source_failed_fails_as_the_hourly_one_does(prefect_harness,
+                                                                                   sample_site, tmp_path):
+    # The loader machine lost its network: every feed of the scaled deployment failed, yet each run
+    # ended 'Completed' in Prefect (flows/ingest.py's run fails), so the operator saw only green runs.
+    pytest.importorskip("prefect_dask")
+    from saring.pipeline.demo import demo_sources
+
+    raw = demo_sources(sample_site.base_url, sample_site.root_dir)
+    raw["sources"] = raw["sources"][:2]
+    for source in raw["sources"]:
+        source["url"] += ".gone"  # 404 from the sample server
+    with pytest.raises(RuntimeError, match="every source failed"):
+        _run_scaled(raw, tmp_path)
+    with duckdb.connect(str(tmp_path / "saring.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT status, sources_failed FROM runs").fetchall() == [("failed", 2)]
