@@ -579,3 +579,35 @@ def test_a_scaled_ingest_run_whose_every_source_failed_fails_as_the_hourly_one_d
         _run_scaled(raw, tmp_path)
     with duckdb.connect(str(tmp_path / "saring.duckdb"), read_only=True) as con:
         assert con.execute("SELECT status, sources_failed FROM runs").fetchall() == [("failed", 2)]
+
+
+def test_an_ingest_run_stopped_while_reading_starts_no_more_sources(prefect_harness, sample_site, tmp_path):
+    # A run hit its timeout (or the operator cancelled it in the Prefect UI) while one source hung:
+    # it went on to read every source still queued, holding the one writer's slot past its stop
+    # (a cancelled run is killed after Prefect's grace period, its record lost with it).
+    import time
+
+    import yaml
+
+    sources = write_demo_sources(tmp_path / "sources.yaml", sample_site.base_url)
+    raw = yaml.safe_load(sources.read_text(encoding="utf-8"))
+    raw["settings"]["fetch"] = {"source_workers": 1}  # one at a time: the others wait in the queue
+    sources.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    db = tmp_path / "saring.duckdb"
+    feeds = [urlsplit(s["url"]).path for s in raw["sources"]]
+
+    def slow(path, body):
+        if "/" + path.relative_to(sample_site.root_dir).as_posix() == feeds[0]:
+            time.sleep(6)  # past the run's timeout below, within the fetcher's own
+        return body
+
+    sample_site.httpd.transform = slow
+    state = ingest_flow.with_options(timeout_seconds=3)(sources=str(sources), db=str(db), return_state=True)
+    assert state.name == "TimedOut"
+    read = [p for p in sample_site.requests if p in feeds]
+    # The hung one, and the next one when the stop reached the run only as the hung one ended
+    # (Prefect's watcher thread, used under pytest-timeout's alarm, waits for Python code to run).
+    assert read == feeds[:len(read)] and len(read) <= 2, read
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT status, sources_ok + sources_failed FROM runs").fetchall() == \
+            [("interrupted", len(read))]

@@ -629,7 +629,12 @@ def run_ingest(
                 # thread gets a copy of the caller's context (Prefect's flow-run context).
                 with ThreadPoolExecutor(max_workers=config.fetch.source_workers) as pool:
                     futures = [pool.submit(contextvars.copy_context().run, one, s) for s in sources]
-                    results = [f.result() for f in futures]
+                    try:
+                        results = [f.result() for f in futures]
+                    except BaseException:
+                        # Stopped (timeout, cancel): no queued source starts; the running ones end.
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        raise
             store.flush_feed_fetches()
             lane.finish()
         except BaseException as exc:
