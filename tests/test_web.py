@@ -463,8 +463,28 @@ def test_the_desk_before_the_first_ingest_says_so_in_indonesian_without_server_p
     client = TestClient(create_app(missing, secret_key="test-key"))
     r = login(client)
     assert r.status_code == 503
-    assert "belum bisa dibaca" in r.text and str(tmp_path) not in r.text
+    assert "pengambilan berita pertama belum berjalan" in r.text and str(tmp_path) not in r.text
     assert str(missing) in caplog.text  # the maintainer's reason is in the log
+
+
+def test_an_unreadable_analysts_copy_says_to_try_again_not_that_no_news_was_fetched(desk_db, scorer, caplog):
+    # The maintainer moved the data folder to a bigger disk: the analysts' copy names files that
+    # are no longer there. The page told members "pengambilan berita pertama belum berjalan" for a
+    # forum with weeks of news; the real reason was only in the log.
+    import shutil
+
+    moved = desk_db.parent / "disk-baru"
+    moved.mkdir()
+    for path in desk_db.parent.glob(desk_db.stem + "*"):
+        shutil.move(path, moved / path.name)
+    client = TestClient(create_app(moved / desk_db.name, scorer=scorer, secret_key="test-key"))
+    login(client)
+    r = client.get("/")
+    assert r.status_code == 503
+    assert "pengambilan berita pertama" not in r.text, r.text
+    assert "beberapa menit" in r.text and "pengelola saring" in r.text, r.text
+    assert str(desk_db.parent) not in r.text and "Traceback" not in r.text
+    assert "moved or copied" in caplog.text  # the maintainer's reason is in the log
 
 
 def test_a_day_still_to_come_shows_todays_digest_not_an_empty_one(client):

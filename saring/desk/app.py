@@ -410,12 +410,17 @@ async def _saring(request: Request, exc: SaringError):
     # The reason is the maintainer's, in English and naming server paths: it goes to the log
     # (the `saring web` console); members read what it means for them.
     LOGGER.warning("desk page %s: %s", request.url.path, exc)
-    return page(
-        request, "message.html", status=503, title="Belum bisa dibuka",
-        message="Data saring belum bisa dibaca (misalnya pengambilan berita pertama belum berjalan). "
-        "Coba lagi nanti; pengelola saring dapat melihat penyebabnya di log server.",
-        retry=_safe_next(_back_to(request)),
-    )
+    from saring.storage.database import snapshot_path
+
+    db = desk_of(request).db
+    if not db.exists() and not snapshot_path(db).exists():  # a new install: nothing fetched yet
+        message = ("Belum ada data saring: pengambilan berita pertama belum berjalan. "
+                   "Coba lagi setelah pengambilan berita pertama selesai.")
+    else:  # the data exists: a copy being migrated, a data folder moved
+        message = ("Data saring sedang diperbarui atau belum bisa dibaca. Coba lagi beberapa menit lagi; "
+                   "bila tetap begini, beri tahu pengelola saring (penyebabnya ada di log server).")
+    return page(request, "message.html", status=503, title="Belum bisa dibuka", message=message,
+                retry=_safe_next(_back_to(request)))
 
 
 # ------------------------------------------------------------------ auth
