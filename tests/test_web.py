@@ -201,6 +201,17 @@ def test_the_models_page_shows_a_metric_the_card_lacks_as_a_dash(client, tmp_pat
     assert re.search(r"<strong>grouped cv full</strong> \(n=3302\):[^<]*ROC-AUC -</p>", page.text), page.text
 
 
+def test_the_models_page_rounds_the_current_models_metrics_as_its_list_of_versions_does(client):
+    # A member comparing the current model's card with the "Semua versi" list read "presisi 0.9139"
+    # above and "presisi 0.914" below for the same numbers.
+    login(client)
+    page = client.get("/models")
+    assert page.status_code == 200
+    shown = re.search(r"<strong>grouped cv full</strong> \(n=3302\):([^<]*)</p>", page.text)
+    assert shown, page.text[-3000:]
+    assert shown.group(1) == " presisi 0.914, recall 0.753, F1 0.826, ROC-AUC 0.837", shown.group(1)
+
+
 def test_a_contact_link_sent_to_the_check_page_is_never_fetched(client, desk_db, monkeypatch):
     # A member pasted "https://wa.me/62813…" from a chain message into the check box: the desk
     # downloaded it, telling WhatsApp that this number was being looked at. It now says why not.
