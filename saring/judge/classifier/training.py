@@ -585,7 +585,7 @@ def retrain(
         n += 1
         version = f"v{now:%Y%m%d-%H%M%S}-{n}"
     out_dir = registry.root() / version
-    report = progress.current()  # shown by `saring model retrain` on a terminal, silent elsewhere
+    report = progress.current()  # shown by `saring train` on a terminal, silent elsewhere
     report.add("retrain steps", 3)
     # The current version measured first: damaged, it stops the retrain before minutes of fitting.
     cur = evaluate_dir(cur_dir, sets, remedy)
