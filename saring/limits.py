@@ -17,8 +17,9 @@ MAX_GUID_CHARS = 2_048
 the longest address the sitemap protocol allows, past any real id."""
 MAX_URL_CHARS = 2_048
 """A link longer than this is refused like a malformed link (:func:`saring.collect.urls.within_length`):
-a feed entry's or a listing page's link costs its item, a redirect to one fails that fetch (the sitemap
-protocol's limit: a real article's address, tracking parameters and all, is far shorter)."""
+a feed entry's or a listing page's link, or a Telegram post's address, costs its item, a redirect to one
+fails that fetch (the sitemap protocol's limit: a real article's address, tracking parameters and all, is
+far shorter)."""
 
 
 def cap_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:

@@ -206,6 +206,24 @@ def test_an_over_long_link_on_a_listing_page_costs_only_that_link_with_the_reaso
     assert f"longer than {MAX_URL_CHARS:,} characters" in feed.warning and len(feed.warning) < 400
 
 
+def test_an_over_long_telegram_post_address_costs_only_that_post_with_the_reason():
+    # A broken or hostile mirror of t.me/s/ may put megabytes in data-post: the post's address built
+    # from it became the item's stored url, link and guid, as a listing page's href once did.
+    page = _read("telegram_preview.html")
+    own = "https://t.me/infopemilu_contoh/"
+    longest = b"infopemilu_contoh/" + b"1" * (MAX_URL_CHARS - len(own))  # as long as one may be
+    data = page.replace(b'data-post="infopemilu_contoh/1203"', b'data-post="' + longest + b'"').replace(
+        b'data-post="infopemilu_contoh/1201"', b'data-post="infopemilu_contoh/' + b"1" * 1_000_000 + b'"')
+    feed = parse_source("telegram", data, "https://t.me/s/infopemilu_contoh", "text/html",
+                        {"channel": "infopemilu_contoh"}, 50)
+    (kept,) = feed.items
+    assert len(kept.link) == MAX_URL_CHARS and kept.guid == longest.decode()
+    assert kept.summary.startswith("KPU Kota Batu: kabar surat suara")
+    assert feed.skipped == 2  # the photo without a caption, and the over-long post
+    assert feed.warning.startswith("1 entries with a malformed link were skipped: the link ")
+    assert f"longer than {MAX_URL_CHARS:,} characters" in feed.warning and len(feed.warning) < 400
+
+
 def test_a_feed_is_parsed_once(monkeypatch):
     # feedparser is most of a feed's cost: the items and their outbound links come from one reading.
     import feedparser

@@ -400,6 +400,7 @@ def parse_telegram(data: bytes, url: str, options: dict | None = None, max_items
     title = title_nodes[0].text_content().strip() if title_nodes else ""
     items: list[SocialItem] = []
     skipped = 0
+    malformed: list[str] = []
     for msg in reversed(messages):  # the page lists oldest first
         post = msg.get("data-post", "")
         m = re.match(r"^([A-Za-z0-9_]+)/(\d+)$", post)
@@ -407,7 +408,11 @@ def parse_telegram(data: bytes, url: str, options: dict | None = None, max_items
             skipped += 1
             continue
         channel, number = m.groups()
-        link = f"https://t.me/{channel}/{number}"
+        try:
+            link = within_length(f"https://t.me/{channel}/{number}")
+        except MalformedURLError as exc:  # costs this post only, as a feed's over-long link
+            malformed.append(str(exc))
+            continue
         # A reply shows the quoted post first, in a tgme_widget_message_text div too: not this post's.
         text_nodes = msg.xpath(_TELEGRAM_OWN_TEXT)
         text = _text_with_breaks(text_nodes[0]) if text_nodes else ""
@@ -437,7 +442,8 @@ def parse_telegram(data: bytes, url: str, options: dict | None = None, max_items
     if not items:
         raise FeedError(f"{url}: the Telegram preview holds {len(messages)} messages but none with text")
     # Photos and stickers without a caption are normal in a channel: counted, not a warning.
-    return ParsedFeed(title=title, items=items, skipped=skipped)
+    return ParsedFeed(title=title, items=items, skipped=skipped + len(malformed),
+                      warning=malformed_warning(malformed) if malformed else None)
 
 
 def _iso(value: str) -> datetime | None:
