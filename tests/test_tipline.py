@@ -136,6 +136,21 @@ def test_an_import_looks_for_links_only_in_the_messages_of_members_it_could_keep
     assert looked == members and (result.kept, result.skipped) == (4, 8)
 
 
+def test_the_links_of_an_import_are_each_listed_once_in_the_order_the_chat_first_shares_them(tmp_path):
+    # Members share the same article again and again over a year: the fetch pipeline gets each
+    # link once, first mention first, whatever the chat's length.
+    news = "https://malangpost.example/2023/10/12/kpu-kota-batu-bantah-surat-suara-tercoblos/"
+    release = "https://kpu-batukota.example.id/berita/klarifikasi-surat-suara"
+    again = (f"13/10/23, 09.00 - Sri Wahyuni: Sudah dicek www.kpu-batukota.example.id/pengumuman {news}\n"
+             f"13/10/23, 09.01 - Budi Santoso: Rilisnya {release} (lagi: {release}) dan {news}\n")
+    chat = tmp_path / ANDROID_ID.name
+    chat.write_text(ANDROID_ID.read_text(encoding="utf-8") + again, encoding="utf-8")
+    con = _migrated(tmp_path / "saring.duckdb")
+    result = import_chat(con, chat, SECRET)
+    listed = [news, "https://www.kpu-batukota.example.id/pengumuman", release]
+    assert result.kept == 6 and result.urls == listed and result.new_urls == listed
+
+
 def test_a_later_export_after_a_new_member_joined_adds_no_duplicates_and_keeps_purged_text_out(tmp_path):
     # The admin exports the whole group again a week later; meanwhile a second "Bambang" joined, so
     # the old message's "pak bambang" is now masked as a shared name ([anggota]), not as one member.

@@ -565,7 +565,7 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
     scrubber = Scrubber(names, secret, common=common)
     label = _label(path, chat, scrubber, group, from_file)
     now = datetime.now(UTC)
-    rows, urls_all, skipped = [], [], 0
+    rows, skipped = [], 0
     found: list[_Found] = []
     nth: Counter[tuple[str, str]] = Counter()
     nth_second: Counter[tuple[str, str]] = Counter()
@@ -602,8 +602,9 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
         kept_in_minute[sender, minute] += 1
         forwarded = bool(_FORWARDED.search(message.text))
         rows.append([message_id, label, sender, message.sent_at, clean, urls, forwarded, reason, now, None])
-        urls_all.extend(u for u in urls if u not in urls_all)
     kept = len(rows)
+    # Each link once, first mention first: a lookup in the growing list was quadratic in the links.
+    urls_all = list(dict.fromkeys(u for row in rows for u in row[5]))
     new_ids, claimed = _match_stored(con, secret, found, kept_in_minute, label)
     purged = 0
     horizon = con.execute("SELECT max(sent_at) FROM tipline_messages WHERE chat = ? AND text IS NULL",
