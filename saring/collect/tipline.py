@@ -62,6 +62,8 @@ _TIME = r"(?P<time>\d{1,2}[.:]\d{2}(?:[.:]\d{2})?)(?:\s?(?P<ampm>[AaPp]\.?\s?[Mm
 _ANDROID = re.compile(rf"^{_DATE},?\s{_TIME}\s[-–]\s(?!\d{{1,2}}[.:]\d{{2}}(?!\d))(?P<rest>.*)$")
 _IOS = re.compile(rf"^\u200e?\[{_DATE},?\s{_TIME}\]\s(?P<rest>.*)$")
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+")
+_DATE_PARTS = re.compile(r"[./-]")  # split once per message of a chat: compiled once
+_TIME_PARTS = re.compile(r"[.:]")
 PHONE_MASK = MASK_PHONE
 
 _MEDIA = re.compile(
@@ -141,7 +143,7 @@ def _date_order(matches: Sequence[re.Match[str]]) -> str:
     English ("8:17 pm") phones write the day first."""
     firsts, seconds, ampm = [], [], False
     for m in matches:
-        parts = re.split(r"[./-]", m.group("date"))
+        parts = _DATE_PARTS.split(m.group("date"))
         if len(parts[0]) == 4:
             return "ymd"
         firsts.append(int(parts[0]))
@@ -155,7 +157,7 @@ def _date_order(matches: Sequence[re.Match[str]]) -> str:
 
 
 def _when(m: re.Match[str], order: str, tz: ZoneInfo) -> datetime | None:
-    parts = [int(p) for p in re.split(r"[./-]", m.group("date"))]
+    parts = [int(p) for p in _DATE_PARTS.split(m.group("date"))]
     if order == "ymd":
         year, month, day = parts
     elif order == "mdy":
@@ -164,7 +166,7 @@ def _when(m: re.Match[str], order: str, tz: ZoneInfo) -> datetime | None:
         day, month, year = parts
     if year < 100:
         year += 2000
-    clock = [int(p) for p in re.split(r"[.:]", m.group("time"))]
+    clock = [int(p) for p in _TIME_PARTS.split(m.group("time"))]
     hour, minute, second = clock[0], clock[1], clock[2] if len(clock) > 2 else 0
     ampm = (m.group("ampm") or "").lower().replace(".", "").replace(" ", "")
     if ampm == "pm" and hour < 12:
@@ -600,7 +602,8 @@ def import_chat(con: duckdb.DuckDBPyConnection, path: str | Path, secret: bytes,
             (_key(secret, sender, stamp, nth_second[sender, stamp]),
              hashlib.sha256(f"{sender}\x1f{stamp}\x1f{clean}".encode()).hexdigest()[:32])))
         kept_in_minute[sender, minute] += 1
-        forwarded = bool(_FORWARDED.search(message.text))
+        # keep_reason searched a message without links already: not again (a long text's slowest search).
+        forwarded = reason == "forwarded" or (reason == "link" and bool(_FORWARDED.search(message.text)))
         rows.append([message_id, label, sender, message.sent_at, clean, urls, forwarded, reason, now, None])
     kept = len(rows)
     # Each link once, first mention first: a lookup in the growing list was quadratic in the links.
