@@ -968,3 +968,29 @@ def test_a_checked_rumour_keeps_its_text_in_the_weekly_once_retention_purged_the
     [card] = [c for c in report_of(week_db, MONDAY + timedelta(days=14)).clarified if c.kind == "check"]
     assert (card.ref, card.mentions_after) == ("c1", 1)
     assert card.title == pasted
+
+
+def test_a_chart_missing_from_the_weeks_folder_is_left_out_of_the_mail_and_named_in_its_send_record(
+        week_db, tmp_path, smtp):
+    # A chart was deleted from data/weekly/<week>/ before the send: apprise refused the whole mail
+    # ("Could not access attachment"), so the forum got no report; now it gets the other charts.
+    from saring.report.weekly import parse_week
+    from saring.report.weekly_files import make_weekly, send_weekly
+
+    config = parse_config({
+        "sources": [{"id": "kompas", "name": "Kompas.com", "url": "https://kompas.test/feed"}],
+        "settings": {"forum": {"area": "Kota Batu"}, "delivery": {"attempts": 1, "backoff": 0, "channels": [
+            {"name": "email-forum", "url_env": "T_SMTP", "format": "email"}]}}})
+    report, files = make_weekly(week_db, parse_week("2026-W47"), config, tmp_path / "mingguan")
+    files.charts[1].unlink()
+    result = send_weekly(week_db, report, files, config, env={"T_SMTP": smtp.url_to("forum@test.invalid")})
+    [mail] = smtp.received
+    msg = email.message_from_bytes(mail.content, policy=policy.default)
+    attached = sorted(part.get_filename() for part in msg.iter_attachments())
+    assert attached == ["grafik-1-harian.png", "grafik-3-cerita.png"]
+    [line] = result.lines()
+    assert line.startswith("email-forum: sent") and "grafik-2-wilayah.png" in line, line
+    con = duckdb.connect(str(week_db), read_only=True)
+    sent = con.execute("SELECT status, error FROM deliveries WHERE report_kind = 'weekly'").fetchall()
+    con.close()
+    assert sent[0][0] == "sent" and "grafik-2-wilayah.png" in sent[0][1], sent

@@ -105,7 +105,8 @@ class DeliveryReport:
         out = []
         for r in self.results:
             if r.status == "sent":
-                out.append(f"{r.channel}: sent ({r.messages} message(s), {r.attempts} attempt(s))")
+                out.append(f"{r.channel}: sent ({r.messages} message(s), {r.attempts} attempt(s))"
+                           + (f"; {r.error}" if r.error else ""))
             elif r.status == "skipped":
                 what = f"the weekly report of {self.day}" if self.kind == "weekly" else str(self.day)
                 out.append(f"{r.channel}: already delivered for {what}, not sent again (use --force)")
@@ -423,6 +424,13 @@ def send_channel(channel: DeliveryChannel, title: str, messages: list[str], sett
     recipients = [(address, a) for address, a in recipients if address not in skip]
     if not recipients:  # every address has it (the one refused was taken out of the URL)
         return ChannelResult(channel.name, "failed" if bad else "sent", 0, 0, mistyped, already=already)
+    # A chart deleted from the report's folder (or never drawn) made apprise refuse the whole mail:
+    # the report goes with the files there are, and its record names the one left out.
+    left_out = [Path(p).name for p in attach if not Path(p).is_file()]
+    if left_out:
+        attach = [p for p in attach if Path(p).is_file()]
+        LOGGER.warning("delivery to %s: %s not found, sent without it", channel.name, ", ".join(left_out))
+    not_attached = f"not attached (file not found): {', '.join(left_out)}" if left_out else None
     for i, body in enumerate(messages, 1):
         pending = list(recipients)
         retrying = Retrying(
@@ -445,12 +453,13 @@ def send_channel(channel: DeliveryChannel, title: str, messages: list[str], sett
             where = f"message {i}/{len(messages)}: " if len(messages) > 1 else ""
             LOGGER.warning("delivery to %s failed: %s%s", channel.name, where, error)
             return ChannelResult(channel.name, "failed", progress.attempts, i - 1,
-                                 "; ".join(filter(None, (where + error, mistyped))),
+                                 "; ".join(filter(None, (where + error, mistyped, not_attached))),
                                  reached=tuple(progress.reached), already=already)
     if mistyped:
         LOGGER.warning("delivery to %s: %s", channel.name, mistyped)
     return ChannelResult(channel.name, "failed" if bad else "sent", progress.attempts, len(messages),
-                         mistyped, reached=tuple(progress.reached), already=already)
+                         "; ".join(filter(None, (mistyped, not_attached))) or None,
+                         reached=tuple(progress.reached), already=already)
 
 
 def deliver(db_path: str | Path | None, digest: Digest, settings: DeliverySettings,
