@@ -19,8 +19,8 @@ def weekly_flow(sources: str | None = None, db: str | None = None, out: str = "d
     """Write the report of ``week`` (default: the last complete ISO week on the
     forum's clock, ``settings.schedule.timezone``); ``sources``, ``db``: defaults as saring.context.
 
-    With ``send``, deliver it to every channel in ``settings.delivery`` (each at most once per
-    week unless ``force``; a week that has not ended is refused). The run fails only when every
+    A week that has not ended is refused. With ``send``, deliver it to every channel in
+    ``settings.delivery`` (each at most once per week unless ``force``). The run fails only when every
     channel failed. Returns the HTML page,
     the WhatsApp text and the charts.
     """
@@ -28,8 +28,8 @@ def weekly_flow(sources: str | None = None, db: str | None = None, out: str = "d
     setup = resolve(db, sources, require_sources=True)
     config, db = setup.config, setup.db
     monday = parse_week(week, today=today(config.schedule.timezone))
-    if send:  # never deliver the days still to come as a quiet week
-        check_week_over(monday, zone=config.schedule.timezone)
+    # never write (nor deliver) the days still to come as a quiet week, as `saring report weekly`
+    check_week_over(monday, zone=config.schedule.timezone)
     existing_db(db)  # before the first ingest (or a mistyped db): never a quiet week of an empty file
     report, files = make_weekly(db, monday, config, out)
     logger.info("weekly report %s: %d items, %d election-related, %d high risk -> %s",

@@ -428,6 +428,29 @@ def test_a_scheduled_report_of_a_database_that_is_not_there_sends_nothing(which,
     assert not missing.exists() and not (tmp_path / "out").exists() and not httpserver.log
 
 
+def test_a_weekly_run_for_a_week_not_over_writes_no_report(prefect_harness, tmp_path):
+    # A weekly run started by hand from the Prefect UI with `week` this week (or the next) and `send`
+    # off wrote an all-zero report under data/weekly/ that read as a quiet week; `saring report
+    # weekly` refuses such a week.
+    from zoneinfo import ZoneInfo
+
+    from flows.weekly import weekly_flow
+    from saring import clock
+    from saring.report.weekly import WeekError
+    from saring.storage.database import Store
+
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources:\n  - id: only\n    name: Only\n    url: https://only.example/feed\n",
+                       encoding="utf-8")
+    Store(tmp_path / "saring.duckdb").close()  # the hourly runs made it
+    out = tmp_path / "weekly"
+    with clock.frozen(datetime(2026, 11, 18, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta"))):  # Wednesday of W47
+        for week, said in (("2026-W47", "has not ended yet"), ("2026-W48", "has not started yet")):
+            with pytest.raises(WeekError, match=said):
+                weekly_flow(sources=str(sources), db=str(tmp_path / "saring.duckdb"), out=str(out), week=week)
+    assert not out.exists()
+
+
 def test_an_ingest_run_for_a_mistyped_or_switched_off_source_says_so(prefect_harness, sample_site, tmp_path):
     # A run started by hand from the Prefect UI to read again one source the maintainer had fixed,
     # with `only: [antara-pemilu]` mistyped (or a source still `enabled: false`): the run read
