@@ -118,7 +118,8 @@ def test_numbers_days_areas_stories_and_clarified(week_db):
         (day(0), 1, 0, 0), (day(1), 0, 1, 0), (day(3), 0, 0, 1)]
     assert len(r.days) == 7
     assert r.areas == [("Kota Batu", 1), ("Jawa Timur lainnya", 1), ("Nasional & daerah lain", 1)]
-    assert [(s.story_id, s.outlets, s.items) for s in r.stories] == [("s1", 3, 4)]
+    # the group's forward is no news article: counted apart (the digest's "Beredar di grup")
+    assert [(s.story_id, s.outlets, s.items, s.forwards) for s in r.stories] == [("s1", 3, 3, 1)]
     assert r.stories[0].factcheck == "SALAH: Surat suara tercoblos itu hoaks"
     [card] = r.clarified
     assert (card.story_id, card.made_by, card.channel, card.mentions_after) == ("s1", "rina", "whatsapp", 2)
@@ -190,7 +191,8 @@ def test_an_article_reached_through_two_links_is_one_berita_of_its_story_and_one
         for item_id, page, seen in (("pa1", "a1", at(day(0), 9)), ("pa3", "a3", at(day(3), 9))):
             _by_short_link(store.con, item_id, page, seen)
     r = report_of(week_db)
-    assert [(s.story_id, s.items) for s in r.stories] == [("s1", 4)]
+    # 3 articles (the group's forward is counted apart from them, as the digest does)
+    assert [(s.story_id, s.items, s.forwards) for s in r.stories] == [("s1", 3, 1)]
     [card] = r.clarified
     assert (card.story_id, card.mentions_after) == ("s1", 2)
 
@@ -340,7 +342,7 @@ def test_report_files_in_bahasa(week_db, tmp_path):
     assert wa.startswith("*Laporan Mingguan Saring 2026-W47*")
     # the digest calls the group's forwards "Beredar di grup"; the weekly said "Rumor dari grup (tipline)"
     assert "• Berita pemilu: *3* (naik 2)" in wa and "• Beredar di grup (pesan): *1* (naik 1)" in wa
-    assert "1. Surat suara tercoblos di Batu — 3 media, 4 berita" in wa
+    assert "1. Surat suara tercoblos di Batu — 3 media, 3 berita, 1 pesan/tautan di grup" in wa
     assert "masih beredar: 2 kali muncul lagi sesudahnya" in wa
     assert "https://arsip.test/saring/2026-W47/grafik-1-harian.png" in wa
     html = files.html.read_text(encoding="utf-8")
@@ -417,7 +419,7 @@ def test_a_weekly_line_longer_than_a_short_chat_message_is_cut_between_words(wee
     parts = split_text(text, 500)
     assert all(chat_length(p) <= 500 for p in parts), [chat_length(p) for p in parts]
     words = " ".join(" ".join(parts).split())
-    assert f"1. {title} — 3 media, 4 berita" in words  # nothing of the line is lost
+    assert f"1. {title} — 3 media, 3 berita, 1 pesan/tautan di grup" in words  # nothing of the line is lost
 
 
 def test_html_report_reads_well_on_a_phone(week_db, tmp_path):
@@ -994,3 +996,31 @@ def test_a_chart_missing_from_the_weeks_folder_is_left_out_of_the_mail_and_named
     sent = con.execute("SELECT status, error FROM deliveries WHERE report_kind = 'weekly'").fetchall()
     con.close()
     assert sent[0][0] == "sent" and "grafik-2-wilayah.png" in sent[0][1], sent
+
+
+def test_a_storys_group_forwards_are_counted_apart_from_its_news_in_the_text_and_the_chart(week_db, tmp_path):
+    # A rumour only forwarded in the members' group this week read "— 0 media, 3 berita" with a bar
+    # of zero in the chart: the forwards are no news articles (the digest tells them apart too).
+    from saring.report.charts import CHARTS, png
+    from saring.report.weekly_files import render_weekly
+
+    with duckdb.connect(str(week_db)) as con:
+        for n in (2, 3, 4):  # the fixture's forwarded text, in a story no outlet carried
+            con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state, kind, "
+                        "channel) VALUES (?, ?, 'tipline', 'Surat suara sudah dicoblos!!', ?, 'scored', "
+                        "'tipline', 'grup')",
+                        [f"t{n}", f"https://x.test/t{n}", at(day(5), n)])
+            con.execute("INSERT INTO stories VALUES (?, 's4', ?)", [f"t{n}", at(day(5), n)])
+    report = report_of(week_db)
+    assert [(s.story_id, s.outlets, s.items, s.forwards) for s in report.stories] == [
+        ("s1", 3, 3, 1), ("s4", 0, 0, 3)]
+    wa = render_weekly(report, "whatsapp")
+    assert "1. Surat suara tercoblos di Batu — 3 media, 3 berita, 1 pesan/tautan di grup" in wa
+    assert "2. Surat suara sudah dicoblos!! — 3 pesan/tautan di grup" in wa and "0 media" not in wa
+    fig = CHARTS["grafik-3-cerita.png"][1](report)
+    png(fig)
+    widths = {}  # each story's bar, by its row (the first story is drawn at the top)
+    for bar in fig.axes[0].patches:
+        widths[round(bar.get_y() + bar.get_height() / 2)] = widths.get(
+            round(bar.get_y() + bar.get_height() / 2), 0) + bar.get_width()
+    assert widths == {1: 4, 0: 3}

@@ -21,6 +21,7 @@ matplotlib.use("Agg")  # no display, no browser: the charts are drawn straight t
 
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 from saring.report.weekly import WeeklyReport, hari  # noqa: E402
 
@@ -35,6 +36,7 @@ TITLE_PT = 22.0
 RISK_COLOURS = {"tinggi": "#c62828", "sedang": "#f9a825", "rendah": "#78909c"}
 RISK_TEXT = {"tinggi": "Risiko tinggi", "sedang": "Sedang", "rendah": "Rendah"}
 BAR = "#1565c0"
+GROUP = "#00897b"  # the members' group's forwards of a story
 
 #: File name -> (title, drawing function); the order is the report's.
 CHARTS: dict[str, tuple[str, Callable[[WeeklyReport], Figure]]] = {}
@@ -134,13 +136,29 @@ def _two_lines(title: str, width: int) -> str:
 
 @_chart("grafik-3-cerita.png", "Cerita yang paling menyebar")
 def top_stories(report: WeeklyReport) -> Figure:
-    """The stories carried by the most outlets this week (outlets per story)."""
+    """The stories carried by the most outlets this week (outlets per story; the group's forwards
+    of a story as a bar of their own colour after them: a rumour only forwarded drew no bar)."""
     stories = report.stories
     fig, ax = _figure(1.8 + 1.3 * max(len(stories), 1))
     labels = [_two_lines(s.title, 22) for s in stories] or ["(tidak ada)"]
     values = [s.outlets for s in stories] or [0]
     _barh(ax, labels, values, colour="#6a1b9a")
-    ax.set_xlabel("jumlah media", fontsize=MIN_PT)
+    forwards = [s.forwards for s in stories]
+    if any(forwards):
+        for text in list(ax.texts):  # the numbers go after both parts of the bar
+            text.remove()
+        y = list(range(len(labels)))[::-1]
+        ax.barh(y, forwards, left=values, color=GROUP)
+        top = max([m + g for m, g in zip(values, forwards, strict=True)] + [1])
+        for yi, m, g in zip(y, values, forwards, strict=True):
+            ax.text(m + g + top * 0.02, yi, f"{m} + {g}" if m and g else str(m or g), va="center",
+                    fontsize=MIN_PT)
+        ax.set_xlim(0, top * 1.3)
+        parts = [Patch(color="#6a1b9a", label="media"), Patch(color=GROUP, label="pesan/tautan di grup")]
+        fig.legend(handles=parts, fontsize=MIN_PT, frameon=False, loc="outside lower center", ncols=2)
+        ax.set_xlabel("jumlah media / pesan di grup", fontsize=MIN_PT)
+    else:
+        ax.set_xlabel("jumlah media", fontsize=MIN_PT)
     _style(fig, "Cerita yang paling menyebar")
     return fig
 

@@ -147,6 +147,14 @@ class StoryRow:
     first_seen: datetime | None
     factcheck: str | None = None  # "SALAH: judul cek fakta"
     card_at: datetime | None = None
+    forwards: int = 0  # the members' group's messages and links (``items``: the outlets' pages)
+
+    @property
+    def spread(self) -> str:
+        """'3 media, 3 berita, 1 pesan/tautan di grup', leaving out what it has none of: the group's
+        forwards are no news, as the digest's "Beredar di grup (N pesan/tautan)" tells them apart."""
+        parts = [f"{self.outlets} media, {self.items} berita"] if self.items else []
+        return ", ".join(parts + ([f"{self.forwards} pesan/tautan di grup"] if self.forwards else []))
 
 
 @dataclass(frozen=True)
@@ -315,7 +323,9 @@ def _stories(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
                 s AS (SELECT story_id,
                              count(DISTINCT outlet) FILTER (WHERE coalesce(kind, '') <> 'tipline')
                                  AS outlets,
-                             count(DISTINCT page) AS items, min(first_seen_at) AS first_seen,
+                             count(DISTINCT page) FILTER (WHERE coalesce(kind, '') <> 'tipline') AS items,
+                             count(DISTINCT page) FILTER (WHERE kind = 'tipline') AS forwards,
+                             count(DISTINCT page) AS pages, min(first_seen_at) AS first_seen,
                              arg_min(title, (first_seen_at, item_id)) AS title
                       FROM w GROUP BY story_id),
                 fc AS (SELECT st.story_id,
@@ -327,13 +337,13 @@ def _stories(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
                 cards AS (SELECT st.story_id, min(c.made_at) AS card_at
                           FROM clarification_cards c JOIN stories st ON st.item_id = c.item_id
                           WHERE c.made_at < ? GROUP BY st.story_id)
-           SELECT s.story_id, s.title, s.outlets, s.items, s.first_seen, fc.check, cards.card_at
+           SELECT s.story_id, s.title, s.outlets, s.items, s.first_seen, fc.check, cards.card_at, s.forwards
            FROM s LEFT JOIN fc USING (story_id) LEFT JOIN cards USING (story_id)
-           WHERE s.items > 1 OR s.outlets > 1 OR fc.check IS NOT NULL
-           ORDER BY s.outlets DESC, s.items DESC, s.first_seen, s.story_id LIMIT ?""",
+           WHERE s.pages > 1 OR s.outlets > 1 OR fc.check IS NOT NULL
+           ORDER BY s.outlets DESC, s.pages DESC, s.first_seen, s.story_id LIMIT ?""",
         [list(pages), list(pages.values()), start, end, end, TOP_STORIES]).fetchall()
-    return [StoryRow(r[0], " ".join((r[1] or "(tanpa judul)").split()), r[2], r[3], r[4], _named(r[5]), r[6])
-            for r in rows]
+    return [StoryRow(r[0], " ".join((r[1] or "(tanpa judul)").split()), r[2], r[3], r[4], _named(r[5]), r[6],
+                     r[7]) for r in rows]
 
 
 def _named(check: dict | None) -> str | None:
