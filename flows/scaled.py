@@ -24,7 +24,7 @@ from prefect.cache_policies import NONE
 from prefect_dask import DaskTaskRunner
 
 from saring.collect.fetch import Fetcher
-from saring.config import load_config
+from saring.context import resolve
 from saring.pipeline.ingest import SourceResult, finish_ingest, new_run_id, read_feed
 from saring.pipeline.scaleout import chunks, load_parts, process_part
 from saring.storage.database import Store, refuse_placeholder
@@ -47,17 +47,19 @@ LEFTOVER_AFTER = timedelta(days=1)
 TIMEOUT_SECONDS = 6 * 3600
 
 
-def _ingest(sources: str = "sources.yaml", db: str | None = None, parts_dir: str | None = None,
+def _ingest(sources: str | None = None, db: str | None = None, parts_dir: str | None = None,
             chunk_size: int = 25, part_timeout: float = 900, keep_parts: bool = False) -> dict:
-    """``keep_parts``: leave this run's parts in ``parts_dir`` (the scale demo counts them)."""
+    """``sources``, ``db``: defaults as saring.context (as flows/ingest.py);
+    ``keep_parts``: leave this run's parts in ``parts_dir`` (the scale demo counts them)."""
     logger = get_run_logger()
     if parts_dir:  # each worker would write into its own folder of that name, never seen by the loader
         refuse_placeholder(parts_dir, "the parts folder")
-    config = load_config(sources)
+    setup = resolve(db, sources, require_sources=True)
+    config = setup.config
     run_id = new_run_id()
     base = Path(parts_dir) if parts_dir else Path(tempfile.mkdtemp(prefix="saring-parts-"))
     parts_root = base / run_id
-    with Store(db) as store:
+    with Store(setup.db) as store:
         _sweep_leftovers(base)
         relink = store.sync_sources(config.sources, complete=True)
         store.start_run(run_id, "ingest")

@@ -634,3 +634,26 @@ def test_an_ingest_run_stopped_while_reading_starts_no_more_sources(prefect_harn
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT status, sources_ok + sources_failed FROM runs").fetchall() == \
             [("interrupted", len(read))]
+
+
+def test_a_scaled_ingest_run_without_a_sources_parameter_reads_the_file_saring_sources_names(
+        prefect_harness, sample_site, tmp_path, monkeypatch):
+    # A loader whose SARING_SOURCES names the forum's file, its run started by hand without `sources`:
+    # the hourly ingest read that file, the scaled one looked for sources.yaml in its working folder.
+    import yaml
+    from prefect import flow
+
+    pytest.importorskip("prefect_dask")
+    from flows import scaled
+    from saring.pipeline.demo import demo_sources
+
+    raw = demo_sources(sample_site.base_url, sample_site.root_dir)
+    raw["sources"] = raw["sources"][:1]
+    sources = tmp_path / "forum" / "sources.yaml"
+    sources.parent.mkdir()
+    sources.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("SARING_SOURCES", str(sources))
+    monkeypatch.chdir(tmp_path)  # no sources.yaml here
+    out = flow(scaled._ingest, name="scaled-in-process")(db=str(tmp_path / "saring.duckdb"),
+                                                         parts_dir=str(tmp_path / "parts"))
+    assert out["status"] == "ok" and out["new_items"] > 0
