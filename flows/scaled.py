@@ -59,42 +59,46 @@ def _ingest(sources: str | None = None, db: str | None = None, parts_dir: str | 
     run_id = new_run_id()
     base = Path(parts_dir) if parts_dir else Path(tempfile.mkdtemp(prefix="saring-parts-"))
     parts_root = base / run_id
-    with Store(setup.db) as store:
-        _sweep_leftovers(base)
-        relink = store.sync_sources(config.sources, complete=True)
-        store.start_run(run_id, "ingest")
-        plans: list = []
-        results: list[SourceResult] = []
-        try:
-            # Feeds and item bookkeeping need the database: they stay with the single writer.
-            with Fetcher(config.fetch) as fetcher:
-                for s in config.enabled_sources:
-                    plans.append(read_feed(s, store, fetcher))
-            store.flush_feed_fetches()  # before the long wait for the workers' parts
-            outlets = store.outlet_hosts()
-            futures = {
-                plan.source.id: [
-                    process_part_task.submit(plan.source, part, config.fetch,
-                                             str(parts_root / f"{plan.source.id}-{n:04d}"), outlets)
-                    for n, part in enumerate(chunks(plan.items, chunk_size))
-                ]
-                for plan in plans if not isinstance(plan, SourceResult)
-            }
-            scored: set[str] = set()  # by the workers: the summary counts them too
-            for plan in plans:
-                results.append(plan if isinstance(plan, SourceResult)
-                               else _load(plan, futures[plan.source.id], store, scored, part_timeout))
-        except BaseException as exc:
-            # The flow's timeout or a cancel: the sources done by then are the run's outcome (else
-            # 'running' until the next run took it for a killed one); the others' items wait for it.
-            done = results + [p for p in plans[len(results):] if isinstance(p, SourceResult)]
-            store.interrupt_run(run_id, done, f"{sum(r.new_items for r in done)} new items; interrupted "
-                                f"while reading the sources: {exc.__class__.__name__}: {exc}")
-            raise
-        summary = finish_ingest(store, run_id, results, stories_window=config.stories.window_days,
-                                risk=config.digest, scored_before=len(scored), rescore=relink)
-    if not keep_parts:  # loaded: the articles' texts are in the database now
-        shutil.rmtree(parts_root if parts_dir else base, ignore_errors=True)
+    try:
+        with Store(setup.db) as store:
+            _sweep_leftovers(base)
+            relink = store.sync_sources(config.sources, complete=True)
+            store.start_run(run_id, "ingest")
+            plans: list = []
+            results: list[SourceResult] = []
+            try:
+                # Feeds and item bookkeeping need the database: they stay with the single writer.
+                with Fetcher(config.fetch) as fetcher:
+                    for s in config.enabled_sources:
+                        plans.append(read_feed(s, store, fetcher))
+                store.flush_feed_fetches()  # before the long wait for the workers' parts
+                outlets = store.outlet_hosts()
+                futures = {
+                    plan.source.id: [
+                        process_part_task.submit(plan.source, part, config.fetch,
+                                                 str(parts_root / f"{plan.source.id}-{n:04d}"), outlets)
+                        for n, part in enumerate(chunks(plan.items, chunk_size))
+                    ]
+                    for plan in plans if not isinstance(plan, SourceResult)
+                }
+                scored: set[str] = set()  # by the workers: the summary counts them too
+                for plan in plans:
+                    results.append(plan if isinstance(plan, SourceResult)
+                                   else _load(plan, futures[plan.source.id], store, scored, part_timeout))
+            except BaseException as exc:
+                # The flow's timeout or a cancel: the sources done by then are the run's outcome (else
+                # 'running' until the next run took it for a killed one); the others' items wait for it.
+                done = results + [p for p in plans[len(results):] if isinstance(p, SourceResult)]
+                store.interrupt_run(run_id, done, f"{sum(r.new_items for r in done)} new items; interrupted "
+                                    f"while reading the sources: {exc.__class__.__name__}: {exc}")
+                raise
+            summary = finish_ingest(store, run_id, results, stories_window=config.stories.window_days,
+                                    risk=config.digest, scored_before=len(scored), rescore=relink)
+    finally:
+        # Loaded, or never to be (a stopped run's items are fetched again): a temporary folder
+        # left by a failed run is never swept, each run making its own.
+        if not keep_parts:
+            shutil.rmtree(parts_root if parts_dir else base, ignore_errors=True)
     logger.info("scaled ingest %s: %s, %d new items", run_id, summary.status,
                 sum(r.new_items for r in results))
     for r in results:

@@ -657,3 +657,38 @@ def test_a_scaled_ingest_run_without_a_sources_parameter_reads_the_file_saring_s
     out = flow(scaled._ingest, name="scaled-in-process")(db=str(tmp_path / "saring.duckdb"),
                                                          parts_dir=str(tmp_path / "parts"))
     assert out["status"] == "ok" and out["new_items"] > 0
+
+
+def test_a_scaled_ingest_run_without_a_parts_folder_that_stops_leaves_no_temporary_folder(
+        prefect_harness, sample_site, tmp_path, monkeypatch):
+    # Run by hand without parts_dir, each run that hit its timeout (a hung feed) left its own
+    # saring-parts-* folder in the system's temporary folder: only a finished run removed it.
+    import tempfile
+    import time
+
+    from prefect import flow
+
+    pytest.importorskip("prefect_dask")
+    from flows import scaled
+    from saring.pipeline.demo import demo_sources
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))  # the system's temporary folder, here
+    raw = demo_sources(sample_site.base_url, sample_site.root_dir)
+    raw["sources"] = raw["sources"][:2]
+    out, db = _run_scaled(raw, tmp_path)  # writes the sources file
+    hung = urlsplit(raw["sources"][1]["url"]).path
+
+    def slow(path, body):
+        if "/" + path.relative_to(sample_site.root_dir).as_posix() == hung:
+            time.sleep(6)  # past the run's timeout below, within the fetcher's own
+        return body
+
+    sample_site.httpd.transform = slow
+    timed = flow(scaled._ingest, name="scaled-in-process", timeout_seconds=3)
+    state = timed(sources=str(tmp_path / "sources.yaml"), db=str(db), return_state=True)
+    sample_site.httpd.transform = None
+    assert state.name == "TimedOut"
+    assert [p.name for p in temp.iterdir() if p.name.startswith("saring-parts-")] == []
+
