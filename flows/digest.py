@@ -10,7 +10,7 @@ from saring.config import DEFAULT_DIGESTS
 from saring.context import resolve
 from saring.localtime import today
 from saring.report.daily import make_digest
-from saring.report.digest import check_digest_day
+from saring.report.digest import DigestDayError, check_digest_day
 from saring.storage.database import existing_db
 
 
@@ -41,7 +41,11 @@ def digest_flow(sources: str | None = None, db: str | None = None, out: str = st
     logger = get_run_logger()
     setup = resolve(db, sources, require_sources=True)
     config, db = setup.config, setup.db
-    target = date.fromisoformat(day) if day else today(setup.timezone) - timedelta(days=days_back)
+    try:  # typed by hand in the Prefect UI
+        target = date.fromisoformat(day) if day else None
+    except ValueError:
+        raise DigestDayError(f"day {day!r} is not a date like 2026-11-25 (YYYY-MM-DD)") from None
+    target = target or today(setup.timezone) - timedelta(days=days_back)
     check_digest_day(target, setup.timezone)  # a day to come would be archived, and sent, as a quiet one
     existing_db(db)  # before the first ingest (or a mistyped db): never an all-clear of an empty file
     digest, paths = make_digest(db, target, config.digest, out, config.forum, setup.timezone)

@@ -692,3 +692,16 @@ def test_a_scaled_ingest_run_without_a_parts_folder_that_stops_leaves_no_tempora
     assert state.name == "TimedOut"
     assert [p.name for p in temp.iterdir() if p.name.startswith("saring-parts-")] == []
 
+
+def test_a_digest_run_started_by_hand_with_a_mistyped_day_says_the_form_it_expects(prefect_harness, tmp_path):
+    # A digest run started from the Prefect UI with day "25-11-2026" (or "2026-11-31") failed with
+    # Python's "Invalid isoformat string", which does not say what to type instead.
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources:\n  - id: only\n    name: Only\n    url: https://only.example/feed\n",
+                       encoding="utf-8")
+    for typed in ("25-11-2026", "2026-11-31"):
+        expected = rf"day '{typed}' is not a date like 2026-11-25 \(YYYY-MM-DD\)"
+        with pytest.raises(DigestDayError, match=expected):
+            digest_flow(sources=str(sources), db=str(tmp_path / "saring.duckdb"), out=str(tmp_path / "out"),
+                        day=typed)
+    assert not (tmp_path / "saring.duckdb").exists() and not (tmp_path / "out").exists()

@@ -280,7 +280,7 @@ def today_wib() -> date:
 
 
 class DigestDayError(SaringError):
-    """The digest asked for is of a day still to come."""
+    """The digest asked for is of a day still to come (or not a date: a ``day`` typed by hand)."""
 
 
 def check_digest_day(day: date, timezone: str) -> None:
