@@ -58,7 +58,7 @@ def digest_flow(sources: str | None = None, db: str | None = None, out: str = st
     if send:
         from saring.report.deliver import deliver, load_env_file
 
-        load_env_file()
+        load_env_file(sources=setup.sources)
         report = deliver(db, digest, config.delivery, config.digest.message_chars, force=force)
         for line in report.lines():
             (logger.warning if "FAILED" in line else logger.info)("delivery %s", line)

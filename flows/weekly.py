@@ -38,7 +38,7 @@ def weekly_flow(sources: str | None = None, db: str | None = None, out: str = "d
     if send:
         from saring.report.deliver import load_env_file
 
-        load_env_file()
+        load_env_file(sources=setup.sources)
         result = send_weekly(db, report, files, config, force=force)
         for line in result.lines():
             (logger.warning if "FAILED" in line else logger.info)("delivery %s", line)

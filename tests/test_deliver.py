@@ -509,6 +509,71 @@ def test_an_exported_but_empty_variable_does_not_hide_the_dot_env_value(tmp_path
     assert os.environ["T_ENV_SET"] == "dari-lingkungan"  # a value already set still wins
 
 
+def _project_with_env(tmp_path, url: str):
+    """The forum's folder: sources.yaml with one channel, and its .env beside it holding the URL."""
+    project = tmp_path / "forum"
+    project.mkdir()
+    sources = project / "sources.yaml"
+    sources.write_text("sources:\n  - id: only\n    name: Only\n    url: https://only.example/feed\n"
+                       "settings:\n  delivery:\n    attempts: 1\n    channels:\n"
+                       "      - {name: wa, url_env: T_BESIDE_HOOK}\n", encoding="utf-8")
+    (project / ".env").write_text(f"T_BESIDE_HOOK={url}\n", encoding="utf-8")
+    Store(project / "saring.duckdb").close()  # the ingest runs made it
+    return sources
+
+
+@pytest.mark.parametrize("how", ["flow", "cli"])
+def test_the_dot_env_next_to_the_sources_file_is_read_from_another_working_folder(how, prefect_harness,
+                                                                                   tmp_path, httpserver,
+                                                                                   monkeypatch):
+    # `saring serve --sources /srv/forum/sources.yaml` started from the home folder (a systemd unit,
+    # a cron @reboot): the morning digest found no .env there and every channel said its URL
+    # variable "is not set", though the forum's .env sat next to sources.yaml.
+    import os
+
+    from flows.digest import digest_flow
+
+    httpserver.expect_request("/wa", method="POST").respond_with_json({"ok": True})
+    sources = _project_with_env(tmp_path, _hook(httpserver))
+    elsewhere = tmp_path / "home"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # no .env here
+    monkeypatch.delenv("T_BESIDE_HOOK", raising=False)
+    db, out = sources.parent / "saring.duckdb", tmp_path / "out"
+    try:
+        if how == "flow":
+            digest_flow(sources=str(sources), db=str(db), out=str(out), send=True)
+        else:
+            result = CliRunner().invoke(app, ["digest", "--sources", str(sources), "--db", str(db),
+                                              "--out", str(out), "--send"])
+            assert result.exit_code == 0 and "wa: sent" in result.output, result.output
+    finally:
+        os.environ.pop("T_BESIDE_HOOK", None)  # load_env_file wrote it into this process
+    assert len(httpserver.log) == 1
+
+
+def test_the_dot_env_of_the_working_folder_and_the_environment_still_win_over_the_one_beside_sources(
+        tmp_path, monkeypatch):
+    # A maintainer trying a test gateway from their own folder (its .env) or shell (exported) must
+    # not have the forum's real channel URL beside sources.yaml sent to instead.
+    import os
+
+    from saring.report.deliver import load_env_file
+
+    sources = _project_with_env(tmp_path, "json://127.0.0.1:9/forum")
+    (sources.parent / ".env").write_text("T_BESIDE_HOOK=json://127.0.0.1:9/forum\n"
+                                         "T_BESIDE_OTHER=json://127.0.0.1:9/forum\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("T_BESIDE_HOOK=json://127.0.0.1:9/test\n", encoding="utf-8")
+    monkeypatch.setenv("T_BESIDE_OTHER", "json://127.0.0.1:9/shell")
+    try:
+        assert load_env_file(sources=sources)
+        assert os.environ["T_BESIDE_HOOK"] == "json://127.0.0.1:9/test"
+        assert os.environ["T_BESIDE_OTHER"] == "json://127.0.0.1:9/shell"
+    finally:
+        os.environ.pop("T_BESIDE_HOOK", None)
+
+
 def _hook(httpserver) -> str:
     return "json://" + httpserver.url_for("/wa").split("://")[1]
 

@@ -62,15 +62,15 @@ def digest(
     out.print(f"  {Path(out_dir) / 'index.html'} (archive index)", soft_wrap=True)
     if not send:
         return
-    _send(result, config, db, force, channel or None)
+    _send(result, config, db, force, channel or None, setup.sources)
 
 
-def _send(result, config, db, force: bool, only: list[str] | None) -> None:
+def _send(result, config, db, force: bool, only: list[str] | None, sources: Path) -> None:
     from saring.report.deliver import deliver, load_env_file
 
     delivery_channels(config, only)
     try:
-        load_env_file()
+        load_env_file(sources=sources)
     except SaringError as exc:
         fail(str(exc))
     print_delivery(deliver(db, result, config.delivery, config.digest.message_chars, force=force, only=only))

@@ -70,7 +70,7 @@ def weekly(
     from saring.report.deliver import load_env_file
 
     try:
-        load_env_file()
+        load_env_file(sources=setup.sources)
     except SaringError as exc:
         fail(str(exc))
     print_delivery(send_weekly(setup.db, report, files, config, force=force, only=channel or None))

@@ -3,7 +3,8 @@
 A channel is named in ``settings.delivery.channels`` of sources.yaml with the *name* of an
 environment variable holding its apprise URL (``mailto://…``, ``tgram://…``, ``whatsapp://…``,
 ``slack://…``, ``matrix://…``, ``json://…`` for a WhatsApp gateway). The URL itself is never in
-the repository: put it in the environment or in a git-ignored ``.env`` file.
+the repository: put it in the environment or in a git-ignored ``.env`` file (in the working
+folder, or next to the sources file).
 
 Every send is a row in the ``deliveries`` table (schema v8), with the kind of report sent:
 ``daily`` (the digest) or ``weekly`` (saring.report.weekly, dated by its Monday). A report already
@@ -121,17 +122,28 @@ class DeliveryReport:
         return out
 
 
-def load_env_file(path: str | Path = ".env") -> bool:
+def load_env_file(path: str | Path = ".env", sources: str | Path | None = None) -> bool:
     """Load ``.env`` (if present) into the environment; variables already set (not empty) win.
+
+    With ``sources``, then the ``.env`` next to that file too (for what is still unset): a run
+    started outside the forum's folder (``saring serve --sources /srv/forum/sources.yaml``).
 
     Raises:
         SourceConfigError: the file cannot be read, or is in an encoding other than UTF-8/UTF-16.
     """
+    path = Path(path)
+    beside = Path(sources).parent / ".env" if sources else None
+    loaded = _load_env(path)
+    if beside is not None and beside.resolve() != path.resolve():
+        loaded = _load_env(beside) or loaded
+    return loaded
+
+
+def _load_env(path: Path) -> bool:
     import io
 
     from dotenv import dotenv_values
 
-    path = Path(path)
     if not path.is_file():
         return False
     try:
