@@ -356,7 +356,7 @@ def test_a_check_without_a_readable_database_says_so_in_indonesian_and_logs_the_
     assert result.note and "belum bisa dibaca" in result.note
     for english in ("Catalog Error", "cannot read", str(tmp_path)):
         assert english not in result.note, result.note
-    assert "schema_version" in caplog.text and str(other) in caplog.text  # the maintainer's reason
+    assert "not a saring database" in caplog.text and str(other) in caplog.text  # the maintainer's reason
 
 
 def test_a_check_not_stored_while_a_run_holds_the_database_says_why_in_indonesian(ingested, scorer, caplog):
