@@ -227,6 +227,31 @@ def test_empty_input_is_refused(ingested, scorer):
         run_check("   ", ingested, scorer=scorer)
 
 
+@pytest.mark.parametrize("mark", ["\u200e", "\u200b", "\ufeff", "\u2068"])
+def test_a_link_pasted_with_an_invisible_mark_around_it_is_opened_as_a_link(tmp_path, scorer, monkeypatch,
+                                                                             httpserver, mark):
+    # A link copied from an iPhone's WhatsApp comes with a left-to-right mark (U+200E) in front, one
+    # from a keyboard or a Windows note with a zero-width space or a BOM: saring check scored the
+    # bare address as a forwarded message ("Risiko hoaks: tinggi") and never opened the page.
+    pretend_public(monkeypatch)  # the test server plays the public news site
+    page = ("<html><head><title>Pendaftaran KPPS</title></head><body><article><p>"
+            + "Pendaftaran anggota KPPS dibuka di kantor kelurahan sampai akhir pekan. " * 8
+            + "</p></article></body></html>")
+    httpserver.expect_request("/daftar").respond_with_data(page, content_type="text/html")
+    link = f"http://127.0.0.1:{httpserver.port}/daftar"
+    result = analyse(f"{mark}{link}{mark}\n", tmp_path / "saring.duckdb", scorer)
+    assert result.url == link and result.title == "Pendaftaran KPPS", (result.url, result.text[:80])
+    assert [r.path for r, _ in httpserver.log] == ["/daftar"]
+
+
+def test_a_message_of_invisible_characters_only_is_refused_as_empty(tmp_path, scorer):
+    # A member's phone pasted only direction marks and zero-width spaces: saring stored it as a
+    # check of its own, with a score, as if a message had been checked.
+    with pytest.raises(CheckError, match="tidak ada teks"):
+        run_check("\u200e\u200b \u2069\n", tmp_path / "saring.duckdb", scorer=scorer)
+    assert not (tmp_path / "saring.duckdb").exists()  # nothing stored
+
+
 def test_a_pasted_message_shows_the_stored_pages_its_links_point_at(ingested, scorer):
     """ "Tolong dicek <link>" says little by itself: the check shows the linked article saring
     already read, with that article's own risk (as the digest does under a forwarded message)."""

@@ -41,6 +41,10 @@ CORPUS_LIMIT = 20000
 MAX_TEXT = 20000
 
 _URL_RE = re.compile(r"^\s*https?://\S+\s*$", re.I)
+# Invisible marks a phone or editor adds around pasted text (an iPhone's U+200E, zero-width spaces, a
+# BOM, bidi isolates): trimmed as spaces are, or a pasted link is read as a message and never opened.
+_EDGES = re.compile(r"^[\s\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]+|"
+                    r"[\s\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]+$")
 
 
 class CheckError(SaringError):
@@ -376,7 +380,7 @@ def analyse(
     """
     bands = bands or DigestSettings()
     started = time.monotonic()
-    query = (query or "").strip()
+    query = _EDGES.sub("", query or "")
     if not query:
         raise CheckError("tidak ada teks atau tautan untuk dicek")
     url = title = note = None
