@@ -244,6 +244,24 @@ def test_a_link_pasted_with_an_invisible_mark_around_it_is_opened_as_a_link(tmp_
     assert [r.path for r, _ in httpserver.log] == ["/daftar"]
 
 
+@pytest.mark.parametrize("link", ["https://[tautan]", "https://[tautan]/daftar-pemilih", "https://kpu.go.id]/pengumuman",
+                                  "http://[2001:db8::1/berita"])
+def test_a_link_with_a_bracket_in_its_site_name_says_it_is_broken_not_a_crash(tmp_path, link):
+    # A chain message's placeholder ("https://[tautan]") or a link copied with a stray bracket,
+    # pasted alone: saring check ended in a Python traceback ("ValueError: Invalid IPv6 URL") and
+    # the desk's check box answered "Internal Server Error".
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+
+    with pytest.raises(CheckError, match="tautan") as refused:
+        analyse(link, tmp_path / "saring.duckdb")
+    assert "IPv6" not in str(refused.value)
+    shell = CliRunner().invoke(app, ["check", link, "--db", str(tmp_path / "saring.duckdb")])
+    assert shell.exit_code != 0 and "rusak" in shell.output and "Traceback" not in shell.output, shell.output
+    assert not (tmp_path / "saring.duckdb").exists()  # nothing stored
+
+
 def test_a_message_of_invisible_characters_only_is_refused_as_empty(tmp_path, scorer):
     # A member's phone pasted only direction marks and zero-width spaces: saring stored it as a
     # check of its own, with a score, as if a message had been checked.

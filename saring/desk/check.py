@@ -386,7 +386,11 @@ def analyse(
     url = title = note = None
     if is_url(query):
         url = query
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # a bracket in the site's name ("https://[tautan]"): not an address
+            raise CheckError("alamat tautannya rusak; periksa lagi tautannya, atau tempel teks pesannya "
+                             "untuk dicek") from None
         if not parts.hostname:
             raise CheckError("tautan tidak lengkap")
         title, text, note = fetch_text(url, fetch_timeout)
