@@ -262,6 +262,16 @@ def test_a_link_with_a_bracket_in_its_site_name_says_it_is_broken_not_a_crash(tm
     assert not (tmp_path / "saring.duckdb").exists()  # nothing stored
 
 
+def test_a_pasted_message_with_a_bracketed_link_in_it_is_checked_not_a_crash(ingested, scorer):
+    # A forward whose link is a placeholder ("https://[tautan]") or lost a bracket when copied:
+    # scoring it read each link's site with urlsplit, which raised "ValueError: Invalid IPv6 URL",
+    # so saring check ended in a traceback and the desk's check box in "Internal Server Error".
+    for pasted in ("Pendaftaran KPPS dibuka, formulirnya di https://[tautan] sampai Jumat",
+                   "Pendaftaran KPPS dibuka, formulirnya di http://[2001:db8::1/daftar sampai Jumat"):
+        result = run_check(pasted, ingested, scorer=scorer, by="rina")
+        assert result.saved and 0 <= result.hoax_score <= 1, pasted
+
+
 def test_a_message_of_invisible_characters_only_is_refused_as_empty(tmp_path, scorer):
     # A member's phone pasted only direction marks and zero-width spaces: saring stored it as a
     # check of its own, with a score, as if a message had been checked.

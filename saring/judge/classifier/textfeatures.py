@@ -385,7 +385,10 @@ def _non_news_hosts(text: str, news_hosts: Sequence[str] = NEWS_HOSTS,
     such as ``malangpost.id.kabar-viral.com`` stays a cue)."""
     hosts = []
     for url in _URL.findall(text):
-        host = (urlsplit(url if "://" in url else "http://" + url).hostname or "").lower()
+        try:
+            host = (urlsplit(url if "://" in url else "http://" + url).hostname or "").lower()
+        except ValueError:  # a bracket in its site name ("https://[tautan]"): no site to name
+            continue
         # A link ending a sentence or an aside ("sumber: www.kabar.id." or "(kabar.id),") carries
         # the punctuation in its host: the site comparison must not see it.
         bare = host.rstrip(".,;:!?)]}")
