@@ -860,3 +860,22 @@ def test_the_desk_shows_a_risk_just_under_tinggi_inside_its_band(desk_db, client
     queue = client.get("/review").text
     badge = re.search(rf'id="q-{item_id}">\s*<div><span class="badge ([a-z]+)">hoaks ([0-9]+%)', queue)
     assert badge and badge.groups() == ("sedang", "69%"), badge and badge.groups()
+
+
+def test_a_check_on_a_desk_whose_models_are_missing_keeps_the_pasted_text_and_says_why(desk_db, tmp_path,
+                                                                                        monkeypatch):
+    # The classifiers folder was lost in an update while `saring web` kept running: a member's
+    # check answered "Data saring belum bisa dibaca (misalnya pengambilan berita pertama belum
+    # berjalan)", which is not the reason, on a page without the message she had pasted.
+    monkeypatch.setenv("SARING_MODELS", str(tmp_path / "tidak-ada"))
+    client = TestClient(create_app(desk_db, secret_key="test-key"))  # no scorer given: the desk loads it
+    login(client)
+    pasted = "Beredar kabar KPU Kota Batu memindahkan TPS 7 tanpa pemberitahuan"
+    r = client.post("/check", data={"csrf": csrf(client.get("/check").text), "q": pasted})
+    assert r.status_code == 503, r.text[-2000:]
+    assert pasted in r.text  # still in the check box, to send again
+    assert "Model penilai saring belum bisa dimuat" in r.text and "pengambilan berita pertama" not in r.text
+    assert "tidak-ada" not in r.text and "missing" not in r.text  # the reason and path go to the log
+    con = duckdb.connect(str(desk_db), read_only=True)
+    assert con.execute("SELECT count(*) FROM checks").fetchone() == (0,)
+    con.close()

@@ -574,12 +574,19 @@ async def check(request: Request, name: str = Depends(current_user),
                 data: dict[str, str] = Depends(csrf_form)):
     from saring.desk.card import card_for_check, card_text
     from saring.desk.check import CheckError
+    from saring.judge.classifier.modelload import ModelLoadError
 
     query = data.get("q", "").strip()
     try:
         result = await run_in_threadpool(_run_check, desk_of(request), query, request.app.state, name)
     except CheckError as exc:
         return page(request, "check.html", status=422, result=None, error=str(exc), query=query)
+    except ModelLoadError as exc:  # not the data: the generic page would say so, and drop the pasted text
+        LOGGER.warning("desk check: %s", exc)
+        return page(request, "check.html", status=503, result=None, query=query,
+                    error="Model penilai saring belum bisa dimuat, jadi pesan ini belum bisa dicek. "
+                          "Pengelola saring dapat melihat penyebabnya di log server; pesan Anda masih di "
+                          "kotak ini, coba kirim lagi nanti.")
     card = card_for_check(result, desk_of(request).settings, desk_of(request).timezone)
     return page(
         request,
