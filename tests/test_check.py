@@ -272,6 +272,20 @@ def test_a_pasted_message_with_a_bracketed_link_in_it_is_checked_not_a_crash(ing
         assert result.saved and 0 <= result.hoax_score <= 1, pasted
 
 
+@pytest.mark.parametrize("pasted", ["- KPU Kota Batu memindahkan TPS 7\n- tanpa pemberitahuan",
+                                    "-Pendaftaran KPPS dibuka sampai Jumat"])
+def test_saring_check_of_a_message_that_starts_with_a_dash_checks_it(tmp_path, pasted):
+    # A forward written as a list ("- KPU Kota Batu ...", WhatsApp's usual bullet) pasted into
+    # `saring check "..."`: the member read "No such option: - " and nothing was checked.
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+
+    shell = CliRunner().invoke(app, ["check", pasted, "--db", str(tmp_path / "saring.duckdb"), "--no-save"])
+    assert shell.exit_code == 0, shell.output
+    assert "Risiko hoaks" in shell.output and "No such option" not in shell.output
+
+
 def test_a_message_of_invisible_characters_only_is_refused_as_empty(tmp_path, scorer):
     # A member's phone pasted only direction marks and zero-width spaces: saring stored it as a
     # check of its own, with a score, as if a message had been checked.

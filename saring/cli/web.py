@@ -30,7 +30,8 @@ def _pct(v: float) -> str:
     return f"{v:.0%}"
 
 
-@app.command()
+# A forward written as a list starts with "- ": the message, not an option.
+@app.command(context_settings={"ignore_unknown_options": True})
 def check(
     text: str = typer.Argument(..., help="the forwarded text, or an http(s) link to an article"),
     db: Path = DB_OPT,
