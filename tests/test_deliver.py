@@ -578,47 +578,62 @@ def _hook(httpserver) -> str:
     return "json://" + httpserver.url_for("/wa").split("://")[1]
 
 
-def test_a_second_send_while_the_first_is_still_sending_does_not_send_the_digest_again(tmp_path):
-    # The 06:00 scheduled run was still talking to a slow mail server when a forum admin ran
-    # `saring digest --send` for the same day: both sent, and the forum got the digest twice.
+def _first_mail_held(received: list, polls: int):
+    """A mail server that holds its answer to the first mail until released (``polls`` x 50 ms at
+    most); returns it with the events: the first mail arrived, release it."""
+    import asyncio
     import threading
 
-    arrived, release, received = threading.Event(), threading.Event(), []
+    arrived, release = threading.Event(), threading.Event()
 
     class SlowHandler:
         async def handle_DATA(self, server, session, envelope):  # noqa: N802
-            import asyncio
-
             received.append(envelope)
             if len(received) == 1:  # the first mail server answer is slow
                 arrived.set()
-                for _ in range(100):
+                for _ in range(polls):
                     if release.is_set():
                         break
                     await asyncio.sleep(0.05)
             return "250 OK"
 
-    settings = DeliverySettings(channels=(DeliveryChannel(name="email-forum", url_env="T_SMTP",
-                                                          format="email"),), attempts=1)
-    db = tmp_path / "db.duckdb"
-    Store(db).close()
+    return SlowHandler(), arrived, release
+
+
+def _send_again_while_the_first_is_held(db, settings, handler, arrived, release, to="kpu@test.invalid",
+                                        wait: float = 30):
+    """The scheduled run's deliver() of the digest, held by ``handler`` until ``arrived``, and an
+    admin's deliver() of the same digest meanwhile; returns (the admin's, the scheduled run's)."""
+    import threading
+
     reports = []
-    with smtp_server(SlowHandler()) as server:
-        env = {"T_SMTP": server.url_to("kpu@test.invalid")}
+    with smtp_server(handler) as server:
+        env = {"T_SMTP": server.url_to(to)}
         scheduled = threading.Thread(target=lambda: reports.append(deliver(db, digest_of([item(1)]), settings,
                                                                            env=env)))
         try:
             scheduled.start()
-            assert arrived.wait(30)
+            assert arrived.wait(wait)
             manual = deliver(db, digest_of([item(1)]), settings, env=env)
-            release.set()
-            scheduled.join(60)
         finally:
             release.set()
+            scheduled.join(2 * wait)
+    return manual, reports[0]
+
+
+def test_a_second_send_while_the_first_is_still_sending_does_not_send_the_digest_again(tmp_path):
+    # The 06:00 scheduled run was still talking to a slow mail server when a forum admin ran
+    # `saring digest --send` for the same day: both sent, and the forum got the digest twice.
+    settings = DeliverySettings(channels=(DeliveryChannel(name="email-forum", url_env="T_SMTP",
+                                                          format="email"),), attempts=1)
+    db = tmp_path / "db.duckdb"
+    Store(db).close()
+    received = []
+    manual, scheduled = _send_again_while_the_first_is_held(db, settings, *_first_mail_held(received, 100))
     assert len(received) == 1
     assert [r.status for r in manual.results] == ["in progress"]
     assert "being sent by another run" in manual.lines()[0] and not manual.all_failed
-    assert [r.status for r in reports[0].results] == ["sent"]
+    assert [r.status for r in scheduled.results] == ["sent"]
     with Store(db) as store:
         rows = store.con.execute("SELECT channel, status FROM deliveries").fetchall()
     assert rows == [("email-forum", "sent")]
@@ -654,21 +669,11 @@ def test_a_second_send_while_the_first_still_mails_a_long_address_list_does_not_
     forum = [f"anggota{n}@test.invalid" for n in range(12)]
     db = tmp_path / "db.duckdb"
     Store(db).close()
-    reports = []
-    with smtp_server(StallingHandler()) as server:
-        env = {"T_SMTP": server.url_to(",".join(forum))}
-        scheduled = threading.Thread(target=lambda: reports.append(deliver(db, digest_of([item(1)]), settings,
-                                                                           env=env)))
-        try:
-            scheduled.start()
-            assert arrived.wait(60)
-            manual = deliver(db, digest_of([item(1)]), settings, env=env)
-        finally:
-            release.set()
-            scheduled.join(120)
+    manual, scheduled = _send_again_while_the_first_is_held(db, settings, StallingHandler(), arrived, release,
+                                                            to=",".join(forum), wait=60)
     assert sorted(received) == sorted(forum)  # each address once
     assert [r.status for r in manual.results] == ["in progress"], manual.lines()
-    assert [r.status for r in reports[0].results] == ["sent"]
+    assert [r.status for r in scheduled.results] == ["sent"]
 
 
 def _sending_since_a_minute(db):
@@ -1085,42 +1090,14 @@ def test_a_send_that_outlived_its_claim_and_then_got_through_leaves_no_failure_i
     # The mail server stalled past the claim's lease: an admin's `saring digest --send` took the
     # scheduled run's claim for one left by a dead run ("the run sending it stopped"), then the
     # scheduled run got through after all. The send log and the analysts' copy kept the failure.
-    import threading
-
     monkeypatch.setattr("saring.report.deliver.TRY_SECONDS", 0)  # any claim is past its lease
-    arrived, release, received = threading.Event(), threading.Event(), []
-
-    class SlowHandler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802
-            import asyncio
-
-            received.append(envelope)
-            if len(received) == 1:
-                arrived.set()
-                for _ in range(600):
-                    if release.is_set():
-                        break
-                    await asyncio.sleep(0.05)
-            return "250 OK"
-
     settings = DeliverySettings(channels=(DeliveryChannel(name="email-forum", url_env="T_SMTP",
                                                           format="email"),), attempts=1, max_wait=0)
     db = tmp_path / "db.duckdb"
     Store(db).close()
-    reports = []
-    with smtp_server(SlowHandler()) as server:
-        env = {"T_SMTP": server.url_to("kpu@test.invalid")}
-        scheduled = threading.Thread(target=lambda: reports.append(deliver(db, digest_of([item(1)]), settings,
-                                                                           env=env)))
-        try:
-            scheduled.start()
-            assert arrived.wait(30)
-            manual = deliver(db, digest_of([item(1)]), settings, env=env)
-        finally:
-            release.set()
-            scheduled.join(60)
+    manual, scheduled = _send_again_while_the_first_is_held(db, settings, *_first_mail_held([], 600))
     assert [r.status for r in manual.results] == ["sent"]
-    assert [r.status for r in reports[0].results] == ["sent"]
+    assert [r.status for r in scheduled.results] == ["sent"]
     with Store(db) as store:
         rows = store.con.execute("SELECT status, error FROM deliveries ORDER BY started_at").fetchall()
     assert rows == [("sent", None), ("sent", None)], rows  # the forum did get it twice: both said
