@@ -517,24 +517,30 @@ def test_a_scaled_deployment_whose_parts_folder_placeholder_was_never_filled_say
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "sources.yaml"]  # nothing read
 
 
+def _hang(sample_site, path: str) -> None:
+    """The sample site answers ``path`` (a feed) only after 6 s: past a run's timeout of 3 s,
+    within the fetcher's own."""
+    import time
+
+    def slow(file, body):
+        if "/" + file.relative_to(sample_site.root_dir).as_posix() == path:
+            time.sleep(6)
+        return body
+
+    sample_site.httpd.transform = slow
+
+
 def test_an_ingest_run_that_timed_out_while_reading_the_feeds_is_recorded_as_stopped(prefect_harness,
                                                                                     sample_site, tmp_path):
     # One outlet's server hung on its feed and the hourly run hit the flow's timeout while its
     # sources were still being read. Prefect said TimedOut, but the run's record stayed 'running'
     # (no end, no sources) until the next run called it "killed before it finished".
-    import time
-
     sources = write_demo_sources(tmp_path / "sources.yaml", sample_site.base_url)
     db = tmp_path / "saring.duckdb"
     ingest_flow(sources=str(sources), db=str(db))  # the hours before, as usual
     hung = urlsplit(load_config(sources).sources[0].url).path
 
-    def slow(path, body):
-        if "/" + path.relative_to(sample_site.root_dir).as_posix() == hung:
-            time.sleep(6)  # past the run's timeout below, within the fetcher's own
-        return body
-
-    sample_site.httpd.transform = slow
+    _hang(sample_site, hung)
     state = ingest_flow.with_options(timeout_seconds=3)(sources=str(sources), db=str(db), return_state=True)
     assert state.name == "TimedOut"
     with duckdb.connect(str(db), read_only=True) as con:
@@ -552,8 +558,6 @@ def test_a_scaled_ingest_run_that_timed_out_while_reading_the_feeds_is_recorded_
                                                                                           tmp_path):
     # As the hourly ingest: one outlet's server hung on its feed past the scaled run's timeout, and
     # the run's record stayed 'running' (no end, no sources) until a next run called it "killed".
-    import time
-
     from prefect import flow
 
     pytest.importorskip("prefect_dask")
@@ -566,12 +570,7 @@ def test_a_scaled_ingest_run_that_timed_out_while_reading_the_feeds_is_recorded_
     assert out["status"] == "ok"
     hung = urlsplit(raw["sources"][1]["url"]).path
 
-    def slow(path, body):
-        if "/" + path.relative_to(sample_site.root_dir).as_posix() == hung:
-            time.sleep(6)  # past the run's timeout below, within the fetcher's own
-        return body
-
-    sample_site.httpd.transform = slow
+    _hang(sample_site, hung)
     timed = flow(scaled._ingest, name="scaled-in-process", timeout_seconds=3)
     state = timed(sources=str(tmp_path / "sources.yaml"), db=str(db), parts_dir=str(tmp_path / "parts"),
                   return_state=True)
@@ -608,8 +607,6 @@ def test_an_ingest_run_stopped_while_reading_starts_no_more_sources(prefect_harn
     # A run hit its timeout (or the operator cancelled it in the Prefect UI) while one source hung:
     # it went on to read every source still queued, holding the one writer's slot past its stop
     # (a cancelled run is killed after Prefect's grace period, its record lost with it).
-    import time
-
     import yaml
 
     sources = write_demo_sources(tmp_path / "sources.yaml", sample_site.base_url)
@@ -619,12 +616,7 @@ def test_an_ingest_run_stopped_while_reading_starts_no_more_sources(prefect_harn
     db = tmp_path / "saring.duckdb"
     feeds = [urlsplit(s["url"]).path for s in raw["sources"]]
 
-    def slow(path, body):
-        if "/" + path.relative_to(sample_site.root_dir).as_posix() == feeds[0]:
-            time.sleep(6)  # past the run's timeout below, within the fetcher's own
-        return body
-
-    sample_site.httpd.transform = slow
+    _hang(sample_site, feeds[0])
     state = ingest_flow.with_options(timeout_seconds=3)(sources=str(sources), db=str(db), return_state=True)
     assert state.name == "TimedOut"
     read = [p for p in sample_site.requests if p in feeds]
@@ -664,7 +656,6 @@ def test_a_scaled_ingest_run_without_a_parts_folder_that_stops_leaves_no_tempora
     # Run by hand without parts_dir, each run that hit its timeout (a hung feed) left its own
     # saring-parts-* folder in the system's temporary folder: only a finished run removed it.
     import tempfile
-    import time
 
     from prefect import flow
 
@@ -680,12 +671,7 @@ def test_a_scaled_ingest_run_without_a_parts_folder_that_stops_leaves_no_tempora
     out, db = _run_scaled(raw, tmp_path)  # writes the sources file
     hung = urlsplit(raw["sources"][1]["url"]).path
 
-    def slow(path, body):
-        if "/" + path.relative_to(sample_site.root_dir).as_posix() == hung:
-            time.sleep(6)  # past the run's timeout below, within the fetcher's own
-        return body
-
-    sample_site.httpd.transform = slow
+    _hang(sample_site, hung)
     timed = flow(scaled._ingest, name="scaled-in-process", timeout_seconds=3)
     state = timed(sources=str(tmp_path / "sources.yaml"), db=str(db), return_state=True)
     sample_site.httpd.transform = None
