@@ -3,6 +3,7 @@ the database: new rows, rewritten old rows (rescore, regrouped stories, new fact
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 from datetime import UTC, datetime, timedelta
@@ -324,6 +325,18 @@ def test_a_new_connection_in_a_notebook_reads_the_newest_run_while_an_older_one_
     # is made while the old `con` still exists, and DuckDB handed it the old one's instance, which
     # reads the catalog the run replaced: the analyst silently got the previous hour's data.
     db = tmp_path / "saring.duckdb"
+    with _connected_across_a_run(db) as (before, after):
+        assert after.execute("SELECT count(*) FROM items").fetchall() == [(4,)]
+        # named as a session opened on the catalog itself is (DuckDB's messages name it), not "3"
+        assert after.execute("SELECT current_database()").fetchall() == [("saring",)]
+        assert before.execute("SELECT count(*) FROM items").fetchall() == [(3,)]  # its own version
+    _same(db)
+
+
+@contextlib.contextmanager
+def _connected_across_a_run(db, published=None):
+    """``saring.connect()`` before a run published (3 items) and again after it (4), while the first
+    is still open; ``published(db)`` is called after the run."""
     with Store(db) as store:
         _fill(store, 3, OLD, "a")
         store.publish_snapshot()
@@ -332,17 +345,16 @@ def test_a_new_connection_in_a_notebook_reads_the_newest_run_while_an_older_one_
         with Store(db) as store:
             _fill(store, 1, datetime.now(UTC), "b")
             store.publish_snapshot()
+        if published is not None:
+            published(db)
         after = saring.connect(str(db))
         try:
-            assert after.execute("SELECT count(*) FROM items").fetchall() == [(4,)]
-            # named as a session opened on the catalog itself is (DuckDB's messages name it), not "3"
-            assert after.execute("SELECT current_database()").fetchall() == [("saring",)]
-            assert before.execute("SELECT count(*) FROM items").fetchall() == [(3,)]  # its own version
+            yield before, after
         finally:
             after.close()
     finally:
         before.close()
-    _same(db)
+
 
 def test_a_new_connection_reads_the_newest_run_on_a_share_without_hard_links(tmp_path, monkeypatch):
     # The data folder on a FAT-formatted disk or a Windows (SMB) share: no hard links, so no path
@@ -356,23 +368,13 @@ def test_a_new_connection_reads_the_newest_run_on_a_share_without_hard_links(tmp
 
     monkeypatch.setattr(os, "link", no_hard_links)
     db = tmp_path / "saring.duckdb"
-    with Store(db) as store:
-        _fill(store, 3, OLD, "a")
-        store.publish_snapshot()
-    before = saring.connect(str(db))
-    try:
-        with Store(db) as store:
-            _fill(store, 1, datetime.now(UTC), "b")
-            store.publish_snapshot()
+
+    def no_link(db):
         assert not list(published_dir(db).glob("_catalogs/*/*"))  # no link to open it by
-        after = saring.connect(str(db))
-        try:
-            assert after.execute("SELECT count(*) FROM items").fetchall() == [(4,)]
-            assert before.execute("SELECT count(*) FROM items").fetchall() == [(3,)]  # its own version
-        finally:
-            after.close()
-    finally:
-        before.close()
+
+    with _connected_across_a_run(db, no_link) as (before, after):
+        assert after.execute("SELECT count(*) FROM items").fetchall() == [(4,)]
+        assert before.execute("SELECT count(*) FROM items").fetchall() == [(3,)]  # its own version
     _same(db)
 
 
