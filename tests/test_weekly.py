@@ -1024,3 +1024,33 @@ def test_a_storys_group_forwards_are_counted_apart_from_its_news_in_the_text_and
         widths[round(bar.get_y() + bar.get_height() / 2)] = widths.get(
             round(bar.get_y() + bar.get_height() / 2), 0) + bar.get_width()
     assert widths == {1: 4, 0: 3}
+
+
+def test_the_weeks_mail_says_only_the_charts_it_carries_are_attached(week_db, tmp_path, smtp):
+    # Charts deleted from data/weekly/<week>/ before the send: the mail went without them but its text
+    # still said "Grafik terlampir", and forum members looked for charts that were not there.
+    from saring.report.weekly import parse_week
+    from saring.report.weekly_files import make_weekly, send_weekly
+
+    config = parse_config({
+        "sources": [{"id": "kompas", "name": "Kompas.com", "url": "https://kompas.test/feed"}],
+        "settings": {"forum": {"area": "Kota Batu"}, "delivery": {"attempts": 1, "backoff": 0, "channels": [
+            {"name": "email-forum", "url_env": "T_SMTP", "format": "email"},
+            {"name": "email-teks", "url_env": "T_SMTP_TEXT", "format": "email_text"}]}}})
+    env = {"T_SMTP": smtp.url_to("forum@test.invalid"), "T_SMTP_TEXT": smtp.url_to("pers@test.invalid")}
+
+    def texts(mails):
+        return [email.message_from_bytes(m.content, policy=policy.default).get_body(("html", "plain"))
+                .get_content() for m in mails]
+
+    report, files = make_weekly(week_db, parse_week("2026-W47"), config, tmp_path / "mingguan")
+    files.charts[1].unlink()
+    send_weekly(week_db, report, files, config, env=env)
+    for text in texts(smtp.received):
+        assert "terlampir: Berita pemilu per hari, Cerita yang paling menyebar" in text, text
+        assert "per wilayah" not in text
+    for chart in files.charts:
+        chart.unlink(missing_ok=True)
+    send_weekly(week_db, report, files, config, env=env, force=True)
+    for text in texts(smtp.received[2:]):
+        assert "terlampir" not in text and "Grafik" not in text, text

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -59,15 +59,16 @@ def _env(zone: str = TIME_ZONE):
 
 
 def render_weekly(report: WeeklyReport, fmt: str, links: list[tuple[str, str]] | None = None,
-                  attached: bool = False) -> str:
-    """The report as ``html`` (the page), ``email`` (HTML mail) or ``whatsapp`` text."""
+                  attached: Sequence[str] = ()) -> str:
+    """The report as ``html`` (the page), ``email`` (HTML mail) or ``whatsapp`` text; ``attached``:
+    the titles of the charts that go with it as files."""
     from saring.report.charts import CHARTS
 
     template = {"html": "weekly.html.j2", "email": "weekly_email.html.j2",
                 "whatsapp": "weekly_whatsapp.txt.j2"}[fmt]
     text = _env(report.timezone).get_template(template).render(
         w=report, charts=[(name, title) for name, (title, _) in CHARTS.items()],
-        links=links or [], attached=attached)
+        links=links or [], attached=list(attached))
     return _tidy(text)
 
 
@@ -120,6 +121,13 @@ def split_text(text: str, limit: int) -> list[str]:
     return [p.strip() + "\n" for p in parts if p.strip()]
 
 
+def chart_titles(charts: Sequence[Path]) -> list[str]:
+    """The titles of the ``charts`` that are in the week's folder (one deleted there is not attached)."""
+    from saring.report.charts import CHARTS
+
+    return [CHARTS[p.name][0] for p in charts if p.is_file() and p.name in CHARTS]
+
+
 def chart_links(report: WeeklyReport, base_url: str | None) -> list[tuple[str, str]]:
     """(title, public address) of every chart, when the archive has one."""
     from saring.report.charts import CHARTS
@@ -155,8 +163,9 @@ def write_weekly(report: WeeklyReport, out_dir: str | Path, base_url: str | None
         charts.append(path)
     links = chart_links(report, base_url)
     _write(folder / FILES["html"], render_weekly(report, "html"))
-    _write(folder / FILES["email"], render_weekly(report, "email", links, attached=not links))
-    _write(folder / FILES["whatsapp"], render_weekly(report, "whatsapp", links, attached=not links))
+    attached = [] if links else chart_titles(charts)
+    _write(folder / FILES["email"], render_weekly(report, "email", links, attached))
+    _write(folder / FILES["whatsapp"], render_weekly(report, "whatsapp", links, attached))
     meta = {"week": report.label, "monday": report.monday.isoformat(),
             "generated_at": report.generated_at.isoformat(),
             "numbers": {k: getattr(report.totals, k) for k, _ in report.totals.LABELS},
@@ -199,10 +208,12 @@ def send_weekly(db_path: str | Path | None, report: WeeklyReport, files: WeeklyF
         url = (env.get(channel.url_env) or "").strip()
         attach = channel.format != "whatsapp" and supports_attachments(url)
         shown_links = [] if attach else links
+        # the text names only the charts still in the folder: send_channel leaves out (and records) the rest
+        attached = chart_titles(files.charts) if attach else []
         if channel.format == "email":
-            body = render_weekly(report, "email", shown_links, attached=attach)
+            body = render_weekly(report, "email", shown_links, attached)
             return report.subject, [body], files.charts if attach else []
-        text = render_weekly(report, "whatsapp", shown_links, attached=attach)
+        text = render_weekly(report, "whatsapp", shown_links, attached)
         if channel.format == "email_text":
             return report.subject, [text], files.charts if attach else []
         return "", split_text(text, config.digest.message_chars), files.charts if attach else []
