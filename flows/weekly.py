@@ -29,7 +29,9 @@ def weekly_flow(sources: str | None = None, db: str | None = None, out: str = "d
     config, db = setup.config, setup.db
     monday = parse_week(week, today=today(config.schedule.timezone))
     # never write (nor deliver) the days still to come as a quiet week, as `saring report weekly`
-    check_week_over(monday, zone=config.schedule.timezone)
+    check_week_over(monday, zone=config.schedule.timezone,
+                    advice="run it after the week ends, or leave the `week` parameter empty for the last "
+                           "complete week")
     existing_db(db)  # before the first ingest (or a mistyped db): never a quiet week of an empty file
     report, files = make_weekly(db, monday, config, out)
     logger.info("weekly report %s: %d items, %d election-related, %d high risk -> %s",

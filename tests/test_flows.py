@@ -451,6 +451,29 @@ def test_a_weekly_run_for_a_week_not_over_writes_no_report(prefect_harness, tmp_
     assert not out.exists()
 
 
+def test_a_weekly_run_for_a_week_not_over_names_the_flows_parameter_not_the_cli_flags(prefect_harness,
+                                                                                      tmp_path):
+    # The maintainer started the weekly run from the Prefect UI with `week` this week: the failed run
+    # said "give --partial ... give neither --week nor --end", flags the flow's form does not have.
+    from zoneinfo import ZoneInfo
+
+    from flows.weekly import weekly_flow
+    from saring import clock
+    from saring.report.weekly import WeekError
+    from saring.storage.database import Store
+
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources:\n  - id: only\n    name: Only\n    url: https://only.example/feed\n",
+                       encoding="utf-8")
+    Store(tmp_path / "saring.duckdb").close()
+    with clock.frozen(datetime(2026, 11, 18, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta"))):  # Wednesday of W47
+        with pytest.raises(WeekError, match="has not ended yet") as refused:
+            weekly_flow(sources=str(sources), db=str(tmp_path / "saring.duckdb"), out=str(tmp_path / "w"),
+                        week="2026-W47")
+    said = str(refused.value)
+    assert "--" not in said and "leave the `week` parameter empty" in said, said
+
+
 def test_an_ingest_run_for_a_mistyped_or_switched_off_source_says_so(prefect_harness, sample_site, tmp_path):
     # A run started by hand from the Prefect UI to read again one source the maintainer had fixed,
     # with `only: [antara-pemilu]` mistyped (or a source still `enabled: false`): the run read

@@ -84,11 +84,17 @@ def week_over(monday: date, now: datetime | None = None, zone: str = TIME_ZONE) 
     return None if now < start else now >= end
 
 
+#: What `saring report weekly` can do about a week still running; a caller without these flags
+#: (the Prefect flow) passes its own ``advice``.
+CLI_ADVICE = "give --partial to write it anyway (for the last complete week, give neither --week nor --end)"
+
+
 def check_week_over(monday: date, partial: bool = False, now: datetime | None = None,
-                    zone: str = TIME_ZONE) -> None:
+                    zone: str = TIME_ZONE, advice: str = CLI_ADVICE) -> None:
     """Refuse a week that has not started, and one still running unless ``partial``.
 
-    A report of days still to come says "0 berita pemilu" and reads as an all-clear.
+    A report of days still to come says "0 berita pemilu" and reads as an all-clear. ``advice`` ends
+    the refusal of a running week: what the caller's user can do, in the caller's own terms.
 
     Raises:
         WeekError: saying which week and why.
@@ -101,9 +107,7 @@ def check_week_over(monday: date, partial: bool = False, now: datetime | None = 
         sunday = monday + timedelta(days=6)
         raise WeekError(f"week {week_label(monday)} has not ended yet (it ends on {hari(sunday)} "
                         f"{sunday.year} at midnight {zone_label(zone)}): its report would count only the "
-                        "days so far; "
-                        "give --partial to write it anyway (for the last complete week, give neither "
-                        "--week nor --end)")
+                        f"days so far; {advice}")
 
 
 def week_label(monday: date) -> str:
