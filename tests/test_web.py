@@ -201,6 +201,29 @@ def test_the_models_page_shows_a_metric_the_card_lacks_as_a_dash(client, tmp_pat
     assert re.search(r"<strong>grouped cv full</strong> \(n=3302\):[^<]*ROC-AUC -</p>", page.text), page.text
 
 
+def test_a_current_model_version_whose_folder_is_gone_is_said_in_indonesian_on_the_models_page(
+        client, tmp_path, monkeypatch, caplog):
+    # The maintainer deleted a promoted version's folder to free disk space: the Model page showed
+    # forum members "The current model version 'v-hapus' is missing from /srv/...", English and a
+    # server path. The reason belongs in the log; members read what it means for them.
+    import json
+
+    home = tmp_path / "model-home"
+    home.mkdir()
+    (home / "history.jsonl").write_text(json.dumps(
+        {"at": "2026-11-20T02:00:00+00:00", "action": "promote", "version": "v-hapus", "reason": "manual"})
+        + "\n", encoding="utf-8")
+    monkeypatch.delenv("SARING_MODELS", raising=False)
+    monkeypatch.setenv("SARING_MODEL_HOME", str(home))
+    login(client)
+    page = client.get("/models")
+    assert page.status_code == 200
+    box = re.search(r'<div class="error">(.*?)</div>', page.text, re.S)
+    assert box and "belum bisa dibaca" in box.group(1) and "log server" in box.group(1), page.text[-3000:]
+    assert str(home) not in page.text and "missing" not in page.text, page.text[-3000:]
+    assert "v-hapus" in caplog.text and str(home) in caplog.text  # the maintainer's reason is in the log
+
+
 def test_the_models_page_rounds_the_current_models_metrics_as_its_list_of_versions_does(client):
     # A member comparing the current model's card with the "Semua versi" list read "presisi 0.9139"
     # above and "presisi 0.914" below for the same numbers.

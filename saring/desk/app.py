@@ -897,8 +897,11 @@ def _model_status() -> dict[str, Any]:
     try:
         directory = default_model_dir() if os.environ.get("SARING_MODELS") else registry.current_model_dir()
         version = "SARING_MODELS" if os.environ.get("SARING_MODELS") else registry.current_version()
-    except SaringError as exc:
-        return dict(models=[], version=None, error=str(exc), last_change=None)
+    except SaringError as exc:  # the reason names server paths, in English: the log's, as in _saring
+        LOGGER.warning("desk page /models: %s", exc)
+        return dict(models=[], version=None, last_change=None,
+                    error="Model penilai saring belum bisa dibaca, jadi statusnya belum bisa ditampilkan. "
+                          "Beri tahu pengelola saring (penyebabnya ada di log server).")
     models = []
     for name in ("election", "hoax"):
         path = directory / f"{name}.json"
