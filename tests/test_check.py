@@ -222,6 +222,26 @@ def test_a_reason_quoting_a_phone_number_cut_short_is_stored_without_its_digits(
     assert not any("813" in term for term in terms), terms
 
 
+def test_a_link_too_long_to_open_is_named_by_its_start_not_echoed_whole(tmp_path, monkeypatch):
+    # A link pasted with a megabyte of tracking data glued to it, to a site that does not answer:
+    # saring check printed the whole link back in "tautan <link> tidak bisa dibuka" (a megabyte in
+    # the terminal; on the desk the error box repeated it under the text box).
+    from typer.testing import CliRunner
+
+    from saring.cli.main import app
+
+    monkeypatch.setattr("saring.collect.urls.system_resolver", FakeDNS({}))
+    link = "https://situs-yang-tidak-ada.example/berita?utm=" + "x" * 1_000_000
+    with pytest.raises(CheckError) as refused:
+        fetch_text(link)
+    said = str(refused.value)
+    assert said.startswith(f"tautan {link[:80]}… tidak bisa dibuka: nama situsnya tidak dikenal"), said[:300]
+    assert len(said) < 300, len(said)
+    shell = CliRunner().invoke(app, ["check", link, "--db", str(tmp_path / "saring.duckdb")])
+    assert shell.exit_code != 0 and "tidak bisa dibuka" in shell.output, shell.output[:300]
+    assert len(shell.output) < 1000, len(shell.output)
+
+
 def test_empty_input_is_refused(ingested, scorer):
     with pytest.raises(CheckError):
         run_check("   ", ingested, scorer=scorer)

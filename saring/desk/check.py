@@ -288,7 +288,9 @@ def fetch_text(url: str, timeout: float = 8.0) -> tuple[str | None, str, str | N
             page = fetcher.get(url, allow_private=False, accept="text/html,*/*;q=0.8")
     except FetchError as exc:
         LOGGER.info("check: %s", exc)
-        raise CheckError(f"tautan {url} tidak bisa dibuka: {_unreachable(exc)}") from None
+        # its start names it: a link pasted with a megabyte glued on is not printed back whole
+        shown = url if len(url) <= 80 else url[:80] + "…"
+        raise CheckError(f"tautan {shown} tidak bisa dibuka: {_unreachable(exc)}") from None
     kind = _not_a_page(page.headers.get("content-type", ""), page.content)
     if kind:
         raise CheckError(f"tautan ini berupa {kind}, bukan halaman berita: saring hanya membaca halaman web. "
