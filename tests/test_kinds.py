@@ -224,6 +224,43 @@ def test_an_over_long_telegram_post_address_costs_only_that_post_with_the_reason
     assert f"longer than {MAX_URL_CHARS:,} characters" in feed.warning and len(feed.warning) < 400
 
 
+def test_a_listing_page_whose_every_matching_link_is_over_long_says_they_were_skipped_and_why():
+    # A broken listing page put megabytes in every article's href: the source's error on the health
+    # page said "none of the 10 links on the page matches link_pattern", sending the maintainer to
+    # rewrite a pattern that matched them all.
+    page = _read("webpage_listing.html")
+    data = page
+    for href in (b"/berita/2023/10/12/rapat-koordinasi-bakohumas",
+                 b"https://kpu-kota.example.id/berita/2023/10/11/pendaftaran-kpps-dibuka?utm_source=home",
+                 b"berita/2023/10/10/klarifikasi-hoaks-surat-suara"):
+        assert b'href="' + href + b'"' in data
+        data = data.replace(b'href="' + href + b'"', b'href="' + href + b"&q=" + b"9" * 1_000_000 + b'"')
+    with pytest.raises(FeedError) as failed:
+        parse_source("webpage", data, "https://kpu-kota.example.id/berita/", "text/html",
+                     {"link_pattern": r"/berita/\d{4}/\d{2}/"}, 50)
+    said = str(failed.value)
+    assert "matches link_pattern" not in said, said
+    assert "entries with a malformed link were skipped: the link " in said, said
+    assert f"longer than {MAX_URL_CHARS:,} characters" in said and len(said) < 500, said
+
+
+def test_a_telegram_preview_whose_every_post_address_is_over_long_says_they_were_skipped_and_why():
+    # A broken or hostile mirror of t.me/s/ put megabytes in every data-post: the source's error said
+    # "holds 3 messages but none with text" of a channel whose posts all had text.
+    page = _read("telegram_preview.html")
+    data = page
+    for post in (b"1201", b"1203"):  # 1202 is a photo without a caption
+        data = data.replace(b'data-post="infopemilu_contoh/' + post + b'"',
+                            b'data-post="infopemilu_contoh/' + post + b"1" * 1_000_000 + b'"')
+    with pytest.raises(FeedError) as failed:
+        parse_source("telegram", data, "https://t.me/s/infopemilu_contoh", "text/html",
+                     {"channel": "infopemilu_contoh"}, 50)
+    said = str(failed.value)
+    assert "none with text" not in said, said
+    assert "2 entries with a malformed link were skipped: the link " in said, said
+    assert f"longer than {MAX_URL_CHARS:,} characters" in said and len(said) < 500, said
+
+
 def test_a_feed_is_parsed_once(monkeypatch):
     # feedparser is most of a feed's cost: the items and their outbound links come from one reading.
     import feedparser

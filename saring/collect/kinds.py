@@ -440,6 +440,9 @@ def parse_telegram(data: bytes, url: str, options: dict | None = None, max_items
         if len(items) >= max_items:
             break
     if not items:
+        if malformed:  # "none with text" would be the wrong reason: the posts were skipped for their link
+            raise FeedError(f"{url}: the Telegram preview holds {len(messages)} messages but none could be "
+                            f"kept: {malformed_warning(malformed)}")
         raise FeedError(f"{url}: the Telegram preview holds {len(messages)} messages but none with text")
     # Photos and stickers without a caption are normal in a channel: counted, not a warning.
     return ParsedFeed(title=title, items=items, skipped=skipped + len(malformed),
@@ -489,6 +492,9 @@ def parse_webpage(data: bytes, url: str, options: dict, max_items: int = 50,
                                   channel=host, links=())
         if len(found) >= max_items:
             break
+    if not found and malformed:  # the pattern matched: the links were skipped for what they hold
+        raise FeedError(f"{url}: no link on the page matching link_pattern {pattern.pattern!r} could be "
+                        f"kept: {malformed_warning(malformed)}")
     if not found:
         raise FeedError(f"{url}: none of the {len(anchors)} links on the page matches link_pattern "
                         f"{pattern.pattern!r}")
