@@ -588,6 +588,24 @@ def test_lifecycle_notebook_answers_the_question(week_db, monkeypatch):
     assert "5 story-days around a clarification" in outputs
 
 
+def test_lifecycle_notebook_counts_the_days_a_story_spread_not_the_day_only_a_card_was_made(week_db,
+                                                                                            monkeypatch):
+    # Story s1 was mentioned Mon, Tue, Thu and Fri; Wednesday only has the forum's card. The
+    # notebook's "which spread most over how many days" said 5 days: the card's day counted.
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    monkeypatch.setenv("SARING_DB", str(week_db))
+    nb = nbformat.read(repo / "notebooks" / "lifecycle.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("print(_.loc['s1', 'days'], _.loc['s1', 'mentions'], "
+                                              "_.loc['s1', 'tipline'])"))
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(repo)}}).execute()
+    assert nb.cells[-1].outputs[0]["text"].split() == ["4", "3", "1"]
+
+
 def test_weekly_flow_and_its_monday_deployment(prefect_harness, week_db, tmp_path):
     from pathlib import Path
 
