@@ -38,3 +38,29 @@ def test_models_notebook_runs(tmp_path, monkeypatch):
                       for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "4 scored items from 2 sources" in outputs
     assert "grouped_cv" in outputs and "time_split" in outputs
+
+
+@pytest.mark.parametrize("saring_db", ["production/saring.duckdb", None])
+def test_models_notebook_without_the_database_asked_for_says_so(saring_db, tmp_path, monkeypatch):
+    # An analyst points SARING_DB at the production file (a typo, a share not mounted) on a machine
+    # where `make demo` ran: the notebook showed the demo's scores as if they were production's;
+    # with no database at all it stopped on a bare StopIteration.
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from saring.storage.database import Store
+
+    repo = tmp_path / "repo"
+    (repo / "notebooks").mkdir(parents=True)
+    monkeypatch.chdir(repo)
+    if saring_db:
+        Store("data/demo/saring.duckdb").close()  # as `make demo` left it
+        monkeypatch.setenv("SARING_DB", str(tmp_path / saring_db))
+    else:
+        monkeypatch.delenv("SARING_DB", raising=False)
+    nb = nbformat.read(REPO / "notebooks" / "models.ipynb", as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                                     resources={"metadata": {"path": str(repo / "notebooks")}})
+    with pytest.raises(nbclient.exceptions.CellExecutionError) as failed:
+        client.execute()
+    missing = tmp_path / saring_db if saring_db else repo / "data/saring.duckdb"
+    assert "StoreError" in str(failed.value) and f"no database at {missing}" in str(failed.value)
