@@ -27,7 +27,8 @@ def weekly_flow(sources: str | None = None, db: str | None = None, out: str = "d
     logger = get_run_logger()
     setup = resolve(db, sources, require_sources=True)
     config, db = setup.config, setup.db
-    monday = parse_week(week, today=today(config.schedule.timezone))
+    # a mistyped `week` in the Prefect UI is named as the form names it, not as the CLI's --week
+    monday = parse_week(week, today=today(config.schedule.timezone), names=("week", "end"))
     # never write (nor deliver) the days still to come as a quiet week, as `saring report weekly`
     check_week_over(monday, zone=config.schedule.timezone,
                     advice="run it after the week ends, or leave the `week` parameter empty for the last "

@@ -714,3 +714,23 @@ def test_a_digest_run_started_by_hand_with_a_mistyped_day_says_the_form_it_expec
             digest_flow(sources=str(sources), db=str(tmp_path / "saring.duckdb"), out=str(tmp_path / "out"),
                         day=typed)
     assert not (tmp_path / "saring.duckdb").exists() and not (tmp_path / "out").exists()
+
+
+def test_a_weekly_run_started_by_hand_with_a_mistyped_week_names_the_flows_parameter(prefect_harness,
+                                                                                    tmp_path):
+    # A weekly run started from the Prefect UI with week "2026-47" failed saying "--week '2026-47' is
+    # not a week like 2026-W47": a flag the flow's form does not have.
+    from flows.weekly import weekly_flow
+    from saring.report.weekly import WeekError
+
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources:\n  - id: only\n    name: Only\n    url: https://only.example/feed\n",
+                       encoding="utf-8")
+    for typed, said in (("2026-47", "is not a week like 2026-W47"),
+                        ("2026-W60", "that year has no such week"),
+                        ("0001-W01", "the year must be between 1970 and 9998")):
+        with pytest.raises(WeekError, match=said) as refused:
+            weekly_flow(sources=str(sources), db=str(tmp_path / "saring.duckdb"), out=str(tmp_path / "w"),
+                        week=typed)
+        assert str(refused.value).startswith(f"week {typed!r}") and "--" not in str(refused.value)
+    assert not (tmp_path / "saring.duckdb").exists() and not (tmp_path / "w").exists()

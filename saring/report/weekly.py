@@ -44,32 +44,36 @@ def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def parse_week(week: str | None = None, end: str | None = None, today: date | None = None) -> date:
+def parse_week(week: str | None = None, end: str | None = None, today: date | None = None,
+               names: tuple[str, str] = ("--week", "--end")) -> date:
     """The Monday of the week to report on.
 
     ``week`` ("2026-W47") names an ISO week; ``end`` (a date) picks the week that holds it;
     with neither, the last complete week before ``today`` (what the Monday-morning run wants).
+    ``names`` call the two in errors as the caller's user typed them (the Prefect flow's parameter
+    is ``week``, not ``--week``), as ``check_week_over``'s ``advice``.
 
     Raises:
         WeekError: both given, or one that is not a week/date.
     """
+    week_name, end_name = names
     if week and end:
-        raise WeekError("give either --week or --end, not both")
+        raise WeekError(f"give either {week_name} or {end_name}, not both")
     if week:
         found = _WEEK.match(week)
         if not found:
-            raise WeekError(f"--week {week!r} is not a week like 2026-W47")
+            raise WeekError(f"{week_name} {week!r} is not a week like 2026-W47")
         if not 1970 <= int(found[1]) <= 9998:  # the weeks around it must be on the calendar too
-            raise WeekError(f"--week {week!r}: the year must be between 1970 and 9998")
+            raise WeekError(f"{week_name} {week!r}: the year must be between 1970 and 9998")
         try:
             return date.fromisocalendar(int(found[1]), int(found[2]), 1)
         except ValueError:
-            raise WeekError(f"--week {week!r}: that year has no such week") from None
+            raise WeekError(f"{week_name} {week!r}: that year has no such week") from None
     if end:
         try:
             return monday_of(date.fromisoformat(end.strip()))
         except ValueError:
-            raise WeekError(f"--end {end!r} is not a date like 2026-11-22") from None
+            raise WeekError(f"{end_name} {end!r} is not a date like 2026-11-22") from None
     today = today or forum_today(TIME_ZONE)
     return monday_of(today) - timedelta(days=7)
 
