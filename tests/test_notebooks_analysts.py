@@ -115,3 +115,39 @@ def test_notebook_opened_in_jupyter_counts_the_days_of_the_forums_clock(name, tm
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(repo / "notebooks")}}).execute()
     assert nb.cells[-1].outputs[0]["text"].strip() == "Asia/Makassar"
+
+
+def test_explore_counts_election_items_at_the_forums_threshold(sample_site, tmp_path, monkeypatch, scorer):
+    # A forum that set `election_threshold: 0.8` in settings.digest (its digest was too long) saw
+    # explore.ipynb count and list the election items at a fixed 0.5: never the digest's numbers.
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    import saring
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        raw = demo_sources(sample_site.base_url, sample_site.root_dir)
+        run_ingest(parse_config(raw), store, scorer=scorer)
+    repo = tmp_path / "repo"
+    (repo / "notebooks").mkdir(parents=True)
+    (repo / "sources.yaml").write_text(
+        "settings:\n  digest: {election_threshold: 0.8}\nsources:\n"
+        "  - {id: lokal, name: Lokal, url: 'https://lokal.example/feed'}\n", encoding="utf-8")
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("SARING_DB", str(db))
+    monkeypatch.delenv("SARING_SOURCES", raising=False)
+    with saring.connect(db, timezone="WIB") as con:
+        want, at_half = con.execute("SELECT count(*) FILTER (WHERE election_score >= 0.8), count(*) "
+                                    "FILTER (WHERE election_score >= 0.5) FROM item_overview").fetchone()
+    assert want != at_half  # the sample tells the two apart
+    nb = nbformat.read(REPO / "notebooks" / "explore.ipynb", as_version=4)
+    codes = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    per_source, riskiest = codes[1], codes[2]  # items per source; the highest-risk election items
+    nb.cells.insert(riskiest + 1, nbformat.v4.new_code_cell("print(len(_))"))
+    nb.cells.insert(per_source + 1, nbformat.v4.new_code_cell("print(int(_['election'].sum()))"))
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(repo / "notebooks")}}).execute()
+    counted = int(nb.cells[per_source + 1].outputs[0]["text"])
+    listed = int(nb.cells[riskiest + 2].outputs[0]["text"])
+    assert counted == want and listed == min(want, 20), (counted, listed, want, at_half)
+
