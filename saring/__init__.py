@@ -1,6 +1,8 @@
 """saring: watch Indonesian news for election misinformation ("Saring sebelum Sharing")."""
 
 import logging
+import os
+from pathlib import Path
 
 __version__ = "0.1.0"
 
@@ -36,6 +38,21 @@ def connect(db_path: str | None = None, timezone: str | None = None):
             _in_wib(str(exc))
             timezone = TIME_ZONE
     return connect_snapshot(db_path, timezone)
+
+
+def notebook_db(root: str | os.PathLike, demo: str = "data/demo/saring.duckdb") -> Path:
+    """The database an analysts' notebook opens: ``$SARING_DB`` as set, else the forum's
+    ``data/saring.duckdb`` under ``root`` (the repository), else the demo's ``demo`` there (after
+    `make demo`).
+
+    A ``$SARING_DB`` that is not there stays the answer: :func:`connect` then says "no database at",
+    never shows the demo's items as if they were that database's. With neither file, the forum's
+    path, for the same message.
+    """
+    if os.environ.get("SARING_DB"):
+        return Path(os.environ["SARING_DB"])
+    forum, demo_db = Path(root) / "data/saring.duckdb", Path(root) / demo
+    return demo_db if demo_db.exists() and not forum.exists() else forum
 
 
 def _in_wib(why: str) -> None:

@@ -151,3 +151,27 @@ def test_explore_counts_election_items_at_the_forums_threshold(sample_site, tmp_
     listed = int(nb.cells[riskiest + 2].outputs[0]["text"])
     assert counted == want and listed == min(want, 20), (counted, listed, want, at_half)
 
+
+@pytest.mark.parametrize("name", ["explore.ipynb", "stories.ipynb", "lifecycle.ipynb", "models.ipynb"])
+def test_notebook_opens_the_forums_database_before_the_demos(name, tmp_path, monkeypatch):
+    # On the forum's server, where `make demo` once ran next to the production data/saring.duckdb,
+    # explore, stories and lifecycle showed the demo's items as if they were the forum's.
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    repo = tmp_path / "repo"
+    (repo / "notebooks").mkdir(parents=True)
+    monkeypatch.chdir(repo)
+    for db in ("data/saring.duckdb", "data/demo/saring.duckdb", "data/demo/weekly/saring.duckdb"):
+        Store(db).close()
+    for var in ("SARING_DB", "SARING_SOURCES"):
+        monkeypatch.delenv(var, raising=False)
+    nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
+    first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")  # it opens `con`
+    probe = "print(con.execute('SELECT path FROM duckdb_databases() WHERE NOT internal').fetchall())"
+    nb.cells = [*nb.cells[:first + 1], nbformat.v4.new_code_cell(probe)]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(repo / "notebooks")}}).execute()
+    opened = nb.cells[-1].outputs[0]["text"]
+    assert str(repo / "data" / "saring.published") in opened and "demo" not in opened, opened
+    said = "".join(o.get("text", "") for o in nb.cells[first].outputs)
+    assert f"database: {repo / 'data' / 'saring.duckdb'}" in said, said  # it says which it opened
