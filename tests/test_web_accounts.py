@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from saring.cli.main import app as cli
 from saring.desk.app import create_app
 from saring.desk.auth import add_user
+from saring.desk.check import MAX_TEXT
 from saring.desk.throttle import LoginThrottle
 from saring.report.deliver import free_port
 
@@ -211,6 +212,38 @@ def test_a_pasted_message_survives_a_login_form_left_open_too_long_and_a_reload_
     assert _form_fields(box.text).get("q") == message
     checked = phone.post("/check", data=_form_fields(box.text))
     assert checked.status_code == 200 and "Risiko hoaks" in checked.text
+
+
+def _long_forward(desk_db) -> str:
+    """Stored article texts joined until they are longer than the check box holds."""
+    con = duckdb.connect(str(desk_db), read_only=True)
+    texts = [t for (t,) in con.execute(
+        "SELECT text FROM item_overview WHERE length(text) > 500 ORDER BY item_id").fetchall()]
+    con.close()
+    message = ""
+    while len(message) <= MAX_TEXT + 5000:
+        message += "\n".join(texts) + "\n"
+    return message.strip()
+
+
+def test_a_message_longer_than_the_check_box_is_cut_to_its_limit_on_every_page_that_gives_it_back(desk,
+                                                                                                  desk_db):
+    # The box says maxlength=20000, but only a browser reads that: a forward sent by a script or an
+    # old phone came back whole in the box (and in the login page's hidden field) on every error page.
+    message = _long_forward(desk_db)
+    kept = message[:MAX_TEXT]
+    phone = logged_in(desk)
+    stale = csrf(phone.get("/check").text)
+    assert login(phone).status_code == 303  # logged in again in another tab: the form went stale
+    r = phone.post("/check", data={"csrf": stale, "q": message})
+    assert r.status_code == 403 and _form_fields(r.text)["q"] == kept
+    checked = phone.post("/check", data=_form_fields(r.text) | {"q": message})
+    assert checked.status_code == 200 and _form_fields(checked.text)["q"] == kept.strip()
+    ended = replay(create_app(desk_db, scorer=desk.state.scorer, secret_key="new-key"), phone.cookies)
+    r = ended.post("/check", data={"csrf": stale, "q": message})  # the session ended: the login page
+    assert r.status_code == 401 and _form_fields(r.text)["q"] == kept
+    r = ended.post("/login", data={**_form_fields(r.text), "q": message, "name": "rina", "password": "salah"})
+    assert r.status_code == 401 and _form_fields(r.text)["q"] == kept
 
 
 def test_a_link_to_a_days_digest_keeps_its_day_through_the_login(desk):

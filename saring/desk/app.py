@@ -352,7 +352,7 @@ async def _login(request: Request, exc: LoginRequired):
     if request.method == "POST" and request.url.path == "/check":
         # The session ended while the member was pasting a message: the login form keeps it and
         # gives it back in the check box (a redirect would drop it).
-        query = str((await request.form()).get("q", ""))
+        query = _pasted(await request.form())
         if query.strip():
             return page(request, "login.html", status=401, next="/check", error=None, query=query,
                         message="Sesi Anda sudah berakhir. Masuk lagi; pesan yang Anda tempel tidak hilang.")
@@ -373,7 +373,7 @@ def _back_to(request: Request) -> str:
 
 
 async def _csrf(request: Request, exc: CsrfError):
-    query = str((await request.form()).get("q", "")) if request.url.path in ("/check", "/login") else ""
+    query = _pasted(await request.form()) if request.url.path in ("/check", "/login") else ""
     if query.strip() and request.url.path == "/login":  # a login page carrying a message, left open
         desk = desk_of(request)
         name = await run_in_threadpool(desk.session_user, session(request))
@@ -439,7 +439,7 @@ async def login(request: Request, data: dict[str, str] = Depends(csrf_form)):
     desk = desk_of(request)
     client = request.client.host if request.client else "?"
     given = data.get("name", "")
-    query = data.get("q", "")  # a message pasted into the check box when the session had ended
+    query = _pasted(data)  # a message pasted into the check box when the session had ended
     wait = desk.throttle.attempt(given, client)
     if wait > 0:
         minutes = max(1, math.ceil(wait / 60))
@@ -576,7 +576,7 @@ async def check(request: Request, name: str = Depends(current_user),
     from saring.desk.check import CheckError
     from saring.judge.classifier.modelload import ModelLoadError
 
-    query = data.get("q", "").strip()
+    query = _pasted(data).strip()
     try:
         result = await run_in_threadpool(_run_check, desk_of(request), query, request.app.state, name)
     except CheckError as exc:
@@ -716,6 +716,14 @@ def _local(value: Any, zone: str) -> str:
     from saring.report.digest import tanggal
 
     return tanggal(value, zone) if isinstance(value, datetime) and value.tzinfo else str(value)
+
+
+def _pasted(form: Any) -> str:
+    """The check box's text as posted, cut to what the desk checks: its maxlength binds browsers
+    only, and every page that gives the text back shows this."""
+    from saring.desk.check import MAX_TEXT
+
+    return str(form.get("q", ""))[:MAX_TEXT]
 
 
 def _safe_next(value: str) -> str:
