@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import time
+from urllib.parse import urlencode
 
 import duckdb
 import httpx
@@ -244,6 +245,30 @@ def test_a_message_longer_than_the_check_box_is_cut_to_its_limit_on_every_page_t
     assert r.status_code == 401 and _form_fields(r.text)["q"] == kept
     r = ended.post("/login", data={**_form_fields(r.text), "q": message, "name": "rina", "password": "salah"})
     assert r.status_code == 401 and _form_fields(r.text)["q"] == kept
+
+
+@pytest.mark.parametrize("sent", ["with its length", "in chunks"])
+def test_a_huge_form_is_refused_with_a_page_in_indonesian_before_it_is_read(desk, desk_db, sent):
+    # Any form field may be up to 1 MB and a form up to 1000 fields (Starlette's own bounds): one
+    # POST could make the desk hold a gigabyte, even the login form, with no account at all.
+    phone = logged_in(desk)
+    fields = {"csrf": csrf(phone.get("/check").text), "q": "Beredar kabar KPU Kota Batu memindahkan TPS 7"}
+    body = urlencode(fields | {f"x{i}": "a" * 1_000_000 for i in range(3)}).encode()
+    content = body if sent == "with its length" else (body[i:i + 65536] for i in range(0, len(body), 65536))
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    for client, path in ((phone, "/check"), (TestClient(desk), "/check"), (TestClient(desk), "/login")):
+        r = client.post(path, content=content if sent == "with its length" else iter(list(content)),
+                        headers=headers)
+        assert r.status_code == 413, (path, r.status_code, r.text[:300])
+        assert "Kiriman terlalu besar" in r.text and r.headers["x-frame-options"] == "DENY"
+        if sent == "in chunks":
+            content = (body[i:i + 65536] for i in range(0, len(body), 65536))
+    con = duckdb.connect(str(desk_db), read_only=True)
+    assert con.execute("SELECT count(*) FROM checks").fetchone() == (0,)
+    con.close()
+    # A whole check box of the widest characters is well inside the bound.
+    r = phone.post("/check", data=fields | {"q": "🗳" * MAX_TEXT})
+    assert r.status_code == 200 and "Risiko hoaks" in r.text
 
 
 def test_a_link_to_a_days_digest_keeps_its_day_through_the_login(desk):

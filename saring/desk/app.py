@@ -52,6 +52,7 @@ from saring.desk import trends
 from saring.desk.cache import Live, Published, load_accounts, load_generations
 from saring.desk.session import (
     COOKIE,
+    BoundBody,
     Busy,
     CsrfError,
     LoginRequired,
@@ -691,6 +692,7 @@ def create_app(
     templates.env.filters["page_link"] = page_link  # a chat message's title leads nowhere
     templates.env.filters["wa_link"] = lambda text: "https://wa.me/?text=" + quote(text)
 
+    app.add_middleware(BoundBody)  # inside security_headers: its 413 page gets the headers too
     app.middleware("http")(security_headers)
     app.add_exception_handler(LoginRequired, _login)
     app.add_exception_handler(CsrfError, _csrf)

@@ -1,5 +1,6 @@
 """The desk's request helpers: the signed session, the logged-in user and CSRF as FastAPI
-dependencies, and rendering a page; shared by every router of the desk (app, trends).
+dependencies, rendering a page, and the bound on a request's body (:class:`BoundBody`); shared by
+every router of the desk (app, trends).
 
 The desk object itself lives on ``request.app.state.desk`` (see :func:`saring.desk.app.create_app`).
 """
@@ -15,6 +16,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from itsdangerous import BadSignature
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from saring.errors import SaringError
 from saring.filemodes import readable_by_others, write_private
@@ -24,6 +27,10 @@ COOKIE = "saring_session"
 SESSION_MAX_AGE = 12 * 3600
 KEY_ENV = "SARING_WEB_SESSION_KEY"
 MIN_KEY = 32
+MAX_FORM = 1024 * 1024
+"""The most a request body may hold, in bytes. Starlette bounds each form field (1 MB) and their
+number (1000), not the whole form: one POST, even to the login page, could fill a gigabyte. The
+check box's 20,000 characters of the widest kind take 240 KB once encoded."""
 
 
 class SessionKeyError(SaringError):
@@ -32,6 +39,10 @@ class SessionKeyError(SaringError):
 
 class Busy(Exception):
     """The database writer is busy (a flow is running)."""
+
+
+class FormTooLarge(Exception):
+    """A request body went past :data:`MAX_FORM`."""
 
 
 class LoginRequired(Exception):
@@ -142,3 +153,50 @@ def set_cookie(request: Request, response: Response, value: str) -> None:
         samesite="lax",
         secure=request.url.scheme == "https",
     )
+
+
+class BoundBody:
+    """ASGI middleware: a request body over :data:`MAX_FORM` bytes is read no further and answered
+    with a page saying so (HTTP 413), whichever form or handler was reading it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_FORM:
+            await _too_large(scope, receive, send)
+            return
+        read, started = 0, False
+
+        async def bounded() -> Message:  # a body sent in chunks, without its length
+            nonlocal read
+            message = await receive()
+            read += len(message.get("body", b""))
+            if read > MAX_FORM:
+                raise FormTooLarge
+            return message
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, bounded, sending)
+        except FormTooLarge:
+            if started:
+                raise
+            await _too_large(scope, receive, send)
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    LOGGER.warning("desk: a request to %s over %d bytes refused", scope.get("path"), MAX_FORM)
+    response = page(Request(scope, receive), "message.html", status=413, title="Kiriman terlalu besar",
+                    message="Yang dikirim lebih dari 1 MB, jadi tidak diterima. Kotak cek membaca paling "
+                            "banyak 20.000 karakter sebuah pesan: tempel bagian yang perlu dicek saja, "
+                            "lalu coba lagi.")
+    await response(scope, receive, send)
