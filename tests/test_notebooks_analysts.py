@@ -96,8 +96,6 @@ def test_notebook_opened_in_jupyter_counts_the_days_of_the_forums_clock(name, tm
     # A Makassar forum sets `timezone: WITA` in the repository's sources.yaml; Jupyter runs the
     # notebook in notebooks/, where saring.connect() found no sources.yaml and used WIB: "the
     # forum's days" of stories.ipynb and lifecycle.ipynb were Jakarta's, not its digest's.
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
     repo = tmp_path / "repo"
     (repo / "notebooks").mkdir(parents=True)
     (repo / "sources.yaml").write_text(
@@ -108,13 +106,22 @@ def test_notebook_opened_in_jupyter_counts_the_days_of_the_forums_clock(name, tm
     Store(db).close()
     for var in ("SARING_DB", "SARING_SOURCES"):
         monkeypatch.delenv(var, raising=False)
+    nb, _ = _opened_then(name, repo,
+                         "print(con.execute(\"SELECT current_setting('TimeZone')\").fetchone()[0])")
+    assert nb.cells[-1].outputs[0]["text"].strip() == "Asia/Makassar"
+
+
+def _opened_then(name: str, repo, probe: str):
+    """Run the notebook's first code cell (it opens ``con``) and then ``probe``, as Jupyter does
+    in ``repo``/notebooks; returns the notebook as run and the index of that first cell."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
     nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
-    first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")  # it opens `con`
-    probe = "print(con.execute(\"SELECT current_setting('TimeZone')\").fetchone()[0])"
+    first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
     nb.cells = [*nb.cells[:first + 1], nbformat.v4.new_code_cell(probe)]
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(repo / "notebooks")}}).execute()
-    assert nb.cells[-1].outputs[0]["text"].strip() == "Asia/Makassar"
+    return nb, first
 
 
 def test_explore_counts_election_items_at_the_forums_threshold(sample_site, tmp_path, monkeypatch, scorer):
@@ -156,8 +163,6 @@ def test_explore_counts_election_items_at_the_forums_threshold(sample_site, tmp_
 def test_notebook_opens_the_forums_database_before_the_demos(name, tmp_path, monkeypatch):
     # On the forum's server, where `make demo` once ran next to the production data/saring.duckdb,
     # explore, stories and lifecycle showed the demo's items as if they were the forum's.
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
     repo = tmp_path / "repo"
     (repo / "notebooks").mkdir(parents=True)
     monkeypatch.chdir(repo)
@@ -165,12 +170,8 @@ def test_notebook_opens_the_forums_database_before_the_demos(name, tmp_path, mon
         Store(db).close()
     for var in ("SARING_DB", "SARING_SOURCES"):
         monkeypatch.delenv(var, raising=False)
-    nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
-    first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")  # it opens `con`
-    probe = "print(con.execute('SELECT path FROM duckdb_databases() WHERE NOT internal').fetchall())"
-    nb.cells = [*nb.cells[:first + 1], nbformat.v4.new_code_cell(probe)]
-    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(repo / "notebooks")}}).execute()
+    nb, first = _opened_then(
+        name, repo, "print(con.execute('SELECT path FROM duckdb_databases() WHERE NOT internal').fetchall())")
     opened = nb.cells[-1].outputs[0]["text"]
     assert str(repo / "data" / "saring.published") in opened and "demo" not in opened, opened
     said = "".join(o.get("text", "") for o in nb.cells[first].outputs)
