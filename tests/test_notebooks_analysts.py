@@ -41,16 +41,13 @@ def test_notebook_runs(name, sample_site, tmp_path, monkeypatch, scorer):
         assert "tipline messages" in outputs
 
 
-def test_two_stories_with_one_title_stay_two_columns_in_the_daily_growth(sample_site, tmp_path, monkeypatch,
-                                                                           scorer):
+def test_two_stories_with_one_title_stay_two_columns_in_the_daily_growth(ingested, monkeypatch):
     # Outlets reuse a headline ("Cek Fakta: ..." columns, a wire story's title): stories.ipynb
     # pivoted its day-by-day growth by title, so two such stories were summed into one column.
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
-    db = tmp_path / "saring.duckdb"
+    db = ingested
     with Store(db) as store:
-        raw = demo_sources(sample_site.base_url, sample_site.root_dir)
-        run_ingest(parse_config(raw), store, scorer=scorer)
         first, second = (row[0] for row in store.con.execute(
             "SELECT story_id FROM story_overview WHERE n_outlets > 1 ORDER BY story_id LIMIT 2").fetchall())
         title = store.con.execute("SELECT title FROM story_overview WHERE story_id = ?",
@@ -124,17 +121,14 @@ def _opened_then(name: str, repo, probe: str):
     return nb, first
 
 
-def test_explore_counts_election_items_at_the_forums_threshold(sample_site, tmp_path, monkeypatch, scorer):
+def test_explore_counts_election_items_at_the_forums_threshold(ingested, tmp_path, monkeypatch):
     # A forum that set `election_threshold: 0.8` in settings.digest (its digest was too long) saw
     # explore.ipynb count and list the election items at a fixed 0.5: never the digest's numbers.
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     import saring
 
-    db = tmp_path / "saring.duckdb"
-    with Store(db) as store:
-        raw = demo_sources(sample_site.base_url, sample_site.root_dir)
-        run_ingest(parse_config(raw), store, scorer=scorer)
+    db = ingested
     repo = tmp_path / "repo"
     (repo / "notebooks").mkdir(parents=True)
     (repo / "sources.yaml").write_text(
