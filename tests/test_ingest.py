@@ -559,6 +559,19 @@ def test_a_few_rows_are_stored_as_the_dataframe_path_stores_them(tmp_path):
     assert stored[0] == stored[1] == [("r0", 0, None, "x"), ("r1", 1, None, "x")]
 
 
+def test_rows_with_a_column_arrow_cannot_type_are_stored_as_before(tmp_path):
+    # Saves go to DuckDB as an Arrow table; a column mixing kinds of value (a number among texts)
+    # goes through the DataFrame as before instead of failing the save.
+    from saring.storage.database import rows_table
+
+    rows = [dict(run_id=f"r{k}", flow="ingest", message=k if k % 2 else "x") for k in range(FEW_ROWS + 2)]
+    assert not hasattr(rows_table(rows), "column_names")  # the DataFrame, not an Arrow table
+    with Store(tmp_path / "db.duckdb") as store:
+        store._upsert("runs", rows, ["run_id"], update=True)
+        stored = store.cur.execute("SELECT message FROM runs ORDER BY run_id LIMIT 3").fetchall()
+    assert stored == [("x",), ("1",), ("x",)]
+
+
 def test_a_run_finished_again_under_its_id_keeps_one_row_per_source(tmp_path):
     # A run's own rows go in as plain INSERTs (a third of the time of an upsert); a run id used
     # again (a retried Prefect flow run) must still update its rows, never fail or add a second.

@@ -339,17 +339,16 @@ def locate(con: duckdb.DuckDBPyConnection, texts: Sequence[tuple[str, str | None
 
 
 def _save(con: duckdb.DuckDBPyConnection, item_ids: list[str], rows: list[dict]) -> None:
-    import pandas as pd
+    from saring.storage.database import rows_table
 
     con.begin()
     try:
         con.execute("DELETE FROM item_places WHERE item_id IN (SELECT unnest(?))", [item_ids])
         if rows:
-            frame = pd.DataFrame(rows)
-            con.register("_places", frame)
+            cols = ", ".join(rows[0])  # every row has place_rows' keys
+            con.register("_places", rows_table(rows))
             try:
-                con.execute(f"INSERT INTO item_places ({', '.join(frame.columns)}) "
-                            f"SELECT {', '.join(frame.columns)} FROM _places")
+                con.execute(f"INSERT INTO item_places ({cols}) SELECT {cols} FROM _places")
             finally:
                 con.unregister("_places")
         con.execute(

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
-import pandas as pd
 from scipy import sparse
 
 from saring.collect.urls import canonical_url
 from saring.errors import MalformedURLError
 from saring.judge.factcheck import make_vectorizer
+from saring.storage.database import rows_table
 from saring.textclean import plain_words
 
 if TYPE_CHECKING:
@@ -363,11 +363,16 @@ def _store_vectors(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[str, Any
     """Keep the term counts of ``rows`` (``(item_id, first_seen_at)``), once per item."""
     if not rows:
         return
-    indptr = counts.indptr
-    frame = pd.DataFrame({
+    import pyarrow as pa
+
+    # Each row's terms and counts as Arrow lists over the matrix's own arrays: no list per row.
+    indptr = counts.indptr[:len(rows) + 1]
+    lo, hi = int(indptr[0]), int(indptr[-1])
+    offsets = pa.array((indptr - lo).astype(np.int32))
+    frame = pa.table({
         "item_id": [r[0] for r in rows], "first_seen_at": [_as_utc(r[1]) for r in rows],
-        "terms": [counts.indices[indptr[k]:indptr[k + 1]].astype(np.int32) for k in range(len(rows))],
-        "counts": [counts.data[indptr[k]:indptr[k + 1]].astype(np.float32) for k in range(len(rows))]})
+        "terms": pa.ListArray.from_arrays(offsets, pa.array(counts.indices[lo:hi].astype(np.int32))),
+        "counts": pa.ListArray.from_arrays(offsets, pa.array(counts.data[lo:hi].astype(np.float32)))})
     con.register("_vectors", frame)
     try:
         con.execute("INSERT OR IGNORE INTO story_vectors (item_id, first_seen_at, terms, counts) "
@@ -545,8 +550,9 @@ def _story_starts(con: duckdb.DuckDBPyConnection, story_ids: set[str]) -> dict[s
 def _upsert_stories(con: duckdb.DuckDBPyConnection, mapping: dict[str, str]) -> None:
     if not mapping:
         return
-    frame = pd.DataFrame({"item_id": list(mapping), "story_id": list(mapping.values()),
-                          "assigned_at": datetime.now(UTC)})
+    now = datetime.now(UTC)
+    frame = rows_table([{"item_id": item_id, "story_id": story_id, "assigned_at": now}
+                        for item_id, story_id in mapping.items()])
     con.register("_stories", frame)  # one set-based upsert: executemany is row by row
     try:
         con.execute(
