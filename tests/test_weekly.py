@@ -8,6 +8,7 @@ import io
 import json
 from datetime import date, datetime, time, timedelta
 from email import policy
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -1072,3 +1073,192 @@ def test_the_weeks_mail_says_only_the_charts_it_carries_are_attached(week_db, tm
     send_weekly(week_db, report, files, config, env=env, force=True)
     for text in texts(smtp.received[2:]):
         assert "terlampir" not in text and "Grafik" not in text, text
+
+
+# -- the year's end: 2026 has 53 ISO weeks ------------------------------------------------------
+# 2026-W53 runs from Monday 28/12/2026 to Sunday 3/1/2027; 2027-W01 starts on Monday 4/1/2027.
+
+W52, W53, W01 = date(2026, 12, 21), date(2026, 12, 28), date(2027, 1, 4)
+WIT = ZoneInfo("Asia/Jayapura")
+
+
+def wit(y: int, m: int, d: int, hh: int, mm: int = 0) -> datetime:
+    return datetime(y, m, d, hh, mm, tzinfo=WIT)
+
+
+@pytest.fixture()
+def year_end_db(tmp_path):
+    """A Jayapura forum's (WIT) database around the year's end, row by row.
+
+    Story s1: Mon 28/12 00:10 WIT (Sunday 22:10 in Jakarta), New Year's Eve 23:30, New Year 00:30,
+    a forward Sat 2/1 08:00, its card Sat 2/1 10:00, Sun 3/1 23:30 WIT (14:30 UTC), then in 2027-W01
+    Mon 4/1 00:30 WIT (Sunday 22:30 in Jakarta) and 09:00. Week 52: one item of story s0.
+    """
+    from saring.report.lifecycle import record_card
+
+    db = tmp_path / "saring.duckdb"
+    with Store(db) as store:
+        con = store.con
+        con.execute("INSERT INTO sources (source_id, name, region) VALUES ('cepos', 'Cepos', 'Papua'), "
+                    "('kompas', 'Kompas.com', 'Nasional'), ('tipline', 'Grup WhatsApp', 'Media sosial')")
+        items = [  # id, source, first seen, kind, channel, story
+            ("p1", "kompas", wit(2026, 12, 24, 10), None, None, "s0"),
+            ("a1", "cepos", wit(2026, 12, 28, 0, 10), None, None, "s1"),
+            ("a2", "kompas", wit(2026, 12, 31, 23, 30), None, None, "s1"),
+            ("a3", "cepos", wit(2027, 1, 1, 0, 30), None, None, "s1"),
+            ("t1", "tipline", wit(2027, 1, 2, 8), "tipline", "grup", "s1"),
+            ("a4", "kompas", wit(2027, 1, 3, 23, 30), None, None, "s1"),
+            ("b1", "cepos", wit(2027, 1, 4, 0, 30), None, None, "s1"),
+            ("b2", "kompas", wit(2027, 1, 4, 9), None, None, "s1"),
+        ]
+        for item_id, source, seen, kind, channel, story in items:
+            con.execute("INSERT INTO items (item_id, url, source_id, title, first_seen_at, state, kind, "
+                        "channel) VALUES (?, ?, ?, ?, ?, 'scored', ?, ?)",
+                        [item_id, f"https://x.test/{item_id}", source, f"Surat suara {item_id}", seen, kind,
+                         channel])
+            con.execute("INSERT INTO scores VALUES (?, 'm1', 0.9, 0.9, [], [], ?)", [item_id, seen])
+            con.execute("INSERT INTO stories VALUES (?, ?, ?)", [item_id, story, seen])
+        con.execute("INSERT INTO factchecks (factcheck_id, source_id, url, title, verdict) VALUES "
+                    "('f1', 'cekfakta', 'https://cek.test/1', 'Surat suara tercoblos itu hoaks', 'SALAH')")
+        con.execute("INSERT INTO factcheck_matches VALUES ('a1', 'f1', 0.8, ?), ('b1', 'f1', 0.8, ?)",
+                    [wit(2026, 12, 28, 1), wit(2027, 1, 4, 1)])
+        record_card(con, "item", "a1", "rina", channel="whatsapp", at=wit(2027, 1, 2, 10),
+                    zone="Asia/Jayapura")
+        store.publish_snapshot()
+    return db
+
+
+def _year_end_sources(tmp_path, zone: str = "WIT"):
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump({
+        "sources": [{"id": "cepos", "name": "Cepos", "url": "https://cepos.test/feed"}],
+        "settings": {"schedule": {"timezone": zone, "weekly": "30 1 * * 1"}}}), encoding="utf-8")
+    return sources
+
+
+def test_week_53_and_its_neighbours_are_named_parsed_and_picked_as_last_week():
+    from saring.report.weekly import parse_week, week_label
+
+    for label, monday in (("2026-W53", W53), ("2027-W01", W01), ("2020-W53", date(2020, 12, 28)),
+                          ("2026-W52", W52)):
+        assert parse_week(label) == monday and week_label(monday) == label
+    # a date of week 53 in the new year, its Sunday, and the Monday after
+    assert [parse_week(end=d) for d in ("2027-01-02", "2027-01-03", "2027-01-04")] == [W53, W53, W01]
+    assert parse_week(today=W01) == W53  # Monday 4/1's run: not 2027-W00, not 2026-W52
+    assert parse_week(today=date(2027, 1, 11)) == W01 and parse_week(today=date(2027, 1, 3)) == W52
+
+
+@pytest.mark.parametrize("zone", ["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"])
+def test_week_53_ends_at_the_forums_own_midnight(zone):
+    from saring import clock
+    from saring.localtime import today
+    from saring.report.weekly import parse_week, week_over
+
+    # Sunday 3/1 23:30 WIT is 14:30 UTC: week 53 is still running everywhere in Indonesia
+    with clock.frozen(wit(2027, 1, 3, 23, 30)):
+        assert week_over(W53, zone=zone) is False and week_over(W01, zone=zone) is None
+    # the forum's own Monday 00:30: week 53 is over, and it is the last week
+    with clock.frozen(datetime(2027, 1, 4, 0, 30, tzinfo=ZoneInfo(zone))):
+        assert week_over(W53, zone=zone) is True and parse_week(today=today(zone)) == W53
+
+
+def test_items_around_new_year_are_counted_once_in_the_forums_own_week(year_end_db):
+    from saring.report.weekly import build_weekly
+
+    def weeks(zone):
+        with Store(year_end_db) as store:
+            return [build_weekly(store.con, m, DigestSettings(), timezone=zone) for m in (W52, W53, W01)]
+
+    w52, w53, w01 = weeks("Asia/Jayapura")
+    assert [w.label for w in (w52, w53, w01)] == ["2026-W52", "2026-W53", "2027-W01"]
+    assert w53.period == "Sen 28/12 2026 – Min 3/1 2027" and w01.period == "Sen 4/1 – Min 10/1 2027"
+    assert [w.totals.items for w in (w52, w53, w01)] == [1, 5, 2]
+    assert [w.totals.election for w in (w52, w53, w01)] == [1, 4, 2]
+    # "perubahan": each week against the one just before it, across the year's end
+    assert w53.previous == w52.totals and w01.previous == w53.totals
+    assert dict((n, c) for n, _, c in w01.numbers)["Berita & unggahan terpantau"] == -3
+    # the days are the forum's: New Year's Eve 23:30 WIT is 31/12, New Year 00:30 WIT is 1/1
+    assert [(d.day, d.tinggi) for d in w53.days] == [
+        (W53, 1), (date(2026, 12, 29), 0), (date(2026, 12, 30), 0), (date(2026, 12, 31), 1),
+        (date(2027, 1, 1), 1), (date(2027, 1, 2), 0), (date(2027, 1, 3), 1)]
+    assert [(s.story_id, s.outlets, s.items, s.forwards) for s in w53.stories] == [("s1", 2, 4, 1)]
+    assert [(s.story_id, s.items) for s in w01.stories] == [("s1", 2)]
+    # the card of 2/1 is week 53's; its rumour came back in 2027-W01, so it is listed there too
+    [card53], [card01] = w53.clarified, w01.clarified
+    assert (card53.made_at, card53.mentions_after) == (wit(2027, 1, 2, 10), 1)
+    assert (card01.made_at, card01.mentions_after) == (wit(2027, 1, 2, 10), 3)
+    assert [w.totals.factcheck_matches for w in (w52, w53, w01)] == [0, 1, 1]
+    # In Jakarta the same rows fall on other weeks (Mon 00:10 WIT is Sunday 22:10 WIB), but
+    # every item is still counted once over the three weeks.
+    j52, j53, j01 = weeks("Asia/Jakarta")
+    assert [w.totals.items for w in (j52, j53, j01)] == [2, 5, 1]
+    assert (j52.days[-1].day, j52.days[-1].tinggi) == (date(2026, 12, 27), 1)  # a1, Sunday 22:10 WIB
+    assert (j53.days[-1].day, j53.days[-1].tinggi) == (date(2027, 1, 3), 2)  # a4 and b1 (22:30 WIB)
+    assert j53.previous == j52.totals and j01.previous == j53.totals
+    assert sum(w.totals.items for w in (j52, j53, j01)) == sum(w.totals.items for w in (w52, w53, w01)) == 8
+
+
+def test_the_monday_runs_after_new_year_write_week_53_then_2027_w01_in_time_order(year_end_db, tmp_path):
+    from saring import clock
+
+    sources, out = _year_end_sources(tmp_path), tmp_path / "mingguan"
+    base = ["report", "weekly", "--db", str(year_end_db), "--sources", str(sources), "--out", str(out)]
+    with clock.frozen(wit(2027, 1, 11, 1, 30)):  # written out of order: 2027-W01 first
+        for extra in ([], ["--week", "2026-W52"], ["--end", "2027-01-02"]):
+            result = CliRunner().invoke(app, base + extra)
+            assert result.exit_code == 0, result.output
+    with clock.frozen(wit(2027, 1, 4, 1, 30)):  # Monday 4/1's run: the week just ended is 53
+        result = CliRunner().invoke(app, base)
+        assert result.exit_code == 0, result.output
+        assert "Weekly report 2026-W53 (Sen 28/12 2026 – Min 3/1 2027): 5 items" in result.output
+        refused = CliRunner().invoke(app, base + ["--week", "2027-W01"])
+        assert refused.exit_code == 2 and "has not ended yet" in refused.output
+    assert sorted(p.name for p in out.iterdir()) == ["2026-W52", "2026-W53", "2027-W01"]
+    meta = {p.name: json.loads((p / "laporan.json").read_text(encoding="utf-8")) for p in out.iterdir()}
+    assert meta["2026-W53"]["monday"] == "2026-12-28" and meta["2027-W01"]["monday"] == "2027-01-04"
+    assert meta["2027-W01"]["previous"] == meta["2026-W53"]["numbers"]
+    assert meta["2026-W53"]["previous"] == meta["2026-W52"]["numbers"]
+    text = (out / "2027-W01" / "whatsapp.txt").read_text(encoding="utf-8")
+    assert "Laporan Mingguan Saring 2027-W01" in text and "Berita & unggahan terpantau: *2* (turun 3)" in text
+
+
+def test_the_weekly_flows_monday_run_after_new_year_reports_week_53(prefect_harness, year_end_db, tmp_path):
+    from pathlib import Path
+
+    from flows.weekly import weekly_flow
+    from saring import clock
+
+    sources = _year_end_sources(tmp_path)
+    with clock.frozen(wit(2027, 1, 4, 1, 30)):  # Sunday 22:30 in Jakarta: still W53 there
+        paths = weekly_flow(sources=str(sources), db=str(year_end_db), out=str(tmp_path / "w"))
+    assert [Path(p).parent.name for p in paths[:2]] == ["2026-W53", "2026-W53"]
+
+
+def test_the_desks_tren_page_steps_through_week_53(year_end_db):
+    from saring import clock
+
+    client = _logged_in(year_end_db, settings=DigestSettings(), secret_key="k", timezone="Asia/Jayapura")
+    with clock.frozen(wit(2027, 1, 4, 8)):
+        last = client.get("/tren").text  # the last week, on the forum's Monday 4/1
+        new_year = client.get("/tren?week=2027-W01").text
+    assert "2026-W53 · Sen 28/12 2026 – Min 3/1 2027" in last
+    assert 'href="/tren?week=2026-W52"' in last and 'href="/tren?week=2027-W01"' in last
+    assert "/tren/grafik/2026-W53/grafik-1-harian.png" in last
+    assert 'href="/tren?week=2026-W53"' in new_year and 'href="/tren?week=2027-W02"' in new_year
+    numbers = new_year.split("<dl", 1)[1].split("</dl>", 1)[0]
+    assert "<b>2</b> <span class=\"meta\">(turun 3)</span>" in numbers, numbers
+    chart = client.get("/tren/grafik/2026-W53/grafik-1-harian.png")
+    assert chart.status_code == 200 and Image.open(io.BytesIO(chart.content)).width >= 720
+
+
+def test_the_digest_archive_lists_new_years_day_above_new_years_eve(year_end_db, tmp_path):
+    import re
+
+    from saring.report.daily import make_digest
+
+    out = tmp_path / "arsip"
+    for day_ in (date(2027, 1, 1), date(2026, 12, 30), date(2026, 12, 31)):
+        make_digest(year_end_db, day_, DigestSettings(), out, timezone="Asia/Jayapura")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r'href="digest-(\d{4}-\d\d-\d\d)\.txt"', index) == [
+        "2027-01-01", "2026-12-31", "2026-12-30"]
