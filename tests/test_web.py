@@ -1,6 +1,7 @@
 """The web desk through FastAPI's TestClient: login, CSRF, labels with their author, checks, cards,
 busy writer."""
 
+import html
 import re
 import subprocess
 import sys
@@ -490,6 +491,22 @@ def test_a_week_outside_the_calendar_is_refused_with_a_message(client):
         r = client.get(f"/tren?week={week}")
         assert r.status_code == 200, week
         assert client.get(f"/tren/grafik/{week}/harian").status_code == 404, week
+
+
+def test_a_week_the_trends_page_cannot_read_is_explained_in_indonesian(client):
+    # A member edits the Tren page's link: the page said why in the CLI's English, naming its
+    # option ("--week 'bukan' is not a week like 2026-W47"); the CLI keeps that wording.
+    login(client)
+    for week, said in (("bukan", "“bukan” bukan minggu yang dikenali"),
+                       ("2026-11-22", "“2026-11-22” bukan minggu yang dikenali"),
+                       ("0001-W01", "tahunnya harus antara 1970 dan 9998"),
+                       ("2026-W60", "Tahun 2026 hanya punya 53 minggu")):
+        r = client.get("/tren", params={"week": week})
+        assert r.status_code == 200, week
+        problem = re.search(r'<div class="error">([^<]*)</div>', r.text).group(1)
+        assert said in html.unescape(problem), (week, problem)
+        assert "2026-W47" in problem and "minggu lalu" in problem, problem
+        assert "--week" not in r.text and "week like" not in r.text and "year must" not in r.text
 
 
 def test_the_desk_before_the_first_ingest_says_so_in_indonesian_without_server_paths(tmp_path, caplog):

@@ -559,7 +559,7 @@ def test_tren_page_charts_story_timeline_and_card_record(week_db):
     chart = client.get("/tren/grafik/2026-W47/grafik-1-harian.png")
     assert chart.headers["content-type"] == "image/png" and Image.open(io.BytesIO(chart.content)).width >= 720
     assert client.get("/tren/grafik/2026-W47/lain.png").status_code == 404
-    assert "is not a week like 2026-W47" in client.get("/tren?week=bukan").text  # said, then last week
+    assert "bukan minggu yang dikenali" in client.get("/tren?week=bukan").text  # said, then last week
     story = client.get("/tren/cerita/s1").text
     assert "SALAH: Surat suara tercoblos itu hoaks" in story and "masih muncul 2 kali" in story
     assert "oleh rina" in story and "dikirim lewat whatsapp" in story

@@ -37,8 +37,8 @@ def trends_page(request: Request, week: str | None = None):
     now = today(request.app.state.desk.timezone)  # the last week on the forum's clock
     try:
         monday = parse_week(week or None, today=now)
-    except WeekError as exc:
-        monday, problem = parse_week(today=now), str(exc)
+    except WeekError as exc:  # its message is the CLI's English; members read its Indonesian
+        monday, problem = parse_week(today=now), f"{exc.said} Yang ditampilkan di bawah ini minggu lalu."
     else:
         problem = None
     from saring.report.charts import CHARTS

@@ -37,7 +37,16 @@ TOP_STORIES = 5
 
 
 class WeekError(SaringError):
-    """The week asked for is not a week like 2026-W47 or a date like 2026-11-22."""
+    """The week asked for is not a week like 2026-W47 or a date like 2026-11-22.
+
+    The message is the CLI's and the flow's, in English and naming their options; ``said`` is the
+    same for the forum's desk, in Indonesian.
+    """
+
+    def __init__(self, message: str,
+                 said: str = "Minggu yang diminta tidak dikenali: tulis minggu seperti 2026-W47.") -> None:
+        super().__init__(message)
+        self.said = said
 
 
 def monday_of(day: date) -> date:
@@ -58,22 +67,33 @@ def parse_week(week: str | None = None, end: str | None = None, today: date | No
     """
     week_name, end_name = names
     if week and end:
-        raise WeekError(f"give either {week_name} or {end_name}, not both")
+        raise WeekError(f"give either {week_name} or {end_name}, not both",
+                        "Isi minggu atau tanggal saja, jangan keduanya.")
     if week:
         found = _WEEK.match(week)
         if not found:
-            raise WeekError(f"{week_name} {week!r} is not a week like 2026-W47")
-        if not 1970 <= int(found[1]) <= 9998:  # the weeks around it must be on the calendar too
-            raise WeekError(f"{week_name} {week!r}: the year must be between 1970 and 9998")
+            raise WeekError(f"{week_name} {week!r} is not a week like 2026-W47",
+                            f"“{week}” bukan minggu yang dikenali: tulis tahun, huruf W, lalu nomor "
+                            "minggunya, seperti 2026-W47.")
+        year = int(found[1])
+        if not 1970 <= year <= 9998:  # the weeks around it must be on the calendar too
+            raise WeekError(f"{week_name} {week!r}: the year must be between 1970 and 9998",
+                            f"Minggu “{week}” tidak bisa ditampilkan: tahunnya harus antara 1970 dan 9998, "
+                            "seperti 2026-W47.")
         try:
-            return date.fromisocalendar(int(found[1]), int(found[2]), 1)
+            return date.fromisocalendar(year, int(found[2]), 1)
         except ValueError:
-            raise WeekError(f"{week_name} {week!r}: that year has no such week") from None
+            weeks = date(year, 12, 28).isocalendar()[1]  # 28 December is always in the year's last week
+            raise WeekError(f"{week_name} {week!r}: that year has no such week",
+                            f"Tahun {year} hanya punya {weeks} minggu, jadi “{week}” tidak ada: tulis "
+                            "minggu seperti 2026-W47.") from None
     if end:
         try:
             return monday_of(date.fromisoformat(end.strip()))
         except ValueError:
-            raise WeekError(f"{end_name} {end!r} is not a date like 2026-11-22") from None
+            raise WeekError(f"{end_name} {end!r} is not a date like 2026-11-22",
+                            f"“{end}” bukan tanggal yang dikenali: tulis tanggal seperti 2026-11-22."
+                            ) from None
     today = today or forum_today(TIME_ZONE)
     return monday_of(today) - timedelta(days=7)
 
