@@ -271,6 +271,35 @@ def test_a_huge_form_is_refused_with_a_page_in_indonesian_before_it_is_read(desk
     assert r.status_code == 200 and "Risiko hoaks" in r.text
 
 
+SECURITY_HEADERS = ("x-frame-options", "x-content-type-options", "referrer-policy", "content-security-policy",
+                    "cache-control", "content-type")
+
+
+@pytest.mark.parametrize("sent", ["fields", "files"])
+def test_a_form_of_too_many_fields_or_files_is_refused_with_the_desks_page_in_indonesian(desk, desk_db, sent):
+    # Starlette reads at most 1000 fields and 1000 files of a form: past them the desk answered with
+    # Starlette's own English JSON ({"detail": "Too many fields..."}), not a page a member can read.
+    phone = logged_in(desk)
+    token = csrf(phone.get("/check").text)
+    stale = phone.post("/label", data={"csrf": "basi", "item_id": "x", "task": "hoax", "value": "1"})
+    assert stale.status_code == 403  # one of the desk's own error pages, for its headers
+    fields = {"csrf": token, "q": "Beredar kabar KPU Kota Batu memindahkan TPS 7"}
+    for client, path in ((phone, "/check"), (phone, "/label"), (TestClient(desk), "/check"),
+                         (TestClient(desk), "/login")):
+        if sent == "fields":
+            r = client.post(path, data=fields | {f"x{i}": "1" for i in range(1001)}, follow_redirects=False)
+        else:
+            r = client.post(path, data=fields, files=[("x", (f"{i}.txt", b"1")) for i in range(1001)],
+                            follow_redirects=False)
+        assert r.status_code == 400, (path, r.status_code, r.text[:300])
+        assert "Kiriman tidak bisa dibaca" in r.text and "Maximum" not in r.text, (path, r.text[:300])
+        assert {h: r.headers.get(h) for h in SECURITY_HEADERS} == {h: stale.headers.get(h)
+                                                                   for h in SECURITY_HEADERS}, path
+    con = duckdb.connect(str(desk_db), read_only=True)
+    assert con.execute("SELECT count(*) FROM checks").fetchone() == (0,)
+    con.close()
+
+
 def test_a_link_to_a_days_digest_keeps_its_day_through_the_login(desk):
     # A member opens a desk link shared in the group while logged out: after logging in she sees
     # that day's digest, not today's.

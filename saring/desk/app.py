@@ -55,11 +55,13 @@ from saring.desk.session import (
     BoundBody,
     Busy,
     CsrfError,
+    FormRefused,
     LoginRequired,
     csrf_form,
     current_user,
     desk_of,
     page,
+    posted_form,
     session,
     session_key,
     set_cookie,
@@ -353,7 +355,7 @@ async def _login(request: Request, exc: LoginRequired):
     if request.method == "POST" and request.url.path == "/check":
         # The session ended while the member was pasting a message: the login form keeps it and
         # gives it back in the check box (a redirect would drop it).
-        query = _pasted(await request.form())
+        query = _pasted(await posted_form(request))
         if query.strip():
             return page(request, "login.html", status=401, next="/check", error=None, query=query,
                         message="Sesi Anda sudah berakhir. Masuk lagi; pesan yang Anda tempel tidak hilang.")
@@ -374,7 +376,7 @@ def _back_to(request: Request) -> str:
 
 
 async def _csrf(request: Request, exc: CsrfError):
-    query = _pasted(await request.form()) if request.url.path in ("/check", "/login") else ""
+    query = _pasted(await posted_form(request)) if request.url.path in ("/check", "/login") else ""
     if query.strip() and request.url.path == "/login":  # a login page carrying a message, left open
         desk = desk_of(request)
         name = await run_in_threadpool(desk.session_user, session(request))
@@ -405,6 +407,14 @@ async def _busy(request: Request, exc: Busy):
         "Tidak ada yang hilang — tunggu sebentar lalu coba lagi.",
         retry=_safe_next(_back_to(request)),
     )
+
+
+async def _refused(request: Request, exc: FormRefused):
+    LOGGER.warning("desk: a form sent to %s refused: %s", request.url.path, exc)
+    return page(request, "message.html", status=400, title="Kiriman tidak bisa dibaca",
+                message="Formulir yang dikirim tidak bisa dibaca (isiannya atau berkasnya lebih dari 1.000, "
+                        "atau kirimannya rusak), jadi tidak diterima dan tidak ada yang disimpan. Muat ulang "
+                        "halamannya lalu coba lagi.")
 
 
 async def _saring(request: Request, exc: SaringError):
@@ -697,6 +707,7 @@ def create_app(
     app.add_exception_handler(LoginRequired, _login)
     app.add_exception_handler(CsrfError, _csrf)
     app.add_exception_handler(Busy, _busy)
+    app.add_exception_handler(FormRefused, _refused)  # also when _login or _csrf reads the form
     app.add_exception_handler(SaringError, _saring)
     app.include_router(auth)
     app.include_router(pages)

@@ -1,6 +1,6 @@
 """The desk's request helpers: the signed session, the logged-in user and CSRF as FastAPI
-dependencies, rendering a page, and the bound on a request's body (:class:`BoundBody`); shared by
-every router of the desk (app, trends).
+dependencies, rendering a page, reading a posted form (:func:`posted_form`) and the bound on a
+request's body (:class:`BoundBody`); shared by every router of the desk (app, trends).
 
 The desk object itself lives on ``request.app.state.desk`` (see :func:`saring.desk.app.create_app`).
 """
@@ -16,7 +16,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from itsdangerous import BadSignature
-from starlette.datastructures import Headers
+from starlette.datastructures import FormData, Headers
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from saring.errors import SaringError
@@ -43,6 +44,10 @@ class Busy(Exception):
 
 class FormTooLarge(Exception):
     """A request body went past :data:`MAX_FORM`."""
+
+
+class FormRefused(Exception):
+    """A form Starlette refuses to read: over its 1000 fields or 1000 files, or a broken body."""
 
 
 class LoginRequired(Exception):
@@ -120,9 +125,21 @@ def current_user(request: Request) -> str:
     return name
 
 
+async def posted_form(request: Request) -> FormData:
+    """The posted form, as every part of the desk reads it.
+
+    Raises:
+        FormRefused: Starlette would not read it (its reason, in English, goes to the log).
+    """
+    try:
+        return await request.form()
+    except HTTPException as exc:  # Starlette's own 400, a bare English JSON: the desk's page instead
+        raise FormRefused(exc.detail) from None
+
+
 async def csrf_form(request: Request) -> dict[str, str]:
     """Dependency: the posted form, once its CSRF token matches the session's."""
-    data = await request.form()
+    data = await posted_form(request)
     sent = str(data.get("csrf", ""))
     expected = session(request).get("csrf", "")
     if not expected or not secrets.compare_digest(sent, expected):
