@@ -247,6 +247,24 @@ def test_a_message_longer_than_the_check_box_is_cut_to_its_limit_on_every_page_t
     assert r.status_code == 401 and _form_fields(r.text)["q"] == kept
 
 
+def _box_limit(page: str) -> int:
+    return int(re.search(r'<textarea id="q" name="q"[^>]*maxlength="(\d+)"', page).group(1))
+
+
+def test_the_check_box_holds_as_many_characters_as_the_desk_checks(desk, desk_db, scorer, monkeypatch):
+    # The box's maxlength was typed into check.html apart from MAX_TEXT, the limit the desk cuts a
+    # posted message to: a new limit would have left the box at 20,000 (a message cut without a word,
+    # or a box refusing what the desk would check).
+    assert _box_limit(logged_in(desk).get("/check").text) == MAX_TEXT
+    monkeypatch.setattr("saring.desk.check.MAX_TEXT", 5000)  # a new limit, as a later release may set
+    phone = logged_in(create_app(desk_db, scorer=scorer, secret_key="test-key"))
+    page = phone.get("/check").text
+    assert _box_limit(page) == 5000
+    message = _long_forward(desk_db)
+    checked = phone.post("/check", data=_form_fields(page) | {"q": message})
+    assert checked.status_code == 200 and _form_fields(checked.text)["q"] == message[:5000].strip()
+
+
 @pytest.mark.parametrize("sent", ["with its length", "in chunks"])
 def test_a_huge_form_is_refused_with_a_page_in_indonesian_before_it_is_read(desk, desk_db, sent):
     # Any form field may be up to 1 MB and a form up to 1000 fields (Starlette's own bounds): one

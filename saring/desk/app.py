@@ -683,6 +683,8 @@ def create_app(
     db: str | Path | None = None, settings: Any = None, secret_key: str | None = None, scorer: Any = None,
     forum: Any = None, timezone: str = TIME_ZONE,
 ) -> FastAPI:
+    from saring.desk.check import MAX_TEXT
+
     desk = Desk(db, settings, secret_key, forum, timezone)
 
     @asynccontextmanager
@@ -701,6 +703,7 @@ def create_app(
     templates.env.filters["hari"] = hari
     templates.env.filters["page_link"] = page_link  # a chat message's title leads nowhere
     templates.env.filters["wa_link"] = lambda text: "https://wa.me/?text=" + quote(text)
+    templates.env.globals["MAX_TEXT"] = MAX_TEXT  # the check box's maxlength: what the desk checks
 
     app.add_middleware(BoundBody)  # inside security_headers: its 413 page gets the headers too
     app.middleware("http")(security_headers)
