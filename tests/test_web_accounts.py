@@ -318,6 +318,55 @@ def test_a_form_of_too_many_fields_or_files_is_refused_with_the_desks_page_in_in
     con.close()
 
 
+def test_an_unknown_address_or_a_wrong_method_gets_the_desks_page_in_indonesian(desk):
+    # A stale or mistyped link got FastAPI's English JSON ({"detail": "Not Found"}, or "Method Not
+    # Allowed" for a form's address opened as a page): not a page a member can read.
+    phone, stranger = logged_in(desk), TestClient(desk)
+    stale = phone.post("/label", data={"csrf": "basi", "item_id": "x", "task": "hoax", "value": "1"})
+    assert stale.status_code == 403  # one of the desk's own error pages, for its headers
+    for client in (phone, stranger):
+        for method, path, status, said in (("GET", "/tidak-ada", 404, "Halaman tidak ditemukan"),
+                                           ("GET", "/tren/tidak-ada", 404, "Halaman tidak ditemukan"),
+                                           ("PUT", "/check", 405, "Alamat ini tidak dibuka begitu"),
+                                           ("GET", "/label", 405, "Alamat ini tidak dibuka begitu"),
+                                           ("GET", "/logout", 405, "Alamat ini tidak dibuka begitu")):
+            r = client.request(method, path, follow_redirects=False)
+            assert r.status_code == status and said in r.text, (method, path, r.status_code, r.text[:300])
+            assert "detail" not in r.text and r.headers["content-type"].startswith("text/html")
+            assert {h: r.headers.get(h) for h in SECURITY_HEADERS} == {h: stale.headers.get(h)
+                                                                       for h in SECURITY_HEADERS}, path
+            if status == 405:  # the router's Allow is kept (for /check it names the first route's only)
+                assert r.headers["allow"] == ("GET" if path == "/check" else "POST"), path
+        assert client.head("/tidak-ada").status_code == 404
+    # Logged out, as before: an unknown address is "not found", a page behind the login asks for it.
+    assert stranger.get("/review", follow_redirects=False).status_code == 303
+    # The desk's own answers stay as they were: an image's plain text, a card's page.
+    r = phone.get("/tren/grafik/2026-W01/tidak-ada")
+    assert (r.status_code, r.text, r.headers["content-type"][:10]) == (404, "tidak ditemukan", "text/plain")
+    r = phone.get("/card/item/tidak-ada")
+    assert r.status_code == 404 and "Berita atau pengecekan ini tidak ada" in r.text
+
+
+def test_an_http_error_raised_on_purpose_keeps_its_own_answer(desk):
+    # Only the router's own 404/405 (no detail of their own) become the desk's page.
+    from starlette.exceptions import HTTPException
+
+    def with_reason(code: int):
+        raise HTTPException(code, "alasan sendiri")
+
+    def plain(code: int):
+        raise HTTPException(code)
+
+    desk.router.add_api_route("/sengaja/{code}", with_reason)
+    desk.router.add_api_route("/polos/{code}", plain)
+    client = TestClient(desk)
+    for code in (404, 405, 409):
+        r = client.get(f"/sengaja/{code}")
+        assert (r.status_code, r.json()) == (code, {"detail": "alasan sendiri"})
+    r = client.get("/polos/409")
+    assert (r.status_code, r.json()) == (409, {"detail": "Conflict"})
+
+
 def test_a_link_to_a_days_digest_keeps_its_day_through_the_login(desk):
     # A member opens a desk link shared in the group while logged out: after logging in she sees
     # that day's digest, not today's.

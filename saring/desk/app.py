@@ -35,16 +35,19 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime, timedelta
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import duckdb
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from itsdangerous import URLSafeTimedSerializer
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from saring.collect.scrub import GENERIC
 from saring.collect.tipline import page_link
@@ -81,6 +84,14 @@ WRITE_WAIT = float(os.environ.get("SARING_WEB_LOCK_WAIT", "3"))
 OWN_TABLES = ("labels", "label_unsure", "checks", "clarification_cards", "web_session_generations")
 DRAFTS, DRAFT_TTL = 200, 3600.0  # messages kept through a login: at most, and for seconds
 FIRST_DAY = date(1970, 1, 1)  # the earliest digest day asked for (a day after today goes to today's)
+NOT_THERE = {  # the router's own refusals -> the page's title and message
+    404: ("Halaman tidak ditemukan",
+          "Alamat ini tidak ada di desk saring: tautannya mungkin salah ketik atau sudah lama. "
+          "Buka halaman yang Anda cari dari ringkasan."),
+    405: ("Alamat ini tidak dibuka begitu",
+          "Alamat ini hanya dipakai tombol dan formulir desk saring, tidak untuk dibuka langsung. "
+          "Buka halaman yang Anda cari dari ringkasan."),
+}
 LABELS = {  # (task, value) -> what the button says
     ("hoax", "1"): "hoaks",
     ("hoax", "0"): "bukan hoaks",
@@ -417,6 +428,18 @@ async def _refused(request: Request, exc: FormRefused):
                         "halamannya lalu coba lagi.")
 
 
+async def _not_there(request: Request, exc: HTTPException):
+    """No route at this address (404) or not for this method (405): the desk's page, not FastAPI's
+    English JSON. An HTTPException raised with a detail of its own, or of another status, keeps
+    FastAPI's answer."""
+    said = NOT_THERE.get(exc.status_code)
+    if said is None or exc.detail != HTTPStatus(exc.status_code).phrase:
+        return await http_exception_handler(request, exc)
+    response = page(request, "message.html", status=exc.status_code, title=said[0], message=said[1])
+    response.headers.update(exc.headers or {})  # a 405's Allow
+    return response
+
+
 async def _saring(request: Request, exc: SaringError):
     # The reason is the maintainer's, in English and naming server paths: it goes to the log
     # (the `saring web` console); members read what it means for them.
@@ -712,6 +735,7 @@ def create_app(
     app.add_exception_handler(Busy, _busy)
     app.add_exception_handler(FormRefused, _refused)  # also when _login or _csrf reads the form
     app.add_exception_handler(SaringError, _saring)
+    app.add_exception_handler(HTTPException, _not_there)  # before any route: logged out alike
     app.include_router(auth)
     app.include_router(pages)
     app.include_router(trends.router)  # the "Tren" page and story timelines
