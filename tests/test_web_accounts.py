@@ -289,6 +289,32 @@ def test_a_huge_form_is_refused_with_a_page_in_indonesian_before_it_is_read(desk
     assert r.status_code == 200 and "Risiko hoaks" in r.text
 
 
+def _limits_said(page: str) -> tuple[float, int]:
+    """The form's bound (bytes) and the check box's limit (characters) as the 413 page says them."""
+    said = html.unescape(page)
+    size, unit = re.search(r"lebih dari (\d+(?:,\d+)?) (MB|KB)", said).groups()
+    chars = re.search(r"paling banyak (\d{1,3}(?:\.\d{3})*) karakter", said).group(1)
+    return float(size.replace(",", ".")) * (2**20 if unit == "MB" else 2**10), int(chars.replace(".", ""))
+
+
+def test_the_too_large_page_says_the_limits_the_desk_keeps(desk_db, scorer, monkeypatch):
+    # The 413 page typed "1 MB" and "20.000 karakter" by hand, apart from MAX_FORM and MAX_TEXT: a
+    # new limit would have left the page telling members a number the desk no longer keeps.
+    from saring.desk import session
+
+    body = urlencode({"q": "a" * 2_000_000}).encode()
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    r = TestClient(create_app(desk_db, scorer=scorer, secret_key="test-key")).post(
+        "/login", content=body, headers=headers)
+    assert r.status_code == 413 and _limits_said(r.text) == (session.MAX_FORM, MAX_TEXT)
+    monkeypatch.setattr("saring.desk.session.MAX_FORM", 1536 * 1024)  # limits a later release may set
+    monkeypatch.setattr("saring.desk.check.MAX_TEXT", 5000)
+    r = TestClient(create_app(desk_db, scorer=scorer, secret_key="test-key")).post(
+        "/login", content=body, headers=headers)
+    assert r.status_code == 413 and _limits_said(r.text) == (1536 * 1024, 5000)
+    assert "lebih dari 1,5 MB" in r.text and "paling banyak 5.000 karakter" in r.text  # the Indonesian way
+
+
 SECURITY_HEADERS = ("x-frame-options", "x-content-type-options", "referrer-policy", "content-security-policy",
                     "cache-control", "content-type")
 

@@ -30,8 +30,9 @@ KEY_ENV = "SARING_WEB_SESSION_KEY"
 MIN_KEY = 32
 MAX_FORM = 1024 * 1024
 """The most a request body may hold, in bytes. Starlette bounds each form field (1 MB) and their
-number (1000), not the whole form: one POST, even to the login page, could fill a gigabyte. The
-check box's 20,000 characters of the widest kind take 240 KB once encoded."""
+number (1000), not the whole form: one POST, even to the login page, could fill a gigabyte. A full
+check box (:data:`saring.desk.check.MAX_TEXT` characters) of the widest kind, 12 bytes each once
+form-encoded, must fit in it."""
 
 
 class SessionKeyError(SaringError):
@@ -211,9 +212,23 @@ class BoundBody:
 
 
 async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    from saring.desk.check import MAX_TEXT  # read when refusing: the page says the limits in force
+
     LOGGER.warning("desk: a request to %s over %d bytes refused", scope.get("path"), MAX_FORM)
     response = page(Request(scope, receive), "message.html", status=413, title="Kiriman terlalu besar",
-                    message="Yang dikirim lebih dari 1 MB, jadi tidak diterima. Kotak cek membaca paling "
-                            "banyak 20.000 karakter sebuah pesan: tempel bagian yang perlu dicek saja, "
-                            "lalu coba lagi.")
+                    message=f"Yang dikirim lebih dari {size_said(MAX_FORM)}, jadi tidak diterima. Kotak cek "
+                            f"membaca paling banyak {number_said(MAX_TEXT)} karakter sebuah pesan: tempel "
+                            "bagian yang perlu dicek saja, lalu coba lagi.")
     await response(scope, receive, send)
+
+
+def number_said(value: float, decimals: int = 0) -> str:
+    """A number as members read it: 20.000, 1,5 (dots between thousands, a decimal comma)."""
+    return f"{value:,.{decimals}f}".translate(str.maketrans(",.", ".,"))
+
+
+def size_said(size: int) -> str:
+    """A size in bytes as members read it: 1 MB, 1,5 MB, 512 KB."""
+    unit, name = (2**20, "MB") if size >= 2**20 else (2**10, "KB")
+    amount = size / unit
+    return f"{number_said(amount, 0 if amount.is_integer() else 1)} {name}"
