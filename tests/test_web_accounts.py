@@ -344,6 +344,20 @@ def test_a_form_of_too_many_fields_or_files_is_refused_with_the_desks_page_in_in
     con.close()
 
 
+def test_the_refused_form_page_says_the_bound_the_desk_reads_forms_with(desk, monkeypatch):
+    # The page said "lebih dari 1.000" typed by hand, apart from the bound the form is read with.
+    from saring.desk import session as desk_session
+
+    monkeypatch.setattr(desk_session, "MAX_PARTS", 50)
+    phone = logged_in(desk)
+    token = csrf(phone.get("/check").text)
+    fields = {"csrf": token, "q": "Beredar kabar KPU Kota Batu memindahkan TPS 7"}
+    kept = phone.post("/check", data=fields | {f"x{i}": "1" for i in range(40)})
+    assert kept.status_code == 200  # under the bound: read and checked
+    r = phone.post("/check", data=fields | {f"x{i}": "1" for i in range(60)})
+    assert r.status_code == 400 and "lebih dari 50," in r.text, r.text[:300]
+
+
 def test_an_unknown_address_or_a_wrong_method_gets_the_desks_page_in_indonesian(desk):
     # A stale or mistyped link got FastAPI's English JSON ({"detail": "Not Found"}, or "Method Not
     # Allowed" for a form's address opened as a page): not a page a member can read.

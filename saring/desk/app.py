@@ -63,6 +63,7 @@ from saring.desk.session import (
     csrf_form,
     current_user,
     desk_of,
+    number_said,
     page,
     posted_form,
     session,
@@ -423,9 +424,9 @@ async def _busy(request: Request, exc: Busy):
 async def _refused(request: Request, exc: FormRefused):
     LOGGER.warning("desk: a form sent to %s refused: %s", request.url.path, exc)
     return page(request, "message.html", status=400, title="Kiriman tidak bisa dibaca",
-                message="Formulir yang dikirim tidak bisa dibaca (isiannya atau berkasnya lebih dari 1.000, "
-                        "atau kirimannya rusak), jadi tidak diterima dan tidak ada yang disimpan. Muat ulang "
-                        "halamannya lalu coba lagi.")
+                message=f"Formulir yang dikirim tidak bisa dibaca (isiannya atau berkasnya lebih dari "
+                        f"{number_said(exc.limit)}, atau kirimannya rusak), jadi tidak diterima dan tidak "
+                        "ada yang disimpan. Muat ulang halamannya lalu coba lagi.")
 
 
 async def _not_there(request: Request, exc: HTTPException):

@@ -30,9 +30,9 @@ KEY_ENV = "SARING_WEB_SESSION_KEY"
 MIN_KEY = 32
 MAX_FORM = 1024 * 1024
 """The most a request body may hold, in bytes. Starlette bounds each form field (1 MB) and their
-number (1000), not the whole form: one POST, even to the login page, could fill a gigabyte. A full
-check box (:data:`saring.desk.check.MAX_TEXT` characters) of the widest kind, 12 bytes each once
-form-encoded, must fit in it."""
+number (:data:`MAX_PARTS`), not the whole form: one POST, even to the login page, could fill a
+gigabyte. A full check box (:data:`saring.desk.check.MAX_TEXT` characters) of the widest kind,
+12 bytes each once form-encoded, must fit in it."""
 
 
 class SessionKeyError(SaringError):
@@ -47,8 +47,18 @@ class FormTooLarge(Exception):
     """A request body went past :data:`MAX_FORM`."""
 
 
+MAX_PARTS = 1000
+"""The most fields, and the most files, a posted form may hold (Starlette's own default, set here so
+that the page refusing a form says the bound in force)."""
+
+
 class FormRefused(Exception):
-    """A form Starlette refuses to read: over its 1000 fields or 1000 files, or a broken body."""
+    """A form Starlette refuses to read: over :data:`MAX_PARTS` fields or files, or a broken body.
+    ``limit`` is the bound it was read with."""
+
+    def __init__(self, reason: str, limit: int) -> None:
+        super().__init__(reason)
+        self.limit = limit
 
 
 class LoginRequired(Exception):
@@ -133,9 +143,9 @@ async def posted_form(request: Request) -> FormData:
         FormRefused: Starlette would not read it (its reason, in English, goes to the log).
     """
     try:
-        return await request.form()
+        return await request.form(max_files=MAX_PARTS, max_fields=MAX_PARTS)
     except HTTPException as exc:  # Starlette's own 400, a bare English JSON: the desk's page instead
-        raise FormRefused(exc.detail) from None
+        raise FormRefused(exc.detail, MAX_PARTS) from None
 
 
 async def csrf_form(request: Request) -> dict[str, str]:
