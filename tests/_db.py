@@ -126,3 +126,21 @@ def forward_pratiwi_post(store, folder: Path, row_id: int, scorer) -> None:
     started = datetime.now(UTC)
     import_chat(store.con, chat, b"uji-rahasia-lokal-0123456789")
     feed_tipline(store, since=started, scorer=scorer)
+
+
+def forum_repo(tmp_path: Path, monkeypatch, settings: str, db: Path | None = None) -> Path:
+    """A forum's repository as Jupyter sees it: ``repo/sources.yaml`` with ``settings`` (YAML under
+    ``settings:``) and one source, ``repo/notebooks``, the working directory ``repo``; SARING_DB is
+    ``db`` (or unset) and SARING_SOURCES unset."""
+    repo = tmp_path / "repo"
+    (repo / "notebooks").mkdir(parents=True)
+    (repo / "sources.yaml").write_text(
+        f"settings:\n{settings}sources:\n  - {{id: lokal, name: Lokal, url: 'https://lokal.example/feed'}}\n",
+        encoding="utf-8")
+    monkeypatch.chdir(repo)
+    if db is None:
+        monkeypatch.delenv("SARING_DB", raising=False)
+    else:
+        monkeypatch.setenv("SARING_DB", str(db))
+    monkeypatch.delenv("SARING_SOURCES", raising=False)
+    return repo

@@ -190,16 +190,21 @@ def test_a_pasted_short_link_that_leads_to_a_contact_link_is_not_followed_there(
     assert [r.path for r, _ in httpserver.log] == ["/daftar-kpps"]
 
 
-def test_a_pasted_link_never_sends_a_number_in_it_to_the_site(tmp_path, scorer, monkeypatch, httpserver):
-    # A member pasted a registration link carrying someone's number ("…?hp=0813…", "…/daftar/0813…"):
-    # saring check opened it as pasted and sent the number to that site, where the tipline drops
-    # such a parameter and never opens a link with a number in its path.
-    pretend_public(monkeypatch)  # the test server plays the public site
+def _kpps_page(httpserver, monkeypatch) -> str:
+    """The test server playing a public news site with one article at /daftar; returns its base."""
+    pretend_public(monkeypatch)
     page = ("<html><head><title>Pendaftaran KPPS</title></head><body><article><p>"
             + "Pendaftaran anggota KPPS dibuka di kantor kelurahan sampai akhir pekan. " * 8
             + "</p></article></body></html>")
     httpserver.expect_request("/daftar").respond_with_data(page, content_type="text/html")
-    base = f"http://127.0.0.1:{httpserver.port}"
+    return f"http://127.0.0.1:{httpserver.port}"
+
+
+def test_a_pasted_link_never_sends_a_number_in_it_to_the_site(tmp_path, scorer, monkeypatch, httpserver):
+    # A member pasted a registration link carrying someone's number ("…?hp=0813…", "…/daftar/0813…"):
+    # saring check opened it as pasted and sent the number to that site, where the tipline drops
+    # such a parameter and never opens a link with a number in its path.
+    base = _kpps_page(httpserver, monkeypatch)
     result = analyse(f"{base}/daftar?hp=081300000052&tps=07", tmp_path / "saring.duckdb", scorer)
     assert result.title == "Pendaftaran KPPS"
     assert [(r.path, r.query_string) for r, _ in httpserver.log] == [("/daftar", b"tps=07")]
@@ -253,12 +258,7 @@ def test_a_link_pasted_with_an_invisible_mark_around_it_is_opened_as_a_link(tmp_
     # A link copied from an iPhone's WhatsApp comes with a left-to-right mark (U+200E) in front, one
     # from a keyboard or a Windows note with a zero-width space or a BOM: saring check scored the
     # bare address as a forwarded message ("Risiko hoaks: tinggi") and never opened the page.
-    pretend_public(monkeypatch)  # the test server plays the public news site
-    page = ("<html><head><title>Pendaftaran KPPS</title></head><body><article><p>"
-            + "Pendaftaran anggota KPPS dibuka di kantor kelurahan sampai akhir pekan. " * 8
-            + "</p></article></body></html>")
-    httpserver.expect_request("/daftar").respond_with_data(page, content_type="text/html")
-    link = f"http://127.0.0.1:{httpserver.port}/daftar"
+    link = f"{_kpps_page(httpserver, monkeypatch)}/daftar"
     result = analyse(f"{mark}{link}{mark}\n", tmp_path / "saring.duckdb", scorer)
     assert result.url == link and result.title == "Pendaftaran KPPS", (result.url, result.text[:80])
     assert [r.path for r, _ in httpserver.log] == ["/daftar"]

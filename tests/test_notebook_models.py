@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from _db import forum_repo
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -81,14 +82,8 @@ def test_models_notebook_counts_items_in_the_forums_digest_bands(tmp_path, monke
     import saring
 
     db = _scored_db(tmp_path)
-    repo = tmp_path / "repo"
-    (repo / "notebooks").mkdir(parents=True)
-    (repo / "sources.yaml").write_text(
-        "settings:\n  digest: {election_threshold: 0.3, medium: 0.2, high: 0.6}\nsources:\n"
-        "  - {id: lokal, name: Lokal, url: 'https://lokal.example/feed'}\n", encoding="utf-8")
-    monkeypatch.chdir(repo)
-    monkeypatch.setenv("SARING_DB", str(db))
-    monkeypatch.delenv("SARING_SOURCES", raising=False)
+    repo = forum_repo(tmp_path, monkeypatch, "  digest: {election_threshold: 0.3, medium: 0.2, high: 0.6}\n",
+                      db)
     monkeypatch.setenv("SARING_MODEL_HOME", str(tmp_path / "models"))
     with saring.connect(db, timezone="WIB") as con:
         want = con.execute("""SELECT count(*) FILTER (WHERE election_score >= 0.3),

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from _db import forum_repo
 
 from saring.config import parse_config
 from saring.pipeline.demo import demo_chat, demo_sources
@@ -93,16 +94,9 @@ def test_notebook_opened_in_jupyter_counts_the_days_of_the_forums_clock(name, tm
     # A Makassar forum sets `timezone: WITA` in the repository's sources.yaml; Jupyter runs the
     # notebook in notebooks/, where saring.connect() found no sources.yaml and used WIB: "the
     # forum's days" of stories.ipynb and lifecycle.ipynb were Jakarta's, not its digest's.
-    repo = tmp_path / "repo"
-    (repo / "notebooks").mkdir(parents=True)
-    (repo / "sources.yaml").write_text(
-        "settings:\n  schedule:\n    timezone: WITA\nsources:\n"
-        "  - {id: lokal, name: Lokal, url: 'https://lokal.example/feed'}\n", encoding="utf-8")
-    monkeypatch.chdir(repo)
+    repo = forum_repo(tmp_path, monkeypatch, "  schedule:\n    timezone: WITA\n")
     db = "data/demo/weekly/saring.duckdb" if name == "lifecycle.ipynb" else "data/demo/saring.duckdb"
     Store(db).close()
-    for var in ("SARING_DB", "SARING_SOURCES"):
-        monkeypatch.delenv(var, raising=False)
     nb, _ = _opened_then(name, repo,
                          "print(con.execute(\"SELECT current_setting('TimeZone')\").fetchone()[0])")
     assert nb.cells[-1].outputs[0]["text"].strip() == "Asia/Makassar"
@@ -129,14 +123,7 @@ def test_explore_counts_election_items_at_the_forums_threshold(ingested, tmp_pat
     import saring
 
     db = ingested
-    repo = tmp_path / "repo"
-    (repo / "notebooks").mkdir(parents=True)
-    (repo / "sources.yaml").write_text(
-        "settings:\n  digest: {election_threshold: 0.8}\nsources:\n"
-        "  - {id: lokal, name: Lokal, url: 'https://lokal.example/feed'}\n", encoding="utf-8")
-    monkeypatch.chdir(repo)
-    monkeypatch.setenv("SARING_DB", str(db))
-    monkeypatch.delenv("SARING_SOURCES", raising=False)
+    repo = forum_repo(tmp_path, monkeypatch, "  digest: {election_threshold: 0.8}\n", db)
     with saring.connect(db, timezone="WIB") as con:
         want, at_half = con.execute("SELECT count(*) FILTER (WHERE election_score >= 0.8), count(*) "
                                     "FILTER (WHERE election_score >= 0.5) FROM item_overview").fetchone()
