@@ -276,6 +276,45 @@ def test_articles_are_scored_and_located_while_the_run_still_downloads(ingested,
             assert all(lane.counted.kept(i, text) for i, text, _, _ in _texts(store.cur, ids))
 
 
+def test_the_lane_scores_the_last_articles_while_the_end_links_and_stores_them_after(ingested, scorer,
+                                                                                   monkeypatch):
+    # The end of a run links under the store's lock. The lane's helper used to score one batch,
+    # wait for that lock to store it, and leave the next batches to the end (ScoringLane.help),
+    # which scored them on its own core after linking while the helper's core sat idle.
+    import time
+
+    import saring.pipeline.ingest as ingest
+
+    scored_rows = []
+    real = ingest.score_rows
+
+    def counted(ids, *args):
+        rows = real(ids, *args)
+        scored_rows.extend(ids)
+        return rows
+
+    monkeypatch.setattr(ingest, "score_rows", counted)
+    with Store(ingested) as store:
+        ids = [r[0] for r in store.cur.execute(
+            "SELECT item_id FROM articles ORDER BY item_id LIMIT 3").fetchall()]
+        rows = store.cur.execute("SELECT * FROM articles WHERE list_contains(?, item_id)", [ids]).df()
+        store.cur.execute("DELETE FROM scores WHERE list_contains(?, item_id)", [ids])
+        store.start_run(ingest.new_run_id(), "ingest")
+        with ingest.ScoringLane(store, scorer, batch=1, every=3600) as lane:
+            store.save_articles(rows.to_dict("records"))
+            with store.lock:  # the end of the run, linking
+                lane.finish()
+                deadline = time.monotonic() + 30
+                while len(scored_rows) < 3 and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                assert sorted(scored_rows) == sorted(ids)  # all three, none stored yet
+                assert lane._next() == []  # nothing is left for the end to score
+            lane.join()
+        stored = store.cur.execute(
+            "SELECT count(*) FROM scores WHERE list_contains(?, item_id)", [ids]).fetchone()[0]
+    assert stored == lane.scored == 3
+
+
 def test_the_run_summary_counts_articles_the_lane_scored(sample_site, sample_config, db_path, scorer,
                                                          monkeypatch):
     # The lane scores during the downloads; "N articles scored" must still count every article.

@@ -438,17 +438,20 @@ def score_and_save(store: Store, scorer, item_ids: Sequence[str], titles: Sequen
                    saved: Callable[[int], None] | None = None) -> int:
     """Score these articles with ``scorer`` (already :meth:`with_outlets`) and store the scores,
     ``batch_size`` at a time; ``saved`` is told each batch stored (a later one may fail)."""
-    report = progress.current()
-    report.add(progress.SCORED, len(item_ids))
+    progress.current().add(progress.SCORED, len(item_ids))
     batch_size = batch_size or SCORE_BATCH
     for start in range(0, len(item_ids), batch_size):
         chunk = slice(start, start + batch_size)
-        ids = item_ids[chunk]
-        store.save_scores(score_rows(ids, titles[chunk], texts[chunk], scorer))
-        report.advance(progress.SCORED, len(ids))
-        if saved is not None:
-            saved(len(ids))
+        save_scored(store, score_rows(item_ids[chunk], titles[chunk], texts[chunk], scorer), saved)
     return len(item_ids)
+
+
+def save_scored(store: Store, rows: list[dict], saved: Callable[[int], None] | None = None) -> None:
+    """Store :func:`score_rows`' rows, counted in the run's progress; ``saved`` is told how many."""
+    store.save_scores(rows)
+    progress.current().advance(progress.SCORED, len(rows))
+    if saved is not None:
+        saved(len(rows))
 
 
 class ScoringLane:
@@ -490,7 +493,8 @@ class ScoringLane:
         self.join()
 
     def finish(self) -> None:
-        """No more articles come: score the ones left in the helper, a batch at a time, and stop.
+        """No more articles come: score the ones left in the helper, a batch at a time, store
+        their scores once none is left (:meth:`_score_last`), and stop.
 
         Their places and story terms are left to the end of the run, which finds them
         meanwhile, then helps with the scoring (:meth:`help`); :meth:`join` waits for the lane.
@@ -567,12 +571,24 @@ class ScoringLane:
                         rows = self._next()
                         self._score(scorer, rows)
                         self._locate_and_count(child, rows)
-                if self._last:
-                    while rows := self._next(self.batch):
-                        scorer = scorer or child.scorer.with_outlets(self.store.outlet_hosts())
-                        self._score(scorer, rows)
+                if self._last and len(self._saved) > self._done:
+                    self._score_last(scorer or child.scorer.with_outlets(self.store.outlet_hosts()))
         except Exception as exc:  # noqa: BLE001 - the end of the run scores again and reports
             LOGGER.warning("scoring during the downloads stopped (%s); the run scores at its end", exc)
+
+    def _score_last(self, scorer) -> None:
+        """Score the rows left, batch by batch, and only then store the scores: the end of the run
+        links under the store's lock meanwhile, and a batch waiting for the lock to store its
+        scores left the helper idle while the end scored the next batch itself (:meth:`help`)."""
+        held: list[list[dict]] = []
+        try:
+            while rows := self._next(self.batch):
+                ids, titles, texts = (list(c) for c in zip(*rows, strict=True))
+                progress.current().add(progress.SCORED, len(ids))
+                held.append(score_rows(ids, titles, texts, scorer))
+        finally:  # what was scored is stored, even when a later batch failed
+            for scored in held:
+                save_scored(self.store, scored, self._count)
 
     def _locate_and_count(self, child, rows: list[tuple[str, str | None, str | None]]) -> None:
         # the text as story grouping reads it back (the article's title and text)
