@@ -427,3 +427,56 @@ def test_a_forwarded_message_scores_what_saring_check_gives_the_same_text(forwar
     assert rows
     for text, stored in rows:
         assert stored == pytest.approx(scorer.score([text])[0].hoax_score, abs=1e-6), text
+
+
+def _rows(spec):
+    """(similarity, label, fact-check, text score) rows: ``spec`` is [(similarity, hoax, not hoax)],
+    spread over six fact-checks; the text scores sit low, as for short informal forwards."""
+    rows = []
+    for similarity, hoax, not_hoax in spec:
+        for k in range(hoax + not_hoax):
+            rows.append((similarity, int(k < hoax), f"f{(len(rows) % 6) + 1}", 0.2))
+    return rows
+
+
+def test_the_fact_check_floor_is_fitted_only_on_enough_labels_and_only_when_it_serves_better():
+    # The rule is set, not fitted; `saring train` fits it once the forum's labels on matched
+    # items are enough, and keeps it only if it rises with the similarity and gives the served
+    # scores a lower Brier score across fact-checks. Numbers here, not texts: the fit's mechanics.
+    from saring.judge.classifier.evidence import MIN_FIT_LABELS, FittedFloor, fit_floor
+
+    high, medium = DigestSettings().high, DigestSettings().medium
+    few = fit_floor(_rows([(0.35, 5, 5)]), high, medium)
+    assert few["kind"] == "rule" and few["labels"] == 10 and f"fitting needs {MIN_FIT_LABELS}" in few["why"]
+    # Topic matches between 0.3 and 0.4 are mostly not the hoax (the rule says "tinggi" there);
+    # near-copies are.
+    topical = fit_floor(_rows([(0.15, 1, 9), (0.3, 2, 10), (0.4, 3, 9), (0.55, 9, 1), (0.7, 10, 0)]),
+                        high, medium)
+    assert topical["kind"] == "fitted" and topical["slope"] > 0, topical
+    assert topical["brier_fitted"] < topical["brier_rule"]
+    curve = FittedFloor(topical["intercept"], topical["slope"])
+    assert curve.floor(0.3, high) < floor_for(0.3, "HOAKS", high, medium)
+    assert floor_for(0.3, "HOAKS", high, medium, curve) == curve.floor(0.3, high)
+    assert floor_for(MATCH_THRESHOLD - 0.01, "HOAKS", high, medium, curve) is None  # still no match
+    assert curve.floor(5.0, high) == FLOOR_TOP  # never above the rule's top
+    # Labels that fall as the similarity rises: no curve is kept.
+    falling = fit_floor(_rows([(0.15, 9, 1), (0.3, 8, 2), (0.55, 2, 8), (0.7, 1, 9)]), high, medium)
+    assert falling["kind"] == "rule" and "does not rise" in falling["why"]
+
+
+def test_the_forum_s_labels_on_matched_items_are_what_the_floor_is_fitted_on(ingested):
+    # The sample's news items that match a false-verdict fact-check, labelled at the desk.
+    from saring.judge.classifier.evidence import fit_floor, labelled_evidence
+    from saring.judge.labels import add_label, current_labels
+
+    bands = DigestSettings()
+    with Store(ingested) as store:
+        stored = dict(store.con.execute(
+            "SELECT e.item_id, e.similarity FROM hoax_evidence e").fetchall())
+        assert stored, "the sample's news should match its fact-checks"
+        for k, item_id in enumerate(sorted(stored)):
+            add_label(store.con, item_id, "hoax", k % 2, "uji")
+        rows = labelled_evidence(store.con, current_labels(store.con, "hoax"), bands.high, bands.medium)
+    assert sorted((r[0], r[1]) for r in rows) == sorted(
+        (stored[i], k % 2) for k, i in enumerate(sorted(stored)))
+    assert fit_floor(rows, bands.high, bands.medium)["kind"] == "rule"  # far too few to fit

@@ -2203,3 +2203,42 @@ def test_training_over_a_current_version_that_does_not_load_stops_before_fitting
     assert "v-copy" in flat(r) and "saring model rollback" in flat(r), flat(r)
     assert tally.done.get("retrain steps", 0) == 0, tally.done
     assert sorted(p.name for p in model_home.iterdir()) == ["history.jsonl", "v-copy"]
+
+
+def test_a_version_with_a_fitted_fact_check_floor_serves_it_and_the_next_run_moves_stored_floors(
+        ingested, model_home):
+    # A retrain that fits the fact-check floor on the forum's labels stores it in the new version's
+    # hoax card. Promoted, it must serve everywhere the rule did, on the floors stored for earlier
+    # items too (else the digest kept the old rule for them); a rollback brings the rule back.
+    from saring.config import DigestSettings
+    from saring.judge.classifier.evidence import FittedFloor, best_evidence, floor_for
+    from saring.pipeline.link import link_items
+    from saring.storage.database import Store
+
+    high, medium = DigestSettings().high, DigestSettings().medium
+    out = _copy_shipped_as(model_home, "v-fitted")
+    card = json.loads((out / "hoax.json").read_text(encoding="utf-8"))
+    card["evidence_floor"] = {"kind": "fitted", "intercept": -4.0, "slope": 6.0}
+    (out / "hoax.json").write_text(json.dumps(card), encoding="utf-8")
+    curve = FittedFloor(-4.0, 6.0)
+
+    def linked() -> list[tuple[str, float, str, float, float]]:
+        with Store(ingested) as store:
+            link_items(store, since=datetime.now(UTC), stories_window=3.0)
+            return store.con.execute(
+                "SELECT e.item_id, e.similarity, e.verdict, e.floor, s.hoax_score FROM hoax_evidence e "
+                "JOIN served_scores s USING (item_id) ORDER BY 1").fetchall()
+
+    before = linked()
+    assert before and all(f == pytest.approx(floor_for(s, v, high, medium)) for _, s, v, f, _ in before)
+    assert runner.invoke(app, ["model", "promote", "v-fitted"]).exit_code == 0
+    fitted = linked()
+    assert [f for *_, f, _ in fitted] == pytest.approx([curve.floor(s, high) for _, s, *_ in fitted])
+    assert all(new[3] < old[3] for new, old in zip(fitted, before, strict=True))  # this curve lies lower
+    assert all(served >= floor for *_, floor, served in fitted)
+    # a message checked at the desk or by `saring check` meets the same floor
+    match = ("f1", "[HOAKS] Facebook ditutup", None, "HOAKS", 0.35)
+    ev = best_evidence([match], "Facebook akan ditutup", high)
+    assert ev is not None and ev.floor == curve.floor(0.35, high)
+    assert runner.invoke(app, ["model", "rollback"]).exit_code == 0
+    assert linked() == before

@@ -30,6 +30,13 @@ def test_retrain_flow_promotes_and_rescores(prefect_harness, tmp_path, monkeypat
     assert not refused["promoted"] and refused["current_version"] == "shipped" and refused["rescored"] == 0
     result = retrain_flow(db=str(db), tolerance=1.0, max_base_rows=60)
     assert result["promoted"] and result["rescored"] == len(texts)
+    # No forum label falls on a fact-check match here: the new version keeps the floor's set rule
+    # and its card says why (evidence.fit_floor).
+    import json
+
+    card = json.loads((tmp_path / "models" / result["version"] / "hoax.json").read_text(encoding="utf-8"))
+    assert card["evidence_floor"]["kind"] == "rule" and card["evidence_floor"]["labels"] == 0
+    assert "fitting needs 30" in card["evidence_floor"]["why"]
     con = duckdb.connect(str(db))
     assert con.execute("SELECT count(DISTINCT model_version) FROM scores").fetchone()[0] == 2
     con.close()

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from saring.config import DigestSettings
-from saring.judge.classifier.evidence import record_evidence
+from saring.judge.classifier.evidence import record_evidence, refresh_floors
 from saring.judge.factcheck import match_items
 from saring.judge.places import locate_pending
 from saring.judge.stories import CountedTexts, add_to_stories
@@ -30,7 +30,8 @@ def link_items(store: Store, since: datetime, stories_window: float, risk: Any =
     against the last 30 days of items (a changed one also against the older items it matched; the
     items a deleted one floored are matched again too),
     and their fact-check evidence (a risk floor between the ``risk`` bands' medium and high, see
-    :mod:`saring.judge.classifier.evidence`) is recomputed.
+    :mod:`saring.judge.classifier.evidence`) is recomputed; every stored floor follows the served
+    model version's floor (the rule or its fitted curve) and the bands.
     ``counted``: story term counts counted during the run. Returns the steps that failed, with
     their reason (the run's articles and scores stay stored).
     """
@@ -46,6 +47,12 @@ def _link(cur: Any, since: datetime, stories_window: float, risk: Any,
     except Exception as exc:  # places order the digest; a failure must not lose the run
         LOGGER.exception("place finding failed")
         errors["place finding"] = f"{exc.__class__.__name__}: {exc}"
+    bands = risk or DigestSettings()
+    try:  # the stored floors follow the served model version (its fitted floor, if any) and the bands
+        refresh_floors(cur, bands.high, bands.medium)
+    except Exception as exc:  # the floors stay as they were; the next run tries again
+        LOGGER.exception("refreshing the fact-check floors failed")
+        errors["fact-check floors"] = f"{exc.__class__.__name__}: {exc}"
     # a fact-check changed since (its verdict added, its title fixed) is matched again like a new one
     new_checks = cur.execute("SELECT count(*) FROM factchecks WHERE first_seen_at >= ? OR changed_at >= ?",
                              [since, since]).fetchall()[0][0]
@@ -63,7 +70,6 @@ def _link(cur: Any, since: datetime, stories_window: float, risk: Any,
     if not ids:  # nothing new since the last run: matches and stories stand as they are
         return errors
     try:
-        bands = risk or DigestSettings()
         with transaction(cur):  # an item's matches and the risk floor built from them change together
             match_items(cur, ids, transaction=False)
             record_evidence(cur, ids, bands.high, bands.medium)

@@ -20,18 +20,31 @@ or debunks: "tidak benar", "hoaks", "klarifikasi", …), because a news report o
 matches the fact-check too.
 
 No labelled data with this evidence exists yet, so the rule is set, not fitted, and kept
-conservative (it only raises, and only on a match above the fact-check threshold). The forum's
-labels on matched items are counted by ``saring train`` (:func:`labelled_matches`, recorded in
-the candidate's ``bundle.json``); once there are enough, the combination can be fitted instead.
-The source kind (news, social, tipline) is never an input.
+conservative (it only raises, and only on a match above the fact-check threshold). ``saring train``
+fits the floor on the forum's own labels once enough of them fall on items the rule applies to
+(:func:`fit_floor`: at least :data:`MIN_FIT_LABELS` labels, :data:`MIN_FIT_CLASS` of each answer, on
+matches to at least :data:`MIN_FIT_CHECKS` fact-checks): a logistic curve of the similarity,
+``floor = 1 / (1 + exp(-(intercept + slope * similarity)))``, kept only if it rises with the
+similarity and, validated across fact-checks (no fact-check's matches in both the fitting and
+the scoring part), gives the served scores ``max(text score, floor)`` a lower Brier score than
+the rule. It is stored in the new version's hoax card (``evidence_floor``, with the numbers either
+way) and serves with that version; every run's linking brings the stored floors in line with
+the served version and the bands (:func:`refresh_floors`), so a promotion, a rollback or new
+bands reach the old items too. The source kind (news, social, tipline) is never an input.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import logging
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -43,6 +56,26 @@ STRONG_AT = 0.30
 """Similarity from which the floor is "tinggi" (the same claim, not only its topic)."""
 FULL_AT = 0.5
 """Similarity from which the floor is FLOOR_TOP (near-copies of the checked claim)."""
+MIN_FIT_LABELS = 30
+"""Forum hoax labels on items the floor applies to, before ``saring train`` fits it."""
+MIN_FIT_CLASS = 8
+"""Of each answer (hoax, not hoax) among them."""
+MIN_FIT_CHECKS = 4
+"""Distinct fact-checks they match (the validation holds out one group of fact-checks at a time)."""
+
+LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FittedFloor:
+    """The floor fitted on the forum's labels: a logistic curve of the match's similarity."""
+
+    intercept: float
+    slope: float
+
+    def floor(self, similarity: float, high: float) -> float:
+        z = self.intercept + self.slope * similarity
+        return round(min(max(FLOOR_TOP, high), 1.0 / (1.0 + math.exp(-z))), 4)
 
 
 @dataclass(frozen=True)
@@ -73,10 +106,14 @@ def _short(text: str, limit: int = 90) -> str:
     return head.rstrip(" ,;:") + "…"
 
 
-def floor_for(similarity: float, verdict: str | None, high: float, medium: float = 0.4) -> float | None:
-    """The risk floor a fact-check match gives, or None (not a false verdict / too weak a match)."""
+def floor_for(similarity: float, verdict: str | None, high: float, medium: float = 0.4,
+              fitted: FittedFloor | None = None) -> float | None:
+    """The risk floor a fact-check match gives, or None (not a false verdict / too weak a match):
+    the set rule, or the ``fitted`` curve when the served model has one."""
     if (verdict or "").upper() not in FALSE_VERDICTS or similarity < MATCH_THRESHOLD:
         return None
+    if fitted is not None:
+        return fitted.floor(similarity, high)
     top = max(FLOOR_TOP, high)
     if similarity < STRONG_AT:
         share = (similarity - MATCH_THRESHOLD) / (STRONG_AT - MATCH_THRESHOLD)
@@ -106,16 +143,47 @@ def is_clarification(text: str | None) -> bool:
     return counts[CUE_KINDS.index("clarify")] > 0
 
 
+_SERVED: Any = object()
+"""``fitted`` left out: the served model's curve (:func:`served_floor`), or the rule."""
+
+
+def served_floor() -> FittedFloor | None:
+    """The fitted floor of the served hoax model (its card's ``evidence_floor``), or None: the
+    rule (no curve fitted, or a model that cannot be read: the scorer reports that)."""
+    from saring.judge.classifier import registry
+    from saring.judge.classifier.modelload import ModelLoadError
+
+    try:
+        card = registry.current_model_dir() / "hoax.json"
+        return _card_floor(str(card), card.stat().st_mtime_ns)
+    except (ModelLoadError, OSError):
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _card_floor(path: str, _mtime_ns: int) -> FittedFloor | None:
+    try:
+        fit = json.loads(Path(path).read_text(encoding="utf-8")).get("evidence_floor") or {}
+        if fit.get("kind") != "fitted":
+            return None
+        return FittedFloor(float(fit["intercept"]), float(fit["slope"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        LOGGER.warning("the fitted fact-check floor in %s is unreadable; the set rule serves", path)
+        return None
+
+
 def best_evidence(
     matches: Sequence[tuple[str, str, str | None, str | None, float]],
     text: str | None,
     high: float,
     medium: float = 0.4,
+    fitted: FittedFloor | None = _SERVED,
 ) -> Evidence | None:
     """The evidence of the best false-verdict match (id, title, url, verdict, similarity), if any."""
+    fitted = served_floor() if fitted is _SERVED else fitted
     best = None
     for fid, title, url, verdict, sim in matches:
-        floor = floor_for(sim, verdict, high, medium)
+        floor = floor_for(sim, verdict, high, medium, fitted)
         if floor is not None and (best is None or sim > best.similarity):
             best = Evidence(fid, title or "", url, (verdict or "").upper(), float(sim), floor)
     if best is None or is_clarification(text):
@@ -167,8 +235,9 @@ def record_evidence(
         texts[item_id] = text
     now = datetime.now(UTC)
     out = []
+    fitted = served_floor()
     for item_id, matches in by_item.items():
-        ev = best_evidence(matches, texts[item_id], high, medium)
+        ev = best_evidence(matches, texts[item_id], high, medium, fitted)
         if ev is not None:
             out.append((item_id, ev.factcheck_id, ev.similarity, ev.verdict, ev.floor, ev.reason, now))
     con.execute("DELETE FROM hoax_evidence WHERE item_id IN (SELECT unnest(?))", [list(item_ids)])
@@ -182,9 +251,95 @@ def record_evidence(
     return len(out)
 
 
-def labelled_matches(con: duckdb.DuckDBPyConnection) -> int:
-    """How many forum hoax labels are on items with fact-check evidence (to fit the rule later)."""
-    return con.execute(
-        """SELECT count(*) FROM current_labels l JOIN hoax_evidence e USING (item_id)
-           WHERE l.task = 'hoax'"""
-    ).fetchone()[0]
+def refresh_floors(con: duckdb.DuckDBPyConnection, high: float, medium: float = 0.4) -> int:
+    """Bring every stored floor in line with the served floor (rule or fitted curve) and these
+    bands. Returns how many changed (none, unless the model version or the bands did)."""
+    fitted = served_floor()
+    changed = [(floor, item_id) for item_id, sim, verdict, old in con.execute(
+        "SELECT item_id, similarity, verdict, floor FROM hoax_evidence").fetchall()
+        if (floor := floor_for(sim, verdict, high, medium, fitted)) is not None and floor != old]
+    if changed:
+        con.executemany("UPDATE hoax_evidence SET floor = ? WHERE item_id = ?", changed)
+    return len(changed)
+
+
+def labelled_evidence(con: duckdb.DuckDBPyConnection, labels: Any, high: float,
+                      medium: float = 0.4) -> list[tuple[float, int, str, float]]:
+    """(similarity, label, fact-check id, text score) of each labelled item the floor applies to.
+
+    ``labels``: the forum's hoax labels to use (item_id, label), e.g. without the held-out ones.
+    The text score is the item's latest stored one (0 when it has none), as ``max(text, floor)``
+    is served."""
+    if labels is None or len(labels) == 0:
+        return []
+    label_of = dict(zip(labels["item_id"], labels["label"], strict=True))
+    rows = con.execute(
+        """SELECT m.item_id, f.factcheck_id, f.title, f.url, f.verdict, m.similarity,
+                  coalesce(a.title, i.title, '') || '\n' || coalesce(a.text, i.summary, ''), sc.hoax_score
+           FROM factcheck_matches m JOIN factchecks f USING (factcheck_id)
+           JOIN items i USING (item_id) LEFT JOIN articles a USING (item_id)
+           LEFT JOIN latest_scores sc USING (item_id)
+           WHERE m.item_id IN (SELECT unnest(?))""", [list(label_of)]).fetchall()
+    by_item: dict[str, list] = {}
+    info: dict[str, tuple[str, float]] = {}
+    for item_id, fid, title, url, verdict, sim, text, score in rows:
+        by_item.setdefault(item_id, []).append((fid, title, url, verdict, sim))
+        info[item_id] = (text, float(score or 0.0))
+    out = []
+    for item_id, matches in sorted(by_item.items()):
+        ev = best_evidence(matches, info[item_id][0], high, medium, None)
+        if ev is not None:
+            out.append((ev.similarity, int(label_of[item_id]), ev.factcheck_id, info[item_id][1]))
+    return out
+
+
+def fit_floor(rows: Sequence[tuple[float, int, str, float]], high: float, medium: float = 0.4) -> dict:
+    """Fit the floor on :func:`labelled_evidence` rows, or say why the set rule stays.
+
+    Returns the card's ``evidence_floor``: ``kind`` "fitted" (with ``intercept`` and ``slope``) or
+    "rule", the counts, and when there were enough labels the Brier score of the served scores
+    under each, out of fold: each fact-check's matches scored by a curve fitted without them."""
+    import numpy as np
+
+    n, hoax = len(rows), sum(r[1] for r in rows)
+    checks = len({r[2] for r in rows})
+    out: dict[str, Any] = {"kind": "rule", "labels": n, "hoax_labels": hoax, "factchecks": checks,
+                           "min_labels": MIN_FIT_LABELS, "min_each": MIN_FIT_CLASS,
+                           "min_factchecks": MIN_FIT_CHECKS}
+    if n < MIN_FIT_LABELS or min(hoax, n - hoax) < MIN_FIT_CLASS or checks < MIN_FIT_CHECKS:
+        out["why"] = (f"{n} forum hoax labels on items with a false-verdict fact-check match ({hoax} hoax, "
+                      f"{n - hoax} not, {checks} fact-checks): fitting needs {MIN_FIT_LABELS}, "
+                      f"{MIN_FIT_CLASS} of each answer and {MIN_FIT_CHECKS} fact-checks")
+        return out
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    x = np.array([[r[0]] for r in rows])
+    y = np.array([r[1] for r in rows])
+    groups = np.array([r[2] for r in rows])
+    text = np.array([r[3] for r in rows])
+    rule = np.array([floor_for(r[0], "HOAKS", high, medium) for r in rows])
+    oof = np.empty(n)
+    for train, test in GroupKFold(n_splits=min(5, checks)).split(x, y, groups):
+        if len(set(y[train])) < 2:
+            out["why"] = "a validation part held matches of one answer only; the set rule stays"
+            return out
+        m = LogisticRegression().fit(x[train], y[train])
+        part = FittedFloor(float(m.intercept_[0]), float(m.coef_[0, 0]))
+        oof[test] = [part.floor(s, high) for s in x[test, 0]]
+    final = LogisticRegression().fit(x, y)
+    curve = FittedFloor(round(float(final.intercept_[0]), 6), round(float(final.coef_[0, 0]), 6))
+    brier_rule = float(np.mean((np.maximum(text, rule) - y) ** 2))
+    brier_fit = float(np.mean((np.maximum(text, oof) - y) ** 2))
+    out.update(intercept=curve.intercept, slope=curve.slope, brier_rule=round(brier_rule, 4),
+               brier_fitted=round(brier_fit, 4))
+    if curve.slope <= 0:
+        out["why"] = "the fitted floor does not rise with the similarity; the set rule stays"
+    elif brier_fit >= brier_rule:
+        out["why"] = (f"the fitted floor scores no better across fact-checks (Brier {brier_fit:.4f} "
+                      f"against the rule's {brier_rule:.4f}); the set rule stays")
+    else:
+        out["kind"] = "fitted"
+        out["why"] = (f"fitted on {n} labels across {checks} fact-checks: Brier {brier_fit:.4f} against "
+                      f"the rule's {brier_rule:.4f} across fact-checks")
+    return out

@@ -397,8 +397,10 @@ def fit_version(
     election_config: dict[str, Any] | None = None,
     created: dt.date | None = None,
     extra: dict[str, Any] | None = None,
+    hoax_extra: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Fit both models; write ``<task>.skops`` and ``<task>.json`` cards to ``out_dir``."""
+    """Fit both models; write ``<task>.skops`` and ``<task>.json`` cards to ``out_dir``
+    (``extra`` added to both cards, ``hoax_extra`` to the hoax card)."""
     created = created or dt.date.today()
     cards = {}
     for task, frame, cfg in (
@@ -416,6 +418,8 @@ def fit_version(
         }
         card["label_counts"] = {str(k): int(v) for k, v in frame["label"].value_counts().sort_index().items()}
         card.update(extra or {})
+        if task == "hoax":
+            card.update(hoax_extra or {})
         write_json(out_dir / f"{task}.json", card)
         cards[task] = card
     return cards
@@ -534,9 +538,9 @@ def retrain(
     hoax labels, and of ``election_score`` on the held-out newest IndoSum months + held-out
     election labels, must each be >= current - ``tolerance``.
     """
-    from saring.config import default_db_path
+    from saring.config import DigestSettings, default_db_path
     from saring.judge.classifier import registry
-    from saring.judge.classifier.evidence import labelled_matches
+    from saring.judge.classifier.evidence import fit_floor, labelled_evidence
     from saring.judge.classifier.modelload import REBUILD, read_card
     from saring.judge.labels import current_labels
     from saring.storage.database import Store
@@ -547,11 +551,16 @@ def retrain(
     now = now or dt.datetime.now(dt.UTC)
     splits = base_splits()
     labels: dict[str, pd.DataFrame] = {}
-    on_evidence = 0
+    on_evidence: list = []
+    bands = DigestSettings()  # the floor's rule is compared at the default bands
     if db is not None or default_db_path().exists():
         with Store(db) as store:
             labels = {t: current_labels(store.con, t) for t in ("hoax", "election")}
-            on_evidence = labelled_matches(store.con) if not labels["hoax"].empty else 0
+            hoax = labels["hoax"]
+            # the held-out labels stay out of the floor's fit too
+            on_evidence = labelled_evidence(store.con, hoax[~hoax["item_id"].map(is_heldout_label)],
+                                            bands.high, bands.medium)
+    evidence_floor = fit_floor(on_evidence, bands.high, bands.medium)
     sets = heldout_sets(splits, labels)
     held_keys = heldout_keys(splits, labels)
     dropped: dict[str, int] = {}
@@ -599,6 +608,7 @@ def retrain(
             cfgs["election"],
             created=now.date(),
             extra={"forum_labels_used": {t: int(len(f)) for t, f in labels.items()}},
+            hoax_extra={"evidence_floor": evidence_floor},
         )
         report.advance("retrain steps")
         cand = evaluate_dir(out_dir, sets)
@@ -621,7 +631,8 @@ def retrain(
             "forum_labels": {t: int(len(f)) for t, f in labels.items()},
             "forum_labels_not_trained_duplicate_of_heldout": dropped,
             # The fact-check floor is a set rule until enough labels fall on items it applies to.
-            "forum_hoax_labels_on_factcheck_evidence": on_evidence,
+            "forum_hoax_labels_on_factcheck_evidence": len(on_evidence),
+            "evidence_floor": evidence_floor,
             "heldout_rows": {t: int(len(sets[t])) for t in ("hoax", "election")},
             "gate": {
                 "metric": "held-out ROC-AUC (hoax: unseen Pratiwi + IDNHoaxCorpus claims + held-out "
