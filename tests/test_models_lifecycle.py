@@ -2097,6 +2097,7 @@ def test_the_desk_s_models_page_shows_each_retrained_version_s_held_out_numbers_
     for tolerance in ("-0.5", "1.0"):  # refused, then promoted
         r = runner.invoke(app, ["train", "--db", str(db), "--max-base-rows", "80", "--tolerance", tolerance])
         assert r.exit_code == 0, r.output
+        assert "Fact-check floor: the set rule (0 forum hoax labels on items with" in flat(r), r.output
     refused, promoted = sorted(p.name for p in model_home.iterdir() if p.is_dir())
     assert registry.current_version() == promoted
     client = TestClient(create_app(db, secret_key="test-key"))
@@ -2115,6 +2116,15 @@ def test_the_desk_s_models_page_shows_each_retrained_version_s_held_out_numbers_
                     f"F1 {m['f1']:.3f}") in shown[version], shown[version]
     assert "tidak lolos uji" in shown[refused] and "tidak lolos" not in shown[promoted]
     assert [v for v, text in shown.items() if "aktif" in text] == [promoted]
+    # Which fact-check floor serves: the rule, with how far the forum's labels are from fitting it
+    assert ("Batas bawah risiko dari cek fakta</strong>: aturan tetap (0 label forum pada berita yang "
+            "cocok dengan cek fakta; disesuaikan mulai 30)") in page.text
+    card_path = model_home / promoted / "hoax.json"
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    card["evidence_floor"] = dict(kind="fitted", intercept=-4.0, slope=6.0, labels=41, factchecks=6)
+    card_path.write_text(json.dumps(card), encoding="utf-8")
+    assert ("Batas bawah risiko dari cek fakta</strong>: disesuaikan dengan 41 label forum (6 cek fakta)"
+            in client.get("/models").text)
 
 
 def test_forum_labels_are_trained_on_the_text_as_it_is_scored(ingested):
@@ -2242,3 +2252,17 @@ def test_a_version_with_a_fitted_fact_check_floor_serves_it_and_the_next_run_mov
     assert ev is not None and ev.floor == curve.floor(0.35, high)
     assert runner.invoke(app, ["model", "rollback"]).exit_code == 0
     assert linked() == before
+
+
+def test_models_served_from_saring_models_serve_their_own_fact_check_floor(model_home, monkeypatch):
+    # $SARING_MODELS serves a model folder outside the registry: its hoax card's floor is the one
+    # that serves, not the registry's current version's.
+    from saring.judge.classifier.evidence import FittedFloor, served_floor
+
+    out = _copy_shipped_as(model_home, "elsewhere")
+    card = json.loads((out / "hoax.json").read_text(encoding="utf-8"))
+    card["evidence_floor"] = {"kind": "fitted", "intercept": -2.0, "slope": 5.0}
+    (out / "hoax.json").write_text(json.dumps(card), encoding="utf-8")
+    assert served_floor() is None  # the registry serves the shipped models: the set rule
+    monkeypatch.setenv("SARING_MODELS", str(out))
+    assert served_floor() == FittedFloor(-2.0, 5.0)

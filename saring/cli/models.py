@@ -233,6 +233,7 @@ def train(
         fail(str(exc))
     out.print(f"Trained {r.version}: {r.reason}", highlight=False, soft_wrap=True)
     out.print(f"{r.forum_summary()}.", highlight=False, soft_wrap=True)
+    out.print(f"{r.floor_summary()}.", highlight=False, soft_wrap=True)
     if r.promoted:
         out.print(f"Promoted {r.version} (was {r.current_version}). Run `saring rescore` to re-score "
                   "stored articles.", highlight=False, soft_wrap=True)

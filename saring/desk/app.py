@@ -941,10 +941,9 @@ def _open_rows(desk: Desk, rows: list[tuple], done: dict, unsure: set, limit: in
 
 def _model_status() -> dict[str, Any]:
     from saring.judge.classifier import registry
-    from saring.judge.classifier.score import default_model_dir
 
     try:
-        directory = default_model_dir() if os.environ.get("SARING_MODELS") else registry.current_model_dir()
+        directory = registry.served_model_dir()
         version = "SARING_MODELS" if os.environ.get("SARING_MODELS") else registry.current_version()
     except SaringError as exc:  # the reason names server paths, in English: the log's, as in _saring
         LOGGER.warning("desk page /models: %s", exc)
@@ -970,6 +969,7 @@ def _model_status() -> dict[str, Any]:
                 created=card.get("created"),
                 metrics=metrics,
                 rows=card.get("training_rows"),
+                floor=card.get("evidence_floor") if isinstance(card.get("evidence_floor"), dict) else {},
             )
         )
     history = registry.history()

@@ -154,7 +154,7 @@ def served_floor() -> FittedFloor | None:
     from saring.judge.classifier.modelload import ModelLoadError
 
     try:
-        card = registry.current_model_dir() / "hoax.json"
+        card = registry.served_model_dir() / "hoax.json"
         return _card_floor(str(card), card.stat().st_mtime_ns)
     except (ModelLoadError, OSError):
         return None

@@ -103,6 +103,14 @@ def current_version() -> str:
     return _stack()[-1]
 
 
+def served_model_dir() -> Path:
+    """Where the served models are read from: ``$SARING_MODELS`` when set, else the current
+    promoted version's directory (:func:`current_model_dir`)."""
+    from saring.judge.classifier.modelload import default_model_dir
+
+    return default_model_dir() if os.environ.get("SARING_MODELS") else current_model_dir()
+
+
 def current_model_dir() -> Path:
     """Directory of the current promoted version (``classifiers/`` when none was promoted)."""
     version = current_version()

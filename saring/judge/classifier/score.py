@@ -26,7 +26,6 @@ imported by :func:`load_scorer`.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -377,11 +376,9 @@ def model_directory(model_dir: Path | None = None) -> Path:
     """Where :func:`load_scorer` reads the models from (see there)."""
     if model_dir is not None:
         return Path(model_dir)
-    if os.environ.get("SARING_MODELS"):
-        return default_model_dir()
-    from saring.judge.classifier.registry import current_model_dir
+    from saring.judge.classifier.registry import served_model_dir
 
-    return current_model_dir()
+    return served_model_dir()
 
 
 def model_version(model_dir: Path | None = None) -> str:

@@ -480,6 +480,13 @@ class RetrainResult:
     current_version: str
     gate_passed: bool = False
     forum_labels: dict[str, dict[str, int]] = field(default_factory=dict)  # task -> what became of them
+    evidence_floor: dict[str, Any] = field(default_factory=dict)  # the new version's fact-check floor
+
+    def floor_summary(self) -> str:
+        """Which fact-check floor the new version serves, and why."""
+        fitted = self.evidence_floor.get("kind") == "fitted"
+        kind = "fitted on the forum's labels" if fitted else "the set rule"
+        return f"Fact-check floor: {kind} ({self.evidence_floor.get('why', 'no reason recorded')})"
 
     def forum_summary(self) -> str:
         """What became of the forum's labels, for the maintainer (the gate's numbers say the rest)."""
@@ -674,4 +681,5 @@ def retrain(
         current_version=current,
         gate_passed=bool(ok),
         forum_labels=forum,
+        evidence_floor=evidence_floor,
     )
