@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -2266,3 +2267,9 @@ def test_models_served_from_saring_models_serve_their_own_fact_check_floor(model
     assert served_floor() is None  # the registry serves the shipped models: the set rule
     monkeypatch.setenv("SARING_MODELS", str(out))
     assert served_floor() == FittedFloor(-2.0, 5.0)
+    # A hand-edited card whose curve is no number serves the set rule, not a floor of 0.95 everywhere
+    card["evidence_floor"] = {"kind": "fitted", "intercept": "nan", "slope": 1e308}
+    (out / "hoax.json").write_text(json.dumps(card), encoding="utf-8")
+    os.utime(out / "hoax.json", ns=(0, 1))  # a new mtime, whatever the clock's resolution
+    assert served_floor() is None
+    assert FittedFloor(0.0, -1e308).floor(1.0, 0.7) == 0.0  # no overflow at the extremes

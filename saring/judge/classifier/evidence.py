@@ -75,7 +75,8 @@ class FittedFloor:
 
     def floor(self, similarity: float, high: float) -> float:
         z = self.intercept + self.slope * similarity
-        return round(min(max(FLOOR_TOP, high), 1.0 / (1.0 + math.exp(-z))), 4)
+        # the logistic function, written with tanh: exp(-z) overflows at the extremes
+        return round(min(max(FLOOR_TOP, high), 0.5 * (1.0 + math.tanh(z / 2))), 4)
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,10 @@ def _card_floor(path: str, _mtime_ns: int) -> FittedFloor | None:
         fit = json.loads(Path(path).read_text(encoding="utf-8")).get("evidence_floor") or {}
         if fit.get("kind") != "fitted":
             return None
-        return FittedFloor(float(fit["intercept"]), float(fit["slope"]))
+        curve = FittedFloor(float(fit["intercept"]), float(fit["slope"]))
+        if not (math.isfinite(curve.intercept) and math.isfinite(curve.slope)):
+            raise ValueError("not a number")
+        return curve
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         LOGGER.warning("the fitted fact-check floor in %s is unreadable; the set rule serves", path)
         return None
