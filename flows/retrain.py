@@ -19,6 +19,7 @@ def retrain_flow(db: str | None = None, tolerance: float = GATE_TOLERANCE,
     result = retrain(db, tolerance=tolerance, max_base_rows=max_base_rows)
     logger.info("candidate %s: %s", result.version, result.reason)
     logger.info("%s", result.forum_summary())
+    logger.info("%s", result.floor_summary())  # stored floors follow at the next ingest run's linking
     scored = 0
     if result.promoted:
         logger.info("promoted %s (was %s)", result.version, result.current_version)
