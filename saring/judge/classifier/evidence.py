@@ -218,30 +218,36 @@ def judged_by_links(text_score: float, reasons: Sequence[str],
     return max(linked_scores), LINK_ONLY_REASON.format(own=f"{text_score:.0%}")
 
 
+def _matches_of(con: duckdb.DuckDBPyConnection, item_ids: Sequence[str],
+                scores: bool = False) -> dict[str, tuple[list[tuple], str, float]]:
+    """Item id -> (its fact-check matches as :func:`best_evidence` reads them, the text it was
+    matched on, with ``scores`` its latest stored hoax score, else 0), for the items among
+    ``item_ids`` with a match. (Linking leaves the scores out: they are one more pass over
+    every stored score.)"""
+    latest = ("(SELECT hoax_score FROM latest_scores sc WHERE sc.item_id = m.item_id)" if scores
+              else "NULL")
+    out: dict[str, tuple[list[tuple], str, float]] = {}
+    for item_id, fid, title, url, verdict, sim, text, score in con.execute(
+        f"""SELECT m.item_id, f.factcheck_id, f.title, f.url, f.verdict, m.similarity,
+                   coalesce(a.title, i.title, '') || '\n' || coalesce(a.text, i.summary, ''), {latest}
+            FROM factcheck_matches m JOIN factchecks f USING (factcheck_id)
+            JOIN items i USING (item_id) LEFT JOIN articles a USING (item_id)
+            WHERE m.item_id IN (SELECT unnest(?))""", [list(item_ids)]).fetchall():
+        out.setdefault(item_id, ([], text, float(score or 0.0)))[0].append((fid, title, url, verdict, sim))
+    return out
+
+
 def record_evidence(
     con: duckdb.DuckDBPyConnection, item_ids: Sequence[str], high: float, medium: float = 0.4
 ) -> int:
     """Recompute ``hoax_evidence`` for these items from their stored fact-check matches. Idempotent."""
     if not item_ids:
         return 0
-    rows = con.execute(
-        """SELECT m.item_id, f.factcheck_id, f.title, f.url, f.verdict, m.similarity,
-                  coalesce(a.title, i.title, '') || '\n' || coalesce(a.text, i.summary, '')
-           FROM factcheck_matches m JOIN factchecks f USING (factcheck_id)
-           JOIN items i USING (item_id) LEFT JOIN articles a USING (item_id)
-           WHERE m.item_id IN (SELECT unnest(?))""",
-        [list(item_ids)],
-    ).fetchall()
-    by_item: dict[str, list] = {}
-    texts: dict[str, str] = {}
-    for item_id, fid, title, url, verdict, sim, text in rows:
-        by_item.setdefault(item_id, []).append((fid, title, url, verdict, sim))
-        texts[item_id] = text
     now = datetime.now(UTC)
     out = []
     fitted = served_floor()
-    for item_id, matches in by_item.items():
-        ev = best_evidence(matches, texts[item_id], high, medium, fitted)
+    for item_id, (matches, text, _) in _matches_of(con, item_ids).items():
+        ev = best_evidence(matches, text, high, medium, fitted)
         if ev is not None:
             out.append((item_id, ev.factcheck_id, ev.similarity, ev.verdict, ev.floor, ev.reason, now))
     con.execute("DELETE FROM hoax_evidence WHERE item_id IN (SELECT unnest(?))", [list(item_ids)])
@@ -277,23 +283,11 @@ def labelled_evidence(con: duckdb.DuckDBPyConnection, labels: Any, high: float,
     if labels is None or len(labels) == 0:
         return []
     label_of = dict(zip(labels["item_id"], labels["label"], strict=True))
-    rows = con.execute(
-        """SELECT m.item_id, f.factcheck_id, f.title, f.url, f.verdict, m.similarity,
-                  coalesce(a.title, i.title, '') || '\n' || coalesce(a.text, i.summary, ''), sc.hoax_score
-           FROM factcheck_matches m JOIN factchecks f USING (factcheck_id)
-           JOIN items i USING (item_id) LEFT JOIN articles a USING (item_id)
-           LEFT JOIN latest_scores sc USING (item_id)
-           WHERE m.item_id IN (SELECT unnest(?))""", [list(label_of)]).fetchall()
-    by_item: dict[str, list] = {}
-    info: dict[str, tuple[str, float]] = {}
-    for item_id, fid, title, url, verdict, sim, text, score in rows:
-        by_item.setdefault(item_id, []).append((fid, title, url, verdict, sim))
-        info[item_id] = (text, float(score or 0.0))
     out = []
-    for item_id, matches in sorted(by_item.items()):
-        ev = best_evidence(matches, info[item_id][0], high, medium, None)
+    for item_id, (matches, text, score) in sorted(_matches_of(con, list(label_of), scores=True).items()):
+        ev = best_evidence(matches, text, high, medium, None)
         if ev is not None:
-            out.append((ev.similarity, int(label_of[item_id]), ev.factcheck_id, info[item_id][1]))
+            out.append((ev.similarity, int(label_of[item_id]), ev.factcheck_id, score))
     return out
 
 
