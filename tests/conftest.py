@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -30,12 +31,28 @@ def prefect_harness():
         yield
 
 
+_SITE_PORT: list[int] = []  # this worker's sample-site port (a stored item's address names it)
+
+
+def _site_server(root: Path) -> SiteServer:
+    """A server on this worker's usual port when it is free, so that an ingest of the sample is
+    the same as the last one and :func:`ingested` can copy it."""
+    if _SITE_PORT:
+        try:
+            return SiteServer(root, _SITE_PORT[0])
+        except OSError:
+            pass  # taken meanwhile: any port (the next ingest then runs for real)
+    server = SiteServer(root)
+    _SITE_PORT[:] = [server.httpd.server_address[1]]
+    return server
+
+
 @pytest.fixture()
 def sample_site(tmp_path):
     """The bundled sample news sites, copied so a test may change them, served on 127.0.0.1."""
     root = tmp_path / "site"
     shutil.copytree(sample_dir(), root)
-    with SiteServer(root) as server:
+    with _site_server(root) as server:
         server.root_dir = root
         yield server
 
@@ -61,16 +78,51 @@ def scorer():
     return load_scorer()
 
 
+# What a real ingest of the sample left (its database files), by everything that could make
+# another test's ingest differ: see _ingest_key.
+_INGESTED: dict[tuple, Path] = {}
+
+
+def _ingest_key(request, site, config, scorer) -> tuple:
+    files = tuple(sorted((p.relative_to(site.root_dir).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+                         for p in site.root_dir.rglob("*") if p.is_file()))
+    callspec = getattr(request.node, "callspec", None)
+    return (request.module.__name__, tuple(sorted(request.fixturenames)),
+            repr(callspec.params) if callspec else "", files, config.model_dump_json(), id(scorer),
+            tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("SARING"))),
+            # the same hour: every time zone's day (the digest's, the buckets') is the same
+            datetime.now(UTC).strftime("%Y-%m-%d %H"))
+
+
 @pytest.fixture()
-def ingested(sample_site, sample_config, db_path, scorer):
-    """A real database: the sample sites ingested and scored, with its snapshot published."""
+def ingested(request, sample_site, sample_config, db_path, scorer, tmp_path_factory):
+    """A real database: the sample sites ingested and scored, with its snapshot published.
+
+    The first test of a kind runs the ingest; a later one in this worker with the same module,
+    fixtures, served site, settings and hour gets a copy of its database (an ingest takes about
+    a second, and a hundred tests start from one).
+    """
     from saring.pipeline.ingest import run_ingest
     from saring.storage.database import Store
 
+    key = _ingest_key(request, sample_site, sample_config, scorer)
+    names = [db_path.name, db_path.name + ".wal"]
+    kept = _INGESTED.get(key)
+    if kept is None:
+        with Store(db_path) as store:
+            summary = run_ingest(sample_config, store, scorer=scorer)
+        assert summary.status == "ok" and summary.scored > 0, [r.error for r in summary.results]
+        kept = tmp_path_factory.mktemp("ingested")
+        for name in names:
+            if (db_path.parent / name).exists():
+                shutil.copy2(db_path.parent / name, kept / name)
+        _INGESTED[key] = kept
+    else:
+        for name in names:
+            if (kept / name).exists():
+                shutil.copy2(kept / name, db_path.parent / name)
     with Store(db_path) as store:
-        summary = run_ingest(sample_config, store, scorer=scorer)
         store.publish_snapshot()
-    assert summary.status == "ok" and summary.scored > 0, [r.error for r in summary.results]
     return db_path
 
 
