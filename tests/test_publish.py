@@ -907,3 +907,23 @@ def test_a_v17_database_and_its_analysts_copy_count_google_news_hits_as_their_ou
     with saring.connect(str(db)) as pub:  # the whole copy was written again, old months too
         assert pub.execute(STORY_OUTLETS).fetchall() == live
         assert pub.execute("SELECT item_id, outlet_host FROM items ORDER BY 1").fetchall() == stored
+
+
+def test_a_machine_in_another_time_zone_publishes_utc_days_from_both_cursors(tmp_path):
+    """Publishing reads fingerprints and writes files on two cursors at once; a new cursor starts
+    in the machine's zone (a forum's server set to WIT), and its days must still be UTC days."""
+    from saring.storage.publish import publish
+    from saring.storage.schema import SCHEMA_VERSION
+
+    db = tmp_path / "saring.duckdb"
+    now = datetime(2026, 3, 20, 12, tzinfo=UTC)
+    with Store(db) as store:
+        store.con.execute("SET GLOBAL TimeZone = 'Asia/Jayapura'")  # the machine's zone: UTC+9
+        store.con.execute("SET TimeZone = 'UTC'")  # the writer's own session, as Store sets it
+        # 20:00-23:00 UTC on the 18th: already the 19th in Jayapura
+        _fill(store, 4, datetime(2026, 3, 18, 20, tzinfo=UTC), "late", timedelta(hours=1))
+        for _ in range(2):  # the second compares its fingerprints with the first's
+            publish(store.con, db, snapshot_path(db), SCHEMA_VERSION, now=now)
+        days = {b for t in _manifest(db)["tables"].values() for b in t}
+    assert days == {"2026-03-18"}, days
+    _same(db)

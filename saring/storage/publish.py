@@ -45,15 +45,18 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import logging
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -62,6 +65,7 @@ from saring.filemodes import private_files
 from saring.storage.logins import current_logins, write_logins
 
 LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # table -> the column whose time decides a row's bucket. Rows are only ever changed by an upsert
 # that also sets that column to now (so a changed row moves to today's bucket, and the bucket it
@@ -253,13 +257,34 @@ def _current_prints(con: duckdb.DuckDBPyConnection, specs: list[_Table], month_s
               for t in small]
     large: dict[str, dict[str, str]] = {s.name: {} for s in specs}
     out: dict[str, str] = {}
-    if parts:
-        for table, key, fp in con.execute(" UNION ALL ".join(parts)).fetchall():
+    # Most of this query's time is DuckDB planning its parts: two halves plan on two cores.
+    halves = [" UNION ALL ".join(half) for half in (parts[0::2], parts[1::2]) if half]
+    for rows in _two_at_once(con, [lambda c, q=q: c.execute(q).fetchall() for q in halves]):
+        for table, key, fp in rows:
             if key == "_small":
                 out[table] = fp
             else:
                 large[table][key] = fp
     return large, out
+
+
+def _two_at_once(con: duckdb.DuckDBPyConnection,
+                 jobs: list[Callable[[duckdb.DuckDBPyConnection], T]]) -> list[T]:
+    """Each ``job(cursor)``'s result, two jobs at a time: the second on a cursor of its own in a
+    helper thread (DuckDB works outside the GIL). A publication runs at the end of a run, when
+    the scoring helper and the extraction pool are done and the other core is idle."""
+    if len(jobs) < 2:
+        return [job(con) for job in jobs]
+    out: list[T] = [None] * len(jobs)  # type: ignore[list-item]
+    with con.cursor() as cursor, ThreadPoolExecutor(1, thread_name_prefix="saring-publish") as helper:
+        # A cursor is a new session, in the machine's zone (a server set to WIT): buckets are UTC days.
+        cursor.execute("SET TimeZone = 'UTC'")
+        theirs = {i: helper.submit(jobs[i], cursor) for i in range(1, len(jobs), 2)}
+        for i in range(0, len(jobs), 2):
+            out[i] = jobs[i](con)
+        for i, future in theirs.items():
+            out[i] = future.result()
+    return out
 
 
 def _load_manifest(folder: Path) -> dict:
@@ -337,6 +362,7 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
     current, small_prints = _current_prints(con, [s for s in specs if s.name in LARGE], month_start, columns,
                                             [t for t in columns if t not in LARGE and t not in JOINED])
     prints_of: dict[str, dict[str, str]] = {}
+    writes: list[Callable[[duckdb.DuckDBPyConnection], None]] = []
     for spec in specs:  # LARGE first: a JOINED table takes its parent's fingerprints
         table = spec.name
         before = {} if full else old.get("tables", {}).get(table, {})
@@ -361,13 +387,10 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
             rows = f"SELECT t.* FROM {spec.source} WHERE {spec.where(b)}"
             if table in STABLE_PATHS:
                 name = f"{table}/{b}.{_shape_id(shapes[table])}.parquet"
-                _write_replacing(con, folder, name, rows)
+                writes.append(functools.partial(_write_replacing, folder=folder, name=name, query=rows))
             else:
                 name = f"{table}/{b}.{version}.parquet"
-                with private_files():
-                    (folder / table).mkdir(exist_ok=True)
-                    con.execute(f"COPY ({rows}) TO {_quote(str(folder / name))} "
-                                f"(FORMAT parquet, COMPRESSION {COMPRESSION})")
+                writes.append(functools.partial(_write_new, folder=folder, name=name, query=rows))
             now_buckets[b] = {"file": name, "fingerprint": fp}
             written += 1
         in_use = {v["file"] for v in now_buckets.values()}
@@ -375,6 +398,7 @@ def publish(con: duckdb.DuckDBPyConnection, db_path: Path, catalog: Path, schema
             if prev["file"] not in in_use:
                 retired.append({"file": prev["file"], "at": time.time()})
         tables[table] = now_buckets
+    _two_at_once(con, writes)
     small_prints.update({t: "empty" for t, b in tables.items() if not b})  # a large table without rows
     small, small_written = _publish_small(con, folder, shapes, small_prints,
                                           {} if full else old.get("small", {}))
@@ -461,7 +485,7 @@ def _publish_small(con: duckdb.DuckDBPyConnection, folder: Path, shapes: dict[st
     catalog, so a session still on the previous catalog keeps reading the shape it knows.
     """
     out: dict[str, dict] = {}
-    written = 0
+    writes: list[Callable[[duckdb.DuckDBPyConnection], None]] = []
     for table, fp in sorted(prints.items()):
         name = f"{SMALL}/{table}.{_shape_id(shapes[table])}.parquet"
         if table in PUBLISHED_AS:  # a new mask rewrites the file published before it
@@ -470,10 +494,11 @@ def _publish_small(con: duckdb.DuckDBPyConnection, folder: Path, shapes: dict[st
         if prev and prev["fingerprint"] == fp and prev["file"] == name and (folder / name).exists():
             out[table] = prev
             continue
-        _write_replacing(con, folder, name, _published_rows(table))
+        writes.append(functools.partial(_write_replacing, folder=folder, name=name,
+                                        query=_published_rows(table)))
         out[table] = {"file": name, "fingerprint": fp}
-        written += 1
-    return out, written
+    _two_at_once(con, writes)
+    return out, len(writes)
 
 
 def _published_rows(table: str) -> str:
@@ -490,13 +515,24 @@ def _shape_id(shape: str) -> str:
     return hashlib.sha256(shape.encode()).hexdigest()[:10]
 
 
+def _write_new(con: duckdb.DuckDBPyConnection, folder: Path, name: str, query: str) -> None:
+    """Write ``query``'s rows to ``name`` in ``folder`` (a new file: a bucket's next version)."""
+    with private_files():
+        (folder / name).parent.mkdir(exist_ok=True)
+        _copy(con, query, folder / name)
+
+
+def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
+    con.execute(f"COPY ({query}) TO {_quote(str(path))} (FORMAT parquet, COMPRESSION {COMPRESSION})")
+
+
 def _write_replacing(con: duckdb.DuckDBPyConnection, folder: Path, name: str, query: str) -> None:
     """Write ``query``'s rows to ``name`` in ``folder``, replacing the old file atomically."""
     target = folder / name
     tmp = target.with_name(target.name + ".tmp")
     with private_files():
         target.parent.mkdir(exist_ok=True)
-        con.execute(f"COPY ({query}) TO {_quote(str(tmp))} (FORMAT parquet, COMPRESSION {COMPRESSION})")
+        _copy(con, query, tmp)
     os.replace(tmp, target)  # a reader in the middle of a query keeps the old file
 
 
