@@ -36,7 +36,6 @@ bands reach the old items too. The source kind (news, social, tipline) is never 
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import math
 import re
@@ -155,24 +154,28 @@ def served_floor() -> FittedFloor | None:
     from saring.judge.classifier.modelload import ModelLoadError
 
     try:
-        card = registry.served_model_dir() / "hoax.json"
-        return _card_floor(str(card), card.stat().st_mtime_ns)
+        model_dir = registry.served_model_dir()
+        return _card_floor(model_dir, (model_dir / "hoax.json").stat().st_mtime_ns)
     except (ModelLoadError, OSError):
         return None
 
 
 @functools.lru_cache(maxsize=8)
-def _card_floor(path: str, _mtime_ns: int) -> FittedFloor | None:
+def _card_floor(model_dir: Path, _mtime_ns: int) -> FittedFloor | None:
+    from saring.judge.classifier.modelload import read_card
+
+    card = read_card(model_dir, "hoax")  # ModelLoadError: unreadable, as the scorer reports it
     try:
-        fit = json.loads(Path(path).read_text(encoding="utf-8")).get("evidence_floor") or {}
+        fit = card.get("evidence_floor") or {}
         if fit.get("kind") != "fitted":
             return None
         curve = FittedFloor(float(fit["intercept"]), float(fit["slope"]))
         if not (math.isfinite(curve.intercept) and math.isfinite(curve.slope)):
             raise ValueError("not a number")
         return curve
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        LOGGER.warning("the fitted fact-check floor in %s is unreadable; the set rule serves", path)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        LOGGER.warning("the fitted fact-check floor in %s is unreadable; the set rule serves",
+                       model_dir / "hoax.json")
         return None
 
 
