@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -55,7 +56,7 @@ if __name__ == "__main__":
 def test_pool_workers_start_with_trafilatura_already_imported(tmp_path):
     # Spawned workers started a fresh interpreter and imported trafilatura (and whatever the main
     # module imports) again, for every run: forked from a server that imported it once, they start
-    # in milliseconds.
+    # in milliseconds. The feed parsers too: the workers parse large feeds.
     script, mark = tmp_path / "main.py", tmp_path / "mark.txt"
     script.write_text(WORKER_MAIN, encoding="utf-8")
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
@@ -167,3 +168,64 @@ def test_pool_workers_run_at_a_lower_priority_than_the_ingest_process():
         extractor.start()
         niceness = {extractor._ensure_pool().submit(os.nice, 0).result() for _ in range(4)}
     assert niceness == {min(19, os.nice(0) + WORKER_NICENESS)}
+
+
+def test_run_calls_a_function_in_a_worker_and_here_once_the_pool_is_broken(caplog):
+    with Extractor(workers=2) as extractor:
+        assert extractor.run(os.getpid) != os.getpid()
+        with pytest.raises(ValueError, match="invalid literal"):  # its own error, as if called here
+            extractor.run(int, "dua")
+        assert extractor._ensure_pool().submit(os._exit, 1).exception(timeout=60) is not None
+        assert extractor.run(os.getpid) == os.getpid()  # a worker died: the work is done here
+    assert "running getpid in-process" in caplog.text
+    assert Extractor(workers=1).run(os.getpid) == os.getpid()  # one core: no pool is started
+
+
+def test_large_feeds_are_parsed_in_the_pool_and_read_the_same(sample_config, tmp_path, monkeypatch):
+    # Parsing costs about 1 ms per KB under the ingest process's interpreter lock, while the pool
+    # waits for pages: a large feed is parsed there. Every kind of the sample's sources (the
+    # sample's feeds are small: every one counts as large here) reads the same either way.
+    import saring.pipeline.ingest as ingest
+    from saring.collect.fetch import Fetcher
+    from saring.storage.database import Store
+
+    monkeypatch.setattr(ingest, "POOL_FEED_BYTES", 1)
+    parsed, run = [], Extractor.run
+
+    def spy(self, fn, *args):
+        parsed.append(args[2])  # the feed's address
+        return run(self, fn, *args)
+
+    monkeypatch.setattr(Extractor, "run", spy)
+    read = {}
+    for where in ("here", "pool"):
+        with Store(tmp_path / f"{where}.duckdb") as store, Fetcher(sample_config.fetch) as fetcher, \
+                Extractor(workers=2) as extractor:
+            for source in sample_config.sources:
+                plan = ingest.read_feed(source, store, fetcher, extractor if where == "pool" else None)
+                result = plan if isinstance(plan, ingest.SourceResult) else plan.result
+                read[where, source.id] = (replace(result, duration_s=None), getattr(plan, "items", None))
+    kinds = {s.kind for s in sample_config.sources}
+    assert len(parsed) == len(sample_config.sources) and {"rss", "factcheck", "mastodon"} <= kinds
+    for source in sample_config.sources:
+        assert read["pool", source.id] == read["here", source.id]
+
+
+def test_a_broken_large_feed_fails_its_source_with_the_same_reason_from_the_pool(sample_site, sample_config,
+                                                                               tmp_path, monkeypatch):
+    import saring.pipeline.ingest as ingest
+    from saring.collect.fetch import Fetcher
+    from saring.storage.database import Store
+
+    monkeypatch.setattr(ingest, "POOL_FEED_BYTES", 1)
+    source = next(s for s in sample_config.sources if s.kind == "rss" and not s.is_factcheck)
+    feed = sample_site.root_dir / source.url.split(sample_site.base_url + "/", 1)[1]
+    feed.write_text("<html><body>Situs sedang dalam perbaikan</body></html>", encoding="utf-8")
+    errors = []
+    for extractor in (None, Extractor(workers=2)):
+        with Store(tmp_path / f"{len(errors)}.duckdb") as store, Fetcher(sample_config.fetch) as fetcher:
+            result = ingest.read_feed(source, store, fetcher, extractor)
+        if extractor is not None:
+            extractor.__exit__(None, None, None)
+        errors.append((result.status, result.error))
+    assert errors[0] == errors[1] and errors[0][0] == "failed" and "perbaikan" not in errors[0][1]

@@ -12,11 +12,13 @@ import sys
 import threading
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pickle import PicklingError
+from typing import TypeVar
 
 import trafilatura
 from charset_normalizer import from_bytes
@@ -25,6 +27,7 @@ from saring.limits import MAX_AUTHOR_CHARS, MAX_TITLE_CHARS
 from saring.textclean import fix_mojibake
 
 LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MIN_TEXT_CHARS = 200
 FULL_CHECK_BELOW = 1000
@@ -280,7 +283,7 @@ def worker_context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    preload = [__name__]
+    preload = [__name__, "saring.collect.kinds"]  # kinds: large feeds are parsed there too
     main_name = getattr(getattr(sys.modules["__main__"], "__spec__", None), "name", None)
     if main_name and not main_name.endswith("__main__"):  # a worker skips a package's __main__
         preload.append(main_name)
@@ -293,7 +296,8 @@ class Extractor:
 
     trafilatura is CPU-bound and holds the GIL, so threads do not help; a pool of one
     process per core does. The pool starts (:meth:`start`) when a run meets its first large
-    batch and is shared by every source of the run. Use as a context manager.
+    batch (or a large feed to parse, :meth:`run`) and is shared by every source of the run.
+    Use as a context manager.
     """
 
     def __init__(self, workers: int | None = None, pool_threshold: int = 16) -> None:
@@ -414,6 +418,27 @@ class Extractor:
                 future.set_result(result)
 
         task.add_done_callback(settle)
+
+    def run(self, fn: Callable[..., T], *args: object) -> T:
+        """``fn(*args)`` in the pool (started if it was not), waiting for it: for CPU-bound work
+        of a run other than extraction, such as parsing a large feed. ``fn`` must be a function
+        of its arguments only (it runs in another process). Here, in this thread, on one core or
+        when the pool cannot take it (a worker died); what ``fn`` itself raises is raised."""
+        if self.workers < 2:
+            return fn(*args)
+        try:
+            task = self._ensure_pool().submit(fn, *args)
+        except (BrokenProcessPool, RuntimeError) as exc:  # RuntimeError: shut down meanwhile
+            return self._here(fn, args, exc)
+        try:
+            return task.result()
+        except (BrokenProcessPool, PicklingError) as exc:
+            return self._here(fn, args, exc)
+
+    @staticmethod
+    def _here(fn: Callable[..., T], args: tuple, exc: Exception) -> T:
+        LOGGER.warning("extraction pool failed (%s); running %s in-process", exc, fn.__name__)
+        return fn(*args)
 
     def extract_many(self, pages: Sequence[Page]) -> list[Extracted]:
         """``pages`` as :data:`Page`; results keep their order."""

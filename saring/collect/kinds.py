@@ -19,7 +19,6 @@ from datetime import datetime
 from urllib.parse import parse_qs, quote, quote_plus, urljoin, urlsplit
 
 import feedparser
-import httpx
 import lxml.html
 
 from saring import clock
@@ -34,8 +33,7 @@ from saring.collect.feeds import (
     parse_feed,
     strip_html,
 )
-from saring.collect.urls import canonical_url, within_length
-from saring.config import outlet_site
+from saring.collect.urls import canonical_url, site_of, within_length
 from saring.errors import FeedError, MalformedURLError
 from saring.limits import MAX_AUTHOR_CHARS
 
@@ -280,7 +278,8 @@ def _outlet_site(address: str | None) -> str | None:
     if not address:
         return None
     try:
-        return outlet_site(address.strip(), "google_news", outlet=True)
+        host = urlsplit(address.strip()).hostname
+        return site_of(host) if host else None
     except ValueError:  # an unreadable address costs the item its outlet, not the feed
         return None
 
@@ -344,6 +343,8 @@ def _social(kind: str, item: FeedItem, options: dict, links: tuple[str, ...], de
 
 
 def _parse_html(data: bytes, url: str, content_type: str | None = None) -> lxml.html.HtmlElement:
+    import httpx  # here: the extraction pool's workers import this module for feeds, not httpx
+
     from saring.collect.extract import decode_html
 
     if not data.strip():
