@@ -229,3 +229,28 @@ def test_a_broken_large_feed_fails_its_source_with_the_same_reason_from_the_pool
             extractor.__exit__(None, None, None)
         errors.append((result.status, result.error))
     assert errors[0] == errors[1] and errors[0][0] == "failed" and "perbaikan" not in errors[0][1]
+
+
+def test_a_large_feed_is_parsed_here_while_every_worker_is_busy(sample_config, tmp_path, monkeypatch):
+    # Sent to a pool busy with pages, the feed would wait behind them, and its source's downloads too.
+    import time
+
+    import saring.pipeline.ingest as ingest
+    from saring.collect.fetch import Fetcher
+    from saring.storage.database import Store
+
+    monkeypatch.setattr(ingest, "POOL_FEED_BYTES", 1)
+    monkeypatch.setattr(Extractor, "run", lambda *a: pytest.fail("parsed in the busy pool"))
+    source = next(s for s in sample_config.sources if s.kind == "rss" and not s.is_factcheck)
+    with Store(tmp_path / "db.duckdb") as store, Fetcher(sample_config.fetch) as fetcher, \
+            Extractor(workers=2) as extractor:
+        assert extractor.has_room  # not even started
+        busy = [extractor._submit(time.sleep, 1) for _ in range(2)]
+        assert not extractor.has_room
+        assert ingest.read_feed(source, store, fetcher, extractor).items
+        for task in busy:
+            task.result(timeout=60)
+        deadline = time.monotonic() + 60  # a task's end is counted just after its result is set
+        while not extractor.has_room and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert extractor.has_room

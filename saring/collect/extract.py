@@ -307,6 +307,7 @@ class Extractor:
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._waiting: list[tuple[Page, Future[Extracted]]] = []  # submitted, not yet sent
+        self._running = 0  # tasks sent to the pool and not ended (see has_room)
         self._wake = threading.Condition(self._lock)
         self._closed = False
 
@@ -401,7 +402,7 @@ class Extractor:
             return
         futures = [future for _, future in batch]
         try:
-            task = self._ensure_pool().submit(_extract_batch, [page for page, _ in batch])
+            task = self._submit(_extract_batch, [page for page, _ in batch])
         except (BrokenProcessPool, RuntimeError) as exc:  # RuntimeError: shut down meanwhile
             for future in futures:
                 future.set_exception(exc)
@@ -419,6 +420,24 @@ class Extractor:
 
         task.add_done_callback(settle)
 
+    def _submit(self, fn: Callable[..., T], *args: object) -> Future[T]:
+        task = self._ensure_pool().submit(fn, *args)
+        with self._lock:
+            self._running += 1
+        task.add_done_callback(self._ended)
+        return task
+
+    def _ended(self, _task: Future) -> None:
+        with self._lock:
+            self._running -= 1
+
+    @property
+    def has_room(self) -> bool:
+        """True when a task sent to the pool now would start at once (a worker is free, or the
+        pool has not started): a task sent to a busy pool waits behind its pages."""
+        with self._lock:
+            return self._running < self.workers
+
     def run(self, fn: Callable[..., T], *args: object) -> T:
         """``fn(*args)`` in the pool (started if it was not), waiting for it: for CPU-bound work
         of a run other than extraction, such as parsing a large feed. ``fn`` must be a function
@@ -427,7 +446,7 @@ class Extractor:
         if self.workers < 2:
             return fn(*args)
         try:
-            task = self._ensure_pool().submit(fn, *args)
+            task = self._submit(fn, *args)
         except (BrokenProcessPool, RuntimeError) as exc:  # RuntimeError: shut down meanwhile
             return self._here(fn, args, exc)
         try:
