@@ -254,3 +254,25 @@ def test_a_large_feed_is_parsed_here_while_every_worker_is_busy(sample_config, t
         while not extractor.has_room and time.monotonic() < deadline:
             time.sleep(0.01)
         assert extractor.has_room
+
+
+def test_a_warning_of_a_feed_parsed_in_the_pool_is_in_the_run_log(httpserver, tmp_path, monkeypatch, caplog):
+    # A worker's own log goes nowhere: the feed's warning (also kept for the health section) is
+    # logged by the ingest process.
+    import saring.pipeline.ingest as ingest
+    from saring.collect.fetch import Fetcher
+    from saring.config import FetchSettings, Source
+    from saring.storage.database import Store
+
+    monkeypatch.setattr(ingest, "POOL_FEED_BYTES", 1)
+    entries = "".join(f"<item><title>Berita {n}</title><link>{link}</link></item>"
+                      for n, link in enumerate(["#", "#", "https://contoh.example/berita/1"]))
+    httpserver.expect_request("/feed").respond_with_data(
+        f"<rss version='2.0'><channel><title>Tema</title>{entries}</channel></rss>",
+        content_type="application/rss+xml")
+    source = Source(id="tema", name="Tema", url=httpserver.url_for("/feed"), options={"allow_private": True})
+    with Store(tmp_path / "db.duckdb") as store, Fetcher(FetchSettings(retries=0)) as fetcher, \
+            Extractor(workers=2) as extractor:
+        plan = ingest.read_feed(source, store, fetcher, extractor)
+    assert len(plan.items) == 1 and plan.result.warning == "2 entries without a link were skipped"
+    assert f"{httpserver.url_for('/feed')}: 2 entries without a link were skipped" in caplog.text

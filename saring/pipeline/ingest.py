@@ -193,6 +193,8 @@ def read_feed(source: Source, store: Store, fetcher: Fetcher,
                 response.headers.get("content-type"), source.options.model_dump(), source.options.max_items)
         if extractor is not None and len(response.content) >= POOL_FEED_BYTES and extractor.has_room:
             feed = extractor.run(parse_source, *args)
+            if feed.warning:  # logged by the parser in a worker, where no log is kept
+                LOGGER.warning("%s: %s", response.url, feed.warning)
         else:
             feed = parse_source(*args)
     except FeedError as exc:
