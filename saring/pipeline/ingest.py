@@ -52,9 +52,9 @@ POOL_FEED_BYTES = 8_000
 """A feed this large is parsed in the extraction pool, on another core, when a worker is free (a
 busy pool would make it wait behind pages). Parsing costs about 1 ms per KB under the ingest
 process's interpreter lock: six 200-entry feeds (45 KB) parsed side by side held the run's first
-0.4 s on one core while the pool waited for pages. Side by side (warm runs), 1,200 pages in
-6 feeds: pages/s over the limit's 0.749 -> 0.764 (median of 26, 32 KB); 300 pages in 6 feeds of
-11 KB: full ingest over fetch + extract 1.51 -> 1.43 (median of 18, 8 KB against 32 KB)."""
+0.4 s on one core while the pool waited for pages. Side by side, warm runs: 1,200 pages in six
+45 KB feeds, pages/s over the limit's 0.749 -> 0.764 (medians of 26); 300 pages in six 11 KB
+feeds, full ingest over fetch + extract 1.405 -> 1.364 (medians of 24)."""
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 
 
