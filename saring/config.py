@@ -137,10 +137,10 @@ OUTLET_KINDS = ("rss", "atom", "webpage", "factcheck")
 def outlet_site(url: str, kind: str, outlet: bool | None = None) -> str | None:
     """The site of a source read at ``url`` (:attr:`Source.outlet_host`), or None when it is not a
     news outlet (``outlet``: its ``options.outlet``; None: by its kind, :data:`OUTLET_KINDS`)."""
-    from saring.collect.urls import site_of
+    from saring.collect.urls import url_site
 
-    host = urlsplit(url).hostname or ""
-    return site_of(host) if host and (kind in OUTLET_KINDS if outlet is None else outlet) else None
+    site = url_site(url)
+    return site if (kind in OUTLET_KINDS if outlet is None else outlet) else None
 
 
 class Source(BaseModel):

@@ -33,7 +33,7 @@ from saring.collect.feeds import (
     parse_feed,
     strip_html,
 )
-from saring.collect.urls import canonical_url, site_of, within_length
+from saring.collect.urls import canonical_url, url_site, within_length
 from saring.errors import FeedError, MalformedURLError
 from saring.limits import MAX_AUTHOR_CHARS
 
@@ -278,8 +278,7 @@ def _outlet_site(address: str | None) -> str | None:
     if not address:
         return None
     try:
-        host = urlsplit(address.strip()).hostname
-        return site_of(host) if host else None
+        return url_site(address.strip())
     except ValueError:  # an unreadable address costs the item its outlet, not the feed
         return None
 

@@ -52,6 +52,12 @@ def site_of(host: str) -> str:
     return _suffixes().privatesuffix(host) or host
 
 
+def url_site(url: str) -> str | None:
+    """:func:`site_of` a link's host; None for a link without one (ValueError: an unreadable link)."""
+    host = urlsplit(url).hostname
+    return site_of(host) if host else None
+
+
 def _split(url: str) -> tuple[SplitResult, int | None]:
     """urlsplit plus the port, or a sentence saying why the link cannot be read."""
     try:
