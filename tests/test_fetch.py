@@ -258,7 +258,14 @@ def test_every_redirect_hop_is_checked_not_only_the_first(httpserver, monkeypatc
     assert [r.path for r, _ in httpserver.log] == ["/go", "/next"]  # /secret was never asked for
 
 
-def test_dns_rebinding_is_refused(httpserver):
+@pytest.fixture()
+def answers_not_kept(monkeypatch):
+    """Every lookup asks the resolver: as when a fetcher's answer expires between the link's check
+    and the connection (a name server with a short time to live)."""
+    monkeypatch.setattr("saring.collect.fetch.ANSWER_KEPT", 0)
+
+
+def test_dns_rebinding_is_refused(httpserver, answers_not_kept):
     """The check hears a public address, the connection would hear 127.0.0.1: connect only to
     the address that was checked."""
     httpserver.expect_request("/internal").respond_with_data("<title>Admin panel</title>")
@@ -269,7 +276,7 @@ def test_dns_rebinding_is_refused(httpserver):
     assert dns.asked == ["localhost", "localhost"]  # no third answer was ever asked for
 
 
-def test_dns_rebinding_is_refused_on_a_redirect_hop(httpserver, monkeypatch):
+def test_dns_rebinding_is_refused_on_a_redirect_hop(httpserver, monkeypatch, answers_not_kept):
     pretend_public(monkeypatch)
     httpserver.expect_request("/go").respond_with_data(
         "", status=302, headers={"Location": f"http://localhost:{httpserver.port}/secret"})
@@ -278,6 +285,24 @@ def test_dns_rebinding_is_refused_on_a_redirect_hop(httpserver, monkeypatch):
     with Fetcher(FAST, resolver=dns) as fetcher, pytest.raises(UnsafeURLError, match="10.20.30.40"):
         fetcher.get(f"http://{STAND_IN}:{httpserver.port}/go")
     assert [r.path for r, _ in httpserver.log] == ["/go"]
+
+
+def test_one_answer_serves_the_check_and_the_connections_of_a_run(httpserver, monkeypatch):
+    """A fetcher keeps a name's answer ANSWER_KEPT seconds: a run asks an outlet's name server once,
+    not twice a page, and a rebinding answer given later is never used (the connection goes to
+    the address the check approved). A failed lookup is not kept."""
+    pretend_public(monkeypatch)
+    httpserver.expect_request("/page").respond_with_data("<title>Berita</title>")
+    dns = FakeDNS({"news.example": [[STAND_IN], ["10.20.30.40"]]})
+    with Fetcher(FAST, resolver=dns) as fetcher:
+        for _ in range(3):
+            page = fetcher.get(f"http://news.example:{httpserver.port}/page")
+            assert page.content == b"<title>Berita</title>"
+        for _ in range(2):
+            with pytest.raises(FetchError):
+                fetcher.get(f"http://hilang.example:{httpserver.port}/page")
+    assert dns.asked == ["news.example", "hilang.example", "hilang.example"]
+    assert len(httpserver.log) == 3
 
 
 def test_checked_address_is_the_one_connected_to(httpserver, monkeypatch):

@@ -5,6 +5,7 @@ Bytes are fetched here and parsed elsewhere, so parsers are testable without a n
 
 from __future__ import annotations
 
+import email.message
 import functools
 import logging
 import os
@@ -21,6 +22,7 @@ from datetime import UTC
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
+import cachetools
 import httpcore
 import httpx
 from tenacity import (
@@ -45,6 +47,10 @@ MAX_RETRY_AFTER = 30.0
 # zstd if their packages were ever installed, and those it unpacks with no bound.
 _UNPACKERS = {"gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
 _UNPACKED_PIECE = 64 * 1024
+# A name's addresses are reused for this long by one fetcher (as browsers keep an answer for a
+# minute): a run asks an outlet's name server once, not for every page's check and connection,
+# and the check and the connection then use the same answer.
+ANSWER_KEPT = 30.0
 
 
 class TransientFetchError(FetchError):
@@ -93,8 +99,13 @@ class Response:
 
     @property
     def charset(self) -> str | None:
-        """The charset the server declared in Content-Type, as httpx parses it (None if none)."""
-        return httpx.Response(self.status, headers=self.headers).charset_encoding
+        """The charset the server declared in Content-Type, read as httpx reads it (None if none).
+        Not through an httpx.Response: building one for each page cost 4 times as much."""
+        if not (declared := self.headers.get("content-type")):
+            return None
+        header = email.message.Message()
+        header["content-type"] = declared
+        return header.get_content_charset(failobj=None)
 
     @property
     def etag(self) -> str | None:
@@ -370,6 +381,9 @@ class Fetcher:
             lambda: threading.BoundedSemaphore(s.per_host)
         )
         self._hosts_lock = threading.Lock()
+        self._answers: cachetools.TTLCache[str, tuple[str, ...]] = cachetools.TTLCache(
+            maxsize=4096, ttl=ANSWER_KEPT)
+        self._answers_lock = threading.Lock()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -385,6 +399,10 @@ class Fetcher:
         """The resolver's answer, given up on after ``timeout`` or at the fetch's deadline: getaddrinfo
         has no time limit of its own, and a name server that drops questions held the worker for as
         long as the system's resolver kept asking."""
+        with self._answers_lock:  # the addresses do not depend on the port
+            known = self._answers.get(host)
+        if known is not None:
+            return list(known)
         s = self.settings
         at = getattr(_deadline, "at", None)
         limit = s.timeout if at is None else max(min(s.timeout, at - time.monotonic()), 0.0)
@@ -397,7 +415,9 @@ class Fetcher:
                                           f"{s.total_timeout:.0f} s were up")
             raise TransientFetchError(f"{host}: no answer from the name server within {s.timeout:.0f} s")
         if isinstance(answer.value, Exception):
-            raise answer.value
+            raise answer.value  # not kept: the next page asks again
+        with self._answers_lock:
+            self._answers[host] = tuple(answer.value)
         return answer.value
 
     def _host_slot(self, url: str) -> threading.BoundedSemaphore:
