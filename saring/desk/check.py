@@ -155,15 +155,6 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    return {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
-        ).fetchall()
-    }
-
-
 def _cosine_top(query: str, docs: list[str], k: int, threshold: float) -> list[tuple[int, float]]:
     """Indices and TF-IDF cosine of the ``k`` documents closest to ``query`` (above ``threshold``)."""
     if not docs or not plain_words(query):
