@@ -244,6 +244,18 @@ def test_page_metadata_is_read_only_when_the_entry_lacks_a_title_or_date(httpser
     assert rows[httpserver.url_for("/undated")] == ("Judul dari halaman", "Rina Wati", "page")
 
 
+def _unscored_articles(store: Store, n: int, places: bool = True):
+    """The first ``n`` stored articles' ids and rows, their scores (and place scans) deleted: rows
+    to save again, as an ingest thread saves new ones."""
+    ids = [r[0] for r in store.cur.execute(
+        "SELECT item_id FROM articles ORDER BY item_id LIMIT ?", [n]).fetchall()]
+    rows = store.cur.execute("SELECT * FROM articles WHERE list_contains(?, item_id)", [ids]).df()
+    store.cur.execute("DELETE FROM scores WHERE list_contains(?, item_id)", [ids])
+    if places:
+        store.cur.execute("DELETE FROM item_place_scans WHERE list_contains(?, item_id)", [ids])
+    return ids, rows
+
+
 def test_articles_are_scored_and_located_while_the_run_still_downloads(ingested, scorer):
     # Scores and places used to wait for the slowest source, then ran alone on one core. The
     # lane scores each batch of stored articles as it arrives (here: batches of 2).
@@ -252,11 +264,7 @@ def test_articles_are_scored_and_located_while_the_run_still_downloads(ingested,
     from saring.pipeline.ingest import ScoringLane
 
     with Store(ingested) as store:
-        ids = [r[0] for r in store.cur.execute(
-            "SELECT item_id FROM articles ORDER BY item_id LIMIT 3").fetchall()]
-        rows = store.cur.execute("SELECT * FROM articles WHERE list_contains(?, item_id)", [ids]).df()
-        store.cur.execute("DELETE FROM scores WHERE list_contains(?, item_id)", [ids])
-        store.cur.execute("DELETE FROM item_place_scans WHERE list_contains(?, item_id)", [ids])
+        ids, rows = _unscored_articles(store, 3)
         with ScoringLane(store, scorer, batch=2, every=0.01) as lane:
             store.save_articles(rows.to_dict("records"))  # what an ingest thread does
             deadline = time.monotonic() + 30
@@ -295,10 +303,7 @@ def test_the_lane_scores_the_last_articles_while_the_end_links_and_stores_them_a
 
     monkeypatch.setattr(ingest, "score_rows", counted)
     with Store(ingested) as store:
-        ids = [r[0] for r in store.cur.execute(
-            "SELECT item_id FROM articles ORDER BY item_id LIMIT 3").fetchall()]
-        rows = store.cur.execute("SELECT * FROM articles WHERE list_contains(?, item_id)", [ids]).df()
-        store.cur.execute("DELETE FROM scores WHERE list_contains(?, item_id)", [ids])
+        ids, rows = _unscored_articles(store, 3, places=False)
         store.start_run(ingest.new_run_id(), "ingest")
         with ingest.ScoringLane(store, scorer, batch=1, every=3600) as lane:
             store.save_articles(rows.to_dict("records"))
@@ -333,11 +338,7 @@ def test_a_batch_the_lane_scores_after_the_end_began_leaves_its_places_and_terms
 
     monkeypatch.setattr(ingest, "score_and_save", end_begins)
     with Store(ingested) as store:
-        ids = [r[0] for r in store.cur.execute(
-            "SELECT item_id FROM articles ORDER BY item_id LIMIT 2").fetchall()]
-        rows = store.cur.execute("SELECT * FROM articles WHERE list_contains(?, item_id)", [ids]).df()
-        store.cur.execute("DELETE FROM scores WHERE list_contains(?, item_id)", [ids])
-        store.cur.execute("DELETE FROM item_place_scans WHERE list_contains(?, item_id)", [ids])
+        ids, rows = _unscored_articles(store, 2)
         with ingest.ScoringLane(store, scorer, batch=2, every=0.01) as lane:
             lanes.append(lane)
             store.save_articles(rows.to_dict("records"))
