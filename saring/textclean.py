@@ -5,10 +5,11 @@ matching and story grouping. (The classifiers keep their own, stored inside the 
 from __future__ import annotations
 
 import codecs
+import email.message
 import re
 import unicodedata
 
-__all__ = ["fix_mojibake", "item_text", "plain_words", "text_encoding"]
+__all__ = ["declared_charset", "fix_mojibake", "item_text", "plain_words", "text_encoding"]
 
 _URL = re.compile(r"https?://\S+")
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
@@ -27,6 +28,16 @@ def text_encoding(data: bytes) -> str:
     """The encoding of a file saved by hand: UTF-16 when it starts with a UTF-16 byte-order mark (what
     Notepad's "Unicode" and Excel's "Unicode Text" save), else UTF-8 with or without one."""
     return "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
+
+
+def declared_charset(content_type: str | None) -> str | None:
+    """The charset a Content-Type header declares, read as httpx reads it (None if none). Not
+    through an httpx.Response: building one for each page cost 4 times as much."""
+    if not content_type:
+        return None
+    header = email.message.Message()
+    header["content-type"] = content_type
+    return header.get_content_charset(failobj=None)
 
 
 def fix_mojibake(text: str) -> str:

@@ -5,7 +5,6 @@ Bytes are fetched here and parsed elsewhere, so parsers are testable without a n
 
 from __future__ import annotations
 
-import email.message
 import functools
 import logging
 import os
@@ -38,6 +37,7 @@ from saring.collect.scrub import GENERIC
 from saring.collect.urls import Resolver, check_url, public_addresses
 from saring.config import FetchSettings
 from saring.errors import ContactLinkError, FetchError, MalformedURLError, TooLargeError, UnsafeURLError
+from saring.textclean import declared_charset
 
 LOGGER = logging.getLogger(__name__)
 
@@ -99,13 +99,8 @@ class Response:
 
     @property
     def charset(self) -> str | None:
-        """The charset the server declared in Content-Type, read as httpx reads it (None if none).
-        Not through an httpx.Response: building one for each page cost 4 times as much."""
-        if not (declared := self.headers.get("content-type")):
-            return None
-        header = email.message.Message()
-        header["content-type"] = declared
-        return header.get_content_charset(failobj=None)
+        """The charset the server declared in Content-Type (None if none)."""
+        return declared_charset(self.headers.get("content-type"))
 
     @property
     def etag(self) -> str | None:

@@ -36,6 +36,7 @@ from saring.collect.feeds import (
 from saring.collect.urls import canonical_url, url_site, within_length
 from saring.errors import FeedError, MalformedURLError
 from saring.limits import MAX_AUTHOR_CHARS
+from saring.textclean import declared_charset
 
 LOGGER = logging.getLogger(__name__)
 
@@ -342,16 +343,13 @@ def _social(kind: str, item: FeedItem, options: dict, links: tuple[str, ...], de
 
 
 def _parse_html(data: bytes, url: str, content_type: str | None = None) -> lxml.html.HtmlElement:
-    import httpx  # here: the extraction pool's workers import this module for feeds, not httpx
-
     from saring.collect.extract import decode_html
 
     if not data.strip():
         raise FeedError(f"{url}: the page is empty")
     # lxml alone knows only a <meta> charset and reads other bytes as Latin-1: decoded as an
     # article page is (UTF-8, else the server's declared charset, else a detected one).
-    declared = httpx.Response(200, headers={"content-type": content_type or ""}).charset_encoding
-    data = decode_html(data, declared).encode("utf-8")
+    data = decode_html(data, declared_charset(content_type)).encode("utf-8")
     try:
         # A parser per call: lxml parser objects must not be shared by the sources' threads.
         parser = lxml.html.HTMLParser(encoding="utf-8")
