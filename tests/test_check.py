@@ -332,6 +332,19 @@ def test_a_pasted_message_shows_the_stored_pages_its_links_point_at(ingested, sc
     assert analyse("Tolong dicek https://situs-lain.example/berita/1", ingested, scorer).linked == []
 
 
+def test_a_pasted_message_whose_link_saring_has_not_read_says_so(ingested, scorer):
+    """A news link saring has not stored: the message's own few words are all it scored, and the
+    check says that the page itself is still to be read (as the digest does)."""
+    from saring.judge.classifier.evidence import LINK_UNREAD_REASON
+
+    message = "Tolong dicek ini benar atau tidak https://www.kompas.com/tren/read/2023/10/12/berita makasih"
+    alone = scorer.score([f"\n{message}"])[0]
+    assert not alone.hoax_terms  # no reason of its own
+    result = analyse(message, ingested, scorer)
+    assert result.linked == [] and result.hoax_terms == [LINK_UNREAD_REASON]
+    assert result.hoax_score == pytest.approx(alone.hoax_score)  # its own score stands
+
+
 def test_a_check_uses_the_forums_risk_bands_for_its_factcheck_floor(ingested, scorer):
     # The viral post as the demo's fact-check quotes it ([HOAKS] Facebook akan ditutup di Indonesia).
     # A forum whose digest reads "tinggi" from 0.85 must get the floor placed by its own bands.

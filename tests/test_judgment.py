@@ -13,6 +13,7 @@ from saring.config import DigestSettings, Source
 from saring.judge.classifier.evidence import (
     FLOOR_TOP,
     LINK_ONLY_REASON,
+    LINK_UNREAD_REASON,
     STRONG_AT,
     best_evidence,
     floor_for,
@@ -270,8 +271,24 @@ def test_the_same_message_forwarded_by_two_members_is_one_entry_saying_so(ingest
 
 def test_only_a_message_without_reasons_of_its_own_takes_its_links_risk():
     assert judged_by_links(0.54, [], [0.37, 0.2]) == (0.37, LINK_ONLY_REASON.format(own="54%"))
-    assert judged_by_links(0.54, [], []) is None  # no page read: its own score stands
+    assert judged_by_links(0.54, [], []) is None  # no link: its own score stands
+    # links, none read: its own score stands, saying that the page is still to be checked
+    assert judged_by_links(0.54, [], [], has_links=True) == (0.54, LINK_UNREAD_REASON)
     assert judged_by_links(0.96, ["tautan ke situs yang bukan media berita: 'x.example'"], [0.1]) is None
+    assert judged_by_links(0.96, ["tautan ke situs yang bukan media berita: 'x.example'"], [], True) is None
+
+
+def test_a_forward_whose_link_saring_could_not_read_says_so_instead_of_a_bare_sedang(forwarded):
+    """ "Ini beritanya <link> mohon dicek": the demo cannot reach the news site it links, so the
+    digest showed "sedang" with no reason at all, a score of the note's few words. It keeps that
+    score and says that the page itself was not read."""
+    with Store(forwarded) as store:
+        digest = build_digest(store.con, today_wib(), DigestSettings())
+    forward = next(i for i in digest.tipline if "kpu-kota-batu-bantah-surat-suara" in i.excerpt)
+    assert forward.linked == [] and not forward.by_link
+    assert forward.risk != "rendah" and forward.tipline_reasons == [LINK_UNREAD_REASON]
+    for fmt in FORMATS:
+        assert "isi tautannya belum terbaca" in render(digest, fmt), fmt
 
 
 def test_a_new_news_source_rescores_the_messages_that_link_to_its_site(forwarded, sample_config, scorer):

@@ -430,7 +430,7 @@ def analyse(
             result.linked = _linked(con, url, query, bands)
             _apply_evidence(result, f"{title or ''}\n{text}", bands)
             if url is None:  # a pasted message, not a link checked itself
-                _judge_by_links(result)
+                _judge_by_links(result, bool(_links_in(query)))
     finally:
         held.close()
     result.seconds = time.monotonic() - started
@@ -457,17 +457,24 @@ def _open_copy(db: str | Path | None, upgrade: Callable[[], None] | None) -> duc
 
 def _linked(con: duckdb.DuckDBPyConnection, url: str | None, query: str, bands: DigestSettings) -> list[dict]:
     """The pages already stored that the checked link, or the links in the pasted message, point at."""
-    from saring.collect.scrub import GENERIC
     from saring.report.digest import pages_of_links
 
-    return pages_of_links(con, [url] if url else GENERIC.links(query), bands)[:3]
+    return pages_of_links(con, [url] if url else _links_in(query), bands)[:3]
 
 
-def _judge_by_links(result: CheckResult) -> None:
-    """A message that only forwards links takes the risk of the pages they point at (as in the digest)."""
+def _links_in(query: str) -> list[str]:
+    from saring.collect.scrub import GENERIC
+
+    return GENERIC.links(query)
+
+
+def _judge_by_links(result: CheckResult, has_links: bool) -> None:
+    """A message that only forwards links takes the risk of the pages they point at (as in the
+    digest); one whose links saring has not read says so."""
     from saring.judge.classifier.evidence import judged_by_links
 
-    judged = judged_by_links(result.hoax_score, result.hoax_terms, [p["hoax_score"] for p in result.linked])
+    judged = judged_by_links(result.hoax_score, result.hoax_terms, [p["hoax_score"] for p in result.linked],
+                             has_links)
     if judged is not None:
         result.hoax_score, result.hoax_terms = judged[0], [judged[1]]
 

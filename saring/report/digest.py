@@ -643,9 +643,10 @@ def _with_links(con: duckdb.DuckDBPyConnection, tipline: list[DigestItem],
     for item in tipline:
         pages = linked.get(item.item_id, [])
         item = replace(item, linked=pages)
-        if judged := judged_by_links(item.hoax_score, item.hoax_terms, [p["hoax_score"] for p in pages]):
+        scores = [p["hoax_score"] for p in pages]
+        if judged := judged_by_links(item.hoax_score, item.hoax_terms, scores, item.item_id in linked):
             item = replace(item, hoax_score=judged[0], risk=risk_label(judged[0], settings),
-                           hoax_terms=[judged[1]], by_link=True)
+                           hoax_terms=[judged[1]], by_link=bool(pages))
         out.append(item)
     return sorted(out, key=lambda i: -i.hoax_score)  # stable: ties keep the query's order
 
@@ -672,7 +673,8 @@ def linked_pages(con: duckdb.DuckDBPyConnection, item_ids: list[str], settings: 
     """The pages that the links of these forwarded messages point at and that saring has read and
     scored (a news article already stored, or a page fetched for the tipline), by message: the
     forum sees that page's own risk next to the message's ("please check <link>" says little by
-    itself). Items that are not tipline messages have none."""
+    itself). A message with links of which none was read has an empty list; one without links, or
+    an item that is not a tipline message, none."""
     try:
         rows = con.execute(
             """SELECT i.item_id, m.urls FROM items i JOIN tipline_messages m ON m.message_id = i.guid
@@ -681,8 +683,7 @@ def linked_pages(con: duckdb.DuckDBPyConnection, item_ids: list[str], settings: 
         return {}
     keys = {item_id: _link_keys(urls or []) for item_id, urls in rows}
     pages = _linked_pages(con, {k for ks in keys.values() for k in ks}, settings)
-    return {item_id: found for item_id, ks in keys.items()
-            if (found := [pages[k] for k in ks if k in pages][:most])}
+    return {item_id: [pages[k] for k in ks if k in pages][:most] for item_id, ks in keys.items() if ks}
 
 
 def pages_of_links(con: duckdb.DuckDBPyConnection, urls: list[str], settings: DigestSettings) -> list[dict]:

@@ -204,10 +204,12 @@ def served(text_score: float, evidence: Evidence | None) -> float:
 
 
 LINK_ONLY_REASON = "hanya meneruskan tautan: risiko dinilai dari isi tautannya (teks pesannya sendiri {own})"
+LINK_UNREAD_REASON = ("isi tautannya belum terbaca oleh saring: risiko dinilai dari teks pesannya saja, "
+                      "buka tautannya untuk memeriksa")
 
 
-def judged_by_links(text_score: float, reasons: Sequence[str],
-                    linked_scores: Sequence[float]) -> tuple[float, str] | None:
+def judged_by_links(text_score: float, reasons: Sequence[str], linked_scores: Sequence[float],
+                    has_links: bool = False) -> tuple[float, str] | None:
     """The risk of a forwarded message that gives no reason of its own, from the pages its links
     point at that saring has read (the riskiest of them), with the reason to show; else None.
 
@@ -215,10 +217,14 @@ def judged_by_links(text_score: float, reasons: Sequence[str],
     such a short informal note "sedang" with no reason (short informal texts are mostly hoaxes in
     its training data), whatever the link holds. The page is what members are asked about. A
     message with a reason of its own (a cue, a look-alike host, a fact-check match) keeps its score.
+    A message that ``has_links`` of which none was read (the page failed, or saring never fetched
+    it) keeps its own score, with a reason saying that the page itself is still to be checked.
     """
-    if reasons or not linked_scores:
+    if reasons:
         return None
-    return max(linked_scores), LINK_ONLY_REASON.format(own=f"{text_score:.0%}")
+    if linked_scores:
+        return max(linked_scores), LINK_ONLY_REASON.format(own=f"{text_score:.0%}")
+    return (text_score, LINK_UNREAD_REASON) if has_links else None
 
 
 def _matches_of(con: duckdb.DuckDBPyConnection, item_ids: Sequence[str],
