@@ -334,7 +334,7 @@ def test_a_pasted_message_shows_the_stored_pages_its_links_point_at(ingested, sc
 
 def test_a_pasted_message_whose_link_saring_has_not_read_says_so(ingested, scorer):
     """A news link saring has not stored: the message's own few words are all it scored, and the
-    check says that the page itself is still to be read (as the digest does)."""
+    check says that the page is not in its score (as the digest does)."""
     from saring.judge.classifier.evidence import LINK_UNREAD_REASON
 
     message = "Tolong dicek ini benar atau tidak https://www.kompas.com/tren/read/2023/10/12/berita makasih"

@@ -272,7 +272,7 @@ def test_the_same_message_forwarded_by_two_members_is_one_entry_saying_so(ingest
 def test_only_a_message_without_reasons_of_its_own_takes_its_links_risk():
     assert judged_by_links(0.54, [], [0.37, 0.2]) == (0.37, LINK_ONLY_REASON.format(own="54%"))
     assert judged_by_links(0.54, [], []) is None  # no link: its own score stands
-    # links, none read: its own score stands, saying that the page is still to be checked
+    # links, none read: its own score stands, saying that the page is not in it
     assert judged_by_links(0.54, [], [], has_links=True) == (0.54, LINK_UNREAD_REASON)
     assert judged_by_links(0.96, ["tautan ke situs yang bukan media berita: 'x.example'"], [0.1]) is None
     assert judged_by_links(0.96, ["tautan ke situs yang bukan media berita: 'x.example'"], [], True) is None

@@ -204,8 +204,7 @@ def served(text_score: float, evidence: Evidence | None) -> float:
 
 
 LINK_ONLY_REASON = "hanya meneruskan tautan: risiko dinilai dari isi tautannya (teks pesannya sendiri {own})"
-LINK_UNREAD_REASON = ("isi tautannya belum terbaca oleh saring: risiko dinilai dari teks pesannya saja, "
-                      "buka tautannya untuk memeriksa")
+LINK_UNREAD_REASON = "isi tautannya belum terbaca oleh saring: risiko hanya dinilai dari teks pesannya"
 
 
 def judged_by_links(text_score: float, reasons: Sequence[str], linked_scores: Sequence[float],
@@ -218,7 +217,8 @@ def judged_by_links(text_score: float, reasons: Sequence[str], linked_scores: Se
     its training data), whatever the link holds. The page is what members are asked about. A
     message with a reason of its own (a cue, a look-alike host, a fact-check match) keeps its score.
     A message that ``has_links`` of which none was read (the page failed, or saring never fetched
-    it) keeps its own score, with a reason saying that the page itself is still to be checked.
+    it) keeps its own score, with a reason saying that the page is not in it. (Not "open the link
+    to check": a link saring did not read may be a phishing page.)
     """
     if reasons:
         return None
