@@ -390,6 +390,7 @@ def analyse(
     else:
         text = query
     text = text[:MAX_TEXT]
+    from saring.collect.scrub import GENERIC
     from saring.storage.database import OlderSchemaError, outlet_hosts
 
     held = contextlib.ExitStack()
@@ -427,10 +428,11 @@ def analyse(
             result.similar = similar_items(con, probe)
             result.factchecks = closest_factchecks(con, probe)
             result.previous = previous_checks(con, text)
-            result.linked = _linked(con, url, query, bands)
+            links = [url] if url else GENERIC.links(query)
+            result.linked = _linked(con, links, bands)
             _apply_evidence(result, f"{title or ''}\n{text}", bands)
             if url is None:  # a pasted message, not a link checked itself
-                _judge_by_links(result, bool(_links_in(query)))
+                _judge_by_links(result, bool(links))
     finally:
         held.close()
     result.seconds = time.monotonic() - started
@@ -455,17 +457,11 @@ def _open_copy(db: str | Path | None, upgrade: Callable[[], None] | None) -> duc
     return connect_snapshot(db, private=True)
 
 
-def _linked(con: duckdb.DuckDBPyConnection, url: str | None, query: str, bands: DigestSettings) -> list[dict]:
+def _linked(con: duckdb.DuckDBPyConnection, links: list[str], bands: DigestSettings) -> list[dict]:
     """The pages already stored that the checked link, or the links in the pasted message, point at."""
     from saring.report.digest import pages_of_links
 
-    return pages_of_links(con, [url] if url else _links_in(query), bands)[:3]
-
-
-def _links_in(query: str) -> list[str]:
-    from saring.collect.scrub import GENERIC
-
-    return GENERIC.links(query)
+    return pages_of_links(con, links, bands)[:3]
 
 
 def _judge_by_links(result: CheckResult, has_links: bool) -> None:
