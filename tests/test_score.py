@@ -21,9 +21,11 @@ from saring.judge.classifier.textfeatures import (
     CueScaler,
     ElectionTerms,
     HoaxCues,
+    WholeTextCue,
     cue_counts,
     election_term_hits,
     lead_words,
+    lead_words_keeping_text,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -224,11 +226,28 @@ def test_clarification_scores_below_its_rumour(scorer: Scorer) -> None:
     assert rumour.hoax_score >= 0.5
 
 
-def test_articles_are_read_from_their_lead(scorer: Scorer, texts: dict[str, str]) -> None:
-    """The hoax score reads the first 100 words: what follows does not change it."""
-    lead = " ".join(texts["pratiwi"].split()[:100])
-    a, b = scorer.score([texts["pratiwi"], lead + " Sebarkan!!! HEBOH!!! katanya begitu."])
-    assert a.hoax_score == pytest.approx(b.hoax_score)
+def test_articles_are_read_from_their_lead_and_past_it_only_for_a_clarification(
+        scorer: Scorer, texts: dict[str, str]) -> None:
+    """The hoax score reads the first 100 words; past them, only a clarification counts (a news
+    report often restates the rumour first and says "tidak benar" further down)."""
+    article = texts["pratiwi"]
+    assert len(article.split()) > 100
+    a, b, c = scorer.score([article, article + " Sebarkan!!! HEBOH!!! katanya begitu.",
+                            article + " Polisi memastikan kabar itu tidak benar dan membantahnya."])
+    assert a.hoax_score == pytest.approx(b.hoax_score)  # chain-message cues past the lead: nothing
+    assert c.hoax_score < a.hoax_score
+    assert c.hoax_terms == a.hoax_terms  # a clarification is never a reason for risk
+
+
+def test_the_whole_text_clarify_count_reads_past_the_lead_and_not_inside_links() -> None:
+    words = " ".join(["kata"] * 120)
+    texts = [f"{words} Kabar itu tidak benar.", f"{words} https://contoh.example/hoaks-tidak-benar",
+             "tidak benar", None]
+    cut = lead_words_keeping_text(texts, 100)
+    assert all("tidak benar" not in lead for lead in cut[:2])  # not in the leads themselves
+    counts = WholeTextCue("clarify").fit([]).transform(cut)
+    assert np.expm1(counts).ravel().round().tolist() == [1.0, 0.0, 1.0, 0.0]
+    assert WholeTextCue("clarify").fit([]).transform(["tidak benar"]).shape == (1, 1)  # a plain text
 
 
 def test_versions_match_cards(scorer: Scorer) -> None:

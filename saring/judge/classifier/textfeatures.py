@@ -41,10 +41,13 @@ __all__ = [
     "ELECTION_TERMS",
     "ElectionTerms",
     "HoaxCues",
+    "LeadText",
+    "WholeTextCue",
     "cue_counts",
     "cue_evidence",
     "election_term_hits",
     "lead_words",
+    "lead_words_keeping_text",
     "normalize_char_lead",
     "normalize_char_lead_blind",
 ]
@@ -486,6 +489,65 @@ def lead_words(texts: Iterable[str | None], max_words: int = 100) -> list[str]:
             t = " ".join(words[:max_words])
         out.append(t)
     return out
+
+
+class LeadText(str):
+    """A text's lead (as :func:`lead_words` cuts it) that keeps the whole text in ``whole``, for
+    the one feature block that reads past the lead (:class:`WholeTextCue`)."""
+
+    whole: str = ""
+
+
+def lead_words_keeping_text(texts: Iterable[str | None], max_words: int = 100) -> list[LeadText]:
+    """:func:`lead_words`, each lead carrying its whole text."""
+    texts = list(texts)
+    out = []
+    for text, lead in zip(texts, lead_words(texts, max_words), strict=True):
+        kept = LeadText(lead)
+        kept.whole = text or ""
+        out.append(kept)
+    return out
+
+
+class WholeTextCue(TransformerMixin, BaseEstimator):
+    """``log1p`` count of one cue kind over the whole text (``LeadText.whole``; a plain string is
+    its own whole), links skipped.
+
+    The hoax model reads an article's lead, and a news report often restates the rumour there
+    and says "tidak benar" or "klarifikasi" only further down (classifiers/README, session 27).
+
+    Args:
+        kind: the cue kind counted (a key of ``patterns``).
+        patterns: kind -> regex patterns (default :data:`CUE_PATTERNS`, copied at fit).
+        max_chars: the most of a text read (a cap on time for a very long page).
+    """
+
+    def __init__(self, kind: str = "clarify", patterns: dict[str, list[str]] | None = None,
+                 max_chars: int = 50_000) -> None:
+        self.kind = kind
+        self.patterns = patterns
+        self.max_chars = max_chars
+
+    def fit(self, X: Sequence[str], y: object = None) -> WholeTextCue:
+        self.patterns_ = {k: list(v) for k, v in (self.patterns or CUE_PATTERNS).items()}
+        if self.kind not in self.patterns_:
+            raise ValueError(f"no cue kind {self.kind!r}")
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X: Sequence[str]) -> np.ndarray:
+        # the kind's own regex, not the combined one of every kind: a third of the time on articles
+        rx = _compiled(_frozen(self.patterns_))[self.kind]
+        counts = []
+        for text in X:
+            low = _fold(getattr(text, "whole", text)[: self.max_chars]).lower()
+            if "://" in low or "www." in low:
+                low = _without_urls(low)
+            counts.append(len(rx.findall(low)))
+        return np.log1p(np.asarray(counts, dtype=np.float64).reshape(-1, 1))
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return np.asarray([self.kind], dtype=object)
 
 
 class HoaxCues(TransformerMixin, BaseEstimator):

@@ -46,7 +46,9 @@ from saring.judge.classifier.textfeatures import (
     CueScaler,
     ElectionTerms,
     HoaxCues,
+    WholeTextCue,
     lead_words,
+    lead_words_keeping_text,
     normalize_char_lead,
     normalize_char_lead_blind,
 )
@@ -75,14 +77,16 @@ NEWS_WEIGHT = 0.2
 
 HOAX_DEFAULTS: dict[str, Any] = {
     "C": 1.0, "lead_words": 100, "char_lead": 300, "min_claims": 3, "identity_blind": True,
-    "link_kinds": True, "cue_floor": 1.0, "skip_urls": True,
+    "link_kinds": True, "cue_floor": 1.0, "skip_urls": True, "whole_clarify": True,
 }
 """``identity_blind``: the model reads no word naming a faith, a people, a party or a candidate
 (:mod:`~.identity`); measured without loss in the grouped CV. ``link_kinds``: the cue counts add
 links to news and to social media sites. ``min_claims``: 3 since 2026-11-28 (was 5); see
 classifiers/README.md. ``cue_floor``: cue counts are divided by their spread but by no less than
 this (:class:`~.textfeatures.CueScaler`); without it a cue seen in four training texts moved a
-score by nearly 3 logits. ``skip_urls``: the cue patterns do not read inside links."""
+score by nearly 3 logits. ``skip_urls``: the cue patterns do not read inside links.
+``whole_clarify``: one more cue block counts the clarify cue over the whole text, not only the
+lead (:class:`~.textfeatures.WholeTextCue`; since 2026-11-29)."""
 ELECTION_DEFAULTS: dict[str, Any] = {"C": 1.0, "min_months": 3, "lead_words": 0, "ngrams": 2}
 HOAX_PIPELINE = "hoax-v2"
 ELECTION_PIPELINE = "election-v2"
@@ -273,11 +277,18 @@ def hoax_features(cfg: dict[str, Any], vocabulary: list[str] | None) -> Pipeline
             )
         )
     cues = HoaxCues(link_kinds=bool(cfg.get("link_kinds")), skip_urls=bool(cfg.get("skip_urls")))
-    scale = CueScaler(cfg["cue_floor"]) if cfg.get("cue_floor") else StandardScaler()
-    parts.append(("cues", Pipeline([("count", cues), ("scale", scale)])))
+
+    def scale() -> Any:
+        return CueScaler(cfg["cue_floor"]) if cfg.get("cue_floor") else StandardScaler()
+
+    parts.append(("cues", Pipeline([("count", cues), ("scale", scale())])))
+    cut = lead_words
+    if cfg.get("whole_clarify"):  # the leads keep their whole texts for this block
+        cut = lead_words_keeping_text
+        parts.append(("whole", Pipeline([("count", WholeTextCue("clarify")), ("scale", scale())])))
     return Pipeline(
         [
-            ("lead", FunctionTransformer(lead_words, kw_args={"max_words": cfg["lead_words"]})),
+            ("lead", FunctionTransformer(cut, kw_args={"max_words": cfg["lead_words"]})),
             ("features", FeatureUnion(parts)),
         ]
     )
