@@ -257,8 +257,9 @@ def test_reported_items_not_repeated_unless_score_moved(ingested, tmp_path):
         assert target.item_id not in [i.item_id for i in again.election_items]
         assert again.already_reported == 1 and again.election_count == first.election_count
         # Its score moved by more than rereport_change since: it is back, with the old score shown.
+        earlier = target.hoax_score + 0.5 if target.hoax_score < 0.5 else target.hoax_score - 0.5
         store.con.execute("UPDATE digest_items SET hoax_score = ? WHERE item_id = ?",
-                          [abs(target.hoax_score - 0.5), target.item_id])
+                          [earlier, target.item_id])
         back = build_digest(store.con, today, settings)
         moved = [i for i in back.election_items if i.item_id == target.item_id]
         assert moved and moved[0].previous_score is not None
