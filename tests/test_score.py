@@ -629,6 +629,32 @@ def test_a_compact_vectorizer_stores_its_vocabulary_as_arrays_and_loads_it_back_
         assert len(data) < len(sio.dumps(plain))
 
 
+def test_a_model_file_has_the_same_bytes_whichever_process_writes_it(tmp_path):
+    # classifiers/README promises that the same data and library versions give the same .skops
+    # bytes; scikit-learn's vectorizers kept the memory address of their stop-word list
+    # (``_stop_words_id``), so every `make train` wrote a new election file for the same model.
+    import os
+
+    script = f"""
+import datetime, pathlib, sys
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from saring.judge.classifier.compact_tfidf import CompactTfidfVectorizer
+from saring.judge.classifier.modelfiles import dump_model
+rows = pd.read_csv({str(PRATIWI)!r}).head(80)
+texts = rows["berita"].astype(str).tolist()
+model = Pipeline([("word", CompactTfidfVectorizer(min_df=2)), ("clf", LogisticRegression())])
+model.fit(texts, rows["label"].astype(int))
+dump_model(model, "m", pathlib.Path(sys.argv[1]), datetime.date(2026, 1, 1), texts)
+"""
+    for seed in ("1", "2"):  # string hashing differs between the two processes
+        done = subprocess.run([sys.executable, "-c", script, str(tmp_path / seed)], capture_output=True,
+                              text=True, env={**os.environ, "PYTHONHASHSEED": seed}, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "1" / "m.skops").read_bytes() == (tmp_path / "2" / "m.skops").read_bytes()
+
+
 def test_a_compact_vectorizer_keeps_terms_ending_in_a_nul_character():
     # numpy's fixed-width strings drop trailing NULs: 'b\x00' came back as 'b' and took its index.
     import skops.io as sio

@@ -56,11 +56,15 @@ def _compact(model: Any) -> None:
 
     ``stop_words_`` keeps every dropped term and is not needed to predict; a fitted
     ``vocabulary_`` maps terms to NumPy integers, which skops writes as one file each (a char
-    n-gram vocabulary took 10 s to load), so they become plain ints.
+    n-gram vocabulary took 10 s to load), so they become plain ints. ``_stop_words_id`` is the
+    memory address of the stop-word list (a cache of scikit-learn's, rebuilt when needed): kept,
+    it made every ``make train`` write different bytes.
     """
     for est in _walk(model):
         if hasattr(est, "stop_words_"):
             est.stop_words_ = None
+        if hasattr(est, "_stop_words_id"):
+            del est._stop_words_id
         if isinstance(getattr(est, "vocabulary_", None), dict):
             est.vocabulary_ = {str(k): int(v) for k, v in est.vocabulary_.items()}
 
