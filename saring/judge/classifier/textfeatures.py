@@ -493,9 +493,10 @@ def lead_words(texts: Iterable[str | None], max_words: int = 100) -> list[str]:
 
 class LeadText(str):
     """A text's lead (as :func:`lead_words` cuts it) that keeps the whole text in ``whole``, for
-    the one feature block that reads past the lead (:class:`WholeTextCue`)."""
+    the one feature block that reads past the lead (:class:`WholeTextCue`; one without it is
+    read as its own whole)."""
 
-    whole: str = ""
+    whole: str
 
 
 def lead_words_keeping_text(texts: Iterable[str | None], max_words: int = 100) -> list[LeadText]:
