@@ -401,6 +401,12 @@ def _non_news_hosts(text: str, news_hosts: Sequence[str] = NEWS_HOSTS,
     return hosts
 
 
+def _may_link(low: str) -> bool:
+    """Whether lower-cased ``low`` can hold a link (:data:`_URL` needs "://" or "www."): a text
+    without one skips the link patterns."""
+    return "://" in low or "www." in low
+
+
 def _without_urls(text: str) -> str:
     """``text`` with each link blanked to spaces of its length (positions kept for quoting)."""
     return _URL.sub(lambda m: " " * len(m.group()), text)
@@ -422,7 +428,7 @@ def cue_counts(
     ``…/pengumuman`` or a news slug with "hoaks" in it, is not the message's own words)."""
     raw = _fold(text)
     low = raw.lower()
-    linked = "://" in raw or "www." in low
+    linked = _may_link(low)
     frozen = _frozen(patterns)
     row = _count_kinds(_combined(frozen), _without_urls(low) if skip_urls and linked else low, len(frozen))
     letters = len(_NON_LETTERS.sub("", raw))  # counted without a list of every letter
@@ -542,7 +548,7 @@ class WholeTextCue(TransformerMixin, BaseEstimator):
         counts = []
         for text in X:
             low = _fold(getattr(text, "whole", text)[: self.max_chars]).lower()
-            if "://" in low or "www." in low:
+            if _may_link(low):
                 low = _without_urls(low)
             counts.append(len(rx.findall(low)))
         return np.log1p(np.asarray(counts, dtype=np.float64).reshape(-1, 1))
