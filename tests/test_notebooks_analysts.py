@@ -116,16 +116,16 @@ def _opened_then(name: str, repo, probe: str):
 
 
 def test_explore_counts_election_items_at_the_forums_threshold(ingested, tmp_path, monkeypatch):
-    # A forum that set `election_threshold: 0.8` in settings.digest (its digest was too long) saw
+    # A forum that set `election_threshold: 0.99` in settings.digest (its digest was too long) saw
     # explore.ipynb count and list the election items at a fixed 0.5: never the digest's numbers.
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     import saring
 
     db = ingested
-    repo = forum_repo(tmp_path, monkeypatch, "  digest: {election_threshold: 0.8}\n", db)
+    repo = forum_repo(tmp_path, monkeypatch, "  digest: {election_threshold: 0.99}\n", db)
     with saring.connect(db, timezone="WIB") as con:
-        want, at_half = con.execute("SELECT count(*) FILTER (WHERE election_score >= 0.8), count(*) "
+        want, at_half = con.execute("SELECT count(*) FILTER (WHERE election_score >= 0.99), count(*) "
                                     "FILTER (WHERE election_score >= 0.5) FROM item_overview").fetchone()
     assert want != at_half  # the sample tells the two apart
     nb = nbformat.read(REPO / "notebooks" / "explore.ipynb", as_version=4)

@@ -753,3 +753,50 @@ def test_greetings_scored_before_the_no_claim_rule_are_served_as_scoring_now_sto
     assert (after[2].hoax_score, after[2].hoax_terms, after[2].no_claim) == (0.0, [], True)
     with connect_snapshot(db) as copy:  # the analysts', the digest's and the desk's
         assert copy.execute("SELECT hoax_score FROM item_overview WHERE item_id = 'post'").fetchone() == (0,)
+
+
+def test_a_short_text_has_the_cut_off_of_short_texts_and_an_old_card_one_for_all() -> None:
+    from saring.judge.classifier.score import operating_points
+
+    card = {"operating_point": 0.98, "short_operating_point": 0.94, "short_words": 3}
+    texts = ["satu dua tiga", "satu dua tiga empat", "", "  satu\n dua  "]
+    assert operating_points(texts, card).tolist() == [0.94, 0.98, 0.94, 0.94]
+    assert operating_points(texts, {"operating_point": 0.98}) == 0.98  # a version from before
+
+
+def test_the_first_words_of_held_out_election_articles_are_election_news(scorer: Scorer) -> None:
+    """Trained on whole articles only, the first 25 words of 11 of the 22 held-out election
+    articles scored under 0.5: a post is as short as that. Measured, never trained on."""
+    card = json.loads((MODELS / "election.json").read_text(encoding="utf-8"))
+    assert card["short_operating_point"] < card["operating_point"] and card["short_words"] >= 25
+    held = pd.read_csv(MODELS / "data" / "heldout" / "election_indosum_newest.csv")
+    scores = scorer.probabilities(lead_words(held["text"].astype(str).tolist(), 25))[0]
+    flagged = scores >= 0.5
+    positives = held["label"].to_numpy() == 1
+    assert flagged[positives].mean() >= 0.6  # recall; 0.50 before
+    assert flagged[~positives].sum() <= 2  # none of the 659 other articles before, none now
+
+
+def test_dpt_written_small_is_dapat_not_the_voter_list(scorer: Scorer) -> None:
+    from saring.judge.classifier.textfeatures import dpt_shorthand_expanded
+
+    assert dpt_shorthand_expanded(["masker dpt memicu jerawat", "DPT Pemilu", None]) == [
+        "masker dapat memicu jerawat", "DPT Pemilu", ""]
+    # The tweet is IDNHoaxCorpus's; the second sentence reports a voter list.
+    tweet, voters = scorer.score([
+        "Jeruk lemon dpt menghilangkan jerawat dan bekasnya, bintik dan flek hitam, mencerahkan kulit "
+        "serta mengurangi komedo.",
+        "KPU menetapkan DPT Pemilu 2024 di Kota Batu sebanyak 150 ribu pemilih."])
+    assert "dpt" not in tweet.election_terms and tweet.election_score < 0.5
+    assert "dpt" in voters.election_terms and voters.election_score > 0.5
+
+
+def test_short_copies_are_the_longer_texts_cut_with_their_labels() -> None:
+    from saring.judge.classifier.training import with_short_copies
+
+    texts = ["satu dua tiga empat lima", "satu dua", "enam tujuh delapan sembilan"]
+    frame = pd.DataFrame({"text": texts, "label": [1, 0, 0], "group": ["m1", "m2", "m3"]})
+    out = with_short_copies(frame, [3])
+    assert out["text"].tolist() == [*texts, "satu dua tiga", "enam tujuh delapan"]
+    assert out["label"].tolist() == [1, 0, 0, 1, 0]
+    assert out["group"].tolist() == ["m1", "m2", "m3", "m1", "m3"]

@@ -186,19 +186,39 @@ def _step(union: Any, part: str, step: str) -> Any:
     return None
 
 
-def at_operating_point(p: Any, operating_point: float | None) -> Any:
-    """Election probabilities moved (a logit shift) so that ``operating_point`` becomes 0.5.
+def at_operating_point(p: Any, operating_point: Any) -> Any:
+    """Election probabilities moved (a logit shift) so that ``operating_point`` becomes 0.5
+    (one value, or one per probability).
 
     Without an operating point (cards from before it existed) they are only clipped to [0, 1].
     """
     import numpy as np
 
     p = np.asarray(p, dtype=np.float64)
-    if not operating_point:
+    if operating_point is None or (np.ndim(operating_point) == 0 and not operating_point):
         return np.clip(p, 0.0, 1.0)
     p = np.clip(p, 1e-9, 1 - 1e-9)
-    shift = np.log(operating_point / (1 - operating_point))
+    point = np.asarray(operating_point, dtype=np.float64)
+    shift = np.log(point / (1 - point))
     return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) - shift)))
+
+
+def is_short(text: str, words: int) -> bool:
+    """Whether ``text`` has at most ``words`` words (a post, not an article, for the election cut-off)."""
+    return len(text.split(maxsplit=words)) <= words
+
+
+def operating_points(texts: Sequence[str], card: dict[str, Any]) -> Any:
+    """Each text's election operating point from a model card: ``short_operating_point`` for a
+    text of at most ``short_words`` words (a post, or an article's first lines), else
+    ``operating_point`` (an article). A card without the short one has one point for all."""
+    import numpy as np
+
+    point, short = card.get("operating_point"), card.get("short_operating_point")
+    words = card.get("short_words")
+    if not point or not short or not words:
+        return point
+    return np.where([is_short(t, int(words)) for t in texts], float(short), float(point))
 
 
 class Scorer:
@@ -218,7 +238,7 @@ class Scorer:
         self.election_version = election_version
         self.hoax_version = hoax_version
         self.source = source
-        self._operating_point = election.card.get("operating_point") if isinstance(election, _Model) else None
+        self._points = election.card if isinstance(election, _Model) else {}
 
     def with_outlets(self, hosts: Sequence[str]) -> Scorer:
         """This scorer, counting links to ``hosts`` (the configured news sources' sites, see
@@ -237,8 +257,8 @@ class Scorer:
         """Combined version string, ``"<election_version>+<hoax_version>"``."""
         return f"{self.election_version}+{self.hoax_version}"
 
-    def _election_scores(self, p: Any) -> Any:
-        return at_operating_point(p, self._operating_point)
+    def _election_scores(self, p: Any, texts: Sequence[str]) -> Any:
+        return at_operating_point(p, operating_points(texts, self._points))
 
     def probabilities(self, texts: Sequence[str | None]) -> tuple[Any, Any]:
         """Election score and hoax score arrays for a batch (no explanations)."""
@@ -250,7 +270,7 @@ class Scorer:
         if not isinstance(self._election, _Model):  # a v1 model file
             el, hx = self._election.probabilities(raw, self._hoax)
         else:
-            el = self._election_scores(self._election.proba(self._election.features(raw)))
+            el = self._election_scores(self._election.proba(self._election.features(raw)), raw)
             hx = np.clip(self._hoax.proba(self._hoax.features(raw)), 0.0, 1.0)
         hx[[has_no_claim(t) for t in raw]] = NO_CLAIM_SCORE
         return el, hx
@@ -307,7 +327,7 @@ class Scorer:
 
         x_el, term_hits = self._election.features_with_hits(raw)
         x_hx = self._hoax.features(raw)
-        election = self._election_scores(self._election.proba(x_el))
+        election = self._election_scores(self._election.proba(x_el), raw)
         hoax = self._hoax.proba(x_hx)
         el_words = self._election.top_words(x_el, MAX_TERMS)
         hx_words = self._hoax.top_words(x_hx, 3)

@@ -497,6 +497,22 @@ def lead_words(texts: Iterable[str | None], max_words: int = 100) -> list[str]:
     return out
 
 
+_DPT_SHORTHAND = re.compile(r"\bdpt\b")  # case-sensitive: "DPT" stays
+
+
+def dpt_shorthand_expanded(texts: Iterable[str | None]) -> list[str]:
+    """Each text with "dpt" written small read as "dapat" (can, get), its chat shorthand.
+
+    The voter list (Daftar Pemilih Tetap) is written "DPT". Read case-blind, 22 of IDNHoaxCorpus's
+    tweets ("masker ... dpt memicu jerawat") counted an election term, and none is about one.
+    """
+    out = []
+    for t in texts:
+        t = t or ""
+        out.append(_DPT_SHORTHAND.sub("dapat", t) if "dpt" in t else t)
+    return out
+
+
 class LeadText(str):
     """A text's lead (as :func:`lead_words` cuts it) that keeps the whole text in ``whole``, for
     the one feature block that reads past the lead (:class:`WholeTextCue`; one without it is

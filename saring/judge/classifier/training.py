@@ -47,6 +47,7 @@ from saring.judge.classifier.textfeatures import (
     ElectionTerms,
     HoaxCues,
     WholeTextCue,
+    dpt_shorthand_expanded,
     lead_words,
     lead_words_keeping_text,
     normalize_char_lead,
@@ -87,7 +88,15 @@ this (:class:`~.textfeatures.CueScaler`); without it a cue seen in four training
 score by nearly 3 logits. ``skip_urls``: the cue patterns do not read inside links.
 ``whole_clarify``: one more cue block counts the clarify cue over the whole text, not only the
 lead (:class:`~.textfeatures.WholeTextCue`; since 2026-11-29)."""
-ELECTION_DEFAULTS: dict[str, Any] = {"C": 1.0, "min_months": 3, "lead_words": 0, "ngrams": 2}
+ELECTION_DEFAULTS: dict[str, Any] = {
+    "C": 1.0, "min_months": 3, "lead_words": 0, "ngrams": 2, "short_copies": (), "dpt_shorthand": True,
+}
+"""``short_copies``: word counts; each training text longer than one is also trained on cut to
+it (same label and month), so the model knows short posts as well as articles, and a text of at
+most the largest count gets the cut-off of those copies (``short_operating_point``). Trained on
+whole articles only, the first 25 words of an election article scored under the cut-off two
+times in three (see classifiers/README.md, 2026-11-29). ``dpt_shorthand``: "dpt" written small
+is read as "dapat" (:func:`~.textfeatures.dpt_shorthand_expanded`)."""
 HOAX_PIPELINE = "hoax-v2"
 ELECTION_PIPELINE = "election-v2"
 
@@ -217,6 +226,14 @@ def hoax_weights(frame: pd.DataFrame) -> np.ndarray:
     return w
 
 
+def with_short_copies(frame: pd.DataFrame, lengths: Any) -> pd.DataFrame:
+    """``frame`` plus, for each word count in ``lengths``, a copy of every longer text cut to it."""
+    texts = frame["text"].astype(str).tolist()
+    words = np.array([len(t.split()) for t in texts])
+    copies = [frame.assign(text=lead_words(texts, n))[words > n] for n in lengths]
+    return pd.concat([frame, *copies], ignore_index=True)
+
+
 def election_weights(frame: pd.DataFrame) -> np.ndarray:
     """Both classes weigh the same in total (positives are ~3 % of real news)."""
     y = frame["label"].to_numpy()
@@ -305,11 +322,12 @@ def election_features(cfg: dict[str, Any], vocabulary: list[str] | None) -> Pipe
             ]
         ),
     )
-    if not cfg.get("lead_words"):
-        return Pipeline([features])
-    return Pipeline(
-        [("lead", FunctionTransformer(lead_words, kw_args={"max_words": cfg["lead_words"]})), features]
-    )
+    steps: list[tuple[str, Any]] = []
+    if cfg.get("dpt_shorthand"):
+        steps.append(("shorthand", FunctionTransformer(dpt_shorthand_expanded)))
+    if cfg.get("lead_words"):
+        steps.append(("lead", FunctionTransformer(lead_words, kw_args={"max_words": cfg["lead_words"]})))
+    return Pipeline([*steps, features])
 
 
 def _splits(y: np.ndarray, groups: np.ndarray, n: int = 5) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -325,6 +343,14 @@ class Fitted:
     config: dict[str, Any]
     operating_point: float | None = None
     n_features: int = 0
+    short_operating_point: float | None = None
+    short_words: int | None = None
+
+    @property
+    def points(self) -> dict[str, Any]:
+        """The operating points as a model card holds them (see :func:`.score.operating_points`)."""
+        return {"operating_point": self.operating_point, "short_operating_point": self.short_operating_point,
+                "short_words": self.short_words}
 
 
 def fit_model(task: str, frame: pd.DataFrame, config: dict[str, Any] | None = None) -> Fitted:
@@ -337,6 +363,9 @@ def fit_model(task: str, frame: pd.DataFrame, config: dict[str, Any] | None = No
     """
     defaults = HOAX_DEFAULTS if task == "hoax" else ELECTION_DEFAULTS
     cfg = {**defaults, **(config or {})}
+    originals = len(frame)
+    if task == "election" and cfg.get("short_copies"):
+        frame = with_short_copies(frame, cfg["short_copies"])
     texts = frame["text"].astype(str).tolist()
     y = frame["label"].to_numpy(dtype=int)
     groups = frame["group"].astype(str).to_numpy()
@@ -347,7 +376,8 @@ def fit_model(task: str, frame: pd.DataFrame, config: dict[str, Any] | None = No
             vocab = [t for t in vocab if not IDENTITY_WORDS.intersection(t.split())]
         features, weights = hoax_features(cfg, vocab or None), hoax_weights(frame)
     else:
-        lead = lead_words(texts, cfg["lead_words"]) if cfg.get("lead_words") else texts
+        lead = dpt_shorthand_expanded(texts) if cfg.get("dpt_shorthand") else texts
+        lead = lead_words(lead, cfg["lead_words"]) if cfg.get("lead_words") else lead
         vocab = (
             group_vocabulary(lead, list(groups), (1, cfg.get("ngrams", 2)), cfg["min_months"])
             if cfg["min_months"]
@@ -360,16 +390,24 @@ def fit_model(task: str, frame: pd.DataFrame, config: dict[str, Any] | None = No
     clf = CalibratedClassifierCV(base, method="sigmoid", cv=folds, ensemble=False)
     clf.fit(x, y, sample_weight=weights)
     clf.cv = len(folds)  # the fold indices are not needed to predict; keep the model file small
-    operating_point = None
+    points: dict[str, Any] = {}
     if task == "election":
         oof = cross_val_predict(
             base, x, y, cv=folds, method="decision_function", params={"sample_weight": weights}
         )
-        cut = best_f1_threshold(y, oof)
         calibrator = clf.calibrated_classifiers_[0].calibrators[0]
-        operating_point = float(calibrator.predict(np.array([cut]))[0])
+
+        def point(rows: slice) -> float:  # the F1-best cut-off of these rows, as a probability
+            return float(calibrator.predict(np.array([best_f1_threshold(y[rows], oof[rows])]))[0])
+
+        # Articles keep the cut-off of whole articles; the short copies get their own (a
+        # short text has fewer election words, so its scores run lower).
+        points["operating_point"] = point(slice(0, originals))
+        if len(y) > originals and y[originals:].any():
+            points["short_operating_point"] = point(slice(originals, None))
+            points["short_words"] = int(max(cfg["short_copies"]))
     pipeline = Pipeline([*features.steps, ("clf", clf)])
-    return Fitted(pipeline=pipeline, config=cfg, operating_point=operating_point, n_features=x.shape[1])
+    return Fitted(pipeline=pipeline, config=cfg, n_features=x.shape[1], **points)
 
 
 # --------------------------------------------------------------------------- versions
@@ -395,7 +433,7 @@ def card_common(task: str, version: str, digest: str, created: dt.date, fitted: 
     if task == "hoax":
         card["cue_patterns"] = CUE_PATTERNS
     else:
-        card["operating_point"] = fitted.operating_point
+        card.update({k: v for k, v in fitted.points.items() if v is not None})
         card["election_terms"] = ELECTION_TERMS
     return card
 

@@ -23,7 +23,7 @@ from saring.judge.classifier.metrics import (
     calibration_table,
     within_group_auc,
 )
-from saring.judge.classifier.score import at_operating_point
+from saring.judge.classifier.score import at_operating_point, operating_points
 from saring.judge.classifier.textfeatures import lead_words
 from saring.judge.classifier.training import SEED, fit_model
 
@@ -35,25 +35,28 @@ def cut(texts: list[str], words: int = CUT_WORDS) -> list[str]:
     return lead_words(texts, words)
 
 
-def _predict(pipeline: Any, texts: list[str], operating_point: float | None = None) -> np.ndarray:
-    """The pipeline's probabilities as the scorer serves them (moved to the operating point)."""
-    return at_operating_point(pipeline.predict_proba(texts)[:, 1], operating_point)
+def _predict(pipeline: Any, texts: list[str], points: dict[str, Any] | None = None) -> np.ndarray:
+    """The pipeline's probabilities as the scorer serves them (moved to the operating points)."""
+    return at_operating_point(pipeline.predict_proba(texts)[:, 1], operating_points(texts, points or {}))
 
 
 def grouped_oof(
-    task: str, frame: pd.DataFrame, config: dict[str, Any], folds: int = 5, group_column: str = "group"
+    task: str, frame: pd.DataFrame, config: dict[str, Any], folds: int = 5, group_column: str = "group",
+    cuts: tuple[int, ...] = (CUT_WORDS,),
 ) -> dict[str, np.ndarray]:
-    """Out-of-fold scores (whole text and cut to 25 words) with folds split by group."""
+    """Out-of-fold scores with folds split by group: ``full`` (whole texts) and ``cut<N>`` (each
+    text cut to its first N words, for each N in ``cuts``)."""
     y = frame["label"].to_numpy(dtype=int)
     groups = frame[group_column].astype(str).to_numpy()
     texts = frame["text"].astype(str).tolist()
-    out = {"full": np.full(len(frame), np.nan), "cut25": np.full(len(frame), np.nan)}
+    out = {name: np.full(len(frame), np.nan) for name in ("full", *(f"cut{n}" for n in cuts))}
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=SEED)
     for train, test in splitter.split(texts, y, groups):
         fitted = fit_model(task, frame.iloc[train], config)
         test_texts = [texts[i] for i in test]
-        out["full"][test] = _predict(fitted.pipeline, test_texts, fitted.operating_point)
-        out["cut25"][test] = _predict(fitted.pipeline, cut(test_texts), fitted.operating_point)
+        out["full"][test] = _predict(fitted.pipeline, test_texts, fitted.points)
+        for n in cuts:
+            out[f"cut{n}"][test] = _predict(fitted.pipeline, cut(test_texts, n), fitted.points)
     return out
 
 
@@ -107,5 +110,5 @@ def leave_one_outlet_out(frame: pd.DataFrame, config: dict[str, Any]) -> np.ndar
         if frame.loc[~m, "label"].nunique() < 2:
             continue
         fitted = fit_model("election", frame[~m], config)
-        out[m] = _predict(fitted.pipeline, frame.loc[m, "text"].astype(str).tolist(), fitted.operating_point)
+        out[m] = _predict(fitted.pipeline, frame.loc[m, "text"].astype(str).tolist(), fitted.points)
     return out
