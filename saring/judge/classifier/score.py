@@ -238,7 +238,7 @@ class Scorer:
         self.election_version = election_version
         self.hoax_version = hoax_version
         self.source = source
-        self._points = election.card if isinstance(election, _Model) else {}
+        self._election_card = election.card if isinstance(election, _Model) else {}
 
     def with_outlets(self, hosts: Sequence[str]) -> Scorer:
         """This scorer, counting links to ``hosts`` (the configured news sources' sites, see
@@ -258,7 +258,7 @@ class Scorer:
         return f"{self.election_version}+{self.hoax_version}"
 
     def _election_scores(self, p: Any, texts: Sequence[str]) -> Any:
-        return at_operating_point(p, operating_points(texts, self._points))
+        return at_operating_point(p, operating_points(texts, self._election_card))
 
     def probabilities(self, texts: Sequence[str | None]) -> tuple[Any, Any]:
         """Election score and hoax score arrays for a batch (no explanations)."""
