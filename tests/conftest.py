@@ -31,6 +31,11 @@ def prefect_harness():
         yield
 
 
+def pytest_collection_modifyitems(items):
+    """The slow test (a minute) first, so that no worker is left with it while the other is done."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 _SITE_PORT: list[int] = []  # this worker's sample-site port (a stored item's address names it)
 
 
@@ -80,47 +85,73 @@ def scorer():
 
 # What a real ingest of the sample left (its database files), by everything that could make
 # another test's ingest differ: see _ingest_key.
-_INGESTED: dict[tuple, Path] = {}
+# (The scorer is kept with it: its id is in the key, and a freed one's id could be reused.)
+_INGESTED: dict[tuple, tuple[Path, object, object]] = {}
+
+
+def _patched_before(request) -> bool:
+    """Whether the test's fixtures patched anything (monkeypatch's record) before its ingest:
+    such an ingest is that test's own."""
+    if "monkeypatch" not in request.fixturenames:
+        return False
+    patch = request.getfixturevalue("monkeypatch")  # the test's own: its fixtures used it already
+    try:
+        return bool(patch._setattr or patch._setitem) or patch._cwd is not None \
+            or patch._savesyspath is not None
+    except AttributeError:  # another pytest: assume it did
+        return True
 
 
 def _ingest_key(request, site, config, scorer) -> tuple:
     files = tuple(sorted((p.relative_to(site.root_dir).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
                          for p in site.root_dir.rglob("*") if p.is_file()))
-    callspec = getattr(request.node, "callspec", None)
-    return (request.module.__name__, tuple(sorted(request.fixturenames)),
-            repr(callspec.params) if callspec else "", files, config.model_dump_json(), id(scorer),
-            tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("SARING"))),
+    return (request.node.nodeid if _patched_before(request) else "",
+            files, config.model_dump_json(), id(scorer),
+            tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("SARING") or k == "TZ")),
             # the same hour: every time zone's day (the digest's, the buckets') is the same
             datetime.now(UTC).strftime("%Y-%m-%d %H"))
 
 
 @pytest.fixture()
-def ingested(request, sample_site, sample_config, db_path, scorer, tmp_path_factory):
-    """A real database: the sample sites ingested and scored, with its snapshot published.
+def ingest_sample(request, sample_site, db_path, scorer, tmp_path_factory):
+    """``ingest_sample(config)``: the served sample sites ingested with ``config`` into ``db_path``,
+    scored with the session's models; returns the run's summary (the first run's, for a copy).
 
-    The first test of a kind runs the ingest; a later one in this worker with the same module,
-    fixtures, served site, settings and hour gets a copy of its database (an ingest takes about
-    a second, and a hundred tests start from one).
+    The first such ingest in this worker runs for real; a later one with the same served site,
+    configuration, environment, hour and no patch made before it gets a copy of its database
+    files (an ingest takes 1-3 s, and a few hundred tests start from one).
     """
     from saring.pipeline.ingest import run_ingest
     from saring.storage.database import Store
 
-    key = _ingest_key(request, sample_site, sample_config, scorer)
-    names = [db_path.name, db_path.name + ".wal"]
-    kept = _INGESTED.get(key)
-    if kept is None:
+    def ingest(config):
+        key = _ingest_key(request, sample_site, config, scorer)
+        names = [db_path.name, db_path.name + ".wal"]
+        if key in _INGESTED:
+            kept, summary, _ = _INGESTED[key]
+            for name in names:
+                if (kept / name).exists():
+                    shutil.copy2(kept / name, db_path.parent / name)
+            return summary
         with Store(db_path) as store:
-            summary = run_ingest(sample_config, store, scorer=scorer)
-        assert summary.status == "ok" and summary.scored > 0, [r.error for r in summary.results]
+            summary = run_ingest(config, store, scorer=scorer)
         kept = tmp_path_factory.mktemp("ingested")
         for name in names:
             if (db_path.parent / name).exists():
                 shutil.copy2(db_path.parent / name, kept / name)
-        _INGESTED[key] = kept
-    else:
-        for name in names:
-            if (kept / name).exists():
-                shutil.copy2(kept / name, db_path.parent / name)
+        _INGESTED[key] = kept, summary, scorer
+        return summary
+
+    return ingest
+
+
+@pytest.fixture()
+def ingested(ingest_sample, sample_config, db_path):
+    """A real database: the sample sites ingested and scored, with its snapshot published."""
+    from saring.storage.database import Store
+
+    summary = ingest_sample(sample_config)
+    assert summary.status == "ok" and summary.scored > 0, [r.error for r in summary.results]
     with Store(db_path) as store:
         store.publish_snapshot()
     return db_path

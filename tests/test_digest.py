@@ -31,10 +31,8 @@ def with_a_dead_source(sample_config, httpserver):
 
 
 @pytest.fixture()
-def ingested(sample_site, sample_config, db_path, httpserver, scorer):
-    with Store(db_path) as store:
-        # the session's models: loading takes s
-        run_ingest(with_a_dead_source(sample_config, httpserver), store, scorer=scorer)
+def ingested(ingest_sample, sample_config, db_path, httpserver):
+    ingest_sample(with_a_dead_source(sample_config, httpserver))
     return db_path
 
 
