@@ -124,21 +124,21 @@ def ingest_sample(request, sample_site, db_path, scorer, tmp_path_factory):
     from saring.pipeline.ingest import run_ingest
     from saring.storage.database import Store
 
+    def copy_database(source: Path, target: Path) -> None:
+        for name in (db_path.name, db_path.name + ".wal"):
+            if (source / name).exists():
+                shutil.copy2(source / name, target / name)
+
     def ingest(config):
         key = _ingest_key(request, sample_site, config, scorer)
-        names = [db_path.name, db_path.name + ".wal"]
         if key in _INGESTED:
             kept, summary, _ = _INGESTED[key]
-            for name in names:
-                if (kept / name).exists():
-                    shutil.copy2(kept / name, db_path.parent / name)
+            copy_database(kept, db_path.parent)
             return summary
         with Store(db_path) as store:
             summary = run_ingest(config, store, scorer=scorer)
         kept = tmp_path_factory.mktemp("ingested")
-        for name in names:
-            if (db_path.parent / name).exists():
-                shutil.copy2(db_path.parent / name, kept / name)
+        copy_database(db_path.parent, kept)
         _INGESTED[key] = kept, summary, scorer
         return summary
 
