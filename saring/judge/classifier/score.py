@@ -92,9 +92,9 @@ class _Model:
         self.terms = np.array([str(n).split("__", 1)[-1] for n in names], dtype=object)
         # Only a word that raises the score can be a reason: only those words are read.
         raising = np.flatnonzero((kind == "word") & (self.coef > 0))
-        shown = [readable(t, hidden) for t in self.terms[raising]]
+        shown = raising[[readable(t, hidden) for t in self.terms[raising]]]
         self.word_weight = np.zeros_like(self.coef)
-        self.word_weight[raising[shown]] = self.coef[raising[shown]]
+        self.word_weight[shown] = self.coef[shown]
         # Dense counted features (cues, election terms), standardised: a contribution is measured
         # against the average text, and the raw count is recovered to say whether a cue fired.
         self.dense = np.flatnonzero((kind == "cues") | (kind == "terms"))
